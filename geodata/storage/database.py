@@ -1,0 +1,85 @@
+"""Engines for the two backends and the schema migrations (Alembic) that shape them.
+
+``FABRIQUES_DATABASE_URL`` names a ``postgresql+psycopg://`` database (production, PostGIS);
+unset, the service uses one SQLite file, ``fabriques.sqlite3`` in the instance folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+
+__all__ = [
+    "EMBEDDED_FILENAME",
+    "DatabaseError",
+    "embedded_url",
+    "is_postgis",
+    "make_engine",
+    "schema_is_current",
+    "upgrade",
+]
+
+EMBEDDED_FILENAME = "fabriques.sqlite3"
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class DatabaseError(ValueError):
+    """The database cannot be used as configured (bad URL, missing PostGIS, old schema)."""
+
+
+def embedded_url(instance_path: str | Path) -> str:
+    """The SQLAlchemy URL of the embedded SQLite file in an instance folder."""
+    return f"sqlite:///{Path(instance_path) / EMBEDDED_FILENAME}"
+
+
+def make_engine(url: str) -> Engine:
+    """One engine per application; SQLite gets foreign keys and a write-ahead log."""
+    if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if url.startswith("postgresql"):
+        return create_engine(url, pool_pre_ping=True)
+    raise DatabaseError(
+        f"URL de base de données non prise en charge : {url.split('://')[0]}:// "
+        "(attendu : postgresql+psycopg://… ou rien pour la base embarquée)"
+    )
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
+
+
+def is_postgis(engine: Engine) -> bool:
+    """True for the PostgreSQL + PostGIS backend, False for the embedded SQLite file."""
+    return engine.dialect.name == "postgresql"
+
+
+def _alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` (creates the PostGIS extension if it can)."""
+    command.upgrade(_alembic_config(engine), revision)
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """True when the database is at the newest migration."""
+    head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision() == head

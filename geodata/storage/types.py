@@ -1,0 +1,56 @@
+"""A geometry column that is PostGIS ``geometry`` on PostgreSQL and WKB bytes on SQLite.
+
+Python code always sees shapely geometries. On PostgreSQL the column is a GeoAlchemy2
+``Geometry(type, 4326)`` (its GIST index is created by the migrations); on the embedded
+SQLite default it is a plain BLOB holding ISO WKB, read back with shapely.
+"""
+
+from __future__ import annotations
+
+import shapely
+from geoalchemy2 import Geometry as PostGISGeometry
+from geoalchemy2.elements import WKBElement
+from geoalchemy2.shape import to_shape
+from sqlalchemy import LargeBinary
+from sqlalchemy.types import TypeDecorator
+
+from geodata.territories import STORAGE_EPSG
+
+__all__ = ["Geometry"]
+
+
+class Geometry(TypeDecorator):
+    """Shapely geometry stored in EPSG:4326 on either backend."""
+
+    impl = LargeBinary
+    cache_ok = True
+    # Read by GeoAlchemy2's DDL hooks: the migrations create the GIST indexes themselves.
+    spatial_index = False
+    use_N_D_index = False
+
+    def __init__(self, geometry_type: str = "GEOMETRY", srid: int = STORAGE_EPSG):
+        super().__init__()
+        self.geometry_type = geometry_type
+        self.srid = srid
+
+    def load_dialect_impl(self, dialect):
+        # GeoAlchemy2's DDL hooks call this with no dialect to ask "is this spatial?".
+        if dialect is None or dialect.name == "postgresql":
+            postgis = PostGISGeometry(self.geometry_type, srid=self.srid, spatial_index=False)
+            return postgis if dialect is None else dialect.type_descriptor(postgis)
+        return dialect.type_descriptor(LargeBinary())
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        wkb = shapely.to_wkb(value, include_srid=False)
+        if dialect.name == "postgresql":
+            return WKBElement(wkb, srid=self.srid)
+        return wkb
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, WKBElement):
+            return to_shape(value)
+        return shapely.from_wkb(bytes(value))

@@ -1,0 +1,100 @@
+"""Territories of the French State and the projected CRS in which each one is measured.
+
+Every distance or buffer is computed in metres in the territory's own projected CRS:
+Lambert-93 for metropolitan France (Corsica included), RGAF09 / UTM 20N for the French
+Antilles, RGFG95 / UTM 22N for Guyane, RGR92 / UTM 40S for La Réunion and RGM04 / UTM 38S
+for Mayotte. Geometries are stored in WGS84 longitude/latitude (EPSG:4326) with their
+territory code beside them, so that each one can be projected to the right CRS.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = [
+    "STORAGE_EPSG",
+    "TERRITORIES",
+    "Territory",
+    "TerritoryError",
+    "territory_of_commune",
+    "territory_of_departement",
+    "territory_of_lonlat",
+]
+
+STORAGE_EPSG = 4326
+"""CRS of every stored geometry: WGS84 longitude, latitude (GeoJSON axis order)."""
+
+
+class TerritoryError(ValueError):
+    """A location or code that belongs to no territory the service covers."""
+
+
+@dataclass(frozen=True)
+class Territory:
+    """A territory with its measuring CRS and the bounding box (lon/lat) that contains it."""
+
+    code: str
+    name: str
+    epsg: int
+    departements: tuple[str, ...]
+    bbox: tuple[float, float, float, float]  # min lon, min lat, max lon, max lat
+
+    def contains_lonlat(self, lon: float, lat: float) -> bool:
+        """True if the point falls in this territory's bounding box."""
+        min_lon, min_lat, max_lon, max_lat = self.bbox
+        return min_lon <= lon <= max_lon and min_lat <= lat <= max_lat
+
+
+_METRO_DEPARTEMENTS = tuple(
+    [f"{n:02d}" for n in range(1, 96) if n != 20] + ["2A", "2B"]
+)
+
+TERRITORIES: dict[str, Territory] = {
+    t.code: t
+    for t in (
+        Territory("metropole", "France métropolitaine", 2154, _METRO_DEPARTEMENTS,
+                  (-5.5, 41.2, 9.8, 51.3)),
+        Territory("guadeloupe", "Guadeloupe", 5490, ("971",), (-61.9, 15.8, -60.9, 16.6)),
+        Territory("martinique", "Martinique", 5490, ("972",), (-61.3, 14.35, -60.75, 14.9)),
+        Territory("guyane", "Guyane", 2972, ("973",), (-54.7, 2.0, -51.5, 5.9)),
+        Territory("reunion", "La Réunion", 2975, ("974",), (55.1, -21.5, 55.9, -20.8)),
+        Territory("mayotte", "Mayotte", 4471, ("976",), (44.9, -13.1, 45.4, -12.5)),
+        Territory("saint-barthelemy", "Saint-Barthélemy", 5490, ("977",),
+                  (-62.95, 17.85, -62.75, 17.98)),
+        Territory("saint-martin", "Saint-Martin", 5490, ("978",), (-63.2, 18.0, -62.95, 18.13)),
+    )
+}
+
+_BY_DEPARTEMENT = {dep: t for t in TERRITORIES.values() for dep in t.departements}
+_COMMUNE_CODE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
+
+
+def territory_of_departement(departement: str) -> Territory:
+    """The territory of a département code ("31", "2A", "974")."""
+    try:
+        return _BY_DEPARTEMENT[departement]
+    except KeyError:
+        raise TerritoryError(f"département inconnu ou non couvert : {departement!r}") from None
+
+
+def territory_of_commune(code: str) -> Territory:
+    """The territory of an INSEE commune code ("31555", "2A004", "97411", "97801")."""
+    if not _COMMUNE_CODE.match(code or ""):
+        raise TerritoryError(f"code commune INSEE invalide : {code!r}")
+    if code.startswith("97"):
+        # 971xx..976xx are DROM; 977xx Saint-Barthélemy, 978xx Saint-Martin.
+        return territory_of_departement(code[:3])
+    return territory_of_departement(code[:2])
+
+
+def territory_of_lonlat(lon: float, lat: float) -> Territory:
+    """The territory whose bounding box holds the point (lon/lat, WGS84)."""
+    for territory in TERRITORIES.values():
+        if territory.contains_lonlat(lon, lat):
+            return territory
+    raise TerritoryError(
+        f"le point ({lon:.5f}, {lat:.5f}) n'est dans aucun territoire couvert "
+        "(France métropolitaine, Guadeloupe, Martinique, Guyane, La Réunion, Mayotte, "
+        "Saint-Barthélemy, Saint-Martin)"
+    )

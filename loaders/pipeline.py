@@ -1,0 +1,125 @@
+"""Load one source, or every source of the shared folder: read, validate, write, report.
+
+``load_source`` is the single code path behind ``fabriques load DATASET`` and
+``fabriques load demo``. A file whose checksum and vintage match the version in use is not
+read again: the report says "inchangé" and the database is left as it is.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from loaders import qpv
+from loaders.errors import LoadError
+from loaders.fetch import is_url, retrieve
+from loaders.read import file_checksum
+from loaders.registry import SOURCES, Source, default_data_dir, get_source
+from loaders.validate import Outcome
+from loaders.write import Staged, current_version, write_staged
+
+__all__ = ["STAGERS", "LoadReport", "load_demo", "load_source"]
+
+Stager = Callable[[Source, Path, str], tuple[Staged, Outcome]]
+
+STAGERS: dict[str, Stager] = {
+    "qpv": qpv.stage_qpv,
+    "qpv-communes": qpv.stage_qpv_communes,
+}
+"""One stager per dataset: it reads and validates a file, and writes nothing."""
+
+
+@dataclass
+class LoadReport:
+    """What a load did: loaded rows per table, geometry repairs, skipped rows and why."""
+
+    source: str
+    path: str
+    vintage: str
+    status: str  # "chargé" or "inchangé"
+    loaded: dict[str, int] = field(default_factory=dict)
+    repaired: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    version_id: int | None = None
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        """The report in French, one paragraph per source."""
+        if self.status == "inchangé":
+            head = f"{self.source} ({self.vintage}) : inchangé, déjà chargé depuis ce fichier"
+        else:
+            tables = ", ".join(f"{n} {t}" for t, n in self.loaded.items()) or "aucune ligne"
+            head = (
+                f"{self.source} ({self.vintage}) : chargé — {tables} ; "
+                f"{self.repaired} géométrie(s) réparée(s) ; {len(self.skipped)} ignorée(s) "
+                f"[{self.seconds:.1f} s]"
+            )
+        lines = [head]
+        reasons = Counter(reason for _, reason in self.skipped)
+        for reason, count in reasons.most_common():
+            examples = [w for w, r in self.skipped if r == reason][:3]
+            lines.append(f"    ignorée(s) : {count} × {reason} (ex. {', '.join(examples)})")
+        lines.extend(f"    note : {note}" for note in self.notes)
+        return "\n".join(lines)
+
+
+def load_source(
+    engine: Engine,
+    name: str,
+    path_or_url: str | None = None,
+    *,
+    vintage: str | None = None,
+    sha256: str | None = None,
+    data_dir: str | Path | None = None,
+    progress: bool = True,
+) -> LoadReport:
+    """Load one registered source from its shared file, another file, or a URL.
+
+    A URL is downloaded and checked against ``sha256``, by default the registry's checksum.
+    """
+    source = get_source(name)
+    vintage = vintage or source.vintage
+    notes: list[str] = []
+    if path_or_url and is_url(path_or_url):
+        path = retrieve(path_or_url, known_hash=sha256 or source.sha256, progress=progress)
+    else:
+        path = Path(path_or_url) if path_or_url else source.local_path(
+            data_dir or default_data_dir())
+    started = time.perf_counter()
+    checksum = file_checksum(path) if path.is_file() else None
+    if checksum is None:
+        raise LoadError("fichier introuvable", path=str(path))
+    if source.sha256 and checksum != f"sha256:{source.sha256}":
+        notes.append(
+            f"somme de contrôle {checksum[:19]}… différente de celle du registre "
+            f"(sha256:{source.sha256[:12]}…) : ce n'est pas le fichier de référence"
+        )
+    with engine.connect() as connection:
+        current = current_version(connection, source.name)
+    if current is not None and current.checksum == checksum and current.vintage == vintage:
+        return LoadReport(source.name, str(path), vintage, "inchangé", notes=notes,
+                          version_id=current.id)
+    staged, outcome = STAGERS[source.dataset](source, path, vintage)
+    loaded = {table: len(rows) for table, rows in staged.tables.items()}
+    counts = {"loaded": loaded, "repaired": outcome.repaired, "skipped": len(outcome.skipped)}
+    version_id = write_staged(engine, source, staged, vintage=vintage, path=str(path),
+                              checksum=checksum, counts=counts, progress=progress)
+    return LoadReport(
+        source.name, str(path), vintage, "chargé", loaded, outcome.repaired, outcome.skipped,
+        notes, version_id, time.perf_counter() - started,
+    )
+
+
+def load_demo(
+    engine: Engine, *, data_dir: str | Path | None = None, progress: bool = True
+) -> list[LoadReport]:
+    """Every registered source from the shared data folder, through ``load_source``."""
+    return [
+        load_source(engine, name, data_dir=data_dir, progress=progress) for name in SOURCES
+    ]

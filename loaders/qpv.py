@@ -1,0 +1,163 @@
+"""QPV outlines (2015 and 2024 lists) and the official list of the communes of each QPV.
+
+Outline files differ in their column names (``code_qp``, ``CODE_QP``, ``q``...): each source
+in the registry maps them. The territory of each QPV comes from its département, taken from
+the source when it has one, else from its commune codes, else from the QPV code itself
+(QP + 3-character département + number; QN likewise).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from geodata.storage.models import DatasetVersion, Qpv
+from geodata.territories import TerritoryError, territory_of_commune, territory_of_departement
+from loaders.errors import LoadError
+from loaders.read import read_csv, read_vector
+from loaders.registry import Source
+from loaders.validate import (
+    COMMUNE_CODE,
+    Outcome,
+    check_code,
+    check_unique,
+    polygonal,
+    require_value,
+)
+from loaders.write import Staged
+
+__all__ = ["QPV_CODE", "stage_qpv", "stage_qpv_communes"]
+
+QPV_CODE = {
+    "2015": re.compile(r"^QP(?:\d{2}[0-9AB]|97\d)\d{3}$"),
+    "2024": re.compile(r"^QN(?:\d{2}[0-9AB]|97\d)\d{2}[A-Z]$"),
+}
+ANY_QPV_CODE = re.compile(r"^Q[PN][0-9AB]{3}\d{2,3}[A-Z]?$")
+
+
+def _code_pattern(vintage: str) -> re.Pattern:
+    return QPV_CODE.get(vintage, ANY_QPV_CODE)
+
+
+def _departement_from_code(code: str) -> str:
+    """ "QP075019" -> "75", "QN00401M" -> "04", "QN97101I" -> "971", "QP02A001" -> "2A"."""
+    digits = code[2:5]
+    return digits if digits.startswith("97") else digits[1:]
+
+
+def _commune_codes(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return [str(v).strip() for v in value if str(v).strip()]
+    text = str(value).strip()
+    if text.startswith("["):  # a JSON list read as text by GDAL
+        return re.findall(r"[0-9AB]{5}", text)
+    return [part.strip() for part in re.split(r"[,;]", text) if part.strip()]
+
+
+def stage_qpv(source: Source, path: Path, vintage: str) -> tuple[Staged, Outcome]:
+    """Validated QPV outlines of one source file, in EPSG:4326 with their territory."""
+    frame = read_vector(path, declared_crs=source.crs)
+    fields = source.fields
+    missing = [column for column in fields.values() if column not in frame.columns]
+    if missing:
+        raise LoadError(
+            f"colonne(s) obligatoire(s) absente(s) : {', '.join(missing)}",
+            path=str(path),
+            field=missing[0],
+        )
+    where = [f"entité {n}" for n in frame["feature"]]
+    outcome = Outcome()
+    geometries = polygonal(frame.geometry, where, path=str(path), outcome=outcome)
+    pattern = _code_pattern(vintage)
+    rows = []
+    for index, place in enumerate(where):
+        record = frame.iloc[index]
+        code = require_value(record[fields["code"]], path=str(path), row=place,
+                             field_name=fields["code"])
+        check_code(code, pattern, path=str(path), row=place, field_name=fields["code"])
+        name = require_value(record[fields["name"]], path=str(path), row=place,
+                             field_name=fields["name"])
+        communes = _commune_codes(record[fields["commune_codes"]]) if "commune_codes" in fields \
+            else []
+        for commune in communes:
+            check_code(commune, COMMUNE_CODE, path=str(path), row=place,
+                       field_name=fields["commune_codes"])
+        departement = str(record[fields["departement"]]).strip() if "departement" in fields \
+            else ""
+        departement = departement or _departement_from_code(code)
+        try:
+            territory = territory_of_departement(departement.zfill(2))
+        except TerritoryError:
+            try:
+                territory = territory_of_commune(communes[0]) if communes else None
+            except TerritoryError:
+                territory = None
+            if territory is None:
+                raise LoadError(
+                    f"département {departement!r} inconnu : impossible de situer le quartier",
+                    path=str(path), row=place, field=fields.get("departement", fields["code"]),
+                ) from None
+        names = record[fields["commune_names"]] if "commune_names" in fields else None
+        rows.append({
+            "vintage": vintage,
+            "code": code,
+            "name": name,
+            "commune_codes": communes or None,
+            "commune_names": str(names).strip() if names else None,
+            "departement_code": departement.zfill(2) if len(departement) < 2 else departement,
+            "territory": territory.code,
+            "geom": geometries[index],
+        })
+    check_unique([r["code"] for r in rows], where, path=str(path), field_name=fields["code"])
+    staged = Staged(tables={"qpv": rows})
+    staged.checks.append(_no_clash_with_other_sources(source, vintage, rows, str(path)))
+    return staged, outcome
+
+
+def _no_clash_with_other_sources(source: Source, vintage: str, rows: list[dict], path: str):
+    """A QPV code of a vintage is loaded by one source only."""
+    codes = {row["code"] for row in rows}
+
+    def check(connection: Connection, previous_ids: set[int]) -> None:
+        clash = connection.execute(
+            select(Qpv.code, DatasetVersion.source)
+            .join(DatasetVersion, DatasetVersion.id == Qpv.dataset_version_id)
+            .where(Qpv.vintage == vintage, Qpv.code.in_(codes),
+                   DatasetVersion.source != source.name)
+            .limit(1)
+        ).first()
+        if clash:
+            raise LoadError(
+                f"le quartier {clash.code} ({vintage}) est déjà chargé par la source "
+                f"« {clash.source} » : une source par quartier",
+                path=path,
+            )
+
+    return check
+
+
+def stage_qpv_communes(source: Source, path: Path, vintage: str) -> tuple[Staged, Outcome]:
+    """The list naming the communes of each QPV (one row per QPV and commune)."""
+    fields = source.fields
+    table = read_csv(path, required=list(fields.values()))
+    pattern = _code_pattern(vintage)
+    rows, where = [], []
+    for record, line in zip(table.rows, table.lines, strict=True):
+        values = {
+            ours: require_value(record[theirs], path=str(path), row=line, field_name=theirs)
+            for ours, theirs in fields.items()
+        }
+        check_code(values["qpv_code"], pattern, path=str(path), row=line,
+                   field_name=fields["qpv_code"])
+        check_code(values["commune_code"], COMMUNE_CODE, path=str(path), row=line,
+                   field_name=fields["commune_code"])
+        rows.append({"vintage": vintage, **values})
+        where.append(line)
+    check_unique([(r["qpv_code"], r["commune_code"]) for r in rows], where, path=str(path),
+                 field_name=f"{fields['qpv_code']}, {fields['commune_code']}")
+    return Staged(tables={"qpv_communes": rows}), Outcome()

@@ -1,0 +1,157 @@
+"""Read source files into memory, turning every failure into a ``LoadError`` that says where.
+
+Vector files go through pyogrio (GeoJSON, GeoPackage, Shapefile, ...), CSV through Python's
+csv module (so that a record's real line number is known even when a field spans several
+lines), JSON through the json module.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+from pyogrio.errors import DataSourceError
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
+from geodata.territories import STORAGE_EPSG
+from loaders.errors import LoadError
+
+__all__ = ["CsvTable", "file_checksum", "read_csv", "read_json", "read_vector"]
+
+
+def file_checksum(path: str | Path) -> str:
+    """``sha256:<hex>`` of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return f"sha256:{digest.hexdigest()}"
+
+
+def _require_file(path: Path) -> None:
+    if not path.is_file():
+        raise LoadError("fichier introuvable", path=str(path))
+
+
+def read_vector(path: str | Path, *, declared_crs: str | None = None) -> gpd.GeoDataFrame:
+    """A vector file in EPSG:4326, with a ``feature`` column numbering features from 1.
+
+    The CRS must be in the file or declared by the source; coordinates are checked against
+    the CRS (a Lambert-93 file without a CRS would otherwise pass for degrees).
+    """
+    path = Path(path)
+    _require_file(path)
+    try:
+        frame = pyogrio.read_dataframe(path)
+    except (DataSourceError, pyogrio.errors.DataLayerError, RuntimeError) as error:
+        raise LoadError(
+            f"fichier illisible, tronqué ou d'un format inconnu ({error})", path=str(path)
+        ) from None
+    if frame.crs is None:
+        if declared_crs is None:
+            raise LoadError(
+                "aucun système de coordonnées (CRS) dans le fichier et aucun déclaré pour "
+                "cette source : ajoutez le fichier .prj ou précisez --crs",
+                path=str(path),
+            )
+        try:
+            frame = frame.set_crs(CRS.from_user_input(declared_crs))
+        except CRSError as error:
+            raise LoadError(f"CRS déclaré invalide : {error}", path=str(path)) from None
+    _check_coordinates_fit_crs(frame, path)
+    frame = frame.to_crs(STORAGE_EPSG)
+    frame.insert(0, "feature", range(1, len(frame) + 1))
+    return frame
+
+
+def _check_coordinates_fit_crs(frame: gpd.GeoDataFrame, path: Path) -> None:
+    if not frame.crs.is_geographic or frame.geometry.isna().all():
+        return
+    bounds = frame.geometry.bounds
+    outside = (bounds.minx < -180) | (bounds.maxx > 180) | (bounds.miny < -90) | (bounds.maxy > 90)
+    if outside.any():
+        feature = int(outside.to_numpy().nonzero()[0][0]) + 1
+        raise LoadError(
+            f"coordonnées hors des bornes de {frame.crs.name} : le fichier est sans doute en "
+            "coordonnées projetées (Lambert-93 ?) sans CRS déclaré",
+            path=str(path),
+            row=f"entité {feature}",
+            field="geometry",
+        )
+
+
+@dataclass
+class CsvTable:
+    """CSV records as dicts of strings, with the file line where each record starts."""
+
+    path: Path
+    columns: list[str]
+    rows: list[dict[str, str]]
+    lines: list[int]
+
+
+def read_csv(path: str | Path, *, required: list[str]) -> CsvTable:
+    """A UTF-8 (BOM allowed) CSV; every required column must be in the header."""
+    path = Path(path)
+    _require_file(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            sample = handle.read(4096)
+            handle.seek(0)
+            delimiter = ";" if sample.count(";") > sample.count(",") else ","
+            reader = csv.DictReader(handle, delimiter=delimiter)
+            columns = list(reader.fieldnames or [])
+            _require_columns(columns, required, path)
+            rows, lines = [], []
+            start = reader.line_num + 1
+            for record in reader:
+                if None in record:
+                    raise LoadError(
+                        f"{len(columns) + len(record[None])} valeurs pour {len(columns)} "
+                        "colonnes",
+                        path=str(path),
+                        row=start,
+                    )
+                rows.append(record)
+                lines.append(start)
+                start = reader.line_num + 1
+    except UnicodeDecodeError as error:
+        raise LoadError(
+            f"encodage invalide (UTF-8 attendu) à l'octet {error.start}", path=str(path)
+        ) from None
+    except csv.Error as error:
+        raise LoadError(f"CSV mal formé : {error}", path=str(path)) from None
+    return CsvTable(path, columns, rows, lines)
+
+
+def _require_columns(columns: list[str], required: list[str], path: Path) -> None:
+    missing = [column for column in required if column not in columns]
+    if missing:
+        raise LoadError(
+            f"colonne(s) obligatoire(s) absente(s) : {', '.join(missing)} "
+            f"(colonnes trouvées : {', '.join(columns) or 'aucune'})",
+            path=str(path),
+            field=missing[0],
+        )
+
+
+def read_json(path: str | Path):
+    """A JSON document; a syntax error names its line and column."""
+    path = Path(path)
+    _require_file(path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except json.JSONDecodeError as error:
+        raise LoadError(
+            f"JSON invalide ou tronqué (colonne {error.colno}) : {error.msg}",
+            path=str(path),
+            row=error.lineno,
+        ) from None
+

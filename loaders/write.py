@@ -1,0 +1,157 @@
+"""Write a validated load in one transaction: the previous version stays until it commits.
+
+The rows of a source are replaced as a whole: in a single transaction the new
+``dataset_versions`` row is added, the source's previous rows are deleted and the new ones
+inserted (COPY on PostgreSQL, executemany on SQLite), then the transaction commits. Until
+that commit, every reader keeps seeing the previous version; any error, Ctrl-C included,
+rolls the whole of it back.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import shapely
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.engine import Connection
+from tqdm import tqdm
+
+from geodata.storage.database import is_postgis
+from geodata.storage.models import DATA_TABLES, DatasetVersion
+from geodata.storage.types import Geometry
+from loaders.errors import LoadError
+from loaders.registry import Source
+
+__all__ = ["Staged", "current_version", "write_staged"]
+
+CHUNK = 5_000
+
+
+@dataclass
+class Staged:
+    """Validated rows per table, ready to replace a source's previous load."""
+
+    tables: dict[str, list[dict]] = field(default_factory=dict)
+    checks: list[Callable[[Connection, set[int]], None]] = field(default_factory=list)
+
+    @property
+    def row_count(self) -> int:
+        return sum(len(rows) for rows in self.tables.values())
+
+
+def current_version(connection: Connection, source_name: str) -> DatasetVersion | None:
+    """The version of a source that is in use, if it was ever loaded."""
+    row = connection.execute(
+        select(DatasetVersion.__table__)
+        .where(DatasetVersion.source == source_name, DatasetVersion.current.is_(True))
+        .order_by(DatasetVersion.id.desc())
+    ).first()
+    return row
+
+
+def write_staged(
+    engine: Engine,
+    source: Source,
+    staged: Staged,
+    *,
+    vintage: str,
+    path: str,
+    checksum: str,
+    counts: dict,
+    progress: bool = True,
+) -> int:
+    """Replace the source's rows with the staged ones; returns the new version id."""
+    with engine.begin() as connection:
+        previous_ids = set(
+            connection.scalars(
+                select(DatasetVersion.id).where(DatasetVersion.source == source.name)
+            )
+        )
+        for check in staged.checks:
+            check(connection, previous_ids)
+        version_id = connection.execute(
+            insert(DatasetVersion).returning(DatasetVersion.id),
+            {
+                "source": source.name,
+                "dataset": source.dataset,
+                "vintage": vintage,
+                "licence": source.licence,
+                "url": source.url,
+                "path": path,
+                "checksum": checksum,
+                "complete_for": source.complete_for.as_dict(),
+                "loaded_at": datetime.now(UTC),
+                "counts": counts,
+                "current": True,
+            },
+        ).scalar_one()
+        bar = tqdm(
+            total=staged.row_count,
+            desc=f"Écriture {source.name}",
+            unit=" lignes",
+            disable=None if progress else True,
+            leave=False,
+        )
+        with bar:
+            for table_name, rows in staged.tables.items():
+                table = DATA_TABLES[table_name].__table__
+                if previous_ids:
+                    connection.execute(
+                        delete(table).where(table.c.dataset_version_id.in_(previous_ids))
+                    )
+                for start in range(0, len(rows), CHUNK):
+                    chunk = [
+                        {**row, "dataset_version_id": version_id}
+                        for row in rows[start : start + CHUNK]
+                    ]
+                    _insert(connection, table, chunk)
+                    bar.update(len(chunk))
+        if previous_ids:
+            connection.execute(
+                update(DatasetVersion)
+                .where(DatasetVersion.id.in_(previous_ids))
+                .values(current=False)
+            )
+    return version_id
+
+
+def _insert(connection: Connection, table, rows: list[dict]) -> None:
+    if not rows:
+        return
+    if is_postgis(connection.engine):
+        _copy(connection, table, rows)
+    else:
+        connection.execute(insert(table), rows)
+
+
+def _copy(connection: Connection, table, rows: list[dict]) -> None:
+    """COPY rows into a PostgreSQL table; geometries as hex EWKB, JSON as text."""
+    columns = [column for column in table.columns if column.name in rows[0]]
+    buffer = io.StringIO()
+    for row in rows:
+        buffer.write("\t".join(_copy_value(row[c.name], c.type) for c in columns) + "\n")
+    cursor = connection.connection.driver_connection.cursor()
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    try:
+        with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            copy.write(buffer.getvalue())
+    except Exception as error:  # the driver's own message names the row and column
+        raise LoadError(f"écriture refusée par PostgreSQL : {error}") from error
+
+
+def _copy_value(value, column_type) -> str:
+    if value is None:
+        return r"\N"
+    if isinstance(column_type, Geometry):
+        located = shapely.set_srid(value, column_type.srid)
+        return shapely.to_wkb(located, hex=True, include_srid=True)
+    if isinstance(value, dict | list):
+        value = json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, bool):
+        value = "t" if value else "f"
+    text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")

@@ -1,0 +1,138 @@
+"""Fixtures: a fresh database per test on each backend, the shared data folder, the app.
+
+PostGIS tests use ``FABRIQUES_TEST_DATABASE_URL`` (default: ``fabriques_test`` on
+127.0.0.1:5432 as ``postgres``). That database is migrated once per session and used as a
+template: each test gets its own copy, dropped afterwards. Without a server the PostGIS tests
+are skipped locally; in CI (``CI=true``) a skipped PostGIS test is a failure.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from geodata.storage.database import embedded_url, make_engine, upgrade
+from loaders.registry import default_data_dir
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+TEST_DATABASE_URL = os.environ.get(
+    "FABRIQUES_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/fabriques_test"
+)
+BACKENDS = ["sqlite", "postgis"]
+_copies = itertools.count()
+
+
+def _unavailable(reason: str):
+    if IN_CI:
+        pytest.fail(f"PostGIS requis en CI : {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgis_template() -> str:
+    """The migrated template database's name (created if the server lets us)."""
+    url = make_url(TEST_DATABASE_URL)
+    name = url.database
+    assert name and name.startswith("fabriques_test"), (
+        f"refus : la base de test doit s'appeler fabriques_test*, pas {name!r}"
+    )
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            )
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001 - any connection failure means "no server"
+        _unavailable(f"PostgreSQL injoignable ({TEST_DATABASE_URL}) : {error}")
+    finally:
+        admin.dispose()
+    engine = make_engine(str(url))
+    try:
+        upgrade(engine)
+    except Exception as error:  # noqa: BLE001
+        _unavailable(f"PostGIS indisponible dans {name} : {error}")
+    finally:
+        engine.dispose()
+    return name
+
+
+@pytest.fixture
+def postgis_url(request) -> str:
+    """A throwaway copy of the template database, dropped after the test."""
+    template = request.getfixturevalue("postgis_template")
+    url = make_url(TEST_DATABASE_URL)
+    copy = f"{template}_{os.getpid()}_{next(_copies)}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{copy}"'))
+        connection.execute(text(f'CREATE DATABASE "{copy}" TEMPLATE "{template}"'))
+    yield url.set(database=copy).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend, tmp_path, request) -> str:
+    """A migrated, empty database of the test's backend."""
+    if backend == "postgis":
+        return request.getfixturevalue("postgis_url")
+    url = embedded_url(tmp_path / "instance")
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def engine(database_url):
+    """An engine on a fresh, migrated database of each backend."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The shared real datasets (``FABRIQUES_DATA_DIR``, default ``../shared/data``)."""
+    path = default_data_dir()
+    if not (path / "SOURCES.md").is_file():
+        if IN_CI:
+            pytest.fail(f"données partagées introuvables : {path}", pytrace=False)
+        pytest.skip(f"données partagées introuvables : {path}")
+    return path
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that runs on PostGIS, so ``-m postgis`` selects them."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec and callspec.params.get("backend") == "postgis":
+            item.add_marker(pytest.mark.postgis)
+
+
+_skipped_postgis: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and "postgis" in report.keywords:
+        _skipped_postgis.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI a skipped PostGIS test is a failure, however it was skipped."""
+    if IN_CI and _skipped_postgis:
+        print(f"\nERREUR : {len(_skipped_postgis)} test(s) PostGIS ignoré(s) en CI")
+        session.exitstatus = 1

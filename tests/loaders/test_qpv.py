@@ -1,0 +1,246 @@
+"""QPV loaders on both backends, from the real shared files and from broken copies of them."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pytest
+import shapely
+from sqlalchemy import func, select
+
+from geodata.storage.models import DatasetVersion, Qpv, QpvCommune
+from loaders import write
+from loaders.errors import LoadError
+from loaders.pipeline import load_source
+
+pytestmark = pytest.mark.shared_data
+
+OCCITANIE = "qpv/qpv2015_occitanie_hackaviz2021.geojson"
+
+
+def qpv_rows(engine, vintage="2015"):
+    with engine.connect() as connection:
+        return {
+            row.code: row
+            for row in connection.execute(select(Qpv.__table__).where(Qpv.vintage == vintage))
+        }
+
+
+def version_count(engine):
+    with engine.connect() as connection:
+        return connection.scalar(select(func.count()).select_from(DatasetVersion))
+
+
+def test_occitanie_loads_every_qpv_and_repairs_invalid_outlines(engine, data_dir):
+    report = load_source(engine, "qpv2015-occitanie", data_dir=data_dir, progress=False)
+
+    rows = qpv_rows(engine)
+    assert report.status == "chargé"
+    assert len(rows) == 105
+    assert report.repaired == 32  # SOURCES.md: 32 self-intersecting polygons
+    assert all(row.geom.is_valid and row.geom.geom_type == "MultiPolygon"
+               for row in rows.values())
+    perpignan = rows["QP066007"]
+    assert perpignan.territory == "metropole"
+    assert perpignan.departement_code == "66"
+    assert perpignan.commune_codes == ["66136"]
+    # stored in lon/lat: Perpignan is near 2.9 E, 42.7 N
+    assert perpignan.geom.centroid.x == pytest.approx(2.9, abs=0.1)
+    assert perpignan.geom.centroid.y == pytest.approx(42.7, abs=0.1)
+
+
+def test_second_run_changes_nothing(engine, data_dir):
+    first = load_source(engine, "qpv2015-occitanie", data_dir=data_dir, progress=False)
+    before = qpv_rows(engine)
+
+    second = load_source(engine, "qpv2015-occitanie", data_dir=data_dir, progress=False)
+
+    assert second.status == "inchangé"
+    assert second.version_id == first.version_id
+    assert version_count(engine) == 1
+    assert {code: row.id for code, row in qpv_rows(engine).items()} == {
+        code: row.id for code, row in before.items()
+    }
+
+
+def test_version_records_source_and_completeness(engine, data_dir):
+    load_source(engine, "qpv2024-paca", data_dir=data_dir, progress=False)
+    with engine.connect() as connection:
+        version = connection.execute(select(DatasetVersion.__table__)).one()
+    assert version.vintage == "2024"
+    assert version.complete_for == {"scope": "regions", "codes": ["93"]}
+    assert version.checksum.startswith("sha256:1a1fd043")
+    assert version.counts["loaded"] == {"qpv": 135}
+    assert {row.departement_code for row in qpv_rows(engine, "2024").values()} == {
+        "04", "05", "06", "13", "83", "84"
+    }
+
+
+def test_membership_list_names_the_communes_of_each_qpv(engine, data_dir):
+    report = load_source(engine, "qpv2024-communes", data_dir=data_dir, progress=False)
+    with engine.connect() as connection:
+        codes = connection.scalar(select(func.count(func.distinct(QpvCommune.qpv_code))))
+        overseas = connection.scalar(
+            select(func.count()).select_from(QpvCommune).where(
+                QpvCommune.commune_code.like("97%"))
+        )
+    assert report.loaded == {"qpv_communes": 1684}
+    assert codes == 1493
+    assert overseas > 0
+
+
+def test_both_vintages_are_kept_side_by_side(engine, data_dir):
+    load_source(engine, "qpv2015-occitanie", data_dir=data_dir, progress=False)
+    load_source(engine, "qpv2024-paca", data_dir=data_dir, progress=False)
+    assert len(qpv_rows(engine, "2015")) == 105
+    assert len(qpv_rows(engine, "2024")) == 135
+
+
+# --- bad inputs: a clear error naming where, and the previous data intact -----------------
+
+@pytest.fixture
+def loaded(engine, data_dir):
+    """The Occitanie file loaded once: the 'previous data' every bad load must leave alone."""
+    load_source(engine, "qpv2015-occitanie", data_dir=data_dir, progress=False)
+    return {code: row.geom.wkb for code, row in qpv_rows(engine).items()}
+
+
+def assert_intact(engine, loaded):
+    assert {code: row.geom.wkb for code, row in qpv_rows(engine).items()} == loaded
+    assert version_count(engine) == 1
+
+
+def test_truncated_geojson(engine, loaded, data_dir, tmp_path):
+    broken = tmp_path / "tronque.geojson"
+    broken.write_bytes((data_dir / OCCITANIE).read_bytes()[:50_000])
+
+    with pytest.raises(LoadError) as error:
+        load_source(engine, "qpv2015-occitanie", str(broken), progress=False)
+
+    assert "tronque.geojson" in str(error.value)
+    assert "illisible" in str(error.value)
+    assert_intact(engine, loaded)
+
+
+def test_file_without_crs(engine, loaded, data_dir, tmp_path):
+    frame = gpd.read_file(data_dir / OCCITANIE).to_crs(2154)[["code_qp", "nom_qp", "geometry"]]
+    shapefile = tmp_path / "sans_crs.shp"
+    frame.to_file(shapefile)
+    shapefile.with_suffix(".prj").unlink()
+
+    with pytest.raises(LoadError) as error:
+        load_source(engine, "qpv2015-occitanie", str(shapefile), progress=False)
+
+    assert "sans_crs.shp" in str(error.value)
+    assert "aucun système de coordonnées" in str(error.value)
+    assert_intact(engine, loaded)
+
+
+def test_projected_coordinates_without_crs_member(engine, loaded, data_dir, tmp_path):
+    """A Lambert-93 GeoJSON with no crs member would be read as degrees: refused."""
+    frame = gpd.read_file(data_dir / OCCITANIE).to_crs(2154)
+    document = json.loads(frame.to_json())
+    document.pop("crs", None)
+    path = tmp_path / "lambert93_sans_crs.geojson"
+    path.write_text(json.dumps(document))
+
+    with pytest.raises(LoadError) as error:
+        load_source(engine, "qpv2015-occitanie", str(path), progress=False)
+
+    assert "entité 1" in str(error.value)
+    assert "hors des bornes" in str(error.value)
+    assert_intact(engine, loaded)
+
+
+def test_point_where_a_polygon_is_expected(engine, loaded, data_dir, tmp_path):
+    document = json.loads((data_dir / OCCITANIE).read_text())
+    document["features"][6]["geometry"] = {"type": "Point", "coordinates": [1.44, 43.6]}
+    path = tmp_path / "point.geojson"
+    path.write_text(json.dumps(document))
+
+    with pytest.raises(LoadError) as error:
+        load_source(engine, "qpv2015-occitanie", str(path), progress=False)
+
+    message = str(error.value)
+    assert "point.geojson" in message and "entité 7" in message and "Point" in message
+    assert error.value.field == "geometry"
+    assert_intact(engine, loaded)
+
+
+def test_duplicated_codes(engine, loaded, data_dir, tmp_path):
+    document = json.loads((data_dir / OCCITANIE).read_text())
+    document["features"][9]["properties"]["code_qp"] = document["features"][2]["properties"][
+        "code_qp"]
+    path = tmp_path / "doublon.geojson"
+    path.write_text(json.dumps(document))
+
+    with pytest.raises(LoadError) as error:
+        load_source(engine, "qpv2015-occitanie", str(path), progress=False)
+
+    message = str(error.value)
+    assert "clé en double" in message and "entité 3" in message and "entité 10" in message
+    assert error.value.field == "code_qp"
+    assert_intact(engine, loaded)
+
+
+def test_malformed_code(engine, loaded, data_dir, tmp_path):
+    document = json.loads((data_dir / OCCITANIE).read_text())
+    document["features"][0]["properties"]["code_qp"] = "66007"
+    path = tmp_path / "code.geojson"
+    path.write_text(json.dumps(document))
+
+    with pytest.raises(LoadError) as error:
+        load_source(engine, "qpv2015-occitanie", str(path), progress=False)
+
+    assert "'66007'" in str(error.value) and error.value.row == "entité 1"
+    assert_intact(engine, loaded)
+
+
+def test_csv_missing_a_required_column(engine, data_dir, tmp_path):
+    load_source(engine, "qpv2024-communes", data_dir=data_dir, progress=False)
+    source = (data_dir / "qpv/qpv2024_commune_membership_anct.csv").read_text(encoding="utf-8")
+    lines = [",".join(line.split(",")[:2] + line.split(",")[3:]) for line in source.splitlines()]
+    path = tmp_path / "sans_insee.csv"
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+    with pytest.raises(LoadError) as error:
+        load_source(engine, "qpv2024-communes", str(path), progress=False)
+
+    assert "sans_insee.csv" in str(error.value) and error.value.field == "insee_com"
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(QpvCommune)) == 1684
+
+
+def test_interrupted_load_leaves_previous_version(engine, loaded, data_dir, tmp_path,
+                                                  monkeypatch):
+    """Ctrl-C in the middle of writing (after the old rows were deleted) rolls back."""
+    document = json.loads((data_dir / OCCITANIE).read_text())
+    for feature in document["features"]:
+        feature["geometry"] = json.loads(
+            shapely.to_geojson(shapely.geometry.shape(feature["geometry"]).buffer(0.001)))
+    path = tmp_path / "nouvelle_version.geojson"
+    path.write_text(json.dumps(document))
+
+    def interrupted(connection, table, rows):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(write, "_insert", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        load_source(engine, "qpv2015-occitanie", str(path), progress=False)
+
+    assert_intact(engine, loaded)
+
+
+def test_code_claimed_by_another_source_is_refused(engine, loaded, data_dir, tmp_path):
+    document = json.loads((data_dir / "qpv/qpv2015_ille_et_vilaine_resovilles.geojson")
+                          .read_text())
+    document["features"][0]["properties"]["CODE_QP"] = "QP066007"  # an Occitanie code
+    path = tmp_path / "vol.geojson"
+    path.write_text(json.dumps(document))
+
+    with pytest.raises(LoadError) as error:
+        load_source(engine, "qpv2015-ille-et-vilaine", str(path), progress=False)
+
+    assert "QP066007" in str(error.value) and "qpv2015-occitanie" in str(error.value)
+    assert_intact(engine, loaded)
