@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from loaders import qpv
+from loaders import admin, classes, laureates, places, qpv
 from loaders.errors import LoadError
 from loaders.fetch import is_url, retrieve
 from loaders.read import file_checksum
@@ -28,8 +28,11 @@ __all__ = ["STAGERS", "LoadReport", "load_demo", "load_source"]
 Stager = Callable[[Source, Path, str], tuple[Staged, Outcome]]
 
 STAGERS: dict[str, Stager] = {
-    "qpv": qpv.stage_qpv,
-    "qpv-communes": qpv.stage_qpv_communes,
+    **admin.STAGERS,
+    **classes.STAGERS,
+    **qpv.STAGERS,
+    **laureates.STAGERS,
+    **places.STAGERS,
 }
 """One stager per dataset: it reads and validates a file, and writes nothing."""
 

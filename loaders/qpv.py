@@ -29,7 +29,7 @@ from loaders.validate import (
 )
 from loaders.write import Staged
 
-__all__ = ["QPV_CODE", "stage_qpv", "stage_qpv_communes"]
+__all__ = ["QPV_CODE", "STAGERS", "stage_qpv", "stage_qpv_communes"]
 
 QPV_CODE = {
     "2015": re.compile(r"^QP(?:\d{2}[0-9AB]|97\d)\d{3}$"),
@@ -161,3 +161,6 @@ def stage_qpv_communes(source: Source, path: Path, vintage: str) -> tuple[Staged
     check_unique([(r["qpv_code"], r["commune_code"]) for r in rows], where, path=str(path),
                  field_name=f"{fields['qpv_code']}, {fields['commune_code']}")
     return Staged(tables={"qpv_communes": rows}), Outcome()
+
+
+STAGERS = {"qpv": stage_qpv, "qpv-communes": stage_qpv_communes}

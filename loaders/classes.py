@@ -1,0 +1,5 @@
+"""(being written) Stagers for the classes datasets."""
+
+__all__ = ["STAGERS"]
+
+STAGERS: dict = {}

@@ -1,0 +1,74 @@
+"""Sources of QPV outlines (2015 and 2024 lists) and of the communes of each QPV."""
+
+from loaders.registry.source import COUNTRY, GITHUB, LICENCE_OUVERTE, Completeness, Source
+
+__all__ = ["QPV_SOURCES"]
+
+QPV_SOURCES = (
+    # --- QPV outlines -------------------------------------------------------------
+    Source(
+        name="qpv2015-occitanie",
+        dataset="qpv",
+        title="QPV 2015, région Occitanie (Hackaviz 2021)",
+        vintage="2015",
+        licence=f"{LICENCE_OUVERTE} (contours ANCT, data.gouv.fr)",
+        url=GITHUB + "ToulouseDataViz/Hackaviz2021/blob/"
+        "a054acb49307aba725aee67405c5b4f3860bb16d/data/qp.geojson",
+        path="qpv/qpv2015_occitanie_hackaviz2021.geojson",
+        sha256="1e5f7099bf51310f0b4559afced973093d322fd86151b91343c48fe7ae5fecda",
+        fields={"code": "code_qp", "name": "nom_qp", "commune_codes": "code_commune",
+                "commune_names": "nom_commune", "departement": "code_departement"},
+        complete_for=Completeness("regions", ("76",)),
+    ),
+    Source(
+        name="qpv2015-ile-de-france-extrait",
+        dataset="qpv",
+        title="QPV 2015, trois quartiers d'Île-de-France (fixture les-emplois)",
+        vintage="2015",
+        licence=f"{LICENCE_OUVERTE} (contours ANCT/sig.ville)",
+        url=GITHUB + "gip-inclusion/les-emplois/blob/"
+        "543eae8d2d547947d3e3ead6dbb2e9668c16db44/tests/geo/factories.py",
+        path="qpv/qpv2015_three_polygons_les_emplois_fixture.geojson",
+        sha256="12de4c0d9c3cf89dd6d7c9493a23b04811b2755a3255a8ad5ccd2ad4445b6b73",
+        fields={"code": "code_qp", "name": "nom_qp", "commune_names": "communes_info"},
+    ),
+    Source(
+        name="qpv2015-ille-et-vilaine",
+        dataset="qpv",
+        title="QPV 2015, Rennes et Saint-Malo (resovilles)",
+        vintage="2015",
+        licence=f"{LICENCE_OUVERTE} (contours ANCT/sig.ville)",
+        url=GITHUB + "esigat/resovilles/blob/"
+        "d2a658bd8894cc20f9154371bdc3d22bb3872d0e/QPV.geojson",
+        path="qpv/qpv2015_ille_et_vilaine_resovilles.geojson",
+        sha256="ef2430016ddd6f93122b9559708b68b2976647beb4f723251c3b54115bb1dadd",
+        fields={"code": "CODE_QP", "name": "NOM_QP", "commune_names": "COMMUNE_QP"},
+    ),
+    Source(
+        name="qpv2024-paca",
+        dataset="qpv",
+        title="QPV 2024, région Provence-Alpes-Côte d'Azur (Carto-Santé PACA)",
+        vintage="2024",
+        licence=f"{LICENCE_OUVERTE} (export ANCT QP2024_France_Hexagonale_Outre_Mer)",
+        url=GITHUB + "SKHTay/Carto-Sante-PACA-T-l-med/blob/"
+        "3e5804189808e6305b6c9b2a25fadc9e22bcc909/qpv-paca.geojson",
+        path="qpv/qpv2024_paca_carto_sante.geojson",
+        sha256="1a1fd043bf2a043c2f12c671dd7c8368dc32fb011deb345b8439ddc9770a0bd9",
+        fields={"code": "q", "name": "n", "commune_codes": "com", "departement": "d"},
+        complete_for=Completeness("regions", ("93",)),
+    ),
+    Source(
+        name="qpv2024-communes",
+        dataset="qpv-communes",
+        title="QPV 2024 : communes de chaque quartier (ANCT)",
+        vintage="2024",
+        licence=f"{LICENCE_OUVERTE} (liste ANCT des QPV, data.gouv.fr)",
+        url=GITHUB + "anct-carto/superposeur-V2/blob/"
+        "3f2b0c0b87604a13831a9f214988878b6a4cb67e/data/admin/centroide-4326_qpv.geojson",
+        path="qpv/qpv2024_commune_membership_anct.csv",
+        sha256="1e226cc87c8be5ba946aa08085d97db4644a346b990f76bfba3fb15ec75498d4",
+        fields={"qpv_code": "code_qp", "qpv_name": "lib_qp", "commune_code": "insee_com",
+                "commune_name": "lib_com"},
+        complete_for=COUNTRY,
+    ),
+)

@@ -1,0 +1,80 @@
+"""What a source is: origin, licence, vintage, checksum, field mapping, completeness."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "COUNTRY",
+    "GITHUB",
+    "LICENCE_OUVERTE",
+    "NOWHERE",
+    "Completeness",
+    "Source",
+    "UnknownSourceError",
+    "default_data_dir",
+]
+
+
+class UnknownSourceError(ValueError):
+    """A source name that is not in the registry."""
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """Where a source lists everything there is: the country, régions, départements or nowhere."""
+
+    scope: str  # "country", "regions", "departements", "none"
+    codes: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict:
+        return {"scope": self.scope, "codes": list(self.codes)}
+
+    def describe(self) -> str:
+        """French wording for reports and explanations."""
+        if self.scope == "country":
+            return "complet pour toute la France"
+        if self.scope == "regions":
+            return f"complet pour la région {', '.join(self.codes)}"
+        if self.scope == "departements":
+            return f"complet pour les départements {', '.join(self.codes)}"
+        return "partiel : complet nulle part"
+
+
+COUNTRY = Completeness("country")
+NOWHERE = Completeness("none")
+LICENCE_OUVERTE = "Licence Ouverte / Etalab 2.0"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A file we know how to load: origin, licence, vintage, mapping and completeness."""
+
+    name: str
+    dataset: str
+    title: str
+    vintage: str
+    licence: str
+    url: str
+    path: str  # relative to the data folder (FABRIQUES_DATA_DIR)
+    sha256: str | None
+    fields: dict[str, str] = field(default_factory=dict)
+    complete_for: Completeness = NOWHERE
+    crs: str | None = None  # declared CRS when the file carries none (CSV lon/lat)
+    options: dict = field(default_factory=dict)
+
+    def local_path(self, data_dir: str | Path) -> Path:
+        return Path(data_dir) / self.path
+
+
+def default_data_dir() -> Path:
+    """``FABRIQUES_DATA_DIR``, else ``../shared/data`` beside the project's checkout."""
+    configured = os.environ.get("FABRIQUES_DATA_DIR")
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+GITHUB = "https://github.com/"
