@@ -1,0 +1,40 @@
+"""The application's database: one engine per app, bound at start, disposed at exit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, current_app
+from sqlalchemy import Engine
+
+from geodata.storage.database import embedded_url, make_engine
+from loaders.registry import default_data_dir
+
+__all__ = ["data_dir", "database_url", "get_engine", "init_app"]
+
+EXTENSION = "fabriques.engine"
+
+
+def database_url(app: Flask) -> str:
+    """``DATABASE_URL``, else the embedded SQLite file of the instance folder."""
+    return app.config.get("DATABASE_URL") or embedded_url(app.instance_path)
+
+
+def data_dir(app: Flask) -> Path:
+    """The shared datasets folder (``DATA_DIR``, else ``../shared/data``)."""
+    configured = app.config.get("DATA_DIR")
+    return Path(configured) if configured else default_data_dir()
+
+
+def init_app(app: Flask) -> None:
+    """Create the app's engine (connections open lazily) and its CLI commands."""
+    app.extensions[EXTENSION] = make_engine(database_url(app))
+
+    from app.cli import register  # the CLI needs the engine helpers above
+
+    register(app)
+
+
+def get_engine() -> Engine:
+    """The engine of the current application."""
+    return current_app.extensions[EXTENSION]

@@ -1,0 +1,39 @@
+"""The home page and the health check, before and after a load."""
+
+import pytest
+
+from app import create_app
+
+pytestmark = pytest.mark.shared_data
+
+
+def test_home_page_says_when_nothing_is_loaded(client, runner):
+    runner.invoke(args=["db", "upgrade"])
+    page = client.get("/")
+    assert page.status_code == 200
+    assert 'lang="fr"' in page.text
+    assert "Aucune donnée chargée" in page.text
+
+
+def test_home_page_lists_loaded_versions(client, runner):
+    runner.invoke(args=["load", "qpv2024-paca", "--quiet"])
+
+    page = client.get("/")
+
+    assert "QPV 2024, région Provence-Alpes-Côte d&#39;Azur" in page.text
+    assert "135 qpv" in page.text
+    assert "region 93" in page.text or "regions 93" in page.text
+
+
+def test_health_needs_a_schema(tmp_path):
+    """A new embedded instance has no schema until ``db upgrade`` (or a load) makes it."""
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "neuve")})
+    client = app.test_client()
+    assert client.get("/sante").status_code == 503
+    assert "La base de données n'est pas encore créée" in client.get("/").text
+
+    app.test_cli_runner().invoke(args=["db", "upgrade"])
+
+    answer = client.get("/sante")
+    assert answer.status_code == 200 and answer.json == {"status": "ok", "datasets": 0}
+    assert (tmp_path / "neuve" / "fabriques.sqlite3").is_file()
