@@ -1,5 +1,307 @@
-"""(being written) Stagers for the admin datasets."""
+"""Administrative references: régions, départements, communes, EPCI and commune outlines.
 
-__all__ = ["STAGERS"]
+The first four come from the JSON lists of ``@etalab/decoupage-administratif`` (Code officiel
+géographique), one object per record; the outlines from a GeoJSON of the communes and
+municipal arrondissements. Columns are read through each source's field mapping. Delegated
+and associated communes are left out of ``communes`` and counted in the report: their
+territory belongs to a current commune, whose code some of them share.
+"""
 
-STAGERS: dict = {}
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+from geodata.territories import TerritoryError, territory_of_commune
+from loaders.errors import LoadError
+from loaders.read import read_json, read_vector
+from loaders.registry import Source
+from loaders.validate import (
+    COMMUNE_CODE,
+    Outcome,
+    check_code,
+    check_unique,
+    polygonal,
+)
+from loaders.write import Staged
+
+__all__ = [
+    "DEPARTEMENT_CODE",
+    "EPCI_KINDS",
+    "REGION_CODE",
+    "SIREN",
+    "STAGERS",
+    "stage_commune_contours",
+    "stage_communes",
+    "stage_departements",
+    "stage_epci",
+    "stage_regions",
+]
+
+REGION_CODE = re.compile(r"^\d{2,3}$")
+DEPARTEMENT_CODE = re.compile(r"^(?:\d{2}|2[AB]|9[78]\d)$")
+SIREN = re.compile(r"^\d{9}$")
+ZONES = ("metro", "drom", "com")
+EPCI_KINDS = ("CC", "CA", "CU", "METRO", "MET69")
+CONTOUR_KINDS = ("COM", "ARM")
+CURRENT, ARRONDISSEMENT = "commune-actuelle", "arrondissement-municipal"
+SKIPPED_KINDS = {
+    "commune-deleguee": "commune déléguée : non retenue, elle fait partie d'une commune "
+    "actuelle (dont elle partage parfois le code)",
+    "commune-associee": "commune associée : non retenue, elle fait partie d'une commune "
+    "actuelle",
+}
+NO_OUTLINE = "contour absent : commune sans géométrie dans le fichier"
+NOT_COVERED = "commune hors des territoires couverts (métropole, DROM, Saint-Barthélemy, " \
+    "Saint-Martin)"
+
+
+# --- reading fields ------------------------------------------------------------------------
+
+JSON_KINDS = {dict: "un objet", list: "une liste", str: "un texte", int: "un nombre",
+              float: "un nombre", bool: "un booléen", type(None): "null"}
+
+
+def _kind(value) -> str:
+    """French name of a JSON value's kind, for error messages."""
+    return JSON_KINDS.get(type(value), type(value).__name__)
+
+
+def _records(path: Path) -> list[dict]:
+    """The JSON document, which must be a list of objects."""
+    document = read_json(path)
+    if not isinstance(document, list):
+        raise LoadError(
+            f"une liste d'objets JSON est attendue, pas {_kind(document)}",
+            path=str(path),
+        )
+    for index, record in enumerate(document, start=1):
+        if not isinstance(record, dict):
+            raise LoadError(
+                f"un objet JSON est attendu, pas {_kind(record)}",
+                path=str(path), row=f"enregistrement {index}",
+            )
+    return document
+
+
+def _blank(value) -> bool:
+    """True for None and NaN (an empty cell once read by pandas)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _text(record: dict, column: str, *, path: Path, row: str, required: bool = True):
+    """The trimmed text of a field; a missing or empty required one is an error."""
+    value = record.get(column)
+    if isinstance(value, dict | list | bool):
+        raise LoadError(f"texte attendu, pas {value!r}", path=str(path), row=row, field=column)
+    text = "" if _blank(value) else str(value).strip()
+    if not text and required:
+        message = "champ obligatoire absent" if column not in record else \
+            "valeur obligatoire manquante"
+        raise LoadError(message, path=str(path), row=row, field=column)
+    return text or None
+
+
+def _code(record: dict, column: str, pattern: re.Pattern, *, path: Path, row: str) -> str:
+    """A required code in the expected format."""
+    value = _text(record, column, path=path, row=row)
+    return check_code(value, pattern, path=str(path), row=row, field_name=column)
+
+
+def _choice(record: dict, column: str, choices: tuple, *, path: Path, row: str) -> str:
+    """A required value among the known ones."""
+    value = _text(record, column, path=path, row=row)
+    if value not in choices:
+        raise LoadError(
+            f"valeur {value!r} inconnue (attendu : {', '.join(choices)})",
+            path=str(path), row=row, field=column,
+        )
+    return value
+
+
+def _count(value, *, path: Path, row: str, column: str) -> int | None:
+    """A population: a non-negative whole number, or None when the file gives none."""
+    if _blank(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise LoadError(
+            f"nombre entier positif ou nul attendu, pas {value!r}",
+            path=str(path), row=row, field=column,
+        )
+    return value
+
+
+# --- Code officiel géographique ------------------------------------------------------------
+
+def stage_regions(source: Source, path: Path, vintage: str) -> tuple[Staged, Outcome]:
+    """Régions (and overseas collectivities) with their zone: metro, drom or com."""
+    fields, rows, where = source.fields, [], []
+    for index, record in enumerate(_records(path), start=1):
+        row = f"enregistrement {index}"
+        rows.append({
+            "code": _code(record, fields["code"], REGION_CODE, path=path, row=row),
+            "name": _text(record, fields["name"], path=path, row=row),
+            "zone": _choice(record, fields["zone"], ZONES, path=path, row=row),
+        })
+        where.append(row)
+    check_unique([r["code"] for r in rows], where, path=str(path), field_name=fields["code"])
+    return Staged(tables={"regions": rows}), Outcome()
+
+
+def stage_departements(source: Source, path: Path, vintage: str) -> tuple[Staged, Outcome]:
+    """Départements (and overseas collectivities) with their région and zone."""
+    fields, rows, where = source.fields, [], []
+    for index, record in enumerate(_records(path), start=1):
+        row = f"enregistrement {index}"
+        rows.append({
+            "code": _code(record, fields["code"], DEPARTEMENT_CODE, path=path, row=row),
+            "name": _text(record, fields["name"], path=path, row=row),
+            "region_code": _code(record, fields["region_code"], REGION_CODE, path=path,
+                                 row=row),
+            "zone": _choice(record, fields["zone"], ZONES, path=path, row=row),
+        })
+        where.append(row)
+    check_unique([r["code"] for r in rows], where, path=str(path), field_name=fields["code"])
+    return Staged(tables={"departements": rows}), Outcome()
+
+
+def stage_communes(source: Source, path: Path, vintage: str) -> tuple[Staged, Outcome]:
+    """Current communes and municipal arrondissements; other kinds are skipped."""
+    fields, rows, where, outcome = source.fields, [], [], Outcome()
+    kinds = (CURRENT, ARRONDISSEMENT, *SKIPPED_KINDS)
+    for index, record in enumerate(_records(path), start=1):
+        row = f"enregistrement {index}"
+        kind = _choice(record, fields["kind"], kinds, path=path, row=row)
+        if kind in SKIPPED_KINDS:
+            code = _text(record, fields["code"], path=path, row=row, required=False)
+            outcome.skip(f"{code} ({row})", SKIPPED_KINDS[kind])
+            continue
+        code = _code(record, fields["code"], COMMUNE_CODE, path=path, row=row)
+        departement = _code(record, fields["departement_code"], DEPARTEMENT_CODE, path=path,
+                            row=row)
+        if not code.startswith(departement):
+            raise LoadError(
+                f"le code commune {code} n'est pas dans le département {departement}",
+                path=str(path), row=row, field=fields["departement_code"],
+            )
+        parent = None
+        if kind == ARRONDISSEMENT:
+            parent = _code(record, fields["parent_code"], COMMUNE_CODE, path=path, row=row)
+        rows.append({
+            "code": code,
+            "name": _text(record, fields["name"], path=path, row=row),
+            "kind": kind,
+            "parent_code": parent,
+            "departement_code": departement,
+            "region_code": _code(record, fields["region_code"], REGION_CODE, path=path,
+                                 row=row),
+            "population": _count(record.get(fields["population"]), path=path, row=row,
+                                 column=fields["population"]),
+        })
+        where.append(row)
+    check_unique([r["code"] for r in rows], where, path=str(path), field_name=fields["code"])
+    current = {r["code"] for r in rows if r["kind"] == CURRENT}
+    for commune, row in zip(rows, where, strict=True):
+        if commune["parent_code"] is not None and commune["parent_code"] not in current:
+            raise LoadError(
+                f"l'arrondissement {commune['code']} dépend de la commune "
+                f"{commune['parent_code']}, absente du fichier",
+                path=str(path), row=row, field=fields["parent_code"],
+            )
+    return Staged(tables={"communes": rows}), outcome
+
+
+def stage_epci(source: Source, path: Path, vintage: str) -> tuple[Staged, Outcome]:
+    """EPCI à fiscalité propre and their member communes (a commune in one EPCI at most)."""
+    fields, epcis, members, where, member_where = source.fields, [], [], [], []
+    member_field = f"{fields['members']}.{fields['member_code']}"
+    for index, record in enumerate(_records(path), start=1):
+        row = f"enregistrement {index}"
+        code = _code(record, fields["code"], SIREN, path=path, row=row)
+        epcis.append({
+            "code": code,
+            "name": _text(record, fields["name"], path=path, row=row),
+            "kind": _choice(record, fields["kind"], EPCI_KINDS, path=path, row=row),
+            "population": _count(record.get(fields["population"]), path=path, row=row,
+                                 column=fields["population"]),
+        })
+        where.append(row)
+        listed = record.get(fields["members"])
+        if not isinstance(listed, list) or not listed:
+            raise LoadError(
+                "liste non vide des communes membres attendue", path=str(path), row=row,
+                field=fields["members"],
+            )
+        for number, member in enumerate(listed, start=1):
+            place = f"{row}, membre {number}"
+            if not isinstance(member, dict):
+                raise LoadError("un objet JSON est attendu pour chaque membre", path=str(path),
+                                row=place, field=fields["members"])
+            commune = _text(member, fields["member_code"], path=path, row=place)
+            check_code(commune, COMMUNE_CODE, path=str(path), row=place,
+                       field_name=member_field)
+            members.append({"epci_code": code, "commune_code": commune})
+            member_where.append(place)
+    check_unique([e["code"] for e in epcis], where, path=str(path), field_name=fields["code"])
+    check_unique([m["commune_code"] for m in members], member_where, path=str(path),
+                 field_name=member_field)
+    return Staged(tables={"epci": epcis, "epci_members": members}), Outcome()
+
+
+# --- commune outlines ----------------------------------------------------------------------
+
+def stage_commune_contours(source: Source, path: Path, vintage: str) -> tuple[Staged, Outcome]:
+    """Outlines of communes and arrondissements as valid MultiPolygons with their territory."""
+    frame = read_vector(path, declared_crs=source.crs)
+    fields = source.fields
+    missing = [column for column in fields.values() if column not in frame.columns]
+    if missing:
+        raise LoadError(
+            f"colonne(s) obligatoire(s) absente(s) : {', '.join(missing)} "
+            f"(colonnes trouvées : {', '.join(c for c in frame.columns if c != 'feature')})",
+            path=str(path), field=missing[0],
+        )
+    outcome = Outcome()
+    absent = (frame.geometry.isna() | frame.geometry.is_empty).to_numpy()
+    columns = ["feature", *dict.fromkeys(fields.values())]
+    rows, where, geometries = [], [], []
+    for record, geometry, no_outline in zip(
+        frame[columns].to_dict("records"), frame.geometry, absent, strict=True
+    ):
+        row = f"entité {record['feature']}"
+        code = _code(record, fields["code"], COMMUNE_CODE, path=path, row=row)
+        if no_outline:
+            outcome.skip(f"{code} ({row})", NO_OUTLINE)
+            continue
+        try:
+            territory = territory_of_commune(code).code
+        except TerritoryError:
+            outcome.skip(f"{code} ({row})", NOT_COVERED)
+            continue
+        rows.append({
+            "code": code,
+            "name": _text(record, fields["name"], path=path, row=row),
+            "kind": _choice(record, fields["kind"], CONTOUR_KINDS, path=path, row=row),
+            "population": _count(record[fields["population"]], path=path, row=row,
+                                 column=fields["population"]),
+            "territory": territory,
+        })
+        where.append(row)
+        geometries.append(geometry)
+    for row, geometry in zip(rows, polygonal(geometries, where, path=str(path),
+                                             outcome=outcome), strict=True):
+        row["geom"] = geometry
+    check_unique([r["code"] for r in rows], where, path=str(path), field_name=fields["code"])
+    return Staged(tables={"commune_contours": rows}), outcome
+
+
+STAGERS = {
+    "regions": stage_regions,
+    "departements": stage_departements,
+    "communes": stage_communes,
+    "epci": stage_epci,
+    "commune-contours": stage_commune_contours,
+}

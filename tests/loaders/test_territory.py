@@ -1,0 +1,291 @@
+"""Régions, départements, communes and EPCI (COG 2026) on both backends, from the real
+shared files and from broken copies of them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from geodata.storage.models import Commune, DatasetVersion, Departement, Epci, EpciMember, Region
+from loaders.errors import LoadError
+from loaders.pipeline import load_source
+
+pytestmark = pytest.mark.shared_data
+
+REGIONS = "communes/regions_cog2026_decoupage_administratif.json"
+DEPARTEMENTS = "communes/departements_cog2026_decoupage_administratif.json"
+COMMUNES = "communes/communes_cog2026_decoupage_administratif.json"
+EPCI = "communes/epci_cog2026_decoupage_administratif.json"
+
+
+def count(engine, model, *conditions):
+    with engine.connect() as connection:
+        return connection.scalar(select(func.count()).select_from(model).where(*conditions))
+
+
+def one(engine, model, code):
+    with engine.connect() as connection:
+        return connection.execute(
+            select(model.__table__).where(model.code == code)).one()
+
+
+def records(data_dir, path):
+    return json.loads((data_dir / path).read_text(encoding="utf-8"))
+
+
+def write_records(tmp_path, name, document):
+    path = tmp_path / name
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    return str(path)
+
+
+def load(engine, name, data_dir=None, path=None):
+    return load_source(engine, name, path, data_dir=data_dir, progress=False)
+
+
+# --- régions and départements --------------------------------------------------------------
+
+def test_regions_and_departements(engine, data_dir):
+    regions = load(engine, "regions", data_dir)
+    departements = load(engine, "departements", data_dir)
+
+    assert regions.loaded == {"regions": 26} and departements.loaded == {"departements": 109}
+    assert count(engine, Region, Region.zone == "metro") == 13
+    assert count(engine, Region, Region.zone == "drom") == 5
+    assert one(engine, Region, "76").name == "Occitanie"
+    haute_garonne = one(engine, Departement, "31")
+    assert (haute_garonne.name, haute_garonne.region_code) == ("Haute-Garonne", "76")
+    assert one(engine, Departement, "2A").zone == "metro"
+    assert one(engine, Departement, "974").zone == "drom"
+    with engine.connect() as connection:
+        version = connection.execute(
+            select(DatasetVersion.__table__).where(DatasetVersion.source == "departements")
+        ).one()
+    assert version.vintage == "COG 2026"
+    assert version.complete_for == {"scope": "country", "codes": []}
+    assert version.checksum.startswith("sha256:1ebe7e0a")
+
+
+def test_regions_document_that_is_not_a_list(engine, data_dir, tmp_path):
+    load(engine, "regions", data_dir)
+    path = write_records(tmp_path, "objet.json", {"regions": records(data_dir, REGIONS)})
+
+    with pytest.raises(LoadError) as error:
+        load(engine, "regions", path=path)
+
+    assert "objet.json" in str(error.value) and "liste d'objets JSON" in str(error.value)
+    assert count(engine, Region) == 26
+    assert count(engine, DatasetVersion) == 1
+
+
+def test_departements_duplicated_code(engine, data_dir, tmp_path):
+    load(engine, "departements", data_dir)
+    document = records(data_dir, DEPARTEMENTS)
+    document[40]["code"] = document[30]["code"]
+    path = write_records(tmp_path, "doublon.json", document)
+
+    with pytest.raises(LoadError) as error:
+        load(engine, "departements", path=path)
+
+    message = str(error.value)
+    assert "doublon.json" in message and "clé en double" in message
+    assert "enregistrement 31" in message and "enregistrement 41" in message
+    assert error.value.field == "code"
+    assert count(engine, Departement) == 109
+    assert one(engine, Departement, "31").name == "Haute-Garonne"
+
+
+# --- communes --------------------------------------------------------------------------------
+
+def test_communes_keep_current_communes_and_arrondissements(engine, data_dir):
+    report = load(engine, "communes", data_dir)
+
+    assert report.status == "chargé"
+    assert report.loaded == {"communes": 35_014}
+    assert count(engine, Commune, Commune.kind == "commune-actuelle") == 34_969
+    assert count(engine, Commune, Commune.kind == "arrondissement-municipal") == 45
+    reasons = [reason for _, reason in report.skipped]
+    assert len(reasons) == 2_105 + 471
+    assert sum(reason.startswith("commune déléguée") for reason in reasons) == 2_105
+    assert sum(reason.startswith("commune associée") for reason in reasons) == 471
+    # 12218 is both Conques-en-Rouergue and one of its delegated communes: the current one wins.
+    assert one(engine, Commune, "12218").name == "Conques-en-Rouergue"
+    assert "12218 (enregistrement" in " ".join(where for where, _ in report.skipped)
+    toulouse = one(engine, Commune, "31555")
+    assert (toulouse.name, toulouse.departement_code, toulouse.region_code) == (
+        "Toulouse", "31", "76")
+    assert toulouse.parent_code is None and toulouse.population > 400_000
+    marseille_1er = one(engine, Commune, "13201")
+    assert (marseille_1er.kind, marseille_1er.parent_code) == ("arrondissement-municipal",
+                                                                "13055")
+    assert count(engine, Commune, Commune.parent_code == "75056") == 20
+    assert one(engine, Commune, "98411").population is None  # TAAF: no légale population
+
+
+def test_communes_second_run_changes_nothing(engine, data_dir):
+    first = load(engine, "communes", data_dir)
+    second = load(engine, "communes", data_dir)
+
+    assert second.status == "inchangé"
+    assert second.version_id == first.version_id
+    assert count(engine, DatasetVersion) == 1
+    assert count(engine, Commune) == 35_014
+
+
+@pytest.fixture
+def communes_loaded(engine, data_dir):
+    """The real communes loaded once: the data every bad load must leave alone."""
+    load(engine, "communes", data_dir)
+    return one(engine, Commune, "31555")
+
+
+def assert_communes_intact(engine, toulouse):
+    assert count(engine, Commune) == 35_014
+    assert one(engine, Commune, "31555") == toulouse
+    assert count(engine, DatasetVersion) == 1
+
+
+def test_communes_truncated_json(engine, communes_loaded, data_dir, tmp_path):
+    path = tmp_path / "tronque.json"
+    path.write_bytes((data_dir / COMMUNES).read_bytes()[:1_000_000])
+
+    with pytest.raises(LoadError) as error:
+        load(engine, "communes", path=str(path))
+
+    assert "tronque.json" in str(error.value) and "tronqué" in str(error.value)
+    # one record per line: the error is on the line where the file was cut
+    assert isinstance(error.value.row, int) and 4_000 < error.value.row < 5_000
+    assert_communes_intact(engine, communes_loaded)
+
+
+def test_communes_missing_required_field(engine, communes_loaded, data_dir, tmp_path):
+    document = records(data_dir, COMMUNES)
+    assert document[99]["type"] == "commune-actuelle"
+    del document[99]["nom"]
+    path = write_records(tmp_path, "sans_nom.json", document)
+
+    with pytest.raises(LoadError) as error:
+        load(engine, "communes", path=path)
+
+    assert "sans_nom.json" in str(error.value) and "absent" in str(error.value)
+    assert (error.value.row, error.value.field) == ("enregistrement 100", "nom")
+    assert_communes_intact(engine, communes_loaded)
+
+
+def test_communes_duplicated_code(engine, communes_loaded, data_dir, tmp_path):
+    document = records(data_dir, COMMUNES)
+    assert document[0]["type"] == document[1]["type"] == "commune-actuelle"
+    document[1]["code"] = document[0]["code"]
+    path = write_records(tmp_path, "doublon.json", document)
+
+    with pytest.raises(LoadError) as error:
+        load(engine, "communes", path=path)
+
+    message = str(error.value)
+    assert "doublon.json" in message and "'01001'" in message
+    assert "enregistrement 1," in message and "enregistrement 2" in message
+    assert error.value.field == "code"
+    assert_communes_intact(engine, communes_loaded)
+
+
+def test_communes_malformed_code_and_unknown_kind(engine, communes_loaded, data_dir, tmp_path):
+    document = records(data_dir, COMMUNES)
+    document[4]["code"] = "1005"  # a leading zero lost by a spreadsheet
+    path = write_records(tmp_path, "code.json", document)
+    with pytest.raises(LoadError) as error:
+        load(engine, "communes", path=path)
+    assert "'1005'" in str(error.value)
+    assert (error.value.row, error.value.field) == ("enregistrement 5", "code")
+
+    document = records(data_dir, COMMUNES)
+    document[6]["type"] = "commune-nouvelle"
+    path = write_records(tmp_path, "type.json", document)
+    with pytest.raises(LoadError) as error:
+        load(engine, "communes", path=path)
+    assert "'commune-nouvelle'" in str(error.value)
+    assert (error.value.row, error.value.field) == ("enregistrement 7", "type")
+    assert_communes_intact(engine, communes_loaded)
+
+
+def test_communes_arrondissement_without_its_commune(engine, communes_loaded, data_dir,
+                                                     tmp_path):
+    document = [r for r in records(data_dir, COMMUNES) if r["code"] != "69123"]
+    path = write_records(tmp_path, "sans_lyon.json", document)
+
+    with pytest.raises(LoadError) as error:
+        load(engine, "communes", path=path)
+
+    assert "69381" in str(error.value) and "69123" in str(error.value)
+    assert error.value.field == "commune"
+    assert_communes_intact(engine, communes_loaded)
+
+
+# --- EPCI ------------------------------------------------------------------------------------
+
+def test_epci_and_their_members(engine, data_dir):
+    report = load(engine, "epci", data_dir)
+
+    assert report.loaded == {"epci": 1_255, "epci_members": 34_871}
+    with engine.connect() as connection:
+        kinds = dict(connection.execute(
+            select(Epci.kind, func.count()).group_by(Epci.kind)).all())
+        toulouse = connection.execute(
+            select(Epci.code, Epci.name, Epci.kind)
+            .join(EpciMember, EpciMember.epci_code == Epci.code)
+            .where(EpciMember.commune_code == "31555")
+        ).one()
+    assert kinds == {"CC": 989, "CA": 230, "CU": 14, "METRO": 21, "MET69": 1}
+    assert kinds["METRO"] + kinds["MET69"] == 22  # the 22 métropoles
+    assert tuple(toulouse) == ("243100518", "Toulouse Métropole", "METRO")
+    assert one(engine, Epci, "200046977").population == 1_433_613  # Métropole de Lyon
+    assert load(engine, "epci", data_dir).status == "inchangé"
+    assert count(engine, EpciMember) == 34_871
+
+
+@pytest.fixture
+def epci_loaded(engine, data_dir):
+    load(engine, "epci", data_dir)
+
+
+def assert_epci_intact(engine):
+    assert count(engine, Epci) == 1_255
+    assert count(engine, EpciMember) == 34_871
+    assert count(engine, EpciMember, EpciMember.commune_code == "31555",
+                 EpciMember.epci_code == "243100518") == 1
+    assert count(engine, DatasetVersion) == 1
+
+
+def test_epci_commune_in_two_epci(engine, epci_loaded, data_dir, tmp_path):
+    document = records(data_dir, EPCI)
+    document[10]["membres"].append(dict(document[3]["membres"][0]))
+    path = write_records(tmp_path, "deux_epci.json", document)
+
+    with pytest.raises(LoadError) as error:
+        load(engine, "epci", path=path)
+
+    message = str(error.value)
+    assert "deux_epci.json" in message and "clé en double" in message
+    assert "enregistrement 4, membre 1" in message and "enregistrement 11, membre" in message
+    assert error.value.field == "membres.code"
+    assert_epci_intact(engine)
+
+
+def test_epci_bad_siren_and_missing_members(engine, epci_loaded, data_dir, tmp_path):
+    document = records(data_dir, EPCI)
+    document[2]["code"] = "24310051"
+    path = write_records(tmp_path, "siren.json", document)
+    with pytest.raises(LoadError) as error:
+        load(engine, "epci", path=path)
+    assert "siren.json" in str(error.value) and "'24310051'" in str(error.value)
+    assert (error.value.row, error.value.field) == ("enregistrement 3", "code")
+
+    document = records(data_dir, EPCI)
+    del document[5]["membres"]
+    path = write_records(tmp_path, "sans_membres.json", document)
+    with pytest.raises(LoadError) as error:
+        load(engine, "epci", path=path)
+    assert "sans_membres.json" in str(error.value)
+    assert (error.value.row, error.value.field) == ("enregistrement 6", "membres")
+    assert_epci_intact(engine)
