@@ -115,7 +115,7 @@ def load_source(
                               checksum=checksum, counts=counts, progress=progress)
     return LoadReport(
         source.name, str(path), vintage, "chargé", loaded, outcome.repaired, outcome.skipped,
-        notes, version_id, time.perf_counter() - started,
+        notes + outcome.notes, version_id, time.perf_counter() - started,
     )
 
 

@@ -33,13 +33,17 @@ POLYGONAL = {"Polygon", "MultiPolygon"}
 
 @dataclass
 class Outcome:
-    """What validation did besides passing rows through: repairs and skipped rows."""
+    """What validation did besides passing rows through: repairs, skipped rows and notes."""
 
     repaired: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (where, reason)
+    notes: list[str] = field(default_factory=list)  # loaded as given, but worth a warning
 
     def skip(self, where: str, reason: str) -> None:
         self.skipped.append((where, reason))
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
 
 
 def require_value(value, *, path: str, row, field_name: str) -> str:

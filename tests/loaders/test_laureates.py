@@ -1,0 +1,195 @@
+"""Laureates loader on both backends, from the real ANCT list and from broken copies of it."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from geodata.storage.models import DatasetVersion, Laureate
+from loaders.errors import LoadError
+from loaders.laureates import stage_laureates
+from loaders.pipeline import load_source
+from loaders.registry import get_source
+
+pytestmark = pytest.mark.shared_data
+
+LIST = "laureates/fabriques_territoire_anct_202401_list.csv"
+
+
+def laureate_rows(engine):
+    with engine.connect() as connection:
+        return {row.id: row for row in connection.execute(select(Laureate.__table__))}
+
+
+def version_count(engine):
+    with engine.connect() as connection:
+        return connection.scalar(select(func.count()).select_from(DatasetVersion))
+
+
+def test_every_laureate_is_loaded_at_its_commune(engine, data_dir):
+    report = load_source(engine, "laureates", data_dir=data_dir, progress=False)
+
+    rows = laureate_rows(engine)
+    assert report.status == "chargé"
+    assert report.loaded == {"laureates": 382}
+    assert report.skipped == []
+    assert len(rows) == 382
+    vichy = rows["fabt-01"]
+    assert (vichy.name, vichy.commune_code, vichy.commune_name) == (
+        "Fabrique Numérique VICHYCO", "03310", "Vichy")
+    assert vichy.territory == "metropole"
+    assert vichy.geom.x == pytest.approx(3.42, abs=0.01)
+    assert vichy.geom.y == pytest.approx(46.13, abs=0.01)
+    # the list publishes neither wave nor type, and its points are commune centroids
+    assert {(row.wave, row.kind, row.precision) for row in rows.values()} == {
+        (None, None, "commune")}
+    territories = {row.territory for row in rows.values()}
+    assert {"metropole", "reunion", "guyane", "martinique", "mayotte", "guadeloupe",
+            "saint-martin"} == territories
+
+
+def test_saint_martin_laureate_is_kept_without_a_point(engine, data_dir):
+    load_source(engine, "laureates", data_dir=data_dir, progress=False)
+
+    anis = laureate_rows(engine)["fabt-364"]
+    assert anis.geom is None
+    assert anis.commune_code == "97801"
+    assert anis.territory == "saint-martin"
+    assert anis.commune_name is None  # "NA" in the file
+    assert sum(row.geom is None for row in laureate_rows(engine).values()) == 1
+
+
+def test_the_unlocated_laureate_is_noted(data_dir):
+    source = get_source("laureates")
+    _, outcome = stage_laureates(source, data_dir / LIST, source.vintage)
+
+    assert outcome.skipped == []
+    assert len(outcome.notes) == 1
+    assert "fabt-364" in outcome.notes[0] and "97801" in outcome.notes[0]
+
+
+def test_second_load_changes_nothing(engine, data_dir):
+    first = load_source(engine, "laureates", data_dir=data_dir, progress=False)
+
+    second = load_source(engine, "laureates", data_dir=data_dir, progress=False)
+
+    assert second.status == "inchangé"
+    assert second.version_id == first.version_id
+    assert version_count(engine) == 1
+    assert len(laureate_rows(engine)) == 382
+
+
+def test_version_records_source_and_completeness(engine, data_dir):
+    load_source(engine, "laureates", data_dir=data_dir, progress=False)
+    with engine.connect() as connection:
+        version = connection.execute(select(DatasetVersion.__table__)).one()
+    assert version.dataset == "laureates"
+    assert version.vintage == "2024-01"
+    assert version.complete_for == {"scope": "country", "codes": []}
+    assert version.checksum.startswith("sha256:a1d8be68")
+    assert "Licence Ouverte" in version.licence
+
+
+# --- bad inputs: a clear error naming where, and the previous data intact -----------------
+
+@pytest.fixture
+def loaded(engine, data_dir):
+    """The real list loaded once: the 'previous data' every bad load must leave alone."""
+    load_source(engine, "laureates", data_dir=data_dir, progress=False)
+    return {key: (row.name, row.geom.wkb if row.geom else None)
+            for key, row in laureate_rows(engine).items()}
+
+
+def assert_intact(engine, loaded):
+    assert {key: (row.name, row.geom.wkb if row.geom else None)
+            for key, row in laureate_rows(engine).items()} == loaded
+    assert version_count(engine) == 1
+
+
+def broken_copy(data_dir, tmp_path, name, edit):
+    lines = (data_dir / LIST).read_text(encoding="utf-8").splitlines()
+    path = tmp_path / name
+    path.write_text("\n".join(edit(lines)) + "\n", encoding="utf-8")
+    return path
+
+
+def test_missing_coordinate_column(engine, loaded, data_dir, tmp_path):
+    path = broken_copy(data_dir, tmp_path, "sans_lat.csv",
+                       lambda lines: [line.rsplit(",", 1)[0] for line in lines])
+
+    with pytest.raises(LoadError) as error:
+        load_source(engine, "laureates", str(path), progress=False)
+
+    assert "sans_lat.csv" in str(error.value)
+    assert "colonne(s) obligatoire(s) absente(s) : com_lat" in str(error.value)
+    assert error.value.field == "com_lat"
+    assert_intact(engine, loaded)
+
+
+def test_non_numeric_coordinate_names_its_line(engine, loaded, data_dir, tmp_path):
+    def edit(lines):
+        assert lines[9].startswith("fabt-09,")
+        lines[9] = lines[9].rsplit(",", 2)[0] + ",4°50'E,45.76"
+        return lines
+
+    path = broken_copy(data_dir, tmp_path, "coord.csv", edit)
+
+    with pytest.raises(LoadError) as error:
+        load_source(engine, "laureates", str(path), progress=False)
+
+    message = str(error.value)
+    assert "coord.csv" in message and "ligne 10" in message and "non numérique" in message
+    assert (error.value.row, error.value.field) == (10, "com_lon")
+    assert_intact(engine, loaded)
+
+
+def test_duplicated_id(engine, loaded, data_dir, tmp_path):
+    def edit(lines):
+        lines[20] = "fabt-05," + lines[20].split(",", 1)[1]
+        return lines
+
+    path = broken_copy(data_dir, tmp_path, "doublon.csv", edit)
+
+    with pytest.raises(LoadError) as error:
+        load_source(engine, "laureates", str(path), progress=False)
+
+    message = str(error.value)
+    assert "doublon.csv" in message and "'fabt-05'" in message
+    assert "lignes/entités 6, 21" in message
+    assert error.value.field == "id_fabt"
+    assert_intact(engine, loaded)
+
+
+def test_point_outside_its_communes_territory(engine, loaded, data_dir, tmp_path):
+    """A Réunion laureate with a metropolitan point: the list contradicts itself."""
+    def edit(lines):
+        index = next(i for i, line in enumerate(lines) if ",974" in line)
+        lines[index] = lines[index].rsplit(",", 2)[0] + ",2.35,48.85"
+        edit.line = index + 1
+        return lines
+
+    path = broken_copy(data_dir, tmp_path, "territoire.csv", edit)
+
+    with pytest.raises(LoadError) as error:
+        load_source(engine, "laureates", str(path), progress=False)
+
+    assert error.value.row == edit.line
+    assert "La Réunion" in str(error.value)
+    assert_intact(engine, loaded)
+
+
+def test_empty_commune_code(engine, loaded, data_dir, tmp_path):
+    def edit(lines):
+        fields = lines[1].split(",")
+        fields[2] = ""
+        lines[1] = ",".join(fields)
+        return lines
+
+    path = broken_copy(data_dir, tmp_path, "sans_commune.csv", edit)
+
+    with pytest.raises(LoadError) as error:
+        load_source(engine, "laureates", str(path), progress=False)
+
+    assert (error.value.row, error.value.field) == (2, "insee_com")
+    assert "valeur obligatoire manquante" in str(error.value)
+    assert_intact(engine, loaded)
