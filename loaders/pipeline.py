@@ -58,10 +58,10 @@ class LoadReport:
             head = f"{self.source} ({self.vintage}) : inchangé, déjà chargé depuis ce fichier"
         else:
             tables = ", ".join(f"{n} {t}" for t, n in self.loaded.items()) or "aucune ligne"
+            repaired = f"{self.repaired} géométrie(s) réparée(s) ; " if self.repaired else ""
             head = (
-                f"{self.source} ({self.vintage}) : chargé — {tables} ; "
-                f"{self.repaired} géométrie(s) réparée(s) ; {len(self.skipped)} ignorée(s) "
-                f"[{self.seconds:.1f} s]"
+                f"{self.source} ({self.vintage}) : chargé — {tables} ; {repaired}"
+                f"{len(self.skipped)} ignorée(s) [{self.seconds:.1f} s]"
             )
         lines = [head]
         reasons = Counter(reason for _, reason in self.skipped)

@@ -1,0 +1,145 @@
+"""Eligibility policies: the programme's rules as data, one TOML file per policy.
+
+The AMI never fixed a distance for "immediate proximity" nor a definition of "large urban
+centre", and the QPV list changed on 1 January 2024: each policy file says which reading
+it applies (QPV vintage, proximity distance, what a large urban centre is, which half wins
+when a location meets both), with the quota targets and the funding rules.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "CATEGORIES",
+    "CATEGORY_NOT_ELIGIBLE",
+    "CATEGORY_OUTSIDE",
+    "CATEGORY_QPV",
+    "CATEGORY_UNDETERMINED",
+    "DEFAULT_POLICY",
+    "POLICY_DIR",
+    "Funding",
+    "Policy",
+    "PolicyError",
+    "Quotas",
+    "available_policies",
+    "load_policy",
+]
+
+POLICY_DIR = Path(__file__).with_name("policies")
+DEFAULT_POLICY = "current"
+URBAN_DEFINITIONS = {"density_grid", "metropole"}
+
+CATEGORY_QPV = "qpv"
+CATEGORY_OUTSIDE = "hors-grands-centres-urbains"
+CATEGORY_NOT_ELIGIBLE = "non-eligible"
+CATEGORY_UNDETERMINED = "a-verifier"
+CATEGORIES = {
+    CATEGORY_QPV: "en QPV ou à sa proximité immédiate",
+    CATEGORY_OUTSIDE: "hors des grands centres urbains",
+    CATEGORY_NOT_ELIGIBLE: "ni en QPV ni à proximité, dans un grand centre urbain",
+    CATEGORY_UNDETERMINED: "à vérifier : une condition n'a pas pu être décidée",
+}
+"""The quota category a policy assigns to a location, with its French label."""
+PRECEDENCES = {"qpv", "outside_large_urban_centres"}
+
+
+class PolicyError(ValueError):
+    """A policy that does not exist or whose file is malformed."""
+
+
+@dataclass(frozen=True)
+class Quotas:
+    """Targets: how many Fabriques in each half of the programme, FNT among the QPV half."""
+
+    total: int
+    outside_large_urban_centres: int
+    qpv: int
+    fnt: int
+
+
+@dataclass(frozen=True)
+class Funding:
+    """Funding rules of one Fabrique, in euros."""
+
+    years: int
+    min_total_eur: int
+    max_total_eur: int
+    max_per_year_eur: int
+    fnt_bonus_eur: int
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One reading of the AMI's rules."""
+
+    name: str
+    title: str
+    qpv_vintage: str
+    proximity_m: float
+    search_radius_m: float
+    precedence: str
+    urban_definition: str
+    density_levels: tuple[int, ...]
+    quotas: Quotas
+    funding: Funding
+
+    def describe_urban_rule(self) -> str:
+        """How this policy defines a large urban centre, in French."""
+        if self.urban_definition == "metropole":
+            return "commune membre d'une des 22 métropoles"
+        levels = ", ".join(str(level) for level in self.density_levels)
+        return f"commune de niveau {levels} de la grille communale de densité de l'INSEE"
+
+
+def available_policies() -> list[str]:
+    """Names of the policy files shipped with the service."""
+    return sorted(path.stem for path in POLICY_DIR.glob("*.toml"))
+
+
+def load_policy(name: str = DEFAULT_POLICY, folder: Path = POLICY_DIR) -> Policy:
+    """Read and check one policy file."""
+    path = folder / f"{name}.toml"
+    if not path.is_file():
+        raise PolicyError(
+            f"politique inconnue : {name!r} (disponibles : {', '.join(available_policies())})"
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        urban = data["large_urban_centre"]
+        policy = Policy(
+            name=data["name"],
+            title=data["title"],
+            qpv_vintage=str(data["qpv_vintage"]),
+            proximity_m=float(data["proximity_m"]),
+            search_radius_m=float(data["search_radius_m"]),
+            precedence=data["precedence"],
+            urban_definition=urban["definition"],
+            density_levels=tuple(int(level) for level in urban.get("density_levels", ())),
+            quotas=Quotas(**data["quotas"]),
+            funding=Funding(**data["funding"]),
+        )
+    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as error:
+        raise PolicyError(f"{path.name} : fichier de politique invalide ({error!r})") from None
+    _check(policy, path)
+    return policy
+
+
+def _check(policy: Policy, path: Path) -> None:
+    problems = []
+    if policy.name != path.stem:
+        problems.append(f"name = {policy.name!r} mais le fichier s'appelle {path.name}")
+    if policy.urban_definition not in URBAN_DEFINITIONS:
+        problems.append(f"large_urban_centre.definition doit être l'un de {URBAN_DEFINITIONS}")
+    if policy.urban_definition == "density_grid" and not policy.density_levels:
+        problems.append("large_urban_centre.density_levels est vide")
+    if any(not 1 <= level <= 7 for level in policy.density_levels):
+        problems.append("les niveaux de densité vont de 1 à 7")
+    if policy.precedence not in PRECEDENCES:
+        problems.append(f"precedence doit être l'un de {PRECEDENCES}")
+    if not 0 < policy.proximity_m <= policy.search_radius_m:
+        problems.append("il faut 0 < proximity_m <= search_radius_m")
+    if problems:
+        raise PolicyError(f"{path.name} : " + " ; ".join(problems))
