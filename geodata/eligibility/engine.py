@@ -1,0 +1,307 @@
+"""Classify locations: in which QPV, nearest QPV and distance, proximity, commune, urban class.
+
+One vectorised implementation answers a single check and a batch of a million points. Each
+territory's points are projected to its CRS and queried against STRtrees of projected
+outlines, so every distance is in metres. Answers are three-valued: true, false, or unknown
+(``UNKNOWN``): missing data is never a negative answer. "Not in a QPV" is said only where
+the QPV sources are complete, or where the official list says the commune has no QPV; "not
+near a QPV" only when the whole proximity disc is known; a location known only to commune
+precision cannot decide either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from geodata.eligibility.layers import ReferenceIndex, TerritoryIndex
+from geodata.policy import (
+    CATEGORY_NOT_ELIGIBLE,
+    CATEGORY_OUTSIDE,
+    CATEGORY_QPV,
+    CATEGORY_UNDETERMINED,
+    Policy,
+)
+from geodata.territories import TERRITORIES
+
+__all__ = [
+    "COARSE_PRECISIONS",
+    "FALSE",
+    "PRECISIONS",
+    "TRUE",
+    "UNKNOWN",
+    "Classification",
+    "EligibilityError",
+    "classify",
+]
+
+TRUE, FALSE, UNKNOWN = np.int8(1), np.int8(0), np.int8(-1)
+PRECISIONS = ("point", "address", "street", "locality", "commune")
+COARSE_PRECISIONS = frozenset({"locality", "commune", "municipality"})
+"""Precisions that cannot place a location inside or outside a QPV."""
+
+
+class EligibilityError(ValueError):
+    """Input the engine cannot classify (bad coordinates, unknown precision)."""
+
+
+@dataclass
+class Classification:
+    """Column arrays, one entry per input location, in input order."""
+
+    policy: Policy
+    index: ReferenceIndex
+    lon: np.ndarray
+    lat: np.ndarray
+    precision: np.ndarray
+    territory: np.ndarray  # territory code, or None outside every territory
+    commune: np.ndarray  # row in the commune layer, -1 when unknown
+    in_qpv: np.ndarray  # TRUE / FALSE / UNKNOWN
+    qpv: np.ndarray  # row in the QPV layer of the containing QPV, -1
+    nearest: np.ndarray  # row of the nearest QPV within the search radius, -1
+    distance: np.ndarray  # metres to the nearest QPV, NaN when none or unknown
+    nearest_known: np.ndarray  # bool: the search disc lies where the sources are complete
+    near_qpv: np.ndarray
+    no_hosting_commune: np.ndarray  # bool: the official list rules out any QPV within D
+    density_level: np.ndarray  # 1..7, 0 when unknown
+    metropole: np.ndarray
+    outside: np.ndarray  # outside large urban centres
+    category: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.lon)
+
+
+def classify(
+    index: ReferenceIndex,
+    policy: Policy,
+    lon,
+    lat,
+    precision=None,
+    commune_codes=None,
+) -> Classification:
+    """Classify locations (WGS84 lon/lat) under a policy whose QPV vintage the index holds."""
+    if index.qpv.vintage != policy.qpv_vintage:
+        raise EligibilityError(
+            f"index du millésime {index.qpv.vintage} pour une politique en "
+            f"{policy.qpv_vintage}"
+        )
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    n = len(lon)
+    precision = np.full(n, "point", dtype=object) if precision is None \
+        else np.asarray(precision, dtype=object)
+    result = _empty(index, policy, lon, lat, precision)
+    for code, territory in TERRITORIES.items():
+        min_lon, min_lat, max_lon, max_lat = territory.bbox
+        rows = np.flatnonzero((lon >= min_lon) & (lon <= max_lon)
+                              & (lat >= min_lat) & (lat <= max_lat)
+                              & (result.territory == None))  # noqa: E711 - elementwise
+        if len(rows):
+            result.territory[rows] = code
+            _classify_territory(result, index.territories[code], rows, commune_codes)
+    _urban_half(result)
+    _categories(result)
+    return result
+
+
+def _empty(index, policy, lon, lat, precision) -> Classification:
+    n = len(lon)
+    return Classification(
+        policy=policy, index=index, lon=lon, lat=lat, precision=precision,
+        territory=np.full(n, None, dtype=object),
+        commune=np.full(n, -1, dtype=np.int64),
+        in_qpv=np.full(n, UNKNOWN, dtype=np.int8),
+        qpv=np.full(n, -1, dtype=np.int64),
+        nearest=np.full(n, -1, dtype=np.int64),
+        distance=np.full(n, np.nan),
+        nearest_known=np.zeros(n, dtype=bool),
+        near_qpv=np.full(n, UNKNOWN, dtype=np.int8),
+        no_hosting_commune=np.zeros(n, dtype=bool),
+        density_level=np.zeros(n, dtype=np.int8),
+        metropole=np.full(n, UNKNOWN, dtype=np.int8),
+        outside=np.full(n, UNKNOWN, dtype=np.int8),
+        category=np.full(n, CATEGORY_UNDETERMINED, dtype=object),
+    )
+
+
+def _first_match(pairs: np.ndarray, count: int, targets: np.ndarray) -> np.ndarray:
+    """For each input, the lowest matching target row (-1 when none): deterministic."""
+    found = np.full(count, -1, dtype=np.int64)
+    if pairs.shape[1]:
+        order = np.lexsort((targets[pairs[1]], pairs[0]))
+        inputs, first = np.unique(pairs[0][order], return_index=True)
+        found[inputs] = targets[pairs[1][order][first]]
+    return found
+
+
+def _classify_territory(result: Classification, ti: TerritoryIndex, rows: np.ndarray,
+                        commune_codes) -> None:
+    policy, index = result.policy, result.index
+    points = ti.project_points(result.lon[rows], result.lat[rows])
+    count = len(rows)
+
+    communes = _first_match(ti.commune_tree.query(points, predicate="intersects"), count,
+                            ti.commune_rows)
+    if commune_codes is not None:  # a geocoder's city code wins for coarse locations
+        for i, row in enumerate(rows):
+            code = commune_codes[row]
+            position = index.commune_position(code) if code else None
+            if position is not None and (communes[i] < 0
+                                         or result.precision[row] in COARSE_PRECISIONS):
+                communes[i] = position
+    result.commune[rows] = communes
+
+    coarse = np.isin(result.precision[rows], list(COARSE_PRECISIONS))
+    fine = ~coarse
+    qpv = _first_match(ti.qpv_tree.query(points, predicate="intersects"), count, ti.qpv_rows)
+    near_pairs, distances = ti.qpv_tree.query_nearest(
+        points, max_distance=policy.search_radius_m, return_distance=True, all_matches=False)
+    nearest = np.full(count, -1, dtype=np.int64)
+    distance = np.full(count, np.nan)
+    nearest[near_pairs[0]] = ti.qpv_rows[near_pairs[1]]
+    distance[near_pairs[0]] = distances
+    distance[qpv >= 0] = 0.0
+
+    inside, disc_d_inside, search_inside = _completeness(ti, points, distance, policy)
+    in_qpv = np.where(qpv >= 0, TRUE, np.where(inside, FALSE, UNKNOWN)).astype(np.int8)
+    near = np.where(distance <= policy.proximity_m, TRUE,
+                    np.where(disc_d_inside, FALSE, UNKNOWN)).astype(np.int8)
+    no_hosting = np.zeros(count, dtype=bool)
+    if index.qpv.hosting_communes is not None:
+        undecided = np.flatnonzero(fine & ((near == UNKNOWN) | (in_qpv == UNKNOWN)))
+        no_hosting[undecided] = _no_hosting_commune_within(
+            ti, points[undecided], policy.proximity_m, index)
+        in_qpv[no_hosting & (in_qpv == UNKNOWN)] = FALSE
+        near[no_hosting & (near == UNKNOWN)] = FALSE
+    known = fine & ((nearest >= 0) & disc_d_inside | (nearest < 0) & search_inside)
+
+    result.in_qpv[rows] = in_qpv
+    result.qpv[rows] = qpv
+    result.nearest[rows] = nearest
+    result.distance[rows] = distance
+    result.nearest_known[rows] = known
+    result.near_qpv[rows] = near
+    result.no_hosting_commune[rows] = no_hosting
+    if coarse.any():
+        _coarse_rows(result, ti, rows[coarse])
+
+
+def _coarse_rows(result: Classification, ti: TerritoryIndex, rows: np.ndarray) -> None:
+    """Commune-precision locations: decided only if no QPV can be within D of the commune.
+
+    The point of such a location is a commune centroid: it says nothing about QPVs. The
+    commune's contour stands for the location instead: with no QPV within D of the contour,
+    and the whole D band around it known (complete sources, or no commune hosting a QPV
+    within D in the official list), the location is neither in nor near a QPV. Otherwise
+    the QPV half stays "à vérifier".
+    """
+    policy, index = result.policy, result.index
+    result.qpv[rows] = -1
+    result.nearest[rows] = -1
+    result.distance[rows] = np.nan
+    result.nearest_known[rows] = False
+    for row in rows:
+        result.in_qpv[row] = result.near_qpv[row] = UNKNOWN
+        commune = result.commune[row]
+        if commune < 0 or index.communes.territories[commune] != ti.territory.code:
+            continue
+        local = np.searchsorted(ti.commune_rows, commune)
+        contour = ti.commune_geometries[local]
+        if len(ti.qpv_tree.query(contour, predicate="dwithin", distance=policy.proximity_m)):
+            continue
+        band_known = ti.complete_everywhere or (
+            ti.complete_area is not None
+            and shapely.contains(ti.complete_area, contour)
+            and not shapely.dwithin(ti.frontier, contour, policy.proximity_m))
+        no_hosting = index.qpv.hosting_communes is not None and bool(
+            _no_hosting_commune_within(ti, np.array([contour]), policy.proximity_m, index)[0])
+        if band_known or no_hosting:
+            result.in_qpv[row] = result.near_qpv[row] = FALSE
+            result.no_hosting_commune[row] = no_hosting
+
+
+def _completeness(ti: TerritoryIndex, points, distance, policy: Policy):
+    """Where the QPV sources are complete: at the point, in the D disc, in the search disc.
+
+    Returns three boolean arrays: the point is inside the complete area; the disc of radius
+    D (or of the nearest distance, when larger) lies inside it; the whole search disc does.
+    """
+    count = len(points)
+    if ti.complete_everywhere:
+        full = np.ones(count, dtype=bool)
+        return full, full, full
+    if ti.complete_area is None:
+        empty = np.zeros(count, dtype=bool)
+        return empty, empty, empty
+    inside = shapely.intersects(ti.complete_area, points)
+    reach = np.where(np.isnan(distance), policy.proximity_m,
+                     np.maximum(distance, policy.proximity_m))
+    disc_inside = inside & ~shapely.dwithin(ti.frontier, points, reach)
+    search_inside = inside & ~shapely.dwithin(ti.frontier, points, policy.search_radius_m)
+    return inside, disc_inside, search_inside
+
+
+def _no_hosting_commune_within(ti: TerritoryIndex, shapes: np.ndarray, radius: float,
+                               index: ReferenceIndex) -> np.ndarray:
+    """True where no commune within ``radius`` of each shape hosts a QPV (official list).
+
+    A shape that touches no commune at all (at sea) gets False: nothing is known there.
+    """
+    answer = np.zeros(len(shapes), dtype=bool)
+    if not len(shapes):
+        return answer
+    pairs = ti.commune_tree.query(shapes, predicate="dwithin", distance=radius)
+    codes = index.communes.codes[ti.commune_rows[pairs[1]]]
+    hosting = index.qpv.hosting_communes
+    hosted = np.fromiter((code in hosting for code in codes), dtype=bool, count=len(codes))
+    any_hosting = np.zeros(len(shapes), dtype=bool)
+    np.logical_or.at(any_hosting, pairs[0], hosted)
+    has_commune = np.zeros(len(shapes), dtype=bool)
+    has_commune[pairs[0]] = True
+    return has_commune & ~any_hosting
+
+
+def _urban_half(result: Classification) -> None:
+    """Density level, métropole membership and "outside large urban centres"."""
+    layer = result.index.communes
+    known = result.commune >= 0
+    codes = layer.codes[np.where(known, result.commune, 0)] if len(layer.codes) else \
+        np.full(len(result), None, dtype=object)
+    levels = np.array([layer.density_levels.get(c, 0) if k else 0
+                       for c, k in zip(codes, known, strict=True)], dtype=np.int8)
+    result.density_level = levels
+    if layer.metropoles is not None:  # None when no EPCI list is loaded
+        member = np.array([c in layer.metropoles for c in codes], dtype=bool)
+        result.metropole = np.where(known, np.where(member, TRUE, FALSE), UNKNOWN).astype(
+            np.int8)
+    policy = result.policy
+    if policy.urban_definition == "metropole":
+        large = result.metropole
+        result.outside = np.where(large == UNKNOWN, UNKNOWN,
+                                  np.where(large == TRUE, FALSE, TRUE)).astype(np.int8)
+    else:
+        is_large = np.isin(levels, list(policy.density_levels))
+        result.outside = np.where(levels == 0, UNKNOWN,
+                                  np.where(is_large, FALSE, TRUE)).astype(np.int8)
+
+
+def _categories(result: Classification) -> None:
+    """The quota category the policy assigns, from the two halves and its precedence."""
+    qpv_half = np.where((result.in_qpv == TRUE) | (result.near_qpv == TRUE), TRUE,
+                        np.where((result.in_qpv == FALSE) & (result.near_qpv == FALSE), FALSE,
+                                 UNKNOWN))
+    outside = result.outside
+    qpv_first = result.policy.precedence == "qpv"
+    category = np.full(len(result), CATEGORY_UNDETERMINED, dtype=object)
+    category[(qpv_half == FALSE) & (outside == FALSE)] = CATEGORY_NOT_ELIGIBLE
+    category[(qpv_half == TRUE) & (outside != TRUE)] = CATEGORY_QPV
+    category[(outside == TRUE) & (qpv_half == FALSE)] = CATEGORY_OUTSIDE
+    both = (qpv_half == TRUE) & (outside == TRUE)
+    category[both] = CATEGORY_QPV if qpv_first else CATEGORY_OUTSIDE
+    if not qpv_first:  # outside wins whatever the QPV half says
+        category[outside == TRUE] = CATEGORY_OUTSIDE
+    category[result.territory == None] = CATEGORY_UNDETERMINED  # noqa: E711
+    result.category = category

@@ -1,0 +1,171 @@
+"""Reference layers for the engine, projected per territory and indexed with STRtrees.
+
+The layers are built once from plain arrays (whichever backend they came from) and cached
+by the caller per dataset version. Each territory gets its own projected copy of the QPV
+outlines, the commune contours and the *complete area* of the QPV sources: the part of the
+territory where every QPV of the vintage is loaded, so where "not in a QPV" can be said.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+import numpy as np
+import shapely
+from pyproj import Transformer
+
+from geodata.territories import TERRITORIES, Territory
+
+__all__ = ["CommuneLayer", "QpvLayer", "ReferenceIndex", "TerritoryIndex", "projector"]
+
+SMALL_HOLE_M2 = 1_000_000.0
+"""Gaps between generalised commune contours are closed when smaller than 1 km²."""
+FRONTIER_TOLERANCE_M = 100.0
+"""Generalised contours of neighbouring communes may leave gaps this wide between them."""
+
+
+@dataclass(frozen=True)
+class QpvLayer:
+    """The QPV outlines of one vintage, in EPSG:4326, and where their sources are complete.
+
+    ``complete_for`` lists ``(scope, codes)`` pairs: ``("country", ())``,
+    ``("regions", ("76",))``, ``("departements", (...))``. ``hosting_communes`` is the set of
+    communes that contain at least one QPV of the vintage, when an official list complete
+    for the whole country is loaded (the 2024 list), else None.
+    """
+
+    vintage: str
+    codes: np.ndarray
+    names: np.ndarray
+    territories: np.ndarray
+    geometries: np.ndarray
+    complete_for: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    hosting_communes: frozenset[str] | None = None
+    sources: tuple[str, ...] = ()
+    hosting_source: str | None = None
+
+
+@dataclass(frozen=True)
+class CommuneLayer:
+    """Commune contours (EPSG:4326) with their région, département and urban classes."""
+
+    codes: np.ndarray
+    names: np.ndarray
+    territories: np.ndarray
+    geometries: np.ndarray
+    regions: np.ndarray
+    departements: np.ndarray
+    density_levels: dict[str, int] = field(default_factory=dict)
+    density_labels: dict[str, str] = field(default_factory=dict)
+    metropoles: dict[str, str] | None = None  # commune -> métropole; None: EPCI not loaded
+    sources: tuple[str, ...] = ()
+
+
+@cache
+def projector(epsg: int) -> Transformer:
+    """WGS84 lon/lat to the territory's projected CRS (metres)."""
+    return Transformer.from_crs(4326, epsg, always_xy=True)
+
+
+def _project(geometries: np.ndarray, epsg: int) -> np.ndarray:
+    transformer = projector(epsg)
+
+    def transform(coords: np.ndarray) -> np.ndarray:
+        x, y = transformer.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(geometries, transform)
+
+
+def _without_small_holes(area):
+    polygons = []
+    for polygon in shapely.get_parts(area):
+        holes = [ring for ring in polygon.interiors if shapely.Polygon(ring).area >= SMALL_HOLE_M2]
+        polygons.append(shapely.Polygon(polygon.exterior, holes))
+    return shapely.MultiPolygon(polygons)
+
+
+@dataclass
+class TerritoryIndex:
+    """One territory's projected layers, trees and complete area."""
+
+    territory: Territory
+    qpv_rows: np.ndarray  # positions in QpvLayer
+    qpv_geometries: np.ndarray
+    qpv_tree: shapely.STRtree
+    commune_rows: np.ndarray  # positions in CommuneLayer
+    commune_geometries: np.ndarray
+    commune_tree: shapely.STRtree
+    complete_everywhere: bool
+    complete_area: object | None  # projected (Multi)Polygon, or None
+    frontier: object | None  # the part of its boundary shared with land not complete
+
+    def project_points(self, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
+        x, y = projector(self.territory.epsg).transform(lons, lats)
+        return shapely.points(x, y)
+
+
+class ReferenceIndex:
+    """The QPV and commune layers of one vintage, ready for the engine, per territory."""
+
+    def __init__(self, qpv: QpvLayer, communes: CommuneLayer):
+        self.qpv = qpv
+        self.communes = communes
+        self.territories: dict[str, TerritoryIndex] = {}
+        self._commune_position = {code: i for i, code in enumerate(communes.codes)}
+        for code, territory in TERRITORIES.items():
+            self.territories[code] = self._index(territory)
+
+    def commune_position(self, code: str) -> int | None:
+        return self._commune_position.get(code)
+
+    def _index(self, territory: Territory) -> TerritoryIndex:
+        qpv_rows = np.flatnonzero(self.qpv.territories == territory.code)
+        qpv_geometries = _project(self.qpv.geometries[qpv_rows], territory.epsg)
+        commune_rows = np.flatnonzero(self.communes.territories == territory.code)
+        commune_geometries = _project(self.communes.geometries[commune_rows], territory.epsg)
+        everywhere = any(scope == "country" for scope, _ in self.qpv.complete_for)
+        area = frontier = None
+        if not everywhere:
+            area, frontier = self._complete_area(commune_rows, commune_geometries)
+        return TerritoryIndex(
+            territory=territory,
+            qpv_rows=qpv_rows,
+            qpv_geometries=qpv_geometries,
+            qpv_tree=shapely.STRtree(qpv_geometries),
+            commune_rows=commune_rows,
+            commune_geometries=commune_geometries,
+            commune_tree=shapely.STRtree(commune_geometries),
+            complete_everywhere=everywhere,
+            complete_area=area,
+            frontier=frontier,
+        )
+
+    def _complete_area(self, commune_rows: np.ndarray, geometries: np.ndarray):
+        """The complete area (communes in the sources' complete régions or départements) and
+        its frontier with the rest of the land: a disc crossing the coastline into the sea
+        leaves the complete area, but no QPV can hide there.
+        """
+        regions = {c for scope, codes in self.qpv.complete_for if scope == "regions"
+                   for c in codes}
+        departements = {c for scope, codes in self.qpv.complete_for if scope == "departements"
+                        for c in codes}
+        inside = np.array([
+            self.communes.regions[row] in regions
+            or self.communes.departements[row] in departements
+            for row in commune_rows
+        ], dtype=bool)
+        if not inside.any():
+            return None, None
+        area = _without_small_holes(shapely.union_all(geometries[inside], grid_size=1.0))
+        shapely.prepare(area)
+        others = geometries[~inside]
+        neighbours = others[shapely.STRtree(others).query(
+            area, predicate="dwithin", distance=FRONTIER_TOLERANCE_M)]
+        frontier = shapely.intersection(
+            area.boundary,
+            shapely.buffer(shapely.union_all(neighbours, grid_size=1.0), FRONTIER_TOLERANCE_M),
+        )
+        shapely.prepare(frontier)
+        return area, frontier

@@ -1,0 +1,135 @@
+"""Read the engine's reference layers from either backend, cached per dataset version.
+
+The QPV outlines of a vintage, the commune contours with their région, département, density
+class and métropole, and what the loaded sources say about their completeness. The index is
+rebuilt only when the set of dataset versions in use changes.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+from sqlalchemy import Engine, select
+from sqlalchemy.engine import Connection
+
+from geodata.eligibility.layers import CommuneLayer, QpvLayer, ReferenceIndex
+from geodata.storage.models import (
+    Commune,
+    CommuneClass,
+    CommuneContour,
+    DatasetVersion,
+    Epci,
+    EpciMember,
+    Qpv,
+    QpvCommune,
+)
+
+__all__ = ["read_commune_layer", "read_qpv_layer", "reference_index"]
+
+METROPOLE_KINDS = ("METRO", "MET69")
+_cache: dict[tuple[str, str], tuple[tuple, ReferenceIndex]] = {}
+_lock = threading.Lock()
+
+
+def _versions(connection: Connection, dataset: str, vintage: str | None = None):
+    query = select(DatasetVersion.__table__).where(
+        DatasetVersion.dataset == dataset, DatasetVersion.current.is_(True))
+    if vintage is not None:
+        query = query.where(DatasetVersion.vintage == vintage)
+    return connection.execute(query.order_by(DatasetVersion.id)).all()
+
+
+def _label(version) -> str:
+    scope = version.complete_for.get("scope")
+    codes = ", ".join(version.complete_for.get("codes", []))
+    where = {"country": "complète pour toute la France", "none": "partielle"}.get(
+        scope, f"complète pour {scope} {codes}")
+    return f"{version.source} ({version.vintage}, {where}, chargée le {version.loaded_at:%d/%m/%Y})"
+
+
+def read_qpv_layer(connection: Connection, vintage: str) -> QpvLayer:
+    """The QPV outlines of one vintage and the completeness of their sources."""
+    records = connection.execute(
+        select(Qpv.code, Qpv.name, Qpv.territory, Qpv.geom).where(Qpv.vintage == vintage)
+        .order_by(Qpv.code)
+    ).all()
+    versions = _versions(connection, "qpv", vintage)
+    lists = [v for v in _versions(connection, "qpv-communes", vintage)
+             if v.complete_for.get("scope") == "country"]
+    hosting = None
+    if lists:
+        hosting = frozenset(connection.scalars(
+            select(QpvCommune.commune_code).where(QpvCommune.vintage == vintage)))
+    return QpvLayer(
+        vintage=vintage,
+        codes=np.array([r.code for r in records], dtype=object),
+        names=np.array([r.name for r in records], dtype=object),
+        territories=np.array([r.territory for r in records], dtype=object),
+        geometries=np.array([r.geom for r in records], dtype=object),
+        complete_for=tuple(
+            (v.complete_for["scope"], tuple(v.complete_for.get("codes", []))) for v in versions
+        ),
+        hosting_communes=hosting,
+        sources=tuple(_label(v) for v in versions),
+        hosting_source=_label(lists[-1]) if lists else None,
+    )
+
+
+def read_commune_layer(connection: Connection) -> CommuneLayer:
+    """Commune contours (not municipal arrondissements) with their classes."""
+    records = connection.execute(
+        select(CommuneContour.code, CommuneContour.name, CommuneContour.territory,
+               CommuneContour.geom, Commune.region_code, Commune.departement_code)
+        .outerjoin(Commune, Commune.code == CommuneContour.code)
+        .where(CommuneContour.kind == "COM")
+        .order_by(CommuneContour.code)
+    ).all()
+    density = connection.execute(
+        select(CommuneClass.commune_code, CommuneClass.level, CommuneClass.label)
+        .where(CommuneClass.typology == "densite")
+    ).all()
+    has_epci = connection.scalar(select(Epci.code).limit(1)) is not None
+    metropoles = None
+    if has_epci:
+        metropoles = dict(connection.execute(
+            select(EpciMember.commune_code, Epci.name)
+            .join(Epci, Epci.code == EpciMember.epci_code)
+            .where(Epci.kind.in_(METROPOLE_KINDS))
+        ).all())
+    sources = [*_versions(connection, "commune-contours"), *_versions(connection, "communes"),
+               *_versions(connection, "commune-classes"), *_versions(connection, "epci")]
+    return CommuneLayer(
+        codes=np.array([r.code for r in records], dtype=object),
+        names=np.array([r.name for r in records], dtype=object),
+        territories=np.array([r.territory for r in records], dtype=object),
+        geometries=np.array([r.geom for r in records], dtype=object),
+        regions=np.array([r.region_code for r in records], dtype=object),
+        departements=np.array([r.departement_code for r in records], dtype=object),
+        density_levels={r.commune_code: r.level for r in density if r.level},
+        density_labels={r.commune_code: r.label for r in density},
+        metropoles=metropoles,
+        sources=tuple(f"{v.source} ({v.vintage})" for v in sources),
+    )
+
+
+def _version_key(connection: Connection) -> tuple:
+    return tuple(connection.scalars(
+        select(DatasetVersion.id).where(DatasetVersion.current.is_(True))
+        .order_by(DatasetVersion.id)))
+
+
+def reference_index(engine: Engine, vintage: str) -> ReferenceIndex:
+    """The engine's index for a QPV vintage, rebuilt when the loaded data change."""
+    cache_key = (engine.url.render_as_string(hide_password=True), vintage)
+    with engine.connect() as connection:
+        versions = _version_key(connection)
+        with _lock:
+            cached = _cache.get(cache_key)
+            if cached and cached[0] == versions:
+                return cached[1]
+        index = ReferenceIndex(read_qpv_layer(connection, vintage),
+                               read_commune_layer(connection))
+    with _lock:
+        _cache[cache_key] = (versions, index)
+    return index
