@@ -163,12 +163,14 @@ def _classify_territory(result: Classification, ti: TerritoryIndex, rows: np.nda
     distance = np.full(count, np.nan)
     nearest[near_pairs[0]] = ti.qpv_rows[near_pairs[1]]
     distance[near_pairs[0]] = distances
+    nearest[qpv >= 0] = qpv[qpv >= 0]
     distance[qpv >= 0] = 0.0
 
-    inside, disc_d_inside, search_inside = _completeness(ti, points, distance, policy)
+    inside, proximity_inside, nearest_inside, search_inside = _completeness(
+        ti, points, distance, policy)
     in_qpv = np.where(qpv >= 0, TRUE, np.where(inside, FALSE, UNKNOWN)).astype(np.int8)
     near = np.where(distance <= policy.proximity_m, TRUE,
-                    np.where(disc_d_inside, FALSE, UNKNOWN)).astype(np.int8)
+                    np.where(proximity_inside, FALSE, UNKNOWN)).astype(np.int8)
     no_hosting = np.zeros(count, dtype=bool)
     if index.qpv.hosting_communes is not None:
         undecided = np.flatnonzero(fine & ((near == UNKNOWN) | (in_qpv == UNKNOWN)))
@@ -176,7 +178,7 @@ def _classify_territory(result: Classification, ti: TerritoryIndex, rows: np.nda
             ti, points[undecided], policy.proximity_m, index)
         in_qpv[no_hosting & (in_qpv == UNKNOWN)] = FALSE
         near[no_hosting & (near == UNKNOWN)] = FALSE
-    known = fine & ((nearest >= 0) & disc_d_inside | (nearest < 0) & search_inside)
+    known = fine & ((nearest >= 0) & nearest_inside | (nearest < 0) & search_inside)
 
     result.in_qpv[rows] = in_qpv
     result.qpv[rows] = qpv
@@ -224,24 +226,27 @@ def _coarse_rows(result: Classification, ti: TerritoryIndex, rows: np.ndarray) -
 
 
 def _completeness(ti: TerritoryIndex, points, distance, policy: Policy):
-    """Where the QPV sources are complete: at the point, in the D disc, in the search disc.
+    """Where the QPV sources are complete, as four boolean arrays.
 
-    Returns three boolean arrays: the point is inside the complete area; the disc of radius
-    D (or of the nearest distance, when larger) lies inside it; the whole search disc does.
+    The point lies in the complete area; and, inside it, no land outside it lies within D
+    (the proximity disc is known), within the nearest QPV's distance (no closer QPV can
+    hide), within the search radius (no QPV at all in the radius can hide).
     """
     count = len(points)
     if ti.complete_everywhere:
         full = np.ones(count, dtype=bool)
-        return full, full, full
+        return full, full, full, full
     if ti.complete_area is None:
         empty = np.zeros(count, dtype=bool)
-        return empty, empty, empty
+        return empty, empty, empty, empty
     inside = shapely.intersects(ti.complete_area, points)
-    reach = np.where(np.isnan(distance), policy.proximity_m,
-                     np.maximum(distance, policy.proximity_m))
-    disc_inside = inside & ~shapely.dwithin(ti.frontier, points, reach)
-    search_inside = inside & ~shapely.dwithin(ti.frontier, points, policy.search_radius_m)
-    return inside, disc_inside, search_inside
+
+    def clear_of_frontier(radius):
+        return inside & ~shapely.dwithin(ti.frontier, points, radius)
+
+    nearest_reach = np.where(np.isnan(distance), 0.0, distance)
+    return (inside, clear_of_frontier(policy.proximity_m), clear_of_frontier(nearest_reach),
+            clear_of_frontier(policy.search_radius_m))
 
 
 def _no_hosting_commune_within(ti: TerritoryIndex, shapes: np.ndarray, radius: float,
