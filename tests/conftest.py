@@ -136,3 +136,23 @@ def pytest_sessionfinish(session, exitstatus):
     if IN_CI and _skipped_postgis:
         print(f"\nERREUR : {len(_skipped_postgis)} test(s) PostGIS ignoré(s) en CI")
         session.exitstatus = 1
+
+
+REFERENCE_SOURCES = (
+    "regions", "departements", "communes", "epci", "commune-contours", "densite",
+    "qpv2015-occitanie", "qpv2015-ile-de-france-extrait", "qpv2015-ille-et-vilaine",
+    "qpv2024-paca", "qpv2024-communes", "laureates",
+)
+
+
+@pytest.fixture(scope="session")
+def reference_engine(tmp_path_factory, data_dir):
+    """An embedded database with the real communes, classes, QPV and laureates, read-only."""
+    from loaders.pipeline import load_source
+
+    engine = make_engine(embedded_url(tmp_path_factory.mktemp("reference")))
+    upgrade(engine)
+    for name in REFERENCE_SOURCES:
+        load_source(engine, name, data_dir=data_dir, progress=False)
+    yield engine
+    engine.dispose()

@@ -41,6 +41,8 @@ TRUE, FALSE, UNKNOWN = np.int8(1), np.int8(0), np.int8(-1)
 PRECISIONS = ("point", "address", "street", "locality", "commune")
 COARSE_PRECISIONS = frozenset({"locality", "commune", "municipality"})
 """Precisions that cannot place a location inside or outside a QPV."""
+HOSTING_TOLERANCE_M = 100.0
+"""Margin added when the official commune list is used: commune contours are generalised."""
 
 
 class EligibilityError(ValueError):
@@ -253,20 +255,20 @@ def _no_hosting_commune_within(ti: TerritoryIndex, shapes: np.ndarray, radius: f
                                index: ReferenceIndex) -> np.ndarray:
     """True where no commune within ``radius`` of each shape hosts a QPV (official list).
 
-    A shape that touches no commune at all (at sea) gets False: nothing is known there.
+    A QPV lies inside the communes the list names for it, so no such commune nearby means
+    no QPV nearby, at sea too. The search reaches ``HOSTING_TOLERANCE_M`` further, because
+    commune contours are generalised. Nothing is said where no contour is loaded.
     """
-    answer = np.zeros(len(shapes), dtype=bool)
-    if not len(shapes):
-        return answer
-    pairs = ti.commune_tree.query(shapes, predicate="dwithin", distance=radius)
+    if not len(shapes) or not len(ti.commune_rows):
+        return np.zeros(len(shapes), dtype=bool)
+    pairs = ti.commune_tree.query(shapes, predicate="dwithin",
+                                  distance=radius + HOSTING_TOLERANCE_M)
     codes = index.communes.codes[ti.commune_rows[pairs[1]]]
     hosting = index.qpv.hosting_communes
     hosted = np.fromiter((code in hosting for code in codes), dtype=bool, count=len(codes))
     any_hosting = np.zeros(len(shapes), dtype=bool)
     np.logical_or.at(any_hosting, pairs[0], hosted)
-    has_commune = np.zeros(len(shapes), dtype=bool)
-    has_commune[pairs[0]] = True
-    return has_commune & ~any_hosting
+    return ~any_hosting
 
 
 def _urban_half(result: Classification) -> None:

@@ -9,7 +9,13 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from geodata.eligibility.engine import COARSE_PRECISIONS, FALSE, TRUE, Classification
+from geodata.eligibility.engine import (
+    COARSE_PRECISIONS,
+    FALSE,
+    HOSTING_TOLERANCE_M,
+    TRUE,
+    Classification,
+)
 from geodata.policy import CATEGORIES, CATEGORY_QPV
 from geodata.territories import TERRITORIES
 
@@ -155,7 +161,9 @@ def _qpv_sentence(result: Classification, i: int, row: dict, components: list,
         parts.append(_hosting_sentence(layer, code, name))
     if result.no_hosting_commune[i] and not coarse:
         parts.append(f"D'après la liste officielle des QPV {vintage} ({layer.hosting_source}), "
-                     f"aucune commune à moins de {proximity:.0f} m du lieu ne compte de QPV.")
+                     f"aucune commune à moins de {proximity + HOSTING_TOLERANCE_M:.0f} m du lieu "
+                     f"(distance de proximité plus {HOSTING_TOLERANCE_M:.0f} m de marge pour les "
+                     "contours communaux généralisés) ne compte de QPV.")
     if near is True and in_qpv is not True:
         parts.append(f"Il est donc à moins de {proximity:.0f} m d'un QPV : à sa proximité "
                      "immédiate selon la politique.")
