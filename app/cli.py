@@ -4,6 +4,7 @@
     fabriques load DATASET [PATH_OR_URL]  load one registered source (its shared file by default)
     fabriques load demo                   load every source of the shared data folder
     fabriques datasets                    list the dataset versions in use
+    fabriques check | classify | quotas   eligibility (app/cli_eligibility.py)
     fabriques run                         development server (gunicorn in production)
 """
 
@@ -92,7 +93,9 @@ def datasets_command() -> None:
 
 def register(app: Flask) -> None:
     """Attach the project's commands to the app's CLI group."""
-    for command in (db_group, load_command, datasets_command):
+    from app.cli_eligibility import COMMANDS
+
+    for command in (db_group, load_command, datasets_command, *COMMANDS):
         app.cli.add_command(command)
 
 

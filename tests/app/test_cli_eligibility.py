@@ -1,0 +1,124 @@
+"""``fabriques check``, ``classify`` and ``quotas`` on the real reference layers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from app import create_app
+from app.db import EXTENSION
+from geodata.eligibility import COLUMNS
+
+pytestmark = pytest.mark.shared_data
+
+
+@pytest.fixture
+def runner(reference_engine, tmp_path, data_dir):
+    app = create_app({
+        "TESTING": True,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": reference_engine.url.render_as_string(hide_password=False),
+        "DATA_DIR": str(data_dir),
+    })
+    yield app.test_cli_runner()
+    app.extensions[EXTENSION].dispose()
+
+
+def test_check_json_has_the_contract_keys(runner):
+    result = runner.invoke(args=["check", "--lon", "5.4034", "--lat", "43.3305", "--json"])
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.output)
+    assert tuple(row) == COLUMNS
+    assert row["commune_code"] == "13055" and row["policy"] == "current"
+    assert row["near_qpv"] is True and row["category"] == "qpv"
+    assert isinstance(row["distance_to_qpv_m"], float)
+    assert row["distance_to_qpv_m"] == round(row["distance_to_qpv_m"], 1)
+
+
+def test_check_prints_the_explanation_for_the_chosen_policy(runner):
+    result = runner.invoke(args=["check", "--lon", "1.4205", "--lat", "43.5825",
+                                 "--policy", "ami-2019"])
+    assert result.exit_code == 0
+    assert "liste 2015" in result.output and "Toulouse" in result.output
+    assert "« ami-2019 »" in result.output
+
+
+def test_check_refuses_an_unknown_policy_and_bad_coordinates(runner):
+    unknown = runner.invoke(args=["check", "--lon", "2", "--lat", "46", "--policy", "2030"])
+    assert unknown.exit_code == 2 and "politique inconnue" in unknown.output
+    assert "ami-2019" in unknown.output
+    bad = runner.invoke(args=["check", "--lon", "200", "--lat", "46"])
+    assert bad.exit_code == 2 and "hors limites" in bad.output
+    nowhere = runner.invoke(args=["check", "--lon", "-30", "--lat", "40", "--json"])
+    assert nowhere.exit_code == 1
+    assert "aucun territoire" in json.loads(nowhere.output)["error"]
+
+
+def read(path):
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+def test_classify_keeps_every_row_and_reports_bad_ones(runner, tmp_path):
+    source = tmp_path / "projets.csv"
+    source.write_text(
+        "id,lon,lat\n"
+        "p1,5.4034,43.3305\n"
+        "p2,abc,43.3\n"
+        "p3,,\n"
+        "p4,-30,40\n"
+        "p5,3.0,46.0\n", encoding="utf-8")
+    output = tmp_path / "verdicts.csv"
+
+    result = runner.invoke(args=["classify", str(source), "-o", str(output), "--quiet"])
+
+    assert result.exit_code == 0, result.output
+    rows = read(output)
+    assert [r["id"] for r in rows] == ["p1", "p2", "p3", "p4", "p5"]
+    assert list(rows[0]) == list(COLUMNS)
+    assert rows[0]["category"] == "qpv" and rows[0]["near_qpv"] == "true"
+    assert rows[1]["error"] == "ligne 3 : lon non numérique : 'abc'" and rows[1]["lon"] == "abc"
+    assert rows[2]["error"] == "ligne 4 : lon vide"
+    assert "aucun territoire" in rows[3]["error"]
+    assert rows[4]["category"] == "hors-grands-centres-urbains" and rows[4]["error"] == ""
+    assert rows[4]["in_qpv"] == "false" and rows[0]["in_qpv"] == "false"
+    assert "5 ligne(s) lue(s), 2 classée(s), 3 en erreur" in result.output
+    assert "erreur ligne 3" in result.output
+
+
+def test_classify_reads_french_spreadsheets(runner, tmp_path):
+    source = tmp_path / "tableur.csv"
+    source.write_bytes("id;lon;lat;precision\nCréteil;5,4034;43,3305;point\n"
+                       "Pelleautier;6,0;44,5;commune\n".encode("latin-1"))
+    output = tmp_path / "out.csv"
+
+    result = runner.invoke(args=["classify", str(source), "-o", str(output), "--quiet"])
+
+    assert result.exit_code == 0, result.output
+    rows = read(output)
+    assert rows[0]["id"] == "Créteil" and rows[0]["lon"] == "5.4034"
+    assert rows[1]["precision"] == "commune" and rows[1]["near_qpv"] == "false"
+
+
+def test_classify_refuses_a_file_without_coordinates_and_writes_nothing(runner, tmp_path):
+    source = tmp_path / "adresses.csv"
+    source.write_text("id,adresse\n1,20 avenue de Ségur\n", encoding="utf-8")
+    output = tmp_path / "out.csv"
+
+    result = runner.invoke(args=["classify", str(source), "-o", str(output), "--quiet"])
+
+    assert result.exit_code == 1
+    assert "colonne(s) obligatoire(s) absente(s) : lon, lat" in result.output
+    assert not output.exists() and not list(tmp_path.glob("*.partiel"))
+
+
+def test_quotas_count_every_laureate(runner):
+    result = runner.invoke(args=["quotas", "--json"])
+    assert result.exit_code == 0, result.output
+    table = json.loads(result.output)
+    total = next(line for line in table["lines"] if line["category"] == "total")
+    assert total["count"] == 382
+    text = runner.invoke(args=["quotas", "--policy", "ami-2019"]).output
+    assert "« ami-2019 »" in text and "382" in text
