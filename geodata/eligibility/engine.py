@@ -139,14 +139,26 @@ def _first_match(pairs: np.ndarray, count: int, targets: np.ndarray) -> np.ndarr
     return found
 
 
+def _containing(tree: shapely.STRtree, prepared: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(point, polygon) pairs where the polygon contains the point, boundary included.
+
+    The tree gives bounding-box candidates; each candidate polygon, prepared once, is then
+    tested against the point's coordinates (faster than the tree's own predicate).
+    """
+    pairs = tree.query(points)
+    hit = shapely.intersects_xy(prepared[pairs[1]], shapely.get_x(points[pairs[0]]),
+                                shapely.get_y(points[pairs[0]]))
+    return pairs[:, hit]
+
+
 def _classify_territory(result: Classification, ti: TerritoryIndex, rows: np.ndarray,
                         commune_codes) -> None:
     policy, index = result.policy, result.index
     points = ti.project_points(result.lon[rows], result.lat[rows])
     count = len(rows)
 
-    communes = _first_match(ti.commune_tree.query(points, predicate="intersects"), count,
-                            ti.commune_rows)
+    communes = _first_match(_containing(ti.commune_tree, ti.commune_geometries, points),
+                            count, ti.commune_rows)
     if commune_codes is not None:  # a geocoder's city code wins for coarse locations
         for i, row in enumerate(rows):
             code = commune_codes[row]
@@ -259,29 +271,21 @@ def _no_hosting_commune_within(ti: TerritoryIndex, shapes: np.ndarray, radius: f
     no QPV nearby, at sea too. The search reaches ``HOSTING_TOLERANCE_M`` further, because
     commune contours are generalised. Nothing is said where no contour is loaded.
     """
-    if not len(shapes) or not len(ti.commune_rows):
+    if not len(shapes) or not len(ti.commune_rows) or ti.hosting_area is None:
         return np.zeros(len(shapes), dtype=bool)
-    pairs = ti.commune_tree.query(shapes, predicate="dwithin",
-                                  distance=radius + HOSTING_TOLERANCE_M)
-    codes = index.communes.codes[ti.commune_rows[pairs[1]]]
-    hosting = index.qpv.hosting_communes
-    hosted = np.fromiter((code in hosting for code in codes), dtype=bool, count=len(codes))
-    any_hosting = np.zeros(len(shapes), dtype=bool)
-    np.logical_or.at(any_hosting, pairs[0], hosted)
-    return ~any_hosting
+    return ~shapely.dwithin(ti.hosting_area, shapes, radius + HOSTING_TOLERANCE_M)
 
 
 def _urban_half(result: Classification) -> None:
     """Density level, métropole membership and "outside large urban centres"."""
-    layer = result.index.communes
+    index = result.index
     known = result.commune >= 0
-    codes = layer.codes[np.where(known, result.commune, 0)] if len(layer.codes) else \
-        np.full(len(result), None, dtype=object)
-    levels = np.array([layer.density_levels.get(c, 0) if k else 0
-                       for c, k in zip(codes, known, strict=True)], dtype=np.int8)
+    rows = np.where(known, result.commune, 0)
+    levels = np.where(known, index.density_level_of[rows], 0).astype(np.int8) \
+        if len(index.density_level_of) else np.zeros(len(result), dtype=np.int8)
     result.density_level = levels
-    if layer.metropoles is not None:  # None when no EPCI list is loaded
-        member = np.array([c in layer.metropoles for c in codes], dtype=bool)
+    if index.metropole_of is not None and len(index.metropole_of):
+        member = index.metropole_of[rows]
         result.metropole = np.where(known, np.where(member, TRUE, FALSE), UNKNOWN).astype(
             np.int8)
     policy = result.policy

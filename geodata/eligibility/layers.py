@@ -100,6 +100,7 @@ class TerritoryIndex:
     complete_everywhere: bool
     complete_area: object | None  # projected (Multi)Polygon, or None
     frontier: object | None  # the part of its boundary shared with land not complete
+    hosting_area: object | None  # union of the communes hosting a QPV (official list)
 
     def project_points(self, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
         x, y = projector(self.territory.epsg).transform(lons, lats)
@@ -114,6 +115,10 @@ class ReferenceIndex:
         self.communes = communes
         self.territories: dict[str, TerritoryIndex] = {}
         self._commune_position = {code: i for i, code in enumerate(communes.codes)}
+        self.density_level_of = np.array(
+            [communes.density_levels.get(code, 0) for code in communes.codes], dtype=np.int8)
+        self.metropole_of = None if communes.metropoles is None else np.array(
+            [code in communes.metropoles for code in communes.codes], dtype=bool)
         for code, territory in TERRITORIES.items():
             self.territories[code] = self._index(territory)
 
@@ -129,6 +134,8 @@ class ReferenceIndex:
         area = frontier = None
         if not everywhere:
             area, frontier = self._complete_area(commune_rows, commune_geometries)
+        commune_geometries = commune_geometries.copy()
+        shapely.prepare(commune_geometries)  # point-in-commune tests, many per commune
         return TerritoryIndex(
             territory=territory,
             qpv_rows=qpv_rows,
@@ -140,7 +147,20 @@ class ReferenceIndex:
             complete_everywhere=everywhere,
             complete_area=area,
             frontier=frontier,
+            hosting_area=self._hosting_area(commune_rows, commune_geometries),
         )
+
+    def _hosting_area(self, commune_rows: np.ndarray, geometries: np.ndarray):
+        """The communes the official list names as hosting a QPV, as one prepared shape."""
+        hosting = self.qpv.hosting_communes
+        if hosting is None or not len(commune_rows):
+            return None
+        named = np.fromiter((code in hosting for code in self.communes.codes[commune_rows]),
+                            dtype=bool, count=len(commune_rows))
+        area = shapely.union_all(geometries[named], grid_size=1.0) if named.any() \
+            else shapely.Polygon()
+        shapely.prepare(area)
+        return area
 
     def _complete_area(self, commune_rows: np.ndarray, geometries: np.ndarray):
         """The complete area (communes in the sources' complete régions or départements) and
