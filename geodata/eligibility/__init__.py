@@ -1,8 +1,9 @@
 """The eligibility engine: pure domain code, fed with plain arrays, no database or Flask."""
 
+from geodata.eligibility.columns import COLUMNS
 from geodata.eligibility.engine import Classification, EligibilityError, classify
 from geodata.eligibility.layers import CommuneLayer, QpvLayer, ReferenceIndex
-from geodata.eligibility.verdict import COLUMNS, Component, Verdict, rows, verdict
+from geodata.eligibility.verdict import Component, Verdict, rows, verdict
 
 __all__ = [
     "COLUMNS",

@@ -15,9 +15,9 @@ from typing import TextIO
 
 import numpy as np
 
+from geodata.eligibility.columns import COLUMNS, contract_columns
 from geodata.eligibility.engine import PRECISIONS, classify
 from geodata.eligibility.layers import ReferenceIndex
-from geodata.eligibility.verdict import COLUMNS, rows
 from geodata.policy import Policy
 
 __all__ = [
@@ -154,29 +154,41 @@ def classify_csv(
     return report
 
 
+BOOLEAN_COLUMNS = ("metropole", "in_qpv", "near_qpv", "outside_large_urban_centre")
+BOOLEAN_TEXT = {True: "true", False: "false", None: ""}
+
+
 def _write_chunk(index, policy, locations: Locations, start: int, stop: int, writer,
                  report: BatchReport) -> None:
-    valid = np.array([p not in locations.errors for p in range(start, stop)], dtype=bool)
-    positions = np.arange(start, stop)[valid]
-    result = classify(index, policy, locations.lon[positions], locations.lat[positions],
-                      locations.precision[positions])
-    classified = iter(rows(result, [locations.ids[p] for p in positions]))
-    for position in range(start, stop):
+    positions = np.arange(start, stop)
+    valid = np.array([p not in locations.errors for p in positions.tolist()], dtype=bool)
+    chosen = positions[valid]
+    result = classify(index, policy, locations.lon[chosen], locations.lat[chosen],
+                      locations.precision[chosen])
+    columns = contract_columns(result, identifiers=[locations.ids[p] for p in chosen])
+    for name in BOOLEAN_COLUMNS:
+        columns[name] = [BOOLEAN_TEXT[value] for value in columns[name]]
+    for position, error in zip(chosen.tolist(), columns["error"], strict=True):
+        if error:
+            line = locations.lines[position]
+            report.errors.append((line, f"ligne {line} : {error}"))
+    for category in columns["category"]:
+        if category is not None:
+            report.categories[category] = report.categories.get(category, 0) + 1
+    report.classified += sum(1 for error in columns["error"] if not error)
+    classified = zip(*(columns[name] for name in COLUMNS), strict=True)
+    if valid.all():
+        writer.writerows(classified)
+        return
+    for position in positions.tolist():
         if position in locations.errors:
             lon, lat = locations.raw[position]
             row = dict.fromkeys(COLUMNS)
             row.update(id=locations.ids[position], lon=lon, lat=lat, policy=policy.name,
                        qpv_vintage=policy.qpv_vintage, error=locations.errors[position])
+            writer.writerow([format_value(row[column]) for column in COLUMNS])
         else:
-            row = next(classified)
-            if row["error"]:
-                report.errors.append((locations.lines[position],
-                                      f"ligne {locations.lines[position]} : {row['error']}"))
-            else:
-                report.classified += 1
-                report.categories[row["category"]] = report.categories.get(
-                    row["category"], 0) + 1
-        writer.writerow([format_value(row[column]) for column in COLUMNS])
+            writer.writerow(next(classified))
 
 
 def summary(report: BatchReport, errors_shown: int = 10) -> Iterable[str]:

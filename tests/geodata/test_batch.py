@@ -1,0 +1,66 @@
+"""The CSV batch writes exactly what a single check says, for every kind of row."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+import pytest
+
+from geodata.eligibility import COLUMNS, classify, verdict
+from geodata.eligibility.batch import BatchError, classify_csv, format_value, read_locations
+from geodata.policy import load_policy
+from geodata.storage.reference import reference_index
+
+pytestmark = pytest.mark.shared_data
+
+
+def sample_csv(seed: int, count: int) -> str:
+    """Random points over metropolitan France, around Marseille, overseas, at sea, broken."""
+    rng = np.random.default_rng(seed)
+    lines = ["id;lon;lat;precision"]
+    for i in range(count):
+        kind = i % 5
+        if kind == 0:
+            lon, lat = rng.uniform(-4.8, 8.2), rng.uniform(42.3, 51.0)
+        elif kind in (1, 2):
+            lon, lat = 5.38 + rng.uniform(-0.1, 0.1), 43.33 + rng.uniform(-0.08, 0.08)
+        elif kind == 3:
+            lon, lat = 55.2 + rng.uniform(0, 0.6), -21.3 + rng.uniform(0, 0.4)
+        else:
+            lon, lat = rng.uniform(-40, 40), rng.uniform(-60, 60)
+        precision = "commune" if i % 17 == 0 else "point"
+        lines.append(f"p{i};{lon:.6f};{lat:.6f};{precision}".replace(".", ","))
+    lines.append("bad;nord;43,1;point")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("policy_name", ["current", "ami-2019"])
+def test_batch_rows_equal_single_verdicts(reference_engine, policy_name):
+    policy = load_policy(policy_name)
+    index = reference_index(reference_engine, policy.qpv_vintage)
+    data = sample_csv(seed=17, count=2000)
+    out = io.StringIO()
+
+    report = classify_csv(index, policy, data, out)
+
+    written = list(csv.DictReader(io.StringIO(out.getvalue())))
+    locations = read_locations(data)
+    assert len(written) == report.rows == 2001
+    assert report.errors and report.errors[-1][0] == 2002  # the "nord" line
+    for position in range(2000):
+        result = classify(index, policy, locations.lon[[position]],
+                          locations.lat[[position]], locations.precision[[position]])
+        expected = verdict(result, 0, locations.ids[position]).row
+        assert written[position] == {c: format_value(expected[c]) for c in COLUMNS}
+    categories = {row["category"] for row in written}
+    assert {"a-verifier", "hors-grands-centres-urbains"} <= categories
+    assert written[-1]["error"].startswith("ligne 2002 : lon non numérique")
+
+
+def test_bad_files_are_refused_whole():
+    with pytest.raises(BatchError, match="fichier vide"):
+        read_locations(b"")
+    with pytest.raises(BatchError, match="absente"):
+        read_locations("identifiant,x,y\n1,2,3\n")
