@@ -1,0 +1,249 @@
+"""Client for the Base Adresse Nationale geocoder (the BAN "API Adresse").
+
+``GET /search/`` geocodes one address (a GeoCodeJSON FeatureCollection), ``POST /search/csv/``
+many (a CSV in; the same CSV plus ``latitude``, ``longitude`` and ``result_*`` columns out,
+read by name since the Géoplateforme orders them differently). The service allows 50 requests
+a second per IP, then answers 429 with ``Retry-After``: requests are paced below that rate;
+429, 5xx, timeouts and connection errors are retried with a backoff; ``search`` answers are
+cached. Judging a low score is the caller's job: the score is exposed as is.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+
+import requests
+
+__all__ = ["PRECISION_BY_TYPE", "BanClient", "GeocodeResult", "GeocoderError", "RateLimiter"]
+
+PRECISION_BY_TYPE = {"housenumber": "address", "street": "street", "locality": "locality",
+                     "municipality": "commune"}  # BAN type -> geodata.eligibility precision
+MAX_QUERY_CHARS = 200  # the BAN refuses q outside 3..200 characters (HTTP 400)
+MAX_WAIT_S = 60.0  # longest pause granted to a Retry-After or a backoff
+RESULT_COLUMNS = ("latitude", "longitude", "result_label", "result_score", "result_type",
+                  "result_citycode", "result_city", "result_postcode", "result_status")
+_MISSING = object()
+
+
+class GeocoderError(ValueError):
+    """The address cannot be geocoded now; the message can be shown to the user."""
+
+
+@dataclass(frozen=True)
+class GeocodeResult:
+    """The best BAN match for one query; ``score`` (0..1) is the BAN's own relevance."""
+
+    query: str
+    label: str
+    lon: float
+    lat: float
+    score: float
+    result_type: str  # housenumber | street | locality | municipality
+    precision: str  # address | street | locality | commune
+    citycode: str | None  # INSEE code (an arrondissement's in Paris, Lyon, Marseille)
+    city: str | None
+    postcode: str | None
+
+
+class RateLimiter:
+    """Thread-safe token bucket of depth one: requests are ``(1 + margin) / rate`` s apart.
+
+    A deeper bucket would let a burst plus a second's refill (up to twice ``rate``) into one
+    second; the margin absorbs network jitter, so the server never counts more than ``rate``
+    requests in a second either. ``hold`` pauses every caller, as a 429 asks.
+    """
+
+    def __init__(self, rate: float, margin: float = 0.05):
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.interval = (1.0 + margin) / rate
+        self._next = 0.0  # monotonic time at which the token is available again
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            time.sleep(start - now)
+
+    def hold(self, seconds: float) -> None:
+        with self._lock:
+            self._next = max(self._next, time.monotonic() + seconds)
+
+
+def _clean(text: str | None) -> str:
+    """Collapse whitespace and drop leading punctuation (the BAN wants a letter or digit)."""
+    return re.sub(r"^[\W_]+", "", " ".join(str(text or "").split()))
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """Seconds asked by a Retry-After header (the BAN sends seconds), None without one."""
+    value = response.headers.get("Retry-After", "").strip()
+    return float(value) if value.replace(".", "", 1).isdigit() else None
+
+
+def _result(query: str, lon, lat, props: dict) -> GeocodeResult | None:
+    """A GeocodeResult from BAN properties; None for a type the engine has no precision for."""
+    kind = props.get("type")
+    if kind not in PRECISION_BY_TYPE:
+        return None
+    return GeocodeResult(query, props.get("label") or "", float(lon), float(lat),
+                         float(props.get("score") or 0.0), kind, PRECISION_BY_TYPE[kind],
+                         props.get("citycode") or None, props.get("city") or None,
+                         props.get("postcode") or None)
+
+
+class BanClient:
+    """Geocode with the BAN API rooted at ``base_url`` (e.g. https://api-adresse.data.gouv.fr).
+
+    ``max_retries`` is the number of new attempts after a failed one; ``backoff`` the first
+    pause, doubled at each retry. Use as a context manager, or call ``close``.
+    """
+
+    def __init__(self, base_url: str, timeout: float = 5.0, max_retries: int = 3,
+                 rate_per_second: float = 50, cache_size: int = 10_000,
+                 session: requests.Session | None = None, *, backoff: float = 0.5,
+                 csv_chunk_rows: int = 5_000):
+        self.base_url, self.timeout = base_url.rstrip("/"), timeout
+        self.max_retries, self.backoff = max_retries, backoff
+        self.csv_chunk_rows, self.cache_size = csv_chunk_rows, cache_size
+        self.limiter = RateLimiter(rate_per_second)
+        self._cache: OrderedDict[tuple, GeocodeResult | None] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._own_session = session is None
+        self.session = session or requests.Session()
+
+    def close(self) -> None:
+        if self._own_session:
+            self.session.close()
+
+    def __enter__(self) -> BanClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def search(self, address: str, citycode: str | None = None,
+               postcode: str | None = None) -> GeocodeResult | None:
+        """The best match for ``address``, None when the BAN finds nothing."""
+        query = _clean(address)
+        if not query:
+            raise GeocoderError("adresse vide : indiquez une adresse à localiser")
+        if len(query) < 3 or len(query) > MAX_QUERY_CHARS:
+            raise GeocoderError(f"adresse invalide : entre 3 et {MAX_QUERY_CHARS} caractères")
+        key = (query.casefold(), citycode or "", postcode or "")
+        cached = self._cached(key)
+        if cached is not _MISSING:
+            return cached if cached is None else replace(cached, query=query)
+        params = {"q": query, "limit": 1, "autocomplete": 0}
+        params.update({k: v for k, v in (("citycode", citycode), ("postcode", postcode)) if v})
+        response = self._request("GET", "/search/", params=params)
+        try:
+            features, best = response.json()["features"], None
+            if features:
+                lon, lat = features[0]["geometry"]["coordinates"][:2]
+                best = _result(query, lon, lat, features[0]["properties"])
+        except (ValueError, KeyError, TypeError, IndexError) as error:
+            raise GeocoderError("réponse illisible du service d'adresses") from error
+        self._store(key, best)
+        return best
+
+    def _cached(self, key: tuple):
+        with self._cache_lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+            return self._cache.get(key, _MISSING)
+
+    def _store(self, key: tuple, value: GeocodeResult | None) -> None:
+        with self._cache_lock:
+            self._cache[key] = value
+            while len(self._cache) > max(self.cache_size, 0):
+                self._cache.popitem(last=False)
+
+    def search_csv(self, rows: list[dict], columns: list[str], *,
+                   citycode_column: str | None = None,
+                   postcode_column: str | None = None) -> list[GeocodeResult | None]:
+        """Geocode ``rows`` through /search/csv/: one result (or None) per row, in order.
+
+        Each row's address joins its ``columns`` values; the optional citycode/postcode
+        columns restrict its search. Requests carry at most ``csv_chunk_rows`` rows each.
+        """
+        if not columns:
+            raise GeocoderError("aucune colonne d'adresse indiquée")
+        results: list[GeocodeResult | None] = []
+        for start in range(0, len(rows), self.csv_chunk_rows):
+            chunk = rows[start:start + self.csv_chunk_rows]
+            results.extend(self._csv_chunk(chunk, columns, citycode_column, postcode_column))
+        return results
+
+    def _csv_chunk(self, rows, columns, citycode_column, postcode_column):
+        names = [f"q{i}" for i in range(len(columns))]
+        filters = [(name, source) for name, source in (("citycode", citycode_column),
+                                                       ("postcode", postcode_column)) if source]
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["rang", *names, *(name for name, _ in filters)])
+        queries = []
+        for number, row in enumerate(rows):
+            values = [_clean(row.get(column)) for column in columns]
+            queries.append(" ".join(value for value in values if value))
+            writer.writerow([number, *values, *(_clean(row.get(src)) for _, src in filters)])
+        form = [*(("columns", name) for name in names), *((name, name) for name, _ in filters),
+                *(("result_columns", name) for name in RESULT_COLUMNS)]
+        files = {"data": ("adresses.csv", out.getvalue().encode("utf-8"), "text/csv")}
+        response = self._request("POST", "/search/csv/", data=form, files=files)
+        found: dict[int, GeocodeResult | None] = {}
+        try:
+            text = response.content.decode("utf-8-sig")
+            for line in csv.DictReader(io.StringIO(text, newline="")):
+                number = int(line["rang"])
+                props = {k[7:]: v for k, v in line.items() if k and k.startswith("result_")}
+                ok = props.get("status", "ok") == "ok" and line.get("latitude")
+                found[number] = _result(queries[number], line["longitude"], line["latitude"],
+                                        props) if ok else None
+        except (ValueError, KeyError, TypeError, IndexError) as error:
+            raise GeocoderError("réponse illisible du service d'adresses") from error
+        if len(found) != len(rows):
+            raise GeocoderError("réponse incomplète du service d'adresses")
+        return [found[number] for number in range(len(rows))]
+
+    def _request(self, method: str, path: str, **kwargs) -> requests.Response:
+        """Send one request, paced and retried; a GeocoderError when every attempt failed."""
+        reason, last_error = "", None
+        for attempt in range(self.max_retries + 1):
+            self.limiter.acquire()
+            wait = min(self.backoff * 2 ** attempt, MAX_WAIT_S)
+            try:
+                response = self.session.request(method, self.base_url + path,
+                                                timeout=self.timeout, **kwargs)
+            except requests.Timeout as error:
+                reason, last_error = "délai de réponse dépassé", error
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
+                reason, last_error = "connexion impossible", error
+            else:
+                status = response.status_code
+                if status < 400:
+                    return response
+                response.close()
+                if status == 429:
+                    reason = "trop de requêtes (HTTP 429)"
+                    asked = _retry_after(response)
+                    wait = min(asked, MAX_WAIT_S) if asked is not None else wait
+                    self.limiter.hold(wait)  # every thread waits, not only this one
+                    continue
+                if status < 500:
+                    raise GeocoderError(f"le service d'adresses refuse la requête (HTTP {status})")
+                reason = f"erreur du service (HTTP {status})"
+            if attempt < self.max_retries:
+                time.sleep(wait)
+        raise GeocoderError(f"le service d'adresses ne répond pas ({reason}, "
+                            f"{self.max_retries + 1} tentatives) ; réessayez plus tard"
+                            ) from last_error
