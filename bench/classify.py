@@ -1,0 +1,591 @@
+"""Time the eligibility classification on the real layers, and say which machine ran it.
+
+    .venv/bin/python bench/classify.py [--sizes 100000 1000000] [--quick]
+        [--postgis-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+
+The reference sources the engine needs are loaded into a new SQLite file in a temporary
+folder and into a throwaway PostGIS database ``fabriques_bench_classify`` (dropped at the
+end). Seeded points on land (inside the metropolitan commune contours), a fifth of them
+within 1 km of a real QPV outline, are classified under each shipped policy by:
+
+1. the engine (``classify``: the verdict), the index being built once beforehand;
+2. the engine plus the contract's rows with their explanations (``verdict.rows``);
+3. a plain geopandas pipeline computing the same facts (commune, containing QPV, nearest QPV
+   and distance, density level, métropole), without any completeness logic: the baseline;
+4. the set-based SQL function of PostGIS (``classify_sql``), in chunks of 100,000 points.
+
+Then a ``fabriques classify``-equivalent run (``classify_csv``) reads a CSV file of points and
+writes the contract's CSV file. Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import platform
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from load import machine  # bench/load.py, next to this file
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from geodata.eligibility.batch import classify_csv
+from geodata.eligibility.engine import TRUE, UNKNOWN, classify
+from geodata.eligibility.verdict import rows
+from geodata.policy import Policy, load_policy
+from geodata.storage.database import embedded_url, make_engine, upgrade
+from geodata.storage.reference import reference_index
+from loaders.pipeline import load_source
+from loaders.registry import default_data_dir
+
+SOURCES = (
+    "regions", "departements", "communes", "epci", "commune-contours", "densite",
+    "qpv2015-occitanie", "qpv2015-ile-de-france-extrait", "qpv2015-ille-et-vilaine",
+    "qpv2024-paca", "qpv2024-communes",
+)
+"""The reference sources the engine reads (laureates and places are not needed)."""
+POLICIES = ("current", "ami-2019")
+POLICY_VINTAGES = {name: load_policy(name).qpv_vintage for name in POLICIES}
+BENCH_DATABASE = "fabriques_bench_classify"
+SIZES = (100_000, 1_000_000)
+QUICK_SIZE = 20_000
+NEAR_SHARE = 0.2
+"""Share of the points drawn within NEAR_QPV_M of a QPV outline of the policy's vintage."""
+NEAR_QPV_M = 1_000.0
+SQL_CHUNK = 100_000
+SQL_PROBE = 1_000
+REPEAT_UP_TO = 100_000
+METROPOLE = "metropole"
+LAMBERT93 = 2154
+
+TARGET_RATE = 250_000
+TARGET_RATIO = 3.0
+TARGET_CSV_S = 15.0
+TARGET_CSV_ROWS = 1_000_000
+
+
+def number(value: float) -> str:
+    """French thousands separator (narrow no-break space)."""
+    return f"{value:,.0f}".replace(",", "\u202f")
+
+
+def rate(count: int, seconds: float, unit: str = "points/s") -> str:
+    return f"{number(count / seconds):>11} {unit}" if seconds > 0 else "?"
+
+
+def percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f} %" if whole else "-"
+
+
+def timed(function, *args, **kwargs):
+    """(seconds, result) of one call, after a garbage collection."""
+    gc.collect()
+    started = time.perf_counter()
+    result = function(*args, **kwargs)
+    return time.perf_counter() - started, result
+
+
+def best_of(repeat: int, function, *args):
+    """(shortest seconds, result) over ``repeat`` calls: the machine may be shared."""
+    runs = []
+    for _ in range(repeat):
+        seconds, result = timed(function, *args)
+        runs.append(seconds)
+    return min(runs), result
+
+
+# --------------------------------------------------------------------------- data loading
+
+
+def load_sources(url: str, data_dir: Path) -> float:
+    """Migrate and load the reference sources; the seconds the loads took."""
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        started = time.perf_counter()
+        for name in SOURCES:
+            load_source(engine, name, data_dir=data_dir, progress=False)
+        return time.perf_counter() - started
+    finally:
+        engine.dispose()
+
+
+def create_bench_database(admin_url) -> str:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)"))
+            connection.execute(text(f"CREATE DATABASE {BENCH_DATABASE}"))
+    finally:
+        admin.dispose()
+    return admin_url.set(database=BENCH_DATABASE).render_as_string(False)
+
+
+def drop_bench_database(admin_url) -> None:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)"))
+    finally:
+        admin.dispose()
+
+
+def postgis_versions(engine) -> str:
+    with engine.connect() as connection:
+        server = connection.scalar(text("SHOW server_version"))
+        postgis = connection.scalar(text("SELECT postgis_lib_version()"))
+        geos = connection.scalar(text("SELECT postgis_geos_version()"))
+    return f"PostgreSQL {server}, PostGIS {postgis} (GEOS {geos})"
+
+
+# --------------------------------------------------------------------------- seeded points
+
+
+def _on_land(commune_tree, communes, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Boolean mask: the point (EPSG:2154) lies in a metropolitan commune contour."""
+    points = shapely.points(x, y)
+    pairs = commune_tree.query(points)
+    hit = shapely.intersects_xy(communes[pairs[1]], x[pairs[0]], y[pairs[0]])
+    mask = np.zeros(len(x), dtype=bool)
+    mask[pairs[0][hit]] = True
+    return mask
+
+
+def land_points(index, count: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Uniform in Lambert-93 inside the union of metropolitan commune contours (rejection)."""
+    ti = index.territories[METROPOLE]
+    min_x, min_y, max_x, max_y = shapely.total_bounds(ti.commune_geometries)
+    xs, ys, found = [], [], 0
+    while found < count:
+        draw = max(2 * (count - found), 10_000)
+        x, y = rng.uniform(min_x, max_x, draw), rng.uniform(min_y, max_y, draw)
+        keep = _on_land(ti.commune_tree, ti.commune_geometries, x, y)
+        xs.append(x[keep])
+        ys.append(y[keep])
+        found += int(keep.sum())
+    return np.concatenate(xs)[:count], np.concatenate(ys)[:count]
+
+
+def near_qpv_points(index, count: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """On land, within NEAR_QPV_M of the outline of a QPV drawn uniformly (inside included).
+
+    A QPV is drawn, then a point uniform in its bounding box widened by NEAR_QPV_M, kept when
+    it is within NEAR_QPV_M of that QPV and on land.
+    """
+    ti = index.territories[METROPOLE]
+    # Copies: preparing the index's own outlines would speed the engine up behind its back.
+    outlines = shapely.from_wkb(shapely.to_wkb(ti.qpv_geometries))
+    shapely.prepare(outlines)
+    bounds = shapely.bounds(outlines)
+    xs, ys, found = [], [], 0
+    while found < count:
+        draw = max(2 * (count - found), 10_000)
+        chosen = rng.integers(len(outlines), size=draw)
+        box = bounds[chosen]
+        x = rng.uniform(box[:, 0] - NEAR_QPV_M, box[:, 2] + NEAR_QPV_M)
+        y = rng.uniform(box[:, 1] - NEAR_QPV_M, box[:, 3] + NEAR_QPV_M)
+        keep = shapely.dwithin(outlines[chosen], shapely.points(x, y), NEAR_QPV_M)
+        keep[keep] = _on_land(ti.commune_tree, ti.commune_geometries, x[keep], y[keep])
+        xs.append(x[keep])
+        ys.append(y[keep])
+        found += int(keep.sum())
+    return np.concatenate(xs)[:count], np.concatenate(ys)[:count]
+
+
+@dataclass
+class PointSet:
+    lon: np.ndarray
+    lat: np.ndarray
+    qpv_outlines: int
+
+
+def point_sets(indexes: dict, size: int, seed: int) -> dict[str, PointSet]:
+    """One set per vintage: the same land points, plus points near that vintage's QPVs."""
+    near = round(size * NEAR_SHARE)
+    land_x, land_y = land_points(indexes[POLICY_VINTAGES[POLICIES[0]]], size - near,
+                                 np.random.default_rng([seed, 0]))
+    to_lonlat = pyproj.Transformer.from_crs(LAMBERT93, 4326, always_xy=True)
+    sets = {}
+    for position, vintage in enumerate(sorted(set(POLICY_VINTAGES.values())), start=1):
+        rng = np.random.default_rng([seed, position])
+        near_x, near_y = near_qpv_points(indexes[vintage], near, rng)
+        order = rng.permutation(size)  # mixed: any prefix holds about NEAR_SHARE near points
+        x = np.concatenate([land_x, near_x])[order]
+        y = np.concatenate([land_y, near_y])[order]
+        lon, lat = to_lonlat.transform(x, y)
+        sets[vintage] = PointSet(np.asarray(lon), np.asarray(lat),
+                                 len(indexes[vintage].territories[METROPOLE].qpv_rows))
+    return sets
+
+
+# --------------------------------------------------------------------------- geopandas
+
+
+@dataclass
+class GeopandasLayers:
+    """The baseline's inputs, projected and indexed beforehand (like the engine's index)."""
+
+    communes: gpd.GeoDataFrame
+    qpv: gpd.GeoDataFrame
+    classes: pd.DataFrame  # per commune code: density_level, metropole
+
+
+def geopandas_layers(index) -> GeopandasLayers:
+    communes_layer, qpv_layer = index.communes, index.qpv
+    rows_ = np.flatnonzero(communes_layer.territories == METROPOLE)
+    codes = communes_layer.codes[rows_]
+    communes = gpd.GeoDataFrame({"commune": codes},
+                                geometry=communes_layer.geometries[rows_], crs=4326)
+    qpv_rows = np.flatnonzero(qpv_layer.territories == METROPOLE)
+    qpv = gpd.GeoDataFrame({"qpv": qpv_layer.codes[qpv_rows]},
+                           geometry=qpv_layer.geometries[qpv_rows], crs=4326)
+    communes, qpv = communes.to_crs(LAMBERT93), qpv.to_crs(LAMBERT93)
+    communes.sindex, qpv.sindex  # noqa: B018 - build the trees now, outside the timings
+    metropoles = communes_layer.metropoles or {}
+    classes = pd.DataFrame({
+        "density_level": [communes_layer.density_levels.get(c) for c in codes],
+        "metropole": [c in metropoles for c in codes],
+    }, index=pd.Index(codes, name="commune"))
+    return GeopandasLayers(communes, qpv, classes)
+
+
+def geopandas_pipeline(layers: GeopandasLayers, policy: Policy, lon, lat) -> pd.DataFrame:
+    """Commune, containing QPV, nearest QPV within the radius and its distance, classes."""
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)
+    points = points.to_crs(LAMBERT93)
+    communes = gpd.sjoin(points, layers.communes, how="left", predicate="intersects")
+    communes = communes[~communes.index.duplicated()]
+    inside = gpd.sjoin(points, layers.qpv, how="left", predicate="intersects")
+    inside = inside[~inside.index.duplicated()]
+    nearest = gpd.sjoin_nearest(points, layers.qpv, how="left",
+                                max_distance=policy.search_radius_m, distance_col="distance")
+    nearest = nearest[~nearest.index.duplicated()]
+    facts = pd.DataFrame({"commune": communes["commune"], "qpv": inside["qpv"],
+                          "nearest_qpv": nearest["qpv"], "distance": nearest["distance"]})
+    facts = facts.join(layers.classes, on="commune")
+    facts["near"] = facts["distance"] <= policy.proximity_m
+    return facts
+
+
+def agreement(result, facts: pd.DataFrame) -> str:
+    """How often the baseline finds the engine's commune, containing QPV and distance."""
+    index = result.index
+
+    def codes(layer_codes, positions):
+        return np.where(positions >= 0, layer_codes[np.maximum(positions, 0)], None)
+
+    def same(ours, theirs) -> int:
+        theirs = pd.Series(theirs, dtype=object)
+        return int(np.sum(ours == theirs.where(theirs.notna(), None).to_numpy()))
+
+    n = len(result)
+    commune = same(codes(index.communes.codes, result.commune), facts["commune"].to_numpy())
+    qpv = same(codes(index.qpv.codes, result.qpv), facts["qpv"].to_numpy())
+    theirs = facts["distance"].to_numpy(dtype=float)
+    both_nan = np.isnan(result.distance) & np.isnan(theirs)
+    distance = int(np.sum(both_nan | (np.abs(result.distance - theirs) <= 0.01)))
+    return (f"commune {percent(commune, n)}, QPV contenant {percent(qpv, n)}, "
+            f"distance au plus proche (à 1 cm près) {percent(distance, n)}")
+
+
+# --------------------------------------------------------------------------- PostGIS
+
+
+def sql_classifier():
+    """``classify_sql``, or the reason it cannot be used."""
+    try:
+        from geodata.storage.sql_classification import classify_sql
+    except ImportError as error:
+        return None, f"indisponible (fonction SQL absente : {error})"
+    return classify_sql, None
+
+
+def postgis_run(classify_sql, engine, policy: Policy, lon, lat, budget: float,
+                hint: float | None):
+    """(points done, seconds, rows, note) for the points in chunks, within the budget.
+
+    Without a rate measured on a previous size, the first chunk is a probe of SQL_PROBE
+    points; after each chunk, the run stops when the projected total exceeds the budget.
+    """
+    n = len(lon)
+    if hint and n / hint > budget:
+        return 0, 0.0, [], (f"non mesuré : projection {n / hint:.0f} s au rythme de la taille "
+                            f"précédente ({number(hint)} points/s) > {budget:.0f} s")
+    bounds = [0, *([min(SQL_PROBE, n)] if not hint else []),
+              *range(SQL_CHUNK, n, SQL_CHUNK), n]
+    bounds = sorted(set(bounds))
+    done, seconds, found = 0, 0.0, []
+    for start, stop in zip(bounds, bounds[1:], strict=False):
+        gc.collect()
+        started = time.perf_counter()
+        found.extend(classify_sql(engine, policy, lon[start:stop], lat[start:stop]))
+        seconds += time.perf_counter() - started
+        done = stop
+        projected = seconds * n / done
+        if len(bounds) > 2:
+            print(f"      PostGIS : {number(done)} / {number(n)} points en {seconds:.1f} s "
+                  f"(projection {projected:.0f} s)", flush=True)
+        if done < n and projected > budget:
+            return done, seconds, found, (f"arrêté après {number(done)} points : projection "
+                                          f"{projected:.0f} s > {budget:.0f} s")
+    return done, seconds, found, None
+
+
+def sql_category_agreement(result, found: list[dict]) -> str | None:
+    if not found or "category" not in found[0]:
+        return None
+    categories = np.array([row["category"] for row in found], dtype=object)
+    same = int(np.sum(categories == result.category[:len(categories)]))
+    return f"catégorie identique au moteur : {percent(same, len(categories))}"
+
+
+# --------------------------------------------------------------------------- report
+
+
+def describe(result) -> str:
+    n = len(result)
+    categories = Counter(result.category.tolist())
+    shares = ", ".join(f"{c} {percent(k, n)}" for c, k in sorted(categories.items()))
+    inside = int(np.sum(result.in_qpv == TRUE))
+    near = int(np.sum(result.near_qpv == TRUE))
+    unknown = int(np.sum(result.near_qpv == UNKNOWN))
+    return (f"dans un QPV {percent(inside, n)}, à ≤ {result.policy.proximity_m:.0f} m "
+            f"{percent(near, n)}, proximité inconnue {percent(unknown, n)} ; {shares}")
+
+
+def write_points_csv(path: Path, points: PointSet, count: int) -> None:
+    lines = [f"p{i},{x:.6f},{y:.6f}" for i, (x, y) in
+             enumerate(zip(points.lon[:count], points.lat[:count], strict=True), start=1)]
+    path.write_text("id,lon,lat\n" + "\n".join(lines) + "\n", encoding="utf-8")
+
+
+def classify_file(index, policy: Policy, source: Path, target: Path):
+    """What ``fabriques classify`` does once the index is built: read, classify, write."""
+    data = source.read_bytes()
+    with open(target, "w", encoding="utf-8", newline="") as output:
+        return classify_csv(index, policy, data, output)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES),
+                        help="nombres de points (défaut : 100000 1000000)")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"essai rapide : {QUICK_SIZE} points seulement")
+    parser.add_argument("--csv-rows", type=int, default=None,
+                        help="lignes du CSV de bout en bout (défaut : la plus grande taille)")
+    parser.add_argument("--budget", type=float, default=300.0,
+                        help="secondes au-delà desquelles une mesure lente n'est pas lancée")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="mesures du moteur et de geopandas répétées (meilleure gardée) "
+                             f"jusqu'à {number(REPEAT_UP_TO)} points")
+    parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--postgis-url",
+                        default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--data-dir", type=Path, default=default_data_dir())
+    args = parser.parse_args()
+    sizes = [QUICK_SIZE] if args.quick else sorted(set(args.sizes))
+    csv_rows = args.csv_rows or max(sizes)
+    policies = {name: load_policy(name) for name in POLICIES}
+
+    print(f"Machine : {machine()}")
+    print(f"Logiciels : Python {platform.python_version()}, numpy {np.__version__}, "
+          f"shapely {shapely.__version__} (GEOS {shapely.geos_version_string}), "
+          f"geopandas {gpd.__version__}, pandas {pd.__version__}, pyproj {pyproj.__version__} "
+          f"(PROJ {pyproj.proj_version_str})")
+    print(f"Données : {args.data_dir} ({len(SOURCES)} sources : {', '.join(SOURCES)})")
+    print(f"Cibles (issue) : verdict complet ≥ {number(TARGET_RATE)} points/s ; "
+          f"≥ {TARGET_RATIO:.0f}× le pipeline geopandas ; fabriques classify de "
+          f"{number(TARGET_CSV_ROWS)} lignes en < {TARGET_CSV_S:.0f} s")
+    sys.stdout.flush()
+
+    admin_url = make_url(args.postgis_url)
+    pg_engine = pg_note = None
+    with tempfile.TemporaryDirectory() as folder:
+        sqlite_url = embedded_url(folder)
+        seconds = load_sources(sqlite_url, args.data_dir)
+        print(f"\nChargement des sources : SQLite {seconds:.1f} s", end="", flush=True)
+        try:
+            pg_url = create_bench_database(admin_url)
+            seconds = load_sources(pg_url, args.data_dir)
+            # A statement running longer than the budget is cancelled (reported, not fatal).
+            pg_engine = create_engine(pg_url, connect_args={
+                "options": f"-c statement_timeout={int(args.budget * 1000)}"})
+            with pg_engine.begin() as connection:
+                connection.execute(text("ANALYZE"))  # fresh statistics, as autovacuum would
+            print(f", PostGIS {seconds:.1f} s (puis ANALYZE) — {postgis_versions(pg_engine)}")
+        except Exception as error:  # noqa: BLE001 - the PostGIS column is optional
+            pg_note = f"indisponible ({type(error).__name__} : {str(error).splitlines()[0]})"
+            print(f", PostGIS {pg_note}")
+        try:
+            run(args, sizes, csv_rows, policies, sqlite_url, pg_engine, pg_note, Path(folder))
+        finally:
+            if pg_engine is not None:
+                pg_engine.dispose()
+            try:
+                drop_bench_database(admin_url)
+            except Exception:  # noqa: BLE001 - no server: nothing to drop
+                pass
+
+
+def run(args, sizes, csv_rows, policies, sqlite_url, pg_engine, pg_note, folder: Path) -> None:
+    sqlite_engine = make_engine(sqlite_url)
+    indexes, index_seconds = {}, {}
+    print("\nIndex du moteur (une fois par millésime, hors des mesures) :")
+    for vintage in sorted(set(POLICY_VINTAGES.values())):
+        index_seconds[vintage], indexes[vintage] = timed(reference_index, sqlite_engine, vintage)
+        line = (f"  QPV {vintage} : lecture SQLite et construction {index_seconds[vintage]:.2f} s "
+                f"({len(indexes[vintage].qpv.codes)} QPV, "
+                f"{number(len(indexes[vintage].communes.codes))} communes)")
+        if pg_engine is not None:
+            seconds, _ = timed(reference_index, pg_engine, vintage)
+            line += f" ; depuis PostGIS {seconds:.2f} s"
+        print(line, flush=True)
+
+    largest = max(max(sizes), csv_rows)
+    seconds, sets = timed(point_sets, indexes, largest, args.seed)
+    print(f"\nPoints ({seconds:.1f} s pour {number(largest)} par millésime, graine {args.seed}) : "
+          f"{100 * (1 - NEAR_SHARE):.0f} % tirés uniformément en Lambert-93 (EPSG:2154) dans "
+          "l'emprise de la métropole et gardés s'ils sont dans un contour communal (donc sur "
+          f"terre, Corse comprise) ; {100 * NEAR_SHARE:.0f} % à moins de {number(NEAR_QPV_M)} m "
+          "(dedans compris) du contour d'un QPV du millésime de la politique, tiré au hasard "
+          "parmi ses QPV métropolitains (uniforme dans son emprise élargie, gardé à moins de "
+          f"{number(NEAR_QPV_M)} m et sur terre). Mêmes points terrestres pour les deux "
+          "politiques, ordre mélangé ; chaque taille prend le début de la série.")
+    for vintage, points in sets.items():
+        print(f"  QPV {vintage} : {points.qpv_outlines} contours QPV en métropole")
+
+    print("\nGeopandas : référence qui en fait moins (commune, QPV contenant, QPV le plus proche "
+          "dans le rayon et distance, niveau de densité, métropole, proche = distance ≤ D), sans "
+          "logique de complétude ni réponses à trois valeurs ni explications ; couches projetées "
+          "et arbres construits avant la mesure.")
+    layers = {v: geopandas_layers(index) for v, index in indexes.items()}
+    classify_sql, sql_note = (None, pg_note) if pg_engine is None else sql_classifier()
+    if classify_sql is not None:
+        print("\nPostGIS : préparation de fabriques_classify (cache des zones complètes) :")
+        try:
+            for name, policy in policies.items():
+                points = sets[policy.qpv_vintage]
+                seconds, _ = timed(classify_sql, pg_engine, policy, points.lon[:100],
+                                   points.lat[:100])
+                print(f"  {name} : {seconds:.2f} s pour 100 points", flush=True)
+        except Exception as error:  # noqa: BLE001 - the PostGIS column is optional
+            classify_sql = None
+            sql_note = f"erreur ({type(error).__name__} : {str(error).splitlines()[0]})"
+            print(f"  {sql_note}")
+
+    summary: dict = {}
+    rows_rate: dict[str, float] = {}
+    sql_rate: dict[str, float] = {}
+    for size in sizes:
+        for name, policy in policies.items():
+            points = sets[policy.qpv_vintage]
+            lon, lat = points.lon[:size], points.lat[:size]
+            index = indexes[policy.qpv_vintage]
+            print(f"\nN = {number(size)} points, politique « {name} » (QPV {policy.qpv_vintage}, "
+                  f"D = {policy.proximity_m:.0f} m, rayon {number(policy.search_radius_m)} m ; "
+                  f"index {index_seconds[policy.qpv_vintage]:.2f} s, non compté)", flush=True)
+            repeat = args.repeat if size <= REPEAT_UP_TO else 1
+            runs = f" (meilleure de {repeat} mesures)" if repeat > 1 else ""
+            classify(index, policy, lon[:100], lat[:100])  # warm-up (projection objects)
+            engine_s, result = best_of(repeat, classify, index, policy, lon, lat)
+            print(f"  1. moteur, verdict               {engine_s:8.2f} s {rate(size, engine_s)}"
+                  f"{runs}", flush=True)
+            print(f"     {describe(result)}")
+
+            projected = size / rows_rate[name] if name in rows_rate else 0.0
+            if projected > args.budget:
+                print(f"  2. moteur + lignes du contrat    non mesuré : projection "
+                      f"{projected:.0f} s au rythme de la taille précédente > {args.budget:.0f} s")
+                both_rate = None
+            else:
+                rows_s, contract = timed(lambda r=result: list(rows(r)))
+                del contract
+                rows_rate[name] = size / (engine_s + rows_s)
+                both_rate = rows_rate[name]
+                print(f"  2. moteur + lignes du contrat    {engine_s + rows_s:8.2f} s "
+                      f"{rate(size, engine_s + rows_s)}  (dont lignes et explications "
+                      f"{rows_s:.2f} s)", flush=True)
+
+            gpd_s, facts = best_of(repeat, geopandas_pipeline, layers[policy.qpv_vintage],
+                                   policy, lon, lat)
+            print(f"  3. geopandas (fait moins)        {gpd_s:8.2f} s {rate(size, gpd_s)}{runs}")
+            print(f"     accord avec le moteur : {agreement(result, facts)}", flush=True)
+            del facts
+
+            if classify_sql is None:
+                print(f"  4. PostGIS fabriques_classify    {sql_note}")
+                sql = None
+            else:
+                try:
+                    done, sql_s, found, note = postgis_run(
+                        classify_sql, pg_engine, policy, lon, lat, args.budget,
+                        sql_rate.get(name))
+                except Exception as error:  # noqa: BLE001 - report, keep benchmarking
+                    done, sql_s, found = 0, 0.0, []
+                    note = f"erreur ({type(error).__name__} : {str(error).splitlines()[0]})"
+                if done:
+                    sql_rate[name] = done / sql_s
+                    partial = "" if done == size else f" sur {number(done)} points"
+                    print(f"  4. PostGIS fabriques_classify    {sql_s:8.2f} s "
+                          f"{rate(done, sql_s)}{partial}")
+                    check = sql_category_agreement(result, found)
+                    if check:
+                        print(f"     {check}")
+                if note:
+                    print(f"  4. PostGIS fabriques_classify    {note}")
+                sql = sql_rate.get(name) if done == size else None
+                del found
+            ratio = (size / engine_s) / (size / gpd_s)
+            print(f"  rapport moteur / geopandas : {ratio:.2f}×"
+                  + (f" ; moteur + lignes / geopandas : {both_rate / (size / gpd_s):.2f}×"
+                     if both_rate else ""), flush=True)
+            summary[(size, name)] = (size / engine_s, both_rate, size / gpd_s, ratio, sql)
+            del result
+            gc.collect()
+
+    print(f"\nDe bout en bout (équivalent de fabriques classify) : CSV de {number(csv_rows)} "
+          "lignes id,lon,lat lu depuis un fichier, CSV du contrat écrit dans un fichier "
+          "(index déjà construit, durée rappelée) :")
+    source, target = folder / "points.csv", folder / "classes.csv"
+    csv_results = {}
+    for name, policy in policies.items():
+        write_points_csv(source, sets[policy.qpv_vintage], csv_rows)
+        seconds, report = timed(classify_file, indexes[policy.qpv_vintage], policy, source,
+                                target)
+        csv_results[name] = seconds
+        per_second = rate(csv_rows, seconds, "lignes/s").strip()
+        print(f"  {name} : {seconds:.2f} s au total, {per_second} ; "
+              f"{number(report.classified)} classées, {len(report.errors)} en "
+              f"erreur ; entrée {source.stat().st_size / 1e6:.0f} Mo, sortie "
+              f"{target.stat().st_size / 1e6:.0f} Mo ; index "
+              f"{index_seconds[policy.qpv_vintage]:.2f} s en plus", flush=True)
+    source.unlink(missing_ok=True)
+    target.unlink(missing_ok=True)
+
+    print("\nBilan face aux cibles (chiffres, pas de verdict automatique) :")
+    for (size, name), (engine_rate, both, gpd_rate, ratio, sql) in summary.items():
+        both_text = f"{number(both)} points/s" if both else "non mesuré"
+        sql_text = f"{number(sql)} points/s" if sql else "non mesuré"
+        print(f"  N = {number(size):>9} {name:9} verdict {number(engine_rate):>9} points/s "
+              f"(cible ≥ {number(TARGET_RATE)}) ; avec lignes {both_text} ; "
+              f"geopandas {number(gpd_rate)} points/s, rapport {ratio:.2f}× "
+              f"(cible ≥ {TARGET_RATIO:.0f}×) ; PostGIS {sql_text}")
+    for name, seconds in csv_results.items():
+        print(f"  fabriques classify {name} : {number(csv_rows)} lignes en {seconds:.1f} s "
+              f"(cible < {TARGET_CSV_S:.0f} s pour {number(TARGET_CSV_ROWS)} lignes)")
+    sqlite_engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
