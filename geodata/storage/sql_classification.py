@@ -1,0 +1,76 @@
+"""The eligibility classification computed by PostGIS: ``fabriques_classify`` (migration 0002).
+
+The SQL function mirrors ``geodata.eligibility.classify`` for exact points (precision
+"point"), so that analysts connected with QGIS or psql see the service's answers; this module
+calls it from Python, mainly to check that both agree. The Python engine stays the reference:
+commune-precision locations are classified there only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Engine, text
+
+from geodata.policy import Policy
+from geodata.storage.database import DatabaseError, is_postgis
+
+__all__ = ["SQL_COLUMNS", "classify_sql"]
+
+SQL_COLUMNS = (
+    "ord", "territory", "commune_code", "density_level", "metropole", "in_qpv", "qpv_code",
+    "nearest_qpv_code", "distance_to_qpv_m", "near_qpv", "outside_large_urban_centre",
+    "category",
+)
+"""Columns of ``fabriques_classify``, in order; ``ord`` is the 1-based input position."""
+
+_SIGNATURE = "fabriques_classify(float8[], float8[], text, float8, float8, text, int[], text)"
+_CLASSIFY = text(
+    "SELECT * FROM fabriques_classify(CAST(:lons AS float8[]), CAST(:lats AS float8[]), "
+    ":vintage, :proximity_m, :search_radius_m, :urban_definition, "
+    "CAST(:density_levels AS int[]), :precedence) ORDER BY ord"
+)
+
+
+def _as_floats(values: Sequence[float]) -> list[float | None]:
+    """Plain floats for the driver; NaN and None become NULL (classified "à vérifier")."""
+    floats = []
+    for value in values:
+        number = None if value is None else float(value)
+        floats.append(None if number is None or number != number else number)
+    return floats
+
+
+def classify_sql(engine: Engine, policy: Policy, lons: Sequence[float],
+                 lats: Sequence[float]) -> list[dict]:
+    """Classify exact points (WGS84 lon/lat) with the database's ``fabriques_classify``.
+
+    Returns one dict per point, in input order, with the keys of ``SQL_COLUMNS``: three-valued
+    answers are True, False or None (unknown). The call may store the complete areas of the
+    QPV sources in the database's cache, hence its own committed transaction.
+    """
+    if not is_postgis(engine):
+        raise DatabaseError(
+            "la classification SQL demande PostGIS : la base embarquée (SQLite) classe avec "
+            "le moteur Python seulement"
+        )
+    lons, lats = _as_floats(lons), _as_floats(lats)
+    if len(lons) != len(lats):
+        raise ValueError(f"{len(lons)} longitude(s) pour {len(lats)} latitude(s)")
+    with engine.begin() as connection:
+        if connection.scalar(text("SELECT to_regprocedure(:s)"), {"s": _SIGNATURE}) is None:
+            raise DatabaseError(
+                "la fonction fabriques_classify manque dans la base : mettez le schéma à jour "
+                "(fabriques db upgrade)"
+            )
+        rows = connection.execute(_CLASSIFY, {
+            "lons": lons,
+            "lats": lats,
+            "vintage": policy.qpv_vintage,
+            "proximity_m": float(policy.proximity_m),
+            "search_radius_m": float(policy.search_radius_m),
+            "urban_definition": policy.urban_definition,
+            "density_levels": [int(level) for level in policy.density_levels],
+            "precedence": policy.precedence,
+        }).mappings().all()
+    return [dict(row) for row in rows]
