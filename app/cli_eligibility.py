@@ -16,7 +16,8 @@ from flask.cli import with_appcontext
 from tqdm import tqdm
 
 from app.db import get_engine
-from geodata.eligibility import classify, verdict
+from geodata.checks import LocationError, check_point
+from geodata.eligibility import EligibilityError
 from geodata.eligibility.batch import BatchError, classify_csv, summary
 from geodata.eligibility.engine import PRECISIONS
 from geodata.policy import DEFAULT_POLICY, Policy, PolicyError, available_policies, load_policy
@@ -49,19 +50,20 @@ def _policy_option():
 @with_appcontext
 def check_command(lon: float, lat: float, precision: str, policy_name: str,
                   as_json: bool) -> None:
-    policy = _policy(policy_name)
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise click.BadParameter("coordonnées hors limites (lon -180..180, lat -90..90)")
-    index = reference_index(get_engine(), policy.qpv_vintage)
-    result = classify(index, policy, [lon], [lat], [precision])
-    row = verdict(result, 0).row
+    _policy(policy_name)
+    try:
+        row = check_point(get_engine(), policy_name, lon, lat, precision).verdict.row
+    except LocationError as error:
+        raise click.BadParameter(str(error), param_hint=f"--{error.parameter}") from None
+    except EligibilityError as error:
+        click.echo(json.dumps({"error": str(error)}, ensure_ascii=False) if as_json
+                   else f"Erreur : {error}")
+        sys.exit(1)
     row["id"] = None
     if as_json:
         click.echo(json.dumps(row, ensure_ascii=False, indent=2))
     else:
         click.echo(row["explanation"])
-    if row["error"]:
-        sys.exit(1)
 
 
 @click.command("classify", help="Classe chaque ligne d'un CSV (colonnes id, lon, lat).")

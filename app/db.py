@@ -7,12 +7,14 @@ from pathlib import Path
 from flask import Flask, current_app
 from sqlalchemy import Engine
 
+from geodata.geocoder import BanClient
 from geodata.storage.database import embedded_url, make_engine
 from loaders.registry import default_data_dir
 
-__all__ = ["data_dir", "database_url", "get_engine", "init_app"]
+__all__ = ["data_dir", "database_url", "get_engine", "get_geocoder", "init_app"]
 
 EXTENSION = "fabriques.engine"
+GEOCODER = "fabriques.geocoder"
 
 
 def database_url(app: Flask) -> str:
@@ -29,6 +31,7 @@ def data_dir(app: Flask) -> Path:
 def init_app(app: Flask) -> None:
     """Create the app's engine (connections open lazily) and its CLI commands."""
     app.extensions[EXTENSION] = make_engine(database_url(app))
+    app.extensions[GEOCODER] = BanClient(app.config["GEOCODER_URL"])
 
     from app.cli import register  # the CLI needs the engine helpers above
 
@@ -38,3 +41,8 @@ def init_app(app: Flask) -> None:
 def get_engine() -> Engine:
     """The engine of the current application."""
     return current_app.extensions[EXTENSION]
+
+
+def get_geocoder() -> BanClient:
+    """The BAN geocoder client of the current application."""
+    return current_app.extensions[GEOCODER]

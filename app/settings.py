@@ -9,12 +9,16 @@ DEFAULTS = {
     "DATABASE_URL": None,
     # Unset: ../shared/data beside the project's checkout.
     "DATA_DIR": None,
-    "JSON_AS_ASCII": False,
+    # The Base Adresse Nationale, served by IGN's Géoplateforme since 2026.
+    "GEOCODER_URL": "https://data.geopf.fr/geocodage",
+    "BATCH_MAX_ROWS": 100_000,
+    "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
 }
 
 TESTING = {
     "TESTING": True,
     "DATABASE_URL": None,
     "DATA_DIR": None,
+    "GEOCODER_URL": "http://127.0.0.1:9",  # tests start their own BAN-speaking server
 }
 """Sane values for tests: the caller sets the instance folder and database."""

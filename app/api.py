@@ -1,0 +1,134 @@
+"""The JSON API, ``/api/v1``: eligibility of a point or an address, batches, policies, data.
+
+Views only parse the request and serialise; ``geodata.checks`` and the engine decide.
+"""
+
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy import select
+
+from app.db import get_engine, get_geocoder
+from app.errors import ApiError, register
+from geodata.checks import check_address, check_point
+from geodata.eligibility import COLUMNS, classify, rows
+from geodata.eligibility.batch import classify_csv, read_locations
+from geodata.policy import DEFAULT_POLICY, available_policies, load_policy
+from geodata.storage.models import DatasetVersion
+from geodata.storage.reference import reference_index
+
+__all__ = ["bp"]
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+register(bp)
+
+
+def _number(name: str) -> float:
+    text = request.args.get(name, "").strip()
+    if not text:
+        raise ApiError(400, "parametre-manquant", f"paramètre manquant : {name}", name)
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        raise ApiError(400, "parametre-invalide",
+                       f"{name} doit être un nombre (degrés décimaux WGS84), reçu {text!r}",
+                       name) from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ApiError(400, "parametre-invalide", f"{name} doit être un nombre fini", name)
+    return value
+
+
+@bp.get("/eligibility")
+def eligibility():
+    policy = request.args.get("policy", DEFAULT_POLICY)
+    address = request.args.get("address")
+    has_point = "lon" in request.args or "lat" in request.args
+    if address is not None and has_point:
+        raise ApiError(400, "parametres-incompatibles",
+                       "donnez soit address, soit lon et lat, pas les deux", "address")
+    if address is not None:
+        found = check_address(get_engine(), get_geocoder(), policy, address)
+    else:
+        lon, lat = _number("lon"), _number("lat")
+        found = check_point(get_engine(), policy, lon, lat,
+                            request.args.get("precision", "point"))
+    return jsonify(found.as_dict())
+
+
+@bp.post("/eligibility/batch")
+def eligibility_batch():
+    policy = load_policy(request.args.get("policy", DEFAULT_POLICY))
+    upload = request.files.get("file")
+    data = upload.read() if upload is not None else request.get_data()
+    if not data.strip():
+        raise ApiError(400, "fichier-vide", "aucun CSV reçu (corps de requête ou champ file)",
+                       "file")
+    locations = read_locations(data)
+    limit = current_app.config["BATCH_MAX_ROWS"]
+    if len(locations.ids) > limit:
+        raise ApiError(413, "lot-trop-grand",
+                       f"{len(locations.ids)} lignes : au plus {limit} par lot", "file")
+    index = reference_index(get_engine(), policy.qpv_vintage)
+    if _wants_json():
+        return jsonify(policy=policy.name, rows=_json_rows(index, policy, locations))
+    out = io.StringIO()
+    report = classify_csv(index, policy, data, out)
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = "attachment; filename=verdicts.csv"
+    response.headers["X-Fabriques-Erreurs"] = str(len(report.errors))
+    return response
+
+
+def _wants_json() -> bool:
+    if request.args.get("format") in {"json", "csv"}:
+        return request.args["format"] == "json"
+    return request.accept_mimetypes.best_match(["text/csv", "application/json"]) == \
+        "application/json"
+
+
+def _json_rows(index, policy, locations) -> list[dict]:
+    """Contract rows in input order; an unreadable row keeps its line and reason."""
+    valid = [p for p in range(len(locations.ids)) if p not in locations.errors]
+    result = classify(index, policy, locations.lon[valid], locations.lat[valid],
+                      locations.precision[valid])
+    classified = dict(zip(valid, rows(result, [locations.ids[p] for p in valid]), strict=True))
+    out = []
+    for position, identifier in enumerate(locations.ids):
+        if position in classified:
+            out.append(classified[position])
+        else:
+            row = dict.fromkeys(COLUMNS)
+            row.update(id=identifier, policy=policy.name, qpv_vintage=policy.qpv_vintage,
+                       error=locations.errors[position])
+            out.append(row)
+    return out
+
+
+@bp.get("/policies")
+def policies():
+    described = []
+    for name in available_policies():
+        p = load_policy(name)
+        described.append({
+            "name": p.name, "title": p.title, "qpv_vintage": p.qpv_vintage,
+            "proximity_m": p.proximity_m, "search_radius_m": p.search_radius_m,
+            "precedence": p.precedence, "large_urban_centre": p.describe_urban_rule(),
+            "quotas": vars(p.quotas), "funding": vars(p.funding),
+            "default": name == DEFAULT_POLICY,
+        })
+    return jsonify(policies=described)
+
+
+@bp.get("/datasets")
+def datasets():
+    with get_engine().connect() as connection:
+        versions = connection.execute(
+            select(DatasetVersion.__table__).where(DatasetVersion.current.is_(True))
+            .order_by(DatasetVersion.id)).all()
+    return jsonify(datasets=[{
+        "source": v.source, "dataset": v.dataset, "vintage": v.vintage, "licence": v.licence,
+        "url": v.url, "checksum": v.checksum, "complete_for": v.complete_for,
+        "loaded_at": v.loaded_at.isoformat(), "counts": v.counts,
+    } for v in versions])

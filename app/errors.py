@@ -1,0 +1,78 @@
+"""One JSON error shape for the API, mapped from domain errors at this one boundary.
+
+    {"error": {"status": 400, "code": "parametre-invalide", "message": "…", "parameter": "lon"}}
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from geodata.checks import LocationError
+from geodata.eligibility import EligibilityError
+from geodata.eligibility.batch import BatchError
+from geodata.geocoder import GeocoderError
+from geodata.policy import PolicyError
+
+__all__ = ["ApiError", "register", "register_api_fallback"]
+
+
+class ApiError(Exception):
+    """An error answered to an API client, with a user-safe French message."""
+
+    def __init__(self, status: int, code: str, message: str, parameter: str | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.parameter = status, code, message, parameter
+
+
+def error_response(error: ApiError):
+    body = {"status": error.status, "code": error.code, "message": error.message,
+            "parameter": error.parameter}
+    return jsonify(error=body), error.status
+
+
+def _from_domain(error: Exception) -> ApiError:
+    if isinstance(error, ApiError):
+        return error
+    if isinstance(error, LocationError):
+        return ApiError(400, "parametre-invalide", str(error), error.parameter)
+    if isinstance(error, PolicyError):
+        return ApiError(400, "politique-inconnue", str(error), "policy")
+    if isinstance(error, EligibilityError):
+        return ApiError(422, "hors-territoire", str(error), "lon")
+    if isinstance(error, BatchError):
+        return ApiError(400, "fichier-invalide", str(error), "file")
+    if isinstance(error, GeocoderError):
+        return ApiError(503, "geocodeur-indisponible", str(error), "address")
+    raise error
+
+
+def register(blueprint: Blueprint) -> None:
+    """Answer every error of ``blueprint`` with the one JSON shape."""
+
+    @blueprint.errorhandler(ApiError)
+    @blueprint.errorhandler(LocationError)
+    @blueprint.errorhandler(PolicyError)
+    @blueprint.errorhandler(EligibilityError)
+    @blueprint.errorhandler(BatchError)
+    @blueprint.errorhandler(GeocoderError)
+    def domain_error(error):
+        return error_response(_from_domain(error))
+
+    @blueprint.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return error_response(ApiError(error.code or 500, "http-" + str(error.code),
+                                       error.description or error.name))
+
+
+def register_api_fallback(app: Flask, prefix: str) -> None:
+    """Unknown API paths and methods get the JSON shape too (blueprints never see them)."""
+
+    def fallback(error: HTTPException):
+        if request.path.startswith(prefix):
+            return error_response(ApiError(error.code, "http-" + str(error.code),
+                                           error.description or error.name))
+        return error
+
+    for status in (404, 405):
+        app.register_error_handler(status, fallback)

@@ -1,0 +1,105 @@
+"""Check one location under a policy: what the CLI and the web call, without Flask.
+
+A location comes as coordinates, or as an address the BAN geocoder places; either way the
+verdict is the engine's, and a geocoded one carries what the geocoder said (label, score,
+type) so that a weak match is flagged "à vérifier".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, select
+
+from geodata.eligibility import EligibilityError, Verdict, classify, verdict
+from geodata.eligibility.engine import PRECISIONS
+from geodata.geocoder import MAX_QUERY_CHARS, BanClient, GeocodeResult
+from geodata.policy import load_policy
+from geodata.storage.models import Commune
+from geodata.storage.reference import reference_index
+
+__all__ = ["LOW_SCORE", "Check", "LocationError", "check_address", "check_point"]
+
+LOW_SCORE = 0.5
+"""Below this BAN score, the match is shown but flagged "à vérifier"."""
+
+
+class LocationError(ValueError):
+    """A location the service cannot check; ``parameter`` names the culprit."""
+
+    def __init__(self, message: str, parameter: str):
+        super().__init__(message)
+        self.parameter = parameter
+
+
+@dataclass(frozen=True)
+class Check:
+    """A verdict, and the geocoding that placed it when it came from an address."""
+
+    verdict: Verdict
+    geocoding: GeocodeResult | None = None
+
+    @property
+    def low_score(self) -> bool:
+        return self.geocoding is not None and self.geocoding.score < LOW_SCORE
+
+    def as_dict(self) -> dict:
+        """The contract's keys, plus a ``geocoding`` object for an address."""
+        data = dict(self.verdict.row)
+        if self.geocoding is not None:
+            g = self.geocoding
+            data["geocoding"] = {
+                "query": g.query, "label": g.label, "score": g.score, "type": g.result_type,
+                "precision": g.precision, "citycode": g.citycode, "low_score": self.low_score,
+            }
+        return data
+
+
+def check_point(engine: Engine, policy_name: str, lon: float, lat: float,
+                precision: str = "point", commune_code: str | None = None) -> Check:
+    """The verdict at (lon, lat) WGS84; raises LocationError / PolicyError on bad input."""
+    if not -180 <= lon <= 180:
+        raise LocationError("longitude hors limites (-180 à 180)", "lon")
+    if not -90 <= lat <= 90:
+        raise LocationError("latitude hors limites (-90 à 90)", "lat")
+    if precision not in PRECISIONS:
+        raise LocationError(f"précision inconnue (attendu : {', '.join(PRECISIONS)})",
+                            "precision")
+    policy = load_policy(policy_name)
+    index = reference_index(engine, policy.qpv_vintage)
+    commune_code = _commune_of(engine, commune_code)
+    result = classify(index, policy, [lon], [lat], [precision],
+                      commune_codes=[commune_code] if commune_code else None)
+    found = verdict(result, 0)
+    if found.row["error"]:
+        raise EligibilityError(found.row["error"])
+    return Check(found)
+
+
+def check_address(engine: Engine, geocoder: BanClient, policy_name: str,
+                  address: str) -> Check:
+    """Geocode ``address`` with the BAN, then check the point it gives."""
+    load_policy(policy_name)  # an unknown policy is refused before any geocoding
+    text = " ".join(address.split())
+    if not text:
+        raise LocationError("adresse vide : indiquez une adresse à localiser", "address")
+    if not 3 <= len(text) <= MAX_QUERY_CHARS:
+        raise LocationError(f"adresse invalide : entre 3 et {MAX_QUERY_CHARS} caractères",
+                            "address")
+    found = geocoder.search(text)
+    if found is None:
+        raise LocationError(f"adresse introuvable dans la Base Adresse Nationale : {address!r}",
+                            "address")
+    checked = check_point(engine, policy_name, found.lon, found.lat, found.precision,
+                          found.citycode)
+    return Check(checked.verdict, found)
+
+
+def _commune_of(engine: Engine, code: str | None) -> str | None:
+    """A commune code; a municipal arrondissement's (Paris, Lyon, Marseille) becomes its
+    commune's, since the engine works with communes."""
+    if not code:
+        return None
+    with engine.connect() as connection:
+        parent = connection.scalar(select(Commune.parent_code).where(Commune.code == code))
+    return parent or code

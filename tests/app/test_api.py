@@ -1,0 +1,148 @@
+"""The JSON API (/api/v1): every route, the one error shape, geocoding via a local BAN."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from app import create_app
+from app.db import EXTENSION, GEOCODER
+from geodata.eligibility import COLUMNS
+from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
+
+pytestmark = pytest.mark.shared_data
+
+ERROR_KEYS = {"status", "code", "message", "parameter"}
+
+
+@pytest.fixture
+def client(reference_engine, tmp_path, data_dir, ban_server):
+    app = create_app({
+        "TESTING": True,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": reference_engine.url.render_as_string(hide_password=False),
+        "DATA_DIR": str(data_dir),
+        "GEOCODER_URL": ban_server.url,
+        "BATCH_MAX_ROWS": 50,
+    })
+    yield app.test_client()
+    app.extensions[EXTENSION].dispose()
+    app.extensions[GEOCODER].close()
+
+
+def assert_error(response, status: int, parameter: str | None, *words: str):
+    assert response.status_code == status, response.text
+    assert response.is_json
+    body = response.json
+    assert set(body) == {"error"} and set(body["error"]) == ERROR_KEYS
+    assert body["error"]["status"] == status and body["error"]["parameter"] == parameter
+    for word in words:
+        assert word in body["error"]["message"]
+
+
+def test_point(client):
+    answer = client.get("/api/v1/eligibility?lon=5.4034&lat=43.3305")
+    assert answer.status_code == 200
+    assert list(answer.json) == list(COLUMNS)
+    assert answer.json["category"] == "qpv" and answer.json["policy"] == "current"
+    assert answer.json["near_qpv"] is True and "Marseille" in answer.json["explanation"]
+
+
+def test_point_under_another_policy(client):
+    answer = client.get("/api/v1/eligibility?lon=1.4205&lat=43.5825&policy=ami-2019")
+    assert answer.json["qpv_vintage"] == "2015" and answer.json["nearest_qpv_code"] == "QP031007"
+
+
+def test_address_is_geocoded_by_the_ban(client, ban_server):
+    answer = client.get("/api/v1/eligibility",
+                        query_string={"address": "Avenue de Saint-Just 13013 Marseille"})
+    assert answer.status_code == 200, answer.text
+    geocoding = answer.json["geocoding"]
+    assert geocoding["type"] == "street" and geocoding["precision"] == "street"
+    assert answer.json["precision"] == "street" and answer.json["commune_code"] == "13055"
+    assert any(r.path.startswith("/search") for r in ban_server.requests)
+
+
+def test_low_score_and_commune_matches_are_flagged(client):
+    amiens = client.get("/api/v1/eligibility",
+                        query_string={"address": "8 Boulevard du Port 80000 Amiens"})
+    assert amiens.json["geocoding"]["low_score"] is True
+    village = client.get("/api/v1/eligibility", query_string={"address": "Pelleautier"})
+    assert village.json["precision"] == "commune"
+    assert village.json["geocoding"]["low_score"] is False
+
+
+@pytest.mark.parametrize(("query", "status", "parameter", "words"), [
+    ("", 400, "lon", ("manquant", "lon")),
+    ("lon=2.35", 400, "lat", ("manquant",)),
+    ("lon=abc&lat=48", 400, "lon", ("nombre",)),
+    ("lon=nan&lat=48", 400, "lon", ("fini",)),
+    ("lon=200&lat=48", 400, "lon", ("hors limites",)),
+    ("lon=2&lat=-95", 400, "lat", ("hors limites",)),
+    ("lon=-30&lat=40", 422, "lon", ("aucun territoire",)),
+    ("lon=2.35&lat=48.85&policy=2030", 400, "policy", ("politique inconnue",)),
+    ("lon=2.35&lat=48.85&precision=pays", 400, "precision", ("précision",)),
+    ("lon=2.35&lat=48.85&address=Paris", 400, "address", ("pas les deux",)),
+    ("address=rue%20qui%20n%27existe%20pas", 400, "address", ("introuvable",)),
+    ("address=%20", 400, "address", ("adresse vide",)),
+])
+def test_bad_input_gets_the_one_error_shape(client, query, status, parameter, words):
+    assert_error(client.get(f"/api/v1/eligibility?{query}"), status, parameter, *words)
+
+
+def test_geocoder_down_is_a_503_not_a_500(client, ban_server):
+    ban_server.fail_next(10, status=500)
+    response = client.get("/api/v1/eligibility", query_string={"address": "20 avenue de Ségur"})
+    assert_error(response, 503, "address")
+
+
+def test_unknown_routes_and_methods_answer_json(client):
+    assert_error(client.get("/api/v1/nulle-part"), 404, None)
+    assert_error(client.delete("/api/v1/eligibility"), 405, None)
+
+
+def test_batch_csv_in_csv_out(client):
+    body = "id;lon;lat\na;5,4034;43,3305\nb;abc;43\nc;3.0;46.0\n".encode("latin-1")
+    response = client.post("/api/v1/eligibility/batch", data=body,
+                           content_type="text/csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [r["id"] for r in rows] == ["a", "b", "c"]
+    assert rows[0]["category"] == "qpv" and rows[1]["error"].startswith("ligne 3")
+    assert response.headers["X-Fabriques-Erreurs"] == "1"
+
+
+def test_batch_file_upload_json_out(client):
+    upload = (io.BytesIO(b"id,lon,lat\nx,6.0,44.5\ny,,\n"), "projets.csv")
+    response = client.post("/api/v1/eligibility/batch?format=json&policy=ami-2019",
+                           data={"file": upload}, content_type="multipart/form-data")
+    assert response.status_code == 200
+    rows = response.json["rows"]
+    assert response.json["policy"] == "ami-2019"
+    assert rows[0]["id"] == "x" and rows[0]["commune_code"] == "05100"
+    assert rows[1]["error"] == "ligne 3 : lon vide" and rows[1]["category"] is None
+
+
+def test_batch_errors(client):
+    assert_error(client.post("/api/v1/eligibility/batch", data=b"", content_type="text/csv"),
+                 400, "file", "aucun CSV")
+    assert_error(client.post("/api/v1/eligibility/batch", data=b"nom,ville\n1,2\n",
+                             content_type="text/csv"), 400, "file", "absente")
+    too_many = "id,lon,lat\n" + "".join(f"{i},2.0,46.0\n" for i in range(51))
+    assert_error(client.post("/api/v1/eligibility/batch", data=too_many.encode(),
+                             content_type="text/csv"), 413, "file", "au plus 50")
+    assert_error(client.post("/api/v1/eligibility/batch?policy=x", data=b"id,lon,lat\n",
+                             content_type="text/csv"), 400, "policy")
+
+
+def test_policies_and_datasets(client):
+    policies = client.get("/api/v1/policies").json["policies"]
+    assert {p["name"] for p in policies} == {"current", "ami-2019"}
+    current = next(p for p in policies if p["name"] == "current")
+    assert current["default"] is True and current["quotas"]["qpv"] == 150
+    datasets = client.get("/api/v1/datasets").json["datasets"]
+    assert {"qpv2024-paca", "commune-contours", "laureates"} <= {d["source"] for d in datasets}
+    paca = next(d for d in datasets if d["source"] == "qpv2024-paca")
+    assert paca["complete_for"] == {"scope": "regions", "codes": ["93"]}
