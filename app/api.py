@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.db import get_engine, get_geocoder
 from app.errors import ApiError, register
+from app.openapi import document
 from geodata.checks import check_address, check_point
 from geodata.eligibility import COLUMNS, classify, rows
 from geodata.eligibility.batch import classify_csv, read_locations
@@ -99,11 +100,17 @@ def _json_rows(index, policy, locations) -> list[dict]:
         if position in classified:
             out.append(classified[position])
         else:
+            lon, lat = locations.raw[position]
             row = dict.fromkeys(COLUMNS)
-            row.update(id=identifier, policy=policy.name, qpv_vintage=policy.qpv_vintage,
-                       error=locations.errors[position])
+            row.update(id=identifier, lon=lon, lat=lat, policy=policy.name,
+                       qpv_vintage=policy.qpv_vintage, error=locations.errors[position])
             out.append(row)
     return out
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(document())
 
 
 @bp.get("/policies")

@@ -12,7 +12,6 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     ForeignKey,
     Integer,
     MetaData,
@@ -22,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from geodata.storage.types import Geometry
+from geodata.storage.types import Geometry, UtcDateTime
 
 __all__ = [
     "Base",
@@ -76,7 +75,7 @@ class DatasetVersion(Base):
     path: Mapped[str] = mapped_column(Text)
     checksum: Mapped[str] = mapped_column(String(71))  # "sha256:<hex>"
     complete_for: Mapped[dict] = mapped_column(JSON)  # {"scope": "regions", "codes": ["76"]}
-    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    loaded_at: Mapped[datetime] = mapped_column(UtcDateTime())
     counts: Mapped[dict] = mapped_column(JSON)  # loaded, repaired, skipped
     current: Mapped[bool] = mapped_column(Boolean, default=True)
 

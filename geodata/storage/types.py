@@ -7,16 +7,18 @@ SQLite default it is a plain BLOB holding ISO WKB, read back with shapely.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import shapely
 from geoalchemy2 import Geometry as PostGISGeometry
 from geoalchemy2.elements import WKBElement
 from geoalchemy2.shape import to_shape
-from sqlalchemy import LargeBinary
+from sqlalchemy import DateTime, LargeBinary
 from sqlalchemy.types import TypeDecorator
 
 from geodata.territories import STORAGE_EPSG
 
-__all__ = ["Geometry"]
+__all__ = ["Geometry", "UtcDateTime"]
 
 
 class Geometry(TypeDecorator):
@@ -54,3 +56,20 @@ class Geometry(TypeDecorator):
         if isinstance(value, WKBElement):
             return to_shape(value)
         return shapely.from_wkb(bytes(value))
+
+
+class UtcDateTime(TypeDecorator):
+    """A UTC timestamp read back with its time zone on both backends (SQLite drops it)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("horodatage sans fuseau : utilisez datetime.now(UTC)")
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value

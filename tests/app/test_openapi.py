@@ -1,0 +1,49 @@
+"""The OpenAPI document is valid and describes the real responses (openapi-core)."""
+
+from __future__ import annotations
+
+import pytest
+from openapi_core import OpenAPI
+from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from tests.app.test_api import client  # noqa: F401 - the API client on the real layers
+from tests.ban_server import ban_server_fixture  # noqa: F401
+
+pytestmark = pytest.mark.shared_data
+
+CALLS = [
+    ("GET", "/api/v1/eligibility?lon=5.4034&lat=43.3305", None, None, 200),
+    ("GET", "/api/v1/eligibility?lon=3.0&lat=46.0&policy=ami-2019", None, None, 200),
+    ("GET", "/api/v1/eligibility?address=Pelleautier", None, None, 200),
+    ("GET", "/api/v1/eligibility?lon=abc&lat=43", None, None, 400),
+    ("GET", "/api/v1/eligibility?lon=-30&lat=40", None, None, 422),
+    ("POST", "/api/v1/eligibility/batch?format=json", b"id,lon,lat\n1,5.4,43.3\n2,x,1\n",
+     "text/csv", 200),
+    ("POST", "/api/v1/eligibility/batch", b"id,lon,lat\n1,5.4,43.3\n", "text/csv", 200),
+    ("POST", "/api/v1/eligibility/batch", b"", "text/csv", 400),
+    ("GET", "/api/v1/policies", None, None, 200),
+    ("GET", "/api/v1/datasets", None, None, 200),
+]
+
+
+def test_document_is_served_and_valid(client):  # noqa: F811
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    OpenAPI.from_dict(response.json).check_spec()
+
+
+@pytest.mark.parametrize(("method", "url", "body", "content_type", "status"), CALLS)
+def test_real_responses_match_the_document(client, method, url, body,  # noqa: F811
+                                           content_type, status):
+    spec = OpenAPI.from_dict(client.get("/api/v1/openapi.json").json)
+    response = client.open(url, method=method, data=body, content_type=content_type)
+    assert response.status_code == status, response.text
+    environ = EnvironBuilder(path=url.split("?")[0], method=method,
+                             query_string=url.partition("?")[2], data=body,
+                             content_type=content_type, base_url="http://localhost").get_environ()
+    request = WerkzeugOpenAPIRequest(Request(environ))
+    if status < 400:  # a bad request is, by design, not what the document allows
+        spec.validate_request(request)
+    spec.validate_response(request, WerkzeugOpenAPIResponse(response))
