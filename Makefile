@@ -5,7 +5,11 @@ BIN = $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install demo serve test lint bench clean
+VENDOR = app/static/vendor
+DSFR = node_modules/@gouvfr/dsfr/dist
+LEAFLET = node_modules/leaflet/dist
+
+.PHONY: install assets demo serve test lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +17,19 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
-install: $(BIN)/.installed
+## Front-end assets (DSFR, Leaflet) from the npm registry, served by Flask: no CDN.
+## The DSFR's own install script wants a project scaffold we do not use: --ignore-scripts.
+$(VENDOR)/.built: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --silent
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/dsfr $(VENDOR)/leaflet
+	cp -r $(DSFR)/dsfr.min.css $(DSFR)/dsfr.module.min.js $(DSFR)/dsfr.nomodule.min.js \
+		$(DSFR)/fonts $(DSFR)/icons $(DSFR)/favicon $(VENDOR)/dsfr/
+	cp -r $(LEAFLET)/leaflet.css $(LEAFLET)/leaflet.js $(LEAFLET)/images $(VENDOR)/leaflet/
+	touch $@
+
+assets: $(VENDOR)/.built
+
+install: $(BIN)/.installed $(VENDOR)/.built
 
 ## Load the real demo data into the embedded default, then serve on http://127.0.0.1:5000
 demo: install
@@ -36,4 +52,4 @@ bench: install
 	$(BIN)/python bench/load.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache node_modules $(VENDOR)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.db import get_engine, get_geocoder
 from app.errors import ApiError, register
 from app.openapi import document
-from geodata.checks import check_address, check_point
+from geodata.checks import check_address, check_point, parse_coordinate
 from geodata.eligibility import COLUMNS, classify, rows
 from geodata.eligibility.batch import classify_csv, read_locations
 from geodata.policy import DEFAULT_POLICY, available_policies, load_policy
@@ -24,21 +24,6 @@ __all__ = ["bp"]
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 register(bp)
-
-
-def _number(name: str) -> float:
-    text = request.args.get(name, "").strip()
-    if not text:
-        raise ApiError(400, "parametre-manquant", f"paramètre manquant : {name}", name)
-    try:
-        value = float(text.replace(",", "."))
-    except ValueError:
-        raise ApiError(400, "parametre-invalide",
-                       f"{name} doit être un nombre (degrés décimaux WGS84), reçu {text!r}",
-                       name) from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ApiError(400, "parametre-invalide", f"{name} doit être un nombre fini", name)
-    return value
 
 
 @bp.get("/eligibility")
@@ -52,7 +37,8 @@ def eligibility():
     if address is not None:
         found = check_address(get_engine(), get_geocoder(), policy, address)
     else:
-        lon, lat = _number("lon"), _number("lat")
+        lon = parse_coordinate(request.args.get("lon"), "lon")
+        lat = parse_coordinate(request.args.get("lat"), "lat")
         found = check_point(get_engine(), policy, lon, lat,
                             request.args.get("precision", "point"))
     return jsonify(found.as_dict())

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, jsonify, render_template, request
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from app.db import get_engine
+from app.db import get_engine, get_geocoder
+from geodata.checks import LocationError, check_address, check_point, parse_coordinate
+from geodata.eligibility import EligibilityError
+from geodata.geocoder import GeocoderError
+from geodata.policy import (
+    CATEGORIES,
+    DEFAULT_POLICY,
+    PolicyError,
+    available_policies,
+    load_policy,
+)
 from geodata.storage.models import DatasetVersion
 from loaders.registry import SOURCES
 
@@ -42,3 +52,42 @@ def health():
         status="ok" if versions is not None else "schéma absent",
         datasets=len(versions or []),
     ), status
+
+
+FORM_FIELDS = ("address", "lon", "lat", "policy")
+COMPONENT_LABELS = {
+    "commune": "Commune",
+    "in_qpv": "Dans un QPV",
+    "nearest_qpv": "QPV le plus proche",
+    "near_qpv": "À proximité immédiate d'un QPV",
+    "density_level": "Niveau de densité (INSEE)",
+    "metropole": "Membre d'une métropole",
+    "outside_large_urban_centre": "Hors des grands centres urbains",
+    "category": "Catégorie de quota",
+}
+FAILURES = ((LocationError, 400), (PolicyError, 400), (EligibilityError, 422),
+            (GeocoderError, 503))
+
+
+@bp.get("/verifier")
+def verifier():
+    """Check one location: an address (BAN) or coordinates, under a chosen policy."""
+    form = {name: request.args.get(name, "").strip() for name in FORM_FIELDS}
+    form["policy"] = form["policy"] or DEFAULT_POLICY
+    check, error, status = None, None, 200
+    if form["address"] or form["lon"] or form["lat"]:
+        try:
+            if form["address"]:
+                check = check_address(get_engine(), get_geocoder(), form["policy"],
+                                      form["address"])
+            else:
+                check = check_point(get_engine(), form["policy"],
+                                    parse_coordinate(form["lon"], "lon"),
+                                    parse_coordinate(form["lat"], "lat"))
+        except tuple(kind for kind, _ in FAILURES) as failure:
+            error = str(failure)
+            status = next(code for kind, code in FAILURES if isinstance(failure, kind))
+    policies = [load_policy(name) for name in available_policies()]
+    return render_template("verifier.html", form=form, policies=policies, check=check,
+                           error=error, labels=COMPONENT_LABELS,
+                           categories=CATEGORIES), status

@@ -18,7 +18,14 @@ from geodata.policy import load_policy
 from geodata.storage.models import Commune
 from geodata.storage.reference import reference_index
 
-__all__ = ["LOW_SCORE", "Check", "LocationError", "check_address", "check_point"]
+__all__ = [
+    "LOW_SCORE",
+    "Check",
+    "LocationError",
+    "check_address",
+    "check_point",
+    "parse_coordinate",
+]
 
 LOW_SCORE = 0.5
 """Below this BAN score, the match is shown but flagged "à vérifier"."""
@@ -53,6 +60,21 @@ class Check:
                 "precision": g.precision, "citycode": g.citycode, "low_score": self.low_score,
             }
         return data
+
+
+def parse_coordinate(text: str | None, name: str) -> float:
+    """A coordinate typed by a person or sent by a client ("5,4034" accepted)."""
+    text = (text or "").strip()
+    if not text:
+        raise LocationError(f"paramètre manquant : {name}", name)
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        raise LocationError(f"{name} doit être un nombre (degrés décimaux WGS84), reçu {text!r}",
+                            name) from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise LocationError(f"{name} doit être un nombre fini", name)
+    return value
 
 
 def check_point(engine: Engine, policy_name: str, lon: float, lat: float,

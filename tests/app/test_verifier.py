@@ -1,0 +1,60 @@
+"""The instructors' checker page (/verifier): form, verdict, errors, local assets only."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.app.test_api import client  # noqa: F401 - app on the real layers + local BAN
+from tests.ban_server import ban_server_fixture  # noqa: F401
+
+pytestmark = pytest.mark.shared_data
+
+
+def test_empty_form_is_accessible(client):  # noqa: F811
+    page = client.get("/verifier")
+    assert page.status_code == 200
+    html = page.text
+    for field in ("address", "lon", "lat", "policy"):
+        assert re.search(rf'<label class="fr-label" for="{field}"', html)
+        assert f'id="{field}"' in html
+    assert 'lang="fr"' in html and 'href="#contenu"' in html
+    assert "Verdict" not in html
+
+
+def test_coordinates_give_the_verdict_and_its_components(client):  # noqa: F811
+    page = client.get("/verifier?lon=5.4034&lat=43.3305&policy=current")
+    assert page.status_code == 200
+    html = page.text
+    assert "Verdict : en QPV ou à sa proximité immédiate" in html
+    assert "QN01352M" in html and "Marseille" in html
+    assert "<caption>Ce qui a été mesuré" in html
+    assert "Lien permanent" in html and "lon=5.4034" in html
+
+
+def test_address_shows_the_geocoder_match(client):  # noqa: F811
+    page = client.get("/verifier", query_string={"address": "8 Boulevard du Port 80000 Amiens"})
+    assert page.status_code == 200
+    assert "Adresse trouvée" in page.text and "score faible" in page.text
+
+
+@pytest.mark.parametrize(("query", "status", "message"), [
+    ("lon=abc&lat=43", 400, "lon doit être un nombre"),
+    ("lon=-30&lat=40", 422, "aucun territoire"),
+    ("lon=2&lat=46&policy=2030", 400, "politique inconnue"),
+    ("address=rue%20imaginaire%20de%20nulle%20part", 400, "introuvable"),
+])
+def test_errors_are_explained_on_the_page(client, query, status, message):  # noqa: F811
+    page = client.get(f"/verifier?{query}")
+    assert page.status_code == status
+    assert 'role="alert"' in page.text and message in page.text
+
+
+def test_no_asset_comes_from_another_site(client):  # noqa: F811
+    html = client.get("/verifier?lon=5.4034&lat=43.3305").text
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert sources and not [s for s in sources if s.startswith(("http:", "https:", "//"))]
+    for asset in [s for s in sources if s.startswith("/static/")]:
+        with client.get(asset) as response:
+            assert response.status_code == 200, asset
