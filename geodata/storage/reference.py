@@ -43,7 +43,9 @@ def _versions(connection: Connection, dataset: str, vintage: str | None = None):
 def _label(version) -> str:
     scope = version.complete_for.get("scope")
     codes = ", ".join(version.complete_for.get("codes", []))
-    where = {"country": "complète pour toute la France", "none": "partielle"}.get(
+    where = {"country": "complète pour toute la France", "none": "partielle",
+             "regions": f"complète pour la région {codes}",
+             "departements": f"complète pour les départements {codes}"}.get(
         scope, f"complète pour {scope} {codes}")
     return f"{version.source} ({version.vintage}, {where}, chargée le {version.loaded_at:%d/%m/%Y})"
 
