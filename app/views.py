@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, jsonify, render_template, request
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -69,9 +72,8 @@ FAILURES = ((LocationError, 400), (PolicyError, 400), (EligibilityError, 422),
             (GeocoderError, 503))
 
 
-@bp.get("/verifier")
-def verifier():
-    """Check one location: an address (BAN) or coordinates, under a chosen policy."""
+def _checked_location():
+    """The form's values, and the check they ask for (or the error that stops it)."""
     form = {name: request.args.get(name, "").strip() for name in FORM_FIELDS}
     form["policy"] = form["policy"] or DEFAULT_POLICY
     check, error, status = None, None, 200
@@ -87,7 +89,27 @@ def verifier():
         except tuple(kind for kind, _ in FAILURES) as failure:
             error = str(failure)
             status = next(code for kind, code in FAILURES if isinstance(failure, kind))
+    return form, check, error, status
+
+
+@bp.get("/verifier")
+def verifier():
+    """Check one location: an address (BAN) or coordinates, under a chosen policy."""
+    form, check, error, status = _checked_location()
     policies = [load_policy(name) for name in available_policies()]
     return render_template("verifier.html", form=form, policies=policies, check=check,
                            error=error, labels=COMPONENT_LABELS,
                            categories=CATEGORIES), status
+
+
+@bp.get("/verifier/attestation")
+def attestation():
+    """A dated, printable record of one verdict, with the policy and the data versions."""
+    form, check, error, status = _checked_location()
+    if check is None and error is None:
+        error, status = "indiquez une adresse ou des coordonnées", 400
+    return render_template("attestation.html", form=form, check=check, error=error,
+                           policy=load_policy(form["policy"]) if check else None,
+                           versions=_current_versions() or [], labels=COMPONENT_LABELS,
+                           categories=CATEGORIES,
+                           issued=datetime.now(ZoneInfo("Europe/Paris"))), status

@@ -58,3 +58,23 @@ def test_no_asset_comes_from_another_site(client):  # noqa: F811
     for asset in [s for s in sources if s.startswith("/static/")]:
         with client.get(asset) as response:
             assert response.status_code == 200, asset
+
+
+def test_attestation_is_dated_with_policy_and_data_versions(client):  # noqa: F811
+    page = client.get("/verifier/attestation?lon=5.4034&lat=43.3305&policy=ami-2019")
+    assert page.status_code == 200
+    html = page.text
+    assert re.search(r"Établie le \d\d/\d\d/\d{4} à \d\d:\d\d", html)
+    assert "« ami-2019 »" in html and "QPV 2015" in html
+    assert "qpv2015-occitanie" in html and "sha256:" in html
+    assert re.search(r"longitude\s+5\.40340, latitude 43\.33050", html)
+
+
+def test_attestation_needs_a_location(client):  # noqa: F811
+    page = client.get("/verifier/attestation")
+    assert page.status_code == 400 and "Attestation impossible" in page.text
+
+
+def test_verdict_links_to_its_attestation(client):  # noqa: F811
+    html = client.get("/verifier?lon=5.4034&lat=43.3305").text
+    assert "/verifier/attestation?" in html and "Attestation imprimable" in html
