@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from app import api, db, errors, settings, views
+from app import api, db, errors, ratelimit, settings, views
 
 __all__ = ["create_app"]
 
@@ -37,6 +37,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False  # keep the contract's column order
     db.init_app(app)
+    ratelimit.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     errors.register_api_fallback(app, api.bp.url_prefix)

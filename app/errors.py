@@ -66,7 +66,7 @@ def register(blueprint: Blueprint) -> None:
 
 
 def register_api_fallback(app: Flask, prefix: str) -> None:
-    """Unknown API paths and methods get the JSON shape too (blueprints never see them)."""
+    """Unknown API paths and methods, and rate limits, get the JSON shape too."""
 
     def fallback(error: HTTPException):
         if request.path.startswith(prefix):
@@ -74,5 +74,5 @@ def register_api_fallback(app: Flask, prefix: str) -> None:
                                            error.description or error.name))
         return error
 
-    for status in (404, 405):
+    for status in (404, 405, 429):
         app.register_error_handler(status, fallback)

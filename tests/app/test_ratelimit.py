@@ -1,0 +1,46 @@
+"""FABRIQUES_RATELIMIT: per-client limit with the API's error shape; "off" disables it."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import create_app
+from app.db import EXTENSION
+
+
+@pytest.fixture
+def make_client(tmp_path):
+    apps = []
+
+    def make(limit: str):
+        app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / limit.replace("/", "-")),
+                          "RATELIMIT": limit})
+        app.test_cli_runner().invoke(args=["db", "upgrade"])
+        apps.append(app)
+        return app.test_client()
+
+    yield make
+    for app in apps:
+        app.extensions[EXTENSION].dispose()
+
+
+def test_limit_per_client_answers_429_in_the_one_shape(make_client):
+    client = make_client("3/minute")
+    statuses = [client.get("/api/v1/policies").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    limited = client.get("/api/v1/policies")
+    assert limited.json["error"]["status"] == 429 and limited.headers.get("Retry-After")
+    other = client.get("/api/v1/policies", environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert other.status_code == 200  # another client has its own count
+
+
+def test_static_files_are_not_limited(make_client):
+    client = make_client("2/minute")
+    for _ in range(4):
+        with client.get("/static/fabriques.css") as response:
+            assert response.status_code == 200
+
+
+def test_off_disables_the_limit(make_client):
+    client = make_client("off")
+    assert {client.get("/api/v1/policies").status_code for _ in range(60)} == {200}
