@@ -8,6 +8,8 @@ one way to explain a verdict.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import shapely
 
@@ -46,14 +48,45 @@ def _blank(count: int) -> np.ndarray:
     return np.full(count, "", dtype=object)
 
 
-def _mapped(keys: np.ndarray, make) -> np.ndarray:
-    """``make(key)`` for each distinct key, spread back over the positions."""
-    distinct, inverse = np.unique(keys, return_inverse=True)
-    return np.array([make(key) for key in distinct.tolist()] or [""], dtype=object)[inverse]
+def _mapped(keys: np.ndarray, make, text: bool = False) -> np.ndarray:
+    """``make(key)`` for each distinct key, spread back over the positions; with ``text``,
+    the key is the value's ``str`` (None gives "None")."""
+    values = keys.tolist()
+    if text:
+        made = {value: make(str(value)) for value in set(values)}
+    else:
+        made = {value: make(value) for value in set(values)}
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(map(made.__getitem__, values))
+    return out
+
+
+_SENTENCES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""Per index: sentences built for one policy and one key (commune...), kept across calls."""
+
+
+def _remembered(result: Classification, kind: str, make):
+    """``make`` memoised per index, policy and key: a sentence depends on nothing else."""
+    try:
+        per_index = _SENTENCES[result.index]
+    except KeyError:
+        per_index = _SENTENCES.setdefault(result.index, {})
+    known = per_index.setdefault((kind, result.policy), {})
+
+    def cached(key):
+        try:
+            return known[key]
+        except KeyError:
+            return known.setdefault(key, make(key))
+
+    return cached
+
+
+_TRISTATE = {int(TRUE): True, int(FALSE): False}
 
 
 def _tristate(values: np.ndarray) -> list:
-    return [True if v == TRUE else False if v == FALSE else None for v in values.tolist()]
+    return list(map(_TRISTATE.get, values.tolist()))
 
 
 def _join(parts: list[np.ndarray]) -> list[str]:
@@ -146,20 +179,24 @@ def _explanations(result: Classification, positions: np.ndarray, commune_codes: 
         name, epsg = (TERRITORIES[key].name, TERRITORIES[key].epsg) if key else ("", "")
         return f"{name} (distances mesurées en EPSG:{epsg})."
 
-    precision_text = _mapped(precision.astype(str), lambda p: PRECISION_LABELS.get(p, p))
-    place_text = _mapped(territory.astype(str), lambda t: place(t if t != "None" else None))
+    precision_text = _mapped(precision, lambda p: PRECISION_LABELS.get(p, p), text=True)
+    place_text = _mapped(territory, lambda t: place(t if t != "None" else None), text=True)
     location = np.array([
         f"Lieu ({x:.5f}, {y:.5f}), précision : {p}, {t}"
         for x, y, p, t in zip(lons, lats, precision_text, place_text, strict=True)
     ], dtype=object)
-    known = commune_codes != None  # noqa: E711
-    commune_sentence = np.where(
-        known, "Commune : " + commune_names.astype(str).astype(object) + " ("
-        + commune_codes.astype(str).astype(object) + ").",
-        "Commune inconnue : le point n'est dans aucun contour communal chargé.")
+    communes = result.index.communes
+
+    def commune_text(commune: int) -> str:
+        if commune < 0:
+            return "Commune inconnue : le point n'est dans aucun contour communal chargé."
+        return f"Commune : {communes.names[commune]!s} ({communes.codes[commune]!s})."
+
+    commune_sentence = _mapped(result.commune[positions], commune_text)
     parts = [location, commune_sentence, *_qpv_sentences(result, positions, commune_codes,
                                                           commune_names)]
-    parts.append(_mapped(result.commune[positions], lambda c: _urban_sentence(result, c)))
+    parts.append(_mapped(result.commune[positions], _remembered(
+        result, "urban", lambda c: _urban_sentence(result, c))))
     parts.extend(_category_sentences(result, positions))
     return np.array(_join(parts), dtype=object) if count else _blank(0)
 
@@ -197,8 +234,9 @@ def _qpv_sentences(result: Classification, positions, commune_codes, commune_nam
     undecided = _blank(count)
     open_question = fine & ((in_qpv == UNKNOWN) | (near == UNKNOWN))
     if open_question.any():
-        hosting = _mapped(commune_codes.astype(str), lambda c: _hosting_sentence(
-            layer, None if c == "None" else c, _name_of(result, c)))
+        hosting = _mapped(commune_codes, text=True, make=_remembered(
+            result, "hosting", lambda c: _hosting_sentence(
+                layer, None if c == "None" else c, _name_of(result, c))))
         undecided = np.where(open_question, f"Appartenance ou proximité à un QPV indéterminée : "
                              f"contours {vintage} non chargés ici (sources : "
                              f"{sources_text(layer.sources)}). " + hosting, "").astype(object)
@@ -304,6 +342,6 @@ def _category_sentences(result: Classification, positions: np.ndarray) -> list[n
                                 (False, "la catégorie hors des grands centres urbains")):
         both_sentence[both & ((category == CATEGORY_QPV) == kept_category)] = (
             f"Les deux conditions sont remplies ; la politique retient {kept}.")
-    final = _mapped(category.astype(str), lambda c: (
+    final = _mapped(category, text=True, make=lambda c: (
         f"Catégorie : {CATEGORIES.get(c, c)} (politique « {policy.name} » : {policy.title})."))
     return [both_sentence, final]

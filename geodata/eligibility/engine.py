@@ -96,12 +96,13 @@ def classify(
     precision = np.full(n, "point", dtype=object) if precision is None \
         else np.asarray(precision, dtype=object)
     result = _empty(index, policy, lon, lat, precision)
+    unassigned = np.ones(n, dtype=bool)  # no territory yet: the first whose box holds it
     for code, territory in TERRITORIES.items():
         min_lon, min_lat, max_lon, max_lat = territory.bbox
         rows = np.flatnonzero((lon >= min_lon) & (lon <= max_lon)
-                              & (lat >= min_lat) & (lat <= max_lat)
-                              & (result.territory == None))  # noqa: E711 - elementwise
+                              & (lat >= min_lat) & (lat <= max_lat) & unassigned)
         if len(rows):
+            unassigned[rows] = False
             result.territory[rows] = code
             _classify_territory(result, index.territories[code], rows, commune_codes)
     _urban_half(result)
@@ -139,26 +140,105 @@ def _first_match(pairs: np.ndarray, count: int, targets: np.ndarray) -> np.ndarr
     return found
 
 
-def _containing(tree: shapely.STRtree, prepared: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """(point, polygon) pairs where the polygon contains the point, boundary included.
+def _first_containing(tree: shapely.STRtree, prepared: np.ndarray, rows: np.ndarray,
+                      points: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """For each point, the lowest row among the polygons containing it (boundary included),
+    -1 when none: what ``_first_match`` gives over every containing polygon.
 
     The tree gives bounding-box candidates; each candidate polygon, prepared once, is then
-    tested against the point's coordinates (faster than the tree's own predicate).
+    tested against the point's coordinates (faster than the tree's own predicate). The
+    candidates of each point are tried in row order and a point leaves at its first hit:
+    the lower rows all missed, so the answer is the same with fewer tests.
     """
+    found = np.full(len(points), -1, dtype=np.int64)
     pairs = tree.query(points)
-    hit = shapely.intersects_xy(prepared[pairs[1]], shapely.get_x(points[pairs[0]]),
-                                shapely.get_y(points[pairs[0]]))
-    return pairs[:, hit]
+    if not pairs.shape[1]:
+        return found
+    # Sorted by point, then row (a point meets each polygon once: the keys are distinct).
+    order = np.argsort(pairs[0] * (int(rows.max()) + 1) + rows[pairs[1]])
+    inputs, targets = pairs[0][order], pairs[1][order]
+    starts = np.flatnonzero(np.r_[True, inputs[1:] != inputs[:-1]])
+    ends = np.r_[starts[1:], len(inputs)]
+    while len(starts):
+        point = inputs[starts]
+        hit = shapely.intersects_xy(prepared[targets[starts]], x[point], y[point])
+        found[point[hit]] = rows[targets[starts[hit]]]
+        starts = starts[~hit] + 1
+        ends = ends[~hit]
+        more = starts < ends
+        starts, ends = starts[more], ends[more]
+    return found
+
+
+NEAREST_STAGES_M = (1_000.0,)
+"""Search radii tried before the policy's, to keep the candidate QPVs of a point few."""
+NEAREST_MARGIN_M = 2.0
+"""Slack between the candidate search and the distances it lets decide (rounding-safe)."""
+NEAREST_TIE_M = 1e-6
+"""Two candidates closer than this to the same distance: left to the tree's own search."""
+
+
+def _nearest_within(tree: shapely.STRtree, geometries: np.ndarray, points: np.ndarray,
+                    radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """The nearest geometry (tree position, -1 when none) within ``radius`` of each point,
+    and its distance (NaN when none): what ``tree.query_nearest(points, max_distance=radius,
+    all_matches=False)`` answers, faster.
+
+    The candidates within a search radius (plus a margin) are measured with the distance
+    the tree itself uses. Where the closest lies well inside the radius, and strictly
+    closer than every other candidate, no geometry outside the candidates can beat it and
+    it is the tree's answer; with no candidate at the policy's radius, there is none. A
+    tie, or a closest distance within the margin of the radius, is left to the tree.
+    """
+    count = len(points)
+    found = np.full(count, -1, dtype=np.int64)
+    distance = np.full(count, np.nan)
+    todo = np.arange(count)
+    for reach in (*(r for r in NEAREST_STAGES_M if r < radius), radius):
+        if not len(todo):
+            break
+        final = reach == radius
+        pairs = tree.query(points[todo], predicate="dwithin", distance=reach + NEAREST_MARGIN_M)
+        decided = np.zeros(len(todo), dtype=bool)
+        if final:
+            decided[:] = True
+            decided[pairs[0]] = False  # no candidate at all: no geometry within the radius
+        if pairs.shape[1]:
+            measured = shapely.distance(points[todo[pairs[0]]], geometries[pairs[1]])
+            order = np.lexsort((measured, pairs[0]))
+            inputs, measured, targets = pairs[0][order], measured[order], pairs[1][order]
+            starts = np.flatnonzero(np.r_[True, inputs[1:] != inputs[:-1]])
+            best = measured[starts]
+            ends = np.r_[starts[1:], len(inputs)]
+            second = np.where(ends - starts > 1, measured[np.minimum(starts + 1, len(inputs) - 1)],
+                              np.inf)
+            unique = second - best > NEAREST_TIE_M
+            hit = unique & (best < reach - NEAREST_MARGIN_M)
+            where = todo[inputs[starts[hit]]]
+            found[where] = targets[starts[hit]]
+            distance[where] = best[hit]
+            decided[inputs[starts[hit]]] = True
+            if final:  # every candidate beyond the radius: none within it
+                beyond = best > radius + NEAREST_MARGIN_M / 2
+                decided[inputs[starts[beyond]]] = True
+        todo = todo[~decided]
+    if len(todo):
+        pairs, distances = tree.query_nearest(points[todo], max_distance=radius,
+                                              return_distance=True, all_matches=False)
+        found[todo[pairs[0]]] = pairs[1]
+        distance[todo[pairs[0]]] = distances
+    return found, distance
 
 
 def _classify_territory(result: Classification, ti: TerritoryIndex, rows: np.ndarray,
                         commune_codes) -> None:
     policy, index = result.policy, result.index
-    points = ti.project_points(result.lon[rows], result.lat[rows])
+    x, y = ti.project(result.lon[rows], result.lat[rows])
+    points = shapely.points(x, y)
     count = len(rows)
 
-    communes = _first_match(_containing(ti.commune_tree, ti.commune_geometries, points),
-                            count, ti.commune_rows)
+    communes = _first_containing(ti.commune_tree, ti.commune_geometries, ti.commune_rows,
+                                 points, x, y)
     if commune_codes is not None:  # a geocoder's city code wins for coarse locations
         for i, row in enumerate(rows):
             code = commune_codes[row]
@@ -168,15 +248,19 @@ def _classify_territory(result: Classification, ti: TerritoryIndex, rows: np.nda
                 communes[i] = position
     result.commune[rows] = communes
 
-    coarse = np.isin(result.precision[rows], list(COARSE_PRECISIONS))
+    precisions = result.precision[rows].tolist()
+    coarse = np.zeros(count, dtype=bool) if COARSE_PRECISIONS.isdisjoint(precisions) else \
+        np.isin(result.precision[rows], list(COARSE_PRECISIONS))
     fine = ~coarse
     qpv = _first_match(ti.qpv_tree.query(points, predicate="intersects"), count, ti.qpv_rows)
-    near_pairs, distances = ti.qpv_tree.query_nearest(
-        points, max_distance=policy.search_radius_m, return_distance=True, all_matches=False)
     nearest = np.full(count, -1, dtype=np.int64)
     distance = np.full(count, np.nan)
-    nearest[near_pairs[0]] = ti.qpv_rows[near_pairs[1]]
-    distance[near_pairs[0]] = distances
+    outside = np.flatnonzero(qpv < 0)  # inside a QPV, that QPV is the nearest, at 0 m
+    # Far from every QPV envelope, no QPV within the radius: only the others are searched.
+    outside = outside[ti.maybe_near_qpv(points[outside], policy.search_radius_m)]
+    local, distance[outside] = _nearest_within(ti.qpv_tree, ti.qpv_geometries, points[outside],
+                                               policy.search_radius_m)
+    nearest[outside[local >= 0]] = ti.qpv_rows[local[local >= 0]]
     nearest[qpv >= 0] = qpv[qpv >= 0]
     distance[qpv >= 0] = 0.0
 
@@ -189,7 +273,7 @@ def _classify_territory(result: Classification, ti: TerritoryIndex, rows: np.nda
     if index.qpv.hosting_communes is not None:
         undecided = np.flatnonzero(fine & ((near == UNKNOWN) | (in_qpv == UNKNOWN)))
         no_hosting[undecided] = _no_hosting_commune_within(
-            ti, points[undecided], policy.proximity_m, index)
+            ti, points[undecided], policy.proximity_m, index, are_points=True)
         in_qpv[no_hosting & (in_qpv == UNKNOWN)] = FALSE
         near[no_hosting & (near == UNKNOWN)] = FALSE
     known = fine & ((nearest >= 0) & nearest_inside | (nearest < 0) & search_inside)
@@ -254,17 +338,28 @@ def _completeness(ti: TerritoryIndex, points, distance, policy: Policy):
         empty = np.zeros(count, dtype=bool)
         return empty, empty, empty, empty
     inside = shapely.intersects(ti.complete_area, points)
+    # The frontier is measured only from inside points (the others are never clear of it),
+    # and first at the search radius, the widest: a point farther than that from it is
+    # farther than every smaller radius too.
+    rows = np.flatnonzero(inside)
+    near = np.zeros(count, dtype=bool)
+    near[rows] = shapely.dwithin(ti.frontier, points[rows], policy.search_radius_m)
 
     def clear_of_frontier(radius):
-        return inside & ~shapely.dwithin(ti.frontier, points, radius)
+        clear = inside & ~near
+        close = np.flatnonzero(near)
+        if isinstance(radius, np.ndarray):
+            radius = radius[close]
+        clear[close] = ~shapely.dwithin(ti.frontier, points[close], radius)
+        return clear
 
     nearest_reach = np.where(np.isnan(distance), 0.0, distance)
     return (inside, clear_of_frontier(policy.proximity_m), clear_of_frontier(nearest_reach),
-            clear_of_frontier(policy.search_radius_m))
+            inside & ~near)
 
 
 def _no_hosting_commune_within(ti: TerritoryIndex, shapes: np.ndarray, radius: float,
-                               index: ReferenceIndex) -> np.ndarray:
+                               index: ReferenceIndex, are_points: bool = False) -> np.ndarray:
     """True where no commune within ``radius`` of each shape hosts a QPV (official list).
 
     A QPV lies inside the communes the list names for it, so no such commune nearby means
@@ -273,7 +368,14 @@ def _no_hosting_commune_within(ti: TerritoryIndex, shapes: np.ndarray, radius: f
     """
     if not len(shapes) or not len(ti.commune_rows) or ti.hosting_area is None:
         return np.zeros(len(shapes), dtype=bool)
-    return ~shapely.dwithin(ti.hosting_area, shapes, radius + HOSTING_TOLERANCE_M)
+    reach = radius + HOSTING_TOLERANCE_M
+    if not are_points:
+        return ~shapely.dwithin(ti.hosting_area, shapes, reach)
+    # Points far from every hosting commune's envelope are decided without the exact test.
+    none = np.ones(len(shapes), dtype=bool)
+    maybe = np.flatnonzero(ti.maybe_near_hosting(shapes, reach))
+    none[maybe] = ~shapely.dwithin(ti.hosting_area, shapes[maybe], reach)
+    return none
 
 
 def _urban_half(result: Classification) -> None:

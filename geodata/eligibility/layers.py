@@ -23,6 +23,8 @@ SMALL_HOLE_M2 = 1_000_000.0
 """Gaps between generalised commune contours are closed when smaller than 1 km²."""
 FRONTIER_TOLERANCE_M = 100.0
 """Generalised contours of neighbouring communes may leave gaps this wide between them."""
+HOSTING_MARGIN_M = 5.0
+"""Safety margin of the envelope filters in front of the exact distance tests."""
 
 
 @dataclass(frozen=True)
@@ -101,10 +103,47 @@ class TerritoryIndex:
     complete_area: object | None  # projected (Multi)Polygon, or None
     frontier: object | None  # the part of its boundary shared with land not complete
     hosting_area: object | None  # union of the communes hosting a QPV (official list)
+    hosting_bounds: np.ndarray | None = None  # (n, 4) envelopes of those communes
+    _hosting_trees: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def maybe_near_hosting(self, points: np.ndarray, distance: float) -> np.ndarray:
+        """False where a point is provably farther than ``distance`` from the hosting area.
+
+        The area is the union, snapped to a 1 m grid, of communes whose envelopes are
+        known: a point outside every envelope widened by ``distance`` plus a margin
+        (``HOSTING_MARGIN_M``, far more than the snapping moves a vertex) is farther than
+        ``distance`` from every part of the area. Only the other points need the exact test.
+        """
+        if self.hosting_bounds is None:
+            return np.ones(len(points), dtype=bool)
+        return self._within_widened("hosting", self.hosting_bounds, points, distance)
+
+    def maybe_near_qpv(self, points: np.ndarray, distance: float) -> np.ndarray:
+        """False where a point is provably farther than ``distance`` from every QPV outline:
+        outside every outline's envelope widened by ``distance`` plus a margin."""
+        return self._within_widened("qpv", shapely.bounds(self.qpv_geometries).reshape(-1, 4),
+                                    points, distance)
+
+    def _within_widened(self, kind: str, bounds: np.ndarray, points: np.ndarray,
+                        distance: float) -> np.ndarray:
+        """Points inside at least one envelope widened by ``distance`` + HOSTING_MARGIN_M
+        (one tree per kind and distance, built on first use)."""
+        tree = self._hosting_trees.get((kind, distance))
+        if tree is None:
+            d = distance + HOSTING_MARGIN_M
+            tree = self._hosting_trees[(kind, distance)] = shapely.STRtree(shapely.box(
+                bounds[:, 0] - d, bounds[:, 1] - d, bounds[:, 2] + d, bounds[:, 3] + d))
+        near = np.zeros(len(points), dtype=bool)
+        near[tree.query(points)[0]] = True
+        return near
+
+    def project(self, lons: np.ndarray, lats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Projected coordinates (metres) of WGS84 lon/lat."""
+        x, y = projector(self.territory.epsg).transform(lons, lats)
+        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
 
     def project_points(self, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
-        x, y = projector(self.territory.epsg).transform(lons, lats)
-        return shapely.points(x, y)
+        return shapely.points(*self.project(lons, lats))
 
 
 class ReferenceIndex:
@@ -148,15 +187,25 @@ class ReferenceIndex:
             complete_area=area,
             frontier=frontier,
             hosting_area=self._hosting_area(commune_rows, commune_geometries),
+            hosting_bounds=self._hosting_bounds(commune_rows, commune_geometries),
         )
+
+    def _hosting_communes(self, commune_rows: np.ndarray) -> np.ndarray:
+        hosting = self.qpv.hosting_communes
+        return np.fromiter((code in hosting for code in self.communes.codes[commune_rows]),
+                           dtype=bool, count=len(commune_rows))
+
+    def _hosting_bounds(self, commune_rows: np.ndarray, geometries: np.ndarray):
+        if self.qpv.hosting_communes is None or not len(commune_rows):
+            return None
+        return shapely.bounds(geometries[self._hosting_communes(commune_rows)]).reshape(-1, 4)
 
     def _hosting_area(self, commune_rows: np.ndarray, geometries: np.ndarray):
         """The communes the official list names as hosting a QPV, as one prepared shape."""
         hosting = self.qpv.hosting_communes
         if hosting is None or not len(commune_rows):
             return None
-        named = np.fromiter((code in hosting for code in self.communes.codes[commune_rows]),
-                            dtype=bool, count=len(commune_rows))
+        named = self._hosting_communes(commune_rows)
         area = shapely.union_all(geometries[named], grid_size=1.0) if named.any() \
             else shapely.Polygon()
         shapely.prepare(area)
