@@ -10,7 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from app.db import get_engine, get_geocoder
-from geodata.checks import LocationError, check_address, check_point, parse_coordinate
+from geodata.checks import (
+    LocationError,
+    check_address,
+    check_point,
+    map_features,
+    parse_coordinate,
+)
 from geodata.eligibility import EligibilityError
 from geodata.geocoder import GeocoderError
 from geodata.policy import (
@@ -97,9 +103,10 @@ def verifier():
     """Check one location: an address (BAN) or coordinates, under a chosen policy."""
     form, check, error, status = _checked_location()
     policies = [load_policy(name) for name in available_policies()]
+    features = map_features(get_engine(), check) if check else None
     return render_template("verifier.html", form=form, policies=policies, check=check,
-                           error=error, labels=COMPONENT_LABELS,
-                           categories=CATEGORIES), status
+                           error=error, labels=COMPONENT_LABELS, categories=CATEGORIES,
+                           features=features), status
 
 
 @bp.get("/verifier/attestation")

@@ -7,8 +7,12 @@ type) so that a weak match is flagged "à vérifier".
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
+import numpy as np
+import shapely
+from pyproj import Transformer
 from sqlalchemy import Engine, select
 
 from geodata.eligibility import EligibilityError, Verdict, classify, verdict
@@ -17,6 +21,7 @@ from geodata.geocoder import MAX_QUERY_CHARS, BanClient, GeocodeResult
 from geodata.policy import load_policy
 from geodata.storage.models import Commune
 from geodata.storage.reference import reference_index
+from geodata.territories import TerritoryError, territory_of_lonlat
 
 __all__ = [
     "LOW_SCORE",
@@ -24,6 +29,7 @@ __all__ = [
     "LocationError",
     "check_address",
     "check_point",
+    "map_features",
     "parse_coordinate",
 ]
 
@@ -125,3 +131,48 @@ def _commune_of(engine: Engine, code: str | None) -> str | None:
     with engine.connect() as connection:
         parent = connection.scalar(select(Commune.parent_code).where(Commune.code == code))
     return parent or code
+
+
+def map_features(engine: Engine, check: Check) -> dict:
+    """GeoJSON (WGS84) for a small map of a verdict: the commune, the nearest QPV and its
+    D band (buffered in metres in the territory's CRS), and the location itself."""
+    row = check.verdict.row
+    policy = load_policy(row["policy"])
+    index = reference_index(engine, policy.qpv_vintage)
+    features = []
+    territory = next((t for code, t in index.territories.items()
+                      if code == _territory_code(row["lon"], row["lat"])), None)
+    if territory is not None:
+        back = Transformer.from_crs(territory.territory.epsg, 4326, always_xy=True)
+
+        def wgs84(geometry):
+            return shapely.transform(geometry, lambda c: np.column_stack(
+                back.transform(c[:, 0], c[:, 1])))
+
+        def add(kind: str, geometry, label: str) -> None:
+            features.append({"type": "Feature", "properties": {"kind": kind, "label": label},
+                             "geometry": json.loads(shapely.to_geojson(wgs84(geometry)))})
+
+        if row["commune_code"]:
+            commune = index.commune_position(row["commune_code"])
+            local = np.searchsorted(territory.commune_rows, commune)
+            if local < len(territory.commune_rows) and territory.commune_rows[local] == commune:
+                add("commune", territory.commune_geometries[local],
+                    f"{row['commune_name']} ({row['commune_code']})")
+        code = row["qpv_code"] or row["nearest_qpv_code"]
+        if code:
+            local = list(index.qpv.codes[territory.qpv_rows]).index(code)
+            outline = territory.qpv_geometries[local]
+            add("band", shapely.buffer(outline, policy.proximity_m),
+                f"{policy.proximity_m:.0f} m autour de {code}")
+            add("qpv", outline, f"QPV {code} « {index.qpv.names[territory.qpv_rows[local]]} »")
+    features.append({"type": "Feature", "properties": {"kind": "location", "label": "Lieu"},
+                     "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]}})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _territory_code(lon: float, lat: float) -> str | None:
+    try:
+        return territory_of_lonlat(lon, lat).code
+    except TerritoryError:
+        return None

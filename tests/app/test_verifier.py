@@ -78,3 +78,24 @@ def test_attestation_needs_a_location(client):  # noqa: F811
 def test_verdict_links_to_its_attestation(client):  # noqa: F811
     html = client.get("/verifier?lon=5.4034&lat=43.3305").text
     assert "/verifier/attestation?" in html and "Attestation imprimable" in html
+
+
+def test_small_map_data_is_in_the_page_and_local(client):  # noqa: F811
+    import json
+
+    html = client.get("/verifier?lon=5.4034&lat=43.3305").text
+    data = re.search(r'<script type="application/json" id="carte-donnees">(.*?)</script>',
+                     html, re.S)
+    assert data and 'role="img"' in html and "vendor/leaflet/leaflet.js" in html
+    features = json.loads(data.group(1))["features"]
+    kinds = {f["properties"]["kind"]: f for f in features}
+    assert set(kinds) == {"commune", "band", "qpv", "location"}
+    assert "QN01352M" in kinds["qpv"]["properties"]["label"]
+    assert kinds["location"]["geometry"]["coordinates"] == [5.4034, 43.3305]
+    # the band is the QPV buffered by D in metres: it holds the point, 81.8 m away
+    import shapely.geometry
+
+    band = shapely.geometry.shape(kinds["band"]["geometry"])
+    assert band.contains(shapely.geometry.Point(5.4034, 43.3305))
+    assert not shapely.geometry.shape(kinds["qpv"]["geometry"]).contains(
+        shapely.geometry.Point(5.4034, 43.3305))
