@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 __all__ = [
@@ -99,8 +100,9 @@ def available_policies() -> list[str]:
     return sorted(path.stem for path in POLICY_DIR.glob("*.toml"))
 
 
+@cache
 def load_policy(name: str = DEFAULT_POLICY, folder: Path = POLICY_DIR) -> Policy:
-    """Read and check one policy file."""
+    """Read and check one policy file (once: policies ship with the code)."""
     path = folder / f"{name}.toml"
     if not path.is_file():
         raise PolicyError(
