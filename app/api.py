@@ -8,17 +8,15 @@ from __future__ import annotations
 import io
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from sqlalchemy import select
 
 from app.db import get_engine, get_geocoder
 from app.errors import ApiError, register
 from app.openapi import document
 from geodata.checks import check_address, check_point, parse_coordinate
-from geodata.eligibility import COLUMNS, classify, rows
-from geodata.eligibility.batch import classify_csv, read_locations
+from geodata.eligibility import classify, rows
+from geodata.eligibility.batch import classify_csv, read_locations, unreadable_row
 from geodata.policy import DEFAULT_POLICY, available_policies, load_policy
-from geodata.storage.models import DatasetVersion
-from geodata.storage.reference import reference_index
+from geodata.storage.reference import current_versions, reference_index
 
 __all__ = ["bp"]
 
@@ -81,17 +79,9 @@ def _json_rows(index, policy, locations) -> list[dict]:
     result = classify(index, policy, locations.lon[valid], locations.lat[valid],
                       locations.precision[valid])
     classified = dict(zip(valid, rows(result, [locations.ids[p] for p in valid]), strict=True))
-    out = []
-    for position, identifier in enumerate(locations.ids):
-        if position in classified:
-            out.append(classified[position])
-        else:
-            lon, lat = locations.raw[position]
-            row = dict.fromkeys(COLUMNS)
-            row.update(id=identifier, lon=lon, lat=lat, policy=policy.name,
-                       qpv_vintage=policy.qpv_vintage, error=locations.errors[position])
-            out.append(row)
-    return out
+    return [classified[position] if position in classified
+            else unreadable_row(locations, position, policy)
+            for position in range(len(locations.ids))]
 
 
 @bp.get("/openapi.json")
@@ -117,9 +107,7 @@ def policies():
 @bp.get("/datasets")
 def datasets():
     with get_engine().connect() as connection:
-        versions = connection.execute(
-            select(DatasetVersion.__table__).where(DatasetVersion.current.is_(True))
-            .order_by(DatasetVersion.id)).all()
+        versions = current_versions(connection)
     return jsonify(datasets=[{
         "source": v.source, "dataset": v.dataset, "vintage": v.vintage, "licence": v.licence,
         "url": v.url, "checksum": v.checksum, "complete_for": v.complete_for,

@@ -13,11 +13,10 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import select
 
 from app.db import data_dir, get_engine
 from geodata.storage.database import DatabaseError, upgrade
-from geodata.storage.models import DatasetVersion
+from geodata.storage.reference import current_versions
 from loaders.errors import LoadError
 from loaders.pipeline import load_source
 from loaders.registry import SOURCES, UnknownSourceError
@@ -79,11 +78,7 @@ def load_command(dataset: str, path_or_url: str | None, vintage: str | None,
 @with_appcontext
 def datasets_command() -> None:
     with get_engine().connect() as connection:
-        versions = connection.execute(
-            select(DatasetVersion.__table__)
-            .where(DatasetVersion.current.is_(True))
-            .order_by(DatasetVersion.id)
-        ).all()
+        versions = current_versions(connection)
     if not versions:
         click.echo("Aucune donnée chargée : lancez « fabriques load demo ».")
     for v in versions:

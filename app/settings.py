@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["DEFAULTS", "TESTING"]
+__all__ = ["DEFAULTS"]
 
 DEFAULTS = {
     # Unset: the embedded SQLite file in the instance folder. Else postgresql+psycopg://...
@@ -17,11 +17,3 @@ DEFAULTS = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
 }
-
-TESTING = {
-    "TESTING": True,
-    "DATABASE_URL": None,
-    "DATA_DIR": None,
-    "GEOCODER_URL": "http://127.0.0.1:9",  # tests start their own BAN-speaking server
-}
-"""Sane values for tests: the caller sets the instance folder and database."""

@@ -6,7 +6,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, jsonify, render_template, request
-from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from app.db import get_engine, get_geocoder
@@ -26,7 +25,7 @@ from geodata.policy import (
     available_policies,
     load_policy,
 )
-from geodata.storage.models import DatasetVersion
+from geodata.storage.reference import current_versions
 from loaders.registry import SOURCES
 
 __all__ = ["bp"]
@@ -38,11 +37,7 @@ def _current_versions() -> list | None:
     """The dataset versions in use, or None when the schema does not exist yet."""
     try:
         with get_engine().connect() as connection:
-            return connection.execute(
-                select(DatasetVersion.__table__)
-                .where(DatasetVersion.current.is_(True))
-                .order_by(DatasetVersion.id)
-            ).all()
+            return current_versions(connection)
     except (OperationalError, ProgrammingError):
         return None
 

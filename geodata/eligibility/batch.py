@@ -27,6 +27,7 @@ __all__ = [
     "format_value",
     "read_locations",
     "summary",
+    "unreadable_row",
 ]
 
 REQUIRED = ("id", "lon", "lat")
@@ -120,6 +121,15 @@ def _coordinates(lon_text: str, lat_text: str) -> tuple[float, float, str | None
     return lon, lat, None
 
 
+def unreadable_row(locations: Locations, position: int, policy: Policy) -> dict:
+    """The contract row of an input row that could not be read: as given, with its error."""
+    lon, lat = locations.raw[position]
+    row = dict.fromkeys(COLUMNS)
+    row.update(id=locations.ids[position], lon=lon, lat=lat, policy=policy.name,
+               qpv_vintage=policy.qpv_vintage, error=locations.errors[position])
+    return row
+
+
 def format_value(value) -> str:
     """CSV text of a contract value: true/false, empty for None (distances come rounded)."""
     if value is None:
@@ -182,10 +192,7 @@ def _write_chunk(index, policy, locations: Locations, start: int, stop: int, wri
         return
     for position in positions.tolist():
         if position in locations.errors:
-            lon, lat = locations.raw[position]
-            row = dict.fromkeys(COLUMNS)
-            row.update(id=locations.ids[position], lon=lon, lat=lat, policy=policy.name,
-                       qpv_vintage=policy.qpv_vintage, error=locations.errors[position])
+            row = unreadable_row(locations, position, policy)
             writer.writerow([format_value(row[column]) for column in COLUMNS])
         else:
             writer.writerow(next(classified))

@@ -25,16 +25,19 @@ from geodata.storage.models import (
     QpvCommune,
 )
 
-__all__ = ["read_commune_layer", "read_qpv_layer", "reference_index"]
+__all__ = ["current_versions", "read_commune_layer", "read_qpv_layer", "reference_index"]
 
 METROPOLE_KINDS = ("METRO", "MET69")
 _cache: dict[tuple[str, str], tuple[tuple, ReferenceIndex]] = {}
 _lock = threading.Lock()
 
 
-def _versions(connection: Connection, dataset: str, vintage: str | None = None):
-    query = select(DatasetVersion.__table__).where(
-        DatasetVersion.dataset == dataset, DatasetVersion.current.is_(True))
+def current_versions(connection: Connection, dataset: str | None = None,
+                     vintage: str | None = None) -> list:
+    """The dataset versions in service (of one dataset and vintage if given), oldest first."""
+    query = select(DatasetVersion.__table__).where(DatasetVersion.current.is_(True))
+    if dataset is not None:
+        query = query.where(DatasetVersion.dataset == dataset)
     if vintage is not None:
         query = query.where(DatasetVersion.vintage == vintage)
     return connection.execute(query.order_by(DatasetVersion.id)).all()
@@ -56,8 +59,8 @@ def read_qpv_layer(connection: Connection, vintage: str) -> QpvLayer:
         select(Qpv.code, Qpv.name, Qpv.territory, Qpv.geom).where(Qpv.vintage == vintage)
         .order_by(Qpv.code)
     ).all()
-    versions = _versions(connection, "qpv", vintage)
-    lists = [v for v in _versions(connection, "qpv-communes", vintage)
+    versions = current_versions(connection, "qpv", vintage)
+    lists = [v for v in current_versions(connection, "qpv-communes", vintage)
              if v.complete_for.get("scope") == "country"]
     hosting = None
     if lists:
@@ -99,8 +102,8 @@ def read_commune_layer(connection: Connection) -> CommuneLayer:
             .join(Epci, Epci.code == EpciMember.epci_code)
             .where(Epci.kind.in_(METROPOLE_KINDS))
         ).all())
-    sources = [*_versions(connection, "commune-contours"), *_versions(connection, "communes"),
-               *_versions(connection, "commune-classes"), *_versions(connection, "epci")]
+    sources = [version for dataset in ("commune-contours", "communes", "commune-classes", "epci")
+               for version in current_versions(connection, dataset)]
     return CommuneLayer(
         codes=np.array([r.code for r in records], dtype=object),
         names=np.array([r.name for r in records], dtype=object),
