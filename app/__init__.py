@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from app import api, db, errors, ratelimit, settings, views
+from app import api, db, errors, ratelimit, security, settings, views
 
 __all__ = ["create_app"]
 
@@ -36,6 +36,7 @@ def create_app(config: Mapping | None = None) -> Flask:
         app.config.from_mapping(config)
     app.json.ensure_ascii = False
     app.json.sort_keys = False  # keep the contract's column order
+    security.init_app(app, exempt=(api.bp,))
     db.init_app(app)
     ratelimit.init_app(app)
     app.register_blueprint(views.bp)

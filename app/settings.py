@@ -16,4 +16,14 @@ DEFAULTS = {
     "RATELIMIT": "50/second",
     "RATELIMIT_STORAGE_URI": "memory://",
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+    # Unset: generated once and kept in the instance folder (app.security).
+    "SECRET_KEY": None,
+    # Session cookies: HTTPS only (browsers accept them on http://localhost), no script
+    # access, not sent on cross-site requests; instructors log in again after 8 hours.
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    # CSRF tokens last as long as the session.
+    "WTF_CSRF_TIME_LIMIT": None,
 }

@@ -1,0 +1,81 @@
+"""Browser fixtures: the app on 127.0.0.1 with the real reference layers and the local BAN
+server, and a Chromium page (Debian's) that blocks and records any request leaving 127.0.0.1.
+Screenshots go to ``ARTIFACTS`` (``test-artifacts/``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.db import EXTENSION, GEOCODER
+from tests.ban_server import ban_server_fixture  # noqa: F401
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+@pytest.fixture
+def live_config() -> dict:
+    """Extra settings for ``live_server``; a test module overrides this fixture to add some."""
+    return {}
+
+
+@pytest.fixture
+def live_server(reference_engine, tmp_path, data_dir, ban_server, live_config):
+    """The app served by a threaded Werkzeug server on 127.0.0.1; yields its base URL."""
+    app = create_app({
+        "TESTING": True,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": reference_engine.url.render_as_string(hide_password=False),
+        "DATA_DIR": str(data_dir),
+        "GEOCODER_URL": ban_server.url,
+        "RATELIMIT": "off",
+        **live_config,
+    })
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    app.extensions[EXTENSION].dispose()
+    app.extensions[GEOCODER].close()
+
+
+@pytest.fixture
+def page():
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail(f"{CHROMIUM} requis en CI (paquet Debian chromium)", pytrace=False)
+        pytest.skip(f"{CHROMIUM} absent (paquet Debian chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 1800})
+        page = context.new_page()
+        page.outside_requests = []
+
+        def only_loopback(route):
+            host = urlparse(route.request.url).hostname
+            if host == "127.0.0.1" or route.request.url.startswith("data:"):
+                route.continue_()
+            else:
+                page.outside_requests.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", only_loopback)
+        yield page
+        context.close()
+        browser.close()
