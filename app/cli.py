@@ -5,6 +5,7 @@
     fabriques load demo                   load every source of the shared data folder
     fabriques datasets                    list the dataset versions in use
     fabriques check | classify | quotas   eligibility (app/cli_eligibility.py)
+    fabriques users add | list | disable  accounts (app/cli_users.py)
     fabriques run                         development server (gunicorn in production)
 """
 
@@ -89,8 +90,9 @@ def datasets_command() -> None:
 def register(app: Flask) -> None:
     """Attach the project's commands to the app's CLI group."""
     from app.cli_eligibility import COMMANDS
+    from app.cli_users import users_group
 
-    for command in (db_group, load_command, datasets_command, *COMMANDS):
+    for command in (db_group, load_command, datasets_command, *COMMANDS, users_group):
         app.cli.add_command(command)
 
 

@@ -15,6 +15,8 @@ DEFAULTS = {
     # Requests per client (flask-limiter syntax, e.g. "50/second"); "off" for benchmarks.
     "RATELIMIT": "50/second",
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Login attempts (POST /connexion) per client; off when RATELIMIT is "off".
+    "LOGIN_RATELIMIT": "10/minute",
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
     # Unset: generated once and kept in the instance folder (app.security).
     "SECRET_KEY": None,

@@ -12,6 +12,8 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -25,6 +27,7 @@ from geodata.storage.types import Geometry, UtcDateTime
 
 __all__ = [
     "Base",
+    "CheckRecord",
     "Commune",
     "CommuneClass",
     "CommuneContour",
@@ -39,6 +42,8 @@ __all__ = [
     "Qpv",
     "QpvCommune",
     "Region",
+    "ROLES",
+    "User",
     "DATA_TABLES",
     "SPATIAL_COLUMNS",
 ]
@@ -253,6 +258,55 @@ class NetworkMember(Base):
     place_kind: Mapped[str] = mapped_column(String(32), primary_key=True)
     place_external_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     role: Mapped[str | None] = mapped_column(String(32))
+
+
+ROLES = ("instructor", "ministry", "admin")
+"""Account roles: instructors check and keep a history, the ministry reads every history and
+the dashboards, admins do everything."""
+
+
+class User(Base):
+    """A person who logs in: an instructor, someone at the ministry, or an admin."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('instructor', 'ministry', 'admin')", name="ck_users_role"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
+    name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CheckRecord(Base):
+    """One check an instructor kept in a dossier's history: where, what the engine answered,
+    with which data, and the dossier it was for (candidates of a wave: checks with ``wave``)."""
+
+    __tablename__ = "checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    checked_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    policy: Mapped[str] = mapped_column(String(32))
+    query: Mapped[str] = mapped_column(Text)  # the address typed, or "lon, lat"
+    geocoded_label: Mapped[str | None] = mapped_column(Text)
+    geocoding_score: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    precision: Mapped[str] = mapped_column(String(16))
+    commune_code: Mapped[str | None] = mapped_column(String(5))
+    category: Mapped[str] = mapped_column(String(32))
+    result: Mapped[dict] = mapped_column(JSON)  # Check.as_dict(): the contract's keys
+    dataset_versions: Mapped[list] = mapped_column(JSON)  # [{id, source, vintage, checksum}]
+    dossier_ref: Mapped[str | None] = mapped_column(Text)
+    project_name: Mapped[str | None] = mapped_column(Text)
+    wave: Mapped[str | None] = mapped_column(String(16), index=True)
+    fnt: Mapped[bool | None] = mapped_column(Boolean)
+    funding_eur: Mapped[int | None] = mapped_column(Integer)
 
 
 SPATIAL_COLUMNS = {"qpv": "geom", "commune_contours": "geom", "laureates": "geom", "places": "geom"}

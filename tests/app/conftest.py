@@ -1,9 +1,14 @@
-"""The app built from a test mapping: its own instance folder and database, no environment."""
+"""The app built from a test mapping: its own instance folder and database, no environment;
+and ``login``, which logs a new account in through the real login form."""
+
+import itertools
+import re
 
 import pytest
 
 from app import create_app
 from app.db import EXTENSION
+from geodata.storage.history import create_user
 
 
 @pytest.fixture
@@ -26,3 +31,35 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+PASSWORD = "un mot de passe de test"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client, path: str = "/connexion", **request) -> str:
+    """The CSRF token of the form a page shows (CSRF stays on in the tests)."""
+    page = client.get(path, **request)
+    found = CSRF.search(page.text)
+    assert found, f"pas de jeton CSRF sur {path}"
+    return found.group(1)
+
+
+@pytest.fixture
+def login():
+    """``login(client, role="instructor") -> email``: create an account in the client's
+    database and log in through the real form (``POST /connexion``, CSRF token included)."""
+    numbers = itertools.count(1)
+
+    def log_in(client, role: str = "instructor", email: str | None = None,
+               base_url: str = "http://localhost") -> str:
+        email = email or f"{role}-{next(numbers)}@exemple.gouv.fr"
+        create_user(client.application.extensions[EXTENSION], email, PASSWORD, role)
+        headers = {"Referer": f"{base_url}/connexion"}  # checked by Flask-WTF over HTTPS
+        token = csrf_token(client, base_url=base_url)
+        answer = client.post("/connexion", base_url=base_url, headers=headers,
+                             data={"email": email, "password": PASSWORD, "csrf_token": token})
+        assert answer.status_code == 302, answer.text
+        return email
+
+    return log_in

@@ -1,0 +1,90 @@
+"""Accounts from the command line (there is no sign-up page).
+
+    fabriques users add EMAIL --role instructor|ministry|admin [--name NAME] [--password-stdin]
+    fabriques users list
+    fabriques users disable EMAIL
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import Engine
+
+from app.auth import ROLE_LABELS
+from app.db import get_engine
+from geodata.storage.database import DatabaseError, upgrade
+from geodata.storage.history import (
+    ROLES,
+    AccountError,
+    check_password,
+    create_user,
+    disable_user,
+    list_users,
+)
+
+__all__ = ["users_group"]
+
+
+def _engine() -> Engine:
+    """The app's engine, its schema brought up to date first."""
+    engine = get_engine()
+    try:
+        upgrade(engine)
+    except DatabaseError as error:
+        raise click.ClickException(str(error)) from None
+    return engine
+
+
+@click.group("users", help="Comptes des instructeurs, du ministère et des administrateurs.")
+def users_group() -> None:
+    """Account commands."""
+
+
+@users_group.command("add", help="Crée un compte ; le mot de passe est demandé deux fois.")
+@click.argument("email")
+@click.option("--role", required=True, help=f"Rôle : {', '.join(ROLES)}.")
+@click.option("--name", help="Nom affiché (par défaut : le début de l'adresse).")
+@click.option("--password-stdin", is_flag=True,
+              help="Lit le mot de passe sur l'entrée standard (une ligne), sans le demander.")
+@with_appcontext
+def add_command(email: str, role: str, name: str | None, password_stdin: bool) -> None:
+    if role not in ROLES:
+        raise click.BadParameter(f"rôle inconnu : {role!r} (attendu : {', '.join(ROLES)})",
+                                 param_hint="--role")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Mot de passe", hide_input=True,
+                                confirmation_prompt="Confirmez le mot de passe")
+    try:
+        check_password(password)
+        user = create_user(_engine(), email, password, role, name)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Compte créé : {user.email} ({ROLE_LABELS[user.role]}, {user.name})")
+
+
+@users_group.command("list", help="Liste les comptes.")
+@with_appcontext
+def list_command() -> None:
+    users = list_users(_engine())
+    if not users:
+        click.echo("Aucun compte : créez-en un avec « fabriques users add EMAIL --role admin ».")
+    for user in users:
+        state = "actif" if user.active else "désactivé"
+        click.echo(f"{user.email:40} {user.role:10} {state:9} {user.created_at:%Y-%m-%d}  "
+                   f"{user.name}")
+
+
+@users_group.command("disable", help="Désactive un compte (son historique est conservé).")
+@click.argument("email")
+@with_appcontext
+def disable_command(email: str) -> None:
+    try:
+        user = disable_user(_engine(), email)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Compte désactivé : {user.email} (son historique est conservé)")
