@@ -9,12 +9,13 @@ import io
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from app.batches import address_geocoding
 from app.db import get_engine, get_geocoder
 from app.errors import ApiError, register
 from app.openapi import document
 from geodata.checks import check_address, check_point, parse_coordinate
-from geodata.eligibility import classify, rows
-from geodata.eligibility.batch import classify_csv, read_locations, unreadable_row
+from geodata.eligibility.addresses import AddressLocations, batch_rows, read_batch, write_batch
+from geodata.geocoder import GeocoderError
 from geodata.policy import DEFAULT_POLICY, available_policies, load_policy
 from geodata.storage.reference import current_versions, reference_index
 
@@ -44,25 +45,33 @@ def eligibility():
 
 @bp.post("/eligibility/batch")
 def eligibility_batch():
+    """A CSV of coordinates or addresses in; the contract's rows out, as CSV or JSON."""
     policy = load_policy(request.args.get("policy", DEFAULT_POLICY))
     upload = request.files.get("file")
     data = upload.read() if upload is not None else request.get_data()
     if not data.strip():
         raise ApiError(400, "fichier-vide", "aucun CSV reçu (corps de requête ou champ file)",
                        "file")
-    locations = read_locations(data)
+    locations = read_batch(data)
     limit = current_app.config["BATCH_MAX_ROWS"]
     if len(locations.ids) > limit:
         raise ApiError(413, "lot-trop-grand",
                        f"{len(locations.ids)} lignes : au plus {limit} par lot", "file")
     index = reference_index(get_engine(), policy.qpv_vintage)
-    if _wants_json():
-        return jsonify(policy=policy.name, rows=_json_rows(index, policy, locations))
-    out = io.StringIO()
-    report = classify_csv(index, policy, data, out)
+    geocoding = address_geocoding(get_engine(), get_geocoder()) \
+        if isinstance(locations, AddressLocations) else None
+    try:  # the whole answer is built before anything is sent: all of it, or an error
+        if _wants_json():
+            found, _ = batch_rows(index, policy, locations, geocoding=geocoding)
+            return jsonify(policy=policy.name, rows=found)
+        out = io.StringIO()
+        report = write_batch(index, policy, locations, out, geocoding=geocoding)
+    except GeocoderError as error:
+        raise ApiError(503, "geocodeur-indisponible", str(error), "file") from None
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = "attachment; filename=verdicts.csv"
     response.headers["X-Fabriques-Erreurs"] = str(len(report.errors))
+    response.headers["X-Fabriques-A-Verifier"] = str(len(report.warnings))
     return response
 
 
@@ -71,17 +80,6 @@ def _wants_json() -> bool:
         return request.args["format"] == "json"
     return request.accept_mimetypes.best_match(["text/csv", "application/json"]) == \
         "application/json"
-
-
-def _json_rows(index, policy, locations) -> list[dict]:
-    """Contract rows in input order; an unreadable row keeps its line and reason."""
-    valid = [p for p in range(len(locations.ids)) if p not in locations.errors]
-    result = classify(index, policy, locations.lon[valid], locations.lat[valid],
-                      locations.precision[valid])
-    classified = dict(zip(valid, rows(result, [locations.ids[p] for p in valid]), strict=True))
-    return [classified[position] if position in classified
-            else unreadable_row(locations, position, policy)
-            for position in range(len(locations.ids))]
 
 
 @bp.get("/openapi.json")

@@ -1,7 +1,7 @@
 """Eligibility commands: a contract other tools script against, keep the names stable.
 
     fabriques check --lon X --lat Y [--policy NAME] [--precision P] [--json]
-    fabriques classify INPUT.csv -o OUTPUT.csv [--policy NAME]
+    fabriques classify INPUT.csv -o OUTPUT.csv [--policy NAME]   (id + lon, lat or an address)
     fabriques quotas [--policy NAME] [--by wave|region|departement] [--json]
 """
 
@@ -15,11 +15,14 @@ import click
 from flask.cli import with_appcontext
 from tqdm import tqdm
 
-from app.db import get_engine
+from app.batches import address_geocoding
+from app.db import get_engine, get_geocoder
 from geodata.checks import LocationError, check_point
 from geodata.eligibility import EligibilityError
-from geodata.eligibility.batch import BatchError, classify_csv, summary
+from geodata.eligibility.addresses import AddressLocations, read_batch, write_batch
+from geodata.eligibility.batch import BatchError, summary
 from geodata.eligibility.engine import PRECISIONS
+from geodata.geocoder import GeocoderError
 from geodata.policy import DEFAULT_POLICY, Policy, PolicyError, available_policies, load_policy
 from geodata.quotas import GROUPINGS, as_dict, quota_table, render_text
 from geodata.storage.fabriques import laureate_records
@@ -66,27 +69,33 @@ def check_command(lon: float, lat: float, precision: str, policy_name: str,
         click.echo(row["explanation"])
 
 
-@click.command("classify", help="Classe chaque ligne d'un CSV (colonnes id, lon, lat).")
+@click.command("classify", help="Classe chaque ligne d'un CSV : colonnes id, lon, lat, ou id et "
+                                "adresse (géocodée par la BAN, FABRIQUES_GEOCODER_URL).")
 @click.argument("input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", "output_path", required=True,
               type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              help="Fichier CSV produit (colonnes du contrat).")
+              help="Fichier CSV produit (colonnes du contrat, puis du géocodage s'il y a lieu).")
 @_policy_option()
 @click.option("--quiet", is_flag=True, help="Sans barre de progression.")
 @with_appcontext
 def classify_command(input_path: Path, output_path: Path, policy_name: str, quiet: bool) -> None:
     policy = _policy(policy_name)
-    index = reference_index(get_engine(), policy.qpv_vintage)
-    data = input_path.read_bytes()
     partial = output_path.with_name(output_path.name + ".partiel")
     try:
+        locations = read_batch(input_path.read_bytes())
+        index = reference_index(get_engine(), policy.qpv_vintage)
+        geocoding = address_geocoding(get_engine(), get_geocoder()) \
+            if isinstance(locations, AddressLocations) else None
         with open(partial, "w", encoding="utf-8", newline="") as target, tqdm(
-            desc="Classement", unit=" lignes", disable=True if quiet else None, leave=False
+            desc="Géocodage et classement" if geocoding else "Classement",
+            total=len(locations.ids), unit=" lignes", disable=True if quiet else None,
+            leave=False,
         ) as bar:
-            report = classify_csv(index, policy, data, target, progress=bar.update)
-    except BatchError as error:
+            report = write_batch(index, policy, locations, target, geocoding=geocoding,
+                                 progress=bar.update)
+    except (BatchError, GeocoderError) as error:
         partial.unlink(missing_ok=True)
-        raise click.ClickException(f"{input_path} : {error}") from None
+        raise click.ClickException(f"{input_path} : {error} ; aucun fichier écrit") from None
     partial.replace(output_path)  # the output appears whole, or not at all
     for line in summary(report):
         click.echo(line)

@@ -15,8 +15,8 @@ CLI tests use near a Marseille QPV; Pelleautier on its town hall.
 
 Knobs: ``fail_next(times, status, retry_after)`` queues error answers (429 with Retry-After,
 500...), ``delay`` holds every answer (timeouts). ``requests`` logs what was received, with
-``time.monotonic()`` arrival times. The ``ban_server`` fixture (import ``ban_server_fixture``)
-starts and stops a server.
+``time.monotonic()`` arrival times and the posted CSV files. The ``ban_server`` fixture
+(import ``ban_server_fixture``) starts and stops a server.
 """
 
 from __future__ import annotations
@@ -151,6 +151,7 @@ class Received:
     rows: int  # data rows of the posted CSV
     at: float  # time.monotonic() on arrival
     status: int
+    data: str = ""  # the posted CSV file, as received (what left the client)
 
 
 @dataclass
@@ -234,7 +235,8 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             answer = _json(404, {"code": 404, "message": "Not Found"})
         rows = max(0, len((data or b"").decode("utf-8", "replace").splitlines()) - 1)
-        ban._record(Received(method, url.path, query, form, rows, at, answer[0]))
+        ban._record(Received(method, url.path, query, form, rows, at, answer[0],
+                             (data or b"").decode("utf-8", "replace")))
         if ban.delay:
             ban._stopping.wait(ban.delay)
         status, payload, content_type, headers = answer

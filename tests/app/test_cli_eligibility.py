@@ -103,8 +103,8 @@ def test_classify_reads_french_spreadsheets(runner, tmp_path):
 
 
 def test_classify_refuses_a_file_without_coordinates_and_writes_nothing(runner, tmp_path):
-    source = tmp_path / "adresses.csv"
-    source.write_text("id,adresse\n1,20 avenue de Ségur\n", encoding="utf-8")
+    source = tmp_path / "lieux.csv"  # neither coordinates nor an address column
+    source.write_text("id,nom\n1,Tiers-lieu de Ségur\n", encoding="utf-8")
     output = tmp_path / "out.csv"
 
     result = runner.invoke(args=["classify", str(source), "-o", str(output), "--quiet"])

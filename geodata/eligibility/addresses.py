@@ -1,0 +1,282 @@
+"""Batches of addresses: geocode them with the BAN's CSV endpoint, then classify them.
+
+Input: a CSV with ``id`` and an address column (``adresse`` or ``address``), optionally a
+``ville``/``commune``/``city`` column joined to the query, and ``code_postal``/``postcode``
+and ``code_insee``/``citycode`` columns sent to the BAN as filters (a 4-digit code lost its
+leading zero in a spreadsheet and gets it back; another malformed code is not sent, and the
+row's ``geocoding_warning`` says so). Mixed files are accepted: with ``lon`` and ``lat``
+columns too, a row whose coordinates are filled is classified at them (its address is not
+geocoded), a row without coordinates is geocoded from its address.
+
+Geocoding goes in chunks through ``BanClient.search_csv`` (only the address, city and
+filter columns are sent, never the ids or other columns). Each match gives lon/lat, a
+precision from the BAN ``result_type`` (housenumber -> address, street, locality,
+municipality -> commune, as ``geodata.checks`` does), and a ``citycode`` that becomes the
+commune the engine uses for coarse matches (a municipal arrondissement's becomes its
+commune's through ``Geocoding.parents``).
+
+Output: the contract's columns (``COLUMNS``, unchanged, same order), then
+``geocoded_label``, ``geocoding_score``, ``geocoding_type`` and ``geocoding_warning``. No row
+is dropped, and the two kinds of trouble stay apart:
+
+- ``error`` is for failures only: an address the BAN cannot find ("ligne N : adresse
+  introuvable ..."), an empty or malformed one, as for unreadable coordinates. The row keeps
+  its id, policy and reason; it is listed in the report's errors.
+- ``geocoding_warning`` flags a match that was classified but must be checked by a person:
+  a score below ``Geocoding.low_score`` ("score faible : à vérifier"), or a filter code that
+  could not be sent. Such rows are listed in the report's warnings. A match known only to
+  the commune or a locality needs no flag here: the engine itself says "à vérifier" in the
+  category and explanation when the commune cannot decide.
+
+A geocoder failure (the service down after its retries) raises ``GeocoderError`` and stops
+the batch: callers write nothing, or remove what they started.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol, TextIO
+
+import numpy as np
+
+from geodata.eligibility.batch import (
+    CHUNK,
+    REQUIRED,
+    BatchError,
+    BatchReport,
+    Locations,
+    Table,
+    json_rows,
+    missing_columns,
+    parse_point,
+    read_locations,
+    read_table,
+    write_csv,
+)
+from geodata.eligibility.layers import ReferenceIndex
+from geodata.geocoder import MAX_QUERY_CHARS, GeocodeResult
+from geodata.policy import Policy
+
+__all__ = [
+    "ADDRESS_COLUMNS",
+    "GEOCODING_COLUMNS",
+    "LOW_SCORE_WARNING",
+    "AddressLocations",
+    "Geocoding",
+    "batch_rows",
+    "read_batch",
+    "write_batch",
+]
+
+ADDRESS_COLUMNS = ("adresse", "address")
+CITY_COLUMNS = ("ville", "commune", "city")
+POSTCODE_COLUMNS = ("code_postal", "postcode")
+CITYCODE_COLUMNS = ("code_insee", "citycode")
+GEOCODING_COLUMNS = ("geocoded_label", "geocoding_score", "geocoding_type",
+                     "geocoding_warning")
+LOW_SCORE_WARNING = "score faible : à vérifier"
+ADDRESS_CHUNK = 2_000
+"""Rows geocoded and classified at a time: one BAN request, one progress step."""
+POSTCODE = re.compile(r"\d{5}")
+CITYCODE = re.compile(r"\d{5}|2[AB]\d{3}")
+
+
+class CsvGeocoder(Protocol):
+    """What an address batch needs of a geocoder (``geodata.geocoder.BanClient``)."""
+
+    def search_csv(self, rows: list[dict], columns: list[str], *,
+                   citycode_column: str | None = None,
+                   postcode_column: str | None = None) -> list[GeocodeResult | None]: ...
+
+
+@dataclass(frozen=True)
+class Geocoding:
+    """The geocoder, the score under which a match is flagged, arrondissement -> commune."""
+
+    client: CsvGeocoder
+    low_score: float
+    parents: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class AddressLocations(Locations):
+    """Locations of an address file: the BAN query of each row still to geocode."""
+
+    queries: list[dict | None] = field(default_factory=list)  # None: coordinates, or error
+    filters: tuple[str | None, str | None] = (None, None)  # postcode, citycode column
+    has_city: bool = False
+
+    @property
+    def to_geocode(self) -> int:
+        """How many rows have an address to send to the geocoder."""
+        return sum(query is not None for query in self.queries)
+
+
+def _first(columns: list[str], names: tuple[str, ...]) -> str | None:
+    return next((name for name in names if name in columns), None)
+
+
+def _code(text: str | None, pattern: re.Pattern) -> tuple[str, str | None]:
+    """A filter code, spaces removed and a lost leading zero restored; "" and the value as
+    given when it is malformed (so it is not sent)."""
+    given = (text or "").strip()
+    value = "".join(given.split()).upper()
+    if value.isdigit() and len(value) == 4:
+        value = "0" + value
+    if not value or pattern.fullmatch(value):
+        return value, None
+    return "", given
+
+
+def read_batch(data: bytes | str) -> Locations:
+    """A CSV of coordinates (``Locations``) or of addresses (``AddressLocations``)."""
+    table = read_table(data)
+    address = _first(table.columns, ADDRESS_COLUMNS)
+    if address is None:
+        missing_columns(table, REQUIRED, alternative=" — ou une colonne adresse (address)")
+        return read_locations(table)
+    missing_columns(table, ("id",))
+    return _read_addresses(table, address)
+
+
+def _read_addresses(table: Table, address: str) -> AddressLocations:
+    columns = table.columns
+    city = _first(columns, CITY_COLUMNS)
+    postcode, citycode = _first(columns, POSTCODE_COLUMNS), _first(columns, CITYCODE_COLUMNS)
+    mixed = "lon" in columns and "lat" in columns
+    found = AddressLocations([], [], [], np.empty(0), np.empty(0), np.empty(0), {},
+                             commune_codes=[], filters=(postcode, citycode),
+                             has_city=city is not None)
+    lons, lats, precisions, warnings = [], [], [], []
+    for line, record in table.records:
+        position = len(found.lines)
+        found.lines.append(line)
+        found.ids.append((record.get("id") or "").strip())
+        lon_text = (record.get("lon") or "").strip() if mixed else ""
+        lat_text = (record.get("lat") or "").strip() if mixed else ""
+        query, error, warning = None, None, None
+        if lon_text or lat_text:
+            lon, lat, precision, error = parse_point(lon_text, lat_text, record.get("precision"))
+            found.raw.append((lon_text, lat_text))
+        else:
+            lon, lat, precision = np.nan, np.nan, "point"
+            found.raw.append((None, None))
+            query, error, warning = _query(record, address, city, postcode, citycode, mixed)
+        if error is not None:
+            found.errors[position] = f"ligne {line} : {error}"
+        found.queries.append(query if error is None else None)
+        found.commune_codes.append(None)
+        lons.append(lon)
+        lats.append(lat)
+        precisions.append(precision)
+        warnings.append(warning)
+    found.lon, found.lat = np.array(lons, dtype=float), np.array(lats, dtype=float)
+    found.precision = np.array(precisions, dtype=object)
+    found.extra = {name: [None] * len(found.ids) for name in GEOCODING_COLUMNS}
+    found.extra["geocoding_warning"] = warnings
+    return found
+
+
+def _query(record: dict, address: str, city: str | None, postcode: str | None,
+           citycode: str | None, mixed: bool) -> tuple[dict | None, str | None, str | None]:
+    """The BAN query of a row, or why there is none; and a warning about its filters."""
+    text = " ".join((record.get(address) or "").split())
+    town = " ".join((record.get(city) or "").split()) if city else ""
+    if not text:
+        return None, ("ni coordonnées (lon, lat) ni adresse" if mixed else "adresse vide"), None
+    full = " ".join(filter(None, (text, town)))
+    if len(full) < 3:
+        return None, f"adresse trop courte : {full!r} (3 caractères au moins)", None
+    if len(full) > MAX_QUERY_CHARS:
+        return None, (f"adresse trop longue : {len(full)} caractères "
+                      f"({MAX_QUERY_CHARS} au plus)"), None
+    query = {"adresse": text, "ville": town}
+    ignored = []
+    for key, column, pattern, label in (("code_postal", postcode, POSTCODE, "code postal"),
+                                        ("code_insee", citycode, CITYCODE, "code INSEE")):
+        if column:
+            query[key], bad = _code(record.get(column), pattern)
+            if bad:
+                ignored.append(f"{label} {bad!r} ignoré (format inconnu)")
+    return query, None, " ; ".join(ignored) or None
+
+
+def _geocode(geocoding: Geocoding) -> Callable[[Locations, int, int, BatchReport], None]:
+    """The hook that geocodes positions ``start:stop`` before they are classified."""
+
+    def prepare(locations: Locations, start: int, stop: int, report: BatchReport) -> None:
+        if not isinstance(locations, AddressLocations):
+            return
+        positions = [p for p in range(start, stop) if locations.queries[p] is not None]
+        if not positions:
+            return
+        postcode, citycode = locations.filters
+        results = geocoding.client.search_csv(
+            [locations.queries[p] for p in positions],
+            ["adresse", "ville"] if locations.has_city else ["adresse"],
+            postcode_column="code_postal" if postcode else None,
+            citycode_column="code_insee" if citycode else None)
+        for position, result in zip(positions, results, strict=True):
+            _place(locations, position, result, geocoding, report)
+
+    return prepare
+
+
+def _place(locations: AddressLocations, position: int, result: GeocodeResult | None,
+           geocoding: Geocoding, report: BatchReport) -> None:
+    line, query = locations.lines[position], locations.queries[position]
+    if result is None:
+        filters = ", ".join(f"{label} {query[key]}" for key, label in (
+            ("code_postal", "code postal"), ("code_insee", "code INSEE")) if query.get(key))
+        text = " ".join(filter(None, (query["adresse"], query["ville"])))
+        locations.errors[position] = (
+            f"ligne {line} : adresse introuvable dans la Base Adresse Nationale : {text!r}"
+            + (f" (filtre : {filters})" if filters else ""))
+        return
+    locations.lon[position], locations.lat[position] = result.lon, result.lat
+    locations.precision[position] = result.precision
+    code = result.citycode
+    locations.commune_codes[position] = geocoding.parents.get(code, code) if code else None
+    extra = locations.extra
+    extra["geocoded_label"][position] = result.label
+    extra["geocoding_score"][position] = result.score
+    extra["geocoding_type"][position] = result.result_type
+    report.geocoded += 1
+    warnings = [extra["geocoding_warning"][position]]
+    if result.score < geocoding.low_score:
+        warnings.insert(0, LOW_SCORE_WARNING)
+    warning = " ; ".join(filter(None, warnings)) or None
+    extra["geocoding_warning"][position] = warning
+    if warning:
+        score = f"{result.score:.2f}".replace(".", ",")
+        report.warnings.append((line, f"ligne {line} : {warning} — {result.label} "
+                                      f"(score {score})"))
+
+
+def _hook(locations: Locations, geocoding: Geocoding | None):
+    if not isinstance(locations, AddressLocations) or not locations.to_geocode:
+        return None
+    if geocoding is None:
+        raise BatchError("ce fichier contient des adresses : un géocodeur est nécessaire")
+    return _geocode(geocoding)
+
+
+def write_batch(index: ReferenceIndex, policy: Policy, locations: Locations, target: TextIO,
+                *, geocoding: Geocoding | None = None,
+                progress: Callable[[int], None] | None = None, chunk: int | None = None,
+                spreadsheet: bool = False) -> BatchReport:
+    """Geocode (address rows) and classify ``locations``, writing the CSV to ``target``."""
+    prepare = _hook(locations, geocoding)
+    chunk = chunk or (ADDRESS_CHUNK if isinstance(locations, AddressLocations) else CHUNK)
+    return write_csv(index, policy, locations, target, progress=progress, prepare=prepare,
+                     chunk=chunk, spreadsheet=spreadsheet)
+
+
+def batch_rows(index: ReferenceIndex, policy: Policy, locations: Locations, *,
+               geocoding: Geocoding | None = None) -> tuple[list[dict], BatchReport]:
+    """Geocode (address rows) and classify ``locations``: one dict per row, in order."""
+    chunk = ADDRESS_CHUNK if isinstance(locations, AddressLocations) else CHUNK
+    return json_rows(index, policy, locations, prepare=_hook(locations, geocoding),
+                     chunk=chunk)

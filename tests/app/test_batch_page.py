@@ -1,0 +1,305 @@
+"""The instructors' batch page (/verifier/lot): upload, progress on disk, summary, download,
+and a clear French answer for every file it cannot use (real layers, local BAN)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app import create_app
+from app.batches import INPUT, OUTPUT, create_job, jobs_root
+from app.db import EXTENSION, GEOCODER
+from geodata.eligibility import COLUMNS
+from geodata.eligibility.addresses import GEOCODING_COLUMNS
+from tests.ban_server import ban_server_fixture  # noqa: F401
+
+pytestmark = pytest.mark.shared_data
+
+POINTS = "id;lon;lat\nmars;5,4034;43,3305\npel;6,01763;44,516\nmer;-30;40\nbad;nord;43\n"
+ADDRESSES = ("id,adresse,code_postal\n"
+             "seg,20 avenue de Ségur,75007\n"
+             "ami,8 bd du port,\n"
+             "nul,rue qui n'existe pas,\n"
+             "vide,,\n"
+             "pel,Pelleautier,5000\n")
+NUMERIC = ("lon", "lat", "distance_to_qpv_m", "geocoding_score")
+
+
+def make_app(reference_engine, instance, data_dir, ban_server):
+    return create_app({
+        "TESTING": True,
+        "INSTANCE_PATH": str(instance),
+        "DATABASE_URL": reference_engine.url.render_as_string(hide_password=False),
+        "DATA_DIR": str(data_dir),
+        "GEOCODER_URL": ban_server.url,
+        "BATCH_MAX_ROWS": 20,
+        "MAX_CONTENT_LENGTH": 8192,
+        "RATELIMIT": "off",
+    })
+
+
+@pytest.fixture
+def app(reference_engine, tmp_path, data_dir, ban_server):
+    app = make_app(reference_engine, tmp_path / "instance", data_dir, ban_server)
+    yield app
+    app.extensions[EXTENSION].dispose()
+    app.extensions[GEOCODER].close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def token(client) -> str:
+    page = client.get("/verifier/lot")
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def upload(client, data: bytes | None, filename: str = "projets.csv", policy: str = "current",
+           with_token: bool = True):
+    form = {"policy": policy}
+    if with_token:
+        form["csrf_token"] = token(client)
+    if data is not None:
+        form["file"] = (io.BytesIO(data), filename)
+    return client.post("/verifier/lot", data=form, content_type="multipart/form-data")
+
+
+def wait(client, job_url: str) -> dict:
+    """Poll the job's state as the page's script does, until it is no longer active."""
+    deadline = time.monotonic() + 300  # a guard against a hung job, not a speed claim
+    while time.monotonic() < deadline:
+        state = client.get(job_url + "/etat").json
+        if state["state"] not in ("queued", "running"):
+            return state
+        time.sleep(0.1)
+    pytest.fail("le lot ne s'est pas terminé")
+
+
+def flat(html: str) -> str:
+    """The page's text with its line breaks and indentation collapsed."""
+    return " ".join(html.split())
+
+
+def job_dirs(app) -> list:
+    root = jobs_root(app)
+    return sorted(p.name for p in root.iterdir()) if root.exists() else []
+
+
+def fetch(client, url: str):
+    """GET ``url`` and close the response (a sent file stays open until then)."""
+    with client.get(url) as response:
+        response.get_data()
+        return response
+
+
+def spreadsheet_rows(response) -> list[dict]:
+    assert response.status_code == 200
+    assert response.data.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads the accents
+    return list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
+
+
+def test_form_is_accessible_and_states_the_limits(client):
+    html = client.get("/verifier/lot").text
+    assert re.search(r'<label class="fr-label" for="fichier">', html)
+    assert 'id="fichier"' in html and 'name="file"' in html and 'type="file"' in html
+    assert 'aria-describedby="fichier-aide"' in html
+    assert "UTF-8 ou Latin-1" in html and "point-virgule ou virgule" in html
+    assert "Au plus 20 lignes et 8 Ko." in html and 'data-max-label="8 Ko"' in html
+    assert 'name="csrf_token"' in html and '<label class="fr-label" for="policy">' in html
+    assert 'enctype="multipart/form-data"' in html and 'data-max-bytes="8192"' in html
+
+
+def test_coordinates_file_is_processed_and_matches_the_api(app, client):
+    data = POINTS.encode("latin-1")
+    response = upload(client, data, policy="ami-2019")
+
+    assert response.status_code == 303
+    job_url = response.headers["Location"]
+    assert re.fullmatch(r"/verifier/lot/[0-9a-f-]{36}", job_url)
+    assert wait(client, job_url)["state"] == "done"
+    html = flat(client.get(job_url).text)
+    assert "4 ligne(s) lue(s), 2 classée(s), 2 en erreur" in html
+    assert "<caption>Lignes par catégorie de quota</caption>" in html
+    assert re.search(r'<th scope="row">5</th><td>lon non numérique', html)
+    assert re.search(r'<th scope="row">4</th><td>\(-30.00000, 40.00000\) n', html)
+
+    download = fetch(client, job_url + "/resultat.csv")
+    assert download.status_code == 200 and download.mimetype == "text/csv"
+    assert "projets-verdicts.csv" in download.headers["Content-Disposition"]
+    rows = spreadsheet_rows(download)
+    api = list(csv.DictReader(io.StringIO(client.post(
+        "/api/v1/eligibility/batch?policy=ami-2019", data=data,
+        content_type="text/csv").text)))
+    assert list(rows[0]) == list(COLUMNS) and len(rows) == len(api) == 4
+    for ours, theirs in zip(rows, api, strict=True):
+        for column in COLUMNS:
+            value = ours[column].replace(",", ".") if column in NUMERIC else ours[column]
+            assert value == theirs[column], column
+    job_id = job_url.rsplit("/", 1)[1]
+    assert (jobs_root(app) / job_id / INPUT).read_bytes() == data
+
+
+def test_address_file_lists_bad_rows_with_their_line(client, ban_server):
+    response = upload(client, ADDRESSES.encode("utf-8"), filename="adresses.csv")
+    job_url = response.headers["Location"]
+    assert wait(client, job_url)["state"] == "done"
+
+    html = flat(client.get(job_url).text)
+    assert "5 ligne(s), dont 4 adresse(s) à géocoder" in html
+    assert "3 adresse(s) géocodée(s), dont 1 à vérifier" in html
+    errors = re.search(r'<table id="lot-erreurs">.*?</table>', html, re.S).group(0)
+    assert re.search(r'<th scope="row">4</th><td>adresse introuvable', errors)
+    assert re.search(r'<th scope="row">5</th><td>adresse vide', errors)
+    checks = re.search(r'<table id="lot-a-verifier">.*?</table>', html, re.S).group(0)
+    assert re.search(r'<th scope="row">3</th><td>score faible', checks)
+    rows = spreadsheet_rows(fetch(client, job_url + "/resultat.csv"))
+    assert list(rows[0]) == [*COLUMNS, *GEOCODING_COLUMNS]
+    assert [r["id"] for r in rows] == ["seg", "ami", "nul", "vide", "pel"]
+    assert rows[0]["geocoded_label"] == "20 Avenue de Ségur 75007 Paris"
+    assert rows[2]["error"].startswith("ligne 4 : adresse introuvable")
+    assert rows[4]["precision"] == "commune"
+    assert any(r.path == "/search/csv/" for r in ban_server.requests)
+
+
+@pytest.mark.parametrize("delimiter", [",", ";"])
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "latin-1"])
+def test_french_spreadsheet_flavours_are_accepted(client, delimiter, encoding):
+    text = f"id{delimiter}lon{delimiter}lat\nCréteil{delimiter}6.0{delimiter}44.5\n"
+    response = upload(client, text.encode(encoding))
+    assert response.status_code == 303
+    assert wait(client, response.headers["Location"])["state"] == "done"
+    (row,) = spreadsheet_rows(fetch(client, response.headers["Location"] + "/resultat.csv"))
+    assert row["id"] == "Créteil" and row["commune_code"] == "05100" and row["lon"] == "6,0"
+
+
+@pytest.mark.parametrize(("data", "status", "message"), [
+    (None, 400, "Aucun fichier reçu"),
+    (b"", 400, "est vide"),
+    (b"id;lon;lat\n", 400, "aucune ligne de données"),
+    (b"nom;ville\nx;Gap\n", 400, "colonne(s) obligatoire(s) absente(s) : id"),
+    ("id;adresse\n1;Gap\n".encode("utf-16"), 400, "encodage non pris en charge"),
+    (b"id\tlon\tlat\n1\t6\t44\n", 400, "séparateur non reconnu"),
+    (("id,lon,lat\n" + "1,6.0,44.5\n" * 21).encode(), 413, "21 lignes : 20 au plus par lot"),
+    (b"id,lon,lat\n" + b"1,6.0,44.5\n" * 1000, 413, "Fichier trop volumineux : 8 Ko au plus"),
+])
+def test_unusable_files_show_the_form_again_with_the_reason(app, client, data, status,
+                                                           message):
+    response = upload(client, data)
+    assert response.status_code == status
+    html = response.text
+    assert 'role="alert"' in html and message in html
+    assert 'id="fichier"' in html and 'name="csrf_token"' in html  # the form, again
+    assert "fr-upload-group--error" in html
+    assert job_dirs(app) == []
+
+
+def test_unknown_policy_is_refused(app, client):
+    response = upload(client, POINTS.encode(), policy="2030")
+    assert response.status_code == 400 and "politique inconnue" in response.text
+    assert job_dirs(app) == []
+
+
+def test_missing_csrf_token_is_refused_and_creates_no_job(app, client):
+    response = upload(client, POINTS.encode(), with_token=False)
+    assert response.status_code == 400 and "Formulaire expiré" in response.text
+    assert job_dirs(app) == []
+
+
+def test_progress_is_on_disk_for_every_worker(app, client, reference_engine, data_dir,
+                                              ban_server):
+    response = upload(client, POINTS.encode())
+    job_url = response.headers["Location"]
+    wait(client, job_url)
+    other = make_app(reference_engine, app.instance_path, data_dir, ban_server)  # a worker
+    try:
+        state = other.test_client().get(job_url + "/etat").json
+        assert state == {"state": "done", "label": "terminé", "rows_done": 4,
+                         "rows_total": 4, "message": None}
+        assert fetch(other.test_client(), job_url + "/resultat.csv").status_code == 200
+    finally:
+        other.extensions[EXTENSION].dispose()
+        other.extensions[GEOCODER].close()
+
+
+def test_a_job_in_progress_shows_its_progress_and_works_without_javascript(app, client):
+    # A job queued by hand and never started: its page is the one seen while it runs.
+    job_id = create_job(jobs_root(app), POINTS.encode(), "projets.csv", "current", 4, 0)
+    html = client.get(f"/verifier/lot/{job_id}").text
+    assert '<noscript><meta http-equiv="refresh" content="3"></noscript>' in html
+    assert f'data-etat-url="/verifier/lot/{job_id}/etat"' in html
+    assert re.search(r'<progress id="lot-progression" max="4"\s+value="0">', html)
+    assert '<label class="fr-label" for="lot-progression">' in html
+    assert 'aria-live="polite"' in html and "/static/lot.js" in html
+    assert 'class="fr-stepper"' in html and "Étape 2 sur 3" in html
+    assert fetch(client, f"/verifier/lot/{job_id}/resultat.csv").status_code == 404
+    assert fetch(client, "/static/lot.js").status_code == 200
+
+
+def test_geocoder_down_fails_the_job_keeps_the_upload_and_it_can_be_restarted(app, client,
+                                                                             ban_server):
+    ban_server.fail_next(100, status=500)
+    job_url = upload(client, ADDRESSES.encode()).headers["Location"]
+    state = wait(client, job_url)
+    assert state["state"] == "failed" and "ne répond pas" in state["message"]
+    folder = jobs_root(app) / job_url.rsplit("/", 1)[1]
+    assert (folder / INPUT).exists() and not (folder / OUTPUT).exists()
+    assert [p.name for p in folder.glob("*.partiel")] == []
+    html = client.get(job_url).text
+    assert 'role="alert"' in html and "indisponible" in html and "ne répond pas" in html
+    assert "Relancer le traitement" in html
+
+    with ban_server._lock:
+        ban_server._failures.clear()  # the service is back
+    restarted = client.post(job_url + "/relancer", data={"csrf_token": token(client)})
+    assert restarted.status_code == 303
+    assert wait(client, job_url)["state"] == "done"
+    assert len(spreadsheet_rows(fetch(client, job_url + "/resultat.csv"))) == 5
+
+
+def test_an_interrupted_job_says_so_and_can_be_restarted(app, client):
+    # Synthetic: a job left "running" by a worker that stopped 20 minutes ago.
+    job_id = create_job(jobs_root(app), POINTS.encode(), "projets.csv", "current", 4, 0)
+    path = jobs_root(app) / job_id / "progress.json"
+    status = json.loads(path.read_text())
+    status.update(state="running", updated_at=(datetime.now(UTC) - timedelta(minutes=20))
+                  .isoformat())
+    path.write_text(json.dumps(status))
+    assert client.get(f"/verifier/lot/{job_id}/etat").json["state"] == "interrupted"
+    assert "Relancer le traitement" in client.get(f"/verifier/lot/{job_id}").text
+
+    client.post(f"/verifier/lot/{job_id}/relancer", data={"csrf_token": token(client)})
+    assert wait(client, f"/verifier/lot/{job_id}")["state"] == "done"
+
+
+def test_jobs_older_than_a_day_are_purged_when_a_new_one_starts(app, client):
+    # Synthetic ages: one job last updated two days ago, one an hour ago.
+    root = jobs_root(app)
+    old = create_job(root, POINTS.encode(), "ancien.csv", "current", 4, 0)
+    recent = create_job(root, POINTS.encode(), "recent.csv", "current", 4, 0)
+    for job_id, age in ((old, timedelta(days=2)), (recent, timedelta(hours=1))):
+        path = root / job_id / "progress.json"
+        status = json.loads(path.read_text())
+        status.update(state="done", updated_at=(datetime.now(UTC) - age).isoformat())
+        path.write_text(json.dumps(status))
+
+    new_url = upload(client, POINTS.encode()).headers["Location"]
+    wait(client, new_url)
+
+    assert old not in job_dirs(app) and recent in job_dirs(app)
+    assert new_url.rsplit("/", 1)[1] in job_dirs(app)
+    page = client.get(f"/verifier/lot/{old}")
+    assert page.status_code == 404 and "Lot introuvable" in page.text
+
+
+def test_unknown_or_malformed_job_ids(client):
+    assert client.get("/verifier/lot/00000000-0000-4000-8000-000000000000").status_code == 404
+    assert client.get("/verifier/lot/../../secret_key").status_code == 404
+    assert client.get("/verifier/lot/pas-un-uuid/etat").status_code == 404

@@ -1,0 +1,74 @@
+"""The batch page in Debian's Chromium: upload an address file, follow the job's progress
+(polled by ``static/lot.js``), read the summary, download the enriched CSV; a file over the
+size limit is refused before it is sent. Nothing is requested outside 127.0.0.1."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS
+
+pytestmark = [pytest.mark.shared_data, pytest.mark.browser]
+
+ADDRESSES = ("id;adresse;code_postal\n"
+             "seg;20 avenue de Ségur;75007\n"
+             "ami;8 bd du port;\n"
+             "nul;rue qui n'existe pas;\n"
+             "pel;Pelleautier;05000\n").encode("latin-1")
+
+
+@pytest.fixture
+def live_config() -> dict:
+    return {"MAX_CONTENT_LENGTH": 8192}
+
+
+def test_instructor_uploads_a_file_follows_it_and_downloads_it(live_server, page,
+                                                               ban_server):
+    ban_server.delay = 1.5  # the BAN takes its time: the job page shows its progress first
+    page.goto(f"{live_server}/verifier/lot")
+    page.get_by_label("Fichier CSV").set_input_files(
+        {"name": "projets.csv", "mimeType": "text/csv", "buffer": ADDRESSES})
+    page.get_by_role("button", name="Vérifier le lot").click()
+
+    page.wait_for_url(f"{live_server}/verifier/lot/*")
+    result = page.get_by_role("heading", level=2, name="Résultat", exact=True)
+    result.wait_for(timeout=120_000)  # only lot.js's polling brings it (no reload by hand)
+    assert page.evaluate("document.activeElement.id") == "resultat"
+    text = " ".join(page.locator("main").inner_text().split())
+    assert "4 ligne(s) lue(s), 3 classée(s), 1 en erreur" in text
+    assert page.locator("#lot-erreurs tbody th").all_inner_texts() == ["4"]
+
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Télécharger le fichier enrichi (CSV)").click()
+    content = info.value.path().read_bytes()
+    assert info.value.suggested_filename == "projets-verdicts.csv"
+    assert content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
+    assert [r["id"] for r in rows] == ["seg", "ami", "nul", "pel"]
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "lot-resultat.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    assert page.outside_requests == []
+
+
+def test_a_file_over_the_limit_is_refused_before_it_is_sent(live_server, page):
+    page.goto(f"{live_server}/verifier/lot")
+    posts = []
+    page.on("request", lambda request: posts.append(request) if request.method == "POST"
+            else None)
+    page.get_by_label("Fichier CSV").set_input_files(
+        {"name": "gros.csv", "mimeType": "text/csv",
+         "buffer": b"id,lon,lat\n" + b"1,6.0,44.5\n" * 1000})
+    page.get_by_role("button", name="Vérifier le lot").click()
+
+    error = page.locator("#fichier-erreur")
+    error.wait_for()
+    assert "Fichier trop volumineux : 8 Ko au plus" in error.inner_text()
+    assert page.evaluate("document.activeElement.id") == "fichier"
+    assert posts == [] and page.url == f"{live_server}/verifier/lot"
+    assert page.outside_requests == []
