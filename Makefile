@@ -8,6 +8,7 @@ PORT ?= 5000
 VENDOR = app/static/vendor
 DSFR = node_modules/@gouvfr/dsfr/dist
 LEAFLET = node_modules/leaflet/dist
+MARKERCLUSTER = node_modules/leaflet.markercluster/dist
 
 .PHONY: install assets demo serve test lint bench clean
 
@@ -17,14 +18,22 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
-## Front-end assets (DSFR, Leaflet) from the npm registry, served by Flask: no CDN.
+## Front-end assets (DSFR, Leaflet, Leaflet.markercluster) from the npm registry, served by
+## Flask: no CDN.
 ## The DSFR's own install script wants a project scaffold we do not use: --ignore-scripts.
 $(VENDOR)/.built: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --silent
-	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/dsfr $(VENDOR)/leaflet
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/dsfr $(VENDOR)/leaflet $(VENDOR)/leaflet.markercluster
 	cp -r $(DSFR)/dsfr.min.css $(DSFR)/dsfr.module.min.js $(DSFR)/dsfr.nomodule.min.js \
 		$(DSFR)/fonts $(DSFR)/icons $(DSFR)/favicon $(VENDOR)/dsfr/
+	# Only the icon sets the pages use (arrows, system): the whole set is 356 kB.
+	for set in arrows system; do \
+		mkdir -p $(VENDOR)/dsfr/utility/icons/icons-$$set && \
+		cp $(DSFR)/utility/icons/icons-$$set/icons-$$set.min.css $(VENDOR)/dsfr/utility/icons/icons-$$set/; \
+	done
 	cp -r $(LEAFLET)/leaflet.css $(LEAFLET)/leaflet.js $(LEAFLET)/images $(VENDOR)/leaflet/
+	cp $(MARKERCLUSTER)/leaflet.markercluster.js $(MARKERCLUSTER)/MarkerCluster.css \
+		$(MARKERCLUSTER)/MarkerCluster.Default.css $(VENDOR)/leaflet.markercluster/
 	touch $@
 
 assets: $(VENDOR)/.built

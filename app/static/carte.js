@@ -1,0 +1,172 @@
+// The public map of the Fabriques: filters drive the markers and the list together, the URL
+// keeps the state (view, filters, layers) with history.replaceState, downloads follow the
+// selection. The map itself (markers, overlays fetched by bounding box) is built by
+// maps/fabriques.py and published as window.fabriquesMaps.carte.
+(function () {
+  "use strict";
+  var registry = window.fabriquesMaps && window.fabriquesMaps.carte;
+  var form = document.getElementById("carte-filtres");
+  var table = document.getElementById("carte-liste");
+  if (!registry || !form || !table) { return; }
+  var map = registry.map, cluster = registry.objects.cluster, layers = registry.layers;
+  var container = map.getContainer();
+  var status = document.getElementById("carte-etat-couches");
+  var count = document.getElementById("carte-compte");
+  var extent = document.getElementById("carte-etendue");
+  var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+  // Page parameter -> data attribute of a row (and API parameter of the downloads).
+  var FILTERS = {vague: "wave", categorie: "category", region: "region",
+                 departement: "departement", fnt: "fnt"};
+  var markers = {};
+  cluster.getLayers().forEach(function (marker) { markers[marker.options.fabrique] = marker; });
+
+  function value(name) {
+    var field = form.elements[name];
+    return field ? field.value : "";
+  }
+
+  function matches(row) {
+    return Object.keys(FILTERS).every(function (name) {
+      var wanted = value(name);
+      return !wanted || row.getAttribute("data-" + FILTERS[name]) === wanted;
+    });
+  }
+
+  function toggleable() {
+    return Object.keys(layers).filter(function (key) { return key !== "departements"; });
+  }
+
+  function syncState() {
+    var centre = map.getCenter();
+    var view = {z: String(map.getZoom()), lat: centre.lat.toFixed(4), lon: centre.lng.toFixed(4)};
+    Object.keys(view).forEach(function (name) { form.elements[name].value = view[name]; });
+    form.elements.couches.value = toggleable().filter(function (key) {
+      return map.hasLayer(layers[key]);
+    }).join(",");
+    var params = new URLSearchParams();
+    ["z", "lat", "lon", "politique", "qpv", "vague", "categorie", "region", "departement",
+     "fnt", "couches"].forEach(function (name) {
+      var current = value(name);
+      if (current || name === "couches") { params.set(name, current); }
+    });
+    history.replaceState(null, "", window.location.pathname + "?" + params.toString());
+    ["csv", "geojson"].forEach(function (kind) {
+      var link = document.getElementById("carte-" + kind);
+      var url = new URL(link.href, window.location.href);
+      Object.keys(FILTERS).forEach(function (name) {
+        if (value(name)) { url.searchParams.set(FILTERS[name], value(name)); }
+        else { url.searchParams.delete(FILTERS[name]); }
+      });
+      link.href = url.pathname + url.search;
+    });
+  }
+
+  function apply() {
+    var bounds = extent && extent.checked ? map.getBounds() : null;
+    var add = [], remove = [], listed = 0;
+    rows.forEach(function (row) {
+      var ok = matches(row), marker = markers[row.getAttribute("data-id")];
+      if (marker) {
+        if (ok && !cluster.hasLayer(marker)) { add.push(marker); }
+        if (!ok && cluster.hasLayer(marker)) { remove.push(marker); }
+      }
+      var listedHere = ok && (!bounds || (marker && bounds.contains(marker.getLatLng())));
+      row.hidden = !listedHere;
+      if (listedHere) { listed += 1; }
+    });
+    if (remove.length) { cluster.removeLayers(remove); }
+    if (add.length) { cluster.addLayers(add); }
+    count.innerHTML = "";
+    var strong = document.createElement("strong");
+    strong.textContent = String(listed);
+    count.appendChild(strong);
+    count.appendChild(document.createTextNode(
+      (listed > 1 ? " Fabriques" : " Fabrique") + " sur " + rows.length +
+      (bounds ? ", dans la zone affichée" : "") + "."));
+    container.setAttribute("data-markers", String(Object.keys(markers).filter(function (id) {
+      return cluster.hasLayer(markers[id]);
+    }).length));
+    syncState();
+  }
+
+  function showDepartements() {
+    var region = value("region"), select = form.elements.departement;
+    Array.prototype.forEach.call(select.options, function (option) {
+      option.hidden = Boolean(region && option.value &&
+                              option.getAttribute("data-region") !== region);
+    });
+    if (select.selectedOptions[0] && select.selectedOptions[0].hidden) { select.value = ""; }
+  }
+
+  // Layer messages (zoom in for the density grid, loading errors) and readiness.
+  var messages = {};
+  function say(key, text) {
+    if (text) { messages[key] = text; } else { delete messages[key]; }
+    status.textContent = Object.keys(messages).map(function (k) { return messages[k]; })
+      .join(" ");
+  }
+  var pending = Object.keys(layers).filter(function (key) {
+    var state = layers[key].remote.state;
+    return map.hasLayer(layers[key]) && state !== "ready" && state !== "zoom";
+  });
+  function settled(key) {
+    pending = pending.filter(function (k) { return k !== key; });
+    if (!pending.length) { container.setAttribute("data-ready", "true"); }
+  }
+  Object.keys(layers).forEach(function (key) {
+    var layer = layers[key], name = layer.remote.key;
+    layer.on("remote:loading", function () { say(name, ""); });
+    layer.on("remote:load", function () { say(name, ""); settled(key); });
+    layer.on("remote:zoom", function () {
+      say(name, name === "densite" ? "Zoomez pour afficher la grille de densité (zoom " +
+          layer.remote.minZoom + " au moins)." : "Zoomez pour afficher cette couche.");
+      settled(key);
+    });
+    layer.on("remote:error", function (event) {
+      say(name, "Couche indisponible : " + event.message);
+      container.setAttribute("data-ready", "error");
+    });
+    layer.on("remove", function () { say(name, ""); });
+  });
+
+  form.addEventListener("change", function (event) {
+    var name = event.target.name;
+    if (name === "politique") { syncState(); form.submit(); return; }
+    if (name === "qpv" && layers.qpv) { layers.qpv.setParams({vintage: event.target.value}); }
+    if (name === "region") { showDepartements(); }
+    apply();
+  });
+  form.addEventListener("submit", function (event) {
+    // Categories depend on the policy: only a new policy needs the server.
+    if (value("politique") === form.getAttribute("data-politique")) {
+      event.preventDefault();
+      apply();
+    } else {
+      syncState();
+    }
+  });
+  map.on("moveend", function () { if (extent && extent.checked) { apply(); } else { syncState(); } });
+  map.on("overlayadd overlayremove", syncState);
+  if (extent) {
+    document.getElementById("carte-etendue-groupe").hidden = false;
+    extent.addEventListener("change", apply);
+  }
+  document.querySelectorAll(".carte-territoires [data-bbox]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var b = button.getAttribute("data-bbox").split(",").map(Number);
+      map.fitBounds([[b[1], b[0]], [b[3], b[2]]]);
+      container.focus();
+    });
+  });
+  table.addEventListener("click", function (event) {
+    var button = event.target.closest(".carte-voir");
+    var marker = button && markers[button.getAttribute("data-id")];
+    if (!marker || !cluster.hasLayer(marker)) { return; }
+    container.scrollIntoView({block: "center"});
+    cluster.zoomToShowLayer(marker, function () { marker.openPopup(); });
+  });
+
+  showDepartements();
+  apply();
+  if (!pending.length) { container.setAttribute("data-ready", "true"); }
+})();

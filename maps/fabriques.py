@@ -1,0 +1,198 @@
+"""The public map of the Fabriques de Territoire: data in, ``folium.Map`` out.
+
+``fabriques_map`` takes the laureates (plain mappings: id, name, commune, wave, kind,
+category and its label, position and its precision) and the overlays to fetch from the API
+by bounding box and zoom, and returns a map with: a light basemap of départements, one
+marker per located Fabrique in a ``MarkerCluster`` (an icon per quota category, a popup with
+name, commune, wave, type and category), the toggleable overlays (QPV of a vintage, density
+grid, métropoles) in a layer control, and a ``MapRegistry`` that hands all of it to the
+page script (``app/static/carte.js``: filters, list, URL state).
+
+Nothing here reads a database or a request; assets come through ``asset_url``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from html import escape
+
+import folium
+
+from geodata.policy import (
+    CATEGORY_NOT_ELIGIBLE,
+    CATEGORY_OUTSIDE,
+    CATEGORY_QPV,
+    CATEGORY_UNDETERMINED,
+)
+from maps.base import (
+    AssetUrl,
+    FitBounds,
+    LightMarker,
+    LocalMap,
+    MapRegistry,
+    SharedIcons,
+    base_map,
+    marker_cluster,
+)
+from maps.remote import RemoteGeoJson
+
+__all__ = [
+    "CATEGORY_MARKS",
+    "DENSITY_COLORS",
+    "OVERLAYS",
+    "REGISTRY_KEY",
+    "Overlay",
+    "View",
+    "fabriques_map",
+    "popup_html",
+]
+
+HEIGHT = "42rem"
+"""Map height: tall enough for metropolitan France at zoom 6 on a desktop screen."""
+REGISTRY_KEY = "carte"
+"""``window.fabriquesMaps[REGISTRY_KEY]`` holds the map's Leaflet objects for carte.js."""
+
+CATEGORY_MARKS = {
+    CATEGORY_QPV: "Q",
+    CATEGORY_OUTSIDE: "H",
+    CATEGORY_NOT_ELIGIBLE: "N",
+    CATEGORY_UNDETERMINED: "?",
+}
+"""The letter in each category's marker: the category never rests on colour alone."""
+
+DENSITY_COLORS = {1: "#8c2d04", 2: "#cc4c02", 3: "#ec7014", 4: "#fe9929", 5: "#fec44f",
+                  6: "#fee391", 7: "#ffffd4"}
+"""Fill of the seven levels of INSEE's communal density grid, dense (1) to very sparse (7)."""
+
+OVERLAYS = {
+    "departements": {
+        "name": "Départements", "control": False, "z_index": 200, "interactive": False,
+        "style": {"color": "#929292", "weight": 0.8, "fillColor": "#ffffff", "fillOpacity": 1},
+    },
+    "densite": {
+        "name": "Grille communale de densité", "z_index": 300,
+        "style": {"color": "#666666", "weight": 0.3, "fillOpacity": 0.6},
+        "color_property": "level", "colors": DENSITY_COLORS, "tooltip_property": "label",
+    },
+    "metropoles": {
+        "name": "Métropoles", "z_index": 350, "tooltip_property": "label",
+        "style": {"color": "#6a6af4", "weight": 2, "dashArray": "5 4", "fillColor": "#6a6af4",
+                  "fillOpacity": 0.08},
+    },
+    "qpv": {
+        "name": "Quartiers prioritaires (QPV)", "z_index": 400, "tooltip_property": "label",
+        "style": {"color": "#000091", "weight": 1.5, "fillColor": "#000091",
+                  "fillOpacity": 0.35},
+    },
+}
+"""How each overlay the API serves is drawn and named (French: it is shown)."""
+
+FRANCE = (-5.2, 41.3, 9.6, 51.1)
+"""Metropolitan France (lon/lat), Corsica included: the first view fits it."""
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """An overlay of ``OVERLAYS`` served at ``url`` (``?bbox=&zoom=`` plus ``params``)."""
+
+    key: str
+    url: str
+    min_zoom: int = 0
+    params: Mapping[str, str] = field(default_factory=dict)
+    show: bool = False
+
+
+@dataclass(frozen=True)
+class View:
+    """A map view: centre (WGS84) and zoom."""
+
+    lat: float
+    lon: float
+    zoom: int
+
+
+def _or_unknown(value, unknown: str) -> str:
+    return escape(str(value)) if value not in (None, "") else unknown
+
+
+def popup_html(fabrique: Mapping, policy_title: str | None = None) -> str:
+    """The popup of one Fabrique: name, commune, wave, type, category (escaped HTML)."""
+    commune = escape(fabrique.get("commune_name") or fabrique.get("commune_code") or "")
+    if fabrique.get("commune_code"):
+        commune += f" ({escape(fabrique['commune_code'])})"
+    under = f" ({escape(policy_title)})" if policy_title else ""
+    lines = [
+        f'<p class="fabriques-popup__titre">{escape(fabrique["name"])}</p>',
+        '<dl class="fabriques-popup__faits">',
+        f"<dt>Commune</dt><dd>{commune}</dd>",
+        f"<dt>Vague</dt><dd>{_or_unknown(fabrique.get('wave'), 'non publiée')}</dd>",
+        f"<dt>Type</dt><dd>{_or_unknown(fabrique.get('kind'), 'FT ou FNT : non publié')}</dd>",
+        f"<dt>Catégorie{under}</dt><dd>{escape(fabrique.get('category_label') or '')}</dd>",
+        "</dl>",
+    ]
+    if fabrique.get("precision") in ("commune", "locality"):
+        lines.append('<p class="fabriques-popup__note">Placée au centre de sa commune : '
+                     "adresse non publiée.</p>")
+    return "".join(lines)
+
+
+def _overlay(overlay: Overlay) -> RemoteGeoJson:
+    look = dict(OVERLAYS[overlay.key])
+    name = look.pop("name")
+    control = look.pop("control", True)
+    return RemoteGeoJson(overlay.url, name, overlay.key, min_zoom=overlay.min_zoom,
+                         params=overlay.params, control=control,
+                         show=overlay.show or not control, **look)
+
+
+def fabriques_map(asset_url: AssetUrl, fabriques: Sequence[Mapping],
+                  overlays: Sequence[Overlay] = (), view: View | None = None,
+                  policy_title: str | None = None,
+                  label: str = "Carte des Fabriques de Territoire") -> LocalMap:
+    """The public map: a marker per located Fabrique, clustered, and the overlays.
+
+    ``fabriques``: mappings with ``id``, ``name``, ``lon``, ``lat`` (None when unknown: no
+    marker), ``category`` (a key of ``CATEGORY_MARKS``), ``category_label``, and for the
+    popup ``commune_name``, ``commune_code``, ``wave``, ``kind``, ``precision``. Without a
+    ``view``, the map fits metropolitan France.
+    """
+    unknown = {f["category"] for f in fabriques} - set(CATEGORY_MARKS)
+    if unknown:
+        raise ValueError(f"catégories inconnues : {sorted(unknown)}")
+    if view is None:
+        m = base_map(asset_url, label=label, location=((FRANCE[1] + FRANCE[3]) / 2,
+                                                        (FRANCE[0] + FRANCE[2]) / 2),
+                     zoom_start=6, height=HEIGHT)
+        # Before any overlay: they fetch for the view they find when added.
+        m.add_child(FitBounds([[FRANCE[1], FRANCE[0]], [FRANCE[3], FRANCE[2]]]))
+    else:
+        m = base_map(asset_url, label=label, location=(view.lat, view.lon),
+                     zoom_start=view.zoom, height=HEIGHT)
+    icons = SharedIcons({
+        category: {"className": f"fabriques-marqueur fabriques-marqueur--{category}",
+                   "html": f'<span aria-hidden="true">{mark}</span>', "iconSize": [24, 24],
+                   "iconAnchor": [12, 12], "popupAnchor": [0, -10]}
+        for category, mark in CATEGORY_MARKS.items()
+    })
+    m.add_child(icons)
+    layers = {}
+    for overlay in overlays:
+        if overlay.key not in OVERLAYS:
+            raise ValueError(f"couche inconnue : {overlay.key!r}")
+        layers[overlay.key] = _overlay(overlay).add_to(m)
+    cluster = marker_cluster(asset_url, name="Fabriques de Territoire", control=False,
+                             show_coverage_on_hover=False, chunked_loading=True)
+    for fabrique in fabriques:
+        if fabrique.get("lat") is None or fabrique.get("lon") is None:
+            continue
+        cluster.add_child(LightMarker(
+            (fabrique["lat"], fabrique["lon"]), popup_html(fabrique, policy_title),
+            icons.ref(fabrique["category"]), title=fabrique["name"], alt=fabrique["name"],
+            fabrique=fabrique["id"]))
+    cluster.add_to(m)
+    if any(layer.control for layer in layers.values()):
+        folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    m.add_child(MapRegistry(REGISTRY_KEY, layers=layers,
+                            objects={"cluster": cluster, "icons": icons}))
+    return m

@@ -1,0 +1,102 @@
+"""The public map in Debian's Chromium: markers, filters that drive markers and list alike,
+layers toggled from the map's control, state kept in the URL, nothing fetched elsewhere.
+
+The page runs on the real reference layers; screenshots are kept in ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS
+
+pytestmark = [pytest.mark.shared_data, pytest.mark.browser]
+
+READY = '.folium-map[data-ready="true"]'
+SHOWN_ROWS = "#carte-liste tbody tr:not([hidden])"
+
+
+def open_map(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector(READY, timeout=120_000)
+
+
+def markers_on_map(page) -> int:
+    return page.evaluate("window.fabriquesMaps.carte.objects.cluster.getLayers().length")
+
+
+def paths(page, layer: str) -> int:
+    return page.locator(f".leaflet-fabriques-{layer}-pane path").count()
+
+
+def query(page) -> dict:
+    return {key: values[0] for key, values in parse_qs(urlparse(page.url).query,
+                                                      keep_blank_values=True).items()}
+
+
+def test_markers_filters_list_and_layers_agree(live_server, page):
+    open_map(page, f"{live_server}/carte")
+    located = page.locator("#carte-liste .carte-voir").count()
+    assert located > 300
+    assert markers_on_map(page) == located
+    assert page.locator(".leaflet-marker-icon").count() > 0  # clusters and markers drawn
+    assert paths(page, "departements") > 90 and paths(page, "qpv") > 0
+
+    page.select_option("#region", "93")
+    page.select_option("#categorie", "a-verifier")
+    shown = page.locator(SHOWN_ROWS)
+    count = shown.count()
+    assert 0 < count < located
+    regions = shown.evaluate_all("rows => rows.map(r => r.dataset.region + r.dataset.category)")
+    assert set(regions) == {"93a-verifier"}
+    assert markers_on_map(page) == page.locator(f"{SHOWN_ROWS} .carte-voir").count()
+    assert page.locator("#carte-compte strong").inner_text() == str(count)
+    state = query(page)
+    assert state["region"] == "93" and state["categorie"] == "a-verifier"
+    csv_link = page.locator("#carte-csv").get_attribute("href")
+    assert "region=93" in csv_link and "category=a-verifier" in csv_link
+
+    page.select_option("#categorie", "")
+    assert page.locator(SHOWN_ROWS).count() > count
+    assert markers_on_map(page) == page.locator(f"{SHOWN_ROWS} .carte-voir").count()
+
+    control = page.locator(".leaflet-control-layers")
+    assert paths(page, "metropoles") == 0
+    control.get_by_text("Métropoles").click()
+    page.wait_for_function(
+        "document.querySelectorAll('.leaflet-fabriques-metropoles-pane path').length > 0")
+    assert "metropoles" in query(page)["couches"].split(",")
+    page.screenshot(path=str(ARTIFACTS / "carte-metropoles.png"), full_page=True)
+    control.get_by_text("Métropoles").click()
+    assert paths(page, "metropoles") == 0
+    assert "metropoles" not in query(page)["couches"].split(",")
+
+    control.get_by_text("Grille communale de densité").click()
+    page.wait_for_function("document.getElementById('carte-etat-couches').textContent"
+                           ".includes('Zoomez pour afficher la grille de densité')")
+    assert paths(page, "densite") == 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "carte.png"), full_page=True)
+    assert page.outside_requests == []
+
+
+def test_the_url_brings_back_view_filters_and_layers(live_server, page):
+    open_map(page, f"{live_server}/carte?z=10&lat=43.30&lon=5.40&region=93&qpv=2024"
+                   "&couches=metropoles,densite")
+    assert page.evaluate("window.fabriquesMaps.carte.map.getZoom()") == 10
+    assert page.locator("#region").input_value() == "93"
+    assert paths(page, "metropoles") > 0 and paths(page, "densite") > 100
+    assert paths(page, "qpv") == 0  # not in the URL's layers
+    assert set(page.locator(SHOWN_ROWS).evaluate_all(
+        "rows => rows.map(r => r.dataset.region)")) == {"93"}
+
+    first = page.locator(f"{SHOWN_ROWS} .carte-voir").first
+    name = first.inner_text()
+    first.click()
+    page.wait_for_selector(".leaflet-popup-content")
+    assert name in page.locator(".leaflet-popup-content").inner_text()
+    page.wait_for_load_state("networkidle")  # the layers of the new view
+    page.screenshot(path=str(ARTIFACTS / "carte-marseille.png"))
+    assert page.outside_requests == []
