@@ -1,0 +1,357 @@
+"""Read places, EPCI and declared networks from either backend for ``geodata.networks``.
+
+The place layer is cached until the set of dataset versions in service changes (a load, on
+either backend, adds a version). Places are located in the commune contours of the engine's
+reference index (``geodata.storage.reference``), which the checker already keeps in memory.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import wraps
+
+import numpy as np
+import shapely
+from sqlalchemy import Engine, or_, select
+from sqlalchemy.engine import Connection
+
+from geodata.coverage import CommuneDistances, nearest_distances
+from geodata.eligibility.layers import ReferenceIndex
+from geodata.networks import (
+    FABRIQUE,
+    NEAR_COMMUNE_M,
+    NetworkError,
+    NetworkView,
+    PlaceLayer,
+    UnknownFabriqueError,
+    network_by_communes,
+    network_by_distance,
+    network_by_members,
+)
+from geodata.policy import DEFAULT_POLICY, load_policy
+from geodata.storage.models import (
+    Commune,
+    DatasetVersion,
+    Epci,
+    EpciMember,
+    Laureate,
+    Network,
+    NetworkMember,
+    Place,
+)
+from geodata.storage.reference import reference_index
+
+__all__ = [
+    "RESOURCE_ROLE",
+    "DeclaredNetwork",
+    "DepartementShape",
+    "cached_per_version",
+    "commune_distances",
+    "commune_outlines",
+    "declared_network",
+    "declared_networks",
+    "departement_shapes",
+    "epci_of",
+    "network_for",
+    "place_layer",
+    "read_commune_distances",
+    "read_departement_shapes",
+    "read_places",
+    "version_key",
+]
+
+RESOURCE_ROLE = "ressource"
+"""Role of a Fabrique in its own declared network (kept as a member: a stable key)."""
+
+_lock = threading.Lock()
+
+
+def version_key(connection: Connection) -> tuple[int, ...]:
+    """The ids of the dataset versions in service: any load changes it."""
+    return tuple(connection.scalars(
+        select(DatasetVersion.id).where(DatasetVersion.current.is_(True))
+        .order_by(DatasetVersion.id)))
+
+
+def cached_per_version(function: Callable) -> Callable:
+    """Cache ``function(engine, *args)`` per database, arguments and dataset versions."""
+    cache: dict[tuple, tuple[tuple, object]] = {}
+
+    @wraps(function)
+    def wrapper(engine: Engine, *args):
+        key = (engine.url.render_as_string(hide_password=True), *args)
+        with engine.connect() as connection:
+            versions = version_key(connection)
+        with _lock:
+            hit = cache.get(key)
+            if hit and hit[0] == versions:
+                return hit[1]
+        value = function(engine, *args)
+        with _lock:
+            cache[key] = (versions, value)
+        return value
+
+    wrapper.cache = cache
+    return wrapper
+
+
+def default_index(engine: Engine) -> ReferenceIndex:
+    """The checker's reference index (default policy's QPV vintage): commune contours."""
+    return reference_index(engine, load_policy(DEFAULT_POLICY).qpv_vintage)
+
+
+def _locate(index: ReferenceIndex, territories: np.ndarray, lons: np.ndarray,
+            lats: np.ndarray) -> np.ndarray:
+    """Row in the commune layer of the contour holding each point, or of the nearest one
+    within ``NEAR_COMMUNE_M``; -1 when none."""
+    found = np.full(len(lons), -1, dtype=np.int64)
+    for code, territory in index.territories.items():
+        rows = np.flatnonzero(territories == code)
+        if not len(rows) or not len(territory.commune_rows):
+            continue
+        points = territory.project_points(lons[rows], lats[rows])
+        inputs, hits = territory.commune_tree.query(points, predicate="intersects")
+        first = np.unique(inputs, return_index=True)
+        found[rows[first[0]]] = territory.commune_rows[hits[first[1]]]
+        left = np.flatnonzero(found[rows] < 0)
+        if len(left):
+            inputs, hits = territory.commune_tree.query_nearest(
+                points[left], max_distance=NEAR_COMMUNE_M, all_matches=False)
+            found[rows[left[inputs]]] = territory.commune_rows[hits]
+    return found
+
+
+def read_places(engine: Engine) -> PlaceLayer:
+    """Places and located Fabriques, each in the commune whose contour holds its point."""
+    with engine.connect() as connection:
+        places = connection.execute(
+            select(Place.kind, Place.external_id, Place.name, Place.commune_code,
+                   Place.commune_name, Place.precision, Place.territory, Place.attributes,
+                   Place.geom).order_by(Place.kind, Place.external_id)).all()
+        fabriques = connection.execute(
+            select(Laureate.id, Laureate.name, Laureate.commune_code, Laureate.commune_name,
+                   Laureate.precision, Laureate.territory, Laureate.geom)
+            .where(Laureate.geom.is_not(None)).order_by(Laureate.id)).all()
+        communes = {row.code: (row.name, row.departement_code) for row in connection.execute(
+            select(Commune.code, Commune.name, Commune.departement_code))}
+    records = [(FABRIQUE, r.id, r.name, r.commune_code, r.commune_name, r.precision,
+                r.territory, {}, r.geom) for r in fabriques] + [tuple(r) for r in places]
+    columns = list(zip(*records, strict=True)) if records else [()] * 9
+    kinds, keys, names, given_codes, given_names, precisions, territories, attributes, geoms \
+        = (np.array(column, dtype=object) for column in columns)
+    lons = shapely.get_x(geoms.astype(object)).astype(float) if len(geoms) else np.array([])
+    lats = shapely.get_y(geoms.astype(object)).astype(float) if len(geoms) else np.array([])
+    index = default_index(engine)
+    located = _locate(index, territories, lons, lats)
+    codes = np.where(located >= 0, index.communes.codes[np.maximum(located, 0)]
+                     if len(index.communes.codes) else None, given_codes)
+    commune_names = np.array([
+        communes.get(code, (None,))[0] or (given if code == given_code else None)
+        for code, given, given_code in zip(codes, given_names, given_codes, strict=True)
+    ], dtype=object)
+    departements = np.array([communes.get(code, (None, None))[1] for code in codes],
+                            dtype=object)
+    return PlaceLayer(kinds=kinds, external_ids=keys, names=names, commune_codes=codes,
+                      commune_names=commune_names, departements=departements,
+                      precisions=precisions, territories=territories, lons=lons, lats=lats,
+                      attributes=tuple(attributes))
+
+
+place_layer = cached_per_version(read_places)
+"""``read_places``, cached until the loaded data change."""
+
+
+def epci_of(engine: Engine, commune_code: str | None) -> tuple[str, str, frozenset] | None:
+    """The EPCI of a commune: its SIREN, name and member communes; None if it has none."""
+    if commune_code is None:
+        return None
+    with engine.connect() as connection:
+        epci = connection.execute(
+            select(Epci.code, Epci.name).join(EpciMember, EpciMember.epci_code == Epci.code)
+            .where(EpciMember.commune_code == commune_code)).first()
+        if epci is None:
+            return None
+        members = frozenset(connection.scalars(
+            select(EpciMember.commune_code).where(EpciMember.epci_code == epci.code)))
+    return epci.code, epci.name, members
+
+
+@dataclass(frozen=True)
+class DeclaredNetwork:
+    """A network loaded from a network file, its members named by stable keys."""
+
+    id: int
+    name: str
+    kind: str  # fabrique, regional
+    laureate_id: str | None
+    source: str | None
+    members: tuple[tuple[str, str, str | None], ...]  # kind, external_id, role
+
+
+def declared_networks(engine: Engine, *, fabrique_id: str | None = None
+                      ) -> list[DeclaredNetwork]:
+    """The declared networks in service (of one Fabrique if given), by kind and name.
+
+    A Fabrique's network keeps the Fabrique as a member with the role ``ressource``, so the
+    link survives a reload of the laureates (which empties ``networks.laureate_id``).
+    """
+    with engine.connect() as connection:
+        networks = connection.execute(
+            select(Network.id, Network.name, Network.kind, Network.laureate_id,
+                   DatasetVersion.source)
+            .outerjoin(DatasetVersion, DatasetVersion.id == Network.dataset_version_id)
+            .where(or_(Network.dataset_version_id.is_(None), DatasetVersion.current.is_(True)))
+            .order_by(Network.kind, Network.name, Network.id)).all()
+        members: dict[int, list] = {}
+        for row in connection.execute(
+                select(NetworkMember).order_by(NetworkMember.network_id,
+                                               NetworkMember.place_kind,
+                                               NetworkMember.place_external_id)):
+            members.setdefault(row.network_id, []).append(
+                (row.place_kind, row.place_external_id, row.role))
+    found = []
+    for network in networks:
+        keys = tuple(members.get(network.id, ()))
+        laureate = network.laureate_id or next(
+            (key for kind, key, role in keys if kind == FABRIQUE and role == RESOURCE_ROLE),
+            None)
+        if fabrique_id is not None and laureate != fabrique_id:
+            continue
+        found.append(DeclaredNetwork(network.id, network.name, network.kind, laureate,
+                                     network.source, keys))
+    return found
+
+
+def declared_network(engine: Engine, *, network_id: int | None = None,
+                     fabrique_id: str | None = None) -> DeclaredNetwork | None:
+    """One declared network, by id, or the first of a Fabrique."""
+    for network in declared_networks(engine, fabrique_id=fabrique_id):
+        if network_id is None or network.id == network_id:
+            return network
+    return None
+
+
+def network_for(engine: Engine, fabrique_id: str | None, rule: str, *,
+                distance_m: float | None = None, kinds: Iterable[str] | None = None,
+                network_id: int | None = None) -> NetworkView:
+    """The network of a Fabrique under ``rule`` (``epci``, ``distance``, ``declared``), or a
+    declared regional network by id."""
+    layer = place_layer(engine)
+    if rule == "declared":
+        declared = declared_network(engine, network_id=network_id, fabrique_id=fabrique_id)
+        if declared is None:
+            raise UnknownFabriqueError(
+                "aucun réseau déclaré ne correspond : chargez un fichier de réseaux "
+                "(docs/format-reseaux.md)", "reseau" if network_id is not None else "rule")
+        return network_by_members(layer, declared.name, declared.members,
+                                  declared.laureate_id, kinds)
+    if not fabrique_id:
+        raise NetworkError("choisissez une Fabrique", "fabrique")
+    if rule == "distance":
+        if distance_m is None:
+            raise NetworkError("indiquez la distance en km", "distance_km")
+        return network_by_distance(layer, fabrique_id, distance_m, kinds)
+    if rule == "epci":
+        row = layer.position(FABRIQUE, fabrique_id)
+        commune = None if row is None else layer.commune_codes[row]
+        found = epci_of(engine, commune) if row is not None else None
+        if row is not None and found is None:
+            raise NetworkError(
+                f"la commune de la Fabrique ({layer.commune_names[row] or commune}) n'est "
+                "membre d'aucun EPCI chargé", "rule")
+        code, name, communes = found or (None, None, frozenset())
+        return network_by_communes(layer, fabrique_id, communes,
+                                   (code, name) if code else None, kinds)
+    raise NetworkError(f"règle inconnue : {rule!r} (epci, distance ou declared)", "rule")
+
+
+def read_commune_distances(engine: Engine, measure: str = "contour") -> CommuneDistances:
+    """Every commune of the covered territories with its distance to the nearest Fabrique
+    of its territory (``nan`` without a contour)."""
+    index = default_index(engine)
+    layer = index.communes
+    with engine.connect() as connection:
+        communes = connection.execute(
+            select(Commune.code, Commune.name, Commune.departement_code, Commune.population)
+            .where(Commune.kind == "commune-actuelle").order_by(Commune.code)).all()
+        fabriques = connection.execute(
+            select(Laureate.id, Laureate.territory, Laureate.geom)
+            .where(Laureate.geom.is_not(None)).order_by(Laureate.id)).all()
+    fabrique_ids = np.array([row.id for row in fabriques], dtype=object)
+    fabrique_territories = np.array([row.territory for row in fabriques], dtype=object)
+    fabrique_points = np.array([row.geom for row in fabriques], dtype=object)
+    distances = np.full(len(layer.codes), np.inf)
+    nearest = np.full(len(layer.codes), None, dtype=object)
+    for code, territory in index.territories.items():
+        own = np.flatnonzero(fabrique_territories == code)
+        points = territory.project_points(shapely.get_x(fabrique_points[own]),
+                                          shapely.get_y(fabrique_points[own])) \
+            if len(own) else np.array([], dtype=object)
+        found, which = nearest_distances(territory.commune_geometries, points, measure)
+        distances[territory.commune_rows] = found
+        nearest[territory.commune_rows] = np.where(
+            which >= 0, fabrique_ids[own][np.maximum(which, 0)] if len(own) else None, None)
+    position = {code: i for i, code in enumerate(layer.codes)}
+    covered = {dep for territory in index.territories.values()
+               for dep in territory.territory.departements}
+    rows = [row for row in communes if row.departement_code in covered or row.code in position]
+    at = np.array([position.get(row.code, -1) for row in rows], dtype=np.int64)
+    return CommuneDistances(
+        codes=np.array([row.code for row in rows], dtype=object),
+        names=np.array([row.name for row in rows], dtype=object),
+        departements=np.array([row.departement_code for row in rows], dtype=object),
+        populations=np.array([row.population or 0 for row in rows], dtype=np.int64),
+        distances=np.where(at >= 0, distances[np.maximum(at, 0)], np.nan),
+        nearest=np.where(at >= 0, nearest[np.maximum(at, 0)], None),
+        measure=measure,
+    )
+
+
+commune_distances = cached_per_version(read_commune_distances)
+"""``read_commune_distances``, cached until the loaded data change."""
+
+
+@dataclass(frozen=True)
+class DepartementShape:
+    """Where to draw a département: a centre (lon, lat) and its bounds (W, S, E, N)."""
+
+    centre: tuple[float, float]
+    bounds: tuple[float, float, float, float]
+
+
+def read_departement_shapes(engine: Engine) -> dict[str, DepartementShape]:
+    """Each département's mean commune point and the bounds of its commune contours."""
+    layer = default_index(engine).communes
+    if not len(layer.codes):
+        return {}
+    points = shapely.point_on_surface(layer.geometries)
+    lons, lats = shapely.get_x(points), shapely.get_y(points)
+    bounds = shapely.bounds(layer.geometries)
+    departements = np.array([d or "?" for d in layer.departements], dtype=str)
+    codes, group = np.unique(departements, return_inverse=True)
+    shapes = {}
+    for i, code in enumerate(codes):
+        own = group == i
+        box = bounds[own]
+        shapes[str(code)] = DepartementShape(
+            (float(lons[own].mean()), float(lats[own].mean())),
+            (float(box[:, 0].min()), float(box[:, 1].min()), float(box[:, 2].max()),
+             float(box[:, 3].max())))
+    return shapes
+
+
+departement_shapes = cached_per_version(read_departement_shapes)
+"""``read_departement_shapes``, cached until the loaded data change."""
+
+
+def commune_outlines(engine: Engine, codes: Iterable[str], tolerance: float = 0.0005
+                     ) -> dict[str, shapely.Geometry]:
+    """Simplified contours (EPSG:4326, ``tolerance`` in degrees) of some communes, by code."""
+    layer = default_index(engine).communes
+    wanted = set(codes)
+    rows = np.flatnonzero(np.isin(layer.codes, np.array(sorted(wanted), dtype=object)))
+    simplified = shapely.simplify(layer.geometries[rows], tolerance, preserve_topology=True)
+    return {str(layer.codes[row]): geometry for row, geometry in zip(rows, simplified,
+                                                                      strict=True)}

@@ -1,0 +1,266 @@
+"""The networks and coverage pages, their CSV and JSON equivalents, and the load command.
+
+Most tests read the real data (``places_engine``: real communes, contours, EPCI, laureates
+and place lists). The declared-network tests load a small synthetic network file (no real
+one is published) that names real places, on each backend.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from app import create_app
+from app.db import EXTENSION
+from geodata.coverage import by_departement, totals, uncovered
+from geodata.storage.networks import commune_distances, network_for
+from loaders.pipeline import load_source
+from tests.networks_data import places_engine  # noqa: F401
+
+pytestmark = pytest.mark.shared_data
+
+ASSET = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""")
+ROWS = re.compile(r"<tr data-kind=\"([^\"]+)\">")
+
+
+@pytest.fixture
+def real(places_engine, tmp_path, data_dir):  # noqa: F811
+    """A client of the app over the real data."""
+    app = create_app({
+        "TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), "RATELIMIT": "off",
+        "DATABASE_URL": places_engine.url.render_as_string(hide_password=False),
+        "DATA_DIR": str(data_dir),
+    })
+    yield app.test_client()
+    app.extensions[EXTENSION].dispose()
+
+
+def table(html: str, table_id: str) -> list[list[str]]:
+    """Cells of a table's body rows (tags stripped, spaces collapsed)."""
+    section = html.split(f'id="{table_id}"', 1)[1].split("</table>", 1)[0]
+    body = section.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+    return [[" ".join(re.sub(r"<[^>]+>", " ", cell).split())
+             for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)] for row in rows]
+
+
+def assert_local_assets(html: str) -> None:
+    urls = ASSET.findall(html)
+    assert urls and all(url.startswith(("/", "#")) for url in urls), urls
+    assert "cdn" not in html.lower() and "https://" not in html.split("<footer")[0]
+
+
+# --- /reseaux ------------------------------------------------------------------------------
+
+def test_the_page_offers_every_located_fabrique(real):
+    page = real.get("/reseaux")
+    assert page.status_code == 200
+    assert page.text.count('<option value="fabt-') == 381
+    assert 'id="kind-france-services"' in page.text and 'id="rule-epci"' in page.text
+    assert 'class="folium-map"' not in page.text
+
+
+def test_a_search_with_one_answer_shows_its_network(real, places_engine):  # noqa: F811
+    page = real.get("/reseaux?q=hublot&action=chercher&rule=epci")
+    assert page.status_code == 200
+    assert page.text.count('<option value="fabt-') == 1
+    assert "Le Hublot — Métropole Nice Côte d&#39;Azur" in page.text
+    view = network_for(places_engine, "fabt-02", "epci")
+    assert len(table(page.text, "membres")) == len(view.members)
+
+
+def test_the_network_page_agrees_with_the_domain(real, places_engine):  # noqa: F811
+    page = real.get("/reseaux?fabrique=fabt-02&rule=distance&distance_km=5")
+    assert page.status_code == 200
+    view = network_for(places_engine, "fabt-02", "distance", distance_m=5000)
+    counts = {row[0]: int(row[1]) for row in table(page.text, "comptes")}
+    assert sum(counts.values()) == len(view.members) == len(table(page.text, "membres"))
+    assert list(counts.values()) == list(view.counts().values())
+    members = table(page.text, "membres")
+    assert [row[0] for row in members] == [m.name for m in view.members]
+    assert [float(row[3]) for row in members] == [round(m.distance_m / 1000, 1)
+                                                  for m in view.members]
+    assert page.text.count("L.circleMarker") == len(view.members) + 1
+    assert 'aria-label="Carte du réseau' in page.text
+    assert_local_assets(page.text)
+    json_link = re.search(r'href="(/api/v1/reseaux/fabriques/fabt-02[^"]*)"', page.text)
+    answer = real.get(json_link.group(1).replace("&amp;", "&"))
+    assert answer.status_code == 200 and answer.json["counts"] == view.counts()
+
+
+def test_kinds_filter_the_network(real):
+    page = real.get("/reseaux?fabrique=fabt-02&rule=distance&distance_km=20"
+                    "&kind=france-services&kind=fabrique")
+    assert set(ROWS.findall(page.text)) <= {"france-services", "fabrique"}
+    assert "france-services" in ROWS.findall(page.text)
+
+
+@pytest.mark.parametrize(("query", "status", "message"), [
+    ("fabrique=fabt-999", 404, "Fabrique inconnue"),
+    ("fabrique=fabt-02&rule=distance&distance_km=abc", 400, "nombre attendu"),
+    ("fabrique=fabt-02&rule=distance&distance_km=500", 400, "distance hors limites"),
+    ("fabrique=fabt-02&rule=voisins", 400, "règle inconnue"),
+    ("fabrique=fabt-02&kind=boulangerie", 400, "type de lieu inconnu"),
+    ("fabrique=fabt-02&rule=declared", 404, "aucun réseau déclaré"),
+    ("network=abc", 400, "numéro de réseau invalide"),
+    ("network=12", 404, "aucun réseau déclaré"),
+])
+def test_bad_requests_say_why(real, query, status, message):
+    page = real.get(f"/reseaux?{query}")
+    assert page.status_code == status
+    assert 'role="alert"' in page.text and message in page.text
+
+
+# --- /reseaux/couverture -------------------------------------------------------------------
+
+def test_the_coverage_page_agrees_with_the_domain(real, places_engine):  # noqa: F811
+    page = real.get("/reseaux/couverture")
+    assert page.status_code == 200
+    rows = by_departement(commune_distances(places_engine, "contour"), 20_000.0)
+    shown = table(page.text, "departements")
+    assert len(shown) == len(rows)
+    for cells, row in zip(shown, rows, strict=True):
+        assert cells[0].startswith(row.code)
+        assert int(cells[3].replace(" ", "")) == row.uncovered_communes
+        assert int(cells[4].replace(" ", "")) == row.uncovered_population
+    total = totals(rows)
+    assert f"{total.uncovered_communes:,}".replace(",", " ") in page.text
+    assert page.text.count('"className": "fabriques-departement"') == sum(
+        1 for row in rows if row.uncovered_population)
+    assert_local_assets(page.text)
+
+
+def test_one_departement_lists_its_uncovered_communes(real, places_engine):  # noqa: F811
+    page = real.get("/reseaux/couverture?departement=15&distance_km=20&measure=point")
+    assert page.status_code == 200
+    distances = commune_distances(places_engine, "point")
+    far = uncovered(distances, 20_000.0, "15")
+    shown = table(page.text, "communes")
+    assert [cells[1] for cells in shown] == list(distances.codes[far])
+    assert "Cantal (15)" in page.text
+    assert "/reseaux/couverture.csv?distance_km=20&amp;measure=point&amp;departement=15" \
+        in page.text
+
+
+@pytest.mark.parametrize(("query", "status", "message"), [
+    ("distance_km=500", 400, "distance hors limites"),
+    ("distance_km=loin", 400, "nombre attendu"),
+    ("measure=centroide", 400, "mesure inconnue"),
+    ("departement=ZZ", 404, "département inconnu"),
+])
+def test_bad_coverage_requests_say_why(real, query, status, message):
+    page = real.get(f"/reseaux/couverture?{query}")
+    assert page.status_code == status and message in page.text
+    csv_answer = real.get(f"/reseaux/couverture.csv?{query}")
+    assert csv_answer.status_code == status and message in csv_answer.text
+
+
+def test_coverage_csv_by_departement_and_by_commune(real, places_engine):  # noqa: F811
+    answer = real.get("/reseaux/couverture.csv?distance_km=30")
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    assert "couverture-30km.csv" in answer.headers["Content-Disposition"]
+    records = list(csv.DictReader(io.StringIO(answer.text)))
+    rows = by_departement(commune_distances(places_engine, "contour"), 30_000.0)
+    assert len(records) == len(rows) + 1 and records[-1]["name"] == "Total"
+    assert sum(int(r["uncovered_population"]) for r in records[:-1]) == int(
+        records[-1]["uncovered_population"])
+    communes = list(csv.DictReader(io.StringIO(
+        real.get("/reseaux/couverture.csv?distance_km=30&departement=15").text)))
+    assert len(communes) == next(r.uncovered_communes for r in rows if r.code == "15")
+    assert all(float(c["distance_m"]) > 30_000 for c in communes)
+
+
+# --- JSON API ------------------------------------------------------------------------------
+
+def test_api_network_and_search(real, places_engine):  # noqa: F811
+    found = real.get("/api/v1/reseaux/fabriques?q=nice").json["fabriques"]
+    assert "fabt-02" in {f["id"] for f in found}
+    body = real.get("/api/v1/reseaux/fabriques/fabt-02?rule=distance&distance_km=3").json
+    view = network_for(places_engine, "fabt-02", "distance", distance_m=3000)
+    assert body["fabrique"]["id"] == "fabt-02" and body["distance_m"] == 3000
+    assert [m["id"] for m in body["members"]] == [m.external_id for m in view.members]
+    assert body["counts"] == view.counts()
+    epci = real.get("/api/v1/reseaux/fabriques/fabt-02").json
+    assert epci["rule"] == "epci" and epci["epci"]["name"] == "Métropole Nice Côte d'Azur"
+
+
+def test_api_coverage(real):
+    body = real.get("/api/v1/reseaux/couverture?distance_km=25&departement=48").json
+    assert body["threshold_m"] == 25_000 and body["measure"] == "contour"
+    assert body["total"]["uncovered_communes"] == sum(
+        d["uncovered_communes"] for d in body["departements"])
+    lozere = next(d for d in body["departements"] if d["code"] == "48")
+    assert len(body["communes"]) == lozere["uncovered_communes"]
+    assert real.get("/api/v1/reseaux/couverture").json["communes"] is None
+
+
+@pytest.mark.parametrize(("url", "status", "parameter"), [
+    ("/api/v1/reseaux/fabriques/fabt-999", 404, "fabrique"),
+    ("/api/v1/reseaux/fabriques/fabt-02?rule=distance&distance_km=0", 400, "distance_km"),
+    ("/api/v1/reseaux/fabriques/fabt-02?kind=x", 400, "kind"),
+    ("/api/v1/reseaux/fabriques/fabt-02?rule=x", 400, "rule"),
+    ("/api/v1/reseaux/declares/7", 404, "reseau"),
+    ("/api/v1/reseaux/couverture?measure=x", 400, "measure"),
+    ("/api/v1/reseaux/couverture?departement=ZZ", 404, "departement"),
+    ("/api/v1/reseaux/inconnu", 404, None),
+])
+def test_api_errors_have_the_one_shape(real, url, status, parameter):
+    answer = real.get(url)
+    assert answer.status_code == status
+    error = answer.json["error"]
+    assert set(error) == {"status", "code", "message", "parameter"}
+    assert error["status"] == status and error["parameter"] == parameter and error["message"]
+
+
+# --- declared networks: the command, then the pages (each backend) ------------------------
+
+def test_load_command_then_declared_network_pages(client, runner, app, data_dir, tmp_path):
+    engine = app.extensions[EXTENSION]
+    for name in ("laureates", "manufactures-proximite"):
+        load_source(engine, name, data_dir=data_dir, progress=False)
+    path = tmp_path / "reseaux.csv"
+    path.write_text("reseau,type_reseau,fabrique,type_lieu,id_lieu,role\n"
+                    "Réseau d'essai,fabrique,fabt-02,manufacture-proximite,manuprox-1-1,membre\n"
+                    "Réseau d'essai,fabrique,fabt-02,manufacture-proximite,manuprox-9,membre\n"
+                    "Manufactures du Sud,regional,,manufacture-proximite,manuprox-1-2,\n",
+                    encoding="utf-8")
+
+    result = runner.invoke(args=["reseaux", "charger", str(path), "--source", "essai"])
+
+    assert result.exit_code == 0, result.output
+    assert "essai" in result.output and "1 × lieu inconnu" in result.output
+    networks = client.get("/api/v1/reseaux/declares").json["networks"]
+    assert sorted((n["name"], n["kind"], n["members"]) for n in networks) == [
+        ("Manufactures du Sud", "regional", 1), ("Réseau d'essai", "fabrique", 2)]
+    page = client.get("/reseaux")
+    assert "Réseaux déclarés" in page.text and "Manufactures du Sud" in page.text
+    declared = client.get("/reseaux?fabrique=fabt-02&rule=declared")
+    assert declared.status_code == 200
+    rows = table(declared.text, "membres")
+    assert len(rows) == 1 and rows[0][1:2] + rows[0][4:] == ["Manufacture de proximité",
+                                                              "membre"]
+    assert "1 membre(s) déclaré(s) absent(s)" not in declared.text  # manuprox-9 was skipped
+    regional = next(n for n in networks if n["kind"] == "regional")
+    page = client.get(f"/reseaux?network={regional['id']}")
+    assert page.status_code == 200 and len(table(page.text, "membres")) == 1
+    assert "L.polyline" not in page.text  # a regional network has no centre
+    body = client.get(f"/api/v1/reseaux/declares/{regional['id']}").json
+    assert body["fabrique"] is None and body["members"][0]["id"] == "manuprox-1-2"
+
+    broken = tmp_path / "casse.csv"
+    broken.write_text("reseau,type_reseau\nX,fabrique\n", encoding="utf-8")
+    failed = runner.invoke(args=["reseaux", "charger", str(broken), "--source", "essai"])
+    assert failed.exit_code != 0 and "Données précédentes conservées" in failed.output
+    assert len(client.get("/api/v1/reseaux/declares").json["networks"]) == 2
+
+
+def test_pages_on_an_empty_database(client):
+    page = client.get("/reseaux")
+    assert page.status_code == 200 and "0 Fabrique(s)" in page.text
+    coverage = client.get("/reseaux/couverture")
+    assert coverage.status_code == 200 and 'id="departements"' not in coverage.text
+    assert client.get("/api/v1/reseaux/couverture").json["departements"] == []
+    assert client.get("/api/v1/reseaux/fabriques").json == {"fabriques": []}
