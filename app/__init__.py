@@ -12,7 +12,22 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from app import api, db, errors, ratelimit, security, settings, views
+from app import (
+    api,
+    auth,
+    batch_page,
+    carte,
+    compression,
+    dashboard,
+    db,
+    errors,
+    history,
+    ratelimit,
+    reseaux,
+    security,
+    settings,
+    views,
+)
 
 __all__ = ["create_app"]
 
@@ -39,7 +54,15 @@ def create_app(config: Mapping | None = None) -> Flask:
     security.init_app(app, exempt=(api.bp,))
     db.init_app(app)
     ratelimit.init_app(app)
+    compression.init_app(app)
+    auth.init_app(app)  # after ratelimit: it limits the login attempts
     app.register_blueprint(views.bp)
+    app.register_blueprint(batch_page.bp)
+    app.register_blueprint(history.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(reseaux.bp)
+    app.register_blueprint(carte.bp)
+    app.register_blueprint(carte.api_bp)
     app.register_blueprint(api.bp)
     errors.register_api_fallback(app, api.bp.url_prefix)
     return app

@@ -25,6 +25,13 @@ CALLS = [
     ("POST", "/api/v1/eligibility/batch", b"", "text/csv", 400),
     ("GET", "/api/v1/policies", None, None, 200),
     ("GET", "/api/v1/datasets", None, None, 200),
+    ("GET", "/api/v1/reseaux/fabriques?q=Hublot", None, None, 200),
+    ("GET", "/api/v1/reseaux/fabriques/fabt-02?rule=distance&distance_km=5", None, None, 200),
+    ("GET", "/api/v1/reseaux/fabriques/fabt-02", None, None, 200),
+    ("GET", "/api/v1/reseaux/fabriques/inconnue", None, None, 404),
+    ("GET", "/api/v1/reseaux/declares", None, None, 200),
+    ("GET", "/api/v1/reseaux/couverture?distance_km=20&departement=15", None, None, 200),
+    ("GET", "/api/v1/reseaux/couverture?distance_km=abc", None, None, 400),
 ]
 
 

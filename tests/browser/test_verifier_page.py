@@ -33,3 +33,39 @@ def test_instructor_types_an_address_and_reads_the_verdict(live_server, page):
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
     assert page.outside_requests == []
+
+
+def test_instructor_chooses_the_location_by_clicking_on_the_map(live_server, page):
+    page.goto(f"{live_server}/verifier")
+    chooser = page.locator("#choix-carte[data-ready='true']")
+    chooser.wait_for()
+    assert page.locator("#choix-carte path").count() >= 90  # the départements drawn
+    page.get_by_label("Adresse").fill("une adresse qu'un clic doit effacer")
+
+    target = {"lon": 5.4034, "lat": 43.3305}  # Marseille 13e, near QN01352M
+    page.evaluate("""t => {
+        const el = document.getElementById('choix-carte');
+        el.removeAttribute('data-ready');
+        el.fabriquesMap.setView([t.lat, t.lon], 15, {animate: false});
+    }""", target)
+    chooser.wait_for()  # communes drawn at this zoom
+    point = page.evaluate("""t => {
+        const p = document.getElementById('choix-carte').fabriquesMap
+            .latLngToContainerPoint([t.lat, t.lon]);
+        return {x: p.x, y: p.y};
+    }""", target)
+    page.locator("#choix-carte").click(position=point)
+
+    lon = float(page.get_by_label("ou longitude").input_value())
+    lat = float(page.get_by_label("latitude").input_value())
+    assert abs(lon - target["lon"]) < 1e-4 and abs(lat - target["lat"]) < 1e-4
+    assert page.get_by_label("Adresse").input_value() == ""
+    assert "Point choisi" in page.locator("#choix-carte-etat").inner_text()
+
+    page.get_by_role("button", name="Vérifier").click()
+    heading = page.get_by_role("heading", level=2, name="Verdict")
+    heading.wait_for()
+    assert "QN01352M" in page.locator(".fabriques-explanation").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "verifier-clic-carte.png"), full_page=True)
+    assert page.outside_requests == []
