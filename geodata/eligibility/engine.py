@@ -2,7 +2,11 @@
 
 One vectorised implementation answers a single check and a batch of a million points. Each
 territory's points are projected to its CRS and queried against STRtrees of projected
-outlines, so every distance is in metres. Answers are three-valued: true, false, or unknown
+outlines, so every distance is in metres. A big batch first meets the territory's cell grid
+(``geodata.eligibility.grid``): a point in a cell no outline crosses gets its commune (and
+its place in or out of the complete area and the hosting communes) without an exact test,
+and filters ask exact distances only near QPVs, frontiers and hosting communes; the answers
+are those of the trees. Answers are three-valued: true, false, or unknown
 (``UNKNOWN``): missing data is never a negative answer. "Not in a QPV" is said only where
 the QPV sources are complete, or where the official list says the commune has no QPV; "not
 near a QPV" only when the whole proximity disc is known; a location known only to commune
@@ -16,7 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from geodata.eligibility.grid import CROSSED, Cells
 from geodata.eligibility.layers import ReferenceIndex, TerritoryIndex
+from geodata.eligibility.search import Points, first_containing, first_match, nearest_within
 from geodata.policy import (
     CATEGORY_NOT_ELIGIBLE,
     CATEGORY_OUTSIDE,
@@ -29,6 +35,7 @@ from geodata.territories import TERRITORIES
 __all__ = [
     "COARSE_PRECISIONS",
     "FALSE",
+    "GRID_MIN_POINTS",
     "PRECISIONS",
     "TRUE",
     "UNKNOWN",
@@ -83,8 +90,14 @@ def classify(
     lat,
     precision=None,
     commune_codes=None,
+    *,
+    grid: bool | None = None,
 ) -> Classification:
-    """Classify locations (WGS84 lon/lat) under a policy whose QPV vintage the index holds."""
+    """Classify locations (WGS84 lon/lat) under a policy whose QPV vintage the index holds.
+
+    ``grid``: use each territory's cell grid (True), its trees only (False), or decide by
+    the number of points (None: ``GRID_MIN_POINTS``); the answers are the same.
+    """
     if index.qpv.vintage != policy.qpv_vintage:
         raise EligibilityError(
             f"index du millésime {index.qpv.vintage} pour une politique en "
@@ -93,28 +106,36 @@ def classify(
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
     n = len(lon)
-    precision = np.full(n, "point", dtype=object) if precision is None \
+    precision = _filled(n, "point") if precision is None \
         else np.asarray(precision, dtype=object)
     result = _empty(index, policy, lon, lat, precision)
-    unassigned = np.ones(n, dtype=bool)  # no territory yet: the first whose box holds it
+    unassigned = np.arange(n)  # no territory yet: the first whose box holds it
     for code, territory in TERRITORIES.items():
         min_lon, min_lat, max_lon, max_lat = territory.bbox
-        rows = np.flatnonzero((lon >= min_lon) & (lon <= max_lon)
-                              & (lat >= min_lat) & (lat <= max_lat) & unassigned)
+        x, y = lon[unassigned], lat[unassigned]
+        inside = (x >= min_lon) & (x <= max_lon) & (y >= min_lat) & (y <= max_lat)
+        rows = unassigned[inside]
         if len(rows):
-            unassigned[rows] = False
+            unassigned = unassigned[~inside]
             result.territory[rows] = code
-            _classify_territory(result, index.territories[code], rows, commune_codes)
+            _classify_territory(result, index.territories[code], rows, commune_codes, grid)
     _urban_half(result)
     _categories(result)
     return result
+
+
+def _filled(count: int, value) -> np.ndarray:
+    """An object array of ``value`` (``np.full`` is slow with strings)."""
+    out = np.empty(count, dtype=object)
+    out.fill(value)
+    return out
 
 
 def _empty(index, policy, lon, lat, precision) -> Classification:
     n = len(lon)
     return Classification(
         policy=policy, index=index, lon=lon, lat=lat, precision=precision,
-        territory=np.full(n, None, dtype=object),
+        territory=np.empty(n, dtype=object),  # None
         commune=np.full(n, -1, dtype=np.int64),
         in_qpv=np.full(n, UNKNOWN, dtype=np.int8),
         qpv=np.full(n, -1, dtype=np.int64),
@@ -126,119 +147,28 @@ def _empty(index, policy, lon, lat, precision) -> Classification:
         density_level=np.zeros(n, dtype=np.int8),
         metropole=np.full(n, UNKNOWN, dtype=np.int8),
         outside=np.full(n, UNKNOWN, dtype=np.int8),
-        category=np.full(n, CATEGORY_UNDETERMINED, dtype=object),
+        category=_filled(n, CATEGORY_UNDETERMINED),
     )
 
 
-def _first_match(pairs: np.ndarray, count: int, targets: np.ndarray) -> np.ndarray:
-    """For each input, the lowest matching target row (-1 when none): deterministic."""
-    found = np.full(count, -1, dtype=np.int64)
-    if pairs.shape[1]:
-        order = np.lexsort((targets[pairs[1]], pairs[0]))
-        inputs, first = np.unique(pairs[0][order], return_index=True)
-        found[inputs] = targets[pairs[1][order][first]]
-    return found
-
-
-def _first_containing(tree: shapely.STRtree, prepared: np.ndarray, rows: np.ndarray,
-                      points: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """For each point, the lowest row among the polygons containing it (boundary included),
-    -1 when none: what ``_first_match`` gives over every containing polygon.
-
-    The tree gives bounding-box candidates; each candidate polygon, prepared once, is then
-    tested against the point's coordinates (faster than the tree's own predicate). The
-    candidates of each point are tried in row order and a point leaves at its first hit:
-    the lower rows all missed, so the answer is the same with fewer tests.
-    """
-    found = np.full(len(points), -1, dtype=np.int64)
-    pairs = tree.query(points)
-    if not pairs.shape[1]:
-        return found
-    # Sorted by point, then row (a point meets each polygon once: the keys are distinct).
-    order = np.argsort(pairs[0] * (int(rows.max()) + 1) + rows[pairs[1]])
-    inputs, targets = pairs[0][order], pairs[1][order]
-    starts = np.flatnonzero(np.r_[True, inputs[1:] != inputs[:-1]])
-    ends = np.r_[starts[1:], len(inputs)]
-    while len(starts):
-        point = inputs[starts]
-        hit = shapely.intersects_xy(prepared[targets[starts]], x[point], y[point])
-        found[point[hit]] = rows[targets[starts[hit]]]
-        starts = starts[~hit] + 1
-        ends = ends[~hit]
-        more = starts < ends
-        starts, ends = starts[more], ends[more]
-    return found
-
-
-NEAREST_STAGES_M = (1_000.0,)
-"""Search radii tried before the policy's, to keep the candidate QPVs of a point few."""
-NEAREST_MARGIN_M = 2.0
-"""Slack between the candidate search and the distances it lets decide (rounding-safe)."""
-NEAREST_TIE_M = 1e-6
-"""Two candidates closer than this to the same distance: left to the tree's own search."""
-
-
-def _nearest_within(tree: shapely.STRtree, geometries: np.ndarray, points: np.ndarray,
-                    radius: float) -> tuple[np.ndarray, np.ndarray]:
-    """The nearest geometry (tree position, -1 when none) within ``radius`` of each point,
-    and its distance (NaN when none): what ``tree.query_nearest(points, max_distance=radius,
-    all_matches=False)`` answers, faster.
-
-    The candidates within a search radius (plus a margin) are measured with the distance
-    the tree itself uses. Where the closest lies well inside the radius, and strictly
-    closer than every other candidate, no geometry outside the candidates can beat it and
-    it is the tree's answer; with no candidate at the policy's radius, there is none. A
-    tie, or a closest distance within the margin of the radius, is left to the tree.
-    """
-    count = len(points)
-    found = np.full(count, -1, dtype=np.int64)
-    distance = np.full(count, np.nan)
-    todo = np.arange(count)
-    for reach in (*(r for r in NEAREST_STAGES_M if r < radius), radius):
-        if not len(todo):
-            break
-        final = reach == radius
-        pairs = tree.query(points[todo], predicate="dwithin", distance=reach + NEAREST_MARGIN_M)
-        decided = np.zeros(len(todo), dtype=bool)
-        if final:
-            decided[:] = True
-            decided[pairs[0]] = False  # no candidate at all: no geometry within the radius
-        if pairs.shape[1]:
-            measured = shapely.distance(points[todo[pairs[0]]], geometries[pairs[1]])
-            order = np.lexsort((measured, pairs[0]))
-            inputs, measured, targets = pairs[0][order], measured[order], pairs[1][order]
-            starts = np.flatnonzero(np.r_[True, inputs[1:] != inputs[:-1]])
-            best = measured[starts]
-            ends = np.r_[starts[1:], len(inputs)]
-            second = np.where(ends - starts > 1, measured[np.minimum(starts + 1, len(inputs) - 1)],
-                              np.inf)
-            unique = second - best > NEAREST_TIE_M
-            hit = unique & (best < reach - NEAREST_MARGIN_M)
-            where = todo[inputs[starts[hit]]]
-            found[where] = targets[starts[hit]]
-            distance[where] = best[hit]
-            decided[inputs[starts[hit]]] = True
-            if final:  # every candidate beyond the radius: none within it
-                beyond = best > radius + NEAREST_MARGIN_M / 2
-                decided[inputs[starts[beyond]]] = True
-        todo = todo[~decided]
-    if len(todo):
-        pairs, distances = tree.query_nearest(points[todo], max_distance=radius,
-                                              return_distance=True, all_matches=False)
-        found[todo[pairs[0]]] = pairs[1]
-        distance[todo[pairs[0]]] = distances
-    return found, distance
+GRID_MIN_POINTS = 20_000
+"""A territory receiving at least this many points in one call uses its cell grid (built on
+first use and kept with the index: a second or so); fewer go straight to the trees."""
 
 
 def _classify_territory(result: Classification, ti: TerritoryIndex, rows: np.ndarray,
-                        commune_codes) -> None:
+                        commune_codes, grid: bool | None) -> None:
     policy, index = result.policy, result.index
     x, y = ti.project(result.lon[rows], result.lat[rows])
-    points = shapely.points(x, y)
+    points = Points(x, y)
     count = len(rows)
+    everyone = np.arange(count)
+    located = ti.locate(x, y) if (count >= GRID_MIN_POINTS if grid is None else grid) \
+        else None
 
-    communes = _first_containing(ti.commune_tree, ti.commune_geometries, ti.commune_rows,
-                                 points, x, y)
+    cells = None if located is None else ti.commune_cells()
+    communes = first_containing(ti.commune_tree, ti.commune_geometries, ti.commune_rows,
+                                points, x, y, cells, located)
     if commune_codes is not None:  # a geocoder's city code wins for coarse locations
         for i, row in enumerate(rows):
             code = commune_codes[row]
@@ -252,28 +182,34 @@ def _classify_territory(result: Classification, ti: TerritoryIndex, rows: np.nda
     coarse = np.zeros(count, dtype=bool) if COARSE_PRECISIONS.isdisjoint(precisions) else \
         np.isin(result.precision[rows], list(COARSE_PRECISIONS))
     fine = ~coarse
-    qpv = _first_match(ti.qpv_tree.query(points, predicate="intersects"), count, ti.qpv_rows)
+    radius = policy.search_radius_m
+    # Far from every QPV envelope, no QPV within the radius (nor around the point): only the
+    # others are searched. Inside a QPV, that QPV is the nearest, at 0 m.
+    maybe = located.masked(ti.qpv_mask(radius)) if located is not None \
+        else ti.maybe_near_qpv(points[everyone], radius)
+    near_rows = np.flatnonzero(maybe)
+    qpv = np.full(count, -1, dtype=np.int64)
+    qpv[near_rows] = first_match(ti.qpv_tree.query(points[near_rows], predicate="intersects"),
+                                 len(near_rows), ti.qpv_rows)
     nearest = np.full(count, -1, dtype=np.int64)
     distance = np.full(count, np.nan)
-    outside = np.flatnonzero(qpv < 0)  # inside a QPV, that QPV is the nearest, at 0 m
-    # Far from every QPV envelope, no QPV within the radius: only the others are searched.
-    outside = outside[ti.maybe_near_qpv(points[outside], policy.search_radius_m)]
-    local, distance[outside] = _nearest_within(ti.qpv_tree, ti.qpv_geometries, points[outside],
-                                               policy.search_radius_m)
+    outside = near_rows[qpv[near_rows] < 0]
+    local, distance[outside] = nearest_within(ti.qpv_tree, ti.qpv_geometries, points[outside],
+                                              radius, ti.qpv_envelopes)
     nearest[outside[local >= 0]] = ti.qpv_rows[local[local >= 0]]
     nearest[qpv >= 0] = qpv[qpv >= 0]
     distance[qpv >= 0] = 0.0
 
     inside, proximity_inside, nearest_inside, search_inside = _completeness(
-        ti, points, distance, policy)
+        ti, points, located, distance, policy)
     in_qpv = np.where(qpv >= 0, TRUE, np.where(inside, FALSE, UNKNOWN)).astype(np.int8)
     near = np.where(distance <= policy.proximity_m, TRUE,
                     np.where(proximity_inside, FALSE, UNKNOWN)).astype(np.int8)
     no_hosting = np.zeros(count, dtype=bool)
     if index.qpv.hosting_communes is not None:
         undecided = np.flatnonzero(fine & ((near == UNKNOWN) | (in_qpv == UNKNOWN)))
-        no_hosting[undecided] = _no_hosting_commune_within(
-            ti, points[undecided], policy.proximity_m, index, are_points=True)
+        no_hosting[undecided] = _no_hosting_near_points(ti, points, located, undecided,
+                                                        policy.proximity_m)
         in_qpv[no_hosting & (in_qpv == UNKNOWN)] = FALSE
         near[no_hosting & (near == UNKNOWN)] = FALSE
     known = fine & ((nearest >= 0) & nearest_inside | (nearest < 0) & search_inside)
@@ -323,25 +259,36 @@ def _coarse_rows(result: Classification, ti: TerritoryIndex, rows: np.ndarray) -
             result.no_hosting_commune[row] = no_hosting
 
 
-def _completeness(ti: TerritoryIndex, points, distance, policy: Policy):
+def _completeness(ti: TerritoryIndex, points: Points, located: Cells | None, distance,
+                  policy: Policy):
     """Where the QPV sources are complete, as four boolean arrays.
 
     The point lies in the complete area; and, inside it, no land outside it lies within D
     (the proximity disc is known), within the nearest QPV's distance (no closer QPV can
     hide), within the search radius (no QPV at all in the radius can hide).
     """
-    count = len(points)
+    count = len(points.x)
     if ti.complete_everywhere:
         full = np.ones(count, dtype=bool)
         return full, full, full, full
     if ti.complete_area is None:
         empty = np.zeros(count, dtype=bool)
         return empty, empty, empty, empty
-    inside = shapely.intersects(ti.complete_area, points)
+    if located is None:
+        inside = shapely.intersects_xy(ti.complete_area, points.x, points.y)
+    else:  # by cell, and exactly in the cells the area's outline meets
+        label = located.labels(ti.complete_cells())
+        inside = label == 0
+        crossed = np.flatnonzero(label <= CROSSED)
+        inside[crossed] = shapely.intersects_xy(ti.complete_area, points.x[crossed],
+                                                points.y[crossed])
     # The frontier is measured only from inside points (the others are never clear of it),
     # and first at the search radius, the widest: a point farther than that from it is
-    # farther than every smaller radius too.
+    # farther than every smaller radius too. With a grid, only points in cells that may lie
+    # that close to it are measured.
     rows = np.flatnonzero(inside)
+    if located is not None:
+        rows = rows[located.masked(ti.frontier_mask(policy.search_radius_m))[rows]]
     near = np.zeros(count, dtype=bool)
     near[rows] = shapely.dwithin(ti.frontier, points[rows], policy.search_radius_m)
 
@@ -359,7 +306,7 @@ def _completeness(ti: TerritoryIndex, points, distance, policy: Policy):
 
 
 def _no_hosting_commune_within(ti: TerritoryIndex, shapes: np.ndarray, radius: float,
-                               index: ReferenceIndex, are_points: bool = False) -> np.ndarray:
+                               index: ReferenceIndex) -> np.ndarray:
     """True where no commune within ``radius`` of each shape hosts a QPV (official list).
 
     A QPV lies inside the communes the list names for it, so no such commune nearby means
@@ -368,13 +315,25 @@ def _no_hosting_commune_within(ti: TerritoryIndex, shapes: np.ndarray, radius: f
     """
     if not len(shapes) or not len(ti.commune_rows) or ti.hosting_area is None:
         return np.zeros(len(shapes), dtype=bool)
+    return ~shapely.dwithin(ti.hosting_area, shapes, radius + HOSTING_TOLERANCE_M)
+
+
+def _no_hosting_near_points(ti: TerritoryIndex, points: Points, located: Cells | None,
+                            rows: np.ndarray, radius: float) -> np.ndarray:
+    """``_no_hosting_commune_within`` for the points at ``rows``: those far from every
+    hosting commune's envelope (or mask cell) are decided without the exact test."""
+    if not len(rows) or not len(ti.commune_rows) or ti.hosting_area is None:
+        return np.zeros(len(rows), dtype=bool)
     reach = radius + HOSTING_TOLERANCE_M
-    if not are_points:
-        return ~shapely.dwithin(ti.hosting_area, shapes, reach)
-    # Points far from every hosting commune's envelope are decided without the exact test.
-    none = np.ones(len(shapes), dtype=bool)
-    maybe = np.flatnonzero(ti.maybe_near_hosting(shapes, reach))
-    none[maybe] = ~shapely.dwithin(ti.hosting_area, shapes[maybe], reach)
+    none = np.ones(len(rows), dtype=bool)
+    if located is not None:  # inside the area (0 m), or far from its outline, by cell
+        label = located.labels(ti.hosting_cells())[rows]
+        none[label == 0] = False
+        maybe = np.flatnonzero((label <= CROSSED)
+                               | (located.masked(ti.hosting_mask(reach))[rows] & (label < 0)))
+    else:
+        maybe = np.flatnonzero(ti.maybe_near_hosting(points[rows], reach))
+    none[maybe] = ~shapely.dwithin(ti.hosting_area, points[rows[maybe]], reach)
     return none
 
 
@@ -408,13 +367,16 @@ def _categories(result: Classification) -> None:
                                  UNKNOWN))
     outside = result.outside
     qpv_first = result.policy.precedence == "qpv"
-    category = np.full(len(result), CATEGORY_UNDETERMINED, dtype=object)
-    category[(qpv_half == FALSE) & (outside == FALSE)] = CATEGORY_NOT_ELIGIBLE
-    category[(qpv_half == TRUE) & (outside != TRUE)] = CATEGORY_QPV
-    category[(outside == TRUE) & (qpv_half == FALSE)] = CATEGORY_OUTSIDE
+    names = np.array([CATEGORY_UNDETERMINED, CATEGORY_NOT_ELIGIBLE, CATEGORY_QPV,
+                      CATEGORY_OUTSIDE], dtype=object)
+    undetermined, not_eligible, qpv, outside_code = range(4)
+    category = np.full(len(result), undetermined, dtype=np.int8)
+    category[(qpv_half == FALSE) & (outside == FALSE)] = not_eligible
+    category[(qpv_half == TRUE) & (outside != TRUE)] = qpv
+    category[(outside == TRUE) & (qpv_half == FALSE)] = outside_code
     both = (qpv_half == TRUE) & (outside == TRUE)
-    category[both] = CATEGORY_QPV if qpv_first else CATEGORY_OUTSIDE
+    category[both] = qpv if qpv_first else outside_code
     if not qpv_first:  # outside wins whatever the QPV half says
-        category[outside == TRUE] = CATEGORY_OUTSIDE
-    category[result.territory == None] = CATEGORY_UNDETERMINED  # noqa: E711
-    result.category = category
+        category[outside == TRUE] = outside_code
+    category[result.territory == None] = undetermined  # noqa: E711
+    result.category = names[category]

@@ -8,6 +8,7 @@ territory where every QPV of the vintage is loaded, so where "not in a QPV" can 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -15,6 +16,16 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
+from geodata.eligibility.grid import (
+    CELL_M,
+    MASK_CELLS,
+    Cells,
+    Frame,
+    PolygonCells,
+    box_mask,
+    line_mask,
+    polygon_cells,
+)
 from geodata.territories import TERRITORIES, Territory
 
 __all__ = ["CommuneLayer", "QpvLayer", "ReferenceIndex", "TerritoryIndex", "projector"]
@@ -25,6 +36,8 @@ FRONTIER_TOLERANCE_M = 100.0
 """Generalised contours of neighbouring communes may leave gaps this wide between them."""
 HOSTING_MARGIN_M = 5.0
 """Safety margin of the envelope filters in front of the exact distance tests."""
+FRONTIER_MARGIN_M = 1.0
+"""Safety margin of the frontier filter (the frontier is not snapped: rounding only)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,8 @@ class QpvLayer:
     hosting_communes: frozenset[str] | None = None
     sources: tuple[str, ...] = ()
     hosting_source: str | None = None
+    source_names: tuple[str, ...] = ()  # the sources' names alone, for brief explanations
+    hosting_source_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +120,9 @@ class TerritoryIndex:
     hosting_area: object | None  # union of the communes hosting a QPV (official list)
     hosting_bounds: np.ndarray | None = None  # (n, 4) envelopes of those communes
     _hosting_trees: dict = field(default_factory=dict, repr=False, compare=False)
+    _cells: PolygonCells | None = field(default=None, repr=False, compare=False)
+    _masks: dict = field(default_factory=dict, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def maybe_near_hosting(self, points: np.ndarray, distance: float) -> np.ndarray:
         """False where a point is provably farther than ``distance`` from the hosting area.
@@ -124,18 +142,80 @@ class TerritoryIndex:
         return self._within_widened("qpv", shapely.bounds(self.qpv_geometries).reshape(-1, 4),
                                     points, distance)
 
-    def _within_widened(self, kind: str, bounds: np.ndarray, points: np.ndarray,
-                        distance: float) -> np.ndarray:
-        """Points inside at least one envelope widened by ``distance`` + HOSTING_MARGIN_M
-        (one tree per kind and distance, built on first use)."""
+    def qpv_envelopes(self, distance: float) -> shapely.STRtree:
+        """A tree of the QPV outlines' envelopes widened by ``distance`` + HOSTING_MARGIN_M,
+        in the order of ``qpv_geometries``: candidates for a distance search."""
+        return self._widened("qpv", shapely.bounds(self.qpv_geometries).reshape(-1, 4),
+                             distance)
+
+    def _widened(self, kind: str, bounds: np.ndarray, distance: float) -> shapely.STRtree:
+        """Envelopes widened by ``distance`` + HOSTING_MARGIN_M, one tree per kind and
+        distance, built on first use."""
         tree = self._hosting_trees.get((kind, distance))
         if tree is None:
             d = distance + HOSTING_MARGIN_M
             tree = self._hosting_trees[(kind, distance)] = shapely.STRtree(shapely.box(
                 bounds[:, 0] - d, bounds[:, 1] - d, bounds[:, 2] + d, bounds[:, 3] + d))
+        return tree
+
+    def _within_widened(self, kind: str, bounds: np.ndarray, points: np.ndarray,
+                        distance: float) -> np.ndarray:
+        """Points inside at least one envelope widened by ``distance`` + HOSTING_MARGIN_M."""
         near = np.zeros(len(points), dtype=bool)
-        near[tree.query(points)[0]] = True
+        near[self._widened(kind, bounds, distance).query(points)[0]] = True
         return near
+
+    def commune_cells(self) -> PolygonCells | None:
+        """The commune contours rasterised on ``CELL_M`` cells (built on first use, kept);
+        None without contours."""
+        if self._cells is None and len(self.commune_rows):
+            with self._lock:
+                if self._cells is None:
+                    frame = Frame.around(shapely.total_bounds(self.commune_geometries), CELL_M)
+                    self._cells = polygon_cells(frame, self.commune_geometries)
+        return self._cells
+
+    def locate(self, x: np.ndarray, y: np.ndarray) -> Cells | None:
+        """The cells of projected points, None without commune contours (no grid)."""
+        cells = self.commune_cells()
+        return None if cells is None else Cells.locate(cells.frame, x, y)
+
+    def qpv_mask(self, distance: float) -> np.ndarray:
+        """Mask cells that may lie within ``distance`` of a QPV outline (the grid form of
+        ``maybe_near_qpv``: its widened envelopes)."""
+        return self._mask("qpv", distance, lambda frame: box_mask(
+            frame, shapely.bounds(self.qpv_geometries), distance + HOSTING_MARGIN_M))
+
+    def hosting_cells(self) -> PolygonCells:
+        """The cells of the hosting area (inside it: a distance of 0)."""
+        return self._mask("hosting-area", 0.0, lambda frame: polygon_cells(
+            frame, np.array([self.hosting_area])), coarse=False)
+
+    def hosting_mask(self, distance: float) -> np.ndarray:
+        """Cells that may lie within ``distance`` of the hosting area's outline (the others
+        are as far from the area as their label says: inside it, or farther)."""
+        return self._mask("hosting", distance, lambda frame: line_mask(
+            frame, self.hosting_area, distance + FRONTIER_MARGIN_M), coarse=False)
+
+    def complete_cells(self) -> PolygonCells:
+        """The cells of the complete area."""
+        return self._mask("complete-area", 0.0, lambda frame: polygon_cells(
+            frame, np.array([self.complete_area])), coarse=False)
+
+    def frontier_mask(self, distance: float) -> np.ndarray:
+        """Mask cells that may lie within ``distance`` of the complete area's frontier."""
+        return self._mask("frontier", distance, lambda frame: line_mask(
+            frame, self.frontier, distance + FRONTIER_MARGIN_M))
+
+    def _mask(self, kind: str, distance: float, build, coarse: bool = True):
+        """A mask (or cells) of the grid, built on first use and kept, on mask cells unless
+        ``coarse`` is False."""
+        mask = self._masks.get((kind, distance))
+        if mask is None:
+            frame = self.commune_cells().frame
+            mask = self._masks[(kind, distance)] = build(frame.coarser(MASK_CELLS) if coarse
+                                                         else frame)
+        return mask
 
     def project(self, lons: np.ndarray, lats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Projected coordinates (metres) of WGS84 lon/lat."""
@@ -156,6 +236,8 @@ class ReferenceIndex:
         self._commune_position = {code: i for i, code in enumerate(communes.codes)}
         self.density_level_of = np.array(
             [communes.density_levels.get(code, 0) for code in communes.codes], dtype=np.int8)
+        self.density_label_of = np.array(
+            [communes.density_labels.get(code) for code in communes.codes], dtype=object)
         self.metropole_of = None if communes.metropoles is None else np.array(
             [code in communes.metropoles for code in communes.codes], dtype=bool)
         for code, territory in TERRITORIES.items():

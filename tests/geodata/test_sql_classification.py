@@ -157,10 +157,13 @@ def _code(codes: np.ndarray, row: int) -> str | None:
 
 
 def engine_rows(engine, policy, lons, lats):
-    """The Python engine's classification (precision "point") in the SQL function's shape."""
+    """The Python engine's classification (precision "point") in the SQL function's shape:
+    the same with the engine's cell grid as with its trees alone."""
     index = reference_index(engine, policy.qpv_vintage)
-    result = classify(index, policy, lons, lats)
-    return index, result, _as_rows(index, result)
+    result = classify(index, policy, lons, lats, grid=False)
+    rows = _as_rows(index, result)
+    assert _as_rows(index, classify(index, policy, lons, lats, grid=True)) == rows
+    return index, result, rows
 
 
 def _as_rows(index, result) -> list[dict]:

@@ -1,0 +1,322 @@
+"""The sentences of an explanation, built for one representative location per group of
+locations that share every fact the wording depends on.
+
+A location's explanation reads ``Lieu (lon, lat), `` then a *head* and, when a distance to
+the nearest QPV is said, that distance and a *tail*: only the coordinates and the distance
+differ inside a group (``geodata.eligibility.columns`` formats them per location). Every
+sentence depends on a few facts (the commune, the QPV, the case the engine landed in) and
+those that need a lookup or a geometry are remembered per index, policy and key.
+
+The *brief* wording, for files of many locations, says the same facts without what every
+row of a file would repeat: the sources' load dates and completeness (their names stay),
+the definition of a large urban centre and the policy's title (its name stays), the
+reason for the 100 m margin. A single check always gets the full wording.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+import shapely
+
+from geodata.eligibility.engine import (
+    COARSE_PRECISIONS,
+    FALSE,
+    HOSTING_TOLERANCE_M,
+    TRUE,
+    UNKNOWN,
+    Classification,
+)
+from geodata.policy import CATEGORIES, CATEGORY_QPV
+from geodata.territories import TERRITORIES
+
+__all__ = ["PRECISION_LABELS", "explanation_parts", "sources_text"]
+
+PRECISION_LABELS = {
+    "point": "coordonnées exactes", "address": "adresse", "street": "rue",
+    "locality": "lieu-dit", "commune": "commune", "municipality": "commune",
+}
+
+
+def sources_text(names) -> str:
+    return ", ".join(names) if names else "aucune source chargée"
+
+
+def _blank(count: int) -> np.ndarray:
+    out = np.empty(count, dtype=object)
+    out.fill("")
+    return out
+
+
+def _mapped(keys: np.ndarray, make, text: bool = False) -> np.ndarray:
+    """``make(key)`` for each distinct key, spread back over the positions; with ``text``,
+    the key is the value's ``str`` (None gives "None")."""
+    values = keys.tolist()
+    if text:
+        made = {value: make(str(value)) for value in set(values)}
+    else:
+        made = {value: make(value) for value in set(values)}
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(map(made.__getitem__, values))
+    return out
+
+
+_SENTENCES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""Per index: sentences built for one policy and one key (commune...), kept across calls."""
+
+
+def _remembered(result: Classification, kind: str, make):
+    """``make`` memoised per index, policy and key: a sentence depends on nothing else."""
+    try:
+        per_index = _SENTENCES[result.index]
+    except KeyError:
+        per_index = _SENTENCES.setdefault(result.index, {})
+    known = per_index.setdefault((kind, result.policy), {})
+
+    def cached(key):
+        try:
+            return known[key]
+        except KeyError:
+            return known.setdefault(key, make(key))
+
+    return cached
+
+
+def _per_commune(result: Classification, kind: str, communes: np.ndarray, make) -> np.ndarray:
+    """``make(commune)`` for each position's commune (-1: unknown), built once per index,
+    policy and commune and kept in an array indexed by commune."""
+    try:
+        per_index = _SENTENCES[result.index]
+    except KeyError:
+        per_index = _SENTENCES.setdefault(result.index, {})
+    count = len(result.index.communes.codes)
+    made = per_index.get((kind, result.policy))
+    if made is None:
+        made = per_index.setdefault((kind, result.policy), np.empty(count + 1, dtype=object))
+    slot = np.where(communes >= 0, communes, count)
+    for position in np.unique(slot[made[slot] == None]).tolist():  # noqa: E711
+        made[position] = make(position if position < count else -1)
+    return made[slot]
+
+
+def _fill(count: int, mask: np.ndarray, make) -> np.ndarray:
+    """Sentences for the rows of ``mask`` (``make`` gets their positions), "" elsewhere."""
+    out = _blank(count)
+    rows = np.flatnonzero(mask)
+    if len(rows):
+        out[rows] = make(rows)
+    return out
+
+
+def explanation_parts(result: Classification, positions: np.ndarray, commune_codes: np.ndarray,
+                      commune_names: np.ndarray, brief: bool = False
+                      ) -> tuple[list[str], list[str | None]]:
+    """For each position: the text after ``Lieu (lon, lat), ``, up to the distance to the
+    nearest QPV when one is said (then the text after that distance), else all of it (and
+    None); in the brief wording if asked."""
+    territory = result.territory[positions]
+    precision = result.precision[positions]
+    commune = result.commune[positions]
+
+    def place(key):
+        name, epsg = (TERRITORIES[key].name, TERRITORIES[key].epsg) if key else ("", "")
+        return f"{name} (EPSG:{epsg})." if brief else \
+            f"{name} (distances mesurées en EPSG:{epsg})."
+
+    said = "" if brief else "précision : "
+    keys = list(zip(precision.tolist(), territory.tolist(), strict=True))
+    made = {(p, t): f"{said}{PRECISION_LABELS.get(str(p), str(p))}, {place(t)}"
+            for p, t in set(keys)}
+    location = list(map(made.__getitem__, keys))
+    communes = result.index.communes
+
+    def commune_text(commune: int) -> str:
+        if commune < 0:
+            return "Commune inconnue : le point n'est dans aucun contour communal chargé."
+        return f"Commune : {communes.names[commune]!s} ({communes.codes[commune]!s})."
+
+    commune_sentence = _per_commune(result, "commune", commune, commune_text)
+    inside, closest_head, closest_tail, undecided, listed, conclusion = _qpv_sentences(
+        result, positions, commune_codes, commune_names, brief)
+    urban = _per_commune(result, ("urban", brief), commune,
+                         lambda c: _urban_sentence(result, c, brief))
+    both, final = _category_sentences(result, positions, brief)
+    heads, tails = [], []
+    for parts in zip(location, commune_sentence.tolist(), inside.tolist(),
+                     closest_head.tolist(), closest_tail.tolist(), undecided.tolist(),
+                     listed.tolist(), conclusion.tolist(), urban.tolist(), both.tolist(),
+                     final.tolist(), strict=True):
+        tail = parts[4]
+        if tail is None:  # no distance: the closest sentence, if any, is whole in the head
+            heads.append(" ".join(filter(None, parts[:4] + parts[5:])))
+        else:  # the location and the commune are never empty, the urban half neither
+            heads.append(" ".join(filter(None, parts[:4])))
+            tails.append(tail + " " + " ".join(filter(None, parts[5:])))
+            continue
+        tails.append(None)
+    return heads, tails
+
+
+def _qpv_sentences(result: Classification, positions, commune_codes, commune_names,
+                   brief: bool):
+    policy, layer = result.policy, result.index.qpv
+    sources, hosting_source = (layer.source_names or layer.sources, layer.hosting_source_name
+                               or layer.hosting_source) if brief else \
+        (layer.sources, layer.hosting_source)
+    vintage, radius, proximity = policy.qpv_vintage, policy.search_radius_m, policy.proximity_m
+    count = len(positions)
+    qpv, nearest = result.qpv[positions], result.nearest[positions]
+    in_qpv, near = result.in_qpv[positions], result.near_qpv[positions]
+    known = result.nearest_known[positions]
+    coarse = np.isin(result.precision[positions], list(COARSE_PRECISIONS))
+    fine = ~coarse
+    labels = np.array([f"{code} « {name} »" for code, name in zip(layer.codes, layer.names,
+                                                                   strict=True)] or [""],
+                      dtype=object)
+
+    inside = _fill(count, qpv >= 0, lambda rows: [
+        f"Le lieu est dans le QPV {labels[q]} (liste {vintage}, limite comprise)."
+        for q in qpv[rows].tolist()])
+    inside[(qpv < 0) & (in_qpv == FALSE) & fine] = \
+        f"Le lieu n'est dans aucun QPV de la liste {vintage}."
+    caveat = " ; un QPV plus proche pourrait exister hors des contours chargés" if brief else \
+        " ; un QPV plus proche pourrait exister là où les contours ne sont pas chargés"
+    measured = (nearest >= 0) & (qpv < 0)
+    closest = _fill(count, measured, lambda rows: [
+        f"Le QPV le plus proche, {labels[q]}, est à " for q in nearest[rows].tolist()])
+    tail = np.empty(count, dtype=object)  # None: no distance said
+    tail[measured] = np.where(known[measured], " m.", f" m{caveat}.")
+    closest[(nearest < 0) & fine & known] = \
+        f"Aucun QPV (liste {vintage}) à moins de {radius:.0f} m."
+    closest[(nearest < 0) & fine & ~known] = (
+        f"Aucun QPV chargé à moins de {radius:.0f} m, contours incomplets dans ce rayon : le "
+        "plus proche reste inconnu." if brief else
+        f"Aucun QPV chargé à moins de {radius:.0f} m, mais les contours ne sont pas complets "
+        "dans ce rayon : le plus proche reste inconnu.")
+
+    undecided = _blank(count)
+    open_question = fine & ((in_qpv == UNKNOWN) | (near == UNKNOWN))
+    if open_question.any():
+        hosting = _per_commune(result, ("hosting", brief), result.commune[positions], lambda c: (
+            _hosting_sentence(layer, None, None, hosting_source) if c < 0 else _hosting_sentence(
+                layer, str(result.index.communes.codes[c]), str(result.index.communes.names[c]),
+                hosting_source)))
+        undecided = np.where(open_question, f"Appartenance ou proximité à un QPV indéterminée : "
+                             f"contours {vintage} non chargés ici (sources : "
+                             f"{sources_text(sources)}). " + hosting, "").astype(object)
+    coarse_sentence = _remembered(result, ("coarse", brief), lambda key: _coarse_sentence(
+        result, *key, source=hosting_source))
+    for j in np.flatnonzero(coarse):
+        i = int(positions[j])
+        undecided[j] = coarse_sentence((result.territory[i], int(result.commune[i]),
+                                        bool(result.in_qpv[i] == FALSE), commune_codes[j],
+                                        commune_names[j]))
+    listed = _blank(count)
+    margin = f"D plus {HOSTING_TOLERANCE_M:.0f} m de marge" if brief else (
+        f"distance de proximité plus {HOSTING_TOLERANCE_M:.0f} m de marge pour les contours "
+        "communaux généralisés")
+    listed[result.no_hosting_commune[positions] & fine] = (
+        f"D'après la liste officielle des QPV {vintage} ({hosting_source}), aucune "
+        f"commune à moins de {proximity + HOSTING_TOLERANCE_M:.0f} m du lieu ({margin}) ne "
+        "compte de QPV.")
+    conclusion = _blank(count)
+    conclusion[(near == TRUE) & (in_qpv != TRUE)] = (
+        f"Il est donc à moins de {proximity:.0f} m d'un QPV : à sa proximité immédiate selon "
+        "la politique.")
+    conclusion[near == FALSE] = \
+        f"Il n'est donc ni dans un QPV ni à moins de {proximity:.0f} m d'un QPV."
+    return inside, closest, tail, undecided, listed, conclusion
+
+
+def _hosting_sentence(layer, code: str | None, name: str | None,
+                      source: str | None = None) -> str:
+    """What the official commune list (``source``: its label) says, when the outlines are
+    missing."""
+    source = source or layer.hosting_source
+    if layer.hosting_communes is None or code is None:
+        return "Aucune liste officielle des communes à QPV n'est chargée pour ce millésime."
+    if code in layer.hosting_communes:
+        return (f"D'après la liste officielle ({source}), la commune {name} "
+                "compte au moins un QPV : à vérifier sur place.")
+    return (f"D'après la liste officielle ({source}), la commune {name} ne compte "
+            "aucun QPV, mais une commune voisine peut en avoir un à proximité.")
+
+
+def _coarse_sentence(result: Classification, territory, commune: int, decided: bool, code,
+                     name, source: str | None = None) -> str:
+    """Commune-precision location: list the QPVs within D of the commune's contour."""
+    policy, index = result.policy, result.index
+    head = ("Lieu connu seulement à la commune : l'appartenance et la proximité à un QPV sont "
+            "à vérifier avec l'adresse précise.")
+    if code is None:
+        return head
+    if decided:
+        return (f"Lieu connu seulement à la commune, mais aucun QPV ne se trouve dans la commune "
+                f"ni à moins de {policy.proximity_m:.0f} m de son contour.")
+    ti = index.territories[territory]
+    local = np.searchsorted(ti.commune_rows, commune)
+    if local >= len(ti.commune_rows) or ti.commune_rows[local] != commune:
+        return head
+    contour = ti.commune_geometries[local]
+    near = ti.qpv_tree.query(contour, predicate="dwithin", distance=policy.proximity_m)
+    if not len(near):
+        return head + " " + _hosting_sentence(index.qpv, code, name, source)
+    listed = sorted(
+        (float(shapely.distance(contour, ti.qpv_geometries[j])),
+         str(index.qpv.codes[ti.qpv_rows[j]]), str(index.qpv.names[ti.qpv_rows[j]]))
+        for j in near)
+    items = ", ".join(f"{c} « {n} » ({d:.0f} m du contour)" for d, c, n in listed)
+    return (f"{head} QPV dans la commune {name} ou à moins de {policy.proximity_m:.0f} m de son "
+            f"contour : {items}.")
+
+
+def _urban_sentence(result: Classification, commune: int, brief: bool = False) -> str:
+    """The urban half for every location of one commune (or of no known commune); the brief
+    wording leaves the policy's definition of a large urban centre out."""
+    policy, index = result.policy, result.index
+    communes = index.communes
+    rule = policy.describe_urban_rule()
+    parts = []
+    if commune >= 0:
+        code = communes.codes[commune]
+        level = int(index.density_level_of[commune]) if len(index.density_level_of) else 0
+        if level:
+            parts.append(f"Grille communale de densité : niveau {level} "
+                         f"(« {communes.density_labels.get(code)} »).")
+        if index.metropole_of is not None:
+            parts.append(f"Commune membre de {communes.metropoles[code]}."
+                         if index.metropole_of[commune] else "Commune hors des 22 métropoles.")
+        if policy.urban_definition == "metropole":
+            outside = None if index.metropole_of is None else not index.metropole_of[commune]
+        else:
+            outside = None if not level else level not in policy.density_levels
+    else:
+        outside = None
+    if outside is True:
+        parts.append("Hors des grands centres urbains." if brief else
+                     f"Hors des grands centres urbains (grand centre urbain : {rule}).")
+    elif outside is False:
+        parts.append("Dans un grand centre urbain." if brief else
+                     f"Dans un grand centre urbain ({rule}).")
+    else:
+        parts.append("Grand centre urbain ou non : indéterminé, faute de données." if brief
+                     else f"Grand centre urbain ou non : indéterminé, faute de données ({rule}).")
+    return " ".join(parts)
+
+
+def _category_sentences(result: Classification, positions: np.ndarray,
+                        brief: bool = False) -> list[np.ndarray]:
+    policy = result.policy
+    category = result.category[positions]
+    qpv_half = (result.in_qpv[positions] == TRUE) | (result.near_qpv[positions] == TRUE)
+    both = qpv_half & (result.outside[positions] == TRUE)
+    both_sentence = _blank(len(positions))
+    for kept_category, kept in ((True, "la catégorie QPV"),
+                                (False, "la catégorie hors des grands centres urbains")):
+        both_sentence[both & ((category == CATEGORY_QPV) == kept_category)] = (
+            f"Les deux conditions sont remplies ; la politique retient {kept}.")
+    title = "" if brief else f" : {policy.title}"
+    final = _mapped(category, text=True, make=lambda c: (
+        f"Catégorie : {CATEGORIES.get(c, c)} (politique « {policy.name} »{title})."))
+    return [both_sentence, final]
