@@ -110,15 +110,17 @@ def classify(
         else np.asarray(precision, dtype=object)
     result = _empty(index, policy, lon, lat, precision)
     unassigned = np.arange(n)  # no territory yet: the first whose box holds it
-    for code, territory in TERRITORIES.items():
-        min_lon, min_lat, max_lon, max_lat = territory.bbox
-        x, y = lon[unassigned], lat[unassigned]
-        inside = (x >= min_lon) & (x <= max_lon) & (y >= min_lat) & (y <= max_lat)
-        rows = unassigned[inside]
-        if len(rows):
-            unassigned = unassigned[~inside]
-            result.territory[rows] = code
-            _classify_territory(result, index.territories[code], rows, commune_codes, grid)
+    with index.lock:  # one thread at a time in the prepared geometries
+        for code, territory in TERRITORIES.items():
+            min_lon, min_lat, max_lon, max_lat = territory.bbox
+            x, y = lon[unassigned], lat[unassigned]
+            inside = (x >= min_lon) & (x <= max_lon) & (y >= min_lat) & (y <= max_lat)
+            rows = unassigned[inside]
+            if len(rows):
+                unassigned = unassigned[~inside]
+                result.territory[rows] = code
+                _classify_territory(result, index.territories[code], rows, commune_codes,
+                                    grid)
     _urban_half(result)
     _categories(result)
     return result

@@ -232,6 +232,10 @@ class ReferenceIndex:
     def __init__(self, qpv: QpvLayer, communes: CommuneLayer):
         self.qpv = qpv
         self.communes = communes
+        # Prepared GEOS geometries build internal indexes lazily and are not safe to query
+        # from two threads at once (libgeos #825/#826): the engine holds this lock while it
+        # queries them (a threaded dev server, a batch job beside a request).
+        self.lock = threading.RLock()
         self.territories: dict[str, TerritoryIndex] = {}
         self._commune_position = {code: i for i, code in enumerate(communes.codes)}
         self.density_level_of = np.array(

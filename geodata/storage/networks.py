@@ -112,13 +112,15 @@ def _locate(index: ReferenceIndex, territories: np.ndarray, lons: np.ndarray,
         if not len(rows) or not len(territory.commune_rows):
             continue
         points = territory.project_points(lons[rows], lats[rows])
-        inputs, hits = territory.commune_tree.query(points, predicate="intersects")
+        with index.lock:  # the engine's prepared geometries: one thread at a time
+            inputs, hits = territory.commune_tree.query(points, predicate="intersects")
         first = np.unique(inputs, return_index=True)
         found[rows[first[0]]] = territory.commune_rows[hits[first[1]]]
         left = np.flatnonzero(found[rows] < 0)
         if len(left):
-            inputs, hits = territory.commune_tree.query_nearest(
-                points[left], max_distance=NEAR_COMMUNE_M, all_matches=False)
+            with index.lock:
+                inputs, hits = territory.commune_tree.query_nearest(
+                    points[left], max_distance=NEAR_COMMUNE_M, all_matches=False)
             found[rows[left[inputs]]] = territory.commune_rows[hits]
     return found
 

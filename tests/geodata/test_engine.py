@@ -327,3 +327,22 @@ def test_verdict_does_not_depend_on_batch_order(fixture, request):
     shuffled = classify(index, policy, lon[order], lat[order], precision[order])
     for i, j in enumerate(order):
         assert verdict(shuffled, i).row == verdict(straight, j).row
+
+
+def test_threads_sharing_one_index_get_the_answers_of_a_single_thread(current):
+    """A batch job beside a request, or a threaded server: one index, several threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    policy, index = current
+    batches = [random_points_around_qpvs(index, seed, 3000) for seed in range(6)]
+
+    def run(batch):
+        lon, lat = batch
+        result = classify(index, policy, lon, lat)
+        distance = np.nan_to_num(np.round(result.distance, 3), nan=-1)  # NaN != NaN
+        return result.category.tolist(), distance.tolist(), result.commune.tolist()
+
+    alone = [run(batch) for batch in batches]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(run, batches))
+    assert together == alone
