@@ -56,7 +56,7 @@ def wait_ready(url: str, timeout: float = 60.0) -> None:
         try:
             if requests.get(f"{url}/sante", timeout=1).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             pass
         time.sleep(0.2)
     raise SystemExit("le service n'a pas démarré")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from geodata.storage.reference import forget_versions
 from loaders import admin, classes, laureates, places, qpv
 from loaders.errors import LoadError
 from loaders.fetch import is_url, retrieve
@@ -113,6 +114,7 @@ def load_source(
     counts = {"loaded": loaded, "repaired": outcome.repaired, "skipped": len(outcome.skipped)}
     version_id = write_staged(engine, source, staged, vintage=vintage, path=str(path),
                               checksum=checksum, counts=counts, progress=progress)
+    forget_versions(engine)  # this process serves the new data at once
     return LoadReport(
         source.name, str(path), vintage, "chargé", loaded, outcome.repaired, outcome.skipped,
         notes + outcome.notes, version_id, time.perf_counter() - started,

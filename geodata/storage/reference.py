@@ -3,11 +3,16 @@
 The QPV outlines of a vintage, the commune contours with their région, département, density
 class and métropole, and what the loaded sources say about their completeness. The index is
 rebuilt only when the set of dataset versions in use changes.
+
+Reading that set costs a query; a worker answering many single checks trusts the set it read
+for ``VERSIONS_TTL_S``: a load by another process (``fabriques load``) is served within that
+delay, a load in this process at once (the loaders call ``forget_versions``).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 from sqlalchemy import Engine, select
@@ -25,11 +30,20 @@ from geodata.storage.models import (
     QpvCommune,
 )
 
-__all__ = ["current_versions", "read_commune_layer", "read_qpv_layer", "reference_index"]
+__all__ = [
+    "VERSIONS_TTL_S",
+    "current_versions",
+    "forget_versions",
+    "read_commune_layer",
+    "read_qpv_layer",
+    "reference_index",
+]
 
 METROPOLE_KINDS = ("METRO", "MET69")
 _cache: dict[tuple[str, str], tuple[tuple, ReferenceIndex]] = {}
 _lock = threading.Lock()
+VERSIONS_TTL_S = 1.0
+_versions_seen: dict[str, tuple[float, tuple]] = {}  # engine URL -> (when, version ids)
 
 
 def current_versions(connection: Connection, dataset: str | None = None,
@@ -126,12 +140,30 @@ def _version_key(connection: Connection) -> tuple:
         .order_by(DatasetVersion.id)))
 
 
+def _url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def forget_versions(engine: Engine) -> None:
+    """Read the dataset versions again on the next call (after a load in this process)."""
+    with _lock:
+        _versions_seen.pop(_url(engine), None)
+
+
 def reference_index(engine: Engine, vintage: str) -> ReferenceIndex:
     """The engine's index for a QPV vintage, rebuilt when the loaded data change."""
-    cache_key = (engine.url.render_as_string(hide_password=True), vintage)
+    url = _url(engine)
+    cache_key = (url, vintage)
+    now = time.monotonic()
+    with _lock:
+        seen = _versions_seen.get(url)
+        cached = _cache.get(cache_key)
+        if seen and now - seen[0] < VERSIONS_TTL_S and cached and cached[0] == seen[1]:
+            return cached[1]
     with engine.connect() as connection:
         versions = _version_key(connection)
         with _lock:
+            _versions_seen[url] = (now, versions)
             cached = _cache.get(cache_key)
             if cached and cached[0] == versions:
                 return cached[1]
