@@ -13,9 +13,7 @@ Errors of the API routes take the one JSON shape of ``app.errors``.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import math
 import re
@@ -48,6 +46,7 @@ from geodata.policy import (
     available_policies,
     load_policy,
 )
+from geodata.spreadsheet import spreadsheet_csv
 from geodata.territories import TERRITORIES
 from maps.base import map_parts
 from maps.fabriques import CATEGORY_MARKS, DENSITY_COLORS, Overlay, View, fabriques_map
@@ -169,14 +168,9 @@ def _csv_value(value) -> str:
 
 
 def fabriques_csv(rows: list[dict]) -> str:
-    """The rows as CSV: UTF-8 byte order mark, ``;`` separator, booleans true/false."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        writer.writerow([_csv_value(row[column]) for column in CSV_COLUMNS])
-    return out.getvalue()
+    """The rows as CSV for a spreadsheet (``geodata.spreadsheet``), booleans true/false."""
+    return spreadsheet_csv(CSV_COLUMNS, ([_csv_value(row[column]) for column in CSV_COLUMNS]
+                                         for row in rows))
 
 
 def fabriques_geojson(rows: list[dict]) -> dict:

@@ -15,9 +15,6 @@ Reserved to the ministry (and admins); nothing here is cached by the browser.
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Blueprint, Response, render_template, request
 
 from app.auth import role_required
@@ -34,6 +31,7 @@ from geodata.quotas import (
     quota_table,
     what_if,
 )
+from geodata.spreadsheet import spreadsheet_csv
 from geodata.storage.candidates import group_names, wave_candidate_records
 from geodata.storage.fabriques import laureate_records
 from geodata.storage.history import waves
@@ -161,12 +159,9 @@ def export():
         return _refused(error)
     engine = get_engine()
     table = quota_table(laureate_records(engine, policy), policy, by)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(csv_rows(table, group_names(engine, by)))
     name = f"quotas-{policy.name}-{by or 'ensemble'}.csv"
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
+    return Response(spreadsheet_csv(CSV_COLUMNS, csv_rows(table, group_names(engine, by))),
+                    mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={name}"})
 
 

@@ -9,8 +9,6 @@ person's checks (everyone's, with who, for the ministry and admins), newest firs
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from zoneinfo import ZoneInfo
 
@@ -23,6 +21,7 @@ from geodata.checks import LocationError, check_address, check_point, parse_coor
 from geodata.eligibility import EligibilityError
 from geodata.geocoder import GeocoderError
 from geodata.policy import CATEGORIES, DEFAULT_POLICY, PolicyError
+from geodata.spreadsheet import spreadsheet_csv
 from geodata.storage.history import (
     DossierError,
     count_checks,
@@ -48,7 +47,6 @@ CSV_COLUMNS = (
     "en QPV", "QPV", "QPV le plus proche", "distance au QPV (m)", "proximité immédiate",
     "hors des grands centres urbains", "versions des données", "lien",
 )
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def parse_dossier(form) -> dict:
@@ -133,8 +131,7 @@ def _cell(value) -> str:
         return repr(value).replace(".", ",")
     if isinstance(value, int):
         return str(value)
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return str(value)
 
 
 def _csv_row(entry) -> list[str]:
@@ -158,13 +155,9 @@ def _csv_row(entry) -> list[str]:
 @role_required("instructor", "ministry")
 def export():
     """Every kept check of the page's scope, as CSV for a French spreadsheet."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for entry in list_checks(get_engine(), _scope(), limit=None):
-        writer.writerow(_csv_row(entry))
+    rows = (_csv_row(entry) for entry in list_checks(get_engine(), _scope(), limit=None))
     return Response(
-        "\ufeff" + buffer.getvalue(), mimetype="text/csv",
+        spreadsheet_csv(CSV_COLUMNS, rows), mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=historique-verifications.csv"},
     )
 

@@ -10,6 +10,7 @@ import pytest
     ("module", "forbidden"),
     [
         ("geodata.territories", ["flask", "sqlalchemy"]),
+        ("geodata.spreadsheet", ["flask", "sqlalchemy"]),
         ("geodata.storage.models", ["flask"]),
         ("loaders.pipeline", ["flask"]),
     ],

@@ -27,6 +27,7 @@ from geodata.eligibility.columns import COLUMNS, contract_columns
 from geodata.eligibility.engine import PRECISIONS, classify
 from geodata.eligibility.layers import ReferenceIndex
 from geodata.policy import Policy
+from geodata.spreadsheet import safe_cell
 
 __all__ = [
     "BatchError",
@@ -277,10 +278,6 @@ def _chunk_rows(index, policy, locations: Locations, start: int, stop: int,
     return rows
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
-
-
 def _spreadsheet_row(row: tuple) -> list:
     """Decimal commas for numbers; a text cell a spreadsheet would run as a formula gets a
     leading apostrophe (CSV injection), negative numbers written as text excepted."""
@@ -288,10 +285,7 @@ def _spreadsheet_row(row: tuple) -> list:
     for value in row:
         if isinstance(value, float):
             value = format_value(value).replace(".", ",")
-        elif isinstance(value, str) and value.startswith(FORMULA_START) \
-                and not NUMBER.fullmatch(value):
-            value = "'" + value
-        out.append(value)
+        out.append(safe_cell(value))
     return out
 
 

@@ -1,0 +1,40 @@
+"""CSV for French spreadsheets: UTF-8 with a byte order mark, ``;`` between cells, and no
+formula from data (CSV injection).
+
+A spreadsheet runs a cell starting with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage
+return) as a formula: a name typed by an applicant or published in a dataset must not do
+that, so such text gets a leading apostrophe. A number written as text (``-1.5``,
+``-1,5``) is left as it is.
+
+Pure: the standard library only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+
+__all__ = ["BOM", "FORMULA_START", "safe_cell", "spreadsheet_csv"]
+
+BOM = "\ufeff"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
+
+
+def safe_cell(value):
+    """``value``, with a leading apostrophe when it is text a spreadsheet would run."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def spreadsheet_csv(header: Sequence[str], rows: Iterable[Sequence]) -> str:
+    """The whole file: BOM, header, then the rows (CRLF line ends, as spreadsheets write)."""
+    out = io.StringIO()
+    out.write(BOM)
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows([safe_cell(value) for value in row] for row in rows)
+    return out.getvalue()
