@@ -35,6 +35,7 @@ from app.carte_data import (
 )
 from app.db import get_engine
 from app.errors import ApiError, register
+from geodata.eligibility.batch import format_value
 from geodata.policy import (
     CATEGORIES,
     CATEGORY_NOT_ELIGIBLE,
@@ -159,17 +160,9 @@ def _api_selection(known) -> Selection:
         raise _bad(str(error), error.parameter) from None
 
 
-def _csv_value(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def fabriques_csv(rows: list[dict]) -> str:
     """The rows as CSV for a spreadsheet (``geodata.spreadsheet``), booleans true/false."""
-    return spreadsheet_csv(CSV_COLUMNS, ([_csv_value(row[column]) for column in CSV_COLUMNS]
+    return spreadsheet_csv(CSV_COLUMNS, ([format_value(row[column]) for column in CSV_COLUMNS]
                                          for row in rows))
 
 
