@@ -64,7 +64,7 @@ def eligibility_batch():
         if _wants_json():
             found, _ = batch_rows(index, policy, locations, geocoding=geocoding)
             return jsonify(policy=policy.name, rows=found)
-        out = io.StringIO()
+        out = io.BytesIO()
         report = write_batch(index, policy, locations, out, geocoding=geocoding)
     except GeocoderError as error:
         raise ApiError(503, "geocodeur-indisponible", str(error), "file") from None

@@ -195,6 +195,6 @@ def _classify(app: Flask, folder: Path, status: dict) -> BatchReport:
         client.limiter = get_geocoder().limiter  # one pace for the whole worker
         geocoding = address_geocoding(engine, client) \
             if isinstance(locations, AddressLocations) else None
-        with open(folder / PARTIAL, "w", encoding="utf-8-sig", newline="") as target:
+        with open(folder / PARTIAL, "wb") as target:
             return write_batch(index, policy, locations, target, geocoding=geocoding,
                                progress=progress, chunk=PROGRESS_CHUNK, spreadsheet=True)

@@ -86,7 +86,7 @@ def classify_command(input_path: Path, output_path: Path, policy_name: str, quie
         index = reference_index(get_engine(), policy.qpv_vintage)
         geocoding = address_geocoding(get_engine(), get_geocoder()) \
             if isinstance(locations, AddressLocations) else None
-        with open(partial, "w", encoding="utf-8", newline="") as target, tqdm(
+        with open(partial, "wb") as target, tqdm(
             desc="Géocodage et classement" if geocoding else "Classement",
             total=len(locations.ids), unit=" lignes", disable=True if quiet else None,
             leave=False,

@@ -571,7 +571,7 @@ def run(args, sizes, csv_rows, policies, sqlite_url, pg_engine, pg_note, folder:
     print(f"\nDe bout en bout : fabriques classify d'un CSV de {number(csv_rows)} lignes "
           "id,lon,lat dans un nouveau processus (démarrage, lecture de la base SQLite, index "
           "et grilles, lecture du CSV, classement par lots de 100 000, écriture du CSV du "
-          "contrat) ; un seul processus de calcul, sans parallélisme :")
+          "contrat par polars dans un second fil d'exécution) :")
     source, target = folder / "points.csv", folder / "classes.csv"
     csv_results = {}
     for name, policy in policies.items():
@@ -587,13 +587,11 @@ def run(args, sizes, csv_rows, policies, sqlite_url, pg_engine, pg_note, folder:
         target.unlink(missing_ok=True)
         gc.collect()
         part = pieces(indexes[policy.qpv_vintage], policy, source, target)
-        print(f"     dans ce processus (index déjà construit) : lecture du CSV {part['read']:.2f} s"
-              f", moteur {part['engine']:.2f} s, colonnes du contrat {part['columns full']:.2f} s,"
-              f" écriture csv {part['write full']:.2f} s (explication de "
-              f"{part['chars full']:.0f} caractères en moyenne)")
-        print(f"     avec le libellé bref des fichiers (contract_columns(brief=True), pas branché "
-              f"dans fabriques classify) : colonnes {part['columns brief']:.2f} s, écriture "
-              f"{part['write brief']:.2f} s ({part['chars brief']:.0f} caractères)", flush=True)
+        print(f"     dans ce processus (index déjà construit), pièce par pièce : lecture du "
+              f"CSV {part['read']:.2f} s, moteur {part['engine']:.2f} s, colonnes du contrat "
+              f"(cadre polars) {part['columns']:.2f} s, écriture polars {part['write']:.2f} s "
+              f"(explication de {part['chars']:.0f} caractères en moyenne) ; la commande "
+              "écrit un lot pendant qu'elle classe le suivant", flush=True)
     source.unlink(missing_ok=True)
 
     print("\nBilan face aux cibles de l'issue :")

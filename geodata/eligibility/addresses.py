@@ -37,7 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, TextIO
+from typing import BinaryIO, Protocol
 
 import numpy as np
 
@@ -263,7 +263,7 @@ def _hook(locations: Locations, geocoding: Geocoding | None):
     return _geocode(geocoding)
 
 
-def write_batch(index: ReferenceIndex, policy: Policy, locations: Locations, target: TextIO,
+def write_batch(index: ReferenceIndex, policy: Policy, locations: Locations, target: BinaryIO,
                 *, geocoding: Geocoding | None = None,
                 progress: Callable[[int], None] | None = None, chunk: int | None = None,
                 spreadsheet: bool = False) -> BatchReport:

@@ -7,6 +7,11 @@ cannot be read is never dropped: it is written with its line number and reason i
 ``error`` column, and listed in the report; only rows with every cell blank (the ``;;;``
 lines spreadsheets leave at the end) are skipped.
 
+A plain file (no quotes: what scripts and most exports write) is read in polars
+(``geodata.eligibility.plain_csv``), any other with the ``csv`` module; both read alike. The
+output is written by polars, a chunk at a time, in a second thread while the next chunk is
+classified: a million rows take seconds, not a minute.
+
 The same chunked loop serves address files (``geodata.eligibility.addresses``): a
 ``prepare`` hook fills each chunk's coordinates before it is classified, and extra columns
 (``Locations.extra``) follow the contract's, in order.
@@ -18,16 +23,19 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import BinaryIO
 
 import numpy as np
+import polars as pl
 
-from geodata.eligibility.columns import COLUMNS, contract_columns
+from geodata.eligibility.columns import COLUMNS, contract_columns, contract_frame
 from geodata.eligibility.engine import PRECISIONS, classify
 from geodata.eligibility.layers import ReferenceIndex
+from geodata.eligibility.plain_csv import read_plain
 from geodata.policy import Policy
-from geodata.spreadsheet import safe_cell
+from geodata.spreadsheet import BOM, FORMULA_START, NUMBER
 
 __all__ = [
     "BatchError",
@@ -40,6 +48,7 @@ __all__ = [
     "missing_columns",
     "parse_point",
     "read_locations",
+    "read_records",
     "read_table",
     "summary",
     "unreadable_row",
@@ -89,6 +98,7 @@ class Table:
     columns: list[str]
     delimiter: str
     records: Iterator[tuple[int, dict[str, str]]]
+    text: str = ""  # the decoded file, for the fast reading of plain files
 
 
 def _decode(data: bytes) -> str:
@@ -125,19 +135,18 @@ def read_table(data: bytes | str) -> Table:
         raise BatchError("séparateur non reconnu (tabulation ou barre verticale) : "
                          "utilisez la virgule ou le point-virgule")
     delimiter = ";" if header.count(";") > header.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    columns = [_column_name(c or "") for c in reader.fieldnames or []]
-    reader.fieldnames = columns
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    columns = [_column_name(c) for c in next(reader, [])]
 
     def records() -> Iterator[tuple[int, dict[str, str]]]:
-        line = reader.line_num + 1
-        for record in reader:
-            if any((value or "").strip() for value in record.values()
-                   if isinstance(value, str)):
+        line = reader.line_num + 1  # where the next record starts (blank lines included)
+        for cells in reader:
+            record = dict(zip(columns, cells, strict=False))  # short rows: cells absent
+            if any(value.strip() for value in record.values()):
                 yield line, record
             line = reader.line_num + 1
 
-    return Table(columns, delimiter, records())
+    return Table(columns, delimiter, records(), text)
 
 
 def missing_columns(table: Table, required: Iterable[str], alternative: str = "") -> None:
@@ -151,9 +160,26 @@ def missing_columns(table: Table, required: Iterable[str], alternative: str = ""
 
 
 def read_locations(data: bytes | str | Table) -> Locations:
-    """Parse a CSV of locations; per-row problems are recorded, not raised."""
+    """Parse a CSV of locations; per-row problems are recorded, not raised. A plain file
+    (``geodata.eligibility.plain_csv``) is read in polars, any other by ``read_records``."""
     table = data if isinstance(data, Table) else read_table(data)
     missing_columns(table, REQUIRED)
+    plain = read_plain(table.text, table.delimiter, table.columns)
+    if plain is not None:
+        errors = {}
+        for position in plain.to_check:
+            lon_text, lat_text = plain.raw[position]
+            plain.lon[position], plain.lat[position], plain.precision[position], error = \
+                parse_point(lon_text, lat_text, plain.given_precision[position])
+            if error is not None:
+                errors[position] = f"ligne {plain.lines[position]} : {error}"
+        return Locations(plain.lines, plain.ids, plain.raw, plain.lon, plain.lat,
+                         plain.precision, errors)
+    return read_records(table)
+
+
+def read_records(table: Table) -> Locations:
+    """``read_locations`` cell by cell with the ``csv`` module: any file, quotes included."""
     lines, ids, raw, lons, lats, precisions, errors = [], [], [], [], [], [], {}
     for line, record in table.records:
         position = len(lines)
@@ -221,111 +247,153 @@ Prepare = Callable[[Locations, int, int, BatchReport], None]
 
 
 def _chunks(index: ReferenceIndex, policy: Policy, locations: Locations, report: BatchReport,
-            *, text: bool, chunk: int, prepare: Prepare | None) -> Iterator[list[tuple]]:
-    """Rows of values (COLUMNS, then the extra columns), one list per chunk, in input order."""
+            *, chunk: int, prepare: Prepare | None, make) -> Iterator:
+    """``make(positions, readable, classification)`` for each chunk, in input order, after
+    ``prepare`` and with the report kept."""
     report.rows = len(locations.ids)
     for start in range(0, len(locations.ids), chunk):
         stop = min(start + chunk, len(locations.ids))
         if prepare is not None:
             prepare(locations, start, stop, report)
-        yield _chunk_rows(index, policy, locations, start, stop, report, text)
+        positions = np.arange(start, stop)
+        readable = positions[[p not in locations.errors for p in positions.tolist()]]
+        codes = None
+        if locations.commune_codes is not None:
+            codes = [locations.commune_codes[p] for p in readable.tolist()]
+            codes = codes if any(codes) else None
+        yield make(positions, readable, classify(
+            index, policy, locations.lon[readable], locations.lat[readable],
+            locations.precision[readable], commune_codes=codes))
     report.errors.extend((locations.lines[p], m) for p, m in locations.errors.items())
     report.errors.sort()
     report.warnings.sort()
 
 
-BOOLEAN_COLUMNS = ("metropole", "in_qpv", "near_qpv", "outside_large_urban_centre")
-BOOLEAN_TEXT = {True: "true", False: "false", None: ""}
-
-
-def _chunk_rows(index, policy, locations: Locations, start: int, stop: int,
-                report: BatchReport, text: bool) -> list[tuple]:
-    positions = np.arange(start, stop)
-    valid = np.array([p not in locations.errors for p in positions.tolist()], dtype=bool)
-    chosen = positions[valid]
-    codes = None
-    if locations.commune_codes is not None:
-        codes = [locations.commune_codes[p] for p in chosen.tolist()]
-        codes = codes if any(codes) else None
-    result = classify(index, policy, locations.lon[chosen], locations.lat[chosen],
-                      locations.precision[chosen], commune_codes=codes)
-    columns = contract_columns(result, identifiers=[locations.ids[p] for p in chosen])
-    if text:
-        for name in BOOLEAN_COLUMNS:
-            columns[name] = [BOOLEAN_TEXT[value] for value in columns[name]]
-    for position, error in zip(chosen.tolist(), columns["error"], strict=True):
+def _account(report: BatchReport, locations: Locations, readable: np.ndarray,
+             errors: list, categories: list) -> None:
+    """Count a chunk's classified rows and categories; list the rows the engine refused."""
+    for position, error in zip(readable.tolist(), errors, strict=True):
         if error:
             line = locations.lines[position]
             report.errors.append((line, f"ligne {line} : {error}"))
-    for category in columns["category"]:
+    for category in categories:
         if category is not None:
             report.categories[category] = report.categories.get(category, 0) + 1
-    report.classified += sum(1 for error in columns["error"] if not error)
-    classified = zip(*(columns[name] for name in COLUMNS), strict=True)
-    extra = list(locations.extra.values())
-    if valid.all() and not extra:
-        return list(classified)
-    rows = []
-    for position in positions.tolist():
-        if position in locations.errors:
-            row = unreadable_row(locations, position, policy)
-            values = tuple(format_value(row[c]) if text else row[c] for c in COLUMNS)
-        else:
-            values = next(classified)
-        if extra:
-            values = (*values, *(column[position] for column in extra))
-        rows.append(values)
-    return rows
-
-
-def _spreadsheet_row(row: tuple) -> list:
-    """Decimal commas for numbers; a text cell a spreadsheet would run as a formula gets a
-    leading apostrophe (CSV injection), negative numbers written as text excepted."""
-    out = []
-    for value in row:
-        if isinstance(value, float):
-            value = format_value(value).replace(".", ",")
-        out.append(safe_cell(value))
-    return out
-
-
-def write_csv(index: ReferenceIndex, policy: Policy, locations: Locations, target: TextIO, *,
-              progress: Callable[[int], None] | None = None, prepare: Prepare | None = None,
-              chunk: int = CHUNK, spreadsheet: bool = False) -> BatchReport:
-    """Write the contract's CSV of ``locations`` (plus their extra columns) to ``target``.
-
-    ``spreadsheet``: semicolons and decimal commas, for a French spreadsheet (the caller
-    opens ``target`` as ``utf-8-sig``); else the contract's comma CSV.
-    """
-    writer = csv.writer(target, delimiter=";" if spreadsheet else ",", lineterminator="\n")
-    writer.writerow([*COLUMNS, *locations.extra])
-    report = BatchReport()
-    for rows in _chunks(index, policy, locations, report, text=True, chunk=chunk,
-                        prepare=prepare):
-        writer.writerows(map(_spreadsheet_row, rows) if spreadsheet else rows)
-        if progress:
-            progress(len(rows))
-    return report
+    report.classified += sum(1 for error in errors if not error)
 
 
 def json_rows(index: ReferenceIndex, policy: Policy, locations: Locations, *,
               prepare: Prepare | None = None,
               chunk: int = CHUNK) -> tuple[list[dict], BatchReport]:
     """Contract rows (Python values) in input order; an unreadable row keeps its reason."""
-    names = [*COLUMNS, *locations.extra]
     report = BatchReport()
-    rows = [dict(zip(names, values, strict=True))
-            for values_chunk in _chunks(index, policy, locations, report, text=False,
-                                        chunk=chunk, prepare=prepare)
-            for values in values_chunk]
-    return rows, report
+
+    def rows(positions, readable, result) -> list[dict]:
+        columns = contract_columns(result, identifiers=[locations.ids[p] for p in readable])
+        _account(report, locations, readable, columns["error"], columns["category"])
+        classified = iter(dict(zip(COLUMNS, values, strict=True))
+                          for values in zip(*columns.values(), strict=True))
+        out = []
+        for position in positions.tolist():
+            row = unreadable_row(locations, position, policy) \
+                if position in locations.errors else next(classified)
+            row.update((name, column[position]) for name, column in locations.extra.items())
+            out.append(row)
+        return out
+
+    found = [row for chunk_rows in _chunks(index, policy, locations, report, chunk=chunk,
+                                           prepare=prepare, make=rows)
+             for row in chunk_rows]
+    return found, report
+
+
+def write_csv(index: ReferenceIndex, policy: Policy, locations: Locations, target: BinaryIO,
+              *, progress: Callable[[int], None] | None = None, prepare: Prepare | None = None,
+              chunk: int = CHUNK, spreadsheet: bool = False) -> BatchReport:
+    """Write the contract's CSV of ``locations`` (plus their extra columns) to ``target``, a
+    binary file, chunk by chunk (polars writes the text).
+
+    ``spreadsheet``: a byte order mark, semicolons, decimal commas and no cell a spreadsheet
+    would run as a formula, for a French spreadsheet; else the contract's comma CSV.
+    """
+    report = BatchReport()
+
+    def frame(positions, readable, result) -> pl.DataFrame:
+        found = contract_frame(result, [locations.ids[p] for p in readable.tolist()])
+        _account(report, locations, readable, found["error"].to_list(),
+                 found["category"].to_list())
+        if len(readable) < len(positions):
+            found = _with_unreadable(found, positions, readable, locations, policy)
+        start, stop = int(positions[0]), int(positions[-1]) + 1
+        found = found.with_columns(pl.Series(name, column[start:stop], strict=False)
+                                   for name, column in locations.extra.items())
+        if spreadsheet:
+            found = found.with_columns(pl.col(pl.Float64).cast(pl.String)
+                                       .str.replace(".", ",", literal=True))
+        if "lon_text" in found.columns:  # unreadable rows: their coordinates as given
+            found = found.with_columns(
+                pl.coalesce(pl.col(name).cast(pl.String), f"{name}_text").alias(name)
+                for name in ("lon", "lat")).drop("lon_text", "lat_text")
+        return _formulas_disarmed(found) if spreadsheet else found
+
+    if spreadsheet:
+        target.write(BOM.encode())
+    header, written = True, None
+    with ThreadPoolExecutor(max_workers=1) as writer:  # writes chunk k, classifies k + 1
+        for found in _chunks(index, policy, locations, report, chunk=chunk, prepare=prepare,
+                             make=frame):
+            if written is not None:
+                written.result()
+            written = writer.submit(found.write_csv, target, include_header=header,
+                                    separator=";" if spreadsheet else ",")
+            header = False
+            if progress:
+                progress(found.height)
+        if written is not None:
+            written.result()
+    if header:  # no row at all: the header alone
+        target.write((";" if spreadsheet else ",").join([*COLUMNS, *locations.extra])
+                     .encode() + b"\n")
+    return report
+
+
+def _with_unreadable(found: pl.DataFrame, positions: np.ndarray, readable: np.ndarray,
+                     locations: Locations, policy: Policy) -> pl.DataFrame:
+    """The chunk's rows in input order; the unreadable ones as given, their coordinates in
+    ``lon_text`` and ``lat_text``."""
+    unreadable = [p for p in positions.tolist() if p in locations.errors]
+    rows = []
+    for position in unreadable:
+        row = unreadable_row(locations, position, policy)
+        row.update(lon=None, lat=None, lon_text=row["lon"], lat_text=row["lat"], at=position)
+        rows.append(row)
+    schema = dict(found.schema, lon_text=pl.String, lat_text=pl.String, at=pl.Int64)
+    return pl.concat([
+        found.with_columns(pl.lit(None, dtype=pl.String).alias("lon_text"),
+                           pl.lit(None, dtype=pl.String).alias("lat_text"),
+                           pl.Series("at", readable, dtype=pl.Int64)),
+        pl.DataFrame(rows, schema=schema)]).sort("at").drop("at")
+
+
+def _formulas_disarmed(found: pl.DataFrame) -> pl.DataFrame:
+    """A text cell a spreadsheet would run as a formula gets a leading apostrophe
+    (``geodata.spreadsheet``), numbers written as text excepted."""
+
+    def safe(name: str) -> pl.Expr:
+        cell = pl.col(name)
+        runs = pl.any_horizontal(cell.str.starts_with(start) for start in FORMULA_START)
+        number = cell.str.contains(f"^(?:{NUMBER.pattern})$")
+        return pl.when(runs & ~number).then(pl.lit("'") + cell).otherwise(cell).alias(name)
+
+    return found.with_columns(safe(name) for name, kind in found.schema.items()
+                              if kind == pl.String)
 
 
 def classify_csv(
     index: ReferenceIndex,
     policy: Policy,
     data: bytes | str,
-    target: TextIO,
+    target: BinaryIO,
     *,
     progress: Callable[[int], None] | None = None,
 ) -> BatchReport:

@@ -5,17 +5,25 @@ containing and nearest QPV, the engine's answers) share its wording: the sentenc
 once per group (``geodata.eligibility.sentences``), and only the coordinates and the distance
 are formatted per location. A single check uses the same code on one position: there is one
 way to explain a verdict.
+
+The columns come in two forms from the same facts (``_Facts``): Python values
+(``contract_columns``: a single check, JSON) and a polars frame (``contract_frame``: CSV
+files), where the explanations are joined from their group's sentences in polars instead of
+a million Python strings.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+import polars as pl
 
 from geodata.eligibility.engine import FALSE, TRUE, UNKNOWN, Classification
 from geodata.eligibility.sentences import PRECISION_LABELS, explanation_parts, sources_text
 
-__all__ = ["COLUMNS", "PRECISION_LABELS", "contract_columns", "sources_text"]
+__all__ = ["COLUMNS", "PRECISION_LABELS", "contract_columns", "contract_frame", "sources_text"]
 
 COLUMNS = (
     "id", "lon", "lat", "precision", "commune_code", "commune_name", "density_level",
@@ -25,20 +33,87 @@ COLUMNS = (
 )
 """Output columns of ``fabriques classify`` and keys of ``fabriques check --json``."""
 
+TRISTATE_COLUMNS = ("metropole", "in_qpv", "near_qpv", "outside_large_urban_centre")
 _TRISTATE = np.array([None, False, True], dtype=object)  # UNKNOWN, FALSE, TRUE, shifted by 1
 assert (int(UNKNOWN), int(FALSE), int(TRUE)) == (-1, 0, 1)
 
 
-def _tristate(values: np.ndarray) -> list:
-    return _TRISTATE[values.astype(np.int64) + 1].tolist()
+@dataclass
+class _Facts:
+    """What the columns say about ``positions``, before it becomes Python values or a frame.
+
+    ``tables``: columns read from a table (values, row per position, -1 for none);
+    ``tristates``: TRUE / FALSE / UNKNOWN per position; ``errors``: the message of each
+    position outside every territory (None elsewhere); ``located``: the other positions,
+    whose explanation is ``Lieu (lon, lat), `` + head + (distance + tail, when the tail is
+    not None) of their group.
+    """
+
+    count: int
+    lon: np.ndarray
+    lat: np.ndarray
+    distance: np.ndarray  # rounded to 0.1 m, NaN when none
+    density_level: np.ndarray  # 0 when unknown
+    tables: dict[str, tuple[np.ndarray, np.ndarray]]
+    tristates: dict[str, np.ndarray]
+    errors: np.ndarray
+    located: np.ndarray  # positions (0..count-1) with an explanation of their own
+    group: np.ndarray  # per located position: its group
+    heads: list[str]
+    tails: list[str | None]
 
 
-def _taken(values: np.ndarray, positions: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """``values[positions]`` where ``present``, None elsewhere (also when ``values`` is
-    empty)."""
-    out = np.empty(len(positions), dtype=object)
+def _rows_of(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct values, row of each value in them, -1 for None)."""
+    rows, uniques = pd.factorize(values, use_na_sentinel=True)
+    return np.asarray(uniques, dtype=object), rows.astype(np.int64)
+
+
+def _facts(result: Classification, positions: np.ndarray, brief: bool) -> _Facts:
+    index = result.index
+    communes, layer = index.communes, index.qpv
+    territory = result.territory[positions]
+    located = territory != None  # noqa: E711 - element-wise
+    commune = result.commune[positions]
+    levels = result.density_level[positions]
+    lon, lat = result.lon[positions], result.lat[positions]
+    category = np.where(located, result.category[positions], None)
+    tables = {
+        "precision": _rows_of(result.precision[positions]),
+        "commune_code": (communes.codes, commune),
+        "commune_name": (communes.names, commune),
+        "density_label": (index.density_label_of, np.where(levels != 0, commune, -1)),
+        "qpv_code": (layer.codes, result.qpv[positions]),
+        "qpv_name": (layer.names, result.qpv[positions]),
+        "nearest_qpv_code": (layer.codes, result.nearest[positions]),
+        "category": _rows_of(category),
+    }
+    errors = np.empty(len(positions), dtype=object)
+    unlocated = np.flatnonzero(~located)
+    errors[unlocated] = [
+        f"({x:.5f}, {y:.5f}) n'est dans aucun territoire couvert (métropole, Guadeloupe, "
+        "Martinique, Guyane, La Réunion, Mayotte, Saint-Martin, Saint-Barthélemy)"
+        for x, y in zip(lon[unlocated].tolist(), lat[unlocated].tolist(), strict=True)]
+    where = np.flatnonzero(located)
+    group, heads, tails = _explanation_groups(
+        result, positions[where], _taken(*tables["commune_code"])[where],
+        _taken(*tables["commune_name"])[where], brief)
+    return _Facts(
+        count=len(positions), lon=lon, lat=lat,
+        distance=np.round(result.distance[positions], 1), density_level=levels,
+        tables=tables,
+        tristates={"metropole": result.metropole[positions], "in_qpv": result.in_qpv[positions],
+                   "near_qpv": result.near_qpv[positions],
+                   "outside_large_urban_centre": result.outside[positions]},
+        errors=errors, located=where, group=group, heads=heads, tails=tails)
+
+
+def _taken(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``values[rows]``, None where a row is -1 (also when ``values`` is empty)."""
+    out = np.empty(len(rows), dtype=object)
+    present = rows >= 0
     if len(values):
-        out[present] = values[positions[present]]
+        out[present] = values[rows[present]]
     return out
 
 
@@ -54,60 +129,77 @@ def contract_columns(result: Classification, positions=None, identifiers=None, *
     """Column name -> list of values (Python types), for ``positions`` (default: all); with
     ``brief``, explanations in the brief wording (``geodata.eligibility.sentences``)."""
     positions = np.arange(len(result)) if positions is None else np.asarray(positions, dtype=int)
-    count = len(positions)
-    policy, index = result.policy, result.index
-    communes, layer = index.communes, index.qpv
-    territory = result.territory[positions]
-    located = territory != None  # noqa: E711 - element-wise
-    commune = result.commune[positions]
-    known_commune = commune >= 0
-    qpv, nearest = result.qpv[positions], result.nearest[positions]
-    lon, lat = result.lon[positions], result.lat[positions]
+    facts = _facts(result, positions, brief)
+    policy = result.policy
+    explanation = facts.errors.copy()
+    lons, lats = facts.lon[facts.located].tolist(), facts.lat[facts.located].tolist()
+    distances = result.distance[positions[facts.located]].tolist()
+    head = np.array(facts.heads, dtype=object)[facts.group].tolist()
+    tail = np.array(facts.tails, dtype=object)[facts.group].tolist()
+    explanation[facts.located] = [
+        f"Lieu ({x:.5f}, {y:.5f}), {h}" if t is None else f"Lieu ({x:.5f}, {y:.5f}), {h}{d:.1f}{t}"
+        for x, y, h, t, d in zip(lons, lats, head, tail, distances, strict=True)]
+    density = facts.density_level.astype(object)
+    density[facts.density_level == 0] = None
+    columns = {name: _taken(*table).tolist() for name, table in facts.tables.items()}
+    columns.update({name: _TRISTATE[values.astype(np.int64) + 1].tolist()
+                    for name, values in facts.tristates.items()})
+    columns.update(
+        id=list(identifiers) if identifiers is not None else (positions + 1).tolist(),
+        lon=facts.lon.tolist(), lat=facts.lat.tolist(),
+        density_level=[None if level is None else int(level) for level in density.tolist()],
+        distance_to_qpv_m=_without_nan(facts.distance),
+        policy=[policy.name] * facts.count, qpv_vintage=[policy.qpv_vintage] * facts.count,
+        explanation=explanation.tolist(), error=facts.errors.tolist())
+    return {name: columns[name] for name in COLUMNS}
 
-    commune_codes = _taken(communes.codes, commune, known_commune)
-    commune_names = _taken(communes.names, commune, known_commune)
-    levels = result.density_level[positions]
-    labels = _taken(index.density_label_of, commune, known_commune & (levels != 0))
-    qpv_codes = _taken(layer.codes, qpv, qpv >= 0)
-    qpv_names = _taken(layer.names, qpv, qpv >= 0)
-    nearest_codes = _taken(layer.codes, nearest, nearest >= 0)
-    errors = np.empty(count, dtype=object)
-    unlocated = np.flatnonzero(~located)
-    errors[unlocated] = [
-        f"({x:.5f}, {y:.5f}) n'est dans aucun territoire couvert (métropole, Guadeloupe, "
-        "Martinique, Guyane, La Réunion, Mayotte, Saint-Martin, Saint-Barthélemy)"
-        for x, y in zip(lon[unlocated].tolist(), lat[unlocated].tolist(), strict=True)]
-    explanation = errors.copy()
-    where = np.flatnonzero(located)
-    explanation[where] = _explanations(result, positions[where], commune_codes[where],
-                                       commune_names[where], brief)
-    density = levels.astype(object)
-    density[levels == 0] = None
-    category = _taken(result.category, positions, located)
 
-    return {
-        "id": list(identifiers) if identifiers is not None else (positions + 1).tolist(),
-        "lon": lon.tolist(),
-        "lat": lat.tolist(),
-        "precision": result.precision[positions].tolist(),
-        "commune_code": commune_codes.tolist(),
-        "commune_name": commune_names.tolist(),
-        "density_level": [None if level is None else int(level) for level in density.tolist()],
-        "density_label": labels.tolist(),
-        "metropole": _tristate(result.metropole[positions]),
-        "in_qpv": _tristate(result.in_qpv[positions]),
-        "qpv_code": qpv_codes.tolist(),
-        "qpv_name": qpv_names.tolist(),
-        "nearest_qpv_code": nearest_codes.tolist(),
-        "distance_to_qpv_m": _without_nan(np.round(result.distance[positions], 1)),
-        "near_qpv": _tristate(result.near_qpv[positions]),
-        "outside_large_urban_centre": _tristate(result.outside[positions]),
-        "category": category.tolist(),
-        "policy": [policy.name] * count,
-        "qpv_vintage": [policy.qpv_vintage] * count,
-        "explanation": explanation.tolist(),
-        "error": errors.tolist(),
-    }
+def contract_frame(result: Classification, identifiers, *, brief: bool = False) -> pl.DataFrame:
+    """The same columns as ``contract_columns`` for every location, as a polars frame (text,
+    floats, integers and booleans, null for None), ready for ``DataFrame.write_csv``."""
+    facts = _facts(result, np.arange(len(result)), brief)
+    count, policy = facts.count, result.policy
+    columns = {name: _gathered(*table) for name, table in facts.tables.items()}
+    columns.update({name: pl.Series(values).replace_strict(
+        {int(TRUE): True, int(FALSE): False}, default=None, return_dtype=pl.Boolean)
+        for name, values in facts.tristates.items()})
+    columns.update(
+        id=pl.Series(list(identifiers), dtype=pl.String),
+        lon=pl.Series(facts.lon, dtype=pl.Float64), lat=pl.Series(facts.lat, dtype=pl.Float64),
+        density_level=pl.Series(facts.density_level, dtype=pl.Int64).replace(0, None),
+        distance_to_qpv_m=pl.Series(facts.distance, dtype=pl.Float64).fill_nan(None),
+        policy=pl.repeat(policy.name, count, dtype=pl.String, eager=True),
+        qpv_vintage=pl.repeat(policy.qpv_vintage, count, dtype=pl.String, eager=True),
+        error=pl.Series(facts.errors.tolist(), dtype=pl.String),
+        explanation=_frame_explanations(facts, result.distance))
+    return pl.DataFrame({name: columns[name].alias(name) for name in COLUMNS})
+
+
+def _gathered(values: np.ndarray, rows: np.ndarray) -> pl.Series:
+    """``_taken`` in polars: ``values[rows]``, null where a row is -1."""
+    table = pl.Series(values.tolist() if len(values) else [None], dtype=pl.String)
+    taken = table.gather(np.maximum(rows, 0))
+    return pl.select(pl.when(pl.Series(rows >= 0)).then(taken)).to_series()
+
+
+def _frame_explanations(facts: _Facts, distance: np.ndarray) -> pl.Series:
+    """Each location's explanation, joined in polars from its group's sentences (the same
+    text as ``contract_columns``: the numbers are formatted by Python)."""
+    located = facts.located
+    lons, lats = facts.lon[located].tolist(), facts.lat[located].tolist()
+    tails = pl.Series(facts.tails, dtype=pl.String).gather(facts.group)
+    said = np.flatnonzero(tails.is_not_null().to_numpy())
+    number = np.full(len(located), None, dtype=object)
+    number[said] = [f"{d:.1f}" for d in distance[located[said]].tolist()]
+    joined = pl.DataFrame({
+        "place": [f"Lieu ({x:.5f}, {y:.5f}), " for x, y in zip(lons, lats, strict=True)],
+        "head": pl.Series(facts.heads, dtype=pl.String).gather(facts.group),
+        "number": pl.Series(number.tolist(), dtype=pl.String),
+        "tail": tails,
+    }).select(pl.concat_str(["place", "head", pl.concat_str(["number", "tail"])],
+                            ignore_nulls=True)).to_series()
+    out = pl.Series(facts.errors.tolist(), dtype=pl.String)
+    return out.scatter(located, joined) if len(located) else out
 
 
 def _codes(values: np.ndarray) -> tuple[np.ndarray, int]:
@@ -134,12 +226,15 @@ def _groups(columns: list[tuple[np.ndarray, int]], count: int) -> tuple[np.ndarr
     return group, first
 
 
-def _explanations(result: Classification, positions: np.ndarray, commune_codes: np.ndarray,
-                  commune_names: np.ndarray, brief: bool) -> list[str]:
-    """The explanation of each located position: its group's sentences around its numbers."""
+def _explanation_groups(result: Classification, positions: np.ndarray,
+                        commune_codes: np.ndarray, commune_names: np.ndarray, brief: bool
+                        ) -> tuple[np.ndarray, list[str], list[str | None]]:
+    """The group of each located position, and each group's sentences: the text after
+    ``Lieu (lon, lat), `` up to the distance when one is said (head), and after it (tail,
+    None when no distance is said)."""
     count = len(positions)
     if not count:
-        return []
+        return np.zeros(0, dtype=np.int64), [], []
     index = result.index
 
     def shifted(values: np.ndarray, size: int) -> tuple[np.ndarray, int]:
@@ -160,10 +255,4 @@ def _explanations(result: Classification, positions: np.ndarray, commune_codes: 
     ], count)
     heads, tails = explanation_parts(result, positions[first], commune_codes[first],
                                      commune_names[first], brief)
-    head = np.array(heads, dtype=object)[group].tolist()
-    tail = np.array(tails, dtype=object)[group].tolist()
-    lons, lats = result.lon[positions].tolist(), result.lat[positions].tolist()
-    distances = result.distance[positions].tolist()
-    return [f"Lieu ({x:.5f}, {y:.5f}), {h}" if t is None else
-            f"Lieu ({x:.5f}, {y:.5f}), {h}{d:.1f}{t}"
-            for x, y, h, t, d in zip(lons, lats, head, tail, distances, strict=True)]
+    return group, heads, tails

@@ -52,10 +52,10 @@ def policy(request):
 
 def run(reference_engine, policy, data, client, **options):
     index = reference_index(reference_engine, policy.qpv_vintage)
-    out = io.StringIO()
+    out = io.BytesIO()
     report = write_batch(index, policy, read_batch(data), out,
                          geocoding=Geocoding(client, LOW_SCORE), **options)
-    return report, list(csv.reader(io.StringIO(out.getvalue())))
+    return report, list(csv.reader(io.StringIO(out.getvalue().decode())))
 
 
 def test_addresses_are_geocoded_and_classified_like_single_checks(reference_engine, policy,
@@ -116,10 +116,10 @@ def test_mixed_files_geocode_only_rows_without_coordinates(reference_engine, cli
     report, (header, *rows) = run(reference_engine, policy, data, client)
 
     written = [dict(zip(header, row, strict=True)) for row in rows]
-    only_points = io.StringIO()
+    only_points = io.BytesIO()
     classify_csv(reference_index(reference_engine, policy.qpv_vintage), policy,
                  "id,lon,lat\nc1,5.4034,43.3305\n", only_points)
-    expected = next(csv.DictReader(io.StringIO(only_points.getvalue())))
+    expected = next(csv.DictReader(io.StringIO(only_points.getvalue().decode())))
     assert {c: written[0][c] for c in COLUMNS} == expected
     assert written[0]["geocoding_type"] == "" and written[1]["geocoding_type"] == "housenumber"
     assert written[2]["error"] == "ligne 4 : ni coordonnées (lon, lat) ni adresse"
@@ -194,7 +194,7 @@ def test_addresses_need_a_geocoder(reference_engine):
     policy = load_policy("current")
     index = reference_index(reference_engine, policy.qpv_vintage)
     with pytest.raises(BatchError, match="géocodeur"):
-        write_batch(index, policy, read_batch(ADDRESSES), io.StringIO())
+        write_batch(index, policy, read_batch(ADDRESSES), io.BytesIO())
 
 
 @pytest.mark.parametrize(("data", "message"), [
@@ -224,13 +224,14 @@ def test_french_spreadsheet_exports_are_read():
 def test_spreadsheet_output_opens_in_french_excel_and_reads_back(reference_engine, client):
     data = "id;adresse\n=1+1;20 avenue de Ségur\n-3;Pelleautier\nnul;rue qui n'existe pas\n"
     report, _ = run(reference_engine, load_policy("current"), data, client)
-    out = io.StringIO()
+    out = io.BytesIO()
     policy = load_policy("current")
     write_batch(reference_index(reference_engine, policy.qpv_vintage), policy,
                 read_batch(data), out, geocoding=Geocoding(client, LOW_SCORE),
                 spreadsheet=True)
 
-    rows = list(csv.DictReader(io.StringIO(out.getvalue()), delimiter=";"))
+    assert out.getvalue().startswith("\ufeff".encode())  # a byte order mark for Excel
+    rows = list(csv.DictReader(io.StringIO(out.getvalue().decode("utf-8-sig")), delimiter=";"))
     assert rows[0]["id"] == "'=1+1" and rows[1]["id"] == "-3"
     assert "," in rows[0]["lon"] and "." not in rows[0]["lon"]
     assert "," in rows[0]["geocoding_score"]

@@ -41,11 +41,11 @@ def test_batch_rows_equal_single_verdicts(reference_engine, policy_name):
     policy = load_policy(policy_name)
     index = reference_index(reference_engine, policy.qpv_vintage)
     data = sample_csv(seed=17, count=2000)
-    out = io.StringIO()
+    out = io.BytesIO()
 
     report = classify_csv(index, policy, data, out)
 
-    written = list(csv.DictReader(io.StringIO(out.getvalue())))
+    written = list(csv.DictReader(io.StringIO(out.getvalue().decode())))
     locations = read_locations(data)
     assert len(written) == report.rows == 2001
     assert report.errors and report.errors[-1][0] == 2002  # the "nord" line

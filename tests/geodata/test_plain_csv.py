@@ -1,0 +1,91 @@
+"""A plain CSV read in polars gives exactly what the csv module reads, row for row.
+
+The files are synthetic (hypothesis): the property is about reading text, not about places.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from geodata.eligibility.batch import read_locations, read_records, read_table
+from geodata.eligibility.engine import PRECISIONS
+from geodata.eligibility.plain_csv import read_plain
+
+CELLS = ["", " ", "1.5", " 2,25 ", "-0.5", "+3", ".5", "7.", "1e2", "nan", "inf", "200",
+         "-91", "1_0", "٣", "abc", "45,0,1", "--1", "0.00001"]
+IDS = st.text(alphabet="aéÀ z0-9_'#&ñ\t", max_size=6)
+
+
+@st.composite
+def csv_files(draw) -> str:
+    delimiter = draw(st.sampled_from([",", ";"]))
+    header = ["Id", " LON", "lat"]
+    if draw(st.booleans()):
+        header.append("Précision")
+    if draw(st.booleans()):
+        header.append("nom")
+    lines = [delimiter.join(header)]
+    for _ in range(draw(st.integers(0, 25))):
+        kind = draw(st.sampled_from(["point", "point", "point", "junk", "blank", "empty",
+                                     "short", "long"]))
+        if kind == "blank":
+            lines.append("")
+            continue
+        if kind == "empty":
+            lines.append(delimiter * (len(header) - 1))
+            continue
+        lon = draw(st.floats(-10, 60, allow_nan=False))
+        lat = draw(st.floats(-30, 55, allow_nan=False))
+        decimals = draw(st.integers(0, 7))
+        cells = [draw(IDS).replace(delimiter, " "), f"{lon:.{decimals}f}", f"{lat:.{decimals}f}"]
+        if delimiter == ";" and draw(st.booleans()):
+            cells[1:3] = [cell.replace(".", ",") for cell in cells[1:3]]
+        if kind == "junk":
+            cells[draw(st.integers(1, 2))] = draw(st.sampled_from(CELLS)).replace(delimiter, "")
+        if len(header) > 3:
+            cells.append(draw(st.sampled_from([*PRECISIONS, "", " commune ", "rue"])))
+        if len(header) > 4:
+            cells.append(draw(IDS).replace(delimiter, " "))
+        if kind == "short":
+            cells = cells[:draw(st.integers(1, len(cells) - 1))]
+        if kind == "long":
+            cells.append("en trop")
+        lines.append(delimiter.join(cells))
+    end = draw(st.sampled_from(["\n", "\r\n"]))
+    return end.join(lines) + (end if draw(st.booleans()) else "")
+
+
+def same(fast, slow) -> None:
+    assert fast.lines == slow.lines
+    assert fast.ids == slow.ids
+    assert fast.raw == slow.raw
+    np.testing.assert_array_equal(fast.lon, slow.lon)  # NaN where NaN
+    np.testing.assert_array_equal(fast.lat, slow.lat)
+    assert fast.precision.tolist() == slow.precision.tolist()
+    assert fast.errors == slow.errors
+
+
+@settings(max_examples=300, deadline=None)
+@given(csv_files())
+def test_plain_reading_equals_the_csv_module(text):
+    same(read_locations(text), read_records(read_table(text)))
+
+
+def test_a_plain_file_is_read_in_polars_and_a_quoted_one_is_not():
+    plain = "id;lon;lat\np1;2,35;48,85\n;;\np2;x;48\n"
+    table = read_table(plain)
+    rows = read_plain(table.text, table.delimiter, table.columns)
+    assert rows is not None and rows.lines == [2, 4] and rows.to_check == [1]
+    quoted = 'id;lon;lat\n"p;1";2,35;48,85\n'
+    table = read_table(quoted)
+    assert read_plain(table.text, table.delimiter, table.columns) is None
+    assert read_locations(quoted).ids == ["p;1"]
+
+
+def test_line_numbers_count_blank_lines_and_multiline_cells():
+    text = 'id,lon,lat\n"a\nb",2.3,48.8\n\np2,2.3,x\n'
+    locations = read_locations(text)
+    assert locations.lines == [2, 5]
+    assert locations.errors == {1: "ligne 5 : lat non numérique : 'x'"}
