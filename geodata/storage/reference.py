@@ -15,7 +15,7 @@ import threading
 import time
 
 import numpy as np
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
 
 from geodata.eligibility.layers import CommuneLayer, QpvLayer, ReferenceIndex
@@ -98,9 +98,13 @@ def read_qpv_layer(connection: Connection, vintage: str) -> QpvLayer:
 
 
 def read_commune_layer(connection: Connection) -> CommuneLayer:
-    """Commune contours (not municipal arrondissements) with their classes."""
+    """Commune contours (not municipal arrondissements) with their classes, named as the
+    official list names them when it is loaded (the contours drop the article: "Blanc" for
+    Le Blanc)."""
     records = connection.execute(
-        select(CommuneContour.code, CommuneContour.name, CommuneContour.territory,
+        select(CommuneContour.code,
+               func.coalesce(Commune.name, CommuneContour.name).label("name"),
+               CommuneContour.territory,
                CommuneContour.geom, Commune.region_code, Commune.departement_code)
         .outerjoin(Commune, Commune.code == CommuneContour.code)
         .where(CommuneContour.kind == "COM")

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import shapely
 from pyproj import Geod, Transformer
+from sqlalchemy import text
 
 from geodata.eligibility import classify, verdict
 from geodata.eligibility.engine import FALSE, TRUE, UNKNOWN
@@ -346,3 +347,22 @@ def test_threads_sharing_one_index_get_the_answers_of_a_single_thread(current):
     with ThreadPoolExecutor(max_workers=4) as pool:
         together = list(pool.map(run, batches))
     assert together == alone
+
+
+def test_communes_are_named_as_the_official_list_names_them(current, reference_engine):
+    policy, index = current
+    with reference_engine.connect() as connection:
+        official = dict(connection.execute(text("SELECT code, name FROM communes")).all())
+        contours = dict(connection.execute(
+            text("SELECT code, name FROM commune_contours WHERE kind = 'COM'")).all())
+    renamed = sorted(code for code, name in contours.items()
+                     if official.get(code) not in (None, name))
+    assert renamed  # the contours drop the article: "Blanc" for Le Blanc
+    names = dict(zip(index.communes.codes.tolist(), index.communes.names.tolist(), strict=True))
+    assert [names[code] for code in renamed] == [official[code] for code in renamed]
+    row = index.communes.codes.tolist().index(renamed[0])
+    inside = shapely.point_on_surface(index.communes.geometries[row])
+    found = verdict(classify(index, policy, np.array([inside.x]), np.array([inside.y])), 0).row
+    assert found["commune_code"] == renamed[0]
+    assert found["commune_name"] == official[renamed[0]]
+    assert f"Commune : {official[renamed[0]]} (" in found["explanation"]
