@@ -57,6 +57,13 @@ def eligibility_batch():
     if len(locations.ids) > limit:
         raise ApiError(413, "lot-trop-grand",
                        f"{len(locations.ids)} lignes : au plus {limit} par lot", "file")
+    addresses = locations.to_geocode if isinstance(locations, AddressLocations) else 0
+    if addresses > current_app.config["API_MAX_ADDRESSES"]:
+        raise ApiError(413, "trop-d-adresses",
+                       f"{addresses} adresses à géocoder : au plus "
+                       f"{current_app.config['API_MAX_ADDRESSES']} par appel ; déposez un "
+                       "fichier plus grand sur la page /verifier/lot (traitement en arrière-plan)",
+                       "file")
     index = reference_index(get_engine(), policy.qpv_vintage)
     geocoding = address_geocoding(get_engine(), get_geocoder()) \
         if isinstance(locations, AddressLocations) else None

@@ -80,6 +80,15 @@ def test_address_files_are_checked_before_any_geocoding(client, ban_server):  # 
     too_many = "id,adresse\n" + "".join(f"{i},Pelleautier\n" for i in range(51))
     assert_error(client.post(URL, data=too_many.encode(), content_type="text/csv"),
                  413, "file", "au plus 50")
+    within_rows = "id,adresse,lon,lat\n" + "".join(
+        f"{i},Pelleautier,{'' if i < 4 else '6.1'},{'' if i < 4 else '44.5'}\n" for i in range(40))
+    client.application.config["API_MAX_ADDRESSES"] = 3
+    assert_error(client.post(URL, data=within_rows.encode(), content_type="text/csv"),
+                 413, "file", "4 adresses à géocoder : au plus 3 par appel")
+    client.application.config["API_MAX_ADDRESSES"] = 4  # the rows with coordinates don't count
+    assert client.post(URL, data=within_rows.encode(), content_type="text/csv").status_code \
+        == 200
+    ban_server.requests.clear()
     assert_error(client.post(URL, data=b"adresse\nPelleautier\n", content_type="text/csv"),
                  400, "file", "absente(s) : id")
     assert_error(client.post(URL, data="id;adresse\n".encode("utf-16"),
