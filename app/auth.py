@@ -4,12 +4,14 @@ Accounts live in the database (``geodata.storage.history``); the session is Flas
 cookie (Secure, HttpOnly, SameSite=Lax: ``app.settings``), cleared at login (nothing set
 before it survives) and at logout, permanent for ``PERMANENT_SESSION_LIFETIME`` counted from
 the login (not renewed by activity), and dropped when the client's address or browser
-changes (Flask-Login's "strong" protection). A disabled account is logged out at its next
-request. ``POST /connexion`` is limited per client (``LOGIN_RATELIMIT``).
+changes (Flask-Login's "strong" protection). A disabled account, or one given a new
+password, is logged out at its next request. ``POST /connexion`` is limited per client
+(``LOGIN_RATELIMIT``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -45,12 +47,23 @@ BAD_CREDENTIALS = "Identifiants incorrects : vérifiez l'adresse électronique e
 LOGIN_AT = "login_at"
 
 
+def _session_id(user: User) -> str:
+    """What the session keeps of an account: its id and a digest of its password hash, so
+    that a new password ends the sessions opened with the old one."""
+    digest = hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+    return f"{user.id}.{digest}"
+
+
 class Account(UserMixin):
     """The logged-in person, as the pages see it (no password hash kept)."""
 
     def __init__(self, user: User):
         self.id, self.email, self.name, self.role = user.id, user.email, user.name, user.role
         self.active = bool(user.active)
+        self.session_id = _session_id(user)
+
+    def get_id(self) -> str:
+        return self.session_id
 
     @property
     def is_active(self) -> bool:
@@ -66,12 +79,14 @@ class Account(UserMixin):
 
 
 @login_manager.user_loader
-def _load_account(user_id: str) -> Account | None:
+def _load_account(session_id: str) -> Account | None:
     try:
-        user = get_user(get_engine(), int(user_id))
+        user = get_user(get_engine(), int(session_id.partition(".")[0]))
     except ValueError:
         return None
-    return Account(user) if user is not None and user.active else None
+    if user is None or not user.active or _session_id(user) != session_id:
+        return None
+    return Account(user)
 
 
 def _here() -> str:

@@ -3,6 +3,8 @@
     fabriques users add EMAIL --role instructor|ministry|admin [--name NAME] [--password-stdin]
     fabriques users list
     fabriques users disable EMAIL
+    fabriques users enable EMAIL
+    fabriques users password EMAIL [--password-stdin]   (ends the account's open sessions)
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from geodata.storage.history import (
     create_user,
     disable_user,
     list_users,
+    update_user,
 )
 
 __all__ = ["users_group"]
@@ -43,6 +46,14 @@ def users_group() -> None:
     """Account commands."""
 
 
+def _password(from_stdin: bool) -> str:
+    """One line of standard input, or typed twice at a hidden prompt."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Mot de passe", hide_input=True,
+                        confirmation_prompt="Confirmez le mot de passe")
+
+
 @users_group.command("add", help="Crée un compte ; le mot de passe est demandé deux fois.")
 @click.argument("email")
 @click.option("--role", required=True, help=f"Rôle : {', '.join(ROLES)}.")
@@ -54,11 +65,7 @@ def add_command(email: str, role: str, name: str | None, password_stdin: bool) -
     if role not in ROLES:
         raise click.BadParameter(f"rôle inconnu : {role!r} (attendu : {', '.join(ROLES)})",
                                  param_hint="--role")
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Mot de passe", hide_input=True,
-                                confirmation_prompt="Confirmez le mot de passe")
+    password = _password(password_stdin)
     try:
         check_password(password)
         user = create_user(_engine(), email, password, role, name)
@@ -88,3 +95,28 @@ def disable_command(email: str) -> None:
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Compte désactivé : {user.email} (son historique est conservé)")
+
+
+@users_group.command("enable", help="Réactive un compte désactivé.")
+@click.argument("email")
+@with_appcontext
+def enable_command(email: str) -> None:
+    try:
+        user = update_user(_engine(), email, active=True)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Compte réactivé : {user.email}")
+
+
+@users_group.command("password", help="Donne un nouveau mot de passe à un compte ; ses sessions "
+                                      "ouvertes sont fermées.")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True,
+              help="Lit le mot de passe sur l'entrée standard (une ligne), sans le demander.")
+@with_appcontext
+def password_command(email: str, password_stdin: bool) -> None:
+    try:
+        user = update_user(_engine(), email, password=_password(password_stdin))
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Mot de passe changé : {user.email} (ses sessions ouvertes sont fermées)")

@@ -41,6 +41,7 @@ __all__ = [
     "count_checks",
     "create_user",
     "disable_user",
+    "update_user",
     "get_user",
     "list_checks",
     "list_users",
@@ -149,15 +150,27 @@ def list_users(engine: Engine) -> list[User]:
         return list(session.scalars(select(User).order_by(User.email)))
 
 
-def disable_user(engine: Engine, email: str) -> User:
-    """Disable an account (its history stays); raises AccountError for an unknown email."""
+def update_user(engine: Engine, email: str, *, active: bool | None = None,
+                password: str | None = None) -> User:
+    """Disable or enable an account (its history stays), or give it a new password; raises
+    AccountError for an unknown email or a password too short."""
+    if password is not None:
+        check_password(password)
     with _session(engine) as session:
         user = session.scalar(select(User).where(User.email == normalise_email(email)))
         if user is None:
             raise AccountError(f"aucun compte pour {normalise_email(email)}")
-        user.active = False
+        if active is not None:
+            user.active = active
+        if password is not None:
+            user.password_hash = generate_password_hash(password)
         session.commit()
     return user
+
+
+def disable_user(engine: Engine, email: str) -> User:
+    """Disable an account (its history stays); raises AccountError for an unknown email."""
+    return update_user(engine, email, active=False)
 
 
 def clean_dossier(dossier: Mapping[str, Any]) -> dict:

@@ -20,6 +20,7 @@ from geodata.storage.history import (
     authenticate,
     create_user,
     disable_user,
+    update_user,
 )
 from geodata.storage.models import User
 from tests.app.conftest import CSRF, PASSWORD, csrf_token
@@ -104,6 +105,18 @@ def test_a_disabled_account_cannot_log_in_and_is_logged_out(app, client, login):
     assert logged_in(client)
     disable_user(engine_of(app), email)
     assert not logged_in(client)
+
+
+def test_a_new_password_ends_the_sessions_opened_with_the_old_one(app, client, login):
+    email = login(client)
+    assert logged_in(client)
+    update_user(engine_of(app), email, active=True)  # no new password: the session stays
+    assert logged_in(client)
+    update_user(engine_of(app), email, password="un tout autre mot de passe")
+    assert not logged_in(client)
+    assert "Identifiants incorrects" in post_login(client, email, PASSWORD).text
+    post_login(client, email, "un tout autre mot de passe")
+    assert logged_in(client)
 
 
 def test_login_without_csrf_token_is_refused(app, client):

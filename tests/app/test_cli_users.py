@@ -78,3 +78,28 @@ def test_list_and_disable(app, runner):
 
     unknown = runner.invoke(args=["users", "disable", "personne@anct.gouv.fr"])
     assert unknown.exit_code == 1 and "aucun compte pour personne@anct.gouv.fr" in unknown.output
+
+
+def test_enable_and_new_password(app, runner):
+    engine = app.extensions[EXTENSION]
+    runner.invoke(args=["users", "add", "a@anct.gouv.fr", "--role", "instructor",
+                        "--password-stdin"], input=PASSWORD + "\n")
+    runner.invoke(args=["users", "disable", "a@anct.gouv.fr"])
+    enabled = runner.invoke(args=["users", "enable", "A@anct.gouv.fr"])
+    assert enabled.exit_code == 0 and "Compte réactivé : a@anct.gouv.fr" in enabled.output
+    assert authenticate(engine, "a@anct.gouv.fr", PASSWORD) is not None
+
+    new = "un tout autre mot de passe"
+    changed = runner.invoke(args=["users", "password", "a@anct.gouv.fr"],
+                            input=f"{new}\n{new}\n")
+    assert changed.exit_code == 0, changed.output
+    assert "Mot de passe changé : a@anct.gouv.fr" in changed.output and new not in changed.output
+    assert authenticate(engine, "a@anct.gouv.fr", PASSWORD) is None
+    assert authenticate(engine, "a@anct.gouv.fr", new) is not None
+
+    short = runner.invoke(args=["users", "password", "a@anct.gouv.fr", "--password-stdin"],
+                          input="court\n")
+    assert short.exit_code == 1 and "mot de passe trop court" in short.output
+    assert authenticate(engine, "a@anct.gouv.fr", new) is not None  # unchanged
+    unknown = runner.invoke(args=["users", "enable", "personne@anct.gouv.fr"])
+    assert unknown.exit_code == 1 and "aucun compte pour personne@anct.gouv.fr" in unknown.output
