@@ -36,7 +36,9 @@ def test_instructor_uploads_a_file_follows_it_and_downloads_it(live_server, page
     page.wait_for_url(f"{live_server}/verifier/lot/*")
     result = page.get_by_role("heading", level=2, name="Résultat", exact=True)
     result.wait_for(timeout=120_000)  # only lot.js's polling brings it (no reload by hand)
-    assert page.evaluate("document.activeElement.id") == "resultat"
+    # lot.js moves the focus to the result once the reloaded page has run it
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'resultat'",
+                           timeout=10_000)
     text = " ".join(page.locator("main").inner_text().split())
     assert "4 ligne(s) lue(s), 3 classée(s), 1 en erreur" in text
     assert page.locator("#lot-erreurs tbody th").all_inner_texts() == ["4"]
