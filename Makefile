@@ -47,7 +47,7 @@ demo: install
 
 ## Production-style server (gunicorn) with the same settings
 serve: install
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 "app:create_app()"
+	$(BIN)/gunicorn --config python:app.gunicorn_conf --bind $(HOST):$(PORT) --workers 2 "app:create_app()"
 
 ## The whole test suite (PostGIS tests need PostgreSQL on 127.0.0.1:5432, see README)
 test: install

@@ -17,10 +17,12 @@ import hashlib
 import json
 import math
 import re
+from pathlib import Path
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 
 from app.carte_data import (
+    CACHE_FOLDER,
     FNT_VALUES,
     LAYERS,
     UNKNOWN,
@@ -53,7 +55,7 @@ from maps.base import map_parts
 from maps.fabriques import CATEGORY_MARKS, DENSITY_COLORS, Overlay, View, fabriques_map
 from maps.vector import MAX_ZOOM, VectorError, check_view, features_geojson
 
-__all__ = ["api_bp", "bp"]
+__all__ = ["api_bp", "bp", "layer_folder", "warm_caches"]
 
 bp = Blueprint("carte", __name__)
 api_bp = Blueprint("carte_api", __name__, url_prefix="/api/v1")
@@ -82,6 +84,25 @@ def vintages() -> list[str]:
 
 def _bad(message: str, parameter: str, code: str = "parametre-invalide") -> ApiError:
     return ApiError(400, code, message, parameter)
+
+
+def layer_folder(app: Flask) -> Path:
+    """Where the layers read are kept across restarts: the instance's ``CACHE_FOLDER``."""
+    return Path(app.instance_path) / CACHE_FOLDER
+
+
+def warm_caches(app: Flask) -> None:
+    """Read what the map's first view needs (the default policy's Fabriques, the
+    départements and the default overlays), so that the first visitor after a start does
+    not wait for it; ``app.gunicorn_conf`` calls it in each worker before it takes requests.
+    The caches stay keyed by the dataset versions: a later load is seen as before."""
+    with app.app_context():
+        engine = get_engine()
+        policy = load_policy(DEFAULT_POLICY)
+        fabrique_rows(engine, policy)
+        for key in ("departements", *DEFAULT_OVERLAYS):
+            cached_layer(engine, key, policy.qpv_vintage,
+                         layer_version(engine, key, policy.qpv_vintage), layer_folder(app))
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float]:
@@ -145,7 +166,8 @@ def couche(layer: str):
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     else:
-        body = features_geojson(cached_layer(engine, layer, vintage, version), bbox, zoom)
+        body = features_geojson(cached_layer(engine, layer, vintage, version,
+                                             layer_folder(current_app)), bbox, zoom)
         response = Response(body, mimetype="application/geo+json")
     response.set_etag(etag, weak=True)  # weak: compression must not change it
     response.headers["Cache-Control"] = f"public, max-age={LAYER_MAX_AGE}"

@@ -5,19 +5,30 @@ category under a policy (most are "à vérifier": the published list places each
 its commune's centre). ``Selection`` is the filter the page, the list and the downloads
 share. ``LAYERS`` names the overlays served by bounding box and zoom; ``layer_version`` and
 ``cached_layer`` read them once per set of dataset versions (per process), in Python with
-shapely so that the embedded default and PostGIS give the same answers.
+shapely so that the embedded default and PostGIS give the same answers. Given a folder (the
+instance's ``CACHE_FOLDER``), ``cached_layer`` also keeps each layer read on disk, so that a
+restarted server reads it back in milliseconds instead of merging 35,000 commune contours
+again; the file is keyed by the dataset versions, the database and the code that read it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
-from sqlalchemy import Engine, and_, select
+import shapely
+from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.engine import Connection
 
+from app import layer_files
+from app.layer_files import read_layer_file, write_layer_file
 from geodata.policy import CATEGORIES, Policy
+from geodata.storage import models
 from geodata.storage.fabriques import laureate_records
 from geodata.storage.models import (
     Commune,
@@ -31,9 +42,11 @@ from geodata.storage.models import (
     Region,
 )
 from geodata.storage.reference import METROPOLE_KINDS, current_versions
+from maps import vector
 from maps.vector import VectorLayer, dissolve, vector_layer
 
 __all__ = [
+    "CACHE_FOLDER",
     "FNT_VALUES",
     "LAYERS",
     "UNKNOWN",
@@ -48,6 +61,8 @@ __all__ = [
     "places",
 ]
 
+CACHE_FOLDER = "layer-cache"
+"""Instance sub-folder holding the layers read, kept across restarts (``cached_layer``)."""
 UNKNOWN = "unknown"
 """Filter value selecting the Fabriques whose wave, or FT/FNT type, is not published."""
 FNT_VALUES = {"true": True, "false": False, UNKNOWN: None}
@@ -229,8 +244,10 @@ def _read_metropoles(connection: Connection, _vintage: str) -> VectorLayer:
 
 def _read_densite(connection: Connection, _vintage: str) -> VectorLayer:
     rows = connection.execute(
-        select(CommuneContour.code, CommuneContour.name, CommuneContour.territory,
-               CommuneContour.geom, CommuneClass.level, CommuneClass.label)
+        select(CommuneContour.code, CommuneContour.territory, CommuneContour.geom,
+               func.coalesce(Commune.name, CommuneContour.name).label("name"),
+               CommuneClass.level, CommuneClass.label)
+        .outerjoin(Commune, Commune.code == CommuneContour.code)  # the official name
         .outerjoin(CommuneClass, and_(CommuneClass.commune_code == CommuneContour.code,
                                       CommuneClass.typology == "densite"))
         .where(CommuneContour.kind == "COM").order_by(CommuneContour.code)).all()
@@ -258,7 +275,8 @@ LAYERS = {
     "qpv": LayerSpec("Quartiers prioritaires de la politique de la ville", ("qpv",), _read_qpv,
                      by_vintage=True),
     "densite": LayerSpec("Grille communale de densité (INSEE)",
-                         ("commune-contours", "commune-classes"), _read_densite, min_zoom=9,
+                         ("commune-contours", "communes", "commune-classes"), _read_densite,
+                         min_zoom=9,
                          zoom_message="zoomez pour afficher la grille de densité"),
     "metropoles": LayerSpec("Métropoles", ("commune-contours", "epci"), _read_metropoles),
 }
@@ -278,16 +296,55 @@ def layer_version(engine: Engine, key: str, vintage: str) -> tuple:
                          connection, dataset, vintage if spec.by_vintage else None))
 
 
-def cached_layer(engine: Engine, key: str, vintage: str, version: tuple) -> VectorLayer:
-    """A layer as read for ``version``: read once per process, by one thread at a time."""
+def cached_layer(engine: Engine, key: str, vintage: str, version: tuple,
+                 folder: Path | None = None) -> VectorLayer:
+    """A layer as read for ``version``: read once per process, by one thread at a time.
+
+    With a ``folder``, a process that does not hold the layer yet reads it from the file
+    written there for the same versions, database and code, and writes the file when it
+    had to read the layer from the database.
+    """
+    by_vintage = LAYERS[key].by_vintage
     cache_key = (engine.url.render_as_string(hide_password=True), key,
-                 vintage if LAYERS[key].by_vintage else None)
+                 vintage if by_vintage else None)
     with _guard:
         lock = _locks.setdefault(cache_key, threading.Lock())
     with lock:
         cached = _layers.get(cache_key)
         if cached is None or cached[0] != version:
+            path = None if folder is None else Path(folder) / (
+                f"{key}-{vintage}.layer" if by_vintage else f"{key}.layer")
             with engine.connect() as connection:
-                cached = (version, LAYERS[key].read(connection, vintage))
-            _layers[cache_key] = cached
+                disk_key = None if path is None else _disk_key(connection, key, vintage)
+                if disk_key is not None and disk_key["versions"] != list(version):
+                    disk_key = None  # a load since the caller read ``version``: memory only
+                layer = None if disk_key is None else read_layer_file(path, disk_key)
+                if layer is None:
+                    layer = LAYERS[key].read(connection, vintage)
+                    if disk_key is not None and _disk_key(connection, key, vintage) == disk_key:
+                        write_layer_file(path, disk_key, layer)
+            cached = _layers[cache_key] = (version, layer)
     return cached[1]
+
+
+@cache
+def _code_fingerprint() -> str:
+    """What a layer read depends on besides the data: the code that reads, merges and holds
+    it, and the GEOS that merges it; any change to them makes the files on disk stale."""
+    digest = hashlib.sha256()
+    for module in (sys.modules[__name__], layer_files, vector, models):
+        digest.update(Path(module.__file__).read_bytes())
+    digest.update(f"{shapely.__version__} {shapely.geos_version_string}".encode())
+    return digest.hexdigest()
+
+
+def _disk_key(connection: Connection, key: str, vintage: str) -> dict:
+    """The key of a layer's file, JSON as stored. The versions carry their checksum and load
+    time besides their id: a database created again reuses ids, never both of the others."""
+    spec = LAYERS[key]
+    versions = [version for dataset in spec.datasets for version in current_versions(
+        connection, dataset, vintage if spec.by_vintage else None)]
+    return {"layer": key, "vintage": vintage if spec.by_vintage else None,
+            "database": connection.engine.url.render_as_string(hide_password=True),
+            "code": _code_fingerprint(), "versions": [v.id for v in versions],
+            "sources": [[v.checksum, v.loaded_at.isoformat()] for v in versions]}

@@ -17,7 +17,7 @@ import shapely
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from shapely.geometry import shape
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
@@ -124,6 +124,12 @@ def test_density_grid_needs_a_close_zoom(client):
     assert "13055" in codes(served) and levels <= set(range(1, 8)) and 1 in levels
     (marseille,) = [f for f in served["features"] if f["properties"]["code"] == "13055"]
     assert "niveau 1" in marseille["properties"]["label"]
+    with client.application.extensions[EXTENSION].connect() as connection:
+        official = dict(connection.execute(text("SELECT code, name FROM communes")).all())
+        contours = dict(connection.execute(text("SELECT code, name FROM commune_contours")).all())
+    names = {f["properties"]["code"]: f["properties"]["name"] for f in served["features"]}
+    assert names == {code: official[code] for code in names}  # "Le Rove", not "Rove"
+    assert any(contours[code] != official[code] for code in names)
 
 
 def test_layers_carry_etag_and_cache_control(client):

@@ -1,0 +1,26 @@
+"""gunicorn settings of ``make serve``: each worker warms the map's caches before it serves.
+
+    gunicorn --config python:app.gunicorn_conf --bind HOST:PORT --workers 2 "app:create_app()"
+
+Without it, the first requests that each worker gets after a (re)start read the reference
+index, the Fabriques' categories and the map's layers, and the first view of ``/carte``
+waits seconds for them. Warming in ``post_worker_init`` keeps one process per worker as
+before (no ``--preload``: no database connection crosses a fork, and a HUP still reloads the
+code); a worker takes requests once warm, the layers coming from the instance's disk cache
+after the first start. ``flask run`` and the tests do not read this file.
+"""
+
+from __future__ import annotations
+
+
+def post_worker_init(worker) -> None:
+    """Warm the map's caches; a failure (no data loaded yet...) leaves them to the first
+    request, which then reports its error as usual."""
+    from app.carte import warm_caches
+
+    worker.notify()  # the boot counts against the worker timeout: tell the arbiter we live
+    try:
+        warm_caches(worker.wsgi)
+    except Exception:  # warming is an optimisation, never a reason not to serve
+        worker.log.exception("préchauffage des caches de la carte impossible ; ils seront "
+                             "construits à la première requête")
