@@ -65,6 +65,8 @@ class _Facts:
 
 def _rows_of(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(distinct values, row of each value in them, -1 for None)."""
+    if len(values) <= 1:  # a single check: factorize would cost ~0.1 ms
+        return values.astype(object), np.array([-1 if v is None else 0 for v in values])
     rows, uniques = pd.factorize(values, use_na_sentinel=True)
     return np.asarray(uniques, dtype=object), rows.astype(np.int64)
 
