@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -270,16 +271,16 @@ def _chunks(index: ReferenceIndex, policy: Policy, locations: Locations, report:
 
 
 def _account(report: BatchReport, locations: Locations, readable: np.ndarray,
-             errors: list, categories: list) -> None:
-    """Count a chunk's classified rows and categories; list the rows the engine refused."""
-    for position, error in zip(readable.tolist(), errors, strict=True):
-        if error:
-            line = locations.lines[position]
-            report.errors.append((line, f"ligne {line} : {error}"))
-    for category in categories:
+             refused: dict[int, str], categories: dict[str, int]) -> None:
+    """Count a chunk's classified rows and categories; list the rows the engine refused
+    (``refused``: their place among the readable rows, and why)."""
+    for at, error in refused.items():
+        line = locations.lines[int(readable[at])]
+        report.errors.append((line, f"ligne {line} : {error}"))
+    for category, count in categories.items():
         if category is not None:
-            report.categories[category] = report.categories.get(category, 0) + 1
-    report.classified += sum(1 for error in errors if not error)
+            report.categories[category] = report.categories.get(category, 0) + count
+    report.classified += len(readable) - len(refused)
 
 
 def json_rows(index: ReferenceIndex, policy: Policy, locations: Locations, *,
@@ -290,7 +291,9 @@ def json_rows(index: ReferenceIndex, policy: Policy, locations: Locations, *,
 
     def rows(positions, readable, result) -> list[dict]:
         columns = contract_columns(result, identifiers=[locations.ids[p] for p in readable])
-        _account(report, locations, readable, columns["error"], columns["category"])
+        _account(report, locations, readable,
+                 {at: error for at, error in enumerate(columns["error"]) if error},
+                 Counter(columns["category"]))
         classified = iter(dict(zip(COLUMNS, values, strict=True))
                           for values in zip(*columns.values(), strict=True))
         out = []
@@ -320,8 +323,9 @@ def write_csv(index: ReferenceIndex, policy: Policy, locations: Locations, targe
 
     def frame(positions, readable, result) -> pl.DataFrame:
         found = contract_frame(result, [locations.ids[p] for p in readable.tolist()])
-        _account(report, locations, readable, found["error"].to_list(),
-                 found["category"].to_list())
+        refused = found.with_row_index("at").filter(pl.col("error").is_not_null())
+        _account(report, locations, readable, dict(refused.select("at", "error").iter_rows()),
+                 dict(found["category"].value_counts().iter_rows()))
         if len(readable) < len(positions):
             found = _with_unreadable(found, positions, readable, locations, policy)
         start, stop = int(positions[0]), int(positions[-1]) + 1

@@ -200,6 +200,8 @@ def _frame_explanations(facts: _Facts, distance: np.ndarray) -> pl.Series:
         "tail": tails,
     }).select(pl.concat_str(["place", "head", pl.concat_str(["number", "tail"])],
                             ignore_nulls=True)).to_series()
+    if len(located) == facts.count:  # every location in a territory: nothing to scatter
+        return joined
     out = pl.Series(facts.errors.tolist(), dtype=pl.String)
     return out.scatter(located, joined) if len(located) else out
 
