@@ -1,6 +1,6 @@
 """Measure the public map's first view: bytes transferred and time to a usable map.
 
-    .venv/bin/python bench/map.py [--runs 4] [--cold 3] [--workers 1] [--instance DIR]
+    .venv/bin/python bench/map.py [--runs 4] [--cold 3] [--workers 2] [--threads 1] [--instance DIR]
                                   [--config python:app.gunicorn_conf] [--drop-cache]
 
 The demo data are loaded into a temporary instance folder (the embedded default; or
@@ -236,8 +236,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=4, help="vues à chaud")
     parser.add_argument("--cold", type=int, default=3,
                         help="premières vues, chacune sur un serveur neuf (au moins 1)")
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2, help="comme make serve")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="fils par worker (1 : workers sync, comme make serve)")
     parser.add_argument("--config", default="python:app.gunicorn_conf",
                         help="configuration gunicorn de make serve (vide : aucune)")
     parser.add_argument("--drop-cache", action="store_true",
