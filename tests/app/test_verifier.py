@@ -37,6 +37,17 @@ def test_address_shows_the_geocoder_match(client):  # noqa: F811
     page = client.get("/verifier", query_string={"address": "8 Boulevard du Port 80000 Amiens"})
     assert page.status_code == 200
     assert "Adresse trouvée" in page.text and "score faible" in page.text
+    text = " ".join(page.text.split())
+    assert "trouvée au numéro" in text and "numéro non trouvé" not in text
+
+
+def test_an_address_found_at_the_street_says_so(client):  # noqa: F811
+    page = client.get("/verifier", query_string={"address": "Avenue de Saint-Just 13013 Marseille"})
+    assert page.status_code == 200
+    text = " ".join(page.text.split())
+    assert "trouvée à la voie (son centre)" in text
+    assert "numéro non trouvé : le lieu est le centre de la voie" in text
+    assert "type street" not in text
 
 
 @pytest.mark.parametrize(("query", "status", "message"), [
