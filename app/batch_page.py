@@ -35,7 +35,7 @@ from app.batches import (
     start_job,
 )
 from geodata.eligibility.addresses import AddressLocations, read_batch
-from geodata.eligibility.batch import BatchError
+from geodata.eligibility.reading import BatchError
 from geodata.policy import CATEGORIES, DEFAULT_POLICY, PolicyError, available_policies, load_policy
 
 __all__ = ["bp"]

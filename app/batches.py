@@ -29,8 +29,9 @@ from sqlalchemy import Engine, select
 from app.db import get_engine, get_geocoder
 from geodata.checks import LOW_SCORE
 from geodata.eligibility.addresses import AddressLocations, Geocoding, read_batch, write_batch
-from geodata.eligibility.batch import BatchError, BatchReport
+from geodata.eligibility.batch import BatchReport
 from geodata.eligibility.engine import EligibilityError
+from geodata.eligibility.reading import BatchError
 from geodata.geocoder import BanClient, GeocoderError
 from geodata.policy import PolicyError, load_policy
 from geodata.storage.models import Commune

@@ -20,8 +20,9 @@ from app.db import get_engine, get_geocoder
 from geodata.checks import LocationError, check_point
 from geodata.eligibility import EligibilityError
 from geodata.eligibility.addresses import AddressLocations, read_batch, write_batch
-from geodata.eligibility.batch import BatchError, summary
+from geodata.eligibility.batch import summary
 from geodata.eligibility.engine import PRECISIONS
+from geodata.eligibility.reading import BatchError
 from geodata.geocoder import GeocoderError
 from geodata.policy import DEFAULT_POLICY, Policy, PolicyError, available_policies, load_policy
 from geodata.quotas import GROUPINGS, as_dict, quota_table, render_text

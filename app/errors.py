@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from geodata.checks import LocationError
 from geodata.eligibility import EligibilityError
-from geodata.eligibility.batch import BatchError
+from geodata.eligibility.reading import BatchError
 from geodata.geocoder import GeocoderError
 from geodata.policy import PolicyError
 

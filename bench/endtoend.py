@@ -14,9 +14,10 @@ import sys
 import time
 from pathlib import Path
 
-from geodata.eligibility.batch import CHUNK, read_locations
+from geodata.eligibility.batch import CHUNK
 from geodata.eligibility.columns import contract_frame
 from geodata.eligibility.engine import classify
+from geodata.eligibility.reading import read_locations
 from geodata.policy import Policy
 
 __all__ = ["cli_run", "pieces"]

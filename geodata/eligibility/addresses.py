@@ -41,21 +41,18 @@ from typing import BinaryIO, Protocol
 
 import numpy as np
 
-from geodata.eligibility.batch import (
-    CHUNK,
+from geodata.eligibility.batch import CHUNK, BatchReport, json_rows, write_csv
+from geodata.eligibility.layers import ReferenceIndex
+from geodata.eligibility.reading import (
     REQUIRED,
     BatchError,
-    BatchReport,
     Locations,
     Table,
-    json_rows,
     missing_columns,
     parse_point,
     read_locations,
     read_table,
-    write_csv,
 )
-from geodata.eligibility.layers import ReferenceIndex
 from geodata.geocoder import MAX_QUERY_CHARS, GeocodeResult
 from geodata.policy import Policy
 

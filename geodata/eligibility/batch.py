@@ -1,16 +1,10 @@
-"""Classify a CSV of locations: ``id``, ``lon``, ``lat`` in, the contract's columns out.
+"""Classify a CSV of locations: the contract's columns out, in input order.
 
-French spreadsheets are accepted as they come: UTF-8 (with or without BOM), Windows-1252 or
-Latin-1, comma or semicolon (read from the header line), decimal comma. A UTF-16 export or a
-workbook saved as is (.xlsx, .ods, .xls) is refused whole with a clear message. A row that
-cannot be read is never dropped: it is written with its line number and reason in the
-``error`` column, and listed in the report; only rows with every cell blank (the ``;;;``
-lines spreadsheets leave at the end) are skipped.
-
-A plain file (no quotes: what scripts and most exports write) is read in polars
-(``geodata.eligibility.plain_csv``), any other with the ``csv`` module; both read alike. The
-output is written by polars, a chunk at a time, in a second thread while the next chunk is
-classified: a million rows take seconds, not a minute.
+The file is read by ``geodata.eligibility.reading`` (every row kept, each unreadable one
+with its line and reason). The output is written by polars, a chunk at a time, in a second
+thread while the next chunk is classified: a million rows take seconds, not a minute. An
+unreadable row is written as given, with its reason in the ``error`` column, and listed in
+the report.
 
 The same chunked loop serves address files (``geodata.eligibility.addresses``): a
 ``prepare`` hook fills each chunk's coordinates before it is classified, and extra columns
@@ -19,9 +13,6 @@ The same chunked loop serves address files (``geodata.eligibility.addresses``): 
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -32,37 +23,24 @@ import numpy as np
 import polars as pl
 
 from geodata.eligibility.columns import COLUMNS, contract_columns, contract_frame
-from geodata.eligibility.engine import PRECISIONS, classify
+from geodata.eligibility.engine import classify
 from geodata.eligibility.layers import ReferenceIndex
-from geodata.eligibility.plain_csv import read_plain
+from geodata.eligibility.reading import Locations, read_locations
 from geodata.policy import Policy
 from geodata.spreadsheet import BOM, FORMULA_START, NUMBER
 
 __all__ = [
-    "BatchError",
+    "CHUNK",
     "BatchReport",
-    "Locations",
-    "Table",
     "classify_csv",
     "format_value",
     "json_rows",
-    "missing_columns",
-    "parse_point",
-    "read_locations",
-    "read_records",
-    "read_table",
     "summary",
     "unreadable_row",
     "write_csv",
 ]
 
-REQUIRED = ("id", "lon", "lat")
 CHUNK = 100_000
-SNIFF_CHARS = 65_536
-
-
-class BatchError(ValueError):
-    """A file that cannot be read as a CSV of locations (the whole file, not one row)."""
 
 
 @dataclass
@@ -75,152 +53,6 @@ class BatchReport:
     categories: dict[str, int] = field(default_factory=dict)
     geocoded: int = 0  # address rows the geocoder placed
     warnings: list[tuple[int, str]] = field(default_factory=list)  # classified, to check
-
-
-@dataclass
-class Locations:
-    """Parsed input rows: what the engine needs, and the errors of the unreadable ones."""
-
-    lines: list[int]
-    ids: list[str]
-    raw: list[tuple[str | None, str | None]]  # lon, lat as given (None: none given)
-    lon: np.ndarray
-    lat: np.ndarray
-    precision: np.ndarray
-    errors: dict[int, str]  # position -> message
-    commune_codes: list[str | None] | None = None  # a geocoder's commune, per position
-    extra: dict[str, list] = field(default_factory=dict)  # more output columns, per position
-
-
-@dataclass
-class Table:
-    """A CSV file's normalised column names and its records, read lazily with their line."""
-
-    columns: list[str]
-    delimiter: str
-    records: Iterator[tuple[int, dict[str, str]]]
-    text: str = ""  # the decoded file, for the fast reading of plain files
-
-
-def _decode(data: bytes) -> str:
-    head = data[:SNIFF_CHARS]
-    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-        raise BatchError("ce fichier est un classeur (Excel, LibreOffice), pas un CSV : "
-                         "enregistrez-le au format CSV (séparateur point-virgule ou virgule)")
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
-        raise BatchError("encodage non pris en charge (UTF-16 ou fichier binaire) : "
-                         "enregistrez le fichier en CSV UTF-8 ou Latin-1")
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise BatchError("encodage illisible (UTF-8 ou Latin-1 attendu)")  # pragma: no cover
-
-
-def _column_name(name: str) -> str:
-    """``Code postal`` -> ``code_postal``: case, spaces and dashes do not matter."""
-    return re.sub(r"[\s\-]+", "_", name.strip().lower())
-
-
-def read_table(data: bytes | str) -> Table:
-    """Decode ``data``, find its delimiter from the header line, and read it lazily."""
-    text = _decode(data) if isinstance(data, bytes) else data.removeprefix("\ufeff")
-    if not text.strip():
-        raise BatchError("fichier vide")
-    if re.search(r"[\x01-\x08\x0b\x0c\x0e-\x1f]", text[:SNIFF_CHARS]):
-        raise BatchError("fichier binaire ou encodage illisible : un CSV UTF-8 ou Latin-1 "
-                         "est attendu")
-    header = text.lstrip("\r\n").partition("\n")[0]
-    if ";" not in header and "," not in header and re.search(r"[\t|]", header):
-        raise BatchError("séparateur non reconnu (tabulation ou barre verticale) : "
-                         "utilisez la virgule ou le point-virgule")
-    delimiter = ";" if header.count(";") > header.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    columns = [_column_name(c) for c in next(reader, [])]
-
-    def records() -> Iterator[tuple[int, dict[str, str]]]:
-        line = reader.line_num + 1  # where the next record starts (blank lines included)
-        for cells in reader:
-            record = dict(zip(columns, cells, strict=False))  # short rows: cells absent
-            if any(value.strip() for value in record.values()):
-                yield line, record
-            line = reader.line_num + 1
-
-    return Table(columns, delimiter, records(), text)
-
-
-def missing_columns(table: Table, required: Iterable[str], alternative: str = "") -> None:
-    """Raise a BatchError naming the absent columns (and what was found) if any is absent."""
-    missing = [c for c in required if c not in table.columns]
-    if not missing:
-        return
-    found = [c[:40] for c in table.columns[:12] if c]
-    raise BatchError(f"colonne(s) obligatoire(s) absente(s) : {', '.join(missing)}"
-                     f"{alternative} (colonnes trouvées : {', '.join(found) or 'aucune'})")
-
-
-def read_locations(data: bytes | str | Table) -> Locations:
-    """Parse a CSV of locations; per-row problems are recorded, not raised. A plain file
-    (``geodata.eligibility.plain_csv``) is read in polars, any other by ``read_records``."""
-    table = data if isinstance(data, Table) else read_table(data)
-    missing_columns(table, REQUIRED)
-    plain = read_plain(table.text, table.delimiter, table.columns)
-    if plain is not None:
-        errors = {}
-        for position in plain.to_check:
-            lon_text, lat_text = plain.raw[position]
-            plain.lon[position], plain.lat[position], plain.precision[position], error = \
-                parse_point(lon_text, lat_text, plain.given_precision[position])
-            if error is not None:
-                errors[position] = f"ligne {plain.lines[position]} : {error}"
-        return Locations(plain.lines, plain.ids, plain.raw, plain.lon, plain.lat,
-                         plain.precision, errors)
-    return read_records(table)
-
-
-def read_records(table: Table) -> Locations:
-    """``read_locations`` cell by cell with the ``csv`` module: any file, quotes included."""
-    lines, ids, raw, lons, lats, precisions, errors = [], [], [], [], [], [], {}
-    for line, record in table.records:
-        position = len(lines)
-        lines.append(line)
-        ids.append((record.get("id") or "").strip())
-        lon_text, lat_text = (record.get("lon") or "").strip(), (record.get("lat") or "").strip()
-        raw.append((lon_text, lat_text))
-        lon, lat, precision, error = parse_point(lon_text, lat_text, record.get("precision"))
-        if error is not None:
-            errors[position] = f"ligne {line} : {error}"
-        lons.append(lon)
-        lats.append(lat)
-        precisions.append(precision)
-    return Locations(lines, ids, raw, np.array(lons, dtype=float), np.array(lats, dtype=float),
-                     np.array(precisions, dtype=object), errors)
-
-
-def parse_point(lon_text: str, lat_text: str,
-                precision: str | None) -> tuple[float, float, str, str | None]:
-    """lon, lat, precision of a row, and the reason it cannot be read (None when it can)."""
-    precision = (precision or "point").strip() or "point"
-    lon, lat, error = _coordinates(lon_text, lat_text)
-    if error is None and precision not in PRECISIONS:
-        error = f"précision inconnue {precision!r} (attendu : {', '.join(PRECISIONS)})"
-    return lon, lat, precision, error
-
-
-def _coordinates(lon_text: str, lat_text: str) -> tuple[float, float, str | None]:
-    values = []
-    for name, text in (("lon", lon_text), ("lat", lat_text)):
-        if not text:
-            return np.nan, np.nan, f"{name} vide"
-        try:
-            values.append(float(text.replace(",", ".")))
-        except ValueError:
-            return np.nan, np.nan, f"{name} non numérique : {text!r}"
-    lon, lat = values
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        return np.nan, np.nan, f"coordonnées hors limites : lon {lon}, lat {lat}"
-    return lon, lat, None
 
 
 def unreadable_row(locations: Locations, position: int, policy: Policy) -> dict:

@@ -1,4 +1,4 @@
-"""Read a plain CSV of locations in polars: the fast path of ``batch.read_locations``.
+"""Read a plain CSV of locations in polars: the fast path of ``reading.read_locations``.
 
 A million-row file read cell by cell with the ``csv`` module takes seconds; polars reads it
 in a fraction of one. It is used only where both readings are the same by construction: no

@@ -20,7 +20,8 @@ from geodata.eligibility.addresses import (
     read_batch,
     write_batch,
 )
-from geodata.eligibility.batch import BatchError, classify_csv, format_value
+from geodata.eligibility.batch import classify_csv, format_value
+from geodata.eligibility.reading import BatchError
 from geodata.geocoder import BanClient, GeocoderError
 from geodata.policy import load_policy
 from geodata.storage.reference import reference_index

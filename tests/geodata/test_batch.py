@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from geodata.eligibility import COLUMNS, classify, verdict
-from geodata.eligibility.batch import BatchError, classify_csv, format_value, read_locations
+from geodata.eligibility.batch import classify_csv, format_value
+from geodata.eligibility.reading import BatchError, read_locations
 from geodata.policy import load_policy
 from geodata.storage.reference import reference_index
 

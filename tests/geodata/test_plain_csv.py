@@ -9,9 +9,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geodata.eligibility.batch import read_locations, read_records, read_table
 from geodata.eligibility.engine import PRECISIONS
 from geodata.eligibility.plain_csv import read_plain
+from geodata.eligibility.reading import read_locations, read_records, read_table
 
 CELLS = ["", " ", "1.5", " 2,25 ", "-0.5", "+3", ".5", "7.", "1e2", "nan", "inf", "200",
          "-91", "1_0", "٣", "abc", "45,0,1", "--1", "0.00001"]
