@@ -18,7 +18,8 @@ ERROR_KEYS = {"status", "code", "message", "parameter"}
 
 
 @pytest.fixture
-def client(reference_engine, tmp_path, data_dir, ban_server):
+def api_app(reference_engine, tmp_path, data_dir, ban_server):
+    """The service on the real layers, the local BAN as its geocoder, small batches."""
     app = create_app({
         "TESTING": True,
         "INSTANCE_PATH": str(tmp_path / "instance"),
@@ -27,9 +28,14 @@ def client(reference_engine, tmp_path, data_dir, ban_server):
         "GEOCODER_URL": ban_server.url,
         "BATCH_MAX_ROWS": 50,
     })
-    yield app.test_client()
+    yield app
     app.extensions[EXTENSION].dispose()
     app.extensions[GEOCODER].close()
+
+
+@pytest.fixture
+def client(api_app):
+    return api_app.test_client()
 
 
 def assert_error(response, status: int, parameter: str | None, *words: str):

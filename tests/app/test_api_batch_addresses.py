@@ -13,11 +13,9 @@ from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAP
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from app import create_app
-from app.db import EXTENSION, GEOCODER
 from geodata.eligibility import COLUMNS
 from geodata.eligibility.addresses import GEOCODING_COLUMNS, LOW_SCORE_WARNING
-from tests.app.test_api import assert_error, client  # noqa: F401 - API on the real layers
+from tests.app.test_api import api_app, assert_error, client  # noqa: F401 - real layers
 from tests.ban_server import ban_server_fixture  # noqa: F401
 
 pytestmark = pytest.mark.shared_data
@@ -111,17 +109,8 @@ def test_address_answers_match_the_openapi_document(client, query):  # noqa: F81
 
 
 @pytest.fixture
-def runner(reference_engine, tmp_path, data_dir, ban_server):
-    app = create_app({
-        "TESTING": True,
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "DATABASE_URL": reference_engine.url.render_as_string(hide_password=False),
-        "DATA_DIR": str(data_dir),
-        "GEOCODER_URL": ban_server.url,
-    })
-    yield app.test_cli_runner()
-    app.extensions[EXTENSION].dispose()
-    app.extensions[GEOCODER].close()
+def runner(api_app):  # noqa: F811
+    return api_app.test_cli_runner()
 
 
 def test_cli_classifies_an_address_file(runner, tmp_path, ban_server):
