@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 
 import shapely
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, and_, select
 from sqlalchemy.engine import Connection
 
 from app import layer_files
@@ -41,7 +41,7 @@ from geodata.storage.models import (
     Qpv,
     Region,
 )
-from geodata.storage.reference import METROPOLE_KINDS, current_versions
+from geodata.storage.reference import COMMUNE_NAME, METROPOLE_KINDS, current_versions
 from maps import vector
 from maps.vector import VectorLayer, dissolve, vector_layer
 
@@ -245,7 +245,7 @@ def _read_metropoles(connection: Connection, _vintage: str) -> VectorLayer:
 def _read_densite(connection: Connection, _vintage: str) -> VectorLayer:
     rows = connection.execute(
         select(CommuneContour.code, CommuneContour.territory, CommuneContour.geom,
-               func.coalesce(Commune.name, CommuneContour.name).label("name"),
+               COMMUNE_NAME,
                CommuneClass.level, CommuneClass.label)
         .outerjoin(Commune, Commune.code == CommuneContour.code)  # the official name
         .outerjoin(CommuneClass, and_(CommuneClass.commune_code == CommuneContour.code,

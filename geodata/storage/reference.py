@@ -31,6 +31,7 @@ from geodata.storage.models import (
 )
 
 __all__ = [
+    "COMMUNE_NAME",
     "VERSIONS_TTL_S",
     "current_versions",
     "forget_versions",
@@ -97,14 +98,16 @@ def read_qpv_layer(connection: Connection, vintage: str) -> QpvLayer:
     )
 
 
+COMMUNE_NAME = func.coalesce(Commune.name, CommuneContour.name).label("name")
+"""A contour's commune named as the official list names it, when the list is loaded (outer
+join ``Commune`` on the code): the contours drop the article ("Blanc" for Le Blanc)."""
+
+
 def read_commune_layer(connection: Connection) -> CommuneLayer:
-    """Commune contours (not municipal arrondissements) with their classes, named as the
-    official list names them when it is loaded (the contours drop the article: "Blanc" for
-    Le Blanc)."""
+    """Commune contours (not municipal arrondissements) with their classes and official
+    names (``COMMUNE_NAME``)."""
     records = connection.execute(
-        select(CommuneContour.code,
-               func.coalesce(Commune.name, CommuneContour.name).label("name"),
-               CommuneContour.territory,
+        select(CommuneContour.code, COMMUNE_NAME, CommuneContour.territory,
                CommuneContour.geom, Commune.region_code, Commune.departement_code)
         .outerjoin(Commune, Commune.code == CommuneContour.code)
         .where(CommuneContour.kind == "COM")
