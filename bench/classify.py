@@ -42,14 +42,26 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
+from baselines import (  # bench/baselines.py, next to this file
+    agreement,
+    create_bench_database,
+    drop_bench_database,
+    geopandas_layers,
+    geopandas_pipeline,
+    postgis_run,
+    postgis_versions,
+    sql_category_agreement,
+    sql_classifier,
+)
 from endtoend import cli_run, pieces  # bench/endtoend.py, next to this file
+from figures import best_of, number, percent, rate, timed, verdict_on  # bench/figures.py
 from load import machine  # bench/load.py, next to this file
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from geodata.eligibility.engine import GRID_MIN_POINTS, TRUE, UNKNOWN, classify
 from geodata.eligibility.verdict import rows
-from geodata.policy import Policy, load_policy
+from geodata.policy import load_policy
 from geodata.storage.database import embedded_url, make_engine, upgrade
 from geodata.storage.reference import reference_index
 from loaders.pipeline import load_source
@@ -63,14 +75,11 @@ SOURCES = (
 """The reference sources the engine reads (laureates and places are not needed)."""
 POLICIES = ("current", "ami-2019")
 POLICY_VINTAGES = {name: load_policy(name).qpv_vintage for name in POLICIES}
-BENCH_DATABASE = "fabriques_bench_classify"
 SIZES = (100_000, 1_000_000)
 QUICK_SIZE = 20_000
 NEAR_SHARE = 0.2
 """Share of the points drawn within NEAR_QPV_M of a QPV outline of the policy's vintage."""
 NEAR_QPV_M = 1_000.0
-SQL_CHUNK = 100_000
-SQL_PROBE = 1_000
 REPEAT_UP_TO = 100_000
 METROPOLE = "metropole"
 LAMBERT93 = 2154
@@ -79,41 +88,6 @@ TARGET_RATE = 250_000
 TARGET_RATIO = 3.0
 TARGET_CSV_S = 15.0
 TARGET_CSV_ROWS = 1_000_000
-
-
-def number(value: float) -> str:
-    """French thousands separator (narrow no-break space)."""
-    return f"{value:,.0f}".replace(",", "\u202f")
-
-
-def rate(count: int, seconds: float, unit: str = "points/s") -> str:
-    return f"{number(count / seconds):>11} {unit}" if seconds > 0 else "?"
-
-
-def verdict_on(met: bool | None) -> str:
-    """Whether a figure meets its target, in French."""
-    return "non mesuré" if met is None else ("atteinte" if met else "non atteinte")
-
-
-def percent(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.1f} %" if whole else "-"
-
-
-def timed(function, *args, **kwargs):
-    """(seconds, result) of one call, after a garbage collection."""
-    gc.collect()
-    started = time.perf_counter()
-    result = function(*args, **kwargs)
-    return time.perf_counter() - started, result
-
-
-def best_of(repeat: int, function, *args):
-    """(shortest seconds, result) over ``repeat`` calls: the machine may be shared."""
-    runs = []
-    for _ in range(repeat):
-        seconds, result = timed(function, *args)
-        runs.append(seconds)
-    return min(runs), result
 
 
 # --------------------------------------------------------------------------- data loading
@@ -130,34 +104,6 @@ def load_sources(url: str, data_dir: Path) -> float:
         return time.perf_counter() - started
     finally:
         engine.dispose()
-
-
-def create_bench_database(admin_url) -> str:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)"))
-            connection.execute(text(f"CREATE DATABASE {BENCH_DATABASE}"))
-    finally:
-        admin.dispose()
-    return admin_url.set(database=BENCH_DATABASE).render_as_string(False)
-
-
-def drop_bench_database(admin_url) -> None:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)"))
-    finally:
-        admin.dispose()
-
-
-def postgis_versions(engine) -> str:
-    with engine.connect() as connection:
-        server = connection.scalar(text("SHOW server_version"))
-        postgis = connection.scalar(text("SELECT postgis_lib_version()"))
-        geos = connection.scalar(text("SELECT postgis_geos_version()"))
-    return f"PostgreSQL {server}, PostGIS {postgis} (GEOS {geos})"
 
 
 # --------------------------------------------------------------------------- seeded points
@@ -238,127 +184,6 @@ def point_sets(indexes: dict, size: int, seed: int) -> dict[str, PointSet]:
         sets[vintage] = PointSet(np.asarray(lon), np.asarray(lat),
                                  len(indexes[vintage].territories[METROPOLE].qpv_rows))
     return sets
-
-
-# --------------------------------------------------------------------------- geopandas
-
-
-@dataclass
-class GeopandasLayers:
-    """The baseline's inputs, projected and indexed beforehand (like the engine's index)."""
-
-    communes: gpd.GeoDataFrame
-    qpv: gpd.GeoDataFrame
-    classes: pd.DataFrame  # per commune code: density_level, metropole
-
-
-def geopandas_layers(index) -> GeopandasLayers:
-    communes_layer, qpv_layer = index.communes, index.qpv
-    rows_ = np.flatnonzero(communes_layer.territories == METROPOLE)
-    codes = communes_layer.codes[rows_]
-    communes = gpd.GeoDataFrame({"commune": codes},
-                                geometry=communes_layer.geometries[rows_], crs=4326)
-    qpv_rows = np.flatnonzero(qpv_layer.territories == METROPOLE)
-    qpv = gpd.GeoDataFrame({"qpv": qpv_layer.codes[qpv_rows]},
-                           geometry=qpv_layer.geometries[qpv_rows], crs=4326)
-    communes, qpv = communes.to_crs(LAMBERT93), qpv.to_crs(LAMBERT93)
-    communes.sindex, qpv.sindex  # noqa: B018 - build the trees now, outside the timings
-    metropoles = communes_layer.metropoles or {}
-    classes = pd.DataFrame({
-        "density_level": [communes_layer.density_levels.get(c) for c in codes],
-        "metropole": [c in metropoles for c in codes],
-    }, index=pd.Index(codes, name="commune"))
-    return GeopandasLayers(communes, qpv, classes)
-
-
-def geopandas_pipeline(layers: GeopandasLayers, policy: Policy, lon, lat) -> pd.DataFrame:
-    """Commune, containing QPV, nearest QPV within the radius and its distance, classes."""
-    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)
-    points = points.to_crs(LAMBERT93)
-    communes = gpd.sjoin(points, layers.communes, how="left", predicate="intersects")
-    communes = communes[~communes.index.duplicated()]
-    inside = gpd.sjoin(points, layers.qpv, how="left", predicate="intersects")
-    inside = inside[~inside.index.duplicated()]
-    nearest = gpd.sjoin_nearest(points, layers.qpv, how="left",
-                                max_distance=policy.search_radius_m, distance_col="distance")
-    nearest = nearest[~nearest.index.duplicated()]
-    facts = pd.DataFrame({"commune": communes["commune"], "qpv": inside["qpv"],
-                          "nearest_qpv": nearest["qpv"], "distance": nearest["distance"]})
-    facts = facts.join(layers.classes, on="commune")
-    facts["near"] = facts["distance"] <= policy.proximity_m
-    return facts
-
-
-def agreement(result, facts: pd.DataFrame) -> str:
-    """How often the baseline finds the engine's commune, containing QPV and distance."""
-    index = result.index
-
-    def codes(layer_codes, positions):
-        return np.where(positions >= 0, layer_codes[np.maximum(positions, 0)], None)
-
-    def same(ours, theirs) -> int:
-        theirs = pd.Series(theirs, dtype=object)
-        return int(np.sum(ours == theirs.where(theirs.notna(), None).to_numpy()))
-
-    n = len(result)
-    commune = same(codes(index.communes.codes, result.commune), facts["commune"].to_numpy())
-    qpv = same(codes(index.qpv.codes, result.qpv), facts["qpv"].to_numpy())
-    theirs = facts["distance"].to_numpy(dtype=float)
-    both_nan = np.isnan(result.distance) & np.isnan(theirs)
-    distance = int(np.sum(both_nan | (np.abs(result.distance - theirs) <= 0.01)))
-    return (f"commune {percent(commune, n)}, QPV contenant {percent(qpv, n)}, "
-            f"distance au plus proche (à 1 cm près) {percent(distance, n)}")
-
-
-# --------------------------------------------------------------------------- PostGIS
-
-
-def sql_classifier():
-    """``classify_sql``, or the reason it cannot be used."""
-    try:
-        from geodata.storage.sql_classification import classify_sql
-    except ImportError as error:
-        return None, f"indisponible (fonction SQL absente : {error})"
-    return classify_sql, None
-
-
-def postgis_run(classify_sql, engine, policy: Policy, lon, lat, budget: float,
-                hint: float | None):
-    """(points done, seconds, rows, note) for the points in chunks, within the budget.
-
-    Without a rate measured on a previous size, the first chunk is a probe of SQL_PROBE
-    points; after each chunk, the run stops when the projected total exceeds the budget.
-    """
-    n = len(lon)
-    if hint and n / hint > budget:
-        return 0, 0.0, [], (f"non mesuré : projection {n / hint:.0f} s au rythme de la taille "
-                            f"précédente ({number(hint)} points/s) > {budget:.0f} s")
-    bounds = [0, *([min(SQL_PROBE, n)] if not hint else []),
-              *range(SQL_CHUNK, n, SQL_CHUNK), n]
-    bounds = sorted(set(bounds))
-    done, seconds, found = 0, 0.0, []
-    for start, stop in zip(bounds, bounds[1:], strict=False):
-        gc.collect()
-        started = time.perf_counter()
-        found.extend(classify_sql(engine, policy, lon[start:stop], lat[start:stop]))
-        seconds += time.perf_counter() - started
-        done = stop
-        projected = seconds * n / done
-        if len(bounds) > 2:
-            print(f"      PostGIS : {number(done)} / {number(n)} points en {seconds:.1f} s "
-                  f"(projection {projected:.0f} s)", flush=True)
-        if done < n and projected > budget:
-            return done, seconds, found, (f"arrêté après {number(done)} points : projection "
-                                          f"{projected:.0f} s > {budget:.0f} s")
-    return done, seconds, found, None
-
-
-def sql_category_agreement(result, found: list[dict]) -> str | None:
-    if not found or "category" not in found[0]:
-        return None
-    categories = np.array([row["category"] for row in found], dtype=object)
-    same = int(np.sum(categories == result.category[:len(categories)]))
-    return f"catégorie identique au moteur : {percent(same, len(categories))}"
 
 
 # --------------------------------------------------------------------------- report

@@ -1,0 +1,189 @@
+"""What ``bench/classify.py`` compares the engine with: a plain geopandas pipeline
+(``sjoin`` then ``sjoin_nearest``) and the set-based SQL function of PostGIS, in a throwaway
+database ``fabriques_bench_classify``."""
+
+from __future__ import annotations
+
+import gc
+import time
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from figures import number, percent  # bench/figures.py, next to this file
+from sqlalchemy import create_engine, text
+
+from geodata.policy import Policy
+
+__all__ = [
+    "BENCH_DATABASE",
+    "GeopandasLayers",
+    "agreement",
+    "create_bench_database",
+    "drop_bench_database",
+    "geopandas_layers",
+    "geopandas_pipeline",
+    "postgis_run",
+    "postgis_versions",
+    "sql_category_agreement",
+    "sql_classifier",
+]
+
+BENCH_DATABASE = "fabriques_bench_classify"
+SQL_CHUNK = 100_000
+SQL_PROBE = 1_000
+METROPOLE = "metropole"
+LAMBERT93 = 2154
+
+
+# --------------------------------------------------------------------------- database
+
+
+def create_bench_database(admin_url) -> str:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)"))
+            connection.execute(text(f"CREATE DATABASE {BENCH_DATABASE}"))
+    finally:
+        admin.dispose()
+    return admin_url.set(database=BENCH_DATABASE).render_as_string(False)
+
+
+def drop_bench_database(admin_url) -> None:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)"))
+    finally:
+        admin.dispose()
+
+
+def postgis_versions(engine) -> str:
+    with engine.connect() as connection:
+        server = connection.scalar(text("SHOW server_version"))
+        postgis = connection.scalar(text("SELECT postgis_lib_version()"))
+        geos = connection.scalar(text("SELECT postgis_geos_version()"))
+    return f"PostgreSQL {server}, PostGIS {postgis} (GEOS {geos})"
+
+
+# --------------------------------------------------------------------------- geopandas
+
+
+@dataclass
+class GeopandasLayers:
+    """The baseline's inputs, projected and indexed beforehand (like the engine's index)."""
+
+    communes: gpd.GeoDataFrame
+    qpv: gpd.GeoDataFrame
+    classes: pd.DataFrame  # per commune code: density_level, metropole
+
+
+def geopandas_layers(index) -> GeopandasLayers:
+    communes_layer, qpv_layer = index.communes, index.qpv
+    rows_ = np.flatnonzero(communes_layer.territories == METROPOLE)
+    codes = communes_layer.codes[rows_]
+    communes = gpd.GeoDataFrame({"commune": codes},
+                                geometry=communes_layer.geometries[rows_], crs=4326)
+    qpv_rows = np.flatnonzero(qpv_layer.territories == METROPOLE)
+    qpv = gpd.GeoDataFrame({"qpv": qpv_layer.codes[qpv_rows]},
+                           geometry=qpv_layer.geometries[qpv_rows], crs=4326)
+    communes, qpv = communes.to_crs(LAMBERT93), qpv.to_crs(LAMBERT93)
+    communes.sindex, qpv.sindex  # noqa: B018 - build the trees now, outside the timings
+    metropoles = communes_layer.metropoles or {}
+    classes = pd.DataFrame({
+        "density_level": [communes_layer.density_levels.get(c) for c in codes],
+        "metropole": [c in metropoles for c in codes],
+    }, index=pd.Index(codes, name="commune"))
+    return GeopandasLayers(communes, qpv, classes)
+
+
+def geopandas_pipeline(layers: GeopandasLayers, policy: Policy, lon, lat) -> pd.DataFrame:
+    """Commune, containing QPV, nearest QPV within the radius and its distance, classes."""
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)
+    points = points.to_crs(LAMBERT93)
+    communes = gpd.sjoin(points, layers.communes, how="left", predicate="intersects")
+    communes = communes[~communes.index.duplicated()]
+    inside = gpd.sjoin(points, layers.qpv, how="left", predicate="intersects")
+    inside = inside[~inside.index.duplicated()]
+    nearest = gpd.sjoin_nearest(points, layers.qpv, how="left",
+                                max_distance=policy.search_radius_m, distance_col="distance")
+    nearest = nearest[~nearest.index.duplicated()]
+    facts = pd.DataFrame({"commune": communes["commune"], "qpv": inside["qpv"],
+                          "nearest_qpv": nearest["qpv"], "distance": nearest["distance"]})
+    facts = facts.join(layers.classes, on="commune")
+    facts["near"] = facts["distance"] <= policy.proximity_m
+    return facts
+
+
+def agreement(result, facts: pd.DataFrame) -> str:
+    """How often the baseline finds the engine's commune, containing QPV and distance."""
+    index = result.index
+
+    def codes(layer_codes, positions):
+        return np.where(positions >= 0, layer_codes[np.maximum(positions, 0)], None)
+
+    def same(ours, theirs) -> int:
+        theirs = pd.Series(theirs, dtype=object)
+        return int(np.sum(ours == theirs.where(theirs.notna(), None).to_numpy()))
+
+    n = len(result)
+    commune = same(codes(index.communes.codes, result.commune), facts["commune"].to_numpy())
+    qpv = same(codes(index.qpv.codes, result.qpv), facts["qpv"].to_numpy())
+    theirs = facts["distance"].to_numpy(dtype=float)
+    both_nan = np.isnan(result.distance) & np.isnan(theirs)
+    distance = int(np.sum(both_nan | (np.abs(result.distance - theirs) <= 0.01)))
+    return (f"commune {percent(commune, n)}, QPV contenant {percent(qpv, n)}, "
+            f"distance au plus proche (à 1 cm près) {percent(distance, n)}")
+
+
+# --------------------------------------------------------------------------- PostGIS
+
+
+def sql_classifier():
+    """``classify_sql``, or the reason it cannot be used."""
+    try:
+        from geodata.storage.sql_classification import classify_sql
+    except ImportError as error:
+        return None, f"indisponible (fonction SQL absente : {error})"
+    return classify_sql, None
+
+
+def postgis_run(classify_sql, engine, policy: Policy, lon, lat, budget: float,
+                hint: float | None):
+    """(points done, seconds, rows, note) for the points in chunks, within the budget.
+
+    Without a rate measured on a previous size, the first chunk is a probe of SQL_PROBE
+    points; after each chunk, the run stops when the projected total exceeds the budget.
+    """
+    n = len(lon)
+    if hint and n / hint > budget:
+        return 0, 0.0, [], (f"non mesuré : projection {n / hint:.0f} s au rythme de la taille "
+                            f"précédente ({number(hint)} points/s) > {budget:.0f} s")
+    bounds = [0, *([min(SQL_PROBE, n)] if not hint else []),
+              *range(SQL_CHUNK, n, SQL_CHUNK), n]
+    bounds = sorted(set(bounds))
+    done, seconds, found = 0, 0.0, []
+    for start, stop in zip(bounds, bounds[1:], strict=False):
+        gc.collect()
+        started = time.perf_counter()
+        found.extend(classify_sql(engine, policy, lon[start:stop], lat[start:stop]))
+        seconds += time.perf_counter() - started
+        done = stop
+        projected = seconds * n / done
+        if len(bounds) > 2:
+            print(f"      PostGIS : {number(done)} / {number(n)} points en {seconds:.1f} s "
+                  f"(projection {projected:.0f} s)", flush=True)
+        if done < n and projected > budget:
+            return done, seconds, found, (f"arrêté après {number(done)} points : projection "
+                                          f"{projected:.0f} s > {budget:.0f} s")
+    return done, seconds, found, None
+
+
+def sql_category_agreement(result, found: list[dict]) -> str | None:
+    if not found or "category" not in found[0]:
+        return None
+    categories = np.array([row["category"] for row in found], dtype=object)
+    same = int(np.sum(categories == result.category[:len(categories)]))
+    return f"catégorie identique au moteur : {percent(same, len(categories))}"
