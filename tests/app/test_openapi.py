@@ -8,7 +8,7 @@ from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAP
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from tests.app.test_api import client  # noqa: F401 - the API client on the real layers
+from tests.app.test_api import api_app, client  # noqa: F401 - the API on the real layers
 from tests.ban_server import ban_server_fixture  # noqa: F401
 
 pytestmark = pytest.mark.shared_data

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.app.test_api import client  # noqa: F401 - app on the real layers + local BAN
+from tests.app.test_api import api_app, client  # noqa: F401 - real layers + local BAN
 from tests.ban_server import ban_server_fixture  # noqa: F401
 
 pytestmark = pytest.mark.shared_data
