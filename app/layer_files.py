@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,8 @@ __all__ = ["read_layer_file", "write_layer_file"]
 log = logging.getLogger(__name__)
 
 _MAGIC = b"fabriques layer cache 1\n"
+ABANDONED_S = 3600
+"""Age after which a temporary file is taken as left by a worker killed while writing."""
 
 
 def read_layer_file(path: Path, disk_key: dict) -> VectorLayer | None:
@@ -79,3 +82,16 @@ def write_layer_file(path: Path, disk_key: dict, layer: VectorLayer) -> None:
         log.warning("cache de couche non écrit : %s (%s)", path, error)
     finally:
         Path(temporary).unlink(missing_ok=True)
+    _remove_abandoned(path)
+
+
+def _remove_abandoned(path: Path) -> None:
+    """Remove the temporary files of ``path`` that a worker killed while writing left, once
+    they are older than ABANDONED_S (another worker may be writing a younger one)."""
+    limit = time.time() - ABANDONED_S
+    for temporary in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            if temporary.stat().st_mtime < limit:
+                temporary.unlink()
+        except OSError:  # gone meanwhile, or not ours to remove: harmless either way
+            continue

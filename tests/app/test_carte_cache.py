@@ -238,3 +238,19 @@ def test_a_gunicorn_worker_warms_the_caches_before_it_serves(reference_engine, t
         server.terminate()
         server.wait(timeout=30)
 
+
+
+def test_temporary_files_left_by_a_killed_worker_are_removed_once_old(reference_engine,
+                                                                      tmp_path, monkeypatch):
+    restart(monkeypatch)  # a new process: the layer is read and its file written
+    old, young = tmp_path / ".qpv-2024.layer.abc123.tmp", tmp_path / ".qpv-2024.layer.def4.tmp"
+    other = tmp_path / ".departements.layer.abc123.tmp"  # another layer's: not this write's
+    for leftover in (old, young, other):
+        leftover.write_bytes(b"interrompu")
+    two_hours_ago = time.time() - 2 * 3600
+    for leftover in (old, other):
+        os.utime(leftover, (two_hours_ago, two_hours_ago))
+    cached_layer(reference_engine, "qpv", "2024", layer_version(reference_engine, "qpv", "2024"),
+                 tmp_path)
+    assert (tmp_path / "qpv-2024.layer").exists()
+    assert not old.exists() and young.exists() and other.exists()
