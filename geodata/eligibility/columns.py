@@ -156,10 +156,10 @@ def contract_columns(result: Classification, positions=None, identifiers=None, *
     return {name: columns[name] for name in COLUMNS}
 
 
-def contract_frame(result: Classification, identifiers, *, brief: bool = False) -> pl.DataFrame:
+def contract_frame(result: Classification, identifiers) -> pl.DataFrame:
     """The same columns as ``contract_columns`` for every location, as a polars frame (text,
     floats, integers and booleans, null for None), ready for ``DataFrame.write_csv``."""
-    facts = _facts(result, np.arange(len(result)), brief)
+    facts = _facts(result, np.arange(len(result)), brief=False)
     count, policy = facts.count, result.policy
     columns = {name: _gathered(*table) for name, table in facts.tables.items()}
     columns.update({name: pl.Series(values).replace_strict(
