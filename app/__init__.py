@@ -3,6 +3,10 @@
 Settings come in layers: defaults (``app.settings``), then the instance folder's
 ``config.py``, then ``FABRIQUES_*`` environment variables; a test passes its own mapping
 instead, and then no instance file or environment variable is read.
+
+The core (this module, ``settings``, ``db``, ``errors``, ``security``, ``ratelimit``,
+``compression``, ``assets``, ``formats``) serves every room; each room is a package for one
+audience, with its blueprints, forms, templates and static files (``docs/architecture.md``).
 """
 
 from __future__ import annotations
@@ -13,23 +17,29 @@ from collections.abc import Mapping
 from flask import Flask
 
 from app import (
+    accueil,
     api,
-    auth,
-    batch_page,
+    assets,
     carte,
+    cli,
     compression,
-    dashboard,
+    comptes,
     db,
     errors,
-    history,
+    formats,
+    instruction,
     ratelimit,
     reseaux,
     security,
     settings,
-    views,
+    tableau_de_bord,
+    verifier,
 )
 
-__all__ = ["create_app"]
+__all__ = ["ROOMS", "create_app"]
+
+ROOMS = (accueil, verifier, carte, reseaux, comptes, instruction, tableau_de_bord, api)
+"""The rooms, in the order their blueprints are registered."""
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -51,18 +61,14 @@ def create_app(config: Mapping | None = None) -> Flask:
         app.config.from_mapping(config)
     app.json.ensure_ascii = False
     app.json.sort_keys = False  # keep the contract's column order
-    security.init_app(app, exempt=(api.bp,))
+    security.init_app(app)
     db.init_app(app)
     ratelimit.init_app(app)
     compression.init_app(app)
-    auth.init_app(app)  # after ratelimit: it limits the login attempts
-    app.register_blueprint(views.bp)
-    app.register_blueprint(batch_page.bp)
-    app.register_blueprint(history.bp)
-    app.register_blueprint(dashboard.bp)
-    app.register_blueprint(reseaux.bp)
-    app.register_blueprint(carte.bp)
-    app.register_blueprint(carte.api_bp)
-    app.register_blueprint(api.bp)
-    errors.register_api_fallback(app, api.bp.url_prefix)
+    formats.init_app(app)
+    assets.init_app(app, ROOMS)
+    for room in ROOMS:
+        room.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
     return app

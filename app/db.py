@@ -29,13 +29,9 @@ def data_dir(app: Flask) -> Path:
 
 
 def init_app(app: Flask) -> None:
-    """Create the app's engine (connections open lazily) and its CLI commands."""
+    """Create the app's engine (connections open lazily) and its geocoder client."""
     app.extensions[EXTENSION] = make_engine(database_url(app))
     app.extensions[GEOCODER] = BanClient(app.config["GEOCODER_URL"])
-
-    from app.cli import register  # the CLI needs the engine helpers above
-
-    register(app)
 
 
 def get_engine() -> Engine:

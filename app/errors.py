@@ -1,11 +1,12 @@
-"""One JSON error shape for the API, mapped from domain errors at this one boundary.
+"""Errors at one boundary: one JSON shape for the API, mapped from domain errors, and one
+French error page for the pages.
 
     {"error": {"status": 400, "code": "parametre-invalide", "message": "…", "parameter": "lon"}}
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from geodata.checks import LocationError
@@ -14,7 +15,9 @@ from geodata.eligibility.reading import BatchError
 from geodata.geocoder import GeocoderError
 from geodata.policy import PolicyError
 
-__all__ = ["ApiError", "register", "register_api_fallback"]
+__all__ = ["API_PREFIX", "ApiError", "error_page", "error_response", "init_app", "register"]
+
+API_PREFIX = "/api/v1"
 
 
 class ApiError(Exception):
@@ -65,11 +68,16 @@ def register(blueprint: Blueprint) -> None:
                                        error.description or error.name))
 
 
-def register_api_fallback(app: Flask, prefix: str) -> None:
+def error_page(title: str, message: str, status: int):
+    """The French error page: a title, what went wrong and the way back home."""
+    return render_template("erreur.html", title=title, message=message), status
+
+
+def init_app(app: Flask) -> None:
     """Unknown API paths and methods, and rate limits, get the JSON shape too."""
 
     def fallback(error: HTTPException):
-        if request.path.startswith(prefix):
+        if request.path.startswith(API_PREFIX):
             return error_response(ApiError(error.code, "http-" + str(error.code),
                                            error.description or error.name))
         return error

@@ -16,7 +16,7 @@ from __future__ import annotations
 def post_worker_init(worker) -> None:
     """Warm the map's caches; a failure (no data loaded yet...) leaves them to the first
     request, which then reports its error as usual."""
-    from app.carte import warm_caches
+    from app.carte.layers import warm_caches
 
     worker.notify()  # the boot counts against the worker timeout: tell the arbiter we live
     try:

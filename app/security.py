@@ -14,10 +14,12 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Blueprint, Flask, render_template
+from flask import Blueprint, Flask
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-__all__ = ["csrf", "init_app"]
+from app.errors import error_page
+
+__all__ = ["csrf", "init_app", "no_store"]
 
 csrf = CSRFProtect()
 SECRET_FILE = "secret_key"
@@ -34,18 +36,24 @@ def _instance_secret(instance_path: str) -> str:
     return path.read_text().strip()
 
 
-def init_app(app: Flask, exempt: tuple[Blueprint, ...] = ()) -> None:
-    """Bind the secret key, harden the session cookie, protect forms against CSRF."""
+def init_app(app: Flask) -> None:
+    """Bind the secret key, harden the session cookie, protect forms against CSRF (the JSON
+    API's blueprint exempts itself: ``csrf.exempt``)."""
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
     csrf.init_app(app)
-    for blueprint in exempt:
-        csrf.exempt(blueprint)
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError):
-        return render_template(
-            "erreur.html", title="Formulaire expiré",
-            message="Le formulaire a expiré ou ne vient pas de ce site "
-                    f"({error.description}). Rechargez la page et recommencez.",
-        ), 400
+        return error_page("Formulaire expiré",
+                          "Le formulaire a expiré ou ne vient pas de ce site "
+                          f"({error.description}). Rechargez la page et recommencez.", 400)
+
+
+def no_store(blueprint: Blueprint) -> None:
+    """Keep the blueprint's answers out of every cache (pages behind a login)."""
+
+    @blueprint.after_request
+    def not_cached(response):
+        response.headers["Cache-Control"] = "no-store"
+        return response

@@ -252,7 +252,7 @@ def main() -> None:
         raise SystemExit(f"{CHROMIUM} absent (paquet Debian chromium)")
     from playwright.sync_api import sync_playwright
 
-    from app.carte_data import CACHE_FOLDER
+    from app.carte.layers import CACHE_FOLDER
 
     print(f"Machine : {machine()}")
     with tempfile.TemporaryDirectory() as scratch, sync_playwright() as playwright:

@@ -13,20 +13,21 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from pyproj import Transformer
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from geodata.eligibility import EligibilityError, Verdict, classify, verdict
+from geodata.eligibility.addresses import Geocoding
 from geodata.eligibility.engine import PRECISIONS
 from geodata.geocoder import MAX_QUERY_CHARS, BanClient, GeocodeResult
 from geodata.policy import load_policy
-from geodata.storage.models import Commune
-from geodata.storage.reference import reference_index
+from geodata.storage.reference import arrondissement_parents, reference_index
 from geodata.territories import TerritoryError, territory_of_lonlat
 
 __all__ = [
     "LOW_SCORE",
     "Check",
     "LocationError",
+    "address_geocoding",
     "check_address",
     "check_point",
     "map_features",
@@ -128,9 +129,13 @@ def _commune_of(engine: Engine, code: str | None) -> str | None:
     commune's, since the engine works with communes."""
     if not code:
         return None
-    with engine.connect() as connection:
-        parent = connection.scalar(select(Commune.parent_code).where(Commune.code == code))
-    return parent or code
+    return arrondissement_parents(engine).get(code, code)
+
+
+def address_geocoding(engine: Engine, client: BanClient) -> Geocoding:
+    """What a batch of addresses is geocoded with: the BAN client, the low-score threshold
+    of single checks, and each municipal arrondissement's commune."""
+    return Geocoding(client, LOW_SCORE, arrondissement_parents(engine))
 
 
 def map_features(engine: Engine, check: Check) -> dict:

@@ -27,6 +27,7 @@ __all__ = [
     "Quotas",
     "available_policies",
     "load_policy",
+    "qpv_vintages",
 ]
 
 POLICY_DIR = Path(__file__).with_name("policies")
@@ -98,6 +99,11 @@ class Policy:
 def available_policies() -> list[str]:
     """Names of the policy files shipped with the service."""
     return sorted(path.stem for path in POLICY_DIR.glob("*.toml"))
+
+
+def qpv_vintages() -> list[str]:
+    """The QPV vintages the shipped policies use."""
+    return sorted({load_policy(name).qpv_vintage for name in available_policies()})
 
 
 @cache

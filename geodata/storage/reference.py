@@ -17,6 +17,7 @@ import time
 import numpy as np
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from geodata.eligibility.layers import CommuneLayer, QpvLayer, ReferenceIndex
 from geodata.storage.models import (
@@ -32,9 +33,11 @@ from geodata.storage.models import (
 
 __all__ = [
     "COMMUNE_NAME",
+    "arrondissement_parents",
     "VERSIONS_TTL_S",
     "current_versions",
     "forget_versions",
+    "loaded_versions",
     "read_commune_layer",
     "read_qpv_layer",
     "reference_index",
@@ -56,6 +59,22 @@ def current_versions(connection: Connection, dataset: str | None = None,
     if vintage is not None:
         query = query.where(DatasetVersion.vintage == vintage)
     return connection.execute(query.order_by(DatasetVersion.id)).all()
+
+
+def loaded_versions(engine: Engine) -> list | None:
+    """Every dataset version in service, or None when the schema does not exist yet."""
+    try:
+        with engine.connect() as connection:
+            return current_versions(connection)
+    except (OperationalError, ProgrammingError):
+        return None
+
+
+def arrondissement_parents(engine: Engine) -> dict[str, str]:
+    """Each municipal arrondissement's commune (Paris, Lyon, Marseille), by code."""
+    with engine.connect() as connection:
+        return dict(connection.execute(select(Commune.code, Commune.parent_code)
+                                       .where(Commune.parent_code.is_not(None))).all())
 
 
 def _label(version) -> str:

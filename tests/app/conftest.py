@@ -7,8 +7,8 @@ import re
 import pytest
 
 from app import create_app
+from app.access import create_user
 from app.db import EXTENSION
-from geodata.storage.history import create_user
 
 
 @pytest.fixture

@@ -12,16 +12,17 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from app import create_app
-from app.auth import local_path, role_required
-from app.db import EXTENSION
-from geodata.storage.history import (
+from app.access import (
     MIN_PASSWORD_LENGTH,
     AccountError,
     authenticate,
     create_user,
     disable_user,
+    local_path,
+    role_required,
     update_user,
 )
+from app.db import EXTENSION
 from geodata.storage.models import User
 from tests.app.conftest import CSRF, PASSWORD, csrf_token
 

@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app import create_app
-from app.batches import INPUT, OUTPUT, create_job, jobs_root
 from app.db import EXTENSION, GEOCODER
+from app.verifier.jobs import INPUT, OUTPUT, create_job, jobs_root
 from geodata.eligibility import COLUMNS
 from geodata.eligibility.addresses import GEOCODING_COLUMNS
 from tests.ban_server import ban_server_fixture  # noqa: F401

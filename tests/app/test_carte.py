@@ -22,7 +22,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from app import create_app
-from app.carte import CSV_COLUMNS
+from app.carte.api import CSV_COLUMNS
 from app.db import EXTENSION
 from geodata.policy import CATEGORIES
 from geodata.storage.models import Commune, Epci, EpciMember, Laureate, Qpv

@@ -19,9 +19,16 @@ import pytest
 import requests
 import shapely
 
-from app import carte_data, create_app
-from app.carte import layer_folder, warm_caches
-from app.carte_data import CACHE_FOLDER, LAYERS, cached_layer, layer_version
+from app import create_app
+from app.carte import layers as carte_data
+from app.carte.layers import (
+    CACHE_FOLDER,
+    LAYERS,
+    cached_layer,
+    layer_folder,
+    layer_version,
+    warm_caches,
+)
 from app.db import EXTENSION
 from loaders.pipeline import load_source
 from maps.vector import features_geojson

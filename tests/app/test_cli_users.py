@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from app.access import MIN_PASSWORD_LENGTH, authenticate
 from app.db import EXTENSION
-from geodata.storage.history import MIN_PASSWORD_LENGTH, authenticate
 from geodata.storage.models import User
 from tests.app.conftest import PASSWORD
 

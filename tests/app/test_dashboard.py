@@ -23,14 +23,15 @@ import pytest
 from sqlalchemy import delete
 
 from app import create_app
-from app.dashboard import CSV_COLUMNS, MAX_GROUP_CHARTS
+from app.access import create_user
 from app.db import EXTENSION
+from app.tableau_de_bord.views import CSV_COLUMNS, MAX_GROUP_CHARTS
 from geodata.checks import check_point
 from geodata.policy import load_policy
 from geodata.quotas import FNT, LINE_KINDS, OVERALL, TOTAL, quota_table
 from geodata.storage.candidates import CANDIDATE_PREFIX, group_names, wave_candidate_records
 from geodata.storage.fabriques import laureate_records
-from geodata.storage.history import create_user, record_check, wave_candidates
+from geodata.storage.history import record_check, wave_candidates
 from geodata.storage.models import User
 from loaders.pipeline import load_source
 from maps.charts import SVG_NS

@@ -20,15 +20,14 @@ from alembic import command
 from sqlalchemy import inspect, select
 
 from app import create_app
+from app.access import authenticate, create_user
 from app.db import EXTENSION, GEOCODER
 from geodata.checks import check_point
 from geodata.policy import CATEGORIES
 from geodata.storage.database import _alembic_config, upgrade
 from geodata.storage.history import (
     DossierError,
-    authenticate,
     count_checks,
-    create_user,
     list_checks,
     record_check,
     versions_used,

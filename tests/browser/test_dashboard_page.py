@@ -15,8 +15,9 @@ import uuid
 import pytest
 from sqlalchemy import delete
 
+from app.access import create_user
 from geodata.checks import check_point
-from geodata.storage.history import create_user, record_check
+from geodata.storage.history import record_check
 from geodata.storage.models import CheckRecord, User
 from tests.app.conftest import PASSWORD
 from tests.browser.conftest import ARTIFACTS

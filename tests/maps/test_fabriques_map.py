@@ -16,7 +16,7 @@ import folium
 import pytest
 from folium.plugins import Fullscreen, MarkerCluster
 
-from app.carte_data import fabrique_rows
+from app.carte.layers import fabrique_rows
 from geodata.policy import CATEGORIES, CATEGORY_UNDETERMINED, load_policy
 from maps.base import (
     FitBounds,

@@ -1,0 +1,18 @@
+"""The JSON API for other services, ``/api/v1``: the eligibility of a point, an address or a
+batch, the policies, the data in service, and the OpenAPI document of every ``/api/v1``
+route (the map's and the networks' JSON included)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.api import views
+from app.security import csrf
+
+__all__ = ["init_app"]
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprint; it keeps no session, so it needs no CSRF token."""
+    csrf.exempt(views.bp)
+    app.register_blueprint(views.bp)

@@ -1,0 +1,409 @@
+"""The OpenAPI 3.1 document of ``/api/v1``, served at ``/api/v1/openapi.json``.
+
+A test checks every documented response against the real ones (openapi-core).
+"""
+
+from __future__ import annotations
+
+from app.carte.layers import LAYERS
+from geodata.eligibility.engine import PRECISIONS
+from geodata.policy import CATEGORIES
+
+__all__ = ["document"]
+
+
+def _nullable(kind: str, **extra) -> dict:
+    return {"type": [kind, "null"], **extra}
+
+
+ELIGIBILITY = {
+    "type": "object",
+    "required": ["id", "lon", "lat", "precision", "commune_code", "commune_name",
+                 "density_level", "density_label", "metropole", "in_qpv", "qpv_code",
+                 "qpv_name", "nearest_qpv_code", "distance_to_qpv_m", "near_qpv",
+                 "outside_large_urban_centre", "category", "policy", "qpv_vintage",
+                 "explanation", "error"],
+    "properties": {
+        "id": {"type": ["string", "integer", "null"]},
+        "lon": {"type": ["number", "string"], "description": "WGS84, degrés"},
+        "lat": {"type": ["number", "string"], "description": "WGS84, degrés"},
+        "precision": _nullable("string", enum=[*PRECISIONS, None]),
+        "commune_code": _nullable("string"),
+        "commune_name": _nullable("string"),
+        "density_level": _nullable("integer", minimum=1, maximum=7),
+        "density_label": _nullable("string"),
+        "metropole": _nullable("boolean"),
+        "in_qpv": _nullable("boolean", description="vide quand indéterminé"),
+        "qpv_code": _nullable("string"),
+        "qpv_name": _nullable("string"),
+        "nearest_qpv_code": _nullable("string"),
+        "distance_to_qpv_m": _nullable("number", minimum=0,
+                                       description="mètres, CRS projeté du territoire"),
+        "near_qpv": _nullable("boolean"),
+        "outside_large_urban_centre": _nullable("boolean"),
+        "category": _nullable("string", enum=[*CATEGORIES, None]),
+        "policy": {"type": "string"},
+        "qpv_vintage": {"type": "string"},
+        "explanation": _nullable("string"),
+        "error": _nullable("string"),
+        "geocoding": {
+            "type": "object",
+            "required": ["query", "label", "score", "type", "precision", "low_score"],
+            "properties": {
+                "query": {"type": "string"}, "label": {"type": "string"},
+                "score": {"type": "number", "minimum": 0, "maximum": 1},
+                "type": {"type": "string",
+                         "enum": ["housenumber", "street", "locality", "municipality"]},
+                "precision": {"type": "string"}, "citycode": _nullable("string"),
+                "low_score": {"type": "boolean"},
+            },
+        },
+    },
+}
+
+BATCH_ROW = {
+    **ELIGIBILITY,
+    "properties": {
+        **{k: v for k, v in ELIGIBILITY["properties"].items() if k != "geocoding"},
+        "lon": {"type": ["number", "string", "null"],
+                "description": "WGS84 ; tel que donné pour une ligne illisible, null pour "
+                               "une adresse introuvable"},
+        "lat": {"type": ["number", "string", "null"], "description": "WGS84, degrés"},
+        "geocoded_label": _nullable("string", description="adresse trouvée par la BAN"),
+        "geocoding_score": _nullable("number", minimum=0, maximum=1),
+        "geocoding_type": _nullable("string", enum=["housenumber", "street", "locality",
+                                                    "municipality", None]),
+        "geocoding_warning": _nullable("string",
+                                       description="« score faible : à vérifier », filtre "
+                                                   "ignoré ; vide sinon"),
+    },
+}
+"""A row of a batch: the contract's keys, plus the geocoding keys for an address file."""
+
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {
+        "type": "object",
+        "required": ["status", "code", "message", "parameter"],
+        "properties": {
+            "status": {"type": "integer"}, "code": {"type": "string"},
+            "message": {"type": "string"}, "parameter": _nullable("string"),
+        },
+    }},
+}
+
+
+def _error_responses(*statuses: int) -> dict:
+    return {str(s): {"description": "Erreur", "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/Error"}}}} for s in statuses}
+
+
+def _query(name: str, schema: dict, description: str, required: bool = False) -> dict:
+    return {"name": name, "in": "query", "required": required, "schema": schema,
+            "description": description}
+
+
+POLICY_PARAMETER = _query("policy", {"type": "string"}, "Politique (défaut : current)")
+BATCH_DESCRIPTION = (
+    "CSV UTF-8 ou Latin-1, séparateur virgule ou point-virgule, virgule décimale acceptée. "
+    "Colonnes : `id`, puis `lon` et `lat` (WGS84, `precision` facultative), ou une colonne "
+    "`adresse` (`address`), avec `ville`, `code_postal` (`postcode`) et `code_insee` "
+    "(`citycode`) facultatives, géocodée par la BAN ; un fichier peut mêler les deux. Les "
+    "colonnes produites sont celles du contrat, suivies pour un fichier d'adresses de "
+    "`geocoded_label`, `geocoding_score`, `geocoding_type` et `geocoding_warning`. Aucune "
+    "ligne n'est perdue : une ligne illisible ou une adresse introuvable garde son numéro de "
+    "ligne et la raison dans `error`. 503 quand le géocodeur ne répond pas (rien n'est "
+    "renvoyé à moitié)."
+)
+
+
+FABRIQUE = {
+    "type": "object",
+    "required": ["id", "name", "commune_code", "commune_name", "departement_code",
+                 "region_code", "wave", "kind", "fnt", "precision", "category",
+                 "category_label", "policy"],
+    "properties": {
+        "id": {"type": "string"}, "name": {"type": "string"},
+        "commune_code": {"type": "string"}, "commune_name": _nullable("string"),
+        "departement_code": _nullable("string"), "departement_name": _nullable("string"),
+        "region_code": _nullable("string"), "region_name": _nullable("string"),
+        "wave": _nullable("string", description="vide : non publiée"),
+        "kind": _nullable("string", enum=["FT", "FNT", None],
+                          description="vide : non publié"),
+        "fnt": _nullable("boolean"), "precision": {"type": "string"},
+        "category": {"type": "string", "enum": list(CATEGORIES)},
+        "category_label": {"type": "string"}, "policy": {"type": "string"},
+    },
+}
+"""A Fabrique de Territoire as the public map lists it."""
+
+FEATURES = {
+    "type": "object", "required": ["type", "features"],
+    "properties": {"type": {"const": "FeatureCollection"}, "features": {"type": "array",
+                   "items": {"type": "object", "required": ["type", "geometry", "properties"],
+                             "properties": {"type": {"const": "Feature"},
+                                            "geometry": {"type": ["object", "null"]},
+                                            "properties": {"type": "object"}}}}},
+}
+
+
+def _map_paths() -> dict:
+    """The public map's routes: layers by bounding box and zoom, the selected Fabriques."""
+    geojson = {"application/geo+json": {"schema": {"$ref": "#/components/schemas/Features"}}}
+    selection = [
+        POLICY_PARAMETER,
+        _query("wave", {"type": "string"}, "Vague ; « unknown » : non publiée"),
+        _query("category", {"type": "string", "enum": list(CATEGORIES)}, "Catégorie de quota"),
+        _query("region", {"type": "string"}, "Code INSEE de la région"),
+        _query("departement", {"type": "string"}, "Code INSEE du département"),
+        _query("fnt", {"type": "string", "enum": ["true", "false", "unknown"]},
+               "Fabrique Numérique de Territoire ; « unknown » : type non publié"),
+        _query("format", {"type": "string", "enum": ["geojson", "csv"]},
+               "geojson (défaut) ou csv (UTF-8 avec BOM, séparateur ;)"),
+    ]
+    return {
+        "/couches/{layer}": {"get": {
+            "summary": "Une couche de la carte publique dans une emprise, simplifiée pour le zoom",
+            "description": "Les entités qui coupent l'emprise, simplifiées avec une tolérance "
+                           "en mètres (une fraction de pixel au zoom demandé) dans le CRS "
+                           "projeté de leur territoire, coordonnées arrondies à ce que le zoom "
+                           "montre. `densite` demande un zoom d'au moins "
+                           f"{LAYERS['densite'].min_zoom} (400 `zoom-insuffisant` sinon).",
+            "parameters": [
+                {"name": "layer", "in": "path", "required": True,
+                 "schema": {"type": "string", "enum": list(LAYERS)},
+                 "description": "departements (fond de carte), qpv, densite, metropoles"},
+                _query("bbox", {"type": "string"},
+                       "minlon,minlat,maxlon,maxlat en degrés WGS84", True),
+                _query("zoom", {"type": "integer", "minimum": 0, "maximum": 20},
+                       "Niveau de zoom de la carte (0 à 20)", True),
+                _query("vintage", {"type": "string"}, "Millésime des QPV (couche qpv)"),
+            ],
+            "responses": {
+                "200": {"description": "GeoJSON (WGS84)", "content": geojson, "headers": {
+                    "ETag": {"description": "version des données et requête",
+                             "schema": {"type": "string"}},
+                    "Cache-Control": {"description": "mise en cache publique",
+                                      "schema": {"type": "string"}}}},
+                "304": {"description": "Inchangée depuis l'ETag donné (If-None-Match)"},
+                **_error_responses(400),
+            },
+        }},
+        "/fabriques": {"get": {
+            "summary": "Les Fabriques lauréates de la sélection, avec leur catégorie",
+            "parameters": selection,
+            "responses": {"200": {"description": "GeoJSON (géométrie nulle si la position est "
+                                                 "inconnue) ou CSV", "content": {
+                "application/geo+json": {"schema": {"allOf": [
+                    {"$ref": "#/components/schemas/Features"},
+                    {"properties": {"features": {"items": {"properties": {
+                        "properties": {"$ref": "#/components/schemas/Fabrique"}}}}}}]}},
+                "text/csv": {}}}, **_error_responses(400)},
+        }},
+    }
+
+
+PLACE = {
+    "type": "object",
+    "required": ["kind", "kind_label", "id", "name", "commune_code", "commune_name", "lon",
+                 "lat", "precision", "distance_m", "role"],
+    "properties": {
+        "kind": {"type": "string"}, "kind_label": {"type": "string"},
+        "id": {"type": "string"}, "name": {"type": "string"},
+        "commune_code": _nullable("string"), "commune_name": _nullable("string"),
+        "lon": {"type": "number"}, "lat": {"type": "number"},
+        "precision": {"type": "string"},
+        "distance_m": _nullable("number", description="mètres, CRS projeté du territoire"),
+        "role": _nullable("string"),
+    },
+}
+"""A place of a network (or the Fabrique at its centre)."""
+
+NETWORK = {
+    "type": "object",
+    "required": ["name", "rule", "fabrique", "epci", "distance_m", "counts", "members",
+                 "missing"],
+    "properties": {
+        "name": {"type": "string"},
+        "rule": {"type": "string", "enum": ["epci", "distance", "declared"]},
+        "fabrique": {"oneOf": [{"$ref": "#/components/schemas/Place"}, {"type": "null"}]},
+        "epci": {"type": ["object", "null"]},
+        "distance_m": _nullable("number"),
+        "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "members": {"type": "array", "items": {"$ref": "#/components/schemas/Place"}},
+        "missing": {"type": "array", "items": {"type": "object"}},
+    },
+}
+"""A Fabrique's network: its places, by the chosen rule, with counts per kind."""
+
+COVERAGE_ROW = {
+    "type": "object",
+    "required": ["code", "name", "communes", "population", "uncovered_communes",
+                 "uncovered_population", "unknown_communes", "share"],
+    "properties": {
+        "code": _nullable("string"), "name": _nullable("string"),
+        "communes": {"type": "integer"}, "population": {"type": "integer"},
+        "uncovered_communes": {"type": "integer"},
+        "uncovered_population": {"type": "integer"},
+        "unknown_communes": {"type": "integer"}, "share": _nullable("number"),
+    },
+}
+"""Communes and population of a département farther than the threshold from any Fabrique."""
+
+
+def _network_paths() -> dict:
+    """Tiers-lieux networks around the Fabriques, and the territory's coverage."""
+    def ok(schema: dict, description: str) -> dict:
+        return {"200": {"description": description,
+                        "content": {"application/json": {"schema": schema}}}}
+
+    network = {"$ref": "#/components/schemas/Network"}
+    rule = [
+        _query("rule", {"type": "string", "enum": ["epci", "distance"]},
+               "Règle : même EPCI (défaut) ou distance"),
+        _query("distance_km", {"type": "string"}, "Distance en km (règle distance)"),
+        _query("kind", {"type": "string"}, "Type de lieu retenu (répétable)"),
+    ]
+    return {
+        "/reseaux/fabriques": {"get": {
+            "summary": "Chercher une Fabrique (nom, commune ou identifiant)",
+            "parameters": [_query("q", {"type": "string"}, "Texte cherché")],
+            "responses": ok({"type": "object", "required": ["fabriques"], "properties": {
+                "fabriques": {"type": "array",
+                              "items": {"$ref": "#/components/schemas/Place"}}}},
+                "Fabriques trouvées"),
+        }},
+        "/reseaux/fabriques/{fabrique}": {"get": {
+            "summary": "Le réseau d'une Fabrique : ses lieux selon la règle, avec les comptes",
+            "parameters": [{"name": "fabrique", "in": "path", "required": True,
+                            "schema": {"type": "string"}}, *rule],
+            "responses": {**ok(network, "Réseau"), **_error_responses(400, 404)},
+        }},
+        "/reseaux/declares": {"get": {
+            "summary": "Les réseaux déclarés par un fichier importé",
+            "responses": ok({"type": "object", "required": ["networks"], "properties": {
+                "networks": {"type": "array", "items": {"type": "object"}}}},
+                "Réseaux déclarés"),
+        }},
+        "/reseaux/declares/{network_id}": {"get": {
+            "summary": "Un réseau déclaré",
+            "parameters": [{"name": "network_id", "in": "path", "required": True,
+                            "schema": {"type": "integer"}}],
+            "responses": {**ok(network, "Réseau"), **_error_responses(404)},
+        }},
+        "/reseaux/couverture": {"get": {
+            "summary": "Territoires non pourvus : communes et population à plus de X km "
+                       "de toute Fabrique, par département",
+            "parameters": [
+                _query("distance_km", {"type": "string"}, "Seuil X en km (défaut 20)"),
+                _query("measure", {"type": "string", "enum": ["contour", "point"]},
+                       "Distance depuis le contour de la commune (défaut) ou un point"),
+                _query("departement", {"type": "string"},
+                       "Code du département : liste aussi ses communes non pourvues"),
+            ],
+            "responses": {**ok({"type": "object",
+                                "required": ["threshold_m", "measure", "departements",
+                                             "total", "communes"],
+                                "properties": {
+                                    "threshold_m": {"type": "number"},
+                                    "measure": {"type": "string"},
+                                    "departements": {"type": "array", "items": {
+                                        "$ref": "#/components/schemas/CoverageRow"}},
+                                    "total": {"$ref": "#/components/schemas/CoverageRow"},
+                                    "communes": {"type": ["array", "null"]}}},
+                               "Couverture"),
+                          **_error_responses(400, 404)},
+        }},
+    }
+
+
+def document() -> dict:
+    """The OpenAPI document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Fabriques de Territoire — éligibilité", "version": "1",
+                 "description": "Éligibilité territoriale d'un lieu au programme Fabriques de "
+                                "Territoire : QPV, proximité, grands centres urbains."},
+        "servers": [{"url": "/api/v1"}],
+        "paths": {
+            "/eligibility": {"get": {
+                "summary": "Verdict pour un point (lon, lat) ou une adresse",
+                "parameters": [
+                    _query("lon", {"type": "string"}, "Longitude WGS84"),
+                    _query("lat", {"type": "string"}, "Latitude WGS84"),
+                    _query("address", {"type": "string"}, "Adresse, géocodée par la BAN"),
+                    _query("precision", {"type": "string"}, "Précision du point"),
+                    POLICY_PARAMETER,
+                ],
+                "responses": {"200": {"description": "Verdict", "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/"
+                                                           "Eligibility"}}}},
+                              **_error_responses(400, 404, 405, 422, 503)},
+            }},
+            "/eligibility/batch": {"post": {
+                "summary": "Verdicts pour un CSV de coordonnées (id, lon, lat) ou d'adresses",
+                "description": BATCH_DESCRIPTION,
+                "parameters": [POLICY_PARAMETER,
+                               _query("format", {"type": "string", "enum": ["csv", "json"]},
+                                      "Format de la réponse")],
+                "requestBody": {"required": True, "content": {
+                    "text/csv": {},
+                    "multipart/form-data": {"schema": {"type": "object", "properties": {
+                        "file": {"type": "string", "contentMediaType": "text/csv"}}}},
+                }},
+                "responses": {"200": {
+                    "description": "Verdicts, une ligne par ligne lue, dans l'ordre",
+                    "headers": {
+                        "X-Fabriques-Erreurs": {"description": "lignes en erreur (CSV)",
+                                                "schema": {"type": "string"}},
+                        "X-Fabriques-A-Verifier": {
+                            "description": "adresses classées à vérifier (CSV)",
+                            "schema": {"type": "string"}},
+                    },
+                    "content": {
+                        "text/csv": {},
+                        "application/json": {"schema": {
+                            "type": "object", "required": ["policy", "rows"],
+                            "properties": {"policy": {"type": "string"}, "rows": {
+                                "type": "array",
+                                "items": {"$ref": "#/components/schemas/BatchRow"}}}}},
+                    }}, **_error_responses(400, 413, 503)},
+            }},
+            "/policies": {"get": {
+                "summary": "Politiques disponibles",
+                "responses": {"200": {"description": "Politiques", "content": {
+                    "application/json": {"schema": {
+                        "type": "object", "required": ["policies"],
+                        "properties": {"policies": {"type": "array", "items": {
+                            "type": "object",
+                            "required": ["name", "title", "qpv_vintage", "proximity_m",
+                                         "default"],
+                            "properties": {"name": {"type": "string"},
+                                           "qpv_vintage": {"type": "string"},
+                                           "proximity_m": {"type": "number"},
+                                           "default": {"type": "boolean"}}}}}}}}}},
+            }},
+            "/datasets": {"get": {
+                "summary": "Versions de données en service",
+                "responses": {"200": {"description": "Versions", "content": {
+                    "application/json": {"schema": {
+                        "type": "object", "required": ["datasets"],
+                        "properties": {"datasets": {"type": "array", "items": {
+                            "type": "object",
+                            "required": ["source", "vintage", "licence", "checksum",
+                                         "complete_for", "loaded_at"],
+                            "properties": {"source": {"type": "string"},
+                                           "vintage": {"type": "string"},
+                                           "checksum": {"type": "string"},
+                                           "loaded_at": {"type": "string",
+                                                         "format": "date-time"}}}}}}}}}},
+            }},
+            **_map_paths(),
+            **_network_paths(),
+        },
+        "components": {"schemas": {"Eligibility": ELIGIBILITY, "BatchRow": BATCH_ROW,
+                                   "Error": ERROR, "Fabrique": FABRIQUE,
+                                   "Features": FEATURES, "Place": PLACE,
+                                   "Network": NETWORK, "CoverageRow": COVERAGE_ROW}},
+    }

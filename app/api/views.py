@@ -1,0 +1,119 @@
+"""The JSON API, ``/api/v1``: eligibility of a point or an address, batches, policies, data.
+
+Views only parse the request and serialise; ``geodata.checks`` and the engine decide.
+"""
+
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from app.api.openapi import document
+from app.db import get_engine, get_geocoder
+from app.errors import API_PREFIX, ApiError, register
+from geodata.checks import address_geocoding, check_address, check_point, parse_coordinate
+from geodata.eligibility.addresses import AddressLocations, batch_rows, read_batch, write_batch
+from geodata.geocoder import GeocoderError
+from geodata.policy import DEFAULT_POLICY, available_policies, load_policy
+from geodata.storage.reference import current_versions, reference_index
+
+__all__ = ["bp"]
+
+bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
+register(bp)
+
+
+@bp.get("/eligibility")
+def eligibility():
+    policy = request.args.get("policy", DEFAULT_POLICY)
+    address = request.args.get("address")
+    has_point = "lon" in request.args or "lat" in request.args
+    if address is not None and has_point:
+        raise ApiError(400, "parametres-incompatibles",
+                       "donnez soit address, soit lon et lat, pas les deux", "address")
+    if address is not None:
+        found = check_address(get_engine(), get_geocoder(), policy, address)
+    else:
+        lon = parse_coordinate(request.args.get("lon"), "lon")
+        lat = parse_coordinate(request.args.get("lat"), "lat")
+        found = check_point(get_engine(), policy, lon, lat,
+                            request.args.get("precision", "point"))
+    return jsonify(found.as_dict())
+
+
+@bp.post("/eligibility/batch")
+def eligibility_batch():
+    """A CSV of coordinates or addresses in; the contract's rows out, as CSV or JSON."""
+    policy = load_policy(request.args.get("policy", DEFAULT_POLICY))
+    upload = request.files.get("file")
+    data = upload.read() if upload is not None else request.get_data()
+    if not data.strip():
+        raise ApiError(400, "fichier-vide", "aucun CSV reçu (corps de requête ou champ file)",
+                       "file")
+    locations = read_batch(data)
+    limit = current_app.config["BATCH_MAX_ROWS"]
+    if len(locations.ids) > limit:
+        raise ApiError(413, "lot-trop-grand",
+                       f"{len(locations.ids)} lignes : au plus {limit} par lot", "file")
+    addresses = locations.to_geocode if isinstance(locations, AddressLocations) else 0
+    if addresses > current_app.config["API_MAX_ADDRESSES"]:
+        raise ApiError(413, "trop-d-adresses",
+                       f"{addresses} adresses à géocoder : au plus "
+                       f"{current_app.config['API_MAX_ADDRESSES']} par appel ; déposez un "
+                       "fichier plus grand sur la page /verifier/lot (traitement en arrière-plan)",
+                       "file")
+    index = reference_index(get_engine(), policy.qpv_vintage)
+    geocoding = address_geocoding(get_engine(), get_geocoder()) \
+        if isinstance(locations, AddressLocations) else None
+    try:  # the whole answer is built before anything is sent: all of it, or an error
+        if _wants_json():
+            found, _ = batch_rows(index, policy, locations, geocoding=geocoding)
+            return jsonify(policy=policy.name, rows=found)
+        out = io.BytesIO()
+        report = write_batch(index, policy, locations, out, geocoding=geocoding)
+    except GeocoderError as error:
+        raise ApiError(503, "geocodeur-indisponible", str(error), "file") from None
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = "attachment; filename=verdicts.csv"
+    response.headers["X-Fabriques-Erreurs"] = str(len(report.errors))
+    response.headers["X-Fabriques-A-Verifier"] = str(len(report.warnings))
+    return response
+
+
+def _wants_json() -> bool:
+    if request.args.get("format") in {"json", "csv"}:
+        return request.args["format"] == "json"
+    return request.accept_mimetypes.best_match(["text/csv", "application/json"]) == \
+        "application/json"
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(document())
+
+
+@bp.get("/policies")
+def policies():
+    described = []
+    for name in available_policies():
+        p = load_policy(name)
+        described.append({
+            "name": p.name, "title": p.title, "qpv_vintage": p.qpv_vintage,
+            "proximity_m": p.proximity_m, "search_radius_m": p.search_radius_m,
+            "precedence": p.precedence, "large_urban_centre": p.describe_urban_rule(),
+            "quotas": vars(p.quotas), "funding": vars(p.funding),
+            "default": name == DEFAULT_POLICY,
+        })
+    return jsonify(policies=described)
+
+
+@bp.get("/datasets")
+def datasets():
+    with get_engine().connect() as connection:
+        versions = current_versions(connection)
+    return jsonify(datasets=[{
+        "source": v.source, "dataset": v.dataset, "vintage": v.vintage, "licence": v.licence,
+        "url": v.url, "checksum": v.checksum, "complete_for": v.complete_for,
+        "loaded_at": v.loaded_at.isoformat(), "counts": v.counts,
+    } for v in versions])

@@ -1,0 +1,123 @@
+"""The public map of the Fabriques, ``/carte``: the map (``maps.fabriques``), filters, the
+accessible list of what the map shows (server-rendered from the query string, so it works
+without JavaScript), downloads of the current selection; ``static/carte.js`` keeps filters,
+list and URL in sync and reads the layers from ``app.carte.api``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request, url_for
+
+from app.carte.layers import (
+    DEFAULT_OVERLAYS,
+    FNT_VALUES,
+    LAYERS,
+    SELECTION_PARAMETERS,
+    TOGGLEABLE,
+    UNKNOWN,
+    Selection,
+    SelectionError,
+    density_levels,
+    fabrique_rows,
+    parse_selection,
+    places,
+)
+from app.db import get_engine
+from geodata.policy import (
+    CATEGORIES,
+    CATEGORY_NOT_ELIGIBLE,
+    CATEGORY_OUTSIDE,
+    CATEGORY_QPV,
+    CATEGORY_UNDETERMINED,
+    DEFAULT_POLICY,
+    PolicyError,
+    available_policies,
+    load_policy,
+    qpv_vintages,
+)
+from geodata.territories import TERRITORIES
+from maps.base import map_parts
+from maps.fabriques import CATEGORY_MARKS, DENSITY_COLORS, Overlay, View, fabriques_map
+
+__all__ = ["bp"]
+
+bp = Blueprint("carte", __name__, template_folder="templates")
+
+SHORT_LABELS = {CATEGORY_QPV: "QPV ou proximité", CATEGORY_OUTSIDE: "hors grands centres urbains",
+                CATEGORY_NOT_ELIGIBLE: "non éligible", CATEGORY_UNDETERMINED: "à vérifier"}
+"""Category labels short enough for a table cell."""
+
+
+def _page_state(known):
+    """The page's query string, checked: (state, selection, errors)."""
+    args, errors = request.args, []
+    try:
+        policy = load_policy(args.get("politique") or DEFAULT_POLICY)
+    except PolicyError as error:
+        errors.append(str(error))
+        policy = load_policy(DEFAULT_POLICY)
+    vintage = args.get("qpv") or policy.qpv_vintage
+    if vintage not in qpv_vintages():
+        errors.append(f"millésime QPV inconnu : {vintage!r}")
+        vintage = policy.qpv_vintage
+    chosen = {}
+    for name, page_name in SELECTION_PARAMETERS.items():
+        try:
+            chosen[name] = getattr(parse_selection({name: args.get(page_name)}, known), name)
+        except SelectionError as error:
+            errors.append(str(error))
+    requested = args.get("couches")
+    layers = list(DEFAULT_OVERLAYS) if requested is None else [
+        key for key in requested.split(",") if key]
+    for key in [key for key in layers if key not in TOGGLEABLE]:
+        errors.append(f"couche inconnue : {key!r}")
+        layers.remove(key)
+    view = None
+    if any(args.get(name) for name in ("z", "lat", "lon")):
+        try:
+            view = View(lat=float(args["lat"]), lon=float(args["lon"]), zoom=int(args["z"]))
+            if not (-90 <= view.lat <= 90 and -180 <= view.lon <= 180
+                    and 2 <= view.zoom <= 18):
+                raise ValueError
+        except (KeyError, ValueError):
+            errors.append("vue invalide : z (2 à 18), lat et lon vont ensemble")
+            view = None
+    state = {"policy": policy, "vintage": vintage, "layers": layers, "view": view}
+    return state, Selection(**chosen), errors
+
+
+@bp.get("/carte")
+def carte():
+    """The public map of the Fabriques, its filters, its list and its downloads."""
+    engine = get_engine()
+    known = places(engine)
+    state, selection, errors = _page_state(known)
+    policy = state["policy"]
+    rows = fabrique_rows(engine, policy)
+    overlays = [Overlay("departements", url_for("carte_api.couche", layer="departements"))]
+    overlays += [Overlay(key, url_for("carte_api.couche", layer=key),
+                         min_zoom=LAYERS[key].min_zoom,
+                         params={"vintage": state["vintage"]} if key == "qpv" else {},
+                         show=key in state["layers"]) for key in TOGGLEABLE]
+    figure = fabriques_map(lambda path: url_for("static", filename=path), rows, overlays,
+                           state["view"])
+    shown = [selection.matches(row) for row in rows]
+    downloads = {kind: url_for("carte_api.fabriques", policy=policy.name, format=kind,
+                               **selection.as_params()) for kind in ("csv", "geojson")}
+    regions = sorted({(row["region_code"], row["region_name"] or row["region_code"])
+                      for row in rows if row["region_code"]}, key=lambda item: item[1])
+    departements = sorted({(row["departement_code"], row["departement_name"] or "",
+                            row["region_code"] or "") for row in rows
+                           if row["departement_code"]})
+    return render_template(
+        "carte.html", parts=map_parts(figure), rows=rows, shown=shown, count=sum(shown),
+        selection=selection, state=state, errors=errors, downloads=downloads,
+        policies=[load_policy(name) for name in available_policies()], vintages=qpv_vintages(),
+        waves=sorted({row["wave"] for row in rows if row["wave"]}), regions=regions,
+        departements=departements, categories=CATEGORIES, short_labels=SHORT_LABELS,
+        marks=CATEGORY_MARKS,
+        density_colors=DENSITY_COLORS, density_levels=density_levels(engine),
+        toggleable=TOGGLEABLE, layer_specs=LAYERS,
+        territories=TERRITORIES, unknown=UNKNOWN, fnt_values=FNT_VALUES,
+        located=sum(1 for row in rows if row["lon"] is not None),
+    ), 400 if errors else 200

@@ -1,0 +1,87 @@
+"""The data commands: the schema, the loads, and what is in service.
+
+    fabriques db upgrade                  create or migrate the schema
+    fabriques load DATASET [PATH_OR_URL]  load one registered source (its shared file by default)
+    fabriques load demo                   load every source of the shared data folder
+    fabriques datasets                    list the dataset versions in use
+"""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from app.db import data_dir, get_engine
+from geodata.storage.database import DatabaseError, upgrade
+from geodata.storage.reference import current_versions
+from loaders.errors import LoadError
+from loaders.pipeline import load_source
+from loaders.registry import SOURCES, UnknownSourceError
+
+__all__ = ["COMMANDS"]
+
+
+@click.group("db", help="Schéma de la base de données.")
+def db_group() -> None:
+    """Database schema commands."""
+
+
+@db_group.command("upgrade", help="Crée ou met à jour le schéma (migrations Alembic).")
+@with_appcontext
+def db_upgrade() -> None:
+    upgrade(get_engine())
+    click.echo(f"Schéma à jour : {get_engine().url.render_as_string(hide_password=True)}")
+
+
+@click.command("load", help="Charge une source (ou « demo » : toutes les sources partagées).")
+@click.argument("dataset")
+@click.argument("path_or_url", required=False)
+@click.option("--vintage", help="Millésime, si le fichier n'est pas celui du registre.")
+@click.option("--sha256", help="Somme de contrôle attendue d'un fichier téléchargé.")
+@click.option("--quiet", is_flag=True, help="Sans barre de progression.")
+@with_appcontext
+def load_command(dataset: str, path_or_url: str | None, vintage: str | None,
+                 sha256: str | None, quiet: bool) -> None:
+    engine = get_engine()
+    try:
+        upgrade(engine)
+    except DatabaseError as error:
+        raise click.ClickException(str(error)) from None
+    if dataset == "demo":
+        if path_or_url or vintage or sha256:
+            raise click.UsageError("« load demo » lit le dossier partagé : sans chemin ni option")
+        names = list(SOURCES)
+    else:
+        names = [dataset]
+    failures = 0
+    for name in names:
+        try:
+            report = load_source(
+                engine, name, path_or_url, vintage=vintage, sha256=sha256,
+                data_dir=data_dir(current_app), progress=not quiet,
+            )
+        except UnknownSourceError as error:
+            raise click.UsageError(str(error)) from None
+        except LoadError as error:
+            failures += 1
+            click.echo(f"Erreur — {name} : {error}. Données précédentes conservées.", err=True)
+            continue
+        click.echo(report.summary())
+    if failures:
+        raise click.ClickException(f"{failures} source(s) non chargée(s)")
+
+
+@click.command("datasets", help="Liste les versions de données en service.")
+@with_appcontext
+def datasets_command() -> None:
+    with get_engine().connect() as connection:
+        versions = current_versions(connection)
+    if not versions:
+        click.echo("Aucune donnée chargée : lancez « fabriques load demo ».")
+    for v in versions:
+        loaded = ", ".join(f"{n} {t}" for t, n in v.counts.get("loaded", {}).items())
+        click.echo(f"{v.source:32} {v.vintage:10} {v.loaded_at:%Y-%m-%d %H:%M}  {loaded}")
+
+
+COMMANDS = (db_group, load_command, datasets_command)

@@ -1,0 +1,118 @@
+"""Eligibility commands: a contract other tools script against, keep the names stable.
+
+    fabriques check --lon X --lat Y [--policy NAME] [--precision P] [--json]
+    fabriques classify INPUT.csv -o OUTPUT.csv [--policy NAME]   (id + lon, lat or an address)
+    fabriques quotas [--policy NAME] [--by wave|region|departement] [--json]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+from tqdm import tqdm
+
+from app.db import get_engine, get_geocoder
+from geodata.checks import LocationError, address_geocoding, check_point
+from geodata.eligibility import EligibilityError
+from geodata.eligibility.addresses import AddressLocations, read_batch, write_batch
+from geodata.eligibility.batch import summary
+from geodata.eligibility.engine import PRECISIONS
+from geodata.eligibility.reading import BatchError
+from geodata.geocoder import GeocoderError
+from geodata.policy import DEFAULT_POLICY, Policy, PolicyError, available_policies, load_policy
+from geodata.quotas import GROUPINGS, as_dict, quota_table, render_text
+from geodata.storage.fabriques import laureate_records
+from geodata.storage.reference import reference_index
+
+__all__ = ["COMMANDS"]
+
+
+def _policy(name: str) -> Policy:
+    try:
+        return load_policy(name)
+    except PolicyError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _policy_option():
+    return click.option("--policy", "policy_name", default=DEFAULT_POLICY, show_default=True,
+                        help=f"Règles appliquées : {', '.join(available_policies())}.")
+
+
+@click.command("check", help="Classe un lieu (longitude, latitude WGS84) et explique le verdict.")
+@click.option("--lon", type=float, required=True, help="Longitude (WGS84, degrés).")
+@click.option("--lat", type=float, required=True, help="Latitude (WGS84, degrés).")
+@click.option("--precision", type=click.Choice(PRECISIONS), default="point", show_default=True,
+              help="Précision du lieu : une commune ne décide pas du QPV.")
+@_policy_option()
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (clés du contrat).")
+@with_appcontext
+def check_command(lon: float, lat: float, precision: str, policy_name: str,
+                  as_json: bool) -> None:
+    _policy(policy_name)
+    try:
+        row = check_point(get_engine(), policy_name, lon, lat, precision).verdict.row
+    except LocationError as error:
+        raise click.BadParameter(str(error), param_hint=f"--{error.parameter}") from None
+    except EligibilityError as error:
+        click.echo(json.dumps({"error": str(error)}, ensure_ascii=False) if as_json
+                   else f"Erreur : {error}")
+        sys.exit(1)
+    row["id"] = None
+    if as_json:
+        click.echo(json.dumps(row, ensure_ascii=False, indent=2))
+    else:
+        click.echo(row["explanation"])
+
+
+@click.command("classify", help="Classe chaque ligne d'un CSV : colonnes id, lon, lat, ou id et "
+                                "adresse (géocodée par la BAN, FABRIQUES_GEOCODER_URL).")
+@click.argument("input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "output_path", required=True,
+              type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Fichier CSV produit (colonnes du contrat, puis du géocodage s'il y a lieu).")
+@_policy_option()
+@click.option("--quiet", is_flag=True, help="Sans barre de progression.")
+@with_appcontext
+def classify_command(input_path: Path, output_path: Path, policy_name: str, quiet: bool) -> None:
+    policy = _policy(policy_name)
+    partial = output_path.with_name(output_path.name + ".partiel")
+    try:
+        locations = read_batch(input_path.read_bytes())
+        index = reference_index(get_engine(), policy.qpv_vintage)
+        geocoding = address_geocoding(get_engine(), get_geocoder()) \
+            if isinstance(locations, AddressLocations) else None
+        with open(partial, "wb") as target, tqdm(
+            desc="Géocodage et classement" if geocoding else "Classement",
+            total=len(locations.ids), unit=" lignes", disable=True if quiet else None,
+            leave=False,
+        ) as bar:
+            report = write_batch(index, policy, locations, target, geocoding=geocoding,
+                                 progress=bar.update)
+    except (BatchError, GeocoderError) as error:
+        partial.unlink(missing_ok=True)
+        raise click.ClickException(f"{input_path} : {error} ; aucun fichier écrit") from None
+    partial.replace(output_path)  # the output appears whole, or not at all
+    for line in summary(report):
+        click.echo(line)
+
+
+@click.command("quotas", help="Compte les lauréats par catégorie face aux cibles de la politique.")
+@_policy_option()
+@click.option("--by", type=click.Choice(GROUPINGS), help="Détail par vague, région ou département.")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+@with_appcontext
+def quotas_command(policy_name: str, by: str | None, as_json: bool) -> None:
+    policy = _policy(policy_name)
+    table = quota_table(laureate_records(get_engine(), policy), policy, by=by)
+    if as_json:
+        click.echo(json.dumps(as_dict(table), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_text(table))
+
+
+COMMANDS = (check_command, classify_command, quotas_command)

@@ -1,0 +1,164 @@
+"""The instructors' history of checks: keep a verdict with its dossier, list it, export it.
+
+``POST /instruction/historique`` checks the location again on the server (a verdict sent by
+the browser is never trusted) and keeps it; ``GET /instruction/historique`` lists the
+person's checks (everyone's, with who, for the ministry and admins), newest first;
+``GET /instruction/historique.csv`` exports them for a French spreadsheet (UTF-8 with BOM,
+";" separators, decimal commas). Nothing here is shown to someone not logged in.
+"""
+
+from __future__ import annotations
+
+import math
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.access import role_required
+from app.db import get_engine, get_geocoder
+from app.security import no_store
+from geodata.checks import LocationError, check_address, check_point, parse_coordinate
+from geodata.eligibility import EligibilityError
+from geodata.geocoder import GeocoderError
+from geodata.policy import CATEGORIES, DEFAULT_POLICY, PolicyError
+from geodata.spreadsheet import spreadsheet_csv
+from geodata.storage.history import (
+    DossierError,
+    count_checks,
+    list_checks,
+    record_check,
+)
+from geodata.storage.models import CheckRecord
+
+__all__ = ["CSV_COLUMNS", "bp", "parse_dossier", "permalink"]
+
+bp = Blueprint("instruction", __name__, template_folder="templates")
+no_store(bp)
+
+PER_PAGE = 50
+PARIS = ZoneInfo("Europe/Paris")
+LOCATION_FIELDS = ("address", "lon", "lat", "policy")
+FNT_CHOICES = {"oui": True, "non": False, "inconnu": None, "": None}
+SPACES = (" ", "\u00a0", "\u202f", "€")
+FAILURES = (LocationError, PolicyError, EligibilityError, GeocoderError, DossierError)
+CSV_COLUMNS = (
+    "date (heure de Paris)", "compte", "dossier", "projet", "vague", "FNT",
+    "montant demandé (€)", "politique", "lieu saisi", "adresse trouvée", "score du géocodage",
+    "longitude", "latitude", "précision", "code commune", "commune", "catégorie", "verdict",
+    "en QPV", "QPV", "QPV le plus proche", "distance au QPV (m)", "proximité immédiate",
+    "hors des grands centres urbains", "versions des données", "lien",
+)
+
+
+def parse_dossier(form) -> dict:
+    """The dossier fields of the form, typed (raises DossierError)."""
+    fnt = form.get("fnt", "").strip().lower()
+    if fnt not in FNT_CHOICES:
+        raise DossierError("FNT : oui, non ou inconnu")
+    funding = form.get("funding_eur", "")
+    for space in SPACES:
+        funding = funding.replace(space, "")
+    if funding and not funding.isdecimal():
+        raise DossierError("montant demandé : un nombre entier d'euros, par exemple 75000")
+    return {"dossier_ref": form.get("dossier_ref"), "project_name": form.get("project_name"),
+            "wave": form.get("wave"), "fnt": FNT_CHOICES[fnt],
+            "funding_eur": int(funding) if funding else None}
+
+
+def permalink(record: CheckRecord, external: bool = False) -> str:
+    """The /verifier page of a kept check's location and policy (checked again today)."""
+    if record.geocoded_label is not None:
+        return url_for("verifier.verifier", address=record.query, policy=record.policy,
+                       _external=external)
+    return url_for("verifier.verifier", lon=repr(record.lon), lat=repr(record.lat),
+                   policy=record.policy, _external=external)
+
+
+def _check_again(form: dict):
+    """The check the form asks for, run here; returns (check, query)."""
+    policy = form["policy"] or DEFAULT_POLICY
+    if form["address"]:
+        return check_address(get_engine(), get_geocoder(), policy, form["address"]), \
+            form["address"]
+    lon, lat = parse_coordinate(form["lon"], "lon"), parse_coordinate(form["lat"], "lat")
+    return check_point(get_engine(), policy, lon, lat), f"{lon!r}, {lat!r}"
+
+
+@bp.post("/instruction/historique")
+@role_required("instructor")
+def record():
+    """Check the location again and keep it with the dossier's fields (then redirect)."""
+    form = {name: request.form.get(name, "").strip() for name in LOCATION_FIELDS}
+    try:
+        dossier = parse_dossier(request.form)
+        check, query = _check_again(form)
+        record_check(get_engine(), current_user.id, check, form["policy"] or DEFAULT_POLICY,
+                     query, dossier)
+    except FAILURES as failure:
+        flash(f"Vérification non enregistrée : {failure}", "error")
+        return redirect(url_for("verifier.verifier", **{k: v for k, v in form.items() if v}))
+    reference = " ".join((dossier["dossier_ref"] or "").split())
+    flash("Vérification enregistrée dans l'historique"
+          + (f" du dossier {reference}." if reference else "."), "success")
+    return redirect(url_for("instruction.index"))
+
+
+def _scope() -> int | None:
+    """Whose checks the person sees: their own, or everyone's (ministry, admin)."""
+    return None if current_user.has_role("ministry") else current_user.id
+
+
+@bp.get("/instruction/historique")
+@role_required("instructor", "ministry")
+def index():
+    """The kept checks, newest first, 50 a page."""
+    user_id = _scope()
+    total = count_checks(get_engine(), user_id)
+    pages = max(1, math.ceil(total / PER_PAGE))
+    page = min(max(1, request.args.get("page", 1, type=int)), pages)
+    entries = list_checks(get_engine(), user_id, PER_PAGE, (page - 1) * PER_PAGE)
+    return render_template("historique.html", entries=entries, total=total, page=page,
+                           pages=pages, everyone=user_id is None, categories=CATEGORIES,
+                           permalink=permalink, paris=PARIS)
+
+
+def _cell(value) -> str:
+    """A spreadsheet cell: decimal commas, oui/non, and no formula from typed text."""
+    if value is None:
+        return ""
+    if value is True or value is False:
+        return "oui" if value else "non"
+    if isinstance(value, float):
+        return repr(value).replace(".", ",")
+    if isinstance(value, int):
+        return str(value)
+    return str(value)
+
+
+def _csv_row(entry) -> list[str]:
+    r = entry.record
+    row = r.result
+    versions = ", ".join(f"{v['source']} ({v['vintage']}, {v['checksum']})"
+                         for v in r.dataset_versions)
+    values = (
+        r.checked_at.astimezone(PARIS).strftime("%Y-%m-%d %H:%M:%S"), entry.email,
+        r.dossier_ref, r.project_name, r.wave, r.fnt, r.funding_eur, r.policy, r.query,
+        r.geocoded_label, r.geocoding_score, r.lon, r.lat, r.precision, r.commune_code,
+        row.get("commune_name"), r.category, CATEGORIES.get(r.category, r.category),
+        row.get("in_qpv"), row.get("qpv_code"), row.get("nearest_qpv_code"),
+        row.get("distance_to_qpv_m"), row.get("near_qpv"), row.get("outside_large_urban_centre"),
+        versions, permalink(r, external=True),
+    )
+    return [_cell(value) for value in values]
+
+
+@bp.get("/instruction/historique.csv")
+@role_required("instructor", "ministry")
+def export():
+    """Every kept check of the page's scope, as CSV for a French spreadsheet."""
+    rows = (_csv_row(entry) for entry in list_checks(get_engine(), _scope(), limit=None))
+    return Response(
+        spreadsheet_csv(CSV_COLUMNS, rows), mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=historique-verifications.csv"},
+    )

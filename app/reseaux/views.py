@@ -1,0 +1,143 @@
+"""Networks of places around the Fabriques (``/reseaux``) and the coverage of the territory
+(``/reseaux/couverture``, its CSV). Views parse, call ``geodata``, and render."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, render_template, request, url_for
+
+from app.db import get_engine
+from app.reseaux.requests import (
+    DEFAULT_DISTANCE_KM,
+    NOT_FOUND,
+    coverage_request,
+    known_kinds,
+    network_request,
+    serialise_commune,
+    serialise_coverage_row,
+)
+from geodata.coverage import MEASURES, CoverageError, totals
+from geodata.networks import MAX_DISTANCE_M, RULES, NetworkError, kind_label, search
+from geodata.storage.networks import (
+    commune_outlines,
+    declared_networks,
+    departement_shapes,
+    place_layer,
+)
+from maps.base import map_parts
+from maps.coverage import coverage_map
+from maps.networks import network_map
+
+__all__ = ["bp"]
+
+bp = Blueprint("reseaux", __name__, template_folder="templates")
+
+
+def _asset_url(path: str) -> str:
+    return url_for("static", filename=path)
+
+
+FAILURES = ((NOT_FOUND, 404), (NetworkError, 400), (CoverageError, 400))
+
+
+def _status(failure: Exception) -> int:
+    return next(code for kind, code in FAILURES if isinstance(failure, kind))
+
+
+@bp.get("/reseaux")
+def reseaux():
+    """Choose a Fabrique and a rule: its network as a map and a table, with counts."""
+    layer = place_layer(get_engine())
+    query = request.args.get("q", "").strip()
+    fabriques = search(layer, query)
+    fabrique = request.args.get("fabrique", "").strip()
+    if request.args.get("action") == "chercher":  # a search replaces the previous choice
+        fabrique = fabriques[0].external_id if len(fabriques) == 1 else ""
+    view, error, status, parts, api_url = None, None, 200, None, None
+    form = {"fabrique": fabrique, "rule": request.args.get("rule", "epci"), "q": query,
+            "distance_km": request.args.get("distance_km", f"{DEFAULT_DISTANCE_KM:g}"),
+            "kind": request.args.getlist("kind")}
+    if fabrique or request.args.get("network"):
+        try:
+            view, form = network_request(fabrique)
+        except (NetworkError, CoverageError) as failure:
+            error, status = str(failure), _status(failure)
+    if view is not None:
+        parts = map_parts(network_map(view, _asset_url))
+        if view.centre is not None:
+            api_url = url_for("reseaux_api.api_network", fabrique=view.centre.external_id,
+                              rule=form["rule"], distance_km=form["distance_km"],
+                              kind=request.args.getlist("kind"))
+    kinds = known_kinds(layer)
+    return render_template(
+        "reseaux.html", form={**form, "q": query}, fabriques=fabriques, view=view,
+        error=error, rules=RULES, kinds=kinds, kind_label=kind_label, map=parts,
+        declared=declared_networks(get_engine()), max_km=MAX_DISTANCE_M / 1000,
+        api_url=api_url), status
+
+
+@bp.get("/reseaux/couverture")
+def couverture():
+    """Communes and population farther than X km from every Fabrique, by département."""
+    try:
+        distances, rows, far, form, threshold_m = coverage_request()
+    except (NetworkError, CoverageError) as failure:
+        form = {key: request.args.get(key, "") for key in ("distance_km", "measure",
+                                                           "departement")}
+        return render_template("reseaux_couverture.html", error=str(failure), form=form,
+                               measures=MEASURES, rows=None), _status(failure)
+    communes = [serialise_commune(distances, int(p)) for p in far] if far is not None else None
+    engine = get_engine()
+    shapes = departement_shapes(engine)
+    fabriques = search(place_layer(engine), "")
+    if communes is None:
+        built = coverage_map(rows, threshold_m, _asset_url, fabriques=fabriques,
+                             centres={code: shape.centre for code, shape in shapes.items()},
+                             detail_url=lambda code: url_for(
+                                 "reseaux.couverture", departement=code, **_without(form)))
+    else:
+        own = distances.codes[distances.departements == form["departement"]]
+        built = coverage_map(rows, threshold_m, _asset_url, fabriques=fabriques, centres={},
+                             communes=communes, outlines=commune_outlines(engine, own),
+                             bounds=shapes[form["departement"]].bounds
+                             if form["departement"] in shapes else None)
+    return render_template("reseaux_couverture.html", error=None, form=form,
+                           measures=MEASURES, rows=rows, total=totals(rows),
+                           communes=communes, map=map_parts(built), threshold_m=threshold_m,
+                           selected=next((r for r in rows if r.code == form["departement"]),
+                                         None),
+                           fabrique_names={f.external_id: f.name for f in fabriques})
+
+
+def _without(form: dict, key: str = "departement") -> dict:
+    return {k: v for k, v in form.items() if k != key and v}
+
+
+@bp.get("/reseaux/couverture.csv")
+def couverture_csv():
+    """The coverage table as CSV; with ``departement``, its uncovered communes."""
+    try:
+        distances, rows, far, form, _ = coverage_request()
+    except (NetworkError, CoverageError) as failure:
+        return Response(f"erreur : {failure}\n", status=_status(failure),
+                        mimetype="text/plain")
+    out = io.StringIO()
+    if far is None:
+        keys = list(serialise_coverage_row(rows[0]).keys()) if rows else ["code"]
+        writer = csv.DictWriter(out, fieldnames=keys, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(serialise_coverage_row(row) for row in [*rows, totals(rows)])
+        name = f"couverture-{form['distance_km']}km.csv"
+    else:
+        keys = ["code", "name", "departement", "population", "distance_m", "nearest_fabrique"]
+        writer = csv.DictWriter(out, fieldnames=keys, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(serialise_commune(distances, int(p)) for p in far)
+        name = f"couverture-{form['distance_km']}km-{form['departement']}.csv"
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f"attachment; filename={name}"
+    return response
+
+

@@ -1,0 +1,15 @@
+"""The ministry's dashboard: the laureates counted against the policy's quota targets, by
+wave, région or département, their funding, and the what-if of a wave's candidates."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.tableau_de_bord import views
+
+__all__ = ["init_app"]
+
+
+def init_app(app: Flask) -> None:
+    """Register the room's blueprint."""
+    app.register_blueprint(views.bp)

@@ -1,0 +1,189 @@
+"""Batch jobs of the checker: the geocoding an address batch uses, and the batch page's jobs.
+
+A job of the page ``/verifier/lot`` lives in ``instance/lots/<uuid4>/``: ``entree.csv``
+(the file as uploaded), ``progress.json`` (state, rows done and total, then the report) and,
+once done, ``resultat.csv`` (UTF-8 with BOM, semicolons, decimal commas: French
+spreadsheets open it as is). The work runs in a background thread of the worker that took
+the upload; every state is written to disk atomically (temporary file, then ``os.replace``)
+so that any gunicorn worker can answer for any job. The result is written to
+``resultat.csv.partiel`` and renamed only when whole; on failure the partial file is
+removed and the upload kept, so the job can be started again. A job whose state has not
+moved for ``STALE_AFTER_S`` (its worker was restarted) reads as ``interrupted``. Jobs whose
+last update is older than ``MAX_AGE_S`` are deleted when a new job is created.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import Flask
+
+from app.db import get_engine, get_geocoder
+from geodata.checks import address_geocoding
+from geodata.eligibility.addresses import AddressLocations, read_batch, write_batch
+from geodata.eligibility.batch import BatchReport
+from geodata.eligibility.engine import EligibilityError
+from geodata.eligibility.reading import BatchError
+from geodata.geocoder import BanClient, GeocoderError
+from geodata.policy import PolicyError, load_policy
+from geodata.storage.reference import reference_index
+
+__all__ = [
+    "INPUT",
+    "OUTPUT",
+    "create_job",
+    "jobs_root",
+    "purge",
+    "read_status",
+    "restart_job",
+    "start_job",
+]
+
+JOBS = "lots"
+INPUT, OUTPUT, STATUS = "entree.csv", "resultat.csv", "progress.json"
+PARTIAL = OUTPUT + ".partiel"
+MAX_AGE_S = 24 * 3600
+STALE_AFTER_S = 600
+LISTED = 1000
+"""Rows in error (and to check) kept in the report; all of them are in the CSV."""
+PROGRESS_CHUNK = 2000
+ACTIVE = ("queued", "running")
+
+
+def jobs_root(app: Flask) -> Path:
+    """The folder holding every job of the application."""
+    return Path(app.instance_path) / JOBS
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _age_s(stamp: str | None, folder: Path) -> float:
+    try:
+        return time.time() - datetime.fromisoformat(stamp).timestamp()
+    except (TypeError, ValueError):
+        return time.time() - folder.stat().st_mtime
+
+
+def _write_status(folder: Path, status: dict) -> None:
+    status["updated_at"] = _now()
+    temporary = folder / f".{STATUS}.{uuid.uuid4().hex}"
+    temporary.write_text(json.dumps(status, ensure_ascii=False), encoding="utf-8")
+    os.replace(temporary, folder / STATUS)
+
+
+def read_status(root: Path, job_id: str) -> dict | None:
+    """A job's state as last written, None when there is no such job."""
+    folder = root / job_id
+    try:
+        status = json.loads((folder / STATUS).read_text(encoding="utf-8"))
+    except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError):
+        return None
+    if status["state"] in ACTIVE and _age_s(status.get("updated_at"), folder) > STALE_AFTER_S:
+        status["state"] = "interrupted"
+    return status
+
+
+def purge(root: Path, max_age_s: float = MAX_AGE_S) -> list[str]:
+    """Delete jobs last updated more than ``max_age_s`` ago; their ids."""
+    removed = []
+    for folder in root.iterdir() if root.is_dir() else ():
+        if not folder.is_dir():
+            continue
+        try:
+            stamp = json.loads((folder / STATUS).read_text(encoding="utf-8")).get("updated_at")
+        except (OSError, ValueError):
+            stamp = None
+        if _age_s(stamp, folder) > max_age_s:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder.name)
+    return removed
+
+
+def create_job(root: Path, data: bytes, filename: str, policy: str, rows: int,
+               addresses: int) -> str:
+    """Purge old jobs, then keep the upload and a queued state; the new job's id."""
+    purge(root)
+    job_id = str(uuid.uuid4())
+    folder = root / job_id
+    folder.mkdir(parents=True)
+    (folder / INPUT).write_bytes(data)
+    _write_status(folder, {"id": job_id, "state": "queued", "filename": filename,
+                           "policy": policy, "rows_total": rows, "rows_done": 0,
+                           "addresses": addresses, "created_at": _now(), "message": None,
+                           "report": None})
+    return job_id
+
+
+def start_job(app: Flask, root: Path, job_id: str) -> threading.Thread:
+    """Run the job in a background thread of this worker."""
+    thread = threading.Thread(target=_run, args=(app, root / job_id), daemon=True,
+                              name=f"lot-{job_id[:8]}")
+    thread.start()
+    return thread
+
+
+def restart_job(app: Flask, root: Path, job_id: str) -> threading.Thread:
+    """Start a failed or interrupted job again from its kept upload."""
+    folder = root / job_id
+    status = json.loads((folder / STATUS).read_text(encoding="utf-8"))
+    status.update(state="queued", rows_done=0, message=None, report=None)
+    _write_status(folder, status)
+    return start_job(app, root, job_id)
+
+
+def _report(report: BatchReport) -> dict:
+    return {"rows": report.rows, "classified": report.classified,
+            "geocoded": report.geocoded, "categories": report.categories,
+            "errors": report.errors[:LISTED], "errors_count": len(report.errors),
+            "warnings": report.warnings[:LISTED], "warnings_count": len(report.warnings)}
+
+
+def _run(app: Flask, folder: Path) -> None:
+    status = json.loads((folder / STATUS).read_text(encoding="utf-8"))
+    status["state"] = "running"
+    _write_status(folder, status)
+    partial = folder / PARTIAL
+    try:
+        with app.app_context():
+            report = _classify(app, folder, status)
+        partial.replace(folder / OUTPUT)
+        status.update(state="done", rows_done=status["rows_total"], report=_report(report))
+    except GeocoderError as error:
+        status.update(state="failed", message=f"service d'adresses indisponible : {error}")
+    except (BatchError, PolicyError, EligibilityError) as error:
+        status.update(state="failed", message=str(error))
+    except Exception:  # noqa: BLE001 - the job's page must say it stopped
+        app.logger.exception("lot %s", folder.name)
+        status.update(state="failed", message="erreur interne : le traitement s'est arrêté")
+    finally:
+        partial.unlink(missing_ok=True)
+        _write_status(folder, status)
+
+
+def _classify(app: Flask, folder: Path, status: dict) -> BatchReport:
+    policy = load_policy(status["policy"])
+    locations = read_batch((folder / INPUT).read_bytes())
+    status["rows_total"] = len(locations.ids)
+    engine = get_engine()
+    index = reference_index(engine, policy.qpv_vintage)
+
+    def progress(rows: int) -> None:
+        status["rows_done"] += rows
+        _write_status(folder, status)
+
+    with BanClient(app.config["GEOCODER_URL"]) as client:
+        client.limiter = get_geocoder().limiter  # one pace for the whole worker
+        geocoding = address_geocoding(engine, client) \
+            if isinstance(locations, AddressLocations) else None
+        with open(folder / PARTIAL, "wb") as target:
+            return write_batch(index, policy, locations, target, geocoding=geocoding,
+                               progress=progress, chunk=PROGRESS_CHUNK, spreadsheet=True)

@@ -1,0 +1,162 @@
+"""The instructors' batch page, ``/verifier/lot``: upload a CSV, follow it, download it.
+
+The view checks the file at once (encoding, delimiter, columns, row limit) and shows the
+form again with a French message when it cannot be used; a good file becomes a job
+(``app.verifier.jobs``) run in the background, and the browser goes to the job's page, which
+polls ``/verifier/lot/<id>/etat`` (``static/lot.js``; a meta refresh without JavaScript)
+until the summary and the download link appear.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.utils import secure_filename
+
+from app.errors import error_page
+from app.formats import number, size
+from app.verifier.jobs import (
+    OUTPUT,
+    create_job,
+    jobs_root,
+    read_status,
+    restart_job,
+    start_job,
+)
+from geodata.eligibility.addresses import AddressLocations, read_batch
+from geodata.eligibility.reading import BatchError
+from geodata.policy import CATEGORIES, DEFAULT_POLICY, PolicyError, available_policies, load_policy
+
+__all__ = ["bp"]
+
+bp = Blueprint("lot", __name__, url_prefix="/verifier/lot")
+
+STATE_LABELS = {"queued": "en attente", "running": "en cours", "done": "terminé",
+                "failed": "échec", "interrupted": "interrompu"}
+LINE_PREFIX = re.compile(r"^ligne \d+ : ")
+
+
+def _form(error: str | None = None, status: int = 200, policy: str = DEFAULT_POLICY):
+    config = current_app.config
+    return render_template(
+        "lot.html", error=error, policy=policy, max_rows=config["BATCH_MAX_ROWS"],
+        max_bytes=config.get("MAX_CONTENT_LENGTH"),
+        policies=[load_policy(name) for name in available_policies()]), status
+
+
+@bp.get("")
+def form():
+    """The upload form."""
+    return _form()
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_error):
+    """A file over MAX_CONTENT_LENGTH: the form again, with the limit, not a bare 413."""
+    max_bytes = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    return _form(f"Fichier trop volumineux : {size(max_bytes)} au plus. "
+                 "Découpez-le en plusieurs lots.", 413)
+
+
+@bp.post("")
+def upload():
+    """Check the uploaded file, create its job, and go to the job's page."""
+    policy_name = request.form.get("policy") or DEFAULT_POLICY
+    try:
+        load_policy(policy_name)
+    except PolicyError as error:
+        return _form(f"Politique refusée : {error}.", 400)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _form("Aucun fichier reçu : choisissez un fichier CSV.", 400, policy_name)
+    data = upload.read()
+    if not data.strip():
+        return _form(f"Le fichier « {upload.filename} » est vide.", 400, policy_name)
+    try:
+        locations = read_batch(data)
+    except BatchError as error:
+        return _form(f"Fichier « {upload.filename} » refusé : {error}.", 400, policy_name)
+    rows, limit = len(locations.ids), current_app.config["BATCH_MAX_ROWS"]
+    if not rows:
+        return _form(f"Le fichier « {upload.filename} » n'a aucune ligne de données, "
+                     "seulement un en-tête.", 400, policy_name)
+    if rows > limit:
+        return _form(f"Le fichier « {upload.filename} » a {number(rows)} lignes : "
+                     f"{number(limit)} au plus par lot. Découpez-le en plusieurs lots.",
+                     413, policy_name)
+    addresses = locations.to_geocode if isinstance(locations, AddressLocations) else 0
+    root = jobs_root(current_app)
+    job_id = create_job(root, data, upload.filename, policy_name, rows, addresses)
+    start_job(current_app._get_current_object(), root, job_id)
+    return redirect(url_for(".job", job_id=job_id), 303)
+
+
+def _status(job_id: uuid.UUID) -> dict:
+    status = read_status(jobs_root(current_app), str(job_id))
+    if status is None:
+        abort(404)
+    return status
+
+
+@bp.errorhandler(404)
+def unknown_job(_error):
+    return error_page("Lot introuvable",
+                      "Ce lot n'existe pas ou a été supprimé (les lots sont gardés un jour). "
+                      "Déposez le fichier à nouveau.", 404)
+
+
+@bp.get("/<uuid:job_id>")
+def job(job_id: uuid.UUID):
+    """A job's progress, then its summary and download link."""
+    status = _status(job_id)
+    report = status.get("report") or {}
+    errors = [(line, LINE_PREFIX.sub("", message)) for line, message in report.get("errors", [])]
+    warnings = [(line, LINE_PREFIX.sub("", message))
+                for line, message in report.get("warnings", [])]
+    return render_template("lot_suivi.html", status=status, report=report, errors=errors,
+                           warnings=warnings, categories=CATEGORIES,
+                           state_label=STATE_LABELS[status["state"]],
+                           policy=load_policy(status["policy"]))
+
+
+@bp.get("/<uuid:job_id>/etat")
+def state(job_id: uuid.UUID):
+    """The small JSON the job's page polls."""
+    status = _status(job_id)
+    return jsonify(state=status["state"], label=STATE_LABELS[status["state"]],
+                   rows_done=status["rows_done"], rows_total=status["rows_total"],
+                   message=status["message"])
+
+
+@bp.get("/<uuid:job_id>/resultat.csv")
+def download(job_id: uuid.UUID):
+    """The enriched CSV (UTF-8 with BOM, semicolons, decimal commas)."""
+    status = _status(job_id)
+    path = jobs_root(current_app) / str(job_id) / OUTPUT
+    if status["state"] != "done" or not path.is_file():
+        abort(404)
+    stem = secure_filename(status["filename"].rsplit(".", 1)[0]) or "lot"
+    return send_file(path, mimetype="text/csv; charset=utf-8", as_attachment=True,
+                     download_name=f"{stem}-verdicts.csv", max_age=0)
+
+
+@bp.post("/<uuid:job_id>/relancer")
+def restart(job_id: uuid.UUID):
+    """Start a failed or interrupted job again from its kept upload."""
+    status = _status(job_id)
+    if status["state"] in ("failed", "interrupted"):
+        restart_job(current_app._get_current_object(), jobs_root(current_app), str(job_id))
+    return redirect(url_for(".job", job_id=job_id), 303)
