@@ -20,7 +20,7 @@ value runs gunicorn without them), and Debian's Chromium (Playwright, headless) 
 Cold first views (``--cold``): each starts a fresh gunicorn, waits until ``/sante`` answers
 (the start-up time, printed: a worker that warms its caches answers later), opens ``/sante``
 once in the browser so that Chromium's own first start is not counted, then measures the
-first view of ``/carte``. The layer cache on disk (``app.carte_data.CACHE_FOLDER`` in the
+first view of ``/carte``. The layer cache on disk (``app.carte.layers.CACHE_FOLDER`` in the
 instance folder) is kept from one start to the next, as on a real restart, unless
 ``--drop-cache`` removes it before each start (the first start after a load); each cold line
 says whether it was there. The warm runs (``--runs``) follow on the last server, which is

@@ -28,6 +28,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from geodata.networks import FABRIQUE
+from geodata.storage.cache import forget_versions
 from geodata.storage.models import DatasetVersion, Laureate, Network, NetworkMember, Place
 from geodata.storage.networks import RESOURCE_ROLE
 from loaders.errors import LoadError
@@ -212,6 +213,7 @@ def load_networks(engine: Engine, path: str | Path, *, source: str = "reseaux",
                             checksum=checksum, licence=licence, url=url,
                             counts={"loaded": loaded, "repaired": 0,
                                     "skipped": len(outcome.skipped)})
+    forget_versions(engine)  # this process serves the new networks at once
     return LoadReport(source, str(path), vintage, "chargé", loaded, 0, outcome.skipped,
                       outcome.notes, version_id, time.perf_counter() - started)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from geodata.storage.reference import forget_versions
+from geodata.storage.cache import forget_versions
 from loaders import admin, classes, laureates, places, qpv
 from loaders.errors import LoadError
 from loaders.fetch import is_url, retrieve

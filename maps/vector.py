@@ -8,7 +8,6 @@ France, local UTM overseas) and projected back to WGS84, with coordinates rounde
 the zoom can show. Simplification keeps every feature (topology-preserving: a polygon never
 vanishes). Each feature's GeoJSON is computed once per zoom bucket and kept with the layer.
 
-``dissolve`` merges geometries by key (communes into départements or métropoles).
 No database and no web framework here: callers read the data and cache the layers.
 """
 
@@ -34,7 +33,6 @@ __all__ = [
     "VectorLayer",
     "check_view",
     "coordinate_decimals",
-    "dissolve",
     "features_geojson",
     "tolerance_m",
     "vector_layer",
@@ -162,28 +160,3 @@ def features_geojson(layer: VectorLayer, bbox: Sequence[float], zoom: int) -> st
         with layer._lock:
             done[missing] = computed
     return '{"type":"FeatureCollection","features":[' + ",".join(done[rows]) + "]}"
-
-
-def _union(parts: np.ndarray):
-    """The union of polygons that (nearly) tile an area: the linear coverage union first,
-    the general overlay when the edges are not noded as a coverage."""
-    try:
-        merged = shapely.coverage_union_all(parts)
-    except shapely.errors.GEOSException:
-        return shapely.union_all(parts)
-    if not merged.is_valid:  # small overlaps between neighbours leave self-intersections
-        merged = shapely.make_valid(merged, method="structure", keep_collapsed=False)
-    return merged
-
-
-def dissolve(keys: Sequence, geometries: Sequence) -> dict:
-    """Polygons merged by key (communes into départements, EPCI...), in key order.
-
-    The commune contours nearly tile the country: a coverage union, repaired where
-    neighbours overlap slightly, is several times faster than a general union and draws the
-    same outline (relative area differences around 1e-6 on the real contours).
-    """
-    keys = np.asarray(list(keys), dtype=object)
-    geometries = np.asarray(list(geometries), dtype=object)
-    return {key: _union(geometries[keys == key])
-            for key in sorted(set(keys.tolist()), key=str)}

@@ -5,9 +5,9 @@ A test checks every documented response against the real ones (openapi-core).
 
 from __future__ import annotations
 
-from app.carte.layers import LAYERS
 from geodata.eligibility.engine import PRECISIONS
 from geodata.policy import CATEGORIES
+from geodata.storage.map_layers import LAYERS
 
 __all__ = ["document"]
 

@@ -16,7 +16,7 @@ from geodata.checks import address_geocoding, check_address, check_point, parse_
 from geodata.eligibility.addresses import AddressLocations, batch_rows, read_batch, write_batch
 from geodata.geocoder import GeocoderError
 from geodata.policy import DEFAULT_POLICY, available_policies, load_policy
-from geodata.storage.reference import current_versions, reference_index
+from geodata.storage.reference import dataset_versions, reference_index
 
 __all__ = ["bp"]
 
@@ -110,8 +110,7 @@ def policies():
 
 @bp.get("/datasets")
 def datasets():
-    with get_engine().connect() as connection:
-        versions = current_versions(connection)
+    versions = dataset_versions(get_engine())
     return jsonify(datasets=[{
         "source": v.source, "dataset": v.dataset, "vintage": v.vintage, "licence": v.licence,
         "url": v.url, "checksum": v.checksum, "complete_for": v.complete_for,

@@ -15,23 +15,16 @@ import re
 
 from flask import Blueprint, Response, current_app, request
 
-from app.carte.layers import (
-    LAYERS,
-    SELECTION_PARAMETERS,
-    Selection,
-    SelectionError,
-    cached_layer,
-    fabrique_rows,
-    layer_folder,
-    layer_version,
-    parse_selection,
-    places,
-)
+from app.carte.layers import SELECTION_PARAMETERS, cached_layer, layer_folder, layer_version
 from app.db import get_engine
 from app.errors import API_PREFIX, ApiError, register
 from geodata.eligibility.batch import format_value
+from geodata.fabriques import Selection, SelectionError, parse_selection
 from geodata.policy import DEFAULT_POLICY, load_policy, qpv_vintages
 from geodata.spreadsheet import spreadsheet_csv
+from geodata.storage.fabriques import fabrique_rows
+from geodata.storage.map_layers import LAYERS
+from geodata.storage.reference import place_names
 from maps.vector import MAX_ZOOM, VectorError, check_view, features_geojson
 
 __all__ = ["CSV_COLUMNS", "bp"]
@@ -152,7 +145,7 @@ def fabriques():
     if kind not in ("geojson", "csv"):
         raise _bad(f"format inconnu : {kind!r} (geojson ou csv)", "format")
     engine = get_engine()
-    selection = _api_selection(places(engine))
+    selection = _api_selection(place_names(engine))
     rows = [row for row in fabrique_rows(engine, policy) if selection.matches(row)]
     if kind == "csv":
         response = Response(fabriques_csv(rows), mimetype="text/csv")

@@ -8,21 +8,9 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request, url_for
 
-from app.carte.layers import (
-    DEFAULT_OVERLAYS,
-    FNT_VALUES,
-    LAYERS,
-    SELECTION_PARAMETERS,
-    TOGGLEABLE,
-    UNKNOWN,
-    Selection,
-    SelectionError,
-    density_levels,
-    fabrique_rows,
-    parse_selection,
-    places,
-)
+from app.carte.layers import DEFAULT_OVERLAYS, SELECTION_PARAMETERS, TOGGLEABLE
 from app.db import get_engine
+from geodata.fabriques import FNT_VALUES, UNKNOWN, Selection, SelectionError, parse_selection
 from geodata.policy import (
     CATEGORIES,
     CATEGORY_NOT_ELIGIBLE,
@@ -35,6 +23,9 @@ from geodata.policy import (
     load_policy,
     qpv_vintages,
 )
+from geodata.storage.fabriques import fabrique_rows
+from geodata.storage.map_layers import LAYERS
+from geodata.storage.reference import density_levels, place_names
 from geodata.territories import TERRITORIES
 from maps.base import map_parts
 from maps.fabriques import CATEGORY_MARKS, DENSITY_COLORS, Overlay, View, fabriques_map
@@ -90,7 +81,7 @@ def _page_state(known):
 def carte():
     """The public map of the Fabriques, its filters, its list and its downloads."""
     engine = get_engine()
-    known = places(engine)
+    known = place_names(engine)
     state, selection, errors = _page_state(known)
     policy = state["policy"]
     rows = fabrique_rows(engine, policy)

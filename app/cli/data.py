@@ -14,7 +14,7 @@ from flask.cli import with_appcontext
 
 from app.db import data_dir, get_engine
 from geodata.storage.database import DatabaseError, upgrade
-from geodata.storage.reference import current_versions
+from geodata.storage.reference import dataset_versions
 from loaders.errors import LoadError
 from loaders.pipeline import load_source
 from loaders.registry import SOURCES, UnknownSourceError
@@ -75,8 +75,7 @@ def load_command(dataset: str, path_or_url: str | None, vintage: str | None,
 @click.command("datasets", help="Liste les versions de données en service.")
 @with_appcontext
 def datasets_command() -> None:
-    with get_engine().connect() as connection:
-        versions = current_versions(connection)
+    versions = dataset_versions(get_engine())
     if not versions:
         click.echo("Aucune donnée chargée : lancez « fabriques load demo ».")
     for v in versions:

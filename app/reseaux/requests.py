@@ -16,8 +16,8 @@ from geodata.coverage import (
     uncovered,
 )
 from geodata.networks import KIND_LABELS, NetworkError, NetworkView, UnknownFabriqueError
-from geodata.storage.models import Departement
 from geodata.storage.networks import commune_distances, network_for, place_layer
+from geodata.storage.reference import place_names
 
 __all__ = ["DEFAULT_DISTANCE_KM", "NOT_FOUND", "coverage_request", "known_kinds", "kinds",
            "network_request", "serialise_commune", "serialise_coverage_row",
@@ -85,9 +85,7 @@ def coverage_request():
     if measure not in MEASURES:
         raise CoverageError(f"mesure inconnue : {measure!r} (contour ou point)", "measure")
     distances = commune_distances(get_engine(), measure)
-    with get_engine().connect() as connection:
-        names = dict(connection.execute(Departement.__table__.select().with_only_columns(
-            Departement.code, Departement.name)).all())
+    names = place_names(get_engine())["departement"]
     rows = by_departement(distances, threshold_m, names)
     departement = request.args.get("departement", "").strip() or None
     if departement is not None and departement not in {row.code for row in rows}:

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from geodata.eligibility import classify
 from geodata.policy import Policy
 from geodata.quotas import FabriqueRecord
 from geodata.storage.history import wave_candidates
-from geodata.storage.models import CheckRecord, Departement, Region
-from geodata.storage.reference import reference_index
+from geodata.storage.models import CheckRecord
+from geodata.storage.reference import place_names, reference_index
 
 __all__ = ["CANDIDATE_PREFIX", "Candidate", "candidate_records", "group_names",
            "wave_candidate_records"]
@@ -81,8 +81,4 @@ def wave_candidate_records(engine: Engine, policy: Policy, wave: str) -> list[Ca
 
 def group_names(engine: Engine, by: str | None) -> dict[str, str]:
     """The names of the régions or départements by code (empty for other groupings)."""
-    model = {"region": Region, "departement": Departement}.get(by or "")
-    if model is None:
-        return {}
-    with engine.connect() as connection:
-        return dict(connection.execute(select(model.code, model.name)).all())
+    return place_names(engine).get(by, {}) if by in ("region", "departement") else {}

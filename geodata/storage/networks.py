@@ -7,15 +7,12 @@ reference index (``geodata.storage.reference``), which the checker already keeps
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import wraps
 
 import numpy as np
 import shapely
 from sqlalchemy import Engine, or_, select
-from sqlalchemy.engine import Connection
 
 from geodata.coverage import CommuneDistances, nearest_distances
 from geodata.eligibility.layers import ReferenceIndex
@@ -31,6 +28,7 @@ from geodata.networks import (
     network_by_members,
 )
 from geodata.policy import DEFAULT_POLICY, load_policy
+from geodata.storage.cache import versioned
 from geodata.storage.models import (
     Commune,
     DatasetVersion,
@@ -47,7 +45,6 @@ __all__ = [
     "RESOURCE_ROLE",
     "DeclaredNetwork",
     "DepartementShape",
-    "cached_per_version",
     "commune_distances",
     "commune_outlines",
     "declared_network",
@@ -56,46 +53,10 @@ __all__ = [
     "epci_of",
     "network_for",
     "place_layer",
-    "read_commune_distances",
-    "read_departement_shapes",
-    "read_places",
-    "version_key",
 ]
 
 RESOURCE_ROLE = "ressource"
 """Role of a Fabrique in its own declared network (kept as a member: a stable key)."""
-
-_lock = threading.Lock()
-
-
-def version_key(connection: Connection) -> tuple[int, ...]:
-    """The ids of the dataset versions in service: any load changes it."""
-    return tuple(connection.scalars(
-        select(DatasetVersion.id).where(DatasetVersion.current.is_(True))
-        .order_by(DatasetVersion.id)))
-
-
-def cached_per_version(function: Callable) -> Callable:
-    """Cache ``function(engine, *args)`` per database, arguments and dataset versions."""
-    cache: dict[tuple, tuple[tuple, object]] = {}
-
-    @wraps(function)
-    def wrapper(engine: Engine, *args):
-        key = (engine.url.render_as_string(hide_password=True), *args)
-        with engine.connect() as connection:
-            versions = version_key(connection)
-        with _lock:
-            hit = cache.get(key)
-            if hit and hit[0] == versions:
-                return hit[1]
-        value = function(engine, *args)
-        with _lock:
-            cache[key] = (versions, value)
-        return value
-
-    wrapper.cache = cache
-    return wrapper
-
 
 def default_index(engine: Engine) -> ReferenceIndex:
     """The checker's reference index (default policy's QPV vintage): commune contours."""
@@ -125,7 +86,8 @@ def _locate(index: ReferenceIndex, territories: np.ndarray, lons: np.ndarray,
     return found
 
 
-def read_places(engine: Engine) -> PlaceLayer:
+@versioned
+def place_layer(engine: Engine) -> PlaceLayer:
     """Places and located Fabriques, each in the commune whose contour holds its point."""
     with engine.connect() as connection:
         places = connection.execute(
@@ -161,8 +123,6 @@ def read_places(engine: Engine) -> PlaceLayer:
                       attributes=tuple(attributes))
 
 
-place_layer = cached_per_version(read_places)
-"""``read_places``, cached until the loaded data change."""
 
 
 def epci_of(engine: Engine, commune_code: str | None) -> tuple[str, str, frozenset] | None:
@@ -269,7 +229,8 @@ def network_for(engine: Engine, fabrique_id: str | None, rule: str, *,
     raise NetworkError(f"règle inconnue : {rule!r} (epci, distance ou declared)", "rule")
 
 
-def read_commune_distances(engine: Engine, measure: str = "contour") -> CommuneDistances:
+@versioned
+def commune_distances(engine: Engine, measure: str = "contour") -> CommuneDistances:
     """Every commune of the covered territories with its distance to the nearest Fabrique
     of its territory (``nan`` without a contour)."""
     index = default_index(engine)
@@ -311,8 +272,6 @@ def read_commune_distances(engine: Engine, measure: str = "contour") -> CommuneD
     )
 
 
-commune_distances = cached_per_version(read_commune_distances)
-"""``read_commune_distances``, cached until the loaded data change."""
 
 
 @dataclass(frozen=True)
@@ -323,7 +282,8 @@ class DepartementShape:
     bounds: tuple[float, float, float, float]
 
 
-def read_departement_shapes(engine: Engine) -> dict[str, DepartementShape]:
+@versioned
+def departement_shapes(engine: Engine) -> dict[str, DepartementShape]:
     """Each département's mean commune point and the bounds of its commune contours."""
     layer = default_index(engine).communes
     if not len(layer.codes):
@@ -344,8 +304,6 @@ def read_departement_shapes(engine: Engine) -> dict[str, DepartementShape]:
     return shapes
 
 
-departement_shapes = cached_per_version(read_departement_shapes)
-"""``read_departement_shapes``, cached until the loaded data change."""
 
 
 def commune_outlines(engine: Engine, codes: Iterable[str], tolerance: float = 0.0005

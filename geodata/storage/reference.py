@@ -2,17 +2,10 @@
 
 The QPV outlines of a vintage, the commune contours with their région, département, density
 class and métropole, and what the loaded sources say about their completeness. The index is
-rebuilt only when the set of dataset versions in use changes.
-
-Reading that set costs a query; a worker answering many single checks trusts the set it read
-for ``VERSIONS_TTL_S``: a load by another process (``fabriques load``) is served within that
-delay, a load in this process at once (the loaders call ``forget_versions``).
+rebuilt only when the set of dataset versions in use changes (``geodata.storage.cache``).
 """
 
 from __future__ import annotations
-
-import threading
-import time
 
 import numpy as np
 from sqlalchemy import Engine, func, select
@@ -20,34 +13,35 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from geodata.eligibility.layers import CommuneLayer, QpvLayer, ReferenceIndex
+from geodata.storage.cache import versioned
 from geodata.storage.models import (
     Commune,
     CommuneClass,
     CommuneContour,
     DatasetVersion,
+    Departement,
     Epci,
     EpciMember,
     Qpv,
     QpvCommune,
+    Region,
 )
 
 __all__ = [
     "COMMUNE_NAME",
+    "METROPOLE_KINDS",
     "arrondissement_parents",
-    "VERSIONS_TTL_S",
     "current_versions",
-    "forget_versions",
+    "dataset_versions",
+    "density_levels",
     "loaded_versions",
+    "place_names",
     "read_commune_layer",
     "read_qpv_layer",
     "reference_index",
 ]
 
 METROPOLE_KINDS = ("METRO", "MET69")
-_cache: dict[tuple[str, str], tuple[tuple, ReferenceIndex]] = {}
-_lock = threading.Lock()
-VERSIONS_TTL_S = 1.0
-_versions_seen: dict[str, tuple[float, tuple]] = {}  # engine URL -> (when, version ids)
 
 
 def current_versions(connection: Connection, dataset: str | None = None,
@@ -61,15 +55,43 @@ def current_versions(connection: Connection, dataset: str | None = None,
     return connection.execute(query.order_by(DatasetVersion.id)).all()
 
 
+def dataset_versions(engine: Engine) -> list:
+    """Every dataset version in service, oldest first."""
+    with engine.connect() as connection:
+        return current_versions(connection)
+
+
 def loaded_versions(engine: Engine) -> list | None:
     """Every dataset version in service, or None when the schema does not exist yet."""
     try:
-        with engine.connect() as connection:
-            return current_versions(connection)
+        return dataset_versions(engine)
     except (OperationalError, ProgrammingError):
         return None
 
 
+@versioned
+def place_names(engine: Engine) -> dict[str, dict[str, str]]:
+    """Région and département names by code (COG), and each département's région:
+    ``{"region": {code: name}, "departement": {code: name}, "departement_region": {...}}``."""
+    with engine.connect() as connection:
+        regions = dict(connection.execute(select(Region.code, Region.name)).all())
+        departements = connection.execute(
+            select(Departement.code, Departement.name, Departement.region_code)).all()
+    return {"region": regions, "departement": {d.code: d.name for d in departements},
+            "departement_region": {d.code: d.region_code for d in departements}}
+
+
+@versioned
+def density_levels(engine: Engine) -> dict[int, str]:
+    """The levels of the communal density grid in service, with their INSEE labels."""
+    with engine.connect() as connection:
+        return dict(sorted(connection.execute(
+            select(CommuneClass.level, CommuneClass.label)
+            .where(CommuneClass.typology == "densite", CommuneClass.level.is_not(None))
+            .distinct()).all()))
+
+
+@versioned
 def arrondissement_parents(engine: Engine) -> dict[str, str]:
     """Each municipal arrondissement's commune (Paris, Lyon, Marseille), by code."""
     with engine.connect() as connection:
@@ -160,41 +182,8 @@ def read_commune_layer(connection: Connection) -> CommuneLayer:
     )
 
 
-def _version_key(connection: Connection) -> tuple:
-    return tuple(connection.scalars(
-        select(DatasetVersion.id).where(DatasetVersion.current.is_(True))
-        .order_by(DatasetVersion.id)))
-
-
-def _url(engine: Engine) -> str:
-    return engine.url.render_as_string(hide_password=True)
-
-
-def forget_versions(engine: Engine) -> None:
-    """Read the dataset versions again on the next call (after a load in this process)."""
-    with _lock:
-        _versions_seen.pop(_url(engine), None)
-
-
+@versioned
 def reference_index(engine: Engine, vintage: str) -> ReferenceIndex:
     """The engine's index for a QPV vintage, rebuilt when the loaded data change."""
-    url = _url(engine)
-    cache_key = (url, vintage)
-    now = time.monotonic()
-    with _lock:
-        seen = _versions_seen.get(url)
-        cached = _cache.get(cache_key)
-        if seen and now - seen[0] < VERSIONS_TTL_S and cached and cached[0] == seen[1]:
-            return cached[1]
     with engine.connect() as connection:
-        versions = _version_key(connection)
-        with _lock:
-            _versions_seen[url] = (now, versions)
-            cached = _cache.get(cache_key)
-            if cached and cached[0] == versions:
-                return cached[1]
-        index = ReferenceIndex(read_qpv_layer(connection, vintage),
-                               read_commune_layer(connection))
-    with _lock:
-        _cache[cache_key] = (versions, index)
-    return index
+        return ReferenceIndex(read_qpv_layer(connection, vintage), read_commune_layer(connection))

@@ -1,4 +1,4 @@
-"""The map's layers kept on disk across restarts (``app.carte_data.cached_layer`` with a
+"""The map's layers kept on disk across restarts (``app.carte.layers.cached_layer`` with a
 folder) and the caches warmed before a gunicorn worker serves (``app.gunicorn_conf``).
 
 A restart is played by emptying the in-process cache; that the database is not read is
@@ -23,13 +23,13 @@ from app import create_app
 from app.carte import layers as carte_data
 from app.carte.layers import (
     CACHE_FOLDER,
-    LAYERS,
     cached_layer,
     layer_folder,
     layer_version,
     warm_caches,
 )
 from app.db import EXTENSION
+from geodata.storage.map_layers import LAYERS
 from loaders.pipeline import load_source
 from maps.vector import features_geojson
 
@@ -40,14 +40,14 @@ PROVENCE = (4.5, 43.0, 7.0, 44.5)
 
 
 @pytest.fixture(autouse=True)
-def fresh_process(monkeypatch):
+def fresh_process():
     """Each test starts, and may restart, with no layer in this process's memory."""
-    monkeypatch.setattr(carte_data, "_layers", {})
+    carte_data.layers.clear()
 
 
-def restart(monkeypatch):
+def restart():
     """Forget the layers held in memory, as a new server process would."""
-    monkeypatch.setattr(carte_data, "_layers", {})
+    carte_data.layers.clear()
 
 
 def count_reads(monkeypatch, key: str) -> list:
@@ -88,7 +88,7 @@ def test_a_restart_reads_the_layer_back_from_disk_when_the_versions_match(
     assert reads == ["2024"] and len(first) > 0
     assert [path.name for path in tmp_path.iterdir()] == [
         "qpv-2024.layer" if key == "qpv" else f"{key}.layer"]  # no temporary file left
-    restart(monkeypatch)
+    restart()
     forbid_reads(monkeypatch, key)
     assert_same_layer(first, cached_layer(reference_engine, key, "2024", version, tmp_path),
                       bbox, zoom)
@@ -97,7 +97,7 @@ def test_a_restart_reads_the_layer_back_from_disk_when_the_versions_match(
 def test_without_a_folder_nothing_is_written(reference_engine, tmp_path, monkeypatch):
     version = layer_version(reference_engine, "qpv", "2024")
     cached_layer(reference_engine, "qpv", "2024", version)
-    restart(monkeypatch)
+    restart()
     reads = count_reads(monkeypatch, "qpv")
     cached_layer(reference_engine, "qpv", "2024", version)
     assert reads == ["2024"]
@@ -107,7 +107,7 @@ def test_without_a_folder_nothing_is_written(reference_engine, tmp_path, monkeyp
 def test_a_file_written_by_other_code_is_not_used(reference_engine, tmp_path, monkeypatch):
     version = layer_version(reference_engine, "qpv", "2024")
     cached_layer(reference_engine, "qpv", "2024", version, tmp_path)
-    restart(monkeypatch)
+    restart()
     monkeypatch.setattr(carte_data, "_code_fingerprint", lambda: "une autre version du code")
     reads = count_reads(monkeypatch, "qpv")
     cached_layer(reference_engine, "qpv", "2024", version, tmp_path)
@@ -127,13 +127,13 @@ def test_a_reload_makes_the_layer_read_again_and_the_file_replaced(
     load_source(engine, "qpv2015-ile-de-france-extrait", data_dir=data_dir, progress=False)
     after = layer_version(engine, "qpv", "2015")
     assert after != before
-    restart(monkeypatch)
+    restart()
     new = cached_layer(engine, "qpv", "2015", after, folder)
     assert reads == ["2015", "2015"], "le fichier des anciennes versions a servi"
     assert len(new) == 9
     assert {p["code"] for p in old.properties} < {p["code"] for p in new.properties}
 
-    restart(monkeypatch)  # the file now holds the new versions
+    restart()  # the file now holds the new versions
     forbid_reads(monkeypatch, "qpv")
     assert_same_layer(new, cached_layer(engine, "qpv", "2015", after, folder),
                       (-5.0, 42.0, 3.0, 49.5), 9)
@@ -151,7 +151,7 @@ def test_a_version_read_before_a_load_is_kept_in_memory_only(
     stale = cached_layer(engine, "qpv", "2015", before, folder)
     assert len(stale) == 9  # read now, whatever ``before`` says
     assert not folder.exists()
-    restart(monkeypatch)
+    restart()
     cached_layer(engine, "qpv", "2015", layer_version(engine, "qpv", "2015"), folder)
     assert [path.name for path in folder.iterdir()] == ["qpv-2015.layer"]
 
@@ -168,7 +168,7 @@ def test_an_unreadable_file_is_ignored_and_replaced(
                       "empty": b"", "header": data.replace(b'"properties"', b'"proprietes"'),
                       "coordinates": data[:middle] + bytes([data[middle] ^ 1])
                       + data[middle + 1:]}[damage])
-    restart(monkeypatch)
+    restart()
     reads = count_reads(monkeypatch, "qpv")
     again = cached_layer(reference_engine, "qpv", "2024", version, tmp_path)
     assert reads == ["2024"]
@@ -176,7 +176,7 @@ def test_an_unreadable_file_is_ignored_and_replaced(
     assert_same_layer(first, again, PROVENCE, 8)
     assert path.read_bytes() == data  # replaced by a whole file
 
-    restart(monkeypatch)
+    restart()
     forbid_reads(monkeypatch, "qpv")
     assert_same_layer(first, cached_layer(reference_engine, "qpv", "2024", version, tmp_path),
                       PROVENCE, 8)
@@ -249,7 +249,7 @@ def test_a_gunicorn_worker_warms_the_caches_before_it_serves(reference_engine, t
 
 def test_temporary_files_left_by_a_killed_worker_are_removed_once_old(reference_engine,
                                                                       tmp_path, monkeypatch):
-    restart(monkeypatch)  # a new process: the layer is read and its file written
+    restart()  # a new process: the layer is read and its file written
     old, young = tmp_path / ".qpv-2024.layer.abc123.tmp", tmp_path / ".qpv-2024.layer.def4.tmp"
     other = tmp_path / ".departements.layer.abc123.tmp"  # another layer's: not this write's
     for leftover in (old, young, other):

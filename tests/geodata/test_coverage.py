@@ -26,7 +26,7 @@ from geodata.coverage import (
     uncovered,
 )
 from geodata.storage.models import CommuneContour, Laureate
-from geodata.storage.networks import commune_distances, read_commune_distances
+from geodata.storage.networks import commune_distances
 from geodata.territories import TERRITORIES
 from loaders.pipeline import load_source
 
@@ -185,7 +185,7 @@ def test_same_distances_on_both_backends(engine, data_dir, tmp_path, contour):
     for name in ("departements", "communes", "laureates"):
         load_source(engine, name, data_dir=data_dir, progress=False)
     load_source(engine, "commune-contours", str(subset), progress=False)
-    found = read_commune_distances(engine, "contour")
+    found = commune_distances(engine, "contour")
     position = {code: i for i, code in enumerate(contour.codes)}
     codes = [f["properties"]["code"] for f in document["features"]]
     mine = {code: i for i, code in enumerate(found.codes)}

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from geodata.storage import reference
-from geodata.storage.reference import forget_versions, reference_index
+from geodata.storage import cache as reference
+from geodata.storage.cache import forget_versions
+from geodata.storage.reference import reference_index
 from loaders.pipeline import load_source
 
 pytestmark = pytest.mark.shared_data

@@ -16,8 +16,8 @@ import folium
 import pytest
 from folium.plugins import Fullscreen, MarkerCluster
 
-from app.carte.layers import fabrique_rows
 from geodata.policy import CATEGORIES, CATEGORY_UNDETERMINED, load_policy
+from geodata.storage.fabriques import fabrique_rows
 from maps.base import (
     FitBounds,
     LightMarker,

@@ -15,11 +15,11 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import shape
 
+from geodata.geometry import dissolve
 from maps.vector import (
     VectorError,
     check_view,
     coordinate_decimals,
-    dissolve,
     features_geojson,
     tolerance_m,
     vector_layer,
