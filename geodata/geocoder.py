@@ -3,9 +3,11 @@
 ``GET /search/`` geocodes one address (a GeoCodeJSON FeatureCollection), ``POST /search/csv/``
 many (a CSV in; the same CSV plus ``latitude``, ``longitude`` and ``result_*`` columns out,
 read by name since the Géoplateforme orders them differently). The service allows 50 requests
-a second per IP, then answers 429 with ``Retry-After``: requests are paced below that rate;
-429, 5xx, timeouts and connection errors are retried with a backoff; ``search`` answers are
-cached. Judging a low score is the caller's job: the score is exposed as is.
+a second per IP, then answers 429 with ``Retry-After``: requests are paced below that rate.
+Connection errors, timeouts, 429 and 500/502/503/504 are retried by urllib3's ``Retry``
+(mounted on the session; it honours ``Retry-After`` and backs off exponentially), each retry
+paced too; ``search`` answers are cached. Judging a low score is the caller's job: the score is
+exposed as is.
 """
 
 from __future__ import annotations
@@ -16,16 +18,24 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, ReadTimeoutError
+from urllib3.util import Retry
 
 __all__ = ["PRECISION_BY_TYPE", "BanClient", "GeocodeResult", "GeocoderError", "RateLimiter"]
 
 PRECISION_BY_TYPE = {"housenumber": "address", "street": "street", "locality": "locality",
                      "municipality": "commune"}  # BAN type -> geodata.eligibility precision
 MAX_QUERY_CHARS = 200  # the BAN refuses q outside 3..200 characters (HTTP 400)
-MAX_WAIT_S = 60.0  # longest pause granted to a Retry-After or a backoff
+MAX_RETRIES = 3  # new attempts after a failed one
+BACKOFF_S = 0.5  # urllib3's backoff factor: retries wait 0, 2, 4... times it
+MAX_WAIT_S = 60  # longest pause granted to a Retry-After or a backoff
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+RETRY_METHODS = frozenset({"GET", "POST"})  # POST /search/csv/ is a lookup: safe to repeat
 RESULT_COLUMNS = ("latitude", "longitude", "result_label", "result_score", "result_type",
                   "result_citycode", "result_city", "result_postcode", "result_status")
 _MISSING = object()
@@ -84,12 +94,6 @@ def _clean(text: str | None) -> str:
     return re.sub(r"^[\W_]+", "", " ".join(str(text or "").split()))
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    """Seconds asked by a Retry-After header (the BAN sends seconds), None without one."""
-    value = response.headers.get("Retry-After", "").strip()
-    return float(value) if value.replace(".", "", 1).isdigit() else None
-
-
 def _result(query: str, lon, lat, props: dict) -> GeocodeResult | None:
     """A GeocodeResult from BAN properties; None for a type the engine has no precision for."""
     kind = props.get("type")
@@ -101,25 +105,84 @@ def _result(query: str, lon, lat, props: dict) -> GeocodeResult | None:
                          props.get("postcode") or None)
 
 
+class _PacedRetry(Retry):
+    """urllib3's ``Retry`` whose retries also wait for a token of the client's RateLimiter.
+
+    After a 429 the pause (its Retry-After, else the backoff) holds the limiter, so every
+    thread of the client waits, not only the refused one. ``pace`` returns the limiter.
+    """
+
+    def __init__(self, pace: Callable[[], RateLimiter], **kwargs):
+        super().__init__(**kwargs)
+        self.pace = pace
+
+    def new(self, **kw) -> _PacedRetry:
+        return super().new(pace=self.pace, **kw)  # urllib3 copies the Retry at each attempt
+
+    def sleep(self, response=None) -> None:
+        limiter = self.pace()
+        if response is not None and response.status == 429:
+            limiter.hold(self.get_retry_after(response) or self.get_backoff_time())
+        else:
+            super().sleep(response)
+        limiter.acquire()
+
+
+def _tries(count: int) -> str:
+    """"1 tentative", "4 tentatives"."""
+    return f"{count} tentative{'s' if count > 1 else ''}"
+
+
+def _unreachable(error: requests.RequestException, max_retries: int) -> GeocoderError:
+    """The GeocoderError for a request that raised ``error`` (after its retries, if any)."""
+    cause = error.args[0] if error.args else None  # urllib3's MaxRetryError once retried
+    last = getattr(cause, "reason", cause)
+    timed_out = isinstance(error, requests.Timeout) or isinstance(last, ReadTimeoutError)
+    reason = "délai de réponse dépassé" if timed_out else "connexion impossible"
+    tries = max_retries + 1 if isinstance(cause, MaxRetryError) else 1
+    return GeocoderError(f"le service d'adresses ne répond pas ({reason}, {_tries(tries)}) ; "
+                         "réessayez plus tard")
+
+
+def _refused(response: requests.Response) -> GeocoderError:
+    """The GeocoderError for an error status (the last one when it was retried)."""
+    status = response.status_code
+    if status != 429 and status < 500:
+        return GeocoderError(f"le service d'adresses refuse la requête (HTTP {status})")
+    reason = "trop de requêtes" if status == 429 else "erreur du service"
+    retries = getattr(response.raw, "retries", None)
+    tries = len(retries.history) + 1 if retries else 1
+    return GeocoderError(f"le service d'adresses ne répond pas ({reason} (HTTP {status}), "
+                         f"{_tries(tries)}) ; réessayez plus tard")
+
+
 class BanClient:
     """Geocode with the BAN API rooted at ``base_url`` (e.g. https://api-adresse.data.gouv.fr).
 
-    ``max_retries`` is the number of new attempts after a failed one; ``backoff`` the first
-    pause, doubled at each retry. Use as a context manager, or call ``close``.
+    ``max_retries`` is the number of new attempts after a failed one; ``backoff`` urllib3's
+    backoff factor (no pause before the first retry, then twice, four times... ``backoff``,
+    at most MAX_WAIT_S). The retrying adapter is mounted for ``base_url`` on ``session`` (a
+    given one too). Use as a context manager, or call ``close``.
     """
 
-    def __init__(self, base_url: str, timeout: float = 5.0, max_retries: int = 3,
+    def __init__(self, base_url: str, timeout: float = 5.0, max_retries: int = MAX_RETRIES,
                  rate_per_second: float = 50, cache_size: int = 10_000,
-                 session: requests.Session | None = None, *, backoff: float = 0.5,
+                 session: requests.Session | None = None, *, backoff: float = BACKOFF_S,
                  csv_chunk_rows: int = 5_000):
         self.base_url, self.timeout = base_url.rstrip("/"), timeout
-        self.max_retries, self.backoff = max_retries, backoff
+        self.max_retries = max_retries
         self.csv_chunk_rows, self.cache_size = csv_chunk_rows, cache_size
         self.limiter = RateLimiter(rate_per_second)
         self._cache: OrderedDict[tuple, GeocodeResult | None] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._own_session = session is None
         self.session = session or requests.Session()
+        retry = _PacedRetry(lambda: self.limiter,  # read at each retry: it can be swapped
+                            total=max_retries, allowed_methods=RETRY_METHODS,
+                            status_forcelist=RETRY_STATUSES, backoff_factor=backoff,
+                            backoff_max=MAX_WAIT_S, retry_after_max=MAX_WAIT_S,
+                            respect_retry_after_header=True, raise_on_status=False)
+        self.session.mount(self.base_url + "/", HTTPAdapter(max_retries=retry))
 
     def close(self) -> None:
         if self._own_session:
@@ -217,33 +280,16 @@ class BanClient:
 
     def _request(self, method: str, path: str, **kwargs) -> requests.Response:
         """Send one request, paced and retried; a GeocoderError when every attempt failed."""
-        reason, last_error = "", None
-        for attempt in range(self.max_retries + 1):
-            self.limiter.acquire()
-            wait = min(self.backoff * 2 ** attempt, MAX_WAIT_S)
-            try:
-                response = self.session.request(method, self.base_url + path,
-                                                timeout=self.timeout, **kwargs)
-            except requests.Timeout as error:
-                reason, last_error = "délai de réponse dépassé", error
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
-                reason, last_error = "connexion impossible", error
-            else:
-                status = response.status_code
-                if status < 400:
-                    return response
-                response.close()
-                if status == 429:
-                    reason = "trop de requêtes (HTTP 429)"
-                    asked = _retry_after(response)
-                    wait = min(asked, MAX_WAIT_S) if asked is not None else wait
-                    self.limiter.hold(wait)  # every thread waits, not only this one
-                    continue
-                if status < 500:
-                    raise GeocoderError(f"le service d'adresses refuse la requête (HTTP {status})")
-                reason = f"erreur du service (HTTP {status})"
-            if attempt < self.max_retries:
-                time.sleep(wait)
-        raise GeocoderError(f"le service d'adresses ne répond pas ({reason}, "
-                            f"{self.max_retries + 1} tentatives) ; réessayez plus tard"
-                            ) from last_error
+        self.limiter.acquire()
+        try:
+            response = self.session.request(method, self.base_url + path,
+                                            timeout=self.timeout, **kwargs)
+        except (requests.ConnectionError, requests.Timeout,
+                requests.exceptions.ChunkedEncodingError) as error:
+            raise _unreachable(error, self.max_retries) from error
+        except requests.exceptions.InvalidHeader as error:  # a Retry-After urllib3 cannot read
+            raise GeocoderError("réponse illisible du service d'adresses") from error
+        if response.status_code < 400:
+            return response
+        response.close()
+        raise _refused(response)

@@ -14,7 +14,13 @@ from dataclasses import replace
 import pytest
 
 from geodata.eligibility.engine import PRECISIONS
-from geodata.geocoder import PRECISION_BY_TYPE, BanClient, GeocoderError, GeocodeResult
+from geodata.geocoder import (
+    PRECISION_BY_TYPE,
+    BanClient,
+    GeocoderError,
+    GeocodeResult,
+    RateLimiter,
+)
 from tests.ban_server import (
     AMIENS,
     CHAZELET,
@@ -179,6 +185,49 @@ def test_persistent_500_gives_up_after_max_retries(ban_server):
             client.search("Pelleautier")
     assert "HTTP 500" in str(error.value) and "3 tentatives" in str(error.value)
     assert len(ban_server.requests) == 3
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+def test_csv_upload_is_retried(client, ban_server, status):
+    ban_server.fail_next(1, status=status)
+
+    results = client.search_csv([{"adresse": "Pelleautier"}], ["adresse"])
+
+    assert results[0] is not None and results[0].citycode == "05100"
+    posts = [r for r in ban_server.requests if r.method == "POST"]
+    assert [r.status for r in posts] == [status, 200]
+    assert posts[0].data == posts[1].data and posts[1].rows == 1
+
+
+def test_persistent_csv_failure_gives_up_after_max_retries(client, ban_server):
+    ban_server.fail_next(100, status=503)
+    with pytest.raises(GeocoderError, match="HTTP 503.*4 tentatives"):
+        client.search_csv([{"adresse": "Pelleautier"}], ["adresse"])
+    assert [r.method for r in ban_server.requests] == ["POST"] * 4
+
+
+def test_retries_wait_for_the_limiter_the_client_shares(ban_server):
+    ban_server.fail_next(1, status=500)
+    with BanClient(ban_server.url, backoff=0.01) as client:
+        client.limiter = RateLimiter(rate=2)  # as the batch worker shares one pace
+        assert client.search("Pelleautier") is not None
+    first, retry = ban_server.requests
+    assert (first.status, retry.status) == (500, 200)
+    assert retry.at - first.at >= 0.5  # the swapped limiter's interval, not the backoff
+
+
+def test_other_server_errors_are_not_retried(client, ban_server):
+    ban_server.fail_next(1, status=501)
+    with pytest.raises(GeocoderError, match=r"ne répond pas .*HTTP 501.*1 tentative\)"):
+        client.search("Pelleautier")
+    assert len(ban_server.requests) == 1
+
+
+def test_an_unreadable_retry_after_is_a_geocoder_error(client, ban_server):
+    ban_server.fail_next(1, status=429, retry_after=0.5)  # urllib3 wants whole seconds
+    with pytest.raises(GeocoderError, match="illisible"):
+        client.search("Pelleautier")
+    assert len(ban_server.requests) == 1
 
 
 def test_client_errors_are_not_retried(client, ban_server):
