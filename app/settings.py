@@ -31,4 +31,6 @@ DEFAULTS = {
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     # CSRF tokens last as long as the session.
     "WTF_CSRF_TIME_LIMIT": None,
+    # WTForms' own messages from its French catalogue (app.forms), not through Flask-Babel.
+    "WTF_I18N_ENABLED": False,
 }
