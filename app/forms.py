@@ -16,9 +16,11 @@ from flask_wtf import FlaskForm
 from wtforms import Field, StringField, ValidationError
 from wtforms import Form as BareForm
 
+from geodata.checks import LocationError, parse_coordinate
 from geodata.policy import DEFAULT_POLICY, PolicyError, load_policy
 
-__all__ = ["Form", "QueryForm", "first_error", "known_policy", "policy_field", "strip"]
+__all__ = ["Form", "LocationFields", "QueryForm", "first_error", "known_policy", "policy_field",
+           "strip"]
 
 
 class Form(FlaskForm):
@@ -53,13 +55,46 @@ def known_policy(_form: BareForm, field: Field) -> None:
 
 def policy_field(name: str | None = None) -> StringField:
     """The policy a page applies: the default one when the field is empty."""
-    return StringField(name=name, filters=[strip, lambda value: value or DEFAULT_POLICY],
+    return StringField(name=name, default="",
+                       filters=[strip, lambda value: value or DEFAULT_POLICY],
                        validators=[known_policy])
 
 
 def first_error(form: BareForm, order: Iterable[str] | None = None) -> tuple[str, str] | None:
-    """(field name, message) of the first field in error, in declaration order or ``order``."""
-    for name in order or form._fields:
+    """(field name, message) of the first field in error: those of ``order`` first, then the
+    others in declaration order."""
+    for name in [*(order or ()), *form._fields]:
         if form.errors.get(name):
             return name, form.errors[name][0]
     return None
+
+
+def _coordinate(form: BareForm, field: Field) -> None:
+    """A decimal number of degrees ("5,4034" accepted), unless an address is given."""
+    if form.address.data:
+        return
+    try:
+        parse_coordinate(field.data, field.name)
+    except LocationError as error:
+        raise ValidationError(str(error)) from None
+
+
+class LocationFields:
+    """A location to check, for a form class to inherit: an address (geocoded by the BAN), or
+    a longitude and a latitude (WGS84), and the policy to apply."""
+
+    address = StringField(default="", filters=[strip])
+    lon = StringField(default="", filters=[strip], validators=[_coordinate])
+    lat = StringField(default="", filters=[strip], validators=[_coordinate])
+    policy = policy_field()
+
+    def location_given(self) -> bool:
+        """True when an address or a coordinate was typed."""
+        return bool(self.address.data or self.lon.data or self.lat.data)
+
+    def location(self) -> dict:
+        """The location as ``geodata.checks.check_location`` takes it (once validated)."""
+        if self.address.data:
+            return {"address": self.address.data}
+        return {"lon": parse_coordinate(self.lon.data, "lon"),
+                "lat": parse_coordinate(self.lat.data, "lat")}

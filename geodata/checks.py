@@ -29,6 +29,7 @@ __all__ = [
     "LocationError",
     "address_geocoding",
     "check_address",
+    "check_location",
     "check_point",
     "map_features",
     "parse_coordinate",
@@ -122,6 +123,15 @@ def check_address(engine: Engine, geocoder: BanClient, policy_name: str,
     checked = check_point(engine, policy_name, found.lon, found.lat, found.precision,
                           found.citycode)
     return Check(checked.verdict, found)
+
+
+def check_location(engine: Engine, geocoder: BanClient, policy_name: str, *,
+                   address: str | None = None, lon: float | None = None,
+                   lat: float | None = None) -> Check:
+    """The verdict at an address when one is given, else at (lon, lat)."""
+    if address:
+        return check_address(engine, geocoder, policy_name, address)
+    return check_point(engine, policy_name, lon, lat)
 
 
 def _commune_of(engine: Engine, code: str | None) -> str | None:

@@ -9,6 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_user, logout_user
 
 from app.access import LOGIN_AT, Account, authenticate, local_path
+from app.comptes.forms import LoginForm
 from app.db import get_engine
 from app.errors import error_page
 from app.security import no_store
@@ -28,10 +29,9 @@ def login():
     if current_user.is_authenticated:
         return redirect(target or url_for("instruction.index"))
     error = None
-    email = ""
-    if request.method == "POST":
-        email = request.form.get("email", "").strip()
-        user = authenticate(get_engine(), email, request.form.get("password", ""))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(get_engine(), form.email.data, form.password.data)
         if user is not None:
             session.clear()  # a new session: nothing set before the login survives
             login_user(Account(user))
@@ -40,7 +40,7 @@ def login():
             flash(f"Vous êtes connecté(e) : {user.email}.", "success")
             return redirect(target or url_for("instruction.index"))
         error = BAD_CREDENTIALS
-    return render_template("connexion.html", error=error, email=email, next=target)
+    return render_template("connexion.html", error=error, email=form.email.data, next=target)
 
 
 @bp.post("/deconnexion")

@@ -17,11 +17,13 @@ from flask_login import current_user
 
 from app.access import role_required
 from app.db import get_engine, get_geocoder
+from app.forms import first_error
+from app.instruction.forms import DossierForm
 from app.security import no_store
-from geodata.checks import LocationError, check_address, check_point, parse_coordinate
+from geodata.checks import LocationError, check_location
 from geodata.eligibility import EligibilityError
 from geodata.geocoder import GeocoderError
-from geodata.policy import CATEGORIES, DEFAULT_POLICY, PolicyError
+from geodata.policy import CATEGORIES, PolicyError
 from geodata.spreadsheet import spreadsheet_csv
 from geodata.storage.history import (
     DossierError,
@@ -31,16 +33,13 @@ from geodata.storage.history import (
 )
 from geodata.storage.models import CheckRecord
 
-__all__ = ["CSV_COLUMNS", "bp", "parse_dossier", "permalink"]
+__all__ = ["CSV_COLUMNS", "bp", "permalink"]
 
 bp = Blueprint("instruction", __name__, template_folder="templates")
 no_store(bp)
 
 PER_PAGE = 50
 PARIS = ZoneInfo("Europe/Paris")
-LOCATION_FIELDS = ("address", "lon", "lat", "policy")
-FNT_CHOICES = {"oui": True, "non": False, "inconnu": None, "": None}
-SPACES = (" ", "\u00a0", "\u202f", "€")
 FAILURES = (LocationError, PolicyError, EligibilityError, GeocoderError, DossierError)
 CSV_COLUMNS = (
     "date (heure de Paris)", "compte", "dossier", "projet", "vague", "FNT",
@@ -49,21 +48,6 @@ CSV_COLUMNS = (
     "en QPV", "QPV", "QPV le plus proche", "distance au QPV (m)", "proximité immédiate",
     "hors des grands centres urbains", "versions des données", "lien",
 )
-
-
-def parse_dossier(form) -> dict:
-    """The dossier fields of the form, typed (raises DossierError)."""
-    fnt = form.get("fnt", "").strip().lower()
-    if fnt not in FNT_CHOICES:
-        raise DossierError("FNT : oui, non ou inconnu")
-    funding = form.get("funding_eur", "")
-    for space in SPACES:
-        funding = funding.replace(space, "")
-    if funding and not funding.isdecimal():
-        raise DossierError("montant demandé : un nombre entier d'euros, par exemple 75000")
-    return {"dossier_ref": form.get("dossier_ref"), "project_name": form.get("project_name"),
-            "wave": form.get("wave"), "fnt": FNT_CHOICES[fnt],
-            "funding_eur": int(funding) if funding else None}
 
 
 def permalink(record: CheckRecord, external: bool = False) -> str:
@@ -75,29 +59,27 @@ def permalink(record: CheckRecord, external: bool = False) -> str:
                    policy=record.policy, _external=external)
 
 
-def _check_again(form: dict):
-    """The check the form asks for, run here; returns (check, query)."""
-    policy = form["policy"] or DEFAULT_POLICY
-    if form["address"]:
-        return check_address(get_engine(), get_geocoder(), policy, form["address"]), \
-            form["address"]
-    lon, lat = parse_coordinate(form["lon"], "lon"), parse_coordinate(form["lat"], "lat")
-    return check_point(get_engine(), policy, lon, lat), f"{lon!r}, {lat!r}"
+def _not_kept(form: DossierForm, message: str):
+    """Back to the checker, its form filled again, saying why nothing was kept."""
+    flash(f"Vérification non enregistrée : {message}", "error")
+    return redirect(url_for("verifier.verifier", **form.location_typed()))
 
 
 @bp.post("/instruction/historique")
 @role_required("instructor")
 def record():
     """Check the location again and keep it with the dossier's fields (then redirect)."""
-    form = {name: request.form.get(name, "").strip() for name in LOCATION_FIELDS}
+    form = DossierForm()
+    if not form.validate():
+        return _not_kept(form, first_error(form, form.ERROR_ORDER)[1])
     try:
-        dossier = parse_dossier(request.form)
-        check, query = _check_again(form)
-        record_check(get_engine(), current_user.id, check, form["policy"] or DEFAULT_POLICY,
-                     query, dossier)
+        location = form.location()
+        check = check_location(get_engine(), get_geocoder(), form.policy.data, **location)
+        query = location.get("address") or f"{location['lon']!r}, {location['lat']!r}"
+        dossier = form.dossier()
+        record_check(get_engine(), current_user.id, check, form.policy.data, query, dossier)
     except FAILURES as failure:
-        flash(f"Vérification non enregistrée : {failure}", "error")
-        return redirect(url_for("verifier.verifier", **{k: v for k, v in form.items() if v}))
+        return _not_kept(form, str(failure))
     reference = " ".join((dossier["dossier_ref"] or "").split())
     flash("Vérification enregistrée dans l'historique"
           + (f" du dossier {reference}." if reference else "."), "success")

@@ -6,25 +6,15 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 
 from app.db import get_engine, get_geocoder
-from geodata.checks import (
-    LocationError,
-    check_address,
-    check_point,
-    map_features,
-    parse_coordinate,
-)
+from app.forms import first_error
+from app.verifier.forms import LocationForm
+from geodata.checks import LocationError, check_location, map_features
 from geodata.eligibility import EligibilityError
 from geodata.geocoder import GeocoderError
-from geodata.policy import (
-    CATEGORIES,
-    DEFAULT_POLICY,
-    PolicyError,
-    available_policies,
-    load_policy,
-)
+from geodata.policy import CATEGORIES, PolicyError, available_policies, load_policy
 from geodata.storage.reference import loaded_versions
 
 __all__ = ["bp"]
@@ -32,7 +22,6 @@ __all__ = ["bp"]
 bp = Blueprint("verifier", __name__, template_folder="templates")
 
 
-FORM_FIELDS = ("address", "lon", "lat", "policy")
 COMPONENT_LABELS = {
     "commune": "Commune",
     "in_qpv": "Dans un QPV",
@@ -49,22 +38,18 @@ FAILURES = ((LocationError, 400), (PolicyError, 400), (EligibilityError, 422),
 
 def _checked_location():
     """The form's values, and the check they ask for (or the error that stops it)."""
-    form = {name: request.args.get(name, "").strip() for name in FORM_FIELDS}
-    form["policy"] = form["policy"] or DEFAULT_POLICY
-    check, error, status = None, None, 200
-    if form["address"] or form["lon"] or form["lat"]:
-        try:
-            if form["address"]:
-                check = check_address(get_engine(), get_geocoder(), form["policy"],
-                                      form["address"])
-            else:
-                check = check_point(get_engine(), form["policy"],
-                                    parse_coordinate(form["lon"], "lon"),
-                                    parse_coordinate(form["lat"], "lat"))
-        except tuple(kind for kind, _ in FAILURES) as failure:
-            error = str(failure)
-            status = next(code for kind, code in FAILURES if isinstance(failure, kind))
-    return form, check, error, status
+    form = LocationForm()
+    if not form.location_given():
+        return form.data, None, None, 200
+    if not form.validate():
+        return form.data, None, first_error(form)[1], 400
+    try:
+        check = check_location(get_engine(), get_geocoder(), form.policy.data,
+                               **form.location())
+    except tuple(kind for kind, _ in FAILURES) as failure:
+        status = next(code for kind, code in FAILURES if isinstance(failure, kind))
+        return form.data, None, str(failure), status
+    return form.data, check, None, 200
 
 
 @bp.get("/verifier")
