@@ -7,7 +7,8 @@ index, the Fabriques' categories and the map's layers, and the first view of ``/
 waits seconds for them. Warming in ``post_worker_init`` keeps one process per worker as
 before (no ``--preload``: no database connection crosses a fork, and a HUP still reloads the
 code); a worker takes requests once warm, the layers coming from the instance's disk cache
-after the first start. ``flask run`` and the tests do not read this file.
+after the first start. A worker that exits first shuts its executor of batch jobs down
+(``worker_exit``). ``flask run`` and the tests do not read this file.
 """
 
 from __future__ import annotations
@@ -24,3 +25,13 @@ def post_worker_init(worker) -> None:
     except Exception:  # warming is an optimisation, never a reason not to serve
         worker.log.exception("préchauffage des caches de la carte impossible ; ils seront "
                              "construits à la première requête")
+
+
+def worker_exit(_server, worker) -> None:
+    """Shut the worker's executor of batch jobs down: the jobs still waiting read as
+    interrupted at once (to be restarted); the running ones have the graceful timeout."""
+    from app.verifier.executor import shutdown
+
+    app = getattr(worker, "wsgi", None)  # None in the arbiter, or before the app loaded
+    if app is not None:
+        shutdown(app)

@@ -12,6 +12,8 @@ DEFAULTS = {
     # The Base Adresse Nationale, served by IGN's Géoplateforme since 2026.
     "GEOCODER_URL": "https://data.geopf.fr/geocodage",
     "BATCH_MAX_ROWS": 100_000,
+    # Jobs of /verifier/lot run at once in each worker process; the others wait their turn.
+    "BATCH_WORKERS": 2,
     # Addresses geocoded within one synchronous API call (the BAN answers a few thousand rows
     # a second at best, and gunicorn stops a request after 30 s); /verifier/lot takes more.
     "API_MAX_ADDRESSES": 5_000,

@@ -3,9 +3,11 @@
 A job of the page ``/verifier/lot`` lives in ``instance/lots/<uuid4>/``: ``entree.csv``
 (the file as uploaded), ``progress.json`` (state, rows done and total, then the report) and,
 once done, ``resultat.csv`` (UTF-8 with BOM, semicolons, decimal commas: French
-spreadsheets open it as is). The work runs in a background thread of the worker that took
-the upload; every state is written to disk atomically (temporary file, then ``os.replace``)
-so that any gunicorn worker can answer for any job. The result is written to
+spreadsheets open it as is). ``run`` does the work in a thread of the bounded executor of
+the worker that took the upload (``app.verifier.executor``); a job waiting for a free thread
+stays ``queued``, with ``ahead`` (jobs waiting before it), written again by that executor
+while it waits. Every state is written to disk atomically (temporary file, then
+``os.replace``) so that any gunicorn worker can answer for any job. The result is written to
 ``resultat.csv.partiel`` and renamed only when whole; on failure the partial file is
 removed and the upload kept, so the job can be started again. A job whose state has not
 moved for ``STALE_AFTER_S`` (its worker was restarted) reads as ``interrupted``. Jobs whose
@@ -17,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -40,10 +41,12 @@ __all__ = [
     "OUTPUT",
     "create_job",
     "jobs_root",
+    "mark_interrupted",
+    "mark_waiting",
     "purge",
     "read_status",
-    "restart_job",
-    "start_job",
+    "requeue",
+    "run",
 ]
 
 JOBS = "lots"
@@ -119,25 +122,37 @@ def create_job(root: Path, data: bytes, filename: str, policy: str, rows: int,
     _write_status(folder, {"id": job_id, "state": "queued", "filename": filename,
                            "policy": policy, "rows_total": rows, "rows_done": 0,
                            "addresses": addresses, "created_at": _now(), "message": None,
-                           "report": None})
+                           "report": None, "ahead": None})
     return job_id
 
 
-def start_job(app: Flask, root: Path, job_id: str) -> threading.Thread:
-    """Run the job in a background thread of this worker."""
-    thread = threading.Thread(target=_run, args=(app, root / job_id), daemon=True,
-                              name=f"lot-{job_id[:8]}")
-    thread.start()
-    return thread
-
-
-def restart_job(app: Flask, root: Path, job_id: str) -> threading.Thread:
-    """Start a failed or interrupted job again from its kept upload."""
+def requeue(root: Path, job_id: str) -> Path:
+    """Put a failed or interrupted job back in the queued state; its folder."""
     folder = root / job_id
     status = json.loads((folder / STATUS).read_text(encoding="utf-8"))
-    status.update(state="queued", rows_done=0, message=None, report=None)
+    status.update(state="queued", rows_done=0, message=None, report=None, ahead=None)
     _write_status(folder, status)
-    return start_job(app, root, job_id)
+    return folder
+
+
+def _update_queued(folder: Path, **changes) -> None:
+    try:
+        status = json.loads((folder / STATUS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # deleted by hand: nothing left to say about it
+        return
+    if status["state"] == "queued":
+        status.update(changes)
+        _write_status(folder, status)
+
+
+def mark_waiting(folder: Path, ahead: int) -> None:
+    """Write again a queued job's state, fresh, with the number of jobs waiting before it."""
+    _update_queued(folder, ahead=ahead)
+
+
+def mark_interrupted(folder: Path) -> None:
+    """Say a queued job will not start (its worker stops): it can be restarted."""
+    _update_queued(folder, state="interrupted", ahead=None)
 
 
 def _report(report: BatchReport) -> dict:
@@ -147,9 +162,10 @@ def _report(report: BatchReport) -> dict:
             "warnings": report.warnings[:LISTED], "warnings_count": len(report.warnings)}
 
 
-def _run(app: Flask, folder: Path) -> None:
+def run(app: Flask, folder: Path) -> None:
+    """Classify a job's upload, writing its progress, then its report or its failure."""
     status = json.loads((folder / STATUS).read_text(encoding="utf-8"))
-    status["state"] = "running"
+    status.update(state="running", ahead=None)
     _write_status(folder, status)
     partial = folder / PARTIAL
     try:

@@ -2,9 +2,11 @@
 
 The view checks the file at once (encoding, delimiter, columns, row limit) and shows the
 form again with a French message when it cannot be used; a good file becomes a job
-(``app.verifier.jobs``) run in the background, and the browser goes to the job's page, which
-polls ``/verifier/lot/<id>/etat`` (``static/lot.js``; a meta refresh without JavaScript)
-until the summary and the download link appear.
+(``app.verifier.jobs``) run in the background by the worker's bounded executor
+(``app.verifier.executor``), and the browser goes to the job's page, which polls
+``/verifier/lot/<id>/etat`` (``static/lot.js``; a meta refresh without JavaScript) until the
+summary and the download link appear; a job waiting for a free slot says so, with the number
+of jobs waiting before it (``ahead``, in the JSON of a queued job only).
 """
 
 from __future__ import annotations
@@ -28,14 +30,8 @@ from werkzeug.utils import secure_filename
 
 from app.errors import error_page
 from app.formats import number, size
-from app.verifier.jobs import (
-    OUTPUT,
-    create_job,
-    jobs_root,
-    read_status,
-    restart_job,
-    start_job,
-)
+from app.verifier.executor import restart_job, start_job
+from app.verifier.jobs import OUTPUT, create_job, jobs_root, read_status
 from geodata.eligibility.addresses import AddressLocations, read_batch
 from geodata.eligibility.reading import BatchError
 from geodata.policy import CATEGORIES, DEFAULT_POLICY, PolicyError, available_policies, load_policy
@@ -136,9 +132,12 @@ def job(job_id: uuid.UUID):
 def state(job_id: uuid.UUID):
     """The small JSON the job's page polls."""
     status = _status(job_id)
-    return jsonify(state=status["state"], label=STATE_LABELS[status["state"]],
-                   rows_done=status["rows_done"], rows_total=status["rows_total"],
-                   message=status["message"])
+    answer = {"state": status["state"], "label": STATE_LABELS[status["state"]],
+              "rows_done": status["rows_done"], "rows_total": status["rows_total"],
+              "message": status["message"]}
+    if status["state"] == "queued":
+        answer["ahead"] = status.get("ahead")
+    return jsonify(answer)
 
 
 @bp.get("/<uuid:job_id>/resultat.csv")

@@ -14,6 +14,7 @@ import pytest
 
 from app import create_app
 from app.db import EXTENSION, GEOCODER
+from app.verifier.executor import shutdown
 from app.verifier.jobs import INPUT, OUTPUT, create_job, jobs_root
 from geodata.eligibility import COLUMNS
 from geodata.eligibility.addresses import GEOCODING_COLUMNS
@@ -31,7 +32,7 @@ ADDRESSES = ("id,adresse,code_postal\n"
 NUMERIC = ("lon", "lat", "distance_to_qpv_m", "geocoding_score")
 
 
-def make_app(reference_engine, instance, data_dir, ban_server):
+def make_app(reference_engine, instance, data_dir, ban_server, **settings):
     return create_app({
         "TESTING": True,
         "INSTANCE_PATH": str(instance),
@@ -41,6 +42,7 @@ def make_app(reference_engine, instance, data_dir, ban_server):
         "BATCH_MAX_ROWS": 20,
         "MAX_CONTENT_LENGTH": 8192,
         "RATELIMIT": "off",
+        **settings,
     })
 
 
@@ -48,6 +50,7 @@ def make_app(reference_engine, instance, data_dir, ban_server):
 def app(reference_engine, tmp_path, data_dir, ban_server):
     app = make_app(reference_engine, tmp_path / "instance", data_dir, ban_server)
     yield app
+    shutdown(app, wait=True)
     app.extensions[EXTENSION].dispose()
     app.extensions[GEOCODER].close()
 

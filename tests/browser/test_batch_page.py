@@ -1,6 +1,7 @@
 """The batch page in Debian's Chromium: upload an address file, follow the job's progress
-(polled by ``static/lot.js``), read the summary, download the enriched CSV; a file over the
-size limit is refused before it is sent. Nothing is requested outside 127.0.0.1."""
+(polled by ``static/lot.js``), read the summary, download the enriched CSV; a second file
+waits for a free slot of a one-thread executor, and says so; a file over the size limit is
+refused before it is sent. Nothing is requested outside 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -55,6 +56,45 @@ def test_instructor_uploads_a_file_follows_it_and_downloads_it(live_server, page
     shot = ARTIFACTS / "lot-resultat.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
+    assert page.outside_requests == []
+
+
+def upload(page, live_server: str, name: str) -> str:
+    """Send ADDRESSES as ``name`` through the form; the job page's URL."""
+    page.goto(f"{live_server}/verifier/lot")
+    page.get_by_label("Fichier CSV").set_input_files(
+        {"name": name, "mimeType": "text/csv", "buffer": ADDRESSES})
+    page.get_by_role("button", name="Vérifier le lot").click()
+    page.wait_for_url(f"{live_server}/verifier/lot/*")
+    return page.url
+
+
+@pytest.mark.parametrize("live_config", [{"MAX_CONTENT_LENGTH": 8192, "BATCH_WORKERS": 1}])
+def test_a_second_file_waits_for_a_free_slot_then_runs(live_server, page, ban_server):
+    ban_server.delay = 3.0  # each job holds the only thread that long
+    first = upload(page, live_server, "premier.csv")
+    second = upload(page, live_server, "second.csv")
+
+    title = page.locator("#suivi-titre")
+    waiting = page.locator("#lot-attente")
+    assert title.inner_text() == "Traitement en attente"
+    assert " ".join(waiting.inner_text().split()) == (
+        "En attente d'un emplacement libre : le traitement commencera dès qu'un lot en cours "
+        "sera terminé.")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "lot-attente.png"), full_page=True)
+    # lot.js follows the job out of the queue (the BAN holds it a while once it runs)
+    page.wait_for_function("document.getElementById('lot-attente').hidden && document"
+                           ".getElementById('suivi-titre').textContent === 'Traitement en cours'",
+                           timeout=120_000)
+    assert page.request.get(first + "/etat").json()["state"] == "done"
+
+    page.get_by_role("heading", level=2, name="Résultat", exact=True).wait_for(timeout=120_000)
+    text = " ".join(page.locator("main").inner_text().split())
+    assert page.url == second + "#resultat"
+    assert "Lot « second.csv »" in text and "4 ligne(s) lue(s), 3 classée(s)" in text
+    held = sorted(r.at for r in ban_server.requests if r.path == "/search/csv/")
+    assert len(held) == 2 and held[1] >= held[0] + ban_server.delay  # one job at a time
     assert page.outside_requests == []
 
 

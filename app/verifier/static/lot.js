@@ -1,6 +1,7 @@
 // The batch page: refuse a file over the size limit before sending it, and follow a job's
-// progress by polling its small JSON state; the page reloads when the job ends. Without
-// JavaScript, the server still refuses big files and the job page refreshes itself.
+// progress by polling its small JSON state (while it waits for a free slot, the number of
+// jobs before it); the page reloads when the job ends. Without JavaScript, the server still
+// refuses big files and the job page refreshes itself.
 (function () {
   "use strict";
 
@@ -31,7 +32,21 @@
   if (!follow) { return; }
   var bar = document.getElementById("lot-progression");
   var text = document.getElementById("lot-progression-texte");
+  var title = document.getElementById("suivi-titre");
+  var waiting = document.getElementById("lot-attente");
+  var waitingText = document.getElementById("lot-attente-texte");
   var groups = new Intl.NumberFormat("fr-FR");
+
+  function show(element, said) {
+    if (element.textContent !== said) { element.textContent = said; }
+  }
+
+  // Same words as the template's waiting_text macro.
+  function waitingMessage(ahead) {
+    return "En attente d'un emplacement libre : " + (ahead ?
+      groups.format(ahead) + " lot(s) en attente avant le vôtre." :
+      "le traitement commencera dès qu'un lot en cours sera terminé.");
+  }
 
   function poll() {
     fetch(follow.dataset.etatUrl, {headers: {"Accept": "application/json"}, cache: "no-store"})
@@ -43,12 +58,16 @@
           window.location.reload();
           return;
         }
+        show(title, "Traitement " + state.label);
+        if (waiting) {
+          waiting.hidden = state.state !== "queued";
+          if (!waiting.hidden) { show(waitingText, waitingMessage(state.ahead)); }
+        }
         bar.max = state.rows_total;
         bar.value = state.rows_done;
         bar.textContent = state.rows_done + " sur " + state.rows_total;
-        var said = groups.format(state.rows_done) + " ligne(s) traitée(s) sur " +
-          groups.format(state.rows_total) + ".";
-        if (text.textContent !== said) { text.textContent = said; }
+        show(text, groups.format(state.rows_done) + " ligne(s) traitée(s) sur " +
+          groups.format(state.rows_total) + ".");
         window.setTimeout(poll, 1500);
       })
       .catch(function () { window.setTimeout(poll, 5000); });
