@@ -21,7 +21,6 @@ from flask import (
     jsonify,
     redirect,
     render_template,
-    request,
     send_file,
     url_for,
 )
@@ -30,11 +29,13 @@ from werkzeug.utils import secure_filename
 
 from app.errors import error_page
 from app.formats import number, size
+from app.forms import first_error
 from app.verifier.executor import restart_job, start_job
+from app.verifier.forms import UploadForm
 from app.verifier.jobs import OUTPUT, create_job, jobs_root, read_status
 from geodata.eligibility.addresses import AddressLocations, read_batch
 from geodata.eligibility.reading import BatchError
-from geodata.policy import CATEGORIES, DEFAULT_POLICY, PolicyError, available_policies, load_policy
+from geodata.policy import CATEGORIES, DEFAULT_POLICY, available_policies, load_policy
 
 __all__ = ["bp"]
 
@@ -70,14 +71,12 @@ def too_large(_error):
 @bp.post("")
 def upload():
     """Check the uploaded file, create its job, and go to the job's page."""
-    policy_name = request.form.get("policy") or DEFAULT_POLICY
-    try:
-        load_policy(policy_name)
-    except PolicyError as error:
-        return _form(f"Politique refusée : {error}.", 400)
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return _form("Aucun fichier reçu : choisissez un fichier CSV.", 400, policy_name)
+    form = UploadForm()
+    if not form.validate():
+        if form.policy.errors:
+            return _form(f"Politique refusée : {form.policy.errors[0]}.", 400)
+        return _form(first_error(form)[1], 400, form.policy.data)
+    policy_name, upload = form.policy.data, form.file.data
     data = upload.read()
     if not data.strip():
         return _form(f"Le fichier « {upload.filename} » est vide.", 400, policy_name)
