@@ -14,7 +14,7 @@ value runs gunicorn without them), and Debian's Chromium (Playwright, headless) 
   the server compressed them), HTML, scripts, styles, fonts, images and data together, up to
   the network going idle after the map is usable;
 - time to a usable map: from navigation start to the moment the map container carries
-  ``data-ready="true"`` (``app/static/carte.js`` sets it once the markers and the first
+  ``data-ready="true"`` (``app/carte/static/carte.js`` sets it once the markers and the first
   requests of the visible layers are drawn).
 
 Cold first views (``--cold``): each starts a fresh gunicorn, waits until ``/sante`` answers

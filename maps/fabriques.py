@@ -6,7 +6,7 @@ by bounding box and zoom, and returns a map with: a light basemap of départemen
 marker per located Fabrique in a ``MarkerCluster`` (an icon per quota category, a popup with
 name, commune, wave, type and category), the toggleable overlays (QPV of a vintage, density
 grid, métropoles) in a layer control, and a ``MapRegistry`` that hands all of it to the
-page script (``app/static/carte.js``: filters, list, URL state).
+page script (``app/carte/static/carte.js``: filters, list, URL state).
 
 Nothing here reads a database or a request; assets come through ``asset_url``.
 """

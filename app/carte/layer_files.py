@@ -1,5 +1,5 @@
 """The map's layers on disk, so that a restarted server reads them back in milliseconds
-(``app.carte_data.cached_layer`` decides when a file may be used: its key).
+(``app.carte.layers.cached_layer`` decides when a file may be used: its key).
 
 A file is this magic line, the SHA-256 of the rest, the header's length (8 bytes,
 little-endian), the header (JSON: the key, the properties, the territories and the size of

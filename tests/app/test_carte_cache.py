@@ -20,7 +20,7 @@ import requests
 import shapely
 
 from app import create_app
-from app.carte import layers as carte_data
+from app.carte import layers as carte_layers
 from app.carte.layers import (
     CACHE_FOLDER,
     cached_layer,
@@ -42,12 +42,12 @@ PROVENCE = (4.5, 43.0, 7.0, 44.5)
 @pytest.fixture(autouse=True)
 def fresh_process():
     """Each test starts, and may restart, with no layer in this process's memory."""
-    carte_data.layers.clear()
+    carte_layers.layers.clear()
 
 
 def restart():
     """Forget the layers held in memory, as a new server process would."""
-    carte_data.layers.clear()
+    carte_layers.layers.clear()
 
 
 def count_reads(monkeypatch, key: str) -> list:
@@ -108,7 +108,7 @@ def test_a_file_written_by_other_code_is_not_used(reference_engine, tmp_path, mo
     version = layer_version(reference_engine, "qpv", "2024")
     cached_layer(reference_engine, "qpv", "2024", version, tmp_path)
     restart()
-    monkeypatch.setattr(carte_data, "_code_fingerprint", lambda: "une autre version du code")
+    monkeypatch.setattr(carte_layers, "_code_fingerprint", lambda: "une autre version du code")
     reads = count_reads(monkeypatch, "qpv")
     cached_layer(reference_engine, "qpv", "2024", version, tmp_path)
     assert reads == ["2024"]
