@@ -1,0 +1,84 @@
+"""Every route of the application answers, on the real reference data, for an anonymous
+visitor and for an admin: no 500 anywhere. A new route must be given an example here."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import create_app
+from app.access import create_user
+from app.db import EXTENSION, GEOCODER
+from tests.app.conftest import PASSWORD, csrf_token
+
+pytestmark = pytest.mark.shared_data
+
+JOB = "00000000-0000-4000-8000-000000000000"
+EXAMPLES = {
+    "/": ["/"],
+    "/sante": ["/sante"],
+    "/verifier": ["/verifier", "/verifier?lon=5.4034&lat=43.3305", "/verifier?lon=x&lat=1"],
+    "/verifier/attestation": ["/verifier/attestation?lon=5.4034&lat=43.3305"],
+    "/verifier/lot": ["/verifier/lot"],
+    "/verifier/lot/<uuid:job_id>": [f"/verifier/lot/{JOB}"],
+    "/verifier/lot/<uuid:job_id>/etat": [f"/verifier/lot/{JOB}/etat"],
+    "/verifier/lot/<uuid:job_id>/resultat.csv": [f"/verifier/lot/{JOB}/resultat.csv"],
+    "/verifier/lot/<uuid:job_id>/relancer": [],  # POST only
+    "/carte": ["/carte", "/carte?categorie=x&z=99"],
+    "/reseaux": ["/reseaux", "/reseaux?fabrique=fabt-12&rule=distance&distance_km=12"],
+    "/reseaux/couverture": ["/reseaux/couverture", "/reseaux/couverture?departement=05"],
+    "/reseaux/couverture.csv": ["/reseaux/couverture.csv"],
+    "/connexion": ["/connexion"],
+    "/deconnexion": [],  # POST only
+    "/instruction/historique": ["/instruction/historique"],
+    "/instruction/historique.csv": ["/instruction/historique.csv"],
+    "/tableau-de-bord": ["/tableau-de-bord", "/tableau-de-bord?by=region"],
+    "/tableau-de-bord/export.csv": ["/tableau-de-bord/export.csv"],
+    "/tableau-de-bord/simulation": ["/tableau-de-bord/simulation"],
+    "/api/v1/eligibility": ["/api/v1/eligibility?lon=5.4034&lat=43.3305"],
+    "/api/v1/eligibility/batch": [],  # POST only
+    "/api/v1/policies": ["/api/v1/policies"],
+    "/api/v1/datasets": ["/api/v1/datasets"],
+    "/api/v1/openapi.json": ["/api/v1/openapi.json"],
+    "/api/v1/couches/<layer>": ["/api/v1/couches/qpv?bbox=5,43,6,44&zoom=9"],
+    "/api/v1/fabriques": ["/api/v1/fabriques", "/api/v1/fabriques?format=csv"],
+    "/api/v1/reseaux/fabriques": ["/api/v1/reseaux/fabriques?q=a"],
+    "/api/v1/reseaux/fabriques/<fabrique>": ["/api/v1/reseaux/fabriques/fabt-12"],
+    "/api/v1/reseaux/declares": ["/api/v1/reseaux/declares"],
+    "/api/v1/reseaux/declares/<int:network_id>": ["/api/v1/reseaux/declares/1"],
+    "/api/v1/reseaux/couverture": ["/api/v1/reseaux/couverture"],
+    "/static/<path:filename>": ["/static/fabriques.css", "/static/carte.js", "/static/lot.js",
+                                "/static/reseaux.css", "/static/tableau-de-bord.css"],
+}
+
+
+@pytest.fixture
+def app(reference_engine, tmp_path, data_dir):
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
+                      "DATABASE_URL": reference_engine.url.render_as_string(
+                          hide_password=False),
+                      "DATA_DIR": str(data_dir), "RATELIMIT": "off"})
+    yield app
+    app.extensions[EXTENSION].dispose()
+    app.extensions[GEOCODER].close()
+
+
+def test_every_route_has_an_example(app):
+    assert {rule.rule for rule in app.url_map.iter_rules()} == set(EXAMPLES)
+
+
+@pytest.mark.parametrize("role", [None, "admin"])
+def test_every_route_answers_without_a_server_error(app, role):
+    client = app.test_client()
+    if role:
+        create_user(app.extensions[EXTENSION], "admin@exemple.gouv.fr", PASSWORD, role)
+        answer = client.post("/connexion", data={"email": "admin@exemple.gouv.fr",
+                                                 "password": PASSWORD,
+                                                 "csrf_token": csrf_token(client)})
+        assert answer.status_code == 302
+    answers = {}
+    for url in (url for urls in EXAMPLES.values() for url in urls):
+        with client.get(url) as answer:  # closes the static files' streams
+            answers[url] = answer.status_code
+    assert {url: status for url, status in answers.items() if status >= 500} == {}
+    assert answers["/verifier?lon=5.4034&lat=43.3305"] == 200
+    assert answers["/tableau-de-bord"] == (200 if role else 302)
