@@ -18,19 +18,13 @@ from sqlalchemy.engine import make_url
 
 from geodata.storage.database import embedded_url, make_engine, upgrade
 from loaders.registry import default_data_dir
+from tests.support import IN_CI, unavailable
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 TEST_DATABASE_URL = os.environ.get(
     "FABRIQUES_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/fabriques_test"
 )
 BACKENDS = ["sqlite", "postgis"]
 _copies = itertools.count()
-
-
-def _unavailable(reason: str):
-    if IN_CI:
-        pytest.fail(f"PostGIS requis en CI : {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -50,14 +44,14 @@ def postgis_template() -> str:
             if not exists:
                 connection.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as error:  # noqa: BLE001 - any connection failure means "no server"
-        _unavailable(f"PostgreSQL injoignable ({TEST_DATABASE_URL}) : {error}")
+        unavailable(f"PostGIS requis : PostgreSQL injoignable ({TEST_DATABASE_URL}) : {error}")
     finally:
         admin.dispose()
     engine = make_engine(str(url))
     try:
         upgrade(engine)
     except Exception as error:  # noqa: BLE001
-        _unavailable(f"PostGIS indisponible dans {name} : {error}")
+        unavailable(f"PostGIS requis : PostGIS indisponible dans {name} : {error}")
     finally:
         engine.dispose()
     return name
@@ -109,9 +103,7 @@ def data_dir() -> Path:
     """The shared real datasets (``FABRIQUES_DATA_DIR``, default ``../shared/data``)."""
     path = default_data_dir()
     if not (path / "SOURCES.md").is_file():
-        if IN_CI:
-            pytest.fail(f"données partagées introuvables : {path}", pytrace=False)
-        pytest.skip(f"données partagées introuvables : {path}")
+        unavailable(f"données partagées introuvables : {path}")
     return path
 
 

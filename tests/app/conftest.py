@@ -6,21 +6,16 @@ import re
 
 import pytest
 
-from app import create_app
 from app.access import create_user
 from app.db import EXTENSION
+from tests.support import close_app, make_app
 
 
 @pytest.fixture
 def app(database_url, tmp_path, data_dir):
-    app = create_app({
-        "TESTING": True,
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "DATABASE_URL": database_url,
-        "DATA_DIR": str(data_dir),
-    })
+    app = make_app(database_url, tmp_path / "instance", data_dir)
     yield app
-    app.extensions[EXTENSION].dispose()
+    close_app(app)
 
 
 @pytest.fixture

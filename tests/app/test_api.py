@@ -7,10 +7,9 @@ import io
 
 import pytest
 
-from app import create_app
-from app.db import EXTENSION, GEOCODER
 from geodata.eligibility import COLUMNS
 from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
+from tests.support import close_app, make_app
 
 pytestmark = pytest.mark.shared_data
 
@@ -20,17 +19,11 @@ ERROR_KEYS = {"status", "code", "message", "parameter"}
 @pytest.fixture
 def api_app(reference_engine, tmp_path, data_dir, ban_server):
     """The service on the real layers, the local BAN as its geocoder, small batches."""
-    app = create_app({
-        "TESTING": True,
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "DATABASE_URL": reference_engine.url.render_as_string(hide_password=False),
-        "DATA_DIR": str(data_dir),
-        "GEOCODER_URL": ban_server.url,
-        "BATCH_MAX_ROWS": 50,
-    })
+    app = make_app(reference_engine.url.render_as_string(hide_password=False),
+                   tmp_path / "instance", data_dir, GEOCODER_URL=ban_server.url,
+                   BATCH_MAX_ROWS=50)
     yield app
-    app.extensions[EXTENSION].dispose()
-    app.extensions[GEOCODER].close()
+    close_app(app)
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from app import create_app
 from app.access import create_user
-from app.db import EXTENSION, GEOCODER
+from app.db import EXTENSION
 from tests.app.conftest import PASSWORD, csrf_token
+from tests.support import close_app, make_app
 
 pytestmark = pytest.mark.shared_data
 
@@ -53,13 +53,10 @@ EXAMPLES = {
 
 @pytest.fixture
 def app(reference_engine, tmp_path, data_dir):
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
-                      "DATABASE_URL": reference_engine.url.render_as_string(
-                          hide_password=False),
-                      "DATA_DIR": str(data_dir), "RATELIMIT": "off"})
+    app = make_app(reference_engine.url.render_as_string(hide_password=False),
+                   tmp_path / "instance", data_dir, RATELIMIT="off")
     yield app
-    app.extensions[EXTENSION].dispose()
-    app.extensions[GEOCODER].close()
+    close_app(app)
 
 
 def test_every_route_has_an_example(app):

@@ -5,7 +5,6 @@ Screenshots go to ``ARTIFACTS`` (``test-artifacts/``).
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 from pathlib import Path
@@ -14,9 +13,8 @@ from urllib.parse import urlparse
 import pytest
 from werkzeug.serving import make_server
 
-from app import create_app
-from app.db import EXTENSION, GEOCODER
 from tests.ban_server import ban_server_fixture  # noqa: F401
+from tests.support import close_app, make_app, unavailable
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -34,31 +32,22 @@ def live_config() -> dict:
 @pytest.fixture
 def live_server(reference_engine, tmp_path, data_dir, ban_server, live_config):
     """The app served by a threaded Werkzeug server on 127.0.0.1; yields its base URL."""
-    app = create_app({
-        "TESTING": True,
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "DATABASE_URL": reference_engine.url.render_as_string(hide_password=False),
-        "DATA_DIR": str(data_dir),
-        "GEOCODER_URL": ban_server.url,
-        "RATELIMIT": "off",
-        **live_config,
-    })
+    app = make_app(reference_engine.url.render_as_string(hide_password=False),
+                   tmp_path / "instance", data_dir, GEOCODER_URL=ban_server.url,
+                   RATELIMIT="off", **live_config)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()
-    app.extensions[EXTENSION].dispose()
-    app.extensions[GEOCODER].close()
+    close_app(app)
 
 
 @pytest.fixture
 def page():
     if not shutil.which(CHROMIUM):
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(f"{CHROMIUM} requis en CI (paquet Debian chromium)", pytrace=False)
-        pytest.skip(f"{CHROMIUM} absent (paquet Debian chromium)")
+        unavailable(f"{CHROMIUM} absent (paquet Debian chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
