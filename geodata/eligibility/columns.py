@@ -33,7 +33,6 @@ COLUMNS = (
 )
 """Output columns of ``fabriques classify`` and keys of ``fabriques check --json``."""
 
-TRISTATE_COLUMNS = ("metropole", "in_qpv", "near_qpv", "outside_large_urban_centre")
 _TRISTATE = np.array([None, False, True], dtype=object)  # UNKNOWN, FALSE, TRUE, shifted by 1
 assert (int(UNKNOWN), int(FALSE), int(TRUE)) == (-1, 0, 1)
 

@@ -46,7 +46,7 @@ __all__ = [
 
 TRUE, FALSE, UNKNOWN = np.int8(1), np.int8(0), np.int8(-1)
 PRECISIONS = ("point", "address", "street", "locality", "commune")
-COARSE_PRECISIONS = frozenset({"locality", "commune", "municipality"})
+COARSE_PRECISIONS = frozenset({"locality", "commune"})
 """Precisions that cannot place a location inside or outside a QPV."""
 HOSTING_TOLERANCE_M = 100.0
 """Margin added when the official commune list is used: commune contours are generalised."""

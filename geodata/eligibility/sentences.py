@@ -30,7 +30,7 @@ __all__ = ["PRECISION_LABELS", "explanation_parts", "sources_text"]
 
 PRECISION_LABELS = {
     "point": "coordonnées exactes", "address": "adresse", "street": "rue",
-    "locality": "lieu-dit", "commune": "commune", "municipality": "commune",
+    "locality": "lieu-dit", "commune": "commune",
 }
 
 
