@@ -1,4 +1,4 @@
-"""Imports flow one way: the domain and the loaders never pull Flask in."""
+"""Imports flow one way: the domain, the loaders and the map builders never pull Flask in."""
 
 import subprocess
 import sys
@@ -13,6 +13,12 @@ import pytest
         ("geodata.spreadsheet", ["flask", "sqlalchemy"]),
         ("geodata.storage.models", ["flask"]),
         ("loaders.pipeline", ["flask"]),
+        ("geodata.networks", ["flask", "sqlalchemy"]),
+        ("geodata.coverage", ["flask", "sqlalchemy"]),
+        ("maps.networks", ["flask", "sqlalchemy"]),
+        ("maps.coverage", ["flask", "sqlalchemy"]),
+        ("geodata.storage.networks", ["flask"]),
+        ("loaders.networks", ["flask"]),
     ],
 )
 def test_module_does_not_import(module, forbidden):
