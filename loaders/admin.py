@@ -15,7 +15,7 @@ from pathlib import Path
 
 from geodata.territories import TerritoryError, territory_of_commune
 from loaders.errors import LoadError
-from loaders.read import read_json, read_vector
+from loaders.read import read_json, read_vector, require_columns
 from loaders.registry import Source
 from loaders.validate import (
     COMMUNE_CODE,
@@ -68,21 +68,23 @@ def _kind(value) -> str:
     return JSON_KINDS.get(type(value), type(value).__name__)
 
 
-def _records(path: Path) -> list[dict]:
-    """The JSON document, which must be a list of objects."""
+def _records(path: Path) -> list[tuple[str, dict]]:
+    """The objects of the JSON document, which must be a list of them, each with its place
+    in the file (``enregistrement N``)."""
     document = read_json(path)
     if not isinstance(document, list):
         raise LoadError(
             f"une liste d'objets JSON est attendue, pas {_kind(document)}",
             path=str(path),
         )
+    records = []
     for index, record in enumerate(document, start=1):
+        row = f"enregistrement {index}"
         if not isinstance(record, dict):
-            raise LoadError(
-                f"un objet JSON est attendu, pas {_kind(record)}",
-                path=str(path), row=f"enregistrement {index}",
-            )
-    return document
+            raise LoadError(f"un objet JSON est attendu, pas {_kind(record)}", path=str(path),
+                            row=row)
+        records.append((row, record))
+    return records
 
 
 def _blank(value) -> bool:
@@ -136,44 +138,41 @@ def _count(value, *, path: Path, row: str, column: str) -> int | None:
 
 # --- Code officiel géographique ------------------------------------------------------------
 
+def _row_per_record(source: Source, path: Path, table: str, make) -> tuple[Staged, Outcome]:
+    """``make(record, row)`` for every record into ``table``, each code once."""
+    records = _records(path)
+    rows = [make(record, row) for row, record in records]
+    check_unique([r["code"] for r in rows], [row for row, _ in records], path=str(path),
+                 field_name=source.fields["code"])
+    return Staged(tables={table: rows}), Outcome()
+
+
 def stage_regions(source: Source, path: Path, vintage: str) -> tuple[Staged, Outcome]:
     """Régions (and overseas collectivities) with their zone: metro, drom or com."""
-    fields, rows, where = source.fields, [], []
-    for index, record in enumerate(_records(path), start=1):
-        row = f"enregistrement {index}"
-        rows.append({
-            "code": _code(record, fields["code"], REGION_CODE, path=path, row=row),
-            "name": _text(record, fields["name"], path=path, row=row),
-            "zone": _choice(record, fields["zone"], ZONES, path=path, row=row),
-        })
-        where.append(row)
-    check_unique([r["code"] for r in rows], where, path=str(path), field_name=fields["code"])
-    return Staged(tables={"regions": rows}), Outcome()
+    fields = source.fields
+    return _row_per_record(source, path, "regions", lambda record, row: {
+        "code": _code(record, fields["code"], REGION_CODE, path=path, row=row),
+        "name": _text(record, fields["name"], path=path, row=row),
+        "zone": _choice(record, fields["zone"], ZONES, path=path, row=row),
+    })
 
 
 def stage_departements(source: Source, path: Path, vintage: str) -> tuple[Staged, Outcome]:
     """Départements (and overseas collectivities) with their région and zone."""
-    fields, rows, where = source.fields, [], []
-    for index, record in enumerate(_records(path), start=1):
-        row = f"enregistrement {index}"
-        rows.append({
-            "code": _code(record, fields["code"], DEPARTEMENT_CODE, path=path, row=row),
-            "name": _text(record, fields["name"], path=path, row=row),
-            "region_code": _code(record, fields["region_code"], REGION_CODE, path=path,
-                                 row=row),
-            "zone": _choice(record, fields["zone"], ZONES, path=path, row=row),
-        })
-        where.append(row)
-    check_unique([r["code"] for r in rows], where, path=str(path), field_name=fields["code"])
-    return Staged(tables={"departements": rows}), Outcome()
+    fields = source.fields
+    return _row_per_record(source, path, "departements", lambda record, row: {
+        "code": _code(record, fields["code"], DEPARTEMENT_CODE, path=path, row=row),
+        "name": _text(record, fields["name"], path=path, row=row),
+        "region_code": _code(record, fields["region_code"], REGION_CODE, path=path, row=row),
+        "zone": _choice(record, fields["zone"], ZONES, path=path, row=row),
+    })
 
 
 def stage_communes(source: Source, path: Path, vintage: str) -> tuple[Staged, Outcome]:
     """Current communes and municipal arrondissements; other kinds are skipped."""
     fields, rows, where, outcome = source.fields, [], [], Outcome()
     kinds = (CURRENT, ARRONDISSEMENT, *SKIPPED_KINDS)
-    for index, record in enumerate(_records(path), start=1):
-        row = f"enregistrement {index}"
+    for row, record in _records(path):
         kind = _choice(record, fields["kind"], kinds, path=path, row=row)
         if kind in SKIPPED_KINDS:
             code = _text(record, fields["code"], path=path, row=row, required=False)
@@ -218,8 +217,7 @@ def stage_epci(source: Source, path: Path, vintage: str) -> tuple[Staged, Outcom
     """EPCI à fiscalité propre and their member communes (a commune in one EPCI at most)."""
     fields, epcis, members, where, member_where = source.fields, [], [], [], []
     member_field = f"{fields['members']}.{fields['member_code']}"
-    for index, record in enumerate(_records(path), start=1):
-        row = f"enregistrement {index}"
+    for row, record in _records(path):
         code = _code(record, fields["code"], SIREN, path=path, row=row)
         epcis.append({
             "code": code,
@@ -257,13 +255,7 @@ def stage_commune_contours(source: Source, path: Path, vintage: str) -> tuple[St
     """Outlines of communes and arrondissements as valid MultiPolygons with their territory."""
     frame = read_vector(path, declared_crs=source.crs)
     fields = source.fields
-    missing = [column for column in fields.values() if column not in frame.columns]
-    if missing:
-        raise LoadError(
-            f"colonne(s) obligatoire(s) absente(s) : {', '.join(missing)} "
-            f"(colonnes trouvées : {', '.join(c for c in frame.columns if c != 'feature')})",
-            path=str(path), field=missing[0],
-        )
+    require_columns([c for c in frame.columns if c != "feature"], fields.values(), path)
     outcome = Outcome()
     absent = (frame.geometry.isna() | frame.geometry.is_empty).to_numpy()
     columns = ["feature", *dict.fromkeys(fields.values())]

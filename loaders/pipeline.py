@@ -20,11 +20,11 @@ from loaders import admin, classes, laureates, places, qpv
 from loaders.errors import LoadError
 from loaders.fetch import is_url, retrieve
 from loaders.read import file_checksum
-from loaders.registry import SOURCES, Source, default_data_dir, get_source
+from loaders.registry import Source, default_data_dir, get_source
 from loaders.validate import Outcome
 from loaders.write import Staged, current_version, write_staged
 
-__all__ = ["STAGERS", "LoadReport", "load_demo", "load_source"]
+__all__ = ["STAGERS", "LoadReport", "load_source"]
 
 Stager = Callable[[Source, Path, str], tuple[Staged, Outcome]]
 
@@ -119,12 +119,3 @@ def load_source(
         source.name, str(path), vintage, "chargé", loaded, outcome.repaired, outcome.skipped,
         notes + outcome.notes, version_id, time.perf_counter() - started,
     )
-
-
-def load_demo(
-    engine: Engine, *, data_dir: str | Path | None = None, progress: bool = True
-) -> list[LoadReport]:
-    """Every registered source from the shared data folder, through ``load_source``."""
-    return [
-        load_source(engine, name, data_dir=data_dir, progress=progress) for name in SOURCES
-    ]

@@ -43,9 +43,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from geodata.storage.models import DatasetVersion, Place
-from geodata.territories import TerritoryError, territory_of_commune
+from geodata.territories import Territory, TerritoryError, territory_of_commune
 from loaders.errors import LoadError
-from loaders.read import read_csv, read_json
+from loaders.read import read_csv, read_json, require_columns
 from loaders.registry import Source
 from loaders.validate import (
     COMMUNE_CODE,
@@ -120,14 +120,8 @@ def read_records(path: Path, columns: list[str]) -> list[tuple[int | str, dict]]
                             row=f"enregistrement {number}")
         records.append((f"enregistrement {number}", record))
     seen = {key for _, record in records for key in record}
-    missing = [column for column in columns if column not in seen]
-    if missing:
-        raise LoadError(
-            f"champ(s) obligatoire(s) absent(s) de tous les enregistrements : "
-            f"{', '.join(missing)}",
-            path=str(path),
-            field=missing[0],
-        )
+    require_columns(seen, columns, path, list_found=False,
+                    problem="champ(s) obligatoire(s) absent(s) de tous les enregistrements")
     return records
 
 
@@ -190,65 +184,87 @@ def stage_places(source: Source, path: Path, vintage: str) -> tuple[Staged, Outc
     outcome = Outcome()
     rows, keys, where = [], [], []
     for row, record in records:
-        def value(ours: str, record=record):
-            return record.get(fields[ours]) if ours in fields else None
-
-        key = require_value(value("external_id"), path=str(path), row=row,
-                            field_name=fields["external_id"])
+        key, place = _place(source, kind, record, path=str(path), row=row)
         keys.append(key)
         where.append(row)
-        name = require_value(value("name"), path=str(path), row=row, field_name=fields["name"])
-        code = commune_code(value("commune_code"), path=str(path), row=row,
-                            field_name=fields.get("commune_code"))
-        here = _where(row, fields["external_id"], key)
-        if optional_text(value("address_missing")) == "oui":
-            outcome.skip(here, NO_ADDRESS)
-            continue
-        located = parse_lonlat(value("lon"), value("lat"), path=str(path), row=row,
-                               lon_field=fields["lon"], lat_field=fields["lat"])
-        if located is None:
-            outcome.skip(here, NO_COORDINATES)
-            continue
-        point, territory = located
-        if code is not None:
-            try:
-                same_territory = territory_of_commune(code).code == territory.code
-            except TerritoryError:
-                same_territory = False
-            if not same_territory:
-                outcome.skip(here, OTHER_TERRITORY)
-                continue
-            geocoded = commune_code(value("geocoded_commune"), path=str(path), row=row,
-                                    field_name=fields.get("geocoded_commune"))
-            if geocoded is not None and geocoded != code:
-                outcome.skip(here, OTHER_COMMUNE)
-                continue
-        commune_name = optional_text(value("commune_name"))
-        attributes = {
-            ours[len(ATTRIBUTE):]: _attribute(record.get(theirs))
-            for ours, theirs in fields.items()
-            if ours.startswith(ATTRIBUTE)
-        }
-        if "siret" in fields:
-            attributes["siret"] = optional_text(value("siret"))
-        rows.append({
-            "kind": kind,
-            "external_id": key,
-            "name": name,
-            "address": _address(value("address"), value("postcode"), commune_name),
-            "commune_code": code,
-            "commune_name": commune_name,
-            "precision": _precision(source.options, value("geocoder_score"),
-                                    value("geocoder_label")),
-            "territory": territory.code,
-            "attributes": {k: v for k, v in attributes.items() if v is not None},
-            "geom": point,
-        })
+        if isinstance(place, str):
+            outcome.skip(_where(row, fields["external_id"], key), place)
+        else:
+            rows.append(place)
     check_unique(keys, where, path=str(path), field_name=fields["external_id"])
     _note_known_errors(source, rows, outcome)
     staged = Staged(tables={"places": rows})
     staged.checks.append(_kind_owned_by_source(source, kind, str(path)))
     return staged, outcome
+
+
+def _place(source: Source, kind: str, record: dict, *, path: str, row) -> tuple[str, dict | str]:
+    """A record's key, and its row to load or the reason it is skipped; a malformed value is
+    an error."""
+    fields = source.fields
+
+    def value(ours: str):
+        return record.get(fields[ours]) if ours in fields else None
+
+    key = require_value(value("external_id"), path=path, row=row,
+                        field_name=fields["external_id"])
+    name = require_value(value("name"), path=path, row=row, field_name=fields["name"])
+    code = commune_code(value("commune_code"), path=path, row=row,
+                        field_name=fields.get("commune_code"))
+    if optional_text(value("address_missing")) == "oui":
+        return key, NO_ADDRESS
+    located = parse_lonlat(value("lon"), value("lat"), path=path, row=row,
+                           lon_field=fields["lon"], lat_field=fields["lat"])
+    if located is None:
+        return key, NO_COORDINATES
+    point, territory = located
+    if code is not None:
+        elsewhere = _elsewhere(code, territory, value("geocoded_commune"), path=path, row=row,
+                               field_name=fields.get("geocoded_commune"))
+        if elsewhere is not None:
+            return key, elsewhere
+    commune_name = optional_text(value("commune_name"))
+    return key, {
+        "kind": kind,
+        "external_id": key,
+        "name": name,
+        "address": _address(value("address"), value("postcode"), commune_name),
+        "commune_code": code,
+        "commune_name": commune_name,
+        "precision": _precision(source.options, value("geocoder_score"),
+                                value("geocoder_label")),
+        "territory": territory.code,
+        "attributes": _attributes(fields, record),
+        "geom": point,
+    }
+
+
+def _elsewhere(code: str, territory: Territory, geocoded, *, path: str, row,
+               field_name: str | None) -> str | None:
+    """Why a point cannot stand for its commune ``code``: it lies outside the commune's
+    territory, or the geocoder placed it in another commune; None when it can."""
+    try:
+        same_territory = territory_of_commune(code).code == territory.code
+    except TerritoryError:
+        same_territory = False
+    if not same_territory:
+        return OTHER_TERRITORY
+    geocoded = commune_code(geocoded, path=path, row=row, field_name=field_name)
+    if geocoded is not None and geocoded != code:
+        return OTHER_COMMUNE
+    return None
+
+
+def _attributes(fields: dict, record: dict) -> dict:
+    """The ``attributes.<key>`` fields and the SIRET as given, the empty ones left out."""
+    attributes = {
+        ours[len(ATTRIBUTE):]: _attribute(record.get(theirs))
+        for ours, theirs in fields.items()
+        if ours.startswith(ATTRIBUTE)
+    }
+    if "siret" in fields:
+        attributes["siret"] = optional_text(record.get(fields["siret"]))
+    return {k: v for k, v in attributes.items() if v is not None}
 
 
 def _note_known_errors(source: Source, rows: list[dict], outcome: Outcome) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from geodata.storage.models import DatasetVersion, Qpv
 from geodata.territories import TerritoryError, territory_of_commune, territory_of_departement
 from loaders.errors import LoadError
-from loaders.read import read_csv, read_vector
+from loaders.read import read_csv, read_vector, require_columns
 from loaders.registry import Source
 from loaders.validate import (
     COMMUNE_CODE,
@@ -63,13 +63,7 @@ def stage_qpv(source: Source, path: Path, vintage: str) -> tuple[Staged, Outcome
     """Validated QPV outlines of one source file, in EPSG:4326 with their territory."""
     frame = read_vector(path, declared_crs=source.crs)
     fields = source.fields
-    missing = [column for column in fields.values() if column not in frame.columns]
-    if missing:
-        raise LoadError(
-            f"colonne(s) obligatoire(s) absente(s) : {', '.join(missing)}",
-            path=str(path),
-            field=missing[0],
-        )
+    require_columns(frame.columns, fields.values(), path, list_found=False)
     where = [f"entité {n}" for n in frame["feature"]]
     outcome = Outcome()
     geometries = polygonal(frame.geometry, where, path=str(path), outcome=outcome)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,17 @@ from pyproj.exceptions import CRSError
 from geodata.territories import STORAGE_EPSG
 from loaders.errors import LoadError
 
-__all__ = ["CsvTable", "file_checksum", "read_csv", "read_json", "read_vector"]
+__all__ = [
+    "MISSING_COLUMNS",
+    "CsvTable",
+    "file_checksum",
+    "read_csv",
+    "read_json",
+    "read_vector",
+    "require_columns",
+]
+
+MISSING_COLUMNS = "colonne(s) obligatoire(s) absente(s)"
 
 
 def file_checksum(path: str | Path) -> str:
@@ -107,7 +118,7 @@ def read_csv(path: str | Path, *, required: list[str]) -> CsvTable:
             delimiter = ";" if sample.count(";") > sample.count(",") else ","
             reader = csv.DictReader(handle, delimiter=delimiter)
             columns = list(reader.fieldnames or [])
-            _require_columns(columns, required, path)
+            require_columns(columns, required, path)
             rows, lines = [], []
             start = reader.line_num + 1
             for record in reader:
@@ -130,15 +141,22 @@ def read_csv(path: str | Path, *, required: list[str]) -> CsvTable:
     return CsvTable(path, columns, rows, lines)
 
 
-def _require_columns(columns: list[str], required: list[str], path: Path) -> None:
+def require_columns(
+    columns: Iterable[str],
+    required: Iterable[str],
+    path: str | Path,
+    *,
+    problem: str = MISSING_COLUMNS,
+    list_found: bool = True,
+) -> None:
+    """Refuse a file that lacks a required column: the error names the missing ones (the
+    first as its field) and, with ``list_found``, the columns the file has."""
+    columns = list(columns)
     missing = [column for column in required if column not in columns]
     if missing:
-        raise LoadError(
-            f"colonne(s) obligatoire(s) absente(s) : {', '.join(missing)} "
-            f"(colonnes trouvées : {', '.join(columns) or 'aucune'})",
-            path=str(path),
-            field=missing[0],
-        )
+        found = f" (colonnes trouvées : {', '.join(columns) or 'aucune'})" if list_found else ""
+        raise LoadError(f"{problem} : {', '.join(missing)}{found}", path=str(path),
+                        field=missing[0])
 
 
 def read_json(path: str | Path):

@@ -73,43 +73,9 @@ def write_staged(
         )
         for check in staged.checks:
             check(connection, previous_ids)
-        version_id = connection.execute(
-            insert(DatasetVersion).returning(DatasetVersion.id),
-            {
-                "source": source.name,
-                "dataset": source.dataset,
-                "vintage": vintage,
-                "licence": source.licence,
-                "url": source.url,
-                "path": path,
-                "checksum": checksum,
-                "complete_for": source.complete_for.as_dict(),
-                "loaded_at": datetime.now(UTC),
-                "counts": counts,
-                "current": True,
-            },
-        ).scalar_one()
-        bar = tqdm(
-            total=staged.row_count,
-            desc=f"Écriture {source.name}",
-            unit=" lignes",
-            disable=None if progress else True,
-            leave=False,
-        )
-        with bar:
-            for table_name, rows in staged.tables.items():
-                table = DATA_TABLES[table_name].__table__
-                if previous_ids:
-                    connection.execute(
-                        delete(table).where(table.c.dataset_version_id.in_(previous_ids))
-                    )
-                for start in range(0, len(rows), CHUNK):
-                    chunk = [
-                        {**row, "dataset_version_id": version_id}
-                        for row in rows[start : start + CHUNK]
-                    ]
-                    _insert(connection, table, chunk)
-                    bar.update(len(chunk))
+        version_id = _add_version(connection, source, vintage=vintage, path=path,
+                                  checksum=checksum, counts=counts)
+        _replace_rows(connection, source, staged, previous_ids, version_id, progress)
         if previous_ids:
             connection.execute(
                 update(DatasetVersion)
@@ -117,6 +83,53 @@ def write_staged(
                 .values(current=False)
             )
     return version_id
+
+
+def _add_version(connection: Connection, source: Source, *, vintage: str, path: str,
+                 checksum: str, counts: dict) -> int:
+    """The new ``dataset_versions`` row of the source, in use from the commit on."""
+    return connection.execute(
+        insert(DatasetVersion).returning(DatasetVersion.id),
+        {
+            "source": source.name,
+            "dataset": source.dataset,
+            "vintage": vintage,
+            "licence": source.licence,
+            "url": source.url,
+            "path": path,
+            "checksum": checksum,
+            "complete_for": source.complete_for.as_dict(),
+            "loaded_at": datetime.now(UTC),
+            "counts": counts,
+            "current": True,
+        },
+    ).scalar_one()
+
+
+def _replace_rows(connection: Connection, source: Source, staged: Staged,
+                  previous_ids: set[int], version_id: int, progress: bool) -> None:
+    """Delete the previous versions' rows and insert the staged ones, by chunks."""
+    bar = tqdm(
+        total=staged.row_count,
+        desc=f"Écriture {source.name}",
+        unit=" lignes",
+        disable=None if progress else True,
+        leave=False,
+    )
+    with bar:
+        for table_name, rows in staged.tables.items():
+            table = DATA_TABLES[table_name].__table__
+            if previous_ids:
+                connection.execute(
+                    delete(table).where(table.c.dataset_version_id.in_(previous_ids))
+                )
+            for start in range(0, len(rows), CHUNK):
+                chunk = [
+                    {**row, "dataset_version_id": version_id}
+                    for row in rows[start : start + CHUNK]
+                ]
+                _insert(connection, table, chunk)
+                bar.update(len(chunk))
 
 
 def _insert(connection: Connection, table, rows: list[dict]) -> None:

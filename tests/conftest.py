@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,9 @@ from sqlalchemy.engine import make_url
 from geodata.storage.database import embedded_url, make_engine, upgrade
 from loaders.registry import default_data_dir
 from tests.support import IN_CI, unavailable
+
+# Helper modules whose asserts should explain themselves like a test's.
+pytest.register_assert_rewrite("tests.geodata.sql_crosscheck", "tests.loaders.common")
 
 TEST_DATABASE_URL = os.environ.get(
     "FABRIQUES_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/fabriques_test"
@@ -57,20 +62,28 @@ def postgis_template() -> str:
     return name
 
 
+@contextmanager
+def database_copy(template: str, copy: str) -> Iterator[str]:
+    """The URL of ``copy``, a new copy of the ``template`` database, dropped on leaving."""
+    url = make_url(TEST_DATABASE_URL)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{copy}"'))
+            connection.execute(text(f'CREATE DATABASE "{copy}" TEMPLATE "{template}"'))
+        yield url.set(database=copy).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture
-def postgis_url(request) -> str:
+def postgis_url(request) -> Iterator[str]:
     """A throwaway copy of the template database, dropped after the test."""
     template = request.getfixturevalue("postgis_template")
-    url = make_url(TEST_DATABASE_URL)
-    copy = f"{template}_{os.getpid()}_{next(_copies)}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{copy}"'))
-        connection.execute(text(f'CREATE DATABASE "{copy}" TEMPLATE "{template}"'))
-    yield url.set(database=copy).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)'))
-    admin.dispose()
+    with database_copy(template, f"{template}_{os.getpid()}_{next(_copies)}") as url:
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)

@@ -40,6 +40,12 @@ def _imported_modules(code: str, forbidden: list[str]) -> list[str]:
         ("geodata.geometry", ["flask", "sqlalchemy"]),
         ("geodata.storage.models", ["flask"]),
         ("loaders.pipeline", ["flask", "werkzeug"]),
+        ("geodata.networks", ["flask", "sqlalchemy"]),
+        ("geodata.coverage", ["flask", "sqlalchemy"]),
+        ("maps.networks", ["flask", "sqlalchemy"]),
+        ("maps.coverage", ["flask", "sqlalchemy"]),
+        ("geodata.storage.networks", ["flask"]),
+        ("loaders.networks", ["flask"]),
     ],
 )
 def test_module_does_not_import(module, forbidden):

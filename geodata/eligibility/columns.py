@@ -33,7 +33,6 @@ COLUMNS = (
 )
 """Output columns of ``fabriques classify`` and keys of ``fabriques check --json``."""
 
-TRISTATE_COLUMNS = ("metropole", "in_qpv", "near_qpv", "outside_large_urban_centre")
 _TRISTATE = np.array([None, False, True], dtype=object)  # UNKNOWN, FALSE, TRUE, shifted by 1
 assert (int(UNKNOWN), int(FALSE), int(TRUE)) == (-1, 0, 1)
 
@@ -71,7 +70,8 @@ def _rows_of(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(uniques, dtype=object), rows.astype(np.int64)
 
 
-def _facts(result: Classification, positions: np.ndarray, brief: bool) -> _Facts:
+def _facts(result: Classification, positions: np.ndarray) -> _Facts:
+    """The facts of the columns for ``positions``, explanations grouped."""
     index = result.index
     communes, layer = index.communes, index.qpv
     territory = result.territory[positions]
@@ -99,7 +99,7 @@ def _facts(result: Classification, positions: np.ndarray, brief: bool) -> _Facts
     where = np.flatnonzero(located)
     group, heads, tails = _explanation_groups(
         result, positions[where], _taken(*tables["commune_code"])[where],
-        _taken(*tables["commune_name"])[where], brief)
+        _taken(*tables["commune_name"])[where])
     return _Facts(
         count=len(positions), lon=lon, lat=lat,
         distance=np.round(result.distance[positions], 1), density_level=levels,
@@ -126,12 +126,11 @@ def _without_nan(values: np.ndarray) -> list:
     return out.tolist()
 
 
-def contract_columns(result: Classification, positions=None, identifiers=None, *,
-                     brief: bool = False) -> dict[str, list]:
-    """Column name -> list of values (Python types), for ``positions`` (default: all); with
-    ``brief``, explanations in the brief wording (``geodata.eligibility.sentences``)."""
+def contract_columns(result: Classification, positions=None, identifiers=None
+                     ) -> dict[str, list]:
+    """Column name -> list of values (Python types), for ``positions`` (default: all)."""
     positions = np.arange(len(result)) if positions is None else np.asarray(positions, dtype=int)
-    facts = _facts(result, positions, brief)
+    facts = _facts(result, positions)
     policy = result.policy
     explanation = facts.errors.copy()
     lons, lats = facts.lon[facts.located].tolist(), facts.lat[facts.located].tolist()
@@ -159,7 +158,7 @@ def contract_columns(result: Classification, positions=None, identifiers=None, *
 def contract_frame(result: Classification, identifiers) -> pl.DataFrame:
     """The same columns as ``contract_columns`` for every location, as a polars frame (text,
     floats, integers and booleans, null for None), ready for ``DataFrame.write_csv``."""
-    facts = _facts(result, np.arange(len(result)), brief=False)
+    facts = _facts(result, np.arange(len(result)))
     count, policy = facts.count, result.policy
     columns = {name: _gathered(*table) for name, table in facts.tables.items()}
     columns.update({name: pl.Series(values).replace_strict(
@@ -231,7 +230,7 @@ def _groups(columns: list[tuple[np.ndarray, int]], count: int) -> tuple[np.ndarr
 
 
 def _explanation_groups(result: Classification, positions: np.ndarray,
-                        commune_codes: np.ndarray, commune_names: np.ndarray, brief: bool
+                        commune_codes: np.ndarray, commune_names: np.ndarray
                         ) -> tuple[np.ndarray, list[str], list[str | None]]:
     """The group of each located position, and each group's sentences: the text after
     ``Lieu (lon, lat), `` up to the distance when one is said (head), and after it (tail,
@@ -258,5 +257,5 @@ def _explanation_groups(result: Classification, positions: np.ndarray,
         _codes(result.category[positions]),
     ], count)
     heads, tails = explanation_parts(result, positions[first], commune_codes[first],
-                                     commune_names[first], brief)
+                                     commune_names[first])
     return group, heads, tails

@@ -46,7 +46,7 @@ __all__ = [
 
 TRUE, FALSE, UNKNOWN = np.int8(1), np.int8(0), np.int8(-1)
 PRECISIONS = ("point", "address", "street", "locality", "commune")
-COARSE_PRECISIONS = frozenset({"locality", "commune", "municipality"})
+COARSE_PRECISIONS = frozenset({"locality", "commune"})
 """Precisions that cannot place a location inside or outside a QPV."""
 HOSTING_TOLERANCE_M = 100.0
 """Margin added when the official commune list is used: commune contours are generalised."""
@@ -160,47 +160,21 @@ first use and kept with the index: a second or so); fewer go straight to the tre
 
 def _classify_territory(result: Classification, ti: TerritoryIndex, rows: np.ndarray,
                         commune_codes, grid: bool | None) -> None:
+    """Classify the points at ``rows``, all in the box of territory ``ti``: their commune,
+    the QPV that holds them, the nearest one and the three-valued answers."""
     policy, index = result.policy, result.index
     x, y = ti.project(result.lon[rows], result.lat[rows])
     points = Points(x, y)
     count = len(rows)
-    everyone = np.arange(count)
     located = ti.locate(x, y) if (count >= GRID_MIN_POINTS if grid is None else grid) \
         else None
-
-    cells = None if located is None else ti.commune_cells()
-    communes = first_containing(ti.commune_tree, ti.commune_geometries, ti.commune_rows,
-                                points, x, y, cells, located)
-    if commune_codes is not None:  # a geocoder's city code wins for coarse locations
-        for i, row in enumerate(rows):
-            code = commune_codes[row]
-            position = index.commune_position(code) if code else None
-            if position is not None and (communes[i] < 0
-                                         or result.precision[row] in COARSE_PRECISIONS):
-                communes[i] = position
-    result.commune[rows] = communes
+    result.commune[rows] = _communes(result, ti, rows, points, located, commune_codes)
 
     precisions = result.precision[rows].tolist()
     coarse = np.zeros(count, dtype=bool) if COARSE_PRECISIONS.isdisjoint(precisions) else \
         np.isin(result.precision[rows], list(COARSE_PRECISIONS))
     fine = ~coarse
-    radius = policy.search_radius_m
-    # Far from every QPV envelope, no QPV within the radius (nor around the point): only the
-    # others are searched. Inside a QPV, that QPV is the nearest, at 0 m.
-    maybe = located.masked(ti.qpv_mask(radius)) if located is not None \
-        else ti.maybe_near_qpv(points[everyone], radius)
-    near_rows = np.flatnonzero(maybe)
-    qpv = np.full(count, -1, dtype=np.int64)
-    qpv[near_rows] = first_match(ti.qpv_tree.query(points[near_rows], predicate="intersects"),
-                                 len(near_rows), ti.qpv_rows)
-    nearest = np.full(count, -1, dtype=np.int64)
-    distance = np.full(count, np.nan)
-    outside = near_rows[qpv[near_rows] < 0]
-    local, distance[outside] = nearest_within(ti.qpv_tree, ti.qpv_geometries, points[outside],
-                                              radius, ti.qpv_envelopes)
-    nearest[outside[local >= 0]] = ti.qpv_rows[local[local >= 0]]
-    nearest[qpv >= 0] = qpv[qpv >= 0]
-    distance[qpv >= 0] = 0.0
+    qpv, nearest, distance = _qpv_search(ti, points, located, policy.search_radius_m)
 
     inside, proximity_inside, nearest_inside, search_inside = _completeness(
         ti, points, located, distance, policy)
@@ -225,6 +199,47 @@ def _classify_territory(result: Classification, ti: TerritoryIndex, rows: np.nda
     result.no_hosting_commune[rows] = no_hosting
     if coarse.any():
         _coarse_rows(result, ti, rows[coarse])
+
+
+def _communes(result: Classification, ti: TerritoryIndex, rows: np.ndarray, points: Points,
+              located: Cells | None, commune_codes) -> np.ndarray:
+    """The commune row of each point (-1: none); a geocoder's city code wins where the
+    point lies in no commune or is known only coarsely."""
+    cells = None if located is None else ti.commune_cells()
+    communes = first_containing(ti.commune_tree, ti.commune_geometries, ti.commune_rows,
+                                points, points.x, points.y, cells, located)
+    if commune_codes is not None:
+        for i, row in enumerate(rows):
+            code = commune_codes[row]
+            position = result.index.commune_position(code) if code else None
+            if position is not None and (communes[i] < 0
+                                         or result.precision[row] in COARSE_PRECISIONS):
+                communes[i] = position
+    return communes
+
+
+def _qpv_search(ti: TerritoryIndex, points: Points, located: Cells | None,
+                radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The QPV row holding each point, the nearest QPV row within ``radius`` and its
+    distance in metres (-1, -1 and NaN when none)."""
+    count = len(points.x)
+    # Far from every QPV envelope, no QPV within the radius (nor around the point): only the
+    # others are searched. Inside a QPV, that QPV is the nearest, at 0 m.
+    maybe = located.masked(ti.qpv_mask(radius)) if located is not None \
+        else ti.maybe_near_qpv(points[np.arange(count)], radius)
+    near_rows = np.flatnonzero(maybe)
+    qpv = np.full(count, -1, dtype=np.int64)
+    qpv[near_rows] = first_match(ti.qpv_tree.query(points[near_rows], predicate="intersects"),
+                                 len(near_rows), ti.qpv_rows)
+    nearest = np.full(count, -1, dtype=np.int64)
+    distance = np.full(count, np.nan)
+    outside = near_rows[qpv[near_rows] < 0]
+    local, distance[outside] = nearest_within(ti.qpv_tree, ti.qpv_geometries, points[outside],
+                                              radius, ti.qpv_envelopes)
+    nearest[outside[local >= 0]] = ti.qpv_rows[local[local >= 0]]
+    nearest[qpv >= 0] = qpv[qpv >= 0]
+    distance[qpv >= 0] = 0.0
+    return qpv, nearest, distance
 
 
 def _coarse_rows(result: Classification, ti: TerritoryIndex, rows: np.ndarray) -> None:

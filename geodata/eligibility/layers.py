@@ -59,7 +59,9 @@ class QpvLayer:
     hosting_communes: frozenset[str] | None = None
     sources: tuple[str, ...] = ()
     hosting_source: str | None = None
-    source_names: tuple[str, ...] = ()  # the sources' names alone, for brief explanations
+    # The sources' names alone: no wording uses them since the brief one went; still set by
+    # geodata.storage.reference, to be dropped together with it.
+    source_names: tuple[str, ...] = ()
     hosting_source_name: str | None = None
 
 

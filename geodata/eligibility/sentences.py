@@ -6,11 +6,6 @@ the nearest QPV is said, that distance and a *tail*: only the coordinates and th
 differ inside a group (``geodata.eligibility.columns`` formats them per location). Every
 sentence depends on a few facts (the commune, the QPV, the case the engine landed in) and
 those that need a lookup or a geometry are remembered per index, policy and key.
-
-The *brief* wording, for files of many locations, says the same facts without what every
-row of a file would repeat: the sources' load dates and completeness (their names stay),
-the definition of a large urban centre and the policy's title (its name stays), the
-reason for the 100 m margin. A single check always gets the full wording.
 """
 
 from __future__ import annotations
@@ -35,11 +30,12 @@ __all__ = ["PRECISION_LABELS", "explanation_parts", "sources_text"]
 
 PRECISION_LABELS = {
     "point": "coordonnées exactes", "address": "adresse", "street": "rue",
-    "locality": "lieu-dit", "commune": "commune", "municipality": "commune",
+    "locality": "lieu-dit", "commune": "commune",
 }
 
 
 def sources_text(names) -> str:
+    """The sources' labels joined with commas, or "aucune source chargée"."""
     return ", ".join(names) if names else "aucune source chargée"
 
 
@@ -110,23 +106,20 @@ def _fill(count: int, mask: np.ndarray, make) -> np.ndarray:
 
 
 def explanation_parts(result: Classification, positions: np.ndarray, commune_codes: np.ndarray,
-                      commune_names: np.ndarray, brief: bool = False
-                      ) -> tuple[list[str], list[str | None]]:
+                      commune_names: np.ndarray) -> tuple[list[str], list[str | None]]:
     """For each position: the text after ``Lieu (lon, lat), ``, up to the distance to the
     nearest QPV when one is said (then the text after that distance), else all of it (and
-    None); in the brief wording if asked."""
+    None)."""
     territory = result.territory[positions]
     precision = result.precision[positions]
     commune = result.commune[positions]
 
     def place(key):
         name, epsg = (TERRITORIES[key].name, TERRITORIES[key].epsg) if key else ("", "")
-        return f"{name} (EPSG:{epsg})." if brief else \
-            f"{name} (distances mesurées en EPSG:{epsg})."
+        return f"{name} (distances mesurées en EPSG:{epsg})."
 
-    said = "" if brief else "précision : "
     keys = list(zip(precision.tolist(), territory.tolist(), strict=True))
-    made = {(p, t): f"{said}{PRECISION_LABELS.get(str(p), str(p))}, {place(t)}"
+    made = {(p, t): f"précision : {PRECISION_LABELS.get(str(p), str(p))}, {place(t)}"
             for p, t in set(keys)}
     location = list(map(made.__getitem__, keys))
     communes = result.index.communes
@@ -138,10 +131,9 @@ def explanation_parts(result: Classification, positions: np.ndarray, commune_cod
 
     commune_sentence = _per_commune(result, "commune", commune, commune_text)
     inside, closest_head, closest_tail, undecided, listed, conclusion = _qpv_sentences(
-        result, positions, commune_codes, commune_names, brief)
-    urban = _per_commune(result, ("urban", brief), commune,
-                         lambda c: _urban_sentence(result, c, brief))
-    both, final = _category_sentences(result, positions, brief)
+        result, positions, commune_codes, commune_names)
+    urban = _per_commune(result, "urban", commune, lambda c: _urban_sentence(result, c))
+    both, final = _category_sentences(result, positions)
     heads, tails = [], []
     for parts in zip(location, commune_sentence.tolist(), inside.tolist(),
                      closest_head.tolist(), closest_tail.tolist(), undecided.tolist(),
@@ -158,30 +150,41 @@ def explanation_parts(result: Classification, positions: np.ndarray, commune_cod
     return heads, tails
 
 
-def _qpv_sentences(result: Classification, positions, commune_codes, commune_names,
-                   brief: bool):
-    policy, layer = result.policy, result.index.qpv
-    sources, hosting_source = (layer.source_names or layer.sources, layer.hosting_source_name
-                               or layer.hosting_source) if brief else \
-        (layer.sources, layer.hosting_source)
-    vintage, radius, proximity = policy.qpv_vintage, policy.search_radius_m, policy.proximity_m
-    count = len(positions)
-    qpv, nearest = result.qpv[positions], result.nearest[positions]
-    in_qpv, near = result.in_qpv[positions], result.near_qpv[positions]
-    known = result.nearest_known[positions]
+def _qpv_sentences(result: Classification, positions: np.ndarray, commune_codes: np.ndarray,
+                   commune_names: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The QPV half, one array per sentence: in a QPV, the nearest QPV (up to its distance,
+    and the tail after it, None when no distance is said), what stays undecided, what the
+    official list rules out, and the conclusion."""
     coarse = np.isin(result.precision[positions], list(COARSE_PRECISIONS))
     fine = ~coarse
+    in_qpv, near = result.in_qpv[positions], result.near_qpv[positions]
+    inside, closest, tail = _position_sentences(result, positions, in_qpv, fine)
+    undecided = _undecided_sentences(result, positions, in_qpv, near, fine)
+    _commune_precision_sentences(result, positions, coarse, commune_codes, commune_names,
+                                 undecided)
+    return (inside, closest, tail, undecided, _listed_sentences(result, positions, fine),
+            _conclusions(result.policy, in_qpv, near))
+
+
+def _position_sentences(result: Classification, positions: np.ndarray, in_qpv: np.ndarray,
+                        fine: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where the location lies against the QPVs: inside one (or in none), and the nearest
+    one up to its distance with the tail after it (None: no distance said), or none within
+    the search radius."""
+    layer, vintage = result.index.qpv, result.policy.qpv_vintage
+    radius = result.policy.search_radius_m
+    count = len(positions)
+    qpv, nearest = result.qpv[positions], result.nearest[positions]
+    known = result.nearest_known[positions]
     labels = np.array([f"{code} « {name} »" for code, name in zip(layer.codes, layer.names,
                                                                    strict=True)] or [""],
                       dtype=object)
-
     inside = _fill(count, qpv >= 0, lambda rows: [
         f"Le lieu est dans le QPV {labels[q]} (liste {vintage}, limite comprise)."
         for q in qpv[rows].tolist()])
     inside[(qpv < 0) & (in_qpv == FALSE) & fine] = \
         f"Le lieu n'est dans aucun QPV de la liste {vintage}."
-    caveat = " ; un QPV plus proche pourrait exister hors des contours chargés" if brief else \
-        " ; un QPV plus proche pourrait exister là où les contours ne sont pas chargés"
+    caveat = " ; un QPV plus proche pourrait exister là où les contours ne sont pas chargés"
     measured = (nearest >= 0) & (qpv < 0)
     closest = _fill(count, measured, lambda rows: [
         f"Le QPV le plus proche, {labels[q]}, est à " for q in nearest[rows].tolist()])
@@ -190,50 +193,68 @@ def _qpv_sentences(result: Classification, positions, commune_codes, commune_nam
     closest[(nearest < 0) & fine & known] = \
         f"Aucun QPV (liste {vintage}) à moins de {radius:.0f} m."
     closest[(nearest < 0) & fine & ~known] = (
-        f"Aucun QPV chargé à moins de {radius:.0f} m, contours incomplets dans ce rayon : le "
-        "plus proche reste inconnu." if brief else
         f"Aucun QPV chargé à moins de {radius:.0f} m, mais les contours ne sont pas complets "
         "dans ce rayon : le plus proche reste inconnu.")
+    return inside, closest, tail
 
-    undecided = _blank(count)
+
+def _undecided_sentences(result: Classification, positions: np.ndarray, in_qpv: np.ndarray,
+                         near: np.ndarray, fine: np.ndarray) -> np.ndarray:
+    """Why the QPV half stays open for an exact location (no outline loaded there), with
+    what the official commune list says of its commune; "" elsewhere."""
     open_question = fine & ((in_qpv == UNKNOWN) | (near == UNKNOWN))
-    if open_question.any():
-        hosting = _per_commune(result, ("hosting", brief), result.commune[positions], lambda c: (
-            _hosting_sentence(layer, None, None, hosting_source) if c < 0 else _hosting_sentence(
-                layer, str(result.index.communes.codes[c]), str(result.index.communes.names[c]),
-                hosting_source)))
-        undecided = np.where(open_question, f"Appartenance ou proximité à un QPV indéterminée : "
-                             f"contours {vintage} non chargés ici (sources : "
-                             f"{sources_text(sources)}). " + hosting, "").astype(object)
-    coarse_sentence = _remembered(result, ("coarse", brief), lambda key: _coarse_sentence(
-        result, *key, source=hosting_source))
+    if not open_question.any():
+        return _blank(len(positions))
+    layer, communes = result.index.qpv, result.index.communes
+    hosting = _per_commune(result, "hosting", result.commune[positions], lambda c: (
+        _hosting_sentence(layer, None, None) if c < 0 else _hosting_sentence(
+            layer, str(communes.codes[c]), str(communes.names[c]))))
+    return np.where(open_question, f"Appartenance ou proximité à un QPV indéterminée : "
+                    f"contours {result.policy.qpv_vintage} non chargés ici (sources : "
+                    f"{sources_text(layer.sources)}). " + hosting, "").astype(object)
+
+
+def _commune_precision_sentences(result: Classification, positions: np.ndarray,
+                                 coarse: np.ndarray, commune_codes: np.ndarray,
+                                 commune_names: np.ndarray, undecided: np.ndarray) -> None:
+    """Fill ``undecided`` for the locations known only to their commune."""
+    coarse_sentence = _remembered(result, "coarse", lambda key: _coarse_sentence(result, *key))
     for j in np.flatnonzero(coarse):
         i = int(positions[j])
         undecided[j] = coarse_sentence((result.territory[i], int(result.commune[i]),
                                         bool(result.in_qpv[i] == FALSE), commune_codes[j],
                                         commune_names[j]))
-    listed = _blank(count)
-    margin = f"D plus {HOSTING_TOLERANCE_M:.0f} m de marge" if brief else (
-        f"distance de proximité plus {HOSTING_TOLERANCE_M:.0f} m de marge pour les contours "
-        "communaux généralisés")
+
+
+def _listed_sentences(result: Classification, positions: np.ndarray,
+                      fine: np.ndarray) -> np.ndarray:
+    """Where the official commune list rules out any QPV within D plus the margin."""
+    policy, layer = result.policy, result.index.qpv
+    listed = _blank(len(positions))
+    margin = (f"distance de proximité plus {HOSTING_TOLERANCE_M:.0f} m de marge pour les "
+              "contours communaux généralisés")
     listed[result.no_hosting_commune[positions] & fine] = (
-        f"D'après la liste officielle des QPV {vintage} ({hosting_source}), aucune "
-        f"commune à moins de {proximity + HOSTING_TOLERANCE_M:.0f} m du lieu ({margin}) ne "
-        "compte de QPV.")
-    conclusion = _blank(count)
+        f"D'après la liste officielle des QPV {policy.qpv_vintage} ({layer.hosting_source}), "
+        f"aucune commune à moins de {policy.proximity_m + HOSTING_TOLERANCE_M:.0f} m du lieu "
+        f"({margin}) ne compte de QPV.")
+    return listed
+
+
+def _conclusions(policy, in_qpv: np.ndarray, near: np.ndarray) -> np.ndarray:
+    """Near a QPV (outside it), or neither in nor near one; "" when undecided or inside."""
+    proximity = policy.proximity_m
+    conclusion = _blank(len(in_qpv))
     conclusion[(near == TRUE) & (in_qpv != TRUE)] = (
         f"Il est donc à moins de {proximity:.0f} m d'un QPV : à sa proximité immédiate selon "
         "la politique.")
     conclusion[near == FALSE] = \
         f"Il n'est donc ni dans un QPV ni à moins de {proximity:.0f} m d'un QPV."
-    return inside, closest, tail, undecided, listed, conclusion
+    return conclusion
 
 
-def _hosting_sentence(layer, code: str | None, name: str | None,
-                      source: str | None = None) -> str:
-    """What the official commune list (``source``: its label) says, when the outlines are
-    missing."""
-    source = source or layer.hosting_source
+def _hosting_sentence(layer, code: str | None, name: str | None) -> str:
+    """What the official commune list says of a commune, when the outlines are missing."""
+    source = layer.hosting_source
     if layer.hosting_communes is None or code is None:
         return "Aucune liste officielle des communes à QPV n'est chargée pour ce millésime."
     if code in layer.hosting_communes:
@@ -244,7 +265,7 @@ def _hosting_sentence(layer, code: str | None, name: str | None,
 
 
 def _coarse_sentence(result: Classification, territory, commune: int, decided: bool, code,
-                     name, source: str | None = None) -> str:
+                     name) -> str:
     """Commune-precision location: list the QPVs within D of the commune's contour."""
     policy, index = result.policy, result.index
     head = ("Lieu connu seulement à la commune : l'appartenance et la proximité à un QPV sont "
@@ -261,7 +282,7 @@ def _coarse_sentence(result: Classification, territory, commune: int, decided: b
     contour = ti.commune_geometries[local]
     near = ti.qpv_tree.query(contour, predicate="dwithin", distance=policy.proximity_m)
     if not len(near):
-        return head + " " + _hosting_sentence(index.qpv, code, name, source)
+        return head + " " + _hosting_sentence(index.qpv, code, name)
     listed = sorted(
         (float(shapely.distance(contour, ti.qpv_geometries[j])),
          str(index.qpv.codes[ti.qpv_rows[j]]), str(index.qpv.names[ti.qpv_rows[j]]))
@@ -271,9 +292,8 @@ def _coarse_sentence(result: Classification, territory, commune: int, decided: b
             f"contour : {items}.")
 
 
-def _urban_sentence(result: Classification, commune: int, brief: bool = False) -> str:
-    """The urban half for every location of one commune (or of no known commune); the brief
-    wording leaves the policy's definition of a large urban centre out."""
+def _urban_sentence(result: Classification, commune: int) -> str:
+    """The urban half for every location of one commune (or of no known commune)."""
     policy, index = result.policy, result.index
     communes = index.communes
     rule = policy.describe_urban_rule()
@@ -294,19 +314,16 @@ def _urban_sentence(result: Classification, commune: int, brief: bool = False) -
     else:
         outside = None
     if outside is True:
-        parts.append("Hors des grands centres urbains." if brief else
-                     f"Hors des grands centres urbains (grand centre urbain : {rule}).")
+        parts.append(f"Hors des grands centres urbains (grand centre urbain : {rule}).")
     elif outside is False:
-        parts.append("Dans un grand centre urbain." if brief else
-                     f"Dans un grand centre urbain ({rule}).")
+        parts.append(f"Dans un grand centre urbain ({rule}).")
     else:
-        parts.append("Grand centre urbain ou non : indéterminé, faute de données." if brief
-                     else f"Grand centre urbain ou non : indéterminé, faute de données ({rule}).")
+        parts.append(f"Grand centre urbain ou non : indéterminé, faute de données ({rule}).")
     return " ".join(parts)
 
 
-def _category_sentences(result: Classification, positions: np.ndarray,
-                        brief: bool = False) -> list[np.ndarray]:
+def _category_sentences(result: Classification, positions: np.ndarray) -> list[np.ndarray]:
+    """Which category wins when both conditions hold, and the category under the policy."""
     policy = result.policy
     category = result.category[positions]
     qpv_half = (result.in_qpv[positions] == TRUE) | (result.near_qpv[positions] == TRUE)
@@ -316,7 +333,6 @@ def _category_sentences(result: Classification, positions: np.ndarray,
                                 (False, "la catégorie hors des grands centres urbains")):
         both_sentence[both & ((category == CATEGORY_QPV) == kept_category)] = (
             f"Les deux conditions sont remplies ; la politique retient {kept}.")
-    title = "" if brief else f" : {policy.title}"
     final = _mapped(category, text=True, make=lambda c: (
-        f"Catégorie : {CATEGORIES.get(c, c)} (politique « {policy.name} »{title})."))
+        f"Catégorie : {CATEGORIES.get(c, c)} (politique « {policy.name} » : {policy.title})."))
     return [both_sentence, final]

@@ -38,10 +38,9 @@ class Verdict:
         return next(c for c in self.components if c.name == name)
 
 
-def verdict(result: Classification, i: int, identifier=None, *, brief: bool = False) -> Verdict:
-    """The verdict of location ``i`` of a classification (its explanation in the brief wording
-    of files if asked: the same facts, without what every row would repeat)."""
-    columns = contract_columns(result, [i], [identifier], brief=brief)
+def verdict(result: Classification, i: int, identifier=None) -> Verdict:
+    """The verdict of location ``i`` of a classification."""
+    columns = contract_columns(result, [i], [identifier])
     row = {name: values[0] for name, values in columns.items()}
     if row["error"]:
         return Verdict(row, ())
@@ -74,9 +73,9 @@ def _components(result: Classification, row: dict) -> tuple[Component, ...]:
     )
 
 
-def rows(result: Classification, identifiers=None, *, brief: bool = False):
+def rows(result: Classification, identifiers=None):
     """The contract's row for every location, in input order."""
-    columns = contract_columns(result, identifiers=identifiers, brief=brief)
+    columns = contract_columns(result, identifiers=identifiers)
     names = list(columns)
     for values in zip(*columns.values(), strict=True):
         yield dict(zip(names, values, strict=True))

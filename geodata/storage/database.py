@@ -10,8 +10,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 
 __all__ = [
@@ -20,7 +18,6 @@ __all__ = [
     "embedded_url",
     "is_postgis",
     "make_engine",
-    "schema_is_current",
     "upgrade",
 ]
 
@@ -76,10 +73,3 @@ def _alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (creates the PostGIS extension if it can)."""
     command.upgrade(_alembic_config(engine), revision)
-
-
-def schema_is_current(engine: Engine) -> bool:
-    """True when the database is at the newest migration."""
-    head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision() == head

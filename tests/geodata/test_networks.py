@@ -7,9 +7,6 @@ Two tests use tiny synthetic layers, and say so: the real place lists name no ne
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import shapely
@@ -229,18 +226,3 @@ def test_layer_on_both_backends_and_rebuilt_after_a_load(engine, data_dir):
     load_source(engine, PLACE_SOURCES[2], data_dir=data_dir, progress=False)
     second = place_layer(engine)
     assert second is not first and "tiers-lieu-france-tiers-lieux" in set(second.kinds)
-
-
-@pytest.mark.parametrize(("module", "forbidden"), [
-    ("geodata.networks", ["flask", "sqlalchemy"]),
-    ("geodata.coverage", ["flask", "sqlalchemy"]),
-    ("maps.networks", ["flask", "sqlalchemy"]),
-    ("maps.coverage", ["flask", "sqlalchemy"]),
-    ("geodata.storage.networks", ["flask"]),
-    ("loaders.networks", ["flask"]),
-])
-def test_domain_and_builders_stay_free_of_flask(module, forbidden):
-    code = f"import sys, {module}; print(','.join(m for m in {forbidden!r} if m in sys.modules))"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
-    assert result.stdout.strip() == ""

@@ -4,19 +4,14 @@ real shared files and from broken copies of them."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from geodata.storage.models import CommuneClass, DatasetVersion
-from loaders.errors import LoadError
-from loaders.pipeline import load_source
+from geodata.storage.models import CommuneClass
+from tests.loaders.common import edited_lines, load, refused, version_count
 
 pytestmark = pytest.mark.shared_data
 
 DENSITY = "urban/grille_densite_7niveaux_communes.csv"
-
-
-def load(engine, name, data_dir=None, path=None):
-    return load_source(engine, name, path, data_dir=data_dir, progress=False)
 
 
 def classes(engine, typology):
@@ -26,11 +21,6 @@ def classes(engine, typology):
             for row in connection.execute(
                 select(CommuneClass.__table__).where(CommuneClass.typology == typology))
         }
-
-
-def version_count(engine):
-    with engine.connect() as connection:
-        return connection.scalar(select(func.count()).select_from(DatasetVersion))
 
 
 def test_density_grid_levels(engine, data_dir):
@@ -81,10 +71,10 @@ def test_each_typology_replaces_only_its_own_rows(engine, data_dir, tmp_path):
 
     assert load(engine, "ruralite", data_dir).status == "inchangé"
     # a changed ruralité file (its first 100 communes) replaces the ruralité rows only
-    lines = (data_dir / "urban/ruralite_communes.csv").read_text(encoding="utf-8-sig")
-    short = tmp_path / "ruralite_extrait.csv"
-    short.write_text("\n".join(lines.splitlines()[:101]) + "\n", encoding="utf-8")
-    report = load(engine, "ruralite", path=str(short))
+    short = edited_lines(data_dir / "urban/ruralite_communes.csv",
+                         tmp_path / "ruralite_extrait.csv", lambda lines: lines[:101],
+                         encoding="utf-8-sig")
+    report = load(engine, "ruralite", path=short)
 
     assert report.loaded == {"commune_classes": 100}
     assert len(classes(engine, "ruralite")) == 100
@@ -104,62 +94,39 @@ def assert_intact(engine, density):
     assert version_count(engine) == 1
 
 
-def broken_copy(data_dir, tmp_path, name, change):
-    lines = (data_dir / DENSITY).read_text(encoding="utf-8-sig").splitlines()
-    path = tmp_path / name
-    path.write_text("\n".join(change(lines)) + "\n", encoding="utf-8")
-    return str(path)
+def _unknown_label(lines):
+    code, name, _ = lines[1233].rsplit(",", 2)
+    lines[1233] = f"{code},{name},Bourg rural"
+    return lines
 
 
-def test_unknown_density_label(engine, density_loaded, data_dir, tmp_path):
-    def change(lines):
-        code, name, _ = lines[1233].rsplit(",", 2)
-        lines[1233] = f"{code},{name},Bourg rural"
-        return lines
-
-    path = broken_copy(data_dir, tmp_path, "libelle.csv", change)
-    with pytest.raises(LoadError) as error:
-        load(engine, "densite", path=path)
-
-    message = str(error.value)
-    assert "libelle.csv" in message and "ligne 1234" in message and "'Bourg rural'" in message
-    assert (error.value.row, error.value.field) == (1234, "niveau_densite")
-    assert_intact(engine, density_loaded)
+def _without_label_column(lines):
+    return [line.rsplit(",", 1)[0] for line in lines]
 
 
-def test_missing_label_column(engine, density_loaded, data_dir, tmp_path):
-    path = broken_copy(data_dir, tmp_path, "sans_niveau.csv",
-                       lambda lines: [line.rsplit(",", 1)[0] for line in lines])
-    with pytest.raises(LoadError) as error:
-        load(engine, "densite", path=path)
-
-    assert "sans_niveau.csv" in str(error.value)
-    assert error.value.field == "niveau_densite"
-    assert_intact(engine, density_loaded)
+def _commune_twice(lines):
+    return [*lines, lines[500]]
 
 
-def test_duplicated_commune(engine, density_loaded, data_dir, tmp_path):
-    path = broken_copy(data_dir, tmp_path, "doublon.csv",
-                       lambda lines: [*lines, lines[500]])
-    with pytest.raises(LoadError) as error:
-        load(engine, "densite", path=path)
-
-    message = str(error.value)
-    assert "doublon.csv" in message and "clé en double" in message
-    assert "501" in message and "34877" in message
-    assert error.value.field == "insee_com"
-    assert_intact(engine, density_loaded)
+def _malformed_commune_code(lines):
+    lines[9] = lines[9][1:]  # "01010,..." -> "1010,...": a lost leading zero
+    return lines
 
 
-def test_malformed_commune_code(engine, density_loaded, data_dir, tmp_path):
-    def change(lines):
-        lines[9] = lines[9][1:]  # "01010,..." -> "1010,...": a lost leading zero
-        return lines
+@pytest.mark.parametrize(("edit", "said", "row", "field"), [
+    pytest.param(_unknown_label, ["ligne 1234", "'Bourg rural'"], 1234, "niveau_densite",
+                 id="unknown-density-label"),
+    pytest.param(_without_label_column, [], None, "niveau_densite", id="missing-label-column"),
+    pytest.param(_commune_twice, ["clé en double", "501", "34877"], None, "insee_com",
+                 id="duplicated-commune"),
+    pytest.param(_malformed_commune_code, [], 10, "insee_com", id="malformed-commune-code"),
+])
+def test_broken_file_is_refused(engine, density_loaded, data_dir, tmp_path, edit, said, row,
+                                field):
+    path = edited_lines(data_dir / DENSITY, tmp_path / "casse.csv", edit, encoding="utf-8-sig")
 
-    path = broken_copy(data_dir, tmp_path, "code.csv", change)
-    with pytest.raises(LoadError) as error:
-        load(engine, "densite", path=path)
+    error = refused(engine, "densite", path)
 
-    assert "code.csv" in str(error.value)
-    assert (error.value.row, error.value.field) == (10, "insee_com")
+    assert "casse.csv" in str(error) and all(part in str(error) for part in said)
+    assert (error.row, error.field) == (row, field)
     assert_intact(engine, density_loaded)

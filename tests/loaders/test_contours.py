@@ -8,12 +8,12 @@ import json
 
 import pytest
 import shapely
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from geodata.storage.models import CommuneContour, DatasetVersion
+from geodata.storage.models import CommuneContour
 from loaders.admin import NO_OUTLINE
-from loaders.errors import LoadError
 from loaders.pipeline import load_source
+from tests.loaders.common import load, refused, version_count, write_json
 
 pytestmark = pytest.mark.shared_data
 
@@ -24,11 +24,6 @@ WITHOUT_GEOMETRY = ("12218", "14581", "15031", "15035", "15047", "15171", "49126
 def contours(engine):
     with engine.connect() as connection:
         return {row.code: row for row in connection.execute(select(CommuneContour.__table__))}
-
-
-def version_count(engine):
-    with engine.connect() as connection:
-        return connection.scalar(select(func.count()).select_from(DatasetVersion))
 
 
 def test_every_outline_is_loaded_valid_and_placed(engine, data_dir):
@@ -65,20 +60,14 @@ def extract(data_dir):
     return document
 
 
-def write(tmp_path, name, document):
-    path = tmp_path / name
-    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
-    return str(path)
-
-
 def test_features_without_geometry_are_skipped_with_their_code(engine, extract, tmp_path):
     document = copy.deepcopy(extract)
     document["features"][4]["geometry"] = None
     document["features"][7]["geometry"] = {"type": "MultiPolygon", "coordinates": []}
     codes = [document["features"][n]["properties"]["code"] for n in (4, 7)]
 
-    report = load_source(engine, "commune-contours", write(tmp_path, "trous.geojson", document),
-                         progress=False)
+    report = load(engine, "commune-contours", path=write_json(tmp_path / "trous.geojson",
+                                                              document))
 
     assert report.loaded == {"commune_contours": 38}
     assert report.skipped == [(f"{codes[0]} (entité 5)", NO_OUTLINE),
@@ -86,43 +75,41 @@ def test_features_without_geometry_are_skipped_with_their_code(engine, extract, 
     assert not set(codes) & set(contours(engine))
 
 
-def test_bad_extracts_are_refused_and_leave_previous_outlines(engine, extract, tmp_path):
-    load_source(engine, "commune-contours", write(tmp_path, "extrait.geojson", extract),
-                progress=False)
-    before = {code: row.geom.wkb for code, row in contours(engine).items()}
-    assert len(before) == 40
-
-    renamed = copy.deepcopy(extract)
-    for feature in renamed["features"]:
+def _name_renamed(features):
+    for feature in features:
         feature["properties"]["libelle"] = feature["properties"].pop("nom")
-    with pytest.raises(LoadError) as error:
-        load_source(engine, "commune-contours", write(tmp_path, "sans_nom.geojson", renamed),
-                    progress=False)
-    assert "sans_nom.geojson" in str(error.value) and error.value.field == "nom"
 
-    doubled = copy.deepcopy(extract)
-    doubled["features"][6]["properties"]["code"] = doubled["features"][1]["properties"]["code"]
-    with pytest.raises(LoadError) as error:
-        load_source(engine, "commune-contours", write(tmp_path, "doublon.geojson", doubled),
-                    progress=False)
-    message = str(error.value)
-    assert "doublon.geojson" in message and "entité 2" in message and "entité 7" in message
-    assert error.value.field == "code"
 
-    point = copy.deepcopy(extract)
-    point["features"][2]["geometry"] = {"type": "Point", "coordinates": [4.9, 46.1]}
-    with pytest.raises(LoadError) as error:
-        load_source(engine, "commune-contours", write(tmp_path, "point.geojson", point),
-                    progress=False)
-    assert "point.geojson" in str(error.value) and "Point" in str(error.value)
-    assert (error.value.row, error.value.field) == ("entité 3", "geometry")
+def _code_twice(features):
+    features[6]["properties"]["code"] = features[1]["properties"]["code"]
 
-    wrong_kind = copy.deepcopy(extract)
-    wrong_kind["features"][9]["properties"]["type"] = "COMD"
-    with pytest.raises(LoadError) as error:
-        load_source(engine, "commune-contours", write(tmp_path, "type.geojson", wrong_kind),
-                    progress=False)
-    assert (error.value.row, error.value.field) == ("entité 10", "type")
 
-    assert {code: row.geom.wkb for code, row in contours(engine).items()} == before
+def _point_for_an_outline(features):
+    features[2]["geometry"] = {"type": "Point", "coordinates": [4.9, 46.1]}
+
+
+def _unknown_kind(features):
+    features[9]["properties"]["type"] = "COMD"
+
+
+@pytest.mark.parametrize(("edit", "said", "row", "field"), [
+    pytest.param(_name_renamed, [], None, "nom", id="missing-column"),
+    pytest.param(_code_twice, ["entité 2", "entité 7"], None, "code", id="duplicated-code"),
+    pytest.param(_point_for_an_outline, ["Point"], "entité 3", "geometry",
+                 id="point-for-an-outline"),
+    pytest.param(_unknown_kind, [], "entité 10", "type", id="unknown-kind"),
+])
+def test_bad_extract_is_refused_and_leaves_previous_outlines(engine, extract, tmp_path, edit,
+                                                             said, row, field):
+    load(engine, "commune-contours", path=write_json(tmp_path / "extrait.geojson", extract))
+    before = {code: contour.geom.wkb for code, contour in contours(engine).items()}
+    assert len(before) == 40
+    broken = copy.deepcopy(extract)
+    edit(broken["features"])
+
+    error = refused(engine, "commune-contours", write_json(tmp_path / "casse.geojson", broken))
+
+    assert "casse.geojson" in str(error) and all(part in str(error) for part in said)
+    assert (error.row, error.field) == (row, field)
+    assert {code: contour.geom.wkb for code, contour in contours(engine).items()} == before
     assert version_count(engine) == 1

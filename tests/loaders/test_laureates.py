@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from geodata.storage.models import DatasetVersion, Laureate
-from loaders.errors import LoadError
 from loaders.laureates import stage_laureates
 from loaders.pipeline import load_source
 from loaders.registry import get_source
+from tests.loaders.common import edited_lines, refused, version_count
 
 pytestmark = pytest.mark.shared_data
 
@@ -19,11 +19,6 @@ LIST = "laureates/fabriques_territoire_anct_202401_list.csv"
 def laureate_rows(engine):
     with engine.connect() as connection:
         return {row.id: row for row in connection.execute(select(Laureate.__table__))}
-
-
-def version_count(engine):
-    with engine.connect() as connection:
-        return connection.scalar(select(func.count()).select_from(DatasetVersion))
 
 
 def test_every_laureate_is_loaded_at_its_commune(engine, data_dir):
@@ -106,57 +101,51 @@ def assert_intact(engine, loaded):
     assert version_count(engine) == 1
 
 
-def broken_copy(data_dir, tmp_path, name, edit):
-    lines = (data_dir / LIST).read_text(encoding="utf-8").splitlines()
-    path = tmp_path / name
-    path.write_text("\n".join(edit(lines)) + "\n", encoding="utf-8")
-    return path
-
-
 def test_missing_coordinate_column(engine, loaded, data_dir, tmp_path):
-    path = broken_copy(data_dir, tmp_path, "sans_lat.csv",
-                       lambda lines: [line.rsplit(",", 1)[0] for line in lines])
+    path = edited_lines(data_dir / LIST, tmp_path / "sans_lat.csv",
+                        lambda lines: [line.rsplit(",", 1)[0] for line in lines])
 
-    with pytest.raises(LoadError) as error:
-        load_source(engine, "laureates", str(path), progress=False)
+    error = refused(engine, "laureates", path)
 
-    assert "sans_lat.csv" in str(error.value)
-    assert "colonne(s) obligatoire(s) absente(s) : com_lat" in str(error.value)
-    assert error.value.field == "com_lat"
+    assert "sans_lat.csv" in str(error)
+    assert "colonne(s) obligatoire(s) absente(s) : com_lat" in str(error)
+    assert error.field == "com_lat"
     assert_intact(engine, loaded)
 
 
-def test_non_numeric_coordinate_names_its_line(engine, loaded, data_dir, tmp_path):
-    def edit(lines):
-        assert lines[9].startswith("fabt-09,")
-        lines[9] = lines[9].rsplit(",", 2)[0] + ",4°50'E,45.76"
-        return lines
-
-    path = broken_copy(data_dir, tmp_path, "coord.csv", edit)
-
-    with pytest.raises(LoadError) as error:
-        load_source(engine, "laureates", str(path), progress=False)
-
-    message = str(error.value)
-    assert "coord.csv" in message and "ligne 10" in message and "non numérique" in message
-    assert (error.value.row, error.value.field) == (10, "com_lon")
-    assert_intact(engine, loaded)
+def _coordinate_in_degrees_and_minutes(lines):
+    assert lines[9].startswith("fabt-09,")
+    lines[9] = lines[9].rsplit(",", 2)[0] + ",4°50'E,45.76"
+    return lines
 
 
-def test_duplicated_id(engine, loaded, data_dir, tmp_path):
-    def edit(lines):
-        lines[20] = "fabt-05," + lines[20].split(",", 1)[1]
-        return lines
+def _duplicated_id(lines):
+    lines[20] = "fabt-05," + lines[20].split(",", 1)[1]
+    return lines
 
-    path = broken_copy(data_dir, tmp_path, "doublon.csv", edit)
 
-    with pytest.raises(LoadError) as error:
-        load_source(engine, "laureates", str(path), progress=False)
+def _empty_commune_code(lines):
+    fields = lines[1].split(",")
+    fields[2] = ""
+    lines[1] = ",".join(fields)
+    return lines
 
-    message = str(error.value)
-    assert "doublon.csv" in message and "'fabt-05'" in message
-    assert "lignes/entités 6, 21" in message
-    assert error.value.field == "id_fabt"
+
+@pytest.mark.parametrize(("edit", "said", "row", "field"), [
+    pytest.param(_coordinate_in_degrees_and_minutes, ["ligne 10", "non numérique"], 10,
+                 "com_lon", id="non-numeric-coordinate"),
+    pytest.param(_duplicated_id, ["'fabt-05'", "lignes/entités 6, 21"], None, "id_fabt",
+                 id="duplicated-id"),
+    pytest.param(_empty_commune_code, ["valeur obligatoire manquante"], 2, "insee_com",
+                 id="empty-commune-code"),
+])
+def test_broken_row_is_refused(engine, loaded, data_dir, tmp_path, edit, said, row, field):
+    path = edited_lines(data_dir / LIST, tmp_path / "casse.csv", edit)
+
+    error = refused(engine, "laureates", path)
+
+    assert "casse.csv" in str(error) and all(part in str(error) for part in said)
+    assert (error.row, error.field) == (row, field)
     assert_intact(engine, loaded)
 
 
@@ -168,28 +157,9 @@ def test_point_outside_its_communes_territory(engine, loaded, data_dir, tmp_path
         edit.line = index + 1
         return lines
 
-    path = broken_copy(data_dir, tmp_path, "territoire.csv", edit)
+    error = refused(engine, "laureates", edited_lines(data_dir / LIST,
+                                                      tmp_path / "territoire.csv", edit))
 
-    with pytest.raises(LoadError) as error:
-        load_source(engine, "laureates", str(path), progress=False)
-
-    assert error.value.row == edit.line
-    assert "La Réunion" in str(error.value)
-    assert_intact(engine, loaded)
-
-
-def test_empty_commune_code(engine, loaded, data_dir, tmp_path):
-    def edit(lines):
-        fields = lines[1].split(",")
-        fields[2] = ""
-        lines[1] = ",".join(fields)
-        return lines
-
-    path = broken_copy(data_dir, tmp_path, "sans_commune.csv", edit)
-
-    with pytest.raises(LoadError) as error:
-        load_source(engine, "laureates", str(path), progress=False)
-
-    assert (error.value.row, error.value.field) == (2, "insee_com")
-    assert "valeur obligatoire manquante" in str(error.value)
+    assert error.row == edit.line
+    assert "La Réunion" in str(error)
     assert_intact(engine, loaded)

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from geodata.storage.models import DatasetVersion, Place
-from loaders.errors import LoadError
 from loaders.pipeline import load_source
 from loaders.places import precision_of_label, stage_places
 from loaders.registry import get_source
+from tests.loaders.common import edited_lines, refused, version_count, write_json
 
 pytestmark = pytest.mark.shared_data
 
@@ -37,11 +37,6 @@ def place_rows(engine, kind=None):
         query = query.where(Place.kind == kind)
     with engine.connect() as connection:
         return {(row.kind, row.external_id): row for row in connection.execute(query)}
-
-
-def version_count(engine):
-    with engine.connect() as connection:
-        return connection.scalar(select(func.count()).select_from(DatasetVersion))
 
 
 def stage(name, data_dir):
@@ -231,11 +226,10 @@ def test_truncated_json(engine, loaded, data_dir, tmp_path):
     path = tmp_path / "tronque.json"
     path.write_bytes((data_dir / CONSEILLERS).read_bytes()[:300_000])
 
-    with pytest.raises(LoadError) as error:
-        load_source(engine, "conseillers-numeriques", str(path), progress=False)
+    error = refused(engine, "conseillers-numeriques", path)
 
-    assert "tronque.json" in str(error.value)
-    assert "JSON invalide ou tronqué" in str(error.value)
+    assert "tronque.json" in str(error)
+    assert "JSON invalide ou tronqué" in str(error)
     assert_intact(engine, loaded)
 
 
@@ -243,27 +237,23 @@ def test_json_field_missing_from_every_record(engine, loaded, data_dir, tmp_path
     records = json.loads((data_dir / CONSEILLERS).read_text(encoding="utf-8"))
     for record in records:
         record.pop("raison_sociale")
-    path = tmp_path / "sans_nom.json"
-    path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
 
-    with pytest.raises(LoadError) as error:
-        load_source(engine, "conseillers-numeriques", str(path), progress=False)
+    error = refused(engine, "conseillers-numeriques", write_json(tmp_path / "sans_nom.json",
+                                                                 records))
 
-    assert "sans_nom.json" in str(error.value) and error.value.field == "raison_sociale"
+    assert "sans_nom.json" in str(error) and error.field == "raison_sociale"
     assert_intact(engine, loaded)
 
 
 def test_non_numeric_json_coordinate_names_its_record(engine, loaded, data_dir, tmp_path):
     records = json.loads((data_dir / CONSEILLERS).read_text(encoding="utf-8"))
     records[41]["latitude"] = "45°N"
-    path = tmp_path / "coord.json"
-    path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
 
-    with pytest.raises(LoadError) as error:
-        load_source(engine, "conseillers-numeriques", str(path), progress=False)
+    error = refused(engine, "conseillers-numeriques", write_json(tmp_path / "coord.json",
+                                                                 records))
 
-    assert "coord.json" in str(error.value) and "enregistrement 42" in str(error.value)
-    assert error.value.field == "latitude"
+    assert "coord.json" in str(error) and "enregistrement 42" in str(error)
+    assert error.field == "latitude"
     assert_intact(engine, loaded)
 
 
@@ -272,10 +262,9 @@ def test_csv_missing_a_required_column(engine, loaded, data_dir, tmp_path):
     path = tmp_path / "sans_longitude.csv"
     path.write_text(text.replace('"longitude"', '"lng"', 1), encoding="utf-8")
 
-    with pytest.raises(LoadError) as error:
-        load_source(engine, "france-services", str(path), progress=False)
+    error = refused(engine, "france-services", path)
 
-    assert "sans_longitude.csv" in str(error.value) and error.value.field == "longitude"
+    assert "sans_longitude.csv" in str(error) and error.field == "longitude"
     assert_intact(engine, loaded)
 
 
@@ -288,59 +277,47 @@ def test_non_numeric_coordinate_names_its_real_line(engine, loaded, data_dir, tm
     path.write_text(broken, encoding="utf-8")
     line = next(i for i, row in enumerate(broken.splitlines(), 1) if row.startswith('"2669",'))
 
-    with pytest.raises(LoadError) as error:
-        load_source(engine, "france-services", str(path), progress=False)
+    error = refused(engine, "france-services", path)
 
     record = next(i for i, row in enumerate(csv.reader(io.StringIO(broken))) if row[0] == "2669")
     assert line > record + 1  # counting records would give the wrong line
-    message = str(error.value)
+    message = str(error)
     assert "coordonnee.csv" in message and f"ligne {line}" in message
     assert "non numérique" in message
-    assert (error.value.row, error.value.field) == (line, "longitude")
+    assert (error.row, error.field) == (line, "longitude")
     assert_intact(engine, loaded)
 
 
-def test_point_outside_every_territory(engine, loaded, data_dir, tmp_path):
-    text = (data_dir / MANUFACTURES).read_text(encoding="utf-8")
-    lines = text.splitlines()
+def _in_tahiti(lines):
     lines[3] = lines[3].rsplit(",", 2)[0] + ",-149.57,-17.53"  # Tahiti: not covered
-    path = tmp_path / "tahiti.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-    with pytest.raises(LoadError) as error:
-        load_source(engine, "manufactures-proximite", str(path), progress=False)
-
-    assert error.value.row == 4 and "aucun territoire" in str(error.value)
-    assert_intact(engine, loaded)
+    return lines
 
 
-def test_duplicated_external_id(engine, loaded, data_dir, tmp_path):
-    lines = (data_dir / MANUFACTURES).read_text(encoding="utf-8").splitlines()
+def _duplicated_id(lines):
     lines[30] = "manuprox-1-2," + lines[30].split(",", 1)[1]
-    path = tmp_path / "doublon.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-    with pytest.raises(LoadError) as error:
-        load_source(engine, "manufactures-proximite", str(path), progress=False)
-
-    message = str(error.value)
-    assert "doublon.csv" in message and "'manuprox-1-2'" in message
-    assert "lignes/entités 3, 31" in message
-    assert error.value.field == "id_manuprox"
-    assert_intact(engine, loaded)
+    return lines
 
 
-def test_malformed_commune_code(engine, loaded, data_dir, tmp_path):
-    lines = (data_dir / MANUFACTURES).read_text(encoding="utf-8").splitlines()
+def _commune_code_without_its_zero(lines):
     fields = lines[5].split(",")
     fields[3] = "4285"  # a code that lost its leading zero
     lines[5] = ",".join(fields)
-    path = tmp_path / "code.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return lines
 
-    with pytest.raises(LoadError) as error:
-        load_source(engine, "manufactures-proximite", str(path), progress=False)
 
-    assert (error.value.row, error.value.field) == (6, "insee_com")
-    assert "'4285'" in str(error.value)
+@pytest.mark.parametrize(("edit", "said", "row", "field"), [
+    pytest.param(_in_tahiti, ["aucun territoire"], 4, "com_lon", id="outside-every-territory"),
+    pytest.param(_duplicated_id, ["'manuprox-1-2'", "lignes/entités 3, 31"], None,
+                 "id_manuprox", id="duplicated-external-id"),
+    pytest.param(_commune_code_without_its_zero, ["'4285'"], 6, "insee_com",
+                 id="malformed-commune-code"),
+])
+def test_broken_manufactures_row_is_refused(engine, loaded, data_dir, tmp_path, edit, said,
+                                            row, field):
+    path = edited_lines(data_dir / MANUFACTURES, tmp_path / "casse.csv", edit)
+
+    error = refused(engine, "manufactures-proximite", path)
+
+    assert "casse.csv" in str(error) and all(part in str(error) for part in said)
+    assert (error.row, error.field) == (row, field)
     assert_intact(engine, loaded)

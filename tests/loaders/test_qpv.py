@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from geodata.storage.models import DatasetVersion, Qpv, QpvCommune
 from loaders import write
-from loaders.errors import LoadError
 from loaders.pipeline import load_source
+from tests.loaders.common import count, refused, version_count, write_json
 
 pytestmark = pytest.mark.shared_data
 
@@ -25,11 +25,6 @@ def qpv_rows(engine, vintage="2015"):
             row.code: row
             for row in connection.execute(select(Qpv.__table__).where(Qpv.vintage == vintage))
         }
-
-
-def version_count(engine):
-    with engine.connect() as connection:
-        return connection.scalar(select(func.count()).select_from(DatasetVersion))
 
 
 def test_occitanie_loads_every_qpv_and_repairs_invalid_outlines(engine, data_dir):
@@ -115,11 +110,10 @@ def test_truncated_geojson(engine, loaded, data_dir, tmp_path):
     broken = tmp_path / "tronque.geojson"
     broken.write_bytes((data_dir / OCCITANIE).read_bytes()[:50_000])
 
-    with pytest.raises(LoadError) as error:
-        load_source(engine, "qpv2015-occitanie", str(broken), progress=False)
+    error = refused(engine, "qpv2015-occitanie", broken)
 
-    assert "tronque.geojson" in str(error.value)
-    assert "illisible" in str(error.value)
+    assert "tronque.geojson" in str(error)
+    assert "illisible" in str(error)
     assert_intact(engine, loaded)
 
 
@@ -129,11 +123,10 @@ def test_file_without_crs(engine, loaded, data_dir, tmp_path):
     frame.to_file(shapefile)
     shapefile.with_suffix(".prj").unlink()
 
-    with pytest.raises(LoadError) as error:
-        load_source(engine, "qpv2015-occitanie", str(shapefile), progress=False)
+    error = refused(engine, "qpv2015-occitanie", shapefile)
 
-    assert "sans_crs.shp" in str(error.value)
-    assert "aucun système de coordonnées" in str(error.value)
+    assert "sans_crs.shp" in str(error)
+    assert "aucun système de coordonnées" in str(error)
     assert_intact(engine, loaded)
 
 
@@ -142,58 +135,42 @@ def test_projected_coordinates_without_crs_member(engine, loaded, data_dir, tmp_
     frame = gpd.read_file(data_dir / OCCITANIE).to_crs(2154)
     document = json.loads(frame.to_json())
     document.pop("crs", None)
-    path = tmp_path / "lambert93_sans_crs.geojson"
-    path.write_text(json.dumps(document))
+    path = write_json(tmp_path / "lambert93_sans_crs.geojson", document)
 
-    with pytest.raises(LoadError) as error:
-        load_source(engine, "qpv2015-occitanie", str(path), progress=False)
+    error = refused(engine, "qpv2015-occitanie", path)
 
-    assert "entité 1" in str(error.value)
-    assert "hors des bornes" in str(error.value)
+    assert "entité 1" in str(error)
+    assert "hors des bornes" in str(error)
     assert_intact(engine, loaded)
 
 
-def test_point_where_a_polygon_is_expected(engine, loaded, data_dir, tmp_path):
+def _point_for_a_polygon(features):
+    features[6]["geometry"] = {"type": "Point", "coordinates": [1.44, 43.6]}
+
+
+def _duplicated_code(features):
+    features[9]["properties"]["code_qp"] = features[2]["properties"]["code_qp"]
+
+
+def _malformed_code(features):
+    features[0]["properties"]["code_qp"] = "66007"
+
+
+@pytest.mark.parametrize(("edit", "said", "row", "field"), [
+    pytest.param(_point_for_a_polygon, ["Point"], "entité 7", "geometry",
+                 id="point-for-a-polygon"),
+    pytest.param(_duplicated_code, ["clé en double", "entité 3", "entité 10"], None, "code_qp",
+                 id="duplicated-code"),
+    pytest.param(_malformed_code, ["'66007'"], "entité 1", "code_qp", id="malformed-code"),
+])
+def test_broken_feature_is_refused(engine, loaded, data_dir, tmp_path, edit, said, row, field):
     document = json.loads((data_dir / OCCITANIE).read_text())
-    document["features"][6]["geometry"] = {"type": "Point", "coordinates": [1.44, 43.6]}
-    path = tmp_path / "point.geojson"
-    path.write_text(json.dumps(document))
+    edit(document["features"])
 
-    with pytest.raises(LoadError) as error:
-        load_source(engine, "qpv2015-occitanie", str(path), progress=False)
+    error = refused(engine, "qpv2015-occitanie", write_json(tmp_path / "casse.geojson", document))
 
-    message = str(error.value)
-    assert "point.geojson" in message and "entité 7" in message and "Point" in message
-    assert error.value.field == "geometry"
-    assert_intact(engine, loaded)
-
-
-def test_duplicated_codes(engine, loaded, data_dir, tmp_path):
-    document = json.loads((data_dir / OCCITANIE).read_text())
-    document["features"][9]["properties"]["code_qp"] = document["features"][2]["properties"][
-        "code_qp"]
-    path = tmp_path / "doublon.geojson"
-    path.write_text(json.dumps(document))
-
-    with pytest.raises(LoadError) as error:
-        load_source(engine, "qpv2015-occitanie", str(path), progress=False)
-
-    message = str(error.value)
-    assert "clé en double" in message and "entité 3" in message and "entité 10" in message
-    assert error.value.field == "code_qp"
-    assert_intact(engine, loaded)
-
-
-def test_malformed_code(engine, loaded, data_dir, tmp_path):
-    document = json.loads((data_dir / OCCITANIE).read_text())
-    document["features"][0]["properties"]["code_qp"] = "66007"
-    path = tmp_path / "code.geojson"
-    path.write_text(json.dumps(document))
-
-    with pytest.raises(LoadError) as error:
-        load_source(engine, "qpv2015-occitanie", str(path), progress=False)
-
-    assert "'66007'" in str(error.value) and error.value.row == "entité 1"
+    assert "casse.geojson" in str(error) and all(part in str(error) for part in said)
+    assert (error.row, error.field) == (row, field)
     assert_intact(engine, loaded)
 
 
@@ -204,12 +181,10 @@ def test_csv_missing_a_required_column(engine, data_dir, tmp_path):
     path = tmp_path / "sans_insee.csv"
     path.write_text("\n".join(lines), encoding="utf-8")
 
-    with pytest.raises(LoadError) as error:
-        load_source(engine, "qpv2024-communes", str(path), progress=False)
+    error = refused(engine, "qpv2024-communes", path)
 
-    assert "sans_insee.csv" in str(error.value) and error.value.field == "insee_com"
-    with engine.connect() as connection:
-        assert connection.scalar(select(func.count()).select_from(QpvCommune)) == 1684
+    assert "sans_insee.csv" in str(error) and error.field == "insee_com"
+    assert count(engine, QpvCommune) == 1684
 
 
 def test_interrupted_load_leaves_previous_version(engine, loaded, data_dir, tmp_path,
@@ -219,8 +194,7 @@ def test_interrupted_load_leaves_previous_version(engine, loaded, data_dir, tmp_
     for feature in document["features"]:
         feature["geometry"] = json.loads(
             shapely.to_geojson(shapely.geometry.shape(feature["geometry"]).buffer(0.001)))
-    path = tmp_path / "nouvelle_version.geojson"
-    path.write_text(json.dumps(document))
+    path = write_json(tmp_path / "nouvelle_version.geojson", document)
 
     def interrupted(connection, table, rows):
         raise KeyboardInterrupt
@@ -236,11 +210,9 @@ def test_code_claimed_by_another_source_is_refused(engine, loaded, data_dir, tmp
     document = json.loads((data_dir / "qpv/qpv2015_ille_et_vilaine_resovilles.geojson")
                           .read_text())
     document["features"][0]["properties"]["CODE_QP"] = "QP066007"  # an Occitanie code
-    path = tmp_path / "vol.geojson"
-    path.write_text(json.dumps(document))
 
-    with pytest.raises(LoadError) as error:
-        load_source(engine, "qpv2015-ille-et-vilaine", str(path), progress=False)
+    error = refused(engine, "qpv2015-ille-et-vilaine", write_json(tmp_path / "vol.geojson",
+                                                                  document))
 
-    assert "QP066007" in str(error.value) and "qpv2015-occitanie" in str(error.value)
+    assert "QP066007" in str(error) and "qpv2015-occitanie" in str(error)
     assert_intact(engine, loaded)

@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from geodata.storage.models import Commune, DatasetVersion, Departement, Epci, EpciMember, Region
-from loaders.errors import LoadError
-from loaders.pipeline import load_source
+from tests.loaders.common import count, load, refused, write_json
 
 pytestmark = pytest.mark.shared_data
 
@@ -18,11 +17,6 @@ REGIONS = "communes/regions_cog2026_decoupage_administratif.json"
 DEPARTEMENTS = "communes/departements_cog2026_decoupage_administratif.json"
 COMMUNES = "communes/communes_cog2026_decoupage_administratif.json"
 EPCI = "communes/epci_cog2026_decoupage_administratif.json"
-
-
-def count(engine, model, *conditions):
-    with engine.connect() as connection:
-        return connection.scalar(select(func.count()).select_from(model).where(*conditions))
 
 
 def one(engine, model, code):
@@ -33,16 +27,6 @@ def one(engine, model, code):
 
 def records(data_dir, path):
     return json.loads((data_dir / path).read_text(encoding="utf-8"))
-
-
-def write_records(tmp_path, name, document):
-    path = tmp_path / name
-    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
-    return str(path)
-
-
-def load(engine, name, data_dir=None, path=None):
-    return load_source(engine, name, path, data_dir=data_dir, progress=False)
 
 
 # --- régions and départements --------------------------------------------------------------
@@ -70,12 +54,11 @@ def test_regions_and_departements(engine, data_dir):
 
 def test_regions_document_that_is_not_a_list(engine, data_dir, tmp_path):
     load(engine, "regions", data_dir)
-    path = write_records(tmp_path, "objet.json", {"regions": records(data_dir, REGIONS)})
+    path = write_json(tmp_path / "objet.json", {"regions": records(data_dir, REGIONS)})
 
-    with pytest.raises(LoadError) as error:
-        load(engine, "regions", path=path)
+    error = refused(engine, "regions", path)
 
-    assert "objet.json" in str(error.value) and "liste d'objets JSON" in str(error.value)
+    assert "objet.json" in str(error) and "liste d'objets JSON" in str(error)
     assert count(engine, Region) == 26
     assert count(engine, DatasetVersion) == 1
 
@@ -84,15 +67,14 @@ def test_departements_duplicated_code(engine, data_dir, tmp_path):
     load(engine, "departements", data_dir)
     document = records(data_dir, DEPARTEMENTS)
     document[40]["code"] = document[30]["code"]
-    path = write_records(tmp_path, "doublon.json", document)
+    path = write_json(tmp_path / "doublon.json", document)
 
-    with pytest.raises(LoadError) as error:
-        load(engine, "departements", path=path)
+    error = refused(engine, "departements", path)
 
-    message = str(error.value)
+    message = str(error)
     assert "doublon.json" in message and "clé en double" in message
     assert "enregistrement 31" in message and "enregistrement 41" in message
-    assert error.value.field == "code"
+    assert error.field == "code"
     assert count(engine, Departement) == 109
     assert one(engine, Departement, "31").name == "Haute-Garonne"
 
@@ -151,74 +133,63 @@ def test_communes_truncated_json(engine, communes_loaded, data_dir, tmp_path):
     path = tmp_path / "tronque.json"
     path.write_bytes((data_dir / COMMUNES).read_bytes()[:1_000_000])
 
-    with pytest.raises(LoadError) as error:
-        load(engine, "communes", path=str(path))
+    error = refused(engine, "communes", path)
 
-    assert "tronque.json" in str(error.value) and "tronqué" in str(error.value)
+    assert "tronque.json" in str(error) and "tronqué" in str(error)
     # one record per line: the error is on the line where the file was cut
-    assert isinstance(error.value.row, int) and 4_000 < error.value.row < 5_000
+    assert isinstance(error.row, int) and 4_000 < error.row < 5_000
     assert_communes_intact(engine, communes_loaded)
 
 
-def test_communes_missing_required_field(engine, communes_loaded, data_dir, tmp_path):
-    document = records(data_dir, COMMUNES)
+def _commune_without_name(document):
     assert document[99]["type"] == "commune-actuelle"
     del document[99]["nom"]
-    path = write_records(tmp_path, "sans_nom.json", document)
-
-    with pytest.raises(LoadError) as error:
-        load(engine, "communes", path=path)
-
-    assert "sans_nom.json" in str(error.value) and "absent" in str(error.value)
-    assert (error.value.row, error.value.field) == ("enregistrement 100", "nom")
-    assert_communes_intact(engine, communes_loaded)
 
 
-def test_communes_duplicated_code(engine, communes_loaded, data_dir, tmp_path):
-    document = records(data_dir, COMMUNES)
+def _commune_twice(document):
     assert document[0]["type"] == document[1]["type"] == "commune-actuelle"
     document[1]["code"] = document[0]["code"]
-    path = write_records(tmp_path, "doublon.json", document)
-
-    with pytest.raises(LoadError) as error:
-        load(engine, "communes", path=path)
-
-    message = str(error.value)
-    assert "doublon.json" in message and "'01001'" in message
-    assert "enregistrement 1," in message and "enregistrement 2" in message
-    assert error.value.field == "code"
-    assert_communes_intact(engine, communes_loaded)
 
 
-def test_communes_malformed_code_and_unknown_kind(engine, communes_loaded, data_dir, tmp_path):
-    document = records(data_dir, COMMUNES)
+def _code_without_its_zero(document):
     document[4]["code"] = "1005"  # a leading zero lost by a spreadsheet
-    path = write_records(tmp_path, "code.json", document)
-    with pytest.raises(LoadError) as error:
-        load(engine, "communes", path=path)
-    assert "'1005'" in str(error.value)
-    assert (error.value.row, error.value.field) == ("enregistrement 5", "code")
 
-    document = records(data_dir, COMMUNES)
+
+def _unknown_kind(document):
     document[6]["type"] = "commune-nouvelle"
-    path = write_records(tmp_path, "type.json", document)
-    with pytest.raises(LoadError) as error:
-        load(engine, "communes", path=path)
-    assert "'commune-nouvelle'" in str(error.value)
-    assert (error.value.row, error.value.field) == ("enregistrement 7", "type")
+
+
+@pytest.mark.parametrize(("edit", "said", "row", "field"), [
+    pytest.param(_commune_without_name, ["absent"], "enregistrement 100", "nom",
+                 id="missing-required-field"),
+    pytest.param(_commune_twice, ["'01001'", "enregistrement 1,", "enregistrement 2"], None,
+                 "code", id="duplicated-code"),
+    pytest.param(_code_without_its_zero, ["'1005'"], "enregistrement 5", "code",
+                 id="malformed-code"),
+    pytest.param(_unknown_kind, ["'commune-nouvelle'"], "enregistrement 7", "type",
+                 id="unknown-kind"),
+])
+def test_broken_communes_file_is_refused(engine, communes_loaded, data_dir, tmp_path, edit,
+                                         said, row, field):
+    document = records(data_dir, COMMUNES)
+    edit(document)
+
+    error = refused(engine, "communes", write_json(tmp_path / "casse.json", document))
+
+    assert "casse.json" in str(error) and all(part in str(error) for part in said)
+    assert (error.row, error.field) == (row, field)
     assert_communes_intact(engine, communes_loaded)
 
 
 def test_communes_arrondissement_without_its_commune(engine, communes_loaded, data_dir,
                                                      tmp_path):
     document = [r for r in records(data_dir, COMMUNES) if r["code"] != "69123"]
-    path = write_records(tmp_path, "sans_lyon.json", document)
+    path = write_json(tmp_path / "sans_lyon.json", document)
 
-    with pytest.raises(LoadError) as error:
-        load(engine, "communes", path=path)
+    error = refused(engine, "communes", path)
 
-    assert "69381" in str(error.value) and "69123" in str(error.value)
-    assert error.value.field == "commune"
+    assert "69381" in str(error) and "69123" in str(error)
+    assert error.field == "commune"
     assert_communes_intact(engine, communes_loaded)
 
 
@@ -257,35 +228,33 @@ def assert_epci_intact(engine):
     assert count(engine, DatasetVersion) == 1
 
 
-def test_epci_commune_in_two_epci(engine, epci_loaded, data_dir, tmp_path):
-    document = records(data_dir, EPCI)
+def _commune_in_two_epci(document):
     document[10]["membres"].append(dict(document[3]["membres"][0]))
-    path = write_records(tmp_path, "deux_epci.json", document)
-
-    with pytest.raises(LoadError) as error:
-        load(engine, "epci", path=path)
-
-    message = str(error.value)
-    assert "deux_epci.json" in message and "clé en double" in message
-    assert "enregistrement 4, membre 1" in message and "enregistrement 11, membre" in message
-    assert error.value.field == "membres.code"
-    assert_epci_intact(engine)
 
 
-def test_epci_bad_siren_and_missing_members(engine, epci_loaded, data_dir, tmp_path):
-    document = records(data_dir, EPCI)
+def _siren_too_short(document):
     document[2]["code"] = "24310051"
-    path = write_records(tmp_path, "siren.json", document)
-    with pytest.raises(LoadError) as error:
-        load(engine, "epci", path=path)
-    assert "siren.json" in str(error.value) and "'24310051'" in str(error.value)
-    assert (error.value.row, error.value.field) == ("enregistrement 3", "code")
 
-    document = records(data_dir, EPCI)
+
+def _epci_without_members(document):
     del document[5]["membres"]
-    path = write_records(tmp_path, "sans_membres.json", document)
-    with pytest.raises(LoadError) as error:
-        load(engine, "epci", path=path)
-    assert "sans_membres.json" in str(error.value)
-    assert (error.value.row, error.value.field) == ("enregistrement 6", "membres")
+
+
+@pytest.mark.parametrize(("edit", "said", "row", "field"), [
+    pytest.param(_commune_in_two_epci, ["clé en double", "enregistrement 4, membre 1",
+                                        "enregistrement 11, membre"], None, "membres.code",
+                 id="commune-in-two-epci"),
+    pytest.param(_siren_too_short, ["'24310051'"], "enregistrement 3", "code", id="bad-siren"),
+    pytest.param(_epci_without_members, [], "enregistrement 6", "membres",
+                 id="missing-members"),
+])
+def test_broken_epci_file_is_refused(engine, epci_loaded, data_dir, tmp_path, edit, said, row,
+                                     field):
+    document = records(data_dir, EPCI)
+    edit(document)
+
+    error = refused(engine, "epci", write_json(tmp_path / "casse.json", document))
+
+    assert "casse.json" in str(error) and all(part in str(error) for part in said)
+    assert (error.row, error.field) == (row, field)
     assert_epci_intact(engine)
