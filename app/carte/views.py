@@ -6,19 +6,18 @@ list and URL in sync and reads the layers from ``app.carte.api``.
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, render_template, url_for
 
-from app.carte.layers import DEFAULT_OVERLAYS, SELECTION_PARAMETERS, TOGGLEABLE
+from app.carte.forms import CarteForm
+from app.carte.layers import TOGGLEABLE
 from app.db import get_engine
-from geodata.fabriques import FNT_VALUES, UNKNOWN, Selection, SelectionError, parse_selection
+from geodata.fabriques import FNT_VALUES, UNKNOWN
 from geodata.policy import (
     CATEGORIES,
     CATEGORY_NOT_ELIGIBLE,
     CATEGORY_OUTSIDE,
     CATEGORY_QPV,
     CATEGORY_UNDETERMINED,
-    DEFAULT_POLICY,
-    PolicyError,
     available_policies,
     load_policy,
     qpv_vintages,
@@ -28,7 +27,7 @@ from geodata.storage.map_layers import LAYERS
 from geodata.storage.reference import density_levels, place_names
 from geodata.territories import TERRITORIES
 from maps.base import map_parts
-from maps.fabriques import CATEGORY_MARKS, DENSITY_COLORS, Overlay, View, fabriques_map
+from maps.fabriques import CATEGORY_MARKS, DENSITY_COLORS, Overlay, fabriques_map
 
 __all__ = ["bp"]
 
@@ -39,50 +38,13 @@ SHORT_LABELS = {CATEGORY_QPV: "QPV ou proximité", CATEGORY_OUTSIDE: "hors grand
 """Category labels short enough for a table cell."""
 
 
-def _page_state(known):
-    """The page's query string, checked: (state, selection, errors)."""
-    args, errors = request.args, []
-    try:
-        policy = load_policy(args.get("politique") or DEFAULT_POLICY)
-    except PolicyError as error:
-        errors.append(str(error))
-        policy = load_policy(DEFAULT_POLICY)
-    vintage = args.get("qpv") or policy.qpv_vintage
-    if vintage not in qpv_vintages():
-        errors.append(f"millésime QPV inconnu : {vintage!r}")
-        vintage = policy.qpv_vintage
-    chosen = {}
-    for name, page_name in SELECTION_PARAMETERS.items():
-        try:
-            chosen[name] = getattr(parse_selection({name: args.get(page_name)}, known), name)
-        except SelectionError as error:
-            errors.append(str(error))
-    requested = args.get("couches")
-    layers = list(DEFAULT_OVERLAYS) if requested is None else [
-        key for key in requested.split(",") if key]
-    for key in [key for key in layers if key not in TOGGLEABLE]:
-        errors.append(f"couche inconnue : {key!r}")
-        layers.remove(key)
-    view = None
-    if any(args.get(name) for name in ("z", "lat", "lon")):
-        try:
-            view = View(lat=float(args["lat"]), lon=float(args["lon"]), zoom=int(args["z"]))
-            if not (-90 <= view.lat <= 90 and -180 <= view.lon <= 180
-                    and 2 <= view.zoom <= 18):
-                raise ValueError
-        except (KeyError, ValueError):
-            errors.append("vue invalide : z (2 à 18), lat et lon vont ensemble")
-            view = None
-    state = {"policy": policy, "vintage": vintage, "layers": layers, "view": view}
-    return state, Selection(**chosen), errors
-
-
 @bp.get("/carte")
 def carte():
     """The public map of the Fabriques, its filters, its list and its downloads."""
     engine = get_engine()
-    known = place_names(engine)
-    state, selection, errors = _page_state(known)
+    form = CarteForm(place_names(engine))
+    form.validate()
+    state, selection, errors = form.state(), form.selection(), form.messages()
     policy = state["policy"]
     rows = fabrique_rows(engine, policy)
     overlays = [Overlay("departements", url_for("carte_api.couche", layer="departements"))]

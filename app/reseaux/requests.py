@@ -1,14 +1,15 @@
-"""What the networks pages and their JSON share: the query string read into a network view
-or a coverage table, and their serialisation."""
+"""What the networks pages and their JSON share: the query string read by the forms of
+``app.reseaux.forms`` into a network view or a coverage table, and their serialisation.
+
+A form's first error is raised as the domain's error naming the parameter, so that pages and
+JSON answer it as they answer the domain's own errors."""
 
 from __future__ import annotations
 
-from flask import request
-
 from app.db import get_engine
+from app.forms import QueryForm, first_error
+from app.reseaux.forms import CoverageForm, KindsForm, NetworkForm
 from geodata.coverage import (
-    DEFAULT_THRESHOLD_KM,
-    MEASURES,
     CoverageError,
     UnknownDepartementError,
     by_departement,
@@ -19,26 +20,19 @@ from geodata.networks import KIND_LABELS, NetworkError, NetworkView, UnknownFabr
 from geodata.storage.networks import commune_distances, network_for, place_layer
 from geodata.storage.reference import place_names
 
-__all__ = ["DEFAULT_DISTANCE_KM", "NOT_FOUND", "coverage_request", "known_kinds", "kinds",
-           "network_request", "serialise_commune", "serialise_coverage_row",
-           "serialise_member", "serialise_network"]
+__all__ = ["NOT_FOUND", "coverage_request", "known_kinds", "kinds", "network_request",
+           "serialise_commune", "serialise_coverage_row", "serialise_member",
+           "serialise_network"]
 
-DEFAULT_DISTANCE_KM = 10.0
 NOT_FOUND = (UnknownFabriqueError, UnknownDepartementError)
 
 
-def _number(name: str, default: float) -> float:
-    """A decimal number from the query string (comma allowed), or the default when absent."""
-    text = request.args.get(name, "").strip().replace(",", ".")
-    if not text:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise NetworkError(f"nombre attendu pour {name} : {text!r}", name) from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise NetworkError(f"nombre fini attendu pour {name}", name)
-    return value
+def _checked(form: QueryForm, error: type[ValueError], order: tuple[str, ...] | None = None):
+    """The form, valid; else its first error raised as ``error`` naming the parameter."""
+    if not form.validate():
+        parameter, message = first_error(form, order)
+        raise error(message, parameter)
+    return form
 
 
 def known_kinds(layer) -> list[str]:
@@ -49,52 +43,41 @@ def known_kinds(layer) -> list[str]:
 
 def kinds(known: list[str]) -> list[str] | None:
     """The place kinds asked for (all when none is given); an unknown kind is an error."""
-    asked = request.args.getlist("kind")
-    unknown = [kind for kind in asked if kind not in known]
-    if unknown:
-        raise NetworkError(f"type de lieu inconnu : {unknown[0]!r} (types : "
-                           f"{', '.join(known)})", "kind")
-    return asked or None
+    return _checked(KindsForm(known), NetworkError).kinds()
 
 
-def network_request(fabrique: str | None) -> tuple[NetworkView, dict]:
-    """The network the query string asks for, and the form's values."""
-    rule = request.args.get("rule", "epci")
-    layer = place_layer(get_engine())
-    known = known_kinds(layer)
-    form = {"fabrique": fabrique or "", "rule": rule,
-            "distance_km": request.args.get("distance_km", f"{DEFAULT_DISTANCE_KM:g}"),
-            "kind": request.args.getlist("kind") or known, "q": request.args.get("q", "")}
-    network_id = request.args.get("network", "").strip()
-    if network_id and not network_id.isdigit():
-        raise NetworkError(f"numéro de réseau invalide : {network_id!r}", "network")
-    if network_id:
-        form["rule"] = rule = "declared"
-    distance_km = _number("distance_km", DEFAULT_DISTANCE_KM) if rule == "distance" else None
-    view = network_for(get_engine(), fabrique or None, rule,
-                       distance_m=distance_km * 1000 if distance_km is not None else None,
-                       kinds=kinds(known), network_id=int(network_id) if network_id else None)
-    return view, form
+def _network_form() -> NetworkForm:
+    """The query string of a network, read against the kinds of the loaded places."""
+    return NetworkForm(known_kinds(place_layer(get_engine())))
 
 
-def coverage_request():
+def network_request(fabrique: str | None,
+                    form: NetworkForm | None = None) -> tuple[NetworkView, dict]:
+    """The network the query string (read by ``form``) asks for, and the form's values."""
+    form = _checked(_network_form() if form is None else form, NetworkError, NetworkForm.ORDER)
+    view = network_for(get_engine(), fabrique or None, form.rule_asked(),
+                       distance_m=form.distance_m(), kinds=form.kinds(),
+                       network_id=form.network_id())
+    return view, {**form.data, "fabrique": fabrique or "", "rule": form.rule_asked(),
+                  "kind": form.kind.data or form.known}
+
+
+def coverage_request(form: CoverageForm | None = None):
     """Coverage per département for the query string's threshold, measure, département."""
-    threshold_km = _number("distance_km", DEFAULT_THRESHOLD_KM)
+    form = _checked(CoverageForm() if form is None else form, CoverageError)
+    threshold_km = form.threshold_km()
     threshold_m = check_threshold_km(threshold_km)
-    measure = request.args.get("measure", "contour")
-    if measure not in MEASURES:
-        raise CoverageError(f"mesure inconnue : {measure!r} (contour ou point)", "measure")
-    distances = commune_distances(get_engine(), measure)
+    distances = commune_distances(get_engine(), form.measure.data)
     names = place_names(get_engine())["departement"]
     rows = by_departement(distances, threshold_m, names)
-    departement = request.args.get("departement", "").strip() or None
+    departement = form.departement.data or None
     if departement is not None and departement not in {row.code for row in rows}:
         raise UnknownDepartementError(f"département inconnu : {departement!r}",
                                       "departement")
     far = uncovered(distances, threshold_m, departement) if departement else None
-    form = {"distance_km": f"{threshold_km:g}", "measure": measure,
-            "departement": departement or ""}
-    return distances, rows, far, form, threshold_m
+    values = {"distance_km": f"{threshold_km:g}", "measure": form.measure.data,
+              "departement": departement or ""}
+    return distances, rows, far, values, threshold_m
 
 
 def serialise_member(member) -> dict:

@@ -1,16 +1,17 @@
 """Networks of places around the Fabriques (``/reseaux``) and the coverage of the territory
-(``/reseaux/couverture``, its CSV). Views parse, call ``geodata``, and render."""
+(``/reseaux/couverture``, its CSV). Views parse (``app.reseaux.forms``), call ``geodata``,
+and render."""
 
 from __future__ import annotations
 
 import csv
 import io
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, render_template, url_for
 
 from app.db import get_engine
+from app.reseaux.forms import CoverageForm, NetworkForm
 from app.reseaux.requests import (
-    DEFAULT_DISTANCE_KM,
     NOT_FOUND,
     coverage_request,
     known_kinds,
@@ -50,30 +51,27 @@ def _status(failure: Exception) -> int:
 def reseaux():
     """Choose a Fabrique and a rule: its network as a map and a table, with counts."""
     layer = place_layer(get_engine())
-    query = request.args.get("q", "").strip()
-    fabriques = search(layer, query)
-    fabrique = request.args.get("fabrique", "").strip()
-    if request.args.get("action") == "chercher":  # a search replaces the previous choice
+    form = NetworkForm(known_kinds(layer))
+    fabriques = search(layer, form.q.data)
+    fabrique = form.fabrique.data
+    if form.action.data == "chercher":  # a search replaces the previous choice
         fabrique = fabriques[0].external_id if len(fabriques) == 1 else ""
     view, error, status, parts, api_url = None, None, 200, None, None
-    form = {"fabrique": fabrique, "rule": request.args.get("rule", "epci"), "q": query,
-            "distance_km": request.args.get("distance_km", f"{DEFAULT_DISTANCE_KM:g}"),
-            "kind": request.args.getlist("kind")}
-    if fabrique or request.args.get("network"):
+    values = {**form.data, "fabrique": fabrique}
+    if fabrique or form.network.data:
         try:
-            view, form = network_request(fabrique)
+            view, values = network_request(fabrique, form)
         except (NetworkError, CoverageError) as failure:
             error, status = str(failure), _status(failure)
     if view is not None:
         parts = map_parts(network_map(view, _asset_url))
         if view.centre is not None:
             api_url = url_for("reseaux_api.api_network", fabrique=view.centre.external_id,
-                              rule=form["rule"], distance_km=form["distance_km"],
-                              kind=request.args.getlist("kind"))
-    kinds = known_kinds(layer)
+                              rule=values["rule"], distance_km=values["distance_km"],
+                              kind=form.kind.data)
     return render_template(
-        "reseaux.html", form={**form, "q": query}, fabriques=fabriques, view=view,
-        error=error, rules=RULES, kinds=kinds, kind_label=kind_label, map=parts,
+        "reseaux.html", form=values, fabriques=fabriques, view=view,
+        error=error, rules=RULES, kinds=form.known, kind_label=kind_label, map=parts,
         declared=declared_networks(get_engine()), max_km=MAX_DISTANCE_M / 1000,
         api_url=api_url), status
 
@@ -81,13 +79,13 @@ def reseaux():
 @bp.get("/reseaux/couverture")
 def couverture():
     """Communes and population farther than X km from every Fabrique, by département."""
+    asked = CoverageForm()
     try:
-        distances, rows, far, form, threshold_m = coverage_request()
+        distances, rows, far, form, threshold_m = coverage_request(asked)
     except (NetworkError, CoverageError) as failure:
-        form = {key: request.args.get(key, "") for key in ("distance_km", "measure",
-                                                           "departement")}
-        return render_template("reseaux_couverture.html", error=str(failure), form=form,
-                               measures=MEASURES, rows=None), _status(failure)
+        return render_template("reseaux_couverture.html", error=str(failure),
+                               form=asked.typed(), measures=MEASURES,
+                               rows=None), _status(failure)
     communes = [serialise_commune(distances, int(p)) for p in far] if far is not None else None
     engine = get_engine()
     shapes = departement_shapes(engine)

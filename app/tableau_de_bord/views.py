@@ -16,15 +16,17 @@ Reserved to the ministry (and admins); nothing here is cached by the browser.
 from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
+from wtforms import Form as BareForm
 
 from app.access import role_required
 from app.db import get_engine
 from app.errors import error_page
+from app.forms import first_error
 from app.security import no_store
-from geodata.policy import DEFAULT_POLICY, Policy, PolicyError, available_policies, load_policy
+from app.tableau_de_bord.forms import DashboardForm, SimulationForm, SimulationQuery
+from geodata.policy import Policy, available_policies, load_policy
 from geodata.quotas import (
     FNT,
-    GROUPINGS,
     LINE_KINDS,
     LONG_LABELS,
     OVERALL,
@@ -39,7 +41,7 @@ from geodata.storage.fabriques import laureate_records
 from geodata.storage.history import waves
 from maps.charts import CHART_LABELS, COMPACT_PLOT_WIDTH, comparison_chart, quota_chart
 
-__all__ = ["CSV_COLUMNS", "MAX_GROUP_CHARTS", "DashboardError", "bp", "csv_rows"]
+__all__ = ["CSV_COLUMNS", "MAX_GROUP_CHARTS", "bp", "csv_rows"]
 
 bp = Blueprint("tableau_de_bord", __name__, template_folder="templates")
 no_store(bp)
@@ -55,27 +57,11 @@ CSV_COLUMNS = (
 )
 
 
-class DashboardError(ValueError):
-    """A parameter of the dashboard that cannot be used (unknown grouping or policy)."""
-
-
-def _policy(name: str | None) -> Policy:
-    try:
-        return load_policy((name or "").strip() or DEFAULT_POLICY)
-    except PolicyError as error:
-        raise DashboardError(str(error)) from None
-
-
-def _grouping(value: str | None) -> str | None:
-    value = (value or "").strip()
-    if value and value not in GROUPINGS:
-        raise DashboardError(f"regroupement inconnu : {value!r} (possibles : vague « wave », "
-                             "région « region », département « departement »)")
-    return value or None
-
-
-def _refused(error: DashboardError):
-    return error_page("Paramètre invalide", str(error), 400)
+def _refused(form: BareForm):
+    """The French error page of the form's first error, None when the form is valid."""
+    if form.validate():
+        return None
+    return error_page("Paramètre invalide", first_error(form)[1], 400)
 
 
 def _policies() -> list[Policy]:
@@ -92,10 +78,10 @@ def _group_label(group: str | None, names: dict[str, str]) -> str:
 @role_required("ministry")
 def index():
     """Overall progress against the targets, funding, and the chosen grouping."""
-    try:
-        policy, by = _policy(request.args.get("policy")), _grouping(request.args.get("by"))
-    except DashboardError as error:
-        return _refused(error)
+    form = DashboardForm()
+    if (refused := _refused(form)) is not None:
+        return refused
+    policy, by = load_policy(form.policy.data), form.by.data or None
     engine = get_engine()
     records = laureate_records(engine, policy)
     overall = quota_table(records, policy)
@@ -156,10 +142,10 @@ def csv_rows(table: QuotaTable, names: dict[str, str]) -> list[list[str]]:
 @role_required("ministry")
 def export():
     """The quota lines of the chosen policy and grouping, for a French spreadsheet."""
-    try:
-        policy, by = _policy(request.args.get("policy")), _grouping(request.args.get("by"))
-    except DashboardError as error:
-        return _refused(error)
+    form = DashboardForm()
+    if (refused := _refused(form)) is not None:
+        return refused
+    policy, by = load_policy(form.policy.data), form.by.data or None
     engine = get_engine()
     table = quota_table(laureate_records(engine, policy), policy, by)
     name = f"quotas-{policy.name}-{by or 'ensemble'}.csv"
@@ -172,17 +158,17 @@ def export():
 @role_required("ministry")
 def simulation():
     """A wave's candidates to select, and the quotas before and after adding them."""
-    values = request.form if request.method == "POST" else request.args
-    try:
-        policy = _policy(values.get("policy"))
-    except DashboardError as error:
-        return _refused(error)
+    posted = request.method == "POST"
+    form = SimulationForm() if posted else SimulationQuery()
+    if (refused := _refused(form)) is not None:
+        return refused
+    policy = load_policy(form.policy.data)
     engine = get_engine()
     known_waves = waves(engine)
-    wave = (values.get("wave") or "").strip() or (known_waves[-1] if known_waves else "")
+    wave = form.wave.data or (known_waves[-1] if known_waves else "")
     candidates = wave_candidate_records(engine, policy, wave) if wave else []
-    if request.method == "POST":
-        chosen = set(request.form.getlist("candidat"))
+    if posted:
+        chosen = set(form.candidat.data)
         selected = [c for c in candidates if str(c.check_id) in chosen]
     else:
         selected = list(candidates)
@@ -194,5 +180,5 @@ def simulation():
         "tableau_de_bord_simulation.html", policy=policy, policies=_policies(),
         waves=known_waves, wave=wave, candidates=candidates,
         selected={c.check_id for c in selected}, before=before, after=after, chart=chart,
-        posted=request.method == "POST", **_shared(policy),
+        posted=posted, **_shared(policy),
     )

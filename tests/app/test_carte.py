@@ -8,6 +8,7 @@ the sources afresh into SQLite and into PostGIS and checks both answer like the 
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -23,10 +24,12 @@ from werkzeug.wrappers import Request
 
 from app import create_app
 from app.carte.api import CSV_COLUMNS
+from app.carte.forms import map_view
 from app.db import EXTENSION
 from geodata.policy import CATEGORIES
 from geodata.storage.models import Commune, Epci, EpciMember, Laureate, Qpv
 from loaders.pipeline import load_source
+from maps.fabriques import View
 
 pytestmark = pytest.mark.shared_data
 
@@ -298,3 +301,71 @@ def test_both_backends_serve_what_the_reference_serves(engine, backend, client, 
             assert json.loads(mine.data) == json.loads(reference.data), url
     finally:
         app.extensions[EXTENSION].dispose()
+
+
+ALERT = re.compile(r'<h2 class="fr-alert__title">Paramètres ignorés</h2>\s*<ul>(.*?)</ul>', re.S)
+
+
+def page_errors(page) -> list[str]:
+    """The messages of the page's "Paramètres ignorés" alert, in order."""
+    found = ALERT.search(page.text)
+    return re.findall(r"<li>(.*?)</li>", html.unescape(found.group(1))) if found else []
+
+
+def test_page_tells_every_bad_parameter_in_the_order_of_its_form(client):
+    page = client.get(f"/carte?fnt=peut-etre&departement=ZZ&region=00&categorie=rouge"
+                      f"&vague={'v' * 33}&qpv=1999&politique=laxiste&z=9&lat=91&lon=5"
+                      "&couches=qpv,cadastre,,egouts")
+    assert page.status_code == 400
+    assert page_errors(page) == [
+        "politique inconnue : 'laxiste' (disponibles : ami-2019, current)",
+        "millésime QPV inconnu : '1999'",
+        "vague invalide : 32 caractères au plus",
+        f"catégorie inconnue : 'rouge' (attendues : {', '.join(CATEGORIES)})",
+        "région inconnu(e) : '00' (code INSEE attendu)",
+        "département inconnu(e) : 'ZZ' (code INSEE attendu)",
+        "fnt vaut true, false, unknown",
+        "couche inconnue : 'cadastre'",
+        "couche inconnue : 'egouts'",
+        "vue invalide : z (2 à 18), lat et lon vont ensemble",
+    ]
+    assert '<input type="hidden" name="couches" value="qpv">' in page.text
+
+
+def test_a_parameter_in_error_falls_back_alone(client):
+    page = client.get("/carte?politique=ami-2019&qpv=1999&region=93&departement=ZZ"
+                      "&couches=metropoles,zzz&z=9&lat=43.3&lon=5.4")
+    assert page.status_code == 400
+    assert page_errors(page) == ["millésime QPV inconnu : '1999'",
+                                 "département inconnu(e) : 'ZZ' (code INSEE attendu)",
+                                 "couche inconnue : 'zzz'"]
+    assert 'data-politique="ami-2019"' in page.text
+    assert '"vintage": "2015"' in page.text  # the policy's own vintage
+    assert '<option value="93" selected>' in page.text
+    csv_url = html.unescape(re.search(r'id="carte-csv" href="([^"]+)"', page.text).group(1))
+    assert "policy=ami-2019" in csv_url and "region=93" in csv_url
+    assert "departement" not in csv_url
+    assert '<input type="hidden" name="couches" value="metropoles">' in page.text
+    assert '"zoom": 9' in page.text and "[43.3, 5.4]" in page.text
+
+
+def test_an_empty_layer_list_shows_no_overlay_and_is_no_error(client):
+    page = client.get("/carte?couches=&z=&lat=&lon=&politique=&qpv=")
+    assert page.status_code == 200 and page_errors(page) == []
+    assert '<input type="hidden" name="couches" value="">' in page.text
+    assert '"vintage": "2024"' in page.text  # the default policy's
+
+
+@pytest.mark.parametrize(("z", "lat", "lon"), [
+    ("9", "43.3", ""), ("9", None, "5.4"), ("9.5", "43.3", "5.4"), ("1", "43.3", "5.4"),
+    ("19", "43.3", "5.4"), ("9", "nan", "5.4"), ("9", "91", "5.4"), ("9", "43.3", "inf"),
+    ("neuf", "43.3", "5.4"),
+])
+def test_a_view_needs_its_three_values_in_range(z, lat, lon):
+    with pytest.raises(ValueError, match="vue invalide : z \\(2 à 18\\), lat et lon vont"):
+        map_view(z, lat, lon)
+
+
+def test_a_view_is_optional_and_read_with_spaces():
+    assert map_view(None, "", None) is None
+    assert map_view(" 9", "43.3 ", "-5") == View(lat=43.3, lon=-5.0, zoom=9)

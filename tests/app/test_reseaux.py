@@ -8,6 +8,7 @@ one is published) that names real places, on each backend.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 
@@ -264,3 +265,76 @@ def test_pages_on_an_empty_database(client):
     assert coverage.status_code == 200 and 'id="departements"' not in coverage.text
     assert client.get("/api/v1/reseaux/couverture").json["departements"] == []
     assert client.get("/api/v1/reseaux/fabriques").json == {"fabriques": []}
+
+
+# --- the forms: order of the checks, what each reads -----------------------------------------
+
+@pytest.mark.parametrize(("query", "status", "message"), [
+    ("fabrique=fabt-02&rule=distance&distance_km=inf", 400,
+     "nombre fini attendu pour distance_km"),
+    ("network=abc&rule=distance&distance_km=x&kind=x", 400,
+     "numéro de réseau invalide : &#39;abc&#39;"),
+    ("fabrique=fabt-02&rule=distance&distance_km=x&kind=x", 400,
+     "nombre attendu pour distance_km : &#39;x&#39;"),
+    ("fabrique=fabt-02&rule=voisins&kind=x", 400, "type de lieu inconnu : &#39;x&#39; (types :"),
+    ("network=12&rule=distance&distance_km=x", 404, "aucun réseau déclaré"),
+    ("fabrique=fabt-02&rule=epci&distance_km=x", 200, None),
+    ("kind=x&rule=voisins", 200, None),
+])
+def test_the_network_form_checks_in_order_only_what_it_reads(real, query, status, message):
+    page = real.get(f"/reseaux?{query}")
+    assert page.status_code == status
+    alert = re.search(r'role="alert".*?</div>', page.text, re.S)
+    assert (alert is None) if message is None else (message in alert.group(0))
+
+
+def test_a_distance_takes_a_decimal_comma_and_spaces(real, places_engine):  # noqa: F811
+    page = real.get("/reseaux?fabrique=%20fabt-02%20&rule=distance&distance_km=%202,5")
+    assert page.status_code == 200
+    view = network_for(places_engine, "fabt-02", "distance", distance_m=2500)
+    assert len(table(page.text, "membres")) == len(view.members)
+    assert '<option value="fabt-02" selected>' in page.text
+    assert 'value=" 2,5"' in page.text  # shown again as typed
+
+
+@pytest.mark.parametrize(("query", "message", "parameter"), [
+    ("distance_km=500&measure=x", "distance hors limites : 500 km", "distance_km"),
+    ("distance_km=nan", "nombre fini attendu pour distance_km", "distance_km"),
+    ("distance_km=loin&measure=point", "nombre attendu pour distance_km : 'loin'",
+     "distance_km"),
+    ("measure=", "mesure inconnue : '' (contour ou point)", "measure"),
+])
+def test_the_coverage_form_says_why_in_order(real, query, message, parameter):
+    page = real.get(f"/reseaux/couverture?{query}")
+    assert page.status_code == 400 and message in html.unescape(page.text)
+    answer = real.get(f"/api/v1/reseaux/couverture?{query}")
+    assert answer.status_code == 400
+    assert answer.json["error"] == {"status": 400, "code": "parametre-invalide",
+                                    "message": answer.json["error"]["message"],
+                                    "parameter": parameter}
+    assert message in answer.json["error"]["message"]
+
+
+def test_a_coverage_error_shows_the_values_as_typed(real):
+    page = real.get("/reseaux/couverture?distance_km=loin&departement=%2015")
+    assert page.status_code == 400
+    assert 'value="loin"' in page.text
+    assert '<option value="contour" selected>' not in page.text  # absent: nothing chosen
+    assert '<option value="contour" selected>' in real.get("/reseaux/couverture").text
+
+
+def test_a_threshold_takes_a_decimal_comma_and_a_departement_spaces(real,
+                                                                     places_engine):  # noqa: F811
+    answer = real.get("/reseaux/couverture.csv?distance_km=12,5&measure=point"
+                      "&departement=%2015%20")
+    assert answer.status_code == 200
+    assert "couverture-12.5km-15.csv" in answer.headers["Content-Disposition"]
+    distances = commune_distances(places_engine, "point")
+    codes = [row["code"] for row in csv.DictReader(io.StringIO(answer.text))]
+    assert codes == list(distances.codes[uncovered(distances, 12_500.0, "15")])
+
+
+def test_the_api_checks_the_kinds_of_a_declared_network_first(real):
+    answer = real.get("/api/v1/reseaux/declares/7?kind=boulangerie")
+    assert answer.status_code == 400 and answer.json["error"]["parameter"] == "kind"
+    assert answer.json["error"]["message"].startswith("type de lieu inconnu : 'boulangerie'")
