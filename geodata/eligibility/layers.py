@@ -59,10 +59,6 @@ class QpvLayer:
     hosting_communes: frozenset[str] | None = None
     sources: tuple[str, ...] = ()
     hosting_source: str | None = None
-    # The sources' names alone: no wording uses them since the brief one went; still set by
-    # geodata.storage.reference, to be dropped together with it.
-    source_names: tuple[str, ...] = ()
-    hosting_source_name: str | None = None
 
 
 @dataclass(frozen=True)

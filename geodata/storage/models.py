@@ -45,7 +45,6 @@ __all__ = [
     "ROLES",
     "User",
     "DATA_TABLES",
-    "SPATIAL_COLUMNS",
 ]
 
 NAMING = {
@@ -308,9 +307,6 @@ class CheckRecord(Base):
     fnt: Mapped[bool | None] = mapped_column(Boolean)
     funding_eur: Mapped[int | None] = mapped_column(Integer)
 
-
-SPATIAL_COLUMNS = {"qpv": "geom", "commune_contours": "geom", "laureates": "geom", "places": "geom"}
-"""Geometry columns that get a GIST index on PostGIS (created by the migrations)."""
 
 DATA_TABLES = {
     model.__tablename__: model

@@ -134,8 +134,6 @@ def read_qpv_layer(connection: Connection, vintage: str) -> QpvLayer:
         hosting_communes=hosting,
         sources=tuple(_label(v) for v in versions),
         hosting_source=_label(lists[-1]) if lists else None,
-        source_names=tuple(v.source for v in versions),
-        hosting_source_name=lists[-1].source if lists else None,
     )
 
 
