@@ -4,9 +4,10 @@ Settings come in layers: defaults (``app.settings``), then the instance folder's
 ``config.py``, then ``FABRIQUES_*`` environment variables; a test passes its own mapping
 instead, and then no instance file or environment variable is read.
 
-The core (this module, ``settings``, ``db``, ``errors``, ``security``, ``ratelimit``,
-``compression``, ``assets``, ``formats``) serves every room; each room is a package for one
-audience, with its blueprints, forms, templates and static files (``docs/architecture.md``).
+The core (this module, ``settings``, ``db``, ``errors``, ``security``, ``access``,
+``ratelimit``, ``compression``, ``assets``, ``formats``, ``forms``) serves every room; each
+room is a package for one audience, with its blueprints, forms, templates and static files
+(``docs/architecture.md``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from app import (
     db,
     errors,
     formats,
+    forms,
     instruction,
     ratelimit,
     reseaux,
@@ -66,6 +68,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     ratelimit.init_app(app)
     compression.init_app(app)
     formats.init_app(app)
+    forms.init_app(app)
     assets.init_app(app, ROOMS)
     for room in ROOMS:
         room.init_app(app)

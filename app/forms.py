@@ -11,16 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import request
+from flask import Flask, request
 from flask_wtf import FlaskForm
 from wtforms import Field, StringField, ValidationError
 from wtforms import Form as BareForm
 
 from geodata.checks import LocationError, parse_coordinate
-from geodata.policy import DEFAULT_POLICY, PolicyError, load_policy
+from geodata.policy import DEFAULT_POLICY, PolicyError, available_policies, load_policy
 
-__all__ = ["Form", "LocationFields", "QueryForm", "first_error", "known_policy", "policy_field",
-           "strip"]
+__all__ = ["Form", "LocationFields", "QueryForm", "first_error", "init_app", "known_policy",
+           "policy_choices", "policy_field", "strip"]
 
 
 class Form(FlaskForm):
@@ -58,6 +58,16 @@ def policy_field(name: str | None = None) -> StringField:
     return StringField(name=name, default="",
                        filters=[strip, lambda value: value or DEFAULT_POLICY],
                        validators=[known_policy])
+
+
+def policy_choices() -> list[tuple[str, str]]:
+    """(name, title) of each shipped policy: the options of every policy select."""
+    return [(name, load_policy(name).title) for name in available_policies()]
+
+
+def init_app(app: Flask) -> None:
+    """Give every template ``policy_choices()``."""
+    app.add_template_global(policy_choices)
 
 
 def first_error(form: BareForm, order: Iterable[str] | None = None) -> tuple[str, str] | None:

@@ -18,8 +18,6 @@ from geodata.policy import (
     CATEGORY_OUTSIDE,
     CATEGORY_QPV,
     CATEGORY_UNDETERMINED,
-    available_policies,
-    load_policy,
     qpv_vintages,
 )
 from geodata.storage.fabriques import fabrique_rows
@@ -59,13 +57,13 @@ def carte():
                                **selection.as_params()) for kind in ("csv", "geojson")}
     regions = sorted({(row["region_code"], row["region_name"] or row["region_code"])
                       for row in rows if row["region_code"]}, key=lambda item: item[1])
-    departements = sorted({(row["departement_code"], row["departement_name"] or "",
-                            row["region_code"] or "") for row in rows
-                           if row["departement_code"]})
+    departements = [(code, f"{code} {name}", {"region": region}) for code, name, region in sorted(
+        {(row["departement_code"], row["departement_name"] or "", row["region_code"] or "")
+         for row in rows if row["departement_code"]})]
     return render_template(
         "carte.html", parts=map_parts(figure), rows=rows, shown=shown, count=sum(shown),
         selection=selection, state=state, errors=errors, downloads=downloads,
-        policies=[load_policy(name) for name in available_policies()], vintages=qpv_vintages(),
+        vintages=[(vintage, f"QPV {vintage}") for vintage in qpv_vintages()],
         waves=sorted({row["wave"] for row in rows if row["wave"]}), regions=regions,
         departements=departements, categories=CATEGORIES, short_labels=SHORT_LABELS,
         marks=CATEGORY_MARKS,

@@ -106,7 +106,9 @@ def couverture():
                            communes=communes, map=map_parts(built), threshold_m=threshold_m,
                            selected=next((r for r in rows if r.code == form["departement"]),
                                          None),
-                           fabrique_names={f.external_id: f.name for f in fabriques})
+                           fabrique_names={f.external_id: f.name for f in fabriques},
+                           departement_choices=[("", "France entière, par département")]
+                           + [(row.code, f"{row.code} — {row.name}") for row in rows])
 
 
 def _without(form: dict, key: str = "departement") -> dict:

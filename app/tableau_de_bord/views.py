@@ -24,7 +24,7 @@ from app.errors import error_page
 from app.forms import first_error
 from app.security import no_store
 from app.tableau_de_bord.forms import DashboardForm, SimulationForm, SimulationQuery
-from geodata.policy import Policy, available_policies, load_policy
+from geodata.policy import Policy, load_policy
 from geodata.quotas import (
     FNT,
     LINE_KINDS,
@@ -64,10 +64,6 @@ def _refused(form: BareForm):
     return error_page("Paramètre invalide", first_error(form)[1], 400)
 
 
-def _policies() -> list[Policy]:
-    return [load_policy(name) for name in available_policies()]
-
-
 def _group_label(group: str | None, names: dict[str, str]) -> str:
     if group is None:
         return "(inconnu)"
@@ -97,7 +93,7 @@ def index():
                 grouped, group, f"graphique-groupe-{number}", title, scale_max=largest,
                 plot_width=COMPACT_PLOT_WIDTH)))
     return render_template(
-        "tableau_de_bord.html", policy=policy, policies=_policies(), by=by or "",
+        "tableau_de_bord.html", policy=policy, by=by or "",
         groupings=GROUPING_LABELS, overall=overall, grouped=grouped, names=names,
         chart=quota_chart(overall, chart_id="graphique-ensemble"), group_charts=group_charts,
         group_label=_group_label, max_group_charts=MAX_GROUP_CHARTS, **_shared(policy),
@@ -177,7 +173,7 @@ def simulation():
     after = what_if(laureates, [c.record for c in selected], policy)
     chart = comparison_chart(before, after, chart_id="graphique-simulation") if wave else None
     return render_template(
-        "tableau_de_bord_simulation.html", policy=policy, policies=_policies(),
+        "tableau_de_bord_simulation.html", policy=policy,
         waves=known_waves, wave=wave, candidates=candidates,
         selected={c.check_id for c in selected}, before=before, after=after, chart=chart,
         posted=posted, **_shared(policy),

@@ -35,7 +35,7 @@ from app.verifier.forms import UploadForm
 from app.verifier.jobs import OUTPUT, create_job, jobs_root, read_status
 from geodata.eligibility.addresses import AddressLocations, read_batch
 from geodata.eligibility.reading import BatchError
-from geodata.policy import CATEGORIES, DEFAULT_POLICY, available_policies, load_policy
+from geodata.policy import CATEGORIES, DEFAULT_POLICY, load_policy
 
 __all__ = ["bp"]
 
@@ -48,10 +48,9 @@ LINE_PREFIX = re.compile(r"^ligne \d+ : ")
 
 def _form(error: str | None = None, status: int = 200, policy: str = DEFAULT_POLICY):
     config = current_app.config
-    return render_template(
-        "lot.html", error=error, policy=policy, max_rows=config["BATCH_MAX_ROWS"],
-        max_bytes=config.get("MAX_CONTENT_LENGTH"),
-        policies=[load_policy(name) for name in available_policies()]), status
+    return render_template("lot.html", error=error, policy=policy,
+                           max_rows=config["BATCH_MAX_ROWS"],
+                           max_bytes=config.get("MAX_CONTENT_LENGTH")), status
 
 
 @bp.get("")

@@ -14,7 +14,7 @@ from app.verifier.forms import LocationForm
 from geodata.checks import LocationError, check_location, map_features
 from geodata.eligibility import EligibilityError
 from geodata.geocoder import GeocoderError
-from geodata.policy import CATEGORIES, PolicyError, available_policies, load_policy
+from geodata.policy import CATEGORIES, PolicyError, load_policy
 from geodata.storage.reference import loaded_versions
 
 __all__ = ["bp"]
@@ -56,9 +56,8 @@ def _checked_location():
 def verifier():
     """Check one location: an address (BAN) or coordinates, under a chosen policy."""
     form, check, error, status = _checked_location()
-    policies = [load_policy(name) for name in available_policies()]
     features = map_features(get_engine(), check) if check else None
-    return render_template("verifier.html", form=form, policies=policies, check=check,
+    return render_template("verifier.html", form=form, check=check,
                            error=error, labels=COMPONENT_LABELS, categories=CATEGORIES,
                            features=features), status
 
