@@ -68,3 +68,20 @@ def page():
         yield page
         context.close()
         browser.close()
+
+
+@pytest.fixture
+def shoot(page):
+    """``shoot(name)``: a screenshot ``ARTIFACTS/name.png`` of the whole page (or of the first
+    screen alone, ``full_page=False``), checked to be a real picture, and nothing requested
+    outside 127.0.0.1 so far."""
+
+    def take(name: str, full_page: bool = True) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        shot = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(shot), full_page=full_page)
+        assert shot.stat().st_size > 10_000
+        assert page.outside_requests == []
+        return shot
+
+    return take

@@ -10,8 +10,6 @@ import io
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
-
 pytestmark = [pytest.mark.shared_data, pytest.mark.browser]
 
 ADDRESSES = ("id;adresse;code_postal\n"
@@ -27,7 +25,7 @@ def live_config() -> dict:
 
 
 def test_instructor_uploads_a_file_follows_it_and_downloads_it(live_server, page,
-                                                               ban_server):
+                                                               ban_server, shoot):
     ban_server.delay = 1.5  # the BAN takes its time: the job page shows its progress first
     page.goto(f"{live_server}/verifier/lot")
     page.get_by_label("Fichier CSV").set_input_files(
@@ -52,11 +50,7 @@ def test_instructor_uploads_a_file_follows_it_and_downloads_it(live_server, page
     rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
     assert [r["id"] for r in rows] == ["seg", "ami", "nul", "pel"]
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / "lot-resultat.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 10_000
-    assert page.outside_requests == []
+    shoot("lot-resultat")
 
 
 def upload(page, live_server: str, name: str) -> str:
@@ -70,7 +64,7 @@ def upload(page, live_server: str, name: str) -> str:
 
 
 @pytest.mark.parametrize("live_config", [{"MAX_CONTENT_LENGTH": 8192, "BATCH_WORKERS": 1}])
-def test_a_second_file_waits_for_a_free_slot_then_runs(live_server, page, ban_server):
+def test_a_second_file_waits_for_a_free_slot_then_runs(live_server, page, ban_server, shoot):
     ban_server.delay = 3.0  # each job holds the only thread that long
     first = upload(page, live_server, "premier.csv")
     second = upload(page, live_server, "second.csv")
@@ -81,8 +75,7 @@ def test_a_second_file_waits_for_a_free_slot_then_runs(live_server, page, ban_se
     assert " ".join(waiting.inner_text().split()) == (
         "En attente d'un emplacement libre : le traitement commencera dès qu'un lot en cours "
         "sera terminé.")
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "lot-attente.png"), full_page=True)
+    shoot("lot-attente")
     # lot.js follows the job out of the queue (the BAN holds it a while once it runs)
     page.wait_for_function("document.getElementById('lot-attente').hidden && document"
                            ".getElementById('suivi-titre').textContent === 'Traitement en cours'",

@@ -10,8 +10,6 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
-
 pytestmark = [pytest.mark.shared_data, pytest.mark.browser]
 
 READY = '.folium-map[data-ready="true"]'
@@ -36,7 +34,7 @@ def query(page) -> dict:
                                                       keep_blank_values=True).items()}
 
 
-def test_markers_filters_list_and_layers_agree(live_server, page):
+def test_markers_filters_list_and_layers_agree(live_server, page, shoot):
     open_map(page, f"{live_server}/carte")
     located = page.locator("#carte-liste .carte-voir").count()
     assert located > 300
@@ -68,7 +66,7 @@ def test_markers_filters_list_and_layers_agree(live_server, page):
     page.wait_for_function(
         "document.querySelectorAll('.leaflet-fabriques-metropoles-pane path').length > 0")
     assert "metropoles" in query(page)["couches"].split(",")
-    page.screenshot(path=str(ARTIFACTS / "carte-metropoles.png"), full_page=True)
+    shoot("carte-metropoles")
     control.get_by_text("Métropoles").click()
     assert paths(page, "metropoles") == 0
     assert "metropoles" not in query(page)["couches"].split(",")
@@ -77,12 +75,10 @@ def test_markers_filters_list_and_layers_agree(live_server, page):
     page.wait_for_function("document.getElementById('carte-etat-couches').textContent"
                            ".includes('Zoomez pour afficher la grille de densité')")
     assert paths(page, "densite") == 0
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "carte.png"), full_page=True)
-    assert page.outside_requests == []
+    shoot("carte")
 
 
-def test_the_url_brings_back_view_filters_and_layers(live_server, page):
+def test_the_url_brings_back_view_filters_and_layers(live_server, page, shoot):
     open_map(page, f"{live_server}/carte?z=10&lat=43.30&lon=5.40&region=93&qpv=2024"
                    "&couches=metropoles,densite")
     assert page.evaluate("window.fabriquesMaps.carte.map.getZoom()") == 10
@@ -98,5 +94,4 @@ def test_the_url_brings_back_view_filters_and_layers(live_server, page):
     page.wait_for_selector(".leaflet-popup-content")
     assert name in page.locator(".leaflet-popup-content").inner_text()
     page.wait_for_load_state("networkidle")  # the layers of the new view
-    page.screenshot(path=str(ARTIFACTS / "carte-marseille.png"))
-    assert page.outside_requests == []
+    shoot("carte-marseille", full_page=False)

@@ -20,7 +20,6 @@ from geodata.checks import check_point
 from geodata.storage.history import record_check
 from geodata.storage.models import CheckRecord, User
 from tests.app.conftest import PASSWORD
-from tests.browser.conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.browser]
 
@@ -73,7 +72,7 @@ def count(page, category: str, when: str) -> int:
                .get_attribute(f"data-{when}"))
 
 
-def test_the_ministry_reads_its_charts_and_tables(live_server, page, accounts):
+def test_the_ministry_reads_its_charts_and_tables(live_server, page, accounts, shoot):
     log_in(page, live_server, accounts["email"], "/tableau-de-bord")
     chart = page.locator("svg#graphique-ensemble")
     assert chart.is_visible() and chart.get_attribute("role") == "img"
@@ -90,8 +89,7 @@ def test_the_ministry_reads_its_charts_and_tables(live_server, page, accounts):
     drawn = {bar.locator("..").get_attribute("data-category"): int(bar.get_attribute(
         "data-value")) for bar in bars.all()}
     assert drawn == shown and shown["total"] > 300
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "tableau-de-bord.png"), full_page=True)
+    shoot("tableau-de-bord")
 
     page.get_by_label("Regroupement").select_option("region")
     page.get_by_role("button", name="Afficher").click()
@@ -101,13 +99,10 @@ def test_the_ministry_reads_its_charts_and_tables(live_server, page, accounts):
     assert group_charts.count() == regions.count() > 10
     assert group_charts.first.is_visible()
     assert "Provence-Alpes-Côte d'Azur" in page.locator("#tableau-groupes").inner_text()
-    shot = ARTIFACTS / "tableau-de-bord-regions.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 10_000
-    assert page.outside_requests == []
+    shoot("tableau-de-bord-regions")
 
 
-def test_unticking_a_candidate_moves_the_counts(live_server, page, accounts):
+def test_unticking_a_candidate_moves_the_counts(live_server, page, accounts, shoot):
     wave = accounts["wave"]
     log_in(page, live_server, accounts["email"],
            f"/tableau-de-bord/simulation?policy=current&wave={wave}")
@@ -135,8 +130,4 @@ def test_unticking_a_candidate_moves_the_counts(live_server, page, accounts):
     after_bar = chart.locator(f"g.row[data-category='{category}'] rect[data-series='après']")
     assert int(after_bar.get_attribute("data-value")) == before[category] - 1
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / "tableau-de-bord-simulation.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 10_000
-    assert page.outside_requests == []
+    shoot("tableau-de-bord-simulation")

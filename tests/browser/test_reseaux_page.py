@@ -12,7 +12,6 @@ import json
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
 from tests.networks_data import places_engine  # noqa: F401
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.browser]
@@ -28,7 +27,7 @@ def number(text: str) -> int:
     return int("".join(text.split()))
 
 
-def test_a_network_shows_the_fabrique_its_places_and_their_counts(live_server, page):
+def test_a_network_shows_the_fabrique_its_places_and_their_counts(live_server, page, shoot):
     page.goto(f"{live_server}/reseaux")
     page.get_by_label("Chercher une Fabrique").fill("Hublot")
     page.get_by_role("button", name="Chercher").click()
@@ -57,14 +56,10 @@ def test_a_network_shows_the_fabrique_its_places_and_their_counts(live_server, p
     page.locator("#contenu path.fabriques-centre").hover()
     assert "Le Hublot" in page.locator(".leaflet-tooltip").inner_text()
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / "reseaux-hublot-5km.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 10_000
-    assert page.outside_requests == []
+    shoot("reseaux-hublot-5km")
 
 
-def test_coverage_by_departement_then_one_departement(live_server, page):
+def test_coverage_by_departement_then_one_departement(live_server, page, shoot):
     page.goto(f"{live_server}/reseaux/couverture?distance_km=20")
     page.locator(".folium-map[data-ready='true']").wait_for()
     rows = page.locator("#departements tbody tr").all()
@@ -83,8 +78,4 @@ def test_coverage_by_departement_then_one_departement(live_server, page):
     assert page.locator("#contenu path.fabriques-commune").count() == listed
     assert page.locator("#contenu path.fabriques-rayon").count() > 0
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / "reseaux-couverture-cantal.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 10_000
-    assert page.outside_requests == []
+    shoot("reseaux-couverture-cantal")

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
-
 pytestmark = [pytest.mark.shared_data, pytest.mark.browser]
 
 
-def test_instructor_types_an_address_and_reads_the_verdict(live_server, page):
+def test_instructor_types_an_address_and_reads_the_verdict(live_server, page, shoot):
     page.goto(f"{live_server}/verifier")
     page.get_by_label("Adresse").fill("Avenue de Saint-Just 13013 Marseille")
     page.get_by_role("button", name="Vérifier").click()
@@ -28,14 +26,10 @@ def test_instructor_types_an_address_and_reads_the_verdict(live_server, page):
     assert page.locator("#carte path").count() >= 3  # commune, band, QPV drawn by Leaflet
     assert page.url.startswith(f"{live_server}/verifier?address=")
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / "verifier-adresse.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 10_000
-    assert page.outside_requests == []
+    shoot("verifier-adresse")
 
 
-def test_instructor_chooses_the_location_by_clicking_on_the_map(live_server, page):
+def test_instructor_chooses_the_location_by_clicking_on_the_map(live_server, page, shoot):
     page.goto(f"{live_server}/verifier")
     chooser = page.locator("#choix-carte[data-ready='true']")
     chooser.wait_for()
@@ -66,6 +60,4 @@ def test_instructor_chooses_the_location_by_clicking_on_the_map(live_server, pag
     heading = page.get_by_role("heading", level=2, name="Verdict")
     heading.wait_for()
     assert "QN01352M" in page.locator(".fabriques-explanation").inner_text()
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "verifier-clic-carte.png"), full_page=True)
-    assert page.outside_requests == []
+    shoot("verifier-clic-carte")
