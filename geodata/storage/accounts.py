@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from geodata.storage.database import session
 from geodata.storage.models import ROLES, User
 
 __all__ = [
@@ -33,10 +33,6 @@ class AccountError(ValueError):
     """An account that cannot be created or changed (bad email, role, password)."""
 
 
-def _session(engine: Engine) -> Session:
-    return Session(engine, expire_on_commit=False)
-
-
 def normalise_email(email: str) -> str:
     """An email as stored: trimmed, lower-case."""
     return (email or "").strip().lower()
@@ -52,10 +48,10 @@ def insert_user(engine: Engine, email: str, password_hash: str, role: str,
         raise AccountError(f"rôle inconnu : {role!r} (attendu : {', '.join(ROLES)})")
     user = User(email=address, name=(name or "").strip() or address.split("@")[0], role=role,
                 password_hash=password_hash, active=True, created_at=datetime.now(UTC))
-    with _session(engine) as session:
-        session.add(user)
+    with session(engine) as orm:
+        orm.add(user)
         try:
-            session.commit()
+            orm.commit()
         except IntegrityError:
             raise AccountError(f"un compte existe déjà pour {address}") from None
     return user
@@ -63,33 +59,33 @@ def insert_user(engine: Engine, email: str, password_hash: str, role: str,
 
 def user_by_email(engine: Engine, email: str) -> User | None:
     """The account with this email (any case), active or not."""
-    with _session(engine) as session:
-        return session.scalar(select(User).where(User.email == normalise_email(email)))
+    with session(engine) as orm:
+        return orm.scalar(select(User).where(User.email == normalise_email(email)))
 
 
 def get_user(engine: Engine, user_id: int) -> User | None:
     """The account with this id, active or not."""
-    with _session(engine) as session:
-        return session.get(User, user_id)
+    with session(engine) as orm:
+        return orm.get(User, user_id)
 
 
 def list_users(engine: Engine) -> list[User]:
     """Every account, by email."""
-    with _session(engine) as session:
-        return list(session.scalars(select(User).order_by(User.email)))
+    with session(engine) as orm:
+        return list(orm.scalars(select(User).order_by(User.email)))
 
 
 def change_user(engine: Engine, email: str, *, active: bool | None = None,
                 password_hash: str | None = None) -> User:
     """Disable or enable an account (its history stays), or give it a new password hash;
     raises AccountError for an unknown email."""
-    with _session(engine) as session:
-        user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    with session(engine) as orm:
+        user = orm.scalar(select(User).where(User.email == normalise_email(email)))
         if user is None:
             raise AccountError(f"aucun compte pour {normalise_email(email)}")
         if active is not None:
             user.active = active
         if password_hash is not None:
             user.password_hash = password_hash
-        session.commit()
+        orm.commit()
     return user

@@ -11,6 +11,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session
 
 __all__ = [
     "EMBEDDED_FILENAME",
@@ -18,6 +19,7 @@ __all__ = [
     "embedded_url",
     "is_postgis",
     "make_engine",
+    "session",
     "upgrade",
 ]
 
@@ -32,6 +34,11 @@ class DatabaseError(ValueError):
 def embedded_url(instance_path: str | Path) -> str:
     """The SQLAlchemy URL of the embedded SQLite file in an instance folder."""
     return f"sqlite:///{Path(instance_path) / EMBEDDED_FILENAME}"
+
+
+def session(engine: Engine) -> Session:
+    """An ORM session whose objects stay readable after its commit (returned to callers)."""
+    return Session(engine, expire_on_commit=False)
 
 
 def make_engine(url: str) -> Engine:

@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
 
 from geodata.checks import Check
 from geodata.policy import load_policy
+from geodata.storage.database import session
 from geodata.storage.models import CheckRecord, User
 from geodata.storage.reference import current_versions
 
@@ -51,10 +51,6 @@ class HistoryEntry:
     record: CheckRecord
     email: str
     name: str
-
-
-def _session(engine: Engine) -> Session:
-    return Session(engine, expire_on_commit=False)
 
 
 def clean_dossier(dossier: Mapping[str, Any]) -> dict:
@@ -97,7 +93,7 @@ def record_check(engine: Engine, user_id: int, check: Check, policy_name: str, q
     row = check.as_dict()
     geocoding = check.geocoding
     vintage = load_policy(policy_name).qpv_vintage
-    with _session(engine) as session:
+    with session(engine) as orm:
         record = CheckRecord(
             user_id=user_id, checked_at=datetime.now(UTC), policy=policy_name,
             query=" ".join(query.split()),
@@ -105,10 +101,10 @@ def record_check(engine: Engine, user_id: int, check: Check, policy_name: str, q
             geocoding_score=geocoding.score if geocoding else None,
             lon=row["lon"], lat=row["lat"], precision=row["precision"],
             commune_code=row["commune_code"], category=row["category"], result=row,
-            dataset_versions=versions_used(session.connection(), vintage), **fields,
+            dataset_versions=versions_used(orm.connection(), vintage), **fields,
         )
-        session.add(record)
-        session.commit()
+        orm.add(record)
+        orm.commit()
         return record.id
 
 
@@ -124,21 +120,21 @@ def list_checks(engine: Engine, user_id: int | None = None, limit: int | None = 
     query = query.order_by(CheckRecord.checked_at.desc(), CheckRecord.id.desc()).offset(offset)
     if limit is not None:
         query = query.limit(limit)
-    with _session(engine) as session:
+    with session(engine) as orm:
         return [HistoryEntry(record, email, name)
-                for record, email, name in session.execute(query)]
+                for record, email, name in orm.execute(query)]
 
 
 def count_checks(engine: Engine, user_id: int | None = None) -> int:
     """How many checks ``list_checks`` can page through."""
-    with _session(engine) as session:
-        return session.scalar(_scope(select(func.count(CheckRecord.id)), user_id))
+    with session(engine) as orm:
+        return orm.scalar(_scope(select(func.count(CheckRecord.id)), user_id))
 
 
 def waves(engine: Engine) -> list[str]:
     """The waves named by kept checks, sorted."""
-    with _session(engine) as session:
-        return list(session.scalars(
+    with session(engine) as orm:
+        return list(orm.scalars(
             select(CheckRecord.wave).where(CheckRecord.wave.is_not(None)).distinct()
             .order_by(CheckRecord.wave)))
 
@@ -148,8 +144,8 @@ def wave_candidates(engine: Engine, wave: str,
     """The checks kept with this wave, oldest first; by default only the newest check of
     each dossier reference (a dossier checked again after a correction counts once), and
     every check without a reference."""
-    with _session(engine) as session:
-        records = list(session.scalars(
+    with session(engine) as orm:
+        records = list(orm.scalars(
             select(CheckRecord).where(CheckRecord.wave == wave)
             .order_by(CheckRecord.checked_at.desc(), CheckRecord.id.desc())))
     if latest_per_dossier:
