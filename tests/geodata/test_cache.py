@@ -85,3 +85,53 @@ def test_a_versioned_reader_follows_the_loads(engine, data_dir, monkeypatch):
     assert len(reads) == 2 and len(loaded) == len(empty) + 1
     forget_versions(engine)
     assert regions(engine) is loaded and len(reads) == 2  # same versions: kept
+
+
+def test_after_a_change_elsewhere_the_old_value_answers_while_the_new_one_builds():
+    store = VersionedCache()
+    assert store.get("index", (1,), lambda: "ancien", epoch=0) == "ancien"
+    building, release = threading.Event(), threading.Event()
+
+    def slow_build():
+        building.set()
+        release.wait(5)
+        return "nouveau"
+
+    assert store.get("index", (1, 2), slow_build, epoch=0) == "ancien"  # no wait
+    assert building.wait(5)
+    assert store.get("index", (1, 2), lambda: "jamais", epoch=0) == "ancien"  # one build
+    release.set()
+    assert _eventually(lambda: store.get("index", (1, 2), lambda: "jamais", epoch=0),
+                       "nouveau")
+
+
+def test_after_a_load_in_this_process_the_caller_waits_for_the_new_value():
+    store = VersionedCache()
+    store.get("index", (1,), lambda: "ancien", epoch=0)
+    assert store.get("index", (1, 2), lambda: "nouveau", epoch=1) == "nouveau"
+    assert store.get("index", (1, 2, 3), lambda: "exact", epoch=None) == "exact"
+
+
+def _eventually(read, expected, tries: int = 500):
+    """``read()`` until it gives ``expected`` (the background swap), at most ``tries`` times."""
+    for _ in range(tries):
+        if read() == expected:
+            return True
+        threading.Event().wait(0.01)
+    return read() == expected
+
+
+def test_a_failed_background_build_keeps_the_old_value_and_is_tried_again():
+    store = VersionedCache()
+    store.get("index", (1,), lambda: "ancien", epoch=0)
+    calls = []
+
+    def failing_once():
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("base indisponible")
+        return "nouveau"
+
+    assert store.get("index", (1, 2), failing_once, epoch=0) == "ancien"
+    assert _eventually(lambda: store.get("index", (1, 2), failing_once, epoch=0), "nouveau")
+    assert len(calls) == 2
