@@ -2,11 +2,14 @@
 French error page for the pages.
 
     {"error": {"status": 400, "code": "parametre-invalide", "message": "…", "parameter": "lon"}}
+
+A database that does not answer (``DatabaseUnreachable``) is a 503 ``base-indisponible`` or the
+French 503 page, the pool reconnecting by itself once the database is back.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, jsonify, render_template, request
+from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from geodata.checks import LocationError
@@ -14,10 +17,17 @@ from geodata.eligibility import EligibilityError
 from geodata.eligibility.reading import BatchError
 from geodata.geocoder import GeocoderError
 from geodata.policy import PolicyError
+from geodata.storage.database import DatabaseUnreachable
 
-__all__ = ["API_PREFIX", "ApiError", "error_page", "error_response", "init_app", "register"]
+__all__ = ["API_PREFIX", "DATABASE_DOWN", "ApiError", "error_page", "error_response", "init_app",
+           "register"]
 
 API_PREFIX = "/api/v1"
+
+DATABASE_DOWN = ("Base de données injoignable",
+                 "La base de données ne répond pas pour le moment. Réessayez dans quelques "
+                 "minutes ; si cela dure, prévenez l'exploitant du service.")
+"""Title and message of the 503 given while the database is unreachable."""
 
 
 class ApiError(Exception):
@@ -29,6 +39,7 @@ class ApiError(Exception):
 
 
 def error_response(error: ApiError):
+    """The one JSON shape of an API error, with its status."""
     body = {"status": error.status, "code": error.code, "message": error.message,
             "parameter": error.parameter}
     return jsonify(error=body), error.status
@@ -73,8 +84,21 @@ def error_page(title: str, message: str, status: int):
     return render_template("erreur.html", title=title, message=message), status
 
 
+def _database_down(error: DatabaseUnreachable):
+    """503 while the database does not answer: ``base-indisponible`` or the French page."""
+    current_app.logger.warning("base de données injoignable : %s", error.orig)
+    # The page's header asks who is logged in, which would ask the database again.
+    if hasattr(current_app, "login_manager"):
+        g._login_user = current_app.login_manager.anonymous_user()
+    title, message = DATABASE_DOWN
+    if request.path.startswith(API_PREFIX):
+        return error_response(ApiError(503, "base-indisponible", message))
+    return error_page(title, message, 503)
+
+
 def init_app(app: Flask) -> None:
-    """Unknown API paths and methods, and rate limits, get the JSON shape too."""
+    """Unknown API paths and methods, and rate limits, get the JSON shape too; a database
+    down gets the JSON shape under the API and the French page elsewhere."""
 
     def fallback(error: HTTPException):
         if request.path.startswith(API_PREFIX):
@@ -84,3 +108,4 @@ def init_app(app: Flask) -> None:
 
     for status in (404, 405, 429):
         app.register_error_handler(status, fallback)
+    app.register_error_handler(DatabaseUnreachable, _database_down)

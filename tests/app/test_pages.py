@@ -29,7 +29,8 @@ def test_health_needs_a_schema(tmp_path):
     """A new embedded instance has no schema until ``db upgrade`` (or a load) makes it."""
     app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "neuve")})
     client = app.test_client()
-    assert client.get("/sante").status_code == 503
+    health = client.get("/sante")
+    assert health.status_code == 503 and health.json == {"status": "schéma absent", "datasets": 0}
     assert "La base de données n'est pas encore créée" in client.get("/").text
 
     app.test_cli_runner().invoke(args=["db", "upgrade"])
@@ -37,3 +38,4 @@ def test_health_needs_a_schema(tmp_path):
     answer = client.get("/sante")
     assert answer.status_code == 200 and answer.json == {"status": "ok", "datasets": 0}
     assert (tmp_path / "neuve" / "fabriques.sqlite3").is_file()
+
