@@ -23,6 +23,7 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
+from app import create_app
 from app.db import EXTENSION
 from geodata.storage.cache import forget_versions
 from tests.support import close_app, make_app, unavailable
@@ -215,3 +216,18 @@ def test_embedded_file_that_cannot_be_opened_is_unreachable(tmp_path, data_dir):
     finally:
         close_app(app)
 
+
+def test_datasets_before_the_schema_exists_says_so(tmp_path):
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "neuve")})
+    result = app.test_cli_runner().invoke(args=["datasets"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Erreur — ") and "fabriques db upgrade" in result.output
+    assert isinstance(result.exception, SystemExit)
+    app.extensions[EXTENSION].dispose()
+
+
+def test_datasets_while_the_database_is_down_says_so(down_app):
+    result = down_app.test_cli_runner().invoke(args=["datasets"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Erreur — base de données injoignable")
+    assert "Connection refused" in result.output
