@@ -39,3 +39,16 @@ def test_health_needs_a_schema(tmp_path):
     assert answer.status_code == 200 and answer.json == {"status": "ok", "datasets": 0}
     assert (tmp_path / "neuve" / "fabriques.sqlite3").is_file()
 
+
+@pytest.mark.parametrize(("method", "url", "status", "title"), [
+    ("GET", "/nulle-part", 404, "Page introuvable"),
+    ("POST", "/carte", 405, "Méthode non permise"),
+    ("GET", "/carte?x=" + "a" * 20_000, 414, "Adresse trop longue"),
+    ("GET", "/" + "a" * 20_000, 414, "Adresse trop longue"),
+])
+def test_http_errors_are_french_pages(client, method, url, status, title):
+    page = client.open(url, method=method)
+    assert page.status_code == status and page.mimetype == "text/html"
+    assert 'lang="fr"' in page.text and f"<h1>{title}</h1>" in page.text
+    if status == 405:
+        assert set(page.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
