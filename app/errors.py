@@ -2,22 +2,50 @@
 French error page for the pages.
 
     {"error": {"status": 400, "code": "parametre-invalide", "message": "…", "parameter": "lon"}}
+
+The boundary also answers what no view raises: unknown paths and methods (a 405 keeps its
+``Allow`` header), URLs over ``MAX_URL_LENGTH``, rate limits, and a database that does not
+answer (``DatabaseUnreachable``: 503 ``base-indisponible``, the pool reconnecting by itself
+once the database is back).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, RequestURITooLarge
 
 from geodata.checks import LocationError
 from geodata.eligibility import EligibilityError
 from geodata.eligibility.reading import BatchError
 from geodata.geocoder import GeocoderError
 from geodata.policy import PolicyError
+from geodata.storage.database import DatabaseUnreachable
 
-__all__ = ["API_PREFIX", "ApiError", "error_page", "error_response", "init_app", "register"]
+__all__ = ["API_PREFIX", "DATABASE_DOWN", "HTTP_TEXTS", "MAX_URL_LENGTH", "ApiError",
+           "error_page", "error_response", "init_app", "register"]
 
 API_PREFIX = "/api/v1"
+
+MAX_URL_LENGTH = 4000
+"""Characters of path and query string at most: longer is a 414. Below gunicorn's own limit
+on the request line (4094 bytes by default), so that the service answers it in its shapes."""
+
+DATABASE_DOWN = ("Base de données injoignable",
+                 "La base de données ne répond pas pour le moment. Réessayez dans quelques "
+                 "minutes ; si cela dure, prévenez l'exploitant du service.")
+"""Title and message of the 503 given while the database is unreachable."""
+
+HTTP_TEXTS = {
+    400: ("Requête invalide", "La requête est mal formée."),
+    404: ("Page introuvable", "Aucune page ni ressource à cette adresse."),
+    405: ("Méthode non permise", "Cette adresse n'accepte pas cette méthode HTTP."),
+    413: ("Envoi trop volumineux", "Le contenu envoyé dépasse la taille permise."),
+    414: ("Adresse trop longue",
+          f"L'adresse demandée dépasse {MAX_URL_LENGTH} caractères : raccourcissez-la."),
+    429: ("Trop de requêtes", "Trop de requêtes depuis votre poste : réessayez dans un instant."),
+    500: ("Erreur interne", "Le service a rencontré une erreur inattendue."),
+}
+"""French title and message of each HTTP error the service answers without a view's words."""
 
 
 class ApiError(Exception):
@@ -29,6 +57,7 @@ class ApiError(Exception):
 
 
 def error_response(error: ApiError):
+    """The one JSON shape of an API error, with its status."""
     body = {"status": error.status, "code": error.code, "message": error.message,
             "parameter": error.parameter}
     return jsonify(error=body), error.status
@@ -62,10 +91,7 @@ def register(blueprint: Blueprint) -> None:
     def domain_error(error):
         return error_response(_from_domain(error))
 
-    @blueprint.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        return error_response(ApiError(error.code or 500, "http-" + str(error.code),
-                                       error.description or error.name))
+    blueprint.register_error_handler(HTTPException, _http_json)
 
 
 def error_page(title: str, message: str, status: int):
@@ -73,14 +99,66 @@ def error_page(title: str, message: str, status: int):
     return render_template("erreur.html", title=title, message=message), status
 
 
+def _http_texts(error: HTTPException) -> tuple[str, str]:
+    """The French title and message of an HTTP error; a view's own description is kept (not
+    the limit Flask-Limiter writes in a 429's, in English)."""
+    title, message = HTTP_TEXTS.get(error.code, (error.name, error.description))
+    if error.code != 429 and error.description != type(error).description:
+        message = error.description or message
+    allowed = getattr(error, "valid_methods", None)
+    if allowed:
+        message = (f"La méthode {request.method} n'est pas permise à cette adresse "
+                   f"(permises : {', '.join(allowed)}).")
+    return title, message
+
+
+def _with_headers(answer, error: HTTPException):
+    """``answer`` (a body and a status) as a response with the error's headers (``Allow`` of a
+    405, ``Retry-After``…), but its own content type."""
+    response = current_app.make_response(answer)
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def _http_json(error: HTTPException):
+    """An HTTP error of the API in the one JSON shape, in French, its headers kept."""
+    _title, message = _http_texts(error)
+    code = error.code or 500
+    return _with_headers(error_response(ApiError(code, f"http-{code}", message)), error)
+
+
+def _http_error(error: HTTPException):
+    """An HTTP error no view handled: the JSON shape under the API, else the French page."""
+    if request.path.startswith(API_PREFIX):
+        return _http_json(error)
+    title, message = _http_texts(error)
+    return _with_headers(error_page(title, message, error.code or 500), error)
+
+
+def _database_down(error: DatabaseUnreachable):
+    """503 while the database does not answer: ``base-indisponible`` or the French page."""
+    current_app.logger.warning("base de données injoignable : %s", error.orig)
+    # The page's header asks who is logged in, which would ask the database again.
+    if hasattr(current_app, "login_manager"):
+        g._login_user = current_app.login_manager.anonymous_user()
+    title, message = DATABASE_DOWN
+    if request.path.startswith(API_PREFIX):
+        return error_response(ApiError(503, "base-indisponible", message))
+    return error_page(title, message, 503)
+
+
+def _refuse_long_url() -> None:
+    """A URL over ``MAX_URL_LENGTH`` characters is a 414, before anything reads it."""
+    if len(request.path) + len(request.query_string) > MAX_URL_LENGTH:
+        raise RequestURITooLarge()
+
+
 def init_app(app: Flask) -> None:
-    """Unknown API paths and methods, and rate limits, get the JSON shape too."""
-
-    def fallback(error: HTTPException):
-        if request.path.startswith(API_PREFIX):
-            return error_response(ApiError(error.code, "http-" + str(error.code),
-                                           error.description or error.name))
-        return error
-
-    for status in (404, 405, 429):
-        app.register_error_handler(status, fallback)
+    """Unknown API paths and methods, long URLs, rate limits and a database down get the
+    JSON shape under the API and a French page elsewhere."""
+    app.before_request(_refuse_long_url)
+    for status in (404, 405, 414, 429):
+        app.register_error_handler(status, _http_error)
+    app.register_error_handler(DatabaseUnreachable, _database_down)

@@ -8,13 +8,15 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from app.db import data_dir, get_engine
-from geodata.storage.database import DatabaseError, upgrade
-from geodata.storage.reference import dataset_versions
+from geodata.storage.database import DatabaseError, DatabaseUnreachable, upgrade
+from geodata.storage.reference import loaded_versions
 from loaders.errors import LoadError
 from loaders.pipeline import load_source
 from loaders.registry import SOURCES, UnknownSourceError
@@ -75,12 +77,27 @@ def load_command(dataset: str, path_or_url: str | None, vintage: str | None,
 @click.command("datasets", help="Liste les versions de données en service.")
 @with_appcontext
 def datasets_command() -> None:
-    versions = dataset_versions(get_engine())
+    engine = get_engine()
+    where = engine.url.render_as_string(hide_password=True)
+    try:
+        versions = loaded_versions(engine)
+    except DatabaseUnreachable as error:
+        reason = str(error.orig).splitlines()[0]
+        _fail(f"Erreur — base de données injoignable ({where}) : {reason}")
+    if versions is None:
+        _fail(f"Erreur — la base {where} n'a pas encore de schéma : lancez "
+              "« fabriques db upgrade » (ou « fabriques load demo »).")
     if not versions:
         click.echo("Aucune donnée chargée : lancez « fabriques load demo ».")
     for v in versions:
         loaded = ", ".join(f"{n} {t}" for t, n in v.counts.get("loaded", {}).items())
         click.echo(f"{v.source:32} {v.vintage:10} {v.loaded_at:%Y-%m-%d %H:%M}  {loaded}")
+
+
+def _fail(message: str) -> NoReturn:
+    """Say what went wrong on standard error, then exit with status 1."""
+    click.echo(message, err=True)
+    raise SystemExit(1)
 
 
 COMMANDS = (db_group, load_command, datasets_command)

@@ -11,11 +11,14 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 __all__ = [
     "EMBEDDED_FILENAME",
     "DatabaseError",
+    "DatabaseUnreachable",
     "embedded_url",
     "is_postgis",
     "make_engine",
@@ -29,6 +32,13 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 class DatabaseError(ValueError):
     """The database cannot be used as configured (bad URL, missing PostGIS, old schema)."""
+
+
+class DatabaseUnreachable(OperationalError):
+    """The database does not answer: the connection was refused, lost or cut (server stopped
+    or restarting, network down). Nothing is wrong with the request; asking again later works,
+    the pool reconnecting by itself. Raised by every engine of ``make_engine`` in place of the
+    driver's error (still an ``OperationalError``, so code that catches those is unchanged)."""
 
 
 def embedded_url(instance_path: str | Path) -> str:
@@ -49,13 +59,27 @@ def make_engine(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    if url.startswith("postgresql"):
-        return create_engine(url, pool_pre_ping=True)
-    raise DatabaseError(
-        f"URL de base de données non prise en charge : {url.split('://')[0]}:// "
-        "(attendu : postgresql+psycopg://… ou rien pour la base embarquée)"
-    )
+    elif url.startswith("postgresql"):
+        engine = create_engine(url, pool_pre_ping=True)
+    else:
+        raise DatabaseError(
+            f"URL de base de données non prise en charge : {url.split('://')[0]}:// "
+            "(attendu : postgresql+psycopg://… ou rien pour la base embarquée)"
+        )
+    event.listen(engine, "handle_error", _name_unreachable)
+    return engine
+
+
+def _name_unreachable(context: ExceptionContext) -> None:
+    """Raise ``DatabaseUnreachable`` for a connection refused (no connection yet) or lost
+    (a disconnect); a failed pre-ping is left to the pool, which reconnects."""
+    error = context.sqlalchemy_exception
+    if context.is_pre_ping or not isinstance(error, (OperationalError, InterfaceError)):
+        return
+    if context.is_disconnect or context.connection is None:
+        raise DatabaseUnreachable(error.statement, error.params, error.orig,
+                                  hide_parameters=error.hide_parameters,
+                                  connection_invalidated=context.is_disconnect)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

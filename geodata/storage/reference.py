@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from geodata.eligibility.layers import CommuneLayer, QpvLayer, ReferenceIndex
 from geodata.storage.cache import versioned
+from geodata.storage.database import DatabaseUnreachable
 from geodata.storage.models import (
     Commune,
     CommuneClass,
@@ -62,9 +63,12 @@ def dataset_versions(engine: Engine) -> list:
 
 
 def loaded_versions(engine: Engine) -> list | None:
-    """Every dataset version in service, or None when the schema does not exist yet."""
+    """Every dataset version in service, or None when the schema does not exist yet; a
+    database that does not answer raises ``DatabaseUnreachable``, never taken for an empty one."""
     try:
         return dataset_versions(engine)
+    except DatabaseUnreachable:
+        raise
     except (OperationalError, ProgrammingError):
         return None
 

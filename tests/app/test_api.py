@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import threading
 
 import pytest
+import requests
+from werkzeug.serving import make_server
 
+from app.errors import API_PREFIX, MAX_URL_LENGTH
 from geodata.eligibility import COLUMNS
 from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
 from tests.support import close_app, make_app
@@ -98,8 +103,62 @@ def test_geocoder_down_is_a_503_not_a_500(client, ban_server):
 
 
 def test_unknown_routes_and_methods_answer_json(client):
-    assert_error(client.get("/api/v1/nulle-part"), 404, None)
-    assert_error(client.delete("/api/v1/eligibility"), 405, None)
+    assert_error(client.get("/api/v1/nulle-part"), 404, None, "Aucune page")
+    assert_error(client.delete("/api/v1/eligibility"), 405, None, "DELETE", "GET")
+
+
+def api_routes(app) -> dict[str, set[str]]:
+    """Each API route as a path to call (sample values in its variables), with its methods."""
+    routes: dict[str, set[str]] = {}
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith(API_PREFIX):
+            path = re.sub(r"<[^>]+>", "1", rule.rule.replace("<int:", "<"))
+            routes.setdefault(path, set()).update(rule.methods)
+    return routes
+
+
+def test_every_api_405_carries_allow(api_app, client):
+    routes = api_routes(api_app)
+    assert len(routes) >= 10
+    for path, methods in routes.items():
+        method = next(m for m in ("DELETE", "PUT", "PATCH", "POST") if m not in methods)
+        response = client.open(path, method=method)
+        assert_error(response, 405, None, method)
+        assert set(response.headers["Allow"].split(", ")) == methods, path
+
+
+@pytest.mark.parametrize("url", [
+    "/api/v1/datasets?x=" + "a" * 20_000,
+    "/api/v1/eligibility?lon=5.4&lat=43.3&address=" + "a" * (MAX_URL_LENGTH + 1),
+    "/api/v1/" + "a" * 20_000,
+])
+def test_over_long_url_gets_the_one_error_shape(client, url):
+    assert_error(client.get(url), 414, None, "adresse demandée dépasse")
+
+
+@pytest.fixture
+def live_api(api_app):
+    """``api_app`` behind a threaded werkzeug server on 127.0.0.1: its base URL."""
+    server = make_server("127.0.0.1", 0, api_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_over_long_url_through_a_real_server(live_api):
+    """A request line of 20 kB reaches the app through werkzeug's server (its own limit is
+    64 kB): the API's JSON shape, a French page elsewhere; a 405 keeps ``Allow`` over HTTP."""
+    long = {"x": "a" * 20_000}
+    api = requests.get(f"{live_api}/api/v1/datasets", params=long, timeout=60)
+    assert api.status_code == 414 and api.headers["Content-Type"] == "application/json"
+    assert api.json()["error"]["code"] == "http-414"
+    page = requests.get(f"{live_api}/carte", params=long, timeout=60)
+    assert page.status_code == 414 and 'lang="fr"' in page.text
+    assert "Adresse trop longue" in page.text
+    not_allowed = requests.delete(f"{live_api}/api/v1/datasets", timeout=60)
+    assert not_allowed.status_code == 405 and not_allowed.headers["Allow"]
 
 
 def test_batch_csv_in_csv_out(client):

@@ -29,7 +29,8 @@ def test_health_needs_a_schema(tmp_path):
     """A new embedded instance has no schema until ``db upgrade`` (or a load) makes it."""
     app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "neuve")})
     client = app.test_client()
-    assert client.get("/sante").status_code == 503
+    health = client.get("/sante")
+    assert health.status_code == 503 and health.json == {"status": "schéma absent", "datasets": 0}
     assert "La base de données n'est pas encore créée" in client.get("/").text
 
     app.test_cli_runner().invoke(args=["db", "upgrade"])
@@ -37,3 +38,17 @@ def test_health_needs_a_schema(tmp_path):
     answer = client.get("/sante")
     assert answer.status_code == 200 and answer.json == {"status": "ok", "datasets": 0}
     assert (tmp_path / "neuve" / "fabriques.sqlite3").is_file()
+
+
+@pytest.mark.parametrize(("method", "url", "status", "title"), [
+    ("GET", "/nulle-part", 404, "Page introuvable"),
+    ("POST", "/carte", 405, "Méthode non permise"),
+    ("GET", "/carte?x=" + "a" * 20_000, 414, "Adresse trop longue"),
+    ("GET", "/" + "a" * 20_000, 414, "Adresse trop longue"),
+])
+def test_http_errors_are_french_pages(client, method, url, status, title):
+    page = client.open(url, method=method)
+    assert page.status_code == status and page.mimetype == "text/html"
+    assert 'lang="fr"' in page.text and f"<h1>{title}</h1>" in page.text
+    if status == 405:
+        assert set(page.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}

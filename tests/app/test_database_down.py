@@ -1,0 +1,233 @@
+"""The service while its database does not answer, then once it is back.
+
+The fault-injection test starts a PostgreSQL cluster of its own (``initdb`` and ``pg_ctl`` of
+PostgreSQL 15, in a temporary folder, on its own port: never the shared server), loads real
+sources into it, serves the app with a threaded werkzeug server, then stops and starts that
+cluster under the running server. The quicker tests point the app at a port where nothing
+listens, and at a schema that does not exist yet.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.db import EXTENSION
+from geodata.storage.cache import forget_versions
+from tests.support import close_app, make_app, unavailable
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+SOURCES = ("regions", "departements", "qpv2024-paca")
+API = ("/api/v1/datasets", "/api/v1/fabriques", "/api/v1/reseaux/declares",
+       "/api/v1/couches/qpv?bbox=5.3,43.2,5.5,43.4&zoom=12")
+PAGES = ("/", "/carte", "/verifier?lon=5.4034&lat=43.3305", "/reseaux")
+DOWN_TITLE = "Base de données injoignable"
+
+
+class OwnPostgres:
+    """A PostgreSQL cluster in its own folder and on its own port, that a test stops and
+    starts; run as the ``postgres`` user when the tests run as root (``initdb`` refuses root)."""
+
+    def __init__(self, folder: Path, port: int, as_user: list[str]):
+        self.folder, self.port, self.as_user = folder, port, as_user
+        self.data = folder / "data"
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+
+    def run(self, program: str, *args: str) -> None:
+        """Run one of PostgreSQL's programs as the cluster's owner; its output on failure."""
+        done = subprocess.run([*self.as_user, str(PG_BIN / program), *args], cwd=self.folder,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, f"{program} : {done.stdout}{done.stderr}"
+
+    def create(self) -> None:
+        self.run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                 "--encoding=UTF8", "--no-locale", "--no-sync")
+
+    def start(self) -> None:
+        options = (f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
+                   "-c fsync=off -c full_page_writes=off")
+        self.run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "server.log"),
+                 "-o", options, "-w", "-t", "60", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self.run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
+
+    def running(self) -> bool:
+        return (self.data / "postmaster.pid").exists()
+
+
+def _owner() -> tuple[list[str], int | None]:
+    """The command prefix that runs PostgreSQL's programs, and the uid owning its folder."""
+    if os.geteuid() != 0:
+        return [], None
+    runuser = shutil.which("runuser")
+    try:
+        uid = pwd.getpwnam("postgres").pw_uid
+    except KeyError:
+        uid = None
+    if runuser is None or uid is None:
+        unavailable("initdb refuse root : il faut runuser et l'utilisateur postgres")
+    return [runuser, "-u", "postgres", "--"], uid
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def own_postgres() -> Iterator[OwnPostgres]:
+    """A running cluster of its own, with nothing in it yet."""
+    if not all((PG_BIN / program).is_file() for program in ("initdb", "pg_ctl", "postgres")):
+        unavailable(f"PostgreSQL 15 absent ({PG_BIN}) : paquet postgresql-15-postgis-3")
+    as_user, uid = _owner()
+    folder = Path(tempfile.mkdtemp(prefix="fabriques-pg-"))
+    if uid is not None:
+        os.chown(folder, uid, -1)
+    cluster = OwnPostgres(folder, _free_port(), as_user)
+    try:
+        cluster.create()
+        cluster.start()
+        yield cluster
+    finally:
+        if cluster.running():
+            cluster.stop("immediate")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def served(own_postgres, tmp_path_factory, data_dir):
+    """The app on that cluster with real sources loaded, served on 127.0.0.1; yields the app
+    and its base URL."""
+    app = make_app(own_postgres.url, tmp_path_factory.mktemp("instance"), data_dir,
+                   RATELIMIT="off")
+    for source in SOURCES:
+        result = app.test_cli_runner().invoke(args=["load", source, "--quiet"])
+        assert result.exit_code == 0, result.output
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    close_app(app)
+
+
+def assert_all_answer(base: str) -> None:
+    """Every page and API route, and the health check, answer 200."""
+    for path in (*API, *PAGES):
+        answer = requests.get(base + path, timeout=60)
+        assert answer.status_code == 200, f"{path} : {answer.status_code} {answer.text[:300]}"
+    health = requests.get(f"{base}/sante", timeout=60)
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok", "datasets": len(SOURCES)}
+
+
+def assert_down(base: str) -> None:
+    """The API's 503 ``base-indisponible``, a French 503 page, ``/sante`` "base injoignable"."""
+    for path in API:
+        answer = requests.get(base + path, timeout=60)
+        assert answer.status_code == 503, f"{path} : {answer.status_code} {answer.text[:300]}"
+        error = answer.json()["error"]
+        assert set(error) == {"status", "code", "message", "parameter"}
+        assert (error["status"], error["code"]) == (503, "base-indisponible")
+        assert "base de données ne répond pas" in error["message"]
+    for path in PAGES:
+        page = requests.get(base + path, timeout=60)
+        assert page.status_code == 503, f"{path} : {page.status_code}"
+        assert 'lang="fr"' in page.text and DOWN_TITLE in page.text
+        assert "pas encore créée" not in page.text and "load demo" not in page.text
+    health = requests.get(f"{base}/sante", timeout=60)
+    assert health.status_code == 503
+    assert health.json() == {"status": "base injoignable", "datasets": None}
+
+
+@pytest.mark.postgis
+@pytest.mark.shared_data
+def test_database_stopped_under_a_running_server_then_back(own_postgres, served, login):
+    app, base = served
+    engine = app.extensions[EXTENSION]
+    assert_all_answer(base)
+    client = app.test_client()
+    login(client)  # a logged-in person's pages ask the database who they are
+
+    own_postgres.stop()
+    forget_versions(engine)  # what VERSIONS_TTL_S would do: read the versions again
+    assert_down(base)
+    page = client.get("/instruction/historique")
+    assert page.status_code == 503 and DOWN_TITLE in page.text
+
+    own_postgres.start()  # the same app, never restarted
+    assert_all_answer(base)
+    assert client.get("/instruction/historique").status_code == 200
+
+    own_postgres.stop()  # a restart between two requests: the pool's connections are dead,
+    own_postgres.start()  # pre-ping replaces them before they are used
+    assert_all_answer(base)
+
+
+@pytest.fixture
+def nowhere() -> Iterator[str]:
+    """A PostgreSQL URL on a port where nothing listens (held by a socket that never listens,
+    so that nothing else takes it meanwhile)."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{holder.getsockname()[1]}/fabriques"
+
+
+@pytest.fixture
+def down_app(nowhere, tmp_path, data_dir):
+    app = make_app(nowhere, tmp_path / "instance", data_dir)
+    yield app
+    close_app(app)
+
+
+def test_unreachable_database_is_not_a_missing_schema(down_app):
+    client = down_app.test_client()
+    health = client.get("/sante")
+    assert health.status_code == 503
+    assert health.json == {"status": "base injoignable", "datasets": None}
+    home = client.get("/")
+    assert home.status_code == 503 and DOWN_TITLE in home.text
+    assert "pas encore créée" not in home.text and "load demo" not in home.text
+    answer = client.get("/api/v1/datasets")
+    assert answer.status_code == 503 and answer.json["error"]["code"] == "base-indisponible"
+
+
+def test_embedded_file_that_cannot_be_opened_is_unreachable(tmp_path, data_dir):
+    """The embedded backend's outage: its file cannot be opened (here a folder in its place)."""
+    (tmp_path / "instance" / "fabriques.sqlite3").mkdir(parents=True)
+    app = make_app("", tmp_path / "instance", data_dir)
+    try:
+        assert app.test_client().get("/sante").json["status"] == "base injoignable"
+    finally:
+        close_app(app)
+
+
+def test_datasets_before_the_schema_exists_says_so(tmp_path):
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "neuve")})
+    result = app.test_cli_runner().invoke(args=["datasets"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Erreur — ") and "fabriques db upgrade" in result.output
+    assert isinstance(result.exception, SystemExit)
+    app.extensions[EXTENSION].dispose()
+
+
+def test_datasets_while_the_database_is_down_says_so(down_app):
+    result = down_app.test_cli_runner().invoke(args=["datasets"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Erreur — base de données injoignable")
+    assert "Connection refused" in result.output
