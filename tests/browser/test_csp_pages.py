@@ -4,7 +4,9 @@ still draw, and an inline script without the nonce is refused.
 
 An admin account (every page opens to it) is made in the session's ``reference_engine`` for
 the test and removed afterwards. Violations are caught by a ``securitypolicyviolation``
-listener set before any page script, and by Chromium's console messages.
+listener set before any page script, and by Chromium's console messages. Under this policy
+(no 'unsafe-eval') Playwright's ``wait_for_function`` wants a function, ``"() => …"``: a
+bare expression is evaluated again at each poll, which the page refuses.
 """
 
 from __future__ import annotations
@@ -96,6 +98,6 @@ def test_an_inline_script_without_the_nonce_is_refused(live_server, watched):
         script.textContent = "window.injected = true;";
         document.body.appendChild(script);
     }""")
-    page.wait_for_function("window.__violations.length > 0")
+    page.wait_for_function("() => window.__violations.length > 0")
     assert page.evaluate("window.injected") is None
     assert any(v.startswith("script-src-elem inline") for v in page.violations())
