@@ -9,37 +9,53 @@ cookie (Secure, HttpOnly, SameSite=Lax: ``app.settings``), cleared at login (not
 before it survives) and at logout, permanent for ``PERMANENT_SESSION_LIFETIME`` counted from
 the login (not renewed by activity), and dropped when the client's address or browser
 changes (Flask-Login's "strong" protection). A disabled account, or one given a new
-password, is logged out at its next request.
+password, is logged out at its next request. Logging out raises the account's session
+generation, part of every session's id: a copy of the cookie stops working too (and so do the
+account's sessions in other browsers).
+
+Failed logins are counted in the database (``LOGIN_RATELIMIT``, e.g. ``10/minute``), per
+client address and per account, so that the limit holds across gunicorn workers and an
+account attacked from many addresses is slowed too: each attempt is recorded before its
+password is checked, forgotten if it succeeds; over the limit, the password is not checked.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from functools import cache, wraps
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from flask import current_app, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, logout_user
+from limits import RateLimitItem, parse_many
 from sqlalchemy import Engine
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.db import get_engine
 from app.errors import error_page
+from app.ratelimit import DISABLED
 from geodata.storage.accounts import (
     ROLES,
     AccountError,
     change_user,
+    count_login_attempts,
+    end_sessions,
+    forget_login_attempt,
     get_user,
     insert_user,
+    record_login_attempt,
     user_by_email,
 )
 from geodata.storage.models import User
 
-__all__ = ["LOGIN_AT", "MIN_PASSWORD_LENGTH", "ROLE_LABELS", "Account", "AccountError",
-           "authenticate", "check_password", "create_user", "disable_user",
-           "expire_old_login", "local_path", "login_manager", "role_required",
+__all__ = ["LOGIN_AT", "LOGIN_LIMITS", "MIN_PASSWORD_LENGTH", "ROLE_LABELS", "Account",
+           "AccountError", "Attempt", "authenticate", "check_password", "create_user",
+           "disable_user", "end_login_attempt", "expire_old_login", "local_path", "log_out",
+           "login_limits", "login_manager", "role_required", "start_login_attempt",
            "update_user"]
 
 login_manager = LoginManager()
@@ -47,6 +63,7 @@ login_manager.session_protection = "strong"
 
 ROLE_LABELS = {"instructor": "instruction", "ministry": "ministère", "admin": "administration"}
 LOGIN_AT = "login_at"
+LOGIN_LIMITS = "fabriques.login_limits"
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 
@@ -102,10 +119,21 @@ def disable_user(engine: Engine, email: str) -> User:
 
 
 def _session_id(user: User) -> str:
-    """What the session keeps of an account: its id and a digest of its password hash, so
-    that a new password ends the sessions opened with the old one."""
-    digest = hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+    """What the session keeps of an account: its id and a digest of its password hash and
+    session generation, so that a new password, or a logout, ends the sessions opened
+    before."""
+    secret = f"{user.password_hash}\n{user.session_generation or 0}"
+    digest = hashlib.sha256(secret.encode()).hexdigest()[:16]
     return f"{user.id}.{digest}"
+
+
+def log_out() -> None:
+    """End the current account's sessions (this cookie and any copy of it), then forget
+    the session."""
+    if current_user.is_authenticated:
+        end_sessions(get_engine(), current_user.id)
+    logout_user()
+    session.clear()
 
 
 class Account(UserMixin):
@@ -200,3 +228,50 @@ def expire_old_login() -> None:
         session.clear()
 
 
+
+
+def login_limits(config: Mapping) -> tuple[RateLimitItem, ...]:
+    """``LOGIN_RATELIMIT`` as limits (none when it, or ``RATELIMIT``, is off); a bad value
+    stops the start with the reason."""
+    setting = str(config.get("LOGIN_RATELIMIT") or "off").strip()
+    if setting.lower() in DISABLED or str(config.get("RATELIMIT") or "off").strip().lower() \
+            in DISABLED:
+        return ()
+    try:
+        return tuple(parse_many(setting))
+    except ValueError as error:
+        raise ValueError(f"LOGIN_RATELIMIT illisible : {setting!r} (attendu par exemple "
+                         f"« 10/minute ») : {error}") from None
+
+
+class Attempt(NamedTuple):
+    """A login attempt as counted: its id (None when not recorded) and, when refused, the
+    seconds to wait before trying again."""
+
+    id: int | None
+    wait: int = 0
+
+
+def start_login_attempt(engine: Engine, limits: Sequence[RateLimitItem], client: str,
+                        email: str) -> Attempt:
+    """Record a login attempt before its password is checked; when the client or the account
+    is over a limit, the attempt is refused (``wait`` > 0) and forgotten: its password must
+    not be checked. Recording first, then counting, keeps the limit exact however many
+    workers take attempts at once."""
+    if not limits:
+        return Attempt(None)
+    now = datetime.now(UTC)
+    windows = [(item.amount, timedelta(seconds=item.get_expiry())) for item in limits]
+    attempt = record_login_attempt(engine, client, email, now,
+                                   forget_before=now - max(w for _, w in windows))
+    for amount, window in windows:
+        if max(count_login_attempts(engine, client, email, now - window)) > amount:
+            forget_login_attempt(engine, attempt)
+            return Attempt(None, int(window.total_seconds()))
+    return Attempt(attempt)
+
+
+def end_login_attempt(engine: Engine, attempt: Attempt, succeeded: bool) -> None:
+    """A successful login is not counted: forget its attempt; a failed one stays."""
+    if attempt.id is not None and succeeded:
+        forget_login_attempt(engine, attempt.id)

@@ -1,46 +1,165 @@
-"""Sessions and forms: the secret key, secure cookies, and CSRF protection on every form.
+"""Sessions, forms and headers: the secret key, secure cookies, CSRF protection on every form,
+the security headers of every response, and the reverse proxies trusted to name the client.
 
 The secret key comes from ``SECRET_KEY`` (instance file or ``FABRIQUES_SECRET_KEY``); when
 none is set, one is generated once and kept in the instance folder (``secret_key``, readable
-by its owner only), so that sessions survive a restart and every gunicorn worker agrees.
+by its owner only), so that sessions survive a restart and every gunicorn worker agrees: the
+file appears whole or not at all (written aside, then linked into place), so workers starting
+together all read the same key.
 
 Every POST of an HTML form carries a CSRF token (Flask-WTF); the JSON API is exempt: it
 keeps no session and authenticates nobody, so a forged cross-site request gains nothing.
+
+Every response, the API's included, carries the headers of Flask-Talisman: a
+Content-Security-Policy that lets the pages load only this site's files (inline ``<script>``
+and ``<style>`` elements run only with the request's nonce: ``nonce="{{ csp_nonce() }}"``,
+and a map's rendered pieces through the ``nonced`` filter), refuses any framing, no MIME
+sniffing, no referrer sent to other sites. HSTS is sent only on an HTTPS request.
+
+``TRUSTED_PROXIES`` (default 0) is the number of reverse proxies in front of the service: with
+N > 0, werkzeug's ``ProxyFix`` takes the client's address and scheme from the last N
+``X-Forwarded-For`` / ``X-Forwarded-Proto`` values, so that rate limits count real clients and
+an HTTPS request is seen as one. With 0 these headers are ignored (anyone can write them).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import secrets
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, request
+from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from markupsafe import Markup
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.errors import error_page
+from maps.base import with_nonce
 
-__all__ = ["csrf", "init_app", "no_store"]
+__all__ = ["INLINE_HANDLERS", "SecretKeyError", "content_security_policy", "csrf", "init_app",
+           "no_store", "trust_proxies"]
 
 csrf = CSRFProtect()
 SECRET_FILE = "secret_key"
+HSTS = "max-age=31536000; includeSubDomains"
+INLINE_HANDLERS = ("window.print()",)
+"""The inline event handlers the templates use (``onclick="…"``), allowed by their hash."""
+
+
+class SecretKeyError(RuntimeError):
+    """The instance's secret key file cannot be used."""
 
 
 def _instance_secret(instance_path: str) -> str:
-    """The instance folder's secret key, created on first use (mode 0600)."""
+    """The instance folder's secret key, created on first use (mode 0600). A new key is
+    written to a temporary file then hard-linked to its name, which fails if the name exists:
+    the file is never seen empty or half-written, and a process that loses the race reads the
+    winner's key."""
     path = Path(instance_path) / SECRET_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_hex(32))
-    return path.read_text().strip()
+        descriptor, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{SECRET_FILE}.")
+        try:
+            with os.fdopen(descriptor, "w") as handle:  # mkstemp: mode 0600
+                handle.write(secrets.token_hex(32))
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass  # another process put its key first: everyone uses that one
+        finally:
+            os.unlink(draft)
+    key = path.read_text().strip()
+    if not key:
+        raise SecretKeyError(f"fichier de clé secrète vide : {path} ; supprimez-le, une "
+                             "nouvelle clé sera créée au démarrage")
+    return key
+
+
+def _source_hash(source: str) -> str:
+    """A CSP hash source of an inline script or handler."""
+    digest = hashlib.sha256(source.encode()).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
+def content_security_policy(image_hosts: Iterable[str] = ()) -> dict[str, str]:
+    """The Content-Security-Policy of every response (Talisman adds the request's nonce to
+    ``script-src`` and ``style-src``). ``image_hosts``: the hook for a tiled basemap, whose
+    tile server (``https://tiles.example.org``) a map would then load images from; the maps
+    have none today (``maps.base`` refuses tiles)."""
+    handlers = " ".join(_source_hash(source) for source in INLINE_HANDLERS)
+    return {
+        "default-src": "'self'",
+        "script-src": "'self'",
+        "script-src-attr": f"'unsafe-hashes' {handlers}",
+        "style-src": "'self'",
+        # style="..." attributes (legend colours; Leaflet's popups); no <style> element.
+        "style-src-attr": "'unsafe-inline'",
+        "img-src": " ".join(["'self'", "data:", *image_hosts]),  # data: the DSFR's icons
+        "font-src": "'self'",
+        "connect-src": "'self'",
+        "object-src": "'none'",
+        "base-uri": "'none'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+    }
+
+
+def trust_proxies(app: Flask) -> None:
+    """Apply ``ProxyFix`` for the ``TRUSTED_PROXIES`` reverse proxies in front of the app."""
+    setting = app.config.get("TRUSTED_PROXIES")
+    text = "0" if setting is None else str(setting).strip()
+    if isinstance(setting, bool) or not text.isdigit():
+        raise ValueError("TRUSTED_PROXIES : le nombre de proxys de confiance (0 ou plus) est "
+                         f"attendu, pas {setting!r}")
+    if int(text):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(text), x_proto=int(text))
+
+
+def _headers(app: Flask) -> None:
+    """Security headers on every response (Talisman), HSTS on HTTPS requests only."""
+    Talisman(
+        app,
+        force_https=False,  # plain HTTP stays possible (development, a local proxy)
+        strict_transport_security=False,  # below: Talisman trusts X-Forwarded-Proto from anyone
+        frame_options="DENY",
+        content_security_policy=content_security_policy(),
+        content_security_policy_nonce_in=["script-src", "style-src"],
+        referrer_policy="same-origin",
+        # The session cookie's flags are app.settings', not Talisman's.
+        session_cookie_secure=False,
+        session_cookie_http_only=bool(app.config.get("SESSION_COOKIE_HTTPONLY")),
+        session_cookie_samesite=app.config.get("SESSION_COOKIE_SAMESITE"),
+    )
+
+    @app.after_request
+    def strict_transport(response):
+        if request.is_secure:
+            response.headers["Strict-Transport-Security"] = HSTS
+        return response
+
+    @app.template_filter("nonced")
+    def nonced(fragment: str) -> Markup:
+        """A map's rendered piece (trusted HTML) with the request's nonce on its inline
+        elements: ``{{ parts.header|nonced }}``."""
+        nonce = getattr(request, "csp_nonce", "")
+        return Markup(with_nonce(fragment, nonce) if nonce else fragment)
 
 
 def init_app(app: Flask) -> None:
-    """Bind the secret key, harden the session cookie, protect forms against CSRF (the JSON
-    API's blueprint exempts itself: ``csrf.exempt``)."""
+    """Trust the configured proxies, bind the secret key, harden the session cookie, set the
+    security headers, protect forms against CSRF (the JSON API's blueprint exempts itself:
+    ``csrf.exempt``)."""
+    trust_proxies(app)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
+    _headers(app)
     csrf.init_app(app)
 
     @app.errorhandler(CSRFError)

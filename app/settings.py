@@ -20,8 +20,12 @@ DEFAULTS = {
     # Requests per client (flask-limiter syntax, e.g. "50/second"); "off" for benchmarks.
     "RATELIMIT": "50/second",
     "RATELIMIT_STORAGE_URI": "memory://",
-    # Login attempts (POST /connexion) per client; off when RATELIMIT is "off".
+    # Failed login attempts (POST /connexion) per client address and per account, counted in
+    # the database so that every worker sees them; off when RATELIMIT is "off".
     "LOGIN_RATELIMIT": "10/minute",
+    # Reverse proxies in front of the service (werkzeug's ProxyFix): with N > 0, the client's
+    # address and scheme come from the last N X-Forwarded-For / X-Forwarded-Proto values.
+    "TRUSTED_PROXIES": 0,
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
     # Unset: generated once and kept in the instance folder (app.security).
     "SECRET_KEY": None,

@@ -127,7 +127,7 @@ def measure(browser, url: str, has_ready: bool = True, prepare=None) -> dict:
            lambda event: sizes.__setitem__(event["requestId"], event["encodedDataLength"]))
     page.goto(url, wait_until="commit")
     if has_ready:
-        page.wait_for_function("window.__fabriquesReady !== null", timeout=120_000)
+        page.wait_for_function("() => window.__fabriquesReady !== null", timeout=120_000)
         seconds = page.evaluate("window.__fabriquesReady") / 1000
         page.wait_for_load_state("networkidle")
     else:

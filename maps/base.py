@@ -17,6 +17,8 @@ rule:
 ``map_parts`` renders a map into the three pieces a page template places (head, body,
 script) and refuses any asset that is not the app's own. Rendered pieces stay text: folium
 would compile each one as a Jinja template, slowly, and evaluate a ``{{`` found in the data.
+``with_nonce`` gives the ``<style>`` and ``<script>`` elements of a rendered piece the
+nonce of the page's Content-Security-Policy (the page knows it; a map does not).
 
 ``maps.remote.RemoteGeoJson`` adds overlays fetched by bounding box and zoom from an API.
 Builders return objects, never HTML: views render them, tests inspect both.
@@ -52,6 +54,7 @@ __all__ = [
     "base_map",
     "map_parts",
     "marker_cluster",
+    "with_nonce",
 ]
 
 AssetUrl = Callable[[str], str]
@@ -69,6 +72,8 @@ MARKERCLUSTER_CSS = (
 
 _ATTRIBUTE_URL = re.compile(r"""(?:src|href)\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
 _ABSOLUTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//)", re.IGNORECASE)
+_INLINE_OPENING = re.compile(r"<(script|style)\b(?![^>]*\bnonce=)", re.IGNORECASE)
+_NONCE = re.compile(r"^[A-Za-z0-9+/_=-]+$")
 
 
 class MapAssetError(ValueError):
@@ -340,3 +345,11 @@ def map_parts(m: folium.Map) -> MapParts:
             if _ABSOLUTE.match(url.strip()):
                 raise MapAssetError(f"ressource hors du site refusée dans la carte : {url}")
     return parts
+
+
+def with_nonce(fragment: str, nonce: str) -> str:
+    """``fragment`` (a rendered piece of a map) whose ``<script>`` and ``<style>`` elements
+    carry ``nonce``, so that a Content-Security-Policy without 'unsafe-inline' runs them."""
+    if not _NONCE.match(nonce):
+        raise ValueError(f"nonce invalide : {nonce!r}")
+    return _INLINE_OPENING.sub(lambda m: f'<{m.group(1)} nonce="{nonce}"', fragment)

@@ -6,21 +6,16 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.access import expire_old_login, login_manager
+from app.access import LOGIN_LIMITS, expire_old_login, login_limits, login_manager
 from app.comptes import views
-from app.ratelimit import DISABLED
 
 __all__ = ["init_app"]
 
 
 def init_app(app: Flask) -> None:
-    """Register the login manager, the blueprint, and the login attempts' rate limit."""
+    """Register the login manager, the blueprint, and the failed logins' limit (counted in the
+    database by ``app.access``, so that every worker sees every attempt)."""
     login_manager.init_app(app)
+    app.extensions[LOGIN_LIMITS] = login_limits(app.config)
     app.register_blueprint(views.bp)
     app.before_request(expire_old_login)
-    setting = str(app.config.get("LOGIN_RATELIMIT") or "off").strip()
-    if setting.lower() in DISABLED:
-        return
-    for limiter in app.extensions.get("limiter", ()):
-        app.view_functions["comptes.login"] = limiter.limit(setting, methods=["POST"])(
-            app.view_functions["comptes.login"])

@@ -1,14 +1,32 @@
-"""Logging in (``/connexion``, limited per client by ``LOGIN_RATELIMIT``) and out
-(``/deconnexion``)."""
+"""Logging in (``/connexion``: failed attempts limited per client and per account by
+``LOGIN_RATELIMIT``) and out (``/deconnexion``, which ends the account's sessions)."""
 
 from __future__ import annotations
 
 import time
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user
 
-from app.access import LOGIN_AT, Account, authenticate, local_path
+from app.access import (
+    LOGIN_AT,
+    LOGIN_LIMITS,
+    Account,
+    authenticate,
+    end_login_attempt,
+    local_path,
+    log_out,
+    start_login_attempt,
+)
 from app.comptes.forms import LoginForm
 from app.db import get_engine
 from app.errors import error_page
@@ -31,7 +49,13 @@ def login():
     error = None
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(get_engine(), form.email.data, form.password.data)
+        engine = get_engine()
+        attempt = start_login_attempt(engine, current_app.extensions[LOGIN_LIMITS],
+                                      request.remote_addr or "", form.email.data)
+        if attempt.wait:
+            return too_many_attempts(attempt.wait)
+        user = authenticate(engine, form.email.data, form.password.data)
+        end_login_attempt(engine, attempt, succeeded=user is not None)
         if user is not None:
             session.clear()  # a new session: nothing set before the login survives
             login_user(Account(user))
@@ -45,17 +69,30 @@ def login():
 
 @bp.post("/deconnexion")
 def logout():
-    """Forget the session (POST only, with its CSRF token)."""
-    logout_user()
-    session.clear()
+    """End the account's sessions, then forget this one (POST only, with its CSRF token)."""
+    log_out()
     flash("Vous êtes déconnecté(e).", "info")
     return redirect(url_for("accueil.home"))
 
 
+def _duration(seconds: int) -> str:
+    """A wait in French words: "une minute", "5 minutes", "30 secondes"."""
+    if seconds % 60:
+        return f"{seconds} secondes"
+    return "une minute" if seconds == 60 else f"{seconds // 60} minutes"
+
+
+def too_many_attempts(wait: int):
+    """The French 429 page of a refused login, with ``Retry-After``."""
+    body, status = error_page(
+        "Trop de tentatives",
+        "Trop de tentatives de connexion depuis votre poste ou pour ce compte : patientez "
+        f"{_duration(wait)} avant de recommencer.", 429)
+    return body, status, {"Retry-After": str(wait)}
+
+
 @bp.errorhandler(429)
-def too_many_attempts(_error):
-    return error_page("Trop de tentatives",
-                      "Trop de tentatives de connexion depuis votre poste : patientez une "
-                      "minute avant de recommencer.", 429)
-
-
+def too_many_requests(_error):
+    """The general request limit (``RATELIMIT``) reached on these pages: the French page."""
+    return error_page("Trop de tentatives", "Trop de requêtes depuis votre poste : patientez "
+                      "un instant avant de recommencer.", 429)

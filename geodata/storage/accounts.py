@@ -1,7 +1,10 @@
-"""Accounts as stored: who may log in, with which role, and a password hash made elsewhere.
+"""Accounts as stored: who may log in, with which role, and a password hash made elsewhere;
+the failed login attempts, and each account's session generation.
 
 Hashing and verifying passwords is the web application's business (``app.access``): this
-module keeps the hash it is given and never sees a password.
+module keeps the hash it is given and never sees a password. Login attempts are kept in the
+database so that every worker process counts them (``count_login_attempts``): each is recorded
+before its password is checked, and forgotten if the login succeeds.
 """
 
 from __future__ import annotations
@@ -9,20 +12,24 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from geodata.storage.database import session
-from geodata.storage.models import ROLES, User
+from geodata.storage.models import ROLES, LoginAttempt, User
 
 __all__ = [
     "ROLES",
     "AccountError",
     "change_user",
+    "count_login_attempts",
+    "end_sessions",
+    "forget_login_attempt",
     "get_user",
     "insert_user",
     "list_users",
     "normalise_email",
+    "record_login_attempt",
     "user_by_email",
 ]
 
@@ -89,3 +96,44 @@ def change_user(engine: Engine, email: str, *, active: bool | None = None,
             user.password_hash = password_hash
         orm.commit()
     return user
+
+
+def end_sessions(engine: Engine, user_id: int) -> None:
+    """Raise the account's session generation: every session opened before ends."""
+    with engine.begin() as connection:
+        connection.execute(update(User).where(User.id == user_id)
+                           .values(session_generation=User.session_generation + 1))
+
+
+def _attempt_key(client: str, email: str) -> tuple[str, str]:
+    """The client and email as stored (cut to their columns' size)."""
+    return (client or "")[:64], normalise_email(email)[:254]
+
+
+def record_login_attempt(engine: Engine, client: str, email: str, at: datetime,
+                         forget_before: datetime) -> int:
+    """Record a login attempt (committed, so that other workers count it at once) and drop
+    the attempts older than ``forget_before``; returns the attempt's id."""
+    client, email = _attempt_key(client, email)
+    with engine.begin() as connection:
+        connection.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < forget_before))
+        inserted = connection.execute(
+            insert(LoginAttempt).values(client=client, email=email, attempted_at=at))
+        return inserted.inserted_primary_key[0]
+
+
+def count_login_attempts(engine: Engine, client: str, email: str,
+                         since: datetime) -> tuple[int, int]:
+    """The attempts since ``since`` from this client, and for this email (any client)."""
+    client, email = _attempt_key(client, email)
+    recent = select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.attempted_at >= since)
+    with engine.connect() as connection:
+        return (connection.scalar(recent.where(LoginAttempt.client == client)),
+                connection.scalar(recent.where(LoginAttempt.email == email)))
+
+
+def forget_login_attempt(engine: Engine, attempt_id: int) -> None:
+    """Drop one attempt (a login that succeeded, or one refused before its check)."""
+    with engine.begin() as connection:
+        connection.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))

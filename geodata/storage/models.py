@@ -15,6 +15,7 @@ from sqlalchemy import (
     CheckConstraint,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -36,6 +37,7 @@ __all__ = [
     "Epci",
     "EpciMember",
     "Laureate",
+    "LoginAttempt",
     "Network",
     "NetworkMember",
     "Place",
@@ -279,6 +281,24 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Part of every session's id; raised at logout, which ends the account's open sessions.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class LoginAttempt(Base):
+    """A failed login (or one being checked), from a client address for an email: counted
+    per client and per account over the limit's window by every worker."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_client_attempted_at", "client", "attempted_at"),
+        Index("ix_login_attempts_email_attempted_at", "email", "attempted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str] = mapped_column(String(254))  # normalised; maybe no account's
+    attempted_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 class CheckRecord(Base):

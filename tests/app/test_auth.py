@@ -1,10 +1,12 @@
 """Accounts and login: hashing, one answer for every bad login, CSRF, redirects, roles,
-logout, the session cookie, and the login attempts' rate limit, on both backends."""
+logout (which ends a copied session too), the session cookie, and the failed logins' limit
+(per client and per account, shared by every worker through the database), on both
+backends."""
 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -23,6 +25,11 @@ from app.access import (
     update_user,
 )
 from app.db import EXTENSION
+from geodata.storage.accounts import (
+    count_login_attempts,
+    forget_login_attempt,
+    record_login_attempt,
+)
 from geodata.storage.models import User
 from tests.app.conftest import CSRF, PASSWORD, csrf_token
 
@@ -187,6 +194,27 @@ def test_logout_is_a_post_with_its_csrf_token(client, login):
     assert not logged_in(client)
 
 
+def test_logout_ends_a_copied_session_too(app, client, login):
+    login(client)
+    copied = client.get_cookie("session").value
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert logged_in(thief)  # the copy works while its owner is logged in
+    client.post("/deconnexion", data={"csrf_token": csrf_token(client, HISTORY)})
+    assert not logged_in(client)
+    assert not logged_in(thief)
+    other = app.test_client()
+    other.set_cookie("session", copied)  # not even from a fresh browser
+    assert not logged_in(other)
+
+
+def test_logging_in_again_after_logout_works(app, client, login):
+    email = login(client)
+    client.post("/deconnexion", data={"csrf_token": csrf_token(client, HISTORY)})
+    assert post_login(client, email, PASSWORD).status_code == 302
+    assert logged_in(client)
+
+
 def test_header_shows_login_or_the_account(client, login):
     anonymous = client.get("/verifier?lon=5&lat=43").text
     assert 'href="/connexion?next=/verifier?lon%3D5%26lat%3D43"' in anonymous
@@ -249,27 +277,97 @@ def test_pages_with_accounts_are_not_cached(client, login):
     assert client.get(HISTORY).headers["Cache-Control"] == "no-store"
 
 
-def _limited_app(database_url, tmp_path, **settings):
-    return create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
+def _limited_app(database_url, tmp_path, name="instance", **settings):
+    return create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / name),
                        "DATABASE_URL": database_url, **settings})
 
 
-def test_login_attempts_are_limited_per_client(database_url, tmp_path):
+def attempt(client, email: str, password: str = "mauvais", address: str = "127.0.0.1"):
+    """One login attempt from ``address`` through the form (its CSRF token included)."""
+    where = {"REMOTE_ADDR": address}
+    token = csrf_token(client, environ_base=where)
+    return client.post("/connexion", environ_base=where,
+                       data={"email": email, "password": password, "csrf_token": token})
+
+
+def test_failed_logins_are_limited_per_client(database_url, tmp_path):
     app = _limited_app(database_url, tmp_path, LOGIN_RATELIMIT="3/minute")
     client = app.test_client()
-    token = csrf_token(client)
-    answers = [client.post("/connexion", data={"email": "x@y.fr", "password": "mauvais",
-                                               "csrf_token": token}) for _ in range(4)]
+    answers = [attempt(client, f"x{n}@y.fr") for n in range(4)]
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert "Trop de tentatives" in answers[-1].text
+    assert answers[-1].headers["Retry-After"] in {"59", "60"}  # flask-limiter rounds down
+    assert "patientez une minute" in answers[-1].text
     assert client.get("/connexion").status_code == 200  # only POST is limited
-    other = app.test_client()
-    elsewhere = {"REMOTE_ADDR": "10.0.0.2"}
-    token = csrf_token(other, environ_base=elsewhere)
-    answer = other.post("/connexion", environ_base=elsewhere,
-                        data={"email": "x@y.fr", "password": "mauvais", "csrf_token": token})
+    answer = attempt(app.test_client(), "z@y.fr", address="10.0.0.2")
     assert answer.status_code == 200  # another client is not limited
     engine_of(app).dispose()
+
+
+def test_failed_logins_are_limited_per_account_from_any_address(database_url, tmp_path):
+    app = _limited_app(database_url, tmp_path, LOGIN_RATELIMIT="3/minute")
+    create_user(engine_of(app), "cible@anct.gouv.fr", PASSWORD, "instructor")
+    statuses = [attempt(app.test_client(), "Cible@ANCT.gouv.fr ", address=f"10.0.0.{n}")
+                .status_code for n in range(1, 5)]
+    assert statuses == [200, 200, 200, 429]
+    # over the limit the password is not even checked: the right one is refused too
+    client = app.test_client()
+    assert attempt(client, "cible@anct.gouv.fr", PASSWORD, "10.0.0.9").status_code == 429
+    assert not logged_in(client)
+    assert attempt(client, "autre@anct.gouv.fr", address="10.0.0.9").status_code == 200
+    engine_of(app).dispose()
+
+
+def test_the_login_limit_holds_across_workers(database_url, tmp_path):
+    """Two apps on one database are two gunicorn workers: they share the count."""
+    workers = [_limited_app(database_url, tmp_path, f"worker-{n}", LOGIN_RATELIMIT="3/minute")
+               for n in (1, 2)]
+    clients = [worker.test_client() for worker in workers]
+    statuses = [attempt(clients[n % 2], "x@y.fr").status_code for n in range(6)]
+    assert statuses == [200, 200, 200, 429, 429, 429]
+    for worker in workers:
+        engine_of(worker).dispose()
+
+
+def test_a_successful_login_is_not_counted(database_url, tmp_path):
+    app = _limited_app(database_url, tmp_path, LOGIN_RATELIMIT="3/minute")
+    create_user(engine_of(app), "inst@anct.gouv.fr", PASSWORD, "instructor")
+    client = app.test_client()
+    assert [attempt(client, "inst@anct.gouv.fr").status_code for _ in range(2)] == [200, 200]
+    assert attempt(client, "inst@anct.gouv.fr", PASSWORD).status_code == 302
+    assert logged_in(client)
+    other = app.test_client()  # same address, not logged in
+    assert attempt(other, "inst@anct.gouv.fr").status_code == 200  # third failure
+    assert attempt(other, "inst@anct.gouv.fr").status_code == 429
+    engine_of(app).dispose()
+
+
+def test_an_absurd_email_is_counted_without_error(database_url, tmp_path):
+    app = _limited_app(database_url, tmp_path, LOGIN_RATELIMIT="2/minute")
+    client = app.test_client()
+    email = "a" * 3000 + "@exemple.fr"
+    statuses = [attempt(client, email, address="2001:db8::" + "f" * 200).status_code
+                for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    engine_of(app).dispose()
+
+
+def test_old_login_attempts_are_forgotten(engine):
+    now = datetime.now(UTC)
+    record_login_attempt(engine, "10.0.0.1", "A@b.fr", now - timedelta(hours=2),
+                               forget_before=now - timedelta(days=1))
+    assert count_login_attempts(engine, "10.0.0.1", "a@b.fr", now - timedelta(hours=3)) == (1, 1)
+    assert count_login_attempts(engine, "10.0.0.1", "a@b.fr", now - timedelta(hours=1)) == (0, 0)
+    new = record_login_attempt(engine, "10.0.0.2", "a@b.fr", now,
+                               forget_before=now - timedelta(hours=1))  # drops the old one
+    assert count_login_attempts(engine, "10.0.0.1", "a@b.fr", now - timedelta(hours=3)) == (0, 1)
+    forget_login_attempt(engine, new)
+    assert count_login_attempts(engine, "10.0.0.2", "a@b.fr", now - timedelta(hours=3)) == (0, 0)
+
+
+def test_a_bad_login_limit_stops_the_start(database_url, tmp_path):
+    with pytest.raises(ValueError, match="LOGIN_RATELIMIT illisible"):
+        _limited_app(database_url, tmp_path, LOGIN_RATELIMIT="dix par minute")
 
 
 def test_no_login_limit_when_rate_limits_are_off(database_url, tmp_path):

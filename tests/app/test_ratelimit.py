@@ -1,4 +1,5 @@
-"""FABRIQUES_RATELIMIT: per-client limit with the API's error shape; "off" disables it."""
+"""FABRIQUES_RATELIMIT: per-client limit with the API's error shape; "off" disables it; behind
+FABRIQUES_TRUSTED_PROXIES proxies, the client is the one the proxies name."""
 
 from __future__ import annotations
 
@@ -44,3 +45,41 @@ def test_static_files_are_not_limited(make_client):
 def test_off_disables_the_limit(make_client):
     client = make_client("off")
     assert {client.get("/api/v1/policies").status_code for _ in range(60)} == {200}
+
+
+@pytest.fixture
+def proxied_client(tmp_path):
+    apps = []
+
+    def make(proxies: int):
+        app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / f"p{proxies}"),
+                          "RATELIMIT": "3/minute", "TRUSTED_PROXIES": proxies})
+        apps.append(app)
+        return app.test_client()
+
+    yield make
+    for app in apps:
+        app.extensions[EXTENSION].dispose()
+
+
+def behind_proxy(client, client_address: str):
+    """A request relayed by a proxy at 10.0.0.1 for ``client_address``."""
+    return client.get("/api/v1/policies", environ_base={"REMOTE_ADDR": "10.0.0.1"},
+                      headers={"X-Forwarded-For": client_address})
+
+
+def test_behind_a_trusted_proxy_each_real_client_has_its_count(proxied_client):
+    client = proxied_client(1)
+    statuses = [behind_proxy(client, "203.0.113.7").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert behind_proxy(client, "203.0.113.8").status_code == 200  # another person
+    # a client's own X-Forwarded-For is not believed: only the proxy's last value counts
+    spoofed = client.get("/api/v1/policies", environ_base={"REMOTE_ADDR": "10.0.0.1"},
+                         headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.7"})
+    assert spoofed.status_code == 429
+
+
+def test_without_trusted_proxy_forwarded_addresses_are_ignored(proxied_client):
+    client = proxied_client(0)
+    statuses = [behind_proxy(client, f"203.0.113.{n}").status_code for n in range(4)]
+    assert statuses == [200, 200, 200, 429]

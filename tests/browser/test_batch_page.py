@@ -36,7 +36,7 @@ def test_instructor_uploads_a_file_follows_it_and_downloads_it(live_server, page
     result = page.get_by_role("heading", level=2, name="Résultat", exact=True)
     result.wait_for(timeout=120_000)  # only lot.js's polling brings it (no reload by hand)
     # lot.js moves the focus to the result once the reloaded page has run it
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'resultat'",
+    page.wait_for_function("() => document.activeElement?.id === 'resultat'",
                            timeout=10_000)
     text = " ".join(page.locator("main").inner_text().split())
     assert "4 ligne(s) lue(s), 3 classée(s), 1 en erreur" in text
@@ -77,7 +77,7 @@ def test_a_second_file_waits_for_a_free_slot_then_runs(live_server, page, ban_se
         "sera terminé.")
     shoot("lot-attente")
     # lot.js follows the job out of the queue (the BAN holds it a while once it runs)
-    page.wait_for_function("document.getElementById('lot-attente').hidden && document"
+    page.wait_for_function("() => document.getElementById('lot-attente').hidden && document"
                            ".getElementById('suivi-titre').textContent === 'Traitement en cours'",
                            timeout=120_000)
     assert page.request.get(first + "/etat").json()["state"] == "done"

@@ -64,7 +64,7 @@ def test_markers_filters_list_and_layers_agree(live_server, page, shoot):
     assert paths(page, "metropoles") == 0
     control.get_by_text("Métropoles").click()
     page.wait_for_function(
-        "document.querySelectorAll('.leaflet-fabriques-metropoles-pane path').length > 0")
+        "() => document.querySelectorAll('.leaflet-fabriques-metropoles-pane path').length > 0")
     assert "metropoles" in query(page)["couches"].split(",")
     shoot("carte-metropoles")
     control.get_by_text("Métropoles").click()
@@ -72,7 +72,7 @@ def test_markers_filters_list_and_layers_agree(live_server, page, shoot):
     assert "metropoles" not in query(page)["couches"].split(",")
 
     control.get_by_text("Grille communale de densité").click()
-    page.wait_for_function("document.getElementById('carte-etat-couches').textContent"
+    page.wait_for_function("() => document.getElementById('carte-etat-couches').textContent"
                            ".includes('Zoomez pour afficher la grille de densité')")
     assert paths(page, "densite") == 0
     shoot("carte")
