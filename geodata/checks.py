@@ -18,13 +18,14 @@ from sqlalchemy import Engine
 from geodata.eligibility import EligibilityError, Verdict, classify, verdict
 from geodata.eligibility.addresses import Geocoding
 from geodata.eligibility.engine import PRECISIONS
-from geodata.geocoder import MAX_QUERY_CHARS, BanClient, GeocodeResult
+from geodata.geocoder import AddressRefused, BanClient, GeocodeResult
 from geodata.policy import load_policy
 from geodata.storage.reference import arrondissement_parents, reference_index
 from geodata.territories import TerritoryError, territory_of_lonlat
 
 __all__ = [
     "LOW_SCORE",
+    "AddressError",
     "Check",
     "LocationError",
     "address_geocoding",
@@ -45,6 +46,14 @@ class LocationError(ValueError):
     def __init__(self, message: str, parameter: str):
         super().__init__(message)
         self.parameter = parameter
+
+
+class AddressError(LocationError):
+    """An address the BAN does not geocode: empty, of only punctuation or emoji, too short or
+    too long (``geodata.geocoder.query_problem``), or refused by the BAN itself."""
+
+    def __init__(self, message: str):
+        super().__init__(message, "address")
 
 
 @dataclass(frozen=True)
@@ -110,13 +119,10 @@ def check_address(engine: Engine, geocoder: BanClient, policy_name: str,
                   address: str) -> Check:
     """Geocode ``address`` with the BAN, then check the point it gives."""
     load_policy(policy_name)  # an unknown policy is refused before any geocoding
-    text = " ".join(address.split())
-    if not text:
-        raise LocationError("adresse vide : indiquez une adresse à localiser", "address")
-    if not 3 <= len(text) <= MAX_QUERY_CHARS:
-        raise LocationError(f"adresse invalide : entre 3 et {MAX_QUERY_CHARS} caractères",
-                            "address")
-    found = geocoder.search(text)
+    try:  # an address the BAN would refuse (``query_problem``) is refused before sending
+        found = geocoder.search(address)
+    except AddressRefused as error:
+        raise AddressError(str(error)) from None
     if found is None:
         raise LocationError(f"adresse introuvable dans la Base Adresse Nationale : {address!r}",
                             "address")
