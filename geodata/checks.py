@@ -8,6 +8,8 @@ type) so that a weak match is flagged "à vérifier".
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +28,7 @@ from geodata.territories import TerritoryError, territory_of_lonlat
 __all__ = [
     "LOW_SCORE",
     "AddressError",
+    "AddressNotFound",
     "Check",
     "LocationError",
     "address_geocoding",
@@ -38,6 +41,8 @@ __all__ = [
 
 LOW_SCORE = 0.5
 """Below this BAN score, the match is shown but flagged "à vérifier"."""
+DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?")
+"""A coordinate as typed or sent: ASCII digits, a decimal point or comma, an exponent."""
 
 
 class LocationError(ValueError):
@@ -51,6 +56,13 @@ class LocationError(ValueError):
 class AddressError(LocationError):
     """An address the BAN does not geocode: empty, of only punctuation or emoji, too short or
     too long (``geodata.geocoder.query_problem``), or refused by the BAN itself."""
+
+    def __init__(self, message: str):
+        super().__init__(message, "address")
+
+
+class AddressNotFound(LocationError):
+    """A geocodable address the BAN does not find: the request was well formed."""
 
     def __init__(self, message: str):
         super().__init__(message, "address")
@@ -84,13 +96,16 @@ def parse_coordinate(text: str | None, name: str) -> float:
     text = (text or "").strip()
     if not text:
         raise LocationError(f"paramètre manquant : {name}", name)
+    not_a_number = LocationError(f"{name} doit être un nombre (degrés décimaux WGS84), reçu "
+                                 f"{text[:40]!r}", name)
     try:
         value = float(text.replace(",", "."))
     except ValueError:
-        raise LocationError(f"{name} doit être un nombre (degrés décimaux WGS84), reçu {text!r}",
-                            name) from None
-    if value != value or value in (float("inf"), float("-inf")):
+        raise not_a_number from None
+    if not math.isfinite(value):
         raise LocationError(f"{name} doit être un nombre fini", name)
+    if not DECIMAL.fullmatch(text):  # float() also reads "1_0" and other scripts' digits
+        raise not_a_number
     return value
 
 
@@ -124,8 +139,8 @@ def check_address(engine: Engine, geocoder: BanClient, policy_name: str,
     except AddressRefused as error:
         raise AddressError(str(error)) from None
     if found is None:
-        raise LocationError(f"adresse introuvable dans la Base Adresse Nationale : {address!r}",
-                            "address")
+        raise AddressNotFound(f"adresse introuvable dans la Base Adresse Nationale : "
+                              f"{address!r}")
     checked = check_point(engine, policy_name, found.lon, found.lat, found.precision,
                           found.citycode)
     return Check(checked.verdict, found)
