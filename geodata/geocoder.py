@@ -33,6 +33,7 @@ from urllib3.exceptions import MaxRetryError, ReadTimeoutError
 from urllib3.util import Retry
 
 __all__ = [
+    "GEOCODABLE",
     "MAX_QUERY_CHARS",
     "MIN_QUERY_CHARS",
     "PRECISION_BY_TYPE",
@@ -48,6 +49,10 @@ __all__ = [
 PRECISION_BY_TYPE = {"housenumber": "address", "street": "street", "locality": "locality",
                      "municipality": "commune"}  # BAN type -> geodata.eligibility precision
 MIN_QUERY_CHARS, MAX_QUERY_CHARS = 3, 200  # the BAN refuses q outside 3..200 chars (HTTP 400)
+GEOCODABLE = r"^[\W_]*[^\W_](?:\s*\S\s*\S|\s+\S)"
+"""``query_problem`` as a pattern (Python's ``re``: ``\\w`` is Unicode), for an address of at
+most MAX_QUERY_CHARS characters: leading punctuation, then a letter or a digit and at least
+two more characters once spaces are collapsed. The OpenAPI document publishes it."""
 MAX_RETRIES = 3  # new attempts after a failed one
 BACKOFF_S = 0.5  # urllib3's backoff factor: retries wait 0, 2, 4... times it
 MAX_WAIT_S = 60  # longest pause granted to a Retry-After or a backoff
@@ -122,15 +127,16 @@ def query_problem(*parts: str | None) -> str | None:
     """Why the BAN would refuse the query made of ``parts`` (an address; in a batch, its city
     too), each cleaned as it is sent (``clean_query``): a French reason starting with
     "adresse", or None when it is geocodable: 3 to 200 characters, a letter or a digit first."""
+    given = " ".join(str(part) for part in parts if part)
     query = " ".join(filter(None, map(clean_query, parts)))
     if not query:
-        if not "".join(str(part or "") for part in parts).strip():
+        if not given.strip():
             return "adresse vide : indiquez une adresse à localiser"
         return "adresse invalide : ni lettre ni chiffre (une adresse commence par l'un d'eux)"
     if len(query) < MIN_QUERY_CHARS:
         return f"adresse trop courte : {query!r} ({MIN_QUERY_CHARS} caractères au moins)"
-    if len(query) > MAX_QUERY_CHARS:
-        return f"adresse trop longue : {len(query)} caractères ({MAX_QUERY_CHARS} au plus)"
+    if len(given) > MAX_QUERY_CHARS:  # as given: the query, shorter, is within the BAN's limit
+        return f"adresse trop longue : {len(given)} caractères ({MAX_QUERY_CHARS} au plus)"
     return None
 
 

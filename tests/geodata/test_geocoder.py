@@ -7,14 +7,19 @@ are observed from the server's request log. Timing assertions are about correctn
 
 from __future__ import annotations
 
+import re
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geodata.eligibility.engine import PRECISIONS
 from geodata.geocoder import (
+    GEOCODABLE,
+    MAX_QUERY_CHARS,
     PRECISION_BY_TYPE,
     AddressRefused,
     BanClient,
@@ -317,3 +322,13 @@ def test_no_second_holds_more_requests_than_the_rate(ban_server):
     assert len(times) == 60
     busiest = max(sum(1 for t in times[i:] if t - start < 1.0) for i, start in enumerate(times))
     assert busiest <= 50
+
+
+@settings(max_examples=2000, deadline=None, derandomize=True)
+@given(st.text(st.sampled_from(" \t\n\x1c\x85\u3000!-_.«😀aé1Œ٣²"), max_size=8)
+       | st.text(max_size=12) | st.text(min_size=195, max_size=205))
+def test_the_published_pattern_is_the_rule(address):
+    """The OpenAPI document publishes GEOCODABLE and a maximum length: together they accept
+    exactly what ``query_problem`` accepts."""
+    published = re.search(GEOCODABLE, address) is not None and len(address) <= MAX_QUERY_CHARS
+    assert published == (query_problem(address) is None)
