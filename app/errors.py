@@ -14,7 +14,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, RequestURITooLarge
 
-from geodata.checks import LocationError
+from geodata.checks import AddressError, AddressNotFound, LocationError
 from geodata.eligibility import EligibilityError
 from geodata.eligibility.reading import BatchError
 from geodata.geocoder import GeocoderError
@@ -66,6 +66,10 @@ def error_response(error: ApiError):
 def _from_domain(error: Exception) -> ApiError:
     if isinstance(error, ApiError):
         return error
+    if isinstance(error, AddressError):
+        return ApiError(400, "adresse-invalide", str(error), "address")
+    if isinstance(error, AddressNotFound):
+        return ApiError(422, "adresse-introuvable", str(error), "address")
     if isinstance(error, LocationError):
         return ApiError(400, "parametre-invalide", str(error), error.parameter)
     if isinstance(error, PolicyError):

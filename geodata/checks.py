@@ -8,6 +8,8 @@ type) so that a weak match is flagged "à vérifier".
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,13 +20,15 @@ from sqlalchemy import Engine
 from geodata.eligibility import EligibilityError, Verdict, classify, verdict
 from geodata.eligibility.addresses import Geocoding
 from geodata.eligibility.engine import PRECISIONS
-from geodata.geocoder import MAX_QUERY_CHARS, BanClient, GeocodeResult
+from geodata.geocoder import AddressRefused, BanClient, GeocodeResult
 from geodata.policy import load_policy
 from geodata.storage.reference import arrondissement_parents, reference_index
 from geodata.territories import TerritoryError, territory_of_lonlat
 
 __all__ = [
     "LOW_SCORE",
+    "AddressError",
+    "AddressNotFound",
     "Check",
     "LocationError",
     "address_geocoding",
@@ -37,6 +41,8 @@ __all__ = [
 
 LOW_SCORE = 0.5
 """Below this BAN score, the match is shown but flagged "à vérifier"."""
+DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?")
+"""A coordinate as typed or sent: ASCII digits, a decimal point or comma, an exponent."""
 
 
 class LocationError(ValueError):
@@ -45,6 +51,21 @@ class LocationError(ValueError):
     def __init__(self, message: str, parameter: str):
         super().__init__(message)
         self.parameter = parameter
+
+
+class AddressError(LocationError):
+    """An address the BAN does not geocode: empty, of only punctuation or emoji, too short or
+    too long (``geodata.geocoder.query_problem``), or refused by the BAN itself."""
+
+    def __init__(self, message: str):
+        super().__init__(message, "address")
+
+
+class AddressNotFound(LocationError):
+    """A geocodable address the BAN does not find: the request was well formed."""
+
+    def __init__(self, message: str):
+        super().__init__(message, "address")
 
 
 @dataclass(frozen=True)
@@ -75,13 +96,16 @@ def parse_coordinate(text: str | None, name: str) -> float:
     text = (text or "").strip()
     if not text:
         raise LocationError(f"paramètre manquant : {name}", name)
+    not_a_number = LocationError(f"{name} doit être un nombre (degrés décimaux WGS84), reçu "
+                                 f"{text[:40]!r}", name)
     try:
         value = float(text.replace(",", "."))
     except ValueError:
-        raise LocationError(f"{name} doit être un nombre (degrés décimaux WGS84), reçu {text!r}",
-                            name) from None
-    if value != value or value in (float("inf"), float("-inf")):
+        raise not_a_number from None
+    if not math.isfinite(value):
         raise LocationError(f"{name} doit être un nombre fini", name)
+    if not DECIMAL.fullmatch(text):  # float() also reads "1_0" and other scripts' digits
+        raise not_a_number
     return value
 
 
@@ -110,16 +134,13 @@ def check_address(engine: Engine, geocoder: BanClient, policy_name: str,
                   address: str) -> Check:
     """Geocode ``address`` with the BAN, then check the point it gives."""
     load_policy(policy_name)  # an unknown policy is refused before any geocoding
-    text = " ".join(address.split())
-    if not text:
-        raise LocationError("adresse vide : indiquez une adresse à localiser", "address")
-    if not 3 <= len(text) <= MAX_QUERY_CHARS:
-        raise LocationError(f"adresse invalide : entre 3 et {MAX_QUERY_CHARS} caractères",
-                            "address")
-    found = geocoder.search(text)
+    try:  # an address the BAN would refuse (``query_problem``) is refused before sending
+        found = geocoder.search(address)
+    except AddressRefused as error:
+        raise AddressError(str(error)) from None
     if found is None:
-        raise LocationError(f"adresse introuvable dans la Base Adresse Nationale : {address!r}",
-                            "address")
+        raise AddressNotFound(f"adresse introuvable dans la Base Adresse Nationale : "
+                              f"{address!r}")
     checked = check_point(engine, policy_name, found.lon, found.lat, found.precision,
                           found.citycode)
     return Check(checked.verdict, found)

@@ -8,6 +8,12 @@ Connection errors, timeouts, 429 and 500/502/503/504 are retried by urllib3's ``
 (mounted on the session; it honours ``Retry-After`` and backs off exponentially), each retry
 paced too; ``search`` answers are cached. Judging a low score is the caller's job: the score is
 exposed as is.
+
+What the BAN geocodes is decided here (``query_problem``): a query of 3 to 200 characters
+that starts with a letter or a digit, once spaces are collapsed and leading punctuation is
+dropped (``clean_query``). An address of only punctuation or emoji has none left. Such an
+address, and one the BAN itself refuses (HTTP 400 on ``/search/``), raise ``AddressRefused``:
+the address is at fault, not the service (``GeocoderError``).
 """
 
 from __future__ import annotations
@@ -26,11 +32,27 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, ReadTimeoutError
 from urllib3.util import Retry
 
-__all__ = ["PRECISION_BY_TYPE", "BanClient", "GeocodeResult", "GeocoderError", "RateLimiter"]
+__all__ = [
+    "GEOCODABLE",
+    "MAX_QUERY_CHARS",
+    "MIN_QUERY_CHARS",
+    "PRECISION_BY_TYPE",
+    "AddressRefused",
+    "BanClient",
+    "GeocodeResult",
+    "GeocoderError",
+    "RateLimiter",
+    "clean_query",
+    "query_problem",
+]
 
 PRECISION_BY_TYPE = {"housenumber": "address", "street": "street", "locality": "locality",
                      "municipality": "commune"}  # BAN type -> geodata.eligibility precision
-MAX_QUERY_CHARS = 200  # the BAN refuses q outside 3..200 characters (HTTP 400)
+MIN_QUERY_CHARS, MAX_QUERY_CHARS = 3, 200  # the BAN refuses q outside 3..200 chars (HTTP 400)
+GEOCODABLE = r"^[\W_]*[^\W_](?:\s*\S\s*\S|\s+\S)"
+"""``query_problem`` as a pattern (Python's ``re``: ``\\w`` is Unicode), for an address of at
+most MAX_QUERY_CHARS characters: leading punctuation, then a letter or a digit and at least
+two more characters once spaces are collapsed. The OpenAPI document publishes it."""
 MAX_RETRIES = 3  # new attempts after a failed one
 BACKOFF_S = 0.5  # urllib3's backoff factor: retries wait 0, 2, 4... times it
 MAX_WAIT_S = 60  # longest pause granted to a Retry-After or a backoff
@@ -42,7 +64,13 @@ _MISSING = object()
 
 
 class GeocoderError(ValueError):
-    """The address cannot be geocoded now; the message can be shown to the user."""
+    """The address cannot be geocoded now (the service is down or answers badly); the message
+    can be shown to the user."""
+
+
+class AddressRefused(ValueError):
+    """An address the BAN does not geocode, whenever it is asked: the request is at fault,
+    not the service. The message, in French, says why."""
 
 
 @dataclass(frozen=True)
@@ -89,9 +117,27 @@ class RateLimiter:
             self._next = max(self._next, time.monotonic() + seconds)
 
 
-def _clean(text: str | None) -> str:
-    """Collapse whitespace and drop leading punctuation (the BAN wants a letter or digit)."""
+def clean_query(text: str | None) -> str:
+    """Collapse whitespace and drop leading punctuation, symbols and emoji (the BAN wants a
+    letter or a digit first)."""
     return re.sub(r"^[\W_]+", "", " ".join(str(text or "").split()))
+
+
+def query_problem(*parts: str | None) -> str | None:
+    """Why the BAN would refuse the query made of ``parts`` (an address; in a batch, its city
+    too), each cleaned as it is sent (``clean_query``): a French reason starting with
+    "adresse", or None when it is geocodable: 3 to 200 characters, a letter or a digit first."""
+    given = " ".join(str(part) for part in parts if part)
+    query = " ".join(filter(None, map(clean_query, parts)))
+    if not query:
+        if not given.strip():
+            return "adresse vide : indiquez une adresse à localiser"
+        return "adresse invalide : ni lettre ni chiffre (une adresse commence par l'un d'eux)"
+    if len(query) < MIN_QUERY_CHARS:
+        return f"adresse trop courte : {query!r} ({MIN_QUERY_CHARS} caractères au moins)"
+    if len(given) > MAX_QUERY_CHARS:  # as given: the query, shorter, is within the BAN's limit
+        return f"adresse trop longue : {len(given)} caractères ({MAX_QUERY_CHARS} au plus)"
+    return None
 
 
 def _result(query: str, lon, lat, props: dict) -> GeocodeResult | None:
@@ -142,6 +188,14 @@ def _unreachable(error: requests.RequestException, max_retries: int) -> Geocoder
     tries = max_retries + 1 if isinstance(cause, MaxRetryError) else 1
     return GeocoderError(f"le service d'adresses ne répond pas ({reason}, {_tries(tries)}) ; "
                          "réessayez plus tard")
+
+
+class _BadRequest(GeocoderError):
+    """HTTP 400: the BAN refuses what it was sent. A search turns it into AddressRefused (its
+    query is at fault); for a CSV file it stays a GeocoderError."""
+
+    def __init__(self):
+        super().__init__("le service d'adresses refuse la requête (HTTP 400)")
 
 
 def _refused(response: requests.Response) -> GeocoderError:
@@ -196,19 +250,23 @@ class BanClient:
 
     def search(self, address: str, citycode: str | None = None,
                postcode: str | None = None) -> GeocodeResult | None:
-        """The best match for ``address``, None when the BAN finds nothing."""
-        query = _clean(address)
-        if not query:
-            raise GeocoderError("adresse vide : indiquez une adresse à localiser")
-        if len(query) < 3 or len(query) > MAX_QUERY_CHARS:
-            raise GeocoderError(f"adresse invalide : entre 3 et {MAX_QUERY_CHARS} caractères")
+        """The best match for ``address``, None when the BAN finds nothing; AddressRefused
+        when it does not geocode such an address (``query_problem``, or its HTTP 400)."""
+        problem = query_problem(address)
+        if problem:
+            raise AddressRefused(problem)
+        query = clean_query(address)
         key = (query.casefold(), citycode or "", postcode or "")
         cached = self._cached(key)
         if cached is not _MISSING:
             return cached if cached is None else replace(cached, query=query)
         params = {"q": query, "limit": 1, "autocomplete": 0}
         params.update({k: v for k, v in (("citycode", citycode), ("postcode", postcode)) if v})
-        response = self._request("GET", "/search/", params=params)
+        try:
+            response = self._request("GET", "/search/", params=params)
+        except _BadRequest:  # what was asked is at fault (q: limit and autocomplete are ours)
+            raise AddressRefused("adresse refusée par la Base Adresse Nationale : "
+                                 f"{query[:60]!r}") from None
         try:
             features, best = response.json()["features"], None
             if features:
@@ -256,9 +314,9 @@ class BanClient:
         writer.writerow(["rang", *names, *(name for name, _ in filters)])
         queries = []
         for number, row in enumerate(rows):
-            values = [_clean(row.get(column)) for column in columns]
+            values = [clean_query(row.get(column)) for column in columns]
             queries.append(" ".join(value for value in values if value))
-            writer.writerow([number, *values, *(_clean(row.get(src)) for _, src in filters)])
+            writer.writerow([number, *values, *(clean_query(row.get(src)) for _, src in filters)])
         form = [*(("columns", name) for name in names), *((name, name) for name, _ in filters),
                 *(("result_columns", name) for name in RESULT_COLUMNS)]
         files = {"data": ("adresses.csv", out.getvalue().encode("utf-8"), "text/csv")}
@@ -292,4 +350,6 @@ class BanClient:
         if response.status_code < 400:
             return response
         response.close()
+        if response.status_code == 400:
+            raise _BadRequest()
         raise _refused(response)

@@ -96,9 +96,9 @@ class Policy:
         return f"commune de niveau {levels} de la grille communale de densité de l'INSEE"
 
 
-def available_policies() -> list[str]:
-    """Names of the policy files shipped with the service."""
-    return sorted(path.stem for path in POLICY_DIR.glob("*.toml"))
+def available_policies(folder: Path = POLICY_DIR) -> list[str]:
+    """Names of the policy files shipped with the service (those of ``folder``)."""
+    return sorted(path.stem for path in folder.glob("*.toml"))
 
 
 def qpv_vintages() -> list[str]:
@@ -108,12 +108,15 @@ def qpv_vintages() -> list[str]:
 
 @cache
 def load_policy(name: str = DEFAULT_POLICY, folder: Path = POLICY_DIR) -> Policy:
-    """Read and check one policy file (once: policies ship with the code)."""
+    """Read and check one policy file (once: policies ship with the code).
+
+    ``name`` must be one of ``available_policies(folder)``, compared as a string before any
+    path is built: a path, an alias or an over-long value never opens a file.
+    """
+    known = available_policies(folder)
+    if not isinstance(name, str) or name not in known:
+        raise PolicyError(f"politique inconnue : {_shown(name)} (disponibles : {', '.join(known)})")
     path = folder / f"{name}.toml"
-    if not path.is_file():
-        raise PolicyError(
-            f"politique inconnue : {name!r} (disponibles : {', '.join(available_policies())})"
-        )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         urban = data["large_urban_centre"]
@@ -133,6 +136,12 @@ def load_policy(name: str = DEFAULT_POLICY, folder: Path = POLICY_DIR) -> Policy
         raise PolicyError(f"{path.name} : fichier de politique invalide ({error!r})") from None
     _check(policy, path)
     return policy
+
+
+def _shown(name: object, limit: int = 40) -> str:
+    """``name`` as an error message quotes it: its repr, cut after ``limit`` characters."""
+    text = repr(name)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(str(name))} caractères)"
 
 
 def _check(policy: Policy, path: Path) -> None:

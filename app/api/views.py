@@ -46,8 +46,8 @@ def eligibility():
 def eligibility_batch():
     """A CSV of coordinates or addresses in; the contract's rows out, as CSV or JSON."""
     policy = load_policy(request.args.get("policy", DEFAULT_POLICY))
-    upload = request.files.get("file")
-    data = upload.read() if upload is not None else request.get_data()
+    as_json = _wants_json()
+    data = _uploaded_csv()
     if not data.strip():
         raise ApiError(400, "fichier-vide", "aucun CSV reçu (corps de requête ou champ file)",
                        "file")
@@ -67,7 +67,7 @@ def eligibility_batch():
     geocoding = address_geocoding(get_engine(), get_geocoder()) \
         if isinstance(locations, AddressLocations) else None
     try:  # the whole answer is built before anything is sent: all of it, or an error
-        if _wants_json():
+        if as_json:
             found, _ = batch_rows(index, policy, locations, geocoding=geocoding)
             return jsonify(policy=policy.name, rows=found)
         out = io.BytesIO()
@@ -81,8 +81,23 @@ def eligibility_batch():
     return response
 
 
+def _uploaded_csv() -> bytes:
+    """The CSV sent: a ``file`` field of a form (a file, or text), else the request's body."""
+    upload = request.files.get("file")
+    if upload is not None:
+        return upload.read()
+    if "file" in request.form:
+        return request.form["file"].encode("utf-8")
+    return request.get_data()
+
+
 def _wants_json() -> bool:
-    if request.args.get("format") in {"json", "csv"}:
+    """``format=json`` or ``csv`` (anything else is refused), else the Accept header."""
+    if "format" in request.args:
+        if request.args["format"] not in {"json", "csv"}:
+            raise ApiError(400, "parametre-invalide",
+                           f"format inconnu : {request.args['format'][:40]!r} (csv ou json)",
+                           "format")
         return request.args["format"] == "json"
     return request.accept_mimetypes.best_match(["text/csv", "application/json"]) == \
         "application/json"

@@ -20,8 +20,9 @@ Output: the contract's columns (``COLUMNS``, unchanged, same order), then
 is dropped, and the two kinds of trouble stay apart:
 
 - ``error`` is for failures only: an address the BAN cannot find ("ligne N : adresse
-  introuvable ..."), an empty or malformed one, as for unreadable coordinates. The row keeps
-  its id, policy and reason; it is listed in the report's errors.
+  introuvable ..."), an empty or malformed one (only punctuation or emoji, too short, too
+  long: ``geodata.geocoder.query_problem``, never sent), as for unreadable coordinates. The
+  row keeps its id, policy and reason; it is listed in the report's errors.
 - ``geocoding_warning`` flags a match that was classified but must be checked by a person:
   a score below ``Geocoding.low_score`` ("score faible : à vérifier"), or a filter code that
   could not be sent. Such rows are listed in the report's warnings. A match known only to
@@ -53,7 +54,7 @@ from geodata.eligibility.reading import (
     read_locations,
     read_table,
 )
-from geodata.geocoder import MAX_QUERY_CHARS, GeocodeResult
+from geodata.geocoder import GeocodeResult, query_problem
 from geodata.policy import Policy
 
 __all__ = [
@@ -183,12 +184,9 @@ def _query(record: dict, address: str, city: str | None, postcode: str | None,
     town = " ".join((record.get(city) or "").split()) if city else ""
     if not text:
         return None, ("ni coordonnées (lon, lat) ni adresse" if mixed else "adresse vide"), None
-    full = " ".join(filter(None, (text, town)))
-    if len(full) < 3:
-        return None, f"adresse trop courte : {full!r} (3 caractères au moins)", None
-    if len(full) > MAX_QUERY_CHARS:
-        return None, (f"adresse trop longue : {len(full)} caractères "
-                      f"({MAX_QUERY_CHARS} au plus)"), None
+    problem = query_problem(text, town)  # only punctuation or emoji, too short, too long
+    if problem:
+        return None, problem, None
     query = {"adresse": text, "ville": town}
     ignored = []
     for key, column, pattern, label in (("code_postal", postcode, POSTCODE, "code postal"),

@@ -4,8 +4,9 @@ A million-row file read cell by cell with the ``csv`` module takes seconds; pola
 in a fraction of one. It is used only where both readings are the same by construction: no
 quote character (so every physical line is one record, and its line number is its position),
 no lone carriage return, no control character (Python and polars agree on what whitespace
-is), distinct column names, and as many records as lines. Anything else returns None and the
-``csv`` module reads the file.
+is), distinct column names, as many records as lines, and no cell longer than the ``csv``
+module reads (``csv.field_size_limit()``). Anything else returns None and the ``csv`` module
+reads the file (and refuses an over-long cell, naming its line).
 
 Coordinates written as plain decimals (``-1.5``, ``43,25``) are parsed in polars; every other
 cell (exponents, words, out of range, an unknown precision) goes through ``parse_point``, the
@@ -14,6 +15,7 @@ one definition of what a row means and of its error message.
 
 from __future__ import annotations
 
+import csv
 import re
 from typing import NamedTuple
 
@@ -43,6 +45,12 @@ class PlainRows(NamedTuple):
     to_check: list[int]
 
 
+def _too_long(frame: pl.DataFrame) -> bool:
+    """True when a cell is longer than the ``csv`` module's limit: it refuses such a file."""
+    longest = frame.select(pl.max_horizontal(pl.all().str.len_chars().max())).item()
+    return longest is not None and longest > csv.field_size_limit()
+
+
 def read_plain(text: str, delimiter: str, columns: list[str]) -> PlainRows | None:
     """The records of ``text`` (decoded, header first), or None when the file is not plain
     (see the module's docstring)."""
@@ -60,7 +68,7 @@ def read_plain(text: str, delimiter: str, columns: list[str]) -> PlainRows | Non
                             infer_schema=False, quote_char=None, new_columns=columns)
     except (pl.exceptions.PolarsError, ValueError):
         return None
-    if frame.height != body.count("\n") or frame.columns != columns:
+    if frame.height != body.count("\n") or frame.columns != columns or _too_long(frame):
         return None
     frame = frame.with_row_index("line", offset=2).filter(~pl.all_horizontal(
         pl.col(c).fill_null("").str.strip_chars() == "" for c in columns))

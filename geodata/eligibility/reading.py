@@ -104,17 +104,34 @@ def read_table(data: bytes | str) -> Table:
                          "utilisez la virgule ou le point-virgule")
     delimiter = ";" if header.count(";") > header.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    columns = [_column_name(c) for c in next(reader, [])]
+    try:
+        columns = [_column_name(c) for c in next(reader, [])]
+    except csv.Error as error:
+        raise _unreadable(error, 1) from None
 
     def records() -> Iterator[tuple[int, dict[str, str]]]:
         line = reader.line_num + 1  # where the next record starts (blank lines included)
-        for cells in reader:
-            record = dict(zip(columns, cells, strict=False))  # short rows: cells absent
-            if any(value.strip() for value in record.values()):
-                yield line, record
-            line = reader.line_num + 1
+        try:
+            for cells in reader:
+                record = dict(zip(columns, cells, strict=False))  # short rows: cells absent
+                if any(value.strip() for value in record.values()):
+                    yield line, record
+                line = reader.line_num + 1
+        except csv.Error as error:
+            raise _unreadable(error, line) from None
 
     return Table(columns, delimiter, records(), text)
+
+
+def _unreadable(error: csv.Error, line: int) -> BatchError:
+    """The BatchError for a ``csv.Error`` raised reading the record that starts at ``line``
+    (a cell over ``csv.field_size_limit()``): the whole file is refused, naming the line."""
+    if "field limit" in str(error):
+        limit = f"{csv.field_size_limit():,}".replace(",", "\u202f")  # 131 072
+        reason = f"une cellule dépasse {limit} caractères (guillemet jamais refermé ?)"
+    else:
+        reason = f"CSV illisible ({error})"
+    return BatchError(f"ligne {line} : {reason}")
 
 
 def missing_columns(table: Table, required: Iterable[str], alternative: str = "") -> None:

@@ -89,11 +89,22 @@ def test_low_score_and_commune_matches_are_flagged(client):
     ("lon=2.35&lat=48.85&policy=2030", 400, "policy", ("politique inconnue",)),
     ("lon=2.35&lat=48.85&precision=pays", 400, "precision", ("précision",)),
     ("lon=2.35&lat=48.85&address=Paris", 400, "address", ("pas les deux",)),
-    ("address=rue%20qui%20n%27existe%20pas", 400, "address", ("introuvable",)),
+    ("address=rue%20qui%20n%27existe%20pas", 422, "address", ("introuvable",)),
+    ("lon=1_0&lat=48", 400, "lon", ("nombre",)),
+    ("lon=%D9%A3&lat=48", 400, "lon", ("nombre",)),
     ("address=%20", 400, "address", ("adresse vide",)),
 ])
 def test_bad_input_gets_the_one_error_shape(client, query, status, parameter, words):
     assert_error(client.get(f"/api/v1/eligibility?{query}"), status, parameter, *words)
+
+
+def test_a_decimal_comma_is_read_and_the_address_code_says_what_failed(client):
+    comma = client.get("/api/v1/eligibility?lon=5%2C4034&lat=43%2C3305")
+    assert comma.status_code == 200 and comma.json["category"] == "qpv"
+    unknown = client.get("/api/v1/eligibility", query_string={"address": "rue qui n'existe pas"})
+    assert unknown.json["error"]["code"] == "adresse-introuvable"  # well formed, not found
+    empty = client.get("/api/v1/eligibility", query_string={"address": " "})
+    assert empty.json["error"]["code"] == "adresse-invalide"
 
 
 def test_geocoder_down_is_a_503_not_a_500(client, ban_server):
@@ -170,6 +181,19 @@ def test_batch_csv_in_csv_out(client):
     assert [r["id"] for r in rows] == ["a", "b", "c"]
     assert rows[0]["category"] == "qpv" and rows[1]["error"].startswith("ligne 3")
     assert response.headers["X-Fabriques-Erreurs"] == "1"
+
+
+def test_batch_format_is_csv_or_json(client):
+    response = client.post("/api/v1/eligibility/batch?format=xlsx", data=b"id,lon,lat\n",
+                           content_type="text/csv")
+    assert_error(response, 400, "format", "format inconnu : 'xlsx' (csv ou json)")
+
+
+def test_batch_file_sent_as_a_text_field_of_a_form(client):
+    response = client.post("/api/v1/eligibility/batch?format=json", content_type=
+                           "multipart/form-data", data={"file": "id,lon,lat\na,5.4034,43.3305\n"})
+    assert response.status_code == 200, response.text
+    assert response.json["rows"][0]["category"] == "qpv"
 
 
 def test_batch_file_upload_json_out(client):

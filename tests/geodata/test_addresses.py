@@ -129,6 +129,31 @@ def test_mixed_files_geocode_only_rows_without_coordinates(reference_engine, cli
     assert report.geocoded == 1 and len(report.errors) == 2
 
 
+def test_an_address_the_ban_would_refuse_is_its_row_s_error_and_is_not_sent(
+        reference_engine, client, ban_server):
+    """Only punctuation or emoji, too short once cleaned: the row's own error, the others
+    geocoded; never a whole-batch failure."""
+    data = ("id;adresse;ville\n"
+            "pon;!!!;\n"
+            "emo;😀😀😀;\n"
+            "seg;20 avenue de Ségur;Paris\n"
+            "court;!! ab;\n"
+            "vil;!!!;Pelleautier\n")
+    report, (header, *rows) = run(reference_engine, load_policy("current"), data, client)
+
+    written = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    invalid = "adresse invalide : ni lettre ni chiffre"
+    assert written["pon"]["error"].startswith(f"ligne 2 : {invalid}")
+    assert written["emo"]["error"].startswith(f"ligne 3 : {invalid}")
+    assert written["court"]["error"] == \
+        "ligne 5 : adresse trop courte : 'ab' (3 caractères au moins)"
+    assert not written["seg"]["error"] and written["seg"]["geocoding_type"] == "housenumber"
+    assert not written["vil"]["error"] and written["vil"]["precision"] == "commune"
+    assert [line for line, _ in report.errors] == [2, 3, 5]
+    (post,) = [r for r in ban_server.requests if r.method == "POST"]
+    assert post.rows == 2 and "!!!" not in post.data and "😀" not in post.data
+
+
 def test_chunks_report_progress_and_send_only_rows_to_geocode(reference_engine, client,
                                                              ban_server):
     data = "id,adresse,lon,lat\n" + "".join(

@@ -7,19 +7,27 @@ are observed from the server's request log. Timing assertions are about correctn
 
 from __future__ import annotations
 
+import re
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geodata.eligibility.engine import PRECISIONS
 from geodata.geocoder import (
+    GEOCODABLE,
+    MAX_QUERY_CHARS,
     PRECISION_BY_TYPE,
+    AddressRefused,
     BanClient,
     GeocoderError,
     GeocodeResult,
     RateLimiter,
+    clean_query,
+    query_problem,
 )
 from tests.ban_server import (
     AMIENS,
@@ -27,6 +35,7 @@ from tests.ban_server import (
     PELLEAUTIER,
     SAINT_JUST,
     SEGUR,
+    _valid_query,
     ban_server_fixture,  # noqa: F401 - the ban_server fixture
 )
 
@@ -94,11 +103,34 @@ def test_unknown_address_is_none(client, ban_server):
     assert len(ban_server.requests) == 1
 
 
-@pytest.mark.parametrize("address", ["", "   ", None, "\t\n", "--", "ab"])
-def test_blank_or_short_address_is_refused_locally(client, ban_server, address):
-    with pytest.raises(GeocoderError, match="adresse"):
+@pytest.mark.parametrize(("address", "reason"), [
+    ("", "adresse vide"), ("   ", "adresse vide"), (None, "adresse vide"),
+    ("\t\n", "adresse vide"), ("--", "ni lettre ni chiffre"), ("ab", "trop courte"),
+    ("!!!", "ni lettre ni chiffre"), ("😀😀😀", "ni lettre ni chiffre"),
+    ("« … » ; ?", "ni lettre ni chiffre"), ("__ _", "ni lettre ni chiffre"),
+    ("!! ab", "trop courte : 'ab'"), ("1" * 201, "trop longue : 201 caractères"),
+])
+def test_an_address_the_ban_would_refuse_is_refused_locally(client, ban_server, address,
+                                                            reason):
+    """Only punctuation or emoji, too short, too long: the address is at fault (not a
+    GeocoderError, which says the service is down), and nothing is sent."""
+    with pytest.raises(AddressRefused, match=reason):
         client.search(address)
+    assert query_problem(address).startswith("adresse")
     assert ban_server.requests == []
+
+
+@pytest.mark.parametrize("address", ["abc", "a😀😀", "1 rue", "Éze", "  - 20 av. X", "2" * 200])
+def test_what_the_ban_accepts_is_geocodable(address):
+    assert query_problem(address) is None
+    assert _valid_query(clean_query(address))  # the fake BAN's own rule agrees
+
+
+def test_a_query_the_ban_refuses_is_the_address_s_fault_not_the_service_s(client, ban_server):
+    ban_server.fail_next(1, status=400)
+    with pytest.raises(AddressRefused, match="refusée par la Base Adresse Nationale"):
+        client.search("Pelleautier")
+    assert len(ban_server.requests) == 1
 
 
 def test_leading_punctuation_is_dropped(client, ban_server):
@@ -231,9 +263,16 @@ def test_an_unreadable_retry_after_is_a_geocoder_error(client, ban_server):
 
 
 def test_client_errors_are_not_retried(client, ban_server):
-    ban_server.fail_next(1, status=400)
-    with pytest.raises(GeocoderError, match="refuse la requête"):
+    ban_server.fail_next(1, status=404)  # a wrong FABRIQUES_GEOCODER_URL: the service's fault
+    with pytest.raises(GeocoderError, match=r"refuse la requête \(HTTP 404\)"):
         client.search("Pelleautier")
+    assert len(ban_server.requests) == 1
+
+
+def test_a_csv_file_the_ban_refuses_is_a_geocoder_error(client, ban_server):
+    ban_server.fail_next(1, status=400)
+    with pytest.raises(GeocoderError, match=r"refuse la requête \(HTTP 400\)"):
+        client.search_csv([{"adresse": "Pelleautier"}], ["adresse"])
     assert len(ban_server.requests) == 1
 
 
@@ -283,3 +322,13 @@ def test_no_second_holds_more_requests_than_the_rate(ban_server):
     assert len(times) == 60
     busiest = max(sum(1 for t in times[i:] if t - start < 1.0) for i, start in enumerate(times))
     assert busiest <= 50
+
+
+@settings(max_examples=2000, deadline=None, derandomize=True)
+@given(st.text(st.sampled_from(" \t\n\x1c\x85\u3000!-_.«😀aé1Œ٣²"), max_size=8)
+       | st.text(max_size=12) | st.text(min_size=195, max_size=205))
+def test_the_published_pattern_is_the_rule(address):
+    """The OpenAPI document publishes GEOCODABLE and a maximum length: together they accept
+    exactly what ``query_problem`` accepts."""
+    published = re.search(GEOCODABLE, address) is not None and len(address) <= MAX_QUERY_CHARS
+    assert published == (query_problem(address) is None)

@@ -5,13 +5,16 @@ The files are synthetic (hypothesis): the property is about reading text, not ab
 
 from __future__ import annotations
 
+import csv
+
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geodata.eligibility.engine import PRECISIONS
 from geodata.eligibility.plain_csv import read_plain
-from geodata.eligibility.reading import read_locations, read_records, read_table
+from geodata.eligibility.reading import BatchError, read_locations, read_records, read_table
 
 CELLS = ["", " ", "1.5", " 2,25 ", "-0.5", "+3", ".5", "7.", "1e2", "nan", "inf", "200",
          "-91", "1_0", "٣", "abc", "45,0,1", "--1", "0.00001"]
@@ -89,3 +92,34 @@ def test_line_numbers_count_blank_lines_and_multiline_cells():
     locations = read_locations(text)
     assert locations.lines == [2, 5]
     assert locations.errors == {1: "ligne 5 : lat non numérique : 'x'"}
+
+
+LIMIT = csv.field_size_limit()
+OVER_THE_LIMIT = {
+    "plain id": ("id;lon;lat\np1;2,35;48,85\n" + "x" * (LIMIT + 1) + ";2,35;48,85\n", 3),
+    "plain coordinate": ("id,lon,lat\n\np1,2.35," + "4" * (LIMIT + 1) + "\n", 3),
+    "unclosed quote": ('id,lon,lat\np1,2.35,48.85\n"p2,2.35,48.85\n' + "p,1,2\n" * LIMIT, 3),
+    "header": ("id,lon,lat," + "n" * (LIMIT + 1) + "\np1,2.35,48.85\n", 1),
+}
+
+
+@pytest.mark.parametrize("name", OVER_THE_LIMIT)
+def test_a_cell_over_the_csv_module_limit_is_refused_by_both_readings_naming_its_line(name):
+    """Polars has no limit, the csv module has one: both readings refuse such a file alike."""
+    text, line = OVER_THE_LIMIT[name]
+    messages = []
+    for read in (read_locations, lambda text: read_records(read_table(text))):
+        with pytest.raises(BatchError) as refused:
+            read(text)
+        messages.append(str(refused.value))
+    assert messages[0] == messages[1]
+    assert messages[0].startswith(f"ligne {line} : une cellule dépasse 131\u202f072 caractères")
+
+
+def test_a_cell_at_the_limit_is_read_alike():
+    text = "id,lon,lat\n" + "x" * LIMIT + ",2.35,48.85\n"
+    table = read_table(text)
+    assert read_plain(table.text, table.delimiter, table.columns) is not None  # polars' path
+    fast = read_locations(text)
+    same(fast, read_records(read_table(text)))
+    assert fast.ids == ["x" * LIMIT] and not fast.errors
