@@ -132,6 +132,20 @@ def _reference_paths() -> dict:
     }
 
 
+COMMON_ERRORS = (414, 503)
+"""What any route may answer: a URL over 4,000 characters (414), the database down (503
+``base-indisponible``)."""
+
+
+def _with_common_errors(paths: dict) -> dict:
+    """Every operation of ``paths`` with the errors any route may answer."""
+    for operations in paths.values():
+        for operation in operations.values():
+            operation["responses"] = {**error_responses(*COMMON_ERRORS),
+                                      **operation["responses"]}
+    return paths
+
+
 def document() -> dict:
     """The OpenAPI document."""
     return {
@@ -140,6 +154,7 @@ def document() -> dict:
                  "description": "Éligibilité territoriale d'un lieu au programme Fabriques de "
                                 "Territoire : QPV, proximité, grands centres urbains."},
         "servers": [{"url": "/api/v1"}],
-        "paths": {**_eligibility_paths(), **_reference_paths(), **room_paths()},
+        "paths": _with_common_errors({**_eligibility_paths(), **_reference_paths(),
+                                      **room_paths()}),
         "components": {"schemas": SCHEMAS},
     }

@@ -42,9 +42,6 @@ CONFIG = {
     "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
     "checks": {
         "positive_data_acceptance": {"expected-statuses": ACCEPTED},
-        # TODO(issue 11, the 405 item): every API 405 is to carry `Allow`; enable this check
-        # (one of the defaults) once that part is merged. Today a TRACE gets a 405 without it.
-        "unsupported_method": {"enabled": False},
     },
     "operations": [
         {"include-path": path, "checks": {"positive_data_acceptance": {
