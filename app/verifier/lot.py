@@ -93,8 +93,8 @@ def upload():
                      413, policy_name)
     addresses = locations.to_geocode if isinstance(locations, AddressLocations) else 0
     root = jobs_root(current_app)
-    job_id = create_job(root, data, upload.filename, policy_name, rows, addresses)
-    start_job(current_app._get_current_object(), root, job_id)
+    job_id, held = create_job(root, data, upload.filename, policy_name, rows, addresses)
+    start_job(current_app._get_current_object(), held)
     return redirect(url_for(".job", job_id=job_id), 303)
 
 

@@ -233,9 +233,11 @@ def test_progress_is_on_disk_for_every_worker(app, client, reference_engine, dat
 
 
 def test_a_job_in_progress_shows_its_progress_and_works_without_javascript(app, client):
-    # A job queued by hand and never started: its page is the one seen while it runs.
-    job_id = create_job(jobs_root(app), POINTS.encode(), "projets.csv", "current", 4, 0)
-    html = client.get(f"/verifier/lot/{job_id}").text
+    # A job queued by hand, claimed as by a live worker and never started: its page is the
+    # one seen while it runs.
+    job_id, held = create_job(jobs_root(app), POINTS.encode(), "projets.csv", "current", 4, 0)
+    with held:
+        html = client.get(f"/verifier/lot/{job_id}").text
     assert '<noscript><meta http-equiv="refresh" content="3"></noscript>' in html
     assert f'data-etat-url="/verifier/lot/{job_id}/etat"' in html
     assert re.search(r'<progress id="lot-progression" max="4"\s+value="0">', html)
@@ -269,7 +271,8 @@ def test_geocoder_down_fails_the_job_keeps_the_upload_and_it_can_be_restarted(ap
 
 def test_an_interrupted_job_says_so_and_can_be_restarted(app, client):
     # Synthetic: a job left "running" by a worker that stopped 20 minutes ago.
-    job_id = create_job(jobs_root(app), POINTS.encode(), "projets.csv", "current", 4, 0)
+    job_id, held = create_job(jobs_root(app), POINTS.encode(), "projets.csv", "current", 4, 0)
+    held.release()  # its worker is gone
     path = jobs_root(app) / job_id / "progress.json"
     status = json.loads(path.read_text())
     status.update(state="running", updated_at=(datetime.now(UTC) - timedelta(minutes=20))
@@ -285,13 +288,16 @@ def test_an_interrupted_job_says_so_and_can_be_restarted(app, client):
 def test_jobs_older_than_a_day_are_purged_when_a_new_one_starts(app, client):
     # Synthetic ages: one job last updated two days ago, one an hour ago.
     root = jobs_root(app)
-    old = create_job(root, POINTS.encode(), "ancien.csv", "current", 4, 0)
-    recent = create_job(root, POINTS.encode(), "recent.csv", "current", 4, 0)
-    for job_id, age in ((old, timedelta(days=2)), (recent, timedelta(hours=1))):
+    made = []
+    for name, age in (("ancien.csv", timedelta(days=2)), ("recent.csv", timedelta(hours=1))):
+        job_id, held = create_job(root, POINTS.encode(), name, "current", 4, 0)
+        held.release()  # ended long ago
+        made.append(job_id)
         path = root / job_id / "progress.json"
         status = json.loads(path.read_text())
         status.update(state="done", updated_at=(datetime.now(UTC) - age).isoformat())
         path.write_text(json.dumps(status))
+    old, recent = made
 
     new_url = upload(client, POINTS.encode()).headers["Location"]
     wait(client, new_url)
