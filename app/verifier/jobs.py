@@ -1,8 +1,8 @@
 """Batch jobs of the checker: the geocoding an address batch uses, and the batch page's jobs.
 
 A job of the page ``/verifier/lot`` lives in ``instance/lots/<uuid4>/``: ``entree.csv``
-(the file as uploaded), ``progress.json`` (state, rows done and total, then the report),
-``worker.lock`` (``app.verifier.claims``) and, once done,
+(the file as uploaded), ``progress.json`` (its owner's account id, state, rows done and
+total, then the report), ``worker.lock`` (``app.verifier.claims``) and, once done,
 ``resultat.csv`` (UTF-8 with BOM, semicolons, decimal commas: French spreadsheets open it as
 is). ``run`` does the work in a thread of the bounded executor of the worker that holds the
 job's claim (``app.verifier.executor``); a job waiting for a free thread stays ``queued``,
@@ -132,9 +132,9 @@ def purge(root: Path, max_age_s: float = MAX_AGE_S) -> list[str]:
 
 
 def create_job(root: Path, data: bytes, filename: str, policy: str, rows: int,
-               addresses: int) -> tuple[str, Claim]:
-    """Purge old jobs, then keep the upload and a queued state; the new job's id and this
-    process's claim on it."""
+               addresses: int, owner: int) -> tuple[str, Claim]:
+    """Purge old jobs, then keep the upload and a queued state owned by the account
+    ``owner``; the new job's id and this process's claim on it."""
     purge(root)
     job_id = str(uuid.uuid4())
     folder = root / job_id
@@ -143,7 +143,7 @@ def create_job(root: Path, data: bytes, filename: str, policy: str, rows: int,
     if held is None:  # a new uuid4 folder: nobody else knows it
         raise RuntimeError(f"lot {job_id} : verrou impossible")
     (folder / INPUT).write_bytes(data)
-    _write_status(folder, {"id": job_id, "state": "queued",
+    _write_status(folder, {"id": job_id, "owner": owner, "state": "queued",
                            "filename": filename, "policy": policy, "rows_total": rows,
                            "rows_done": 0, "addresses": addresses, "created_at": _now(),
                            "message": None, "report": None, "ahead": None})

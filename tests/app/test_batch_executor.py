@@ -25,7 +25,15 @@ from app.db import EXTENSION, GEOCODER
 from app.gunicorn_conf import worker_exit
 from app.verifier import executor, jobs
 from app.verifier.jobs import INPUT, OUTPUT, create_job, jobs_root
-from tests.app.test_batch_page import flat, make_app, token, upload, wait
+from geodata.storage.accounts import user_by_email
+from tests.app.test_batch_page import (
+    flat,
+    make_app,
+    sign_in_fixture,  # noqa: F401
+    token,
+    upload,
+    wait,
+)
 from tests.ban_server import ban_server_fixture  # noqa: F401
 
 pytestmark = pytest.mark.shared_data
@@ -58,9 +66,17 @@ def sized_app(reference_engine, tmp_path, data_dir, ban_server):
 
 
 @pytest.fixture
-def client_of():
-    """``client_of(app)``: a client of ``app``."""
-    return lambda app: app.test_client()
+def client_of(sign_in):
+    """``client_of(app)``: a client of ``app`` logged in as a new instructor (``.owner``: the
+    account id)."""
+
+    def logged(app):
+        client = app.test_client()
+        email = sign_in(client)
+        client.owner = user_by_email(app.extensions[EXTENSION], email).id
+        return client
+
+    return logged
 
 
 def state(client, job_url: str) -> dict:
@@ -150,7 +166,8 @@ def test_a_job_reads_as_active_while_a_worker_holds_it_and_interrupted_once_let_
         sized_app, client_of):
     app = sized_app(1)
     client = client_of(app)
-    job_id, held = create_job(jobs_root(app), FILES["pel"], "pel.csv", "current", 1, 1)
+    job_id, held = create_job(jobs_root(app), FILES["pel"], "pel.csv", "current", 1, 1,
+                              owner=client.owner)
     url = f"/verifier/lot/{job_id}"
     age(jobs_root(app) / job_id, 20, state="running")  # a long BAN answer: no write for long
     assert state(client, url)["state"] == "running"
@@ -164,7 +181,8 @@ def test_a_queued_job_no_worker_holds_reads_as_interrupted(sized_app, client_of)
     # Synthetic: a job left queued by a worker that died a moment ago.
     app = sized_app(1)
     client = client_of(app)
-    job_id, held = create_job(jobs_root(app), FILES["pel"], "pel.csv", "current", 1, 1)
+    job_id, held = create_job(jobs_root(app), FILES["pel"], "pel.csv", "current", 1, 1,
+                              owner=client.owner)
     held.release()
     assert state(client, f"/verifier/lot/{job_id}")["state"] == "interrupted"
 
@@ -196,11 +214,12 @@ def test_a_worker_that_exits_lets_its_waiting_jobs_go_and_the_next_one_takes_the
     assert len([r for r in ban_server.requests if "Pelleautier" in r.data]) == 1
 
 
-def killed_run(app, rows: int) -> str:
+def killed_run(app, owner: int, rows: int) -> str:
     """Synthetic: a job whose worker was killed mid-run, leaving its state "running" after
     half the rows, half a result file and a state write cut short; its id."""
     data = "id,adresse\n" + "".join(f"r{n},Pelleautier 05000\n" for n in range(rows))
-    job_id, held = create_job(jobs_root(app), data.encode(), "tue.csv", "current", rows, rows)
+    job_id, held = create_job(jobs_root(app), data.encode(), "tue.csv", "current", rows, rows,
+                              owner=owner)
     folder = jobs_root(app) / job_id
     held.release()  # the kill
     age(folder, 0, state="running", rows_done=rows // 2)
@@ -213,14 +232,14 @@ def test_workers_that_start_take_back_a_killed_run_once_with_every_row_once(
         sized_app, client_of, ban_server):
     first, second = sized_app(1), sized_app(1)
     client = client_of(first)
-    killed = killed_run(first, 3)
-    ended = {name: create_job(jobs_root(first), FILES["seg"], f"{name}.csv", "current", 1, 1)
-             for name in ("done", "failed")}
+    killed = killed_run(first, client.owner, 3)
+    ended = {name: create_job(jobs_root(first), FILES["seg"], f"{name}.csv", "current", 1, 1,
+                              owner=client.owner) for name in ("done", "failed")}
     for name, (job_id, held) in ended.items():
         age(jobs_root(first) / job_id, 0, state=name)
         held.release()
-    # held by a live worker:
-    busy, busy_claim = create_job(jobs_root(first), FILES["ami"], "ami.csv", "current", 1, 1)
+    busy, busy_claim = create_job(jobs_root(first), FILES["ami"], "ami.csv", "current", 1, 1,
+                                  owner=client.owner)  # held by a live worker
     ban_server.delay = HELD_S  # both workers look while the taken job still runs
 
     with ThreadPoolExecutor(2) as starting:  # two workers start at the same moment
@@ -246,7 +265,7 @@ def test_a_worker_looks_again_for_jobs_that_lost_theirs(sized_app, client_of):
     app = sized_app(1)
     client = client_of(app)
     assert executor.start_resuming(app, every_s=0.1) == []
-    job_id = killed_run(app, 2)  # a worker that started earlier, killed now
+    job_id = killed_run(app, client.owner, 2)  # a worker that started earlier, killed now
     seen, deadline = [], time.monotonic() + 60  # a guard: without a look, never done
     while not seen or seen[-1] != "done":
         assert time.monotonic() < deadline, seen[-1]
