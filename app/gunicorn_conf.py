@@ -1,25 +1,36 @@
-"""gunicorn settings of ``make serve``: each worker warms the map's caches before it serves.
+"""gunicorn settings of ``make serve``: each worker takes back the batch jobs that lost their
+worker, and warms the map's caches, before it serves.
 
     gunicorn --config python:app.gunicorn_conf --bind HOST:PORT --workers 2 "app:create_app()"
 
-Without it, the first requests that each worker gets after a (re)start read the reference
-index, the Fabriques' categories and the map's layers, and the first view of ``/carte``
-waits seconds for them. Warming in ``post_worker_init`` keeps one process per worker as
-before (no ``--preload``: no database connection crosses a fork, and a HUP still reloads the
-code); a worker takes requests once warm, the layers coming from the instance's disk cache
-after the first start. A worker that exits first shuts its executor of batch jobs down
-(``worker_exit``). ``flask run`` and the tests do not read this file.
+A batch job of ``/verifier/lot`` whose worker was killed, stopped or restarted is resumed
+from its kept upload by the next worker that starts, exactly once (a lock on disk:
+``app.verifier.claims``); each worker then looks again every minute
+(``app.verifier.executor.start_resuming``). Without warming, the first requests that each
+worker gets after a (re)start read the reference index, the Fabriques' categories and the
+map's layers, and the first view of ``/carte`` waits seconds for them. Warming in
+``post_worker_init`` keeps one process per worker as before (no ``--preload``: no database
+connection crosses a fork, and a HUP still reloads the code); a worker takes requests once
+warm, the layers coming from the instance's disk cache after the first start. A worker that
+exits first shuts its executor of batch jobs down (``worker_exit``). ``flask run`` and the
+tests do not read this file.
 """
 
 from __future__ import annotations
 
 
 def post_worker_init(worker) -> None:
-    """Warm the map's caches; a failure (no data loaded yet...) leaves them to the first
-    request, which then reports its error as usual."""
+    """Resume the interrupted batch jobs, then warm the map's caches; a failure of either
+    leaves the worker serving (an interrupted job can be restarted from its page; the caches
+    are built by the first request, which then reports its error as usual)."""
     from app.carte.layers import warm_caches
+    from app.verifier.executor import start_resuming
 
     worker.notify()  # the boot counts against the worker timeout: tell the arbiter we live
+    try:
+        start_resuming(worker.wsgi)
+    except Exception:  # noqa: BLE001 - the worker serves all the same
+        worker.log.exception("reprise des lots interrompus impossible")
     try:
         warm_caches(worker.wsgi)
     except Exception:  # warming is an optimisation, never a reason not to serve
@@ -28,8 +39,8 @@ def post_worker_init(worker) -> None:
 
 
 def worker_exit(_server, worker) -> None:
-    """Shut the worker's executor of batch jobs down: the jobs still waiting read as
-    interrupted at once (to be restarted); the running ones have the graceful timeout."""
+    """Shut the worker's executor of batch jobs down: the jobs still waiting are let go (the
+    next worker to start takes them back); the running ones have the graceful timeout."""
     from app.verifier.executor import shutdown
 
     app = getattr(worker, "wsgi", None)  # None in the arbiter, or before the app loaded

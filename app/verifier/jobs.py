@@ -1,17 +1,21 @@
 """Batch jobs of the checker: the geocoding an address batch uses, and the batch page's jobs.
 
 A job of the page ``/verifier/lot`` lives in ``instance/lots/<uuid4>/``: ``entree.csv``
-(the file as uploaded), ``progress.json`` (state, rows done and total, then the report) and,
-once done, ``resultat.csv`` (UTF-8 with BOM, semicolons, decimal commas: French
-spreadsheets open it as is). ``run`` does the work in a thread of the bounded executor of
-the worker that took the upload (``app.verifier.executor``); a job waiting for a free thread
-stays ``queued``, with ``ahead`` (jobs waiting before it), written again by that executor
-while it waits. Every state is written to disk atomically (temporary file, then
-``os.replace``) so that any gunicorn worker can answer for any job. The result is written to
-``resultat.csv.partiel`` and renamed only when whole; on failure the partial file is
-removed and the upload kept, so the job can be started again. A job whose state has not
-moved for ``STALE_AFTER_S`` (its worker was restarted) reads as ``interrupted``. Jobs whose
-last update is older than ``MAX_AGE_S`` are deleted when a new job is created.
+(the file as uploaded), ``progress.json`` (its owner's account id, state, rows done and
+total, then the report), ``worker.lock`` (``app.verifier.claims``) and, once done,
+``resultat.csv`` (UTF-8 with BOM, semicolons, decimal commas: French spreadsheets open it as
+is). ``run`` does the work in a thread of the bounded executor of the worker that holds the
+job's claim (``app.verifier.executor``); a job waiting for a free thread stays ``queued``,
+with ``ahead`` (jobs waiting before it). Every state is written to disk atomically
+(temporary file, then ``os.replace``) so that any gunicorn worker can answer for any job.
+The result is written to ``resultat.csv.partiel`` and renamed only when whole; on failure
+the partial file is removed and the upload kept, so the job can be started again.
+
+A job is claimed from its creation to its end. One whose state says "queued" or "running"
+while nobody holds its claim lost its worker (killed, stopped, restarted): it reads as
+``interrupted`` at once, and ``reclaim`` lets a worker take it back from its kept upload,
+starting from row one (the leftovers of the lost run are removed). Jobs whose last update is
+older than ``MAX_AGE_S`` are deleted when a new job is created.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from pathlib import Path
 from flask import Flask
 
 from app.db import get_engine, get_geocoder
+from app.verifier.claims import Claim, claim, is_held
 from geodata.checks import address_geocoding
 from geodata.eligibility.addresses import AddressLocations, read_batch, write_batch
 from geodata.eligibility.batch import BatchReport
@@ -38,14 +43,19 @@ from geodata.storage.reference import reference_index
 
 __all__ = [
     "INPUT",
+    "JOBS",
     "OUTPUT",
+    "PARTIAL",
+    "RESTARTABLE",
+    "RESUMABLE",
     "create_job",
+    "interrupted_jobs",
     "jobs_root",
     "mark_interrupted",
     "mark_waiting",
     "purge",
     "read_status",
-    "requeue",
+    "reclaim",
     "run",
 ]
 
@@ -53,11 +63,14 @@ JOBS = "lots"
 INPUT, OUTPUT, STATUS = "entree.csv", "resultat.csv", "progress.json"
 PARTIAL = OUTPUT + ".partiel"
 MAX_AGE_S = 24 * 3600
-STALE_AFTER_S = 600
 LISTED = 1000
 """Rows in error (and to check) kept in the report; all of them are in the CSV."""
 PROGRESS_CHUNK = 2000
 ACTIVE = ("queued", "running")
+RESUMABLE = (*ACTIVE, "interrupted")
+"""States on disk of a job that did not end: a worker that starts takes it back."""
+RESTARTABLE = (*RESUMABLE, "failed")
+"""States on disk of a job that can be started again by hand."""
 
 
 def jobs_root(app: Flask) -> Path:
@@ -83,20 +96,27 @@ def _write_status(folder: Path, status: dict) -> None:
     os.replace(temporary, folder / STATUS)
 
 
-def read_status(root: Path, job_id: str) -> dict | None:
-    """A job's state as last written, None when there is no such job."""
-    folder = root / job_id
+def _raw_status(folder: Path) -> dict | None:
+    """A job's state file as written, None when it is missing or unreadable."""
     try:
-        status = json.loads((folder / STATUS).read_text(encoding="utf-8"))
+        return json.loads((folder / STATUS).read_text(encoding="utf-8"))
     except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError):
         return None
-    if status["state"] in ACTIVE and _age_s(status.get("updated_at"), folder) > STALE_AFTER_S:
+
+
+def read_status(root: Path, job_id: str) -> dict | None:
+    """A job's state as last written (``interrupted`` if active but held by no worker), None
+    when there is no such job."""
+    folder = root / job_id
+    status = _raw_status(folder)
+    if status is not None and status["state"] in ACTIVE and not is_held(folder):
         status["state"] = "interrupted"
     return status
 
 
 def purge(root: Path, max_age_s: float = MAX_AGE_S) -> list[str]:
-    """Delete jobs last updated more than ``max_age_s`` ago; their ids."""
+    """Delete jobs last updated more than ``max_age_s`` ago (and held by no worker); their
+    ids."""
     removed = []
     for folder in root.iterdir() if root.is_dir() else ():
         if not folder.is_dir():
@@ -105,34 +125,63 @@ def purge(root: Path, max_age_s: float = MAX_AGE_S) -> list[str]:
             stamp = json.loads((folder / STATUS).read_text(encoding="utf-8")).get("updated_at")
         except (OSError, ValueError):
             stamp = None
-        if _age_s(stamp, folder) > max_age_s:
+        if _age_s(stamp, folder) > max_age_s and not is_held(folder):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder.name)
     return removed
 
 
 def create_job(root: Path, data: bytes, filename: str, policy: str, rows: int,
-               addresses: int) -> str:
-    """Purge old jobs, then keep the upload and a queued state; the new job's id."""
+               addresses: int, owner: int) -> tuple[str, Claim]:
+    """Purge old jobs, then keep the upload and a queued state owned by the account
+    ``owner``; the new job's id and this process's claim on it."""
     purge(root)
     job_id = str(uuid.uuid4())
     folder = root / job_id
     folder.mkdir(parents=True)
+    held = claim(folder)  # before any state: no worker ever sees it unclaimed
+    if held is None:  # a new uuid4 folder: nobody else knows it
+        raise RuntimeError(f"lot {job_id} : verrou impossible")
     (folder / INPUT).write_bytes(data)
-    _write_status(folder, {"id": job_id, "state": "queued", "filename": filename,
-                           "policy": policy, "rows_total": rows, "rows_done": 0,
-                           "addresses": addresses, "created_at": _now(), "message": None,
-                           "report": None, "ahead": None})
-    return job_id
+    _write_status(folder, {"id": job_id, "owner": owner, "state": "queued",
+                           "filename": filename, "policy": policy, "rows_total": rows,
+                           "rows_done": 0, "addresses": addresses, "created_at": _now(),
+                           "message": None, "report": None, "ahead": None})
+    return job_id, held
 
 
-def requeue(root: Path, job_id: str) -> Path:
-    """Put a failed or interrupted job back in the queued state; its folder."""
-    folder = root / job_id
-    status = json.loads((folder / STATUS).read_text(encoding="utf-8"))
+def interrupted_jobs(root: Path) -> list[Path]:
+    """The folders of the jobs whose state on disk says they did not end (``RESUMABLE``),
+    oldest first; some may be running in a live worker (``reclaim`` tells)."""
+    found = []
+    for folder in root.iterdir() if root.is_dir() else ():
+        status = _raw_status(folder)
+        if status is not None and status.get("state") in RESUMABLE:
+            found.append((status.get("created_at") or "", folder.name, folder))
+    return [folder for *_key, folder in sorted(found)]
+
+
+def _requeue(folder: Path, status: dict) -> None:
+    """Remove a lost run's leftovers, then put the job back in the queued state."""
+    (folder / PARTIAL).unlink(missing_ok=True)
+    for leftover in folder.glob(f".{STATUS}.*"):  # a state write cut short
+        leftover.unlink(missing_ok=True)
     status.update(state="queued", rows_done=0, message=None, report=None, ahead=None)
     _write_status(folder, status)
-    return folder
+
+
+def reclaim(folder: Path, states: tuple[str, ...] = RESUMABLE) -> Claim | None:
+    """Claim the job of ``folder`` and put it back in the queue if its state on disk is one
+    of ``states``; the claim, or None (held by a live worker, ended, or gone)."""
+    held = claim(folder)
+    if held is None:
+        return None
+    status = _raw_status(folder)  # read again, now that nobody else can change it
+    if status is None or status.get("state") not in states:
+        held.release()
+        return None
+    _requeue(folder, status)
+    return held
 
 
 def _update_queued(folder: Path, **changes) -> None:

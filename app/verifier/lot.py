@@ -1,5 +1,9 @@
 """The instructors' batch page, ``/verifier/lot``: upload a CSV, follow it, download it.
 
+Every address of the page is for instructors (and admins), logged in; the public uses the
+API. A job belongs to the account that uploaded it: only that account and the admins read
+it, and any other gets the same 404 as for a job that does not exist.
+
 The view checks the file at once (encoding, delimiter, columns, row limit) and shows the
 form again with a French message when it cannot be used; a good file becomes a job
 (``app.verifier.jobs``) run in the background by the worker's bounded executor
@@ -24,12 +28,15 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
+from app.access import role_required
 from app.errors import error_page
 from app.formats import number, size
 from app.forms import first_error
+from app.security import no_store
 from app.verifier.executor import restart_job, start_job
 from app.verifier.forms import UploadForm
 from app.verifier.jobs import OUTPUT, create_job, jobs_root, read_status
@@ -40,6 +47,8 @@ from geodata.policy import CATEGORIES, DEFAULT_POLICY, load_policy
 __all__ = ["bp"]
 
 bp = Blueprint("lot", __name__, url_prefix="/verifier/lot")
+no_store(bp)
+ROLE = "instructor"
 
 STATE_LABELS = {"queued": "en attente", "running": "en cours", "done": "terminé",
                 "failed": "échec", "interrupted": "interrompu"}
@@ -54,12 +63,14 @@ def _form(error: str | None = None, status: int = 200, policy: str = DEFAULT_POL
 
 
 @bp.get("")
+@role_required(ROLE)
 def form():
     """The upload form."""
     return _form()
 
 
 @bp.errorhandler(RequestEntityTooLarge)
+@role_required(ROLE)
 def too_large(_error):
     """A file over MAX_CONTENT_LENGTH: the form again, with the limit, not a bare 413."""
     max_bytes = current_app.config.get("MAX_CONTENT_LENGTH") or 0
@@ -68,6 +79,7 @@ def too_large(_error):
 
 
 @bp.post("")
+@role_required(ROLE)
 def upload():
     """Check the uploaded file, create its job, and go to the job's page."""
     form = UploadForm()
@@ -93,14 +105,17 @@ def upload():
                      413, policy_name)
     addresses = locations.to_geocode if isinstance(locations, AddressLocations) else 0
     root = jobs_root(current_app)
-    job_id = create_job(root, data, upload.filename, policy_name, rows, addresses)
-    start_job(current_app._get_current_object(), root, job_id)
+    job_id, held = create_job(root, data, upload.filename, policy_name, rows, addresses,
+                              owner=current_user.id)
+    start_job(current_app._get_current_object(), held)
     return redirect(url_for(".job", job_id=job_id), 303)
 
 
 def _status(job_id: uuid.UUID) -> dict:
+    """The job's state, for its owner or an admin; 404 for anyone else, as for no job."""
     status = read_status(jobs_root(current_app), str(job_id))
-    if status is None:
+    if status is None or not (status.get("owner") == current_user.id
+                              or current_user.has_role("admin")):
         abort(404)
     return status
 
@@ -113,6 +128,7 @@ def unknown_job(_error):
 
 
 @bp.get("/<uuid:job_id>")
+@role_required(ROLE)
 def job(job_id: uuid.UUID):
     """A job's progress, then its summary and download link."""
     status = _status(job_id)
@@ -127,6 +143,7 @@ def job(job_id: uuid.UUID):
 
 
 @bp.get("/<uuid:job_id>/etat")
+@role_required(ROLE)
 def state(job_id: uuid.UUID):
     """The small JSON the job's page polls."""
     status = _status(job_id)
@@ -139,6 +156,7 @@ def state(job_id: uuid.UUID):
 
 
 @bp.get("/<uuid:job_id>/resultat.csv")
+@role_required(ROLE)
 def download(job_id: uuid.UUID):
     """The enriched CSV (UTF-8 with BOM, semicolons, decimal commas)."""
     status = _status(job_id)
@@ -151,6 +169,7 @@ def download(job_id: uuid.UUID):
 
 
 @bp.post("/<uuid:job_id>/relancer")
+@role_required(ROLE)
 def restart(job_id: uuid.UUID):
     """Start a failed or interrupted job again from its kept upload."""
     status = _status(job_id)

@@ -1,13 +1,20 @@
 """The batch page's bounded executor (``app.verifier.executor``): at most ``BATCH_WORKERS``
-jobs run at once, the others wait "en attente" and say how many jobs are before them, a
-waiting job never reads as interrupted while its worker lives, and a worker that stops marks
-its waiting jobs interrupted. Held by the local BAN's ``delay``; seen through its request log
-and the jobs' states, never by mocking."""
+jobs run at once, the others wait "en attente" and say how many jobs are before them; a job
+reads as active exactly while a worker holds its claim (``app.verifier.claims``), however old
+its last write, and as interrupted as soon as none does; a worker that stops lets its
+waiting jobs go, and a worker that starts takes back, once, every job that lost its worker,
+from row one. Held by the local BAN's ``delay``; seen through its request log and the jobs'
+states and files, never by mocking. Workers are apps of one process here (a claim excludes
+another open file of the same process as it does another process);
+``tests/app/test_batch_resume.py`` kills real gunicorn workers."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -17,8 +24,16 @@ from flask import Flask
 from app.db import EXTENSION, GEOCODER
 from app.gunicorn_conf import worker_exit
 from app.verifier import executor, jobs
-from app.verifier.jobs import create_job, jobs_root
-from tests.app.test_batch_page import flat, make_app, token, upload, wait
+from app.verifier.jobs import INPUT, OUTPUT, create_job, jobs_root
+from geodata.storage.accounts import user_by_email
+from tests.app.test_batch_page import (
+    flat,
+    make_app,
+    sign_in_fixture,  # noqa: F401
+    token,
+    upload,
+    wait,
+)
 from tests.ban_server import ban_server_fixture  # noqa: F401
 
 pytestmark = pytest.mark.shared_data
@@ -50,6 +65,20 @@ def sized_app(reference_engine, tmp_path, data_dir, ban_server):
         app.extensions[GEOCODER].close()
 
 
+@pytest.fixture
+def client_of(sign_in):
+    """``client_of(app)``: a client of ``app`` logged in as a new instructor (``.owner``: the
+    account id)."""
+
+    def logged(app):
+        client = app.test_client()
+        email = sign_in(client)
+        client.owner = user_by_email(app.extensions[EXTENSION], email).id
+        return client
+
+    return logged
+
+
 def state(client, job_url: str) -> dict:
     return client.get(job_url + "/etat").json
 
@@ -75,8 +104,9 @@ def most_at_once(ban_server) -> int:
                for at in starts)
 
 
-def test_with_one_worker_the_next_jobs_wait_in_order_then_run(sized_app, ban_server):
-    client = sized_app(1).test_client()
+def test_with_one_worker_the_next_jobs_wait_in_order_then_run(sized_app, client_of,
+                                                               ban_server):
+    client = client_of(sized_app(1))
     ban_server.delay = HELD_S
     first = submit(client, "seg")
     until_running(client, first)
@@ -107,8 +137,9 @@ def test_with_one_worker_the_next_jobs_wait_in_order_then_run(sized_app, ban_ser
     assert "Télécharger le fichier enrichi" in flat(client.get(third).text)
 
 
-def test_with_two_workers_a_third_job_waits_for_a_free_slot(sized_app, ban_server):
-    client = sized_app(2).test_client()
+def test_with_two_workers_a_third_job_waits_for_a_free_slot(sized_app, client_of,
+                                                             ban_server):
+    client = client_of(sized_app(2))
     ban_server.delay = HELD_S
     first, second = submit(client, "seg"), submit(client, "pel")
     until_running(client, first)
@@ -122,48 +153,47 @@ def test_with_two_workers_a_third_job_waits_for_a_free_slot(sized_app, ban_serve
     assert most_at_once(ban_server) == 2
 
 
-def test_a_job_waiting_in_a_live_worker_never_reads_as_interrupted(sized_app, ban_server,
-                                                                    monkeypatch):
-    # Ten minutes made two seconds: the first job holds the only thread longer than that.
-    monkeypatch.setattr(jobs, "STALE_AFTER_S", 2)
-    monkeypatch.setattr(executor, "HEARTBEAT_S", 0.2)
-    client = sized_app(1).test_client()
-    ban_server.delay = 1.5 * jobs.STALE_AFTER_S
-    first = submit(client, "seg")
-    until_running(client, first)
-    # Coordinates: once started, the second job does not wait for the BAN (a running job's
-    # state moves with its progress, not with the heartbeat).
-    second = upload(client, b"id,lon,lat\npel,6.01763,44.516\n").headers["Location"]
-
-    seen, deadline = [state(client, second)["state"]], time.monotonic() + 300
-    while seen[-1] in ACTIVE:
-        assert time.monotonic() < deadline, "le lot ne s'est pas terminé"
-        time.sleep(0.05)
-        seen.append(state(client, second)["state"])
-    assert seen[0] == "queued" and seen[-1] == "done"
-    assert "interrupted" not in seen
-    assert state(client, first)["state"] == "done"
-
-
-def test_a_queued_job_no_worker_holds_reads_as_interrupted(sized_app):
-    # Synthetic: a job left queued by a worker that died 20 minutes ago.
-    app = sized_app(1)
-    client = app.test_client()
-    job_id = create_job(jobs_root(app), FILES["pel"], "pel.csv", "current", 1, 1)
-    path = jobs_root(app) / job_id / "progress.json"
+def age(folder, minutes: float, **changes) -> None:
+    """Synthetic: rewrite a job's state as last written ``minutes`` ago, with ``changes``."""
+    path = folder / "progress.json"
     status = json.loads(path.read_text())
-    status["updated_at"] = (datetime.now(UTC) - timedelta(minutes=20)).isoformat()
+    status.update(changes, updated_at=(datetime.now(UTC) - timedelta(minutes=minutes))
+                  .isoformat())
     path.write_text(json.dumps(status))
+
+
+def test_a_job_reads_as_active_while_a_worker_holds_it_and_interrupted_once_let_go(
+        sized_app, client_of):
+    app = sized_app(1)
+    client = client_of(app)
+    job_id, held = create_job(jobs_root(app), FILES["pel"], "pel.csv", "current", 1, 1,
+                              owner=client.owner)
+    url = f"/verifier/lot/{job_id}"
+    age(jobs_root(app) / job_id, 20, state="running")  # a long BAN answer: no write for long
+    assert state(client, url)["state"] == "running"
+    held.release()  # its worker dies, just after a write
+    age(jobs_root(app) / job_id, 0)
+    assert state(client, url)["state"] == "interrupted"
+    assert "Relancer le traitement" in client.get(url).text
+
+
+def test_a_queued_job_no_worker_holds_reads_as_interrupted(sized_app, client_of):
+    # Synthetic: a job left queued by a worker that died a moment ago.
+    app = sized_app(1)
+    client = client_of(app)
+    job_id, held = create_job(jobs_root(app), FILES["pel"], "pel.csv", "current", 1, 1,
+                              owner=client.owner)
+    held.release()
     assert state(client, f"/verifier/lot/{job_id}")["state"] == "interrupted"
 
     client.post(f"/verifier/lot/{job_id}/relancer", data={"csrf_token": token(client)})
     assert wait(client, f"/verifier/lot/{job_id}")["state"] == "done"
 
 
-def test_a_worker_that_exits_interrupts_its_waiting_jobs_and_finishes_the_running_one(
-        sized_app, ban_server):
+def test_a_worker_that_exits_lets_its_waiting_jobs_go_and_the_next_one_takes_them_back(
+        sized_app, client_of, ban_server):
     app = sized_app(1)
-    client = app.test_client()
+    client = client_of(app)
     ban_server.delay = HELD_S
     first = submit(client, "seg")
     until_running(client, first)
@@ -177,6 +207,70 @@ def test_a_worker_that_exits_interrupts_its_waiting_jobs_and_finishes_the_runnin
     executor.shutdown(app, wait=True)
     assert state(client, first)["state"] == "done"
     assert [r.data for r in ban_server.requests if "Pelleautier" in r.data] == []
+
+    ban_server.delay = 0
+    assert executor.start_resuming(sized_app(1)) == [second.rsplit("/", 1)[1]]  # next worker
+    assert wait(client, second)["state"] == "done"
+    assert len([r for r in ban_server.requests if "Pelleautier" in r.data]) == 1
+
+
+def killed_run(app, owner: int, rows: int) -> str:
+    """Synthetic: a job whose worker was killed mid-run, leaving its state "running" after
+    half the rows, half a result file and a state write cut short; its id."""
+    data = "id,adresse\n" + "".join(f"r{n},Pelleautier 05000\n" for n in range(rows))
+    job_id, held = create_job(jobs_root(app), data.encode(), "tue.csv", "current", rows, rows,
+                              owner=owner)
+    folder = jobs_root(app) / job_id
+    held.release()  # the kill
+    age(folder, 0, state="running", rows_done=rows // 2)
+    (folder / jobs.PARTIAL).write_bytes(b"id;lon\nr0;6,01763\n")
+    (folder / ".progress.json.coupe").write_text('{"state": "runn')
+    return job_id
+
+
+def test_workers_that_start_take_back_a_killed_run_once_with_every_row_once(
+        sized_app, client_of, ban_server):
+    first, second = sized_app(1), sized_app(1)
+    client = client_of(first)
+    killed = killed_run(first, client.owner, 3)
+    ended = {name: create_job(jobs_root(first), FILES["seg"], f"{name}.csv", "current", 1, 1,
+                              owner=client.owner) for name in ("done", "failed")}
+    for name, (job_id, held) in ended.items():
+        age(jobs_root(first) / job_id, 0, state=name)
+        held.release()
+    busy, busy_claim = create_job(jobs_root(first), FILES["ami"], "ami.csv", "current", 1, 1,
+                                  owner=client.owner)  # held by a live worker
+    ban_server.delay = HELD_S  # both workers look while the taken job still runs
+
+    with ThreadPoolExecutor(2) as starting:  # two workers start at the same moment
+        taken = list(starting.map(executor.start_resuming, (first, second)))
+    assert sorted(taken, key=len) == [[], [killed]]
+    assert state(client, f"/verifier/lot/{killed}")["state"] in ACTIVE
+    assert executor.resume(first) == executor.resume(second) == []  # it is held now
+    assert wait(client, f"/verifier/lot/{killed}")["state"] == "done"
+    assert executor.resume(first) == executor.resume(second) == []  # it has ended
+
+    folder = jobs_root(first) / killed
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [INPUT, OUTPUT, "progress.json", "worker.lock"])  # no partial, no cut write
+    rows = csv.DictReader(io.StringIO((folder / OUTPUT).read_text("utf-8-sig")), delimiter=";")
+    assert [row["id"] for row in rows] == ["r0", "r1", "r2"]
+    assert [r.rows for r in ban_server.requests if "Pelleautier" in r.data] == [3]
+    assert [r for r in ban_server.requests if "Ségur" in r.data or "port" in r.data] == []
+    assert state(client, f"/verifier/lot/{busy}")["state"] == "queued"
+    busy_claim.release()
+
+
+def test_a_worker_looks_again_for_jobs_that_lost_theirs(sized_app, client_of):
+    app = sized_app(1)
+    client = client_of(app)
+    assert executor.start_resuming(app, every_s=0.1) == []
+    job_id = killed_run(app, client.owner, 2)  # a worker that started earlier, killed now
+    seen, deadline = [], time.monotonic() + 60  # a guard: without a look, never done
+    while not seen or seen[-1] != "done":
+        assert time.monotonic() < deadline, seen[-1]
+        seen.append(state(client, f"/verifier/lot/{job_id}")["state"])
+        time.sleep(0.02)
 
 
 def test_the_executor_size_is_a_setting(sized_app):

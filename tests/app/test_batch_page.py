@@ -1,5 +1,9 @@
 """The instructors' batch page (/verifier/lot): upload, progress on disk, summary, download,
-and a clear French answer for every file it cannot use (real layers, local BAN)."""
+and a clear French answer for every file it cannot use (real layers, local BAN); for
+instructors and admins only, logged in, each job read by its owner alone (and admins).
+
+The accounts are made in the session's reference database with unique emails, logged in
+through the real form (``login``), and removed after each test."""
 
 from __future__ import annotations
 
@@ -8,9 +12,11 @@ import io
 import json
 import re
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import delete
 
 from app import create_app
 from app.db import EXTENSION, GEOCODER
@@ -18,6 +24,9 @@ from app.verifier.executor import shutdown
 from app.verifier.jobs import INPUT, OUTPUT, create_job, jobs_root
 from geodata.eligibility import COLUMNS
 from geodata.eligibility.addresses import GEOCODING_COLUMNS
+from geodata.storage.accounts import user_by_email
+from geodata.storage.models import User
+from tests.app.conftest import csrf_token
 from tests.ban_server import ban_server_fixture  # noqa: F401
 
 pytestmark = pytest.mark.shared_data
@@ -55,9 +64,38 @@ def app(reference_engine, tmp_path, data_dir, ban_server):
     app.extensions[GEOCODER].close()
 
 
+@pytest.fixture(name="sign_in")
+def sign_in_fixture(login, reference_engine):
+    """``sign_in(client, role="instructor") -> email``: log a new account in; it is removed
+    from the shared reference database after the test."""
+    emails = []
+
+    def sign(client, role: str = "instructor") -> str:
+        emails.append(login(client, role,
+                            email=f"lot-{role}-{uuid.uuid4().hex[:12]}@exemple.gouv.fr"))
+        return emails[-1]
+
+    yield sign
+    with reference_engine.begin() as connection:
+        connection.execute(delete(User).where(User.email.in_(emails)))
+
+
 @pytest.fixture
-def client(app):
-    return app.test_client()
+def client(app, sign_in):
+    """A client logged in as an instructor (the page is theirs)."""
+    client = app.test_client()
+    client.email = sign_in(client)
+    return client
+
+
+def owner_id(client) -> int:
+    """The account id of the person ``client`` is logged in as."""
+    return user_by_email(client.application.extensions[EXTENSION], client.email).id
+
+
+def same_session(client, other) -> None:
+    """Give ``other`` (another worker's client) the session cookie of ``client``."""
+    other.set_cookie("session", client.get_cookie("session").value)
 
 
 def token(client) -> str:
@@ -223,19 +261,24 @@ def test_progress_is_on_disk_for_every_worker(app, client, reference_engine, dat
     wait(client, job_url)
     other = make_app(reference_engine, app.instance_path, data_dir, ban_server)  # a worker
     try:
-        state = other.test_client().get(job_url + "/etat").json
+        other_client = other.test_client()
+        same_session(client, other_client)
+        state = other_client.get(job_url + "/etat").json
         assert state == {"state": "done", "label": "terminé", "rows_done": 4,
                          "rows_total": 4, "message": None}
-        assert fetch(other.test_client(), job_url + "/resultat.csv").status_code == 200
+        assert fetch(other_client, job_url + "/resultat.csv").status_code == 200
     finally:
         other.extensions[EXTENSION].dispose()
         other.extensions[GEOCODER].close()
 
 
 def test_a_job_in_progress_shows_its_progress_and_works_without_javascript(app, client):
-    # A job queued by hand and never started: its page is the one seen while it runs.
-    job_id = create_job(jobs_root(app), POINTS.encode(), "projets.csv", "current", 4, 0)
-    html = client.get(f"/verifier/lot/{job_id}").text
+    # A job queued by hand, claimed as by a live worker and never started: its page is the
+    # one seen while it runs.
+    job_id, held = create_job(jobs_root(app), POINTS.encode(), "projets.csv", "current", 4, 0,
+                              owner=owner_id(client))
+    with held:
+        html = client.get(f"/verifier/lot/{job_id}").text
     assert '<noscript><meta http-equiv="refresh" content="3"></noscript>' in html
     assert f'data-etat-url="/verifier/lot/{job_id}/etat"' in html
     assert re.search(r'<progress id="lot-progression" max="4"\s+value="0">', html)
@@ -269,7 +312,9 @@ def test_geocoder_down_fails_the_job_keeps_the_upload_and_it_can_be_restarted(ap
 
 def test_an_interrupted_job_says_so_and_can_be_restarted(app, client):
     # Synthetic: a job left "running" by a worker that stopped 20 minutes ago.
-    job_id = create_job(jobs_root(app), POINTS.encode(), "projets.csv", "current", 4, 0)
+    job_id, held = create_job(jobs_root(app), POINTS.encode(), "projets.csv", "current", 4, 0,
+                              owner=owner_id(client))
+    held.release()  # its worker is gone
     path = jobs_root(app) / job_id / "progress.json"
     status = json.loads(path.read_text())
     status.update(state="running", updated_at=(datetime.now(UTC) - timedelta(minutes=20))
@@ -285,13 +330,17 @@ def test_an_interrupted_job_says_so_and_can_be_restarted(app, client):
 def test_jobs_older_than_a_day_are_purged_when_a_new_one_starts(app, client):
     # Synthetic ages: one job last updated two days ago, one an hour ago.
     root = jobs_root(app)
-    old = create_job(root, POINTS.encode(), "ancien.csv", "current", 4, 0)
-    recent = create_job(root, POINTS.encode(), "recent.csv", "current", 4, 0)
-    for job_id, age in ((old, timedelta(days=2)), (recent, timedelta(hours=1))):
+    made = []
+    for name, age in (("ancien.csv", timedelta(days=2)), ("recent.csv", timedelta(hours=1))):
+        job_id, held = create_job(root, POINTS.encode(), name, "current", 4, 0,
+                                  owner=owner_id(client))
+        held.release()  # ended long ago
+        made.append(job_id)
         path = root / job_id / "progress.json"
         status = json.loads(path.read_text())
         status.update(state="done", updated_at=(datetime.now(UTC) - age).isoformat())
         path.write_text(json.dumps(status))
+    old, recent = made
 
     new_url = upload(client, POINTS.encode()).headers["Location"]
     wait(client, new_url)
@@ -306,3 +355,43 @@ def test_unknown_or_malformed_job_ids(client):
     assert client.get("/verifier/lot/00000000-0000-4000-8000-000000000000").status_code == 404
     assert client.get("/verifier/lot/../../secret_key").status_code == 404
     assert client.get("/verifier/lot/pas-un-uuid/etat").status_code == 404
+
+
+def test_anonymous_visitors_are_sent_to_the_login_and_create_no_job(app):
+    anonymous, job = app.test_client(), "/verifier/lot/00000000-0000-4000-8000-000000000000"
+    home = anonymous.get("/").text
+    assert re.search(r'href="/verifier/lot"[^>]*>\s*Vérifier un lot', home)  # still in the menu
+    form = {"csrf_token": csrf_token(anonymous), "file": (io.BytesIO(POINTS.encode()), "p.csv")}
+    for answer in (anonymous.get("/verifier/lot"), anonymous.get(job), anonymous.get(job + "/etat"),
+                   anonymous.get(job + "/resultat.csv"), anonymous.post("/verifier/lot", data=form),
+                   anonymous.post(job + "/relancer", data={"csrf_token": form["csrf_token"]})):
+        assert answer.status_code == 302
+        assert answer.headers["Location"].startswith("/connexion?next=/verifier/lot")
+    assert job_dirs(app) == []
+
+
+def test_other_roles_are_refused(app, sign_in):
+    ministry = app.test_client()
+    sign_in(ministry, "ministry")
+    answer = ministry.get("/verifier/lot")
+    assert answer.status_code == 403 and "réservée aux comptes « instruction »" in answer.text
+
+
+def test_a_job_is_read_by_its_owner_and_admins_only(app, client, sign_in):
+    job_url = upload(client, POINTS.encode()).headers["Location"]
+    assert wait(client, job_url)["state"] == "done"
+    path = jobs_root(app) / job_url.rsplit("/", 1)[1] / "progress.json"
+    status = json.loads(path.read_text())
+    assert status["owner"] == owner_id(client) and client.get(job_url).status_code == 200
+    path.write_text(json.dumps({**status, "state": "failed", "message": "BAN indisponible"}))
+    colleague, admin = app.test_client(), app.test_client()
+    sign_in(colleague), sign_in(admin, "admin")
+    for suffix in ("", "/etat", "/resultat.csv"):
+        hidden = fetch(colleague, job_url + suffix)  # as if there were no such job
+        assert hidden.status_code == 404 and "Lot introuvable" in hidden.text, suffix
+    restart = colleague.post(job_url + "/relancer", data={"csrf_token": token(colleague)})
+    assert restart.status_code == 404 and json.loads(path.read_text())["state"] == "failed"
+    assert admin.get(job_url + "/etat").json["state"] == "failed"
+    admin.post(job_url + "/relancer", data={"csrf_token": token(admin)})
+    assert wait(admin, job_url)["state"] == "done"
+    assert len(spreadsheet_rows(fetch(admin, job_url + "/resultat.csv"))) == 4

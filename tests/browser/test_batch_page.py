@@ -1,14 +1,23 @@
-"""The batch page in Debian's Chromium: upload an address file, follow the job's progress
-(polled by ``static/lot.js``), read the summary, download the enriched CSV; a second file
-waits for a free slot of a one-thread executor, and says so; a file over the size limit is
-refused before it is sent. Nothing is requested outside 127.0.0.1."""
+"""The batch page in Debian's Chromium: an instructor follows the main menu's link, logs in
+through the real form, uploads an address file, follows the job's progress (polled by
+``static/lot.js``), reads the summary, downloads the enriched CSV; a second file waits for a
+free slot of a one-thread executor, and says so; a file over the size limit is refused
+before it is sent. Nothing is requested outside 127.0.0.1. The instructor's account is made
+in the session's reference database for the test and removed afterwards."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+import uuid
 
 import pytest
+from sqlalchemy import delete
+
+from app.access import create_user
+from geodata.storage.models import User
+from tests.app.conftest import PASSWORD
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.browser]
 
@@ -21,11 +30,36 @@ ADDRESSES = ("id;adresse;code_postal\n"
 
 @pytest.fixture
 def live_config() -> dict:
-    return {"MAX_CONTENT_LENGTH": 8192}
+    return {"MAX_CONTENT_LENGTH": 8192, "SESSION_COOKIE_SECURE": False}  # plain http
 
 
-def test_instructor_uploads_a_file_follows_it_and_downloads_it(live_server, page,
-                                                               ban_server, shoot):
+@pytest.fixture
+def instructor(reference_engine):
+    """An instructor's email, in the shared reference database for this test only."""
+    user = create_user(reference_engine, f"lot-{uuid.uuid4().hex[:12]}@exemple.gouv.fr",
+                       PASSWORD, "instructor")
+    yield user.email
+    with reference_engine.begin() as connection:
+        connection.execute(delete(User).where(User.id == user.id))
+
+
+@pytest.fixture
+def logged_in(live_server, page, instructor) -> str:
+    """Follow the menu's "Vérifier un lot" anonymously, log in on the page it leads to, and
+    come back to the batch page; the server's URL."""
+    page.goto(live_server)
+    page.get_by_role("link", name="Vérifier un lot").first.click()
+    page.wait_for_url(re.compile(r"/connexion\?next=/verifier/lot$"))
+    page.get_by_label("Adresse électronique").fill(instructor)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(f"{live_server}/verifier/lot")
+    return live_server
+
+
+def test_instructor_uploads_a_file_follows_it_and_downloads_it(logged_in, page, ban_server,
+                                                               shoot):
+    live_server = logged_in
     ban_server.delay = 1.5  # the BAN takes its time: the job page shows its progress first
     page.goto(f"{live_server}/verifier/lot")
     page.get_by_label("Fichier CSV").set_input_files(
@@ -63,8 +97,10 @@ def upload(page, live_server: str, name: str) -> str:
     return page.url
 
 
-@pytest.mark.parametrize("live_config", [{"MAX_CONTENT_LENGTH": 8192, "BATCH_WORKERS": 1}])
-def test_a_second_file_waits_for_a_free_slot_then_runs(live_server, page, ban_server, shoot):
+@pytest.mark.parametrize("live_config", [{"MAX_CONTENT_LENGTH": 8192, "BATCH_WORKERS": 1,
+                                          "SESSION_COOKIE_SECURE": False}])
+def test_a_second_file_waits_for_a_free_slot_then_runs(logged_in, page, ban_server, shoot):
+    live_server = logged_in
     ban_server.delay = 3.0  # each job holds the only thread that long
     first = upload(page, live_server, "premier.csv")
     second = upload(page, live_server, "second.csv")
@@ -91,7 +127,8 @@ def test_a_second_file_waits_for_a_free_slot_then_runs(live_server, page, ban_se
     assert page.outside_requests == []
 
 
-def test_a_file_over_the_limit_is_refused_before_it_is_sent(live_server, page):
+def test_a_file_over_the_limit_is_refused_before_it_is_sent(logged_in, page):
+    live_server = logged_in
     page.goto(f"{live_server}/verifier/lot")
     posts = []
     page.on("request", lambda request: posts.append(request) if request.method == "POST"
