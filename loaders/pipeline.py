@@ -3,7 +3,8 @@
 ``load_source`` is the single code path behind ``fabriques load DATASET`` and
 ``fabriques load demo``. A file whose checksum and vintage match the version in use is not
 read again: the report says "inchangé" and the database is left as it is. The completeness
-a source claims is proven against facts at load time (``loaders.claims``).
+a source claims is proven against facts at load time (``loaders.claims``); loading one of
+those facts proves again the QPV layers that were waiting for it (``loaders.qpv_proof``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from geodata.storage.cache import forget_versions
-from loaders import admin, classes, laureates, places, qpv
+from loaders import admin, classes, laureates, places, qpv, qpv_proof
 from loaders.claims import describe, minimum_rows_proof
 from loaders.errors import LoadError
 from loaders.fetch import is_url, retrieve
@@ -125,9 +126,10 @@ def load_source(
     version_id, decision = write_staged(engine, source, staged, vintage=vintage,
                                         path=str(path), checksum=checksum, counts=counts,
                                         force=force, progress=progress)
+    reconsidered = qpv_proof.reconsider(engine, source)
     forget_versions(engine)  # this process serves the new data at once
     return LoadReport(
         source.name, str(path), vintage, "chargé", loaded, outcome.repaired, outcome.skipped,
-        notes + outcome.notes + decision.notes, version_id,
+        notes + outcome.notes + decision.notes + reconsidered, version_id,
         time.perf_counter() - started, decision.completeness,
     )
