@@ -5,6 +5,11 @@ géographique), one object per record; the outlines from a GeoJSON of the commun
 municipal arrondissements. Columns are read through each source's field mapping. Delegated
 and associated communes are left out of ``communes`` and counted in the report: their
 territory belongs to a current commune, whose code some of them share.
+
+A commune without outline is never silent: when the contours are loaded, the communes of the
+official list (source ``communes``, if loaded) that have none, in the territories served, are
+named in the report and kept in the version's ``counts["without_outline"]``; the engine
+cannot place a point in them.
 """
 
 from __future__ import annotations
@@ -13,7 +18,13 @@ import math
 import re
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from geodata.storage.models import Commune
 from geodata.territories import TerritoryError, territory_of_commune
+from loaders.claims import Proof, examples
+from loaders.claims import number as french_number
 from loaders.errors import LoadError
 from loaders.read import read_json, read_vector, require_columns
 from loaders.registry import Source
@@ -24,7 +35,7 @@ from loaders.validate import (
     check_unique,
     polygonal,
 )
-from loaders.write import Staged
+from loaders.write import Staged, current_of_dataset
 
 __all__ = [
     "DEPARTEMENT_CODE",
@@ -287,7 +298,47 @@ def stage_commune_contours(source: Source, path: Path, vintage: str) -> tuple[St
                                              outcome=outcome), strict=True):
         row["geom"] = geometry
     check_unique([r["code"] for r in rows], where, path=str(path), field_name=fields["code"])
-    return Staged(tables={"commune_contours": rows}), outcome
+    staged = Staged(tables={"commune_contours": rows})
+    drawn = {row["code"] for row in rows}
+    staged.proofs.append(lambda connection: _communes_without_outline(connection, drawn))
+    return staged, outcome
+
+
+SHOWN = 50
+"""How many communes without outline the report names (the version keeps them all)."""
+
+
+def _communes_without_outline(connection: Connection, drawn: set[str]) -> Proof:
+    """The communes of the official list, in the territories served, that have no outline."""
+    proof = Proof()
+    if current_of_dataset(connection, "communes") is None:
+        proof.notes.append("liste officielle des communes (source « communes ») non chargée : "
+                           "les communes sans contour ne peuvent être nommées ; chargez-la "
+                           "puis rechargez les contours")
+        return proof
+    listed = connection.execute(select(Commune.code, Commune.name).order_by(Commune.code))
+    missing = [(code, name) for code, name in listed if code not in drawn]
+    served = [f"{code} {name}" for code, name in missing if _served(code)]
+    proof.record["without_outline"] = [entry.split(" ", 1)[0] for entry in served]
+    if served:
+        proof.notes.append(
+            f"{french_number(len(served))} commune(s) de la liste officielle sans contour "
+            f"(le moteur ne peut y situer un lieu) : {examples(served, SHOWN)}"
+        )
+    if len(missing) > len(served):
+        proof.notes.append(f"{french_number(len(missing) - len(served))} autre(s) commune(s) sans "
+                           "contour, hors des territoires couverts (Saint-Pierre-et-Miquelon, "
+                           "Pacifique…)")
+    return proof
+
+
+def _served(code: str) -> bool:
+    """True for a commune of a territory the service covers."""
+    try:
+        territory_of_commune(code)
+    except TerritoryError:
+        return False
+    return True
 
 
 STAGERS = {

@@ -2,7 +2,9 @@
 
 ``load_source`` is the single code path behind ``fabriques load DATASET`` and
 ``fabriques load demo``. A file whose checksum and vintage match the version in use is not
-read again: the report says "inchangé" and the database is left as it is.
+read again: the report says "inchangé" and the database is left as it is. The completeness
+a source claims is proven against facts at load time (``loaders.claims``); loading one of
+those facts proves again the QPV layers that were waiting for it (``loaders.qpv_proof``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from geodata.storage.cache import forget_versions
-from loaders import admin, classes, laureates, places, qpv
+from loaders import admin, classes, laureates, places, qpv, qpv_proof
+from loaders.claims import describe, minimum_rows_proof
 from loaders.errors import LoadError
 from loaders.fetch import is_url, retrieve
 from loaders.read import file_checksum
@@ -52,6 +55,7 @@ class LoadReport:
     notes: list[str] = field(default_factory=list)
     version_id: int | None = None
     seconds: float = 0.0
+    completeness: str | None = None  # what the version may claim, and why
 
     def summary(self) -> str:
         """The report in French, one paragraph per source."""
@@ -65,6 +69,8 @@ class LoadReport:
                 f"{len(self.skipped)} ignorée(s) [{self.seconds:.1f} s]"
             )
         lines = [head]
+        if self.completeness:
+            lines.append(f"    complétude : {self.completeness}")
         reasons = Counter(reason for _, reason in self.skipped)
         for reason, count in reasons.most_common():
             examples = [w for w, r in self.skipped if r == reason][:3]
@@ -81,11 +87,14 @@ def load_source(
     vintage: str | None = None,
     sha256: str | None = None,
     data_dir: str | Path | None = None,
+    force: bool = False,
     progress: bool = True,
 ) -> LoadReport:
     """Load one registered source from its shared file, another file, or a URL.
 
     A URL is downloaded and checked against ``sha256``, by default the registry's checksum.
+    ``force`` loads a file that contradicts the facts its completeness is checked against,
+    as partial, and records it (``loaders.claims``).
     """
     source = get_source(name)
     vintage = vintage or source.vintage
@@ -108,14 +117,19 @@ def load_source(
         current = current_version(connection, source.name)
     if current is not None and current.checksum == checksum and current.vintage == vintage:
         return LoadReport(source.name, str(path), vintage, "inchangé", notes=notes,
-                          version_id=current.id)
+                          version_id=current.id, completeness=describe(current.complete_for))
     staged, outcome = STAGERS[source.dataset](source, path, vintage)
     loaded = {table: len(rows) for table, rows in staged.tables.items()}
+    records = len(next(iter(staged.tables.values()), [])) + len(outcome.skipped)
+    staged.proofs.append(lambda connection: minimum_rows_proof(source, records))
     counts = {"loaded": loaded, "repaired": outcome.repaired, "skipped": len(outcome.skipped)}
-    version_id = write_staged(engine, source, staged, vintage=vintage, path=str(path),
-                              checksum=checksum, counts=counts, progress=progress)
+    version_id, decision = write_staged(engine, source, staged, vintage=vintage,
+                                        path=str(path), checksum=checksum, counts=counts,
+                                        force=force, progress=progress)
+    reconsidered = qpv_proof.reconsider(engine, source)
     forget_versions(engine)  # this process serves the new data at once
     return LoadReport(
         source.name, str(path), vintage, "chargé", loaded, outcome.repaired, outcome.skipped,
-        notes + outcome.notes, version_id, time.perf_counter() - started,
+        notes + outcome.notes + decision.notes + reconsidered, version_id,
+        time.perf_counter() - started, decision.completeness,
     )

@@ -4,6 +4,9 @@ Outline files differ in their column names (``code_qp``, ``CODE_QP``, ``q``...):
 in the registry maps them. The territory of each QPV comes from its département, taken from
 the source when it has one, else from its commune codes, else from the QPV code itself
 (QP + 3-character département + number; QN likewise).
+
+The completeness the source claims is proven when the file is written, against the
+official list of the communes of each QPV and the commune outlines (``loaders.qpv_proof``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from sqlalchemy.engine import Connection
 from geodata.storage.models import DatasetVersion, Qpv
 from geodata.territories import TerritoryError, territory_of_commune, territory_of_departement
 from loaders.errors import LoadError
+from loaders.qpv_proof import outlines_of, prove_qpv
 from loaders.read import read_csv, read_vector, require_columns
 from loaders.registry import Source
 from loaders.validate import (
@@ -110,6 +114,9 @@ def stage_qpv(source: Source, path: Path, vintage: str) -> tuple[Staged, Outcome
     check_unique([r["code"] for r in rows], where, path=str(path), field_name=fields["code"])
     staged = Staged(tables={"qpv": rows})
     staged.checks.append(_no_clash_with_other_sources(source, vintage, rows, str(path)))
+    outlines = outlines_of(rows)
+    staged.proofs.append(
+        lambda connection: prove_qpv(connection, source.complete_for, vintage, outlines))
     return staged, outcome
 
 

@@ -108,27 +108,27 @@ class CsvTable:
 
 
 def read_csv(path: str | Path, *, required: list[str]) -> CsvTable:
-    """A UTF-8 (BOM allowed) CSV; every required column must be in the header."""
+    """A UTF-8 (BOM allowed) CSV; every required column must be in the header.
+
+    A record cut short (fewer values than columns, as the last line of a truncated file) or
+    a quoted field left open at the end of the file is refused with its line: a truncated
+    file never loads as a shorter list.
+    """
     path = Path(path)
     _require_file(path)
+    start = 1
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             sample = handle.read(4096)
             handle.seek(0)
             delimiter = ";" if sample.count(";") > sample.count(",") else ","
-            reader = csv.DictReader(handle, delimiter=delimiter)
+            reader = csv.DictReader(handle, delimiter=delimiter, strict=True)
             columns = list(reader.fieldnames or [])
             require_columns(columns, required, path)
             rows, lines = [], []
             start = reader.line_num + 1
             for record in reader:
-                if None in record:
-                    raise LoadError(
-                        f"{len(columns) + len(record[None])} valeurs pour {len(columns)} "
-                        "colonnes",
-                        path=str(path),
-                        row=start,
-                    )
+                _check_width(record, len(columns), path=path, line=start)
                 rows.append(record)
                 lines.append(start)
                 start = reader.line_num + 1
@@ -137,8 +137,22 @@ def read_csv(path: str | Path, *, required: list[str]) -> CsvTable:
             f"encodage invalide (UTF-8 attendu) à l'octet {error.start}", path=str(path)
         ) from None
     except csv.Error as error:
-        raise LoadError(f"CSV mal formé : {error}", path=str(path)) from None
+        raise LoadError(f"CSV mal formé ou tronqué : {error}", path=str(path),
+                        row=start) from None
     return CsvTable(path, columns, rows, lines)
+
+
+def _check_width(record: dict, width: int, *, path: Path, line: int) -> None:
+    """Refuse a record with more or fewer values than the header has columns."""
+    if None in record:
+        raise LoadError(f"{width + len(record[None])} valeurs pour {width} colonnes",
+                        path=str(path), row=line)
+    given = sum(value is not None for value in record.values())
+    if given < width:
+        raise LoadError(
+            f"{given} valeur(s) pour {width} colonnes : ligne coupée (fichier tronqué ?)",
+            path=str(path), row=line,
+        )
 
 
 def require_columns(

@@ -1,10 +1,11 @@
 """Write a validated load in one transaction: the previous version stays until it commits.
 
-The rows of a source are replaced as a whole: in a single transaction the new
-``dataset_versions`` row is added, the source's previous rows are deleted and the new ones
-inserted (COPY on PostgreSQL, executemany on SQLite), then the transaction commits. Until
-that commit, every reader keeps seeing the previous version; any error, Ctrl-C included,
-rolls the whole of it back.
+The rows of a source are replaced as a whole: in a single transaction the staged checks and
+proofs run (``loaders.claims`` decides the completeness the version may record, or refuses
+the file), the new ``dataset_versions`` row is added, the source's previous rows are deleted
+and the new ones inserted (COPY on PostgreSQL, executemany on SQLite), then the transaction
+commits. Until that commit, every reader keeps seeing the previous version; any error,
+Ctrl-C included, rolls the whole of it back.
 """
 
 from __future__ import annotations
@@ -23,20 +24,24 @@ from tqdm import tqdm
 from geodata.storage.database import is_postgis
 from geodata.storage.models import DATA_TABLES, DatasetVersion
 from geodata.storage.types import Geometry
+from loaders.claims import Decision, Proof, ProofCheck, decide
 from loaders.errors import LoadError
 from loaders.registry import Source
 
-__all__ = ["Staged", "current_version", "write_staged"]
+__all__ = ["Staged", "current_of_dataset", "current_version", "write_staged"]
 
 CHUNK = 5_000
 
 
 @dataclass
 class Staged:
-    """Validated rows per table, ready to replace a source's previous load."""
+    """Validated rows per table, ready to replace a source's previous load, with the checks
+    to run against the database before writing (a clash with another source refuses the
+    file) and the proofs of the source's completeness (``loaders.claims``)."""
 
     tables: dict[str, list[dict]] = field(default_factory=dict)
     checks: list[Callable[[Connection, set[int]], None]] = field(default_factory=list)
+    proofs: list[ProofCheck] = field(default_factory=list)
 
     @property
     def row_count(self) -> int:
@@ -53,6 +58,15 @@ def current_version(connection: Connection, source_name: str) -> DatasetVersion 
     return row
 
 
+def current_of_dataset(connection: Connection, dataset: str, vintage: str | None = None):
+    """The latest version in use of any source of ``dataset`` (of that vintage), if any."""
+    query = select(DatasetVersion.__table__).where(DatasetVersion.dataset == dataset,
+                                                   DatasetVersion.current.is_(True))
+    if vintage is not None:
+        query = query.where(DatasetVersion.vintage == vintage)
+    return connection.execute(query.order_by(DatasetVersion.id.desc())).first()
+
+
 def write_staged(
     engine: Engine,
     source: Source,
@@ -62,9 +76,12 @@ def write_staged(
     path: str,
     checksum: str,
     counts: dict,
+    force: bool = False,
     progress: bool = True,
-) -> int:
-    """Replace the source's rows with the staged ones; returns the new version id."""
+) -> tuple[int, Decision]:
+    """Replace the source's rows with the staged ones; returns the new version id and the
+    completeness decided for it. ``force`` loads a file that contradicts the facts, as
+    partial (``loaders.claims.decide``)."""
     with engine.begin() as connection:
         previous_ids = set(
             connection.scalars(
@@ -73,8 +90,14 @@ def write_staged(
         )
         for check in staged.checks:
             check(connection, previous_ids)
+        proof = Proof()
+        for prove in staged.proofs:
+            proof.merge(prove(connection))
+        decision = decide(source.complete_for, proof, force=force, path=path)
+        counts = {**counts, **proof.record, "checks": decision.checks}
         version_id = _add_version(connection, source, vintage=vintage, path=path,
-                                  checksum=checksum, counts=counts)
+                                  checksum=checksum, counts=counts,
+                                  complete_for=decision.complete_for)
         _replace_rows(connection, source, staged, previous_ids, version_id, progress)
         if previous_ids:
             connection.execute(
@@ -82,11 +105,11 @@ def write_staged(
                 .where(DatasetVersion.id.in_(previous_ids))
                 .values(current=False)
             )
-    return version_id
+    return version_id, decision
 
 
 def _add_version(connection: Connection, source: Source, *, vintage: str, path: str,
-                 checksum: str, counts: dict) -> int:
+                 checksum: str, counts: dict, complete_for: dict) -> int:
     """The new ``dataset_versions`` row of the source, in use from the commit on."""
     return connection.execute(
         insert(DatasetVersion).returning(DatasetVersion.id),
@@ -98,7 +121,7 @@ def _add_version(connection: Connection, source: Source, *, vintage: str, path: 
             "url": source.url,
             "path": path,
             "checksum": checksum,
-            "complete_for": source.complete_for.as_dict(),
+            "complete_for": complete_for,
             "loaded_at": datetime.now(UTC),
             "counts": counts,
             "current": True,

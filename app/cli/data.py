@@ -2,8 +2,9 @@
 
     fabriques db upgrade                  create or migrate the schema
     fabriques load DATASET [PATH_OR_URL]  load one registered source (its shared file by default)
+    fabriques load DATASET FILE --force   load a file that contradicts the facts, as partial
     fabriques load demo                   load every source of the shared data folder
-    fabriques datasets                    list the dataset versions in use
+    fabriques datasets                    list the dataset versions in use, with completeness
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from flask.cli import with_appcontext
 from app.db import data_dir, get_engine
 from geodata.storage.database import DatabaseError, DatabaseUnreachable, upgrade
 from geodata.storage.reference import loaded_versions
+from loaders.claims import describe
 from loaders.errors import LoadError
 from loaders.pipeline import load_source
 from loaders.registry import SOURCES, UnknownSourceError
@@ -42,16 +44,20 @@ def db_upgrade() -> None:
 @click.option("--vintage", help="Millésime, si le fichier n'est pas celui du registre.")
 @click.option("--sha256", help="Somme de contrôle attendue d'un fichier téléchargé.")
 @click.option("--quiet", is_flag=True, help="Sans barre de progression.")
+@click.option("--force", is_flag=True,
+              help="Charge un fichier que les données de référence contredisent (codes QPV "
+              "manquants, contours hors de leurs communes, trop peu de lignes), comme partiel "
+              "(jamais complet) ; le forçage est enregistré dans la version.")
 @with_appcontext
 def load_command(dataset: str, path_or_url: str | None, vintage: str | None,
-                 sha256: str | None, quiet: bool) -> None:
+                 sha256: str | None, quiet: bool, force: bool) -> None:
     engine = get_engine()
     try:
         upgrade(engine)
     except DatabaseError as error:
         raise click.ClickException(str(error)) from None
     if dataset == "demo":
-        if path_or_url or vintage or sha256:
+        if path_or_url or vintage or sha256 or force:
             raise click.UsageError("« load demo » lit le dossier partagé : sans chemin ni option")
         names = list(SOURCES)
     else:
@@ -61,7 +67,7 @@ def load_command(dataset: str, path_or_url: str | None, vintage: str | None,
         try:
             report = load_source(
                 engine, name, path_or_url, vintage=vintage, sha256=sha256,
-                data_dir=data_dir(current_app), progress=not quiet,
+                data_dir=data_dir(current_app), force=force, progress=not quiet,
             )
         except UnknownSourceError as error:
             raise click.UsageError(str(error)) from None
@@ -92,6 +98,7 @@ def datasets_command() -> None:
     for v in versions:
         loaded = ", ".join(f"{n} {t}" for t, n in v.counts.get("loaded", {}).items())
         click.echo(f"{v.source:32} {v.vintage:10} {v.loaded_at:%Y-%m-%d %H:%M}  {loaded}")
+        click.echo(f"    {describe(v.complete_for)}")
 
 
 def _fail(message: str) -> NoReturn:

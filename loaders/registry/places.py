@@ -7,6 +7,10 @@ under ``<key>``. ``options["kind"]`` is the places' kind (unique per source), an
 ``"address"``, or ``"geocoder"`` (read from the geocoding score and label of each row, see
 ``loaders.places``). ``options["notes"]`` names known errors of the source, kept as given and
 reported whenever the row is loaded.
+
+``minimum_rows`` is the fewest records (loaded or skipped) a whole file of the source can
+hold (``loaders.claims``): about nine tenths of the shared file's own count (SOURCES.md),
+rounded down, so that a later list with a few closures loads while a cut file is refused.
 """
 
 from loaders.registry.source import COUNTRY, GITHUB, LICENCE_OUVERTE, NOWHERE, Source
@@ -33,6 +37,7 @@ PLACE_SOURCES = (
         complete_for=COUNTRY,  # the national list of every laureate as of January 2024
         crs="EPSG:4326",
         options={"precision": "commune"},  # generalised commune centroids, not addresses
+        minimum_rows=340,  # 382 laureates in the shared list (SOURCES.md: 382 rows)
     ),
     # --- tiers-lieux -------------------------------------------------------------------
     Source(
@@ -64,6 +69,7 @@ PLACE_SOURCES = (
             # 19 points placed by hand on the map: how precisely is not known.
             "geocoder_labels": {"PLACE A LA MAIN": "unknown"},
         },
+        minimum_rows=1_350,  # 1,512 places in the shared list (SOURCES.md: 1,512 rows)
     ),
     Source(
         name="manufactures-proximite",
@@ -89,6 +95,7 @@ PLACE_SOURCES = (
                 "(97126) ; chargé tel que publié",
             },
         },
+        minimum_rows=100,  # 111 Manufactures in the shared list (SOURCES.md: 111 rows)
     ),
     Source(
         name="france-tiers-lieux-extrait",
@@ -123,6 +130,7 @@ PLACE_SOURCES = (
                 "chargé tel quel",
             },
         },
+        minimum_rows=70,  # 77 places in the shared extract (SOURCES.md: 77 rows)
     ),
     # --- public sites ------------------------------------------------------------------
     Source(
@@ -143,6 +151,7 @@ PLACE_SOURCES = (
         complete_for=COUNTRY,  # the national list of labelled structures on that date
         crs="EPSG:4326",
         options={"kind": "france-services", "precision": "address"},
+        minimum_rows=2_500,  # 2,845 structures in the shared list (SOURCES.md: 2,845)
     ),
     Source(
         name="conseillers-numeriques",
@@ -173,5 +182,6 @@ PLACE_SOURCES = (
         complete_for=NOWHERE,
         crs="EPSG:4326",
         options={"kind": "conseiller-numerique", "precision": "geocoder"},
+        minimum_rows=1_300,  # 1,450 records in the shared file (SOURCES.md: 1,450)
     ),
 )

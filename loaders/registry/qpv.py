@@ -1,10 +1,44 @@
-"""Sources of QPV outlines (2015 and 2024 lists) and of the communes of each QPV."""
+"""Sources of QPV outlines (2015 and 2024 lists) and of the communes of each QPV.
+
+The completeness an outline source claims is proven at load time (``loaders.qpv_proof``)
+against the official list of the communes of each QPV, which is therefore listed (and loaded
+by ``fabriques load demo``) before the outlines, and, for the 2015 list, which has no such
+list here, against the official counts of ``QPV_COUNTS``.
+"""
 
 from loaders.registry.source import COUNTRY, GITHUB, LICENCE_OUVERTE, Completeness, Source
 
-__all__ = ["QPV_SOURCES"]
+__all__ = ["QPV_COUNTS", "QPV_SOURCES"]
+
+QPV_COUNTS: dict[tuple[str, str, str], tuple[int, str]] = {
+    # (vintage, scope, code): (official number of QPV there, where it is published).
+    # The shared data hold no list of the 2015 QPV per commune: the INSEE count is the
+    # strongest fact independent of the outline file (the Hackaviz statistics table names
+    # the same 105 codes, but comes from the same repository as the outlines).
+    ("2015", "regions", "76"): (105, "Insee Dossier Occitanie n° 7, juillet 2018"),
+}
+"""Official counts of QPV per territory, for vintages without an official list loaded."""
 
 QPV_SOURCES = (
+    # --- the official list of the communes of each QPV: the fact outlines are proven by
+    Source(
+        name="qpv2024-communes",
+        dataset="qpv-communes",
+        title="QPV 2024 : communes de chaque quartier (ANCT)",
+        vintage="2024",
+        licence=f"{LICENCE_OUVERTE} (liste ANCT des QPV, data.gouv.fr)",
+        url=GITHUB + "anct-carto/superposeur-V2/blob/"
+        "3f2b0c0b87604a13831a9f214988878b6a4cb67e/data/admin/centroide-4326_qpv.geojson",
+        path="qpv/qpv2024_commune_membership_anct.csv",
+        sha256="1e226cc87c8be5ba946aa08085d97db4644a346b990f76bfba3fb15ec75498d4",
+        fields={"qpv_code": "code_qp", "qpv_name": "lib_qp", "commune_code": "insee_com",
+                "commune_name": "lib_com"},
+        complete_for=COUNTRY,
+        # One row per QPV and commune: at least one per QPV of the list, which names 1,493
+        # (1,362 metropolitan, the count of the decree of December 2023, and 131 overseas;
+        # SOURCES.md). The shared file has 1,684 rows.
+        minimum_rows=1_493,
+    ),
     # --- QPV outlines -------------------------------------------------------------
     Source(
         name="qpv2015-occitanie",
@@ -56,19 +90,5 @@ QPV_SOURCES = (
         sha256="1a1fd043bf2a043c2f12c671dd7c8368dc32fb011deb345b8439ddc9770a0bd9",
         fields={"code": "q", "name": "n", "commune_codes": "com", "departement": "d"},
         complete_for=Completeness("regions", ("93",)),
-    ),
-    Source(
-        name="qpv2024-communes",
-        dataset="qpv-communes",
-        title="QPV 2024 : communes de chaque quartier (ANCT)",
-        vintage="2024",
-        licence=f"{LICENCE_OUVERTE} (liste ANCT des QPV, data.gouv.fr)",
-        url=GITHUB + "anct-carto/superposeur-V2/blob/"
-        "3f2b0c0b87604a13831a9f214988878b6a4cb67e/data/admin/centroide-4326_qpv.geojson",
-        path="qpv/qpv2024_commune_membership_anct.csv",
-        sha256="1e226cc87c8be5ba946aa08085d97db4644a346b990f76bfba3fb15ec75498d4",
-        fields={"qpv_code": "code_qp", "qpv_name": "lib_qp", "commune_code": "insee_com",
-                "commune_name": "lib_com"},
-        complete_for=COUNTRY,
     ),
 )

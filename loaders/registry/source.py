@@ -64,6 +64,9 @@ class Source:
     complete_for: Completeness = NOWHERE
     crs: str | None = None  # declared CRS when the file carries none (CSV lon/lat)
     options: dict = field(default_factory=dict)
+    # The fewest records (loaded or skipped) a whole file of this source can hold: fewer is
+    # a cut or partial file, refused (``loaders.claims``). Each entry says where it comes from.
+    minimum_rows: int | None = None
 
     def local_path(self, data_dir: str | Path) -> Path:
         return Path(data_dir) / self.path

@@ -1,11 +1,14 @@
 """The ``fabriques`` commands through Flask's CLI runner, on both backends."""
 
+import json
+
 import pytest
 from sqlalchemy import func, select
 
 from app.db import get_engine
 from geodata.storage.models import DatasetVersion, Qpv
 from loaders.registry import SOURCES
+from tests.loaders.conftest import qpv_contours  # noqa: F401 - the outlines of QPV communes
 
 pytestmark = pytest.mark.shared_data
 
@@ -54,6 +57,13 @@ def test_load_demo_loads_every_source_then_changes_nothing(app, runner):
     versions = count(app, DatasetVersion)
     assert versions == len(SOURCES)
 
+    with app.app_context(), get_engine().connect() as connection:
+        proven = dict(connection.execute(
+            select(DatasetVersion.source, DatasetVersion.complete_for)
+            .where(DatasetVersion.dataset == "qpv")).all())
+    assert proven["qpv2024-paca"] == {"scope": "regions", "codes": ["93"]}
+    assert proven["qpv2015-occitanie"] == {"scope": "regions", "codes": ["76"]}
+
     second = runner.invoke(args=["load", "demo", "--quiet"])
 
     assert second.exit_code == 0, second.output
@@ -66,3 +76,55 @@ def test_datasets_lists_what_is_loaded(runner):
     assert "Aucune donnée chargée" in runner.invoke(args=["datasets"]).output
     runner.invoke(args=["load", "qpv2024-paca", "--quiet"])
     assert "135 qpv" in runner.invoke(args=["datasets"]).output
+
+
+@pytest.fixture
+def facts(runner, qpv_contours):  # noqa: F811 - the fixture imported above
+    """The facts a QPV layer is proven by, loaded through the command."""
+    for args in (["departements"], ["qpv2024-communes"], ["commune-contours", qpv_contours]):
+        result = runner.invoke(args=["load", *map(str, args), "--quiet"])
+        assert result.exit_code == 0, result.output
+    return runner
+
+
+def ten_paca_qpv(data_dir, tmp_path):
+    """Synthetic alteration of real data: the first 10 of the 135 PACA QPV."""
+    document = json.loads((data_dir / "qpv/qpv2024_paca_carto_sante.geojson").read_text())
+    document["features"] = document["features"][:10]
+    path = tmp_path / "dix.geojson"
+    path.write_text(json.dumps(document))
+    return str(path)
+
+
+def test_a_layer_missing_qpv_is_refused_then_forced_as_partial(app, facts, client, data_dir,
+                                                                tmp_path):
+    assert facts.invoke(args=["load", "qpv2024-paca", "--quiet"]).exit_code == 0
+    ten = ten_paca_qpv(data_dir, tmp_path)
+
+    refused = facts.invoke(args=["load", "qpv2024-paca", ten, "--quiet"])
+
+    assert refused.exit_code == 1
+    assert "Erreur — qpv2024-paca" in refused.output and "fichier refusé" in refused.output
+    assert "125 des 135 quartiers" in refused.output and "(ex. QN00607M" in refused.output
+    assert "Données précédentes conservées" in refused.output
+    assert count(app, Qpv) == 135
+    assert "complet pour la région 93" in facts.invoke(args=["datasets"]).output
+
+    forced = facts.invoke(args=["load", "qpv2024-paca", ten, "--force", "--quiet"])
+
+    assert forced.exit_code == 0, forced.output
+    assert "complétude : partiel, chargé de force (--force) : 125 des 135" in forced.output
+    assert count(app, Qpv) == 10
+    listed = facts.invoke(args=["datasets"]).output
+    assert "partiel : complet nulle part ; le registre annonce « complet pour la région 93 » ; " \
+        "chargé de force : 125 des 135 quartiers" in listed
+    (paca,) = [d for d in client.get("/api/v1/datasets").json["datasets"]
+               if d["source"] == "qpv2024-paca"]
+    assert paca["complete_for"]["forced"] is True and paca["complete_for"]["scope"] == "none"
+    assert "125 des 135" in paca["counts"]["checks"]["forced"][0]
+
+
+def test_force_is_not_for_the_demo(runner):
+    result = runner.invoke(args=["load", "demo", "--force"])
+
+    assert result.exit_code == 2 and "sans chemin ni option" in result.output

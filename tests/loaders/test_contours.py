@@ -10,7 +10,7 @@ import pytest
 import shapely
 from sqlalchemy import select
 
-from geodata.storage.models import CommuneContour
+from geodata.storage.models import CommuneContour, DatasetVersion
 from loaders.admin import NO_OUTLINE
 from loaders.pipeline import load_source
 from tests.loaders.common import load, refused, version_count, write_json
@@ -27,6 +27,7 @@ def contours(engine):
 
 
 def test_every_outline_is_loaded_valid_and_placed(engine, data_dir):
+    load_source(engine, "communes", data_dir=data_dir, progress=False)
     report = load_source(engine, "commune-contours", data_dir=data_dir, progress=False)
 
     assert report.status == "chargé"
@@ -47,7 +48,34 @@ def test_every_outline_is_loaded_valid_and_placed(engine, data_dir):
     assert rows["97611"].territory == "mayotte" and rows["97611"].population is None
     assert load_source(engine, "commune-contours", data_dir=data_dir,
                        progress=False).status == "inchangé"
-    assert version_count(engine) == 1
+    assert version_count(engine) == 2  # the official list, the outlines
+    _without_outline_are_named_and_kept(engine, report)
+
+
+def _without_outline_are_named_and_kept(engine, report):
+    """The 8 communes the package gives no geometry (absent from the shared file) and the
+    communes of Saint-Barthélemy and Saint-Martin are named in the report and kept in the
+    version's counts; the other communes without outline are outside the territories
+    served (Saint-Pierre-et-Miquelon, the Pacific), only counted."""
+    missing = [*WITHOUT_GEOMETRY, "97701", "97801"]
+    (note,) = [n for n in report.notes if "de la liste officielle sans contour" in n]
+    assert note.startswith("10 commune(s) de la liste officielle sans contour")
+    assert all(code in note for code in missing) and "12218 Conques-en-Rouergue" in note
+    assert any(n.startswith("92 autre(s) commune(s) sans contour, hors des territoires")
+               for n in report.notes)
+    with engine.connect() as connection:
+        counts = connection.scalar(select(DatasetVersion.counts)
+                                   .where(DatasetVersion.source == "commune-contours"))
+    assert counts["without_outline"] == missing
+
+
+def test_without_the_official_list_the_report_says_it_cannot_name_them(engine, extract,
+                                                                       tmp_path):
+    report = load(engine, "commune-contours", path=write_json(tmp_path / "extrait.geojson",
+                                                              extract))
+
+    assert any("liste officielle des communes (source « communes ») non chargée" in note
+               for note in report.notes)
 
 
 # --- small extracts of the real file ------------------------------------------------------

@@ -59,10 +59,12 @@ def test_second_run_changes_nothing(engine, data_dir):
     }
 
 
-def test_version_records_source_and_completeness(engine, data_dir):
+def test_version_records_source_and_completeness(qpv_facts, data_dir):
+    engine = qpv_facts  # the completeness is proven by the facts (test_qpv_proof.py)
     load_source(engine, "qpv2024-paca", data_dir=data_dir, progress=False)
     with engine.connect() as connection:
-        version = connection.execute(select(DatasetVersion.__table__)).one()
+        version = connection.execute(select(DatasetVersion.__table__)
+                                     .where(DatasetVersion.dataset == "qpv")).one()
     assert version.vintage == "2024"
     assert version.complete_for == {"scope": "regions", "codes": ["93"]}
     assert version.checksum.startswith("sha256:1a1fd043")
