@@ -45,7 +45,7 @@ SIMULATION = f"{DASHBOARD}/simulation"
 PAGES = (DASHBOARD, f"{DASHBOARD}?by=region", EXPORT, SIMULATION)
 NS = {"svg": SVG_NS}
 ENGINE_SOURCES = ("regions", "departements", "communes", "commune-contours", "densite",
-                  "qpv2024-paca", "laureates")
+                  "qpv2024-communes", "qpv2024-paca", "laureates")
 
 
 def engine_of(app):

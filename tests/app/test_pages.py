@@ -16,7 +16,9 @@ def test_home_page_says_when_nothing_is_loaded(client, runner):
 
 
 def test_home_page_lists_loaded_versions(client, runner):
-    runner.invoke(args=["load", "qpv2024-paca", "--quiet"])
+    # The QPV list and the outlines prove the layer complete for the région it claims.
+    for source in ("departements", "commune-contours", "qpv2024-communes", "qpv2024-paca"):
+        assert runner.invoke(args=["load", source, "--quiet"]).exit_code == 0
 
     page = client.get("/")
 
