@@ -37,7 +37,7 @@ from loaders.pipeline import LoadReport
 from loaders.places import optional_text
 from loaders.read import file_checksum, read_csv, read_json
 from loaders.validate import Outcome, check_code, check_unique, require_value
-from loaders.write import current_version
+from loaders.write import current_version, load_transaction
 
 __all__ = [
     "COLUMNS",
@@ -204,7 +204,7 @@ def load_networks(engine: Engine, path: str | Path, *, source: str = "reseaux",
                           version_id=current.id)
     vintage = vintage or datetime.now(UTC).strftime("%Y-%m-%d")
     staged, outcome = stage_networks(path)
-    with engine.begin() as connection:
+    with load_transaction(engine, str(path)) as connection:
         networks = _checked(staged, connection, outcome)
         loaded = {"networks": len(networks),
                   "network_members": sum(len(n.members) + (n.laureate_id is not None)

@@ -42,7 +42,7 @@ from geodata.territories import STORAGE_EPSG, TERRITORIES
 from loaders.claims import Proof, claimed, examples, number, reconsidered
 from loaders.registry import Completeness, Source
 from loaders.registry.qpv import QPV_COUNTS
-from loaders.write import current_of_dataset
+from loaders.write import current_of_dataset, load_transaction
 
 __all__ = ["FACT_DATASETS", "TOLERANCE_M", "Outline", "outlines_of", "prove_qpv",
            "reconsider"]
@@ -282,7 +282,7 @@ def _reconsider_version(engine: Engine, version, trigger: str) -> str | None:
 
     A new standing (proven, or no longer proven) makes a new version of the layer; a
     standing unchanged with other reasons only updates the reasons of the version."""
-    with engine.begin() as connection:
+    with load_transaction(engine) as connection:
         rows = connection.execute(
             select(Qpv.code, Qpv.departement_code, Qpv.territory, Qpv.commune_codes, Qpv.geom)
             .where(Qpv.dataset_version_id == version.id)).all()

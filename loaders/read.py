@@ -64,6 +64,10 @@ def read_vector(path: str | Path, *, declared_crs: str | None = None) -> gpd.Geo
         raise LoadError(
             f"fichier illisible, tronqué ou d'un format inconnu ({error})", path=str(path)
         ) from None
+    if not isinstance(frame, gpd.GeoDataFrame):  # a table without geometries: a CSV...
+        raise LoadError("fichier sans géométries : un fichier géographique (GeoJSON, "
+                        "GeoPackage, Shapefile…) est attendu pour cette source",
+                        path=str(path))
     if frame.crs is None:
         if declared_crs is None:
             raise LoadError(

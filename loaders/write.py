@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -22,13 +23,15 @@ from sqlalchemy.engine import Connection
 from tqdm import tqdm
 
 from geodata.storage.database import is_postgis
+from geodata.storage.locks import DatabaseBusy, lock_for_loading
 from geodata.storage.models import DATA_TABLES, DatasetVersion
 from geodata.storage.types import Geometry
 from loaders.claims import Decision, Proof, ProofCheck, decide
 from loaders.errors import LoadError
 from loaders.registry import Source
 
-__all__ = ["Staged", "current_of_dataset", "current_version", "write_staged"]
+__all__ = ["Staged", "current_of_dataset", "current_version", "load_transaction",
+           "write_staged"]
 
 CHUNK = 5_000
 
@@ -67,6 +70,18 @@ def current_of_dataset(connection: Connection, dataset: str, vintage: str | None
     return connection.execute(query.order_by(DatasetVersion.id.desc())).first()
 
 
+@contextmanager
+def load_transaction(engine: Engine, path: str | None = None) -> Iterator[Connection]:
+    """A transaction holding the loads' lock (``geodata.storage.locks``): a load waits for
+    the one in progress; a LoadError when that takes too long, nothing written."""
+    with engine.begin() as connection:
+        try:
+            lock_for_loading(connection)
+        except DatabaseBusy as error:
+            raise LoadError(str(error), path=path) from None
+        yield connection
+
+
 def write_staged(
     engine: Engine,
     source: Source,
@@ -82,7 +97,7 @@ def write_staged(
     """Replace the source's rows with the staged ones; returns the new version id and the
     completeness decided for it. ``force`` loads a file that contradicts the facts, as
     partial (``loaders.claims.decide``)."""
-    with engine.begin() as connection:
+    with load_transaction(engine, path) as connection:
         previous_ids = set(
             connection.scalars(
                 select(DatasetVersion.id).where(DatasetVersion.source == source.name)

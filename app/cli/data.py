@@ -34,7 +34,7 @@ def db_group() -> None:
 @db_group.command("upgrade", help="Crée ou met à jour le schéma (migrations Alembic).")
 @with_appcontext
 def db_upgrade() -> None:
-    upgrade(get_engine())
+    _upgraded(get_engine())
     click.echo(f"Schéma à jour : {get_engine().url.render_as_string(hide_password=True)}")
 
 
@@ -51,11 +51,7 @@ def db_upgrade() -> None:
 @with_appcontext
 def load_command(dataset: str, path_or_url: str | None, vintage: str | None,
                  sha256: str | None, quiet: bool, force: bool) -> None:
-    engine = get_engine()
-    try:
-        upgrade(engine)
-    except DatabaseError as error:
-        raise click.ClickException(str(error)) from None
+    engine = _upgraded(get_engine())
     if dataset == "demo":
         if path_or_url or vintage or sha256 or force:
             raise click.UsageError("« load demo » lit le dossier partagé : sans chemin ni option")
@@ -73,8 +69,12 @@ def load_command(dataset: str, path_or_url: str | None, vintage: str | None,
             raise click.UsageError(str(error)) from None
         except LoadError as error:
             failures += 1
-            click.echo(f"Erreur — {name} : {error}. Données précédentes conservées.", err=True)
+            click.echo(f"Erreur — {name} : {error}. {KEPT}", err=True)
             continue
+        except DatabaseUnreachable as error:
+            _fail(f"Erreur — {name} : {_unreachable(engine, error)}. {KEPT}")
+        except KeyboardInterrupt:
+            _fail(f"Erreur — {name} : chargement interrompu (Ctrl-C). {KEPT}", status=130)
         click.echo(report.summary())
     if failures:
         raise click.ClickException(f"{failures} source(s) non chargée(s)")
@@ -88,8 +88,7 @@ def datasets_command() -> None:
     try:
         versions = loaded_versions(engine)
     except DatabaseUnreachable as error:
-        reason = str(error.orig).splitlines()[0]
-        _fail(f"Erreur — base de données injoignable ({where}) : {reason}")
+        _fail(f"Erreur — {_unreachable(engine, error)}")
     if versions is None:
         _fail(f"Erreur — la base {where} n'a pas encore de schéma : lancez "
               "« fabriques db upgrade » (ou « fabriques load demo »).")
@@ -101,10 +100,31 @@ def datasets_command() -> None:
         click.echo(f"    {describe(v.complete_for)}")
 
 
-def _fail(message: str) -> NoReturn:
-    """Say what went wrong on standard error, then exit with status 1."""
+KEPT = "Données précédentes conservées."
+"""What a load that fails leaves: the data in service, its transaction never committed."""
+
+
+def _unreachable(engine, error: DatabaseUnreachable) -> str:
+    """« base de données injoignable (URL) : the driver's reason »."""
+    where = engine.url.render_as_string(hide_password=True)
+    return f"base de données injoignable ({where}) : {str(error.orig).splitlines()[0]}"
+
+
+def _upgraded(engine):
+    """The engine, its schema brought up to date; a French error and exit 1 if it cannot."""
+    try:
+        upgrade(engine)
+    except DatabaseUnreachable as error:
+        _fail(f"Erreur — {_unreachable(engine, error)}")
+    except DatabaseError as error:
+        raise click.ClickException(str(error)) from None
+    return engine
+
+
+def _fail(message: str, status: int = 1) -> NoReturn:
+    """Say what went wrong on standard error, then exit with ``status``."""
     click.echo(message, err=True)
-    raise SystemExit(1)
+    raise SystemExit(status)
 
 
 COMMANDS = (db_group, load_command, datasets_command)

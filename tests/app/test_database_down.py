@@ -9,15 +9,9 @@ listens, and at a schema that does not exist yet.
 
 from __future__ import annotations
 
-import os
-import pwd
-import shutil
 import socket
-import subprocess
-import tempfile
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
@@ -26,86 +20,14 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.db import EXTENSION
 from geodata.storage.cache import forget_versions
-from tests.support import close_app, make_app, unavailable
+from tests.own_postgres import own_postgres_fixture  # noqa: F401 - module-scoped
+from tests.support import close_app, make_app
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 SOURCES = ("regions", "departements", "qpv2024-paca")
 API = ("/api/v1/datasets", "/api/v1/fabriques", "/api/v1/reseaux/declares",
        "/api/v1/couches/qpv?bbox=5.3,43.2,5.5,43.4&zoom=12")
 PAGES = ("/", "/carte", "/verifier?lon=5.4034&lat=43.3305", "/reseaux")
 DOWN_TITLE = "Base de données injoignable"
-
-
-class OwnPostgres:
-    """A PostgreSQL cluster in its own folder and on its own port, that a test stops and
-    starts; run as the ``postgres`` user when the tests run as root (``initdb`` refuses root)."""
-
-    def __init__(self, folder: Path, port: int, as_user: list[str]):
-        self.folder, self.port, self.as_user = folder, port, as_user
-        self.data = folder / "data"
-        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-
-    def run(self, program: str, *args: str) -> None:
-        """Run one of PostgreSQL's programs as the cluster's owner; its output on failure."""
-        done = subprocess.run([*self.as_user, str(PG_BIN / program), *args], cwd=self.folder,
-                              capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, f"{program} : {done.stdout}{done.stderr}"
-
-    def create(self) -> None:
-        self.run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                 "--encoding=UTF8", "--no-locale", "--no-sync")
-
-    def start(self) -> None:
-        options = (f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
-                   "-c fsync=off -c full_page_writes=off")
-        self.run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "server.log"),
-                 "-o", options, "-w", "-t", "60", "start")
-
-    def stop(self, mode: str = "fast") -> None:
-        self.run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
-
-    def running(self) -> bool:
-        return (self.data / "postmaster.pid").exists()
-
-
-def _owner() -> tuple[list[str], int | None]:
-    """The command prefix that runs PostgreSQL's programs, and the uid owning its folder."""
-    if os.geteuid() != 0:
-        return [], None
-    runuser = shutil.which("runuser")
-    try:
-        uid = pwd.getpwnam("postgres").pw_uid
-    except KeyError:
-        uid = None
-    if runuser is None or uid is None:
-        unavailable("initdb refuse root : il faut runuser et l'utilisateur postgres")
-    return [runuser, "-u", "postgres", "--"], uid
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def own_postgres() -> Iterator[OwnPostgres]:
-    """A running cluster of its own, with nothing in it yet."""
-    if not all((PG_BIN / program).is_file() for program in ("initdb", "pg_ctl", "postgres")):
-        unavailable(f"PostgreSQL 15 absent ({PG_BIN}) : paquet postgresql-15-postgis-3")
-    as_user, uid = _owner()
-    folder = Path(tempfile.mkdtemp(prefix="fabriques-pg-"))
-    if uid is not None:
-        os.chown(folder, uid, -1)
-    cluster = OwnPostgres(folder, _free_port(), as_user)
-    try:
-        cluster.create()
-        cluster.start()
-        yield cluster
-    finally:
-        if cluster.running():
-            cluster.stop("immediate")
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

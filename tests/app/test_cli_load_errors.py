@@ -1,0 +1,74 @@
+"""Every way a load can fail ends with « Erreur — … » and what was kept, never a traceback:
+a file of the wrong kind, Ctrl-C while writing (both backends), the database lost in the
+middle of a load (a PostgreSQL cluster of the test's own, stopped under the load)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.db import EXTENSION
+from geodata.storage.models import DatasetVersion
+from loaders import write
+from tests.own_postgres import own_postgres_fixture  # noqa: F401 - module-scoped
+from tests.support import close_app, make_app
+
+pytestmark = pytest.mark.shared_data
+
+
+def versions_in_service(app, source: str) -> list[int]:
+    with app.extensions[EXTENSION].connect() as connection:
+        return list(connection.scalars(select(DatasetVersion.id).where(
+            DatasetVersion.source == source, DatasetVersion.current.is_(True))))
+
+
+def test_a_table_given_to_a_source_of_outlines_is_refused(app, runner, data_dir):
+    table = data_dir / "laureates" / "fabriques_territoire_anct_202401_list.csv"
+    result = runner.invoke(args=["load", "qpv2024-paca", str(table), "--quiet"])
+    assert result.exit_code == 1
+    assert "Erreur — qpv2024-paca" in result.output and "fichier sans géométries" in result.output
+    assert "Données précédentes conservées." in result.output
+    assert "Traceback" not in result.output
+
+
+def test_ctrl_c_while_writing_keeps_the_previous_version(app, runner, monkeypatch):
+    assert runner.invoke(args=["load", "regions", "--quiet"]).exit_code == 0
+    before = versions_in_service(app, "regions")
+
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(write, "_replace_rows", interrupted)
+    result = runner.invoke(args=["load", "regions", "--quiet", "--vintage", "2030"])
+    assert result.exit_code == 130
+    assert "Erreur — regions : chargement interrompu (Ctrl-C). Données précédentes" in (
+        result.output)
+    assert versions_in_service(app, "regions") == before
+
+
+@pytest.mark.postgis
+def test_the_database_lost_in_the_middle_of_a_load(own_postgres, tmp_path, data_dir,
+                                                  monkeypatch):
+    app = make_app(own_postgres.url, tmp_path / "instance", data_dir)
+    runner = app.test_cli_runner()
+    try:
+        assert runner.invoke(args=["load", "regions", "--quiet"]).exit_code == 0
+        before = versions_in_service(app, "regions")
+        replace_rows = write._replace_rows
+
+        def lost(*args, **kwargs):
+            own_postgres.stop("immediate")  # the server goes away under the transaction
+            return replace_rows(*args, **kwargs)
+
+        monkeypatch.setattr(write, "_replace_rows", lost)
+        result = runner.invoke(args=["load", "regions", "--quiet", "--vintage", "2030"])
+        assert result.exit_code == 1
+        assert "Erreur — regions : base de données injoignable" in result.output
+        assert "Données précédentes conservées." in result.output
+        assert "Traceback" not in result.output
+        own_postgres.start()
+        assert versions_in_service(app, "regions") == before
+    finally:
+        if not own_postgres.running():
+            own_postgres.start()
+        close_app(app)
