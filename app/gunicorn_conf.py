@@ -18,6 +18,10 @@ tests do not read this file.
 
 from __future__ import annotations
 
+limit_request_line = 8190
+"""Longest request line gunicorn reads (its default, 4094, would answer a URL of 4 to 8 kB
+with its own English page): the app answers URLs over 4,000 characters with its 414."""
+
 
 def post_worker_init(worker) -> None:
     """Resume the interrupted batch jobs, then warm the map's caches; a failure of either
@@ -32,7 +36,7 @@ def post_worker_init(worker) -> None:
     except Exception:  # noqa: BLE001 - the worker serves all the same
         worker.log.exception("reprise des lots interrompus impossible")
     try:
-        warm_caches(worker.wsgi)
+        warm_caches(worker.wsgi, notify=worker.notify)
     except Exception:  # warming is an optimisation, never a reason not to serve
         worker.log.exception("préchauffage des caches de la carte impossible ; ils seront "
                              "construits à la première requête")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -115,15 +116,18 @@ def layer_folder(app: Flask) -> Path:
     return Path(app.instance_path) / CACHE_FOLDER
 
 
-def warm_caches(app: Flask) -> None:
+def warm_caches(app: Flask, notify: Callable[[], None] = lambda: None) -> None:
     """Read what the map's first view needs (the default policy's Fabriques, the
     départements and the default overlays), so that the first visitor after a start does
-    not wait for it; ``app.gunicorn_conf`` calls it in each worker before it takes requests.
-    The caches stay keyed by the dataset versions: a later load is seen as before."""
+    not wait for it; ``app.gunicorn_conf`` calls it in each worker before it takes requests,
+    with ``notify`` telling the arbiter the worker lives between two steps. The caches stay
+    keyed by the dataset versions: a later load is seen as before."""
     with app.app_context():
         engine = get_engine()
         policy = load_policy(DEFAULT_POLICY)
+        notify()
         fabrique_rows(engine, policy)
         for key in ("departements", *DEFAULT_OVERLAYS):
+            notify()
             cached_layer(engine, key, policy.qpv_vintage,
                          layer_version(engine, key, policy.qpv_vintage), layer_folder(app))
