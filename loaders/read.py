@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pyogrio
+import shapely
 from pyogrio.errors import DataSourceError
 from pyproj import CRS
 from pyproj.exceptions import CRSError
@@ -59,7 +61,9 @@ def read_vector(path: str | Path, *, declared_crs: str | None = None) -> gpd.Geo
     path = Path(path)
     _require_file(path)
     try:
-        frame = pyogrio.read_dataframe(path)
+        # A NaN vertex is reported with its feature by validate.polygonal, not warned here.
+        with np.errstate(invalid="ignore"):
+            frame = pyogrio.read_dataframe(path)
     except (DataSourceError, pyogrio.errors.DataLayerError, RuntimeError) as error:
         raise LoadError(
             f"fichier illisible, tronqué ou d'un format inconnu ({error})", path=str(path)
@@ -79,10 +83,24 @@ def read_vector(path: str | Path, *, declared_crs: str | None = None) -> gpd.Geo
             frame = frame.set_crs(CRS.from_user_input(declared_crs))
         except CRSError as error:
             raise LoadError(f"CRS déclaré invalide : {error}", path=str(path)) from None
+    _check_finite_vertices(frame, path)
     _check_coordinates_fit_crs(frame, path)
-    frame = frame.to_crs(STORAGE_EPSG)
+    with np.errstate(invalid="ignore"):
+        frame = frame.to_crs(STORAGE_EPSG)
     frame.insert(0, "feature", range(1, len(frame) + 1))
     return frame
+
+
+def _check_finite_vertices(frame: gpd.GeoDataFrame, path: Path) -> None:
+    """A vertex that is not a finite number (NaN, infinite) is an error, never a repair:
+    make_valid would drop it and keep a shape the file does not describe."""
+    coordinates, features = shapely.get_coordinates(frame.geometry.to_numpy(),
+                                                    return_index=True)
+    bad = ~np.isfinite(coordinates).all(axis=1)
+    if bad.any():
+        raise LoadError("sommet non fini (NaN ou infini) : géométrie inutilisable, à corriger "
+                        "dans le fichier", path=str(path),
+                        row=f"entité {int(features[bad][0]) + 1}", field="geometry")
 
 
 def _check_coordinates_fit_crs(frame: gpd.GeoDataFrame, path: Path) -> None:

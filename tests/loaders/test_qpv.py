@@ -158,7 +158,23 @@ def _malformed_code(features):
     features[0]["properties"]["code_qp"] = "66007"
 
 
+def _third_vertex(features):
+    """The third vertex of the fifth feature's outer ring, a Polygon in the shared file."""
+    return features[4]["geometry"]["coordinates"][0][2]
+
+
+def _nan_vertex(features):
+    _third_vertex(features)[0] = float("nan")
+
+
+def _infinite_vertex(features):
+    _third_vertex(features)[1] = float("inf")
+
+
 @pytest.mark.parametrize(("edit", "said", "row", "field"), [
+    pytest.param(_nan_vertex, ["sommet non fini"], "entité 5", "geometry", id="nan-vertex"),
+    pytest.param(_infinite_vertex, ["sommet non fini"], "entité 5", "geometry",
+                 id="infinite-vertex"),
     pytest.param(_point_for_a_polygon, ["Point"], "entité 7", "geometry",
                  id="point-for-a-polygon"),
     pytest.param(_duplicated_code, ["clé en double", "entité 3", "entité 10"], None, "code_qp",
