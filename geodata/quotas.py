@@ -43,7 +43,9 @@ __all__ = [
 ]
 
 FNT = "fnt"
-"""Line kind of the Fabriques Numériques de Territoire (every record with ``fnt=True``)."""
+"""Line kind of the Fabriques Numériques de Territoire counted against the FNT target: the
+records with ``fnt=True`` in the QPV category (the policy counts the FNT within the QPV half);
+an FNT of another category is counted in its own category and named in the notes."""
 TOTAL = "total"
 """Line kind of all the records of a group, whatever their category."""
 LINE_KINDS = (
@@ -112,7 +114,7 @@ class FabriqueRecord:
 class QuotaLine:
     """One group's count for one line kind, against its target, with its money.
 
-    ``category`` is a policy category, FNT (every ``fnt=True`` record, whatever its category)
+    ``category`` is a policy category, FNT (the ``fnt=True`` records of the QPV category)
     or TOTAL. ``target``, ``remaining`` (negative past the target) and ``share_of_target``
     are None where there is no target: per group, and for the non-eligible and to-check
     lines. ``funding_eur`` sums the known granted amounts; ``max_commitment_eur`` is
@@ -198,7 +200,8 @@ def quota_table(
             if kind == TOTAL:
                 selected = members
             elif kind == FNT:
-                selected = [record for record in members if record.fnt]
+                selected = [record for record in members
+                            if record.fnt and record.category == CATEGORY_QPV]
             else:
                 selected = [record for record in members if record.category == kind]
             lines.append(_line(group, kind, selected, targets.get(kind), policy))
@@ -294,12 +297,14 @@ def _notes(table: QuotaTable) -> list[str]:
                          f"pour une cible de {line.target} ({-line.remaining} de trop).")
     for group in table.groups:
         where = "" if table.by is None else f", {table.by_title.lower()} {_group_name(group)}"
-        total, fnt, qpv = (table.line(kind, group) for kind in (TOTAL, FNT, CATEGORY_QPV))
+        total, qpv = (table.line(kind, group) for kind in (TOTAL, CATEGORY_QPV))
         if total.unknown_type:
             notes.append(f"{total.unknown_type} Fabrique(s) de type inconnu{where} : le nombre "
                          "de FNT et l'engagement maximum peuvent être plus élevés.")
-        if fnt.count > qpv.fnt:
-            notes.append(f"{fnt.count - qpv.fnt} FNT hors de la catégorie QPV{where}.")
+        if total.fnt > qpv.fnt:
+            notes.append(f"{total.fnt - qpv.fnt} FNT hors de la catégorie QPV{where}, non "
+                         "comptée(s) dans la ligne « dont FNT » (les FNT sont comptées dans la "
+                         "moitié QPV).")
     return notes
 
 

@@ -184,7 +184,10 @@ def test_empty_network():
 def test_fnt_outside_the_qpv_category_is_counted_and_flagged():
     records = [FabriqueRecord("f1", QPV, fnt=True), FabriqueRecord("f2", UND, fnt=True)]
     table = quota_table(records, POLICY)
-    assert table.line(FNT).count == 2 and table.line(QPV).fnt == 1
+    # the policy counts the FNT within the QPV half: the one "à vérifier" is not one of them
+    assert table.line(FNT).count == 1 and table.line(QPV).fnt == 1
+    assert table.line(FNT).remaining == POLICY.quotas.fnt - 1
+    assert table.line(TOTAL).fnt == 2
     assert "1 FNT hors de la catégorie QPV" in render_text(table)
 
 
