@@ -15,6 +15,11 @@ closer to where people live in large communes, and is offered beside it.
 
 A commune without a contour has an unknown distance: it is counted apart, never as covered
 or uncovered. A territory without any Fabrique has every commune at an infinite distance.
+A Fabrique without a location never makes a commune "non pourvue": placed in its commune's
+contour when that is known (the distance to the contour is a lower bound of the distance to
+the Fabrique), otherwise it might lie anywhere in its territory (or anywhere, its territory
+unknown), where every commune farther than the threshold from the located ones stays
+unknown. With no Fabrique loaded at all, nothing is known.
 """
 
 from __future__ import annotations
@@ -86,14 +91,27 @@ class CommuneDistances:
     distances: np.ndarray  # metres; inf: no Fabrique in the territory; nan: no contour
     nearest: np.ndarray  # id of the nearest Fabrique, or None
     measure: str = "contour"
+    unsure: np.ndarray | None = None  # bool: a Fabrique without location may be nearer
+    fabriques: int | None = None  # Fabriques loaded (None: not counted)
+    unlocated: tuple[str, ...] = ()  # ids of the Fabriques placed nowhere, not even a commune
 
     def __len__(self) -> int:
         return len(self.codes)
 
     def uncovered_mask(self, threshold_m: float) -> np.ndarray:
-        """Communes farther than ``threshold_m`` from every Fabrique (unknown excluded)."""
+        """Communes proven farther than ``threshold_m`` from every Fabrique."""
         with np.errstate(invalid="ignore"):
-            return self.distances > threshold_m
+            far = self.distances > threshold_m
+        return far if self.unsure is None else far & ~self.unsure
+
+    def unknown_mask(self, threshold_m: float) -> np.ndarray:
+        """Communes whose coverage is unknown: no contour, or farther than ``threshold_m``
+        from the located Fabriques while one without location may be nearer."""
+        unknown = np.isnan(self.distances)
+        if self.unsure is not None:
+            with np.errstate(invalid="ignore"):
+                unknown |= self.unsure & (self.distances > threshold_m)
+        return unknown
 
 
 def check_threshold_km(threshold_km: float) -> float:
@@ -132,7 +150,7 @@ def by_departement(distances: CommuneDistances, threshold_m: float,
     size = len(codes)
     population = distances.populations.astype(np.int64)
     far = distances.uncovered_mask(threshold_m)
-    unknown = np.isnan(distances.distances)
+    unknown = distances.unknown_mask(threshold_m)
     counts = np.bincount(group, minlength=size)
     people = np.bincount(group, weights=population, minlength=size)
     far_counts = np.bincount(group, weights=far, minlength=size)

@@ -160,9 +160,16 @@ def _network_paths() -> dict:
 
 def _coverage_paths() -> dict:
     """The territory's coverage: what lies farther than X km from every Fabrique."""
-    coverage = {"type": "object", "required": ["threshold_m", "measure", "departements",
+    coverage = {"type": "object", "required": ["threshold_m", "measure", "fabriques",
+                                               "fabriques_without_location", "departements",
                                                "total", "communes"], "properties": {
         "threshold_m": {"type": "number"}, "measure": {"type": "string"},
+        "fabriques": {"type": "integer", "description":
+                      "Fabriques chargées ; 0 : couverture incalculable (tout est inconnu)"},
+        "fabriques_without_location": {
+            "type": "array", "items": {"type": "string"},
+            "description": "Fabriques sans localisation ni commune connue : les communes de "
+                           "leur territoire au-delà du seuil sont comptées inconnues"},
         "departements": {"type": "array", "items": ref("CoverageRow")},
         "total": ref("CoverageRow"), "communes": {"type": ["array", "null"]}}}
     return {

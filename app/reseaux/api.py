@@ -9,6 +9,7 @@ from app.db import get_engine
 from app.errors import API_PREFIX, ApiError, error_response, register
 from app.reseaux.requests import (
     NOT_FOUND,
+    coverage_facts,
     coverage_request,
     kinds,
     known_kinds,
@@ -70,7 +71,10 @@ def api_declared_network(network_id: int):
 @bp.get("/couverture")
 def api_coverage():
     distances, rows, far, form, threshold_m = coverage_request()
+    facts = coverage_facts(distances)
     return jsonify(threshold_m=threshold_m, measure=form["measure"],
+                   fabriques=facts["fabriques"],
+                   fabriques_without_location=facts["unlocated"],
                    departements=[serialise_coverage_row(row) for row in rows],
                    total=serialise_coverage_row(totals(rows)),
                    communes=None if far is None else [serialise_commune(distances, int(p))

@@ -20,7 +20,7 @@ from geodata.networks import KIND_LABELS, NetworkError, NetworkView, UnknownFabr
 from geodata.storage.networks import commune_distances, network_for, place_layer
 from geodata.storage.reference import place_names
 
-__all__ = ["NOT_FOUND", "coverage_request", "known_kinds", "kinds", "network_request",
+__all__ = ["NOT_FOUND", "coverage_facts", "coverage_request", "known_kinds", "kinds", "network_request",
            "serialise_commune", "serialise_coverage_row", "serialise_member",
            "serialise_network"]
 
@@ -96,6 +96,11 @@ def serialise_network(view: NetworkView) -> dict:
             "distance_m": view.distance_m, "counts": view.counts(),
             "members": [serialise_member(m) for m in view.members],
             "missing": [{"kind": kind, "id": key} for kind, key in view.missing]}
+
+
+def coverage_facts(distances) -> dict:
+    """What the coverage rests on: the Fabriques loaded, and those placed nowhere."""
+    return {"fabriques": distances.fabriques, "unlocated": list(distances.unlocated)}
 
 
 def serialise_coverage_row(row) -> dict:

@@ -13,6 +13,7 @@ from app.db import get_engine
 from app.reseaux.forms import CoverageForm, NetworkForm
 from app.reseaux.requests import (
     NOT_FOUND,
+    coverage_facts,
     coverage_request,
     known_kinds,
     network_request,
@@ -103,6 +104,7 @@ def couverture():
                              if form["departement"] in shapes else None)
     return render_template("reseaux_couverture.html", error=None, form=form,
                            measures=MEASURES, rows=rows, total=totals(rows),
+                           coverage=coverage_facts(distances),
                            communes=communes, map=map_parts(built), threshold_m=threshold_m,
                            selected=next((r for r in rows if r.code == form["departement"]),
                                          None),

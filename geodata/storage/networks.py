@@ -232,7 +232,9 @@ def network_for(engine: Engine, fabrique_id: str | None, rule: str, *,
 @versioned
 def commune_distances(engine: Engine, measure: str = "contour") -> CommuneDistances:
     """Every commune of the covered territories with its distance to the nearest Fabrique
-    of its territory (``nan`` without a contour)."""
+    of its territory (``nan`` without a contour). A Fabrique without location counts at its
+    commune's contour, or, without one, makes its territory's far communes unsure
+    (``geodata.coverage``)."""
     index = default_index(engine)
     layer = index.communes
     with engine.connect() as connection:
@@ -240,22 +242,22 @@ def commune_distances(engine: Engine, measure: str = "contour") -> CommuneDistan
             select(Commune.code, Commune.name, Commune.departement_code, Commune.population)
             .where(Commune.kind == "commune-actuelle").order_by(Commune.code)).all()
         fabriques = connection.execute(
-            select(Laureate.id, Laureate.territory, Laureate.geom)
-            .where(Laureate.geom.is_not(None)).order_by(Laureate.id)).all()
-    fabrique_ids = np.array([row.id for row in fabriques], dtype=object)
-    fabrique_territories = np.array([row.territory for row in fabriques], dtype=object)
-    fabrique_points = np.array([row.geom for row in fabriques], dtype=object)
+            select(Laureate.id, Laureate.territory, Laureate.commune_code, Laureate.geom)
+            .order_by(Laureate.id)).all()
+    places, unlocated = _fabrique_places(index, fabriques)
     distances = np.full(len(layer.codes), np.inf)
     nearest = np.full(len(layer.codes), None, dtype=object)
+    unsure = np.full(len(layer.codes), not fabriques)
     for code, territory in index.territories.items():
-        own = np.flatnonzero(fabrique_territories == code)
-        points = territory.project_points(shapely.get_x(fabrique_points[own]),
-                                          shapely.get_y(fabrique_points[own])) \
-            if len(own) else np.array([], dtype=object)
-        found, which = nearest_distances(territory.commune_geometries, points, measure)
+        own = [(fabrique_id, shape) for fabrique_id, where, shape in places if where == code]
+        found, which = nearest_distances(territory.commune_geometries,
+                                         np.array([shape for _, shape in own], dtype=object),
+                                         measure)
         distances[territory.commune_rows] = found
-        nearest[territory.commune_rows] = np.where(
-            which >= 0, fabrique_ids[own][np.maximum(which, 0)] if len(own) else None, None)
+        ids = np.array([fabrique_id for fabrique_id, _ in own] + [None], dtype=object)
+        nearest[territory.commune_rows] = ids[which]  # -1: the trailing None
+        if any(where in (code, None) for _, where in unlocated):
+            unsure[territory.commune_rows] = True
     position = {code: i for i, code in enumerate(layer.codes)}
     covered = {dep for territory in index.territories.values()
                for dep in territory.territory.departements}
@@ -269,9 +271,32 @@ def commune_distances(engine: Engine, measure: str = "contour") -> CommuneDistan
         distances=np.where(at >= 0, distances[np.maximum(at, 0)], np.nan),
         nearest=np.where(at >= 0, nearest[np.maximum(at, 0)], None),
         measure=measure,
+        unsure=np.where(at >= 0, unsure[np.maximum(at, 0)], not fabriques),
+        fabriques=len(fabriques),
+        unlocated=tuple(fabrique_id for fabrique_id, _ in unlocated),
     )
 
 
+def _fabrique_places(index, fabriques) -> tuple[list, list]:
+    """Where each Fabrique may be, projected in its territory: ``(id, territory, shape)``
+    for its point, or its commune's contour when it has no point; and ``(id, territory or
+    None)`` for those placed nowhere."""
+    places, unlocated = [], []
+    for row in fabriques:
+        if row.geom is not None and row.territory in index.territories:
+            territory = index.territories[row.territory]
+            places.append((row.id, row.territory, territory.project_points(
+                np.array([shapely.get_x(row.geom)]), np.array([shapely.get_y(row.geom)]))[0]))
+            continue
+        commune = index.commune_position(row.commune_code) if row.commune_code else None
+        where = None if commune is None else index.communes.territories[commune]
+        if where in index.territories:
+            territory = index.territories[where]
+            local = int(np.searchsorted(territory.commune_rows, commune))
+            places.append((row.id, where, territory.commune_geometries[local]))
+        else:
+            unlocated.append((row.id, row.territory))
+    return places, unlocated
 
 
 @dataclass(frozen=True)

@@ -191,6 +191,7 @@ def test_api_network_and_search(real, places_engine):  # noqa: F811
 def test_api_coverage(real):
     body = real.get("/api/v1/reseaux/couverture?distance_km=25&departement=48").json
     assert body["threshold_m"] == 25_000 and body["measure"] == "contour"
+    assert body["fabriques"] > 300 and body["fabriques_without_location"] == ["fabt-364"]
     assert body["total"]["uncovered_communes"] == sum(
         d["uncovered_communes"] for d in body["departements"])
     lozere = next(d for d in body["departements"] if d["code"] == "48")

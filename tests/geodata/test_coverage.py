@@ -50,7 +50,9 @@ def real(reference_engine):
                                            .where(CommuneContour.kind == "COM")).all())
         laureates = connection.execute(select(Laureate.id, Laureate.territory, Laureate.geom)
                                        .where(Laureate.geom.is_not(None))).all()
-    return contours, laureates
+        unlocated = connection.execute(select(Laureate.id, Laureate.commune_code)
+                                       .where(Laureate.geom.is_(None))).all()
+    return contours, laureates, unlocated
 
 
 def project(geometries, epsg):
@@ -69,7 +71,7 @@ def test_every_commune_with_a_contour_has_a_distance(contour):
 
 
 def test_a_commune_containing_a_fabrique_is_at_distance_zero(contour, real):
-    contours, laureates = real
+    contours, laureates, _ = real
     codes = np.array(list(contours), dtype=object)
     outlines = np.array(list(contours.values()), dtype=object)
     position = {code: i for i, code in enumerate(contour.codes)}
@@ -80,12 +82,20 @@ def test_a_commune_containing_a_fabrique_is_at_distance_zero(contour, real):
 
 
 def test_distances_match_a_brute_force_computation(contour, point, real):
-    contours, laureates = real
+    """Located Fabriques at their point, the others at their commune's contour."""
+    contours, laureates, unlocated = real
     rng = np.random.default_rng(2019)
     position = {code: i for i, code in enumerate(contour.codes)}
     codes = rng.choice(sorted(contours), size=300, replace=False)
-    fabriques = {t.code: project(np.array([row.geom for row in laureates
-                                           if row.territory == t.code], dtype=object), t.epsg)
+    places = [row.geom for row in laureates] + [contours[row.commune_code] for row in unlocated
+                                                if row.commune_code in contours]
+
+    def territory_of(shape):
+        return next(t for t in TERRITORIES.values()
+                    if t.contains_lonlat(*shape.representative_point().coords[0]))
+
+    fabriques = {t.code: project(np.array([shape for shape in places
+                                           if territory_of(shape) is t], dtype=object), t.epsg)
                  for t in TERRITORIES.values()}
     for code in codes:
         geometry = contours[code]
@@ -161,6 +171,33 @@ def test_a_territory_without_fabrique_is_infinitely_far():
     assert by_departement(far, 1e9)[0].unknown_communes == 1
 
 
+def test_a_fabrique_placed_nowhere_is_named_and_never_uncovers(contour, real):
+    """The real list places fabt-364 (Saint-Martin, 97801) nowhere, and the shared contours
+    have no Saint-Martin: it is named, and Saint-Martin is unknown, not "non pourvue"."""
+    _, laureates, unlocated = real
+    assert [(row.id, row.commune_code) for row in unlocated] == [("fabt-364", "97801")]
+    assert contour.unlocated == ("fabt-364",)
+    assert contour.fabriques == len(laureates) + 1
+    for at in np.flatnonzero(contour.codes == "97801"):
+        assert contour.unknown_mask(0.0)[at] and not contour.uncovered_mask(0.0)[at]
+
+
+def test_a_fabrique_placed_nowhere_leaves_far_communes_unknown():
+    """Synthetic: two communes, one 3 km from a Fabrique, one 30 km; a second Fabrique of
+    the same territory has neither point nor commune (``unsure``)."""
+    distances = CommuneDistances(
+        np.array(["a", "b"], dtype=object), np.array(["A", "B"], dtype=object),
+        np.array(["99", "99"], dtype=object), np.array([10, 5]), np.array([3_000.0, 30_000.0]),
+        np.array(["f1", "f1"], dtype=object), unsure=np.array([True, True]), fabriques=2,
+        unlocated=("f2",))
+    row = by_departement(distances, 20_000.0)[0]
+    assert (row.uncovered_communes, row.unknown_communes) == (0, 1)  # b: f2 may be near it
+    assert list(uncovered(distances, 20_000.0)) == []
+    row = by_departement(distances, 1_000.0)[0]
+    assert (row.uncovered_communes, row.unknown_communes) == (0, 2)
+    assert by_departement(distances, 50_000.0)[0].unknown_communes == 0  # both within 50 km
+
+
 def test_bad_questions_are_refused():
     with pytest.raises(CoverageError) as error:
         check_threshold_km(201)
@@ -196,3 +233,48 @@ def test_same_distances_on_both_backends(engine, data_dir, tmp_path, contour):
     reference = {row.code: row for row in by_departement(contour, 20_000.0)}
     for code in ("15", "43"):
         assert rows[code] == reference[code]
+
+
+def test_no_fabrique_loaded_makes_coverage_unknown(engine, data_dir, tmp_path):
+    """Real communes of the Cantal, no laureate list: nothing is "non pourvu"."""
+    with open(data_dir / "communes/communes_contours_datafrance.geojson") as handle:
+        document = json.load(handle)
+    document["features"] = [f for f in document["features"]
+                            if f["properties"]["code"][:2] == "15"]
+    subset = tmp_path / "contours.geojson"
+    subset.write_text(json.dumps(document))
+    for name in ("departements", "communes"):
+        load_source(engine, name, data_dir=data_dir, progress=False)
+    load_source(engine, "commune-contours", str(subset), progress=False)
+
+    found = commune_distances(engine, "contour")
+
+    assert found.fabriques == 0 and found.unsure.all()
+    cantal = next(row for row in by_departement(found, 20_000.0) if row.code == "15")
+    assert cantal.communes > 200
+    assert (cantal.uncovered_communes, cantal.unknown_communes) == (0, cantal.communes)
+
+
+def test_a_fabrique_without_point_counts_at_its_communes_contour(engine, data_dir, tmp_path):
+    """The real list with Murat's Fabrique (fabt-303) stripped of its point, as the ANCT
+    list does for Saint-Martin: it still covers its commune (distance 0 to the contour)."""
+    with open(data_dir / "communes/communes_contours_datafrance.geojson") as handle:
+        document = json.load(handle)
+    document["features"] = [f for f in document["features"]
+                            if f["properties"]["code"][:2] == "15"]
+    contours = tmp_path / "contours.geojson"
+    contours.write_text(json.dumps(document))
+    listed = (data_dir / "laureates/fabriques_territoire_anct_202401_list.csv").read_text()
+    murat = next(line for line in listed.splitlines() if line.startswith("fabt-303,"))
+    laureates = tmp_path / "laureats.csv"
+    laureates.write_text(listed.replace(murat, murat.rsplit(",", 2)[0] + ",,"))
+    for name in ("departements", "communes"):
+        load_source(engine, name, data_dir=data_dir, progress=False)
+    load_source(engine, "commune-contours", str(contours), progress=False)
+    load_source(engine, "laureates", str(laureates), progress=False)
+
+    found = commune_distances(engine, "contour")
+
+    at = list(found.codes).index("15138")
+    assert found.distances[at] == 0.0 and found.nearest[at] == "fabt-303"
+    assert "fabt-303" not in found.unlocated
