@@ -20,8 +20,8 @@ from geodata.networks import KIND_LABELS, NetworkError, NetworkView, UnknownFabr
 from geodata.storage.networks import commune_distances, network_for, place_layer
 from geodata.storage.reference import place_names
 
-__all__ = ["NOT_FOUND", "coverage_facts", "coverage_request", "known_kinds", "kinds", "network_request",
-           "serialise_commune", "serialise_coverage_row", "serialise_member",
+__all__ = ["NOT_FOUND", "coverage_facts", "coverage_request", "known_kinds", "kinds",
+           "network_request", "serialise_commune", "serialise_coverage_row", "serialise_member",
            "serialise_network"]
 
 NOT_FOUND = (UnknownFabriqueError, UnknownDepartementError)

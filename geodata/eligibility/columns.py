@@ -51,7 +51,7 @@ class _Facts:
     count: int
     lon: np.ndarray
     lat: np.ndarray
-    distance: np.ndarray  # rounded to 0.1 m, NaN when none
+    distance: np.ndarray  # rounded to 0.1 m by the engine, NaN when none
     density_level: np.ndarray  # 0 when unknown
     tables: dict[str, tuple[np.ndarray, np.ndarray]]
     tristates: dict[str, np.ndarray]
@@ -102,7 +102,7 @@ def _facts(result: Classification, positions: np.ndarray) -> _Facts:
         _taken(*tables["commune_name"])[where])
     return _Facts(
         count=len(positions), lon=lon, lat=lat,
-        distance=np.round(result.distance[positions], 1), density_level=levels,
+        distance=result.distance[positions], density_level=levels,
         tables=tables,
         tristates={"metropole": result.metropole[positions], "in_qpv": result.in_qpv[positions],
                    "near_qpv": result.near_qpv[positions],
@@ -254,6 +254,7 @@ def _explanation_groups(result: Classification, positions: np.ndarray,
         shifted(result.near_qpv[positions], 2),
         shifted(result.outside[positions], 2),
         (result.no_hosting_commune[positions].astype(np.int64), 2),
+        (result.near_unoutlined[positions].astype(np.int64), 2),
         _codes(result.category[positions]),
     ], count)
     heads, tails = explanation_parts(result, positions[first], commune_codes[first],

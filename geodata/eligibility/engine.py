@@ -10,7 +10,9 @@ are those of the trees. Answers are three-valued: true, false, or unknown
 (``UNKNOWN``): missing data is never a negative answer. "Not in a QPV" is said only where
 the QPV sources are complete, or where the official list says the commune has no QPV; "not
 near a QPV" only when the whole proximity disc is known; a location known only to commune
-precision cannot decide either.
+precision cannot decide either. Distances are decided as they are shown: rounded to the
+decimetre (``rounded_distance``), so that "300,0 m" is always near a QPV
+under a 300 m proximity.
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ import numpy as np
 import shapely
 
 from geodata.eligibility.grid import CROSSED, Cells
+from geodata.eligibility.hosting import (
+    HOSTING_TOLERANCE_M,
+    near_unoutlined,
+    no_hosting_commune_within,
+    no_hosting_near_points,
+)
 from geodata.eligibility.layers import ReferenceIndex, TerritoryIndex
 from geodata.eligibility.search import Points, first_containing, first_match, nearest_within
 from geodata.policy import (
@@ -34,6 +42,7 @@ from geodata.territories import TERRITORIES
 
 __all__ = [
     "COARSE_PRECISIONS",
+    "HOSTING_TOLERANCE_M",
     "FALSE",
     "GRID_MIN_POINTS",
     "PRECISIONS",
@@ -42,14 +51,13 @@ __all__ = [
     "Classification",
     "EligibilityError",
     "classify",
+    "rounded_distance",
 ]
 
 TRUE, FALSE, UNKNOWN = np.int8(1), np.int8(0), np.int8(-1)
 PRECISIONS = ("point", "address", "street", "locality", "commune")
 COARSE_PRECISIONS = frozenset({"locality", "commune"})
 """Precisions that cannot place a location inside or outside a QPV."""
-HOSTING_TOLERANCE_M = 100.0
-"""Margin added when the official commune list is used: commune contours are generalised."""
 
 
 class EligibilityError(ValueError):
@@ -74,6 +82,7 @@ class Classification:
     nearest_known: np.ndarray  # bool: the search disc lies where the sources are complete
     near_qpv: np.ndarray
     no_hosting_commune: np.ndarray  # bool: the official list rules out any QPV within D
+    near_unoutlined: np.ndarray  # bool: undecided, and a commune without outline may be near
     density_level: np.ndarray  # 1..7, 0 when unknown
     metropole: np.ndarray
     outside: np.ndarray  # outside large urban centres
@@ -146,6 +155,7 @@ def _empty(index, policy, lon, lat, precision) -> Classification:
         nearest_known=np.zeros(n, dtype=bool),
         near_qpv=np.full(n, UNKNOWN, dtype=np.int8),
         no_hosting_commune=np.zeros(n, dtype=bool),
+        near_unoutlined=np.zeros(n, dtype=bool),
         density_level=np.zeros(n, dtype=np.int8),
         metropole=np.full(n, UNKNOWN, dtype=np.int8),
         outside=np.full(n, UNKNOWN, dtype=np.int8),
@@ -178,13 +188,14 @@ def _classify_territory(result: Classification, ti: TerritoryIndex, rows: np.nda
 
     inside, proximity_inside, nearest_inside, search_inside = _completeness(
         ti, points, located, distance, policy)
+    distance = rounded_distance(distance)  # measured exactly above, decided as shown below
     in_qpv = np.where(qpv >= 0, TRUE, np.where(inside, FALSE, UNKNOWN)).astype(np.int8)
     near = np.where(distance <= policy.proximity_m, TRUE,
                     np.where(proximity_inside, FALSE, UNKNOWN)).astype(np.int8)
     no_hosting = np.zeros(count, dtype=bool)
     if index.qpv.hosting_communes is not None:
         undecided = np.flatnonzero(fine & ((near == UNKNOWN) | (in_qpv == UNKNOWN)))
-        no_hosting[undecided] = _no_hosting_near_points(ti, points, located, undecided,
+        no_hosting[undecided] = no_hosting_near_points(ti, points, located, undecided,
                                                         policy.proximity_m)
         in_qpv[no_hosting & (in_qpv == UNKNOWN)] = FALSE
         near[no_hosting & (near == UNKNOWN)] = FALSE
@@ -197,6 +208,8 @@ def _classify_territory(result: Classification, ti: TerritoryIndex, rows: np.nda
     result.nearest_known[rows] = known
     result.near_qpv[rows] = near
     result.no_hosting_commune[rows] = no_hosting
+    result.near_unoutlined[rows] = near_unoutlined(
+        ti, points, fine & ((near == UNKNOWN) | (in_qpv == UNKNOWN)), policy.search_radius_m)
     if coarse.any():
         _coarse_rows(result, ti, rows[coarse])
 
@@ -242,6 +255,14 @@ def _qpv_search(ti: TerritoryIndex, points: Points, located: Cells | None,
     return qpv, nearest, distance
 
 
+def rounded_distance(metres: np.ndarray) -> np.ndarray:
+    """Distances rounded to the decimetre, ties up; NaN stays NaN.
+
+    ``floor(m * 10 + 0.5) / 10`` in binary floating point, which ``fabriques_classify``
+    computes with the same float8 operations, so both give the same bits."""
+    return np.floor(np.asarray(metres, dtype=float) * 10.0 + 0.5) / 10.0
+
+
 def _coarse_rows(result: Classification, ti: TerritoryIndex, rows: np.ndarray) -> None:
     """Commune-precision locations: decided only if no QPV can be within D of the commune.
 
@@ -270,7 +291,7 @@ def _coarse_rows(result: Classification, ti: TerritoryIndex, rows: np.ndarray) -
             and shapely.contains(ti.complete_area, contour)
             and not shapely.dwithin(ti.frontier, contour, policy.proximity_m))
         no_hosting = index.qpv.hosting_communes is not None and bool(
-            _no_hosting_commune_within(ti, np.array([contour]), policy.proximity_m, index)[0])
+            no_hosting_commune_within(ti, np.array([contour]), policy.proximity_m, index)[0])
         if band_known or no_hosting:
             result.in_qpv[row] = result.near_qpv[row] = FALSE
             result.no_hosting_commune[row] = no_hosting
@@ -320,38 +341,6 @@ def _completeness(ti: TerritoryIndex, points: Points, located: Cells | None, dis
     nearest_reach = np.where(np.isnan(distance), 0.0, distance)
     return (inside, clear_of_frontier(policy.proximity_m), clear_of_frontier(nearest_reach),
             inside & ~near)
-
-
-def _no_hosting_commune_within(ti: TerritoryIndex, shapes: np.ndarray, radius: float,
-                               index: ReferenceIndex) -> np.ndarray:
-    """True where no commune within ``radius`` of each shape hosts a QPV (official list).
-
-    A QPV lies inside the communes the list names for it, so no such commune nearby means
-    no QPV nearby, at sea too. The search reaches ``HOSTING_TOLERANCE_M`` further, because
-    commune contours are generalised. Nothing is said where no contour is loaded.
-    """
-    if not len(shapes) or not len(ti.commune_rows) or ti.hosting_area is None:
-        return np.zeros(len(shapes), dtype=bool)
-    return ~shapely.dwithin(ti.hosting_area, shapes, radius + HOSTING_TOLERANCE_M)
-
-
-def _no_hosting_near_points(ti: TerritoryIndex, points: Points, located: Cells | None,
-                            rows: np.ndarray, radius: float) -> np.ndarray:
-    """``_no_hosting_commune_within`` for the points at ``rows``: those far from every
-    hosting commune's envelope (or mask cell) are decided without the exact test."""
-    if not len(rows) or not len(ti.commune_rows) or ti.hosting_area is None:
-        return np.zeros(len(rows), dtype=bool)
-    reach = radius + HOSTING_TOLERANCE_M
-    none = np.ones(len(rows), dtype=bool)
-    if located is not None:  # inside the area (0 m), or far from its outline, by cell
-        label = located.labels(ti.hosting_cells())[rows]
-        none[label == 0] = False
-        maybe = np.flatnonzero((label <= CROSSED)
-                               | (located.masked(ti.hosting_mask(reach))[rows] & (label < 0)))
-    else:
-        maybe = np.flatnonzero(ti.maybe_near_hosting(points[rows], reach))
-    none[maybe] = ~shapely.dwithin(ti.hosting_area, points[rows[maybe]], reach)
-    return none
 
 
 def _urban_half(result: Classification) -> None:

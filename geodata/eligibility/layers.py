@@ -26,6 +26,7 @@ from geodata.eligibility.grid import (
     line_mask,
     polygon_cells,
 )
+from geodata.eligibility.missing import NONE, MissingCommunes, departement_of, missing_communes
 from geodata.territories import TERRITORIES, Territory
 
 __all__ = ["CommuneLayer", "QpvLayer", "ReferenceIndex", "TerritoryIndex", "projector"]
@@ -74,6 +75,7 @@ class CommuneLayer:
     density_levels: dict[str, int] = field(default_factory=dict)
     density_labels: dict[str, str] = field(default_factory=dict)
     metropoles: dict[str, str] | None = None  # commune -> métropole; None: EPCI not loaded
+    without_outline: dict[str, str | None] = field(default_factory=dict)  # code -> région
     sources: tuple[str, ...] = ()
 
 
@@ -117,6 +119,8 @@ class TerritoryIndex:
     frontier: object | None  # the part of its boundary shared with land not complete
     hosting_area: object | None  # union of the communes hosting a QPV (official list)
     hosting_bounds: np.ndarray | None = None  # (n, 4) envelopes of those communes
+    missing_hosting: MissingCommunes = NONE  # hosting communes without outline, in the area
+    missing_neighbours: MissingCommunes = NONE  # communes without outline outside the area
     _hosting_trees: dict = field(default_factory=dict, repr=False, compare=False)
     _cells: PolygonCells | None = field(default=None, repr=False, compare=False)
     _masks: dict = field(default_factory=dict, repr=False, compare=False)
@@ -236,6 +240,8 @@ class ReferenceIndex:
         self.lock = threading.RLock()
         self.territories: dict[str, TerritoryIndex] = {}
         self._commune_position = {code: i for i, code in enumerate(communes.codes)}
+        self._hosting_unoutlined = () if qpv.hosting_communes is None else tuple(
+            code for code in qpv.hosting_communes if code not in self._commune_position)
         self.density_level_of = np.array(
             [communes.density_levels.get(code, 0) for code in communes.codes], dtype=np.int8)
         self.density_label_of = np.array(
@@ -254,9 +260,16 @@ class ReferenceIndex:
         commune_rows = np.flatnonzero(self.communes.territories == territory.code)
         commune_geometries = _project(self.communes.geometries[commune_rows], territory.epsg)
         everywhere = any(scope == "country" for scope, _ in self.qpv.complete_for)
+        outlined = self.communes.codes[commune_rows]
+        missing_hosting = missing_communes(self._hosting_unoutlined, territory.code, outlined,
+                                           commune_geometries)
+        missing_neighbours = missing_communes(
+            self._unoutlined_outside_complete_area(), territory.code, outlined,
+            commune_geometries)
         area = frontier = None
         if not everywhere:
-            area, frontier = self._complete_area(commune_rows, commune_geometries)
+            area, frontier = self._complete_area(commune_rows, commune_geometries,
+                                                 missing_neighbours)
         commune_geometries = commune_geometries.copy()
         shapely.prepare(commune_geometries)  # point-in-commune tests, many per commune
         return TerritoryIndex(
@@ -270,40 +283,65 @@ class ReferenceIndex:
             complete_everywhere=everywhere,
             complete_area=area,
             frontier=frontier,
-            hosting_area=self._hosting_area(commune_rows, commune_geometries),
-            hosting_bounds=self._hosting_bounds(commune_rows, commune_geometries),
+            hosting_area=self._hosting_area(commune_rows, commune_geometries, missing_hosting),
+            hosting_bounds=self._hosting_bounds(commune_rows, commune_geometries,
+                                                missing_hosting),
+            missing_hosting=missing_hosting,
+            missing_neighbours=missing_neighbours,
         )
+
+    def _complete_codes(self) -> tuple[set[str], set[str]]:
+        """The régions and the départements where the QPV sources are complete."""
+        return tuple({c for scope, codes in self.qpv.complete_for if scope == kind
+                      for c in codes} for kind in ("regions", "departements"))
+
+    def _unoutlined_outside_complete_area(self) -> list[str]:
+        """Communes without outline (official list, QPV list) not in the complete area:
+        an unknown QPV may lie in them."""
+        regions, departements = self._complete_codes()
+        without = {**dict.fromkeys(self._hosting_unoutlined), **self.communes.without_outline}
+        return [code for code, region in without.items()
+                if region not in regions and departement_of(code) not in departements]
 
     def _hosting_communes(self, commune_rows: np.ndarray) -> np.ndarray:
         hosting = self.qpv.hosting_communes
         return np.fromiter((code in hosting for code in self.communes.codes[commune_rows]),
                            dtype=bool, count=len(commune_rows))
 
-    def _hosting_bounds(self, commune_rows: np.ndarray, geometries: np.ndarray):
-        if self.qpv.hosting_communes is None or not len(commune_rows):
+    def _hosting_shapes(self, commune_rows: np.ndarray, geometries: np.ndarray,
+                        missing: MissingCommunes) -> np.ndarray | None:
+        """Where a commune hosting a QPV (official list) lies: the outlines of those that
+        have one, the zone of those without; None without the list, or when one may lie
+        anywhere in the territory."""
+        if self.qpv.hosting_communes is None or not len(commune_rows) or missing.everywhere:
             return None
-        return shapely.bounds(geometries[self._hosting_communes(commune_rows)]).reshape(-1, 4)
+        shapes = geometries[self._hosting_communes(commune_rows)]
+        return shapes if missing.zone is None else np.append(shapes, missing.zone)
 
-    def _hosting_area(self, commune_rows: np.ndarray, geometries: np.ndarray):
-        """The communes the official list names as hosting a QPV, as one prepared shape."""
-        hosting = self.qpv.hosting_communes
-        if hosting is None or not len(commune_rows):
+    def _hosting_bounds(self, commune_rows: np.ndarray, geometries: np.ndarray,
+                        missing: MissingCommunes):
+        shapes = self._hosting_shapes(commune_rows, geometries, missing)
+        return None if shapes is None else shapely.bounds(shapes).reshape(-1, 4)
+
+    def _hosting_area(self, commune_rows: np.ndarray, geometries: np.ndarray,
+                      missing: MissingCommunes):
+        """Where the communes the official list names as hosting a QPV may lie, as one
+        prepared shape."""
+        shapes = self._hosting_shapes(commune_rows, geometries, missing)
+        if shapes is None:
             return None
-        named = self._hosting_communes(commune_rows)
-        area = shapely.union_all(geometries[named], grid_size=1.0) if named.any() \
-            else shapely.Polygon()
+        area = shapely.union_all(shapes, grid_size=1.0) if len(shapes) else shapely.Polygon()
         shapely.prepare(area)
         return area
 
-    def _complete_area(self, commune_rows: np.ndarray, geometries: np.ndarray):
+    def _complete_area(self, commune_rows: np.ndarray, geometries: np.ndarray,
+                       missing: MissingCommunes):
         """The complete area (communes in the sources' complete régions or départements) and
         its frontier with the rest of the land: a disc crossing the coastline into the sea
-        leaves the complete area, but no QPV can hide there.
+        leaves the complete area, but no QPV can hide there. Communes without outline
+        outside the area count as land where they may lie (``missing``).
         """
-        regions = {c for scope, codes in self.qpv.complete_for if scope == "regions"
-                   for c in codes}
-        departements = {c for scope, codes in self.qpv.complete_for if scope == "departements"
-                        for c in codes}
+        regions, departements = self._complete_codes()
         inside = np.array([
             self.communes.regions[row] in regions
             or self.communes.departements[row] in departements
@@ -313,7 +351,12 @@ class ReferenceIndex:
             return None, None
         area = _without_small_holes(shapely.union_all(geometries[inside], grid_size=1.0))
         shapely.prepare(area)
-        others = geometries[~inside]
+        if missing.everywhere:
+            frontier = area.boundary
+            shapely.prepare(frontier)
+            return area, frontier
+        others = geometries[~inside] if missing.zone is None \
+            else np.append(geometries[~inside], missing.zone)
         neighbours = others[shapely.STRtree(others).query(
             area, predicate="dwithin", distance=FRONTIER_TOLERANCE_M)]
         frontier = shapely.intersection(

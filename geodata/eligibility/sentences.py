@@ -209,9 +209,24 @@ def _undecided_sentences(result: Classification, positions: np.ndarray, in_qpv: 
     hosting = _per_commune(result, "hosting", result.commune[positions], lambda c: (
         _hosting_sentence(layer, None, None) if c < 0 else _hosting_sentence(
             layer, str(communes.codes[c]), str(communes.names[c]))))
-    return np.where(open_question, f"Appartenance ou proximité à un QPV indéterminée : "
+    said = np.where(open_question, f"Appartenance ou proximité à un QPV indéterminée : "
                     f"contours {result.policy.qpv_vintage} non chargés ici (sources : "
                     f"{sources_text(layer.sources)}). " + hosting, "").astype(object)
+    unoutlined = np.flatnonzero(result.near_unoutlined[positions])
+    territories = result.territory[positions]
+    for j in unoutlined.tolist():
+        said[j] += " " + _unoutlined_sentence(result, territories[j])
+    return said
+
+
+def _unoutlined_sentence(result: Classification, territory: str) -> str:
+    """The communes without outline of a territory, which may lie near the location."""
+    ti = result.index.territories[territory]
+    codes = sorted(set(ti.missing_hosting.codes) | set(ti.missing_neighbours.codes))
+    shown = ", ".join(codes[:8]) + (" …" if len(codes) > 8 else "")
+    return (f"Commune(s) sans contour chargé ({shown}) : elle(s) peu(ven)t se trouver à moins "
+            f"de {result.policy.search_radius_m:.0f} m, et un QPV avec elle(s) ; le moteur ne "
+            "conclut pas sur leur absence.")
 
 
 def _commune_precision_sentences(result: Classification, positions: np.ndarray,
@@ -245,7 +260,7 @@ def _conclusions(policy, in_qpv: np.ndarray, near: np.ndarray) -> np.ndarray:
     proximity = policy.proximity_m
     conclusion = _blank(len(in_qpv))
     conclusion[(near == TRUE) & (in_qpv != TRUE)] = (
-        f"Il est donc à moins de {proximity:.0f} m d'un QPV : à sa proximité immédiate selon "
+        f"Il est donc à {proximity:.0f} m ou moins d'un QPV : à sa proximité immédiate selon "
         "la politique.")
     conclusion[near == FALSE] = \
         f"Il n'est donc ni dans un QPV ni à moins de {proximity:.0f} m d'un QPV."

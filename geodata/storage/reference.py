@@ -148,7 +148,7 @@ join ``Commune`` on the code): the contours drop the article ("Blanc" for Le Bla
 
 def read_commune_layer(connection: Connection) -> CommuneLayer:
     """Commune contours (not municipal arrondissements) with their classes and official
-    names (``COMMUNE_NAME``)."""
+    names (``COMMUNE_NAME``), and the communes of the official list that have none."""
     records = connection.execute(
         select(CommuneContour.code, COMMUNE_NAME, CommuneContour.territory,
                CommuneContour.geom, Commune.region_code, Commune.departement_code)
@@ -168,6 +168,10 @@ def read_commune_layer(connection: Connection) -> CommuneLayer:
             .join(Epci, Epci.code == EpciMember.epci_code)
             .where(Epci.kind.in_(METROPOLE_KINDS))
         ).all())
+    outlined = {r.code for r in records}
+    without_outline = {code: region for code, region in connection.execute(
+        select(Commune.code, Commune.region_code).where(Commune.kind == "commune-actuelle"))
+        if code not in outlined}
     sources = [version for dataset in ("commune-contours", "communes", "commune-classes", "epci")
                for version in current_versions(connection, dataset)]
     return CommuneLayer(
@@ -180,6 +184,7 @@ def read_commune_layer(connection: Connection) -> CommuneLayer:
         density_levels={r.commune_code: r.level for r in density if r.level},
         density_labels={r.commune_code: r.label for r in density},
         metropoles=metropoles,
+        without_outline=without_outline,
         sources=tuple(f"{v.source} ({v.vintage})" for v in sources),
     )
 

@@ -76,13 +76,14 @@ def isolated_qpv(ami):
     return best
 
 
-def ring_vertex(geometry, distance):
-    """A vertex of the buffer ring at ``distance`` that really is that far (within 1 cm):
-    GEOS simplifies the input a little before buffering, so not every vertex is."""
+def ring_vertex(geometry, distance, tolerance=0.01):
+    """A vertex of the buffer ring at ``distance`` that really is that far (within
+    ``tolerance`` metres): GEOS simplifies the input a little before buffering, so not every
+    vertex is."""
     ring = shapely.get_exterior_ring(shapely.get_parts(geometry.buffer(distance))[0])
     vertices = shapely.points(shapely.get_coordinates(ring))
     error = np.abs(shapely.distance(geometry, vertices) - distance)
-    assert error.min() < 0.01
+    assert error.min() < tolerance
     return vertices[int(np.argmin(error))]
 
 
@@ -113,6 +114,20 @@ def test_just_under_and_just_over_the_proximity_distance(ami, isolated_qpv, offs
     assert row["distance_to_qpv_m"] == pytest.approx(policy.proximity_m + offset, abs=0.05)
     assert row["near_qpv"] is near
     assert row["category"] in {"qpv", "non-eligible", "hors-grands-centres-urbains"}
+
+
+@pytest.mark.parametrize(("offset", "shown", "near"), [(0.03, "300.0", True),
+                                                      (0.07, "300.1", False)])
+def test_the_distance_shown_is_the_distance_decided(ami, isolated_qpv, offset, shown, near):
+    """Never "300,0 m" with near_qpv false: proximity is decided on the decimetre shown."""
+    policy, index = ami
+    point = ring_vertex(qpv_l93(index, isolated_qpv), policy.proximity_m + offset,
+                        tolerance=0.005)
+    row = check(ami, *lonlat(point))
+    assert f"{row['distance_to_qpv_m']:.1f}" == shown
+    assert row["distance_to_qpv_m"] == float(shown)  # the value returned is the one shown
+    assert f"est à {shown} m" in row["explanation"]
+    assert row["near_qpv"] is near
 
 
 def test_a_larger_distance_in_the_policy_turns_the_same_point_adjacent(ami, isolated_qpv):

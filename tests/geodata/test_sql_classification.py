@@ -253,3 +253,32 @@ def test_cached_areas_are_the_engines(loaded):
                         assert same, where
                         checked += 1
     assert checked >= 5
+
+
+@pytest.mark.postgis
+@pytest.mark.shared_data
+def test_sql_decides_the_distance_it_shows_as_the_engine(loaded):
+    """Just past D (by 3 and 7 cm) from the Occitanie QPV farthest from the others: both
+    round to the decimetre before deciding, so 300.0 m is near and 300.1 m is not."""
+    from tests.geodata.test_engine import lonlat, ring_vertex
+
+    policy = load_policy("ami-2019")
+    index = reference_index(loaded, "2015")
+    metro = index.territories["metropole"]
+    geometries = metro.qpv_geometries
+    gaps = [shapely.distance(g, np.delete(geometries, i)).min()
+            if shapely.contains(metro.complete_area, g) else 0.0
+            for i, g in enumerate(geometries)]
+    isolated = geometries[int(np.argmax(gaps))]
+    points = [lonlat(ring_vertex(isolated, policy.proximity_m + offset, tolerance=0.005))
+              for offset in (0.03, 0.07)]
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
+
+    sql = classify_sql(loaded, policy, lons, lats)
+    _, _, python = engine_rows(loaded, policy, lons, lats)
+
+    assert [row["distance_to_qpv_m"] for row in sql] == [300.0, 300.1]
+    assert [row["near_qpv"] for row in sql] == [True, False]
+    for mine, theirs in zip(python, sql, strict=True):
+        assert (mine["distance_to_qpv_m"], mine["near_qpv"]) == (
+            theirs["distance_to_qpv_m"], theirs["near_qpv"])
