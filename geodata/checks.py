@@ -74,6 +74,7 @@ class Check:
 
     verdict: Verdict
     geocoding: GeocodeResult | None = None
+    dataset_versions: tuple[dict, ...] = ()  # what the engine's index was read from
 
     @property
     def low_score(self) -> bool:
@@ -127,7 +128,7 @@ def check_point(engine: Engine, policy_name: str, lon: float, lat: float,
     found = verdict(result, 0)
     if found.row["error"]:
         raise EligibilityError(found.row["error"])
-    return Check(found)
+    return Check(found, dataset_versions=index.dataset_versions)
 
 
 def check_address(engine: Engine, geocoder: BanClient, policy_name: str,
@@ -143,7 +144,7 @@ def check_address(engine: Engine, geocoder: BanClient, policy_name: str,
                               f"{address!r}")
     checked = check_point(engine, policy_name, found.lon, found.lat, found.precision,
                           found.citycode)
-    return Check(checked.verdict, found)
+    return Check(checked.verdict, found, checked.dataset_versions)
 
 
 def check_location(engine: Engine, geocoder: BanClient, policy_name: str, *,

@@ -234,6 +234,7 @@ class ReferenceIndex:
     def __init__(self, qpv: QpvLayer, communes: CommuneLayer):
         self.qpv = qpv
         self.communes = communes
+        self.dataset_versions: tuple[dict, ...] = ()  # set by the reader: what it read
         # Prepared GEOS geometries build internal indexes lazily and are not safe to query
         # from two threads at once (libgeos #825/#826): the engine holds this lock while it
         # queries them (a threaded dev server, a batch job beside a request).

@@ -13,13 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select
-from sqlalchemy.engine import Connection
 
 from geodata.checks import Check
-from geodata.policy import load_policy
 from geodata.storage.database import session
 from geodata.storage.models import CheckRecord, User
-from geodata.storage.reference import current_versions
 
 __all__ = [
     "DOSSIER_FIELDS",
@@ -29,17 +26,12 @@ __all__ = [
     "count_checks",
     "list_checks",
     "record_check",
-    "versions_used",
     "wave_candidates",
     "waves",
 ]
 
 DOSSIER_FIELDS = ("dossier_ref", "project_name", "wave", "fnt", "funding_eur")
 TEXT_LIMITS = {"dossier_ref": 100, "project_name": 300, "wave": 16}
-ENGINE_DATASETS = ("commune-contours", "communes", "commune-classes", "epci")
-"""Datasets every check reads, besides the QPV outlines and list of its policy's vintage."""
-
-
 class DossierError(ValueError):
     """Dossier fields that cannot be kept (too long, funding not a whole number of euros)."""
 
@@ -77,22 +69,13 @@ def clean_dossier(dossier: Mapping[str, Any]) -> dict:
     return cleaned
 
 
-def versions_used(connection: Connection, qpv_vintage: str) -> list[dict]:
-    """The dataset versions in service that a check under this QPV vintage reads."""
-    versions = [v for v in current_versions(connection)
-                if v.dataset in ENGINE_DATASETS
-                or (v.dataset in ("qpv", "qpv-communes") and v.vintage == qpv_vintage)]
-    return [{"id": v.id, "source": v.source, "dataset": v.dataset, "vintage": v.vintage,
-             "checksum": v.checksum} for v in versions]
-
-
 def record_check(engine: Engine, user_id: int, check: Check, policy_name: str, query: str,
                  dossier: Mapping[str, Any]) -> int:
-    """Keep a check in the history of ``user_id``'s dossiers; returns its id."""
+    """Keep a check in the history of ``user_id``'s dossiers; returns its id. The dataset
+    versions kept are those the check's index was read from (``Check.dataset_versions``)."""
     fields = clean_dossier(dossier)
     row = check.as_dict()
     geocoding = check.geocoding
-    vintage = load_policy(policy_name).qpv_vintage
     with session(engine) as orm:
         record = CheckRecord(
             user_id=user_id, checked_at=datetime.now(UTC), policy=policy_name,
@@ -101,7 +84,7 @@ def record_check(engine: Engine, user_id: int, check: Check, policy_name: str, q
             geocoding_score=geocoding.score if geocoding else None,
             lon=row["lon"], lat=row["lat"], precision=row["precision"],
             commune_code=row["commune_code"], category=row["category"], result=row,
-            dataset_versions=versions_used(orm.connection(), vintage), **fields,
+            dataset_versions=list(check.dataset_versions), **fields,
         )
         orm.add(record)
         orm.commit()

@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from geodata.eligibility.layers import CommuneLayer, QpvLayer, ReferenceIndex
 from geodata.storage.cache import versioned
-from geodata.storage.database import DatabaseUnreachable
+from geodata.storage.database import DatabaseUnreachable, is_postgis
 from geodata.storage.models import (
     Commune,
     CommuneClass,
@@ -189,8 +189,27 @@ def read_commune_layer(connection: Connection) -> CommuneLayer:
     )
 
 
+ENGINE_DATASETS = ("commune-contours", "communes", "commune-classes", "epci")
+"""Datasets every check reads, besides the QPV outlines and list of its policy's vintage."""
+
+
+def versions_used(connection: Connection, qpv_vintage: str) -> list[dict]:
+    """The dataset versions in service that a check under this QPV vintage reads."""
+    versions = [v for v in current_versions(connection)
+                if v.dataset in ENGINE_DATASETS
+                or (v.dataset in ("qpv", "qpv-communes") and v.vintage == qpv_vintage)]
+    return [{"id": v.id, "source": v.source, "dataset": v.dataset, "vintage": v.vintage,
+             "checksum": v.checksum} for v in versions]
+
+
 @versioned
 def reference_index(engine: Engine, vintage: str) -> ReferenceIndex:
-    """The engine's index for a QPV vintage, rebuilt when the loaded data change."""
-    with engine.connect() as connection:
-        return ReferenceIndex(read_qpv_layer(connection, vintage), read_commune_layer(connection))
+    """The engine's index for a QPV vintage, rebuilt when the loaded data change, with the
+    dataset versions it was read from (``dataset_versions``), read in one snapshot on
+    PostgreSQL (a load committing meanwhile is not half seen)."""
+    options = {"isolation_level": "REPEATABLE READ"} if is_postgis(engine) else {}
+    with engine.connect().execution_options(**options) as connection:
+        index = ReferenceIndex(read_qpv_layer(connection, vintage),
+                               read_commune_layer(connection))
+        index.dataset_versions = tuple(versions_used(connection, vintage))
+        return index

@@ -30,11 +30,11 @@ from geodata.storage.history import (
     count_checks,
     list_checks,
     record_check,
-    versions_used,
     wave_candidates,
     waves,
 )
 from geodata.storage.models import CheckRecord, DatasetVersion
+from geodata.storage.reference import versions_used
 from loaders.pipeline import load_source
 from tests.app.conftest import PASSWORD, csrf_token
 from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
@@ -268,6 +268,28 @@ def test_repository_waves_and_candidates(engine, data_dir):
     with pytest.raises(DossierError, match="nombre entier"):
         record_check(engine, user.id, check, "current", "q", {"funding_eur": -5})
     assert count_checks(engine) == 5
+
+
+def test_a_check_keeps_the_versions_it_was_computed_from(engine, data_dir):
+    """A load between the check and its recording (the page was open meanwhile) does not
+    change what the record says the check read."""
+    load_source(engine, "qpv2024-paca", data_dir=data_dir, progress=False)
+    user = create_user(engine, "inst@anct.gouv.fr", PASSWORD, "instructor")
+    check = check_point(engine, "current", LON, LAT)
+    read = [version["source"] for version in check.dataset_versions]
+    assert read == ["qpv2024-paca"]
+
+    load_source(engine, "qpv2024-communes", data_dir=data_dir, progress=False)
+    later = check_point(engine, "current", LON, LAT)
+    record_check(engine, user.id, check, "current", "q", {})
+    record_check(engine, user.id, later, "current", "q", {})
+
+    first, second = (entry.record for entry in reversed(list_checks(engine, user.id)))
+    assert [version["source"] for version in first.dataset_versions] == read
+    assert {version["source"] for version in second.dataset_versions} == {
+        "qpv2024-paca", "qpv2024-communes"}
+    with engine.connect() as connection:
+        assert second.dataset_versions == versions_used(connection, "2024")
 
 
 def test_migration_creates_and_removes_the_tables(engine):
