@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import re
 
 import pytest
@@ -17,6 +18,7 @@ import pytest
 from app import create_app
 from app.db import EXTENSION
 from geodata.coverage import by_departement, totals, uncovered
+from geodata.storage.database import upgrade
 from geodata.storage.networks import commune_distances, network_for
 from loaders.pipeline import load_source
 from tests.networks_data import places_engine  # noqa: F401
@@ -132,6 +134,38 @@ def test_the_coverage_page_agrees_with_the_domain(real, places_engine):  # noqa:
     assert page.text.count('"className": "fabriques-departement"') == sum(
         1 for row in rows if row.uncovered_population)
     assert_local_assets(page.text)
+
+
+def test_the_coverage_page_names_the_fabrique_placed_nowhere(real):
+    page = html.unescape(real.get("/reseaux/couverture").text)
+    assert "placée(s) nulle part" in page and "fabt-364" in page
+    assert "Couverture incalculable" not in page
+
+
+def test_without_any_fabrique_the_coverage_is_incalculable(tmp_path, data_dir):
+    """Communes and contours of the Cantal, no laureate list: nothing is "non pourvu"."""
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
+                      "RATELIMIT": "off", "DATA_DIR": str(data_dir)})
+    engine = app.extensions[EXTENSION]
+    try:
+        upgrade(engine)
+        contours = tmp_path / "contours.geojson"
+        document = json.loads((data_dir / "communes/communes_contours_datafrance.geojson")
+                              .read_text())
+        document["features"] = [f for f in document["features"]
+                                if f["properties"]["code"][:2] == "15"]
+        contours.write_text(json.dumps(document))
+        for name in ("departements", "communes"):
+            load_source(engine, name, data_dir=data_dir, progress=False)
+        load_source(engine, "commune-contours", str(contours), progress=False)
+        client = app.test_client()
+        page = html.unescape(client.get("/reseaux/couverture").text)
+        body = client.get("/api/v1/reseaux/couverture").json
+    finally:
+        engine.dispose()
+    assert "Couverture incalculable" in page and "Aucune Fabrique n'est chargée" in page
+    assert body["fabriques"] == 0 and body["total"]["uncovered_communes"] == 0
+    assert body["total"]["unknown_communes"] == body["total"]["communes"] > 200
 
 
 def test_one_departement_lists_its_uncovered_communes(real, places_engine):  # noqa: F811
