@@ -115,7 +115,7 @@ def trust_proxies(app: Flask) -> None:
     """Apply ``ProxyFix`` for the ``TRUSTED_PROXIES`` reverse proxies in front of the app."""
     setting = app.config.get("TRUSTED_PROXIES")
     text = "0" if setting is None else str(setting).strip()
-    if isinstance(setting, bool) or not text.isdigit():
+    if isinstance(setting, bool) or not (text.isascii() and text.isdigit()):
         raise ValueError("TRUSTED_PROXIES : le nombre de proxys de confiance (0 ou plus) est "
                          f"attendu, pas {setting!r}")
     if int(text):

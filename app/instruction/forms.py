@@ -26,7 +26,9 @@ def _without_spaces(value: str | None) -> str:
 
 
 def _whole_euros(_form, field) -> None:
-    if field.data and not field.data.isdecimal():
+    """ASCII digits only, at most 12 of them (the history refuses 2^31 € and more)."""
+    if field.data and not (field.data.isascii() and field.data.isdecimal()
+                           and len(field.data) <= 12):
         raise ValidationError("montant demandé : un nombre entier d'euros, par exemple 75000")
 
 

@@ -9,6 +9,7 @@ Fabrique by ``geodata.networks`` once the form is valid (``app.reseaux.requests`
 from __future__ import annotations
 
 import math
+import re
 
 from wtforms import Field, SelectMultipleField, StringField, ValidationError
 
@@ -43,10 +44,14 @@ def known_kind(form: KindsForm, field: Field) -> None:
                               f"{', '.join(form.known)})")
 
 
+NETWORK_NUMBER = re.compile(r"[0-9]{1,9}")
+"""A declared network's number: ASCII digits ("²" is a digit to ``str.isdigit``)."""
+
+
 def network_number(_form: NetworkForm, field: Field) -> None:
     """A declared network is asked for by its number."""
     text = (field.data or "").strip()
-    if text and not text.isdigit():
+    if text and not NETWORK_NUMBER.fullmatch(text):
         raise ValidationError(f"numéro de réseau invalide : {text!r}")
 
 
@@ -105,7 +110,7 @@ class NetworkForm(KindsForm):
     def network_id(self) -> int | None:
         """The number of the declared network asked for, if any."""
         text = (self.network.data or "").strip()
-        return int(text) if text.isdigit() else None
+        return int(text) if NETWORK_NUMBER.fullmatch(text) else None
 
     def rule_asked(self) -> str:
         """The rule to apply: ``declared`` when a network is asked for by number."""

@@ -136,6 +136,8 @@ def test_without_csrf_token_nothing_is_kept(loaded, client, login):
 
 @pytest.mark.parametrize(("fields", "message"), [
     ({"funding_eur": "beaucoup"}, "nombre entier d'euros"),
+    ({"funding_eur": "9" * 5000}, "nombre entier d'euros"),  # beyond int()'s digit limit
+    ({"funding_eur": "٧٥٠٠٠"}, "nombre entier d'euros"),  # Arabic-Indic digits
     ({"fnt": "peut-être"}, "FNT : oui, non ou inconnu"),
     ({"wave": "x" * 17}, "16 caractères au plus"),
     ({"lon": "abc"}, "lon doit être un nombre"),

@@ -109,6 +109,7 @@ def test_kinds_filter_the_network(real):
     ("fabrique=fabt-02&kind=boulangerie", 400, "type de lieu inconnu"),
     ("fabrique=fabt-02&rule=declared", 404, "aucun réseau déclaré"),
     ("network=abc", 400, "numéro de réseau invalide"),
+    ("network=%C2%B2", 400, "numéro de réseau invalide"),  # "²" is a digit to str.isdigit
     ("network=12", 404, "aucun réseau déclaré"),
 ])
 def test_bad_requests_say_why(real, query, status, message):
