@@ -160,9 +160,9 @@ def _refuse_long_url() -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Unknown API paths and methods, long URLs, rate limits and a database down get the
-    JSON shape under the API and a French page elsewhere."""
+    """Unknown API paths and methods, long URLs, rate limits, a database down and an
+    unexpected error get the JSON shape under the API and a French page elsewhere."""
     app.before_request(_refuse_long_url)
-    for status in (404, 405, 414, 429):
+    for status in (404, 405, 414, 429, 500):  # 500: an exception no one handled (logged)
         app.register_error_handler(status, _http_error)
     app.register_error_handler(DatabaseUnreachable, _database_down)

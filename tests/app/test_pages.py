@@ -54,3 +54,22 @@ def test_http_errors_are_french_pages(client, method, url, status, title):
     assert 'lang="fr"' in page.text and f"<h1>{title}</h1>" in page.text
     if status == 405:
         assert set(page.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_an_unexpected_error_is_a_french_page_or_the_api_shape(tmp_path):
+    """A view that fails (made up here: no route of the service is known to) gives the
+    French 500 page, or the API's JSON shape under /api/v1, never Flask's English page."""
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "RATELIMIT": "off"})
+
+    def fails():
+        raise RuntimeError("panne de test")
+
+    app.add_url_rule("/panne", view_func=fails)
+    app.add_url_rule("/api/v1/panne", view_func=fails, endpoint="api_panne")
+    client = app.test_client()
+    page = client.get("/panne")
+    assert page.status_code == 500 and "<h1>Erreur interne</h1>" in page.text
+    assert "panne de test" not in page.text  # nothing of the cause leaks
+    answer = client.get("/api/v1/panne")
+    assert answer.status_code == 500
+    assert answer.json["error"]["code"] == "http-500" and "panne" not in answer.text
