@@ -11,7 +11,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -51,6 +51,10 @@ def session(engine: Engine) -> Session:
     return Session(engine, expire_on_commit=False)
 
 
+CONNECT_TIMEOUT_S = 5
+"""Seconds a new PostgreSQL connection may take before the database counts as unreachable."""
+
+
 def make_engine(url: str) -> Engine:
     """One engine per application; SQLite gets foreign keys and a write-ahead log."""
     if url.startswith("sqlite"):
@@ -60,7 +64,12 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
     elif url.startswith("postgresql"):
-        engine = create_engine(url, pool_pre_ping=True)
+        # A server that does not answer at all (a host down, a firewall dropping packets)
+        # would hold a worker for the system's TCP timeout, minutes: give up sooner, unless
+        # the URL sets its own ``connect_timeout``.
+        timeout = {} if "connect_timeout" in make_url(url).query \
+            else {"connect_timeout": CONNECT_TIMEOUT_S}
+        engine = create_engine(url, pool_pre_ping=True, connect_args=timeout)
     else:
         raise DatabaseError(
             f"URL de base de données non prise en charge : {url.split('://')[0]}:// "

@@ -15,11 +15,13 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from sqlalchemy import event
 from werkzeug.serving import make_server
 
 from app import create_app
 from app.db import EXTENSION
 from geodata.storage.cache import forget_versions
+from geodata.storage.database import CONNECT_TIMEOUT_S, DatabaseUnreachable, make_engine
 from tests.own_postgres import own_postgres_fixture  # noqa: F401 - module-scoped
 from tests.support import close_app, make_app
 
@@ -127,6 +129,21 @@ def test_unreachable_database_is_not_a_missing_schema(down_app):
     assert "pas encore créée" not in home.text and "load demo" not in home.text
     answer = client.get("/api/v1/datasets")
     assert answer.status_code == 503 and answer.json["error"]["code"] == "base-indisponible"
+
+
+def test_a_silent_server_is_given_up_after_the_connect_timeout(nowhere):
+    """A host that drops packets would hold a worker for minutes: each new connection asks
+    for ``CONNECT_TIMEOUT_S`` (seen here on a refused one), unless the URL says otherwise."""
+    for url, expected in ((nowhere, CONNECT_TIMEOUT_S),
+                          (nowhere + "?connect_timeout=2", "2")):
+        engine = make_engine(url)
+        asked = []
+        event.listen(engine, "do_connect", lambda _dialect, _record, _args, params,
+                     asked=asked: asked.append(dict(params)))
+        with pytest.raises(DatabaseUnreachable):
+            engine.connect()
+        engine.dispose()
+        assert asked and asked[0]["connect_timeout"] == expected
 
 
 def test_embedded_file_that_cannot_be_opened_is_unreachable(tmp_path, data_dir):
