@@ -22,6 +22,7 @@ __all__ = [
     "DEFAULT_POLICY",
     "POLICY_DIR",
     "Funding",
+    "LegalForms",
     "Policy",
     "PolicyError",
     "Quotas",
@@ -74,6 +75,22 @@ class Funding:
 
 
 @dataclass(frozen=True)
+class LegalForms:
+    """Who may apply, by prefix of the INSEE catégorie juridique: ``(prefix, label)`` pairs.
+    The longest prefix that matches a code decides; a code none matches is undetermined."""
+
+    eligible: tuple[tuple[str, str], ...]
+    excluded: tuple[tuple[str, str], ...]
+
+    def rule_for(self, code: str) -> tuple[bool, str, str] | None:
+        """``(eligible, prefix, label)`` of the longest prefix of ``code``, or None."""
+        rules = [(True, prefix, label) for prefix, label in self.eligible] + \
+            [(False, prefix, label) for prefix, label in self.excluded]
+        matching = [rule for rule in rules if code.startswith(rule[1])]
+        return max(matching, key=lambda rule: len(rule[1])) if matching else None
+
+
+@dataclass(frozen=True)
 class Policy:
     """One reading of the AMI's rules."""
 
@@ -87,6 +104,7 @@ class Policy:
     density_levels: tuple[int, ...]
     quotas: Quotas
     funding: Funding
+    legal_forms: LegalForms
 
     def describe_urban_rule(self) -> str:
         """How this policy defines a large urban centre, in French."""
@@ -131,6 +149,10 @@ def load_policy(name: str = DEFAULT_POLICY, folder: Path = POLICY_DIR) -> Policy
             density_levels=tuple(int(level) for level in urban.get("density_levels", ())),
             quotas=Quotas(**data["quotas"]),
             funding=Funding(**data["funding"]),
+            legal_forms=LegalForms(**{
+                kind: tuple((str(rule["prefix"]), str(rule["label"]))
+                            for rule in data["legal_forms"][kind])
+                for kind in ("eligible", "excluded")}),
         )
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as error:
         raise PolicyError(f"{path.name} : fichier de politique invalide ({error!r})") from None

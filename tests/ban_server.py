@@ -11,7 +11,8 @@ The gazetteer is hand-made. "8 Boulevard du Port 80000 Amiens" is the example an
 API documentation and "39 Quai André Citroën 75015 Paris" the one of the banR vignette; the
 other coordinates are approximate (a few hundred metres), their BAN identifiers are invented,
 and x/y are computed in Lambert-93 from lon/lat. "Avenue de Saint-Just" sits on the point the
-CLI tests use near a Marseille QPV; Pelleautier on its town hall.
+CLI tests use near a Marseille QPV; Pelleautier on its town hall; two addresses of the
+hand-made wave of dossiers on their communes' town halls.
 
 Knobs: ``fail_next(times, status, retry_after)`` queues error answers (429 with Retry-After,
 500...), ``delay`` holds every answer (timeouts). ``requests`` logs what was received, with
@@ -129,7 +130,17 @@ PELLEAUTIER = Place("Pelleautier", "municipality", 6.01763, 44.516, 0.9622, 0.37
 CHAZELET = Place("Le Chazelet 05320 La Grave", "locality", 6.2857, 45.0567, 0.9412, 0.3101,
                  "05063_b0k2", "Le Chazelet", "05320", "05063", "La Grave", HAUTES_ALPES,
                  aliases=("le Chazelet La Grave",))
-GAZETTEER = (SEGUR, CITROEN, AMIENS, SAINT_JUST, PELLEAUTIER, CHAZELET)
+# Two addresses of the hand-made Démarches Simplifiées wave (tests/data/dossiers), placed on
+# the town-hall points of ../shared/data/communes/communes_points_datafrance.csv.
+DANTON = Place("41 Avenue Danton 17000 La Rochelle", "housenumber", -1.151907, 46.159736,
+               0.8712, 0.6801, "17300_1290_00041", "41 Avenue Danton", "17000", "17300",
+               "La Rochelle", "17, Charente-Maritime, Nouvelle-Aquitaine", housenumber="41",
+               street="Avenue Danton", aliases=("41 AV DANTON 17000 LA ROCHELLE",))
+COULOUNIEIX = Place("Coulounieix-Chamiers", "municipality", 0.690075, 45.191363, 0.9501,
+                    0.4113, "24138", "Coulounieix-Chamiers", "24660", "24138",
+                    "Coulounieix-Chamiers", "24, Dordogne, Nouvelle-Aquitaine",
+                    aliases=("Coulounieix-Chamiers 24660",))
+GAZETTEER = (SEGUR, CITROEN, AMIENS, SAINT_JUST, PELLEAUTIER, CHAZELET, DANTON, COULOUNIEIX)
 
 
 def lookup(query: str, filters: dict[str, str]) -> list[Place]:

@@ -65,9 +65,11 @@ class UtcDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect):
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             raise ValueError("horodatage sans fuseau : utilisez datetime.now(UTC)")
-        return value
+        return value.astimezone(UTC)  # SQLite keeps the wall time only: store it in UTC
 
     def process_result_value(self, value: datetime | None, dialect):
         if value is not None and value.tzinfo is None:

@@ -1,0 +1,89 @@
+"""A wave's dossiers as a table: one row per dossier, for a CSV or a French spreadsheet.
+
+Booleans are ``true`` / ``false`` and empty when undetermined; the category uses the engine's
+names. For a spreadsheet (``tableur``): French headers, ``oui`` / ``non``, decimal commas (and
+the BOM and ``;`` of ``geodata.spreadsheet``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+
+from geodata.eligibility.batch import format_value
+from geodata.spreadsheet import spreadsheet_csv
+
+__all__ = ["COLUMNS", "FRENCH_HEADERS", "export_csv", "export_rows"]
+
+COLUMNS = (
+    "numero", "vague", "etat", "raison_sociale", "siret", "forme_juridique_code",
+    "forme_juridique_eligible", "type_fabrique", "montant_total_eur", "financement_conforme",
+    "lon", "lat", "precision", "categorie", "commune_code", "qpv_code", "distance_qpv_m",
+    "hors_grands_centres_urbains", "motifs",
+)
+FRENCH_HEADERS = (
+    "Numéro", "Vague", "État", "Raison sociale", "SIRET", "Code forme juridique",
+    "Forme juridique admise", "Type de Fabrique", "Montant total demandé (€)",
+    "Financement conforme", "Longitude", "Latitude", "Précision", "Catégorie",
+    "Code commune", "QPV", "Distance au QPV (m)", "Hors des grands centres urbains", "Motifs",
+)
+CHECK_NAMES = {"forme_juridique": "forme juridique", "financement": "financement",
+               "vague": "vague"}
+
+
+def export_rows(dossiers: Iterable) -> list[dict]:
+    """One dict per dossier (``COLUMNS``), from stored dossiers (``Dossier`` rows)."""
+    out = []
+    for dossier in dossiers:
+        checks = dossier.checks or {}
+        territory = checks.get("territoire", {})
+        amounts = [dossier.amount_1, dossier.amount_2, dossier.amount_3]
+        out.append({
+            "numero": dossier.number, "vague": dossier.wave, "etat": dossier.state,
+            "raison_sociale": dossier.company_name, "siret": dossier.siret,
+            "forme_juridique_code": dossier.legal_form_code,
+            "forme_juridique_eligible": checks.get("forme_juridique", {}).get("value"),
+            "type_fabrique": dossier.kind,
+            "montant_total_eur": None if None in amounts else sum(amounts),
+            "financement_conforme": checks.get("financement", {}).get("value"),
+            "lon": dossier.lon, "lat": dossier.lat, "precision": dossier.precision,
+            "categorie": dossier.category, "commune_code": dossier.commune_code,
+            "qpv_code": territory.get("qpv_code"),
+            "distance_qpv_m": territory.get("distance_to_qpv_m"),
+            "hors_grands_centres_urbains": territory.get("outside_large_urban_centre"),
+            "motifs": _reasons(checks),
+        })
+    return out
+
+
+def _reasons(checks: dict) -> str:
+    """What failed or stays undetermined, check by check."""
+    said = [f"{CHECK_NAMES[name]} : {found['reason']}" for name, found in checks.items()
+            if name in CHECK_NAMES and found.get("value") is not True]
+    territory = checks.get("territoire", {})
+    if territory.get("category") == "a-verifier":
+        said.append("territoire : à vérifier")
+    return " ; ".join(said)
+
+
+def export_csv(dossiers: Iterable, tableur: bool = False) -> str:
+    """The whole file: plain CSV (UTF-8, ``,``) or, with ``tableur``, for a French
+    spreadsheet."""
+    rows = export_rows(dossiers)
+    if tableur:
+        return spreadsheet_csv(FRENCH_HEADERS, ([_french(row[c]) for c in COLUMNS]
+                                                for row in rows))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    writer.writerows([format_value(row[c]) for c in COLUMNS] for row in rows)
+    return out.getvalue()
+
+
+def _french(value) -> str:
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, float):
+        return format_value(value).replace(".", ",")
+    return format_value(value)

@@ -1,0 +1,51 @@
+"""A dossier as an application files it, and the verdict of one automatic check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+__all__ = ["FNT", "FT", "KINDS", "DossierInput", "Finding"]
+
+FT, FNT = "FT", "FNT"
+KINDS = {FT: "Fabrique de Territoire", FNT: "Fabrique Numérique de Territoire"}
+
+
+@dataclass(frozen=True)
+class DossierInput:
+    """One application of a Démarches Simplifiées export; None where it says nothing."""
+
+    number: int  # the DS dossier number ("ID")
+    line: int  # where it starts in the file read (1: the header)
+    filed_at: datetime
+    wave: str | None = None
+    wave_note: str | None = None  # why the wave is unknown
+    email: str | None = None
+    ds_state: str | None = None
+    siret: str | None = None
+    company_name: str | None = None
+    legal_form: str | None = None
+    legal_form_code: str | None = None
+    project_name: str | None = None
+    kind: str | None = None  # FT or FNT
+    existing_place: bool | None = None
+    address: str | None = None
+    lon: float | None = None
+    lat: float | None = None
+    amounts: tuple[int | None, ...] = ()  # euros asked for each year
+    fields: dict = field(default_factory=dict, compare=False)  # the row as read
+
+    @property
+    def fnt(self) -> bool | None:
+        return None if self.kind is None else self.kind == FNT
+
+
+@dataclass(frozen=True)
+class Finding:
+    """An automatic check: true, false or None (undetermined), and why, in French."""
+
+    value: bool | None
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"value": self.value, "reason": self.reason}

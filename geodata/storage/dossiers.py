@@ -1,0 +1,122 @@
+"""Storing the dossiers of a wave: created or updated by their DS number, never duplicated,
+each change an event; what the instruction recorded (state, events) is never touched by an
+import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from geodata.storage.database import session
+from geodata.storage.dossier_models import Dossier, DossierEvent
+
+__all__ = ["FIRST_STATE", "IMPORTED_FIELDS", "StoreReport", "dossier_events", "list_dossiers",
+           "stored_places", "store_dossiers"]
+
+FIRST_STATE = "depose"
+IMPORTED_FIELDS = (
+    "wave", "filed_at", "email", "ds_state", "siret", "company_name", "legal_form",
+    "legal_form_code", "project_name", "kind", "existing_place", "address", "lon", "lat",
+    "precision", "geocoded_label", "amount_1", "amount_2", "amount_3", "category",
+    "commune_code", "departement_code", "checks", "policy", "dataset_versions", "source",
+)
+"""What an import writes: the application and the automatic checks, nothing else."""
+CHECK_FIELDS = ("category", "commune_code", "departement_code", "checks", "policy",
+                "dataset_versions", "precision", "geocoded_label", "lon", "lat")
+
+
+@dataclass
+class StoreReport:
+    created: list[int] = field(default_factory=list)  # DS numbers
+    updated: dict[int, list[str]] = field(default_factory=dict)  # number -> fields changed
+    unchanged: list[int] = field(default_factory=list)
+
+
+def store_dossiers(engine: Engine, dossiers: Iterable[Mapping[str, Any]],
+                   actor: str) -> StoreReport:
+    """Create or update dossiers (each a mapping of ``IMPORTED_FIELDS`` plus ``number``) in
+    one transaction; an event records each creation and each change, with what changed."""
+    report = StoreReport()
+    now = datetime.now(UTC)
+    values = {int(item["number"]): item for item in dossiers}
+    with session(engine) as orm, orm.begin():
+        known = {d.number: d for d in orm.scalars(
+            select(Dossier).where(Dossier.number.in_(list(values))))} if values else {}
+        for number, item in values.items():
+            dossier = known.get(number)
+            if dossier is None:
+                dossier = Dossier(number=number, state=FIRST_STATE, imported_at=now,
+                                  updated_at=now, **{f: item.get(f) for f in IMPORTED_FIELDS})
+                orm.add(dossier)
+                orm.flush()
+                orm.add(_event(dossier, now, actor, "import", {"ligne": item.get("line")}))
+                report.created.append(number)
+                continue
+            changed = [f for f in IMPORTED_FIELDS if _differs(getattr(dossier, f), item.get(f))]
+            if not changed:
+                report.unchanged.append(number)
+                continue
+            before = {f: _plain(getattr(dossier, f)) for f in changed}
+            for name in changed:
+                setattr(dossier, name, item.get(name))
+            dossier.updated_at = now
+            kind = "verification" if set(changed) <= set(CHECK_FIELDS) else "mise-a-jour"
+            orm.add(_event(dossier, now, actor, kind, {
+                "champs": changed, "avant": before,
+                "apres": {f: _plain(item.get(f)) for f in changed}}))
+            report.updated[number] = changed
+    return report
+
+
+def _differs(stored, new) -> bool:
+    if isinstance(stored, datetime) and isinstance(new, datetime):
+        return stored.astimezone(UTC) != new.astimezone(UTC)
+    return stored != new
+
+
+def _plain(value):
+    """A value as JSON keeps it."""
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _event(dossier: Dossier, at: datetime, actor: str, kind: str, details: dict,
+           **states) -> DossierEvent:
+    return DossierEvent(dossier_id=dossier.id, at=at, actor=actor, kind=kind,
+                        from_state=states.get("from_state"), to_state=states.get("to_state"),
+                        motivation=states.get("motivation"), details=details)
+
+
+def stored_places(engine: Engine, numbers: Iterable[int]) -> dict[int, tuple]:
+    """``number -> (address, lon, lat, precision, geocoded_label, commune_code, territory
+    check)`` of the dossiers already stored (lon and lat None when not located)."""
+    numbers = list(numbers)
+    if not numbers:
+        return {}
+    with session(engine) as orm:
+        found = orm.execute(select(Dossier.number, Dossier.address, Dossier.lon, Dossier.lat,
+                                   Dossier.precision, Dossier.geocoded_label,
+                                   Dossier.commune_code, Dossier.checks)
+                            .where(Dossier.number.in_(numbers)))
+        return {row[0]: (*row[1:7], (row[7] or {}).get("territoire")) for row in found}
+
+
+def list_dossiers(engine: Engine, wave: str | None = None) -> list[Dossier]:
+    """The dossiers, of one wave if given, by DS number."""
+    query = select(Dossier).order_by(Dossier.number)
+    if wave is not None:
+        query = query.where(Dossier.wave == wave)
+    with session(engine) as orm:
+        return list(orm.scalars(query))
+
+
+def dossier_events(engine: Engine, number: int) -> list[DossierEvent]:
+    """What happened to one dossier, oldest first."""
+    with session(engine) as orm:
+        return list(orm.scalars(
+            select(DossierEvent).join(Dossier, Dossier.id == DossierEvent.dossier_id)
+            .where(Dossier.number == number).order_by(DossierEvent.at, DossierEvent.id)))

@@ -1,0 +1,160 @@
+"""Importing a wave's dossiers: read a Démarches Simplifiées export, place each dossier
+(its coordinates, or its address through the BAN batch search), check it (territory by the
+engine, legal form, funding request) and store it, in one transaction.
+
+Rows that cannot be read are reported with their line and reason and left out; the others
+are imported. A dossier already imported (same DS number) is updated, never duplicated, and
+what the instruction recorded is kept. An address the BAN cannot place (or a BAN out of
+reach) leaves the dossier without location: its territory is undetermined, and said so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from geodata.dossiers.calendar import load_calendar
+from geodata.dossiers.checks import funding_finding, legal_form_finding, read_nomenclature
+from geodata.dossiers.records import DossierInput, Finding
+from geodata.eligibility import classify, rows
+from geodata.eligibility.missing import departement_of
+from geodata.geocoder import GeocoderError, GeocodeResult
+from geodata.policy import load_policy
+from geodata.storage.dossiers import StoreReport, store_dossiers, stored_places
+from geodata.storage.reference import reference_index
+from loaders.ds_export import Intake, load_mapping, read_dossiers
+from loaders.errors import LoadError
+
+__all__ = ["ImportReport", "import_dossiers", "territory_finding"]
+
+UNREACHABLE = "service d'adresses injoignable"
+TERRITORY_KEYS = ("category", "commune_code", "commune_name", "in_qpv", "qpv_code",
+                  "nearest_qpv_code", "distance_to_qpv_m", "near_qpv",
+                  "outside_large_urban_centre", "precision", "explanation")
+
+
+@dataclass
+class ImportReport:
+    intake: Intake
+    stored: StoreReport
+    not_located: dict[int, str] = field(default_factory=dict)  # number -> why
+    notes: list[str] = field(default_factory=list)
+
+
+def import_dossiers(engine: Engine, geocoder, path: str | Path, *, data_dir: Path,
+                    mapping: str = "ami-2019", wave: str | None = None,
+                    policy_name: str = "current", calendar_file: Path | None = None,
+                    actor: str = "import") -> ImportReport:
+    """Import the DS export at ``path``; ``geocoder`` has the BAN client's ``search_csv``."""
+    policy = load_policy(policy_name)
+    calendar = load_calendar(calendar_file)
+    if wave is not None and calendar.wave(wave) is None:
+        raise LoadError(f"vague inconnue du calendrier : {wave!r} (connues : "
+                        f"{', '.join(w.number for w in calendar.waves)})")
+    intake = read_dossiers(path, load_mapping(mapping), calendar, wave)
+    places, not_located, notes = _locate(intake.dossiers, geocoder)
+    kept = _keep_known_places(engine, intake.dossiers, places, not_located)
+    index = reference_index(engine, policy.qpv_vintage)
+    located = [d for d in intake.dossiers if d.number in places]
+    verdicts = dict(zip([d.number for d in located], rows(classify(
+        index, policy, [places[d.number][0] for d in located],
+        [places[d.number][1] for d in located], [places[d.number][2] for d in located],
+        commune_codes=[places[d.number][4] for d in located])), strict=True)) \
+        if located else {}
+    nomenclature = read_nomenclature(data_dir)
+    versions = list(index.dataset_versions)
+    values = [_values(d, places.get(d.number),
+                      kept.get(d.number) or territory_finding(verdicts.get(d.number),
+                                                              not_located.get(d.number)),
+                      policy, nomenclature, versions) for d in intake.dossiers]
+    stored = store_dossiers(engine, values, actor)
+    return ImportReport(intake, stored, not_located, notes)
+
+
+def _locate(dossiers: list[DossierInput], geocoder):
+    """``number -> (lon, lat, precision, label, citycode)`` for the dossiers placed, and why
+    the others are not."""
+    places, why, notes = {}, {}, []
+    for dossier in dossiers:
+        if dossier.lon is not None:
+            places[dossier.number] = (dossier.lon, dossier.lat, "point", None, None)
+    asked = [d for d in dossiers if d.lon is None and d.address]
+    for dossier in dossiers:
+        if dossier.lon is None and not dossier.address:
+            why[dossier.number] = "ni coordonnées ni adresse dans le dossier"
+    if not asked:
+        return places, why, notes
+    try:
+        found = geocoder.search_csv([{"adresse": d.address} for d in asked], ["adresse"])
+    except GeocoderError as error:
+        notes.append(f"géocodage impossible ({error}) : {len(asked)} dossier(s) sans "
+                     "localisation, à importer de nouveau plus tard")
+        found = [error] * len(asked)
+    for dossier, result in zip(asked, found, strict=True):
+        if isinstance(result, GeocodeResult):
+            places[dossier.number] = (result.lon, result.lat, result.precision, result.label,
+                                      result.citycode)
+        elif isinstance(result, GeocoderError):
+            why[dossier.number] = UNREACHABLE
+        else:
+            why[dossier.number] = f"adresse introuvable dans la BAN : {dossier.address!r}"
+    return places, why, notes
+
+
+def _keep_known_places(engine: Engine, dossiers: list[DossierInput], places: dict,
+                       not_located: dict) -> dict[int, dict]:
+    """A dossier the BAN could not be asked for keeps what a former import of the same
+    address found: its place, or its territorial answer when it had none (returned), so
+    that a geocoder out of reach loses nothing."""
+    unreached = {number for number, why in not_located.items() if why == UNREACHABLE}
+    kept: dict[int, dict] = {}
+    known = stored_places(engine, unreached) if unreached else {}
+    for dossier in dossiers:
+        stored = known.get(dossier.number)
+        if stored is None or stored[0] != dossier.address:
+            continue
+        address, lon, lat, precision, label, commune, territory = stored
+        if lon is not None:
+            places[dossier.number] = (lon, lat, precision, label, commune)
+            del not_located[dossier.number]
+        elif territory is not None:
+            kept[dossier.number] = territory
+    return kept
+
+
+def territory_finding(verdict: dict | None, not_located: str | None) -> dict:
+    """The engine's answer kept with a dossier (``TERRITORY_KEYS``), or why there is none."""
+    if verdict is None:
+        return {"category": "a-verifier", "explanation": f"Non localisé : {not_located}."}
+    return {key: verdict.get(key) for key in TERRITORY_KEYS}
+
+
+def _values(dossier: DossierInput, place, territory: dict, policy, nomenclature,
+            versions: list) -> dict:
+    commune = territory.get("commune_code")
+    amounts = list(dossier.amounts) + [None] * (3 - len(dossier.amounts))
+    checks = {
+        "territoire": territory,
+        "forme_juridique": legal_form_finding(dossier.legal_form_code, policy,
+                                              nomenclature).as_dict(),
+        "financement": funding_finding(dossier.amounts, dossier.kind, policy).as_dict(),
+    }
+    if dossier.wave is None:
+        checks["vague"] = Finding(None, dossier.wave_note or "vague inconnue").as_dict()
+    lon, lat, precision, label, _ = place or (None, None, None, None, None)
+    return {
+        "number": dossier.number, "line": dossier.line, "wave": dossier.wave,
+        "filed_at": dossier.filed_at, "email": dossier.email, "ds_state": dossier.ds_state,
+        "siret": dossier.siret, "company_name": dossier.company_name,
+        "legal_form": dossier.legal_form, "legal_form_code": dossier.legal_form_code,
+        "project_name": dossier.project_name, "kind": dossier.kind,
+        "existing_place": dossier.existing_place, "address": dossier.address,
+        "lon": lon, "lat": lat, "precision": precision, "geocoded_label": label,
+        "amount_1": amounts[0], "amount_2": amounts[1], "amount_3": amounts[2],
+        "category": territory["category"], "commune_code": commune,
+        "departement_code": departement_of(commune) if commune else None, "checks": checks,
+        "policy": policy.name, "dataset_versions": versions, "source": dossier.fields,
+    }
+

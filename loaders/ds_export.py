@@ -1,0 +1,242 @@
+"""A Démarches Simplifiées export read as dossiers, through a mapping of column labels.
+
+DS exports a procedure's dossiers as a spreadsheet (xlsx, ods or csv) whose ``Dossiers``
+sheet has one row per dossier: its number (``ID``), state and dates, then one column per
+form field. A mapping (``loaders/correspondances/NAME.toml``) says which column holds each
+field of a dossier and what the form's answers mean. A row that cannot be read is reported
+with its line, column and reason, and left out; the file itself (unreadable, required column
+missing) is refused with a ``LoadError``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from geodata.dossiers.calendar import Calendar
+from geodata.dossiers.records import DossierInput
+from loaders.errors import LoadError
+from loaders.read import CsvTable, read_csv, require_columns
+
+__all__ = ["MAPPINGS", "Intake", "Mapping", "RowError", "available_mappings", "load_mapping",
+           "read_dossiers"]
+
+MAPPINGS = Path(__file__).with_name("correspondances")
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+REQUIRED = ("numero", "depose_le")
+AMOUNTS = ("montant_annee_1", "montant_annee_2", "montant_annee_3")
+SPACES = re.compile(r"[\s\u00a0\u202f]+")
+DATE_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S",
+                "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M",
+                "%d/%m/%Y")
+
+
+@dataclass(frozen=True)
+class Mapping:
+    name: str
+    columns: dict[str, str]  # dossier field -> column label
+    values: dict[str, dict]  # dossier field -> {answer: meaning}
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"ligne {self.line}" + (f", colonne « {self.column} »" if self.column else "")
+        return f"{where} : {self.message}"
+
+
+@dataclass
+class Intake:
+    """The dossiers read from a file, the rows left out and why, and notes on the file."""
+
+    path: Path
+    dossiers: list[DossierInput] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def available_mappings() -> list[str]:
+    return sorted(path.stem for path in MAPPINGS.glob("*.toml"))
+
+
+def load_mapping(name: str) -> Mapping:
+    """A shipped mapping, by name (compared before any path is built)."""
+    known = available_mappings()
+    if name not in known:
+        raise LoadError(f"correspondance inconnue : {name!r} (disponibles : {', '.join(known)})")
+    data = tomllib.loads((MAPPINGS / f"{name}.toml").read_text(encoding="utf-8"))
+    return Mapping(name, dict(data["colonnes"]), {k: dict(v) for k, v in
+                                                   data.get("valeurs", {}).items()})
+
+
+def read_dossiers(path: str | Path, mapping: Mapping, calendar: Calendar,
+                  wave: str | None = None) -> Intake:
+    """The dossiers of a DS export; ``wave`` for all of them, else each from its filing date
+    and the calendar."""
+    table = _read_table(Path(path))
+    columns = mapping.columns
+    require_columns(table.columns, [columns[name] for name in REQUIRED], table.path)
+    intake = Intake(table.path)
+    absent = [label for name, label in columns.items() if label not in table.columns]
+    if absent:
+        intake.notes.append(f"colonne(s) absente(s), champs laissés vides : {', '.join(absent)}")
+    seen: dict[int, int] = {}
+    for record, line in zip(table.rows, table.lines, strict=True):
+        try:
+            dossier = _dossier(record, line, mapping, calendar, wave)
+        except _RowProblem as problem:
+            intake.errors.append(RowError(line, problem.column, problem.message))
+            continue
+        if dossier.number in seen:
+            intake.errors.append(RowError(line, columns["numero"],
+                                          f"dossier {dossier.number} déjà lu ligne "
+                                          f"{seen[dossier.number]} : ligne ignorée"))
+            continue
+        seen[dossier.number] = line
+        intake.dossiers.append(dossier)
+    return intake
+
+
+def _read_table(path: Path) -> CsvTable:
+    """Every cell as text (empty when blank), with the line where each record starts."""
+    if path.suffix.lower() == ".csv":
+        return read_csv(path, required=[])
+    if path.suffix.lower() not in (".xlsx", ".ods"):
+        raise LoadError("format inconnu : un export Démarches Simplifiées en .xlsx, .ods ou "
+                        ".csv est attendu", path=str(path))
+    if not path.is_file():
+        raise LoadError("fichier introuvable", path=str(path))
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
+    except Exception as error:  # noqa: BLE001 - openpyxl and odfpy raise many kinds
+        raise LoadError(f"classeur illisible ({type(error).__name__} : {error})",
+                        path=str(path)) from None
+    frame = sheets.get("Dossiers", next(iter(sheets.values()), None))
+    if frame is None:
+        raise LoadError("classeur sans feuille", path=str(path))
+    rows = [{str(k): ("" if v is None else str(v)) for k, v in row.items()}
+            for row in frame.to_dict(orient="records")]
+    return CsvTable(path, [str(c) for c in frame.columns], rows, list(range(2, len(rows) + 2)))
+
+
+class _RowProblem(ValueError):
+    def __init__(self, column: str | None, message: str):
+        super().__init__(message)
+        self.column, self.message = column, message
+
+
+def _dossier(record: dict, line: int, mapping: Mapping, calendar: Calendar,
+             wave: str | None) -> DossierInput:
+    columns = mapping.columns
+
+    def text(name: str) -> str | None:
+        value = (record.get(columns.get(name, ""), "") or "").strip()
+        return value or None
+
+    number = _number(text("numero"), columns["numero"])
+    filed = _datetime(text("depose_le"), columns["depose_le"])
+    kind = _answer(text("type_fabrique"), "type_fabrique", mapping)
+    lon, lat = _location(text("longitude"), text("latitude"), columns)
+    fnt = None if kind is None else kind == "FNT"
+    wave_note = None
+    if wave is None:
+        found, wave_note = calendar.wave_of(filed.astimezone(PARIS).date(), fnt)
+        wave = found.number if found else None
+    return DossierInput(
+        number=number, line=line, filed_at=filed, wave=wave, wave_note=wave_note,
+        email=text("email"), ds_state=text("etat_demarche"),
+        siret=_siret(text("siret"), columns.get("siret")), company_name=text("raison_sociale"),
+        legal_form=text("forme_juridique"), legal_form_code=text("forme_juridique_code"),
+        project_name=text("nom_projet"), kind=kind,
+        existing_place=_answer(text("lieu_existant"), "lieu_existant", mapping),
+        address=text("adresse"), lon=lon, lat=lat,
+        amounts=tuple(_euros(text(name), columns.get(name)) for name in AMOUNTS),
+        fields={label: record.get(label, "") for label in columns.values() if label in record},
+    )
+
+
+def _number(value: str | None, column: str) -> int:
+    if value is None:
+        raise _RowProblem(column, "numéro de dossier absent")
+    if not (value.isascii() and value.isdigit()) or len(value) > 12:
+        raise _RowProblem(column, f"numéro de dossier invalide : {value!r}")
+    return int(value)
+
+
+def _datetime(value: str | None, column: str) -> datetime:
+    if value is None:
+        raise _RowProblem(column, "date de dépôt absente")
+    for pattern in DATE_FORMATS:
+        try:
+            moment = datetime.strptime(value, pattern)
+        except ValueError:
+            continue
+        return moment if moment.tzinfo else moment.replace(tzinfo=PARIS)
+    raise _RowProblem(column, f"date illisible : {value!r} (attendu : AAAA-MM-JJ HH:MM:SS "
+                              "+0100 ou JJ/MM/AAAA)")
+
+
+def _answer(value: str | None, name: str, mapping: Mapping):
+    if value is None:
+        return None
+    meanings = mapping.values.get(name, {})
+    if value not in meanings:
+        raise _RowProblem(mapping.columns[name], f"réponse inconnue {value!r} (attendues : "
+                                                 f"{', '.join(map(repr, meanings))})")
+    return meanings[value]
+
+
+def _decimal(value: str | None, column: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value.replace(",", "."))
+    except ValueError:
+        raise _RowProblem(column, f"nombre attendu, pas {value!r}") from None
+    if not math.isfinite(number):
+        raise _RowProblem(column, f"nombre fini attendu, pas {value!r}")
+    return number
+
+
+def _location(lon_text, lat_text, columns) -> tuple[float | None, float | None]:
+    lon = _decimal(lon_text, columns.get("longitude"))
+    lat = _decimal(lat_text, columns.get("latitude"))
+    if (lon is None) != (lat is None):
+        missing = columns.get("latitude") if lat is None else columns.get("longitude")
+        raise _RowProblem(missing, "longitude et latitude vont ensemble : l'une manque")
+    if lon is not None and not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise _RowProblem(columns.get("longitude" if abs(lon) > 180 else "latitude"),
+                          f"coordonnées hors limites : {lon}, {lat}")
+    return lon, lat
+
+
+def _euros(value: str | None, column: str | None) -> int | None:
+    if value is None:
+        return None
+    digits = SPACES.sub("", value).removesuffix("€").removesuffix("EUR")
+    digits = re.sub(r"[.,]00?$", "", digits)
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 9:
+        raise _RowProblem(column, f"montant en euros attendu (par exemple 50 000), pas "
+                                  f"{value!r}")
+    return int(digits)
+
+
+def _siret(value: str | None, column: str | None) -> str | None:
+    if value is None:
+        return None
+    digits = SPACES.sub("", value)
+    if not (digits.isascii() and digits.isdigit() and len(digits) == 14):
+        raise _RowProblem(column, f"SIRET invalide : {value!r} (14 chiffres)")
+    return digits
+

@@ -1,0 +1,121 @@
+"""The AMI's calendar of waves and the automatic checks of a dossier (legal form, funding).
+
+The legal-form checks read the real INSEE nomenclature of ``../shared/data/reference``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from geodata.dossiers.calendar import CalendarError, load_calendar
+from geodata.dossiers.checks import funding_finding, legal_form_finding, read_nomenclature
+from geodata.policy import available_policies, load_policy
+
+pytestmark = pytest.mark.shared_data
+
+POLICY = load_policy("current")
+
+
+@pytest.fixture(scope="module")
+def nomenclature(data_dir):
+    found = read_nomenclature(data_dir)
+    assert found is not None and len(found) > 200
+    return found
+
+
+# --- calendar ------------------------------------------------------------------------------
+
+def test_the_shipped_calendar_says_what_was_published_and_nothing_more():
+    calendar = load_calendar()
+    assert calendar.opening == date(2019, 7, 11)
+    first, second = calendar.wave("1"), calendar.wave("2")
+    assert (first.kind, first.deadline, first.announced) == ("FNT", date(2019, 10, 16),
+                                                             "2019-11")
+    assert (second.kind, second.deadline) == ("toutes", date(2019, 12, 31))
+    assert [calendar.wave(str(n)).announced for n in range(2, 11)] == [
+        f"{year}-{month}" for year in (2020, 2021, 2022) for month in ("02", "06", "10")]
+    assert all(calendar.wave(str(n)).deadline is None for n in range(3, 11))
+    assert calendar.wave("2024") is not None and calendar.wave("2024").deadline is None
+    assert all(wave.quota is None for wave in calendar.waves)  # none was published
+
+
+@pytest.mark.parametrize(("filed", "fnt", "wave", "said"), [
+    (date(2019, 10, 16), True, "1", None),  # an FNT on the last day of wave 1
+    (date(2019, 10, 16), False, "2", None),  # a Fabrique de Territoire: not in wave 1
+    (date(2019, 10, 17), True, "2", None),
+    (date(2019, 12, 31), None, "2", None),  # type unknown, but wave 2 takes every type
+    (date(2019, 9, 1), None, None, "type de Fabrique inconnu"),
+    (date(2020, 1, 1), False, None, "après la dernière date limite connue"),
+    (date(2019, 7, 10), True, None, "avant l'ouverture"),
+])
+def test_the_wave_of_a_filing_date(filed, fnt, wave, said):
+    found, reason = load_calendar().wave_of(filed, fnt)
+    assert (found.number if found else None) == wave
+    assert (reason is None) == (said is None) and (said is None or said in reason)
+
+
+def test_an_instance_file_extends_and_replaces_waves(tmp_path):
+    extra = tmp_path / "vagues.toml"
+    extra.write_text('[[vague]]\nnumero = "3"\ntype = "toutes"\ndepot_limite = 2020-04-30\n'
+                     'quota = 40\n', encoding="utf-8")
+    calendar = load_calendar(extra)
+    assert calendar.wave("3").deadline == date(2020, 4, 30) and calendar.wave("3").quota == 40
+    found, _ = calendar.wave_of(date(2020, 3, 1), False)
+    assert found.number == "3"
+    extra.write_text('[[vague]]\nnumero = "3"\ntype = "quelques-unes"\n', encoding="utf-8")
+    with pytest.raises(CalendarError, match="quelques-unes"):
+        load_calendar(extra)
+
+
+# --- legal form ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("code", "value", "said"), [
+    ("9220", True, "Association déclarée"),
+    ("7346", True, "Communauté de communes"),
+    ("5560", True, "admise"),
+    ("7210", True, "Commune et commune nouvelle"),
+    ("1000", False, "pas une personne morale"),
+    ("2110", False, "sans personnalité morale"),
+    ("7312", False, "commune associée ou déléguée"),  # the longest prefix wins over 73
+    ("8310", None, "ne classe pas"),
+    ("9999", None, "absent de la nomenclature"),
+    ("92", None, "absent de la nomenclature"),  # a level-2 code is not a catégorie
+    ("", None, "non renseignée"),
+    (None, None, "non renseignée"),
+])
+def test_legal_form(nomenclature, code, value, said):
+    found = legal_form_finding(code, POLICY, nomenclature)
+    assert found.value is value and said in found.reason
+
+
+def test_legal_form_without_the_nomenclature_is_undetermined():
+    found = legal_form_finding("9220", POLICY, None)
+    assert found.value is None and "non disponible" in found.reason
+
+
+def test_every_policy_classes_the_same_legal_forms(nomenclature):
+    codes = [code for code in nomenclature if len(code) == 4]
+    answers = {name: [legal_form_finding(c, load_policy(name), nomenclature).value
+                      for c in codes] for name in available_policies()}
+    assert len({tuple(values) for values in answers.values()}) == 1
+
+
+# --- funding -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("amounts", "kind", "value", "said"), [
+    ((50_000, 50_000, 50_000), "FT", True, "conforme"),
+    ((25_000, 25_000, 25_000), "FT", True, "75 000 €"),
+    ((25_000, 25_000, 24_999), "FT", False, "hors de l'intervalle"),
+    ((60_000, 40_000, 40_000), "FT", False, "année 1 au-delà de 50 000 €"),
+    ((50_000, 50_000, 50_001), "FT", False, "hors de l'intervalle"),
+    ((80_000, 80_000, 80_000), "FNT", None, "bonus FNT"),  # 240 000 ≤ 150 000 + 100 000
+    ((90_000, 90_000, 90_000), "FNT", False, "250 000 €"),
+    ((50_000, 50_000, 50_000), None, None, "type de Fabrique inconnu"),
+    ((50_000, None, 50_000), "FT", None, "année 2"),
+    ((50_000, 50_000), "FT", None, "année 3"),
+])
+def test_funding(amounts, kind, value, said):
+    found = funding_finding(amounts, kind, POLICY)
+    assert found.value is value and said in found.reason

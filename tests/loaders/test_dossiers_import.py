@@ -1,0 +1,181 @@
+"""Importing a wave of dossiers from a Démarches Simplifiées export, on both backends.
+
+The export is the hand-made wave of ``tests/data/dossiers`` (real organisations, see
+``tests/data/README.md``): 24 good rows, then one bad row of each kind. The QPV 2024 PACA
+outlines and the outlines of the communes hosting a QPV are loaded, so that the Marseille
+dossiers get a territorial answer; addresses are geocoded by the local fake BAN.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select, update
+
+from geodata.checks import check_point
+from geodata.dossiers.export import COLUMNS, export_csv
+from geodata.geocoder import BanClient
+from geodata.storage.dossier_models import Dossier, DossierEvent
+from geodata.storage.dossiers import dossier_events, list_dossiers
+from loaders.dossiers import import_dossiers
+from loaders.errors import LoadError
+from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
+from tests.loaders.common import load
+
+pytestmark = pytest.mark.shared_data
+
+WAVE = Path(__file__).parents[1] / "data" / "dossiers" / "ami2019_vague.csv"
+BAD_LINES = {26: "Montant demandé 2e année", 27: "Latitude", 28: "Latitude",
+             29: "Type de Fabrique", 30: "ID", 31: "ID", 32: "Déposé le"}
+
+
+@pytest.fixture
+def paca(qpv_facts, data_dir):
+    load(qpv_facts, "qpv2024-paca", data_dir)
+    return qpv_facts
+
+
+@pytest.fixture
+def ban(ban_server):
+    with BanClient(ban_server.url, max_retries=0) as client:
+        yield client
+
+
+def imported(engine, ban, data_dir, path=WAVE, **options):
+    return import_dossiers(engine, ban, path, data_dir=data_dir, actor="test", **options)
+
+
+def count(engine, model) -> int:
+    with engine.connect() as connection:
+        return connection.scalar(select(func.count()).select_from(model))
+
+
+def test_a_wave_is_imported_with_its_bad_rows_reported(paca, ban, data_dir):
+    report = imported(paca, ban, data_dir)
+
+    assert len(report.stored.created) == 24 and not report.stored.updated
+    assert {error.line: error.column for error in report.intake.errors} == BAD_LINES
+    dossiers = {d.number: d for d in list_dossiers(paca)}
+    assert len(dossiers) == 24 and count(paca, DossierEvent) == 24
+    assert {d.wave for d in dossiers.values() if d.kind == "FNT"} == {"1"}
+    assert {d.wave for d in dossiers.values() if d.kind == "FT"} == {"2"}
+    assert all(d.state == "depose" for d in dossiers.values())
+    # geocoded by the BAN (the fake knows two of the six addresses without coordinates)
+    assert dossiers[1234512].precision == "address" and dossiers[1234512].geocoded_label
+    assert dossiers[1234504].precision == "commune"
+    unplaced = {n for n, d in dossiers.items() if d.lon is None}
+    assert unplaced == set(report.not_located) and len(unplaced) == 4
+    assert all("introuvable" in why for why in report.not_located.values())
+    for number in unplaced:
+        assert dossiers[number].category == "a-verifier"
+        assert "Non localisé" in dossiers[number].checks["territoire"]["explanation"]
+
+
+def test_each_dossier_gets_the_engines_answer_and_the_other_checks(paca, ban, data_dir):
+    imported(paca, ban, data_dir)
+    dossiers = list_dossiers(paca)
+    in_marseille = [d for d in dossiers if d.commune_code == "13055"]
+    assert len(in_marseille) == 3
+    assert {d.category for d in in_marseille} >= {"qpv"}
+    for dossier in dossiers:
+        if dossier.lon is None:
+            continue
+        expected = check_point(paca, "current", dossier.lon, dossier.lat, dossier.precision,
+                               dossier.commune_code).verdict.row
+        assert dossier.category == expected["category"], dossier.number
+        assert dossier.checks["territoire"]["qpv_code"] == expected["qpv_code"]
+        assert dossier.policy == "current" and dossier.dataset_versions
+    legal = {d.legal_form_code: d.checks["forme_juridique"]["value"] for d in dossiers}
+    assert legal["9220"] is True and legal["1000"] is False and legal["2900"] is False
+    assert legal[None] is None
+    funding = [d.checks["financement"]["value"] for d in dossiers]
+    assert funding.count(False) == 2 and funding.count(True) > 15
+
+
+def test_importing_again_duplicates_nothing_and_keeps_the_instruction(paca, ban, data_dir):
+    imported(paca, ban, data_dir)
+    with paca.begin() as connection:  # an instructor moved one dossier on
+        connection.execute(update(Dossier).where(Dossier.number == 1234502)
+                           .values(state="en-instruction"))
+
+    again = imported(paca, ban, data_dir)
+
+    assert again.stored.created == [] and again.stored.updated == {}
+    assert len(again.stored.unchanged) == 24 and count(paca, Dossier) == 24
+    assert count(paca, DossierEvent) == 24
+    assert next(d for d in list_dossiers(paca) if d.number == 1234502).state == \
+        "en-instruction"
+
+
+def test_a_changed_row_is_updated_and_the_change_recorded(paca, ban, data_dir, tmp_path):
+    imported(paca, ban, data_dir)
+    changed = tmp_path / "vague.csv"
+    changed.write_text(WAVE.read_text(encoding="utf-8").replace(
+        "Espace Numérique Sud Charente,Fabrique", "Espace Numérique du Sud Charente,Fabrique"),
+        encoding="utf-8")
+
+    report = imported(paca, ban, data_dir, path=changed)
+
+    assert report.stored.updated == {1234503: ["project_name", "source"]}
+    events = dossier_events(paca, 1234503)
+    assert [e.kind for e in events] == ["import", "mise-a-jour"]
+    assert events[1].details["apres"]["project_name"] == "Espace Numérique du Sud Charente"
+
+
+def test_a_ban_out_of_reach_loses_no_location(paca, ban, ban_server, data_dir):
+    imported(paca, ban, data_dir)
+    ban_server.fail_next(10, 503)
+
+    report = imported(paca, ban, data_dir)
+
+    assert "géocodage impossible" in " ".join(report.notes)
+    placed = {d.number: (d.lon, d.lat) for d in list_dossiers(paca)}
+    assert placed[1234512][0] is not None  # kept from the first import
+    assert report.stored.updated == {}
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".ods"])
+def test_a_spreadsheet_export_reads_as_its_csv(engine, ban, data_dir, tmp_path, suffix):
+    frame = pd.read_csv(WAVE, dtype=str, keep_default_na=False)
+    sheet = tmp_path / f"export{suffix}"
+    with pd.ExcelWriter(sheet) as writer:
+        frame.head(3).to_excel(writer, sheet_name="Avis", index=False)  # another sheet first
+        frame.to_excel(writer, sheet_name="Dossiers", index=False)
+
+    report = imported(engine, ban, data_dir, path=sheet)
+
+    assert len(report.stored.created) == 24
+    assert {error.line for error in report.intake.errors} == set(BAD_LINES)
+
+
+def test_a_file_without_its_required_columns_is_refused_whole(engine, ban, data_dir,
+                                                                tmp_path):
+    broken = tmp_path / "sans_id.csv"
+    broken.write_text(WAVE.read_text(encoding="utf-8").replace("ID,Email", "Numéro,Email", 1),
+                      encoding="utf-8")
+    with pytest.raises(LoadError) as error:
+        imported(engine, ban, data_dir, path=broken)
+    assert error.value.field == "ID" and "sans_id.csv" in str(error.value)
+    assert count(engine, Dossier) == 0
+
+
+def test_a_wave_given_by_hand_must_be_in_the_calendar(engine, ban, data_dir):
+    with pytest.raises(LoadError, match="vague inconnue du calendrier : '11'"):
+        imported(engine, ban, data_dir, wave="11")
+    report = imported(engine, ban, data_dir, wave="3")
+    assert {d.wave for d in list_dossiers(engine)} == {"3"} and report.stored.created
+
+
+def test_the_export_has_the_agreed_columns(paca, ban, data_dir):
+    imported(paca, ban, data_dir)
+    dossiers = list_dossiers(paca, "1")
+    rows = list(csv.DictReader(io.StringIO(export_csv(dossiers))))
+    assert list(rows[0]) == list(COLUMNS) and len(rows) == 4
+    assert {row["type_fabrique"] for row in rows} == {"FNT"}
+    assert all(row["forme_juridique_eligible"] in {"true", "false", ""} for row in rows)
+    french = export_csv(dossiers, tableur=True)
+    assert french.startswith("\ufeffNuméro;Vague;État") and ";oui;" in french
