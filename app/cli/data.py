@@ -9,12 +9,11 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
-
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.cli.common import fail
 from app.db import data_dir, get_engine
 from geodata.storage.database import DatabaseError, DatabaseUnreachable, upgrade
 from geodata.storage.reference import loaded_versions
@@ -72,9 +71,9 @@ def load_command(dataset: str, path_or_url: str | None, vintage: str | None,
             click.echo(f"Erreur — {name} : {error}. {KEPT}", err=True)
             continue
         except DatabaseUnreachable as error:
-            _fail(f"Erreur — {name} : {_unreachable(engine, error)}. {KEPT}")
+            fail(f"Erreur — {name} : {_unreachable(engine, error)}. {KEPT}")
         except KeyboardInterrupt:
-            _fail(f"Erreur — {name} : chargement interrompu (Ctrl-C). {KEPT}", status=130)
+            fail(f"Erreur — {name} : chargement interrompu (Ctrl-C). {KEPT}", status=130)
         click.echo(report.summary())
     if failures:
         raise click.ClickException(f"{failures} source(s) non chargée(s)")
@@ -88,9 +87,9 @@ def datasets_command() -> None:
     try:
         versions = loaded_versions(engine)
     except DatabaseUnreachable as error:
-        _fail(f"Erreur — {_unreachable(engine, error)}")
+        fail(f"Erreur — {_unreachable(engine, error)}")
     if versions is None:
-        _fail(f"Erreur — la base {where} n'a pas encore de schéma : lancez "
+        fail(f"Erreur — la base {where} n'a pas encore de schéma : lancez "
               "« fabriques db upgrade » (ou « fabriques load demo »).")
     if not versions:
         click.echo("Aucune donnée chargée : lancez « fabriques load demo ».")
@@ -115,16 +114,10 @@ def _upgraded(engine):
     try:
         upgrade(engine)
     except DatabaseUnreachable as error:
-        _fail(f"Erreur — {_unreachable(engine, error)}")
+        fail(f"Erreur — {_unreachable(engine, error)}")
     except DatabaseError as error:
         raise click.ClickException(str(error)) from None
     return engine
-
-
-def _fail(message: str, status: int = 1) -> NoReturn:
-    """Say what went wrong on standard error, then exit with ``status``."""
-    click.echo(message, err=True)
-    raise SystemExit(status)
 
 
 COMMANDS = (db_group, load_command, datasets_command)

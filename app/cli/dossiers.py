@@ -10,6 +10,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.cli.common import fail
 from app.db import data_dir, get_engine, get_geocoder
 from geodata.dossiers.calendar import CalendarError
 from geodata.dossiers.export import export_csv
@@ -50,7 +51,7 @@ def import_command(path: str, vague: str | None, correspondance: str, policy: st
             calendar_file=Path(current_app.instance_path) / "vagues.toml",
             actor=f"ligne de commande ({getpass.getuser()})")
     except (LoadError, CalendarError, PolicyError) as error:
-        raise click.ClickException(f"{error}. Aucun dossier importé.") from None
+        fail(f"Erreur — {error}. Aucun dossier importé.")
     click.echo(summary(report))
 
 

@@ -1,0 +1,65 @@
+"""``fabriques dossiers importer | exporter`` on both backends, with the hand-made wave of
+``tests/data/dossiers`` and the local fake BAN."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from geodata.dossiers.export import COLUMNS, FRENCH_HEADERS
+from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
+from tests.loaders.test_dossiers_import import WAVE
+from tests.support import close_app, make_app
+
+pytestmark = pytest.mark.shared_data
+
+
+@pytest.fixture
+def runner(database_url, tmp_path, data_dir, ban_server):
+    app = make_app(database_url, tmp_path / "instance", data_dir, GEOCODER_URL=ban_server.url)
+    yield app.test_cli_runner()
+    close_app(app)
+
+
+def test_import_says_what_it_did_and_export_writes_every_dossier(runner, tmp_path):
+    first = runner.invoke(args=["dossiers", "importer", str(WAVE)])
+    assert first.exit_code == 0, first.output
+    assert "24 dossier(s) lu(s) — 24 créé(s), 0 mis à jour, 0 inchangé(s) ; 7 ligne(s) " \
+        "écartée(s)." in first.output
+    assert "écartée : ligne 29, colonne « Type de Fabrique » : réponse inconnue 'Tiers-lieu'" \
+        in first.output
+    assert "non localisé : dossier 1234514 (adresse introuvable" in first.output
+    again = runner.invoke(args=["dossiers", "importer", str(WAVE)])
+    assert "0 créé(s), 0 mis à jour, 24 inchangé(s)" in again.output
+
+    plain, french = tmp_path / "vague-2.csv", tmp_path / "vague-2-tableur.csv"
+    answer = runner.invoke(args=["dossiers", "exporter", "--vague", "2", "-o", str(plain)])
+    assert answer.exit_code == 0 and "20 dossier(s) écrit(s)" in answer.output
+    rows = list(csv.DictReader(io.StringIO(plain.read_text(encoding="utf-8"))))
+    assert len(rows) == 20 and list(rows[0]) == list(COLUMNS)
+    assert {row["vague"] for row in rows} == {"2"}
+    runner.invoke(args=["dossiers", "exporter", "--vague", "2", "--tableur", "-o", str(french)])
+    text = french.read_text(encoding="utf-8")
+    assert text.startswith("\ufeff" + ";".join(FRENCH_HEADERS))
+    assert len(text.splitlines()) == 21
+
+
+@pytest.mark.parametrize(("arguments", "said"), [
+    (["--vague", "12"], "vague inconnue du calendrier : '12'"),
+    (["--correspondance", "ami-2030"], "Invalid value for '--correspondance'"),
+])
+def test_a_refused_import_says_why_and_imports_nothing(runner, tmp_path, arguments, said):
+    answer = runner.invoke(args=["dossiers", "importer", str(WAVE), *arguments])
+    assert answer.exit_code != 0 and said in answer.output
+    out = tmp_path / "vide.csv"
+    runner.invoke(args=["dossiers", "exporter", "-o", str(out)])
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 1  # the header only
+
+
+def test_a_missing_file_is_an_error_in_french(runner, tmp_path):
+    answer = runner.invoke(args=["dossiers", "importer", str(tmp_path / "absent.xlsx")])
+    assert answer.exit_code == 1
+    assert "Erreur — " in answer.output and "absent.xlsx" in answer.output
+    assert "Aucun dossier importé." in answer.output
