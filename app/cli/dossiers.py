@@ -1,5 +1,5 @@
-"""``fabriques dossiers importer | exporter``: a wave's dossiers from a Démarches Simplifiées
-export, and back out as CSV."""
+"""``fabriques dossiers importer | exporter | etat``: a wave's dossiers from a Démarches
+Simplifiées export, back out as CSV, and moved along the instruction."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from app.cli.common import fail
 from app.db import data_dir, get_engine, get_geocoder
 from geodata.dossiers.calendar import CalendarError
 from geodata.dossiers.export import export_csv
+from geodata.dossiers.states import workflow
 from geodata.policy import DEFAULT_POLICY, PolicyError, available_policies
-from geodata.storage.dossiers import list_dossiers
+from geodata.storage.dossiers import MoveRefused, list_dossiers, move_dossiers
 from loaders.dossiers import ImportReport, import_dossiers
 from loaders.ds_export import available_mappings
 from loaders.errors import LoadError
@@ -49,7 +50,7 @@ def import_command(path: str, vague: str | None, correspondance: str, policy: st
             get_engine(), get_geocoder(), path, data_dir=data_dir(current_app),
             mapping=correspondance, wave=vague, policy_name=policy,
             calendar_file=Path(current_app.instance_path) / "vagues.toml",
-            actor=f"ligne de commande ({getpass.getuser()})")
+            actor=_actor())
     except (LoadError, CalendarError, PolicyError) as error:
         fail(f"Erreur — {error}. Aucun dossier importé.")
     click.echo(summary(report))
@@ -82,3 +83,25 @@ def export_command(vague: str | None, output: str, tableur: bool) -> None:
     text = export_csv(dossiers, tableur=tableur)
     Path(output).write_text(text, encoding="utf-8", newline="")
     click.echo(f"{len(dossiers)} dossier(s) écrit(s) dans {output}.")
+
+
+@dossiers_group.command("etat", help="Fait passer des dossiers à un état de l'instruction "
+                                     "(tous ou aucun).")
+@click.argument("numbers", nargs=-1, required=True, type=int, metavar="NUMERO...")
+@click.option("--vers", "target", required=True,
+              type=click.Choice(workflow().instruction_targets), help="État visé.")
+@click.option("--motivation", help="Obligatoire pour un refus, une irrecevabilité ou un "
+                                   "retour en arrière.")
+@with_appcontext
+def state_command(numbers: tuple[int, ...], target: str, motivation: str | None) -> None:
+    try:
+        moved = move_dossiers(get_engine(), numbers, target, _actor(), motivation,
+                              targets=workflow().instruction_targets)
+    except MoveRefused as refused:
+        lines = [f"  dossier {number} : {why}" for number, why in refused.reasons.items()]
+        fail("Erreur — aucun dossier n'a changé d'état :\n" + "\n".join(lines))
+    click.echo(f"{len(moved)} dossier(s) passé(s) à « {workflow().labels[target]} ».")
+
+
+def _actor() -> str:
+    return f"ligne de commande ({getpass.getuser()})"

@@ -12,13 +12,14 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from geodata.dossiers.states import workflow
 from geodata.storage.database import session
 from geodata.storage.dossier_models import Dossier, DossierEvent
 
-__all__ = ["FIRST_STATE", "IMPORTED_FIELDS", "StoreReport", "dossier_events", "list_dossiers",
-           "stored_places", "store_dossiers"]
+__all__ = ["FIRST_STATE", "IMPORTED_FIELDS", "MoveRefused", "StoreReport", "dossier_events",
+           "list_dossiers", "move_dossiers", "stored_places", "store_dossiers"]
 
-FIRST_STATE = "depose"
+FIRST_STATE = workflow().first
 IMPORTED_FIELDS = (
     "wave", "filed_at", "email", "ds_state", "siret", "company_name", "legal_form",
     "legal_form_code", "project_name", "kind", "existing_place", "address", "lon", "lat",
@@ -89,6 +90,49 @@ def _event(dossier: Dossier, at: datetime, actor: str, kind: str, details: dict,
     return DossierEvent(dossier_id=dossier.id, at=at, actor=actor, kind=kind,
                         from_state=states.get("from_state"), to_state=states.get("to_state"),
                         motivation=states.get("motivation"), details=details)
+
+
+class MoveRefused(ValueError):
+    """A move of dossiers the rules forbid: ``reasons`` maps each dossier to why (nothing
+    was moved)."""
+
+    def __init__(self, reasons: dict[int, str]):
+        super().__init__("; ".join(f"dossier {n} : {why}" for n, why in reasons.items()))
+        self.reasons = reasons
+
+
+def move_dossiers(engine: Engine, numbers: Iterable[int], target: str, actor: str,
+                  motivation: str | None = None,
+                  targets: Iterable[str] | None = None) -> list[int]:
+    """Move every dossier of ``numbers`` to ``target``, each move an event, all or none: a
+    dossier unknown, or whose move the rules forbid (or outside ``targets``), refuses the
+    whole batch."""
+    rules = workflow()
+    numbers = list(dict.fromkeys(int(n) for n in numbers))
+    motivation = (motivation or "").strip() or None
+    now = datetime.now(UTC)
+    with session(engine) as orm, orm.begin():
+        found = {d.number: d for d in orm.scalars(
+            select(Dossier).where(Dossier.number.in_(numbers)).with_for_update())}
+        reasons = {}
+        for number in numbers:
+            dossier = found.get(number)
+            if dossier is None:
+                reasons[number] = "dossier inconnu"
+            elif targets is not None and target not in targets:
+                reasons[number] = f"« {target} » n'est pas un état de l'instruction"
+            else:
+                why = rules.refusal(dossier.state, target, motivation)
+                if why:
+                    reasons[number] = why
+        if reasons:
+            raise MoveRefused(reasons)
+        for number in numbers:
+            dossier = found[number]
+            orm.add(_event(dossier, now, actor, "etat", {}, from_state=dossier.state,
+                           to_state=target, motivation=motivation))
+            dossier.state, dossier.updated_at = target, now
+    return numbers
 
 
 def stored_places(engine: Engine, numbers: Iterable[int]) -> dict[int, tuple]:

@@ -8,7 +8,9 @@ import io
 
 import pytest
 
+from app.db import get_engine
 from geodata.dossiers.export import COLUMNS, FRENCH_HEADERS
+from geodata.storage.dossiers import dossier_events, list_dossiers
 from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
 from tests.loaders.test_dossiers_import import WAVE
 from tests.support import close_app, make_app
@@ -63,3 +65,36 @@ def test_a_missing_file_is_an_error_in_french(runner, tmp_path):
     assert answer.exit_code == 1
     assert "Erreur — " in answer.output and "absent.xlsx" in answer.output
     assert "Aucun dossier importé." in answer.output
+
+
+def test_state_moves_are_all_or_nothing_and_traced(runner):
+    runner.invoke(args=["dossiers", "importer", str(WAVE)])
+    first, second = "1234502", "1234503"
+    moved = runner.invoke(args=["dossiers", "etat", first, second, "--vers", "en-instruction"])
+    assert moved.exit_code == 0 and "2 dossier(s) passé(s) à « En instruction »" in moved.output
+    refused = runner.invoke(args=["dossiers", "etat", first, "1234505", "--vers", "recevable"])
+    assert refused.exit_code == 1 and "aucun dossier n'a changé d'état" in refused.output
+    assert "dossier 1234505 : de « Déposé », on ne passe pas à « Recevable »" in refused.output
+    unmotivated = runner.invoke(args=["dossiers", "etat", second, "--vers", "irrecevable"])
+    assert "motivation obligatoire pour « Irrecevable »" in unmotivated.output
+    jury = runner.invoke(args=["dossiers", "etat", first, "--vers", "laureat"])
+    assert jury.exit_code == 2 and "Invalid value for '--vers'" in jury.output
+    unknown = runner.invoke(args=["dossiers", "etat", "999", "--vers", "en-instruction"])
+    assert "dossier 999 : dossier inconnu" in unknown.output
+    back = runner.invoke(args=["dossiers", "etat", first, "--vers", "en-instruction"])
+    assert "déjà « En instruction »" in back.output
+
+    with runner.app.app_context():
+        engine = get_engine()
+        events = dossier_events(engine, int(first))
+        states = {d.number: d.state for d in list_dossiers(engine)}
+    assert [(e.kind, e.from_state, e.to_state) for e in events] == [
+        ("import", None, None), ("etat", "depose", "en-instruction")]
+    assert events[1].actor.startswith("ligne de commande")
+    assert states[int(first)] == states[int(second)] == "en-instruction"
+    assert states[1234505] == "depose"
+    assert runner.invoke(args=["dossiers", "etat", first, "--vers", "depose"]).exit_code == 2
+    again = runner.invoke(args=["dossiers", "importer", str(WAVE)])
+    assert "24 inchangé(s)" in again.output
+    with runner.app.app_context():
+        assert {d.number: d.state for d in list_dossiers(get_engine())} == states

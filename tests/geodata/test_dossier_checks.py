@@ -11,6 +11,7 @@ import pytest
 
 from geodata.dossiers.calendar import CalendarError, load_calendar
 from geodata.dossiers.checks import funding_finding, legal_form_finding, read_nomenclature
+from geodata.dossiers.states import workflow
 from geodata.policy import available_policies, load_policy
 
 pytestmark = pytest.mark.shared_data
@@ -119,3 +120,46 @@ def test_every_policy_classes_the_same_legal_forms(nomenclature):
 def test_funding(amounts, kind, value, said):
     found = funding_finding(amounts, kind, POLICY)
     assert found.value is value and said in found.reason
+
+
+# --- instruction states --------------------------------------------------------------------
+
+RULES = workflow()
+FORWARD = [(state, target) for state, targets in RULES.forward.items() for target in targets]
+
+
+def test_the_states_file_describes_the_ami():
+    assert RULES.first == "depose"
+    assert list(RULES.labels)[-1] == "conventionne"
+    assert set(RULES.jury_decisions) == {"laureat", "refuse-recandidater",
+                                         "refuse-accompagnement"}
+    assert set(RULES.instruction_targets) == {
+        "en-instruction", "irrecevable", "recevable", "avis-demande", "avis-rendu",
+        "transmis-au-jury", "conventionne"}
+    assert "transmis-au-jury" in RULES.forward["recevable"]  # the avis steps are optional
+
+
+@pytest.mark.parametrize(("current", "target"), FORWARD)
+def test_every_forward_move_is_allowed_with_a_motivation_where_one_is_needed(current,
+                                                                            target):
+    assert RULES.refusal(current, target, "motif") is None
+    needs = target in RULES.needs_motivation
+    assert (RULES.refusal(current, target, None) is not None) == needs
+    assert (RULES.refusal(current, target, "   ") is not None) == needs
+
+
+@pytest.mark.parametrize(("current", "target"), FORWARD)
+def test_every_step_back_needs_a_motivation(current, target):
+    assert "motivation obligatoire" in RULES.refusal(target, current, None)
+    assert RULES.refusal(target, current, "erreur de saisie") is None
+
+
+def test_every_other_move_is_refused_with_the_reason():
+    allowed = set(FORWARD) | {(t, s) for s, t in FORWARD}
+    for current in RULES.labels:
+        for target in RULES.labels:
+            refused = RULES.refusal(current, target, "motif")
+            assert (refused is None) == ((current, target) in allowed), (current, target)
+    assert "déjà" in RULES.refusal("recevable", "recevable", "motif")
+    assert "possibles : en-instruction" in RULES.refusal("depose", "laureat", "motif")
+    assert "état inconnu" in RULES.refusal("depose", "gagne", None)

@@ -1,0 +1,70 @@
+"""The instruction's states and the moves allowed between them, read from ``etats.toml``.
+
+A move is allowed along a transition of the file, or one step back along one (with a
+motivation); a move to a refusal or to "irrecevable" needs a motivation too. The jury's
+decisions are not moves of the instruction: ``instruction_targets`` leaves them out.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+__all__ = ["STATES_FILE", "Workflow", "workflow"]
+
+STATES_FILE = Path(__file__).with_name("etats.toml")
+
+
+@dataclass(frozen=True)
+class Workflow:
+    labels: dict[str, str]  # state -> French label, in the order of the instruction
+    forward: dict[str, tuple[str, ...]]
+    needs_motivation: frozenset[str]
+    jury_decisions: frozenset[str]
+
+    @property
+    def first(self) -> str:
+        return next(iter(self.labels))
+
+    @property
+    def instruction_targets(self) -> tuple[str, ...]:
+        """The states an instructor moves dossiers to (the jury's decisions excepted)."""
+        return tuple(state for state in self.labels
+                     if state != self.first and state not in self.jury_decisions)
+
+    def is_back(self, current: str, target: str) -> bool:
+        return current in self.forward.get(target, ())
+
+    def refusal(self, current: str, target: str, motivation: str | None) -> str | None:
+        """Why ``current`` → ``target`` is not allowed, or None when it is."""
+        if target not in self.labels:
+            return f"état inconnu : {target!r} (états : {', '.join(self.labels)})"
+        if target == current:
+            return f"déjà « {self.labels[target]} »"
+        back = self.is_back(current, target)
+        if target not in self.forward.get(current, ()) and not back:
+            allowed = [*self.forward.get(current, ()),
+                       *(state for state, nexts in self.forward.items() if current in nexts)]
+            return (f"de « {self.labels[current]} », on ne passe pas à "
+                    f"« {self.labels[target]} » (possibles : "
+                    f"{', '.join(allowed) or 'aucun'})")
+        if (back or target in self.needs_motivation) and not (motivation or "").strip():
+            why = "un retour en arrière" if back else f"« {self.labels[target]} »"
+            return f"motivation obligatoire pour {why}"
+        return None
+
+
+@cache
+def workflow(path: Path = STATES_FILE) -> Workflow:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    labels = {state["code"]: state["libelle"] for state in data["etats"]}
+    forward = {state: tuple(targets) for state, targets in data["transitions"].items()}
+    named = set(forward) | {t for targets in forward.values() for t in targets} \
+        | set(data["motivation_requise"]) | set(data["decisions_du_jury"])
+    unknown = named - set(labels)
+    if unknown:
+        raise ValueError(f"{path.name} : états non déclarés : {', '.join(sorted(unknown))}")
+    return Workflow(labels, forward, frozenset(data["motivation_requise"]),
+                    frozenset(data["decisions_du_jury"]))
