@@ -21,6 +21,7 @@ __all__ = [
     "CATEGORY_UNDETERMINED",
     "DEFAULT_POLICY",
     "POLICY_DIR",
+    "SHORT_CATEGORIES",
     "Funding",
     "LegalForms",
     "Policy",
@@ -46,6 +47,13 @@ CATEGORIES = {
     CATEGORY_UNDETERMINED: "à vérifier : une condition n'a pas pu être décidée",
 }
 """The quota category a policy assigns to a location, with its French label."""
+SHORT_CATEGORIES = {
+    CATEGORY_QPV: "QPV ou proximité",
+    CATEGORY_OUTSIDE: "hors grands centres urbains",
+    CATEGORY_NOT_ELIGIBLE: "non éligible",
+    CATEGORY_UNDETERMINED: "à vérifier",
+}
+"""The same categories in a few words, for tables."""
 PRECEDENCES = {"qpv", "outside_large_urban_centres"}
 
 

@@ -22,6 +22,7 @@ from geodata.policy import (
     CATEGORY_OUTSIDE,
     CATEGORY_QPV,
     CATEGORY_UNDETERMINED,
+    SHORT_CATEGORIES,
     Policy,
 )
 
@@ -57,14 +58,7 @@ GROUPINGS = ("wave", "region", "departement")
 OVERALL = "ensemble"
 """The group name of an ungrouped table's lines."""
 
-LABELS = {
-    CATEGORY_QPV: "QPV ou proximité",
-    FNT: "  dont FNT",
-    CATEGORY_OUTSIDE: "hors grands centres urbains",
-    CATEGORY_NOT_ELIGIBLE: "non éligible",
-    CATEGORY_UNDETERMINED: "à vérifier",
-    TOTAL: "total",
-}
+LABELS = {**SHORT_CATEGORIES, FNT: "  dont FNT", TOTAL: "total"}
 LONG_LABELS = {**CATEGORIES, FNT: "Fabriques Numériques de Territoire", TOTAL: "total"}
 GROUP_TITLES = {None: "Ensemble", "wave": "Vague", "region": "Région", "departement": "Département"}
 UNKNOWN_GROUP = "(inconnu)"

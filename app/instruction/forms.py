@@ -1,13 +1,17 @@
-"""The instructors' forms: a check kept with its dossier."""
+"""The instructors' forms: a check kept with its dossier; the filters of a wave's dossiers."""
 
 from __future__ import annotations
 
-from wtforms import StringField, ValidationError
-from wtforms.validators import AnyOf
+from wtforms import IntegerField, StringField, ValidationError
+from wtforms.validators import AnyOf, NumberRange, Optional, Regexp
 
-from app.forms import Form, LocationFields
+from app.forms import Form, LocationFields, QueryForm, strip
+from geodata.dossiers.records import KINDS
+from geodata.dossiers.selection import CHECKS, SORTS, DossierFilter
+from geodata.dossiers.states import workflow
+from geodata.policy import CATEGORIES
 
-__all__ = ["DossierForm"]
+__all__ = ["DossierForm", "DossiersQuery"]
 
 FNT_CHOICES = {"oui": True, "non": False, "inconnu": None, "": None}
 SPACES = (" ", "\u00a0", "\u202f", "€")
@@ -57,3 +61,40 @@ class DossierForm(Form, LocationFields):
         typed = {name: (getattr(self, name).raw_data or [""])[0].strip()
                  for name in ("address", "lon", "lat", "policy")}
         return {name: value for name, value in typed.items() if value}
+
+
+def _one_of(values, what: str) -> AnyOf:
+    return AnyOf(["", *values], message=f"{what} inconnu(e) : choisissez dans la liste")
+
+
+class DossiersQuery(QueryForm):
+    """``GET /instruction/dossiers``: which dossiers, in which order, which page."""
+
+    vague = StringField(default="", filters=[strip], validators=[Optional(), Regexp(
+        r"^[\w-]{1,16}$", message="vague : 16 lettres, chiffres ou tirets au plus")])
+    etat = StringField(default="", filters=[strip],
+                       validators=[_one_of(workflow().labels, "état")])
+    categorie = StringField(default="", filters=[strip],
+                            validators=[_one_of(CATEGORIES, "catégorie")])
+    departement = StringField(default="", filters=[strip], validators=[Optional(), Regexp(
+        r"^(\d{2,3}|2[AB])$", message="département : un code comme 13, 2A ou 974")])
+    type = StringField(default="", filters=[strip],
+                       validators=[_one_of(KINDS, "type de Fabrique")])
+    verification = StringField(default="", filters=[strip],
+                               validators=[_one_of(CHECKS, "vérification")])
+    tri = StringField(default="numero", filters=[strip], validators=[_one_of(SORTS, "tri")])
+    page = IntegerField(default=1, validators=[Optional(), NumberRange(
+        min=1, max=100_000, message="page : un nombre entier positif")])
+
+    ORDER = ("vague", "etat", "categorie", "departement", "type", "verification", "tri",
+             "page")
+
+    def selection(self) -> DossierFilter:
+        return DossierFilter(self.etat.data or None, self.categorie.data or None,
+                             self.departement.data or None, self.type.data or None,
+                             self.verification.data or None)
+
+    def asked(self) -> dict:
+        """The filters as given (the empty ones left out), for links and the export."""
+        names = ("vague", "etat", "categorie", "departement", "type", "verification", "tri")
+        return {name: getattr(self, name).data for name in names if getattr(self, name).data}

@@ -17,7 +17,8 @@ from geodata.storage.database import session
 from geodata.storage.dossier_models import Dossier, DossierEvent
 
 __all__ = ["FIRST_STATE", "IMPORTED_FIELDS", "MoveRefused", "StoreReport", "dossier_events",
-           "list_dossiers", "move_dossiers", "stored_places", "store_dossiers"]
+           "dossier_waves", "find_dossier", "list_dossiers", "move_dossiers", "stored_places",
+           "store_dossiers"]
 
 FIRST_STATE = workflow().first
 IMPORTED_FIELDS = (
@@ -156,6 +157,20 @@ def list_dossiers(engine: Engine, wave: str | None = None) -> list[Dossier]:
         query = query.where(Dossier.wave == wave)
     with session(engine) as orm:
         return list(orm.scalars(query))
+
+
+def find_dossier(engine: Engine, number: int) -> Dossier | None:
+    with session(engine) as orm:
+        return orm.scalars(select(Dossier).where(Dossier.number == number)).first()
+
+
+def dossier_waves(engine: Engine) -> list[str | None]:
+    """The waves that have dossiers (None: some have no wave), in calendar-like order."""
+    with session(engine) as orm:
+        waves = set(orm.scalars(select(Dossier.wave).distinct()))
+    known = sorted((w for w in waves if w is not None),
+                   key=lambda w: (not w.isdigit(), int(w) if w.isdigit() else 0, w))
+    return known + ([None] if None in waves else [])
 
 
 def dossier_events(engine: Engine, number: int) -> list[DossierEvent]:

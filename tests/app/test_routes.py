@@ -31,6 +31,10 @@ EXAMPLES = {
     "/deconnexion": [],  # POST only
     "/instruction/historique": ["/instruction/historique"],
     "/instruction/historique.csv": ["/instruction/historique.csv"],
+    "/instruction/dossiers": ["/instruction/dossiers", "/instruction/dossiers?etat=x",
+                              "/instruction/dossiers?vague=2&tri=raison_sociale&page=3"],
+    "/instruction/dossiers.csv": ["/instruction/dossiers.csv?vague=2"],
+    "/instruction/dossiers/<int:number>": ["/instruction/dossiers/1"],
     "/tableau-de-bord": ["/tableau-de-bord", "/tableau-de-bord?by=region"],
     "/tableau-de-bord/export.csv": ["/tableau-de-bord/export.csv"],
     "/tableau-de-bord/simulation": ["/tableau-de-bord/simulation"],

@@ -1,0 +1,101 @@
+"""A wave's dossiers for the instructors (and the ministry, read only).
+
+``GET /instruction/dossiers``: the dossiers of a wave, filtered (state, category,
+département, type, a check not passed), sorted, counted per state and category, 100 a page;
+``GET /instruction/dossiers.csv``: the same selection for a French spreadsheet;
+``GET /instruction/dossiers/<numero>``: one dossier, its facts, checks and history.
+"""
+
+from __future__ import annotations
+
+import math
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, render_template
+
+from app.access import role_required
+from app.db import get_engine
+from app.errors import error_page
+from app.forms import first_error
+from app.instruction.forms import DossiersQuery
+from app.security import no_store
+from geodata.dossiers.export import export_csv
+from geodata.dossiers.records import KINDS
+from geodata.dossiers.selection import CHECKS, SORTS, check_value, counts
+from geodata.dossiers.states import workflow
+from geodata.policy import CATEGORIES, SHORT_CATEGORIES
+from geodata.storage.dossiers import dossier_events, dossier_waves, find_dossier, list_dossiers
+
+__all__ = ["bp"]
+
+bp = Blueprint("dossiers", __name__, template_folder="templates")
+no_store(bp)
+
+PER_PAGE = 100
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def _selection(query: DossiersQuery):
+    """The wave asked (the first one with dossiers by default), its dossiers and those the
+    filters keep, sorted."""
+    waves = dossier_waves(get_engine())
+    wave = query.vague.data or (waves[0] if waves else None)
+    everything = list_dossiers(get_engine(), wave) if wave is not None else []
+    return waves, wave, everything, query.selection().apply(everything, query.tri.data or
+                                                            "numero")
+
+
+@bp.get("/instruction/dossiers")
+@role_required("instructor", "ministry")
+def index():
+    query = DossiersQuery()
+    if not query.validate():
+        return error_page("Filtre invalide", first_error(query, query.ORDER)[1], 400)
+    waves, wave, everything, kept = _selection(query)
+    pages = max(1, math.ceil(len(kept) / PER_PAGE))
+    page = min(query.page.data or 1, pages)
+    return render_template(
+        "dossiers.html", waves=waves, wave=wave, everything=everything, kept=kept,
+        shown=kept[(page - 1) * PER_PAGE:page * PER_PAGE], page=page, pages=pages,
+        counts=counts(everything), asked=query.asked(), query=query,
+        options=_options(waves, counts(everything)), states=workflow().labels,
+        categories=SHORT_CATEGORIES, check_value=check_value)
+
+
+def _options(waves, counted) -> dict[str, list]:
+    """The filters' options, each with how many dossiers of the wave it keeps."""
+    return {
+        "waves": [(w, w) for w in waves if w is not None],
+        "states": [(s, f"{label} ({counted['state'][s]})")
+                   for s, label in workflow().labels.items()],
+        "categories": [(c, f"{label} ({counted['category'][c]})")
+                       for c, label in SHORT_CATEGORIES.items()],
+        "departements": [(d, f"{d} ({n})") for d, n in sorted(counted["departement"].items())],
+        "kinds": [(k, f"{label} ({counted['kind'][k]})") for k, label in KINDS.items()],
+        "checks": list(CHECKS.items()),
+        "sorts": [(key, label) for key, (label, _) in SORTS.items()],
+    }
+
+
+@bp.get("/instruction/dossiers.csv")
+@role_required("instructor", "ministry")
+def export():
+    query = DossiersQuery()
+    if not query.validate():
+        return error_page("Filtre invalide", first_error(query, query.ORDER)[1], 400)
+    _, wave, _, kept = _selection(query)
+    name = f"dossiers-vague-{wave}.csv" if wave else "dossiers.csv"
+    return Response(export_csv(kept, tableur=True), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+@bp.get("/instruction/dossiers/<int:number>")
+@role_required("instructor", "ministry")
+def dossier(number: int):
+    found = find_dossier(get_engine(), number)
+    if found is None:
+        abort(404, description=f"Aucun dossier n° {number}.")
+    return render_template(
+        "dossier.html", dossier=found, events=dossier_events(get_engine(), number),
+        states=workflow().labels, categories=CATEGORIES, kinds=KINDS, checks=CHECKS,
+        check_value=check_value, paris=PARIS)

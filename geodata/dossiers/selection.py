@@ -1,0 +1,67 @@
+"""A wave's dossiers as an instructor looks at them: filtered, sorted, counted.
+
+Works on stored dossiers (``geodata.storage.dossier_models.Dossier`` rows, or anything with
+the same attributes). A check is true, false or undetermined (None): the territorial one is
+false for a non-eligible location, undetermined while "à vérifier".
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from geodata.policy import CATEGORY_NOT_ELIGIBLE, CATEGORY_UNDETERMINED
+
+__all__ = ["CHECKS", "SORTS", "DossierFilter", "check_value", "counts"]
+
+CHECKS = {"territoire": "territoire", "forme_juridique": "forme juridique",
+          "financement": "financement"}
+"""The automatic checks, by key, with their French name."""
+SORTS = {
+    "numero": ("numéro", lambda d: d.number),
+    "raison_sociale": ("raison sociale", lambda d: ((d.company_name or "").casefold(), d.number)),
+    "categorie": ("catégorie", lambda d: (d.category or "", d.number)),
+    "etat": ("état", lambda d: (d.state, d.number)),
+    "departement": ("département", lambda d: (d.departement_code or "~", d.number)),
+}
+
+
+def check_value(dossier, name: str) -> bool | None:
+    """The value of one automatic check of ``dossier``."""
+    if name == "territoire":
+        if dossier.category in (None, CATEGORY_UNDETERMINED):
+            return None
+        return dossier.category != CATEGORY_NOT_ELIGIBLE
+    return (dossier.checks or {}).get(name, {}).get("value")
+
+
+@dataclass(frozen=True)
+class DossierFilter:
+    """What an instructor asks for; None: any."""
+
+    state: str | None = None
+    category: str | None = None
+    departement: str | None = None
+    kind: str | None = None
+    failing: str | None = None  # a check (CHECKS) that is false or undetermined
+
+    def keeps(self, dossier) -> bool:
+        return ((self.state is None or dossier.state == self.state)
+                and (self.category is None or dossier.category == self.category)
+                and (self.departement is None or dossier.departement_code == self.departement)
+                and (self.kind is None or dossier.kind == self.kind)
+                and (self.failing is None or check_value(dossier, self.failing) is not True))
+
+    def apply(self, dossiers: Iterable, sort: str = "numero") -> list:
+        return sorted((d for d in dossiers if self.keeps(d)), key=SORTS[sort][1])
+
+
+def counts(dossiers: Sequence) -> dict[str, Counter]:
+    """How many dossiers in each state, category, département and type."""
+    return {
+        "state": Counter(d.state for d in dossiers),
+        "category": Counter(d.category for d in dossiers),
+        "departement": Counter(d.departement_code for d in dossiers if d.departement_code),
+        "kind": Counter(d.kind for d in dossiers if d.kind),
+    }
