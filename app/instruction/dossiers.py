@@ -3,7 +3,9 @@
 ``GET /instruction/dossiers``: the dossiers of a wave, filtered (state, category,
 département, type, a check not passed), sorted, counted per state and category, 100 a page;
 ``GET /instruction/dossiers.csv``: the same selection for a French spreadsheet;
-``GET /instruction/dossiers/<numero>``: one dossier, its facts, checks and history.
+``GET /instruction/dossiers/<numero>``: one dossier, its facts, checks and history;
+``POST /instruction/dossiers/etat``: the dossiers ticked in the table moved to a state, with
+a motivation, after a confirmation page that says which moves the rules allow (instructors).
 """
 
 from __future__ import annotations
@@ -11,20 +13,29 @@ from __future__ import annotations
 import math
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
 
 from app.access import role_required
 from app.db import get_engine
 from app.errors import error_page
 from app.forms import first_error
-from app.instruction.forms import DossiersQuery
+from app.instruction.forms import DossiersQuery, MoveForm
 from app.security import no_store
 from geodata.dossiers.export import export_csv
 from geodata.dossiers.records import KINDS
 from geodata.dossiers.selection import CHECKS, SORTS, check_value, counts
 from geodata.dossiers.states import workflow
 from geodata.policy import CATEGORIES, SHORT_CATEGORIES
-from geodata.storage.dossiers import dossier_events, dossier_waves, find_dossier, list_dossiers
+from geodata.storage.dossiers import (
+    MoveRefused,
+    dossier_events,
+    dossier_waves,
+    find_dossier,
+    find_dossiers,
+    list_dossiers,
+    move_dossiers,
+)
 
 __all__ = ["bp"]
 
@@ -59,7 +70,10 @@ def index():
         shown=kept[(page - 1) * PER_PAGE:page * PER_PAGE], page=page, pages=pages,
         counts=counts(everything), asked=query.asked(), query=query,
         options=_options(waves, counts(everything)), states=workflow().labels,
-        categories=SHORT_CATEGORIES, check_value=check_value)
+        categories=SHORT_CATEGORIES, check_value=check_value,
+        may_move=current_user.has_role("instructor"), move_form=MoveForm(vague=wave or ""),
+        targets=[(state, workflow().labels[state])
+                 for state in workflow().instruction_targets])
 
 
 def _options(waves, counted) -> dict[str, list]:
@@ -99,3 +113,36 @@ def dossier(number: int):
         "dossier.html", dossier=found, events=dossier_events(get_engine(), number),
         states=workflow().labels, categories=CATEGORIES, kinds=KINDS, checks=CHECKS,
         check_value=check_value, paris=PARIS)
+
+
+@bp.post("/instruction/dossiers/etat")
+@role_required("instructor")
+def move():
+    """First the confirmation page (each move allowed or why not), then, confirmed, the
+    moves: all or none, each an event signed by the account."""
+    form = MoveForm()
+    back = url_for("dossiers.index", vague=form.vague.data or None)
+    numbers = form.numbers() if form.validate() else None
+    if numbers is None:
+        problem = first_error(form, form.ORDER)
+        flash("Aucun changement d'état : "
+              + (problem[1] if problem else "numéro de dossier invalide"), "error")
+        return redirect(back)
+    rules, target = workflow(), form.vers.data
+    if form.confirme.data != "oui":
+        found = find_dossiers(get_engine(), numbers)
+        moves = [(number, found.get(number), "dossier inconnu" if number not in found
+                  else rules.refusal(found[number].state, target, form.motivation.data))
+                 for number in numbers]
+        return render_template("dossiers_etat.html", form=form, moves=moves,
+                               target=rules.labels[target], states=rules.labels,
+                               refused=[m for m in moves if m[2]], back=back)
+    try:
+        moved = move_dossiers(get_engine(), numbers, target, current_user.email,
+                              form.motivation.data, targets=rules.instruction_targets)
+    except MoveRefused as refused:
+        flash("Aucun dossier n'a changé d'état : " + " ; ".join(
+            f"dossier {n} : {why}" for n, why in refused.reasons.items()), "error")
+        return redirect(back)
+    flash(f"{len(moved)} dossier(s) passé(s) à « {rules.labels[target]} ».", "success")
+    return redirect(back)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from wtforms import IntegerField, StringField, ValidationError
-from wtforms.validators import AnyOf, NumberRange, Optional, Regexp
+from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, Regexp
 
 from app.forms import Form, LocationFields, QueryForm, strip
 from geodata.dossiers.records import KINDS
@@ -11,7 +11,7 @@ from geodata.dossiers.selection import CHECKS, SORTS, DossierFilter
 from geodata.dossiers.states import workflow
 from geodata.policy import CATEGORIES
 
-__all__ = ["DossierForm", "DossiersQuery"]
+__all__ = ["DossierForm", "DossiersQuery", "MoveForm"]
 
 FNT_CHOICES = {"oui": True, "non": False, "inconnu": None, "": None}
 SPACES = (" ", "\u00a0", "\u202f", "€")
@@ -98,3 +98,28 @@ class DossiersQuery(QueryForm):
         """The filters as given (the empty ones left out), for links and the export."""
         names = ("vague", "etat", "categorie", "departement", "type", "verification", "tri")
         return {name: getattr(self, name).data for name in names if getattr(self, name).data}
+
+
+class MoveForm(Form):
+    """``POST /instruction/dossiers/etat``: move the dossiers ticked in the table, with a
+    motivation (every bulk move is motivated), once confirmed."""
+
+    numero = SelectMultipleField(coerce=str, validate_choice=False, validators=[
+        DataRequired(message="cochez au moins un dossier")])
+    vers = StringField(default="", filters=[strip], validators=[AnyOf(
+        list(workflow().instruction_targets), message="état visé : choisissez dans la liste")])
+    motivation = StringField(default="", filters=[strip], validators=[
+        DataRequired(message="motivation obligatoire pour un changement d'état groupé"),
+        Length(max=2000, message="motivation : 2 000 caractères au plus")])
+    vague = StringField(default="", filters=[strip])
+    confirme = HiddenField(default="")
+
+    ORDER = ("numero", "vers", "motivation")
+
+    def numbers(self) -> list[int] | None:
+        """The dossiers ticked, or None when one is not a dossier number."""
+        values = [value.strip() for value in self.numero.data or []]
+        if not all(value.isascii() and value.isdigit() and len(value) <= 12
+                   for value in values):
+            return None
+        return [int(value) for value in values]

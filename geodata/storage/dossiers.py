@@ -17,8 +17,8 @@ from geodata.storage.database import session
 from geodata.storage.dossier_models import Dossier, DossierEvent
 
 __all__ = ["FIRST_STATE", "IMPORTED_FIELDS", "MoveRefused", "StoreReport", "dossier_events",
-           "dossier_waves", "find_dossier", "list_dossiers", "move_dossiers", "stored_places",
-           "store_dossiers"]
+           "dossier_waves", "find_dossier", "find_dossiers", "list_dossiers", "move_dossiers",
+           "stored_places", "store_dossiers"]
 
 FIRST_STATE = workflow().first
 IMPORTED_FIELDS = (
@@ -162,6 +162,14 @@ def list_dossiers(engine: Engine, wave: str | None = None) -> list[Dossier]:
 def find_dossier(engine: Engine, number: int) -> Dossier | None:
     with session(engine) as orm:
         return orm.scalars(select(Dossier).where(Dossier.number == number)).first()
+
+
+def find_dossiers(engine: Engine, numbers: Iterable[int]) -> dict[int, Dossier]:
+    """The dossiers of ``numbers`` that exist, by number."""
+    numbers = list(numbers)
+    with session(engine) as orm:
+        return {d.number: d for d in orm.scalars(
+            select(Dossier).where(Dossier.number.in_(numbers)))} if numbers else {}
 
 
 def dossier_waves(engine: Engine) -> list[str | None]:

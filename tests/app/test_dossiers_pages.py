@@ -17,8 +17,9 @@ import pytest
 from app.db import EXTENSION
 from geodata.dossiers.selection import DossierFilter
 from geodata.geocoder import BanClient
-from geodata.storage.dossiers import list_dossiers
+from geodata.storage.dossiers import dossier_events, list_dossiers
 from loaders.dossiers import import_dossiers
+from tests.app.conftest import csrf_token
 from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
 from tests.loaders.test_dossiers_import import WAVE
 
@@ -105,3 +106,81 @@ def test_without_dossiers_the_page_says_how_to_import(client, login):
     login(client)
     page = html.unescape(client.get("/instruction/dossiers").text)
     assert "Aucun dossier importé" in page and "fabriques dossiers importer" in page
+
+
+# --- bulk moves ----------------------------------------------------------------------------
+
+MOVE = "/instruction/dossiers/etat"
+
+
+def move(client, numbers, target, motivation="Pièces complètes", confirmed=False):
+    token = csrf_token(client, "/instruction/dossiers?vague=2")
+    data = {"csrf_token": token, "numero": [str(n) for n in numbers], "vers": target,
+            "motivation": motivation, "vague": "2"}
+    if confirmed:
+        data["confirme"] = "oui"
+    return client.post(MOVE, data=data)
+
+
+def states(engine) -> dict[int, str]:
+    return {d.number: d.state for d in list_dossiers(engine)}
+
+
+def test_a_bulk_move_is_confirmed_then_done_and_signed(wave, client, login):
+    email = login(client)
+    before = states(wave)
+    asked = move(client, [1234505, 1234506], "en-instruction")
+    page = html.unescape(asked.text)
+    assert asked.status_code == 200 and "Confirmer : 2 dossier(s) vers « En instruction »" in page
+    assert "Confirmer et appliquer" in page and states(wave) == before  # nothing yet
+
+    done = move(client, [1234505, 1234506], "en-instruction", confirmed=True)
+
+    assert done.status_code == 302 and done.headers["Location"].endswith("vague=2")
+    after = states(wave)
+    assert after[1234505] == after[1234506] == "en-instruction"
+    assert {n: s for n, s in after.items() if n not in (1234505, 1234506)} == \
+        {n: s for n, s in before.items() if n not in (1234505, 1234506)}
+    last = dossier_events(wave, 1234505)[-1]
+    assert (last.actor, last.from_state, last.to_state, last.motivation) == (
+        email, "depose", "en-instruction", "Pièces complètes")
+    listing = html.unescape(client.get(done.headers["Location"]).text)
+    assert "2 dossier(s) passé(s) à « En instruction »." in listing
+
+
+def test_a_bulk_move_the_rules_refuse_moves_nothing(wave, client, login):
+    login(client)
+    before = states(wave)
+    asked = html.unescape(move(client, [1234505, 1234506], "recevable").text)
+    assert "2 changement(s) refusé(s) par les règles" in asked
+    assert "refusé : de « Déposé », on ne passe pas à « Recevable »" in asked
+    assert "Confirmer et appliquer" not in asked
+    forced = move(client, [1234505, 1234506], "recevable", confirmed=True)
+    assert forced.status_code == 302 and states(wave) == before
+    assert "Aucun dossier n'a changé d'état" in html.unescape(
+        client.get(forced.headers["Location"]).text)
+
+
+@pytest.mark.parametrize(("numbers", "target", "motivation", "said"), [
+    ([1234505], "en-instruction", "", "motivation obligatoire"),
+    ([], "en-instruction", "motif", "cochez au moins un dossier"),
+    ([1234505], "laureat", "motif", "état visé : choisissez dans la liste"),
+    (["12a"], "en-instruction", "motif", "numéro de dossier invalide"),
+])
+def test_a_bad_bulk_move_says_why(wave, client, login, numbers, target, motivation, said):
+    login(client)
+    before = states(wave)
+    answer = move(client, numbers, target, motivation, confirmed=True)
+    assert answer.status_code == 302 and states(wave) == before
+    assert said in html.unescape(client.get(answer.headers["Location"]).text)
+
+
+def test_only_instructors_move_dossiers(wave, client, login):
+    assert client.post(MOVE, data={}).status_code in (302, 400)  # anonymous: no CSRF token
+    login(client, "ministry")
+    page = client.get("/instruction/dossiers?vague=2").text
+    assert 'id="changer-etat"' not in page
+    token = csrf_token(client, "/verifier")
+    answer = client.post(MOVE, data={"csrf_token": token, "numero": ["1234505"],
+                                     "vers": "en-instruction", "motivation": "x"})
+    assert answer.status_code == 403 and states(wave)[1234505] == "depose"

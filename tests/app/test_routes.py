@@ -35,6 +35,7 @@ EXAMPLES = {
                               "/instruction/dossiers?vague=2&tri=raison_sociale&page=3"],
     "/instruction/dossiers.csv": ["/instruction/dossiers.csv?vague=2"],
     "/instruction/dossiers/<int:number>": ["/instruction/dossiers/1"],
+    "/instruction/dossiers/etat": [],  # POST only
     "/tableau-de-bord": ["/tableau-de-bord", "/tableau-de-bord?by=region"],
     "/tableau-de-bord/export.csv": ["/tableau-de-bord/export.csv"],
     "/tableau-de-bord/simulation": ["/tableau-de-bord/simulation"],

@@ -1,0 +1,81 @@
+"""A bulk move of dossiers in Debian's Chromium: an instructor logs in through the real form,
+opens the wave's dossiers from the header, ticks two, picks a state, writes the motivation,
+reads the confirmation page, confirms, and sees the new states in the table and in a
+dossier's history. The app serves its own embedded database (the hand-made wave of
+``tests/data/dossiers`` imported, no reference layers); nothing leaves 127.0.0.1."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from app.access import create_user
+from app.db import EXTENSION
+from geodata.geocoder import BanClient
+from geodata.storage.database import upgrade
+from loaders.dossiers import import_dossiers
+from tests.app.conftest import PASSWORD
+from tests.loaders.test_dossiers_import import WAVE
+from tests.support import close_app, make_app
+
+pytestmark = [pytest.mark.shared_data, pytest.mark.browser]
+
+EMAIL = "instructrice@exemple.gouv.fr"
+
+
+@pytest.fixture
+def live_server(tmp_path, data_dir, ban_server):
+    app = make_app("", tmp_path / "instance", data_dir, GEOCODER_URL=ban_server.url,
+                   RATELIMIT="off", SESSION_COOKIE_SECURE=False)
+    engine = app.extensions[EXTENSION]
+    upgrade(engine)
+    with BanClient(ban_server.url, max_retries=0) as ban:
+        import_dossiers(engine, ban, WAVE, data_dir=data_dir, actor="test")
+    create_user(engine, EMAIL, PASSWORD, "instructor")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    close_app(app)
+
+
+def state_of(page, number: int) -> str:
+    return page.locator(f'#dossiers tr[data-numero="{number}"] td').last.inner_text()
+
+
+def test_an_instructor_moves_two_dossiers_with_a_motivation(live_server, page, shoot):
+    page.goto(f"{live_server}/connexion")
+    page.get_by_label("Adresse électronique").fill(EMAIL)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("link", name="Dossiers", exact=True).click()
+    page.wait_for_url(re.compile(r"/instruction/dossiers$"))
+    page.get_by_label("Vague").select_option("2")
+    page.get_by_role("button", name="Filtrer").click()
+    assert state_of(page, 1234505) == "Déposé"
+
+    page.get_by_label("Cocher le dossier 1234505").check()
+    page.get_by_label("Cocher le dossier 1234506").check()
+    page.get_by_label("Nouvel état").select_option("en-instruction")
+    page.get_by_label("Motivation").fill("Dossiers complets, instruction ouverte")
+    page.get_by_role("button", name="Vérifier puis confirmer…").click()
+
+    assert "Confirmer : 2 dossier(s) vers « En instruction »" in page.locator("h1").inner_text()
+    shoot("dossiers-confirmation", full_page=False)
+    page.get_by_role("button", name="Confirmer et appliquer").click()
+
+    page.wait_for_url(re.compile(r"/instruction/dossiers\?vague=2$"))
+    assert "2 dossier(s) passé(s) à « En instruction »." in page.get_by_role("status").inner_text()
+    assert state_of(page, 1234505) == state_of(page, 1234506) == "En instruction"
+    assert state_of(page, 1234507) == "Déposé"
+    shoot("dossiers-vague-2", full_page=False)
+
+    page.get_by_role("link", name="1234505", exact=True).click()
+    history = page.locator("#evenements").inner_text()
+    assert "Déposé → En instruction" in history and EMAIL in history
+    assert "Dossiers complets, instruction ouverte" in history
