@@ -22,12 +22,12 @@ from geodata.eligibility import classify, rows
 from geodata.eligibility.missing import departement_of
 from geodata.geocoder import GeocoderError, GeocodeResult
 from geodata.policy import load_policy
-from geodata.storage.dossiers import StoreReport, store_dossiers, stored_places
+from geodata.storage.dossiers import StoreReport, list_dossiers, store_dossiers, stored_places
 from geodata.storage.reference import reference_index
 from loaders.ds_export import Intake, load_mapping, read_dossiers
 from loaders.errors import LoadError
 
-__all__ = ["ImportReport", "import_dossiers", "territory_finding"]
+__all__ = ["ImportReport", "import_dossiers", "reverify_dossiers", "territory_finding"]
 
 UNREACHABLE = "service d'adresses injoignable"
 TERRITORY_KEYS = ("category", "commune_code", "commune_name", "in_qpv", "qpv_code",
@@ -54,10 +54,48 @@ def import_dossiers(engine: Engine, geocoder, path: str | Path, *, data_dir: Pat
         raise LoadError(f"vague inconnue du calendrier : {wave!r} (connues : "
                         f"{', '.join(w.number for w in calendar.waves)})")
     intake = read_dossiers(path, load_mapping(mapping), calendar, wave)
-    places, not_located, notes = _locate(intake.dossiers, geocoder)
-    kept = _keep_known_places(engine, intake.dossiers, places, not_located)
+    stored, not_located, notes = _check_and_store(engine, geocoder, intake.dossiers, policy,
+                                                  data_dir, actor)
+    return ImportReport(intake, stored, not_located, notes)
+
+
+def reverify_dossiers(engine: Engine, geocoder, *, data_dir: Path, wave: str | None = None,
+                      policy_name: str = "current", actor: str = "verification"
+                      ) -> tuple[StoreReport, dict[int, str], list[str]]:
+    """Check the stored dossiers (of ``wave``) again with today's data and ``policy_name``:
+    the located ones where they are, the others by their address again. Each dossier whose
+    checks change gets an event listing them; what the instruction recorded is kept."""
+    policy = load_policy(policy_name)
+    stored = list_dossiers(engine, wave)
+    dossiers = [_stored_input(d) for d in stored]
+    places = {d.number: (d.lon, d.lat, d.precision, d.geocoded_label, d.commune_code)
+              for d in stored if d.lon is not None}
+    return _check_and_store(engine, geocoder, dossiers, policy, data_dir, actor, places)
+
+
+def _stored_input(dossier) -> DossierInput:
+    """A stored dossier as the application it came from."""
+    return DossierInput(
+        number=dossier.number, line=0, filed_at=dossier.filed_at, wave=dossier.wave,
+        wave_note=(dossier.checks.get("vague") or {}).get("reason"), email=dossier.email,
+        ds_state=dossier.ds_state, siret=dossier.siret, company_name=dossier.company_name,
+        legal_form=dossier.legal_form, legal_form_code=dossier.legal_form_code,
+        project_name=dossier.project_name, kind=dossier.kind,
+        existing_place=dossier.existing_place, address=dossier.address,
+        amounts=(dossier.amount_1, dossier.amount_2, dossier.amount_3),
+        fields=dossier.source)
+
+
+def _check_and_store(engine: Engine, geocoder, dossiers: list[DossierInput], policy,
+                     data_dir: Path, actor: str, places: dict | None = None):
+    """Place (unless ``places`` knows where), check and store ``dossiers``."""
+    known = places or {}
+    found, not_located, notes = _locate([d for d in dossiers if d.number not in known],
+                                        geocoder)
+    places = {**known, **found}
+    kept = _keep_known_places(engine, dossiers, places, not_located)
     index = reference_index(engine, policy.qpv_vintage)
-    located = [d for d in intake.dossiers if d.number in places]
+    located = [d for d in dossiers if d.number in places]
     verdicts = dict(zip([d.number for d in located], rows(classify(
         index, policy, [places[d.number][0] for d in located],
         [places[d.number][1] for d in located], [places[d.number][2] for d in located],
@@ -68,9 +106,8 @@ def import_dossiers(engine: Engine, geocoder, path: str | Path, *, data_dir: Pat
     values = [_values(d, places.get(d.number),
                       kept.get(d.number) or territory_finding(verdicts.get(d.number),
                                                               not_located.get(d.number)),
-                      policy, nomenclature, versions) for d in intake.dossiers]
-    stored = store_dossiers(engine, values, actor)
-    return ImportReport(intake, stored, not_located, notes)
+                      policy, nomenclature, versions) for d in dossiers]
+    return store_dossiers(engine, values, actor), not_located, notes
 
 
 def _locate(dossiers: list[DossierInput], geocoder):

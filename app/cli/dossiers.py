@@ -17,7 +17,7 @@ from geodata.dossiers.export import export_csv
 from geodata.dossiers.states import workflow
 from geodata.policy import DEFAULT_POLICY, PolicyError, available_policies
 from geodata.storage.dossiers import MoveRefused, list_dossiers, move_dossiers
-from loaders.dossiers import ImportReport, import_dossiers
+from loaders.dossiers import ImportReport, import_dossiers, reverify_dossiers
 from loaders.ds_export import available_mappings
 from loaders.errors import LoadError
 
@@ -105,3 +105,37 @@ def state_command(numbers: tuple[int, ...], target: str, motivation: str | None)
 
 def _actor() -> str:
     return f"ligne de commande ({getpass.getuser()})"
+
+
+@dossiers_group.command("reverifier", help="Refait les vérifications des dossiers (d'une "
+                                           "vague) avec les données et la politique du jour.")
+@click.option("--vague", help="Seulement les dossiers de cette vague.")
+@click.option("--politique", "policy", default=DEFAULT_POLICY, show_default=True,
+              type=click.Choice(available_policies()), help="Politique des vérifications.")
+@with_appcontext
+def reverify_command(vague: str | None, policy: str) -> None:
+    engine = get_engine()
+    before = {d.number: d for d in list_dossiers(engine, vague)}
+    stored, not_located, notes = reverify_dossiers(
+        engine, get_geocoder(), data_dir=data_dir(current_app), wave=vague,
+        policy_name=policy, actor=_actor())
+    after = {d.number: d for d in list_dossiers(engine, vague)}
+    click.echo(f"{len(before)} dossier(s) vérifié(s) de nouveau (politique « {policy} ») : "
+               f"{len(stored.updated)} changé(s), {len(stored.unchanged)} inchangé(s).")
+    for number, fields in sorted(stored.updated.items()):
+        old, new = before[number], after[number]
+        said = [f"catégorie {old.category} → {new.category}"] \
+            if old.category != new.category else []
+        said += [f"{name} {_value(old, name)} → {_value(new, name)}"
+                 for name in ("forme_juridique", "financement")
+                 if _value(old, name) != _value(new, name)]
+        click.echo(f"  dossier {number} : {', '.join(said) or ', '.join(fields)}")
+    for note in notes:
+        click.echo(f"  note : {note}")
+    for number, why in sorted(not_located.items())[:SHOWN]:
+        click.echo(f"  non localisé : dossier {number} ({why})")
+
+
+def _value(dossier, check: str):
+    value = (dossier.checks or {}).get(check, {}).get("value")
+    return {True: "oui", False: "non"}.get(value, "à vérifier")

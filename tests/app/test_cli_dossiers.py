@@ -98,3 +98,18 @@ def test_state_moves_are_all_or_nothing_and_traced(runner):
     assert "24 inchangé(s)" in again.output
     with runner.app.app_context():
         assert {d.number: d.state for d in list_dossiers(get_engine())} == states
+
+
+def test_checking_again_under_another_policy_says_what_changed(runner):
+    runner.invoke(args=["dossiers", "importer", str(WAVE)])
+    answer = runner.invoke(args=["dossiers", "reverifier", "--vague", "1", "--politique",
+                                 "ami-2019"])
+    assert answer.exit_code == 0, answer.output
+    assert "4 dossier(s) vérifié(s) de nouveau (politique « ami-2019 ») : 4 changé(s)" \
+        in answer.output
+    same = runner.invoke(args=["dossiers", "reverifier", "--vague", "1", "--politique",
+                               "ami-2019"])
+    assert "0 changé(s), 4 inchangé(s)" in same.output
+    with runner.app.app_context():
+        dossiers = list_dossiers(get_engine(), "1")
+    assert {d.policy for d in dossiers} == {"ami-2019"}

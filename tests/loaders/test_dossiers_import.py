@@ -21,7 +21,7 @@ from geodata.dossiers.export import COLUMNS, export_csv
 from geodata.geocoder import BanClient
 from geodata.storage.dossier_models import Dossier, DossierEvent
 from geodata.storage.dossiers import dossier_events, list_dossiers
-from loaders.dossiers import import_dossiers
+from loaders.dossiers import import_dossiers, reverify_dossiers
 from loaders.errors import LoadError
 from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
 from tests.loaders.common import load
@@ -179,3 +179,29 @@ def test_the_export_has_the_agreed_columns(paca, ban, data_dir):
     assert all(row["forme_juridique_eligible"] in {"true", "false", ""} for row in rows)
     french = export_csv(dossiers, tableur=True)
     assert french.startswith("\ufeffNuméro;Vague;État") and ";oui;" in french
+
+
+def test_checking_again_after_a_load_records_what_changed(qpv_facts, ban, data_dir):
+    """Imported before the PACA outlines: the Marseille dossiers are "à vérifier"; checked
+    again once the outlines are loaded, those in a QPV say so, with an event each."""
+    imported(qpv_facts, ban, data_dir)
+    with qpv_facts.begin() as connection:  # an instructor moved one on meanwhile
+        connection.execute(update(Dossier).where(Dossier.number == 1234505)
+                           .values(state="en-instruction"))
+    before = {d.number: d.category for d in list_dossiers(qpv_facts)}
+    load(qpv_facts, "qpv2024-paca", data_dir)
+
+    stored, _, _ = reverify_dossiers(qpv_facts, ban, data_dir=data_dir, actor="test")
+
+    after = {d.number: d for d in list_dossiers(qpv_facts)}
+    changed = {n for n in after if after[n].category != before[n]}
+    assert changed and changed <= set(stored.updated)
+    assert {after[n].commune_code for n in changed} == {"13055"}
+    assert {after[n].category for n in changed} == {"qpv"}
+    for number in changed:
+        event = dossier_events(qpv_facts, number)[-1]
+        assert event.kind == "verification" and "category" in event.details["champs"]
+        assert event.details["avant"]["category"] == before[number]
+    assert after[1234505].state == "en-instruction"
+    again, _, _ = reverify_dossiers(qpv_facts, ban, data_dir=data_dir, actor="test")
+    assert again.updated == {} and len(again.unchanged) == 24
