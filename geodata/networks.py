@@ -42,6 +42,7 @@ __all__ = [
     "network_by_distance",
     "network_by_communes",
     "network_by_members",
+    "nearest_of_kinds",
     "search",
 ]
 
@@ -292,3 +293,27 @@ def search(layer: PlaceLayer, text: str, kind: str = FABRIQUE) -> list[Member]:
         f"{layer.names[row]} {layer.commune_names[row] or ''} {layer.commune_codes[row] or ''} "
         f"{layer.external_ids[row]}")]
     return sorted((layer.member(int(row)) for row in found), key=lambda m: _folded(m.name))
+
+
+def nearest_of_kinds(layer: PlaceLayer, lons, lats, territories, kinds) -> list[tuple | None]:
+    """For each location (lon/lat, territory code or None): ``(metres, row)`` of the nearest
+    place of one of ``kinds`` in its territory, measured in the territory's projected CRS;
+    None when the territory has none (or is unknown)."""
+    found: list[tuple | None] = [None] * len(lons)
+    lons, lats = np.asarray(lons, dtype=float), np.asarray(lats, dtype=float)
+    territories = np.asarray(territories, dtype=object)
+    wanted = np.isin(layer.kinds, np.array(list(kinds), dtype=object))
+    for territory in {t for t in territories.tolist() if t in TERRITORIES}:
+        rows, points, _ = layer.projected(territory)
+        keep = wanted[rows]
+        if not keep.any():
+            continue
+        at = np.flatnonzero(territories == territory)
+        x, y = projector(TERRITORIES[territory].epsg).transform(lons[at], lats[at])
+        asked = shapely.points(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+        (inputs, hits), distances = shapely.STRtree(points[keep]).query_nearest(
+            asked, return_distance=True, all_matches=False)
+        for i, hit, distance in zip(inputs.tolist(), hits.tolist(), distances.tolist(),
+                                    strict=True):
+            found[int(at[i])] = (distance, int(rows[keep][hit]))
+    return found

@@ -21,15 +21,21 @@ from geodata.dossiers.records import DossierInput, Finding
 from geodata.eligibility import classify, rows
 from geodata.eligibility.missing import departement_of
 from geodata.geocoder import GeocoderError, GeocodeResult
+from geodata.networks import FABRIQUE, nearest_of_kinds
 from geodata.policy import load_policy
 from geodata.storage.dossiers import StoreReport, list_dossiers, store_dossiers, stored_places
+from geodata.storage.networks import place_layer
 from geodata.storage.reference import reference_index
+from geodata.territories import TerritoryError, territory_of_lonlat
 from loaders.ds_export import Intake, load_mapping, read_dossiers
 from loaders.errors import LoadError
 
 __all__ = ["ImportReport", "import_dossiers", "reverify_dossiers", "territory_finding"]
 
 UNREACHABLE = "service d'adresses injoignable"
+NEARBY = {"fabrique": (FABRIQUE,),
+          "tiers_lieu": ("tiers-lieu-cget-2019", "tiers-lieu-france-tiers-lieux")}
+"""The places a dossier's neighbourhood is measured against."""
 TERRITORY_KEYS = ("category", "commune_code", "commune_name", "in_qpv", "qpv_code",
                   "nearest_qpv_code", "distance_to_qpv_m", "near_qpv",
                   "outside_large_urban_centre", "precision", "explanation")
@@ -103,11 +109,59 @@ def _check_and_store(engine: Engine, geocoder, dossiers: list[DossierInput], pol
         if located else {}
     nomenclature = read_nomenclature(data_dir)
     versions = list(index.dataset_versions)
+    nearby = _nearby(engine, {d.number: places[d.number] for d in located})
     values = [_values(d, places.get(d.number),
                       kept.get(d.number) or territory_finding(verdicts.get(d.number),
                                                               not_located.get(d.number)),
                       policy, nomenclature, versions) for d in dossiers]
+    for d, value in zip(dossiers, values, strict=True):
+        value["checks"]["non_pourvu"] = nearby.get(d.number) or {
+            "reason": "dossier non localisé : distances aux lieux inconnues"}
     return store_dossiers(engine, values, actor), not_located, notes
+
+
+def _nearby(engine: Engine, located: dict[int, tuple]) -> dict[int, dict]:
+    """For each located dossier (number -> place): the nearest Fabrique and the nearest
+    tiers-lieu already loaded, in metres (is the territory "non pourvu"?)."""
+    if not located:
+        return {}
+    layer = place_layer(engine)
+    lons, lats = [p[0] for p in located.values()], [p[1] for p in located.values()]
+    territories = [_territory(lon, lat) for lon, lat in zip(lons, lats, strict=True)]
+    found = {kind: nearest_of_kinds(layer, lons, lats, territories, kinds)
+             for kind, kinds in NEARBY.items()}
+    out = {}
+    for i, number in enumerate(located):
+        facts = {kind: None if found[kind][i] is None else _place(layer, *found[kind][i])
+                 for kind in NEARBY}
+        out[number] = {**facts, "reason": _nearby_sentence(facts)}
+    return out
+
+
+def _place(layer, metres: float, row: int) -> dict:
+    return {"distance_m": round(metres), "id": str(layer.external_ids[row]),
+            "name": str(layer.names[row])}
+
+
+def _territory(lon: float, lat: float) -> str | None:
+    try:
+        return territory_of_lonlat(lon, lat).code
+    except TerritoryError:
+        return None
+
+
+def _nearby_sentence(facts: dict) -> str:
+    said = []
+    for kind, label in (("fabrique", "Fabrique"), ("tiers_lieu", "tiers-lieu")):
+        near = facts[kind]
+        said.append(f"{label} la plus proche connue : aucune dans le territoire" if near is None
+                    else f"{label} la plus proche connue : {near['name']} à "
+                         f"{_distance(near['distance_m'])}")
+    return " ; ".join(said) + " (listes chargées ; Fabriques au centre de leur commune)"
+
+
+def _distance(metres: int) -> str:
+    return f"{metres} m" if metres < 1000 else f"{metres / 1000:.1f} km".replace(".", ",")
 
 
 def _locate(dossiers: list[DossierInput], geocoder):

@@ -12,8 +12,11 @@ import csv
 import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+import shapely
+from pyproj import Transformer
 from sqlalchemy import func, select, update
 
 from geodata.checks import check_point
@@ -21,6 +24,7 @@ from geodata.dossiers.export import COLUMNS, export_csv
 from geodata.geocoder import BanClient
 from geodata.storage.dossier_models import Dossier, DossierEvent
 from geodata.storage.dossiers import dossier_events, list_dossiers
+from geodata.storage.models import Laureate
 from loaders.dossiers import import_dossiers, reverify_dossiers
 from loaders.errors import LoadError
 from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
@@ -205,3 +209,31 @@ def test_checking_again_after_a_load_records_what_changed(qpv_facts, ban, data_d
     assert after[1234505].state == "en-instruction"
     again, _, _ = reverify_dossiers(qpv_facts, ban, data_dir=data_dir, actor="test")
     assert again.updated == {} and len(again.unchanged) == 24
+
+
+def test_the_nearest_fabrique_is_measured_in_metres(paca, ban, data_dir):
+    """With the laureates loaded: each located dossier's nearest Fabrique, against a
+    brute-force Lambert-93 computation over every laureate."""
+    load(paca, "laureates", data_dir)
+    imported(paca, ban, data_dir)
+    with paca.connect() as connection:
+        laureates = connection.execute(select(Laureate.id, Laureate.geom)
+                                       .where(Laureate.territory == "metropole")).all()
+    to_l93 = Transformer.from_crs(4326, 2154, always_xy=True)
+    x, y = to_l93.transform([shapely.get_x(r.geom) for r in laureates],
+                            [shapely.get_y(r.geom) for r in laureates])
+    points = shapely.points(x, y)
+    checked = 0
+    for dossier in list_dossiers(paca):
+        near = dossier.checks["non_pourvu"]
+        if dossier.lon is None:
+            assert "non localisé" in near["reason"]
+            continue
+        here = shapely.Point(*to_l93.transform(dossier.lon, dossier.lat))
+        distances = shapely.distance(here, points)
+        assert near["fabrique"]["distance_m"] == round(float(distances.min()))
+        assert near["fabrique"]["id"] in {laureates[i].id for i in
+                                          np.flatnonzero(distances <= distances.min() + 1)}
+        assert near["tiers_lieu"] is None  # no list of tiers-lieux loaded
+        checked += 1
+    assert checked >= 18
