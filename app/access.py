@@ -61,7 +61,8 @@ __all__ = ["LOGIN_AT", "LOGIN_LIMITS", "MIN_PASSWORD_LENGTH", "ROLE_LABELS", "Ac
 login_manager = LoginManager()
 login_manager.session_protection = "strong"
 
-ROLE_LABELS = {"instructor": "instruction", "ministry": "ministère", "admin": "administration"}
+ROLE_LABELS = {"instructor": "instruction", "ministry": "ministère", "prefecture": "préfecture",
+               "admin": "administration"}
 LOGIN_AT = "login_at"
 LOGIN_LIMITS = "fabriques.login_limits"
 MIN_PASSWORD_LENGTH = 12
@@ -78,10 +79,11 @@ def check_password(password: str) -> None:
 
 
 def create_user(engine: Engine, email: str, password: str, role: str,
-                name: str | None = None) -> User:
+                name: str | None = None, departements: list[str] | None = None) -> User:
     """Create an active account; raises AccountError on a bad password, email or role."""
     check_password(password)
-    return insert_user(engine, email, generate_password_hash(password), role, name)
+    return insert_user(engine, email, generate_password_hash(password), role, name,
+                       departements)
 
 
 @cache
@@ -142,6 +144,7 @@ class Account(UserMixin):
     def __init__(self, user: User):
         self.id, self.email, self.name, self.role = user.id, user.email, user.name, user.role
         self.active = bool(user.active)
+        self.departements = tuple(user.departements or ())  # a prefecture's
         self.session_id = _session_id(user)
 
     def get_id(self) -> str:

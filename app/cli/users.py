@@ -40,7 +40,8 @@ def _engine() -> Engine:
     return engine
 
 
-@click.group("users", help="Comptes des instructeurs, du ministère et des administrateurs.")
+@click.group("users", help="Comptes des instructeurs, du ministère, des préfectures et des "
+                           "administrateurs.")
 def users_group() -> None:
     """Account commands."""
 
@@ -59,18 +60,22 @@ def _password(from_stdin: bool) -> str:
 @click.option("--name", help="Nom affiché (par défaut : le début de l'adresse).")
 @click.option("--password-stdin", is_flag=True,
               help="Lit le mot de passe sur l'entrée standard (une ligne), sans le demander.")
+@click.option("--departements", help="Pour une préfecture : ses départements (13,84).")
 @with_appcontext
-def add_command(email: str, role: str, name: str | None, password_stdin: bool) -> None:
+def add_command(email: str, role: str, name: str | None, password_stdin: bool,
+                departements: str | None) -> None:
     if role not in ROLES:
         raise click.BadParameter(f"rôle inconnu : {role!r} (attendu : {', '.join(ROLES)})",
                                  param_hint="--role")
     password = _password(password_stdin)
     try:
         check_password(password)
-        user = create_user(_engine(), email, password, role, name)
+        user = create_user(_engine(), email, password, role, name,
+                           (departements or "").split(",") if departements else None)
     except AccountError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Compte créé : {user.email} ({ROLE_LABELS[user.role]}, {user.name})")
+    scope = f", départements {', '.join(user.departements)}" if user.departements else ""
+    click.echo(f"Compte créé : {user.email} ({ROLE_LABELS[user.role]}, {user.name}{scope})")
 
 
 @users_group.command("list", help="Liste les comptes.")

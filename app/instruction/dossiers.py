@@ -5,7 +5,9 @@ département, type, a check not passed), sorted, counted per state and category,
 ``GET /instruction/dossiers.csv``: the same selection for a French spreadsheet;
 ``GET /instruction/dossiers/<numero>``: one dossier, its facts, checks and history;
 ``POST /instruction/dossiers/etat``: the dossiers ticked in the table moved to a state, with
-a motivation, after a confirmation page that says which moves the rules allow (instructors).
+a motivation, after a confirmation page that says which moves the rules allow (instructors);
+``POST /instruction/dossiers/<numero>/avis``: a prefecture's avis. A prefecture sees the
+dossiers of its départements only (any other is "introuvable").
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from app.access import role_required
 from app.db import get_engine
 from app.errors import error_page
 from app.forms import first_error
-from app.instruction.forms import DossiersQuery, MoveForm
+from app.instruction.forms import AvisForm, DossiersQuery, MoveForm
 from app.security import no_store
 from geodata.dossiers.export import export_csv
 from geodata.dossiers.records import KINDS
@@ -33,6 +35,7 @@ from geodata.storage.dossiers import (
     dossier_waves,
     find_dossier,
     find_dossiers,
+    give_avis,
     list_dossiers,
     move_dossiers,
 )
@@ -51,13 +54,20 @@ def _selection(query: DossiersQuery):
     filters keep, sorted."""
     waves = dossier_waves(get_engine())
     wave = query.vague.data or (waves[0] if waves else None)
-    everything = list_dossiers(get_engine(), wave) if wave is not None else []
+    everything = [d for d in (list_dossiers(get_engine(), wave) if wave is not None else [])
+                  if _may_see(d)]
     return waves, wave, everything, query.selection().apply(everything, query.tri.data or
                                                             "numero")
 
 
+def _may_see(dossier) -> bool:
+    """A prefecture sees the dossiers of its départements only; the others see them all."""
+    return current_user.role != "prefecture" or \
+        dossier.departement_code in current_user.departements
+
+
 @bp.get("/instruction/dossiers")
-@role_required("instructor", "ministry")
+@role_required("instructor", "ministry", "prefecture")
 def index():
     query = DossiersQuery()
     if not query.validate():
@@ -92,7 +102,7 @@ def _options(waves, counted) -> dict[str, list]:
 
 
 @bp.get("/instruction/dossiers.csv")
-@role_required("instructor", "ministry")
+@role_required("instructor", "ministry", "prefecture")
 def export():
     query = DossiersQuery()
     if not query.validate():
@@ -104,15 +114,44 @@ def export():
 
 
 @bp.get("/instruction/dossiers/<int:number>")
-@role_required("instructor", "ministry")
+@role_required("instructor", "ministry", "prefecture")
 def dossier(number: int):
-    found = find_dossier(get_engine(), number)
-    if found is None:
-        abort(404, description=f"Aucun dossier n° {number}.")
+    found = _visible(number)
+    rules = workflow()
+    may_give = current_user.has_role("prefecture") and rules.avis_refusal(found.state) is None
     return render_template(
         "dossier.html", dossier=found, events=dossier_events(get_engine(), number),
-        states=workflow().labels, categories=CATEGORIES, kinds=KINDS, checks=CHECKS,
-        check_value=check_value, paris=PARIS)
+        states=rules.labels, categories=CATEGORIES, kinds=KINDS, checks=CHECKS,
+        check_value=check_value, paris=PARIS, avis_labels=rules.avis,
+        avis_form=AvisForm(avis=found.avis or "", texte=found.avis_text or "")
+        if may_give else None)
+
+
+def _visible(number: int):
+    """The dossier, if the account may see it; a 404 otherwise (its existence included)."""
+    found = find_dossier(get_engine(), number)
+    if found is None or not _may_see(found):
+        abort(404, description=f"Aucun dossier n° {number}.")
+    return found
+
+
+@bp.post("/instruction/dossiers/<int:number>/avis")
+@role_required("prefecture")
+def avis(number: int):
+    """A prefecture's avis on a dossier of its départements (its text is required)."""
+    _visible(number)
+    form = AvisForm()
+    back = url_for("dossiers.dossier", number=number)
+    if not form.validate():
+        flash(f"Avis non enregistré : {first_error(form, form.ORDER)[1]}", "error")
+        return redirect(back)
+    try:
+        give_avis(get_engine(), number, form.avis.data, form.texte.data, current_user.email)
+    except MoveRefused as refused:
+        flash(f"Avis non enregistré : {refused.reasons[number]}", "error")
+        return redirect(back)
+    flash(f"Avis « {workflow().avis[form.avis.data]} » enregistré.", "success")
+    return redirect(back)
 
 
 @bp.post("/instruction/dossiers/etat")

@@ -11,7 +11,7 @@ from geodata.dossiers.selection import CHECKS, SORTS, DossierFilter
 from geodata.dossiers.states import workflow
 from geodata.policy import CATEGORIES
 
-__all__ = ["DossierForm", "DossiersQuery", "MoveForm"]
+__all__ = ["AvisForm", "DossierForm", "DossiersQuery", "MoveForm"]
 
 FNT_CHOICES = {"oui": True, "non": False, "inconnu": None, "": None}
 SPACES = (" ", "\u00a0", "\u202f", "€")
@@ -123,3 +123,15 @@ class MoveForm(Form):
                    for value in values):
             return None
         return [int(value) for value in values]
+
+
+class AvisForm(Form):
+    """``POST /instruction/dossiers/<numero>/avis``: a prefecture's avis and its text."""
+
+    avis = StringField(default="", filters=[strip], validators=[AnyOf(
+        list(workflow().avis), message="avis : favorable, réservé ou défavorable")])
+    texte = StringField(default="", filters=[strip], validators=[
+        DataRequired(message="le texte de l'avis est obligatoire"),
+        Length(max=4000, message="avis : 4 000 caractères au plus")])
+
+    ORDER = ("avis", "texte")

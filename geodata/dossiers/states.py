@@ -23,6 +23,9 @@ class Workflow:
     forward: dict[str, tuple[str, ...]]
     needs_motivation: frozenset[str]
     jury_decisions: frozenset[str]
+    avis: dict[str, str]  # code -> French label
+    avis_asked: str  # the state where a prefecture's avis is awaited
+    avis_given: str  # the state the dossier moves to once it is given
 
     @property
     def first(self) -> str:
@@ -33,6 +36,13 @@ class Workflow:
         """The states an instructor moves dossiers to (the jury's decisions excepted)."""
         return tuple(state for state in self.labels
                      if state != self.first and state not in self.jury_decisions)
+
+    def avis_refusal(self, current: str) -> str | None:
+        """Why a prefecture cannot give (or change) its avis in state ``current``."""
+        if current in (self.avis_asked, self.avis_given):
+            return None
+        return (f"aucun avis n'est demandé pour ce dossier (état « {self.labels[current]} » ; "
+                f"l'instruction le passe d'abord à « {self.labels[self.avis_asked]} »)")
 
     def is_back(self, current: str, target: str) -> bool:
         return current in self.forward.get(target, ())
@@ -62,9 +72,12 @@ def workflow(path: Path = STATES_FILE) -> Workflow:
     labels = {state["code"]: state["libelle"] for state in data["etats"]}
     forward = {state: tuple(targets) for state, targets in data["transitions"].items()}
     named = set(forward) | {t for targets in forward.values() for t in targets} \
-        | set(data["motivation_requise"]) | set(data["decisions_du_jury"])
+        | set(data["motivation_requise"]) | set(data["decisions_du_jury"]) \
+        | {data["avis_demande"], data["avis_rendu"]}
     unknown = named - set(labels)
     if unknown:
         raise ValueError(f"{path.name} : états non déclarés : {', '.join(sorted(unknown))}")
     return Workflow(labels, forward, frozenset(data["motivation_requise"]),
-                    frozenset(data["decisions_du_jury"]))
+                    frozenset(data["decisions_du_jury"]),
+                    {avis["code"]: avis["libelle"] for avis in data["avis"]},
+                    data["avis_demande"], data["avis_rendu"])

@@ -46,15 +46,18 @@ def normalise_email(email: str) -> str:
 
 
 def insert_user(engine: Engine, email: str, password_hash: str, role: str,
-                name: str | None = None) -> User:
-    """Create an active account; raises AccountError on a bad or already used email."""
+                name: str | None = None, departements: list[str] | None = None) -> User:
+    """Create an active account; raises AccountError on a bad or already used email, or
+    départements given to a role other than prefecture (which needs at least one)."""
     address = normalise_email(email)
     if len(address) > 254 or not EMAIL.match(address):
         raise AccountError(f"adresse électronique invalide : {email!r}")
     if role not in ROLES:
         raise AccountError(f"rôle inconnu : {role!r} (attendu : {', '.join(ROLES)})")
+    codes = _departements(role, departements)
     user = User(email=address, name=(name or "").strip() or address.split("@")[0], role=role,
-                password_hash=password_hash, active=True, created_at=datetime.now(UTC))
+                password_hash=password_hash, active=True, created_at=datetime.now(UTC),
+                departements=codes)
     with session(engine) as orm:
         orm.add(user)
         try:
@@ -62,6 +65,23 @@ def insert_user(engine: Engine, email: str, password_hash: str, role: str,
         except IntegrityError:
             raise AccountError(f"un compte existe déjà pour {address}") from None
     return user
+
+
+DEPARTEMENT = re.compile(r"^(\d{2}|2[AB]|97\d)$")
+
+
+def _departements(role: str, departements: list[str] | None) -> list[str] | None:
+    codes = sorted({code.strip().upper() for code in departements or [] if code.strip()})
+    if role != "prefecture":
+        if codes:
+            raise AccountError("seul un compte de préfecture a des départements")
+        return None
+    if not codes:
+        raise AccountError("un compte de préfecture a au moins un département (--departements)")
+    bad = [code for code in codes if not DEPARTEMENT.match(code)]
+    if bad:
+        raise AccountError(f"code de département invalide : {', '.join(bad)}")
+    return codes
 
 
 def user_by_email(engine: Engine, email: str) -> User | None:

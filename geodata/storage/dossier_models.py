@@ -45,6 +45,10 @@ class Dossier(Base):
     amount_2: Mapped[int | None] = mapped_column(Integer)
     amount_3: Mapped[int | None] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(32), index=True)  # instruction state
+    avis: Mapped[str | None] = mapped_column(String(16))  # the prefecture's: favorable...
+    avis_text: Mapped[str | None] = mapped_column(Text)
+    avis_by: Mapped[str | None] = mapped_column(Text)
+    avis_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     category: Mapped[str | None] = mapped_column(String(32), index=True)
     commune_code: Mapped[str | None] = mapped_column(String(5))
     departement_code: Mapped[str | None] = mapped_column(String(3), index=True)

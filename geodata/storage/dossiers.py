@@ -17,7 +17,8 @@ from geodata.storage.database import session
 from geodata.storage.dossier_models import Dossier, DossierEvent
 
 __all__ = ["FIRST_STATE", "IMPORTED_FIELDS", "MoveRefused", "StoreReport", "dossier_events",
-           "dossier_waves", "find_dossier", "find_dossiers", "list_dossiers", "move_dossiers",
+           "dossier_waves", "find_dossier", "find_dossiers", "give_avis", "list_dossiers",
+           "move_dossiers",
            "stored_places", "store_dossiers"]
 
 FIRST_STATE = workflow().first
@@ -134,6 +135,34 @@ def move_dossiers(engine: Engine, numbers: Iterable[int], target: str, actor: st
                            to_state=target, motivation=motivation))
             dossier.state, dossier.updated_at = target, now
     return numbers
+
+
+def give_avis(engine: Engine, number: int, avis: str, text: str, actor: str) -> Dossier:
+    """The prefecture's avis on a dossier whose avis is asked (or already given: changed),
+    an event; the dossier moves on to ``avis_given`` the first time."""
+    rules = workflow()
+    if avis not in rules.avis:
+        raise MoveRefused({number: f"avis inconnu : {avis!r} ({', '.join(rules.avis)})"})
+    if not (text or "").strip():
+        raise MoveRefused({number: "le texte de l'avis est obligatoire"})
+    now = datetime.now(UTC)
+    with session(engine) as orm, orm.begin():
+        dossier = orm.scalars(select(Dossier).where(Dossier.number == number)
+                              .with_for_update()).first()
+        if dossier is None:
+            raise MoveRefused({number: "dossier inconnu"})
+        why = rules.avis_refusal(dossier.state)
+        if why:
+            raise MoveRefused({number: why})
+        orm.add(_event(dossier, now, actor, "avis", {"avis": avis, "texte": text.strip(),
+                                                      "avant": dossier.avis}))
+        dossier.avis, dossier.avis_text = avis, text.strip()
+        dossier.avis_by, dossier.avis_at, dossier.updated_at = actor, now, now
+        if dossier.state == rules.avis_asked:
+            orm.add(_event(dossier, now, actor, "etat", {}, from_state=dossier.state,
+                           to_state=rules.avis_given))
+            dossier.state = rules.avis_given
+    return dossier
 
 
 def stored_places(engine: Engine, numbers: Iterable[int]) -> dict[int, tuple]:

@@ -261,9 +261,10 @@ class NetworkMember(Base):
     role: Mapped[str | None] = mapped_column(String(32))
 
 
-ROLES = ("instructor", "ministry", "admin")
-"""Account roles: instructors check and keep a history, the ministry reads every history and
-the dashboards, admins do everything."""
+ROLES = ("instructor", "ministry", "prefecture", "admin")
+"""Account roles: instructors check, keep a history and instruct the dossiers, the ministry
+reads every history and the dashboards, a prefecture sees the dossiers of its départements
+and gives its avis, admins do everything."""
 
 
 class User(Base):
@@ -271,7 +272,8 @@ class User(Base):
 
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("role IN ('instructor', 'ministry', 'admin')", name="ck_users_role"),
+        CheckConstraint("role IN ('instructor', 'ministry', 'prefecture', 'admin')",
+                        name="ck_users_role"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -283,6 +285,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # Part of every session's id; raised at logout, which ends the account's open sessions.
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    departements: Mapped[list | None] = mapped_column(JSON)  # a prefecture's: ["13", "84"]
 
 
 class LoginAttempt(Base):

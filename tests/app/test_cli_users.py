@@ -103,3 +103,24 @@ def test_enable_and_new_password(app, runner):
     assert authenticate(engine, "a@anct.gouv.fr", new) is not None  # unchanged
     unknown = runner.invoke(args=["users", "enable", "personne@anct.gouv.fr"])
     assert unknown.exit_code == 1 and "aucun compte pour personne@anct.gouv.fr" in unknown.output
+
+
+def test_a_prefecture_account_names_its_departements(app, runner):
+    def add(email, role, *more):
+        return runner.invoke(args=["users", "add", email, "--role", role, "--password-stdin",
+                                   *more], input=PASSWORD + "\n")
+
+    made = add("pref13@interieur.gouv.fr", "prefecture", "--departements", "13, 84,13")
+    assert made.exit_code == 0, made.output
+    assert "(préfecture, pref13, départements 13, 84)" in made.output
+    user = authenticate(app.extensions[EXTENSION], "pref13@interieur.gouv.fr", PASSWORD)
+    assert user.departements == ["13", "84"]
+    for email, role, more, said in (
+            ("sans@interieur.gouv.fr", "prefecture", [], "au moins un département"),
+            ("mauvais@interieur.gouv.fr", "prefecture", ["--departements", "Bouches"],
+             "code de département invalide : BOUCHES"),
+            ("inst@anct.gouv.fr", "instructor", ["--departements", "13"],
+             "seul un compte de préfecture a des départements")):
+        refused = add(email, role, *more)
+        assert refused.exit_code != 0 and said in refused.output
+    assert accounts(app) == 1

@@ -1,8 +1,9 @@
 """The instructors' pages of a wave's dossiers, on both backends: the table agrees with the
 domain's selection, every role gets what it may, bad filters are French 400s.
 
-The wave is the hand-made one of ``tests/data/dossiers`` (real organisations), imported
-without reference layers (every location "à vérifier") and with the local fake BAN.
+The wave is the hand-made one of ``tests/data/dossiers`` (real organisations), imported with
+the outlines of the communes of two départements only (13 and 67, so that those dossiers
+have a commune and a département; the others stay "à vérifier") and the local fake BAN.
 """
 
 from __future__ import annotations
@@ -10,16 +11,19 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import re
 
 import pytest
 
+from app.access import create_user
 from app.db import EXTENSION
 from geodata.dossiers.selection import DossierFilter
 from geodata.geocoder import BanClient
-from geodata.storage.dossiers import dossier_events, list_dossiers
+from geodata.storage.dossiers import dossier_events, list_dossiers, move_dossiers
 from loaders.dossiers import import_dossiers
-from tests.app.conftest import csrf_token
+from loaders.pipeline import load_source
+from tests.app.conftest import PASSWORD, csrf_token
 from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
 from tests.loaders.test_dossiers_import import WAVE
 
@@ -30,9 +34,21 @@ PAGES = ("/instruction/dossiers?vague=2", "/instruction/dossiers.csv?vague=2",
          "/instruction/dossiers/1234503")
 
 
+@pytest.fixture(scope="module")
+def two_departements(tmp_path_factory, data_dir):
+    document = json.loads((data_dir / "communes/communes_contours_datafrance.geojson")
+                          .read_text(encoding="utf-8"))
+    document["features"] = [f for f in document["features"]
+                            if f["properties"]["code"][:2] in {"13", "67"}]
+    path = tmp_path_factory.mktemp("contours") / "contours_13_67.geojson"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
 @pytest.fixture
-def wave(app, data_dir, ban_server):
+def wave(app, data_dir, ban_server, two_departements):
     engine = app.extensions[EXTENSION]
+    load_source(engine, "commune-contours", str(two_departements), progress=False)
     with BanClient(ban_server.url, max_retries=0) as ban:
         import_dossiers(engine, ban, WAVE, data_dir=data_dir, actor="test")
     return engine
@@ -184,3 +200,89 @@ def test_only_instructors_move_dossiers(wave, client, login):
     answer = client.post(MOVE, data={"csrf_token": token, "numero": ["1234505"],
                                      "vers": "en-instruction", "motivation": "x"})
     assert answer.status_code == 403 and states(wave)[1234505] == "depose"
+
+
+
+# --- prefectures ---------------------------------------------------------------------------
+
+def prefecture(client, login, *departements) -> str:
+    email = f"pref-{'-'.join(departements)}@exemple.gouv.fr"
+    create_user(client.application.extensions[EXTENSION], email, PASSWORD, "prefecture",
+                departements=list(departements))
+    token = csrf_token(client)
+    client.post("/connexion", data={"email": email, "password": PASSWORD,
+                                    "csrf_token": token})
+    return email
+
+
+def test_a_prefecture_sees_the_dossiers_of_its_departements_only(wave, client, login):
+    prefecture(client, login, "13")
+    mine = [d.number for d in list_dossiers(wave, "2") if d.departement_code == "13"]
+    assert len(mine) == 3
+    page = client.get("/instruction/dossiers?vague=2")
+    assert [int(n) for n in ROWS.findall(page.text)] == sorted(mine)
+    assert 'id="changer-etat"' not in page.text  # no bulk moves
+    exported = client.get("/instruction/dossiers.csv?vague=2").text.removeprefix("\ufeff")
+    assert [int(r[0]) for r in list(csv.reader(io.StringIO(exported), delimiter=";"))[1:]] \
+        == sorted(mine)
+    strasbourg = next(d.number for d in list_dossiers(wave) if d.departement_code == "67")
+    assert client.get(f"/instruction/dossiers/{strasbourg}").status_code == 404
+    assert client.get(f"/instruction/dossiers/{mine[0]}").status_code == 200
+    assert client.get("/instruction/historique").status_code == 403
+
+
+def avis(client, number, code="favorable", text="Projet bien ancré dans le quartier"):
+    token = csrf_token(client, f"/instruction/dossiers/{number}")
+    return client.post(f"/instruction/dossiers/{number}/avis",
+                       data={"csrf_token": token, "avis": code, "texte": text})
+
+
+def test_a_prefecture_gives_its_avis_when_it_is_asked(wave, client, login):
+    number = next(d.number for d in list_dossiers(wave) if d.departement_code == "13")
+    email = prefecture(client, login, "13")
+    refused = avis(client, number)
+    assert refused.status_code == 302 and states(wave)[number] == "depose"
+    assert "aucun avis n'est demandé" in page_of(client, number)
+    for target in ("en-instruction", "recevable", "avis-demande"):
+        move_dossiers(wave, [number], target, "instructrice@exemple.gouv.fr")
+
+    assert "Donner l'avis" in page_of(client, number)
+    assert "texte de l'avis est obligatoire" in html.unescape(client.get(
+        avis(client, number, text="  ").headers["Location"]).text)
+    given = avis(client, number)
+
+    assert given.status_code == 302 and states(wave)[number] == "avis-rendu"
+    dossier = next(d for d in list_dossiers(wave) if d.number == number)
+    assert (dossier.avis, dossier.avis_by) == ("favorable", email)
+    kinds = [(e.kind, e.to_state) for e in dossier_events(wave, number)]
+    assert kinds[-2:] == [("avis", None), ("etat", "avis-rendu")]
+    avis(client, number, "reserve", "Sous réserve du bail")
+    assert next(d for d in list_dossiers(wave) if d.number == number).avis == "reserve"
+    assert states(wave)[number] == "avis-rendu"
+    page = page_of(client, number)
+    assert "Réservé" in page and "Sous réserve du bail" in page
+
+
+def test_only_the_departements_prefecture_gives_an_avis(wave, client, login):
+    number = next(d.number for d in list_dossiers(wave) if d.departement_code == "13")
+    for target in ("en-instruction", "recevable", "avis-demande"):
+        move_dossiers(wave, [number], target, "instructrice@exemple.gouv.fr")
+    prefecture(client, login, "67")
+    token = csrf_token(client, "/instruction/dossiers")
+    answer = client.post(f"/instruction/dossiers/{number}/avis",
+                         data={"csrf_token": token, "avis": "favorable", "texte": "x"})
+    assert answer.status_code == 404 and states(wave)[number] == "avis-demande"
+    other = wave_client(client)
+    login(other)  # an instructor
+    token = csrf_token(other, f"/instruction/dossiers/{number}")
+    answer = other.post(f"/instruction/dossiers/{number}/avis",
+                        data={"csrf_token": token, "avis": "favorable", "texte": "x"})
+    assert answer.status_code == 403 and states(wave)[number] == "avis-demande"
+
+
+def page_of(client, number: int) -> str:
+    return html.unescape(client.get(f"/instruction/dossiers/{number}").text)
+
+
+def wave_client(client):
+    return client.application.test_client()

@@ -36,6 +36,7 @@ EXAMPLES = {
     "/instruction/dossiers.csv": ["/instruction/dossiers.csv?vague=2"],
     "/instruction/dossiers/<int:number>": ["/instruction/dossiers/1"],
     "/instruction/dossiers/etat": [],  # POST only
+    "/instruction/dossiers/<int:number>/avis": [],  # POST only
     "/tableau-de-bord": ["/tableau-de-bord", "/tableau-de-bord?by=region"],
     "/tableau-de-bord/export.csv": ["/tableau-de-bord/export.csv"],
     "/tableau-de-bord/simulation": ["/tableau-de-bord/simulation"],
