@@ -6,29 +6,43 @@ département, type, a check not passed), sorted, counted per state and category,
 ``GET /instruction/dossiers/<numero>``: one dossier, its facts, checks and history;
 ``POST /instruction/dossiers/etat``: the dossiers ticked in the table moved to a state, with
 a motivation, after a confirmation page that says which moves the rules allow (instructors);
-``POST /instruction/dossiers/<numero>/avis``: a prefecture's avis. A prefecture sees the
+``POST /instruction/dossiers/<numero>/avis``: a prefecture's avis;
+``GET|POST /instruction/dossiers/import``: a Démarches Simplifiées export uploaded and
+imported, the report on screen (instructors). A prefecture sees the
 dossiers of its départements only (any other is "introuvable").
 """
 
 from __future__ import annotations
 
 import math
+import tempfile
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask_login import current_user
 
 from app.access import role_required
-from app.db import get_engine
+from app.db import data_dir, get_engine, get_geocoder
 from app.errors import error_page
 from app.forms import first_error
-from app.instruction.forms import AvisForm, DossiersQuery, MoveForm
+from app.instruction.forms import AvisForm, DossiersQuery, ImportForm, MoveForm
 from app.security import no_store
+from geodata.dossiers.calendar import CalendarError
 from geodata.dossiers.export import export_csv
 from geodata.dossiers.records import KINDS
 from geodata.dossiers.selection import CHECKS, SORTS, check_value, counts
 from geodata.dossiers.states import workflow
-from geodata.policy import CATEGORIES, SHORT_CATEGORIES
+from geodata.policy import CATEGORIES, SHORT_CATEGORIES, PolicyError
 from geodata.storage.dossiers import (
     MoveRefused,
     dossier_events,
@@ -39,6 +53,8 @@ from geodata.storage.dossiers import (
     list_dossiers,
     move_dossiers,
 )
+from loaders.dossiers import import_dossiers
+from loaders.errors import LoadError
 
 __all__ = ["bp"]
 
@@ -185,3 +201,33 @@ def move():
         return redirect(back)
     flash(f"{len(moved)} dossier(s) passé(s) à « {rules.labels[target]} ».", "success")
     return redirect(back)
+
+
+@bp.route("/instruction/dossiers/import", methods=["GET", "POST"])
+@role_required("instructor")
+def upload():
+    """The upload form; posted, the import and its report (nothing imported on an error)."""
+    form = ImportForm()
+    if not form.is_submitted():
+        return render_template("dossiers_import.html", form=form, report=None, error=None)
+    if not form.validate():
+        return render_template("dossiers_import.html", form=form, report=None,
+                               error=first_error(form, form.ORDER)[1]), 400
+    upload_file = form.fichier.data
+    suffix = Path(upload_file.filename or "").suffix.lower()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"export{suffix}"
+        upload_file.save(path)
+        try:
+            report = import_dossiers(
+                get_engine(), get_geocoder(), path, data_dir=data_dir(current_app),
+                wave=form.vague.data or None, policy_name=form.policy.data,
+                calendar_file=Path(current_app.instance_path) / "vagues.toml",
+                actor=current_user.email)
+        except (LoadError, CalendarError, PolicyError) as error:
+            message = str(error).replace(str(path), upload_file.filename or "fichier")
+            return render_template("dossiers_import.html", form=form, report=None,
+                                   error=f"{message}. Aucun dossier importé."), 400
+    return render_template("dossiers_import.html", form=form, report=report, error=None,
+                           filename=upload_file.filename,
+                           waves=sorted({d.wave or "" for d in report.intake.dossiers}))

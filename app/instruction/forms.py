@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, ValidationError
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, Regexp
 
-from app.forms import Form, LocationFields, QueryForm, strip
+from app.forms import Form, LocationFields, QueryForm, policy_field, strip
 from geodata.dossiers.records import KINDS
 from geodata.dossiers.selection import CHECKS, SORTS, DossierFilter
 from geodata.dossiers.states import workflow
 from geodata.policy import CATEGORIES
 
-__all__ = ["AvisForm", "DossierForm", "DossiersQuery", "MoveForm"]
+__all__ = ["AvisForm", "DossierForm", "DossiersQuery", "ImportForm", "MoveForm"]
 
 FNT_CHOICES = {"oui": True, "non": False, "inconnu": None, "": None}
 SPACES = (" ", "\u00a0", "\u202f", "€")
@@ -135,3 +136,18 @@ class AvisForm(Form):
         Length(max=4000, message="avis : 4 000 caractères au plus")])
 
     ORDER = ("avis", "texte")
+
+
+class ImportForm(Form):
+    """``POST /instruction/dossiers/import``: a Démarches Simplifiées export, its wave if
+    given, the policy of the checks."""
+
+    fichier = FileField(validators=[
+        FileRequired(message="aucun fichier reçu : choisissez l'export Démarches Simplifiées"),
+        FileAllowed(["xlsx", "ods", "csv"], message="un export .xlsx, .ods ou .csv est "
+                                                    "attendu")])
+    vague = StringField(default="", filters=[strip], validators=[Optional(), Regexp(
+        r"^[\w-]{1,16}$", message="vague : 16 lettres, chiffres ou tirets au plus")])
+    policy = policy_field()
+
+    ORDER = ("fichier", "vague", "policy")

@@ -26,6 +26,7 @@ from loaders.pipeline import load_source
 from tests.app.conftest import PASSWORD, csrf_token
 from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
 from tests.loaders.test_dossiers_import import WAVE
+from tests.support import close_app, make_app
 
 pytestmark = pytest.mark.shared_data
 
@@ -286,3 +287,64 @@ def page_of(client, number: int) -> str:
 
 def wave_client(client):
     return client.application.test_client()
+
+
+# --- upload --------------------------------------------------------------------------------
+
+IMPORT = "/instruction/dossiers/import"
+
+
+def upload(client, content: bytes, filename: str, **fields):
+    token = csrf_token(client, IMPORT)
+    return client.post(IMPORT, data={"csrf_token": token, "fichier": (io.BytesIO(content),
+                                                                       filename), **fields},
+                       content_type="multipart/form-data")
+
+
+@pytest.fixture
+def ban_app(database_url, tmp_path, data_dir, ban_server):
+    """The app whose geocoder is the local fake BAN."""
+    app = make_app(database_url, tmp_path / "instance", data_dir, GEOCODER_URL=ban_server.url)
+    yield app
+    close_app(app)
+
+
+def test_an_instructor_imports_a_wave_from_the_page(ban_app, login):
+    client = ban_app.test_client()
+    login(client)
+    engine = ban_app.extensions[EXTENSION]
+    answer = upload(client, WAVE.read_bytes(), "export-ds.csv")
+    page = html.unescape(answer.text)
+    assert answer.status_code == 200
+    assert "export-ds.csv : 24 dossier(s) lu(s)" in page and "24 créé(s)" in page
+    assert "7 ligne(s) écartée(s)" in page and page.count("<tr><td>") >= 7
+    assert "réponse inconnue 'Tiers-lieu'" in page
+    assert len(list_dossiers(engine)) == 24
+    again = " ".join(html.unescape(upload(client, WAVE.read_bytes(), "export-ds.csv",
+                                          vague="2").text).split())
+    assert "4 mis à jour, 20 inchangé(s)" in again  # the FNT of wave 1 move to wave 2
+    assert {d.wave for d in list_dossiers(engine)} == {"2"}
+
+
+@pytest.mark.parametrize(("content", "filename", "said"), [
+    (b"ID;Nom\n1;x\n", "export.txt", "un export .xlsx, .ods ou .csv est attendu"),
+    (b"Numero,Email\n1,a@b.fr\n", "export.csv", "colonne(s) obligatoire(s) absente(s) : ID"),
+    (b"PK\x03\x04 pas un classeur", "export.xlsx", "classeur illisible"),
+])
+def test_a_bad_upload_says_why_and_imports_nothing(app, client, login, content, filename,
+                                                   said):
+    login(client)
+    answer = upload(client, content, filename)
+    page = html.unescape(answer.text)
+    assert answer.status_code == 400 and said in page
+    assert "/tmp" not in page  # the server's temporary path is not shown
+    assert list_dossiers(app.extensions[EXTENSION]) == []
+
+
+@pytest.mark.parametrize("role", ["ministry", "prefecture"])
+def test_only_instructors_import(app, client, login, role):
+    if role == "prefecture":
+        prefecture(client, login, "13")
+    else:
+        login(client, role)
+    assert client.get(IMPORT).status_code == 403

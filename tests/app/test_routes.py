@@ -37,6 +37,7 @@ EXAMPLES = {
     "/instruction/dossiers/<int:number>": ["/instruction/dossiers/1"],
     "/instruction/dossiers/etat": [],  # POST only
     "/instruction/dossiers/<int:number>/avis": [],  # POST only
+    "/instruction/dossiers/import": ["/instruction/dossiers/import"],
     "/tableau-de-bord": ["/tableau-de-bord", "/tableau-de-bord?by=region"],
     "/tableau-de-bord/export.csv": ["/tableau-de-bord/export.csv"],
     "/tableau-de-bord/simulation": ["/tableau-de-bord/simulation"],
