@@ -1,12 +1,14 @@
 """Every route of the application answers, on the real reference data, for an anonymous
-visitor and for an admin: no 500 anywhere. A new route must be given an example here."""
+visitor and for every role: no 500 anywhere. A new route must be given an example here."""
 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import delete
 
 from app.access import create_user
 from app.db import EXTENSION
+from geodata.storage.models import User
 from tests.app.conftest import PASSWORD, csrf_token
 from tests.support import close_app, make_app
 
@@ -70,12 +72,28 @@ def test_every_route_has_an_example(app):
     assert {rule.rule for rule in app.url_map.iter_rules()} == set(EXAMPLES)
 
 
-@pytest.mark.parametrize("role", [None, "admin"])
-def test_every_route_answers_without_a_server_error(app, role):
+@pytest.fixture
+def account(reference_engine):
+    """``account(app, role)``: an account of that role, in the shared reference database for
+    this test only (removed afterwards)."""
+    made = []
+
+    def make(app, role):
+        made.append(create_user(app.extensions[EXTENSION], f"{role}@exemple.gouv.fr",
+                                PASSWORD, role,
+                                departements=["13"] if role == "prefecture" else None))
+
+    yield make
+    with reference_engine.begin() as connection:
+        connection.execute(delete(User).where(User.id.in_([user.id for user in made])))
+
+
+@pytest.mark.parametrize("role", [None, "instructor", "ministry", "prefecture", "admin"])
+def test_every_route_answers_without_a_server_error(app, account, role):
     client = app.test_client()
     if role:
-        create_user(app.extensions[EXTENSION], "admin@exemple.gouv.fr", PASSWORD, role)
-        answer = client.post("/connexion", data={"email": "admin@exemple.gouv.fr",
+        account(app, role)
+        answer = client.post("/connexion", data={"email": f"{role}@exemple.gouv.fr",
                                                  "password": PASSWORD,
                                                  "csrf_token": csrf_token(client)})
         assert answer.status_code == 302
@@ -85,4 +103,8 @@ def test_every_route_answers_without_a_server_error(app, role):
             answers[url] = answer.status_code
     assert {url: status for url, status in answers.items() if status >= 500} == {}
     assert answers["/verifier?lon=5.4034&lat=43.3305"] == 200
-    assert answers["/tableau-de-bord"] == (200 if role else 302)
+    assert answers["/tableau-de-bord"] == {None: 302, "instructor": 403, "prefecture": 403}.get(
+        role, 200)
+    assert answers["/instruction/dossiers"] == {None: 302}.get(role, 200)
+    assert answers["/instruction/dossiers/import"] == (
+        200 if role in ("instructor", "admin") else 302 if role is None else 403)
