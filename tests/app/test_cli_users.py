@@ -51,7 +51,7 @@ def test_errors_are_clear_and_exit_non_zero(app, runner):
     role = runner.invoke(args=["users", "add", "a@anct.gouv.fr", "--role", "chef",
                                "--password-stdin"], input=PASSWORD + "\n")
     assert role.exit_code == 2 and "rôle inconnu : 'chef'" in role.output
-    assert "instructor, ministry, admin" in role.output
+    assert "instructor, ministry, prefecture, admin" in role.output
     assert accounts(app) == 0
 
     args = ["users", "add", "a@anct.gouv.fr", "--role", "instructor", "--password-stdin"]
