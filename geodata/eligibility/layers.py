@@ -119,8 +119,8 @@ class TerritoryIndex:
     frontier: object | None  # the part of its boundary shared with land not complete
     hosting_area: object | None  # union of the communes hosting a QPV (official list)
     hosting_bounds: np.ndarray | None = None  # (n, 4) envelopes of those communes
-    missing_hosting: MissingCommunes = NONE  # hosting communes without outline, in the area
-    missing_neighbours: MissingCommunes = NONE  # communes without outline outside the area
+    missing_hosting: MissingCommunes = NONE  # hosting communes without outline, and where
+    missing_neighbours: MissingCommunes = NONE  # communes without outline beyond the area
     _hosting_trees: dict = field(default_factory=dict, repr=False, compare=False)
     _cells: PolygonCells | None = field(default=None, repr=False, compare=False)
     _masks: dict = field(default_factory=dict, repr=False, compare=False)
