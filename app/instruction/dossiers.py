@@ -37,11 +37,13 @@ from app.errors import error_page
 from app.forms import first_error
 from app.instruction.forms import AvisForm, DossiersQuery, ImportForm, MoveForm
 from app.security import no_store
+from geodata.checks import LocationError, check_point, map_features
 from geodata.dossiers.calendar import CalendarError
 from geodata.dossiers.export import export_csv
 from geodata.dossiers.records import KINDS
 from geodata.dossiers.selection import CHECKS, SORTS, check_value, counts
 from geodata.dossiers.states import workflow
+from geodata.eligibility import EligibilityError
 from geodata.policy import CATEGORIES, SHORT_CATEGORIES, PolicyError
 from geodata.storage.dossiers import (
     MoveRefused,
@@ -137,10 +139,24 @@ def dossier(number: int):
     may_give = current_user.has_role("prefecture") and rules.avis_refusal(found.state) is None
     return render_template(
         "dossier.html", dossier=found, events=dossier_events(get_engine(), number),
+        features=_map_features(found),
         states=rules.labels, categories=CATEGORIES, kinds=KINDS, checks=CHECKS,
         check_value=check_value, paris=PARIS, avis_labels=rules.avis,
         avis_form=AvisForm(avis=found.avis or "", texte=found.avis_text or "")
         if may_give else None)
+
+
+def _map_features(dossier) -> dict | None:
+    """The verdict's small map at the dossier's place, with today's data (None: not
+    located, or outside every territory)."""
+    if dossier.lon is None:
+        return None
+    try:
+        check = check_point(get_engine(), dossier.policy, dossier.lon, dossier.lat,
+                            dossier.precision or "point", dossier.commune_code)
+    except (LocationError, EligibilityError, PolicyError):
+        return None
+    return map_features(get_engine(), check)
 
 
 def _visible(number: int):

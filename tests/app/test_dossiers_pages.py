@@ -117,6 +117,17 @@ def test_the_dossier_page_shows_its_checks_and_history(wave, client, login):
     assert "9220 « Association déclarée » : admise" in page
     assert "Fabrique Numérique de Territoire" in page and "importé" in page
     assert client.get("/instruction/dossiers/99").status_code == 404
+    marseille = next(d for d in list_dossiers(wave) if d.commune_code == "13055")
+    shown = client.get(f"/instruction/dossiers/{marseille.number}").text
+    features = json.loads(html.unescape(re.search(
+        r'<script type="application/json" id="carte-donnees">(.*?)</script>', shown,
+        re.DOTALL).group(1)))
+    kinds = {f["properties"]["kind"] for f in features["features"]}
+    assert {"commune"} <= kinds and any(f["geometry"]["type"] == "Point"
+                                        for f in features["features"])
+    assert "/verifier/attestation?" in shown
+    unplaced = next(d for d in list_dossiers(wave) if d.lon is None)
+    assert 'id="carte"' not in client.get(f"/instruction/dossiers/{unplaced.number}").text
 
 
 def test_without_dossiers_the_page_says_how_to_import(client, login):

@@ -76,6 +76,7 @@ def test_an_instructor_moves_two_dossiers_with_a_motivation(live_server, page, s
     shoot("dossiers-vague-2", full_page=False)
 
     page.get_by_role("link", name="1234505", exact=True).click()
+    page.wait_for_selector('#carte[data-ready="true"]')  # the verdict's map is drawn
     history = page.locator("#evenements").inner_text()
     assert "Déposé → En instruction" in history and EMAIL in history
     assert "Dossiers complets, instruction ouverte" in history
