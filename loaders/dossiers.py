@@ -72,7 +72,7 @@ def reverify_dossiers(engine: Engine, geocoder, *, data_dir: Path, wave: str | N
     the located ones where they are, the others by their address again. Each dossier whose
     checks change gets an event listing them; what the instruction recorded is kept."""
     policy = load_policy(policy_name)
-    stored = list_dossiers(engine, wave)
+    stored = list_dossiers(engine, wave, whole=True)
     dossiers = [_stored_input(d) for d in stored]
     places = {d.number: (d.lon, d.lat, d.precision, d.geocoded_label, d.commune_code)
               for d in stored if d.lon is not None}

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import defer
 
 from geodata.dossiers.states import workflow
 from geodata.storage.database import session
@@ -179,9 +180,14 @@ def stored_places(engine: Engine, numbers: Iterable[int]) -> dict[int, tuple]:
         return {row[0]: (*row[1:7], (row[7] or {}).get("territoire")) for row in found}
 
 
-def list_dossiers(engine: Engine, wave: str | None = None) -> list[Dossier]:
-    """The dossiers, of one wave if given, by DS number."""
+def list_dossiers(engine: Engine, wave: str | None = None, *,
+                  whole: bool = False) -> list[Dossier]:
+    """The dossiers, of one wave if given, by DS number; without the row as imported and the
+    dataset versions (tables and exports do not need them) unless ``whole``."""
     query = select(Dossier).order_by(Dossier.number)
+    if not whole:
+        query = query.options(defer(Dossier.source, raiseload=True),
+                              defer(Dossier.dataset_versions, raiseload=True))
     if wave is not None:
         query = query.where(Dossier.wave == wave)
     with session(engine) as orm:

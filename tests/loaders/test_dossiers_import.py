@@ -81,7 +81,7 @@ def test_a_wave_is_imported_with_its_bad_rows_reported(paca, ban, data_dir):
 
 def test_each_dossier_gets_the_engines_answer_and_the_other_checks(paca, ban, data_dir):
     imported(paca, ban, data_dir)
-    dossiers = list_dossiers(paca)
+    dossiers = list_dossiers(paca, whole=True)
     in_marseille = [d for d in dossiers if d.commune_code == "13055"]
     assert len(in_marseille) == 3
     assert {d.category for d in in_marseille} >= {"qpv"}
