@@ -26,7 +26,7 @@ from loaders.pipeline import load_source
 from tests.app.conftest import PASSWORD, csrf_token
 from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
 from tests.loaders.test_dossiers_import import WAVE
-from tests.support import close_app, make_app
+from tests.support import close_app, contours_of, make_app
 
 pytestmark = pytest.mark.shared_data
 
@@ -37,13 +37,8 @@ PAGES = ("/instruction/dossiers?vague=2", "/instruction/dossiers.csv?vague=2",
 
 @pytest.fixture(scope="module")
 def two_departements(tmp_path_factory, data_dir):
-    document = json.loads((data_dir / "communes/communes_contours_datafrance.geojson")
-                          .read_text(encoding="utf-8"))
-    document["features"] = [f for f in document["features"]
-                            if f["properties"]["code"][:2] in {"13", "67"}]
-    path = tmp_path_factory.mktemp("contours") / "contours_13_67.geojson"
-    path.write_text(json.dumps(document), encoding="utf-8")
-    return path
+    return contours_of(data_dir, ["13", "67"],
+                       tmp_path_factory.mktemp("contours") / "contours_13_67.geojson")
 
 
 @pytest.fixture

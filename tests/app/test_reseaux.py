@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import html
 import io
-import json
 import re
 
 import pytest
@@ -22,6 +21,7 @@ from geodata.storage.database import upgrade
 from geodata.storage.networks import commune_distances, network_for
 from loaders.pipeline import load_source
 from tests.networks_data import places_engine  # noqa: F401
+from tests.support import contours_of
 
 pytestmark = pytest.mark.shared_data
 
@@ -150,12 +150,7 @@ def test_without_any_fabrique_the_coverage_is_incalculable(tmp_path, data_dir):
     engine = app.extensions[EXTENSION]
     try:
         upgrade(engine)
-        contours = tmp_path / "contours.geojson"
-        document = json.loads((data_dir / "communes/communes_contours_datafrance.geojson")
-                              .read_text())
-        document["features"] = [f for f in document["features"]
-                                if f["properties"]["code"][:2] == "15"]
-        contours.write_text(json.dumps(document))
+        contours = contours_of(data_dir, ["15"], tmp_path / "contours.geojson")
         for name in ("departements", "communes"):
             load_source(engine, name, data_dir=data_dir, progress=False)
         load_source(engine, "commune-contours", str(contours), progress=False)

@@ -35,6 +35,12 @@ def live_server(reference_engine, tmp_path, data_dir, ban_server, live_config):
     app = make_app(reference_engine.url.render_as_string(hide_password=False),
                    tmp_path / "instance", data_dir, GEOCODER_URL=ban_server.url,
                    RATELIMIT="off", **live_config)
+    yield from served(app)
+
+
+def served(app):
+    """Serve ``app`` on 127.0.0.1 from a thread: yields its base URL, then stops and closes
+    it (for a fixture: ``yield from served(app)``)."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

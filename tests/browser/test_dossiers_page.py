@@ -7,10 +7,8 @@ dossier's history. The app serves its own embedded database (the hand-made wave 
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from app.access import create_user
 from app.db import EXTENSION
@@ -18,8 +16,9 @@ from geodata.geocoder import BanClient
 from geodata.storage.database import upgrade
 from loaders.dossiers import import_dossiers
 from tests.app.conftest import PASSWORD
+from tests.browser.conftest import served
 from tests.loaders.test_dossiers_import import WAVE
-from tests.support import close_app, make_app
+from tests.support import make_app
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.browser]
 
@@ -35,13 +34,7 @@ def live_server(tmp_path, data_dir, ban_server):
     with BanClient(ban_server.url, max_retries=0) as ban:
         import_dossiers(engine, ban, WAVE, data_dir=data_dir, actor="test")
     create_user(engine, EMAIL, PASSWORD, "instructor")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    close_app(app)
+    yield from served(app)
 
 
 def state_of(page, number: int) -> str:

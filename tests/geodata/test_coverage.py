@@ -29,6 +29,7 @@ from geodata.storage.models import CommuneContour, Laureate
 from geodata.storage.networks import commune_distances
 from geodata.territories import TERRITORIES
 from loaders.pipeline import load_source
+from tests.support import contours_of
 
 pytestmark = pytest.mark.shared_data
 
@@ -213,12 +214,8 @@ def test_bad_questions_are_refused():
 def test_same_distances_on_both_backends(engine, data_dir, tmp_path, contour):
     """Real communes of two départements (a subset of the shared contours, written to
     tmp_path) and every laureate, on each backend."""
-    with open(data_dir / "communes/communes_contours_datafrance.geojson") as handle:
-        document = json.load(handle)
-    document["features"] = [f for f in document["features"]
-                            if f["properties"]["code"][:2] in {"15", "43"}]
-    subset = tmp_path / "contours.geojson"
-    subset.write_text(json.dumps(document))
+    subset = contours_of(data_dir, ["15", "43"], tmp_path / "contours.geojson")
+    document = json.loads(subset.read_text(encoding="utf-8"))
     for name in ("departements", "communes", "laureates"):
         load_source(engine, name, data_dir=data_dir, progress=False)
     load_source(engine, "commune-contours", str(subset), progress=False)
@@ -237,12 +234,7 @@ def test_same_distances_on_both_backends(engine, data_dir, tmp_path, contour):
 
 def test_no_fabrique_loaded_makes_coverage_unknown(engine, data_dir, tmp_path):
     """Real communes of the Cantal, no laureate list: nothing is "non pourvu"."""
-    with open(data_dir / "communes/communes_contours_datafrance.geojson") as handle:
-        document = json.load(handle)
-    document["features"] = [f for f in document["features"]
-                            if f["properties"]["code"][:2] == "15"]
-    subset = tmp_path / "contours.geojson"
-    subset.write_text(json.dumps(document))
+    subset = contours_of(data_dir, ["15"], tmp_path / "contours.geojson")
     for name in ("departements", "communes"):
         load_source(engine, name, data_dir=data_dir, progress=False)
     load_source(engine, "commune-contours", str(subset), progress=False)
@@ -258,12 +250,7 @@ def test_no_fabrique_loaded_makes_coverage_unknown(engine, data_dir, tmp_path):
 def test_a_fabrique_without_point_counts_at_its_communes_contour(engine, data_dir, tmp_path):
     """The real list with Murat's Fabrique (fabt-303) stripped of its point, as the ANCT
     list does for Saint-Martin: it still covers its commune (distance 0 to the contour)."""
-    with open(data_dir / "communes/communes_contours_datafrance.geojson") as handle:
-        document = json.load(handle)
-    document["features"] = [f for f in document["features"]
-                            if f["properties"]["code"][:2] == "15"]
-    contours = tmp_path / "contours.geojson"
-    contours.write_text(json.dumps(document))
+    contours = contours_of(data_dir, ["15"], tmp_path / "contours.geojson")
     listed = (data_dir / "laureates/fabriques_territoire_anct_202401_list.csv").read_text()
     murat = next(line for line in listed.splitlines() if line.startswith("fabt-303,"))
     laureates = tmp_path / "laureats.csv"

@@ -8,7 +8,6 @@ without the commune must not, near it; far from it, the answers do not change.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 import numpy as np
@@ -25,6 +24,7 @@ from geodata.storage.database import make_engine
 from geodata.storage.reference import reference_index
 from geodata.storage.sql_classification import classify_sql
 from loaders.pipeline import load_source
+from tests.support import contours_of
 
 pytestmark = pytest.mark.shared_data
 
@@ -171,13 +171,8 @@ def test_sql_takes_the_same_zones(postgis_url, data_dir, tmp_path):
 
 
 def _sql_takes_the_same_zones(postgis_engine, data_dir, tmp_path):
-    with open(data_dir / "communes/communes_contours_datafrance.geojson") as handle:
-        document = json.load(handle)
-    document["features"] = [f for f in document["features"]
-                            if f["properties"]["code"][:2] in {"63", "03", "15", "43"}
-                            and f["properties"]["code"] != "63093"]
-    contours = tmp_path / "contours.geojson"
-    contours.write_text(json.dumps(document))
+    contours = contours_of(data_dir, ["63", "03", "15", "43"], tmp_path / "contours.geojson",
+                           leave_out=["63093"])
     listed = (data_dir / "qpv/qpv2024_commune_membership_anct.csv").read_text()
     header = listed.splitlines()[0].split(",")
     extra = {"code_qp": "QN06399M", "lib_qp": "Quartier fictif", "insee_com": "63093",
