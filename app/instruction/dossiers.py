@@ -99,7 +99,7 @@ def index():
         counts=counts(everything), asked=query.asked(), query=query,
         options=_options(waves, counts(everything)), states=workflow().labels,
         categories=SHORT_CATEGORIES, check_value=check_value,
-        may_move=current_user.has_role("instructor"), move_form=MoveForm(vague=wave or ""),
+        may_move=current_user.has_role("instructor"),
         targets=[(state, workflow().labels[state])
                  for state in workflow().instruction_targets])
 
