@@ -16,7 +16,7 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 
-__all__ = ["BOM", "FORMULA_START", "safe_cell", "spreadsheet_csv"]
+__all__ = ["BOM", "FORMULA_START", "french_value", "safe_cell", "spreadsheet_csv"]
 
 BOM = "\ufeff"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -28,6 +28,18 @@ def safe_cell(value):
     if isinstance(value, str) and value.startswith(FORMULA_START) and not NUMBER.fullmatch(value):
         return "'" + value
     return value
+
+
+def french_value(value) -> str:
+    """A value as a French spreadsheet reads it: empty for None (or NaN), oui/non, decimal
+    commas."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, float):
+        return repr(value).replace(".", ",")
+    return str(value)
 
 
 def spreadsheet_csv(header: Sequence[str], rows: Iterable[Sequence]) -> str:

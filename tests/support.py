@@ -6,16 +6,24 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from flask import Flask
+from sqlalchemy import delete
 
 from app import create_app
+from app.access import create_user
 from app.db import EXTENSION, GEOCODER
+from geodata.storage.models import User
 
-__all__ = ["IN_CI", "close_app", "contours_of", "make_app", "unavailable"]
+__all__ = ["IN_CI", "PASSWORD", "close_app", "contours_of", "make_app", "temporary_account",
+           "unavailable"]
+
+PASSWORD = "un mot de passe de test"
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -53,3 +61,17 @@ def contours_of(data_dir: Path, departements: Iterable[str], target: Path,
                             and f["properties"]["code"] not in left]
     target.write_text(json.dumps(document), encoding="utf-8")
     return target
+
+
+@contextmanager
+def temporary_account(engine, role: str, prefix: str,
+                      departements: list[str] | None = None) -> Iterator[str]:
+    """An account of ``role`` (its email, ``PASSWORD``) for the time of the block, then
+    removed: the session's shared databases keep no account of a test."""
+    user = create_user(engine, f"{prefix}-{uuid.uuid4().hex[:12]}@exemple.gouv.fr", PASSWORD,
+                       role, departements=departements)
+    try:
+        yield user.email
+    finally:
+        with engine.begin() as connection:
+            connection.execute(delete(User).where(User.id == user.id))

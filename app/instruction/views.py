@@ -24,7 +24,7 @@ from geodata.checks import LocationError, check_location
 from geodata.eligibility import EligibilityError
 from geodata.geocoder import GeocoderError
 from geodata.policy import CATEGORIES, PolicyError
-from geodata.spreadsheet import spreadsheet_csv
+from geodata.spreadsheet import french_value, spreadsheet_csv
 from geodata.storage.history import (
     DossierError,
     count_checks,
@@ -105,19 +105,6 @@ def index():
                            permalink=permalink, paris=PARIS)
 
 
-def _cell(value) -> str:
-    """A spreadsheet cell: decimal commas, oui/non, and no formula from typed text."""
-    if value is None:
-        return ""
-    if value is True or value is False:
-        return "oui" if value else "non"
-    if isinstance(value, float):
-        return repr(value).replace(".", ",")
-    if isinstance(value, int):
-        return str(value)
-    return str(value)
-
-
 def _csv_row(entry) -> list[str]:
     r = entry.record
     row = r.result
@@ -132,7 +119,7 @@ def _csv_row(entry) -> list[str]:
         row.get("distance_to_qpv_m"), row.get("near_qpv"), row.get("outside_large_urban_centre"),
         versions, permalink(r, external=True),
     )
-    return [_cell(value) for value in values]
+    return [french_value(value) for value in values]
 
 
 @bp.get("/instruction/historique.csv")

@@ -12,7 +12,7 @@ import io
 from collections.abc import Iterable
 
 from geodata.eligibility.batch import format_value
-from geodata.spreadsheet import spreadsheet_csv
+from geodata.spreadsheet import french_value, spreadsheet_csv
 
 __all__ = ["COLUMNS", "FRENCH_HEADERS", "export_csv", "export_rows"]
 
@@ -72,18 +72,10 @@ def export_csv(dossiers: Iterable, tableur: bool = False) -> str:
     spreadsheet."""
     rows = export_rows(dossiers)
     if tableur:
-        return spreadsheet_csv(FRENCH_HEADERS, ([_french(row[c]) for c in COLUMNS]
+        return spreadsheet_csv(FRENCH_HEADERS, ([french_value(row[c]) for c in COLUMNS]
                                                 for row in rows))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     writer.writerows([format_value(row[c]) for c in COLUMNS] for row in rows)
     return out.getvalue()
-
-
-def _french(value) -> str:
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if isinstance(value, float):
-        return format_value(value).replace(".", ",")
-    return format_value(value)

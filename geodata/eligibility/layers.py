@@ -95,6 +95,16 @@ def _project(geometries: np.ndarray, epsg: int) -> np.ndarray:
     return shapely.transform(geometries, transform)
 
 
+def _hosting_area(shapes: np.ndarray | None):
+    """Where the communes the official list names as hosting a QPV may lie
+    (``ReferenceIndex._hosting_shapes``), as one prepared shape; None without the list."""
+    if shapes is None:
+        return None
+    area = shapely.union_all(shapes, grid_size=1.0) if len(shapes) else shapely.Polygon()
+    shapely.prepare(area)
+    return area
+
+
 def _without_small_holes(area):
     polygons = []
     for polygon in shapely.get_parts(area):
@@ -243,6 +253,7 @@ class ReferenceIndex:
         self._commune_position = {code: i for i, code in enumerate(communes.codes)}
         self._hosting_unoutlined = () if qpv.hosting_communes is None else tuple(
             code for code in qpv.hosting_communes if code not in self._commune_position)
+        self._unoutlined_beyond = self._unoutlined_outside_complete_area()
         self.density_level_of = np.array(
             [communes.density_levels.get(code, 0) for code in communes.codes], dtype=np.int8)
         self.density_label_of = np.array(
@@ -264,13 +275,13 @@ class ReferenceIndex:
         outlined = self.communes.codes[commune_rows]
         missing_hosting = missing_communes(self._hosting_unoutlined, territory.code, outlined,
                                            commune_geometries)
-        missing_neighbours = missing_communes(
-            self._unoutlined_outside_complete_area(), territory.code, outlined,
-            commune_geometries)
+        missing_neighbours = missing_communes(self._unoutlined_beyond, territory.code,
+                                              outlined, commune_geometries)
         area = frontier = None
         if not everywhere:
             area, frontier = self._complete_area(commune_rows, commune_geometries,
                                                  missing_neighbours)
+        hosting = self._hosting_shapes(commune_rows, commune_geometries, missing_hosting)
         commune_geometries = commune_geometries.copy()
         shapely.prepare(commune_geometries)  # point-in-commune tests, many per commune
         return TerritoryIndex(
@@ -284,9 +295,8 @@ class ReferenceIndex:
             complete_everywhere=everywhere,
             complete_area=area,
             frontier=frontier,
-            hosting_area=self._hosting_area(commune_rows, commune_geometries, missing_hosting),
-            hosting_bounds=self._hosting_bounds(commune_rows, commune_geometries,
-                                                missing_hosting),
+            hosting_area=_hosting_area(hosting),
+            hosting_bounds=None if hosting is None else shapely.bounds(hosting).reshape(-1, 4),
             missing_hosting=missing_hosting,
             missing_neighbours=missing_neighbours,
         )
@@ -318,22 +328,6 @@ class ReferenceIndex:
             return None
         shapes = geometries[self._hosting_communes(commune_rows)]
         return shapes if missing.zone is None else np.append(shapes, missing.zone)
-
-    def _hosting_bounds(self, commune_rows: np.ndarray, geometries: np.ndarray,
-                        missing: MissingCommunes):
-        shapes = self._hosting_shapes(commune_rows, geometries, missing)
-        return None if shapes is None else shapely.bounds(shapes).reshape(-1, 4)
-
-    def _hosting_area(self, commune_rows: np.ndarray, geometries: np.ndarray,
-                      missing: MissingCommunes):
-        """Where the communes the official list names as hosting a QPV may lie, as one
-        prepared shape."""
-        shapes = self._hosting_shapes(commune_rows, geometries, missing)
-        if shapes is None:
-            return None
-        area = shapely.union_all(shapes, grid_size=1.0) if len(shapes) else shapely.Polygon()
-        shapely.prepare(area)
-        return area
 
     def _complete_area(self, commune_rows: np.ndarray, geometries: np.ndarray,
                        missing: MissingCommunes):

@@ -76,4 +76,6 @@ def missing_communes(codes: Iterable[str], territory: str, outlined_codes: np.nd
         boxes.append(shapely.box(box[:, 0].min() - reach, box[:, 1].min() - reach,
                                  box[:, 2].max() + reach, box[:, 3].max() + reach))
     zone = shapely.union_all(boxes) if boxes else None
+    if zone is not None:
+        shapely.prepare(zone)  # asked for every undecided point of a batch
     return MissingCommunes(codes=own, zone=zone, everywhere=everywhere)

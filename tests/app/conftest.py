@@ -8,7 +8,7 @@ import pytest
 
 from app.access import create_user
 from app.db import EXTENSION
-from tests.support import close_app, make_app
+from tests.support import PASSWORD, close_app, make_app
 
 
 @pytest.fixture
@@ -28,7 +28,6 @@ def runner(app):
     return app.test_cli_runner()
 
 
-PASSWORD = "un mot de passe de test"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

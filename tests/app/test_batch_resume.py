@@ -28,15 +28,13 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import delete
 
-from app.access import create_user
 from app.verifier.claims import LOCK
 from app.verifier.jobs import INPUT, JOBS, OUTPUT, PARTIAL, read_status
-from geodata.storage.models import User
 from tests.app.conftest import CSRF, PASSWORD
 from tests.app.test_carte_cache import free_port
 from tests.ban_server import ban_server_fixture  # noqa: F401
+from tests.support import temporary_account
 
 pytestmark = pytest.mark.shared_data
 
@@ -97,11 +95,8 @@ class Server:
 @pytest.fixture
 def instructor(reference_engine):
     """An instructor's email, in the shared reference database for this test only."""
-    user = create_user(reference_engine, f"lot-reprise-{uuid.uuid4().hex[:12]}@exemple.gouv.fr",
-                       PASSWORD, "instructor")
-    yield user.email
-    with reference_engine.begin() as connection:
-        connection.execute(delete(User).where(User.id == user.id))
+    with temporary_account(reference_engine, "instructor", "lot-reprise") as email:
+        yield email
 
 
 @pytest.fixture

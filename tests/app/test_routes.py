@@ -3,14 +3,12 @@ visitor and for every role: no 500 anywhere. A new route must be given an exampl
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import delete
+from contextlib import ExitStack
 
-from app.access import create_user
-from app.db import EXTENSION
-from geodata.storage.models import User
+import pytest
+
 from tests.app.conftest import PASSWORD, csrf_token
-from tests.support import close_app, make_app
+from tests.support import close_app, make_app, temporary_account
 
 pytestmark = pytest.mark.shared_data
 
@@ -74,26 +72,20 @@ def test_every_route_has_an_example(app):
 
 @pytest.fixture
 def account(reference_engine):
-    """``account(app, role)``: an account of that role, in the shared reference database for
-    this test only (removed afterwards)."""
-    made = []
-
-    def make(app, role):
-        made.append(create_user(app.extensions[EXTENSION], f"{role}@exemple.gouv.fr",
-                                PASSWORD, role,
-                                departements=["13"] if role == "prefecture" else None))
-
-    yield make
-    with reference_engine.begin() as connection:
-        connection.execute(delete(User).where(User.id.in_([user.id for user in made])))
+    """``account(role) -> email``: an account of that role, in the shared reference database
+    for this test only (removed afterwards)."""
+    with ExitStack() as stack:
+        yield lambda role: stack.enter_context(temporary_account(
+            reference_engine, role, role, departements=["13"] if role == "prefecture"
+            else None))
 
 
 @pytest.mark.parametrize("role", [None, "instructor", "ministry", "prefecture", "admin"])
 def test_every_route_answers_without_a_server_error(app, account, role):
     client = app.test_client()
     if role:
-        account(app, role)
-        answer = client.post("/connexion", data={"email": f"{role}@exemple.gouv.fr",
+        email = account(role)
+        answer = client.post("/connexion", data={"email": email,
                                                  "password": PASSWORD,
                                                  "csrf_token": csrf_token(client)})
         assert answer.status_code == 302

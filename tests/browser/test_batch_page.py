@@ -10,14 +10,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-import uuid
 
 import pytest
-from sqlalchemy import delete
 
-from app.access import create_user
-from geodata.storage.models import User
 from tests.app.conftest import PASSWORD
+from tests.support import temporary_account
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.browser]
 
@@ -36,11 +33,8 @@ def live_config() -> dict:
 @pytest.fixture
 def instructor(reference_engine):
     """An instructor's email, in the shared reference database for this test only."""
-    user = create_user(reference_engine, f"lot-{uuid.uuid4().hex[:12]}@exemple.gouv.fr",
-                       PASSWORD, "instructor")
-    yield user.email
-    with reference_engine.begin() as connection:
-        connection.execute(delete(User).where(User.id == user.id))
+    with temporary_account(reference_engine, "instructor", "lot") as email:
+        yield email
 
 
 @pytest.fixture

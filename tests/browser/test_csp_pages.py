@@ -11,14 +11,10 @@ bare expression is evaluated again at each poll, which the page refuses.
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
-from sqlalchemy import delete
 
-from app.access import create_user
-from geodata.storage.models import User
 from tests.app.conftest import PASSWORD
+from tests.support import temporary_account
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.browser]
 
@@ -51,11 +47,8 @@ def live_config() -> dict:
 
 @pytest.fixture
 def admin(reference_engine):
-    user = create_user(reference_engine, f"admin-{uuid.uuid4().hex[:8]}@exemple.gouv.fr",
-                       PASSWORD, "admin")
-    yield user.email
-    with reference_engine.begin() as connection:
-        connection.execute(delete(User).where(User.id == user.id))
+    with temporary_account(reference_engine, "admin", "admin") as email:
+        yield email
 
 
 @pytest.fixture
