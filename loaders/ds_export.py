@@ -21,9 +21,9 @@ from pathlib import Path
 import pandas as pd
 
 from geodata.dossiers.calendar import Calendar
-from geodata.dossiers.records import DossierInput
+from geodata.dossiers.records import FNT, DossierInput
 from loaders.errors import LoadError
-from loaders.read import CsvTable, read_csv, require_columns
+from loaders.read import CsvTable, read_csv, require_columns, require_file
 
 __all__ = ["MAPPINGS", "Intake", "Mapping", "RowError", "available_mappings", "load_mapping",
            "read_dossiers"]
@@ -115,8 +115,7 @@ def _read_table(path: Path) -> CsvTable:
     if path.suffix.lower() not in (".xlsx", ".ods"):
         raise LoadError("format inconnu : un export Démarches Simplifiées en .xlsx, .ods ou "
                         ".csv est attendu", path=str(path))
-    if not path.is_file():
-        raise LoadError("fichier introuvable", path=str(path))
+    require_file(path)
     try:
         sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
     except Exception as error:  # noqa: BLE001 - openpyxl and odfpy raise many kinds
@@ -148,7 +147,7 @@ def _dossier(record: dict, line: int, mapping: Mapping, calendar: Calendar,
     filed = _datetime(text("depose_le"), columns["depose_le"])
     kind = _answer(text("type_fabrique"), "type_fabrique", mapping)
     lon, lat = _location(text("longitude"), text("latitude"), columns)
-    fnt = None if kind is None else kind == "FNT"
+    fnt = None if kind is None else kind == FNT
     wave_note = None
     if wave is None:
         found, wave_note = calendar.wave_of(filed.astimezone(PARIS).date(), fnt)

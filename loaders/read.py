@@ -33,6 +33,7 @@ __all__ = [
     "read_json",
     "read_vector",
     "require_columns",
+    "require_file",
 ]
 
 MISSING_COLUMNS = "colonne(s) obligatoire(s) absente(s)"
@@ -47,7 +48,8 @@ def file_checksum(path: str | Path) -> str:
     return f"sha256:{digest.hexdigest()}"
 
 
-def _require_file(path: Path) -> None:
+def require_file(path: Path) -> None:
+    """Refuse a path that is not an existing file."""
     if not path.is_file():
         raise LoadError("fichier introuvable", path=str(path))
 
@@ -59,7 +61,7 @@ def read_vector(path: str | Path, *, declared_crs: str | None = None) -> gpd.Geo
     the CRS (a Lambert-93 file without a CRS would otherwise pass for degrees).
     """
     path = Path(path)
-    _require_file(path)
+    require_file(path)
     try:
         # A NaN vertex is reported with its feature by validate.polygonal, not warned here.
         with np.errstate(invalid="ignore"):
@@ -137,7 +139,7 @@ def read_csv(path: str | Path, *, required: list[str]) -> CsvTable:
     file never loads as a shorter list.
     """
     path = Path(path)
-    _require_file(path)
+    require_file(path)
     start = 1
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
@@ -198,7 +200,7 @@ def require_columns(
 def read_json(path: str | Path):
     """A JSON document; a syntax error names its line and column."""
     path = Path(path)
-    _require_file(path)
+    require_file(path)
     try:
         with open(path, encoding="utf-8") as handle:
             return json.load(handle)

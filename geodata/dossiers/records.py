@@ -35,10 +35,6 @@ class DossierInput:
     amounts: tuple[int | None, ...] = ()  # euros asked for each year
     fields: dict = field(default_factory=dict, compare=False)  # the row as read
 
-    @property
-    def fnt(self) -> bool | None:
-        return None if self.kind is None else self.kind == FNT
-
 
 @dataclass(frozen=True)
 class Finding:
