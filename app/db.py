@@ -11,7 +11,7 @@ from geodata.geocoder import BanClient
 from geodata.storage.database import embedded_url, make_engine
 from loaders.registry import default_data_dir
 
-__all__ = ["data_dir", "database_url", "get_engine", "get_geocoder", "init_app"]
+__all__ = ["calendar_file", "data_dir", "database_url", "get_engine", "get_geocoder", "init_app"]
 
 EXTENSION = "fabriques.engine"
 GEOCODER = "fabriques.geocoder"
@@ -26,6 +26,11 @@ def data_dir(app: Flask) -> Path:
     """The shared datasets folder (``DATA_DIR``, else ``../shared/data``)."""
     configured = app.config.get("DATA_DIR")
     return Path(configured) if configured else default_data_dir()
+
+
+def calendar_file(app: Flask) -> Path:
+    """The instance's additions to the waves' calendar (``vagues.toml``, read when present)."""
+    return Path(app.instance_path) / "vagues.toml"
 
 
 def init_app(app: Flask) -> None:

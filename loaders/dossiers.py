@@ -23,14 +23,22 @@ from geodata.eligibility.missing import departement_of
 from geodata.geocoder import GeocoderError, GeocodeResult
 from geodata.networks import FABRIQUE, nearest_of_kinds
 from geodata.policy import load_policy
-from geodata.storage.dossiers import StoreReport, list_dossiers, store_dossiers, stored_places
+from geodata.storage.dossiers import (
+    StoreReport,
+    find_dossiers,
+    list_dossiers,
+    store_dossiers,
+    stored_places,
+)
 from geodata.storage.networks import place_layer
 from geodata.storage.reference import reference_index
 from geodata.territories import TerritoryError, territory_of_lonlat
+from loaders.batch_dossiers import read_batch_dossiers
 from loaders.ds_export import Intake, load_mapping, read_dossiers
 from loaders.errors import LoadError
 
-__all__ = ["ImportReport", "import_dossiers", "reverify_dossiers", "territory_finding"]
+__all__ = ["ImportReport", "import_batch_dossiers", "import_dossiers", "reverify_dossiers",
+           "territory_finding"]
 
 UNREACHABLE = "service d'adresses injoignable"
 NEARBY = {"fabrique": (FABRIQUE,),
@@ -65,6 +73,26 @@ def import_dossiers(engine: Engine, geocoder, path: str | Path, *, data_dir: Pat
     return ImportReport(intake, stored, not_located, notes)
 
 
+def import_batch_dossiers(engine: Engine, geocoder, data: bytes, name: str, *, wave: str,
+                          data_dir: Path, policy_name: str = "current",
+                          calendar_file: Path | None = None,
+                          actor: str = "import") -> ImportReport:
+    """Create the dossiers of wave ``wave`` from a checker's batch (``name``: its file name;
+    ``loaders.batch_dossiers``). A dossier already stored is left as it was (``kept``):
+    its application comes from the Démarches Simplifiées export, which a batch does not
+    replace."""
+    policy = load_policy(policy_name)
+    if load_calendar(calendar_file).wave(wave) is None:
+        raise LoadError(f"vague inconnue du calendrier : {wave!r}")
+    intake = read_batch_dossiers(data, name, wave)
+    known = find_dossiers(engine, [d.number for d in intake.dossiers])
+    stored, not_located, notes = _check_and_store(
+        engine, geocoder, [d for d in intake.dossiers if d.number not in known], policy,
+        data_dir, actor, only_new=True, origin={"lot": name})
+    stored.kept = sorted({*stored.kept, *known})
+    return ImportReport(intake, stored, not_located, notes)
+
+
 def reverify_dossiers(engine: Engine, geocoder, *, data_dir: Path, wave: str | None = None,
                       policy_name: str = "current", actor: str = "verification"
                       ) -> tuple[StoreReport, dict[int, str], list[str]]:
@@ -93,8 +121,9 @@ def _stored_input(dossier) -> DossierInput:
 
 
 def _check_and_store(engine: Engine, geocoder, dossiers: list[DossierInput], policy,
-                     data_dir: Path, actor: str, places: dict | None = None):
-    """Place (unless ``places`` knows where), check and store ``dossiers``."""
+                     data_dir: Path, actor: str, places: dict | None = None, **storing):
+    """Place (unless ``places`` knows where), check and store ``dossiers`` (``storing``: how,
+    as ``store_dossiers`` takes it)."""
     known = places or {}
     found, not_located, notes = _locate([d for d in dossiers if d.number not in known],
                                         geocoder)
@@ -117,7 +146,7 @@ def _check_and_store(engine: Engine, geocoder, dossiers: list[DossierInput], pol
     for d, value in zip(dossiers, values, strict=True):
         value["checks"]["non_pourvu"] = nearby.get(d.number) or {
             "reason": "dossier non localisé : distances aux lieux inconnues"}
-    return store_dossiers(engine, values, actor), not_located, notes
+    return store_dossiers(engine, values, actor, **storing), not_located, notes
 
 
 def _nearby(engine: Engine, located: dict[int, tuple]) -> dict[int, dict]:

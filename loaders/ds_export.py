@@ -25,8 +25,8 @@ from geodata.dossiers.records import FNT, DossierInput
 from loaders.errors import LoadError
 from loaders.read import CsvTable, read_csv, require_columns, require_file
 
-__all__ = ["MAPPINGS", "Intake", "Mapping", "RowError", "available_mappings", "load_mapping",
-           "read_dossiers"]
+__all__ = ["MAPPINGS", "Intake", "Mapping", "RowError", "RowProblem", "available_mappings",
+           "dossier_number", "load_mapping", "read_dossiers", "siret_digits"]
 
 MAPPINGS = Path(__file__).with_name("correspondances")
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
@@ -95,7 +95,7 @@ def read_dossiers(path: str | Path, mapping: Mapping, calendar: Calendar,
     for record, line in zip(table.rows, table.lines, strict=True):
         try:
             dossier = _dossier(record, line, mapping, calendar, wave)
-        except _RowProblem as problem:
+        except RowProblem as problem:
             intake.errors.append(RowError(line, problem.column, problem.message))
             continue
         if dossier.number in seen:
@@ -129,7 +129,9 @@ def _read_table(path: Path) -> CsvTable:
     return CsvTable(path, [str(c) for c in frame.columns], rows, list(range(2, len(rows) + 2)))
 
 
-class _RowProblem(ValueError):
+class RowProblem(ValueError):
+    """Why a row is left out, and the column at fault."""
+
     def __init__(self, column: str | None, message: str):
         super().__init__(message)
         self.column, self.message = column, message
@@ -143,7 +145,7 @@ def _dossier(record: dict, line: int, mapping: Mapping, calendar: Calendar,
         value = (record.get(columns.get(name, ""), "") or "").strip()
         return value or None
 
-    number = _number(text("numero"), columns["numero"])
+    number = dossier_number(text("numero"), columns["numero"])
     filed = _datetime(text("depose_le"), columns["depose_le"])
     kind = _answer(text("type_fabrique"), "type_fabrique", mapping)
     lon, lat = _location(text("longitude"), text("latitude"), columns)
@@ -155,7 +157,8 @@ def _dossier(record: dict, line: int, mapping: Mapping, calendar: Calendar,
     return DossierInput(
         number=number, line=line, filed_at=filed, wave=wave, wave_note=wave_note,
         email=text("email"), ds_state=text("etat_demarche"),
-        siret=_siret(text("siret"), columns.get("siret")), company_name=text("raison_sociale"),
+        siret=siret_digits(text("siret"), columns.get("siret")),
+        company_name=text("raison_sociale"),
         legal_form=text("forme_juridique"), legal_form_code=text("forme_juridique_code"),
         project_name=text("nom_projet"), kind=kind,
         existing_place=_answer(text("lieu_existant"), "lieu_existant", mapping),
@@ -165,24 +168,24 @@ def _dossier(record: dict, line: int, mapping: Mapping, calendar: Calendar,
     )
 
 
-def _number(value: str | None, column: str) -> int:
+def dossier_number(value: str | None, column: str) -> int:
     if value is None:
-        raise _RowProblem(column, "numéro de dossier absent")
+        raise RowProblem(column, "numéro de dossier absent")
     if not (value.isascii() and value.isdigit()) or len(value) > 12:
-        raise _RowProblem(column, f"numéro de dossier invalide : {value!r}")
+        raise RowProblem(column, f"numéro de dossier invalide : {value!r}")
     return int(value)
 
 
 def _datetime(value: str | None, column: str) -> datetime:
     if value is None:
-        raise _RowProblem(column, "date de dépôt absente")
+        raise RowProblem(column, "date de dépôt absente")
     for pattern in DATE_FORMATS:
         try:
             moment = datetime.strptime(value, pattern)
         except ValueError:
             continue
         return moment if moment.tzinfo else moment.replace(tzinfo=PARIS)
-    raise _RowProblem(column, f"date illisible : {value!r} (attendu : AAAA-MM-JJ HH:MM:SS "
+    raise RowProblem(column, f"date illisible : {value!r} (attendu : AAAA-MM-JJ HH:MM:SS "
                               "+0100 ou JJ/MM/AAAA)")
 
 
@@ -191,7 +194,7 @@ def _answer(value: str | None, name: str, mapping: Mapping):
         return None
     meanings = mapping.values.get(name, {})
     if value not in meanings:
-        raise _RowProblem(mapping.columns[name], f"réponse inconnue {value!r} (attendues : "
+        raise RowProblem(mapping.columns[name], f"réponse inconnue {value!r} (attendues : "
                                                  f"{', '.join(map(repr, meanings))})")
     return meanings[value]
 
@@ -202,9 +205,9 @@ def _decimal(value: str | None, column: str) -> float | None:
     try:
         number = float(value.replace(",", "."))
     except ValueError:
-        raise _RowProblem(column, f"nombre attendu, pas {value!r}") from None
+        raise RowProblem(column, f"nombre attendu, pas {value!r}") from None
     if not math.isfinite(number):
-        raise _RowProblem(column, f"nombre fini attendu, pas {value!r}")
+        raise RowProblem(column, f"nombre fini attendu, pas {value!r}")
     return number
 
 
@@ -213,9 +216,9 @@ def _location(lon_text, lat_text, columns) -> tuple[float | None, float | None]:
     lat = _decimal(lat_text, columns.get("latitude"))
     if (lon is None) != (lat is None):
         missing = columns.get("latitude") if lat is None else columns.get("longitude")
-        raise _RowProblem(missing, "longitude et latitude vont ensemble : l'une manque")
+        raise RowProblem(missing, "longitude et latitude vont ensemble : l'une manque")
     if lon is not None and not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise _RowProblem(columns.get("longitude" if abs(lon) > 180 else "latitude"),
+        raise RowProblem(columns.get("longitude" if abs(lon) > 180 else "latitude"),
                           f"coordonnées hors limites : {lon}, {lat}")
     return lon, lat
 
@@ -226,16 +229,16 @@ def _euros(value: str | None, column: str | None) -> int | None:
     digits = SPACES.sub("", value).removesuffix("€").removesuffix("EUR")
     digits = re.sub(r"[.,]00?$", "", digits)
     if not (digits.isascii() and digits.isdigit()) or len(digits) > 9:
-        raise _RowProblem(column, f"montant en euros attendu (par exemple 50 000), pas "
+        raise RowProblem(column, f"montant en euros attendu (par exemple 50 000), pas "
                                   f"{value!r}")
     return int(digits)
 
 
-def _siret(value: str | None, column: str | None) -> str | None:
+def siret_digits(value: str | None, column: str | None) -> str | None:
     if value is None:
         return None
     digits = SPACES.sub("", value)
     if not (digits.isascii() and digits.isdigit() and len(digits) == 14):
-        raise _RowProblem(column, f"SIRET invalide : {value!r} (14 chiffres)")
+        raise RowProblem(column, f"SIRET invalide : {value!r} (14 chiffres)")
     return digits
 

@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from app.cli.common import fail
-from app.db import data_dir, get_engine, get_geocoder
+from app.db import calendar_file, data_dir, get_engine, get_geocoder
 from geodata.dossiers.calendar import CalendarError
 from geodata.dossiers.export import export_csv
 from geodata.dossiers.states import workflow
@@ -49,7 +49,7 @@ def import_command(path: str, vague: str | None, correspondance: str, policy: st
         report = import_dossiers(
             get_engine(), get_geocoder(), path, data_dir=data_dir(current_app),
             mapping=correspondance, wave=vague, policy_name=policy,
-            calendar_file=Path(current_app.instance_path) / "vagues.toml",
+            calendar_file=calendar_file(current_app),
             actor=_actor())
     except (LoadError, CalendarError, PolicyError) as error:
         fail(f"Erreur — {error}. Aucun dossier importé.")

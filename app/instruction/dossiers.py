@@ -32,7 +32,7 @@ from flask import (
 from flask_login import current_user
 
 from app.access import role_required
-from app.db import data_dir, get_engine, get_geocoder
+from app.db import calendar_file, data_dir, get_engine, get_geocoder
 from app.errors import error_page
 from app.forms import first_error
 from app.instruction.forms import AvisForm, DossiersQuery, ImportForm, MoveForm
@@ -238,7 +238,7 @@ def upload():
             report = import_dossiers(
                 get_engine(), get_geocoder(), path, data_dir=data_dir(current_app),
                 wave=form.vague.data or None, policy_name=form.policy.data,
-                calendar_file=Path(current_app.instance_path) / "vagues.toml",
+                calendar_file=calendar_file(current_app),
                 actor=current_user.email)
         except (LoadError, CalendarError, PolicyError) as error:
             message = str(error).replace(str(path), upload_file.filename or "fichier")

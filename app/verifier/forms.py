@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf.file import FileField, FileRequired
+from wtforms import StringField
+from wtforms.validators import InputRequired, Regexp
 
-from app.forms import Form, LocationFields, QueryForm, policy_field
+from app.forms import Form, LocationFields, QueryForm, policy_field, strip
 
-__all__ = ["LocationForm", "UploadForm"]
+__all__ = ["BatchDossiersForm", "LocationForm", "UploadForm"]
 
 
 class LocationForm(QueryForm, LocationFields):
@@ -19,3 +21,11 @@ class UploadForm(Form):
     policy = policy_field()
     file = FileField(validators=[
         FileRequired(message="Aucun fichier reçu : choisissez un fichier CSV.")])
+
+
+class BatchDossiersForm(Form):
+    """``POST /verifier/lot/<id>/dossiers``: the wave whose dossiers a finished batch makes."""
+
+    vague = StringField(filters=[strip], validators=[
+        InputRequired(message="choisissez la vague des dossiers"),
+        Regexp(r"^[\w-]{1,16}$", message="vague : 16 lettres, chiffres ou tirets au plus")])

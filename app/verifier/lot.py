@@ -10,7 +10,9 @@ form again with a French message when it cannot be used; a good file becomes a j
 (``app.verifier.executor``), and the browser goes to the job's page, which polls
 ``/verifier/lot/<id>/etat`` (``static/lot.js``; a meta refresh without JavaScript) until the
 summary and the download link appear; a job waiting for a free slot says so, with the number
-of jobs waiting before it (``ahead``, in the JSON of a queued job only).
+of jobs waiting before it (``ahead``, in the JSON of a queued job only). A finished job can
+be turned into the dossiers of a wave (``POST /verifier/lot/<id>/dossiers``,
+``loaders.batch_dossiers``): its ``id`` column holds their Démarches Simplifiées numbers.
 """
 
 from __future__ import annotations
@@ -33,16 +35,20 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
 from app.access import role_required
+from app.db import calendar_file, data_dir, get_engine, get_geocoder
 from app.errors import error_page
 from app.formats import number, size
 from app.forms import first_error
 from app.security import no_store
 from app.verifier.executor import restart_job, start_job
-from app.verifier.forms import UploadForm
-from app.verifier.jobs import OUTPUT, create_job, jobs_root, read_status
+from app.verifier.forms import BatchDossiersForm, UploadForm
+from app.verifier.jobs import INPUT, OUTPUT, create_job, jobs_root, read_status
+from geodata.dossiers.calendar import CalendarError, load_calendar
 from geodata.eligibility.addresses import AddressLocations, read_batch
 from geodata.eligibility.reading import BatchError
-from geodata.policy import CATEGORIES, DEFAULT_POLICY, load_policy
+from geodata.policy import CATEGORIES, DEFAULT_POLICY, PolicyError, load_policy
+from loaders.dossiers import import_batch_dossiers
+from loaders.errors import LoadError
 
 __all__ = ["bp"]
 
@@ -53,6 +59,8 @@ ROLE = "instructor"
 STATE_LABELS = {"queued": "en attente", "running": "en cours", "done": "terminé",
                 "failed": "échec", "interrupted": "interrompu"}
 LINE_PREFIX = re.compile(r"^ligne \d+ : ")
+DOSSIERS_MAX_ROWS = 5000
+"""A wave counts a few hundred dossiers: a bigger batch is not a wave's."""
 
 
 def _form(error: str | None = None, status: int = 200, policy: str = DEFAULT_POLICY):
@@ -139,7 +147,47 @@ def job(job_id: uuid.UUID):
     return render_template("lot_suivi.html", status=status, report=report, errors=errors,
                            warnings=warnings, categories=CATEGORIES,
                            state_label=STATE_LABELS[status["state"]],
-                           policy=load_policy(status["policy"]))
+                           policy=load_policy(status["policy"]), waves=_waves(),
+                           dossiers_max_rows=DOSSIERS_MAX_ROWS)
+
+
+def _waves() -> list:
+    """The calendar's waves, for the choice of the dossiers' wave (none if it is broken)."""
+    try:
+        return list(load_calendar(calendar_file(current_app)).waves)
+    except CalendarError:
+        return []
+
+
+@bp.post("/<uuid:job_id>/dossiers")
+@role_required(ROLE)
+def to_dossiers(job_id: uuid.UUID):
+    """Create the dossiers of a wave from a finished job's rows; the report on screen."""
+    status = _status(job_id)
+    if status["state"] != "done":
+        abort(404)
+    form = BatchDossiersForm()
+
+    def refused(message: str, code: int = 400):
+        return render_template("lot_dossiers.html", status=status, report=None,
+                               error=message, wave=form.vague.data), code
+
+    if not form.validate():
+        message = first_error(form)[1]
+        return refused(f"{message[:1].upper()}{message[1:]}.")
+    if status["rows_total"] > DOSSIERS_MAX_ROWS:
+        return refused(f"Ce lot a {number(status['rows_total'])} lignes : une vague en compte "
+                       f"{number(DOSSIERS_MAX_ROWS)} au plus. Aucun dossier créé.", 413)
+    data = (jobs_root(current_app) / str(job_id) / INPUT).read_bytes()
+    try:
+        report = import_batch_dossiers(
+            get_engine(), get_geocoder(), data, status["filename"], wave=form.vague.data,
+            data_dir=data_dir(current_app), policy_name=status["policy"],
+            calendar_file=calendar_file(current_app), actor=current_user.email)
+    except (LoadError, CalendarError, PolicyError) as error:
+        return refused(f"{error}. Aucun dossier créé.")
+    return render_template("lot_dossiers.html", status=status, report=report, error=None,
+                           wave=form.vague.data)
 
 
 @bp.get("/<uuid:job_id>/etat")

@@ -17,7 +17,7 @@ class DossierInput:
 
     number: int  # the DS dossier number ("ID")
     line: int  # where it starts in the file read (1: the header)
-    filed_at: datetime
+    filed_at: datetime | None  # None: not said (a checker's batch)
     wave: str | None = None
     wave_note: str | None = None  # why the wave is unknown
     email: str | None = None

@@ -26,7 +26,7 @@ class Dossier(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[int] = mapped_column(BigInteger, unique=True)  # DS "ID"
     wave: Mapped[str | None] = mapped_column(String(16), index=True)
-    filed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    filed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # None: from a batch
     email: Mapped[str | None] = mapped_column(Text)
     ds_state: Mapped[str | None] = mapped_column(String(32))  # the state on DS
     siret: Mapped[str | None] = mapped_column(String(14))

@@ -39,12 +39,15 @@ class StoreReport:
     created: list[int] = field(default_factory=list)  # DS numbers
     updated: dict[int, list[str]] = field(default_factory=dict)  # number -> fields changed
     unchanged: list[int] = field(default_factory=list)
+    kept: list[int] = field(default_factory=list)  # known, left as they were (only_new)
 
 
-def store_dossiers(engine: Engine, dossiers: Iterable[Mapping[str, Any]],
-                   actor: str) -> StoreReport:
+def store_dossiers(engine: Engine, dossiers: Iterable[Mapping[str, Any]], actor: str, *,
+                   only_new: bool = False, origin: dict | None = None) -> StoreReport:
     """Create or update dossiers (each a mapping of ``IMPORTED_FIELDS`` plus ``number``) in
-    one transaction; an event records each creation and each change, with what changed."""
+    one transaction; an event records each creation and each change, with what changed.
+    ``only_new``: the dossiers already stored are left as they were (``kept``). ``origin``
+    is added to each creation event (the file a dossier came from)."""
     report = StoreReport()
     now = datetime.now(UTC)
     values = {int(item["number"]): item for item in dossiers}
@@ -58,8 +61,12 @@ def store_dossiers(engine: Engine, dossiers: Iterable[Mapping[str, Any]],
                                   updated_at=now, **{f: item.get(f) for f in IMPORTED_FIELDS})
                 orm.add(dossier)
                 orm.flush()
-                orm.add(_event(dossier, now, actor, "import", {"ligne": item.get("line")}))
+                orm.add(_event(dossier, now, actor, "import",
+                               {"ligne": item.get("line"), **(origin or {})}))
                 report.created.append(number)
+                continue
+            if only_new:
+                report.kept.append(number)
                 continue
             changed = [f for f in IMPORTED_FIELDS if _differs(getattr(dossier, f), item.get(f))]
             if not changed:

@@ -354,3 +354,4 @@ def test_only_instructors_import(app, client, login, role):
     else:
         login(client, role)
     assert client.get(IMPORT).status_code == 403
+

@@ -23,6 +23,7 @@ EXAMPLES = {
     "/verifier/lot/<uuid:job_id>/etat": [f"/verifier/lot/{JOB}/etat"],
     "/verifier/lot/<uuid:job_id>/resultat.csv": [f"/verifier/lot/{JOB}/resultat.csv"],
     "/verifier/lot/<uuid:job_id>/relancer": [],  # POST only
+    "/verifier/lot/<uuid:job_id>/dossiers": [],  # POST only
     "/carte": ["/carte", "/carte?categorie=x&z=99"],
     "/reseaux": ["/reseaux", "/reseaux?fabrique=fabt-12&rule=distance&distance_km=12"],
     "/reseaux/couverture": ["/reseaux/couverture", "/reseaux/couverture?departement=05"],
