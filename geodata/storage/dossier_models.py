@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from geodata.storage.models import Base
 from geodata.storage.types import UtcDateTime
 
-__all__ = ["Dossier", "DossierEvent"]
+__all__ = ["Dossier", "DossierEvent", "JurySession"]
 
 
 class Dossier(Base):
@@ -75,3 +75,21 @@ class DossierEvent(Base):
     to_state: Mapped[str | None] = mapped_column(String(32))
     motivation: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict] = mapped_column(JSON)
+    jury_session_id: Mapped[int | None] = mapped_column(ForeignKey("jury_sessions.id"),
+                                                        index=True)  # a jury's decision
+
+
+class JurySession(Base):
+    """A wave's jury (migration 0009): opened, its decisions made and reversed while it is
+    open, then closed, which locks them and records who sat on it."""
+
+    __tablename__ = "jury_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wave: Mapped[str] = mapped_column(String(16), index=True)
+    policy: Mapped[str] = mapped_column(String(32))  # the rules the quotas are counted by
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    opened_by: Mapped[str] = mapped_column(Text)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    closed_by: Mapped[str | None] = mapped_column(Text)
+    members: Mapped[str | None] = mapped_column(Text)  # those present, as written

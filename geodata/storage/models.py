@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Float,
@@ -33,11 +34,13 @@ __all__ = [
     "CommuneClass",
     "CommuneContour",
     "DatasetVersion",
+    "Deliverable",
     "Departement",
     "Epci",
     "EpciMember",
     "Laureate",
     "LoginAttempt",
+    "MATCH_STATES",
     "Network",
     "NetworkMember",
     "Place",
@@ -212,6 +215,36 @@ class Laureate(Base):
     territory: Mapped[str | None] = mapped_column(String(24))
     geom = mapped_column(Geometry("POINT"))  # None when the source gives no location
     dataset_version_id: Mapped[int] = _version_fk()
+    # A laureate decided by a jury of this service (migration 0009); None for a published one
+    dossier_number: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    siret: Mapped[str | None] = mapped_column(String(14))
+    amount_1: Mapped[int | None] = mapped_column(Integer)  # euros granted, year by year
+    amount_2: Mapped[int | None] = mapped_column(Integer)
+    amount_3: Mapped[int | None] = mapped_column(Integer)
+    published_match: Mapped[str | None] = mapped_column(String(16))  # a published fabt-NN
+    match_state: Mapped[str | None] = mapped_column(String(16))  # MATCH_STATES
+
+
+MATCH_STATES = ("meme", "a-confirmer", "distinct")
+"""How a laureate decided here stands to the published list: the same Fabrique (name and
+commune, or confirmed by a person: counted once, as the published one), a possible match a
+person must confirm, or a distinct Fabrique."""
+
+
+class Deliverable(Base):
+    """What a Fabrique documents and shares (the AMI asks laureates to document their project
+    and their methods): a link, its licence, who recorded it. No personal data."""
+
+    __tablename__ = "deliverables"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    laureate_id: Mapped[str] = mapped_column(String(16), index=True)  # not a foreign key: the
+    # published list is reloaded; a deliverable of a Fabrique no longer listed is kept
+    title: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)
+    licence: Mapped[str | None] = mapped_column(String(64))
+    recorded_by: Mapped[str] = mapped_column(Text)  # an account's email, or "import"
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Place(Base):
