@@ -6,6 +6,7 @@ command group.
     fabriques users ...                   accounts (app/cli/users.py)
     fabriques reseaux charger             declared networks (app/cli/reseaux.py)
     fabriques dossiers importer|exporter  a wave's dossiers (app/cli/dossiers.py)
+    fabriques dossiers decider|cloturer   its jury (app/cli/jury.py)
     fabriques run                         development server (gunicorn in production)
 """
 
@@ -14,13 +15,15 @@ from __future__ import annotations
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from app.cli import data, dossiers, eligibility, reseaux, users
+from app.cli import data, dossiers, eligibility, jury, reseaux, users
 
 __all__ = ["init_app", "main"]
 
 
 def init_app(app: Flask) -> None:
     """Attach the project's commands to the app's CLI group."""
+    for command in jury.COMMANDS:
+        dossiers.dossiers_group.add_command(command)
     for command in (*data.COMMANDS, *eligibility.COMMANDS, users.users_group,
                     reseaux.reseaux_group, dossiers.dossiers_group):
         app.cli.add_command(command)

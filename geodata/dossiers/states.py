@@ -2,7 +2,9 @@
 
 A move is allowed along a transition of the file, or one step back along one (with a
 motivation); a move to a refusal or to "irrecevable" needs a motivation too. The jury's
-decisions are not moves of the instruction: ``instruction_targets`` leaves them out.
+decisions are not moves of the instruction: ``instruction_targets`` leaves them out, and a
+decision is not undone by a step back (``geodata.storage.jury`` reverses it while its
+session is open).
 """
 
 from __future__ import annotations
@@ -54,6 +56,9 @@ class Workflow:
         if target == current:
             return f"déjà « {self.labels[target]} »"
         back = self.is_back(current, target)
+        if back and current in self.jury_decisions:
+            return ("une décision du jury ne s'annule que par le jury, tant que sa session "
+                    "est ouverte")
         if target not in self.forward.get(current, ()) and not back:
             allowed = [*self.forward.get(current, ()),
                        *(state for state, nexts in self.forward.items() if current in nexts)]

@@ -148,14 +148,23 @@ def test_every_forward_move_is_allowed_with_a_motivation_where_one_is_needed(cur
     assert (RULES.refusal(current, target, "   ") is not None) == needs
 
 
-@pytest.mark.parametrize(("current", "target"), FORWARD)
+BACK = [(state, target) for state, target in FORWARD if target not in RULES.jury_decisions]
+
+
+@pytest.mark.parametrize(("current", "target"), BACK)
 def test_every_step_back_needs_a_motivation(current, target):
     assert "motivation obligatoire" in RULES.refusal(target, current, None)
     assert RULES.refusal(target, current, "erreur de saisie") is None
 
 
+@pytest.mark.parametrize("decision", sorted(RULES.jury_decisions))
+def test_a_jury_decision_is_not_undone_by_a_step_back(decision):
+    assert "ne s'annule que par le jury" in RULES.refusal(decision, "transmis-au-jury",
+                                                          "erreur de saisie")
+
+
 def test_every_other_move_is_refused_with_the_reason():
-    allowed = set(FORWARD) | {(t, s) for s, t in FORWARD}
+    allowed = set(FORWARD) | {(t, s) for s, t in BACK}
     for current in RULES.labels:
         for target in RULES.labels:
             refused = RULES.refusal(current, target, "motif")

@@ -1,0 +1,73 @@
+"""``fabriques dossiers decider | cloturer``: a wave's jury from the command line, as on its
+page (``geodata.storage.jury``): decisions on dossiers "transmis au jury", all or none, with
+a motivation; then the session closed, which locks them and writes the laureates."""
+
+from __future__ import annotations
+
+import getpass
+
+import click
+from flask.cli import with_appcontext
+
+from app.cli.common import fail
+from app.db import get_engine
+from geodata.storage.dossiers import MoveRefused
+from geodata.storage.jury import JuryError, close_session, decide
+
+__all__ = ["COMMANDS", "DECISIONS"]
+
+DECISIONS = {"laureat": "laureat", "refus-recandidater": "refuse-recandidater",
+             "refus-accompagnement": "refuse-accompagnement"}
+"""The command line's names of the jury's decisions, and their states."""
+WORDS = {"laureat": "lauréat(s)", "refuse-recandidater": "refusé(s), invité(s) à recandidater",
+         "refuse-accompagnement": "refusé(s), invité(s) à se faire accompagner"}
+
+
+def _actor() -> str:
+    return f"ligne de commande ({getpass.getuser()})"
+
+
+@click.command("decider", help="Décision du jury sur des dossiers « transmis au jury » d'une "
+                               "même vague (tous ou aucun) ; ouvre la session de la vague "
+                               "s'il n'y en a pas.")
+@click.argument("numbers", nargs=-1, required=True, type=int, metavar="NUMERO...")
+@click.option("--decision", required=True, type=click.Choice(list(DECISIONS)),
+              help="La décision.")
+@click.option("--motivation", required=True, help="Motivation de la décision (obligatoire).")
+@with_appcontext
+def decide_command(numbers: tuple[int, ...], decision: str, motivation: str) -> None:
+    state = DECISIONS[decision]
+    try:
+        jury = decide(get_engine(), numbers, state, motivation, _actor())
+    except MoveRefused as refused:
+        lines = [f"  dossier {number} : {why}" for number, why in refused.reasons.items()]
+        fail("Erreur — aucune décision enregistrée :\n" + "\n".join(lines))
+    click.echo(f"{len(set(numbers))} dossier(s) {WORDS[state]} (vague {jury.wave}, session "
+               f"n° {jury.id}, ouverte le {jury.opened_at:%d/%m/%Y}).")
+
+
+@click.command("cloturer", help="Clôt la session du jury d'une vague : ses décisions sont "
+                                "verrouillées et ses lauréats rejoignent la table des "
+                                "Fabriques.")
+@click.option("--vague", required=True, help="La vague dont la session est close.")
+@click.option("--membres", required=True, help="Les membres présents (texte libre).")
+@with_appcontext
+def close_command(vague: str, membres: str) -> None:
+    try:
+        closed = close_session(get_engine(), vague, membres, _actor())
+    except JuryError as error:
+        fail(f"Erreur — {error}.")
+    said = ", ".join(f"{count} {WORDS[state]}" for state, count in
+                     sorted(closed.decisions.items())) or "aucune décision"
+    click.echo(f"Session n° {closed.session.id} de la vague {vague} close : {said}.")
+    written = closed.laureates
+    click.echo(f"{written.written} lauréat(s) décidé(s) dans la table des Fabriques.")
+    if written.without_commune:
+        click.echo("  sans commune, non écrit(s) (à localiser) : "
+                   + ", ".join(map(str, written.without_commune)))
+    if written.to_confirm:
+        click.echo(f"  {len(written.to_confirm)} correspondance(s) avec la liste publiée à "
+                   "confirmer sur la page du jury : " + ", ".join(written.to_confirm))
+
+
+COMMANDS = (decide_command, close_command)

@@ -1,0 +1,212 @@
+"""A wave's jury: its session, its decisions, their reversal, its closing.
+
+The jury decides on the dossiers "transmis au jury" of one wave: lauréat, refusé (invité à
+recandidater) or refusé (invité à se faire accompagner), always with a motivation. Each
+decision is an event of its dossier, tied to the wave's open session; the first decision of
+a wave opens one. A decision is reversed (the dossier goes back to "transmis au jury", with
+a motivation) while its session is open. Closing a session records the date, who closed it
+and the members present, locks its decisions, and writes the laureates table
+(``geodata.storage.jury_laureates``) in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, select
+
+from geodata.dossiers.states import workflow
+from geodata.storage.database import session
+from geodata.storage.dossier_models import Dossier, DossierEvent, JurySession
+from geodata.storage.dossiers import MoveRefused
+from geodata.storage.jury_laureates import LaureatesWritten, write_jury_laureates
+
+__all__ = ["DECIDED", "REVERSED", "ClosedSession", "JuryError", "close_session",
+           "decide", "decisions_of", "jury_sessions", "open_session", "reverse_decisions"]
+
+DECIDED, REVERSED = "decision", "decision-annulee"
+"""The kinds of the events a jury writes."""
+
+
+class JuryError(ValueError):
+    """A session that cannot be closed (none open, no members named)."""
+
+
+@dataclass(frozen=True)
+class ClosedSession:
+    session: JurySession
+    decisions: dict[str, int]  # decision state -> dossiers
+    laureates: LaureatesWritten
+
+
+def jury_sessions(engine: Engine, wave: str) -> list[JurySession]:
+    """The sessions of a wave, oldest first."""
+    with session(engine) as orm:
+        return list(orm.scalars(select(JurySession).where(JurySession.wave == wave)
+                                .order_by(JurySession.id)))
+
+
+def open_session(engine: Engine, wave: str) -> JurySession | None:
+    """The wave's session still open, if any."""
+    return next((s for s in jury_sessions(engine, wave) if s.closed_at is None), None)
+
+
+def decide(engine: Engine, numbers: Iterable[int], decision: str, motivation: str,
+           actor: str, policy: str = "current") -> JurySession:
+    """The jury's ``decision`` on every dossier of ``numbers``, all or none: each must be
+    "transmis au jury", all of one wave; the wave's open session takes them (one is opened
+    if none is)."""
+    rules = workflow()
+    numbers = list(dict.fromkeys(int(n) for n in numbers))
+    motivation = (motivation or "").strip()
+    if decision not in rules.jury_decisions:
+        raise MoveRefused({n: f"décision inconnue : {decision!r} "
+                              f"({', '.join(sorted(rules.jury_decisions))})" for n in numbers})
+    if not motivation:
+        raise MoveRefused({n: "motivation obligatoire pour une décision du jury"
+                           for n in numbers})
+    now = datetime.now(UTC)
+    with session(engine) as orm, orm.begin():
+        found = _locked(orm, numbers)
+        reasons = {}
+        for number in numbers:
+            dossier = found.get(number)
+            if dossier is None:
+                reasons[number] = "dossier inconnu"
+            elif dossier.state != JURY_STATE:
+                reasons[number] = (f"« {rules.labels[dossier.state]} » : seul un dossier "
+                                   f"« {rules.labels[JURY_STATE]} » reçoit une décision")
+            elif dossier.wave is None:
+                reasons[number] = "dossier sans vague : rattachez-le d'abord à une vague"
+        waves = sorted({d.wave for d in found.values() if d.wave is not None})
+        if not reasons and len(waves) > 1:
+            reasons = {n: f"une décision porte sur une seule vague (ici : {', '.join(waves)})"
+                       for n in numbers}
+        if reasons:
+            raise MoveRefused(reasons)
+        jury = orm.scalars(select(JurySession).where(
+            JurySession.wave == waves[0], JurySession.closed_at.is_(None))
+            .with_for_update()).first()
+        if jury is None:
+            jury = JurySession(wave=waves[0], policy=policy, opened_at=now, opened_by=actor)
+            orm.add(jury)
+            orm.flush()
+        for number in numbers:
+            _record(orm, found[number], decision, DECIDED, now, actor, motivation, jury)
+    return jury
+
+
+def reverse_decisions(engine: Engine, numbers: Iterable[int], motivation: str,
+                      actor: str) -> list[int]:
+    """Put decided dossiers back to "transmis au jury", all or none: each decision must
+    belong to a session still open."""
+    rules = workflow()
+    numbers = list(dict.fromkeys(int(n) for n in numbers))
+    motivation = (motivation or "").strip()
+    if not motivation:
+        raise MoveRefused({n: "motivation obligatoire pour annuler une décision"
+                           for n in numbers})
+    now = datetime.now(UTC)
+    with session(engine) as orm, orm.begin():
+        found = _locked(orm, numbers)
+        sessions = _deciding_sessions(orm, [d.id for d in found.values()])
+        reasons = {}
+        for number in numbers:
+            dossier = found.get(number)
+            jury = sessions.get(dossier.id) if dossier else None
+            if dossier is None:
+                reasons[number] = "dossier inconnu"
+            elif dossier.state not in rules.jury_decisions or jury is None:
+                reasons[number] = (f"« {rules.labels[dossier.state]} » : aucune décision du "
+                                   "jury à annuler")
+            elif jury.closed_at is not None:
+                reasons[number] = (f"décision de la session close le "
+                                   f"{jury.closed_at:%d/%m/%Y} : elle ne s'annule plus")
+        if reasons:
+            raise MoveRefused(reasons)
+        for number in numbers:
+            dossier = found[number]
+            _record(orm, dossier, JURY_STATE, REVERSED, now, actor, motivation,
+                    sessions[dossier.id])
+    return numbers
+
+
+def close_session(engine: Engine, wave: str, members: str, actor: str) -> ClosedSession:
+    """Close the wave's open session: its decisions are locked, and the laureates table
+    gets the laureates of every closed session (one transaction)."""
+    members = (members or "").strip()
+    if not members:
+        raise JuryError("les membres présents sont obligatoires pour clore la session")
+    now = datetime.now(UTC)
+    with session(engine) as orm, orm.begin():
+        jury = orm.scalars(select(JurySession).where(
+            JurySession.wave == wave, JurySession.closed_at.is_(None))
+            .with_for_update()).first()
+        if jury is None:
+            raise JuryError(f"aucune session de jury ouverte pour la vague {wave}")
+        jury.closed_at, jury.closed_by, jury.members = now, actor, members
+        orm.flush()
+        decisions: dict[str, int] = {}
+        for dossier, _event in _current_decisions(orm, jury.id):
+            decisions[dossier.state] = decisions.get(dossier.state, 0) + 1
+        written = write_jury_laureates(orm, now)
+        orm.expunge(jury)
+    return ClosedSession(jury, decisions, written)
+
+
+def decisions_of(engine: Engine, session_id: int) -> list[tuple[Dossier, DossierEvent]]:
+    """The decisions of a session that stand (not reversed), with their event."""
+    with session(engine) as orm:
+        found = _current_decisions(orm, session_id)
+        for dossier, event in found:
+            orm.expunge(dossier)
+            orm.expunge(event)
+        return found
+
+
+JURY_STATE = "transmis-au-jury"
+
+
+def _locked(orm, numbers: list[int]) -> dict[int, Dossier]:
+    return {d.number: d for d in orm.scalars(
+        select(Dossier).where(Dossier.number.in_(numbers)).with_for_update())}
+
+
+def _record(orm, dossier: Dossier, target: str, kind: str, now: datetime, actor: str,
+            motivation: str, jury: JurySession) -> None:
+    orm.add(DossierEvent(dossier_id=dossier.id, at=now, actor=actor, kind=kind,
+                         from_state=dossier.state, to_state=target, motivation=motivation,
+                         details={"session": jury.id}, jury_session_id=jury.id))
+    dossier.state, dossier.updated_at = target, now
+
+
+def _last_jury_events(orm, dossier_ids: list[int]) -> dict[int, DossierEvent]:
+    """Each dossier's latest jury event (a decision or its reversal)."""
+    if not dossier_ids:
+        return {}
+    events = orm.scalars(select(DossierEvent).where(
+        DossierEvent.dossier_id.in_(dossier_ids), DossierEvent.jury_session_id.is_not(None))
+        .order_by(DossierEvent.id))
+    return {event.dossier_id: event for event in events}
+
+
+def _deciding_sessions(orm, dossier_ids: list[int]) -> dict[int, JurySession]:
+    """The session of each dossier's standing decision."""
+    last = {i: e for i, e in _last_jury_events(orm, dossier_ids).items() if e.kind == DECIDED}
+    sessions = {s.id: s for s in orm.scalars(select(JurySession).where(
+        JurySession.id.in_({e.jury_session_id for e in last.values()})))} if last else {}
+    return {i: sessions[e.jury_session_id] for i, e in last.items()}
+
+
+def _current_decisions(orm, session_id: int) -> list[tuple[Dossier, DossierEvent]]:
+    ids = list(orm.scalars(select(DossierEvent.dossier_id).where(
+        DossierEvent.jury_session_id == session_id).distinct()))
+    last = _last_jury_events(orm, ids)
+    standing = {i: e for i, e in last.items()
+                if e.kind == DECIDED and e.jury_session_id == session_id}
+    dossiers = {d.id: d for d in orm.scalars(select(Dossier).where(
+        Dossier.id.in_(list(standing))))} if standing else {}
+    return sorted(((dossiers[i], e) for i, e in standing.items()),
+                  key=lambda pair: pair[0].number)

@@ -1,0 +1,207 @@
+"""The laureates a closed jury session makes, written into the laureates table.
+
+Every dossier whose standing decision is "lauréat" in a closed session (and stays so, or is
+"conventionné" since) becomes a Fabrique of the ``laureates`` table, under the dataset
+source ``decisions-jury``: id ``ds-<number>``, its place as the instruction located it (a
+point, not a commune centroid), its type, wave, SIRET and the amounts asked, which the
+decision grants. The rows are rewritten at each closing as a new dataset version (the
+caches keyed on versions follow).
+
+The published ANCT list stays the source for the waves it covers: a decided laureate of the
+same commune (municipal arrondissements count as their commune) and the same name (project
+or organisation, compared without case, accents or punctuation) is the same Fabrique
+(``meme``) and is not counted twice; one whose commune has published laureates of other
+names is a possible match (``a-confirmer``) that a person confirms (``confirm_match``);
+others are ``distinct``. A person's answer is an event of the dossier (``correspondance``)
+and prevails when the rows are rewritten; the other answers are computed again, against the
+published list of the day. A laureate without a commune cannot be written: it is listed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import shapely
+from sqlalchemy import Engine, delete, select, update
+
+from geodata.storage.database import session
+from geodata.storage.dossier_models import Dossier, DossierEvent, JurySession
+from geodata.storage.models import MATCH_STATES, Commune, DatasetVersion, Laureate
+from geodata.territories import TerritoryError, territory_of_commune
+
+__all__ = ["JURY_SOURCE", "LaureatesWritten", "confirm_match", "pending_matches",
+           "write_jury_laureates"]
+
+JURY_SOURCE = "decisions-jury"
+ANSWERED = "correspondance"
+"""The kind of the event of a person's answer on a match."""
+SAME, TO_CONFIRM, DISTINCT = MATCH_STATES
+WINNING = ("laureat", "conventionne")
+"""States of a dossier whose standing decision made it a laureate."""
+
+
+@dataclass
+class LaureatesWritten:
+    written: int = 0
+    without_commune: list[int] = field(default_factory=list)  # dossier numbers
+    to_confirm: list[str] = field(default_factory=list)  # laureate ids
+
+
+def write_jury_laureates(orm, now: datetime) -> LaureatesWritten:
+    """Rewrite the jury's laureates (inside the caller's transaction, ``orm``)."""
+    report = LaureatesWritten()
+    dossiers = _decided_laureates(orm)
+    previous_versions = list(orm.scalars(select(DatasetVersion.id).where(
+        DatasetVersion.source == JURY_SOURCE)))
+    answers = _answers(orm, [d.id for d in dossiers])
+    published = _published(orm)
+    parents = dict(orm.execute(select(Commune.code, Commune.parent_code)
+                               .where(Commune.parent_code.is_not(None))).all())
+    rows = []
+    for dossier in dossiers:
+        if dossier.commune_code is None:
+            report.without_commune.append(dossier.number)
+            continue
+        laureate_id = f"ds-{dossier.number}"
+        state, match = answers.get(dossier.id) or _match(dossier, published, parents)
+        if state == TO_CONFIRM:
+            report.to_confirm.append(laureate_id)
+        rows.append(_row(dossier, laureate_id, state, match))
+    version = DatasetVersion(
+        source=JURY_SOURCE, dataset="laureates", vintage=now.date().isoformat(),
+        licence="Licence Ouverte 2.0", url=None, path="décisions des jurys",
+        checksum="sha256:" + hashlib.sha256(json.dumps(
+            [{k: v for k, v in r.items() if k != "geom"} for r in rows], sort_keys=True,
+            default=str).encode()).hexdigest(),
+        complete_for={"scope": "none"}, loaded_at=now,
+        counts={"loaded": len(rows), "sans_commune": len(report.without_commune)},
+        current=True)
+    orm.add(version)
+    orm.flush()
+    if previous_versions:
+        orm.execute(delete(Laureate).where(Laureate.dataset_version_id.in_(previous_versions)))
+        orm.execute(update(DatasetVersion).where(DatasetVersion.id.in_(previous_versions))
+                    .values(current=False))
+    orm.add_all(Laureate(dataset_version_id=version.id, **row) for row in rows)
+    report.written = len(rows)
+    return report
+
+
+def pending_matches(engine: Engine) -> list[tuple[Laureate, list[Laureate]]]:
+    """The decided laureates "à confirmer", each with the published ones of its commune."""
+    with session(engine) as orm:
+        parents = dict(orm.execute(select(Commune.code, Commune.parent_code)
+                                   .where(Commune.parent_code.is_not(None))).all())
+        published = _published(orm)
+        pending = list(orm.scalars(select(Laureate).where(Laureate.match_state == TO_CONFIRM)
+                                   .order_by(Laureate.id)))
+        out = [(row, published.get(parents.get(row.commune_code, row.commune_code), []))
+               for row in pending]
+        orm.expunge_all()
+        return out
+
+
+def confirm_match(engine: Engine, laureate_id: str, published_id: str | None,
+                  actor: str) -> None:
+    """A person's answer on a decided laureate: the same Fabrique as the published
+    ``published_id``, or a distinct one (None); an event of its dossier."""
+    with session(engine) as orm, orm.begin():
+        row = orm.get(Laureate, laureate_id)
+        if row is None or row.dossier_number is None:
+            raise ValueError(f"lauréat décidé inconnu : {laureate_id!r}")
+        if published_id is not None and (
+                orm.get(Laureate, published_id) is None
+                or orm.get(Laureate, published_id).dossier_number is not None):
+            raise ValueError(f"lauréat publié inconnu : {published_id!r}")
+        dossier = orm.scalars(select(Dossier).where(
+            Dossier.number == row.dossier_number)).one()
+        orm.add(DossierEvent(dossier_id=dossier.id, at=datetime.now(UTC), actor=actor,
+                             kind=ANSWERED, details={"publie": published_id,
+                                                     "avant": row.published_match}))
+        row.match_state = DISTINCT if published_id is None else SAME
+        row.published_match = published_id
+
+
+def normalised(name: str | None) -> str:
+    """A name compared without case, accents, punctuation or repeated spaces."""
+    text = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
+    return " ".join(re.findall(r"[a-z0-9]+", text.casefold()))
+
+
+def _answers(orm, dossier_ids: list[int]) -> dict[int, tuple[str, str | None]]:
+    """A person's latest answer on each dossier's match, if any."""
+    if not dossier_ids:
+        return {}
+    answers = {}
+    for event in orm.scalars(select(DossierEvent).where(
+            DossierEvent.dossier_id.in_(dossier_ids), DossierEvent.kind == ANSWERED)
+            .order_by(DossierEvent.id)):
+        published = event.details.get("publie")
+        answers[event.dossier_id] = (DISTINCT, None) if published is None else \
+            (SAME, published)
+    return answers
+
+
+def _decided_laureates(orm) -> list[Dossier]:
+    """The dossiers whose standing decision, taken in a closed session, is "lauréat"."""
+    events = orm.scalars(select(DossierEvent).where(DossierEvent.jury_session_id.is_not(None))
+                         .order_by(DossierEvent.id))
+    last = {}
+    for event in events:
+        last[event.dossier_id] = event
+    closed = set(orm.scalars(select(JurySession.id).where(JurySession.closed_at.is_not(None))))
+    ids = [i for i, e in last.items() if e.kind == "decision" and e.to_state == "laureat"
+           and e.jury_session_id in closed]
+    if not ids:
+        return []
+    return list(orm.scalars(select(Dossier).where(Dossier.id.in_(ids),
+                                                  Dossier.state.in_(WINNING))
+                            .order_by(Dossier.number)))
+
+
+def _published(orm) -> dict[str, list[Laureate]]:
+    """The published laureates (every source but the jury's), by commune."""
+    rows = orm.scalars(select(Laureate).join(
+        DatasetVersion, DatasetVersion.id == Laureate.dataset_version_id).where(
+        DatasetVersion.source != JURY_SOURCE, DatasetVersion.current.is_(True)))
+    by_commune: dict[str, list[Laureate]] = {}
+    for row in rows:
+        by_commune.setdefault(row.commune_code, []).append(row)
+    return by_commune
+
+
+def _match(dossier: Dossier, published: dict, parents: dict) -> tuple[str, str | None]:
+    commune = parents.get(dossier.commune_code, dossier.commune_code)
+    candidates = published.get(commune, [])
+    names = {normalised(dossier.project_name), normalised(dossier.company_name)} - {""}
+    same = [row for row in candidates if normalised(row.name) in names]
+    if len(same) == 1:
+        return SAME, same[0].id
+    if candidates:
+        return TO_CONFIRM, (same or candidates)[0].id
+    return DISTINCT, None
+
+
+def _row(dossier: Dossier, laureate_id: str, state: str, match: str | None) -> dict:
+    try:
+        territory = territory_of_commune(dossier.commune_code).code
+    except TerritoryError:
+        territory = None
+    located = dossier.lon is not None
+    return {
+        "id": laureate_id, "name": dossier.project_name or dossier.company_name
+        or f"Dossier {dossier.number}", "commune_code": dossier.commune_code,
+        "commune_name": (dossier.checks.get("territoire") or {}).get("commune_name"),
+        "wave": dossier.wave, "kind": dossier.kind,
+        "precision": dossier.precision if located else "commune", "territory": territory,
+        "geom": shapely.Point(dossier.lon, dossier.lat) if located else None,
+        "dossier_number": dossier.number, "siret": dossier.siret,
+        "amount_1": dossier.amount_1, "amount_2": dossier.amount_2,
+        "amount_3": dossier.amount_3, "published_match": match, "match_state": state,
+    }
+

@@ -1,0 +1,171 @@
+"""A wave's jury on both backends: decisions, their reversal, closing, and the laureates it
+writes beside the published list.
+
+The dossiers are those of the hand-made wave of ``tests/data/dossiers`` (real organisations,
+most of them real laureates of the published ANCT list, which is loaded too), placed with
+the outlines of the communes of Saône-et-Loire and Bouches-du-Rhône (so that Autun and
+Marseille dossiers have their commune) and the local fake BAN.
+"""
+
+from __future__ import annotations
+
+import pytest
+import shapely
+from sqlalchemy import select, update
+
+from geodata.geocoder import BanClient
+from geodata.storage.dossier_models import Dossier
+from geodata.storage.dossiers import MoveRefused, dossier_events, list_dossiers, move_dossiers
+from geodata.storage.jury import (
+    JuryError,
+    close_session,
+    decide,
+    decisions_of,
+    jury_sessions,
+    open_session,
+    reverse_decisions,
+)
+from geodata.storage.jury_laureates import JURY_SOURCE, confirm_match, pending_matches
+from geodata.storage.models import DatasetVersion, Laureate
+from loaders.dossiers import import_dossiers
+from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
+from tests.loaders.common import load
+from tests.loaders.test_dossiers_import import WAVE
+from tests.support import contours_of
+
+pytestmark = pytest.mark.shared_data
+
+AUTUN, FABULERIE, FRICHE, AVEC_NOUS = 1234501, 1234505, 1234509, 1234515
+ACTOR = "presidente-du-jury@anct.gouv.fr"
+
+
+@pytest.fixture(scope="module")
+def contours(tmp_path_factory, data_dir):
+    return contours_of(data_dir, ["13", "71"],
+                       tmp_path_factory.mktemp("contours") / "contours_13_71.geojson")
+
+
+@pytest.fixture
+def wave(engine, data_dir, ban_server, contours):
+    """The wave imported, the published laureates loaded, four dossiers sent to the jury."""
+    load(engine, "commune-contours", path=contours)
+    load(engine, "laureates", data_dir)
+    with BanClient(ban_server.url, max_retries=0) as ban:
+        import_dossiers(engine, ban, WAVE, data_dir=data_dir, actor="test")
+    for target in ("en-instruction", "recevable", "transmis-au-jury"):
+        move_dossiers(engine, [AUTUN, FABULERIE, FRICHE, AVEC_NOUS], target, "instructrice")
+    return engine
+
+
+def states(engine) -> dict[int, str]:
+    return {d.number: d.state for d in list_dossiers(engine)}
+
+
+def jury_laureates(engine) -> dict[str, Laureate]:
+    with engine.connect() as connection:
+        return {row.id: row for row in connection.execute(
+            select(Laureate).join(DatasetVersion).where(DatasetVersion.source == JURY_SOURCE))}
+
+
+def test_a_decision_is_refused_unless_every_dossier_may_receive_it(wave):
+    cases = [
+        ([FABULERIE, 1234502], "laureat", "Projet solide", "seul un dossier « Transmis au "
+                                                           "jury » reçoit une décision"),
+        ([FABULERIE], "laureat", "  ", "motivation obligatoire"),
+        ([FABULERIE], "conventionne", "motif", "décision inconnue"),
+        ([AUTUN, FABULERIE], "laureat", "motif", "une seule vague (ici : 1, 2)"),
+        ([999], "laureat", "motif", "dossier inconnu"),
+    ]
+    for numbers, decision, motivation, said in cases:
+        with pytest.raises(MoveRefused) as refused:
+            decide(wave, numbers, decision, motivation, ACTOR)
+        assert any(said in why for why in refused.value.reasons.values()), said
+    assert set(states(wave)[n] for n in (AUTUN, FABULERIE, FRICHE)) == {"transmis-au-jury"}
+    assert jury_sessions(wave, "2") == []
+
+
+def test_decisions_open_the_session_and_are_events_of_the_dossiers(wave):
+    jury = decide(wave, [FABULERIE, FRICHE], "laureat", "Ancrage dans le quartier", ACTOR)
+    again = decide(wave, [AVEC_NOUS], "refuse-recandidater", "Budget à préciser", ACTOR)
+
+    assert again.id == jury.id and open_session(wave, "2").id == jury.id
+    assert (jury.wave, jury.opened_by, jury.closed_at) == ("2", ACTOR, None)
+    assert states(wave)[FRICHE] == "laureat" and states(wave)[AVEC_NOUS] == \
+        "refuse-recandidater"
+    last = dossier_events(wave, AVEC_NOUS)[-1]
+    assert (last.kind, last.from_state, last.to_state, last.motivation, last.actor) == (
+        "decision", "transmis-au-jury", "refuse-recandidater", "Budget à préciser", ACTOR)
+    assert last.jury_session_id == jury.id
+    assert [d.number for d, _ in decisions_of(wave, jury.id)] == [FABULERIE, FRICHE, AVEC_NOUS]
+
+
+def test_a_decision_is_reversed_while_its_session_is_open_and_then_never(wave):
+    decide(wave, [FABULERIE, FRICHE], "laureat", "Ancrage dans le quartier", ACTOR)
+    with pytest.raises(MoveRefused, match="motivation obligatoire"):
+        reverse_decisions(wave, [FRICHE], "", ACTOR)
+    with pytest.raises(MoveRefused, match="ne s'annule que par le jury"):
+        move_dossiers(wave, [FRICHE], "transmis-au-jury", "instructrice", "erreur")
+
+    reverse_decisions(wave, [FRICHE], "Avis de la préfecture à attendre", ACTOR)
+
+    assert states(wave)[FRICHE] == "transmis-au-jury"
+    assert dossier_events(wave, FRICHE)[-1].kind == "decision-annulee"
+    jury = open_session(wave, "2")
+    assert [d.number for d, _ in decisions_of(wave, jury.id)] == [FABULERIE]
+    with pytest.raises(JuryError, match="membres présents"):
+        close_session(wave, "2", " ", ACTOR)
+    close_session(wave, "2", "Mme A (DGCL), M. B (ANCT)", ACTOR)
+    with pytest.raises(MoveRefused, match="session close le"):
+        reverse_decisions(wave, [FABULERIE], "Changement d'avis", ACTOR)
+    with pytest.raises(JuryError, match="aucune session de jury ouverte"):
+        close_session(wave, "2", "Mme A", ACTOR)
+    assert states(wave)[FABULERIE] == "laureat"
+
+
+def test_closing_writes_the_laureates_once_beside_the_published_list(wave):
+    with wave.begin() as connection:  # synthetic: a project renamed since its publication
+        connection.execute(update(Dossier).where(Dossier.number == FRICHE).values(
+            project_name="Tiers-lieu de la Belle de Mai", company_name="SCIC BELLE DE MAI"))
+    decide(wave, [FABULERIE, FRICHE], "laureat", "Ancrage dans le quartier", ACTOR)
+    decide(wave, [AVEC_NOUS], "refuse-accompagnement", "Projet à mûrir", ACTOR)
+    published = len(jury_laureates(wave)) == 0 and _count(wave)
+
+    closed = close_session(wave, "2", "Mme A (DGCL), M. B (ANCT)", ACTOR)
+
+    assert closed.decisions == {"laureat": 2, "refuse-accompagnement": 1}
+    assert closed.session.members == "Mme A (DGCL), M. B (ANCT)" and closed.session.closed_at
+    written = jury_laureates(wave)
+    assert set(written) == {f"ds-{FABULERIE}", f"ds-{FRICHE}"} == set(
+        f"ds-{n}" for n in (FABULERIE, FRICHE))
+    fabulerie, friche = written[f"ds-{FABULERIE}"], written[f"ds-{FRICHE}"]
+    dossier = {d.number: d for d in list_dossiers(wave)}[FABULERIE]
+    assert (fabulerie.wave, fabulerie.kind, fabulerie.commune_code) == ("2", "FT", "13055")
+    assert shapely.equals_exact(fabulerie.geom, shapely.Point(dossier.lon, dossier.lat), 1e-9)
+    assert (fabulerie.amount_1, fabulerie.precision) == (dossier.amount_1, "point")
+    # the same name in the same commune as a published laureate: the same Fabrique
+    assert (fabulerie.match_state, fabulerie.published_match) == ("meme", "fabt-117")
+    # Marseille has published laureates, none of this name: a person must say
+    assert friche.match_state == "a-confirmer" and closed.laureates.to_confirm == [friche.id]
+    (pending, candidates), = pending_matches(wave)
+    assert pending.id == friche.id and "fabt-51" in {c.id for c in candidates}
+    assert _count(wave) == published + 2
+
+    confirm_match(wave, friche.id, "fabt-51", "instructrice")
+    assert dossier_events(wave, FRICHE)[-1].kind == "correspondance"
+    decide(wave, [AUTUN], "laureat", "FNT de la vague 1", ACTOR)
+    close_session(wave, "1", "Mme C", ACTOR)  # a later closing rewrites every laureate
+
+    rewritten = jury_laureates(wave)
+    assert set(rewritten) == {f"ds-{n}" for n in (FABULERIE, FRICHE, AUTUN)}
+    assert (rewritten[friche.id].match_state, rewritten[friche.id].published_match) == (
+        "meme", "fabt-51")  # the person's answer stands
+    assert rewritten[f"ds-{AUTUN}"].published_match == "fabt-38"
+    with wave.connect() as connection:
+        current = connection.scalars(select(DatasetVersion.id).where(
+            DatasetVersion.source == JURY_SOURCE, DatasetVersion.current.is_(True))).all()
+    assert len(current) == 1
+
+
+def _count(engine) -> int:
+    with engine.connect() as connection:
+        return len(connection.scalars(select(Laureate.id)).all())
