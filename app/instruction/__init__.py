@@ -1,11 +1,11 @@
 """The instructors' space: the history of the checks they kept with a dossier (list,
-export), and a wave's dossiers (``dossiers``)."""
+export), a wave's dossiers (``dossiers``) and its jury (``jury``)."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from app.instruction import dossiers, views
+from app.instruction import dossiers, jury, views
 
 __all__ = ["init_app"]
 
@@ -14,3 +14,4 @@ def init_app(app: Flask) -> None:
     """Register the room's blueprints."""
     app.register_blueprint(views.bp)
     app.register_blueprint(dossiers.bp)
+    app.register_blueprint(jury.bp)

@@ -12,7 +12,8 @@ from geodata.dossiers.selection import CHECKS, SORTS, DossierFilter
 from geodata.dossiers.states import workflow
 from geodata.policy import CATEGORIES
 
-__all__ = ["AvisForm", "DossierForm", "DossiersQuery", "ImportForm", "MoveForm"]
+__all__ = ["AvisForm", "CloseForm", "DecisionForm", "DossierForm", "DossiersQuery",
+           "ImportForm", "MatchForm", "MoveForm", "ReverseForm"]
 
 FNT_CHOICES = {"oui": True, "non": False, "inconnu": None, "": None}
 SPACES = (" ", "\u00a0", "\u202f", "€")
@@ -151,3 +152,50 @@ class ImportForm(Form):
     policy = policy_field()
 
     ORDER = ("fichier", "vague", "policy")
+
+
+class DecisionForm(MoveForm):
+    """``POST /instruction/jury/decisions``: the jury's decision on the dossiers ticked,
+    with its motivation, once confirmed."""
+
+    vers = StringField(default="", filters=[strip], validators=[AnyOf(
+        sorted(workflow().jury_decisions), message="décision : choisissez dans la liste")])
+    motivation = StringField(default="", filters=[strip], validators=[
+        DataRequired(message="motivation obligatoire pour une décision du jury"),
+        Length(max=2000, message="motivation : 2 000 caractères au plus")])
+
+
+class ReverseForm(MoveForm):
+    """``POST /instruction/jury/annulation``: decisions of the open session reversed."""
+
+    vers = HiddenField(default="")
+    motivation = StringField(default="", filters=[strip], validators=[
+        DataRequired(message="motivation obligatoire pour annuler une décision"),
+        Length(max=2000, message="motivation : 2 000 caractères au plus")])
+
+
+class CloseForm(Form):
+    """``POST /instruction/jury/cloture``: the session closed, its members named."""
+
+    vague = StringField(default="", filters=[strip], validators=[
+        DataRequired(message="vague manquante")])
+    membres = StringField(default="", filters=[strip], validators=[
+        DataRequired(message="les membres présents sont obligatoires pour clore la session"),
+        Length(max=4000, message="membres : 4 000 caractères au plus")])
+    confirme = StringField(default="", validators=[AnyOf(
+        ["oui"], message="cochez la case qui confirme la clôture")])
+
+    ORDER = ("membres", "confirme", "vague")
+
+
+class MatchForm(Form):
+    """``POST /instruction/jury/correspondance``: a decided laureate is the same Fabrique as
+    a published one, or a distinct one."""
+
+    laureat = StringField(default="", filters=[strip], validators=[Regexp(
+        r"^ds-\d{1,12}$", message="lauréat décidé inconnu")])
+    publie = StringField(default="", filters=[strip], validators=[Regexp(
+        r"^(distinct|fabt-\d{1,4})$", message="choisissez une Fabrique publiée ou « distinct »")])
+    vague = StringField(default="", filters=[strip])
+
+    ORDER = ("laureat", "publie")

@@ -39,6 +39,13 @@ EXAMPLES = {
     "/instruction/dossiers/etat": [],  # POST only
     "/instruction/dossiers/<int:number>/avis": [],  # POST only
     "/instruction/dossiers/import": ["/instruction/dossiers/import"],
+    "/instruction/dossiers/<int:number>/courrier": ["/instruction/dossiers/1/courrier"],
+    "/instruction/jury": ["/instruction/jury", "/instruction/jury?vague=x"],
+    "/instruction/jury/decisions": [],  # POST only
+    "/instruction/jury/annulation": [],  # POST only
+    "/instruction/jury/cloture": [],  # POST only
+    "/instruction/jury/correspondance": [],  # POST only
+    "/instruction/jury/courriers": ["/instruction/jury/courriers?vague=2"],
     "/tableau-de-bord": ["/tableau-de-bord", "/tableau-de-bord?by=region"],
     "/tableau-de-bord/export.csv": ["/tableau-de-bord/export.csv"],
     "/tableau-de-bord/simulation": ["/tableau-de-bord/simulation"],
@@ -55,6 +62,7 @@ EXAMPLES = {
     "/api/v1/reseaux/declares/<int:network_id>": ["/api/v1/reseaux/declares/1"],
     "/api/v1/reseaux/couverture": ["/api/v1/reseaux/couverture"],
     "/static/<path:filename>": ["/static/fabriques.css", "/static/carte.js", "/static/lot.js",
+                                "/static/jury.js",
                                 "/static/reseaux.css", "/static/tableau-de-bord.css"],
 }
 

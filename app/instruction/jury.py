@@ -1,0 +1,264 @@
+"""A wave's jury session, for the instructors who run it (and the ministry, read only).
+
+``GET /instruction/jury?vague=N``: the quotas first (before and after the dossiers ticked,
+against the programme's targets and the wave's cap), the dossiers "transmis au jury", the
+decisions of the open session (each reversible), the closing form and the matches with the
+published list to confirm; ``POST /instruction/jury/decisions``: the decision on the dossiers
+ticked, after a confirmation page that shows the quotas it makes;
+``POST /instruction/jury/annulation``, ``/cloture``, ``/correspondance``;
+``GET /instruction/jury/courriers?vague=N`` and ``/instruction/dossiers/<n>/courrier``: the
+decision letters, printable. The work is done by ``geodata.storage.jury``.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from app.access import role_required
+from app.db import calendar_file, get_engine
+from app.errors import error_page
+from app.forms import first_error
+from app.instruction.forms import CloseForm, DecisionForm, MatchForm, ReverseForm
+from app.security import no_store
+from geodata.dossiers.calendar import CalendarError, load_calendar
+from geodata.dossiers.jury import dossier_record, laureates_of_wave, selection_warnings
+from geodata.dossiers.records import KINDS
+from geodata.dossiers.selection import CHECKS, check_value
+from geodata.dossiers.states import workflow
+from geodata.policy import SHORT_CATEGORIES, load_policy
+from geodata.quotas import LABELS, quota_table, what_if
+from geodata.storage.dossiers import (
+    MoveRefused,
+    dossier_events,
+    dossier_waves,
+    find_dossier,
+    find_dossiers,
+    list_dossiers,
+)
+from geodata.storage.fabriques import laureate_records
+from geodata.storage.jury import (
+    DECIDED,
+    JuryError,
+    close_session,
+    decide,
+    decisions_of,
+    jury_sessions,
+    reverse_decisions,
+)
+from geodata.storage.jury_laureates import confirm_match, pending_matches
+
+__all__ = ["bp"]
+
+bp = Blueprint("jury", __name__, template_folder="templates")
+no_store(bp)
+
+JURY_STATE = "transmis-au-jury"
+PARIS = ZoneInfo("Europe/Paris")
+VIEWERS = ("instructor", "ministry")
+
+
+def _wave_asked() -> tuple[list, str | None]:
+    waves = [w for w in dossier_waves(get_engine()) if w is not None]
+    wave = request.values.get("vague") or None
+    if wave is not None and wave not in waves:
+        abort(404, description=f"Aucun dossier dans la vague {wave!r}.")
+    return waves, wave or (waves[0] if waves else None)
+
+
+def _cap(wave: str) -> int | None:
+    """The wave's cap of laureates, when the calendar knows one."""
+    try:
+        found = load_calendar(calendar_file(current_app)).wave(wave)
+    except CalendarError:
+        return None
+    return found.quota if found else None
+
+
+def _standing(wave: str):
+    """The wave's open session (or None), its standing decisions, and the quota records of
+    every laureate so far (published, closed sessions, this session's)."""
+    engine = get_engine()
+    sessions = jury_sessions(engine, wave)
+    current = next((s for s in sessions if s.closed_at is None), None)
+    decided = decisions_of(engine, current.id) if current else []
+    policy = load_policy(current.policy if current else "current")
+    records = laureate_records(engine, policy) + [
+        dossier_record(d) for d, event in decided if event.to_state == "laureat"]
+    return sessions, current, decided, policy, records
+
+
+@bp.get("/instruction/jury")
+@role_required(*VIEWERS)
+def index():
+    waves, wave = _wave_asked()
+    if wave is None:
+        return render_template("jury.html", wave=None, waves=waves)
+    sessions, current, decided, policy, records = _standing(wave)
+    waiting = [d for d in list_dossiers(get_engine(), wave) if d.state == JURY_STATE]
+    before = quota_table(records, policy)
+    return render_template(
+        "jury.html", wave=wave, waves=waves, sessions=sessions, current=current,
+        decided=decided, waiting=waiting, before=before, policy=policy, cap=_cap(wave),
+        wave_laureates=laureates_of_wave(records, wave), labels=LABELS,
+        categories=SHORT_CATEGORIES, kinds=KINDS, checks=CHECKS, check_value=check_value,
+        states=workflow().labels, decisions=_decision_labels(), paris=PARIS,
+        pending=pending_matches(get_engine()), may_act=current_user.has_role("instructor"))
+
+
+def _decision_labels() -> dict[str, str]:
+    rules = workflow()
+    return {state: rules.labels[state] for state in rules.labels
+            if state in rules.jury_decisions}
+
+
+@bp.post("/instruction/jury/decisions")
+@role_required("instructor")
+def decisions():
+    """The confirmation page (the quotas the decision makes), then the decision."""
+    form = DecisionForm()
+    back = url_for(".index", vague=form.vague.data or None)
+    numbers = form.numbers() if form.validate() else None
+    if numbers is None:
+        problem = first_error(form, form.ORDER)
+        flash("Aucune décision enregistrée : "
+              + (problem[1] if problem else "numéro de dossier invalide"), "error")
+        return redirect(back)
+    if form.confirme.data != "oui":
+        found = find_dossiers(get_engine(), numbers)
+        chosen = [found[n] for n in numbers if n in found]
+        wave = next((d.wave for d in chosen if d.wave), form.vague.data)
+        _, _, _, policy, records = _standing(wave)
+        laureates = [dossier_record(d) for d in chosen] if form.vers.data == "laureat" else []
+        after, cap = what_if(records, laureates, policy), _cap(wave)
+        in_wave = {"before": laureates_of_wave(records, wave),
+                   "after": laureates_of_wave([*records, *laureates], wave)}
+        return render_template(
+            "jury_confirmation.html", form=form, chosen=chosen,
+            unknown=[n for n in numbers if n not in found],
+            decision=_decision_labels()[form.vers.data], before=quota_table(records, policy),
+            after=after, labels=LABELS, cap=cap, wave_laureates=in_wave,
+            warnings=selection_warnings(after, in_wave["after"], cap, wave),
+            categories=SHORT_CATEGORIES, kinds=KINDS, back=back)
+    try:
+        decide(get_engine(), numbers, form.vers.data, form.motivation.data,
+               current_user.email)
+    except MoveRefused as refused:
+        flash("Aucune décision enregistrée : " + " ; ".join(
+            f"dossier {n} : {why}" for n, why in refused.reasons.items()), "error")
+        return redirect(back)
+    flash(f"{len(numbers)} dossier(s) : « {_decision_labels()[form.vers.data]} ».", "success")
+    return redirect(back)
+
+
+@bp.post("/instruction/jury/annulation")
+@role_required("instructor")
+def reverse():
+    form = ReverseForm()
+    back = url_for(".index", vague=form.vague.data or None)
+    numbers = form.numbers() if form.validate() else None
+    if numbers is None:
+        problem = first_error(form, form.ORDER)
+        flash("Aucune décision annulée : " + (problem[1] if problem else
+                                                "numéro de dossier invalide"), "error")
+        return redirect(back)
+    try:
+        reverse_decisions(get_engine(), numbers, form.motivation.data, current_user.email)
+    except MoveRefused as refused:
+        flash("Aucune décision annulée : " + " ; ".join(
+            f"dossier {n} : {why}" for n, why in refused.reasons.items()), "error")
+        return redirect(back)
+    flash(f"Décision annulée : {', '.join(map(str, numbers))} de nouveau « transmis au "
+          "jury ».", "success")
+    return redirect(back)
+
+
+@bp.post("/instruction/jury/cloture")
+@role_required("instructor")
+def close():
+    form = CloseForm()
+    back = url_for(".index", vague=form.vague.data or None)
+    if not form.validate():
+        flash(f"Session non close : {first_error(form, form.ORDER)[1]}", "error")
+        return redirect(back)
+    try:
+        closed = close_session(get_engine(), form.vague.data, form.membres.data,
+                               current_user.email)
+    except JuryError as error:
+        flash(f"Session non close : {error}", "error")
+        return redirect(back)
+    written = closed.laureates
+    said = f"Session de la vague {form.vague.data} close : {written.written} lauréat(s) " \
+           "décidé(s) dans la table des Fabriques."
+    if written.without_commune:
+        said += " Sans commune, non écrits (à localiser) : " + ", ".join(
+            map(str, written.without_commune)) + "."
+    flash(said, "success")
+    return redirect(back)
+
+
+@bp.post("/instruction/jury/correspondance")
+@role_required("instructor")
+def match():
+    form = MatchForm()
+    back = url_for(".index", vague=form.vague.data or None)
+    if not form.validate():
+        flash(f"Réponse non enregistrée : {first_error(form, form.ORDER)[1]}", "error")
+        return redirect(back)
+    published = None if form.publie.data == "distinct" else form.publie.data
+    try:
+        confirm_match(get_engine(), form.laureat.data, published, current_user.email)
+    except ValueError as error:
+        flash(f"Réponse non enregistrée : {error}", "error")
+        return redirect(back)
+    flash(f"{form.laureat.data} : " + ("Fabrique distincte." if published is None
+                                        else f"même Fabrique que {published}."), "success")
+    return redirect(back)
+
+
+@bp.get("/instruction/jury/courriers")
+@role_required(*VIEWERS)
+def letters():
+    """The decision letters of a wave's decided dossiers, one printed page each."""
+    _, wave = _wave_asked()
+    if wave is None:
+        abort(404, description="Aucune vague.")
+    engine = get_engine()
+    letters = [letter for s in jury_sessions(engine, wave)
+               for letter in _session_letters(engine, s)]
+    return render_template("courriers.html", letters=letters, wave=wave, kinds=KINDS,
+                           categories=SHORT_CATEGORIES, paris=PARIS)
+
+
+def _session_letters(engine, jury) -> list[tuple]:
+    return [(dossier, event, jury) for dossier, event in decisions_of(engine, jury.id)]
+
+
+@bp.get("/instruction/dossiers/<int:number>/courrier")
+@role_required(*VIEWERS)
+def letter(number: int):
+    """One dossier's decision letter (404 while it has no standing decision)."""
+    engine = get_engine()
+    dossier = find_dossier(engine, number)
+    if dossier is None:
+        abort(404, description=f"Aucun dossier n° {number}.")
+    decided = [e for e in dossier_events(engine, number) if e.jury_session_id is not None]
+    if not decided or decided[-1].kind != DECIDED:
+        return error_page("Pas de courrier", f"Le dossier n° {number} n'a pas de décision du "
+                          "jury en vigueur.", 404)
+    jury = next(s for s in jury_sessions(engine, dossier.wave)
+                if s.id == decided[-1].jury_session_id)
+    return render_template("courriers.html", letters=[(dossier, decided[-1], jury)],
+                           wave=dossier.wave, kinds=KINDS, categories=SHORT_CATEGORIES,
+                           paris=PARIS)

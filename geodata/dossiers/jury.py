@@ -1,0 +1,57 @@
+"""What a jury weighs: its dossiers as quota records, and the warnings a selection raises.
+
+The quotas before a selection count the Fabriques already laureates (published list and
+closed sessions) and the laureates the open session decided; after it, the dossiers
+selected too. A selection over the programme's targets or over the wave's cap (when the
+calendar knows one) is warned about, never blocked: the jury decides.
+
+Pure: no database, no web framework.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from geodata.dossiers.records import FNT
+from geodata.policy import CATEGORIES, CATEGORY_OUTSIDE, CATEGORY_QPV, CATEGORY_UNDETERMINED
+from geodata.quotas import FNT as FNT_LINE
+from geodata.quotas import TOTAL, FabriqueRecord, QuotaTable
+
+__all__ = ["dossier_record", "laureates_of_wave", "selection_warnings"]
+
+TARGET_LABELS = {CATEGORY_QPV: "Fabriques en QPV ou à proximité",
+                 FNT_LINE: "Fabriques Numériques de Territoire (dans la moitié QPV)",
+                 CATEGORY_OUTSIDE: "Fabriques hors des grands centres urbains",
+                 TOTAL: "Fabriques en tout"}
+
+
+def dossier_record(dossier) -> FabriqueRecord:
+    """A dossier as the quota counting sees it, were it a laureate (its amounts asked are
+    the funding when all three are known)."""
+    amounts = (dossier.amount_1, dossier.amount_2, dossier.amount_3)
+    category = dossier.category if dossier.category in CATEGORIES else CATEGORY_UNDETERMINED
+    return FabriqueRecord(
+        id=f"ds-{dossier.number}", category=category, wave=dossier.wave,
+        fnt=None if dossier.kind is None else dossier.kind == FNT,
+        departement=dossier.departement_code,
+        funding_eur=sum(amounts) if all(a is not None for a in amounts) else None)
+
+
+def selection_warnings(after: QuotaTable, wave_laureates: int, wave_cap: int | None,
+                       wave: str) -> list[str]:
+    """The targets and the wave's cap the selection goes past, in French."""
+    said = []
+    for line in after.lines:
+        if line.target is not None and line.count > line.target:
+            label = TARGET_LABELS.get(line.category, line.category)
+            said.append(f"{label} : {line.count} pour une cible de {line.target} "
+                        f"({line.count - line.target} de plus).")
+    if wave_cap is not None and wave_laureates > wave_cap:
+        said.append(f"Vague {wave} : {wave_laureates} lauréats pour un quota de {wave_cap} "
+                    f"({wave_laureates - wave_cap} de plus).")
+    return said
+
+
+def laureates_of_wave(records: Iterable[FabriqueRecord], wave: str) -> int:
+    """How many of ``records`` are of ``wave``."""
+    return sum(1 for record in records if record.wave == wave)

@@ -1,0 +1,66 @@
+"""``fabriques dossiers decider | cloturer`` on both backends: the jury from the command line,
+with the hand-made wave of ``tests/data/dossiers`` and the local fake BAN (no outlines are
+loaded: the dossiers have no commune, so the closing lists its laureate as not written)."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.db import get_engine
+from geodata.storage.dossiers import dossier_events, list_dossiers
+from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
+from tests.loaders.test_dossiers_import import WAVE
+from tests.support import close_app, make_app
+
+pytestmark = pytest.mark.shared_data
+
+
+@pytest.fixture
+def runner(database_url, tmp_path, data_dir, ban_server):
+    app = make_app(database_url, tmp_path / "instance", data_dir, GEOCODER_URL=ban_server.url)
+    yield app.test_cli_runner()
+    close_app(app)
+
+
+def to_jury(runner, *numbers: str) -> None:
+    assert runner.invoke(args=["dossiers", "importer", str(WAVE)]).exit_code == 0
+    for target in ("en-instruction", "recevable", "transmis-au-jury"):
+        assert runner.invoke(args=["dossiers", "etat", *numbers, "--vers", target]
+                             ).exit_code == 0
+
+
+def test_decisions_from_the_command_line_then_the_closing(runner):
+    to_jury(runner, "1234505", "1234509")
+    refused = runner.invoke(args=["dossiers", "decider", "1234505", "1234502", "--decision",
+                                  "laureat", "--motivation", "Projet solide"])
+    assert refused.exit_code == 1 and "aucune décision enregistrée" in refused.output
+    assert "dossier 1234502 : « Déposé » : seul un dossier « Transmis au jury »" \
+        in refused.output
+    unknown = runner.invoke(args=["dossiers", "decider", "1234505", "--decision", "gagne",
+                                  "--motivation", "x"])
+    assert unknown.exit_code == 2
+    without = runner.invoke(args=["dossiers", "decider", "1234505", "--decision", "laureat"])
+    assert without.exit_code == 2 and "--motivation" in without.output
+
+    made = runner.invoke(args=["dossiers", "decider", "1234505", "--decision", "laureat",
+                               "--motivation", "Ancrage dans le quartier"])
+    assert made.exit_code == 0, made.output
+    assert "1 dossier(s) lauréat(s) (vague 2, session n° 1" in made.output
+    runner.invoke(args=["dossiers", "decider", "1234509", "--decision",
+                        "refus-recandidater", "--motivation", "Budget à préciser"])
+    with runner.app.app_context():
+        states = {d.number: d.state for d in list_dossiers(get_engine())}
+        last = dossier_events(get_engine(), 1234509)[-1]
+    assert states[1234505] == "laureat" and states[1234509] == "refuse-recandidater"
+    assert last.actor.startswith("ligne de commande") and last.motivation == "Budget à préciser"
+
+    unnamed = runner.invoke(args=["dossiers", "cloturer", "--vague", "2", "--membres", " "])
+    assert unnamed.exit_code == 1 and "membres présents sont obligatoires" in unnamed.output
+    closed = runner.invoke(args=["dossiers", "cloturer", "--vague", "2", "--membres",
+                                 "Mme A (DGCL)"])
+    assert closed.exit_code == 0, closed.output
+    assert "close : 1 lauréat(s), 1 refusé(s), invité(s) à recandidater." in closed.output
+    assert "sans commune, non écrit(s) (à localiser) : 1234505" in closed.output
+    again = runner.invoke(args=["dossiers", "cloturer", "--vague", "2", "--membres", "Mme A"])
+    assert again.exit_code == 1 and "aucune session de jury ouverte pour la vague 2" \
+        in again.output

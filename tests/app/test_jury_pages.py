@@ -1,0 +1,163 @@
+"""The jury's pages on both backends: the session page (quotas first, dossiers transmis au
+jury, decisions, closing), the confirmation that shows the quotas a decision makes, the
+reversal, the letters, and who may do what.
+
+The wave is the hand-made one of ``tests/data/dossiers`` (real organisations), imported with
+the outlines of the communes of the Bouches-du-Rhône (real data) and the local fake BAN; the
+published laureates list is loaded too.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from app.db import EXTENSION
+from geodata.geocoder import BanClient
+from geodata.storage.dossiers import dossier_events, list_dossiers, move_dossiers
+from geodata.storage.jury import jury_sessions
+from loaders.dossiers import import_dossiers
+from loaders.pipeline import load_source
+from tests.app.conftest import csrf_token
+from tests.app.test_dossiers_pages import prefecture
+from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
+from tests.loaders.test_dossiers_import import WAVE
+from tests.support import contours_of
+
+pytestmark = pytest.mark.shared_data
+
+JURY = "/instruction/jury?vague=2"
+MARSEILLE = [1234505, 1234509, 1234515]
+
+
+@pytest.fixture(scope="module")
+def bouches_du_rhone(tmp_path_factory, data_dir):
+    return contours_of(data_dir, ["13"], tmp_path_factory.mktemp("c") / "contours_13.geojson")
+
+
+@pytest.fixture
+def wave(app, data_dir, ban_server, bouches_du_rhone):
+    engine = app.extensions[EXTENSION]
+    load_source(engine, "commune-contours", str(bouches_du_rhone), progress=False)
+    load_source(engine, "laureates", None, data_dir=data_dir, progress=False)
+    with BanClient(ban_server.url, max_retries=0) as ban:
+        import_dossiers(engine, ban, WAVE, data_dir=data_dir, actor="test")
+    for target in ("en-instruction", "recevable", "transmis-au-jury"):
+        move_dossiers(engine, MARSEILLE, target, "instructrice")
+    return engine
+
+
+def text(answer) -> str:
+    return " ".join(html.unescape(answer.text).split())
+
+
+def after_column(page: str) -> dict[str, str]:
+    rows = re.findall(r'<tr data-ligne="([^"]+)">.*?class="jury-apres[^"]*"[^>]*>([^<]*)</td>',
+                      page, re.S)
+    return dict(rows)
+
+
+def post(client, path, **fields):
+    return client.post(path, data={"csrf_token": csrf_token(client, JURY), **fields})
+
+
+def test_the_session_page_shows_the_quotas_then_the_dossiers(wave, client, login):
+    login(client)
+    page = client.get(JURY)
+    assert page.status_code == 200
+    body = page.text
+    assert body.index('id="quotas-jury"') < body.index('id="dossiers-jury"')
+    assert [int(n) for n in re.findall(r'<tr data-numero="(\d+)">', body)] == MARSEILLE
+    assert "Pas de session ouverte : la première décision en ouvre une." in text(page)
+    assert 'data-categorie="' in body and 'src="/static/jury.js"' in body
+
+
+def test_a_decision_is_confirmed_with_the_quotas_it_makes_then_recorded(wave, client, login):
+    login(client)
+    before = after_column(client.get(JURY).text)
+    asked = post(client, "/instruction/jury/decisions", numero=["1234505", "1234509"],
+                 vers="laureat", motivation="Ancrage dans le quartier", vague="2")
+    assert asked.status_code == 200
+    assert "Confirmer : « Lauréat » pour 2 dossier(s)" in text(asked)
+    after = after_column(asked.text)
+    assert int(after["total"]) == int(before["total"].replace("\u202f", "")) + 2
+    assert {d.number: d.state for d in list_dossiers(wave)}[1234505] == "transmis-au-jury"
+
+    done = post(client, "/instruction/jury/decisions", numero=["1234505", "1234509"],
+                vers="laureat", motivation="Ancrage dans le quartier", vague="2",
+                confirme="oui")
+    assert done.status_code == 302
+    page = client.get(JURY)
+    assert "2 dossier(s) : « Lauréat »" in text(page)
+    assert 'id="decisions"' in page.text and "Session ouverte le" in text(page)
+    assert {d.number: d.state for d in list_dossiers(wave)}[1234509] == "laureat"
+    total = after_column(page.text)["total"]
+    assert int(total.replace("\u202f", "")) == int(after["total"].replace("\u202f", ""))
+
+    refused = post(client, "/instruction/jury/decisions", numero=["1234515"],
+                   vers="refuse-accompagnement", motivation="", vague="2", confirme="oui")
+    assert refused.status_code == 302
+    assert "motivation obligatoire" in text(client.get(JURY))
+
+
+def test_a_decision_is_reversed_then_the_session_closed_and_locked(wave, client, login):
+    login(client)
+    for number, decision in ((1234505, "laureat"), (1234515, "refuse-recandidater")):
+        post(client, "/instruction/jury/decisions", numero=[str(number)], vers=decision,
+             motivation="Motif du jury", vague="2", confirme="oui")
+    post(client, "/instruction/jury/annulation", numero=["1234515"],
+         motivation="Avis à attendre", vague="2")
+    assert {d.number: d.state for d in list_dossiers(wave)}[1234515] == "transmis-au-jury"
+    assert dossier_events(wave, 1234515)[-1].kind == "decision-annulee"
+
+    unconfirmed = post(client, "/instruction/jury/cloture", vague="2", membres="Mme A")
+    assert unconfirmed.status_code == 302 and jury_sessions(wave, "2")[0].closed_at is None
+    post(client, "/instruction/jury/cloture", vague="2", membres="Mme A (DGCL)",
+         confirme="oui")
+    (session,) = jury_sessions(wave, "2")
+    assert session.closed_at is not None and session.members == "Mme A (DGCL)"
+    page = text(client.get(JURY))
+    assert "Session de la vague 2 close : 1 lauréat(s)" in page
+    assert "Pas de session ouverte" in page and 'id="cloture"' not in page
+    post(client, "/instruction/jury/annulation", numero=["1234505"], motivation="x",
+         vague="2")
+    assert "session close le" in text(client.get(JURY))
+    assert {d.number: d.state for d in list_dossiers(wave)}[1234505] == "laureat"
+
+
+def test_the_letters_say_each_decision_with_its_motivation(wave, client, login):
+    login(client)
+    decisions = {1234505: "laureat", 1234509: "refuse-recandidater",
+                 1234515: "refuse-accompagnement"}
+    for number, decision in decisions.items():
+        post(client, "/instruction/jury/decisions", numero=[str(number)], vers=decision,
+             motivation=f"Motif {number}", vague="2", confirme="oui")
+    letters = client.get("/instruction/jury/courriers?vague=2")
+    assert letters.status_code == 200
+    found = dict(re.findall(r'id="courrier-(\d+)" data-decision="([^"]+)"', letters.text))
+    assert {int(n): d for n, d in found.items()} == decisions
+    page = text(letters)
+    assert "a retenu votre projet comme lauréat" in page and "Motif 1234505" in page
+    assert "présenter de nouveau votre candidature" in page
+    assert "vous invite à vous faire accompagner" in page
+    assert "porteur-05@exemple.fr" not in page  # no e-mail in a letter
+    one = text(client.get("/instruction/dossiers/1234505/courrier"))
+    assert "50 000 € la première année" in one.replace("\u202f", " ")
+    assert client.get("/instruction/dossiers/1234502/courrier").status_code == 404
+
+
+@pytest.mark.parametrize(("role", "status"), [("ministry", 200), ("prefecture", 403)])
+def test_who_sees_the_jury_and_who_decides(wave, client, login, role, status):
+    if role == "prefecture":
+        prefecture(client, login, "13")
+    else:
+        login(client, role)
+    page = client.get(JURY)
+    assert page.status_code == status
+    if status == 200:
+        assert 'id="quotas-jury"' in page.text and 'name="numero"' not in page.text
+        answer = post(client, "/instruction/jury/decisions", numero=["1234505"],
+                      vers="laureat", motivation="x", vague="2", confirme="oui")
+        assert answer.status_code == 403
