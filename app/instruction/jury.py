@@ -70,11 +70,14 @@ VIEWERS = ("instructor", "ministry")
 
 
 def _wave_asked() -> tuple[list, str | None]:
+    """The waves with dossiers, and the one asked (by default, the first with dossiers
+    "transmis au jury", else the first)."""
     waves = [w for w in dossier_waves(get_engine()) if w is not None]
     wave = request.values.get("vague") or None
     if wave is not None and wave not in waves:
         abort(404, description=f"Aucun dossier dans la vague {wave!r}.")
-    return waves, wave or (waves[0] if waves else None)
+    waiting = [w for w in dossier_waves(get_engine(), JURY_STATE) if w is not None]
+    return waves, wave or next(iter(waiting or waves), None)
 
 
 def _cap(wave: str) -> int | None:
@@ -148,7 +151,7 @@ def decisions():
             "jury_confirmation.html", form=form, chosen=chosen,
             unknown=[n for n in numbers if n not in found],
             decision=_decision_labels()[form.vers.data], before=quota_table(records, policy),
-            after=after, labels=LABELS, cap=cap, wave_laureates=in_wave,
+            after=after, labels=LABELS, cap=cap, wave_laureates=in_wave, policy=policy,
             warnings=selection_warnings(after, in_wave["after"], cap, wave),
             categories=SHORT_CATEGORIES, kinds=KINDS, back=back)
     try:

@@ -1,0 +1,89 @@
+"""A jury session in Debian's Chromium: an instructor opens the wave's jury from the header,
+ticks two dossiers and sees the quotas "after the selection" move, decides with a
+motivation, confirms on the page that shows the quotas the decision makes, then closes the
+session with the members present. The app serves its own embedded database (the hand-made
+wave of ``tests/data/dossiers``, the real outlines of the Bouches-du-Rhône communes);
+nothing leaves 127.0.0.1."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app.access import create_user
+from app.db import EXTENSION
+from geodata.geocoder import BanClient
+from geodata.storage.database import upgrade
+from geodata.storage.dossiers import move_dossiers
+from loaders.dossiers import import_dossiers
+from loaders.pipeline import load_source
+from tests.app.conftest import PASSWORD
+from tests.browser.conftest import served
+from tests.loaders.test_dossiers_import import WAVE
+from tests.support import contours_of, make_app
+
+pytestmark = [pytest.mark.shared_data, pytest.mark.browser]
+
+EMAIL = "presidente@exemple.gouv.fr"
+MARSEILLE = [1234505, 1234509, 1234515]
+
+
+@pytest.fixture
+def live_server(tmp_path, data_dir, ban_server):
+    app = make_app("", tmp_path / "instance", data_dir, GEOCODER_URL=ban_server.url,
+                   RATELIMIT="off", SESSION_COOKIE_SECURE=False)
+    engine = app.extensions[EXTENSION]
+    upgrade(engine)
+    load_source(engine, "commune-contours",
+                str(contours_of(data_dir, ["13"], tmp_path / "contours_13.geojson")),
+                progress=False)
+    with BanClient(ban_server.url, max_retries=0) as ban:
+        import_dossiers(engine, ban, WAVE, data_dir=data_dir, actor="test")
+    for target in ("en-instruction", "recevable", "transmis-au-jury"):
+        move_dossiers(engine, MARSEILLE, target, "instructrice")
+    create_user(engine, EMAIL, PASSWORD, "instructor")
+    yield from served(app)
+
+
+def after(page, line: str) -> int:
+    cell = page.locator(f'#quotas-jury tr[data-ligne="{line}"] .jury-apres')
+    return int(re.sub(r"\D", "", cell.inner_text()))
+
+
+def test_a_jury_selects_sees_the_quotas_move_decides_and_closes(live_server, page, shoot):
+    page.goto(f"{live_server}/connexion")
+    page.get_by_label("Adresse électronique").fill(EMAIL)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("link", name="Jury", exact=True).click()
+    page.wait_for_url(re.compile(r"/instruction/jury$"))
+    assert page.locator("h1").inner_text() == "Jury de la vague 2"  # the one at the jury
+    total, wave = after(page, "total"), after(page, "vague")
+
+    page.get_by_label("Choisir le dossier 1234505").check()
+    page.get_by_label("Choisir le dossier 1234509").check()
+    assert (after(page, "total"), after(page, "vague")) == (total + 2, wave + 2)
+    page.get_by_label("Décision").select_option("refuse-recandidater")
+    assert after(page, "total") == total  # a refusal adds no Fabrique
+    page.get_by_label("Décision").select_option("laureat")
+    page.get_by_label("Motivation").fill("Ancrage fort dans le quartier")
+    shoot("jury-selection", full_page=False)
+    page.get_by_role("button", name="Vérifier la décision").click()
+
+    assert "Confirmer : « Lauréat » pour 2 dossier(s)" in page.locator("h1").inner_text()
+    assert after(page, "total") == total + 2
+    page.get_by_role("button", name="Confirmer la décision").click()
+    page.wait_for_url(re.compile(r"/instruction/jury\?vague=2$"))
+    assert "2 dossier(s) : « Lauréat »" in page.get_by_role("status").first.inner_text()
+    assert page.locator("#decisions tr[data-numero]").count() == 2
+
+    page.get_by_label("Membres présents").fill("Mme A (DGCL), M. B (ANCT)")
+    page.locator("label[for=confirme-cloture]").click()  # the DSFR draws the box on it
+    page.get_by_role("button", name="Clore la session").click()
+    page.wait_for_url(re.compile(r"/instruction/jury\?vague=2$"))
+    assert "Session de la vague 2 close" in page.get_by_role("status").first.inner_text()
+    assert "Session close le" in page.locator("#session-etat").inner_text()
+    assert page.locator("#cloture").count() == 0
+    shoot("jury-close", full_page=False)
+    assert page.outside_requests == []
