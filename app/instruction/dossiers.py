@@ -46,6 +46,7 @@ from geodata.dossiers.states import workflow
 from geodata.eligibility import EligibilityError
 from geodata.policy import CATEGORIES, SHORT_CATEGORIES, PolicyError
 from geodata.storage.dossiers import (
+    NO_WAVE,
     MoveRefused,
     dossier_events,
     dossier_waves,
@@ -70,7 +71,7 @@ PARIS = ZoneInfo("Europe/Paris")
 def _selection(query: DossiersQuery):
     """The wave asked (the first one with dossiers by default), its dossiers and those the
     filters keep, sorted."""
-    waves = dossier_waves(get_engine())
+    waves = [NO_WAVE if w is None else w for w in dossier_waves(get_engine())]
     wave = query.vague.data or (waves[0] if waves else None)
     everything = [d for d in (list_dossiers(get_engine(), wave) if wave is not None else [])
                   if _may_see(d)]
@@ -94,7 +95,8 @@ def index():
     pages = max(1, math.ceil(len(kept) / PER_PAGE))
     page = min(query.page.data or 1, pages)
     return render_template(
-        "dossiers.html", waves=waves, wave=wave, everything=everything, kept=kept,
+        "dossiers.html", waves=waves, wave=wave, no_wave=NO_WAVE, everything=everything,
+        kept=kept,
         shown=kept[(page - 1) * PER_PAGE:page * PER_PAGE], page=page, pages=pages,
         counts=counts(everything), asked=query.asked(), query=query,
         options=_options(waves, counts(everything)), states=workflow().labels,
@@ -107,7 +109,7 @@ def index():
 def _options(waves, counted) -> dict[str, list]:
     """The filters' options, each with how many dossiers of the wave it keeps."""
     return {
-        "waves": [(w, w) for w in waves if w is not None],
+        "waves": [(w, "sans vague" if w == NO_WAVE else w) for w in waves],
         "states": [(s, f"{label} ({counted['state'][s]})")
                    for s, label in workflow().labels.items()],
         "categories": [(c, f"{label} ({counted['category'][c]})")

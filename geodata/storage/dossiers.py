@@ -17,12 +17,14 @@ from geodata.dossiers.states import workflow
 from geodata.storage.database import session
 from geodata.storage.dossier_models import Dossier, DossierEvent
 
-__all__ = ["FIRST_STATE", "IMPORTED_FIELDS", "MoveRefused", "StoreReport", "dossier_events",
-           "dossier_waves", "find_dossier", "find_dossiers", "give_avis", "list_dossiers",
-           "move_dossiers",
+__all__ = ["FIRST_STATE", "IMPORTED_FIELDS", "NO_WAVE", "MoveRefused", "StoreReport",
+           "dossier_events", "dossier_waves", "find_dossier", "find_dossiers", "give_avis",
+           "list_dossiers", "move_dossiers",
            "stored_places", "store_dossiers"]
 
 FIRST_STATE = workflow().first
+NO_WAVE = "sans-vague"
+"""What ``list_dossiers`` takes for the dossiers whose wave is unknown."""
 IMPORTED_FIELDS = (
     "wave", "filed_at", "email", "ds_state", "siret", "company_name", "legal_form",
     "legal_form_code", "project_name", "kind", "existing_place", "address", "lon", "lat",
@@ -189,13 +191,16 @@ def stored_places(engine: Engine, numbers: Iterable[int]) -> dict[int, tuple]:
 
 def list_dossiers(engine: Engine, wave: str | None = None, *,
                   whole: bool = False) -> list[Dossier]:
-    """The dossiers, of one wave if given, by DS number; without the row as imported and the
-    dataset versions (tables and exports do not need them) unless ``whole``."""
+    """The dossiers, of one wave if given (``NO_WAVE``: those without a wave), by DS number;
+    without the row as imported and the dataset versions (tables and exports do not need
+    them) unless ``whole``."""
     query = select(Dossier).order_by(Dossier.number)
     if not whole:
         query = query.options(defer(Dossier.source, raiseload=True),
                               defer(Dossier.dataset_versions, raiseload=True))
-    if wave is not None:
+    if wave == NO_WAVE:
+        query = query.where(Dossier.wave.is_(None))
+    elif wave is not None:
         query = query.where(Dossier.wave == wave)
     with session(engine) as orm:
         return list(orm.scalars(query))

@@ -73,3 +73,19 @@ def test_an_instructor_moves_two_dossiers_with_a_motivation(live_server, page, s
     history = page.locator("#evenements").inner_text()
     assert "Déposé → En instruction" in history and EMAIL in history
     assert "Dossiers complets, instruction ouverte" in history
+
+
+def test_on_a_phone_the_filters_fold_away_under_filtres_et_tri(live_server, page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/connexion")
+    page.get_by_label("Adresse électronique").fill(EMAIL)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.goto(f"{live_server}/instruction/dossiers?vague=2")
+    state = page.get_by_label("État", exact=True)
+    assert page.get_by_label("Vague").is_visible() and not state.is_visible()
+    assert page.locator("#dossiers").bounding_box()["y"] < 844  # the table on the first screen
+    page.get_by_text("Filtres et tri").click()
+    assert state.is_visible()
+    page.set_viewport_size({"width": 1366, "height": 768})
+    assert page.get_by_label("Type", exact=True).is_visible()  # a desktop shows them all
