@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, render_template
 
 from app.db import get_engine
 from geodata.storage.database import DatabaseUnreachable
+from geodata.storage.jury_laureates import JURY_SOURCE, JURY_TITLE
 from geodata.storage.reference import loaded_versions
 from loaders.registry import SOURCES
 
@@ -18,8 +19,10 @@ bp = Blueprint("accueil", __name__, template_folder="templates")
 def home():
     """What the service does, and the dataset versions in service (a database that does not
     answer is the 503 page of ``app.errors``, never "not created yet")."""
+    titles = {name: source.title for name, source in SOURCES.items()} | {
+        JURY_SOURCE: JURY_TITLE}
     return render_template("home.html", versions=loaded_versions(get_engine()),
-                           sources=SOURCES)
+                           titles=titles, jury_source=JURY_SOURCE)
 
 
 @bp.get("/sante")

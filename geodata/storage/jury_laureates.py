@@ -7,9 +7,11 @@ point, not a commune centroid), its type, wave, SIRET and the amounts asked, whi
 decision grants. The rows are rewritten at each closing as a new dataset version (the
 caches keyed on versions follow).
 
-The published ANCT list stays the source for the waves it covers: a decided laureate of the
-same commune (municipal arrondissements count as their commune) and the same name (project
-or organisation, compared without case, accents or punctuation) is the same Fabrique
+The published ANCT list stays the source for the waves it covers: a decided laureate with
+the SIRET of a published one (when the published source gives SIRETs: the 2024 list does
+not), or of the same commune (municipal arrondissements count as their commune) and the same
+name (project or organisation, compared without case, accents or punctuation), is the same
+Fabrique
 (``meme``) and is not counted twice; one whose commune has published laureates of other
 names is a possible match (``a-confirmer``) that a person confirms (``confirm_match``);
 others are ``distinct``. A person's answer is an event of the dossier (``correspondance``)
@@ -34,10 +36,11 @@ from geodata.storage.dossier_models import Dossier, DossierEvent, JurySession
 from geodata.storage.models import MATCH_STATES, Commune, DatasetVersion, Laureate
 from geodata.territories import TerritoryError, territory_of_commune
 
-__all__ = ["JURY_SOURCE", "LaureatesWritten", "confirm_match", "pending_matches",
+__all__ = ["JURY_SOURCE", "JURY_TITLE", "LaureatesWritten", "confirm_match", "pending_matches",
            "write_jury_laureates"]
 
 JURY_SOURCE = "decisions-jury"
+JURY_TITLE = "Lauréats décidés par les jurys de ce service"
 ANSWERED = "correspondance"
 """The kind of the event of a person's answer on a match."""
 SAME, TO_CONFIRM, DISTINCT = MATCH_STATES
@@ -79,7 +82,8 @@ def write_jury_laureates(orm, now: datetime) -> LaureatesWritten:
             [{k: v for k, v in r.items() if k != "geom"} for r in rows], sort_keys=True,
             default=str).encode()).hexdigest(),
         complete_for={"scope": "none"}, loaded_at=now,
-        counts={"loaded": len(rows), "sans_commune": len(report.without_commune)},
+        counts={"loaded": {"laureates": len(rows)},
+                "sans_commune": report.without_commune},
         current=True)
     orm.add(version)
     orm.flush()
@@ -176,6 +180,11 @@ def _published(orm) -> dict[str, list[Laureate]]:
 
 
 def _match(dossier: Dossier, published: dict, parents: dict) -> tuple[str, str | None]:
+    if dossier.siret:
+        same_siret = [row for rows in published.values() for row in rows
+                      if row.siret == dossier.siret]
+        if len(same_siret) == 1:
+            return SAME, same_siret[0].id
     commune = parents.get(dossier.commune_code, dossier.commune_code)
     candidates = published.get(commune, [])
     names = {normalised(dossier.project_name), normalised(dossier.company_name)} - {""}

@@ -169,3 +169,15 @@ def test_closing_writes_the_laureates_once_beside_the_published_list(wave):
 def _count(engine) -> int:
     with engine.connect() as connection:
         return len(connection.scalars(select(Laureate.id)).all())
+
+
+def test_a_published_laureate_with_the_same_siret_is_the_same_fabrique(wave):
+    with wave.begin() as connection:  # synthetic: a published source that gives SIRETs
+        connection.execute(update(Laureate).where(Laureate.id == "fabt-216")
+                           .values(siret="32215073100022"))
+        connection.execute(update(Dossier).where(Dossier.number == FABULERIE)
+                           .values(siret="32215073100022", project_name="Autre nom"))
+    decide(wave, [FABULERIE], "laureat", "Ancrage dans le quartier", ACTOR)
+    close_session(wave, "2", "Mme A", ACTOR)
+    laureate = jury_laureates(wave)[f"ds-{FABULERIE}"]
+    assert (laureate.match_state, laureate.published_match) == ("meme", "fabt-216")
