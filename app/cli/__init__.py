@@ -6,6 +6,7 @@ command group.
     fabriques users ...                   accounts (app/cli/users.py)
     fabriques reseaux charger             declared networks (app/cli/reseaux.py)
     fabriques dossiers importer|exporter  a wave's dossiers (app/cli/dossiers.py)
+    fabriques laureats publier|livrables  open data, deliverables (app/cli/laureats.py)
     fabriques run                         development server (gunicorn in production)
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from app.cli import data, dossiers, eligibility, reseaux, users
+from app.cli import data, dossiers, eligibility, laureats, reseaux, users
 
 __all__ = ["init_app", "main"]
 
@@ -22,7 +23,8 @@ __all__ = ["init_app", "main"]
 def init_app(app: Flask) -> None:
     """Attach the project's commands to the app's CLI group."""
     for command in (*data.COMMANDS, *eligibility.COMMANDS, users.users_group,
-                    reseaux.reseaux_group, dossiers.dossiers_group):
+                    reseaux.reseaux_group, dossiers.dossiers_group,
+                    laureats.laureats_group):
         app.cli.add_command(command)
 
 
