@@ -27,6 +27,7 @@ from app import (
     comptes,
     db,
     errors,
+    fabriques,
     formats,
     forms,
     instruction,
@@ -40,7 +41,8 @@ from app import (
 
 __all__ = ["ROOMS", "create_app"]
 
-ROOMS = (accueil, verifier, carte, reseaux, comptes, instruction, tableau_de_bord, api)
+ROOMS = (accueil, verifier, carte, fabriques, reseaux, comptes, instruction, tableau_de_bord,
+         api)
 """The rooms, in the order their blueprints are registered."""
 
 

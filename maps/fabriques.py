@@ -13,7 +13,7 @@ Nothing here reads a database or a request; assets come through ``asset_url``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 
@@ -48,6 +48,8 @@ __all__ = [
     "popup_html",
 ]
 
+PageUrl = Callable[[str], str]
+"""The address of a Fabrique's page from its id."""
 HEIGHT = "42rem"
 """Map height: tall enough for metropolitan France at zoom 6 on a desktop screen."""
 REGISTRY_KEY = "carte"
@@ -116,8 +118,10 @@ def _or_unknown(value, unknown: str) -> str:
     return escape(str(value)) if value not in (None, "") else unknown
 
 
-def popup_html(fabrique: Mapping, policy_title: str | None = None) -> str:
-    """The popup of one Fabrique: name, commune, wave, type, category (escaped HTML)."""
+def popup_html(fabrique: Mapping, policy_title: str | None = None,
+               page_url: PageUrl | None = None) -> str:
+    """The popup of one Fabrique: name, commune, wave, type, category, and the link to its
+    page when ``page_url`` gives one (escaped HTML)."""
     commune = escape(fabrique.get("commune_name") or fabrique.get("commune_code") or "")
     if fabrique.get("commune_code"):
         commune += f" ({escape(fabrique['commune_code'])})"
@@ -134,6 +138,10 @@ def popup_html(fabrique: Mapping, policy_title: str | None = None) -> str:
     if fabrique.get("precision") in ("commune", "locality"):
         lines.append('<p class="fabriques-popup__note">Placée au centre de sa commune : '
                      "adresse non publiée.</p>")
+    if page_url is not None:
+        link = escape(page_url(fabrique["id"]))
+        lines.append(f'<p class="fabriques-popup__lien"><a href="{link}">Voir la fiche de la '
+                     "Fabrique</a></p>")
     return "".join(lines)
 
 
@@ -149,7 +157,8 @@ def _overlay(overlay: Overlay) -> RemoteGeoJson:
 def fabriques_map(asset_url: AssetUrl, fabriques: Sequence[Mapping],
                   overlays: Sequence[Overlay] = (), view: View | None = None,
                   policy_title: str | None = None,
-                  label: str = "Carte des Fabriques de Territoire") -> LocalMap:
+                  label: str = "Carte des Fabriques de Territoire",
+                  page_url: PageUrl | None = None) -> LocalMap:
     """The public map: a marker per located Fabrique, clustered, and the overlays.
 
     ``fabriques``: mappings with ``id``, ``name``, ``lon``, ``lat`` (None when unknown: no
@@ -187,7 +196,7 @@ def fabriques_map(asset_url: AssetUrl, fabriques: Sequence[Mapping],
         if fabrique.get("lat") is None or fabrique.get("lon") is None:
             continue
         cluster.add_child(LightMarker(
-            (fabrique["lat"], fabrique["lon"]), popup_html(fabrique, policy_title),
+            (fabrique["lat"], fabrique["lon"]), popup_html(fabrique, policy_title, page_url),
             icons.ref(fabrique["category"]), title=fabrique["name"], alt=fabrique["name"],
             fabrique=fabrique["id"]))
     cluster.add_to(m)

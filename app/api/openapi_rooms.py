@@ -60,7 +60,8 @@ def _selection_parameters() -> list[dict]:
         query("fnt", {"type": "string", "enum": ["true", "false", "unknown", ""]},
               "Fabrique Numérique de Territoire ; « unknown » : type non publié"),
         query("format", {"type": "string", "enum": ["geojson", "csv", ""]},
-              "geojson (défaut) ou csv (UTF-8 avec BOM, séparateur ;)"),
+              "geojson (défaut) ou csv pour tableur (UTF-8 avec BOM, séparateur ;) : les "
+              "colonnes de la carte, puis celles des données ouvertes qu'elles n'ont pas"),
     ]
 
 
@@ -88,6 +89,12 @@ def _map_paths() -> dict:
         }},
         "/fabriques": {"get": {
             "summary": "Les Fabriques lauréates de la sélection, avec leur catégorie",
+            "description": "Chaque Fabrique une fois (une Fabrique décidée par le jury qui est "
+                           "la même qu'une Fabrique de la liste publiée est servie sous "
+                           "l'identifiant publié, avec la vague, le type, le SIRET et les "
+                           "montants de la décision). Les clés anglaises de la carte restent ; "
+                           "les clés françaises sont les colonnes des données ouvertes "
+                           "(`fabriques laureats publier` : fabriques.csv et son schema.json).",
             "parameters": _selection_parameters(),
             "responses": {"200": {"description": "GeoJSON (géométrie nulle si la position est "
                                                  "inconnue) ou CSV", "content": {

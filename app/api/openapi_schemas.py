@@ -6,6 +6,7 @@ from __future__ import annotations
 from geodata.eligibility.columns import COLUMNS
 from geodata.eligibility.engine import PRECISIONS
 from geodata.policy import CATEGORIES, available_policies
+from geodata.publication import COLUMNS as OPEN_COLUMNS
 
 __all__ = ["BAN_TYPES", "NUMBER", "SCHEMAS", "error_responses", "in_path", "json_body",
            "list_of", "ok", "policy_parameter", "query", "ref"]
@@ -131,12 +132,33 @@ ERROR = _object({"error": _object({
     "message": {"type": "string"}, "parameter": _nullable("string"),
 })})
 
+_OPEN_TYPES = {"string": "string", "number": "number", "integer": "integer"}
+
+
+def _open_property(column) -> dict:
+    """The schema of an open data column (``geodata.publication``): its type or null, its
+    constraints as JSON Schema says them, its French description."""
+    constraints = dict(column.constraints or {})
+    schema = {"type": [_OPEN_TYPES[column.type], "null"], "description": column.description}
+    if "enum" in constraints:
+        schema["enum"] = [*constraints["enum"], None]
+    if "pattern" in constraints:
+        schema["pattern"] = f"^{constraints['pattern']}$"
+    for key in ("minimum", "maximum"):
+        if key in constraints:
+            schema[key] = constraints[key]
+    return schema
+
+
 FABRIQUE = {
     "type": "object",
-    "required": ["id", "name", "commune_code", "commune_name", "departement_code",
-                 "region_code", "wave", "kind", "fnt", "precision", "category",
-                 "category_label", "policy"],
+    "required": list(dict.fromkeys([
+        "id", "name", "commune_code", "commune_name", "departement_code", "region_code",
+        "wave", "kind", "fnt", "precision", "category", "category_label", "policy",
+        *(c.name for c in OPEN_COLUMNS if c.name not in ("lon", "lat"))])),
     "properties": {
+        **{column.name: _open_property(column) for column in OPEN_COLUMNS
+           if column.name not in ("lon", "lat")},
         "id": {"type": "string"}, "name": {"type": "string"},
         "commune_code": {"type": "string"}, "commune_name": _nullable("string"),
         "departement_code": _nullable("string"), "departement_name": _nullable("string"),
@@ -149,7 +171,9 @@ FABRIQUE = {
         "category_label": {"type": "string"}, "policy": {"type": "string"},
     },
 }
-"""A Fabrique de Territoire as the public map lists it."""
+"""A Fabrique de Territoire as the public map lists it (English keys, kept for the programs
+that read them), then the columns of the open data publication (French keys, those of
+``fabriques laureats publier``)."""
 
 FEATURES = _object({"type": {"const": "FeatureCollection"}, "features": {
     "type": "array", "items": _object({"type": {"const": "Feature"},

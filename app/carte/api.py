@@ -21,21 +21,28 @@ from app.errors import API_PREFIX, ApiError, register
 from geodata.eligibility.batch import format_value
 from geodata.fabriques import Selection, SelectionError, parse_selection
 from geodata.policy import DEFAULT_POLICY, load_policy, qpv_vintages
+from geodata.publication import COLUMNS as OPEN_COLUMNS
+from geodata.publication import open_row
 from geodata.spreadsheet import spreadsheet_csv
-from geodata.storage.fabriques import fabrique_rows
+from geodata.storage.laureates import laureate_table
 from geodata.storage.map_layers import LAYERS
 from geodata.storage.reference import place_names
 from maps.vector import MAX_ZOOM, VectorError, check_view, features_geojson
 
-__all__ = ["CSV_COLUMNS", "bp"]
+__all__ = ["CSV_COLUMNS", "MAP_COLUMNS", "api_row", "bp"]
 
 bp = Blueprint("carte_api", __name__, url_prefix=API_PREFIX)
 register(bp)
 
 LAYER_MAX_AGE = 300
-CSV_COLUMNS = ("id", "name", "commune_code", "commune_name", "departement_code",
+MAP_COLUMNS = ("id", "name", "commune_code", "commune_name", "departement_code",
                "departement_name", "region_code", "region_name", "wave", "kind", "fnt",
                "precision", "lon", "lat", "category", "category_label", "policy")
+"""The columns the map's downloads have always had (kept for the programs that read them)."""
+CSV_COLUMNS = MAP_COLUMNS + tuple(column.name for column in OPEN_COLUMNS
+                                  if column.name not in MAP_COLUMNS)
+"""Those, then the open data columns they lack (``geodata.publication.COLUMNS``): the API
+serves every field of ``fabriques laureats publier``."""
 _ZOOM = re.compile(r"^\d{1,2}$")
 
 
@@ -121,10 +128,17 @@ def _api_selection(known) -> Selection:
         raise _bad(str(error), error.parameter) from None
 
 
+def api_row(row: dict) -> dict:
+    """A Fabrique as the API serves it: the map's keys, then the open data columns."""
+    served = {column: row[column] for column in MAP_COLUMNS}
+    served.update((key, value) for key, value in open_row(row).items() if key not in served)
+    return served
+
+
 def fabriques_csv(rows: list[dict]) -> str:
     """The rows as CSV for a spreadsheet (``geodata.spreadsheet``), booleans true/false."""
     return spreadsheet_csv(CSV_COLUMNS, ([format_value(row[column]) for column in CSV_COLUMNS]
-                                         for row in rows))
+                                         for row in map(api_row, rows)))
 
 
 def fabriques_geojson(rows: list[dict]) -> dict:
@@ -133,7 +147,7 @@ def fabriques_geojson(rows: list[dict]) -> dict:
         "type": "Feature", "id": row["id"],
         "geometry": None if row["lon"] is None else {"type": "Point",
                                                      "coordinates": [row["lon"], row["lat"]]},
-        "properties": {k: v for k, v in row.items() if k not in ("lon", "lat")},
+        "properties": {k: v for k, v in api_row(row).items() if k not in ("lon", "lat")},
     } for row in rows]}
 
 
@@ -146,7 +160,7 @@ def fabriques():
         raise _bad(f"format inconnu : {kind!r} (geojson ou csv)", "format")
     engine = get_engine()
     selection = _api_selection(place_names(engine))
-    rows = [row for row in fabrique_rows(engine, policy) if selection.matches(row)]
+    rows = [row for row in laureate_table(engine, policy) if selection.matches(row)]
     if kind == "csv":
         response = Response(fabriques_csv(rows), mimetype="text/csv")
     else:

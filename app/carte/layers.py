@@ -26,7 +26,7 @@ from app.db import get_engine
 from geodata.policy import DEFAULT_POLICY, load_policy
 from geodata.storage import map_layers, models
 from geodata.storage.cache import VersionedCache, engine_key
-from geodata.storage.fabriques import fabrique_rows
+from geodata.storage.laureates import laureate_table
 from geodata.storage.map_layers import LAYERS, layer_versions, read_layer
 from maps import vector
 from maps.vector import VectorLayer, vector_layer
@@ -126,7 +126,7 @@ def warm_caches(app: Flask, notify: Callable[[], None] = lambda: None) -> None:
         engine = get_engine()
         policy = load_policy(DEFAULT_POLICY)
         notify()
-        fabrique_rows(engine, policy)
+        laureate_table(engine, policy)
         for key in ("departements", *DEFAULT_OVERLAYS):
             notify()
             cached_layer(engine, key, policy.qpv_vintage,

@@ -20,7 +20,7 @@ from geodata.policy import (
     CATEGORY_UNDETERMINED,
     qpv_vintages,
 )
-from geodata.storage.fabriques import fabrique_rows
+from geodata.storage.laureates import laureate_table
 from geodata.storage.map_layers import LAYERS
 from geodata.storage.reference import density_levels, place_names
 from geodata.territories import TERRITORIES
@@ -36,6 +36,11 @@ SHORT_LABELS = {CATEGORY_QPV: "QPV ou proximité", CATEGORY_OUTSIDE: "hors grand
 """Category labels short enough for a table cell."""
 
 
+def _page_url(fabrique_id: str) -> str:
+    """A Fabrique's public page (``app.fabriques``)."""
+    return url_for("fabriques.fabrique", fabrique_id=fabrique_id)
+
+
 @bp.get("/carte")
 def carte():
     """The public map of the Fabriques, its filters, its list and its downloads."""
@@ -44,14 +49,14 @@ def carte():
     form.validate()
     state, selection, errors = form.state(), form.selection(), form.messages()
     policy = state["policy"]
-    rows = fabrique_rows(engine, policy)
+    rows = laureate_table(engine, policy)
     overlays = [Overlay("departements", url_for("carte_api.couche", layer="departements"))]
     overlays += [Overlay(key, url_for("carte_api.couche", layer=key),
                          min_zoom=LAYERS[key].min_zoom,
                          params={"vintage": state["vintage"]} if key == "qpv" else {},
                          show=key in state["layers"]) for key in TOGGLEABLE]
     figure = fabriques_map(lambda path: url_for("static", filename=path), rows, overlays,
-                           state["view"])
+                           state["view"], page_url=_page_url)
     shown = [selection.matches(row) for row in rows]
     downloads = {kind: url_for("carte_api.fabriques", policy=policy.name, format=kind,
                                **selection.as_params()) for kind in ("csv", "geojson")}

@@ -7,6 +7,7 @@ command group.
     fabriques reseaux charger             declared networks (app/cli/reseaux.py)
     fabriques dossiers importer|exporter  a wave's dossiers (app/cli/dossiers.py)
     fabriques dossiers decider|cloturer   its jury (app/cli/jury.py)
+    fabriques laureats publier|livrables  open data, deliverables (app/cli/laureats.py)
     fabriques run                         development server (gunicorn in production)
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from app.cli import data, dossiers, eligibility, jury, reseaux, users
+from app.cli import data, dossiers, eligibility, jury, laureats, reseaux, users
 
 __all__ = ["init_app", "main"]
 
@@ -25,7 +26,8 @@ def init_app(app: Flask) -> None:
     for command in jury.COMMANDS:
         dossiers.dossiers_group.add_command(command)
     for command in (*data.COMMANDS, *eligibility.COMMANDS, users.users_group,
-                    reseaux.reseaux_group, dossiers.dossiers_group):
+                    reseaux.reseaux_group, dossiers.dossiers_group,
+                    laureats.laureats_group):
         app.cli.add_command(command)
 
 

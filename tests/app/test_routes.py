@@ -25,6 +25,9 @@ EXAMPLES = {
     "/verifier/lot/<uuid:job_id>/relancer": [],  # POST only
     "/verifier/lot/<uuid:job_id>/dossiers": [],  # POST only
     "/carte": ["/carte", "/carte?categorie=x&z=99"],
+    "/fabriques/<fabrique_id>": ["/fabriques/fabt-02", "/fabriques/fabt-109",
+                                 "/fabriques/inconnue", "/fabriques/fabt-364"],
+    "/fabriques/<fabrique_id>/livrables": [],  # POST only
     "/reseaux": ["/reseaux", "/reseaux?fabrique=fabt-12&rule=distance&distance_km=12"],
     "/reseaux/couverture": ["/reseaux/couverture", "/reseaux/couverture?departement=05"],
     "/reseaux/couverture.csv": ["/reseaux/couverture.csv"],
@@ -107,5 +110,6 @@ def test_every_route_answers_without_a_server_error(app, account, role):
     assert answers["/tableau-de-bord"] == {None: 302, "instructor": 403, "prefecture": 403}.get(
         role, 200)
     assert answers["/instruction/dossiers"] == {None: 302}.get(role, 200)
+    assert answers["/fabriques/fabt-02"] == 200 and answers["/fabriques/inconnue"] == 404
     assert answers["/instruction/dossiers/import"] == (
         200 if role in ("instructor", "admin") else 302 if role is None else 403)

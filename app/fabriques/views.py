@@ -1,0 +1,89 @@
+"""``/fabriques/<id>``: a Fabrique's public page; ``POST /fabriques/<id>/livrables``: an
+instructor records one of its deliverables. The page reads ``geodata.storage`` only: the
+Fabrique as the map and the open data show it, the engine's verdict at its place, its
+declared networks, its deliverables (never who recorded them)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from app.access import role_required
+from app.db import get_engine
+from app.errors import error_page
+from app.fabriques.forms import DeliverableForm
+from geodata.checks import LocationError, check_point
+from geodata.deliverables import LICENCE_URLS, LICENCES, DeliverableInput
+from geodata.eligibility import EligibilityError
+from geodata.policy import DEFAULT_POLICY, SHORT_CATEGORIES, load_policy
+from geodata.publication import SOURCES
+from geodata.storage.deliverables import deliverables_of, record_deliverables
+from geodata.storage.laureates import laureate_by_id, same_as
+from geodata.storage.networks import RESOURCE_ROLE, declared_networks
+
+__all__ = ["bp"]
+
+bp = Blueprint("fabriques", __name__, template_folder="templates")
+
+
+def _explanation(engine, row: dict) -> str | None:
+    """The engine's explanation of the category at the Fabrique's place, or None."""
+    if row["lon"] is None:
+        return None
+    try:
+        check = check_point(engine, row["policy"], row["lon"], row["lat"], row["precision"],
+                            row["commune_code"])
+    except (LocationError, EligibilityError):
+        return None
+    return check.verdict.explanation
+
+
+def _not_found(fabrique_id: str):
+    shown = fabrique_id if len(fabrique_id) <= 40 else fabrique_id[:40] + "…"
+    return error_page("Fabrique introuvable",
+                      f"Aucune Fabrique lauréate n'a l'identifiant « {shown} ». La carte des "
+                      "Fabriques les liste toutes.", 404)
+
+
+def _page(fabrique_id: str, form: DeliverableForm, status: int = 200):
+    engine = get_engine()
+    policy = load_policy(DEFAULT_POLICY)
+    row = laureate_by_id(engine, policy, fabrique_id)
+    if row is None:
+        published = same_as(engine, fabrique_id)
+        if published is not None:
+            return redirect(url_for("fabriques.fabrique", fabrique_id=published))
+        return _not_found(fabrique_id)
+    return render_template(
+        "fabrique.html", fabrique=row, policy=policy, form=form,
+        explanation=_explanation(engine, row), short_categories=SHORT_CATEGORIES,
+        networks=[(network, sum(role != RESOURCE_ROLE for _, _, role in network.members))
+                  for network in declared_networks(engine, fabrique_id=fabrique_id)],
+        deliverables=deliverables_of(engine, fabrique_id), licence_urls=LICENCE_URLS,
+        licences=LICENCES,
+        sources=SOURCES,
+        can_record=current_user.is_authenticated and current_user.has_role("instructor"),
+    ), status
+
+
+@bp.get("/fabriques/<fabrique_id>")
+def fabrique(fabrique_id: str):
+    """A Fabrique's public page."""
+    return _page(fabrique_id, DeliverableForm(formdata=None))
+
+
+@bp.post("/fabriques/<fabrique_id>/livrables")
+@role_required("instructor")
+def record(fabrique_id: str):
+    """Record a deliverable of the Fabrique (instructors and admins)."""
+    engine = get_engine()
+    if laureate_by_id(engine, load_policy(DEFAULT_POLICY), fabrique_id) is None:
+        return _not_found(fabrique_id)
+    form = DeliverableForm()
+    if not form.validate():
+        return _page(fabrique_id, form, 400)
+    record_deliverables(engine, [DeliverableInput(fabrique_id, form.title.data,
+                                                  form.url.data, form.licence.data)],
+                        current_user.email)
+    flash(f"Livrable « {form.title.data} » enregistré.", "success")
+    return redirect(url_for("fabriques.fabrique", fabrique_id=fabrique_id) + "#livrables")

@@ -1,0 +1,132 @@
+"""The laureates as this service shows and publishes them: the published ANCT list and the
+laureates decided by its jury, each Fabrique once (``geodata.publication.merge_matches``),
+with its place names, its category under a policy, its source, SIRET and amounts; and the
+sources the publication names.
+
+The public map, ``/api/v1/fabriques``, each Fabrique's page and the open data files all read
+``laureate_table``, so they show the same Fabriques with the same facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from sqlalchemy import Engine, select
+
+from geodata.eligibility import classify
+from geodata.policy import CATEGORIES, CATEGORY_UNDETERMINED, Policy
+from geodata.publication import MATCH_SAME, merge_matches, without_emails
+from geodata.storage.cache import versioned
+from geodata.storage.models import Commune, DatasetVersion, Departement, Laureate, Region
+from geodata.storage.reference import reference_index
+
+__all__ = ["DESCRIBED_DATASETS", "laureate_by_id", "laureate_table", "publication_sources",
+           "same_as"]
+
+FNT_KINDS = {"FNT": True, "FT": False}
+DESCRIBED_DATASETS = ("laureates", "communes", "departements", "regions")
+"""Datasets whose versions a publication names besides those the categories were read from."""
+
+
+def _sort_key(row: Mapping) -> tuple:
+    return (row["departement_code"] or "~", row["commune_name"] or "", row["name"].casefold())
+
+
+def _read(engine: Engine) -> list[dict]:
+    with engine.connect() as connection:
+        found = connection.execute(
+            select(Laureate.id, Laureate.name, Laureate.commune_code, Laureate.commune_name,
+                   Laureate.wave, Laureate.kind, Laureate.precision, Laureate.geom,
+                   Laureate.dossier_number, Laureate.siret, Laureate.amount_1,
+                   Laureate.amount_2, Laureate.amount_3, Laureate.published_match,
+                   Laureate.match_state, Commune.departement_code, Commune.region_code,
+                   Departement.name.label("departement_name"),
+                   Region.name.label("region_name"))
+            .outerjoin(Commune, Commune.code == Laureate.commune_code)
+            .outerjoin(Departement, Departement.code == Commune.departement_code)
+            .outerjoin(Region, Region.code == Commune.region_code)
+            .order_by(Laureate.id)
+        ).mappings().all()
+    return [dict(row) for row in found]
+
+
+def _categories(engine: Engine, policy: Policy, rows: list[dict]) -> np.ndarray:
+    """Each row's category under ``policy`` (undetermined without a position)."""
+    located = [i for i, row in enumerate(rows) if row["geom"] is not None]
+    categories = np.full(len(rows), CATEGORY_UNDETERMINED, dtype=object)
+    if located:
+        index = reference_index(engine, policy.qpv_vintage)
+        result = classify(
+            index, policy, [rows[i]["geom"].x for i in located],
+            [rows[i]["geom"].y for i in located], [rows[i]["precision"] for i in located],
+            commune_codes=[rows[i]["commune_code"] for i in located])
+        categories[located] = result.category
+    return categories
+
+
+@versioned
+def laureate_table(engine: Engine, policy: Policy) -> list[dict]:
+    """Every Fabrique once, with its place, wave, type, category under ``policy``, source,
+    SIRET and amounts, sorted by département, commune and name.
+
+    Each row keeps the keys the map has always read (``name``, ``wave``, ``kind``, ``fnt``,
+    ``category``, ``category_label``, ``policy``...) and adds ``source``, ``siret``,
+    ``amount_1..3``. Computed once per policy and set of dataset versions in service; the
+    rows are shared: callers read them, never change them.
+    """
+    rows = merge_matches(_read(engine))
+    categories = _categories(engine, policy, rows)
+    table = []
+    for row, category in zip(rows, categories, strict=True):
+        geom = row.pop("geom")
+        for key in ("dossier_number", "published_match", "match_state"):
+            row.pop(key)
+        row.update(
+            name=without_emails(row["name"]), fnt=FNT_KINDS.get(row["kind"]),
+            lon=round(geom.x, 6) if geom is not None else None,
+            lat=round(geom.y, 6) if geom is not None else None,
+            category=str(category), category_label=CATEGORIES[str(category)],
+            policy=policy.name)
+        table.append(row)
+    return sorted(table, key=_sort_key)
+
+
+def laureate_by_id(engine: Engine, policy: Policy, fabrique_id: str) -> dict | None:
+    """One Fabrique of ``laureate_table``, or None."""
+    return next((row for row in laureate_table(engine, policy) if row["id"] == fabrique_id),
+                None)
+
+
+def same_as(engine: Engine, fabrique_id: str) -> str | None:
+    """The published Fabrique a decided laureate is the same as (``match_state`` « meme »),
+    or None: its page is the published one's."""
+    with engine.connect() as connection:
+        found = connection.execute(
+            select(Laureate.published_match).where(Laureate.id == fabrique_id,
+                                                   Laureate.match_state == MATCH_SAME)
+        ).scalar_one_or_none()
+        if found is None:
+            return None
+        exists = connection.scalar(select(Laureate.id).where(Laureate.id == found))
+    return exists
+
+
+def publication_sources(engine: Engine, policy: Policy) -> list[dict]:
+    """The dataset versions a publication rests on: the laureates (the published list and
+    the jury's decisions), the place names and those the categories were read from, each as
+    ``title``, ``path`` (its address), ``version`` and ``licence``."""
+    used = {version["id"] for version in
+            reference_index(engine, policy.qpv_vintage).dataset_versions}
+    with engine.connect() as connection:
+        versions = connection.execute(
+            select(DatasetVersion.id, DatasetVersion.source, DatasetVersion.dataset,
+                   DatasetVersion.url, DatasetVersion.vintage, DatasetVersion.licence)
+            .where(DatasetVersion.current.is_(True)).order_by(DatasetVersion.id)).all()
+        laureate_versions = set(connection.scalars(select(Laureate.dataset_version_id)
+                                                   .distinct()))
+    return [{"title": version.source, "path": version.url, "version": version.vintage,
+             "licence": version.licence}
+            for version in versions
+            if version.id in used or version.id in laureate_versions
+            or version.dataset in DESCRIBED_DATASETS]
