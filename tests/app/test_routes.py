@@ -41,7 +41,6 @@ EXAMPLES = {
     "/instruction/dossiers/import": ["/instruction/dossiers/import"],
     "/tableau-de-bord": ["/tableau-de-bord", "/tableau-de-bord?by=region"],
     "/tableau-de-bord/export.csv": ["/tableau-de-bord/export.csv"],
-    "/tableau-de-bord/simulation": ["/tableau-de-bord/simulation"],
     "/api/v1/eligibility": ["/api/v1/eligibility?lon=5.4034&lat=43.3305"],
     "/api/v1/eligibility/batch": [],  # POST only
     "/api/v1/policies": ["/api/v1/policies"],

@@ -36,9 +36,9 @@ def jury_laureate(twin, id_: str, dossier: int, **columns) -> dict:
             "amount_3": None, "published_match": None, **columns}
 
 
-@pytest.fixture
-def jury_engine(engine, data_dir):
-    """The real published laureates and three synthetic laureates of this service's jury."""
+def add_jury_laureates(engine, data_dir) -> str:
+    """Load the sources, add three laureates of this service's jury (one the same as a
+    published Fabrique of Marseille); the published one's id."""
     for name in SOURCES:
         load_source(engine, name, data_dir=data_dir, progress=False)
     columns = ("id", "commune_code", "commune_name", "geom", "territory", "dataset_version_id")
@@ -59,7 +59,13 @@ def jury_engine(engine, data_dir):
             jury_laureate(marseille, "jury-3", 1003, kind="FT", amount_1=25_000,
                           match_state="a-confirmer", published_match=marseille.id),
         ])
-    engine.published_id = marseille.id
+    return marseille.id
+
+
+@pytest.fixture
+def jury_engine(engine, data_dir):
+    """The real published laureates and three synthetic laureates of this service's jury."""
+    engine.published_id = add_jury_laureates(engine, data_dir)
     return engine
 
 
