@@ -115,6 +115,13 @@ def _notes(table: QuotaTable, names: Mapping[str, str] | None) -> list[str]:
         elif line.remaining_min is not None and line.remaining_min < 0:
             notes.append(f"Cible peut-être dépassée : {LABELS[line.category].strip()} : "
                          f"{range_text(line)} pour une cible de {line.target}.")
+    totals = [line for line in table.lines if line.category == TOTAL]
+    if totals:
+        years = [f"année {year + 1} : {_euros(sum(t.yearly_eur[year] for t in totals))} €"
+                 + (f" ({unknown} sans montant)"
+                    if (unknown := sum(t.unknown_yearly[year] for t in totals)) else "")
+                 for year in range(YEARS)]
+        notes.append(f"Engagé par année : {' ; '.join(years)}.")
     undetermined = sum(line.min for line in table.lines
                        if line.category == CATEGORY_UNDETERMINED)
     if undetermined:

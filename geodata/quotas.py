@@ -18,6 +18,8 @@ The money (known granted amounts, year by year, and the policy's maximum commitm
 unknowns (wave, type, amount) are those of the records decided in the line (``min``).
 Unknown values are counted and shown, never guessed nor dropped.
 
+The renderings (text, JSON-ready dicts, spreadsheet rows) live in :mod:`geodata.quota_report`.
+
 Pure: only the standard library and :mod:`geodata.policy`; no database, no web framework.
 """
 

@@ -144,6 +144,15 @@ def test_the_published_situation_is_never_read_as_zero():
         in text
 
 
+def test_the_text_gives_the_yearly_commitment():
+    network = [FabriqueRecord("a", QPV, wave="2025-1", yearly_eur=(50_000, 40_000, None)),
+               FabriqueRecord("b", OUT, wave="2021", yearly_eur=(10_000, None, None))]
+    for by in (None, "wave"):
+        text = render_text(quota_table(network, POLICY, by=by))
+        assert ("Engagé par année : année 1 : 60 000 € ; année 2 : 40 000 € (1 sans montant) ; "
+                "année 3 : 0 € (2 sans montant).") in text
+
+
 def test_a_record_needs_its_yearly_amounts_well_formed():
     with pytest.raises(QuotaError, match="3 montants annuels"):
         FabriqueRecord("a", QPV, yearly_eur=(1, 2))
