@@ -3,18 +3,30 @@
 The AMI funds ``quotas.total`` Fabriques: ``quotas.qpv`` in or near a QPV, among which
 ``quotas.fnt`` Fabriques Numériques de Territoire (FNT), and
 ``quotas.outside_large_urban_centres`` outside large urban centres. This module counts
-records per quota category, overall or per wave, région or département, with what remains
-to reach each target (negative when a target is overshot), the granted amounts that are
-known and the policy's maximum commitment. Unknown values (wave, FNT or not, granted
-amount) are counted and shown, never guessed nor dropped.
+records per quota category, overall or per wave, région or département, against each target.
+
+An undetermined record ("à vérifier": the published list places Fabriques at their
+commune's centroid) is never counted as zero: each line is a range. ``min`` counts the
+records decided in the line; ``max`` adds those that could still fall in it (the
+undetermined records for the QPV, outside and not-eligible lines; for the FNT line, the QPV
+records of unknown type and the undetermined records that are FNT or of unknown type). The
+"à vérifier" and total lines are exact (``min == max``). Each bound is reachable on its own,
+not all at once: one undetermined record falls in one category only. What remains to reach a
+target is a range too, ``target - max`` to ``target - min`` (negative: overshot).
+
+The money (known granted amounts, year by year, and the policy's maximum commitment) and the
+unknowns (wave, type, amount) are those of the records decided in the line (``min``).
+Unknown values are counted and shown, never guessed nor dropped.
+
+The renderings (text, JSON-ready dicts, spreadsheet rows) live in :mod:`geodata.quota_report`.
 
 Pure: only the standard library and :mod:`geodata.policy`; no database, no web framework.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 
 from geodata.policy import (
     CATEGORIES,
@@ -22,7 +34,6 @@ from geodata.policy import (
     CATEGORY_OUTSIDE,
     CATEGORY_QPV,
     CATEGORY_UNDETERMINED,
-    SHORT_CATEGORIES,
     Policy,
 )
 
@@ -30,16 +41,18 @@ __all__ = [
     "FNT",
     "GROUPINGS",
     "LINE_KINDS",
+    "LONG_LABELS",
     "OVERALL",
     "TOTAL",
+    "YEARS",
     "FabriqueRecord",
     "QuotaError",
     "QuotaLine",
     "QuotaTable",
-    "as_dict",
     "check_records",
+    "group_label",
     "quota_table",
-    "render_text",
+    "range_text",
     "what_if",
 ]
 
@@ -57,11 +70,16 @@ GROUPINGS = ("wave", "region", "departement")
 """The record attributes a table can be grouped by."""
 OVERALL = "ensemble"
 """The group name of an ungrouped table's lines."""
+YEARS = 3
+"""The years of a Fabrique's grant: one amount per year (``FabriqueRecord.yearly_eur``)."""
+RANGED = (CATEGORY_QPV, CATEGORY_OUTSIDE, CATEGORY_NOT_ELIGIBLE)
+"""The categories an undetermined record could still fall in."""
 
-LABELS = {**SHORT_CATEGORIES, FNT: "  dont FNT", TOTAL: "total"}
 LONG_LABELS = {**CATEGORIES, FNT: "Fabriques Numériques de Territoire", TOTAL: "total"}
 GROUP_TITLES = {None: "Ensemble", "wave": "Vague", "region": "Région", "departement": "Département"}
-UNKNOWN_GROUP = "(inconnu)"
+UNKNOWN_GROUPS = {None: "ensemble", "wave": "vague inconnue", "region": "région inconnue",
+                  "departement": "département inconnu"}
+"""How an unknown group is named, with the gender of its noun."""
 
 
 class QuotaError(ValueError):
@@ -70,7 +88,11 @@ class QuotaError(ValueError):
 
 @dataclass(frozen=True)
 class FabriqueRecord:
-    """One Fabrique as the quota counting sees it; ``None`` means unknown."""
+    """One Fabrique as the quota counting sees it; ``None`` means unknown.
+
+    ``funding_eur`` is the whole amount granted (or asked, for a candidate); ``yearly_eur``
+    the amount granted for each of the YEARS years, each None when unknown.
+    """
 
     id: str
     category: str
@@ -79,6 +101,7 @@ class FabriqueRecord:
     region: str | None = None
     departement: str | None = None
     funding_eur: int | None = None
+    yearly_eur: tuple[int | None, ...] = (None,) * YEARS
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id.strip():
@@ -92,11 +115,14 @@ class FabriqueRecord:
         if self.fnt is not None and not isinstance(self.fnt, bool):
             raise QuotaError(f"Fabrique {self.id!r} : fnt doit valoir True, False ou None, "
                              f"pas {self.fnt!r}")
-        amount = self.funding_eur
-        if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)
-                                   or amount < 0):
-            raise QuotaError(f"Fabrique {self.id!r} : montant accordé invalide {amount!r} "
-                             "(entier positif ou nul en euros, None si inconnu)")
+        if not isinstance(self.yearly_eur, tuple) or len(self.yearly_eur) != YEARS:
+            raise QuotaError(f"Fabrique {self.id!r} : {YEARS} montants annuels attendus, "
+                             f"pas {self.yearly_eur!r}")
+        for amount in (self.funding_eur, *self.yearly_eur):
+            if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)
+                                       or amount < 0):
+                raise QuotaError(f"Fabrique {self.id!r} : montant accordé invalide {amount!r} "
+                                 "(entier positif ou nul en euros, None si inconnu)")
         for name in GROUPINGS:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
@@ -106,29 +132,48 @@ class FabriqueRecord:
 
 @dataclass(frozen=True)
 class QuotaLine:
-    """One group's count for one line kind, against its target, with its money.
+    """One group's range for one line kind, against its target, with its money.
 
-    ``category`` is a policy category, FNT (the ``fnt=True`` records of the QPV category)
-    or TOTAL. ``target``, ``remaining`` (negative past the target) and ``share_of_target``
-    are None where there is no target: per group, and for the non-eligible and to-check
-    lines. ``funding_eur`` sums the known granted amounts; ``max_commitment_eur`` is
-    ``count * max_total_eur + fnt * fnt_bonus_eur``, without the FNT bonus of the records
-    of unknown type. The ``unknown_*`` fields count the records of the line whose granted
+    ``category`` is a policy category, FNT or TOTAL. ``min`` counts the records decided in
+    the line, ``max`` adds those that could still fall in it (see the module). ``target``,
+    ``remaining_min`` (``target - max``), ``remaining_max`` (``target - min``; negative past
+    the target), ``share_min`` and ``share_max`` are None where there is no target: per
+    group, and for the non-eligible and to-check lines. The other fields describe the
+    ``min`` decided records: ``fnt`` of them are FNT; ``funding_eur`` sums their known
+    granted amounts; ``yearly_eur`` sums the known amounts of each year and
+    ``unknown_yearly`` counts the records without an amount that year;
+    ``max_commitment_eur`` is ``min * max_total_eur + fnt * fnt_bonus_eur`` (without the
+    FNT bonus of the records of unknown type); ``unknown_*`` count the records whose granted
     amount, type (FNT or not) or wave is unknown.
     """
 
     group: str | None
     category: str
-    count: int
+    min: int
+    max: int
     fnt: int
     target: int | None
-    remaining: int | None
-    share_of_target: float | None
+    remaining_min: int | None
+    remaining_max: int | None
+    share_min: float | None
+    share_max: float | None
     funding_eur: int
+    yearly_eur: tuple[int, ...]
+    unknown_yearly: tuple[int, ...]
     max_commitment_eur: int
     unknown_funding: int
     unknown_type: int
     unknown_wave: int
+
+    @property
+    def possible(self) -> int:
+        """The records that could still fall in the line: ``max - min``."""
+        return self.max - self.min
+
+    @property
+    def exact(self) -> bool:
+        """True when nothing undetermined could change the count."""
+        return self.min == self.max
 
 
 @dataclass(frozen=True)
@@ -190,15 +235,19 @@ def quota_table(
     lines = []
     for group in sorted(groups, key=lambda name: (name is None, name or "")):
         members = groups[group]
+        undetermined = [r for r in members if r.category == CATEGORY_UNDETERMINED]
         for kind in LINE_KINDS:
             if kind == TOTAL:
-                selected = members
+                decided, possible = members, 0
             elif kind == FNT:
-                selected = [record for record in members
-                            if record.fnt and record.category == CATEGORY_QPV]
+                decided = [r for r in members if r.fnt and r.category == CATEGORY_QPV]
+                possible = sum(1 for r in members if r.fnt is None and r.category
+                               == CATEGORY_QPV) + sum(1 for r in undetermined
+                                                      if r.fnt is not False)
             else:
-                selected = [record for record in members if record.category == kind]
-            lines.append(_line(group, kind, selected, targets.get(kind), policy))
+                decided = [r for r in members if r.category == kind]
+                possible = len(undetermined) if kind in RANGED else 0
+            lines.append(_line(group, kind, decided, possible, targets.get(kind), policy))
     return QuotaTable(policy_name=policy.name, by=by, lines=tuple(lines))
 
 
@@ -208,51 +257,27 @@ def what_if(
     policy: Policy,
     by: str | None = None,
 ) -> QuotaTable:
-    """The table once a wave's candidates are added to the current Fabriques."""
+    """The table once candidates (a jury's selection) are added to the current Fabriques;
+    an undetermined candidate widens the ranges, as an undetermined laureate does."""
     candidates = tuple(candidates)
     table = quota_table((*current, *candidates), policy, by)
     return replace(table, candidates=len(candidates))
 
 
-def as_dict(table: QuotaTable) -> dict[str, object]:
-    """The table as JSON-ready dicts, each line with its French label."""
-    return {
-        "policy": table.policy_name,
-        "by": table.by,
-        "candidates": table.candidates,
-        "lines": [asdict(line) | {"label": LONG_LABELS[line.category]} for line in table.lines],
-    }
+def group_label(by: str | None, group: str | None,
+                names: Mapping[str, str] | None = None) -> str:
+    """A group as people read it: its name when ``names`` has it (régions, départements),
+    else its value (a wave); an unknown group is "région inconnue", "vague inconnue"..."""
+    if group is None:
+        return UNKNOWN_GROUPS[by]
+    return (names or {}).get(group, group)
 
 
-def render_text(table: QuotaTable) -> str:
-    """The table as aligned plain French text, with notes on overshoots and unknowns."""
-    title = f"Quotas des Fabriques de Territoire, politique « {table.policy_name} »"
-    if table.by is not None:
-        title += f", par {table.by_title.lower()}"
-    out = [title]
-    if table.candidates:
-        out.append(f"Simulation : {table.candidates} candidature(s) ajoutée(s) aux Fabriques.")
-    header = (table.by_title, "Catégorie", "Nombre", "Cible", "Reste", "% cible",
-              "Montants connus (€)", "Engagement max (€)", "Sans montant", "Type inconnu",
-              "Vague inconnue")
-    rows = [header]
-    for line in table.lines:
-        rows.append((
-            _group_name(line.group), LABELS[line.category], str(line.count),
-            _optional(line.target), _optional(line.remaining),
-            _percent(line.share_of_target),
-            _euros(line.funding_eur), _euros(line.max_commitment_eur),
-            str(line.unknown_funding), str(line.unknown_type), str(line.unknown_wave),
-        ))
-    widths = [max(len(row[index]) for row in rows) for index in range(len(header))]
-    for row in rows:
-        cells = [cell.ljust(width) if index < 2 else cell.rjust(width)
-                 for index, (cell, width) in enumerate(zip(row, widths, strict=True))]
-        out.append("  ".join(cells))
-    if not table.lines:
-        out.append("(aucune Fabrique)")
-    out.extend(_notes(table))
-    return "\n".join(out)
+def range_text(line: QuotaLine) -> str:
+    """The range in French words: "12" when exact, else "de 12 à 239"."""
+    if line.exact:
+        return _number(line.min)
+    return f"de {_number(line.min)} à {_number(line.max)}"
 
 
 def _targets(policy: Policy) -> dict[str, int]:
@@ -261,58 +286,35 @@ def _targets(policy: Policy) -> dict[str, int]:
             CATEGORY_OUTSIDE: quotas.outside_large_urban_centres}
 
 
-def _line(group: str | None, kind: str, members: list[FabriqueRecord], target: int | None,
-          policy: Policy) -> QuotaLine:
-    count = len(members)
+def _line(group: str | None, kind: str, members: list[FabriqueRecord], possible: int,
+          target: int | None, policy: Policy) -> QuotaLine:
+    low = len(members)
+    high = low + possible
     fnt = sum(1 for record in members if record.fnt)
     known = [record.funding_eur for record in members if record.funding_eur is not None]
+    years = [[record.yearly_eur[year] for record in members
+              if record.yearly_eur[year] is not None] for year in range(YEARS)]
     return QuotaLine(
         group=group,
         category=kind,
-        count=count,
+        min=low,
+        max=high,
         fnt=fnt,
         target=target,
-        remaining=None if target is None else target - count,
-        share_of_target=count / target if target else None,
+        remaining_min=None if target is None else target - high,
+        remaining_max=None if target is None else target - low,
+        share_min=low / target if target else None,
+        share_max=high / target if target else None,
         funding_eur=sum(known),
-        max_commitment_eur=count * policy.funding.max_total_eur
+        yearly_eur=tuple(sum(amounts) for amounts in years),
+        unknown_yearly=tuple(low - len(amounts) for amounts in years),
+        max_commitment_eur=low * policy.funding.max_total_eur
         + fnt * policy.funding.fnt_bonus_eur,
-        unknown_funding=count - len(known),
+        unknown_funding=low - len(known),
         unknown_type=sum(1 for record in members if record.fnt is None),
         unknown_wave=sum(1 for record in members if record.wave is None),
     )
 
 
-def _notes(table: QuotaTable) -> list[str]:
-    notes = []
-    for line in table.lines:
-        if line.remaining is not None and line.remaining < 0:
-            notes.append(f"Cible dépassée : {LABELS[line.category].strip()} : {line.count} "
-                         f"pour une cible de {line.target} ({-line.remaining} de trop).")
-    for group in table.groups:
-        where = "" if table.by is None else f", {table.by_title.lower()} {_group_name(group)}"
-        total, qpv = (table.line(kind, group) for kind in (TOTAL, CATEGORY_QPV))
-        if total.unknown_type:
-            notes.append(f"{total.unknown_type} Fabrique(s) de type inconnu{where} : le nombre "
-                         "de FNT et l'engagement maximum peuvent être plus élevés.")
-        if total.fnt > qpv.fnt:
-            notes.append(f"{total.fnt - qpv.fnt} FNT hors de la catégorie QPV{where}, non "
-                         "comptée(s) dans la ligne « dont FNT » (les FNT sont comptées dans la "
-                         "moitié QPV).")
-    return notes
-
-
-def _group_name(group: str | None) -> str:
-    return UNKNOWN_GROUP if group is None else group
-
-
-def _optional(value: int | None) -> str:
-    return "-" if value is None else str(value)
-
-
-def _percent(share: float | None) -> str:
-    return "-" if share is None else f"{share * 100:.1f} %".replace(".", ",")
-
-
-def _euros(amount: int) -> str:
-    return f"{amount:,}".replace(",", " ")
+def _number(value: int) -> str:
+    return f"{value:,}".replace(",", "\u202f")

@@ -1,4 +1,6 @@
-"""Quota charts as accessible SVG: one horizontal bar per category against its target line.
+"""Quota charts as accessible SVG: one horizontal bar per category against its target line;
+a range (decided to possible, ``QuotaLine.min`` to ``max``) is a solid bar continued by a
+lighter, dotted one up to the maximum, never a bare zero.
 
 Data in, ``Chart`` out: ``quota_chart(table)`` draws one group of a ``QuotaTable`` (the
 overall lines by default), ``comparison_chart(before, after)`` the "avant / après" of a
@@ -16,9 +18,10 @@ directly gives ``role="img"``, ``<title>``/``<desc>`` tied by ``aria-labelledby`
 numbers as text next to each bar, ids unique per page, ``data-*`` attributes that tests
 read, and a few kilobytes per chart with no new dependency.
 
-Readable without colour: every bar carries its number in text (and its series name when
-two series are compared: the "avant" bars are also hatched); a target is a dashed line
-plus the words "cible N"; an overshoot is spelled out. Colours are those of the DSFR
+Readable without colour: every bar carries its number in text, "0 à 227" for a range (and
+its series name when two series are compared: the "avant" bars are also hatched); the
+possible part of a range is dotted and outlined; a target is a dashed line plus the words
+"cible N"; an overshoot is spelled out. Colours are those of the DSFR
 with a contrast of at least 3:1 against white for shapes and 4.5:1 for text.
 """
 
@@ -38,6 +41,7 @@ from geodata.policy import (
     CATEGORY_UNDETERMINED,
 )
 from geodata.quotas import FNT, LINE_KINDS, OVERALL, TOTAL, QuotaTable
+from maps.chart_style import COLOURS, legend, patterns
 
 __all__ = [
     "AFTER",
@@ -65,15 +69,6 @@ CHART_LABELS = {
     TOTAL: "total",
 }
 """Short French labels of the line kinds, as the charts show them."""
-COLOURS = {
-    "bar": "#000091",  # DSFR bleu France: 14.9:1 on white
-    "bar_before": "#6a6af4",  # bleu France main 525: 4.2:1 on white, hatched
-    "target": "#ce0500",  # DSFR rouge erreur: 5.8:1 on white, dashed, white halo on bars
-    "text": "#161616",  # DSFR text: 18:1
-    "muted": "#666666",  # axis labels: 5.7:1
-    "grid": "#dddddd",  # decoration only
-    "background": "#ffffff",
-}
 
 LABEL_WIDTH = 200
 PLOT_WIDTH = 340  # then, on the right, room for the longest number label
@@ -96,12 +91,18 @@ class ChartError(ValueError):
 
 @dataclass(frozen=True)
 class Row:
-    """One category of a chart: its label, one count per series, and its target if any."""
+    """One category of a chart: its label, one count per series (the decided count of a
+    range), the range's maximum per series if any, and its target if any."""
 
     key: str
     label: str
     values: tuple[int, ...]
     target: int | None = None
+    maxima: tuple[int, ...] | None = None
+
+    def upper(self, number: int) -> int:
+        """The top of the range of series ``number`` (its value when there is no range)."""
+        return self.values[number] if self.maxima is None else self.maxima[number]
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,8 +133,8 @@ def quota_chart(table: QuotaTable, group: str | None = OVERALL, chart_id: str | 
     lines = {line.category: line for line in table.lines if line.group == group}
     if not lines:
         raise ChartError(f"aucune ligne pour le groupe {group!r}")
-    rows = [Row(kind, CHART_LABELS[kind], (lines[kind].count,), lines[kind].target)
-            for kind in LINE_KINDS]
+    rows = [Row(kind, CHART_LABELS[kind], (lines[kind].min,), lines[kind].target,
+                (lines[kind].max,)) for kind in LINE_KINDS]
     if title is None:
         title = f"Fabriques par catégorie face aux cibles, politique « {table.policy_name} »"
         if table.by is not None:
@@ -155,7 +156,8 @@ def comparison_chart(before: QuotaTable, after: QuotaTable, group: str | None = 
     if not new:
         raise ChartError(f"aucune ligne pour le groupe {group!r}")
     rows = [Row(kind, CHART_LABELS[kind],
-                (old[kind].count if kind in old else 0, new[kind].count), new[kind].target)
+                (old[kind].min if kind in old else 0, new[kind].min), new[kind].target,
+                (old[kind].max if kind in old else 0, new[kind].max))
             for kind in LINE_KINDS]
     if title is None:
         title = (f"Simulation : Fabriques par catégorie avant et après l'ajout de "
@@ -166,20 +168,22 @@ def comparison_chart(before: QuotaTable, after: QuotaTable, group: str | None = 
 def bar_chart(rows: Sequence[Row], title: str, series: Sequence[str] = ("",),
               chart_id: str | None = None, note: str = "",
               scale_max: int | None = None, plot_width: int = PLOT_WIDTH) -> Chart:
-    """Horizontal bars, one per row and series, each with its number; dashed target lines.
-    The axis covers ``scale_max`` (if given), every value and every target."""
+    """Horizontal bars, one per row and series, each with its number (or range); dashed
+    target lines. The axis covers ``scale_max`` (if given), every maximum and every target."""
     rows, series = tuple(rows), tuple(series)
     _check(rows, series)
     chart_id = chart_id or _slug(title)
-    scale = _Scale.covering(max([v for row in rows for v in row.values]
+    scale = _Scale.covering(max([row.upper(n) for row in rows for n in range(len(series))]
                                 + [row.target or 0 for row in rows] + [scale_max or 0, 1]),
                             plot_width)
-    longest = max(len(_value_label(name, value, row.target, last=True))
-                  for row in rows for name, value in zip(series, row.values, strict=True))
+    longest = max(len(_value_label(name, value, row.target, True, row.upper(n)))
+                  for row in rows
+                  for n, (name, value) in enumerate(zip(series, row.values, strict=True)))
+    ranges = any(row.upper(n) > row.values[n] for row in rows for n in range(len(series)))
     width = round(LABEL_WIDTH + plot_width + 16 + CHAR_WIDTH * longest)
     row_height = len(series) * BAR + (len(series) - 1) * BAR_GAP
     has_targets = any(row.target is not None for row in rows)
-    first = TOP if has_targets or len(series) > 1 else TOP_BARE
+    first = TOP if has_targets or len(series) > 1 or ranges else TOP_BARE
     height = first + len(rows) * (row_height + ROW_GAP) + AXIS
     description = _describe(rows, series) + note
     svg = ET.Element("svg", {
@@ -190,10 +194,10 @@ def bar_chart(rows: Sequence[Row], title: str, series: Sequence[str] = ("",),
     })
     ET.SubElement(svg, "title", {"id": f"{chart_id}-titre"}).text = title
     ET.SubElement(svg, "desc", {"id": f"{chart_id}-desc"}).text = description
-    _hatch(svg, chart_id)
+    patterns(svg, chart_id)
     ET.SubElement(svg, "rect", {"width": str(width), "height": str(height),
                                 "fill": COLOURS["background"]})
-    _legend(svg, chart_id, series, has_targets)
+    legend(svg, chart_id, series, has_targets, ranges, LABEL_WIDTH)
     plot_bottom = height - AXIS
     _axis(svg, scale, first, plot_bottom)
     y = first
@@ -215,6 +219,9 @@ def _check(rows: tuple[Row, ...], series: tuple[str, ...]) -> None:
         if any(value < 0 for value in row.values) or (row.target is not None
                                                       and row.target < 0):
             raise ChartError(f"{row.label} : valeur négative")
+        if row.maxima is not None and (len(row.maxima) != len(series) or any(
+                high < low for low, high in zip(row.values, row.maxima, strict=True))):
+            raise ChartError(f"{row.label} : maximum absent ou inférieur au minimum")
 
 
 @dataclass(frozen=True)
@@ -257,19 +264,27 @@ def _row(svg: ET.Element, chart_id: str, row: Row, series: tuple[str, ...], scal
         before = len(series) > 1 and number < len(series) - 1
         fill = f"url(#{chart_id}-hachures)" if before else COLOURS["bar"]
         width = scale.x(value) - LABEL_WIDTH
+        upper = row.upper(number)
         rect = ET.SubElement(group, "rect", {
             "class": "bar", "x": str(LABEL_WIDTH), "y": str(bar_y), "width": _f(width),
             "height": str(BAR), "fill": fill, "data-value": str(value),
-            "data-series": name,
+            "data-max": str(upper), "data-series": name,
         })
         if before:
             rect.set("stroke", COLOURS["bar_before"])
-        text_x = max(scale.x(value), target_x or 0) + 6
+        if upper > value:
+            ET.SubElement(group, "rect", {
+                "class": "bar-possible", "x": _f(scale.x(value)), "y": str(bar_y + 1),
+                "width": _f(scale.x(upper) - scale.x(value)), "height": str(BAR - 2),
+                "fill": f"url(#{chart_id}-possible)", "stroke": COLOURS["possible"],
+                "stroke-dasharray": "3 2", "data-min": str(value), "data-max": str(upper),
+                "data-series": name})
+        text_x = max(scale.x(upper), target_x or 0) + 6
         value_text = ET.SubElement(group, "text", {
             "class": "value", "x": _f(text_x), "y": _f(bar_y + BAR / 2 + 4.5),
             "fill": COLOURS["text"], "data-series": name})
         value_text.text = _value_label(name, value, row.target,
-                                       last=number == len(series) - 1)
+                                       number == len(series) - 1, upper)
     if target_x is not None:
         ends = {"x1": _f(target_x), "x2": _f(target_x), "y1": str(y - 4),
                 "y2": str(y + row_height + 4)}
@@ -281,8 +296,10 @@ def _row(svg: ET.Element, chart_id: str, row: Row, series: tuple[str, ...], scal
         })
 
 
-def _value_label(name: str, value: int, target: int | None, last: bool) -> str:
-    text = f"{name} : {_number(value)}" if name else _number(value)
+def _value_label(name: str, value: int, target: int | None, last: bool,
+                 upper: int | None = None) -> str:
+    shown = _range(value, upper)
+    text = f"{name} : {shown}" if name else shown
     if target is None or not last:
         return text
     if value > target:
@@ -290,28 +307,10 @@ def _value_label(name: str, value: int, target: int | None, last: bool) -> str:
     return f"{text} / cible {_number(target)}"
 
 
-def _legend(svg: ET.Element, chart_id: str, series: tuple[str, ...], targets: bool) -> None:
-    legend = ET.SubElement(svg, "g", {"class": "legend"})
-    x = LABEL_WIDTH
-    if len(series) > 1:
-        for number, name in enumerate(series):
-            before = number < len(series) - 1
-            swatch = ET.SubElement(legend, "rect", {
-                "x": str(x), "y": "8", "width": "22", "height": "14",
-                "fill": f"url(#{chart_id}-hachures)" if before else COLOURS["bar"]})
-            if before:
-                swatch.set("stroke", COLOURS["bar_before"])
-            text = ET.SubElement(legend, "text", {"x": str(x + 28), "y": "20",
-                                                  "fill": COLOURS["text"]})
-            text.text = name
-            x += 40 + 8 * len(name)
-    if targets:
-        ET.SubElement(legend, "line", {
-            "x1": str(x + 11), "x2": str(x + 11), "y1": "5", "y2": "25",
-            "stroke": COLOURS["target"], "stroke-width": "2.5", "stroke-dasharray": "5 3"})
-        text = ET.SubElement(legend, "text", {"x": str(x + 28), "y": "20",
-                                              "fill": COLOURS["text"]})
-        text.text = "cible du programme"
+def _range(value: int, upper: int | None) -> str:
+    if upper is None or upper == value:
+        return _number(value)
+    return f"{_number(value)} à {_number(upper)}"
 
 
 def _axis(svg: ET.Element, scale: _Scale, first: int, bottom: int) -> None:
@@ -326,28 +325,20 @@ def _axis(svg: ET.Element, scale: _Scale, first: int, bottom: int) -> None:
         text.text = _number(tick)
 
 
-def _hatch(svg: ET.Element, chart_id: str) -> None:
-    defs = ET.SubElement(svg, "defs")
-    pattern = ET.SubElement(defs, "pattern", {
-        "id": f"{chart_id}-hachures", "width": "6", "height": "6",
-        "patternUnits": "userSpaceOnUse", "patternTransform": "rotate(45)"})
-    ET.SubElement(pattern, "rect", {"width": "6", "height": "6", "fill": "#e3e3fd"})
-    ET.SubElement(pattern, "line", {"x1": "0", "y1": "0", "x2": "0", "y2": "6",
-                                    "stroke": COLOURS["bar_before"], "stroke-width": "3"})
-
-
 def _describe(rows: tuple[Row, ...], series: tuple[str, ...]) -> str:
     parts = []
     for row in rows:
+        shown = [_range(value, row.upper(n)) for n, value in enumerate(row.values)]
         if len(series) == 1:
-            values = _number(row.values[0])
+            values = shown[0] if row.upper(0) == row.values[0] else f"de {shown[0]}"
         else:
-            values = ", ".join(f"{name} {_number(value)}"
-                               for name, value in zip(series, row.values, strict=True))
+            values = ", ".join(f"{name} {text}"
+                               for name, text in zip(series, shown, strict=True))
         if row.target is not None:
             remaining = row.target - row.values[-1]
+            low = row.target - row.upper(len(series) - 1)
             values += (f" pour une cible de {_number(row.target)} ("
-                       + (f"reste {_number(remaining)}" if remaining >= 0
+                       + (f"reste {_range(max(low, 0), remaining)}" if remaining >= 0
                           else f"dépassée de {_number(-remaining)}") + ")")
         parts.append(f"{row.label} : {values}")
     return " ; ".join(parts) + "."

@@ -36,6 +36,9 @@ def _imported_modules(code: str, forbidden: list[str]) -> list[str]:
     [
         ("geodata.territories", ["flask", "sqlalchemy"]),
         ("geodata.spreadsheet", ["flask", "sqlalchemy"]),
+        ("geodata.quotas", ["flask", "sqlalchemy"]),
+        ("geodata.quota_report", ["flask", "sqlalchemy"]),
+        ("maps.charts", ["flask", "sqlalchemy"]),
         ("geodata.fabriques", ["flask", "sqlalchemy"]),
         ("geodata.geometry", ["flask", "sqlalchemy"]),
         ("geodata.storage.models", ["flask"]),

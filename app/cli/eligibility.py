@@ -2,7 +2,7 @@
 
     fabriques check --lon X --lat Y [--policy NAME] [--precision P] [--json]
     fabriques classify INPUT.csv -o OUTPUT.csv [--policy NAME]   (id + lon, lat or an address)
-    fabriques quotas [--policy NAME] [--by wave|region|departement] [--json]
+    fabriques quotas [--policy NAME] [--by wave|region|departement] [--json | --csv FILE|-]
 """
 
 from __future__ import annotations
@@ -24,7 +24,10 @@ from geodata.eligibility.engine import PRECISIONS
 from geodata.eligibility.reading import BatchError
 from geodata.geocoder import GeocoderError
 from geodata.policy import DEFAULT_POLICY, Policy, PolicyError, available_policies, load_policy
-from geodata.quotas import GROUPINGS, as_dict, quota_table, render_text
+from geodata.quota_report import CSV_COLUMNS, as_dict, csv_rows, render_text
+from geodata.quotas import GROUPINGS, quota_table
+from geodata.spreadsheet import spreadsheet_csv
+from geodata.storage.candidates import group_names
 from geodata.storage.fabriques import laureate_records
 from geodata.storage.reference import reference_index
 
@@ -101,18 +104,39 @@ def classify_command(input_path: Path, output_path: Path, policy_name: str, quie
         click.echo(line)
 
 
-@click.command("quotas", help="Compte les lauréats par catégorie face aux cibles de la politique.")
+@click.command("quotas", help=(
+    "Compte les lauréats par catégorie face aux cibles de la politique. Chaque ligne est une "
+    "fourchette : le minimum compte les Fabriques décidées, le maximum y ajoute celles « à "
+    "vérifier » qui peuvent encore y tomber (les lignes « à vérifier » et « total » sont "
+    "exactes). Régions et départements sont donnés par leur nom."))
 @_policy_option()
 @click.option("--by", type=click.Choice(GROUPINGS), help="Détail par vague, région ou département.")
-@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Sortie JSON : chaque ligne porte « min » et « max ».")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, writable=True, allow_dash=True),
+              help="Écrit le tableau en CSV pour un tableur français (UTF-8 avec BOM, « ; ») "
+                   "dans FICHIER, ou sur la sortie standard avec « --csv - ».",
+              metavar="FICHIER")
 @with_appcontext
-def quotas_command(policy_name: str, by: str | None, as_json: bool) -> None:
+def quotas_command(policy_name: str, by: str | None, as_json: bool,
+                   csv_path: str | None) -> None:
     policy = _policy(policy_name)
-    table = quota_table(laureate_records(get_engine(), policy), policy, by=by)
+    if as_json and csv_path:
+        raise click.UsageError("--json et --csv s'excluent : choisissez une seule sortie.")
+    engine = get_engine()
+    table = quota_table(laureate_records(engine, policy), policy, by=by)
+    names = group_names(engine, by)
     if as_json:
-        click.echo(json.dumps(as_dict(table), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(as_dict(table, names), ensure_ascii=False, indent=2))
+    elif csv_path:
+        text = spreadsheet_csv(CSV_COLUMNS, csv_rows(table, names))
+        if csv_path == "-":
+            click.echo(text, nl=False)
+        else:
+            Path(csv_path).write_text(text, encoding="utf-8", newline="")
+            click.echo(f"{len(table.lines)} ligne(s) écrite(s) dans {csv_path}.", err=True)
     else:
-        click.echo(render_text(table))
+        click.echo(render_text(table, names))
 
 
 COMMANDS = (check_command, classify_command, quotas_command)

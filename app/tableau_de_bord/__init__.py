@@ -1,5 +1,5 @@
-"""The ministry's dashboard: the laureates counted against the policy's quota targets, by
-wave, région or département, their funding, and the what-if of a wave's candidates."""
+"""The ministry's dashboard: the laureates counted against the policy's quota targets (a
+range each: decided to possible), by wave, région or département, and their funding."""
 
 from __future__ import annotations
 

@@ -1,15 +1,14 @@
-"""The forms of the quota dashboard: the policy and grouping of the dashboard and its export
-(query string), and the simulation's policy and wave, read from the query string, then posted
-with the candidates selected (CSRF token checked)."""
+"""The form of the quota dashboard: the policy and grouping of the dashboard and its export
+(query string)."""
 
 from __future__ import annotations
 
-from wtforms import Field, SelectMultipleField, StringField, ValidationError
+from wtforms import Field, StringField, ValidationError
 
-from app.forms import Form, QueryForm, policy_field, strip
+from app.forms import QueryForm, policy_field, strip
 from geodata.quotas import GROUPINGS
 
-__all__ = ["DashboardForm", "SimulationForm", "SimulationQuery"]
+__all__ = ["DashboardForm"]
 
 
 def known_grouping(_form: DashboardForm, field: Field) -> None:
@@ -25,22 +24,3 @@ class DashboardForm(QueryForm):
 
     policy = policy_field()
     by = StringField(filters=[strip], validators=[known_grouping])
-
-
-class WaveFields:
-    """The simulation's fields read by GET and sent by POST: the policy, and the wave whose
-    candidates are shown (empty: the latest wave)."""
-
-    policy = policy_field()
-    wave = StringField(filters=[strip])
-
-
-class SimulationQuery(WaveFields, QueryForm):
-    """``GET /tableau-de-bord/simulation``: every candidate of the wave is selected."""
-
-
-class SimulationForm(WaveFields, Form):
-    """``POST /tableau-de-bord/simulation``: the candidates selected (``candidat``, check
-    ids, repeated); ids that are not the wave's candidates are ignored."""
-
-    candidat = SelectMultipleField(validate_choice=False)

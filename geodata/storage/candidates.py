@@ -1,4 +1,4 @@
-"""A wave's candidates as the quota counting sees them, for the ministry's what-if.
+"""A wave's candidates as the quota counting sees them, for the jury's what-if.
 
 The candidates of a wave are the checks the instructors kept with that wave
 (``geodata.storage.history.wave_candidates``: the newest check of each dossier). Each is
@@ -40,7 +40,7 @@ class Candidate:
 
     @property
     def check_id(self) -> int:
-        """The kept check's id (what the simulation form sends back)."""
+        """The kept check's id (what a selection form sends back)."""
         return self.check.id
 
     @property

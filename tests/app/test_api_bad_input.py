@@ -79,8 +79,7 @@ def test_an_unknown_policy_is_a_400_on_the_pages_behind_login(app, login, kind):
     assert_unknown_policy(kept, "/instruction/historique")  # back to /verifier, which says so
     assert "Vérification non enregistrée : politique inconnue" in answer_text(kept)
     login(ministry, "ministry")
-    for url in ("/tableau-de-bord", "/tableau-de-bord/export.csv",
-                "/tableau-de-bord/simulation"):
+    for url in ("/tableau-de-bord", "/tableau-de-bord/export.csv"):
         assert_unknown_policy(ministry.get(url, query_string={"policy": policy}), url)
 
 

@@ -118,7 +118,43 @@ def test_quotas_count_every_laureate(runner):
     result = runner.invoke(args=["quotas", "--json"])
     assert result.exit_code == 0, result.output
     table = json.loads(result.output)
-    total = next(line for line in table["lines"] if line["category"] == "total")
-    assert total["count"] == 382
+    lines = {line["category"]: line for line in table["lines"]}
+    assert lines["total"]["min"] == lines["total"]["max"] == 382
+    undetermined = lines["a-verifier"]["min"]
+    assert undetermined > 0  # the published list places Fabriques at commune centroids
+    for kind in ("qpv", "hors-grands-centres-urbains", "non-eligible"):
+        assert lines[kind]["max"] - lines[kind]["min"] == undetermined
     text = runner.invoke(args=["quotas", "--policy", "ami-2019"]).output
-    assert "« ami-2019 »" in text and "382" in text
+    assert "« ami-2019 »" in text and "382" in text and "Min" in text and "Max" in text
+
+
+def test_quotas_by_region_name_the_regions(runner):
+    result = runner.invoke(args=["quotas", "--by", "region", "--json"])
+    assert result.exit_code == 0, result.output
+    lines = json.loads(result.output)["lines"]
+    paca = [line for line in lines if line["group"] == "93"]
+    assert {line["group_name"] for line in paca} == {"Provence-Alpes-Côte d'Azur"}
+    text = runner.invoke(args=["quotas", "--by", "departement"]).output
+    assert "Bouches-du-Rhône" in text
+    assert not any(row.startswith("13 ") for row in text.splitlines())  # names, not codes
+
+
+def test_quotas_csv_to_a_file_and_to_stdout(runner, tmp_path):
+    target = tmp_path / "quotas.csv"
+    result = runner.invoke(args=["quotas", "--by", "wave", "--csv", str(target)])
+    assert result.exit_code == 0, result.output
+    data = target.read_bytes()
+    assert data.startswith("\ufeff".encode())
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    totals = [row for row in rows if row["catégorie"] == "total"]
+    assert sum(int(row["minimum"]) for row in totals) == 382
+    assert all(row["minimum"] == row["maximum"] for row in totals)
+    assert "vague inconnue" in {row["nom du groupe"] for row in rows}
+    shown = runner.invoke(args=["quotas", "--csv", "-"])
+    assert shown.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(shown.output.removeprefix("\ufeff")),
+                               delimiter=";"))
+    qpv = next(row for row in rows if row["catégorie"] == "qpv")
+    assert int(qpv["maximum"]) > int(qpv["minimum"])
+    both = runner.invoke(args=["quotas", "--csv", "-", "--json"])
+    assert both.exit_code == 2 and "s'excluent" in both.output

@@ -1,10 +1,12 @@
-"""The ministry's quota dashboard: who may see it, what it shows against ``quota_table``,
-the CSV export, and the what-if with candidates kept through the history repository.
+"""The ministry's quota dashboard: who may see it, what it shows against ``quota_table``
+(ranges: decided to possible, never a bare zero), the headline figures first, names of
+régions and départements, the funding committed per year, the CSV export; and the
+candidates of a wave as the jury's what-if will read them (``geodata.storage.candidates``).
 
-Roles and the what-if run on both backends, with a fresh database per test; the what-if
-loads the real sources the engine needs around its points (PACA QPV 2024, communes,
-contours, density grid) and the real laureates. The groupings and the export read the
-session's ``reference_engine`` (every real laureate with its région and département); the
+Roles, the yearly funding and the candidates run on both backends, with a fresh database per
+test, loading the real sources the engine needs (PACA QPV 2024, communes, contours, density
+grid) and the real laureates. The groupings, the headline and the export read the session's
+``reference_engine`` (every real published laureate with its région and département); the
 ministry account created there is removed afterwards.
 """
 
@@ -25,24 +27,25 @@ from sqlalchemy import delete
 from app import create_app
 from app.access import create_user
 from app.db import EXTENSION
-from app.tableau_de_bord.views import CSV_COLUMNS, MAX_GROUP_CHARTS
+from app.tableau_de_bord.views import HEADLINE, MAX_GROUP_CHARTS
 from geodata.checks import check_point
 from geodata.policy import load_policy
-from geodata.quotas import FNT, LINE_KINDS, OVERALL, TOTAL, quota_table
+from geodata.quota_report import CSV_COLUMNS
+from geodata.quotas import LINE_KINDS, OVERALL, TOTAL, group_label, quota_table
 from geodata.storage.candidates import CANDIDATE_PREFIX, group_names, wave_candidate_records
 from geodata.storage.fabriques import laureate_records
-from geodata.storage.history import record_check, wave_candidates
+from geodata.storage.history import record_check
 from geodata.storage.models import User
 from loaders.pipeline import load_source
 from maps.charts import SVG_NS
-from tests.app.conftest import PASSWORD, csrf_token
+from tests.app.conftest import PASSWORD
+from tests.geodata.test_laureate_records import add_jury_laureates
 
 pytestmark = pytest.mark.shared_data
 
 DASHBOARD = "/tableau-de-bord"
 EXPORT = f"{DASHBOARD}/export.csv"
-SIMULATION = f"{DASHBOARD}/simulation"
-PAGES = (DASHBOARD, f"{DASHBOARD}?by=region", EXPORT, SIMULATION)
+PAGES = (DASHBOARD, f"{DASHBOARD}?by=region", EXPORT)
 NS = {"svg": SVG_NS}
 ENGINE_SOURCES = ("regions", "departements", "communes", "commune-contours", "densite",
                   "qpv2024-communes", "qpv2024-paca", "laureates")
@@ -59,16 +62,24 @@ def svg(page: str, chart_id: str) -> ET.Element:
     return ET.fromstring(found.group(0))
 
 
-def bar_values(chart: ET.Element, series: str = "") -> dict[str, int]:
-    return {row.get("data-category"): int(row.find(
-        f"svg:rect[@class='bar'][@data-series='{series}']", NS).get("data-value"))
+def bar_values(chart: ET.Element, series: str = "") -> dict[str, tuple[int, int]]:
+    """Per line kind: (min, max) of the bar drawn."""
+    bars = {row.get("data-category"): row.find(
+        f"svg:rect[@class='bar'][@data-series='{series}']", NS)
         for row in chart.findall(".//svg:g[@class='row']", NS)}
+    return {kind: (int(bar.get("data-value")), int(bar.get("data-max")))
+            for kind, bar in bars.items()}
 
 
-def table_counts(page: str, table_id: str) -> dict[str, int]:
+def table_ranges(page: str, table_id: str) -> dict[str, tuple[int, int]]:
     body = re.search(rf'<table id="{table_id}">.*?</table>', page, re.S).group(0)
-    return {kind: int(count) for kind, count in
-            re.findall(r'<tr data-category="([^"]+)" data-count="(\d+)"', body)}
+    return {kind: (int(low), int(high)) for kind, low, high in re.findall(
+        r'<tr data-category="([^"]+)" data-min="(\d+)" data-max="(\d+)"', body)}
+
+
+def words(fragment: str) -> str:
+    """The text of an HTML fragment, tags removed, spaces collapsed (narrow ones too)."""
+    return " ".join(re.sub(r"<[^>]+>", " ", fragment).replace("\u202f", "").split())
 
 
 # --- who may see it ---------------------------------------------------------------------
@@ -80,20 +91,12 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, path):
     assert answer.headers["Location"].startswith("/connexion?next=/tableau-de-bord")
 
 
-def test_an_anonymous_simulation_post_is_sent_to_the_login_page(client):
-    token = csrf_token(client)
-    answer = client.post(SIMULATION, data={"csrf_token": token, "wave": "2024-1"})
-    assert answer.status_code == 302 and answer.headers["Location"].startswith("/connexion")
-
-
 def test_instructors_are_refused(client, login):
     login(client, "instructor")
     for path in PAGES:
         answer = client.get(path)
         assert answer.status_code == 403, path
         assert "réservée aux comptes « ministère »" in html.unescape(answer.text)
-    token = csrf_token(client, "/instruction/historique")
-    assert client.post(SIMULATION, data={"csrf_token": token}).status_code == 403
 
 
 @pytest.mark.parametrize("role", ["ministry", "admin"])
@@ -106,8 +109,13 @@ def test_ministry_and_admins_see_every_page(client, login, role):
     page = html.unescape(client.get(DASHBOARD).text)
     assert "Tableau de bord des quotas" in page and 'id="graphique-ensemble"' in page
     assert "0 Fabrique(s) lauréate(s) chargée(s)" in page  # an empty database says so
-    assert "Aucune vérification n'a encore été enregistrée avec une vague" in html.unescape(
-        client.get(SIMULATION).text)
+    assert "Aucune lauréate n'est « à vérifier » : les nombres sont exacts." in page
+
+
+def test_the_history_based_simulation_is_gone(client, login):
+    login(client, "ministry")
+    assert client.get(f"{DASHBOARD}/simulation").status_code == 404
+    assert "simulation" not in client.get(DASHBOARD).text.lower()
 
 
 @pytest.mark.parametrize(("query", "message"), [
@@ -119,8 +127,6 @@ def test_unknown_parameters_are_refused(client, login, query, message):
     for path in (DASHBOARD, EXPORT):
         answer = client.get(path + query)
         assert answer.status_code == 400 and message in html.unescape(answer.text)
-    if "policy" in query:
-        assert client.get(SIMULATION + query).status_code == 400
 
 
 # --- what it shows, on the real laureates ------------------------------------------------
@@ -142,16 +148,48 @@ def reference_client(reference_engine, tmp_path, data_dir, login):
 
 
 @pytest.mark.parametrize("policy_name", ["current", "ami-2019"])
+def test_the_headline_comes_first_and_never_reads_undetermined_as_zero(
+        reference_client, reference_engine, policy_name):
+    policy = load_policy(policy_name)
+    expected = quota_table(laureate_records(reference_engine, policy), policy)
+    page = html.unescape(reference_client.get(f"{DASHBOARD}?policy={policy_name}").text)
+    content = page[page.index("<h1"):]
+    assert content.index('id="chiffres-cles"') < min(
+        content.index(marker) for marker in ('id="choix"', 'id="donnees"',
+                                             'id="graphique-ensemble"', "<form"))
+    undetermined = expected.line("a-verifier").min
+    assert undetermined > 100  # the published list places Fabriques at commune centroids
+    items = dict(re.findall(r'<li class="fabriques-headline__item" data-category="([^"]+)"'
+                            r'(.*?)</li>', content, re.S))
+    assert list(items) == list(HEADLINE)
+    for kind, item in items.items():
+        line = expected.line(kind)
+        assert f'data-min="{line.min}" data-max="{line.max}" data-target="{line.target}"' in item
+        text = words(item)
+        if line.exact:
+            assert f"{line.min} sur {line.target}" in text
+        else:
+            assert f"de {line.min} à {line.max} sur {line.target}" in text
+    qpv = expected.line("qpv")
+    assert qpv.max - qpv.min == undetermined  # every undetermined one could be in a QPV
+    assert f" {qpv.min} sur" not in f" {words(items['qpv'])}"  # never the decided count alone
+    assert "/ 150" not in words(content)
+    assert f"les {undetermined} lauréates « à vérifier »" in words(content)
+
+
+@pytest.mark.parametrize("policy_name", ["current", "ami-2019"])
 def test_the_overall_chart_and_table_are_the_quota_table(reference_client, reference_engine,
                                                          policy_name):
     policy = load_policy(policy_name)
     expected = quota_table(laureate_records(reference_engine, policy), policy)
     page = html.unescape(reference_client.get(f"{DASHBOARD}?policy={policy_name}").text)
-    counts = {kind: expected.line(kind).count for kind in LINE_KINDS}
-    assert counts[TOTAL] > 300  # the real list, every wave
-    assert table_counts(page, "tableau-ensemble") == counts
+    ranges = {kind: (expected.line(kind).min, expected.line(kind).max) for kind in LINE_KINDS}
+    assert ranges[TOTAL][0] == ranges[TOTAL][1] > 300  # the real list, every wave
+    assert table_ranges(page, "tableau-ensemble") == ranges
     chart = svg(page, "graphique-ensemble")
-    assert bar_values(chart) == counts
+    assert bar_values(chart) == ranges
+    possible = chart.find(".//svg:g[@data-category='qpv']/svg:rect[@class='bar-possible']", NS)
+    assert int(possible.get("data-max")) == ranges["qpv"][1] > ranges["qpv"][0]
     assert {line.get("data-target") for line in chart.findall(".//svg:line[@class='target']",
                                                                NS)} == {
         str(policy.quotas.qpv), str(policy.quotas.fnt),
@@ -166,26 +204,38 @@ def test_the_overall_chart_and_table_are_the_quota_table(reference_client, refer
 
 
 @pytest.mark.parametrize("by", ["wave", "region", "departement"])
-def test_each_grouping_shows_every_group(reference_client, reference_engine, by):
+def test_each_grouping_shows_every_group_by_name(reference_client, reference_engine, by):
     policy = load_policy("current")
     expected = quota_table(laureate_records(reference_engine, policy), policy, by)
     page = html.unescape(reference_client.get(f"{DASHBOARD}?by={by}").text)
     groups = re.findall(r'<tr data-group="([^"]*)">', page)
     assert groups == [group or "" for group in expected.groups]
+    names = group_names(reference_engine, by)
     for group in expected.groups:
         row = re.search(rf'<tr data-group="{group or ""}">(.*?)</tr>', page, re.S).group(1)
-        cells = dict(re.findall(r'<td data-category="([^"]+)">([^<]*)</td>', row))
-        assert {kind: int(value.replace("\u202f", "")) for kind, value in cells.items()} == {
-            kind: expected.line(kind, group).count for kind in LINE_KINDS}
-    names = group_names(reference_engine, by)
+        assert re.search(r'<th scope="row">([^<]*)</th>', row).group(1) == group_label(
+            by, group, names)
+        cells = re.findall(r'<td data-category="([^"]+)" data-min="(\d+)" data-max="(\d+)">'
+                           r'([^<]*)</td>', row)
+        assert {kind: (int(low), int(high)) for kind, low, high, _ in cells} == {
+            kind: (expected.line(kind, group).min, expected.line(kind, group).max)
+            for kind in LINE_KINDS}
+        for _, low, high, text in cells:
+            assert text.replace("\u202f", "") == (low if low == high else f"de {low} à {high}")
     if by == "region":
-        assert "93 — Provence-Alpes-Côte d'Azur" in page and names["93"] in page
+        assert '<th scope="row">Provence-Alpes-Côte d\'Azur</th>' in page
+        assert "93 — " not in page and '<th scope="row">93</th>' not in page
+    if by == "wave":
+        assert '<th scope="row">vague inconnue</th>' in page  # the published list has none
+        assert '<h3 class="fr-h6">Vague inconnue</h3>' in page
+    assert "région région" not in page.lower() and "vague vague" not in page.lower()
     charts = re.findall(r'<svg [^>]*id="graphique-groupe-(\d+)"', page)
     if len(expected.groups) <= MAX_GROUP_CHARTS:
         assert len(charts) == len(expected.groups) and 'id="sans-graphiques"' not in page
         for number, group in enumerate(expected.groups, 1):
             chart = svg(page, f"graphique-groupe-{number}")
-            assert bar_values(chart) == {kind: expected.line(kind, group).count
+            assert bar_values(chart) == {kind: (expected.line(kind, group).min,
+                                                expected.line(kind, group).max)
                                          for kind in LINE_KINDS}
             assert chart.findall(".//svg:line[@class='target']", NS) == []
     else:
@@ -212,17 +262,22 @@ def test_the_csv_export_is_the_quota_table(reference_client, reference_engine, p
     names = group_names(reference_engine, by)
     for row, line in zip(rows, expected.lines, strict=True):
         assert row["politique"] == policy_name
-        assert row["groupe"] == ("(inconnu)" if line.group is None else line.group)
-        assert row["nom du groupe"] == names.get(line.group or "", "")
+        assert row["groupe"] == ("" if line.group is None else line.group)
+        assert row["nom du groupe"] == group_label(by, line.group, names)
         assert row["catégorie"] == line.category
-        assert int(row["nombre"]) == line.count and int(row["dont FNT"]) == line.fnt
+        assert (int(row["minimum"]), int(row["maximum"])) == (line.min, line.max)
+        assert int(row["dont FNT (décidées)"]) == line.fnt
         assert row["cible"] == ("" if line.target is None else str(line.target))
-        assert row["reste"] == ("" if line.remaining is None else str(line.remaining))
-        if line.share_of_target is None:
-            assert row["part de la cible (%)"] == ""
-        else:
-            assert float(row["part de la cible (%)"].replace(",", ".")) == pytest.approx(
-                line.share_of_target * 100, abs=0.05)
+        for bound in ("min", "max"):
+            remaining = getattr(line, f"remaining_{bound}")
+            column = "reste au moins" if bound == "min" else "reste au plus"
+            assert row[column] == ("" if remaining is None else str(remaining))
+            share = getattr(line, f"share_{bound}")
+            cell = row[f"part de la cible {bound} (%)"]
+            if share is None:
+                assert cell == ""
+            else:
+                assert float(cell.replace(",", ".")) == pytest.approx(share * 100, abs=0.05)
         assert int(row["montants accordés connus (€)"]) == line.funding_eur
         assert int(row["engagement maximal (€)"]) == line.max_commitment_eur
         assert (int(row["sans montant connu"]), int(row["type inconnu"]),
@@ -230,9 +285,28 @@ def test_the_csv_export_is_the_quota_table(reference_client, reference_engine, p
                                                 line.unknown_wave)
     if by is None:
         assert {row["groupe"] for row in rows} == {OVERALL}
+        qpv = next(row for row in rows if row["catégorie"] == "qpv")
+        assert int(qpv["maximum"]) > int(qpv["minimum"])
 
 
-# --- the what-if -------------------------------------------------------------------------
+def test_the_funding_committed_per_year_sums_the_jury_s_amounts(app, data_dir, login):
+    """Synthetic laureates of this service's jury (see tests/geodata/test_laureate_records)
+    over the real published list: one the same as a published Fabrique, not counted twice."""
+    add_jury_laureates(engine_of(app), data_dir)
+    client = app.test_client()
+    login(client, "ministry")
+    page = html.unescape(client.get(DASHBOARD).text)
+    records = laureate_records(engine_of(app), load_policy("current"))
+    assert "jury-1" not in {record.id for record in records}
+    years = dict(re.findall(r'<tr data-year="(\d)">.*?data-value="(\d+)"', page, re.S))
+    assert years == {"1": "75000", "2": "40000", "3": "30000"}
+    year_one = re.search(r'<tr data-year="1">(.*?)</tr>', page, re.S).group(1)
+    assert f"({len(records) - 2} Fabrique(s) sans montant connu cette année-là)" in words(
+        year_one)
+    assert f"{len(records)} Fabrique(s) lauréate(s) chargée(s)" in words(page)
+
+
+# --- the candidates of a wave, for the jury's what-if ------------------------------------
 
 POINTS = {  # real places; their categories come from the engine, never from this table
     "marseille": (5.4034, 43.3305),  # 82 m from the QPV QN01352M
@@ -277,84 +351,6 @@ def moves(page: str) -> dict[str, tuple[int, int]]:
         r'<tr data-category="([^"]+)" data-before="(\d+)" data-after="(\d+)"', page)}
 
 
-def test_a_wave_s_candidates_are_listed_all_selected(wave_app, login):
-    client = wave_app.test_client()
-    login(client, "ministry")
-    page = html.unescape(client.get(f"{SIMULATION}?wave=2024-1").text)
-    ids = wave_app.candidate_ids
-    listed = [int(i) for i in re.findall(r'<tr data-check="(\d+)"', page)]
-    assert listed == [r.id for r in wave_candidates(engine_of(wave_app), "2024-1")]
-    assert sorted(listed) == sorted(ids[k] for k in ("D-1", "D-2", "D-3", "no-ref"))
-    assert len(re.findall(r'name="candidat"\s+value="\d+" checked', page)) == 4
-    assert "<strong>4</strong> candidature(s)" in page and "D-9" not in page
-    table = moves(page)
-    assert table[TOTAL][1] - table[TOTAL][0] == 4
-    assert table[TOTAL][0] == len(laureate_records(engine_of(wave_app), load_policy("current")))
-    assert client.get(SIMULATION).status_code == 200  # no wave given: the latest one
-    assert "D-9" in html.unescape(client.get(SIMULATION).text)
-
-    anonymous = wave_app.test_client()  # nothing of a dossier reaches a visitor
-    assert anonymous.get(f"{SIMULATION}?wave=2024-1").status_code == 302
-    for path in (f"{SIMULATION}?wave=2024-1", DASHBOARD, "/", "/verifier"):
-        text = anonymous.get(path).text
-        assert "D-1" not in text and "D-9" not in text and "75000" not in text
-
-
-def test_the_counts_move_by_exactly_the_selected_candidates(wave_app, login):
-    client = wave_app.test_client()
-    login(client, "ministry")
-    ids = wave_app.candidate_ids
-    token = csrf_token(client, f"{SIMULATION}?wave=2024-1")
-    chosen = ("D-1", "D-2", "no-ref")
-    answer = client.post(SIMULATION, data={
-        "csrf_token": token, "policy": "current", "wave": "2024-1",
-        # D-9 (another wave) and the superseded check of D-1 are not candidates: ignored
-        "candidat": [str(ids[k]) for k in (*chosen, "D-9", "D-1 old")],
-    })
-    assert answer.status_code == 200
-    page = html.unescape(answer.text)
-    places = {"D-1": "marseille", "D-2": "gap", "no-ref": "marseille-sud"}
-    expected = {kind: 0 for kind in LINE_KINDS}
-    for key in chosen:
-        expected[category(wave_app, "current", places[key])] += 1
-    expected[FNT] = 2  # D-1 and no-ref
-    expected[TOTAL] = len(chosen)
-    table = moves(page)
-    assert {kind: after - before for kind, (before, after) in table.items()} == expected
-    assert expected["qpv"] >= 1 and expected["hors-grands-centres-urbains"] == 1
-    funding = re.search(r'<tr data-category="total"[^>]*data-funding-before="(\d+)"\s+'
-                        r'data-funding-after="(\d+)"', page)
-    assert int(funding.group(2)) - int(funding.group(1)) == 75000 + 150000 + 90000
-    chart = svg(page, "graphique-simulation")
-    assert bar_values(chart, "avant") == {kind: before for kind, (before, _) in table.items()}
-    assert bar_values(chart, "après") == {kind: after for kind, (_, after) in table.items()}
-    checked = re.findall(r'name="candidat"\s+value="(\d+)" checked', page)
-    assert sorted(int(i) for i in checked) == sorted(ids[k] for k in chosen)
-    assert "<strong>3</strong> candidature(s) sélectionnée(s) sur 4" in " ".join(page.split())
-
-    nothing = client.post(SIMULATION, data={"csrf_token": token, "policy": "current",
-                                            "wave": "2024-1"})
-    assert all(before == after for before, after in moves(nothing.text).values())
-
-
-def test_candidates_are_classified_again_under_the_chosen_policy(wave_app, login):
-    client = wave_app.test_client()
-    login(client, "ministry")
-    page = html.unescape(client.get(f"{SIMULATION}?wave=2024-1&policy=ami-2019").text)
-    ids = wave_app.candidate_ids
-    for key, place in (("D-1", "marseille"), ("D-2", "gap"), ("no-ref", "marseille-sud")):
-        shown = re.search(rf'<tr data-check="{ids[key]}" data-category="([^"]+)"', page)
-        assert shown.group(1) == category(wave_app, "ami-2019", place)
-    # kept as "qpv" under current; no 2015 outline is loaded here, so ami-2019 cannot say
-    assert category(wave_app, "current", "marseille") == "qpv"
-    assert category(wave_app, "ami-2019", "marseille") != "qpv"
-    assert "enregistrée « QPV ou proximité » sous « current »" in page
-    table = moves(page)
-    after = {kind: a - b for kind, (b, a) in table.items()}
-    assert after[TOTAL] == 4
-    assert sum(after[kind] for kind in LINE_KINDS if kind not in (FNT, TOTAL)) == 4
-
-
 def test_candidate_records_carry_the_dossier_and_the_engine_s_commune(wave_app):
     engine = engine_of(wave_app)
     ids = wave_app.candidate_ids
@@ -378,14 +374,3 @@ def test_the_candidates_module_does_not_import_flask():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "False"
-
-
-def test_a_simulation_without_its_csrf_token_is_refused(client, login):
-    login(client, "ministry")
-    answer = client.post(SIMULATION, data={"policy": "current", "wave": "2024-1",
-                                           "candidat": ["1"]})
-    assert answer.status_code == 400 and "Formulaire expiré" in answer.text
-    token = csrf_token(client, SIMULATION)
-    answer = client.post(SIMULATION, data={"policy": "current", "wave": "2024-1",
-                                           "candidat": ["1"], "csrf_token": token})
-    assert answer.status_code == 200  # the same form with its token goes through

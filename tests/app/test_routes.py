@@ -51,7 +51,6 @@ EXAMPLES = {
     "/instruction/jury/courriers": ["/instruction/jury/courriers?vague=2"],
     "/tableau-de-bord": ["/tableau-de-bord", "/tableau-de-bord?by=region"],
     "/tableau-de-bord/export.csv": ["/tableau-de-bord/export.csv"],
-    "/tableau-de-bord/simulation": ["/tableau-de-bord/simulation"],
     "/api/v1/eligibility": ["/api/v1/eligibility?lon=5.4034&lat=43.3305"],
     "/api/v1/eligibility/batch": [],  # POST only
     "/api/v1/policies": ["/api/v1/policies"],

@@ -35,7 +35,6 @@ PAGES = (  # path, a selector that appears once the page's scripts have run (or 
     ("/reseaux/couverture?departement=05", ".folium-map" + MAP_READY),
     ("/instruction/historique", None),
     ("/tableau-de-bord", None),
-    ("/tableau-de-bord/simulation", None),
     ("/page-qui-n-existe-pas", None),
 )
 

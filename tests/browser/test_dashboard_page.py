@@ -1,10 +1,9 @@
 """The ministry's quota dashboard in Debian's Chromium (Playwright): log in through the real
-form, read the charts (inline SVG, visible) and their tables, change the grouping, then
-simulate a wave and watch the counts move when a candidate is unticked.
+form, see the targets' ranges on the first screen (desktop and phone), read the chart
+(inline SVG, visible: each range a solid then dotted bar) and its table, change the grouping.
 
-The live server runs over the session's ``reference_engine`` (the real laureates). The
-ministry and instructor accounts and the instructor's three kept checks (real places, in a
-wave of a unique name) are created there for the test and removed afterwards. Nothing is
+The live server runs over the session's ``reference_engine`` (the real published laureates).
+The ministry account is created there for the test and removed afterwards. Nothing is
 requested outside 127.0.0.1; the screenshots are kept in ``test-artifacts/``.
 """
 
@@ -16,16 +15,10 @@ import pytest
 from sqlalchemy import delete
 
 from app.access import create_user
-from geodata.checks import check_point
-from geodata.storage.history import record_check
-from geodata.storage.models import CheckRecord, User
+from geodata.storage.models import User
 from tests.app.conftest import PASSWORD
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.browser]
-
-PLACES = (("TDB-1", "Fabrique du Grand Saint-Barthélémy", 5.4034, 43.3305, True),
-          ("TDB-2", "Fabrique des Alpes", 6.10, 44.55, False),
-          ("TDB-3", "Fabrique de Paris", 2.35, 48.85, None))
 
 
 @pytest.fixture
@@ -35,26 +28,14 @@ def live_config() -> dict:
 
 @pytest.fixture
 def accounts(reference_engine):
-    """A ministry account, and an instructor's checks of a new wave; removed afterwards."""
-    tag = uuid.uuid4().hex[:8]
-    ministry = create_user(reference_engine, f"ministere-{tag}@exemple.gouv.fr", PASSWORD,
-                           "ministry")
-    instructor = create_user(reference_engine, f"instruction-{tag}@exemple.gouv.fr", PASSWORD,
-                             "instructor")
-    wave = f"essai-{tag}"
-    checks = {}
+    """A ministry account; removed afterwards."""
+    ministry = create_user(reference_engine, f"ministere-{uuid.uuid4().hex[:8]}@exemple.gouv.fr",
+                           PASSWORD, "ministry")
     try:
-        for reference, name, lon, lat, fnt in PLACES:
-            check = check_point(reference_engine, "current", lon, lat)
-            checks[reference] = (record_check(
-                reference_engine, instructor.id, check, "current", f"{lon}, {lat}",
-                {"dossier_ref": reference, "project_name": name, "wave": wave, "fnt": fnt,
-                 "funding_eur": 100000}), check.verdict.row["category"])
-        yield {"email": ministry.email, "wave": wave, "checks": checks}
+        yield {"email": ministry.email}
     finally:
         with reference_engine.begin() as connection:
-            connection.execute(delete(CheckRecord).where(CheckRecord.user_id == instructor.id))
-            connection.execute(delete(User).where(User.id.in_([ministry.id, instructor.id])))
+            connection.execute(delete(User).where(User.id == ministry.id))
 
 
 def log_in(page, live_server: str, email: str, path: str) -> None:
@@ -67,9 +48,21 @@ def log_in(page, live_server: str, email: str, path: str) -> None:
     page.wait_for_url(f"{live_server}{path}")
 
 
-def count(page, category: str, when: str) -> int:
-    return int(page.locator(f"#tableau-simulation tr[data-category='{category}']")
-               .get_attribute(f"data-{when}"))
+def test_the_targets_are_on_the_first_screen(live_server, page, accounts, shoot):
+    log_in(page, live_server, accounts["email"], "/tableau-de-bord")
+    for width, height in ((1366, 768), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.evaluate("window.scrollTo(0, 0)")
+        items = page.locator(".fabriques-headline__item")
+        assert items.count() == 4
+        for n in range(4):
+            box = items.nth(n).bounding_box()
+            assert box["y"] + box["height"] <= height, (width, n)
+        qpv = page.locator(".fabriques-headline__item[data-category='qpv']")
+        low, high = int(qpv.get_attribute("data-min")), int(qpv.get_attribute("data-max"))
+        assert high > low  # the published list leaves laureates to check: a range
+        assert f"de {low} à {high} sur 150" in " ".join(qpv.inner_text().split())
+        shoot(f"tableau-de-bord-{width}x{height}")
 
 
 def test_the_ministry_reads_its_charts_and_tables(live_server, page, accounts, shoot):
@@ -80,15 +73,18 @@ def test_the_ministry_reads_its_charts_and_tables(live_server, page, accounts, s
     assert box["width"] > 400 and box["height"] > 150
     bars = chart.locator("rect.bar")
     assert bars.count() == 6
+    assert chart.locator("rect.bar-possible").count() >= 3  # QPV, outside, not eligible
     lines = chart.locator("line.target")
     assert lines.count() == 4  # a vertical line has no width: Playwright never calls it visible
     assert all(lines.nth(n).bounding_box()["height"] > 20 for n in range(4))
     assert page.get_by_role("img", name="Fabriques par catégorie face aux cibles").is_visible()
-    shown = {row.get_attribute("data-category"): int(row.get_attribute("data-count"))
+    shown = {row.get_attribute("data-category"): (int(row.get_attribute("data-min")),
+                                                  int(row.get_attribute("data-max")))
              for row in page.locator("#tableau-ensemble tbody tr").all()}
-    drawn = {bar.locator("..").get_attribute("data-category"): int(bar.get_attribute(
-        "data-value")) for bar in bars.all()}
-    assert drawn == shown and shown["total"] > 300
+    drawn = {bar.locator("..").get_attribute("data-category"): (
+        int(bar.get_attribute("data-value")), int(bar.get_attribute("data-max")))
+        for bar in bars.all()}
+    assert drawn == shown and shown["total"][0] > 300
     shoot("tableau-de-bord")
 
     page.get_by_label("Regroupement").select_option("region")
@@ -100,34 +96,3 @@ def test_the_ministry_reads_its_charts_and_tables(live_server, page, accounts, s
     assert group_charts.first.is_visible()
     assert "Provence-Alpes-Côte d'Azur" in page.locator("#tableau-groupes").inner_text()
     shoot("tableau-de-bord-regions")
-
-
-def test_unticking_a_candidate_moves_the_counts(live_server, page, accounts, shoot):
-    wave = accounts["wave"]
-    log_in(page, live_server, accounts["email"],
-           f"/tableau-de-bord/simulation?policy=current&wave={wave}")
-    summary = page.locator("#selection-resume")
-    assert summary.locator("strong").inner_text() == "3"
-    total_before = count(page, "total", "before")
-    assert count(page, "total", "after") == total_before + 3
-    chart = page.locator("svg#graphique-simulation")
-    assert chart.is_visible() and chart.locator("rect.bar").count() == 12
-
-    check_id, category = accounts["checks"]["TDB-2"]
-    before = {kind: count(page, kind, "after") for kind in (category, "total")}
-    box = page.get_by_label("TDB-2 — Fabrique des Alpes")
-    assert box.is_checked()
-    page.locator(f"label[for='candidat-{check_id}']").click()  # the DSFR box is its label
-    assert not box.is_checked()
-    page.get_by_role("button", name="Simuler avec la sélection").click()
-    page.wait_for_load_state()
-    assert summary.locator("strong").inner_text() == "2"
-    assert count(page, "total", "after") == before["total"] - 1
-    assert count(page, category, "after") == before[category] - 1
-    assert count(page, "total", "before") == total_before
-    assert not page.get_by_label("TDB-2 — Fabrique des Alpes").is_checked()
-    assert page.get_by_label("TDB-1 — Fabrique du Grand Saint-Barthélémy").is_checked()
-    after_bar = chart.locator(f"g.row[data-category='{category}'] rect[data-series='après']")
-    assert int(after_bar.get_attribute("data-value")) == before[category] - 1
-
-    shoot("tableau-de-bord-simulation")

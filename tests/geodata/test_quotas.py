@@ -26,6 +26,7 @@ from geodata.policy import (
     Quotas,
     load_policy,
 )
+from geodata.quota_report import as_dict, render_text
 from geodata.quotas import (
     FNT,
     GROUPINGS,
@@ -35,15 +36,13 @@ from geodata.quotas import (
     FabriqueRecord,
     QuotaError,
     QuotaLine,
-    as_dict,
     check_records,
     quota_table,
-    render_text,
     what_if,
 )
 
 QPV, OUT, NOT, UND = CATEGORY_QPV, CATEGORY_OUTSIDE, CATEGORY_NOT_ELIGIBLE, CATEGORY_UNDETERMINED
-COUNTERS = ("count", "fnt", "funding_eur", "max_commitment_eur", "unknown_funding",
+COUNTERS = ("min", "max", "fnt", "funding_eur", "max_commitment_eur", "unknown_funding",
             "unknown_type", "unknown_wave")
 POLICY = load_policy("current")
 MAX, BONUS = POLICY.funding.max_total_eur, POLICY.funding.fnt_bonus_eur
@@ -74,29 +73,37 @@ def test_overall_counts_of_the_hand_built_network():
     assert table.policy_name == "current" and table.by is None and table.candidates == 0
     assert table.groups == (OVERALL,)
     assert [line.category for line in table.lines] == list(LINE_KINDS)
-    #                               count fnt funding  max commitment        unknown: €, type, wave
-    assert counters(table.line(QPV)) == (3, 1, 400_000, 3 * MAX + BONUS, 1, 1, 0)
-    assert counters(table.line(FNT)) == (1, 1, 250_000, MAX + BONUS, 0, 0, 0)
-    assert counters(table.line(OUT)) == (2, 0, 175_000, 2 * MAX, 0, 0, 1)
-    assert counters(table.line(NOT)) == (1, 0, 0, MAX, 1, 0, 0)
-    assert counters(table.line(UND)) == (1, 0, 0, MAX, 1, 1, 0)
-    assert counters(table.line(TOTAL)) == (7, 1, 575_000, 7 * MAX + BONUS, 3, 2, 1)
+    # v1 ("à vérifier", type unknown) could be in QPV, outside, not eligible, and an FNT;
+    # q3 (QPV, type unknown) could be an FNT
+    #                             min max fnt funding  max commitment   unknown: €, type, wave
+    assert counters(table.line(QPV)) == (3, 4, 1, 400_000, 3 * MAX + BONUS, 1, 1, 0)
+    assert counters(table.line(FNT)) == (1, 3, 1, 250_000, MAX + BONUS, 0, 0, 0)
+    assert counters(table.line(OUT)) == (2, 3, 0, 175_000, 2 * MAX, 0, 0, 1)
+    assert counters(table.line(NOT)) == (1, 2, 0, 0, MAX, 1, 0, 0)
+    assert counters(table.line(UND)) == (1, 1, 0, 0, MAX, 1, 1, 0)
+    assert counters(table.line(TOTAL)) == (7, 7, 1, 575_000, 7 * MAX + BONUS, 3, 2, 1)
 
 
 def test_overall_targets_remaining_and_shares():
     table = quota_table(network(), POLICY)
     quotas = POLICY.quotas
     qpv, fnt, out, total = (table.line(kind) for kind in (QPV, FNT, OUT, TOTAL))
-    assert (qpv.target, qpv.remaining) == (quotas.qpv, quotas.qpv - 3)
-    assert (fnt.target, fnt.remaining) == (quotas.fnt, quotas.fnt - 1)
-    assert (out.target, out.remaining) == (quotas.outside_large_urban_centres,
-                                           quotas.outside_large_urban_centres - 2)
-    assert (total.target, total.remaining) == (quotas.total, quotas.total - 7)
-    assert qpv.share_of_target == pytest.approx(3 / quotas.qpv)
-    assert total.share_of_target == pytest.approx(7 / quotas.total)
+    assert (qpv.target, qpv.remaining_min, qpv.remaining_max) == (
+        quotas.qpv, quotas.qpv - 4, quotas.qpv - 3)
+    assert (fnt.target, fnt.remaining_min, fnt.remaining_max) == (
+        quotas.fnt, quotas.fnt - 3, quotas.fnt - 1)
+    outside = quotas.outside_large_urban_centres
+    assert (out.target, out.remaining_min, out.remaining_max) == (outside, outside - 3,
+                                                                  outside - 2)
+    assert (total.target, total.remaining_min, total.remaining_max) == (
+        quotas.total, quotas.total - 7, quotas.total - 7)
+    assert qpv.share_min == pytest.approx(3 / quotas.qpv)
+    assert qpv.share_max == pytest.approx(4 / quotas.qpv)
+    assert total.share_min == total.share_max == pytest.approx(7 / quotas.total)
     for kind in (NOT, UND):
         line = table.line(kind)
-        assert (line.target, line.remaining, line.share_of_target) == (None, None, None)
+        assert (line.target, line.remaining_min, line.remaining_max, line.share_min,
+                line.share_max) == (None,) * 5
 
 
 @pytest.mark.parametrize("name", ["current", "ami-2019"])
@@ -116,21 +123,21 @@ def test_targets_follow_a_changed_policy():
     policy = replace(POLICY, name="mini", quotas=Quotas(total=4, outside_large_urban_centres=1,
                                                         qpv=3, fnt=0))
     table = quota_table(network(), policy)
-    assert table.line(QPV).remaining == 0
-    assert table.line(OUT).remaining == -1
-    assert table.line(FNT).remaining == -1 and table.line(FNT).share_of_target is None
-    assert table.line(TOTAL).remaining == -3
-    assert table.line(TOTAL).share_of_target == pytest.approx(7 / 4)
+    assert (table.line(QPV).remaining_min, table.line(QPV).remaining_max) == (-1, 0)
+    assert (table.line(OUT).remaining_min, table.line(OUT).remaining_max) == (-2, -1)
+    assert table.line(FNT).remaining_max == -1 and table.line(FNT).share_max is None
+    assert table.line(TOTAL).remaining_max == table.line(TOTAL).remaining_min == -3
+    assert table.line(TOTAL).share_min == pytest.approx(7 / 4)
 
 
 def test_overshoot_gives_negative_remaining():
     extra = POLICY.quotas.fnt + 2
     records = [FabriqueRecord(f"f{index}", QPV, "2023", True) for index in range(extra)]
     table = quota_table(records, POLICY)
-    assert table.line(FNT).count == extra
-    assert table.line(FNT).remaining == -2
-    assert table.line(FNT).share_of_target > 1
-    assert table.line(QPV).remaining == POLICY.quotas.qpv - extra
+    assert table.line(FNT).min == table.line(FNT).max == extra
+    assert table.line(FNT).remaining_max == -2
+    assert table.line(FNT).share_min > 1
+    assert table.line(QPV).remaining_max == POLICY.quotas.qpv - extra
     assert table.line(TOTAL).max_commitment_eur == extra * (MAX + BONUS)
     assert table.line(TOTAL).unknown_funding == extra
     assert "Cible dépassée : dont FNT" in render_text(table)
@@ -139,10 +146,13 @@ def test_overshoot_gives_negative_remaining():
 def test_per_wave():
     table = quota_table(network(), POLICY, by="wave")
     assert table.groups == ("2020-1", "2021", None)
-    assert all(line.target is None and line.remaining is None for line in table.lines)
-    assert [table.line(kind, "2020-1").count for kind in LINE_KINDS] == [3, 1, 1, 0, 1, 5]
-    assert [table.line(kind, "2021").count for kind in LINE_KINDS] == [0, 0, 0, 1, 0, 1]
-    assert [table.line(kind, None).count for kind in LINE_KINDS] == [0, 0, 1, 0, 0, 1]
+    assert all(line.target is None and line.remaining_max is None for line in table.lines)
+    assert [table.line(kind, "2020-1").min for kind in LINE_KINDS] == [3, 1, 1, 0, 1, 5]
+    assert [table.line(kind, "2020-1").max for kind in LINE_KINDS] == [4, 3, 2, 1, 1, 5]
+    assert [table.line(kind, "2021").min for kind in LINE_KINDS] == [0, 0, 0, 1, 0, 1]
+    assert [table.line(kind, None).min for kind in LINE_KINDS] == [0, 0, 1, 0, 0, 1]
+    assert all(line.exact for group in ("2021", None) for line in table.lines
+               if line.group == group)
     assert table.line(TOTAL, None).unknown_wave == 1
     assert table.line(TOTAL, "2020-1").funding_eur == 500_000
     assert table.line(TOTAL, "2020-1").unknown_funding == 2
@@ -152,9 +162,11 @@ def test_per_wave():
 def test_per_region():
     table = quota_table(network(), POLICY, by="region")
     assert table.groups == ("11", "84", None)
-    assert [table.line(kind, "11").count for kind in LINE_KINDS] == [2, 1, 0, 1, 0, 3]
-    assert [table.line(kind, "84").count for kind in LINE_KINDS] == [1, 0, 2, 0, 0, 3]
-    assert [table.line(kind, None).count for kind in LINE_KINDS] == [0, 0, 0, 0, 1, 1]
+    assert [table.line(kind, "11").min for kind in LINE_KINDS] == [2, 1, 0, 1, 0, 3]
+    assert [table.line(kind, "84").min for kind in LINE_KINDS] == [1, 0, 2, 0, 0, 3]
+    assert [table.line(kind, "84").max for kind in LINE_KINDS] == [1, 1, 2, 0, 0, 3]
+    assert [table.line(kind, None).min for kind in LINE_KINDS] == [0, 0, 0, 0, 1, 1]
+    assert [table.line(kind, None).max for kind in LINE_KINDS] == [1, 1, 1, 1, 1, 1]
     assert table.line(TOTAL, "84").unknown_type == 1
     assert table.line(TOTAL, "84").unknown_wave == 1
     assert table.line(TOTAL, "11").funding_eur == 400_000
@@ -163,20 +175,20 @@ def test_per_region():
 def test_per_departement():
     table = quota_table(network(), POLICY, by="departement")
     assert table.groups == ("01", "69", "75", "93", None)
-    assert table.line(OUT, "01").count == 2
+    assert table.line(OUT, "01").min == 2
     assert table.line(QPV, "69").unknown_type == 1
-    assert (table.line(QPV, "75").count, table.line(NOT, "75").count) == (1, 1)
-    assert table.line(FNT, "75").count == 1
+    assert (table.line(QPV, "75").min, table.line(NOT, "75").min) == (1, 1)
+    assert table.line(FNT, "75").min == 1
     assert table.line(TOTAL, "93").funding_eur == 150_000
-    assert table.line(UND, None).count == 1
+    assert table.line(UND, None).min == 1
     with pytest.raises(KeyError):
         table.line(TOTAL, OVERALL)
 
 
 def test_empty_network():
     table = quota_table([], POLICY)
-    assert table.line(TOTAL).count == 0
-    assert table.line(QPV).remaining == POLICY.quotas.qpv
+    assert table.line(TOTAL).max == 0
+    assert table.line(QPV).remaining_min == POLICY.quotas.qpv
     assert quota_table([], POLICY, by="wave").lines == ()
     assert "(aucune Fabrique)" in render_text(quota_table([], POLICY, by="region"))
 
@@ -185,8 +197,9 @@ def test_fnt_outside_the_qpv_category_is_counted_and_flagged():
     records = [FabriqueRecord("f1", QPV, fnt=True), FabriqueRecord("f2", UND, fnt=True)]
     table = quota_table(records, POLICY)
     # the policy counts the FNT within the QPV half: the one "à vérifier" is not one of them
-    assert table.line(FNT).count == 1 and table.line(QPV).fnt == 1
-    assert table.line(FNT).remaining == POLICY.quotas.fnt - 1
+    assert table.line(FNT).min == 1 and table.line(QPV).fnt == 1
+    assert table.line(FNT).max == 2  # ... unless it turns out to be in a QPV
+    assert table.line(FNT).remaining_max == POLICY.quotas.fnt - 1
     assert table.line(TOTAL).fnt == 2
     assert "1 FNT hors de la catégorie QPV" in render_text(table)
 
@@ -201,14 +214,15 @@ def test_what_if_adds_the_candidates():
     before = quota_table(current, POLICY)
     after = what_if(current, candidates, POLICY)
     assert after.candidates == 2
-    assert [after.line(kind).count for kind in LINE_KINDS] == [4, 2, 3, 1, 1, 9]
-    assert after.line(QPV).remaining == before.line(QPV).remaining - 1
+    assert [after.line(kind).min for kind in LINE_KINDS] == [4, 2, 3, 1, 1, 9]
+    assert [after.line(kind).max for kind in LINE_KINDS] == [5, 4, 4, 2, 1, 9]
+    assert after.line(QPV).remaining_max == before.line(QPV).remaining_max - 1
     assert after.line(TOTAL).max_commitment_eur == 9 * MAX + 2 * BONUS
     assert after.line(TOTAL).unknown_funding == 5 and after.line(TOTAL).unknown_type == 3
     assert quota_table(current, POLICY) == before  # current records untouched
     per_wave = what_if(current, candidates, POLICY, by="wave")
     assert per_wave.groups == ("2020-1", "2021", "2024", None)
-    assert per_wave.line(TOTAL, "2024").count == 2
+    assert per_wave.line(TOTAL, "2024").min == 2
     assert "Simulation : 2 candidature(s)" in render_text(after)
 
 
@@ -231,7 +245,7 @@ def test_render_text_is_aligned_french_text():
     table = lines[1:2 + 3 * len(LINE_KINDS)]  # header, then 3 waves (one unknown)
     assert table[0].startswith("Vague") and "Engagement max (€)" in table[0]
     assert len({len(row) for row in table}) == 1  # aligned columns
-    assert any(row.startswith("(inconnu)") for row in table)
+    assert any(row.startswith("vague inconnue") for row in table)
     assert "hors grands centres urbains" in text and "à vérifier" in text
     assert "vague 2020-1 : le nombre de FNT" in text  # q3 and v1 have an unknown type
 
@@ -240,6 +254,8 @@ def test_render_text_overall_shows_targets_and_money():
     text = render_text(quota_table(network(), POLICY))
     total = next(row for row in text.splitlines() if "total" in row)
     assert "300" in total and "293" in total and "2,3 %" in total
+    qpv = next(row for row in text.splitlines() if "QPV ou proximité" in row)
+    assert " 3 " in qpv and " 4 " in qpv and "146 à 147" in qpv
     assert "575 000" in total and f"{7 * MAX + BONUS:,}".replace(",", " ") in total
     assert "Cible dépassée" not in text
 
@@ -252,7 +268,12 @@ def test_as_dict_is_json_ready():
     first = data["lines"][0]
     assert first["group"] == "11" and first["category"] == QPV
     assert first["label"] == CATEGORIES[QPV]
-    assert set(first) == {field.name for field in fields(QuotaLine)} | {"label"}
+    assert set(first) == {field.name for field in fields(QuotaLine)} | {"label", "group_name"}
+    assert (first["min"], first["max"]) == (2, 2) and first["group_name"] == "11"
+    unknown = data["lines"][-1]
+    assert (unknown["group"], unknown["group_name"]) == (None, "région inconnue")
+    named = as_dict(quota_table(network(), POLICY, by="region"), {"11": "Île-de-France"})
+    assert named["lines"][0]["group_name"] == "Île-de-France"
 
 
 # --- validation --------------------------------------------------------------------------------
@@ -323,7 +344,7 @@ def test_per_group_counts_add_up_to_the_overall_counts(records):
             summed = tuple(sum(values) for values in zip(*map(counters, lines), strict=True))
             assert (summed or (0,) * len(COUNTERS)) == counters(overall.line(kind))
     total = overall.line(TOTAL)
-    assert total.count == sum(overall.line(kind).count for kind in CATEGORIES) == len(records)
+    assert total.min == sum(overall.line(kind).min for kind in CATEGORIES) == len(records)
 
 
 @settings(database=None)
@@ -338,9 +359,10 @@ def test_adding_a_candidate_never_decreases_a_count(records, candidate):
             moved = after.line(line.category, line.group)
             assert all(new >= old for new, old in zip(counters(moved), counters(line),
                                                       strict=True))
-            if line.remaining is not None:
-                assert moved.remaining <= line.remaining
-        assert after.line(TOTAL, getattr(candidate, by) if by else OVERALL).count >= 1
+            if line.target is not None:
+                assert moved.remaining_min <= line.remaining_min
+                assert moved.remaining_max <= line.remaining_max
+        assert after.line(TOTAL, getattr(candidate, by) if by else OVERALL).min >= 1
 
 
 @settings(database=None)

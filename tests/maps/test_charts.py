@@ -87,7 +87,9 @@ def test_overall_chart_has_a_bar_per_category_and_a_line_per_target():
     assert "current" in title.text and title.text == chart.title
 
     assert [bar.get("data-value") for bar in bars(svg)] == [
-        str(table.line(kind).count) for kind in LINE_KINDS]
+        str(table.line(kind).min) for kind in LINE_KINDS]
+    assert [bar.get("data-max") for bar in bars(svg)] == [
+        str(table.line(kind).max) for kind in LINE_KINDS]
     assert [row.get("data-category") for row in svg.findall(".//svg:g[@class='row']", NS)] \
         == list(LINE_KINDS)
     with_target = [kind for kind in LINE_KINDS if table.line(kind).target is not None]
@@ -100,15 +102,16 @@ def test_overall_chart_has_a_bar_per_category_and_a_line_per_target():
         label = row.find("svg:text[@class='row-label']", NS).text
         value = row.find("svg:text[@class='value']", NS).text
         assert label == CHART_LABELS[kind]
-        assert value.startswith(str(line.count))
+        assert value.startswith(str(line.min))
         assert (f"cible {line.target}" in value) == (line.target is not None)
         assert len(row.findall("svg:line[@class='target']", NS)) == (line.target is not None)
-        assert f"{CHART_LABELS[kind]} : {line.count}" in desc.text
+        shown = str(line.min) if line.exact else f"de {line.min} à {line.max}"
+        assert f"{CHART_LABELS[kind]} : {shown}" in desc.text
     assert all(line.get("stroke-dasharray") for line in targets(svg))
 
 
 def test_an_overshoot_is_spelled_out_in_the_label_and_the_description():
-    table = quota_table(records(outside=160), POLICY)  # target 150
+    table = quota_table(records(outside=160, undetermined=0), POLICY)  # target 150
     svg = parse(quota_chart(table))
     value = row_of(svg, CATEGORY_OUTSIDE).find("svg:text[@class='value']", NS).text
     assert value == "160 / cible 150 (dépassée de 10)"
@@ -119,7 +122,7 @@ def test_an_overshoot_is_spelled_out_in_the_label_and_the_description():
 
 
 def test_bars_and_targets_share_one_scale():
-    table = quota_table(records(qpv=40, outside=150), POLICY)
+    table = quota_table(records(qpv=40, outside=150, undetermined=0), POLICY)
     svg = parse(quota_chart(table))
     for kind in (CATEGORY_QPV, CATEGORY_OUTSIDE, TOTAL):
         row = row_of(svg, kind)
@@ -127,8 +130,8 @@ def test_bars_and_targets_share_one_scale():
         end = float(bar.get("x")) + float(bar.get("width"))
         target_x = float(row.find("svg:line[@class='target']", NS).get("x1"))
         line = table.line(kind)
-        assert (end < target_x) == (line.count < line.target)
-        assert end == pytest.approx(LABEL_WIDTH + (target_x - LABEL_WIDTH) * line.count
+        assert (end < target_x) == (line.min < line.target)
+        assert end == pytest.approx(LABEL_WIDTH + (target_x - LABEL_WIDTH) * line.min
                                     / line.target, abs=0.1)
     assert row_of(svg, CATEGORY_OUTSIDE).find("svg:text[@class='value']", NS).text \
         == "150 / cible 150"  # exactly on target: neither remaining nor overshoot
@@ -141,7 +144,7 @@ def test_group_charts_have_no_target_and_say_why():
     svg = parse(chart)
     assert targets(svg) == []
     assert [bar.get("data-value") for bar in bars(svg)] == [
-        str(table.line(kind, "76").count) for kind in LINE_KINDS]
+        str(table.line(kind, "76").min) for kind in LINE_KINDS]
     assert "région 76" in chart.title
     assert "pas de cible par groupe" in svg.find("svg:desc", NS).text
     with pytest.raises(ChartError, match="aucune ligne"):
@@ -152,18 +155,18 @@ def test_group_charts_can_share_a_scale():
     table = quota_table(records(region="93") + records(qpv=1, outside=2, prefix="g",
                                                        region="76"), POLICY, by="region")
     small = parse(quota_chart(table, "76"))
-    shared = parse(quota_chart(table, "76", scale_max=table.line(TOTAL, "93").count))
+    shared = parse(quota_chart(table, "76", scale_max=table.line(TOTAL, "93").max))
     width = {name: float(row_of(svg, TOTAL).find("svg:rect[@class='bar']", NS).get("width"))
              for name, svg in (("small", small), ("shared", shared))}
     assert width["shared"] < width["small"]
     big = parse(quota_chart(table, "93"))
     assert float(row_of(big, TOTAL).find("svg:rect[@class='bar']", NS).get("width")) \
-        == pytest.approx(width["shared"] * table.line(TOTAL, "93").count
-                         / table.line(TOTAL, "76").count, abs=0.2)
+        == pytest.approx(width["shared"] * table.line(TOTAL, "93").max
+                         / table.line(TOTAL, "76").max, abs=0.2)
 
 
 def test_comparison_chart_shows_before_and_after_for_every_category():
-    current = records()
+    current = records(undetermined=0)
     candidates = records(qpv=2, fnt=2, outside=0, not_eligible=1, undetermined=0, prefix="c")
     before = quota_table(current, POLICY)
     after = what_if(current, candidates, POLICY)
@@ -174,11 +177,11 @@ def test_comparison_chart_shows_before_and_after_for_every_category():
         row = row_of(svg, kind)
         values = {bar.get("data-series"): int(bar.get("data-value"))
                   for bar in row.findall("svg:rect[@class='bar']", NS)}
-        assert values == {BEFORE: before.line(kind).count, AFTER: after.line(kind).count}
+        assert values == {BEFORE: before.line(kind).min, AFTER: after.line(kind).min}
         texts = [t.text for t in row.findall("svg:text[@class='value']", NS)]
-        assert texts[0] == f"avant : {before.line(kind).count}"
-        assert texts[1].startswith(f"après : {after.line(kind).count}")
-    assert after.line(CATEGORY_QPV).count - before.line(CATEGORY_QPV).count == 2
+        assert texts[0] == f"avant : {before.line(kind).min}"
+        assert texts[1].startswith(f"après : {after.line(kind).min}")
+    assert after.line(CATEGORY_QPV).min - before.line(CATEGORY_QPV).min == 2
     hatched = [bar for bar in bars(svg) if bar.get("data-series") == BEFORE]
     assert {bar.get("fill") for bar in hatched} == {"url(#simulation-hachures)"}
     assert svg.find(".//svg:pattern[@id='simulation-hachures']", NS) is not None
@@ -187,6 +190,28 @@ def test_comparison_chart_shows_before_and_after_for_every_category():
     assert f"{len(candidates)} candidature(s)" in chart.title
     desc = svg.find("svg:desc", NS).text
     assert "QPV ou proximité : avant 3, après 5 pour une cible de 150 (reste 145)" in desc
+
+
+def test_a_range_is_drawn_solid_then_dotted_never_as_a_bare_zero():
+    table = quota_table(records(qpv=0, fnt=0, outside=10, undetermined=227), POLICY)
+    svg = parse(quota_chart(table, chart_id="fourchette"))
+    row = row_of(svg, CATEGORY_QPV)
+    solid = row.find("svg:rect[@class='bar']", NS)
+    (possible,) = row.findall("svg:rect[@class='bar-possible']", NS)
+    assert (solid.get("data-value"), float(solid.get("width"))) == ("0", 0)
+    assert (possible.get("data-min"), possible.get("data-max")) == ("0", "227")
+    assert float(possible.get("width")) > 0 and possible.get("fill") == "url(#fourchette-possible)"
+    assert row.find("svg:text[@class='value']", NS).text == "0 à 227 / cible 150"
+    desc = svg.find("svg:desc", NS).text
+    assert "QPV ou proximité : de 0 à 227 pour une cible de 150 (reste 0 à 150)" in desc
+    assert "à vérifier : 227 ;" in desc  # an exact line stays one number
+    assert row_of(svg, TOTAL).findall("svg:rect[@class='bar-possible']", NS) == []
+    legend = [t.text for t in svg.findall(".//svg:g[@class='legend']/svg:text", NS)]
+    assert legend == ["décidées", "possibles (à vérifier)", "cible du programme"]
+    outside = row_of(svg, CATEGORY_OUTSIDE).find("svg:rect[@class='bar-possible']", NS)
+    assert float(outside.get("x")) > LABEL_WIDTH  # it starts where the decided part ends
+    with pytest.raises(ChartError, match="maximum"):
+        bar_chart([Row("a", "a", (3,), maxima=(2,))], "titre")
 
 
 def test_comparison_needs_the_same_policy_and_grouping():
