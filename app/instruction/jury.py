@@ -38,7 +38,8 @@ from geodata.dossiers.records import KINDS
 from geodata.dossiers.selection import CHECKS, check_value
 from geodata.dossiers.states import workflow
 from geodata.policy import SHORT_CATEGORIES, load_policy
-from geodata.quotas import LABELS, quota_table, what_if
+from geodata.quota_report import LABELS
+from geodata.quotas import quota_table, range_text, what_if
 from geodata.storage.dossiers import (
     MoveRefused,
     dossier_events,
@@ -114,7 +115,7 @@ def index():
     return render_template(
         "jury.html", wave=wave, waves=waves, sessions=sessions, current=current,
         decided=decided, waiting=waiting, before=before, policy=policy, cap=_cap(wave),
-        wave_laureates=laureates_of_wave(records, wave), labels=LABELS,
+        wave_laureates=laureates_of_wave(records, wave), labels=LABELS, range_text=range_text,
         categories=SHORT_CATEGORIES, kinds=KINDS, checks=CHECKS, check_value=check_value,
         states=workflow().labels, decisions=_decision_labels(), paris=PARIS,
         pending=pending_matches(get_engine()), may_act=current_user.has_role("instructor"))
@@ -152,6 +153,7 @@ def decisions():
             unknown=[n for n in numbers if n not in found],
             decision=_decision_labels()[form.vers.data], before=quota_table(records, policy),
             after=after, labels=LABELS, cap=cap, wave_laureates=in_wave, policy=policy,
+            range_text=range_text,
             warnings=selection_warnings(after, in_wave["after"], cap, wave),
             categories=SHORT_CATEGORIES, kinds=KINDS, back=back)
     try:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from geodata.dossiers.records import FNT
 from geodata.policy import CATEGORIES, CATEGORY_OUTSIDE, CATEGORY_QPV, CATEGORY_UNDETERMINED
 from geodata.quotas import FNT as FNT_LINE
-from geodata.quotas import TOTAL, FabriqueRecord, QuotaTable
+from geodata.quotas import OVERALL, TOTAL, FabriqueRecord, QuotaTable, range_text
 
 __all__ = ["dossier_record", "laureates_of_wave", "selection_warnings"]
 
@@ -39,13 +39,19 @@ def dossier_record(dossier) -> FabriqueRecord:
 
 def selection_warnings(after: QuotaTable, wave_laureates: int, wave_cap: int | None,
                        wave: str) -> list[str]:
-    """The targets and the wave's cap the selection goes past, in French."""
+    """The targets and the wave's cap the selection goes past, or may go past (when the
+    Fabriques "à vérifier" turn out to be in the line), in French."""
     said = []
     for line in after.lines:
-        if line.target is not None and line.count > line.target:
-            label = TARGET_LABELS.get(line.category, line.category)
-            said.append(f"{label} : {line.count} pour une cible de {line.target} "
-                        f"({line.count - line.target} de plus).")
+        if line.group != OVERALL or line.target is None or line.max <= line.target:
+            continue
+        label = TARGET_LABELS.get(line.category, line.category)
+        if line.min > line.target:
+            said.append(f"{label} : {range_text(line)} pour une cible de {line.target} "
+                        f"(au moins {line.min - line.target} de plus).")
+        else:
+            said.append(f"{label} : {range_text(line)} pour une cible de {line.target} "
+                        "(dépassée si assez de Fabriques encore indéterminées en sont).")
     if wave_cap is not None and wave_laureates > wave_cap:
         said.append(f"Vague {wave} : {wave_laureates} lauréats pour un quota de {wave_cap} "
                     f"({wave_laureates - wave_cap} de plus).")

@@ -1,6 +1,7 @@
-// The jury's session page: the quotas "after the selection" follow the dossiers ticked.
-// Only a "lauréat" decision adds Fabriques; a refusal leaves the quotas as they are.
-// Without JavaScript the confirmation page gives the same figures, computed by the server.
+// The jury's session page: the quotas "after the selection" follow the dossiers ticked, as
+// ranges: a dossier "à vérifier" (its category undetermined) widens the maximum of the lines
+// it could fall in, never their minimum. Only a "lauréat" decision adds Fabriques. Without
+// JavaScript the confirmation page gives the same figures, computed by the server.
 (function () {
   "use strict";
   const table = document.querySelector("#quotas-jury[data-vivant]");
@@ -9,37 +10,49 @@
   const alerts = document.getElementById("jury-alertes");
   const alertsText = document.getElementById("jury-alertes-texte");
   const decision = form.querySelector("select[name=vers]");
-  const inLine = {
-    "qpv": (box) => box.dataset.categorie === "qpv",
-    "fnt": (box) => box.dataset.categorie === "qpv" && box.dataset.fnt === "1",
-    "hors-grands-centres-urbains": (box) => box.dataset.categorie === "hors-grands-centres-urbains",
-    "non-eligible": (box) => box.dataset.categorie === "non-eligible",
-    "a-verifier": (box) => box.dataset.categorie === "a-verifier",
-    "total": () => true,
-    "vague": () => true,
+  const UNDETERMINED = "a-verifier";
+  const isFnt = (box) => box.dataset.fnt === "1";
+  const mayBeFnt = (box) => box.dataset.fnt !== "0";
+  const of = (category) => (box) => box.dataset.categorie === category;
+  const ofOrUndetermined = (category) => (box) =>
+    box.dataset.categorie === category || box.dataset.categorie === UNDETERMINED;
+  // For each line: [is surely in it, may be in it].
+  const lines = {
+    "qpv": [of("qpv"), ofOrUndetermined("qpv")],
+    "fnt": [(b) => of("qpv")(b) && isFnt(b), (b) => ofOrUndetermined("qpv")(b) && mayBeFnt(b)],
+    "hors-grands-centres-urbains": [of("hors-grands-centres-urbains"),
+                                    ofOrUndetermined("hors-grands-centres-urbains")],
+    "non-eligible": [of("non-eligible"), ofOrUndetermined("non-eligible")],
+    "a-verifier": [of(UNDETERMINED), of(UNDETERMINED)],
+    "total": [() => true, () => true],
+    "vague": [() => true, () => true],
   };
   const number = new Intl.NumberFormat("fr-FR");
+  const range = (low, high) => low === high ? number.format(low)
+    : "de " + number.format(low) + " à " + number.format(high);
 
   function update() {
     const adding = !decision || decision.value === "laureat";
     const ticked = adding ? Array.from(form.querySelectorAll("input[name=numero]:checked")) : [];
     const over = [];
     table.querySelectorAll("tbody tr[data-ligne]").forEach((row) => {
-      const test = inLine[row.dataset.ligne];
-      const before = Number(row.querySelector("[data-avant]").dataset.avant);
+      const [surely, maybe] = lines[row.dataset.ligne] || [() => false, () => false];
+      const before = row.querySelector("[data-min]");
+      const low = Number(before.dataset.min) + ticked.filter(surely).length;
+      const high = Number(before.dataset.max) + ticked.filter(maybe).length;
       const cell = row.querySelector(".jury-apres");
-      const after = before + (test ? ticked.filter(test).length : 0);
-      cell.textContent = number.format(after);
+      cell.textContent = range(low, high);
       const target = cell.dataset.cible === "" ? null : Number(cell.dataset.cible);
-      const beyond = target !== null && after > target;
-      cell.classList.toggle("jury-depasse", beyond);
-      if (beyond) {
-        over.push(row.querySelector("th").textContent.trim() + " : " + number.format(after) +
+      cell.classList.toggle("jury-depasse", target !== null && low > target);
+      cell.classList.toggle("jury-peut-depasser", target !== null && low <= target && high > target);
+      if (target !== null && high > target) {
+        over.push(row.querySelector("th").textContent.trim() + " : " + range(low, high) +
                   " pour une cible de " + number.format(target));
       }
     });
     alerts.hidden = over.length === 0;
-    alertsText.textContent = over.length ? "Au-delà des cibles (avertissement) : " + over.join(" ; ") + "." : "";
+    alertsText.textContent = over.length ? "Au-delà des cibles, ou peut-être (avertissement) : " +
+      over.join(" ; ") + "." : "";
   }
 
   form.addEventListener("change", update);

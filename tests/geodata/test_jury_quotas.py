@@ -1,0 +1,51 @@
+"""What a jury weighs (``geodata.dossiers.jury``): dossiers as quota records and the warnings
+a selection raises. Synthetic records: the property is the counting, not the data."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from geodata.dossiers.jury import dossier_record, laureates_of_wave, selection_warnings
+from geodata.policy import load_policy
+from geodata.quotas import FabriqueRecord, what_if
+
+POLICY = load_policy("current")
+
+
+def dossier(number, category, kind="FT", amounts=(50000, 50000, 50000), wave="2"):
+    return SimpleNamespace(number=number, category=category, kind=kind, wave=wave,
+                           departement_code="13", amount_1=amounts[0], amount_2=amounts[1],
+                           amount_3=amounts[2])
+
+
+def test_a_dossier_counts_as_the_laureate_it_would_make():
+    record = dossier_record(dossier(1, "qpv", "FNT"))
+    assert (record.id, record.category, record.fnt, record.funding_eur) == (
+        "ds-1", "qpv", True, 150000)
+    unplaced = dossier_record(dossier(2, None, None, (50000, None, 40000)))
+    assert (unplaced.category, unplaced.fnt, unplaced.funding_eur) == ("a-verifier", None, None)
+
+
+def qpv_warnings(table) -> list[str]:
+    return [w for w in selection_warnings(table, 2, None, "2") if w.startswith("Fabriques en QPV")]
+
+
+def test_a_selection_past_a_target_is_warned_surely_or_possibly():
+    current = [FabriqueRecord(id=f"f{i}", category="qpv", wave="1", fnt=False)
+               for i in range(149)]
+    surely = what_if(current, [dossier_record(dossier(n, "qpv")) for n in (1, 2)], POLICY)
+    (said,) = qpv_warnings(surely)
+    assert "151 pour une cible de 150 (au moins 1 de plus)" in said
+    maybe = what_if(current, [dossier_record(dossier(n, "a-verifier")) for n in (1, 2)], POLICY)
+    (said,) = qpv_warnings(maybe)
+    assert "de 149 à 151" in said and "dépassée si assez" in said
+    assert selection_warnings(what_if(current, [], POLICY), 0, None, "2") == []
+
+
+def test_the_waves_cap_is_warned_when_known():
+    records = [FabriqueRecord(id=f"f{i}", category="qpv", wave="2") for i in range(3)]
+    assert laureates_of_wave(records, "2") == 3 and laureates_of_wave(records, "1") == 0
+    table = what_if([], records, POLICY)
+    assert any("Vague 2 : 3 lauréats pour un quota de 2" in w
+               for w in selection_warnings(table, 3, 2, "2"))
+    assert not any("Vague" in w for w in selection_warnings(table, 3, None, "2"))
