@@ -25,6 +25,7 @@ from pathlib import Path
 import shapely
 from shapely.geometry import mapping, shape
 
+from geodata.dossiers.records import MATCH_SAME
 from geodata.eligibility.engine import PRECISIONS
 from geodata.policy import CATEGORIES
 
@@ -49,7 +50,6 @@ __all__ = [
     "write_publication",
 ]
 
-MATCH_SAME = "meme"
 SOURCE_PUBLISHED = "liste-publiee"
 SOURCE_DECIDED = "decision-jury"
 SOURCE_BOTH = "liste-publiee-et-decision-jury"

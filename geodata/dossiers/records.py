@@ -5,10 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["FNT", "FT", "KINDS", "DossierInput", "Finding"]
+__all__ = ["FNT", "FT", "KINDS", "MATCH_SAME", "MATCH_STATES", "DossierInput", "Finding"]
 
 FT, FNT = "FT", "FNT"
 KINDS = {FT: "Fabrique de Territoire", FNT: "Fabrique Numérique de Territoire"}
+MATCH_SAME = "meme"
+MATCH_STATES = (MATCH_SAME, "a-confirmer", "distinct")
+"""How a laureate decided here stands to the published list: the same Fabrique (name and
+commune, or SIRET, or confirmed by a person: counted and shown once, as the published one),
+a possible match a person must confirm, or a distinct Fabrique."""
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""The laureates with the category the engine gives them: as the quota counting sees them
-(``laureate_records``), and as the public map lists them (``fabrique_rows``).
+"""The laureates with the category the engine gives them, as the quota counting sees them
+(``laureate_records``; the map, the API and the open data read ``geodata.storage.laureates``).
 
 The published list places each Fabrique at its commune's centroid, so most QPV answers are
 "à vérifier" until the address is known: the counts say so rather than guess.
@@ -11,25 +11,20 @@ whose ``match_state`` is "meme" is the same Fabrique as a published one, so it i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 from sqlalchemy import Engine, or_, select
 
+from geodata.dossiers.records import MATCH_SAME
 from geodata.eligibility import classify
-from geodata.policy import CATEGORIES, CATEGORY_UNDETERMINED, Policy
+from geodata.policy import CATEGORY_UNDETERMINED, Policy
 from geodata.quotas import YEARS, FabriqueRecord
-from geodata.storage.cache import versioned
-from geodata.storage.models import Commune, Departement, Laureate, Region
+from geodata.storage.models import Commune, Laureate
 from geodata.storage.reference import reference_index
 
-__all__ = ["SAME_AS_PUBLISHED", "counted", "fabrique_rows", "laureate_records"]
+__all__ = ["counted", "laureate_records"]
 
 FNT_KINDS = {"FNT": True, "FT": False}
-SAME_AS_PUBLISHED = "meme"
-"""``match_state`` of a laureate decided here that is a published Fabrique: not counted twice."""
-
-counted = or_(Laureate.match_state.is_(None), Laureate.match_state != SAME_AS_PUBLISHED)
+counted = or_(Laureate.match_state.is_(None), Laureate.match_state != MATCH_SAME)
 """The filter of the laureates to count: every one but the duplicates of a published one."""
 
 
@@ -67,46 +62,3 @@ def laureate_records(engine: Engine, policy: Policy) -> list[FabriqueRecord]:
             funding_eur=None if None in yearly else sum(yearly),
         ))
     return records
-
-
-def _sort_key(row: Mapping) -> tuple:
-    return (row["departement_code"] or "~", row["commune_name"] or "", row["name"].casefold())
-
-
-@versioned
-def fabrique_rows(engine: Engine, policy: Policy) -> list[dict]:
-    """Every laureate with its place, wave, type and category under ``policy``, sorted by
-    département, commune and name.
-
-    Computed once per policy and set of dataset versions in service (per process); the
-    rows are shared: callers read them, never change them.
-    """
-    categories = {record.id: record for record in laureate_records(engine, policy)}
-    with engine.connect() as connection:
-        laureates = connection.execute(
-            select(Laureate.id, Laureate.name, Laureate.commune_code, Laureate.commune_name,
-                   Laureate.wave, Laureate.kind, Laureate.precision, Laureate.geom,
-                   Commune.departement_code, Commune.region_code,
-                   Departement.name.label("departement_name"), Region.name.label("region_name"))
-            .outerjoin(Commune, Commune.code == Laureate.commune_code)
-            .outerjoin(Departement, Departement.code == Commune.departement_code)
-            .outerjoin(Region, Region.code == Commune.region_code)
-            .where(counted)
-        ).all()
-    rows = []
-    for laureate in laureates:
-        record = categories[laureate.id]
-        rows.append({
-            "id": laureate.id, "name": laureate.name, "commune_code": laureate.commune_code,
-            "commune_name": laureate.commune_name,
-            "departement_code": laureate.departement_code,
-            "departement_name": laureate.departement_name,
-            "region_code": laureate.region_code, "region_name": laureate.region_name,
-            "wave": laureate.wave, "kind": laureate.kind, "fnt": record.fnt,
-            "precision": laureate.precision,
-            "lon": round(laureate.geom.x, 6) if laureate.geom is not None else None,
-            "lat": round(laureate.geom.y, 6) if laureate.geom is not None else None,
-            "category": record.category, "category_label": CATEGORIES[record.category],
-            "policy": policy.name,
-        })
-    return sorted(rows, key=_sort_key)

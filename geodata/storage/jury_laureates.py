@@ -31,9 +31,10 @@ from datetime import UTC, datetime
 import shapely
 from sqlalchemy import Engine, delete, select, update
 
+from geodata.dossiers.records import MATCH_STATES
 from geodata.storage.database import session
 from geodata.storage.dossier_models import Dossier, DossierEvent, JurySession
-from geodata.storage.models import MATCH_STATES, Commune, DatasetVersion, Laureate
+from geodata.storage.models import Commune, DatasetVersion, Laureate
 from geodata.territories import TerritoryError, territory_of_commune
 
 __all__ = ["JURY_SOURCE", "JURY_TITLE", "LaureatesWritten", "confirm_match", "pending_matches",

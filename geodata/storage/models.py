@@ -40,7 +40,6 @@ __all__ = [
     "EpciMember",
     "Laureate",
     "LoginAttempt",
-    "MATCH_STATES",
     "Network",
     "NetworkMember",
     "Place",
@@ -222,13 +221,8 @@ class Laureate(Base):
     amount_2: Mapped[int | None] = mapped_column(Integer)
     amount_3: Mapped[int | None] = mapped_column(Integer)
     published_match: Mapped[str | None] = mapped_column(String(16))  # a published fabt-NN
-    match_state: Mapped[str | None] = mapped_column(String(16))  # MATCH_STATES
+    match_state: Mapped[str | None] = mapped_column(String(16))  # records.MATCH_STATES
 
-
-MATCH_STATES = ("meme", "a-confirmer", "distinct")
-"""How a laureate decided here stands to the published list: the same Fabrique (name and
-commune, or confirmed by a person: counted once, as the published one), a possible match a
-person must confirm, or a distinct Fabrique."""
 
 
 class Deliverable(Base):

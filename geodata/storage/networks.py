@@ -29,6 +29,7 @@ from geodata.networks import (
 )
 from geodata.policy import DEFAULT_POLICY, load_policy
 from geodata.storage.cache import versioned
+from geodata.storage.fabriques import counted
 from geodata.storage.models import (
     Commune,
     DatasetVersion,
@@ -97,7 +98,7 @@ def place_layer(engine: Engine) -> PlaceLayer:
         fabriques = connection.execute(
             select(Laureate.id, Laureate.name, Laureate.commune_code, Laureate.commune_name,
                    Laureate.precision, Laureate.territory, Laureate.geom)
-            .where(Laureate.geom.is_not(None)).order_by(Laureate.id)).all()
+            .where(Laureate.geom.is_not(None), counted).order_by(Laureate.id)).all()
         communes = {row.code: (row.name, row.departement_code) for row in connection.execute(
             select(Commune.code, Commune.name, Commune.departement_code))}
     records = [(FABRIQUE, r.id, r.name, r.commune_code, r.commune_name, r.precision,
@@ -243,7 +244,7 @@ def commune_distances(engine: Engine, measure: str = "contour") -> CommuneDistan
             .where(Commune.kind == "commune-actuelle").order_by(Commune.code)).all()
         fabriques = connection.execute(
             select(Laureate.id, Laureate.territory, Laureate.commune_code, Laureate.geom)
-            .order_by(Laureate.id)).all()
+            .where(counted).order_by(Laureate.id)).all()
     places, unlocated = _fabrique_places(index, fabriques)
     distances = np.full(len(layer.codes), np.inf)
     nearest = np.full(len(layer.codes), None, dtype=object)

@@ -83,7 +83,7 @@ def test_a_jury_selects_sees_the_quotas_move_decides_and_closes(live_server, pag
     page.get_by_role("button", name="Clore la session").click()
     page.wait_for_url(re.compile(r"/instruction/jury\?vague=2$"))
     assert "Session de la vague 2 close" in page.get_by_role("status").first.inner_text()
-    assert "Session close le" in page.locator("#session-etat").inner_text()
+    assert "close le" in page.locator("#session-etat").inner_text()
     assert page.locator("#cloture").count() == 0
     shoot("jury-close", full_page=False)
     assert page.outside_requests == []

@@ -16,7 +16,8 @@ from sqlalchemy import func, insert, select
 
 from geodata.policy import load_policy
 from geodata.quotas import FNT, TOTAL, quota_table
-from geodata.storage.fabriques import fabrique_rows, laureate_records
+from geodata.storage.fabriques import laureate_records
+from geodata.storage.laureates import laureate_table
 from geodata.storage.models import Laureate
 from loaders.pipeline import load_source
 
@@ -77,7 +78,7 @@ def test_a_jury_laureate_same_as_a_published_one_is_counted_once(jury_engine):
     assert "jury-1" not in records and jury_engine.published_id in records
     assert {"jury-2", "jury-3"} <= set(records)
     assert quota_table(records.values(), POLICY).line(TOTAL).min == stored - 1
-    shown = {row["id"] for row in fabrique_rows(jury_engine, POLICY)}
+    shown = {row["id"] for row in laureate_table(jury_engine, POLICY)}
     assert shown == set(records)  # the public map does not show it twice either
 
 

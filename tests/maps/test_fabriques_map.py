@@ -17,7 +17,7 @@ import pytest
 from folium.plugins import Fullscreen, MarkerCluster
 
 from geodata.policy import CATEGORIES, CATEGORY_UNDETERMINED, load_policy
-from geodata.storage.fabriques import fabrique_rows
+from geodata.storage.laureates import laureate_table
 from maps.base import (
     FitBounds,
     LightMarker,
@@ -50,7 +50,7 @@ OVERLAY_SET = [
 
 @pytest.fixture(scope="module")
 def rows(reference_engine):
-    return fabrique_rows(reference_engine, load_policy("current"))
+    return laureate_table(reference_engine, load_policy("current"))
 
 
 def children(element, kind) -> list:
