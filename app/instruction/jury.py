@@ -59,6 +59,7 @@ from geodata.storage.jury import (
     reverse_decisions,
 )
 from geodata.storage.jury_laureates import confirm_match, pending_matches
+from maps.charts import comparison_chart
 
 __all__ = ["bp"]
 
@@ -140,22 +141,7 @@ def decisions():
               + (problem[1] if problem else "numéro de dossier invalide"), "error")
         return redirect(back)
     if form.confirme.data != "oui":
-        found = find_dossiers(get_engine(), numbers)
-        chosen = [found[n] for n in numbers if n in found]
-        wave = next((d.wave for d in chosen if d.wave), form.vague.data)
-        _, _, _, policy, records = _standing(wave)
-        laureates = [dossier_record(d) for d in chosen] if form.vers.data == "laureat" else []
-        after, cap = what_if(records, laureates, policy), _cap(wave)
-        in_wave = {"before": laureates_of_wave(records, wave),
-                   "after": laureates_of_wave([*records, *laureates], wave)}
-        return render_template(
-            "jury_confirmation.html", form=form, chosen=chosen,
-            unknown=[n for n in numbers if n not in found],
-            decision=_decision_labels()[form.vers.data], before=quota_table(records, policy),
-            after=after, labels=LABELS, cap=cap, wave_laureates=in_wave, policy=policy,
-            range_text=range_text,
-            warnings=selection_warnings(after, in_wave["after"], cap, wave),
-            categories=SHORT_CATEGORIES, kinds=KINDS, back=back)
+        return _confirmation(form, numbers, back)
     try:
         decide(get_engine(), numbers, form.vers.data, form.motivation.data,
                current_user.email)
@@ -165,6 +151,30 @@ def decisions():
         return redirect(back)
     flash(f"{len(numbers)} dossier(s) : « {_decision_labels()[form.vers.data]} ».", "success")
     return redirect(back)
+
+
+def _confirmation(form: DecisionForm, numbers: list[int], back: str) -> str:
+    """The page that shows the dossiers of a decision and the quotas it makes (chart and
+    table), with the targets and the wave's cap it goes past."""
+    found = find_dossiers(get_engine(), numbers)
+    chosen = [found[n] for n in numbers if n in found]
+    wave = next((d.wave for d in chosen if d.wave), form.vague.data)
+    _, _, _, policy, records = _standing(wave)
+    decision = _decision_labels()[form.vers.data]
+    laureates = [dossier_record(d) for d in chosen] if form.vers.data == "laureat" else []
+    before, after, cap = quota_table(records, policy), what_if(records, laureates, policy), \
+        _cap(wave)
+    in_wave = {"before": laureates_of_wave(records, wave),
+               "after": laureates_of_wave([*records, *laureates], wave)}
+    chart = comparison_chart(before, after, chart_id="graphique-jury", title=(
+        f"Quotas avant et après la décision « {decision} » pour {len(chosen)} dossier(s), "
+        f"{policy.title}"))
+    return render_template(
+        "jury_confirmation.html", form=form, chosen=chosen, decision=decision,
+        unknown=[n for n in numbers if n not in found], before=before, after=after,
+        chart=chart, labels=LABELS, cap=cap, wave_laureates=in_wave, policy=policy,
+        range_text=range_text, warnings=selection_warnings(after, in_wave["after"], cap, wave),
+        categories=SHORT_CATEGORIES, kinds=KINDS, back=back)
 
 
 @bp.post("/instruction/jury/annulation")

@@ -81,6 +81,7 @@ def test_a_decision_is_confirmed_with_the_quotas_it_makes_then_recorded(wave, cl
                  vers="laureat", motivation="Ancrage dans le quartier", vague="2")
     assert asked.status_code == 200
     assert "Confirmer : « Lauréat » pour 2 dossier(s)" in text(asked)
+    assert '<svg' in asked.text and 'id="graphique-jury"' in asked.text  # the chart, then
     after = after_column(asked.text)
     assert int(after["total"]) == int(before["total"].replace("\u202f", "")) + 2
     assert {d.number: d.state for d in list_dossiers(wave)}[1234505] == "transmis-au-jury"
