@@ -58,9 +58,9 @@ REFERENCE = ("departements", "communes", "commune-contours", "densite", "qpv2024
 PASSWORD = "mot de passe du banc d'essai"
 
 
-def synthetic_wave(size: int, folder: Path) -> Path:
-    """``size`` dossiers of wave 2 from the fixture's good rows, with new numbers and moved
-    coordinates (a fixed seed)."""
+def synthetic_wave(size: int, folder: Path, first: int = 9_000_000) -> Path:
+    """``size`` dossiers of wave 2 from the fixture's good rows, with new numbers (from
+    ``first``) and moved coordinates (a fixed seed)."""
     rows = list(csv.DictReader(io.StringIO(WAVE.read_text(encoding="utf-8"))))
     good = [r for r in rows[:24] if r["Longitude"] and r["Type de Fabrique"]
             == "Fabrique de Territoire"]
@@ -68,12 +68,12 @@ def synthetic_wave(size: int, folder: Path) -> Path:
     out = []
     for i in range(size):
         row = dict(good[i % len(good)])
-        row["ID"] = str(9_000_000 + i)
+        row["ID"] = str(first + i)
         lon = float(row["Longitude"].replace(",", ".")) + rng.uniform(-0.02, 0.02)
         lat = float(row["Latitude"].replace(",", ".")) + rng.uniform(-0.015, 0.015)
         row["Longitude"], row["Latitude"] = f"{lon:.6f}", f"{lat:.6f}"
         out.append(row)
-    path = folder / f"vague-{size}.csv"
+    path = folder / f"vague-{first}-{size}.csv"
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
