@@ -29,6 +29,16 @@ pytestmark = pytest.mark.shared_data
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", re.I)
 
 
+@pytest.fixture(autouse=True)
+def csv_cell_limit_kept():
+    """frictionless raises the csv module's cell limit for the whole process when its CSV
+    parser is imported; the batch readers refuse a cell over the standard limit (tests/
+    geodata/test_plain_csv.py), so the limit is put back after each test here."""
+    limit = csv.field_size_limit()
+    yield
+    csv.field_size_limit(limit)
+
+
 @pytest.fixture
 def laureates(app, data_dir, tmp_path):
     """The app's database with the real list and the synthetic decided laureates."""
