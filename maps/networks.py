@@ -85,6 +85,18 @@ def _tooltip(member: Member) -> str:
     return f"{member.name} ({member.kind_label}){distance}"
 
 
+def _background(m: LocalMap, outlines_url: str, basemap: Basemap | None) -> None:
+    """Under the points (a pane below Leaflet's overlays): the tiles of ``basemap``, or the
+    outlines of the départements, which also replace the tiles when they fail."""
+    outlines = RemoteGeoJson(outlines_url, "Départements", "departements", control=False,
+                             show=basemap is None, z_index=200, interactive=False,
+                             style={"color": "#929292", "weight": 0.8,
+                                    "fillColor": "#ffffff", "fillOpacity": 1}).add_to(m)
+    if basemap is not None:
+        m.options["attributionControl"] = True
+        m.add_child(TiledBasemap(basemap, [outlines]))
+
+
 def network_map(view: NetworkView, asset_url: AssetUrl, *, height: str = "32rem",
                 outlines_url: str | None = None, basemap: Basemap | None = None) -> LocalMap:
     """The Fabrique (red), its places (one layer per kind), and a line to each place; under
@@ -101,13 +113,7 @@ def network_map(view: NetworkView, asset_url: AssetUrl, *, height: str = "32rem"
     layers: dict[str, folium.FeatureGroup] = {}
     objects = {}
     if outlines_url is not None:
-        outlines = RemoteGeoJson(outlines_url, "Départements", "departements", control=False,
-                                 show=basemap is None, z_index=200, interactive=False,
-                                 style={"color": "#929292", "weight": 0.8,
-                                        "fillColor": "#ffffff", "fillOpacity": 1}).add_to(m)
-        if basemap is not None:
-            m.options["attributionControl"] = True
-            m.add_child(TiledBasemap(basemap, [outlines]))
+        _background(m, outlines_url, basemap)
     if centre is not None and view.members:
         links = folium.FeatureGroup(name="Liens avec la Fabrique").add_to(m)
         for member in view.members:
