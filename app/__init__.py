@@ -62,6 +62,8 @@ def create_app(config: Mapping | None = None) -> Flask:
         app.config.from_pyfile("config.py", silent=True)
         app.config.from_prefixed_env("FABRIQUES")
     else:
+        if config.get("TESTING"):
+            app.config.from_mapping(settings.TESTING)
         app.config.from_mapping(config)
     app.json.ensure_ascii = False
     app.json.sort_keys = False  # keep the contract's column order

@@ -40,9 +40,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.errors import error_page
 from maps.base import with_nonce
+from maps.basemap import Basemap, basemap_from_settings
 
-__all__ = ["INLINE_HANDLERS", "SecretKeyError", "content_security_policy", "csrf", "init_app",
-           "no_store", "trust_proxies"]
+__all__ = ["INLINE_HANDLERS", "SecretKeyError", "basemap", "content_security_policy", "csrf",
+           "init_app", "no_store", "trust_proxies"]
 
 csrf = CSRFProtect()
 SECRET_FILE = "secret_key"
@@ -91,8 +92,7 @@ def _source_hash(source: str) -> str:
 def content_security_policy(image_hosts: Iterable[str] = ()) -> dict[str, str]:
     """The Content-Security-Policy of every response (Talisman adds the request's nonce to
     ``script-src`` and ``style-src``). ``image_hosts``: the hook for a tiled basemap, whose
-    tile server (``https://tiles.example.org``) a map would then load images from; the maps
-    have none today (``maps.base`` refuses tiles)."""
+    tile server (``https://data.geopf.fr``) the maps then load images from (``basemap``)."""
     handlers = " ".join(_source_hash(source) for source in INLINE_HANDLERS)
     return {
         "default-src": "'self'",
@@ -109,6 +109,15 @@ def content_security_policy(image_hosts: Iterable[str] = ()) -> dict[str, str]:
         "form-action": "'self'",
         "frame-ancestors": "'none'",
     }
+
+
+def basemap(app: Flask) -> Basemap | None:
+    """The basemap of the settings (``BASEMAP_URL``, ``BASEMAP_ATTRIBUTION``), None when off;
+    checked once at start: a bad setting stops the app with the reason."""
+    if "fabriques.basemap" not in app.extensions:
+        app.extensions["fabriques.basemap"] = basemap_from_settings(
+            app.config.get("BASEMAP_URL"), app.config.get("BASEMAP_ATTRIBUTION"))
+    return app.extensions["fabriques.basemap"]
 
 
 def trust_proxies(app: Flask) -> None:
@@ -129,7 +138,8 @@ def _headers(app: Flask) -> None:
         force_https=False,  # plain HTTP stays possible (development, a local proxy)
         strict_transport_security=False,  # below: Talisman trusts X-Forwarded-Proto from anyone
         frame_options="DENY",
-        content_security_policy=content_security_policy(),
+        content_security_policy=content_security_policy(
+            [tiles.host] if (tiles := basemap(app)) is not None else []),
         content_security_policy_nonce_in=["script-src", "style-src"],
         referrer_policy="same-origin",
         # The session cookie's flags are app.settings', not Talisman's.

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-__all__ = ["DEFAULTS"]
+from maps.basemap import IGN_PLAN_ATTRIBUTION, IGN_PLAN_URL
+
+__all__ = ["DEFAULTS", "TESTING"]
 
 DEFAULTS = {
     # Unset: the embedded SQLite file in the instance folder. Else postgresql+psycopg://...
     "DATABASE_URL": None,
     # Unset: ../shared/data beside the project's checkout.
     "DATA_DIR": None,
+    # The tiles under the public maps (an XYZ URL with {z}, {x}, {y}) and their attribution:
+    # the State's own basemap, Plan IGN v2 (Géoplateforme, no key). Empty or "off": no tiles,
+    # the outlines of the départements, as when the tiles fail to load. The CSP allows the
+    # tile host only when a basemap is set.
+    "BASEMAP_URL": IGN_PLAN_URL,
+    "BASEMAP_ATTRIBUTION": IGN_PLAN_ATTRIBUTION,
     # The Base Adresse Nationale, served by IGN's Géoplateforme since 2026.
     "GEOCODER_URL": "https://data.geopf.fr/geocodage",
     "BATCH_MAX_ROWS": 100_000,
@@ -40,3 +48,9 @@ DEFAULTS = {
     # WTForms' own messages from its French catalogue (app.forms), not through Flask-Babel.
     "WTF_I18N_ENABLED": False,
 }
+
+TESTING = {
+    # Nothing fetched from elsewhere in the tests: the outline fallback, unless a test sets one.
+    "BASEMAP_URL": "",
+}
+"""Applied under a test's own mapping when it sets ``TESTING`` (``app.create_app``)."""

@@ -42,6 +42,7 @@ __all__ = [
     "LEAFLET_JS",
     "MARKERCLUSTER_CSS",
     "MARKERCLUSTER_JS",
+    "POPUP_OPTIONS",
     "AssetUrl",
     "FitBounds",
     "HtmlPopup",
@@ -69,6 +70,9 @@ MARKERCLUSTER_CSS = (
     ("markerclusterdefaultcss", "vendor/leaflet.markercluster/MarkerCluster.Default.css"),
 )
 """(name, static path) pairs; the names are folium's, so a local link replaces a CDN one."""
+
+POPUP_OPTIONS = {"maxWidth": 320, "autoPanPaddingTopLeft": [56, 96], "autoPanPadding": [12, 12]}
+"""Popups pan clear of the zoom control (top left) when they open."""
 
 _ATTRIBUTE_URL = re.compile(r"""(?:src|href)\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
 _ABSOLUTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//)", re.IGNORECASE)
@@ -138,7 +142,8 @@ class LocalMap(folium.Map):
 
         {% macro html(this, kwargs) %}
             <div class="folium-map" id={{ this.get_name()|tojson }} role="region"
-                 aria-label="{{ this.label|e }}" data-ready="false"></div>
+                 aria-label="{{ this.label|e }}" data-ready="false"
+                 data-basemap="outlines"></div>
         {% endmacro %}
 
         {% macro script(this, kwargs) %}
@@ -199,14 +204,15 @@ class FitBounds(_Prerendered):
     _template = Template("""
         {% macro script(this, kwargs) %}
             {{ this._parent.get_name() }}.fitBounds({{ this.bounds|tojson }},
-                {animate: false});
+                {{ this.options|tojson }});
         {% endmacro %}
     """)
 
-    def __init__(self, bounds: Sequence[Sequence[float]]):
+    def __init__(self, bounds: Sequence[Sequence[float]], **options):
         super().__init__()
         self._name = "FitBounds"
         self.bounds = [[float(v) for v in corner] for corner in bounds]
+        self.options = {"animate": False, **options}  # Leaflet's: maxZoom, padding
 
 
 class HtmlPopup(_Prerendered):
@@ -226,7 +232,7 @@ class HtmlPopup(_Prerendered):
         super().__init__()
         self._name = "HtmlPopup"
         self.html = html
-        self.options = {"maxWidth": 320, **options}
+        self.options = {**POPUP_OPTIONS, **options}
 
 
 class LightMarker(_Prerendered, folium.Marker):
@@ -252,7 +258,7 @@ class LightMarker(_Prerendered, folium.Marker):
         if icon is not None:
             self.options["icon"] = icon
         self.popup_html = popup_html
-        self.popup_options = {"maxWidth": 320}
+        self.popup_options = dict(POPUP_OPTIONS)
 
 
 class SharedIcons(_Prerendered):

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from html import escape
 
 import folium
+from folium.utilities import JsCode
 
+from geodata.display import decoded, short_name
 from geodata.policy import (
     CATEGORY_NOT_ELIGIBLE,
     CATEGORY_OUTSIDE,
@@ -35,6 +37,7 @@ from maps.base import (
     base_map,
     marker_cluster,
 )
+from maps.basemap import Basemap, TiledBasemap
 from maps.remote import RemoteGeoJson
 
 __all__ = [
@@ -50,8 +53,9 @@ __all__ = [
 
 PageUrl = Callable[[str], str]
 """The address of a Fabrique's page from its id."""
-HEIGHT = "42rem"
-"""Map height: tall enough for metropolitan France at zoom 6 on a desktop screen."""
+HEIGHT = "clamp(18rem, calc(100vh - 19rem), 42rem)"
+"""Map height: metropolitan France at zoom 6 on a desktop screen, and never taller than the
+screen minus the header, so that the whole map is seen at first sight (a phone too)."""
 REGISTRY_KEY = "carte"
 """``window.fabriquesMaps[REGISTRY_KEY]`` holds the map's Leaflet objects for carte.js."""
 
@@ -90,6 +94,11 @@ OVERLAYS = {
 }
 """How each overlay the API serves is drawn and named (French: it is shown)."""
 
+SEARCHED_ICON = JsCode('L.divIcon({className: "fabriques-lieu-cherche", iconSize: [22, 22], '
+                       'iconAnchor: [11, 22], popupAnchor: [0, -20], '
+                       'html: \'<span aria-hidden="true"></span>\'})')
+"""The place searched for: a pin of its own, unlike any Fabrique or cluster."""
+
 FRANCE = (-5.2, 41.3, 9.6, 51.1)
 """Metropolitan France (lon/lat), Corsica included: the first view fits it."""
 
@@ -120,14 +129,20 @@ def _or_unknown(value, unknown: str) -> str:
 
 def popup_html(fabrique: Mapping, policy_title: str | None = None,
                page_url: PageUrl | None = None) -> str:
-    """The popup of one Fabrique: name, commune, wave, type, category, and the link to its
-    page when ``page_url`` gives one (escaped HTML)."""
+    """The popup of one Fabrique: its short name (the full text folded in a ``<details>``
+    when it is longer), commune, wave, type, category, and the link to its page when
+    ``page_url`` gives one (escaped HTML; entities of the source decoded first)."""
+    full = " ".join(decoded(fabrique["name"]).split())
+    short = short_name(full)
     commune = escape(fabrique.get("commune_name") or fabrique.get("commune_code") or "")
     if fabrique.get("commune_code"):
         commune += f" ({escape(fabrique['commune_code'])})"
     under = f" ({escape(policy_title)})" if policy_title else ""
     lines = [
-        f'<p class="fabriques-popup__titre">{escape(fabrique["name"])}</p>',
+        f'<p class="fabriques-popup__titre">{escape(short)}</p>',
+        *([] if short == full else [
+            '<details class="fabriques-popup__details"><summary>Description complète'
+            f"</summary><p>{escape(full)}</p></details>"]),
         '<dl class="fabriques-popup__faits">',
         f"<dt>Commune</dt><dd>{commune}</dd>",
         f"<dt>Vague</dt><dd>{_or_unknown(fabrique.get('wave'), 'non publiée')}</dd>",
@@ -154,22 +169,19 @@ def _overlay(overlay: Overlay) -> RemoteGeoJson:
                          show=overlay.show or not control, **look)
 
 
-def fabriques_map(asset_url: AssetUrl, fabriques: Sequence[Mapping],
-                  overlays: Sequence[Overlay] = (), view: View | None = None,
-                  policy_title: str | None = None,
-                  label: str = "Carte des Fabriques de Territoire",
-                  page_url: PageUrl | None = None) -> LocalMap:
-    """The public map: a marker per located Fabrique, clustered, and the overlays.
-
-    ``fabriques``: mappings with ``id``, ``name``, ``lon``, ``lat`` (None when unknown: no
-    marker), ``category`` (a key of ``CATEGORY_MARKS``), ``category_label``, and for the
-    popup ``commune_name``, ``commune_code``, ``wave``, ``kind``, ``precision``. Without a
-    ``view``, the map fits metropolitan France.
-    """
-    unknown = {f["category"] for f in fabriques} - set(CATEGORY_MARKS)
-    if unknown:
-        raise ValueError(f"catégories inconnues : {sorted(unknown)}")
-    if view is None:
+def _start(asset_url: AssetUrl, label: str, view: View | None,
+           searched: tuple[float, float, str] | None,
+           near: Sequence[tuple[float, float]]) -> LocalMap:
+    """The map at its first view: the place searched for and the points near it, the view
+    asked for, or metropolitan France."""
+    if searched is not None:
+        m = base_map(asset_url, label=label, location=searched[:2], zoom_start=10,
+                     height=HEIGHT)
+        points = [searched[:2], *near]
+        m.add_child(FitBounds([[min(p[0] for p in points), min(p[1] for p in points)],
+                               [max(p[0] for p in points), max(p[1] for p in points)]],
+                              maxZoom=12, padding=[40, 40]))
+    elif view is None:
         m = base_map(asset_url, label=label, location=((FRANCE[1] + FRANCE[3]) / 2,
                                                         (FRANCE[0] + FRANCE[2]) / 2),
                      zoom_start=6, height=HEIGHT)
@@ -178,6 +190,39 @@ def fabriques_map(asset_url: AssetUrl, fabriques: Sequence[Mapping],
     else:
         m = base_map(asset_url, label=label, location=(view.lat, view.lon),
                      zoom_start=view.zoom, height=HEIGHT)
+    return m
+
+
+def _searched_marker(searched: tuple[float, float, str]) -> LightMarker:
+    """The pin of the place searched for (``fabriquesLieu``: a page script finds it)."""
+    return LightMarker(
+        searched[:2], f'<p class="fabriques-popup__titre">Lieu cherché</p><p>'
+        f"{escape(searched[2])}</p>", SEARCHED_ICON, title=f"Lieu cherché : {searched[2]}",
+        alt=f"Lieu cherché : {searched[2]}", zIndexOffset=1000, fabriquesLieu=True)
+
+
+def fabriques_map(asset_url: AssetUrl, fabriques: Sequence[Mapping],
+                  overlays: Sequence[Overlay] = (), view: View | None = None,
+                  policy_title: str | None = None,
+                  label: str = "Carte des Fabriques de Territoire",
+                  page_url: PageUrl | None = None,
+                  basemap: Basemap | None = None,
+                  searched: tuple[float, float, str] | None = None,
+                  near: Sequence[tuple[float, float]] = ()) -> LocalMap:
+    """The public map: a marker per located Fabrique, clustered, and the overlays.
+
+    ``fabriques``: mappings with ``id``, ``name``, ``lon``, ``lat`` (None when unknown: no
+    marker), ``category`` (a key of ``CATEGORY_MARKS``), ``category_label``, and for the
+    popup ``commune_name``, ``commune_code``, ``wave``, ``kind``, ``precision``. Without a
+    ``view``, the map fits metropolitan France. With a ``basemap``, its tiles replace the
+    outlines of the départements, which come back if a tile fails to load. ``searched``
+    (lat, lon, label) marks a place searched for, and the view fits it and the ``near``
+    points (lat, lon) around it.
+    """
+    unknown = {f["category"] for f in fabriques} - set(CATEGORY_MARKS)
+    if unknown:
+        raise ValueError(f"catégories inconnues : {sorted(unknown)}")
+    m = _start(asset_url, label, view, searched, near)
     icons = SharedIcons({
         category: {"className": f"fabriques-marqueur fabriques-marqueur--{category}",
                    "html": f'<span aria-hidden="true">{mark}</span>', "iconSize": [24, 24],
@@ -189,7 +234,14 @@ def fabriques_map(asset_url: AssetUrl, fabriques: Sequence[Mapping],
     for overlay in overlays:
         if overlay.key not in OVERLAYS:
             raise ValueError(f"couche inconnue : {overlay.key!r}")
-        layers[overlay.key] = _overlay(overlay).add_to(m)
+        layer = _overlay(overlay)
+        if basemap is not None and not layer.control:
+            layer.show = False  # the fallback of the tiles: added if they fail
+        layers[overlay.key] = layer.add_to(m)
+    if basemap is not None:
+        m.options["attributionControl"] = True
+        m.add_child(TiledBasemap(basemap, [layer for layer in layers.values()
+                                           if not layer.control]))
     cluster = marker_cluster(asset_url, name="Fabriques de Territoire", control=False,
                              show_coverage_on_hover=False, chunked_loading=True)
     for fabrique in fabriques:
@@ -197,9 +249,11 @@ def fabriques_map(asset_url: AssetUrl, fabriques: Sequence[Mapping],
             continue
         cluster.add_child(LightMarker(
             (fabrique["lat"], fabrique["lon"]), popup_html(fabrique, policy_title, page_url),
-            icons.ref(fabrique["category"]), title=fabrique["name"], alt=fabrique["name"],
-            fabrique=fabrique["id"]))
+            icons.ref(fabrique["category"]), title=short_name(fabrique["name"]),
+            alt=short_name(fabrique["name"]), fabrique=fabrique["id"]))
     cluster.add_to(m)
+    if searched is not None:
+        _searched_marker(searched).add_to(m)
     if any(layer.control for layer in layers.values()):
         folium.LayerControl(collapsed=False, position="topright").add_to(m)
     m.add_child(MapRegistry(REGISTRY_KEY, layers=layers,

@@ -16,6 +16,8 @@ from folium.template import Template
 
 from geodata.networks import KIND_LABELS, Member, NetworkView
 from maps.base import AssetUrl, HtmlPopup, LocalMap, MapRegistry, base_map
+from maps.basemap import Basemap, TiledBasemap
+from maps.remote import RemoteGeoJson
 
 __all__ = ["KIND_COLOURS", "MAP_KEY", "TextTooltip", "member_class", "network_map", "safe_text"]
 
@@ -83,8 +85,23 @@ def _tooltip(member: Member) -> str:
     return f"{member.name} ({member.kind_label}){distance}"
 
 
-def network_map(view: NetworkView, asset_url: AssetUrl, *, height: str = "32rem") -> LocalMap:
-    """The Fabrique (red), its places (one layer per kind), and a line to each place."""
+def _background(m: LocalMap, outlines_url: str, basemap: Basemap | None) -> None:
+    """Under the points (a pane below Leaflet's overlays): the tiles of ``basemap``, or the
+    outlines of the départements, which also replace the tiles when they fail."""
+    outlines = RemoteGeoJson(outlines_url, "Départements", "departements", control=False,
+                             show=basemap is None, z_index=200, interactive=False,
+                             style={"color": "#929292", "weight": 0.8,
+                                    "fillColor": "#ffffff", "fillOpacity": 1}).add_to(m)
+    if basemap is not None:
+        m.options["attributionControl"] = True
+        m.add_child(TiledBasemap(basemap, [outlines]))
+
+
+def network_map(view: NetworkView, asset_url: AssetUrl, *, height: str = "32rem",
+                outlines_url: str | None = None, basemap: Basemap | None = None) -> LocalMap:
+    """The Fabrique (red), its places (one layer per kind), and a line to each place; under
+    them, in a pane of their own, the tiles of ``basemap`` or the outlines of the
+    départements served at ``outlines_url`` (``/api/v1/couches/departements``)."""
     centre = view.centre
     label = (f"Carte du réseau « {view.name} » : "
              f"{'la Fabrique, ' if centre else ''}{len(view.members)} lieu(x)"
@@ -95,6 +112,8 @@ def network_map(view: NetworkView, asset_url: AssetUrl, *, height: str = "32rem"
     m = base_map(asset_url, label=label, height=height, zoom_snap=0.25, zoom_delta=0.5)
     layers: dict[str, folium.FeatureGroup] = {}
     objects = {}
+    if outlines_url is not None:
+        _background(m, outlines_url, basemap)
     if centre is not None and view.members:
         links = folium.FeatureGroup(name="Liens avec la Fabrique").add_to(m)
         for member in view.members:

@@ -104,7 +104,35 @@ def _map_paths() -> dict:
                         "properties": ref("Fabrique")}}}}}]}},
                 "text/csv": {}}}, **error_responses(400)},
         }},
+        "/fabriques/proches": _nearest_path(),
     }
+
+
+def _nearest_path() -> dict:
+    """``/fabriques/proches``: the Fabriques nearest a place."""
+    return {"get": {
+        "summary": "Les Fabriques les plus proches d'un lieu",
+        "description": "Le lieu : `lon` et `lat` (WGS84), ou `q` (code INSEE ou postal, "
+                       "cherché parmi les communes chargées ; sinon une adresse, géocodée "
+                       "par la BAN, et parmi les noms des communes quand la BAN est "
+                       "injoignable, ce que dit `avertissement`). Distances en mètres, "
+                       "mesurées dans la projection du territoire (Lambert-93 en "
+                       "métropole), vers les Fabriques du même territoire.",
+        "parameters": [
+            {"name": "lon", "in": "query", "schema": {"type": "number"}},
+            {"name": "lat", "in": "query", "schema": {"type": "number"}},
+            {"name": "q", "in": "query", "schema": {"type": "string"},
+             "description": "commune, code postal ou adresse"},
+            {"name": "n", "in": "query",
+             "schema": {"type": "integer", "minimum": 1, "maximum": 20, "default": 5}},
+            {"name": "policy", "in": "query", "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "Le lieu trouvé et les Fabriques, la plus "
+                                             "proche d'abord",
+                              "content": {"application/json": {"schema": {
+                                  "type": "object",
+                                  "required": ["lieu", "avertissement", "fabriques"]}}}},
+                      **error_responses(400, 422)},
+    }}
 
 
 def _kilometres(maximum: float, exclusive_zero: bool) -> dict:

@@ -3,7 +3,10 @@
 - ``GET /api/v1/couches/<layer>?bbox=W,S,E,N&zoom=Z[&vintage=]``: a layer's features in the
   view, simplified for the zoom (GeoJSON), with ``ETag`` and ``Cache-Control``;
 - ``GET /api/v1/fabriques?policy=&wave=&category=&region=&departement=&fnt=&format=``: the
-  laureates of the selection, as GeoJSON or CSV (UTF-8 with BOM, ``;``).
+  laureates of the selection, as GeoJSON or CSV (UTF-8 with BOM, ``;``);
+- ``GET /api/v1/fabriques/proches?lon=&lat=`` or ``?q=`` (a commune, a postal code or an
+  address), ``&n=5&policy=``: the Fabriques nearest the place, in metres
+  (``app.carte.search``).
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ import json
 import math
 import re
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from app.carte.layers import SELECTION_PARAMETERS, cached_layer, layer_folder, layer_version
+from app.carte.search import Found, SearchError, nearest_to, search_place
 from app.db import get_engine
 from app.errors import API_PREFIX, ApiError, register
 from geodata.eligibility.batch import format_value
@@ -29,7 +33,7 @@ from geodata.storage.map_layers import LAYERS
 from geodata.storage.reference import place_names
 from maps.vector import MAX_ZOOM, VectorError, check_view, features_geojson
 
-__all__ = ["CSV_COLUMNS", "MAP_COLUMNS", "api_row", "bp"]
+__all__ = ["CSV_COLUMNS", "MAP_COLUMNS", "api_row", "bp", "found_json"]
 
 bp = Blueprint("carte_api", __name__, url_prefix=API_PREFIX)
 register(bp)
@@ -170,3 +174,47 @@ def fabriques():
     return response
 
 
+
+
+def _number(name: str, low: float, high: float) -> float:
+    text = (request.args.get(name) or "").strip().replace(",", ".")
+    try:
+        value = float(text)
+    except ValueError:
+        raise _bad(f"{name} invalide : {text!r} ; un nombre de {low:g} à {high:g}",
+                   name) from None
+    if not (math.isfinite(value) and low <= value <= high):
+        raise _bad(f"{name} hors limites : de {low:g} à {high:g}", name)
+    return value
+
+
+def found_json(found: Found) -> dict:
+    """A search's answer as the API serves it: the place, a warning, the Fabriques."""
+    return {
+        "lieu": {"label": found.label, "lon": found.lon, "lat": found.lat,
+                 "source": found.source, "precision": found.precision},
+        "avertissement": found.warning,
+        "fabriques": [{"id": f.id, "name": f.name, "full_name": f.full_name,
+                       "commune_code": f.commune_code, "commune_name": f.commune_name,
+                       "lon": f.lon, "lat": f.lat, "distance_m": f.distance_m,
+                       "url": url_for("fabriques.fabrique", fabrique_id=f.id)}
+                      for f in found.fabriques],
+    }
+
+
+@bp.get("/fabriques/proches")
+def fabriques_proches():
+    """The Fabriques nearest a place (``lon``/``lat``, or ``q``), distances in metres."""
+    policy = load_policy(request.args.get("policy") or DEFAULT_POLICY)
+    text = request.args.get("n") or "5"
+    if not text.isdigit():
+        raise _bad(f"n invalide : {text!r} ; un entier de 1 à 20", "n")
+    try:
+        if request.args.get("q") is not None and request.args.get("lon") is None:
+            place = search_place(request.args["q"])
+        else:
+            lon, lat = _number("lon", -180, 180), _number("lat", -90, 90)
+            place = Found(f"{lat:.5f}, {lon:.5f}", lon, lat, "coordinates", "address")
+        return jsonify(found_json(nearest_to(place, policy, int(text))))
+    except SearchError as error:
+        raise ApiError(error.status, error.code, str(error), error.parameter) from None

@@ -17,9 +17,11 @@ from geodata.fabriques import Selection, SelectionError, parse_selection
 from geodata.policy import DEFAULT_POLICY, load_policy, qpv_vintages
 from maps.fabriques import View
 
-__all__ = ["CarteForm", "map_view"]
+__all__ = ["PAGE_SIZE", "CarteForm", "map_view"]
 
 VIEW_ERROR = "vue invalide : z (2 à 18), lat et lon vont ensemble"
+PAGE_SIZE = 50
+"""Fabriques a page of the list under the map shows."""
 
 
 def map_view(z: str | None, lat: str | None, lon: str | None) -> View | None:
@@ -47,6 +49,12 @@ def known_vintage(_form: CarteForm, field: Field) -> None:
     """A QPV vintage one of the shipped policies uses (empty: the policy's own)."""
     if field.data and field.data not in qpv_vintages():
         raise ValidationError(f"millésime QPV inconnu : {field.data!r}")
+
+
+def page_number(_form: CarteForm, field: Field) -> None:
+    """A page of the list: an integer from 1 (past the last page: the last one)."""
+    if field.data and not (field.data.isdigit() and int(field.data) >= 1):
+        raise ValidationError(f"page invalide : {field.data!r} ; un entier à partir de 1")
 
 
 def selection_rule(name: str):
@@ -97,6 +105,8 @@ class CarteForm(QueryForm):
     fnt = StringField(validators=[selection_rule("fnt")])
     couches = LayersField(default=lambda: list(DEFAULT_OVERLAYS))
     z = StringField(validators=[valid_view])
+    page = StringField(validators=[page_number])
+    recherche = StringField(filters=[lambda value: " ".join((value or "").split())])
     lat = StringField()
     lon = StringField()
 
@@ -118,7 +128,8 @@ class CarteForm(QueryForm):
         view = None if self.errors.get("z") else map_view(self.z.data, self.lat.data,
                                                           self.lon.data)
         return {"policy": policy, "vintage": self._valid("qpv") or policy.qpv_vintage,
-                "layers": self.couches.known(), "view": view}
+                "layers": self.couches.known(), "view": view,
+                "page": int(self._valid("page") or 1), "search": self.recherche.data or ""}
 
     def selection(self) -> Selection:
         """The filters of the selection, those in error left out."""

@@ -6,11 +6,16 @@ list and URL in sync and reads the layers from ``app.carte.api``.
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, url_for
+import math
 
-from app.carte.forms import CarteForm
+from flask import Blueprint, current_app, render_template, request, url_for
+
+from app.carte.forms import PAGE_SIZE, CarteForm
 from app.carte.layers import TOGGLEABLE
+from app.carte.search import SearchError, nearest_to, search_place
 from app.db import get_engine
+from app.security import basemap
+from geodata.display import decoded, short_name
 from geodata.fabriques import FNT_VALUES, UNKNOWN
 from geodata.policy import (
     CATEGORIES,
@@ -18,6 +23,7 @@ from geodata.policy import (
     CATEGORY_OUTSIDE,
     CATEGORY_QPV,
     CATEGORY_UNDETERMINED,
+    DEFAULT_POLICY,
     qpv_vintages,
 )
 from geodata.storage.laureates import laureate_table
@@ -55,9 +61,22 @@ def carte():
                          min_zoom=LAYERS[key].min_zoom,
                          params={"vintage": state["vintage"]} if key == "qpv" else {},
                          show=key in state["layers"]) for key in TOGGLEABLE]
-    figure = fabriques_map(lambda path: url_for("static", filename=path), rows, overlays,
-                           state["view"], page_url=_page_url)
+    found, search_error = None, None
+    if state["search"]:
+        try:
+            found = nearest_to(search_place(state["search"]), policy, 5)
+        except SearchError as error:
+            search_error = str(error)
+    figure = fabriques_map(
+        lambda path: url_for("static", filename=path), rows, overlays, state["view"],
+        page_url=_page_url, basemap=basemap(current_app),
+        searched=None if found is None else (found.lat, found.lon, found.label),
+        near=[] if found is None else [(f.lat, f.lon) for f in found.fabriques])
     shown = [selection.matches(row) for row in rows]
+    matching = [i for i, ok in enumerate(shown) if ok]
+    pages = max(1, math.ceil(len(matching) / PAGE_SIZE))
+    page = min(state["page"], pages)
+    on_page = set(matching[(page - 1) * PAGE_SIZE:page * PAGE_SIZE])
     downloads = {kind: url_for("carte_api.fabriques", policy=policy.name, format=kind,
                                **selection.as_params()) for kind in ("csv", "geojson")}
     regions = sorted({(row["region_code"], row["region_name"] or row["region_code"])
@@ -67,6 +86,12 @@ def carte():
          for row in rows if row["departement_code"]})]
     return render_template(
         "carte.html", parts=map_parts(figure), rows=rows, shown=shown, count=sum(shown),
+        on_page=on_page, page=page, pages=pages, page_size=PAGE_SIZE,
+        page_link=lambda number: url_for("carte.carte", **{
+            **{key: value for key, value in request.args.items() if key != "page"},
+            "page": number}),
+        found=found, search_error=search_error, decoded=decoded, short_name=short_name,
+        basemap=basemap(current_app), default_policy=DEFAULT_POLICY,
         selection=selection, state=state, errors=errors, downloads=downloads,
         vintages=[(vintage, f"QPV {vintage}") for vintage in qpv_vintages()],
         waves=sorted({row["wave"] for row in rows if row["wave"]}), regions=regions,

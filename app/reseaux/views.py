@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, render_template, url_for
+from flask import Blueprint, Response, current_app, render_template, url_for
 
 from app.db import get_engine
 from app.reseaux.forms import CoverageForm, NetworkForm
@@ -20,6 +20,7 @@ from app.reseaux.requests import (
     serialise_commune,
     serialise_coverage_row,
 )
+from app.security import basemap
 from geodata.coverage import MEASURES, CoverageError, totals
 from geodata.networks import MAX_DISTANCE_M, RULES, NetworkError, kind_label, search
 from geodata.storage.networks import (
@@ -65,7 +66,9 @@ def reseaux():
         except (NetworkError, CoverageError) as failure:
             error, status = str(failure), _status(failure)
     if view is not None:
-        parts = map_parts(network_map(view, _asset_url))
+        parts = map_parts(network_map(
+            view, _asset_url, basemap=basemap(current_app),
+            outlines_url=url_for("carte_api.couche", layer="departements")))
         if view.centre is not None:
             api_url = url_for("reseaux_api.api_network", fabrique=view.centre.external_id,
                               rule=values["rule"], distance_km=values["distance_km"],

@@ -369,3 +369,19 @@ def test_the_api_checks_the_kinds_of_a_declared_network_first(real):
     answer = real.get("/api/v1/reseaux/declares/7?kind=boulangerie")
     assert answer.status_code == 400 and answer.json["error"]["parameter"] == "kind"
     assert answer.json["error"]["message"].startswith("type de lieu inconnu : 'boulangerie'")
+
+
+def test_the_network_page_counts_the_fabriques_of_the_map(real, places_engine):  # noqa: F811
+    """/reseaux offers exactly the located Fabriques /carte shows (both count a Fabrique
+    decided and published once)."""
+    from geodata.policy import DEFAULT_POLICY, load_policy
+    from geodata.storage.laureates import laureate_table
+
+    located = {row["id"] for row in laureate_table(places_engine, load_policy(DEFAULT_POLICY))
+               if row["lon"] is not None}
+    offered = set(re.findall(r'<option value="(fabt-[^"]+|ds-[^"]+)"',
+                             real.get("/reseaux").text))
+    assert offered == located and len(offered) == 381
+    carte = html.unescape(real.get("/carte").text)
+    total = len(laureate_table(places_engine, load_policy(DEFAULT_POLICY)))
+    assert f"{total - len(located)} sans position connue" in carte

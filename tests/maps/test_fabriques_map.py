@@ -16,6 +16,7 @@ import folium
 import pytest
 from folium.plugins import Fullscreen, MarkerCluster
 
+from geodata.display import short_name
 from geodata.policy import CATEGORIES, CATEGORY_UNDETERMINED, load_policy
 from geodata.storage.laureates import laureate_table
 from maps.base import (
@@ -102,7 +103,7 @@ def test_one_marker_per_located_fabrique_with_its_popup(rows):
         marker = by_id[row["id"]]
         assert isinstance(marker, LightMarker)
         assert marker.location == [row["lat"], row["lon"]]
-        assert marker.options["title"] == row["name"]
+        assert marker.options["title"] == short_name(row["name"])  # decoded, short
         assert marker.options["icon"].js_code == icons.ref(row["category"]).js_code
         assert marker.popup_html == popup_html(row)
         assert escape(row["category_label"]) in marker.popup_html

@@ -14,6 +14,9 @@
   var count = document.getElementById("carte-compte");
   var extent = document.getElementById("carte-etendue");
   var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+  var pageSize = Number(table.getAttribute("data-page-size")) || 50;
+  var page = Number(table.getAttribute("data-page")) || 1, pages = 1;
+  var pagesNav = document.getElementById("carte-pages");
   // Page parameter -> data attribute of a row (and API parameter of the downloads).
   var FILTERS = {vague: "wave", categorie: "category", region: "region",
                  departement: "departement", fnt: "fnt"};
@@ -44,12 +47,14 @@
       return map.hasLayer(layers[key]);
     }).join(",");
     var params = new URLSearchParams();
+    form.elements.page.value = page > 1 ? String(page) : "";
     ["z", "lat", "lon", "politique", "qpv", "vague", "categorie", "region", "departement",
-     "fnt", "couches"].forEach(function (name) {
+     "fnt", "recherche", "couches", "page"].forEach(function (name) {
       var current = value(name);
       if (current || name === "couches") { params.set(name, current); }
     });
     history.replaceState(null, "", window.location.pathname + "?" + params.toString());
+    showPages();
     ["csv", "geojson"].forEach(function (kind) {
       var link = document.getElementById("carte-" + kind);
       var url = new URL(link.href, window.location.href);
@@ -61,19 +66,61 @@
     });
   }
 
-  function apply() {
+  // The list's pages: real links (?page=N with the rest of the state), followed here
+  // without reloading; the server answers the same links without JavaScript.
+  function pageLink(number) {
+    var url = new URL(window.location.href);
+    if (number > 1) { url.searchParams.set("page", String(number)); }
+    else { url.searchParams.delete("page"); }
+    return url.pathname + url.search;
+  }
+
+  function showPages() {
+    if (!pagesNav) { return; }
+    var list = pagesNav.querySelector("ul");
+    list.innerHTML = "";
+    function item(number, text, extra) {
+      var li = document.createElement("li"), link = document.createElement("a");
+      link.className = "fr-pagination__link" + (extra ? " " + extra : "");
+      link.textContent = text;
+      if (number < 1 || number > pages) {
+        link.setAttribute("aria-disabled", "true");
+        link.setAttribute("role", "link");
+      } else {
+        link.href = pageLink(number);
+        link.setAttribute("data-page", String(number));
+        if (number === page && !extra) { link.setAttribute("aria-current", "page"); }
+        if (!extra) { link.title = "Page " + number; }
+      }
+      li.appendChild(link);
+      list.appendChild(li);
+    }
+    item(page - 1, "Page précédente",
+         "fr-pagination__link--prev fr-pagination__link--lg-label");
+    for (var number = 1; number <= pages; number += 1) { item(number, String(number)); }
+    item(page + 1, "Page suivante", "fr-pagination__link--next fr-pagination__link--lg-label");
+    document.getElementById("carte-page-etat").textContent = "Page " + page + " sur " + pages +
+      " (" + pageSize + " Fabriques par page)";
+  }
+
+  function apply(keepPage) {
     var bounds = extent && extent.checked ? map.getBounds() : null;
-    var add = [], remove = [], listed = 0;
+    var add = [], remove = [], found = [];
     rows.forEach(function (row) {
       var ok = matches(row), marker = markers[row.getAttribute("data-id")];
       if (marker) {
         if (ok && !cluster.hasLayer(marker)) { add.push(marker); }
         if (!ok && cluster.hasLayer(marker)) { remove.push(marker); }
       }
-      var listedHere = ok && (!bounds || (marker && bounds.contains(marker.getLatLng())));
-      row.hidden = !listedHere;
-      if (listedHere) { listed += 1; }
+      if (ok && (!bounds || (marker && bounds.contains(marker.getLatLng())))) {
+        found.push(row);
+      }
     });
+    var listed = found.length;
+    pages = Math.max(1, Math.ceil(listed / pageSize));
+    page = keepPage === true ? Math.min(page, pages) : 1;
+    var onPage = found.slice((page - 1) * pageSize, page * pageSize);
+    rows.forEach(function (row) { row.hidden = onPage.indexOf(row) < 0; });
     if (remove.length) { cluster.removeLayers(remove); }
     if (add.length) { cluster.addLayers(add); }
     count.innerHTML = "";
@@ -137,15 +184,18 @@
     apply();
   });
   form.addEventListener("submit", function (event) {
-    // Categories depend on the policy: only a new policy needs the server.
-    if (value("politique") === form.getAttribute("data-politique")) {
+    // Categories depend on the policy, a search on the server: they reload the page.
+    var searching = event.submitter && event.submitter.value === "chercher";
+    if (!searching && value("politique") === form.getAttribute("data-politique")) {
       event.preventDefault();
       apply();
     } else {
       syncState();
     }
   });
-  map.on("moveend", function () { if (extent && extent.checked) { apply(); } else { syncState(); } });
+  map.on("moveend", function () {
+    if (extent && extent.checked) { apply(); } else { syncState(); }
+  });
   map.on("overlayadd overlayremove", syncState);
   if (extent) {
     document.getElementById("carte-etendue-groupe").hidden = false;
@@ -166,7 +216,18 @@
     cluster.zoomToShowLayer(marker, function () { marker.openPopup(); });
   });
 
+  if (pagesNav) {
+    pagesNav.addEventListener("click", function (event) {
+      var link = event.target.closest("a[data-page]");
+      if (!link) { return; }
+      event.preventDefault();
+      page = Number(link.getAttribute("data-page"));
+      apply(true);
+      document.getElementById("liste-titre").scrollIntoView({block: "start"});
+    });
+  }
+
   showDepartements();
-  apply();
+  apply(true);
   if (!pending.length) { container.setAttribute("data-ready", "true"); }
 })();

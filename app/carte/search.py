@@ -1,0 +1,124 @@
+"""« Les Fabriques les plus proches » of a commune, a postal code or an address, for the map
+page and ``/api/v1/fabriques/proches``.
+
+An INSEE code or a postal code is looked up among the loaded communes (postal codes from the
+COG file the communes were loaded from); anything else goes to the Base Adresse Nationale
+(``app.db.get_geocoder``). When the BAN is out of reach, or finds nothing, the text is looked
+up among the communes' names, and the answer says so. Distances: ``geodata.nearest``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from flask import current_app
+
+from app.db import data_dir, get_engine, get_geocoder
+from geodata.geocoder import AddressRefused, GeocoderError
+from geodata.nearest import NearestError, NearFabrique, nearest_fabriques
+from geodata.policy import Policy
+from geodata.storage.commune_points import find_communes
+from geodata.storage.laureates import laureate_table
+from loaders.registry import get_source
+
+__all__ = ["BAN_DOWN", "Found", "SearchError", "nearest_to", "postcodes", "search_place"]
+
+BAN_DOWN = ("Base Adresse Nationale injoignable : le lieu est cherché parmi les noms des "
+            "communes, et les distances partent du centre de la commune.")
+NOT_BY_BAN = ("Adresse introuvable dans la Base Adresse Nationale : le lieu est cherché parmi "
+              "les noms des communes.")
+_CODE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$", re.IGNORECASE)
+
+
+class SearchError(ValueError):
+    """A place that cannot be found; ``status`` and ``code`` for the API."""
+
+    def __init__(self, message: str, parameter: str, status: int = 422,
+                 code: str = "lieu-introuvable"):
+        super().__init__(message)
+        self.parameter, self.status, self.code = parameter, status, code
+
+
+@dataclass(frozen=True)
+class Found:
+    """The place a search found and the Fabriques nearest it."""
+
+    label: str
+    lon: float
+    lat: float
+    source: str  # ban, communes, coordinates
+    precision: str
+    warning: str | None = None
+    fabriques: list[NearFabrique] = field(default_factory=list)
+
+
+@lru_cache(maxsize=4)
+def _read_postcodes(path: Path, mtime: float) -> dict[str, tuple[str, ...]]:
+    found: dict[str, list[str]] = {}
+    for commune in json.loads(path.read_text(encoding="utf-8")):
+        if commune.get("type") == "commune-actuelle":
+            for postcode in commune.get("codesPostaux") or ():
+                found.setdefault(postcode, []).append(commune["code"])
+    return {postcode: tuple(codes) for postcode, codes in found.items()}
+
+
+def postcodes() -> dict[str, tuple[str, ...]]:
+    """Postal code -> INSEE codes, from the shared COG file (empty when it is absent)."""
+    path = data_dir(current_app) / get_source("communes").path
+    try:
+        return _read_postcodes(path, path.stat().st_mtime)
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _by_commune(text: str, warning: str | None) -> Found | None:
+    matches = find_communes(get_engine(), text, postcodes(), limit=1)
+    if not matches:
+        return None
+    commune = matches[0]
+    return Found(f"{commune.name} ({commune.code})", commune.lon, commune.lat, "communes",
+                 "commune", warning)
+
+
+def search_place(text: str) -> Found:
+    """The place ``text`` names: a commune by its INSEE or postal code, else the BAN's best
+    answer, else a commune by its name; SearchError when none is found."""
+    query = " ".join((text or "").split())
+    if not query:
+        raise SearchError("indiquez une commune, un code postal ou une adresse", "q", 400,
+                          "parametre-manquant")
+    if _CODE.match(query):
+        found = _by_commune(query, None)
+        if found is not None:
+            return found
+    warning = None
+    try:
+        result = get_geocoder().search(query)
+    except AddressRefused as error:
+        raise SearchError(str(error), "q", 400, "adresse-invalide") from None
+    except GeocoderError:
+        result, warning = None, BAN_DOWN
+    if result is not None:
+        return Found(result.label, result.lon, result.lat, "ban", result.precision)
+    found = _by_commune(query, warning or NOT_BY_BAN)
+    if found is None:
+        raise SearchError(f"aucun lieu trouvé pour « {query} »"
+                          + (f" ({warning})" if warning else ""), "q")
+    return found
+
+
+def nearest_to(found: Found, policy: Policy, n: int) -> Found:
+    """``found`` with the ``n`` Fabriques nearest it (the map's own: ``laureate_table``)."""
+    try:
+        near = nearest_fabriques(laureate_table(get_engine(), policy), found.lon, found.lat, n)
+    except NearestError as error:
+        raise SearchError(str(error), error.parameter or "q",
+                          400 if error.parameter == "n" else 422,
+                          "parametre-invalide" if error.parameter == "n" else "hors-territoire"
+                          ) from None
+    return Found(found.label, found.lon, found.lat, found.source, found.precision,
+                 found.warning, near)

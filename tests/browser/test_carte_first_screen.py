@@ -1,0 +1,66 @@
+"""/carte at first sight, in Debian's Chromium, on a laptop (1366×768) and a phone (390×844):
+the map above the fold, the search and its nearest Fabriques, the list's pages followed
+without reloading; screenshots of the first screen kept in ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = [pytest.mark.shared_data, pytest.mark.browser]
+
+READY = '.folium-map[data-ready="true"]'
+SCREENS = {"bureau": (1366, 768), "telephone": (390, 844)}
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_the_map_is_above_the_fold(live_server, page, shoot, screen):
+    width, height = SCREENS[screen]
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(f"{live_server}/carte")
+    page.wait_for_selector(READY, timeout=120_000)
+    box = page.locator(".folium-map").bounding_box()
+    assert page.locator(".folium-map").is_visible()
+    assert box["y"] < height - 200 and box["height"] >= 280  # most of it in the first screen
+    assert page.locator(".folium-map").get_attribute("data-basemap") == "outlines"
+    assert not page.locator(".carte-notice details").get_attribute("open")
+    assert not page.locator(".carte-avancees").get_attribute("open")
+    assert not page.locator("#politique").is_visible()
+    shoot(f"carte-premier-ecran-{screen}", full_page=False)
+
+
+def test_search_shows_the_nearest_fabriques(live_server, page, shoot):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{live_server}/carte")
+    page.wait_for_selector(READY, timeout=120_000)
+    page.fill("#recherche", "15000")
+    page.get_by_role("button", name="Chercher").click()
+    page.wait_for_selector("#carte-proches li")
+    page.wait_for_selector(READY, timeout=120_000)
+    items = page.locator("#carte-proches li")
+    assert items.count() == 5
+    assert "Vic-sur-Cère" in items.first.inner_text() and "km" in items.first.inner_text()
+    assert "recherche=15000" in page.url
+    assert page.locator(".fabriques-lieu-cherche").count() == 1
+    assert page.evaluate("window.fabriquesMaps.carte.map.getZoom()") >= 8
+    shoot("carte-recherche", full_page=False)
+
+
+def test_the_list_pages_without_reloading(live_server, page, shoot):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/carte")
+    page.wait_for_selector(READY, timeout=120_000)
+    shown = page.locator("#carte-liste tbody tr:not([hidden])")
+    assert shown.count() == 50
+    first = shown.first.get_attribute("data-id")
+    page.evaluate("window.carteLoaded = true")
+    page.locator('#carte-pages a[data-page="2"]').first.click()
+    assert page.evaluate("window.carteLoaded") is True  # same page: no reload
+    assert shown.count() == 50 and shown.first.get_attribute("data-id") != first
+    assert "page=2" in page.url
+    page.select_option("#region", "84")
+    assert shown.count() == 48 and "page=" not in page.url
+    assert page.locator("#carte-pages a[data-page]").count() == 1
+    height = page.evaluate("document.body.scrollHeight")
+    assert height < 20_000, height
+    shoot("carte-liste-telephone")
