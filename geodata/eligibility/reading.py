@@ -24,6 +24,7 @@ import numpy as np
 
 from geodata.eligibility.engine import PRECISIONS
 from geodata.eligibility.plain_csv import read_plain
+from geodata.french import number
 
 __all__ = [
     "BatchError",
@@ -127,7 +128,7 @@ def _unreadable(error: csv.Error, line: int) -> BatchError:
     """The BatchError for a ``csv.Error`` raised reading the record that starts at ``line``
     (a cell over ``csv.field_size_limit()``): the whole file is refused, naming the line."""
     if "field limit" in str(error):
-        limit = f"{csv.field_size_limit():,}".replace(",", "\u202f")  # 131 072
+        limit = number(csv.field_size_limit())  # 131 072
         reason = f"une cellule dépasse {limit} caractères (guillemet jamais refermé ?)"
     else:
         reason = f"CSV illisible ({error})"
