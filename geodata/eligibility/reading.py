@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 REQUIRED = ("id", "lon", "lat")
+ALIASES = {"longitude": "lon", "latitude": "lat"}
 SNIFF_CHARS = 65_536
 
 
@@ -87,8 +88,10 @@ def _decode(data: bytes) -> str:
 
 
 def _column_name(name: str) -> str:
-    """``Code postal`` -> ``code_postal``: case, spaces and dashes do not matter."""
-    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+    """``Code postal`` -> ``code_postal``: case, spaces and dashes do not matter;
+    ``longitude`` and ``latitude`` (the batch page's French result file) are ``lon``, ``lat``."""
+    name = re.sub(r"[\s\-]+", "_", name.strip().lower())
+    return ALIASES.get(name, name)
 
 
 def read_table(data: bytes | str) -> Table:
