@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the fixture « loaded » of test_history, imported, is named as an argument
 """The history's filters (wave, category, author, days in Paris, a part of the dossier
 reference) in the repository and on the page, whose CSV export follows them; on both
 backends (``engine`` and ``loaded`` are parametrised over SQLite and PostGIS)."""
