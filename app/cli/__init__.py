@@ -16,6 +16,8 @@ Flask's development commands in a section of their own.
 
 from __future__ import annotations
 
+from importlib import import_module
+
 import click
 from flask import Flask
 from flask.cli import FlaskGroup
@@ -25,6 +27,13 @@ __all__ = ["DEVELOPMENT", "FabriquesGroup", "ORDER", "build", "init_app", "main"
 ORDER = ("load", "datasets", "db", "check", "classify", "quotas", "dossiers", "laureats",
          "reseaux", "users")
 """The project's commands, as ``fabriques --help`` lists them."""
+MODULES = {"load": "data", "datasets": "data", "db": "data", "check": "eligibility",
+           "classify": "eligibility", "quotas": "eligibility", "dossiers": "dossiers",
+           "laureats": "laureats", "reseaux": "reseaux", "users": "users"}
+"""Where each of the project's commands is defined (``app.cli.<module>``)."""
+DATABASE_ONLY = {"check", "classify", "quotas", "datasets"}
+"""Commands that need the settings and the database only: their app has no web part
+(``create_app(web=False)``), so ``fabriques check`` answers without importing the pages."""
 DEVELOPMENT = {"run": "Serveur de développement (en production : gunicorn, make serve).",
                "routes": "Les adresses du site et leurs vues.",
                "shell": "Une console Python dans le contexte de l'application.",
@@ -39,16 +48,27 @@ OPTIONS_HELP = {
 }
 
 
+def _commands_of(module_name: str) -> dict[str, click.Command]:
+    """The commands a module of ``app.cli`` defines, by name (the dossiers' with the jury's)."""
+    module = import_module(f"app.cli.{module_name}")
+    commands = list(getattr(module, "COMMANDS", ()))
+    commands += [value for name, value in vars(module).items() if name.endswith("_group")
+                 and isinstance(value, click.Group)]
+    if module_name == "dossiers":
+        for command in import_module("app.cli.jury").COMMANDS:
+            module.dossiers_group.add_command(command)
+    return {command.name: command for command in commands}
+
+
+def project_command(name: str) -> click.Command | None:
+    """One of the project's commands, importing only the module that defines it."""
+    return _commands_of(MODULES[name]).get(name) if name in MODULES else None
+
+
 def init_app(app: Flask) -> None:
     """Attach the project's commands to the app's CLI group."""
-    from app.cli import data, dossiers, eligibility, jury, laureats, reseaux, users
-
-    for command in jury.COMMANDS:
-        dossiers.dossiers_group.add_command(command)
-    for command in (*data.COMMANDS, *eligibility.COMMANDS, users.users_group,
-                    reseaux.reseaux_group, dossiers.dossiers_group,
-                    laureats.laureats_group):
-        app.cli.add_command(command)
+    for name in ORDER:
+        app.cli.add_command(project_command(name))
 
 
 class FabriquesGroup(FlaskGroup):
@@ -65,6 +85,10 @@ class FabriquesGroup(FlaskGroup):
         if option is not None:
             option.help = "Affiche cette aide et quitte."
         return option
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        """The project's commands without loading the application; Flask's with it."""
+        return project_command(name) or super().get_command(ctx, name)
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         formatter.write_usage(ctx.command_path, "[OPTIONS] COMMANDE [ARGUMENTS]...",
@@ -92,7 +116,8 @@ class FabriquesGroup(FlaskGroup):
 def _create_app() -> Flask:
     from app import create_app  # the factory imports this package: resolved at call time
 
-    return create_app()
+    ctx = click.get_current_context(silent=True)
+    return create_app(web=ctx is None or ctx.command.name not in DATABASE_ONLY)
 
 
 def build() -> FabriquesGroup:
