@@ -21,7 +21,7 @@ def test_home_page_says_when_nothing_is_loaded(client, runner):
 def test_home_page_leads_each_audience_to_its_page(client, runner):
     runner.invoke(args=["db", "upgrade"])
     page = client.get("/").text
-    assert "<h1>Fabriques de Territoire : éligibilité et carte</h1>" in page
+    assert "<h1>Fabriques de Territoire&nbsp;: éligibilité et carte</h1>" in page
     for tile, href in (("acces-verifier", "/verifier"), ("acces-lot", "/verifier/lot"),
                        ("acces-carte", "/carte"), ("acces-reseaux", "/reseaux"),
                        ("acces-dossiers", "/instruction/dossiers"),
