@@ -14,40 +14,29 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from importlib import import_module
 
 from flask import Flask
 
-from app import (
-    accueil,
-    api,
-    assets,
-    carte,
-    cli,
-    compression,
-    comptes,
-    db,
-    errors,
-    fabriques,
-    formats,
-    forms,
-    instruction,
-    ratelimit,
-    reseaux,
-    security,
-    settings,
-    tableau_de_bord,
-    verifier,
-)
+from app import db, settings
 
-__all__ = ["ROOMS", "create_app"]
+__all__ = ["ROOM_NAMES", "create_app", "rooms"]
 
-ROOMS = (accueil, verifier, carte, fabriques, reseaux, comptes, instruction, tableau_de_bord,
-         api)
+ROOM_NAMES = ("accueil", "verifier", "carte", "fabriques", "reseaux", "comptes", "instruction",
+              "tableau_de_bord", "api")
 """The rooms, in the order their blueprints are registered."""
 
 
-def create_app(config: Mapping | None = None) -> Flask:
-    """Build the application; ``config`` replaces the instance file and the environment."""
+def rooms() -> tuple:
+    """The rooms' packages (imported on first call: a command that needs only the database
+    never imports them, nor maps, folium or the web extensions)."""
+    return tuple(import_module(f"app.{name}") for name in ROOM_NAMES)
+
+
+def create_app(config: Mapping | None = None, *, web: bool = True) -> Flask:
+    """Build the application; ``config`` replaces the instance file and the environment.
+    ``web=False``: the settings and the database only, for a command such as
+    ``fabriques check`` that serves no page (``app.cli``)."""
     if config is None:
         instance_path = os.environ.get("FABRIQUES_INSTANCE_PATH")
     else:
@@ -67,14 +56,27 @@ def create_app(config: Mapping | None = None) -> Flask:
         app.config.from_mapping(config)
     app.json.ensure_ascii = False
     app.json.sort_keys = False  # keep the contract's column order
-    security.init_app(app)
     db.init_app(app)
+    if not web:
+        return app
+    from app import (
+        assets,
+        cli,
+        compression,
+        errors,
+        formats,
+        forms,
+        ratelimit,
+        security,
+    )
+
+    security.init_app(app)
     ratelimit.init_app(app)
     compression.init_app(app)
     formats.init_app(app)
     forms.init_app(app)
-    assets.init_app(app, ROOMS)
-    for room in ROOMS:
+    assets.init_app(app, rooms())
+    for room in rooms():
         room.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

@@ -1,25 +1,20 @@
-"""Numbers as French readers write them, for every template (``|nombre``, ``|taille``)."""
+"""Numbers as French readers write them, for every template, through ``geodata.french``
+(Babel): ``|nombre`` (1 234 567), ``|decimal`` (81,8), ``|pourcentage`` (15,5 % for 0.155),
+``|distance`` (81,8 m), ``|euros`` (120 000 €), ``|taille`` (20 Mo)."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-__all__ = ["init_app", "number", "size"]
+from geodata.french import decimal, distance, euros, number, percent, size
 
+__all__ = ["FILTERS", "init_app", "number", "size"]
 
-def number(value: int | float) -> str:
-    """1 234 567: French digit groups (narrow no-break spaces)."""
-    return f"{value:,}".replace(",", "\u202f")
-
-
-def size(count: int) -> str:
-    """20 Mo, 8 Ko: a byte count as people read it."""
-    if count >= 1024 * 1024:
-        return f"{count / 1024 / 1024:.3g} Mo".replace(".", ",")
-    return f"{count / 1024:.3g} Ko".replace(".", ",")
+FILTERS = {"nombre": number, "decimal": decimal, "pourcentage": percent,
+           "distance": distance, "euros": euros, "taille": size}
 
 
 def init_app(app: Flask) -> None:
     """Register the filters."""
-    app.add_template_filter(number, "nombre")
-    app.add_template_filter(size, "taille")
+    for name, function in FILTERS.items():
+        app.add_template_filter(function, name)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict
 
+from geodata.french import euros, number, percent
 from geodata.policy import CATEGORY_QPV, CATEGORY_UNDETERMINED, SHORT_CATEGORIES
 from geodata.quotas import (
     FNT,
@@ -117,7 +118,7 @@ def _notes(table: QuotaTable, names: Mapping[str, str] | None) -> list[str]:
                          f"{range_text(line)} pour une cible de {line.target}.")
     totals = [line for line in table.lines if line.category == TOTAL]
     if totals:
-        years = [f"année {year + 1} : {_euros(sum(t.yearly_eur[year] for t in totals))} €"
+        years = [f"année {year + 1} : {euros(sum(t.yearly_eur[year] for t in totals))}"
                  + (f" ({unknown} sans montant)"
                     if (unknown := sum(t.unknown_yearly[year] for t in totals)) else "")
                  for year in range(YEARS)]
@@ -151,11 +152,11 @@ def _optional(value: int | None) -> str:
 
 
 def _percent(share: float | None) -> str:
-    return "-" if share is None else f"{share * 100:.1f} %".replace(".", ",")
+    return "-" if share is None else percent(share)
 
 
 def _euros(amount: int) -> str:
-    return f"{amount:,}".replace(",", " ")
+    return number(amount)
 
 
 def _share(value: float | None) -> float | None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
+from geodata.french import number
 from geodata.policy import (
     CATEGORIES,
     CATEGORY_NOT_ELIGIBLE,
@@ -276,8 +277,8 @@ def group_label(by: str | None, group: str | None,
 def range_text(line: QuotaLine) -> str:
     """The range in French words: "12" when exact, else "de 12 à 239"."""
     if line.exact:
-        return _number(line.min)
-    return f"de {_number(line.min)} à {_number(line.max)}"
+        return number(line.min)
+    return f"de {number(line.min)} à {number(line.max)}"
 
 
 def _targets(policy: Policy) -> dict[str, int]:
@@ -315,6 +316,3 @@ def _line(group: str | None, kind: str, members: list[FabriqueRecord], possible:
         unknown_wave=sum(1 for record in members if record.wave is None),
     )
 
-
-def _number(value: int) -> str:
-    return f"{value:,}".replace(",", "\u202f")

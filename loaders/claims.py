@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Connection
 
+from geodata.french import number as french_number
 from loaders.errors import LoadError
 from loaders.registry import Completeness, Source
 
@@ -103,7 +104,7 @@ class Decision:
 
 def number(value: int) -> str:
     """A count written the French way: ``2 845``."""
-    return f"{value:,}".replace(",", "\u202f")
+    return french_number(value)
 
 
 def examples(items: Sequence[str], limit: int = EXAMPLES) -> str:

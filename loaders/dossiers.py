@@ -20,6 +20,7 @@ from geodata.dossiers.checks import funding_finding, legal_form_finding, read_no
 from geodata.dossiers.records import DossierInput, Finding
 from geodata.eligibility import classify, rows
 from geodata.eligibility.missing import departement_of
+from geodata.french import distance
 from geodata.geocoder import GeocoderError, GeocodeResult
 from geodata.networks import FABRIQUE, nearest_of_kinds
 from geodata.policy import load_policy
@@ -190,7 +191,7 @@ def _nearby_sentence(facts: dict) -> str:
 
 
 def _distance(metres: int) -> str:
-    return f"{metres} m" if metres < 1000 else f"{metres / 1000:.1f} km".replace(".", ",")
+    return distance(metres, digits=0)
 
 
 def _locate(dossiers: list[DossierInput], geocoder):

@@ -116,4 +116,4 @@ def test_rooms_import_the_core_never_another_room():
 
 
 def test_the_factory_registers_every_room():
-    assert {room.__name__.split(".")[1] for room in app.ROOMS} == ROOMS - {"cli"}
+    assert {room.__name__.split(".")[1] for room in app.rooms()} == ROOMS - {"cli"}

@@ -1,9 +1,11 @@
-"""``/`` and ``/sante``."""
+"""``/`` (what the service is for, and the way to each audience's page), ``/donnees`` (the
+data in service) and ``/sante``."""
 
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template
 
+from app.accueil.inventory import coverage, kind, rows_text
 from app.db import get_engine
 from geodata.storage.database import DatabaseUnreachable
 from geodata.storage.jury_laureates import JURY_SOURCE, JURY_TITLE
@@ -17,12 +19,22 @@ bp = Blueprint("accueil", __name__, template_folder="templates")
 
 @bp.get("/")
 def home():
-    """What the service does, and the dataset versions in service (a database that does not
-    answer is the 503 page of ``app.errors``, never "not created yet")."""
+    """What the service does and for whom, each audience led to its page; the data in
+    service in one line (a database that does not answer is the 503 page of ``app.errors``,
+    never "not created yet")."""
+    versions = loaded_versions(get_engine())
+    laureates = sum(v.counts.get("loaded", {}).get("laureates", 0) for v in versions or ())
+    return render_template("home.html", versions=versions, laureates=laureates)
+
+
+@bp.get("/donnees")
+def donnees():
+    """The dataset versions in service, in French: source, kind, vintage, coverage, rows."""
     titles = {name: source.title for name, source in SOURCES.items()} | {
         JURY_SOURCE: JURY_TITLE}
-    return render_template("home.html", versions=loaded_versions(get_engine()),
-                           titles=titles, jury_source=JURY_SOURCE)
+    return render_template("donnees.html", versions=loaded_versions(get_engine()),
+                           titles=titles, jury_source=JURY_SOURCE, rows_text=rows_text,
+                           kind=kind, coverage=coverage)
 
 
 @bp.get("/sante")

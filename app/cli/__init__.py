@@ -1,42 +1,132 @@
 """The ``fabriques`` command: Flask's CLI group plus the project's commands, one module per
 command group.
 
-    fabriques db | load | datasets        data (app/cli/data.py)
+    fabriques load | datasets | db        data (app/cli/data.py)
     fabriques check | classify | quotas   eligibility (app/cli/eligibility.py)
-    fabriques users ...                   accounts (app/cli/users.py)
-    fabriques reseaux charger             declared networks (app/cli/reseaux.py)
     fabriques dossiers importer|exporter  a wave's dossiers (app/cli/dossiers.py)
     fabriques dossiers decider|cloturer   its jury (app/cli/jury.py)
     fabriques laureats publier|livrables  open data, deliverables (app/cli/laureats.py)
-    fabriques run                         development server (gunicorn in production)
+    fabriques reseaux charger             declared networks (app/cli/reseaux.py)
+    fabriques users ...                   accounts (app/cli/users.py)
+    fabriques run | routes | shell        Flask's development commands (gunicorn in production)
+
+``fabriques --help`` is in French: the project's commands first, in the order above, then
+Flask's development commands in a section of their own.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
+
+import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from app.cli import data, dossiers, eligibility, jury, laureats, reseaux, users
+__all__ = ["DEVELOPMENT", "FabriquesGroup", "ORDER", "build", "init_app", "main"]
 
-__all__ = ["init_app", "main"]
+ORDER = ("load", "datasets", "db", "check", "classify", "quotas", "dossiers", "laureats",
+         "reseaux", "users")
+"""The project's commands, as ``fabriques --help`` lists them."""
+MODULES = {"load": "data", "datasets": "data", "db": "data", "check": "eligibility",
+           "classify": "eligibility", "quotas": "eligibility", "dossiers": "dossiers",
+           "laureats": "laureats", "reseaux": "reseaux", "users": "users"}
+"""Where each of the project's commands is defined (``app.cli.<module>``)."""
+DATABASE_ONLY = {"check", "classify", "quotas", "datasets"}
+"""Commands that need the settings and the database only: their app has no web part
+(``create_app(web=False)``), so ``fabriques check`` answers without importing the pages."""
+DEVELOPMENT = {"run": "Serveur de développement (en production : gunicorn, make serve).",
+               "routes": "Les adresses du site et leurs vues.",
+               "shell": "Une console Python dans le contexte de l'application.",
+               "limiter": "Maintenance de Flask-Limiter (limites de requêtes)."}
+"""Flask's (and its extensions') commands, apart, with a French line each."""
+OPTIONS_HELP = {
+    "env_file": "Fichier de variables d'environnement (python-dotenv), prioritaire sur "
+                ".env et .flaskenv.",
+    "app": "Application Flask à charger (module:nom) : par défaut celle du service.",
+    "debug": "Mode débogage.",
+    "version": "Affiche la version de Flask.",
+}
+
+
+def _commands_of(module_name: str) -> dict[str, click.Command]:
+    """The commands a module of ``app.cli`` defines, by name (the dossiers' with the jury's)."""
+    module = import_module(f"app.cli.{module_name}")
+    commands = list(getattr(module, "COMMANDS", ()))
+    commands += [value for name, value in vars(module).items() if name.endswith("_group")
+                 and isinstance(value, click.Group)]
+    if module_name == "dossiers":
+        for command in import_module("app.cli.jury").COMMANDS:
+            module.dossiers_group.add_command(command)
+    return {command.name: command for command in commands}
+
+
+def project_command(name: str) -> click.Command | None:
+    """One of the project's commands, importing only the module that defines it."""
+    return _commands_of(MODULES[name]).get(name) if name in MODULES else None
 
 
 def init_app(app: Flask) -> None:
     """Attach the project's commands to the app's CLI group."""
-    for command in jury.COMMANDS:
-        dossiers.dossiers_group.add_command(command)
-    for command in (*data.COMMANDS, *eligibility.COMMANDS, users.users_group,
-                    reseaux.reseaux_group, dossiers.dossiers_group,
-                    laureats.laureats_group):
-        app.cli.add_command(command)
+    for name in ORDER:
+        app.cli.add_command(project_command(name))
+
+
+class FabriquesGroup(FlaskGroup):
+    """Flask's group, whose help speaks French and lists the project's commands first."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        for param in self.params:
+            if param.name in OPTIONS_HELP:
+                param.help = OPTIONS_HELP[param.name]
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = "Affiche cette aide et quitte."
+        return option
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        """The project's commands without loading the application; Flask's with it."""
+        return project_command(name) or super().get_command(ctx, name)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, "[OPTIONS] COMMANDE [ARGUMENTS]...",
+                              prefix="Utilisation : ")
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        ours, development = [], []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is None or command.hidden:
+                continue
+            if name in DEVELOPMENT:
+                development.append((name, DEVELOPMENT[name]))
+            else:
+                ours.append((name, command.get_short_help_str(70)))
+        rank = {name: at for at, name in enumerate(ORDER)}
+        ours.sort(key=lambda item: (rank.get(item[0], len(ORDER)), item[0]))
+        with formatter.section("Commandes du service"):
+            formatter.write_dl(ours)
+        if development:
+            with formatter.section("Commandes de développement (Flask)"):
+                formatter.write_dl(development)
 
 
 def _create_app() -> Flask:
     from app import create_app  # the factory imports this package: resolved at call time
 
-    return create_app()
+    ctx = click.get_current_context(silent=True)
+    return create_app(web=ctx is None or ctx.command.name not in DATABASE_ONLY)
+
+
+def build() -> FabriquesGroup:
+    """The ``fabriques`` group."""
+    return FabriquesGroup(create_app=_create_app, name="fabriques",
+                          help="Service Fabriques de Territoire : éligibilité des lieux, "
+                               "données, dossiers et lauréats.")
 
 
 def main() -> None:
     """Entry point of the ``fabriques`` console script."""
-    FlaskGroup(create_app=_create_app, help="Service Fabriques de Territoire.")()
+    build()()

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, ValidationError
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectMultipleField,
+    StringField,
+    ValidationError,
+)
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, Regexp
 
 from app.forms import Form, LocationFields, QueryForm, policy_field, strip
@@ -13,7 +20,7 @@ from geodata.dossiers.states import workflow
 from geodata.policy import CATEGORIES
 
 __all__ = ["AvisForm", "CloseForm", "DecisionForm", "DossierForm", "DossiersQuery",
-           "ImportForm", "MatchForm", "MoveForm", "ReverseForm"]
+           "HistoryQuery", "ImportForm", "MatchForm", "MoveForm", "ReverseForm"]
 
 FNT_CHOICES = {"oui": True, "non": False, "inconnu": None, "": None}
 SPACES = (" ", "\u00a0", "\u202f", "€")
@@ -100,6 +107,31 @@ class DossiersQuery(QueryForm):
         """The filters as given (the empty ones left out), for links and the export."""
         names = ("vague", "etat", "categorie", "departement", "type", "verification", "tri")
         return {name: getattr(self, name).data for name in names if getattr(self, name).data}
+
+
+class HistoryQuery(QueryForm):
+    """``GET /instruction/historique`` (and its CSV): which kept checks, which page. The
+    dates are days in Paris, both included."""
+
+    vague = StringField(default="", filters=[strip], validators=[Optional(), Length(
+        max=16, message="vague : 16 caractères au plus")])
+    categorie = StringField(default="", filters=[strip],
+                            validators=[_one_of(CATEGORIES, "catégorie")])
+    auteur = IntegerField(validators=[Optional()])
+    du = DateField(validators=[Optional()], format="%Y-%m-%d")
+    au = DateField(validators=[Optional()], format="%Y-%m-%d")
+    dossier = StringField(default="", filters=[strip], validators=[Length(
+        max=100, message="dossier : 100 caractères au plus")])
+    page = IntegerField(default=1, validators=[Optional(), NumberRange(
+        min=1, max=100_000, message="page : un nombre entier positif")])
+
+    ORDER = ("vague", "categorie", "auteur", "du", "au", "dossier", "page")
+    NAMES = ORDER[:-1]
+
+    def asked(self) -> dict:
+        """The filters as given (the empty ones left out), for links and the export."""
+        return {name: getattr(self, name).raw_data[0] for name in self.NAMES
+                if getattr(self, name).data not in (None, "")}
 
 
 class MoveForm(Form):

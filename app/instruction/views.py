@@ -10,15 +10,16 @@ person's checks (everyone's, with who, for the ministry and admins), newest firs
 from __future__ import annotations
 
 import math
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from app.access import role_required
 from app.db import get_engine, get_geocoder
 from app.forms import first_error
-from app.instruction.forms import DossierForm
+from app.instruction.forms import DossierForm, HistoryQuery
 from app.security import no_store
 from geodata.checks import LocationError, check_location
 from geodata.eligibility import EligibilityError
@@ -26,10 +27,13 @@ from geodata.geocoder import GeocoderError
 from geodata.policy import CATEGORIES, PolicyError
 from geodata.spreadsheet import french_value, spreadsheet_csv
 from geodata.storage.history import (
+    CheckFilter,
     DossierError,
+    authors,
     count_checks,
     list_checks,
     record_check,
+    waves,
 )
 from geodata.storage.models import CheckRecord
 
@@ -91,18 +95,42 @@ def _scope() -> int | None:
     return None if current_user.has_role("ministry") else current_user.id
 
 
+def _paris_midnight(day: date | None, days: int = 0) -> datetime | None:
+    return None if day is None else datetime.combine(day + timedelta(days=days), time(),
+                                                     tzinfo=PARIS)
+
+
+def _query() -> tuple[HistoryQuery, CheckFilter, str | None]:
+    """The page's filters, what they keep, and why they are refused (then: none kept)."""
+    form = HistoryQuery()
+    if not form.validate():
+        error = first_error(form, form.ORDER)[1]
+        return HistoryQuery(formdata={}), CheckFilter(), error
+    author = form.auteur.data if _scope() is None else None  # the ministry's choice only
+    selection = CheckFilter(
+        wave=form.vague.data or None, category=form.categorie.data or None, author=author,
+        since=_paris_midnight(form.du.data), until=_paris_midnight(form.au.data, days=1),
+        dossier=form.dossier.data or None)
+    return form, selection, None
+
+
 @bp.get("/instruction/historique")
 @role_required("instructor", "ministry")
 def index():
-    """The kept checks, newest first, 50 a page."""
+    """The kept checks, newest first, 50 a page, filtered."""
     user_id = _scope()
-    total = count_checks(get_engine(), user_id)
+    form, selection, error = _query()
+    engine = get_engine()
+    total = count_checks(engine, user_id, selection)
     pages = max(1, math.ceil(total / PER_PAGE))
-    page = min(max(1, request.args.get("page", 1, type=int)), pages)
-    entries = list_checks(get_engine(), user_id, PER_PAGE, (page - 1) * PER_PAGE)
+    page = min(max(1, form.page.data or 1), pages)
+    entries = list_checks(engine, user_id, PER_PAGE, (page - 1) * PER_PAGE, selection)
     return render_template("historique.html", entries=entries, total=total, page=page,
                            pages=pages, everyone=user_id is None, categories=CATEGORIES,
-                           permalink=permalink, paris=PARIS)
+                           permalink=permalink, paris=PARIS, form=form, error=error,
+                           asked=form.asked(), waves=waves(engine),
+                           authors=authors(engine) if user_id is None else [],
+                           filtered=selection != CheckFilter())
 
 
 def _csv_row(entry) -> list[str]:
@@ -125,8 +153,10 @@ def _csv_row(entry) -> list[str]:
 @bp.get("/instruction/historique.csv")
 @role_required("instructor", "ministry")
 def export():
-    """Every kept check of the page's scope, as CSV for a French spreadsheet."""
-    rows = (_csv_row(entry) for entry in list_checks(get_engine(), _scope(), limit=None))
+    """Every kept check of the page's scope and filters, as CSV for a French spreadsheet."""
+    _form, selection, _error = _query()
+    rows = (_csv_row(entry) for entry in list_checks(get_engine(), _scope(), limit=None,
+                                                     selection=selection))
     return Response(
         spreadsheet_csv(CSV_COLUMNS, rows), mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=historique-verifications.csv"},

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_wtf.file import FileField, FileRequired
-from wtforms import StringField
-from wtforms.validators import InputRequired, Regexp
+from wtforms import IntegerField, StringField
+from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional, Regexp
 
 from app.forms import Form, LocationFields, QueryForm, policy_field, strip
+from geodata.eligibility.french_csv import SHOWS
 
-__all__ = ["BatchDossiersForm", "LocationForm", "UploadForm"]
+__all__ = ["BatchDossiersForm", "LocationForm", "ResultRowsForm", "UploadForm"]
 
 
 class LocationForm(QueryForm, LocationFields):
@@ -21,6 +22,14 @@ class UploadForm(Form):
     policy = policy_field()
     file = FileField(validators=[
         FileRequired(message="Aucun fichier reçu : choisissez un fichier CSV.")])
+
+
+class ResultRowsForm(QueryForm):
+    """``/verifier/lot/<id>?afficher=…&page=…``: which rows of a finished job to show."""
+
+    afficher = StringField(default="", filters=[strip], validators=[
+        AnyOf(list(SHOWS), message="choix des lignes inconnu")])
+    page = IntegerField(default=1, validators=[Optional(), NumberRange(min=1)])
 
 
 class BatchDossiersForm(Form):

@@ -41,12 +41,19 @@ from app.formats import number, size
 from app.forms import first_error
 from app.security import no_store
 from app.verifier.executor import restart_job, start_job
-from app.verifier.forms import BatchDossiersForm, UploadForm
+from app.verifier.forms import BatchDossiersForm, ResultRowsForm, UploadForm
 from app.verifier.jobs import INPUT, OUTPUT, create_job, jobs_root, read_status
 from geodata.dossiers.calendar import CalendarError, load_calendar
 from geodata.eligibility.addresses import AddressLocations, read_batch
+from geodata.eligibility.french_csv import SHOWS, read_page
 from geodata.eligibility.reading import BatchError
-from geodata.policy import CATEGORIES, DEFAULT_POLICY, PolicyError, load_policy
+from geodata.policy import (
+    CATEGORIES,
+    DEFAULT_POLICY,
+    SHORT_CATEGORIES,
+    PolicyError,
+    load_policy,
+)
 from loaders.dossiers import import_batch_dossiers
 from loaders.errors import LoadError
 
@@ -57,7 +64,9 @@ no_store(bp)
 ROLE = "instructor"
 
 STATE_LABELS = {"queued": "en attente", "running": "en cours", "done": "terminé",
-                "failed": "échec", "interrupted": "interrompu"}
+                "failed": "échoué", "interrupted": "interrompu"}
+"""Each reads after « Traitement » (« Traitement échoué »)."""
+PER_PAGE = 50
 LINE_PREFIX = re.compile(r"^ligne \d+ : ")
 DOSSIERS_MAX_ROWS = 5000
 """A wave counts a few hundred dossiers: a bigger batch is not a wave's."""
@@ -138,9 +147,18 @@ def unknown_job(_error):
 @bp.get("/<uuid:job_id>")
 @role_required(ROLE)
 def job(job_id: uuid.UUID):
-    """A job's progress, then its summary and download link."""
+    """A job's progress, then its summary, its rows (50 a page, filtered) and its download
+    link."""
     status = _status(job_id)
     report = status.get("report") or {}
+    query = ResultRowsForm()
+    if not query.validate():
+        query = ResultRowsForm(formdata={})
+        query.validate()
+    rows = None
+    output = jobs_root(current_app) / str(job_id) / OUTPUT
+    if status["state"] == "done" and output.is_file():
+        rows = read_page(output, query.afficher.data, query.page.data or 1, PER_PAGE)
     errors = [(line, LINE_PREFIX.sub("", message)) for line, message in report.get("errors", [])]
     warnings = [(line, LINE_PREFIX.sub("", message))
                 for line, message in report.get("warnings", [])]
@@ -148,7 +166,9 @@ def job(job_id: uuid.UUID):
                            warnings=warnings, categories=CATEGORIES,
                            state_label=STATE_LABELS[status["state"]],
                            policy=load_policy(status["policy"]), waves=_waves(),
-                           dossiers_max_rows=DOSSIERS_MAX_ROWS)
+                           dossiers_max_rows=DOSSIERS_MAX_ROWS, rows=rows,
+                           shows=SHOWS, show=query.afficher.data,
+                           short_categories=SHORT_CATEGORIES)
 
 
 def _waves() -> list:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from geodata.dossiers.records import FNT, Finding
+from geodata.french import euros
 from geodata.policy import Policy
 
 __all__ = ["NOMENCLATURE_FILE", "funding_finding", "legal_form_finding", "read_nomenclature"]
@@ -83,4 +84,4 @@ def funding_finding(amounts: Sequence[int | None], kind: str | None,
 
 
 def _euros(amount: int) -> str:
-    return f"{amount:,} €".replace(",", " ")
+    return euros(amount)

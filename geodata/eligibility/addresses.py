@@ -54,6 +54,7 @@ from geodata.eligibility.reading import (
     read_locations,
     read_table,
 )
+from geodata.french import decimal
 from geodata.geocoder import GeocodeResult, query_problem
 from geodata.policy import Policy
 
@@ -245,7 +246,7 @@ def _place(locations: AddressLocations, position: int, result: GeocodeResult | N
     warning = " ; ".join(filter(None, warnings)) or None
     extra["geocoding_warning"][position] = warning
     if warning:
-        score = f"{result.score:.2f}".replace(".", ",")
+        score = decimal(result.score, 2)
         report.warnings.append((line, f"ligne {line} : {warning} — {result.label} "
                                       f"(score {score})"))
 

@@ -24,6 +24,7 @@ import polars as pl
 
 from geodata.eligibility.columns import COLUMNS, contract_columns, contract_frame
 from geodata.eligibility.engine import classify
+from geodata.eligibility.french_csv import french_frame, french_header
 from geodata.eligibility.layers import ReferenceIndex
 from geodata.eligibility.reading import Locations, read_locations
 from geodata.policy import Policy
@@ -148,8 +149,9 @@ def write_csv(index: ReferenceIndex, policy: Policy, locations: Locations, targe
     """Write the contract's CSV of ``locations`` (plus their extra columns) to ``target``, a
     binary file, chunk by chunk (polars writes the text).
 
-    ``spreadsheet``: a byte order mark, semicolons, decimal commas and no cell a spreadsheet
-    would run as a formula, for a French spreadsheet; else the contract's comma CSV.
+    ``spreadsheet``: a byte order mark, semicolons, decimal commas, French headers and values
+    (``geodata.eligibility.french_csv``) and no cell a spreadsheet would run as a formula, for
+    a French spreadsheet; else the contract's comma CSV.
     """
     report = BatchReport()
 
@@ -170,7 +172,7 @@ def write_csv(index: ReferenceIndex, policy: Policy, locations: Locations, targe
             found = found.with_columns(
                 pl.coalesce(pl.col(name).cast(pl.String), f"{name}_text").alias(name)
                 for name in ("lon", "lat")).drop("lon_text", "lat_text")
-        return _formulas_disarmed(found) if spreadsheet else found
+        return _formulas_disarmed(french_frame(found)) if spreadsheet else found
 
     if spreadsheet:
         target.write(BOM.encode())
@@ -188,7 +190,8 @@ def write_csv(index: ReferenceIndex, policy: Policy, locations: Locations, targe
         if written is not None:
             written.result()
     if header:  # no row at all: the header alone
-        target.write((";" if spreadsheet else ",").join([*COLUMNS, *locations.extra])
+        columns = [*COLUMNS, *locations.extra]
+        target.write((";".join(french_header(columns)) if spreadsheet else ",".join(columns))
                      .encode() + b"\n")
     return report
 

@@ -22,6 +22,7 @@ import polars as pl
 
 from geodata.eligibility.engine import FALSE, TRUE, UNKNOWN, Classification
 from geodata.eligibility.sentences import PRECISION_LABELS, explanation_parts, sources_text
+from geodata.french import decimals
 
 __all__ = ["COLUMNS", "PRECISION_LABELS", "contract_columns", "contract_frame", "sources_text"]
 
@@ -137,9 +138,10 @@ def contract_columns(result: Classification, positions=None, identifiers=None
     distances = result.distance[positions[facts.located]].tolist()
     head = np.array(facts.heads, dtype=object)[facts.group].tolist()
     tail = np.array(facts.tails, dtype=object)[facts.group].tolist()
+    shown = decimals(distances)
     explanation[facts.located] = [
-        f"Lieu ({x:.5f}, {y:.5f}), {h}" if t is None else f"Lieu ({x:.5f}, {y:.5f}), {h}{d:.1f}{t}"
-        for x, y, h, t, d in zip(lons, lats, head, tail, distances, strict=True)]
+        f"Lieu ({x:.5f}, {y:.5f}), {h}" if t is None else f"Lieu ({x:.5f}, {y:.5f}), {h}{d}{t}"
+        for x, y, h, t, d in zip(lons, lats, head, tail, shown, strict=True)]
     density = facts.density_level.astype(object)
     density[facts.density_level == 0] = None
     columns = {name: _taken(*table).tolist() for name, table in facts.tables.items()}
@@ -191,7 +193,7 @@ def _frame_explanations(facts: _Facts, distance: np.ndarray) -> pl.Series:
     tails = pl.Series(facts.tails, dtype=pl.String).gather(facts.group)
     said = np.flatnonzero(tails.is_not_null().to_numpy())
     number = np.full(len(located), None, dtype=object)
-    number[said] = [f"{d:.1f}" for d in distance[located[said]].tolist()]
+    number[said] = decimals(distance[located[said]].tolist())
     joined = pl.DataFrame({
         "place": [f"Lieu ({x:.5f}, {y:.5f}), " for x, y in zip(lons, lats, strict=True)],
         "head": pl.Series(facts.heads, dtype=pl.String).gather(facts.group),

@@ -24,6 +24,7 @@ import numpy as np
 
 from geodata.eligibility.engine import PRECISIONS
 from geodata.eligibility.plain_csv import read_plain
+from geodata.french import number
 
 __all__ = [
     "BatchError",
@@ -37,6 +38,7 @@ __all__ = [
 ]
 
 REQUIRED = ("id", "lon", "lat")
+ALIASES = {"longitude": "lon", "latitude": "lat"}
 SNIFF_CHARS = 65_536
 
 
@@ -86,8 +88,10 @@ def _decode(data: bytes) -> str:
 
 
 def _column_name(name: str) -> str:
-    """``Code postal`` -> ``code_postal``: case, spaces and dashes do not matter."""
-    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+    """``Code postal`` -> ``code_postal``: case, spaces and dashes do not matter;
+    ``longitude`` and ``latitude`` (the batch page's French result file) are ``lon``, ``lat``."""
+    name = re.sub(r"[\s\-]+", "_", name.strip().lower())
+    return ALIASES.get(name, name)
 
 
 def read_table(data: bytes | str) -> Table:
@@ -127,7 +131,7 @@ def _unreadable(error: csv.Error, line: int) -> BatchError:
     """The BatchError for a ``csv.Error`` raised reading the record that starts at ``line``
     (a cell over ``csv.field_size_limit()``): the whole file is refused, naming the line."""
     if "field limit" in str(error):
-        limit = f"{csv.field_size_limit():,}".replace(",", "\u202f")  # 131 072
+        limit = number(csv.field_size_limit())  # 131 072
         reason = f"une cellule dépasse {limit} caractères (guillemet jamais refermé ?)"
     else:
         reason = f"CSV illisible ({error})"

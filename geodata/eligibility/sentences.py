@@ -23,6 +23,7 @@ from geodata.eligibility.engine import (
     UNKNOWN,
     Classification,
 )
+from geodata.french import NBSP, metres
 from geodata.policy import CATEGORIES, CATEGORY_QPV
 from geodata.territories import TERRITORIES
 
@@ -189,11 +190,11 @@ def _position_sentences(result: Classification, positions: np.ndarray, in_qpv: n
     closest = _fill(count, measured, lambda rows: [
         f"Le QPV le plus proche, {labels[q]}, est à " for q in nearest[rows].tolist()])
     tail = np.empty(count, dtype=object)  # None: no distance said
-    tail[measured] = np.where(known[measured], " m.", f" m{caveat}.")
+    tail[measured] = np.where(known[measured], f"{NBSP}m.", f"{NBSP}m{caveat}.")
     closest[(nearest < 0) & fine & known] = \
-        f"Aucun QPV (liste {vintage}) à moins de {radius:.0f} m."
+        f"Aucun QPV (liste {vintage}) à moins de {metres(radius)}."
     closest[(nearest < 0) & fine & ~known] = (
-        f"Aucun QPV chargé à moins de {radius:.0f} m, mais les contours ne sont pas complets "
+        f"Aucun QPV chargé à moins de {metres(radius)}, mais les contours ne sont pas complets "
         "dans ce rayon : le plus proche reste inconnu.")
     return inside, closest, tail
 
@@ -225,7 +226,7 @@ def _unoutlined_sentence(result: Classification, territory: str) -> str:
     codes = sorted(set(ti.missing_hosting.codes) | set(ti.missing_neighbours.codes))
     shown = ", ".join(codes[:8]) + (" …" if len(codes) > 8 else "")
     return (f"Commune(s) sans contour chargé ({shown}) : elle(s) peu(ven)t se trouver à moins "
-            f"de {result.policy.search_radius_m:.0f} m, et un QPV avec elle(s) ; le moteur ne "
+            f"de {metres(result.policy.search_radius_m)}, et un QPV avec elle(s) ; le moteur ne "
             "conclut pas sur leur absence.")
 
 
@@ -246,11 +247,11 @@ def _listed_sentences(result: Classification, positions: np.ndarray,
     """Where the official commune list rules out any QPV within D plus the margin."""
     policy, layer = result.policy, result.index.qpv
     listed = _blank(len(positions))
-    margin = (f"distance de proximité plus {HOSTING_TOLERANCE_M:.0f} m de marge pour les "
+    margin = (f"distance de proximité plus {metres(HOSTING_TOLERANCE_M)} de marge pour les "
               "contours communaux généralisés")
     listed[result.no_hosting_commune[positions] & fine] = (
         f"D'après la liste officielle des QPV {policy.qpv_vintage} ({layer.hosting_source}), "
-        f"aucune commune à moins de {policy.proximity_m + HOSTING_TOLERANCE_M:.0f} m du lieu "
+        f"aucune commune à moins de {metres(policy.proximity_m + HOSTING_TOLERANCE_M)} du lieu "
         f"({margin}) ne compte de QPV.")
     return listed
 
@@ -260,10 +261,10 @@ def _conclusions(policy, in_qpv: np.ndarray, near: np.ndarray) -> np.ndarray:
     proximity = policy.proximity_m
     conclusion = _blank(len(in_qpv))
     conclusion[(near == TRUE) & (in_qpv != TRUE)] = (
-        f"Il est donc à {proximity:.0f} m ou moins d'un QPV : à sa proximité immédiate selon "
+        f"Il est donc à {metres(proximity)} ou moins d'un QPV : à sa proximité immédiate selon "
         "la politique.")
     conclusion[near == FALSE] = \
-        f"Il n'est donc ni dans un QPV ni à moins de {proximity:.0f} m d'un QPV."
+        f"Il n'est donc ni dans un QPV ni à moins de {metres(proximity)} d'un QPV."
     return conclusion
 
 
@@ -289,7 +290,7 @@ def _coarse_sentence(result: Classification, territory, commune: int, decided: b
         return head
     if decided:
         return (f"Lieu connu seulement à la commune, mais aucun QPV ne se trouve dans la commune "
-                f"ni à moins de {policy.proximity_m:.0f} m de son contour.")
+                f"ni à moins de {metres(policy.proximity_m)} de son contour.")
     ti = index.territories[territory]
     local = np.searchsorted(ti.commune_rows, commune)
     if local >= len(ti.commune_rows) or ti.commune_rows[local] != commune:
@@ -302,8 +303,8 @@ def _coarse_sentence(result: Classification, territory, commune: int, decided: b
         (float(shapely.distance(contour, ti.qpv_geometries[j])),
          str(index.qpv.codes[ti.qpv_rows[j]]), str(index.qpv.names[ti.qpv_rows[j]]))
         for j in near)
-    items = ", ".join(f"{c} « {n} » ({d:.0f} m du contour)" for d, c, n in listed)
-    return (f"{head} QPV dans la commune {name} ou à moins de {policy.proximity_m:.0f} m de son "
+    items = ", ".join(f"{c} « {n} » ({metres(d)} du contour)" for d, c, n in listed)
+    return (f"{head} QPV dans la commune {name} ou à moins de {metres(policy.proximity_m)} de son "
             f"contour : {items}.")
 
 

@@ -20,8 +20,10 @@ from geodata.storage.models import CheckRecord, User
 
 __all__ = [
     "DOSSIER_FIELDS",
+    "CheckFilter",
     "DossierError",
     "HistoryEntry",
+    "authors",
     "clean_dossier",
     "count_checks",
     "list_checks",
@@ -34,6 +36,20 @@ DOSSIER_FIELDS = ("dossier_ref", "project_name", "wave", "fnt", "funding_eur")
 TEXT_LIMITS = {"dossier_ref": 100, "project_name": 300, "wave": 16}
 class DossierError(ValueError):
     """Dossier fields that cannot be kept (too long, funding not a whole number of euros)."""
+
+
+@dataclass(frozen=True)
+class CheckFilter:
+    """Which kept checks to list: a wave, a category, an author (account id), a period
+    (``since`` included, ``until`` excluded, both with a time zone), a part of the dossier
+    reference (any case). None: any."""
+
+    wave: str | None = None
+    category: str | None = None
+    author: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    dossier: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,15 +107,29 @@ def record_check(engine: Engine, user_id: int, check: Check, policy_name: str, q
         return record.id
 
 
-def _scope(query, user_id: int | None):
-    return query if user_id is None else query.where(CheckRecord.user_id == user_id)
+def _scope(query, user_id: int | None, selection: CheckFilter | None = None):
+    """``query`` kept to ``user_id``'s checks (None: everyone's) that ``selection`` keeps."""
+    record = CheckRecord
+    selection = selection or CheckFilter()
+    conditions = [
+        (user_id, lambda: record.user_id == user_id),
+        (selection.wave, lambda: record.wave == selection.wave),
+        (selection.category, lambda: record.category == selection.category),
+        (selection.author, lambda: record.user_id == selection.author),
+        (selection.since, lambda: record.checked_at >= selection.since),
+        (selection.until, lambda: record.checked_at < selection.until),
+        (selection.dossier, lambda: func.lower(record.dossier_ref).contains(
+            (selection.dossier or "").lower(), autoescape=True)),
+    ]
+    return query.where(*(condition() for value, condition in conditions if value is not None))
 
 
 def list_checks(engine: Engine, user_id: int | None = None, limit: int | None = 50,
-                offset: int = 0) -> list[HistoryEntry]:
-    """Kept checks, newest first: one user's, or everyone's when ``user_id`` is None."""
+                offset: int = 0, selection: CheckFilter | None = None) -> list[HistoryEntry]:
+    """Kept checks, newest first: one user's, or everyone's when ``user_id`` is None; those
+    ``selection`` keeps."""
     query = _scope(select(CheckRecord, User.email, User.name)
-                   .join(User, User.id == CheckRecord.user_id), user_id)
+                   .join(User, User.id == CheckRecord.user_id), user_id, selection)
     query = query.order_by(CheckRecord.checked_at.desc(), CheckRecord.id.desc()).offset(offset)
     if limit is not None:
         query = query.limit(limit)
@@ -108,10 +138,20 @@ def list_checks(engine: Engine, user_id: int | None = None, limit: int | None = 
                 for record, email, name in orm.execute(query)]
 
 
-def count_checks(engine: Engine, user_id: int | None = None) -> int:
+def count_checks(engine: Engine, user_id: int | None = None,
+                 selection: CheckFilter | None = None) -> int:
     """How many checks ``list_checks`` can page through."""
     with session(engine) as orm:
-        return orm.scalar(_scope(select(func.count(CheckRecord.id)), user_id))
+        return orm.scalar(_scope(select(func.count(CheckRecord.id)), user_id, selection))
+
+
+def authors(engine: Engine) -> list[tuple[int, str, str]]:
+    """``(id, name, email)`` of every account that kept a check, by name."""
+    with session(engine) as orm:
+        return [tuple(row) for row in orm.execute(
+            select(User.id, User.name, User.email).where(
+                User.id.in_(select(CheckRecord.user_id).distinct()))
+            .order_by(User.name, User.email))]
 
 
 def waves(engine: Engine) -> list[str]:

@@ -24,9 +24,11 @@ from app.verifier.executor import shutdown
 from app.verifier.jobs import INPUT, OUTPUT, create_job, jobs_root
 from geodata.eligibility import COLUMNS
 from geodata.eligibility.addresses import GEOCODING_COLUMNS
+from geodata.eligibility.french_csv import french_header
 from geodata.storage.accounts import user_by_email
 from geodata.storage.models import User
 from tests.app.conftest import csrf_token
+from tests.app.french_rows import contract_values
 from tests.ban_server import ban_server_fixture  # noqa: F401
 
 pytestmark = pytest.mark.shared_data
@@ -38,7 +40,6 @@ ADDRESSES = ("id,adresse,code_postal\n"
              "nul,rue qui n'existe pas,\n"
              "vide,,\n"
              "pel,Pelleautier,5000\n")
-NUMERIC = ("lon", "lat", "distance_to_qpv_m", "geocoding_score")
 
 
 def make_app(reference_engine, instance, data_dir, ban_server, **settings):
@@ -153,7 +154,7 @@ def test_form_is_accessible_and_states_the_limits(client):
     assert 'id="fichier"' in html and 'name="file"' in html and 'type="file"' in html
     assert 'aria-describedby="fichier-aide"' in html
     assert "UTF-8 ou Latin-1" in html and "point-virgule ou virgule" in html
-    assert "Au plus 20 lignes et 8 Ko." in html and 'data-max-label="8 Ko"' in html
+    assert "Au plus 20 lignes et 8\xa0Ko." in html and 'data-max-label="8\xa0Ko"' in html
     assert 'name="csrf_token"' in html and '<label class="fr-label" for="policy">' in html
     assert 'enctype="multipart/form-data"' in html and 'data-max-bytes="8192"' in html
 
@@ -179,11 +180,10 @@ def test_coordinates_file_is_processed_and_matches_the_api(app, client):
     api = list(csv.DictReader(io.StringIO(client.post(
         "/api/v1/eligibility/batch?policy=ami-2019", data=data,
         content_type="text/csv").text)))
-    assert list(rows[0]) == list(COLUMNS) and len(rows) == len(api) == 4
+    assert list(rows[0]) == french_header(list(COLUMNS)) and len(rows) == len(api) == 4
+    assert list(api[0]) == list(COLUMNS)  # the API keeps the contract's English columns
     for ours, theirs in zip(rows, api, strict=True):
-        for column in COLUMNS:
-            value = ours[column].replace(",", ".") if column in NUMERIC else ours[column]
-            assert value == theirs[column], column
+        assert contract_values(ours) == theirs
     job_id = job_url.rsplit("/", 1)[1]
     assert (jobs_root(app) / job_id / INPUT).read_bytes() == data
 
@@ -202,11 +202,11 @@ def test_address_file_lists_bad_rows_with_their_line(client, ban_server):
     checks = re.search(r'<table id="lot-a-verifier">.*?</table>', html, re.S).group(0)
     assert re.search(r'<th scope="row">3</th><td>score faible', checks)
     rows = spreadsheet_rows(fetch(client, job_url + "/resultat.csv"))
-    assert list(rows[0]) == [*COLUMNS, *GEOCODING_COLUMNS]
+    assert list(rows[0]) == french_header([*COLUMNS, *GEOCODING_COLUMNS])
     assert [r["id"] for r in rows] == ["seg", "ami", "nul", "vide", "pel"]
-    assert rows[0]["geocoded_label"] == "20 Avenue de Ségur 75007 Paris"
-    assert rows[2]["error"].startswith("ligne 4 : adresse introuvable")
-    assert rows[4]["precision"] == "commune"
+    assert rows[0]["adresse trouvée"] == "20 Avenue de Ségur 75007 Paris"
+    assert rows[2]["erreur"].startswith("ligne 4 : adresse introuvable")
+    assert rows[4]["précision"] == "commune"
     assert any(r.path == "/search/csv/" for r in ban_server.requests)
 
 
@@ -218,7 +218,7 @@ def test_french_spreadsheet_flavours_are_accepted(client, delimiter, encoding):
     assert response.status_code == 303
     assert wait(client, response.headers["Location"])["state"] == "done"
     (row,) = spreadsheet_rows(fetch(client, response.headers["Location"] + "/resultat.csv"))
-    assert row["id"] == "Créteil" and row["commune_code"] == "05100" and row["lon"] == "6,0"
+    assert row["id"] == "Créteil" and row["code commune"] == "05100" and row["longitude"] == "6,0"
 
 
 @pytest.mark.parametrize(("data", "status", "message"), [
@@ -229,7 +229,7 @@ def test_french_spreadsheet_flavours_are_accepted(client, delimiter, encoding):
     ("id;adresse\n1;Gap\n".encode("utf-16"), 400, "encodage non pris en charge"),
     (b"id\tlon\tlat\n1\t6\t44\n", 400, "séparateur non reconnu"),
     (("id,lon,lat\n" + "1,6.0,44.5\n" * 21).encode(), 413, "21 lignes : 20 au plus par lot"),
-    (b"id,lon,lat\n" + b"1,6.0,44.5\n" * 1000, 413, "Fichier trop volumineux : 8 Ko au plus"),
+    (b"id,lon,lat\n" + b"1,6.0,44.5\n" * 1000, 413, "Fichier trop volumineux : 8\xa0Ko au plus"),
 ])
 def test_unusable_files_show_the_form_again_with_the_reason(app, client, data, status,
                                                            message):

@@ -98,7 +98,7 @@ def test_a_kept_check_is_computed_again_on_the_server(loaded, client, login):
 
     page = html.unescape(client.get(HISTORY).text)
     assert "Vérification enregistrée dans l'historique du dossier FT-2024-0042." in page
-    assert DOSSIER["project_name"] in page and "75 000 €" in page
+    assert DOSSIER["project_name"] in page and "75\u202f000\xa0€" in page
     assert CATEGORIES[expected["category"]] in page
     assert f'href="/verifier?lon={LON}&lat={LAT}&policy=current"' in page
     assert email not in page.split("</header>")[1]  # an instructor's own list: no "who"

@@ -1,5 +1,7 @@
 """The home page and the health check, before and after a load."""
 
+import re
+
 import pytest
 
 from app import create_app
@@ -9,22 +11,41 @@ pytestmark = pytest.mark.shared_data
 
 def test_home_page_says_when_nothing_is_loaded(client, runner):
     runner.invoke(args=["db", "upgrade"])
-    page = client.get("/")
-    assert page.status_code == 200
-    assert 'lang="fr"' in page.text
-    assert "Aucune donnée chargée" in page.text
+    for path in ("/", "/donnees"):
+        page = client.get(path)
+        assert page.status_code == 200
+        assert 'lang="fr"' in page.text
+        assert "Aucune donnée chargée" in page.text
 
 
-def test_home_page_lists_loaded_versions(client, runner):
+def test_home_page_leads_each_audience_to_its_page(client, runner):
+    runner.invoke(args=["db", "upgrade"])
+    page = client.get("/").text
+    assert "<h1>Fabriques de Territoire&nbsp;: éligibilité et carte</h1>" in page
+    for tile, href in (("acces-verifier", "/verifier"), ("acces-lot", "/verifier/lot"),
+                       ("acces-carte", "/carte"), ("acces-reseaux", "/reseaux"),
+                       ("acces-dossiers", "/instruction/dossiers"),
+                       ("acces-tableau", "/tableau-de-bord")):
+        assert re.search(rf'id="{tile}">.*?<a href="{href}">', page, re.S), tile
+    assert "Source</th>" not in page  # the inventory has its own page
+    assert 'href="/donnees"' in page
+
+
+def test_the_data_page_lists_loaded_versions_in_french(client, runner):
     # The QPV list and the outlines prove the layer complete for the région it claims.
-    for source in ("departements", "commune-contours", "qpv2024-communes", "qpv2024-paca"):
+    for source in ("departements", "commune-contours", "qpv2024-communes", "qpv2024-paca",
+                   "laureates"):
         assert runner.invoke(args=["load", source, "--quiet"]).exit_code == 0
 
-    page = client.get("/")
+    page = client.get("/donnees").text
 
-    assert "QPV 2024, région Provence-Alpes-Côte d&#39;Azur" in page.text
-    assert "135 qpv" in page.text
-    assert "région 93" in page.text
+    assert "QPV 2024, région Provence-Alpes-Côte d&#39;Azur" in page
+    assert "135 quartiers prioritaires (QPV)" in page and "135 qpv" not in page
+    assert "région 93" in page and "Quartiers prioritaires (contours)" in page
+    assert "382 Fabriques lauréates" in page and "laureates<" not in page
+    assert "34\u202f912 contours de communes" in page
+    assert 'href="/donnees"\n              aria-current="page"' in page
+    assert "382 Fabrique(s) lauréate(s) sont chargées" in " ".join(client.get("/").text.split())
 
 
 def test_health_needs_a_schema(tmp_path):

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.shared_data
 JOB = "00000000-0000-4000-8000-000000000000"
 EXAMPLES = {
     "/": ["/"],
+    "/donnees": ["/donnees"],
     "/sante": ["/sante"],
     "/verifier": ["/verifier", "/verifier?lon=5.4034&lat=43.3305", "/verifier?lon=x&lat=1"],
     "/verifier/attestation": ["/verifier/attestation?lon=5.4034&lat=43.3305"],

@@ -23,7 +23,7 @@ from geodata.eligibility.addresses import (
 from geodata.eligibility.batch import classify_csv, format_value
 from geodata.eligibility.reading import BatchError
 from geodata.geocoder import BanClient, GeocoderError
-from geodata.policy import load_policy
+from geodata.policy import CATEGORIES, load_policy
 from geodata.storage.reference import reference_index
 from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
 
@@ -259,9 +259,12 @@ def test_spreadsheet_output_opens_in_french_excel_and_reads_back(reference_engin
     assert out.getvalue().startswith("\ufeff".encode())  # a byte order mark for Excel
     rows = list(csv.DictReader(io.StringIO(out.getvalue().decode("utf-8-sig")), delimiter=";"))
     assert rows[0]["id"] == "'=1+1" and rows[1]["id"] == "-3"
-    assert "," in rows[0]["lon"] and "." not in rows[0]["lon"]
-    assert "," in rows[0]["geocoding_score"]
-    again = read_batch(out.getvalue())  # decimal commas and semicolons read back
+    assert "," in rows[0]["longitude"] and "." not in rows[0]["longitude"]
+    assert "," in rows[0]["score du géocodage"]
+    assert rows[0]["catégorie"] in CATEGORIES.values()  # French headers and values
+    assert {rows[0]["en QPV"], rows[1]["en QPV"]} <= {"oui", "non", ""}
+    assert rows[2]["erreur"].startswith("ligne 4 : adresse introuvable")
+    again = read_batch(out.getvalue())  # French headers, decimal commas, semicolons read back
     assert not isinstance(again, AddressLocations)
-    assert again.lon[1] == pytest.approx(float(rows[1]["lon"].replace(",", ".")))
+    assert again.lon[1] == pytest.approx(float(rows[1]["longitude"].replace(",", ".")))
     assert sorted(again.errors) == [2] and report.geocoded == 2

@@ -107,12 +107,12 @@ def test_every_policy_classes_the_same_legal_forms(nomenclature):
 
 @pytest.mark.parametrize(("amounts", "kind", "value", "said"), [
     ((50_000, 50_000, 50_000), "FT", True, "conforme"),
-    ((25_000, 25_000, 25_000), "FT", True, "75 000 €"),
+    ((25_000, 25_000, 25_000), "FT", True, "75\u202f000\xa0€"),
     ((25_000, 25_000, 24_999), "FT", False, "hors de l'intervalle"),
-    ((60_000, 40_000, 40_000), "FT", False, "année 1 au-delà de 50 000 €"),
+    ((60_000, 40_000, 40_000), "FT", False, "année 1 au-delà de 50\u202f000\xa0€"),
     ((50_000, 50_000, 50_001), "FT", False, "hors de l'intervalle"),
     ((80_000, 80_000, 80_000), "FNT", None, "bonus FNT"),  # 240 000 ≤ 150 000 + 100 000
-    ((90_000, 90_000, 90_000), "FNT", False, "250 000 €"),
+    ((90_000, 90_000, 90_000), "FNT", False, "250\u202f000\xa0€"),
     ((50_000, 50_000, 50_000), None, None, "type de Fabrique inconnu"),
     ((50_000, None, 50_000), "FT", None, "année 2"),
     ((50_000, 50_000), "FT", None, "année 3"),

@@ -126,7 +126,7 @@ def test_the_distance_shown_is_the_distance_decided(ami, isolated_qpv, offset, s
     row = check(ami, *lonlat(point))
     assert f"{row['distance_to_qpv_m']:.1f}" == shown
     assert row["distance_to_qpv_m"] == float(shown)  # the value returned is the one shown
-    assert f"est à {shown} m" in row["explanation"]
+    assert f"est à {shown.replace('.', ',')}\u00a0m" in row["explanation"]  # French: 300,0 m
     assert row["near_qpv"] is near
 
 
@@ -145,7 +145,7 @@ def test_beyond_the_search_radius_both_are_empty_and_said(ami, isolated_qpv):
     row = check((narrow, index), *point)
     assert row["nearest_qpv_code"] is None and row["distance_to_qpv_m"] is None
     assert row["near_qpv"] is False
-    assert f"Aucun QPV (liste 2015) à moins de {narrow.search_radius_m:.0f} m" in \
+    assert f"Aucun QPV (liste 2015) à moins de {narrow.search_radius_m:.0f}\xa0m" in \
         row["explanation"]
 
 

@@ -149,8 +149,8 @@ def test_the_text_gives_the_yearly_commitment():
                FabriqueRecord("b", OUT, wave="2021", yearly_eur=(10_000, None, None))]
     for by in (None, "wave"):
         text = render_text(quota_table(network, POLICY, by=by))
-        assert ("Engagé par année : année 1 : 60 000 € ; année 2 : 40 000 € (1 sans montant) ; "
-                "année 3 : 0 € (2 sans montant).") in text
+        assert ("Engagé par année : année 1 : 60\u202f000\xa0€ ; année 2 : 40\u202f000\xa0€ "
+                "(1 sans montant) ; année 3 : 0\xa0€ (2 sans montant).") in text
 
 
 def test_a_record_needs_its_yearly_amounts_well_formed():

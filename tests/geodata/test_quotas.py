@@ -253,10 +253,10 @@ def test_render_text_is_aligned_french_text():
 def test_render_text_overall_shows_targets_and_money():
     text = render_text(quota_table(network(), POLICY))
     total = next(row for row in text.splitlines() if "total" in row)
-    assert "300" in total and "293" in total and "2,3 %" in total
+    assert "300" in total and "293" in total and "2,3\u202f%" in total  # narrow no-break space
     qpv = next(row for row in text.splitlines() if "QPV ou proximité" in row)
     assert " 3 " in qpv and " 4 " in qpv and "146 à 147" in qpv
-    assert "575 000" in total and f"{7 * MAX + BONUS:,}".replace(",", " ") in total
+    assert "575\u202f000" in total and f"{7 * MAX + BONUS:,}".replace(",", "\u202f") in total
     assert "Cible dépassée" not in text
 
 

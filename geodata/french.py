@@ -1,0 +1,97 @@
+"""Numbers as French readers write them, through Babel (CLDR ``fr_FR``): a decimal comma, a
+narrow no-break space (U+202F) between groups of thousands, ``15,5 %``, ``81,8 m``,
+``120 000 €``.
+
+Every number a person reads (pages, command output, explanations, messages) goes through
+here; nowhere else formats a number by hand. A spreadsheet cell is not text for a person but
+a value a spreadsheet parses: ``geodata.spreadsheet`` writes it plainly (``81,8``, no group
+separator).
+
+``decimals`` formats many values at once (the explanations of a batch of a million rows): it
+uses Babel's own symbols for the locale with Python's formatting, the same text as
+``decimal`` and much faster than one Babel call per value.
+
+Pure: Babel and the standard library only (no Flask, no database).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+
+from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
+
+__all__ = [
+    "LOCALE",
+    "NBSP",
+    "decimal",
+    "decimals",
+    "distance",
+    "euros",
+    "metres",
+    "number",
+    "percent",
+    "size",
+]
+
+LOCALE = "fr_FR"
+NBSP = "\u00a0"
+"""Between a number and its unit (``81,8 m``, ``12 €``): never broken across lines."""
+
+
+def _pattern(digits: int) -> str:
+    return "#,##0" + ("." + "0" * digits if digits else "")
+
+
+def number(value: int | float) -> str:
+    """``1 234 567``: a count or a whole amount, groups of thousands apart."""
+    return format_decimal(value, format="#,##0.###", locale=LOCALE)
+
+
+def decimal(value: float, digits: int = 1) -> str:
+    """``81,8``, ``4 999,9``: a measure with ``digits`` decimals, always shown."""
+    return format_decimal(value, format=_pattern(digits), locale=LOCALE,
+                          decimal_quantization=True)
+
+
+@cache
+def _symbols() -> dict[str, str]:
+    return {",": get_group_symbol(LOCALE), ".": get_decimal_symbol(LOCALE)}
+
+
+def decimals(values: Iterable[float], digits: int = 1) -> list[str]:
+    """``decimal`` of each value, for many values at once (Babel's symbols, Python's
+    rounding: the same text as ``decimal`` for finite values)."""
+    table = str.maketrans(_symbols())
+    spec = f",.{digits}f"
+    return [format(value, spec).translate(table) for value in values]
+
+
+def percent(share: float, digits: int = 1) -> str:
+    """``15,5 %`` for 0.155: a share as a percentage."""
+    return decimal(share * 100, digits) + "\u202f%"
+
+
+def distance(metres: float, digits: int = 1) -> str:
+    """``81,8 m`` under a kilometre (``digits`` decimals), ``1,2 km`` beyond."""
+    if abs(metres) < 1000:
+        return f"{decimal(metres, digits) if digits else number(round(metres))}{NBSP}m"
+    return f"{decimal(metres / 1000, 1)}{NBSP}km"
+
+
+def metres(value: float) -> str:
+    """``5 000 m``: a length in whole metres (a radius, a threshold)."""
+    return f"{number(round(value))}{NBSP}m"
+
+
+def euros(amount: int | float) -> str:
+    """``120 000 €``: an amount in whole euros."""
+    return f"{number(amount)}{NBSP}€"
+
+
+def size(count: int) -> str:
+    """``20 Mo``, ``8 Ko``, ``1,5 Mo``: a byte count as people read it (three significant
+    digits at most)."""
+    value, unit = (count / 1024 / 1024, "Mo") if count >= 1024 * 1024 else (count / 1024, "Ko")
+    shown = float(f"{value:.3g}")
+    return f"{format_decimal(shown, format='#,##0.##', locale=LOCALE)}{NBSP}{unit}"

@@ -1,0 +1,86 @@
+# ruff: noqa: F811 - the fixtures of test_batch_page, imported, are named as arguments
+"""A finished job's rows on its page (/verifier/lot/<id>): read back from its French result
+file, 50 a page (fewer here), filtered by category, rows to check and rows in error; the
+state labels read after « Traitement » (« Traitement échoué »). Real layers, local BAN."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app.verifier import lot
+from app.verifier.jobs import OUTPUT, jobs_root
+from tests.app.test_batch_page import (  # noqa: F401 - fixtures
+    app,
+    client,
+    flat,
+    sign_in_fixture,
+    upload,
+    wait,
+)
+from tests.ban_server import ban_server_fixture  # noqa: F401
+
+pytestmark = pytest.mark.shared_data
+
+POINTS = ("id;lon;lat\nmars;5,4034;43,3305\npel;6,01763;44,516\nmer;-30;40\nbad;nord;43\n"
+          "gap;6,0786;44,5594\nqpv;5,3698;43,3045\n")
+
+
+def table_ids(html: str) -> list[str]:
+    table = re.search(r'<table id="lot-lignes">.*?</table>', html, re.S)
+    return re.findall(r'</th>\s*<td>([^<]*)</td>', table.group(0)) if table else []
+
+
+@pytest.fixture
+def job_url(client):
+    response = upload(client, POINTS.encode("utf-8"))
+    url = response.headers["Location"]
+    assert wait(client, url)["state"] == "done"
+    return url
+
+
+def test_a_finished_job_shows_its_rows_in_french(client, job_url):
+    html = client.get(job_url).text
+    assert table_ids(html) == ["mars", "pel", "mer", "bad", "gap", "qpv"]
+    text = flat(html)
+    assert "Toutes les lignes : 6 ligne(s)" in text
+    assert re.search(r'<th scope="row">5</th>\s*<td>bad</td>', html)  # its line in the file
+    assert "Erreur :</span> ligne 5 : lon non numérique" in text
+    assert 'data-category="qpv">QPV ou proximité</span>' in text
+    assert "5,4034 ; 43,3305" in text  # the coordinates as the French file writes them
+    assert re.search(r"Q[PN]\w+ à [\d\u202f]+,\d&nbsp;m", text)  # nearest QPV, French metres
+
+
+def test_rows_are_filtered_and_paged(client, job_url, monkeypatch):
+    errors = client.get(job_url + "?afficher=erreurs").text
+    assert table_ids(errors) == ["mer", "bad"] and "En erreur : 2 ligne(s)" in flat(errors)
+    qpv = client.get(job_url + "?afficher=qpv").text
+    assert set(table_ids(qpv)) <= {"mars", "qpv"} and table_ids(qpv)
+
+    monkeypatch.setattr(lot, "PER_PAGE", 4)
+    first, second = (client.get(f"{job_url}?page={n}").text for n in (1, 2))
+    assert table_ids(first) == ["mars", "pel", "mer", "bad"]
+    assert table_ids(second) == ["gap", "qpv"]
+    assert "page 2 sur 2" in flat(second) and 'href="' in second
+    assert re.search(r'href="[^"]+\?page=2#lignes">Page suivante', first)
+    assert "Page précédente" in second and "Page suivante" not in second
+    nowhere = client.get(job_url + "?afficher=tout&page=-3")  # unknown: every row, page 1
+    assert nowhere.status_code == 200 and table_ids(nowhere.text) == ["mars", "pel", "mer",
+                                                                       "bad"]
+
+
+def test_the_rows_come_from_the_file_on_disk(app, client, job_url):
+    path = jobs_root(app) / job_url.rsplit("/", 1)[1] / OUTPUT
+    text = path.read_text("utf-8-sig").replace("pel;", "pelleautier;", 1)
+    path.write_text(text, encoding="utf-8-sig")
+    assert "pelleautier" in table_ids(client.get(job_url).text)
+
+
+def test_a_failed_job_says_traitement_echoue(client, ban_server):
+    ban_server.fail_next(100, status=500)
+    response = upload(client, "id;adresse\n1;20 avenue de Ségur\n".encode())
+    state = wait(client, response.headers["Location"])
+    assert state["state"] == "failed" and state["label"] == "échoué"
+    html = flat(client.get(response.headers["Location"]).text)
+    assert "Traitement échoué" in html and "échec" not in html

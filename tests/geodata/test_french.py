@@ -1,0 +1,64 @@
+"""Numbers for French readers (``geodata.french``, Babel): decimal comma, narrow no-break
+space between thousands, a no-break space before a unit; and the filters of the templates."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from babel.numbers import format_decimal
+from hypothesis import given
+from hypothesis import strategies as st
+
+from geodata import french
+
+NNBSP, NBSP = "\u202f", "\u00a0"
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    (0, "0"), (7, "7"), (1234, f"1{NNBSP}234"), (1234567, f"1{NNBSP}234{NNBSP}567"),
+    (-2845, f"-2{NNBSP}845"), (12.5, "12,5")])
+def test_number(value, shown):
+    assert french.number(value) == shown
+
+
+def test_decimal_percent_distance_euros_size():
+    assert french.decimal(81.8) == "81,8"
+    assert french.decimal(4999.9) == f"4{NNBSP}999,9"
+    assert french.decimal(300.0) == "300,0"  # the decimal is always said
+    assert french.decimal(0.4567, 2) == "0,46"
+    assert french.percent(0.155) == f"15,5{NNBSP}%"
+    assert french.percent(1) == f"100,0{NNBSP}%"
+    assert french.distance(81.8) == f"81,8{NBSP}m"
+    assert french.distance(640, digits=0) == f"640{NBSP}m"
+    assert french.distance(1234) == f"1,2{NBSP}km"
+    assert french.metres(5000) == f"5{NNBSP}000{NBSP}m"
+    assert french.euros(120000) == f"120{NNBSP}000{NBSP}€"
+    assert french.size(8192) == f"8{NBSP}Ko"
+    assert french.size(20 * 1024 * 1024) == f"20{NBSP}Mo"
+    assert french.size(1536 * 1024) == f"1,5{NBSP}Mo"
+
+
+@given(st.floats(min_value=0, max_value=1e7, allow_nan=False).map(lambda v: round(v, 1)))
+def test_many_at_once_read_as_one_at_a_time(value):
+    """The bulk path (explanations of a batch) writes what Babel writes for one value, on
+    distances rounded to the decimetre as the engine gives them."""
+    assert french.decimals([value]) == [french.decimal(value)]
+    assert french.decimals([value]) == [format_decimal(value, format="#,##0.0",
+                                                       locale="fr_FR")]
+
+
+def test_nan_is_never_shown_as_a_number():
+    assert french.decimals([math.nan]) == ["nan"]  # callers never show it (no distance said)
+
+
+def test_template_filters_keep_their_names(tmp_path):
+    from app import create_app
+
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path),
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
+    render = app.jinja_env.from_string(
+        "{{ 1234|nombre }} {{ 8192|taille }} {{ 0.155|pourcentage }} {{ 81.8|distance }} "
+        "{{ 120000|euros }} {{ 2.25|decimal }}").render
+    assert render() == (f"1{NNBSP}234 8{NBSP}Ko 15,5{NNBSP}% 81,8{NBSP}m "
+                        f"120{NNBSP}000{NBSP}€ 2,2")
