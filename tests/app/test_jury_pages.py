@@ -126,7 +126,7 @@ def test_a_decision_is_reversed_then_the_session_closed_and_locked(wave, client,
          vague="2")
     assert "session close le" in text(client.get(JURY))
     assert {d.number: d.state for d in list_dossiers(wave)}[1234505] == "laureat"
-    inventory = client.get("/")
+    inventory = client.get("/donnees")
     assert inventory.status_code == 200 and "Lauréats décidés par les jurys" in inventory.text
 
 
