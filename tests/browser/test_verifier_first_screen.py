@@ -19,14 +19,14 @@ IN_FIRST_SCREEN = """selector => {
     const box = document.querySelector(selector).getBoundingClientRect();
     return box.top >= 0 && box.bottom <= window.innerHeight && box.height > 0;
 }"""
-FOCUSED_ID = "() => document.activeElement && document.activeElement.id"
 
 
 def first_screen(page, selector: str) -> None:
     """``selector`` is whole in the first screen, without scrolling, and has the focus."""
     assert page.evaluate("() => window.scrollY") == 0
     assert page.evaluate(IN_FIRST_SCREEN, selector), f"{selector} hors du premier écran"
-    assert page.evaluate(FOCUSED_ID) == selector.lstrip("#")
+    page.wait_for_function("id => document.activeElement && document.activeElement.id === id",
+                           arg=selector.lstrip("#"), timeout=5_000)
 
 
 @pytest.mark.parametrize("screen", SCREENS)
@@ -136,3 +136,16 @@ def test_homonyms_are_listed_for_the_person_to_choose(ban_down_server, page, sho
     first_screen(page, "#verdict")
     assert "Saint-Denis" in page.locator("#verdict").inner_text()
     assert "commune=93066" in page.url
+
+
+def test_the_attestation_reads_as_a_record(live_server, page, shoot):
+    page.set_viewport_size(SCREENS["ordinateur"])
+    page.goto(f"{live_server}/verifier?lon=5.4034&lat=43.3305")
+    page.get_by_label("Référence du dossier").fill("FT-2026-042")
+    page.get_by_label("Nom du projet").fill("La Fabrique du Grand Saint-Barthélémy")
+    page.get_by_role("button", name="Attestation avec ces références").click()
+    page.get_by_role("heading", level=1, name="Attestation").wait_for()
+    text = " ".join(page.locator("main").inner_text().split())
+    assert "FT-2026-042" in text and "Marseille (code INSEE 13055)" in text
+    assert "QN01352M, à 81.8 m du lieu" in text
+    shoot("verifier-attestation")
