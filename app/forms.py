@@ -80,8 +80,9 @@ def first_error(form: BareForm, order: Iterable[str] | None = None) -> tuple[str
 
 
 def _coordinate(form: BareForm, field: Field) -> None:
-    """A decimal number of degrees ("5,4034" accepted), unless an address is given."""
-    if form.address.data:
+    """A decimal number of degrees ("5,4034" accepted), unless an address (or, where the
+    form has one, a commune) is given."""
+    if form.address.data or getattr(getattr(form, "commune", None), "data", None):
         return
     try:
         parse_coordinate(field.data, field.name)

@@ -10,19 +10,22 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import shapely
 from pyproj import Transformer
 from sqlalchemy import Engine
 
+from geodata.commune_lookup import CommuneEntry, CommuneLookupError
 from geodata.eligibility import EligibilityError, Verdict, classify, verdict
 from geodata.eligibility.addresses import Geocoding
 from geodata.eligibility.engine import PRECISIONS
-from geodata.geocoder import AddressRefused, BanClient, GeocodeResult
+from geodata.eligibility.provenance import qpv_sources_at
+from geodata.geocoder import AddressRefused, BanClient, GeocoderError, GeocodeResult
 from geodata.policy import load_policy
-from geodata.storage.reference import arrondissement_parents, reference_index
+from geodata.storage.communes import commune_directory, commune_point
+from geodata.storage.reference import arrondissement_parents, loaded_versions, reference_index
 from geodata.territories import TerritoryError, territory_of_lonlat
 
 __all__ = [
@@ -30,11 +33,15 @@ __all__ = [
     "AddressError",
     "AddressNotFound",
     "Check",
+    "CommuneChoice",
+    "CommuneUnknown",
     "LocationError",
     "address_geocoding",
     "check_address",
+    "check_commune",
     "check_location",
     "check_point",
+    "datasets_used",
     "map_features",
     "parse_coordinate",
 ]
@@ -68,6 +75,38 @@ class AddressNotFound(LocationError):
         super().__init__(message, "address")
 
 
+class CommuneUnknown(LocationError):
+    """The address service is unreachable and no commune of the list is named in the text
+    (or the commune has no contour): the person clicks on the map or types coordinates."""
+
+    def __init__(self, message: str, parameter: str = "address"):
+        super().__init__(message, parameter)
+
+
+class CommuneChoice(LocationError):
+    """The address service is unreachable and the text names several communes (homonyms):
+    the person chooses one (``choices``), the service never picks one silently."""
+
+    def __init__(self, message: str, choices: list[CommuneEntry]):
+        super().__init__(message, "address")
+        self.choices = choices
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where the QPV half of a verdict comes from: the outline sources complete where the
+    location lies, the sentence saying none is loaded there, and whether the official list
+    of communes with a QPV was read (with its label) and what it says of the commune."""
+
+    qpv_sources: tuple[str, ...] = ()
+    qpv_source_ids: tuple[int, ...] = ()  # their dataset versions
+    qpv_missing: str | None = None
+    hosting_source: str | None = None
+    commune_hosts_qpv: bool | None = None
+    region: str | None = None
+    departement: str | None = None
+
+
 @dataclass(frozen=True)
 class Check:
     """A verdict, and the geocoding that placed it when it came from an address."""
@@ -75,6 +114,8 @@ class Check:
     verdict: Verdict
     geocoding: GeocodeResult | None = None
     dataset_versions: tuple[dict, ...] = ()  # what the engine's index was read from
+    provenance: Provenance = Provenance()
+    fallback: str | None = None  # why the location is its commune's point (BAN unreachable)
 
     @property
     def low_score(self) -> bool:
@@ -128,31 +169,115 @@ def check_point(engine: Engine, policy_name: str, lon: float, lat: float,
     found = verdict(result, 0)
     if found.row["error"]:
         raise EligibilityError(found.row["error"])
-    return Check(found, dataset_versions=index.dataset_versions)
+    return Check(found, dataset_versions=index.dataset_versions,
+                 provenance=_provenance(index, int(result.commune[0]), found.row,
+                                        (int(result.qpv[0]), int(result.nearest[0]))))
+
+
+def _provenance(index, commune: int, row: dict, measured: tuple[int, ...]) -> Provenance:
+    """The sources of the QPV half at this location (``geodata.eligibility.provenance``)."""
+    communes = index.communes
+    region = str(communes.regions[commune]) if commune >= 0 else None
+    departement = str(communes.departements[commune]) if commune >= 0 else None
+    positions, missing = qpv_sources_at(index.qpv, region, departement, communes.region_names,
+                                        measured)
+    hosting = index.qpv.hosting_communes
+    undecided = row["in_qpv"] is None or row["near_qpv"] is None
+    read_list = hosting is not None and (undecided or missing is not None)
+    return Provenance(tuple(index.qpv.sources[p] for p in positions),
+                      tuple(index.qpv.source_ids[p] for p in positions
+                            if p < len(index.qpv.source_ids)),
+                      missing, index.qpv.hosting_source if read_list else None,
+                      (row["commune_code"] in hosting) if read_list and row["commune_code"]
+                      else None, region, departement)
+
+
+def datasets_used(engine: Engine, check: Check) -> list:
+    """The dataset versions in service that decided this verdict: the communes' data, the
+    QPV outline sources complete where it lies (and the one holding the QPV found) and
+    the official list of communes with a QPV when it was read."""
+    wanted = {v["id"] for v in check.dataset_versions}
+    provenance = check.provenance
+    used = []
+    for version in loaded_versions(engine) or []:
+        if version.id not in wanted:
+            continue
+        if version.dataset == "qpv" and version.id not in provenance.qpv_source_ids:
+            continue
+        if version.dataset == "qpv-communes" and provenance.hosting_source is None:
+            continue
+        used.append(version)
+    return used
+
+
+def check_commune(engine: Engine, policy_name: str, code: str,
+                  fallback: str | None = None) -> Check:
+    """The verdict at a commune's point (its contour's representative point), at commune
+    precision: what a person chose among homonyms, or the fallback of an address."""
+    load_policy(policy_name)
+    entry = commune_directory(engine).by_code.get(code.strip().casefold())
+    point = commune_point(engine, entry.code) if entry else None
+    if point is None:
+        raise CommuneUnknown(f"commune inconnue ou sans contour chargé : {code[:12]!r}",
+                             "commune")
+    checked = check_point(engine, policy_name, *point, "commune", entry.code)
+    return replace(checked, fallback=fallback)
+
+
+def _commune_fallback(engine: Engine, policy_name: str, address: str,
+                      failure: GeocoderError) -> Check:
+    """The BAN cannot be reached: the commune named in ``address``, at commune precision,
+    or the reason why none can be used."""
+    way_out = "cliquez sur la carte ou tapez la longitude et la latitude"
+    try:
+        found = commune_directory(engine).find(address)
+    except CommuneLookupError:
+        found = []
+    if not found:
+        raise CommuneUnknown(f"{failure} ; aucune commune reconnue dans {address[:80]!r} : "
+                             f"indiquez le nom ou le code INSEE de la commune, ou {way_out}")
+    if len(found) > 1:
+        raise CommuneChoice(f"service d'adresses injoignable ; plusieurs communes s'appellent "
+                            f"« {found[0].name} » : choisissez la vôtre, ou {way_out}", found)
+    entry = found[0]
+    note = (f"service d'adresses injoignable : lieu pris au centre de la commune "
+            f"{entry.name} ({entry.code}), précision commune")
+    return check_commune(engine, policy_name, entry.code, fallback=note)
 
 
 def check_address(engine: Engine, geocoder: BanClient, policy_name: str,
-                  address: str) -> Check:
-    """Geocode ``address`` with the BAN, then check the point it gives."""
+                  address: str, *, commune_fallback: bool = False) -> Check:
+    """Geocode ``address`` with the BAN, then check the point it gives; when the BAN cannot
+    be reached, GeocoderError, or with ``commune_fallback`` (a person is reading) the
+    commune the address names (``_commune_fallback``)."""
     load_policy(policy_name)  # an unknown policy is refused before any geocoding
     try:  # an address the BAN would refuse (``query_problem``) is refused before sending
         found = geocoder.search(address)
     except AddressRefused as error:
         raise AddressError(str(error)) from None
+    except GeocoderError as failure:
+        if not commune_fallback:
+            raise
+        return _commune_fallback(engine, policy_name, address, failure)
     if found is None:
         raise AddressNotFound(f"adresse introuvable dans la Base Adresse Nationale : "
                               f"{address!r}")
     checked = check_point(engine, policy_name, found.lon, found.lat, found.precision,
                           found.citycode)
-    return Check(checked.verdict, found, checked.dataset_versions)
+    return replace(checked, geocoding=found)
 
 
 def check_location(engine: Engine, geocoder: BanClient, policy_name: str, *,
                    address: str | None = None, lon: float | None = None,
-                   lat: float | None = None) -> Check:
-    """The verdict at an address when one is given, else at (lon, lat)."""
+                   lat: float | None = None, commune: str | None = None,
+                   commune_fallback: bool = False) -> Check:
+    """The verdict at a chosen commune, else at an address when one is given (falling back
+    on its commune if asked, ``check_address``), else at (lon, lat)."""
+    if commune:
+        return check_commune(engine, policy_name, commune)
     if address:
-        return check_address(engine, geocoder, policy_name, address)
+        return check_address(engine, geocoder, policy_name, address,
+                             commune_fallback=commune_fallback)
     return check_point(engine, policy_name, lon, lat)
 
 

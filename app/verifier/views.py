@@ -3,19 +3,26 @@ verdict explained; ``/verifier/attestation``: the same verdict as a dated, print
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, url_for
 
 from app.db import get_engine, get_geocoder
 from app.forms import first_error
-from app.verifier.forms import LocationForm
-from geodata.checks import LocationError, check_location, map_features
+from app.verifier.forms import AttestationForm, LocationForm
+from geodata.checks import (
+    CommuneChoice,
+    CommuneUnknown,
+    LocationError,
+    check_location,
+    datasets_used,
+    map_features,
+)
 from geodata.eligibility import EligibilityError
 from geodata.geocoder import GeocoderError
 from geodata.policy import CATEGORIES, PolicyError, load_policy
-from geodata.storage.reference import loaded_versions
 
 __all__ = ["bp"]
 
@@ -32,44 +39,71 @@ COMPONENT_LABELS = {
     "outside_large_urban_centre": "Hors des grands centres urbains",
     "category": "Catégorie de quota",
 }
-FAILURES = ((LocationError, 400), (PolicyError, 400), (EligibilityError, 422),
-            (GeocoderError, 503))
+FAILURES = ((CommuneChoice, 200), (CommuneUnknown, 503), (LocationError, 400),
+            (PolicyError, 400), (EligibilityError, 422), (GeocoderError, 503))
 
 
-def _checked_location():
-    """The form's values, and the check they ask for (or the error that stops it)."""
-    form = LocationForm()
+@dataclass
+class Problem:
+    """Why no verdict: the message, the fields in error, the communes to choose from."""
+
+    message: str
+    fields: tuple[str, ...] = ()
+    choices: list = field(default_factory=list)
+
+
+def _fields_of(failure: Exception) -> tuple[str, ...]:
+    """The form fields a failure puts in error."""
+    if isinstance(failure, PolicyError):
+        return ("policy",)
+    if isinstance(failure, EligibilityError):
+        return ("lon", "lat")
+    parameter = getattr(failure, "parameter", "address")
+    return ("address",) if parameter == "commune" else (parameter,)
+
+
+def _checked_location(form: LocationForm):
+    """The form's values, and the check they ask for (or the problem that stops it)."""
     if not form.location_given():
         return form.data, None, None, 200
     if not form.validate():
-        return form.data, None, first_error(form)[1], 400
+        name, message = first_error(form, ("address", "lon", "lat"))
+        shown = "address" if name == "commune" else name  # the commune stands for an address
+        return form.data, None, Problem(message, (shown,)), 400
     try:
         check = check_location(get_engine(), get_geocoder(), form.policy.data,
-                               **form.location())
+                               commune_fallback=True, **form.location())
     except tuple(kind for kind, _ in FAILURES) as failure:
         status = next(code for kind, code in FAILURES if isinstance(failure, kind))
-        return form.data, None, str(failure), status
+        if isinstance(failure, CommuneUnknown) and failure.parameter == "commune":
+            status = 400
+        return form.data, None, Problem(str(failure), _fields_of(failure),
+                                        getattr(failure, "choices", [])), status
     return form.data, check, None, 200
 
 
 @bp.get("/verifier")
 def verifier():
     """Check one location: an address (BAN) or coordinates, under a chosen policy."""
-    form, check, error, status = _checked_location()
+    form, check, problem, status = _checked_location(LocationForm())
     features = map_features(get_engine(), check) if check else None
     return render_template("verifier.html", form=form, check=check,
-                           error=error, labels=COMPONENT_LABELS, categories=CATEGORIES,
+                           problem=problem, labels=COMPONENT_LABELS, categories=CATEGORIES,
+                           policy=load_policy(check.verdict.row["policy"]) if check else None,
                            features=features), status
 
 
 @bp.get("/verifier/attestation")
 def attestation():
-    """A dated, printable record of one verdict, with the policy and the data versions."""
-    form, check, error, status = _checked_location()
-    if check is None and error is None:
-        error, status = "indiquez une adresse ou des coordonnées", 400
-    return render_template("attestation.html", form=form, check=check, error=error,
+    """A dated, printable record of one verdict, with the policy and the datasets used."""
+    form, check, problem, status = _checked_location(AttestationForm())
+    if check is None and problem is None:
+        problem, status = Problem("indiquez une adresse ou des coordonnées"), 400
+    location = {name: form[name] for name in ("address", "lon", "lat", "commune", "policy")
+                if form.get(name)}
+    return render_template("attestation.html", form=form, check=check, problem=problem,
+                           recheck_url=url_for("verifier.verifier", _external=True, **location),
                            policy=load_policy(form["policy"]) if check else None,
-                           versions=loaded_versions(get_engine()) or [], labels=COMPONENT_LABELS,
-                           categories=CATEGORIES,
+                           versions=datasets_used(get_engine(), check) if check else [],
+                           labels=COMPONENT_LABELS, categories=CATEGORIES,
                            issued=datetime.now(ZoneInfo("Europe/Paris"))), status

@@ -60,6 +60,8 @@ class QpvLayer:
     hosting_communes: frozenset[str] | None = None
     sources: tuple[str, ...] = ()
     hosting_source: str | None = None
+    source_ids: tuple[int, ...] = ()  # the dataset version of each source, pairwise
+    row_sources: np.ndarray | None = None  # each outline's position in ``sources``
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class CommuneLayer:
     metropoles: dict[str, str] | None = None  # commune -> métropole; None: EPCI not loaded
     without_outline: dict[str, str | None] = field(default_factory=dict)  # code -> région
     sources: tuple[str, ...] = ()
+    region_names: dict[str, str] = field(default_factory=dict)  # code -> name (COG)
 
 
 @cache

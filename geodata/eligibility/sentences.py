@@ -23,6 +23,7 @@ from geodata.eligibility.engine import (
     UNKNOWN,
     Classification,
 )
+from geodata.eligibility.provenance import covers, missing_outlines
 from geodata.french import NBSP, metres
 from geodata.policy import CATEGORIES, CATEGORY_QPV
 from geodata.territories import TERRITORIES
@@ -210,14 +211,28 @@ def _undecided_sentences(result: Classification, positions: np.ndarray, in_qpv: 
     hosting = _per_commune(result, "hosting", result.commune[positions], lambda c: (
         _hosting_sentence(layer, None, None) if c < 0 else _hosting_sentence(
             layer, str(communes.codes[c]), str(communes.names[c]))))
-    said = np.where(open_question, f"Appartenance ou proximité à un QPV indéterminée : "
-                    f"contours {result.policy.qpv_vintage} non chargés ici (sources : "
-                    f"{sources_text(layer.sources)}). " + hosting, "").astype(object)
+    where = _per_commune(result, "outlines-here", result.commune[positions],
+                         lambda c: _outlines_here(result, c))
+    said = np.where(open_question, "Appartenance ou proximité à un QPV indéterminée : "
+                    + where + ". " + hosting, "").astype(object)
     unoutlined = np.flatnonzero(result.near_unoutlined[positions])
     territories = result.territory[positions]
     for j in unoutlined.tolist():
         said[j] += " " + _unoutlined_sentence(result, territories[j])
     return said
+
+
+def _outlines_here(result: Classification, commune: int) -> str:
+    """Why outlines are missing around a location of this commune: none loaded for its
+    région (never naming sources complete elsewhere), or loaded but not all around it."""
+    communes, vintage = result.index.communes, result.policy.qpv_vintage
+    region = str(communes.regions[commune]) if commune >= 0 else None
+    departement = str(communes.departements[commune]) if commune >= 0 else None
+    if any(covers(scope, codes, region, departement)
+           for scope, codes in result.index.qpv.complete_for):
+        return (f"contours {vintage} chargés ici, mais pas partout à moins de "
+                f"{result.policy.search_radius_m:.0f} m du lieu")
+    return missing_outlines(vintage, region, communes.region_names)
 
 
 def _unoutlined_sentence(result: Classification, territory: str) -> str:

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from geodata.eligibility.columns import COLUMNS, contract_columns, sources_text
 from geodata.eligibility.engine import Classification
+from geodata.eligibility.provenance import qpv_sources_at
 
-__all__ = ["COLUMNS", "Component", "Verdict", "rows", "verdict"]
+__all__ = ["COLUMNS", "Component", "Verdict", "qpv_source_text", "rows", "verdict"]
 
 
 @dataclass(frozen=True)
@@ -44,12 +45,29 @@ def verdict(result: Classification, i: int, identifier=None) -> Verdict:
     row = {name: values[0] for name, values in columns.items()}
     if row["error"]:
         return Verdict(row, ())
-    return Verdict(row, _components(result, row))
+    return Verdict(row, _components(result, row, i))
 
 
-def _components(result: Classification, row: dict) -> tuple[Component, ...]:
+def qpv_source_text(result: Classification, i: int, row: dict) -> str:
+    """The QPV sources that decided location ``i``: the outline sources complete where it
+    lies (and the one holding the QPV found), else a sentence saying none is loaded for its
+    région; the official list of communes when the answer rests on it."""
+    index = result.index
+    communes, commune = index.communes, int(result.commune[i])
+    region = str(communes.regions[commune]) if commune >= 0 else None
+    departement = str(communes.departements[commune]) if commune >= 0 else None
+    positions, missing = qpv_sources_at(index.qpv, region, departement, communes.region_names,
+                                        (int(result.qpv[i]), int(result.nearest[i])))
+    parts = [*(index.qpv.sources[p] for p in positions), *([missing] if missing else [])]
+    undecided = row["in_qpv"] is None or row["near_qpv"] is None
+    if index.qpv.hosting_source and (undecided or missing):
+        parts.append(f"liste officielle des communes à QPV : {index.qpv.hosting_source}")
+    return "; ".join(parts) if parts else sources_text(())
+
+
+def _components(result: Classification, row: dict, i: int) -> tuple[Component, ...]:
     policy, index = result.policy, result.index
-    qpv_source = sources_text(index.qpv.sources)
+    qpv_source = qpv_source_text(result, i, row)
     commune_source = sources_text(index.communes.sources)
     return (
         Component("commune", row["commune_code"], "commune dont le contour contient le lieu",

@@ -116,10 +116,11 @@ def _label(version) -> str:
 def read_qpv_layer(connection: Connection, vintage: str) -> QpvLayer:
     """The QPV outlines of one vintage and the completeness of their sources."""
     records = connection.execute(
-        select(Qpv.code, Qpv.name, Qpv.territory, Qpv.geom).where(Qpv.vintage == vintage)
-        .order_by(Qpv.code)
+        select(Qpv.code, Qpv.name, Qpv.territory, Qpv.geom, Qpv.dataset_version_id)
+        .where(Qpv.vintage == vintage).order_by(Qpv.code)
     ).all()
     versions = current_versions(connection, "qpv", vintage)
+    position = {v.id: i for i, v in enumerate(versions)}
     lists = [v for v in current_versions(connection, "qpv-communes", vintage)
              if v.complete_for.get("scope") == "country"]
     hosting = None
@@ -138,6 +139,9 @@ def read_qpv_layer(connection: Connection, vintage: str) -> QpvLayer:
         hosting_communes=hosting,
         sources=tuple(_label(v) for v in versions),
         hosting_source=_label(lists[-1]) if lists else None,
+        source_ids=tuple(v.id for v in versions),
+        row_sources=np.array([position.get(r.dataset_version_id, -1) for r in records],
+                             dtype=np.int64),
     )
 
 
@@ -186,6 +190,7 @@ def read_commune_layer(connection: Connection) -> CommuneLayer:
         metropoles=metropoles,
         without_outline=without_outline,
         sources=tuple(f"{v.source} ({v.vintage})" for v in sources),
+        region_names=dict(connection.execute(select(Region.code, Region.name)).all()),
     )
 
 

@@ -77,8 +77,19 @@ def test_attestation_is_dated_with_policy_and_data_versions(client):  # noqa: F8
     html = page.text
     assert re.search(r"Établie le \d\d/\d\d/\d{4} à \d\d:\d\d", html)
     assert "« ami-2019 »" in html and "QPV 2015" in html
-    assert "qpv2015-occitanie" in html and "sha256:" in html
     assert re.search(r"longitude\s+5\.40340, latitude 43\.33050", html)
+    # Marseille under the 2015 list: only Occitanie's 2015 outlines are loaded, so they are
+    # not cited; the attestation says none covers the place, and cites what decided.
+    assert "qpv2015-occitanie" not in html
+    assert "aucun contour de QPV 2015 n&#39;est chargé pour Provence-Alpes-Côte d&#39;Azur" \
+           " (région 93)" in html
+    assert "commune-contours" in html and "sha256:" in html
+
+
+def test_attestation_of_a_point_in_occitanie_cites_occitanie_outlines(client):  # noqa: F811
+    html = client.get("/verifier/attestation?lon=1.4442&lat=43.6047&policy=ami-2019").text
+    assert "qpv2015-occitanie" in html and "Toulouse (code INSEE 31555)" in html
+    assert "qpv2024" not in html and "qpv2015-ille-et-vilaine" not in html
 
 
 def test_attestation_needs_a_location(client):  # noqa: F811
@@ -110,3 +121,54 @@ def test_small_map_data_is_in_the_page_and_local(client):  # noqa: F811
     assert band.contains(shapely.geometry.Point(5.4034, 43.3305))
     assert not shapely.geometry.shape(kinds["qpv"]["geometry"]).contains(
         shapely.geometry.Point(5.4034, 43.3305))
+
+
+def test_attestation_is_fit_for_an_applicant_file(client):  # noqa: F811
+    page = client.get("/verifier/attestation", query_string={
+        "lon": "5.4034", "lat": "43.3305", "policy": "current",
+        "dossier": "FT-2026-<b>042</b>", "projet": "La Fabrique du Grand Saint-Barthélémy"})
+    assert page.status_code == 200
+    html = page.text
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert "Référence du dossier FT-2026-&lt;b&gt;042&lt;/b&gt;" in text  # escaped
+    assert "Projet La Fabrique du Grand Saint-Barthélémy" in text
+    assert "Commune Marseille (code INSEE 13055)" in text
+    assert "QPV le plus proche QN01352M, à 81.8 m du lieu" in text
+    # only the datasets that decided, each with its full checksum
+    sums = re.findall(r'<code class="fabriques-somme">(sha256:[0-9a-f]{64})</code>', html)
+    assert len(sums) >= 5
+    assert "qpv2024-paca" in html and "qpv2015" not in html and "qpv2024-communes" not in html
+    # the permanent link re-checks the same query, without the dossier's fields
+    link = re.search(r'<a href="(http://localhost/verifier\?[^"]+)"', html).group(1)
+    assert "lon=5.4034" in link and "lat=43.3305" in link and "policy=current" in link
+    assert "dossier" not in link
+    assert client.get(link.replace("http://localhost", "").replace("&amp;", "&")).status_code \
+        == 200
+
+
+@pytest.mark.parametrize(("field", "length", "message"), [
+    ("dossier", 61, "référence du dossier : 60 caractères au plus"),
+    ("projet", 151, "nom du projet : 150 caractères au plus"),
+])
+def test_attestation_fields_are_length_limited(client, field, length, message):  # noqa: F811
+    page = client.get("/verifier/attestation", query_string={
+        "lon": "5.4034", "lat": "43.3305", field: "x" * length})
+    assert page.status_code == 400 and message in page.text
+    assert "Attestation impossible" in page.text and f"<dd>{'x' * length}" not in page.text
+
+
+def test_attestation_outside_the_outlines_says_none_is_loaded(client):  # noqa: F811
+    html = client.get("/verifier/attestation?lon=2.5734&lat=44.3506").text  # Rodez
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert "Commune Rodez (code INSEE 12202)" in text
+    assert "indéterminé : aucun contour de QPV 2024 n&#39;est chargé pour Occitanie (région 76)" \
+        in text
+    assert "qpv2024-paca" not in html and "qpv2024-communes" in html
+
+
+def test_a_chosen_commune_is_checked_at_commune_precision(client):  # noqa: F811
+    page = client.get("/verifier?commune=12202")
+    assert page.status_code == 200
+    assert "lieu connu seulement à la commune" in page.text and "Rodez" in page.text
+    assert client.get("/verifier?commune=99999").status_code == 400
+    assert 'aria-invalid="true"' in client.get("/verifier?commune=abc").text

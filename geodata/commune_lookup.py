@@ -1,0 +1,100 @@
+"""Find a commune in what a person typed, without the address service: the fallback of a
+check when the BAN cannot be reached.
+
+Names are compared once normalised (``normalise``): case, accents, hyphens and apostrophes
+do not matter, and "St" / "Ste" stand for "Saint" / "Sainte". A five-digit code is an INSEE
+code when it is one; otherwise it is read as a postal code, whose first digits give the
+département (no postal code table is loaded) and narrow homonyms down. Several communes left:
+the caller lists them for the person to choose, never one picked silently.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = ["CommuneDirectory", "CommuneEntry", "CommuneLookupError", "normalise",
+           "postcode_departements"]
+
+ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
+MAX_NAME_WORDS = 10  # the longest commune names have about ten words
+CODE = re.compile(r"^(?:\d{5}|2[ab]\d{3})$")
+
+
+class CommuneLookupError(ValueError):
+    """Nothing that looks like a commune in the text."""
+
+
+@dataclass(frozen=True)
+class CommuneEntry:
+    """A commune of the official list: its code, name and département."""
+
+    code: str
+    name: str
+    departement: str | None
+    departement_name: str | None = None
+
+
+def normalise(text: str) -> list[str]:
+    """The words of ``text`` lower-cased, without accents, "st" read "saint"."""
+    plain = unicodedata.normalize("NFKD", text.casefold().replace("œ", "oe").replace("æ", "ae"))
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    return [ABBREVIATIONS.get(word, word) for word in re.sub(r"[^0-9a-z]+", " ", plain).split()]
+
+
+def postcode_departements(postcode: str) -> set[str]:
+    """The départements a postal code may belong to (Corsica: both; overseas: three digits)."""
+    if postcode.startswith("20"):
+        return {"2A", "2B"}
+    if postcode.startswith("97") or postcode.startswith("98"):
+        return {postcode[:3]}
+    return {postcode[:2]}
+
+
+class CommuneDirectory:
+    """The communes of the official list, by code and by normalised name."""
+
+    def __init__(self, entries):
+        self.by_code = {entry.code.casefold(): entry for entry in entries}
+        self.by_name: dict[str, list[CommuneEntry]] = {}
+        for entry in entries:
+            self.by_name.setdefault(" ".join(normalise(entry.name)), []).append(entry)
+
+    def __len__(self) -> int:
+        return len(self.by_code)
+
+    def find(self, text: str) -> list[CommuneEntry]:
+        """The communes ``text`` names: one for a clear answer, several for homonyms, none
+        when nothing matches. A code alone is an INSEE code; otherwise the commune closes
+        the text, or sits just after (or just before) its postal code: "8 rue du Port 80000
+        Amiens", "Rodez 12000", "Saint-Denis". A postal code keeps its département's
+        homonyms; a word inside the street ("rue", "Y") is never taken for a commune."""
+        words = [w for w in normalise(text) if w != "cedex"]
+        if not words:
+            raise CommuneLookupError("aucun nom de commune à chercher")
+        codes = [(i, w) for i, w in enumerate(words) if CODE.match(w)]
+        if len(words) == 1 and codes:
+            found = self.by_code.get(words[0])
+            return [found] if found else []
+        if codes:
+            at = codes[-1][0]
+            segments = [words[at + 1:], words[:at]]
+        else:
+            segments = [words]
+        candidates = next((found for found in map(self._closing, segments) if found), [])
+        if not candidates and codes and codes[-1][1] in self.by_code:
+            return [self.by_code[codes[-1][1]]]  # an INSEE code beside other words
+        if len(candidates) > 1 and codes:
+            departements = postcode_departements(codes[-1][1].upper())
+            candidates = [c for c in candidates if c.departement in departements] or candidates
+        return sorted(candidates, key=lambda c: (c.departement or "", c.code))
+
+    def _closing(self, words: list[str]) -> list[CommuneEntry]:
+        """The communes whose whole name ends ``words``, the longest name first."""
+        end = len(words)
+        for start in range(max(0, end - MAX_NAME_WORDS), end):  # longest first
+            found = self.by_name.get(" ".join(words[start:end]))
+            if found:
+                return list(found)
+        return []
