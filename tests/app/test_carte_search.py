@@ -104,7 +104,8 @@ def test_the_page_lists_the_nearest_with_links(client):
     page = html.unescape(client.get("/carte?recherche=15000").text)
     nearest = page.split('id="carte-proches"', 1)[1].split("</ol>", 1)[0]
     assert nearest.count("<li") == 5 and 'href="/fabriques/fabt-' in nearest
-    assert "Vic-sur-Cère" in nearest and " km</strong>" in nearest
+    assert "Vic-sur-Cère" in nearest
+    assert re.search(r"<strong>\d+,\d\u00a0km</strong>", nearest)  # « 12,3 km », in French
 
 
 def test_the_list_is_paginated_with_real_links(client, reference_engine):
