@@ -37,7 +37,7 @@ from geodata.dossiers.jury import dossier_record, laureates_of_wave, selection_w
 from geodata.dossiers.records import KINDS
 from geodata.dossiers.selection import CHECKS, check_value
 from geodata.dossiers.states import workflow
-from geodata.policy import SHORT_CATEGORIES, load_policy
+from geodata.policy import DEFAULT_POLICY, SHORT_CATEGORIES, load_policy
 from geodata.quota_report import LABELS
 from geodata.quotas import quota_table, range_text, what_if
 from geodata.storage.dossiers import (
@@ -98,7 +98,7 @@ def _standing(wave: str):
     sessions = jury_sessions(engine, wave)
     current = next((s for s in sessions if s.closed_at is None), None)
     decided = decisions_of(engine, current.id) if current else []
-    policy = load_policy(current.policy if current else "current")
+    policy = load_policy(current.policy if current else DEFAULT_POLICY)
     records = laureate_records(engine, policy) + [
         dossier_record(d) for d, event in decided if event.to_state == "laureat"]
     return sessions, current, decided, policy, records
