@@ -20,6 +20,7 @@ from app.api.openapi_schemas import (
     ref,
 )
 from geodata.coverage import MAX_THRESHOLD_KM, MEASURES
+from geodata.geocoder import GEOCODABLE, MAX_QUERY_CHARS
 from geodata.networks import KIND_LABELS, MAX_DISTANCE_M
 from geodata.policy import CATEGORIES, qpv_vintages
 from geodata.storage.map_layers import LAYERS
@@ -119,13 +120,10 @@ def _nearest_path() -> dict:
                        "mesurées dans la projection du territoire (Lambert-93 en "
                        "métropole), vers les Fabriques du même territoire.",
         "parameters": [
-            {"name": "lon", "in": "query", "schema": {"type": "number"}},
-            {"name": "lat", "in": "query", "schema": {"type": "number"}},
-            {"name": "q", "in": "query", "schema": {"type": "string"},
-             "description": "commune, code postal ou adresse"},
+            _place_parameter(),
             {"name": "n", "in": "query",
              "schema": {"type": "integer", "minimum": 1, "maximum": 20, "default": 5}},
-            {"name": "policy", "in": "query", "schema": {"type": "string"}}],
+            policy_parameter()],
         "responses": {"200": {"description": "Le lieu trouvé et les Fabriques, la plus "
                                              "proche d'abord",
                               "content": {"application/json": {"schema": {
@@ -133,6 +131,21 @@ def _nearest_path() -> dict:
                                   "required": ["lieu", "avertissement", "fabriques"]}}}},
                       **error_responses(400, 422)},
     }}
+
+
+def _place_parameter() -> dict:
+    """Either ``lon`` and ``lat``, or ``q``: never both, never neither."""
+    point = {"type": "object", "required": ["lon", "lat"], "not": {"required": ["q"]},
+             "properties": {"lon": {"type": "number", "minimum": -180, "maximum": 180},
+                            "lat": {"type": "number", "minimum": -90, "maximum": 90}}}
+    query = {"type": "object", "required": ["q"],
+             "not": {"anyOf": [{"required": ["lon"]}, {"required": ["lat"]}]},
+             "properties": {"q": {"type": "string", "maxLength": MAX_QUERY_CHARS,
+                                  "pattern": GEOCODABLE,
+                                  "description": "commune, code postal ou adresse"}}}
+    return {"name": "lieu", "in": "query", "required": True, "style": "form",
+            "explode": True, "schema": {"oneOf": [point, query]},
+            "description": "Soit `lon` et `lat` (WGS84), soit `q`"}
 
 
 def _kilometres(maximum: float, exclusive_zero: bool) -> dict:

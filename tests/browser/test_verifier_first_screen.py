@@ -38,7 +38,7 @@ def test_the_verdict_is_the_first_thing_on_screen(live_server, page, shoot, scre
     verdict = page.locator("#verdict")
     assert "fr-alert--success" in verdict.get_attribute("class")
     assert "Verdict : en QPV ou à sa proximité immédiate" in verdict.inner_text()
-    assert "à 81.8 m du QPV QN01352M" in " ".join(verdict.inner_text().split())
+    assert "à 81,8 m du QPV QN01352M" in " ".join(verdict.inner_text().split())
     shoot(f"verifier-verdict-{screen}", full_page=False)
     # the measures and the full explanation follow the verdict
     table = page.locator("table").first.bounding_box()
@@ -147,5 +147,5 @@ def test_the_attestation_reads_as_a_record(live_server, page, shoot):
     page.get_by_role("heading", level=1, name="Attestation").wait_for()
     text = " ".join(page.locator("main").inner_text().split())
     assert "FT-2026-042" in text and "Marseille (code INSEE 13055)" in text
-    assert "QN01352M, à 81.8 m du lieu" in text
+    assert "QN01352M, à 81,8 m du lieu" in text
     shoot("verifier-attestation")
