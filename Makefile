@@ -21,6 +21,8 @@ $(BIN)/.installed: pyproject.toml
 ## Front-end assets (DSFR, Leaflet, Leaflet.markercluster) from the npm registry, served by
 ## Flask: no CDN.
 ## The DSFR's own install script wants a project scaffold we do not use: --ignore-scripts.
+## npm ci also installs the devDependency axe-core, which the accessibility test reads from
+## node_modules: it is not copied to the vendored assets (the site never serves it).
 $(VENDOR)/.built: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --silent
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/dsfr $(VENDOR)/leaflet $(VENDOR)/leaflet.markercluster

@@ -72,7 +72,7 @@ def bar_values(chart: ET.Element, series: str = "") -> dict[str, tuple[int, int]
 
 
 def table_ranges(page: str, table_id: str) -> dict[str, tuple[int, int]]:
-    body = re.search(rf'<table id="{table_id}">.*?</table>', page, re.S).group(0)
+    body = re.search(rf'<table id="{table_id}"[^>]*>.*?</table>', page, re.S).group(0)
     return {kind: (int(low), int(high)) for kind, low, high in re.findall(
         r'<tr data-category="([^"]+)" data-min="(\d+)" data-max="(\d+)"', body)}
 
