@@ -101,14 +101,19 @@ def bench_import(engine, path: Path, data_dir: Path) -> dict[str, float]:
     return {"cold": cold, "again": again, "read": read, "classify": engine_only}
 
 
-def bench_page(app, wave: str) -> tuple[float, float]:
-    engine = app.extensions[EXTENSION]
-    create_user(engine, "banc@exemple.gouv.fr", PASSWORD, "instructor")
+def logged_in(app, email: str, role: str):
+    """A test client of ``app`` logged in through the form as a new account of ``role``."""
+    create_user(app.extensions[EXTENSION], email, PASSWORD, role)
     client = app.test_client()
     page = client.get("/connexion").text
     token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    client.post("/connexion", data={"email": "banc@exemple.gouv.fr", "password": PASSWORD,
+    client.post("/connexion", data={"email": email, "password": PASSWORD,
                                     "csrf_token": token})
+    return client
+
+
+def bench_page(app, wave: str) -> tuple[float, float]:
+    client = logged_in(app, "banc@exemple.gouv.fr", "instructor")
     assert client.get(f"/instruction/dossiers?vague={wave}").status_code == 200
     table, _ = best_of(5, client.get, f"/instruction/dossiers?vague={wave}")
     health, _ = best_of(5, client.get, "/sante")

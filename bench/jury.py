@@ -31,23 +31,20 @@ sys.path.append(str(BENCH))
 import argparse  # noqa: E402
 import tempfile  # noqa: E402
 
-from dossiers import PASSWORD, REFERENCE, synthetic_wave  # noqa: E402
+from dossiers import REFERENCE, logged_in, synthetic_wave  # noqa: E402
 from figures import best_of, number, timed, verdict_on  # noqa: E402
 from load import machine  # noqa: E402
 from sqlalchemy import update  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.access import create_user  # noqa: E402
 from app.db import EXTENSION  # noqa: E402
 from geodata.storage.database import upgrade  # noqa: E402
 from geodata.storage.dossier_models import Dossier  # noqa: E402
-from geodata.storage.jury import close_session, decide  # noqa: E402
+from geodata.storage.jury import JURY_STATE, close_session, decide  # noqa: E402
 from geodata.storage.reference import reference_index  # noqa: E402
 from loaders.dossiers import import_dossiers  # noqa: E402
 from loaders.pipeline import load_source  # noqa: E402
 from loaders.registry import default_data_dir  # noqa: E402
-
-JURY_STATE = "transmis-au-jury"
 
 
 def wave_of(engine, path: Path, data_dir: Path, wave: str) -> list[int]:
@@ -58,16 +55,6 @@ def wave_of(engine, path: Path, data_dir: Path, wave: str) -> list[int]:
         connection.execute(update(Dossier).where(Dossier.number.in_(numbers))
                            .values(state=JURY_STATE))
     return numbers
-
-
-def logged_in(app, email: str, role: str):
-    create_user(app.extensions[EXTENSION], email, PASSWORD, role)
-    client = app.test_client()
-    page = client.get("/connexion").text
-    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    client.post("/connexion", data={"email": email, "password": PASSWORD,
-                                    "csrf_token": token})
-    return client
 
 
 def main() -> None:

@@ -51,6 +51,7 @@ from geodata.storage.dossiers import (
 from geodata.storage.fabriques import laureate_records
 from geodata.storage.jury import (
     DECIDED,
+    JURY_STATE,
     JuryError,
     close_session,
     decide,
@@ -66,7 +67,6 @@ __all__ = ["bp"]
 bp = Blueprint("jury", __name__, template_folder="templates")
 no_store(bp)
 
-JURY_STATE = "transmis-au-jury"
 PARIS = ZoneInfo("Europe/Paris")
 VIEWERS = ("instructor", "ministry")
 

@@ -22,12 +22,15 @@ from geodata.storage.database import session
 from geodata.storage.dossier_models import Dossier, DossierEvent, JurySession
 from geodata.storage.dossiers import MoveRefused
 from geodata.storage.jury_laureates import LaureatesWritten, write_jury_laureates
+from geodata.storage.reference import arrondissement_parents
 
-__all__ = ["DECIDED", "REVERSED", "ClosedSession", "JuryError", "close_session",
+__all__ = ["DECIDED", "JURY_STATE", "REVERSED", "ClosedSession", "JuryError", "close_session",
            "decide", "decisions_of", "jury_sessions", "open_session", "reverse_decisions"]
 
 DECIDED, REVERSED = "decision", "decision-annulee"
 """The kinds of the events a jury writes."""
+JURY_STATE = "transmis-au-jury"
+"""The state of a dossier the jury decides on."""
 
 
 class JuryError(ValueError):
@@ -139,7 +142,7 @@ def close_session(engine: Engine, wave: str, members: str, actor: str) -> Closed
     members = (members or "").strip()
     if not members:
         raise JuryError("les membres présents sont obligatoires pour clore la session")
-    now = datetime.now(UTC)
+    now, parents = datetime.now(UTC), arrondissement_parents(engine)
     with session(engine) as orm, orm.begin():
         jury = orm.scalars(select(JurySession).where(
             JurySession.wave == wave, JurySession.closed_at.is_(None))
@@ -151,7 +154,7 @@ def close_session(engine: Engine, wave: str, members: str, actor: str) -> Closed
         decisions: dict[str, int] = {}
         for dossier, _event in _current_decisions(orm, jury.id):
             decisions[dossier.state] = decisions.get(dossier.state, 0) + 1
-        written = write_jury_laureates(orm, now)
+        written = write_jury_laureates(orm, now, parents)
         orm.expunge(jury)
     return ClosedSession(jury, decisions, written)
 
@@ -164,9 +167,6 @@ def decisions_of(engine: Engine, session_id: int) -> list[tuple[Dossier, Dossier
             orm.expunge(dossier)
             orm.expunge(event)
         return found
-
-
-JURY_STATE = "transmis-au-jury"
 
 
 def _locked(orm, numbers: list[int]) -> dict[int, Dossier]:

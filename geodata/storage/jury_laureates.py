@@ -34,7 +34,8 @@ from sqlalchemy import Engine, delete, select, update
 from geodata.dossiers.records import MATCH_STATES
 from geodata.storage.database import session
 from geodata.storage.dossier_models import Dossier, DossierEvent, JurySession
-from geodata.storage.models import Commune, DatasetVersion, Laureate
+from geodata.storage.models import DatasetVersion, Laureate
+from geodata.storage.reference import arrondissement_parents
 from geodata.territories import TerritoryError, territory_of_commune
 
 __all__ = ["JURY_SOURCE", "JURY_TITLE", "LaureatesWritten", "confirm_match", "pending_matches",
@@ -56,16 +57,15 @@ class LaureatesWritten:
     to_confirm: list[str] = field(default_factory=list)  # laureate ids
 
 
-def write_jury_laureates(orm, now: datetime) -> LaureatesWritten:
-    """Rewrite the jury's laureates (inside the caller's transaction, ``orm``)."""
+def write_jury_laureates(orm, now: datetime, parents: dict[str, str]) -> LaureatesWritten:
+    """Rewrite the jury's laureates (inside the caller's transaction, ``orm``); ``parents``:
+    each municipal arrondissement's commune (``arrondissement_parents``)."""
     report = LaureatesWritten()
     dossiers = _decided_laureates(orm)
     previous_versions = list(orm.scalars(select(DatasetVersion.id).where(
         DatasetVersion.source == JURY_SOURCE)))
     answers = _answers(orm, [d.id for d in dossiers])
     published = _published(orm)
-    parents = dict(orm.execute(select(Commune.code, Commune.parent_code)
-                               .where(Commune.parent_code.is_not(None))).all())
     rows = []
     for dossier in dossiers:
         if dossier.commune_code is None:
@@ -99,9 +99,8 @@ def write_jury_laureates(orm, now: datetime) -> LaureatesWritten:
 
 def pending_matches(engine: Engine) -> list[tuple[Laureate, list[Laureate]]]:
     """The decided laureates "à confirmer", each with the published ones of its commune."""
+    parents = arrondissement_parents(engine)
     with session(engine) as orm:
-        parents = dict(orm.execute(select(Commune.code, Commune.parent_code)
-                                   .where(Commune.parent_code.is_not(None))).all())
         published = _published(orm)
         pending = list(orm.scalars(select(Laureate).where(Laureate.match_state == TO_CONFIRM)
                                    .order_by(Laureate.id)))

@@ -14,7 +14,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.ban_server import ban_server_fixture  # noqa: F401
-from tests.support import close_app, make_app, unavailable
+from tests.support import PASSWORD, close_app, make_app, unavailable
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -36,6 +36,16 @@ def live_server(reference_engine, tmp_path, data_dir, ban_server, live_config):
                    tmp_path / "instance", data_dir, GEOCODER_URL=ban_server.url,
                    RATELIMIT="off", **live_config)
     yield from served(app)
+
+
+def log_in(page, base: str, email: str) -> None:
+    """Log ``email`` in through the real login form of the app served at ``base``, and wait
+    until the form sends the browser on."""
+    page.goto(f"{base}/connexion")
+    page.get_by_label("Adresse électronique").fill(email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(lambda url: "/connexion" not in url)
 
 
 def served(app):

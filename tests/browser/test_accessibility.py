@@ -26,7 +26,7 @@ from geodata.storage.dossiers import move_dossiers
 from loaders.dossiers import import_dossiers
 from loaders.pipeline import load_source
 from tests.app.conftest import PASSWORD
-from tests.browser.conftest import served
+from tests.browser.conftest import log_in, served
 from tests.browser.test_batch_page import ADDRESSES
 from tests.loaders.test_dossiers_import import WAVE
 from tests.support import contours_of, make_app, temporary_account, unavailable
@@ -105,14 +105,6 @@ def axe_page(page):
     page.route(f"**{AXE_PATH}", lambda route: route.fulfill(
         path=str(AXE), content_type="text/javascript"))
     return page
-
-
-def log_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/connexion")
-    page.get_by_label("Adresse électronique").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(lambda url: "/connexion" not in url)
 
 
 def run_axe(page, base: str) -> list[dict]:

@@ -16,7 +16,7 @@ from geodata.geocoder import BanClient
 from geodata.storage.database import upgrade
 from loaders.dossiers import import_dossiers
 from tests.app.conftest import PASSWORD
-from tests.browser.conftest import served
+from tests.browser.conftest import log_in, served
 from tests.loaders.test_dossiers_import import WAVE
 from tests.support import make_app
 
@@ -42,10 +42,7 @@ def state_of(page, number: int) -> str:
 
 
 def test_an_instructor_moves_two_dossiers_with_a_motivation(live_server, page, shoot):
-    page.goto(f"{live_server}/connexion")
-    page.get_by_label("Adresse électronique").fill(EMAIL)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    log_in(page, live_server, EMAIL)
     page.get_by_role("link", name="Dossiers", exact=True).click()
     page.wait_for_url(re.compile(r"/instruction/dossiers$"))
     page.get_by_label("Vague").select_option("2")
@@ -77,10 +74,7 @@ def test_an_instructor_moves_two_dossiers_with_a_motivation(live_server, page, s
 
 def test_on_a_phone_the_filters_fold_away_under_filtres_et_tri(live_server, page):
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(f"{live_server}/connexion")
-    page.get_by_label("Adresse électronique").fill(EMAIL)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    log_in(page, live_server, EMAIL)
     page.goto(f"{live_server}/instruction/dossiers?vague=2")
     state = page.get_by_label("État", exact=True)
     assert page.get_by_label("Vague").is_visible() and not state.is_visible()

@@ -19,7 +19,7 @@ from geodata.storage.dossiers import move_dossiers
 from loaders.dossiers import import_dossiers
 from loaders.pipeline import load_source
 from tests.app.conftest import PASSWORD
-from tests.browser.conftest import served
+from tests.browser.conftest import log_in, served
 from tests.loaders.test_dossiers_import import WAVE
 from tests.support import contours_of, make_app
 
@@ -52,10 +52,7 @@ def after(page, line: str) -> int:
 
 
 def test_a_jury_selects_sees_the_quotas_move_decides_and_closes(live_server, page, shoot):
-    page.goto(f"{live_server}/connexion")
-    page.get_by_label("Adresse électronique").fill(EMAIL)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    log_in(page, live_server, EMAIL)
     page.get_by_role("link", name="Jury", exact=True).click()
     page.wait_for_url(re.compile(r"/instruction/jury$"))
     assert page.locator("h1").inner_text() == "Jury de la vague 2"  # the one at the jury
