@@ -48,6 +48,17 @@ def log_in(page, base: str, email: str) -> None:
     page.wait_for_url(lambda url: "/connexion" not in url)
 
 
+def follow(page, control) -> None:
+    """Click ``control``, which loads a new page, and wait until that page has loaded.
+
+    Chromium builds the DOM while the HTML arrives: without the wait, an element found at
+    once may come from a page parsed halfway, whose end (the measures under a verdict, say)
+    is not there yet.
+    """
+    with page.expect_navigation(wait_until="load"):
+        control.click()
+
+
 def served(app):
     """Serve ``app`` on 127.0.0.1 from a thread: yields its base URL, then stops and closes
     it (for a fixture: ``yield from served(app)``)."""

@@ -16,7 +16,7 @@ from geodata.geocoder import BanClient
 from geodata.storage.database import upgrade
 from loaders.dossiers import import_dossiers
 from tests.app.conftest import PASSWORD
-from tests.browser.conftest import log_in, served
+from tests.browser.conftest import follow, log_in, served
 from tests.loaders.test_dossiers_import import WAVE
 from tests.support import make_app
 
@@ -46,14 +46,14 @@ def test_an_instructor_moves_two_dossiers_with_a_motivation(live_server, page, s
     page.get_by_role("link", name="Dossiers", exact=True).click()
     page.wait_for_url(re.compile(r"/instruction/dossiers$"))
     page.get_by_label("Vague").select_option("2")
-    page.get_by_role("button", name="Filtrer").click()
+    follow(page, page.get_by_role("button", name="Filtrer"))
     assert state_of(page, 1234505) == "Déposé"
 
     page.get_by_label("Cocher le dossier 1234505").check()
     page.get_by_label("Cocher le dossier 1234506").check()
     page.get_by_label("Nouvel état").select_option("en-instruction")
     page.get_by_label("Motivation").fill("Dossiers complets, instruction ouverte")
-    page.get_by_role("button", name="Vérifier puis confirmer…").click()
+    follow(page, page.get_by_role("button", name="Vérifier puis confirmer…"))
 
     assert "Confirmer : 2 dossier(s) vers « En instruction »" in page.locator("h1").inner_text()
     shoot("dossiers-confirmation", full_page=False)
@@ -65,7 +65,7 @@ def test_an_instructor_moves_two_dossiers_with_a_motivation(live_server, page, s
     assert state_of(page, 1234507) == "Déposé"
     shoot("dossiers-vague-2", full_page=False)
 
-    page.get_by_role("link", name="1234505", exact=True).click()
+    follow(page, page.get_by_role("link", name="1234505", exact=True))
     page.wait_for_selector('#carte[data-ready="true"]')  # the verdict's map is drawn
     history = page.locator("#evenements").inner_text()
     assert "Déposé → En instruction" in history and EMAIL in history

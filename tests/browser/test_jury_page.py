@@ -19,7 +19,7 @@ from geodata.storage.dossiers import move_dossiers
 from loaders.dossiers import import_dossiers
 from loaders.pipeline import load_source
 from tests.app.conftest import PASSWORD
-from tests.browser.conftest import log_in, served
+from tests.browser.conftest import follow, log_in, served
 from tests.loaders.test_dossiers_import import WAVE
 from tests.support import contours_of, make_app
 
@@ -66,7 +66,7 @@ def test_a_jury_selects_sees_the_quotas_move_decides_and_closes(live_server, pag
     page.get_by_label("Décision").select_option("laureat")
     page.get_by_label("Motivation").fill("Ancrage fort dans le quartier")
     shoot("jury-selection", full_page=False)
-    page.get_by_role("button", name="Vérifier la décision").click()
+    follow(page, page.get_by_role("button", name="Vérifier la décision"))
 
     assert "Confirmer : « Lauréat » pour 2 dossier(s)" in page.locator("h1").inner_text()
     assert after(page, "total") == total + 2

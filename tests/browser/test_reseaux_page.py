@@ -12,6 +12,7 @@ import json
 
 import pytest
 
+from tests.browser.conftest import follow
 from tests.networks_data import places_engine  # noqa: F401
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.browser]
@@ -30,14 +31,14 @@ def number(text: str) -> int:
 def test_a_network_shows_the_fabrique_its_places_and_their_counts(live_server, page, shoot):
     page.goto(f"{live_server}/reseaux")
     page.get_by_label("Chercher une Fabrique").fill("Hublot")
-    page.get_by_role("button", name="Chercher").click()
+    follow(page, page.get_by_role("button", name="Chercher"))
     page.get_by_role("heading", level=2, name="Le Hublot").wait_for()
     assert page.locator("#fabrique option[value^='fabt-']").count() == 1
 
     page.locator("label[for='rule-distance']").click()  # DSFR draws the radio in the label
     assert page.get_by_label("Les lieux à moins d'une distance de la Fabrique").is_checked()
     page.get_by_label("Distance (km)").fill("5")
-    page.get_by_role("button", name="Afficher le réseau").click()
+    follow(page, page.get_by_role("button", name="Afficher le réseau"))
 
     heading = page.get_by_role("heading", level=2, name="Le Hublot — lieux à moins de 5 km")
     heading.wait_for()
@@ -68,7 +69,7 @@ def test_coverage_by_departement_then_one_departement(live_server, page, shoot):
     assert page.locator("#contenu path.fabriques-departement").count() == with_people_far
     assert page.locator("#contenu path.fabriques-fabrique").count() == 381
 
-    page.get_by_role("link", name="15 — Cantal").click()
+    follow(page, page.get_by_role("link", name="15 — Cantal"))
     page.get_by_role("heading", level=2, name="Cantal (15)").wait_for()
     page.locator(".folium-map[data-ready='true']").wait_for()
     listed = page.locator("#communes tbody tr").count()

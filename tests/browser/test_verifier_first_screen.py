@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.ban_server import FakeBan
-from tests.browser.conftest import served
+from tests.browser.conftest import follow, served
 from tests.support import make_app
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.browser]
@@ -112,7 +112,7 @@ def test_an_unreachable_ban_falls_back_on_the_commune(ban_down_server, page, sho
     page.set_viewport_size(SCREENS[screen])
     page.goto(f"{ban_down_server}/verifier")
     page.get_by_label("Adresse").fill("2 place d'Armes 12000 RODEZ")
-    page.get_by_role("button", name="Vérifier").click()
+    follow(page, page.get_by_role("button", name="Vérifier"))
     page.locator("#verdict").wait_for()
     first_screen(page, "#verdict")
     text = " ".join(page.locator("#verdict").inner_text().split())
@@ -131,7 +131,7 @@ def test_homonyms_are_listed_for_the_person_to_choose(ban_down_server, page, sho
     assert any("Saint-Denis (93066), Seine-Saint-Denis" in n for n in names)
     assert any("Saint-Denis (97411), La Réunion" in n for n in names)
     shoot("verifier-homonymes-telephone", full_page=False)
-    page.get_by_role("link", name="Saint-Denis (93066), Seine-Saint-Denis (93)").click()
+    follow(page, page.get_by_role("link", name="Saint-Denis (93066), Seine-Saint-Denis (93)"))
     page.locator("#carte[data-ready='true']").wait_for()
     first_screen(page, "#verdict")
     assert "Saint-Denis" in page.locator("#verdict").inner_text()
@@ -143,7 +143,7 @@ def test_the_attestation_reads_as_a_record(live_server, page, shoot):
     page.goto(f"{live_server}/verifier?lon=5.4034&lat=43.3305")
     page.get_by_label("Référence du dossier").fill("FT-2026-042")
     page.get_by_label("Nom du projet").fill("La Fabrique du Grand Saint-Barthélémy")
-    page.get_by_role("button", name="Attestation avec ces références").click()
+    follow(page, page.get_by_role("button", name="Attestation avec ces références"))
     page.get_by_role("heading", level=1, name="Attestation").wait_for()
     text = " ".join(page.locator("main").inner_text().split())
     assert "FT-2026-042" in text and "Marseille (code INSEE 13055)" in text

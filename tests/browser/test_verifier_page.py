@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.conftest import follow
+
 pytestmark = [pytest.mark.shared_data, pytest.mark.browser]
 
 
 def test_instructor_types_an_address_and_reads_the_verdict(live_server, page, shoot):
     page.goto(f"{live_server}/verifier")
     page.get_by_label("Adresse").fill("Avenue de Saint-Just 13013 Marseille")
-    page.get_by_role("button", name="Vérifier").click()
+    follow(page, page.get_by_role("button", name="Vérifier"))
 
     heading = page.get_by_role("heading", level=2, name="Verdict")
     heading.wait_for()
@@ -56,7 +58,7 @@ def test_instructor_chooses_the_location_by_clicking_on_the_map(live_server, pag
     assert page.get_by_label("Adresse").input_value() == ""
     assert "Point choisi" in page.locator("#choix-carte-etat").inner_text()
 
-    page.get_by_role("button", name="Vérifier").click()
+    follow(page, page.get_by_role("button", name="Vérifier"))
     heading = page.get_by_role("heading", level=2, name="Verdict")
     heading.wait_for()
     assert "QN01352M" in page.locator(".fabriques-explanation").inner_text()
