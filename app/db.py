@@ -9,9 +9,11 @@ from sqlalchemy import Engine
 
 from geodata.geocoder import BanClient
 from geodata.storage.database import embedded_url, make_engine
+from geodata.storage.index_files import keep_indexes_in
 from loaders.registry import default_data_dir
 
-__all__ = ["calendar_file", "data_dir", "database_url", "get_engine", "get_geocoder", "init_app"]
+__all__ = ["calendar_file", "data_dir", "database_url", "get_engine", "get_geocoder",
+           "index_files", "init_app"]
 
 EXTENSION = "fabriques.engine"
 GEOCODER = "fabriques.geocoder"
@@ -33,9 +35,20 @@ def calendar_file(app: Flask) -> Path:
     return Path(app.instance_path) / "vagues.toml"
 
 
+def index_files(app: Flask) -> Path | None:
+    """Where the engine's indexes are kept (``INDEX_FILES``, else ``index/`` in the instance
+    folder); None when the setting is "off"."""
+    configured = app.config.get("INDEX_FILES")
+    if configured and str(configured).strip().casefold() in ("off", "0", "false", "none"):
+        return None
+    return Path(configured) if configured else Path(app.instance_path) / "index"
+
+
 def init_app(app: Flask) -> None:
-    """Create the app's engine (connections open lazily) and its geocoder client."""
+    """Create the app's engine (connections open lazily) and its geocoder client, and say
+    where the engine's indexes are kept."""
     app.extensions[EXTENSION] = make_engine(database_url(app))
+    keep_indexes_in(index_files(app))
     app.extensions[GEOCODER] = BanClient(app.config["GEOCODER_URL"])
 
 

@@ -17,6 +17,10 @@ DEFAULTS = {
     # tile host only when a basemap is set.
     "BASEMAP_URL": IGN_PLAN_URL,
     "BASEMAP_ATTRIBUTION": IGN_PLAN_ATTRIBUTION,
+    # Where the engine's index of each QPV vintage is kept between processes, so that a
+    # command or a restarted worker reads it instead of building it again (seconds):
+    # unset, ``index/`` in the instance folder; "off": built in each process.
+    "INDEX_FILES": None,
     # The Base Adresse Nationale, served by IGN's Géoplateforme since 2026.
     "GEOCODER_URL": "https://data.geopf.fr/geocodage",
     "BATCH_MAX_ROWS": 100_000,
@@ -52,5 +56,7 @@ DEFAULTS = {
 TESTING = {
     # Nothing fetched from elsewhere in the tests: the outline fallback, unless a test sets one.
     "BASEMAP_URL": "",
+    # Each test's data are its own: indexes built in the process, unless a test keeps them.
+    "INDEX_FILES": "off",
 }
 """Applied under a test's own mapping when it sets ``TESTING`` (``app.create_app``)."""

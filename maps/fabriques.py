@@ -37,8 +37,9 @@ from maps.base import (
     base_map,
     marker_cluster,
 )
-from maps.basemap import Basemap, TiledBasemap
+from maps.basemap import Basemap
 from maps.remote import RemoteGeoJson
+from maps.tiles import TiledBasemap
 
 __all__ = [
     "CATEGORY_MARKS",

@@ -16,8 +16,9 @@ from folium.template import Template
 
 from geodata.networks import KIND_LABELS, Member, NetworkView
 from maps.base import AssetUrl, HtmlPopup, LocalMap, MapRegistry, base_map
-from maps.basemap import Basemap, TiledBasemap
+from maps.basemap import Basemap
 from maps.remote import RemoteGeoJson
+from maps.tiles import TiledBasemap
 
 __all__ = ["KIND_COLOURS", "MAP_KEY", "TextTooltip", "member_class", "network_map", "safe_text"]
 

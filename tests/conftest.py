@@ -28,6 +28,10 @@ pytest.register_assert_rewrite("tests.geodata.sql_crosscheck", "tests.loaders.co
 TEST_DATABASE_URL = os.environ.get(
     "FABRIQUES_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/fabriques_test"
 )
+# Apps the tests build from the environment keep no index on disk either (settings.TESTING
+# says so for the others): each test's data are its own. tests/geodata/test_index_files.py
+# and the CLI's test of it set a folder of their own.
+os.environ["FABRIQUES_INDEX_FILES"] = "off"
 BACKENDS = ["sqlite", "postgis"]
 _copies = itertools.count()
 

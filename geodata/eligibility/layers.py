@@ -139,6 +139,19 @@ class TerritoryIndex:
     _masks: dict = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
+    def __getstate__(self) -> dict:
+        """Pickled (``geodata.storage.index_files``) without its lock nor what it builds on
+        first use (cells, masks, trees)."""
+        return {**self.__dict__, "_hosting_trees": {}, "_cells": None, "_masks": {},
+                "_lock": None}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _lock=threading.Lock())
+        shapely.prepare(self.commune_geometries)  # pickles keep shapes, not preparation
+        for shape in (self.complete_area, self.frontier, self.hosting_area):
+            if shape is not None:
+                shapely.prepare(shape)
+
     def maybe_near_hosting(self, points: np.ndarray, distance: float) -> np.ndarray:
         """False where a point is provably farther than ``distance`` from the hosting area.
 
@@ -265,6 +278,12 @@ class ReferenceIndex:
             [code in communes.metropoles for code in communes.codes], dtype=bool)
         for code, territory in TERRITORIES.items():
             self.territories[code] = self._index(territory)
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "lock": None}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, lock=threading.RLock())
 
     def commune_position(self, code: str) -> int | None:
         return self._commune_position.get(code)

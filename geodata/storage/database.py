@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -103,7 +101,9 @@ def is_postgis(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def _alembic_config(engine: Engine) -> Config:
+def _alembic_config(engine: Engine):
+    from alembic.config import Config  # only for migrations: a check does not pay for it
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -112,4 +112,6 @@ def _alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (creates the PostGIS extension if it can)."""
+    from alembic import command
+
     command.upgrade(_alembic_config(engine), revision)

@@ -13,8 +13,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from geodata.eligibility.layers import CommuneLayer, QpvLayer, ReferenceIndex
-from geodata.storage.cache import versioned
+from geodata.storage.cache import engine_key, versioned
 from geodata.storage.database import DatabaseUnreachable, is_postgis
+from geodata.storage.index_files import kept_index
 from geodata.storage.models import (
     Commune,
     CommuneClass,
@@ -27,6 +28,7 @@ from geodata.storage.models import (
     QpvCommune,
     Region,
 )
+from geodata.storage.types import geometries_of, stored_geometry
 
 __all__ = [
     "COMMUNE_NAME",
@@ -116,7 +118,8 @@ def _label(version) -> str:
 def read_qpv_layer(connection: Connection, vintage: str) -> QpvLayer:
     """The QPV outlines of one vintage and the completeness of their sources."""
     records = connection.execute(
-        select(Qpv.code, Qpv.name, Qpv.territory, Qpv.geom, Qpv.dataset_version_id)
+        select(Qpv.code, Qpv.name, Qpv.territory, stored_geometry(Qpv.geom).label("geom"),
+               Qpv.dataset_version_id)
         .where(Qpv.vintage == vintage).order_by(Qpv.code)
     ).all()
     versions = current_versions(connection, "qpv", vintage)
@@ -132,7 +135,7 @@ def read_qpv_layer(connection: Connection, vintage: str) -> QpvLayer:
         codes=np.array([r.code for r in records], dtype=object),
         names=np.array([r.name for r in records], dtype=object),
         territories=np.array([r.territory for r in records], dtype=object),
-        geometries=np.array([r.geom for r in records], dtype=object),
+        geometries=geometries_of([r.geom for r in records]),
         complete_for=tuple(
             (v.complete_for["scope"], tuple(v.complete_for.get("codes", []))) for v in versions
         ),
@@ -155,7 +158,8 @@ def read_commune_layer(connection: Connection) -> CommuneLayer:
     names (``COMMUNE_NAME``), and the communes of the official list that have none."""
     records = connection.execute(
         select(CommuneContour.code, COMMUNE_NAME, CommuneContour.territory,
-               CommuneContour.geom, Commune.region_code, Commune.departement_code)
+               stored_geometry(CommuneContour.geom).label("geom"), Commune.region_code,
+               Commune.departement_code)
         .outerjoin(Commune, Commune.code == CommuneContour.code)
         .where(CommuneContour.kind == "COM")
         .order_by(CommuneContour.code)
@@ -182,7 +186,7 @@ def read_commune_layer(connection: Connection) -> CommuneLayer:
         codes=np.array([r.code for r in records], dtype=object),
         names=np.array([r.name for r in records], dtype=object),
         territories=np.array([r.territory for r in records], dtype=object),
-        geometries=np.array([r.geom for r in records], dtype=object),
+        geometries=geometries_of([r.geom for r in records]),
         regions=np.array([r.region_code for r in records], dtype=object),
         departements=np.array([r.departement_code for r in records], dtype=object),
         density_levels={r.commune_code: r.level for r in density if r.level},
@@ -211,10 +215,15 @@ def versions_used(connection: Connection, qpv_vintage: str) -> list[dict]:
 def reference_index(engine: Engine, vintage: str) -> ReferenceIndex:
     """The engine's index for a QPV vintage, rebuilt when the loaded data change, with the
     dataset versions it was read from (``dataset_versions``), read in one snapshot on
-    PostgreSQL (a load committing meanwhile is not half seen)."""
+    PostgreSQL (a load committing meanwhile is not half seen). Read from its file when the
+    app keeps indexes (``geodata.storage.index_files``) and one was kept for these versions.
+    """
     options = {"isolation_level": "REPEATABLE READ"} if is_postgis(engine) else {}
     with engine.connect().execution_options(**options) as connection:
-        index = ReferenceIndex(read_qpv_layer(connection, vintage),
-                               read_commune_layer(connection))
-        index.dataset_versions = tuple(versions_used(connection, vintage))
+        versions = tuple(versions_used(connection, vintage))
+        index = kept_index(
+            engine_key(engine), vintage, tuple(tuple(v.items()) for v in versions),
+            lambda: ReferenceIndex(read_qpv_layer(connection, vintage),
+                                   read_commune_layer(connection)))
+        index.dataset_versions = versions
         return index

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import numpy as np
 import shapely
 from geoalchemy2 import Geometry as PostGISGeometry
 from geoalchemy2.elements import WKBElement
 from geoalchemy2.shape import to_shape
-from sqlalchemy import DateTime, LargeBinary
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import DateTime, LargeBinary, type_coerce
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import NullType, TypeDecorator
 
 from geodata.territories import STORAGE_EPSG
 
-__all__ = ["Geometry", "UtcDateTime"]
+__all__ = ["Geometry", "UtcDateTime", "geometries_of", "stored_geometry"]
 
 
 class Geometry(TypeDecorator):
@@ -56,6 +58,20 @@ class Geometry(TypeDecorator):
         if isinstance(value, WKBElement):
             return to_shape(value)
         return shapely.from_wkb(bytes(value))
+
+
+def stored_geometry(column) -> ColumnElement:
+    """A ``Geometry`` column selected as stored, without turning each row into a shapely
+    geometry: WKB bytes on SQLite, hex EWKB text on PostGIS. ``geometries_of`` reads a whole
+    column of them at once (tens of thousands of contours: one call instead of one per row)."""
+    return type_coerce(column, NullType())
+
+
+def geometries_of(values) -> np.ndarray:
+    """The shapely geometries of values selected with ``stored_geometry`` (None stays None)."""
+    stored = np.empty(len(values), dtype=object)
+    stored[:] = [bytes(v) if isinstance(v, memoryview) else v for v in values]
+    return shapely.from_wkb(stored)
 
 
 class UtcDateTime(TypeDecorator):

@@ -11,6 +11,9 @@ import pytest
 from app import create_app
 from app.db import EXTENSION
 from geodata.eligibility import COLUMNS
+from geodata.storage import reference as reader
+from geodata.storage.index_files import keep_indexes_in
+from geodata.storage.reference import reference_index
 
 pytestmark = pytest.mark.shared_data
 
@@ -55,6 +58,32 @@ def test_check_refuses_an_unknown_policy_and_bad_coordinates(runner):
     nowhere = runner.invoke(args=["check", "--lon", "-30", "--lat", "40", "--json"])
     assert nowhere.exit_code == 1
     assert "aucun territoire" in json.loads(nowhere.output)["error"]
+
+
+def test_check_reads_the_index_a_previous_run_kept(reference_engine, tmp_path, data_dir,
+                                                   monkeypatch):
+    """A second ``fabriques check`` (a new process: nothing in memory) reads the index the
+    first one kept in INDEX_FILES instead of the database's layers, with the same answer."""
+    app = create_app({
+        "TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": reference_engine.url.render_as_string(hide_password=False),
+        "DATA_DIR": str(data_dir), "INDEX_FILES": str(tmp_path / "index"),
+    })
+    args = ["check", "--lon", "5.4034", "--lat", "43.3305", "--policy", "ami-2019", "--json"]
+    try:
+        reference_index.cache.clear()
+        first = app.test_cli_runner().invoke(args=args)
+        assert first.exit_code == 0, first.output
+        assert len(list((tmp_path / "index").glob("reference-*.pickle"))) == 1
+
+        reference_index.cache.clear()
+        monkeypatch.setattr(reader, "read_commune_layer", lambda connection: 1 / 0)
+        second = app.test_cli_runner().invoke(args=args)
+        assert second.exit_code == 0, second.output
+        assert json.loads(second.output) == json.loads(first.output)
+    finally:
+        keep_indexes_in(None)
+        app.extensions[EXTENSION].dispose()
 
 
 def read(path):

@@ -1,0 +1,132 @@
+"""The engine's index kept on disk (``geodata.storage.index_files``): read back, it answers
+exactly as the index built from the database; a new dataset version, an unreadable file or
+a folder that cannot be written never make it answer from stale or broken data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from sqlalchemy import text
+
+from geodata.eligibility import classify
+from geodata.eligibility.columns import contract_frame
+from geodata.policy import load_policy
+from geodata.storage import index_files
+from geodata.storage import reference as reader
+from geodata.storage.cache import forget_versions
+from geodata.storage.reference import reference_index
+from loaders.pipeline import load_source
+
+pytestmark = pytest.mark.shared_data
+
+
+@pytest.fixture
+def kept_in(tmp_path):
+    """Indexes kept in a folder of the test's, as an app with INDEX_FILES would."""
+    folder = tmp_path / "index"
+    index_files.keep_indexes_in(folder)
+    yield folder
+    index_files.keep_indexes_in(None)
+
+
+def _forget(engine) -> None:
+    """What a new process starts with: no index in memory."""
+    reference_index.cache.clear()
+    forget_versions(engine)
+
+
+def _not_from_the_database(monkeypatch) -> None:
+    def refused(*args):
+        raise AssertionError("index lu dans la base au lieu de son fichier")
+
+    monkeypatch.setattr(reader, "read_qpv_layer", refused)
+    monkeypatch.setattr(reader, "read_commune_layer", refused)
+
+
+def _frame(index, policy, lons, lats):
+    result = classify(index, policy, lons, lats, ["point"] * len(lons))
+    return contract_frame(result, [str(i) for i in range(len(lons))])
+
+
+@pytest.mark.parametrize("policy_name", ["ami-2019", "current"])
+def test_an_index_read_back_answers_as_the_one_built(reference_engine, kept_in, monkeypatch,
+                                                     policy_name):
+    policy = load_policy(policy_name)
+    _forget(reference_engine)
+    built = reference_index(reference_engine, policy.qpv_vintage)
+    assert len(list(kept_in.glob("*.pickle"))) == 1
+
+    _forget(reference_engine)
+    _not_from_the_database(monkeypatch)
+    read_back = reference_index(reference_engine, policy.qpv_vintage)
+    assert read_back is not built
+    assert read_back.dataset_versions == built.dataset_versions
+    territory = read_back.territories[next(iter(read_back.territories))]
+    assert shapely.is_prepared(territory.commune_geometries).all()
+
+    # Points over Marseille, Toulouse and Rennes (QPV of both vintages), and at random over
+    # the whole of metropolitan France, with the communes, the distances and the sentences.
+    rng = np.random.default_rng(2019)
+    centres = np.array([(5.40, 43.33), (1.44, 43.60), (-1.68, 48.11)])
+    near = centres[rng.integers(0, 3, 3000)] + rng.normal(0, 0.03, (3000, 2))
+    anywhere = np.column_stack([rng.uniform(-4.8, 8.2, 2000), rng.uniform(42.3, 51.1, 2000)])
+    lons, lats = np.concatenate([near, anywhere]).T
+    expected = _frame(built, policy, lons, lats)
+    assert expected["in_qpv"].sum() > 0 and expected["near_qpv"].sum() > expected["in_qpv"].sum()
+    assert expected["category"].n_unique() >= 3
+    assert _frame(read_back, policy, lons, lats).equals(expected)
+
+
+@pytest.fixture
+def paca(engine, data_dir):
+    load_source(engine, "qpv2024-paca", data_dir=data_dir, progress=False)
+    return engine
+
+
+def test_a_new_dataset_version_builds_a_new_file_and_removes_the_old(paca, kept_in):
+    _forget(paca)
+    first = reference_index(paca, "2024")
+    assert first.qpv.complete_for
+    [old] = kept_in.glob("*.pickle")
+
+    with paca.begin() as connection:  # another process's load: PACA no longer in service
+        connection.execute(text(
+            "UPDATE dataset_versions SET current = false WHERE source = 'qpv2024-paca'"))
+    _forget(paca)
+    assert reference_index(paca, "2024").qpv.complete_for == ()
+    [new] = kept_in.glob("*.pickle")
+    assert new != old
+
+
+def test_an_unreadable_file_is_rebuilt_never_answered_from(paca, kept_in, caplog):
+    _forget(paca)
+    complete = reference_index(paca, "2024").qpv.complete_for
+    [path] = kept_in.glob("*.pickle")
+    path.write_bytes(path.read_bytes()[:1000])  # cut short, as by a full disk
+
+    _forget(paca)
+    assert reference_index(paca, "2024").qpv.complete_for == complete
+    assert "index illisible, reconstruit" in caplog.text
+    _forget(paca)
+    assert reference_index(paca, "2024").qpv.complete_for == complete  # the file is whole again
+    assert "index illisible" not in caplog.text.split("reconstruit", 1)[1]
+
+
+def test_a_folder_that_cannot_be_written_leaves_the_index_working(paca, tmp_path, caplog):
+    blocked = tmp_path / "fichier"
+    blocked.write_text("un fichier, pas un dossier")
+    index_files.keep_indexes_in(blocked / "index")
+    try:
+        _forget(paca)
+        assert reference_index(paca, "2024").qpv.complete_for
+    finally:
+        index_files.keep_indexes_in(None)
+    assert "index non conservé" in caplog.text
+
+
+def test_without_a_folder_nothing_is_written(paca, tmp_path):
+    assert index_files.index_folder() is None  # the tests' default (INDEX_FILES "off")
+    _forget(paca)
+    reference_index(paca, "2024")
+    assert not list(tmp_path.rglob("*.pickle"))
