@@ -29,7 +29,8 @@ def cli_run(sqlite_url: str, folder: Path, data_dir: Path, policy: Policy, sourc
     process on the bench's SQLite file."""
     environment = dict(os.environ, FABRIQUES_DATABASE_URL=sqlite_url,
                        FABRIQUES_INSTANCE_PATH=str(folder / "instance"),
-                       FABRIQUES_DATA_DIR=str(data_dir))
+                       FABRIQUES_DATA_DIR=str(data_dir),
+                       FABRIQUES_INDEX_FILES="off")  # the index built, as said above
     command = [sys.executable, "-c", "import sys; from app.cli import main; sys.exit(main())",
                "classify", str(source), "-o", str(target), "--quiet", "--policy", policy.name]
     started = time.perf_counter()
