@@ -11,6 +11,11 @@ separator).
 uses Babel's own symbols for the locale with Python's formatting, the same text as
 ``decimal`` and much faster than one Babel call per value.
 
+A place's coordinates read ``5,40340 ; 43,33050`` (``lonlat``): longitude then latitude,
+five decimals (about a metre), a semicolon between them since the comma is the decimal
+symbol. ``coordinate`` (one value, the ``|coordonnee`` filter of the pages) and ``lonlats``
+(many places: the explanations of a batch) write the same digits.
+
 Pure: Babel and the standard library only (no Flask, no database).
 """
 
@@ -24,10 +29,13 @@ from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 __all__ = [
     "LOCALE",
     "NBSP",
+    "coordinate",
     "decimal",
     "decimals",
     "distance",
     "euros",
+    "lonlat",
+    "lonlats",
     "metres",
     "number",
     "percent",
@@ -65,6 +73,22 @@ def decimals(values: Iterable[float], digits: int = 1) -> list[str]:
     table = str.maketrans(_symbols())
     spec = f",.{digits}f"
     return [format(value, spec).translate(table) for value in values]
+
+
+def coordinate(degrees: float) -> str:
+    """``5,40340``: a longitude or a latitude, in degrees with five decimals."""
+    return f"{degrees:.5f}".replace(".", _symbols()["."])
+
+
+def lonlat(lon: float, lat: float) -> str:
+    """``5,40340 ; 43,33050``: a place's longitude and latitude (WGS84)."""
+    return lonlats([lon], [lat])[0]
+
+
+def lonlats(lons: Iterable[float], lats: Iterable[float]) -> list[str]:
+    """``lonlat`` of many places at once (Babel's decimal symbol, read once)."""
+    comma = _symbols()["."]
+    return [f"{x:.5f} ; {y:.5f}".replace(".", comma) for x, y in zip(lons, lats, strict=True)]
 
 
 def percent(share: float, digits: int = 1) -> str:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from geodata.french import lonlat
+
 __all__ = [
     "STORAGE_EPSG",
     "TERRITORIES",
@@ -94,7 +96,7 @@ def territory_of_lonlat(lon: float, lat: float) -> Territory:
         if territory.contains_lonlat(lon, lat):
             return territory
     raise TerritoryError(
-        f"le point ({lon:.5f}, {lat:.5f}) n'est dans aucun territoire couvert "
+        f"le point ({lonlat(lon, lat)}) n'est dans aucun territoire couvert "
         "(France métropolitaine, Guadeloupe, Martinique, Guyane, La Réunion, Mayotte, "
         "Saint-Barthélemy, Saint-Martin)"
     )

@@ -24,6 +24,7 @@ from app.db import get_engine
 from app.errors import API_PREFIX, ApiError, register
 from geodata.eligibility.batch import format_value
 from geodata.fabriques import Selection, SelectionError, parse_selection
+from geodata.french import lonlat
 from geodata.policy import DEFAULT_POLICY, load_policy, qpv_vintages
 from geodata.publication import COLUMNS as OPEN_COLUMNS
 from geodata.publication import open_row
@@ -214,7 +215,7 @@ def fabriques_proches():
             place = search_place(request.args["q"])
         else:
             lon, lat = _number("lon", -180, 180), _number("lat", -90, 90)
-            place = Found(f"{lat:.5f}, {lon:.5f}", lon, lat, "coordinates", "address")
+            place = Found(lonlat(lon, lat), lon, lat, "coordinates", "address")
         return jsonify(found_json(nearest_to(place, policy, int(text))))
     except SearchError as error:
         raise ApiError(error.status, error.code, str(error), error.parameter) from None

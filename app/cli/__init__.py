@@ -11,7 +11,8 @@ command group.
     fabriques run | routes | shell        Flask's development commands (gunicorn in production)
 
 ``fabriques --help`` is in French: the project's commands first, in the order above, then
-Flask's development commands in a section of their own.
+Flask's development commands in a section of their own. Click's own words (usage, sections,
+the help option, errors) are French for every command, through ``app.cli.french``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
+from app.cli import french
+
 __all__ = ["DEVELOPMENT", "FabriquesGroup", "ORDER", "build", "init_app", "main"]
+
+french.install()  # before the command modules build their parameters (click.Path names itself)
 
 ORDER = ("load", "datasets", "db", "check", "classify", "quotas", "dossiers", "laureats",
          "reseaux", "users")
@@ -57,7 +62,17 @@ def _commands_of(module_name: str) -> dict[str, click.Command]:
     if module_name == "dossiers":
         for command in import_module("app.cli.jury").COMMANDS:
             module.dossiers_group.add_command(command)
+    for command in commands:
+        _say_commande(command)
     return {command.name: command for command in commands}
+
+
+def _say_commande(command: click.Command) -> None:
+    """A group's usage line in French (« COMMANDE [ARGUMENTS]... »), its sub-groups' too."""
+    if isinstance(command, click.Group):
+        command.subcommand_metavar = french.SUBCOMMAND_METAVAR
+        for subcommand in command.commands.values():
+            _say_commande(subcommand)
 
 
 def project_command(name: str) -> click.Command | None:
@@ -80,19 +95,9 @@ class FabriquesGroup(FlaskGroup):
             if param.name in OPTIONS_HELP:
                 param.help = OPTIONS_HELP[param.name]
 
-    def get_help_option(self, ctx: click.Context) -> click.Option | None:
-        option = super().get_help_option(ctx)
-        if option is not None:
-            option.help = "Affiche cette aide et quitte."
-        return option
-
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         """The project's commands without loading the application; Flask's with it."""
         return project_command(name) or super().get_command(ctx, name)
-
-    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        formatter.write_usage(ctx.command_path, "[OPTIONS] COMMANDE [ARGUMENTS]...",
-                              prefix="Utilisation : ")
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         ours, development = [], []
@@ -123,6 +128,7 @@ def _create_app() -> Flask:
 def build() -> FabriquesGroup:
     """The ``fabriques`` group."""
     return FabriquesGroup(create_app=_create_app, name="fabriques",
+                          subcommand_metavar=french.SUBCOMMAND_METAVAR,
                           help="Service Fabriques de Territoire : éligibilité des lieux, "
                                "données, dossiers et lauréats.")
 

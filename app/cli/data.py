@@ -41,15 +41,15 @@ def _sources_list() -> str:
     """The registry's sources and their titles, as ``fabriques load --help`` lists them."""
     width = max(len(name) for name in SOURCES)
     lines = [f"  {name:{width}}  {source.title}" for name, source in SOURCES.items()]
-    return "\b\nSources (DATASET) :\n" + "\n".join(["  demo" + " " * (width - 2)
+    return "\b\nSources (SOURCE) :\n" + "\n".join(["  demo" + " " * (width - 2)
                                                   + "toutes les sources ci-dessous", *lines])
 
 
 @click.command("load", help="Charge une source (ou « demo » : toutes les sources partagées), "
                             "depuis son fichier du dossier partagé, un autre fichier ou une "
                             "adresse http(s).", epilog=_sources_list())
-@click.argument("dataset")
-@click.argument("path_or_url", required=False)
+@click.argument("dataset", metavar="SOURCE")
+@click.argument("path_or_url", required=False, metavar="[FICHIER_OU_URL]")
 @click.option("--vintage", help="Millésime, si le fichier n'est pas celui du registre.")
 @click.option("--sha256", help="Somme de contrôle attendue d'un fichier téléchargé.")
 @click.option("--quiet", is_flag=True, help="Sans barre de progression.")

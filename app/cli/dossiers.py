@@ -35,7 +35,7 @@ def dossiers_group() -> None:
 
 @dossiers_group.command("importer", help="Importe les dossiers d'un export Démarches "
                                          "Simplifiées (xlsx, ods ou csv).")
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=click.Path(dir_okay=False), metavar="FICHIER")
 @click.option("--vague", help="Vague de tous les dossiers (sinon : d'après « Déposé le » et "
                               "le calendrier des vagues).")
 @click.option("--correspondance", default="ami-2019", show_default=True,

@@ -74,7 +74,8 @@ def check_command(lon: float, lat: float, precision: str, policy_name: str,
 
 @click.command("classify", help="Classe chaque ligne d'un CSV : colonnes id, lon, lat, ou id et "
                                 "adresse (géocodée par la BAN, FABRIQUES_GEOCODER_URL).")
-@click.argument("input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("input_path", metavar="FICHIER",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", "output_path", required=True,
               type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Fichier CSV produit (colonnes du contrat, puis du géocodage s'il y a lieu).")

@@ -58,7 +58,7 @@ def deliverables_group() -> None:
 @deliverables_group.command("importer", help="Importe des livrables d'un fichier CSV "
                                              f"(colonnes {','.join(COLUMNS)}) : un fichier "
                                              "avec une ligne en erreur n'enregistre rien.")
-@click.argument("path", type=click.Path(dir_okay=False, exists=True))
+@click.argument("path", type=click.Path(dir_okay=False, exists=True), metavar="FICHIER")
 @with_appcontext
 def import_command(path: str) -> None:
     engine = get_engine()

@@ -19,7 +19,7 @@ def reseaux_group() -> None:
 
 @reseaux_group.command("charger", help="Charge un fichier de réseaux (CSV ou GeoJSON, voir "
                                        "docs/format-reseaux.md).")
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=click.Path(dir_okay=False), metavar="FICHIER")
 @click.option("--source", default="reseaux", show_default=True,
               help="Nom de la source : un nouveau chargement la remplace.")
 @click.option("--millesime", "vintage", help="Millésime (par défaut : la date du jour).")

@@ -55,7 +55,7 @@ def _password(from_stdin: bool) -> str:
 
 
 @users_group.command("add", help="Crée un compte ; le mot de passe est demandé deux fois.")
-@click.argument("email")
+@click.argument("email", metavar="COURRIEL")
 @click.option("--role", required=True, help=f"Rôle : {', '.join(ROLES)}.")
 @click.option("--name", help="Nom affiché (par défaut : le début de l'adresse).")
 @click.option("--password-stdin", is_flag=True,
@@ -91,7 +91,7 @@ def list_command() -> None:
 
 
 @users_group.command("disable", help="Désactive un compte (son historique est conservé).")
-@click.argument("email")
+@click.argument("email", metavar="COURRIEL")
 @with_appcontext
 def disable_command(email: str) -> None:
     try:
@@ -102,7 +102,7 @@ def disable_command(email: str) -> None:
 
 
 @users_group.command("enable", help="Réactive un compte désactivé.")
-@click.argument("email")
+@click.argument("email", metavar="COURRIEL")
 @with_appcontext
 def enable_command(email: str) -> None:
     try:
@@ -114,7 +114,7 @@ def enable_command(email: str) -> None:
 
 @users_group.command("password", help="Donne un nouveau mot de passe à un compte ; ses sessions "
                                       "ouvertes sont fermées.")
-@click.argument("email")
+@click.argument("email", metavar="COURRIEL")
 @click.option("--password-stdin", is_flag=True,
               help="Lit le mot de passe sur l'entrée standard (une ligne), sans le demander.")
 @with_appcontext

@@ -22,7 +22,7 @@ import polars as pl
 
 from geodata.eligibility.engine import FALSE, TRUE, UNKNOWN, Classification
 from geodata.eligibility.sentences import PRECISION_LABELS, explanation_parts, sources_text
-from geodata.french import decimals
+from geodata.french import decimals, lonlats
 
 __all__ = ["COLUMNS", "PRECISION_LABELS", "contract_columns", "contract_frame", "sources_text"]
 
@@ -45,7 +45,7 @@ class _Facts:
     ``tables``: columns read from a table (values, row per position, -1 for none);
     ``tristates``: TRUE / FALSE / UNKNOWN per position; ``errors``: the message of each
     position outside every territory (None elsewhere); ``located``: the other positions,
-    whose explanation is ``Lieu (lon, lat), `` + head + (distance + tail, when the tail is
+    whose explanation is ``Lieu (lon ; lat), `` + head + (distance + tail, when the tail is
     not None) of their group.
     """
 
@@ -94,9 +94,9 @@ def _facts(result: Classification, positions: np.ndarray) -> _Facts:
     errors = np.empty(len(positions), dtype=object)
     unlocated = np.flatnonzero(~located)
     errors[unlocated] = [
-        f"({x:.5f}, {y:.5f}) n'est dans aucun territoire couvert (métropole, Guadeloupe, "
-        "Martinique, Guyane, La Réunion, Mayotte, Saint-Martin, Saint-Barthélemy)"
-        for x, y in zip(lon[unlocated].tolist(), lat[unlocated].tolist(), strict=True)]
+        f"({place}) n'est dans aucun territoire couvert (métropole, Guadeloupe, Martinique, "
+        "Guyane, La Réunion, Mayotte, Saint-Martin, Saint-Barthélemy)"
+        for place in lonlats(lon[unlocated].tolist(), lat[unlocated].tolist())]
     where = np.flatnonzero(located)
     group, heads, tails = _explanation_groups(
         result, positions[where], _taken(*tables["commune_code"])[where],
@@ -134,14 +134,14 @@ def contract_columns(result: Classification, positions=None, identifiers=None
     facts = _facts(result, positions)
     policy = result.policy
     explanation = facts.errors.copy()
-    lons, lats = facts.lon[facts.located].tolist(), facts.lat[facts.located].tolist()
+    places = lonlats(facts.lon[facts.located].tolist(), facts.lat[facts.located].tolist())
     distances = result.distance[positions[facts.located]].tolist()
     head = np.array(facts.heads, dtype=object)[facts.group].tolist()
     tail = np.array(facts.tails, dtype=object)[facts.group].tolist()
     shown = decimals(distances)
     explanation[facts.located] = [
-        f"Lieu ({x:.5f}, {y:.5f}), {h}" if t is None else f"Lieu ({x:.5f}, {y:.5f}), {h}{d}{t}"
-        for x, y, h, t, d in zip(lons, lats, head, tail, shown, strict=True)]
+        f"Lieu ({p}), {h}" if t is None else f"Lieu ({p}), {h}{d}{t}"
+        for p, h, t, d in zip(places, head, tail, shown, strict=True)]
     density = facts.density_level.astype(object)
     density[facts.density_level == 0] = None
     columns = {name: _taken(*table).tolist() for name, table in facts.tables.items()}
@@ -189,18 +189,17 @@ def _frame_explanations(facts: _Facts, distance: np.ndarray) -> pl.Series:
     """Each location's explanation, joined in polars from its group's sentences (the same
     text as ``contract_columns``: the numbers are formatted by Python)."""
     located = facts.located
-    lons, lats = facts.lon[located].tolist(), facts.lat[located].tolist()
     tails = pl.Series(facts.tails, dtype=pl.String).gather(facts.group)
     said = np.flatnonzero(tails.is_not_null().to_numpy())
     number = np.full(len(located), None, dtype=object)
     number[said] = decimals(distance[located[said]].tolist())
     joined = pl.DataFrame({
-        "place": [f"Lieu ({x:.5f}, {y:.5f}), " for x, y in zip(lons, lats, strict=True)],
+        "place": lonlats(facts.lon[located].tolist(), facts.lat[located].tolist()),
         "head": pl.Series(facts.heads, dtype=pl.String).gather(facts.group),
         "number": pl.Series(number.tolist(), dtype=pl.String),
         "tail": tails,
-    }).select(pl.concat_str(["place", "head", pl.concat_str(["number", "tail"])],
-                            ignore_nulls=True)).to_series()
+    }).select(pl.concat_str([pl.lit("Lieu ("), "place", pl.lit("), "), "head",
+                             pl.concat_str(["number", "tail"])], ignore_nulls=True)).to_series()
     if len(located) == facts.count:  # every location in a territory: nothing to scatter
         return joined
     out = pl.Series(facts.errors.tolist(), dtype=pl.String)
@@ -235,7 +234,7 @@ def _explanation_groups(result: Classification, positions: np.ndarray,
                         commune_codes: np.ndarray, commune_names: np.ndarray
                         ) -> tuple[np.ndarray, list[str], list[str | None]]:
     """The group of each located position, and each group's sentences: the text after
-    ``Lieu (lon, lat), `` up to the distance when one is said (head), and after it (tail,
+    ``Lieu (lon ; lat), `` up to the distance when one is said (head), and after it (tail,
     None when no distance is said)."""
     count = len(positions)
     if not count:

@@ -1,7 +1,7 @@
 """The sentences of an explanation, built for one representative location per group of
 locations that share every fact the wording depends on.
 
-A location's explanation reads ``Lieu (lon, lat), `` then a *head* and, when a distance to
+A location's explanation reads ``Lieu (lon ; lat), `` then a *head* and, when a distance to
 the nearest QPV is said, that distance and a *tail*: only the coordinates and the distance
 differ inside a group (``geodata.eligibility.columns`` formats them per location). Every
 sentence depends on a few facts (the commune, the QPV, the case the engine landed in) and
@@ -109,7 +109,7 @@ def _fill(count: int, mask: np.ndarray, make) -> np.ndarray:
 
 def explanation_parts(result: Classification, positions: np.ndarray, commune_codes: np.ndarray,
                       commune_names: np.ndarray) -> tuple[list[str], list[str | None]]:
-    """For each position: the text after ``Lieu (lon, lat), ``, up to the distance to the
+    """For each position: the text after ``Lieu (lon ; lat), ``, up to the distance to the
     nearest QPV when one is said (then the text after that distance), else all of it (and
     None)."""
     territory = result.territory[positions]

@@ -171,7 +171,7 @@ def test_coordinates_file_is_processed_and_matches_the_api(app, client):
     assert "4 ligne(s) lue(s), 2 classée(s), 2 en erreur" in html
     assert "<caption>Lignes par catégorie de quota</caption>" in html
     assert re.search(r'<th scope="row">5</th><td>lon non numérique', html)
-    assert re.search(r'<th scope="row">4</th><td>\(-30.00000, 40.00000\) n', html)
+    assert re.search(r'<th scope="row">4</th><td>\(-30,00000 ; 40,00000\) n', html)
 
     download = fetch(client, job_url + "/resultat.csv")
     assert download.status_code == 200 and download.mimetype == "text/csv"

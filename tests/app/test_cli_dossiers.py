@@ -50,7 +50,7 @@ def test_import_says_what_it_did_and_export_writes_every_dossier(runner, tmp_pat
 
 @pytest.mark.parametrize(("arguments", "said"), [
     (["--vague", "12"], "vague inconnue du calendrier : '12'"),
-    (["--correspondance", "ami-2030"], "Invalid value for '--correspondance'"),
+    (["--correspondance", "ami-2030"], "valeur invalide pour '--correspondance'"),
 ])
 def test_a_refused_import_says_why_and_imports_nothing(runner, tmp_path, arguments, said):
     answer = runner.invoke(args=["dossiers", "importer", str(WAVE), *arguments])
@@ -78,7 +78,7 @@ def test_state_moves_are_all_or_nothing_and_traced(runner):
     unmotivated = runner.invoke(args=["dossiers", "etat", second, "--vers", "irrecevable"])
     assert "motivation obligatoire pour « Irrecevable »" in unmotivated.output
     jury = runner.invoke(args=["dossiers", "etat", first, "--vers", "laureat"])
-    assert jury.exit_code == 2 and "Invalid value for '--vers'" in jury.output
+    assert jury.exit_code == 2 and "valeur invalide pour '--vers'" in jury.output
     unknown = runner.invoke(args=["dossiers", "etat", "999", "--vers", "en-instruction"])
     assert "dossier 999 : dossier inconnu" in unknown.output
     back = runner.invoke(args=["dossiers", "etat", first, "--vers", "en-instruction"])

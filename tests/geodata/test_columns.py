@@ -14,6 +14,7 @@ from pyproj import Transformer
 
 from geodata.eligibility import classify, verdict
 from geodata.eligibility.columns import COLUMNS, contract_columns
+from geodata.french import lonlat
 from geodata.policy import load_policy
 from geodata.storage.reference import reference_index
 
@@ -51,6 +52,11 @@ def test_grouped_explanations_read_as_single_ones(reference_engine, policy_name)
             {c: alone[c][0] for c in COLUMNS if c != "id"}
     texts = columns["explanation"]
     assert len(set(texts)) == len(texts)  # each location its own coordinates
+    for i, text in enumerate(texts):  # French decimals, a semicolon between the two
+        place = f"({lonlat(lon[i], lat[i])})"
+        assert text.startswith(f"Lieu {place}, " if columns["error"][i] is None
+                               else f"{place} n'est dans aucun territoire couvert"), text
+    assert texts[-2].startswith("(-30,00000 ; 40,00000) n'est dans aucun territoire")
 
 
 def test_a_single_check_names_its_sources_and_its_policy(reference_engine):

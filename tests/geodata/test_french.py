@@ -6,11 +6,12 @@ from __future__ import annotations
 import math
 
 import pytest
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_decimal_symbol
 from hypothesis import given
 from hypothesis import strategies as st
 
 from geodata import french
+from geodata.territories import TerritoryError, territory_of_lonlat
 
 NNBSP, NBSP = "\u202f", "\u00a0"
 
@@ -48,6 +49,31 @@ def test_many_at_once_read_as_one_at_a_time(value):
                                                        locale="fr_FR")]
 
 
+def test_a_place_reads_with_decimal_commas_and_a_semicolon():
+    assert french.lonlat(5.4034, 43.3305) == "5,40340 ; 43,33050"
+    assert french.lonlat(-61.5, 16.25) == "-61,50000 ; 16,25000"
+    assert french.coordinate(55.45) == "55,45000"
+    assert get_decimal_symbol("fr_FR") == ","  # where the comma comes from
+
+
+@given(st.lists(st.tuples(st.floats(-180, 180), st.floats(-90, 90)), max_size=20))
+def test_many_places_at_once_read_as_one_at_a_time(places):
+    lons, lats = [x for x, _ in places], [y for _, y in places]
+    assert french.lonlats(lons, lats) == [french.lonlat(x, y) for x, y in places] == [
+        f"{french.coordinate(x)} ; {french.coordinate(y)}" for x, y in places]
+    assert not any("." in text for text in french.lonlats(lons, lats))
+
+
+def test_a_place_outside_every_territory_is_said_the_french_way():
+    with pytest.raises(TerritoryError, match=r"le point \(-30,00000 ; 40,00000\) n'est dans"):
+        territory_of_lonlat(-30, 40)
+
+
+def test_the_decimal_symbol_is_babels(monkeypatch):
+    monkeypatch.setattr(french, "_symbols", lambda: {",": " ", ".": "٫"})
+    assert french.lonlat(5.4034, 43.3305) == "5٫40340 ; 43٫33050"
+
+
 def test_nan_is_never_shown_as_a_number():
     assert french.decimals([math.nan]) == ["nan"]  # callers never show it (no distance said)
 
@@ -59,6 +85,6 @@ def test_template_filters_keep_their_names(tmp_path):
                       "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
     render = app.jinja_env.from_string(
         "{{ 1234|nombre }} {{ 8192|taille }} {{ 0.155|pourcentage }} {{ 81.8|distance }} "
-        "{{ 120000|euros }} {{ 2.25|decimal }}").render
+        "{{ 120000|euros }} {{ 2.25|decimal }} {{ 5.4034|coordonnee }}").render
     assert render() == (f"1{NNBSP}234 8{NBSP}Ko 15,5{NNBSP}% 81,8{NBSP}m "
-                        f"120{NNBSP}000{NBSP}€ 2,2")
+                        f"120{NNBSP}000{NBSP}€ 2,2 5,40340")
