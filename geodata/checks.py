@@ -11,6 +11,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
@@ -19,7 +20,6 @@ from sqlalchemy import Engine
 
 from geodata.commune_lookup import CommuneEntry, CommuneLookupError
 from geodata.eligibility import EligibilityError, Verdict, classify, verdict
-from geodata.eligibility.addresses import Geocoding
 from geodata.eligibility.engine import PRECISIONS
 from geodata.eligibility.provenance import qpv_sources_at
 from geodata.geocoder import AddressRefused, BanClient, GeocoderError, GeocodeResult
@@ -27,6 +27,9 @@ from geodata.policy import load_policy
 from geodata.storage.communes import commune_directory, commune_point
 from geodata.storage.reference import arrondissement_parents, loaded_versions, reference_index
 from geodata.territories import TerritoryError, territory_of_lonlat
+
+if TYPE_CHECKING:  # batches only: a single check starts without polars
+    from geodata.eligibility.addresses import Geocoding
 
 __all__ = [
     "LOW_SCORE",
@@ -292,6 +295,8 @@ def _commune_of(engine: Engine, code: str | None) -> str | None:
 def address_geocoding(engine: Engine, client: BanClient) -> Geocoding:
     """What a batch of addresses is geocoded with: the BAN client, the low-score threshold
     of single checks, and each municipal arrondissement's commune."""
+    from geodata.eligibility.addresses import Geocoding
+
     return Geocoding(client, LOW_SCORE, arrondissement_parents(engine))
 
 

@@ -18,10 +18,7 @@ from tqdm import tqdm
 from app.db import get_engine, get_geocoder
 from geodata.checks import LocationError, address_geocoding, check_point
 from geodata.eligibility import EligibilityError
-from geodata.eligibility.addresses import AddressLocations, read_batch, write_batch
-from geodata.eligibility.batch import summary
 from geodata.eligibility.engine import PRECISIONS
-from geodata.eligibility.reading import BatchError
 from geodata.geocoder import GeocoderError
 from geodata.policy import DEFAULT_POLICY, Policy, PolicyError, available_policies, load_policy
 from geodata.quota_report import CSV_COLUMNS, as_dict, csv_rows, render_text
@@ -83,6 +80,11 @@ def check_command(lon: float, lat: float, precision: str, policy_name: str,
 @click.option("--quiet", is_flag=True, help="Sans barre de progression.")
 @with_appcontext
 def classify_command(input_path: Path, output_path: Path, policy_name: str, quiet: bool) -> None:
+    # batches only (polars, pandas): ``fabriques check`` starts without them
+    from geodata.eligibility.addresses import AddressLocations, read_batch, write_batch
+    from geodata.eligibility.batch import summary
+    from geodata.eligibility.reading import BatchError
+
     policy = _policy(policy_name)
     partial = output_path.with_name(output_path.name + ".partiel")
     try:

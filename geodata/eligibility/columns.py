@@ -15,14 +15,16 @@ a million Python strings.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-import polars as pl
 
 from geodata.eligibility.engine import FALSE, TRUE, UNKNOWN, Classification
 from geodata.eligibility.sentences import PRECISION_LABELS, explanation_parts, sources_text
 from geodata.french import decimals, lonlats
+
+if TYPE_CHECKING:  # pandas and polars are imported where a batch needs them: a single
+    import polars as pl  # check (``fabriques check``, one API call) starts without them
 
 __all__ = ["COLUMNS", "PRECISION_LABELS", "contract_columns", "contract_frame", "sources_text"]
 
@@ -67,6 +69,8 @@ def _rows_of(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(distinct values, row of each value in them, -1 for None)."""
     if len(values) <= 1:  # a single check: factorize would cost ~0.1 ms
         return values.astype(object), np.array([-1 if v is None else 0 for v in values])
+    import pandas as pd
+
     rows, uniques = pd.factorize(values, use_na_sentinel=True)
     return np.asarray(uniques, dtype=object), rows.astype(np.int64)
 
@@ -160,6 +164,8 @@ def contract_columns(result: Classification, positions=None, identifiers=None
 def contract_frame(result: Classification, identifiers) -> pl.DataFrame:
     """The same columns as ``contract_columns`` for every location, as a polars frame (text,
     floats, integers and booleans, null for None), ready for ``DataFrame.write_csv``."""
+    import polars as pl
+
     facts = _facts(result, np.arange(len(result)))
     count, policy = facts.count, result.policy
     columns = {name: _gathered(*table) for name, table in facts.tables.items()}
@@ -180,6 +186,8 @@ def contract_frame(result: Classification, identifiers) -> pl.DataFrame:
 
 def _gathered(values: np.ndarray, rows: np.ndarray) -> pl.Series:
     """``_taken`` in polars: ``values[rows]``, null where a row is -1."""
+    import polars as pl
+
     table = pl.Series(values.tolist() if len(values) else [None], dtype=pl.String)
     taken = table.gather(np.maximum(rows, 0))
     return pl.select(pl.when(pl.Series(rows >= 0)).then(taken)).to_series()
@@ -188,6 +196,8 @@ def _gathered(values: np.ndarray, rows: np.ndarray) -> pl.Series:
 def _frame_explanations(facts: _Facts, distance: np.ndarray) -> pl.Series:
     """Each location's explanation, joined in polars from its group's sentences (the same
     text as ``contract_columns``: the numbers are formatted by Python)."""
+    import polars as pl
+
     located = facts.located
     tails = pl.Series(facts.tails, dtype=pl.String).gather(facts.group)
     said = np.flatnonzero(tails.is_not_null().to_numpy())
@@ -210,6 +220,8 @@ def _codes(values: np.ndarray) -> tuple[np.ndarray, int]:
     """Dense codes of any values (0..k-1), and k."""
     if len(values) <= 1:  # a single check: no grouping to do (and factorize costs ~0.1 ms)
         return np.zeros(len(values), dtype=np.int64), 1
+    import pandas as pd
+
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
     return codes.astype(np.int64), max(len(uniques), 1)
 
