@@ -17,6 +17,7 @@ import pytest
 from app import create_app
 from app.db import EXTENSION
 from geodata.coverage import by_departement, totals, uncovered
+from geodata.french import decimal
 from geodata.storage.database import upgrade
 from geodata.storage.networks import commune_distances, network_for
 from loaders.pipeline import load_source
@@ -84,8 +85,8 @@ def test_the_network_page_agrees_with_the_domain(real, places_engine):  # noqa: 
     assert list(counts.values()) == list(view.counts().values())
     members = table(page.text, "membres")
     assert [row[0] for row in members] == [m.name for m in view.members]
-    assert [float(row[3]) for row in members] == [round(m.distance_m / 1000, 1)
-                                                  for m in view.members]
+    assert [row[3] for row in members] == [decimal(m.distance_m / 1000)
+                                           for m in view.members]  # « 0,7 »: French
     assert page.text.count("L.circleMarker") == len(view.members) + 1
     assert 'aria-label="Carte du réseau' in page.text
     assert_local_assets(page.text)
