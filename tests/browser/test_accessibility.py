@@ -30,6 +30,7 @@ from loaders.pipeline import load_source
 from tests.app.conftest import PASSWORD
 from tests.browser.conftest import follow, log_in, served
 from tests.browser.test_batch_page import ADDRESSES
+from tests.browser.test_history_first_screen import MINISTRY, history_server  # noqa: F401
 from tests.loaders.test_dossiers_import import WAVE
 from tests.support import contours_of, make_app, temporary_account, unavailable
 
@@ -240,3 +241,14 @@ def test_an_import_report_has_no_serious_violation(wave_server, axe_page, name, 
     assert axe_page.locator("#bilan").is_visible()
     assert axe_page.locator("#ecartees tbody tr").count() > 0
     audit_open_page(axe_page, wave_server)
+
+
+@pytest.mark.parametrize(("name", "size"), cases(["historique-filtre"]))
+def test_a_filtered_history_has_no_serious_violation(history_server, axe_page,  # noqa: F811
+                                                     name, size):
+    """The history with checks in it, filtered: the filters applied, the table of checks."""
+    log_in(axe_page, history_server, MINISTRY)
+    audit(axe_page, history_server, size,
+          "/instruction/historique?categorie=qpv&vague=5#verifications")
+    assert axe_page.locator("#filtres-actifs .fr-tag").count() == 2
+    assert axe_page.locator("#verifications tbody tr").count() > 0
