@@ -2,11 +2,12 @@
 
 ``fabriques_map`` takes the laureates (plain mappings: id, name, commune, wave, kind,
 category and its label, position and its precision) and the overlays to fetch from the API
-by bounding box and zoom, and returns a map with: a light basemap of départements, one
-marker per located Fabrique in a ``MarkerCluster`` (an icon per quota category, a popup with
-name, commune, wave, type and category), the toggleable overlays (QPV of a vintage, density
-grid, métropoles) in a layer control, and a ``MapRegistry`` that hands all of it to the
-page script (``app/carte/static/carte.js``: filters, list, URL state).
+by bounding box and zoom, and returns a map with: a light basemap of départements (and of
+communes when zoomed in), one marker per located Fabrique in a ``MarkerCluster`` (an icon
+per quota category, a popup with name, commune, wave, type and category), the toggleable
+overlays (QPV of a vintage, density grid, métropoles) in a layer control, and a
+``MapRegistry`` that hands all of it to the page script (``app/carte/static/carte.js``:
+filters, list, URL state).
 
 Nothing here reads a database or a request; assets come through ``asset_url``.
 """
@@ -76,6 +77,10 @@ OVERLAYS = {
     "departements": {
         "name": "Départements", "control": False, "z_index": 200, "interactive": False,
         "style": {"color": "#929292", "weight": 0.8, "fillColor": "#ffffff", "fillOpacity": 1},
+    },
+    "communes": {
+        "name": "Communes", "control": False, "z_index": 250, "interactive": False,
+        "style": {"color": "#929292", "weight": 0.7, "dashArray": "3 3", "fill": False},
     },
     "densite": {
         "name": "Grille communale de densité", "z_index": 300,
@@ -215,8 +220,9 @@ def fabriques_map(asset_url: AssetUrl, fabriques: Sequence[Mapping],
     ``fabriques``: mappings with ``id``, ``name``, ``lon``, ``lat`` (None when unknown: no
     marker), ``category`` (a key of ``CATEGORY_MARKS``), ``category_label``, and for the
     popup ``commune_name``, ``commune_code``, ``wave``, ``kind``, ``precision``. Without a
-    ``view``, the map fits metropolitan France. With a ``basemap``, its tiles replace the
-    outlines of the départements, which come back if a tile fails to load. ``searched``
+    ``view``, the map fits metropolitan France. The overlays without a control
+    (``departements``, ``communes``) are its background; with a ``basemap``, its tiles replace
+    them, and they come back if a tile fails to load. ``searched``
     (lat, lon, label) marks a place searched for, and the view fits it and the ``near``
     points (lat, lon) around it.
     """

@@ -103,7 +103,7 @@ function fabriquesRemoteGeoJson(url, settings) {
   });
   layer.remote = {url: url, params: Object.assign({}, settings.params || {}),
                   minZoom: settings.minZoom || 0, zIndex: settings.zIndex, state: "idle",
-                  request: 0, key: settings.key};
+                  request: 0, key: settings.key, background: Boolean(settings.background)};
   return layer;
 }
 """
@@ -117,7 +117,8 @@ class RemoteGeoJson(Layer):
     view's zoom. Below ``min_zoom`` it draws nothing and fires ``remote:zoom``; it fires
     ``remote:load`` (with ``count``) once drawn and ``remote:error`` on failure.
     ``style`` is a Leaflet path style; ``color_property``/``colors`` fill each feature by one
-    of its properties; ``tooltip_property`` names the property shown on hover.
+    of its properties; ``tooltip_property`` names the property shown on hover. A layer
+    without ``control`` is a background: ``remote.background`` says so to the page.
     """
 
     _template = Template("""
@@ -142,7 +143,7 @@ class RemoteGeoJson(Layer):
             "colorProperty": color_property,
             "colors": {str(k): v for k, v in (colors or {}).items()},
             "tooltipProperty": tooltip_property, "pane": f"fabriques-{key}",
-            "zIndex": z_index, "interactive": interactive,
+            "zIndex": z_index, "interactive": interactive, "background": not control,
         }
 
     def render(self, **kwargs):

@@ -11,7 +11,7 @@ import math
 from flask import Blueprint, current_app, render_template, request, url_for
 
 from app.carte.forms import PAGE_SIZE, CarteForm
-from app.carte.layers import TOGGLEABLE
+from app.carte.layers import COMMUNE_OUTLINES, TOGGLEABLE
 from app.carte.search import SearchError, nearest_to, search_place
 from app.db import get_engine
 from app.security import basemap
@@ -56,7 +56,9 @@ def carte():
     state, selection, errors = form.state(), form.selection(), form.messages()
     policy = state["policy"]
     rows = laureate_table(engine, policy)
-    overlays = [Overlay("departements", url_for("carte_api.couche", layer="departements"))]
+    overlays = [Overlay("departements", url_for("carte_api.couche", layer="departements")),
+                Overlay("communes", url_for("carte_api.couche", layer=COMMUNE_OUTLINES),
+                        min_zoom=LAYERS[COMMUNE_OUTLINES].min_zoom)]
     overlays += [Overlay(key, url_for("carte_api.couche", layer=key),
                          min_zoom=LAYERS[key].min_zoom,
                          params={"vintage": state["vintage"]} if key == "qpv" else {},

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, render_template, url_for
 
+from app.carte.layers import COMMUNE_OUTLINES
 from app.db import get_engine, get_geocoder
 from app.forms import first_error
 from app.verifier.forms import AttestationForm, LocationForm
@@ -23,6 +24,7 @@ from geodata.checks import (
 from geodata.eligibility import EligibilityError
 from geodata.geocoder import GeocoderError
 from geodata.policy import CATEGORIES, PolicyError, load_policy
+from geodata.storage.map_layers import LAYERS
 
 __all__ = ["bp"]
 
@@ -90,7 +92,8 @@ def verifier():
     return render_template("verifier.html", form=form, check=check,
                            problem=problem, labels=COMPONENT_LABELS, categories=CATEGORIES,
                            policy=load_policy(check.verdict.row["policy"]) if check else None,
-                           features=features), status
+                           features=features, communes=COMMUNE_OUTLINES,
+                           communes_zoom=LAYERS[COMMUNE_OUTLINES].min_zoom), status
 
 
 @bp.get("/verifier/attestation")

@@ -194,8 +194,8 @@ def test_address_file_lists_bad_rows_with_their_line(client, ban_server):
     assert wait(client, job_url)["state"] == "done"
 
     html = flat(client.get(job_url).text)
-    assert "5 ligne(s), dont 4 adresse(s) à géocoder" in html
-    assert "3 adresse(s) géocodée(s), dont 1 à vérifier" in html
+    assert "5 ligne(s) lue(s)" in html
+    assert "3 adresse(s) géocodée(s) sur 4, dont 1 à vérifier" in html
     errors = re.search(r'<table id="lot-erreurs">.*?</table>', html, re.S).group(0)
     assert re.search(r'<th scope="row">4</th><td>adresse introuvable', errors)
     assert re.search(r'<th scope="row">5</th><td>adresse vide', errors)

@@ -217,7 +217,7 @@ def test_the_history_is_paginated_newest_first(loaded, client, login):
     first = client.get(HISTORY).text
     assert "P-052" in first and "P-003" in first and "P-002" not in first
     assert first.index("P-052") < first.index("P-051")
-    assert "page 1 sur 2" in first and f'href="{HISTORY}?page=2"' in first
+    assert "page 1 sur 2" in first and f'href="{HISTORY}?page=2#verifications"' in first
     second = client.get(f"{HISTORY}?page=2").text
     assert "P-002" in second and "P-001" in second and "P-003" not in second
     assert "P-001" in client.get(f"{HISTORY}?page=99").text  # past the end: the last page

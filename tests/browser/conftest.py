@@ -59,6 +59,29 @@ def follow(page, control) -> None:
         control.click()
 
 
+SCREENS = {"ordinateur": {"width": 1366, "height": 768}, "telephone": {"width": 390, "height": 844}}
+"""The first screens a page must fit: a laptop and a phone."""
+IN_FIRST_SCREEN = """selector => {
+    const element = document.querySelector(selector);
+    if (!element) { return false; }
+    const box = element.getBoundingClientRect();
+    return box.top >= 0 && box.bottom <= window.innerHeight && box.height > 0;
+}"""
+
+
+def on_screen(page, selector: str) -> bool:
+    """The first element ``selector`` finds is whole in the viewport, as it is scrolled."""
+    return page.evaluate(IN_FIRST_SCREEN, selector)
+
+
+def first_screen(page, selector: str) -> None:
+    """``selector`` is whole in the first screen, without scrolling, and has the focus."""
+    assert page.evaluate("() => window.scrollY") == 0
+    assert on_screen(page, selector), f"{selector} hors du premier écran"
+    page.wait_for_function("id => document.activeElement && document.activeElement.id === id",
+                           arg=selector.lstrip("#"), timeout=5_000)
+
+
 def served(app):
     """Serve ``app`` on 127.0.0.1 from a thread: yields its base URL, then stops and closes
     it (for a fixture: ``yield from served(app)``)."""

@@ -9,7 +9,9 @@ from the app's static files.
 Two servers: the session's ``reference_engine`` (the real layers and laureates; an admin
 account made for the test, every page opens to it) and, for the dossiers and the jury, an
 embedded database with the hand-made wave of ``tests/data/dossiers`` (three of its dossiers
-at the jury), as in ``test_jury_page.py``. Nothing leaves 127.0.0.1.
+at the jury), as in ``test_jury_page.py``. Pages reached by a form (the jury's confirmation,
+an import's report, a batch job still running) are audited where the form leads. Nothing
+leaves 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from geodata.storage.dossiers import move_dossiers
 from loaders.dossiers import import_dossiers
 from loaders.pipeline import load_source
 from tests.app.conftest import PASSWORD
-from tests.browser.conftest import log_in, served
+from tests.browser.conftest import follow, log_in, served
 from tests.browser.test_batch_page import ADDRESSES
+from tests.browser.test_history_first_screen import MINISTRY, history_server  # noqa: F401
 from tests.loaders.test_dossiers_import import WAVE
 from tests.support import contours_of, make_app, temporary_account, unavailable
 
@@ -49,6 +52,11 @@ REFERENCE_PAGES = {
     "reseaux": ("/reseaux?fabrique=fabt-12&rule=distance&distance_km=12",
                 ".folium-map" + MAP_READY),
     "fabrique": ("/fabriques/fabt-12", None),
+    "couverture": ("/reseaux/couverture?distance_km=20", ".folium-map" + MAP_READY),
+    "couverture-departement": ("/reseaux/couverture?distance_km=20&departement=15",
+                               ".folium-map" + MAP_READY),
+    "attestation": ("/verifier/attestation?lon=5.4034&lat=43.3305&dossier=FT-2026-042"
+                    "&projet=La+Fabrique+du+Grand+Saint-Barth%C3%A9l%C3%A9my", None),
     "historique": ("/instruction/historique", None),
     "tableau-de-bord": ("/tableau-de-bord", None),
 }
@@ -56,6 +64,7 @@ WAVE_PAGES = {
     "dossiers": ("/instruction/dossiers?vague=2", None),
     "dossier": ("/instruction/dossiers/1234505", "#carte" + MAP_READY),
     "jury": ("/instruction/jury", None),
+    "dossiers-import": ("/instruction/dossiers/import", None),
 }
 MARSEILLE = [1234505, 1234509, 1234515]
 KNOWN = {}  # "page@size": the reason a violation is left for now (an xfail, strict)
@@ -119,15 +128,27 @@ def run_axe(page, base: str) -> list[dict]:
     }""")
 
 
+def resize(page, size: str) -> None:
+    """The page at ``size`` (``SIZES``)."""
+    if SIZES[size]:
+        page.set_viewport_size(SIZES[size])
+
+
 def audit(page, base: str, size: str, path: str, ready: str | None = None) -> None:
     """Open ``path`` at ``size``, let its scripts run, run axe-core; fail on a serious or
     critical violation, print the others."""
-    if SIZES[size]:
-        page.set_viewport_size(SIZES[size])
+    resize(page, size)
     page.goto(f"{base}{path}")
     if ready:
         page.wait_for_selector(ready, timeout=120_000)
+    audit_open_page(page, base)
+
+
+def audit_open_page(page, base: str) -> None:
+    """axe-core over the page already open (once its requests have settled); fail on a
+    serious or critical violation, print the others."""
     page.wait_for_load_state("networkidle")
+    path = page.url.removeprefix(base)
     violations = run_axe(page, base)
     lines = [f"{path} [{v['impact']}] {v['id']}: {v['help']}\n    "
              + "\n    ".join(v["nodes"][:8]) for v in violations]
@@ -175,3 +196,59 @@ def test_a_finished_batch_page_has_no_serious_violation(live_server, axe_page, a
 def test_an_instruction_page_has_no_serious_violation(wave_server, axe_page, name, size):
     log_in(axe_page, wave_server, "instructrice@exemple.gouv.fr")
     audit(axe_page, wave_server, size, *WAVE_PAGES[name])
+
+
+@pytest.mark.parametrize(("name", "size"), cases(["lot-en-cours"]))
+def test_a_running_batch_page_has_no_serious_violation(live_server, axe_page, admin,
+                                                       ban_server, name, size):
+    """The job page while the BAN holds the job (its progress bar, polled by lot.js)."""
+    ban_server.delay = 4.5  # under the client's 5 s timeout: held, never retried
+    log_in(axe_page, live_server, admin)
+    resize(axe_page, size)
+    axe_page.goto(f"{live_server}/verifier/lot")
+    axe_page.get_by_label("Fichier CSV").set_input_files(
+        {"name": "projets.csv", "mimeType": "text/csv", "buffer": ADDRESSES})
+    follow(axe_page, axe_page.get_by_role("button", name="Vérifier le lot"))
+    axe_page.get_by_role("heading", level=2, name="Traitement en cours").wait_for()
+    assert axe_page.locator("#lot-progression").is_visible()
+    audit_open_page(axe_page, live_server)
+    assert axe_page.locator("#lot-suivi").count() == 1  # audited before the result came
+
+
+@pytest.mark.parametrize(("name", "size"), cases(["jury-confirmation"]))
+def test_the_jury_confirmation_has_no_serious_violation(wave_server, axe_page, name, size):
+    """The page a jury's choice leads to: the chosen dossiers, the quotas after (chart)."""
+    log_in(axe_page, wave_server, "instructrice@exemple.gouv.fr")
+    resize(axe_page, size)
+    axe_page.goto(f"{wave_server}/instruction/jury")
+    for number in MARSEILLE[:2]:
+        axe_page.get_by_label(f"Choisir le dossier {number}").check()
+    axe_page.get_by_label("Décision").select_option("laureat")
+    axe_page.get_by_label("Motivation").fill("Ancrage fort dans le quartier")
+    follow(axe_page, axe_page.get_by_role("button", name="Vérifier la décision"))
+    assert "Confirmer : « Lauréat » pour 2 dossier(s)" in axe_page.locator("h1").inner_text()
+    audit_open_page(axe_page, wave_server)
+
+
+@pytest.mark.parametrize(("name", "size"), cases(["dossiers-import-bilan"]))
+def test_an_import_report_has_no_serious_violation(wave_server, axe_page, name, size):
+    """The report of an import: counts, the lines set aside, the dossiers not located."""
+    log_in(axe_page, wave_server, "instructrice@exemple.gouv.fr")
+    resize(axe_page, size)
+    axe_page.goto(f"{wave_server}/instruction/dossiers/import")
+    axe_page.get_by_label("Fichier de l'export").set_input_files(WAVE)
+    follow(axe_page, axe_page.get_by_role("button", name="Importer"))
+    assert axe_page.locator("#bilan").is_visible()
+    assert axe_page.locator("#ecartees tbody tr").count() > 0
+    audit_open_page(axe_page, wave_server)
+
+
+@pytest.mark.parametrize(("name", "size"), cases(["historique-filtre"]))
+def test_a_filtered_history_has_no_serious_violation(history_server, axe_page,  # noqa: F811
+                                                     name, size):
+    """The history with checks in it, filtered: the filters applied, the table of checks."""
+    log_in(axe_page, history_server, MINISTRY)
+    audit(axe_page, history_server, size,
+          "/instruction/historique?categorie=qpv&vague=5#verifications")
+    assert axe_page.locator("#filtres-actifs .fr-tag").count() == 2
+    assert axe_page.locator("#verifications tbody tr").count() > 0

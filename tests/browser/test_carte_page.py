@@ -95,3 +95,43 @@ def test_the_url_brings_back_view_filters_and_layers(live_server, page, shoot):
     assert name in page.locator(".leaflet-popup-content").inner_text()
     page.wait_for_load_state("networkidle")  # the layers of the new view
     shoot("carte-marseille", full_page=False)
+
+
+UNREACHABLE_TILES = {"BASEMAP_URL": "http://127.0.0.1:9/{z}/{x}/{y}.png",
+                     "BASEMAP_ATTRIBUTION": "tuiles injoignables"}
+
+
+def zoom_to(page, lat: float, lon: float, zoom: int) -> None:
+    page.evaluate("([lat, lon, zoom]) => window.fabriquesMaps.carte.map.setView("
+                  "[lat, lon], zoom, {animate: false})", [lat, lon, zoom])
+
+
+@pytest.mark.parametrize(("live_config", "drawn"), [({}, "outlines"),
+                                                    (UNREACHABLE_TILES, "fallback")],
+                         ids=["sans-fond", "fond-injoignable"])
+def test_communes_are_outlined_when_zoomed_in(live_server, page, shoot, drawn):
+    """Without tiles (none set, or none reachable), the map draws the départements, and the
+    communes from the zoom the checker's choice map draws them at (same layer, same API)."""
+    open_map(page, f"{live_server}/carte")
+    page.wait_for_selector(f'.folium-map[data-basemap="{drawn}"]')
+    page.wait_for_function(
+        "() => document.querySelectorAll('.leaflet-fabriques-departements-pane path').length > 90")
+    assert paths(page, "communes") == 0  # France at a glance: no commune yet
+    assert page.locator("#carte-etat-couches").inner_text() == ""  # a background, no notice
+    assert "Communes" not in page.locator(".leaflet-control-layers").inner_text()
+
+    zoom_to(page, 43.3305, 5.4034, 12)  # Marseille, 13e arrondissement
+    page.wait_for_function(
+        "() => document.querySelectorAll('.leaflet-fabriques-communes-pane path').length > 3")
+    codes = page.evaluate("window.fabriquesMaps.carte.layers.communes.toGeoJSON().features"
+                          ".map(f => f.properties.code)")
+    assert {"13055", "13002"} <= set(codes)  # Marseille and Allauch, its neighbour
+    assert paths(page, "departements") > 0  # still under them
+    assert "communes" not in query(page)["couches"].split(",")  # no choice of the visitor
+    shoot(f"carte-communes-{drawn}", full_page=False)
+
+    zoom_to(page, 43.3305, 5.4034, 7)
+    page.wait_for_function(
+        "() => document.querySelectorAll('.leaflet-fabriques-communes-pane path').length === 0")
+    assert page.locator("#carte-etat-couches").inner_text() == ""
+    assert page.outside_requests == []

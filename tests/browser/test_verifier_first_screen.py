@@ -9,24 +9,10 @@ from __future__ import annotations
 import pytest
 
 from tests.ban_server import FakeBan
-from tests.browser.conftest import follow, served
+from tests.browser.conftest import SCREENS, first_screen, follow, served
 from tests.support import make_app
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.browser]
-
-SCREENS = {"ordinateur": {"width": 1366, "height": 768}, "telephone": {"width": 390, "height": 844}}
-IN_FIRST_SCREEN = """selector => {
-    const box = document.querySelector(selector).getBoundingClientRect();
-    return box.top >= 0 && box.bottom <= window.innerHeight && box.height > 0;
-}"""
-
-
-def first_screen(page, selector: str) -> None:
-    """``selector`` is whole in the first screen, without scrolling, and has the focus."""
-    assert page.evaluate("() => window.scrollY") == 0
-    assert page.evaluate(IN_FIRST_SCREEN, selector), f"{selector} hors du premier écran"
-    page.wait_for_function("id => document.activeElement && document.activeElement.id === id",
-                           arg=selector.lstrip("#"), timeout=5_000)
 
 
 @pytest.mark.parametrize("screen", SCREENS)

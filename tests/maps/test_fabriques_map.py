@@ -29,6 +29,7 @@ from maps.base import (
     map_parts,
     marker_cluster,
 )
+from maps.basemap import Basemap, TiledBasemap
 from maps.fabriques import OVERLAYS, Overlay, View, fabriques_map, popup_html
 from maps.remote import RemoteGeoJson
 
@@ -167,6 +168,28 @@ def test_overlays_are_fetched_by_view_never_embedded(rows):
     (registry,) = children(m, MapRegistry)
     assert set(registry.layers) == set(overlays) and "cluster" in registry.objects
     assert 'window.fabriquesMaps = window.fabriquesMaps || {})["carte"]' in script
+
+
+def test_the_communes_are_a_background_like_the_departements(rows):
+    """Drawn from their zoom on, no choice in the control; the fallback of the tiles."""
+    background = [Overlay("departements", "/api/v1/couches/departements"),
+                  Overlay("communes", "/api/v1/couches/densite", min_zoom=9)]
+    plain = fabriques_map(asset_url, rows, [*background, *OVERLAY_SET[1:]])
+    layers = {layer.key: layer for layer in children(plain, RemoteGeoJson)}
+    assert layers["communes"].show and layers["communes"].min_zoom == 9
+    assert layers["communes"].settings["background"] and not layers["communes"].control
+    assert not layers["qpv"].settings["background"]
+    (control,) = children(plain, folium.LayerControl)
+    assert OVERLAYS["communes"]["name"] not in control.overlays
+    assert layers["communes"].settings["style"]["fill"] is False  # outlines only
+
+    tiled = fabriques_map(asset_url, rows, background,
+                          basemap=Basemap("https://tuiles.exemple.fr/{z}/{x}/{y}.png", "T"))
+    fallback = {layer.key: layer for layer in children(tiled, RemoteGeoJson)}
+    (tiles,) = children(tiled, TiledBasemap)
+    assert tiles.fallback_names == [fallback[key].get_name() for key in
+                                    ("departements", "communes")]
+    assert not any(layer.show for layer in fallback.values())  # until a tile fails
 
 
 def test_view_given_or_metropolitan_france_fitted(rows):

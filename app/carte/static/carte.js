@@ -35,8 +35,9 @@
     });
   }
 
+  // The backgrounds (départements, communes when zoomed in) are no choice of the visitor.
   function toggleable() {
-    return Object.keys(layers).filter(function (key) { return key !== "departements"; });
+    return Object.keys(layers).filter(function (key) { return !layers[key].remote.background; });
   }
 
   function syncState() {
@@ -165,8 +166,10 @@
     layer.on("remote:loading", function () { say(name, ""); });
     layer.on("remote:load", function () { say(name, ""); settled(key); });
     layer.on("remote:zoom", function () {
-      say(name, name === "densite" ? "Zoomez pour afficher la grille de densité (zoom " +
-          layer.remote.minZoom + " au moins)." : "Zoomez pour afficher cette couche.");
+      if (!layer.remote.background) {
+        say(name, name === "densite" ? "Zoomez pour afficher la grille de densité (zoom " +
+            layer.remote.minZoom + " au moins)." : "Zoomez pour afficher cette couche.");
+      }
       settled(key);
     });
     layer.on("remote:error", function (event) {

@@ -9,6 +9,9 @@
   var address = document.getElementById("address");
   var status = document.getElementById("choix-carte-etat");
   var layersUrl = container.getAttribute("data-couches");
+  // The communes' outlines: the layer and zoom the public map's background uses too.
+  var communes = container.getAttribute("data-couche-communes");
+  var communesZoom = Number(container.getAttribute("data-zoom-communes"));
   var map = L.map(container, {attributionControl: false});
   container.fabriquesMap = map;  // for the browser test and for debugging
   var x = parseFloat((lon.value || "").replace(",", "."));
@@ -32,7 +35,7 @@
 
   function refresh() {
     var zoom = map.getZoom();
-    var layer = zoom >= 9 ? "densite" : "departements";
+    var layer = zoom >= communesZoom ? communes : "departements";
     var b = map.getBounds();
     var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) {
       return Math.max(-180, Math.min(180, v)).toFixed(4);
