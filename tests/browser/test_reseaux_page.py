@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from tests.browser.conftest import follow
+from tests.browser.conftest import SCREENS, follow, on_screen
 from tests.networks_data import places_engine  # noqa: F401
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.browser]
@@ -80,3 +80,30 @@ def test_coverage_by_departement_then_one_departement(live_server, page, shoot):
     assert page.locator("#contenu path.fabriques-rayon").count() > 0
 
     shoot("reseaux-couverture-cantal")
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_the_network_asked_for_is_the_first_thing_on_screen(live_server, page, shoot, screen):
+    """The page's title, the network's heading and description and the top of its map on
+    the first screen, the network focused; the form to ask for another comes after."""
+    page.set_viewport_size(SCREENS[screen])
+    page.goto(f"{live_server}/reseaux?fabrique=fabt-02&rule=distance&distance_km=5")
+    page.locator(".folium-map[data-ready='true']").wait_for()
+    assert page.evaluate("() => window.scrollY") == 0
+    assert page.evaluate("() => document.activeElement.id") == "reseau-resultat"
+    assert on_screen(page, "h1") and on_screen(page, "#reseau-titre")
+    assert "à moins de 5" in page.locator("#reseau-resultat p").first.inner_text()
+    map_top = page.locator(".folium-map").bounding_box()["y"]
+    assert map_top < SCREENS[screen]["height"] - 150  # its top, with points, is on screen
+    form_top = page.locator("#reseau-formulaire").bounding_box()["y"]
+    assert form_top > map_top
+    shoot(f"reseaux-premier-ecran-{screen}", full_page=False)
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_a_network_that_cannot_be_shown_says_so_first(live_server, page, screen):
+    page.set_viewport_size(SCREENS[screen])
+    page.goto(f"{live_server}/reseaux?fabrique=fabt-9999&rule=distance&distance_km=5")
+    assert page.evaluate("() => document.activeElement.id") == "reseau-resultat"
+    assert on_screen(page, "#reseau-resultat")
+    assert "Réseau introuvable" in page.locator("#reseau-resultat").inner_text()
