@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import shapely
 
+from geodata.feature_collections import COMMUNES, FABRIQUES, LIEUX, qpv_collection
 from geodata.features import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -60,3 +62,11 @@ def test_features_are_written_as_rfc_7946():
     assert point["geometry"]["coordinates"] == [5.1234568, 43.1]
     assert nothing["geometry"] is None and nothing["type"] == "Feature"
     assert "Île" in texts[0]  # UTF-8, not escaped
+
+
+def test_the_analysts_guide_names_every_field_of_every_collection():
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "analystes.md").read_text(
+        encoding="utf-8")
+    for info in (FABRIQUES, qpv_collection("2024"), COMMUNES, LIEUX):
+        missing = [f.name for f in info.fields if f"`{f.name}`" not in guide]
+        assert not missing, f"docs/analystes.md ne décrit pas {missing} ({info.id})"
