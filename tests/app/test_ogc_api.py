@@ -11,8 +11,11 @@ import json
 import numpy as np
 import pytest
 import shapely
-from openapi_core import OpenAPI
+from openapi_core import Config, OpenAPI
+from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from sqlalchemy import event
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
 from app.db import EXTENSION
 from geodata.features import parse_bbox
@@ -339,3 +342,26 @@ def test_a_bbox_is_answered_with_the_spatial_index_or_the_envelopes(app, backend
         plan = "\n".join(row[0] for row in connection.exec_driver_sql(
             "EXPLAIN " + counted[0], counted[1]))
     assert "ix_commune_contours_geom" in plan and "&&" in plan, plan
+
+
+@pytest.mark.parametrize(("url", "status"), [
+    ("/ogc/", 200), ("/ogc/conformance", 200), ("/ogc/collections", 200),
+    ("/ogc/collections/communes", 200), ("/ogc/collections/qpv2024/items?limit=3", 200),
+    (f"/ogc/collections/lieux/items?bbox={MARSEILLE}&limit=5&offset=2", 200),
+    ("/ogc/collections/fabriques/items?limit=400", 200),
+    ("/ogc/collections/fabriques/items/fabt-02", 200),
+    ("/ogc/collections/communes/items/13055", 200),
+    ("/ogc/collections/communes/items?bbox=1,2", 400),
+    ("/ogc/collections/fabriques/items/inconnue", 404),
+])
+def test_the_answers_are_those_the_definition_describes(client, url, status):
+    spec = OpenAPI.from_dict(get_json(client, "/ogc/api"), config=Config(
+        extra_media_type_deserializers={"application/geo+json": json.loads}))
+    response = client.get(url)
+    assert response.status_code == status, response.text
+    environ = EnvironBuilder(path=url.split("?")[0], query_string=url.partition("?")[2],
+                             base_url="http://localhost").get_environ()
+    request = WerkzeugOpenAPIRequest(Request(environ))
+    if status < 400:
+        spec.validate_request(request)
+    spec.validate_response(request, WerkzeugOpenAPIResponse(response))
