@@ -1,9 +1,10 @@
 """Where each collection of the OGC API is read: its table, as loaded (nothing is copied).
 
-A ``Source`` names the table's primary key (the features' order and a page's handle on its
-rows), its geometry column, the rows the collection holds (``where``), how a feature's
-public id finds its row (``find``), and how a page's rows become features (``read``). The
-paging and the bounding boxes, the same for every source, are ``geodata.storage.features``'.
+A ``Source`` names the table, the SQL expression of a feature's public id (its key: stable
+across loads, so that a page read with envelopes kept from before a load still names the same
+features; it orders the features), the geometry column, the rows the collection holds
+(``where``), and how the features of some ids are read (``read``). The paging and the
+bounding boxes, the same for every source, are ``geodata.storage.features``'.
 
 The Fabriques are those of ``geodata.storage.laureates.laureate_table`` (each Fabrique once,
 its category under each policy, the open data's columns: ``geodata.publication.open_row``);
@@ -52,24 +53,27 @@ PLACE_ID_SEPARATOR = ":"
 """A place's id is its kind and its id in its source: ``france-services:1234``."""
 
 Read = tuple[list[str], list[dict], list]
-"""Features in the order of the keys asked for: public ids, properties, WGS84 geometries."""
+"""Features in the order of the ids asked for (an id whose row is gone meanwhile is left
+out): public ids, properties, WGS84 geometries."""
 
 
 @dataclass(frozen=True)
 class Source:
     """Where a collection's features are read (see the module's docstring)."""
 
-    key: object  # the table's primary key column
-    geom: object  # its geometry column
+    table: type  # the model
+    key: object  # the SQL expression of a feature's public id
+    geom: object  # the geometry column
     where: Callable[[Engine], list]  # the clauses of the rows the collection holds
-    find: Callable[[str], object | None]  # a public id's clause; None: no row can have it
-    read: Callable[[Engine, Connection, list], Read]  # the features of some keys
+    read: Callable[[Engine, Connection, list], Read]  # the features of some ids
 
 
 def _in_order(keys: list, rows: dict, build: Callable) -> Read:
     """``build(row) -> (id, properties, stored geometry)`` for each key's row, in order."""
     ids, properties, stored = [], [], []
     for key in keys:
+        if key not in rows:
+            continue  # gone since the ids were chosen (a load in another process)
         feature_id, values, geometry = build(rows[key])
         ids.append(feature_id)
         properties.append(values)
@@ -97,12 +101,12 @@ def _qpv_communes(connection: Connection, vintage: str, rows: dict) -> dict[str,
 
 def _read_qpv(vintage: str) -> Callable[[Engine, Connection, list], Read]:
     def read(_engine: Engine, connection: Connection, keys: list) -> Read:
-        rows = {row.id: row for row in connection.execute(
-            select(Qpv.id, Qpv.code, Qpv.name, Qpv.vintage, Qpv.departement_code,
+        rows = {row.code: row for row in connection.execute(
+            select(Qpv.code, Qpv.name, Qpv.vintage, Qpv.departement_code,
                    Qpv.commune_codes, Qpv.commune_names, DatasetVersion.source,
                    stored_geometry(Qpv.geom).label("geom"))
             .join(DatasetVersion, DatasetVersion.id == Qpv.dataset_version_id)
-            .where(Qpv.id.in_(keys)))}
+            .where(Qpv.vintage == vintage, Qpv.code.in_(keys)))}
         communes = _qpv_communes(connection, vintage, rows)
         wanted = {code for codes in communes.values() for code in codes}
         names = dict(connection.execute(select(Commune.code, Commune.name)
@@ -172,19 +176,25 @@ def _read_fabriques(engine: Engine, connection: Connection, keys: list) -> Read:
         return key, laureate_properties({policy: open_row(table[key])
                                          for policy, table in tables.items()}), geometries[key]
 
-    return _in_order(keys, {key: key for key in keys}, build)
+    served = {key: key for key in keys
+              if key in geometries and all(key in table for table in tables.values())}
+    return _in_order(keys, served, build)
+
+
+PLACE_ID = Place.kind + PLACE_ID_SEPARATOR + Place.external_id
 
 
 def _read_places(_engine: Engine, connection: Connection, keys: list) -> Read:
-    rows = {row.id: row for row in connection.execute(
-        select(Place.id, Place.kind, Place.external_id, Place.name, Place.address,
-               Place.commune_code, Place.commune_name, Place.precision, Place.attributes,
-               DatasetVersion.source, stored_geometry(Place.geom).label("geom"))
+    rows = {row.feature_id: row for row in connection.execute(
+        select(PLACE_ID.label("feature_id"), Place.kind, Place.external_id, Place.name,
+               Place.address, Place.commune_code, Place.commune_name, Place.precision,
+               Place.attributes, DatasetVersion.source,
+               stored_geometry(Place.geom).label("geom"))
         .join(DatasetVersion, DatasetVersion.id == Place.dataset_version_id)
-        .where(Place.id.in_(keys)))}
+        .where(PLACE_ID.in_(keys)))}
 
     def build(row):
-        return f"{row.kind}{PLACE_ID_SEPARATOR}{row.external_id}", {
+        return row.feature_id, {
             "type": row.kind, "type_libelle": kind_label(row.kind),
             "identifiant": row.external_id, "nom": row.name, "adresse": row.address,
             "commune_code": row.commune_code, "commune_nom": row.commune_name,
@@ -195,20 +205,12 @@ def _read_places(_engine: Engine, connection: Connection, keys: list) -> Read:
     return _in_order(keys, rows, build)
 
 
-def _find_place(feature_id: str):
-    kind, separator, external_id = feature_id.partition(PLACE_ID_SEPARATOR)
-    if not separator or not kind or not external_id:
-        return None
-    return and_(Place.kind == kind, Place.external_id == external_id)
-
-
 SOURCES = {
-    COMMUNES.id: Source(CommuneContour.code, CommuneContour.geom,
-                        lambda _engine: [CommuneContour.kind == "COM"],
-                        lambda feature_id: CommuneContour.code == feature_id, _read_communes),
-    FABRIQUES.id: Source(Laureate.id, Laureate.geom, _served_fabriques,
-                         lambda feature_id: Laureate.id == feature_id, _read_fabriques),
-    LIEUX.id: Source(Place.id, Place.geom, lambda _engine: [], _find_place, _read_places),
+    COMMUNES.id: Source(CommuneContour, CommuneContour.code, CommuneContour.geom,
+                        lambda _engine: [CommuneContour.kind == "COM"], _read_communes),
+    FABRIQUES.id: Source(Laureate, Laureate.id, Laureate.geom, _served_fabriques,
+                         _read_fabriques),
+    LIEUX.id: Source(Place, PLACE_ID, Place.geom, lambda _engine: [], _read_places),
 }
 
 
@@ -218,6 +220,6 @@ def source_of(collection_id: str) -> Source | None:
         return SOURCES[collection_id]
     vintage = collection_id.removeprefix(QPV_PREFIX)
     if collection_id.startswith(QPV_PREFIX) and vintage.isascii() and vintage.isdigit():
-        return Source(Qpv.id, Qpv.geom, lambda _engine: [Qpv.vintage == vintage],
-                      lambda feature_id: Qpv.code == feature_id, _read_qpv(vintage))
+        return Source(Qpv, Qpv.code, Qpv.geom, lambda _engine: [Qpv.vintage == vintage],
+                      _read_qpv(vintage))
     return None

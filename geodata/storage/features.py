@@ -2,7 +2,8 @@
 of a collection's features within bounding boxes, one feature by its id, a collection's
 extent. The tables are read as loaded (``geodata.storage.feature_sources``), never copied.
 
-Features come in the order of their table's primary key. Bounding boxes are answered:
+Features come in the order of their ids (code point order on both backends). Bounding boxes
+are answered:
 
 - on PostGIS, in SQL: ``geom && envelope AND ST_Intersects(geom, envelope)``, which the
   GIST index of the geometry column serves; the count and the page are two queries of one
@@ -108,7 +109,7 @@ def _postgis_page(engine: Engine, source: Source, boxes: Sequence[Box] | None, o
         where.append(_intersecting(source, boxes))
     options = {"isolation_level": "REPEATABLE READ"}
     with engine.connect().execution_options(**options) as connection:
-        matched = connection.scalar(select(func.count()).select_from(source.key.table)
+        matched = connection.scalar(select(func.count()).select_from(source.table)
                                     .where(*where))
         keys = list(connection.scalars(select(source.key).where(*where)
                                        .order_by(_ordered(engine, source.key))
@@ -118,7 +119,7 @@ def _postgis_page(engine: Engine, source: Source, boxes: Sequence[Box] | None, o
 
 @dataclass(frozen=True)
 class _Envelopes:
-    """A collection's keys in order, with each geometry's bounds (NaN when it has none)."""
+    """A collection's ids in order, with each geometry's bounds (NaN when it has none)."""
 
     keys: np.ndarray
     bounds: np.ndarray  # (n, 4): min lon, min lat, max lon, max lat
@@ -181,15 +182,13 @@ def feature_page(engine: Engine, collection_id: str, boxes: Sequence[Box] | None
 def feature_by_id(engine: Engine, collection_id: str, feature_id: str) -> FeaturePage | None:
     """One feature of a collection by its public id, or None when it holds none of that id."""
     source = source_of(collection_id)
-    found = source.find(feature_id)
-    if found is None:
-        return None
     with engine.connect() as connection:
-        key = connection.scalar(select(source.key).where(*source.where(engine), found)
-                                .limit(1))
+        key = connection.scalar(select(source.key).where(*source.where(engine),
+                                                         source.key == feature_id).limit(1))
         if key is None:
             return None
-        return _read(engine, connection, source, 1, [key])
+        page = _read(engine, connection, source, 1, [key])
+    return page if page.ids else None
 
 
 @versioned
