@@ -23,7 +23,7 @@ from app import db, settings
 __all__ = ["ROOM_NAMES", "create_app", "rooms"]
 
 ROOM_NAMES = ("accueil", "verifier", "carte", "fabriques", "reseaux", "comptes", "instruction",
-              "tableau_de_bord", "api")
+              "tableau_de_bord", "api", "ogc")
 """The rooms, in the order their blueprints are registered."""
 
 

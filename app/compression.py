@@ -15,6 +15,7 @@ __all__ = ["COMPRESSED_TYPES", "init_app"]
 COMPRESSED_TYPES = [
     "text/html", "text/css", "text/plain", "text/csv", "text/javascript",
     "application/javascript", "application/json", "application/geo+json",
+    "application/vnd.oai.openapi+json",  # the OGC API's definition (app.ogc)
     "application/manifest+json", "image/svg+xml",
 ]
 

@@ -22,9 +22,11 @@ from geodata.policy import PolicyError
 from geodata.storage.database import DatabaseUnreachable
 
 __all__ = ["API_PREFIX", "DATABASE_DOWN", "HTTP_TEXTS", "MAX_URL_LENGTH", "ApiError",
-           "error_page", "error_response", "init_app", "register"]
+           "answer_json_under", "error_page", "error_response", "init_app", "register"]
 
 API_PREFIX = "/api/v1"
+JSON_PREFIXES = "fabriques.json_prefixes"
+"""The app's extension listing the paths (besides ``API_PREFIX``) answered in JSON."""
 
 MAX_URL_LENGTH = 4000
 """Characters of path and query string at most: longer is a 414. Below gunicorn's own limit
@@ -133,9 +135,21 @@ def _http_json(error: HTTPException):
     return _with_headers(error_response(ApiError(code, f"http-{code}", message)), error)
 
 
+def answer_json_under(app: Flask, prefix: str) -> None:
+    """Answer the errors of every path under ``prefix`` (unknown ones included) in the one
+    JSON shape, as under ``API_PREFIX``: for another API a room serves (``app.ogc``)."""
+    app.extensions.setdefault(JSON_PREFIXES, []).append(prefix)
+
+
+def _in_an_api() -> bool:
+    """Whether the request's path is under ``API_PREFIX`` or another prefix answered in JSON."""
+    prefixes = (API_PREFIX, *current_app.extensions.get(JSON_PREFIXES, ()))
+    return request.path.startswith(prefixes)
+
+
 def _http_error(error: HTTPException):
     """An HTTP error no view handled: the JSON shape under the API, else the French page."""
-    if request.path.startswith(API_PREFIX):
+    if _in_an_api():
         return _http_json(error)
     title, message = _http_texts(error)
     return _with_headers(error_page(title, message, error.code or 500), error)
@@ -148,7 +162,7 @@ def _database_down(error: DatabaseUnreachable):
     if hasattr(current_app, "login_manager"):
         g._login_user = current_app.login_manager.anonymous_user()
     title, message = DATABASE_DOWN
-    if request.path.startswith(API_PREFIX):
+    if _in_an_api():
         return error_response(ApiError(503, "base-indisponible", message))
     return error_page(title, message, 503)
 

@@ -67,6 +67,16 @@ EXAMPLES = {
     "/api/v1/reseaux/declares": ["/api/v1/reseaux/declares"],
     "/api/v1/reseaux/declares/<int:network_id>": ["/api/v1/reseaux/declares/1"],
     "/api/v1/reseaux/couverture": ["/api/v1/reseaux/couverture"],
+    "/ogc/": ["/ogc", "/ogc/?f=html"],
+    "/ogc/conformance": ["/ogc/conformance"],
+    "/ogc/api": ["/ogc/api"],
+    "/ogc/collections": ["/ogc/collections"],
+    "/ogc/collections/<collection_id>": ["/ogc/collections/qpv2024", "/ogc/collections/x"],
+    "/ogc/collections/<collection_id>/items": [
+        "/ogc/collections/communes/items?bbox=5.3,43.25,5.45,43.35&limit=5",
+        "/ogc/collections/qpv2015/items?offset=abc"],
+    "/ogc/collections/<collection_id>/items/<path:feature_id>": [
+        "/ogc/collections/fabriques/items/fabt-02", "/ogc/collections/lieux/items/x"],
     "/static/<path:filename>": ["/static/fabriques.css", "/static/carte.js", "/static/lot.js",
                                 "/static/jury.js",
                                 "/static/reseaux.css", "/static/tableau-de-bord.css"],

@@ -1,0 +1,133 @@
+"""The routes of the OGC API, under ``/ogc``: they read the query, ask
+``geodata.storage.features`` and answer JSON or GeoJSON (``app.ogc.documents``).
+
+Every route refuses a query parameter it does not define (400, as the standard asks) and
+any format but JSON (``f=json``, the default). Errors take the service's one JSON shape
+(``app.errors``), with a French message.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, request
+
+from app.db import get_engine
+from app.errors import ApiError, error_response, register
+from app.ogc import documents
+from app.ogc.openapi import document as openapi_document
+from geodata.feature_collections import CollectionInfo
+from geodata.features import FeatureQueryError, parse_bbox, parse_limit, parse_offset
+from geodata.storage.features import (
+    collection_extent,
+    collection_info,
+    collections,
+    feature_by_id,
+    feature_page,
+)
+
+__all__ = ["OGC_PREFIX", "bp"]
+
+OGC_PREFIX = "/ogc"
+
+bp = Blueprint("ogc", __name__, url_prefix=OGC_PREFIX)
+register(bp)
+
+
+@bp.errorhandler(FeatureQueryError)
+def bad_query(error: FeatureQueryError):
+    return error_response(ApiError(400, "parametre-invalide", str(error), error.parameter))
+
+
+@bp.after_request
+def readable_anywhere(response: Response) -> Response:
+    """Public, read-only data: any web page may read it (no cookie is ever sent along)."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _answer(body: str | dict, media_type: str = documents.JSON) -> Response:
+    text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+    return Response(text, content_type=media_type)
+
+
+def _query(*names: str) -> None:
+    """Refuse a parameter other than ``names`` and ``f``, and a format other than JSON."""
+    unknown = sorted(set(request.args) - {*names, "f"})
+    if unknown:
+        accepted = ", ".join((*names, "f"))
+        raise ApiError(400, "parametre-inconnu", f"paramètre inconnu : {unknown[0][:40]!r} "
+                       f"(acceptés ici : {accepted})", unknown[0][:40])
+    if request.args.get("f", "json") != "json":
+        raise ApiError(400, "format-inconnu", f"format inconnu : {request.args['f'][:40]!r} ; "
+                       "seul f=json est servi", "f")
+    for name in names:
+        if len(request.args.getlist(name)) > 1:
+            raise ApiError(400, "parametre-invalide", f"{name} donné plusieurs fois", name)
+
+
+def _collection(collection_id: str) -> CollectionInfo:
+    info = collection_info(get_engine(), collection_id)
+    if info is None:
+        known = ", ".join(c.id for c in collections(get_engine()))
+        raise ApiError(404, "collection-inconnue", f"collection inconnue : "
+                       f"{collection_id[:60]!r} (disponibles : {known})", "collectionId")
+    return info
+
+
+@bp.get("/", strict_slashes=False)
+def landing():
+    _query()
+    return _answer(documents.landing())
+
+
+@bp.get("/conformance")
+def conformance():
+    _query()
+    return _answer(documents.conformance())
+
+
+@bp.get("/api")
+def api():
+    _query()
+    return _answer(openapi_document(collections(get_engine())), documents.OPENAPI)
+
+
+@bp.get("/collections")
+def collections_list():
+    _query()
+    engine = get_engine()
+    return _answer(documents.collections_document(
+        [(info, collection_extent(engine, info.id)) for info in collections(engine)]))
+
+
+@bp.get("/collections/<collection_id>")
+def collection(collection_id: str):
+    _query()
+    info = _collection(collection_id)
+    return _answer(documents.collection_document(info,
+                                                 collection_extent(get_engine(), info.id)))
+
+
+@bp.get("/collections/<collection_id>/items")
+def items(collection_id: str):
+    _query("limit", "offset", "bbox")
+    info = _collection(collection_id)
+    bbox = request.args.get("bbox")
+    boxes = parse_bbox(bbox)
+    limit, offset = parse_limit(request.args.get("limit")), parse_offset(
+        request.args.get("offset"))
+    page = feature_page(get_engine(), info.id, boxes, offset, limit)
+    return _answer(documents.items_text(info, page, offset, limit, bbox), documents.GEOJSON)
+
+
+@bp.get("/collections/<collection_id>/items/<path:feature_id>")
+def item(collection_id: str, feature_id: str):
+    _query()
+    info = _collection(collection_id)
+    page = feature_by_id(get_engine(), info.id, feature_id)
+    if page is None:
+        raise ApiError(404, "objet-inconnu", f"aucun objet {feature_id[:80]!r} dans la "
+                       f"collection {info.id} (identifiant : {info.id_description})",
+                       "featureId")
+    return _answer(documents.feature_text(info, page), documents.GEOJSON)

@@ -1,0 +1,127 @@
+"""Features as the OGC API reads and writes them: the query's bounding box and paging, and
+features written as RFC 7946 GeoJSON.
+
+- ``parse_bbox``: ``minlon,minlat,maxlon,maxlat`` (or 6 numbers, heights ignored) in WGS84
+  (CRS84); a box whose west edge is east of its east edge crosses the antimeridian and
+  becomes two boxes;
+- ``parse_limit``, ``parse_offset``: the page's size (``DEFAULT_LIMIT``, a value over
+  ``MAX_LIMIT`` is served as ``MAX_LIMIT``, as the standard asks) and start;
+- ``feature_texts``: each feature as GeoJSON text, coordinates rounded to
+  ``COORDINATE_DECIMALS`` (about a centimetre), polygon exterior rings counter-clockwise and
+  holes clockwise.
+
+A value that cannot be read raises ``FeatureQueryError`` (a ``ValueError``) with a French
+message and the parameter at fault. No database and no web framework here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import shapely
+
+__all__ = [
+    "COORDINATE_DECIMALS",
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
+    "Box",
+    "FeatureQueryError",
+    "feature_texts",
+    "parse_bbox",
+    "parse_limit",
+    "parse_offset",
+    "rfc7946_geometries",
+]
+
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 10_000
+COORDINATE_DECIMALS = 7
+"""Decimals of a degree kept: about a centimetre, finer than any source."""
+MAX_OFFSET = 10_000_000
+
+Box = tuple[float, float, float, float]
+"""(west, south, east, north) in WGS84 degrees, west <= east."""
+
+
+class FeatureQueryError(ValueError):
+    """A query parameter that cannot be read, with the parameter at fault."""
+
+    def __init__(self, message: str, parameter: str):
+        super().__init__(message)
+        self.parameter = parameter
+
+
+def parse_bbox(text: str | None) -> tuple[Box, ...] | None:
+    """The boxes of a ``bbox`` parameter (None when absent): one, or two for a box crossing
+    the antimeridian (west > east)."""
+    if text is None:
+        return None
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) not in (4, 6) or not all(math.isfinite(value) for value in values):
+        raise FeatureQueryError(
+            f"bbox invalide : {text[:80]!r} ; attendu minlon,minlat,maxlon,maxlat (4 nombres, "
+            "ou 6 avec les hauteurs) en degrés WGS84", "bbox")
+    if len(values) == 6:
+        values = [values[0], values[1], values[3], values[4]]
+    west, south, east, north = values
+    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
+        raise FeatureQueryError(
+            "bbox hors limites : longitudes de -180 à 180, latitudes de -90 à 90, minlat au "
+            "plus maxlat", "bbox")
+    if west > east:  # crosses the antimeridian
+        return ((west, south, 180.0, north), (-180.0, south, east, north))
+    return ((west, south, east, north),)
+
+
+def _integer(text: str, parameter: str, minimum: int, maximum: int | None) -> int:
+    """A decimal integer of at least ``minimum`` (and at most ``maximum``)."""
+    stripped = text.strip()
+    if not (stripped.isascii() and stripped.isdigit()) or int(stripped) < minimum or (
+            maximum is not None and int(stripped) > maximum):
+        upper = f" à {maximum}" if maximum is not None else " ou plus"
+        raise FeatureQueryError(f"{parameter} invalide : {text[:40]!r} ; un entier de "
+                                f"{minimum}{upper}", parameter)
+    return int(stripped)
+
+
+def parse_limit(text: str | None) -> int:
+    """The page's size: ``DEFAULT_LIMIT`` when absent, ``MAX_LIMIT`` at most (a larger value
+    is served as ``MAX_LIMIT``, never refused: OGC API Features, /req/core/fc-limit-response)."""
+    if text is None:
+        return DEFAULT_LIMIT
+    stripped = text.strip()
+    if stripped.isascii() and stripped.isdigit() and int(stripped) > MAX_LIMIT:
+        return MAX_LIMIT
+    return _integer(text, "limit", 1, MAX_LIMIT)
+
+
+def parse_offset(text: str | None) -> int:
+    """The position of the page's first feature among those matched (0 when absent)."""
+    return 0 if text is None else _integer(text, "offset", 0, MAX_OFFSET)
+
+
+def rfc7946_geometries(geometries: Sequence) -> np.ndarray:
+    """WGS84 geometries as RFC 7946 wants them: coordinates rounded to
+    ``COORDINATE_DECIMALS``, polygon exterior rings counter-clockwise and holes clockwise
+    (None stays None)."""
+    array = np.empty(len(geometries), dtype=object)
+    array[:] = list(geometries)
+    rounded = shapely.transform(array, lambda xy: np.round(xy, COORDINATE_DECIMALS))
+    return shapely.orient_polygons(rounded, exterior_cw=False)
+
+
+def feature_texts(ids: Sequence[str], properties: Sequence[dict],
+                  geometries: Sequence) -> list[str]:
+    """Each feature as GeoJSON text: its ``id``, its geometry (RFC 7946, ``null`` when
+    unknown) and its properties."""
+    texts = shapely.to_geojson(rfc7946_geometries(geometries)) if len(geometries) else []
+    return [f'{{"type":"Feature","id":{json.dumps(key, ensure_ascii=False)},'
+            f'"geometry":{geometry or "null"},'
+            f'"properties":{json.dumps(values, ensure_ascii=False)}}}'
+            for key, values, geometry in zip(ids, properties, texts, strict=True)]
