@@ -1,6 +1,6 @@
 """Geometry helpers with no database and no CRS of their own: merging polygons by key, making
-a set of polygons a clean coverage, and the polygons RFC 7946 wants (valid, one
-MultiPolygon each, exterior rings counter-clockwise and holes clockwise)."""
+a set of polygons a clean coverage and simplifying it, and the polygons RFC 7946 wants
+(valid, one MultiPolygon each, exterior rings counter-clockwise and holes clockwise)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import shapely
 
-__all__ = ["clean_coverage", "dissolve", "polygonal", "rfc7946_polygons"]
+__all__ = ["clean_coverage", "dissolve", "polygonal", "rfc7946_polygons", "simplified_coverage"]
 
 _MULTI_OR_COLLECTION = (4, 5, 6, 7)
 """shapely type ids of MultiPoint, MultiLineString, MultiPolygon, GeometryCollection."""
@@ -96,3 +96,23 @@ def rfc7946_polygons(geometries: Sequence) -> np.ndarray:
         geometries[invalid] = shapely.make_valid(geometries[invalid], method="structure",
                                                  keep_collapsed=False)
     return shapely.orient_polygons(polygonal(geometries), exterior_cw=False)
+
+
+def simplified_coverage(geometries: Sequence, tolerance: float, *,
+                        keep_outline: bool = False) -> np.ndarray:
+    """Polygons that form a coverage simplified together (GEOS coverage simplification,
+    Visvalingam-Whyatt: a vertex goes when its triangle is under ``tolerance`` squared), so
+    that a shared edge is simplified once and stays shared and no polygon vanishes; the
+    outline of the whole kept as it is with ``keep_outline``. ``tolerance`` is in the
+    geometries' units: give them in a projected CRS and it in metres. None for an empty or
+    missing geometry. Should GEOS refuse the coverage, each polygon is simplified alone
+    (topology-preserving; ``rfc7946_polygons`` repairs what that leaves invalid)."""
+    geometries = np.asarray(list(geometries), dtype=object)
+    simple = np.full(len(geometries), None, dtype=object)
+    drawn = np.flatnonzero(~shapely.is_missing(geometries) & ~shapely.is_empty(geometries))
+    try:
+        simple[drawn] = shapely.coverage_simplify(geometries[drawn], tolerance,
+                                                  simplify_boundary=not keep_outline)
+    except shapely.errors.GEOSException:
+        simple[drawn] = shapely.simplify(geometries[drawn], tolerance, preserve_topology=True)
+    return simple

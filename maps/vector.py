@@ -38,7 +38,7 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
-from geodata.geometry import clean_coverage, rfc7946_polygons
+from geodata.geometry import clean_coverage, rfc7946_polygons, simplified_coverage
 from geodata.territories import STORAGE_EPSG, TERRITORIES
 
 __all__ = [
@@ -187,21 +187,6 @@ def _projected(layer: VectorLayer, unit: str, rows: np.ndarray) -> np.ndarray:
     return projected
 
 
-def _coverage_simplified(projected: np.ndarray, tolerance: float,
-                         outline: bool) -> np.ndarray:
-    """A coverage (projected, metres, valid polygons or None) simplified with ``tolerance``,
-    its outline too or kept as it is. Should GEOS refuse the coverage, each feature is
-    simplified alone (topology-preserving), the results repaired later."""
-    simple = np.full(len(projected), None, dtype=object)
-    drawn = np.flatnonzero(~shapely.is_missing(projected))
-    try:
-        simple[drawn] = shapely.coverage_simplify(projected[drawn], tolerance,
-                                                  simplify_boundary=outline)
-    except shapely.errors.GEOSException:
-        simple[drawn] = shapely.simplify(projected[drawn], tolerance, preserve_topology=True)
-    return simple
-
-
 def _rounded(coverage: np.ndarray, decimals: int) -> np.ndarray:
     """A unit's simplified coverage (WGS84) with coordinates rounded to ``decimals``, still a
     coverage of RFC 7946 polygons (``rfc7946_polygons``); None for an empty feature.
@@ -238,8 +223,9 @@ def _simplified(layer: VectorLayer, rows: np.ndarray, zoom: int) -> np.ndarray:
         where = np.flatnonzero(layer.units[rows] == unit)
         territory = layer.territories[rows[where[0]]]
         _, back = _transformers(TERRITORIES[territory].epsg)
-        simple = _coverage_simplified(_projected(layer, unit, rows[where]),
-                                      tolerance_m(territory, zoom), not layer.unit_outlines)
+        simple = simplified_coverage(_projected(layer, unit, rows[where]),
+                                     tolerance_m(territory, zoom),
+                                     keep_outline=layer.unit_outlines)
         out[where] = _rounded(_reproject(simple, back), decimals)
     return out
 
