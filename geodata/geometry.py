@@ -52,21 +52,24 @@ def clean_coverage(geometries: Sequence) -> np.ndarray:
     default distance, a hundred-millionth of the extent: a numerical epsilon, not a
     tolerance in degrees (without it GEOS drops whole polygons in some configurations, as
     seen on rounded département outlines). A polygon wholly covered by others comes out
-    empty.
+    empty. Should GEOS fail on the set, it is returned as it is (each polygon still valid).
     """
     geometries = np.asarray(list(geometries), dtype=object)
     if not len(geometries):
         return geometries
-    faulty = np.flatnonzero(~shapely.is_empty(shapely.coverage_invalid_edges(geometries)))
-    if not len(faulty):
+    try:
+        faulty = np.flatnonzero(~shapely.is_empty(shapely.coverage_invalid_edges(geometries)))
+        if not len(faulty):
+            return geometries
+        tree = shapely.STRtree(geometries)
+        around = np.union1d(faulty, tree.query(geometries[faulty], predicate="intersects")[1])
+        cleaned = geometries.copy()
+        cleaned[around] = shapely.coverage_clean(geometries[around])
+        seen = np.union1d(around, tree.query(geometries[around], predicate="intersects")[1])
+        if not shapely.coverage_is_valid(cleaned[seen]):
+            cleaned = shapely.coverage_clean(geometries)
+    except shapely.errors.GEOSException:
         return geometries
-    tree = shapely.STRtree(geometries)
-    around = np.union1d(faulty, tree.query(geometries[faulty], predicate="intersects")[1])
-    cleaned = geometries.copy()
-    cleaned[around] = shapely.coverage_clean(geometries[around])
-    seen = np.union1d(around, tree.query(geometries[around], predicate="intersects")[1])
-    if not shapely.coverage_is_valid(cleaned[seen]):
-        cleaned = shapely.coverage_clean(geometries)
     return cleaned
 
 

@@ -102,7 +102,8 @@ def vector_layer(properties: Sequence[Mapping], geometries: Sequence,
     """A layer from parallel sequences (polygonal geometries in WGS84, territory codes of
     TERRITORIES, optional simplification units, each within one territory).
 
-    The geometries are made a clean coverage (``geodata.geometry.clean_coverage``) unless
+    The geometries are made valid MultiPolygons (``rfc7946_polygons``: what a collection
+    holds besides polygons is dropped) and a clean coverage (``clean_coverage``) unless
     ``clean`` is False: geometries that a ``vector_layer`` already cleaned (a layer file).
     """
     if not len(properties) == len(geometries) == len(territories):
@@ -111,7 +112,7 @@ def vector_layer(properties: Sequence[Mapping], geometries: Sequence,
     if unknown:
         raise ValueError(f"territoires inconnus : {sorted(unknown)}")
     geometries = np.asarray(list(geometries) or [], dtype=object)
-    kinds = set(shapely.get_type_id(geometries).tolist()) - {3, 6}
+    kinds = set(shapely.get_type_id(geometries).tolist()) - {3, 6, 7}
     if kinds:
         raise ValueError(f"couche de polygones seulement, pas de {sorted(kinds)} "
                          "(types shapely)")
@@ -126,6 +127,8 @@ def vector_layer(properties: Sequence[Mapping], geometries: Sequence,
                 set(unit_codes.tolist())):
             raise ValueError("une unité de simplification couvre plusieurs territoires")
     if clean:
+        geometries = rfc7946_polygons(geometries)  # valid, polygonal parts only
+        geometries[shapely.is_missing(geometries)] = shapely.MultiPolygon()
         cleaned = clean_coverage(geometries)
         erased = shapely.is_empty(cleaned) & ~shapely.is_empty(geometries)
         geometries = np.where(erased, geometries, cleaned)  # wholly covered: kept, overlapping

@@ -178,6 +178,19 @@ def test_a_unit_keeps_its_outline_so_that_neighbouring_units_still_meet():
     assert kept(border, simplified) < len(border)
 
 
+def test_a_layer_is_made_of_valid_polygons_whatever_it_is_given():
+    """A bow tie (invalid) and a collection with a line: valid MultiPolygons, the line gone;
+    points are no layer."""
+    bow_tie = shapely.Polygon([(5.0, 43.0), (5.1, 43.1), (5.1, 43.0), (5.0, 43.1)])
+    mixed = shapely.GeometryCollection([shapely.box(5.2, 43.0, 5.3, 43.1),
+                                        shapely.LineString([(5.2, 43.0), (5.4, 43.2)])])
+    layer = vector_layer([{"code": "a"}, {"code": "b"}], [bow_tie, mixed], ["metropole"] * 2)
+    collection = json.loads(features_geojson(layer, (4.9, 42.9, 5.5, 43.3), 12))
+    assert codes(collection) == ["a", "b"] and rfc7946_problems(collection) == []
+    with pytest.raises(ValueError, match="polygones seulement"):
+        vector_layer([{}], [shapely.Point(5, 43)], ["metropole"])
+
+
 def test_a_unit_is_within_one_territory():
     with pytest.raises(ValueError, match="plusieurs territoires"):
         vector_layer([{}, {}], [shapely.box(5, 43, 5.1, 43.1), shapely.box(55.3, -21, 55.4,
