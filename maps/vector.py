@@ -209,7 +209,7 @@ def _rounded(coverage: np.ndarray, decimals: int) -> np.ndarray:
         cleaned = clean_coverage(rounded)
         if shapely.is_empty(cleaned).any():
             continue
-        changed = np.flatnonzero(cleaned != rounded)
+        changed = np.flatnonzero([a is not b for a, b in zip(cleaned, rounded, strict=True)])
         rounded[changed] = rfc7946_polygons(cleaned[changed])
         out[drawn] = rounded
         return out
