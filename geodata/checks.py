@@ -23,6 +23,7 @@ from geodata.eligibility import EligibilityError, Verdict, classify, verdict
 from geodata.eligibility.engine import PRECISIONS
 from geodata.eligibility.provenance import qpv_sources_at
 from geodata.geocoder import AddressRefused, BanClient, GeocoderError, GeocodeResult
+from geodata.geometry import rfc7946_polygons
 from geodata.policy import load_policy
 from geodata.storage.communes import commune_directory, commune_point
 from geodata.storage.reference import arrondissement_parents, loaded_versions, reference_index
@@ -301,8 +302,8 @@ def address_geocoding(engine: Engine, client: BanClient) -> Geocoding:
 
 
 def map_features(engine: Engine, check: Check) -> dict:
-    """GeoJSON (WGS84) for a small map of a verdict: the commune, the nearest QPV and its
-    D band (buffered in metres in the territory's CRS), and the location itself."""
+    """GeoJSON (WGS84, RFC 7946) for a small map of a verdict: the commune, the nearest QPV
+    and its D band (buffered in metres in the territory's CRS), and the location itself."""
     row = check.verdict.row
     policy = load_policy(row["policy"])
     index = reference_index(engine, policy.qpv_vintage)
@@ -317,8 +318,11 @@ def map_features(engine: Engine, check: Check) -> dict:
                 back.transform(c[:, 0], c[:, 1])))
 
         def add(kind: str, geometry, label: str) -> None:
-            features.append({"type": "Feature", "properties": {"kind": kind, "label": label},
-                             "geometry": json.loads(shapely.to_geojson(wgs84(geometry)))})
+            (polygons,) = rfc7946_polygons([wgs84(geometry)])  # valid, counter-clockwise
+            if polygons is not None:
+                features.append({"type": "Feature", "properties": {"kind": kind,
+                                                                   "label": label},
+                                 "geometry": json.loads(shapely.to_geojson(polygons))})
 
         if row["commune_code"]:
             commune = index.commune_position(row["commune_code"])

@@ -1,12 +1,26 @@
 """Vector layers served by bounding box and zoom: simplified in metres, rounded to the zoom.
 
-A ``VectorLayer`` holds features (properties and WGS84 geometries, each with its territory).
+A ``VectorLayer`` holds polygon features (properties and WGS84 geometries, each with its
+territory), made a clean coverage when the layer is built (``geodata.geometry.clean_coverage``:
+nothing overlaps, neighbours share their edges vertex for vertex).
 ``features_geojson(layer, bbox, zoom)`` answers a map view: the features whose geometry
-intersects the bounding box, each simplified with a tolerance of a fraction of a pixel at
-that zoom, computed in metres in its territory's projected CRS (Lambert-93 in metropolitan
-France, local UTM overseas) and projected back to WGS84, with coordinates rounded to what
-the zoom can show. Simplification keeps every feature (topology-preserving: a polygon never
-vanishes). Each feature's GeoJSON is computed once per zoom bucket and kept with the layer.
+intersects the bounding box, simplified with a tolerance of a fraction of a pixel at that
+zoom, computed in metres in their territory's projected CRS (Lambert-93 in metropolitan
+France, local UTM overseas) and projected back to WGS84, with coordinates rounded to what the
+zoom can show.
+
+Simplification is coverage simplification (GEOS, Visvalingam-Whyatt: a vertex goes when its
+triangle is under the tolerance squared): the features of a territory are simplified
+together, so that a shared edge is simplified once and stays shared, no polygon vanishes
+(the smallest become triangles) and every result is valid. A layer too large to simplify at
+once (35,000 communes) is simplified by unit (its département), each unit's outline kept as
+it is so that neighbouring units still meet; a unit is simplified when a view first needs
+it. Rounding is repaired where it broke a polygon or made neighbours cross; where it would
+erase a feature, the unit is rounded one decimal finer. Between two units, the rounding may
+leave an overlap smaller than a pixel. Every feature served is RFC 7946: a valid
+MultiPolygon, exterior rings counter-clockwise, holes clockwise. Each feature's geometry is
+computed once per zoom bucket, its GeoJSON text the first time it is served, and both are
+kept with the layer.
 
 No database and no web framework here: callers read the data and cache the layers.
 """
@@ -24,6 +38,7 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
+from geodata.geometry import clean_coverage, rfc7946_polygons, simplified_coverage
 from geodata.territories import STORAGE_EPSG, TERRITORIES
 
 __all__ = [
@@ -60,13 +75,21 @@ class VectorError(ValueError):
 
 @dataclass
 class VectorLayer:
-    """Features of one layer: properties, WGS84 geometries, territory codes, a spatial index."""
+    """Features of one layer: properties, WGS84 geometries (a clean coverage), territory
+    codes, simplification units and a spatial index.
+
+    ``units`` are the territory codes unless the layer was given units of its own; then
+    ``unit_outlines`` is True: each unit is simplified alone, its outline kept as it is.
+    """
 
     properties: list[dict]
     geometries: np.ndarray
     territories: np.ndarray
     tree: shapely.STRtree
+    units: np.ndarray
+    unit_outlines: bool = False
     _features: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    _projected: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __len__(self) -> int:
@@ -74,17 +97,44 @@ class VectorLayer:
 
 
 def vector_layer(properties: Sequence[Mapping], geometries: Sequence,
-                 territories: Sequence[str]) -> VectorLayer:
-    """A layer from parallel sequences (geometries in WGS84, territory codes of TERRITORIES)."""
+                 territories: Sequence[str], units: Sequence[str] | None = None, *,
+                 clean: bool = True) -> VectorLayer:
+    """A layer from parallel sequences (polygonal geometries in WGS84, territory codes of
+    TERRITORIES, optional simplification units, each within one territory).
+
+    The geometries are made valid MultiPolygons (``rfc7946_polygons``: what a collection
+    holds besides polygons is dropped) and a clean coverage (``clean_coverage``) unless
+    ``clean`` is False: geometries that a ``vector_layer`` already cleaned (a layer file).
+    """
     if not len(properties) == len(geometries) == len(territories):
         raise ValueError("propriétés, géométries et territoires de longueurs différentes")
     unknown = set(territories) - set(TERRITORIES)
     if unknown:
         raise ValueError(f"territoires inconnus : {sorted(unknown)}")
     geometries = np.asarray(list(geometries) or [], dtype=object)
+    kinds = set(shapely.get_type_id(geometries).tolist()) - {3, 6, 7}
+    if kinds:
+        raise ValueError(f"couche de polygones seulement, pas de {sorted(kinds)} "
+                         "(types shapely)")
+    territories = np.asarray(list(territories), dtype=object)
+    if units is None:
+        unit_codes = territories
+    else:
+        unit_codes = np.asarray(list(units), dtype=object)
+        if len(unit_codes) != len(territories):
+            raise ValueError("unités et territoires de longueurs différentes")
+        if len(set(zip(unit_codes.tolist(), territories.tolist(), strict=True))) != len(
+                set(unit_codes.tolist())):
+            raise ValueError("une unité de simplification couvre plusieurs territoires")
+    if clean:
+        geometries = rfc7946_polygons(geometries)  # valid, polygonal parts only
+        geometries[shapely.is_missing(geometries)] = shapely.MultiPolygon()
+        cleaned = clean_coverage(geometries)
+        erased = shapely.is_empty(cleaned) & ~shapely.is_empty(geometries)
+        geometries = np.where(erased, geometries, cleaned)  # wholly covered: kept, overlapping
     return VectorLayer(properties=[dict(p) for p in properties], geometries=geometries,
-                       territories=np.asarray(list(territories), dtype=object),
-                       tree=shapely.STRtree(geometries))
+                       territories=territories, tree=shapely.STRtree(geometries),
+                       units=unit_codes, unit_outlines=units is not None)
 
 
 def zoom_bucket(zoom: int) -> int:
@@ -125,29 +175,75 @@ def _reproject(geometries: np.ndarray, transformer: Transformer) -> np.ndarray:
         transformer.transform(xy[:, 0], xy[:, 1])))
 
 
-def _simplified(layer: VectorLayer, rows: np.ndarray, zoom: int) -> list[str]:
-    """GeoJSON features of ``rows`` (all of one call), simplified for ``zoom``."""
-    out = np.empty(len(rows), dtype=object)
+def _projected(layer: VectorLayer, unit: str, rows: np.ndarray) -> np.ndarray:
+    """The unit's geometries (``rows``) in its territory's projected CRS, valid: a polygon
+    that projection made invalid (a sliver hole whose sides met) is repaired, an empty one
+    is None. Computed once per layer and unit."""
+    projected = layer._projected.get(unit)
+    if projected is None:
+        forward, _ = _transformers(TERRITORIES[layer.territories[rows[0]]].epsg)
+        projected = _reproject(layer.geometries[rows], forward)
+        projected[shapely.is_empty(projected)] = None
+        if not shapely.is_valid(projected[~shapely.is_missing(projected)]).all():
+            projected = rfc7946_polygons(projected)
+        layer._projected[unit] = projected
+    return projected
+
+
+def _rounded(coverage: np.ndarray, decimals: int) -> np.ndarray:
+    """A unit's simplified coverage (WGS84) with coordinates rounded to ``decimals``, still a
+    coverage of RFC 7946 polygons (``rfc7946_polygons``); None for an empty feature.
+
+    Rounding moves each vertex alone: a narrow part may collapse or a ring cross itself
+    (repaired, ``make_valid``), a vertex may cross a neighbour's edge (the coverage cleaned
+    where it did). When that would erase a feature, the unit is rounded one decimal finer,
+    up to 7, else not at all: one precision for the whole unit keeps shared edges shared.
+    """
+    out = np.full(len(coverage), None, dtype=object)
+    drawn = np.flatnonzero(~shapely.is_missing(coverage) & ~shapely.is_empty(coverage))
+    for places in range(decimals, 8):
+        rounded = rfc7946_polygons(shapely.transform(
+            coverage[drawn], lambda xy, places=places: np.round(xy, places)))
+        if shapely.is_missing(rounded).any():
+            continue
+        cleaned = clean_coverage(rounded)
+        if shapely.is_empty(cleaned).any():
+            continue
+        changed = np.flatnonzero([a is not b for a, b in zip(cleaned, rounded, strict=True)])
+        rounded[changed] = rfc7946_polygons(cleaned[changed])
+        out[drawn] = rounded
+        return out
+    out[drawn] = rfc7946_polygons(coverage[drawn])
+    return out
+
+
+def _simplified(layer: VectorLayer, rows: np.ndarray, zoom: int) -> np.ndarray:
+    """The geometries of ``rows`` (whole units) simplified for ``zoom``, rounded, still a
+    coverage and RFC 7946 (``rfc7946_polygons``); None for a feature with nothing to draw."""
+    out = np.full(len(rows), None, dtype=object)
     decimals = coordinate_decimals(zoom)
-    for territory in np.unique(layer.territories[rows]):
-        where = np.flatnonzero(layer.territories[rows] == territory)
-        forward, back = _transformers(TERRITORIES[territory].epsg)
-        projected = _reproject(layer.geometries[rows[where]], forward)
-        simple = shapely.simplify(projected, tolerance_m(territory, zoom), preserve_topology=True)
-        wgs84 = shapely.transform(_reproject(simple, back), lambda xy: np.round(xy, decimals))
-        for position, row, geojson in zip(where, rows[where], shapely.to_geojson(wgs84),
-                                          strict=True):
-            properties = json.dumps(layer.properties[row], ensure_ascii=False)
-            out[position] = (f'{{"type":"Feature","properties":{properties},'
-                             f'"geometry":{geojson}}}')
-    return list(out)
+    for unit in np.unique(layer.units[rows]):
+        where = np.flatnonzero(layer.units[rows] == unit)
+        territory = layer.territories[rows[where[0]]]
+        _, back = _transformers(TERRITORIES[territory].epsg)
+        simple = simplified_coverage(_projected(layer, unit, rows[where]),
+                                     tolerance_m(territory, zoom),
+                                     keep_outline=layer.unit_outlines)
+        out[where] = _rounded(_reproject(simple, back), decimals)
+    return out
+
+
+def _feature(properties: dict, geometry: str) -> str:
+    return (f'{{"type":"Feature","properties":{json.dumps(properties, ensure_ascii=False)},'
+            f'"geometry":{geometry}}}')
 
 
 def features_geojson(layer: VectorLayer, bbox: Sequence[float], zoom: int) -> str:
     """A GeoJSON FeatureCollection (text) of the features intersecting ``bbox`` at ``zoom``.
 
     ``bbox`` is (min lon, min lat, max lon, max lat) in WGS84; features keep their layer
-    order. Raises ``VectorError`` for a view wider than ``MAX_VIEW_PIXELS`` at that zoom.
+    order, those with nothing left to draw left out. Raises ``VectorError`` for a view wider
+    than ``MAX_VIEW_PIXELS`` at that zoom.
     """
     check_view(bbox, zoom)
     rows = np.sort(layer.tree.query(shapely.box(*bbox), predicate="intersects"))
@@ -156,7 +252,18 @@ def features_geojson(layer: VectorLayer, bbox: Sequence[float], zoom: int) -> st
         done = layer._features.setdefault(bucket, np.full(len(layer), None, dtype=object))
         missing = rows[[done[row] is None for row in rows]] if len(rows) else rows
     if len(missing):
-        computed = _simplified(layer, missing, bucket)
+        units = np.flatnonzero(np.isin(layer.units, np.unique(layer.units[missing])))
+        simplified = _simplified(layer, units, bucket)
+        simplified[shapely.is_missing(simplified)] = ""
         with layer._lock:
-            done[missing] = computed
-    return '{"type":"FeatureCollection","features":[' + ",".join(done[rows]) + "]}"
+            done[units] = simplified
+    with layer._lock:
+        unwritten = rows[[isinstance(done[row], shapely.Geometry) for row in rows]] \
+            if len(rows) else rows
+    if len(unwritten):  # text only for the features served: a unit is often much wider
+        written = [_feature(layer.properties[row], geometry) for row, geometry
+                   in zip(unwritten, shapely.to_geojson(done[unwritten]), strict=True)]
+        with layer._lock:
+            done[unwritten] = written
+    return ('{"type":"FeatureCollection","features":['
+            + ",".join(feature for feature in done[rows] if feature) + "]}")

@@ -1,6 +1,6 @@
 """What several test packages share: the CI rule for a missing requirement, the app built
 from a test mapping (never the instance file nor the environment), and extracts of the real
-commune outlines."""
+commune outlines, and what every GeoJSON the service writes must be (RFC 7946)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import shapely
 from flask import Flask
+from shapely.geometry import shape
 from sqlalchemy import delete
 
 from app import create_app
@@ -20,8 +22,8 @@ from app.access import create_user
 from app.db import EXTENSION, GEOCODER
 from geodata.storage.models import User
 
-__all__ = ["IN_CI", "PASSWORD", "close_app", "contours_of", "make_app", "temporary_account",
-           "unavailable"]
+__all__ = ["IN_CI", "PASSWORD", "assert_rfc7946", "close_app", "contours_of", "make_app",
+           "temporary_account", "unavailable"]
 
 PASSWORD = "un mot de passe de test"
 
@@ -75,3 +77,24 @@ def temporary_account(engine, role: str, prefix: str,
     finally:
         with engine.begin() as connection:
             connection.execute(delete(User).where(User.id == user.id))
+
+
+def assert_rfc7946(document: dict, polygons: str | None = None) -> None:
+    """A FeatureCollection of WGS84 lon/lat geometries, valid, polygons' exterior rings
+    counter-clockwise (right-hand rule) and holes clockwise, no ``crs`` member; with
+    ``polygons`` (a geometry type), every polygonal geometry of that one type."""
+    assert document["type"] == "FeatureCollection" and "crs" not in document
+    for feature in document["features"]:
+        assert feature["type"] == "Feature" and set(feature) >= {"geometry", "properties"}
+        if feature["geometry"] is None:
+            continue
+        geometry = shape(feature["geometry"])
+        assert geometry.is_valid, feature.get("id", feature["properties"])
+        coordinates = shapely.get_coordinates(geometry)
+        assert ((-180 <= coordinates[:, 0]) & (coordinates[:, 0] <= 180)).all()
+        assert ((-90 <= coordinates[:, 1]) & (coordinates[:, 1] <= 90)).all()
+        for polygon in getattr(geometry, "geoms", [geometry]):
+            if polygon.geom_type == "Polygon":
+                assert polygon.exterior.is_ccw and not any(r.is_ccw for r in polygon.interiors)
+        if polygons and geometry.geom_type in ("Polygon", "MultiPolygon"):
+            assert geometry.geom_type == polygons, feature["properties"]

@@ -75,7 +75,9 @@ def _map_paths() -> dict:
             "description": "Les entités qui coupent l'emprise, simplifiées avec une tolérance "
                            "en mètres (une fraction de pixel au zoom demandé) dans le CRS "
                            "projeté de leur territoire, coordonnées arrondies à ce que le zoom "
-                           "montre. `densite` demande un zoom d'au moins "
+                           "montre. GeoJSON RFC 7946 : des `MultiPolygon` valides, anneaux "
+                           "extérieurs antihoraires, trous horaires ; les entités d'une couche "
+                           "forment une couverture. `densite` demande un zoom d'au moins "
                            f"{LAYERS['densite'].min_zoom} (400 `zoom-insuffisant` sinon).",
             "parameters": _layer_parameters(),
             "responses": {

@@ -2,11 +2,12 @@
 (``app.carte.layers.cached_layer`` decides when a file may be used: its key).
 
 A file is this magic line, the SHA-256 of the rest, the header's length (8 bytes,
-little-endian), the header (JSON: the key, the properties, the territories and the size of
-each geometry), then the geometries as WKB; the digest catches a torn or damaged file that
-would still parse (WKB coordinates have no redundancy). No pickle: nothing in the file is
-run. A file is written to a temporary file then renamed: a reader sees the old file or the
-new one.
+little-endian), the header (JSON: the key, the properties, the territories, the
+simplification units if the layer has its own, and the size of each geometry), then the
+geometries as WKB, as the layer holds them (already made a clean coverage); the digest
+catches a torn or damaged file that would still parse (WKB coordinates have no
+redundancy). No pickle: nothing in the file is run. A file is written to a temporary file
+then renamed: a reader sees the old file or the new one.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ def read_layer_file(path: Path, disk_key: dict) -> VectorLayer | None:
             raise ValueError("longueur incohérente")
         geometries = shapely.from_wkb([data[a:b] for a, b in zip(bounds[:-1], bounds[1:],
                                                                   strict=True)])
-        return vector_layer(header["properties"], geometries, header["territories"])
+        return vector_layer(header["properties"], geometries, header["territories"],
+                            header["units"], clean=False)
     except (OSError, ValueError, KeyError, TypeError, shapely.errors.ShapelyError) as error:
         log.warning("cache de couche illisible, relu depuis la base : %s (%s)", path, error)
         return None
@@ -65,6 +67,7 @@ def write_layer_file(path: Path, disk_key: dict, layer: VectorLayer) -> None:
     blobs = shapely.to_wkb(layer.geometries).tolist()
     header = json.dumps({"key": disk_key, "properties": layer.properties,
                          "territories": layer.territories.tolist(),
+                         "units": layer.units.tolist() if layer.unit_outlines else None,
                          "sizes": [len(blob) for blob in blobs]}, ensure_ascii=False).encode()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

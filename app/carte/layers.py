@@ -4,8 +4,8 @@ held in memory per set of dataset versions, and kept on disk across restarts.
 ``cached_layer`` reads a layer once per process and set of versions (one thread builds it,
 others wait: ``geodata.storage.cache``). Given a folder (the instance's ``CACHE_FOLDER``), it
 also keeps each layer read on disk (``app.carte.layer_files``), so that a restarted server
-reads it back in milliseconds instead of merging 35,000 commune contours again; the file is
-keyed by the dataset versions, the database and the code that read it.
+reads it back in milliseconds instead of merging and cleaning 35,000 commune contours again;
+the file is keyed by the dataset versions, the database and the code that read it.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from app.carte import layer_files
 from app.carte.layer_files import read_layer_file, write_layer_file
 from app.db import get_engine
+from geodata import geometry
 from geodata.policy import DEFAULT_POLICY, load_policy
 from geodata.storage import map_layers, models
 from geodata.storage.cache import VersionedCache, engine_key
@@ -98,9 +99,10 @@ def _read(engine: Engine, key: str, vintage: str, version: tuple,
 @cache
 def _code_fingerprint() -> str:
     """What a layer read depends on besides the data: the code that reads, merges and holds
-    it, and the GEOS that merges it; any change to them makes the files on disk stale."""
+    it, and the GEOS that merges and cleans it; any change to them makes the files on disk
+    stale."""
     digest = hashlib.sha256()
-    for module in (sys.modules[__name__], layer_files, map_layers, vector, models):
+    for module in (sys.modules[__name__], layer_files, map_layers, vector, models, geometry):
         digest.update(Path(module.__file__).read_bytes())
     digest.update(f"{shapely.__version__} {shapely.geos_version_string}".encode())
     return digest.hexdigest()

@@ -33,11 +33,14 @@ __all__ = ["LAYERS", "LayerFeatures", "LayerSpec", "layer_versions", "read_layer
 
 
 class LayerFeatures(NamedTuple):
-    """An overlay's features: properties, WGS84 geometries and territory codes, in step."""
+    """An overlay's features: properties, WGS84 geometries and territory codes, in step;
+    for an overlay too large to simplify at once, the unit each feature is simplified in
+    (``maps.vector``)."""
 
     properties: list[dict]
     geometries: list
     territories: list[str]
+    units: list[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,13 @@ def _read_densite(connection: Connection, _vintage: str) -> LayerFeatures:
           "label": f"{r.name} ({r.code}) : "
                    + (f"niveau {r.level}, {r.label}" if r.level else "non classée")}
          for r in rows],
-        [r.geom for r in rows], [r.territory for r in rows])
+        [r.geom for r in rows], [r.territory for r in rows],
+        [_departement_of(r.code) for r in rows])
+
+
+def _departement_of(commune: str) -> str:
+    """The département of a commune code, read from the code (the communes' unit)."""
+    return commune[:3] if commune.startswith("97") else commune[:2]
 
 
 def _read_qpv(connection: Connection, vintage: str) -> LayerFeatures:

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from pyproj import Transformer
 from sqlalchemy import Engine, or_, select
 
 from geodata.coverage import CommuneDistances, nearest_distances
 from geodata.eligibility.layers import ReferenceIndex
+from geodata.geometry import clean_coverage, rfc7946_polygons, simplified_coverage
 from geodata.networks import (
     FABRIQUE,
     NEAR_COMMUNE_M,
@@ -43,6 +45,7 @@ from geodata.storage.models import (
 from geodata.storage.reference import reference_index
 
 __all__ = [
+    "OUTLINE_TOLERANCE_M",
     "RESOURCE_ROLE",
     "DeclaredNetwork",
     "DepartementShape",
@@ -332,12 +335,29 @@ def departement_shapes(engine: Engine) -> dict[str, DepartementShape]:
 
 
 
-def commune_outlines(engine: Engine, codes: Iterable[str], tolerance: float = 0.0005
-                     ) -> dict[str, shapely.Geometry]:
-    """Simplified contours (EPSG:4326, ``tolerance`` in degrees) of some communes, by code."""
-    layer = default_index(engine).communes
-    wanted = set(codes)
-    rows = np.flatnonzero(np.isin(layer.codes, np.array(sorted(wanted), dtype=object)))
-    simplified = shapely.simplify(layer.geometries[rows], tolerance, preserve_topology=True)
-    return {str(layer.codes[row]): geometry for row, geometry in zip(rows, simplified,
-                                                                      strict=True)}
+OUTLINE_TOLERANCE_M = 50.0
+"""Simplification of the communes the coverage map draws, in metres (once 0.0005°)."""
+
+
+def commune_outlines(engine: Engine, codes: Iterable[str],
+                     tolerance_m: float = OUTLINE_TOLERANCE_M) -> dict[str, shapely.Geometry]:
+    """Simplified contours of some communes, by code, as RFC 7946 wants them (WGS84, valid,
+    MultiPolygons, counter-clockwise): simplified together in their territory's projected
+    CRS, ``tolerance_m`` in metres, so that neighbours still meet."""
+    index = default_index(engine)
+    wanted = np.array(sorted(set(codes)), dtype=object)
+    outlines = {}
+    for territory in index.territories.values():
+        local = np.flatnonzero(np.isin(index.communes.codes[territory.commune_rows], wanted)
+                               & ~shapely.is_missing(territory.commune_geometries))
+        if not len(local):
+            continue
+        simple = simplified_coverage(clean_coverage(territory.commune_geometries[local]),
+                                     tolerance_m)
+        back = Transformer.from_crs(territory.territory.epsg, 4326, always_xy=True)
+        wgs84 = rfc7946_polygons(shapely.transform(simple, lambda xy, back=back: np.column_stack(
+            back.transform(xy[:, 0], xy[:, 1]))))
+        outlines.update((str(index.communes.codes[row]), geometry) for row, geometry
+                        in zip(territory.commune_rows[local], wgs84, strict=True)
+                        if geometry is not None)
+    return outlines

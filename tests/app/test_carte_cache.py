@@ -74,12 +74,15 @@ def assert_same_layer(first, second, bbox, zoom: int) -> None:
     assert second is not first
     assert second.properties == first.properties
     assert second.territories.tolist() == first.territories.tolist()
+    assert second.units.tolist() == first.units.tolist()
+    assert second.unit_outlines == first.unit_outlines
     assert shapely.equals_exact(second.geometries, first.geometries, tolerance=0).all()
     assert features_geojson(second, bbox, zoom) == features_geojson(first, bbox, zoom)
 
 
 @pytest.mark.parametrize(("key", "bbox", "zoom"), [("departements", FRANCE, 6),
-                                                   ("qpv", PROVENCE, 8)])
+                                                   ("qpv", PROVENCE, 8),
+                                                   ("densite", PROVENCE, 9)])
 def test_a_restart_reads_the_layer_back_from_disk_when_the_versions_match(
         reference_engine, tmp_path, monkeypatch, key, bbox, zoom):
     version = layer_version(reference_engine, key, "2024")

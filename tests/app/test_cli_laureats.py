@@ -14,7 +14,6 @@ import re
 import frictionless
 import pytest
 import shapely
-from shapely.geometry import shape
 from sqlalchemy import func, select
 
 from app.db import get_engine
@@ -23,6 +22,7 @@ from geodata.publication import COLUMNS, SOURCE_BOTH, SOURCE_DECIDED, SOURCE_PUB
 from geodata.storage.deliverables import deliverables_of
 from geodata.storage.models import Deliverable, Laureate
 from tests.laureates_data import DECIDED, add_decided, load_laureates
+from tests.support import assert_rfc7946
 
 pytestmark = pytest.mark.shared_data
 
@@ -51,24 +51,6 @@ def laureates(app, data_dir, tmp_path):
 def published_rows(app) -> int:
     with app.app_context(), get_engine().connect() as connection:
         return connection.scalar(select(func.count()).select_from(Laureate))
-
-
-def assert_rfc7946(document: dict) -> None:
-    """A FeatureCollection of WGS84 lon/lat geometries, valid, polygons' exterior rings
-    counter-clockwise (right-hand rule), no ``crs`` member."""
-    assert document["type"] == "FeatureCollection" and "crs" not in document
-    for feature in document["features"]:
-        assert feature["type"] == "Feature" and set(feature) >= {"geometry", "properties"}
-        if feature["geometry"] is None:
-            continue
-        geometry = shape(feature["geometry"])
-        assert geometry.is_valid, feature["id"]
-        coordinates = shapely.get_coordinates(geometry)
-        assert ((-180 <= coordinates[:, 0]) & (coordinates[:, 0] <= 180)).all()
-        assert ((-90 <= coordinates[:, 1]) & (coordinates[:, 1] <= 90)).all()
-        for polygon in getattr(geometry, "geoms", [geometry]):
-            if polygon.geom_type == "Polygon":
-                assert polygon.exterior.is_ccw and not any(r.is_ccw for r in polygon.interiors)
 
 
 def test_publish_writes_valid_open_data_each_fabrique_once(laureates, runner, tmp_path):

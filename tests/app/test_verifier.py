@@ -8,6 +8,7 @@ import pytest
 
 from tests.app.test_api import api_app, client  # noqa: F401 - real layers + local BAN
 from tests.ban_server import ban_server_fixture  # noqa: F401
+from tests.support import assert_rfc7946
 
 pytestmark = pytest.mark.shared_data
 
@@ -109,7 +110,9 @@ def test_small_map_data_is_in_the_page_and_local(client):  # noqa: F811
     data = re.search(r'<script type="application/json" id="carte-donnees">(.*?)</script>',
                      html, re.S)
     assert data and 'role="img"' in html and "vendor/leaflet/leaflet.js" in html
-    features = json.loads(data.group(1))["features"]
+    document = json.loads(data.group(1))
+    assert_rfc7946(document, polygons="MultiPolygon")
+    features = document["features"]
     kinds = {f["properties"]["kind"]: f for f in features}
     assert set(kinds) == {"commune", "band", "qpv", "location"}
     assert "QN01352M" in kinds["qpv"]["properties"]["label"]

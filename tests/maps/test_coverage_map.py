@@ -20,6 +20,7 @@ from geodata.storage.networks import (
 from maps.base import MapRegistry, map_parts
 from maps.coverage import MAP_KEY, SHARE_CLASSES, coverage_map, share_colour
 from tests.maps.test_networks_map import CDN, URL, asset_url, of_type
+from tests.support import assert_rfc7946
 
 pytestmark = pytest.mark.shared_data
 
@@ -89,6 +90,9 @@ def test_detail_view_draws_the_uncovered_communes_and_nearby_fabriques(data, ref
     context = [g for g in of_type(m, folium.GeoJson) if g is not layer]
     assert len(context) == 1 and len(context[0].data["features"]) == len(outlines) - len(far)
     assert len(outlines) == len(own) - 4  # 4 communes of the Cantal have no contour
+    for data in (layer.data, context[0].data):
+        assert_rfc7946(data, polygons="MultiPolygon")
+    assert shapely.coverage_is_valid(list(outlines.values()))  # simplified together
     dots = of_type(registry.layers["fabriques"], folium.CircleMarker)
     radii = of_type(registry.layers["fabriques"], folium.Circle)
     assert 0 < len(dots) < 40 and len(radii) == len(dots)
