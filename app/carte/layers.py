@@ -34,7 +34,6 @@ from maps.vector import VectorLayer, vector_layer
 
 __all__ = [
     "CACHE_FOLDER",
-    "COMMUNE_OUTLINES",
     "DEFAULT_OVERLAYS",
     "SELECTION_PARAMETERS",
     "TOGGLEABLE",
@@ -49,10 +48,6 @@ CACHE_FOLDER = "layer-cache"
 TOGGLEABLE = ("qpv", "densite", "metropoles")
 """Overlays a visitor switches on and off (the départements are the basemap)."""
 DEFAULT_OVERLAYS = ("qpv",)
-COMMUNE_OUTLINES = "densite"
-"""The layer of ``/api/v1/couches`` drawn as the communes' outlines under a map zoomed in
-(the density grid holds every commune contour), from its minimum zoom on: the background of
-the checker's choice map and of the public map."""
 SELECTION_PARAMETERS = {"wave": "vague", "category": "categorie", "region": "region",
                         "departement": "departement", "fnt": "fnt"}
 """API parameter -> the page's (French) query parameter."""

@@ -11,7 +11,7 @@ import math
 from flask import Blueprint, current_app, render_template, request, url_for
 
 from app.carte.forms import PAGE_SIZE, CarteForm
-from app.carte.layers import COMMUNE_OUTLINES, TOGGLEABLE
+from app.carte.layers import TOGGLEABLE
 from app.carte.search import SearchError, nearest_to, search_place
 from app.db import get_engine
 from app.security import basemap
@@ -27,7 +27,7 @@ from geodata.policy import (
     qpv_vintages,
 )
 from geodata.storage.laureates import laureate_table
-from geodata.storage.map_layers import LAYERS
+from geodata.storage.map_layers import COMMUNE_OUTLINES, LAYERS
 from geodata.storage.reference import density_levels, place_names
 from geodata.territories import TERRITORIES
 from maps.base import map_parts

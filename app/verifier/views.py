@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, render_template, url_for
 
-from app.carte.layers import COMMUNE_OUTLINES
 from app.db import get_engine, get_geocoder
 from app.forms import first_error
 from app.verifier.forms import AttestationForm, LocationForm
@@ -24,7 +23,7 @@ from geodata.checks import (
 from geodata.eligibility import EligibilityError
 from geodata.geocoder import GeocoderError
 from geodata.policy import CATEGORIES, PolicyError, load_policy
-from geodata.storage.map_layers import LAYERS
+from geodata.storage.map_layers import COMMUNE_OUTLINES, LAYERS
 
 __all__ = ["bp"]
 

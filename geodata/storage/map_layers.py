@@ -29,7 +29,8 @@ from geodata.storage.models import (
 )
 from geodata.storage.reference import COMMUNE_NAME, METROPOLE_KINDS, current_versions
 
-__all__ = ["LAYERS", "LayerFeatures", "LayerSpec", "layer_versions", "read_layer"]
+__all__ = ["COMMUNE_OUTLINES", "LAYERS", "LayerFeatures", "LayerSpec", "layer_versions",
+           "read_layer"]
 
 
 class LayerFeatures(NamedTuple):
@@ -132,6 +133,10 @@ LAYERS = {
     "metropoles": LayerSpec("Métropoles", ("commune-contours", "epci"), _read_metropoles),
 }
 """The overlays served by ``/api/v1/couches/<layer>``."""
+COMMUNE_OUTLINES = "densite"
+"""The layer of ``/api/v1/couches`` drawn as the communes' outlines under a map zoomed in
+(the density grid holds every commune contour), from its minimum zoom on: the background of
+the checker's choice map and of the public map."""
 
 
 def layer_versions(engine: Engine, key: str, vintage: str) -> list:

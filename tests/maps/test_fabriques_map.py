@@ -29,9 +29,10 @@ from maps.base import (
     map_parts,
     marker_cluster,
 )
-from maps.basemap import Basemap, TiledBasemap
+from maps.basemap import Basemap
 from maps.fabriques import OVERLAYS, Overlay, View, fabriques_map, popup_html
 from maps.remote import RemoteGeoJson
+from maps.tiles import TiledBasemap
 
 pytestmark = pytest.mark.shared_data
 
