@@ -300,11 +300,11 @@ def write_batch(index: ReferenceIndex, policy: Policy, locations: Locations, tar
 def write_file_batch(index: ReferenceIndex, policy: Policy, table: FileTable,
                      target: BinaryIO, *, geocoding: Geocoding | None = None,
                      progress: Callable[[int], None] | None = None, short: bool = False,
-                     workers: int = 1) -> BatchReport:
-    """``write_batch`` of a file on disk, read and written by chunks (``batch_chunks``):
-    memory holds a few chunks, whatever the file's size. ``short`` and ``workers``: see
-    ``geodata.eligibility.batch.write_chunks``."""
-    parts = batch_chunks(table)
+                     workers: int = 1, chunk: int | None = None) -> BatchReport:
+    """``write_batch`` of a file on disk, read and written by chunks of ``chunk`` rows
+    (``batch_chunks``): memory holds a few chunks, whatever the file's size. ``short`` and
+    ``workers``: see ``geodata.eligibility.batch.write_chunks``."""
+    parts = batch_chunks(table, chunk)
     addresses = address_column(table.columns) is not None
 
     def prepare(part: Locations, start: int, stop: int, report: BatchReport) -> None:
