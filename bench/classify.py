@@ -16,7 +16,9 @@ within 1 km of a real QPV outline, are classified under each shipped policy by:
 
 Then ``fabriques classify`` itself runs in a new process on a CSV file of points (end to end:
 start-up, index, reading, classification, writing; ``bench/endtoend.py``), and the same work
-is timed piece by piece. Every figure is printed next to its target with "atteinte" or "non
+is timed piece by piece; then beside a plain shapely classifier of the same file, with the
+full and short explanations and one or two processes: time, output size, memory
+(``bench/streaming.py``). Every figure is printed next to its target with "atteinte" or "non
 atteinte"; nothing is asserted. Run it on a quiet machine: the figures are wall-clock times.
 """
 
@@ -58,6 +60,7 @@ from load import machine  # bench/load.py, next to this file
 from points import NEAR_QPV_M, NEAR_SHARE, point_sets, write_points_csv  # bench/points.py
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from streaming import streaming_table  # bench/streaming.py, next to this file
 
 from geodata.eligibility.engine import GRID_MIN_POINTS, TRUE, UNKNOWN, classify
 from geodata.eligibility.verdict import rows
@@ -305,7 +308,7 @@ def run(args, sizes, csv_rows, policies, sqlite_url, pg_engine, pg_note, folder:
 
     print(f"\nDe bout en bout : fabriques classify d'un CSV de {number(csv_rows)} lignes "
           "id,lon,lat dans un nouveau processus (démarrage, lecture de la base SQLite, index "
-          "et grilles, lecture du CSV, classement par lots de 100 000, écriture du CSV du "
+          "et grilles, lecture du CSV par lots de 50 000, classement, écriture du CSV du "
           "contrat par polars dans un second fil d'exécution) :")
     source, target = folder / "points.csv", folder / "classes.csv"
     csv_results = {}
@@ -321,12 +324,13 @@ def run(args, sizes, csv_rows, policies, sqlite_url, pg_engine, pg_note, folder:
               f"{target.stat().st_size / 1e6:.0f} Mo", flush=True)
         target.unlink(missing_ok=True)
         gc.collect()
-        part = pieces(indexes[policy.qpv_vintage], policy, source, target)
+        part = pieces(indexes[policy.qpv_vintage], policy, source, target, short=True)
         print(f"     dans ce processus (index déjà construit), pièce par pièce : lecture du "
               f"CSV {part['read']:.2f} s, moteur {part['engine']:.2f} s, colonnes du contrat "
               f"(cadre polars) {part['columns']:.2f} s, écriture polars {part['write']:.2f} s "
               f"(explication de {part['chars']:.0f} caractères en moyenne) ; la commande "
               "écrit un lot pendant qu'elle classe le suivant", flush=True)
+        streaming_table(sqlite_url, folder, args.data_dir, policy, source, csv_rows)
     source.unlink(missing_ok=True)
 
     print("\nBilan face aux cibles de l'issue :")

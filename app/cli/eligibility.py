@@ -1,7 +1,8 @@
 """Eligibility commands: a contract other tools script against, keep the names stable.
 
     fabriques check --lon X --lat Y [--policy NAME] [--precision P] [--json]
-    fabriques classify INPUT.csv -o OUTPUT.csv [--policy NAME]   (id + lon, lat or an address)
+    fabriques classify INPUT.csv -o OUTPUT.csv [--policy NAME] [--explications courtes|completes]
+        [--workers N]   (id + lon, lat or an address)
     fabriques quotas [--policy NAME] [--by wave|region|departement] [--json | --csv FILE|-]
 """
 
@@ -69,39 +70,64 @@ def check_command(lon: float, lat: float, precision: str, policy_name: str,
         click.echo(row["explanation"])
 
 
+EXPLANATIONS = ("courtes", "completes")
+"""``--explications``: the one-line explanation (default) or the paragraph of a check."""
+MAX_WORKERS = 32
+
+
+class _Bar(tqdm):
+    monitor_interval = 0  # no monitor thread: the workers are forked from this process
+
+
 @click.command("classify", help="Classe chaque ligne d'un CSV : colonnes id, lon, lat, ou id et "
-                                "adresse (géocodée par la BAN, FABRIQUES_GEOCODER_URL).")
+                                "adresse (géocodée par la BAN, FABRIQUES_GEOCODER_URL). Le "
+                                "fichier est lu et écrit par lots : la mémoire ne croît pas "
+                                "avec sa taille.")
 @click.argument("input_path", metavar="FICHIER",
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", "output_path", required=True,
               type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Fichier CSV produit (colonnes du contrat, puis du géocodage s'il y a lieu).")
 @_policy_option()
+@click.option("--explications", "explanations", type=click.Choice(EXPLANATIONS),
+              default="courtes", show_default=True,
+              help="« courtes » : la condition qui a décidé, en une ligne (environ 150 octets, "
+                   "« QPV QN01352M à 81,8 m ≤ 300 m : en QPV ou à sa proximité ») ; "
+                   "« completes » : le paragraphe de fabriques check (environ 1 Ko par ligne).")
+@click.option("--workers", type=click.IntRange(1, MAX_WORKERS), default=1, show_default=True,
+              help="Processus qui classent les lots (un par cœur au plus) ; le fichier produit "
+                   "est le même, dans l'ordre des lignes lues.")
 @click.option("--quiet", is_flag=True, help="Sans barre de progression.")
 @with_appcontext
-def classify_command(input_path: Path, output_path: Path, policy_name: str, quiet: bool) -> None:
+def classify_command(input_path: Path, output_path: Path, policy_name: str,
+                     explanations: str, workers: int, quiet: bool) -> None:
     # batches only (polars, pandas): ``fabriques check`` starts without them
-    from geodata.eligibility.addresses import AddressLocations, read_batch, write_batch
+    from geodata.eligibility.addresses import address_column, write_file_batch
     from geodata.eligibility.batch import summary
+    from geodata.eligibility.chunks import opened_table
     from geodata.eligibility.reading import BatchError
+    from geodata.eligibility.workers import WorkerError
 
     policy = _policy(policy_name)
     partial = output_path.with_name(output_path.name + ".partiel")
     try:
-        locations = read_batch(input_path.read_bytes())
-        index = reference_index(get_engine(), policy.qpv_vintage)
-        geocoding = address_geocoding(get_engine(), get_geocoder()) \
-            if isinstance(locations, AddressLocations) else None
-        with open(partial, "wb") as target, tqdm(
-            desc="Géocodage et classement" if geocoding else "Classement",
-            total=len(locations.ids), unit=" lignes", disable=True if quiet else None,
-            leave=False,
-        ) as bar:
-            report = write_batch(index, policy, locations, target, geocoding=geocoding,
-                                 progress=bar.update)
-    except (BatchError, GeocoderError) as error:
+        with opened_table(input_path) as table:
+            index = reference_index(get_engine(), policy.qpv_vintage)
+            geocoding = address_geocoding(get_engine(), get_geocoder()) \
+                if address_column(table.columns) else None
+            with open(partial, "wb") as target, _Bar(
+                desc="Géocodage et classement" if geocoding else "Classement",
+                unit=" lignes", disable=True if quiet else None, leave=False,
+            ) as bar:
+                report = write_file_batch(index, policy, table, target, geocoding=geocoding,
+                                          progress=bar.update,
+                                          short=explanations == "courtes", workers=workers)
+    except (BatchError, GeocoderError, WorkerError) as error:
         partial.unlink(missing_ok=True)
         raise click.ClickException(f"{input_path} : {error} ; aucun fichier écrit") from None
+    except BaseException:  # Ctrl-C included: no half-written file left behind
+        partial.unlink(missing_ok=True)
+        raise
     partial.replace(output_path)  # the output appears whole, or not at all
     for line in summary(report):
         click.echo(line)

@@ -36,13 +36,15 @@ the batch: callers write nothing, or remove what they started.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import BinaryIO, Protocol
 
 import numpy as np
 
-from geodata.eligibility.batch import CHUNK, BatchReport, json_rows, write_csv
+from geodata.eligibility.batch import CHUNK, BatchReport, json_rows, write_chunks, write_csv
+from geodata.eligibility.chunks import FileTable, location_chunks
 from geodata.eligibility.layers import ReferenceIndex
 from geodata.eligibility.reading import (
     REQUIRED,
@@ -64,9 +66,12 @@ __all__ = [
     "LOW_SCORE_WARNING",
     "AddressLocations",
     "Geocoding",
+    "address_column",
+    "batch_chunks",
     "batch_rows",
     "read_batch",
     "write_batch",
+    "write_file_batch",
 ]
 
 ADDRESS_COLUMNS = ("adresse", "address")
@@ -129,15 +134,37 @@ def _code(text: str | None, pattern: re.Pattern) -> tuple[str, str | None]:
     return "", given
 
 
+def address_column(columns: list[str]) -> str | None:
+    """The address column of a file with these columns, None for a file of coordinates."""
+    return _first(columns, ADDRESS_COLUMNS)
+
+
 def read_batch(data: bytes | str) -> Locations:
     """A CSV of coordinates (``Locations``) or of addresses (``AddressLocations``)."""
     table = read_table(data)
-    address = _first(table.columns, ADDRESS_COLUMNS)
+    address = address_column(table.columns)
     if address is None:
         missing_columns(table, REQUIRED, alternative=" — ou une colonne adresse (address)")
         return read_locations(table)
     missing_columns(table, ("id",))
     return _read_addresses(table, address)
+
+
+def batch_chunks(table: FileTable, rows: int | None = None) -> Iterator[Locations]:
+    """``read_batch`` of a file on disk by chunks of ``rows`` (default: ``CHUNK`` rows of
+    coordinates, ``ADDRESS_CHUNK`` of addresses): its columns are checked now."""
+    address = address_column(table.columns)
+    if address is None:
+        missing_columns(table, REQUIRED, alternative=" — ou une colonne adresse (address)")
+        return location_chunks(table, rows or CHUNK)
+    missing_columns(table, ("id",))
+    return _address_chunks(table, address, rows or ADDRESS_CHUNK)
+
+
+def _address_chunks(table: FileTable, address: str, rows: int) -> Iterator[AddressLocations]:
+    records = table.records()
+    while batch := list(islice(records, rows)):
+        yield _read_addresses(Table(table.columns, table.delimiter, iter(batch)), address)
 
 
 def _read_addresses(table: Table, address: str) -> AddressLocations:
@@ -268,6 +295,27 @@ def write_batch(index: ReferenceIndex, policy: Policy, locations: Locations, tar
     chunk = chunk or (ADDRESS_CHUNK if isinstance(locations, AddressLocations) else CHUNK)
     return write_csv(index, policy, locations, target, progress=progress, prepare=prepare,
                      chunk=chunk, spreadsheet=spreadsheet)
+
+
+def write_file_batch(index: ReferenceIndex, policy: Policy, table: FileTable,
+                     target: BinaryIO, *, geocoding: Geocoding | None = None,
+                     progress: Callable[[int], None] | None = None, short: bool = False,
+                     workers: int = 1, chunk: int | None = None) -> BatchReport:
+    """``write_batch`` of a file on disk, read and written by chunks of ``chunk`` rows
+    (``batch_chunks``): memory holds a few chunks, whatever the file's size. ``short`` and
+    ``workers``: see ``geodata.eligibility.batch.write_chunks``."""
+    parts = batch_chunks(table, chunk)
+    addresses = address_column(table.columns) is not None
+
+    def prepare(part: Locations, start: int, stop: int, report: BatchReport) -> None:
+        hook = _hook(part, geocoding)
+        if hook is not None:
+            hook(part, start, stop, report)
+
+    return write_chunks(index, policy, parts, target, progress=progress,
+                        prepare=prepare if addresses else None,
+                        extra=GEOCODING_COLUMNS if addresses else (), short=short,
+                        workers=workers)
 
 
 def batch_rows(index: ReferenceIndex, policy: Policy, locations: Locations, *,

@@ -13,6 +13,7 @@ The same chunked loop serves address files (``geodata.eligibility.addresses``): 
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +24,7 @@ import numpy as np
 import polars as pl
 
 from geodata.eligibility.columns import COLUMNS, contract_columns, contract_frame
-from geodata.eligibility.engine import classify
+from geodata.eligibility.engine import Classification, classify
 from geodata.eligibility.french_csv import french_frame, french_header
 from geodata.eligibility.layers import ReferenceIndex
 from geodata.eligibility.reading import Locations, read_locations
@@ -33,15 +34,19 @@ from geodata.spreadsheet import BOM, FORMULA_START, NUMBER
 __all__ = [
     "CHUNK",
     "BatchReport",
+    "chunk_csv",
+    "chunk_frame",
     "classify_csv",
     "format_value",
     "json_rows",
+    "merge",
     "summary",
     "unreadable_row",
+    "write_chunks",
     "write_csv",
 ]
 
-CHUNK = 100_000
+CHUNK = 50_000
 
 
 @dataclass
@@ -80,33 +85,40 @@ Prepare = Callable[[Locations, int, int, BatchReport], None]
 """Fills positions ``start:stop`` (coordinates, errors, extra columns) before classifying."""
 
 
-def _chunks(index: ReferenceIndex, policy: Policy, locations: Locations, report: BatchReport,
-            *, chunk: int, prepare: Prepare | None, make) -> Iterator:
-    """``make(positions, readable, classification)`` for each chunk, in input order, after
-    ``prepare`` and with the report kept."""
-    report.rows = len(locations.ids)
+def _parts(locations: Locations, chunk: int) -> Iterator[Locations]:
+    """``locations`` by chunks of ``chunk`` positions (``Locations.part``)."""
     for start in range(0, len(locations.ids), chunk):
-        stop = min(start + chunk, len(locations.ids))
+        yield locations.part(start, min(start + chunk, len(locations.ids)))
+
+
+def _prepared(parts: Iterable[Locations], prepare: Prepare | None,
+              report: BatchReport) -> Iterator[Locations]:
+    """Each chunk after ``prepare`` (when there is one), counted in the report."""
+    for part in parts:
         if prepare is not None:
-            prepare(locations, start, stop, report)
-        positions = np.arange(start, stop)
-        readable = positions[[p not in locations.errors for p in positions.tolist()]]
-        codes = None
-        if locations.commune_codes is not None:
-            codes = [locations.commune_codes[p] for p in readable.tolist()]
-            codes = codes if any(codes) else None
-        yield make(positions, readable, classify(
-            index, policy, locations.lon[readable], locations.lat[readable],
-            locations.precision[readable], commune_codes=codes))
-    report.errors.extend((locations.lines[p], m) for p, m in locations.errors.items())
-    report.errors.sort()
-    report.warnings.sort()
+            prepare(part, 0, len(part.ids), report)
+        yield part
+
+
+def _classified(index: ReferenceIndex, policy: Policy, part: Locations
+                ) -> tuple[np.ndarray, Classification]:
+    """The readable positions of a chunk and their classification."""
+    readable = np.array([p for p in range(len(part.ids)) if p not in part.errors],
+                        dtype=np.int64)
+    codes = None
+    if part.commune_codes is not None:
+        codes = [part.commune_codes[p] for p in readable.tolist()]
+        codes = codes if any(codes) else None
+    return readable, classify(index, policy, part.lon[readable], part.lat[readable],
+                              part.precision[readable], commune_codes=codes)
 
 
 def _account(report: BatchReport, locations: Locations, readable: np.ndarray,
              refused: dict[int, str], categories: dict[str, int]) -> None:
-    """Count a chunk's classified rows and categories; list the rows the engine refused
-    (``refused``: their place among the readable rows, and why)."""
+    """Count a chunk's rows, classified rows and categories; list its unreadable rows and
+    those the engine refused (``refused``: their place among the readable rows, and why)."""
+    report.rows += len(locations.ids)
+    report.errors.extend((locations.lines[p], m) for p, m in locations.errors.items())
     for at, error in refused.items():
         line = locations.lines[int(readable[at])]
         report.errors.append((line, f"ligne {line} : {error}"))
@@ -116,93 +128,146 @@ def _account(report: BatchReport, locations: Locations, readable: np.ndarray,
     report.classified += len(readable) - len(refused)
 
 
+def merge(report: BatchReport, part: BatchReport) -> None:
+    """Add a chunk's report (rows, errors, categories) to the whole batch's."""
+    report.rows += part.rows
+    report.classified += part.classified
+    report.errors.extend(part.errors)
+    report.geocoded += part.geocoded
+    report.warnings.extend(part.warnings)
+    for category, count in part.categories.items():
+        report.categories[category] = report.categories.get(category, 0) + count
+
+
+def _sorted(report: BatchReport) -> BatchReport:
+    report.errors.sort()
+    report.warnings.sort()
+    return report
+
+
 def json_rows(index: ReferenceIndex, policy: Policy, locations: Locations, *,
               prepare: Prepare | None = None,
               chunk: int = CHUNK) -> tuple[list[dict], BatchReport]:
     """Contract rows (Python values) in input order; an unreadable row keeps its reason."""
     report = BatchReport()
-
-    def rows(positions, readable, result) -> list[dict]:
-        columns = contract_columns(result, identifiers=[locations.ids[p] for p in readable])
-        _account(report, locations, readable,
+    found = []
+    for part in _prepared(_parts(locations, chunk), prepare, report):
+        readable, result = _classified(index, policy, part)
+        columns = contract_columns(result, identifiers=[part.ids[p] for p in readable])
+        _account(report, part, readable,
                  {at: error for at, error in enumerate(columns["error"]) if error},
                  Counter(columns["category"]))
         classified = iter(dict(zip(COLUMNS, values, strict=True))
                           for values in zip(*columns.values(), strict=True))
-        out = []
-        for position in positions.tolist():
-            row = unreadable_row(locations, position, policy) \
-                if position in locations.errors else next(classified)
-            row.update((name, column[position]) for name, column in locations.extra.items())
-            out.append(row)
-        return out
+        for position in range(len(part.ids)):
+            row = unreadable_row(part, position, policy) \
+                if position in part.errors else next(classified)
+            row.update((name, column[position]) for name, column in part.extra.items())
+            found.append(row)
+    return found, _sorted(report)
 
-    found = [row for chunk_rows in _chunks(index, policy, locations, report, chunk=chunk,
-                                           prepare=prepare, make=rows)
-             for row in chunk_rows]
-    return found, report
+
+def chunk_frame(index: ReferenceIndex, policy: Policy, part: Locations, *,
+                spreadsheet: bool = False, short: bool = False
+                ) -> tuple[pl.DataFrame, BatchReport]:
+    """The contract's frame of one chunk (its extra columns after), ready to be written as
+    ``write_csv`` writes it, and the chunk's report."""
+    report = BatchReport()
+    readable, result = _classified(index, policy, part)
+    found = contract_frame(result, [part.ids[p] for p in readable.tolist()], short=short)
+    refused = found.with_row_index("at").filter(pl.col("error").is_not_null())
+    _account(report, part, readable, dict(refused.select("at", "error").iter_rows()),
+             dict(found["category"].value_counts().iter_rows()))
+    if len(readable) < len(part.ids):
+        found = _with_unreadable(found, readable, part, policy)
+    found = found.with_columns(pl.Series(name, column, strict=False)
+                               for name, column in part.extra.items())
+    if spreadsheet:
+        found = found.with_columns(pl.col(pl.Float64).cast(pl.String)
+                                   .str.replace(".", ",", literal=True))
+    if "lon_text" in found.columns:  # unreadable rows: their coordinates as given
+        found = found.with_columns(
+            pl.coalesce(pl.col(name).cast(pl.String), f"{name}_text").alias(name)
+            for name in ("lon", "lat")).drop("lon_text", "lat_text")
+    return (_formulas_disarmed(french_frame(found)) if spreadsheet else found), report
+
+
+def chunk_csv(index: ReferenceIndex, policy: Policy, part: Locations, *,
+              spreadsheet: bool = False, short: bool = False) -> tuple[bytes, BatchReport]:
+    """``chunk_frame`` written as CSV text without its header: what a worker process sends
+    back (``geodata.eligibility.workers``)."""
+    found, report = chunk_frame(index, policy, part, spreadsheet=spreadsheet, short=short)
+    text = io.BytesIO()
+    found.write_csv(text, include_header=False, separator=";" if spreadsheet else ",")
+    return text.getvalue(), report
 
 
 def write_csv(index: ReferenceIndex, policy: Policy, locations: Locations, target: BinaryIO,
               *, progress: Callable[[int], None] | None = None, prepare: Prepare | None = None,
-              chunk: int = CHUNK, spreadsheet: bool = False) -> BatchReport:
+              chunk: int = CHUNK, spreadsheet: bool = False, short: bool = False,
+              workers: int = 1) -> BatchReport:
     """Write the contract's CSV of ``locations`` (plus their extra columns) to ``target``, a
-    binary file, chunk by chunk (polars writes the text).
+    binary file, chunk by chunk (``write_chunks``)."""
+    return write_chunks(index, policy, _parts(locations, chunk), target, progress=progress,
+                        prepare=prepare, extra=tuple(locations.extra),
+                        spreadsheet=spreadsheet, short=short, workers=workers)
+
+
+def write_chunks(index: ReferenceIndex, policy: Policy, parts: Iterable[Locations],
+                 target: BinaryIO, *, progress: Callable[[int], None] | None = None,
+                 prepare: Prepare | None = None, extra: tuple[str, ...] = (),
+                 spreadsheet: bool = False, short: bool = False,
+                 workers: int = 1) -> BatchReport:
+    """Write the contract's CSV of the chunks ``parts`` (plus their ``extra`` columns) to
+    ``target``, a binary file, in their order (polars writes the text). Memory holds a few
+    chunks at a time, never the whole batch.
 
     ``spreadsheet``: a byte order mark, semicolons, decimal commas, French headers and values
     (``geodata.eligibility.french_csv``) and no cell a spreadsheet would run as a formula, for
-    a French spreadsheet; else the contract's comma CSV.
+    a French spreadsheet; else the contract's comma CSV. ``short``: the one-line explanation
+    (``geodata.eligibility.short_sentences``) instead of the paragraph. ``workers``: more
+    than 1 classifies the chunks in as many processes (``geodata.eligibility.workers``); the
+    file is the same byte for byte.
     """
     report = BatchReport()
+    columns = [*COLUMNS, *extra]
+    target.write((BOM + ";".join(french_header(columns)) if spreadsheet
+                  else ",".join(columns)).encode() + b"\n")
+    parts = _prepared(parts, prepare, report)
+    if workers > 1:
+        from geodata.eligibility.workers import csv_in_processes
 
-    def frame(positions, readable, result) -> pl.DataFrame:
-        found = contract_frame(result, [locations.ids[p] for p in readable.tolist()])
-        refused = found.with_row_index("at").filter(pl.col("error").is_not_null())
-        _account(report, locations, readable, dict(refused.select("at", "error").iter_rows()),
-                 dict(found["category"].value_counts().iter_rows()))
-        if len(readable) < len(positions):
-            found = _with_unreadable(found, positions, readable, locations, policy)
-        start, stop = int(positions[0]), int(positions[-1]) + 1
-        found = found.with_columns(pl.Series(name, column[start:stop], strict=False)
-                                   for name, column in locations.extra.items())
-        if spreadsheet:
-            found = found.with_columns(pl.col(pl.Float64).cast(pl.String)
-                                       .str.replace(".", ",", literal=True))
-        if "lon_text" in found.columns:  # unreadable rows: their coordinates as given
-            found = found.with_columns(
-                pl.coalesce(pl.col(name).cast(pl.String), f"{name}_text").alias(name)
-                for name in ("lon", "lat")).drop("lon_text", "lat_text")
-        return _formulas_disarmed(french_frame(found)) if spreadsheet else found
-
-    if spreadsheet:
-        target.write(BOM.encode())
-    header, written = True, None
+        written = csv_in_processes(index, policy, parts, workers, spreadsheet=spreadsheet,
+                                   short=short)
+        for text, part in written:
+            target.write(text)
+            merge(report, part)
+            if progress:
+                progress(part.rows)
+        return _sorted(report)
+    written = None
     with ThreadPoolExecutor(max_workers=1) as writer:  # writes chunk k, classifies k + 1
-        for found in _chunks(index, policy, locations, report, chunk=chunk, prepare=prepare,
-                             make=frame):
+        for part in parts:
+            found, counted = chunk_frame(index, policy, part, spreadsheet=spreadsheet,
+                                         short=short)
+            merge(report, counted)
             if written is not None:
                 written.result()
-            written = writer.submit(found.write_csv, target, include_header=header,
+            written = writer.submit(found.write_csv, target, include_header=False,
                                     separator=";" if spreadsheet else ",")
-            header = False
             if progress:
                 progress(found.height)
         if written is not None:
             written.result()
-    if header:  # no row at all: the header alone
-        columns = [*COLUMNS, *locations.extra]
-        target.write((";".join(french_header(columns)) if spreadsheet else ",".join(columns))
-                     .encode() + b"\n")
-    return report
+    return _sorted(report)
 
 
-def _with_unreadable(found: pl.DataFrame, positions: np.ndarray, readable: np.ndarray,
-                     locations: Locations, policy: Policy) -> pl.DataFrame:
+def _with_unreadable(found: pl.DataFrame, readable: np.ndarray, locations: Locations,
+                     policy: Policy) -> pl.DataFrame:
     """The chunk's rows in input order; the unreadable ones as given, their coordinates in
     ``lon_text`` and ``lat_text``."""
-    unreadable = [p for p in positions.tolist() if p in locations.errors]
     rows = []
-    for position in unreadable:
+    for position in sorted(locations.errors):
         row = unreadable_row(locations, position, policy)
         row.update(lon=None, lat=None, lon_text=row["lon"], lat_text=row["lat"], at=position)
         rows.append(row)

@@ -10,6 +10,10 @@ The columns come in two forms from the same facts (``_Facts``): Python values
 (``contract_columns``: a single check, JSON) and a polars frame (``contract_frame``: CSV
 files), where the explanations are joined from their group's sentences in polars instead of
 a million Python strings.
+
+Either form takes ``short``: the explanation is then the one line of
+``geodata.eligibility.short_sentences`` (the condition that decided, about 150 bytes) instead
+of the paragraph (about a kilobyte), for big files (``fabriques classify``).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import numpy as np
 
 from geodata.eligibility.engine import FALSE, TRUE, UNKNOWN, Classification
 from geodata.eligibility.sentences import PRECISION_LABELS, explanation_parts, sources_text
+from geodata.eligibility.short_sentences import short_parts
 from geodata.french import decimals, lonlats
 
 if TYPE_CHECKING:  # pandas and polars are imported where a batch needs them: a single
@@ -47,8 +52,8 @@ class _Facts:
     ``tables``: columns read from a table (values, row per position, -1 for none);
     ``tristates``: TRUE / FALSE / UNKNOWN per position; ``errors``: the message of each
     position outside every territory (None elsewhere); ``located``: the other positions,
-    whose explanation is ``Lieu (lon ; lat), `` + head + (distance + tail, when the tail is
-    not None) of their group.
+    whose explanation is ``Lieu (lon ; lat), `` (not in a short one) + head + (distance +
+    tail, when the tail is not None) of their group.
     """
 
     count: int
@@ -75,8 +80,9 @@ def _rows_of(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(uniques, dtype=object), rows.astype(np.int64)
 
 
-def _facts(result: Classification, positions: np.ndarray) -> _Facts:
-    """The facts of the columns for ``positions``, explanations grouped."""
+def _facts(result: Classification, positions: np.ndarray, short: bool = False) -> _Facts:
+    """The facts of the columns for ``positions``, explanations grouped (short ones with
+    ``short``)."""
     index = result.index
     communes, layer = index.communes, index.qpv
     territory = result.territory[positions]
@@ -104,7 +110,7 @@ def _facts(result: Classification, positions: np.ndarray) -> _Facts:
     where = np.flatnonzero(located)
     group, heads, tails = _explanation_groups(
         result, positions[where], _taken(*tables["commune_code"])[where],
-        _taken(*tables["commune_name"])[where])
+        _taken(*tables["commune_name"])[where], short)
     return _Facts(
         count=len(positions), lon=lon, lat=lat,
         distance=result.distance[positions], density_level=levels,
@@ -131,20 +137,24 @@ def _without_nan(values: np.ndarray) -> list:
     return out.tolist()
 
 
-def contract_columns(result: Classification, positions=None, identifiers=None
-                     ) -> dict[str, list]:
-    """Column name -> list of values (Python types), for ``positions`` (default: all)."""
+def contract_columns(result: Classification, positions=None, identifiers=None, *,
+                     short: bool = False) -> dict[str, list]:
+    """Column name -> list of values (Python types), for ``positions`` (default: all);
+    ``short``: the one-line explanation instead of the paragraph."""
     positions = np.arange(len(result)) if positions is None else np.asarray(positions, dtype=int)
-    facts = _facts(result, positions)
+    facts = _facts(result, positions, short)
     policy = result.policy
     explanation = facts.errors.copy()
-    places = lonlats(facts.lon[facts.located].tolist(), facts.lat[facts.located].tolist())
-    distances = result.distance[positions[facts.located]].tolist()
+    located = facts.located
+    places = [""] * len(located) if short else \
+        [f"Lieu ({p}), " for p in lonlats(facts.lon[located].tolist(),
+                                          facts.lat[located].tolist())]
+    distances = result.distance[positions[located]].tolist()
     head = np.array(facts.heads, dtype=object)[facts.group].tolist()
     tail = np.array(facts.tails, dtype=object)[facts.group].tolist()
     shown = decimals(distances)
-    explanation[facts.located] = [
-        f"Lieu ({p}), {h}" if t is None else f"Lieu ({p}), {h}{d}{t}"
+    explanation[located] = [
+        f"{p}{h}" if t is None else f"{p}{h}{d}{t}"
         for p, h, t, d in zip(places, head, tail, shown, strict=True)]
     density = facts.density_level.astype(object)
     density[facts.density_level == 0] = None
@@ -161,12 +171,13 @@ def contract_columns(result: Classification, positions=None, identifiers=None
     return {name: columns[name] for name in COLUMNS}
 
 
-def contract_frame(result: Classification, identifiers) -> pl.DataFrame:
+def contract_frame(result: Classification, identifiers, *, short: bool = False
+                   ) -> pl.DataFrame:
     """The same columns as ``contract_columns`` for every location, as a polars frame (text,
     floats, integers and booleans, null for None), ready for ``DataFrame.write_csv``."""
     import polars as pl
 
-    facts = _facts(result, np.arange(len(result)))
+    facts = _facts(result, np.arange(len(result)), short)
     count, policy = facts.count, result.policy
     columns = {name: _gathered(*table) for name, table in facts.tables.items()}
     columns.update({name: pl.Series(values).replace_strict(
@@ -180,7 +191,7 @@ def contract_frame(result: Classification, identifiers) -> pl.DataFrame:
         policy=pl.repeat(policy.name, count, dtype=pl.String, eager=True),
         qpv_vintage=pl.repeat(policy.qpv_vintage, count, dtype=pl.String, eager=True),
         error=pl.Series(facts.errors.tolist(), dtype=pl.String),
-        explanation=_frame_explanations(facts, result.distance))
+        explanation=_frame_explanations(facts, result.distance, short))
     return pl.DataFrame({name: columns[name].alias(name) for name in COLUMNS})
 
 
@@ -193,7 +204,7 @@ def _gathered(values: np.ndarray, rows: np.ndarray) -> pl.Series:
     return pl.select(pl.when(pl.Series(rows >= 0)).then(taken)).to_series()
 
 
-def _frame_explanations(facts: _Facts, distance: np.ndarray) -> pl.Series:
+def _frame_explanations(facts: _Facts, distance: np.ndarray, short: bool) -> pl.Series:
     """Each location's explanation, joined in polars from its group's sentences (the same
     text as ``contract_columns``: the numbers are formatted by Python)."""
     import polars as pl
@@ -203,13 +214,17 @@ def _frame_explanations(facts: _Facts, distance: np.ndarray) -> pl.Series:
     said = np.flatnonzero(tails.is_not_null().to_numpy())
     number = np.full(len(located), None, dtype=object)
     number[said] = decimals(distance[located[said]].tolist())
-    joined = pl.DataFrame({
-        "place": lonlats(facts.lon[located].tolist(), facts.lat[located].tolist()),
+    parts = pl.DataFrame({
         "head": pl.Series(facts.heads, dtype=pl.String).gather(facts.group),
         "number": pl.Series(number.tolist(), dtype=pl.String),
         "tail": tails,
-    }).select(pl.concat_str([pl.lit("Lieu ("), "place", pl.lit("), "), "head",
-                             pl.concat_str(["number", "tail"])], ignore_nulls=True)).to_series()
+    })
+    said = ["head", pl.concat_str(["number", "tail"])]
+    if not short:
+        parts = parts.with_columns(place=pl.Series(
+            lonlats(facts.lon[located].tolist(), facts.lat[located].tolist()), dtype=pl.String))
+        said = [pl.lit("Lieu ("), "place", pl.lit("), "), *said]
+    joined = parts.select(pl.concat_str(said, ignore_nulls=True)).to_series()
     if len(located) == facts.count:  # every location in a territory: nothing to scatter
         return joined
     out = pl.Series(facts.errors.tolist(), dtype=pl.String)
@@ -243,11 +258,11 @@ def _groups(columns: list[tuple[np.ndarray, int]], count: int) -> tuple[np.ndarr
 
 
 def _explanation_groups(result: Classification, positions: np.ndarray,
-                        commune_codes: np.ndarray, commune_names: np.ndarray
+                        commune_codes: np.ndarray, commune_names: np.ndarray, short: bool
                         ) -> tuple[np.ndarray, list[str], list[str | None]]:
     """The group of each located position, and each group's sentences: the text after
-    ``Lieu (lon ; lat), `` up to the distance when one is said (head), and after it (tail,
-    None when no distance is said)."""
+    ``Lieu (lon ; lat), `` (of a short explanation: from its start) up to the distance when
+    one is said (head), and after it (tail, None when no distance is said)."""
     count = len(positions)
     if not count:
         return np.zeros(0, dtype=np.int64), [], []
@@ -270,6 +285,9 @@ def _explanation_groups(result: Classification, positions: np.ndarray,
         (result.near_unoutlined[positions].astype(np.int64), 2),
         _codes(result.category[positions]),
     ], count)
-    heads, tails = explanation_parts(result, positions[first], commune_codes[first],
-                                     commune_names[first])
+    if short:
+        heads, tails = short_parts(result, positions[first])
+    else:
+        heads, tails = explanation_parts(result, positions[first], commune_codes[first],
+                                         commune_names[first])
     return group, heads, tails

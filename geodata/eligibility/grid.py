@@ -212,8 +212,64 @@ class PolygonCells:
     candidates: np.ndarray
 
 
+BATCH_COORDINATES = 100_000
+"""Coordinates rasterised at a time: the temporaries of a batch of outlines in memory, never
+those of a whole layer (a few hundred megabytes for the communes of France)."""
+
+
 def polygon_cells(frame: Frame, geometries: np.ndarray) -> PolygonCells:
     """Label every cell of ``frame`` with the (lowest) polygon containing it."""
+    count = frame.ny * frame.nx
+    if len(geometries) == 1:  # one shape: inside, outside or crossed fit in a byte
+        met, _, filled, _ = _rasterised(frame, geometries)
+        label = np.full(count, OUTSIDE, dtype=np.int8)
+        label[filled] = 0
+        label[met] = CROSSED
+        return PolygonCells(frame, label.reshape(frame.ny, frame.nx), np.zeros(1, np.int64),
+                            np.zeros(0, np.int32))
+    # By batches of outlines: the lowest polygon holding each cell, and (cell, polygon) keys
+    # of the cells an outline meets and of the cells inside a polygon.
+    base = len(geometries) + 1
+    lowest = np.full(count, len(geometries), dtype=np.int64)
+    met_keys, filled_keys = [], []
+    for start, stop in _batches(geometries):
+        met, met_owner, filled, filled_owner = _rasterised(frame, geometries[start:stop])
+        np.minimum.at(lowest, filled, filled_owner + start)
+        met_keys.append(met * base + met_owner + start)
+        filled_keys.append(filled * base + filled_owner + start)
+        del met, met_owner, filled, filled_owner
+    met_key, filled_key = np.concatenate(met_keys), np.concatenate(filled_keys)
+    del met_keys, filled_keys
+    label = np.where(lowest < len(geometries), lowest, OUTSIDE).astype(np.int32)
+    del lowest
+    # A cell an outline meets: its candidates are the polygons met there, and those holding
+    # its centre (a polygon holding a point of the cell without meeting it holds all of it).
+    crossed = np.zeros(count, dtype=bool)
+    crossed[met_key // base] = True
+    key = np.concatenate([met_key, filled_key[crossed[filled_key // base]]])
+    del met_key, filled_key, crossed
+    key.sort()
+    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
+    cell, candidate = key // base, key % base
+    head = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]]) if len(cell) else \
+        np.zeros(0, dtype=np.int64)
+    label[cell[head]] = CROSSED - np.arange(len(head))
+    return PolygonCells(frame, label.reshape(frame.ny, frame.nx),
+                        np.r_[head, len(cell)].astype(np.int64), candidate.astype(np.int32))
+
+
+def _batches(geometries: np.ndarray) -> list[tuple[int, int]]:
+    """Consecutive ranges of geometries of about BATCH_COORDINATES coordinates each."""
+    total = np.cumsum(shapely.get_num_coordinates(geometries))
+    ends = np.searchsorted(total, np.arange(BATCH_COORDINATES, total[-1], BATCH_COORDINATES),
+                           side="right") if len(total) else np.zeros(0, dtype=np.int64)
+    bounds = np.unique(np.r_[0, ends, len(geometries)])
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
+
+
+def _rasterised(frame: Frame, geometries: np.ndarray):
+    """(cells an outline meets, polygon of each), (cells whose centre is inside a polygon,
+    that polygon), polygons numbered by their position in ``geometries``."""
     lines, owner, part = _linework(geometries)
     start, stop, line, coords, coord_line = _segments(lines)
     # Cells an outline meets: each segment's envelope widened by EDGE_M (long segments cut
@@ -226,32 +282,7 @@ def polygon_cells(frame: Frame, geometries: np.ndarray) -> PolygonCells:
     met, which = _boxes_cells(frame, low[:, 0], low[:, 1], high[:, 0], high[:, 1])
     met_owner = np.concatenate([owner[cut_line], owner[coord_line[alone]]])[which]
     filled, filled_owner = _centres_inside(frame, start, stop, part[line], owner[line])
-
-    count = frame.ny * frame.nx
-    if len(geometries) == 1:  # one shape: inside, outside or crossed fit in a byte
-        label = np.full(count, OUTSIDE, dtype=np.int8)
-        label[filled] = 0
-        label[met] = CROSSED
-        return PolygonCells(frame, label.reshape(frame.ny, frame.nx), np.zeros(1, np.int64),
-                            np.zeros(0, np.int32))
-    lowest = np.full(count, len(geometries), dtype=np.int64)
-    np.minimum.at(lowest, filled, filled_owner)
-    label = np.where(lowest < len(geometries), lowest, OUTSIDE).astype(np.int32)
-    # A cell an outline meets: its candidates are the polygons met there, and those holding
-    # its centre (a polygon holding a point of the cell without meeting it holds all of it).
-    crossed = np.zeros(count, dtype=bool)
-    crossed[met] = True
-    around = crossed[filled]
-    base = len(geometries) + 1
-    key = np.concatenate([met * base + met_owner, filled[around] * base + filled_owner[around]])
-    key.sort()
-    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
-    cell, candidate = key // base, key % base
-    head = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]]) if len(cell) else \
-        np.zeros(0, dtype=np.int64)
-    label[cell[head]] = CROSSED - np.arange(len(head))
-    return PolygonCells(frame, label.reshape(frame.ny, frame.nx),
-                        np.r_[head, len(cell)].astype(np.int64), candidate.astype(np.int32))
+    return met, met_owner, filled, filled_owner
 
 
 def _cut(start: np.ndarray, stop: np.ndarray, line: np.ndarray, longest: float):

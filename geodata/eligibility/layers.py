@@ -285,6 +285,21 @@ class ReferenceIndex:
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state, lock=threading.RLock())
 
+    def grids(self) -> dict[str, tuple]:
+        """The cells and masks each territory has built so far (not pickled with the
+        index), for ``adopt_grids`` in another process (``geodata.eligibility.workers``)."""
+        return {code: (ti._cells, dict(ti._masks)) for code, ti in self.territories.items()
+                if ti._cells is not None}
+
+    def adopt_grids(self, grids: dict[str, tuple]) -> None:
+        """Take the cells and masks ``grids`` built by the same index in another process."""
+        for code, (cells, masks) in grids.items():
+            territory = self.territories[code]
+            if territory._cells is None:
+                territory._cells = cells
+            for key, mask in masks.items():
+                territory._masks.setdefault(key, mask)
+
     def commune_position(self, code: str) -> int | None:
         return self._commune_position.get(code)
 

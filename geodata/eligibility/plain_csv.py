@@ -51,9 +51,11 @@ def _too_long(frame: pl.DataFrame) -> bool:
     return longest is not None and longest > csv.field_size_limit()
 
 
-def read_plain(text: str, delimiter: str, columns: list[str]) -> PlainRows | None:
+def read_plain(text: str, delimiter: str, columns: list[str],
+               first_line: int = 2) -> PlainRows | None:
     """The records of ``text`` (decoded, header first), or None when the file is not plain
-    (see the module's docstring)."""
+    (see the module's docstring). ``first_line``: the line number of the record after the
+    header (a later chunk of a file read by chunks, ``geodata.eligibility.chunks``)."""
     if '"' in text or text.startswith(("\n", "\r")) or CONTROL.search(text):
         return None
     if "\r" in text:
@@ -70,7 +72,7 @@ def read_plain(text: str, delimiter: str, columns: list[str]) -> PlainRows | Non
         return None
     if frame.height != body.count("\n") or frame.columns != columns or _too_long(frame):
         return None
-    frame = frame.with_row_index("line", offset=2).filter(~pl.all_horizontal(
+    frame = frame.with_row_index("line", offset=first_line).filter(~pl.all_horizontal(
         pl.col(c).fill_null("").str.strip_chars() == "" for c in columns))
     stripped = {name: frame[name].fill_null("").str.strip_chars()
                 for name in ("id", "lon", "lat")}

@@ -9,7 +9,8 @@ leave at the end) are skipped.
 
 A plain file (no quotes: what scripts and most exports write) is read in polars
 (``geodata.eligibility.plain_csv``), any other with the ``csv`` module (``read_records``);
-both read alike.
+both read alike. A file on disk can be read a chunk at a time instead, with the same rows
+and errors (``geodata.eligibility.chunks``).
 """
 
 from __future__ import annotations
@@ -18,23 +19,29 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
 from geodata.eligibility.engine import PRECISIONS
-from geodata.eligibility.plain_csv import read_plain
+from geodata.eligibility.plain_csv import PlainRows, read_plain
 from geodata.french import number
 
 __all__ = [
+    "ENCODINGS",
     "BatchError",
     "Locations",
     "Table",
+    "delimiter_of",
+    "header_columns",
     "missing_columns",
     "parse_point",
+    "plain_locations",
     "read_locations",
     "read_records",
     "read_table",
+    "records_of",
+    "refuse_binary",
 ]
 
 REQUIRED = ("id", "lon", "lat")
@@ -60,6 +67,20 @@ class Locations:
     commune_codes: list[str | None] | None = None  # a geocoder's commune, per position
     extra: dict[str, list] = field(default_factory=dict)  # more output columns, per position
 
+    def part(self, start: int, stop: int) -> Locations:
+        """Positions ``start:stop`` as locations of their own, numbered from 0."""
+        values = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name == "errors":
+                value = {p - start: m for p, m in value.items() if start <= p < stop}
+            elif item.name == "extra":
+                value = {name: column[start:stop] for name, column in value.items()}
+            elif isinstance(value, list | np.ndarray):
+                value = value[start:stop]
+            values[item.name] = value
+        return type(self)(**values)
+
 
 @dataclass
 class Table:
@@ -71,15 +92,23 @@ class Table:
     text: str = ""  # the decoded file, for the fast reading of plain files
 
 
-def _decode(data: bytes) -> str:
-    head = data[:SNIFF_CHARS]
+def refuse_binary(head: bytes) -> None:
+    """Raise a BatchError when a file's first bytes are a workbook's, UTF-16 or binary."""
     if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         raise BatchError("ce fichier est un classeur (Excel, LibreOffice), pas un CSV : "
                          "enregistrez-le au format CSV (séparateur point-virgule ou virgule)")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
         raise BatchError("encodage non pris en charge (UTF-16 ou fichier binaire) : "
                          "enregistrez le fichier en CSV UTF-8 ou Latin-1")
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+
+
+ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+"""Tried in this order: the first that decodes the whole file is its encoding."""
+
+
+def _decode(data: bytes) -> str:
+    refuse_binary(data[:SNIFF_CHARS])
+    for encoding in ENCODINGS:
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
@@ -97,6 +126,16 @@ def _column_name(name: str) -> str:
 def read_table(data: bytes | str) -> Table:
     """Decode ``data``, find its delimiter from the header line, and read it lazily."""
     text = _decode(data) if isinstance(data, bytes) else data.removeprefix("\ufeff")
+    delimiter = delimiter_of(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    columns = header_columns(reader)
+    return Table(columns, delimiter, records_of(reader, columns), text)
+
+
+def delimiter_of(text: str) -> str:
+    """The delimiter of a file from its decoded start (the whole header line, and its
+    first SNIFF_CHARS characters at least); a BatchError when it is blank, binary, or
+    delimited otherwise."""
     if not text.strip():
         raise BatchError("fichier vide")
     if re.search(r"[\x01-\x08\x0b\x0c\x0e-\x1f]", text[:SNIFF_CHARS]):
@@ -106,25 +145,30 @@ def read_table(data: bytes | str) -> Table:
     if ";" not in header and "," not in header and re.search(r"[\t|]", header):
         raise BatchError("séparateur non reconnu (tabulation ou barre verticale) : "
                          "utilisez la virgule ou le point-virgule")
-    delimiter = ";" if header.count(";") > header.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def header_columns(reader) -> list[str]:
+    """The normalised column names of the first record of a ``csv.reader``."""
     try:
-        columns = [_column_name(c) for c in next(reader, [])]
+        return [_column_name(c) for c in next(reader, [])]
     except csv.Error as error:
         raise _unreadable(error, 1) from None
 
-    def records() -> Iterator[tuple[int, dict[str, str]]]:
-        line = reader.line_num + 1  # where the next record starts (blank lines included)
-        try:
-            for cells in reader:
-                record = dict(zip(columns, cells, strict=False))  # short rows: cells absent
-                if any(value.strip() for value in record.values()):
-                    yield line, record
-                line = reader.line_num + 1
-        except csv.Error as error:
-            raise _unreadable(error, line) from None
 
-    return Table(columns, delimiter, records(), text)
+def records_of(reader, columns: list[str], offset: int = 0
+               ) -> Iterator[tuple[int, dict[str, str]]]:
+    """The records a ``csv.reader`` reads next, each with the line where it starts (its
+    count of lines read, plus ``offset``), all-blank records skipped."""
+    line = offset + reader.line_num + 1  # where the next record starts (blank lines included)
+    try:
+        for cells in reader:
+            record = dict(zip(columns, cells, strict=False))  # short rows: cells absent
+            if any(value.strip() for value in record.values()):
+                yield line, record
+            line = offset + reader.line_num + 1
+    except csv.Error as error:
+        raise _unreadable(error, line) from None
 
 
 def _unreadable(error: csv.Error, line: int) -> BatchError:
@@ -154,17 +198,21 @@ def read_locations(data: bytes | str | Table) -> Locations:
     table = data if isinstance(data, Table) else read_table(data)
     missing_columns(table, REQUIRED)
     plain = read_plain(table.text, table.delimiter, table.columns)
-    if plain is not None:
-        errors = {}
-        for position in plain.to_check:
-            lon_text, lat_text = plain.raw[position]
-            plain.lon[position], plain.lat[position], plain.precision[position], error = \
-                parse_point(lon_text, lat_text, plain.given_precision[position])
-            if error is not None:
-                errors[position] = f"ligne {plain.lines[position]} : {error}"
-        return Locations(plain.lines, plain.ids, plain.raw, plain.lon, plain.lat,
-                         plain.precision, errors)
-    return read_records(table)
+    return read_records(table) if plain is None else plain_locations(plain)
+
+
+def plain_locations(plain: PlainRows) -> Locations:
+    """The locations of a plain file's records, the cells polars did not read parsed (and
+    their errors kept) by ``parse_point``."""
+    errors = {}
+    for position in plain.to_check:
+        lon_text, lat_text = plain.raw[position]
+        plain.lon[position], plain.lat[position], plain.precision[position], error = \
+            parse_point(lon_text, lat_text, plain.given_precision[position])
+        if error is not None:
+            errors[position] = f"ligne {plain.lines[position]} : {error}"
+    return Locations(plain.lines, plain.ids, plain.raw, plain.lon, plain.lat,
+                     plain.precision, errors)
 
 
 def read_records(table: Table) -> Locations:

@@ -187,3 +187,100 @@ def test_quotas_csv_to_a_file_and_to_stdout(runner, tmp_path):
     assert int(qpv["maximum"]) > int(qpv["minimum"])
     both = runner.invoke(args=["quotas", "--csv", "-", "--json"])
     assert both.exit_code == 2 and "s'excluent" in both.output
+
+
+CATEGORIES_FILE = (
+    "id,lon,lat,precision\n"
+    "dans,5.393534,43.330305,point\n"  # inside QN01352M (Marseille)
+    "proche,5.4034,43.3305,point\n"  # 81,8 m from it
+    "hors,3.0,46.0,point\n"  # a village of the Puy-de-Dôme
+    "non,5.327005,43.355476,point\n"  # Marseille, 456,3 m from the nearest QPV
+    "toulouse,1.4205,43.5825,point\n"  # no 2024 outline loaded for Occitanie
+    "commune,5.4034,43.3305,commune\n"  # known only to the commune
+    "nulle-part,-30,40,point\n"
+)
+
+
+def test_classify_writes_short_explanations_by_default(runner, tmp_path):
+    source = tmp_path / "lieux.csv"
+    source.write_text(CATEGORIES_FILE, encoding="utf-8")
+    output = tmp_path / "verdicts.csv"
+
+    result = runner.invoke(args=["classify", str(source), "-o", str(output), "--quiet"])
+
+    assert result.exit_code == 0, result.output
+    rows = {row["id"]: row for row in read(output)}
+    said = {name: row["explanation"] for name, row in rows.items()}
+    assert said["dans"] == "dans le QPV QN01352M : en QPV ou à sa proximité"
+    assert said["proche"] == "QPV QN01352M à 81,8\u00a0m ≤ 300\u00a0m : en QPV ou à sa proximité"
+    assert said["hors"] == (
+        "aucune commune à QPV à moins de 400\u00a0m (liste officielle) ; "
+        "Charbonnières-les-Vieilles (63093) hors grand centre urbain (densité 6) : "
+        "hors des grands centres urbains")
+    assert said["non"] == ("QPV le plus proche QN01303I à 456,3\u00a0m > 300\u00a0m ; "
+                           "Marseille (13055) en grand centre urbain (densité 1) : non éligible")
+    assert said["toulouse"] == ("QPV indéterminé (aucun contour de QPV 2024 n'est chargé pour "
+                                "Occitanie (région 76)) : à vérifier")
+    assert said["commune"] == ("lieu connu seulement à la commune, QPV à vérifier avec "
+                               "l'adresse précise : à vérifier")
+    assert said["nulle-part"] == rows["nulle-part"]["error"]
+    assert "aucun territoire" in said["nulle-part"]
+    assert [rows[name]["category"] for name in ("dans", "proche", "hors", "non", "toulouse")] \
+        == ["qpv", "qpv", "hors-grands-centres-urbains", "non-eligible", "a-verifier"]
+    assert all(len(text.encode()) <= 200 for text in said.values())
+
+
+def test_classify_writes_the_full_paragraph_on_request(runner, tmp_path):
+    source = tmp_path / "lieux.csv"
+    source.write_text(CATEGORIES_FILE, encoding="utf-8")
+    output = tmp_path / "verdicts.csv"
+
+    result = runner.invoke(args=["classify", str(source), "-o", str(output), "--quiet",
+                                 "--explications", "completes"])
+
+    assert result.exit_code == 0, result.output
+    checked = runner.invoke(args=["check", "--lon", "5.4034", "--lat", "43.3305"])
+    rows = {row["id"]: row for row in read(output)}
+    assert rows["proche"]["explanation"] == checked.output.strip()
+    assert rows["proche"]["explanation"].startswith("Lieu (5,40340 ; 43,33050), ")
+
+
+def test_classify_refuses_bad_options_in_french(runner, tmp_path):
+    source = tmp_path / "lieux.csv"
+    source.write_text(CATEGORIES_FILE, encoding="utf-8")
+    output = tmp_path / "verdicts.csv"
+    for option, value, message in (
+            ("--explications", "longues",
+             "'longues' n'est pas l'une des valeurs 'courtes', 'completes'"),
+            ("--workers", "0", "0 n'est pas dans l'intervalle 1<=x<=32"),
+            ("--workers", "deux", "'deux' n'est pas un entier valide")):
+        result = runner.invoke(args=["classify", str(source), "-o", str(output), option, value])
+        assert result.exit_code == 2, result.output
+        assert f"valeur invalide pour '{option}' : {message}" in result.output
+    assert not output.exists()
+
+
+def test_classify_with_workers_writes_the_same_file_in_input_order(runner, tmp_path,
+                                                                    monkeypatch):
+    """Chunks of 4 rows (instead of 50 000): with two processes, the file is the one a
+    single process writes, byte for byte, its rows in input order, a bad row with its line."""
+    monkeypatch.setattr("geodata.eligibility.addresses.CHUNK", 4)
+    lines = ["id,lon,lat"]
+    for i in range(30):
+        lines.append(f"p{i},{5.30 + i * 0.004:.4f},{43.30 + (i % 7) * 0.01:.4f}")
+    lines.insert(12, "mauvaise,nord,43.3")  # line 13
+    source = tmp_path / "lieux.csv"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    outputs = {}
+    for workers in ("1", "2"):
+        outputs[workers] = tmp_path / f"verdicts-{workers}.csv"
+        result = runner.invoke(args=["classify", str(source), "-o", str(outputs[workers]),
+                                     "--quiet", "--workers", workers])
+        assert result.exit_code == 0, result.output
+        assert "31 ligne(s) lue(s), 30 classée(s), 1 en erreur" in result.output
+        assert "erreur ligne 13 : lon non numérique : 'nord'" in result.output
+    assert outputs["2"].read_bytes() == outputs["1"].read_bytes()
+    rows = read(outputs["2"])
+    assert [row["id"] for row in rows] == [line.split(",")[0] for line in lines[1:]]
+    assert rows[11]["error"] == "ligne 13 : lon non numérique : 'nord'"
+    assert not list(tmp_path.glob("*.partiel"))

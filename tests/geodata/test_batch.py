@@ -9,8 +9,12 @@ import numpy as np
 import pytest
 
 from geodata.eligibility import COLUMNS, classify, verdict
-from geodata.eligibility.batch import classify_csv, format_value
+from geodata.eligibility.addresses import write_file_batch
+from geodata.eligibility.batch import classify_csv, format_value, write_csv
+from geodata.eligibility.chunks import opened_table
+from geodata.eligibility.columns import contract_columns
 from geodata.eligibility.reading import BatchError, read_locations
+from geodata.eligibility.short_sentences import SHORT_LABELS
 from geodata.policy import load_policy
 from geodata.storage.reference import reference_index
 
@@ -65,3 +69,48 @@ def test_bad_files_are_refused_whole():
         read_locations(b"")
     with pytest.raises(BatchError, match="absente"):
         read_locations("identifiant,x,y\n1,2,3\n")
+
+
+@pytest.mark.parametrize("policy_name", ["current", "ami-2019"])
+def test_short_explanations_equal_single_checks(reference_engine, policy_name):
+    """``--explications courtes``: each row's one line is the single check's."""
+    policy = load_policy(policy_name)
+    index = reference_index(reference_engine, policy.qpv_vintage)
+    data = sample_csv(seed=23, count=1000)
+    out = io.BytesIO()
+
+    write_csv(index, policy, read_locations(data), out, short=True, chunk=300)
+
+    written = list(csv.DictReader(io.StringIO(out.getvalue().decode())))
+    locations = read_locations(data)
+    labels = {category: f" : {label}" for category, label in SHORT_LABELS.items()}
+    for position in range(1000):
+        result = classify(index, policy, locations.lon[[position]],
+                          locations.lat[[position]], locations.precision[[position]])
+        expected = contract_columns(result, identifiers=[locations.ids[position]], short=True)
+        assert written[position] == {c: format_value(expected[c][0]) for c in COLUMNS}
+        row = written[position]
+        if not row["error"]:
+            assert row["explanation"].endswith(labels[row["category"]]), row
+    assert written[-1]["error"].startswith("ligne 1002 : lon non numérique")
+
+
+def test_two_processes_write_the_file_one_writes(reference_engine, tmp_path):
+    """Byte for byte, chunks of 250 rows: the order of the input, bad rows included."""
+    policy = load_policy("current")
+    index = reference_index(reference_engine, policy.qpv_vintage)
+    source = tmp_path / "lieux.csv"
+    source.write_text(sample_csv(seed=29, count=1500), encoding="utf-8")
+    written, reports = {}, {}
+    for workers in (1, 2):
+        out = io.BytesIO()
+        with opened_table(source) as table:
+            reports[workers] = write_file_batch(index, policy, table, out, short=True,
+                                                workers=workers, chunk=250)
+        written[workers] = out.getvalue()
+    assert written[2] == written[1]
+    assert reports[2] == reports[1] and reports[2].rows == 1501
+    assert reports[2].errors[-1][0] == 1502
+    whole = io.BytesIO()
+    write_csv(index, policy, read_locations(source.read_bytes()), whole, short=True)
+    assert written[2] == whole.getvalue()

@@ -13,7 +13,7 @@ import shapely
 from pyproj import Transformer
 
 from geodata.eligibility import classify, verdict
-from geodata.eligibility.columns import COLUMNS, contract_columns
+from geodata.eligibility.columns import COLUMNS, contract_columns, contract_frame
 from geodata.french import lonlat
 from geodata.policy import load_policy
 from geodata.storage.reference import reference_index
@@ -71,3 +71,25 @@ def test_a_single_check_names_its_sources_and_its_policy(reference_engine):
             in row["explanation"])
     assert index.qpv.hosting_source in row["explanation"]
     assert row["category"] == "a-verifier"
+
+
+@pytest.mark.parametrize("policy_name", ["current", "ami-2019"])
+def test_grouped_short_explanations_read_as_single_ones(reference_engine, policy_name):
+    policy = load_policy(policy_name)
+    index = reference_index(reference_engine, policy.qpv_vintage)
+    lon, lat, precision = sample(index, seed=7, count=400)
+    result = classify(index, policy, lon, lat, precision)
+    columns = contract_columns(result, short=True)
+    full = contract_columns(result)
+    for i in range(len(lon)):
+        alone = contract_columns(result, [i], short=True)
+        assert {c: columns[c][i] for c in COLUMNS if c != "id"} == \
+            {c: alone[c][0] for c in COLUMNS if c != "id"}
+        assert {c: columns[c][i] for c in COLUMNS if c != "explanation"} == \
+            {c: full[c][i] for c in COLUMNS if c != "explanation"}
+    frame = contract_frame(result, [str(i) for i in range(len(lon))], short=True)
+    assert frame["explanation"].to_list() == columns["explanation"]
+    shown = [text for text, error in zip(columns["explanation"], columns["error"], strict=True)
+             if error is None]
+    assert max(len(text.encode()) for text in shown) <= 200
+    assert sum(len(text.encode()) for text in shown) / len(shown) <= 150

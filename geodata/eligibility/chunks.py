@@ -1,0 +1,155 @@
+"""Read a CSV file of locations from disk a chunk at a time: memory bounded by the chunk,
+whatever the file's size (``fabriques classify``).
+
+The rows, their lines and errors are those ``geodata.eligibility.reading`` reads from the
+whole file in memory (a test compares them), chunk by chunk:
+
+- a first pass over the bytes finds the encoding (the first of ``ENCODINGS`` that decodes
+  the whole file, as for a file in memory) and whether a quote character occurs;
+- without quotes, every physical line is a record: a chunk is a run of lines, read by
+  polars (``plain_csv``) when it is plain, else by the ``csv`` module;
+- with quotes, a record may span lines: the ``csv`` module reads the whole file as a
+  stream and the chunk is a run of its records.
+
+An address file (``geodata.eligibility.addresses.batch_chunks``) reads its records the same
+way. The whole-file refusals (workbook, UTF-16, binary start, empty file, tab separator,
+absent columns) are raised before any chunk; a cell over the ``csv`` module's limit, when the
+chunk holding it is read.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import chain, islice
+from pathlib import Path
+from typing import TextIO
+
+from geodata.eligibility.plain_csv import read_plain
+from geodata.eligibility.reading import (
+    ENCODINGS,
+    REQUIRED,
+    SNIFF_CHARS,
+    Locations,
+    Table,
+    delimiter_of,
+    header_columns,
+    missing_columns,
+    plain_locations,
+    read_records,
+    records_of,
+    refuse_binary,
+)
+
+__all__ = ["FileTable", "location_chunks", "opened_table", "survey"]
+
+BLOCK = 1 << 20
+"""Bytes read at a time by the first pass."""
+
+
+@dataclass
+class FileTable:
+    """A CSV file open for reading after its header: its columns and what follows."""
+
+    columns: list[str]
+    delimiter: str
+    quoted: bool  # a quote character occurs: a record may span lines
+    header: str  # the header line as written (files without quotes)
+    lines: Iterator[str]  # the physical lines after the header
+    next_line: int  # the line number of the next of ``lines``
+    reader: object = field(default=None)  # files with quotes: the csv reader of the header
+
+    def records(self) -> Iterator[tuple[int, dict[str, str]]]:
+        """The records after the header, each with its line (``reading.records_of``)."""
+        if self.reader is not None:
+            return records_of(self.reader, self.columns)
+        return records_of(csv.reader(self.lines, delimiter=self.delimiter), self.columns,
+                          offset=self.next_line - 1)
+
+
+def survey(path: Path) -> tuple[str, bool]:
+    """The encoding a file is read in (as for a file in memory: the first of ``ENCODINGS``
+    that decodes it whole) and whether it holds a quote character, in one pass by blocks."""
+    decoders = {name: codecs.getincrementaldecoder(name)() for name in ENCODINGS[:-1]}
+    quoted = False
+    with open(path, "rb") as file:
+        block = file.read(SNIFF_CHARS)
+        refuse_binary(block)
+        while True:
+            quoted = quoted or b'"' in block
+            for name, decoder in list(decoders.items()):
+                try:
+                    decoder.decode(block, final=not block)
+                except UnicodeDecodeError:
+                    del decoders[name]
+            if not block:
+                break
+            block = file.read(BLOCK)
+    return next(iter(decoders), ENCODINGS[-1]), quoted
+
+
+@contextmanager
+def opened_table(path: Path) -> Iterator[FileTable]:
+    """The file at ``path``, open after its header; a BatchError when it cannot be read
+    as a CSV at all (``reading.read_table``'s refusals)."""
+    encoding, quoted = survey(path)
+    with open(path, encoding=encoding, newline="") as file:
+        head = _head(file)
+        delimiter = delimiter_of(head)
+        lines = chain(io.StringIO(head, newline=""), file)
+        if quoted:
+            reader = csv.reader(lines, delimiter=delimiter)
+            yield FileTable(header_columns(reader), delimiter, True, "", lines, 0, reader)
+        else:
+            header = next(lines, "")
+            columns = header_columns(csv.reader([header], delimiter=delimiter))
+            yield FileTable(columns, delimiter, False, header, lines, 2)
+
+
+def _head(file: TextIO) -> str:
+    """The start of the file: SNIFF_CHARS characters at least, up to a non-blank character
+    and the end of the header line, and to the end of a line (so that its lines, then the
+    file's, are the file's lines)."""
+    head = file.read(SNIFF_CHARS)
+    while not head.strip() or "\n" not in head.lstrip("\r\n"):
+        more = file.read(SNIFF_CHARS)
+        if not more:
+            return head
+        head += more
+    if head.endswith("\r"):  # a "\r\n" is one line end: never cut between its two
+        head += file.read(1)
+    if not head.endswith(("\n", "\r")):
+        head += file.readline()
+    return head
+
+
+def location_chunks(table: FileTable, rows: int) -> Iterator[Locations]:
+    """The locations of a file of coordinates, ``rows`` lines (or records) at a time; chunks
+    without any row are skipped."""
+    missing_columns(table, REQUIRED)
+    return _location_chunks(table, rows)
+
+
+def _location_chunks(table: FileTable, rows: int) -> Iterator[Locations]:
+    if table.quoted:
+        records = table.records()
+        while batch := list(islice(records, rows)):
+            yield read_records(Table(table.columns, table.delimiter, iter(batch)))
+        return
+    while block := list(islice(table.lines, rows)):
+        first = table.next_line
+        table.next_line += len(block)
+        plain = read_plain(table.header + "".join(block), table.delimiter, table.columns,
+                           first_line=first)
+        if plain is None:
+            reader = csv.reader(block, delimiter=table.delimiter)
+            found = read_records(Table(table.columns, table.delimiter,
+                                       records_of(reader, table.columns, offset=first - 1)))
+        else:
+            found = plain_locations(plain)
+        if found.ids:
+            yield found
