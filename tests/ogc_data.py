@@ -20,7 +20,7 @@ from geodata.storage.database import embedded_url, make_engine, upgrade
 from geodata.storage.laureates import laureate_table
 from geodata.storage.models import CommuneContour, Laureate, Place, Qpv
 from loaders.pipeline import load_source
-from tests.conftest import database_copy
+from tests.conftest import BACKENDS, database_copy
 from tests.laureates_data import add_decided
 from tests.support import contours_of
 
@@ -62,6 +62,19 @@ def ogc_database(backend: str, request: pytest.FixtureRequest,
     template = request.getfixturevalue("postgis_template")
     with database_copy(template, f"{template}_ogc_{os.getpid()}_{folder.name}") as url:
         _load(url, data_dir, folder)
+        yield url
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request) -> str:
+    """Each backend, one module's database for each (import with ``ogc_url``)."""
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def ogc_url(backend, request, tmp_path_factory, data_dir):
+    """The URL of the module's OGC database of ``backend`` (``ogc_database``)."""
+    with ogc_database(backend, request, tmp_path_factory, data_dir) as url:
         yield url
 
 

@@ -28,7 +28,7 @@ from geodata.french import NBSP, metres
 from geodata.policy import CATEGORIES, CATEGORY_QPV
 from geodata.territories import TERRITORIES
 
-__all__ = ["PRECISION_LABELS", "explanation_parts", "sources_text"]
+__all__ = ["PRECISION_LABELS", "explanation_parts", "outlines_here", "per_commune", "sources_text"]
 
 PRECISION_LABELS = {
     "point": "coordonnées exactes", "address": "adresse", "street": "rue",
@@ -81,7 +81,7 @@ def _remembered(result: Classification, kind: str, make):
     return cached
 
 
-def _per_commune(result: Classification, kind: str, communes: np.ndarray, make) -> np.ndarray:
+def per_commune(result: Classification, kind: str, communes: np.ndarray, make) -> np.ndarray:
     """``make(commune)`` for each position's commune (-1: unknown), built once per index,
     policy and commune and kept in an array indexed by commune."""
     try:
@@ -131,10 +131,10 @@ def explanation_parts(result: Classification, positions: np.ndarray, commune_cod
             return "Commune inconnue : le point n'est dans aucun contour communal chargé."
         return f"Commune : {communes.names[commune]!s} ({communes.codes[commune]!s})."
 
-    commune_sentence = _per_commune(result, "commune", commune, commune_text)
+    commune_sentence = per_commune(result, "commune", commune, commune_text)
     inside, closest_head, closest_tail, undecided, listed, conclusion = _qpv_sentences(
         result, positions, commune_codes, commune_names)
-    urban = _per_commune(result, "urban", commune, lambda c: _urban_sentence(result, c))
+    urban = per_commune(result, "urban", commune, lambda c: _urban_sentence(result, c))
     both, final = _category_sentences(result, positions)
     heads, tails = [], []
     for parts in zip(location, commune_sentence.tolist(), inside.tolist(),
@@ -208,11 +208,11 @@ def _undecided_sentences(result: Classification, positions: np.ndarray, in_qpv: 
     if not open_question.any():
         return _blank(len(positions))
     layer, communes = result.index.qpv, result.index.communes
-    hosting = _per_commune(result, "hosting", result.commune[positions], lambda c: (
+    hosting = per_commune(result, "hosting", result.commune[positions], lambda c: (
         _hosting_sentence(layer, None, None) if c < 0 else _hosting_sentence(
             layer, str(communes.codes[c]), str(communes.names[c]))))
-    where = _per_commune(result, "outlines-here", result.commune[positions],
-                         lambda c: _outlines_here(result, c))
+    where = per_commune(result, "outlines-here", result.commune[positions],
+                         lambda c: outlines_here(result, c))
     said = np.where(open_question, "Appartenance ou proximité à un QPV indéterminée : "
                     + where + ". " + hosting, "").astype(object)
     unoutlined = np.flatnonzero(result.near_unoutlined[positions])
@@ -222,7 +222,7 @@ def _undecided_sentences(result: Classification, positions: np.ndarray, in_qpv: 
     return said
 
 
-def _outlines_here(result: Classification, commune: int) -> str:
+def outlines_here(result: Classification, commune: int) -> str:
     """Why outlines are missing around a location of this commune: none loaded for its
     région (never naming sources complete elsewhere), or loaded but not all around it."""
     communes, vintage = result.index.communes, result.policy.qpv_vintage

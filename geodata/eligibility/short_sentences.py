@@ -31,7 +31,7 @@ from geodata.eligibility.engine import (
     UNKNOWN,
     Classification,
 )
-from geodata.eligibility.sentences import _outlines_here, _per_commune
+from geodata.eligibility.sentences import outlines_here, per_commune
 from geodata.french import NBSP, metres
 from geodata.policy import (
     CATEGORY_NOT_ELIGIBLE,
@@ -59,7 +59,7 @@ def short_parts(result: Classification, positions: np.ndarray
     said = _Said(
         proximity=metres(policy.proximity_m), radius=metres(policy.search_radius_m),
         reach=metres(policy.proximity_m + HOSTING_TOLERANCE_M), codes=result.index.qpv.codes,
-        urban=_per_commune(result, "short-urban", result.commune[positions],
+        urban=per_commune(result, "short-urban", result.commune[positions],
                            lambda commune: _urban_fact(result, commune)).tolist())
     heads, tails = [], []
     for j, i in enumerate(positions.tolist()):
@@ -129,8 +129,8 @@ def _qpv_fact(result: Classification, i: int, said: _Said) -> tuple[str, str | N
             return f"aucun QPV à moins de {said.radius}", None
         return f"aucun QPV à {proximity} ou moins", None
     commune = int(result.commune[i])
-    where = _per_commune(result, "outlines-here", np.array([commune]),
-                         lambda c: _outlines_here(result, c))[0]
+    where = per_commune(result, "outlines-here", np.array([commune]),
+                         lambda c: outlines_here(result, c))[0]
     why = f"QPV indéterminé ({where})"
     if nearest >= 0:
         return f"QPV chargé le plus proche {codes[nearest]} à ", f"{NBSP}m, {why}"

@@ -24,26 +24,16 @@ from geodata.publication import open_row
 from geodata.storage.database import make_engine
 from geodata.storage.features import feature_page
 from geodata.storage.laureates import laureate_table
-from tests.conftest import BACKENDS
-from tests.ogc_data import ogc_database, stored
+from tests import ogc_data
+from tests.ogc_data import stored
 from tests.support import close_app, make_app
 
 pytestmark = pytest.mark.shared_data
+backend, ogc_url = ogc_data.backend, ogc_data.ogc_url  # the module's databases (fixtures)
 
 COLLECTIONS = ["fabriques", "qpv2015", "qpv2024", "communes", "lieux"]
 MARSEILLE = "5.3,43.25,5.45,43.35"
 CONF = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def backend(request) -> str:
-    return request.param
-
-
-@pytest.fixture(scope="module")
-def ogc_url(backend, request, tmp_path_factory, data_dir):
-    with ogc_database(backend, request, tmp_path_factory, data_dir) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

@@ -23,12 +23,13 @@ import shapely
 from geodata.policy import load_policy
 from geodata.storage.database import make_engine
 from geodata.storage.laureates import laureate_table
+from tests import ogc_data
 from tests.browser.conftest import served
-from tests.conftest import BACKENDS
-from tests.ogc_data import ogc_database, stored
+from tests.ogc_data import stored
 from tests.support import make_app, unavailable
 
 pytestmark = pytest.mark.shared_data
+backend, ogc_url = ogc_data.backend, ogc_data.ogc_url  # the module's databases (fixtures)
 
 COLLECTIONS = ("fabriques", "qpv2015", "qpv2024", "communes", "lieux")
 PAGE_SIZE = 50
@@ -50,17 +51,6 @@ def gdal():
         return done.stdout
 
     return run
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def backend(request) -> str:
-    return request.param
-
-
-@pytest.fixture(scope="module")
-def ogc_url(backend, request, tmp_path_factory, data_dir):
-    with ogc_database(backend, request, tmp_path_factory, data_dir) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

@@ -20,19 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from app.access import create_user
-from app.db import EXTENSION
-from geodata.geocoder import BanClient
-from geodata.storage.database import upgrade
-from geodata.storage.dossiers import move_dossiers
-from loaders.dossiers import import_dossiers
-from loaders.pipeline import load_source
-from tests.app.conftest import PASSWORD
 from tests.browser.conftest import follow, log_in, served
 from tests.browser.test_batch_page import ADDRESSES
 from tests.browser.test_history_first_screen import MINISTRY, history_server  # noqa: F401
+from tests.browser.test_jury_page import MARSEILLE, jury_wave_app
 from tests.loaders.test_dossiers_import import WAVE
-from tests.support import contours_of, make_app, temporary_account, unavailable
+from tests.support import temporary_account, unavailable
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.browser]
 
@@ -66,7 +59,6 @@ WAVE_PAGES = {
     "jury": ("/instruction/jury", None),
     "dossiers-import": ("/instruction/dossiers/import", None),
 }
-MARSEILLE = [1234505, 1234509, 1234515]
 KNOWN = {}  # "page@size": the reason a violation is left for now (an xfail, strict)
 
 
@@ -91,19 +83,8 @@ def admin(reference_engine):
 @pytest.fixture
 def wave_server(tmp_path, data_dir, ban_server):
     """The embedded database with the wave, three dossiers at the jury, an instructor."""
-    app = make_app("", tmp_path / "instance", data_dir, GEOCODER_URL=ban_server.url,
-                   RATELIMIT="off", SESSION_COOKIE_SECURE=False)
-    engine = app.extensions[EXTENSION]
-    upgrade(engine)
-    load_source(engine, "commune-contours",
-                str(contours_of(data_dir, ["13"], tmp_path / "contours_13.geojson")),
-                progress=False)
-    with BanClient(ban_server.url, max_retries=0) as ban:
-        import_dossiers(engine, ban, WAVE, data_dir=data_dir, actor="test")
-    for target in ("en-instruction", "recevable", "transmis-au-jury"):
-        move_dossiers(engine, MARSEILLE, target, "instructrice")
-    create_user(engine, "instructrice@exemple.gouv.fr", PASSWORD, "instructor")
-    yield from served(app)
+    yield from served(jury_wave_app(tmp_path, data_dir, ban_server.url,
+                                    "instructrice@exemple.gouv.fr"))
 
 
 @pytest.fixture

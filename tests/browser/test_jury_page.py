@@ -29,21 +29,27 @@ EMAIL = "presidente@exemple.gouv.fr"
 MARSEILLE = [1234505, 1234509, 1234515]
 
 
-@pytest.fixture
-def live_server(tmp_path, data_dir, ban_server):
-    app = make_app("", tmp_path / "instance", data_dir, GEOCODER_URL=ban_server.url,
+def jury_wave_app(tmp_path, data_dir, ban_url: str, instructor: str):
+    """An app on an embedded database holding the hand-made wave, its Marseille dossiers
+    sent to the jury, and ``instructor``'s account."""
+    app = make_app("", tmp_path / "instance", data_dir, GEOCODER_URL=ban_url,
                    RATELIMIT="off", SESSION_COOKIE_SECURE=False)
     engine = app.extensions[EXTENSION]
     upgrade(engine)
     load_source(engine, "commune-contours",
                 str(contours_of(data_dir, ["13"], tmp_path / "contours_13.geojson")),
                 progress=False)
-    with BanClient(ban_server.url, max_retries=0) as ban:
+    with BanClient(ban_url, max_retries=0) as ban:
         import_dossiers(engine, ban, WAVE, data_dir=data_dir, actor="test")
     for target in ("en-instruction", "recevable", "transmis-au-jury"):
         move_dossiers(engine, MARSEILLE, target, "instructrice")
-    create_user(engine, EMAIL, PASSWORD, "instructor")
-    yield from served(app)
+    create_user(engine, instructor, PASSWORD, "instructor")
+    return app
+
+
+@pytest.fixture
+def live_server(tmp_path, data_dir, ban_server):
+    yield from served(jury_wave_app(tmp_path, data_dir, ban_server.url, EMAIL))
 
 
 def after(page, line: str) -> int:
