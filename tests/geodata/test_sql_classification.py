@@ -12,6 +12,7 @@ migration's downgrade, and that SQLite gets none of it.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from collections import Counter
 
 import numpy as np
@@ -164,12 +165,12 @@ def test_read_only_session_classifies_without_the_cache(loaded):
     lons, lats = lons[::40], lats[::40]
     expected = classify_sql(loaded, policy, lons, lats)  # fills the cache
     with loaded.begin() as connection:
-        connection.execute(text("DELETE FROM qpv_complete_areas"))
+        connection.execute(text("DELETE FROM fabriques_internal.qpv_complete_areas"))
     with loaded.connect() as connection:
         connection.execute(text("SET TRANSACTION READ ONLY"))
-        rows = _classify_in(connection, policy, lons, lats)
-        assert connection.scalar(text("SELECT count(*) FROM qpv_complete_areas")) == 0
-        assert connection.scalar(text("SELECT count(*) FROM qpv_hosting_pieces")) == 0
+        rows = _classify_in(connection, policy, lons, lats)  # by index probes, without cells
+        for table in ("qpv_complete_areas", "qpv_hosting_pieces", "pieces_2154"):
+            assert connection.scalar(text(f"SELECT count(*) FROM fabriques_internal.{table}")) == 0
     different = [(i, a, b) for i, (a, b) in enumerate(zip(expected, rows, strict=True))
                  if differences(a, b)]
     assert not different, different[:5]
@@ -184,7 +185,7 @@ def test_cache_follows_the_dataset_versions(loaded):
         before = connection.execute(query).one()
         assert before.complete  # PACA, complete for 2024
         stored = connection.scalar(text(
-            "SELECT version_ids FROM qpv_complete_areas "
+            "SELECT version_ids FROM fabriques_internal.qpv_complete_areas "
             "WHERE vintage = '2024' AND territory = 'metropole'"))
         assert stored == before.version_ids
         connection.execute(text(
@@ -282,3 +283,48 @@ def test_sql_decides_the_distance_it_shows_as_the_engine(loaded):
     for mine, theirs in zip(python, sql, strict=True):
         assert (mine["distance_to_qpv_m"], mine["near_qpv"]) == (
             theirs["distance_to_qpv_m"], theirs["near_qpv"])
+
+
+@pytest.mark.postgis
+@pytest.mark.shared_data
+def test_beyond_what_the_cells_hold_the_index_probes_answer_alike(loaded):
+    """A search radius over 5 km (and a proximity over 900 m) is answered by the index
+    probes of migration 0005, which agree with the engine as the cells do."""
+    policy = replace(load_policy("current"), proximity_m=950.0, search_radius_m=6000.0)
+    lons, lats, _ = random_points(loaded, np.random.default_rng(SEED + 2))
+    lons, lats = lons[::10], lats[::10]
+    result, rows, excluded = compare(loaded, policy, lons, lats, "au-delà des carrés")
+    assert excluded.sum() <= MAX_EXCLUDED
+    distances = [row["distance_to_qpv_m"] for row in rows if row["distance_to_qpv_m"]]
+    assert max(distances) > 5000.0  # the wider radius was used
+
+
+@pytest.mark.postgis
+@pytest.mark.shared_data
+def test_gis_clients_see_typed_layers_and_no_working_table(loaded):
+    """Every geometry column of the public schema is in EPSG:4326 with a primary key on its
+    table; the working tables are in fabriques_internal, typed with their territory's CRS."""
+    classify_sql(loaded, load_policy("current"), [2.35], [48.85])  # fills the cache
+    with loaded.connect() as connection:
+        columns = connection.execute(text(
+            "SELECT f_table_schema AS schema, f_table_name AS name, srid, "
+            "       (SELECT count(*) FROM pg_index AS i "
+            "         WHERE i.indrelid = format('%I.%I', f_table_schema, f_table_name)"
+            "               ::regclass AND i.indisprimary) AS keys, "
+            "       (SELECT c.relkind FROM pg_class AS c "
+            "         WHERE c.oid = format('%I.%I', f_table_schema, f_table_name)::regclass) "
+            "       AS kind "
+            "FROM geometry_columns ORDER BY 1, 2")).mappings().all()
+        public = [c for c in columns if c["schema"] == "public"]
+        internal = {c["name"]: c["srid"] for c in columns if c["schema"] == "fabriques_internal"}
+        pieces = connection.execute(text(
+            "SELECT DISTINCT ST_SRID(geom) FROM fabriques_internal.pieces_2154")).scalars().all()
+    assert {"qpv", "commune_contours", "laureates", "places"} <= {c["name"] for c in public}
+    assert {(c["name"], c["srid"]) for c in public if c["srid"] != 4326} == set()
+    tables = [c for c in public if c["kind"] == "r"]
+    assert [c["name"] for c in tables if c["keys"] != 1] == []
+    assert {"qpv_complete_areas", "qpv_hosting_pieces"} <= set(internal)
+    srids = {int(name.removeprefix("pieces_")) for name in internal if name.startswith("pieces_")}
+    assert srids == {territory.epsg for territory in TERRITORIES.values()}
+    assert all(internal[f"pieces_{srid}"] == srid for srid in srids)
+    assert pieces == [2154]
