@@ -12,8 +12,8 @@ migration's downgrade, and that SQLite gets none of it.
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from collections import Counter
+from dataclasses import replace
 
 import numpy as np
 import pytest
