@@ -25,7 +25,9 @@ __all__ = [
     "geopandas_layers",
     "geopandas_pipeline",
     "postgis_run",
+    "postgis_table_run",
     "postgis_versions",
+    "postgis_view_times",
     "sql_category_agreement",
     "sql_classifier",
 ]
@@ -187,3 +189,59 @@ def sql_category_agreement(result, found: list[dict]) -> str | None:
     categories = np.array([row["category"] for row in found], dtype=object)
     same = int(np.sum(categories == result.category[:len(categories)]))
     return f"catégorie identique au moteur : {percent(same, len(categories))}"
+
+
+def postgis_table_run(engine, policy: Policy, lon, lat, repeat: int = 3) -> float:
+    """Seconds (best of ``repeat``) of ``fabriques_classify`` over a table of the points, as
+    an analyst calls it in psql: the arrays are read from the table inside the statement."""
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS bench_points"))
+        connection.execute(text("CREATE TABLE bench_points (id int PRIMARY KEY, lon float8, "
+                                "lat float8)"))
+        connection.execute(text(
+            "INSERT INTO bench_points SELECT * FROM unnest(CAST(:ids AS int[]), "
+            "CAST(:lons AS float8[]), CAST(:lats AS float8[]))"),
+            {"ids": list(range(1, len(lon) + 1)), "lons": [float(v) for v in lon],
+             "lats": [float(v) for v in lat]})
+        connection.execute(text("ANALYZE bench_points"))
+    query = text(
+        "SELECT count(*) FROM fabriques_classify("
+        "ARRAY(SELECT lon FROM bench_points ORDER BY id), "
+        "ARRAY(SELECT lat FROM bench_points ORDER BY id), :vintage, :proximity, :radius, "
+        ":urban, CAST(:levels AS int[]), :precedence)")
+    parameters = {"vintage": policy.qpv_vintage, "proximity": policy.proximity_m,
+                  "radius": policy.search_radius_m, "urban": policy.urban_definition,
+                  "levels": list(policy.density_levels), "precedence": policy.precedence}
+    best = float("inf")
+    try:
+        for _ in range(repeat):
+            with engine.begin() as connection:
+                started = time.perf_counter()
+                count = connection.scalar(query, parameters)
+                best = min(best, time.perf_counter() - started)
+            assert count == len(lon), count
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS bench_points"))
+    return best
+
+
+def postgis_view_times(engine, repeat: int = 5) -> dict[str, tuple[int, float, float]]:
+    """Per view of the laureates: (rows, seconds of the whole view, seconds of a read
+    filtered by a box around Marseille), best of ``repeat``."""
+    times = {}
+    for view in ("laureates_eligibility_current", "laureates_eligibility_ami_2019"):
+        whole = box = float("inf")
+        rows = 0
+        for _ in range(repeat):
+            with engine.connect() as connection:
+                started = time.perf_counter()
+                rows = len(connection.execute(text(f"SELECT * FROM {view}")).all())
+                whole = min(whole, time.perf_counter() - started)
+                started = time.perf_counter()
+                connection.execute(text(
+                    f"SELECT * FROM {view} WHERE geom && ST_MakeEnvelope(5.2, 43.2, 5.6, 43.4, "
+                    "4326)")).all()
+                box = min(box, time.perf_counter() - started)
+        times[view] = (rows, whole, box)
+    return times

@@ -50,7 +50,9 @@ from baselines import (  # bench/baselines.py, next to this file
     geopandas_layers,
     geopandas_pipeline,
     postgis_run,
+    postgis_table_run,
     postgis_versions,
+    postgis_view_times,
     sql_category_agreement,
     sql_classifier,
 )
@@ -73,9 +75,9 @@ from loaders.registry import default_data_dir
 SOURCES = (
     "regions", "departements", "communes", "epci", "commune-contours", "densite",
     "qpv2015-occitanie", "qpv2015-ile-de-france-extrait", "qpv2015-ille-et-vilaine",
-    "qpv2024-paca", "qpv2024-communes",
+    "qpv2024-paca", "qpv2024-communes", "laureates",
 )
-"""The reference sources the engine reads (laureates and places are not needed)."""
+"""The reference sources the engine reads, and the laureates (the SQL views classify them)."""
 POLICIES = ("current", "ami-2019")
 POLICY_VINTAGES = {name: load_policy(name).qpv_vintage for name in POLICIES}
 SIZES = (100_000, 1_000_000)
@@ -86,6 +88,9 @@ TARGET_RATE = 250_000
 TARGET_RATIO = 3.0
 TARGET_CSV_S = 15.0
 TARGET_CSV_ROWS = 1_000_000
+TARGET_SQL_RATE = 150_000
+SQL_TABLE_SIZE = 100_000
+TARGET_VIEW_S = 0.1
 
 
 # --------------------------------------------------------------------------- data loading
@@ -305,6 +310,33 @@ def run(args, sizes, csv_rows, policies, sqlite_url, pg_engine, pg_note, folder:
             summary[(size, name)] = (size / engine_s, both_rate, size / gpd_s, ratio, sql)
             del result
             gc.collect()
+
+    sql_table: dict[str, tuple[float, float]] = {}
+    if classify_sql is not None:
+        table_size = min(SQL_TABLE_SIZE, largest)
+        print(f"\nPostGIS, fabriques_classify sur une table de {number(table_size)} points (les "
+              "tableaux lus dans la table par la requête, comme dans psql ; meilleure de 3), "
+              "à côté du moteur sur les mêmes points, même minute :")
+        for name, policy in policies.items():
+            points = sets[policy.qpv_vintage]
+            lon, lat = points.lon[:table_size], points.lat[:table_size]
+            try:
+                sql_s = postgis_table_run(pg_engine, policy, lon, lat)
+            except Exception as error:  # noqa: BLE001 - report, keep benchmarking
+                print(f"  {name} : erreur ({type(error).__name__} : "
+                      f"{str(error).splitlines()[0]})")
+                continue
+            engine_s, _ = best_of(3, classify, indexes[policy.qpv_vintage], policy, lon, lat)
+            sql_table[name] = (table_size / sql_s, table_size / engine_s)
+            print(f"  {name} : SQL {sql_s:.2f} s {rate(table_size, sql_s).strip()} ; moteur "
+                  f"{engine_s:.2f} s {rate(table_size, engine_s).strip()} ; SQL / moteur "
+                  f"{engine_s / sql_s:.3f} (cible SQL ≥ {number(TARGET_SQL_RATE)} points/s : "
+                  f"{verdict_on(table_size / sql_s >= TARGET_SQL_RATE)})", flush=True)
+        print("\nPostGIS, vues des lauréats (non matérialisées ; meilleure de 5) :")
+        for view, (count, whole, box) in postgis_view_times(pg_engine).items():
+            print(f"  {view} : {count} lignes, vue entière {1000 * whole:.0f} ms (cible < "
+                  f"{1000 * TARGET_VIEW_S:.0f} ms : {verdict_on(whole < TARGET_VIEW_S)}), "
+                  f"filtrée par une emprise (Marseille) {1000 * box:.0f} ms", flush=True)
 
     print(f"\nDe bout en bout : fabriques classify d'un CSV de {number(csv_rows)} lignes "
           "id,lon,lat dans un nouveau processus (démarrage, lecture de la base SQLite, index "
