@@ -1,6 +1,7 @@
 """The data commands: the schema, the loads, and what is in service.
 
     fabriques db upgrade                  create or migrate the schema
+    fabriques db cache-sql                compute fabriques_classify's cache (PostGIS)
     fabriques load DATASET [PATH_OR_URL]  load one registered source (its shared file by default)
     fabriques load DATASET FILE --force   load a file that contradicts the facts, as partial
     fabriques load demo                   load every source of the shared data folder
@@ -15,8 +16,10 @@ from flask.cli import with_appcontext
 
 from app.cli.common import fail
 from app.db import data_dir, get_engine
+from geodata.french import decimal
 from geodata.storage.database import DatabaseError, DatabaseUnreachable, upgrade
 from geodata.storage.reference import loaded_versions
+from geodata.storage.sql_classification import prepare_sql_classification
 from loaders.claims import describe
 from loaders.errors import LoadError
 from loaders.pipeline import load_source
@@ -35,6 +38,21 @@ def db_group() -> None:
 def db_upgrade() -> None:
     _upgraded(get_engine())
     click.echo(f"Schéma à jour : {get_engine().url.render_as_string(hide_password=True)}")
+
+
+@db_group.command("cache-sql", help="Calcule le cache de la classification SQL "
+                  "(fabriques_classify, PostGIS) pour chaque millésime de QPV chargé : à lancer "
+                  "après un chargement, pour que les analystes le trouvent prêt.")
+@with_appcontext
+def db_cache_sql() -> None:
+    try:
+        done = prepare_sql_classification(get_engine())
+    except DatabaseError as error:
+        fail(str(error))
+    if not done:
+        click.echo("Aucun millésime de QPV chargé : rien à calculer.")
+    for vintage, seconds in done:
+        click.echo(f"Classification SQL prête pour les QPV {vintage} ({decimal(seconds)} s)")
 
 
 def _sources_list() -> str:

@@ -1,4 +1,5 @@
-"""The eligibility classification computed by PostGIS: ``fabriques_classify`` (migration 0002).
+"""The eligibility classification computed by PostGIS: ``fabriques_classify`` (migrations 0002,
+0005 and 0010).
 
 The SQL function mirrors ``geodata.eligibility.classify`` for exact points (precision
 "point"), so that analysts connected with QGIS or psql see the service's answers; this module
@@ -8,6 +9,7 @@ commune-precision locations are classified there only.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from sqlalchemy import Engine, text
@@ -15,7 +17,7 @@ from sqlalchemy import Engine, text
 from geodata.policy import Policy
 from geodata.storage.database import DatabaseError, is_postgis
 
-__all__ = ["SQL_COLUMNS", "classify_sql"]
+__all__ = ["SQL_COLUMNS", "classify_sql", "prepare_sql_classification"]
 
 SQL_COLUMNS = (
     "ord", "territory", "commune_code", "density_level", "metropole", "in_qpv", "qpv_code",
@@ -74,3 +76,25 @@ def classify_sql(engine: Engine, policy: Policy, lons: Sequence[float],
             "precedence": policy.precedence,
         }).mappings().all()
     return [dict(row) for row in rows]
+
+
+def prepare_sql_classification(engine: Engine) -> list[tuple[str, float]]:
+    """Compute what ``fabriques_classify`` caches for each QPV vintage loaded (complete areas,
+    projected pieces, cells: seconds per vintage after a load, nothing when up to date), so
+    that analysts, read-only roles included, find it ready. (vintage, seconds) in order."""
+    if not is_postgis(engine):
+        raise DatabaseError(
+            "la classification SQL demande PostGIS : la base embarquée (SQLite) classe avec "
+            "le moteur Python seulement"
+        )
+    with engine.connect() as connection:
+        vintages = connection.scalars(text("SELECT DISTINCT vintage FROM dataset_versions "
+                                           "WHERE current AND dataset = 'qpv' ORDER BY 1")).all()
+    done = []
+    for vintage in vintages:
+        started = time.perf_counter()
+        with engine.begin() as connection:
+            connection.execute(text("SELECT count(*) FROM fabriques_qpv_complete_areas(:v)"),
+                               {"v": vintage})
+        done.append((vintage, time.perf_counter() - started))
+    return done

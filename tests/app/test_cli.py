@@ -128,3 +128,18 @@ def test_force_is_not_for_the_demo(runner):
     result = runner.invoke(args=["load", "demo", "--force"])
 
     assert result.exit_code == 2 and "sans chemin ni option" in result.output
+
+
+def test_the_sql_cache_command(runner, backend):
+    runner.invoke(args=["db", "upgrade"])
+    result = runner.invoke(args=["db", "cache-sql"])
+    if backend == "sqlite":
+        assert result.exit_code == 1
+        assert "demande PostGIS" in result.output
+        return
+    assert result.exit_code == 0, result.output
+    assert "Aucun millésime de QPV chargé" in result.output
+    runner.invoke(args=["load", "qpv2024-paca", "--quiet"])
+    result = runner.invoke(args=["db", "cache-sql"])
+    assert result.exit_code == 0, result.output
+    assert "Classification SQL prête pour les QPV 2024 (" in result.output

@@ -29,7 +29,11 @@ from sqlalchemy.engine import make_url
 from geodata.policy import load_policy
 from geodata.storage.database import MIGRATIONS, DatabaseError, embedded_url, make_engine, upgrade
 from geodata.storage.reference import reference_index
-from geodata.storage.sql_classification import SQL_COLUMNS, classify_sql
+from geodata.storage.sql_classification import (
+    SQL_COLUMNS,
+    classify_sql,
+    prepare_sql_classification,
+)
 from geodata.territories import TERRITORIES
 from loaders.pipeline import load_source
 from loaders.registry import SOURCES
@@ -381,3 +385,34 @@ def test_a_filtered_view_reads_the_rows_of_the_whole_view(loaded):
     assert len(whole) == located
     assert 0 < len(kept) == expected
     assert all(whole[row[0]] == row for row in kept)
+
+
+@pytest.mark.postgis
+@pytest.mark.shared_data
+def test_the_cache_is_prepared_for_every_vintage_loaded(loaded):
+    """``fabriques db cache-sql``'s work: every vintage's zones cached, with their cells, and
+    a second call finds them up to date (computes nothing)."""
+    with loaded.begin() as connection:
+        connection.execute(text("DELETE FROM fabriques_internal.qpv_complete_areas"))
+    assert [vintage for vintage, _ in prepare_sql_classification(loaded)] == ["2015", "2024"]
+    query = text("SELECT a.vintage, a.territory, a.computed_at, "
+                 "(SELECT count(*) FROM fabriques_internal.cells_2154 AS c "
+                 " WHERE c.zone = a.zone) AS cells "
+                 "FROM fabriques_internal.qpv_complete_areas AS a ORDER BY 1, 2")
+    with loaded.connect() as connection:
+        first = connection.execute(query).all()
+    assert len(first) == 2 * len(TERRITORIES)
+    assert all(row.cells > 100_000 for row in first if row.territory == "metropole")
+    prepare_sql_classification(loaded)
+    with loaded.connect() as connection:
+        assert connection.execute(query).all() == first
+
+
+def test_the_cache_needs_postgis(tmp_path):
+    engine = make_engine(embedded_url(tmp_path))
+    try:
+        upgrade(engine)
+        with pytest.raises(DatabaseError, match="PostGIS"):
+            prepare_sql_classification(engine)
+    finally:
+        engine.dispose()
