@@ -12,9 +12,7 @@ even-odd rule. Everything here works on plain coordinates, without GEOS predicat
 
 from __future__ import annotations
 
-import ctypes
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 import shapely
@@ -256,28 +254,8 @@ def polygon_cells(frame: Frame, geometries: np.ndarray) -> PolygonCells:
     head = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]]) if len(cell) else \
         np.zeros(0, dtype=np.int64)
     label[cell[head]] = CROSSED - np.arange(len(head))
-    cells = PolygonCells(frame, label.reshape(frame.ny, frame.nx),
-                         np.r_[head, len(cell)].astype(np.int64), candidate.astype(np.int32))
-    del key, cell, candidate, head, label
-    _release_freed_memory()
-    return cells
-
-
-@cache
-def _malloc_trim():
-    """glibc's ``malloc_trim``, None elsewhere (musl, macOS)."""
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
-
-
-def _release_freed_memory() -> None:
-    """Give the heap's free pages back to the system: the temporaries of a commune grid
-    leave some 70 MB of them, which the process would keep (and count) until its end."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
+    return PolygonCells(frame, label.reshape(frame.ny, frame.nx),
+                        np.r_[head, len(cell)].astype(np.int64), candidate.astype(np.int32))
 
 
 def _batches(geometries: np.ndarray) -> list[tuple[int, int]]:
