@@ -64,6 +64,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from streaming import streaming_table  # bench/streaming.py, next to this file
 
+from geodata.eligibility.batch import CHUNK
 from geodata.eligibility.engine import GRID_MIN_POINTS, TRUE, UNKNOWN, classify
 from geodata.eligibility.verdict import rows
 from geodata.policy import load_policy
@@ -340,8 +341,8 @@ def run(args, sizes, csv_rows, policies, sqlite_url, pg_engine, pg_note, folder:
 
     print(f"\nDe bout en bout : fabriques classify d'un CSV de {number(csv_rows)} lignes "
           "id,lon,lat dans un nouveau processus (démarrage, lecture de la base SQLite, index "
-          "et grilles, lecture du CSV par lots de 50 000, classement, écriture du CSV du "
-          "contrat par polars dans un second fil d'exécution) :")
+          f"et grilles, lecture du CSV par lots de {number(CHUNK)}, classement, écriture du "
+          "CSV du contrat par polars dans un second fil d'exécution) :")
     source, target = folder / "points.csv", folder / "classes.csv"
     csv_results = {}
     for name, policy in policies.items():

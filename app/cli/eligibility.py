@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
@@ -106,12 +107,17 @@ def classify_command(input_path: Path, output_path: Path, policy_name: str,
     from geodata.eligibility.batch import summary
     from geodata.eligibility.chunks import opened_table
     from geodata.eligibility.reading import BatchError
-    from geodata.eligibility.workers import WorkerError
+    from geodata.eligibility.workers import WorkerError, WorkerPool
+    from geodata.storage.reference import index_builder
 
     policy = _policy(policy_name)
     partial = output_path.with_name(output_path.name + ".partiel")
     try:
-        with opened_table(input_path) as table:
+        with opened_table(input_path) as table, ExitStack() as stack:
+            # the workers start now and build their own index while this process does
+            pool = stack.enter_context(WorkerPool(
+                workers - 1, index_builder(get_engine(), policy.qpv_vintage))) \
+                if workers > 1 else None
             index = reference_index(get_engine(), policy.qpv_vintage)
             geocoding = address_geocoding(get_engine(), get_geocoder()) \
                 if address_column(table.columns) else None
@@ -121,7 +127,8 @@ def classify_command(input_path: Path, output_path: Path, policy_name: str,
             ) as bar:
                 report = write_file_batch(index, policy, table, target, geocoding=geocoding,
                                           progress=bar.update,
-                                          short=explanations == "courtes", workers=workers)
+                                          short=explanations == "courtes", workers=workers,
+                                          pool=pool)
     except (BatchError, GeocoderError, WorkerError) as error:
         partial.unlink(missing_ok=True)
         raise click.ClickException(f"{input_path} : {error} ; aucun fichier écrit") from None

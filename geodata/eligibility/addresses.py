@@ -300,10 +300,10 @@ def write_batch(index: ReferenceIndex, policy: Policy, locations: Locations, tar
 def write_file_batch(index: ReferenceIndex, policy: Policy, table: FileTable,
                      target: BinaryIO, *, geocoding: Geocoding | None = None,
                      progress: Callable[[int], None] | None = None, short: bool = False,
-                     workers: int = 1, chunk: int | None = None) -> BatchReport:
+                     workers: int = 1, chunk: int | None = None, pool=None) -> BatchReport:
     """``write_batch`` of a file on disk, read and written by chunks of ``chunk`` rows
-    (``batch_chunks``): memory holds a few chunks, whatever the file's size. ``short`` and
-    ``workers``: see ``geodata.eligibility.batch.write_chunks``."""
+    (``batch_chunks``): memory holds a few chunks, whatever the file's size. ``short``,
+    ``workers`` and ``pool``: see ``geodata.eligibility.batch.write_chunks``."""
     parts = batch_chunks(table, chunk)
     addresses = address_column(table.columns) is not None
 
@@ -315,7 +315,7 @@ def write_file_batch(index: ReferenceIndex, policy: Policy, table: FileTable,
     return write_chunks(index, policy, parts, target, progress=progress,
                         prepare=prepare if addresses else None,
                         extra=GEOCODING_COLUMNS if addresses else (), short=short,
-                        workers=workers)
+                        workers=workers, pool=pool)
 
 
 def batch_rows(index: ReferenceIndex, policy: Policy, locations: Locations, *,

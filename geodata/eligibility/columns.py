@@ -13,7 +13,9 @@ a million Python strings.
 
 Either form takes ``short``: the explanation is then the one line of
 ``geodata.eligibility.short_sentences`` (the condition that decided, about 150 bytes) instead
-of the paragraph (about a kilobyte), for big files (``fabriques classify``).
+of the paragraph (about a kilobyte), for big files (``fabriques classify``). Its pieces are
+grouped their own way (the QPV half, then a suffix: the urban half and the category), so
+that a million rows make thousands of distinct pieces, not hundreds of thousands.
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ class _Facts:
     ``tristates``: TRUE / FALSE / UNKNOWN per position; ``errors``: the message of each
     position outside every territory (None elsewhere); ``located``: the other positions,
     whose explanation is ``Lieu (lon ; lat), `` (not in a short one) + head + (distance +
-    tail, when the tail is not None) of their group.
+    tail, when the tail is not None) of their group, + (in a short one) the suffix of their
+    suffix group.
     """
 
     count: int
@@ -68,6 +71,8 @@ class _Facts:
     group: np.ndarray  # per located position: its group
     heads: list[str]
     tails: list[str | None]
+    suffix_group: np.ndarray | None = None  # short explanations: per located position
+    suffixes: list[str] | None = None
 
 
 def _rows_of(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -108,9 +113,15 @@ def _facts(result: Classification, positions: np.ndarray, short: bool = False) -
         "Guyane, La Réunion, Mayotte, Saint-Martin, Saint-Barthélemy)"
         for place in lonlats(lon[unlocated].tolist(), lat[unlocated].tolist())]
     where = np.flatnonzero(located)
-    group, heads, tails = _explanation_groups(
-        result, positions[where], _taken(*tables["commune_code"])[where],
-        _taken(*tables["commune_name"])[where], short)
+    if short:
+        parts = short_parts(result, positions[where])
+        group, heads, tails = parts.group, parts.heads, parts.tails
+        suffix_group, suffixes = parts.suffix_group, parts.suffixes
+    else:
+        group, heads, tails = _explanation_groups(
+            result, positions[where], _taken(*tables["commune_code"])[where],
+            _taken(*tables["commune_name"])[where])
+        suffix_group = suffixes = None
     return _Facts(
         count=len(positions), lon=lon, lat=lat,
         distance=result.distance[positions], density_level=levels,
@@ -118,7 +129,8 @@ def _facts(result: Classification, positions: np.ndarray, short: bool = False) -
         tristates={"metropole": result.metropole[positions], "in_qpv": result.in_qpv[positions],
                    "near_qpv": result.near_qpv[positions],
                    "outside_large_urban_centre": result.outside[positions]},
-        errors=errors, located=where, group=group, heads=heads, tails=tails)
+        errors=errors, located=where, group=group, heads=heads, tails=tails,
+        suffix_group=suffix_group, suffixes=suffixes)
 
 
 def _taken(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -153,9 +165,11 @@ def contract_columns(result: Classification, positions=None, identifiers=None, *
     head = np.array(facts.heads, dtype=object)[facts.group].tolist()
     tail = np.array(facts.tails, dtype=object)[facts.group].tolist()
     shown = decimals(distances)
+    ends = [""] * len(located) if facts.suffixes is None else \
+        np.array(facts.suffixes, dtype=object)[facts.suffix_group].tolist()
     explanation[located] = [
-        f"{p}{h}" if t is None else f"{p}{h}{d}{t}"
-        for p, h, t, d in zip(places, head, tail, shown, strict=True)]
+        f"{p}{h}{e}" if t is None else f"{p}{h}{d}{t}{e}"
+        for p, h, t, d, e in zip(places, head, tail, shown, ends, strict=True)]
     density = facts.density_level.astype(object)
     density[facts.density_level == 0] = None
     columns = {name: _taken(*table).tolist() for name, table in facts.tables.items()}
@@ -220,6 +234,10 @@ def _frame_explanations(facts: _Facts, distance: np.ndarray, short: bool) -> pl.
         "tail": tails,
     })
     said = ["head", pl.concat_str(["number", "tail"])]
+    if facts.suffixes is not None:
+        parts = parts.with_columns(suffix=pl.Series(facts.suffixes, dtype=pl.String)
+                                   .gather(facts.suffix_group))
+        said.append("suffix")
     if not short:
         parts = parts.with_columns(place=pl.Series(
             lonlats(facts.lon[located].tolist(), facts.lat[located].tolist()), dtype=pl.String))
@@ -258,11 +276,11 @@ def _groups(columns: list[tuple[np.ndarray, int]], count: int) -> tuple[np.ndarr
 
 
 def _explanation_groups(result: Classification, positions: np.ndarray,
-                        commune_codes: np.ndarray, commune_names: np.ndarray, short: bool
+                        commune_codes: np.ndarray, commune_names: np.ndarray
                         ) -> tuple[np.ndarray, list[str], list[str | None]]:
     """The group of each located position, and each group's sentences: the text after
-    ``Lieu (lon ; lat), `` (of a short explanation: from its start) up to the distance when
-    one is said (head), and after it (tail, None when no distance is said)."""
+    ``Lieu (lon ; lat), `` up to the distance when one is said (head), and after it (tail,
+    None when no distance is said)."""
     count = len(positions)
     if not count:
         return np.zeros(0, dtype=np.int64), [], []
@@ -285,9 +303,6 @@ def _explanation_groups(result: Classification, positions: np.ndarray,
         (result.near_unoutlined[positions].astype(np.int64), 2),
         _codes(result.category[positions]),
     ], count)
-    if short:
-        heads, tails = short_parts(result, positions[first])
-    else:
-        heads, tails = explanation_parts(result, positions[first], commune_codes[first],
-                                         commune_names[first])
+    heads, tails = explanation_parts(result, positions[first], commune_codes[first],
+                                     commune_names[first])
     return group, heads, tails

@@ -231,7 +231,7 @@ def outlines_here(result: Classification, commune: int) -> str:
     if any(covers(scope, codes, region, departement)
            for scope, codes in result.index.qpv.complete_for):
         return (f"contours {vintage} chargés ici, mais pas partout à moins de "
-                f"{result.policy.search_radius_m:.0f} m du lieu")
+                f"{metres(result.policy.search_radius_m)} du lieu")
     return missing_outlines(vintage, region, communes.region_names)
 
 

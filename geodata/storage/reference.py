@@ -7,6 +7,9 @@ rebuilt only when the set of dataset versions in use changes (``geodata.storage.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import numpy as np
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
@@ -14,8 +17,8 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from geodata.eligibility.layers import CommuneLayer, QpvLayer, ReferenceIndex
 from geodata.storage.cache import engine_key, versioned
-from geodata.storage.database import DatabaseUnreachable, is_postgis
-from geodata.storage.index_files import kept_index
+from geodata.storage.database import DatabaseUnreachable, is_postgis, make_engine
+from geodata.storage.index_files import index_folder, keep_indexes_in, kept_index
 from geodata.storage.models import (
     Commune,
     CommuneClass,
@@ -37,6 +40,7 @@ __all__ = [
     "current_versions",
     "dataset_versions",
     "density_levels",
+    "index_builder",
     "loaded_versions",
     "place_names",
     "read_commune_layer",
@@ -227,3 +231,20 @@ def reference_index(engine: Engine, vintage: str) -> ReferenceIndex:
                                    read_commune_layer(connection)))
         index.dataset_versions = versions
         return index
+
+
+def index_builder(engine: Engine, vintage: str) -> Callable[[], ReferenceIndex]:
+    """A function that builds ``reference_index(engine, vintage)`` in another process (a
+    worker of ``fabriques classify``): its own engine on the same database, the same folder
+    of kept indexes. It pickles (the URL, password included, goes to the worker)."""
+    return partial(_index_at, engine.url.render_as_string(hide_password=False), vintage,
+                   None if index_folder() is None else str(index_folder()))
+
+
+def _index_at(url: str, vintage: str, folder: str | None) -> ReferenceIndex:
+    keep_indexes_in(folder)
+    engine = make_engine(url)
+    try:
+        return reference_index(engine, vintage)
+    finally:
+        engine.dispose()

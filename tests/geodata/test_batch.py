@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from functools import partial
 
 import numpy as np
 import pytest
@@ -15,8 +16,9 @@ from geodata.eligibility.chunks import opened_table
 from geodata.eligibility.columns import contract_columns
 from geodata.eligibility.reading import BatchError, read_locations
 from geodata.eligibility.short_sentences import SHORT_LABELS
+from geodata.eligibility.workers import WorkerError, WorkerPool
 from geodata.policy import load_policy
-from geodata.storage.reference import reference_index
+from geodata.storage.reference import index_builder, reference_index
 
 pytestmark = pytest.mark.shared_data
 
@@ -114,3 +116,51 @@ def test_two_processes_write_the_file_one_writes(reference_engine, tmp_path):
     whole = io.BytesIO()
     write_csv(index, policy, read_locations(source.read_bytes()), whole, short=True)
     assert written[2] == whole.getvalue()
+
+
+def test_workers_started_early_build_their_own_index_and_write_the_same_bytes(
+        reference_engine, tmp_path):
+    """``fabriques classify --workers 2``: the worker starts before this process has its
+    index and builds its own from the same database; the file is the one a single process
+    writes, byte for byte, with the full paragraph and the short line alike."""
+    policy = load_policy("current")
+    index = reference_index(reference_engine, policy.qpv_vintage)
+    source = tmp_path / "lieux.csv"
+    source.write_text(sample_csv(seed=31, count=1200), encoding="utf-8")
+    for short in (True, False):
+        written, reports = {}, {}
+        for workers in (1, 2):
+            out = io.BytesIO()
+            pool = WorkerPool(1, index_builder(reference_engine, policy.qpv_vintage)) \
+                if workers == 2 else None
+            try:
+                with opened_table(source) as table:
+                    reports[workers] = write_file_batch(index, policy, table, out, short=short,
+                                                        workers=workers, chunk=200, pool=pool)
+            finally:
+                if pool is not None:
+                    pool.close()
+            written[workers] = out.getvalue()
+        assert written[2] == written[1]
+        assert reports[2] == reports[1] and reports[2].rows == 1201
+
+
+def _other_versions(engine_url: str, vintage: str):
+    """A worker's index read from other dataset versions (a load came in between)."""
+    from geodata.storage.database import make_engine
+
+    index = reference_index(make_engine(engine_url), vintage)
+    index.dataset_versions = ({"id": -1},)
+    return index
+
+
+def test_a_worker_that_read_other_data_stops_the_batch(reference_engine, tmp_path):
+    policy = load_policy("current")
+    index = reference_index(reference_engine, policy.qpv_vintage)
+    source = tmp_path / "lieux.csv"
+    source.write_text(sample_csv(seed=37, count=100), encoding="utf-8")
+    url = reference_engine.url.render_as_string(hide_password=False)
+    with WorkerPool(1, partial(_other_versions, url, policy.qpv_vintage)) as pool, \
+            opened_table(source) as table, pytest.raises(WorkerError, match="ont changé"):
+        write_file_batch(index, policy, table, io.BytesIO(), short=True, workers=2,
+                         chunk=20, pool=pool)

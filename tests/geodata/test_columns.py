@@ -14,7 +14,7 @@ from pyproj import Transformer
 
 from geodata.eligibility import classify, verdict
 from geodata.eligibility.columns import COLUMNS, contract_columns, contract_frame
-from geodata.french import lonlat
+from geodata.french import lonlat, metres
 from geodata.policy import load_policy
 from geodata.storage.reference import reference_index
 
@@ -93,3 +93,18 @@ def test_grouped_short_explanations_read_as_single_ones(reference_engine, policy
              if error is None]
     assert max(len(text.encode()) for text in shown) <= 200
     assert sum(len(text.encode()) for text in shown) / len(shown) <= 150
+
+
+def test_the_search_radius_is_written_as_french_metres(reference_engine):
+    """Near Tarascon the 2024 outlines are loaded (PACA) but not all around: both
+    explanations say so with the radius as every other length, « 5 000 m » (narrow no-break
+    space between thousands, no-break space before the unit), never « 5000 m »."""
+    policy = load_policy("current")
+    index = reference_index(reference_engine, policy.qpv_vintage)
+    result = classify(index, policy, [4.654759], [43.819334])
+    radius = metres(policy.search_radius_m)
+    assert radius == "5\u202f000\u00a0m"
+    for short in (True, False):
+        said = contract_columns(result, short=short)["explanation"][0]
+        assert f"mais pas partout à moins de {radius} du lieu" in said, said
+        assert "5000 m" not in said
