@@ -8,6 +8,8 @@ keep ``crs`` and ``bbox-crs``, and the refusals.
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
@@ -131,6 +133,30 @@ def test_polygons_in_lambert_93_are_those_pyproj_gives(client, engine):
             assert not any(ring.is_ccw for ring in polygon.interiors)
         assert shapely.normalize(geometry).equals_exact(
             shapely.normalize(to_epsg(2154, expected[feature["id"]])), tolerance=CENTIMETRE)
+
+
+def test_in_epsg_4326_the_rings_are_those_of_crs84_with_their_axes_swapped(client):
+    query = "limit=50&bbox=" + ",".join(map(str, MARSEILLE))
+    plain = get_json(client, f"/ogc/collections/qpv2024/items?{query}")["features"]
+    swapped = get_json(client, f"/ogc/collections/qpv2024/items?{query}&crs={EPSG}4326"
+                       )["features"]
+    assert [f["id"] for f in swapped] == [f["id"] for f in plain] and plain
+    for lonlat, latlon in zip(plain, swapped, strict=True):
+        expected = shapely.transform(shapely.geometry.shape(lonlat["geometry"]),
+                                     lambda xy: xy[:, ::-1])
+        assert shapely.geometry.shape(latlon["geometry"]).equals_exact(expected, 0)
+
+
+def test_the_example_of_the_analysts_guide_answers(client):
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "analystes.md").read_text(
+        encoding="utf-8")
+    (example,) = re.findall(r"^/ogc/collections/qpv2024/items\?bbox=\S+crs=\S+$", guide,
+                            re.MULTILINE)
+    answer = client.get(example)
+    assert answer.headers["Content-Crs"] == f"<{EPSG}2154>"
+    assert answer.json["numberMatched"] > 10
+    assert all("Marseille" in f["properties"]["communes_noms"]
+               for f in answer.json["features"])
 
 
 @pytest.mark.parametrize("territory", [t for t in TERRITORIES.values()
