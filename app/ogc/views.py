@@ -44,8 +44,11 @@ def bad_query(error: FeatureQueryError):
 
 @bp.after_request
 def readable_anywhere(response: Response) -> Response:
-    """Public, read-only data: any web page may read it (no cookie is ever sent along)."""
+    """Public, read-only data: any web page may read it (no cookie is ever sent along), and
+    the CRS of its coordinates."""
     response.headers["Access-Control-Allow-Origin"] = "*"
+    if "Content-Crs" in response.headers:
+        response.headers["Access-Control-Expose-Headers"] = "Content-Crs"
     return response
 
 

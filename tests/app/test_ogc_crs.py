@@ -94,6 +94,7 @@ def test_a_fabrique_comes_out_at_its_lambert_93_coordinates(client):
     answer = client.get(f"/ogc/collections/fabriques/items/ds-900003?crs={EPSG}2154")
     assert answer.status_code == 200, answer.text
     assert answer.headers["Content-Crs"] == f"<{EPSG}2154>"
+    assert answer.headers["Access-Control-Expose-Headers"] == "Content-Crs"  # web pages too
     easting, northing = answer.json["geometry"]["coordinates"]
     expected = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True
                                            ).transform(5.3686, 43.299)
