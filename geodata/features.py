@@ -8,7 +8,7 @@ features written as RFC 7946 GeoJSON.
   ``MAX_LIMIT`` is served as ``MAX_LIMIT``, as the standard asks) and start;
 - ``feature_texts``: each feature as GeoJSON text, coordinates rounded to
   ``COORDINATE_DECIMALS`` (about a centimetre), polygon exterior rings counter-clockwise and
-  holes clockwise.
+  holes clockwise; or projected to another CRS (``geodata.features_crs``).
 
 A value that cannot be read raises ``FeatureQueryError`` (a ``ValueError``) with a French
 message and the parameter at fault. No database and no web framework here.
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import shapely
@@ -29,7 +29,9 @@ __all__ = [
     "MAX_LIMIT",
     "Box",
     "FeatureQueryError",
+    "bbox_numbers",
     "feature_texts",
+    "lonlat_boxes",
     "parse_bbox",
     "parse_limit",
     "parse_offset",
@@ -54,22 +56,22 @@ class FeatureQueryError(ValueError):
         self.parameter = parameter
 
 
-def parse_bbox(text: str | None) -> tuple[Box, ...] | None:
-    """The boxes of a ``bbox`` parameter (None when absent): one, or two for a box crossing
-    the antimeridian (west > east)."""
-    if text is None:
-        return None
+def bbox_numbers(text: str, expected: str) -> list[float]:
+    """The 4 numbers of a ``bbox`` parameter (of 6, the heights are dropped), finite, in the
+    order given; ``expected`` says what was expected in the error."""
     try:
         values = [float(part) for part in text.split(",")]
     except ValueError:
         values = []
     if len(values) not in (4, 6) or not all(math.isfinite(value) for value in values):
         raise FeatureQueryError(
-            f"bbox invalide : {text[:80]!r} ; attendu minlon,minlat,maxlon,maxlat (4 nombres, "
-            "ou 6 avec les hauteurs) en degrés WGS84", "bbox")
-    if len(values) == 6:
-        values = [values[0], values[1], values[3], values[4]]
-    west, south, east, north = values
+            f"bbox invalide : {text[:80]!r} ; attendu {expected} (4 nombres, ou 6 avec les "
+            "hauteurs)", "bbox")
+    return [values[0], values[1], values[3], values[4]] if len(values) == 6 else values
+
+
+def lonlat_boxes(west: float, south: float, east: float, north: float) -> tuple[Box, ...]:
+    """The boxes of a WGS84 box: one, or two when it crosses the antimeridian (west > east)."""
     if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
         raise FeatureQueryError(
             "bbox hors limites : longitudes de -180 à 180, latitudes de -90 à 90, minlat au "
@@ -77,6 +79,14 @@ def parse_bbox(text: str | None) -> tuple[Box, ...] | None:
     if west > east:  # crosses the antimeridian
         return ((west, south, 180.0, north), (-180.0, south, east, north))
     return ((west, south, east, north),)
+
+
+def parse_bbox(text: str | None) -> tuple[Box, ...] | None:
+    """The boxes of a ``bbox`` parameter in CRS84 (None when absent): one, or two for a box
+    crossing the antimeridian (west > east)."""
+    if text is None:
+        return None
+    return lonlat_boxes(*bbox_numbers(text, "minlon,minlat,maxlon,maxlat en degrés WGS84"))
 
 
 def _integer(text: str, parameter: str, minimum: int, maximum: int | None) -> int:
@@ -116,11 +126,19 @@ def rfc7946_geometries(geometries: Sequence) -> np.ndarray:
     return shapely.orient_polygons(rounded, exterior_cw=False)
 
 
-def feature_texts(ids: Sequence[str], properties: Sequence[dict],
-                  geometries: Sequence) -> list[str]:
+def feature_texts(ids: Sequence[str], properties: Sequence[dict], geometries: Sequence,
+                  project: Callable[[np.ndarray], np.ndarray] | None = None) -> list[str]:
     """Each feature as GeoJSON text: its ``id``, its geometry (RFC 7946, ``null`` when
-    unknown) and its properties."""
-    texts = shapely.to_geojson(rfc7946_geometries(geometries)) if len(geometries) else []
+    unknown) and its properties. With ``project`` (``geodata.features_crs``), the geometries
+    are oriented as RFC 7946 asks in WGS84, then projected (and rounded) by it."""
+    if not len(geometries):
+        texts = []
+    elif project is None:
+        texts = shapely.to_geojson(rfc7946_geometries(geometries))
+    else:
+        array = np.empty(len(geometries), dtype=object)
+        array[:] = list(geometries)
+        texts = shapely.to_geojson(project(shapely.orient_polygons(array, exterior_cw=False)))
     return [f'{{"type":"Feature","id":{json.dumps(key, ensure_ascii=False)},'
             f'"geometry":{geometry or "null"},'
             f'"properties":{json.dumps(values, ensure_ascii=False)}}}'

@@ -12,6 +12,7 @@ from app.ogc.documents import GEOJSON, JSON, OPENAPI
 from geodata.feature_collections import CollectionInfo
 from geodata.features import DEFAULT_LIMIT, MAX_LIMIT
 from geodata.features import MAX_OFFSET as OFFSET_LIMIT
+from geodata.features_crs import CRS84, SUPPORTED
 from geodata.publication import LICENCE, Column
 
 __all__ = ["document"]
@@ -80,17 +81,21 @@ def _collection_paths(info: CollectionInfo) -> dict:
                            "numberReturned": {"type": "integer", "minimum": 0},
                            "timeStamp": {"type": "string", "format": "date-time"},
                            "links": {"type": "array", "items": _ref("schemas", "Link")}}}
+    headers = {"Content-Crs": _ref("headers", "Content-Crs")}
     return {
         f"/collections/{info.id}/items": _get(
             f"{info.title} : les objets", f"{info.description} Les objets qui coupent la bbox "
             "(bords compris), dans un ordre stable, par pages (lien next).",
             [_ref("parameters", "limit"), _ref("parameters", "offset"),
-             _ref("parameters", "bbox")],
-            {"description": "Une page d'objets", **_body(page, GEOJSON)}, 404),
+             _ref("parameters", "bbox"), _ref("parameters", "bbox-crs"),
+             _ref("parameters", "crs")],
+            {"description": "Une page d'objets", "headers": headers, **_body(page, GEOJSON)},
+            404),
         f"/collections/{info.id}/items/{{featureId}}": _get(
             f"{info.title} : un objet", f"Un objet par son identifiant : {info.id_description}.",
-            [_ref("parameters", "featureId")],
-            {"description": "L'objet", **_body(_ref("schemas", name), GEOJSON)}, 404),
+            [_ref("parameters", "featureId"), _ref("parameters", "crs")],
+            {"description": "L'objet", "headers": headers,
+             **_body(_ref("schemas", name), GEOJSON)}, 404),
     }, name, _feature(info)
 
 
@@ -112,7 +117,17 @@ def _parameters(served: list[CollectionInfo]) -> dict:
                                               "items": {"type": "number"}},
                  "description": "minlon,minlat,maxlon,maxlat en degrés WGS84 (CRS84), ou 6 "
                                 "nombres avec les hauteurs (ignorées) ; minlon > maxlon : "
-                                "la boîte traverse l'antiméridien"},
+                                "la boîte traverse l'antiméridien. Avec bbox-crs, dans ce "
+                                "système et l'ordre de ses axes (EPSG:4326 : minlat,minlon,"
+                                "maxlat,maxlon ; projeté : minx,miny,maxx,maxy en mètres)"},
+        "bbox-crs": {"name": "bbox-crs", "in": "query", "required": False, "schema": {
+            "type": "string", "format": "uri", "enum": list(SUPPORTED), "default": CRS84},
+            "description": "Système de coordonnées de bbox (URI), CRS84 par défaut"},
+        "crs": {"name": "crs", "in": "query", "required": False, "schema": {
+            "type": "string", "format": "uri", "enum": list(SUPPORTED), "default": CRS84},
+            "description": "Système de coordonnées des géométries servies (URI), CRS84 par "
+                           "défaut ; EPSG:4326 : latitude d'abord ; systèmes projetés : "
+                           "est, nord en mètres (arrondis au millimètre)"},
         "collectionId": {"name": "collectionId", "in": "path", "required": True,
                          "schema": {"type": "string", "enum": [i.id for i in served]}},
         "featureId": {"name": "featureId", "in": "path", "required": True,
@@ -140,7 +155,8 @@ def _schemas() -> dict:
             "id": {"type": "string"}, "title": {"type": "string"},
             "description": {"type": "string"}, "links": links,
             "extent": {"type": "object"}, "itemType": {"type": "string"},
-            "crs": {"type": "array", "items": {"type": "string"}}}},
+            "crs": {"type": "array", "items": {"type": "string"}},
+            "storageCrs": {"type": "string"}}},
         "Collections": {"type": "object", "required": ["links", "collections"], "properties": {
             "links": links, "collections": {"type": "array",
                                             "items": _ref("schemas", "Collection")}}},
@@ -175,9 +191,14 @@ def document(served: list[CollectionInfo]) -> dict:
         "openapi": "3.0.3",
         "info": {"title": "Fabriques de Territoire — OGC API Features", "version": "1.0",
                  "description": "Quartiers prioritaires, communes et leurs classes, Fabriques "
-                                "lauréates, tiers-lieux et sites publics, en GeoJSON (WGS84).",
+                                "lauréates, tiers-lieux et sites publics, en GeoJSON (WGS84 "
+                                "par défaut, Lambert-93 ou systèmes d'outre-mer sur demande).",
                  "license": {"name": LICENCE["title"], "url": LICENCE["path"]}},
         "servers": [{"url": url_for("ogc.landing", _external=True).rstrip("/")}],
         "paths": paths,
-        "components": {"parameters": _parameters(served), "schemas": schemas},
+        "components": {"parameters": _parameters(served), "schemas": schemas,
+                       "headers": {"Content-Crs": {
+                           "description": "Système des coordonnées de la réponse : son URI "
+                                          "entre chevrons", "required": True,
+                           "schema": {"type": "string"}}}},
     }

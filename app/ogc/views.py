@@ -2,7 +2,9 @@
 ``geodata.storage.features`` and answer JSON or GeoJSON (``app.ogc.documents``).
 
 Every route refuses a query parameter it does not define (400, as the standard asks) and
-any format but JSON (``f=json``, the default). Errors take the service's one JSON shape
+any format but JSON (``f=json``, the default). Features come in CRS84 unless ``crs`` names
+another CRS served (``geodata.features_crs``, Part 2), with a ``Content-Crs`` header either
+way; ``bbox-crs`` names the CRS of ``bbox``. Errors take the service's one JSON shape
 (``app.errors``), with a French message.
 """
 
@@ -18,6 +20,7 @@ from app.ogc import documents
 from app.ogc.openapi import document as openapi_document
 from geodata.feature_collections import CollectionInfo
 from geodata.features import FeatureQueryError, parse_bbox, parse_limit, parse_offset
+from geodata.features_crs import OutputCrs, parse_bbox_in, parse_crs
 from geodata.storage.features import (
     collection_extent,
     collection_info,
@@ -41,14 +44,18 @@ def bad_query(error: FeatureQueryError):
 
 @bp.after_request
 def readable_anywhere(response: Response) -> Response:
-    """Public, read-only data: any web page may read it (no cookie is ever sent along)."""
+    """Public, read-only data: any web page may read it (no cookie is ever sent along), and
+    the CRS of its coordinates."""
     response.headers["Access-Control-Allow-Origin"] = "*"
+    if "Content-Crs" in response.headers:
+        response.headers["Access-Control-Expose-Headers"] = "Content-Crs"
     return response
 
 
-def _answer(body: str | dict, media_type: str = documents.JSON) -> Response:
+def _answer(body: str | dict, media_type: str = documents.JSON,
+            headers: dict[str, str] | None = None) -> Response:
     text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
-    return Response(text, content_type=media_type)
+    return Response(text, content_type=media_type, headers=headers)
 
 
 def _query(*names: str) -> None:
@@ -109,25 +116,40 @@ def collection(collection_id: str):
                                                  collection_extent(get_engine(), info.id)))
 
 
+def _kept(*names: str) -> dict[str, str]:
+    """The parameters among ``names`` the query gives, as given: the links keep them."""
+    return {name: request.args[name] for name in names if name in request.args}
+
+
+def _output_crs() -> OutputCrs:
+    return parse_crs(request.args.get("crs"), "crs")
+
+
 @bp.get("/collections/<collection_id>/items")
 def items(collection_id: str):
-    _query("limit", "offset", "bbox")
+    _query("limit", "offset", "bbox", "bbox-crs", "crs")
     info = _collection(collection_id)
-    bbox = request.args.get("bbox")
-    boxes = parse_bbox(bbox)
+    crs = _output_crs()
+    bbox, bbox_crs = request.args.get("bbox"), request.args.get("bbox-crs")
+    boxes = parse_bbox(bbox) if bbox_crs is None else parse_bbox_in(
+        bbox, parse_crs(bbox_crs, "bbox-crs"))
     limit, offset = parse_limit(request.args.get("limit")), parse_offset(
         request.args.get("offset"))
     page = feature_page(get_engine(), info.id, boxes, offset, limit)
-    return _answer(documents.items_text(info, page, offset, limit, bbox), documents.GEOJSON)
+    return _answer(documents.items_text(info, page, offset, limit,
+                                        _kept("bbox", "bbox-crs", "crs"), crs),
+                   documents.GEOJSON, documents.content_crs(crs))
 
 
 @bp.get("/collections/<collection_id>/items/<path:feature_id>")
 def item(collection_id: str, feature_id: str):
-    _query()
+    _query("crs")
     info = _collection(collection_id)
+    crs = _output_crs()
     page = feature_by_id(get_engine(), info.id, feature_id)
     if page is None:
         raise ApiError(404, "objet-inconnu", f"aucun objet {feature_id[:80]!r} dans la "
                        f"collection {info.id} (identifiant : {info.id_description})",
                        "featureId")
-    return _answer(documents.feature_text(info, page), documents.GEOJSON)
+    return _answer(documents.feature_text(info, page, _kept("crs"), crs), documents.GEOJSON,
+                   documents.content_crs(crs))

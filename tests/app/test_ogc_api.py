@@ -91,7 +91,8 @@ def test_the_landing_page_links_the_definition_the_conformance_and_the_data(clie
     assert links["data"]["href"] == "http://localhost/ogc/collections"
     assert client.get("/ogc/").json == page.json
     assert get_json(client, "/ogc/conformance")["conformsTo"] == [
-        CONF + "core", CONF + "oas30", CONF + "geojson"]
+        CONF + "core", CONF + "oas30", CONF + "geojson",
+        "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"]
 
 
 def test_the_definition_is_openapi_3_0_and_describes_each_collection(client):
@@ -252,7 +253,7 @@ def test_geometries_follow_rfc_7946(client):
     ("limit=-5", "limit", ["limit invalide"]),
     ("offset=-1", "offset", ["offset invalide"]),
     ("limit=5&limit=6", "limit", ["plusieurs fois"]),
-    ("toto=1", "toto", ["paramètre inconnu", "limit, offset, bbox, f"]),
+    ("toto=1", "toto", ["paramètre inconnu", "limit, offset, bbox, bbox-crs, crs, f"]),
     ("f=html", "f", ["format inconnu"]),
 ])
 def test_a_bad_query_is_a_french_400(client, query, parameter, words):

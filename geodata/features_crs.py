@@ -1,0 +1,155 @@
+"""The coordinate reference systems the OGC API serves features in (OGC API - Features -
+Part 2, CRS by reference): the CRS of a ``crs`` or ``bbox-crs`` parameter, features projected
+to it, and a bounding box given in it brought back to CRS84, the storage CRS.
+
+- ``SUPPORTED``: CRS84 (longitude, latitude) first, then WGS84 as EPSG defines it
+  (EPSG:4326: *latitude* first), Lambert-93 (EPSG:2154) and the projected CRS of the overseas
+  territories (``geodata.territories``: 5490, 2972, 2975, 4471; easting, northing in metres);
+- ``parse_crs``: the ``OutputCrs`` of a URI among them (CRS84 when absent);
+- ``parse_bbox_in``: the boxes of a ``bbox`` given in a CRS, in CRS84: a projected box's
+  edges are densified before they are transformed, so that a curved edge is not cut short;
+- ``OutputCrs.project``: WGS84 geometries in the CRS, in its axis order, rounded to
+  ``decimals`` (about a centimetre, or a millimetre in metres).
+
+Coordinates go through pyproj in the authority's axis order, never by hand. A URI not listed
+raises ``FeatureQueryError`` (a ``ValueError``) naming the parameter. No database and no web
+framework here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+import numpy as np
+import pyproj
+import shapely
+
+from geodata.features import (
+    COORDINATE_DECIMALS,
+    Box,
+    FeatureQueryError,
+    bbox_numbers,
+    lonlat_boxes,
+)
+from geodata.territories import TERRITORIES
+
+__all__ = [
+    "CRS84",
+    "EPSG_URI",
+    "METRE_DECIMALS",
+    "SUPPORTED",
+    "OutputCrs",
+    "parse_bbox_in",
+    "parse_crs",
+]
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+"""WGS84 longitude, latitude: the storage CRS and GeoJSON's."""
+EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/"
+METRE_DECIMALS = 3
+"""Decimals of a metre kept in a projected CRS: a millimetre."""
+
+_EPSG = (4326, *dict.fromkeys(territory.epsg for territory in TERRITORIES.values()))
+SUPPORTED = (CRS84, *(f"{EPSG_URI}{code}" for code in _EPSG))
+"""Every CRS served, CRS84 first: WGS84 (EPSG:4326), Lambert-93, then the overseas CRS."""
+
+
+@dataclass(frozen=True)
+class OutputCrs:
+    """A CRS served: its URI, its pyproj CRS, whether it is CRS84, the decimals kept."""
+
+    uri: str
+    crs: pyproj.CRS = field(repr=False, compare=False)
+
+    @property
+    def is_crs84(self) -> bool:
+        """True for CRS84, the storage CRS: nothing to transform."""
+        return self.uri == CRS84
+
+    @property
+    def decimals(self) -> int:
+        """Decimals kept: ``COORDINATE_DECIMALS`` of a degree, ``METRE_DECIMALS`` of a metre."""
+        return COORDINATE_DECIMALS if self.crs.is_geographic else METRE_DECIMALS
+
+    def project(self, geometries: np.ndarray) -> np.ndarray:
+        """WGS84 (lon, lat) geometries in this CRS, in its axis order, rounded; a geometry
+        the CRS cannot express (non-finite coordinates) becomes None."""
+        transformer = _from_crs84(self.uri)
+
+        def transform(xy: np.ndarray) -> np.ndarray:
+            x, y = transformer.transform(xy[:, 0], xy[:, 1])
+            return np.round(np.column_stack([x, y]), self.decimals)
+
+        projected = shapely.transform(geometries, transform)
+        coordinates, index = shapely.get_coordinates(projected, return_index=True)
+        projected[np.unique(index[~np.isfinite(coordinates).all(axis=1)])] = None
+        return projected
+
+
+@cache
+def _crs(uri: str) -> pyproj.CRS:
+    return pyproj.CRS("OGC:CRS84") if uri == CRS84 else pyproj.CRS.from_epsg(
+        int(uri.removeprefix(EPSG_URI)))
+
+
+@cache
+def _from_crs84(uri: str) -> pyproj.Transformer:
+    """CRS84 -> the CRS, in the authority's axis order (EPSG:4326: latitude first)."""
+    return pyproj.Transformer.from_crs(_crs(CRS84), _crs(uri))
+
+
+@cache
+def _to_crs84(uri: str) -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs(_crs(uri), _crs(CRS84))
+
+
+def parse_crs(text: str | None, parameter: str = "crs") -> OutputCrs:
+    """The CRS of a ``crs`` (or ``bbox-crs``) parameter: CRS84 when absent; one of
+    ``SUPPORTED`` else, or ``FeatureQueryError``."""
+    uri = CRS84 if text is None else text.strip()
+    if uri not in SUPPORTED:
+        raise FeatureQueryError(
+            f"{parameter} inconnu ou non servi : {text[:80]!r} ; systèmes servis (URI) : "
+            + ", ".join(SUPPORTED), parameter)
+    return OutputCrs(uri, _crs(uri))
+
+
+def _geographic_boxes(values: Sequence[float], crs: OutputCrs) -> tuple[Box, ...]:
+    """A box of degrees, in the CRS's axis order (EPSG:4326: minlat,minlon,maxlat,maxlon)."""
+    first, second, third, fourth = values
+    if crs.is_crs84:
+        return lonlat_boxes(first, second, third, fourth)
+    return lonlat_boxes(second, first, fourth, third)
+
+
+def _projected_boxes(values: Sequence[float], crs: OutputCrs) -> tuple[Box, ...]:
+    """A box of metres (minx,miny,maxx,maxy: easting, northing) as CRS84 boxes: its edges
+    densified, transformed, and their bounds taken (pyproj ``transform_bounds``)."""
+    west, south, east, north = values
+    if not (west <= east and south <= north):
+        raise FeatureQueryError("bbox invalide : minx doit être au plus maxx, et miny au plus "
+                                "maxy (en mètres dans bbox-crs)", "bbox")
+    bounds = _to_crs84(crs.uri).transform_bounds(west, south, east, north, densify_pts=21)
+    if not np.isfinite(bounds).all():
+        raise FeatureQueryError("bbox hors du domaine de bbox-crs : elle ne se convertit pas "
+                                "en longitudes et latitudes", "bbox")
+    lon_min, lat_min, lon_max, lat_max = bounds
+    return lonlat_boxes(max(min(lon_min, 180.0), -180.0), max(lat_min, -90.0),
+                        max(min(lon_max, 180.0), -180.0), min(lat_max, 90.0))
+
+
+def parse_bbox_in(text: str | None, crs: OutputCrs) -> tuple[Box, ...] | None:
+    """The CRS84 boxes of a ``bbox`` given in ``crs`` (``bbox-crs``), None when absent: one,
+    or two for a box crossing the antimeridian."""
+    if text is None:
+        return None
+    unit = "degrés" if crs.crs.is_geographic else "mètres"
+    order = {CRS84: "minlon,minlat,maxlon,maxlat",
+             f"{EPSG_URI}4326": "minlat,minlon,maxlat,maxlon"}.get(crs.uri,
+                                                                 "minx,miny,maxx,maxy")
+    values = bbox_numbers(text, f"{order} en {unit} de {crs.uri}")
+    if crs.crs.is_geographic:
+        return _geographic_boxes(values, crs)
+    return _projected_boxes(values, crs)
