@@ -7,6 +7,7 @@ decided ones of ``tests.laureates_data``, and two small lists of places.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,9 +23,10 @@ from geodata.storage.models import CommuneContour, Laureate, Place, Qpv
 from loaders.pipeline import load_source
 from tests.conftest import BACKENDS, database_copy
 from tests.laureates_data import add_decided
-from tests.support import contours_of
+from tests.support import close_app, contours_of, make_app
 
-__all__ = ["DEPARTEMENT", "SOURCES", "ogc_database", "stored"]
+__all__ = ["DEPARTEMENT", "SOURCES", "app", "client", "engine", "get_json", "ogc_database",
+           "stored"]
 
 DEPARTEMENT = "13"
 FACTS = ("regions", "departements", "communes", "epci", "densite", "qpv2024-communes")
@@ -94,3 +96,29 @@ def stored(engine: Engine, collection: str) -> dict:
         served = {row["id"] for row in laureate_table(engine, load_policy("current"))}
         found = {key: value for key, value in found.items() if key in served}
     return found
+
+
+@pytest.fixture(scope="module")
+def app(ogc_url, tmp_path_factory, data_dir):
+    """The service on the module's database, rate limits off."""
+    app = make_app(ogc_url, tmp_path_factory.mktemp("instance"), data_dir, RATELIMIT="off")
+    yield app
+    close_app(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def engine(ogc_url):
+    engine = make_engine(ogc_url)
+    yield engine
+    engine.dispose()
+
+
+def get_json(client, url: str, status: int = 200) -> dict:
+    answer = client.get(url)
+    assert answer.status_code == status, answer.text
+    return json.loads(answer.text)

@@ -21,44 +21,19 @@ from app.db import EXTENSION
 from geodata.features import parse_bbox
 from geodata.policy import available_policies, load_policy
 from geodata.publication import open_row
-from geodata.storage.database import make_engine
 from geodata.storage.features import feature_page
 from geodata.storage.laureates import laureate_table
 from tests import ogc_data
-from tests.ogc_data import stored
+from tests.ogc_data import get_json, stored
 from tests.support import close_app, make_app
 
 pytestmark = pytest.mark.shared_data
 backend, ogc_url = ogc_data.backend, ogc_data.ogc_url  # the module's databases (fixtures)
+app, client, engine = ogc_data.app, ogc_data.client, ogc_data.engine
 
 COLLECTIONS = ["fabriques", "qpv2015", "qpv2024", "communes", "lieux"]
 MARSEILLE = "5.3,43.25,5.45,43.35"
 CONF = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
-
-
-@pytest.fixture(scope="module")
-def app(ogc_url, tmp_path_factory, data_dir):
-    app = make_app(ogc_url, tmp_path_factory.mktemp("instance"), data_dir, RATELIMIT="off")
-    yield app
-    close_app(app)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture(scope="module")
-def engine(ogc_url):
-    engine = make_engine(ogc_url)
-    yield engine
-    engine.dispose()
-
-
-def get_json(client, url: str, status: int = 200) -> dict:
-    answer = client.get(url)
-    assert answer.status_code == status, answer.text
-    return json.loads(answer.text)
 
 
 def every_feature(client, url: str) -> list[dict]:

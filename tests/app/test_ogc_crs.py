@@ -21,45 +21,19 @@ from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAP
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from geodata.storage.database import make_engine
 from geodata.territories import TERRITORIES
 from tests import ogc_data
-from tests.ogc_data import stored
-from tests.support import close_app, make_app
+from tests.ogc_data import get_json, stored
 
 pytestmark = pytest.mark.shared_data
 backend, ogc_url = ogc_data.backend, ogc_data.ogc_url  # the module's databases (fixtures)
+app, client, engine = ogc_data.app, ogc_data.client, ogc_data.engine
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
 SERVED = [CRS84, *(EPSG + code for code in ("4326", "2154", "5490", "2972", "2975", "4471"))]
 MARSEILLE = (5.3, 43.25, 5.45, 43.35)
 CENTIMETRE = 0.01
-
-
-@pytest.fixture(scope="module")
-def app(ogc_url, tmp_path_factory, data_dir):
-    app = make_app(ogc_url, tmp_path_factory.mktemp("instance"), data_dir, RATELIMIT="off")
-    yield app
-    close_app(app)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture(scope="module")
-def engine(ogc_url):
-    engine = make_engine(ogc_url)
-    yield engine
-    engine.dispose()
-
-
-def get_json(client, url: str, status: int = 200) -> dict:
-    answer = client.get(url)
-    assert answer.status_code == status, answer.text
-    return json.loads(answer.text)
 
 
 def to_epsg(code: int, geometry):

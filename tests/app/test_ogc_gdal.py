@@ -21,7 +21,6 @@ import pytest
 import shapely
 
 from geodata.policy import load_policy
-from geodata.storage.database import make_engine
 from geodata.storage.laureates import laureate_table
 from tests import ogc_data
 from tests.browser.conftest import served
@@ -30,6 +29,7 @@ from tests.support import make_app, unavailable
 
 pytestmark = pytest.mark.shared_data
 backend, ogc_url = ogc_data.backend, ogc_data.ogc_url  # the module's databases (fixtures)
+engine = ogc_data.engine
 
 COLLECTIONS = ("fabriques", "qpv2015", "qpv2024", "communes", "lieux")
 PAGE_SIZE = 50
@@ -51,13 +51,6 @@ def gdal():
         return done.stdout
 
     return run
-
-
-@pytest.fixture(scope="module")
-def engine(ogc_url):
-    engine = make_engine(ogc_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")
