@@ -22,6 +22,7 @@ from geodata.commune_lookup import CommuneEntry, CommuneLookupError
 from geodata.eligibility import EligibilityError, Verdict, classify, verdict
 from geodata.eligibility.engine import PRECISIONS
 from geodata.eligibility.provenance import qpv_sources_at
+from geodata.french import metres
 from geodata.geocoder import AddressRefused, BanClient, GeocoderError, GeocodeResult
 from geodata.geometry import rfc7946_polygons
 from geodata.policy import load_policy
@@ -335,7 +336,7 @@ def map_features(engine: Engine, check: Check) -> dict:
             local = list(index.qpv.codes[territory.qpv_rows]).index(code)
             outline = territory.qpv_geometries[local]
             add("band", shapely.buffer(outline, policy.proximity_m),
-                f"{policy.proximity_m:.0f} m autour de {code}")
+                f"{metres(policy.proximity_m)} autour de {code}")
             add("qpv", outline, f"QPV {code} « {index.qpv.names[territory.qpv_rows[local]]} »")
     features.append({"type": "Feature", "properties": {"kind": "location", "label": "Lieu"},
                      "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]}})

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from geodata.eligibility.columns import COLUMNS, contract_columns, sources_text
 from geodata.eligibility.engine import Classification
 from geodata.eligibility.provenance import qpv_sources_at
+from geodata.french import metres
 
 __all__ = ["COLUMNS", "Component", "Verdict", "qpv_source_text", "rows", "verdict"]
 
@@ -75,10 +76,10 @@ def _components(result: Classification, row: dict, i: int) -> tuple[Component, .
         Component("in_qpv", row["in_qpv"], "le lieu est dans un contour de QPV",
                   threshold="limite comprise", source=qpv_source),
         Component("nearest_qpv", row["nearest_qpv_code"], "distance au QPV le plus proche (m)",
-                  threshold=f"recherche dans un rayon de {policy.search_radius_m:.0f} m",
+                  threshold=f"recherche dans un rayon de {metres(policy.search_radius_m)}",
                   source=qpv_source),
         Component("near_qpv", row["near_qpv"], "distance au QPV le plus proche",
-                  threshold=f"≤ {policy.proximity_m:.0f} m", source=qpv_source),
+                  threshold=f"≤ {metres(policy.proximity_m)}", source=qpv_source),
         Component("density_level", row["density_level"],
                   "niveau de la grille communale de densité (INSEE)", source=commune_source),
         Component("metropole", row["metropole"], "membre d'une métropole",

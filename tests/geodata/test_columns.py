@@ -108,3 +108,6 @@ def test_the_search_radius_is_written_as_french_metres(reference_engine):
         said = contract_columns(result, short=short)["explanation"][0]
         assert f"mais pas partout à moins de {radius} du lieu" in said, said
         assert "5000 m" not in said
+    thresholds = {c.name: c.threshold for c in verdict(result, 0).components}
+    assert thresholds["nearest_qpv"] == f"recherche dans un rayon de {radius}"
+    assert thresholds["near_qpv"] == f"≤ {metres(policy.proximity_m)}"
