@@ -22,7 +22,7 @@ Pure: Babel and the standard library only (no Flask, no database).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 
 from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 
@@ -51,8 +51,10 @@ def _pattern(digits: int) -> str:
     return "#,##0" + ("." + "0" * digits if digits else "")
 
 
+@lru_cache(maxsize=4096)
 def number(value: int | float) -> str:
-    """``1 234 567``: a count or a whole amount, groups of thousands apart."""
+    """``1 234 567``: a count or a whole amount, groups of thousands apart. Kept for the
+    values written again and again (thresholds, radii: Babel takes some 40 µs a call)."""
     return format_decimal(value, format="#,##0.###", locale=LOCALE)
 
 

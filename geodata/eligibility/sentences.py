@@ -168,19 +168,28 @@ def _qpv_sentences(result: Classification, positions: np.ndarray, commune_codes:
             _conclusions(result.policy, in_qpv, near))
 
 
+def _qpv_labels(result: Classification) -> np.ndarray:
+    """``code « name »`` of every QPV of the index's layer, built once per index."""
+    per_index = _SENTENCES.setdefault(result.index, {})
+    if "qpv labels" not in per_index:
+        layer = result.index.qpv
+        per_index["qpv labels"] = np.array(
+            [f"{code} « {name} »" for code, name in zip(layer.codes, layer.names, strict=True)]
+            or [""], dtype=object)
+    return per_index["qpv labels"]
+
+
 def _position_sentences(result: Classification, positions: np.ndarray, in_qpv: np.ndarray,
                         fine: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Where the location lies against the QPVs: inside one (or in none), and the nearest
     one up to its distance with the tail after it (None: no distance said), or none within
     the search radius."""
-    layer, vintage = result.index.qpv, result.policy.qpv_vintage
+    vintage = result.policy.qpv_vintage
     radius = result.policy.search_radius_m
     count = len(positions)
     qpv, nearest = result.qpv[positions], result.nearest[positions]
     known = result.nearest_known[positions]
-    labels = np.array([f"{code} « {name} »" for code, name in zip(layer.codes, layer.names,
-                                                                   strict=True)] or [""],
-                      dtype=object)
+    labels = _qpv_labels(result)
     inside = _fill(count, qpv >= 0, lambda rows: [
         f"Le lieu est dans le QPV {labels[q]} (liste {vintage}, limite comprise)."
         for q in qpv[rows].tolist()])
