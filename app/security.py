@@ -39,7 +39,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.errors import error_page
+from app.errors import API_PREFIX, error_page
 from maps.base import with_nonce
 from maps.basemap import Basemap, basemap_from_settings
 
@@ -49,6 +49,8 @@ __all__ = ["INLINE_HANDLERS", "SecretKeyError", "basemap", "content_security_pol
 csrf = CSRFProtect()
 SECRET_FILE = "secret_key"
 HSTS = "max-age=31536000; includeSubDomains"
+SESSIONLESS_PREFIXES = (f"{API_PREFIX}/", "/ogc/")
+"""The paths whose requests keep no session: the JSON API's and the OGC API's."""
 INLINE_HANDLERS = ("window.print()",)
 """The inline event handlers the templates use (``onclick="…"``), allowed by their hash."""
 
@@ -163,10 +165,17 @@ class _Talisman(Talisman):
 
 class _SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, with the signer built once per secret key instead of
-    on every request (Flask builds it even when the request carries no cookie)."""
+    on every request (Flask builds it even when the request carries no cookie). The JSON
+    API and the OGC API keep no session: their requests get Flask's null session (nothing
+    read, nothing written, no ``Vary: Cookie``)."""
 
     def __init__(self):
         self._signers: dict = {}
+
+    def open_session(self, app: Flask, request):
+        if f"{request.path}/".startswith(SESSIONLESS_PREFIXES):
+            return None  # Flask's null session
+        return super().open_session(app, request)
 
     def get_signing_serializer(self, app: Flask):
         key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))

@@ -198,3 +198,20 @@ def test_with_nonce_marks_inline_elements_only_once():
         '</script><script nonce="x">')
     with pytest.raises(ValueError, match="nonce invalide"):
         with_nonce(fragment, '"><script>')
+
+
+def test_the_apis_keep_no_session_and_the_pages_do(client):
+    """A page with a form signs its CSRF token into the session cookie, read back on the next
+    page (``Vary: Cookie``); the JSON and OGC APIs neither read nor write that cookie, even
+    when the client sends it."""
+    form = client.get("/connexion")
+    assert "session=" in form.headers.get("Set-Cookie", "")
+    assert client.get_cookie("session") is not None
+    again = client.get("/connexion")
+    assert "Cookie" in again.headers.get("Vary", "")
+    for path in ("/api/v1/eligibility?lon=5.3698&lat=43.2965", "/api/v1/policies", "/ogc",
+                 "/ogc/collections"):
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+        assert "Cookie" not in answer.headers.get("Vary", ""), path
+        assert "Set-Cookie" not in answer.headers, path
