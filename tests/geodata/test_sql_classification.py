@@ -1,6 +1,7 @@
 """PostGIS cross-check: ``fabriques_classify`` (SQL, migration 0002) against the Python engine.
 
-Every source of the shared folder is loaded once into a PostGIS copy of the test template;
+Every source of the shared folder is loaded once into a PostGIS copy of the test template
+(``tests/geodata/conftest.py``, shared with ``test_sql_layers``);
 then, for both shipped policies, the laureates' points and a few thousand seeded random
 points (uniform over metropolitan France, clustered around real QPVs and along the frontier
 of the QPV sources' complete area, in every overseas territory, and outside them all) are
@@ -11,7 +12,6 @@ migration's downgrade, and that SQLite gets none of it.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from dataclasses import replace
 
@@ -30,9 +30,6 @@ from geodata.storage.sql_classification import (
     classify_sql,
 )
 from geodata.territories import TERRITORIES
-from loaders.pipeline import load_source
-from loaders.registry import SOURCES
-from tests.conftest import database_copy
 from tests.geodata.sql_crosscheck import (
     DISTANCE_TOLERANCE_M,
     THRESHOLD_M,
@@ -47,26 +44,6 @@ from tests.geodata.sql_crosscheck import (
 POLICIES = ("current", "ami-2019")
 SEED = 20261127
 MAX_EXCLUDED = 5
-
-
-@pytest.fixture(scope="module")
-def loaded_url(postgis_template, data_dir):
-    """A copy of the migrated template with every registered source loaded, for the module."""
-    with database_copy(postgis_template, f"{postgis_template}_sqlcls_{os.getpid()}") as url:
-        engine = make_engine(url)
-        try:
-            for name in SOURCES:
-                load_source(engine, name, data_dir=data_dir, progress=False)
-        finally:
-            engine.dispose()
-        yield url
-
-
-@pytest.fixture
-def loaded(loaded_url):
-    engine = make_engine(loaded_url)
-    yield engine
-    engine.dispose()
 
 
 # --- tests -------------------------------------------------------------------------------

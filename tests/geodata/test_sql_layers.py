@@ -15,11 +15,7 @@ from sqlalchemy.engine import make_url
 from geodata.storage.database import DatabaseError, embedded_url, make_engine, upgrade
 from geodata.storage.sql_classification import prepare_sql_classification
 from geodata.territories import TERRITORIES
-from tests.geodata import test_sql_classification
 from tests.support import unavailable
-
-# The loaded database's fixtures (a database of this module's own)
-loaded_url, loaded = test_sql_classification.loaded_url, test_sql_classification.loaded
 
 
 @pytest.mark.postgis
