@@ -108,6 +108,7 @@ def classify_command(input_path: Path, output_path: Path, policy_name: str,
     from geodata.eligibility.chunks import opened_table
     from geodata.eligibility.reading import BatchError
     from geodata.eligibility.workers import WorkerError, WorkerPool
+    from geodata.storage.index_files import keep_grids
     from geodata.storage.reference import index_builder
 
     policy = _policy(policy_name)
@@ -136,6 +137,7 @@ def classify_command(input_path: Path, output_path: Path, policy_name: str,
         partial.unlink(missing_ok=True)
         raise
     partial.replace(output_path)  # the output appears whole, or not at all
+    keep_grids(index)  # the next run, and its workers, start with the grids built here
     for line in summary(report):
         click.echo(line)
 

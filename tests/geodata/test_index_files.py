@@ -130,3 +130,38 @@ def test_without_a_folder_nothing_is_written(paca, tmp_path):
     _forget(paca)
     reference_index(paca, "2024")
     assert not list(tmp_path.rglob("*.pickle"))
+
+
+def test_grids_kept_beside_the_index_are_read_back_with_it(reference_engine, kept_in, caplog):
+    """The grids a big batch built (``grid=True`` here, on a few points) are kept beside the
+    index's file; the index read back starts with them and answers the same; a grids file
+    cut short is ignored (the grids are built again), never half-read."""
+    policy = load_policy("current")
+    rng = np.random.default_rng(7)
+    lons, lats = rng.uniform(-1.0, 6.0, 2000), rng.uniform(43.0, 49.0, 2000)
+    _forget(reference_engine)
+    built = reference_index(reference_engine, policy.qpv_vintage)
+    index_files.keep_grids(built)  # nothing built yet: nothing written
+    assert not list(kept_in.glob("*.grids"))
+    expected = _frame(built, policy, lons, lats)  # under GRID_MIN_POINTS: no grid
+    assert not built.grids()
+    classify(built, policy, lons, lats, grid=True)
+    index_files.keep_grids(built)
+    [grids] = kept_in.glob("*.grids")
+    assert grids.name == f"{next(kept_in.glob('*.pickle')).name}.grids"
+
+    _forget(reference_engine)
+    read_back = reference_index(reference_engine, policy.qpv_vintage)
+    assert set(read_back.grids()) == set(built.grids()) == {"metropole"}
+    gridded = classify(read_back, policy, lons, lats, grid=True)
+    assert contract_frame(gridded, [str(i) for i in range(len(lons))]).equals(expected)
+
+    grids.write_bytes(grids.read_bytes()[:1000])
+    _forget(reference_engine)
+    again = reference_index(reference_engine, policy.qpv_vintage)
+    assert "grilles illisibles, reconstruites" in caplog.text
+    assert not again.grids()
+    classify(again, policy, lons, lats, grid=True)
+    index_files.keep_grids(again)  # whole again
+    _forget(reference_engine)
+    assert set(reference_index(reference_engine, policy.qpv_vintage).grids()) == {"metropole"}
