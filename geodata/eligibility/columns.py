@@ -284,6 +284,10 @@ def _explanation_groups(result: Classification, positions: np.ndarray,
     count = len(positions)
     if not count:
         return np.zeros(0, dtype=np.int64), [], []
+    if count == 1:  # a single check: one group, nothing to compare
+        group = first = np.zeros(1, dtype=np.int64)
+        heads, tails = explanation_parts(result, positions, commune_codes, commune_names)
+        return group, heads, tails
     index = result.index
 
     def shifted(values: np.ndarray, size: int) -> tuple[np.ndarray, int]:

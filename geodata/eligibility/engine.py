@@ -361,7 +361,10 @@ def _urban_half(result: Classification) -> None:
         result.outside = np.where(large == UNKNOWN, UNKNOWN,
                                   np.where(large == TRUE, FALSE, TRUE)).astype(np.int8)
     else:
-        is_large = np.isin(levels, list(policy.density_levels))
+        large = np.zeros(max(8, *policy.density_levels, int(levels.max(initial=0))) + 1,
+                         dtype=bool)  # by level: 0 unknown, 1 to 7 the grid's
+        large[list(policy.density_levels)] = True
+        is_large = large[levels]
         result.outside = np.where(levels == 0, UNKNOWN,
                                   np.where(is_large, FALSE, TRUE)).astype(np.int8)
 

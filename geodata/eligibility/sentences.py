@@ -93,7 +93,8 @@ def per_commune(result: Classification, kind: str, communes: np.ndarray, make) -
     if made is None:
         made = per_index.setdefault((kind, result.policy), np.empty(count + 1, dtype=object))
     slot = np.where(communes >= 0, communes, count)
-    for position in np.unique(slot[made[slot] == None]).tolist():  # noqa: E711
+    missing = slot[made[slot] == None]  # noqa: E711 - element-wise
+    for position in (np.unique(missing).tolist() if len(missing) else ()):
         made[position] = make(position if position < count else -1)
     return made[slot]
 
@@ -157,7 +158,10 @@ def _qpv_sentences(result: Classification, positions: np.ndarray, commune_codes:
     """The QPV half, one array per sentence: in a QPV, the nearest QPV (up to its distance,
     and the tail after it, None when no distance is said), what stays undecided, what the
     official list rules out, and the conclusion."""
-    coarse = np.isin(result.precision[positions], list(COARSE_PRECISIONS))
+    precision = result.precision[positions]
+    coarse = np.zeros(len(positions), dtype=bool) \
+        if COARSE_PRECISIONS.isdisjoint(precision.tolist()) \
+        else np.isin(precision, list(COARSE_PRECISIONS))
     fine = ~coarse
     in_qpv, near = result.in_qpv[positions], result.near_qpv[positions]
     inside, closest, tail = _position_sentences(result, positions, in_qpv, fine)
