@@ -153,14 +153,15 @@ class _Talisman(Talisman):
     def _parse_policy(self, policy):
         if not isinstance(policy, dict):
             return super()._parse_policy(policy)
-        if id(policy) not in self._policy_parts:  # (text, takes the nonce) of each section
-            nonce_in = self._get_local_options()["content_security_policy_nonce_in"] or ()
-            self._policy_parts[id(policy)] = (policy, [
+        nonce_in = tuple(self._get_local_options()["content_security_policy_nonce_in"] or ())
+        key = (id(policy), nonce_in)
+        if key not in self._policy_parts:  # (text, takes the nonce) of each section
+            self._policy_parts[key] = (policy, [  # the policy kept: its id stays its own
                 (f"{section} {content if isinstance(content, str) else ' '.join(content)}",
                  section in nonce_in) for section, content in policy.items()])
         nonce = getattr(request, "csp_nonce", None)
         return "; ".join(f"{text} 'nonce-{nonce}'" if takes and nonce is not None else text
-                         for text, takes in self._policy_parts[id(policy)][1])
+                         for text, takes in self._policy_parts[key][1])
 
 
 class _SessionInterface(SecureCookieSessionInterface):
