@@ -9,6 +9,7 @@ territory where every QPV of the vintage is loaded, so where "not in a QPV" can 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -138,12 +139,14 @@ class TerritoryIndex:
     _cells: PolygonCells | None = field(default=None, repr=False, compare=False)
     _masks: dict = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _kept_grids: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+    """Adopts grids kept elsewhere (``ReferenceIndex.defer_grids``), tried before building."""
 
     def __getstate__(self) -> dict:
         """Pickled (``geodata.storage.index_files``) without its lock nor what it builds on
         first use (cells, masks, trees)."""
         return {**self.__dict__, "_hosting_trees": {}, "_cells": None, "_masks": {},
-                "_lock": None}
+                "_lock": None, "_kept_grids": None}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state, _lock=threading.Lock())
@@ -198,6 +201,9 @@ class TerritoryIndex:
         None without contours."""
         if self._cells is None and len(self.commune_rows):
             with self._lock:
+                if self._cells is None and self._kept_grids is not None:
+                    adopt, self._kept_grids = self._kept_grids, None
+                    adopt()
                 if self._cells is None:
                     frame = Frame.around(shapely.total_bounds(self.commune_geometries), CELL_M)
                     self._cells = polygon_cells(frame, self.commune_geometries)
@@ -299,6 +305,14 @@ class ReferenceIndex:
                 territory._cells = cells
             for key, mask in masks.items():
                 territory._masks.setdefault(key, mask)
+
+    def defer_grids(self, adopt: Callable[[], None]) -> None:
+        """Grids kept elsewhere (``geodata.storage.index_files``): ``adopt`` gives them to
+        this index (``adopt_grids``) the first time a territory needs its grid, once for
+        all; an index that classifies no big batch never holds them."""
+        adopt_once = cache(adopt)
+        for territory in self.territories.values():
+            territory._kept_grids = adopt_once
 
     def commune_position(self, code: str) -> int | None:
         return self._commune_position.get(code)

@@ -19,8 +19,9 @@ answered from; a folder that cannot be written leaves the service working withou
 Beside an index's file, ``keep_grids`` keeps the cell grids and masks the engine built on
 it for a big batch (``ReferenceIndex.grids``: most of a second for metropolitan France, in
 every process that classifies 20,000 points or more), in a file of the same name ending in
-``.grids``; an index read back from its file takes them, so that the next ``fabriques
-classify`` and each of its workers start with them. Grids depend on nothing but the index
+``.grids``; an index read back from its file takes them when it first needs a grid, so that
+the next ``fabriques classify`` and each of its workers do not build them again (a process
+that classifies no big batch never reads them). Grids depend on nothing but the index
 (and the distances they are built for, their keys): an unreadable grids file is logged and
 ignored, the grids built again.
 """
@@ -35,7 +36,7 @@ import platform
 import tempfile
 import weakref
 from collections.abc import Callable, Hashable
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,9 @@ def kept_index(database: str, vintage: str, versions: Hashable, build: Callable[
         except Exception:  # noqa: BLE001 - any unreadable file is rebuilt, never trusted
             log.warning("index illisible, reconstruit : %s", path, exc_info=True)
         else:
-            _remember(index, path, _adopt_kept_grids(index, _grids_path(path)))
+            _remember(index, path, 0)
+            if hasattr(index, "defer_grids") and _grids_path(path).exists():
+                index.defer_grids(partial(_adopt_kept_grids, index, _grids_path(path)))
             return index
     index = build()
     try:
@@ -135,18 +138,17 @@ def _count(grids: dict) -> int:
     return sum(1 + len(masks) for _, masks in grids.values())
 
 
-def _adopt_kept_grids(index, path: Path) -> int:
-    """Give ``index`` the grids kept at ``path``, if any: how many."""
-    if not path.exists() or not hasattr(index, "adopt_grids"):
-        return 0
+def _adopt_kept_grids(index, path: Path) -> None:
+    """Give ``index`` the grids kept at ``path`` (when its first big batch needs them)."""
     try:
         with path.open("rb") as file:
             grids = pickle.load(file)
         index.adopt_grids(grids)
     except Exception:  # noqa: BLE001 - grids are built again, never trusted half-read
         log.warning("grilles illisibles, reconstruites : %s", path, exc_info=True)
-        return 0
-    return _count(grids)
+        return
+    if index in _files:
+        _files[index] = (_files[index][0], _count(grids))
 
 
 def _remember(index, path: Path, grids: int) -> None:

@@ -132,10 +132,14 @@ def test_without_a_folder_nothing_is_written(paca, tmp_path):
     assert not list(tmp_path.rglob("*.pickle"))
 
 
-def test_grids_kept_beside_the_index_are_read_back_with_it(reference_engine, kept_in, caplog):
+def test_grids_kept_beside_the_index_are_read_back_with_it(reference_engine, kept_in, caplog,
+                                                          monkeypatch):
     """The grids a big batch built (``grid=True`` here, on a few points) are kept beside the
-    index's file; the index read back starts with them and answers the same; a grids file
-    cut short is ignored (the grids are built again), never half-read."""
+    index's file; the index read back takes them (not before its first grid is needed) and
+    answers the same without building any; a grids file cut short is ignored (the grids are
+    built again), never half-read."""
+    from geodata.eligibility import layers
+
     policy = load_policy("current")
     rng = np.random.default_rng(7)
     lons, lats = rng.uniform(-1.0, 6.0, 2000), rng.uniform(43.0, 49.0, 2000)
@@ -152,16 +156,26 @@ def test_grids_kept_beside_the_index_are_read_back_with_it(reference_engine, kep
 
     _forget(reference_engine)
     read_back = reference_index(reference_engine, policy.qpv_vintage)
+    assert not read_back.grids()  # read when first needed
+    building = layers.polygon_cells
+    with monkeypatch.context() as patch:
+        patch.setattr(layers, "polygon_cells", lambda *args: pytest.fail("grille reconstruite"))
+        gridded = classify(read_back, policy, lons, lats, grid=True)
     assert set(read_back.grids()) == set(built.grids()) == {"metropole"}
-    gridded = classify(read_back, policy, lons, lats, grid=True)
     assert contract_frame(gridded, [str(i) for i in range(len(lons))]).equals(expected)
+    written = grids.stat().st_mtime_ns
+    index_files.keep_grids(read_back)  # the same grids: not written again
+    assert grids.stat().st_mtime_ns == written
 
     grids.write_bytes(grids.read_bytes()[:1000])
     _forget(reference_engine)
     again = reference_index(reference_engine, policy.qpv_vintage)
-    assert "grilles illisibles, reconstruites" in caplog.text
-    assert not again.grids()
+    assert layers.polygon_cells is building
     classify(again, policy, lons, lats, grid=True)
+    assert "grilles illisibles, reconstruites" in caplog.text
     index_files.keep_grids(again)  # whole again
     _forget(reference_engine)
-    assert set(reference_index(reference_engine, policy.qpv_vintage).grids()) == {"metropole"}
+    whole = reference_index(reference_engine, policy.qpv_vintage)
+    classify(whole, policy, lons[:10], lats[:10], grid=True)
+    assert set(whole.grids()) == {"metropole"}
+    assert caplog.text.count("grilles illisibles") == 1
