@@ -12,7 +12,9 @@ rule:
 - ``HtmlPopup``: a popup from an HTML string, without jQuery;
 - ``SharedIcons``: one ``L.divIcon`` per kind, declared once, referenced by the markers;
 - ``FitBounds``: an initial view fitted without animation;
-- ``MapRegistry``: hands the Leaflet objects to a page script.
+- ``MapRegistry``: hands the Leaflet objects to a page script;
+- ``layer_control``: the list of layers, open on a computer, folded behind its button on a
+  phone (open, it would hide the zoom buttons and most of a small map).
 
 ``map_parts`` renders a map into the three pieces a page template places (head, body,
 script) and refuses any asset that is not the app's own. Rendered pieces stay text: folium
@@ -53,6 +55,7 @@ __all__ = [
     "MapRegistry",
     "SharedIcons",
     "base_map",
+    "layer_control",
     "map_parts",
     "marker_cluster",
     "with_nonce",
@@ -186,6 +189,19 @@ def base_map(asset_url: AssetUrl, **options) -> LocalMap:
     options.setdefault("control_scale", True)
     options.setdefault("attribution_control", False)
     return LocalMap(asset_url, **options)
+
+
+NARROW_SCREEN = "(max-width: 48em)"
+"""The DSFR's small screens (below its ``md`` breakpoint, 768 px)."""
+
+
+def layer_control(**options) -> folium.LayerControl:
+    """Leaflet's layer control, open on wide screens and folded on narrow ones: decided by
+    the browser when the map is drawn (a tap on its button opens it, a tap on the map folds
+    it again)."""
+    return folium.LayerControl(
+        collapsed=JsCode(f"window.matchMedia({json.dumps(NARROW_SCREEN)}).matches"),
+        **options)
 
 
 def marker_cluster(asset_url: AssetUrl, name: str | None = None, **options) -> MarkerCluster:

@@ -19,7 +19,7 @@ from folium.utilities import JsCode
 from geodata.coverage import DepartementCoverage
 from geodata.networks import Member
 from geodata.territories import TERRITORIES
-from maps.base import AssetUrl, HtmlPopup, LocalMap, MapRegistry, base_map
+from maps.base import AssetUrl, HtmlPopup, LocalMap, MapRegistry, base_map, layer_control
 from maps.networks import TextTooltip, safe_text
 
 __all__ = ["MAP_KEY", "SHARE_CLASSES", "coverage_map", "share_colour"]
@@ -169,6 +169,6 @@ def coverage_map(rows: Sequence[DepartementCoverage], threshold_m: float,
         fabriques = _around(fabriques, (west, south, east, north), threshold_m)
     layers["fabriques"] = _fabriques(m, fabriques, threshold_m, communes is not None)
     m.fit_bounds([(south, west), (north, east)])
-    folium.LayerControl(collapsed=False).add_to(m)
+    layer_control().add_to(m)
     MapRegistry(MAP_KEY, layers=layers).add_to(m)
     return m

@@ -15,7 +15,7 @@ from branca.element import MacroElement
 from folium.template import Template
 
 from geodata.networks import KIND_LABELS, Member, NetworkView
-from maps.base import AssetUrl, HtmlPopup, LocalMap, MapRegistry, base_map
+from maps.base import AssetUrl, HtmlPopup, LocalMap, MapRegistry, base_map, layer_control
 from maps.basemap import Basemap
 from maps.remote import RemoteGeoJson
 from maps.tiles import TiledBasemap
@@ -152,6 +152,6 @@ def network_map(view: NetworkView, asset_url: AssetUrl, *, height: str = "32rem"
         m.fit_bounds([(min(lats), min(lons)), (max(lats), max(lons))], padding=(20, 20),
                      max_zoom=14)
     if layers:
-        folium.LayerControl(collapsed=False).add_to(m)
+        layer_control().add_to(m)
     MapRegistry(MAP_KEY, layers=layers, objects=objects).add_to(m)
     return m

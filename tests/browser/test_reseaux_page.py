@@ -99,6 +99,27 @@ def test_the_network_asked_for_is_the_first_thing_on_screen(live_server, page, s
     assert form_top > map_top
     shoot(f"reseaux-premier-ecran-{screen}", full_page=False)
 
+    # The list of layers, open on a computer; on a phone folded behind its button, so that
+    # it hides neither the zoom buttons nor the map, and opened from that button (a tap, a
+    # pointer over it, or the keyboard, as here).
+    control = page.locator(".folium-map .leaflet-control-layers")
+    zoom = page.locator(".folium-map .leaflet-control-zoom").bounding_box()
+    folded = screen == "telephone"
+    assert control.evaluate(EXPANDED) is not folded
+    box = control.bounding_box()
+    assert box["x"] > zoom["x"] + zoom["width"] or box["y"] > zoom["y"] + zoom["height"]
+    if folded:
+        assert box["width"] < 60 and box["height"] < 60
+        toggle = page.locator(".folium-map .leaflet-control-layers-toggle")
+        assert toggle.get_attribute("title") == "Couches de la carte"
+        toggle.focus()
+        page.keyboard.press("Enter")
+        assert control.evaluate(EXPANDED)
+        assert page.get_by_label("France services", exact=False).first.is_visible()
+
+
+EXPANDED = "element => element.classList.contains('leaflet-control-layers-expanded')"
+
 
 @pytest.mark.parametrize("screen", SCREENS)
 def test_a_network_that_cannot_be_shown_says_so_first(live_server, page, screen):
