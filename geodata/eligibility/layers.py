@@ -28,6 +28,7 @@ from geodata.eligibility.grid import (
     polygon_cells,
 )
 from geodata.eligibility.missing import NONE, MissingCommunes, departement_of, missing_communes
+from geodata.eligibility.plain_layers import CommuneLayer, QpvLayer
 from geodata.territories import TERRITORIES, Territory
 
 __all__ = ["CommuneLayer", "QpvLayer", "ReferenceIndex", "TerritoryIndex", "projector"]
@@ -40,47 +41,6 @@ HOSTING_MARGIN_M = 5.0
 """Safety margin of the envelope filters in front of the exact distance tests."""
 FRONTIER_MARGIN_M = 1.0
 """Safety margin of the frontier filter (the frontier is not snapped: rounding only)."""
-
-
-@dataclass(frozen=True)
-class QpvLayer:
-    """The QPV outlines of one vintage, in EPSG:4326, and where their sources are complete.
-
-    ``complete_for`` lists ``(scope, codes)`` pairs: ``("country", ())``,
-    ``("regions", ("76",))``, ``("departements", (...))``. ``hosting_communes`` is the set of
-    communes that contain at least one QPV of the vintage, when an official list complete
-    for the whole country is loaded (the 2024 list), else None.
-    """
-
-    vintage: str
-    codes: np.ndarray
-    names: np.ndarray
-    territories: np.ndarray
-    geometries: np.ndarray
-    complete_for: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    hosting_communes: frozenset[str] | None = None
-    sources: tuple[str, ...] = ()
-    hosting_source: str | None = None
-    source_ids: tuple[int, ...] = ()  # the dataset version of each source, pairwise
-    row_sources: np.ndarray | None = None  # each outline's position in ``sources``
-
-
-@dataclass(frozen=True)
-class CommuneLayer:
-    """Commune contours (EPSG:4326) with their région, département and urban classes."""
-
-    codes: np.ndarray
-    names: np.ndarray
-    territories: np.ndarray
-    geometries: np.ndarray
-    regions: np.ndarray
-    departements: np.ndarray
-    density_levels: dict[str, int] = field(default_factory=dict)
-    density_labels: dict[str, str] = field(default_factory=dict)
-    metropoles: dict[str, str] | None = None  # commune -> métropole; None: EPCI not loaded
-    without_outline: dict[str, str | None] = field(default_factory=dict)  # code -> région
-    sources: tuple[str, ...] = ()
-    region_names: dict[str, str] = field(default_factory=dict)  # code -> name (COG)
 
 
 @cache
