@@ -112,6 +112,8 @@ def test_the_network_asked_for_is_the_first_thing_on_screen(live_server, page, s
         assert box["width"] < 60 and box["height"] < 60
         toggle = page.locator(".folium-map .leaflet-control-layers-toggle")
         assert toggle.get_attribute("title") == "Couches de la carte"
+        icon = "e => getComputedStyle(e).backgroundSize"  # not the DSFR's underline (0 wide)
+        assert toggle.evaluate(icon) == "26px 26px"
         toggle.focus()
         page.keyboard.press("Enter")
         assert control.evaluate(EXPANDED)
