@@ -221,15 +221,18 @@ def run_python(url: str, queries: list[str], clients: int):
     return len(latencies), len(errors), elapsed, p50, p99, cpu
 
 
-def measure(label: str, application: str, cwd: Path, env: dict, args, queries: list[str]):
-    """Start gunicorn on ``application`` with the bench's settings, warm it, load it: the
-    figures of ``run_wrk`` / ``run_python`` and the CPU snapshot taken before the load."""
+SERVICE = ("app:create_app()", ROOT, ["--config", "python:app.gunicorn_conf"])  # make serve
+BARE = ("bare_flask:app", BENCH / "bare", ["--limit-request-line", "8190"])  # the same limit
+"""What gunicorn serves: the application, its folder, its own options."""
+
+
+def measure(label: str, served: tuple, env: dict, args, queries: list[str]):
+    """Start gunicorn on ``served`` (``SERVICE`` or ``BARE``) with the bench's settings, warm
+    it, load it: its requests/s, p99 and errors, printed with the CPU others took."""
+    application, cwd, options = served
     url = f"http://127.0.0.1:{args.port}"
     server = subprocess.Popen(
-        [BIN / "gunicorn", *(["--config", "python:app.gunicorn_conf"]  # as make serve
-                             if application.startswith("app:") else
-                             ["--limit-request-line", "8190"]),  # the service's own setting
-         "--bind", f"127.0.0.1:{args.port}", "--workers",
+        [BIN / "gunicorn", *options, "--bind", f"127.0.0.1:{args.port}", "--workers",
          str(args.workers), *(["--threads", str(args.threads)] if args.threads else []),
          "--log-level", "warning", application],
         env=env, cwd=cwd)
@@ -280,9 +283,9 @@ def main() -> None:
         if not args.instance:
             subprocess.run([BIN / "fabriques", "load", "demo", "--quiet"], env=env, check=True,
                            stdout=subprocess.DEVNULL)
-        bare = [measure("Flask nu", "bare_flask:app", BENCH / "bare", env, args, queries)]
-        rate, p99, errors = measure("Service", "app:create_app()", ROOT, env, args, queries)
-        bare.append(measure("Flask nu", "bare_flask:app", BENCH / "bare", env, args, queries))
+        bare = [measure("Flask nu", BARE, env, args, queries)]
+        rate, p99, errors = measure("Service", SERVICE, env, args, queries)
+        bare.append(measure("Flask nu", BARE, env, args, queries))
     bare_rate = statistics.mean(r for r, _, _ in bare)
     bare_p99 = statistics.mean(p for _, p, _ in bare)
     throughput, tail = rate / bare_rate, p99 / bare_p99

@@ -284,16 +284,23 @@ def _explanation_groups(result: Classification, positions: np.ndarray,
     count = len(positions)
     if not count:
         return np.zeros(0, dtype=np.int64), [], []
-    if count == 1:  # a single check: one group, nothing to compare
-        group = first = np.zeros(1, dtype=np.int64)
-        heads, tails = explanation_parts(result, positions, commune_codes, commune_names)
-        return group, heads, tails
+    group, first = np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
+    if count > 1:  # a single check is one group: nothing to compare
+        group, first = _explanation_keys(result, positions)
+    heads, tails = explanation_parts(result, positions[first], commune_codes[first],
+                                     commune_names[first])
+    return group, heads, tails
+
+
+def _explanation_keys(result: Classification, positions: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """``_groups`` of the facts an explanation says, for ``positions``."""
     index = result.index
 
     def shifted(values: np.ndarray, size: int) -> tuple[np.ndarray, int]:
         return values.astype(np.int64) + 1, size + 1  # -1 (none, unknown) becomes 0
 
-    group, first = _groups([
+    return _groups([
         _codes(result.precision[positions]),
         _codes(result.territory[positions]),
         shifted(result.commune[positions], len(index.communes.codes)),
@@ -306,7 +313,4 @@ def _explanation_groups(result: Classification, positions: np.ndarray,
         (result.no_hosting_commune[positions].astype(np.int64), 2),
         (result.near_unoutlined[positions].astype(np.int64), 2),
         _codes(result.category[positions]),
-    ], count)
-    heads, tails = explanation_parts(result, positions[first], commune_codes[first],
-                                     commune_names[first])
-    return group, heads, tails
+    ], len(positions))

@@ -51,6 +51,7 @@ __all__ = [
     "Classification",
     "EligibilityError",
     "classify",
+    "coarse",
     "rounded_distance",
 ]
 
@@ -58,6 +59,13 @@ TRUE, FALSE, UNKNOWN = np.int8(1), np.int8(0), np.int8(-1)
 PRECISIONS = ("point", "address", "street", "locality", "commune")
 COARSE_PRECISIONS = frozenset({"locality", "commune"})
 """Precisions that cannot place a location inside or outside a QPV."""
+
+
+def coarse(precision: np.ndarray) -> np.ndarray:
+    """Where ``precision`` is one of ``COARSE_PRECISIONS`` (no array work when none is)."""
+    if COARSE_PRECISIONS.isdisjoint(precision.tolist()):
+        return np.zeros(len(precision), dtype=bool)
+    return np.isin(precision, list(COARSE_PRECISIONS))
 
 
 class EligibilityError(ValueError):
@@ -180,10 +188,8 @@ def _classify_territory(result: Classification, ti: TerritoryIndex, rows: np.nda
         else None
     result.commune[rows] = _communes(result, ti, rows, points, located, commune_codes)
 
-    precisions = result.precision[rows].tolist()
-    coarse = np.zeros(count, dtype=bool) if COARSE_PRECISIONS.isdisjoint(precisions) else \
-        np.isin(result.precision[rows], list(COARSE_PRECISIONS))
-    fine = ~coarse
+    rough = coarse(result.precision[rows])
+    fine = ~rough
     qpv, nearest, distance = _qpv_search(ti, points, located, policy.search_radius_m)
 
     inside, proximity_inside, nearest_inside, search_inside = _completeness(
@@ -210,8 +216,8 @@ def _classify_territory(result: Classification, ti: TerritoryIndex, rows: np.nda
     result.no_hosting_commune[rows] = no_hosting
     result.near_unoutlined[rows] = near_unoutlined(
         ti, points, fine & ((near == UNKNOWN) | (in_qpv == UNKNOWN)), policy.search_radius_m)
-    if coarse.any():
-        _coarse_rows(result, ti, rows[coarse])
+    if rough.any():
+        _coarse_rows(result, ti, rows[rough])
 
 
 def _communes(result: Classification, ti: TerritoryIndex, rows: np.ndarray, points: Points,
@@ -361,7 +367,7 @@ def _urban_half(result: Classification) -> None:
         result.outside = np.where(large == UNKNOWN, UNKNOWN,
                                   np.where(large == TRUE, FALSE, TRUE)).astype(np.int8)
     else:
-        large = np.zeros(max(8, *policy.density_levels, int(levels.max(initial=0))) + 1,
+        large = np.zeros(max(int(levels.max(initial=0)), *policy.density_levels) + 1,
                          dtype=bool)  # by level: 0 unknown, 1 to 7 the grid's
         large[list(policy.density_levels)] = True
         is_large = large[levels]

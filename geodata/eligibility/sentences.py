@@ -16,12 +16,12 @@ import numpy as np
 import shapely
 
 from geodata.eligibility.engine import (
-    COARSE_PRECISIONS,
     FALSE,
     HOSTING_TOLERANCE_M,
     TRUE,
     UNKNOWN,
     Classification,
+    coarse,
 )
 from geodata.eligibility.provenance import covers, missing_outlines
 from geodata.french import NBSP, metres
@@ -158,15 +158,12 @@ def _qpv_sentences(result: Classification, positions: np.ndarray, commune_codes:
     """The QPV half, one array per sentence: in a QPV, the nearest QPV (up to its distance,
     and the tail after it, None when no distance is said), what stays undecided, what the
     official list rules out, and the conclusion."""
-    precision = result.precision[positions]
-    coarse = np.zeros(len(positions), dtype=bool) \
-        if COARSE_PRECISIONS.isdisjoint(precision.tolist()) \
-        else np.isin(precision, list(COARSE_PRECISIONS))
-    fine = ~coarse
+    rough = coarse(result.precision[positions])
+    fine = ~rough
     in_qpv, near = result.in_qpv[positions], result.near_qpv[positions]
     inside, closest, tail = _position_sentences(result, positions, in_qpv, fine)
     undecided = _undecided_sentences(result, positions, in_qpv, near, fine)
-    _commune_precision_sentences(result, positions, coarse, commune_codes, commune_names,
+    _commune_precision_sentences(result, positions, rough, commune_codes, commune_names,
                                  undecided)
     return (inside, closest, tail, undecided, _listed_sentences(result, positions, fine),
             _conclusions(result.policy, in_qpv, near))

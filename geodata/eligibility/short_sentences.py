@@ -27,12 +27,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from geodata.eligibility.engine import (
-    COARSE_PRECISIONS,
     FALSE,
     HOSTING_TOLERANCE_M,
     TRUE,
     UNKNOWN,
     Classification,
+    coarse,
 )
 from geodata.eligibility.sentences import outlines_here, per_commune
 from geodata.french import NBSP, metres
@@ -106,11 +106,11 @@ def _qpv_cases(result: Classification, positions: np.ndarray) -> np.ndarray:
     """The case of ``QPV_CASES`` each position's QPV half says (its position there)."""
     in_qpv, near = result.in_qpv[positions], result.near_qpv[positions]
     nearest = result.nearest[positions]
-    coarse = np.isin(result.precision[positions], list(COARSE_PRECISIONS))
+    rough = coarse(result.precision[positions])
     neither = (near == FALSE) & (in_qpv == FALSE)
     known = result.nearest_known[positions]
     conditions = (
-        coarse & (in_qpv == FALSE), coarse, result.qpv[positions] >= 0, near == TRUE,
+        rough & (in_qpv == FALSE), rough, result.qpv[positions] >= 0, near == TRUE,
         neither & (nearest >= 0) & known, neither & (nearest >= 0),
         neither & result.no_hosting_commune[positions], neither & known, neither,
         nearest >= 0, np.ones(len(positions), dtype=bool),

@@ -95,9 +95,7 @@ def kept_index(database: str, vintage: str, versions: Hashable, build: Callable[
         except Exception:  # noqa: BLE001 - any unreadable file is rebuilt, never trusted
             log.warning("index illisible, reconstruit : %s", path, exc_info=True)
         else:
-            _remember(index, path, 0)
-            if hasattr(index, "defer_grids") and _grids_path(path).exists():
-                index.defer_grids(partial(_adopt_kept_grids, index, _grids_path(path)))
+            _remember(index, path)
             return index
     index = build()
     try:
@@ -108,7 +106,7 @@ def kept_index(database: str, vintage: str, versions: Hashable, build: Callable[
     for older in _folder.glob(f"{stem}-*"):
         if older.name not in (name, _grids_path(path).name):
             older.unlink(missing_ok=True)
-    _remember(index, path, 0)
+    _remember(index, path)
     return index
 
 
@@ -147,13 +145,17 @@ def _adopt_kept_grids(index, path: Path) -> None:
     except Exception:  # noqa: BLE001 - grids are built again, never trusted half-read
         log.warning("grilles illisibles, reconstruites : %s", path, exc_info=True)
         return
-    if index in _files:
-        _files[index] = (_files[index][0], _count(grids))
+    _files[index] = (_files[index][0], _count(grids))
 
 
-def _remember(index, path: Path, grids: int) -> None:
-    if hasattr(index, "grids"):  # the engine's index (tests keep other values too)
-        _files[index] = (path, grids)
+def _remember(index, path: Path) -> None:
+    """Note ``index``'s file, and hand it the grids kept beside it, for when it needs them
+    (only the engine's index has grids: tests keep other values too)."""
+    if not hasattr(index, "defer_grids"):
+        return
+    _files[index] = (path, 0)
+    if _grids_path(path).exists():
+        index.defer_grids(partial(_adopt_kept_grids, index, _grids_path(path)))
 
 
 def _write(path: Path, value: Any) -> None:
