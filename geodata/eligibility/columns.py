@@ -30,7 +30,7 @@ from geodata.eligibility.sentences import PRECISION_LABELS, explanation_parts, s
 from geodata.eligibility.short_sentences import short_parts
 from geodata.french import decimals, lonlats
 
-if TYPE_CHECKING:  # pandas and polars are imported where a batch needs them: a single
+if TYPE_CHECKING:  # polars is imported where a batch needs it: a single
     import polars as pl  # check (``fabriques check``, one API call) starts without them
 
 __all__ = ["COLUMNS", "PRECISION_LABELS", "contract_columns", "contract_frame", "sources_text"]
@@ -76,13 +76,13 @@ class _Facts:
 
 
 def _rows_of(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(distinct values, row of each value in them, -1 for None)."""
-    if len(values) <= 1:  # a single check: factorize would cost ~0.1 ms
-        return values.astype(object), np.array([-1 if v is None else 0 for v in values])
-    import pandas as pd
-
-    rows, uniques = pd.factorize(values, use_na_sentinel=True)
-    return np.asarray(uniques, dtype=object), rows.astype(np.int64)
+    """(distinct values, row of each value in them, -1 for None): values of a few kinds
+    (precisions, categories), compared once per kind."""
+    distinct = [value for value in dict.fromkeys(values.tolist()) if value is not None]
+    rows = np.full(len(values), -1, dtype=np.int64)
+    for row, value in enumerate(distinct):
+        rows[values == value] = row
+    return np.array(distinct, dtype=object), rows
 
 
 def _facts(result: Classification, positions: np.ndarray, short: bool = False) -> _Facts:
@@ -250,13 +250,16 @@ def _frame_explanations(facts: _Facts, distance: np.ndarray, short: bool) -> pl.
 
 
 def _codes(values: np.ndarray) -> tuple[np.ndarray, int]:
-    """Dense codes of any values (0..k-1), and k."""
-    if len(values) <= 1:  # a single check: no grouping to do (and factorize costs ~0.1 ms)
-        return np.zeros(len(values), dtype=np.int64), 1
-    import pandas as pd
-
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return codes.astype(np.int64), max(len(uniques), 1)
+    """Dense codes (0..k-1) of integers, or of objects of a few kinds (None one of them),
+    and k."""
+    if values.dtype != object:
+        distinct, codes = np.unique(values, return_inverse=True)
+        return codes.reshape(-1).astype(np.int64), max(len(distinct), 1)
+    distinct = list(dict.fromkeys(values.tolist()))
+    codes = np.zeros(len(values), dtype=np.int64)
+    for code, value in enumerate(distinct[1:], start=1):
+        codes[values == value] = code
+    return codes, max(len(distinct), 1)
 
 
 def _groups(columns: list[tuple[np.ndarray, int]], count: int) -> tuple[np.ndarray, np.ndarray]:
