@@ -23,7 +23,9 @@ the same, byte for byte, as with one process.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
+import os
 import pickle
 import signal
 from collections import deque
@@ -55,9 +57,16 @@ def _context():
     return multiprocessing.get_context("spawn")
 
 
+def _leave_without_teardown() -> None:
+    """A worker's last act when its pool closes: it has nothing to flush or write, and
+    freeing its index object by object would hold the command up (about 0.3 s)."""
+    os._exit(0)
+
+
 def _start(state: bytes, spreadsheet: bool, short: bool) -> None:
     """A late worker's start: keep what every chunk needs; Ctrl-C is the parent's."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    atexit.register(_leave_without_teardown)
     index, policy, grids = pickle.loads(state)
     index.adopt_grids(grids)
     _state.update(index=index, policy=policy, spreadsheet=spreadsheet, short=short)
@@ -72,6 +81,7 @@ def _build(build: Callable[[], ReferenceIndex]) -> None:
     """An early worker's start: build its own index (an error is said at its first chunk,
     where the parent hears it); Ctrl-C is the parent's."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    atexit.register(_leave_without_teardown)
     try:
         _state["index"] = build()
     except Exception as error:  # noqa: BLE001 - reported with the first chunk
