@@ -44,7 +44,7 @@ from typing import BinaryIO, Protocol
 import numpy as np
 
 from geodata.eligibility.batch import CHUNK, BatchReport, json_rows, write_chunks, write_csv
-from geodata.eligibility.chunks import FileTable, location_chunks
+from geodata.eligibility.chunks import FileTable, TextChunk, location_chunks, text_chunks
 from geodata.eligibility.layers import ReferenceIndex
 from geodata.eligibility.reading import (
     REQUIRED,
@@ -150,13 +150,16 @@ def read_batch(data: bytes | str) -> Locations:
     return _read_addresses(table, address)
 
 
-def batch_chunks(table: FileTable, rows: int | None = None) -> Iterator[Locations]:
+def batch_chunks(table: FileTable, rows: int | None = None, *, unread: bool = False
+                 ) -> Iterator[Locations | TextChunk]:
     """``read_batch`` of a file on disk by chunks of ``rows`` (default: ``CHUNK`` rows of
-    coordinates, ``ADDRESS_CHUNK`` of addresses): its columns are checked now."""
+    coordinates, ``ADDRESS_CHUNK`` of addresses): its columns are checked now. ``unread``:
+    the chunks of coordinates without quotes are left to read where they are classified
+    (``chunks.text_chunks``)."""
     address = address_column(table.columns)
     if address is None:
         missing_columns(table, REQUIRED, alternative=" — ou une colonne adresse (address)")
-        return location_chunks(table, rows or CHUNK)
+        return (text_chunks if unread else location_chunks)(table, rows or CHUNK)
     missing_columns(table, ("id",))
     return _address_chunks(table, address, rows or ADDRESS_CHUNK)
 
@@ -304,7 +307,7 @@ def write_file_batch(index: ReferenceIndex, policy: Policy, table: FileTable,
     """``write_batch`` of a file on disk, read and written by chunks of ``chunk`` rows
     (``batch_chunks``): memory holds a few chunks, whatever the file's size. ``short``,
     ``workers`` and ``pool``: see ``geodata.eligibility.batch.write_chunks``."""
-    parts = batch_chunks(table, chunk)
+    parts = batch_chunks(table, chunk, unread=True)
     addresses = address_column(table.columns) is not None
 
     def prepare(part: Locations, start: int, stop: int, report: BatchReport) -> None:

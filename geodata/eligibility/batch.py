@@ -23,6 +23,7 @@ from typing import BinaryIO
 import numpy as np
 import polars as pl
 
+from geodata.eligibility.chunks import TextChunk, parsed
 from geodata.eligibility.columns import COLUMNS, contract_columns, contract_frame
 from geodata.eligibility.engine import Classification, classify
 from geodata.eligibility.french_csv import french_frame, french_header
@@ -195,10 +196,13 @@ def chunk_frame(index: ReferenceIndex, policy: Policy, part: Locations, *,
     return (_formulas_disarmed(french_frame(found)) if spreadsheet else found), report
 
 
-def chunk_csv(index: ReferenceIndex, policy: Policy, part: Locations, *,
+def chunk_csv(index: ReferenceIndex, policy: Policy, part: Locations | TextChunk, *,
               spreadsheet: bool = False, short: bool = False) -> tuple[bytes, BatchReport]:
-    """``chunk_frame`` written as CSV text without its header: what a worker process sends
-    back (``geodata.eligibility.workers``)."""
+    """``chunk_frame`` written as CSV text without its header, of a chunk read here when it
+    was not: what a worker process sends back (``geodata.eligibility.workers``)."""
+    part = parsed(part)
+    if not part.ids:
+        return b"", BatchReport()
     found, report = chunk_frame(index, policy, part, spreadsheet=spreadsheet, short=short)
     text = io.BytesIO()
     found.write_csv(text, include_header=False, separator=";" if spreadsheet else ",")
@@ -216,14 +220,16 @@ def write_csv(index: ReferenceIndex, policy: Policy, locations: Locations, targe
                         spreadsheet=spreadsheet, short=short, workers=workers)
 
 
-def write_chunks(index: ReferenceIndex, policy: Policy, parts: Iterable[Locations],
+def write_chunks(index: ReferenceIndex, policy: Policy,
+                 parts: Iterable[Locations | TextChunk],
                  target: BinaryIO, *, progress: Callable[[int], None] | None = None,
                  prepare: Prepare | None = None, extra: tuple[str, ...] = (),
                  spreadsheet: bool = False, short: bool = False,
                  workers: int = 1, pool=None) -> BatchReport:
     """Write the contract's CSV of the chunks ``parts`` (plus their ``extra`` columns) to
     ``target``, a binary file, in their order (polars writes the text). Memory holds a few
-    chunks at a time, never the whole batch.
+    chunks at a time, never the whole batch. A chunk may be left unread (a ``TextChunk``,
+    read where it is classified) when there is nothing to ``prepare``.
 
     ``spreadsheet``: a byte order mark, semicolons, decimal commas, French headers and values
     (``geodata.eligibility.french_csv``) and no cell a spreadsheet would run as a formula, for
@@ -251,7 +257,10 @@ def write_chunks(index: ReferenceIndex, policy: Policy, parts: Iterable[Location
         return _sorted(report)
     written = None
     with ThreadPoolExecutor(max_workers=1) as writer:  # writes chunk k, classifies k + 1
-        for part in parts:
+        # a chunk to prepare (geocode) is read where it is prepared, in this thread
+        for part in map(parsed, parts) if prepare is not None else _read_ahead(parts):
+            if not part.ids:
+                continue
             found, counted = chunk_frame(index, policy, part, spreadsheet=spreadsheet,
                                          short=short)
             merge(report, counted)
@@ -264,6 +273,22 @@ def write_chunks(index: ReferenceIndex, policy: Policy, parts: Iterable[Location
         if written is not None:
             written.result()
     return _sorted(report)
+
+
+def _read_ahead(parts: Iterable[Locations | TextChunk]) -> Iterator[Locations]:
+    """The chunks read (``parsed``) one ahead, in a second thread: polars reads chunk k + 1
+    while chunk k is classified."""
+    parts = iter(parts)
+
+    def read_next() -> Locations | None:
+        part = next(parts, None)
+        return None if part is None else parsed(part)
+
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        ahead = reader.submit(read_next)
+        while (part := ahead.result()) is not None:
+            ahead = reader.submit(read_next)
+            yield part
 
 
 def _with_unreadable(found: pl.DataFrame, readable: np.ndarray, locations: Locations,

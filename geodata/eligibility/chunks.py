@@ -6,8 +6,11 @@ whole file in memory (a test compares them), chunk by chunk:
 
 - a first pass over the bytes finds the encoding (the first of ``ENCODINGS`` that decodes
   the whole file, as for a file in memory) and whether a quote character occurs;
-- without quotes, every physical line is a record: a chunk is a run of lines, read by
-  polars (``plain_csv``) when it is plain, else by the ``csv`` module;
+- without quotes, every physical line is a record: a chunk is a run of lines
+  (``TextChunk``), read by polars (``plain_csv``) when it is plain, else by the ``csv``
+  module. ``fabriques classify --workers`` hands such chunks unread to its workers, which
+  read them: a text crosses between processes at the cost of a copy, read locations at
+  the cost of pickling each value;
 - with quotes, a record may span lines: the ``csv`` module reads the whole file as a
   stream and the chunk is a run of its records.
 
@@ -45,7 +48,8 @@ from geodata.eligibility.reading import (
     refuse_binary,
 )
 
-__all__ = ["FileTable", "location_chunks", "opened_table", "survey"]
+__all__ = ["FileTable", "TextChunk", "location_chunks", "opened_table", "parsed", "survey",
+           "text_chunks"]
 
 BLOCK = 1 << 20
 """Bytes read at a time by the first pass."""
@@ -127,6 +131,33 @@ def _head(file: TextIO) -> str:
     return head
 
 
+@dataclass(frozen=True)
+class TextChunk:
+    """A run of lines of a file without quotes, not read yet (``locations`` reads it)."""
+
+    text: str  # the header line, then the chunk's lines as written
+    delimiter: str
+    columns: tuple[str, ...]
+    first_line: int  # the line number of the chunk's first line
+
+    def locations(self) -> Locations:
+        """Its locations: polars' reading when the chunk is plain, else the csv module's."""
+        columns = list(self.columns)
+        plain = read_plain(self.text, self.delimiter, columns, first_line=self.first_line)
+        if plain is not None:
+            return plain_locations(plain)
+        lines = io.StringIO(self.text, newline="")  # split as the file's lines were
+        next(lines)  # the header
+        reader = csv.reader(lines, delimiter=self.delimiter)
+        return read_records(Table(columns, self.delimiter,
+                                  records_of(reader, columns, offset=self.first_line - 1)))
+
+
+def parsed(part: Locations | TextChunk) -> Locations:
+    """The locations of a chunk, read now when it was not."""
+    return part.locations() if isinstance(part, TextChunk) else part
+
+
 def location_chunks(table: FileTable, rows: int) -> Iterator[Locations]:
     """The locations of a file of coordinates, ``rows`` lines (or records) at a time; chunks
     without any row are skipped."""
@@ -134,22 +165,32 @@ def location_chunks(table: FileTable, rows: int) -> Iterator[Locations]:
     return _location_chunks(table, rows)
 
 
+def text_chunks(table: FileTable, rows: int) -> Iterator[Locations | TextChunk]:
+    """``location_chunks`` with the chunks of a file without quotes left unread
+    (``TextChunk``, read by ``parsed``; one may hold no row)."""
+    missing_columns(table, REQUIRED)
+    return _records_chunks(table, rows) if table.quoted else _text_chunks(table, rows)
+
+
 def _location_chunks(table: FileTable, rows: int) -> Iterator[Locations]:
     if table.quoted:
-        records = table.records()
-        while batch := list(islice(records, rows)):
-            yield read_records(Table(table.columns, table.delimiter, iter(batch)))
+        yield from _records_chunks(table, rows)
         return
+    for chunk in _text_chunks(table, rows):
+        found = chunk.locations()
+        if found.ids:
+            yield found
+
+
+def _records_chunks(table: FileTable, rows: int) -> Iterator[Locations]:
+    records = table.records()
+    while batch := list(islice(records, rows)):
+        yield read_records(Table(table.columns, table.delimiter, iter(batch)))
+
+
+def _text_chunks(table: FileTable, rows: int) -> Iterator[TextChunk]:
     while block := list(islice(table.lines, rows)):
         first = table.next_line
         table.next_line += len(block)
-        plain = read_plain(table.header + "".join(block), table.delimiter, table.columns,
-                           first_line=first)
-        if plain is None:
-            reader = csv.reader(block, delimiter=table.delimiter)
-            found = read_records(Table(table.columns, table.delimiter,
-                                       records_of(reader, table.columns, offset=first - 1)))
-        else:
-            found = plain_locations(plain)
-        if found.ids:
-            yield found
+        yield TextChunk(table.header + "".join(block), table.delimiter, tuple(table.columns),
+                        first)

@@ -45,12 +45,6 @@ class PlainRows(NamedTuple):
     to_check: list[int]
 
 
-def _too_long(frame: pl.DataFrame) -> bool:
-    """True when a cell is longer than the ``csv`` module's limit: it refuses such a file."""
-    longest = frame.select(pl.max_horizontal(pl.all().str.len_chars().max())).item()
-    return longest is not None and longest > csv.field_size_limit()
-
-
 def read_plain(text: str, delimiter: str, columns: list[str],
                first_line: int = 2) -> PlainRows | None:
     """The records of ``text`` (decoded, header first), or None when the file is not plain
@@ -70,24 +64,42 @@ def read_plain(text: str, delimiter: str, columns: list[str],
                             infer_schema=False, quote_char=None, new_columns=columns)
     except (pl.exceptions.PolarsError, ValueError):
         return None
-    if frame.height != body.count("\n") or frame.columns != columns or _too_long(frame):
+    if frame.height != body.count("\n") or frame.columns != columns:
         return None
-    frame = frame.with_row_index("line", offset=first_line).filter(~pl.all_horizontal(
-        pl.col(c).fill_null("").str.strip_chars() == "" for c in columns))
-    stripped = {name: frame[name].fill_null("").str.strip_chars()
+    longest, found = _parsed(frame, columns, first_line)
+    if longest is not None and longest > csv.field_size_limit():
+        return None  # the csv module refuses such a file: it says which line
+    return PlainRows(
+        lines=found["line"].to_list(), ids=found["id"].to_list(),
+        raw=list(zip(found["lon_text"].to_list(), found["lat_text"].to_list(), strict=True)),
+        lon=found["lon"].to_numpy(writable=True), lat=found["lat"].to_numpy(writable=True),
+        precision=np.array(found["precision"].to_list(), dtype=object),
+        given_precision=found["given"].to_list(),
+        to_check=np.flatnonzero(~found["plain"].to_numpy()).tolist())
+
+
+def _parsed(frame: pl.DataFrame, columns: list[str], first_line: int
+            ) -> tuple[int | None, pl.DataFrame]:
+    """The length of the longest cell of ``frame`` (every cell text), and its non-blank
+    records: line number, id, coordinates as given (stripped) and read, precision as given
+    and as used, whether the row is plain. Polars runs both queries at once."""
+    given = pl.col("precision") if "precision" in columns else pl.lit(None, dtype=pl.String)
+    stripped = {name: pl.col(name).fill_null("").str.strip_chars()
                 for name in ("id", "lon", "lat")}
-    given = frame["precision"] if "precision" in columns else \
-        pl.repeat(None, frame.height, dtype=pl.String, eager=True)
-    precision = given.fill_null("").str.strip_chars().replace("", "point")
     values = {name: stripped[name].str.replace(",", ".", literal=True)
               .cast(pl.Float64, strict=False) for name in ("lon", "lat")}
+    precision = given.fill_null("").str.strip_chars().replace("", "point")
     plain = (stripped["lon"].str.contains(PLAIN_DECIMAL)
              & stripped["lat"].str.contains(PLAIN_DECIMAL)
              & values["lon"].is_between(-180, 180) & values["lat"].is_between(-90, 90)
              & precision.is_in(list(PRECISIONS))).fill_null(False)
-    return PlainRows(
-        lines=frame["line"].to_list(), ids=stripped["id"].to_list(),
-        raw=list(zip(stripped["lon"].to_list(), stripped["lat"].to_list(), strict=True)),
-        lon=values["lon"].to_numpy().astype(float), lat=values["lat"].to_numpy().astype(float),
-        precision=np.array(precision.to_list(), dtype=object), given_precision=given.to_list(),
-        to_check=np.flatnonzero(~plain.to_numpy()).tolist())
+    lazy = frame.lazy()
+    longest, found = pl.collect_all([
+        lazy.select(pl.max_horizontal(pl.all().str.len_chars().max())),
+        lazy.with_row_index("line", offset=first_line)
+        .filter(~pl.all_horizontal(pl.col(c).fill_null("").str.strip_chars() == ""
+                                   for c in columns))
+        .select("line", id=stripped["id"], lon_text=stripped["lon"], lat_text=stripped["lat"],
+                lon=values["lon"].fill_null(np.nan), lat=values["lat"].fill_null(np.nan),
+                precision=precision, given=given, plain=plain)])
+    return longest.item(), found

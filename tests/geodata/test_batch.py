@@ -118,6 +118,32 @@ def test_two_processes_write_the_file_one_writes(reference_engine, tmp_path):
     assert written[2] == whole.getvalue()
 
 
+def test_chunks_handed_unread_to_a_worker_come_out_as_one_process_writes_them(
+        reference_engine, tmp_path):
+    """A worker reads its chunks itself: one of blank lines only (no row), one that polars
+    does not read (a lone carriage return: the csv module reads it), the others polars'."""
+    policy = load_policy("current")
+    index = reference_index(reference_engine, policy.qpv_vintage)
+    lines = sample_csv(seed=41, count=40).splitlines()
+    lines[10:10] = ["", ";;", " ; ; "]  # rows 10 to 12: the fourth chunk of 3 rows
+    lines[20] = lines[20].replace("p", "p\r", 1)  # a line "p\r", then the rest of the row
+    source = tmp_path / "lieux.csv"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    written, reports = {}, {}
+    for workers in (1, 2):
+        out = io.BytesIO()
+        with opened_table(source) as table:
+            reports[workers] = write_file_batch(index, policy, table, out, short=True,
+                                                workers=workers, chunk=3)
+        written[workers] = out.getvalue()
+    assert written[2] == written[1]
+    assert reports[2] == reports[1] and reports[2].rows == 42
+    assert any("lon" in error for _, error in reports[2].errors)  # the row "p"
+    whole = io.BytesIO()
+    write_csv(index, policy, read_locations(source.read_bytes()), whole, short=True)
+    assert written[2] == whole.getvalue()
+
+
 def test_workers_started_early_build_their_own_index_and_write_the_same_bytes(
         reference_engine, tmp_path):
     """``fabriques classify --workers 2``: the worker starts before this process has its

@@ -7,6 +7,7 @@ reading text, not about places.
 
 from __future__ import annotations
 
+import pickle
 import re
 import tempfile
 from pathlib import Path
@@ -17,7 +18,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geodata.eligibility.addresses import batch_chunks, read_batch
-from geodata.eligibility.chunks import location_chunks, opened_table, survey
+from geodata.eligibility.chunks import (
+    TextChunk,
+    location_chunks,
+    opened_table,
+    parsed,
+    survey,
+    text_chunks,
+)
 from geodata.eligibility.reading import BatchError, Locations, read_locations
 from tests.geodata.test_plain_csv import LIMIT, OVER_THE_LIMIT, csv_files
 
@@ -67,6 +75,21 @@ def test_chunked_reading_equals_the_whole_reading(text, rows, quoted):
     with tempfile.TemporaryDirectory() as folder:
         path = written(Path(folder), text)
         same(read_chunks(path, rows), read_locations(text.encode()))
+
+
+@settings(max_examples=100, deadline=None)
+@given(csv_files(), st.sampled_from([1, 2, 7, 1000]), st.booleans())
+def test_chunks_left_unread_read_alike_where_they_are_read(text, rows, quoted):
+    """What a worker process reads: each unread chunk pickled and read there."""
+    if quoted:
+        text += '\nq"uote,1,2\n"multi\nline",3,4\n'
+    with tempfile.TemporaryDirectory() as folder:
+        path = written(Path(folder), text)
+        with opened_table(path) as table:
+            chunks = list(text_chunks(table, rows))
+        assert all(isinstance(chunk, TextChunk) != quoted for chunk in chunks)
+        read = [parsed(pickle.loads(pickle.dumps(chunk))) for chunk in chunks]
+        same(joined([part for part in read if part.ids]), read_locations(text.encode()))
 
 
 FILES = {
