@@ -20,6 +20,7 @@ that a million rows make thousands of distinct pieces, not hundreds of thousands
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -213,9 +214,30 @@ def _gathered(values: np.ndarray, rows: np.ndarray) -> pl.Series:
     """``_taken`` in polars: ``values[rows]``, null where a row is -1."""
     import polars as pl
 
-    table = pl.Series(values.tolist() if len(values) else [None], dtype=pl.String)
-    taken = table.gather(np.maximum(rows, 0))
+    taken = _text_series(values).gather(np.maximum(rows, 0))
     return pl.select(pl.when(pl.Series(rows >= 0)).then(taken)).to_series()
+
+
+_KEPT_SERIES: dict[int, tuple[weakref.ref, pl.Series]] = {}
+"""The index's tables (commune codes and names, QPV codes and names...) as polars text
+series, by the identity of their array: made once, not for every chunk of a batch."""
+KEPT_FROM = 100
+"""Tables of this many values or more are kept (a chunk's own few precisions are not)."""
+
+
+def _text_series(values: np.ndarray) -> pl.Series:
+    """``values`` as a polars text series (one null for an empty table)."""
+    import polars as pl
+
+    kept = _KEPT_SERIES.get(id(values))
+    if kept is not None and kept[0]() is values:
+        return kept[1]
+    series = pl.Series(values.tolist() if len(values) else [None], dtype=pl.String)
+    if len(values) >= KEPT_FROM:
+        key = id(values)
+        _KEPT_SERIES[key] = (weakref.ref(values, lambda _: _KEPT_SERIES.pop(key, None)),
+                             series)
+    return series
 
 
 def _frame_explanations(facts: _Facts, distance: np.ndarray, short: bool) -> pl.Series:
