@@ -17,6 +17,7 @@ import click
 from flask.cli import with_appcontext
 from tqdm import tqdm
 
+from app.cli.common import leave_without_teardown
 from app.db import get_engine, get_geocoder
 from geodata.checks import LocationError, address_geocoding, check_point
 from geodata.eligibility import EligibilityError
@@ -140,6 +141,7 @@ def classify_command(input_path: Path, output_path: Path, policy_name: str,
     keep_grids(index)  # the next run, and its workers, start with the grids built here
     for line in summary(report):
         click.echo(line)
+    leave_without_teardown()
 
 
 @click.command("quotas", help=(

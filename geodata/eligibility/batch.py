@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import BinaryIO
 
 import numpy as np
@@ -172,12 +173,14 @@ def json_rows(index: ReferenceIndex, policy: Policy, locations: Locations, *,
 
 
 def chunk_frame(index: ReferenceIndex, policy: Policy, part: Locations, *,
-                spreadsheet: bool = False, short: bool = False
+                spreadsheet: bool = False, short: bool = False,
+                classified: tuple[np.ndarray, Classification] | None = None
                 ) -> tuple[pl.DataFrame, BatchReport]:
     """The contract's frame of one chunk (its extra columns after), ready to be written as
-    ``write_csv`` writes it, and the chunk's report."""
+    ``write_csv`` writes it, and the chunk's report. ``classified``: the chunk's
+    ``_classified`` when it was classified already (in another thread)."""
     report = BatchReport()
-    readable, result = _classified(index, policy, part)
+    readable, result = classified or _classified(index, policy, part)
     found = contract_frame(result, [part.ids[p] for p in readable.tolist()], short=short)
     refused = found.with_row_index("at").filter(pl.col("error").is_not_null())
     _account(report, part, readable, dict(refused.select("at", "error").iter_rows()),
@@ -257,12 +260,9 @@ def write_chunks(index: ReferenceIndex, policy: Policy,
         return _sorted(report)
     written = None
     with ThreadPoolExecutor(max_workers=1) as writer:  # writes chunk k, classifies k + 1
-        # a chunk to prepare (geocode) is read where it is prepared, in this thread
-        for part in map(parsed, parts) if prepare is not None else _read_ahead(parts):
-            if not part.ids:
-                continue
+        for part, classified in _pipelined(index, policy, parts, prepare is None):
             found, counted = chunk_frame(index, policy, part, spreadsheet=spreadsheet,
-                                         short=short)
+                                         short=short, classified=classified)
             merge(report, counted)
             if written is not None:
                 written.result()
@@ -275,20 +275,38 @@ def write_chunks(index: ReferenceIndex, policy: Policy,
     return _sorted(report)
 
 
-def _read_ahead(parts: Iterable[Locations | TextChunk]) -> Iterator[Locations]:
-    """The chunks read (``parsed``) one ahead, in a second thread: polars reads chunk k + 1
-    while chunk k is classified."""
-    parts = iter(parts)
+def _pipelined(index: ReferenceIndex, policy: Policy, parts: Iterable[Locations | TextChunk],
+               threads: bool) -> Iterator[tuple[Locations, tuple[np.ndarray, Classification]]]:
+    """Each chunk with rows and its classification (``_classified``). With ``threads``,
+    chunk k + 2 is read and chunk k + 1 classified, each in a thread of its own, while the
+    caller makes the frame of chunk k: NumPy, GEOS and polars work without the GIL, so
+    that both cores are busy. One thread classifies every chunk: GEOS prepared geometries
+    are not thread-safe. Without (a chunk to prepare, geocoded where it is prepared), each
+    chunk is read and classified here."""
+    if not threads:
+        located = (part for part in map(parsed, parts) if part.ids)
+        return ((part, _classified(index, policy, part)) for part in located)
+    read = (located for _, located in _one_ahead(parts, parsed) if located.ids)
+    return _one_ahead(read, partial(_classified, index, policy))
 
-    def read_next() -> Locations | None:
-        part = next(parts, None)
-        return None if part is None else parsed(part)
 
-    with ThreadPoolExecutor(max_workers=1) as reader:
-        ahead = reader.submit(read_next)
-        while (part := ahead.result()) is not None:
-            ahead = reader.submit(read_next)
-            yield part
+def _one_ahead(items: Iterable, work: Callable) -> Iterator[tuple]:
+    """``(item, work(item))`` for each item, in order, ``work`` done in a second thread one
+    item ahead of the caller."""
+    items = iter(items)
+
+    def next_done() -> tuple | None:
+        item = next(items, _END)
+        return None if item is _END else (item, work(item))
+
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        ahead = thread.submit(next_done)
+        while (done := ahead.result()) is not None:
+            ahead = thread.submit(next_done)
+            yield done
+
+
+_END = object()
 
 
 def _with_unreadable(found: pl.DataFrame, readable: np.ndarray, locations: Locations,
