@@ -97,8 +97,9 @@ class _Bar(tqdm):
                    "« QPV QN01352M à 81,8 m ≤ 300 m : en QPV ou à sa proximité ») ; "
                    "« completes » : le paragraphe de fabriques check (environ 1 Ko par ligne).")
 @click.option("--workers", type=click.IntRange(1, MAX_WORKERS), default=1, show_default=True,
-              help="Processus qui classent les lots (un par cœur au plus) ; le fichier produit "
-                   "est le même, dans l'ordre des lignes lues.")
+              help="Processus qui classent les lots ; chacun occupe déjà deux cœurs (un pour "
+                   "deux cœurs libres au plus) ; le fichier produit est le même, dans l'ordre "
+                   "des lignes lues.")
 @click.option("--quiet", is_flag=True, help="Sans barre de progression.")
 @with_appcontext
 def classify_command(input_path: Path, output_path: Path, policy_name: str,

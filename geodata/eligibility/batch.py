@@ -1,8 +1,9 @@
 """Classify a CSV of locations: the contract's columns out, in input order.
 
 The file is read by ``geodata.eligibility.reading`` (every row kept, each unreadable one
-with its line and reason). The output is written by polars, a chunk at a time, in a second
-thread while the next chunk is classified: a million rows take seconds, not a minute. An
+with its line and reason). Chunks go through a pipeline of threads (``_pipelined``): one
+reads chunk k + 3, one classifies chunk k + 2, the caller makes the frame of chunk k + 1
+while polars writes chunk k in a fourth: a million rows take seconds, not a minute. An
 unreadable row is written as given, with its reason in the ``error`` column, and listed in
 the report.
 
@@ -259,7 +260,7 @@ def write_chunks(index: ReferenceIndex, policy: Policy,
                 progress(part.rows)
         return _sorted(report)
     written = None
-    with ThreadPoolExecutor(max_workers=1) as writer:  # writes chunk k, classifies k + 1
+    with ThreadPoolExecutor(max_workers=1) as writer:  # writes chunk k, frames k + 1
         for part, classified in _pipelined(index, policy, parts, prepare is None):
             found, counted = chunk_frame(index, policy, part, spreadsheet=spreadsheet,
                                          short=short, classified=classified)
@@ -280,9 +281,9 @@ def _pipelined(index: ReferenceIndex, policy: Policy, parts: Iterable[Locations 
     """Each chunk with rows and its classification (``_classified``). With ``threads``,
     chunk k + 2 is read and chunk k + 1 classified, each in a thread of its own, while the
     caller makes the frame of chunk k: NumPy, GEOS and polars work without the GIL, so
-    that both cores are busy. One thread classifies every chunk: GEOS prepared geometries
-    are not thread-safe. Without (a chunk to prepare, geocoded where it is prepared), each
-    chunk is read and classified here."""
+    that two cores are busy. The classifying thread takes the index's lock, as every
+    classification does (GEOS prepared geometries are not thread-safe). Without (a chunk to
+    prepare, geocoded where it is prepared), each chunk is read and classified here."""
     if not threads:
         located = (part for part in map(parsed, parts) if part.ids)
         return ((part, _classified(index, policy, part)) for part in located)
