@@ -32,7 +32,7 @@ from geodata.eligibility.short_sentences import short_parts
 from geodata.french import decimals, lonlats
 
 if TYPE_CHECKING:  # polars is imported where a batch needs it: a single
-    import polars as pl  # check (``fabriques check``, one API call) starts without them
+    import polars as pl  # check (``fabriques check``, one API call) starts without it
 
 __all__ = ["COLUMNS", "PRECISION_LABELS", "contract_columns", "contract_frame", "sources_text"]
 
