@@ -1,0 +1,178 @@
+"""PostGIS classification in parts that PostgreSQL runs in parallel (PostGIS only)
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-12-04
+
+``fabriques_classify`` of 0012 runs in one process: its work is the executor's, row by row
+(index probes, joins, sorts, aggregates; PostGIS itself takes about a tenth of it), so that a
+faster statement gains little; a machine's other cores gain more. PostgreSQL shares work
+among processes when a plan has a Gather over parallel-safe parts; a query reading its
+points from arrays has no table for a parallel scan, but a ``UNION ALL`` of function calls
+becomes a *Parallel Append*, each call run whole by one process (a worker or the leader).
+
+The statement of 0012 moves, unchanged but for the positions it returns, into
+``fabriques_internal.classify_part`` (PARALLEL SAFE: it reads only); ``fabriques_classify``
+validates its arguments and computes the complete areas as before, then cuts the points in
+consecutive slices, at least ``PART_POINTS`` each and at most one per process PostgreSQL may
+give a query (``max_parallel_workers_per_gather`` + 1, the leader: ``classify_parts``), and
+returns the parts'
+rows in input order. Fewer than twice ``PART_POINTS`` points make one part, called directly:
+no worker is started for a single check or the views of the laureates. Same answers; when no
+worker is free, the leader runs every part itself.
+
+The parts' cost is declared high (``COST``): the planner otherwise sees a cheap function and
+keeps the serial plan, whose Append costs less than starting workers.
+
+Measured on 100,000 random points over southern and central France (2 cores, shared):
+``bench/classify.py`` prints the throughput beside the engine's.
+"""
+
+import importlib
+
+from alembic import op
+
+revision = "0013"
+down_revision = "0012"
+branch_labels = None
+depends_on = None
+
+PART_POINTS = 20_000
+"""Fewest points of a part: a part's fixed cost (planning, the density and EPCI tables read
+into hash tables) is about 20 ms, the time of some 1,500 points."""
+PART_COST = 100_000_000
+"""Declared cost of a call to classify_part, in cpu_operator_cost units (see the docstring)."""
+
+STATEMENT_START = "    RETURN QUERY\n    WITH\n"
+STATEMENT_END = "END\n$$;\n"
+
+PART_CHANGES = (
+    # The positions of the part's points in the whole input.
+    ("               WITH ORDINALITY AS input(lon, lat, ord)\n",
+     "               WITH ORDINALITY AS input(lon, lat, part_ord)\n"
+     "         CROSS JOIN LATERAL (\n"
+     "               SELECT input.part_ord + classify_part.first - 1 AS ord) AS position\n"),
+    ("SELECT DISTINCT ON (input.ord) input.ord::int AS ord,",
+     "SELECT DISTINCT ON (position.ord) position.ord::int AS ord,"),
+    ("ORDER BY input.ord, z.position),", "ORDER BY position.ord, z.position),"),
+)
+
+PART = """
+-- 0012's statement for the points of one part (the migration's docstring).
+CREATE FUNCTION {internal}.classify_part(
+    lons float8[], lats float8[], first int, proximity_m float8, search_radius_m float8,
+    urban_definition text, density_levels int[], precedence text,
+    complete_areas {internal}.qpv_complete_areas[])
+RETURNS TABLE (
+    ord int, territory text, commune_code text, density_level int, metropole boolean,
+    in_qpv boolean, qpv_code text, nearest_qpv_code text, distance_to_qpv_m float8,
+    near_qpv boolean, outside_large_urban_centre boolean, category text)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+COST {cost} ROWS {rows}
+SET jit = off  -- compiling this query costs more than running it
+SET work_mem = '64MB'  -- the hash tables of a few hundred thousand points stay in memory
+SET search_path = {search_path}
+AS $$
+#variable_conflict use_column
+BEGIN
+{statement}END
+$$;
+COMMENT ON FUNCTION {internal}.classify_part(
+    float8[], float8[], int, float8, float8, text, int[], text,
+    {internal}.qpv_complete_areas[]) IS
+    'Une part des points de fabriques_classify (positions first, first + 1, ...), '
+    'exécutée par un seul processus.';
+"""
+
+PARTS = """
+CREATE FUNCTION {internal}.classify_parts(points int)
+RETURNS int LANGUAGE sql STABLE PARALLEL SAFE
+RETURN greatest(1, least(current_setting('max_parallel_workers_per_gather')::int + 1,
+                         coalesce(points, 0) / {part_points}));
+COMMENT ON FUNCTION {internal}.classify_parts(int) IS
+    'En combien de parts fabriques_classify coupe ses points : au moins {part_points} points '
+    'par part, au plus une part par processus que PostgreSQL peut donner à une requête.';
+"""
+
+DISPATCH = """    -- In parts, run in parallel for enough points (the migration's docstring).
+    parts := {internal}.classify_parts(cardinality(fabriques_classify.lons));
+    IF parts = 1 THEN
+        RETURN QUERY SELECT * FROM {internal}.classify_part(
+            fabriques_classify.lons, fabriques_classify.lats, 1,
+            fabriques_classify.proximity_m, fabriques_classify.search_radius_m,
+            fabriques_classify.urban_definition, fabriques_classify.density_levels,
+            fabriques_classify.precedence, complete_areas);
+        RETURN;
+    END IF;
+    RETURN QUERY EXECUTE
+        'SELECT r.* FROM ('
+        || (SELECT string_agg(format(
+                'SELECT * FROM {internal}.classify_part($1[%1$s:%2$s], $2[%1$s:%2$s], %1$s, '
+                '$3, $4, $5, $6, $7, $8)',
+                cardinality(fabriques_classify.lons)::bigint * k / parts + 1,
+                cardinality(fabriques_classify.lons)::bigint * (k + 1) / parts),
+                ' UNION ALL ')
+              FROM generate_series(0, parts - 1) AS k)
+        || ') AS r ORDER BY r.ord'
+        USING fabriques_classify.lons, fabriques_classify.lats, fabriques_classify.proximity_m,
+              fabriques_classify.search_radius_m, fabriques_classify.urban_definition,
+              fabriques_classify.density_levels, fabriques_classify.precedence,
+              complete_areas;
+"""
+
+
+def _migration(name: str):
+    return importlib.import_module(f"geodata.storage.migrations.versions.{name}")
+
+
+def _split(classify: str) -> tuple[str, str]:
+    """0012's fabriques_classify: (its text up to the statement, the statement)."""
+    start = classify.index(STATEMENT_START)
+    end = classify.index(STATEMENT_END, start)
+    assert classify[end:] == STATEMENT_END, "the statement ends the function"
+    return classify[:start], classify[start:end]
+
+
+def _part(statement: str, search_path: str) -> str:
+    internal = _migration("0010_classification_by_cells").INTERNAL
+    for old, new in PART_CHANGES:
+        assert statement.count(old) == 1, old
+        statement = statement.replace(old, new)
+    statement = statement.replace("fabriques_classify.", "classify_part.")
+    return PART.format(internal=internal, search_path=search_path, statement=statement,
+                       cost=PART_COST, rows=PART_POINTS)
+
+
+def _classify(head: str) -> str:
+    internal = _migration("0010_classification_by_cells").INTERNAL
+    declaration = f"    complete_areas {internal}.qpv_complete_areas[];\n"
+    assert head.count(declaration) == 1
+    head = head.replace(declaration, declaration + "    parts int;\n")
+    return (head + DISPATCH.format(internal=internal, part_points=PART_POINTS)
+            + STATEMENT_END)
+
+
+def _search_path() -> str:
+    schema = op.get_bind().exec_driver_sql("SELECT current_schema()").scalar()
+    return f"{schema}, {_migration('0010_classification_by_cells').INTERNAL}"
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return  # the embedded SQLite file classifies with the Python engine only
+    search_path = _search_path()
+    head, statement = _split(_migration("0012_classify_in_cell_order")._classify(search_path))
+    internal = _migration("0010_classification_by_cells").INTERNAL
+    op.execute(PARTS.format(internal=internal, part_points=PART_POINTS))
+    op.execute(_part(statement, search_path))
+    op.execute(_classify(head))
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    internal = _migration("0010_classification_by_cells").INTERNAL
+    op.execute(_migration("0012_classify_in_cell_order")._classify(_search_path()))
+    op.execute(f"DROP FUNCTION {internal}.classify_part(float8[], float8[], int, float8, "
+               f"float8, text, int[], text, {internal}.qpv_complete_areas[])")
+    op.execute(f"DROP FUNCTION {internal}.classify_parts(int)")

@@ -1,0 +1,91 @@
+"""PostGIS: ``fabriques_classify`` cuts many points in parts run in parallel (migration 0013).
+
+Over twice ``PART_POINTS`` points, the function classifies consecutive slices of its input
+with ``fabriques_internal.classify_part``, one per process PostgreSQL may give the query; the
+rows must come back complete, in input order, and equal to those of one part.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pytest
+from sqlalchemy import text
+
+from geodata.policy import load_policy
+from geodata.storage.database import make_engine
+from tests.geodata.sql_crosscheck import random_points
+
+PART_POINTS = importlib.import_module(
+    "geodata.storage.migrations.versions.0013_classify_in_parallel_parts").PART_POINTS
+
+CLASSIFY = text(
+    "SELECT * FROM fabriques_classify(CAST(:lons AS float8[]), CAST(:lats AS float8[]), "
+    ":vintage, :proximity_m, :search_radius_m, :urban_definition, "
+    "CAST(:density_levels AS int[]), :precedence)"
+)
+
+
+def _parameters(policy, lons, lats) -> dict:
+    return {"lons": [float(v) for v in lons], "lats": [float(v) for v in lats],
+            "vintage": policy.qpv_vintage, "proximity_m": float(policy.proximity_m),
+            "search_radius_m": float(policy.search_radius_m),
+            "urban_definition": policy.urban_definition,
+            "density_levels": list(policy.density_levels), "precedence": policy.precedence}
+
+
+def _classified(connection, workers: int, parameters: dict) -> tuple[int, list[tuple]]:
+    """(the number of parts, the rows as returned) with that many parallel workers allowed."""
+    connection.execute(text(f"SET LOCAL max_parallel_workers_per_gather = {workers}"))
+    parts = connection.scalar(text("SELECT fabriques_internal.classify_parts(:n)"),
+                              {"n": len(parameters["lons"])})
+    return parts, [tuple(row) for row in connection.execute(CLASSIFY, parameters).all()]
+
+
+@pytest.mark.postgis
+@pytest.mark.shared_data
+def test_parts_answer_in_input_order_as_one_part(loaded):
+    """The seeded points of the cross-check (every territory, around QPVs, along the complete
+    area's frontier, outside every territory) repeated past 3 × PART_POINTS (three parts),
+    with a few more so that the parts' bounds fall inside the repetitions."""
+    policy = load_policy("current")
+    lons, lats, _ = random_points(loaded, np.random.default_rng(20261204))
+    repeat = 3 * PART_POINTS // len(lons) + 1
+    count = repeat * len(lons) + 7
+    all_lons = np.resize(lons, count)
+    all_lats = np.resize(lats, count)
+    parameters = _parameters(policy, all_lons, all_lats)
+
+    with loaded.begin() as connection:
+        parts, parallel = _classified(connection, 2, parameters)
+        one_part, serial = _classified(connection, 0, parameters)
+
+    assert (parts, one_part) == (3, 1)
+    assert [row[0] for row in parallel] == list(range(1, count + 1))
+    assert parallel == serial
+    # The same point, wherever its copy fell, gets the same answer.
+    first = [row[1:] for row in serial[:len(lons)]]
+    for start in range(0, count, len(lons)):
+        copy = [row[1:] for row in parallel[start:start + len(lons)]]
+        assert copy == first[:len(copy)], start
+    categories = {row[-1] for row in parallel}
+    assert {"qpv", "hors-grands-centres-urbains", "non-eligible", "a-verifier"} <= categories
+
+
+@pytest.mark.postgis
+def test_few_points_make_one_part(postgis_url):
+    """No worker for a single check, the views or any call under 2 × PART_POINTS points;
+    never more parts than processes (workers + the leader); an absent array is no part."""
+    engine = make_engine(postgis_url)
+    with engine.begin() as connection:
+        connection.execute(text("SET LOCAL max_parallel_workers_per_gather = 2"))
+        parts = [connection.scalar(text("SELECT fabriques_internal.classify_parts(:n)"),
+                                   {"n": n})
+                 for n in (None, 0, 1, 2 * PART_POINTS - 1, 2 * PART_POINTS, 10 * PART_POINTS)]
+        connection.execute(text("SET LOCAL max_parallel_workers_per_gather = 7"))
+        many = connection.scalar(text("SELECT fabriques_internal.classify_parts(:n)"),
+                                 {"n": 10 * PART_POINTS})
+    engine.dispose()
+    assert parts == [1, 1, 1, 1, 2, 3]
+    assert many == 8
