@@ -17,8 +17,9 @@ from geodata.policy import load_policy
 from geodata.storage.database import make_engine
 from tests.geodata.sql_crosscheck import random_points
 
-PART_POINTS = importlib.import_module(
-    "geodata.storage.migrations.versions.0013_classify_in_parallel_parts").PART_POINTS
+MIGRATION = importlib.import_module(
+    "geodata.storage.migrations.versions.0013_classify_in_parallel_parts")
+PART_POINTS, MAX_PARTS = MIGRATION.PART_POINTS, MIGRATION.MAX_PARTS
 
 CLASSIFY = text(
     "SELECT * FROM fabriques_classify(CAST(:lons AS float8[]), CAST(:lats AS float8[]), "
@@ -76,16 +77,19 @@ def test_parts_answer_in_input_order_as_one_part(loaded):
 @pytest.mark.postgis
 def test_few_points_make_one_part(postgis_url):
     """No worker for a single check, the views or any call under 2 × PART_POINTS points;
-    never more parts than processes (workers + the leader); an absent array is no part."""
+    never more parts than processes (workers + the leader), nor than the statement's slots;
+    an absent array is no part."""
     engine = make_engine(postgis_url)
     with engine.begin() as connection:
         connection.execute(text("SET LOCAL max_parallel_workers_per_gather = 2"))
         parts = [connection.scalar(text("SELECT fabriques_internal.classify_parts(:n)"),
                                    {"n": n})
                  for n in (None, 0, 1, 2 * PART_POINTS - 1, 2 * PART_POINTS, 10 * PART_POINTS)]
-        connection.execute(text("SET LOCAL max_parallel_workers_per_gather = 7"))
-        many = connection.scalar(text("SELECT fabriques_internal.classify_parts(:n)"),
-                                 {"n": 10 * PART_POINTS})
+        many = []
+        for workers in (6, 7, 12):
+            connection.execute(text(f"SET LOCAL max_parallel_workers_per_gather = {workers}"))
+            many.append(connection.scalar(
+                text("SELECT fabriques_internal.classify_parts(:n)"), {"n": 20 * PART_POINTS}))
     engine.dispose()
     assert parts == [1, 1, 1, 1, 2, 3]
-    assert many == 8
+    assert many == [7, MAX_PARTS, MAX_PARTS] == [7, 8, 8]
