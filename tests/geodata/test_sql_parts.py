@@ -59,8 +59,13 @@ def test_parts_answer_in_input_order_as_one_part(loaded):
     parameters = _parameters(policy, all_lons, all_lats)
 
     with loaded.begin() as connection:
+        connection.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         parts, parallel = _classified(connection, 2, parameters)
         one_part, serial = _classified(connection, 0, parameters)
+        # The parts' generic plans were the function's own business.
+        after = connection.scalar(text("SHOW plan_cache_mode"))
+
+    assert after == "force_custom_plan"
 
     assert (parts, one_part) == (3, 1)
     assert [row[0] for row in parallel] == list(range(1, count + 1))

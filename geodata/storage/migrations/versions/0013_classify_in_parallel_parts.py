@@ -26,10 +26,11 @@ Two details decide whether the parallel plan is chosen and pays:
 - the parts' cost is declared high (``COST``): the planner otherwise sees a cheap function
   and keeps the serial plan, whose Append costs less than starting workers;
 - the statement is static, with ``MAX_PARTS`` calls (the slots beyond the parts are skipped
-  by a one-time filter), and planned generically (``plan_cache_mode``): a custom plan, or
-  ``EXECUTE ... USING``, folds the arrays into the plan as constants, which every worker
-  then parses back from the plan's text (a fifth of the time saved, on 100,000 points);
-  as parameters, they reach the workers as bytes.
+  by a one-time filter), and planned generically (``plan_cache_mode``, set for this
+  statement and the parts' own; the function's other statements keep the default): a
+  custom plan, or ``EXECUTE ... USING``, folds the arrays into the plan as constants, which
+  every worker then parses back from the plan's text (a fifth of the time saved, on
+  100,000 points); as parameters, they reach the workers as bytes.
 
 Measured on 100,000 random points over metropolitan France (``bench/classify.py``'s table of
 points; 2 cores, shared, the same minute): 1.21 s for 0012's function, 0.73 s for this one.
@@ -46,7 +47,7 @@ depends_on = None
 
 PART_POINTS = 20_000
 """Fewest points of a part: a part's fixed cost (planning, the density and EPCI tables read
-into hash tables) is about 20 ms, the time of some 1,500 points."""
+into hash tables) is about 25 ms, the time of some 2,000 points."""
 MAX_PARTS = 8
 """Parts at most: the statement lists this many calls, those beyond the parts being empty."""
 PART_COST = 100_000_000
@@ -119,6 +120,7 @@ DISPATCH = """    -- In parts, run in parallel for enough points (the migration'
         SELECT least(cardinality(fabriques_classify.lons)::bigint * k / parts,
                      cardinality(fabriques_classify.lons))::int + 1
           FROM generate_series(0, {max_parts}) AS k);
+    PERFORM set_config('plan_cache_mode', 'force_generic_plan', true);
     RETURN QUERY
     SELECT r.* FROM ({slots}) AS r
      ORDER BY r.ord;
@@ -136,7 +138,7 @@ SLOT = """
 GENERIC_PLAN = (
     "SET jit = off  -- compiling this query costs more than running it\n",
     "SET jit = off  -- compiling this query costs more than running it\n"
-    "SET plan_cache_mode = force_generic_plan  -- the arrays stay parameters (docstring)\n",
+    "SET plan_cache_mode = auto  -- restored on return (generic for the parts: docstring)\n",
 )
 
 
