@@ -17,7 +17,7 @@ from sqlalchemy import Engine, text
 from geodata.policy import Policy
 from geodata.storage.database import DatabaseError, is_postgis
 
-__all__ = ["SQL_COLUMNS", "classify_sql", "prepare_sql_classification"]
+__all__ = ["SQL_COLUMNS", "classify_sql", "prepare_sql_classification", "sql_parameters"]
 
 SQL_COLUMNS = (
     "ord", "territory", "commune_code", "density_level", "metropole", "in_qpv", "qpv_code",
@@ -56,7 +56,6 @@ def classify_sql(engine: Engine, policy: Policy, lons: Sequence[float],
             "la classification SQL demande PostGIS : la base embarquée (SQLite) classe avec "
             "le moteur Python seulement"
         )
-    lons, lats = _as_floats(lons), _as_floats(lats)
     if len(lons) != len(lats):
         raise ValueError(f"{len(lons)} longitude(s) pour {len(lats)} latitude(s)")
     with engine.begin() as connection:
@@ -65,17 +64,23 @@ def classify_sql(engine: Engine, policy: Policy, lons: Sequence[float],
                 "la fonction fabriques_classify manque dans la base : mettez le schéma à jour "
                 "(fabriques db upgrade)"
             )
-        rows = connection.execute(_CLASSIFY, {
-            "lons": lons,
-            "lats": lats,
-            "vintage": policy.qpv_vintage,
-            "proximity_m": float(policy.proximity_m),
-            "search_radius_m": float(policy.search_radius_m),
-            "urban_definition": policy.urban_definition,
-            "density_levels": [int(level) for level in policy.density_levels],
-            "precedence": policy.precedence,
-        }).mappings().all()
+        rows = connection.execute(_CLASSIFY, sql_parameters(policy, lons, lats)).mappings().all()
     return [dict(row) for row in rows]
+
+
+def sql_parameters(policy: Policy, lons: Sequence[float], lats: Sequence[float]) -> dict:
+    """The bound parameters of a ``fabriques_classify`` call (lons, lats, the policy's
+    vintage and rules) under the names of ``classify_sql``'s statement."""
+    return {
+        "lons": _as_floats(lons),
+        "lats": _as_floats(lats),
+        "vintage": policy.qpv_vintage,
+        "proximity_m": float(policy.proximity_m),
+        "search_radius_m": float(policy.search_radius_m),
+        "urban_definition": policy.urban_definition,
+        "density_levels": [int(level) for level in policy.density_levels],
+        "precedence": policy.precedence,
+    }
 
 
 def prepare_sql_classification(engine: Engine) -> list[tuple[str, float]]:

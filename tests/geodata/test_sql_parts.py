@@ -15,25 +15,19 @@ from sqlalchemy import text
 
 from geodata.policy import load_policy
 from geodata.storage.database import make_engine
+from geodata.storage.sql_classification import sql_parameters
 from tests.geodata.sql_crosscheck import random_points
 
 MIGRATION = importlib.import_module(
     "geodata.storage.migrations.versions.0013_classify_in_parallel_parts")
 PART_POINTS, MAX_PARTS = MIGRATION.PART_POINTS, MIGRATION.MAX_PARTS
 
+# classify_sql's call without its ORDER BY: the order is what the function returns.
 CLASSIFY = text(
     "SELECT * FROM fabriques_classify(CAST(:lons AS float8[]), CAST(:lats AS float8[]), "
     ":vintage, :proximity_m, :search_radius_m, :urban_definition, "
     "CAST(:density_levels AS int[]), :precedence)"
 )
-
-
-def _parameters(policy, lons, lats) -> dict:
-    return {"lons": [float(v) for v in lons], "lats": [float(v) for v in lats],
-            "vintage": policy.qpv_vintage, "proximity_m": float(policy.proximity_m),
-            "search_radius_m": float(policy.search_radius_m),
-            "urban_definition": policy.urban_definition,
-            "density_levels": list(policy.density_levels), "precedence": policy.precedence}
 
 
 def _classified(connection, workers: int, parameters: dict) -> tuple[int, list[tuple]]:
@@ -56,7 +50,7 @@ def test_parts_answer_in_input_order_as_one_part(loaded):
     count = repeat * len(lons) + 7
     all_lons = np.resize(lons, count)
     all_lats = np.resize(lats, count)
-    parameters = _parameters(policy, all_lons, all_lats)
+    parameters = sql_parameters(policy, all_lons, all_lats)
 
     with loaded.begin() as connection:
         connection.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))

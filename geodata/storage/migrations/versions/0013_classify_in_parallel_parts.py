@@ -179,8 +179,7 @@ def _territory_case(territories) -> str:
         for t in territories) + "\n               END"
 
 
-def _part(statement: str, search_path: str, territories) -> str:
-    internal = _migration("0010_classification_by_cells").INTERNAL
+def _part(statement: str, internal: str, search_path: str, territories) -> str:
     old, new = LOCATED
     assert statement.count(old) == 1, old
     statement = statement.replace(old, new.format(territory=_territory_case(territories)))
@@ -189,8 +188,7 @@ def _part(statement: str, search_path: str, territories) -> str:
                        cost=PART_COST, rows=PART_POINTS)
 
 
-def _classify(head: str) -> str:
-    internal = _migration("0010_classification_by_cells").INTERNAL
+def _classify(head: str, internal: str) -> str:
     declaration = f"    complete_areas {internal}.qpv_complete_areas[];\n"
     assert head.count(declaration) == 1
     head = head.replace(declaration, declaration + "    parts int;\n    bounds int[];\n")
@@ -203,30 +201,30 @@ def _classify(head: str) -> str:
             + STATEMENT_END)
 
 
-def _search_path() -> str:
+def _search_path(internal: str) -> str:
     schema = op.get_bind().exec_driver_sql("SELECT current_schema()").scalar()
-    return f"{schema}, {_migration('0010_classification_by_cells').INTERNAL}"
+    return f"{schema}, {internal}"
 
 
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return  # the embedded SQLite file classifies with the Python engine only
-    search_path = _search_path()
-    head, statement = _split(_migration("0012_classify_in_cell_order")._classify(search_path))
     internal = _migration("0010_classification_by_cells").INTERNAL
+    search_path = _search_path(internal)
+    head, statement = _split(_migration("0012_classify_in_cell_order")._classify(search_path))
     op.execute(PARTS.format(internal=internal, part_points=PART_POINTS, max_parts=MAX_PARTS))
     territories = op.get_bind().exec_driver_sql(
         "SELECT position, min_lon, min_lat, max_lon, max_lat FROM territories "
         "ORDER BY position").all()
-    op.execute(_part(statement, search_path, territories))
-    op.execute(_classify(head))
+    op.execute(_part(statement, internal, search_path, territories))
+    op.execute(_classify(head, internal))
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     internal = _migration("0010_classification_by_cells").INTERNAL
-    op.execute(_migration("0012_classify_in_cell_order")._classify(_search_path()))
+    op.execute(_migration("0012_classify_in_cell_order")._classify(_search_path(internal)))
     op.execute(f"DROP FUNCTION {internal}.classify_part(float8[], float8[], int, float8, "
                f"float8, text, int[], text, {internal}.qpv_complete_areas[])")
     op.execute(f"DROP FUNCTION {internal}.classify_parts(int)")
