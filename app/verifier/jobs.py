@@ -110,7 +110,11 @@ def read_status(root: Path, job_id: str) -> dict | None:
     folder = root / job_id
     status = _raw_status(folder)
     if status is not None and status["state"] in ACTIVE and not is_held(folder):
-        status["state"] = "interrupted"
+        # Its worker may have ended it between the read and the look: a worker writes the
+        # last state before letting go, so what is on disk now is the truth.
+        status = _raw_status(folder)
+        if status is not None and status["state"] in ACTIVE:
+            status["state"] = "interrupted"
     return status
 
 

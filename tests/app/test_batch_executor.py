@@ -177,6 +177,30 @@ def test_a_job_reads_as_active_while_a_worker_holds_it_and_interrupted_once_let_
     assert "Relancer le traitement" in client.get(url).text
 
 
+def test_a_job_that_ends_as_its_state_is_read_reads_as_ended_not_interrupted(
+        sized_app, client_of, monkeypatch):
+    # The interleaving CI met once: the page reads "running", then the worker writes "done"
+    # and lets go, then the page looks at the lock. Forced here by running the worker's two
+    # last steps just before the look.
+    app = sized_app(1)
+    client = client_of(app)
+    job_id, held = create_job(jobs_root(app), FILES["pel"], "pel.csv", "current", 1, 1,
+                              owner=client.owner)
+    folder = jobs_root(app) / job_id
+    age(folder, 0, state="running")
+    real_look = jobs.is_held
+
+    def worker_ends_first(looked_at):
+        if held.held:
+            age(folder, 0, state="done")
+            held.release()
+        return real_look(looked_at)
+
+    monkeypatch.setattr(jobs, "is_held", worker_ends_first)
+    assert state(client, f"/verifier/lot/{job_id}")["state"] == "done"
+    assert not held.held  # the look did happen after the worker let go
+
+
 def test_a_queued_job_no_worker_holds_reads_as_interrupted(sized_app, client_of):
     # Synthetic: a job left queued by a worker that died a moment ago.
     app = sized_app(1)
