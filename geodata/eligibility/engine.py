@@ -129,6 +129,8 @@ def classify(
     unassigned = np.arange(n)  # no territory yet: the first whose box holds it
     with index.lock:  # one thread at a time in the prepared geometries
         for code, territory in TERRITORIES.items():
+            if not len(unassigned):
+                break
             min_lon, min_lat, max_lon, max_lat = territory.bbox
             x, y = lon[unassigned], lat[unassigned]
             inside = (x >= min_lon) & (x <= max_lon) & (y >= min_lat) & (y <= max_lat)
