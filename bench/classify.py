@@ -70,6 +70,7 @@ from geodata.eligibility.verdict import rows
 from geodata.policy import load_policy
 from geodata.storage.database import embedded_url, make_engine, upgrade
 from geodata.storage.reference import reference_index
+from geodata.storage.sql_classification import prepare_sql_classification
 from loaders.pipeline import load_source
 from loaders.registry import default_data_dir
 
@@ -230,13 +231,12 @@ def run(args, sizes, csv_rows, policies, sqlite_url, pg_engine, pg_note, folder:
     layers = {v: geopandas_layers(index) for v, index in indexes.items()}
     classify_sql, sql_note = (None, pg_note) if pg_engine is None else sql_classifier()
     if classify_sql is not None:
-        print("\nPostGIS : préparation de fabriques_classify (cache des zones complètes) :")
+        print("\nPostGIS : préparation de fabriques_classify (fabriques db cache-sql : cache des "
+              "zones complètes, morceaux et carrés, puis VACUUM des carrés) :")
         try:
-            for name, policy in policies.items():
-                points = sets[policy.qpv_vintage]
-                seconds, _ = timed(classify_sql, pg_engine, policy, points.lon[:100],
-                                   points.lat[:100])
-                print(f"  {name} : {seconds:.2f} s pour 100 points", flush=True)
+            seconds, done = timed(prepare_sql_classification, pg_engine)
+            print(f"  QPV {', '.join(vintage for vintage, _ in done)} : {seconds:.2f} s",
+                  flush=True)
         except Exception as error:  # noqa: BLE001 - the PostGIS column is optional
             classify_sql = None
             sql_note = f"erreur ({type(error).__name__} : {str(error).splitlines()[0]})"

@@ -86,7 +86,9 @@ def sql_parameters(policy: Policy, lons: Sequence[float], lats: Sequence[float])
 def prepare_sql_classification(engine: Engine) -> list[tuple[str, float]]:
     """Compute what ``fabriques_classify`` caches for each QPV vintage loaded (complete areas,
     projected pieces, cells: seconds per vintage after a load, nothing when up to date), so
-    that analysts, read-only roles included, find it ready. (vintage, seconds) in order."""
+    that analysts, read-only roles included, find it ready; then vacuum the cells, so that
+    their probes read the covering keys alone (migration 0014) without waiting for
+    autovacuum. (vintage, seconds) in order."""
     if not is_postgis(engine):
         raise DatabaseError(
             "la classification SQL demande PostGIS : la base embarquée (SQLite) classe avec "
@@ -102,4 +104,11 @@ def prepare_sql_classification(engine: Engine) -> list[tuple[str, float]]:
             connection.execute(text("SELECT count(*) FROM fabriques_qpv_complete_areas(:v)"),
                                {"v": vintage})
         done.append((vintage, time.perf_counter() - started))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        cells = connection.scalars(text(
+            "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables "
+            "WHERE schemaname = 'fabriques_internal' AND tablename LIKE 'cells\\_%' "
+            "ORDER BY 1")).all()
+        if cells:
+            connection.execute(text(f"VACUUM (ANALYZE) {', '.join(cells)}"))
     return done

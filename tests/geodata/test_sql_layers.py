@@ -87,6 +87,27 @@ def test_the_cache_is_prepared_for_every_vintage_loaded(loaded):
         assert connection.execute(query).all() == first
 
 
+@pytest.mark.postgis
+@pytest.mark.shared_data
+def test_once_prepared_the_cells_are_probed_from_their_key_alone(loaded):
+    """Migration 0014's covering keys, and the vacuum of ``prepare_sql_classification``: a
+    point's cell is read by an index-only scan that never visits the table."""
+    with loaded.begin() as connection:
+        connection.execute(text("DELETE FROM fabriques_internal.qpv_complete_areas"))
+    prepare_sql_classification(loaded)
+    with loaded.connect() as connection:
+        zone, cell = connection.execute(text(
+            "SELECT zone, cell FROM fabriques_internal.cells_2154 "
+            "ORDER BY zone DESC, cell LIMIT 1 OFFSET 5000")).one()
+        plan = connection.scalar(text(
+            "EXPLAIN (ANALYZE, FORMAT JSON) SELECT layer, code, whole "
+            "FROM fabriques_internal.cells_2154 WHERE zone = :zone AND cell = :cell"),
+            {"zone": zone, "cell": cell})[0]["Plan"]
+    assert plan["Node Type"] == "Index Only Scan"
+    assert plan["Index Name"] == "pk_cells_2154"
+    assert plan["Actual Rows"] >= 1 and plan["Heap Fetches"] == 0
+
+
 def test_the_cache_needs_postgis(tmp_path):
     engine = make_engine(embedded_url(tmp_path))
     try:
