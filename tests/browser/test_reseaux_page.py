@@ -83,6 +83,23 @@ def test_coverage_by_departement_then_one_departement(live_server, page, shoot):
 
 
 @pytest.mark.parametrize("screen", SCREENS)
+def test_the_coverage_figures_come_on_the_first_screen_before_the_form(live_server, page,
+                                                                       shoot, screen):
+    """The figures of the default question (communes and people beyond 20 km) start on the
+    first screen of a phone as of a laptop; the form to ask another question follows them."""
+    page.set_viewport_size(SCREENS[screen])
+    page.goto(f"{live_server}/reseaux/couverture")
+    figures = page.locator("#synthese strong").first
+    first_line = figures.bounding_box()
+    assert number(figures.inner_text()) > 0
+    assert first_line["y"] + first_line["height"] <= SCREENS[screen]["height"]
+    assert "à plus de 20 km de toute Fabrique" in page.locator("#synthese").inner_text()
+    form = page.locator("#couverture-formulaire").bounding_box()
+    assert form["y"] > first_line["y"]
+    shoot(f"reseaux-couverture-premier-ecran-{screen}", full_page=False)
+
+
+@pytest.mark.parametrize("screen", SCREENS)
 def test_the_network_asked_for_is_the_first_thing_on_screen(live_server, page, shoot, screen):
     """The page's title, the network's heading and description and the top of its map on
     the first screen, the network focused; the form to ask for another comes after."""
