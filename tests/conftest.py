@@ -2,12 +2,16 @@
 
 PostGIS tests use ``FABRIQUES_TEST_DATABASE_URL`` (default: ``fabriques_test`` on
 127.0.0.1:5432 as ``postgres``). That database is migrated once per session and used as a
-template: each test gets its own copy, dropped afterwards. Without a server the PostGIS tests
-are skipped locally; in CI (``CI=true``) a skipped PostGIS test is a failure.
+template: each test gets its own copy, dropped afterwards. The template remembers the
+digest of the migration files it was made with (the database's comment): a migration edited
+since (as one is while it is written) makes it be dropped and made again, never tested with
+the functions of an earlier draft. Without a server the PostGIS tests are skipped locally;
+in CI (``CI=true``) a skipped PostGIS test is a failure.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 from collections.abc import Iterator
@@ -33,36 +37,52 @@ TEST_DATABASE_URL = os.environ.get(
 # and the CLI's test of it set a folder of their own.
 os.environ["FABRIQUES_INDEX_FILES"] = "off"
 BACKENDS = ["sqlite", "postgis"]
+MIGRATIONS = Path(__file__).resolve().parents[1] / "geodata/storage/migrations/versions"
 _copies = itertools.count()
+
+
+def migrations_digest() -> str:
+    """What the template database is made from: the migration files, names and contents."""
+    digest = hashlib.sha256()
+    for path in sorted(MIGRATIONS.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return f"migrations {digest.hexdigest()[:16]}"
 
 
 @pytest.fixture(scope="session")
 def postgis_template() -> str:
-    """The migrated template database's name (created if the server lets us)."""
+    """The migrated template database's name (created, or made again when the migrations
+    changed since it was made, if the server lets us)."""
     url = make_url(TEST_DATABASE_URL)
     name = url.database
     assert name and name.startswith("fabriques_test"), (
         f"refus : la base de test doit s'appeler fabriques_test*, pas {name!r}"
     )
+    made_from = migrations_digest()
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
-            exists = connection.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
-            )
-            if not exists:
+            found = connection.execute(text(
+                "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database "
+                "WHERE datname = :n"), {"n": name}).first()
+            if found is not None and found[0] != made_from:
+                connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+                found = None
+            if found is None:
                 connection.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as error:  # noqa: BLE001 - any connection failure means "no server"
-        unavailable(f"PostGIS requis : PostgreSQL injoignable ({TEST_DATABASE_URL}) : {error}")
-    finally:
         admin.dispose()
+        unavailable(f"PostGIS requis : PostgreSQL injoignable ({TEST_DATABASE_URL}) : {error}")
     engine = make_engine(str(url))
     try:
         upgrade(engine)
+        with admin.connect() as connection:
+            connection.execute(text(f"COMMENT ON DATABASE \"{name}\" IS '{made_from}'"))
     except Exception as error:  # noqa: BLE001
         unavailable(f"PostGIS requis : PostGIS indisponible dans {name} : {error}")
     finally:
         engine.dispose()
+        admin.dispose()
     return name
 
 
