@@ -17,6 +17,8 @@ Measured on 100,000 random points over metropolitan France (``bench/classify.py`
 key, 0.80-0.81 s without.
 """
 
+import importlib
+
 from alembic import op
 
 revision = "0014"
@@ -24,18 +26,18 @@ down_revision = "0013"
 branch_labels = None
 depends_on = None
 
-INTERNAL = "fabriques_internal"
-SRIDS = (2154, 5490, 2972, 2975, 4471)
-"""The CRS of the territories, each with its cells table (migration 0010)."""
 KEY = "PRIMARY KEY (zone, cell, piece)"
 COVERED = "INCLUDE (layer, code, whole)"
 
 
 def _keys(covered: bool) -> str:
+    """The cells tables of migration 0010 (its schema, one per CRS), keyed again."""
+    cells = importlib.import_module(
+        "geodata.storage.migrations.versions.0010_classification_by_cells")
     return "\n".join(
-        f"ALTER TABLE {INTERNAL}.cells_{srid} DROP CONSTRAINT pk_cells_{srid}, "
+        f"ALTER TABLE {cells.INTERNAL}.cells_{srid} DROP CONSTRAINT pk_cells_{srid}, "
         f"ADD CONSTRAINT pk_cells_{srid} {KEY}{' ' + COVERED if covered else ''};"
-        for srid in SRIDS)
+        for srid in cells.SRIDS)
 
 
 def upgrade() -> None:
