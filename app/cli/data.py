@@ -41,8 +41,9 @@ def db_upgrade() -> None:
 
 
 @db_group.command("cache-sql", help="Calcule le cache de la classification SQL "
-                  "(fabriques_classify, PostGIS) pour chaque millésime de QPV chargé : à lancer "
-                  "après un chargement, pour que les analystes le trouvent prêt.")
+                  "(fabriques_classify, PostGIS) pour chaque millésime de QPV chargé, puis "
+                  "passe un VACUUM sur ses tables de carrés : à lancer après un chargement, "
+                  "pour que les analystes le trouvent prêt.")
 @with_appcontext
 def db_cache_sql() -> None:
     try:
