@@ -1,8 +1,9 @@
 """PostGIS: ``fabriques_classify`` cuts many points in parts run in parallel (migration 0013).
 
 Over twice ``PART_POINTS`` points, the function classifies consecutive slices of its input
-with ``fabriques_internal.classify_part``, one per process PostgreSQL may give the query; the
-rows must come back complete, in input order, and equal to those of one part.
+with ``fabriques_internal.classify_part``, one per process PostgreSQL may give the query (the
+leader counting only when it takes part, migration 0015); the rows must come back complete,
+in input order, and equal to those of one part.
 """
 
 from __future__ import annotations
@@ -30,9 +31,13 @@ CLASSIFY = text(
 )
 
 
-def _classified(connection, workers: int, parameters: dict) -> tuple[int, list[tuple]]:
-    """(the number of parts, the rows as returned) with that many parallel workers allowed."""
+def _classified(connection, workers: int, parameters: dict,
+                leader: bool = True) -> tuple[int, list[tuple]]:
+    """(the number of parts, the rows as returned) with that many parallel workers allowed,
+    the leader taking part in the work or not."""
     connection.execute(text(f"SET LOCAL max_parallel_workers_per_gather = {workers}"))
+    connection.execute(text(
+        f"SET LOCAL parallel_leader_participation = {'on' if leader else 'off'}"))
     parts = connection.scalar(text("SELECT fabriques_internal.classify_parts(:n)"),
                               {"n": len(parameters["lons"])})
     return parts, [tuple(row) for row in connection.execute(CLASSIFY, parameters).all()]
@@ -55,15 +60,17 @@ def test_parts_answer_in_input_order_as_one_part(loaded):
     with loaded.begin() as connection:
         connection.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         parts, parallel = _classified(connection, 2, parameters)
+        workers_only, by_workers = _classified(connection, 2, parameters, leader=False)
         one_part, serial = _classified(connection, 0, parameters)
         # The parts' generic plans were the function's own business.
         after = connection.scalar(text("SHOW plan_cache_mode"))
 
     assert after == "force_custom_plan"
 
-    assert (parts, one_part) == (3, 1)
+    assert (parts, workers_only, one_part) == (3, 2, 1)
     assert [row[0] for row in parallel] == list(range(1, count + 1))
     assert parallel == serial
+    assert by_workers == serial
     # The same point, wherever its copy fell, gets the same answer.
     first = [row[1:] for row in serial[:len(lons)]]
     for start in range(0, count, len(lons)):
@@ -76,8 +83,8 @@ def test_parts_answer_in_input_order_as_one_part(loaded):
 @pytest.mark.postgis
 def test_few_points_make_one_part(postgis_url):
     """No worker for a single check, the views or any call under 2 × PART_POINTS points;
-    never more parts than processes (workers + the leader), nor than the statement's slots;
-    an absent array is no part."""
+    never more parts than processes (workers, and the leader when it takes part), nor than
+    the statement's slots; an absent array is no part."""
     engine = make_engine(postgis_url)
     with engine.begin() as connection:
         connection.execute(text("SET LOCAL max_parallel_workers_per_gather = 2"))
@@ -89,6 +96,28 @@ def test_few_points_make_one_part(postgis_url):
             connection.execute(text(f"SET LOCAL max_parallel_workers_per_gather = {workers}"))
             many.append(connection.scalar(
                 text("SELECT fabriques_internal.classify_parts(:n)"), {"n": 20 * PART_POINTS}))
+        # A leader that takes no part: one part per worker (a third part would wait).
+        connection.execute(text("SET LOCAL parallel_leader_participation = off"))
+        workers_only = []
+        for workers in (0, 1, 2):
+            connection.execute(text(f"SET LOCAL max_parallel_workers_per_gather = {workers}"))
+            workers_only.append(connection.scalar(
+                text("SELECT fabriques_internal.classify_parts(:n)"), {"n": 10 * PART_POINTS}))
     engine.dispose()
     assert parts == [1, 1, 1, 1, 2, 3]
     assert many == [7, MAX_PARTS, MAX_PARTS] == [7, 8, 8]
+    assert workers_only == [1, 1, 2]
+
+
+@pytest.mark.postgis
+def test_the_nearest_qpv_is_the_least_distance_then_the_least_code(postgis_url):
+    """classify_part keeps the least (distance, code) pair of a point's QPVs (migration
+    0015): the engine's nearest QPV, the lowest code among those at the same distance."""
+    engine = make_engine(postgis_url)
+    with engine.connect() as connection:
+        nearest = connection.scalar(text(
+            "SELECT (min(ARRAY[(d, c)::fabriques_internal.nearest_qpv]))[1].code "
+            "FROM (VALUES (12.5::float8, 'QN00001M'), (10.0, 'QN00003M'), (10.0, 'QN00002M'), "
+            "(1000.0, 'QN00000M')) AS v(d, c)"))
+    engine.dispose()
+    assert nearest == "QN00002M"
