@@ -15,7 +15,10 @@ answer, not an error).
 The baseline runs in the same invocation: a bare Flask endpoint (``bench/bare/bare_flask.py``, a
 small JSON for the same URL) under the same gunicorn settings and load, before and after the
 service; the figures printed last are the service's throughput and p99 as ratios of the
-baseline's (issue 15: at least 0.5 of its throughput, at most 3 times its p99).
+baseline's (issue 15: at least 0.5 of its throughput, at most 3 times its p99). Between them,
+the service whose check costs nothing (``bench/bare/service_precomputed.py``: one verdict
+for every point) splits the service's time per request into the application around the
+check and the check itself.
 
 wrk runs one thread that owns all the connections. With two threads each stopping after its
 own half, the first to finish froze its 16 connections with requests still queued at the
@@ -223,6 +226,8 @@ def run_python(url: str, queries: list[str], clients: int):
 
 SERVICE = ("app:create_app()", ROOT, ["--config", "python:app.gunicorn_conf"])  # make serve
 BARE = ("bare_flask:app", BENCH / "bare", ["--limit-request-line", "8190"])  # the same limit
+PRECOMPUTED = ("service_precomputed:application", BENCH / "bare",
+               ["--config", "python:app.gunicorn_conf"])  # the service, its check free
 """What gunicorn serves: the application, its folder, its own options."""
 
 
@@ -285,6 +290,9 @@ def main() -> None:
                            stdout=subprocess.DEVNULL)
         bare = [measure("Flask nu", BARE, env, args, queries)]
         rate, p99, errors = measure("Service", SERVICE, env, args, queries)
+        free_rate, free_p99, _ = measure("Service sans calcul (un verdict pour tous)",
+                                         PRECOMPUTED, {**env, "PYTHONPATH": str(ROOT)}, args,
+                                         queries)
         bare.append(measure("Flask nu", BARE, env, args, queries))
     bare_rate = statistics.mean(r for r, _, _ in bare)
     bare_p99 = statistics.mean(p for _, p, _ in bare)
@@ -292,6 +300,13 @@ def main() -> None:
     print(f"Service / Flask nu : débit {throughput:.2f} ; p99 {tail:.1f} × (Flask nu : "
           f"{bare_rate:,.0f}".replace(",", " ") + f" requêtes/s, p99 {bare_p99:.1f} ms, "
           "moyenne des deux passages)")
+    # Time per request on the whole machine (the workers and the load generator share it).
+    cores = os.cpu_count() or 1
+    around, check = cores / free_rate - cores / bare_rate, cores / rate - cores / free_rate
+    print(f"Service sans calcul / Flask nu : débit {free_rate / bare_rate:.2f} ; p99 "
+          f"{free_p99 / bare_p99:.1f} × ; par requête, en temps des {cores} cœurs, au-delà "
+          f"du Flask nu : application autour du calcul {1e6 * around:.0f} µs, calcul "
+          f"{1e6 * check:.0f} µs")
     missed = [name for name, met in (("débit ≥ 0,5 du Flask nu", throughput >= 0.5),
                                      ("p99 ≤ 3 × celui du Flask nu", tail <= 3),
                                      ("aucune erreur", errors == 0)) if not met]
