@@ -9,6 +9,7 @@ in input order, and equal to those of one part.
 from __future__ import annotations
 
 import importlib
+import json
 
 import numpy as np
 import pytest
@@ -121,3 +122,41 @@ def test_the_nearest_qpv_is_the_least_distance_then_the_least_code(postgis_url):
             "(1000.0, 'QN00000M')) AS v(d, c)"))
     engine.dispose()
     assert nearest == "QN00002M"
+
+
+def _plans(node: dict):
+    """A plan node and every node under it."""
+    yield node
+    for child in node.get("Plans", []):
+        yield from _plans(child)
+
+
+@pytest.mark.postgis
+@pytest.mark.shared_data
+def test_each_points_rows_are_aggregated_in_the_order_they_come(loaded):
+    """Migration 0015: a CRS's tested rows reach their aggregate sorted by cell and point, as
+    the points were sorted before the probes: no sort of the rows in between (the plan read
+    with auto_explain, as PostgreSQL ran it)."""
+    rng = np.random.default_rng(20261204)
+    lons, lats = rng.uniform(5.30, 5.50, 2_000), rng.uniform(43.25, 43.40, 2_000)
+    notices = []
+    with loaded.connect() as connection:
+        connection.connection.driver_connection.add_notice_handler(
+            lambda notice: notices.append(notice.message_primary))
+        for setting in ("LOAD 'auto_explain'", "SET auto_explain.log_min_duration = 0",
+                        "SET auto_explain.log_nested_statements = on",
+                        "SET auto_explain.log_format = json",
+                        "SET auto_explain.log_level = notice"):
+            connection.execute(text(setting))
+        rows = connection.execute(CLASSIFY, sql_parameters(load_policy("current"), lons,
+                                                           lats)).all()
+    plans = [json.loads(n[n.index("{"):]) for n in notices if "{" in n]
+    statement = next(p["Plan"] for p in plans if "tested_2154" in p.get("Query Text", ""))
+    # The aggregate of Lambert-93's rows, where the points are (the planner may sort the
+    # empty branches of other CRS, whose small tables it reads whole).
+    metropole = [node for node in _plans(statement)
+                 if node["Node Type"] == "Aggregate" and node.get("Strategy") == "Sorted"
+                 and any(n.get("Relation Name") == "cells_2154" for n in _plans(node))]
+    assert len(rows) == 2_000
+    assert len(metropole) == 1
+    assert [child["Node Type"] for child in metropole[0]["Plans"]] == ["Nested Loop"]
