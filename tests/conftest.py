@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from geodata.storage.database import embedded_url, make_engine, upgrade
+from geodata.storage.database import MIGRATIONS, embedded_url, make_engine, upgrade
 from loaders.registry import default_data_dir
 from tests.support import IN_CI, unavailable
 
@@ -37,14 +37,13 @@ TEST_DATABASE_URL = os.environ.get(
 # and the CLI's test of it set a folder of their own.
 os.environ["FABRIQUES_INDEX_FILES"] = "off"
 BACKENDS = ["sqlite", "postgis"]
-MIGRATIONS = Path(__file__).resolve().parents[1] / "geodata/storage/migrations/versions"
 _copies = itertools.count()
 
 
 def migrations_digest() -> str:
     """What the template database is made from: the migration files, names and contents."""
     digest = hashlib.sha256()
-    for path in sorted(MIGRATIONS.glob("*.py")):
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return f"migrations {digest.hexdigest()[:16]}"
 

@@ -123,44 +123,24 @@ OTHER_CHANGES = (
 )
 
 KNOWN = (
-    """    known AS (
-        SELECT l.ord, l.territory, f.commune_code, f.qpv_code,
-               coalesce(f.qpv_code, f.nearest_code) AS nearest_qpv_code,
-               CASE WHEN f.qpv_code IS NOT NULL THEN 0.0::float8
-                    ELSE floor(f.nearest_distance * 10.0 + 0.5) / 10.0
-               END AS distance,
-               coalesce(l.everywhere, false) OR coalesce(f.in_area, false) AS inside,
-               coalesce(l.everywhere, false)
-                   OR (coalesce(f.in_area, false) AND NOT coalesce(f.near_frontier, false))
-                   AS proximity_known,
-               CASE WHEN NOT coalesce(l.has_hosting_list, false) THEN false
-                    ELSE NOT coalesce(f.hosting_near, false)
-               END AS no_hosting_commune
-          FROM located AS l
-          LEFT JOIN facts AS f ON f.ord = l.ord),
-""",
     # Every located point has its facts (its zone by its territory's position); those
     # outside every territory's box are added.
-    """    known AS (
-        SELECT f.ord, z.territory, f.commune_code, f.qpv_code,
-               coalesce(f.qpv_code, f.nearest_code) AS nearest_qpv_code,
-               CASE WHEN f.qpv_code IS NOT NULL THEN 0.0::float8
-                    ELSE floor(f.nearest_distance * 10.0 + 0.5) / 10.0
-               END AS distance,
-               coalesce(z.everywhere, false) OR coalesce(f.in_area, false) AS inside,
-               coalesce(z.everywhere, false)
-                   OR (coalesce(f.in_area, false) AND NOT coalesce(f.near_frontier, false))
-                   AS proximity_known,
-               CASE WHEN NOT coalesce(z.has_hosting_list, false) THEN false
-                    ELSE NOT coalesce(f.hosting_near, false)
-               END AS no_hosting_commune
-          FROM facts AS f
-          JOIN zones AS z ON z.position = f.position
-        UNION ALL
-        SELECT l.ord, NULL, NULL, NULL, NULL, NULL::float8, false, false, false
-          FROM located AS l
-         WHERE l.position IS NULL),
-""",
+    ("        SELECT l.ord, l.territory, f.commune_code, f.qpv_code,\n",
+     "        SELECT f.ord, z.territory, f.commune_code, f.qpv_code,\n"),
+    ("coalesce(l.everywhere, false) OR coalesce(f.in_area, false) AS inside,",
+     "coalesce(z.everywhere, false) OR coalesce(f.in_area, false) AS inside,"),
+    ("coalesce(l.everywhere, false)\n                   OR (coalesce(f.in_area, false)",
+     "coalesce(z.everywhere, false)\n                   OR (coalesce(f.in_area, false)"),
+    ("CASE WHEN NOT coalesce(l.has_hosting_list, false) THEN false",
+     "CASE WHEN NOT coalesce(z.has_hosting_list, false) THEN false"),
+    ("          FROM located AS l\n"
+     "          LEFT JOIN facts AS f ON f.ord = l.ord),\n",
+     "          FROM facts AS f\n"
+     "          JOIN zones AS z ON z.position = f.position\n"
+     "        UNION ALL\n"
+     "        SELECT l.ord, NULL, NULL, NULL, NULL, NULL::float8, false, false, false\n"
+     "          FROM located AS l\n"
+     "         WHERE l.position IS NULL),\n"),
 )
 
 ONE_PART = (
@@ -212,8 +192,7 @@ def _part(part: str, internal: str, srids, cell: str) -> str:
         for old, new in TESTED:
             part = _replaced(part, old.format(internal=internal, srid=srid),
                              new.format(internal=internal, srid=srid))
-    part = _replaced(part, *KNOWN)
-    for old, new in OTHER_CHANGES:
+    for old, new in (*KNOWN, *OTHER_CHANGES):
         part = _replaced(part, old, new)
     return part
 
