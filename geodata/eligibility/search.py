@@ -181,11 +181,12 @@ def _closest(points: np.ndarray, x: np.ndarray, y: np.ndarray, geometries: np.nd
     return inputs[starts][alive], targets[starts][alive], best[alive], second[alive]
 
 
-def nearest_within(tree: shapely.STRtree, geometries: np.ndarray, points: np.ndarray,
-                   radius: float, envelopes) -> tuple[np.ndarray, np.ndarray]:
+def nearest_within(tree: shapely.STRtree, geometries: np.ndarray, bounds: np.ndarray,
+                   points: np.ndarray, radius: float, envelopes
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """The nearest geometry (tree position, -1 when none) within ``radius`` of each point,
     and its distance (NaN when none): what ``tree.query_nearest(points, max_distance=radius,
-    all_matches=False)`` answers, faster.
+    all_matches=False)`` answers, faster. ``bounds``: the geometries' envelopes (n, 4).
 
     ``envelopes(reach)`` is a tree of the geometries' envelopes widened by at least ``reach``
     + NEAREST_MARGIN_M. The candidates within that reach are measured with the distance the
@@ -199,7 +200,6 @@ def nearest_within(tree: shapely.STRtree, geometries: np.ndarray, points: np.nda
     distance = np.full(count, np.nan)
     todo = np.arange(count)
     x, y = shapely.get_x(points), shapely.get_y(points)
-    bounds = shapely.bounds(geometries).reshape(-1, 4)
     for reach in (*(r for r in NEAREST_STAGES_M if r < radius), radius):
         if not len(todo):
             break
