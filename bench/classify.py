@@ -91,6 +91,11 @@ TARGET_RATIO = 3.0
 TARGET_CSV_S = 15.0
 TARGET_CSV_ROWS = 1_000_000
 TARGET_SQL_RATE = 150_000
+ISSUE_ENGINE_RATE = 750_000
+TARGET_SQL_SHARE = TARGET_SQL_RATE / ISSUE_ENGINE_RATE
+"""Issue 15 set 150,000 points/s on a machine where the engine did 750,000: on these shared
+machines, whose speed drifts from day to day, the same target as a share of the engine's
+rate measured in the same minute (0.20) is printed beside the absolute one."""
 SQL_TABLE_SIZE = 100_000
 TARGET_VIEW_S = 0.1
 
@@ -332,7 +337,9 @@ def run(args, sizes, csv_rows, policies, sqlite_url, pg_engine, pg_note, folder:
             print(f"  {name} : SQL {sql_s:.2f} s {rate(table_size, sql_s).strip()} ; moteur "
                   f"{engine_s:.2f} s {rate(table_size, engine_s).strip()} ; SQL / moteur "
                   f"{engine_s / sql_s:.3f} (cible SQL ≥ {number(TARGET_SQL_RATE)} points/s : "
-                  f"{verdict_on(table_size / sql_s >= TARGET_SQL_RATE)})", flush=True)
+                  f"{verdict_on(table_size / sql_s >= TARGET_SQL_RATE)} ; la même en part du "
+                  f"moteur, ≥ {TARGET_SQL_SHARE:.2f} : "
+                  f"{verdict_on(engine_s / sql_s >= TARGET_SQL_SHARE)})", flush=True)
         print("\nPostGIS, vues des lauréats (non matérialisées ; meilleure de 5) :")
         for view, (count, whole, box) in postgis_view_times(pg_engine).items():
             print(f"  {view} : {count} lignes, vue entière {1000 * whole:.0f} ms (cible < "
