@@ -1,7 +1,7 @@
 """Load ``GET /api/v1/eligibility`` under gunicorn and print requests/s, p50 and p99.
 
     .venv/bin/python bench/http.py [--requests 20000] [--clients 32] [--workers 2]
-                                   [--client wrk|python] [--instance DIR]
+                                   [--rounds 1] [--client wrk|python] [--instance DIR]
 
 The service runs on 127.0.0.1 with the embedded default (demo data loaded into a temporary
 instance folder, or ``--instance``) and ``FABRIQUES_RATELIMIT=off``; 32 connections send a
@@ -15,10 +15,13 @@ answer, not an error).
 The baseline runs in the same invocation: a bare Flask endpoint (``bench/bare/bare_flask.py``, a
 small JSON for the same URL) under the same gunicorn settings and load, before and after the
 service; the figures printed last are the service's throughput and p99 as ratios of the
-baseline's (issue 15: at least 0.5 of its throughput, at most 3 times its p99). Between them,
-the service whose check costs nothing (``bench/bare/service_precomputed.py``: one verdict
-for every point) splits the service's time per request into the application around the
-check and the check itself.
+baseline's (issue 15: at least 0.5 of its throughput, at most 3 times its p99). The bare
+endpoint's own throughput drifts by a fifth or more between two runs a minute apart on these
+shared machines: ``--rounds N`` alternates the service and the bare endpoint N times and
+prints the median of the rounds' ratios, each against the two bare runs around it. In the
+last round, between the service and the bare endpoint, the service whose check costs nothing
+(``bench/bare/service_precomputed.py``: one verdict for every point) splits the service's
+time per request into the application around the check and the check itself.
 
 wrk runs one thread that owns all the connections. With two threads each stopping after its
 own half, the first to finish froze its 16 connections with requests still queued at the
@@ -272,6 +275,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5099)
     parser.add_argument("--threads", type=int, default=0,
                         help="fils par worker (gthread, connexions persistantes) ; 0 : sync")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="tours service puis Flask nu (le débit de ces machines partagées "
+                             "dérive : la médiane des rapports de plusieurs tours est plus sûre)")
     parser.add_argument("--client", choices=["wrk", "python"],
                         default="wrk" if shutil.which("wrk") else "python")
     parser.add_argument("--instance", help="dossier d'instance déjà chargé (sinon : données "
@@ -289,17 +295,29 @@ def main() -> None:
             subprocess.run([BIN / "fabriques", "load", "demo", "--quiet"], env=env, check=True,
                            stdout=subprocess.DEVNULL)
         bare = [measure("Flask nu", BARE, env, args, queries)]
-        rate, p99, errors = measure("Service", SERVICE, env, args, queries)
-        free_rate, free_p99, _ = measure("Service sans calcul (un verdict pour tous)",
-                                         PRECOMPUTED, {**env, "PYTHONPATH": str(ROOT)}, args,
-                                         queries)
-        bare.append(measure("Flask nu", BARE, env, args, queries))
+        served, ratios = [], []
+        for _ in range(args.rounds):
+            served.append(measure("Service", SERVICE, env, args, queries))
+            if len(served) == args.rounds:  # the last round: the service without its check
+                free_rate, free_p99, _ = measure(
+                    "Service sans calcul (un verdict pour tous)", PRECOMPUTED,
+                    {**env, "PYTHONPATH": str(ROOT)}, args, queries)
+            bare.append(measure("Flask nu", BARE, env, args, queries))
+            (rate, p99, _), before, after = served[-1], bare[-2], bare[-1]
+            ratios.append((rate / statistics.mean((before[0], after[0])),
+                           p99 / statistics.mean((before[1], after[1]))))
     bare_rate = statistics.mean(r for r, _, _ in bare)
     bare_p99 = statistics.mean(p for _, p, _ in bare)
-    throughput, tail = rate / bare_rate, p99 / bare_p99
+    rate = statistics.mean(r for r, _, _ in served)
+    errors = sum(e for _, _, e in served)
+    throughput = statistics.median(t for t, _ in ratios)
+    tail = statistics.median(p for _, p in ratios)
+    rounds = "" if args.rounds == 1 else (
+        f" ; médiane de {args.rounds} tours, chacun face aux passages du Flask nu qui "
+        "l'encadrent : débit " + ", ".join(f"{t:.2f}" for t, _ in ratios))
     print(f"Service / Flask nu : débit {throughput:.2f} ; p99 {tail:.1f} × (Flask nu : "
           f"{bare_rate:,.0f}".replace(",", " ") + f" requêtes/s, p99 {bare_p99:.1f} ms, "
-          "moyenne des deux passages)")
+          f"moyenne de ses {len(bare)} passages{rounds})")
     # Time per request on the whole machine (the workers and the load generator share it).
     cores = os.cpu_count() or 1
     around, check = cores / free_rate - cores / bare_rate, cores / rate - cores / free_rate
