@@ -303,9 +303,9 @@ def main() -> None:
                     "Service sans calcul (un verdict pour tous)", PRECOMPUTED,
                     {**env, "PYTHONPATH": str(ROOT)}, args, queries)
             bare.append(measure("Flask nu", BARE, env, args, queries))
-            (rate, p99, _), before, after = served[-1], bare[-2], bare[-1]
-            ratios.append((rate / statistics.mean((before[0], after[0])),
-                           p99 / statistics.mean((before[1], after[1]))))
+            (round_rate, round_p99, _), before, after = served[-1], bare[-2], bare[-1]
+            ratios.append((round_rate / statistics.mean((before[0], after[0])),
+                           round_p99 / statistics.mean((before[1], after[1]))))
     bare_rate = statistics.mean(r for r, _, _ in bare)
     bare_p99 = statistics.mean(p for _, p, _ in bare)
     rate = statistics.mean(r for r, _, _ in served)

@@ -255,7 +255,7 @@ def _qpv_search(ti: TerritoryIndex, points: Points, located: Cells | None,
     nearest = np.full(count, -1, dtype=np.int64)
     distance = np.full(count, np.nan)
     outside = near_rows[qpv[near_rows] < 0]
-    local, distance[outside] = nearest_within(ti.qpv_tree, ti.qpv_geometries, ti.qpv_bounds(),
+    local, distance[outside] = nearest_within(ti.qpv_tree, ti.qpv_geometries, ti.qpv_bounds,
                                               points[outside], radius, ti.qpv_envelopes)
     nearest[outside[local >= 0]] = ti.qpv_rows[local[local >= 0]]
     nearest[qpv >= 0] = qpv[qpv >= 0]

@@ -85,6 +85,7 @@ class TerritoryIndex:
     qpv_rows: np.ndarray  # positions in QpvLayer
     qpv_geometries: np.ndarray
     qpv_tree: shapely.STRtree
+    qpv_bounds: np.ndarray  # (n, 4) envelopes of qpv_geometries, in their order
     commune_rows: np.ndarray  # positions in CommuneLayer
     commune_geometries: np.ndarray
     commune_tree: shapely.STRtree
@@ -96,7 +97,6 @@ class TerritoryIndex:
     missing_hosting: MissingCommunes = NONE  # hosting communes without outline, and where
     missing_neighbours: MissingCommunes = NONE  # communes without outline beyond the area
     _hosting_trees: dict = field(default_factory=dict, repr=False, compare=False)
-    _qpv_bounds: np.ndarray | None = field(default=None, repr=False, compare=False)
     _cells: PolygonCells | None = field(default=None, repr=False, compare=False)
     _masks: dict = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -105,9 +105,9 @@ class TerritoryIndex:
 
     def __getstate__(self) -> dict:
         """Pickled (``geodata.storage.index_files``) without its lock nor what it builds on
-        first use (cells, masks, trees, envelopes)."""
-        return {**self.__dict__, "_hosting_trees": {}, "_qpv_bounds": None, "_cells": None,
-                "_masks": {}, "_lock": None, "_kept_grids": None}
+        first use (cells, masks, trees)."""
+        return {**self.__dict__, "_hosting_trees": {}, "_cells": None, "_masks": {},
+                "_lock": None, "_kept_grids": None}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state, _lock=threading.Lock())
@@ -131,19 +131,12 @@ class TerritoryIndex:
     def maybe_near_qpv(self, points: np.ndarray, distance: float) -> np.ndarray:
         """False where a point is provably farther than ``distance`` from every QPV outline:
         outside every outline's envelope widened by ``distance`` plus a margin."""
-        return self._within_widened("qpv", self.qpv_bounds(), points, distance)
-
-    def qpv_bounds(self) -> np.ndarray:
-        """The QPV outlines' envelopes (n, 4), in the order of ``qpv_geometries``: computed
-        once (a single check computed them twice, about 4 % of its time)."""
-        if self._qpv_bounds is None:
-            self._qpv_bounds = shapely.bounds(self.qpv_geometries).reshape(-1, 4)
-        return self._qpv_bounds
+        return self._within_widened("qpv", self.qpv_bounds, points, distance)
 
     def qpv_envelopes(self, distance: float) -> shapely.STRtree:
         """A tree of the QPV outlines' envelopes widened by ``distance`` + HOSTING_MARGIN_M,
         in the order of ``qpv_geometries``: candidates for a distance search."""
-        return self._widened("qpv", self.qpv_bounds(), distance)
+        return self._widened("qpv", self.qpv_bounds, distance)
 
     def _widened(self, kind: str, bounds: np.ndarray, distance: float) -> shapely.STRtree:
         """Envelopes widened by ``distance`` + HOSTING_MARGIN_M, one tree per kind and
@@ -184,7 +177,7 @@ class TerritoryIndex:
         """Mask cells that may lie within ``distance`` of a QPV outline (the grid form of
         ``maybe_near_qpv``: its widened envelopes)."""
         return self._mask("qpv", distance, lambda frame: box_mask(
-            frame, self.qpv_bounds(), distance + HOSTING_MARGIN_M))
+            frame, self.qpv_bounds, distance + HOSTING_MARGIN_M))
 
     def hosting_cells(self) -> PolygonCells:
         """The cells of the hosting area (inside it: a distance of 0)."""
@@ -306,6 +299,7 @@ class ReferenceIndex:
             qpv_rows=qpv_rows,
             qpv_geometries=qpv_geometries,
             qpv_tree=shapely.STRtree(qpv_geometries),
+            qpv_bounds=shapely.bounds(qpv_geometries).reshape(-1, 4),
             commune_rows=commune_rows,
             commune_geometries=commune_geometries,
             commune_tree=shapely.STRtree(commune_geometries),
