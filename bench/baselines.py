@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from figures import number, percent  # bench/figures.py, next to this file
+from figures import number, percent, verdict_on  # bench/figures.py, next to this file
 from sqlalchemy import create_engine, text
 
 from geodata.policy import Policy
@@ -30,9 +30,17 @@ __all__ = [
     "postgis_view_times",
     "sql_category_agreement",
     "sql_classifier",
+    "sql_table_targets",
 ]
 
 BENCH_DATABASE = "fabriques_bench_classify"
+SQL_TABLE_SIZE = 100_000
+TARGET_SQL_RATE = 150_000
+ISSUE_ENGINE_RATE = 750_000
+TARGET_SQL_SHARE = TARGET_SQL_RATE / ISSUE_ENGINE_RATE
+"""Issue 15 set 150,000 points/s on a machine where the engine did 750,000: on these shared
+machines, whose speed drifts from day to day, the same target as a share of the engine's
+rate measured in the same minute (0.20) is printed beside the absolute one."""
 SQL_CHUNK = 100_000
 SQL_PROBE = 1_000
 METROPOLE = "metropole"
@@ -245,3 +253,16 @@ def postgis_view_times(engine, repeat: int = 5) -> dict[str, tuple[int, float, f
                 box = min(box, time.perf_counter() - started)
         times[view] = (rows, whole, box)
     return times
+
+
+def sql_table_targets(size: int, sql_rate: float, engine_rate: float) -> str:
+    """The SQL rate over a table of ``size`` points against its target, in points/s and as a
+    share of the engine's rate measured in the same minute (set for SQL_TABLE_SIZE points:
+    "non mesuré" at another size)."""
+    share = sql_rate / engine_rate
+    sized = size == SQL_TABLE_SIZE
+    rate_met = sql_rate >= TARGET_SQL_RATE if sized else None
+    share_met = share >= TARGET_SQL_SHARE if sized else None
+    return (f"{number(sql_rate)} points/s (cible ≥ {number(TARGET_SQL_RATE)} pour "
+            f"{number(SQL_TABLE_SIZE)} points : {verdict_on(rate_met)}), {share:.3f} du moteur "
+            f"dans la même minute (cible ≥ {TARGET_SQL_SHARE:.2f} : {verdict_on(share_met)})")
