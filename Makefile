@@ -54,7 +54,7 @@ serve: install
 ## The whole test suite (PostGIS tests need PostgreSQL on 127.0.0.1:5432, see README)
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --maxprocesses 4 --dist loadscope
 
 lint: install
 	$(BIN)/ruff check .

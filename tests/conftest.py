@@ -11,9 +11,11 @@ in CI (``CI=true``) a skipped PostGIS test is a failure.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import itertools
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,12 +53,19 @@ def migrations_digest() -> str:
 @pytest.fixture(scope="session")
 def postgis_template() -> str:
     """The migrated template database's name (created, or made again when the migrations
-    changed since it was made, if the server lets us)."""
+    changed since it was made, if the server lets us). The test processes of ``pytest -n``
+    come one at a time: the first makes it, the others find it made."""
     url = make_url(TEST_DATABASE_URL)
     name = url.database
     assert name and name.startswith("fabriques_test"), (
         f"refus : la base de test doit s'appeler fabriques_test*, pas {name!r}"
     )
+    with (Path(tempfile.gettempdir()) / f"{name}.template.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        return _made_template(url, name)
+
+
+def _made_template(url, name: str) -> str:
     made_from = migrations_digest()
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
@@ -72,6 +81,9 @@ def postgis_template() -> str:
     except Exception as error:  # noqa: BLE001 - any connection failure means "no server"
         admin.dispose()
         unavailable(f"PostGIS requis : PostgreSQL injoignable ({TEST_DATABASE_URL}) : {error}")
+    if found is not None:  # made from these migrations: not connected to again, since a
+        admin.dispose()  # copy is refused while anyone is connected to its template
+        return name
     engine = make_engine(str(url))
     try:
         upgrade(engine)
