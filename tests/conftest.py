@@ -1,8 +1,9 @@
 """Fixtures: a fresh database per test on each backend, the shared data folder, the app.
 
 PostGIS tests use ``FABRIQUES_TEST_DATABASE_URL`` (default: ``fabriques_test`` on
-127.0.0.1:5432 as ``postgres``). That database is migrated once per session and used as a
-template: each test gets its own copy, dropped afterwards. The template remembers the
+127.0.0.1:5432 as ``postgres``). That database is migrated by the first test process that
+needs it (``pytest -n`` starts several) and used as a template: each test gets its own copy,
+dropped afterwards. The template remembers the
 digest of the migration files it was made with (the database's comment): a migration edited
 since (as one is while it is written) makes it be dropped and made again, never tested with
 the functions of an earlier draft. Without a server the PostGIS tests are skipped locally;
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from geodata.storage.database import MIGRATIONS, embedded_url, make_engine, upgrade
 from loaders.registry import default_data_dir
@@ -65,7 +66,7 @@ def postgis_template() -> str:
         return _made_template(url, name)
 
 
-def _made_template(url, name: str) -> str:
+def _made_template(url: URL, name: str) -> str:
     made_from = migrations_digest()
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
