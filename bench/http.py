@@ -21,7 +21,8 @@ shared machines: ``--rounds N`` alternates the service and the bare endpoint N t
 prints the median of the rounds' ratios, each against the two bare runs around it. In the
 last round, between the service and the bare endpoint, the service whose check costs nothing
 (``bench/bare/service_precomputed.py``: one verdict for every point) splits the service's
-time per request into the application around the check and the check itself.
+time per request into the application around the check and the check itself, and gives
+what the check may cost for 0.5 (twice the bare endpoint's time, less the application's).
 
 wrk runs one thread that owns all the connections. With two threads each stopping after its
 own half, the first to finish froze its 16 connections with requests still queued at the
@@ -325,6 +326,10 @@ def main() -> None:
           f"{free_p99 / bare_p99:.1f} × ; par requête, en temps des {cores} cœurs, au-delà "
           f"du Flask nu : application autour du calcul {1e6 * around:.0f} µs, calcul "
           f"{1e6 * check:.0f} µs")
+    budget = 2 * cores / bare_rate - cores / free_rate  # twice bare Flask's time, less the app's
+    print("Pour un débit de 0,5 du Flask nu, le calcul devrait coûter au plus "
+          + (f"{1e6 * budget:.0f} µs ({check / budget:.1f} fois moins qu'aujourd'hui)"
+             if budget > 0 else "rien : l'application sans calcul n'y parvient pas"))
     missed = [name for name, met in (("débit ≥ 0,5 du Flask nu", throughput >= 0.5),
                                      ("p99 ≤ 3 × celui du Flask nu", tail <= 3),
                                      ("aucune erreur", errors == 0)) if not met]
