@@ -17,6 +17,7 @@ import hashlib
 import itertools
 import os
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -156,8 +157,21 @@ def data_dir() -> Path:
     return path
 
 
+def repeated_node_ids(items) -> list[str]:
+    """The node ids that more than one collected test carries."""
+    counts = Counter(item.nodeid for item in items)
+    return sorted(nodeid for nodeid, count in counts.items() if count > 1)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Mark every test that runs on PostGIS, so ``-m postgis`` selects them."""
+    """Refuse two tests of one node id (pytest-xdist would run one of them and drop the
+    others without a word: pytest 9.2 gave every schemathesis test the same id), then mark
+    every test that runs on PostGIS, so ``-m postgis`` selects them."""
+    repeated = repeated_node_ids(items)
+    if repeated:
+        raise pytest.UsageError(
+            f"{len(repeated)} identifiant(s) de test portés par plusieurs tests (pytest -n "
+            f"n'en lancerait qu'un) : {', '.join(repeated[:3])}")
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec and callspec.params.get("backend") == "postgis":
