@@ -308,12 +308,13 @@ def main() -> None:
         for _ in range(args.rounds):
             served.append(measure("Service", SERVICE, env, args, queries))
             if len(served) == args.rounds:  # the last round: the service without its check
+                rooted = {**env, "PYTHONPATH": str(ROOT)}  # bench/bare imports the project
                 free_rate, free_p99, _ = measure(
-                    "Service sans calcul (un verdict pour tous)", PRECOMPUTED,
-                    {**env, "PYTHONPATH": str(ROOT)}, args, queries)
+                    "Service sans calcul (un verdict pour tous)", PRECOMPUTED, rooted, args,
+                    queries)
                 plain_rate, plain_p99, _ = measure(
                     "Flask + shapely brut (mêmes couches ; ni règles ni explication)", PLAIN,
-                    {**env, "PYTHONPATH": str(ROOT)}, args, queries)
+                    rooted, args, queries)
             bare.append(measure("Flask nu", BARE, env, args, queries))
             (round_rate, round_p99, _), before, after = served[-1], bare[-2], bare[-1]
             ratios.append((round_rate / statistics.mean((before[0], after[0])),

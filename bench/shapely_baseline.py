@@ -25,14 +25,11 @@ import argparse  # noqa: E402
 
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
-import pyproj  # noqa: E402
 import shapely  # noqa: E402
+from plain_trees import TO_LAMBERT93, metropolitan_tree  # noqa: E402 - next to this file
 
 from geodata.storage.database import make_engine  # noqa: E402
 from geodata.storage.reference import read_commune_layer, read_qpv_layer  # noqa: E402
-
-METROPOLE = "metropole"
-LAMBERT93 = 2154
 
 
 def _first(pairs: np.ndarray, count: int, values: np.ndarray) -> np.ndarray:
@@ -59,21 +56,12 @@ def main() -> None:
         communes = read_commune_layer(connection)
         qpv = read_qpv_layer(connection, args.vintage)
     engine.dispose()
-    to_l93 = pyproj.Transformer.from_crs(4326, LAMBERT93, always_xy=True)
-
-    def projected(geometries):
-        return shapely.transform(geometries, lambda xy: np.column_stack(
-            to_l93.transform(xy[:, 0], xy[:, 1])))
-
-    commune_rows = np.flatnonzero(communes.territories == METROPOLE)
-    qpv_rows = np.flatnonzero(qpv.territories == METROPOLE)
-    commune_tree = shapely.STRtree(projected(communes.geometries[commune_rows]))
-    qpv_geometries = projected(qpv.geometries[qpv_rows])
-    qpv_tree = shapely.STRtree(qpv_geometries)
-    commune_codes, qpv_codes = communes.codes[commune_rows], qpv.codes[qpv_rows]
+    commune_tree, commune_codes = metropolitan_tree(communes.codes, communes.territories,
+                                                    communes.geometries)
+    qpv_tree, qpv_codes = metropolitan_tree(qpv.codes, qpv.territories, qpv.geometries)
 
     frame = pl.read_csv(args.source, schema_overrides={"id": pl.String})
-    x, y = to_l93.transform(frame["lon"].to_numpy(), frame["lat"].to_numpy())
+    x, y = TO_LAMBERT93.transform(frame["lon"].to_numpy(), frame["lat"].to_numpy())
     points = shapely.points(x, y)
     count = len(points)
     inside = _first(qpv_tree.query(points, predicate="intersects"), count, qpv_codes)

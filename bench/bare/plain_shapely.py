@@ -1,14 +1,14 @@
 """A measure of ``bench/http.py``: a bare Flask endpoint doing the plain geometric lookups.
 
 It answers the same URL as the service (``/api/v1/eligibility``) with the facts a plain
-shapely classifier finds for the point, as ``bench/shapely_baseline.py`` does for a file: the
-metropolitan commune contours and the QPV outlines of the policy's vintage, read from the
-instance's embedded database and projected to Lambert-93 (EPSG:2154) in STRtrees; per
-request, the point projected, the QPV that holds it, the nearest QPV within the policies'
-search radius and its distance, the commune that holds it. No completeness logic, no
-three-valued answers, no explanation, no overseas territory, no extension: it does less
-than the service, with the same libraries, so its speed follows the machine's as the
-service's does. A measure only, never served.
+shapely classifier finds for the point, as ``bench/shapely_baseline.py`` does for a file,
+with the same layers (``bench/plain_trees.py``): the metropolitan commune contours and the
+QPV outlines of each policy's vintage, read from the instance's embedded database and
+projected to Lambert-93 (EPSG:2154) in STRtrees; per request, the point projected, the QPV
+that holds it, the nearest QPV within the policies' search radius and its distance, the
+commune that holds it. No completeness logic, no three-valued answers, no explanation, no
+overseas territory, no extension: it does less than the service, with the same libraries, so
+its speed follows the machine's as the service's does. A measure only, never served.
 """
 
 from __future__ import annotations
@@ -16,26 +16,13 @@ from __future__ import annotations
 import os
 
 import numpy as np
-import pyproj
 import shapely
 from flask import Flask, jsonify, request
 
-from geodata.policy import load_policy
+from bench.plain_trees import TO_LAMBERT93, metropolitan_tree
+from geodata.policy import available_policies, load_policy
 from geodata.storage.database import embedded_url, make_engine
 from geodata.storage.reference import read_commune_layer, read_qpv_layer
-
-METROPOLE = "metropole"
-TO_LAMBERT93 = pyproj.Transformer.from_crs(4326, 2154, always_xy=True)
-
-
-def _projected(geometries: np.ndarray) -> np.ndarray:
-    return shapely.transform(geometries, lambda xy: np.column_stack(
-        TO_LAMBERT93.transform(xy[:, 0], xy[:, 1])))
-
-
-def _tree(codes: np.ndarray, territories: np.ndarray, geometries: np.ndarray):
-    rows = np.flatnonzero(territories == METROPOLE)
-    return shapely.STRtree(_projected(geometries[rows])), codes[rows]
 
 
 def _layers() -> dict:
@@ -43,11 +30,12 @@ def _layers() -> dict:
     engine = make_engine(embedded_url(os.environ["FABRIQUES_INSTANCE_PATH"]))
     with engine.connect() as connection:
         communes = read_commune_layer(connection)
-        layers = {"communes": _tree(communes.codes, communes.territories, communes.geometries)}
-        for name in ("current", "ami-2019"):
+        layers = {"communes": metropolitan_tree(communes.codes, communes.territories,
+                                                communes.geometries)}
+        for name in available_policies():
             policy = load_policy(name)
             qpv = read_qpv_layer(connection, policy.qpv_vintage)
-            layers[name] = (*_tree(qpv.codes, qpv.territories, qpv.geometries),
+            layers[name] = (*metropolitan_tree(qpv.codes, qpv.territories, qpv.geometries),
                             policy.search_radius_m)
     engine.dispose()
     return layers
