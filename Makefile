@@ -36,6 +36,10 @@ $(VENDOR)/.built: package.json package-lock.json
 	cp -r $(LEAFLET)/leaflet.css $(LEAFLET)/leaflet.js $(LEAFLET)/images $(VENDOR)/leaflet/
 	cp $(MARKERCLUSTER)/leaflet.markercluster.js $(MARKERCLUSTER)/MarkerCluster.css \
 		$(MARKERCLUSTER)/MarkerCluster.Default.css $(VENDOR)/leaflet.markercluster/
+	# Each package's licence travels with the files the site serves.
+	cp node_modules/@gouvfr/dsfr/LICENSE.md $(VENDOR)/dsfr/
+	cp node_modules/leaflet/LICENSE $(VENDOR)/leaflet/
+	cp node_modules/leaflet.markercluster/MIT-LICENCE.txt $(VENDOR)/leaflet.markercluster/
 	touch $@
 
 assets: $(VENDOR)/.built
