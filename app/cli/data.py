@@ -6,6 +6,8 @@
     fabriques load DATASET FILE --force   load a file that contradicts the facts, as partial
     fabriques load demo                   load every source of the shared data folder
     fabriques datasets                    list the dataset versions in use, with completeness
+
+On PostGIS, a load that changed data ends by computing ``fabriques_classify``'s cache.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.cli.common import fail
 from app.db import data_dir, get_engine
 from geodata.french import decimal
-from geodata.storage.database import DatabaseError, DatabaseUnreachable, upgrade
+from geodata.storage.database import DatabaseError, DatabaseUnreachable, is_postgis, upgrade
 from geodata.storage.reference import loaded_versions
 from geodata.storage.sql_classification import prepare_sql_classification
 from loaders.claims import describe
@@ -52,8 +55,30 @@ def db_cache_sql() -> None:
         fail(str(error))
     if not done:
         click.echo("Aucun millésime de QPV chargé : rien à calculer.")
+    _echo_prepared(done)
+
+
+def _echo_prepared(done: list[tuple[str, float]]) -> None:
     for vintage, seconds in done:
         click.echo(f"Classification SQL prête pour les QPV {vintage} ({decimal(seconds)} s)")
+
+
+def _prepare_after_load(engine) -> None:
+    """After a load that changed data in PostGIS, compute ``fabriques_classify``'s cache (as
+    ``fabriques db cache-sql``), so that the analysts' first call or view does not wait for it
+    (20 to 30 s per vintage). The data are in service whatever happens here: a failure is
+    said, with the command that computes the cache later, and the load still succeeds."""
+    click.echo("Classification SQL (PostGIS) : calcul de son cache pour les données chargées "
+               "(20 à 30 s par millésime de QPV modifié)…")
+    try:
+        _echo_prepared(prepare_sql_classification(engine))
+    except DatabaseUnreachable as error:
+        _not_prepared(_unreachable(engine, error))
+    except SQLAlchemyError as error:  # a statement refused or cut (timeout, lock, disk)
+        _not_prepared(str(getattr(error, "orig", None) or error).splitlines()[0])
+    except KeyboardInterrupt:
+        fail(f"Calcul du cache de la classification SQL interrompu (Ctrl-C). {PREPARE_LATER}",
+             status=130)
 
 
 def _sources_list() -> str:
@@ -66,7 +91,9 @@ def _sources_list() -> str:
 
 @click.command("load", help="Charge une source (ou « demo » : toutes les sources partagées), "
                             "depuis son fichier du dossier partagé, un autre fichier ou une "
-                            "adresse http(s).", epilog=_sources_list())
+                            "adresse http(s). Sur PostGIS, calcule ensuite le cache de "
+                            "fabriques_classify (comme « fabriques db cache-sql »).",
+               epilog=_sources_list())
 @click.argument("dataset", metavar="SOURCE")
 @click.argument("path_or_url", required=False, metavar="[FICHIER_OU_URL]")
 @click.option("--vintage", help="Millésime, si le fichier n'est pas celui du registre.")
@@ -86,7 +113,7 @@ def load_command(dataset: str, path_or_url: str | None, vintage: str | None,
         names = list(SOURCES)
     else:
         names = [dataset]
-    failures = 0
+    failures, changed = 0, False
     for name in names:
         try:
             report = load_source(
@@ -104,6 +131,9 @@ def load_command(dataset: str, path_or_url: str | None, vintage: str | None,
         except KeyboardInterrupt:
             fail(f"Erreur — {name} : chargement interrompu (Ctrl-C). {KEPT}", status=130)
         click.echo(report.summary())
+        changed = changed or report.status != "inchangé"
+    if changed and is_postgis(engine):
+        _prepare_after_load(engine)
     if failures:
         raise click.ClickException(f"{failures} source(s) non chargée(s)")
 
@@ -130,12 +160,20 @@ def datasets_command() -> None:
 
 KEPT = "Données précédentes conservées."
 """What a load that fails leaves: the data in service, its transaction never committed."""
+PREPARE_LATER = ("Les données chargées sont en service ; « fabriques db cache-sql » calculera "
+                 "le cache (sinon le premier appel de fabriques_classify l'attendra).")
+"""What a load whose SQL cache could not be computed leaves, and how to finish it."""
 
 
 def _unreachable(engine, error: DatabaseUnreachable) -> str:
     """« base de données injoignable (URL) : the driver's reason »."""
     where = engine.url.render_as_string(hide_password=True)
     return f"base de données injoignable ({where}) : {str(error.orig).splitlines()[0]}"
+
+
+def _not_prepared(reason: str) -> None:
+    click.echo(f"Attention — cache de la classification SQL non calculé : {reason}. "
+               f"{PREPARE_LATER}", err=True)
 
 
 def _upgraded(engine):

@@ -3,12 +3,15 @@
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.db import get_engine
+from geodata.storage.database import upgrade
 from geodata.storage.models import DatasetVersion, Qpv
+from geodata.territories import TERRITORIES
 from loaders.registry import SOURCES
 from tests.loaders.conftest import qpv_contours  # noqa: F401 - the outlines of QPV communes
+from tests.support import close_app, make_app
 
 pytestmark = pytest.mark.shared_data
 
@@ -24,6 +27,56 @@ def test_load_one_source_prints_its_report(app, runner):
     assert result.exit_code == 0, result.output
     assert "qpv2024-paca (2024) : chargé — 135 qpv" in result.output
     assert count(app, Qpv) == 135
+
+
+def sql_cache(app) -> dict[tuple[str, str], object]:
+    """``fabriques_classify``'s cache (PostGIS): when each vintage and territory was computed."""
+    with app.app_context(), get_engine().connect() as connection:
+        return dict(((vintage, territory), computed) for vintage, territory, computed in
+                    connection.execute(text(
+                        "SELECT vintage, territory, computed_at "
+                        "FROM fabriques_internal.qpv_complete_areas")))
+
+
+def test_a_load_in_postgis_ends_with_the_sql_cache_ready(app, runner, backend):
+    result = runner.invoke(args=["load", "qpv2024-paca", "--quiet"])
+
+    assert result.exit_code == 0, result.output
+    if backend == "sqlite":
+        assert "Classification SQL" not in result.output
+        return
+    assert "Classification SQL prête pour les QPV 2024 (" in result.output
+    cached = sql_cache(app)
+    assert {key[0] for key in cached} == {"2024"}
+    assert {key[1] for key in cached} == set(TERRITORIES)
+
+    again = runner.invoke(args=["load", "qpv2024-paca", "--quiet"])
+
+    assert again.exit_code == 0 and " : inchangé" in again.output
+    assert "Classification SQL" not in again.output  # nothing loaded: nothing computed
+    assert runner.invoke(args=["db", "cache-sql"]).exit_code == 0
+    assert sql_cache(app) == cached  # the load had left it up to date
+
+
+@pytest.mark.postgis
+def test_a_cache_that_cannot_be_computed_leaves_the_load_done(postgis_url, tmp_path, data_dir):
+    app = make_app(postgis_url, tmp_path / "instance", data_dir)
+    try:
+        with app.app_context():
+            upgrade(get_engine())
+            with get_engine().begin() as connection:
+                connection.execute(text("DROP FUNCTION fabriques_qpv_complete_areas(text)"))
+
+        result = app.test_cli_runner().invoke(args=["load", "qpv2024-paca", "--quiet"])
+
+        assert result.exit_code == 0, result.output
+        assert "qpv2024-paca (2024) : chargé — 135 qpv" in result.output
+        assert "Attention — cache de la classification SQL non calculé : " in result.output
+        assert "fabriques_qpv_complete_areas" in result.output  # PostgreSQL's reason
+        assert "« fabriques db cache-sql » calculera le cache" in result.output
+        assert count(app, Qpv) == 135
+    finally:
+        close_app(app)
 
 
 def test_unknown_source_is_a_usage_error(runner):
@@ -47,13 +100,17 @@ def test_bad_file_exits_non_zero_and_keeps_previous_data(app, runner, tmp_path):
 
 
 @pytest.mark.slow
-def test_load_demo_loads_every_source_then_changes_nothing(app, runner):
+def test_load_demo_loads_every_source_then_changes_nothing(app, runner, backend):
     first = runner.invoke(args=["load", "demo", "--quiet"])
 
     assert first.exit_code == 0, first.output
     for name in SOURCES:
         assert f"{name} (" in first.output
     assert first.output.count(" : chargé — ") == len(SOURCES)
+    prepared = first.output.count("Classification SQL prête pour les QPV ")
+    assert prepared == (0 if backend == "sqlite" else 2)  # once, after every source
+    if backend == "postgis":
+        assert {key[0] for key in sql_cache(app)} == {"2015", "2024"}
     versions = count(app, DatasetVersion)
     assert versions == len(SOURCES)
 
@@ -68,6 +125,7 @@ def test_load_demo_loads_every_source_then_changes_nothing(app, runner):
 
     assert second.exit_code == 0, second.output
     assert second.output.count(" : inchangé") == len(SOURCES)
+    assert "Classification SQL" not in second.output
     assert count(app, DatasetVersion) == versions
 
 
