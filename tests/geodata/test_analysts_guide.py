@@ -1,0 +1,57 @@
+"""The SQL of ``docs/analystes.md`` runs as the guide says: the role it creates, then each
+example as that role, on every source of the shared folder loaded in PostGIS. All in one
+transaction rolled back (roles included), so the loaded database and the server's roles stay
+as they were."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "analystes.md"
+SQL_BLOCK = re.compile(r"```sql\n(.*?)```", re.DOTALL)
+
+
+def guide_sql() -> tuple[str, list[str]]:
+    """The guide's role creation, then its queries."""
+    role, *queries = SQL_BLOCK.findall(GUIDE.read_text(encoding="utf-8"))
+    assert "CREATE ROLE analyste" in role and queries
+    return role, queries
+
+
+@pytest.mark.postgis
+@pytest.mark.shared_data
+def test_every_query_of_the_guide_answers_for_the_role_it_creates(loaded):
+    role, queries = guide_sql()
+    name = f"analyste_test_{os.getpid()}"  # roles are the server's: one of this test's own
+    with loaded.connect() as connection, connection.begin() as transaction:
+        database = connection.exec_driver_sql("SELECT current_database()").scalar()
+        connection.exec_driver_sql(role.replace("analyste", name)
+                                   .replace("DATABASE fabriques ", f'DATABASE "{database}" '))
+        connection.exec_driver_sql(f"SET LOCAL ROLE {name}")
+        for query in queries:
+            rows = connection.exec_driver_sql(query).all()
+            assert rows, query
+        transaction.rollback()
+
+
+@pytest.mark.postgis
+@pytest.mark.shared_data
+def test_the_places_query_says_undecided_where_outlines_are_missing(loaded):
+    """The guide's places query answers « à vérifier » (NULL) where the 2024 outlines are not
+    proven complete (outside PACA, in the shared folder), never « non »; the places it finds
+    near a QPV are within 300 m of a loaded one."""
+    (query,) = [q for q in guide_sql()[1] if "FROM places" in q]
+    with loaded.connect() as connection:
+        rows = connection.exec_driver_sql(query).mappings().all()
+        loaded_2024 = set(connection.exec_driver_sql(
+            "SELECT code FROM qpv WHERE vintage = '2024'").scalars())
+    near = [row for row in rows if row["near_qpv"]]
+    undecided = [row for row in rows if row["near_qpv"] is None]
+    assert near and undecided
+    assert all(row["in_qpv"] or row["distance_m"] <= 300 for row in near)
+    assert {row["qpv_code"] for row in near} <= loaded_2024
+    assert not any(row["in_qpv"] for row in undecided)
