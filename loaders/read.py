@@ -22,6 +22,7 @@ from pyogrio.errors import DataSourceError
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from geodata.eligibility.reading import BatchError, refuse_non_csv
 from geodata.territories import STORAGE_EPSG
 from loaders.errors import LoadError
 
@@ -36,6 +37,8 @@ __all__ = [
     "require_file",
 ]
 
+SNIFF_BYTES = 4096
+"""The first bytes of a CSV looked at before reading it (a workbook, binary, JSON?)."""
 MISSING_COLUMNS = "colonne(s) obligatoire(s) absente(s)"
 
 
@@ -134,12 +137,18 @@ class CsvTable:
 def read_csv(path: str | Path, *, required: list[str]) -> CsvTable:
     """A UTF-8 (BOM allowed) CSV; every required column must be in the header.
 
-    A record cut short (fewer values than columns, as the last line of a truncated file) or
-    a quoted field left open at the end of the file is refused with its line: a truncated
-    file never loads as a shorter list.
+    A workbook, a binary file or a JSON document (a GeoJSON given for the list) is refused
+    for what it is, as ``fabriques classify`` refuses it. A record cut short (fewer values
+    than columns, as the last line of a truncated file) or a quoted field left open at the
+    end of the file is refused with its line: a truncated file never loads as a shorter list.
     """
     path = Path(path)
     require_file(path)
+    with open(path, "rb") as handle:
+        try:
+            refuse_non_csv(handle.read(SNIFF_BYTES))
+        except BatchError as error:
+            raise LoadError(str(error), path=str(path)) from None
     start = 1
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:

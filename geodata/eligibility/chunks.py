@@ -45,7 +45,7 @@ from geodata.eligibility.reading import (
     plain_locations,
     read_records,
     records_of,
-    refuse_binary,
+    refuse_non_csv,
 )
 
 __all__ = ["FileTable", "TextChunk", "location_chunks", "opened_table", "parsed", "survey",
@@ -82,7 +82,7 @@ def survey(path: Path) -> tuple[str, bool]:
     quoted = False
     with open(path, "rb") as file:
         block = file.read(SNIFF_CHARS)
-        refuse_binary(block)
+        refuse_non_csv(block)
         while True:
             quoted = quoted or b'"' in block
             for name, decoder in list(decoders.items()):

@@ -41,7 +41,7 @@ __all__ = [
     "read_records",
     "read_table",
     "records_of",
-    "refuse_binary",
+    "refuse_non_csv",
 ]
 
 REQUIRED = ("id", "lon", "lat")
@@ -92,14 +92,18 @@ class Table:
     text: str = ""  # the decoded file, for the fast reading of plain files
 
 
-def refuse_binary(head: bytes) -> None:
-    """Raise a BatchError when a file's first bytes are a workbook's, UTF-16 or binary."""
+def refuse_non_csv(head: bytes) -> None:
+    """Raise a BatchError when a file's first bytes are a workbook's, UTF-16, binary or JSON
+    (a GeoJSON given for a CSV: its header would read as one column named « { »)."""
     if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         raise BatchError("ce fichier est un classeur (Excel, LibreOffice), pas un CSV : "
                          "enregistrez-le au format CSV (séparateur point-virgule ou virgule)")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
         raise BatchError("encodage non pris en charge (UTF-16 ou fichier binaire) : "
                          "enregistrez le fichier en CSV UTF-8 ou Latin-1")
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"{", b"[")):
+        raise BatchError("ce fichier est du JSON (un GeoJSON ?), pas un CSV : exportez-le au "
+                         "format CSV (séparateur point-virgule ou virgule)")
 
 
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
@@ -107,7 +111,7 @@ ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 
 
 def _decode(data: bytes) -> str:
-    refuse_binary(data[:SNIFF_CHARS])
+    refuse_non_csv(data[:SNIFF_CHARS])
     for encoding in ENCODINGS:
         try:
             return data.decode(encoding)

@@ -226,6 +226,7 @@ def test_addresses_need_a_geocoder(reference_engine):
 @pytest.mark.parametrize(("data", "message"), [
     ("id;adresse\n".encode("utf-16"), "UTF-16"),
     (b"PK\x03\x04\x14\x00\x06\x00", "classeur"),
+    (b'[{"id": 1, "adresse": "20 avenue de S\xc3\xa9gur"}]', "est du JSON"),
     (b"id\tadresse\n1\t20 avenue de S\xc3\xa9gur\n", "séparateur non reconnu"),
     (b"adresse,ville\n20 avenue de S\xc3\xa9gur,Paris\n", "absente(s) : id"),
     (b"id,nom\n1,x\n", "lon, lat — ou une colonne adresse"),

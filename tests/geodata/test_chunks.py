@@ -126,6 +126,8 @@ REFUSED = {
     "blank": (b"\n \r\n\t\n", "fichier vide"),
     "workbook": (b"PK\x03\x04" + b"x" * 100, "classeur"),
     "utf-16": ("id,lon,lat\n".encode("utf-16"), "UTF-16"),
+    "geojson": (b'\xef\xbb\xbf\n{"type": "FeatureCollection", "features": []}\n',
+                "est du JSON (un GeoJSON ?), pas un CSV"),
     "tabs": (b"id\tlon\tlat\n1\t2\t3\n", "séparateur non reconnu"),
     "control characters": (b"id,lon,lat\n\x01,2,3\n", "fichier binaire"),
     "columns": (b"identifiant,x,y\n1,2,3\n", "colonne(s) obligatoire(s) absente(s)"),

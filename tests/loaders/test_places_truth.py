@@ -120,6 +120,26 @@ def test_a_file_ending_inside_a_quoted_field_is_refused_with_its_line(
     assert current(engine).id == services.id
 
 
+@pytest.mark.parametrize(("given", "reason"), [
+    ("tierslieux/cget_tierslieux_2019.geojson", "est du JSON (un GeoJSON ?), pas un CSV"),
+    (b"PK\x03\x04\x14\x00\x06\x00", "est un classeur (Excel, LibreOffice), pas un CSV"),
+])
+def test_a_file_that_is_not_a_csv_is_refused_for_what_it_is(
+        engine, services, data_dir, tmp_path, given, reason):
+    """A real GeoJSON of the shared folder, or the first bytes of a workbook (synthetic),
+    given for the France services list: refused with what the file is, not with the
+    columns a JSON or a zip seems to have."""
+    path = data_dir / given if isinstance(given, str) else tmp_path / "services.xlsx"
+    if isinstance(given, bytes):
+        path.write_bytes(given)
+
+    with pytest.raises(LoadError) as refused:
+        load(engine, "france-services", path=path)
+
+    assert reason in str(refused.value) and path.name in str(refused.value)
+    assert current(engine).id == services.id
+
+
 def test_conseillers_json_cut_at_a_record_is_refused(engine, data_dir, tmp_path):
     """Synthetic alteration of real data: the first 700 of the 1,450 records, a valid JSON
     list (a truncation repaired by hand or by a tool)."""
