@@ -52,9 +52,11 @@ def file_checksum(path: str | Path) -> str:
 
 
 def require_file(path: Path) -> None:
-    """Refuse a path that is not an existing file."""
+    """Refuse a path that is not an existing file, or an empty one."""
     if not path.is_file():
         raise LoadError("fichier introuvable", path=str(path))
+    if path.stat().st_size == 0:
+        raise LoadError("fichier vide", path=str(path))
 
 
 def read_vector(path: str | Path, *, declared_crs: str | None = None) -> gpd.GeoDataFrame:
@@ -70,13 +72,9 @@ def read_vector(path: str | Path, *, declared_crs: str | None = None) -> gpd.Geo
         with np.errstate(invalid="ignore"):
             frame = pyogrio.read_dataframe(path)
     except (DataSourceError, pyogrio.errors.DataLayerError, RuntimeError) as error:
-        raise LoadError(
-            f"fichier illisible, tronqué ou d'un format inconnu ({error})", path=str(path)
-        ) from None
+        raise _unreadable(path, error) from None
     if not isinstance(frame, gpd.GeoDataFrame):  # a table without geometries: a CSV...
-        raise LoadError("fichier sans géométries : un fichier géographique (GeoJSON, "
-                        "GeoPackage, Shapefile…) est attendu pour cette source",
-                        path=str(path))
+        raise LoadError(f"fichier sans géométries : {VECTOR_EXPECTED}", path=str(path))
     if frame.crs is None:
         if declared_crs is None:
             raise LoadError(
@@ -106,6 +104,19 @@ def _check_finite_vertices(frame: gpd.GeoDataFrame, path: Path) -> None:
         raise LoadError("sommet non fini (NaN ou infini) : géométrie inutilisable, à corriger "
                         "dans le fichier", path=str(path),
                         row=f"entité {int(features[bad][0]) + 1}", field="geometry")
+
+
+VECTOR_EXPECTED = ("un fichier géographique (GeoJSON, GeoPackage, Shapefile…) est attendu "
+                   "pour cette source")
+
+
+def _unreadable(path: Path, error: Exception) -> LoadError:
+    """Why GDAL could not open a vector file, in French: a format it does not know (a
+    workbook, a text...) is said as such, without GDAL's advice about driver prefixes; any
+    other reason (a GeoJSON cut short...) keeps GDAL's words, which say where."""
+    if "not recognized as being in a supported file format" in str(error):
+        return LoadError(f"format non reconnu : {VECTOR_EXPECTED}", path=str(path))
+    return LoadError(f"fichier illisible ou tronqué ({error})", path=str(path))
 
 
 def _check_coordinates_fit_crs(frame: gpd.GeoDataFrame, path: Path) -> None:

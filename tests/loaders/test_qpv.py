@@ -115,7 +115,26 @@ def test_truncated_geojson(engine, loaded, data_dir, tmp_path):
     error = refused(engine, "qpv2015-occitanie", broken)
 
     assert "tronque.geojson" in str(error)
-    assert "illisible" in str(error)
+    assert "illisible ou tronqué" in str(error) and "Unterminated" in str(error)  # GDAL's why
+    assert_intact(engine, loaded)
+
+
+@pytest.mark.parametrize(("name", "content", "reason"), [
+    ("vide.geojson", b"", "fichier vide"),
+    ("qpv.xlsx", b"PK\x03\x04\x14\x00\x06\x00" + b"x" * 200,
+     "format non reconnu : un fichier géographique (GeoJSON, GeoPackage, Shapefile…) est "
+     "attendu pour cette source"),
+])
+def test_empty_or_unknown_files_are_refused_in_french(engine, loaded, tmp_path, name,
+                                                      content, reason):
+    """Synthetic files: nothing, or the first bytes of a workbook; GDAL's English advice
+    about driver prefixes (``'CSV:path'``) is not for the person loading a file."""
+    path = tmp_path / name
+    path.write_bytes(content)
+
+    error = refused(engine, "qpv2015-occitanie", path)
+
+    assert str(error).endswith(f"{name} : {reason}")
     assert_intact(engine, loaded)
 
 
