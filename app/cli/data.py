@@ -15,7 +15,6 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.cli.common import fail
 from app.db import data_dir, get_engine
@@ -51,6 +50,8 @@ def db_upgrade() -> None:
 def db_cache_sql() -> None:
     try:
         done = prepare_sql_classification(get_engine())
+    except DatabaseUnreachable as error:
+        fail(f"Erreur — {_unreachable(get_engine(), error)}")
     except DatabaseError as error:
         fail(str(error))
     if not done:
@@ -74,8 +75,8 @@ def _prepare_after_load(engine) -> None:
         _echo_prepared(prepare_sql_classification(engine))
     except DatabaseUnreachable as error:
         _not_prepared(_unreachable(engine, error))
-    except SQLAlchemyError as error:  # a statement refused or cut (timeout, lock, disk)
-        _not_prepared(str(getattr(error, "orig", None) or error).splitlines()[0])
+    except DatabaseError as error:  # a statement refused or cut (timeout, lock, disk)
+        _not_prepared(str(error))
     except KeyboardInterrupt:
         fail(f"Calcul du cache de la classification SQL interrompu (Ctrl-C). {PREPARE_LATER}",
              status=130)

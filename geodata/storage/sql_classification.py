@@ -13,9 +13,10 @@ import time
 from collections.abc import Sequence
 
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from geodata.policy import Policy
-from geodata.storage.database import DatabaseError, is_postgis
+from geodata.storage.database import DatabaseError, DatabaseUnreachable, is_postgis
 
 __all__ = ["SQL_COLUMNS", "classify_sql", "prepare_sql_classification", "sql_parameters"]
 
@@ -88,12 +89,26 @@ def prepare_sql_classification(engine: Engine) -> list[tuple[str, float]]:
     projected pieces, cells: seconds per vintage after a load, nothing when up to date), so
     that analysts, read-only roles included, find it ready; then vacuum the cells, so that
     their probes read the covering keys alone (migration 0014) without waiting for
-    autovacuum. (vintage, seconds) in order."""
+    autovacuum. (vintage, seconds) in order.
+
+    A statement PostgreSQL refuses or cuts short (timeout, lock, disk full) raises a
+    ``DatabaseError`` with its reason; a server out of reach, ``DatabaseUnreachable``."""
     if not is_postgis(engine):
         raise DatabaseError(
             "la classification SQL demande PostGIS : la base embarquée (SQLite) classe avec "
             "le moteur Python seulement"
         )
+    try:
+        return _prepare(engine)
+    except DatabaseUnreachable:
+        raise
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise DatabaseError("PostgreSQL a refusé le calcul du cache de fabriques_classify : "
+                            f"{reason}") from error
+
+
+def _prepare(engine: Engine) -> list[tuple[str, float]]:
     with engine.connect() as connection:
         vintages = connection.scalars(text("SELECT DISTINCT vintage FROM dataset_versions "
                                            "WHERE current AND dataset = 'qpv' ORDER BY 1")).all()
