@@ -29,6 +29,14 @@ def test_the_verdict_is_the_first_thing_on_screen(live_server, page, shoot, scre
     # the measures and the full explanation follow the verdict
     table = page.locator("table").first.bounding_box()
     assert table["y"] > verdict.bounding_box()["y"]
+    # each measure reads in a few lines: the table scrolls sideways on a phone rather than
+    # squeezing the data sources a word a line (the commune's row was 18 lines high)
+    rows = page.locator("table.fabriques-mesures tbody tr")
+    line = float(page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('.fabriques-mesures td'))"
+        ".lineHeight)"))
+    heights = [rows.nth(n).bounding_box()["height"] for n in range(rows.count())]
+    assert len(heights) >= 7 and max(heights) < 8 * line, (heights, line)
 
 
 @pytest.mark.parametrize("screen", SCREENS)
