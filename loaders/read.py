@@ -22,7 +22,7 @@ from pyogrio.errors import DataSourceError
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from geodata.eligibility.reading import BatchError, refuse_non_csv
+from geodata.eligibility.reading import SNIFF_CHARS, BatchError, refuse_non_csv
 from geodata.territories import STORAGE_EPSG
 from loaders.errors import LoadError
 
@@ -37,8 +37,6 @@ __all__ = [
     "require_file",
 ]
 
-SNIFF_BYTES = 4096
-"""The first bytes of a CSV looked at before reading it (a workbook, binary, JSON?)."""
 MISSING_COLUMNS = "colonne(s) obligatoire(s) absente(s)"
 
 
@@ -157,7 +155,7 @@ def read_csv(path: str | Path, *, required: list[str]) -> CsvTable:
     require_file(path)
     with open(path, "rb") as handle:
         try:
-            refuse_non_csv(handle.read(SNIFF_BYTES))
+            refuse_non_csv(handle.read(SNIFF_CHARS))
         except BatchError as error:
             raise LoadError(str(error), path=str(path)) from None
     start = 1
