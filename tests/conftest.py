@@ -3,11 +3,11 @@
 PostGIS tests use ``FABRIQUES_TEST_DATABASE_URL`` (default: ``fabriques_test`` on
 127.0.0.1:5432 as ``postgres``). That database is migrated by the first test process that
 needs it (``pytest -n`` starts several) and used as a template: each test gets its own copy,
-dropped afterwards. The template remembers the
-digest of the migration files it was made with (the database's comment): a migration edited
-since (as one is while it is written) makes it be dropped and made again, never tested with
-the functions of an earlier draft. Without a server the PostGIS tests are skipped locally;
-in CI (``CI=true``) a skipped PostGIS test is a failure.
+dropped afterwards. The template remembers the digest of the migration files it was made
+with (the database's comment): a migration edited since (as one is while it is written)
+makes it be dropped and made again, never tested with the functions of an earlier draft.
+Without a server the PostGIS tests are skipped locally; in CI (``CI=true``) a skipped
+PostGIS test is a failure.
 """
 
 from __future__ import annotations
