@@ -1,8 +1,9 @@
 """Per-client rate limit, set by ``FABRIQUES_RATELIMIT`` ("50/second"; "off" disables it).
 
-Limits are counted per client address in the process's memory (``RATELIMIT_STORAGE_URI``
-may name a shared store, e.g. Redis, when several gunicorn workers must share counts).
-Static files are never limited.
+Each route counts its own requests per client address (Flask-Limiter's default limits), in
+the process's memory (``RATELIMIT_STORAGE_URI``: a shared store, e.g. Redis with its Python
+package installed, makes several gunicorn workers count together). Static files are never
+limited. A value that cannot be read stops the start with the reason, in French.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits import parse_many
+from limits.errors import ConfigurationError
 
 __all__ = ["init_app"]
 
@@ -20,12 +23,27 @@ def init_app(app: Flask) -> Limiter:
     """Attach the limiter the settings describe (disabled for "off")."""
     setting = str(app.config.get("RATELIMIT") or "off").strip()
     enabled = setting.lower() not in DISABLED
-    return Limiter(
-        get_remote_address,
-        app=app,
-        default_limits=[setting] if enabled else [],
-        default_limits_exempt_when=lambda: request.endpoint == "static",
-        storage_uri=app.config.get("RATELIMIT_STORAGE_URI", "memory://"),
-        headers_enabled=True,
-        enabled=enabled,
-    )
+    if enabled:
+        _check_limit(setting)
+    storage = app.config.get("RATELIMIT_STORAGE_URI", "memory://")
+    try:
+        return Limiter(
+            get_remote_address,
+            app=app,
+            default_limits=[setting] if enabled else [],
+            default_limits_exempt_when=lambda: request.endpoint == "static",
+            storage_uri=storage,
+            headers_enabled=True,
+            enabled=enabled,
+        )
+    except ConfigurationError as error:
+        raise ValueError(f"RATELIMIT_STORAGE_URI inutilisable : {storage!r} (« memory:// » "
+                         f"par défaut) : {error}") from None
+
+
+def _check_limit(setting: str) -> None:
+    try:
+        parse_many(setting)
+    except ValueError as error:
+        raise ValueError(f"RATELIMIT illisible : {setting!r} (attendu par exemple "
+                         f"« 50/second », ou « off ») : {error}") from None

@@ -1,5 +1,6 @@
-"""FABRIQUES_RATELIMIT: per-client limit with the API's error shape; "off" disables it; behind
-FABRIQUES_TRUSTED_PROXIES proxies, the client is the one the proxies name."""
+"""FABRIQUES_RATELIMIT: per-client limit, per route, with the API's error shape; "off" disables
+it; a setting that cannot be read stops the start; behind FABRIQUES_TRUSTED_PROXIES proxies,
+the client is the one the proxies name."""
 
 from __future__ import annotations
 
@@ -33,6 +34,23 @@ def test_limit_per_client_answers_429_in_the_one_shape(make_client):
     assert limited.json["error"]["status"] == 429 and limited.headers.get("Retry-After")
     other = client.get("/api/v1/policies", environ_base={"REMOTE_ADDR": "10.1.2.3"})
     assert other.status_code == 200  # another client has its own count
+
+
+def test_each_route_counts_its_own_requests(make_client):
+    """As the settings' documentation says: the limit is per client and per route."""
+    client = make_client("2/minute")
+    assert [client.get("/api/v1/policies").status_code for _ in range(3)] == [200, 200, 429]
+    assert client.get("/api/v1/datasets").status_code == 200
+
+
+@pytest.mark.parametrize(("setting", "words"), [
+    ({"RATELIMIT": "cinquante par seconde"}, "RATELIMIT illisible : 'cinquante par seconde'"),
+    ({"RATELIMIT_STORAGE_URI": "nulle-part://"}, "RATELIMIT_STORAGE_URI inutilisable"),
+])
+def test_a_bad_setting_stops_the_start_with_the_reason(tmp_path, setting, words):
+    with pytest.raises(ValueError, match=words):
+        create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "RATELIMIT": "5/second",
+                    **setting})
 
 
 def test_static_files_are_not_limited(make_client):
