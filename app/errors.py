@@ -22,7 +22,8 @@ from geodata.policy import PolicyError
 from geodata.storage.database import DatabaseUnreachable
 
 __all__ = ["API_PREFIX", "DATABASE_DOWN", "HTTP_TEXTS", "MAX_URL_LENGTH", "ApiError",
-           "answer_json_under", "error_page", "error_response", "init_app", "register"]
+           "answer_json_under", "error_page", "error_response", "http_json", "init_app",
+           "register"]
 
 API_PREFIX = "/api/v1"
 JSON_PREFIXES = "fabriques.json_prefixes"
@@ -97,7 +98,7 @@ def register(blueprint: Blueprint) -> None:
     def domain_error(error):
         return error_response(_from_domain(error))
 
-    blueprint.register_error_handler(HTTPException, _http_json)
+    blueprint.register_error_handler(HTTPException, http_json)
 
 
 def error_page(title: str, message: str, status: int):
@@ -128,10 +129,12 @@ def _with_headers(answer, error: HTTPException):
     return response
 
 
-def _http_json(error: HTTPException):
-    """An HTTP error of the API in the one JSON shape, in French, its headers kept."""
+def http_json(error: HTTPException, advice: str = ""):
+    """An HTTP error of the API in the one JSON shape, in French, its headers kept;
+    ``advice``, when given, follows the message: what the client can do about it."""
     _title, message = _http_texts(error)
     code = error.code or 500
+    message = f"{message} {advice}" if advice else message
     return _with_headers(error_response(ApiError(code, f"http-{code}", message)), error)
 
 
@@ -150,7 +153,7 @@ def _in_an_api() -> bool:
 def _http_error(error: HTTPException):
     """An HTTP error no view handled: the JSON shape under the API, else the French page."""
     if _in_an_api():
-        return _http_json(error)
+        return http_json(error)
     title, message = _http_texts(error)
     return _with_headers(error_page(title, message, error.code or 500), error)
 

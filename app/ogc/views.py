@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, request
+from werkzeug.exceptions import HTTPException
 
 from app.db import get_engine
-from app.errors import ApiError, error_response, register
+from app.errors import ApiError, error_response, http_json, register
 from app.ogc import documents
 from app.ogc.openapi import document as openapi_document
 from geodata.feature_collections import CollectionInfo
@@ -29,9 +30,15 @@ from geodata.storage.features import (
     feature_page,
 )
 
-__all__ = ["OGC_PREFIX", "bp"]
+__all__ = ["OGC_PREFIX", "PAGING_ADVICE", "bp"]
 
 OGC_PREFIX = "/ogc"
+
+PAGING_ADVICE = ("Pour copier une collection entière, demandez des pages plus grandes : "
+                 "limit=1000 (GDAL : -oo PAGE_SIZE=1000 ; QGIS : une taille de page de 1000 "
+                 "dans la connexion).")
+"""What a 429 under ``/ogc`` adds: GDAL 3.6 (Debian 12) asks 10 objects a request unless told,
+and copies stop at the rate limit after a few hundred objects."""
 
 bp = Blueprint("ogc", __name__, url_prefix=OGC_PREFIX)
 register(bp)
@@ -40,6 +47,11 @@ register(bp)
 @bp.errorhandler(FeatureQueryError)
 def bad_query(error: FeatureQueryError):
     return error_response(ApiError(400, "parametre-invalide", str(error), error.parameter))
+
+
+@bp.errorhandler(429)
+def too_many_requests(error: HTTPException):
+    return http_json(error, PAGING_ADVICE)
 
 
 @bp.after_request

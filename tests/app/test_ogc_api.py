@@ -268,12 +268,22 @@ def test_the_answers_are_public_compressed_and_keep_the_security_headers(client)
     assert answer.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_the_api_is_rate_limited_like_the_rest(ogc_url, tmp_path, data_dir):
+def test_the_api_is_rate_limited_like_the_rest_and_says_how_to_page(ogc_url, tmp_path,
+                                                                      data_dir):
+    """GDAL 3.6 copies 10 objects a request unless told: its 429 must say the page size."""
     app = make_app(ogc_url, tmp_path / "instance", data_dir, RATELIMIT="2/minute")
     try:
         client = app.test_client()
-        assert [client.get("/ogc/conformance").status_code for _ in range(2)] == [200, 200]
-        assert_error(client.get("/ogc/conformance"), 429, None)
+        pages = [f"/ogc/collections/lieux/items?limit=10&offset={start}" for start in (0, 10)]
+        assert [client.get(page).status_code for page in pages] == [200, 200]
+        limited = client.get("/ogc/collections/lieux/items?limit=10&offset=20")
+        assert_error(limited, 429, None, "réessayez", "limit=1000", "PAGE_SIZE=1000")
+        assert limited.headers["Retry-After"]
+        for _ in range(2):
+            client.get("/api/v1/policies")
+        elsewhere = client.get("/api/v1/policies")
+        assert_error(elsewhere, 429, None, "réessayez")
+        assert "PAGE_SIZE" not in elsewhere.json["error"]["message"]
     finally:
         close_app(app)
 
