@@ -54,6 +54,7 @@ def create_app(config: Mapping | None = None, *, web: bool = True) -> Flask:
         if config.get("TESTING"):
             app.config.from_mapping(settings.TESTING)
         app.config.from_mapping(config)
+    settings.check(app.config)
     app.json.ensure_ascii = False
     app.json.sort_keys = False  # keep the contract's column order
     db.init_app(app)

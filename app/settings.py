@@ -1,10 +1,22 @@
-"""Default settings; an instance ``config.py`` and ``FABRIQUES_*`` variables override them."""
+"""Default settings; an instance ``config.py`` and ``FABRIQUES_*`` variables override them.
+
+``check`` refuses, before anything starts, the sizes and addresses below that the service
+could not use (a typo would otherwise surface as a 500 on the first batch, upload, login or
+address). The settings an extension owns are checked by it: ``RATELIMIT`` and its storage
+(``app.ratelimit``), ``LOGIN_RATELIMIT`` (``app.access``), ``TRUSTED_PROXIES``
+(``app.security``), ``BATCH_WORKERS`` (``app.verifier.executor``), ``BASEMAP_URL``
+(``maps.basemap``), ``DATABASE_URL`` (``geodata.storage.database``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import timedelta
+from urllib.parse import urlsplit
+
 from maps.basemap import IGN_PLAN_ATTRIBUTION, IGN_PLAN_URL
 
-__all__ = ["DEFAULTS", "TESTING"]
+__all__ = ["DEFAULTS", "TESTING", "check"]
 
 DEFAULTS = {
     # Unset: the embedded SQLite file in the instance folder. Else postgresql+psycopg://...
@@ -60,3 +72,26 @@ TESTING = {
     "INDEX_FILES": "off",
 }
 """Applied under a test's own mapping when it sets ``TESTING`` (``app.create_app``)."""
+
+
+SIZES = ("BATCH_MAX_ROWS", "API_MAX_ADDRESSES", "MAX_CONTENT_LENGTH",
+         "PERMANENT_SESSION_LIFETIME")
+"""Settings that must be a whole number of at least 1 (rows, addresses, bytes, seconds)."""
+
+
+def check(config: Mapping) -> None:
+    """Raise ``ValueError``, in French and naming the setting, for a size that is not a whole
+    number of at least 1 (``MAX_CONTENT_LENGTH`` may be ``None``: no limit; the session's
+    lifetime a ``timedelta``) or a geocoder address that is not http(s)."""
+    for name in SIZES:
+        value = config.get(name)
+        if (name == "MAX_CONTENT_LENGTH" and value is None) or (
+                name == "PERMANENT_SESSION_LIFETIME" and isinstance(value, timedelta)):
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} : un entier d'au moins 1 est attendu, pas {value!r}")
+    geocoder = str(config.get("GEOCODER_URL") or "")
+    address = urlsplit(geocoder)
+    if address.scheme not in ("http", "https") or not address.netloc:
+        raise ValueError(f"GEOCODER_URL : l'adresse http(s) du géocodeur (la BAN) est "
+                         f"attendue, pas {geocoder!r}")

@@ -127,6 +127,16 @@ def test_an_unknown_command_is_said_in_french(monkeypatch, tmp_path):
     assert "Erreur — commande inconnue : 'verifier'." in answer.output
 
 
+def test_a_setting_it_cannot_use_ends_a_command_with_the_settings_name(monkeypatch, tmp_path):
+    monkeypatch.setenv("FABRIQUES_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("FABRIQUES_BATCH_MAX_ROWS", "beaucoup")
+    answer = CliRunner().invoke(build(), ["routes"])
+    assert answer.exit_code == 2, answer.output
+    assert answer.output.startswith("Erreur — réglage inutilisable : BATCH_MAX_ROWS : un "
+                                    "entier d'au moins 1 est attendu, pas 'beaucoup'")
+    assert "Traceback" not in answer.output
+
+
 def test_flasks_development_commands_still_work(monkeypatch, tmp_path):
     monkeypatch.setenv("FABRIQUES_INSTANCE_PATH", str(tmp_path))
     assert help_of("run").startswith("Utilisation : fabriques run [OPTIONS]")

@@ -1,0 +1,46 @@
+"""A size or an address the service could not use stops the start, in French, naming the
+setting (``app.settings.check``): before, each was a 500 on the first batch, upload, login or
+address search. The values the service can use still start it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from app import create_app
+from app.db import EXTENSION
+
+
+def started(tmp_path, **settings):
+    return create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), **settings})
+
+
+@pytest.mark.parametrize(("setting", "value"), [
+    ("BATCH_MAX_ROWS", "mille"),
+    ("BATCH_MAX_ROWS", 0),
+    ("API_MAX_ADDRESSES", -5),
+    ("API_MAX_ADDRESSES", 2.5),
+    ("MAX_CONTENT_LENGTH", "20 Mo"),
+    ("PERMANENT_SESSION_LIFETIME", "8h"),
+    ("PERMANENT_SESSION_LIFETIME", True),
+    ("GEOCODER_URL", "data.geopf.fr/geocodage"),
+    ("GEOCODER_URL", "ftp://data.geopf.fr/geocodage"),
+    ("GEOCODER_URL", ""),
+])
+def test_a_setting_the_service_cannot_use_stops_the_start(tmp_path, setting, value):
+    with pytest.raises(ValueError, match=f"^{setting} : .*{value!r}"):
+        started(tmp_path, **{setting: value})
+
+
+@pytest.mark.parametrize("settings", [
+    {"MAX_CONTENT_LENGTH": None},
+    {"PERMANENT_SESSION_LIFETIME": timedelta(hours=2)},
+    {"GEOCODER_URL": "http://127.0.0.1:8080/geocodage", "BATCH_MAX_ROWS": 1},
+])
+def test_the_values_the_service_can_use_start_it(tmp_path, settings):
+    app = started(tmp_path, **settings)
+    try:
+        assert all(app.config[name] == value for name, value in settings.items())
+    finally:
+        app.extensions[EXTENSION].dispose()
