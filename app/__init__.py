@@ -33,6 +33,16 @@ def rooms() -> tuple:
     return tuple(import_module(f"app.{name}") for name in ROOM_NAMES)
 
 
+def _read_instance_file(app: Flask) -> None:
+    """The instance folder's ``config.py``, if any; it is Python, so any error it raises (a
+    syntax error, an import) is said as a setting the service cannot use (``ValueError``)."""
+    try:
+        app.config.from_pyfile("config.py", silent=True)
+    except Exception as error:  # noqa: BLE001 — the file's own code: whatever it raises
+        raise ValueError(f"{os.path.join(app.instance_path, 'config.py')} : "
+                         f"{type(error).__name__} : {error}") from error
+
+
 def create_app(config: Mapping | None = None, *, web: bool = True) -> Flask:
     """Build the application; ``config`` replaces the instance file and the environment.
     ``web=False``: the settings and the database only, for a command such as
@@ -48,7 +58,7 @@ def create_app(config: Mapping | None = None, *, web: bool = True) -> Flask:
     )
     app.config.from_mapping(settings.DEFAULTS)
     if config is None:
-        app.config.from_pyfile("config.py", silent=True)
+        _read_instance_file(app)
         app.config.from_prefixed_env("FABRIQUES")
     else:
         if config.get("TESTING"):

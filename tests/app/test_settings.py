@@ -1,6 +1,7 @@
 """A size or an address the service could not use stops the start, in French, naming the
 setting (``app.settings.check``): before, each was a 500 on the first batch, upload, login or
-address search. The values the service can use still start it."""
+address search. So does an instance ``config.py`` that fails as Python. The values the
+service can use still start it."""
 
 from __future__ import annotations
 
@@ -44,3 +45,15 @@ def test_the_values_the_service_can_use_start_it(tmp_path, settings):
         assert all(app.config[name] == value for name, value in settings.items())
     finally:
         app.extensions[EXTENSION].dispose()
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("BATCH_MAX_ROWS = = 3\n", "SyntaxError : invalid syntax"),
+    ("import module_absent\n", "ModuleNotFoundError : No module named 'module_absent'"),
+])
+def test_an_instance_file_that_fails_as_python_says_which_and_why(monkeypatch, tmp_path,
+                                                                   text, said):
+    (tmp_path / "config.py").write_text(text)
+    monkeypatch.setenv("FABRIQUES_INSTANCE_PATH", str(tmp_path))
+    with pytest.raises(ValueError, match=f"^{tmp_path / 'config.py'} : {said}"):
+        create_app()
