@@ -12,6 +12,8 @@ On PostGIS, a load that changed data ends by computing ``fabriques_classify``'s 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -82,6 +84,17 @@ def _prepare_after_load(engine) -> None:
              status=130)
 
 
+def _shared_folder_or_fail(folder: Path) -> None:
+    """A folder that holds none of the registry's files (absent, or not the shared data) is
+    said once, with the setting to change, before any load, instead of once a source."""
+    if any(source.local_path(folder).is_file() for source in SOURCES.values()):
+        return
+    state = "introuvable" if not folder.is_dir() else "sans aucun des fichiers du registre"
+    fail(f"Erreur — dossier des données partagées {state} : {folder} (réglage "
+         f"FABRIQUES_DATA_DIR ; par défaut ../shared/data à côté du dépôt). Rien n'a été "
+         f"chargé. {KEPT}")
+
+
 def _sources_list() -> str:
     """The registry's sources and their titles, as ``fabriques load --help`` lists them."""
     width = max(len(name) for name in SOURCES)
@@ -114,6 +127,8 @@ def load_command(dataset: str, path_or_url: str | None, vintage: str | None,
         names = list(SOURCES)
     else:
         names = [dataset]
+    if path_or_url is None and (dataset == "demo" or dataset in SOURCES):
+        _shared_folder_or_fail(data_dir(current_app))
     failures, changed = 0, False
     for name in names:
         try:

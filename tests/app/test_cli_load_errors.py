@@ -31,6 +31,22 @@ def test_a_table_given_to_a_source_of_outlines_is_refused(app, runner, data_dir)
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(("folder", "state"), [
+    ("absent", "introuvable"), ("qpv", "sans aucun des fichiers du registre")])
+def test_a_wrong_shared_folder_is_said_once_before_any_load(app, runner, data_dir, tmp_path,
+                                                            folder, state):
+    app.config["DATA_DIR"] = str(tmp_path / "absent" if folder == "absent" else data_dir / folder)
+    for args in (["load", "demo", "--quiet"], ["load", "regions", "--quiet"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 1
+        assert result.output.startswith(f"Erreur — dossier des données partagées {state} : "), (
+            result.output)
+        assert "FABRIQUES_DATA_DIR" in result.output and result.output.count("Erreur") == 1
+        assert versions_in_service(app, "regions") == []
+    given = data_dir / "communes" / "regions_cog2026_decoupage_administratif.json"
+    assert runner.invoke(args=["load", "regions", str(given), "--quiet"]).exit_code == 0
+
+
 def test_ctrl_c_while_writing_keeps_the_previous_version(app, runner, monkeypatch):
     assert runner.invoke(args=["load", "regions", "--quiet"]).exit_code == 0
     before = versions_in_service(app, "regions")
