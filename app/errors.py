@@ -6,7 +6,8 @@ French error page for the pages.
 The boundary also answers what no view raises: unknown paths and methods (a 405 keeps its
 ``Allow`` header), URLs over ``MAX_URL_LENGTH``, rate limits, and a database that does not
 answer (``DatabaseUnreachable``: 503 ``base-indisponible``, the pool reconnecting by itself
-once the database is back).
+once the database is back), or one without the service's schema (``SchemaMissing``: 503
+``schema-absent``, saying which command prepares it).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from geodata.eligibility import EligibilityError
 from geodata.eligibility.reading import BatchError
 from geodata.geocoder import GeocoderError
 from geodata.policy import PolicyError
-from geodata.storage.database import DatabaseUnreachable
+from geodata.storage.database import DatabaseUnreachable, SchemaMissing
 
 __all__ = ["API_PREFIX", "DATABASE_DOWN", "HTTP_TEXTS", "MAX_URL_LENGTH", "ApiError",
            "answer_json_under", "error_page", "error_response", "http_json", "init_app",
@@ -37,6 +38,12 @@ DATABASE_DOWN = ("Base de données injoignable",
                  "La base de données ne répond pas pour le moment. Réessayez dans quelques "
                  "minutes ; si cela dure, prévenez l'exploitant du service.")
 """Title and message of the 503 given while the database is unreachable."""
+
+SCHEMA_MISSING = ("Service pas encore prêt",
+                  "La base de données du service n'a pas encore son schéma. Si vous exploitez "
+                  "le service : « fabriques load demo » prépare une base neuve, « fabriques db "
+                  "upgrade » met à jour celle d'une version précédente.")
+"""Title and message of the 503 given while the database lacks the service's tables."""
 
 HTTP_TEXTS = {
     400: ("Requête invalide", "La requête est mal formée."),
@@ -170,6 +177,17 @@ def _database_down(error: DatabaseUnreachable):
     return error_page(title, message, 503)
 
 
+def _schema_missing(error: SchemaMissing):
+    """503 while the database lacks the service's tables: ``schema-absent`` or the page."""
+    current_app.logger.warning("%s", error)
+    if hasattr(current_app, "login_manager"):
+        g._login_user = current_app.login_manager.anonymous_user()
+    title, message = SCHEMA_MISSING
+    if _in_an_api():
+        return error_response(ApiError(503, "schema-absent", message))
+    return error_page(title, message, 503)
+
+
 def _refuse_long_url() -> None:
     """A URL over ``MAX_URL_LENGTH`` characters is a 414, before anything reads it."""
     if len(request.path) + len(request.query_string) > MAX_URL_LENGTH:
@@ -183,3 +201,4 @@ def init_app(app: Flask) -> None:
     for status in (404, 405, 414, 429, 500):  # 500: an exception no one handled (logged)
         app.register_error_handler(status, _http_error)
     app.register_error_handler(DatabaseUnreachable, _database_down)
+    app.register_error_handler(SchemaMissing, _schema_missing)

@@ -27,6 +27,7 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from app.cli import common, french
+from geodata.storage.database import SchemaMissing
 
 __all__ = ["DEVELOPMENT", "FabriquesGroup", "ORDER", "build", "init_app", "main"]
 
@@ -97,6 +98,14 @@ class FabriquesGroup(FlaskGroup):
         for param in self.params:
             if param.name in OPTIONS_HELP:
                 param.help = OPTIONS_HELP[param.name]
+
+    def invoke(self, ctx: click.Context):
+        """Run the command; a database without the service's schema ends it with the command
+        that creates it, whichever command met it."""
+        try:
+            return super().invoke(ctx)
+        except SchemaMissing as error:
+            common.fail(f"Erreur — {error}.")
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         """The project's commands without loading the application; Flask's with it."""

@@ -17,6 +17,7 @@ __all__ = [
     "EMBEDDED_FILENAME",
     "DatabaseError",
     "DatabaseUnreachable",
+    "SchemaMissing",
     "embedded_url",
     "is_postgis",
     "make_engine",
@@ -37,6 +38,17 @@ class DatabaseUnreachable(OperationalError):
     or restarting, network down). Nothing is wrong with the request; asking again later works,
     the pool reconnecting by itself. Raised by every engine of ``make_engine`` in place of the
     driver's error (still an ``OperationalError``, so code that catches those is unchanged)."""
+
+
+class SchemaMissing(DatabaseError):
+    """The database answers but lacks a table of the service: never set up (a new instance
+    folder, a new PostgreSQL database) or not migrated since the code was updated. Raised by
+    every engine of ``make_engine`` in place of the driver's « no such table » (SQLite) or
+    « relation does not exist » (PostgreSQL, SQLSTATE 42P01), with the command that fixes it."""
+
+
+UNDEFINED_TABLE = "42P01"
+"""PostgreSQL's SQLSTATE for a relation that does not exist."""
 
 
 def embedded_url(instance_path: str | Path) -> str:
@@ -74,6 +86,7 @@ def make_engine(url: str) -> Engine:
             "(attendu : postgresql+psycopg://… ou rien pour la base embarquée)"
         )
     event.listen(engine, "handle_error", _name_unreachable)
+    event.listen(engine, "handle_error", _name_schema_missing)
     return engine
 
 
@@ -87,6 +100,21 @@ def _name_unreachable(context: ExceptionContext) -> None:
         raise DatabaseUnreachable(error.statement, error.params, error.orig,
                                   hide_parameters=error.hide_parameters,
                                   connection_invalidated=context.is_disconnect)
+
+
+def _name_schema_missing(context: ExceptionContext) -> None:
+    """Raise ``SchemaMissing`` for a table that does not exist, naming the database, the
+    driver's words and the command that creates or migrates the schema."""
+    original = context.original_exception
+    missing = getattr(original, "sqlstate", None) == UNDEFINED_TABLE or str(
+        original).startswith("no such table")
+    if not missing:
+        return
+    where = context.engine.url.render_as_string(hide_password=True) if context.engine else ""
+    reason = str(original).splitlines()[0]
+    raise SchemaMissing(f"la base {where} n'a pas le schéma du service ({reason}) : lancez "
+                        f"« fabriques db upgrade » (ou « fabriques load demo » pour une base "
+                        f"neuve)") from context.sqlalchemy_exception
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from geodata.eligibility.layers import CommuneLayer, QpvLayer, ReferenceIndex
 from geodata.storage.cache import engine_key, versioned
-from geodata.storage.database import DatabaseUnreachable, is_postgis, make_engine
+from geodata.storage.database import DatabaseUnreachable, SchemaMissing, is_postgis, make_engine
 from geodata.storage.index_files import index_folder, keep_indexes_in, kept_index
 from geodata.storage.models import (
     Commune,
@@ -75,7 +75,7 @@ def loaded_versions(engine: Engine) -> list | None:
         return dataset_versions(engine)
     except DatabaseUnreachable:
         raise
-    except (OperationalError, ProgrammingError):
+    except (SchemaMissing, OperationalError, ProgrammingError):
         return None
 
 

@@ -4,7 +4,8 @@ The fault-injection test starts a PostgreSQL cluster of its own (``initdb`` and 
 PostgreSQL 15, in a temporary folder, on its own port: never the shared server), loads real
 sources into it, serves the app with a threaded werkzeug server, then stops and starts that
 cluster under the running server. The quicker tests point the app at a port where nothing
-listens, and at a schema that does not exist yet.
+listens, and at a database without the service's schema (both backends): pages, API and
+commands say which command prepares it.
 """
 
 from __future__ import annotations
@@ -15,13 +16,20 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from sqlalchemy import event
+from click.testing import CliRunner
+from sqlalchemy import event, text
 from werkzeug.serving import make_server
 
 from app import create_app
+from app.cli import build
 from app.db import EXTENSION
 from geodata.storage.cache import forget_versions
-from geodata.storage.database import CONNECT_TIMEOUT_S, DatabaseUnreachable, make_engine
+from geodata.storage.database import (
+    CONNECT_TIMEOUT_S,
+    DatabaseUnreachable,
+    embedded_url,
+    make_engine,
+)
 from tests.own_postgres import own_postgres_fixture  # noqa: F401 - module-scoped
 from tests.support import close_app, make_app
 
@@ -170,3 +178,61 @@ def test_datasets_while_the_database_is_down_says_so(down_app):
     assert result.exit_code == 1
     assert result.output.startswith("Erreur — base de données injoignable")
     assert "Connection refused" in result.output
+
+
+@pytest.fixture
+def schemaless_url(backend, tmp_path, request) -> str:
+    """A database of the test's backend that answers without the service's tables: a new
+    embedded file, or a migrated PostGIS copy whose tables are all dropped (PostGIS's own
+    ``spatial_ref_sys`` kept)."""
+    if backend == "sqlite":
+        return embedded_url(tmp_path / "neuve")
+    url = request.getfixturevalue("postgis_url")
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        tables = connection.scalars(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'spatial_ref_sys'")).all()
+        listed = ", ".join(f'"{table}"' for table in tables)
+        connection.execute(text(f"DROP TABLE {listed} CASCADE"))
+    engine.dispose()
+    return url
+
+
+def test_a_database_without_the_schema_says_which_command_prepares_it(schemaless_url,
+                                                                      tmp_path, data_dir):
+    """Pages and API answer 503 with the command (they were 500); the home page and /sante
+    say it as before."""
+    app = make_app(schemaless_url, tmp_path / "instance", data_dir)
+    try:
+        client = app.test_client()
+        for path in API[:3]:
+            answer = client.get(path)
+            assert answer.status_code == 503, f"{path} : {answer.status_code}"
+            error = answer.json["error"]
+            assert (error["status"], error["code"]) == (503, "schema-absent")
+            assert "fabriques load demo" in error["message"]
+        for path in PAGES[1:]:
+            page = client.get(path)
+            assert page.status_code == 503, f"{path} : {page.status_code}"
+            assert "Service pas encore prêt" in page.text and "fabriques db upgrade" in page.text
+        assert client.get("/").status_code == 200
+        assert client.get("/sante").json == {"status": "schéma absent", "datasets": 0}
+    finally:
+        close_app(app)
+
+
+@pytest.mark.parametrize("command", [["check", "--lon", "5.4", "--lat", "43.3"], ["quotas"],
+                                     ["dossiers", "exporter", "-o", "x.csv"]])
+def test_a_command_on_a_database_without_the_schema_says_which_prepares_it(
+        tmp_path, monkeypatch, command):
+    """As a new user's first command would meet it: a new instance folder, its embedded file
+    (the error is the engine's on both backends: see the test above)."""
+    monkeypatch.setenv("FABRIQUES_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(build(), command)
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Erreur — la base ")
+    assert "n'a pas le schéma du service" in result.output
+    assert "fabriques load demo" in result.output and "fabriques db upgrade" in result.output
+    assert "Traceback" not in result.output and "sqlalche.me" not in result.output
