@@ -1,13 +1,30 @@
-"""What the command groups share: how a command says it failed, and how it may ask the
-console script to end without Python's teardown."""
+"""What the command groups share: how a command says it failed, the type of a file it
+writes, and how it may ask the console script to end without Python's teardown."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NoReturn
 
 import click
 
-__all__ = ["fail", "leave_without_teardown", "teardown_skipped"]
+__all__ = ["OutputFile", "fail", "leave_without_teardown", "teardown_skipped"]
+
+
+class OutputFile(click.Path):
+    """A file a command writes (« - » too, when ``allow_dash``): refused before any work when
+    its folder does not exist, instead of a traceback once the work is done."""
+
+    def __init__(self, allow_dash: bool = False, path_type: type | None = Path) -> None:
+        super().__init__(dir_okay=False, writable=True, allow_dash=allow_dash,
+                         path_type=path_type)
+
+    def convert(self, value, param, ctx):
+        path = super().convert(value, param, ctx)
+        folder = Path(path).absolute().parent
+        if str(path) != "-" and not folder.is_dir():
+            self.fail(f"dossier introuvable : {folder}", param, ctx)
+        return path
 
 _skip_teardown = False
 

@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app.cli.common import fail
+from app.cli.common import OutputFile, fail
 from app.db import calendar_file, data_dir, get_engine, get_geocoder
 from geodata.dossiers.calendar import CalendarError
 from geodata.dossiers.export import export_csv
@@ -73,7 +73,7 @@ def summary(report: ImportReport) -> str:
 
 @dossiers_group.command("exporter", help="Écrit les dossiers (d'une vague) en CSV.")
 @click.option("--vague", help="Seulement les dossiers de cette vague.")
-@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
+@click.option("-o", "--output", "output", required=True, type=OutputFile(path_type=str),
               help="Fichier CSV à écrire.")
 @click.option("--tableur", is_flag=True, help="Pour un tableur français : en-têtes en "
                                               "français, oui/non, virgules décimales, « ; ».")

@@ -17,7 +17,7 @@ import click
 from flask.cli import with_appcontext
 from tqdm import tqdm
 
-from app.cli.common import leave_without_teardown
+from app.cli.common import OutputFile, leave_without_teardown
 from app.db import get_engine, get_geocoder
 from geodata.checks import LocationError, address_geocoding, check_point
 from geodata.eligibility import EligibilityError
@@ -88,7 +88,7 @@ class _Bar(tqdm):
 @click.argument("input_path", metavar="FICHIER",
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", "output_path", required=True,
-              type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              type=OutputFile(),
               help="Fichier CSV produit (colonnes du contrat, puis du géocodage s'il y a lieu).")
 @_policy_option()
 @click.option("--explications", "explanations", type=click.Choice(EXPLANATIONS),
@@ -114,6 +114,9 @@ def classify_command(input_path: Path, output_path: Path, policy_name: str,
     from geodata.storage.reference import index_builder
 
     policy = _policy(policy_name)
+    if output_path.resolve() == input_path.resolve():
+        raise click.BadParameter("le fichier produit serait le fichier lu, remplacé : "
+                                 "donnez-lui un autre nom", param_hint="'-o' / '--output'")
     partial = output_path.with_name(output_path.name + ".partiel")
     try:
         with opened_table(input_path) as table, ExitStack() as stack:
@@ -154,7 +157,7 @@ def classify_command(input_path: Path, output_path: Path, policy_name: str,
 @click.option("--by", type=click.Choice(GROUPINGS), help="Détail par vague, région ou département.")
 @click.option("--json", "as_json", is_flag=True,
               help="Sortie JSON : chaque ligne porte « min » et « max ».")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, writable=True, allow_dash=True),
+@click.option("--csv", "csv_path", type=OutputFile(allow_dash=True, path_type=str),
               help="Écrit le tableau en CSV pour un tableur français (UTF-8 avec BOM, « ; ») "
                    "dans FICHIER, ou sur la sortie standard avec « --csv - ».",
               metavar="FICHIER")

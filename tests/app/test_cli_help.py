@@ -109,6 +109,12 @@ def test_a_groups_help_names_its_commands_in_french():
     ("classify", ["absent.csv", "-o", "x.csv"],
      "Erreur — valeur invalide pour 'FICHIER' : Fichier 'absent.csv' introuvable."),
     ("laureats livrables", ["inconnue"], "Erreur — commande inconnue : 'inconnue'."),
+    ("classify", [__file__, "-o", "/dossier-absent/x.csv"],
+     "Erreur — valeur invalide pour '-o' / '--output' : dossier introuvable : /dossier-absent"),
+    ("quotas", ["--csv", "/dossier-absent/q.csv"],
+     "Erreur — valeur invalide pour '--csv' : dossier introuvable : /dossier-absent"),
+    ("dossiers exporter", ["-o", "/dossier-absent/x.csv"],
+     "Erreur — valeur invalide pour '-o' / '--output' : dossier introuvable : /dossier-absent"),
 ])
 def test_a_usage_error_is_in_french(command, args, said):
     answer = CliRunner().invoke(build(), [*command.split(), *args], terminal_width=200)
@@ -135,6 +141,17 @@ def test_a_setting_it_cannot_use_ends_a_command_with_the_settings_name(monkeypat
     assert answer.output.startswith("Erreur — réglage inutilisable : BATCH_MAX_ROWS : un "
                                     "entier d'au moins 1 est attendu, pas 'beaucoup'")
     assert "Traceback" not in answer.output
+
+
+def test_classify_refuses_to_write_over_the_file_it_reads(monkeypatch, tmp_path):
+    monkeypatch.setenv("FABRIQUES_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.chdir(tmp_path)
+    Path("lieux.csv").write_text("id,lon,lat\n1,5.4,43.3\n", encoding="utf-8")
+    answer = CliRunner().invoke(build(), ["classify", "lieux.csv", "-o", str(tmp_path /
+                                                                           "lieux.csv")])
+    assert answer.exit_code == 2, answer.output
+    assert "le fichier produit serait le fichier lu" in answer.output
+    assert Path("lieux.csv").read_text(encoding="utf-8") == "id,lon,lat\n1,5.4,43.3\n"
 
 
 def test_flasks_development_commands_still_work(monkeypatch, tmp_path):
