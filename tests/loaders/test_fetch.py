@@ -101,4 +101,13 @@ def test_explicit_checksum_accepts_another_file(engine, served):
 def test_unreachable_url_is_a_clear_error(engine):
     with pytest.raises(LoadError) as error:
         load_source(engine, "qpv2024-paca", "http://127.0.0.1:9/qpv.geojson", progress=False)
-    assert "téléchargement impossible" in str(error.value)
+    assert "téléchargement impossible : connexion à 127.0.0.1 impossible" in str(error.value)
+
+
+def test_a_missing_file_on_the_server_says_its_status(engine, served, cache):
+    base, _ = served
+    with pytest.raises(LoadError) as error:
+        load_source(engine, "qpv2024-paca", f"{base}/qpv/absent.geojson", progress=False)
+    assert "téléchargement impossible : le serveur répond HTTP 404" in str(error.value)
+    assert f"{base}/qpv/absent.geojson" in str(error.value)
+    assert not list(cache.rglob("absent.geojson")) and qpv_count(engine) == 0
