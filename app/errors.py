@@ -168,23 +168,23 @@ def _http_error(error: HTTPException):
 def _database_down(error: DatabaseUnreachable):
     """503 while the database does not answer: ``base-indisponible`` or the French page."""
     current_app.logger.warning("base de données injoignable : %s", error.orig)
-    # The page's header asks who is logged in, which would ask the database again.
-    if hasattr(current_app, "login_manager"):
-        g._login_user = current_app.login_manager.anonymous_user()
-    title, message = DATABASE_DOWN
-    if _in_an_api():
-        return error_response(ApiError(503, "base-indisponible", message))
-    return error_page(title, message, 503)
+    return _unavailable("base-indisponible", DATABASE_DOWN)
 
 
 def _schema_missing(error: SchemaMissing):
     """503 while the database lacks the service's tables: ``schema-absent`` or the page."""
     current_app.logger.warning("%s", error)
+    return _unavailable("schema-absent", SCHEMA_MISSING)
+
+
+def _unavailable(code: str, texts: tuple[str, str]):
+    """A 503 of the database: the API's JSON with ``code``, else the page (title, message)."""
+    # The page's header asks who is logged in, which would ask the database again.
     if hasattr(current_app, "login_manager"):
         g._login_user = current_app.login_manager.anonymous_user()
-    title, message = SCHEMA_MISSING
+    title, message = texts
     if _in_an_api():
-        return error_response(ApiError(503, "schema-absent", message))
+        return error_response(ApiError(503, code, message))
     return error_page(title, message, 503)
 
 
