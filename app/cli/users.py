@@ -24,7 +24,7 @@ from app.access import (
     update_user,
 )
 from app.db import get_engine
-from geodata.storage.accounts import ROLES, list_users
+from geodata.storage.accounts import ROLES, check_new_user, list_users
 from geodata.storage.database import DatabaseError, upgrade
 
 __all__ = ["users_group"]
@@ -67,11 +67,12 @@ def add_command(email: str, role: str, name: str | None, password_stdin: bool,
     if role not in ROLES:
         raise click.BadParameter(f"rôle inconnu : {role!r} (attendu : {', '.join(ROLES)})",
                                  param_hint="--role")
-    password = _password(password_stdin)
+    codes = (departements or "").split(",") if departements else None
     try:
+        check_new_user(_engine(), email, role, codes)  # before the password is typed
+        password = _password(password_stdin)
         check_password(password)
-        user = create_user(_engine(), email, password, role, name,
-                           (departements or "").split(",") if departements else None)
+        user = create_user(_engine(), email, password, role, name, codes)
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     scope = f", départements {', '.join(user.departements)}" if user.departements else ""

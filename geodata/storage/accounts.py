@@ -22,6 +22,7 @@ __all__ = [
     "ROLES",
     "AccountError",
     "change_user",
+    "check_new_user",
     "count_login_attempts",
     "end_sessions",
     "forget_login_attempt",
@@ -49,12 +50,7 @@ def insert_user(engine: Engine, email: str, password_hash: str, role: str,
                 name: str | None = None, departements: list[str] | None = None) -> User:
     """Create an active account; raises AccountError on a bad or already used email, or
     départements given to a role other than prefecture (which needs at least one)."""
-    address = normalise_email(email)
-    if len(address) > 254 or not EMAIL.match(address):
-        raise AccountError(f"adresse électronique invalide : {email!r}")
-    if role not in ROLES:
-        raise AccountError(f"rôle inconnu : {role!r} (attendu : {', '.join(ROLES)})")
-    codes = _departements(role, departements)
+    address, codes = _valid_fields(email, role, departements)
     user = User(email=address, name=(name or "").strip() or address.split("@")[0], role=role,
                 password_hash=password_hash, active=True, created_at=datetime.now(UTC),
                 departements=codes)
@@ -65,6 +61,26 @@ def insert_user(engine: Engine, email: str, password_hash: str, role: str,
         except IntegrityError:
             raise AccountError(f"un compte existe déjà pour {address}") from None
     return user
+
+
+def check_new_user(engine: Engine, email: str, role: str,
+                   departements: list[str] | None = None) -> None:
+    """Raise the AccountError ``insert_user`` would raise for these fields (an address
+    already used included), before anyone is asked for a password."""
+    address, _codes = _valid_fields(email, role, departements)
+    if user_by_email(engine, address) is not None:
+        raise AccountError(f"un compte existe déjà pour {address}")
+
+
+def _valid_fields(email: str, role: str,
+                  departements: list[str] | None) -> tuple[str, list[str] | None]:
+    """The normalised address and département codes of a new account, or AccountError."""
+    address = normalise_email(email)
+    if len(address) > 254 or not EMAIL.match(address):
+        raise AccountError(f"adresse électronique invalide : {email!r}")
+    if role not in ROLES:
+        raise AccountError(f"rôle inconnu : {role!r} (attendu : {', '.join(ROLES)})")
+    return address, _departements(role, departements)
 
 
 DEPARTEMENT = re.compile(r"^(\d{2}|2[AB]|97\d)$")

@@ -124,3 +124,18 @@ def test_a_prefecture_account_names_its_departements(app, runner):
         refused = add(email, role, *more)
         assert refused.exit_code != 0 and said in refused.output
     assert accounts(app) == 1
+
+
+def test_fields_are_refused_before_the_password_is_asked(app, runner):
+    """Nobody types a password twice to learn that the address was wrong."""
+    args = ["users", "add", "a@anct.gouv.fr", "--role", "instructor", "--password-stdin"]
+    assert runner.invoke(args=args, input=PASSWORD + "\n").exit_code == 0
+    for email, more, said in (
+            ("pas-une-adresse", [], "adresse électronique invalide : 'pas-une-adresse'"),
+            ("pref@interieur.gouv.fr", ["--role", "prefecture", "--departements", "999"],
+             "code de département invalide : 999"),
+            ("A@anct.gouv.fr", [], "un compte existe déjà pour a@anct.gouv.fr")):
+        refused = runner.invoke(args=["users", "add", email, *(more or ["--role", "admin"])])
+        assert refused.exit_code == 1 and said in refused.output, refused.output
+        assert "Mot de passe" not in refused.output
+    assert accounts(app) == 1
