@@ -41,8 +41,9 @@ DATABASE_DOWN = ("Base de données injoignable",
 
 SCHEMA_MISSING = ("Service pas encore prêt",
                   "La base de données du service n'a pas encore son schéma. Si vous exploitez "
-                  "le service : « fabriques load demo » prépare une base neuve, « fabriques db "
-                  "upgrade » met à jour celle d'une version précédente.")
+                  "le service : «\u00a0fabriques load demo\u00a0» prépare une base neuve, "
+                  "«\u00a0fabriques db upgrade\u00a0» met à jour celle d'une version "
+                  "précédente.")
 """Title and message of the 503 given while the database lacks the service's tables."""
 
 HTTP_TEXTS = {
