@@ -261,7 +261,9 @@ def data_package(sources: Sequence[Mapping], created: datetime) -> dict:
 
 def write_publication(folder: Path, rows: Sequence[Mapping], sources: Sequence[Mapping],
                       created: datetime) -> dict[str, Path]:
-    """Write the four files into ``folder`` (created if needed); their paths by name."""
+    """Write the four files into ``folder`` (created if needed); their paths by name. Each is
+    written beside its place first, then all four take their places: a failure (disk full,
+    folder not writable) leaves the previous publication whole, and no partial file."""
     folder.mkdir(parents=True, exist_ok=True)
     table = [open_row(row) for row in rows]
     package = data_package(sources, created)
@@ -271,8 +273,15 @@ def write_publication(folder: Path, rows: Sequence[Mapping], sources: Sequence[M
         "schema.json": json.dumps(table_schema(), ensure_ascii=False, indent=2),
         "datapackage.json": json.dumps(package, ensure_ascii=False, indent=2),
     }
-    paths = {}
+    paths = {name: folder / name for name in FILES}
+    partials = {name: folder / f"{name}.partiel" for name in FILES}
+    try:
+        for name in FILES:
+            partials[name].write_text(texts[name], encoding="utf-8", newline="")
+    except BaseException:
+        for partial in partials.values():
+            partial.unlink(missing_ok=True)
+        raise
     for name in FILES:
-        paths[name] = folder / name
-        paths[name].write_text(texts[name], encoding="utf-8", newline="")
+        partials[name].replace(paths[name])
     return paths

@@ -42,8 +42,12 @@ def publish_command(output: str, policy: str) -> None:
     rows = laureate_table(engine, rules)
     if not rows:
         fail("Erreur — aucun lauréat chargé (fabriques load laureates) : rien n'est écrit.")
-    paths = write_publication(Path(output), rows, publication_sources(engine, rules),
-                              datetime.now(UTC))
+    try:
+        paths = write_publication(Path(output), rows, publication_sources(engine, rules),
+                                  datetime.now(UTC))
+    except OSError as error:
+        fail(f"Erreur — {output} : publication impossible ({error.strerror} : "
+             f"{error.filename}) ; la publication précédente, s'il y en a une, est intacte.")
     located = sum(row["lon"] is not None for row in rows)
     click.echo(f"{len(rows)} Fabrique(s) publiée(s) ({len(rows) - located} sans position) "
                f"dans {output} : {', '.join(path.name for path in paths.values())}.")

@@ -7,9 +7,11 @@ Schema by ``frictionless``, the GeoJSON against RFC 7946, and no column may hold
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import re
+from pathlib import Path
 
 import frictionless
 import pytest
@@ -142,6 +144,26 @@ def test_publish_without_laureates_writes_nothing(runner, tmp_path):
     result = runner.invoke(args=["laureats", "publier", "-o", str(tmp_path / "vide")])
     assert result.exit_code == 1 and "aucun lauréat chargé" in result.output
     assert not (tmp_path / "vide").exists()
+
+
+def test_a_publication_that_fails_midway_leaves_the_previous_one_whole(laureates, runner,
+                                                                       tmp_path, monkeypatch):
+    folder = tmp_path / "publication"
+    assert runner.invoke(args=["laureats", "publier", "-o", str(folder)]).exit_code == 0
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    write_text = Path.write_text
+
+    def disk_full_at_the_schema(path, *args, **kwargs):
+        if path.name == "schema.json.partiel":
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return write_text(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", disk_full_at_the_schema)
+    result = runner.invoke(args=["laureats", "publier", "-o", str(folder)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Erreur — {folder} : publication impossible (No space")
+    assert "la publication précédente, s'il y en a une, est intacte" in result.output
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
 
 
 def deliverables(app) -> int:
