@@ -8,7 +8,7 @@ from typing import NoReturn
 
 import click
 
-__all__ = ["OutputFile", "fail", "leave_without_teardown", "teardown_skipped"]
+__all__ = ["OutputFile", "fail", "leave_without_teardown", "teardown_skipped", "write_whole"]
 
 
 class OutputFile(click.Path):
@@ -25,6 +25,21 @@ class OutputFile(click.Path):
         if str(path) != "-" and not folder.is_dir():
             self.fail(f"dossier introuvable : {folder}", param, ctx)
         return path
+
+def write_whole(path: str | Path, text: str) -> None:
+    """Write ``text`` (UTF-8, newlines as given) beside ``path``, then put it in place: the
+    file appears whole or not at all, and one it replaces stays whole if writing fails. A
+    failure ends the command with its reason."""
+    target = Path(path)
+    partial = target.with_name(target.name + ".partiel")
+    try:
+        partial.write_text(text, encoding="utf-8", newline="")
+        partial.replace(target)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        fail(f"Erreur — {target} : écriture impossible ({error.strerror}) ; rien n'est "
+             f"écrit, un fichier qui était là est intact.")
+
 
 _skip_teardown = False
 

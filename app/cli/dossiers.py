@@ -4,13 +4,12 @@ Simplifiées export, back out as CSV, and moved along the instruction."""
 from __future__ import annotations
 
 import getpass
-from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app.cli.common import OutputFile, fail
+from app.cli.common import OutputFile, fail, write_whole
 from app.db import calendar_file, data_dir, get_engine, get_geocoder
 from geodata.dossiers.calendar import CalendarError
 from geodata.dossiers.export import export_csv
@@ -81,7 +80,7 @@ def summary(report: ImportReport) -> str:
 def export_command(vague: str | None, output: str, tableur: bool) -> None:
     dossiers = list_dossiers(get_engine(), vague)
     text = export_csv(dossiers, tableur=tableur)
-    Path(output).write_text(text, encoding="utf-8", newline="")
+    write_whole(output, text)
     click.echo(f"{len(dossiers)} dossier(s) écrit(s) dans {output}.")
 
 

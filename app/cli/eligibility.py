@@ -17,7 +17,7 @@ import click
 from flask.cli import with_appcontext
 from tqdm import tqdm
 
-from app.cli.common import OutputFile, leave_without_teardown
+from app.cli.common import OutputFile, leave_without_teardown, write_whole
 from app.db import get_engine, get_geocoder
 from geodata.checks import LocationError, address_geocoding, check_point
 from geodata.eligibility import EligibilityError
@@ -177,7 +177,7 @@ def quotas_command(policy_name: str, by: str | None, as_json: bool,
         if csv_path == "-":
             click.echo(text, nl=False)
         else:
-            Path(csv_path).write_text(text, encoding="utf-8", newline="")
+            write_whole(csv_path, text)
             click.echo(f"{len(table.lines)} ligne(s) écrite(s) dans {csv_path}.", err=True)
     else:
         click.echo(render_text(table, names))
