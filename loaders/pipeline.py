@@ -92,7 +92,8 @@ def load_source(
 ) -> LoadReport:
     """Load one registered source from its shared file, another file, or a URL.
 
-    A URL is downloaded and checked against ``sha256``, by default the registry's checksum.
+    A URL is downloaded and checked against ``sha256``, by default the registry's checksum; a
+    local file given with ``sha256`` is checked against it too (a mismatch loads nothing).
     ``force`` loads a file that contradicts the facts its completeness is checked against,
     as partial, and records it (``loaders.claims``).
     """
@@ -108,6 +109,10 @@ def load_source(
     checksum = file_checksum(path) if path.is_file() else None
     if checksum is None:
         raise LoadError("fichier introuvable", path=str(path))
+    if sha256 and checksum != f"sha256:{sha256.removeprefix('sha256:').lower()}":
+        raise LoadError(f"somme de contrôle incorrecte : le fichier a {checksum}, la "
+                        f"commande demande sha256:{sha256.removeprefix('sha256:').lower()}",
+                        path=str(path))
     if source.sha256 and checksum != f"sha256:{source.sha256}":
         notes.append(
             f"somme de contrôle {checksum[:19]}… différente de celle du registre "

@@ -12,6 +12,7 @@ On PostGIS, a load that changed data ends by computing ``fabriques_classify``'s 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -95,6 +96,17 @@ def _shared_folder_or_fail(folder: Path) -> None:
          f"chargé. {KEPT}")
 
 
+def _checksum(value: str | None) -> str | None:
+    """``--sha256`` as 64 lowercase hexadecimal digits (« sha256: » before them accepted)."""
+    if value is None:
+        return None
+    digits = value.strip().removeprefix("sha256:").lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", digits):
+        raise click.BadParameter(f"{value[:80]!r} n'est pas une somme SHA-256 (64 chiffres "
+                                 "hexadécimaux)")
+    return digits
+
+
 def _sources_list() -> str:
     """The registry's sources and their titles, as ``fabriques load --help`` lists them."""
     width = max(len(name) for name in SOURCES)
@@ -111,7 +123,9 @@ def _sources_list() -> str:
 @click.argument("dataset", metavar="SOURCE")
 @click.argument("path_or_url", required=False, metavar="[FICHIER_OU_URL]")
 @click.option("--vintage", help="Millésime, si le fichier n'est pas celui du registre.")
-@click.option("--sha256", help="Somme de contrôle attendue d'un fichier téléchargé.")
+@click.option("--sha256", callback=lambda _ctx, _param, value: _checksum(value),
+              help="Somme de contrôle SHA-256 attendue du fichier (téléchargé ou local), en "
+                   "64 chiffres hexadécimaux : un autre fichier n'est pas chargé.")
 @click.option("--quiet", is_flag=True, help="Sans barre de progression.")
 @click.option("--force", is_flag=True,
               help="Charge un fichier que les données de référence contredisent (codes QPV "

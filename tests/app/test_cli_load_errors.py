@@ -4,6 +4,8 @@ middle of a load (a PostgreSQL cluster of the test's own, stopped under the load
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from sqlalchemy import select
 
@@ -45,6 +47,20 @@ def test_a_wrong_shared_folder_is_said_once_before_any_load(app, runner, data_di
         assert versions_in_service(app, "regions") == []
     given = data_dir / "communes" / "regions_cog2026_decoupage_administratif.json"
     assert runner.invoke(args=["load", "regions", str(given), "--quiet"]).exit_code == 0
+
+
+def test_a_local_file_is_checked_against_the_checksum_given(app, runner, data_dir):
+    given = data_dir / "communes" / "regions_cog2026_decoupage_administratif.json"
+    digest = hashlib.sha256(given.read_bytes()).hexdigest()
+    load = ["load", "regions", str(given), "--quiet", "--sha256"]
+    wrong = runner.invoke(args=[*load, "0" * 64])
+    assert wrong.exit_code == 1
+    assert f"somme de contrôle incorrecte : le fichier a sha256:{digest}" in wrong.output
+    assert versions_in_service(app, "regions") == []
+    unreadable = runner.invoke(args=[*load, "zz"])
+    assert unreadable.exit_code == 2 and "n'est pas une somme SHA-256" in unreadable.output
+    assert runner.invoke(args=[*load, f"sha256:{digest.upper()}"]).exit_code == 0
+    assert len(versions_in_service(app, "regions")) == 1
 
 
 def test_ctrl_c_while_writing_keeps_the_previous_version(app, runner, monkeypatch):
