@@ -14,12 +14,14 @@ too long for its column. Rows that name what is not loaded are skipped, each wit
 reason: an unknown Fabrique (every row of its network), an unknown place or place kind.
 The write replaces the source's previous networks in one transaction, with a new
 ``dataset_versions`` row; a file already loaded (same checksum and vintage) is not read again.
+A file that would leave the source without any network (no row, or every row skipped) is
+refused: it would empty the source without a word.
 """
 
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -206,6 +208,8 @@ def load_networks(engine: Engine, path: str | Path, *, source: str = "reseaux",
     staged, outcome = stage_networks(path)
     with load_transaction(engine, str(path)) as connection:
         networks = _checked(staged, connection, outcome)
+        if not networks:  # would empty the source: a failed export, laureates not loaded…
+            raise LoadError(_nothing_to_load(outcome), path=str(path))
         loaded = {"networks": len(networks),
                   "network_members": sum(len(n.members) + (n.laureate_id is not None)
                                          for n in networks)}
@@ -216,6 +220,15 @@ def load_networks(engine: Engine, path: str | Path, *, source: str = "reseaux",
     forget_versions(engine)  # this process serves the new networks at once
     return LoadReport(source, str(path), vintage, "chargé", loaded, 0, outcome.skipped,
                       outcome.notes, version_id, time.perf_counter() - started)
+
+
+def _nothing_to_load(outcome: Outcome) -> str:
+    """Why a file that would leave its source without networks is refused."""
+    if not outcome.skipped:
+        return "aucune ligne : aucun réseau à charger"
+    reasons = Counter(reason for _where, reason in outcome.skipped)
+    listed = " ; ".join(f"{count} × {reason}" for reason, count in reasons.most_common())
+    return f"aucun réseau à charger : toutes les lignes sont ignorées ({listed})"
 
 
 def _write(connection: Connection, source: str, networks: list[StagedNetwork], *,

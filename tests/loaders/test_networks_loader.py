@@ -267,3 +267,17 @@ def test_the_documented_example_loads(loaded, tmp_path, data_dir):
     assert {(m.kind, m.name) for m in view.members} == {
         ("tiers-lieu-cget-2019", "Le LABO Coworking"),
         ("france-services", "France services Nice Pasteur")}
+
+
+def test_a_file_that_would_empty_its_source_is_refused(loaded, tmp_path):
+    """A header alone (an export that failed) or rows that are all skipped (the laureates not
+    loaded yet) would have replaced the source's networks by none, without a word."""
+    load_networks(loaded, write_csv(tmp_path / "r.csv", ROWS), source="essai")
+    for name, rows, said in (
+            ("entete.csv", [], "aucune ligne : aucun réseau à charger"),
+            ("inconnus.csv", [["R", "fabrique", "fabt-999", "fabrique", "fabt-01", ""],
+                              ["R", "fabrique", "fabt-999", "fabrique", "fabt-02", ""]],
+             f"toutes les lignes sont ignorées (2 × {UNKNOWN_FABRIQUE})")):
+        with pytest.raises(LoadError, match=re.escape(said)):
+            load_networks(loaded, write_csv(tmp_path / name, rows), source="essai")
+        assert stored(loaded) == EXPECTED
