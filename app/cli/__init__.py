@@ -27,7 +27,7 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from app.cli import common, french
-from geodata.storage.database import SchemaMissing
+from geodata.storage.database import DatabaseError
 
 __all__ = ["DEVELOPMENT", "FabriquesGroup", "ORDER", "build", "init_app", "main"]
 
@@ -100,12 +100,13 @@ class FabriquesGroup(FlaskGroup):
                 param.help = OPTIONS_HELP[param.name]
 
     def invoke(self, ctx: click.Context):
-        """Run the command; a database without the service's schema ends it with the command
-        that creates it, whichever command met it."""
+        """Run the command; a database it cannot use (``DatabaseError``: without the service's
+        schema, with a newer one, busy with another load…) ends it with the reason, and
+        the command that fixes it when there is one, whichever command met it."""
         try:
             return super().invoke(ctx)
-        except SchemaMissing as error:
-            common.fail(f"Erreur — {error}.")
+        except DatabaseError as error:
+            common.fail(f"Erreur — {str(error).rstrip('.')}.")
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         """The project's commands without loading the application; Flask's with it."""

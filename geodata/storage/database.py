@@ -139,7 +139,19 @@ def _alembic_config(engine: Engine):
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (creates the PostGIS extension if it can)."""
+    """Bring the schema to ``revision`` (creates the PostGIS extension if it can). A schema
+    this code does not know (migrated by a newer version of the service) raises
+    ``DatabaseError``: nothing is changed."""
     from alembic import command
+    from alembic.util import CommandError
 
-    command.upgrade(_alembic_config(engine), revision)
+    try:
+        command.upgrade(_alembic_config(engine), revision)
+    except CommandError as error:
+        where = engine.url.render_as_string(hide_password=True)
+        if "Can't locate revision" not in str(error):
+            raise DatabaseError(f"migration de la base {where} impossible : {error}") from error
+        raise DatabaseError(f"la base {where} a un schéma que cette version du service ne "
+                            f"connaît pas ({error}) : une version plus récente du service l'a "
+                            f"sans doute migrée ; servez-la avec celle-ci (rien n'a été "
+                            f"modifié)") from error

@@ -236,3 +236,25 @@ def test_a_command_on_a_database_without_the_schema_says_which_prepares_it(
     assert "n'a pas le schéma du service" in result.output
     assert "fabriques load demo" in result.output and "fabriques db upgrade" in result.output
     assert "Traceback" not in result.output and "sqlalche.me" not in result.output
+
+
+def test_a_schema_from_a_newer_version_is_said_and_left_as_it_is(database_url, tmp_path,
+                                                                 data_dir):
+    """A deployment rolled back under a database a newer version migrated: every command
+    that migrates says so, in French, and changes nothing."""
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    app = make_app(database_url, tmp_path / "instance", data_dir)
+    try:
+        for command in (["db", "upgrade"], ["load", "regions", "--quiet"], ["users", "list"]):
+            result = app.test_cli_runner().invoke(args=command)
+            assert result.exit_code == 1, result.output
+            assert "a un schéma que cette version du service ne connaît pas" in result.output
+            assert "'9999_future'" in result.output and "Traceback" not in result.output
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT version_num FROM alembic_version")) == (
+                "9999_future")
+    finally:
+        close_app(app)
+        engine.dispose()
