@@ -15,7 +15,7 @@ from geodata.dossiers.calendar import CalendarError
 from geodata.dossiers.export import export_csv
 from geodata.dossiers.states import workflow
 from geodata.policy import DEFAULT_POLICY, PolicyError, available_policies
-from geodata.storage.dossiers import MoveRefused, list_dossiers, move_dossiers
+from geodata.storage.dossiers import MoveRefused, dossier_waves, list_dossiers, move_dossiers
 from loaders.dossiers import ImportReport, import_dossiers, reverify_dossiers
 from loaders.ds_export import available_mappings
 from loaders.errors import LoadError
@@ -78,6 +78,7 @@ def summary(report: ImportReport) -> str:
                                               "français, oui/non, virgules décimales, « ; ».")
 @with_appcontext
 def export_command(vague: str | None, output: str, tableur: bool) -> None:
+    _wave_with_dossiers(vague)
     dossiers = list_dossiers(get_engine(), vague)
     text = export_csv(dossiers, tableur=tableur)
     write_whole(output, text)
@@ -102,6 +103,17 @@ def state_command(numbers: tuple[int, ...], target: str, motivation: str | None)
     click.echo(f"{len(moved)} dossier(s) passé(s) à « {workflow().labels[target]} ».")
 
 
+def _wave_with_dossiers(wave: str | None) -> None:
+    """A ``--vague`` that names no wave of the imported dossiers (a typo, say) ends the
+    command with the waves there are, rather than an empty answer."""
+    if wave is None:
+        return
+    waves = [w for w in dossier_waves(get_engine()) if w is not None]
+    if wave not in waves:
+        known = ", ".join(waves) if waves else "aucun dossier importé"
+        fail(f"Erreur — aucun dossier dans la vague {wave!r} (vagues des dossiers : {known}).")
+
+
 def _actor() -> str:
     return f"ligne de commande ({getpass.getuser()})"
 
@@ -113,6 +125,7 @@ def _actor() -> str:
               type=click.Choice(available_policies()), help="Politique des vérifications.")
 @with_appcontext
 def reverify_command(vague: str | None, policy: str) -> None:
+    _wave_with_dossiers(vague)
     engine = get_engine()
     before = {d.number: d for d in list_dossiers(engine, vague)}
     stored, not_located, notes = reverify_dossiers(

@@ -46,6 +46,13 @@ def test_import_says_what_it_did_and_export_writes_every_dossier(runner, tmp_pat
     text = french.read_text(encoding="utf-8")
     assert text.startswith("\ufeff" + ";".join(FRENCH_HEADERS))
     assert len(text.splitlines()) == 21
+    for command in (["exporter", "-o", str(tmp_path / "v.csv")], ["reverifier"]):
+        typo = runner.invoke(args=["dossiers", *command, "--vague", "vague-2"])
+        assert typo.exit_code == 1, typo.output
+        assert typo.output.startswith("Erreur — aucun dossier dans la vague 'vague-2' "
+                                      "(vagues des dossiers : ")
+        assert "2" in typo.output.split("vagues des dossiers : ")[1]
+    assert not (tmp_path / "v.csv").exists()
 
 
 @pytest.mark.parametrize(("arguments", "said"), [
