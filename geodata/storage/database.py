@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 __all__ = [
@@ -140,13 +140,23 @@ def _alembic_config(engine: Engine):
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (creates the PostGIS extension if it can). A schema
-    this code does not know (migrated by a newer version of the service) raises
-    ``DatabaseError``: nothing is changed."""
+    this code does not know (migrated by a newer version of the service), or PostGIS missing
+    where this role cannot install it, raises ``DatabaseError``: nothing is changed."""
     from alembic import command
     from alembic.util import CommandError
 
     try:
         command.upgrade(_alembic_config(engine), revision)
+    except DBAPIError as error:
+        if isinstance(error, DatabaseUnreachable) or "CREATE EXTENSION" not in (
+                error.statement or ""):
+            raise
+        where = engine.url.render_as_string(hide_password=True)
+        reason = str(error.orig).splitlines()[0]
+        raise DatabaseError(f"PostGIS manque dans la base {where} et n'a pas pu y être "
+                            f"installé ({reason}) : un administrateur de la base doit y lancer "
+                            f"« CREATE EXTENSION postgis; » (paquet Debian "
+                            f"postgresql-15-postgis-3)") from error
     except CommandError as error:
         where = engine.url.render_as_string(hide_password=True)
         if "Can't locate revision" not in str(error):

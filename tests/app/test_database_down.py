@@ -17,7 +17,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 from click.testing import CliRunner
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -26,9 +27,11 @@ from app.db import EXTENSION
 from geodata.storage.cache import forget_versions
 from geodata.storage.database import (
     CONNECT_TIMEOUT_S,
+    DatabaseError,
     DatabaseUnreachable,
     embedded_url,
     make_engine,
+    upgrade,
 )
 from tests.own_postgres import own_postgres_fixture  # noqa: F401 - module-scoped
 from tests.support import close_app, make_app
@@ -258,3 +261,28 @@ def test_a_schema_from_a_newer_version_is_said_and_left_as_it_is(database_url, t
     finally:
         close_app(app)
         engine.dispose()
+
+
+@pytest.mark.postgis
+def test_postgis_missing_where_the_role_cannot_install_it_is_said(own_postgres):
+    """A database made for the service without PostGIS, and a role that may not install it
+    (not a superuser): the migration says what an administrator must run, changes nothing."""
+    admin = create_engine(own_postgres.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text("CREATE ROLE sans_droits LOGIN"))
+        connection.execute(text("CREATE DATABASE sans_postgis OWNER sans_droits"))
+    url = make_url(own_postgres.url).set(username="sans_droits", database="sans_postgis")
+    engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        with pytest.raises(DatabaseError, match="PostGIS manque dans la base .*sans_postgis et "
+                           "n'a pas pu y être installé .*CREATE EXTENSION postgis;"):
+            upgrade(engine)
+        with engine.connect() as connection:
+            assert connection.scalar(text(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")) == 0
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text("DROP DATABASE sans_postgis WITH (FORCE)"))
+            connection.execute(text("DROP ROLE sans_droits"))
+        admin.dispose()
