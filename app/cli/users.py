@@ -68,11 +68,12 @@ def add_command(email: str, role: str, name: str | None, password_stdin: bool,
         raise click.BadParameter(f"rôle inconnu : {role!r} (attendu : {', '.join(ROLES)})",
                                  param_hint="--role")
     codes = (departements or "").split(",") if departements else None
+    engine = _engine()
     try:
-        check_new_user(_engine(), email, role, codes)  # before the password is typed
+        check_new_user(engine, email, role, codes)  # before the password is typed
         password = _password(password_stdin)
         check_password(password)
-        user = create_user(_engine(), email, password, role, name, codes)
+        user = create_user(engine, email, password, role, name, codes)
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     scope = f", départements {', '.join(user.departements)}" if user.departements else ""
