@@ -3,12 +3,31 @@ writes, and how it may ask the console script to end without Python's teardown."
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 from typing import NoReturn
 
 import click
 
-__all__ = ["OutputFile", "fail", "leave_without_teardown", "teardown_skipped", "write_whole"]
+__all__ = ["OutputFile", "fail", "leave_without_teardown", "os_reason", "teardown_skipped",
+           "write_whole"]
+
+OS_REASONS = {
+    errno.ENOSPC: "disque plein",
+    errno.EDQUOT: "quota de disque atteint",
+    errno.EACCES: "permission refusée",
+    errno.EPERM: "opération non permise",
+    errno.EROFS: "système de fichiers en lecture seule",
+    errno.ENOENT: "fichier ou dossier introuvable",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.EISDIR: "c'est un dossier",
+}
+"""The system's reasons a command's file could not be written, in French."""
+
+
+def os_reason(error: OSError) -> str:
+    """Why the system refused a file, in French when the error is a common one."""
+    return OS_REASONS.get(error.errno, error.strerror or str(error))
 
 
 class OutputFile(click.Path):
@@ -37,7 +56,7 @@ def write_whole(path: str | Path, text: str) -> None:
         partial.replace(target)
     except OSError as error:
         partial.unlink(missing_ok=True)
-        fail(f"Erreur — {target} : écriture impossible ({error.strerror}) ; rien n'est "
+        fail(f"Erreur — {target} : écriture impossible ({os_reason(error)}) ; rien n'est "
              f"écrit, un fichier qui était là est intact.")
 
 

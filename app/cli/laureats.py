@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from app.cli.common import fail
+from app.cli.common import fail, os_reason
 from app.db import get_engine
 from geodata.deliverables import COLUMNS, ImportRefused, read_deliverables
 from geodata.policy import DEFAULT_POLICY, available_policies, load_policy
@@ -46,7 +46,7 @@ def publish_command(output: str, policy: str) -> None:
         paths = write_publication(Path(output), rows, publication_sources(engine, rules),
                                   datetime.now(UTC))
     except OSError as error:
-        fail(f"Erreur — {output} : publication impossible ({error.strerror} : "
+        fail(f"Erreur — {output} : publication impossible ({os_reason(error)} : "
              f"{error.filename}) ; la publication précédente, s'il y en a une, est intacte.")
     located = sum(row["lon"] is not None for row in rows)
     click.echo(f"{len(rows)} Fabrique(s) publiée(s) ({len(rows) - located} sans position) "

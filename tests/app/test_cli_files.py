@@ -33,6 +33,6 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_nothing(tmp_path, monkeypa
     with pytest.raises(SystemExit) as end:
         write_whole(target, "numero;vague\r\n1;2024\r\n")
     assert end.value.code == 1
-    assert capsys.readouterr().err.startswith(f"Erreur — {target} : écriture impossible (No ")
+    assert capsys.readouterr().err.startswith(f"Erreur — {target} : écriture impossible (disque ")
     assert target.read_text(encoding="utf-8") == "ancien\n"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["dossiers.csv"]

@@ -161,7 +161,7 @@ def test_a_publication_that_fails_midway_leaves_the_previous_one_whole(laureates
     monkeypatch.setattr(Path, "write_text", disk_full_at_the_schema)
     result = runner.invoke(args=["laureats", "publier", "-o", str(folder)])
     assert result.exit_code == 1
-    assert result.output.startswith(f"Erreur — {folder} : publication impossible (No space")
+    assert result.output.startswith(f"Erreur — {folder} : publication impossible (disque plein")
     assert "la publication précédente, s'il y en a une, est intacte" in result.output
     assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
 
