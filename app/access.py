@@ -31,13 +31,13 @@ from urllib.parse import urlsplit
 
 from flask import current_app, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, logout_user
-from limits import RateLimitItem, parse_many
+from limits import RateLimitItem
 from sqlalchemy import Engine
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.db import get_engine
 from app.errors import error_page
-from app.ratelimit import DISABLED
+from app.ratelimit import DISABLED, parse_limits
 from geodata.storage.accounts import (
     ROLES,
     AccountError,
@@ -240,11 +240,7 @@ def login_limits(config: Mapping) -> tuple[RateLimitItem, ...]:
     if setting.lower() in DISABLED or str(config.get("RATELIMIT") or "off").strip().lower() \
             in DISABLED:
         return ()
-    try:
-        return tuple(parse_many(setting))
-    except ValueError as error:
-        raise ValueError(f"LOGIN_RATELIMIT illisible : {setting!r} (attendu par exemple "
-                         f"« 10/minute ») : {error}") from None
+    return parse_limits("LOGIN_RATELIMIT", setting, "10/minute")
 
 
 class Attempt(NamedTuple):

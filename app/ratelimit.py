@@ -11,10 +11,10 @@ from __future__ import annotations
 from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from limits import parse_many
+from limits import RateLimitItem, parse_many
 from limits.errors import ConfigurationError
 
-__all__ = ["init_app"]
+__all__ = ["DISABLED", "init_app", "parse_limits"]
 
 DISABLED = {"", "off", "none", "0"}
 
@@ -24,7 +24,7 @@ def init_app(app: Flask) -> Limiter:
     setting = str(app.config.get("RATELIMIT") or "off").strip()
     enabled = setting.lower() not in DISABLED
     if enabled:
-        _check_limit(setting)
+        parse_limits("RATELIMIT", setting, "50/second")
     storage = app.config.get("RATELIMIT_STORAGE_URI", "memory://")
     try:
         return Limiter(
@@ -41,9 +41,11 @@ def init_app(app: Flask) -> Limiter:
                          f"par défaut) : {error}") from None
 
 
-def _check_limit(setting: str) -> None:
+def parse_limits(name: str, setting: str, example: str) -> tuple[RateLimitItem, ...]:
+    """The limits a setting ``name`` gives (Flask-Limiter's syntax); ``ValueError`` naming
+    the setting, with ``example``, for a value that cannot be read."""
     try:
-        parse_many(setting)
+        return tuple(parse_many(setting))
     except ValueError as error:
-        raise ValueError(f"RATELIMIT illisible : {setting!r} (attendu par exemple "
-                         f"« 50/second », ou « off ») : {error}") from None
+        raise ValueError(f"{name} illisible : {setting!r} (attendu par exemple « {example} », "
+                         f"ou « off ») : {error}") from None

@@ -109,10 +109,10 @@ def load_source(
     checksum = file_checksum(path) if path.is_file() else None
     if checksum is None:
         raise LoadError("fichier introuvable", path=str(path))
-    if sha256 and checksum != f"sha256:{sha256.removeprefix('sha256:').lower()}":
+    asked = f"sha256:{sha256.removeprefix('sha256:').lower()}" if sha256 else None
+    if asked and checksum != asked:
         raise LoadError(f"somme de contrôle incorrecte : le fichier a {checksum}, la "
-                        f"commande demande sha256:{sha256.removeprefix('sha256:').lower()}",
-                        path=str(path))
+                        f"commande demande {asked}", path=str(path))
     if source.sha256 and checksum != f"sha256:{source.sha256}":
         notes.append(
             f"somme de contrôle {checksum[:19]}… différente de celle du registre "

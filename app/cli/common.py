@@ -45,6 +45,7 @@ class OutputFile(click.Path):
             self.fail(f"dossier introuvable : {folder}", param, ctx)
         return path
 
+
 def write_whole(path: str | Path, text: str) -> None:
     """Write ``text`` (UTF-8, newlines as given) beside ``path``, then put it in place: the
     file appears whole or not at all, and one it replaces stays whole if writing fails. A
