@@ -27,6 +27,7 @@ from shapely.geometry import mapping, shape
 
 from geodata.dossiers.records import MATCH_SAME
 from geodata.eligibility.engine import PRECISIONS
+from geodata.files import write_all_whole
 from geodata.policy import CATEGORIES
 
 __all__ = [
@@ -261,9 +262,10 @@ def data_package(sources: Sequence[Mapping], created: datetime) -> dict:
 
 def write_publication(folder: Path, rows: Sequence[Mapping], sources: Sequence[Mapping],
                       created: datetime) -> dict[str, Path]:
-    """Write the four files into ``folder`` (created if needed); their paths by name. Each is
-    written beside its place first, then all four take their places: a failure (disk full,
-    folder not writable) leaves the previous publication whole, and no partial file."""
+    """Write the four files into ``folder`` (created if needed); their paths by name. All four
+    are written beside their places before any takes its place (``geodata.files``): a failure
+    (disk full, folder not writable) leaves the previous publication whole, and no partial
+    file."""
     folder.mkdir(parents=True, exist_ok=True)
     table = [open_row(row) for row in rows]
     package = data_package(sources, created)
@@ -274,14 +276,5 @@ def write_publication(folder: Path, rows: Sequence[Mapping], sources: Sequence[M
         "datapackage.json": json.dumps(package, ensure_ascii=False, indent=2),
     }
     paths = {name: folder / name for name in FILES}
-    partials = {name: folder / f"{name}.partiel" for name in FILES}
-    try:
-        for name in FILES:
-            partials[name].write_text(texts[name], encoding="utf-8", newline="")
-    except BaseException:
-        for partial in partials.values():
-            partial.unlink(missing_ok=True)
-        raise
-    for name in FILES:
-        partials[name].replace(paths[name])
+    write_all_whole({paths[name]: texts[name] for name in FILES})
     return paths

@@ -6,8 +6,8 @@ little-endian), the header (JSON: the key, the properties, the territories, the
 simplification units if the layer has its own, and the size of each geometry), then the
 geometries as WKB, as the layer holds them (already made a clean coverage); the digest
 catches a torn or damaged file that would still parse (WKB coordinates have no
-redundancy). No pickle: nothing in the file is run. A file is written to a temporary file
-then renamed: a reader sees the old file or the new one.
+redundancy). No pickle: nothing in the file is run. A file is written beside its place
+then renamed (``geodata.files``): a reader sees the old file or the new one.
 """
 
 from __future__ import annotations
@@ -15,14 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import shapely
 
+from geodata.files import leftovers, write_whole
 from maps.vector import VectorLayer, vector_layer
 
 __all__ = ["read_layer_file", "write_layer_file"]
@@ -62,29 +61,19 @@ def read_layer_file(path: Path, disk_key: dict) -> VectorLayer | None:
 
 
 def write_layer_file(path: Path, disk_key: dict, layer: VectorLayer) -> None:
-    """Store ``layer`` at ``path`` atomically (a temporary file, then ``os.replace``): a
-    reader sees the old file or the new one; a torn one (a crash) fails the digest."""
+    """Store ``layer`` at ``path``, whole or not at all (``geodata.files``): a reader sees
+    the old file or the new one; a torn one (a crash) fails the digest."""
     blobs = shapely.to_wkb(layer.geometries).tolist()
     header = json.dumps({"key": disk_key, "properties": layer.properties,
                          "territories": layer.territories.tolist(),
                          "units": layer.units.tolist() if layer.unit_outlines else None,
                          "sizes": [len(blob) for blob in blobs]}, ensure_ascii=False).encode()
+    body = len(header).to_bytes(8, "little") + header + b"".join(blobs)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                             suffix=".tmp")
+        write_whole(path, _MAGIC + hashlib.sha256(body).digest() + body)
     except OSError as error:
         log.warning("cache de couche non écrit : %s (%s)", path, error)
-        return
-    try:
-        body = len(header).to_bytes(8, "little") + header + b"".join(blobs)
-        with os.fdopen(handle, "wb") as out:
-            out.write(_MAGIC + hashlib.sha256(body).digest() + body)
-        os.replace(temporary, path)
-    except OSError as error:
-        log.warning("cache de couche non écrit : %s (%s)", path, error)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
     _remove_abandoned(path)
 
 
@@ -92,7 +81,7 @@ def _remove_abandoned(path: Path) -> None:
     """Remove the temporary files of ``path`` that a worker killed while writing left, once
     they are older than ABANDONED_S (another worker may be writing a younger one)."""
     limit = time.time() - ABANDONED_S
-    for temporary in path.parent.glob(f".{path.name}.*.tmp"):
+    for temporary in leftovers(path):
         try:
             if temporary.stat().st_mtime < limit:
                 temporary.unlink()

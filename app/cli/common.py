@@ -3,31 +3,14 @@ writes, and how it may ask the console script to end without Python's teardown."
 
 from __future__ import annotations
 
-import errno
 from pathlib import Path
 from typing import NoReturn
 
 import click
 
-__all__ = ["OutputFile", "fail", "leave_without_teardown", "os_reason", "teardown_skipped",
-           "write_whole"]
+from geodata.files import os_reason, write_whole
 
-OS_REASONS = {
-    errno.ENOSPC: "disque plein",
-    errno.EDQUOT: "quota de disque atteint",
-    errno.EACCES: "permission refusée",
-    errno.EPERM: "opération non permise",
-    errno.EROFS: "système de fichiers en lecture seule",
-    errno.ENOENT: "fichier ou dossier introuvable",
-    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
-    errno.EISDIR: "c'est un dossier",
-}
-"""The system's reasons a command's file could not be written, in French."""
-
-
-def os_reason(error: OSError) -> str:
-    """Why the system refused a file, in French when the error is a common one."""
-    return OS_REASONS.get(error.errno, error.strerror or str(error))
+__all__ = ["OutputFile", "fail", "leave_without_teardown", "teardown_skipped", "write_or_fail"]
 
 
 class OutputFile(click.Path):
@@ -46,18 +29,13 @@ class OutputFile(click.Path):
         return path
 
 
-def write_whole(path: str | Path, text: str) -> None:
-    """Write ``text`` (UTF-8, newlines as given) beside ``path``, then put it in place: the
-    file appears whole or not at all, and one it replaces stays whole if writing fails. A
-    failure ends the command with its reason."""
-    target = Path(path)
-    partial = target.with_name(target.name + ".partiel")
+def write_or_fail(path: str | Path, text: str) -> None:
+    """Write ``text`` (UTF-8, newlines as given) to ``path`` whole or not at all
+    (``geodata.files``); a failure ends the command with its reason."""
     try:
-        partial.write_text(text, encoding="utf-8", newline="")
-        partial.replace(target)
+        write_whole(path, text)
     except OSError as error:
-        partial.unlink(missing_ok=True)
-        fail(f"Erreur — {target} : écriture impossible ({os_reason(error)}) ; rien n'est "
+        fail(f"Erreur — {path} : écriture impossible ({os_reason(error)}) ; rien n'est "
              f"écrit, un fichier qui était là est intact.")
 
 

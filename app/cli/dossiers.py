@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app.cli.common import OutputFile, fail, write_whole
+from app.cli.common import OutputFile, fail, write_or_fail
 from app.db import calendar_file, data_dir, get_engine, get_geocoder
 from geodata.dossiers.calendar import CalendarError
 from geodata.dossiers.export import export_csv
@@ -81,7 +81,7 @@ def export_command(vague: str | None, output: str, tableur: bool) -> None:
     _wave_with_dossiers(vague)
     dossiers = list_dossiers(get_engine(), vague)
     text = export_csv(dossiers, tableur=tableur)
-    write_whole(output, text)
+    write_or_fail(output, text)
     click.echo(f"{len(dossiers)} dossier(s) écrit(s) dans {output}.")
 
 

@@ -17,11 +17,12 @@ import click
 from flask.cli import with_appcontext
 from tqdm import tqdm
 
-from app.cli.common import OutputFile, leave_without_teardown, write_whole
+from app.cli.common import OutputFile, leave_without_teardown, write_or_fail
 from app.db import get_engine, get_geocoder
 from geodata.checks import LocationError, address_geocoding, check_point
 from geodata.eligibility import EligibilityError
 from geodata.eligibility.engine import PRECISIONS
+from geodata.files import written_whole
 from geodata.geocoder import GeocoderError
 from geodata.policy import DEFAULT_POLICY, Policy, PolicyError, available_policies, load_policy
 from geodata.quota_report import CSV_COLUMNS, as_dict, csv_rows, render_text
@@ -117,8 +118,7 @@ def classify_command(input_path: Path, output_path: Path, policy_name: str,
     if output_path.resolve() == input_path.resolve():
         raise click.BadParameter("le fichier produit serait le fichier lu, remplacé : "
                                  "donnez-lui un autre nom", param_hint="'-o' / '--output'")
-    partial = output_path.with_name(output_path.name + ".partiel")
-    try:
+    try:  # the output appears whole or not at all, Ctrl-C included (geodata.files)
         with opened_table(input_path) as table, ExitStack() as stack:
             # the workers start now and build their own index while this process does
             pool = stack.enter_context(WorkerPool(
@@ -127,7 +127,7 @@ def classify_command(input_path: Path, output_path: Path, policy_name: str,
             index = reference_index(get_engine(), policy.qpv_vintage)
             geocoding = address_geocoding(get_engine(), get_geocoder()) \
                 if address_column(table.columns) else None
-            with open(partial, "wb") as target, _Bar(
+            with written_whole(output_path, binary=True) as target, _Bar(
                 desc="Géocodage et classement" if geocoding else "Classement",
                 unit=" lignes", disable=True if quiet else None, leave=False,
             ) as bar:
@@ -136,12 +136,7 @@ def classify_command(input_path: Path, output_path: Path, policy_name: str,
                                           short=explanations == "courtes", workers=workers,
                                           pool=pool)
     except (BatchError, GeocoderError, WorkerError) as error:
-        partial.unlink(missing_ok=True)
         raise click.ClickException(f"{input_path} : {error} ; aucun fichier écrit") from None
-    except BaseException:  # Ctrl-C included: no half-written file left behind
-        partial.unlink(missing_ok=True)
-        raise
-    partial.replace(output_path)  # the output appears whole, or not at all
     keep_grids(index)  # the next run, and its workers, start with the grids built here
     for line in summary(report):
         click.echo(line)
@@ -177,7 +172,7 @@ def quotas_command(policy_name: str, by: str | None, as_json: bool,
         if csv_path == "-":
             click.echo(text, nl=False)
         else:
-            write_whole(csv_path, text)
+            write_or_fail(csv_path, text)
             click.echo(f"{len(table.lines)} ligne(s) écrite(s) dans {csv_path}.", err=True)
     else:
         click.echo(render_text(table, names))

@@ -10,9 +10,10 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from app.cli.common import fail, os_reason
+from app.cli.common import fail
 from app.db import get_engine
 from geodata.deliverables import COLUMNS, ImportRefused, read_deliverables
+from geodata.files import os_reason
 from geodata.policy import DEFAULT_POLICY, available_policies, load_policy
 from geodata.publication import write_publication
 from geodata.storage.deliverables import record_deliverables

@@ -6,10 +6,10 @@ total, then the report), ``worker.lock`` (``app.verifier.claims``) and, once don
 ``resultat.csv`` (UTF-8 with BOM, semicolons, decimal commas: French spreadsheets open it as
 is). ``run`` does the work in a thread of the bounded executor of the worker that holds the
 job's claim (``app.verifier.executor``); a job waiting for a free thread stays ``queued``,
-with ``ahead`` (jobs waiting before it). Every state is written to disk atomically
-(temporary file, then ``os.replace``) so that any gunicorn worker can answer for any job.
-The result is written to ``resultat.csv.partiel`` and renamed only when whole; on failure
-the partial file is removed and the upload kept, so the job can be started again.
+with ``ahead`` (jobs waiting before it). Every state is written to disk whole or not at all
+(``geodata.files``: written beside, then renamed) so that any gunicorn worker can answer for
+any job. The result too takes its name only when whole; on failure the partial file is
+removed and the upload kept, so the job can be started again.
 
 A job is claimed from its creation to its end. One whose state says "queued" or "running"
 while nobody holds its claim lost its worker (killed, stopped, restarted): it reads as
@@ -21,7 +21,6 @@ older than ``MAX_AGE_S`` are deleted when a new job is created.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 import uuid
@@ -37,6 +36,7 @@ from geodata.eligibility.addresses import AddressLocations, read_batch, write_ba
 from geodata.eligibility.batch import BatchReport
 from geodata.eligibility.engine import EligibilityError
 from geodata.eligibility.reading import BatchError
+from geodata.files import leftovers, write_whole, written_whole
 from geodata.geocoder import BanClient, GeocoderError
 from geodata.policy import PolicyError, load_policy
 from geodata.storage.reference import reference_index
@@ -45,7 +45,6 @@ __all__ = [
     "INPUT",
     "JOBS",
     "OUTPUT",
-    "PARTIAL",
     "RESTARTABLE",
     "RESUMABLE",
     "create_job",
@@ -61,7 +60,6 @@ __all__ = [
 
 JOBS = "lots"
 INPUT, OUTPUT, STATUS = "entree.csv", "resultat.csv", "progress.json"
-PARTIAL = OUTPUT + ".partiel"
 MAX_AGE_S = 24 * 3600
 LISTED = 1000
 """Rows in error (and to check) kept in the report; all of them are in the CSV."""
@@ -91,9 +89,7 @@ def _age_s(stamp: str | None, folder: Path) -> float:
 
 def _write_status(folder: Path, status: dict) -> None:
     status["updated_at"] = _now()
-    temporary = folder / f".{STATUS}.{uuid.uuid4().hex}"
-    temporary.write_text(json.dumps(status, ensure_ascii=False), encoding="utf-8")
-    os.replace(temporary, folder / STATUS)
+    write_whole(folder / STATUS, json.dumps(status, ensure_ascii=False))
 
 
 def _raw_status(folder: Path) -> dict | None:
@@ -167,9 +163,8 @@ def interrupted_jobs(root: Path) -> list[Path]:
 
 def _requeue(folder: Path, status: dict) -> None:
     """Remove a lost run's leftovers, then put the job back in the queued state."""
-    (folder / PARTIAL).unlink(missing_ok=True)
-    for leftover in folder.glob(f".{STATUS}.*"):  # a state write cut short
-        leftover.unlink(missing_ok=True)
+    for leftover in (*leftovers(folder / OUTPUT), *leftovers(folder / STATUS)):
+        leftover.unlink(missing_ok=True)  # part of a result, a state write cut short
     status.update(state="queued", rows_done=0, message=None, report=None, ahead=None)
     _write_status(folder, status)
 
@@ -220,11 +215,9 @@ def run(app: Flask, folder: Path) -> None:
     status = json.loads((folder / STATUS).read_text(encoding="utf-8"))
     status.update(state="running", ahead=None)
     _write_status(folder, status)
-    partial = folder / PARTIAL
     try:
         with app.app_context():
             report = _classify(app, folder, status)
-        partial.replace(folder / OUTPUT)
         status.update(state="done", rows_done=status["rows_total"], report=_report(report))
     except GeocoderError as error:
         status.update(state="failed", message=f"service d'adresses indisponible : {error}")
@@ -234,7 +227,6 @@ def run(app: Flask, folder: Path) -> None:
         app.logger.exception("lot %s", folder.name)
         status.update(state="failed", message="erreur interne : le traitement s'est arrêté")
     finally:
-        partial.unlink(missing_ok=True)
         _write_status(folder, status)
 
 
@@ -253,6 +245,6 @@ def _classify(app: Flask, folder: Path, status: dict) -> BatchReport:
         client.limiter = get_geocoder().limiter  # one pace for the whole worker
         geocoding = address_geocoding(engine, client) \
             if isinstance(locations, AddressLocations) else None
-        with open(folder / PARTIAL, "wb") as target:
+        with written_whole(folder / OUTPUT, binary=True) as target:
             return write_batch(index, policy, locations, target, geocoding=geocoding,
                                progress=progress, chunk=PROGRESS_CHUNK, spreadsheet=True)

@@ -30,10 +30,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import pickle
 import platform
-import tempfile
 import weakref
 from collections.abc import Callable, Hashable
 from functools import cache, partial
@@ -42,6 +40,8 @@ from typing import Any
 
 import numpy as np
 import shapely
+
+from geodata.files import written_whole
 
 __all__ = ["index_folder", "keep_grids", "kept_index", "keep_indexes_in"]
 
@@ -161,11 +161,5 @@ def _remember(index, path: Path) -> None:
 def _write(path: Path, value: Any) -> None:
     """Write ``value`` next to ``path`` then move it there: a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with written_whole(path, binary=True) as file:
+        pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)

@@ -247,8 +247,8 @@ def killed_run(app, owner: int, rows: int) -> str:
     folder = jobs_root(app) / job_id
     held.release()  # the kill
     age(folder, 0, state="running", rows_done=rows // 2)
-    (folder / jobs.PARTIAL).write_bytes(b"id;lon\nr0;6,01763\n")
-    (folder / ".progress.json.coupe").write_text('{"state": "runn')
+    (folder / f".{jobs.OUTPUT}.0a1b2c3d.partiel").write_bytes(b"id;lon\nr0;6,01763\n")
+    (folder / f".{jobs.STATUS}.4e5f6a7b.partiel").write_text('{"state": "runn')
     return job_id
 
 

@@ -30,7 +30,8 @@ import pytest
 import requests
 
 from app.verifier.claims import LOCK
-from app.verifier.jobs import INPUT, JOBS, OUTPUT, PARTIAL, read_status
+from app.verifier.jobs import INPUT, JOBS, OUTPUT, read_status
+from geodata.files import leftovers
 from tests.app.conftest import CSRF, PASSWORD
 from tests.app.test_carte_cache import free_port
 from tests.ban_server import ban_server_fixture  # noqa: F401
@@ -183,7 +184,8 @@ def test_a_job_whose_worker_is_killed_is_resumed_once_by_another(serve, ban_serv
         time.sleep(0.01)
     killed = holder(folder)
     assert killed is not None and killed != server.process.pid
-    assert (folder / PARTIAL).stat().st_size > 0  # part of a result, on disk
+    [partial] = leftovers(folder / OUTPUT)
+    assert partial.stat().st_size > 0  # part of a result, on disk
     os.kill(killed, signal.SIGKILL)
     killed_at = time.monotonic()
 
@@ -220,6 +222,6 @@ def test_a_server_stopped_then_restarted_finishes_its_running_and_waiting_jobs(
         restarted.until(job_id, lambda state: state["state"] == "done")
         assert result_ids(restarted, job_id) == expected_ids(rows, tag)
         assert len(resumed_by(restarted, job_id)) == 1
-        assert not (root / job_id / PARTIAL).exists()
+        assert list(leftovers(root / job_id / OUTPUT)) == []
     assert sorted(r.rows for r in ban_server.requests[before:]) == [3, 500, 2000]
 

@@ -253,8 +253,9 @@ def test_a_gunicorn_worker_warms_the_caches_before_it_serves(reference_engine, t
 def test_temporary_files_left_by_a_killed_worker_are_removed_once_old(reference_engine,
                                                                       tmp_path, monkeypatch):
     restart()  # a new process: the layer is read and its file written
-    old, young = tmp_path / ".qpv-2024.layer.abc123.tmp", tmp_path / ".qpv-2024.layer.def4.tmp"
-    other = tmp_path / ".departements.layer.abc123.tmp"  # another layer's: not this write's
+    old = tmp_path / ".qpv-2024.layer.0a1b2c3d.partiel"
+    young = tmp_path / ".qpv-2024.layer.4e5f6a7b.partiel"
+    other = tmp_path / ".departements.layer.0a1b2c3d.partiel"  # another layer's: not this one's
     for leftover in (old, young, other):
         leftover.write_bytes(b"interrompu")
     two_hours_ago = time.time() - 2 * 3600

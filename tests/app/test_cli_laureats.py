@@ -18,6 +18,7 @@ import pytest
 import shapely
 from sqlalchemy import func, select
 
+import geodata.files
 from app.db import get_engine
 from geodata.policy import CATEGORIES
 from geodata.publication import COLUMNS, SOURCE_BOTH, SOURCE_DECIDED, SOURCE_PUBLISHED
@@ -151,14 +152,13 @@ def test_a_publication_that_fails_midway_leaves_the_previous_one_whole(laureates
     folder = tmp_path / "publication"
     assert runner.invoke(args=["laureats", "publier", "-o", str(folder)]).exit_code == 0
     before = {path.name: path.read_bytes() for path in folder.iterdir()}
-    write_text = Path.write_text
 
-    def disk_full_at_the_schema(path, *args, **kwargs):
-        if path.name == "schema.json.partiel":
+    def disk_full_at_the_schema(path, *args, **kwargs):  # the third of the four files
+        if Path(path).name.startswith(".schema.json."):
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        return write_text(path, *args, **kwargs)
+        return open(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "write_text", disk_full_at_the_schema)
+    monkeypatch.setattr(geodata.files, "open", disk_full_at_the_schema, raising=False)
     result = runner.invoke(args=["laureats", "publier", "-o", str(folder)])
     assert result.exit_code == 1
     assert result.output.startswith(f"Erreur — {folder} : publication impossible (disque plein")
