@@ -195,8 +195,6 @@ def load_networks(engine: Engine, path: str | Path, *, source: str = "reseaux",
     """
     path = Path(path)
     started = time.perf_counter()
-    if not path.is_file():
-        raise LoadError("fichier introuvable", path=str(path))
     checksum = file_checksum(path)
     with engine.connect() as connection:
         current = current_version(connection, source)

@@ -106,9 +106,7 @@ def load_source(
         path = Path(path_or_url) if path_or_url else source.local_path(
             data_dir or default_data_dir())
     started = time.perf_counter()
-    checksum = file_checksum(path) if path.is_file() else None
-    if checksum is None:
-        raise LoadError("fichier introuvable", path=str(path))
+    checksum = file_checksum(path)
     asked = f"sha256:{sha256.removeprefix('sha256:').lower()}" if sha256 else None
     if asked and checksum != asked:
         raise LoadError(f"somme de contrôle incorrecte : le fichier a {checksum}, la "

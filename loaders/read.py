@@ -23,6 +23,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from geodata.eligibility.reading import SNIFF_CHARS, BatchError, refuse_non_csv
+from geodata.files import os_reason
 from geodata.territories import STORAGE_EPSG
 from loaders.errors import LoadError
 
@@ -41,20 +42,34 @@ MISSING_COLUMNS = "colonne(s) obligatoire(s) absente(s)"
 
 
 def file_checksum(path: str | Path) -> str:
-    """``sha256:<hex>`` of a file's bytes."""
+    """``sha256:<hex>`` of a file's bytes; a ``LoadError`` saying why when it is not a file
+    that can be read (missing, a folder, refused by the system)."""
+    path = Path(path)
+    _refuse_folder(path)
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except FileNotFoundError:
+        raise LoadError("fichier introuvable", path=str(path)) from None
+    except OSError as error:
+        raise LoadError(f"lecture impossible ({os_reason(error)})", path=str(path)) from None
     return f"sha256:{digest.hexdigest()}"
 
 
 def require_file(path: Path) -> None:
     """Refuse a path that is not an existing file, or an empty one."""
+    _refuse_folder(path)
     if not path.is_file():
         raise LoadError("fichier introuvable", path=str(path))
     if path.stat().st_size == 0:
         raise LoadError("fichier vide", path=str(path))
+
+
+def _refuse_folder(path: Path) -> None:
+    if path.is_dir():
+        raise LoadError("c'est un dossier : donnez le fichier qu'il contient", path=str(path))
 
 
 def read_vector(path: str | Path, *, declared_crs: str | None = None) -> gpd.GeoDataFrame:

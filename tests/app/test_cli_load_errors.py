@@ -33,6 +33,19 @@ def test_a_table_given_to_a_source_of_outlines_is_refused(app, runner, data_dir)
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(("given", "said"), [
+    ("qpv", "c'est un dossier : donnez le fichier qu'il contient"),
+    ("qpv/absent.geojson", "fichier introuvable")])
+def test_a_folder_or_a_missing_file_given_to_load_is_said_as_such(app, runner, data_dir,
+                                                                  given, said):
+    before = versions_in_service(app, "qpv2024-paca")
+    result = runner.invoke(args=["load", "qpv2024-paca", str(data_dir / given), "--quiet"])
+    assert result.exit_code == 1
+    assert f"Erreur — qpv2024-paca : {data_dir / given} : {said}. Données précédentes " \
+           "conservées." in result.output
+    assert versions_in_service(app, "qpv2024-paca") == before
+
+
 @pytest.mark.parametrize(("folder", "state"), [
     ("absent", "introuvable"), ("qpv", "sans aucun des fichiers du registre")])
 def test_a_wrong_shared_folder_is_said_once_before_any_load(app, runner, data_dir, tmp_path,
