@@ -8,7 +8,8 @@ part, and a failure midway (disk full, a killed process) leaves the old one as i
 The file being written is ``.NAME.XXXXXXXX.partiel`` in the same folder (the same file
 system, for the move): hidden, unique so that two writers never mix their parts, created with
 the usual permissions (the umask's, where ``tempfile.mkstemp`` would give 0600 to a file the
-team must read). A process killed while writing leaves it behind: ``leftovers`` finds them.
+team must read). A process killed while writing leaves it behind: ``leftovers`` finds them,
+``remove_abandoned`` removes those old enough not to be a writer at work.
 """
 
 from __future__ import annotations
@@ -16,15 +17,19 @@ from __future__ import annotations
 import errno
 import os
 import secrets
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-__all__ = ["OS_REASONS", "leftovers", "os_reason", "write_all_whole", "write_whole",
-           "written_whole"]
+__all__ = ["ABANDONED_S", "OS_REASONS", "leftovers", "os_reason", "remove_abandoned",
+           "write_all_whole", "write_whole", "written_whole"]
 
 SUFFIX = ".partiel"
+ABANDONED_S = 3600
+"""Age after which a draft is taken as left by a writer killed midway (a younger one may be
+a writer at work)."""
 
 OS_REASONS = {
     errno.ENOSPC: "disque plein",
@@ -100,3 +105,15 @@ def leftovers(path: str | Path) -> Iterator[Path]:
     work: the caller judges by their age)."""
     target = Path(path)
     return target.parent.glob(f".{target.name}.*{SUFFIX}")
+
+
+def remove_abandoned(path: str | Path, older_than_s: float = ABANDONED_S) -> None:
+    """Remove the drafts of ``path`` left by writers killed midway, once older than
+    ``older_than_s``; one that cannot be removed (gone meanwhile, not ours) is left."""
+    limit = time.time() - older_than_s
+    for draft in leftovers(path):
+        try:
+            if draft.stat().st_mtime < limit:
+                draft.unlink()
+        except OSError:
+            continue

@@ -15,13 +15,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
 from pathlib import Path
 
 import numpy as np
 import shapely
 
-from geodata.files import leftovers, write_whole
+from geodata.files import remove_abandoned, write_whole
 from maps.vector import VectorLayer, vector_layer
 
 __all__ = ["read_layer_file", "write_layer_file"]
@@ -29,8 +28,6 @@ __all__ = ["read_layer_file", "write_layer_file"]
 log = logging.getLogger(__name__)
 
 _MAGIC = b"fabriques layer cache 1\n"
-ABANDONED_S = 3600
-"""Age after which a temporary file is taken as left by a worker killed while writing."""
 
 
 def read_layer_file(path: Path, disk_key: dict) -> VectorLayer | None:
@@ -74,16 +71,5 @@ def write_layer_file(path: Path, disk_key: dict, layer: VectorLayer) -> None:
         write_whole(path, _MAGIC + hashlib.sha256(body).digest() + body)
     except OSError as error:
         log.warning("cache de couche non écrit : %s (%s)", path, error)
-    _remove_abandoned(path)
+    remove_abandoned(path)
 
-
-def _remove_abandoned(path: Path) -> None:
-    """Remove the temporary files of ``path`` that a worker killed while writing left, once
-    they are older than ABANDONED_S (another worker may be writing a younger one)."""
-    limit = time.time() - ABANDONED_S
-    for temporary in leftovers(path):
-        try:
-            if temporary.stat().st_mtime < limit:
-                temporary.unlink()
-        except OSError:  # gone meanwhile, or not ours to remove: harmless either way
-            continue

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from geodata.files import written_whole
+from geodata.files import remove_abandoned, written_whole
 
 __all__ = ["index_folder", "keep_grids", "kept_index", "keep_indexes_in"]
 
@@ -106,6 +106,7 @@ def kept_index(database: str, vintage: str, versions: Hashable, build: Callable[
     for older in _folder.glob(f"{stem}-*"):
         if older.name not in (name, _grids_path(path).name):
             older.unlink(missing_ok=True)
+    remove_abandoned(path)
     _remember(index, path)
     return index
 
@@ -124,6 +125,8 @@ def keep_grids(index) -> None:
     except OSError:
         log.warning("grilles non conservées dans %s", path.parent, exc_info=True)
         return
+    finally:
+        remove_abandoned(_grids_path(path))
     _files[index] = (path, _count(grids))
 
 

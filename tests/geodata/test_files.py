@@ -13,13 +13,20 @@ import os
 import resource
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from app.cli.common import write_or_fail
-from geodata.files import leftovers, write_all_whole, write_whole, written_whole
+from geodata.files import (
+    leftovers,
+    remove_abandoned,
+    write_all_whole,
+    write_whole,
+    written_whole,
+)
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -130,3 +137,16 @@ def test_a_missing_folder_is_said_in_french(tmp_path, capsys):
     assert "(fichier ou dossier introuvable)" in capsys.readouterr().err
     assert not (tmp_path / "absent").exists()
     assert os.listdir(tmp_path) == []
+
+
+def test_only_the_drafts_old_enough_not_to_be_a_writer_at_work_are_removed(tmp_path):
+    target = tmp_path / "couche.bin"
+    old, young = (tmp_path / f".couche.bin.{tag}.partiel" for tag in ("0a1b2c3d", "4e5f6a7b"))
+    other = tmp_path / ".autre.bin.0a1b2c3d.partiel"
+    for draft in (old, young, other):
+        draft.write_bytes(b"interrompu")
+    two_hours_ago = time.time() - 2 * 3600
+    for draft in (old, other):
+        os.utime(draft, (two_hours_ago, two_hours_ago))
+    remove_abandoned(target)
+    assert not old.exists() and young.exists() and other.exists()

@@ -4,6 +4,9 @@ a folder that cannot be written never make it answer from stale or broken data."
 
 from __future__ import annotations
 
+import os
+import time
+
 import numpy as np
 import pytest
 import shapely
@@ -179,3 +182,19 @@ def test_grids_kept_beside_the_index_are_read_back_with_it(reference_engine, kep
     classify(whole, policy, lons[:10], lats[:10], grid=True)
     assert set(whole.grids()) == {"metropole"}
     assert caplog.text.count("grilles illisibles") == 1
+
+
+def test_a_draft_left_by_a_killed_writer_is_removed_once_old_by_the_next_write(paca, kept_in):
+    _forget(paca)
+    reference_index(paca, "2024")
+    [path] = kept_in.glob("*.pickle")
+    old, young = (kept_in / f".{path.name}.{tag}.partiel" for tag in ("0a1b2c3d", "4e5f6a7b"))
+    for draft in (old, young):
+        draft.write_bytes(b"interrompu")
+    two_hours_ago = time.time() - 2 * 3600
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    path.unlink()  # the index is written again by the next process
+
+    _forget(paca)
+    reference_index(paca, "2024")
+    assert path.exists() and not old.exists() and young.exists()
