@@ -380,9 +380,10 @@ def test_the_network_page_counts_the_fabriques_of_the_map(real, places_engine): 
 
     located = {row["id"] for row in laureate_table(places_engine, load_policy(DEFAULT_POLICY))
                if row["lon"] is not None}
-    offered = set(re.findall(r'<option value="(fabt-[^"]+|ds-[^"]+)"',
-                             real.get("/reseaux").text))
+    page = real.get("/reseaux").text
+    offered = set(re.findall(r'<option value="(fabt-[^"]+|ds-[^"]+)"', page))
     assert offered == located and len(offered) == 381
+    assert f"{len(located)} Fabrique(s) de position connue" in page  # the list, said as such
     carte = html.unescape(real.get("/carte").text)
     total = len(laureate_table(places_engine, load_policy(DEFAULT_POLICY)))
     assert f"{total - len(located)} sans position connue" in carte
