@@ -28,6 +28,7 @@ from geodata.storage.reference import reference_index
 from geodata.storage.sql_classification import (
     SQL_COLUMNS,
     classify_sql,
+    prepare_sql_classification,
 )
 from geodata.territories import TERRITORIES
 from tests.geodata.sql_crosscheck import (
@@ -146,11 +147,15 @@ def test_read_only_session_classifies_without_the_cache(loaded):
     expected = classify_sql(loaded, policy, lons, lats)  # fills the cache
     with loaded.begin() as connection:
         connection.execute(text("DELETE FROM fabriques_internal.qpv_complete_areas"))
-    with loaded.connect() as connection:
-        connection.execute(text("SET TRANSACTION READ ONLY"))
-        rows = _classify_in(connection, policy, lons, lats)  # by index probes, without cells
-        for table in ("qpv_complete_areas", "qpv_hosting_pieces", "pieces_2154"):
-            assert connection.scalar(text(f"SELECT count(*) FROM fabriques_internal.{table}")) == 0
+    try:
+        with loaded.connect() as connection:
+            connection.execute(text("SET TRANSACTION READ ONLY"))
+            rows = _classify_in(connection, policy, lons, lats)  # by index probes, no cells
+            for table in ("qpv_complete_areas", "qpv_hosting_pieces", "pieces_2154"):
+                assert connection.scalar(
+                    text(f"SELECT count(*) FROM fabriques_internal.{table}")) == 0
+    finally:  # left as found: the next tests read the cache instead of computing it again
+        prepare_sql_classification(loaded)
     different = [(i, a, b) for i, (a, b) in enumerate(zip(expected, rows, strict=True))
                  if differences(a, b)]
     assert not different, different[:5]
