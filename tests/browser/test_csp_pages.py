@@ -1,6 +1,7 @@
 """Every page under the Content-Security-Policy, in Debian's Chromium: nothing is refused
 (no inline script or style without the request's nonce, nothing from elsewhere), the maps
-still draw, and an inline script without the nonce is refused.
+still draw, and an inline script without the nonce is refused. On the way, no element the
+page hides (the ``hidden`` attribute) is displayed by a style.
 
 An admin account (every page opens to it) is made in the session's ``reference_engine`` for
 the test and removed afterwards. Violations are caught by a ``securitypolicyviolation``
@@ -24,6 +25,10 @@ document.addEventListener("securitypolicyviolation", e => window.__violations.pu
     `${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));
 """
 MAP_READY = "[data-ready='true']"
+# An element with the hidden attribute that a style displays anyway (a DSFR class's display
+# beats the browser's [hidden] rule): the batch page showed an empty error's icon.
+SHOWN_THOUGH_HIDDEN = """() => Array.from(document.querySelectorAll("[hidden]"))
+    .filter(e => getComputedStyle(e).display !== "none").map(e => e.outerHTML.slice(0, 120))"""
 PAGES = (  # path, a selector that appears once the page's scripts have run (or None)
     ("/", None),
     ("/verifier", "#choix-carte" + MAP_READY),
@@ -34,6 +39,8 @@ PAGES = (  # path, a selector that appears once the page's scripts have run (or 
     ("/reseaux?fabrique=fabt-12&rule=distance&distance_km=12", ".folium-map" + MAP_READY),
     ("/reseaux/couverture?departement=05", ".folium-map" + MAP_READY),
     ("/instruction/historique", None),
+    ("/instruction/dossiers", None),
+    ("/instruction/jury", None),
     ("/tableau-de-bord", None),
     ("/page-qui-n-existe-pas", None),
 )
@@ -77,6 +84,7 @@ def test_every_page_runs_under_the_policy(live_server, watched, admin):
             page.wait_for_selector(ready, timeout=120_000)
         page.wait_for_load_state("networkidle")
         assert page.violations() == [], path  # and what they did afterwards
+        assert page.evaluate(SHOWN_THOUGH_HIDDEN) == [], path
     assert page.outside_requests == []
 
 
