@@ -44,7 +44,7 @@ from geodata.dossiers.records import KINDS
 from geodata.dossiers.selection import CHECKS, SORTS, check_value, counts
 from geodata.dossiers.states import workflow
 from geodata.eligibility import EligibilityError
-from geodata.policy import CATEGORIES, SHORT_CATEGORIES, PolicyError
+from geodata.policy import CATEGORIES, SHORT_CATEGORIES, PolicyError, load_policy
 from geodata.storage.dossiers import (
     NO_WAVE,
     MoveRefused,
@@ -141,11 +141,20 @@ def dossier(number: int):
     may_give = current_user.has_role("prefecture") and rules.avis_refusal(found.state) is None
     return render_template(
         "dossier.html", dossier=found, events=dossier_events(get_engine(), number),
-        features=_map_features(found),
+        features=_map_features(found), policy_title=_policy_title(found.policy),
         states=rules.labels, categories=CATEGORIES, kinds=KINDS, checks=CHECKS,
         check_value=check_value, paris=PARIS, avis_labels=rules.avis,
         avis_form=AvisForm(avis=found.avis or "", texte=found.avis_text or "")
         if may_give else None)
+
+
+def _policy_title(name: str) -> str | None:
+    """What the rules a dossier was checked under are, said to a person (None: a policy no
+    longer shipped; its name stays on the page)."""
+    try:
+        return load_policy(name).title
+    except PolicyError:
+        return None
 
 
 def _map_features(dossier) -> dict | None:

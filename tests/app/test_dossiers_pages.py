@@ -15,11 +15,13 @@ import json
 import re
 
 import pytest
+from sqlalchemy import text
 
 from app.access import create_user
 from app.db import EXTENSION
 from geodata.dossiers.selection import DossierFilter
 from geodata.geocoder import BanClient
+from geodata.policy import load_policy
 from geodata.storage.dossiers import dossier_events, list_dossiers, move_dossiers
 from loaders.dossiers import import_dossiers
 from loaders.pipeline import load_source
@@ -123,6 +125,21 @@ def test_the_dossier_page_shows_its_checks_and_history(wave, client, login):
     assert "/verifier/attestation?" in shown
     unplaced = next(d for d in list_dossiers(wave) if d.lon is None)
     assert 'id="carte"' not in client.get(f"/instruction/dossiers/{unplaced.number}").text
+
+
+def test_the_dossier_page_names_its_rules_for_a_person(wave, client, login):
+    """The rules the checks ran under: the policy's name, then its title for a person; a
+    policy the service no longer ships is said so, the page still opens."""
+    login(client)
+    number = list_dossiers(wave)[0].number
+    policy = load_policy(list_dossiers(wave)[0].policy)
+    page = " ".join(html.unescape(client.get(f"/instruction/dossiers/{number}").text).split())
+    assert f"Politique « {policy.name} » : {policy.title}." in page
+    with wave.begin() as connection:
+        connection.execute(text("UPDATE dossiers SET policy = 'ami-2015' WHERE number = :n"),
+                           {"n": number})
+    page = " ".join(html.unescape(client.get(f"/instruction/dossiers/{number}").text).split())
+    assert "Politique « ami-2015 » : elle n'est plus proposée par le service." in page
 
 
 def test_without_dossiers_the_page_says_how_to_import(client, login):
