@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from app.cli.common import OutputFile, leave_without_teardown, write_or_fail
 from app.db import get_engine, get_geocoder
-from geodata.checks import LocationError, address_geocoding, check_point
+from geodata.checks import LocationError, address_geocoding, check_point, parse_coordinate
 from geodata.eligibility import EligibilityError
 from geodata.eligibility.engine import PRECISIONS
 from geodata.files import written_whole
@@ -47,9 +47,26 @@ def _policy_option():
                         help=f"Règles appliquées : {', '.join(available_policies())}.")
 
 
+class _Coordinate(click.ParamType):
+    """A coordinate read as the pages and the API read it (``parse_coordinate``: a decimal
+    comma is taken, "nan" and "inf" are refused as such)."""
+
+    name = "nombre"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float):
+            return value
+        try:
+            return parse_coordinate(value, param.name if param else "valeur")
+        except LocationError as error:
+            self.fail(str(error), param, ctx)
+
+
 @click.command("check", help="Classe un lieu (longitude, latitude WGS84) et explique le verdict.")
-@click.option("--lon", type=float, required=True, help="Longitude (WGS84, degrés).")
-@click.option("--lat", type=float, required=True, help="Latitude (WGS84, degrés).")
+@click.option("--lon", type=_Coordinate(), required=True,
+              help="Longitude (WGS84, degrés décimaux ; 5.4034 ou 5,4034).")
+@click.option("--lat", type=_Coordinate(), required=True,
+              help="Latitude (WGS84, degrés décimaux ; 43.3305 ou 43,3305).")
 @click.option("--precision", type=click.Choice(PRECISIONS), default="point", show_default=True,
               help="Précision du lieu : une commune ne décide pas du QPV.")
 @_policy_option()

@@ -60,6 +60,15 @@ def test_check_refuses_an_unknown_policy_and_bad_coordinates(runner):
     assert "aucun territoire" in json.loads(nowhere.output)["error"]
 
 
+def test_check_reads_coordinates_as_the_pages_do(runner):
+    """A decimal comma, as a French user types it, gives the same verdict as a point."""
+    point = runner.invoke(args=["check", "--lon", "5.4034", "--lat", "43.3305", "--json"])
+    comma = runner.invoke(args=["check", "--lon", "5,4034", "--lat", "43,3305", "--json"])
+    assert point.exit_code == comma.exit_code == 0
+    assert json.loads(comma.output) == json.loads(point.output)
+    assert json.loads(comma.output)["lon"] == 5.4034
+
+
 def test_check_reads_the_index_a_previous_run_kept(reference_engine, tmp_path, data_dir,
                                                    monkeypatch):
     """A second ``fabriques check`` (a new process: nothing in memory) reads the index the

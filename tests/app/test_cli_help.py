@@ -100,7 +100,10 @@ def test_a_groups_help_names_its_commands_in_french():
 @pytest.mark.parametrize(("command", "args", "said"), [
     ("check", ["--lat", "43.3"], "Erreur — il manque l'option '--lon'."),
     ("check", ["--lon", "abc", "--lat", "43.3"],
-     "Erreur — valeur invalide pour '--lon' : 'abc' n'est pas un nombre valide."),
+     "Erreur — valeur invalide pour '--lon' : lon doit être un nombre (degrés décimaux "
+     "WGS84), reçu 'abc'"),
+    ("check", ["--lon", "nan", "--lat", "43.3"],
+     "Erreur — valeur invalide pour '--lon' : lon doit être un nombre fini"),
     ("check", ["--lon", "5.4", "--lat", "43.3", "--precision", "rue"],
      "Erreur — valeur invalide pour '--precision' : 'rue' n'est pas l'une des valeurs"),
     ("check", ["--lonn", "5.4"], "Erreur — option inconnue : '--lonn'. (Vouliez-vous dire"),
