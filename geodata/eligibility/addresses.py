@@ -52,6 +52,7 @@ from geodata.eligibility.reading import (
     Locations,
     Table,
     missing_columns,
+    overflow_error,
     parse_point,
     read_locations,
     read_table,
@@ -193,6 +194,9 @@ def _read_addresses(table: Table, address: str) -> AddressLocations:
             lon, lat, precision = np.nan, np.nan, "point"
             found.raw.append((None, None))
             query, error, warning = _query(record, address, city, postcode, citycode, mixed)
+        shifted = overflow_error(record, columns)
+        if shifted is not None:
+            lon, lat, error = np.nan, np.nan, shifted
         if error is not None:
             found.errors[position] = f"ligne {line} : {error}"
         found.queries.append(query if error is None else None)

@@ -35,6 +35,7 @@ __all__ = [
     "delimiter_of",
     "header_columns",
     "missing_columns",
+    "overflow_error",
     "parse_point",
     "plain_locations",
     "read_locations",
@@ -160,19 +161,38 @@ def header_columns(reader) -> list[str]:
         raise _unreadable(error, 1) from None
 
 
+OVERFLOW = "\0cellules en trop"
+"""The key, never a column's name, under which ``records_of`` keeps the cells past the
+header's last column (``overflow_error`` says so)."""
+
+
 def records_of(reader, columns: list[str], offset: int = 0
                ) -> Iterator[tuple[int, dict[str, str]]]:
     """The records a ``csv.reader`` reads next, each with the line where it starts (its
-    count of lines read, plus ``offset``), all-blank records skipped."""
+    count of lines read, plus ``offset``), all-blank records skipped. A record with more
+    cells than the header, past blank ones, keeps the rest under ``OVERFLOW``: its cells are
+    shifted (a separator in a value without quotes), never read as if they were not."""
     line = offset + reader.line_num + 1  # where the next record starts (blank lines included)
+    width = len(columns)
     try:
         for cells in reader:
             record = dict(zip(columns, cells, strict=False))  # short rows: cells absent
-            if any(value.strip() for value in record.values()):
+            if any(cell.strip() for cell in cells[width:]):
+                record[OVERFLOW] = cells[width:]
+            if any(cell.strip() for cell in cells):
                 yield line, record
             line = offset + reader.line_num + 1
     except csv.Error as error:
         raise _unreadable(error, line) from None
+
+
+def overflow_error(record: dict, columns: list[str]) -> str | None:
+    """Why a record read by ``records_of`` cannot be trusted: more cells than columns."""
+    extra = record.get(OVERFLOW)
+    if not extra:
+        return None
+    return (f"{len(columns) + len(extra)} cellules pour {len(columns)} colonnes : une valeur "
+            "contient sans doute le séparateur sans être entre guillemets")
 
 
 def _unreadable(error: csv.Error, line: int) -> BatchError:
@@ -229,6 +249,9 @@ def read_records(table: Table) -> Locations:
         lon_text, lat_text = (record.get("lon") or "").strip(), (record.get("lat") or "").strip()
         raw.append((lon_text, lat_text))
         lon, lat, precision, error = parse_point(lon_text, lat_text, record.get("precision"))
+        shifted = overflow_error(record, table.columns)
+        if shifted is not None:
+            lon, lat, error = np.nan, np.nan, shifted
         if error is not None:
             errors[position] = f"ligne {line} : {error}"
         lons.append(lon)

@@ -154,6 +154,27 @@ def test_an_address_the_ban_would_refuse_is_its_row_s_error_and_is_not_sent(
     assert post.rows == 2 and "!!!" not in post.data and "😀" not in post.data
 
 
+def test_an_address_cut_by_an_unquoted_separator_is_its_row_s_error_and_is_not_sent(
+        reference_engine, client, ban_server):
+    """« 20, avenue de Ségur » unquoted in a comma-separated file: four cells for three
+    columns. Its cells are shifted (« 20 » in Paris' place...): the row's error, never a
+    geocoding of the wrong text; the same address quoted is read whole."""
+    data = ("id,adresse,ville\n"
+            "coupee,20, avenue de Ségur,Paris\n"
+            'entiere,"20, avenue de Ségur",Paris\n'
+            "vide,20 avenue de Ségur,Paris,,\n")  # blank cells past the last column: no harm
+    report, (header, *rows) = run(reference_engine, load_policy("current"), data, client)
+
+    written = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    assert written["coupee"]["error"] == (
+        "ligne 2 : 4 cellules pour 3 colonnes : une valeur contient sans doute le séparateur "
+        "sans être entre guillemets")
+    assert not written["entiere"]["error"] and written["entiere"]["commune_code"] == "75056"
+    assert not written["vide"]["error"]
+    (post,) = [r for r in ban_server.requests if r.method == "POST"]
+    assert post.rows == 2 and "coupee" not in post.data
+
+
 def test_chunks_report_progress_and_send_only_rows_to_geocode(reference_engine, client,
                                                              ban_server):
     data = "id,adresse,lon,lat\n" + "".join(

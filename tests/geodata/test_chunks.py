@@ -101,6 +101,7 @@ FILES = {
     "lone carriage returns": b"id,lon,lat\rp1,2.3,48.8\rp2,x,1\r",
     "no newline at the end": b"id,lon,lat\np1,2.3,48.8",
     "header only": b"id,lon,lat\n",
+    "more cells than columns": b"id,lon,lat\np1,5,4034,43,3305\np2,2.3,48.8,,\n,,,x\n",
     "a long header line": ("id,lon,lat," + "n" * 70_000 + "\np1,2.3,48.8\n").encode(),
 }
 LATE = b"id,lon,lat\n" + b"p,2.3,48.8\n" * 200_000 + b"\xe9t\xe9,1,2\n"

@@ -87,6 +87,20 @@ def test_a_plain_file_is_read_in_polars_and_a_quoted_one_is_not():
     assert read_locations(quoted).ids == ["p;1"]
 
 
+def test_a_row_with_more_cells_than_columns_is_its_own_error():
+    """« 5,4034 » unquoted in a comma-separated file shifts the row's cells: read as they
+    stand, it would be lon 5, lat 4034 or worse. Blank cells past the last column are the
+    trailing separators spreadsheets write, and harmless."""
+    text = "id,lon,lat\np1,5,4034,43,3305\np2,2.3,48.8,,\np3,2.3,48.8,note\n,,,x\n"
+    found = read_locations(text.encode())
+    assert found.ids == ["p1", "p2", "p3", ""]  # every row kept, none read shifted
+    assert sorted(found.errors) == [0, 2, 3]
+    assert found.errors[0] == ("ligne 2 : 5 cellules pour 3 colonnes : une valeur contient "
+                               "sans doute le séparateur sans être entre guillemets")
+    assert found.errors[3].startswith("ligne 5 : 4 cellules pour 3 colonnes")
+    assert np.isnan(found.lon[[0, 2, 3]]).all() and (found.lon[1], found.lat[1]) == (2.3, 48.8)
+
+
 def test_line_numbers_count_blank_lines_and_multiline_cells():
     text = 'id,lon,lat\n"a\nb",2.3,48.8\n\np2,2.3,x\n'
     locations = read_locations(text)
