@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from geodata.eligibility import classify
 from geodata.policy import CATEGORIES, CATEGORY_UNDETERMINED, Policy
@@ -36,7 +36,9 @@ def _sort_key(row: Mapping) -> tuple:
 def _read(engine: Engine) -> list[dict]:
     with engine.connect() as connection:
         found = connection.execute(
-            select(Laureate.id, Laureate.name, Laureate.commune_code, Laureate.commune_name,
+            select(Laureate.id, Laureate.name, Laureate.commune_code,
+                   # the list's name, else the COG's (ANCT's list says « NA » for Saint-Martin)
+                   func.coalesce(Laureate.commune_name, Commune.name).label("commune_name"),
                    Laureate.wave, Laureate.kind, Laureate.precision, Laureate.geom,
                    Laureate.dossier_number, Laureate.siret, Laureate.amount_1,
                    Laureate.amount_2, Laureate.amount_3, Laureate.published_match,

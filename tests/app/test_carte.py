@@ -235,6 +235,9 @@ def test_page_lists_the_fabriques_and_honours_the_filters_without_javascript(cli
     assert 'role="region"' in html and "leaflet.markercluster.js" in html
     assets = re.findall(r"<(?:script|link|img)[^>]+(?:src|href)=\"([^\"]+)\"", html)
     assert assets and all(url.startswith("/static/") for url in assets)
+    cells = re.findall(r"<td>([^<]*)</td>", html)
+    assert "Saint-Martin (97801)" in cells  # fabt-364: the list says « NA », the COG knows
+    assert not [cell for cell in cells if "None" in cell]
 
 
 def test_page_reports_bad_parameters_and_still_serves_the_map(client):
