@@ -1,7 +1,8 @@
 """Numbers as French readers write them, for every template, through ``geodata.french``
 (Babel): ``|nombre`` (1 234 567), ``|decimal`` (81,8), ``|pourcentage`` (15,5 % for 0.155),
 ``|distance`` (81,8 m), ``|euros`` (120 000 €), ``|taille`` (20 Mo), ``|coordonnee`` (5,40340:
-a longitude or a latitude, the same digits as the explanations)."""
+a longitude or a latitude, the same digits as the explanations). A value a template prints
+as it is prints nothing when it is None: never the word « None » on a French page."""
 
 from __future__ import annotations
 
@@ -16,6 +17,13 @@ FILTERS = {"nombre": number, "decimal": decimal, "pourcentage": percent,
 
 
 def init_app(app: Flask) -> None:
-    """Register the filters."""
+    """Register the filters, and print None as nothing."""
     for name, function in FILTERS.items():
         app.add_template_filter(function, name)
+    app.jinja_env.finalize = _nothing_for_none
+
+
+def _nothing_for_none(value):
+    """What ``{{ value }}`` prints: the value, or "" for None (a missing name, an empty
+    field); a page says « inconnu » itself where the reader must know."""
+    return "" if value is None else value

@@ -94,3 +94,14 @@ def test_an_unexpected_error_is_a_french_page_or_the_api_shape(tmp_path):
     answer = client.get("/api/v1/panne")
     assert answer.status_code == 500
     assert answer.json["error"]["code"] == "http-500" and "panne" not in answer.text
+
+
+def test_a_missing_value_prints_nothing_never_none(app):
+    """``{{ value }}`` of None in any template: nothing, not the word « None » (the map's
+    list once showed « None (97801) »); numbers, False and zero print as they are."""
+    from flask import render_template_string
+
+    with app.test_request_context():
+        shown = render_template_string("[{{ a }}|{{ b }}|{{ c }}|{{ d|tojson }}]",
+                                       a=None, b=0, c=False, d=None)
+    assert shown == "[|0|False|null]"
