@@ -35,7 +35,7 @@ from app.access import role_required
 from app.db import calendar_file, data_dir, get_engine, get_geocoder
 from app.errors import error_page
 from app.forms import first_error
-from app.instruction.forms import AvisForm, DossiersQuery, ImportForm, MoveForm
+from app.instruction.forms import AVIS_TEXT_MAX, AvisForm, DossiersQuery, ImportForm, MoveForm
 from app.security import no_store
 from geodata.checks import LocationError, check_point, map_features
 from geodata.dossiers.calendar import CalendarError
@@ -46,6 +46,7 @@ from geodata.dossiers.states import workflow
 from geodata.eligibility import EligibilityError
 from geodata.policy import CATEGORIES, SHORT_CATEGORIES, PolicyError, load_policy
 from geodata.storage.dossiers import (
+    FIELD_LABELS,
     NO_WAVE,
     MoveRefused,
     dossier_events,
@@ -136,16 +137,23 @@ def export():
 @bp.get("/instruction/dossiers/<int:number>")
 @role_required("instructor", "ministry", "prefecture")
 def dossier(number: int):
-    found = _visible(number)
+    return _dossier_page(_visible(number))
+
+
+def _dossier_page(found, sent: AvisForm | None = None, refused: str | None = None):
+    """The dossier's page; after an avis refused, with what the prefecture sent (``sent``,
+    kept in the form, or shown to copy when no avis can be given any more) and why."""
     rules = workflow()
     may_give = current_user.has_role("prefecture") and rules.avis_refusal(found.state) is None
+    form = sent if sent is not None else AvisForm(avis=found.avis or "",
+                                                     texte=found.avis_text or "")
     return render_template(
-        "dossier.html", dossier=found, events=dossier_events(get_engine(), number),
+        "dossier.html", dossier=found, events=dossier_events(get_engine(), found.number),
         features=_map_features(found), policy_title=_policy_title(found.policy),
         states=rules.labels, categories=CATEGORIES, kinds=KINDS, checks=CHECKS,
         check_value=check_value, paris=PARIS, avis_labels=rules.avis,
-        avis_form=AvisForm(avis=found.avis or "", texte=found.avis_text or "")
-        if may_give else None)
+        avis_form=form if may_give else None, avis_sent=sent, avis_refused=refused,
+        avis_text_max=AVIS_TEXT_MAX, field_labels=FIELD_LABELS)
 
 
 def _policy_title(name: str) -> str | None:
@@ -182,19 +190,19 @@ def _visible(number: int):
 @role_required("prefecture")
 def avis(number: int):
     """A prefecture's avis on a dossier of its départements (its text is required)."""
-    _visible(number)
+    found = _visible(number)
     form = AvisForm()
-    back = url_for("dossiers.dossier", number=number)
     if not form.validate():
-        flash(f"Avis non enregistré : {first_error(form, form.ORDER)[1]}", "error")
-        return redirect(back)
+        return _dossier_page(found, form, first_error(form, form.ORDER)[1]), 400
     try:
-        give_avis(get_engine(), number, form.avis.data, form.texte.data, current_user.email)
+        recorded = give_avis(get_engine(), number, form.avis.data, form.texte.data,
+                             current_user.email)
     except MoveRefused as refused:
-        flash(f"Avis non enregistré : {refused.reasons[number]}", "error")
-        return redirect(back)
-    flash(f"Avis « {workflow().avis[form.avis.data]} » enregistré.", "success")
-    return redirect(back)
+        return _dossier_page(_visible(number), form, refused.reasons[number]), 409
+    label = workflow().avis[form.avis.data]
+    flash(f"Avis « {label} » enregistré." if recorded else
+          f"Avis « {label} » déjà enregistré avec ce texte : rien de changé.", "success")
+    return redirect(url_for("dossiers.dossier", number=number))
 
 
 @bp.post("/instruction/dossiers/etat")
@@ -214,7 +222,8 @@ def move():
     if form.confirme.data != "oui":
         found = find_dossiers(get_engine(), numbers)
         moves = [(number, found.get(number), "dossier inconnu" if number not in found
-                  else rules.refusal(found[number].state, target, form.motivation.data))
+                  else rules.refusal(found[number].state, target, form.motivation.data,
+                                     has_avis=found[number].avis is not None))
                  for number in numbers]
         return render_template("dossiers_etat.html", form=form, moves=moves,
                                target=rules.labels[target], states=rules.labels,

@@ -17,9 +17,10 @@ from app.forms import Form, LocationFields, QueryForm, policy_field, strip
 from geodata.dossiers.records import KINDS
 from geodata.dossiers.selection import CHECKS, SORTS, DossierFilter
 from geodata.dossiers.states import workflow
+from geodata.french import number
 from geodata.policy import CATEGORIES
 
-__all__ = ["AvisForm", "CloseForm", "DecisionForm", "DossierForm", "DossiersQuery",
+__all__ = ["AVIS_TEXT_MAX", "AvisForm", "CloseForm", "DecisionForm", "DossierForm", "DossiersQuery",
            "HistoryQuery", "ImportForm", "MatchForm", "MoveForm", "ReverseForm"]
 
 FNT_CHOICES = {"oui": True, "non": False, "inconnu": None, "": None}
@@ -159,14 +160,24 @@ class MoveForm(Form):
         return [int(value) for value in values]
 
 
+AVIS_TEXT_MAX = 4000
+
+
+def _avis_text_length(_form, field) -> None:
+    """Not over ``AVIS_TEXT_MAX`` characters, saying how many were sent (the page keeps the
+    text: the browser does not cut it, there is no ``maxlength``)."""
+    if field.data and len(field.data) > AVIS_TEXT_MAX:
+        raise ValidationError(f"texte de l'avis : {number(AVIS_TEXT_MAX)} caractères au plus, "
+                              f"{number(len(field.data))} reçus : raccourcissez-le")
+
+
 class AvisForm(Form):
     """``POST /instruction/dossiers/<numero>/avis``: a prefecture's avis and its text."""
 
     avis = StringField(default="", filters=[strip], validators=[AnyOf(
-        list(workflow().avis), message="avis : favorable, réservé ou défavorable")])
+        list(workflow().avis), message="avis : choisissez favorable, réservé ou défavorable")])
     texte = StringField(default="", filters=[strip], validators=[
-        DataRequired(message="le texte de l'avis est obligatoire"),
-        Length(max=4000, message="avis : 4 000 caractères au plus")])
+        DataRequired(message="le texte de l'avis est obligatoire"), _avis_text_length])
 
     ORDER = ("avis", "texte")
 

@@ -40,21 +40,43 @@ class Workflow:
                      if state != self.first and state not in self.jury_decisions)
 
     def avis_refusal(self, current: str) -> str | None:
-        """Why a prefecture cannot give (or change) its avis in state ``current``."""
+        """Why a prefecture cannot give (or change) its avis in state ``current``: not yet
+        asked, the avis step passed, or a dossier that never reaches it."""
         if current in (self.avis_asked, self.avis_given):
             return None
-        return (f"aucun avis n'est demandé pour ce dossier (état « {self.labels[current]} » ; "
-                f"l'instruction le passe d'abord à « {self.labels[self.avis_asked]} »)")
+        label = self.labels[current]
+        if self.avis_asked in self.reachable(current):
+            return (f"aucun avis n'est demandé pour ce dossier (état « {label} » ; "
+                    f"l'instruction le passe d'abord à « {self.labels[self.avis_asked]} »)")
+        if current in self.reachable(self.avis_given):
+            return f"l'étape de l'avis est passée : le dossier est « {label} »"
+        return f"aucun avis n'est demandé pour un dossier « {label} »"
+
+    def reachable(self, state: str) -> set[str]:
+        """The states reached from ``state`` by moves forward, one or more."""
+        found, todo = set(), [state]
+        while todo:
+            for target in self.forward.get(todo.pop(), ()):
+                if target not in found:
+                    found.add(target)
+                    todo.append(target)
+        return found
 
     def is_back(self, current: str, target: str) -> bool:
         return current in self.forward.get(target, ())
 
-    def refusal(self, current: str, target: str, motivation: str | None) -> str | None:
-        """Why ``current`` → ``target`` is not allowed, or None when it is."""
+    def refusal(self, current: str, target: str, motivation: str | None, *,
+                has_avis: bool) -> str | None:
+        """Why ``current`` → ``target`` is not allowed, or None when it is; the state after
+        the avis is reached by giving it, or by a step back for a dossier that has one."""
         if target not in self.labels:
             return f"état inconnu : {target!r} (états : {', '.join(self.labels)})"
         if target == current:
             return f"déjà « {self.labels[target]} »"
+        if target == self.avis_given and not has_avis:
+            return (f"« {self.labels[target]} » suit l'avis de la préfecture, que ce dossier "
+                    "n'a pas : la préfecture le donne sur la fiche du dossier, qui passe "
+                    "alors à cet état")
         back = self.is_back(current, target)
         if back and current in self.jury_decisions:
             return ("une décision du jury ne s'annule que par le jury, tant que sa session "

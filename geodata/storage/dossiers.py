@@ -17,10 +17,9 @@ from geodata.dossiers.states import workflow
 from geodata.storage.database import session
 from geodata.storage.dossier_models import Dossier, DossierEvent
 
-__all__ = ["FIRST_STATE", "IMPORTED_FIELDS", "NO_WAVE", "MoveRefused", "StoreReport",
-           "dossier_events", "dossier_waves", "find_dossier", "find_dossiers", "give_avis",
-           "list_dossiers", "move_dossiers",
-           "stored_places", "store_dossiers"]
+__all__ = ["FIELD_LABELS", "FIRST_STATE", "IMPORTED_FIELDS", "NO_WAVE", "MoveRefused",
+           "StoreReport", "dossier_events", "dossier_waves", "find_dossier", "find_dossiers",
+           "give_avis", "list_dossiers", "move_dossiers", "stored_places", "store_dossiers"]
 
 FIRST_STATE = workflow().first
 NO_WAVE = "sans-vague"
@@ -32,6 +31,21 @@ IMPORTED_FIELDS = (
     "commune_code", "departement_code", "checks", "policy", "dataset_versions", "source",
 )
 """What an import writes: the application and the automatic checks, nothing else."""
+FIELD_LABELS = {
+    "wave": "vague", "filed_at": "date de dépôt", "email": "courriel",
+    "ds_state": "état sur Démarches Simplifiées", "siret": "SIRET",
+    "company_name": "raison sociale", "legal_form": "forme juridique",
+    "legal_form_code": "code de forme juridique", "project_name": "nom du projet",
+    "kind": "type de Fabrique", "existing_place": "lieu existant", "address": "adresse",
+    "lon": "longitude", "lat": "latitude", "precision": "précision",
+    "geocoded_label": "adresse placée par la BAN", "amount_1": "montant 1re année",
+    "amount_2": "montant 2e année", "amount_3": "montant 3e année", "category": "catégorie",
+    "commune_code": "commune", "departement_code": "département", "checks": "vérifications",
+    "policy": "règles appliquées", "dataset_versions": "versions des données",
+    "source": "champs de l'export",
+}
+"""What each imported field is called on the pages (the history of a dossier)."""
+assert set(FIELD_LABELS) == set(IMPORTED_FIELDS)
 CHECK_FIELDS = ("category", "commune_code", "departement_code", "checks", "policy",
                 "dataset_versions", "precision", "geocoded_label", "lon", "lat")
 
@@ -134,7 +148,8 @@ def move_dossiers(engine: Engine, numbers: Iterable[int], target: str, actor: st
             elif targets is not None and target not in targets:
                 reasons[number] = f"« {target} » n'est pas un état de l'instruction"
             else:
-                why = rules.refusal(dossier.state, target, motivation)
+                why = rules.refusal(dossier.state, target, motivation,
+                                    has_avis=dossier.avis is not None)
                 if why:
                     reasons[number] = why
         if reasons:
@@ -147,9 +162,10 @@ def move_dossiers(engine: Engine, numbers: Iterable[int], target: str, actor: st
     return numbers
 
 
-def give_avis(engine: Engine, number: int, avis: str, text: str, actor: str) -> Dossier:
+def give_avis(engine: Engine, number: int, avis: str, text: str, actor: str) -> bool:
     """The prefecture's avis on a dossier whose avis is asked (or already given: changed),
-    an event; the dossier moves on to ``avis_given`` the first time."""
+    an event; the dossier moves on to ``avis_given`` the first time. False, and nothing
+    recorded, when the dossier already has this avis with this text (a form sent twice)."""
     rules = workflow()
     if avis not in rules.avis:
         raise MoveRefused({number: f"avis inconnu : {avis!r} ({', '.join(rules.avis)})"})
@@ -164,6 +180,8 @@ def give_avis(engine: Engine, number: int, avis: str, text: str, actor: str) -> 
         why = rules.avis_refusal(dossier.state)
         if why:
             raise MoveRefused({number: why})
+        if (dossier.avis, dossier.avis_text) == (avis, text.strip()):
+            return False
         orm.add(_event(dossier, now, actor, "avis", {"avis": avis, "texte": text.strip(),
                                                       "avant": dossier.avis}))
         dossier.avis, dossier.avis_text = avis, text.strip()
@@ -172,7 +190,7 @@ def give_avis(engine: Engine, number: int, avis: str, text: str, actor: str) -> 
             orm.add(_event(dossier, now, actor, "etat", {}, from_state=dossier.state,
                            to_state=rules.avis_given))
             dossier.state = rules.avis_given
-    return dossier
+    return True
 
 
 def stored_places(engine: Engine, numbers: Iterable[int]) -> dict[int, tuple]:

@@ -128,6 +128,11 @@ RULES = workflow()
 FORWARD = [(state, target) for state, targets in RULES.forward.items() for target in targets]
 
 
+def refusal(current: str, target: str, motivation: str | None) -> str | None:
+    """The rules' answer for a dossier that has its prefecture's avis."""
+    return RULES.refusal(current, target, motivation, has_avis=True)
+
+
 def test_the_states_file_describes_the_ami():
     assert RULES.first == "depose"
     assert list(RULES.labels)[-1] == "conventionne"
@@ -142,10 +147,10 @@ def test_the_states_file_describes_the_ami():
 @pytest.mark.parametrize(("current", "target"), FORWARD)
 def test_every_forward_move_is_allowed_with_a_motivation_where_one_is_needed(current,
                                                                             target):
-    assert RULES.refusal(current, target, "motif") is None
+    assert refusal(current, target, "motif") is None
     needs = target in RULES.needs_motivation
-    assert (RULES.refusal(current, target, None) is not None) == needs
-    assert (RULES.refusal(current, target, "   ") is not None) == needs
+    assert (refusal(current, target, None) is not None) == needs
+    assert (refusal(current, target, "   ") is not None) == needs
 
 
 BACK = [(state, target) for state, target in FORWARD if target not in RULES.jury_decisions]
@@ -153,13 +158,13 @@ BACK = [(state, target) for state, target in FORWARD if target not in RULES.jury
 
 @pytest.mark.parametrize(("current", "target"), BACK)
 def test_every_step_back_needs_a_motivation(current, target):
-    assert "motivation obligatoire" in RULES.refusal(target, current, None)
-    assert RULES.refusal(target, current, "erreur de saisie") is None
+    assert "motivation obligatoire" in refusal(target, current, None)
+    assert refusal(target, current, "erreur de saisie") is None
 
 
 @pytest.mark.parametrize("decision", sorted(RULES.jury_decisions))
 def test_a_jury_decision_is_not_undone_by_a_step_back(decision):
-    assert "ne s'annule que par le jury" in RULES.refusal(decision, "transmis-au-jury",
+    assert "ne s'annule que par le jury" in refusal(decision, "transmis-au-jury",
                                                           "erreur de saisie")
 
 
@@ -167,8 +172,33 @@ def test_every_other_move_is_refused_with_the_reason():
     allowed = set(FORWARD) | {(t, s) for s, t in BACK}
     for current in RULES.labels:
         for target in RULES.labels:
-            refused = RULES.refusal(current, target, "motif")
+            refused = refusal(current, target, "motif")
             assert (refused is None) == ((current, target) in allowed), (current, target)
-    assert "déjà" in RULES.refusal("recevable", "recevable", "motif")
-    assert "possibles : en-instruction" in RULES.refusal("depose", "laureat", "motif")
-    assert "état inconnu" in RULES.refusal("depose", "gagne", None)
+    assert "déjà" in refusal("recevable", "recevable", "motif")
+    assert "possibles : en-instruction" in refusal("depose", "laureat", "motif")
+    assert "état inconnu" in refusal("depose", "gagne", None)
+
+
+def test_the_state_after_the_avis_needs_an_avis():
+    """« Avis rendu » with no avis said « Pas d'avis » on the dossier's page: a move to it,
+    forward or back, is refused to a dossier without one."""
+    given = RULES.avis_given
+    for current in (RULES.avis_asked, "transmis-au-jury"):
+        why = RULES.refusal(current, given, "motif", has_avis=False)
+        assert why is not None and "suit l'avis de la préfecture" in why
+        assert RULES.refusal(current, given, "motif", has_avis=True) is None
+    assert RULES.refusal("transmis-au-jury", "recevable", "motif", has_avis=False) is None
+
+
+@pytest.mark.parametrize(("state", "said"), [
+    ("depose", "l'instruction le passe d'abord à « Avis de la préfecture demandé »"),
+    ("recevable", "l'instruction le passe d'abord"),
+    ("transmis-au-jury", "l'étape de l'avis est passée"),
+    ("laureat", "l'étape de l'avis est passée"),
+    ("irrecevable", "aucun avis n'est demandé pour un dossier « Irrecevable »"),
+    ("avis-demande", None),
+    ("avis-rendu", None),
+])
+def test_why_no_avis_says_where_the_dossier_stands(state, said):
+    why = RULES.avis_refusal(state)
+    assert why is None if said is None else said in why
