@@ -10,7 +10,7 @@ reach) leaves the dossier without location: its territory is undetermined, and s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -69,9 +69,53 @@ def import_dossiers(engine: Engine, geocoder, path: str | Path, *, data_dir: Pat
         raise LoadError(f"vague inconnue du calendrier : {wave!r} (connues : "
                         f"{', '.join(w.number for w in calendar.waves)})")
     intake = read_dossiers(path, load_mapping(mapping), calendar, wave)
-    stored, not_located, notes = _check_and_store(engine, geocoder, intake.dossiers, policy,
-                                                  data_dir, actor)
+    dossiers, places = _with_stored_values(engine, intake)
+    stored, not_located, notes = _check_and_store(engine, geocoder, dossiers, policy,
+                                                  data_dir, actor, places)
+    if stored.wave_kept:
+        notes.append(f"{len(stored.wave_kept)} dossier(s) déjà décidé(s) par le jury gardent "
+                     "leur vague, celle de leur session : " + ", ".join(
+                         f"{number} (vague {kept})"
+                         for number, kept in sorted(stored.wave_kept.items())[:10]))
     return ImportReport(intake, stored, not_located, notes)
+
+
+ABSENT_FIELDS = {
+    "email": ("email",), "etat_demarche": ("ds_state",), "siret": ("siret",),
+    "raison_sociale": ("company_name",), "forme_juridique": ("legal_form",),
+    "forme_juridique_code": ("legal_form_code",), "nom_projet": ("project_name",),
+    "type_fabrique": ("kind",), "lieu_existant": ("existing_place",), "adresse": ("address",),
+}
+"""The fields of a ``DossierInput`` that a mapping's field fills (the amounts and the place
+apart)."""
+
+
+def _with_stored_values(engine: Engine, intake) -> tuple[list[DossierInput], dict]:
+    """The dossiers read, where a column the file lacks takes each known dossier's stored
+    value (an export with a renamed column erased them); with, when the file has no
+    coordinates, the stored place of each known dossier whose address is unchanged."""
+    absent = set(intake.absent)
+    if not absent:
+        return intake.dossiers, {}
+    known = find_dossiers(engine, [d.number for d in intake.dossiers])
+    dossiers, places = [], {}
+    for dossier in intake.dossiers:
+        stored = known.get(dossier.number)
+        if stored is None:
+            dossiers.append(dossier)
+            continue
+        kept = {name: getattr(stored, name) for field_name, names in ABSENT_FIELDS.items()
+                if field_name in absent for name in names}
+        amounts = tuple(getattr(stored, f"amount_{year}") if f"montant_annee_{year}" in absent
+                        else (dossier.amounts[year - 1] if year <= len(dossier.amounts)
+                              else None) for year in (1, 2, 3))
+        address = kept.get("address", dossier.address)
+        if "longitude" in absent and stored.lon is not None and address == stored.address:
+            places[dossier.number] = (stored.lon, stored.lat, stored.precision,
+                                      stored.geocoded_label, stored.commune_code)
+        fields = {**(stored.source or {}), **dossier.fields}
+        dossiers.append(replace(dossier, **kept, amounts=amounts, fields=fields))
+    return dossiers, places
 
 
 def import_batch_dossiers(engine: Engine, geocoder, data: bytes, name: str, *, wave: str,
@@ -147,6 +191,11 @@ def _check_and_store(engine: Engine, geocoder, dossiers: list[DossierInput], pol
     for d, value in zip(dossiers, values, strict=True):
         value["checks"]["non_pourvu"] = nearby.get(d.number) or {
             "reason": "dossier non localisé : distances aux lieux inconnues"}
+    outside = [number for number, verdict in verdicts.items() if verdict.get("error")]
+    if outside:
+        notes.append(f"{len(outside)} dossier(s) placé(s) hors des territoires couverts "
+                     f"(longitude et latitude inversées ?), territoire à vérifier : "
+                     f"{', '.join(map(str, sorted(outside)[:10]))}")
     return store_dossiers(engine, values, actor, **storing), not_located, notes
 
 
@@ -249,6 +298,10 @@ def territory_finding(verdict: dict | None, not_located: str | None) -> dict:
     """The engine's answer kept with a dossier (``TERRITORY_KEYS``), or why there is none."""
     if verdict is None:
         return {"category": "a-verifier", "explanation": f"Non localisé : {not_located}."}
+    if verdict.get("error"):  # coordinates outside every territory: swapped, or wrong
+        return {"category": "a-verifier", "precision": verdict.get("precision"),
+                "explanation": f"Lieu {verdict['error']} : coordonnées à vérifier "
+                               "(longitude et latitude inversées ?)."}
     return {key: verdict.get(key) for key in TERRITORY_KEYS}
 
 

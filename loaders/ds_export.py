@@ -64,6 +64,7 @@ class Intake:
     dossiers: list[DossierInput] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    absent: tuple[str, ...] = ()  # the mapping's fields whose column the file lacks
 
 
 def available_mappings() -> list[str]:
@@ -87,10 +88,20 @@ def read_dossiers(path: str | Path, mapping: Mapping, calendar: Calendar,
     table = _read_table(Path(path))
     columns = mapping.columns
     require_columns(table.columns, [columns[name] for name in REQUIRED], table.path)
-    intake = Intake(table.path)
-    absent = [label for name, label in columns.items() if label not in table.columns]
+    absent = tuple(name for name, label in columns.items() if label not in table.columns)
+    if ("longitude" in absent) != ("latitude" in absent):
+        present, missing = ("latitude", "longitude") if "longitude" in absent \
+            else ("longitude", "latitude")
+        raise LoadError(f"colonne « {columns[missing]} » absente alors que « {columns[present]} "
+                        "» est là : les deux vont ensemble (colonnes trouvées : "
+                        f"{', '.join(table.columns)})", path=str(table.path),
+                        field=columns[missing])
+    intake = Intake(table.path, absent=absent)
     if absent:
-        intake.notes.append(f"colonne(s) absente(s), champs laissés vides : {', '.join(absent)}")
+        intake.notes.append(
+            f"colonne(s) absente(s) : {', '.join(columns[name] for name in absent)} : champs "
+            "laissés vides pour les nouveaux dossiers ; les dossiers déjà importés gardent "
+            "leurs valeurs")
     seen: dict[int, int] = {}
     for record, line in zip(table.rows, table.lines, strict=True):
         try:

@@ -52,6 +52,12 @@ class Workflow:
             return f"l'étape de l'avis est passée : le dossier est « {label} »"
         return f"aucun avis n'est demandé pour un dossier « {label} »"
 
+    @property
+    def decided(self) -> frozenset[str]:
+        """The jury's decisions and the states after them."""
+        return frozenset(self.jury_decisions).union(
+            *(self.reachable(state) for state in self.jury_decisions))
+
     def reachable(self, state: str) -> set[str]:
         """The states reached from ``state`` by moves forward, one or more."""
         found, todo = set(), [state]

@@ -56,6 +56,7 @@ class StoreReport:
     updated: dict[int, list[str]] = field(default_factory=dict)  # number -> fields changed
     unchanged: list[int] = field(default_factory=list)
     kept: list[int] = field(default_factory=list)  # known, left as they were (only_new)
+    wave_kept: dict[int, str] = field(default_factory=dict)  # decided: number -> its wave
 
 
 def store_dossiers(engine: Engine, dossiers: Iterable[Mapping[str, Any]], actor: str, *,
@@ -85,6 +86,9 @@ def store_dossiers(engine: Engine, dossiers: Iterable[Mapping[str, Any]], actor:
                 report.kept.append(number)
                 continue
             changed = [f for f in IMPORTED_FIELDS if _differs(getattr(dossier, f), item.get(f))]
+            if "wave" in changed and dossier.state in workflow().decided:
+                changed.remove("wave")  # its jury session is the wave's
+                report.wave_kept[number] = dossier.wave
             if not changed:
                 report.unchanged.append(number)
                 continue
