@@ -229,9 +229,22 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError):
+        why = CSRF_REASONS.get(error.description, "jeton de sécurité refusé")
         return error_page("Formulaire expiré",
-                          "Le formulaire a expiré ou ne vient pas de ce site "
-                          f"({error.description}). Rechargez la page et recommencez.", 400)
+                          f"Le formulaire a expiré ou ne vient pas de ce site ({why}). "
+                          "Rechargez la page et recommencez.", 400)
+
+
+CSRF_REASONS = {
+    "The CSRF token is missing.": "jeton de sécurité absent",
+    "The CSRF session token is missing.": "session terminée ou cookies refusés",
+    "The CSRF token has expired.": "jeton de sécurité expiré",
+    "The CSRF token is invalid.": "jeton de sécurité invalide",
+    "The CSRF tokens do not match.": "jeton d'une autre session",
+    "The referrer header is missing.": "page d'origine inconnue",
+    "The referrer does not match the host.": "envoyé depuis un autre site",
+}
+"""Flask-WTF's reasons (``flask_wtf.csrf``), said in French: no English on a page."""
 
 
 def no_store(blueprint: Blueprint) -> None:

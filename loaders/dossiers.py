@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from geodata.commune_lookup import CommuneLookupError
 from geodata.dossiers.calendar import load_calendar
 from geodata.dossiers.checks import funding_finding, legal_form_finding, read_nomenclature
 from geodata.dossiers.records import DossierInput, Finding
@@ -24,6 +25,7 @@ from geodata.french import distance
 from geodata.geocoder import GeocoderError, GeocodeResult
 from geodata.networks import FABRIQUE, nearest_of_kinds
 from geodata.policy import load_policy
+from geodata.storage.communes import commune_directory
 from geodata.storage.dossiers import (
     StoreReport,
     find_dossiers,
@@ -191,12 +193,31 @@ def _check_and_store(engine: Engine, geocoder, dossiers: list[DossierInput], pol
     for d, value in zip(dossiers, values, strict=True):
         value["checks"]["non_pourvu"] = nearby.get(d.number) or {
             "reason": "dossier non localisé : distances aux lieux inconnues"}
+    _departements_named(engine, values)
     outside = [number for number, verdict in verdicts.items() if verdict.get("error")]
     if outside:
         notes.append(f"{len(outside)} dossier(s) placé(s) hors des territoires couverts "
                      f"(longitude et latitude inversées ?), territoire à vérifier : "
                      f"{', '.join(map(str, sorted(outside)[:10]))}")
     return store_dossiers(engine, values, actor, **storing), not_located, notes
+
+
+def _departements_named(engine: Engine, values: list[dict]) -> None:
+    """A dossier without a commune (not located) takes the département of the commune its
+    address names, when the name (and postcode) leaves one: its prefecture sees it and gives
+    its avis while the BAN cannot place it."""
+    unplaced = [value for value in values
+                if value["departement_code"] is None and value["address"]]
+    if not unplaced:
+        return
+    directory = commune_directory(engine)
+    for value in unplaced:
+        try:
+            named = {entry.departement for entry in directory.find(value["address"])}
+        except CommuneLookupError:
+            continue
+        if len(named) == 1 and None not in named:
+            value["departement_code"] = named.pop()
 
 
 def _nearby(engine: Engine, located: dict[int, tuple]) -> dict[int, dict]:

@@ -70,10 +70,13 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 def _selection(query: DossiersQuery):
-    """The wave asked (the first one with dossiers by default), its dossiers and those the
-    filters keep, sorted."""
-    waves = [NO_WAVE if w is None else w for w in dossier_waves(get_engine())]
-    wave = query.vague.data or (waves[0] if waves else None)
+    """The wave asked (by default the latest where the account sees dossiers: the wave at
+    work), its dossiers and those the filters keep, sorted."""
+    departements = current_user.departements if current_user.role == "prefecture" else None
+    waves = [NO_WAVE if w is None else w
+             for w in dossier_waves(get_engine(), departements=departements)]
+    numbered = [w for w in waves if w != NO_WAVE]
+    wave = query.vague.data or (numbered[-1] if numbered else waves[0] if waves else None)
     everything = [d for d in (list_dossiers(get_engine(), wave) if wave is not None else [])
                   if _may_see(d)]
     return waves, wave, everything, query.selection().apply(everything, query.tri.data or

@@ -241,12 +241,15 @@ def find_dossiers(engine: Engine, numbers: Iterable[int]) -> dict[int, Dossier]:
             select(Dossier).where(Dossier.number.in_(numbers)))} if numbers else {}
 
 
-def dossier_waves(engine: Engine, state: str | None = None) -> list[str | None]:
-    """The waves that have dossiers (in ``state`` if given; None: some have no wave), in
-    calendar-like order."""
+def dossier_waves(engine: Engine, state: str | None = None,
+                  departements: Iterable[str] | None = None) -> list[str | None]:
+    """The waves that have dossiers (in ``state``, of ``departements`` if given; None: some
+    have no wave), in calendar-like order."""
     query = select(Dossier.wave).distinct()
     if state is not None:
         query = query.where(Dossier.state == state)
+    if departements is not None:
+        query = query.where(Dossier.departement_code.in_(list(departements)))
     with session(engine) as orm:
         waves = set(orm.scalars(query))
     known = sorted((w for w in waves if w is not None),

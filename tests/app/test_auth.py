@@ -5,6 +5,7 @@ backends."""
 
 from __future__ import annotations
 
+import html
 import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -132,6 +133,8 @@ def test_login_without_csrf_token_is_refused(app, client):
     answer = client.post("/connexion", data={"email": "inst@anct.gouv.fr",
                                              "password": PASSWORD})
     assert answer.status_code == 400 and "Formulaire expiré" in answer.text
+    assert "(jeton de sécurité absent)" in html.unescape(answer.text)
+    assert "CSRF" not in answer.text  # Flask-WTF's reason was quoted in English
     assert not logged_in(client)
 
 

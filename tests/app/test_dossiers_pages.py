@@ -387,6 +387,30 @@ def test_the_history_says_what_the_jury_decided(wave, client, login):
     assert "decision" not in history
 
 
+def test_each_account_lands_on_the_latest_wave_it_sees(wave, client, login):
+    """A prefecture landed on wave 1, empty for it, with no hint that wave 2 had its
+    dossiers; every account now lands on the latest wave where it sees dossiers."""
+    dossiers = list_dossiers(wave)
+    ours = sorted({d.wave for d in dossiers if d.departement_code == "13"})
+    assert ours and ours != sorted({d.wave for d in dossiers})  # 13 is not in every wave
+    prefecture(client, login, "13")
+    page = html.unescape(client.get("/instruction/dossiers").text)
+    waves = re.search(r'<select[^>]*name="vague".*?</select>', page, re.S).group(0)
+    assert re.findall(r'<option value="(\w+)"', waves) == ours  # only its waves
+    assert f'<option value="{ours[-1]}" selected>' in waves
+    shown = [int(n) for n in ROWS.findall(page)]
+    assert shown and all(next(d for d in dossiers if d.number == n).departement_code == "13"
+                         for n in shown)
+    assert "Vérifier un lot" not in page  # the instructors' page, a 403 for a prefecture
+
+
+def test_a_prefecture_without_dossiers_is_told_it_is_waiting(wave, client, login):
+    prefecture(client, login, "2A")
+    page = " ".join(html.unescape(client.get("/instruction/dossiers").text).split())
+    assert "Aucun dossier de vos départements (2A) pour l'instant" in page
+    assert "fabriques dossiers importer" not in page
+
+
 def test_only_the_departements_prefecture_gives_an_avis(wave, client, login):
     number = next(d.number for d in list_dossiers(wave) if d.departement_code == "13")
     for target in ("en-instruction", "recevable", "avis-demande"):

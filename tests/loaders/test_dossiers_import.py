@@ -216,6 +216,19 @@ def test_coordinates_outside_every_territory_are_to_be_checked(paca, ban, data_d
     assert row["categorie"] == "a-verifier" and "territoire : à vérifier" in row["motifs"]
 
 
+def test_a_dossier_not_located_takes_the_departement_its_address_names(paca, ban, data_dir):
+    """Without a place, a dossier had no département: its prefecture could neither see it
+    nor give the avis asked."""
+    load(paca, "communes", data_dir)  # the official list of names the addresses are read by
+
+    report = imported(paca, ban, data_dir)
+
+    unplaced = {d.number: d.departement_code for d in list_dossiers(paca) if d.lon is None}
+    assert set(unplaced) == set(report.not_located)
+    assert unplaced == {1234514: "38", 1234518: "51", 1234522: "29", 1234523: "54"}
+    assert all(d.commune_code is None for d in list_dossiers(paca) if d.lon is None)
+
+
 def test_a_ban_out_of_reach_loses_no_location(paca, ban, ban_server, data_dir):
     imported(paca, ban, data_dir)
     ban_server.fail_next(10, 503)
