@@ -111,13 +111,14 @@ def _code(codes: np.ndarray, row: int) -> str | None:
     return None if row < 0 else str(codes[row])
 
 
-def engine_rows(engine, policy, lons, lats):
-    """The Python engine's classification (precision "point") in the SQL function's shape:
-    the same with the engine's cell grid as with its trees alone."""
+def engine_rows(engine, policy, lons, lats, precisions=None, commune_codes=None):
+    """The Python engine's classification (precision "point" unless ``precisions``) in the
+    SQL function's shape: the same with the engine's cell grid as with its trees alone."""
     index = reference_index(engine, policy.qpv_vintage)
-    result = classify(index, policy, lons, lats, grid=False)
+    result = classify(index, policy, lons, lats, precisions, commune_codes, grid=False)
     rows = _as_rows(index, result)
-    assert _as_rows(index, classify(index, policy, lons, lats, grid=True)) == rows
+    assert _as_rows(index, classify(index, policy, lons, lats, precisions, commune_codes,
+                                    grid=True)) == rows
     return index, result, rows
 
 

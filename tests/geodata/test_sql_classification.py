@@ -79,20 +79,34 @@ def test_sql_classification_agrees_with_the_engine(loaded, policy_name, capsys):
 
 @pytest.mark.postgis
 @pytest.mark.shared_data
-def test_views_classify_every_located_laureate_like_the_engine(loaded):
-    ids, lons, lats = laureate_points(loaded)
+def test_views_classify_every_located_laureate_like_the_service(loaded):
+    """Each laureate as the service answers it, at its own precision: the published list
+    places every Fabrique at its commune's centroid, which the views took as exact (47
+    laureates had a definite category there, « à vérifier » everywhere else)."""
+    with loaded.connect() as connection:
+        laureates = connection.execute(text(
+            "SELECT id, ST_X(geom) AS lon, ST_Y(geom) AS lat, precision, commune_code "
+            "FROM laureates WHERE geom IS NOT NULL ORDER BY id")).all()
+    ids = [row.id for row in laureates]
+    assert {row.precision for row in laureates} & {"commune", "locality"}  # not vacuous
+    columns = ("category", "in_qpv", "near_qpv", "commune_code", "qpv_code",
+               "nearest_qpv_code", "distance_to_qpv_m", "outside_large_urban_centre")
     for view, policy_name in (("laureates_eligibility_current", "current"),
                               ("laureates_eligibility_ami_2019", "ami-2019")):
         with loaded.connect() as connection:
             rows = connection.execute(text(
-                f"SELECT id, category, in_qpv, near_qpv, commune_code FROM {view} "
-                "ORDER BY id")).mappings().all()
+                f"SELECT id, {', '.join(columns)} FROM {view} ORDER BY id")).mappings().all()
         assert [row["id"] for row in rows] == ids, view
-        _, _, python_rows = engine_rows(loaded, load_policy(policy_name), lons, lats)
-        sample = range(0, len(ids), max(1, len(ids) // 20))
-        for i in sample:
-            for column in ("category", "in_qpv", "near_qpv", "commune_code"):
-                assert rows[i][column] == python_rows[i][column], (view, ids[i], column)
+        _, _, python_rows = engine_rows(
+            loaded, load_policy(policy_name), [r.lon for r in laureates],
+            [r.lat for r in laureates], [r.precision or "point" for r in laureates],
+            [r.commune_code for r in laureates])
+        for row, python in zip(rows, python_rows, strict=True):
+            assert {c: row[c] for c in columns} == {c: python[c] for c in columns}, \
+                (view, row["id"])
+        categories = Counter(row["category"] for row in rows)
+        assert len(categories) >= 2, (view, categories)  # decided ones too, not all unknown
+        print(view, dict(categories))
 
 
 @pytest.mark.postgis
@@ -145,12 +159,18 @@ def test_read_only_session_classifies_without_the_cache(loaded):
     lons, lats, _ = random_points(loaded, np.random.default_rng(SEED + 1))
     lons, lats = lons[::40], lats[::40]
     expected = classify_sql(loaded, policy, lons, lats)  # fills the cache
+    view = text("SELECT id, in_qpv, near_qpv, category FROM laureates_eligibility_current "
+                "ORDER BY id")
+    with loaded.connect() as connection:
+        laureates = connection.execute(view).all()
     with loaded.begin() as connection:
         connection.execute(text("DELETE FROM fabriques_internal.qpv_complete_areas"))
     try:
         with loaded.connect() as connection:
             connection.execute(text("SET TRANSACTION READ ONLY"))
             rows = _classify_in(connection, policy, lons, lats)  # by index probes, no cells
+            # the laureates at commune precision by the official list itself, not its pieces
+            assert connection.execute(view).all() == laureates
             for table in ("qpv_complete_areas", "qpv_hosting_pieces", "pieces_2154"):
                 assert connection.scalar(
                     text(f"SELECT count(*) FROM fabriques_internal.{table}")) == 0
@@ -159,6 +179,7 @@ def test_read_only_session_classifies_without_the_cache(loaded):
     different = [(i, a, b) for i, (a, b) in enumerate(zip(expected, rows, strict=True))
                  if differences(a, b)]
     assert not different, different[:5]
+    assert {row.in_qpv for row in laureates} == {None, False}  # both ways of the rule
 
 
 @pytest.mark.postgis
