@@ -74,12 +74,25 @@ def import_dossiers(engine: Engine, geocoder, path: str | Path, *, data_dir: Pat
     dossiers, places = _with_stored_values(engine, intake)
     stored, not_located, notes = _check_and_store(engine, geocoder, dossiers, policy,
                                                   data_dir, actor, places)
+    absent = _absent_from_file(engine, intake)
+    if absent:
+        notes.append(f"{len(absent)} dossier(s) déjà importé(s) de la ou des mêmes vagues ne "
+                     "sont pas dans ce fichier (gardés tels quels ; retirés de Démarches "
+                     f"Simplifiées ?) : {', '.join(map(str, absent[:10]))}"
+                     + (" …" if len(absent) > 10 else ""))
     if stored.wave_kept:
         notes.append(f"{len(stored.wave_kept)} dossier(s) déjà décidé(s) par le jury gardent "
                      "leur vague, celle de leur session : " + ", ".join(
                          f"{number} (vague {kept})"
                          for number, kept in sorted(stored.wave_kept.items())[:10]))
     return ImportReport(intake, stored, not_located, notes)
+
+
+def _absent_from_file(engine: Engine, intake) -> list[int]:
+    """The stored dossiers of the waves the file holds that the file does not list."""
+    waves = sorted({d.wave for d in intake.dossiers if d.wave is not None})
+    return sorted(d.number for wave in waves for d in list_dossiers(engine, wave)
+                  if d.number not in intake.numbers)
 
 
 ABSENT_FIELDS = {

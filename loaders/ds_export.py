@@ -65,6 +65,7 @@ class Intake:
     errors: list[RowError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     absent: tuple[str, ...] = ()  # the mapping's fields whose column the file lacks
+    numbers: set[int] = field(default_factory=set)  # every readable number, rows left out too
 
 
 def available_mappings() -> list[str]:
@@ -105,6 +106,11 @@ def read_dossiers(path: str | Path, mapping: Mapping, calendar: Calendar,
     seen: dict[int, int] = {}
     for record, line in zip(table.rows, table.lines, strict=True):
         try:
+            intake.numbers.add(dossier_number(
+                (record.get(columns["numero"]) or "").strip() or None, columns["numero"]))
+        except RowProblem:
+            pass  # said below, with the row's other problems
+        try:
             dossier = _dossier(record, line, mapping, calendar, wave)
         except RowProblem as problem:
             intake.errors.append(RowError(line, problem.column, problem.message))
@@ -116,6 +122,9 @@ def read_dossiers(path: str | Path, mapping: Mapping, calendar: Calendar,
             continue
         seen[dossier.number] = line
         intake.dossiers.append(dossier)
+    if not table.rows:
+        intake.notes.append("aucune ligne de dossier dans le fichier, l'en-tête seulement : "
+                            "est-ce le bon export ?")
     return intake
 
 

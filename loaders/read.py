@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,30 +175,57 @@ def read_csv(path: str | Path, *, required: list[str]) -> CsvTable:
             refuse_non_csv(handle.read(SNIFF_CHARS))
         except BatchError as error:
             raise LoadError(str(error), path=str(path)) from None
+    text = _utf8_text(path)
     start = 1
     try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            sample = handle.read(4096)
-            handle.seek(0)
-            delimiter = ";" if sample.count(";") > sample.count(",") else ","
-            reader = csv.DictReader(handle, delimiter=delimiter, strict=True)
-            columns = list(reader.fieldnames or [])
-            require_columns(columns, required, path)
-            rows, lines = [], []
+        handle = io.StringIO(text, newline="")
+        sample = text[:4096]
+        delimiter = ";" if sample.count(";") > sample.count(",") else ","
+        reader = csv.DictReader(handle, delimiter=delimiter, strict=True)
+        columns = _header(reader.fieldnames or [], path)
+        reader.fieldnames = columns
+        require_columns(columns, required, path)
+        rows, lines = [], []
+        start = reader.line_num + 1
+        for record in reader:
+            _check_width(record, len(columns), path=path, line=start)
+            rows.append(record)
+            lines.append(start)
             start = reader.line_num + 1
-            for record in reader:
-                _check_width(record, len(columns), path=path, line=start)
-                rows.append(record)
-                lines.append(start)
-                start = reader.line_num + 1
-    except UnicodeDecodeError as error:
-        raise LoadError(
-            f"encodage invalide (UTF-8 attendu) à l'octet {error.start}", path=str(path)
-        ) from None
     except csv.Error as error:
         raise LoadError(f"CSV mal formé ou tronqué : {error}", path=str(path),
                         row=start) from None
     return CsvTable(path, columns, rows, lines)
+
+
+def _utf8_text(path: Path) -> str:
+    """The file's text (UTF-8, BOM allowed); a file in another encoding is refused with the
+    line of its first byte that UTF-8 cannot read, and what to do."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise LoadError(
+            f"encodage invalide (UTF-8 attendu), octet {error.start} du fichier : le "
+            "fichier est sans doute en Windows-1252 ou Latin-1 (un CSV enregistré par Excel) ; "
+            "enregistrez-le en « CSV UTF-8 »", path=str(path), row=line) from None
+
+
+def _header(names: list[str], path: Path) -> list[str]:
+    """The header's column names as people read them: spaces around a name dropped, accents
+    in one Unicode form (NFC: a macOS file writes « é » in two characters); a column
+    without a name (a spreadsheet's trailing separators) named by its position. Two columns
+    of the same name are refused: one would hide the other."""
+    columns = []
+    for position, name in enumerate(names, start=1):
+        name = unicodedata.normalize("NFC", name).strip()
+        columns.append(name or f"(colonne {position} sans nom)")
+    twice = sorted({name for name in columns if columns.count(name) > 1})
+    if twice:
+        raise LoadError(f"colonne(s) en double dans l'en-tête : {', '.join(twice)}",
+                        path=str(path), row=1, field=twice[0])
+    return columns
 
 
 def _check_width(record: dict, width: int, *, path: Path, line: int) -> None:

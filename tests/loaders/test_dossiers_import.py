@@ -229,6 +229,30 @@ def test_a_dossier_not_located_takes_the_departement_its_address_names(paca, ban
     assert all(d.commune_code is None for d in list_dossiers(paca) if d.lon is None)
 
 
+def test_dossiers_missing_from_a_new_export_are_named(paca, ban, data_dir, tmp_path):
+    """An export without two dossiers imported before said nothing of them."""
+    imported(paca, ban, data_dir)
+    shorter = tmp_path / "sans_deux.csv"
+    shorter.write_text("\n".join(
+        line for line in WAVE.read_text(encoding="utf-8").split("\n")
+        if not line.startswith(("1234503,", "1234506,"))), encoding="utf-8")
+
+    report = imported(paca, ban, data_dir, path=shorter)
+
+    note = next(n for n in report.notes if "pas dans ce fichier" in n)
+    assert note.startswith("2 dossier(s)") and note.endswith(": 1234503, 1234506")
+    assert {d.number for d in list_dossiers(paca)} >= {1234503, 1234506}  # kept
+
+
+def test_an_export_with_its_header_only_is_said_empty(engine, ban, data_dir, tmp_path):
+    header = tmp_path / "entete.csv"
+    header.write_text(WAVE.read_text(encoding="utf-8").split("\n", 1)[0] + "\n",
+                      encoding="utf-8")
+    report = imported(engine, ban, data_dir, path=header)
+    assert any("l'en-tête seulement" in note for note in report.intake.notes)
+    assert count(engine, Dossier) == 0
+
+
 def test_a_ban_out_of_reach_loses_no_location(paca, ban, ban_server, data_dir):
     imported(paca, ban, data_dir)
     ban_server.fail_next(10, 503)
