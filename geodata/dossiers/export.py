@@ -1,8 +1,10 @@
 """A wave's dossiers as a table: one row per dossier, for a CSV or a French spreadsheet.
 
-Booleans are ``true`` / ``false`` and empty when undetermined; the category uses the engine's
-names. For a spreadsheet (``tableur``): French headers, ``oui`` / ``non``, decimal commas (and
-the BOM and ``;`` of ``geodata.spreadsheet``).
+Booleans are ``true`` / ``false`` and empty when undetermined; the state, the type, the
+category and the avis are codes (the engine's and ``etats.toml``'s). For a spreadsheet
+(``tableur``): French headers, those codes as the pages say them (« En instruction », «
+Fabrique de Territoire », « à vérifier », « Favorable »), ``oui`` / ``non``, decimal commas
+(and the BOM and ``;`` of ``geodata.spreadsheet``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ import csv
 import io
 from collections.abc import Iterable
 
+from geodata.dossiers.records import KINDS
+from geodata.dossiers.states import workflow
 from geodata.eligibility.batch import format_value
+from geodata.policy import SHORT_CATEGORIES
 from geodata.spreadsheet import french_value, spreadsheet_csv
 
 __all__ = ["COLUMNS", "FRENCH_HEADERS", "export_csv", "export_rows"]
@@ -20,13 +25,14 @@ COLUMNS = (
     "numero", "vague", "etat", "raison_sociale", "siret", "forme_juridique_code",
     "forme_juridique_eligible", "type_fabrique", "montant_total_eur", "financement_conforme",
     "lon", "lat", "precision", "categorie", "commune_code", "qpv_code", "distance_qpv_m",
-    "hors_grands_centres_urbains", "motifs",
+    "hors_grands_centres_urbains", "motifs", "departement", "avis", "avis_texte",
 )
 FRENCH_HEADERS = (
     "Numéro", "Vague", "État", "Raison sociale", "SIRET", "Code forme juridique",
     "Forme juridique admise", "Type de Fabrique", "Montant total demandé (€)",
     "Financement conforme", "Longitude", "Latitude", "Précision", "Catégorie",
     "Code commune", "QPV", "Distance au QPV (m)", "Hors des grands centres urbains", "Motifs",
+    "Département", "Avis de la préfecture", "Texte de l'avis",
 )
 CHECK_NAMES = {"forme_juridique": "forme juridique", "financement": "financement",
                "vague": "vague"}
@@ -52,9 +58,17 @@ def export_rows(dossiers: Iterable) -> list[dict]:
             "qpv_code": territory.get("qpv_code"),
             "distance_qpv_m": territory.get("distance_to_qpv_m"),
             "hors_grands_centres_urbains": territory.get("outside_large_urban_centre"),
-            "motifs": _reasons(checks),
+            "motifs": _reasons(checks), "departement": dossier.departement_code,
+            "avis": dossier.avis, "avis_texte": dossier.avis_text,
         })
     return out
+
+
+def _labels() -> dict[str, dict]:
+    """The codes of the columns that have some, as the pages say them."""
+    rules = workflow()
+    return {"etat": rules.labels, "type_fabrique": KINDS, "categorie": SHORT_CATEGORIES,
+            "avis": rules.avis}
 
 
 def _reasons(checks: dict) -> str:
@@ -72,8 +86,10 @@ def export_csv(dossiers: Iterable, tableur: bool = False) -> str:
     spreadsheet."""
     rows = export_rows(dossiers)
     if tableur:
-        return spreadsheet_csv(FRENCH_HEADERS, ([french_value(row[c]) for c in COLUMNS]
-                                                for row in rows))
+        labels = _labels()
+        return spreadsheet_csv(FRENCH_HEADERS, (
+            [french_value(labels[c].get(row[c], row[c]) if c in labels else row[c])
+             for c in COLUMNS] for row in rows))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)

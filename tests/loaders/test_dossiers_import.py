@@ -23,7 +23,12 @@ from geodata.checks import check_point
 from geodata.dossiers.export import COLUMNS, export_csv
 from geodata.geocoder import BanClient
 from geodata.storage.dossier_models import Dossier, DossierEvent
-from geodata.storage.dossiers import dossier_events, list_dossiers, move_dossiers
+from geodata.storage.dossiers import (
+    dossier_events,
+    give_avis,
+    list_dossiers,
+    move_dossiers,
+)
 from geodata.storage.jury import decide
 from geodata.storage.models import Laureate
 from loaders.dossiers import import_dossiers, reverify_dossiers
@@ -306,6 +311,30 @@ def test_the_export_has_the_agreed_columns(paca, ban, data_dir):
     assert all(row["forme_juridique_eligible"] in {"true", "false", ""} for row in rows)
     french = export_csv(dossiers, tableur=True)
     assert french.startswith("\ufeffNuméro;Vague;État") and ";oui;" in french
+    # the codes as the pages say them (a prefecture read « avis-demande », « FT », « qpv »)
+    table = list(csv.DictReader(io.StringIO(french.lstrip("\ufeff")), delimiter=";"))
+    assert {row["État"] for row in table} == {"Déposé"}
+    assert {row["Type de Fabrique"] for row in table} == {"Fabrique Numérique de Territoire"}
+    assert {row["Catégorie"] for row in table} <= {"à vérifier", "QPV ou proximité",
+                                                   "hors grands centres urbains",
+                                                   "non éligible"}
+    assert list(table[0])[-3:] == ["Département", "Avis de la préfecture", "Texte de l'avis"]
+
+
+def test_the_export_says_the_prefectures_avis(paca, ban, data_dir):
+    imported(paca, ban, data_dir)
+    number = next(d.number for d in list_dossiers(paca, "2"))
+    for target in ("en-instruction", "recevable", "avis-demande"):
+        move_dossiers(paca, [number], target, "instructrice@exemple.gouv.fr")
+    give_avis(paca, number, "reserve", "Bail à consolider", "pref@exemple.gouv.fr")
+    dossier = next(d for d in list_dossiers(paca, "2") if d.number == number)
+    plain = next(csv.DictReader(io.StringIO(export_csv([dossier]))))
+    assert (plain["etat"], plain["avis"], plain["avis_texte"]) == (
+        "avis-rendu", "reserve", "Bail à consolider")
+    french = next(csv.DictReader(io.StringIO(export_csv([dossier], tableur=True)
+                                             .lstrip("\ufeff")), delimiter=";"))
+    assert (french["État"], french["Avis de la préfecture"]) == (
+        "Avis de la préfecture rendu", "Réservé")
 
 
 def test_checking_again_after_a_load_records_what_changed(qpv_facts, ban, data_dir):
