@@ -96,8 +96,13 @@ def _ordered(engine: Engine, key):
 
 
 def _intersecting(source: Source, boxes: Sequence[Box]):
-    """PostGIS: the rows whose geometry intersects one of ``boxes`` (index, then exact)."""
-    envelopes = [func.ST_MakeEnvelope(*box, STORAGE_EPSG) for box in boxes]
+    """PostGIS: the rows whose geometry intersects one of ``boxes`` (index, then exact). A
+    box of no width or height is the point or the segment it is (``ST_MakeEnvelope`` would
+    make an empty-area polygon that intersects nothing)."""
+    envelopes = [func.ST_Envelope(func.ST_MakeLine(
+        func.ST_SetSRID(func.ST_MakePoint(west, south), STORAGE_EPSG),
+        func.ST_SetSRID(func.ST_MakePoint(east, north), STORAGE_EPSG)))
+        for west, south, east, north in boxes]
     return or_(*(and_(source.geom.op("&&", is_comparison=True)(envelope),
                       func.ST_Intersects(source.geom, envelope)) for envelope in envelopes))
 
@@ -155,7 +160,7 @@ def _sqlite_matches(engine: Engine, collection_id: str, source: Source,
             overlapping |= overlap
     uncertain = np.flatnonzero(overlapping & ~inside)
     if len(uncertain):
-        area = shapely.union_all([shapely.box(*box) for box in boxes])
+        area = shapely.union_all([_box_shape(*box) for box in boxes])
         with engine.connect() as connection:
             for chunk in _chunks(uncertain):
                 geometries = dict(connection.execute(
@@ -164,6 +169,15 @@ def _sqlite_matches(engine: Engine, collection_id: str, source: Source,
                 stored = [geometries[key] for key in index.keys[chunk]]
                 inside[chunk] = shapely.intersects(geometries_of(stored), area)
     return index.keys[inside]
+
+
+def _box_shape(west: float, south: float, east: float, north: float):
+    """A box, or the point or the segment it is when it has no width or height (a polygon
+    of no area intersects nothing)."""
+    if west == east or south == north:
+        return shapely.LineString([(west, south), (east, north)]) \
+            if (west, south) != (east, north) else shapely.Point(west, south)
+    return shapely.box(west, south, east, north)
 
 
 def feature_page(engine: Engine, collection_id: str, boxes: Sequence[Box] | None,

@@ -139,6 +139,27 @@ def test_a_bbox_keeps_the_features_it_intersects(client, engine, collection, bbo
     assert {feature["id"] for feature in page["features"]} == expected
 
 
+def test_a_box_without_area_is_the_point_or_the_segment_it_is(client, engine):
+    """« bbox=X,Y,X,Y » inside a QPV answered nothing on PostGIS (a polygon of no area
+    intersects nothing), where a box with the point on its edge found it."""
+    qpvs = stored(engine, "qpv2024")
+    code, outline = next(iter(sorted(qpvs.items())))
+    x, y = shapely.get_coordinates(outline.representative_point())[0]
+    for bbox, shape in ((f"{x},{y},{x},{y}", shapely.Point(x, y)),
+                        (f"{x},{y - 0.01},{x},{y + 0.01}",
+                         shapely.LineString([(x, y - 0.01), (x, y + 0.01)]))):
+        expected = {key for key, geometry in qpvs.items()
+                    if geometry is not None and geometry.intersects(shape)}
+        assert code in expected
+        page = get_json(client, f"/ogc/collections/qpv2024/items?bbox={bbox}&limit=1000")
+        assert {feature["id"] for feature in page["features"]} == expected, bbox
+    place_id, place = next((key, geometry) for key, geometry in
+                           sorted(stored(engine, "lieux").items()) if geometry is not None)
+    px, py = place.x, place.y
+    page = get_json(client, f"/ogc/collections/lieux/items?bbox={px},{py},{px},{py}")
+    assert place_id in {feature["id"] for feature in page["features"]}
+
+
 def test_the_bboxes_are_not_vacuous(client):
     counts = {collection: get_json(client, f"/ogc/collections/{collection}/items?bbox="
                                    f"{MARSEILLE}")["numberMatched"]
