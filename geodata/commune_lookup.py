@@ -3,9 +3,11 @@ check when the BAN cannot be reached.
 
 Names are compared once normalised (``normalise``): case, accents, hyphens and apostrophes
 do not matter, and "St" / "Ste" stand for "Saint" / "Sainte". A five-digit code is an INSEE
-code when it is one; otherwise it is read as a postal code, whose first digits give the
-département (no postal code table is loaded) and narrow homonyms down. Several communes left:
-the caller lists them for the person to choose, never one picked silently.
+code when it is typed alone; beside other words it is read as a postal code (« 13013
+MARSEILLE » is in Marseille, not in Belcodène, whose INSEE code is 13013), whose first digits
+give the département (no postal code table is loaded) and narrow homonyms down. A municipal
+arrondissement after the name (« MARSEILLE 13E ARRONDISSEMENT ») is its commune's. Several
+communes left: the caller lists them for the person to choose, never one picked silently.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ __all__ = ["CommuneDirectory", "CommuneEntry", "CommuneLookupError", "normalise"
            "postcode_departements"]
 
 ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
+ORDINAL = re.compile(r"^\d{1,2}(?:e|er|eme|ieme)?$")  # « 13e », « 1er », « 13 »
 MAX_NAME_WORDS = 10  # the longest commune names have about ten words
 CODE = re.compile(r"^(?:\d{5}|2[ab]\d{3})$")
 
@@ -41,6 +44,16 @@ def normalise(text: str) -> list[str]:
     plain = unicodedata.normalize("NFKD", text.casefold().replace("œ", "oe").replace("æ", "ae"))
     plain = "".join(c for c in plain if not unicodedata.combining(c))
     return [ABBREVIATIONS.get(word, word) for word in re.sub(r"[^0-9a-z]+", " ", plain).split()]
+
+
+def _without_arrondissement(words: list[str]) -> list[str]:
+    """The words without a closing « 13e arrondissement » (« 1er arr »): the commune's name
+    then closes the text."""
+    if len(words) >= 2 and words[-1] in ("arrondissement", "arr") and ORDINAL.match(words[-2]):
+        return words[:-2]
+    if words and ORDINAL.match(words[-1]) and len(words) >= 2:  # « PARIS 13E »
+        return words[:-1]
+    return words
 
 
 def postcode_departements(postcode: str) -> set[str]:
@@ -68,9 +81,9 @@ class CommuneDirectory:
         """The communes ``text`` names: one for a clear answer, several for homonyms, none
         when nothing matches. A code alone is an INSEE code; otherwise the commune closes
         the text, or sits just after (or just before) its postal code: "8 rue du Port 80000
-        Amiens", "Rodez 12000", "Saint-Denis". A postal code keeps its département's
-        homonyms; a word inside the street ("rue", "Y") is never taken for a commune."""
-        words = [w for w in normalise(text) if w != "cedex"]
+        Amiens", "Rodez 12000", "Saint-Denis". A postal code keeps the communes of its
+        département: a word inside the street ("rue", "Y") is not taken for a commune."""
+        words = _without_arrondissement([w for w in normalise(text) if w != "cedex"])
         if not words:
             raise CommuneLookupError("aucun nom de commune à chercher")
         codes = [(i, w) for i, w in enumerate(words) if CODE.match(w)]
@@ -83,11 +96,9 @@ class CommuneDirectory:
         else:
             segments = [words]
         candidates = next((found for found in map(self._closing, segments) if found), [])
-        if not candidates and codes and codes[-1][1] in self.by_code:
-            return [self.by_code[codes[-1][1]]]  # an INSEE code beside other words
-        if len(candidates) > 1 and codes:
+        if codes:  # a commune of another département is a word of the street (« rue Y »)
             departements = postcode_departements(codes[-1][1].upper())
-            candidates = [c for c in candidates if c.departement in departements] or candidates
+            candidates = [c for c in candidates if c.departement in departements]
         return sorted(candidates, key=lambda c: (c.departement or "", c.code))
 
     def _closing(self, words: list[str]) -> list[CommuneEntry]:

@@ -206,7 +206,7 @@ def _check_and_store(engine: Engine, geocoder, dossiers: list[DossierInput], pol
     for d, value in zip(dossiers, values, strict=True):
         value["checks"]["non_pourvu"] = nearby.get(d.number) or {
             "reason": "dossier non localisé : distances aux lieux inconnues"}
-    _departements_named(engine, values)
+    _read_addresses(engine, values, notes)
     outside = [number for number, verdict in verdicts.items() if verdict.get("error")]
     if outside:
         notes.append(f"{len(outside)} dossier(s) placé(s) hors des territoires couverts "
@@ -215,22 +215,46 @@ def _check_and_store(engine: Engine, geocoder, dossiers: list[DossierInput], pol
     return store_dossiers(engine, values, actor, **storing), not_located, notes
 
 
-def _departements_named(engine: Engine, values: list[dict]) -> None:
-    """A dossier without a commune (not located) takes the département of the commune its
-    address names, when the name (and postcode) leaves one: its prefecture sees it and gives
-    its avis while the BAN cannot place it."""
-    unplaced = [value for value in values
-                if value["departement_code"] is None and value["address"]]
-    if not unplaced:
+def _read_addresses(engine: Engine, values: list[dict], notes: list[str]) -> None:
+    """What a dossier's address says beside its place, by the commune it names (when its
+    name and postcode leave one): a dossier without a commune (not located) takes that
+    commune's département, so that its prefecture sees it and gives the avis asked; a point
+    given by the applicant that lies in another commune leaves the territory « à vérifier »
+    (which of the two is right, a person decides)."""
+    wanted = [value for value in values if value["address"] and (
+        value["departement_code"] is None
+        or (value["precision"] == "point" and value["commune_code"]))]
+    if not wanted:
         return
     directory = commune_directory(engine)
-    for value in unplaced:
+    elsewhere = []
+    for value in wanted:
         try:
-            named = {entry.departement for entry in directory.find(value["address"])}
+            named = directory.find(value["address"])
         except CommuneLookupError:
             continue
-        if len(named) == 1 and None not in named:
-            value["departement_code"] = named.pop()
+        if value["departement_code"] is None:
+            departements = {entry.departement for entry in named}
+            if len(departements) == 1 and None not in departements:
+                value["departement_code"] = departements.pop()
+        elif len(named) == 1 and named[0].code != value["commune_code"]:
+            _point_elsewhere(value, named[0])
+            elsewhere.append(value["number"])
+    if elsewhere:
+        notes.append(f"{len(elsewhere)} dossier(s) dont le point n'est pas dans la commune de "
+                     "l'adresse, territoire à vérifier : "
+                     f"{', '.join(map(str, sorted(elsewhere)[:10]))}"
+                     + (" …" if len(elsewhere) > 10 else ""))
+
+
+def _point_elsewhere(value: dict, named) -> None:
+    """The territory of a dossier whose point is not in the commune its address names."""
+    territory = value["checks"]["territoire"]
+    said = (f"Le point donné est dans la commune {territory.get('commune_name') or ''} "
+            f"({value['commune_code']}), l'adresse dans celle de {named.name} ({named.code}) "
+            ": lieu à vérifier, le verdict ci-après est celui du point. ")
+    territory["explanation"] = said + (territory.get("explanation") or "")
+    territory["category"] = value["category"] = "a-verifier"
 
 
 def _nearby(engine: Engine, located: dict[int, tuple]) -> dict[int, dict]:

@@ -104,7 +104,7 @@ def index():
         shown=kept[(page - 1) * PER_PAGE:page * PER_PAGE], page=page, pages=pages,
         counts=counts(everything), asked=query.asked(), query=query,
         options=_options(waves, counts(everything)), states=workflow().labels,
-        categories=SHORT_CATEGORIES, check_value=check_value,
+        categories=SHORT_CATEGORIES, check_value=check_value, kinds=KINDS,
         may_move=current_user.has_role("instructor"),
         targets=[(state, workflow().labels[state])
                  for state in workflow().instruction_targets])

@@ -65,7 +65,8 @@ def test_a_cache_that_cannot_be_computed_leaves_the_load_done(postgis_url, tmp_p
         with app.app_context():
             upgrade(get_engine())
             with get_engine().begin() as connection:
-                connection.execute(text("DROP FUNCTION fabriques_qpv_complete_areas(text)"))
+                connection.execute(text(  # the views of 0016 go with it
+                    "DROP FUNCTION fabriques_qpv_complete_areas(text) CASCADE"))
 
         result = app.test_cli_runner().invoke(args=["load", "qpv2024-paca", "--quiet"])
 

@@ -23,12 +23,9 @@ from geodata.dossiers.selection import DossierFilter
 from geodata.geocoder import BanClient
 from geodata.policy import load_policy
 from geodata.storage.dossiers import (
-    MoveRefused,
     dossier_events,
     list_dossiers,
-    move_dossiers,
 )
-from geodata.storage.jury import decide, reverse_decisions
 from loaders.dossiers import import_dossiers
 from loaders.pipeline import load_source
 from tests.app.conftest import PASSWORD, csrf_token
@@ -43,14 +40,14 @@ PAGES = ("/instruction/dossiers?vague=2", "/instruction/dossiers.csv?vague=2",
          "/instruction/dossiers/1234503")
 
 
-@pytest.fixture(scope="module")
-def two_departements(tmp_path_factory, data_dir):
+@pytest.fixture(scope="module", name="two_departements")
+def two_departements_fixture(tmp_path_factory, data_dir):
     return contours_of(data_dir, ["13", "67"],
                        tmp_path_factory.mktemp("contours") / "contours_13_67.geojson")
 
 
-@pytest.fixture
-def wave(app, data_dir, ban_server, two_departements):
+@pytest.fixture(name="wave")
+def wave_fixture(app, data_dir, ban_server, two_departements):
     engine = app.extensions[EXTENSION]
     load_source(engine, "commune-contours", str(two_departements), progress=False)
     with BanClient(ban_server.url, max_retries=0) as ban:
@@ -233,7 +230,7 @@ def test_only_instructors_move_dossiers(wave, client, login):
 
 
 
-# --- prefectures ---------------------------------------------------------------------------
+# --- prefectures (their avis: test_dossiers_avis.py) ----------------------------------
 
 def prefecture(client, login, *departements) -> str:
     email = f"pref-{'-'.join(departements)}@exemple.gouv.fr"
@@ -243,197 +240,6 @@ def prefecture(client, login, *departements) -> str:
     client.post("/connexion", data={"email": email, "password": PASSWORD,
                                     "csrf_token": token})
     return email
-
-
-def test_a_prefecture_sees_the_dossiers_of_its_departements_only(wave, client, login):
-    prefecture(client, login, "13")
-    mine = [d.number for d in list_dossiers(wave, "2") if d.departement_code == "13"]
-    assert len(mine) == 3
-    page = client.get("/instruction/dossiers?vague=2")
-    assert [int(n) for n in ROWS.findall(page.text)] == sorted(mine)
-    assert 'id="changer-etat"' not in page.text  # no bulk moves
-    exported = client.get("/instruction/dossiers.csv?vague=2").text.removeprefix("\ufeff")
-    assert [int(r[0]) for r in list(csv.reader(io.StringIO(exported), delimiter=";"))[1:]] \
-        == sorted(mine)
-    strasbourg = next(d.number for d in list_dossiers(wave) if d.departement_code == "67")
-    assert client.get(f"/instruction/dossiers/{strasbourg}").status_code == 404
-    assert client.get(f"/instruction/dossiers/{mine[0]}").status_code == 200
-    assert client.get("/instruction/historique").status_code == 403
-
-
-def avis(client, number, code="favorable", text="Projet bien ancré dans le quartier"):
-    token = csrf_token(client, f"/instruction/dossiers/{number}")
-    return client.post(f"/instruction/dossiers/{number}/avis",
-                       data={"csrf_token": token, "avis": code, "texte": text})
-
-
-def test_a_prefecture_gives_its_avis_when_it_is_asked(wave, client, login):
-    number = next(d.number for d in list_dossiers(wave) if d.departement_code == "13")
-    email = prefecture(client, login, "13")
-    refused = avis(client, number)
-    assert refused.status_code == 409 and states(wave)[number] == "depose"
-    assert "aucun avis n'est demandé" in html.unescape(refused.text)
-    for target in ("en-instruction", "recevable", "avis-demande"):
-        move_dossiers(wave, [number], target, "instructrice@exemple.gouv.fr")
-
-    assert "Donner l'avis" in page_of(client, number)
-    blank = avis(client, number, text="  ")
-    assert blank.status_code == 400
-    assert "texte de l'avis est obligatoire" in html.unescape(blank.text)
-    given = avis(client, number)
-
-    assert given.status_code == 302 and states(wave)[number] == "avis-rendu"
-    dossier = next(d for d in list_dossiers(wave) if d.number == number)
-    assert (dossier.avis, dossier.avis_by) == ("favorable", email)
-    kinds = [(e.kind, e.to_state) for e in dossier_events(wave, number)]
-    assert kinds[-2:] == [("avis", None), ("etat", "avis-rendu")]
-    avis(client, number, "reserve", "Sous réserve du bail")
-    assert next(d for d in list_dossiers(wave) if d.number == number).avis == "reserve"
-    assert states(wave)[number] == "avis-rendu"
-    page = page_of(client, number)
-    assert "Réservé" in page and "Sous réserve du bail" in page
-
-
-def avis_form(page: str) -> tuple[str | None, str]:
-    """The avis ticked and the text in the form of a dossier's page."""
-    ticked = re.search(r'name="avis" value="(\w+)" required checked', page)
-    text = re.search(r'<textarea[^>]*id="texte"[^>]*>(.*?)</textarea>', page, re.S)
-    return (ticked and ticked.group(1)), html.unescape(text.group(1))
-
-
-def test_an_avis_refused_keeps_what_the_prefecture_wrote(wave, client, login):
-    """The form came back empty after a refusal (a redirection to the page): the text typed
-    was lost. It comes back as sent, the error beside the field, which gets the focus."""
-    number = next(d.number for d in list_dossiers(wave) if d.departement_code == "13")
-    for target in ("en-instruction", "recevable", "avis-demande"):
-        move_dossiers(wave, [number], target, "instructrice@exemple.gouv.fr")
-    prefecture(client, login, "13")
-    written = "Projet solide <b>mais</b> bail précaire"
-    no_choice = avis(client, number, code="", text=written)
-    assert no_choice.status_code == 400
-    assert avis_form(no_choice.text) == (None, written)
-    assert 'id="avis-erreur">avis : choisissez favorable' in html.unescape(no_choice.text)
-    assert re.search(r'id="avis-favorable" name="avis" value="favorable" required autofocus',
-                     no_choice.text)
-
-    long_text = "Le lieu est déjà ouvert." * 800  # 19 200 characters
-    too_long = avis(client, number, text=long_text)
-    page = re.sub(r"[\u00a0\u202f]", " ", html.unescape(too_long.text))
-    assert too_long.status_code == 400
-    assert avis_form(too_long.text) == ("favorable", long_text)
-    assert "4 000 caractères au plus, 19 200 reçus" in page
-    assert 'maxlength' not in too_long.text  # the browser would cut a pasted text silently
-    assert states(wave)[number] == "avis-demande"
-    assert [e.kind for e in dossier_events(wave, number)].count("avis") == 0
-
-
-def test_an_avis_sent_twice_is_recorded_once(wave, client, login):
-    number = next(d.number for d in list_dossiers(wave) if d.departement_code == "13")
-    for target in ("en-instruction", "recevable", "avis-demande"):
-        move_dossiers(wave, [number], target, "instructrice@exemple.gouv.fr")
-    prefecture(client, login, "13")
-    assert avis(client, number).status_code == 302
-    again = avis(client, number)
-    assert again.status_code == 302
-    assert "déjà enregistré avec ce texte" in html.unescape(client.get(
-        again.headers["Location"]).text)
-    assert [e.kind for e in dossier_events(wave, number)].count("avis") == 1
-    avis(client, number, "reserve")  # another avis is a change, recorded
-    assert [e.kind for e in dossier_events(wave, number)].count("avis") == 2
-
-
-def test_an_avis_refused_once_the_step_is_passed_shows_the_text_to_keep(wave, client, login):
-    number = next(d.number for d in list_dossiers(wave) if d.departement_code == "13")
-    prefecture(client, login, "13")
-    token = csrf_token(client, f"/instruction/dossiers/{number}")
-    for target in ("en-instruction", "recevable", "transmis-au-jury"):
-        move_dossiers(wave, [number], target, "instructrice@exemple.gouv.fr")
-    late = client.post(f"/instruction/dossiers/{number}/avis",
-                       data={"csrf_token": token, "avis": "favorable", "texte": "Mon avis"})
-    page = html.unescape(late.text)
-    assert late.status_code == 409
-    assert "l'étape de l'avis est passée : le dossier est « Transmis au jury »" in page
-    assert re.search(r'id="avis-texte-envoye">Mon avis<', page)
-    assert 'id="texte"' not in page  # no form where no avis can be given
-
-
-def test_the_state_after_the_avis_is_not_a_move_without_an_avis(wave, client, login):
-    """An instructor could move a dossier to « Avis de la préfecture rendu » with no avis:
-    its page then said « Avis … rendu — Pas d'avis »."""
-    number = next(d.number for d in list_dossiers(wave) if d.departement_code == "13")
-    for target in ("en-instruction", "recevable", "avis-demande"):
-        move_dossiers(wave, [number], target, "instructrice@exemple.gouv.fr")
-    with pytest.raises(MoveRefused, match="suit l'avis de la préfecture"):
-        move_dossiers(wave, [number], "avis-rendu", "instructrice@exemple.gouv.fr", "motif")
-    login(client)
-    asked = html.unescape(move(client, [number], "avis-rendu").text)
-    assert "suit l'avis de la préfecture, que ce dossier n'a pas" in asked
-    assert states(wave)[number] == "avis-demande"
-
-
-def test_the_history_says_what_the_jury_decided(wave, client, login):
-    """The history said « decision : » and « decision-annulee : », never which decision."""
-    number = next(d.number for d in list_dossiers(wave) if d.departement_code == "13")
-    for target in ("en-instruction", "recevable", "transmis-au-jury"):
-        move_dossiers(wave, [number], target, "instructrice@exemple.gouv.fr")
-    decide(wave, [number], "laureat", "Projet retenu", "jury@exemple.gouv.fr")
-    reverse_decisions(wave, [number], "Erreur de ligne", "jury@exemple.gouv.fr")
-    decide(wave, [number], "refuse-recandidater", "À retravailler", "jury@exemple.gouv.fr")
-    login(client)
-    history = page_of(client, number).split('id="evenements"')[1]
-    assert "décision du jury : Lauréat" in history
-    assert "décision du jury annulée : Lauréat → Transmis au jury" in history
-    assert "décision du jury : Refusé, invité à recandidater" in history
-    assert "decision" not in history
-
-
-def test_each_account_lands_on_the_latest_wave_it_sees(wave, client, login):
-    """A prefecture landed on wave 1, empty for it, with no hint that wave 2 had its
-    dossiers; every account now lands on the latest wave where it sees dossiers."""
-    dossiers = list_dossiers(wave)
-    ours = sorted({d.wave for d in dossiers if d.departement_code == "13"})
-    assert ours and ours != sorted({d.wave for d in dossiers})  # 13 is not in every wave
-    prefecture(client, login, "13")
-    page = html.unescape(client.get("/instruction/dossiers").text)
-    waves = re.search(r'<select[^>]*name="vague".*?</select>', page, re.S).group(0)
-    assert re.findall(r'<option value="(\w+)"', waves) == ours  # only its waves
-    assert f'<option value="{ours[-1]}" selected>' in waves
-    shown = [int(n) for n in ROWS.findall(page)]
-    assert shown and all(next(d for d in dossiers if d.number == n).departement_code == "13"
-                         for n in shown)
-    assert "Vérifier un lot" not in page  # the instructors' page, a 403 for a prefecture
-
-
-def test_a_prefecture_without_dossiers_is_told_it_is_waiting(wave, client, login):
-    prefecture(client, login, "2A")
-    page = " ".join(html.unescape(client.get("/instruction/dossiers").text).split())
-    assert "Aucun dossier de vos départements (2A) pour l'instant" in page
-    assert "fabriques dossiers importer" not in page
-
-
-def test_only_the_departements_prefecture_gives_an_avis(wave, client, login):
-    number = next(d.number for d in list_dossiers(wave) if d.departement_code == "13")
-    for target in ("en-instruction", "recevable", "avis-demande"):
-        move_dossiers(wave, [number], target, "instructrice@exemple.gouv.fr")
-    prefecture(client, login, "67")
-    token = csrf_token(client, "/instruction/dossiers")
-    answer = client.post(f"/instruction/dossiers/{number}/avis",
-                         data={"csrf_token": token, "avis": "favorable", "texte": "x"})
-    assert answer.status_code == 404 and states(wave)[number] == "avis-demande"
-    other = wave_client(client)
-    login(other)  # an instructor
-    token = csrf_token(other, f"/instruction/dossiers/{number}")
-    answer = other.post(f"/instruction/dossiers/{number}/avis",
-                        data={"csrf_token": token, "avis": "favorable", "texte": "x"})
-    assert answer.status_code == 403 and states(wave)[number] == "avis-demande"
-
-
-def page_of(client, number: int) -> str:
-    return html.unescape(client.get(f"/instruction/dossiers/{number}").text)
-
-
-def wave_client(client):
-    return client.application.test_client()
 
 
 # --- upload --------------------------------------------------------------------------------

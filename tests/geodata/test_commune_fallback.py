@@ -39,6 +39,23 @@ def test_directory_finds_the_commune_closing_an_address():
     assert [c.code for c in directory.find("Amiens 80000 CEDEX")] == ["80021"]
 
 
+def test_a_postal_code_beside_words_is_never_an_insee_code():
+    """« 13013 MARSEILLE 13E ARRONDISSEMENT » was read as Belcodène, whose INSEE code is
+    13013: a dossier's point in Marseille was said to lie outside its address's commune, and
+    the checker's fallback would have checked Belcodène."""
+    directory = CommuneDirectory([
+        CommuneEntry("13013", "Belcodène", "13"), CommuneEntry("13055", "Marseille", "13"),
+        CommuneEntry("75056", "Paris", "75"), CommuneEntry("80829", "Y", "80"),
+        CommuneEntry("69123", "Lyon", "69")])
+    address = "35 avenue de la croix rouge Bât 29 13013 MARSEILLE 13E ARRONDISSEMENT"
+    assert [c.code for c in directory.find(address)] == ["13055"]
+    assert directory.find("12 rue du Port 13013") == []  # a postal code, no name: unknown
+    assert [c.code for c in directory.find("13013")] == ["13013"]  # alone: an INSEE code
+    assert [c.code for c in directory.find("3 rue Y 75013 PARIS 13")] == ["75056"]
+    assert directory.find("3 rue Y 75013") == []  # Y (Somme) is a word of the street
+    assert [c.code for c in directory.find("Lyon 1er arrondissement")] == ["69123"]
+
+
 def test_coverage_scopes():
     assert covers("country", (), None, None)
     assert covers("regions", ("76",), "76", "12") and not covers("regions", ("93",), "76", "12")

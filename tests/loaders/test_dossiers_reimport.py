@@ -1,0 +1,176 @@
+"""What importing a Démarches Simplifiées export again keeps and says, on both backends: a
+column renamed or missing erases nothing stored, a decided dossier keeps its wave, the
+dossiers a new export lacks are named; and what the address says beside the point (the
+hand-made wave of ``tests/data/dossiers``, as ``test_dossiers_import`` imports it).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from geodata.dossiers.export import export_csv
+from geodata.storage.dossier_models import Dossier
+from geodata.storage.dossiers import list_dossiers, move_dossiers
+from geodata.storage.jury import decide
+from loaders.errors import LoadError
+from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
+from tests.loaders.common import load
+from tests.loaders.test_dossiers_import import (  # noqa: F401 - the two fixtures
+    WAVE,
+    ban_fixture,
+    count,
+    imported,
+    paca_fixture,
+)
+
+pytestmark = pytest.mark.shared_data
+
+
+def renamed(tmp_path, *renames) -> Path:
+    """The wave's export with header labels renamed, as a later export may have them."""
+    header, rest = WAVE.read_text(encoding="utf-8").split("\n", 1)
+    for old, new in renames:
+        assert old in header
+        header = header.replace(old, new, 1)
+    path = tmp_path / "renomme.csv"
+    path.write_text(f"{header}\n{rest}", encoding="utf-8")
+    return path
+
+
+def test_a_column_renamed_in_a_new_export_erases_nothing(paca, ban, data_dir, tmp_path):
+    """A renamed column (« SIRET », « 1ère année ») made a re-import empty those fields of
+    every dossier, an avis rendu's included."""
+    imported(paca, ban, data_dir)
+    before = {d.number: (d.siret, d.amount_1, d.checks) for d in list_dossiers(paca)}
+    assert sum(siret is not None for siret, _, _ in before.values()) > 10
+
+    again = imported(paca, ban, data_dir, path=renamed(
+        tmp_path, ("Établissement SIRET", "SIRET"),
+        ("Montant demandé 1re année", "Montant demandé 1ère année")))
+
+    assert {d.number: (d.siret, d.amount_1, d.checks) for d in list_dossiers(paca)} == before
+    assert again.stored.updated == {} and len(again.stored.unchanged) == 24
+    note = next(n for n in again.intake.notes if "absente" in n)
+    assert "Établissement SIRET" in note and "gardent leurs valeurs" in note
+
+
+def test_a_file_with_one_coordinate_column_is_refused_whole(paca, ban, data_dir, tmp_path):
+    """A renamed « Longitude » left every row out for a column the file does not have."""
+    with pytest.raises(LoadError, match="« Longitude » absente alors que « Latitude » est là") \
+            as error:
+        imported(paca, ban, data_dir, path=renamed(tmp_path, ("Longitude", "Long.")))
+    assert error.value.field == "Longitude" and count(paca, Dossier) == 0
+
+
+def test_an_export_without_coordinates_keeps_the_known_places(paca, ban, data_dir, tmp_path):
+    imported(paca, ban, data_dir)
+    before = {d.number: (d.lon, d.lat, d.category) for d in list_dossiers(paca)}
+
+    again = imported(paca, ban, data_dir, path=renamed(
+        tmp_path, ("Longitude", "Long."), ("Latitude", "Lat.")))
+
+    after = {d.number: (d.lon, d.lat, d.category) for d in list_dossiers(paca)}
+    assert {number: after[number] for number in before} == before
+    assert again.stored.updated == {}  # (rows 27-28, bad coordinates, are now new dossiers)
+
+
+def test_a_decided_dossier_keeps_the_wave_of_its_jury(paca, ban, data_dir):
+    """Imported again with ``--vague 3``, the laureates of wave 2 left its closed session:
+    its jury page said there was no dossier in wave 2."""
+    imported(paca, ban, data_dir)
+    number = next(d.number for d in list_dossiers(paca) if d.wave == "2")
+    for target in ("en-instruction", "recevable", "transmis-au-jury"):
+        move_dossiers(paca, [number], target, "instructrice@exemple.gouv.fr")
+    decide(paca, [number], "laureat", "Projet retenu", "jury@exemple.gouv.fr")
+
+    again = imported(paca, ban, data_dir, wave="3")
+
+    waves = {d.number: d.wave for d in list_dossiers(paca)}
+    assert waves[number] == "2" and again.stored.wave_kept == {number: "2"}
+    assert {w for n, w in waves.items() if n != number} == {"3"}
+    assert any(f"{number} (vague 2)" in note for note in again.notes)
+
+
+def test_coordinates_outside_every_territory_are_to_be_checked(paca, ban, data_dir,
+                                                                tmp_path):
+    """Swapped coordinates were stored without a category: left out of the « à vérifier »
+    filter and empty in the exports, and the report said nothing."""
+    swapped = tmp_path / "inversees.csv"
+    text = WAVE.read_text(encoding="utf-8")
+    assert ",4.2834,46.9485," in text
+    swapped.write_text(text.replace(",4.2834,46.9485,", ",46.9485,4.2834,"), encoding="utf-8")
+
+    report = imported(paca, ban, data_dir, path=swapped)
+
+    dossier = next(d for d in list_dossiers(paca) if d.number == 1234501)
+    assert dossier.category == "a-verifier"
+    assert "longitude et latitude inversées" in dossier.checks["territoire"]["explanation"]
+    assert any("hors des territoires couverts" in note and "1234501" in note
+               for note in report.notes)
+    row = next(r for r in csv.DictReader(io.StringIO(export_csv([dossier]))))
+    assert row["categorie"] == "a-verifier" and "territoire : à vérifier" in row["motifs"]
+
+
+def test_a_dossier_not_located_takes_the_departement_its_address_names(paca, ban, data_dir):
+    """Without a place, a dossier had no département: its prefecture could neither see it
+    nor give the avis asked."""
+    load(paca, "communes", data_dir)  # the official list of names the addresses are read by
+
+    report = imported(paca, ban, data_dir)
+
+    unplaced = {d.number: d.departement_code for d in list_dossiers(paca) if d.lon is None}
+    assert set(unplaced) == set(report.not_located)
+    assert unplaced == {1234514: "38", 1234518: "51", 1234522: "29", 1234523: "54"}
+    assert all(d.commune_code is None for d in list_dossiers(paca) if d.lon is None)
+
+
+def test_dossiers_missing_from_a_new_export_are_named(paca, ban, data_dir, tmp_path):
+    """An export without two dossiers imported before said nothing of them."""
+    imported(paca, ban, data_dir)
+    shorter = tmp_path / "sans_deux.csv"
+    shorter.write_text("\n".join(
+        line for line in WAVE.read_text(encoding="utf-8").split("\n")
+        if not line.startswith(("1234503,", "1234506,"))), encoding="utf-8")
+
+    report = imported(paca, ban, data_dir, path=shorter)
+
+    note = next(n for n in report.notes if "pas dans ce fichier" in n)
+    assert note.startswith("2 dossier(s)") and note.endswith(": 1234503, 1234506")
+    assert {d.number for d in list_dossiers(paca)} >= {1234503, 1234506}  # kept
+
+
+def test_an_export_with_its_header_only_is_said_empty(engine, ban, data_dir, tmp_path):
+    header = tmp_path / "entete.csv"
+    header.write_text(WAVE.read_text(encoding="utf-8").split("\n", 1)[0] + "\n",
+                      encoding="utf-8")
+    report = imported(engine, ban, data_dir, path=header)
+    assert any("l'en-tête seulement" in note for note in report.intake.notes)
+    assert count(engine, Dossier) == 0
+
+
+def test_a_point_outside_the_commune_of_its_address_is_to_be_checked(paca, ban, data_dir,
+                                                                       tmp_path):
+    """A Strasbourg address with Marseille coordinates was stored in Marseille, « qpv »,
+    without a word: its prefecture was Marseille's."""
+    load(paca, "communes", data_dir)
+    text = WAVE.read_text(encoding="utf-8")
+    friche = next(row for row in csv.DictReader(io.StringIO(text)) if row["ID"] == "1234509")
+    lon, lat = friche["Longitude"], friche["Latitude"]  # la Friche la Belle de Mai, Marseille
+    moved = tmp_path / "deplace.csv"
+    strasbourg = "8 RUE GEORGES EPSTEIN 67100 STRASBOURG,7.7738,48.5439"
+    assert strasbourg in text
+    moved.write_text(text.replace(strasbourg, f"8 RUE GEORGES EPSTEIN 67100 STRASBOURG,{lon},"
+                                              f"{lat}"), encoding="utf-8")
+
+    report = imported(paca, ban, data_dir, path=moved)
+
+    dossier = next(d for d in list_dossiers(paca) if d.number == 1234502)
+    assert dossier.commune_code == "13055" and dossier.category == "a-verifier"
+    assert "l'adresse dans celle de Strasbourg (67482)" in \
+        dossier.checks["territoire"]["explanation"]
+    note = next(n for n in report.notes if "pas dans la commune de l'adresse" in n)
+    assert note.endswith(": 1234502")  # the other dossiers' points agree with their address
