@@ -15,35 +15,37 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from geodata.commune_lookup import CommuneLookupError
 from geodata.dossiers.calendar import load_calendar
 from geodata.dossiers.checks import funding_finding, legal_form_finding, read_nomenclature
 from geodata.dossiers.records import DossierInput, Finding
 from geodata.eligibility import classify, rows
 from geodata.eligibility.missing import departement_of
 from geodata.french import distance
-from geodata.geocoder import GeocoderError, GeocodeResult
 from geodata.networks import FABRIQUE, nearest_of_kinds
 from geodata.policy import load_policy
-from geodata.storage.communes import commune_directory
 from geodata.storage.dossiers import (
     StoreReport,
     find_dossiers,
     list_dossiers,
     store_dossiers,
-    stored_places,
 )
 from geodata.storage.networks import place_layer
 from geodata.storage.reference import reference_index
 from geodata.territories import TerritoryError, territory_of_lonlat
 from loaders.batch_dossiers import read_batch_dossiers
+from loaders.dossier_places import (
+    UNREACHABLE,
+    keep_known_places,
+    locate,
+    read_addresses,
+    some_numbers,
+)
 from loaders.ds_export import Intake, load_mapping, read_dossiers
 from loaders.errors import LoadError
 
 __all__ = ["ImportReport", "import_batch_dossiers", "import_dossiers", "reverify_dossiers",
            "territory_finding"]
 
-UNREACHABLE = "service d'adresses injoignable"
 NEARBY = {"fabrique": (FABRIQUE,),
           "tiers_lieu": ("tiers-lieu-cget-2019", "tiers-lieu-france-tiers-lieux")}
 """The places a dossier's neighbourhood is measured against."""
@@ -78,8 +80,7 @@ def import_dossiers(engine: Engine, geocoder, path: str | Path, *, data_dir: Pat
     if absent:
         notes.append(f"{len(absent)} dossier(s) déjà importé(s) de la ou des mêmes vagues ne "
                      "sont pas dans ce fichier (gardés tels quels ; retirés de Démarches "
-                     f"Simplifiées ?) : {', '.join(map(str, absent[:10]))}"
-                     + (" …" if len(absent) > 10 else ""))
+                     f"Simplifiées ?) : {some_numbers(absent)}")
     if stored.wave_kept:
         notes.append(f"{len(stored.wave_kept)} dossier(s) déjà décidé(s) par le jury gardent "
                      "leur vague, celle de leur session : " + ", ".join(
@@ -96,12 +97,12 @@ def _absent_from_file(engine: Engine, intake) -> list[int]:
 
 
 ABSENT_FIELDS = {
-    "email": ("email",), "etat_demarche": ("ds_state",), "siret": ("siret",),
-    "raison_sociale": ("company_name",), "forme_juridique": ("legal_form",),
-    "forme_juridique_code": ("legal_form_code",), "nom_projet": ("project_name",),
-    "type_fabrique": ("kind",), "lieu_existant": ("existing_place",), "adresse": ("address",),
+    "email": "email", "etat_demarche": "ds_state", "siret": "siret",
+    "raison_sociale": "company_name", "forme_juridique": "legal_form",
+    "forme_juridique_code": "legal_form_code", "nom_projet": "project_name",
+    "type_fabrique": "kind", "lieu_existant": "existing_place", "adresse": "address",
 }
-"""The fields of a ``DossierInput`` that a mapping's field fills (the amounts and the place
+"""The field of a ``DossierInput`` each field of a mapping fills (the amounts and the place
 apart)."""
 
 
@@ -119,8 +120,8 @@ def _with_stored_values(engine: Engine, intake) -> tuple[list[DossierInput], dic
         if stored is None:
             dossiers.append(dossier)
             continue
-        kept = {name: getattr(stored, name) for field_name, names in ABSENT_FIELDS.items()
-                if field_name in absent for name in names}
+        kept = {ABSENT_FIELDS[name]: getattr(stored, ABSENT_FIELDS[name])
+                for name in absent if name in ABSENT_FIELDS}
         amounts = tuple(getattr(stored, f"amount_{year}") if f"montant_annee_{year}" in absent
                         else (dossier.amounts[year - 1] if year <= len(dossier.amounts)
                               else None) for year in (1, 2, 3))
@@ -185,10 +186,15 @@ def _check_and_store(engine: Engine, geocoder, dossiers: list[DossierInput], pol
     """Place (unless ``places`` knows where), check and store ``dossiers`` (``storing``: how,
     as ``store_dossiers`` takes it)."""
     known = places or {}
-    found, not_located, notes = _locate([d for d in dossiers if d.number not in known],
-                                        geocoder)
+    found, not_located, failure = locate([d for d in dossiers if d.number not in known],
+                                          geocoder)
     places = {**known, **found}
-    kept = _keep_known_places(engine, dossiers, places, not_located)
+    kept = keep_known_places(engine, dossiers, places, not_located)
+    notes = []
+    if failure is not None:  # counted once the places of a former import are kept
+        unplaced = sum(why == UNREACHABLE for why in not_located.values())
+        notes.append(f"géocodage impossible ({failure}) : {unplaced} dossier(s) sans "
+                     "localisation, à importer de nouveau plus tard")
     index = reference_index(engine, policy.qpv_vintage)
     located = [d for d in dossiers if d.number in places]
     verdicts = dict(zip([d.number for d in located], rows(classify(
@@ -206,55 +212,13 @@ def _check_and_store(engine: Engine, geocoder, dossiers: list[DossierInput], pol
     for d, value in zip(dossiers, values, strict=True):
         value["checks"]["non_pourvu"] = nearby.get(d.number) or {
             "reason": "dossier non localisé : distances aux lieux inconnues"}
-    _read_addresses(engine, values, notes)
+    read_addresses(engine, values, notes)
     outside = [number for number, verdict in verdicts.items() if verdict.get("error")]
     if outside:
         notes.append(f"{len(outside)} dossier(s) placé(s) hors des territoires couverts "
                      f"(longitude et latitude inversées ?), territoire à vérifier : "
-                     f"{', '.join(map(str, sorted(outside)[:10]))}")
+                     f"{some_numbers(outside)}")
     return store_dossiers(engine, values, actor, **storing), not_located, notes
-
-
-def _read_addresses(engine: Engine, values: list[dict], notes: list[str]) -> None:
-    """What a dossier's address says beside its place, by the commune it names (when its
-    name and postcode leave one): a dossier without a commune (not located) takes that
-    commune's département, so that its prefecture sees it and gives the avis asked; a point
-    given by the applicant that lies in another commune leaves the territory « à vérifier »
-    (which of the two is right, a person decides)."""
-    wanted = [value for value in values if value["address"] and (
-        value["departement_code"] is None
-        or (value["precision"] == "point" and value["commune_code"]))]
-    if not wanted:
-        return
-    directory = commune_directory(engine)
-    elsewhere = []
-    for value in wanted:
-        try:
-            named = directory.find(value["address"])
-        except CommuneLookupError:
-            continue
-        if value["departement_code"] is None:
-            departements = {entry.departement for entry in named}
-            if len(departements) == 1 and None not in departements:
-                value["departement_code"] = departements.pop()
-        elif len(named) == 1 and named[0].code != value["commune_code"]:
-            _point_elsewhere(value, named[0])
-            elsewhere.append(value["number"])
-    if elsewhere:
-        notes.append(f"{len(elsewhere)} dossier(s) dont le point n'est pas dans la commune de "
-                     "l'adresse, territoire à vérifier : "
-                     f"{', '.join(map(str, sorted(elsewhere)[:10]))}"
-                     + (" …" if len(elsewhere) > 10 else ""))
-
-
-def _point_elsewhere(value: dict, named) -> None:
-    """The territory of a dossier whose point is not in the commune its address names."""
-    territory = value["checks"]["territoire"]
-    said = (f"Le point donné est dans la commune {territory.get('commune_name') or ''} "
-            f"({value['commune_code']}), l'adresse dans celle de {named.name} ({named.code}) "
-            ": lieu à vérifier, le verdict ci-après est celui du point. ")
-    territory["explanation"] = said + (territory.get("explanation") or "")
-    territory["category"] = value["category"] = "a-verifier"
 
 
 def _nearby(engine: Engine, located: dict[int, tuple]) -> dict[int, dict]:
@@ -299,57 +263,6 @@ def _nearby_sentence(facts: dict) -> str:
 
 def _distance(metres: int) -> str:
     return distance(metres, digits=0)
-
-
-def _locate(dossiers: list[DossierInput], geocoder):
-    """``number -> (lon, lat, precision, label, citycode)`` for the dossiers placed, and why
-    the others are not."""
-    places, why, notes = {}, {}, []
-    for dossier in dossiers:
-        if dossier.lon is not None:
-            places[dossier.number] = (dossier.lon, dossier.lat, "point", None, None)
-    asked = [d for d in dossiers if d.lon is None and d.address]
-    for dossier in dossiers:
-        if dossier.lon is None and not dossier.address:
-            why[dossier.number] = "ni coordonnées ni adresse dans le dossier"
-    if not asked:
-        return places, why, notes
-    try:
-        found = geocoder.search_csv([{"adresse": d.address} for d in asked], ["adresse"])
-    except GeocoderError as error:
-        notes.append(f"géocodage impossible ({error}) : {len(asked)} dossier(s) sans "
-                     "localisation, à importer de nouveau plus tard")
-        found = [error] * len(asked)
-    for dossier, result in zip(asked, found, strict=True):
-        if isinstance(result, GeocodeResult):
-            places[dossier.number] = (result.lon, result.lat, result.precision, result.label,
-                                      result.citycode)
-        elif isinstance(result, GeocoderError):
-            why[dossier.number] = UNREACHABLE
-        else:
-            why[dossier.number] = f"adresse introuvable dans la BAN : {dossier.address!r}"
-    return places, why, notes
-
-
-def _keep_known_places(engine: Engine, dossiers: list[DossierInput], places: dict,
-                       not_located: dict) -> dict[int, dict]:
-    """A dossier the BAN could not be asked for keeps what a former import of the same
-    address found: its place, or its territorial answer when it had none (returned), so
-    that a geocoder out of reach loses nothing."""
-    unreached = {number for number, why in not_located.items() if why == UNREACHABLE}
-    kept: dict[int, dict] = {}
-    known = stored_places(engine, unreached) if unreached else {}
-    for dossier in dossiers:
-        stored = known.get(dossier.number)
-        if stored is None or stored[0] != dossier.address:
-            continue
-        address, lon, lat, precision, label, commune, territory = stored
-        if lon is not None:
-            places[dossier.number] = (lon, lat, precision, label, commune)
-            del not_located[dossier.number]
-        elif territory is not None:
-            kept[dossier.number] = territory
-    return kept
 
 
 def territory_finding(verdict: dict | None, not_located: str | None) -> dict:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from geodata.dossiers.calendar import Calendar
 from geodata.dossiers.records import FNT, DossierInput
+from geodata.french import number as figure
 from loaders.errors import LoadError
 from loaders.read import CsvTable, read_csv, require_columns, require_file
 
@@ -31,6 +32,8 @@ __all__ = ["MAPPINGS", "Intake", "Mapping", "RowError", "RowProblem", "available
 MAPPINGS = Path(__file__).with_name("correspondances")
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 REQUIRED = ("numero", "depose_le")
+MAX_TEXT = 1000
+"""The longest value of a field read (a name, an address): a form's answer, not a page."""
 AMOUNTS = ("montant_annee_1", "montant_annee_2", "montant_annee_3")
 SPACES = re.compile(r"[\s\u00a0\u202f]+")
 DATE_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S",
@@ -163,6 +166,10 @@ def _dossier(record: dict, line: int, mapping: Mapping, calendar: Calendar,
 
     def text(name: str) -> str | None:
         value = (record.get(columns.get(name, ""), "") or "").strip()
+        if len(value) > MAX_TEXT:
+            raise RowProblem(columns[name], f"{figure(len(value))} caractères : au plus "
+                                            f"{figure(MAX_TEXT)} dans ce champ (un texte "
+                                            "collé par erreur ?)")
         return value or None
 
     number = dossier_number(text("numero"), columns["numero"])

@@ -141,7 +141,9 @@ def test_a_ban_out_of_reach_loses_no_location(paca, ban, ban_server, data_dir):
 
     report = imported(paca, ban, data_dir)
 
-    assert "géocodage impossible" in " ".join(report.notes)
+    note = next(n for n in report.notes if n.startswith("géocodage impossible"))
+    # the six addresses were asked; the two placed before keep their place (it said 6)
+    assert note.endswith(": 4 dossier(s) sans localisation, à importer de nouveau plus tard")
     placed = {d.number: (d.lon, d.lat) for d in list_dossiers(paca)}
     assert placed[1234512][0] is not None  # kept from the first import
     assert report.stored.updated == {}
@@ -170,6 +172,21 @@ def test_a_file_without_its_required_columns_is_refused_whole(engine, ban, data_
         imported(engine, ban, data_dir, path=broken)
     assert error.value.field == "ID" and "sans_id.csv" in str(error.value)
     assert count(engine, Dossier) == 0
+
+
+def test_a_field_of_a_page_long_is_that_rows_error(engine, ban, data_dir, tmp_path):
+    """A project name of 50,000 characters was stored: its page grew 145,000 px tall."""
+    long = tmp_path / "long.csv"
+    text = WAVE.read_text(encoding="utf-8")
+    assert ",Espace Numérique Sud Charente," in text
+    long.write_text(text.replace(",Espace Numérique Sud Charente,", "," + "x" * 50_000 + ",",
+                                 1), encoding="utf-8")
+    report = imported(engine, ban, data_dir, path=long)
+    problem = next(e for e in report.intake.errors if e.column == "Nom du projet")
+    said = problem.message.replace("\u202f", " ").replace("\xa0", " ")
+    assert "50 000 caractères : au plus 1 000" in said and problem.line == 4
+    assert 1234503 not in {d.number for d in list_dossiers(engine)}
+    assert len(report.stored.created) == 23
 
 
 def test_a_wave_given_by_hand_must_be_in_the_calendar(engine, ban, data_dir):
