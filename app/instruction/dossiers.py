@@ -105,6 +105,7 @@ def index():
         counts=counts(everything), asked=query.asked(), query=query,
         options=_options(waves, counts(everything)), states=workflow().labels,
         categories=SHORT_CATEGORIES, check_value=check_value, kinds=KINDS,
+        avis_labels=workflow().avis,
         may_move=current_user.has_role("instructor"),
         targets=[(state, workflow().labels[state])
                  for state in workflow().instruction_targets])

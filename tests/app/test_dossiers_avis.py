@@ -109,6 +109,20 @@ def test_an_avis_refused_keeps_what_the_prefecture_wrote(wave, client, login):
     assert [e.kind for e in dossier_events(wave, number)].count("avis") == 0
 
 
+def test_the_table_says_the_state_and_the_avis_first(wave, client, login):
+    """On a phone the state was the last column, scrolled off, and the avis was nowhere."""
+    number = next(d.number for d in list_dossiers(wave) if d.departement_code == "13")
+    for target in ("en-instruction", "recevable", "avis-demande"):
+        move_dossiers(wave, [number], target, "instructrice@exemple.gouv.fr")
+    prefecture(client, login, "13")
+    avis(client, number, "reserve", "Sous réserve du bail")
+    page = html.unescape(client.get("/instruction/dossiers").text)
+    head = re.search(r"<thead>(.*?)</thead>", page, re.S).group(1)
+    assert re.findall(r'<th scope="col">([^<]+)</th>', head)[:2] == ["N°", "État"]
+    row = re.search(rf'<tr data-numero="{number}">(.*?)</tr>', page, re.S).group(1)
+    assert "<td>Avis de la préfecture rendu (avis réservé)</td>" in row
+
+
 def test_an_avis_sent_twice_is_recorded_once(wave, client, login):
     number = next(d.number for d in list_dossiers(wave) if d.departement_code == "13")
     for target in ("en-instruction", "recevable", "avis-demande"):
