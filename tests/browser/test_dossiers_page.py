@@ -38,7 +38,10 @@ def live_server(tmp_path, data_dir, ban_server):
 
 
 def state_of(page, number: int) -> str:
-    return page.locator(f'#dossiers tr[data-numero="{number}"] td').last.inner_text()
+    """The « État » cell of a dossier's row, found by its column's header."""
+    headers = [text.strip() for text in page.locator("#dossiers thead th").all_inner_texts()]
+    cells = page.locator(f'#dossiers tr[data-numero="{number}"] td')
+    return cells.nth(headers.index("État")).inner_text()
 
 
 def test_an_instructor_moves_two_dossiers_with_a_motivation(live_server, page, shoot):
