@@ -123,8 +123,7 @@ def _with_stored_values(engine: Engine, intake) -> tuple[list[DossierInput], dic
         kept = {ABSENT_FIELDS[name]: getattr(stored, ABSENT_FIELDS[name])
                 for name in absent if name in ABSENT_FIELDS}
         amounts = tuple(getattr(stored, f"amount_{year}") if f"montant_annee_{year}" in absent
-                        else (dossier.amounts[year - 1] if year <= len(dossier.amounts)
-                              else None) for year in (1, 2, 3))
+                        else read for year, read in enumerate(dossier.amounts, start=1))
         address = kept.get("address", dossier.address)
         if "longitude" in absent and stored.lon is not None and address == stored.address:
             places[dossier.number] = (stored.lon, stored.lat, stored.precision,
