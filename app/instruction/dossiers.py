@@ -41,7 +41,7 @@ from geodata.checks import LocationError, check_point, map_features
 from geodata.dossiers.calendar import CalendarError
 from geodata.dossiers.export import export_csv
 from geodata.dossiers.records import KINDS
-from geodata.dossiers.selection import CHECKS, SORTS, check_value, counts
+from geodata.dossiers.selection import CHECKS, NO_AVIS, SORTS, check_value, counts
 from geodata.dossiers.states import workflow
 from geodata.eligibility import EligibilityError
 from geodata.policy import CATEGORIES, SHORT_CATEGORIES, PolicyError, load_policy
@@ -117,6 +117,8 @@ def _options(waves, counted) -> dict[str, list]:
         "waves": [(w, "sans vague" if w == NO_WAVE else w) for w in waves],
         "states": [(s, f"{label} ({counted['state'][s]})")
                    for s, label in workflow().labels.items()],
+        "avis": [(a, f"{label} ({counted['avis'][a]})")
+                 for a, label in [*workflow().avis.items(), (NO_AVIS, "Sans avis")]],
         "categories": [(c, f"{label} ({counted['category'][c]})")
                        for c, label in SHORT_CATEGORIES.items()],
         "departements": [(d, f"{d} ({n})") for d, n in sorted(counted["departement"].items())],

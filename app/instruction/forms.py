@@ -15,7 +15,7 @@ from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optiona
 
 from app.forms import Form, LocationFields, QueryForm, policy_field, strip
 from geodata.dossiers.records import KINDS
-from geodata.dossiers.selection import CHECKS, SORTS, DossierFilter
+from geodata.dossiers.selection import CHECKS, NO_AVIS, SORTS, DossierFilter
 from geodata.dossiers.states import workflow
 from geodata.french import number
 from geodata.policy import CATEGORIES
@@ -90,24 +90,26 @@ class DossiersQuery(QueryForm):
         r"^(\d{2,3}|2[AB])$", message="département : un code comme 13, 2A ou 974")])
     type = StringField(default="", filters=[strip],
                        validators=[_one_of(KINDS, "type de Fabrique")])
+    avis = StringField(default="", filters=[strip],
+                       validators=[_one_of([*workflow().avis, NO_AVIS], "avis")])
     verification = StringField(default="", filters=[strip],
                                validators=[_one_of(CHECKS, "vérification")])
     tri = StringField(default="numero", filters=[strip], validators=[_one_of(SORTS, "tri")])
     page = IntegerField(default=1, validators=[Optional(), NumberRange(
         min=1, max=100_000, message="page : un nombre entier positif")])
 
-    ORDER = ("vague", "etat", "categorie", "departement", "type", "verification", "tri",
-             "page")
+    ORDER = ("vague", "etat", "avis", "categorie", "departement", "type", "verification",
+             "tri", "page")
 
     def selection(self) -> DossierFilter:
         return DossierFilter(self.etat.data or None, self.categorie.data or None,
                              self.departement.data or None, self.type.data or None,
-                             self.verification.data or None)
+                             self.verification.data or None, self.avis.data or None)
 
     def asked(self) -> dict:
         """The filters as given (the empty ones left out), for links and the export."""
-        names = ("vague", "etat", "categorie", "departement", "type", "verification", "tri")
-        return {name: getattr(self, name).data for name in names if getattr(self, name).data}
+        return {name: getattr(self, name).data for name in self.ORDER[:-1]
+                if getattr(self, name).data}
 
 
 class HistoryQuery(QueryForm):

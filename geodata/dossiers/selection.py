@@ -13,11 +13,13 @@ from dataclasses import dataclass
 
 from geodata.policy import CATEGORY_NOT_ELIGIBLE, CATEGORY_UNDETERMINED
 
-__all__ = ["CHECKS", "SORTS", "DossierFilter", "check_value", "counts"]
+__all__ = ["CHECKS", "NO_AVIS", "SORTS", "DossierFilter", "check_value", "counts"]
 
 CHECKS = {"territoire": "territoire", "forme_juridique": "forme juridique",
           "financement": "financement"}
 """The automatic checks, by key, with their French name."""
+NO_AVIS = "aucun"
+"""The avis filter's value for a dossier without a prefecture's avis."""
 SORTS = {
     "numero": ("numéro", lambda d: d.number),
     "raison_sociale": ("raison sociale", lambda d: ((d.company_name or "").casefold(), d.number)),
@@ -45,9 +47,11 @@ class DossierFilter:
     departement: str | None = None
     kind: str | None = None
     failing: str | None = None  # a check (CHECKS) that is false or undetermined
+    avis: str | None = None  # the prefecture's avis, NO_AVIS: none given
 
     def keeps(self, dossier) -> bool:
         return ((self.state is None or dossier.state == self.state)
+                and (self.avis is None or (dossier.avis or NO_AVIS) == self.avis)
                 and (self.category is None or dossier.category == self.category)
                 and (self.departement is None or dossier.departement_code == self.departement)
                 and (self.kind is None or dossier.kind == self.kind)
@@ -58,9 +62,11 @@ class DossierFilter:
 
 
 def counts(dossiers: Sequence) -> dict[str, Counter]:
-    """How many dossiers in each state, category, département and type."""
+    """How many dossiers in each state, category, département, type and avis (NO_AVIS:
+    none)."""
     return {
         "state": Counter(d.state for d in dossiers),
+        "avis": Counter(d.avis or NO_AVIS for d in dossiers),
         "category": Counter(d.category for d in dossiers),
         "departement": Counter(d.departement_code for d in dossiers if d.departement_code),
         "kind": Counter(d.kind for d in dossiers if d.kind),

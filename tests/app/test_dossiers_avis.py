@@ -12,7 +12,13 @@ import re
 
 import pytest
 
-from geodata.storage.dossiers import MoveRefused, dossier_events, list_dossiers, move_dossiers
+from geodata.storage.dossiers import (
+    MoveRefused,
+    dossier_events,
+    give_avis,
+    list_dossiers,
+    move_dossiers,
+)
 from geodata.storage.jury import decide, reverse_decisions
 from tests.app.conftest import csrf_token
 from tests.app.test_dossiers_pages import (  # noqa: F401 - the two fixtures
@@ -121,6 +127,32 @@ def test_the_table_says_the_state_and_the_avis_first(wave, client, login):
     assert re.findall(r'<th scope="col">([^<]+)</th>', head)[:2] == ["N°", "État"]
     row = re.search(rf'<tr data-numero="{number}">(.*?)</tr>', page, re.S).group(1)
     assert "<td>Avis de la préfecture rendu (avis réservé)</td>" in row
+
+
+def test_the_dossiers_are_filtered_by_their_avis(wave, client, login):
+    """The ministry and the instructors look for the dossiers with an unfavourable avis, or
+    still without one; the table, its count and the export keep the same ones."""
+    reserved, favoured = [d.number for d in list_dossiers(wave) if d.departement_code == "13"][:2]
+    for target in ("en-instruction", "recevable", "avis-demande"):
+        move_dossiers(wave, [reserved, favoured], target, "instructrice@exemple.gouv.fr")
+    give_avis(wave, reserved, "reserve", "Sous réserve du bail", "pref-13@exemple.gouv.fr")
+    give_avis(wave, favoured, "favorable", "Projet ancré", "pref-13@exemple.gouv.fr")
+    login(client, "ministry")
+    everything = list_dossiers(wave, "2")
+    for asked, kept in [("reserve", [reserved]), ("favorable", [favoured]),
+                        ("defavorable", []),
+                        ("aucun", [d.number for d in everything
+                                   if d.number not in (reserved, favoured)])]:
+        page = html.unescape(client.get(f"/instruction/dossiers?vague=2&avis={asked}").text)
+        assert [int(n) for n in ROWS.findall(page)] == sorted(kept), asked
+        assert f"{len(kept)} retenu(s) par les filtres" in page
+        exported = client.get(f"/instruction/dossiers.csv?vague=2&avis={asked}").text
+        rows = list(csv.reader(io.StringIO(exported.removeprefix("\ufeff")), delimiter=";"))
+        assert [int(row[0]) for row in rows[1:]] == sorted(kept), asked
+    page = html.unescape(client.get("/instruction/dossiers?vague=2").text)
+    assert f"Sans avis ({len(everything) - 2})" in page and "Réservé (1)" in page
+    refused = client.get("/instruction/dossiers?vague=2&avis=mitige")
+    assert refused.status_code == 400 and "avis inconnu(e)" in html.unescape(refused.text)
 
 
 def test_an_avis_sent_twice_is_recorded_once(wave, client, login):
