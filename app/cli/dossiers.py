@@ -70,9 +70,9 @@ def summary(report: ImportReport) -> str:
     return "\n".join(lines)
 
 
-@dossiers_group.command("exporter", help="Écrit les dossiers (d'une vague) en CSV : sans "
-                                          "--tableur, les codes et les textes tels quels, "
-                                          "pour un programme.")
+@dossiers_group.command("exporter", short_help="Écrit les dossiers (d'une vague) en CSV.",
+                        help="Écrit les dossiers (d'une vague) en CSV : sans --tableur, "
+                             "les codes et les textes tels quels, pour un programme.")
 @click.option("--vague", help="Seulement les dossiers de cette vague.")
 @click.option("-o", "--output", "output", required=True, type=OutputFile(path_type=str),
               help="Fichier CSV à écrire.")
