@@ -4,8 +4,10 @@ licence (Licence Ouverte 2.0), the sources and the date.
 
 The published ANCT list and the laureates decided by this service's jury share one table;
 a decided laureate that is the same Fabrique as a published one (``match_state == "meme"``)
-is published once, as the published one, which takes the decided one's wave, type, SIRET and
-amounts (``merge_matches``). No personal data: neither e-mail nor a person's name is a column.
+is published once, as the published one, which takes the decided one's wave, type, SIRET,
+amounts and finer place (``merge_matches``). No personal data: neither e-mail nor a person's
+name is a column, and an e-mail or a telephone number typed in a name is removed
+(``without_contacts``).
 
 Pure domain code: rows in, text and dictionaries out (``geodata.storage.laureates`` reads the
 rows; ``fabriques laureats publier`` writes the files).
@@ -48,7 +50,7 @@ __all__ = [
     "publication_geojson",
     "rfc7946_geometry",
     "table_schema",
-    "without_emails",
+    "without_contacts",
     "write_publication",
 ]
 
@@ -63,12 +65,20 @@ SOURCES = {
 }
 """Where a row comes from (the ``source`` column)."""
 ENRICHED = ("wave", "kind", "siret", "amount_1", "amount_2", "amount_3")
-"""What a published Fabrique takes from the jury's decision that matches it."""
+"""What a published Fabrique takes from the jury's decision that matches it, where it has
+none."""
+PLACE = ("geom", "lon", "lat", "precision", "territory", "commune_code", "commune_name",
+         "departement_code", "departement_name", "region_code", "region_name")
+"""The place a published Fabrique takes from the matching decision when the decision's is
+finer (an address or a point where the list gives a commune's centroid)."""
 
 LICENCE = {"name": "etalab-2.0", "title": "Licence Ouverte / Open Licence version 2.0 (Etalab)",
            "path": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"}
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 EMAIL_REMOVED = "[adresse électronique retirée]"
+PHONE = re.compile(r"(?<![\d+])(?:\+33[\s.-]?(?:\(0\)[\s.-]?)?|0)[1-9](?:[\s.-]?\d{2}){4}(?!\d)")
+"""A French telephone number: 0X XX XX XX XX or +33 X XX XX XX XX (spaces, dots or dashes)."""
+PHONE_REMOVED = "[numéro de téléphone retiré]"
 FILES = ("fabriques.csv", "fabriques.geojson", "schema.json", "datapackage.json")
 
 
@@ -143,7 +153,8 @@ COLUMNS: tuple[Column, ...] = (
 def merge_matches(laureates: Iterable[Mapping]) -> list[dict]:
     """The laureates, each Fabrique once: a decided laureate that is the same as a published
     one (``match_state == "meme"`` and its ``published_match`` in the list) is left out, and
-    the published one takes its wave, type, SIRET and amounts where it has none, with the
+    the published one takes its wave, type, SIRET and amounts where it has none, and its
+    place where it is finer (the instruction's point, not the commune's centroid), with the
     source ``liste-publiee-et-decision-jury``. A match to a Fabrique no longer listed keeps
     the decided laureate (it would otherwise vanish); other states stay rows of their own."""
     rows = [dict(row) for row in laureates]
@@ -159,16 +170,30 @@ def merge_matches(laureates: Iterable[Mapping]) -> list[dict]:
             for key in ENRICHED:
                 if target.get(key) in (None, ""):
                     target[key] = row.get(key)
+            if _finer(row, target):
+                target.update({key: row[key] for key in PLACE if key in row})
             target["source"] = SOURCE_BOTH
             continue
         kept.append(row)
     return kept
 
 
-def without_emails(text: str | None) -> str | None:
-    """``text`` with every e-mail address replaced by « [adresse électronique retirée] »: the
-    published list holds one in a project's name (a note of whoever typed it)."""
-    return EMAIL.sub(EMAIL_REMOVED, text) if text else text
+def _finer(decided: Mapping, published: Mapping) -> bool:
+    """Whether the decided laureate is placed more finely than the published one."""
+    def rank(row: Mapping) -> int:
+        placed = row.get("geom") is not None or row.get("lon") is not None
+        precision = row.get("precision")
+        return PRECISIONS.index(precision) if placed and precision in PRECISIONS \
+            else len(PRECISIONS)
+    return rank(decided) < rank(published)
+
+
+def without_contacts(text: str | None) -> str | None:
+    """``text`` with every e-mail address and French telephone number replaced by «
+    [adresse électronique retirée] » or « [numéro de téléphone retiré] »: the published list
+    holds an e-mail in a project's name (a note of whoever typed it), an applicant may type
+    a number there."""
+    return PHONE.sub(PHONE_REMOVED, EMAIL.sub(EMAIL_REMOVED, text)) if text else text
 
 
 def open_row(row: Mapping) -> dict:

@@ -16,13 +16,13 @@ from sqlalchemy import Engine, func, select
 
 from geodata.eligibility import classify
 from geodata.policy import CATEGORIES, CATEGORY_UNDETERMINED, Policy
-from geodata.publication import MATCH_SAME, merge_matches, without_emails
+from geodata.publication import MATCH_SAME, merge_matches, without_contacts
 from geodata.storage.cache import versioned
 from geodata.storage.models import Commune, DatasetVersion, Departement, Laureate, Region
 from geodata.storage.reference import reference_index
 
-__all__ = ["DESCRIBED_DATASETS", "laureate_by_id", "laureate_table", "publication_sources",
-           "same_as"]
+__all__ = ["DESCRIBED_DATASETS", "fabriques_once", "laureate_by_id", "laureate_table",
+           "publication_sources", "same_as"]
 
 FNT_KINDS = {"FNT": True, "FT": False}
 DESCRIBED_DATASETS = ("laureates", "communes", "departements", "regions")
@@ -40,7 +40,7 @@ def _read(engine: Engine) -> list[dict]:
                    # the list's name, else the COG's (ANCT's list says « NA » for Saint-Martin)
                    func.coalesce(Laureate.commune_name, Commune.name).label("commune_name"),
                    Laureate.wave, Laureate.kind, Laureate.precision, Laureate.geom,
-                   Laureate.dossier_number, Laureate.siret, Laureate.amount_1,
+                   Laureate.territory, Laureate.dossier_number, Laureate.siret, Laureate.amount_1,
                    Laureate.amount_2, Laureate.amount_3, Laureate.published_match,
                    Laureate.match_state, Commune.departement_code, Commune.region_code,
                    Departement.name.label("departement_name"),
@@ -67,6 +67,13 @@ def _categories(engine: Engine, policy: Policy, rows: list[dict]) -> np.ndarray:
     return categories
 
 
+def fabriques_once(engine: Engine) -> list[dict]:
+    """Every Fabrique once, as stored: a decided laureate the same as a published one merged
+    into it (``merge_matches``), with its place (``geom``, ``precision``, ``territory``,
+    commune, département and région), wave, type, SIRET and amounts."""
+    return merge_matches(_read(engine))
+
+
 @versioned
 def laureate_table(engine: Engine, policy: Policy) -> list[dict]:
     """Every Fabrique once, with its place, wave, type, category under ``policy``, source,
@@ -77,15 +84,15 @@ def laureate_table(engine: Engine, policy: Policy) -> list[dict]:
     ``amount_1..3``. Computed once per policy and set of dataset versions in service; the
     rows are shared: callers read them, never change them.
     """
-    rows = merge_matches(_read(engine))
+    rows = fabriques_once(engine)
     categories = _categories(engine, policy, rows)
     table = []
     for row, category in zip(rows, categories, strict=True):
         geom = row.pop("geom")
-        for key in ("dossier_number", "published_match", "match_state"):
+        for key in ("territory", "dossier_number", "published_match", "match_state"):
             row.pop(key)
         row.update(
-            name=without_emails(row["name"]), fnt=FNT_KINDS.get(row["kind"]),
+            name=without_contacts(row["name"]), fnt=FNT_KINDS.get(row["kind"]),
             lon=round(geom.x, 6) if geom is not None else None,
             lat=round(geom.y, 6) if geom is not None else None,
             category=str(category), category_label=CATEGORIES[str(category)],

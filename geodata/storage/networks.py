@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 import shapely
@@ -31,13 +32,12 @@ from geodata.networks import (
 )
 from geodata.policy import DEFAULT_POLICY, load_policy
 from geodata.storage.cache import versioned
-from geodata.storage.fabriques import counted
+from geodata.storage.laureates import fabriques_once
 from geodata.storage.models import (
     Commune,
     DatasetVersion,
     Epci,
     EpciMember,
-    Laureate,
     Network,
     NetworkMember,
     Place,
@@ -98,14 +98,12 @@ def place_layer(engine: Engine) -> PlaceLayer:
             select(Place.kind, Place.external_id, Place.name, Place.commune_code,
                    Place.commune_name, Place.precision, Place.territory, Place.attributes,
                    Place.geom).order_by(Place.kind, Place.external_id)).all()
-        fabriques = connection.execute(
-            select(Laureate.id, Laureate.name, Laureate.commune_code, Laureate.commune_name,
-                   Laureate.precision, Laureate.territory, Laureate.geom)
-            .where(Laureate.geom.is_not(None), counted).order_by(Laureate.id)).all()
         communes = {row.code: (row.name, row.departement_code) for row in connection.execute(
             select(Commune.code, Commune.name, Commune.departement_code))}
-    records = [(FABRIQUE, r.id, r.name, r.commune_code, r.commune_name, r.precision,
-                r.territory, {}, r.geom) for r in fabriques] + [tuple(r) for r in places]
+    fabriques = [row for row in fabriques_once(engine) if row["geom"] is not None]
+    records = [(FABRIQUE, r["id"], r["name"], r["commune_code"], r["commune_name"],
+                r["precision"], r["territory"], {}, r["geom"]) for r in fabriques] \
+        + [tuple(r) for r in places]
     columns = list(zip(*records, strict=True)) if records else [()] * 9
     kinds, keys, names, given_codes, given_names, precisions, territories, attributes, geoms \
         = (np.array(column, dtype=object) for column in columns)
@@ -245,9 +243,7 @@ def commune_distances(engine: Engine, measure: str = "contour") -> CommuneDistan
         communes = connection.execute(
             select(Commune.code, Commune.name, Commune.departement_code, Commune.population)
             .where(Commune.kind == "commune-actuelle").order_by(Commune.code)).all()
-        fabriques = connection.execute(
-            select(Laureate.id, Laureate.territory, Laureate.commune_code, Laureate.geom)
-            .where(counted).order_by(Laureate.id)).all()
+    fabriques = [SimpleNamespace(**row) for row in fabriques_once(engine)]
     places, unlocated = _fabrique_places(index, fabriques)
     distances = np.full(len(layer.codes), np.inf)
     nearest = np.full(len(layer.codes), None, dtype=object)

@@ -77,7 +77,8 @@ def test_publish_writes_valid_open_data_each_fabrique_once(laureates, runner, tm
     hublot = by_id["fabt-02"]
     assert (hublot["source"], hublot["vague"], hublot["type"], hublot["siret"],
             hublot["montant_annee_1"]) == (SOURCE_BOTH, "4", "FNT", "12345678900017", "60000")
-    assert hublot["precision"] == "commune"  # still the published place
+    # and the decision's place, an address where the list gives the commune's centroid
+    assert (hublot["precision"], hublot["lon"], hublot["lat"]) == ("address", "7.262", "43.7034")
     assert by_id["ds-900002"]["source"] == by_id["ds-900003"]["source"] == SOURCE_DECIDED
     assert by_id["fabt-03"]["source"] == SOURCE_PUBLISHED and by_id["fabt-03"]["vague"] == ""
     panier = by_id["ds-900003"]

@@ -89,19 +89,21 @@ def test_jury_laureates_carry_wave_type_place_and_yearly_amounts(jury_engine):
     assert nice.yearly_eur == (50_000, 40_000, 30_000) and nice.funding_eur == 120_000
     assert (marseille.fnt, marseille.departement) == (False, "13")
     assert marseille.yearly_eur == (25_000, None, None) and marseille.funding_eur is None
+    # the published Fabrique the same as jury-1 takes its wave, type and amounts
     published = records[jury_engine.published_id]
-    assert published.yearly_eur == (None, None, None) and published.funding_eur is None
+    assert (published.wave, published.fnt) == ("2025-1", False)
+    assert published.yearly_eur == (50_000, 50_000, 50_000) and published.funding_eur == 150_000
 
 
 def test_yearly_funding_committed_sums_the_jury_s_amounts(jury_engine):
     records = laureate_records(jury_engine, POLICY)
     total = quota_table(records, POLICY).line(TOTAL)
-    assert total.yearly_eur == (75_000, 40_000, 30_000)
-    assert total.unknown_yearly == (len(records) - 2, len(records) - 1, len(records) - 1)
-    assert total.funding_eur == 120_000 and total.unknown_funding == len(records) - 1
+    assert total.yearly_eur == (125_000, 90_000, 80_000)  # jury-1's through its published twin
+    assert total.unknown_yearly == (len(records) - 3, len(records) - 2, len(records) - 2)
+    assert total.funding_eur == 270_000 and total.unknown_funding == len(records) - 2
     per_wave = quota_table(records, POLICY, by="wave")
-    assert per_wave.line(TOTAL, "2025-1").yearly_eur == (75_000, 40_000, 30_000)
-    assert per_wave.line(TOTAL, "2025-1").min == 2
+    assert per_wave.line(TOTAL, "2025-1").yearly_eur == (125_000, 90_000, 80_000)
+    assert per_wave.line(TOTAL, "2025-1").min == 3
     fnt = per_wave.line(FNT, "2025-1")
     assert fnt.max >= fnt.min and fnt.min == (records_by_id(records)["jury-2"].category
                                                == "qpv")
