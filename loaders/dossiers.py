@@ -29,6 +29,7 @@ from geodata.storage.dossiers import (
     list_dossiers,
     store_dossiers,
 )
+from geodata.storage.jury_laureates import refresh_jury_laureates
 from geodata.storage.networks import place_layer
 from geodata.storage.reference import reference_index
 from geodata.territories import TerritoryError, territory_of_lonlat
@@ -217,7 +218,14 @@ def _check_and_store(engine: Engine, geocoder, dossiers: list[DossierInput], pol
         notes.append(f"{len(outside)} dossier(s) placé(s) hors des territoires couverts "
                      f"(longitude et latitude inversées ?), territoire à vérifier : "
                      f"{some_numbers(outside)}")
-    return store_dossiers(engine, values, actor, **storing), not_located, notes
+    report = store_dossiers(engine, values, actor, **storing)
+    refreshed = refresh_jury_laureates(engine)
+    if refreshed is not None:
+        notes.append(f"lauréats des jurys réécrits dans la table des Fabriques d'après les "
+                     f"dossiers du jour : {refreshed.written} écrit(s)" + (
+                         f", sans commune (à localiser) : {some_numbers(refreshed.without_commune)}"
+                         if refreshed.without_commune else ""))
+    return report, not_located, notes
 
 
 def _nearby(engine: Engine, located: dict[int, tuple]) -> dict[int, dict]:

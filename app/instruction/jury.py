@@ -59,7 +59,7 @@ from geodata.storage.jury import (
     jury_sessions,
     reverse_decisions,
 )
-from geodata.storage.jury_laureates import confirm_match, pending_matches
+from geodata.storage.jury_laureates import confirm_match, pending_matches, same_as_published
 from maps.charts import comparison_chart
 
 __all__ = ["bp"]
@@ -99,9 +99,19 @@ def _standing(wave: str):
     current = next((s for s in sessions if s.closed_at is None), None)
     decided = decisions_of(engine, current.id) if current else []
     policy = load_policy(current.policy if current else DEFAULT_POLICY)
-    records = laureate_records(engine, policy) + [
-        dossier_record(d) for d, event in decided if event.to_state == "laureat"]
+    records, _, _ = _records(policy, [d for d, event in decided if event.to_state == "laureat"])
     return sessions, current, decided, policy, records
+
+
+def _records(policy, laureates: list, candidates: list = ()) -> tuple[list, list, dict]:
+    """The quota records of every laureate so far with the open session's ``laureates``,
+    those of ``candidates`` (a selection) apart, and the published Fabrique each dossier is
+    the same as: such a dossier (as the closing will find it) takes its place, rather than
+    adding one."""
+    same = same_as_published(get_engine(), [*laureates, *candidates])
+    kept = [r for r in laureate_records(get_engine(), policy) if r.id not in same.values()]
+    return (kept + [dossier_record(d) for d in laureates],
+            [dossier_record(d) for d in candidates], same)
 
 
 @bp.get("/instruction/jury")
@@ -159,13 +169,20 @@ def _confirmation(form: DecisionForm, numbers: list[int], back: str) -> str:
     found = find_dossiers(get_engine(), numbers)
     chosen = [found[n] for n in numbers if n in found]
     wave = next((d.wave for d in chosen if d.wave), form.vague.data)
-    _, _, _, policy, records = _standing(wave)
+    _, _, decided, policy, records = _standing(wave)
     decision = _decision_labels()[form.vers.data]
-    laureates = [dossier_record(d) for d in chosen] if form.vers.data == "laureat" else []
-    before, after, cap = quota_table(records, policy), what_if(records, laureates, policy), \
+    naming = form.vers.data == "laureat"
+    others, laureates, same = _records(
+        policy, [d for d, event in decided if event.to_state == "laureat"],
+        [d for d in chosen if d.number not in {d.number for d, _ in decided}]
+        if naming else [])
+    failing = {d.number: [label for name, label in CHECKS.items()
+                          if check_value(d, name) is False] for d in chosen} if naming else {}
+    failing = {number: found for number, found in failing.items() if found}
+    before, after, cap = quota_table(records, policy), what_if(others, laureates, policy), \
         _cap(wave)
     in_wave = {"before": laureates_of_wave(records, wave),
-               "after": laureates_of_wave([*records, *laureates], wave)}
+               "after": laureates_of_wave([*others, *laureates], wave)}
     chart = comparison_chart(before, after, chart_id="graphique-jury", title=(
         f"Quotas avant et après la décision « {decision} » pour {len(chosen)} dossier(s), "
         f"{policy.title}"))
@@ -174,6 +191,7 @@ def _confirmation(form: DecisionForm, numbers: list[int], back: str) -> str:
         unknown=[n for n in numbers if n not in found], before=before, after=after,
         chart=chart, labels=LABELS, cap=cap, wave_laureates=in_wave, policy=policy,
         range_text=range_text, warnings=selection_warnings(after, in_wave["after"], cap, wave),
+        naming=naming, same=same, failing=failing,
         categories=SHORT_CATEGORIES, kinds=KINDS, back=back)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import defer
 
 from geodata.dossiers.states import workflow
 from geodata.storage.database import session
-from geodata.storage.dossier_models import Dossier, DossierEvent
+from geodata.storage.dossier_models import Dossier, DossierEvent, JurySession
 
 __all__ = ["FIELD_LABELS", "FIRST_STATE", "IMPORTED_FIELDS", "NO_WAVE", "MoveRefused",
            "StoreReport", "dossier_events", "dossier_waves", "find_dossier", "find_dossiers",
@@ -153,7 +153,8 @@ def move_dossiers(engine: Engine, numbers: Iterable[int], target: str, actor: st
                 reasons[number] = f"« {target} » n'est pas un état de l'instruction"
             else:
                 why = rules.refusal(dossier.state, target, motivation,
-                                    has_avis=dossier.avis is not None)
+                                    has_avis=dossier.avis is not None) \
+                    or _decision_still_open(orm, dossier)
                 if why:
                     reasons[number] = why
         if reasons:
@@ -164,6 +165,21 @@ def move_dossiers(engine: Engine, numbers: Iterable[int], target: str, actor: st
                            to_state=target, motivation=motivation))
             dossier.state, dossier.updated_at = target, now
     return numbers
+
+
+def _decision_still_open(orm, dossier: Dossier) -> str | None:
+    """Why a dossier the jury decided on cannot move on yet: its decision's session is open
+    (the decision may still be reversed; a laureate is « conventionné » once it is closed)."""
+    if dossier.state not in workflow().jury_decisions:
+        return None
+    jury = orm.scalars(select(JurySession).join(
+        DossierEvent, DossierEvent.jury_session_id == JurySession.id)
+        .where(DossierEvent.dossier_id == dossier.id)
+        .order_by(DossierEvent.id.desc()).limit(1)).first()
+    if jury is None or jury.closed_at is not None:
+        return None
+    return (f"la décision du jury (session n° {jury.id} de la vague {jury.wave}, ouverte) "
+            "peut encore être annulée : le dossier change d'état une fois la session close")
 
 
 def give_avis(engine: Engine, number: int, avis: str, text: str, actor: str) -> bool:

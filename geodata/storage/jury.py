@@ -152,8 +152,8 @@ def close_session(engine: Engine, wave: str, members: str, actor: str) -> Closed
         jury.closed_at, jury.closed_by, jury.members = now, actor, members
         orm.flush()
         decisions: dict[str, int] = {}
-        for dossier, _event in _current_decisions(orm, jury.id):
-            decisions[dossier.state] = decisions.get(dossier.state, 0) + 1
+        for _dossier, event in _current_decisions(orm, jury.id):
+            decisions[event.to_state] = decisions.get(event.to_state, 0) + 1
         written = write_jury_laureates(orm, now, parents)
         orm.expunge(jury)
     return ClosedSession(jury, decisions, written)

@@ -5,18 +5,19 @@ Every dossier whose standing decision is "lauréat" in a closed session (and sta
 source ``decisions-jury``: id ``ds-<number>``, its place as the instruction located it (a
 point, not a commune centroid), its type, wave, SIRET and the amounts asked, which the
 decision grants. The rows are rewritten at each closing as a new dataset version (the
-caches keyed on versions follow).
+caches keyed on versions follow), and after an import or a verification changed them.
 
 The published ANCT list stays the source for the waves it covers: a decided laureate with
 the SIRET of a published one (when the published source gives SIRETs: the 2024 list does
 not), or of the same commune (municipal arrondissements count as their commune) and the same
-name (project or organisation, compared without case, accents or punctuation), is the same
-Fabrique
-(``meme``) and is not counted twice; one whose commune has published laureates of other
-names is a possible match (``a-confirmer``) that a person confirms (``confirm_match``);
-others are ``distinct``. A person's answer is an event of the dossier (``correspondance``)
-and prevails when the rows are rewritten; the other answers are computed again, against the
-published list of the day. A laureate without a commune cannot be written: it is listed.
+project name (compared without case, accents or punctuation), is the same Fabrique
+(``meme``) and is not counted twice, unless another decided laureate is already the same as
+that one; one whose commune has published laureates of other names (or of its
+organisation's name only) is a possible match (``a-confirmer``) that a person confirms
+(``confirm_match``); others are ``distinct``. A person's answer is an event of the dossier
+(``correspondance``) and prevails when the rows are rewritten; the other answers are
+computed again, against the published list of the day. A laureate without a commune cannot
+be written: it is listed.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from geodata.storage.reference import arrondissement_parents
 from geodata.territories import TerritoryError, territory_of_commune
 
 __all__ = ["JURY_SOURCE", "JURY_TITLE", "LaureatesWritten", "confirm_match", "pending_matches",
-           "write_jury_laureates"]
+           "refresh_jury_laureates", "same_as_published", "write_jury_laureates"]
 
 JURY_SOURCE = "decisions-jury"
 JURY_TITLE = "Lauréats décidés par les jurys de ce service"
@@ -57,31 +58,52 @@ class LaureatesWritten:
     to_confirm: list[str] = field(default_factory=list)  # laureate ids
 
 
-def write_jury_laureates(orm, now: datetime, parents: dict[str, str]) -> LaureatesWritten:
+def refresh_jury_laureates(engine: Engine) -> LaureatesWritten | None:
+    """Rewrite the jury's laureates after their dossiers changed (an import placed a
+    laureate the closing could not write, or corrected its amounts): the report, or None
+    when no session is closed or nothing changed."""
+    parents = arrondissement_parents(engine)
+    with session(engine) as orm, orm.begin():
+        if orm.scalars(select(JurySession.id).where(JurySession.closed_at.is_not(None))
+                       .limit(1)).first() is None:
+            return None
+        return write_jury_laureates(orm, datetime.now(UTC), parents, unless_unchanged=True)
+
+
+def write_jury_laureates(orm, now: datetime, parents: dict[str, str], *,
+                         unless_unchanged: bool = False) -> LaureatesWritten | None:
     """Rewrite the jury's laureates (inside the caller's transaction, ``orm``); ``parents``:
-    each municipal arrondissement's commune (``arrondissement_parents``)."""
+    each municipal arrondissement's commune (``arrondissement_parents``). With
+    ``unless_unchanged``, None and nothing written when the rows are those in service."""
     report = LaureatesWritten()
     dossiers = _decided_laureates(orm)
     previous_versions = list(orm.scalars(select(DatasetVersion.id).where(
         DatasetVersion.source == JURY_SOURCE)))
     answers = _answers(orm, [d.id for d in dossiers])
     published = _published(orm)
+    claimed = {match for state, match in answers.values() if state == SAME}
     rows = []
     for dossier in dossiers:
         if dossier.commune_code is None:
             report.without_commune.append(dossier.number)
             continue
         laureate_id = f"ds-{dossier.number}"
-        state, match = answers.get(dossier.id) or _match(dossier, published, parents)
+        state, match = answers.get(dossier.id) or _match(dossier, published, parents, claimed)
+        if state == SAME:
+            claimed.add(match)
         if state == TO_CONFIRM:
             report.to_confirm.append(laureate_id)
         rows.append(_row(dossier, laureate_id, state, match))
+    checksum = "sha256:" + hashlib.sha256(json.dumps(
+        [{k: v for k, v in r.items() if k != "geom"} | {"geom": _wkt(r["geom"])} for r in rows],
+        sort_keys=True, default=str).encode()).hexdigest()
+    if unless_unchanged and checksum in orm.scalars(select(DatasetVersion.checksum).where(
+            DatasetVersion.source == JURY_SOURCE, DatasetVersion.current.is_(True))).all():
+        return None
     version = DatasetVersion(
         source=JURY_SOURCE, dataset="laureates", vintage=now.date().isoformat(),
         licence="Licence Ouverte 2.0", url=None, path="décisions des jurys",
-        checksum="sha256:" + hashlib.sha256(json.dumps(
-            [{k: v for k, v in r.items() if k != "geom"} for r in rows], sort_keys=True,
-            default=str).encode()).hexdigest(),
+        checksum=checksum,
         complete_for={"scope": "none"}, loaded_at=now,
         counts={"loaded": {"laureates": len(rows)},
                 "sans_commune": report.without_commune},
@@ -95,6 +117,27 @@ def write_jury_laureates(orm, now: datetime, parents: dict[str, str]) -> Laureat
     orm.add_all(Laureate(dataset_version_id=version.id, **row) for row in rows)
     report.written = len(rows)
     return report
+
+
+def same_as_published(engine: Engine, dossiers: list[Dossier]) -> dict[int, str]:
+    """For dossiers a jury is deciding laureates (its session open): the published Fabrique
+    each is the same as, as the closing will find it, by number; so that the quotas count it
+    once before the closing as after."""
+    parents = arrondissement_parents(engine)
+    with session(engine) as orm:
+        published = _published(orm)
+        answers = _answers(orm, [d.id for d in dossiers])
+        claimed = set(orm.scalars(select(Laureate.published_match).where(
+            Laureate.match_state == SAME)))
+    same = {}
+    for dossier in sorted(dossiers, key=lambda d: d.number):
+        if dossier.commune_code is None:
+            continue
+        state, match = answers.get(dossier.id) or _match(dossier, published, parents, claimed)
+        if state == SAME:
+            same[dossier.number] = match
+            claimed.add(match)
+    return same
 
 
 def pending_matches(engine: Engine) -> list[tuple[Laureate, list[Laureate]]]:
@@ -129,6 +172,10 @@ def confirm_match(engine: Engine, laureate_id: str, published_id: str | None,
                                                      "avant": row.published_match}))
         row.match_state = DISTINCT if published_id is None else SAME
         row.published_match = published_id
+
+
+def _wkt(geometry) -> str | None:
+    return None if geometry is None else shapely.to_wkt(geometry, rounding_precision=9)
 
 
 def normalised(name: str | None) -> str:
@@ -179,20 +226,26 @@ def _published(orm) -> dict[str, list[Laureate]]:
     return by_commune
 
 
-def _match(dossier: Dossier, published: dict, parents: dict) -> tuple[str, str | None]:
+def _match(dossier: Dossier, published: dict, parents: dict,
+           claimed: set[str]) -> tuple[str, str | None]:
+    """Same (by SIRET, or by the project's name in its commune), to confirm (the
+    organisation's name only, other laureates in its commune, or a published Fabrique another
+    decision is already the same as: one organisation may carry two Fabriques), or
+    distinct."""
     if dossier.siret:
         same_siret = [row for rows in published.values() for row in rows
                       if row.siret == dossier.siret]
-        if len(same_siret) == 1:
+        if len(same_siret) == 1 and same_siret[0].id not in claimed:
             return SAME, same_siret[0].id
     commune = parents.get(dossier.commune_code, dossier.commune_code)
     candidates = published.get(commune, [])
-    names = {normalised(dossier.project_name), normalised(dossier.company_name)} - {""}
-    same = [row for row in candidates if normalised(row.name) in names]
-    if len(same) == 1:
+    project, company = normalised(dossier.project_name), normalised(dossier.company_name)
+    same = [row for row in candidates if project and normalised(row.name) == project]
+    if len(same) == 1 and same[0].id not in claimed:
         return SAME, same[0].id
+    alike = same or [row for row in candidates if company and normalised(row.name) == company]
     if candidates:
-        return TO_CONFIRM, (same or candidates)[0].id
+        return TO_CONFIRM, (alike or candidates)[0].id
     return DISTINCT, None
 
 

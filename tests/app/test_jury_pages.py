@@ -77,23 +77,29 @@ def test_the_session_page_shows_the_quotas_then_the_dossiers(wave, client, login
 def test_a_decision_is_confirmed_with_the_quotas_it_makes_then_recorded(wave, client, login):
     login(client)
     before = after_column(client.get(JURY).text)
-    asked = post(client, "/instruction/jury/decisions", numero=["1234505", "1234509"],
+    asked = post(client, "/instruction/jury/decisions", numero=["1234505", "1234515"],
                  vers="laureat", motivation="Ancrage dans le quartier", vague="2")
     assert asked.status_code == 200
     assert "Confirmer : « Lauréat » pour 2 dossier(s)" in text(asked)
     assert '<svg' in asked.text and 'id="graphique-jury"' in asked.text  # the chart, then
     after = after_column(asked.text)
-    assert int(after["total"]) == int(before["total"].replace("\u202f", "")) + 2
+    # La Fabulerie is published (fabt-117): it completes that Fabrique, one more in all
+    assert int(after["total"]) == int(before["total"].replace("\u202f", "")) + 1
+    rows = dict(re.findall(r'<tr data-numero="(\d+)">.*?<td>([^<]*)</td></tr>', asked.text,
+                           re.S))
+    assert rows == {"1234505": "déjà publiée (fabt-117) : comptée une fois",
+                    "1234515": "nouvelle"}
+    assert 'id="jury-deja-publiees"' in asked.text
     assert {d.number: d.state for d in list_dossiers(wave)}[1234505] == "transmis-au-jury"
 
-    done = post(client, "/instruction/jury/decisions", numero=["1234505", "1234509"],
+    done = post(client, "/instruction/jury/decisions", numero=["1234505", "1234515"],
                 vers="laureat", motivation="Ancrage dans le quartier", vague="2",
                 confirme="oui")
     assert done.status_code == 302
     page = client.get(JURY)
     assert "2 dossier(s) : « Lauréat »" in text(page)
     assert 'id="decisions"' in page.text and "Session ouverte le" in text(page)
-    assert {d.number: d.state for d in list_dossiers(wave)}[1234509] == "laureat"
+    assert {d.number: d.state for d in list_dossiers(wave)}[1234515] == "laureat"
     total = after_column(page.text)["total"]
     assert int(total.replace("\u202f", "")) == int(after["total"].replace("\u202f", ""))
 
@@ -101,6 +107,21 @@ def test_a_decision_is_confirmed_with_the_quotas_it_makes_then_recorded(wave, cl
                    vers="refuse-accompagnement", motivation="", vague="2", confirme="oui")
     assert refused.status_code == 302
     assert "motivation obligatoire" in text(client.get(JURY))
+
+
+def test_a_laureate_failing_the_rules_is_warned_before_the_decision(wave, client, login):
+    """Le Chai 2.0 (legal form 1000, an entrepreneur: not admitted) may be named, warned."""
+    for target in ("en-instruction", "recevable", "transmis-au-jury"):
+        move_dossiers(wave, [1234508], target, "instructrice")
+    login(client)
+    asked = post(client, "/instruction/jury/decisions", numero=["1234508", "1234505"],
+                 vers="laureat", motivation="Projet solide", vague="2")
+    warned = re.search(r'id="jury-verifications".*?</div>', asked.text, re.S).group(0)
+    assert "Dossier 1234508 : forme juridique non conforme" in html.unescape(warned)
+    assert "1234505" not in warned
+    refusal = post(client, "/instruction/jury/decisions", numero=["1234508"],
+                   vers="refuse-accompagnement", motivation="Forme", vague="2")
+    assert 'id="jury-verifications"' not in refusal.text
 
 
 def test_a_decision_is_reversed_then_the_session_closed_and_locked(wave, client, login):

@@ -27,7 +27,7 @@ from geodata.storage.jury import (
 )
 from geodata.storage.jury_laureates import JURY_SOURCE, confirm_match, pending_matches
 from geodata.storage.models import DatasetVersion, Laureate
-from loaders.dossiers import import_dossiers
+from loaders.dossiers import import_dossiers, reverify_dossiers
 from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
 from tests.loaders.common import load
 from tests.loaders.test_dossiers_import import WAVE
@@ -35,7 +35,7 @@ from tests.support import contours_of
 
 pytestmark = pytest.mark.shared_data
 
-AUTUN, FABULERIE, FRICHE, AVEC_NOUS = 1234501, 1234505, 1234509, 1234515
+AUTUN, FABULERIE, FRICHE, AVEC_NOUS, LIMOUSIN = 1234501, 1234505, 1234509, 1234515, 1234513
 ACTOR = "presidente-du-jury@anct.gouv.fr"
 
 
@@ -181,3 +181,67 @@ def test_a_published_laureate_with_the_same_siret_is_the_same_fabrique(wave):
     close_session(wave, "2", "Mme A", ACTOR)
     laureate = jury_laureates(wave)[f"ds-{FABULERIE}"]
     assert (laureate.match_state, laureate.published_match) == ("meme", "fabt-216")
+
+
+def test_a_laureate_is_conventionne_only_once_its_session_is_closed(wave):
+    """Its decision may still be reversed; the closing counted it under a state it did not
+    know (a crash of ``cloturer``, the session closed all the same)."""
+    decide(wave, [FABULERIE], "laureat", "Ancrage dans le quartier", ACTOR)
+    with pytest.raises(MoveRefused, match="peut encore être annulée"):
+        move_dossiers(wave, [FABULERIE], "conventionne", "instructrice")
+    closed = close_session(wave, "2", "Mme A", ACTOR)
+    assert closed.decisions == {"laureat": 1}
+    move_dossiers(wave, [FABULERIE], "conventionne", "instructrice")
+    assert states(wave)[FABULERIE] == "conventionne"
+    assert f"ds-{FABULERIE}" in jury_laureates(wave)
+
+
+def test_a_published_fabrique_is_the_same_as_one_decided_laureate_only(wave):
+    """La Fabulerie is published (fabt-117); a second dossier of the same organisation in the
+    same commune, for another project, is not silently merged into it: a person says."""
+    with wave.begin() as connection:
+        connection.execute(update(Dossier).where(Dossier.number == AVEC_NOUS).values(
+            project_name="La Fabulerie, second lieu", company_name="LA FABULERIE"))
+        connection.execute(update(Dossier).where(Dossier.number == FRICHE).values(
+            project_name="LA FABULERIE", company_name="Autre structure"))
+    decide(wave, [FABULERIE, FRICHE, AVEC_NOUS], "laureat", "Ancrage", ACTOR)
+    close_session(wave, "2", "Mme A", ACTOR)
+    written = jury_laureates(wave)
+    fabulerie, friche, avec_nous = (written[f"ds-{n}"] for n in (FABULERIE, FRICHE, AVEC_NOUS))
+    assert (fabulerie.match_state, fabulerie.published_match) == ("meme", "fabt-117")
+    # the same project name, but fabt-117 is already the same as La Fabulerie's dossier
+    assert (friche.match_state, friche.published_match) == ("a-confirmer", "fabt-117")
+    # the organisation's name only: possibly the same, to confirm
+    assert (avec_nous.match_state, avec_nous.published_match) == ("a-confirmer", "fabt-117")
+    assert {row.id for row, _ in pending_matches(wave)} == {friche.id, avec_nous.id}
+
+
+def test_a_laureate_placed_after_the_closing_joins_the_table(wave, data_dir, ban_server,
+                                                             tmp_path):
+    """Without its commune at the closing, a laureate is listed, not written; once a later
+    verification places it, the table gets it (it waited for another closing)."""
+    for target in ("en-instruction", "recevable", "transmis-au-jury"):
+        move_dossiers(wave, [LIMOUSIN], target, "instructrice")
+    decide(wave, [LIMOUSIN], "laureat", "Tiers-lieu rural", ACTOR)
+    closed = close_session(wave, "2", "Mme A", ACTOR)
+    assert closed.laureates.without_commune == [LIMOUSIN]
+    assert f"ds-{LIMOUSIN}" not in jury_laureates(wave)
+
+    load(wave, "commune-contours",
+         path=contours_of(data_dir, ["13", "71", "87"], tmp_path / "contours.geojson"))
+    with BanClient(ban_server.url, max_retries=0) as ban:
+        _, _, notes = reverify_dossiers(wave, ban, data_dir=data_dir, wave="2")
+    laureate = jury_laureates(wave).get(f"ds-{LIMOUSIN}")
+    assert laureate is not None and laureate.commune_code == "87001"
+    assert any("lauréats des jurys réécrits" in note for note in notes), notes
+    versions = _jury_versions(wave)
+    with BanClient(ban_server.url, max_retries=0) as ban:
+        _, _, notes = reverify_dossiers(wave, ban, data_dir=data_dir, wave="2")
+    assert _jury_versions(wave) == versions  # nothing changed: nothing rewritten
+    assert not any("lauréats des jurys" in note for note in notes)
+
+
+def _jury_versions(engine) -> list[int]:
+    with engine.connect() as connection:
+        return connection.scalars(select(DatasetVersion.id).where(
+            DatasetVersion.source == JURY_SOURCE)).all()
