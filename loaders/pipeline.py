@@ -79,6 +79,21 @@ class LoadReport:
         return "\n".join(lines)
 
 
+def _check_vintage(source: Source, path_or_url: str | None, vintage: str | None) -> None:
+    """A vintage given is that of another file than the registry's: a source's new version
+    replaces the one in service, so the registry's file under another vintage (or a QPV
+    vintage no policy reads) would take real data out of service."""
+    if vintage is None or vintage == source.vintage:
+        return
+    if path_or_url is None:
+        raise LoadError(f"le fichier du registre de {source.name} est du millésime "
+                        f"{source.vintage} : --vintage {vintage} ne s'emploie qu'avec un autre "
+                        "fichier, qui est de ce millésime")
+    if source.dataset in ("qpv", "qpv-communes") and vintage not in qpv.QPV_CODE:
+        raise LoadError(f"millésime de QPV inconnu : {vintage} (connus : "
+                        f"{', '.join(qpv.QPV_CODE)})")
+
+
 def load_source(
     engine: Engine,
     name: str,
@@ -98,8 +113,11 @@ def load_source(
     as partial, and records it (``loaders.claims``).
     """
     source = get_source(name)
+    _check_vintage(source, path_or_url, vintage)
     vintage = vintage or source.vintage
     notes: list[str] = []
+    if path_or_url and "://" in path_or_url and not is_url(path_or_url):
+        raise LoadError("seules les adresses http(s) sont téléchargées", path=path_or_url)
     if path_or_url and is_url(path_or_url):
         path = retrieve(path_or_url, known_hash=sha256 or source.sha256, progress=progress)
     else:

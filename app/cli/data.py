@@ -122,7 +122,8 @@ def _sources_list() -> str:
                epilog=_sources_list())
 @click.argument("dataset", metavar="SOURCE")
 @click.argument("path_or_url", required=False, metavar="[FICHIER_OU_URL]")
-@click.option("--vintage", help="Millésime, si le fichier n'est pas celui du registre.")
+@click.option("--vintage", help="Millésime d'un autre fichier que celui du registre (avec "
+                                "FICHIER_OU_URL) ; pour des QPV : 2015 ou 2024.")
 @click.option("--sha256", callback=lambda _ctx, _param, value: _checksum(value),
               help="Somme de contrôle SHA-256 attendue du fichier (téléchargé ou local), en "
                    "64 chiffres hexadécimaux : un autre fichier n'est pas chargé.")

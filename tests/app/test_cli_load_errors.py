@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.db import EXTENSION
 from geodata.storage.models import DatasetVersion
 from loaders import write
+from loaders.registry import get_source
 from tests.own_postgres import own_postgres_fixture  # noqa: F401 - module-scoped
 from tests.support import close_app, make_app
 
@@ -22,6 +23,31 @@ def versions_in_service(app, source: str) -> list[int]:
     with app.extensions[EXTENSION].connect() as connection:
         return list(connection.scalars(select(DatasetVersion.id).where(
             DatasetVersion.source == source, DatasetVersion.current.is_(True))))
+
+
+def regions_file(data_dir) -> str:
+    """The registry's file of the régions, given by its path (another vintage needs one)."""
+    return str(get_source("regions").local_path(data_dir))
+
+
+@pytest.mark.parametrize(("arguments", "said"), [
+    (["qpv2024-paca", "--vintage", "2025"], "le fichier du registre de qpv2024-paca est du "
+                                            "millésime 2024 : --vintage 2025 ne s'emploie"),
+    (["qpv2024-paca", "{qpv}", "--vintage", "abc"], "millésime de QPV inconnu : abc (connus : "
+                                                    "2015, 2024)"),
+    (["qpv2024-paca", "ftp://exemple.invalid/qpv.geojson"], "seules les adresses http(s)"),
+])
+def test_a_load_that_would_take_real_data_out_of_service_is_refused(app, runner, data_dir,
+                                                                    arguments, said):
+    """A source's new version replaces the one in service: the registry's QPV file loaded
+    as « 2025 » left PACA without QPV 2024 (« à vérifier » inside real QPVs)."""
+    assert runner.invoke(args=["load", "qpv2024-paca", "--quiet"]).exit_code == 0
+    before = versions_in_service(app, "qpv2024-paca")
+    qpv = str(get_source("qpv2024-paca").local_path(data_dir))
+    result = runner.invoke(args=["load", *[a.format(qpv=qpv) for a in arguments], "--quiet"])
+    assert result.exit_code == 1 and said in result.output, result.output
+    assert "Données précédentes conservées." in result.output
+    assert versions_in_service(app, "qpv2024-paca") == before
 
 
 def test_a_table_given_to_a_source_of_outlines_is_refused(app, runner, data_dir):
@@ -76,7 +102,7 @@ def test_a_local_file_is_checked_against_the_checksum_given(app, runner, data_di
     assert len(versions_in_service(app, "regions")) == 1
 
 
-def test_ctrl_c_while_writing_keeps_the_previous_version(app, runner, monkeypatch):
+def test_ctrl_c_while_writing_keeps_the_previous_version(app, runner, data_dir, monkeypatch):
     assert runner.invoke(args=["load", "regions", "--quiet"]).exit_code == 0
     before = versions_in_service(app, "regions")
 
@@ -84,7 +110,8 @@ def test_ctrl_c_while_writing_keeps_the_previous_version(app, runner, monkeypatc
         raise KeyboardInterrupt
 
     monkeypatch.setattr(write, "_replace_rows", interrupted)
-    result = runner.invoke(args=["load", "regions", "--quiet", "--vintage", "2030"])
+    result = runner.invoke(args=["load", "regions", regions_file(data_dir), "--quiet",
+                                 "--vintage", "2030"])
     assert result.exit_code == 130
     assert "Erreur — regions : chargement interrompu (Ctrl-C). Données précédentes" in (
         result.output)
@@ -106,7 +133,8 @@ def test_the_database_lost_in_the_middle_of_a_load(own_postgres, tmp_path, data_
             return replace_rows(*args, **kwargs)
 
         monkeypatch.setattr(write, "_replace_rows", lost)
-        result = runner.invoke(args=["load", "regions", "--quiet", "--vintage", "2030"])
+        result = runner.invoke(args=["load", "regions", regions_file(data_dir), "--quiet",
+                                     "--vintage", "2030"])
         assert result.exit_code == 1
         assert "Erreur — regions : base de données injoignable" in result.output
         assert "Données précédentes conservées." in result.output
