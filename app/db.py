@@ -38,8 +38,9 @@ def calendar_file(app: Flask) -> Path:
 def index_files(app: Flask) -> Path | None:
     """Where the engine's indexes are kept (``INDEX_FILES``, else ``index/`` in the instance
     folder); None when the setting is "off"."""
-    configured = app.config.get("INDEX_FILES")
-    if configured and str(configured).strip().casefold() in ("off", "0", "false", "none"):
+    configured = app.config.get("INDEX_FILES")  # FABRIQUES_INDEX_FILES=0 arrives as 0
+    if configured is not None and str(configured).strip().casefold() in (
+            "off", "0", "false", "none"):
         return None
     return Path(configured) if configured else Path(app.instance_path) / "index"
 

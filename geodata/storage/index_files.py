@@ -92,16 +92,16 @@ def kept_index(database: str, vintage: str, versions: Hashable, build: Callable[
         try:
             with path.open("rb") as file:
                 index = pickle.load(file)
-        except Exception:  # noqa: BLE001 - any unreadable file is rebuilt, never trusted
-            log.warning("index illisible, reconstruit : %s", path, exc_info=True)
+        except Exception as error:  # noqa: BLE001 - any unreadable file is rebuilt, never trusted
+            log.warning("index illisible, reconstruit : %s (%s)", path, error)
         else:
             _remember(index, path)
             return index
     index = build()
     try:
         _write(path, index)
-    except OSError:
-        log.warning("index non conservé dans %s", _folder, exc_info=True)
+    except OSError as error:  # the index serves all the same, rebuilt next time
+        log.warning("index non conservé dans %s : %s", _folder, error)
         return index
     for older in _folder.glob(f"{stem}-*"):
         if older.name not in (name, _grids_path(path).name):

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 import shapely
+from flask import Flask
 from sqlalchemy import text
 
+from app.db import index_files as index_files_setting
 from geodata.eligibility import classify
 from geodata.eligibility.columns import contract_frame
 from geodata.policy import load_policy
@@ -126,6 +129,21 @@ def test_a_folder_that_cannot_be_written_leaves_the_index_working(paca, tmp_path
     finally:
         index_files.keep_indexes_in(None)
     assert "index non conservé" in caplog.text
+    assert "Traceback" not in caplog.text  # the operator reads one line, with the error
+
+
+@pytest.mark.parametrize(("setting", "folder"), [
+    (0, None), ("0", None), ("off", None), (False, None), ("false", None),
+    ("/srv/index", "/srv/index"), (None, "instance/index")])
+def test_the_setting_that_turns_the_kept_indexes_off(tmp_path, setting, folder):
+    """``FABRIQUES_INDEX_FILES=0`` reaches the app as the number 0 (Flask reads the
+    environment as JSON when it can): it meant "on, in the instance folder"."""
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    if setting is not None:
+        app.config["INDEX_FILES"] = setting
+    found = index_files_setting(app)
+    assert found == (None if folder is None else
+                     Path(folder) if folder.startswith("/") else tmp_path / folder)
 
 
 def test_without_a_folder_nothing_is_written(paca, tmp_path):
