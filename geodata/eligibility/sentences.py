@@ -129,7 +129,10 @@ def explanation_parts(result: Classification, positions: np.ndarray, commune_cod
 
     def commune_text(commune: int) -> str:
         if commune < 0:
-            return "Commune inconnue : le point n'est dans aucun contour communal chargé."
+            return ("Commune inconnue : le point n'est dans aucun contour communal chargé (il "
+                    "peut être en mer, hors de France, sur un rivage que les contours "
+                    "simplifiés ne suivent pas, ou dans une commune dont le contour n'est pas "
+                    "chargé).")
         return f"Commune : {communes.names[commune]!s} ({communes.codes[commune]!s})."
 
     commune_sentence = per_commune(result, "commune", commune, commune_text)
@@ -296,8 +299,11 @@ def _conclusions(policy, in_qpv: np.ndarray, near: np.ndarray) -> np.ndarray:
 def _hosting_sentence(layer, code: str | None, name: str | None) -> str:
     """What the official commune list says of a commune, when the outlines are missing."""
     source = layer.hosting_source
-    if layer.hosting_communes is None or code is None:
+    if layer.hosting_communes is None:
         return "Aucune liste officielle des communes à QPV n'est chargée pour ce millésime."
+    if code is None:
+        return ("La liste officielle des communes à QPV ne dit rien d'un lieu dont la "
+                "commune est inconnue.")
     if code in layer.hosting_communes:
         return (f"D'après la liste officielle ({source}), la commune {name} "
                 "compte au moins un QPV : à vérifier sur place.")

@@ -158,6 +158,20 @@ def test_the_shared_contours_lack_eight_communes_and_the_engine_knows(current):
     assert not metro.missing_hosting
 
 
+def test_a_place_in_no_commune_is_explained_as_such(current):
+    """Off the coast of Marseille, and in Saint-Martin (the shared contours have none): the
+    explanation says where the point may be, and never that the official list of communes
+    with a QPV is not loaded (it is, for all France: it says nothing of an unknown
+    commune)."""
+    policy, index = current
+    result = classify(index, policy, [5.0, -63.08], [43.0, 18.07])
+    sea, saint_martin = (verdict(result, i).explanation for i in range(2))
+    for said in (sea, saint_martin):
+        assert "Commune inconnue" in said and "en mer, hors de France" in said
+        assert "Aucune liste officielle" not in said
+    assert "ne dit rien d'un lieu dont la commune est inconnue" in saint_martin
+
+
 @pytest.mark.postgis
 def test_sql_takes_the_same_zones(postgis_url, data_dir, tmp_path):
     """The commune contours without Charbonnières-les-Vieilles, the 2024 list naming it (a
