@@ -291,7 +291,8 @@ def test_the_csv_export_is_the_quota_table(reference_client, reference_engine, p
 
 def test_the_funding_committed_per_year_sums_the_jury_s_amounts(app, data_dir, login):
     """Synthetic laureates of this service's jury (see tests/geodata/test_laureate_records)
-    over the real published list: one the same as a published Fabrique, not counted twice."""
+    over the real published list: one the same as a published Fabrique, not counted twice
+    (its amounts are that Fabrique's)."""
     add_jury_laureates(engine_of(app), data_dir)
     client = app.test_client()
     login(client, "ministry")
@@ -299,9 +300,9 @@ def test_the_funding_committed_per_year_sums_the_jury_s_amounts(app, data_dir, l
     records = laureate_records(engine_of(app), load_policy("current"))
     assert "jury-1" not in {record.id for record in records}
     years = dict(re.findall(r'<tr data-year="(\d)">.*?data-value="(\d+)"', page, re.S))
-    assert years == {"1": "75000", "2": "40000", "3": "30000"}
+    assert years == {"1": "125000", "2": "90000", "3": "80000"}
     year_one = re.search(r'<tr data-year="1">(.*?)</tr>', page, re.S).group(1)
-    assert f"({len(records) - 2} Fabrique(s) sans montant connu cette année-là)" in words(
+    assert f"({len(records) - 3} Fabrique(s) sans montant connu cette année-là)" in words(
         year_one)
     assert f"{len(records)} Fabrique(s) lauréate(s) chargée(s)" in words(page)
 
