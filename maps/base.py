@@ -64,7 +64,8 @@ __all__ = [
 AssetUrl = Callable[[str], str]
 """Turns a path under the app's static folder into the URL a page loads it from."""
 
-LEAFLET_JS = (("leaflet", "vendor/leaflet/leaflet.js"),)
+LEAFLET_JS = (("leaflet", "vendor/leaflet/leaflet.js"), ("leaflet_chemins", "leaflet-chemins.js"))
+"""Leaflet, then the shapes out of the Tab order (``app/static/leaflet-chemins.js``)."""
 LEAFLET_CSS = (("leaflet_css", "vendor/leaflet/leaflet.css"),)
 MARKERCLUSTER_JS = (("markerclusterjs",
                      "vendor/leaflet.markercluster/leaflet.markercluster.js"),)

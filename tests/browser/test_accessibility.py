@@ -233,3 +233,24 @@ def test_a_filtered_history_has_no_serious_violation(history_server, axe_page,  
           "/instruction/historique?categorie=qpv&vague=5#verifications")
     assert axe_page.locator("#filtres-actifs .fr-tag").count() == 2
     assert axe_page.locator("#verifications tbody tr").count() > 0
+
+
+@pytest.mark.parametrize("path, ready", [
+    ("/verifier", "#choix-carte" + MAP_READY),
+    ("/verifier?lon=5.4034&lat=43.3305", "#carte" + MAP_READY),
+    ("/carte", ".folium-map" + MAP_READY),
+    ("/reseaux/couverture?distance_km=20", ".folium-map" + MAP_READY),
+])
+def test_the_shapes_of_a_map_are_not_tab_stops(live_server, page, path, ready):
+    """Leaflet 1.9 listens to the focus of each shape with a tooltip, which Chromium then
+    puts in the Tab order: 96 départements to go through on the checker's map, 476 shapes on
+    the coverage map. From the map, Tab reaches its controls or leaves it, never a shape."""
+    page.goto(f"{live_server}{path}")
+    page.wait_for_selector(ready, timeout=120_000)
+    assert page.locator(".leaflet-container path").count() > 0  # shapes to skip
+    page.focus(".leaflet-container")
+    reached = []
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate("document.activeElement.tagName.toLowerCase()"))
+    assert "path" not in reached, reached
