@@ -105,7 +105,8 @@ def test_detail_view_draws_the_uncovered_communes_and_nearby_fabriques(data, ref
 def test_rendered_maps_load_nothing_from_elsewhere(data):
     parts = map_parts(national(data))
     urls = URL.findall(parts.header + parts.html)
-    assert urls and all(url.startswith("/static/vendor/leaflet/") for url in urls)
+    assert urls and all(url.startswith(("/static/vendor/leaflet/", "/static/leaflet-chemins"))
+                        for url in urls)
     assert not CDN.search(parts.header + parts.html + parts.script)
     assert "population à plus de 20 km" in parts.html
     assert '"className": "fabriques-departement"' in parts.script

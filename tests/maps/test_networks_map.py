@@ -82,7 +82,8 @@ def test_the_registry_names_every_layer_and_the_fabrique(view):
 def test_rendered_html_loads_nothing_from_elsewhere(view):
     parts = map_parts(network_map(view, asset_url))
     urls = URL.findall(parts.header + parts.html)
-    assert urls and all(url.startswith("/static/vendor/leaflet/") for url in urls)
+    assert urls and all(url.startswith(("/static/vendor/leaflet/", "/static/leaflet-chemins"))
+                        for url in urls)
     assert not CDN.search(parts.header + parts.html + parts.script)
     assert 'role="region"' in parts.html and "Le Hublot" in parts.html
     assert parts.script.count("L.circleMarker") == len(view.members) + 1
