@@ -29,6 +29,20 @@ def test_the_map_is_above_the_fold(live_server, page, shoot, screen):
     shoot(f"carte-premier-ecran-{screen}", full_page=False)
 
 
+@pytest.mark.parametrize("width", [390, 320])
+def test_the_advanced_options_fit_a_phone(live_server, page, width):
+    """Opened, their two selects went 32 px past the screen: the page scrolled sideways."""
+    page.set_viewport_size({"width": width, "height": 844})
+    page.goto(f"{live_server}/carte")
+    page.wait_for_selector(READY, timeout=120_000)
+    page.click(".carte-avancees summary")
+    assert page.locator("#politique").is_visible() and page.locator("#qpv").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for field in ("#politique", "#qpv"):
+        box = page.locator(field).bounding_box()
+        assert box["x"] + box["width"] <= width
+
+
 def test_search_shows_the_nearest_fabriques(live_server, page, shoot):
     page.set_viewport_size({"width": 1366, "height": 768})
     page.goto(f"{live_server}/carte")
