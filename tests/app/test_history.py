@@ -165,6 +165,16 @@ def test_only_instructors_and_admins_keep_checks(loaded, login):
     assert keep(admin).status_code == 302 and len(kept(loaded)) == 1
 
 
+def test_the_verdict_page_of_an_instructor_has_each_id_once(loaded, client, login):
+    """The attestation's field and the form that keeps the check were both « dossier »: a
+    label or a link to one reached the other (RGAA 8.2)."""
+    login(client)
+    page = client.get(VERIFIER).text
+    assert "Enregistrer dans l'historique" in page
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+
+
 def test_each_instructor_sees_only_their_checks_and_the_ministry_sees_all(loaded, login):
     clients = {role: loaded.test_client() for role in ("a", "b", "ministry", "admin")}
     emails = {name: login(client, "instructor" if len(name) == 1 else name)

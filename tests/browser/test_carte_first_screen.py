@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.conftest import on_screen
+
 pytestmark = [pytest.mark.shared_data, pytest.mark.browser]
 
 READY = '.folium-map[data-ready="true"]'
@@ -58,6 +60,22 @@ def test_search_shows_the_nearest_fabriques(live_server, page, shoot):
     assert page.locator(".fabriques-lieu-cherche").count() == 1
     assert page.evaluate("window.fabriquesMaps.carte.map.getZoom()") >= 8
     shoot("carte-recherche", full_page=False)
+
+
+def test_a_search_takes_the_focus_to_its_answer(live_server, page):
+    """After the search's reload, the focus was on <body>, the title unchanged and, on a
+    phone, the list below the map, off the screen; an error was not tied to its field."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/carte?recherche=15000&action=chercher")
+    page.wait_for_selector(READY, timeout=120_000)
+    assert page.evaluate("document.activeElement.id") == "proches-titre"
+    assert on_screen(page, "#proches-titre")
+    assert page.title().startswith("Fabriques les plus proches de")
+    page.goto(f"{live_server}/carte?recherche=zzzzqqq&action=chercher")
+    page.wait_for_selector(READY, timeout=120_000)
+    assert page.evaluate("document.activeElement.id") == "recherche"
+    assert page.locator("#recherche").get_attribute("aria-invalid") == "true"
+    assert page.title().startswith("Erreur dans la recherche")
 
 
 def test_the_list_pages_without_reloading(live_server, page, shoot):
