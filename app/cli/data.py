@@ -183,10 +183,14 @@ def datasets_command() -> None:
               "« fabriques db upgrade » (ou « fabriques load demo »).")
     if not versions:
         click.echo("Aucune donnée chargée : lancez « fabriques load demo ».")
+    source_width = max((len(v.source) for v in versions), default=0)
+    vintage_width = max((len(v.vintage) for v in versions), default=0)
     for v in versions:
         loaded = ", ".join(f"{n} {t}" for t, n in v.counts.get("loaded", {}).items())
-        click.echo(f"{v.source:32} {v.vintage:10} {v.loaded_at:%Y-%m-%d %H:%M}  {loaded}")
+        click.echo(f"{v.source:{source_width}}  {v.vintage:{vintage_width}}  "
+                   f"{v.loaded_at:%Y-%m-%d %H:%M}  {loaded}")
         click.echo(f"    {describe(v.complete_for)}")
+        click.echo(f"    licence : {v.licence or 'non dite'} ; origine : {v.url or v.path}")
 
 
 KEPT = "Données précédentes conservées."

@@ -111,7 +111,7 @@ class _Bar(tqdm):
 @_policy_option()
 @click.option("--explications", "explanations", type=click.Choice(EXPLANATIONS),
               default="courtes", show_default=True,
-              help="« courtes » : la condition qui a décidé, en une ligne (environ 150 octets, "
+              help="« courtes » : la condition qui a décidé, en une ligne (100 à 150 octets, "
                    "« QPV QN01352M à 81,8 m ≤ 300 m : en QPV ou à sa proximité ») ; "
                    "« completes » : le paragraphe de fabriques check (environ 1 Ko par ligne).")
 @click.option("--workers", type=click.IntRange(1, MAX_WORKERS), default=1, show_default=True,

@@ -9,7 +9,7 @@ from app.db import get_engine
 from geodata.storage.database import upgrade
 from geodata.storage.models import DatasetVersion, Qpv
 from geodata.territories import TERRITORIES
-from loaders.registry import SOURCES
+from loaders.registry import SOURCES, get_source
 from tests.loaders.conftest import qpv_contours  # noqa: F401 - the outlines of QPV communes
 from tests.support import close_app, make_app
 
@@ -134,7 +134,10 @@ def test_datasets_lists_what_is_loaded(runner):
     runner.invoke(args=["db", "upgrade"])
     assert "Aucune donnée chargée" in runner.invoke(args=["datasets"]).output
     runner.invoke(args=["load", "qpv2024-paca", "--quiet"])
-    assert "135 qpv" in runner.invoke(args=["datasets"]).output
+    listed = runner.invoke(args=["datasets"]).output
+    assert "135 qpv" in listed
+    source = get_source("qpv2024-paca")  # the licence and origin, as the README says
+    assert f"licence : {source.licence} ; origine : {source.url}" in listed
 
 
 @pytest.fixture
