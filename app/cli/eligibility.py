@@ -17,7 +17,7 @@ import click
 from flask.cli import with_appcontext
 from tqdm import tqdm
 
-from app.cli.common import OutputFile, leave_without_teardown, write_or_fail
+from app.cli.common import OutputFile, fail, leave_without_teardown, write_or_fail
 from app.db import get_engine, get_geocoder
 from geodata.checks import LocationError, address_geocoding, check_point, parse_coordinate
 from geodata.eligibility import EligibilityError
@@ -30,9 +30,18 @@ from geodata.quotas import GROUPINGS, quota_table
 from geodata.spreadsheet import spreadsheet_csv
 from geodata.storage.candidates import group_names
 from geodata.storage.fabriques import laureate_records
-from geodata.storage.reference import reference_index
+from geodata.storage.reference import loaded_versions, reference_index
 
 __all__ = ["COMMANDS"]
+
+
+def _data_loaded() -> None:
+    """A command that answers from the loaded data refuses to answer without any: « à
+    vérifier, région inconnue » or a table of zeros would read as answers."""
+    if not loaded_versions(get_engine()):
+        where = get_engine().url.render_as_string(hide_password=True)
+        fail(f"Erreur — aucune donnée chargée dans {where} : lancez « fabriques load demo » "
+             "(ou « fabriques load SOURCE » ; « fabriques datasets » dit ce qui l'est).")
 
 
 def _policy(name: str) -> Policy:
@@ -75,6 +84,7 @@ class _Coordinate(click.ParamType):
 def check_command(lon: float, lat: float, precision: str, policy_name: str,
                   as_json: bool) -> None:
     _policy(policy_name)
+    _data_loaded()
     try:
         row = check_point(get_engine(), policy_name, lon, lat, precision).verdict.row
     except LocationError as error:
@@ -135,6 +145,7 @@ def classify_command(input_path: Path, output_path: Path, policy_name: str,
     if output_path.resolve() == input_path.resolve():
         raise click.BadParameter("le fichier produit serait le fichier lu, remplacé : "
                                  "donnez-lui un autre nom", param_hint="'-o' / '--output'")
+    _data_loaded()
     try:  # the output appears whole or not at all, Ctrl-C included (geodata.files)
         with opened_table(input_path) as table, ExitStack() as stack:
             # the workers start now and build their own index while this process does
@@ -179,6 +190,7 @@ def quotas_command(policy_name: str, by: str | None, as_json: bool,
     policy = _policy(policy_name)
     if as_json and csv_path:
         raise click.UsageError("--json et --csv s'excluent : choisissez une seule sortie.")
+    _data_loaded()
     engine = get_engine()
     table = quota_table(laureate_records(engine, policy), policy, by=by)
     names = group_names(engine, by)

@@ -1,6 +1,11 @@
 """The ``fabriques`` commands through Flask's CLI runner, on both backends."""
 
 import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -138,6 +143,35 @@ def test_datasets_lists_what_is_loaded(runner):
     assert "135 qpv" in listed
     source = get_source("qpv2024-paca")  # the licence and origin, as the README says
     assert f"licence : {source.licence} ; origine : {source.url}" in listed
+
+
+def test_a_database_that_does_not_answer_is_said_in_one_line(tmp_path):
+    """``fabriques check`` on a server that is down ended in a traceback (exit 0)."""
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    answer = subprocess.run(
+        [str(Path(sys.executable).parent / "fabriques"), "check", "--lon", "5.38", "--lat",
+         "43.30"], capture_output=True, text=True, timeout=120,
+        env={**os.environ, "FABRIQUES_INSTANCE_PATH": str(tmp_path),
+             "FABRIQUES_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{port}/x"})
+    assert answer.returncode == 1
+    assert answer.stderr.startswith("Erreur — base de données injoignable : ")
+    assert "Traceback" not in answer.stderr
+
+
+def test_commands_that_answer_from_data_refuse_to_answer_without_any(runner, tmp_path):
+    """« à vérifier, région inconnue », a table of zeros: they read as answers."""
+    runner.invoke(args=["db", "upgrade"])
+    points = tmp_path / "points.csv"
+    points.write_text("id,lon,lat\n1,5.38,43.30\n", encoding="utf-8")
+    for args in (["check", "--lon", "5.38", "--lat", "43.30"], ["quotas"],
+                 ["classify", str(points), "-o", str(tmp_path / "out.csv"), "--quiet"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 1, args
+        assert "aucune donnée chargée" in result.output and "fabriques load demo" in \
+            result.output, args
+    assert not (tmp_path / "out.csv").exists()
 
 
 @pytest.fixture
