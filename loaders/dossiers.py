@@ -260,11 +260,11 @@ def _territory(lon: float, lat: float) -> str | None:
 
 def _nearby_sentence(facts: dict) -> str:
     said = []
-    for kind, label in (("fabrique", "Fabrique"), ("tiers_lieu", "tiers-lieu")):
+    for kind, nearest, none in (("fabrique", "Fabrique la plus proche connue", "aucune"),
+                                ("tiers_lieu", "Tiers-lieu le plus proche connu", "aucun")):
         near = facts[kind]
-        said.append(f"{label} la plus proche connue : aucune dans le territoire" if near is None
-                    else f"{label} la plus proche connue : {near['name']} à "
-                         f"{_distance(near['distance_m'])}")
+        said.append(f"{nearest} : {none} dans le territoire" if near is None
+                    else f"{nearest} : {near['name']} à {_distance(near['distance_m'])}")
     return " ; ".join(said) + " (listes chargées ; Fabriques au centre de leur commune)"
 
 

@@ -61,7 +61,8 @@ def close_command(vague: str, membres: str) -> None:
                      sorted(closed.decisions.items())) or "aucune décision"
     click.echo(f"Session n° {closed.session.id} de la vague {vague} close : {said}.")
     written = closed.laureates
-    click.echo(f"{written.written} lauréat(s) décidé(s) dans la table des Fabriques.")
+    click.echo(f"La table des Fabriques compte {written.written} lauréat(s) des jurys (toutes "
+               "sessions closes).")
     if written.without_commune:
         click.echo("  sans commune, non écrit(s) (à localiser) : "
                    + ", ".join(map(str, written.without_commune)))

@@ -232,8 +232,9 @@ def close():
         flash(f"Session non close : {error}", "error")
         return redirect(back)
     written = closed.laureates
-    said = f"Session de la vague {form.vague.data} close : {written.written} lauréat(s) " \
-           "décidé(s) dans la table des Fabriques."
+    said = (f"Session de la vague {form.vague.data} close : "
+            f"{closed.decisions.get('laureat', 0)} lauréat(s) décidé(s) ; la table des "
+            f"Fabriques compte {written.written} lauréat(s) des jurys (toutes sessions closes).")
     if written.without_commune:
         said += " Sans commune, non écrits (à localiser) : " + ", ".join(
             map(str, written.without_commune)) + "."

@@ -60,6 +60,7 @@ def test_decisions_from_the_command_line_then_the_closing(runner):
                                  "Mme A (DGCL)"])
     assert closed.exit_code == 0, closed.output
     assert "close : 1 lauréat(s), 1 refusé(s), invité(s) à recandidater." in closed.output
+    assert "La table des Fabriques compte 0 lauréat(s) des jurys" in closed.output
     assert "sans commune, non écrit(s) (à localiser) : 1234505" in closed.output
     again = runner.invoke(args=["dossiers", "cloturer", "--vague", "2", "--membres", "Mme A"])
     assert again.exit_code == 1 and "aucune session de jury ouverte pour la vague 2" \

@@ -281,5 +281,7 @@ def test_the_nearest_fabrique_is_measured_in_metres(paca, ban, data_dir):
         assert near["fabrique"]["id"] in {laureates[i].id for i in
                                           np.flatnonzero(distances <= distances.min() + 1)}
         assert near["tiers_lieu"] is None  # no list of tiers-lieux loaded
+        assert near["reason"].startswith("Fabrique la plus proche connue : ")
+        assert "; Tiers-lieu le plus proche connu : aucun dans le territoire" in near["reason"]
         checked += 1
     assert checked >= 18
