@@ -123,8 +123,11 @@ def index():
     sessions, current, decided, policy, records = _standing(wave)
     waiting = [d for d in list_dossiers(get_engine(), wave) if d.state == JURY_STATE]
     before = quota_table(records, policy)
+    _, _, same = _records(policy, [d for d, event in decided if event.to_state == "laureat"],
+                          waiting)
     return render_template(
         "jury.html", wave=wave, waves=waves, sessions=sessions, current=current,
+        published={d.number: same[d.number] for d in waiting if d.number in same},
         decided=decided, waiting=waiting, before=before, policy=policy, cap=_cap(wave),
         wave_laureates=laureates_of_wave(records, wave), labels=LABELS, range_text=range_text,
         categories=SHORT_CATEGORIES, kinds=KINDS, checks=CHECKS, check_value=check_value,

@@ -19,7 +19,7 @@ from geodata.storage.dossiers import move_dossiers
 from loaders.dossiers import import_dossiers
 from loaders.pipeline import load_source
 from tests.app.conftest import PASSWORD
-from tests.browser.conftest import follow, log_in, served
+from tests.browser.conftest import follow, log_in, on_screen, served
 from tests.loaders.test_dossiers_import import WAVE
 from tests.support import contours_of, make_app
 
@@ -29,13 +29,17 @@ EMAIL = "presidente@exemple.gouv.fr"
 MARSEILLE = [1234505, 1234509, 1234515]
 
 
-def jury_wave_app(tmp_path, data_dir, ban_url: str, instructor: str):
+def jury_wave_app(tmp_path, data_dir, ban_url: str, instructor: str,
+                  published: bool = False):
     """An app on an embedded database holding the hand-made wave, its Marseille dossiers
-    sent to the jury, and ``instructor``'s account."""
+    sent to the jury, and ``instructor``'s account (and the published laureates, where two
+    of those dossiers are: ``published``)."""
     app = make_app("", tmp_path / "instance", data_dir, GEOCODER_URL=ban_url,
                    RATELIMIT="off", SESSION_COOKIE_SECURE=False)
     engine = app.extensions[EXTENSION]
     upgrade(engine)
+    if published:
+        load_source(engine, "laureates", data_dir=data_dir, progress=False)
     load_source(engine, "commune-contours",
                 str(contours_of(data_dir, ["13"], tmp_path / "contours_13.geojson")),
                 progress=False)
@@ -67,6 +71,9 @@ def test_a_jury_selects_sees_the_quotas_move_decides_and_closes(live_server, pag
     page.get_by_label("Choisir le dossier 1234505").check()
     page.get_by_label("Choisir le dossier 1234509").check()
     assert (after(page, "total"), after(page, "vague")) == (total + 2, wave + 2)
+    page.locator("#dossiers-jury tbody tr").last.scroll_into_view_if_needed()
+    assert on_screen(page, "#jury-bilan")  # the count stays in sight, the table at the top
+    assert page.locator("#jury-bilan").inner_text().startswith("2 dossier(s) coché(s) ; ")
     page.get_by_label("Décision").select_option("refuse-recandidater")
     assert after(page, "total") == total  # a refusal adds no Fabrique
     page.get_by_label("Décision").select_option("laureat")
@@ -90,3 +97,26 @@ def test_a_jury_selects_sees_the_quotas_move_decides_and_closes(live_server, pag
     assert page.locator("#cloture").count() == 0
     shoot("jury-close", full_page=False)
     assert page.outside_requests == []
+
+
+@pytest.fixture
+def published_server(tmp_path, data_dir, ban_server):
+    yield from served(jury_wave_app(tmp_path, data_dir, ban_server.url, EMAIL,
+                                    published=True))
+
+
+def test_a_dossier_already_published_adds_to_its_wave_only(published_server, page):
+    """La Fabulerie's dossier is the published fabt-117: ticked, it completes it (wave, amounts)
+    and is no Fabrique more, as the confirmation and the closing count it."""
+    log_in(page, published_server, EMAIL)
+    page.goto(f"{published_server}/instruction/jury?vague=2")
+    assert "déjà publiée : fabt-117" in page.locator(
+        '#dossiers-jury tr[data-numero="1234505"]').text_content()
+    total, wave = after(page, "total"), after(page, "vague")
+    page.get_by_label("Choisir le dossier 1234505").check()
+    assert (after(page, "total"), after(page, "vague")) == (total, wave + 1)
+    page.get_by_label("Choisir le dossier 1234515").check()  # a new Fabrique
+    assert (after(page, "total"), after(page, "vague")) == (total + 1, wave + 2)
+    page.get_by_label("Motivation").fill("Ancrage fort dans le quartier")
+    follow(page, page.get_by_role("button", name="Vérifier la décision"))
+    assert after(page, "total") == total + 1  # the server's count, the same

@@ -1,7 +1,9 @@
 // The jury's session page: the quotas "after the selection" follow the dossiers ticked, as
 // ranges: a dossier "à vérifier" (its category undetermined) widens the maximum of the lines
-// it could fall in, never their minimum. Only a "lauréat" decision adds Fabriques. Without
-// JavaScript the confirmation page gives the same figures, computed by the server.
+// it could fall in, never their minimum; one already published as a Fabrique adds to its
+// wave only. Only a "lauréat" decision adds Fabriques. Without JavaScript the confirmation
+// page gives the same figures, computed by the server. A line kept at the bottom of the
+// screen counts the dossiers ticked and the quotas they make.
 (function () {
   "use strict";
   const table = document.querySelector("#quotas-jury[data-vivant]");
@@ -27,6 +29,9 @@
     "total": [() => true, () => true],
     "vague": [() => true, () => true],
   };
+  const summary = document.getElementById("jury-bilan");
+  const SHORT = {"total": "total", "qpv": "en QPV ou à proximité",
+                 "hors-grands-centres-urbains": "hors grands centres urbains"};
   const number = new Intl.NumberFormat("fr-FR");
   const range = (low, high) => low === high ? number.format(low)
     : "de " + number.format(low) + " à " + number.format(high);
@@ -34,12 +39,16 @@
   function update() {
     const adding = !decision || decision.value === "laureat";
     const ticked = adding ? Array.from(form.querySelectorAll("input[name=numero]:checked")) : [];
+    // A dossier that is an already published Fabrique completes it (it takes the wave): no
+    // Fabrique more in the programme's lines; the confirmation page gives the exact figures.
+    const fresh = ticked.filter((box) => !box.dataset.publiee);
     const over = [];
     table.querySelectorAll("tbody tr[data-ligne]").forEach((row) => {
       const [surely, maybe] = lines[row.dataset.ligne] || [() => false, () => false];
       const before = row.querySelector("[data-min]");
-      const low = Number(before.dataset.min) + ticked.filter(surely).length;
-      const high = Number(before.dataset.max) + ticked.filter(maybe).length;
+      const counted = row.dataset.ligne === "vague" ? ticked : fresh;
+      const low = Number(before.dataset.min) + counted.filter(surely).length;
+      const high = Number(before.dataset.max) + counted.filter(maybe).length;
       const cell = row.querySelector(".jury-apres");
       cell.textContent = range(low, high);
       const target = cell.dataset.cible === "" ? null : Number(cell.dataset.cible);
@@ -50,6 +59,17 @@
                   " pour une cible de " + number.format(target));
       }
     });
+    if (summary) {
+      const count = form.querySelectorAll("input[name=numero]:checked").length;
+      const after = Object.keys(SHORT).map((key) => {
+        const cell = table.querySelector("tr[data-ligne='" + key + "'] .jury-apres");
+        return cell ? SHORT[key] + " " + cell.textContent : null;
+      }).filter(Boolean);
+      summary.hidden = false;
+      summary.textContent = count + " dossier(s) coché(s)" + (adding && count
+        ? " ; Fabriques après la sélection : " + after.join(", ") : "") +
+        (over.length ? " ; au-delà des cibles : " + over.length + " ligne(s)" : "") + ".";
+    }
     alerts.hidden = over.length === 0;
     alertsText.textContent = over.length ? "Au-delà des cibles, ou peut-être (avertissement) : " +
       over.join(" ; ") + "." : "";
