@@ -3,7 +3,8 @@
 Every file the service writes for someone to read later (a command's output, a publication,
 a batch job's result and state, the kept index and map layers) is written beside its place,
 then moved there with ``os.replace``: a reader sees the old file or the new one, never a
-part, and a failure midway (disk full, a killed process) leaves the old one as it was.
+part, and a failure midway (disk full, a killed process) leaves the old one as it was. A
+device or a named pipe (``-o /dev/null``, ``-o /dev/stdout``) is written through instead.
 
 The file being written is ``.NAME.XXXXXXXX.partiel`` in the same folder (the same file
 system, for the move): hidden, unique so that two writers never mix their parts, created with
@@ -56,6 +57,11 @@ def written_whole(path: str | Path, binary: bool = False) -> Iterator[IO]:
     ``binary``); it takes the place of ``path`` when the block ends without error, and is
     removed when it ends with one, which goes through: ``path`` is then as it was."""
     target = Path(path)
+    if _special(target):
+        with open(target, "wb") if binary else open(target, "w", encoding="utf-8",
+                                                       newline="") as handle:
+            yield handle
+        return
     draft = _draft_of(target)
     try:
         with _created(draft, binary) as handle:
@@ -89,6 +95,12 @@ def write_all_whole(contents: Mapping[Path, str | bytes]) -> None:
         for draft in drafts.values():
             draft.unlink(missing_ok=True)
         raise
+
+
+def _special(target: Path) -> bool:
+    """``/dev/null``, ``/dev/stdout``, a named pipe: written through, never replaced (run as
+    root, the move put a plain file in place of ``/dev/null``, for every program)."""
+    return target.exists() and not target.is_file() and not target.is_dir()
 
 
 def _draft_of(target: Path) -> Path:

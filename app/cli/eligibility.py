@@ -30,7 +30,7 @@ from geodata.quotas import GROUPINGS, quota_table
 from geodata.spreadsheet import spreadsheet_csv
 from geodata.storage.candidates import group_names
 from geodata.storage.fabriques import laureate_records
-from geodata.storage.reference import loaded_versions, reference_index
+from geodata.storage.reference import dataset_versions, reference_index
 
 __all__ = ["COMMANDS"]
 
@@ -38,7 +38,7 @@ __all__ = ["COMMANDS"]
 def _data_loaded() -> None:
     """A command that answers from the loaded data refuses to answer without any: « à
     vérifier, région inconnue » or a table of zeros would read as answers."""
-    if not loaded_versions(get_engine()):
+    if not dataset_versions(get_engine()):  # no schema: SchemaMissing, said with its remedy
         where = get_engine().url.render_as_string(hide_password=True)
         fail(f"Erreur — aucune donnée chargée dans {where} : lancez « fabriques load demo » "
              "(ou « fabriques load SOURCE » ; « fabriques datasets » dit ce qui l'est).")

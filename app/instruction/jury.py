@@ -194,7 +194,7 @@ def _confirmation(form: DecisionForm, numbers: list[int], back: str) -> str:
         unknown=[n for n in numbers if n not in found], before=before, after=after,
         chart=chart, labels=LABELS, cap=cap, wave_laureates=in_wave, policy=policy,
         range_text=range_text, warnings=selection_warnings(after, in_wave["after"], cap, wave),
-        naming=naming, same=same, failing=failing,
+        same=same, failing=failing,
         categories=SHORT_CATEGORIES, kinds=KINDS, back=back)
 
 

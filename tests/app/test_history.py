@@ -68,8 +68,8 @@ def keep(client, location: str = VERIFIER, **fields) -> object:
     """Show the verdict page, then post its dossier form (with the page's CSRF token)."""
     page = client.get(location)
     assert "Enregistrer dans l'historique du dossier" in page.text
-    token = re.search(r'id="dossier">\s*<input type="hidden" name="csrf_token" value="([^"]+)"',
-                      page.text).group(1)
+    token = re.search(r'id="garder-verification">\s*<input type="hidden" name="csrf_token" '
+                      r'value="([^"]+)"', page.text).group(1)
     hidden = dict(re.findall(r'<input type="hidden" name="(address|lon|lat|policy)" '
                              r'value="([^"]*)"', page.text))
     return client.post(HISTORY, data={**hidden, **DOSSIER, **fields, "csrf_token": token})

@@ -11,8 +11,10 @@ from __future__ import annotations
 import errno
 import os
 import resource
+import stat
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -150,3 +152,20 @@ def test_only_the_drafts_old_enough_not_to_be_a_writer_at_work_are_removed(tmp_p
         os.utime(draft, (two_hours_ago, two_hours_ago))
     remove_abandoned(target)
     assert not old.exists() and young.exists() and other.exists()
+
+
+def test_a_named_pipe_or_a_device_is_written_through_never_replaced(tmp_path):
+    """``fabriques classify … -o /dev/null`` run as root moved a plain file in place of
+    /dev/null, for every program of the machine. A named pipe stands in for the device here
+    (a test may not make device nodes): written into, and still a pipe after."""
+    pipe = tmp_path / "tuyau"
+    os.mkfifo(pipe)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_text(encoding="utf-8")),
+                              daemon=True)  # never left waiting on a pipe replaced
+    reader.start()
+    write_whole(pipe, "id,categorie\n1,qpv\n")
+    reader.join(timeout=10)
+    assert received == ["id,categorie\n1,qpv\n"]
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert list(leftovers(pipe)) == []
