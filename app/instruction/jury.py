@@ -59,7 +59,12 @@ from geodata.storage.jury import (
     jury_sessions,
     reverse_decisions,
 )
-from geodata.storage.jury_laureates import confirm_match, pending_matches, same_as_published
+from geodata.storage.jury_laureates import (
+    automatic_matches,
+    confirm_match,
+    pending_matches,
+    same_as_published,
+)
 from maps.charts import comparison_chart
 
 __all__ = ["bp"]
@@ -132,7 +137,9 @@ def index():
         wave_laureates=laureates_of_wave(records, wave), labels=LABELS, range_text=range_text,
         categories=SHORT_CATEGORIES, kinds=KINDS, checks=CHECKS, check_value=check_value,
         states=workflow().labels, decisions=_decision_labels(), paris=PARIS,
-        pending=pending_matches(get_engine()), may_act=current_user.has_role("instructor"))
+        pending=pending_matches(get_engine()),
+        automatic=[pair for pair in automatic_matches(get_engine()) if pair[0].wave == wave],
+        may_act=current_user.has_role("instructor"))
 
 
 def _decision_labels() -> dict[str, str]:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, select
 
 from geodata.dossiers.states import workflow
+from geodata.storage.cache import forget_versions
 from geodata.storage.database import session
 from geodata.storage.dossier_models import Dossier, DossierEvent, JurySession
 from geodata.storage.dossiers import MoveRefused
@@ -156,6 +157,7 @@ def close_session(engine: Engine, wave: str, members: str, actor: str) -> Closed
             decisions[event.to_state] = decisions.get(event.to_state, 0) + 1
         written = write_jury_laureates(orm, now, parents)
         orm.expunge(jury)
+    forget_versions(engine)  # this process serves the new laureates at once
     return ClosedSession(jury, decisions, written)
 
 

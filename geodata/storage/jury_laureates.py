@@ -33,13 +33,15 @@ import shapely
 from sqlalchemy import Engine, delete, select, update
 
 from geodata.dossiers.records import MATCH_STATES
+from geodata.storage.cache import forget_versions
 from geodata.storage.database import session
 from geodata.storage.dossier_models import Dossier, DossierEvent, JurySession
 from geodata.storage.models import DatasetVersion, Laureate
 from geodata.storage.reference import arrondissement_parents
 from geodata.territories import TerritoryError, territory_of_commune
 
-__all__ = ["JURY_SOURCE", "JURY_TITLE", "LaureatesWritten", "confirm_match", "pending_matches",
+__all__ = ["JURY_SOURCE", "JURY_TITLE", "LaureatesWritten", "automatic_matches", "confirm_match",
+           "pending_matches",
            "refresh_jury_laureates", "same_as_published", "write_jury_laureates"]
 
 JURY_SOURCE = "decisions-jury"
@@ -67,7 +69,10 @@ def refresh_jury_laureates(engine: Engine) -> LaureatesWritten | None:
         if orm.scalars(select(JurySession.id).where(JurySession.closed_at.is_not(None))
                        .limit(1)).first() is None:
             return None
-        return write_jury_laureates(orm, datetime.now(UTC), parents, unless_unchanged=True)
+        written = write_jury_laureates(orm, datetime.now(UTC), parents, unless_unchanged=True)
+    if written is not None:
+        forget_versions(engine)  # this process serves the new laureates at once
+    return written
 
 
 def write_jury_laureates(orm, now: datetime, parents: dict[str, str], *,
@@ -140,6 +145,23 @@ def same_as_published(engine: Engine, dossiers: list[Dossier]) -> dict[int, str]
     return same
 
 
+def automatic_matches(engine: Engine) -> list[tuple[Laureate, Laureate | None]]:
+    """The decided laureates the rules found the same as a published Fabrique (SIRET, or
+    project name in the commune) without a person saying so, each with that Fabrique: a
+    person may still say it is another one."""
+    with session(engine) as orm:
+        rows = list(orm.scalars(select(Laureate).where(
+            Laureate.match_state == SAME, Laureate.dossier_number.is_not(None))
+            .order_by(Laureate.id)))
+        ids = dict(orm.execute(select(Dossier.number, Dossier.id).where(
+            Dossier.number.in_([row.dossier_number for row in rows]))).all()) if rows else {}
+        answered = _answers(orm, list(ids.values()))
+        found = [(row, orm.get(Laureate, row.published_match)) for row in rows
+                 if ids.get(row.dossier_number) not in answered]
+        orm.expunge_all()
+        return found
+
+
 def pending_matches(engine: Engine) -> list[tuple[Laureate, list[Laureate]]]:
     """The decided laureates "à confirmer", each with the published ones of its commune."""
     parents = arrondissement_parents(engine)
@@ -156,7 +178,10 @@ def pending_matches(engine: Engine) -> list[tuple[Laureate, list[Laureate]]]:
 def confirm_match(engine: Engine, laureate_id: str, published_id: str | None,
                   actor: str) -> None:
     """A person's answer on a decided laureate: the same Fabrique as the published
-    ``published_id``, or a distinct one (None); an event of its dossier."""
+    ``published_id``, or a distinct one (None); an event of its dossier. The jury's laureates
+    are rewritten as a new version, so that every cache keyed on versions (the map, the
+    quotas, the open data, in every process) follows."""
+    parents = arrondissement_parents(engine)
     with session(engine) as orm, orm.begin():
         row = orm.get(Laureate, laureate_id)
         if row is None or row.dossier_number is None:
@@ -167,11 +192,13 @@ def confirm_match(engine: Engine, laureate_id: str, published_id: str | None,
             raise ValueError(f"lauréat publié inconnu : {published_id!r}")
         dossier = orm.scalars(select(Dossier).where(
             Dossier.number == row.dossier_number)).one()
-        orm.add(DossierEvent(dossier_id=dossier.id, at=datetime.now(UTC), actor=actor,
+        now = datetime.now(UTC)
+        orm.add(DossierEvent(dossier_id=dossier.id, at=now, actor=actor,
                              kind=ANSWERED, details={"publie": published_id,
                                                      "avant": row.published_match}))
-        row.match_state = DISTINCT if published_id is None else SAME
-        row.published_match = published_id
+        orm.flush()
+        write_jury_laureates(orm, now, parents)
+    forget_versions(engine)  # this process serves the answer at once
 
 
 def _wkt(geometry) -> str | None:

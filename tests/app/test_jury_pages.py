@@ -16,7 +16,9 @@ import pytest
 
 from app.db import EXTENSION
 from geodata.geocoder import BanClient
+from geodata.policy import load_policy
 from geodata.storage.dossiers import dossier_events, list_dossiers, move_dossiers
+from geodata.storage.fabriques import laureate_records
 from geodata.storage.jury import jury_sessions
 from loaders.dossiers import import_dossiers
 from loaders.pipeline import load_source
@@ -183,3 +185,20 @@ def test_who_sees_the_jury_and_who_decides(wave, client, login, role, status):
         answer = post(client, "/instruction/jury/decisions", numero=["1234505"],
                       vers="laureat", motivation="x", vague="2", confirme="oui")
         assert answer.status_code == 403
+
+
+def test_a_match_the_rules_made_is_undone_by_a_person(wave, client, login):
+    """La Fabulerie's dossier bears the published fabt-117's name: counted as it. Were it
+    another Fabrique, nothing on the pages could say so (only the « à confirmer » were)."""
+    login(client)
+    post(client, "/instruction/jury/decisions", numero=["1234505"], vers="laureat",
+         motivation="Motif du jury", vague="2", confirme="oui")
+    post(client, "/instruction/jury/cloture", vague="2", membres="Mme A", confirme="oui")
+    page = text(client.get(JURY))
+    assert re.search(r"LA FABULERIE \(ds-1234505\) : même Fabrique que\s+LA FABULERIE "
+                     r"\(fabt-117\)", page)
+    post(client, "/instruction/jury/correspondance", laureat="ds-1234505", publie="distinct",
+         vague="2")
+    after = client.get(JURY).text
+    assert 'id="rapproche-ds-1234505"' not in after
+    assert "ds-1234505" in {r.id for r in laureate_records(wave, load_policy("current"))}
