@@ -30,7 +30,7 @@ from shapely.geometry import mapping, shape
 from geodata.dossiers.records import MATCH_SAME
 from geodata.eligibility.engine import PRECISIONS
 from geodata.files import write_all_whole
-from geodata.policy import CATEGORIES
+from geodata.policy import CATEGORIES, available_policies, load_policy
 from geodata.spreadsheet import safe_cell
 
 __all__ = [
@@ -137,7 +137,9 @@ COLUMNS: tuple[Column, ...] = (
            + " ; ".join(f"{key} : {label}" for key, label in CATEGORIES.items()),
            key="category", constraints={"required": True, "enum": list(CATEGORIES)}),
     Column("politique", "string", "Politique (lecture des règles de l'AMI) qui donne la "
-           "catégorie", key="policy", constraints={"required": True}),
+           "catégorie : " + " ; ".join(f"{name} : {load_policy(name).title}"
+                                       for name in available_policies()),
+           key="policy", constraints={"required": True, "enum": available_policies()}),
     Column("source", "string", "Origine de la ligne : " + " ; ".join(
         f"{key} : {label}" for key, label in SOURCES.items()),
         constraints={"required": True, "enum": list(SOURCES)}),

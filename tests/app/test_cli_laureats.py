@@ -113,6 +113,9 @@ def test_publish_writes_valid_open_data_each_fabrique_once(laureates, runner, tm
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T.*", package["created"])
     schema = json.loads((folder / "schema.json").read_text(encoding="utf-8"))
     assert all(field["description"] for field in schema["fields"])
+    policy = next(field for field in schema["fields"] if field["name"] == "politique")
+    assert "current : Règles actuelles" in policy["description"]  # « current » said in words
+    assert {row["politique"] for row in rows} <= set(policy["constraints"]["enum"])
 
 
 def test_a_row_breaking_the_schema_is_caught_by_the_validation(laureates, runner, tmp_path):
