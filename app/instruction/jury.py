@@ -182,10 +182,10 @@ def _confirmation(form: DecisionForm, numbers: list[int], back: str) -> str:
     _, _, decided, policy, records = _standing(wave)
     decision = _decision_labels()[form.vers.data]
     naming = form.vers.data == "laureat"
+    decided_numbers = {dossier.number for dossier, _ in decided}
     others, laureates, same = _records(
         policy, [d for d, event in decided if event.to_state == "laureat"],
-        [d for d in chosen if d.number not in {d.number for d, _ in decided}]
-        if naming else [])
+        [d for d in chosen if d.number not in decided_numbers] if naming else [])
     failing = {d.number: [label for name, label in CHECKS.items()
                           if check_value(d, name) is False] for d in chosen} if naming else {}
     failing = {number: found for number, found in failing.items() if found}
