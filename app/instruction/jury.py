@@ -136,8 +136,8 @@ def index():
         decided=decided, waiting=waiting, before=before, policy=policy, cap=_cap(wave),
         wave_laureates=laureates_of_wave(records, wave), labels=LABELS, range_text=range_text,
         categories=SHORT_CATEGORIES, kinds=KINDS, checks=CHECKS, check_value=check_value,
-        states=workflow().labels, decisions=_decision_labels(), paris=PARIS,
-        pending=pending_matches(get_engine()),
+        states=workflow().labels, avis_labels=workflow().avis, decisions=_decision_labels(),
+        paris=PARIS, pending=pending_matches(get_engine()),
         automatic=[pair for pair in automatic_matches(get_engine()) if pair[0].wave == wave],
         may_act=current_user.has_role("instructor"))
 
