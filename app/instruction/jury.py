@@ -104,8 +104,13 @@ def _standing(wave: str):
     current = next((s for s in sessions if s.closed_at is None), None)
     decided = decisions_of(engine, current.id) if current else []
     policy = load_policy(current.policy if current else DEFAULT_POLICY)
-    records, _, _ = _records(policy, [d for d, event in decided if event.to_state == "laureat"])
+    records, _, _ = _records(policy, _laureates(decided))
     return sessions, current, decided, policy, records
+
+
+def _laureates(decided: list) -> list:
+    """The dossiers of the open session's standing decisions that name a laureate."""
+    return [dossier for dossier, event in decided if event.to_state == "laureat"]
 
 
 def _records(policy, laureates: list, candidates: list = ()) -> tuple[list, list, dict]:
@@ -128,8 +133,7 @@ def index():
     sessions, current, decided, policy, records = _standing(wave)
     waiting = [d for d in list_dossiers(get_engine(), wave) if d.state == JURY_STATE]
     before = quota_table(records, policy)
-    _, _, same = _records(policy, [d for d, event in decided if event.to_state == "laureat"],
-                          waiting)
+    _, _, same = _records(policy, _laureates(decided), waiting)
     return render_template(
         "jury.html", wave=wave, waves=waves, sessions=sessions, current=current,
         published={d.number: same[d.number] for d in waiting if d.number in same},
@@ -184,7 +188,7 @@ def _confirmation(form: DecisionForm, numbers: list[int], back: str) -> str:
     naming = form.vers.data == "laureat"
     decided_numbers = {dossier.number for dossier, _ in decided}
     others, laureates, same = _records(
-        policy, [d for d, event in decided if event.to_state == "laureat"],
+        policy, _laureates(decided),
         [d for d in chosen if d.number not in decided_numbers] if naming else [])
     failing = {d.number: [label for name, label in CHECKS.items()
                           if check_value(d, name) is False] for d in chosen} if naming else {}

@@ -93,9 +93,7 @@ def write_jury_laureates(orm, now: datetime, parents: dict[str, str], *,
             report.without_commune.append(dossier.number)
             continue
         laureate_id = f"ds-{dossier.number}"
-        state, match = answers.get(dossier.id) or _match(dossier, published, parents, claimed)
-        if state == SAME:
-            claimed.add(match)
+        state, match = _matched(dossier, answers, published, parents, claimed)
         if state == TO_CONFIRM:
             report.to_confirm.append(laureate_id)
         rows.append(_row(dossier, laureate_id, state, match))
@@ -138,10 +136,9 @@ def same_as_published(engine: Engine, dossiers: list[Dossier]) -> dict[int, str]
     for dossier in sorted(dossiers, key=lambda d: d.number):
         if dossier.commune_code is None:
             continue
-        state, match = answers.get(dossier.id) or _match(dossier, published, parents, claimed)
+        state, match = _matched(dossier, answers, published, parents, claimed)
         if state == SAME:
             same[dossier.number] = match
-            claimed.add(match)
     return same
 
 
@@ -251,6 +248,16 @@ def _published(orm) -> dict[str, list[Laureate]]:
     for row in rows:
         by_commune.setdefault(row.commune_code, []).append(row)
     return by_commune
+
+
+def _matched(dossier: Dossier, answers: dict, published: dict, parents: dict,
+             claimed: set[str]) -> tuple[str, str | None]:
+    """A person's answer on the dossier's match, else the rules' (``_match``); a published
+    Fabrique found the same is ``claimed`` for the dossiers after it."""
+    state, match = answers.get(dossier.id) or _match(dossier, published, parents, claimed)
+    if state == SAME:
+        claimed.add(match)
+    return state, match
 
 
 def _match(dossier: Dossier, published: dict, parents: dict,
