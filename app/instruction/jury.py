@@ -141,9 +141,14 @@ def index():
         wave_laureates=laureates_of_wave(records, wave), labels=LABELS, range_text=range_text,
         categories=SHORT_CATEGORIES, kinds=KINDS, checks=CHECKS, check_value=check_value,
         states=workflow().labels, avis_labels=workflow().avis, decisions=_decision_labels(),
-        paris=PARIS, pending=pending_matches(get_engine()),
-        automatic=[pair for pair in automatic_matches(get_engine()) if pair[0].wave == wave],
+        paris=PARIS, pending=_of_wave(pending_matches(get_engine()), wave),
+        automatic=_of_wave(automatic_matches(get_engine()), wave),
         may_act=current_user.has_role("instructor"))
+
+
+def _of_wave(pairs: list[tuple], wave: str) -> list[tuple]:
+    """The matches whose decided laureate is of this wave (each wave's page has its own)."""
+    return [pair for pair in pairs if pair[0].wave == wave]
 
 
 def _decision_labels() -> dict[str, str]:

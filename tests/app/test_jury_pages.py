@@ -13,10 +13,12 @@ import html
 import re
 
 import pytest
+from sqlalchemy import update
 
 from app.db import EXTENSION
 from geodata.geocoder import BanClient
 from geodata.policy import load_policy
+from geodata.storage.dossier_models import Dossier
 from geodata.storage.dossiers import dossier_events, list_dossiers, move_dossiers
 from geodata.storage.fabriques import laureate_records
 from geodata.storage.jury import jury_sessions
@@ -202,3 +204,16 @@ def test_a_match_the_rules_made_is_undone_by_a_person(wave, client, login):
     after = client.get(JURY).text
     assert 'id="rapproche-ds-1234505"' not in after
     assert "ds-1234505" in {r.id for r in laureate_records(wave, load_policy("current"))}
+
+
+def test_a_laureate_to_match_is_asked_on_its_own_wave_page(wave, client, login):
+    """A laureate « à confirmer » of wave 2 is asked on wave 2's page, not on every wave's."""
+    with wave.begin() as connection:  # synthetic: a project renamed since its publication
+        connection.execute(update(Dossier).where(Dossier.number == 1234509).values(
+            project_name="Tiers-lieu de la Belle de Mai", company_name="SCIC BELLE DE MAI"))
+    login(client)
+    post(client, "/instruction/jury/decisions", numero=["1234509"], vers="laureat",
+         motivation="Motif du jury", vague="2", confirme="oui")
+    post(client, "/instruction/jury/cloture", vague="2", membres="Mme A", confirme="oui")
+    assert 'id="rapprocher-ds-1234509"' in client.get(JURY).text
+    assert "rapprocher-ds-" not in client.get("/instruction/jury?vague=1").text
