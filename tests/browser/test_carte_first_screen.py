@@ -45,6 +45,20 @@ def test_the_advanced_options_fit_a_phone(live_server, page, width):
         assert box["x"] + box["width"] <= width
 
 
+def test_the_territory_buttons_follow_the_map_in_tab_order(live_server, page):
+    """« Aller à » moves the map: after the map's own controls, Tab reaches it, before the
+    search and the filters (it came after the filters' button)."""
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{live_server}/carte")
+    page.wait_for_selector(READY, timeout=120_000)
+    page.focus(".leaflet-control-layers-selector >> nth=-1")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "France métropolitaine"
+    page.focus("#recherche")
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Saint-Martin"
+
+
 def test_search_shows_the_nearest_fabriques(live_server, page, shoot):
     page.set_viewport_size({"width": 1366, "height": 768})
     page.goto(f"{live_server}/carte")
