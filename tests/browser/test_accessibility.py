@@ -1,5 +1,6 @@
 """axe-core over every page in Debian's Chromium: no violation of impact "serious" or
-"critical" (the others are printed).
+"critical" (the others are printed); and every page reflows at 320 CSS pixels wide (WCAG
+1.4.10: no sideways scrolling).
 
 axe-core is an npm devDependency (``make assets`` installs it in ``node_modules``): the test
 serves ``axe.min.js`` itself, under a made-up path of the live server (so that the page's
@@ -254,3 +255,25 @@ def test_the_shapes_of_a_map_are_not_tab_stops(live_server, page, path, ready):
         page.keyboard.press("Tab")
         reached.append(page.evaluate("document.activeElement.tagName.toLowerCase()"))
     assert "path" not in reached, reached
+
+
+def assert_reflows(page, base: str, path: str, ready: str | None) -> None:
+    """WCAG 1.4.10 (reflow): at 320 CSS pixels wide the page never scrolls sideways; a wide
+    table or a map scrolls or pans inside its own box."""
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto(f"{base}{path}")
+    if ready:
+        page.wait_for_selector(ready, timeout=120_000)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320, path
+
+
+@pytest.mark.parametrize("name", REFERENCE_PAGES)
+def test_a_page_reflows_at_320_pixels(live_server, page, admin, name):
+    log_in(page, live_server, admin)
+    assert_reflows(page, live_server, *REFERENCE_PAGES[name])
+
+
+@pytest.mark.parametrize("name", WAVE_PAGES)
+def test_an_instruction_page_reflows_at_320_pixels(wave_server, page, name):
+    log_in(page, wave_server, "instructrice@exemple.gouv.fr")
+    assert_reflows(page, wave_server, *WAVE_PAGES[name])
