@@ -18,6 +18,7 @@ the help option, errors) are French for every command, through ``app.cli.french`
 from __future__ import annotations
 
 import atexit
+import importlib.metadata
 import os
 import sys
 from importlib import import_module
@@ -53,8 +54,12 @@ OPTIONS_HELP = {
                 ".env et .flaskenv.",
     "app": "Application Flask à charger (module:nom) : par défaut celle du service.",
     "debug": "Mode débogage.",
-    "version": "Affiche la version de Flask.",
 }
+
+VERSION_MESSAGE = (f"%(prog)s %(version)s (Python {sys.version.split()[0]}, "
+                   f"Flask {importlib.metadata.version('flask')})")
+"""What ``fabriques --version`` prints: the service's version first (Flask's own option printed
+only Python's, Flask's and Werkzeug's)."""
 
 
 def _commands_of(module_name: str) -> dict[str, click.Command]:
@@ -94,10 +99,12 @@ class FabriquesGroup(FlaskGroup):
     """Flask's group, whose help speaks French and lists the project's commands first."""
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
+        super().__init__(add_version_option=False, **kwargs)
         for param in self.params:
             if param.name in OPTIONS_HELP:
                 param.help = OPTIONS_HELP[param.name]
+        click.version_option(package_name="fabriques", help="Affiche la version du service.",
+                             message=VERSION_MESSAGE)(self)
 
     def invoke(self, ctx: click.Context):
         """Run the command; a database it cannot use (``DatabaseError``: without the service's

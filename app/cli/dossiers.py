@@ -40,7 +40,7 @@ def dossiers_group() -> None:
 @click.option("--correspondance", default="ami-2019", show_default=True,
               type=click.Choice(available_mappings()),
               help="Correspondance des colonnes du formulaire (loaders/correspondances).")
-@click.option("--politique", "policy", default=DEFAULT_POLICY, show_default=True,
+@click.option("--politique", "--policy", "policy", default=DEFAULT_POLICY, show_default=True,
               type=click.Choice(available_policies()), help="Politique des vérifications.")
 @with_appcontext
 def import_command(path: str, vague: str | None, correspondance: str, policy: str) -> None:
@@ -124,7 +124,7 @@ def _actor() -> str:
 @dossiers_group.command("reverifier", help="Refait les vérifications des dossiers (d'une "
                                            "vague) avec les données et la politique du jour.")
 @click.option("--vague", help="Seulement les dossiers de cette vague.")
-@click.option("--politique", "policy", default=DEFAULT_POLICY, show_default=True,
+@click.option("--politique", "--policy", "policy", default=DEFAULT_POLICY, show_default=True,
               type=click.Choice(available_policies()), help="Politique des vérifications.")
 @with_appcontext
 def reverify_command(vague: str | None, policy: str) -> None:

@@ -52,7 +52,8 @@ def _policy(name: str) -> Policy:
 
 
 def _policy_option():
-    return click.option("--policy", "policy_name", default=DEFAULT_POLICY, show_default=True,
+    return click.option("--politique", "--policy", "policy_name", default=DEFAULT_POLICY,
+                        show_default=True,
                         help=f"Règles appliquées : {', '.join(available_policies())}.")
 
 

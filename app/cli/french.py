@@ -9,9 +9,10 @@ default gettext domain, whose language comes from the environment (``LANGUAGE``,
 so a server in the C locale would still speak English; the catalogue given directly is French
 whatever the locale, and leaves the process's gettext domain to others.
 
-Two words are not messages: the type names Click prints as metavars (``--lon FLOAT``) and in
-« 'abc' n'est pas un nombre valide. » are renamed (``TYPE_NAMES``), and a group's usage line
-says ``SUBCOMMAND_METAVAR`` (``app.cli`` sets it on the project's groups).
+Some words are not messages: the type names Click prints as metavars (``--lon FLOAT``) and in
+« 'abc' n'est pas un nombre valide. » are renamed (``TYPE_NAMES``), a range is said in words
+(« entre 1 et 32 », not ``1<=x<=32``), and a group's usage line says ``SUBCOMMAND_METAVAR``
+(``app.cli`` sets it on the project's groups).
 """
 
 from __future__ import annotations
@@ -89,3 +90,15 @@ def install() -> None:
             module.ngettext = _ngettext
     for kind, name in TYPE_NAMES.items():
         kind.name = name
+    click.types._NumberRangeBase._describe_range = _describe_range
+
+
+def _describe_range(self) -> str:
+    """A range in words, in help texts and errors (« entre 1 et 32 », Click's « 1<=x<=32 »)."""
+    low = None if self.min is None else (
+        f"supérieur à {self.min}" if self.min_open else f"supérieur ou égal à {self.min}")
+    high = None if self.max is None else (
+        f"inférieur à {self.max}" if self.max_open else f"inférieur ou égal à {self.max}")
+    if low and high and not (self.min_open or self.max_open):
+        return f"entre {self.min} et {self.max}"
+    return " et ".join(part for part in (low, high) if part)

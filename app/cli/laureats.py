@@ -33,7 +33,7 @@ def laureats_group() -> None:
                                         "(Licence Ouverte 2.0, sources, date).")
 @click.option("-o", "--output", "output", required=True,
               type=click.Path(file_okay=False), help="Dossier à écrire (créé s'il manque).")
-@click.option("--politique", "policy", default=DEFAULT_POLICY, show_default=True,
+@click.option("--politique", "--policy", "policy", default=DEFAULT_POLICY, show_default=True,
               type=click.Choice(available_policies()),
               help="Politique qui donne la catégorie de chaque Fabrique.")
 @with_appcontext

@@ -23,7 +23,8 @@ def reseaux_group() -> None:
 @click.option("--source", default="reseaux", show_default=True,
               help="Nom de la source : un nouveau chargement la remplace.")
 @click.option("--millesime", "vintage", help="Millésime (par défaut : la date du jour).")
-@click.option("--licence", default="non précisée", show_default=True)
+@click.option("--licence", default="non précisée", show_default=True,
+              help="Licence du fichier, telle que la source la donne (« Licence Ouverte 2.0 »).")
 @click.option("--url", help="Adresse d'origine du fichier.")
 @with_appcontext
 def load_command(path: str, source: str, vintage: str | None, licence: str,

@@ -261,7 +261,7 @@ def test_classify_refuses_bad_options_in_french(runner, tmp_path):
     for option, value, message in (
             ("--explications", "longues",
              "'longues' n'est pas l'une des valeurs 'courtes', 'completes'"),
-            ("--workers", "0", "0 n'est pas dans l'intervalle 1<=x<=32"),
+            ("--workers", "0", "il faut un nombre entre 1 et 32, pas 0"),
             ("--workers", "deux", "'deux' n'est pas un entier valide")):
         result = runner.invoke(args=["classify", str(source), "-o", str(output), option, value])
         assert result.exit_code == 2, result.output

@@ -6,6 +6,7 @@ needs only the database gets an app without its web part."""
 from __future__ import annotations
 
 import gettext
+import importlib.metadata
 import re
 import string
 import sys
@@ -69,7 +70,7 @@ def command_paths(command: click.Command, path: tuple[str, ...] = ()) -> list[tu
 PROJECT_COMMANDS = [path for name in ORDER
                     for path in command_paths(project_command(name), (name,))]
 ENGLISH = re.compile(r"Usage:|Show this message|Commands:|\[required\]|\[default:|Error:|Try '|"
-                     r"for help|Missing|Invalid|No such|\b(COMMAND|ARGS|FLOAT|TEXT|INTEGER|PATH|"
+                     r"for help|Missing|Invalid|No such|<=x|x<=|\b(COMMAND|ARGS|FLOAT|TEXT|INTEGER|PATH|"
                      r"FILE|DIRECTORY)\b")
 
 
@@ -94,7 +95,16 @@ def test_a_groups_help_names_its_commands_in_french():
     assert "\nCommandes:\n" in text and "  importer  " in text
     check = help_of("check")
     assert "--lon NOMBRE" in check and "[obligatoire]" in check
-    assert "[par défaut : point]" in check and "--policy TEXTE" in check
+    assert "[par défaut : point]" in check and "--politique, --policy TEXTE" in check
+    assert "--politique, --policy" in help_of("dossiers", "importer")  # one word everywhere
+
+
+def test_the_version_is_the_services():
+    """``fabriques --version`` printed Flask's (« Python 3.11.7 / Flask 3.1.3 / Werkzeug »)."""
+    answer = CliRunner().invoke(build(), ["--version"])
+    assert answer.exit_code == 0
+    assert answer.output.startswith(f"fabriques {importlib.metadata.version('fabriques')} (")
+    assert "Affiche la version du service." in help_of()
 
 
 @pytest.mark.parametrize(("command", "args", "said"), [
