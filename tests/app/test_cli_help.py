@@ -70,8 +70,8 @@ def command_paths(command: click.Command, path: tuple[str, ...] = ()) -> list[tu
 PROJECT_COMMANDS = [path for name in ORDER
                     for path in command_paths(project_command(name), (name,))]
 ENGLISH = re.compile(r"Usage:|Show this message|Commands:|\[required\]|\[default:|Error:|Try '|"
-                     r"for help|Missing|Invalid|No such|<=x|x<=|\b(COMMAND|ARGS|FLOAT|TEXT|INTEGER|PATH|"
-                     r"FILE|DIRECTORY)\b")
+                     r"for help|Missing|Invalid|No such|<=x|x<=|"
+                     r"\b(COMMAND|ARGS|FLOAT|TEXT|INTEGER|PATH|FILE|DIRECTORY)\b")
 
 
 def test_every_command_of_the_project_is_listed():
