@@ -109,9 +109,10 @@ def register(blueprint: Blueprint) -> None:
     blueprint.register_error_handler(HTTPException, http_json)
 
 
-def error_page(title: str, message: str, status: int):
-    """The French error page: a title, what went wrong and the way back home."""
-    return render_template("erreur.html", title=title, message=message), status
+def error_page(title: str, message: str, status: int, kept: list[tuple[str, str]] = ()):
+    """The French error page: a title, what went wrong, what the person had written
+    (``kept``: label and text, to copy) and the way back home."""
+    return render_template("erreur.html", title=title, message=message, kept=kept), status
 
 
 def _http_texts(error: HTTPException) -> tuple[str, str]:

@@ -230,9 +230,16 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError):
         why = CSRF_REASONS.get(error.description, "jeton de sécurité refusé")
+        kept = [(label, request.form[name].strip()) for name, label in WRITTEN.items()
+                if request.form.get(name, "").strip()]
         return error_page("Formulaire expiré",
                           f"Le formulaire a expiré ou ne vient pas de ce site ({why}). "
-                          "Rechargez la page et recommencez.", 400)
+                          "Rechargez la page et recommencez.", 400, kept=kept)
+
+
+WRITTEN = {"texte": "Texte de l'avis", "motivation": "Motivation", "membres": "Membres du jury"}
+"""The fields where a person writes sentences: an expired form (a session ended at its
+eight hours, a logout in another tab) gives them back to copy, as a refused avis does."""
 
 
 CSRF_REASONS = {

@@ -49,6 +49,7 @@ from geodata.storage.dossiers import (
     FIELD_LABELS,
     NO_WAVE,
     MoveRefused,
+    avis_stamp,
     dossier_events,
     dossier_waves,
     find_dossier,
@@ -159,6 +160,7 @@ def _dossier_page(found, sent: AvisForm | None = None, refused: str | None = Non
         states=rules.labels, categories=CATEGORIES, kinds=KINDS, checks=CHECKS,
         check_value=check_value, paris=PARIS, avis_labels=rules.avis,
         avis_form=form if may_give else None, avis_sent=sent, avis_refused=refused,
+        avis_seen=avis_stamp(found),
         avis_text_max=AVIS_TEXT_MAX, field_labels=FIELD_LABELS)
 
 
@@ -202,7 +204,7 @@ def avis(number: int):
         return _dossier_page(found, form, first_error(form, form.ORDER)[1]), 400
     try:
         recorded = give_avis(get_engine(), number, form.avis.data, form.texte.data,
-                             current_user.email)
+                             current_user.email, seen=form.avis_vu.data)
     except MoveRefused as refused:
         return _dossier_page(_visible(number), form, refused.reasons[number]), 409
     label = workflow().avis[form.avis.data]

@@ -180,6 +180,8 @@ class AvisForm(Form):
         list(workflow().avis), message="avis : choisissez favorable, réservé ou défavorable")])
     texte = StringField(default="", filters=[strip], validators=[
         DataRequired(message="le texte de l'avis est obligatoire"), _avis_text_length])
+    avis_vu = StringField(default=None)
+    """The avis the page showed (``avis_stamp``): another recorded since is not replaced."""
 
     ORDER = ("avis", "texte")
 

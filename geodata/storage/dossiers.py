@@ -19,7 +19,8 @@ from geodata.storage.dossier_models import Dossier, DossierEvent, JurySession
 
 __all__ = ["FIELD_LABELS", "FIRST_STATE", "IMPORTED_FIELDS", "NO_WAVE", "MoveRefused",
            "StoreReport", "dossier_events", "dossier_waves", "find_dossier", "find_dossiers",
-           "give_avis", "list_dossiers", "move_dossiers", "stored_places", "store_dossiers"]
+           "avis_stamp", "give_avis", "list_dossiers", "move_dossiers", "stored_places",
+           "store_dossiers"]
 
 FIRST_STATE = workflow().first
 NO_WAVE = "sans-vague"
@@ -182,10 +183,14 @@ def _decision_still_open(orm, dossier: Dossier) -> str | None:
             "peut encore être annulée : le dossier change d'état une fois la session close")
 
 
-def give_avis(engine: Engine, number: int, avis: str, text: str, actor: str) -> bool:
+def give_avis(engine: Engine, number: int, avis: str, text: str, actor: str,
+              seen: str | None = None) -> bool:
     """The prefecture's avis on a dossier whose avis is asked (or already given: changed),
-    an event; the dossier moves on to ``avis_given`` the first time. False, and nothing
-    recorded, when the dossier already has this avis with this text (a form sent twice)."""
+    an event; the dossier moves on to ``avis_given`` whenever its avis is asked, the same
+    avis confirmed too. False, and nothing recorded, when the dossier already has this avis
+    with this text and none is asked (a form sent twice). ``seen``: the dossier's
+    ``avis_stamp`` when the form was shown; another avis recorded since is refused, never
+    replaced unseen (two agents of one prefecture on one dossier)."""
     rules = workflow()
     if avis not in rules.avis:
         raise MoveRefused({number: f"avis inconnu : {avis!r} ({', '.join(rules.avis)})"})
@@ -200,17 +205,29 @@ def give_avis(engine: Engine, number: int, avis: str, text: str, actor: str) -> 
         why = rules.avis_refusal(dossier.state)
         if why:
             raise MoveRefused({number: why})
-        if (dossier.avis, dossier.avis_text) == (avis, text.strip()):
+        if seen is not None and seen != avis_stamp(dossier):
+            raise MoveRefused({number: (
+                f"un autre avis a été enregistré depuis l'ouverture de la page "
+                f"(« {rules.avis.get(dossier.avis, dossier.avis)} », {dossier.avis_by}) : "
+                "lisez-le ci-dessus, puis envoyez de nouveau le vôtre s'il doit le remplacer")})
+        asked = dossier.state == rules.avis_asked
+        if (dossier.avis, dossier.avis_text) == (avis, text.strip()) and not asked:
             return False
         orm.add(_event(dossier, now, actor, "avis", {"avis": avis, "texte": text.strip(),
                                                       "avant": dossier.avis}))
         dossier.avis, dossier.avis_text = avis, text.strip()
         dossier.avis_by, dossier.avis_at, dossier.updated_at = actor, now, now
-        if dossier.state == rules.avis_asked:
+        if asked:
             orm.add(_event(dossier, now, actor, "etat", {}, from_state=dossier.state,
                            to_state=rules.avis_given))
             dossier.state = rules.avis_given
     return True
+
+
+def avis_stamp(dossier) -> str:
+    """What identifies a dossier's avis as a page showed it (its time, "" when none): sent
+    back with a new avis, it tells whether another was recorded in between."""
+    return "" if dossier.avis_at is None else dossier.avis_at.isoformat()
 
 
 def stored_places(engine: Engine, numbers: Iterable[int]) -> dict[int, tuple]:

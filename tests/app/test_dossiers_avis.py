@@ -262,3 +262,69 @@ def page_of(client, number: int) -> str:
 
 def wave_client(client):
     return client.application.test_client()
+
+
+def avis_seen(client, number, code, text):
+    """The avis sent from the dossier's page as it is now (with the avis it showed)."""
+    page = client.get(f"/instruction/dossiers/{number}").text
+    seen = re.search(r'name="avis_vu" value="([^"]*)"', page).group(1)
+    return client.post(f"/instruction/dossiers/{number}/avis", data={
+        "csrf_token": csrf_token(client, f"/instruction/dossiers/{number}"), "avis": code,
+        "texte": text, "avis_vu": html.unescape(seen)})
+
+
+def test_an_avis_asked_again_is_answered_by_confirming_it(wave, client, login):
+    """Asked again, the prefecture confirmed the same avis: « déjà enregistré, rien de
+    changé », and the dossier waited at « Avis de la préfecture demandé » for ever."""
+    number = next(d.number for d in list_dossiers(wave) if d.departement_code == "13")
+    for target in ("en-instruction", "recevable", "avis-demande"):
+        move_dossiers(wave, [number], target, "instructrice@exemple.gouv.fr")
+    prefecture(client, login, "13")
+    assert avis_seen(client, number, "defavorable", "Bail précaire").status_code == 302
+    move_dossiers(wave, [number], "avis-demande", "instructrice@exemple.gouv.fr",
+                  "Le bail est signé : confirmez-vous votre avis ?")
+    page = page_of(client, number)
+    assert re.search(r'id="avis-redemande">.*Le bail est signé : confirmez-vous votre avis',
+                     page, re.S)
+    confirmed = avis_seen(client, number, "defavorable", "Bail précaire")
+    assert confirmed.status_code == 302 and states(wave)[number] == "avis-rendu"
+    assert [e.kind for e in dossier_events(wave, number)].count("avis") == 2
+    assert 'id="avis-redemande"' not in page_of(client, number)
+
+
+def test_an_avis_recorded_since_the_page_opened_is_not_replaced_unseen(wave, client, login):
+    """Two agents of one prefecture on one dossier: the second's avis, sent from a page
+    opened before the first's, replaced it without a word."""
+    number = next(d.number for d in list_dossiers(wave) if d.departement_code == "13")
+    for target in ("en-instruction", "recevable", "avis-demande"):
+        move_dossiers(wave, [number], target, "instructrice@exemple.gouv.fr")
+    prefecture(client, login, "13")
+    page = client.get(f"/instruction/dossiers/{number}").text
+    opened = re.search(r'name="avis_vu" value="([^"]*)"', page).group(1)
+    token = csrf_token(client, f"/instruction/dossiers/{number}")
+    give_avis(wave, number, "favorable", "Très bon projet", "agent-a@bouches-du-rhone.gouv.fr")
+
+    late = client.post(f"/instruction/dossiers/{number}/avis", data={
+        "csrf_token": token, "avis": "defavorable", "texte": "Bail précaire",
+        "avis_vu": opened})
+    said = html.unescape(late.text)
+    assert late.status_code == 409
+    assert "un autre avis a été enregistré depuis l'ouverture de la page" in said
+    assert "agent-a@bouches-du-rhone.gouv.fr" in said
+    assert avis_form(late.text) == ("defavorable", "Bail précaire")  # kept to send again
+    assert next(d for d in list_dossiers(wave) if d.number == number).avis == "favorable"
+    again = avis_seen(client, number, "defavorable", "Bail précaire")  # read, then sent
+    assert again.status_code == 302
+    assert next(d for d in list_dossiers(wave) if d.number == number).avis == "defavorable"
+
+
+def test_an_expired_form_gives_back_what_was_written(wave, client, login):
+    """A session ended (eight hours, a logout in another tab) lost a 4,000-character avis."""
+    number = next(d.number for d in list_dossiers(wave) if d.departement_code == "13")
+    prefecture(client, login, "13")
+    written = "Avis long,\nsur deux lignes <i>et</i> plus"
+    answer = client.post(f"/instruction/dossiers/{number}/avis",
+                         data={"csrf_token": "perime", "avis": "favorable", "texte": written})
+    assert answer.status_code == 400 and "Formulaire expiré" in answer.text
+    assert 'id="texte-garde"' in answer.text
+    assert html.escape(written, quote=False) in answer.text
