@@ -40,12 +40,21 @@ no_store(bp)
 BAD_CREDENTIALS = "Identifiants incorrects : vérifiez l'adresse électronique et le mot de passe."
 
 
+def landing_page() -> str:
+    """Where a login leads without a ``next``: the ministry to its dashboard, the others
+    (instructors, prefectures, admins) to the dossiers of the wave (the history of checks,
+    where every login led, is refused to a prefecture and empty on a wave's first day)."""
+    if current_user.has_role("ministry") and not current_user.has_role("instructor"):
+        return url_for("tableau_de_bord.index")
+    return url_for("dossiers.index")
+
+
 @bp.route("/connexion", methods=["GET", "POST"])
 def login():
     """The login form; a wrong email or password get the same answer."""
     target = local_path(request.values.get("next"))
     if current_user.is_authenticated:
-        return redirect(target or url_for("instruction.index"))
+        return redirect(target or landing_page())
     error = None
     form = LoginForm()
     if form.validate_on_submit():
@@ -62,7 +71,7 @@ def login():
             session.permanent = True
             session[LOGIN_AT] = int(time.time())
             flash(f"Vous êtes connecté(e) : {user.email}.", "success")
-            return redirect(target or url_for("instruction.index"))
+            return redirect(target or landing_page())
         error = BAD_CREDENTIALS
     return render_template("connexion.html", error=error, email=form.email.data, next=target)
 

@@ -151,8 +151,20 @@ def test_login_goes_to_a_local_next_page(app, client):
 def test_login_refuses_to_redirect_elsewhere(app, client, target):
     create_user(engine_of(app), "inst@anct.gouv.fr", PASSWORD, "instructor")
     answer = post_login(client, "inst@anct.gouv.fr", PASSWORD, next=target)
-    assert answer.status_code == 302 and answer.headers["Location"] == HISTORY
+    assert answer.status_code == 302 and answer.headers["Location"] == "/instruction/dossiers"
     assert local_path(target) is None
+
+
+@pytest.mark.parametrize(("role", "landing"), [
+    ("instructor", "/instruction/dossiers"), ("prefecture", "/instruction/dossiers"),
+    ("ministry", "/tableau-de-bord"), ("admin", "/instruction/dossiers")])
+def test_a_login_leads_each_role_to_its_work(app, client, role, landing):
+    """Every login led to the history of checks: « Accès refusé » for a prefecture."""
+    create_user(engine_of(app), "agent@exemple.gouv.fr", PASSWORD, role,
+                **({"departements": ["13"]} if role == "prefecture" else {}))
+    answer = post_login(client, "agent@exemple.gouv.fr", PASSWORD)
+    assert answer.status_code == 302 and answer.headers["Location"] == landing
+    assert client.get(landing).status_code == 200
 
 
 def test_anonymous_visitor_is_sent_to_the_login_page_and_back(app, client):

@@ -75,7 +75,7 @@ def test_every_page_runs_under_the_policy(live_server, watched, admin):
     page.get_by_label("Adresse électronique").fill(admin)
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(f"{live_server}/instruction/historique")
+    page.wait_for_url(f"{live_server}/instruction/dossiers")
     for path, ready in PAGES:
         answer = page.goto(f"{live_server}{path}")
         assert "'nonce-" in answer.headers["content-security-policy"], path
