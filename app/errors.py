@@ -13,7 +13,7 @@ once the database is back), or one without the service's schema (``SchemaMissing
 from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, RequestURITooLarge
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound, RequestURITooLarge
 
 from geodata.checks import AddressError, AddressNotFound, LocationError
 from geodata.eligibility import EligibilityError
@@ -196,11 +196,27 @@ def _refuse_long_url() -> None:
         raise RequestURITooLarge()
 
 
+def _refuse_nul() -> None:
+    """A NUL character (``%00``) is in no name nor text of the service, and PostgreSQL
+    refuses it in text (a 500 where SQLite answered 404): a path holding one is a 404, a
+    parameter or a field of a plain form a 400 that names it, before anything reads them."""
+    if "\x00" in request.path:
+        raise NotFound()
+    sent = [*request.args.items(multi=True)]
+    if request.mimetype == "application/x-www-form-urlencoded":
+        sent += request.form.items(multi=True)
+    for name, value in sent:
+        if "\x00" in name or "\x00" in value:
+            shown = name.replace("\x00", "\\0")
+            raise BadRequest(f"caractère nul (%00) dans « {shown} » : retirez-le.")
+
+
 def init_app(app: Flask) -> None:
-    """Unknown API paths and methods, long URLs, rate limits, a database down and an
-    unexpected error get the JSON shape under the API and a French page elsewhere."""
+    """Unknown API paths and methods, long URLs, NUL characters, rate limits, a database down
+    and an unexpected error get the JSON shape under the API and a French page elsewhere."""
     app.before_request(_refuse_long_url)
-    for status in (404, 405, 414, 429, 500):  # 500: an exception no one handled (logged)
+    app.before_request(_refuse_nul)
+    for status in (400, 404, 405, 414, 429, 500):  # 500: an exception no one handled (logged)
         app.register_error_handler(status, _http_error)
     app.register_error_handler(DatabaseUnreachable, _database_down)
     app.register_error_handler(SchemaMissing, _schema_missing)
