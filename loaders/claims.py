@@ -4,7 +4,9 @@ A source's registry entry says where it lists everything (``complete_for``). Tha
 never taken on the source's word: at load time it is checked against facts that do not come
 from the file, by "proofs" the stagers attach to what they stage (``Staged.proofs``): for a
 QPV layer the official list of the QPV of each commune and the commune outlines
-(``loaders.qpv_proof``), for a national list a plausible number of records
+(``loaders.qpv_proof``), for a national reference list the numbers an authority publishes
+for its vintage (``Source.official_counts``: 1,362 metropolitan QPV, 101 départements, 22
+métropoles…), for a national list of places a plausible number of records
 (``Source.minimum_rows``). A proof returns what it verified and its shortfalls. What a
 shortfall does is decided here, once, by its kind:
 
@@ -35,6 +37,7 @@ from sqlalchemy.engine import Connection
 from geodata.french import number as french_number
 from loaders.errors import LoadError
 from loaders.registry import Completeness, Source
+from loaders.registry.source import OfficialCount
 
 __all__ = [
     "Decision",
@@ -47,6 +50,7 @@ __all__ = [
     "examples",
     "minimum_rows_proof",
     "number",
+    "official_counts_proof",
     "reconsidered",
 ]
 
@@ -201,3 +205,36 @@ def minimum_rows_proof(source: Source, records: int) -> Proof:
             "attendus)"
         )
     return proof
+
+
+def official_counts_proof(source: Source, tables: dict[str, list[dict]], vintage: str) -> Proof:
+    """Whether the file agrees with the numbers published for its source's vintage. Another
+    vintage has no published number here: its completeness is not proven."""
+    proof = Proof()
+    if not source.official_counts:
+        return proof
+    if vintage != source.vintage:
+        proof.unproven(f"aucun décompte officiel connu pour le millésime {vintage} (ceux du "
+                       f"registre valent pour {source.vintage})")
+        return proof
+    for fact in source.official_counts:
+        found = _counted(fact, tables.get(fact.table, []))
+        if found == fact.count:
+            proof.verified.append(f"{number(found)} {fact.what}, autant que {fact.origin}")
+            continue
+        if found > fact.count and not fact.exact:
+            proof.verified.append(f"{number(found)} {fact.what} (au moins {number(fact.count)} "
+                                  f"selon {fact.origin})")
+            continue
+        expected = f"{'' if fact.exact else 'au moins '}{number(fact.count)}"
+        proof.contradicted(f"le fichier compte {number(found)} {fact.what}, {fact.origin} en "
+                           f"donne {expected} (fichier coupé, complété ou d'une autre édition ?)")
+    return proof
+
+
+def _counted(fact: OfficialCount, rows: list[dict]) -> int:
+    kept = [row for row in rows if fact.keep is None or fact.keep(row)]
+    if fact.distinct is None:
+        return len(kept)
+    key = fact.distinct if callable(fact.distinct) else lambda row: row[fact.distinct]
+    return len({key(row) for row in kept})

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from geodata.storage.cache import forget_versions
 from loaders import admin, classes, laureates, places, qpv, qpv_proof
-from loaders.claims import describe, minimum_rows_proof
+from loaders.claims import describe, minimum_rows_proof, official_counts_proof
 from loaders.errors import LoadError
 from loaders.fetch import is_url, retrieve
 from loaders.read import file_checksum
@@ -143,6 +143,8 @@ def load_source(
     loaded = {table: len(rows) for table, rows in staged.tables.items()}
     records = len(next(iter(staged.tables.values()), [])) + len(outcome.skipped)
     staged.proofs.append(lambda connection: minimum_rows_proof(source, records))
+    staged.proofs.append(
+        lambda connection: official_counts_proof(source, staged.tables, vintage))
     counts = {"loaded": loaded, "repaired": outcome.repaired, "skipped": len(outcome.skipped)}
     version_id, decision = write_staged(engine, source, staged, vintage=vintage,
                                         path=str(path), checksum=checksum, counts=counts,

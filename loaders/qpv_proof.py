@@ -10,7 +10,8 @@ what a shortfall does):
   such a list (2015), the official count of QPV of the territory
   (``loaders.registry.qpv.QPV_COUNTS``, with its publication) must be reached: a count
   cannot name the missing codes, but a cut file falls short of it. A région is delimited by
-  the COG list of départements (source ``departements``).
+  the COG list of départements (source ``departements``), and by the régions the list of
+  communes (source ``communes``) gives its communes, as the engine's complete area is.
 - **placement**: each polygon must lie in or touch one of its communes (those the official
   list names, else those the file names), within ``TOLERANCE_M`` metres measured in the
   territory's projected CRS, against the commune outlines (source ``commune-contours``). A
@@ -37,7 +38,14 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import Connection
 
-from geodata.storage.models import CommuneContour, DatasetVersion, Departement, Qpv, QpvCommune
+from geodata.storage.models import (
+    Commune,
+    CommuneContour,
+    DatasetVersion,
+    Departement,
+    Qpv,
+    QpvCommune,
+)
 from geodata.territories import STORAGE_EPSG, TERRITORIES
 from loaders.claims import Proof, claimed, examples, number, reconsidered
 from loaders.registry import Completeness, Source
@@ -50,7 +58,7 @@ __all__ = ["FACT_DATASETS", "TOLERANCE_M", "Outline", "outlines_of", "prove_qpv"
 TOLERANCE_M = 50.0
 """How far (metres) a QPV may lie from its communes: the commune outlines are generalised."""
 
-FACT_DATASETS = frozenset({"qpv-communes", "commune-contours", "departements"})
+FACT_DATASETS = frozenset({"qpv-communes", "commune-contours", "departements", "communes"})
 """Datasets a QPV layer's completeness is proven by: loading one proves the layers again."""
 
 CHUNK = 500  # codes per IN (...) query
@@ -110,8 +118,13 @@ def _claimed_units(connection: Connection, claim: Completeness):
         return [(code, f"le département {code}", {code}) for code in claim.codes]
     if current_of_dataset(connection, "departements") is None:
         return None
-    regions = dict(connection.execute(select(Departement.code, Departement.region_code)).all())
-    return [(code, f"la région {code}", {d for d, r in regions.items() if r == code})
+    pairs = set(connection.execute(select(Departement.code, Departement.region_code)).all())
+    # The engine's complete area takes a commune's région from the list of communes: a
+    # département the list of départements puts elsewhere (or lacks) is required all the same.
+    pairs |= set(connection.execute(select(Commune.departement_code, Commune.region_code)
+                                    .where(Commune.departement_code.is_not(None))
+                                    .distinct()).all())
+    return [(code, f"la région {code}", {d for d, r in pairs if r == code})
             for code in claim.codes]
 
 

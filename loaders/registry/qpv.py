@@ -6,9 +6,19 @@ by ``fabriques load demo``) before the outlines, and, for the 2015 list, which h
 list here, against the official counts of ``QPV_COUNTS``.
 """
 
-from loaders.registry.source import COUNTRY, GITHUB, LICENCE_OUVERTE, Completeness, Source
+from loaders.registry.source import (
+    COUNTRY,
+    GITHUB,
+    LICENCE_OUVERTE,
+    Completeness,
+    OfficialCount,
+    Source,
+)
 
 __all__ = ["QPV_COUNTS", "QPV_SOURCES"]
+
+DROM = ("971", "972", "973", "974", "976")
+"""The five overseas départements, as the QPV 2024 codes write them (``QN974…``)."""
 
 QPV_COUNTS: dict[tuple[str, str, str], tuple[int, str]] = {
     # (vintage, scope, code): (official number of QPV there, where it is published).
@@ -38,6 +48,21 @@ QPV_SOURCES = (
         # (1,362 metropolitan, the count of the decree of December 2023, and 131 overseas;
         # SOURCES.md). The shared file has 1,684 rows.
         minimum_rows=1_493,
+        # The engine says « no QPV here » where no commune of this list is near: a list cut
+        # by a département (its 1,629 rows still passed the count of rows) made it say so
+        # in Vaulx-en-Velin. The metropolitan codes are the decree's exact count; overseas,
+        # whose list changed on 1 January 2025 and has no count here, each DROM has QPV.
+        official_counts=(
+            OfficialCount("codes de QPV en métropole", 1_362,
+                          "le décret n° 2023-1314 du 28 décembre 2023 (repris par le décret "
+                          "n° 2024-806 du 13 juillet 2024)", "qpv_communes",
+                          distinct="qpv_code", keep=lambda row: row["qpv_code"][2:4] != "97"),
+            OfficialCount("départements d'outre-mer ayant des QPV", 5,
+                          "la géographie prioritaire d'outre-mer (décrets n° 2024-1211 et "
+                          "2024-1212 : des QPV dans chacun des cinq)", "qpv_communes",
+                          distinct=lambda row: row["qpv_code"][2:5],
+                          keep=lambda row: row["qpv_code"][2:5] in DROM),
+        ),
     ),
     # --- QPV outlines -------------------------------------------------------------
     Source(

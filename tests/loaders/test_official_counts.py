@@ -1,0 +1,133 @@
+"""National reference lists are proven complete by the numbers an authority publishes for
+their vintage (``Source.official_counts``), on both backends: 1,362 metropolitan QPV 2024
+and QPV in each DROM, 13 + 5 régions, 96 + 5 départements, 22 métropoles.
+
+An operator's fault injection found each cut file below loaded as « complet pour toute la
+France, prouvé » and the engine then answering « no » inside real QPV or métropoles. The
+files are the real shared ones with parts removed or changed in ``tmp_path`` (synthetic
+alterations of real data, each said in its test).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from sqlalchemy import select
+
+from geodata.storage.models import DatasetVersion
+from geodata.storage.reference import read_qpv_layer
+from loaders.errors import LoadError
+from loaders.pipeline import load_source
+from tests.loaders.common import load, refused, version_count, write_json
+from tests.loaders.conftest import MEMBERSHIP
+from tests.loaders.test_territory import DEPARTEMENTS, EPCI, REGIONS, records
+
+pytestmark = pytest.mark.shared_data
+
+PACA = "qpv/qpv2024_paca_carto_sante.geojson"
+
+
+def membership_without(data_dir, tmp_path, drop) -> str:
+    """Synthetic: the official list of the communes of each QPV 2024, rows ``drop`` removed."""
+    with open(data_dir / MEMBERSHIP, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    target = tmp_path / "liste.csv"
+    with open(target, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(row for row in rows if not drop(row))
+    return str(target)
+
+
+def plain(text: str) -> str:
+    """French numbers' narrow spaces as plain spaces."""
+    return text.replace("\u202f", " ")
+
+
+def current_completeness(engine, source: str) -> dict:
+    with engine.connect() as connection:
+        return connection.scalars(select(DatasetVersion.complete_for).where(
+            DatasetVersion.source == source, DatasetVersion.current.is_(True))).one()
+
+
+def test_the_shared_lists_are_proven_by_the_official_counts(engine, data_dir):
+    said = {name: plain(load(engine, name, data_dir).completeness)
+            for name in ("regions", "departements", "epci", "qpv2024-communes")}
+    assert "13 régions de métropole, autant que le Code officiel géographique 2026" \
+        in said["regions"]
+    assert "96 départements de métropole" in said["departements"]
+    assert "5 départements d'outre-mer" in said["departements"]
+    assert "22 métropoles, autant que la loi" in said["epci"]
+    assert "1 362 codes de QPV en métropole, autant que le décret n° 2023-1314" \
+        in said["qpv2024-communes"]
+    assert "5 départements d'outre-mer ayant des QPV" in said["qpv2024-communes"]
+
+
+def test_the_qpv_list_cut_by_a_departement_is_refused(engine, data_dir, tmp_path):
+    """Without the Rhône (1,629 rows: the count of rows passed), the engine said « no QPV
+    within 400 m » in Vaulx-en-Velin. Synthetic: the rows of the Rhône's QPV removed."""
+    load(engine, "qpv2024-communes", data_dir)
+    before = version_count(engine)
+    cut = membership_without(data_dir, tmp_path, lambda row: row["code_qp"][2:5] == "069")
+
+    error = plain(str(refused(engine, "qpv2024-communes", cut)))
+
+    assert "le fichier compte 1 314 codes de QPV en métropole, le décret n° 2023-1314 du 28 " \
+        "décembre 2023" in error
+    assert "en donne 1 362" in error
+    assert version_count(engine) == before  # the complete list stays in service
+    assert current_completeness(engine, "qpv2024-communes")["scope"] == "country"
+
+
+def test_a_forced_cut_list_is_not_read_as_the_official_list(engine, data_dir, tmp_path):
+    """Forced, the cut list is partial: the engine no longer reads where QPV lie from it."""
+    cut = membership_without(data_dir, tmp_path, lambda row: row["code_qp"][2:5] == "974")
+    with pytest.raises(LoadError, match="4 départements d'outre-mer ayant des QPV"):
+        load(engine, "qpv2024-communes", path=cut)
+    load_source(engine, "qpv2024-communes", cut, force=True, progress=False)
+    assert current_completeness(engine, "qpv2024-communes")["forced"] is True
+    with engine.connect() as connection:
+        assert read_qpv_layer(connection, "2024").hosting_communes is None
+
+
+@pytest.mark.parametrize(("name", "path", "drop", "said"), [
+    ("regions", REGIONS, lambda r: r["code"] == "93", "12 régions de métropole"),
+    ("departements", DEPARTEMENTS, lambda r: r["code"] == "84", "95 départements de métropole"),
+    ("epci", EPCI, lambda r: r["nom"] == "Toulouse Métropole", "21 métropoles"),
+])
+def test_a_reference_list_missing_one_entry_is_refused(engine, data_dir, tmp_path, name, path,
+                                                       drop, said):
+    """Synthetic: one entry removed (PACA, Vaucluse, Toulouse Métropole)."""
+    kept = [record for record in records(data_dir, path) if not drop(record)]
+    error = refused(engine, name, write_json(tmp_path / "coupe.json", kept))
+    assert f"le fichier compte {said}" in str(error) and "Les données en service" in str(error)
+
+
+def test_another_edition_is_not_proven_by_this_editions_counts(engine, data_dir):
+    report = load_source(engine, "departements", str(data_dir / DEPARTEMENTS),
+                         vintage="COG 2027", progress=False)
+    assert report.completeness.startswith("partiel")
+    assert "aucun décompte officiel connu pour le millésime COG 2027" in report.completeness
+
+
+def test_a_region_is_delimited_by_the_communes_too(engine, data_dir, qpv_contours, tmp_path):
+    """The list of départements put the Vaucluse in another région (synthetic: its entry
+    changed, the counts intact): a PACA file without the Vaucluse's 23 QPV was proven
+    complete for the région 93, while the engine's complete area, which takes the régions
+    from the list of communes, held the Vaucluse, and said « no QPV » in Avignon."""
+    moved = [{**r, "region": "94"} if r["code"] == "84" else r
+             for r in records(data_dir, DEPARTEMENTS)]
+    load(engine, "departements", path=write_json(tmp_path / "departements.json", moved))
+    load(engine, "communes", data_dir)
+    load(engine, "qpv2024-communes", data_dir)
+    load(engine, "commune-contours", path=qpv_contours)
+    document = json.loads((data_dir / PACA).read_text(encoding="utf-8"))
+    document["features"] = [f for f in document["features"] if f["properties"]["d"] != "84"]
+    assert len(document["features"]) == 112
+
+    error = refused(engine, "qpv2024-paca", write_json(tmp_path / "paca.geojson", document))
+
+    assert "23 des 135 quartiers que la liste officielle « qpv2024-communes » nomme dans la " \
+        "région 93 manquent au fichier (ex. QN08401M" in str(error)
