@@ -55,3 +55,6 @@ def test_the_places_query_says_undecided_where_outlines_are_missing(loaded):
     assert all(row["in_qpv"] or row["distance_m"] <= 300 for row in near)
     assert {row["qpv_code"] for row in near} <= loaded_2024
     assert not any(row["in_qpv"] for row in undecided)
+    # a place known only by its commune is given no answer (its point is the commune's
+    # centre): the query said « no » for Manufactures of Sorgues, Carpentras or Arles
+    assert {row["precision"] for row in rows} <= {"address", "street"}
