@@ -50,12 +50,29 @@ class Mapping:
 
 @dataclass(frozen=True)
 class RowError:
+    """A row left out: its row as a spreadsheet numbers it (the header is row 1), the
+    dossier it holds when its number could be read, the column at fault and why. A CSV
+    whose earlier cells span several lines (an address on three lines) has its record start
+    further down in a text editor: ``text_line`` then says where."""
+
     line: int
     column: str | None
     message: str
+    dossier: int | None = None
+    text_line: int | None = None
+
+    @property
+    def text_line_differs(self) -> bool:
+        return self.text_line is not None and self.text_line != self.line
 
     def __str__(self) -> str:
-        where = f"ligne {self.line}" + (f", colonne « {self.column} »" if self.column else "")
+        where = f"ligne {self.line}"
+        if self.text_line_differs:
+            where += f" (ligne {self.text_line} du fichier texte)"
+        if self.dossier is not None:
+            where += f", dossier {self.dossier}"
+        if self.column:
+            where += f", colonne « {self.column} »"
         return f"{where} : {self.message}"
 
 
@@ -107,23 +124,27 @@ def read_dossiers(path: str | Path, mapping: Mapping, calendar: Calendar,
             "laissés vides pour les nouveaux dossiers ; les dossiers déjà importés gardent "
             "leurs valeurs")
     seen: dict[int, int] = {}
-    for record, line in zip(table.rows, table.lines, strict=True):
+    for row, (record, text_line) in enumerate(zip(table.rows, table.lines, strict=True), 2):
+        number = None
         try:
-            intake.numbers.add(dossier_number(
-                (record.get(columns["numero"]) or "").strip() or None, columns["numero"]))
+            number = dossier_number(
+                (record.get(columns["numero"]) or "").strip() or None, columns["numero"])
+            intake.numbers.add(number)
         except RowProblem:
             pass  # said below, with the row's other problems
         try:
-            dossier = _dossier(record, line, mapping, calendar, wave)
+            dossier = _dossier(record, row, mapping, calendar, wave)
         except RowProblem as problem:
-            intake.errors.append(RowError(line, problem.column, problem.message))
+            intake.errors.append(RowError(row, problem.column, problem.message, number,
+                                          text_line))
             continue
         if dossier.number in seen:
-            intake.errors.append(RowError(line, columns["numero"],
+            intake.errors.append(RowError(row, columns["numero"],
                                           f"dossier {dossier.number} déjà lu ligne "
-                                          f"{seen[dossier.number]} : ligne ignorée"))
+                                          f"{seen[dossier.number]} : ligne ignorée",
+                                          number, text_line))
             continue
-        seen[dossier.number] = line
+        seen[dossier.number] = row
         intake.dossiers.append(dossier)
     if not table.rows:
         intake.notes.append("aucune ligne de dossier dans le fichier, l'en-tête seulement : "

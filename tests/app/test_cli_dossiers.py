@@ -30,8 +30,8 @@ def test_import_says_what_it_did_and_export_writes_every_dossier(runner, tmp_pat
     assert first.exit_code == 0, first.output
     assert "24 dossier(s) lu(s) — 24 créé(s), 0 mis à jour, 0 inchangé(s) ; 7 ligne(s) " \
         "écartée(s)." in first.output
-    assert "écartée : ligne 29, colonne « Type de Fabrique » : réponse inconnue 'Tiers-lieu'" \
-        in first.output
+    assert "écartée : ligne 29, dossier 1234528, colonne « Type de Fabrique » : réponse " \
+        "inconnue 'Tiers-lieu'" in first.output
     assert "non localisé : dossier 1234514 (adresse introuvable" in first.output
     again = runner.invoke(args=["dossiers", "importer", str(WAVE)])
     assert "0 créé(s), 0 mis à jour, 24 inchangé(s)" in again.output

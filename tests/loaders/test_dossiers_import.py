@@ -20,6 +20,7 @@ from pyproj import Transformer
 from sqlalchemy import func, select, update
 
 from geodata.checks import check_point
+from geodata.dossiers.calendar import load_calendar
 from geodata.dossiers.export import COLUMNS, export_csv
 from geodata.geocoder import BanClient
 from geodata.storage.dossier_models import Dossier, DossierEvent
@@ -31,6 +32,7 @@ from geodata.storage.dossiers import (
 )
 from geodata.storage.models import Laureate
 from loaders.dossiers import import_dossiers, reverify_dossiers
+from loaders.ds_export import load_mapping, read_dossiers
 from loaders.errors import LoadError
 from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
 from tests.loaders.common import load
@@ -285,3 +287,27 @@ def test_the_nearest_fabrique_is_measured_in_metres(paca, ban, data_dir):
         assert "; Tiers-lieu le plus proche connu : aucun dans le territoire" in near["reason"]
         checked += 1
     assert checked >= 18
+
+
+def test_a_rows_error_says_its_spreadsheet_row_and_dossier(tmp_path):
+    """An address on three lines in the second record put the later rows' errors two text
+    lines down: « ligne 13 » named another dossier in a spreadsheet. Synthetic: the real
+    fixture with the second record's address on three lines."""
+    lines = WAVE.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    column = header.index("Adresse du lieu")
+    cells = next(csv.reader([lines[2]]))
+    cells[column] = "8 RUE GEORGES EPSTEIN\nBÂTIMENT B\n67100 STRASBOURG"
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
+    multiline = tmp_path / "vague.csv"
+    multiline.write_text("\n".join([*lines[:2], buffer.getvalue().rstrip("\n"), *lines[3:]])
+                         + "\n", encoding="utf-8")
+
+    intake = read_dossiers(multiline, load_mapping("ami-2019"), load_calendar())
+
+    error = next(e for e in intake.errors if e.column == "Montant demandé 2e année")
+    assert (error.line, error.text_line, error.dossier) == (26, 28, 1234525)
+    assert str(error).startswith("ligne 26 (ligne 28 du fichier texte), dossier 1234525, "
+                                 "colonne « Montant demandé 2e année » :")
+    assert {e.line: e.column for e in intake.errors} == BAD_LINES  # the rows a sheet shows
