@@ -22,12 +22,13 @@ from geodata.eligibility import classify, rows
 from geodata.eligibility.missing import departement_of
 from geodata.french import distance
 from geodata.networks import FABRIQUE, nearest_of_kinds
-from geodata.policy import load_policy
+from geodata.policy import PolicyError, load_policy
 from geodata.storage.dossiers import (
     StoreReport,
     find_dossiers,
     list_dossiers,
     store_dossiers,
+    stored_policies,
 )
 from geodata.storage.jury_laureates import refresh_jury_laureates
 from geodata.storage.networks import place_layer
@@ -74,9 +75,11 @@ def import_dossiers(engine: Engine, geocoder, path: str | Path, *, data_dir: Pat
         raise LoadError(f"vague inconnue du calendrier : {wave!r} (connues : "
                         f"{', '.join(w.number for w in calendar.waves)})")
     intake = read_dossiers(path, load_mapping(mapping), calendar, wave)
+    before = stored_policies(engine)
     dossiers, places = _with_stored_values(engine, intake)
     stored, not_located, notes = _check_and_store(engine, geocoder, dossiers, policy,
                                                   data_dir, actor, places)
+    notes += _rules_changed(intake, before, policy)
     absent = _absent_from_file(engine, intake)
     if absent:
         notes.append(f"{len(absent)} dossier(s) déjà importé(s) de la ou des mêmes vagues ne "
@@ -88,6 +91,27 @@ def import_dossiers(engine: Engine, geocoder, path: str | Path, *, data_dir: Pat
                          f"{number} (vague {kept})"
                          for number, kept in sorted(stored.wave_kept.items())[:10]))
     return ImportReport(intake, stored, not_located, notes)
+
+
+def _rules_changed(intake, before: dict[int, str], policy) -> list[str]:
+    """What the report says of the dossiers checked again under other rules than before: an
+    import under the page's default rules flipped a whole wave's categories silently."""
+    changed: dict[str, list[int]] = {}
+    for dossier in intake.dossiers:
+        former = before.get(dossier.number)
+        if former is not None and former != policy.name:
+            changed.setdefault(former, []).append(dossier.number)
+    return [f"{len(numbers)} dossier(s) vérifié(s) jusqu'ici selon « {_title(former)} » le "
+            f"sont désormais selon « {policy.title} » : leur catégorie peut changer "
+            f"(importez avec « {_title(former)} » pour garder ces règles) : "
+            f"{some_numbers(sorted(numbers))}" for former, numbers in sorted(changed.items())]
+
+
+def _title(policy_name: str) -> str:
+    try:
+        return load_policy(policy_name).title
+    except PolicyError:  # a policy no longer shipped: its name
+        return policy_name
 
 
 def _absent_from_file(engine: Engine, intake) -> list[int]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import tempfile
+from collections import Counter
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -44,7 +45,14 @@ from geodata.dossiers.records import KINDS
 from geodata.dossiers.selection import CHECKS, NO_AVIS, SORTS, check_value, counts
 from geodata.dossiers.states import workflow
 from geodata.eligibility import EligibilityError
-from geodata.policy import CATEGORIES, SHORT_CATEGORIES, PolicyError, load_policy
+from geodata.policy import (
+    CATEGORIES,
+    DEFAULT_POLICY,
+    SHORT_CATEGORIES,
+    PolicyError,
+    available_policies,
+    load_policy,
+)
 from geodata.storage.dossiers import (
     FIELD_LABELS,
     NO_WAVE,
@@ -57,6 +65,7 @@ from geodata.storage.dossiers import (
     give_avis,
     list_dossiers,
     move_dossiers,
+    stored_policies,
 )
 from loaders.dossiers import import_dossiers
 from loaders.errors import LoadError
@@ -164,6 +173,13 @@ def _dossier_page(found, sent: AvisForm | None = None, refused: str | None = Non
         avis_text_max=AVIS_TEXT_MAX, field_labels=FIELD_LABELS)
 
 
+def _usual_policy() -> str:
+    """The rules most stored dossiers were checked under (the default ones when there is
+    none): the import page's default, so that importing a wave again keeps its rules."""
+    used = Counter(stored_policies(get_engine()).values()).most_common(1)
+    return used[0][0] if used and used[0][0] in available_policies() else DEFAULT_POLICY
+
+
 def _policy_title(name: str) -> str | None:
     """What the rules a dossier was checked under are, said to a person (None: a policy no
     longer shipped; its name stays on the page)."""
@@ -253,6 +269,7 @@ def upload():
     """The upload form; posted, the import and its report (nothing imported on an error)."""
     form = ImportForm()
     if not form.is_submitted():
+        form.policy.data = _usual_policy()  # a re-import keeps the wave's rules
         return render_template("dossiers_import.html", form=form, report=None, error=None)
     if not form.validate():
         return render_template("dossiers_import.html", form=form, report=None,

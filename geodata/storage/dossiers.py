@@ -20,7 +20,7 @@ from geodata.storage.dossier_models import Dossier, DossierEvent, JurySession
 __all__ = ["FIELD_LABELS", "FIRST_STATE", "IMPORTED_FIELDS", "NO_WAVE", "MoveRefused",
            "StoreReport", "dossier_events", "dossier_waves", "find_dossier", "find_dossiers",
            "avis_stamp", "give_avis", "list_dossiers", "move_dossiers", "stored_places",
-           "store_dossiers"]
+           "stored_policies", "store_dossiers"]
 
 FIRST_STATE = workflow().first
 NO_WAVE = "sans-vague"
@@ -228,6 +228,12 @@ def avis_stamp(dossier) -> str:
     """What identifies a dossier's avis as a page showed it (its time, "" when none): sent
     back with a new avis, it tells whether another was recorded in between."""
     return "" if dossier.avis_at is None else dossier.avis_at.isoformat()
+
+
+def stored_policies(engine: Engine) -> dict[int, str]:
+    """``number -> policy`` the stored dossiers were last checked under."""
+    with session(engine) as orm:
+        return dict(orm.execute(select(Dossier.number, Dossier.policy)).all())
 
 
 def stored_places(engine: Engine, numbers: Iterable[int]) -> dict[int, tuple]:

@@ -145,6 +145,19 @@ def test_the_dossier_page_names_its_rules_for_a_person(wave, client, login):
     assert "Politique « ami-2015 » : elle n'est plus proposée par le service." in page
 
 
+def test_the_import_page_offers_the_rules_the_dossiers_were_checked_under(wave, client,
+                                                                         login):
+    """The page always offered « Règles actuelles »: importing an AMI 2019 wave again
+    switched its rules unseen (synthetic: the stored dossiers' rules changed in SQL)."""
+    login(client)
+    assert re.search(r'<option value="current" selected>', client.get(IMPORT).text)
+    with wave.begin() as connection:
+        connection.execute(text("UPDATE dossiers SET policy = 'ami-2019'"))
+    page = client.get(IMPORT).text
+    assert re.search(r'<option value="ami-2019" selected>', page)
+    assert "Celles des dossiers déjà importés" in html.unescape(page)
+
+
 def test_without_dossiers_the_page_says_how_to_import(client, login):
     login(client)
     page = html.unescape(client.get("/instruction/dossiers").text)

@@ -174,3 +174,20 @@ def test_a_point_outside_the_commune_of_its_address_is_to_be_checked(paca, ban, 
         dossier.checks["territoire"]["explanation"]
     note = next(n for n in report.notes if "pas dans la commune de l'adresse" in n)
     assert note.endswith(": 1234502")  # the other dossiers' points agree with their address
+
+
+def test_an_import_under_other_rules_says_so(paca, ban, data_dir):
+    """Imported again under the page's default rules, a wave checked under the AMI 2019's
+    had its categories flipped (20 of 21 « à vérifier », then back) with a bare count of
+    updates."""
+    imported(paca, ban, data_dir, policy_name="ami-2019")
+    assert {d.policy for d in list_dossiers(paca)} == {"ami-2019"}
+    same = imported(paca, ban, data_dir, policy_name="ami-2019")
+    assert not [n for n in same.notes if "désormais selon" in n]
+
+    again = imported(paca, ban, data_dir)  # the default rules
+
+    (note,) = [n for n in again.notes if "désormais selon" in n]
+    assert note.startswith("24 dossier(s) vérifié(s) jusqu'ici selon « AMI 2019")
+    assert "le sont désormais selon « Règles actuelles" in note
+    assert "importez avec « AMI 2019" in note
