@@ -39,8 +39,9 @@ def region_label(region: str | None, region_names: dict[str, str]) -> str:
 
 
 def missing_outlines(vintage: str, region: str | None, region_names: dict[str, str]) -> str:
-    """The sentence for a location no complete source of outlines covers."""
-    return (f"aucun contour de QPV {vintage} n'est chargé pour "
+    """The sentence for a location no complete source of outlines covers: true whether
+    none is loaded there or some only (a partial extract, a file forced in as partial)."""
+    return (f"les contours des QPV {vintage} ne sont pas tous chargés pour "
             f"{region_label(region, region_names)}")
 
 

@@ -9,8 +9,8 @@ same facts, with the numbers written as the paragraph writes them (``geodata.fre
 - hors des grands centres urbains and non éligible: why no QPV is near, then the commune
   and its class: « aucun QPV à moins de 5 000 m ; Le Blanc (36018) hors grand centre
   urbain (densité 5) : hors des grands centres urbains »;
-- à vérifier: the condition left open and why: « QPV indéterminé (aucun contour de QPV 2024
-  n'est chargé pour Occitanie (région 76)) ; … : à vérifier ».
+- à vérifier: the condition left open and why: « QPV indéterminé (les contours des QPV 2024
+  ne sont pas tous chargés pour Occitanie (région 76)) ; … : à vérifier ».
 
 A short explanation is two independent pieces, each built once per distinct value and
 assembled per location (``geodata.eligibility.columns``): the QPV half (a *head*, then, when

@@ -228,8 +228,8 @@ def test_classify_writes_short_explanations_by_default(runner, tmp_path):
         "hors des grands centres urbains")
     assert said["non"] == ("QPV le plus proche QN01303I à 456,3\u00a0m > 300\u00a0m ; "
                            "Marseille (13055) en grand centre urbain (densité 1) : non éligible")
-    assert said["toulouse"] == ("QPV indéterminé (aucun contour de QPV 2024 n'est chargé pour "
-                                "Occitanie (région 76)) : à vérifier")
+    assert said["toulouse"] == ("QPV indéterminé (les contours des QPV 2024 ne sont pas tous "
+                                "chargés pour Occitanie (région 76)) : à vérifier")
     assert said["commune"] == ("lieu connu seulement à la commune, QPV à vérifier avec "
                                "l'adresse précise : à vérifier")
     assert said["nulle-part"] == rows["nulle-part"]["error"]

@@ -82,8 +82,8 @@ def test_attestation_is_dated_with_policy_and_data_versions(client):  # noqa: F8
     # Marseille under the 2015 list: only Occitanie's 2015 outlines are loaded, so they are
     # not cited; the attestation says none covers the place, and cites what decided.
     assert "qpv2015-occitanie" not in html
-    assert "aucun contour de QPV 2015 n&#39;est chargé pour Provence-Alpes-Côte d&#39;Azur" \
-           " (région 93)" in html
+    assert "les contours des QPV 2015 ne sont pas tous chargés pour Provence-Alpes-Côte " \
+           "d&#39;Azur (région 93)" in html
     assert "commune-contours" in html and "sha256:" in html
 
 
@@ -164,8 +164,8 @@ def test_attestation_outside_the_outlines_says_none_is_loaded(client):  # noqa: 
     html = client.get("/verifier/attestation?lon=2.5734&lat=44.3506").text  # Rodez
     text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
     assert "Commune Rodez (code INSEE 12202)" in text
-    assert "indéterminé : aucun contour de QPV 2024 n&#39;est chargé pour Occitanie (région 76)" \
-        in text
+    assert "indéterminé : les contours des QPV 2024 ne sont pas tous chargés pour Occitanie " \
+        "(région 76)" in text
     assert "qpv2024-paca" not in html and "qpv2024-communes" in html
 
 

@@ -48,7 +48,7 @@ def test_an_undetermined_verdict_says_which_condition_and_why(live_server, page,
     first_screen(page, "#verdict")
     text = " ".join(page.locator("#verdict").inner_text().split())
     assert "fr-alert--warning" in page.locator("#verdict").get_attribute("class")
-    assert "QPV : indéterminé, aucun contour de QPV 2024 n'est chargé pour Occitanie " \
+    assert "QPV : indéterminé, les contours des QPV 2024 ne sont pas tous chargés pour Occitanie " \
            "(région 76)" in text
     assert "Rodez compte au moins un QPV" in text
     assert "qpv2024-paca" not in page.content()  # never cited for a point it does not cover

@@ -67,7 +67,7 @@ def test_a_single_check_names_its_sources_and_its_policy(reference_engine):
     assert policy.title in row["explanation"]
     # no outline source covers Hauts-de-France: none is cited, the missing layer is said
     assert not any(label in row["explanation"] for label in index.qpv.sources)
-    assert ("aucun contour de QPV 2024 n'est chargé pour Hauts-de-France (région 32)"
+    assert ("les contours des QPV 2024 ne sont pas tous chargés pour Hauts-de-France (région 32)"
             in row["explanation"])
     assert index.qpv.hosting_source in row["explanation"]
     assert row["category"] == "a-verifier"

@@ -74,7 +74,7 @@ def test_a_source_complete_elsewhere_is_not_cited_unless_it_holds_the_qpv_found(
                      source_ids=(12,), row_sources=np.array([0]))
     names = {"76": "Occitanie"}
     assert qpv_sources_at(layer, "76", "12", names, (-1, -1)) == (
-        [], "aucun contour de QPV 2024 n'est chargé pour Occitanie (région 76)")
+        [], "les contours des QPV 2024 ne sont pas tous chargés pour Occitanie (région 76)")
     assert qpv_sources_at(layer, "76", "30", names, (-1, 0))[0] == [0]
     assert qpv_sources_at(layer, "93", "13", names, (-1, -1)) == ([0], None)
 
@@ -150,7 +150,7 @@ def test_datasets_used_leave_out_outlines_complete_elsewhere(reference_engine):
     assert "qpv2024-paca" not in used and "qpv2024-communes" in used
     assert {"communes", "commune-contours", "densite"} <= used
     assert rodez.provenance.qpv_missing == \
-        "aucun contour de QPV 2024 n'est chargé pour Occitanie (région 76)"
+        "les contours des QPV 2024 ne sont pas tous chargés pour Occitanie (région 76)"
     marseille = check_point(reference_engine, "current", 5.4034, 43.3305)
     used = {v.source for v in datasets_used(reference_engine, marseille)}
     assert "qpv2024-paca" in used and "qpv2024-communes" not in used

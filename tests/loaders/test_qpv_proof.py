@@ -155,6 +155,8 @@ def test_a_point_in_a_missing_qpv_is_never_said_outside_after_a_forced_load(
     verdict = check_point(qpv_facts, "current", point.x, point.y).as_dict()
 
     assert verdict["in_qpv"] is not False
+    # ten outlines are loaded there: not « aucun contour de QPV 2024 n'est chargé »
+    assert "les contours des QPV 2024 ne sont pas tous chargés pour" in verdict["explanation"]
 
 
 def test_without_the_facts_paca_is_partial_until_they_are_loaded(engine, data_dir,
