@@ -11,6 +11,7 @@ official list of the communes of each QPV and the commune outlines (``loaders.qp
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -50,6 +51,15 @@ def _departement_from_code(code: str) -> str:
     """ "QP075019" -> "75", "QN00401M" -> "04", "QN97101I" -> "971", "QP02A001" -> "2A"."""
     digits = code[2:5]
     return digits if digits.startswith("97") else digits[1:]
+
+
+def _names(value) -> str | None:
+    """The communes' names as one text: a JSON list (read by GDAL as an array) joined."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if not isinstance(value, str) and hasattr(value, "__iter__"):
+        value = ", ".join(str(item).strip() for item in value if str(item).strip())
+    return str(value).strip() or None
 
 
 def _commune_codes(value) -> list[str]:
@@ -100,13 +110,13 @@ def stage_qpv(source: Source, path: Path, vintage: str) -> tuple[Staged, Outcome
                     f"département {departement!r} inconnu : impossible de situer le quartier",
                     path=str(path), row=place, field=fields.get("departement", fields["code"]),
                 ) from None
-        names = record[fields["commune_names"]] if "commune_names" in fields else None
+        names = _names(record[fields["commune_names"]]) if "commune_names" in fields else None
         rows.append({
             "vintage": vintage,
             "code": code,
             "name": name,
             "commune_codes": communes or None,
-            "commune_names": str(names).strip() if names else None,
+            "commune_names": names,
             "departement_code": departement.zfill(2) if len(departement) < 2 else departement,
             "territory": territory.code,
             "geom": geometries[index],

@@ -47,8 +47,10 @@ class Outcome:
 
 
 def require_value(value, *, path: str, row, field_name: str) -> str:
-    """A non-empty trimmed string, or an error naming the empty field."""
-    text = "" if value is None else str(value).strip()
+    """A non-empty trimmed string, or an error naming the empty field (a null read as NaN
+    is empty: it was « code 'nan' au format inattendu »)."""
+    missing = value is None or (isinstance(value, float) and math.isnan(value))
+    text = "" if missing else str(value).strip()
     if not text:
         raise LoadError("valeur obligatoire manquante", path=path, row=row, field=field_name)
     return text

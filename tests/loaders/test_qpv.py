@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from geodata.storage.models import DatasetVersion, Qpv, QpvCommune
 from loaders import write
 from loaders.pipeline import load_source
-from tests.loaders.common import count, refused, version_count, write_json
+from loaders.registry import SOURCES
+from tests.loaders.common import count, load, refused, version_count, write_json
 
 pytestmark = pytest.mark.shared_data
 
@@ -177,6 +178,10 @@ def _malformed_code(features):
     features[0]["properties"]["code_qp"] = "66007"
 
 
+def _null_code(features):
+    features[3]["properties"]["code_qp"] = None
+
+
 def _third_vertex(features):
     """The third vertex of the fifth feature's outer ring, a Polygon in the shared file."""
     return features[4]["geometry"]["coordinates"][0][2]
@@ -199,6 +204,8 @@ def _infinite_vertex(features):
     pytest.param(_duplicated_code, ["clé en double", "entité 3", "entité 10"], None, "code_qp",
                  id="duplicated-code"),
     pytest.param(_malformed_code, ["'66007'"], "entité 1", "code_qp", id="malformed-code"),
+    pytest.param(_null_code, ["valeur obligatoire manquante"], "entité 4", "code_qp",
+                 id="null-code"),  # was « code 'nan' au format inattendu »
 ])
 def test_broken_feature_is_refused(engine, loaded, data_dir, tmp_path, edit, said, row, field):
     document = json.loads((data_dir / OCCITANIE).read_text())
@@ -209,6 +216,21 @@ def test_broken_feature_is_refused(engine, loaded, data_dir, tmp_path, edit, sai
     assert "casse.geojson" in str(error) and all(part in str(error) for part in said)
     assert (error.row, error.field) == (row, field)
     assert_intact(engine, loaded)
+
+
+def test_names_given_as_a_json_list_are_read(engine, data_dir, tmp_path):
+    """A file whose communes' names are a JSON list (GDAL reads an array) ended in a
+    traceback (« The truth value of an array … is ambiguous »). Synthetic: the IdF extract
+    with its names as lists."""
+    source = SOURCES["qpv2015-ile-de-france-extrait"]
+    document = json.loads(source.local_path(data_dir).read_text(encoding="utf-8"))
+    for feature in document["features"]:
+        names = feature["properties"]["communes_info"]
+        feature["properties"]["communes_info"] = [names, "Autre commune"]
+    load(engine, source.name, path=write_json(tmp_path / "listes.geojson", document))
+    with engine.connect() as connection:
+        stored = connection.scalars(select(Qpv.commune_names)).all()
+    assert len(stored) == 3 and all(name.endswith(", Autre commune") for name in stored)
 
 
 def test_csv_missing_a_required_column(engine, data_dir, tmp_path):
