@@ -41,8 +41,23 @@ def lock_for_loading(connection: Connection, wait_s: float | None = None) -> Non
         else:
             _lock_sqlite(connection, wait_ms)
     except OperationalError as error:
+        if not _busy(error):  # a read-only file, a full disk…: not another load
+            reason = str(error.orig).strip().splitlines()[0]
+            raise DatabaseError(f"la base ne peut pas être écrite ({reason}) : vérifiez les "
+                                "droits et la place du fichier et de son dossier (SQLite), "
+                                "ou ceux du rôle (PostgreSQL)") from error
         raise DatabaseBusy(f"un autre chargement est en cours depuis plus de "
                            f"{wait_ms / 1000:g} s ; réessayez quand il sera terminé") from error
+
+
+def _busy(error: OperationalError) -> bool:
+    """Whether the lock was held by another writer (SQLite's « database is locked »,
+    PostgreSQL's lock_not_available), rather than the database refusing to write at all
+    (a read-only file was said « un autre chargement est en cours depuis plus de 300 s »
+    after 3 s)."""
+    if getattr(error.orig, "sqlstate", None) == "55P03":
+        return True
+    return "locked" in str(error.orig).lower() or "busy" in str(error.orig).lower()
 
 
 def _lock_postgis(connection: Connection, wait_ms: int) -> None:

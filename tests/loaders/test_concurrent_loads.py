@@ -7,8 +7,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from sqlalchemy import create_engine
 
 from geodata.storage import locks
+from geodata.storage.database import DatabaseError, embedded_url, make_engine, upgrade
 from geodata.storage.locks import lock_for_loading
 from geodata.storage.models import DatasetVersion
 from loaders.errors import LoadError
@@ -67,3 +69,20 @@ def _finishes_within(future, seconds: float) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+def test_a_database_that_cannot_be_written_is_not_called_busy(tmp_path):
+    """A read-only SQLite file was said « un autre chargement est en cours depuis plus de
+    300 s » after three seconds: the operator waited for a load that did not exist."""
+    url = embedded_url(tmp_path / "instance")
+    writable = make_engine(url)
+    upgrade(writable)
+    writable.dispose()
+    path = url.removeprefix("sqlite:///")
+    read_only = create_engine(f"sqlite+pysqlite:///file:{path}?mode=ro&uri=true")
+    with read_only.begin() as connection, pytest.raises(DatabaseError) as refused:
+        lock_for_loading(connection, wait_s=0.5)
+    assert not isinstance(refused.value, locks.DatabaseBusy)
+    assert "la base ne peut pas être écrite (attempt to write a readonly database)" \
+        in str(refused.value)
+    read_only.dispose()
