@@ -7,7 +7,9 @@ a decided laureate that is the same Fabrique as a published one (``match_state =
 is published once, as the published one, which takes the decided one's wave, type, SIRET,
 amounts and finer place (``merge_matches``). No personal data: neither e-mail nor a person's
 name is a column, and an e-mail or a telephone number typed in a name is removed
-(``without_contacts``).
+(``without_contacts``) when the laureates are written (``loaders.laureates``,
+``geodata.storage.jury_laureates``; migration 0017 for the rows stored before), so that
+no reader of the table, the views of PostGIS included, sees them.
 
 Pure domain code: rows in, text and dictionaries out (``geodata.storage.laureates`` reads the
 rows; ``fabriques laureats publier`` writes the files).

@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from geodata.publication import without_contacts
 from geodata.storage.models import DatasetVersion, Laureate
 from geodata.territories import TerritoryError, territory_of_commune
 from loaders.errors import LoadError
@@ -43,7 +44,7 @@ def stage_laureates(source: Source, path: Path, vintage: str) -> tuple[Staged, O
     fields = source.fields
     table = read_csv(path, required=list(dict.fromkeys(fields.values())))
     outcome = Outcome()
-    rows, unlocated = [], []
+    rows, unlocated, cleaned = [], [], []
     for record, line in zip(table.rows, table.lines, strict=True):
         def value(ours: str, record=record, line=line) -> str:
             return require_value(record[fields[ours]], path=str(path), row=line,
@@ -51,7 +52,9 @@ def stage_laureates(source: Source, path: Path, vintage: str) -> tuple[Staged, O
 
         laureate_id = check_code(value("id"), LAUREATE_ID, path=str(path), row=line,
                                  field_name=fields["id"])
-        name = value("name")
+        name = without_contacts(value("name"))
+        if name != value("name"):
+            cleaned.append(laureate_id)
         code = check_code(value("commune_code"), COMMUNE_CODE, path=str(path), row=line,
                           field_name=fields["commune_code"])
         try:
@@ -90,6 +93,9 @@ def stage_laureates(source: Source, path: Path, vintage: str) -> tuple[Staged, O
             f"{len(unlocated)} lauréat(s) sans coordonnées dans la source, chargé(s) sans "
             f"localisation (territoire d'après le code commune) : {', '.join(unlocated)}"
         )
+    if cleaned:
+        outcome.note(f"{len(cleaned)} nom(s) contenant une adresse électronique ou un numéro "
+                     f"de téléphone, retiré(s) au chargement : {', '.join(cleaned)}")
     staged = Staged(tables={"laureates": rows})
     staged.checks.append(_ids_owned_by_source(source, [row["id"] for row in rows], str(path)))
     return staged, outcome

@@ -33,6 +33,7 @@ import shapely
 from sqlalchemy import Engine, delete, select, update
 
 from geodata.dossiers.records import MATCH_STATES
+from geodata.publication import without_contacts
 from geodata.storage.cache import forget_versions
 from geodata.storage.database import session
 from geodata.storage.dossier_models import Dossier, DossierEvent, JurySession
@@ -290,8 +291,9 @@ def _row(dossier: Dossier, laureate_id: str, state: str, match: str | None) -> d
         territory = None
     located = dossier.lon is not None
     return {
-        "id": laureate_id, "name": dossier.project_name or dossier.company_name
-        or f"Dossier {dossier.number}", "commune_code": dossier.commune_code,
+        "id": laureate_id, "name": without_contacts(dossier.project_name or dossier.company_name
+                                                    or f"Dossier {dossier.number}"),
+        "commune_code": dossier.commune_code,
         "commune_name": (dossier.checks.get("territoire") or {}).get("commune_name"),
         "wave": dossier.wave, "kind": dossier.kind,
         "precision": dossier.precision if located else "commune", "territory": territory,

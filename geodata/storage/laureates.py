@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, select
 
 from geodata.eligibility import classify
 from geodata.policy import CATEGORIES, CATEGORY_UNDETERMINED, Policy
-from geodata.publication import MATCH_SAME, merge_matches, without_contacts
+from geodata.publication import MATCH_SAME, merge_matches
 from geodata.storage.cache import versioned
 from geodata.storage.models import Commune, DatasetVersion, Departement, Laureate, Region
 from geodata.storage.reference import reference_index
@@ -92,7 +92,7 @@ def laureate_table(engine: Engine, policy: Policy) -> list[dict]:
         for key in ("territory", "dossier_number", "published_match", "match_state"):
             row.pop(key)
         row.update(
-            name=without_contacts(row["name"]), fnt=FNT_KINDS.get(row["kind"]),
+            fnt=FNT_KINDS.get(row["kind"]),
             lon=round(geom.x, 6) if geom is not None else None,
             lat=round(geom.y, 6) if geom is not None else None,
             category=str(category), category_label=CATEGORIES[str(category)],

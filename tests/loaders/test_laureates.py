@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from geodata.storage.database import embedded_url, make_engine, upgrade
 from geodata.storage.models import DatasetVersion, Laureate
 from loaders.laureates import stage_laureates
 from loaders.pipeline import load_source
@@ -163,3 +164,30 @@ def test_point_outside_its_communes_territory(engine, loaded, data_dir, tmp_path
     assert error.row == edit.line
     assert "La Réunion" in str(error)
     assert_intact(engine, loaded)
+
+
+def test_an_email_in_a_name_is_not_stored(engine, data_dir):
+    """fabt-109's name holds an e-mail (a note of whoever typed the list): every page and
+    the open data removed it when read, but the table and the PostGIS views kept it."""
+    report = load_source(engine, "laureates", data_dir=data_dir, progress=False)
+    name = laureate_rows(engine)["fabt-109"].name
+    assert name == "SCENE NATIONALE 61 bdd h.s = modifier mail [adresse électronique retirée]"
+    assert "1 nom(s) contenant une adresse électronique ou un numéro de téléphone, " \
+        "retiré(s) au chargement : fabt-109" in report.notes
+    assert laureate_rows(engine)["fabt-370"].name == "Le Touche@tout, tiers lieu rural"
+
+
+def test_the_names_stored_before_are_cleaned_by_the_migration(tmp_path, data_dir):
+    """A database loaded before: a load of the same file is « inchangé », migration 0017
+    cleans the rows (synthetic: the stored name given back its e-mail and a number)."""
+    engine = make_engine(embedded_url(tmp_path))
+    upgrade(engine, "0016")
+    load_source(engine, "laureates", data_dir=data_dir, progress=False)
+    with engine.begin() as connection:
+        connection.execute(update(Laureate).where(Laureate.id == "fabt-109").values(
+            name="SCENE NATIONALE 61 mail x.y@scenenationale61.fr, tél. 02 33 29 16 96"))
+    upgrade(engine)
+    assert laureate_rows(engine)["fabt-109"].name == (
+        "SCENE NATIONALE 61 mail [adresse électronique retirée], tél. "
+        "[numéro de téléphone retiré]")
+    engine.dispose()
