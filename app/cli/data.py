@@ -22,7 +22,13 @@ from flask.cli import with_appcontext
 from app.cli.common import fail
 from app.db import data_dir, get_engine
 from geodata.french import decimal
-from geodata.storage.database import DatabaseError, DatabaseUnreachable, is_postgis, upgrade
+from geodata.storage.database import (
+    DatabaseError,
+    DatabaseUnreachable,
+    is_postgis,
+    schema_revision,
+    upgrade,
+)
 from geodata.storage.reference import loaded_versions
 from geodata.storage.sql_classification import prepare_sql_classification
 from loaders.claims import describe
@@ -41,8 +47,19 @@ def db_group() -> None:
 @db_group.command("upgrade", help="Crée ou met à jour le schéma (migrations Alembic).")
 @with_appcontext
 def db_upgrade() -> None:
-    _upgraded(get_engine())
-    click.echo(f"Schéma à jour : {get_engine().url.render_as_string(hide_password=True)}")
+    engine = get_engine()
+    where = engine.url.render_as_string(hide_password=True)
+    try:
+        before = schema_revision(engine)
+    except DatabaseUnreachable as error:
+        fail(f"Erreur — {_unreachable(engine, error)}")
+    after = schema_revision(_upgraded(engine))
+    if before is None:
+        click.echo(f"Schéma créé (migration {after}) : {where}")
+    elif before == after:
+        click.echo(f"Schéma déjà à jour (migration {after}) : {where}")
+    else:
+        click.echo(f"Schéma mis à jour (migration {before} → {after}) : {where}")
 
 
 @db_group.command("cache-sql", help="Calcule le cache de la classification SQL "

@@ -163,5 +163,13 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             raise DatabaseError(f"migration de la base {where} impossible : {error}") from error
         raise DatabaseError(f"la base {where} a un schéma que cette version du service ne "
                             f"connaît pas ({error}) : une version plus récente du service l'a "
-                            f"sans doute migrée ; servez-la avec celle-ci (rien n'a été "
-                            f"modifié)") from error
+                            f"sans doute migrée ; servez-la avec cette version plus récente "
+                            f"(rien n'a été modifié)") from error
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The schema's migration (``0017``…), None for a database without the service's schema."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

@@ -255,6 +255,7 @@ def test_a_schema_from_a_newer_version_is_said_and_left_as_it_is(database_url, t
             assert result.exit_code == 1, result.output
             assert "a un schéma que cette version du service ne connaît pas" in result.output
             assert "'9999_future'" in result.output and "Traceback" not in result.output
+            assert "servez-la avec cette version plus récente" in result.output
         with engine.connect() as connection:
             assert connection.scalar(text("SELECT version_num FROM alembic_version")) == (
                 "9999_future")

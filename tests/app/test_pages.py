@@ -56,11 +56,15 @@ def test_health_needs_a_schema(tmp_path):
     assert health.status_code == 503 and health.json == {"status": "schéma absent", "datasets": 0}
     assert "La base de données n'est pas encore créée" in client.get("/").text
 
-    app.test_cli_runner().invoke(args=["db", "upgrade"])
+    created = app.test_cli_runner().invoke(args=["db", "upgrade"])
 
     answer = client.get("/sante")
     assert answer.status_code == 200 and answer.json == {"status": "ok", "datasets": 0}
     assert (tmp_path / "neuve" / "fabriques.sqlite3").is_file()
+    # it said « Schéma à jour » when it had just made the schema
+    assert created.output.startswith("Schéma créé (migration 0")
+    again = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert again.output.startswith("Schéma déjà à jour (migration 0")
 
 
 @pytest.mark.parametrize(("method", "url", "status", "title"), [
