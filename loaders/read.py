@@ -90,6 +90,8 @@ def read_vector(path: str | Path, *, declared_crs: str | None = None) -> gpd.Geo
         raise _unreadable(path, error) from None
     if not isinstance(frame, gpd.GeoDataFrame):  # a table without geometries: a CSV...
         raise LoadError(f"fichier sans géométries : {VECTOR_EXPECTED}", path=str(path))
+    if frame.empty:  # its columns unknown: not « colonne(s) obligatoire(s) absente(s) »
+        raise LoadError("aucune entité dans le fichier (collection vide)", path=str(path))
     if frame.crs is None:
         if declared_crs is None:
             raise LoadError(

@@ -122,6 +122,8 @@ def test_truncated_geojson(engine, loaded, data_dir, tmp_path):
 
 @pytest.mark.parametrize(("name", "content", "reason"), [
     ("vide.geojson", b"", "fichier vide"),
+    ("sans-entite.geojson", b'{"type": "FeatureCollection", "features": []}',
+     "aucune entité dans le fichier (collection vide)"),
     ("qpv.xlsx", b"PK\x03\x04\x14\x00\x06\x00" + b"x" * 200,
      "format non reconnu : un fichier géographique (GeoJSON, GeoPackage, Shapefile…) est "
      "attendu pour cette source"),
