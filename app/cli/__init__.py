@@ -28,7 +28,7 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from app.cli import common, french
-from geodata.storage.database import DatabaseError, DatabaseUnreachable
+from geodata.storage.database import DatabaseError, DatabaseUnreachable, unreachable_reason
 
 __all__ = ["DEVELOPMENT", "FabriquesGroup", "ORDER", "build", "init_app", "main"]
 
@@ -115,8 +115,7 @@ class FabriquesGroup(FlaskGroup):
         except DatabaseError as error:
             common.fail(f"Erreur — {str(error).rstrip('.')}.")
         except DatabaseUnreachable as error:  # the commands that load say what they kept
-            common.fail("Erreur — base de données injoignable : "
-                        f"{str(error.orig).splitlines()[0]}. Réessayez quand elle répond.")
+            common.fail(f"Erreur — base de données injoignable : {unreachable_reason(error)}.")
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         """The project's commands without loading the application; Flask's with it."""

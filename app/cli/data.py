@@ -27,6 +27,7 @@ from geodata.storage.database import (
     DatabaseUnreachable,
     is_postgis,
     schema_revision,
+    unreachable_reason,
     upgrade,
 )
 from geodata.storage.reference import loaded_versions
@@ -220,7 +221,7 @@ PREPARE_LATER = ("Les données chargées sont en service ; « fabriques db cache
 def _unreachable(engine, error: DatabaseUnreachable) -> str:
     """« base de données injoignable (URL) : the driver's reason »."""
     where = engine.url.render_as_string(hide_password=True)
-    return f"base de données injoignable ({where}) : {str(error.orig).splitlines()[0]}"
+    return f"base de données injoignable ({where}) : {unreachable_reason(error)}"
 
 
 def _not_prepared(reason: str) -> None:

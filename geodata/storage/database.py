@@ -21,7 +21,9 @@ __all__ = [
     "embedded_url",
     "is_postgis",
     "make_engine",
+    "schema_revision",
     "session",
+    "unreachable_reason",
     "upgrade",
 ]
 
@@ -38,6 +40,17 @@ class DatabaseUnreachable(OperationalError):
     or restarting, network down). Nothing is wrong with the request; asking again later works,
     the pool reconnecting by itself. Raised by every engine of ``make_engine`` in place of the
     driver's error (still an ``OperationalError``, so code that catches those is unchanged)."""
+
+
+def unreachable_reason(error: DatabaseUnreachable) -> str:
+    """Why the database does not answer, in French: the embedded file that does not open
+    (its folder missing or not writable: waiting will not help), else the driver's words."""
+    reason = str(error.orig).strip().splitlines()[0]
+    file = getattr(error, "file", None)
+    if not file:
+        return f"{reason}. Réessayez quand elle répond"
+    return (f"le fichier {file} ne s'ouvre pas ({reason}) : vérifiez que son dossier "
+            f"{Path(file).parent} existe et que le service peut y écrire")
 
 
 class SchemaMissing(DatabaseError):
@@ -70,7 +83,11 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:  # a file where the folder should be, no permission…
+                raise DatabaseError(f"le dossier de la base embarquée {Path(path).parent} ne "
+                                    f"peut être créé ({error.strerror})") from None
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
     elif url.startswith("postgresql"):
@@ -97,9 +114,13 @@ def _name_unreachable(context: ExceptionContext) -> None:
     if context.is_pre_ping or not isinstance(error, (OperationalError, InterfaceError)):
         return
     if context.is_disconnect or context.connection is None:
-        raise DatabaseUnreachable(error.statement, error.params, error.orig,
-                                  hide_parameters=error.hide_parameters,
-                                  connection_invalidated=context.is_disconnect)
+        unreachable = DatabaseUnreachable(error.statement, error.params, error.orig,
+                                          hide_parameters=error.hide_parameters,
+                                          connection_invalidated=context.is_disconnect)
+        engine = context.engine
+        if engine is not None and engine.url.get_backend_name() == "sqlite":
+            unreachable.file = engine.url.database
+        raise unreachable
 
 
 def _name_schema_missing(context: ExceptionContext) -> None:

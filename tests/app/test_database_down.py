@@ -183,6 +183,27 @@ def test_datasets_while_the_database_is_down_says_so(down_app):
     assert "Connection refused" in result.output
 
 
+def test_an_embedded_file_that_does_not_open_says_where_and_why(tmp_path, monkeypatch):
+    """« base de données injoignable … unable to open database file. Réessayez quand elle
+    répond » for a file that will never open (synthetic: a folder where the file should
+    be, as a read-only folder does for a user who is not root); a file where the instance
+    folder should be ended in a traceback."""
+    (tmp_path / "instance" / "fabriques.sqlite3").mkdir(parents=True)
+    monkeypatch.setenv("FABRIQUES_INSTANCE_PATH", str(tmp_path / "instance"))
+    said = CliRunner().invoke(build(), ["datasets"])
+    assert said.exit_code == 1 and "Traceback" not in said.output
+    assert f"le fichier {tmp_path}/instance/fabriques.sqlite3 ne s'ouvre pas (unable to open " \
+        f"database file) : vérifiez que son dossier {tmp_path}/instance existe" in said.output
+    assert "Réessayez" not in said.output
+
+    (tmp_path / "un-fichier").write_text("")
+    monkeypatch.setenv("FABRIQUES_INSTANCE_PATH", str(tmp_path / "un-fichier" / "instance"))
+    said = CliRunner().invoke(build(), ["datasets"])
+    assert said.exit_code == 2 and said.exception.__class__ is SystemExit
+    assert f"le dossier de la base embarquée {tmp_path}/un-fichier/instance ne peut être " \
+        "créé (Not a directory)" in said.output
+
+
 @pytest.fixture
 def schemaless_url(backend, tmp_path, request) -> str:
     """A database of the test's backend that answers without the service's tables: a new
