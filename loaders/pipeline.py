@@ -139,6 +139,10 @@ def load_source(
     if current is not None and current.checksum == checksum and current.vintage == vintage:
         return LoadReport(source.name, str(path), vintage, "inchangé", notes=notes,
                           version_id=current.id, completeness=describe(current.complete_for))
+    if current is not None and current.vintage != vintage:
+        notes.append(f"cette version remplace celle du millésime {current.vintage} : les "
+                     f"données {current.vintage} de la source « {source.name} » ne sont plus "
+                     "servies")
     staged, outcome = STAGERS[source.dataset](source, path, vintage)
     loaded = {table: len(rows) for table, rows in staged.tables.items()}
     records = len(next(iter(staged.tables.values()), [])) + len(outcome.skipped)

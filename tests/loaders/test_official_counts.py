@@ -106,10 +106,14 @@ def test_a_reference_list_missing_one_entry_is_refused(engine, data_dir, tmp_pat
 
 
 def test_another_edition_is_not_proven_by_this_editions_counts(engine, data_dir):
+    load(engine, "departements", data_dir)
     report = load_source(engine, "departements", str(data_dir / DEPARTEMENTS),
                          vintage="COG 2027", progress=False)
     assert report.completeness.startswith("partiel")
     assert "aucun décompte officiel connu pour le millésime COG 2027" in report.completeness
+    # the edition in service is withdrawn: said (an operator found it out from the answers)
+    assert "cette version remplace celle du millésime COG 2026 : les données COG 2026 de la " \
+        "source « departements » ne sont plus servies" in report.notes
 
 
 def test_a_region_is_delimited_by_the_communes_too(engine, data_dir, qpv_contours, tmp_path):
