@@ -28,6 +28,7 @@ from geodata.storage.dossiers import (
     find_dossiers,
     list_dossiers,
     store_dossiers,
+    stored_departements,
     stored_policies,
 )
 from geodata.storage.jury_laureates import refresh_jury_laureates
@@ -75,11 +76,12 @@ def import_dossiers(engine: Engine, geocoder, path: str | Path, *, data_dir: Pat
         raise LoadError(f"vague inconnue du calendrier : {wave!r} (connues : "
                         f"{', '.join(w.number for w in calendar.waves)})")
     intake = read_dossiers(path, load_mapping(mapping), calendar, wave)
-    before = stored_policies(engine)
+    before, departements = stored_policies(engine), stored_departements(engine)
     dossiers, places = _with_stored_values(engine, intake)
     stored, not_located, notes = _check_and_store(engine, geocoder, dossiers, policy,
                                                   data_dir, actor, places)
     notes += _rules_changed(intake, before, policy)
+    notes += _departements_changed(engine, departements)
     absent = _absent_from_file(engine, intake)
     if absent:
         notes.append(f"{len(absent)} dossier(s) déjà importé(s) de la ou des mêmes vagues ne "
@@ -105,6 +107,20 @@ def _rules_changed(intake, before: dict[int, str], policy) -> list[str]:
             f"sont désormais selon « {policy.title} » : leur catégorie peut changer "
             f"(importez avec « {_title(former)} » pour garder ces règles) : "
             f"{some_numbers(sorted(numbers))}" for former, numbers in sorted(changed.items())]
+
+
+def _departements_changed(engine: Engine, before: dict[int, str | None]) -> list[str]:
+    """The dossiers an import moved to another département: another prefecture sees them
+    now, and the former one loses them (its avis stays), which nothing said."""
+    moved = [(number, before[number], now)
+             for number, now in sorted(stored_departements(engine).items())
+             if before.get(number) and now != before[number]]
+    if not moved:
+        return []
+    shown = ", ".join(f"{n} ({was} → {now or 'inconnu'})" for n, was, now in moved[:10])
+    more = f" et {len(moved) - 10} autre(s)" if len(moved) > 10 else ""
+    return [f"{len(moved)} dossier(s) changent de département, donc de préfecture : "
+            f"{shown}{more}"]
 
 
 def _title(policy_name: str) -> str:

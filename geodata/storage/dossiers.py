@@ -20,7 +20,7 @@ from geodata.storage.dossier_models import Dossier, DossierEvent, JurySession
 __all__ = ["FIELD_LABELS", "FIRST_STATE", "IMPORTED_FIELDS", "NO_WAVE", "MoveRefused",
            "StoreReport", "dossier_events", "dossier_waves", "find_dossier", "find_dossiers",
            "avis_stamp", "give_avis", "list_dossiers", "move_dossiers", "stored_places",
-           "stored_policies", "store_dossiers"]
+           "stored_departements", "stored_policies", "store_dossiers"]
 
 FIRST_STATE = workflow().first
 NO_WAVE = "sans-vague"
@@ -234,6 +234,12 @@ def stored_policies(engine: Engine) -> dict[int, str]:
     """``number -> policy`` the stored dossiers were last checked under."""
     with session(engine) as orm:
         return dict(orm.execute(select(Dossier.number, Dossier.policy)).all())
+
+
+def stored_departements(engine: Engine) -> dict[int, str | None]:
+    """``number -> département`` of the stored dossiers (the prefecture that sees each)."""
+    with session(engine) as orm:
+        return dict(orm.execute(select(Dossier.number, Dossier.departement_code)).all())
 
 
 def stored_places(engine: Engine, numbers: Iterable[int]) -> dict[int, tuple]:

@@ -191,3 +191,22 @@ def test_an_import_under_other_rules_says_so(paca, ban, data_dir):
     assert note.startswith("24 dossier(s) vérifié(s) jusqu'ici selon « AMI 2019")
     assert "le sont désormais selon « Règles actuelles" in note
     assert "importez avec « AMI 2019" in note
+
+
+def test_an_import_that_moves_a_dossier_to_another_departement_says_so(paca, ban, data_dir,
+                                                                         tmp_path):
+    """La Fabulerie moved from Marseille to Avignon in a later export: the Bouches-du-Rhône's
+    prefecture lost it (« Page introuvable ») and the report said « 1 mis à jour ».
+    Synthetic: its address and point changed in a copy of the export."""
+    imported(paca, ban, data_dir)
+    assert {d.number: d.departement_code for d in list_dossiers(paca)}[1234505] == "13"
+    moved = tmp_path / "vague.csv"
+    moved.write_text(WAVE.read_text(encoding="utf-8").replace(
+        '4 rue de la bibliotheque 13001 Marseille,"5,38391","43,295313"',
+        '1 place de l\'Horloge 84000 Avignon,"4,8057","43,9493"'), encoding="utf-8")
+
+    again = imported(paca, ban, data_dir, path=moved)
+
+    assert {d.number: d.departement_code for d in list_dossiers(paca)}[1234505] == "84"
+    assert "1 dossier(s) changent de département, donc de préfecture : 1234505 (13 → 84)" \
+        in again.notes
