@@ -163,8 +163,11 @@ def _read_table(path: Path) -> CsvTable:
     try:
         sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
     except Exception as error:  # noqa: BLE001 - openpyxl and odfpy raise many kinds
-        raise LoadError(f"classeur illisible ({type(error).__name__} : {error})",
-                        path=str(path)) from None
+        kind = "xlsx" if path.suffix.lower() == ".xlsx" else "ods"
+        raise LoadError(f"classeur illisible : le fichier n'est pas un classeur .{kind} valide "
+                        "(abîmé, ou d'un autre format renommé) ; ouvrez-le dans le tableur et "
+                        f"enregistrez-le de nouveau en .{kind} ou en CSV UTF-8",
+                        path=str(path)) from error
     frame = sheets.get("Dossiers", next(iter(sheets.values()), None))
     if frame is None:
         raise LoadError("classeur sans feuille", path=str(path))

@@ -295,7 +295,8 @@ def test_an_instructor_imports_a_wave_from_the_page(ban_app, login):
 @pytest.mark.parametrize(("content", "filename", "said"), [
     (b"ID;Nom\n1;x\n", "export.txt", "un export .xlsx, .ods ou .csv est attendu"),
     (b"Numero,Email\n1,a@b.fr\n", "export.csv", "colonne(s) obligatoire(s) absente(s) : ID"),
-    (b"PK\x03\x04 pas un classeur", "export.xlsx", "classeur illisible"),
+    (b"PK\x03\x04 pas un classeur", "export.xlsx", "classeur illisible : le fichier n'est pas "
+     "un classeur .xlsx valide"),  # was pandas' English, « Excel file format cannot be … »
 ])
 def test_a_bad_upload_says_why_and_imports_nothing(app, client, login, content, filename,
                                                    said):
@@ -304,6 +305,7 @@ def test_a_bad_upload_says_why_and_imports_nothing(app, client, login, content, 
     page = html.unescape(answer.text)
     assert answer.status_code == 400 and said in page
     assert "/tmp" not in page  # the server's temporary path is not shown
+    assert "Excel file" not in page and "Error" not in page
     assert list_dossiers(app.extensions[EXTENSION]) == []
 
 
