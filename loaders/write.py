@@ -125,15 +125,20 @@ def write_staged(
 
 def _add_version(connection: Connection, source: Source, *, vintage: str, path: str,
                  checksum: str, counts: dict, complete_for: dict) -> int:
-    """The new ``dataset_versions`` row of the source, in use from the commit on."""
+    """The new ``dataset_versions`` row of the source, in use from the commit on. A file
+    other than the registry's (another checksum) keeps neither the registry's origin nor
+    its licence: ``fabriques datasets`` and ``/donnees`` showed them for any file."""
+    reference = source.sha256 is None or checksum == f"sha256:{source.sha256}"
     return connection.execute(
         insert(DatasetVersion).returning(DatasetVersion.id),
         {
             "source": source.name,
             "dataset": source.dataset,
             "vintage": vintage,
-            "licence": source.licence,
-            "url": source.url,
+            "licence": source.licence if reference else (
+                f"non vérifiée : ce n'est pas le fichier du registre (dont la licence est : "
+                f"{source.licence})"),
+            "url": source.url if reference else None,
             "path": path,
             "checksum": checksum,
             "complete_for": complete_for,

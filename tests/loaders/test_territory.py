@@ -258,3 +258,24 @@ def test_broken_epci_file_is_refused(engine, epci_loaded, data_dir, tmp_path, ed
     assert "casse.json" in str(error) and all(part in str(error) for part in said)
     assert (error.row, error.field) == (row, field)
     assert_epci_intact(engine)
+
+
+def test_a_file_other_than_the_registrys_keeps_neither_its_origin_nor_its_licence(
+        engine, data_dir, tmp_path):
+    """`fabriques datasets` and /donnees showed the registry's origin and licence for any
+    file loaded under the source. Synthetic: the real régions written again (same records,
+    another layout, so another checksum)."""
+    load(engine, "regions", data_dir)
+    with engine.connect() as connection:
+        reference = connection.execute(select(DatasetVersion.__table__).where(
+            DatasetVersion.current.is_(True))).one()
+    assert reference.url.startswith("https://www.npmjs.com/") and reference.licence.startswith(
+        "Licence Ouverte")
+    report = load(engine, "regions", path=write_json(tmp_path / "regions.json",
+                                                    records(data_dir, REGIONS)))
+    assert report.status == "chargé"
+    with engine.connect() as connection:
+        other = connection.execute(select(DatasetVersion.__table__).where(
+            DatasetVersion.current.is_(True))).one()
+    assert other.url is None and other.path.endswith("regions.json")
+    assert other.licence.startswith("non vérifiée : ce n'est pas le fichier du registre")
