@@ -221,14 +221,10 @@ def official_counts_proof(source: Source, tables: dict[str, list[dict]], vintage
         found = _counted(fact, tables.get(fact.table, []))
         if found == fact.count:
             proof.verified.append(f"{number(found)} {fact.what}, autant que {fact.origin}")
-            continue
-        if found > fact.count and not fact.exact:
-            proof.verified.append(f"{number(found)} {fact.what} (au moins {number(fact.count)} "
-                                  f"selon {fact.origin})")
-            continue
-        expected = f"{'' if fact.exact else 'au moins '}{number(fact.count)}"
-        proof.contradicted(f"le fichier compte {number(found)} {fact.what}, {fact.origin} en "
-                           f"donne {expected} (fichier coupé, complété ou d'une autre édition ?)")
+        else:
+            proof.contradicted(f"le fichier compte {number(found)} {fact.what}, {fact.origin} "
+                               f"en donne {number(fact.count)} (fichier coupé, complété ou "
+                               "d'une autre édition ?)")
     return proof
 
 

@@ -50,9 +50,8 @@ class OfficialCount:
     """A number an authority publishes for the source's vintage, independent of the file:
     ``what`` (French, plural) counted in the file's staged ``table``, the distinct values
     of ``distinct`` (a column, or a function of the row) or else the rows, only those
-    ``keep`` keeps. ``exact``: the file must
-    hold that many (fewer is a cut file, more another or padded one), else at least that
-    many. A file that contradicts it cannot claim the source's completeness
+    ``keep`` keeps. The file must hold exactly that many (fewer is a cut file, more another
+    or a padded one), or it cannot claim the source's completeness
     (``loaders.claims.official_counts_proof``)."""
 
     what: str
@@ -61,7 +60,6 @@ class OfficialCount:
     table: str
     distinct: str | Callable[[dict], object] | None = None
     keep: Callable[[dict], bool] | None = None
-    exact: bool = True
 
 
 COUNTRY = Completeness("country")
