@@ -92,7 +92,7 @@ class Workflow:
                        *(state for state, nexts in self.forward.items() if current in nexts)]
             return (f"de « {self.labels[current]} », on ne passe pas à "
                     f"« {self.labels[target]} » (possibles : "
-                    f"{', '.join(allowed) or 'aucun'})")
+                    f"{', '.join(f'« {self.labels[state]} »' for state in allowed) or 'aucun'})")
         if (back or target in self.needs_motivation) and not (motivation or "").strip():
             why = "un retour en arrière" if back else f"« {self.labels[target]} »"
             return f"motivation obligatoire pour {why}"

@@ -175,7 +175,8 @@ def test_every_other_move_is_refused_with_the_reason():
             refused = refusal(current, target, "motif")
             assert (refused is None) == ((current, target) in allowed), (current, target)
     assert "déjà" in refusal("recevable", "recevable", "motif")
-    assert "possibles : en-instruction" in refusal("depose", "laureat", "motif")
+    # the states in words, as the page shows them (was « possibles : en-instruction »)
+    assert "(possibles : « En instruction »)" in refusal("depose", "laureat", "motif")
     assert "état inconnu" in refusal("depose", "gagne", None)
 
 
