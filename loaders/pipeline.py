@@ -94,6 +94,17 @@ def _check_vintage(source: Source, path_or_url: str | None, vintage: str | None)
                         f"{', '.join(qpv.QPV_CODE)})")
 
 
+def _file_of(source, path_or_url: str | None, sha256: str | None,
+             data_dir: str | Path | None, progress: bool) -> Path:
+    """The file to load: downloaded from an http(s) URL, given, or the shared one."""
+    if path_or_url and "://" in path_or_url and not is_url(path_or_url):
+        raise LoadError("seules les adresses http(s) sont téléchargées", path=path_or_url)
+    if path_or_url and is_url(path_or_url):
+        return retrieve(path_or_url, known_hash=sha256 or source.sha256, progress=progress)
+    return Path(path_or_url) if path_or_url else source.local_path(
+        data_dir or default_data_dir())
+
+
 def load_source(
     engine: Engine,
     name: str,
@@ -116,13 +127,7 @@ def load_source(
     _check_vintage(source, path_or_url, vintage)
     vintage = vintage or source.vintage
     notes: list[str] = []
-    if path_or_url and "://" in path_or_url and not is_url(path_or_url):
-        raise LoadError("seules les adresses http(s) sont téléchargées", path=path_or_url)
-    if path_or_url and is_url(path_or_url):
-        path = retrieve(path_or_url, known_hash=sha256 or source.sha256, progress=progress)
-    else:
-        path = Path(path_or_url) if path_or_url else source.local_path(
-            data_dir or default_data_dir())
+    path = _file_of(source, path_or_url, sha256, data_dir, progress)
     started = time.perf_counter()
     checksum = file_checksum(path)
     asked = f"sha256:{sha256.removeprefix('sha256:').lower()}" if sha256 else None

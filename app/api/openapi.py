@@ -152,7 +152,9 @@ def document() -> dict:
         "openapi": "3.1.0",
         "info": {"title": "Fabriques de Territoire — éligibilité", "version": "1",
                  "description": "Éligibilité territoriale d'un lieu au programme Fabriques de "
-                                "Territoire : QPV, proximité, grands centres urbains."},
+                                "Territoire : QPV, proximité, grands centres urbains. Un texte "
+                                "ne contient jamais de caractère nul (%00) : un paramètre qui en "
+                                "a un est refusé (400)."},
         "servers": [{"url": "/api/v1"}],
         "paths": _with_common_errors({**_eligibility_paths(), **_reference_paths(),
                                       **room_paths()}),

@@ -175,8 +175,9 @@ def test_a_place_in_no_commune_is_explained_as_such(current):
 @pytest.mark.postgis
 def test_sql_takes_the_same_zones(postgis_url, data_dir, tmp_path):
     """The commune contours without Charbonnières-les-Vieilles, the 2024 list naming it (a
-    made-up line): the SQL hosting area holds the same zone as the engine's, and both
-    answer "à vérifier" at the commune."""
+    made-up line: a real QPV of Clermont-Ferrand said to span it too, the list keeping the
+    decree's 1,362 metropolitan codes): the SQL hosting area holds the same zone as the
+    engine's, and both answer "à vérifier" at the commune."""
     postgis_engine = make_engine(postgis_url)
     try:
         _sql_takes_the_same_zones(postgis_engine, data_dir, tmp_path)
@@ -189,7 +190,7 @@ def _sql_takes_the_same_zones(postgis_engine, data_dir, tmp_path):
                            leave_out=["63093"])
     listed = (data_dir / "qpv/qpv2024_commune_membership_anct.csv").read_text()
     header = listed.splitlines()[0].split(",")
-    extra = {"code_qp": "QN06399M", "lib_qp": "Quartier fictif", "insee_com": "63093",
+    extra = {"code_qp": "QN06301M", "lib_qp": "Saint-Jacques", "insee_com": "63093",
              "lib_com": "Charbonnières-les-Vieilles"}
     qpv_list = tmp_path / "qpv_communes.csv"
     qpv_list.write_text(listed.rstrip("\n") + "\n"
