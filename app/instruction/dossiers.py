@@ -41,10 +41,11 @@ from app.security import no_store
 from geodata.checks import LocationError, check_point, map_features
 from geodata.dossiers.calendar import CalendarError
 from geodata.dossiers.export import export_csv
-from geodata.dossiers.records import KINDS
+from geodata.dossiers.records import DS_CLOSED, DS_STATES, KINDS
 from geodata.dossiers.selection import CHECKS, NO_AVIS, SORTS, check_value, counts
 from geodata.dossiers.states import workflow
 from geodata.eligibility import EligibilityError
+from geodata.french import number
 from geodata.policy import (
     CATEGORIES,
     DEFAULT_POLICY,
@@ -115,7 +116,7 @@ def index():
         counts=counts(everything), asked=query.asked(), query=query,
         options=_options(waves, counts(everything)), states=workflow().labels,
         categories=SHORT_CATEGORIES, check_value=check_value, kinds=KINDS,
-        avis_labels=workflow().avis,
+        avis_labels=workflow().avis, ds_states=DS_STATES, ds_closed=DS_CLOSED,
         may_move=current_user.has_role("instructor"),
         targets=[(state, workflow().labels[state])
                  for state in workflow().instruction_targets])
@@ -169,8 +170,41 @@ def _dossier_page(found, sent: AvisForm | None = None, refused: str | None = Non
         states=rules.labels, categories=CATEGORIES, kinds=KINDS, checks=CHECKS,
         check_value=check_value, paris=PARIS, avis_labels=rules.avis,
         avis_form=form if may_give else None, avis_sent=sent, avis_refused=refused,
-        avis_seen=avis_stamp(found),
-        avis_text_max=AVIS_TEXT_MAX, field_labels=FIELD_LABELS)
+        avis_seen=avis_stamp(found), ds_states=DS_STATES, ds_closed=DS_CLOSED,
+        changes=changes,
+        avis_text_max=AVIS_TEXT_MAX)
+
+
+SHOWN_VALUE_CHARS = 120
+"""A value changed by an import longer than this is named, not quoted, in the history."""
+
+
+def changes(event) -> list[str]:
+    """What an import or a verification changed, for the history: each field in words, with
+    its value before and after when it is a short text or a number (« montant 1re année :
+    « 40 000 » → « 50 000 » »): the fields alone did not say whether an avis came before
+    the new amount."""
+    details = event.details or {}
+    before, after = details.get("avant") or {}, details.get("apres") or {}
+    said = []
+    for name in details.get("champs") or []:
+        label = FIELD_LABELS.get(name, name)
+        values = [DS_STATES.get(v, v) if name == "ds_state" else v
+                  for v in (before.get(name), after.get(name))]
+        if all(v is None or (isinstance(v, str | int | float) and not isinstance(v, bool)
+                             and len(str(v)) <= SHOWN_VALUE_CHARS) for v in values):
+            said.append(f"{label} : « {_value(values[0])} » → « {_value(values[1])} »")
+        else:
+            said.append(label)
+    return said
+
+
+def _value(value) -> str:
+    if value is None or value == "":
+        return "vide"
+    if isinstance(value, float):
+        return repr(value).replace(".", ",")  # a coordinate keeps all its decimals
+    return number(value) if isinstance(value, int) else value
 
 
 def _usual_policy() -> str:

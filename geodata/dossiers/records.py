@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["FNT", "FT", "KINDS", "MATCH_SAME", "MATCH_STATES", "DossierInput", "Finding"]
+__all__ = ["DS_CLOSED", "DS_STATES", "FNT", "FT", "KINDS", "MATCH_SAME", "MATCH_STATES",
+           "DossierInput", "Finding"]
 
 FT, FNT = "FT", "FNT"
 KINDS = {FT: "Fabrique de Territoire", FNT: "Fabrique Numérique de Territoire"}
@@ -14,6 +15,13 @@ MATCH_STATES = (MATCH_SAME, "a-confirmer", "distinct")
 """How a laureate decided here stands to the published list: the same Fabrique (name and
 commune, or SIRET, or confirmed by a person: counted and shown once, as the published one),
 a possible match a person must confirm, or a distinct Fabrique."""
+
+
+DS_STATES = {"en_construction": "en construction", "en_instruction": "en instruction",
+             "accepte": "accepté", "refuse": "refusé", "sans_suite": "classé sans suite"}
+"""A dossier's state on Démarches Simplifiées (the export's « État du dossier »), in words."""
+DS_CLOSED = ("refuse", "sans_suite")
+"""The states on Démarches Simplifiées of a dossier not to instruct: refused, or withdrawn."""
 
 
 @dataclass(frozen=True)

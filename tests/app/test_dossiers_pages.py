@@ -317,3 +317,34 @@ def test_only_instructors_import(app, client, login, role):
         login(client, role)
     assert client.get(IMPORT).status_code == 403
 
+
+
+def test_a_dossier_refused_or_withdrawn_on_demarches_simplifiees_says_so(wave, client, login):
+    """The export's state was stored and shown nowhere: instructors worked on dossiers DS
+    had refused or closed without follow-up."""
+    login(client)
+    listed = client.get("/instruction/dossiers?vague=2").text
+    rows = dict(re.findall(r'<tr data-numero="(\d+)">(.*?)</tr>', listed, re.S))
+    assert "refusé sur DS" in rows["1234516"] and "sur DS" not in rows["1234505"]
+    withdrawn = html.unescape(client.get("/instruction/dossiers/1234521").text)
+    assert re.search(r'id="etat-ds">\s*<p>Sur Démarches Simplifiées, ce dossier est « classé '
+                     r'sans suite »', withdrawn)
+    ongoing = html.unescape(client.get("/instruction/dossiers/1234505").text)
+    assert 'id="etat-ds"' not in ongoing
+    assert 'id="etat-demarche">en instruction<' in ongoing
+
+
+def test_the_history_says_what_an_import_changed_from_and_to(wave, client, login, data_dir,
+                                                              ban_server, tmp_path):
+    """« mis à jour par un import : montant 1re année, … » without the values: whether an
+    avis came before the new amount could not be read. Synthetic: La Fabulerie asks
+    40 000 € the first year in a later export."""
+    changed = tmp_path / "vague.csv"
+    changed.write_text(WAVE.read_text(encoding="utf-8").replace(
+        '"43,295313",50000,50000,50000', '"43,295313",40000,50000,50000'), encoding="utf-8")
+    with BanClient(ban_server.url, max_retries=0) as ban:
+        import_dossiers(wave, ban, changed, data_dir=data_dir, actor="test")
+    login(client)
+    page = " ".join(html.unescape(client.get("/instruction/dossiers/1234505").text).split())
+    assert "mis à jour par un import : montant 1re année : « 50 000 » → « 40 000 » ; " \
+        "vérifications ; champs de l'export" in page  # the checks, the export: named only
