@@ -207,11 +207,14 @@ def _value(value) -> str:
     return number(value) if isinstance(value, int) else value
 
 
-def _usual_policy() -> str:
-    """The rules most stored dossiers were checked under (the default ones when there is
-    none): the import page's default, so that importing a wave again keeps its rules."""
+def _usual_policy() -> tuple[str, bool]:
+    """The rules most stored dossiers were checked under, and True; the default ones and
+    False when there is none: the import page's default, so that importing a wave again
+    keeps its rules."""
     used = Counter(stored_policies(get_engine()).values()).most_common(1)
-    return used[0][0] if used and used[0][0] in available_policies() else DEFAULT_POLICY
+    if used and used[0][0] in available_policies():
+        return used[0][0], True
+    return DEFAULT_POLICY, False
 
 
 def _policy_title(name: str) -> str | None:
@@ -303,8 +306,9 @@ def upload():
     """The upload form; posted, the import and its report (nothing imported on an error)."""
     form = ImportForm()
     if not form.is_submitted():
-        form.policy.data = _usual_policy()  # a re-import keeps the wave's rules
-        return render_template("dossiers_import.html", form=form, report=None, error=None)
+        form.policy.data, kept = _usual_policy()  # a re-import keeps the wave's rules
+        return render_template("dossiers_import.html", form=form, report=None, error=None,
+                               rules_kept=kept)
     if not form.validate():
         return render_template("dossiers_import.html", form=form, report=None,
                                error=first_error(form, form.ORDER)[1]), 400

@@ -151,11 +151,19 @@ def test_the_import_page_offers_the_rules_the_dossiers_were_checked_under(wave, 
     switched its rules unseen (synthetic: the stored dossiers' rules changed in SQL)."""
     login(client)
     assert re.search(r'<option value="current" selected>', client.get(IMPORT).text)
+    assert "Celles des dossiers déjà importés" in html.unescape(client.get(IMPORT).text)
     with wave.begin() as connection:
         connection.execute(text("UPDATE dossiers SET policy = 'ami-2019'"))
     page = client.get(IMPORT).text
     assert re.search(r'<option value="ami-2019" selected>', page)
     assert "Celles des dossiers déjà importés" in html.unescape(page)
+
+
+def test_without_dossiers_the_import_page_claims_no_rules_kept(client, login):
+    login(client)
+    page = html.unescape(client.get(IMPORT).text)
+    assert re.search(r'<option value="current" selected>', page)
+    assert "Celles des dossiers déjà importés" not in page
 
 
 def test_without_dossiers_the_page_says_how_to_import(client, login):
