@@ -32,7 +32,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from app.access import role_required
+from app.access import local_path, role_required
 from app.db import calendar_file, data_dir, get_engine, get_geocoder
 from app.errors import error_page
 from app.forms import first_error
@@ -207,6 +207,12 @@ def _value(value) -> str:
     return number(value) if isinstance(value, int) else value
 
 
+def _list_path(target: str | None) -> str | None:
+    """``target`` if it is the dossiers' list on this site (its filters kept), else None."""
+    path = local_path(target)
+    return path if path and path.split("?")[0] == url_for("dossiers.index") else None
+
+
 def _usual_policy() -> tuple[str, bool]:
     """The rules most stored dossiers were checked under, and True; the default ones and
     False when there is none: the import page's default, so that importing a wave again
@@ -272,7 +278,8 @@ def move():
     """First the confirmation page (each move allowed or why not), then, confirmed, the
     moves: all or none, each an event signed by the account."""
     form = MoveForm()
-    back = url_for("dossiers.index", vague=form.vague.data or None)
+    back = _list_path(form.retour.data) or url_for("dossiers.index",
+                                                   vague=form.vague.data or None)
     numbers = form.numbers() if form.validate() else None
     if numbers is None:
         problem = first_error(form, form.ORDER)

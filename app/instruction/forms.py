@@ -149,6 +149,8 @@ class MoveForm(Form):
         DataRequired(message="motivation obligatoire pour un changement d'état groupé"),
         Length(max=2000, message="motivation : 2 000 caractères au plus")])
     vague = StringField(default="", filters=[strip])
+    retour = StringField(default="")
+    """The list as it was filtered, sorted and paged, to go back to (a local path)."""
     confirme = HiddenField(default="")
 
     ORDER = ("numero", "vers", "motivation")

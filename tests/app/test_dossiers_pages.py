@@ -212,6 +212,25 @@ def test_a_bulk_move_is_confirmed_then_done_and_signed(wave, client, login):
     assert "2 dossier(s) passé(s) à « En instruction »." in listing
 
 
+def test_a_bulk_move_leads_back_to_the_list_as_it_was_filtered(wave, client, login):
+    """After a move, the list lost its filters (« vague=2 » only): the instructor filtering
+    the Bouches-du-Rhône's « Recevable » started again. A path off the list, or off the
+    site, leads to the wave's list."""
+    login(client)
+    listing = "/instruction/dossiers?vague=2&departement=13&tri=categorie"
+    page = client.get(listing).text
+    assert f'name="retour" value="{html.escape(listing)}"' in page
+    for retour, back in ((listing, listing),
+                         ("https://ailleurs.example/x", "/instruction/dossiers?vague=2"),
+                         ("/instruction/jury", "/instruction/dossiers?vague=2")):
+        token = csrf_token(client, "/instruction/dossiers?vague=2")
+        done = client.post(MOVE, data={
+            "csrf_token": token, "numero": ["1234505"], "vers": "en-instruction",
+            "motivation": "Pièces complètes", "vague": "2", "retour": retour,
+            "confirme": "oui"})
+        assert done.status_code == 302 and done.headers["Location"] == back, retour
+
+
 def test_a_bulk_move_the_rules_refuse_moves_nothing(wave, client, login):
     login(client)
     before = states(wave)
