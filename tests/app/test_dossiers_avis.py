@@ -65,6 +65,9 @@ def test_a_prefecture_gives_its_avis_when_it_is_asked(wave, client, login):
         move_dossiers(wave, [number], target, "instructrice@exemple.gouv.fr")
 
     assert "Donner l'avis" in page_of(client, number)
+    # the avis is far down on a phone (2,700 px): a link at the top leads to it
+    assert re.search(r'id="avis-a-donner"><a [^>]*href="#avis-prefecture"',
+                     page_of(client, number))
     blank = avis(client, number, text="  ")
     assert blank.status_code == 400
     assert "texte de l'avis est obligatoire" in html.unescape(blank.text)
