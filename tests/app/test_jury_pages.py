@@ -217,3 +217,17 @@ def test_a_laureate_to_match_is_asked_on_its_own_wave_page(wave, client, login):
     post(client, "/instruction/jury/cloture", vague="2", membres="Mme A", confirme="oui")
     assert 'id="rapprocher-ds-1234509"' in client.get(JURY).text
     assert "rapprocher-ds-" not in client.get("/instruction/jury?vague=1").text
+
+
+def test_the_quotas_are_read_with_the_pages_own_figures(wave, client, login):
+    """The key said « « de 3 à 12 » : 3 Fabriques y sont à coup sûr… », figures of no line
+    of the table: it reads the first range of the table itself."""
+    login(client)
+    page = html.unescape(client.get(JURY).text)
+    ranges = [(int(low), int(high)) for low, high in
+              re.findall(r'data-min="(\d+)" data-max="(\d+)"', page) if low != high]
+    assert ranges, "the shared list has laureates « à vérifier »: some line is a range"
+    low, high = ranges[0]
+    key = " ".join(re.search(r'id="quotas-jury-lecture">(.*?)</p>', page, re.S).group(1).split())
+    assert f"« de {low} à {high} »" in key.replace("\u202f", " ")
+    assert f"{low} Fabriques y sont à coup sûr, {high} au plus" in key.replace("\u202f", " ")
