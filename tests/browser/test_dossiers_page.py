@@ -62,7 +62,7 @@ def test_an_instructor_moves_two_dossiers_with_a_motivation(live_server, page, s
     shoot("dossiers-confirmation", full_page=False)
     page.get_by_role("button", name="Confirmer et appliquer").click()
 
-    page.wait_for_url(re.compile(r"/instruction/dossiers\?vague=2$"))
+    page.wait_for_url(re.compile(r"/instruction/dossiers\?vague=2"))  # the list as filtered
     assert "2 dossier(s) passé(s) à « En instruction »." in page.get_by_role("status").inner_text()
     assert state_of(page, 1234505) == state_of(page, 1234506) == "En instruction"
     assert state_of(page, 1234507) == "Déposé"
