@@ -94,17 +94,20 @@ class DossiersQuery(QueryForm):
                        validators=[_one_of([*workflow().avis, NO_AVIS], "avis")])
     verification = StringField(default="", filters=[strip],
                                validators=[_one_of(CHECKS, "vérification")])
+    recherche = StringField(default="", filters=[strip], validators=[Length(
+        max=100, message="recherche : 100 caractères au plus")])
     tri = StringField(default="numero", filters=[strip], validators=[_one_of(SORTS, "tri")])
     page = IntegerField(default=1, validators=[Optional(), NumberRange(
         min=1, max=100_000, message="page : un nombre entier positif")])
 
-    ORDER = ("vague", "etat", "avis", "categorie", "departement", "type", "verification",
-             "tri", "page")
+    ORDER = ("vague", "recherche", "etat", "avis", "categorie", "departement", "type",
+             "verification", "tri", "page")
 
     def selection(self) -> DossierFilter:
         return DossierFilter(self.etat.data or None, self.categorie.data or None,
                              self.departement.data or None, self.type.data or None,
-                             self.verification.data or None, self.avis.data or None)
+                             self.verification.data or None, self.avis.data or None,
+                             self.recherche.data or None)
 
     def asked(self) -> dict:
         """The filters as given (the empty ones left out), for links and the export."""

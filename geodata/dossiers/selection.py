@@ -7,13 +7,14 @@ false for a non-eligible location, undetermined while "à vérifier".
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from geodata.policy import CATEGORY_NOT_ELIGIBLE, CATEGORY_UNDETERMINED
 
-__all__ = ["CHECKS", "NO_AVIS", "SORTS", "DossierFilter", "check_value", "counts"]
+__all__ = ["CHECKS", "NO_AVIS", "SORTS", "DossierFilter", "check_value", "counts", "folded"]
 
 CHECKS = {"territoire": "territoire", "forme_juridique": "forme juridique",
           "financement": "financement"}
@@ -48,9 +49,11 @@ class DossierFilter:
     kind: str | None = None
     failing: str | None = None  # a check (CHECKS) that is false or undetermined
     avis: str | None = None  # the prefecture's avis, NO_AVIS: none given
+    text: str | None = None  # in the number, the holder's or the project's name
 
     def keeps(self, dossier) -> bool:
         return ((self.state is None or dossier.state == self.state)
+                and (self.text is None or _mentions(dossier, self.text))
                 and (self.avis is None or (dossier.avis or NO_AVIS) == self.avis)
                 and (self.category is None or dossier.category == self.category)
                 and (self.departement is None or dossier.departement_code == self.departement)
@@ -59,6 +62,20 @@ class DossierFilter:
 
     def apply(self, dossiers: Iterable, sort: str = "numero") -> list:
         return sorted((d for d in dossiers if self.keeps(d)), key=SORTS[sort][1])
+
+
+def folded(text: str) -> str:
+    """``text`` to compare as a person reads it: no case, no accents, single spaces."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+def _mentions(dossier, text: str) -> bool:
+    """Whether the dossier's number, holder or project holds ``text`` (« fabulerie »,
+    « Efficience solidaire », « 12345 »)."""
+    wanted = folded(text)
+    return any(wanted in folded(value) for value in (
+        str(dossier.number), dossier.company_name or "", dossier.project_name or ""))
 
 
 def counts(dossiers: Sequence) -> dict[str, Counter]:

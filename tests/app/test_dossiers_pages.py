@@ -88,6 +88,21 @@ def test_the_table_shows_the_dossiers_the_filters_keep(wave, client, login, quer
     assert [int(row[0]) for row in rows[1:]] == expected
 
 
+@pytest.mark.parametrize(("words", "found"), [
+    ("fabulerie", [1234505]),                 # the holder's name, any case
+    ("efficience, solidaire", [1234516]),     # the project's name as written
+    ("CREATIVE", [1234516]),                  # « Créative »: no accents
+    ("1234516", [1234516]),                   # the number
+    ("n'existe nulle part", []),
+])
+def test_the_table_finds_a_dossier_by_number_or_name(wave, client, login, words, found):
+    """250 dossiers made three pages to scan for one name."""
+    login(client)
+    page = client.get("/instruction/dossiers", query_string={"vague": "2", "recherche": words})
+    assert [int(n) for n in ROWS.findall(page.text)] == found
+    assert f'value="{words}"' in html.unescape(page.text)  # kept in the field
+
+
 def test_the_table_sorts(wave, client, login):
     login(client)
     page = client.get("/instruction/dossiers?vague=2&tri=raison_sociale")
