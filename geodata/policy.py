@@ -29,6 +29,7 @@ __all__ = [
     "Quotas",
     "available_policies",
     "load_policy",
+    "policy_title",
     "qpv_vintages",
 ]
 
@@ -166,6 +167,15 @@ def load_policy(name: str = DEFAULT_POLICY, folder: Path = POLICY_DIR) -> Policy
         raise PolicyError(f"{path.name} : fichier de politique invalide ({error!r})") from None
     _check(policy, path)
     return policy
+
+
+def policy_title(name: str) -> str | None:
+    """What a policy is, said to a person (« Règles actuelles : … »); None for a policy no
+    longer shipped (a dossier checked under it keeps its name)."""
+    try:
+        return load_policy(name).title
+    except PolicyError:
+        return None
 
 
 def _shown(name: object, limit: int = 40) -> str:

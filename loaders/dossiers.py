@@ -22,7 +22,7 @@ from geodata.eligibility import classify, rows
 from geodata.eligibility.missing import departement_of
 from geodata.french import distance
 from geodata.networks import FABRIQUE, nearest_of_kinds
-from geodata.policy import PolicyError, load_policy
+from geodata.policy import load_policy, policy_title
 from geodata.storage.dossiers import (
     StoreReport,
     find_dossiers,
@@ -103,10 +103,14 @@ def _rules_changed(intake, before: dict[int, str], policy) -> list[str]:
         former = before.get(dossier.number)
         if former is not None and former != policy.name:
             changed.setdefault(former, []).append(dossier.number)
-    return [f"{len(numbers)} dossier(s) vérifié(s) jusqu'ici selon « {_title(former)} » le "
-            f"sont désormais selon « {policy.title} » : leur catégorie peut changer "
-            f"(importez avec « {_title(former)} » pour garder ces règles) : "
-            f"{some_numbers(sorted(numbers))}" for former, numbers in sorted(changed.items())]
+    said = []
+    for former, numbers in sorted(changed.items()):
+        title = policy_title(former) or former
+        said.append(f"{len(numbers)} dossier(s) vérifié(s) jusqu'ici selon « {title} » le "
+                    f"sont désormais selon « {policy.title} » : leur catégorie peut changer "
+                    f"(importez avec « {title} » pour garder ces règles) : "
+                    f"{some_numbers(sorted(numbers))}")
+    return said
 
 
 def _departements_changed(engine: Engine, before: dict[int, str | None]) -> list[str]:
@@ -121,13 +125,6 @@ def _departements_changed(engine: Engine, before: dict[int, str | None]) -> list
     more = f" et {len(moved) - 10} autre(s)" if len(moved) > 10 else ""
     return [f"{len(moved)} dossier(s) changent de département, donc de préfecture : "
             f"{shown}{more}"]
-
-
-def _title(policy_name: str) -> str:
-    try:
-        return load_policy(policy_name).title
-    except PolicyError:  # a policy no longer shipped: its name
-        return policy_name
 
 
 def _absent_from_file(engine: Engine, intake) -> list[int]:

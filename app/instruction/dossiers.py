@@ -52,7 +52,7 @@ from geodata.policy import (
     SHORT_CATEGORIES,
     PolicyError,
     available_policies,
-    load_policy,
+    policy_title,
 )
 from geodata.storage.dossiers import (
     FIELD_LABELS,
@@ -166,7 +166,7 @@ def _dossier_page(found, sent: AvisForm | None = None, refused: str | None = Non
                                                      texte=found.avis_text or "")
     return render_template(
         "dossier.html", dossier=found, events=dossier_events(get_engine(), found.number),
-        features=_map_features(found), policy_title=_policy_title(found.policy),
+        features=_map_features(found), policy_title=policy_title(found.policy),
         states=rules.labels, categories=CATEGORIES, kinds=KINDS, checks=CHECKS,
         check_value=check_value, paris=PARIS, avis_labels=rules.avis,
         avis_form=form if may_give else None, avis_sent=sent, avis_refused=refused,
@@ -221,15 +221,6 @@ def _usual_policy() -> tuple[str, bool]:
     if used and used[0][0] in available_policies():
         return used[0][0], True
     return DEFAULT_POLICY, False
-
-
-def _policy_title(name: str) -> str | None:
-    """What the rules a dossier was checked under are, said to a person (None: a policy no
-    longer shipped; its name stays on the page)."""
-    try:
-        return load_policy(name).title
-    except PolicyError:
-        return None
 
 
 def _map_features(dossier) -> dict | None:
