@@ -30,6 +30,7 @@ from geodata.eligibility.hosting import (
     no_hosting_near_points,
 )
 from geodata.eligibility.layers import ReferenceIndex, TerritoryIndex
+from geodata.eligibility.plain_layers import FALSE, TRUE, UNKNOWN
 from geodata.eligibility.search import Points, first_containing, first_match, nearest_within
 from geodata.policy import (
     CATEGORY_NOT_ELIGIBLE,
@@ -55,7 +56,6 @@ __all__ = [
     "rounded_distance",
 ]
 
-TRUE, FALSE, UNKNOWN = np.int8(1), np.int8(0), np.int8(-1)
 PRECISIONS = ("point", "address", "street", "locality", "commune")
 COARSE_PRECISIONS = frozenset({"locality", "commune"})
 """Precisions that cannot place a location inside or outside a QPV."""
@@ -360,9 +360,7 @@ def _urban_half(result: Classification) -> None:
         if len(index.density_level_of) else np.zeros(len(result), dtype=np.int8)
     result.density_level = levels
     if index.metropole_of is not None and len(index.metropole_of):
-        member = index.metropole_of[rows]
-        result.metropole = np.where(known, np.where(member, TRUE, FALSE), UNKNOWN).astype(
-            np.int8)
+        result.metropole = np.where(known, index.metropole_of[rows], UNKNOWN).astype(np.int8)
     policy = result.policy
     if policy.urban_definition == "metropole":
         large = result.metropole

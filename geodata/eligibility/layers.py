@@ -28,7 +28,7 @@ from geodata.eligibility.grid import (
     polygon_cells,
 )
 from geodata.eligibility.missing import NONE, MissingCommunes, departement_of, missing_communes
-from geodata.eligibility.plain_layers import CommuneLayer, QpvLayer
+from geodata.eligibility.plain_layers import FALSE, TRUE, UNKNOWN, CommuneLayer, QpvLayer
 from geodata.territories import TERRITORIES, Territory
 
 __all__ = ["CommuneLayer", "QpvLayer", "ReferenceIndex", "TerritoryIndex", "projector"]
@@ -219,6 +219,14 @@ class TerritoryIndex:
         return shapely.points(*self.project(lons, lats))
 
 
+def _metropole_answer(communes: CommuneLayer, code: str) -> np.int8:
+    """Whether a commune is in a métropole: unknown when the EPCI list loaded places it in no
+    EPCI (a gap in the list, ``geodata.storage.reference.ISLANDS_OUTSIDE_EPCI``)."""
+    if code in communes.metropoles:
+        return TRUE
+    return FALSE if code in communes.outside_metropoles else UNKNOWN
+
+
 class ReferenceIndex:
     """The QPV and commune layers of one vintage, ready for the engine, per territory."""
 
@@ -240,7 +248,7 @@ class ReferenceIndex:
         self.density_label_of = np.array(
             [communes.density_labels.get(code) for code in communes.codes], dtype=object)
         self.metropole_of = None if communes.metropoles is None else np.array(
-            [code in communes.metropoles for code in communes.codes], dtype=bool)
+            [_metropole_answer(communes, code) for code in communes.codes], dtype=np.int8)
         for code, territory in TERRITORIES.items():
             self.territories[code] = self._index(territory)
 

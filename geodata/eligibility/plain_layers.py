@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["CommuneLayer", "QpvLayer"]
+__all__ = ["FALSE", "TRUE", "UNKNOWN", "CommuneLayer", "QpvLayer"]
+
+TRUE, FALSE, UNKNOWN = np.int8(1), np.int8(0), np.int8(-1)
+"""The answers to a yes-or-no question, in the engine's arrays."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class CommuneLayer:
     density_levels: dict[str, int] = field(default_factory=dict)
     density_labels: dict[str, str] = field(default_factory=dict)
     metropoles: dict[str, str] | None = None  # commune -> métropole; None: EPCI not loaded
+    outside_metropoles: frozenset[str] = frozenset()  # communes known to be in no métropole
     without_outline: dict[str, str | None] = field(default_factory=dict)  # code -> région
     sources: tuple[str, ...] = ()
     region_names: dict[str, str] = field(default_factory=dict)  # code -> name (COG)

@@ -339,6 +339,14 @@ def _coarse_sentence(result: Classification, territory, commune: int, decided: b
             f"contour : {items}.")
 
 
+METROPOLE_SENTENCES = {
+    TRUE: "Commune membre de {metropole}.",
+    FALSE: "Commune hors des 22 métropoles.",
+    UNKNOWN: "Commune dans aucun EPCI de la liste chargée (liste incomplète) : métropole "
+             "inconnue.",
+}
+
+
 def _urban_sentence(result: Classification, commune: int) -> str:
     """The urban half for every location of one commune (or of no known commune)."""
     policy, index = result.policy, result.index
@@ -351,11 +359,12 @@ def _urban_sentence(result: Classification, commune: int) -> str:
         if level:
             parts.append(f"Grille communale de densité : niveau {level} "
                          f"(« {communes.density_labels.get(code)} »).")
+        member = UNKNOWN if index.metropole_of is None else index.metropole_of[commune]
         if index.metropole_of is not None:
-            parts.append(f"Commune membre de {communes.metropoles[code]}."
-                         if index.metropole_of[commune] else "Commune hors des 22 métropoles.")
+            parts.append(METROPOLE_SENTENCES[member].format(
+                metropole=communes.metropoles.get(code)))
         if policy.urban_definition == "metropole":
-            outside = None if index.metropole_of is None else not index.metropole_of[commune]
+            outside = None if member == UNKNOWN else bool(member == FALSE)
         else:
             outside = None if not level else level not in policy.density_levels
     else:

@@ -235,7 +235,9 @@ def _urban_fact(result: Classification, commune: int) -> str:
     if policy.urban_definition == "metropole":
         if index.metropole_of is None:
             return f"{place}, métropoles non chargées"
-        if index.metropole_of[commune]:
+        if index.metropole_of[commune] == UNKNOWN:
+            return f"{place}, dans aucun EPCI de la liste chargée"
+        if index.metropole_of[commune] == TRUE:
             return f"{place} dans {communes.metropoles[code]}"
         return f"{place} hors des 22 métropoles"
     level = int(index.density_level_of[commune]) if len(index.density_level_of) else 0

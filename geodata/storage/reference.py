@@ -35,6 +35,7 @@ from geodata.storage.types import geometries_of, stored_geometry
 
 __all__ = [
     "COMMUNE_NAME",
+    "ISLANDS_OUTSIDE_EPCI",
     "METROPOLE_KINDS",
     "arrondissement_parents",
     "current_versions",
@@ -49,6 +50,14 @@ __all__ = [
 ]
 
 METROPOLE_KINDS = ("METRO", "MET69")
+
+ISLANDS_OUTSIDE_EPCI = frozenset({"22016", "29083", "29155", "85113"})
+"""Île-de-Bréhat, Île-de-Sein, Ouessant and L'Île-d'Yeu: maritime islands made of one commune,
+which the law exempts from belonging to an EPCI à fiscalité propre (CGCT, art. L. 5210-1-1, V)
+and which belong to none (COG 2026). They are in no métropole, whatever list is loaded. Every
+other commune of the territories the service covers is in an EPCI: one that the loaded list
+does not place is a gap in that list, and its métropole is unknown (migration 0018 for
+``fabriques_classify``)."""
 
 
 def current_versions(connection: Connection, dataset: str | None = None,
@@ -172,14 +181,7 @@ def read_commune_layer(connection: Connection) -> CommuneLayer:
         select(CommuneClass.commune_code, CommuneClass.level, CommuneClass.label)
         .where(CommuneClass.typology == "densite")
     ).all()
-    has_epci = connection.scalar(select(Epci.code).limit(1)) is not None
-    metropoles = None
-    if has_epci:
-        metropoles = dict(connection.execute(
-            select(EpciMember.commune_code, Epci.name)
-            .join(Epci, Epci.code == EpciMember.epci_code)
-            .where(Epci.kind.in_(METROPOLE_KINDS))
-        ).all())
+    metropoles, outside_metropoles = _metropoles(connection)
     outlined = {r.code for r in records}
     without_outline = {code: region for code, region in connection.execute(
         select(Commune.code, Commune.region_code).where(Commune.kind == "commune-actuelle"))
@@ -196,10 +198,28 @@ def read_commune_layer(connection: Connection) -> CommuneLayer:
         density_levels={r.commune_code: r.level for r in density if r.level},
         density_labels={r.commune_code: r.label for r in density},
         metropoles=metropoles,
+        outside_metropoles=outside_metropoles,
         without_outline=without_outline,
         sources=tuple(f"{v.source} ({v.vintage})" for v in sources),
         region_names=dict(connection.execute(select(Region.code, Region.name)).all()),
     )
+
+
+def _metropoles(connection: Connection) -> tuple[dict[str, str] | None, frozenset[str]]:
+    """Each commune of a métropole with its name, and the communes known to be in none: those
+    of another EPCI of the loaded list, and the islands outside every EPCI by law. (None, {})
+    when no EPCI list is loaded."""
+    if connection.scalar(select(Epci.code).limit(1)) is None:
+        return None, frozenset()
+    metropoles, others = {}, set(ISLANDS_OUTSIDE_EPCI)
+    for code, name, kind in connection.execute(
+            select(EpciMember.commune_code, Epci.name, Epci.kind)
+            .join(Epci, Epci.code == EpciMember.epci_code)):
+        if kind in METROPOLE_KINDS:
+            metropoles[code] = name
+        else:
+            others.add(code)
+    return metropoles, frozenset(others - metropoles.keys())
 
 
 ENGINE_DATASETS = ("commune-contours", "communes", "commune-classes", "epci")
