@@ -118,6 +118,9 @@ def read_dossiers(path: str | Path, mapping: Mapping, calendar: Calendar,
                         f"{', '.join(table.columns)})", path=str(table.path),
                         field=columns[missing])
     intake = Intake(table.path, absent=absent)
+    if table.encoding == "cp1252":
+        intake.notes.append("fichier lu en Windows-1252 (un CSV enregistré par Excel) : il "
+                            "n'est pas en UTF-8 ; vérifiez les accents des noms importés")
     if absent:
         intake.notes.append(
             f"colonne(s) absente(s) : {', '.join(columns[name] for name in absent)} : champs "
@@ -155,7 +158,7 @@ def read_dossiers(path: str | Path, mapping: Mapping, calendar: Calendar,
 def _read_table(path: Path) -> CsvTable:
     """Every cell as text (empty when blank), with the line where each record starts."""
     if path.suffix.lower() == ".csv":
-        return read_csv(path, required=[])
+        return read_csv(path, required=[], windows_1252=True)
     if path.suffix.lower() not in (".xlsx", ".ods"):
         raise LoadError("format inconnu : un export Démarches Simplifiées en .xlsx, .ods ou "
                         ".csv est attendu", path=str(path))

@@ -160,10 +160,13 @@ class CsvTable:
     columns: list[str]
     rows: list[dict[str, str]]
     lines: list[int]
+    encoding: str = "utf-8"  # "cp1252" when read as Windows-1252 (``read_csv``)
 
 
-def read_csv(path: str | Path, *, required: list[str]) -> CsvTable:
+def read_csv(path: str | Path, *, required: list[str], windows_1252: bool = False) -> CsvTable:
     """A UTF-8 (BOM allowed) CSV; every required column must be in the header.
+    ``windows_1252``: a file that is not UTF-8 is read as Windows-1252 (a CSV saved by Excel
+    in France; ``CsvTable.encoding`` says so) rather than refused.
 
     A workbook, a binary file or a JSON document (a GeoJSON given for the list) is refused
     for what it is, as ``fabriques classify`` refuses it. A record cut short (fewer values
@@ -177,7 +180,7 @@ def read_csv(path: str | Path, *, required: list[str]) -> CsvTable:
             refuse_non_csv(handle.read(SNIFF_CHARS))
         except BatchError as error:
             raise LoadError(str(error), path=str(path)) from None
-    text = _utf8_text(path)
+    text, encoding = _text(path, windows_1252)
     start = 1
     try:
         handle = io.StringIO(text, newline="")
@@ -197,16 +200,22 @@ def read_csv(path: str | Path, *, required: list[str]) -> CsvTable:
     except csv.Error as error:
         raise LoadError(f"CSV mal formé ou tronqué : {error}", path=str(path),
                         row=start) from None
-    return CsvTable(path, columns, rows, lines)
+    return CsvTable(path, columns, rows, lines, encoding)
 
 
-def _utf8_text(path: Path) -> str:
-    """The file's text (UTF-8, BOM allowed); a file in another encoding is refused with the
-    line of its first byte that UTF-8 cannot read, and what to do."""
+def _text(path: Path, windows_1252: bool) -> tuple[str, str]:
+    """The file's text and its encoding: UTF-8 (BOM allowed), else Windows-1252 if allowed;
+    a file in another encoding is refused with the line of its first byte that UTF-8 cannot
+    read, and what to do."""
     data = path.read_bytes()
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError as error:
+        if windows_1252:
+            try:
+                return data.decode("cp1252"), "cp1252"
+            except UnicodeDecodeError:
+                pass  # bytes that Windows-1252 does not define either: refused below
         line = data.count(b"\n", 0, error.start) + 1
         raise LoadError(
             f"encodage invalide (UTF-8 attendu), octet {error.start} du fichier : le "

@@ -311,3 +311,19 @@ def test_a_rows_error_says_its_spreadsheet_row_and_dossier(tmp_path):
     assert str(error).startswith("ligne 26 (ligne 28 du fichier texte), dossier 1234525, "
                                  "colonne « Montant demandé 2e année » :")
     assert {e.line: e.column for e in intake.errors} == BAD_LINES  # the rows a sheet shows
+
+
+def test_an_export_saved_by_excel_in_windows_1252_is_read(tmp_path):
+    """A DS export opened and saved as CSV by Excel in France is in Windows-1252: refused
+    (« CSV UTF-8 attendu ») while the checker's batch read the same file. Synthetic: the real
+    fixture encoded in Windows-1252."""
+    saved = tmp_path / "vague.csv"
+    saved.write_bytes(WAVE.read_text(encoding="utf-8").encode("cp1252"))
+
+    intake = read_dossiers(saved, load_mapping("ami-2019"), load_calendar())
+    expected = read_dossiers(WAVE, load_mapping("ami-2019"), load_calendar())
+
+    assert intake.dossiers == expected.dossiers  # accents and all
+    assert any("é" in (d.project_name or "") for d in intake.dossiers)
+    assert any("fichier lu en Windows-1252" in note for note in intake.notes)
+    assert not any("Windows-1252" in note for note in expected.notes)
