@@ -93,10 +93,13 @@ def export_command(vague: str | None, output: str, tableur: bool) -> None:
 @click.argument("numbers", nargs=-1, required=True, type=int, metavar="NUMERO...")
 @click.option("--vers", "target", required=True,
               type=click.Choice(workflow().instruction_targets), help="État visé.")
-@click.option("--motivation", help="Obligatoire pour un refus, une irrecevabilité ou un "
-                                   "retour en arrière.")
+@click.option("--motivation", required=True,
+              help="Motivation du changement (obligatoire, comme sur la page des dossiers : "
+                   "elle est gardée dans l'historique de chaque dossier).")
 @with_appcontext
-def state_command(numbers: tuple[int, ...], target: str, motivation: str | None) -> None:
+def state_command(numbers: tuple[int, ...], target: str, motivation: str) -> None:
+    if not motivation.strip():
+        fail("Erreur — motivation vide : dites pourquoi les dossiers changent d'état.")
     try:
         moved = move_dossiers(get_engine(), numbers, target, _actor(), motivation,
                               targets=workflow().instruction_targets)

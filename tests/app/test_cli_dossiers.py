@@ -77,18 +77,26 @@ def test_a_missing_file_is_an_error_in_french(runner, tmp_path):
 def test_state_moves_are_all_or_nothing_and_traced(runner):
     runner.invoke(args=["dossiers", "importer", str(WAVE)])
     first, second = "1234502", "1234503"
-    moved = runner.invoke(args=["dossiers", "etat", first, second, "--vers", "en-instruction"])
+    unsaid = runner.invoke(args=["dossiers", "etat", first, "--vers", "en-instruction"])
+    assert unsaid.exit_code == 2 and "--motivation" in unsaid.output  # as on the web page
+    blank = runner.invoke(args=["dossiers", "etat", first, "--vers", "en-instruction",
+                                "--motivation", "  "])
+    assert blank.exit_code == 1 and "motivation vide" in blank.output
+    moved = runner.invoke(args=["dossiers", "etat", first, second, "--vers", "en-instruction",
+                                "--motivation", "Dossiers complets"])
     assert moved.exit_code == 0 and "2 dossier(s) passé(s) à « En instruction »" in moved.output
-    refused = runner.invoke(args=["dossiers", "etat", first, "1234505", "--vers", "recevable"])
+    refused = runner.invoke(args=["dossiers", "etat", first, "1234505", "--vers", "recevable",
+                                  "--motivation", "Recevables"])
     assert refused.exit_code == 1 and "aucun dossier n'a changé d'état" in refused.output
     assert "dossier 1234505 : de « Déposé », on ne passe pas à « Recevable »" in refused.output
-    unmotivated = runner.invoke(args=["dossiers", "etat", second, "--vers", "irrecevable"])
-    assert "motivation obligatoire pour « Irrecevable »" in unmotivated.output
-    jury = runner.invoke(args=["dossiers", "etat", first, "--vers", "laureat"])
+    jury = runner.invoke(args=["dossiers", "etat", first, "--vers", "laureat",
+                               "--motivation", "Projet solide"])
     assert jury.exit_code == 2 and "valeur invalide pour '--vers'" in jury.output
-    unknown = runner.invoke(args=["dossiers", "etat", "999", "--vers", "en-instruction"])
+    unknown = runner.invoke(args=["dossiers", "etat", "999", "--vers", "en-instruction",
+                                  "--motivation", "Dossier complet"])
     assert "dossier 999 : dossier inconnu" in unknown.output
-    back = runner.invoke(args=["dossiers", "etat", first, "--vers", "en-instruction"])
+    back = runner.invoke(args=["dossiers", "etat", first, "--vers", "en-instruction",
+                               "--motivation", "Dossier complet"])
     assert "déjà « En instruction »" in back.output
 
     with runner.app.app_context():
@@ -100,7 +108,8 @@ def test_state_moves_are_all_or_nothing_and_traced(runner):
     assert events[1].actor.startswith("ligne de commande")
     assert states[int(first)] == states[int(second)] == "en-instruction"
     assert states[1234505] == "depose"
-    assert runner.invoke(args=["dossiers", "etat", first, "--vers", "depose"]).exit_code == 2
+    assert runner.invoke(args=["dossiers", "etat", first, "--vers", "depose", "--motivation",
+                               "Erreur"]).exit_code == 2
     again = runner.invoke(args=["dossiers", "importer", str(WAVE)])
     assert "24 inchangé(s)" in again.output
     with runner.app.app_context():

@@ -25,8 +25,8 @@ def runner(database_url, tmp_path, data_dir, ban_server):
 def to_jury(runner, *numbers: str) -> None:
     assert runner.invoke(args=["dossiers", "importer", str(WAVE)]).exit_code == 0
     for target in ("en-instruction", "recevable", "transmis-au-jury"):
-        assert runner.invoke(args=["dossiers", "etat", *numbers, "--vers", target]
-                             ).exit_code == 0
+        assert runner.invoke(args=["dossiers", "etat", *numbers, "--vers", target,
+                                   "--motivation", "Instruction de la vague"]).exit_code == 0
 
 
 def test_decisions_from_the_command_line_then_the_closing(runner):
