@@ -112,6 +112,17 @@ def test_the_table_sorts(wave, client, login):
     assert numbers == [d.number for d in by_name] and numbers != sorted(numbers)
 
 
+def test_each_row_is_headed_by_its_dossier_number(wave, client, login):
+    """A screen reader reading a cell (« Recevable », « conforme ») says which dossier it
+    belongs to: the number is the row's header, in the list as at the jury."""
+    login(client)
+    page = client.get("/instruction/dossiers?vague=2").text
+    numbers = ROWS.findall(page)
+    headed = re.findall(r'<th scope="row"><a href="/instruction/dossiers/(\d+)">\1</a></th>',
+                        page)
+    assert numbers and headed == numbers
+
+
 @pytest.mark.parametrize(("query", "said"), [
     ("etat=gagne", "état inconnu(e)"),
     ("tri=taille", "tri inconnu(e)"),

@@ -40,7 +40,7 @@ def live_server(tmp_path, data_dir, ban_server):
 def state_of(page, number: int) -> str:
     """The « État » cell of a dossier's row, found by its column's header."""
     headers = [text.strip() for text in page.locator("#dossiers thead th").all_inner_texts()]
-    cells = page.locator(f'#dossiers tr[data-numero="{number}"] td')
+    cells = page.locator(f'#dossiers tr[data-numero="{number}"] > :is(td, th)')
     return cells.nth(headers.index("État")).inner_text()
 
 
