@@ -26,13 +26,17 @@ COLUMNS = (
     "forme_juridique_eligible", "type_fabrique", "montant_total_eur", "financement_conforme",
     "lon", "lat", "precision", "categorie", "commune_code", "qpv_code", "distance_qpv_m",
     "hors_grands_centres_urbains", "motifs", "departement", "avis", "avis_texte",
+    "nom_projet", "montant_annee_1_eur", "montant_annee_2_eur", "montant_annee_3_eur",
 )
+"""The columns of the export, in order; those added later come last (a program reading the
+export by position keeps working)."""
 FRENCH_HEADERS = (
     "Numéro", "Vague", "État", "Raison sociale", "SIRET", "Code forme juridique",
     "Forme juridique admise", "Type de Fabrique", "Montant total demandé (€)",
     "Financement conforme", "Longitude", "Latitude", "Précision", "Catégorie",
     "Code commune", "QPV", "Distance au QPV (m)", "Hors des grands centres urbains", "Motifs",
-    "Département", "Avis de la préfecture", "Texte de l'avis",
+    "Département", "Avis de la préfecture", "Texte de l'avis", "Nom du projet",
+    "Montant 1re année (€)", "Montant 2e année (€)", "Montant 3e année (€)",
 )
 CHECK_NAMES = {"forme_juridique": "forme juridique", "financement": "financement",
                "vague": "vague"}
@@ -60,6 +64,8 @@ def export_rows(dossiers: Iterable) -> list[dict]:
             "hors_grands_centres_urbains": territory.get("outside_large_urban_centre"),
             "motifs": _reasons(checks), "departement": dossier.departement_code,
             "avis": dossier.avis, "avis_texte": dossier.avis_text,
+            "nom_projet": dossier.project_name, "montant_annee_1_eur": dossier.amount_1,
+            "montant_annee_2_eur": dossier.amount_2, "montant_annee_3_eur": dossier.amount_3,
         })
     return out
 

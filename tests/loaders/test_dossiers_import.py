@@ -214,7 +214,17 @@ def test_the_export_has_the_agreed_columns(paca, ban, data_dir):
     assert {row["Catégorie"] for row in table} <= {"à vérifier", "QPV ou proximité",
                                                    "hors grands centres urbains",
                                                    "non éligible"}
-    assert list(table[0])[-3:] == ["Département", "Avis de la préfecture", "Texte de l'avis"]
+    assert list(table[0])[-7:-4] == ["Département", "Avis de la préfecture", "Texte de l'avis"]
+    # the project and the amount of each year (a jury checks « at most 50,000 € a year »)
+    stored = {d.number: d for d in dossiers}
+    for plain_row, french_row in zip(rows, table, strict=True):
+        dossier = stored[int(plain_row["numero"])]
+        assert plain_row["nom_projet"] == french_row["Nom du projet"] == dossier.project_name
+        years = [dossier.amount_1, dossier.amount_2, dossier.amount_3]
+        assert [plain_row[f"montant_annee_{k}_eur"] for k in (1, 2, 3)] == [
+            "" if a is None else str(a) for a in years]
+        assert [french_row[f"Montant {k} année (€)"] for k in ("1re", "2e", "3e")] == [
+            "" if a is None else str(a) for a in years]  # a number the sheet can sum
 
 
 def test_the_export_says_the_prefectures_avis(paca, ban, data_dir):
