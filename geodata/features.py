@@ -23,6 +23,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import shapely
 
+from geodata.geometry import geojson_texts
+
 __all__ = [
     "COORDINATE_DECIMALS",
     "DEFAULT_LIMIT",
@@ -134,11 +136,11 @@ def feature_texts(ids: Sequence[str], properties: Sequence[dict], geometries: Se
     if not len(geometries):
         texts = []
     elif project is None:
-        texts = shapely.to_geojson(rfc7946_geometries(geometries))
+        texts = geojson_texts(rfc7946_geometries(geometries))
     else:
         array = np.empty(len(geometries), dtype=object)
         array[:] = list(geometries)
-        texts = shapely.to_geojson(project(shapely.orient_polygons(array, exterior_cw=False)))
+        texts = geojson_texts(project(shapely.orient_polygons(array, exterior_cw=False)))
     return [f'{{"type":"Feature","id":{json.dumps(key, ensure_ascii=False)},'
             f'"geometry":{geometry or "null"},'
             f'"properties":{json.dumps(values, ensure_ascii=False)}}}'

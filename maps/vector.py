@@ -38,7 +38,12 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
-from geodata.geometry import clean_coverage, rfc7946_polygons, simplified_coverage
+from geodata.geometry import (
+    clean_coverage,
+    geojson_texts,
+    rfc7946_polygons,
+    simplified_coverage,
+)
 from geodata.territories import STORAGE_EPSG, TERRITORIES
 
 __all__ = [
@@ -262,7 +267,7 @@ def features_geojson(layer: VectorLayer, bbox: Sequence[float], zoom: int) -> st
             if len(rows) else rows
     if len(unwritten):  # text only for the features served: a unit is often much wider
         written = [_feature(layer.properties[row], geometry) for row, geometry
-                   in zip(unwritten, shapely.to_geojson(done[unwritten]), strict=True)]
+                   in zip(unwritten, geojson_texts(done[unwritten]), strict=True)]
         with layer._lock:
             done[unwritten] = written
     return ('{"type":"FeatureCollection","features":['

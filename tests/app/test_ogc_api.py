@@ -7,6 +7,7 @@ and the errors in the service's one JSON shape.
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -236,6 +237,18 @@ def test_geometries_follow_rfc_7946(client):
             assert not any(ring.is_ccw for ring in polygon.interiors)
         coordinates = shapely.get_coordinates(geometry)
         assert np.allclose(coordinates, np.round(coordinates, 7), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(("crs", "decimals"), [(None, 7), ("2154", 3)])
+def test_coordinates_are_written_with_the_decimals_they_keep(client, crs, decimals):
+    """GEOS wrote 5.38266 as 5.3826599999999996 (727 such numbers in « communes »): the
+    same double, in 17 digits. Each number is now written in the fewest digits that say it."""
+    query = "limit=400" + (f"&crs=http://www.opengis.net/def/crs/EPSG/0/{crs}" if crs else "")
+    text = client.get(f"/ogc/collections/communes/items?{query}").text
+    geometries = text.count('"coordinates":')
+    numbers = re.findall(r"-?\d+\.(\d+)", text[text.index('"coordinates":'):])
+    assert geometries >= 100 and numbers
+    assert max(len(fraction) for fraction in numbers) <= decimals
 
 
 @pytest.mark.parametrize(("query", "parameter", "words"), [

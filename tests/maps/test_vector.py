@@ -8,6 +8,7 @@ form a clean coverage, an outline kept vertex for vertex) need shapes known exac
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -111,6 +112,14 @@ def test_coordinates_are_rounded_to_the_zoom(qpv):
     on_grid = np.isclose(numbers, np.round(numbers, coordinate_decimals(8)), rtol=0,
                          atol=1e-12).all(axis=1)
     assert len(numbers) > 150 and on_grid.mean() > 0.95
+
+
+def test_each_number_is_written_in_the_fewest_digits_that_say_it(qpv):
+    """GEOS's GeoJSON writer gave 17 significant digits (5.3826599999999996 for 5.38266)."""
+    text = features_geojson(qpv, MARSEILLE, 14)  # 5.38266 and others there
+    numbers = re.findall(r"-?\d+\.\d+(?:[eE][-+]?\d+)?", text)
+    assert len(numbers) > 1000
+    assert [n for n in numbers if repr(float(n)) != n] == []
 
 
 def rfc7946_problems(collection: dict) -> list[str]:
