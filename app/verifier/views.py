@@ -21,6 +21,7 @@ from geodata.checks import (
     map_features,
 )
 from geodata.eligibility import EligibilityError
+from geodata.eligibility.engine import COARSE_PRECISIONS
 from geodata.geocoder import GeocoderError
 from geodata.policy import CATEGORIES, PolicyError, load_policy
 from geodata.storage.map_layers import COMMUNE_OUTLINES, LAYERS
@@ -81,6 +82,16 @@ def _checked_location(form: LocationForm):
         return form.data, None, Problem(str(failure), _fields_of(failure),
                                         getattr(failure, "choices", [])), status
     return form.data, check, None, 200
+
+
+@bp.app_template_global()
+def qpv_unmeasured(row: dict) -> str:
+    """Why a verdict names no nearest QPV without proving there is none (the certificate
+    said « aucun QPV à moins de 5 000 m » for a place known by its commune only)."""
+    if row["precision"] in COARSE_PRECISIONS:
+        return ("lieu connu seulement par sa commune : la distance à un QPV n'est pas "
+                "mesurée")
+    return "les contours des QPV chargés ne couvrent pas tout le rayon de recherche"
 
 
 @bp.get("/verifier")

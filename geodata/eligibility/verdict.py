@@ -31,6 +31,9 @@ class Verdict:
 
     row: dict
     components: tuple[Component, ...]
+    no_qpv_within_radius: bool = False
+    """Proven: no QPV within the policy's search radius (the outlines are complete in the
+    whole disc around an exact location). False also when it is not known."""
 
     @property
     def explanation(self) -> str:
@@ -46,7 +49,8 @@ def verdict(result: Classification, i: int, identifier=None) -> Verdict:
     row = {name: values[0] for name, values in columns.items()}
     if row["error"]:
         return Verdict(row, ())
-    return Verdict(row, _components(result, row, i))
+    proven_none = bool(result.nearest_known[i]) and int(result.nearest[i]) < 0
+    return Verdict(row, _components(result, row, i), proven_none)
 
 
 def qpv_source_text(result: Classification, i: int, row: dict) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -175,3 +176,15 @@ def test_a_chosen_commune_is_checked_at_commune_precision(client):  # noqa: F811
     assert "lieu connu seulement à la commune" in page.text and "Rodez" in page.text
     assert client.get("/verifier?commune=99999").status_code == 400
     assert 'aria-invalid="true"' in client.get("/verifier?commune=abc").text
+
+
+def test_a_place_known_by_its_commune_is_never_said_far_from_every_qpv(client):  # noqa: F811
+    """Marseille at commune precision: the certificate said « aucun QPV 2024 à moins de
+    5 000 m » (and the map « aucun contour de QPV chargé ») while Marseille holds dozens."""
+    for path in ("/verifier/attestation?commune=13055", "/verifier?commune=13055"):
+        text = html.unescape(" ".join(re.sub(r"<[^>]+>", " ", client.get(path).text).split()))
+        assert "Marseille" in text and "à moins de 5 000 m" not in text
+        assert "indéterminé : lieu connu seulement par sa commune : la distance à un QPV " \
+            "n'est pas mesurée" in text
+    exact = client.get("/verifier/attestation?lon=2.5734&lat=44.3506").text  # Rodez, exact
+    assert "lieu connu seulement par sa commune" not in exact
