@@ -76,10 +76,14 @@ finer (an address or a point where the list gives a commune's centroid)."""
 
 LICENCE = {"name": "etalab-2.0", "title": "Licence Ouverte / Open Licence version 2.0 (Etalab)",
            "path": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"}
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+\s*(?:@|\[at\]|\(at\)|\barobase\b)\s*"
+                   r"[A-Za-z0-9-]+(?:\s*\.\s*[A-Za-z0-9-]+)*\s*\.\s*[A-Za-z]{2,}\b")
+"""An e-mail address, also written « jean.martin @ orange.fr », « contact [at] tiers.fr »."""
 EMAIL_REMOVED = "[adresse électronique retirée]"
-PHONE = re.compile(r"(?<![\d+])(?:\+33[\s.-]?(?:\(0\)[\s.-]?)?|0)[1-9](?:[\s.-]?\d{2}){4}(?!\d)")
-"""A French telephone number: 0X XX XX XX XX or +33 X XX XX XX XX (spaces, dots or dashes)."""
+PHONE = re.compile(r"(?<![\d+])(?:(?:\+|00)33[\s.-]?(?:\(0\)[\s.-]?)?|0)[1-9]"
+                   r"(?:[\s.-]?\d{2}){4}(?!\d)")
+"""A French telephone number: 0X XX XX XX XX, +33 X XX XX XX XX or 0033 X XX XX XX XX (spaces,
+dots or dashes)."""
 PHONE_REMOVED = "[numéro de téléphone retiré]"
 FILES = ("fabriques.csv", "fabriques.geojson", "schema.json", "datapackage.json")
 

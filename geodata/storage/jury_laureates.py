@@ -284,21 +284,29 @@ def _match(dossier: Dossier, published: dict, parents: dict,
     return DISTINCT, None
 
 
+def is_natural_person(legal_form_code: str | None) -> bool:
+    """A holder that is a person (INSEE catégorie juridique 1: entrepreneur individuel):
+    the open data publish neither its name (its « raison sociale ») nor its SIRET."""
+    return (legal_form_code or "").strip().startswith("1")
+
+
 def _row(dossier: Dossier, laureate_id: str, state: str, match: str | None) -> dict:
     try:
         territory = territory_of_commune(dossier.commune_code).code
     except TerritoryError:
         territory = None
     located = dossier.lon is not None
+    person = is_natural_person(dossier.legal_form_code)
+    holder = None if person else dossier.company_name
     return {
-        "id": laureate_id, "name": without_contacts(dossier.project_name or dossier.company_name
+        "id": laureate_id, "name": without_contacts(dossier.project_name or holder
                                                     or f"Dossier {dossier.number}"),
         "commune_code": dossier.commune_code,
         "commune_name": (dossier.checks.get("territoire") or {}).get("commune_name"),
         "wave": dossier.wave, "kind": dossier.kind,
         "precision": dossier.precision if located else "commune", "territory": territory,
         "geom": shapely.Point(dossier.lon, dossier.lat) if located else None,
-        "dossier_number": dossier.number, "siret": dossier.siret,
+        "dossier_number": dossier.number, "siret": None if person else dossier.siret,
         "amount_1": dossier.amount_1, "amount_2": dossier.amount_2,
         "amount_3": dossier.amount_3, "published_match": match, "match_state": state,
     }

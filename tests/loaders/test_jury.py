@@ -245,3 +245,23 @@ def _jury_versions(engine) -> list[int]:
     with engine.connect() as connection:
         return connection.scalars(select(DatasetVersion.id).where(
             DatasetVersion.source == JURY_SOURCE)).all()
+
+
+def test_a_person_holding_a_laureate_is_published_without_name_nor_siret(wave):
+    """An « entrepreneur individuel » (catégorie juridique 1000) laureate: its « raison
+    sociale » is a person's name, its SIRET a person's (synthetic: a real dossier made one)."""
+    with wave.begin() as connection:
+        connection.execute(update(Dossier).where(Dossier.number == FABULERIE).values(
+            legal_form_code="1000", company_name="DUPONT MARIE", project_name=None,
+            siret="38012345600014"))
+    decide(wave, [FABULERIE, FRICHE], "laureat", "Ancrage dans le quartier", ACTOR)
+
+    close_session(wave, "2", "Mme A (DGCL)", ACTOR)
+
+    written = jury_laureates(wave)
+    person, company = written[f"ds-{FABULERIE}"], written[f"ds-{FRICHE}"]
+    assert (person.name, person.siret) == (f"Dossier {FABULERIE}", None)
+    assert "DUPONT" not in str(person._mapping)
+    friche = {d.number: d for d in list_dossiers(wave)}[FRICHE]  # a company keeps both
+    assert (company.name, company.siret) == (friche.project_name or friche.company_name,
+                                             friche.siret)
