@@ -259,7 +259,8 @@ def _check_and_store(engine: Engine, geocoder, dossiers: list[DossierInput], pol
     refreshed = refresh_jury_laureates(engine)
     if refreshed is not None:
         notes.append(f"lauréats des jurys réécrits dans la table des Fabriques d'après les "
-                     f"dossiers du jour : {refreshed.written} écrit(s)" + (
+                     f"dossiers du jour (les montants restent ceux que le jury a vus) : "
+                     f"{refreshed.written} écrit(s)" + (
                          f", sans commune (à localiser) : {some_numbers(refreshed.without_commune)}"
                          if refreshed.without_commune else ""))
     return report, not_located, notes

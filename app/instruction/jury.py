@@ -62,6 +62,7 @@ from geodata.storage.jury import (
 from geodata.storage.jury_laureates import (
     automatic_matches,
     confirm_match,
+    granted_amounts,
     pending_matches,
     same_as_published,
 )
@@ -71,6 +72,7 @@ __all__ = ["bp"]
 
 bp = Blueprint("jury", __name__, template_folder="templates")
 no_store(bp)
+bp.add_app_template_global(granted_amounts)  # the letters' amounts: those the jury saw
 
 PARIS = ZoneInfo("Europe/Paris")
 VIEWERS = ("instructor", "ministry")

@@ -22,11 +22,12 @@ from geodata.storage.cache import forget_versions
 from geodata.storage.database import session
 from geodata.storage.dossier_models import Dossier, DossierEvent, JurySession
 from geodata.storage.dossiers import MoveRefused
-from geodata.storage.jury_laureates import LaureatesWritten, write_jury_laureates
+from geodata.storage.jury_laureates import GRANTED, LaureatesWritten, write_jury_laureates
 from geodata.storage.reference import arrondissement_parents
 
-__all__ = ["DECIDED", "JURY_STATE", "REVERSED", "ClosedSession", "JuryError", "close_session",
-           "decide", "decisions_of", "jury_sessions", "open_session", "reverse_decisions"]
+__all__ = ["DECIDED", "GRANTED", "JURY_STATE", "REVERSED", "ClosedSession", "JuryError",
+           "close_session", "decide", "decisions_of", "jury_sessions",
+           "open_session", "reverse_decisions"]
 
 DECIDED, REVERSED = "decision", "decision-annulee"
 """The kinds of the events a jury writes."""
@@ -178,9 +179,13 @@ def _locked(orm, numbers: list[int]) -> dict[int, Dossier]:
 
 def _record(orm, dossier: Dossier, target: str, kind: str, now: datetime, actor: str,
             motivation: str, jury: JurySession) -> None:
+    """A decision or its reversal; a decision keeps the amounts the jury saw."""
+    details = {"session": jury.id}
+    if kind == DECIDED:
+        details[GRANTED] = [dossier.amount_1, dossier.amount_2, dossier.amount_3]
     orm.add(DossierEvent(dossier_id=dossier.id, at=now, actor=actor, kind=kind,
                          from_state=dossier.state, to_state=target, motivation=motivation,
-                         details={"session": jury.id}, jury_session_id=jury.id))
+                         details=details, jury_session_id=jury.id))
     dossier.state, dossier.updated_at = target, now
 
 

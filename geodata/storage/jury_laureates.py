@@ -41,9 +41,9 @@ from geodata.storage.models import DatasetVersion, Laureate
 from geodata.storage.reference import arrondissement_parents
 from geodata.territories import TerritoryError, territory_of_commune
 
-__all__ = ["JURY_SOURCE", "JURY_TITLE", "LaureatesWritten", "automatic_matches", "confirm_match",
-           "pending_matches",
-           "refresh_jury_laureates", "same_as_published", "write_jury_laureates"]
+__all__ = ["GRANTED", "JURY_SOURCE", "JURY_TITLE", "LaureatesWritten", "automatic_matches",
+           "confirm_match", "granted_amounts", "pending_matches", "refresh_jury_laureates",
+           "same_as_published", "write_jury_laureates"]
 
 JURY_SOURCE = "decisions-jury"
 JURY_TITLE = "Lauréats décidés par les jurys de ce service"
@@ -85,11 +85,11 @@ def write_jury_laureates(orm, now: datetime, parents: dict[str, str], *,
     dossiers = _decided_laureates(orm)
     previous_versions = list(orm.scalars(select(DatasetVersion.id).where(
         DatasetVersion.source == JURY_SOURCE)))
-    answers = _answers(orm, [d.id for d in dossiers])
+    answers = _answers(orm, [d.id for d, _ in dossiers])
     published = _published(orm)
     claimed = {match for state, match in answers.values() if state == SAME}
     rows = []
-    for dossier in dossiers:
+    for dossier, decision in dossiers:
         if dossier.commune_code is None:
             report.without_commune.append(dossier.number)
             continue
@@ -97,7 +97,7 @@ def write_jury_laureates(orm, now: datetime, parents: dict[str, str], *,
         state, match = _matched(dossier, answers, published, parents, claimed)
         if state == TO_CONFIRM:
             report.to_confirm.append(laureate_id)
-        rows.append(_row(dossier, laureate_id, state, match))
+        rows.append(_row(dossier, laureate_id, state, match, granted_amounts(dossier, decision)))
     checksum = "sha256:" + hashlib.sha256(json.dumps(
         [{k: v for k, v in r.items() if k != "geom"} | {"geom": _wkt(r["geom"])} for r in rows],
         sort_keys=True, default=str).encode()).hexdigest()
@@ -223,8 +223,21 @@ def _answers(orm, dossier_ids: list[int]) -> dict[int, tuple[str, str | None]]:
     return answers
 
 
-def _decided_laureates(orm) -> list[Dossier]:
-    """The dossiers whose standing decision, taken in a closed session, is "lauréat"."""
+GRANTED = "montants"
+"""The key of a decision event's details that keeps the three yearly amounts the jury saw:
+an import after the decision changes the dossier, not what was decided."""
+
+
+def granted_amounts(dossier: Dossier, event: DossierEvent) -> list[int | None]:
+    """The yearly amounts a decision grants: those the jury saw (kept with its event since
+    2026-12), else, for an older decision, the dossier's."""
+    kept = (event.details or {}).get(GRANTED)
+    return list(kept) if kept else [dossier.amount_1, dossier.amount_2, dossier.amount_3]
+
+
+def _decided_laureates(orm) -> list[tuple[Dossier, DossierEvent]]:
+    """The dossiers whose standing decision, taken in a closed session, is "lauréat", each
+    with that decision."""
     events = orm.scalars(select(DossierEvent).where(DossierEvent.jury_session_id.is_not(None))
                          .order_by(DossierEvent.id))
     last = {}
@@ -235,9 +248,9 @@ def _decided_laureates(orm) -> list[Dossier]:
            and e.jury_session_id in closed]
     if not ids:
         return []
-    return list(orm.scalars(select(Dossier).where(Dossier.id.in_(ids),
-                                                  Dossier.state.in_(WINNING))
-                            .order_by(Dossier.number)))
+    return [(dossier, last[dossier.id]) for dossier in orm.scalars(
+        select(Dossier).where(Dossier.id.in_(ids), Dossier.state.in_(WINNING))
+        .order_by(Dossier.number))]
 
 
 def _published(orm) -> dict[str, list[Laureate]]:
@@ -290,7 +303,8 @@ def is_natural_person(legal_form_code: str | None) -> bool:
     return (legal_form_code or "").strip().startswith("1")
 
 
-def _row(dossier: Dossier, laureate_id: str, state: str, match: str | None) -> dict:
+def _row(dossier: Dossier, laureate_id: str, state: str, match: str | None,
+         amounts: list[int | None]) -> dict:
     try:
         territory = territory_of_commune(dossier.commune_code).code
     except TerritoryError:
@@ -307,7 +321,7 @@ def _row(dossier: Dossier, laureate_id: str, state: str, match: str | None) -> d
         "precision": dossier.precision if located else "commune", "territory": territory,
         "geom": shapely.Point(dossier.lon, dossier.lat) if located else None,
         "dossier_number": dossier.number, "siret": None if person else dossier.siret,
-        "amount_1": dossier.amount_1, "amount_2": dossier.amount_2,
-        "amount_3": dossier.amount_3, "published_match": match, "match_state": state,
+        "amount_1": amounts[0], "amount_2": amounts[1], "amount_3": amounts[2],
+        "published_match": match, "match_state": state,
     }
 

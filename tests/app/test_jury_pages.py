@@ -171,6 +171,11 @@ def test_the_letters_say_each_decision_with_its_motivation(wave, client, login):
     assert "porteur-05@exemple.fr" not in page  # no e-mail in a letter
     one = text(client.get("/instruction/dossiers/1234505/courrier"))
     assert "50 000 € la première année" in one.replace("\u202f", " ")
+    with wave.begin() as connection:  # an import after the decision (synthetic amounts)
+        connection.execute(update(Dossier).where(Dossier.number == 1234505).values(
+            amount_1=10_000, amount_3=None))
+    again = text(client.get("/instruction/dossiers/1234505/courrier")).replace("\u202f", " ")
+    assert "50 000 € la première année" in again and "10 000" not in again  # the jury's
     assert client.get("/instruction/dossiers/1234502/courrier").status_code == 404
 
 

@@ -25,7 +25,13 @@ from geodata.storage.jury import (
     open_session,
     reverse_decisions,
 )
-from geodata.storage.jury_laureates import JURY_SOURCE, confirm_match, pending_matches
+from geodata.storage.jury_laureates import (
+    JURY_SOURCE,
+    confirm_match,
+    granted_amounts,
+    pending_matches,
+    refresh_jury_laureates,
+)
 from geodata.storage.models import DatasetVersion, Laureate
 from loaders.dossiers import import_dossiers, reverify_dossiers
 from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
@@ -265,3 +271,25 @@ def test_a_person_holding_a_laureate_is_published_without_name_nor_siret(wave):
     friche = {d.number: d for d in list_dossiers(wave)}[FRICHE]  # a company keeps both
     assert (company.name, company.siret) == (friche.project_name or friche.company_name,
                                              friche.siret)
+
+
+def test_an_import_after_the_closing_does_not_change_what_was_granted(wave):
+    """The amounts of a closed decision were rewritten by a later import (the open data, the
+    API and the letter then said 150,000 € where the jury saw 75,000 €). Synthetic: the
+    dossier's amounts changed after the closing, as an import changes them."""
+    decide(wave, [FABULERIE], "laureat", "Ancrage dans le quartier", ACTOR)
+    close_session(wave, "2", "Mme A (DGCL)", ACTOR)
+    seen = {d.number: d for d in list_dossiers(wave)}[FABULERIE]
+    granted = (seen.amount_1, seen.amount_2, seen.amount_3)
+    with wave.begin() as connection:
+        connection.execute(update(Dossier).where(Dossier.number == FABULERIE).values(
+            amount_1=45_000, amount_2=45_000, amount_3=45_000))
+    assert granted != (45_000,) * 3
+
+    refresh_jury_laureates(wave)
+
+    laureate = jury_laureates(wave)[f"ds-{FABULERIE}"]
+    assert (laureate.amount_1, laureate.amount_2, laureate.amount_3) == granted
+    (dossier, event), = decisions_of(wave, jury_sessions(wave, "2")[0].id)
+    assert granted_amounts(dossier, event) == list(granted)
+    assert (dossier.amount_1, dossier.amount_2, dossier.amount_3) == (45_000,) * 3
