@@ -224,6 +224,8 @@ class ReverseForm(MoveForm):
     motivation = StringField(default="", filters=[strip], validators=[
         DataRequired(message="motivation obligatoire pour annuler une décision"),
         Length(max=2000, message="motivation : 2 000 caractères au plus")])
+    decision_vue = IntegerField(validators=[Optional()])
+    """The decision the page showed (its event's id): one taken since is not reversed."""
 
 
 class CloseForm(Form):

@@ -228,7 +228,10 @@ def reverse():
                                                 "numéro de dossier invalide"), "error")
         return redirect(back)
     try:
-        reverse_decisions(get_engine(), numbers, form.motivation.data, current_user.email)
+        seen = {numbers[0]: form.decision_vue.data} \
+            if form.decision_vue.data is not None and len(numbers) == 1 else None
+        reverse_decisions(get_engine(), numbers, form.motivation.data, current_user.email,
+                          seen)
     except MoveRefused as refused:
         flash("Aucune décision annulée : " + " ; ".join(
             f"dossier {n} : {why}" for n, why in refused.reasons.items()), "error")

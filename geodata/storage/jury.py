@@ -11,7 +11,7 @@ and the members present, locks its decisions, and writes the laureates table
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -104,9 +104,11 @@ def decide(engine: Engine, numbers: Iterable[int], decision: str, motivation: st
 
 
 def reverse_decisions(engine: Engine, numbers: Iterable[int], motivation: str,
-                      actor: str) -> list[int]:
+                      actor: str, seen: Mapping[int, int] | None = None) -> list[int]:
     """Put decided dossiers back to "transmis au jury", all or none: each decision must
-    belong to a session still open."""
+    belong to a session still open and, for a dossier of ``seen`` (number -> the id of the
+    decision event a page showed), be that decision: another agent's decision taken since
+    is never reversed unseen."""
     rules = workflow()
     numbers = list(dict.fromkeys(int(n) for n in numbers))
     motivation = (motivation or "").strip()
@@ -117,6 +119,7 @@ def reverse_decisions(engine: Engine, numbers: Iterable[int], motivation: str,
     with session(engine) as orm, orm.begin():
         found = _locked(orm, numbers)
         sessions = _deciding_sessions(orm, [d.id for d in found.values()])
+        last = _last_jury_events(orm, [d.id for d in found.values()]) if seen else {}
         reasons = {}
         for number in numbers:
             dossier = found.get(number)
@@ -129,6 +132,10 @@ def reverse_decisions(engine: Engine, numbers: Iterable[int], motivation: str,
             elif jury.closed_at is not None:
                 reasons[number] = (f"décision de la session close le "
                                    f"{jury.closed_at:%d/%m/%Y} : elle ne s'annule plus")
+            elif seen and number in seen and last[dossier.id].id != seen[number]:
+                reasons[number] = (f"la décision a changé depuis l'affichage de la page : « "
+                                   f"{rules.labels[dossier.state]} » est en vigueur, prise "
+                                   f"par {last[dossier.id].actor} ; rechargez la page")
         if reasons:
             raise MoveRefused(reasons)
         for number in numbers:

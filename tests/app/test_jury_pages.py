@@ -131,8 +131,11 @@ def test_a_decision_is_reversed_then_the_session_closed_and_locked(wave, client,
     for number, decision in ((1234505, "laureat"), (1234515, "refuse-recandidater")):
         post(client, "/instruction/jury/decisions", numero=[str(number)], vers=decision,
              motivation="Motif du jury", vague="2", confirme="oui")
+    shown = re.search(r'name="numero" value="1234515">.*?name="decision_vue" value="(\d+)"',
+                      client.get(JURY).text, re.S).group(1)  # the form names what it shows
+    assert int(shown) == dossier_events(wave, 1234515)[-1].id
     post(client, "/instruction/jury/annulation", numero=["1234515"],
-         motivation="Avis à attendre", vague="2")
+         motivation="Avis à attendre", vague="2", decision_vue=shown)
     assert {d.number: d.state for d in list_dossiers(wave)}[1234515] == "transmis-au-jury"
     assert dossier_events(wave, 1234515)[-1].kind == "decision-annulee"
 

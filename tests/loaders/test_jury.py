@@ -293,3 +293,23 @@ def test_an_import_after_the_closing_does_not_change_what_was_granted(wave):
     (dossier, event), = decisions_of(wave, jury_sessions(wave, "2")[0].id)
     assert granted_amounts(dossier, event) == list(granted)
     assert (dossier.amount_1, dossier.amount_2, dossier.amount_3) == (45_000,) * 3
+
+
+def test_a_decision_taken_since_the_page_was_shown_is_not_reversed(wave):
+    """Agent A's page showed « Lauréat »; agent B reversed it and decided a refusal; A's
+    « Annuler » then reversed B's refusal, unseen."""
+    decide(wave, [FABULERIE], "laureat", "Ancrage dans le quartier", ACTOR)
+    shown = dossier_events(wave, FABULERIE)[-1].id  # what A's page showed
+    reverse_decisions(wave, [FABULERIE], "Erreur de case", "agent-b", {FABULERIE: shown})
+    decide(wave, [FABULERIE], "refuse-recandidater", "Vote 5 contre 3", "agent-b")
+
+    with pytest.raises(MoveRefused) as refused:
+        reverse_decisions(wave, [FABULERIE], "Annulation du lauréat", "agent-a",
+                          {FABULERIE: shown})
+
+    assert "la décision a changé depuis l'affichage de la page" in refused.value.reasons[
+        FABULERIE] and "agent-b" in refused.value.reasons[FABULERIE]
+    assert states(wave)[FABULERIE] == "refuse-recandidater"
+    current = dossier_events(wave, FABULERIE)[-1].id
+    reverse_decisions(wave, [FABULERIE], "Vote à refaire", "agent-a", {FABULERIE: current})
+    assert states(wave)[FABULERIE] == "transmis-au-jury"
