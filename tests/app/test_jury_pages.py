@@ -239,3 +239,15 @@ def test_the_quotas_are_read_with_the_pages_own_figures(wave, client, login):
     key = " ".join(re.search(r'id="quotas-jury-lecture">(.*?)</p>', page, re.S).group(1).split())
     assert f"« de {low} à {high} »" in key.replace("\u202f", " ")
     assert f"{low} Fabriques y sont à coup sûr, {high} au plus" in key.replace("\u202f", " ")
+
+
+def test_a_motivation_is_counted_as_the_browser_counts_it(wave, client, login):
+    """1,999 characters typed with 39 line breaks fit the textarea's 2,000, but the browser
+    sends each break as CR LF: the server counted 2,000 and refused."""
+    login(client)
+    typed = "\r\n".join(["x" * 49] * 40)
+    assert len(typed.replace("\r\n", "\n")) <= 2000 < len(typed)
+    post(client, "/instruction/jury/decisions", numero=["1234505"], vers="laureat",
+         motivation=typed, vague="2", confirme="oui")
+    event = dossier_events(wave, 1234505)[-1]
+    assert event.kind == "decision" and event.motivation == typed.replace("\r\n", "\n")
