@@ -8,7 +8,7 @@ limited. A value that cannot be read stops the start with the reason, in French.
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
@@ -26,6 +26,7 @@ def init_app(app: Flask) -> Limiter:
     if enabled:
         parse_limits("RATELIMIT", setting, "50/second")
     storage = app.config.get("RATELIMIT_STORAGE_URI", "memory://")
+    app.after_request(_retry_after_when_limited)  # before the limiter's: runs after it
     try:
         return Limiter(
             get_remote_address,
@@ -39,6 +40,18 @@ def init_app(app: Flask) -> Limiter:
     except ConfigurationError as error:
         raise ValueError(f"RATELIMIT_STORAGE_URI inutilisable : {storage!r} (« memory:// » "
                          f"par défaut) : {error}") from None
+
+
+def _retry_after_when_limited(response: Response) -> Response:
+    """``Retry-After`` on a 429 only, and one second at least: Flask-Limiter sent it on every
+    answer, and « 0 » on some 429, which a client honouring it read as « retry at once »."""
+    if response.status_code == 429:
+        seconds = response.headers.get("Retry-After", "")
+        if not seconds.isdigit() or int(seconds) < 1:
+            response.headers["Retry-After"] = "1"
+    else:
+        response.headers.pop("Retry-After", None)
+    return response
 
 
 def parse_limits(name: str, setting: str, example: str) -> tuple[RateLimitItem, ...]:

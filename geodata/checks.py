@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -22,7 +21,7 @@ from geodata.commune_lookup import CommuneEntry, CommuneLookupError
 from geodata.eligibility import EligibilityError, Verdict, classify, verdict
 from geodata.eligibility.engine import PRECISIONS
 from geodata.eligibility.provenance import qpv_sources_at
-from geodata.french import metres
+from geodata.french import TYPED_DECIMAL, metres
 from geodata.geocoder import AddressRefused, BanClient, GeocoderError, GeocodeResult
 from geodata.geometry import rfc7946_polygons
 from geodata.policy import load_policy
@@ -53,8 +52,6 @@ __all__ = [
 
 LOW_SCORE = 0.5
 """Below this BAN score, the match is shown but flagged "à vérifier"."""
-DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?")
-"""A coordinate as typed or sent: ASCII digits, a decimal point or comma, an exponent."""
 
 
 class LocationError(ValueError):
@@ -151,7 +148,7 @@ def parse_coordinate(text: str | None, name: str) -> float:
         raise not_a_number from None
     if not math.isfinite(value):
         raise LocationError(f"{name} doit être un nombre fini", name)
-    if not DECIMAL.fullmatch(text):  # float() also reads "1_0" and other scripts' digits
+    if not TYPED_DECIMAL.fullmatch(text):  # float() also reads "1_0" and other scripts' digits
         raise not_a_number
     return value
 

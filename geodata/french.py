@@ -21,6 +21,7 @@ Pure: Babel and the standard library only (no Flask, no database).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import cache, lru_cache
 
@@ -29,6 +30,7 @@ from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 __all__ = [
     "LOCALE",
     "NBSP",
+    "TYPED_DECIMAL",
     "coordinate",
     "decimal",
     "decimals",
@@ -43,6 +45,9 @@ __all__ = [
 ]
 
 LOCALE = "fr_FR"
+TYPED_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?")
+"""A number as typed or sent (a coordinate): ASCII digits, a decimal point or comma, an
+exponent; ``float()`` also reads « 4_3.3 » and other scripts' digits, which this refuses."""
 NBSP = "\u00a0"
 """Between a number and its unit (``81,8 m``, ``12 €``): never broken across lines."""
 

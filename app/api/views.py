@@ -49,7 +49,8 @@ def eligibility_batch():
     as_json = _wants_json()
     data = _uploaded_csv()
     if not data.strip():
-        raise ApiError(400, "fichier-vide", "aucun CSV reçu (corps de requête ou champ file)",
+        raise ApiError(400, "fichier-vide", "aucun CSV reçu (corps de requête ou champ file ; "
+                       "avec curl : --data-binary @lot.csv, qui garde les fins de ligne)",
                        "file")
     locations = read_batch(data)
     limit = current_app.config["BATCH_MAX_ROWS"]
@@ -60,9 +61,9 @@ def eligibility_batch():
     if addresses > current_app.config["API_MAX_ADDRESSES"]:
         raise ApiError(413, "trop-d-adresses",
                        f"{addresses} adresses à géocoder : au plus "
-                       f"{current_app.config['API_MAX_ADDRESSES']} par appel ; déposez un "
-                       "fichier plus grand sur la page /verifier/lot (traitement en arrière-plan)",
-                       "file")
+                       f"{current_app.config['API_MAX_ADDRESSES']} par appel : envoyez-les "
+                       "en plusieurs appels, ou des coordonnées (colonnes lon et lat : jusqu'à "
+                       f"{limit} lignes par appel)", "file")
     index = reference_index(get_engine(), policy.qpv_vintage)
     geocoding = address_geocoding(get_engine(), get_geocoder()) \
         if isinstance(locations, AddressLocations) else None
@@ -82,7 +83,13 @@ def eligibility_batch():
 
 
 def _uploaded_csv() -> bytes:
-    """The CSV sent: a ``file`` field of a form (a file, or text), else the request's body."""
+    """The CSV sent: a ``file`` field of a form (a file, or text), else the request's body,
+    whatever its type: ``curl --data-binary @lot.csv`` sends it as a form
+    (``application/x-www-form-urlencoded``) that has no ``file`` field."""
+    raw = request.get_data(cache=True) \
+        if request.mimetype == "application/x-www-form-urlencoded" else None
+    if raw is not None and "file" not in request.form:
+        return raw  # read before the form: the form is parsed from the cached body
     upload = request.files.get("file")
     if upload is not None:
         return upload.read()

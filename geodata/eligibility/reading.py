@@ -25,7 +25,7 @@ import numpy as np
 
 from geodata.eligibility.engine import PRECISIONS
 from geodata.eligibility.plain_csv import PlainRows, read_plain
-from geodata.french import number
+from geodata.french import TYPED_DECIMAL, number
 
 __all__ = [
     "ENCODINGS",
@@ -154,11 +154,22 @@ def delimiter_of(text: str) -> str:
 
 
 def header_columns(reader) -> list[str]:
-    """The normalised column names of the first record of a ``csv.reader``."""
+    """The normalised column names of the first record of a ``csv.reader``; a BatchError
+    when two name one column (« lon » and « longitude », « id » twice): one would be read
+    and the other silently dropped."""
     try:
-        return [_column_name(c) for c in next(reader, [])]
+        names = next(reader, [])
     except csv.Error as error:
         raise _unreadable(error, 1) from None
+    columns = [_column_name(c) for c in names]
+    repeated = sorted({c for c in columns if c and columns.count(c) > 1})
+    if repeated:
+        given = [", ".join(repr(n.strip()) for n, c in zip(names, columns, strict=True)
+                           if c == column) for column in repeated]
+        raise BatchError("colonnes en double dans l'en-tête : " + " ; ".join(
+            f"{column} ({said})" for column, said in zip(repeated, given, strict=True))
+            + " : gardez-en une")
+    return columns
 
 
 OVERFLOW = "\0cellules en trop"
@@ -272,15 +283,15 @@ def parse_point(lon_text: str, lat_text: str,
 
 
 def _coordinates(lon_text: str, lat_text: str) -> tuple[float, float, str | None]:
+    """The coordinates of a row, read as the single check reads them (``TYPED_DECIMAL``)."""
     values = []
     for name, text in (("lon", lon_text), ("lat", lat_text)):
         if not text:
             return np.nan, np.nan, f"{name} vide"
-        try:
-            values.append(float(text.replace(",", ".")))
-        except ValueError:
+        if not TYPED_DECIMAL.fullmatch(text.strip()):
             return np.nan, np.nan, f"{name} non numérique : {text!r}"
+        values.append(float(text.strip().replace(",", ".")))
     lon, lat = values
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        return np.nan, np.nan, f"coordonnées hors limites : lon {lon}, lat {lat}"
+        return np.nan, np.nan, f"coordonnées hors limites : lon {lon_text}, lat {lat_text}"
     return lon, lat, None

@@ -228,3 +228,41 @@ def test_policies_and_datasets(client):
     assert {"qpv2024-paca", "commune-contours", "laureates"} <= {d["source"] for d in datasets}
     paca = next(d for d in datasets if d["source"] == "qpv2024-paca")
     assert paca["complete_for"] == {"scope": "regions", "codes": ["93"]}
+
+
+def test_a_csv_sent_as_curl_sends_it_is_read(client):
+    """``curl --data-binary @lot.csv`` sends the file as a form (its default type): it was
+    answered « aucun CSV reçu »."""
+    body = b"id,lon,lat\na,5.4034,43.3305\n"
+    response = client.post("/api/v1/eligibility/batch?format=json", data=body,
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200, response.text
+    assert response.json["rows"][0]["category"] == "qpv"
+    as_field = client.post("/api/v1/eligibility/batch?format=json",
+                           data={"file": body.decode()},
+                           content_type="application/x-www-form-urlencoded")
+    assert as_field.json["rows"][0]["id"] == "a"  # a form's file field still wins
+
+
+@pytest.mark.parametrize(("header", "said"), [
+    ("id,lon,lon,lat", "lon ('lon', 'lon')"),
+    ("id,longitude,lon,lat", "lon ('longitude', 'lon')"),
+    ("id,id,lon,lat", "id ('id', 'id')"),
+])
+def test_a_column_given_twice_is_refused(client, header, said):
+    """The last of two « lon » columns was read, the other dropped without a word."""
+    body = f"{header}\n1,5.4,7.0,43.3\n".encode()
+    assert_error(client.post("/api/v1/eligibility/batch", data=body, content_type="text/csv"),
+                 400, "file", f"colonnes en double dans l'en-tête : {said}")
+
+
+def test_the_batch_reads_numbers_as_the_single_check_does(client):
+    """« 4_3.3305 » and other scripts' digits were read by the batch, refused by the check."""
+    body = "id,lon,lat\na,5.4034,4_3.3305\nb,５.４０３４,43.3305\nc,5.4034,43.3305\n"
+    rows = client.post("/api/v1/eligibility/batch?format=json", data=body.encode(),
+                       content_type="text/csv").json["rows"]
+    assert rows[0]["error"] == "ligne 2 : lat non numérique : '4_3.3305'"
+    assert rows[1]["error"].startswith("ligne 3 : lon non numérique")
+    assert rows[2]["error"] is None and rows[2]["category"] == "qpv"
+    single = client.get("/api/v1/eligibility?lon=5.4034&lat=4_3.3305")
+    assert_error(single, 400, "lat", "doit être un nombre")

@@ -375,3 +375,20 @@ def test_the_answers_are_those_the_definition_describes(client, url, status):
     if status < 400:
         spec.validate_request(request)
     spec.validate_response(request, WerkzeugOpenAPIResponse(response))
+
+
+def test_retry_after_is_said_on_a_429_only_and_never_zero(ogc_url, tmp_path, data_dir):
+    """Every answer carried « Retry-After », and some 429 « Retry-After: 0 »."""
+    app = make_app(ogc_url, tmp_path / "instance", data_dir, RATELIMIT="2/second")
+    try:
+        client = app.test_client()
+        answers = [client.get("/api/v1/policies") for _ in range(6)]
+        served = [a for a in answers if a.status_code == 200]
+        limited = [a for a in answers if a.status_code == 429]
+        assert served and limited
+        assert not any("Retry-After" in a.headers for a in served)
+        assert all(int(a.headers["Retry-After"]) >= 1 for a in limited)
+        assert "429" in client.get("/api/v1/openapi.json").json["paths"][
+            "/eligibility"]["get"]["responses"]
+    finally:
+        close_app(app)
