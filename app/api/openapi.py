@@ -101,7 +101,11 @@ def _eligibility_paths() -> dict:
                     "X-Fabriques-Erreurs": {"description": "lignes en erreur (CSV)",
                                             "schema": {"type": "string"}},
                     "X-Fabriques-A-Verifier": {
-                        "description": "adresses classées à vérifier (CSV)",
+                        "description": "lignes de catégorie « à vérifier » (CSV)",
+                        "schema": {"type": "string"}},
+                    "X-Fabriques-Adresses-A-Verifier": {
+                        "description": "adresses géocodées à vérifier : score faible, "
+                                       "commune ou rue seulement (CSV)",
                         "schema": {"type": "string"}},
                 },
                 "content": {

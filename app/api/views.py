@@ -78,7 +78,8 @@ def eligibility_batch():
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = "attachment; filename=verdicts.csv"
     response.headers["X-Fabriques-Erreurs"] = str(len(report.errors))
-    response.headers["X-Fabriques-A-Verifier"] = str(len(report.warnings))
+    response.headers["X-Fabriques-A-Verifier"] = str(report.categories.get("a-verifier", 0))
+    response.headers["X-Fabriques-Adresses-A-Verifier"] = str(len(report.warnings))
     return response
 
 

@@ -45,7 +45,12 @@ def test_addresses_in_contract_and_geocoding_columns_out(client, ban_server):  #
     assert rows[2]["error"].startswith("ligne 4 : adresse introuvable")
     assert rows[3]["precision"] == "commune"
     assert response.headers["X-Fabriques-Erreurs"] == "1"
-    assert response.headers["X-Fabriques-A-Verifier"] == "1"
+    # the rows « à vérifier » (a header counted the geocoding warnings under that name)
+    assert response.headers["X-Fabriques-A-Verifier"] == str(
+        sum(r["category"] == "a-verifier" for r in rows))
+    assert response.headers["X-Fabriques-Adresses-A-Verifier"] == str(
+        sum(bool(r["geocoding_warning"]) for r in rows))
+    assert {r["category"] for r in rows} & {"a-verifier"}  # not vacuous
     assert [r.rows for r in ban_server.requests if r.method == "POST"] == [4]
 
 
