@@ -39,6 +39,10 @@ def test_instructor_chooses_the_location_by_clicking_on_the_map(live_server, pag
     page.get_by_label("Adresse").fill("une adresse qu'un clic doit effacer")
 
     target = {"lon": 5.4034, "lat": 43.3305}  # Marseille 13e, near QN01352M
+    page.evaluate("""t => document.getElementById('choix-carte').fabriquesMap.fire(
+        'click', {latlng: L.latLng(t.lat, t.lon)})""", target)  # France at a glance: zooms in
+    assert page.get_by_label("ou longitude").input_value() == ""
+    assert "cliquez de nouveau près du lieu" in page.locator("#choix-carte-etat").inner_text()
     page.evaluate("""t => {
         const el = document.getElementById('choix-carte');
         el.removeAttribute('data-ready');

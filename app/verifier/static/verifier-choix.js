@@ -54,8 +54,24 @@
     }).catch(function () { /* aborted by a newer view */ });
   }
 
+  // A click fills the fields only at a street's scale: at zoom 14 a pixel is about 7 m, at
+  // zoom 4 some 7 km, which made a verdict for a point ten kilometres wide. Further out, a
+  // click brings the view closer around the point: the commune's scale, then the street's.
+  var CLICK_MIN_ZOOM = 14;
+  var COMMUNE_ZOOM = 11;
+
   map.on("moveend", refresh);
   map.on("click", function (event) {
+    var zoom = map.getZoom();
+    if (zoom < CLICK_MIN_ZOOM) {
+      var closer = zoom < COMMUNE_ZOOM ? COMMUNE_ZOOM : CLICK_MIN_ZOOM;
+      map.setView(event.latlng, closer);
+      status.textContent = closer < CLICK_MIN_ZOOM
+        ? "Vue rapprochée : cliquez de nouveau près du lieu (un clic d'aussi loin ne désigne " +
+          "pas un lieu précis)."
+        : "Vue à l'échelle de la rue : cliquez maintenant sur le lieu exact.";
+      return;
+    }
     var point = event.latlng.wrap();
     lon.value = point.lng.toFixed(6);
     lat.value = point.lat.toFixed(6);
