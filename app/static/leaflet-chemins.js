@@ -10,3 +10,12 @@ L.Path.addInitHook(function () {
     if (element) { element.setAttribute("tabindex", "-1"); }
   });
 });
+
+/* Leaflet's own words in French: the zoom buttons' titles (read by screen readers) and the
+   attribution's link, which said « Zoom in », « Zoom out » and « A JavaScript library for
+   interactive maps » on every map. */
+L.Control.Zoom.prototype.options.zoomInTitle = "Zoom avant";
+L.Control.Zoom.prototype.options.zoomOutTitle = "Zoom arrière";
+L.Control.Attribution.prototype.options.prefix =
+  '<a href="https://leafletjs.com" title="Bibliothèque JavaScript de cartes interactives">' +
+  "Leaflet</a>";

@@ -76,6 +76,13 @@ def test_markers_filters_list_and_layers_agree(live_server, page, shoot):
                            ".includes('Zoomez pour afficher la grille de densité')")
     assert paths(page, "densite") == 0
     shoot("carte")
+    # Leaflet's words in French; a marker's letter centred (leaflet.css made it a block)
+    assert page.locator(".leaflet-control-zoom-in").get_attribute("title") == "Zoom avant"
+    page.evaluate("""() => { const c = window.fabriquesMaps.carte.objects.cluster;
+                             c.zoomToShowLayer(c.getLayers()[0]); }""")
+    marker = page.locator(".leaflet-marker-icon.fabriques-marqueur").first
+    marker.wait_for(state="attached")
+    assert marker.evaluate("e => getComputedStyle(e).display") == "flex"
 
 
 def test_the_url_brings_back_view_filters_and_layers(live_server, page, shoot):
