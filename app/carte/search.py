@@ -18,10 +18,12 @@ from pathlib import Path
 from flask import current_app
 
 from app.db import data_dir, get_engine, get_geocoder
+from geodata.commune_lookup import CommuneLookupError
 from geodata.geocoder import AddressRefused, GeocoderError
-from geodata.nearest import NearestError, NearFabrique, nearest_fabriques
+from geodata.nearest import NearestError, NearFabrique, nearest_fabriques, normalised
 from geodata.policy import Policy
 from geodata.storage.commune_points import find_communes
+from geodata.storage.communes import commune_directory
 from geodata.storage.laureates import laureate_table
 from loaders.registry import get_source
 
@@ -76,9 +78,29 @@ def postcodes() -> dict[str, tuple[str, ...]]:
 
 
 def _by_commune(text: str, warning: str | None) -> Found | None:
-    matches = find_communes(get_engine(), text, postcodes(), limit=1)
-    if not matches:
-        return None
+    """The commune ``text`` names: its code, its postal code, its name, or the commune that
+    closes an address (« 2 rue de la Paix Paris », as ``/verifier`` reads it); None when none.
+    A name that several communes bear is a SearchError listing them: « Saint-Denis » gave
+    La Réunion's, the most populated, to someone in Seine-Saint-Denis."""
+    engine = get_engine()
+    matches = find_communes(engine, text, postcodes(), limit=10)
+    if matches:
+        homonyms = [m for m in matches
+                    if m.matched == "name" and normalised(m.name) == normalised(text)]
+    else:
+        try:
+            named = commune_directory(engine).find(text)
+        except CommuneLookupError:
+            named = []
+        matches = homonyms = [m for entry in named
+                              for m in find_communes(engine, entry.code, limit=1)]
+        if not matches:
+            return None
+    if len(homonyms) > 1:
+        raise SearchError(
+            f"« {text} » désigne {len(homonyms)} communes : " + ", ".join(
+                f"{m.name} ({m.code}, département {m.departement})" for m in homonyms)
+            + " : précisez le code postal ou le code INSEE", "q", 422, "commune-ambigue")
     commune = matches[0]
     return Found(f"{commune.name} ({commune.code})", commune.lon, commune.lat, "communes",
                  "commune", warning)

@@ -168,3 +168,28 @@ def test_the_default_is_plan_ign_and_a_bad_setting_is_refused(tmp_path):
         with pytest.raises(BasemapError):
             create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "i"),
                         "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}", **bad})
+
+
+def test_without_the_ban_a_shared_name_is_asked_and_an_address_read(reference_engine,
+                                                                     tmp_path, data_dir):
+    """« Saint-Denis » gave La Réunion's (the most populated) to someone in Seine-Saint-Denis;
+    « 2 rue de la Paix Paris » found nothing, while /verifier read its commune."""
+    app = make_app(reference_engine.url.render_as_string(hide_password=False),
+                   tmp_path / "instance", data_dir, GEOCODER_URL="http://127.0.0.1:9",
+                   RATELIMIT="off")
+    try:
+        client = app.test_client()
+        shared = client.get("/api/v1/fabriques/proches?q=Saint-Denis")
+        assert shared.status_code == 422 and shared.json["error"]["code"] == "commune-ambigue"
+        said = shared.json["error"]["message"]
+        assert "Saint-Denis (93066" in said and "Saint-Denis (97411" in said
+        assert "précisez le code postal" in said
+        one = client.get("/api/v1/fabriques/proches?q=93200").json  # its postal code
+        assert one["lieu"]["label"] == "Saint-Denis (93066)"
+        address = client.get("/api/v1/fabriques/proches",
+                             query_string={"q": "2 rue de la Paix 75002 Paris"}).json
+        assert address["lieu"]["label"] == "Paris (75056)"
+        page = html.unescape(client.get("/carte?recherche=Saint-Denis").text)
+        assert "désigne" in page and "Saint-Denis (97411" in page
+    finally:
+        close_app(app)
