@@ -33,7 +33,6 @@ from flask import Flask
 
 from app.verifier.claims import Claim
 from app.verifier.jobs import (
-    RESTARTABLE,
     interrupted_jobs,
     jobs_root,
     mark_interrupted,
@@ -135,9 +134,9 @@ def start_job(app: Flask, held: Claim) -> Future | None:
 
 
 def restart_job(app: Flask, root: Path, job_id: str) -> Future | None:
-    """Queue a failed or interrupted job again, from its kept upload; None when a live
+    """Queue a job again from its kept upload (``may_restart``); None when a live
     worker holds it (it is running already) or it has ended since."""
-    held = reclaim(root / job_id, RESTARTABLE)
+    held = reclaim(root / job_id, by_hand=True)
     return None if held is None else app.extensions[EXTENSION].submit(app, held)
 
 

@@ -24,6 +24,7 @@ import json
 import shutil
 import time
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,6 +49,7 @@ __all__ = [
     "RESTARTABLE",
     "RESUMABLE",
     "create_job",
+    "may_restart",
     "interrupted_jobs",
     "jobs_root",
     "mark_interrupted",
@@ -68,7 +70,15 @@ ACTIVE = ("queued", "running")
 RESUMABLE = (*ACTIVE, "interrupted")
 """States on disk of a job that did not end: a worker that starts takes it back."""
 RESTARTABLE = (*RESUMABLE, "failed")
-"""States on disk of a job that can be started again by hand."""
+"""States on disk of a job that can be started again by hand (and a job done with addresses
+the geocoder did not answer for: ``may_restart``)."""
+
+
+def may_restart(status: dict) -> bool:
+    """Whether a job can be started again by hand: it failed, was interrupted, or left
+    addresses unplaced because the geocoder was out of reach."""
+    return status.get("state") in RESTARTABLE or (
+        status.get("state") == "done" and bool((status.get("report") or {}).get("ungeocoded")))
 
 
 def jobs_root(app: Flask) -> Path:
@@ -169,14 +179,16 @@ def _requeue(folder: Path, status: dict) -> None:
     _write_status(folder, status)
 
 
-def reclaim(folder: Path, states: tuple[str, ...] = RESUMABLE) -> Claim | None:
-    """Claim the job of ``folder`` and put it back in the queue if its state on disk is one
-    of ``states``; the claim, or None (held by a live worker, ended, or gone)."""
+def reclaim(folder: Path, by_hand: bool = False) -> Claim | None:
+    """Claim the job of ``folder`` and put it back in the queue if its state on disk says it
+    did not end (``RESUMABLE``), or, ``by_hand``, that it may be started again
+    (``may_restart``); the claim, or None (held by a live worker, ended, or gone)."""
     held = claim(folder)
     if held is None:
         return None
     status = _raw_status(folder)  # read again, now that nobody else can change it
-    if status is None or status.get("state") not in states:
+    if status is None or not (may_restart(status) if by_hand
+                              else status.get("state") in RESUMABLE):
         held.release()
         return None
     _requeue(folder, status)
@@ -205,7 +217,8 @@ def mark_interrupted(folder: Path) -> None:
 
 def _report(report: BatchReport) -> dict:
     return {"rows": report.rows, "classified": report.classified,
-            "geocoded": report.geocoded, "categories": report.categories,
+            "geocoded": report.geocoded, "ungeocoded": report.ungeocoded,
+            "categories": report.categories,
             "errors": report.errors[:LISTED], "errors_count": len(report.errors),
             "warnings": report.warnings[:LISTED], "warnings_count": len(report.warnings)}
 
@@ -243,8 +256,8 @@ def _classify(app: Flask, folder: Path, status: dict) -> BatchReport:
 
     with BanClient(app.config["GEOCODER_URL"]) as client:
         client.limiter = get_geocoder().limiter  # one pace for the whole worker
-        geocoding = address_geocoding(engine, client) \
-            if isinstance(locations, AddressLocations) else None
+        geocoding = replace(address_geocoding(engine, client), outage_kept=True) \
+            if isinstance(locations, AddressLocations) else None  # the rest still classified
         with written_whole(folder / OUTPUT, binary=True) as target:
             return write_batch(index, policy, locations, target, geocoding=geocoding,
                                progress=progress, chunk=PROGRESS_CHUNK, spreadsheet=True)

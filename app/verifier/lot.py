@@ -42,7 +42,7 @@ from app.forms import first_error
 from app.security import no_store
 from app.verifier.executor import restart_job, start_job
 from app.verifier.forms import BatchDossiersForm, ResultRowsForm, UploadForm
-from app.verifier.jobs import INPUT, OUTPUT, create_job, jobs_root, read_status
+from app.verifier.jobs import INPUT, OUTPUT, create_job, jobs_root, may_restart, read_status
 from geodata.dossiers.calendar import CalendarError, load_calendar
 from geodata.eligibility.addresses import AddressLocations, read_batch
 from geodata.eligibility.french_csv import SHOWS, read_page
@@ -241,6 +241,6 @@ def download(job_id: uuid.UUID):
 def restart(job_id: uuid.UUID):
     """Start a failed or interrupted job again from its kept upload."""
     status = _status(job_id)
-    if status["state"] in ("failed", "interrupted"):
+    if may_restart(status):
         restart_job(current_app._get_current_object(), jobs_root(current_app), str(job_id))
     return redirect(url_for(".job", job_id=job_id), 303)

@@ -58,7 +58,7 @@ from geodata.eligibility.reading import (
     read_table,
 )
 from geodata.french import decimal
-from geodata.geocoder import GeocodeResult, query_problem
+from geodata.geocoder import GeocoderError, GeocodeResult, query_problem
 from geodata.policy import Policy
 
 __all__ = [
@@ -103,6 +103,10 @@ class Geocoding:
     client: CsvGeocoder
     low_score: float
     parents: Mapping[str, str] = field(default_factory=dict)
+    outage_kept: bool = False
+    """True: when the geocoder is out of reach, its rows are left unplaced, each saying so,
+    and the others classified (a job of ``/verifier/lot``, which can be run again); False:
+    the whole batch fails with the ``GeocoderError`` (the API's 503, nothing half sent)."""
 
 
 @dataclass
@@ -243,11 +247,21 @@ def _geocode(geocoding: Geocoding) -> Callable[[Locations, int, int, BatchReport
         if not positions:
             return
         postcode, citycode = locations.filters
-        results = geocoding.client.search_csv(
-            [locations.queries[p] for p in positions],
-            ["adresse", "ville"] if locations.has_city else ["adresse"],
-            postcode_column="code_postal" if postcode else None,
-            citycode_column="code_insee" if citycode else None)
+        try:
+            results = geocoding.client.search_csv(
+                [locations.queries[p] for p in positions],
+                ["adresse", "ville"] if locations.has_city else ["adresse"],
+                postcode_column="code_postal" if postcode else None,
+                citycode_column="code_insee" if citycode else None)
+        except GeocoderError as error:
+            if not geocoding.outage_kept:
+                raise
+            for position in positions:
+                locations.errors[position] = (
+                    f"ligne {locations.lines[position]} : adresse non géocodée, le service "
+                    f"d'adresses ne répond pas ({error}) : relancez le lot plus tard")
+            report.ungeocoded += len(positions)
+            return
         for position, result in zip(positions, results, strict=True):
             _place(locations, position, result, geocoding, report)
 

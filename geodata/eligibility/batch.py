@@ -64,6 +64,7 @@ class BatchReport:
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
     categories: dict[str, int] = field(default_factory=dict)
     geocoded: int = 0  # address rows the geocoder placed
+    ungeocoded: int = 0  # address rows left unplaced: the geocoder was out of reach
     warnings: list[tuple[int, str]] = field(default_factory=list)  # classified, to check
 
 
