@@ -30,6 +30,9 @@ __all__ = ["DECIDED", "GRANTED", "JURY_STATE", "REVERSED", "ClosedSession", "Jur
            "open_session", "reverse_decisions"]
 
 DECIDED, REVERSED = "decision", "decision-annulee"
+MOTIVATION_MAX = 2000
+"""Longest motivation of a decision, as the jury's page allows it: the command line took
+24,000 characters, six printed pages of letter."""
 """The kinds of the events a jury writes."""
 JURY_STATE = "transmis-au-jury"
 """The state of a dossier the jury decides on."""
@@ -71,6 +74,10 @@ def decide(engine: Engine, numbers: Iterable[int], decision: str, motivation: st
                               f"({', '.join(sorted(rules.jury_decisions))})" for n in numbers})
     if not motivation:
         raise MoveRefused({n: "motivation obligatoire pour une décision du jury"
+                           for n in numbers})
+    if len(motivation) > MOTIVATION_MAX:
+        raise MoveRefused({n: f"motivation de {len(motivation)} caractères : au plus "
+                              f"{MOTIVATION_MAX} (elle est recopiée dans le courrier)"
                            for n in numbers})
     now = datetime.now(UTC)
     with session(engine) as orm, orm.begin():

@@ -65,3 +65,13 @@ def test_decisions_from_the_command_line_then_the_closing(runner):
     again = runner.invoke(args=["dossiers", "cloturer", "--vague", "2", "--membres", "Mme A"])
     assert again.exit_code == 1 and "aucune session de jury ouverte pour la vague 2" \
         in again.output
+
+
+def test_a_decision_from_the_command_line_has_the_pages_motivation_limit(runner):
+    """The command line took a 24,000-character motivation (the page caps it at 2,000)."""
+    to_jury(runner, "1234505")
+    long = runner.invoke(args=["dossiers", "decider", "1234505", "--decision", "laureat",
+                               "--motivation", "x" * 2001])
+    assert long.exit_code == 1 and "motivation de 2001 caractères : au plus 2000" in long.output
+    assert runner.invoke(args=["dossiers", "decider", "1234505", "--decision", "laureat",
+                               "--motivation", "x" * 2000]).exit_code == 0
