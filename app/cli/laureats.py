@@ -17,6 +17,7 @@ from geodata.files import os_reason
 from geodata.policy import DEFAULT_POLICY, available_policies, load_policy
 from geodata.publication import write_publication
 from geodata.storage.deliverables import record_deliverables
+from geodata.storage.jury_laureates import unwritten_laureates
 from geodata.storage.laureates import laureate_table, publication_sources
 
 __all__ = ["laureats_group"]
@@ -52,6 +53,12 @@ def publish_command(output: str, policy: str) -> None:
     located = sum(row["lon"] is not None for row in rows)
     click.echo(f"{len(rows)} Fabrique(s) publiée(s) ({len(rows) - located} sans position) "
                f"dans {output} : {', '.join(path.name for path in paths.values())}.")
+    unwritten = unwritten_laureates(engine)
+    if unwritten:
+        click.echo(f"Attention : {len(unwritten)} lauréat(s) décidé(s) par un jury ne sont "
+                   f"pas publiés, faute de commune connue (dossiers "
+                   f"{', '.join(map(str, unwritten))}) : importez de nouveau l'export de leur "
+                   "vague pour les localiser, puis publiez de nouveau.")
 
 
 @laureats_group.group("livrables", help="Livrables des Fabriques (ce qu'elles documentent "

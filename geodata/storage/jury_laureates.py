@@ -43,7 +43,7 @@ from geodata.territories import TerritoryError, territory_of_commune
 
 __all__ = ["GRANTED", "JURY_SOURCE", "JURY_TITLE", "LaureatesWritten", "automatic_matches",
            "confirm_match", "granted_amounts", "pending_matches", "refresh_jury_laureates",
-           "same_as_published", "write_jury_laureates"]
+           "same_as_published", "unwritten_laureates", "write_jury_laureates"]
 
 JURY_SOURCE = "decisions-jury"
 JURY_TITLE = "Lauréats décidés par les jurys de ce service"
@@ -74,6 +74,15 @@ def refresh_jury_laureates(engine: Engine) -> LaureatesWritten | None:
     if written is not None:
         forget_versions(engine)  # this process serves the new laureates at once
     return written
+
+
+def unwritten_laureates(engine: Engine) -> list[int]:
+    """The dossiers a closed session made laureates that the table of Fabriques lacks: no
+    commune known (the address service could not place them) when they were written."""
+    with engine.connect() as connection:
+        counts = connection.scalars(select(DatasetVersion.counts).where(
+            DatasetVersion.source == JURY_SOURCE, DatasetVersion.current.is_(True))).first()
+    return list((counts or {}).get("sans_commune") or [])
 
 
 def write_jury_laureates(orm, now: datetime, parents: dict[str, str], *,

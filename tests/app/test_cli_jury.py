@@ -75,3 +75,25 @@ def test_a_decision_from_the_command_line_has_the_pages_motivation_limit(runner)
     assert long.exit_code == 1 and "motivation de 2001 caractères : au plus 2000" in long.output
     assert runner.invoke(args=["dossiers", "decider", "1234505", "--decision", "laureat",
                                "--motivation", "x" * 2000]).exit_code == 0
+
+
+def test_publishing_says_the_laureates_it_cannot_place(runner, tmp_path):
+    """A laureate the address service could not place was left out of the open data with a
+    single line at the closing, and « 389 Fabrique(s) publiée(s) » said nothing of it. Here
+    no commune outline is loaded: the decided dossiers have no commune."""
+    to_jury(runner, "1234505", "1234509")
+    assert runner.invoke(args=["dossiers", "decider", "1234505", "1234509", "--decision",
+                               "laureat", "--motivation", "Projet solide"]).exit_code == 0
+    assert runner.invoke(args=["dossiers", "cloturer", "--vague", "2", "--membres",
+                               "Mme A"]).exit_code == 0
+    with runner.app.app_context():
+        unplaced = [d.number for d in list_dossiers(get_engine())
+                    if d.state == "laureat" and d.commune_code is None]
+    assert unplaced == [1234505, 1234509]
+    assert runner.invoke(args=["load", "laureates", "--quiet"]).exit_code == 0
+
+    published = runner.invoke(args=["laureats", "publier", "-o", str(tmp_path / "od")])
+
+    assert published.exit_code == 0, published.output
+    assert "Attention : 2 lauréat(s) décidé(s) par un jury ne sont pas publiés, faute de " \
+        "commune connue (dossiers 1234505, 1234509)" in published.output

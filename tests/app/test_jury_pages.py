@@ -139,6 +139,15 @@ def test_a_decision_is_reversed_then_the_session_closed_and_locked(wave, client,
     assert {d.number: d.state for d in list_dossiers(wave)}[1234515] == "transmis-au-jury"
     assert dossier_events(wave, 1234515)[-1].kind == "decision-annulee"
 
+    before = text(client.get(JURY))  # the closing says what it leaves undecided, unwritten
+    assert "dossier(s) transmis au jury restent sans décision" in before and "1234515" in before
+    with wave.begin() as connection:  # synthetic: a laureate the BAN could not place
+        connection.execute(update(Dossier).where(Dossier.number == 1234505).values(
+            commune_code=None))
+    assert "1 lauréat(s) sans commune connue (1234505)" in text(client.get(JURY))
+    with wave.begin() as connection:
+        connection.execute(update(Dossier).where(Dossier.number == 1234505).values(
+            commune_code="13055"))
     unconfirmed = post(client, "/instruction/jury/cloture", vague="2", membres="Mme A")
     assert unconfirmed.status_code == 302 and jury_sessions(wave, "2")[0].closed_at is None
     post(client, "/instruction/jury/cloture", vague="2", membres="Mme A (DGCL)",
