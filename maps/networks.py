@@ -14,6 +14,7 @@ import folium
 from branca.element import MacroElement
 from folium.template import Template
 
+from geodata.display import short_name
 from geodata.networks import KIND_LABELS, Member, NetworkView
 from maps.base import AssetUrl, HtmlPopup, LocalMap, MapRegistry, base_map, layer_control
 from maps.basemap import Basemap
@@ -70,7 +71,8 @@ def member_class(kind: str) -> str:
 
 
 def _popup(member: Member) -> str:
-    lines = [f"<strong>{safe_text(member.name)}</strong>", safe_text(member.kind_label)]
+    lines = [f"<strong>{safe_text(short_name(member.name))}</strong>",
+             safe_text(member.kind_label)]
     if member.commune_name:
         lines.append(f"{safe_text(member.commune_name)} "
                      f"({safe_text(member.commune_code or '')})")
@@ -83,7 +85,7 @@ def _popup(member: Member) -> str:
 
 def _tooltip(member: Member) -> str:
     distance = "" if member.distance_m is None else f" — {member.distance_m / 1000:.1f} km"
-    return f"{member.name} ({member.kind_label}){distance}"
+    return f"{short_name(member.name)} ({member.kind_label}){distance}"
 
 
 def _background(m: LocalMap, outlines_url: str, basemap: Basemap | None) -> None:
@@ -104,7 +106,7 @@ def network_map(view: NetworkView, asset_url: AssetUrl, *, height: str = "32rem"
     them, in a pane of their own, the tiles of ``basemap`` or the outlines of the
     départements served at ``outlines_url`` (``/api/v1/couches/departements``)."""
     centre = view.centre
-    label = (f"Carte du réseau « {view.name} » : "
+    label = (f"Carte du réseau « {short_name(view.name)} » : "
              f"{'la Fabrique, ' if centre else ''}{len(view.members)} lieu(x)"
              f"{' et un trait de la Fabrique vers chacun' if centre else ''}. "
              "Le tableau qui suit la carte en donne le contenu.")
@@ -142,7 +144,8 @@ def network_map(view: NetworkView, asset_url: AssetUrl, *, height: str = "32rem"
         marker = folium.CircleMarker(
             (centre.lat, centre.lon), radius=10, color="#ffffff", weight=2, fill=True,
             fill_color=CENTRE_COLOUR, fill_opacity=1, class_name="fabriques-centre")
-        TextTooltip(f"{centre.name} (Fabrique de Territoire, lieu ressource)").add_to(marker)
+        TextTooltip(f"{short_name(centre.name)} (Fabrique de Territoire, lieu ressource)"
+                    ).add_to(marker)
         HtmlPopup(_popup(centre) + "<br>lieu ressource du réseau").add_to(marker)
         marker.add_to(m)
         objects["fabrique"] = marker

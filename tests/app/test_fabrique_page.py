@@ -166,3 +166,19 @@ def test_the_api_serves_the_open_data_fields(laureates, client):
     request = WerkzeugOpenAPIRequest(Request(EnvironBuilder(
         path="/api/v1/fabriques", base_url="http://localhost").get_environ()))
     spec.validate_response(request, WerkzeugOpenAPIResponse(answer))
+
+
+@pytest.mark.parametrize("fabrique_id", ["fabt-194", "fabt-291"])
+def test_a_description_given_as_a_name_is_shown_short_and_decoded(laureates, client,
+                                                                   fabrique_id):
+    """fabt-194's « name » is a 554-character description, fabt-291's holds « &amp; »: the
+    page's heading (and the networks' page) showed them raw, filling a phone's screen."""
+    with laureates.app_context():
+        row = next(r for r in laureate_table(get_engine(), load_policy("current"))
+                   if r["id"] == fabrique_id)
+    page = client.get(f"/fabriques/{fabrique_id}").text
+    heading = html.unescape(re.search(r'<h1 class="fabrique-titre">(.*?)</h1>', page).group(1))
+    assert len(heading) <= 70 and "&amp;" not in heading
+    assert html.unescape(row["name"]) in text_of(client.get(f"/fabriques/{fabrique_id}"))
+    network = client.get(f"/reseaux?fabrique={fabrique_id}&rule=distance").text
+    assert "&amp;amp;" not in network and row["name"] not in html.unescape(network)
