@@ -51,6 +51,14 @@ SECRET_FILE = "secret_key"
 HSTS = "max-age=31536000; includeSubDomains"
 SESSIONLESS_PREFIXES = (f"{API_PREFIX}/", "/ogc/")
 """The paths whose requests keep no session: the JSON API's and the OGC API's."""
+API_CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type, Accept",
+    "Access-Control-Expose-Headers": "Content-Disposition, Retry-After, X-Fabriques-Erreurs, "
+                                     "X-Fabriques-A-Verifier, X-Fabriques-Adresses-A-Verifier",
+}
+"""The CORS headers of ``/api/v1`` (no credentials: ``*`` sends no cookie along)."""
 INLINE_HANDLERS = ("window.print()",)
 """The inline event handlers the templates use (``onclick="…"``), allowed by their hash."""
 
@@ -206,6 +214,14 @@ def _headers(app: Flask) -> None:
     def strict_transport(response):
         if request.is_secure:
             response.headers["Strict-Transport-Security"] = HSTS
+        return response
+
+    @app.after_request
+    def api_readable_anywhere(response):
+        """The JSON API is public and keeps no session: any web page may call it, as the
+        OGC API (a local authority's page on its own domain could not)."""
+        if f"{request.path}/".startswith(f"{API_PREFIX}/"):
+            response.headers.update(API_CORS)
         return response
 
     @app.template_filter("nonced")

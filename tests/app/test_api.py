@@ -266,3 +266,18 @@ def test_the_batch_reads_numbers_as_the_single_check_does(client):
     assert rows[2]["error"] is None and rows[2]["category"] == "qpv"
     single = client.get("/api/v1/eligibility?lon=5.4034&lat=4_3.3305")
     assert_error(single, 400, "lat", "doit être un nombre")
+
+
+def test_any_web_page_may_call_the_api(client):
+    """A local authority's page on its own domain could not: no CORS header on /api/v1."""
+    answer = client.get("/api/v1/eligibility?lon=5.4034&lat=43.3305",
+                        headers={"Origin": "https://exemple.fr"})
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"
+    preflight = client.options("/api/v1/eligibility/batch", headers={
+        "Origin": "https://exemple.fr", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    assert preflight.status_code == 200
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert "Content-Type" in preflight.headers["Access-Control-Allow-Headers"]
+    assert "X-Fabriques-Erreurs" in preflight.headers["Access-Control-Expose-Headers"]
+    assert "Access-Control-Allow-Origin" not in client.get("/verifier").headers  # pages: no
