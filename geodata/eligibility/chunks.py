@@ -37,11 +37,13 @@ from geodata.eligibility.reading import (
     ENCODINGS,
     REQUIRED,
     SNIFF_CHARS,
+    UTF8_SEQUENCE,
     Locations,
     Table,
     delimiter_of,
     header_columns,
     missing_columns,
+    mixed_encodings,
     plain_locations,
     read_records,
     records_of,
@@ -79,12 +81,13 @@ def survey(path: Path) -> tuple[str, bool]:
     """The encoding a file is read in (as for a file in memory: the first of ``ENCODINGS``
     that decodes it whole) and whether it holds a quote character, in one pass by blocks."""
     decoders = {name: codecs.getincrementaldecoder(name)() for name in ENCODINGS[:-1]}
-    quoted = False
+    quoted = utf8 = False
     with open(path, "rb") as file:
         block = file.read(SNIFF_CHARS)
         refuse_non_csv(block)
         while True:
             quoted = quoted or b'"' in block
+            utf8 = utf8 or UTF8_SEQUENCE.search(block) is not None
             for name, decoder in list(decoders.items()):
                 try:
                     decoder.decode(block, final=not block)
@@ -93,6 +96,8 @@ def survey(path: Path) -> tuple[str, bool]:
             if not block:
                 break
             block = file.read(BLOCK)
+    if ENCODINGS[0] not in decoders and utf8:
+        raise mixed_encodings()
     return next(iter(decoders), ENCODINGS[-1]), quoted
 
 

@@ -29,11 +29,13 @@ from geodata.french import TYPED_DECIMAL, number
 
 __all__ = [
     "ENCODINGS",
+    "UTF8_SEQUENCE",
     "BatchError",
     "Locations",
     "Table",
     "delimiter_of",
     "header_columns",
+    "mixed_encodings",
     "missing_columns",
     "overflow_error",
     "parse_point",
@@ -111,12 +113,29 @@ ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 """Tried in this order: the first that decodes the whole file is its encoding."""
 
 
+UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}"
+                           rb"|[\xf0-\xf4][\x80-\xbf]{3}")
+"""An accented character written in UTF-8 (« é » is C3 A9): in a file that is not UTF-8
+as a whole, it says that some of its lines are, and some not."""
+
+
+def mixed_encodings(line: int | None = None) -> BatchError:
+    """The error of a file whose lines are not all in one encoding: read as Windows-1252,
+    its UTF-8 lines' accents would change (« Café » read « CafÃ© ») without a word."""
+    where = f" (ligne {line})" if line else ""
+    return BatchError(f"encodages mélangés : des lignes sont en UTF-8, d'autres non{where} ; "
+                      "lu d'une seule façon, le fichier changerait des noms : enregistrez-le "
+                      "entièrement en CSV UTF-8")
+
+
 def _decode(data: bytes) -> str:
     refuse_non_csv(data[:SNIFF_CHARS])
     for encoding in ENCODINGS:
         try:
             return data.decode(encoding)
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as error:
+            if encoding == "utf-8-sig" and UTF8_SEQUENCE.search(data):
+                raise mixed_encodings(data.count(b"\n", 0, error.start) + 1) from None
             continue
     raise BatchError("encodage illisible (UTF-8 ou Latin-1 attendu)")  # pragma: no cover
 

@@ -115,6 +115,16 @@ def test_files_written_by_hand_read_alike(tmp_path, name, rows):
     same(read_chunks(written(tmp_path, data), rows), read_locations(data))
 
 
+def test_a_file_of_mixed_encodings_is_refused_both_ways(tmp_path):
+    """One line in Latin-1 among UTF-8 ones made the whole file Windows-1252: the UTF-8
+    names came back changed (« CafÃ© »), without a word."""
+    mixed = "id;lon;lat\nCafé;5,4;43,3\n".encode() + "Hélène;5,4;43,3\n".encode("latin-1")
+    with pytest.raises(BatchError, match="encodages mélangés.*ligne 3"):
+        read_locations(mixed)
+    with pytest.raises(BatchError, match="encodages mélangés"):
+        survey(written(tmp_path, mixed))
+
+
 def test_the_encoding_is_that_of_the_whole_file(tmp_path):
     same(read_chunks(written(tmp_path, LATE), 50_000), read_locations(LATE))
     assert survey(written(tmp_path, FILES["latin-1"])) == ("cp1252", False)
