@@ -35,9 +35,11 @@ class Workflow:
 
     @property
     def instruction_targets(self) -> tuple[str, ...]:
-        """The states an instructor moves dossiers to (the jury's decisions excepted)."""
+        """The states an instructor moves dossiers to: the jury's decisions excepted, but for
+        a step back to one (« Conventionné » by mistake, back to « Lauréat »)."""
         return tuple(state for state in self.labels
-                     if state != self.first and state not in self.jury_decisions)
+                     if state != self.first and (state not in self.jury_decisions
+                                                 or self.forward.get(state)))
 
     def avis_refusal(self, current: str) -> str | None:
         """Why a prefecture cannot give (or change) its avis in state ``current``: not yet

@@ -152,6 +152,11 @@ def move_dossiers(engine: Engine, numbers: Iterable[int], target: str, actor: st
                 reasons[number] = "dossier inconnu"
             elif targets is not None and target not in targets:
                 reasons[number] = f"« {target} » n'est pas un état de l'instruction"
+            elif targets is not None and target in rules.jury_decisions \
+                    and not rules.is_back(dossier.state, target):
+                reasons[number] = (f"« {rules.labels[target]} » est une décision du jury : "
+                                   "elle se prend sur la page du jury (ou par « fabriques "
+                                   "dossiers decider »)")
             else:
                 why = rules.refusal(dossier.state, target, motivation,
                                     has_avis=dossier.avis is not None) \

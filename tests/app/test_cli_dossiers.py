@@ -91,7 +91,7 @@ def test_state_moves_are_all_or_nothing_and_traced(runner):
     assert "dossier 1234505 : de « Déposé », on ne passe pas à « Recevable »" in refused.output
     jury = runner.invoke(args=["dossiers", "etat", first, "--vers", "laureat",
                                "--motivation", "Projet solide"])
-    assert jury.exit_code == 2 and "valeur invalide pour '--vers'" in jury.output
+    assert jury.exit_code == 1 and "« Lauréat » est une décision du jury" in jury.output
     unknown = runner.invoke(args=["dossiers", "etat", "999", "--vers", "en-instruction",
                                   "--motivation", "Dossier complet"])
     assert "dossier 999 : dossier inconnu" in unknown.output

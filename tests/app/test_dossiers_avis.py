@@ -331,3 +331,11 @@ def test_an_expired_form_gives_back_what_was_written(wave, client, login):
     assert answer.status_code == 400 and "Formulaire expiré" in answer.text
     assert 'id="texte-garde"' in answer.text
     assert html.escape(written, quote=False) in answer.text
+
+
+def test_each_row_is_headed_by_its_dossier_number(wave, client, login):
+    """A screen reader reading a cell (« Recevable ») says whose it is: the row's header."""
+    login(client)
+    page = client.get("/instruction/dossiers?vague=2").text
+    headed = re.findall(r'<th scope="row"><a href="/instruction/dossiers/(\d+)">\1</a>', page)
+    assert ROWS.findall(page) and headed == ROWS.findall(page)

@@ -140,7 +140,8 @@ def test_the_states_file_describes_the_ami():
                                          "refuse-accompagnement"}
     assert set(RULES.instruction_targets) == {
         "en-instruction", "irrecevable", "recevable", "avis-demande", "avis-rendu",
-        "transmis-au-jury", "conventionne"}
+        "transmis-au-jury", "conventionne",
+        "laureat"}  # only a step back from « Conventionné » (``move_dossiers``)
     assert "transmis-au-jury" in RULES.forward["recevable"]  # the avis steps are optional
 
 
