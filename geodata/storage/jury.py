@@ -87,6 +87,9 @@ def decide(engine: Engine, numbers: Iterable[int], decision: str, motivation: st
             dossier = found.get(number)
             if dossier is None:
                 reasons[number] = "dossier inconnu"
+            elif dossier.state == decision:  # a form sent twice (back, « renvoyer »)
+                reasons[number] = (f"décision déjà enregistrée : « {rules.labels[decision]} »"
+                                   " ; rien de changé")
             elif dossier.state != JURY_STATE:
                 reasons[number] = (f"« {rules.labels[dossier.state]} » : seul un dossier "
                                    f"« {rules.labels[JURY_STATE]} » reçoit une décision")

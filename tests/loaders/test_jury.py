@@ -330,3 +330,14 @@ def test_a_mistaken_conventionne_goes_back_to_laureat_and_nothing_else_reaches_i
     with pytest.raises(MoveRefused) as refused:  # the jury's decision stays the jury's
         move_dossiers(wave, [FRICHE], "laureat", "instructrice", "Bon projet", targets=targets)
     assert "« Lauréat » est une décision du jury" in refused.value.reasons[FRICHE]
+
+
+def test_a_decision_sent_twice_says_it_is_recorded(wave):
+    """The confirmation sent again (back, « renvoyer le formulaire ») answered that only a
+    dossier « Transmis au jury » gets a decision, as if it had failed."""
+    decide(wave, [FABULERIE], "laureat", "Ancrage dans le quartier", ACTOR)
+    with pytest.raises(MoveRefused) as again:
+        decide(wave, [FABULERIE], "laureat", "Ancrage dans le quartier", ACTOR)
+    assert again.value.reasons[FABULERIE] == ("décision déjà enregistrée : « Lauréat » ; rien "
+                                              "de changé")
+    assert [e.kind for e in dossier_events(wave, FABULERIE)].count("decision") == 1
