@@ -25,15 +25,15 @@ from geodata.storage.dossiers import MoveRefused
 from geodata.storage.jury_laureates import GRANTED, LaureatesWritten, write_jury_laureates
 from geodata.storage.reference import arrondissement_parents
 
-__all__ = ["DECIDED", "GRANTED", "JURY_STATE", "REVERSED", "ClosedSession", "JuryError",
-           "close_session", "decide", "decisions_of", "jury_sessions",
+__all__ = ["DECIDED", "JURY_STATE", "MOTIVATION_MAX", "REVERSED", "ClosedSession",
+           "JuryError", "close_session", "decide", "decisions_of", "jury_sessions",
            "open_session", "reverse_decisions"]
 
 DECIDED, REVERSED = "decision", "decision-annulee"
+"""The kinds of the events a jury writes."""
 MOTIVATION_MAX = 2000
 """Longest motivation of a decision, as the jury's page allows it: the command line took
 24,000 characters, six printed pages of letter."""
-"""The kinds of the events a jury writes."""
 JURY_STATE = "transmis-au-jury"
 """The state of a dossier the jury decides on."""
 
