@@ -21,7 +21,7 @@ from sqlalchemy import delete
 from app import create_app
 from app.db import EXTENSION, GEOCODER
 from app.verifier.executor import shutdown
-from app.verifier.jobs import INPUT, STATUS, create_job, jobs_root
+from app.verifier.jobs import INPUT, create_job, jobs_root
 from geodata.eligibility import COLUMNS
 from geodata.eligibility.addresses import GEOCODING_COLUMNS
 from geodata.eligibility.french_csv import french_header
@@ -287,37 +287,6 @@ def test_a_job_in_progress_shows_its_progress_and_works_without_javascript(app, 
     assert 'class="fr-stepper"' in html and "Étape 2 sur 3" in html
     assert fetch(client, f"/verifier/lot/{job_id}/resultat.csv").status_code == 404
     assert fetch(client, "/static/lot.js").status_code == 200
-
-
-def test_geocoder_down_classifies_what_it_can_and_the_job_can_be_run_again(app, client,
-                                                                            ban_server):
-    """The whole job failed when the address service was down, its rows with coordinates
-    too: they are classified, the addresses left unplaced, each saying so."""
-    ban_server.fail_next(100, status=500)
-    mixed = ADDRESSES.replace("id,adresse,code_postal\n", "id,adresse,code_postal,lon,lat\n")
-    mixed = "\n".join(line + ",," if i else line
-                      for i, line in enumerate(mixed.strip().splitlines()))
-    mixed += "\nmars,,,5.4034,43.3305\n"
-    job_url = upload(client, mixed.encode()).headers["Location"]
-    folder = jobs_root(app) / job_url.rsplit("/", 1)[1]
-    assert wait(client, job_url)["state"] == "done"
-    state = json.loads((folder / STATUS).read_text(encoding="utf-8"))
-    assert state["report"]["ungeocoded"] == 4
-    rows = spreadsheet_rows(fetch(client, job_url + "/resultat.csv"))
-    assert len(rows) == 6
-    html = flat(client.get(job_url).text)
-    assert "4 adresse(s) non géocodée(s) : le service d'adresses ne répondait pas" in html
-    said = " ".join(error for _line, error in state["report"]["errors"])
-    assert said.count("adresse non géocodée, le service d'adresses ne répond pas") == 4
-
-    with ban_server._lock:
-        ban_server._failures.clear()  # the service is back
-    restarted = client.post(job_url + "/relancer", data={"csrf_token": token(client)})
-    assert restarted.status_code == 303
-    assert wait(client, job_url)["state"] == "done"
-    again = json.loads((folder / STATUS).read_text(encoding="utf-8"))
-    assert again["report"]["ungeocoded"] == 0
-    assert again["report"]["geocoded"] >= 3
 
 
 def test_an_interrupted_job_says_so_and_can_be_restarted(app, client):

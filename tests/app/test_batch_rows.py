@@ -11,12 +11,16 @@ import re
 import pytest
 
 from app.verifier import lot
-from app.verifier.jobs import OUTPUT, jobs_root
+from app.verifier.jobs import OUTPUT, STATUS, jobs_root
 from tests.app.test_batch_page import (  # noqa: F401 - fixtures
+    ADDRESSES,
     app,
     client,
+    fetch,
     flat,
     sign_in_fixture,
+    spreadsheet_rows,
+    token,
     upload,
     wait,
 )
@@ -89,3 +93,34 @@ def test_a_failed_job_says_traitement_echoue(app, client):
     assert state["state"] == "failed" and state["label"] == "échoué"
     html = flat(client.get(location).text)
     assert "Traitement échoué" in html and "échec" not in html
+
+
+def test_geocoder_down_classifies_what_it_can_and_the_job_can_be_run_again(app, client,
+                                                                            ban_server):
+    """The whole job failed when the address service was down, its rows with coordinates
+    too: they are classified, the addresses left unplaced, each saying so."""
+    ban_server.fail_next(100, status=500)
+    mixed = ADDRESSES.replace("id,adresse,code_postal\n", "id,adresse,code_postal,lon,lat\n")
+    mixed = "\n".join(line + ",," if i else line
+                      for i, line in enumerate(mixed.strip().splitlines()))
+    mixed += "\nmars,,,5.4034,43.3305\n"
+    job_url = upload(client, mixed.encode()).headers["Location"]
+    folder = jobs_root(app) / job_url.rsplit("/", 1)[1]
+    assert wait(client, job_url)["state"] == "done"
+    state = json.loads((folder / STATUS).read_text(encoding="utf-8"))
+    assert state["report"]["ungeocoded"] == 4
+    rows = spreadsheet_rows(fetch(client, job_url + "/resultat.csv"))
+    assert len(rows) == 6
+    html = flat(client.get(job_url).text)
+    assert "4 adresse(s) non géocodée(s) : le service d'adresses ne répondait pas" in html
+    said = " ".join(error for _line, error in state["report"]["errors"])
+    assert said.count("adresse non géocodée, le service d'adresses ne répond pas") == 4
+
+    with ban_server._lock:
+        ban_server._failures.clear()  # the service is back
+    restarted = client.post(job_url + "/relancer", data={"csrf_token": token(client)})
+    assert restarted.status_code == 303
+    assert wait(client, job_url)["state"] == "done"
+    again = json.loads((folder / STATUS).read_text(encoding="utf-8"))
+    assert again["report"]["ungeocoded"] == 0
+    assert again["report"]["geocoded"] >= 3
