@@ -63,12 +63,18 @@ function fabriquesRemoteGeoJson(url, settings) {
         this.fire("remote:loading");
         fetch(remote.url + (remote.url.indexOf("?") < 0 ? "?" : "&") + query.toString())
           .then(function (response) {
-            return response.json().then(function (body) {
-              if (!response.ok) {
-                throw new Error(body.error ? body.error.message : response.statusText);
+            // Said in French whatever failed: the browser's « Failed to fetch » or a proxy's
+            // page that is not JSON (« Unexpected token ») were shown as they were.
+            return response.json().catch(function () { return null; }).then(function (body) {
+              if (!response.ok || body === null) {
+                throw new Error(body && body.error ? body.error.message
+                                : "le serveur a répondu autre chose que la couche (" +
+                                  response.status + ")");
               }
               return body;
             });
+          }, function () {
+            throw new Error("le serveur ne répond pas (connexion coupée ?)");
           })
           .then(function (data) {
             if (token !== remote.request) { return; }

@@ -142,3 +142,24 @@ def test_communes_are_outlined_when_zoomed_in(live_server, page, shoot, drawn):
         "() => document.querySelectorAll('.leaflet-fabriques-communes-pane path').length === 0")
     assert page.locator("#carte-etat-couches").inner_text() == ""
     assert page.outside_requests == []
+
+
+@pytest.mark.parametrize(("answer", "said"), [
+    ("abort", "le serveur ne répond pas (connexion coupée ?)"),
+    ("busy", "le serveur a répondu autre chose que la couche (503)"),
+])
+def test_a_layer_that_fails_is_said_in_french(live_server, page, answer, said):
+    """A failed layer showed the browser's « Failed to fetch », or « Unexpected token 'b',
+    "busy" is not valid JSON » for a proxy's page (synthetic failures of the layer route)."""
+    def fail(route):
+        if answer == "abort":
+            route.abort()
+        else:
+            route.fulfill(status=503, body="busy", content_type="text/plain")
+
+    page.route("**/api/v1/couches/qpv?*", fail)
+    page.goto(f"{live_server}/carte")
+    page.wait_for_selector('.folium-map[data-ready="error"]', timeout=120_000)
+    state = page.locator("#carte-etat-couches").inner_text()
+    assert f"Couche indisponible : {said}. Elle sera redemandée" in state
+    assert "Failed to fetch" not in state and "JSON" not in state

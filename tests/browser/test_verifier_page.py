@@ -67,3 +67,12 @@ def test_instructor_chooses_the_location_by_clicking_on_the_map(live_server, pag
     heading.wait_for()
     assert "QN01352M" in page.locator(".fabriques-explanation").inner_text()
     shoot("verifier-clic-carte")
+
+
+def test_a_choice_map_that_cannot_load_says_so(live_server, page):
+    """The map stayed an empty grey box, its error swallowed (synthetic: the layers refused)."""
+    page.route("**/api/v1/couches/**", lambda route: route.abort())
+    page.goto(f"{live_server}/verifier")
+    status = page.locator("#choix-carte-etat")
+    status.filter(has_text="n'a pas pu être chargé").wait_for()
+    assert "Les champs longitude et latitude restent utilisables" in status.inner_text()

@@ -173,7 +173,8 @@
       settled(key);
     });
     layer.on("remote:error", function (event) {
-      say(name, "Couche indisponible : " + event.message);
+      say(name, "Couche indisponible : " + event.message + ". Elle sera redemandée au " +
+          "prochain déplacement de la carte.");
       container.setAttribute("data-ready", "error");
     });
     layer.on("remove", function () { say(name, ""); });

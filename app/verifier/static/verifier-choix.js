@@ -45,13 +45,18 @@
     if (pending) { pending.abort(); }
     pending = new AbortController();
     fetch(url, {signal: pending.signal}).then(function (answer) {
-      return answer.ok ? answer.json() : {type: "FeatureCollection", features: []};
+      return answer.ok ? answer.json() : Promise.reject(new Error(String(answer.status)));
     }).then(function (data) {
       outlines.clearLayers();
       outlines.addData(data);
       if (marker) { marker.bringToFront(); }
       container.setAttribute("data-ready", "true");
-    }).catch(function () { /* aborted by a newer view */ });
+    }).catch(function (error) {
+      if (error && error.name === "AbortError") { return; }  // a newer view asked again
+      status.textContent = "Le fond de la carte (départements, communes) n'a pas pu être " +
+        "chargé : le serveur ne répond pas. Les champs longitude et latitude restent " +
+        "utilisables ; la carte sera redemandée au prochain déplacement.";
+    });
   }
 
   // A click fills the fields only at a street's scale: at zoom 14 a pixel is about 7 m, at
