@@ -62,10 +62,9 @@ def parse_selection(values: Mapping[str, str | None], known: Mapping[str, set]) 
     if clean["category"] is not None and clean["category"] not in CATEGORIES:
         raise SelectionError(f"catégorie inconnue : {clean['category']!r} (attendues : "
                              f"{', '.join(CATEGORIES)})", "category")
-    for name, label in (("region", "région"), ("departement", "département")):
+    for name, label in (("region", "région inconnue"), ("departement", "département inconnu")):
         if clean[name] is not None and clean[name] not in known[name]:
-            raise SelectionError(f"{label} inconnu(e) : {clean[name]!r} (code INSEE attendu)",
-                                 name)
+            raise SelectionError(f"{label} : {clean[name]!r} (code INSEE attendu)", name)
     if clean["fnt"] is not None and clean["fnt"] not in FNT_VALUES:
         raise SelectionError(f"fnt vaut {', '.join(FNT_VALUES)}", "fnt")
     return Selection(**clean)

@@ -12,6 +12,7 @@ import pytest
 
 from app.verifier import lot
 from app.verifier.jobs import OUTPUT, STATUS, jobs_root
+from geodata.eligibility.french_csv import FRENCH_HEADERS
 from tests.app.test_batch_page import (  # noqa: F401 - fixtures
     ADDRESSES,
     app,
@@ -124,3 +125,11 @@ def test_geocoder_down_classifies_what_it_can_and_the_job_can_be_run_again(app, 
     again = json.loads((folder / STATUS).read_text(encoding="utf-8"))
     assert again["report"]["ungeocoded"] == 0
     assert again["report"]["geocoded"] >= 3
+
+
+def test_the_form_names_the_columns_the_file_has(client):
+    """The form promised columns `error` and `geocoding_warning`: the file is French."""
+    page = flat(client.get("/verifier/lot").text)
+    for column in ("erreur", "adresse à vérifier"):
+        assert column in FRENCH_HEADERS.values() and f"« {column} »" in page
+    assert "geocoding_warning" not in page

@@ -325,8 +325,8 @@ def test_page_tells_every_bad_parameter_in_the_order_of_its_form(client):
         "millésime QPV inconnu : '1999'",
         "vague invalide : 32 caractères au plus",
         f"catégorie inconnue : 'rouge' (attendues : {', '.join(CATEGORIES)})",
-        "région inconnu(e) : '00' (code INSEE attendu)",
-        "département inconnu(e) : 'ZZ' (code INSEE attendu)",
+        "région inconnue : '00' (code INSEE attendu)",
+        "département inconnu : 'ZZ' (code INSEE attendu)",
         "fnt vaut true, false, unknown",
         "couche inconnue : 'cadastre'",
         "couche inconnue : 'egouts'",
@@ -340,7 +340,7 @@ def test_a_parameter_in_error_falls_back_alone(client):
                       "&couches=metropoles,zzz&z=9&lat=43.3&lon=5.4")
     assert page.status_code == 400
     assert page_errors(page) == ["millésime QPV inconnu : '1999'",
-                                 "département inconnu(e) : 'ZZ' (code INSEE attendu)",
+                                 "département inconnu : 'ZZ' (code INSEE attendu)",
                                  "couche inconnue : 'zzz'"]
     assert 'data-politique="ami-2019"' in page.text
     assert '"vintage": "2015"' in page.text  # the policy's own vintage
