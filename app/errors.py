@@ -62,16 +62,19 @@ HTTP_TEXTS = {
 class ApiError(Exception):
     """An error answered to an API client, with a user-safe French message."""
 
-    def __init__(self, status: int, code: str, message: str, parameter: str | None = None):
+    def __init__(self, status: int, code: str, message: str, parameter: str | None = None,
+                 retry_after: int | None = None):
         super().__init__(message)
         self.status, self.code, self.message, self.parameter = status, code, message, parameter
+        self.retry_after = retry_after  # seconds, for a 429
 
 
 def error_response(error: ApiError):
-    """The one JSON shape of an API error, with its status."""
+    """The one JSON shape of an API error, with its status (and ``Retry-After`` when said)."""
     body = {"status": error.status, "code": error.code, "message": error.message,
             "parameter": error.parameter}
-    return jsonify(error=body), error.status
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
+    return jsonify(error=body), error.status, headers
 
 
 def _from_domain(error: Exception) -> ApiError:

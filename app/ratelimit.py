@@ -8,13 +8,16 @@ limited. A value that cannot be read stops the start with the reason, in French.
 
 from __future__ import annotations
 
+import math
+import time
+
 from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
 from limits.errors import ConfigurationError
 
-__all__ = ["DISABLED", "init_app", "parse_limits"]
+__all__ = ["DISABLED", "batch_limits", "init_app", "parse_limits", "rows_wait"]
 
 DISABLED = {"", "off", "none", "0"}
 
@@ -25,6 +28,7 @@ def init_app(app: Flask) -> Limiter:
     enabled = setting.lower() not in DISABLED
     if enabled:
         parse_limits("RATELIMIT", setting, "50/second")
+        batch_limits(app.config)  # a value that cannot be read stops the start
     storage = app.config.get("RATELIMIT_STORAGE_URI", "memory://")
     app.after_request(_retry_after_when_limited)  # before the limiter's: runs after it
     try:
@@ -40,6 +44,36 @@ def init_app(app: Flask) -> Limiter:
     except ConfigurationError as error:
         raise ValueError(f"RATELIMIT_STORAGE_URI inutilisable : {storage!r} (« memory:// » "
                          f"par défaut) : {error}") from None
+
+
+ROWS_KEY = "lignes-de-lot"
+"""The namespace of the rows counted by ``rows_wait`` in the limiter's storage."""
+
+
+def rows_wait(app: Flask, rows: int) -> int | None:
+    """Count ``rows`` rows of a batch against the client's ``BATCH_RATELIMIT`` (rows per
+    period, e.g. "300000/minute"; off when it or ``RATELIMIT`` is): None when they fit, else
+    the seconds to wait. Requests alone let eight parallel batches of 100,000 rows hold every
+    worker (a single check then waited 44 s)."""
+    limits = batch_limits(app.config)
+    limiter = next(iter(app.extensions.get("limiter", ())), None)
+    if not limits or limiter is None:
+        return None
+    client = get_remote_address()
+    for item in limits:
+        if not limiter.limiter.hit(item, ROWS_KEY, client, cost=rows):
+            reset = limiter.limiter.get_window_stats(item, ROWS_KEY, client).reset_time
+            return max(1, math.ceil(reset - time.time()))
+    return None
+
+
+def batch_limits(config) -> tuple[RateLimitItem, ...]:
+    """``BATCH_RATELIMIT`` as limits (none when it, or ``RATELIMIT``, is off)."""
+    setting = str(config.get("BATCH_RATELIMIT") or "off").strip()
+    if setting.lower() in DISABLED or str(config.get("RATELIMIT") or "off").strip().lower() \
+            in DISABLED:
+        return ()
+    return parse_limits("BATCH_RATELIMIT", setting, "300000/minute")
 
 
 def _retry_after_when_limited(response: Response) -> Response:

@@ -44,6 +44,8 @@ DEFAULTS = {
     # Requests per client (flask-limiter syntax, e.g. "50/second"); "off" for benchmarks.
     "RATELIMIT": "50/second",
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Rows of API batches per client (three full batches a minute); off when RATELIMIT is.
+    "BATCH_RATELIMIT": "300000/minute",
     # Failed login attempts (POST /connexion) per client address and per account, counted in
     # the database so that every worker sees them; off when RATELIMIT is "off".
     "LOGIN_RATELIMIT": "10/minute",

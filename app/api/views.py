@@ -12,6 +12,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from app.api.openapi import document
 from app.db import get_engine, get_geocoder
 from app.errors import API_PREFIX, ApiError, register
+from app.ratelimit import rows_wait
 from geodata.checks import address_geocoding, check_address, check_point, parse_coordinate
 from geodata.eligibility.addresses import AddressLocations, batch_rows, read_batch, write_batch
 from geodata.geocoder import GeocoderError
@@ -57,6 +58,11 @@ def eligibility_batch():
     if len(locations.ids) > limit:
         raise ApiError(413, "lot-trop-grand",
                        f"{len(locations.ids)} lignes : au plus {limit} par lot", "file")
+    wait = rows_wait(current_app, len(locations.ids))
+    if wait is not None:
+        raise ApiError(429, "trop-de-lignes",
+                       f"trop de lignes envoyées en peu de temps ({len(locations.ids)} dans ce "
+                       f"lot) : réessayez dans {wait} s", "file", retry_after=wait)
     addresses = locations.to_geocode if isinstance(locations, AddressLocations) else 0
     if addresses > current_app.config["API_MAX_ADDRESSES"]:
         raise ApiError(413, "trop-d-adresses",

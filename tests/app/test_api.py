@@ -281,3 +281,23 @@ def test_any_web_page_may_call_the_api(client):
     assert "Content-Type" in preflight.headers["Access-Control-Allow-Headers"]
     assert "X-Fabriques-Erreurs" in preflight.headers["Access-Control-Expose-Headers"]
     assert "Access-Control-Allow-Origin" not in client.get("/verifier").headers  # pages: no
+
+
+def test_a_client_sending_too_many_rows_waits(reference_engine, tmp_path, data_dir):
+    """Eight parallel batches of 100,000 rows, within the request limit, held both workers
+    (a single check waited 44 s): the rows are counted too (synthetic limit: 100 a minute)."""
+    app = make_app(reference_engine.url.render_as_string(hide_password=False),
+                   tmp_path / "instance", data_dir, RATELIMIT="1000/second",
+                   BATCH_RATELIMIT="100/minute")
+    try:
+        client = app.test_client()
+        body = ("id,lon,lat\n" + "".join(f"{i},5.4034,43.3305\n" for i in range(60))).encode()
+        sent = [client.post("/api/v1/eligibility/batch", data=body, content_type="text/csv")
+                for _ in range(2)]
+        assert sent[0].status_code == 200
+        assert_error(sent[1], 429, "file", "trop de lignes envoyées en peu de temps (60")
+        assert sent[1].json["error"]["code"] == "trop-de-lignes"
+        assert 1 <= int(sent[1].headers["Retry-After"]) <= 60
+        assert client.get("/api/v1/eligibility?lon=5.4034&lat=43.3305").status_code == 200
+    finally:
+        close_app(app)
