@@ -157,6 +157,8 @@ def test_a_decision_is_reversed_then_the_session_closed_and_locked(wave, client,
     page = text(client.get(JURY))
     assert "Session de la vague 2 close : 1 lauréat(s)" in page
     assert "Pas de session ouverte" in page and 'id="cloture"' not in page
+    final = client.get("/instruction/jury/courriers?vague=2").text
+    assert 'id="courrier-1234505"' in final and "courrier-projet" not in final  # no draft
     post(client, "/instruction/jury/annulation", numero=["1234505"], motivation="x",
          vague="2")
     assert "session close le" in text(client.get(JURY))
@@ -174,6 +176,8 @@ def test_the_letters_say_each_decision_with_its_motivation(wave, client, login):
              motivation=f"Motif {number}", vague="2", confirme="oui")
     letters = client.get("/instruction/jury/courriers?vague=2")
     assert letters.status_code == 200
+    # the session is open: every letter is a draft, said on the letter itself
+    assert letters.text.count('class="courrier-projet"') == len(decisions)
     found = dict(re.findall(r'id="courrier-(\d+)" data-decision="([^"]+)"', letters.text))
     assert {int(n): d for n, d in found.items()} == decisions
     page = text(letters)
