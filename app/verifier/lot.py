@@ -239,7 +239,8 @@ def download(job_id: uuid.UUID):
 @bp.post("/<uuid:job_id>/relancer")
 @role_required(ROLE)
 def restart(job_id: uuid.UUID):
-    """Start a failed or interrupted job again from its kept upload."""
+    """Start a job again from its kept upload: failed, interrupted, or done with addresses
+    the geocoder did not answer for (``may_restart``)."""
     status = _status(job_id)
     if may_restart(status):
         restart_job(current_app._get_current_object(), jobs_root(current_app), str(job_id))
