@@ -215,6 +215,14 @@ class DecisionForm(MoveForm):
     motivation = StringField(default="", filters=[strip], validators=[
         DataRequired(message="motivation obligatoire pour une décision du jury"),
         Length(max=2000, message="motivation : 2 000 caractères au plus")])
+    session_vue = StringField(default="", filters=[strip])
+    """The open session the confirmation page showed (its id, or empty when none was)."""
+
+    def session_seen(self) -> int | None:
+        """The session the confirmation showed, if it showed one: a decision is not taken
+        in a session opened after it was closed since (its quotas were not those shown)."""
+        value = self.session_vue.data or ""
+        return int(value) if value.isascii() and value.isdigit() and len(value) <= 12 else None
 
 
 class ReverseForm(MoveForm):

@@ -12,6 +12,7 @@ decision letters, printable. The work is done by ``geodata.storage.jury``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -130,6 +131,21 @@ def _records(policy, laureates: list, candidates: list = ()) -> tuple[list, list
 @role_required(*VIEWERS)
 def index():
     waves, wave = _wave_asked()
+    return _session_page(waves, wave)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the decision form held (dossiers ticked, decision, motivation), given back to
+    the page after a refusal or from the confirmation's « Modifier la sélection »."""
+
+    numbers: frozenset[str] = frozenset()
+    decision: str = "laureat"
+    motivation: str = ""
+
+
+def _session_page(waves: list, wave: str | None, kept: Selection = Selection(),
+                  status: int = 200):
     if wave is None:
         return render_template("jury.html", wave=None, waves=waves)
     sessions, current, decided, policy, records = _standing(wave)
@@ -145,7 +161,7 @@ def index():
         states=workflow().labels, avis_labels=workflow().avis, decisions=_decision_labels(),
         paris=PARIS, pending=_of_wave(pending_matches(get_engine()), wave),
         automatic=_of_wave(automatic_matches(get_engine()), wave),
-        may_act=current_user.has_role("instructor"))
+        may_act=current_user.has_role("instructor"), kept=kept), status
 
 
 def _of_wave(pairs: list[tuple], wave: str) -> list[tuple]:
@@ -162,35 +178,51 @@ def _decision_labels() -> dict[str, str]:
 @bp.post("/instruction/jury/decisions")
 @role_required("instructor")
 def decisions():
-    """The confirmation page (the quotas the decision makes), then the decision."""
+    """The confirmation page (the quotas the decision makes), then the decision. A refused
+    decision gives the session page back with the dossiers still ticked and the motivation
+    still written (nothing typed is lost), as does « Modifier la sélection »."""
     form = DecisionForm()
-    back = url_for(".index", vague=form.vague.data or None)
     numbers = form.numbers() if form.validate() else None
     if numbers is None:
         problem = first_error(form, form.ORDER)
-        flash("Aucune décision enregistrée : "
-              + (problem[1] if problem else "numéro de dossier invalide"), "error")
-        return redirect(back)
+        return _refused(form, problem[1] if problem else "numéro de dossier invalide")
+    if form.confirme.data == "modifier":
+        return _kept_page(form)
     if form.confirme.data != "oui":
-        return _confirmation(form, numbers, back)
+        return _confirmation(form, numbers)
     try:
         decide(get_engine(), numbers, form.vers.data, form.motivation.data,
-               current_user.email)
+               current_user.email, seen_session=form.session_seen())
     except MoveRefused as refused:
-        flash("Aucune décision enregistrée : " + " ; ".join(
-            f"dossier {n} : {why}" for n, why in refused.reasons.items()), "error")
-        return redirect(back)
+        return _refused(form, " ; ".join(f"dossier {n} : {why}"
+                                         for n, why in refused.reasons.items()))
     flash(f"{len(numbers)} dossier(s) : « {_decision_labels()[form.vers.data]} ».", "success")
-    return redirect(back)
+    return redirect(url_for(".index", vague=form.vague.data or None))
 
 
-def _confirmation(form: DecisionForm, numbers: list[int], back: str) -> str:
+def _refused(form: DecisionForm, why: str):
+    flash(f"Aucune décision enregistrée : {why}", "error")
+    return _kept_page(form, 422)
+
+
+def _kept_page(form: DecisionForm, status: int = 200):
+    """The session page of the form's wave with what the form held (a wave no page shows
+    gives the default page)."""
+    waves = [w for w in dossier_waves(get_engine()) if w is not None]
+    if form.vague.data not in waves:
+        return redirect(url_for(".index"))
+    kept = Selection(frozenset(v.strip() for v in form.numero.data or []),
+                     form.vers.data or "laureat", form.motivation.data or "")
+    return _session_page(waves, form.vague.data, kept, status)
+
+
+def _confirmation(form: DecisionForm, numbers: list[int]) -> str:
     """The page that shows the dossiers of a decision and the quotas it makes (chart and
     table), with the targets and the wave's cap it goes past."""
     found = find_dossiers(get_engine(), numbers)
     chosen = [found[n] for n in numbers if n in found]
     wave = next((d.wave for d in chosen if d.wave), form.vague.data)
-    _, _, decided, policy, records = _standing(wave)
+    _, current, decided, policy, records = _standing(wave)
     decision = _decision_labels()[form.vers.data]
     naming = form.vers.data == "laureat"
     decided_numbers = {dossier.number for dossier, _ in decided}
@@ -212,8 +244,8 @@ def _confirmation(form: DecisionForm, numbers: list[int], back: str) -> str:
         unknown=[n for n in numbers if n not in found], before=before, after=after,
         chart=chart, labels=LABELS, cap=cap, wave_laureates=in_wave, policy=policy,
         range_text=range_text, warnings=selection_warnings(after, in_wave["after"], cap, wave),
-        same=same, failing=failing,
-        categories=SHORT_CATEGORIES, kinds=KINDS, back=back)
+        same=same, failing=failing, current=current,
+        categories=SHORT_CATEGORIES, kinds=KINDS)
 
 
 @bp.post("/instruction/jury/annulation")

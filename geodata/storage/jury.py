@@ -62,10 +62,12 @@ def open_session(engine: Engine, wave: str) -> JurySession | None:
 
 
 def decide(engine: Engine, numbers: Iterable[int], decision: str, motivation: str,
-           actor: str, policy: str = "current") -> JurySession:
+           actor: str, policy: str = "current", seen_session: int | None = None
+           ) -> JurySession:
     """The jury's ``decision`` on every dossier of ``numbers``, all or none: each must be
     "transmis au jury", all of one wave; the wave's open session takes them (one is opened
-    if none is)."""
+    if none is). ``seen_session``, the open session a confirmation page showed, must still
+    be open: closed since, a new session would take a decision whose quotas nobody saw."""
     rules = workflow()
     numbers = list(dict.fromkeys(int(n) for n in numbers))
     motivation = (motivation or "").strip()
@@ -104,6 +106,10 @@ def decide(engine: Engine, numbers: Iterable[int], decision: str, motivation: st
         jury = orm.scalars(select(JurySession).where(
             JurySession.wave == waves[0], JurySession.closed_at.is_(None))
             .with_for_update()).first()
+        if seen_session is not None and (jury is None or jury.id != seen_session):
+            raise MoveRefused({n: f"la session n° {seen_session} du jury a été close depuis "
+                                  "la confirmation : revoyez les quotas sur la page du jury"
+                               for n in numbers})
         if jury is None:
             jury = JurySession(wave=waves[0], policy=policy, opened_at=now, opened_by=actor)
             orm.add(jury)

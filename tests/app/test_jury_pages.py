@@ -107,8 +107,54 @@ def test_a_decision_is_confirmed_with_the_quotas_it_makes_then_recorded(wave, cl
 
     refused = post(client, "/instruction/jury/decisions", numero=["1234515"],
                    vers="refuse-accompagnement", motivation="", vague="2", confirme="oui")
-    assert refused.status_code == 302
-    assert "motivation obligatoire" in text(client.get(JURY))
+    assert refused.status_code == 422 and "motivation obligatoire" in text(refused)
+
+
+def ticked(page: str) -> list[int]:
+    return [int(n) for n in re.findall(r'name="numero" value="(\d+)" id="choix-\d+" checked',
+                                       page)]
+
+
+def test_a_refused_decision_keeps_what_was_ticked_and_written(wave, client, login):
+    """A refusal (here 1234509 decided by a colleague meanwhile) and the confirmation's
+    « Modifier la sélection » give the page back as it was filled: nothing to tick again."""
+    login(client)
+    asked = post(client, "/instruction/jury/decisions", numero=["1234505", "1234509"],
+                 vers="refuse-recandidater", motivation="Budget à revoir", vague="2")
+    assert "Modifier la sélection" in text(asked)
+    changing = post(client, "/instruction/jury/decisions", numero=["1234505", "1234509"],
+                    vers="refuse-recandidater", motivation="Budget à revoir", vague="2",
+                    confirme="modifier")
+    assert changing.status_code == 200 and ticked(changing.text) == [1234505, 1234509]
+    assert ">Budget à revoir</textarea>" in changing.text
+    assert re.search(r'<option value="refuse-recandidater"[^>]*selected', changing.text)
+    post(client, "/instruction/jury/decisions", numero=["1234509"], vers="laureat",
+         motivation="Un collègue", vague="2", confirme="oui")
+    refused = post(client, "/instruction/jury/decisions", numero=["1234505", "1234509"],
+                   vers="refuse-recandidater", motivation="Budget à revoir", vague="2",
+                   confirme="oui")
+    assert refused.status_code == 422
+    assert "Aucune décision enregistrée : dossier 1234509" in text(refused)
+    assert ticked(refused.text) == [1234505]  # 1234509 is decided: no longer in the table
+    assert ">Budget à revoir</textarea>" in refused.text
+    assert {d.number: d.state for d in list_dossiers(wave)}[1234505] == "transmis-au-jury"
+
+
+def test_a_confirmation_of_a_session_closed_since_opens_no_new_one(wave, client, login):
+    login(client)
+    post(client, "/instruction/jury/decisions", numero=["1234509"], vers="laureat",
+         motivation="Motif", vague="2", confirme="oui")
+    asked = post(client, "/instruction/jury/decisions", numero=["1234505"], vers="laureat",
+                 motivation="Motif", vague="2")
+    (open_session,) = jury_sessions(wave, "2")
+    assert f'name="session_vue" value="{open_session.id}"' in asked.text
+    post(client, "/instruction/jury/cloture", vague="2", membres="Mme A", confirme="oui")
+    late = post(client, "/instruction/jury/decisions", numero=["1234505"], vers="laureat",
+                motivation="Motif", vague="2", confirme="oui",
+                session_vue=str(open_session.id))
+    assert late.status_code == 422 and "a été close depuis la confirmation" in text(late)
+    assert len(jury_sessions(wave, "2")) == 1
+    assert {d.number: d.state for d in list_dossiers(wave)}[1234505] == "transmis-au-jury"
 
 
 def test_a_laureate_failing_the_rules_is_warned_before_the_decision(wave, client, login):
