@@ -33,6 +33,11 @@ DEFAULTS = {
     # command or a restarted worker reads it instead of building it again (seconds):
     # unset, ``index/`` in the instance folder; "off": built in each process.
     "INDEX_FILES": None,
+    # The address the public pages give for questions, accessibility and personal data
+    # (help, legal notice, accessibility statement), and who hosts the service (legal
+    # notice): the operator's to fill; unset, the pages say they are not given.
+    "CONTACT_EMAIL": None,
+    "HOSTING": None,
     # The Base Adresse Nationale, served by IGN's Géoplateforme since 2026.
     "GEOCODER_URL": "https://data.geopf.fr/geocodage",
     "BATCH_MAX_ROWS": 100_000,

@@ -239,10 +239,10 @@ def _commune_fallback(engine: Engine, policy_name: str, address: str,
         raise CommuneUnknown(f"{failure} ; aucune commune reconnue dans {address[:80]!r} : "
                              f"indiquez le nom ou le code INSEE de la commune, ou {way_out}")
     if len(found) > 1:
-        raise CommuneChoice(f"service d'adresses injoignable ; plusieurs communes s'appellent "
+        raise CommuneChoice(f"Base Adresse Nationale injoignable ; plusieurs communes s'appellent "
                             f"« {found[0].name} » : choisissez la vôtre, ou {way_out}", found)
     entry = found[0]
-    note = (f"service d'adresses injoignable : lieu pris au centre de la commune "
+    note = (f"Base Adresse Nationale injoignable : lieu pris au centre de la commune "
             f"{entry.name} ({entry.code}), précision commune")
     return check_commune(engine, policy_name, entry.code, fallback=note)
 

@@ -186,7 +186,7 @@ def _unreachable(error: requests.RequestException, max_retries: int) -> Geocoder
     timed_out = isinstance(error, requests.Timeout) or isinstance(last, ReadTimeoutError)
     reason = "délai de réponse dépassé" if timed_out else "connexion impossible"
     tries = max_retries + 1 if isinstance(cause, MaxRetryError) else 1
-    return GeocoderError(f"le service d'adresses ne répond pas ({reason}, {_tries(tries)}) ; "
+    return GeocoderError(f"la Base Adresse Nationale ne répond pas ({reason}, {_tries(tries)}) ; "
                          "réessayez plus tard")
 
 
@@ -195,18 +195,18 @@ class _BadRequest(GeocoderError):
     query is at fault); for a CSV file it stays a GeocoderError."""
 
     def __init__(self):
-        super().__init__("le service d'adresses refuse la requête (HTTP 400)")
+        super().__init__("la Base Adresse Nationale refuse la requête (HTTP 400)")
 
 
 def _refused(response: requests.Response) -> GeocoderError:
     """The GeocoderError for an error status (the last one when it was retried)."""
     status = response.status_code
     if status != 429 and status < 500:
-        return GeocoderError(f"le service d'adresses refuse la requête (HTTP {status})")
+        return GeocoderError(f"la Base Adresse Nationale refuse la requête (HTTP {status})")
     reason = "trop de requêtes" if status == 429 else "erreur du service"
     retries = getattr(response.raw, "retries", None)
     tries = len(retries.history) + 1 if retries else 1
-    return GeocoderError(f"le service d'adresses ne répond pas ({reason} (HTTP {status}), "
+    return GeocoderError(f"la Base Adresse Nationale ne répond pas ({reason} (HTTP {status}), "
                          f"{_tries(tries)}) ; réessayez plus tard")
 
 
@@ -273,7 +273,7 @@ class BanClient:
                 lon, lat = features[0]["geometry"]["coordinates"][:2]
                 best = _result(query, lon, lat, features[0]["properties"])
         except (ValueError, KeyError, TypeError, IndexError) as error:
-            raise GeocoderError("réponse illisible du service d'adresses") from error
+            raise GeocoderError("réponse illisible de la Base Adresse Nationale") from error
         self._store(key, best)
         return best
 
@@ -331,9 +331,9 @@ class BanClient:
                 found[number] = _result(queries[number], line["longitude"], line["latitude"],
                                         props) if ok else None
         except (ValueError, KeyError, TypeError, IndexError) as error:
-            raise GeocoderError("réponse illisible du service d'adresses") from error
+            raise GeocoderError("réponse illisible de la Base Adresse Nationale") from error
         if len(found) != len(rows):
-            raise GeocoderError("réponse incomplète du service d'adresses")
+            raise GeocoderError("réponse incomplète de la Base Adresse Nationale")
         return [found[number] for number in range(len(rows))]
 
     def _request(self, method: str, path: str, **kwargs) -> requests.Response:
@@ -346,7 +346,7 @@ class BanClient:
                 requests.exceptions.ChunkedEncodingError) as error:
             raise _unreachable(error, self.max_retries) from error
         except requests.exceptions.InvalidHeader as error:  # a Retry-After urllib3 cannot read
-            raise GeocoderError("réponse illisible du service d'adresses") from error
+            raise GeocoderError("réponse illisible de la Base Adresse Nationale") from error
         if response.status_code < 400:
             return response
         response.close()

@@ -16,7 +16,7 @@ from geodata.storage.dossiers import stored_places
 
 __all__ = ["UNREACHABLE", "keep_known_places", "locate", "read_addresses", "some_numbers"]
 
-UNREACHABLE = "service d'adresses injoignable"
+UNREACHABLE = "Base Adresse Nationale injoignable"
 
 
 def some_numbers(numbers) -> str:

@@ -1,12 +1,15 @@
 """``/`` (what the service is for, and the way to each audience's page), ``/donnees`` (the
-data in service) and ``/sante``."""
+data in service), ``/sante``, and the pages every public service owes its users, linked
+from every page's footer: ``/aide`` (what the verdicts mean), ``/accessibilite`` (the
+accessibility statement, RGAA), ``/mentions-legales``, ``/donnees-personnelles``."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template
 
 from app.accueil.inventory import coverage, kind, rows_text
 from app.db import get_engine
+from geodata.policy import CATEGORIES, available_policies, load_policy
 from geodata.storage.database import DatabaseUnreachable
 from geodata.storage.jury_laureates import JURY_SOURCE, JURY_TITLE
 from geodata.storage.reference import loaded_versions
@@ -50,3 +53,33 @@ def health():
         status="ok" if versions is not None else "schéma absent",
         datasets=len(versions or []),
     ), status
+
+
+@bp.app_context_processor
+def operator():
+    """Who answers the users (``CONTACT_EMAIL``) and who hosts the service (``HOSTING``),
+    for the footer and the information pages."""
+    return {"contact_email": current_app.config.get("CONTACT_EMAIL") or None,
+            "hosting": current_app.config.get("HOSTING") or None}
+
+
+@bp.get("/aide")
+def aide():
+    """What the checker answers and the words it uses, with each policy's own figures."""
+    return render_template("aide.html", categories=CATEGORIES,
+                           policies=[load_policy(name) for name in available_policies()])
+
+
+@bp.get("/accessibilite")
+def accessibilite():
+    return render_template("accessibilite.html")
+
+
+@bp.get("/mentions-legales")
+def mentions_legales():
+    return render_template("mentions_legales.html")
+
+
+@bp.get("/donnees-personnelles")
+def donnees_personnelles():
+    return render_template("donnees_personnelles.html")

@@ -233,7 +233,7 @@ def run(app: Flask, folder: Path) -> None:
             report = _classify(app, folder, status)
         status.update(state="done", rows_done=status["rows_total"], report=_report(report))
     except GeocoderError as error:
-        status.update(state="failed", message=f"service d'adresses indisponible : {error}")
+        status.update(state="failed", message=f"Base Adresse Nationale indisponible : {error}")
     except (BatchError, PolicyError, EligibilityError) as error:
         status.update(state="failed", message=str(error))
     except Exception:  # noqa: BLE001 - the job's page must say it stopped

@@ -94,6 +94,19 @@ def qpv_unmeasured(row: dict) -> str:
     return "les contours des QPV chargés ne couvrent pas tout le rayon de recherche"
 
 
+VERDICT_HEADINGS = {"qpv": "Territoire éligible", "hors-grands-centres-urbains":
+                    "Territoire éligible", "non-eligible": "Territoire non éligible"}
+
+
+@bp.app_template_global()
+def verdict_heading(category: str, categories: dict) -> str:
+    """The verdict's heading: eligible or not first (the word an applicant looks for), then
+    the category; « Éligibilité à vérifier » when a condition is undetermined."""
+    if category not in VERDICT_HEADINGS:
+        return "Éligibilité à vérifier"
+    return f"{VERDICT_HEADINGS[category]} : {categories[category]}"
+
+
 @bp.get("/verifier")
 def verifier():
     """Check one location: an address (BAN) or coordinates, under a chosen policy."""

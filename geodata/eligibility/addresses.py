@@ -258,8 +258,8 @@ def _geocode(geocoding: Geocoding) -> Callable[[Locations, int, int, BatchReport
                 raise
             for position in positions:
                 locations.errors[position] = (
-                    f"ligne {locations.lines[position]} : adresse non géocodée, le service "
-                    f"d'adresses ne répond pas ({error}) : relancez le lot plus tard")
+                    f"ligne {locations.lines[position]} : adresse non géocodée, la Base Adresse "
+                    f"Nationale ne répond pas ({error}) : relancez le lot plus tard")
             report.ungeocoded += len(positions)
             return
         for position, result in zip(positions, results, strict=True):
@@ -303,7 +303,8 @@ def _hook(locations: Locations, geocoding: Geocoding | None):
     if not isinstance(locations, AddressLocations) or not locations.to_geocode:
         return None
     if geocoding is None:
-        raise BatchError("ce fichier contient des adresses : un géocodeur est nécessaire")
+        raise BatchError("ce fichier contient des adresses : la Base Adresse Nationale est "
+                         "nécessaire pour les localiser")
     return _geocode(geocoding)
 
 

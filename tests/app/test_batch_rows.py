@@ -113,9 +113,9 @@ def test_geocoder_down_classifies_what_it_can_and_the_job_can_be_run_again(app, 
     rows = spreadsheet_rows(fetch(client, job_url + "/resultat.csv"))
     assert len(rows) == 6
     html = flat(client.get(job_url).text)
-    assert "4 adresse(s) non géocodée(s) : le service d'adresses ne répondait pas" in html
+    assert "4 adresse(s) non géocodée(s) : la Base Adresse Nationale ne répondait pas" in html
     said = " ".join(error for _line, error in state["report"]["errors"])
-    assert said.count("adresse non géocodée, le service d'adresses ne répond pas") == 4
+    assert said.count("adresse non géocodée, la Base Adresse Nationale ne répond pas") == 4
 
     with ban_server._lock:
         ban_server._failures.clear()  # the service is back

@@ -16,6 +16,10 @@ JOB = "00000000-0000-4000-8000-000000000000"
 EXAMPLES = {
     "/": ["/"],
     "/donnees": ["/donnees"],
+    "/aide": ["/aide"],
+    "/accessibilite": ["/accessibilite"],
+    "/mentions-legales": ["/mentions-legales"],
+    "/donnees-personnelles": ["/donnees-personnelles"],
     "/sante": ["/sante"],
     "/verifier": ["/verifier", "/verifier?lon=5.4034&lat=43.3305", "/verifier?lon=x&lat=1"],
     "/verifier/attestation": ["/verifier/attestation?lon=5.4034&lat=43.3305"],

@@ -29,7 +29,7 @@ def test_coordinates_give_the_verdict_and_its_components(client):  # noqa: F811
     page = client.get("/verifier?lon=5.4034&lat=43.3305&policy=current")
     assert page.status_code == 200
     html = page.text
-    assert "Verdict : en QPV ou à sa proximité immédiate" in html
+    assert "Territoire éligible : en QPV ou à sa proximité immédiate" in html
     assert "QN01352M" in html and "Marseille" in html
     assert "<caption>Ce qui a été mesuré" in html
     assert "Lien permanent" in html and "lon=5.4034" in html

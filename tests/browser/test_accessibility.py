@@ -40,6 +40,8 @@ SIZES = {"ordinateur": None, "telephone": {"width": 390, "height": 844}}  # None
 REFERENCE_PAGES = {
     "accueil": ("/", None),
     "donnees": ("/donnees", None),
+    "aide": ("/aide", None),
+    "accessibilite": ("/accessibilite", None),
     "verifier-verdict": ("/verifier?lon=5.4034&lat=43.3305", "#carte" + MAP_READY),
     "lot": ("/verifier/lot", None),
     "carte": ("/carte", ".folium-map" + MAP_READY),

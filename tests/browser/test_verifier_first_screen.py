@@ -23,7 +23,7 @@ def test_the_verdict_is_the_first_thing_on_screen(live_server, page, shoot, scre
     first_screen(page, "#verdict")
     verdict = page.locator("#verdict")
     assert "fr-alert--success" in verdict.get_attribute("class")
-    assert "Verdict : en QPV ou à sa proximité immédiate" in verdict.inner_text()
+    assert "Territoire éligible : en QPV ou à sa proximité immédiate" in verdict.inner_text()
     assert "à 81,8 m du QPV QN01352M" in " ".join(verdict.inner_text().split())
     shoot(f"verifier-verdict-{screen}", full_page=False)
     # the measures and the full explanation follow the verdict
@@ -110,7 +110,7 @@ def test_an_unreachable_ban_falls_back_on_the_commune(ban_down_server, page, sho
     page.locator("#verdict").wait_for()
     first_screen(page, "#verdict")
     text = " ".join(page.locator("#verdict").inner_text().split())
-    assert ("service d'adresses injoignable : lieu pris au centre de la commune Rodez "
+    assert ("Base Adresse Nationale injoignable : lieu pris au centre de la commune Rodez "
             "(12202), précision commune") in text
     assert "le lieu n'est connu qu'à la commune Rodez" in text
     shoot(f"verifier-repli-commune-{screen}", full_page=False)

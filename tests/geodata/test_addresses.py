@@ -240,7 +240,7 @@ def test_geocoder_down_stops_the_batch(reference_engine, client, ban_server):
 def test_addresses_need_a_geocoder(reference_engine):
     policy = load_policy("current")
     index = reference_index(reference_engine, policy.qpv_vintage)
-    with pytest.raises(BatchError, match="géocodeur"):
+    with pytest.raises(BatchError, match="Base Adresse Nationale est nécessaire"):
         write_batch(index, policy, read_batch(ADDRESSES), io.BytesIO())
 
 

@@ -124,7 +124,7 @@ def test_unreachable_ban_falls_back_on_the_commune(aveyron, unreachable_ban):
                           commune_fallback=True)
     row = check.verdict.row
     assert row["commune_code"] == "12202" and row["precision"] == "commune"
-    assert check.fallback == ("service d'adresses injoignable : lieu pris au centre de la "
+    assert check.fallback == ("Base Adresse Nationale injoignable : lieu pris au centre de la "
                               "commune Rodez (12202), précision commune")
     assert row["category"] == "a-verifier"
     with pytest.raises(CommuneChoice) as choice:
