@@ -89,7 +89,9 @@ def _from_domain(error: Exception) -> ApiError:
     if isinstance(error, PolicyError):
         return ApiError(400, "politique-inconnue", str(error), "policy")
     if isinstance(error, EligibilityError):
-        return ApiError(422, "hors-territoire", str(error), "lon")
+        # A place outside every territory: the pair of coordinates (or the address found),
+        # not one parameter (it named "lon" for lat=90).
+        return ApiError(422, "hors-territoire", str(error), None)
     if isinstance(error, BatchError):
         return ApiError(400, "fichier-invalide", str(error), "file")
     if isinstance(error, GeocoderError):

@@ -61,7 +61,7 @@ def nearest_fabriques(rows: Sequence[Mapping], lon: float, lat: float,
     try:
         territory = territory_of_lonlat(lon, lat)
     except ValueError as error:
-        raise NearestError(str(error), "lon") from None
+        raise NearestError(str(error)) from None  # the place, not one parameter
     own = [row for row in rows if row.get("lon") is not None and row.get("lat") is not None
            and territory.contains_lonlat(row["lon"], row["lat"])]
     if not own:

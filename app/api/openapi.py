@@ -36,7 +36,7 @@ BATCH_DESCRIPTION = (
     "ligne n'est perdue : une ligne illisible ou une adresse introuvable garde son numéro de "
     "ligne et la raison dans `error`. 400 pour un fichier illisible (une cellule de plus de "
     "131 072 caractères : la ligne est nommée), 413 au-delà des limites de lignes et "
-    "d'adresses, 503 quand le géocodeur ne répond pas (rien n'est renvoyé à moitié)."
+    "d'adresses, 503 quand la Base Adresse Nationale ne répond pas (rien n'est renvoyé à moitié)."
 )
 
 
@@ -113,7 +113,7 @@ def _eligibility_paths() -> dict:
                     **json_body({"type": "object", "required": ["policy", "rows"],
                                  "properties": {"policy": {"type": "string"}, "rows": {
                                      "type": "array", "items": ref("BatchRow")}}}),
-                }}, **error_responses(400, 413, 503)},
+                }}, **error_responses(400, 406, 413, 503)},
         }},
     }
 

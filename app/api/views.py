@@ -106,15 +106,20 @@ def _uploaded_csv() -> bytes:
 
 
 def _wants_json() -> bool:
-    """``format=json`` or ``csv`` (anything else is refused), else the Accept header."""
+    """``format=json`` or ``csv`` (anything else is refused), else the Accept header (CSV
+    when it says nothing; 406 when it accepts neither)."""
     if "format" in request.args:
         if request.args["format"] not in {"json", "csv"}:
             raise ApiError(400, "parametre-invalide",
                            f"format inconnu : {request.args['format'][:40]!r} (csv ou json)",
                            "format")
         return request.args["format"] == "json"
-    return request.accept_mimetypes.best_match(["text/csv", "application/json"]) == \
-        "application/json"
+    best = request.accept_mimetypes.best_match(["text/csv", "application/json"])
+    if best is None and request.accept_mimetypes:  # Accept: application/xml, say
+        raise ApiError(406, "format-non-disponible",
+                       "Accept : text/csv ou application/json (ou le paramètre format=csv ou "
+                       "json) ; rien d'autre n'est servi", None)
+    return best == "application/json"
 
 
 @bp.get("/openapi.json")

@@ -210,9 +210,13 @@ def fabriques_proches():
     text = request.args.get("n") or "5"
     if not text.isdigit():
         raise _bad(f"n invalide : {text!r} ; un entier de 1 à 20", "n")
+    asked = request.args
+    if asked.get("q") is not None and (asked.get("lon") is not None
+                                       or asked.get("lat") is not None):
+        raise _bad("donnez soit q, soit lon et lat, pas les deux", "q")  # it answered lon/lat
     try:
-        if request.args.get("q") is not None and request.args.get("lon") is None:
-            place = search_place(request.args["q"])
+        if asked.get("q") is not None:
+            place = search_place(asked["q"])
         else:
             lon, lat = _number("lon", -180, 180), _number("lat", -90, 90)
             place = Found(lonlat(lon, lat), lon, lat, "coordinates", "address")

@@ -39,7 +39,7 @@ _CODE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$", re.IGNORECASE)
 class SearchError(ValueError):
     """A place that cannot be found; ``status`` and ``code`` for the API."""
 
-    def __init__(self, message: str, parameter: str, status: int = 422,
+    def __init__(self, message: str, parameter: str | None, status: int = 422,
                  code: str = "lieu-introuvable"):
         super().__init__(message)
         self.parameter, self.status, self.code = parameter, status, code
@@ -138,9 +138,10 @@ def nearest_to(found: Found, policy: Policy, n: int) -> Found:
     try:
         near = nearest_fabriques(laureate_table(get_engine(), policy), found.lon, found.lat, n)
     except NearestError as error:
-        raise SearchError(str(error), error.parameter or "q",
-                          400 if error.parameter == "n" else 422,
-                          "parametre-invalide" if error.parameter == "n" else "hors-territoire"
-                          ) from None
+        if error.parameter == "n":
+            raise SearchError(str(error), "n", 400, "parametre-invalide") from None
+        # Outside every territory: the place searched for (q), or the pair of coordinates.
+        raise SearchError(str(error), None if found.source == "coordinates" else "q", 422,
+                          "hors-territoire") from None
     return Found(found.label, found.lon, found.lat, found.source, found.precision,
                  found.warning, near)

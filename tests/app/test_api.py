@@ -85,7 +85,8 @@ def test_low_score_and_commune_matches_are_flagged(client):
     ("lon=nan&lat=48", 400, "lon", ("fini",)),
     ("lon=200&lat=48", 400, "lon", ("hors limites",)),
     ("lon=2&lat=-95", 400, "lat", ("hors limites",)),
-    ("lon=-30&lat=40", 422, "lon", ("aucun territoire",)),
+    ("lon=-30&lat=40", 422, None, ("aucun territoire",)),
+    ("lon=2&lat=90", 422, None, ("aucun territoire",)),  # the pair, not "lon"
     ("lon=2.35&lat=48.85&policy=2030", 400, "policy", ("politique inconnue",)),
     ("lon=2.35&lat=48.85&precision=pays", 400, "precision", ("précision",)),
     ("lon=2.35&lat=48.85&address=Paris", 400, "address", ("pas les deux",)),
@@ -187,6 +188,15 @@ def test_batch_format_is_csv_or_json(client):
     response = client.post("/api/v1/eligibility/batch?format=xlsx", data=b"id,lon,lat\n",
                            content_type="text/csv")
     assert_error(response, 400, "format", "format inconnu : 'xlsx' (csv ou json)")
+    body = b"id,lon,lat\na,5.4034,43.3305\n"
+    xml = client.post("/api/v1/eligibility/batch", data=body, content_type="text/csv",
+                      headers={"Accept": "application/xml"})
+    assert_error(xml, 406, None, "text/csv ou application/json")  # it answered CSV
+    for accept, mimetype in (("application/xml, */*;q=0.1", "text/csv"), ("", "text/csv"),
+                             ("application/json", "application/json")):
+        answer = client.post("/api/v1/eligibility/batch", data=body, content_type="text/csv",
+                             headers={"Accept": accept})
+        assert answer.status_code == 200 and answer.mimetype == mimetype
 
 
 def test_batch_file_sent_as_a_text_field_of_a_form(client):

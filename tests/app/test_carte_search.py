@@ -89,7 +89,8 @@ def test_a_ban_out_of_reach_falls_back_to_the_communes(reference_engine, tmp_pat
 
 @pytest.mark.parametrize("url, status, parameter", [
     ("/api/v1/fabriques/proches", 400, "lon"),
-    ("/api/v1/fabriques/proches?lon=0&lat=0", 422, "lon"),
+    ("/api/v1/fabriques/proches?lon=0&lat=0", 422, None),
+    ("/api/v1/fabriques/proches?q=Lyon&lon=2&lat=48", 400, "q"),  # it answered lon/lat
     ("/api/v1/fabriques/proches?lon=2&lat=48&n=0", 400, "n"),
     ("/api/v1/fabriques/proches?lon=2&lat=48&n=deux", 400, "n"),
     ("/api/v1/fabriques/proches?q=", 400, "q"),
