@@ -7,13 +7,14 @@ from pathlib import Path
 from flask import Flask, current_app
 from sqlalchemy import Engine
 
+from geodata.dossiers.calendar import CalendarError, load_calendar
 from geodata.geocoder import BanClient
 from geodata.storage.database import embedded_url, make_engine
 from geodata.storage.index_files import keep_indexes_in
 from loaders.registry import default_data_dir
 
 __all__ = ["calendar_file", "data_dir", "database_url", "get_engine", "get_geocoder",
-           "index_files", "init_app"]
+           "index_files", "init_app", "wave_cap"]
 
 EXTENSION = "fabriques.engine"
 GEOCODER = "fabriques.geocoder"
@@ -33,6 +34,15 @@ def data_dir(app: Flask) -> Path:
 def calendar_file(app: Flask) -> Path:
     """The instance's additions to the waves' calendar (``vagues.toml``, read when present)."""
     return Path(app.instance_path) / "vagues.toml"
+
+
+def wave_cap(app: Flask, wave: str) -> int | None:
+    """The wave's cap of laureates, when the waves' calendar knows one."""
+    try:
+        found = load_calendar(calendar_file(app)).wave(wave)
+    except CalendarError:
+        return None
+    return found.quota if found else None
 
 
 def index_files(app: Flask) -> Path | None:

@@ -7,12 +7,14 @@ from __future__ import annotations
 import getpass
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from app.cli.common import fail
-from app.db import get_engine
-from geodata.storage.dossiers import MoveRefused
+from app.db import get_engine, wave_cap
+from geodata.storage.dossiers import MoveRefused, find_dossiers
 from geodata.storage.jury import JuryError, close_session, decide
+from geodata.storage.jury_quotas import decision_warnings
 
 __all__ = ["COMMANDS", "DECISIONS"]
 
@@ -37,6 +39,7 @@ def _actor() -> str:
 @with_appcontext
 def decide_command(numbers: tuple[int, ...], decision: str, motivation: str) -> None:
     state = DECISIONS[decision]
+    warnings = _warnings(numbers) if state == "laureat" else []
     try:
         jury = decide(get_engine(), numbers, state, motivation, _actor())
     except MoveRefused as refused:
@@ -44,6 +47,20 @@ def decide_command(numbers: tuple[int, ...], decision: str, motivation: str) -> 
         fail("Erreur — aucune décision enregistrée :\n" + "\n".join(lines))
     click.echo(f"{len(set(numbers))} dossier(s) {WORDS[state]} (vague {jury.wave}, session "
                f"n° {jury.id}, ouverte le {jury.opened_at:%d/%m/%Y}).")
+    if warnings:  # as the confirmation page warns: never blocked, the jury decides
+        click.echo("Attention (décision annulable sur la page du jury jusqu'à la clôture) :\n"
+                   + "\n".join(f"  {said}" for said in warnings), err=True)
+
+
+def _warnings(numbers: tuple[int, ...]) -> list[str]:
+    """What naming these dossiers laureates warns about, computed before the decision (the
+    rules they fail, the quotas they go past), as the page's confirmation shows it."""
+    found = find_dossiers(get_engine(), list(numbers))
+    chosen = [found[n] for n in dict.fromkeys(numbers) if n in found]
+    wave = next((d.wave for d in chosen if d.wave), None)
+    if wave is None:
+        return []
+    return decision_warnings(get_engine(), chosen, wave, wave_cap(current_app, wave))
 
 
 @click.command("cloturer", help="Clôt la session du jury d'une vague : ses décisions sont "

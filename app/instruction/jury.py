@@ -28,17 +28,16 @@ from flask import (
 from flask_login import current_user
 
 from app.access import role_required
-from app.db import calendar_file, get_engine
+from app.db import get_engine, wave_cap
 from app.errors import error_page
 from app.forms import first_error
 from app.instruction.forms import CloseForm, DecisionForm, MatchForm, ReverseForm
 from app.security import no_store
-from geodata.dossiers.calendar import CalendarError, load_calendar
-from geodata.dossiers.jury import dossier_record, laureates_of_wave, selection_warnings
+from geodata.dossiers.jury import laureates_of_wave, selection_warnings
 from geodata.dossiers.records import KINDS
 from geodata.dossiers.selection import CHECKS, check_value
 from geodata.dossiers.states import workflow
-from geodata.policy import DEFAULT_POLICY, SHORT_CATEGORIES, load_policy
+from geodata.policy import SHORT_CATEGORIES
 from geodata.quota_report import LABELS
 from geodata.quotas import quota_table, range_text, what_if
 from geodata.storage.dossiers import (
@@ -49,7 +48,6 @@ from geodata.storage.dossiers import (
     find_dossiers,
     list_dossiers,
 )
-from geodata.storage.fabriques import laureate_records
 from geodata.storage.jury import (
     DECIDED,
     JURY_STATE,
@@ -65,8 +63,8 @@ from geodata.storage.jury_laureates import (
     confirm_match,
     granted_amounts,
     pending_matches,
-    same_as_published,
 )
+from geodata.storage.jury_quotas import failing_checks, quota_records, standing
 from maps.charts import comparison_chart
 
 __all__ = ["bp"]
@@ -90,43 +88,6 @@ def _wave_asked() -> tuple[list, str | None]:
     return waves, wave or next(iter(waiting or waves), None)
 
 
-def _cap(wave: str) -> int | None:
-    """The wave's cap of laureates, when the calendar knows one."""
-    try:
-        found = load_calendar(calendar_file(current_app)).wave(wave)
-    except CalendarError:
-        return None
-    return found.quota if found else None
-
-
-def _standing(wave: str):
-    """The wave's open session (or None), its standing decisions, and the quota records of
-    every laureate so far (published, closed sessions, this session's)."""
-    engine = get_engine()
-    sessions = jury_sessions(engine, wave)
-    current = next((s for s in sessions if s.closed_at is None), None)
-    decided = decisions_of(engine, current.id) if current else []
-    policy = load_policy(current.policy if current else DEFAULT_POLICY)
-    records, _, _ = _records(policy, _laureates(decided))
-    return sessions, current, decided, policy, records
-
-
-def _laureates(decided: list) -> list:
-    """The dossiers of the open session's standing decisions that name a laureate."""
-    return [dossier for dossier, event in decided if event.to_state == "laureat"]
-
-
-def _records(policy, laureates: list, candidates: list = ()) -> tuple[list, list, dict]:
-    """The quota records of every laureate so far with the open session's ``laureates``,
-    those of ``candidates`` (a selection) apart, and the published Fabrique each dossier is
-    the same as: such a dossier (as the closing will find it) takes its place, rather than
-    adding one."""
-    same = same_as_published(get_engine(), [*laureates, *candidates])
-    kept = [r for r in laureate_records(get_engine(), policy) if r.id not in same.values()]
-    return (kept + [dossier_record(d) for d in laureates],
-            [dossier_record(d) for d in candidates], same)
-
-
 @bp.get("/instruction/jury")
 @role_required(*VIEWERS)
 def index():
@@ -148,14 +109,17 @@ def _session_page(waves: list, wave: str | None, kept: Selection = Selection(),
                   status: int = 200):
     if wave is None:
         return render_template("jury.html", wave=None, waves=waves)
-    sessions, current, decided, policy, records = _standing(wave)
+    now = standing(get_engine(), wave)
+    sessions, current, decided, policy, records = (now.sessions, now.current, now.decided,
+                                                   now.policy, now.records)
     waiting = [d for d in list_dossiers(get_engine(), wave) if d.state == JURY_STATE]
     before = quota_table(records, policy)
-    _, _, same = _records(policy, _laureates(decided), waiting)
+    _, _, same = quota_records(get_engine(), policy, now.laureates, waiting)
     return render_template(
         "jury.html", wave=wave, waves=waves, sessions=sessions, current=current,
         published={d.number: same[d.number] for d in waiting if d.number in same},
-        decided=decided, waiting=waiting, before=before, policy=policy, cap=_cap(wave),
+        decided=decided, waiting=waiting, before=before, policy=policy,
+        cap=wave_cap(current_app, wave),
         wave_laureates=laureates_of_wave(records, wave), labels=LABELS, range_text=range_text,
         categories=SHORT_CATEGORIES, kinds=KINDS, checks=CHECKS, check_value=check_value,
         states=workflow().labels, avis_labels=workflow().avis, decisions=_decision_labels(),
@@ -222,18 +186,17 @@ def _confirmation(form: DecisionForm, numbers: list[int]) -> str:
     found = find_dossiers(get_engine(), numbers)
     chosen = [found[n] for n in numbers if n in found]
     wave = next((d.wave for d in chosen if d.wave), form.vague.data)
-    _, current, decided, policy, records = _standing(wave)
+    now = standing(get_engine(), wave)
+    current, policy, records = now.current, now.policy, now.records
     decision = _decision_labels()[form.vers.data]
     naming = form.vers.data == "laureat"
-    decided_numbers = {dossier.number for dossier, _ in decided}
-    others, laureates, same = _records(
-        policy, _laureates(decided),
+    decided_numbers = {dossier.number for dossier, _ in now.decided}
+    others, laureates, same = quota_records(
+        get_engine(), policy, now.laureates,
         [d for d in chosen if d.number not in decided_numbers] if naming else [])
-    failing = {d.number: [label for name, label in CHECKS.items()
-                          if check_value(d, name) is False] for d in chosen} if naming else {}
-    failing = {number: found for number, found in failing.items() if found}
+    failing = failing_checks(chosen) if naming else {}
     before, after, cap = quota_table(records, policy), what_if(others, laureates, policy), \
-        _cap(wave)
+        wave_cap(current_app, wave)
     in_wave = {"before": laureates_of_wave(records, wave),
                "after": laureates_of_wave([*others, *laureates], wave)}
     chart = comparison_chart(before, after, chart_id="graphique-jury", title=(

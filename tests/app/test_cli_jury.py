@@ -4,6 +4,8 @@ loaded: the dossiers have no commune, so the closing lists its laureate as not w
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from app.db import get_engine
@@ -97,3 +99,25 @@ def test_publishing_says_the_laureates_it_cannot_place(runner, tmp_path):
     assert published.exit_code == 0, published.output
     assert "Attention : 2 lauréat(s) décidé(s) par un jury ne sont pas publiés, faute de " \
         "commune connue (dossiers 1234505, 1234509)" in published.output
+
+
+def test_a_laureate_decided_from_the_command_line_is_warned_as_on_the_page(runner):
+    """Le Chai 2.0 (legal form 1000, an entrepreneur: not admitted) named the second
+    laureate of a wave capped at 1 (an instance calendar): the decision is taken, as on the
+    page, with the warnings its confirmation page shows; the first laureate warns of none."""
+    calendar = Path(runner.app.instance_path) / "vagues.toml"
+    calendar.write_text('[[vague]]\nnumero = "2"\ntype = "toutes"\ndepot_limite = 2019-12-31\n'
+                        'quota = 1\n', encoding="utf-8")
+    to_jury(runner, "1234508", "1234505")
+    first = runner.invoke(args=["dossiers", "decider", "1234505", "--decision", "laureat",
+                                "--motivation", "Ancrage dans le quartier"])
+    assert first.exit_code == 0 and "Attention" not in first.stderr, first.stderr
+    made = runner.invoke(args=["dossiers", "decider", "1234508", "--decision", "laureat",
+                               "--motivation", "Projet solide"])
+    assert made.exit_code == 0, made.output
+    warned = made.stderr
+    assert warned.startswith("Attention (décision annulable")
+    assert "dossier 1234508 : forme juridique non conforme(s) aux règles de l'AMI" in warned
+    assert "Vague 2 : 2 lauréats pour un quota de 1 (1 de plus)." in warned
+    with runner.app.app_context():
+        assert {d.number: d.state for d in list_dossiers(get_engine())}[1234508] == "laureat"

@@ -1,0 +1,85 @@
+"""The quotas a jury decides against, read from the database: every laureate so far (the
+published list, closed sessions, the open session's decisions) and a selection of dossiers,
+and what a decision would warn about. The session page and ``fabriques dossiers decider``
+both read them here, so that both say the same."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from geodata.dossiers.jury import dossier_record, laureates_of_wave, selection_warnings
+from geodata.dossiers.selection import CHECKS, check_value
+from geodata.policy import DEFAULT_POLICY, Policy, load_policy
+from geodata.quotas import FabriqueRecord, what_if
+from geodata.storage.fabriques import laureate_records
+from geodata.storage.jury import decisions_of, jury_sessions
+from geodata.storage.jury_laureates import same_as_published
+
+__all__ = ["Standing", "decision_warnings", "failing_checks", "quota_records", "standing"]
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A wave's sessions, its open one (or None), that session's standing decisions
+    (dossier, event), its policy, and the quota records of every laureate so far."""
+
+    sessions: list
+    current: object | None
+    decided: list
+    policy: Policy
+    records: list[FabriqueRecord]
+
+    @property
+    def laureates(self) -> list:
+        """The dossiers the open session named laureates."""
+        return [dossier for dossier, event in self.decided if event.to_state == "laureat"]
+
+
+def quota_records(engine: Engine, policy: Policy, laureates: Iterable,
+                  candidates: Iterable = ()) -> tuple[list, list, dict]:
+    """The quota records of every laureate so far with the open session's ``laureates``,
+    those of ``candidates`` (a selection) apart, and the published Fabrique each dossier is
+    the same as: such a dossier (as the closing will find it) takes its place, rather than
+    adding one."""
+    laureates, candidates = list(laureates), list(candidates)
+    same = same_as_published(engine, [*laureates, *candidates])
+    kept = [r for r in laureate_records(engine, policy) if r.id not in same.values()]
+    return (kept + [dossier_record(d) for d in laureates],
+            [dossier_record(d) for d in candidates], same)
+
+
+def standing(engine: Engine, wave: str) -> Standing:
+    """Where the wave's jury stands (``Standing``)."""
+    sessions = jury_sessions(engine, wave)
+    current = next((s for s in sessions if s.closed_at is None), None)
+    decided = decisions_of(engine, current.id) if current else []
+    policy = load_policy(current.policy if current else DEFAULT_POLICY)
+    laureates = [dossier for dossier, event in decided if event.to_state == "laureat"]
+    records, _, _ = quota_records(engine, policy, laureates)
+    return Standing(sessions, current, decided, policy, records)
+
+
+def failing_checks(dossiers: Iterable) -> dict[int, list[str]]:
+    """The rules of the AMI each dossier fails (legal form, funding), by number; only the
+    dossiers failing one."""
+    failing = {d.number: [label for name, label in CHECKS.items()
+                          if check_value(d, name) is False] for d in dossiers}
+    return {number: labels for number, labels in failing.items() if labels}
+
+
+def decision_warnings(engine: Engine, chosen: Sequence, wave: str,
+                      cap: int | None) -> list[str]:
+    """What naming ``chosen`` (dossiers of ``wave``) laureates would warn about, in French:
+    the rules they fail, the targets and the wave's cap the quotas would go past."""
+    now = standing(engine, wave)
+    decided = {dossier.number for dossier, _ in now.decided}
+    others, laureates, _ = quota_records(engine, now.policy, now.laureates,
+                                         [d for d in chosen if d.number not in decided])
+    said = [f"dossier {number} : {', '.join(labels)} non conforme(s) aux règles de l'AMI"
+            for number, labels in failing_checks(chosen).items()]
+    after = what_if(others, laureates, now.policy)
+    return said + selection_warnings(after, laureates_of_wave([*others, *laureates], wave),
+                                     cap, wave)
