@@ -36,7 +36,10 @@ BATCH_DESCRIPTION = (
     "ligne n'est perdue : une ligne illisible ou une adresse introuvable garde son numéro de "
     "ligne et la raison dans `error`. 400 pour un fichier illisible (une cellule de plus de "
     "131 072 caractères : la ligne est nommée), 413 au-delà des limites de lignes et "
-    "d'adresses, 503 quand la Base Adresse Nationale ne répond pas (rien n'est renvoyé à moitié)."
+    "d'adresses, 503 quand la Base Adresse Nationale ne répond pas (rien n'est renvoyé à moitié). "
+    "Le CSV rendu est un fichier de données : chaque valeur y est telle quelle (un `id` qui "
+    "commence par `=` n'est pas neutralisé) ; pour ouvrir le résultat dans un tableur, la "
+    "page /verifier/lot donne un fichier dont aucune cellule n'est lue comme une formule."
 )
 
 
