@@ -272,6 +272,9 @@ def _row(svg: ET.Element, chart_id: str, row: Row, series: tuple[str, ...], scal
         })
         if before:
             rect.set("stroke", COLOURS["bar_before"])
+        elif row.key == CATEGORY_UNDETERMINED:  # drawn as the legend's « à vérifier »: dotted
+            rect.attrib.update({"fill": f"url(#{chart_id}-possible)",
+                                "stroke": COLOURS["possible"], "stroke-dasharray": "3 2"})
         if upper > value:
             ET.SubElement(group, "rect", {
                 "class": "bar-possible", "x": _f(scale.x(value)), "y": str(bar_y + 1),

@@ -208,6 +208,8 @@ def test_a_range_is_drawn_solid_then_dotted_never_as_a_bare_zero():
     assert row_of(svg, TOTAL).findall("svg:rect[@class='bar-possible']", NS) == []
     legend = [t.text for t in svg.findall(".//svg:g[@class='legend']/svg:text", NS)]
     assert legend == ["décidées", "possibles (à vérifier)", "cible du programme"]
+    undetermined = row_of(svg, CATEGORY_UNDETERMINED).find("svg:rect[@class='bar']", NS)
+    assert undetermined.get("fill") == "url(#fourchette-possible)"  # dotted, as its legend
     outside = row_of(svg, CATEGORY_OUTSIDE).find("svg:rect[@class='bar-possible']", NS)
     assert float(outside.get("x")) > LABEL_WIDTH  # it starts where the decided part ends
     with pytest.raises(ChartError, match="maximum"):
