@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, current_app, render_template, url_for
 
 from app.db import get_engine, get_geocoder
 from app.forms import first_error
+from app.security import basemap
 from app.verifier.forms import AttestationForm, LocationForm
 from geodata.checks import (
     CommuneChoice,
@@ -23,7 +24,7 @@ from geodata.checks import (
 from geodata.eligibility import EligibilityError
 from geodata.eligibility.engine import COARSE_PRECISIONS
 from geodata.geocoder import GeocoderError
-from geodata.policy import CATEGORIES, PolicyError, load_policy
+from geodata.policy import CATEGORIES, PolicyError, available_policies, load_policy
 from geodata.storage.map_layers import COMMUNE_OUTLINES, LAYERS
 
 __all__ = ["bp"]
@@ -116,7 +117,10 @@ def verifier():
                            problem=problem, labels=COMPONENT_LABELS, categories=CATEGORIES,
                            policy=load_policy(check.verdict.row["policy"]) if check else None,
                            features=features, communes=COMMUNE_OUTLINES,
-                           communes_zoom=LAYERS[COMMUNE_OUTLINES].min_zoom), status
+                           communes_zoom=LAYERS[COMMUNE_OUTLINES].min_zoom,
+                           qpv_vintages={name: load_policy(name).qpv_vintage
+                                         for name in available_policies()},
+                           basemap=basemap(current_app)), status
 
 
 @bp.get("/verifier/attestation")

@@ -7,6 +7,8 @@ screenshot is kept in ``test-artifacts/``.
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from tests.browser.conftest import follow
@@ -19,7 +21,7 @@ def test_instructor_types_an_address_and_reads_the_verdict(live_server, page, sh
     page.get_by_label("Adresse").fill("Avenue de Saint-Just 13013 Marseille")
     follow(page, page.get_by_role("button", name="Vérifier"))
 
-    heading = page.get_by_role("heading", level=2, name="Verdict")
+    heading = page.get_by_role("heading", level=2, name="Territoire éligible")
     heading.wait_for()
     assert "en QPV ou à sa proximité immédiate" in heading.inner_text()
     assert "Adresse trouvée" in page.content()
@@ -48,7 +50,8 @@ def test_instructor_chooses_the_location_by_clicking_on_the_map(live_server, pag
         el.removeAttribute('data-ready');
         el.fabriquesMap.setView([t.lat, t.lon], 15, {animate: false});
     }""", target)
-    chooser.wait_for()  # communes drawn at this zoom
+    chooser.wait_for()  # communes drawn at this zoom, and the QPV of the rules chosen
+    assert page.locator('#choix-carte path[stroke="#000091"]').count() >= 1  # QN01352M
     point = page.evaluate("""t => {
         const p = document.getElementById('choix-carte').fabriquesMap
             .latLngToContainerPoint([t.lat, t.lon]);
@@ -63,7 +66,7 @@ def test_instructor_chooses_the_location_by_clicking_on_the_map(live_server, pag
     assert "Point choisi" in page.locator("#choix-carte-etat").inner_text()
 
     follow(page, page.get_by_role("button", name="Vérifier"))
-    heading = page.get_by_role("heading", level=2, name="Verdict")
+    heading = page.get_by_role("heading", level=2, name="Territoire éligible")
     heading.wait_for()
     assert "QN01352M" in page.locator(".fabriques-explanation").inner_text()
     shoot("verifier-clic-carte")
@@ -76,3 +79,28 @@ def test_a_choice_map_that_cannot_load_says_so(live_server, page):
     status = page.locator("#choix-carte-etat")
     status.filter(has_text="n'a pas pu être chargé").wait_for()
     assert "Les champs longitude et latitude restent utilisables" in status.inner_text()
+
+
+TILES = {"BASEMAP_URL": "http://127.0.0.1:9/{z}/{x}/{y}.png",
+         "BASEMAP_ATTRIBUTION": "Tuiles de test"}
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQD"
+                       "wAEhQGAhKmMIQAAAABJRU5ErkJggg==")  # one pixel: a tile that loads
+
+
+@pytest.mark.parametrize(("live_config", "served", "drawn"), [
+    (TILES, True, "tiles"), (TILES, False, "fallback")], ids=["fond", "fond-injoignable"])
+def test_the_choice_map_is_drawn_on_the_basemap_or_on_filled_outlines(live_server, page,
+                                                                      served, drawn):
+    """A click at a street's scale on blank commune outlines chose nothing one could see:
+    the map has the service's basemap; when its tiles fail, the outlines are filled again."""
+    if served:
+        page.route("http://127.0.0.1:9/**", lambda route: route.fulfill(
+            status=200, content_type="image/png", body=PNG))
+    page.goto(f"{live_server}/verifier")
+    page.locator(f"#choix-carte[data-basemap='{drawn}'][data-ready='true']").wait_for()
+    opacities = set(page.locator("#choix-carte path").evaluate_all(
+        "paths => paths.map(p => p.getAttribute('fill-opacity'))"))
+    assert opacities == ({"0"} if served else {"0.6"})  # départements over the tiles, or filled
+    if served:
+        attribution = page.locator("#choix-carte .leaflet-control-attribution")
+        assert "Tuiles de test" in attribution.inner_text()
