@@ -75,8 +75,8 @@ def eligibility_batch():
         if isinstance(locations, AddressLocations) else None
     try:  # the whole answer is built before anything is sent: all of it, or an error
         if as_json:
-            found, _ = batch_rows(index, policy, locations, geocoding=geocoding)
-            return jsonify(policy=policy.name, rows=found)
+            return _json_batch(policy, *batch_rows(index, policy, locations,
+                                                   geocoding=geocoding, encode=_compact_utf8))
         out = io.BytesIO()
         report = write_batch(index, policy, locations, out, geocoding=geocoding)
     except GeocoderError as error:
@@ -87,6 +87,24 @@ def eligibility_batch():
     response.headers["X-Fabriques-A-Verifier"] = str(report.categories.get("a-verifier", 0))
     response.headers["X-Fabriques-Adresses-A-Verifier"] = str(len(report.warnings))
     return response
+
+
+def _compact_utf8(value) -> bytes:
+    """``value`` as ``jsonify`` writes it (the app's JSON settings, no spaces), in UTF-8."""
+    return current_app.json.dumps(value, separators=(",", ":")).encode()
+
+
+def _json_batch(policy, rows: list[bytes], _report) -> Response:
+    """``{"policy": …, "rows": […]}`` as ``jsonify`` writes it, from rows encoded one by one
+    as they are made: a batch of 100,000 rows held their dicts, the answer's text and its
+    bytes at once (0.88 GB at the peak of a test client holding the answer too, 0.36 GB so)."""
+    parts = [b'{"policy":', _compact_utf8(policy.name), b',"rows":[']
+    for row in rows:
+        parts += (row, b",")
+    if rows:
+        parts.pop()  # the last comma
+    parts.append(b"]}\n")
+    return Response(b"".join(parts), mimetype=current_app.json.mimetype)  # one copy
 
 
 def _uploaded_csv() -> bytes:

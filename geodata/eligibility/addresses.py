@@ -39,7 +39,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import numpy as np
 
@@ -341,8 +341,10 @@ def write_file_batch(index: ReferenceIndex, policy: Policy, table: FileTable,
 
 
 def batch_rows(index: ReferenceIndex, policy: Policy, locations: Locations, *,
-               geocoding: Geocoding | None = None) -> tuple[list[dict], BatchReport]:
-    """Geocode (address rows) and classify ``locations``: one dict per row, in order."""
+               geocoding: Geocoding | None = None,
+               encode: Callable[[dict], Any] | None = None) -> tuple[list, BatchReport]:
+    """Geocode (address rows) and classify ``locations``: one dict per row, in order (or
+    what ``encode`` makes of each)."""
     chunk = ADDRESS_CHUNK if isinstance(locations, AddressLocations) else CHUNK
     return json_rows(index, policy, locations, prepare=_hook(locations, geocoding),
-                     chunk=chunk)
+                     chunk=chunk, encode=encode)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import polars as pl
@@ -153,9 +153,11 @@ def _sorted(report: BatchReport) -> BatchReport:
 
 
 def json_rows(index: ReferenceIndex, policy: Policy, locations: Locations, *,
-              prepare: Prepare | None = None,
-              chunk: int = CHUNK) -> tuple[list[dict], BatchReport]:
-    """Contract rows (Python values) in input order; an unreadable row keeps its reason."""
+              prepare: Prepare | None = None, chunk: int = CHUNK,
+              encode: Callable[[dict], Any] | None = None) -> tuple[list, BatchReport]:
+    """Contract rows (Python values) in input order; an unreadable row keeps its reason.
+    ``encode``: each row as it is made (its JSON text, say), so that a whole batch's dicts
+    are never held at once."""
     report = BatchReport()
     found = []
     for part in _prepared(_parts(locations, chunk), prepare, report):
@@ -170,7 +172,7 @@ def json_rows(index: ReferenceIndex, policy: Policy, locations: Locations, *,
             row = unreadable_row(part, position, policy) \
                 if position in part.errors else next(classified)
             row.update((name, column[position]) for name, column in part.extra.items())
-            found.append(row)
+            found.append(row if encode is None else encode(row))
     return found, _sorted(report)
 
 

@@ -8,13 +8,24 @@ import csv
 import io
 
 import pytest
+from flask import jsonify
 from openapi_core import OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
+from app.db import get_engine, get_geocoder
+from geodata.checks import address_geocoding
 from geodata.eligibility import COLUMNS
-from geodata.eligibility.addresses import GEOCODING_COLUMNS, LOW_SCORE_WARNING
+from geodata.eligibility.addresses import (
+    GEOCODING_COLUMNS,
+    LOW_SCORE_WARNING,
+    AddressLocations,
+    batch_rows,
+    read_batch,
+)
+from geodata.policy import load_policy
+from geodata.storage.reference import reference_index
 from tests.app.test_api import api_app, assert_error, client  # noqa: F401 - real layers
 from tests.ban_server import ban_server_fixture  # noqa: F401
 
@@ -69,6 +80,24 @@ def test_uploaded_address_file_as_json(client):  # noqa: F811
     assert list(rows[0]) == [*COLUMNS, *GEOCODING_COLUMNS]
     assert rows[0]["qpv_vintage"] == "2015" and isinstance(rows[0]["geocoding_score"], float)
     assert rows[2]["lon"] is None and rows[2]["error"].startswith("ligne 4 : adresse")
+
+
+@pytest.mark.parametrize("body", [ADDRESSES, "id,lon,lat\n",
+                                  "id,lon,lat\na,5.4034,43.3305\nb,abc,43\n"])
+def test_a_json_batch_is_written_as_jsonify_writes_it(api_app, body):  # noqa: F811
+    """The answer is made of rows encoded one by one (its memory), the bytes ``jsonify``
+    gave for the whole list: accents, nulls, floats, unreadable rows, an empty list."""
+    answer = api_app.test_client().post(f"{URL}?format=json", data=body.encode(),
+                                        content_type="text/csv")
+    assert answer.status_code == 200 and answer.mimetype == "application/json"
+    with api_app.app_context():
+        policy = load_policy("current")
+        locations = read_batch(body.encode())
+        geocoding = address_geocoding(get_engine(), get_geocoder()) \
+            if isinstance(locations, AddressLocations) else None
+        rows, _ = batch_rows(reference_index(get_engine(), "2024"), policy, locations,
+                             geocoding=geocoding)
+        assert answer.get_data() == jsonify(policy="current", rows=rows).get_data()
 
 
 @pytest.mark.parametrize("query", ["", "?format=json"])
