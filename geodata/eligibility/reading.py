@@ -130,6 +130,12 @@ def mixed_encodings(line: int | None = None) -> BatchError:
 
 def _decode(data: bytes) -> str:
     refuse_non_csv(data[:SNIFF_CHARS])
+    nul = data.find(b"\x00", SNIFF_CHARS)  # past the first bytes, it went into an id
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise BatchError(f"ligne {line} : caractère nul (octet 00), "
+                         "qu'aucun CSV ne contient : retirez-le, ou enregistrez le fichier en "
+                         "CSV UTF-8")
     for encoding in ENCODINGS:
         try:
             return data.decode(encoding)

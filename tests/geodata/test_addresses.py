@@ -252,6 +252,8 @@ def test_addresses_need_a_geocoder(reference_engine):
     (b"adresse,ville\n20 avenue de S\xc3\xa9gur,Paris\n", "absente(s) : id"),
     (b"id,nom\n1,x\n", "lon, lat — ou une colonne adresse"),
     (b"", "fichier vide"),
+    (b"id,lon,lat\n" + b"a,5.4034,43.3305\n" * 4000 + b"b\x00,5.4,43.3\n",
+     "ligne 4002 : caractère nul"),  # past the first 64 KiB: it went into an id
 ])
 def test_unusable_files_are_refused_whole_with_a_reason(data, message):
     with pytest.raises(BatchError, match=message.replace("(", r"\(").replace(")", r"\)")):
