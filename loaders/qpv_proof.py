@@ -8,8 +8,9 @@ what a shortfall does):
   ``qpv-communes``: for 2024 the source ``qpv2024-communes``, if it is itself complete)
   names in a commune of the claimed territory must be in the file. For a vintage without
   such a list (2015), the official count of QPV of the territory
-  (``loaders.registry.qpv.QPV_COUNTS``, with its publication) must be reached: a count
-  cannot name the missing codes, but a cut file falls short of it. A région is delimited by
+  (``loaders.registry.qpv.QPV_COUNTS``, with its publication) must be met exactly, in
+  distinct codes: a count cannot name the missing codes, but a cut file falls short of it,
+  and a file of another list or padded with made-up codes goes past it. A région is delimited by
   the COG list of départements (source ``departements``), and by the régions the list of
   communes (source ``communes``) gives its communes, as the engine's complete area is.
 - **placement**: each polygon must lie in or touch one of its communes (those the official
@@ -178,13 +179,14 @@ def _listed_codes_present(proof: Proof, official: tuple[str, dict], where: str,
 def _count_reached(proof: Proof, official: tuple[int, str], vintage: str, where: str,
                    departements: set[str] | None, outlines: list[Outline]) -> None:
     expected, publication = official
-    found = sum(departements is None or outline.departement in departements
-                for outline in outlines)
-    if found < expected:
+    found = len({outline.code for outline in outlines
+                 if departements is None or outline.departement in departements})
+    if found != expected:  # fewer: a cut file; more: another list, or codes made up
+        said = (f"il en manque {number(expected - found)}" if found < expected else
+                f"{number(found - expected)} de trop (une autre liste, ou des codes inventés)")
         proof.contradicted(
             f"le fichier a {number(found)} quartier(s) {vintage} dans {where}, le décompte "
-            f"officiel en compte {number(expected)} ({publication}) : il en manque "
-            f"{number(expected - found)}"
+            f"officiel en compte {number(expected)} ({publication}) : {said}"
         )
     else:
         proof.verified.append(f"{number(found)} quartiers {vintage} dans {where}, autant que "

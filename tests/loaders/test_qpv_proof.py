@@ -226,6 +226,24 @@ def test_occitanie_cut_short_falls_below_the_official_count(qpv_facts, data_dir,
         in str(refused.value)
 
 
+def test_occitanie_padded_past_the_official_count_is_refused(qpv_facts, data_dir, tmp_path):
+    """Synthetic alteration of real data: the 105 Occitanie QPV 2015 and a made-up one, in
+    a real QPV's commune (so that the placement passes): a count reached is not a count
+    exceeded."""
+    document = json.loads((data_dir / OCCITANIE).read_text(encoding="utf-8"))
+    invented = json.loads(json.dumps(document["features"][0]))
+    invented["properties"]["code_qp"] = "QP066999"
+    document["features"].append(invented)
+
+    with pytest.raises(LoadError) as refused:
+        load(qpv_facts, "qpv2015-occitanie", path=write_json(tmp_path / "gonfle.geojson",
+                                                              document))
+
+    assert "le fichier a 106 quartier(s) 2015 dans la région 76, le décompte officiel en " \
+        "compte 105 (Insee Dossier Occitanie n° 7, juillet 2018) : 1 de trop (une autre " \
+        "liste, ou des codes inventés)" in str(refused.value)
+
+
 def test_the_demo_loads_the_facts_before_the_outlines():
     order = list(SOURCES)
     for outline in (name for name, s in SOURCES.items() if s.dataset == "qpv"):
