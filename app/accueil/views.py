@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, jsonify, render_template
 
 from app.accueil.inventory import coverage, kind, rows_text
 from app.db import get_engine
-from geodata.policy import CATEGORIES, available_policies, load_policy
+from geodata.policy import CATEGORIES, DEFAULT_POLICY, available_policies, load_policy
 from geodata.storage.database import DatabaseUnreachable
 from geodata.storage.jury_laureates import JURY_SOURCE, JURY_TITLE
 from geodata.storage.reference import loaded_versions
@@ -67,7 +67,8 @@ def operator():
 def aide():
     """What the checker answers and the words it uses, with each policy's own figures."""
     return render_template("aide.html", categories=CATEGORIES,
-                           policies=[load_policy(name) for name in available_policies()])
+                           policies=[load_policy(name) for name in available_policies()],
+                           quotas=load_policy(DEFAULT_POLICY).quotas)
 
 
 @bp.get("/accessibilite")

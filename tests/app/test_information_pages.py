@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from geodata.policy import available_policies, load_policy
+from geodata.policy import DEFAULT_POLICY, available_policies, load_policy
 from tests.app.test_api import api_app, client  # noqa: F401 - real layers + local BAN
 from tests.ban_server import ban_server_fixture  # noqa: F401
 from tests.support import close_app, make_app
@@ -57,6 +57,8 @@ def test_help_gives_each_policys_own_figures(bare_app):
         assert row.group(1) == policy.qpv_vintage
         assert int(re.sub(r"\D", "", row.group(2))) == round(policy.proximity_m)
         assert policy.describe_urban_rule() in page
+    quotas = load_policy(DEFAULT_POLICY).quotas
+    assert f"« QPV » du programme ({quotas.qpv} Fabriques, dont {quotas.fnt} Fabriques" in page
 
 
 def test_the_contact_is_the_operators_or_said_missing(bare_app, tmp_path, data_dir):
