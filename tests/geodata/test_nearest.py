@@ -47,7 +47,8 @@ def test_only_the_fabriques_of_the_same_territory_count():
     assert 10_000 < found[0].distance_m < 20_000
     with pytest.raises(NearestError) as error:
         nearest_fabriques(rows, 0.0, 0.0)
-    assert error.value.parameter == "lon"
+    assert error.value.parameter is None  # the place, not one of its coordinates
+    assert "aucun territoire couvert" in str(error.value)
     with pytest.raises(NearestError):
         nearest_fabriques(rows, 2.35, 48.85, 0)
 
