@@ -190,10 +190,7 @@ def _confirmation(form: DecisionForm, numbers: list[int]) -> str:
     current, policy, records = now.current, now.policy, now.records
     decision = _decision_labels()[form.vers.data]
     naming = form.vers.data == "laureat"
-    decided_numbers = {dossier.number for dossier, _ in now.decided}
-    others, laureates, same = quota_records(
-        get_engine(), policy, now.laureates,
-        [d for d in chosen if d.number not in decided_numbers] if naming else [])
+    others, laureates, same = now.naming(get_engine(), chosen if naming else [])
     failing = failing_checks(chosen) if naming else {}
     before, after, cap = quota_table(records, policy), what_if(others, laureates, policy), \
         wave_cap(current_app, wave)

@@ -37,6 +37,13 @@ class Standing:
         """The dossiers the open session named laureates."""
         return [dossier for dossier, event in self.decided if event.to_state == "laureat"]
 
+    def naming(self, engine: Engine, chosen: Iterable) -> tuple[list, list, dict]:
+        """``quota_records`` were ``chosen`` named laureates (those the open session decided
+        already counted once)."""
+        decided = {dossier.number for dossier, _ in self.decided}
+        return quota_records(engine, self.policy, self.laureates,
+                             [d for d in chosen if d.number not in decided])
+
 
 def quota_records(engine: Engine, policy: Policy, laureates: Iterable,
                   candidates: Iterable = ()) -> tuple[list, list, dict]:
@@ -75,9 +82,7 @@ def decision_warnings(engine: Engine, chosen: Sequence, wave: str,
     """What naming ``chosen`` (dossiers of ``wave``) laureates would warn about, in French:
     the rules they fail, the targets and the wave's cap the quotas would go past."""
     now = standing(engine, wave)
-    decided = {dossier.number for dossier, _ in now.decided}
-    others, laureates, _ = quota_records(engine, now.policy, now.laureates,
-                                         [d for d in chosen if d.number not in decided])
+    others, laureates, _ = now.naming(engine, chosen)
     said = [f"dossier {number} : {', '.join(labels)} non conforme(s) aux règles de l'AMI"
             for number, labels in failing_checks(chosen).items()]
     after = what_if(others, laureates, now.policy)
