@@ -146,7 +146,7 @@ def _presence(connection: Connection, claim: Completeness, vintage: str,
         if official is not None:
             _listed_codes_present(proof, official, where, departements, outlines)
         elif (vintage, claim.scope, code) in QPV_COUNTS:
-            _count_reached(proof, QPV_COUNTS[vintage, claim.scope, code], vintage, where,
+            _count_met(proof, QPV_COUNTS[vintage, claim.scope, code], vintage, where,
                            departements, outlines)
         else:
             proof.unproven(
@@ -176,7 +176,7 @@ def _listed_codes_present(proof: Proof, official: tuple[str, dict], where: str,
                               f"« {name} » nomme dans {where} sont tous au fichier")
 
 
-def _count_reached(proof: Proof, official: tuple[int, str], vintage: str, where: str,
+def _count_met(proof: Proof, official: tuple[int, str], vintage: str, where: str,
                    departements: set[str] | None, outlines: list[Outline]) -> None:
     expected, publication = official
     found = len({outline.code for outline in outlines

@@ -75,8 +75,9 @@ def eligibility_batch():
         if isinstance(locations, AddressLocations) else None
     try:  # the whole answer is built before anything is sent: all of it, or an error
         if as_json:
-            return _json_batch(policy, *batch_rows(index, policy, locations,
-                                                   geocoding=geocoding, encode=_compact_utf8))
+            rows, _ = batch_rows(index, policy, locations, geocoding=geocoding,
+                                 encode=_compact_utf8)
+            return _json_batch(policy, rows)
         out = io.BytesIO()
         report = write_batch(index, policy, locations, out, geocoding=geocoding)
     except GeocoderError as error:
@@ -94,7 +95,7 @@ def _compact_utf8(value) -> bytes:
     return current_app.json.dumps(value, separators=(",", ":")).encode()
 
 
-def _json_batch(policy, rows: list[bytes], _report) -> Response:
+def _json_batch(policy, rows: list[bytes]) -> Response:
     """``{"policy": …, "rows": […]}`` as ``jsonify`` writes it, from rows encoded one by one
     as they are made: a batch of 100,000 rows held their dicts, the answer's text and its
     bytes at once (0.88 GB at the peak of a test client holding the answer too, 0.36 GB so)."""

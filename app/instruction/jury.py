@@ -110,17 +110,14 @@ def _session_page(waves: list, wave: str | None, kept: Selection = Selection(),
     if wave is None:
         return render_template("jury.html", wave=None, waves=waves)
     now = standing(get_engine(), wave)
-    sessions, current, decided, policy, records = (now.sessions, now.current, now.decided,
-                                                   now.policy, now.records)
     waiting = [d for d in list_dossiers(get_engine(), wave) if d.state == JURY_STATE]
-    before = quota_table(records, policy)
-    _, _, same = quota_records(get_engine(), policy, now.laureates, waiting)
+    _, _, same = quota_records(get_engine(), now.policy, now.laureates, waiting)
     return render_template(
-        "jury.html", wave=wave, waves=waves, sessions=sessions, current=current,
+        "jury.html", wave=wave, waves=waves, sessions=now.sessions, current=now.current,
         published={d.number: same[d.number] for d in waiting if d.number in same},
-        decided=decided, waiting=waiting, before=before, policy=policy,
-        cap=wave_cap(current_app, wave),
-        wave_laureates=laureates_of_wave(records, wave), labels=LABELS, range_text=range_text,
+        decided=now.decided, waiting=waiting, before=quota_table(now.records, now.policy),
+        policy=now.policy, cap=wave_cap(current_app, wave),
+        wave_laureates=laureates_of_wave(now.records, wave), labels=LABELS, range_text=range_text,
         categories=SHORT_CATEGORIES, kinds=KINDS, checks=CHECKS, check_value=check_value,
         states=workflow().labels, avis_labels=workflow().avis, decisions=_decision_labels(),
         paris=PARIS, pending=_of_wave(pending_matches(get_engine()), wave),
