@@ -4,6 +4,9 @@ features written as RFC 7946 GeoJSON.
 - ``parse_bbox``: ``minlon,minlat,maxlon,maxlat`` (or 6 numbers, heights ignored) in WGS84
   (CRS84); a box whose west edge is east of its east edge crosses the antimeridian and
   becomes two boxes;
+- ``parse_datetime``: an RFC 3339 instant or interval (``..`` or nothing for an open end),
+  read and checked; no feature served has a time, so every one matches it (OGC API
+  Features, /req/core/fc-time-response);
 - ``parse_limit``, ``parse_offset``: the page's size (``DEFAULT_LIMIT``, a value over
   ``MAX_LIMIT`` is served as ``MAX_LIMIT``, as the standard asks) and start;
 - ``feature_texts``: each feature as GeoJSON text, coordinates rounded to
@@ -18,7 +21,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 import numpy as np
 import shapely
@@ -35,6 +40,7 @@ __all__ = [
     "feature_texts",
     "lonlat_boxes",
     "parse_bbox",
+    "parse_datetime",
     "parse_limit",
     "parse_offset",
     "rfc7946_geometries",
@@ -89,6 +95,45 @@ def parse_bbox(text: str | None) -> tuple[Box, ...] | None:
     if text is None:
         return None
     return lonlat_boxes(*bbox_numbers(text, "minlon,minlat,maxlon,maxlat en degrés WGS84"))
+
+
+RFC3339_DATE_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+"""An RFC 3339 ``date-time``: date, time and offset, all three required."""
+
+
+def _instant(text: str, whole: str) -> datetime:
+    """One RFC 3339 date-time of a ``datetime`` parameter (``whole``, for the message)."""
+    try:
+        if not RFC3339_DATE_TIME.fullmatch(text):
+            raise ValueError
+        return datetime.fromisoformat(text.upper())  # a 'z' or 't' is read as 'Z', 'T'
+    except ValueError:
+        raise FeatureQueryError(
+            f"datetime invalide : {whole[:80]!r} ; attendu un instant RFC 3339 "
+            "(2024-01-31T12:00:00Z) ou un intervalle début/fin, avec .. pour un bout "
+            "ouvert (2024-01-01T00:00:00Z/..)", "datetime") from None
+
+
+def parse_datetime(text: str | None) -> tuple[datetime | None, datetime | None] | None:
+    """The instant or interval of a ``datetime`` parameter (None when absent): (start, end),
+    None for an open end; an instant is its own start and end. Read and checked only: no
+    feature served has a time, and such features match every ``datetime``."""
+    if text is None:
+        return None
+    if "/" not in text:
+        instant = _instant(text, text)
+        return instant, instant
+    start_text, _, end_text = text.partition("/")
+    start = None if start_text in ("", "..") else _instant(start_text, text)
+    end = None if end_text in ("", "..") else _instant(end_text, text)
+    if start is None and end is None:
+        raise FeatureQueryError(f"datetime invalide : {text[:80]!r} ; un intervalle a au moins "
+                                "un bout daté", "datetime")
+    if start is not None and end is not None and start > end:
+        raise FeatureQueryError(f"datetime invalide : {text[:80]!r} ; le début est après la "
+                                "fin", "datetime")
+    return start, end
 
 
 def _integer(text: str, parameter: str, minimum: int, maximum: int | None) -> int:

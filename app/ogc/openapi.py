@@ -88,7 +88,7 @@ def _collection_paths(info: CollectionInfo) -> dict:
             "(bords compris), dans un ordre stable, par pages (lien next).",
             [_ref("parameters", "limit"), _ref("parameters", "offset"),
              _ref("parameters", "bbox"), _ref("parameters", "bbox-crs"),
-             _ref("parameters", "crs")],
+             _ref("parameters", "crs"), _ref("parameters", "datetime")],
             {"description": "Une page d'objets", "headers": headers, **_body(page, GEOJSON)},
             404),
         f"/collections/{info.id}/items/{{featureId}}": _get(
@@ -128,6 +128,13 @@ def _parameters(served: list[CollectionInfo]) -> dict:
             "description": "Système de coordonnées des géométries servies (URI), CRS84 par "
                            "défaut ; EPSG:4326 : latitude d'abord ; systèmes projetés : "
                            "est, nord en mètres (arrondis au millimètre)"},
+        "datetime": {"name": "datetime", "in": "query", "required": False, "style": "form",
+                     "explode": False, "schema": {"type": "string"},
+                     "description": "Instant RFC 3339 (2024-01-31T12:00:00Z) ou intervalle "
+                                    "début/fin, .. pour un bout ouvert. Aucun objet de ces "
+                                    "collections n'est daté : la valeur est vérifiée, et tous "
+                                    "les objets y répondent, comme la norme le veut pour des "
+                                    "objets sans information temporelle"},
         "collectionId": {"name": "collectionId", "in": "path", "required": True,
                          "schema": {"type": "string", "enum": [i.id for i in served]}},
         "featureId": {"name": "featureId", "in": "path", "required": True,

@@ -2,9 +2,11 @@
 ``geodata.storage.features`` and answer JSON or GeoJSON (``app.ogc.documents``).
 
 Every route refuses a query parameter it does not define (400, as the standard asks) and
-any format but JSON (``f=json``, the default). Features come in CRS84 unless ``crs`` names
-another CRS served (``geodata.features_crs``, Part 2), with a ``Content-Crs`` header either
-way; ``bbox-crs`` names the CRS of ``bbox``. Errors take the service's one JSON shape
+any format but JSON (``f=json``, the default). The items take ``datetime``, as Part 1
+requires: it is checked, and since no feature served has a time, every feature matches it
+(/req/core/fc-time-response). Features come in CRS84 unless ``crs`` names another CRS
+served (``geodata.features_crs``, Part 2), with a ``Content-Crs`` header either way;
+``bbox-crs`` names the CRS of ``bbox``. Errors take the service's one JSON shape
 (``app.errors``), with a French message.
 """
 
@@ -20,7 +22,13 @@ from app.errors import ApiError, error_response, http_json, register
 from app.ogc import documents
 from app.ogc.openapi import document as openapi_document
 from geodata.feature_collections import CollectionInfo
-from geodata.features import FeatureQueryError, parse_bbox, parse_limit, parse_offset
+from geodata.features import (
+    FeatureQueryError,
+    parse_bbox,
+    parse_datetime,
+    parse_limit,
+    parse_offset,
+)
 from geodata.features_crs import OutputCrs, parse_bbox_in, parse_crs
 from geodata.storage.features import (
     collection_extent,
@@ -139,9 +147,10 @@ def _output_crs() -> OutputCrs:
 
 @bp.get("/collections/<collection_id>/items")
 def items(collection_id: str):
-    _query("limit", "offset", "bbox", "bbox-crs", "crs")
+    _query("limit", "offset", "bbox", "bbox-crs", "crs", "datetime")
     info = _collection(collection_id)
     crs = _output_crs()
+    parse_datetime(request.args.get("datetime"))  # checked; no feature has a time: all match
     bbox, bbox_crs = request.args.get("bbox"), request.args.get("bbox-crs")
     boxes = parse_bbox(bbox) if bbox_crs is None else parse_bbox_in(
         bbox, parse_crs(bbox_crs, "bbox-crs"))
@@ -149,7 +158,7 @@ def items(collection_id: str):
         request.args.get("offset"))
     page = feature_page(get_engine(), info.id, boxes, offset, limit)
     return _answer(documents.items_text(info, page, offset, limit,
-                                        _kept("bbox", "bbox-crs", "crs"), crs),
+                                        _kept("bbox", "bbox-crs", "crs", "datetime"), crs),
                    documents.GEOJSON, documents.content_crs(crs))
 
 

@@ -262,12 +262,28 @@ def test_coordinates_are_written_with_the_decimals_they_keep(client, crs, decima
     ("limit=-5", "limit", ["limit invalide"]),
     ("offset=-1", "offset", ["offset invalide"]),
     ("limit=5&limit=6", "limit", ["plusieurs fois"]),
-    ("toto=1", "toto", ["paramètre inconnu", "limit, offset, bbox, bbox-crs, crs, f"]),
+    ("toto=1", "toto", ["paramètre inconnu",
+                        "limit, offset, bbox, bbox-crs, crs, datetime, f"]),
+    ("datetime=2024-01-31", "datetime", ["datetime invalide", "RFC 3339"]),
+    ("datetime=../..", "datetime", ["datetime invalide"]),
     ("f=html", "f", ["format inconnu"]),
 ])
 def test_a_bad_query_is_a_french_400(client, query, parameter, words):
     assert_error(client.get(f"/ogc/collections/communes/items?{query}"), 400, parameter,
                  *words)
+
+
+@pytest.mark.parametrize("when", ["2024-01-31T12:00:00Z", "2019-07-01T00:00:00Z/..",
+                                  "../2019-07-01T00:00:00%2B02:00"])
+def test_a_datetime_matches_every_feature_none_having_a_time(client, when):
+    """Part 1 (/req/core/fc-time-response): features without a time match any datetime."""
+    plain = get_json(client, f"/ogc/collections/lieux/items?bbox={MARSEILLE}&limit=5")
+    dated = get_json(client, f"/ogc/collections/lieux/items?bbox={MARSEILLE}&limit=5"
+                             f"&datetime={when}")
+    assert dated["numberMatched"] == plain["numberMatched"] > 5
+    assert [f["id"] for f in dated["features"]] == [f["id"] for f in plain["features"]]
+    following = next(link["href"] for link in dated["links"] if link["rel"] == "next")
+    assert "datetime=" in following and get_json(client, following)["numberReturned"] == 5
 
 
 def test_unknown_things_are_json_404s(client):

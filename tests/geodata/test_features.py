@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from geodata.features import (
     FeatureQueryError,
     feature_texts,
     parse_bbox,
+    parse_datetime,
     parse_limit,
     parse_offset,
 )
@@ -35,6 +37,32 @@ def test_a_bad_bbox_names_the_parameter(text):
     with pytest.raises(FeatureQueryError) as refused:
         parse_bbox(text)
     assert refused.value.parameter == "bbox" and "bbox" in str(refused.value)
+
+
+def test_a_datetime_is_an_rfc_3339_instant_or_interval_with_open_ends():
+    utc = datetime(2024, 1, 31, 12, tzinfo=UTC)
+    assert parse_datetime(None) is None
+    assert parse_datetime("2024-01-31T12:00:00Z") == (utc, utc)
+    assert parse_datetime("2024-01-31t13:00:00+01:00") == (utc, utc)  # the same instant
+    assert parse_datetime("2024-01-31T12:00:00Z/..") == (utc, None)
+    assert parse_datetime("/2024-01-31T12:00:00Z") == (None, utc)
+    assert parse_datetime("2024-01-31T12:00:00Z/2024-01-31T12:00:00.5Z")[1] > utc
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("2024-01-31", "RFC 3339"),  # a date, not a date-time
+    ("2024-01-31T12:00:00", "RFC 3339"),  # no offset
+    ("2024-02-30T00:00:00Z", "RFC 3339"),
+    ("2024-W05-3", "RFC 3339"),  # ISO 8601, not RFC 3339
+    ("../..", "au moins un bout"),
+    ("/", "au moins un bout"),
+    ("2025-01-01T00:00:00Z/2024-01-01T00:00:00Z", "début est après la fin"),
+    ("2024-01-01T00:00:00Z/2024", "RFC 3339"),
+])
+def test_a_bad_datetime_names_the_parameter(text, words):
+    with pytest.raises(FeatureQueryError, match=words) as refused:
+        parse_datetime(text)
+    assert refused.value.parameter == "datetime"
 
 
 def test_the_limit_has_a_default_and_a_ceiling_never_an_error_above_it():
