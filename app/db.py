@@ -36,6 +36,15 @@ def calendar_file(app: Flask) -> Path:
     return Path(app.instance_path) / "vagues.toml"
 
 
+def calendar_waves(app: Flask) -> list:
+    """The waves of the calendar, for a choice of wave in a form (none if it is broken: the
+    action that needs one then says why)."""
+    try:
+        return list(load_calendar(calendar_file(app)).waves)
+    except CalendarError:
+        return []
+
+
 def wave_cap(app: Flask, wave: str) -> int | None:
     """The wave's cap of laureates, when the waves' calendar knows one."""
     try:

@@ -33,7 +33,7 @@ from flask import (
 from flask_login import current_user
 
 from app.access import local_path, role_required
-from app.db import calendar_file, data_dir, get_engine, get_geocoder
+from app.db import calendar_file, calendar_waves, data_dir, get_engine, get_geocoder
 from app.errors import error_page
 from app.forms import first_error
 from app.instruction.forms import AVIS_TEXT_MAX, AvisForm, DossiersQuery, ImportForm, MoveForm
@@ -305,11 +305,9 @@ def upload():
     form = ImportForm()
     if not form.is_submitted():
         form.policy.data, kept = _usual_policy()  # a re-import keeps the wave's rules
-        return render_template("dossiers_import.html", form=form, report=None, error=None,
-                               rules_kept=kept)
+        return _import_page(form, rules_kept=kept)
     if not form.validate():
-        return render_template("dossiers_import.html", form=form, report=None,
-                               error=first_error(form, form.ORDER)[1]), 400
+        return _import_page(form, error=first_error(form, form.ORDER)[1]), 400
     upload_file = form.fichier.data
     suffix = Path(upload_file.filename or "").suffix.lower()
     with tempfile.TemporaryDirectory() as folder:
@@ -323,8 +321,13 @@ def upload():
                 actor=current_user.email)
         except (LoadError, CalendarError, PolicyError) as error:
             message = str(error).replace(str(path), upload_file.filename or "fichier")
-            return render_template("dossiers_import.html", form=form, report=None,
-                                   error=f"{message}. Aucun dossier importé."), 400
-    return render_template("dossiers_import.html", form=form, report=report, error=None,
-                           filename=upload_file.filename,
-                           waves=sorted({d.wave or "" for d in report.intake.dossiers}))
+            return _import_page(form, error=f"{message}. Aucun dossier importé."), 400
+    return _import_page(form, report=report, filename=upload_file.filename,
+                        imported_waves=sorted({d.wave or "" for d in report.intake.dossiers}))
+
+
+def _import_page(form: ImportForm, **shown):
+    """The import page: its form (the wave chosen among the calendar's), and what ``shown``
+    adds (``report`` and the waves it imported, ``error``, ``rules_kept``)."""
+    return render_template("dossiers_import.html", form=form, waves=calendar_waves(current_app),
+                           **{"report": None, "error": None, **shown})

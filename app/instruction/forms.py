@@ -182,7 +182,7 @@ class AvisForm(Form):
     """``POST /instruction/dossiers/<numero>/avis``: a prefecture's avis and its text."""
 
     avis = StringField(default="", filters=[strip], validators=[AnyOf(
-        list(workflow().avis), message="avis : choisissez favorable, réservé ou défavorable")])
+        list(workflow().avis), message="choisissez favorable, réservé ou défavorable")])
     texte = StringField(default="", filters=[strip], validators=[
         DataRequired(message="le texte de l'avis est obligatoire"), _avis_text_length])
     avis_vu = StringField(default=None)

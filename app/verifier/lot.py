@@ -35,7 +35,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
 from app.access import role_required
-from app.db import calendar_file, data_dir, get_engine, get_geocoder
+from app.db import calendar_file, calendar_waves, data_dir, get_engine, get_geocoder
 from app.errors import error_page
 from app.formats import number, size
 from app.forms import first_error
@@ -43,7 +43,7 @@ from app.security import no_store
 from app.verifier.executor import restart_job, start_job
 from app.verifier.forms import BatchDossiersForm, ResultRowsForm, UploadForm
 from app.verifier.jobs import INPUT, OUTPUT, create_job, jobs_root, may_restart, read_status
-from geodata.dossiers.calendar import CalendarError, load_calendar
+from geodata.dossiers.calendar import CalendarError
 from geodata.eligibility.addresses import AddressLocations, read_batch
 from geodata.eligibility.french_csv import SHOWS, read_page
 from geodata.eligibility.reading import BatchError
@@ -165,18 +165,10 @@ def job(job_id: uuid.UUID):
     return render_template("lot_suivi.html", status=status, report=report, errors=errors,
                            warnings=warnings, categories=CATEGORIES,
                            state_label=STATE_LABELS[status["state"]],
-                           policy=load_policy(status["policy"]), waves=_waves(),
+                           policy=load_policy(status["policy"]), waves=calendar_waves(current_app),
                            dossiers_max_rows=DOSSIERS_MAX_ROWS, rows=rows,
                            shows=SHOWS, show=query.afficher.data,
                            short_categories=SHORT_CATEGORIES)
-
-
-def _waves() -> list:
-    """The calendar's waves, for the choice of the dossiers' wave (none if it is broken)."""
-    try:
-        return list(load_calendar(calendar_file(current_app)).waves)
-    except CalendarError:
-        return []
 
 
 @bp.post("/<uuid:job_id>/dossiers")

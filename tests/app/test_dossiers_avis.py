@@ -103,7 +103,9 @@ def test_an_avis_refused_keeps_what_the_prefecture_wrote(wave, client, login):
     no_choice = avis(client, number, code="", text=written)
     assert no_choice.status_code == 400
     assert avis_form(no_choice.text) == (None, written)
-    assert 'id="avis-erreur">avis : choisissez favorable' in html.unescape(no_choice.text)
+    page = html.unescape(no_choice.text)
+    assert 'id="avis-erreur">choisissez favorable' in page
+    assert "Avis non enregistré : choisissez favorable" in page  # « avis : » said once
     assert re.search(r'id="avis-favorable" name="avis" value="favorable" required autofocus',
                      no_choice.text)
 
