@@ -17,7 +17,9 @@ from __future__ import annotations
 import math
 import tempfile
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -31,6 +33,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from app.access import local_path, role_required
 from app.db import calendar_file, calendar_waves, data_dir, get_engine, get_geocoder
@@ -106,18 +109,37 @@ def index():
     query = DossiersQuery()
     if not query.validate():
         return error_page("Filtre invalide", first_error(query, query.ORDER)[1], 400)
-    waves, wave, everything, kept = _selection(query)
-    pages = max(1, math.ceil(len(kept) / PER_PAGE))
+    return _list_page(query)
+
+
+@dataclass(frozen=True)
+class KeptMove:
+    """A change of state the list page gives back as it was sent: the dossiers ticked, the
+    state and the motivation, with why it was not done (``problem``, None when the person
+    asked to change the selection), and the list's path to post back."""
+
+    numbers: frozenset[int]
+    target: str
+    motivation: str
+    problem: str | None
+    back: str
+
+
+def _list_page(query: DossiersQuery, kept: KeptMove | None = None):
+    """The dossiers' list; with ``kept``, the change of state refused or to be changed is
+    still ticked and typed, and the page says why."""
+    waves, wave, everything, selected = _selection(query)
+    pages = max(1, math.ceil(len(selected) / PER_PAGE))
     page = min(query.page.data or 1, pages)
     return render_template(
         "dossiers.html", waves=waves, wave=wave, no_wave=NO_WAVE, everything=everything,
-        kept=kept,
-        shown=kept[(page - 1) * PER_PAGE:page * PER_PAGE], page=page, pages=pages,
+        kept=selected,
+        shown=selected[(page - 1) * PER_PAGE:page * PER_PAGE], page=page, pages=pages,
         counts=counts(everything), asked=query.asked(), query=query,
         options=_options(waves, counts(everything)), states=workflow().labels,
         categories=SHORT_CATEGORIES, check_value=check_value, kinds=KINDS,
         avis_labels=workflow().avis, ds_states=DS_STATES, ds_closed=DS_CLOSED,
-        may_move=current_user.has_role("instructor"),
+        may_move=current_user.has_role("instructor"), kept_move=kept,
         targets=[(state, workflow().labels[state])
                  for state in workflow().instruction_targets])
 
@@ -267,16 +289,19 @@ def avis(number: int):
 @role_required("instructor")
 def move():
     """First the confirmation page (each move allowed or why not), then, confirmed, the
-    moves: all or none, each an event signed by the account."""
+    moves: all or none, each an event signed by the account. A move refused, or to be
+    changed (``confirme=modifier``), gives the list back with the dossiers still ticked,
+    the state and the motivation as typed."""
     form = MoveForm()
     back = _list_path(form.retour.data) or url_for("dossiers.index",
                                                    vague=form.vague.data or None)
     numbers = form.numbers() if form.validate() else None
     if numbers is None:
         problem = first_error(form, form.ORDER)
-        flash("Aucun changement d'état : "
-              + (problem[1] if problem else "numéro de dossier invalide"), "error")
-        return redirect(back)
+        return _kept_list(form, back, "Aucun changement d'état : " + (
+            problem[1] if problem else "numéro de dossier invalide")), 422
+    if form.confirme.data == "modifier":
+        return _kept_list(form, back, None)
     rules, target = workflow(), form.vers.data
     if form.confirme.data != "oui":
         found = find_dossiers(get_engine(), numbers)
@@ -291,11 +316,20 @@ def move():
         moved = move_dossiers(get_engine(), numbers, target, current_user.email,
                               form.motivation.data, targets=rules.instruction_targets)
     except MoveRefused as refused:
-        flash("Aucun dossier n'a changé d'état : " + " ; ".join(
-            f"dossier {n} : {why}" for n, why in refused.reasons.items()), "error")
-        return redirect(back)
+        return _kept_list(form, back, "Aucun dossier n'a changé d'état : " + " ; ".join(
+            f"dossier {n} : {why}" for n, why in refused.reasons.items())), 409
     flash(f"{len(moved)} dossier(s) passé(s) à « {rules.labels[target]} ».", "success")
     return redirect(back)
+
+
+def _kept_list(form: MoveForm, back: str, problem: str | None):
+    """The list at ``back`` (its filters, sort and page), the move sent kept in it."""
+    query = DossiersQuery(formdata=MultiDict(parse_qsl(urlsplit(back).query)))
+    if not query.validate():  # a list path made by hand: the wave's whole list
+        query = DossiersQuery(formdata=MultiDict({"vague": form.vague.data or ""}))
+    numbers = [int(n) for n in form.numero.data or [] if n.isascii() and n.isdigit()]
+    return _list_page(query, KeptMove(frozenset(numbers), form.vers.data or "",
+                                      form.motivation.data or "", problem, back))
 
 
 @bp.route("/instruction/dossiers/import", methods=["GET", "POST"])

@@ -98,11 +98,13 @@ def index():
 @dataclass(frozen=True)
 class Selection:
     """What the decision form held (dossiers ticked, decision, motivation), given back to
-    the page after a refusal or from the confirmation's « Modifier la sélection »."""
+    the page after a refusal or from the confirmation's « Modifier la sélection »; or the
+    members typed in the closing form, after its refusal."""
 
     numbers: frozenset[str] = frozenset()
     decision: str = "laureat"
     motivation: str = ""
+    members: str = ""
 
 
 def _session_page(waves: list, wave: str | None, kept: Selection = Selection(),
@@ -167,14 +169,19 @@ def _refused(form: DecisionForm, why: str):
 
 
 def _kept_page(form: DecisionForm, status: int = 200):
-    """The session page of the form's wave with what the form held (a wave no page shows
-    gives the default page)."""
+    """The session page of the form's wave with what the form held."""
+    return _wave_page(form.vague.data, Selection(
+        frozenset(v.strip() for v in form.numero.data or []), form.vers.data or "laureat",
+        form.motivation.data or ""), status)
+
+
+def _wave_page(wave: str | None, kept: Selection, status: int):
+    """The session page of ``wave`` with ``kept`` in its forms (a wave no page shows gives
+    the default page)."""
     waves = [w for w in dossier_waves(get_engine()) if w is not None]
-    if form.vague.data not in waves:
+    if wave not in waves:
         return redirect(url_for(".index"))
-    kept = Selection(frozenset(v.strip() for v in form.numero.data or []),
-                     form.vers.data or "laureat", form.motivation.data or "")
-    return _session_page(waves, form.vague.data, kept, status)
+    return _session_page(waves, wave, kept, status)
 
 
 def _confirmation(form: DecisionForm, numbers: list[int]) -> str:
@@ -236,14 +243,12 @@ def close():
     form = CloseForm()
     back = url_for(".index", vague=form.vague.data or None)
     if not form.validate():
-        flash(f"Session non close : {first_error(form, form.ORDER)[1]}", "error")
-        return redirect(back)
+        return _not_closed(form, first_error(form, form.ORDER)[1])
     try:
         closed = close_session(get_engine(), form.vague.data, form.membres.data,
                                current_user.email)
     except JuryError as error:
-        flash(f"Session non close : {error}", "error")
-        return redirect(back)
+        return _not_closed(form, str(error))
     written = closed.laureates
     said = (f"Session de la vague {form.vague.data} close : "
             f"{closed.decisions.get('laureat', 0)} lauréat(s) décidé(s) ; la table des "
@@ -253,6 +258,12 @@ def close():
             map(str, written.without_commune)) + "."
     flash(said, "success")
     return redirect(back)
+
+
+def _not_closed(form: CloseForm, why: str):
+    """The session page again, the members as typed: a redirection emptied them."""
+    flash(f"Session non close : {why}", "error")
+    return _wave_page(form.vague.data, Selection(members=form.membres.data or ""), 422)
 
 
 @bp.post("/instruction/jury/correspondance")

@@ -237,28 +237,53 @@ def test_a_bulk_move_leads_back_to_the_list_as_it_was_filtered(wave, client, log
     listing = "/instruction/dossiers?vague=2&departement=13&tri=categorie"
     page = client.get(listing).text
     assert f'name="retour" value="{html.escape(listing)}"' in page
-    for retour, back in ((listing, listing),
-                         ("https://ailleurs.example/x", "/instruction/dossiers?vague=2"),
-                         ("/instruction/jury", "/instruction/dossiers?vague=2")):
+    deposited = [n for n, state in states(wave).items() if state == "depose"]
+    for number, (retour, back) in zip(deposited, (
+            (listing, listing),
+            ("https://ailleurs.example/x", "/instruction/dossiers?vague=2"),
+            ("/instruction/jury", "/instruction/dossiers?vague=2")), strict=False):
         token = csrf_token(client, "/instruction/dossiers?vague=2")
         done = client.post(MOVE, data={
-            "csrf_token": token, "numero": ["1234505"], "vers": "en-instruction",
+            "csrf_token": token, "numero": [str(number)], "vers": "en-instruction",
             "motivation": "Pièces complètes", "vague": "2", "retour": retour,
             "confirme": "oui"})
         assert done.status_code == 302 and done.headers["Location"] == back, retour
 
 
-def test_a_bulk_move_the_rules_refuse_moves_nothing(wave, client, login):
+def kept_move(page: str) -> tuple[set[str], str | None, str]:
+    """What the list page has ticked, chosen as new state and typed as motivation."""
+    ticked = set(re.findall(r'name="numero" value="(\d+)" id="coche-\d+" checked', page))
+    target = re.search(r'<select class="fr-select" id="vers".*?</select>', page, re.S).group(0)
+    chosen = re.search(r'<option value="([^"]*)" selected', target)
+    motivation = re.search(r'id="motivation" name="motivation"[^>]* value="([^"]*)"', page)
+    return ticked, chosen and chosen.group(1), motivation.group(1)
+
+
+def test_a_bulk_move_the_rules_refuse_moves_nothing_and_keeps_the_selection(wave, client,
+                                                                             login):
+    """« Revenir à la liste » lost the ticks and the motivation while the page said to
+    untick the refused dossiers: « Modifier la sélection » gives the list back with them."""
     login(client)
     before = states(wave)
     asked = html.unescape(move(client, [1234505, 1234506], "recevable").text)
     assert "2 changement(s) refusé(s) par les règles" in asked
     assert "refusé : de « Déposé », on ne passe pas à « Recevable »" in asked
-    assert "Confirmer et appliquer" not in asked
+    assert "décochez les dossiers refusés (1234505, 1234506)" in " ".join(asked.split())
+    assert "Confirmer et appliquer" not in asked and "Modifier la sélection" in asked
+    token = csrf_token(client, "/instruction/dossiers?vague=2")
+    changed = client.post(MOVE, data={
+        "csrf_token": token, "numero": ["1234505", "1234506"], "vers": "recevable",
+        "motivation": "Pièces « complètes »", "vague": "2", "confirme": "modifier",
+        "retour": "/instruction/dossiers?vague=2&tri=categorie"})
+    page = html.unescape(changed.text)
+    assert changed.status_code == 200 and 'id="changement-garde"' in page
+    assert kept_move(page) == ({"1234505", "1234506"}, "recevable", "Pièces « complètes »")
+    assert 'name="retour" value="/instruction/dossiers?vague=2&tri=categorie"' in page
     forced = move(client, [1234505, 1234506], "recevable", confirmed=True)
-    assert forced.status_code == 302 and states(wave) == before
-    assert "Aucun dossier n'a changé d'état" in html.unescape(
-        client.get(forced.headers["Location"]).text)
+    page = html.unescape(forced.text)
+    assert forced.status_code == 409 and states(wave) == before
+    assert "Aucun dossier n'a changé d'état : dossier 1234505" in page
+    assert kept_move(page) == ({"1234505", "1234506"}, "recevable", "Pièces complètes")
 
 
 @pytest.mark.parametrize(("numbers", "target", "motivation", "said"), [
@@ -268,12 +293,16 @@ def test_a_bulk_move_the_rules_refuse_moves_nothing(wave, client, login):
     ([1234505], "gagne", "motif", "état visé : choisissez dans la liste"),
     (["12a"], "en-instruction", "motif", "numéro de dossier invalide"),
 ])
-def test_a_bad_bulk_move_says_why(wave, client, login, numbers, target, motivation, said):
+def test_a_bad_bulk_move_says_why_and_keeps_what_was_typed(wave, client, login, numbers,
+                                                            target, motivation, said):
     login(client)
     before = states(wave)
     answer = move(client, numbers, target, motivation, confirmed=True)
-    assert answer.status_code == 302 and states(wave) == before
-    assert said in html.unescape(client.get(answer.headers["Location"]).text)
+    page = html.unescape(answer.text)
+    assert answer.status_code in (409, 422) and states(wave) == before  # rules, form
+    assert said in page and 'role="alert" id="changement-garde"' in page
+    ticked, _, typed = kept_move(page)
+    assert ticked == {str(n) for n in numbers if str(n).isdigit()} and typed == motivation
 
 
 def test_only_instructors_move_dossiers(wave, client, login):

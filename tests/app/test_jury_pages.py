@@ -194,8 +194,13 @@ def test_a_decision_is_reversed_then_the_session_closed_and_locked(wave, client,
     with wave.begin() as connection:
         connection.execute(update(Dossier).where(Dossier.number == 1234505).values(
             commune_code="13055"))
-    unconfirmed = post(client, "/instruction/jury/cloture", vague="2", membres="Mme A")
-    assert unconfirmed.status_code == 302 and jury_sessions(wave, "2")[0].closed_at is None
+    unconfirmed = post(client, "/instruction/jury/cloture", vague="2",
+                       membres="Mme A <Durand> (DGCL)")
+    assert unconfirmed.status_code == 422 and jury_sessions(wave, "2")[0].closed_at is None
+    refused = html.unescape(unconfirmed.text)  # the members typed stay (they were emptied)
+    assert "Session non close : cochez la case qui confirme la clôture" in refused
+    assert re.search(r'<textarea [^>]*id="membres"[^>]*>Mme A <Durand> \(DGCL\)</textarea>',
+                     refused)
     post(client, "/instruction/jury/cloture", vague="2", membres="Mme A (DGCL)",
          confirme="oui")
     (session,) = jury_sessions(wave, "2")
