@@ -74,6 +74,8 @@ def error_response(error: ApiError):
     body = {"status": error.status, "code": error.code, "message": error.message,
             "parameter": error.parameter}
     headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
+    if error.retry_after:
+        g.retry_after = error.retry_after  # kept over Flask-Limiter's (app.ratelimit)
     return jsonify(error=body), error.status, headers
 
 
@@ -201,6 +203,11 @@ def _refuse_long_url() -> None:
         raise RequestURITooLarge()
 
 
+BATCH_ENDPOINT = "api.eligibility_batch"
+"""The API's batch: its body is a CSV even when curl sends it as a form (``--data-binary``),
+and its reader refuses a NUL byte naming its line."""
+
+
 def _refuse_nul() -> None:
     """A NUL character (``%00``) is in no name nor text of the service, and PostgreSQL
     refuses it in text (a 500 where SQLite answered 404): a path holding one is a 404, a
@@ -208,12 +215,12 @@ def _refuse_nul() -> None:
     if "\x00" in request.path:
         raise NotFound()
     sent = [*request.args.items(multi=True)]
-    if request.mimetype == "application/x-www-form-urlencoded":
-        request.get_data(cache=True)  # kept: a CSV sent by curl as a form is read from it
+    if request.mimetype == "application/x-www-form-urlencoded" and \
+            request.endpoint != BATCH_ENDPOINT:  # its body is a CSV, read and checked by it
         sent += request.form.items(multi=True)
     for name, value in sent:
         if "\x00" in name or "\x00" in value:
-            shown = name.replace("\x00", "\\0")
+            shown = name.replace("\x00", "\\0")[:40]
             raise BadRequest(f"caractère nul (%00) dans « {shown} » : retirez-le.")
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
@@ -78,10 +78,14 @@ def batch_limits(config) -> tuple[RateLimitItem, ...]:
 
 def _retry_after_when_limited(response: Response) -> Response:
     """``Retry-After`` on a 429 only, and one second at least: Flask-Limiter sent it on every
-    answer, and « 0 » on some 429, which a client honouring it read as « retry at once »."""
+    answer, and « 0 » on some 429, which a client honouring it read as « retry at once ». A
+    wait the service computed itself (``g.retry_after``: the rows of batches) is the one its
+    message says: Flask-Limiter rewrote it, truncated, one second short of the message."""
     if response.status_code == 429:
         seconds = response.headers.get("Retry-After", "")
-        if not seconds.isdigit() or int(seconds) < 1:
+        if g.get("retry_after"):
+            response.headers["Retry-After"] = str(g.retry_after)
+        elif not seconds.isdigit() or int(seconds) < 1:
             response.headers["Retry-After"] = "1"
     else:
         response.headers.pop("Retry-After", None)

@@ -6,6 +6,7 @@ Views only parse the request and serialise; ``geodata.checks`` and the engine de
 from __future__ import annotations
 
 import io
+from urllib.parse import unquote_to_bytes
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
@@ -58,11 +59,6 @@ def eligibility_batch():
     if len(locations.ids) > limit:
         raise ApiError(413, "lot-trop-grand",
                        f"{len(locations.ids)} lignes : au plus {limit} par lot", "file")
-    wait = rows_wait(current_app, len(locations.ids))
-    if wait is not None:
-        raise ApiError(429, "trop-de-lignes",
-                       f"trop de lignes envoyées en peu de temps ({len(locations.ids)} dans ce "
-                       f"lot) : réessayez dans {wait} s", "file", retry_after=wait)
     addresses = locations.to_geocode if isinstance(locations, AddressLocations) else 0
     if addresses > current_app.config["API_MAX_ADDRESSES"]:
         raise ApiError(413, "trop-d-adresses",
@@ -70,6 +66,12 @@ def eligibility_batch():
                        f"{current_app.config['API_MAX_ADDRESSES']} par appel : envoyez-les "
                        "en plusieurs appels, ou des coordonnées (colonnes lon et lat : jusqu'à "
                        f"{limit} lignes par appel)", "file")
+    # counted once the batch is one the service answers: a 413 cost the client its rows
+    wait = rows_wait(current_app, len(locations.ids))
+    if wait is not None:
+        raise ApiError(429, "trop-de-lignes",
+                       f"trop de lignes envoyées en peu de temps ({len(locations.ids)} dans ce "
+                       f"lot) : réessayez dans {wait} s", "file", retry_after=wait)
     index = reference_index(get_engine(), policy.qpv_vintage)
     geocoding = address_geocoding(get_engine(), get_geocoder()) \
         if isinstance(locations, AddressLocations) else None
@@ -110,18 +112,38 @@ def _json_batch(policy, rows: list[bytes]) -> Response:
 
 def _uploaded_csv() -> bytes:
     """The CSV sent: a ``file`` field of a form (a file, or text), else the request's body,
-    whatever its type: ``curl --data-binary @lot.csv`` sends it as a form
-    (``application/x-www-form-urlencoded``) that has no ``file`` field."""
-    raw = request.get_data(cache=True) \
-        if request.mimetype == "application/x-www-form-urlencoded" else None
-    if raw is not None and "file" not in request.form:
-        return raw  # read before the form: the form is parsed from the cached body
+    whatever its type. ``curl --data-binary @lot.csv`` sends the file as a form
+    (``application/x-www-form-urlencoded``): a body with a raw line break is no such form
+    (a form encodes them, %0A), and is the CSV as sent, whatever ``&file=`` or ``%00`` its
+    cells hold."""
+    if request.mimetype == "application/x-www-form-urlencoded":
+        raw = request.get_data(cache=True)
+        if b"\n" in raw or b"\r" in raw:
+            return raw
+        field = _urlencoded_field(raw, b"file")
+        return raw if field is None else field
     upload = request.files.get("file")
     if upload is not None:
         return upload.read()
     if "file" in request.form:
-        return request.form["file"].encode("utf-8")
+        text = request.form["file"]
+        if "\ufffd" in text:  # decoded as UTF-8 by the form parser, its other bytes lost
+            raise ApiError(400, "encodage-illisible", "le champ texte file n'est pas en "
+                           "UTF-8 : envoyez le CSV comme fichier (curl -F file=@lot.csv) ou "
+                           "comme corps de la requête (curl --data-binary @lot.csv), qui "
+                           "lisent aussi le Latin-1", "file")
+        return text.encode("utf-8")
     return request.get_data()
+
+
+def _urlencoded_field(body: bytes, name: bytes) -> bytes | None:
+    """The first ``name`` field of a urlencoded body, as the bytes sent (a Latin-1 CSV sent
+    with ``curl --data-urlencode file@lot.csv`` keeps its « é »); None without one."""
+    for part in body.split(b"&"):
+        key, _, value = part.partition(b"=")
+        if unquote_to_bytes(key.replace(b"+", b" ")) == name:
+            return unquote_to_bytes(value.replace(b"+", b" "))
+    return None
 
 
 def _wants_json() -> bool:

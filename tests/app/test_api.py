@@ -6,6 +6,7 @@ import csv
 import io
 import re
 import threading
+from urllib.parse import quote_from_bytes
 
 import pytest
 import requests
@@ -254,6 +255,33 @@ def test_a_csv_sent_as_curl_sends_it_is_read(client):
     assert as_field.json["rows"][0]["id"] == "a"  # a form's file field still wins
 
 
+@pytest.mark.parametrize("ids", [["lot-100%00", "b"], ["R&D&file=x", "b"], ["a+b%41", "c"]])
+def test_a_csv_sent_as_a_form_is_read_as_sent_whatever_its_cells(client, ids):
+    """A cell « lot-100%00 » was refused as a NUL character, « R&D&file=x » made the rest
+    of the body be read as the CSV (no row): a body with raw line breaks is no form."""
+    body = "id,lon,lat\n" + "".join(f"{i},5.4034,43.3305\n" for i in ids)
+    response = client.post("/api/v1/eligibility/batch?format=json", data=body.encode(),
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200, response.text
+    assert [row["id"] for row in response.json["rows"]] == ids
+
+
+def test_a_latin_1_csv_in_a_form_field_keeps_its_letters_or_is_refused(client):
+    """A Latin-1 file sent as the text field ``file`` came back « Caf\ufffd » (multipart)
+    or « Caf%E9 » (urlencoded): the urlencoded bytes are read as sent; a multipart text
+    field, already decoded by the form parser, is refused, saying how to send it."""
+    latin1 = "id;lon;lat\nCafé;5,4034;43,3305\n".encode("latin-1")
+    encoded = b"file=" + quote_from_bytes(latin1).encode()
+    kept = client.post("/api/v1/eligibility/batch?format=json", data=encoded,
+                       content_type="application/x-www-form-urlencoded")
+    assert kept.status_code == 200 and kept.json["rows"][0]["id"] == "Café"
+    multipart = (b'--b\r\nContent-Disposition: form-data; name="file"\r\n\r\n' + latin1
+                 + b"\r\n--b--\r\n")  # a text field, as curl -F 'file=<lot.csv' sends it
+    refused = client.post("/api/v1/eligibility/batch?format=json", data=multipart,
+                          content_type="multipart/form-data; boundary=b")
+    assert_error(refused, 400, "file", "n'est pas en UTF-8", "curl -F file=@lot.csv")
+
+
 @pytest.mark.parametrize(("header", "said"), [
     ("id,lon,lon,lat", "lon ('lon', 'lon')"),
     ("id,longitude,lon,lat", "lon ('longitude', 'lon')"),
@@ -307,7 +335,31 @@ def test_a_client_sending_too_many_rows_waits(reference_engine, tmp_path, data_d
         assert sent[0].status_code == 200
         assert_error(sent[1], 429, "file", "trop de lignes envoyées en peu de temps (60")
         assert sent[1].json["error"]["code"] == "trop-de-lignes"
+        said = re.search(r"réessayez dans (\d+) s", sent[1].json["error"]["message"])
         assert 1 <= int(sent[1].headers["Retry-After"]) <= 60
+        # the header says the message's wait (Flask-Limiter's rewrite was a second short)
+        assert sent[1].headers["Retry-After"] == said.group(1)
         assert client.get("/api/v1/eligibility?lon=5.4034&lat=43.3305").status_code == 200
+    finally:
+        close_app(app)
+
+
+def test_a_batch_refused_for_its_addresses_costs_no_rows(reference_engine, tmp_path,
+                                                         data_dir):
+    """Three 413 « trop d'adresses » used up the rows of the client, who then got 429 on
+    the smaller batch the 413 told it to send (synthetic limits: 10 rows a minute, 2
+    addresses a call; the addresses are refused before any geocoding)."""
+    app = make_app(reference_engine.url.render_as_string(hide_password=False),
+                   tmp_path / "instance", data_dir, RATELIMIT="1000/second",
+                   BATCH_RATELIMIT="10/minute", API_MAX_ADDRESSES=2)
+    try:
+        client = app.test_client()
+        addresses = "id,adresse\n" + "".join(f"{i},Pelleautier\n" for i in range(4))
+        for _ in range(3):
+            assert_error(client.post("/api/v1/eligibility/batch", data=addresses.encode(),
+                                     content_type="text/csv"), 413, "file", "au plus 2")
+        points = "id,lon,lat\n" + "".join(f"{i},5.4034,43.3305\n" for i in range(8))
+        assert client.post("/api/v1/eligibility/batch", data=points.encode(),
+                           content_type="text/csv").status_code == 200
     finally:
         close_app(app)
