@@ -42,12 +42,21 @@ __all__ = [
     "number",
     "percent",
     "size",
+    "typed_number",
 ]
 
 LOCALE = "fr_FR"
 TYPED_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?")
 """A number as typed or sent (a coordinate): ASCII digits, a decimal point or comma, an
 exponent; ``float()`` also reads « 4_3.3 » and other scripts' digits, which this refuses."""
+
+
+def typed_number(text: str) -> float:
+    """A number as typed or sent (``TYPED_DECIMAL``, a decimal comma read as a point), else
+    ValueError: « 4_3.3 » or « ５ », which ``float()`` reads, are refused."""
+    if not TYPED_DECIMAL.fullmatch(text):
+        raise ValueError(f"nombre illisible : {text[:40]!r}")
+    return float(text.replace(",", "."))
 NBSP = "\u00a0"
 """Between a number and its unit (``81,8 m``, ``12 €``): never broken across lines."""
 

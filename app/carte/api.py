@@ -24,7 +24,7 @@ from app.db import get_engine
 from app.errors import API_PREFIX, ApiError, register
 from geodata.eligibility.batch import format_value
 from geodata.fabriques import Selection, SelectionError, parse_selection
-from geodata.french import lonlat
+from geodata.french import lonlat, typed_number
 from geodata.policy import DEFAULT_POLICY, load_policy, qpv_vintages
 from geodata.publication import COLUMNS as OPEN_COLUMNS
 from geodata.publication import open_row
@@ -48,7 +48,7 @@ CSV_COLUMNS = MAP_COLUMNS + tuple(column.name for column in OPEN_COLUMNS
                                   if column.name not in MAP_COLUMNS)
 """Those, then the open data columns they lack (``geodata.publication.COLUMNS``): the API
 serves every field of ``fabriques laureats publier``."""
-_ZOOM = re.compile(r"^\d{1,2}$")
+_ZOOM = re.compile(r"[0-9]{1,2}")  # ASCII: « １２ » is not a zoom
 
 
 def _bad(message: str, parameter: str, code: str = "parametre-invalide") -> ApiError:
@@ -61,7 +61,7 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float]:
         raise _bad("bbox manquante : minlon,minlat,maxlon,maxlat (WGS84)", "bbox",
                    "parametre-manquant")
     try:
-        values = tuple(float(part) for part in text.split(","))
+        values = tuple(typed_number(part.strip()) for part in text.split(","))
     except ValueError:
         values = ()
     if len(values) != 4 or not all(math.isfinite(v) for v in values):
@@ -77,7 +77,7 @@ def parse_zoom(text: str | None) -> int:
     """A zoom level, an integer from 0 to ``MAX_ZOOM``."""
     if not text:
         raise _bad("zoom manquant : un entier de 0 à 20", "zoom", "parametre-manquant")
-    if not _ZOOM.match(text) or int(text) > MAX_ZOOM:
+    if not _ZOOM.fullmatch(text) or int(text) > MAX_ZOOM:
         raise _bad(f"zoom invalide : {text!r} ; un entier de 0 à {MAX_ZOOM}", "zoom")
     return int(text)
 
@@ -178,9 +178,9 @@ def fabriques():
 
 
 def _number(name: str, low: float, high: float) -> float:
-    text = (request.args.get(name) or "").strip().replace(",", ".")
+    text = (request.args.get(name) or "").strip()
     try:
-        value = float(text)
+        value = typed_number(text)
     except ValueError:
         raise _bad(f"{name} invalide : {text!r} ; un nombre de {low:g} à {high:g}",
                    name) from None

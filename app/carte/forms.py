@@ -14,6 +14,7 @@ from wtforms import Field, StringField, ValidationError
 from app.carte.layers import DEFAULT_OVERLAYS, SELECTION_PARAMETERS, TOGGLEABLE
 from app.forms import QueryForm, known_policy
 from geodata.fabriques import Selection, SelectionError, parse_selection
+from geodata.french import typed_number
 from geodata.policy import DEFAULT_POLICY, load_policy, qpv_vintages
 from maps.fabriques import View
 
@@ -29,8 +30,10 @@ def map_view(z: str | None, lat: str | None, lon: str | None) -> View | None:
     if not any((z, lat, lon)):
         return None
     try:
-        view = View(lat=float(lat), lon=float(lon), zoom=int(z))
-    except (TypeError, ValueError):  # one of them missing, or not a number
+        if not (z.strip().isascii() and z.strip().isdigit()):  # « ９ » is not a zoom
+            raise ValueError(VIEW_ERROR)
+        view = View(lat=typed_number(lat.strip()), lon=typed_number(lon.strip()), zoom=int(z))
+    except (AttributeError, TypeError, ValueError):  # one missing, or not a number
         raise ValueError(VIEW_ERROR) from None
     if not (-90 <= view.lat <= 90 and -180 <= view.lon <= 180 and 2 <= view.zoom <= 18):
         raise ValueError(VIEW_ERROR)

@@ -15,6 +15,7 @@ from wtforms import Field, SelectMultipleField, StringField, ValidationError
 
 from app.forms import QueryForm, strip
 from geodata.coverage import DEFAULT_THRESHOLD_KM, MEASURES, check_threshold_km
+from geodata.french import typed_number
 
 __all__ = ["DEFAULT_DISTANCE_KM", "CoverageForm", "KindsForm", "NetworkForm", "kilometres"]
 
@@ -24,11 +25,11 @@ DEFAULT_DISTANCE_KM = 10.0
 
 def kilometres(text: str | None, name: str, default: float) -> float:
     """A decimal number (comma or dot), ``default`` when empty; ValueError when not finite."""
-    text = (text or "").strip().replace(",", ".")
+    text = (text or "").strip()
     if not text:
         return default
     try:
-        value = float(text)
+        value = typed_number(text)
     except ValueError:
         raise ValueError(f"nombre attendu pour {name} : {text!r}") from None
     if not math.isfinite(value):

@@ -158,6 +158,10 @@ def test_layers_carry_etag_and_cache_control(client):
     ("/api/v1/couches/qpv?bbox=-5,41,10,51&zoom=13", "bbox", "parametre-invalide"),
     (f"/api/v1/couches/qpv?bbox={MARSEILLE}", "zoom", "parametre-manquant"),
     (f"/api/v1/couches/qpv?bbox={MARSEILLE}&zoom=douze", "zoom", "parametre-invalide"),
+    # what float() and \\d read, the single check refuses: « 5_3 », full-width digits
+    ("/api/v1/couches/qpv?bbox=5_3,43.2,5.5,43.4&zoom=9", "bbox", "parametre-invalide"),
+    (f"/api/v1/couches/qpv?bbox={MARSEILLE}&zoom=%EF%BC%91%EF%BC%92", "zoom",
+     "parametre-invalide"),
     (f"/api/v1/couches/qpv?bbox={MARSEILLE}&zoom=21", "zoom", "parametre-invalide"),
     (f"/api/v1/couches/qpv?bbox={MARSEILLE}&zoom=-1", "zoom", "parametre-invalide"),
     (f"/api/v1/couches/qpv?bbox={MARSEILLE}&zoom=9&vintage=2020", "vintage",
@@ -372,3 +376,6 @@ def test_a_view_needs_its_three_values_in_range(z, lat, lon):
 def test_a_view_is_optional_and_read_with_spaces():
     assert map_view(None, "", None) is None
     assert map_view(" 9", "43.3 ", "-5") == View(lat=43.3, lon=-5.0, zoom=9)
+    for z, lat in (("９", "43.3"), ("9", "4_3.3")):  # what int() and float() read
+        with pytest.raises(ValueError, match="vue invalide"):
+            map_view(z, lat, "5")

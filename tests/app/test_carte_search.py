@@ -93,6 +93,8 @@ def test_a_ban_out_of_reach_falls_back_to_the_communes(reference_engine, tmp_pat
     ("/api/v1/fabriques/proches?q=Lyon&lon=2&lat=48", 400, "q"),  # it answered lon/lat
     ("/api/v1/fabriques/proches?lon=2&lat=48&n=0", 400, "n"),
     ("/api/v1/fabriques/proches?lon=2&lat=48&n=deux", 400, "n"),
+    ("/api/v1/fabriques/proches?lon=5.4034&lat=4_3.3305", 400, "lat"),  # read as 43.3305
+    ("/api/v1/fabriques/proches?lon=%EF%BC%95.4034&lat=43.3305", 400, "lon"),  # « ５ »
     ("/api/v1/fabriques/proches?q=", 400, "q"),
     ("/api/v1/fabriques/proches?q=Atlantide%20engloutie", 422, "q"),
 ])

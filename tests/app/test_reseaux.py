@@ -303,7 +303,9 @@ def test_pages_on_an_empty_database(client):
 
 @pytest.mark.parametrize(("query", "status", "message"), [
     ("fabrique=fabt-02&rule=distance&distance_km=inf", 400,
-     "nombre fini attendu pour distance_km"),
+     "nombre attendu pour distance_km : &#39;inf&#39;"),
+    ("fabrique=fabt-02&rule=distance&distance_km=1_0", 400,  # float() read 10
+     "nombre attendu pour distance_km : &#39;1_0&#39;"),
     ("network=abc&rule=distance&distance_km=x&kind=x", 400,
      "numéro de réseau invalide : &#39;abc&#39;"),
     ("fabrique=fabt-02&rule=distance&distance_km=x&kind=x", 400,
@@ -331,7 +333,8 @@ def test_a_distance_takes_a_decimal_comma_and_spaces(real, places_engine):  # no
 
 @pytest.mark.parametrize(("query", "message", "parameter"), [
     ("distance_km=500&measure=x", "distance hors limites : 500 km", "distance_km"),
-    ("distance_km=nan", "nombre fini attendu pour distance_km", "distance_km"),
+    ("distance_km=nan", "nombre attendu pour distance_km : 'nan'", "distance_km"),
+    ("distance_km=1e999", "nombre fini attendu pour distance_km", "distance_km"),
     ("distance_km=loin&measure=point", "nombre attendu pour distance_km : 'loin'",
      "distance_km"),
     ("measure=", "mesure inconnue : '' (contour ou point)", "measure"),
