@@ -200,6 +200,9 @@ def header_columns(reader) -> list[str]:
 OVERFLOW = "\0cellules en trop"
 """The key, never a column's name, under which ``records_of`` keeps the cells past the
 header's last column (``overflow_error`` says so)."""
+UNCLOSED = "\0guillemet ouvert"
+"""The key under which ``records_of`` keeps the last line of a record whose quoted cell ran
+over lines as an unclosed quote does (``overflow_error`` says so)."""
 
 
 def records_of(reader, columns: list[str], offset: int = 0
@@ -215,6 +218,9 @@ def records_of(reader, columns: list[str], offset: int = 0
             record = dict(zip(columns, cells, strict=False))  # short rows: cells absent
             if any(cell.strip() for cell in cells[width:]):
                 record[OVERFLOW] = cells[width:]
+            if offset + reader.line_num > line and _swallowed(cells, width,
+                                                              reader.dialect.delimiter):
+                record[UNCLOSED] = offset + reader.line_num
             if any(cell.strip() for cell in cells):
                 yield line, record
             line = offset + reader.line_num + 1
@@ -222,8 +228,25 @@ def records_of(reader, columns: list[str], offset: int = 0
         raise _unreadable(error, line) from None
 
 
+def _swallowed(cells: list[str], width: int, delimiter: str) -> bool:
+    """Whether a record that ran over lines looks like an unclosed quote, not a quoted
+    address on two lines: it is short of cells (the quote took the separators), or a line
+    inside a cell holds a whole row's separators (at least two)."""
+    if len(cells) < width:
+        return True
+    return any(part.count(delimiter) >= max(width - 1, 2)
+               for cell in cells if "\n" in cell or "\r" in cell
+               for part in cell.splitlines()[1:])
+
+
 def overflow_error(record: dict, columns: list[str]) -> str | None:
-    """Why a record read by ``records_of`` cannot be trusted: more cells than columns."""
+    """Why a record read by ``records_of`` cannot be trusted: a quote never closed that
+    took the next lines into a cell, or more cells than columns."""
+    unclosed = record.get(UNCLOSED)
+    if unclosed is not None:
+        return (f"une cellule entre guillemets court jusqu'à la ligne {unclosed} (guillemet "
+                "jamais refermé ?) : les lignes qu'elle englobe n'ont pas été lues comme des "
+                "lignes ; refermez le guillemet")
     extra = record.get(OVERFLOW)
     if not extra:
         return None

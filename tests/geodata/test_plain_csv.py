@@ -137,3 +137,26 @@ def test_a_cell_at_the_limit_is_read_alike():
     fast = read_locations(text)
     same(fast, read_records(read_table(text)))
     assert fast.ids == ["x" * LIMIT] and not fast.errors
+
+
+UNCLOSED = "une cellule entre guillemets court jusqu'à la ligne"
+
+
+@pytest.mark.parametrize(("text", "error_at", "line", "last"), [
+    ('id,lon,lat\n1,5.4034,43.3305\n"2,5.4034,43.3305\n3,5.4034,43.3305\n', 1, 3, 4),
+    ('id,lon,lat\n1,5.4034,"43.3305\n2,5.4034,43.3305\n3,5.4034,43.3305\n', 0, 2, 4),
+])
+def test_an_unclosed_quote_is_said_with_the_lines_it_took(text, error_at, line, last):
+    """The rows after an unclosed quote went into its cell: 2 rows for 3, the only error
+    « lon vide » (or none), nothing saying that lines were taken."""
+    found = read_locations(text.encode())
+    assert found.errors[error_at] == (
+        f"ligne {line} : {UNCLOSED} {last} (guillemet jamais refermé ?) : les lignes qu'elle "
+        "englobe n'ont pas été lues comme des lignes ; refermez le guillemet")
+
+
+def test_a_quoted_cell_on_two_lines_is_no_unclosed_quote():
+    """A spreadsheet's cell on two lines, quoted and closed: read as one value."""
+    text = 'id,lon,lat\n"site A\nbâtiment 2",5.4034,43.3305\n"b",5.4034,43.3305\n'
+    found = read_locations(text.encode())
+    assert found.ids == ["site A\nbâtiment 2", "b"] and found.errors == {}
