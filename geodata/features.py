@@ -37,6 +37,7 @@ __all__ = [
     "Box",
     "FeatureQueryError",
     "bbox_numbers",
+    "box_shape",
     "feature_texts",
     "lonlat_boxes",
     "parse_bbox",
@@ -76,6 +77,15 @@ def bbox_numbers(text: str, expected: str) -> list[float]:
             f"bbox invalide : {text[:80]!r} ; attendu {expected} (4 nombres, ou 6 avec les "
             "hauteurs)", "bbox")
     return [values[0], values[1], values[3], values[4]] if len(values) == 6 else values
+
+
+def box_shape(west: float, south: float, east: float, north: float) -> shapely.Geometry:
+    """A box, or the point or the segment it is when it has no width or height (a polygon
+    of no area intersects nothing)."""
+    if west == east or south == north:
+        return shapely.LineString([(west, south), (east, north)]) \
+            if (west, south) != (east, north) else shapely.Point(west, south)
+    return shapely.box(west, south, east, north)
 
 
 def lonlat_boxes(west: float, south: float, east: float, north: float) -> tuple[Box, ...]:

@@ -6,8 +6,10 @@ to it, and a bounding box given in it brought back to CRS84, the storage CRS.
   (EPSG:4326: *latitude* first), Lambert-93 (EPSG:2154) and the projected CRS of the overseas
   territories (``geodata.territories``: 5490, 2972, 2975, 4471; easting, northing in metres);
 - ``parse_crs``: the ``OutputCrs`` of a URI among them (CRS84 when absent);
-- ``parse_bbox_in``: the boxes of a ``bbox`` given in a CRS, in CRS84: a projected box's
-  edges are densified before they are transformed, so that a curved edge is not cut short;
+- ``parse_bbox_in``: a ``bbox`` given in a CRS, in CRS84 (``BboxIn``): the boxes that
+  bound it (what the indexes are asked), and for a projected box the exact area it covers,
+  its edges densified every ``AREA_STEP_M`` before they are transformed (a straight edge in
+  Lambert-93 is curved in degrees: a feature is kept if it meets this area);
 - ``OutputCrs.project``: WGS84 geometries in the CRS, in its axis order, rounded to
   ``decimals`` (about a centimetre, or a millimetre in metres).
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from typing import NamedTuple
 
 import numpy as np
 import pyproj
@@ -31,15 +34,18 @@ from geodata.features import (
     Box,
     FeatureQueryError,
     bbox_numbers,
+    box_shape,
     lonlat_boxes,
 )
 from geodata.territories import TERRITORIES
 
 __all__ = [
+    "AREA_STEP_M",
     "CRS84",
     "EPSG_URI",
     "METRE_DECIMALS",
     "SUPPORTED",
+    "BboxIn",
     "OutputCrs",
     "parse_bbox_in",
     "parse_crs",
@@ -124,25 +130,46 @@ def _geographic_boxes(values: Sequence[float], crs: OutputCrs) -> tuple[Box, ...
     return lonlat_boxes(second, first, fourth, third)
 
 
-def _projected_boxes(values: Sequence[float], crs: OutputCrs) -> tuple[Box, ...]:
-    """A box of metres (minx,miny,maxx,maxy: easting, northing) as CRS84 boxes: its edges
-    densified, transformed, and their bounds taken (pyproj ``transform_bounds``)."""
+AREA_STEP_M = 1000.0
+"""A projected box's edges are densified every kilometre before they are transformed: the
+straight lines between the transformed points stray from the true curved edge by well under
+a metre at the scale of a territory."""
+EDGE_POINTS = 2000
+"""At most this many points an edge: a box wider than 2,000 km has its edges cut in longer
+steps (its own width is then no territory's)."""
+
+
+class BboxIn(NamedTuple):
+    """A ``bbox`` in CRS84: the boxes that bound it, and the exact area it covers when it
+    was given in a projected CRS (None: the boxes are the area)."""
+
+    boxes: tuple[Box, ...]
+    area: shapely.Geometry | None = None
+
+
+def _projected_bbox(values: Sequence[float], crs: OutputCrs) -> BboxIn:
+    """A box of metres (minx,miny,maxx,maxy: easting, northing) in CRS84: the area it covers
+    (its edges densified, transformed) and the box bounding that area."""
     west, south, east, north = values
     if not (west <= east and south <= north):
         raise FeatureQueryError("bbox invalide : minx doit être au plus maxx, et miny au plus "
                                 "maxy (en mètres dans bbox-crs)", "bbox")
-    bounds = _to_crs84(crs.uri).transform_bounds(west, south, east, north, densify_pts=21)
-    if not np.isfinite(bounds).all():
+    step = max(AREA_STEP_M, (east - west) / EDGE_POINTS, (north - south) / EDGE_POINTS)
+    outline = shapely.segmentize(box_shape(west, south, east, north), step)
+    area = shapely.transform(outline, lambda xy: np.column_stack(
+        _to_crs84(crs.uri).transform(xy[:, 0], xy[:, 1])))
+    if area.is_empty or not np.isfinite(area.bounds).all():
         raise FeatureQueryError("bbox hors du domaine de bbox-crs : elle ne se convertit pas "
                                 "en longitudes et latitudes", "bbox")
-    lon_min, lat_min, lon_max, lat_max = bounds
-    return lonlat_boxes(max(min(lon_min, 180.0), -180.0), max(lat_min, -90.0),
-                        max(min(lon_max, 180.0), -180.0), min(lat_max, 90.0))
+    lon_min, lat_min, lon_max, lat_max = area.bounds
+    boxes = lonlat_boxes(max(min(lon_min, 180.0), -180.0), max(lat_min, -90.0),
+                         max(min(lon_max, 180.0), -180.0), min(lat_max, 90.0))
+    return BboxIn(boxes, area if lon_max - lon_min < 180 else None)  # None: across ±180°
 
 
-def parse_bbox_in(text: str | None, crs: OutputCrs) -> tuple[Box, ...] | None:
-    """The CRS84 boxes of a ``bbox`` given in ``crs`` (``bbox-crs``), None when absent: one,
-    or two for a box crossing the antimeridian."""
+def parse_bbox_in(text: str | None, crs: OutputCrs) -> BboxIn | None:
+    """A ``bbox`` given in ``crs`` (``bbox-crs``) in CRS84, None when absent: one box, or two
+    for a box crossing the antimeridian; and for a projected box, the area it covers."""
     if text is None:
         return None
     unit = "degrés" if crs.crs.is_geographic else "mètres"
@@ -151,5 +178,5 @@ def parse_bbox_in(text: str | None, crs: OutputCrs) -> tuple[Box, ...] | None:
                                                                  "minx,miny,maxx,maxy")
     values = bbox_numbers(text, f"{order} en {unit} de {crs.uri}")
     if crs.crs.is_geographic:
-        return _geographic_boxes(values, crs)
-    return _projected_boxes(values, crs)
+        return BboxIn(_geographic_boxes(values, crs))
+    return _projected_bbox(values, crs)

@@ -29,7 +29,7 @@ from geodata.features import (
     parse_limit,
     parse_offset,
 )
-from geodata.features_crs import OutputCrs, parse_bbox_in, parse_crs
+from geodata.features_crs import BboxIn, OutputCrs, parse_bbox_in, parse_crs
 from geodata.storage.features import (
     collection_extent,
     collection_info,
@@ -151,15 +151,21 @@ def items(collection_id: str):
     info = _collection(collection_id)
     crs = _output_crs()
     parse_datetime(request.args.get("datetime"))  # checked; no feature has a time: all match
-    bbox, bbox_crs = request.args.get("bbox"), request.args.get("bbox-crs")
-    boxes = parse_bbox(bbox) if bbox_crs is None else parse_bbox_in(
-        bbox, parse_crs(bbox_crs, "bbox-crs"))
+    boxes, area = _bbox()
     limit, offset = parse_limit(request.args.get("limit")), parse_offset(
         request.args.get("offset"))
-    page = feature_page(get_engine(), info.id, boxes, offset, limit)
+    page = feature_page(get_engine(), info.id, boxes, offset, limit, area)
     return _answer(documents.items_text(info, page, offset, limit,
                                         _kept("bbox", "bbox-crs", "crs", "datetime"), crs),
                    documents.GEOJSON, documents.content_crs(crs))
+
+
+def _bbox() -> BboxIn:
+    """The query's ``bbox`` in CRS84, read in its ``bbox-crs``: (None, None) when absent."""
+    text, crs = request.args.get("bbox"), request.args.get("bbox-crs")
+    if crs is None:
+        return BboxIn(parse_bbox(text))
+    return parse_bbox_in(text, parse_crs(crs, "bbox-crs")) or BboxIn(None)
 
 
 @bp.get("/collections/<collection_id>/items/<path:feature_id>")

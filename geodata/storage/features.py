@@ -33,7 +33,7 @@ from geodata.feature_collections import (
     CollectionInfo,
     qpv_collection,
 )
-from geodata.features import Box
+from geodata.features import Box, box_shape
 from geodata.storage.cache import versioned
 from geodata.storage.database import is_postgis
 from geodata.storage.feature_sources import Source, source_of
@@ -95,23 +95,27 @@ def _ordered(engine: Engine, key):
     return key
 
 
-def _intersecting(source: Source, boxes: Sequence[Box]):
-    """PostGIS: the rows whose geometry intersects one of ``boxes`` (index, then exact). A
-    box of no width or height is the point or the segment it is (``ST_MakeEnvelope`` would
-    make an empty-area polygon that intersects nothing)."""
+def _intersecting(source: Source, boxes: Sequence[Box], area=None):
+    """PostGIS: the rows whose geometry intersects one of ``boxes`` (index, then exact), and
+    ``area`` when given. A box of no width or height is the point or the segment it is
+    (``ST_MakeEnvelope`` would make an empty-area polygon that intersects nothing)."""
     envelopes = [func.ST_Envelope(func.ST_MakeLine(
         func.ST_SetSRID(func.ST_MakePoint(west, south), STORAGE_EPSG),
         func.ST_SetSRID(func.ST_MakePoint(east, north), STORAGE_EPSG)))
         for west, south, east, north in boxes]
+    if area is not None:
+        exact = func.ST_GeomFromText(shapely.to_wkt(area, rounding_precision=-1), STORAGE_EPSG)
+        return and_(or_(*(source.geom.op("&&", is_comparison=True)(envelope)
+                          for envelope in envelopes)), func.ST_Intersects(source.geom, exact))
     return or_(*(and_(source.geom.op("&&", is_comparison=True)(envelope),
                       func.ST_Intersects(source.geom, envelope)) for envelope in envelopes))
 
 
 def _postgis_page(engine: Engine, source: Source, boxes: Sequence[Box] | None, offset: int,
-                  limit: int) -> FeaturePage:
+                  limit: int, area=None) -> FeaturePage:
     where = source.where(engine)
     if boxes is not None:
-        where.append(_intersecting(source, boxes))
+        where.append(_intersecting(source, boxes, area))
     options = {"isolation_level": "REPEATABLE READ"}
     with engine.connect().execution_options(**options) as connection:
         matched = connection.scalar(select(func.count()).select_from(source.table)
@@ -145,8 +149,9 @@ def _envelopes(engine: Engine, collection_id: str) -> _Envelopes:
 
 
 def _sqlite_matches(engine: Engine, collection_id: str, source: Source,
-                    boxes: Sequence[Box] | None) -> np.ndarray:
-    """The keys of the features intersecting one of ``boxes`` (all without boxes)."""
+                    boxes: Sequence[Box] | None, area=None) -> np.ndarray:
+    """The keys of the features intersecting one of ``boxes`` (all without boxes), and
+    ``area`` when given: an envelope within it matches, one only in its boxes is tested."""
     index = _envelopes(engine, collection_id)
     if boxes is None:
         return index.keys
@@ -158,9 +163,14 @@ def _sqlite_matches(engine: Engine, collection_id: str, source: Source,
             overlap = (west <= e) & (east >= w) & (south <= n) & (north >= s)
             inside |= overlap & (west >= w) & (east <= e) & (south >= s) & (north <= n)
             overlapping |= overlap
+    if area is not None:  # within the boxes is not within the area: the envelope must be
+        shapely.prepare(area)
+        candidates = np.flatnonzero(inside)
+        inside[candidates] = shapely.contains(area, shapely.box(*index.bounds[candidates].T))
     uncertain = np.flatnonzero(overlapping & ~inside)
     if len(uncertain):
-        area = shapely.union_all([_box_shape(*box) for box in boxes])
+        if area is None:
+            area = shapely.union_all([box_shape(*box) for box in boxes])
         with engine.connect() as connection:
             for chunk in _chunks(uncertain):
                 geometries = dict(connection.execute(
@@ -171,23 +181,17 @@ def _sqlite_matches(engine: Engine, collection_id: str, source: Source,
     return index.keys[inside]
 
 
-def _box_shape(west: float, south: float, east: float, north: float):
-    """A box, or the point or the segment it is when it has no width or height (a polygon
-    of no area intersects nothing)."""
-    if west == east or south == north:
-        return shapely.LineString([(west, south), (east, north)]) \
-            if (west, south) != (east, north) else shapely.Point(west, south)
-    return shapely.box(west, south, east, north)
-
-
 def feature_page(engine: Engine, collection_id: str, boxes: Sequence[Box] | None,
-                 offset: int, limit: int) -> FeaturePage:
+                 offset: int, limit: int, area: shapely.Geometry | None = None
+                 ) -> FeaturePage:
     """The features of a collection (one of ``collections``) intersecting one of ``boxes``
-    (every feature when None), from the ``offset``-th matched, ``limit`` at most."""
+    (every feature when None), and ``area`` when given (the exact CRS84 area of a box given
+    in a projected CRS, which the boxes bound), from the ``offset``-th matched, ``limit`` at
+    most."""
     source = source_of(collection_id)
     if is_postgis(engine):
-        return _postgis_page(engine, source, boxes, offset, limit)
-    keys = _sqlite_matches(engine, collection_id, source, boxes)
+        return _postgis_page(engine, source, boxes, offset, limit, area)
+    keys = _sqlite_matches(engine, collection_id, source, boxes, area)
     with engine.connect() as connection:
         return _read(engine, connection, source, len(keys),
                      keys[offset:offset + limit].tolist())

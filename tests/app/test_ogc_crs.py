@@ -155,22 +155,33 @@ def test_the_overseas_tests_are_not_vacuous(client):
     assert sum(1 for code, count in counts.items() if code != "metropole" and count) >= 2
 
 
-def test_a_bbox_in_lambert_93_loses_no_feature_it_holds(client, engine):
-    lambert = to_epsg(2154, shapely.box(*MARSEILLE))
-    west, south, east, north = lambert.bounds
+@pytest.mark.parametrize("bounds", [
+    "marseille",  # the Lambert-93 box around MARSEILLE's
+    (600000, 6200000, 1000000, 6600000),  # 400 km: features up to 15 km off came in
+])
+def test_a_bbox_in_lambert_93_keeps_exactly_the_features_it_meets(client, engine, bounds):
+    """The box was brought back to CRS84 as its bounding rectangle: a 400 km box let in
+    features many kilometres outside it. Its exact area is used: the features served are
+    those that meet the box in Lambert-93 (within a metre: its curved edges are followed
+    every kilometre)."""
+    west, south, east, north = to_epsg(2154, shapely.box(*MARSEILLE)).bounds \
+        if bounds == "marseille" else bounds
     box = shapely.box(west, south, east, north)
-    bbox = f"{west},{south},{east},{north}"
+    found = 0
     for collection in ("qpv2024", "lieux", "communes", "fabriques"):
-        page = get_json(client, f"/ogc/collections/{collection}/items?limit=10000&bbox={bbox}"
-                        f"&bbox-crs={EPSG}2154")
+        page = get_json(client, f"/ogc/collections/{collection}/items?limit=10000"
+                        f"&bbox={west},{south},{east},{north}&bbox-crs={EPSG}2154")
         ids = {feature["id"] for feature in page["features"]}
+        assert page["numberMatched"] == len(ids)
         geometries = {key: to_epsg(2154, geometry)
                       for key, geometry in stored(engine, collection).items()
                       if geometry is not None}
-        inside = {key for key, geometry in geometries.items() if geometry.intersects(box)}
-        assert inside and inside <= ids, collection
-        near = box.buffer(5_000)  # the box's CRS84 envelope is a little larger than the box
-        assert all(geometries[key].intersects(near) for key in ids), collection
+        inside = {key for key, geometry in geometries.items()
+                  if geometry.intersects(box.buffer(-1))}
+        assert inside <= ids, collection
+        assert all(geometries[key].intersects(box.buffer(1)) for key in ids), collection
+        found += len(inside)
+    assert found > 20
 
 
 def test_a_bbox_in_epsg_4326_is_latitude_first(client):

@@ -58,21 +58,29 @@ def test_what_a_crs_cannot_express_is_null():
 
 def test_a_projected_bbox_is_brought_back_by_its_densified_edges():
     # the north edge of a box across France bulges north between its corners
-    (box,) = parse_bbox_in("100000,6100000,1200000,7100000", parse_crs(LAMBERT_93))
+    (box,), area = parse_bbox_in("100000,6100000,1200000,7100000", parse_crs(LAMBERT_93))
     to_lonlat = pyproj.Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True)
     corners = [to_lonlat.transform(x, 7_100_000)[1] for x in (100_000, 1_200_000)]
     middle = to_lonlat.transform(700_000, 7_100_000)[1]
     assert middle > max(corners) + 0.15
     assert box[3] >= middle - 1e-9
     assert box[0] == pytest.approx(to_lonlat.transform(100_000, 7_100_000)[0], abs=1e-6)
+    # the area is the box itself: its middle north edge, not the bounding rectangle's corner
+    to_lambert = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
+    north = shapely.transform(area, lambda xy: np.column_stack(
+        to_lambert.transform(xy[:, 0], xy[:, 1]))).bounds[3]
+    assert north == pytest.approx(7_100_000, abs=1.0)
+    assert area.covers(shapely.Point(to_lonlat.transform(700_000, 7_099_999)))
+    assert not area.covers(shapely.Point(box[0] + 0.01, box[3] - 0.01))  # in the rectangle
 
 
 def test_a_wgs84_bbox_is_read_in_its_axis_order():
     assert parse_bbox_in(None, parse_crs(LAMBERT_93)) is None
-    assert parse_bbox_in("43,5,44,6", parse_crs(EPSG_URI + "4326")) == ((5.0, 43.0, 6.0, 44.0),)
-    assert parse_bbox_in("5,43,6,44", parse_crs(CRS84)) == ((5.0, 43.0, 6.0, 44.0),)
+    assert parse_bbox_in("43,5,44,6", parse_crs(EPSG_URI + "4326")) == (
+        ((5.0, 43.0, 6.0, 44.0),), None)
+    assert parse_bbox_in("5,43,6,44", parse_crs(CRS84)) == (((5.0, 43.0, 6.0, 44.0),), None)
     assert parse_bbox_in("-50,170,50,-170", parse_crs(EPSG_URI + "4326")) == (
-        (170.0, -50.0, 180.0, 50.0), (-180.0, -50.0, -170.0, 50.0))
+        ((170.0, -50.0, 180.0, 50.0), (-180.0, -50.0, -170.0, 50.0)), None)
 
 
 @pytest.mark.parametrize(("text", "crs", "words"), [
