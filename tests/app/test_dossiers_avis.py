@@ -21,11 +21,10 @@ from geodata.storage.dossiers import (
 )
 from geodata.storage.jury import decide, reverse_decisions
 from tests.app.conftest import csrf_token
+from tests.app.test_dossiers_moves import move, states
 from tests.app.test_dossiers_pages import (  # noqa: F401 - the two fixtures
     ROWS,
-    move,
     prefecture,
-    states,
     two_departements_fixture,
     wave_fixture,
 )

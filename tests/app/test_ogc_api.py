@@ -273,19 +273,6 @@ def test_a_bad_query_is_a_french_400(client, query, parameter, words):
                  *words)
 
 
-@pytest.mark.parametrize("when", ["2024-01-31T12:00:00Z", "2019-07-01T00:00:00Z/..",
-                                  "../2019-07-01T00:00:00%2B02:00"])
-def test_a_datetime_matches_every_feature_none_having_a_time(client, when):
-    """Part 1 (/req/core/fc-time-response): features without a time match any datetime."""
-    plain = get_json(client, f"/ogc/collections/lieux/items?bbox={MARSEILLE}&limit=5")
-    dated = get_json(client, f"/ogc/collections/lieux/items?bbox={MARSEILLE}&limit=5"
-                             f"&datetime={when}")
-    assert dated["numberMatched"] == plain["numberMatched"] > 5
-    assert [f["id"] for f in dated["features"]] == [f["id"] for f in plain["features"]]
-    following = next(link["href"] for link in dated["links"] if link["rel"] == "next")
-    assert "datetime=" in following and get_json(client, following)["numberReturned"] == 5
-
-
 def test_unknown_things_are_json_404s(client):
     assert_error(client.get("/ogc/collections/nulle-part/items"), 404, "collectionId",
                  "collection inconnue", "qpv2024")

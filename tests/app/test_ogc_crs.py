@@ -2,7 +2,8 @@
 (``tests.ogc_data``): the CRS each collection lists, features served in Lambert-93, in WGS84
 latitude first and in the overseas CRS (checked against pyproj called here, not through the
 service's code), the ``Content-Crs`` header, bounding boxes in another CRS, the links that
-keep ``crs`` and ``bbox-crs``, and the refusals.
+keep ``crs``, ``bbox-crs`` and ``datetime`` (checked, matching every feature), and the
+refusals.
 """
 
 from __future__ import annotations
@@ -219,6 +220,18 @@ def test_the_links_keep_crs_and_bbox_crs(client):
                 assert query["bbox-crs"] == [f"{EPSG}4326"]
         url = links.get("next")
     assert pages == 4 and len(seen) == 17
+
+
+@pytest.mark.parametrize("when", ["2024-01-31T12:00:00Z", "2019-07-01T00:00:00Z/..",
+                                  "../2019-07-01T00:00:00%2B02:00"])
+def test_a_datetime_matches_every_feature_none_having_a_time(client, when):
+    """Part 1 (/req/core/fc-time-response): features without a time match any datetime."""
+    items = f"/ogc/collections/lieux/items?bbox={','.join(map(str, MARSEILLE))}&limit=5"
+    plain, dated = get_json(client, items), get_json(client, f"{items}&datetime={when}")
+    assert dated["numberMatched"] == plain["numberMatched"] > 5
+    assert [f["id"] for f in dated["features"]] == [f["id"] for f in plain["features"]]
+    following = next(link["href"] for link in dated["links"] if link["rel"] == "next")
+    assert "datetime=" in following and get_json(client, following)["numberReturned"] == 5
 
 
 @pytest.mark.parametrize(("url", "parameter", "words"), [
