@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -244,6 +245,33 @@ def test_the_letters_say_each_decision_with_its_motivation(wave, client, login):
     again = text(client.get("/instruction/dossiers/1234505/courrier")).replace("\u202f", " ")
     assert "50 000 € la première année" in again and "10 000" not in again  # the jury's
     assert client.get("/instruction/dossiers/1234502/courrier").status_code == 404
+
+
+def test_a_letter_says_nothing_the_service_could_not_settle(wave, client, login):
+    """« Lieu : commune non déterminée », « Catégorie territoriale : à vérifier » went to
+    the applicant: the letter leaves them out, the screen tells the instructor (not
+    printed). Only the Bouches-du-Rhône are outlined here: the others have no commune."""
+    unplaced = next(d.number for d in list_dossiers(wave)
+                    if d.wave == "2" and d.commune_code is None and d.category == "a-verifier")
+    for target in ("en-instruction", "recevable", "transmis-au-jury"):
+        move_dossiers(wave, [unplaced], target, "instructrice")
+    login(client)
+    post(client, "/instruction/jury/decisions", numero=[str(unplaced), "1234505"],
+         vers="laureat", motivation="Projet solide", vague="2", confirme="oui")
+    page = html.unescape(client.get("/instruction/jury/courriers?vague=2").text)
+    letters = dict(re.findall(r'id="courrier-(\d+)".*?(<dl.*?</dl>)', page, re.S))
+    assert "non déterminée" not in page and "à vérifier" not in letters[str(unplaced)]
+    assert "Lieu" not in letters[str(unplaced)] and "Lieu" in letters["1234505"]
+    notes = [" ".join(note.split()) for note in re.findall(
+        r'<p class="courrier-a-completer[^"]*">(.*?)</p>', page, re.S)]
+    assert any("lieu et catégorie territoriale non déterminés" in n for n in notes)
+    placed = next(d for d in list_dossiers(wave) if d.number == 1234505)
+    settled = placed.category != "a-verifier"  # no density grid loaded here: undetermined
+    assert ("Catégorie territoriale" in letters["1234505"]) == settled
+    assert len(notes) == (1 if settled else 2)
+    css = (Path(__file__).parents[2] / "app/static/fabriques.css").read_text()
+    printed = css.split("@media print", 1)[1].split("}", 1)[0]
+    assert ".courrier-a-completer" in printed  # on screen only
 
 
 @pytest.mark.parametrize(("role", "status"), [("ministry", 200), ("prefecture", 403)])
