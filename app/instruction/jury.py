@@ -64,7 +64,12 @@ from geodata.storage.jury_laureates import (
     granted_amounts,
     pending_matches,
 )
-from geodata.storage.jury_quotas import failing_checks, quota_records, standing
+from geodata.storage.jury_quotas import (
+    failing_checks,
+    published_records,
+    quota_records,
+    standing,
+)
 from maps.charts import comparison_chart
 
 __all__ = ["bp"]
@@ -116,7 +121,9 @@ def _session_page(waves: list, wave: str | None, kept: Selection = Selection(),
     _, _, same = quota_records(get_engine(), now.policy, now.laureates, waiting)
     return render_template(
         "jury.html", wave=wave, waves=waves, sessions=now.sessions, current=now.current,
-        published={d.number: same[d.number] for d in waiting if d.number in same},
+        published=published_records(get_engine(), now.policy,
+                                    {d.number: same[d.number] for d in waiting
+                                     if d.number in same}),
         decided=now.decided, waiting=waiting, before=quota_table(now.records, now.policy),
         policy=now.policy, cap=wave_cap(current_app, wave),
         wave_laureates=laureates_of_wave(now.records, wave), labels=LABELS, range_text=range_text,

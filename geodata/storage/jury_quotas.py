@@ -18,7 +18,8 @@ from geodata.storage.fabriques import laureate_records
 from geodata.storage.jury import decisions_of, jury_sessions
 from geodata.storage.jury_laureates import same_as_published
 
-__all__ = ["Standing", "decision_warnings", "failing_checks", "quota_records", "standing"]
+__all__ = ["Standing", "decision_warnings", "failing_checks", "published_records",
+           "quota_records", "standing"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,15 @@ def quota_records(engine: Engine, policy: Policy, laureates: Iterable,
     kept = [r for r in laureate_records(engine, policy) if r.id not in same.values()]
     return (kept + [dossier_record(d) for d in laureates],
             [dossier_record(d) for d in candidates], same)
+
+
+def published_records(engine: Engine, policy: Policy, same: dict[int, str]
+                      ) -> dict[int, FabriqueRecord]:
+    """The record of the published Fabrique each dossier of ``same`` is (dossier number ->
+    Fabrique id, ``quota_records``): the one a ticked dossier takes the place of."""
+    wanted = set(same.values())
+    by_id = {r.id: r for r in laureate_records(engine, policy) if r.id in wanted}
+    return {number: by_id[fabrique] for number, fabrique in same.items() if fabrique in by_id}
 
 
 def standing(engine: Engine, wave: str) -> Standing:

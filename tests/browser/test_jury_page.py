@@ -105,9 +105,10 @@ def published_server(tmp_path, data_dir, ban_server):
                                     published=True))
 
 
-def test_a_dossier_already_published_adds_to_its_wave_only(published_server, page):
+def test_a_dossier_already_published_takes_its_place(published_server, page):
     """La Fabulerie's dossier is the published fabt-117: ticked, it completes it (wave, amounts)
-    and is no Fabrique more, as the confirmation and the closing count it."""
+    and is no Fabrique more, as the confirmation and the closing count it; its category
+    replaces the published one's in every line, live as on the confirmation."""
     log_in(page, published_server, EMAIL)
     page.goto(f"{published_server}/instruction/jury?vague=2")
     assert "déjà publiée : fabt-117" in page.locator(
@@ -118,5 +119,17 @@ def test_a_dossier_already_published_adds_to_its_wave_only(published_server, pag
     page.get_by_label("Choisir le dossier 1234515").check()  # a new Fabrique
     assert (after(page, "total"), after(page, "vague")) == (total + 1, wave + 2)
     page.get_by_label("Motivation").fill("Ancrage fort dans le quartier")
+    live = every_line(page)
     follow(page, page.get_by_role("button", name="Vérifier la décision"))
     assert after(page, "total") == total + 1  # the server's count, the same
+    # every line as the server counts it: the published Fabrique's category out, the
+    # dossier's in (the page said « de 0 à 229 » where the confirmation said « de 1 à 229 »)
+    assert every_line(page) == live
+
+
+def every_line(page) -> dict[str, str]:
+    """The quotas table's « after » figures, line by line, as shown."""
+    rows = page.locator("#quotas-jury tr[data-ligne]")
+    return {rows.nth(i).get_attribute("data-ligne"):
+            " ".join(rows.nth(i).locator(".jury-apres").inner_text().split())
+            for i in range(rows.count())}

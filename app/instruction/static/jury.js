@@ -1,7 +1,7 @@
 // The jury's session page: the quotas "after the selection" follow the dossiers ticked, as
 // ranges: a dossier "à vérifier" (its category undetermined) widens the maximum of the lines
-// it could fall in, never their minimum; one already published as a Fabrique adds to its
-// wave only. Only a "lauréat" decision adds Fabriques. Without JavaScript the confirmation
+// it could fall in, never their minimum; one already published as a Fabrique takes its
+// place (its category out, the dossier's in). Only a "lauréat" decision adds Fabriques. Without JavaScript the confirmation
 // page gives the same figures, computed by the server. A line kept at the bottom of the
 // screen counts the dossiers ticked and the quotas they make.
 (function () {
@@ -39,16 +39,21 @@
   function update() {
     const adding = !decision || decision.value === "laureat";
     const ticked = adding ? Array.from(form.querySelectorAll("input[name=numero]:checked")) : [];
-    // A dossier that is an already published Fabrique completes it (it takes the wave): no
-    // Fabrique more in the programme's lines; the confirmation page gives the exact figures.
-    const fresh = ticked.filter((box) => !box.dataset.publiee);
+    // A dossier that is an already published Fabrique takes its place, as the server counts
+    // it: the published Fabrique's category (and its wave's count) out, the dossier's in.
+    const replaced = ticked.filter((box) => box.dataset.publiee).map((box) => ({
+      dataset: {categorie: box.dataset.publieeCategorie, fnt: box.dataset.publieeFnt,
+                vague: box.dataset.publieeVague}}));
     const over = [];
     table.querySelectorAll("tbody tr[data-ligne]").forEach((row) => {
       const [surely, maybe] = lines[row.dataset.ligne] || [() => false, () => false];
       const before = row.querySelector("[data-min]");
-      const counted = row.dataset.ligne === "vague" ? ticked : fresh;
-      const low = Number(before.dataset.min) + counted.filter(surely).length;
-      const high = Number(before.dataset.max) + counted.filter(maybe).length;
+      const gone = row.dataset.ligne === "vague"
+        ? replaced.filter((fabrique) => fabrique.dataset.vague === "1") : replaced;
+      const low = Number(before.dataset.min) + ticked.filter(surely).length
+        - gone.filter(surely).length;
+      const high = Number(before.dataset.max) + ticked.filter(maybe).length
+        - gone.filter(maybe).length;
       const cell = row.querySelector(".jury-apres");
       cell.textContent = range(low, high);
       const target = cell.dataset.cible === "" ? null : Number(cell.dataset.cible);
