@@ -151,7 +151,8 @@ def http_json(error: HTTPException, advice: str = ""):
     _title, message = _http_texts(error)
     code = error.code or 500
     message = f"{message} {advice}" if advice else message
-    return _with_headers(error_response(ApiError(code, f"http-{code}", message)), error)
+    return _with_headers(error_response(ApiError(code, f"http-{code}", message,
+                                                  getattr(error, "parameter", None))), error)
 
 
 def answer_json_under(app: Flask, prefix: str) -> None:
@@ -221,7 +222,9 @@ def _refuse_nul() -> None:
     for name, value in sent:
         if "\x00" in name or "\x00" in value:
             shown = name.replace("\x00", "\\0")[:40]
-            raise BadRequest(f"caractère nul (%00) dans « {shown} » : retirez-le.")
+            refused = BadRequest(f"caractère nul (%00) dans « {shown} » : retirez-le.")
+            refused.parameter = shown  # the API's error names it
+            raise refused
 
 
 def init_app(app: Flask) -> None:

@@ -24,6 +24,7 @@ import numpy as np
 import shapely
 
 from geodata.eligibility.layers import projector
+from geodata.french import number
 from geodata.territories import TERRITORIES
 
 __all__ = [
@@ -226,14 +227,14 @@ def network_by_distance(layer: PlaceLayer, fabrique_id: str, distance_m: float,
     """The places within ``distance_m`` metres of a Fabrique (projected CRS, limit included)."""
     if not 0 < distance_m <= MAX_DISTANCE_M:
         raise NetworkError(
-            f"distance hors limites : {distance_m / 1000:g} km (de 0 à "
-            f"{MAX_DISTANCE_M / 1000:g} km)", "distance_km")
+            f"distance hors limites : {number(distance_m / 1000)} km (plus de 0 et au plus "
+            f"{number(MAX_DISTANCE_M / 1000)} km)", "distance_km")
     centre_row, centre = _centre(layer, fabrique_id)
     territory = layer.territories[centre_row]
     own, _, tree = layer.projected(territory)
     found = tree.query(_project_point(centre, territory), predicate="dwithin",
                        distance=distance_m)
-    return _view(layer, f"{centre.name} — lieux à moins de {distance_m / 1000:g} km",
+    return _view(layer, f"{centre.name} — lieux à moins de {number(distance_m / 1000)} km",
                  "distance", centre_row, centre, own[np.sort(found)], kinds,
                  distance_m=distance_m)
 

@@ -139,10 +139,11 @@ def _reference_paths() -> dict:
     }
 
 
-COMMON_ERRORS = (414, 429, 503)
-"""What any route may answer: a URL over 4,000 characters (414), too many requests from the
-client (429, with ``Retry-After`` in seconds), the database down (503 ``base-indisponible``)
-or without the service's schema (503 ``schema-absent``)."""
+COMMON_ERRORS = (400, 414, 429, 503)
+"""What any route may answer: a parameter holding a NUL character (400, naming it), a URL
+over 4,000 characters (414), too many requests from the client (429, with ``Retry-After``
+in seconds), the database down (503 ``base-indisponible``) or without the service's schema
+(503 ``schema-absent``)."""
 
 
 def _with_common_errors(paths: dict) -> dict:

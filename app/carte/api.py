@@ -219,7 +219,7 @@ def fabriques_proches():
             place = search_place(asked["q"])
         else:
             lon, lat = _number("lon", -180, 180), _number("lat", -90, 90)
-            place = Found(lonlat(lon, lat), lon, lat, "coordinates", "address")
+            place = Found(lonlat(lon, lat), lon, lat, "coordinates", "point")  # as given
         return jsonify(found_json(nearest_to(place, policy, int(text))))
     except SearchError as error:
         raise ApiError(error.status, error.code, str(error), error.parameter) from None

@@ -42,6 +42,7 @@ def test_nearest_by_coordinates_in_metres(client, reference_engine):
     assert answer.status_code == 200, answer.text
     body = answer.json
     assert body["lieu"]["source"] == "coordinates" and body["avertissement"] is None
+    assert body["lieu"]["precision"] == "point"  # as /eligibility says of coordinates given
     assert body["lieu"]["label"] == "2,30800 ; 48,85000"  # longitude ; latitude, in French
     distances = [f["distance_m"] for f in body["fabriques"]]
     assert len(distances) == 3 and distances == sorted(distances) and distances[0] < 5_000

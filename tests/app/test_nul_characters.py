@@ -22,6 +22,11 @@ def test_a_nul_in_a_parameter_is_refused_by_name(client):
     answer = client.get("/api/v1/eligibility?lon=5.4%00&lat=43.3")
     assert answer.status_code == 400 and answer.is_json
     assert answer.json["error"]["message"] == "caractère nul (%00) dans « lon » : retirez-le."
+    assert answer.json["error"]["parameter"] == "lon"  # it was null
+    policies = client.get("/api/v1/policies?x=%00")
+    assert policies.status_code == 400 and policies.json["error"]["parameter"] == "x"
+    documented = client.get("/api/v1/openapi.json").json["paths"]["/policies"]["get"]
+    assert "400" in documented["responses"]  # any route may answer it
     page = client.get("/carte?recherche=Aurillac%00")
     assert page.status_code == 400
     assert "caractère nul (%00) dans « recherche »" in html.unescape(page.text)

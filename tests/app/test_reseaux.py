@@ -329,6 +329,11 @@ def test_a_distance_takes_a_decimal_comma_and_spaces(real, places_engine):  # no
     assert len(table(page.text, "membres")) == len(view.members)
     assert '<option value="fabt-02" selected>' in page.text
     assert 'value=" 2,5"' in page.text  # shown again as typed
+    assert view.name.endswith("lieux à moins de 2,5 km")  # « 2.5 km » in a French name
+    refused = real.get("/api/v1/reseaux/fabriques/fabt-02?rule=distance&distance_km=0")
+    assert refused.status_code == 400  # « 0 km (de 0 à 100 km) » contradicted itself
+    assert refused.json["error"]["message"] == (
+        "distance hors limites : 0 km (plus de 0 et au plus 100 km)")
 
 
 @pytest.mark.parametrize(("query", "message", "parameter"), [
