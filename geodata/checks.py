@@ -26,7 +26,7 @@ from geodata.geocoder import AddressRefused, BanClient, GeocoderError, GeocodeRe
 from geodata.geometry import rfc7946_polygons
 from geodata.policy import load_policy
 from geodata.storage.communes import commune_directory, commune_point
-from geodata.storage.reference import arrondissement_parents, loaded_versions, reference_index
+from geodata.storage.reference import commune_parents, loaded_versions, reference_index
 from geodata.territories import TerritoryError, territory_of_lonlat
 
 if TYPE_CHECKING:  # batches only: a single check starts without polars
@@ -288,7 +288,7 @@ def _commune_of(engine: Engine, code: str | None) -> str | None:
     commune's, since the engine works with communes."""
     if not code:
         return None
-    return arrondissement_parents(engine).get(code, code)
+    return commune_parents(engine).get(code, code)
 
 
 def address_geocoding(engine: Engine, client: BanClient) -> Geocoding:
@@ -296,7 +296,7 @@ def address_geocoding(engine: Engine, client: BanClient) -> Geocoding:
     of single checks, and each municipal arrondissement's commune."""
     from geodata.eligibility.addresses import Geocoding
 
-    return Geocoding(client, LOW_SCORE, arrondissement_parents(engine))
+    return Geocoding(client, LOW_SCORE, commune_parents(engine))
 
 
 def map_features(engine: Engine, check: Check) -> dict:

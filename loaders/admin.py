@@ -57,12 +57,16 @@ ZONES = ("metro", "drom", "com")
 EPCI_KINDS = ("CC", "CA", "CU", "METRO", "MET69")
 CONTOUR_KINDS = ("COM", "ARM")
 CURRENT, ARRONDISSEMENT = "commune-actuelle", "arrondissement-municipal"
-SKIPPED_KINDS = {
-    "commune-deleguee": "commune déléguée : non retenue, elle fait partie d'une commune "
-    "actuelle (dont elle partage parfois le code)",
-    "commune-associee": "commune associée : non retenue, elle fait partie d'une commune "
-    "actuelle",
+PART_KINDS = {
+    "commune-deleguee": "commune déléguée : non retenue, elle a le code de sa commune "
+    "actuelle, déjà chargée",
+    "commune-associee": "commune associée : non retenue, elle a le code de sa commune "
+    "actuelle, déjà chargée",
 }
+"""Former communes, parts of a current one (``chefLieu``): kept with it as parent (as a
+municipal arrondissement), so that a code a list still gives (a Fabrique in 49069
+Champtoceaux, of Orée d'Anjou) has its name, département and région; skipped, with this
+reason, when they share their current commune's code."""
 NO_OUTLINE = "contour absent : commune sans géométrie dans le fichier"
 NOT_COVERED = "commune hors des territoires couverts (métropole, DROM, Saint-Barthélemy, " \
     "Saint-Martin)"
@@ -180,48 +184,56 @@ def stage_departements(source: Source, path: Path, vintage: str) -> tuple[Staged
 
 
 def stage_communes(source: Source, path: Path, vintage: str) -> tuple[Staged, Outcome]:
-    """Current communes and municipal arrondissements; other kinds are skipped."""
+    """Current communes, municipal arrondissements and former communes (delegated or
+    associated, ``PART_KINDS``), these two with their commune as parent."""
     fields, rows, where, outcome = source.fields, [], [], Outcome()
-    kinds = (CURRENT, ARRONDISSEMENT, *SKIPPED_KINDS)
-    for row, record in _records(path):
-        kind = _choice(record, fields["kind"], kinds, path=path, row=row)
-        if kind in SKIPPED_KINDS:
-            code = _text(record, fields["code"], path=path, row=row, required=False)
-            outcome.skip(f"{code} ({row})", SKIPPED_KINDS[kind])
+    records = [(row, record, _choice(record, fields["kind"], (CURRENT, ARRONDISSEMENT,
+                                                               *PART_KINDS), path=path, row=row))
+               for row, record in _records(path)]
+    current = {_text(record, fields["code"], path=path, row=row, required=False)
+               for row, record, kind in records if kind == CURRENT}
+    for row, record, kind in records:
+        if kind in PART_KINDS and record.get(fields["code"]) in current:
+            outcome.skip(f"{record[fields['code']]} ({row})", PART_KINDS[kind])
             continue
-        code = _code(record, fields["code"], COMMUNE_CODE, path=path, row=row)
-        departement = _code(record, fields["departement_code"], DEPARTEMENT_CODE, path=path,
-                            row=row)
-        if not code.startswith(departement):
-            raise LoadError(
-                f"le code commune {code} n'est pas dans le département {departement}",
-                path=str(path), row=row, field=fields["departement_code"],
-            )
-        parent = None
-        if kind == ARRONDISSEMENT:
-            parent = _code(record, fields["parent_code"], COMMUNE_CODE, path=path, row=row)
-        rows.append({
-            "code": code,
-            "name": _text(record, fields["name"], path=path, row=row),
-            "kind": kind,
-            "parent_code": parent,
-            "departement_code": departement,
-            "region_code": _code(record, fields["region_code"], REGION_CODE, path=path,
-                                 row=row),
-            "population": _count(record.get(fields["population"]), path=path, row=row,
-                                 column=fields["population"]),
-        })
+        rows.append(_commune_row(fields, record, kind, path, row))
         where.append(row)
     check_unique([r["code"] for r in rows], where, path=str(path), field_name=fields["code"])
-    current = {r["code"] for r in rows if r["kind"] == CURRENT}
     for commune, row in zip(rows, where, strict=True):
         if commune["parent_code"] is not None and commune["parent_code"] not in current:
             raise LoadError(
-                f"l'arrondissement {commune['code']} dépend de la commune "
-                f"{commune['parent_code']}, absente du fichier",
-                path=str(path), row=row, field=fields["parent_code"],
-            )
+                f"{commune['code']} dépend de la commune {commune['parent_code']}, absente du "
+                "fichier", path=str(path), row=row,
+                field=fields["parent_code" if commune["kind"] == ARRONDISSEMENT
+                             else "chef_lieu"])
     return Staged(tables={"communes": rows}), outcome
+
+
+def _commune_row(fields: dict, record: dict, kind: str, path: Path, row: str) -> dict:
+    """A row of ``communes``: its parent is an arrondissement's commune, or a former
+    commune's current one (its ``chefLieu``)."""
+    code = _code(record, fields["code"], COMMUNE_CODE, path=path, row=row)
+    departement = _code(record, fields["departement_code"], DEPARTEMENT_CODE, path=path,
+                        row=row)
+    # A former commune is in its current one's département: 02285 Escaufourt (an Aisne
+    # code) is part of 59545 Saint-Souplet, in the Nord.
+    if kind not in PART_KINDS and not code.startswith(departement):
+        raise LoadError(f"le code commune {code} n'est pas dans le département {departement}",
+                        path=str(path), row=row, field=fields["departement_code"])
+    parent = None
+    if kind != CURRENT:
+        parent = _code(record, fields["parent_code" if kind == ARRONDISSEMENT
+                                      else "chef_lieu"], COMMUNE_CODE, path=path, row=row)
+    return {
+        "code": code,
+        "name": _text(record, fields["name"], path=path, row=row),
+        "kind": kind,
+        "parent_code": parent,
+        "departement_code": departement,
+        "region_code": _code(record, fields["region_code"], REGION_CODE, path=path, row=row),
+        "population": _count(record.get(fields["population"]), path=path, row=row,
+                             column=fields["population"]),
+    }
 
 
 def stage_epci(source: Source, path: Path, vintage: str) -> tuple[Staged, Outcome]:
@@ -316,7 +328,9 @@ def _communes_without_outline(connection: Connection, drawn: set[str]) -> Proof:
                            "les communes sans contour ne peuvent être nommées ; chargez-la "
                            "puis rechargez les contours")
         return proof
-    listed = connection.execute(select(Commune.code, Commune.name).order_by(Commune.code))
+    listed = connection.execute(select(Commune.code, Commune.name)  # no former commune
+                                .where(Commune.kind.in_((CURRENT, ARRONDISSEMENT)))
+                                .order_by(Commune.code))
     missing = [(code, name) for code, name in listed if code not in drawn]
     served = [f"{code} {name}" for code, name in missing if _served(code)]
     proof.record["without_outline"] = [entry.split(" ", 1)[0] for entry in served]

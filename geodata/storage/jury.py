@@ -23,7 +23,7 @@ from geodata.storage.database import session
 from geodata.storage.dossier_models import Dossier, DossierEvent, JurySession
 from geodata.storage.dossiers import MoveRefused
 from geodata.storage.jury_laureates import GRANTED, LaureatesWritten, write_jury_laureates
-from geodata.storage.reference import arrondissement_parents
+from geodata.storage.reference import commune_parents
 
 __all__ = ["DECIDED", "JURY_STATE", "MOTIVATION_MAX", "REVERSED", "ClosedSession",
            "JuryError", "close_session", "decide", "decisions_of", "jury_sessions",
@@ -167,7 +167,7 @@ def close_session(engine: Engine, wave: str, members: str, actor: str) -> Closed
     members = (members or "").strip()
     if not members:
         raise JuryError("les membres présents sont obligatoires pour clore la session")
-    now, parents = datetime.now(UTC), arrondissement_parents(engine)
+    now, parents = datetime.now(UTC), commune_parents(engine)
     with session(engine) as orm, orm.begin():
         jury = orm.scalars(select(JurySession).where(
             JurySession.wave == wave, JurySession.closed_at.is_(None))

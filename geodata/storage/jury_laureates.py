@@ -38,7 +38,7 @@ from geodata.storage.cache import forget_versions
 from geodata.storage.database import session
 from geodata.storage.dossier_models import Dossier, DossierEvent, JurySession
 from geodata.storage.models import DatasetVersion, Laureate
-from geodata.storage.reference import arrondissement_parents
+from geodata.storage.reference import commune_parents
 from geodata.territories import TerritoryError, territory_of_commune
 
 __all__ = ["GRANTED", "JURY_SOURCE", "JURY_TITLE", "LaureatesWritten", "automatic_matches",
@@ -65,7 +65,7 @@ def refresh_jury_laureates(engine: Engine) -> LaureatesWritten | None:
     """Rewrite the jury's laureates after their dossiers changed (an import placed a
     laureate the closing could not write, or corrected its amounts): the report, or None
     when no session is closed or nothing changed."""
-    parents = arrondissement_parents(engine)
+    parents = commune_parents(engine)
     with session(engine) as orm, orm.begin():
         if orm.scalars(select(JurySession.id).where(JurySession.closed_at.is_not(None))
                        .limit(1)).first() is None:
@@ -88,7 +88,7 @@ def unwritten_laureates(engine: Engine) -> list[int]:
 def write_jury_laureates(orm, now: datetime, parents: dict[str, str], *,
                          unless_unchanged: bool = False) -> LaureatesWritten | None:
     """Rewrite the jury's laureates (inside the caller's transaction, ``orm``); ``parents``:
-    each municipal arrondissement's commune (``arrondissement_parents``). With
+    each municipal arrondissement's commune (``commune_parents``). With
     ``unless_unchanged``, None and nothing written when the rows are those in service."""
     report = LaureatesWritten()
     dossiers = _decided_laureates(orm)
@@ -136,7 +136,7 @@ def same_as_published(engine: Engine, dossiers: list[Dossier]) -> dict[int, str]
     """For dossiers a jury is deciding laureates (its session open): the published Fabrique
     each is the same as, as the closing will find it, by number; so that the quotas count it
     once before the closing as after."""
-    parents = arrondissement_parents(engine)
+    parents = commune_parents(engine)
     with session(engine) as orm:
         published = _published(orm)
         answers = _answers(orm, [d.id for d in dossiers])
@@ -171,7 +171,7 @@ def automatic_matches(engine: Engine) -> list[tuple[Laureate, Laureate | None]]:
 
 def pending_matches(engine: Engine) -> list[tuple[Laureate, list[Laureate]]]:
     """The decided laureates "à confirmer", each with the published ones of its commune."""
-    parents = arrondissement_parents(engine)
+    parents = commune_parents(engine)
     with session(engine) as orm:
         published = _published(orm)
         pending = list(orm.scalars(select(Laureate).where(Laureate.match_state == TO_CONFIRM)
@@ -188,7 +188,7 @@ def confirm_match(engine: Engine, laureate_id: str, published_id: str | None,
     ``published_id``, or a distinct one (None); an event of its dossier. The jury's laureates
     are rewritten as a new version, so that every cache keyed on versions (the map, the
     quotas, the open data, in every process) follows."""
-    parents = arrondissement_parents(engine)
+    parents = commune_parents(engine)
     with session(engine) as orm, orm.begin():
         row = orm.get(Laureate, laureate_id)
         if row is None or row.dossier_number is None:

@@ -37,7 +37,7 @@ __all__ = [
     "COMMUNE_NAME",
     "ISLANDS_OUTSIDE_EPCI",
     "METROPOLE_KINDS",
-    "arrondissement_parents",
+    "commune_parents",
     "current_versions",
     "dataset_versions",
     "density_levels",
@@ -111,8 +111,9 @@ def density_levels(engine: Engine) -> dict[int, str]:
 
 
 @versioned
-def arrondissement_parents(engine: Engine) -> dict[str, str]:
-    """Each municipal arrondissement's commune (Paris, Lyon, Marseille), by code."""
+def commune_parents(engine: Engine) -> dict[str, str]:
+    """The current commune of each municipal arrondissement (Paris, Lyon, Marseille) and
+    of each former commune (delegated, associated) that has a code of its own, by code."""
     with engine.connect() as connection:
         return dict(connection.execute(select(Commune.code, Commune.parent_code)
                                        .where(Commune.parent_code.is_not(None))).all())

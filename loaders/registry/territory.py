@@ -64,8 +64,8 @@ TERRITORY_SOURCES = (
         path="communes/communes_cog2026_decoupage_administratif.json",
         sha256="6cafec09b4e127d08edc47f366b28261bee70cca323fbfcb957dd169fcad9284",
         fields={"code": "code", "name": "nom", "kind": "type", "parent_code": "commune",
-                "departement_code": "departement", "region_code": "region",
-                "population": "population"},
+                "chef_lieu": "chefLieu", "departement_code": "departement",
+                "region_code": "region", "population": "population"},
         complete_for=COUNTRY,
     ),
     Source(

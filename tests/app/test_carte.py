@@ -205,6 +205,12 @@ def test_fabriques_geojson_is_every_laureate_with_its_category(client, reference
     assert len(client.get("/api/v1/fabriques?wave=unknown").json["features"]) == total
     older = client.get("/api/v1/fabriques?policy=ami-2019").json["features"]
     assert {f["properties"]["policy"] for f in older} == {"ami-2019"}
+    # every located Fabrique has its département, a former commune's (fabt-379 is listed
+    # in 49069 Champtoceaux, of Orée d'Anjou) too: a filter on the 49 dropped it
+    assert not [f["id"] for f in features if f["properties"]["commune_code"]
+                and not f["properties"]["departement_code"]]
+    assert "fabt-379" in {f["id"] for f in client.get(
+        "/api/v1/fabriques?departement=49").json["features"]}
 
 
 def test_fabriques_csv_has_a_bom_semicolons_and_the_selection(client):

@@ -81,17 +81,22 @@ def test_departements_duplicated_code(engine, data_dir, tmp_path):
 
 # --- communes --------------------------------------------------------------------------------
 
-def test_communes_keep_current_communes_and_arrondissements(engine, data_dir):
+def test_communes_keep_current_communes_arrondissements_and_former_ones(engine, data_dir):
     report = load(engine, "communes", data_dir)
 
     assert report.status == "chargé"
-    assert report.loaded == {"communes": 35_014}
+    assert report.loaded == {"communes": 37_006}  # 34 969 + 45 + 1 521 + 471
     assert count(engine, Commune, Commune.kind == "commune-actuelle") == 34_969
     assert count(engine, Commune, Commune.kind == "arrondissement-municipal") == 45
-    reasons = [reason for _, reason in report.skipped]
-    assert len(reasons) == 2_105 + 471
-    assert sum(reason.startswith("commune déléguée") for reason in reasons) == 2_105
-    assert sum(reason.startswith("commune associée") for reason in reasons) == 471
+    # former communes with a code of their own: kept, their current commune as parent (the
+    # Fabrique fabt-379, in 49069 Champtoceaux, had no département nor région)
+    assert count(engine, Commune, Commune.kind == "commune-deleguee") == 1_521
+    assert count(engine, Commune, Commune.kind == "commune-associee") == 471
+    champtoceaux = one(engine, Commune, "49069")
+    assert (champtoceaux.name, champtoceaux.parent_code, champtoceaux.departement_code,
+            champtoceaux.region_code) == ("Champtoceaux", "49126", "49", "52")
+    reasons = [reason for _, reason in report.skipped]  # those sharing their commune's code
+    assert len(reasons) == 584 and all(r.startswith("commune déléguée") for r in reasons)
     # 12218 is both Conques-en-Rouergue and one of its delegated communes: the current one wins.
     assert one(engine, Commune, "12218").name == "Conques-en-Rouergue"
     assert "12218 (enregistrement" in " ".join(where for where, _ in report.skipped)
@@ -113,7 +118,7 @@ def test_communes_second_run_changes_nothing(engine, data_dir):
     assert second.status == "inchangé"
     assert second.version_id == first.version_id
     assert count(engine, DatasetVersion) == 1
-    assert count(engine, Commune) == 35_014
+    assert count(engine, Commune) == 37_006
 
 
 @pytest.fixture
@@ -124,7 +129,7 @@ def communes_loaded(engine, data_dir):
 
 
 def assert_communes_intact(engine, toulouse):
-    assert count(engine, Commune) == 35_014
+    assert count(engine, Commune) == 37_006
     assert one(engine, Commune, "31555") == toulouse
     assert count(engine, DatasetVersion) == 1
 
