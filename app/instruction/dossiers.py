@@ -193,8 +193,10 @@ def _dossier_page(found, sent: AvisForm | None = None, refused: str | None = Non
         check_value=check_value, paris=PARIS, avis_labels=rules.avis,
         avis_form=form if may_give else None, avis_sent=sent, avis_refused=refused,
         avis_seen=avis_stamp(found), ds_states=DS_STATES, ds_closed=DS_CLOSED,
-        changes=changes,
-        avis_text_max=AVIS_TEXT_MAX)
+        changes=changes, avis_text_max=AVIS_TEXT_MAX,
+        move_from=url_for("dossiers.index", vague=found.wave or NO_WAVE,
+                          recherche=str(found.number), _anchor="changer-etat-champs")
+        if current_user.has_role("instructor") else None)
 
 
 SHOWN_VALUE_CHARS = 120

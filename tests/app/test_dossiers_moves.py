@@ -147,3 +147,18 @@ def test_only_instructors_move_dossiers(wave, client, login):
     answer = client.post(MOVE, data={"csrf_token": token, "numero": ["1234505"],
                                      "vers": "en-instruction", "motivation": "x"})
     assert answer.status_code == 403 and states(wave)[1234505] == "depose"
+
+
+def test_a_dossier_page_leads_its_instructor_to_change_its_state(wave, client, login):
+    """The dossier's page had no next action: its instructor went back to the list and
+    looked for its row. A link opens the wave's list holding it alone, at the form."""
+    login(client)
+    page = html.unescape(client.get("/instruction/dossiers/1234505").text)
+    link = re.search(r'id="changer-etat-lien"><a [^>]*href="([^"]+)"', page).group(1)
+    assert link.endswith("#changer-etat-champs")
+    listing = client.get(link.split("#")[0]).text
+    assert re.findall(r'<tr data-numero="(\d+)">', listing) == ["1234505"]
+    assert 'id="changer-etat-champs"' in listing
+    reader = client.application.test_client()  # the ministry reads, moves nothing
+    login(reader, "ministry")
+    assert 'id="changer-etat-lien"' not in reader.get("/instruction/dossiers/1234505").text
