@@ -57,6 +57,8 @@ def parse_selection(values: Mapping[str, str | None], known: Mapping[str, set]) 
     """
     clean = {name: (values.get(name) or "").strip() or None
              for name in ("wave", "category", "region", "departement", "fnt")}
+    if clean["departement"] is not None:  # « 2a » is Corse-du-Sud as « 2A » is
+        clean["departement"] = clean["departement"].upper()
     if clean["wave"] is not None and len(clean["wave"]) > 32:
         raise SelectionError("vague invalide : 32 caractères au plus", "wave")
     if clean["category"] is not None and clean["category"] not in CATEGORIES:

@@ -211,6 +211,8 @@ def test_fabriques_geojson_is_every_laureate_with_its_category(client, reference
                 and not f["properties"]["departement_code"]]
     assert "fabt-379" in {f["id"] for f in client.get(
         "/api/v1/fabriques?departement=49").json["features"]}
+    corse = client.get("/api/v1/fabriques?departement=2A").json["features"]
+    assert corse and client.get("/api/v1/fabriques?departement=2a").json["features"] == corse
 
 
 def test_fabriques_csv_has_a_bom_semicolons_and_the_selection(client):
