@@ -29,7 +29,7 @@ from geodata.quota_report import CSV_COLUMNS, as_dict, csv_rows, render_text
 from geodata.quotas import GROUPINGS, quota_table
 from geodata.spreadsheet import spreadsheet_csv
 from geodata.storage.candidates import group_names
-from geodata.storage.fabriques import laureate_records
+from geodata.storage.jury_quotas import programme_records
 from geodata.storage.reference import dataset_versions, reference_index
 
 __all__ = ["COMMANDS"]
@@ -193,7 +193,7 @@ def quotas_command(policy_name: str, by: str | None, as_json: bool,
         raise click.UsageError("--json et --csv s'excluent : choisissez une seule sortie.")
     _data_loaded()
     engine = get_engine()
-    table = quota_table(laureate_records(engine, policy), policy, by=by)
+    table = quota_table(programme_records(engine, policy), policy, by=by)
     names = group_names(engine, by)
     if as_json:
         click.echo(json.dumps(as_dict(table, names), ensure_ascii=False, indent=2))

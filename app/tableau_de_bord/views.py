@@ -30,7 +30,7 @@ from geodata.quota_report import CSV_COLUMNS, csv_rows
 from geodata.quotas import FNT, LINE_KINDS, LONG_LABELS, OVERALL, TOTAL, group_label, quota_table
 from geodata.spreadsheet import spreadsheet_csv
 from geodata.storage.candidates import group_names
-from geodata.storage.fabriques import laureate_records
+from geodata.storage.jury_quotas import programme_records
 from maps.charts import CHART_LABELS, COMPACT_PLOT_WIDTH, quota_chart
 
 __all__ = ["HEADLINE", "MAX_GROUP_CHARTS", "bp"]
@@ -63,7 +63,7 @@ def index():
         return refused
     policy, by = load_policy(form.policy.data), form.by.data or None
     engine = get_engine()
-    records = laureate_records(engine, policy)
+    records = programme_records(engine, policy)
     overall = quota_table(records, policy)
     grouped = quota_table(records, policy, by) if by else None
     names = group_names(engine, by)
@@ -103,7 +103,7 @@ def export():
         return refused
     policy, by = load_policy(form.policy.data), form.by.data or None
     engine = get_engine()
-    table = quota_table(laureate_records(engine, policy), policy, by)
+    table = quota_table(programme_records(engine, policy), policy, by)
     name = f"quotas-{policy.name}-{by or 'ensemble'}.csv"
     return Response(spreadsheet_csv(CSV_COLUMNS, csv_rows(table, group_names(engine, by))),
                     mimetype="text/csv",

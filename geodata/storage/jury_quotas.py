@@ -16,10 +16,10 @@ from geodata.policy import DEFAULT_POLICY, Policy, load_policy
 from geodata.quotas import FabriqueRecord, what_if
 from geodata.storage.fabriques import laureate_records
 from geodata.storage.jury import decisions_of, jury_sessions
-from geodata.storage.jury_laureates import same_as_published
+from geodata.storage.jury_laureates import same_as_published, unplaced_laureates
 
-__all__ = ["Standing", "decision_warnings", "failing_checks", "published_records",
-           "quota_records", "standing"]
+__all__ = ["Standing", "decision_warnings", "failing_checks", "programme_records",
+           "published_records", "quota_records", "standing"]
 
 
 @dataclass(frozen=True)
@@ -46,13 +46,23 @@ class Standing:
                              [d for d in chosen if d.number not in decided])
 
 
+def programme_records(engine: Engine, policy: Policy) -> list[FabriqueRecord]:
+    """Every laureate so far, as the quotas count them: the laureates table (published list,
+    closed sessions) and the closed sessions' laureates it lacks for want of a commune
+    (« à vérifier », each in place of the published Fabrique it is the same as): a closing
+    dropped them from every count until an import placed them."""
+    records, _, _ = quota_records(engine, policy, ())
+    return records
+
+
 def quota_records(engine: Engine, policy: Policy, laureates: Iterable,
                   candidates: Iterable = ()) -> tuple[list, list, dict]:
-    """The quota records of every laureate so far with the open session's ``laureates``,
-    those of ``candidates`` (a selection) apart, and the published Fabrique each dossier is
-    the same as: such a dossier (as the closing will find it) takes its place, rather than
-    adding one."""
-    laureates, candidates = list(laureates), list(candidates)
+    """The quota records of every laureate so far (``programme_records``) with the open
+    session's ``laureates``, those of ``candidates`` (a selection) apart, and the published
+    Fabrique each dossier is the same as: such a dossier (as the closing will find it)
+    takes its place, rather than adding one."""
+    laureates = [*unplaced_laureates(engine), *laureates]
+    candidates = list(candidates)
     same = same_as_published(engine, [*laureates, *candidates])
     kept = [r for r in laureate_records(engine, policy) if r.id not in same.values()]
     return (kept + [dossier_record(d) for d in laureates],

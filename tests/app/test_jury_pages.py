@@ -23,6 +23,8 @@ from geodata.storage.dossier_models import Dossier
 from geodata.storage.dossiers import dossier_events, list_dossiers, move_dossiers
 from geodata.storage.fabriques import laureate_records
 from geodata.storage.jury import jury_sessions
+from geodata.storage.jury_quotas import programme_records
+from geodata.storage.laureates import laureate_table
 from loaders.dossiers import import_dossiers
 from loaders.pipeline import load_source
 from tests.app.conftest import csrf_token
@@ -272,6 +274,27 @@ def test_a_letter_says_nothing_the_service_could_not_settle(wave, client, login)
     css = (Path(__file__).parents[2] / "app/static/fabriques.css").read_text()
     printed = css.split("@media print", 1)[1].split("}", 1)[0]
     assert ".courrier-a-completer" in printed  # on screen only
+
+
+def test_a_laureate_without_commune_still_counts_after_the_closing(wave, client, login):
+    """The closing writes no laureate without a commune (until an import places it): its
+    wave's count and the totals dropped it. It counts « à vérifier » in every quota (the
+    jury's page, the dashboard's records), in place of a published Fabrique it would be."""
+    unplaced = next(d.number for d in list_dossiers(wave)
+                    if d.wave == "2" and d.commune_code is None)
+    for target in ("en-instruction", "recevable", "transmis-au-jury"):
+        move_dossiers(wave, [unplaced], target, "instructrice")
+    policy = load_policy("current")
+    before = programme_records(wave, policy)
+    login(client)
+    post(client, "/instruction/jury/decisions", numero=[str(unplaced)], vers="laureat",
+         motivation="Projet solide", vague="2", confirme="oui")
+    post(client, "/instruction/jury/cloture", vague="2", membres="Mme A", confirme="oui")
+    assert f"ds-{unplaced}" not in {row["id"] for row in laureate_table(wave, policy)}
+    after = programme_records(wave, policy)
+    added = {r.id for r in after} - {r.id for r in before}
+    assert added == {f"ds-{unplaced}"} and len(after) == len(before) + 1
+    assert next(r for r in after if r.id == f"ds-{unplaced}").category == "a-verifier"
 
 
 @pytest.mark.parametrize(("role", "status"), [("ministry", 200), ("prefecture", 403)])
