@@ -104,13 +104,17 @@ class RateLimiter:
         self._next = 0.0  # monotonic time at which the token is available again
         self._lock = threading.Lock()
 
-    def acquire(self) -> None:
+    def acquire(self) -> float:
+        """Wait for the token; the monotonic time the request was given to start at (a
+        busy machine may wake the caller later: the server sees what the network makes of
+        the schedule, the schedule is what the limiter decides)."""
         with self._lock:
             now = time.monotonic()
             start = max(now, self._next)
             self._next = start + self.interval
         if start > now:
             time.sleep(start - now)
+        return start
 
     def hold(self, seconds: float) -> None:
         with self._lock:
