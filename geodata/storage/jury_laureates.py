@@ -132,14 +132,6 @@ def write_jury_laureates(orm, now: datetime, parents: dict[str, str], *,
     return report
 
 
-def unplaced_laureates(engine: Engine) -> list[Dossier]:
-    """The laureates of closed sessions that the laureates table does not hold yet: without
-    a commune, ``write_jury_laureates`` leaves them out until an import places them."""
-    with session(engine) as orm:
-        return [dossier for dossier, _ in _decided_laureates(orm)
-                if dossier.commune_code is None]
-
-
 def same_as_published(engine: Engine, dossiers: list[Dossier]) -> dict[int, str]:
     """For dossiers a jury is deciding laureates (its session open): the published Fabrique
     each is the same as, as the closing will find it, by number; so that the quotas count it

@@ -14,9 +14,10 @@ from geodata.dossiers.jury import dossier_record, laureates_of_wave, selection_w
 from geodata.dossiers.selection import CHECKS, check_value
 from geodata.policy import DEFAULT_POLICY, Policy, load_policy
 from geodata.quotas import FabriqueRecord, what_if
+from geodata.storage.dossiers import find_dossiers
 from geodata.storage.fabriques import laureate_records
 from geodata.storage.jury import decisions_of, jury_sessions
-from geodata.storage.jury_laureates import same_as_published, unplaced_laureates
+from geodata.storage.jury_laureates import same_as_published, unwritten_laureates
 
 __all__ = ["Standing", "decision_warnings", "failing_checks", "programme_records",
            "published_records", "quota_records", "standing"]
@@ -61,7 +62,8 @@ def quota_records(engine: Engine, policy: Policy, laureates: Iterable,
     session's ``laureates``, those of ``candidates`` (a selection) apart, and the published
     Fabrique each dossier is the same as: such a dossier (as the closing will find it)
     takes its place, rather than adding one."""
-    laureates = [*unplaced_laureates(engine), *laureates]
+    unwritten = find_dossiers(engine, unwritten_laureates(engine)).values()
+    laureates = [*unwritten, *laureates]
     candidates = list(candidates)
     same = same_as_published(engine, [*laureates, *candidates])
     kept = [r for r in laureate_records(engine, policy) if r.id not in same.values()]
