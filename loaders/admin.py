@@ -67,6 +67,8 @@ PART_KINDS = {
 municipal arrondissement), so that a code a list still gives (a Fabrique in 49069
 Champtoceaux, of Orée d'Anjou) has its name, département and région; skipped, with this
 reason, when they share their current commune's code."""
+PARENT_FIELD = {ARRONDISSEMENT: "parent_code", **dict.fromkeys(PART_KINDS, "chef_lieu")}
+"""The field of the source that names the parent commune of each kind that has one."""
 NO_OUTLINE = "contour absent : commune sans géométrie dans le fichier"
 NOT_COVERED = "commune hors des territoires couverts (métropole, DROM, Saint-Barthélemy, " \
     "Saint-Martin)"
@@ -203,9 +205,7 @@ def stage_communes(source: Source, path: Path, vintage: str) -> tuple[Staged, Ou
         if commune["parent_code"] is not None and commune["parent_code"] not in current:
             raise LoadError(
                 f"{commune['code']} dépend de la commune {commune['parent_code']}, absente du "
-                "fichier", path=str(path), row=row,
-                field=fields["parent_code" if commune["kind"] == ARRONDISSEMENT
-                             else "chef_lieu"])
+                "fichier", path=str(path), row=row, field=fields[PARENT_FIELD[commune["kind"]]])
     return Staged(tables={"communes": rows}), outcome
 
 
@@ -220,10 +220,8 @@ def _commune_row(fields: dict, record: dict, kind: str, path: Path, row: str) ->
     if kind not in PART_KINDS and not code.startswith(departement):
         raise LoadError(f"le code commune {code} n'est pas dans le département {departement}",
                         path=str(path), row=row, field=fields["departement_code"])
-    parent = None
-    if kind != CURRENT:
-        parent = _code(record, fields["parent_code" if kind == ARRONDISSEMENT
-                                      else "chef_lieu"], COMMUNE_CODE, path=path, row=row)
+    parent = None if kind == CURRENT else _code(record, fields[PARENT_FIELD[kind]],
+                                                COMMUNE_CODE, path=path, row=row)
     return {
         "code": code,
         "name": _text(record, fields["name"], path=path, row=row),

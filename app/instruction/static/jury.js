@@ -1,9 +1,10 @@
 // The jury's session page: the quotas "after the selection" follow the dossiers ticked, as
 // ranges: a dossier "à vérifier" (its category undetermined) widens the maximum of the lines
 // it could fall in, never their minimum; one already published as a Fabrique takes its
-// place (its category out, the dossier's in). Only a "lauréat" decision adds Fabriques. Without JavaScript the confirmation
-// page gives the same figures, computed by the server. A line kept at the bottom of the
-// screen counts the dossiers ticked and the quotas they make.
+// place (its category out, the dossier's in). Only a "lauréat" decision adds Fabriques.
+// Without JavaScript the confirmation page gives the same figures, computed by the server.
+// A line kept at the bottom of the screen counts the dossiers ticked and the quotas they
+// make.
 (function () {
   "use strict";
   const table = document.querySelector("#quotas-jury[data-vivant]");
