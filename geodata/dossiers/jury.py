@@ -10,12 +10,12 @@ Pure: no database, no web framework.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from geodata.dossiers.records import FNT
 from geodata.policy import CATEGORIES, CATEGORY_OUTSIDE, CATEGORY_QPV, CATEGORY_UNDETERMINED
 from geodata.quotas import FNT as FNT_LINE
-from geodata.quotas import OVERALL, TOTAL, FabriqueRecord, QuotaTable, range_text
+from geodata.quotas import OVERALL, TOTAL, YEARS, FabriqueRecord, QuotaTable, range_text
 
 __all__ = ["dossier_record", "laureates_of_wave", "selection_warnings"]
 
@@ -25,16 +25,20 @@ TARGET_LABELS = {CATEGORY_QPV: "Fabriques en QPV ou à proximité",
                  TOTAL: "Fabriques en tout"}
 
 
-def dossier_record(dossier) -> FabriqueRecord:
-    """A dossier as the quota counting sees it, were it a laureate (its amounts asked are
-    the funding when all three are known)."""
-    amounts = (dossier.amount_1, dossier.amount_2, dossier.amount_3)
+def dossier_record(dossier, region: str | None = None,
+                   granted: Sequence[int | None] | None = None) -> FabriqueRecord:
+    """A dossier as the quota counting sees it, were it a laureate, in its département's
+    ``region`` (None: unknown). A laureate's funding is the yearly amounts its decision
+    ``granted``; a candidate's, the amounts it asks (their sum when all three are known)."""
+    amounts = (dossier.amount_1, dossier.amount_2, dossier.amount_3) if granted is None \
+        else tuple(granted)[:YEARS]
     category = dossier.category if dossier.category in CATEGORIES else CATEGORY_UNDETERMINED
     return FabriqueRecord(
         id=f"ds-{dossier.number}", category=category, wave=dossier.wave,
         fnt=None if dossier.kind is None else dossier.kind == FNT,
-        departement=dossier.departement_code,
-        funding_eur=sum(amounts) if all(a is not None for a in amounts) else None)
+        region=region, departement=dossier.departement_code,
+        funding_eur=sum(amounts) if all(a is not None for a in amounts) else None,
+        yearly_eur=(None,) * YEARS if granted is None else amounts)
 
 
 def selection_warnings(after: QuotaTable, wave_laureates: int, wave_cap: int | None,

@@ -43,7 +43,8 @@ from geodata.territories import TerritoryError, territory_of_commune
 
 __all__ = ["GRANTED", "JURY_SOURCE", "JURY_TITLE", "LaureatesWritten", "automatic_matches",
            "confirm_match", "granted_amounts", "pending_matches", "refresh_jury_laureates",
-           "same_as_published", "unwritten_laureates", "write_jury_laureates"]
+           "same_as_published", "unwritten_decisions", "unwritten_laureates",
+           "write_jury_laureates"]
 
 JURY_SOURCE = "decisions-jury"
 JURY_TITLE = "Lauréats décidés par les jurys de ce service"
@@ -83,6 +84,20 @@ def unwritten_laureates(engine: Engine) -> list[int]:
         counts = connection.scalars(select(DatasetVersion.counts).where(
             DatasetVersion.source == JURY_SOURCE, DatasetVersion.current.is_(True))).first()
     return list((counts or {}).get("sans_commune") or [])
+
+
+def unwritten_decisions(engine: Engine) -> list[tuple[Dossier, DossierEvent]]:
+    """The laureates ``unwritten_laureates`` names, each with the decision that made it
+    one (the amounts it granted: ``granted_amounts``)."""
+    numbers = set(unwritten_laureates(engine))
+    if not numbers:
+        return []
+    with session(engine) as orm:
+        found = [(d, e) for d, e in _decided_laureates(orm) if d.number in numbers]
+        for dossier, event in found:
+            orm.expunge(dossier)
+            orm.expunge(event)
+    return found
 
 
 def write_jury_laureates(orm, now: datetime, parents: dict[str, str], *,

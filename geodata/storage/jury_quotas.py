@@ -14,10 +14,14 @@ from geodata.dossiers.jury import dossier_record, laureates_of_wave, selection_w
 from geodata.dossiers.selection import CHECKS, check_value
 from geodata.policy import DEFAULT_POLICY, Policy, load_policy
 from geodata.quotas import FabriqueRecord, what_if
-from geodata.storage.dossiers import find_dossiers
 from geodata.storage.fabriques import laureate_records
 from geodata.storage.jury import decisions_of, jury_sessions
-from geodata.storage.jury_laureates import same_as_published, unwritten_laureates
+from geodata.storage.jury_laureates import (
+    granted_amounts,
+    same_as_published,
+    unwritten_decisions,
+)
+from geodata.storage.reference import place_names
 
 __all__ = ["Standing", "decision_warnings", "failing_checks", "programme_records",
            "published_records", "quota_records", "standing"]
@@ -36,8 +40,8 @@ class Standing:
 
     @property
     def laureates(self) -> list:
-        """The dossiers the open session named laureates."""
-        return [dossier for dossier, event in self.decided if event.to_state == "laureat"]
+        """The dossiers the open session named laureates, each with its decision."""
+        return _laureates(self.decided)
 
     def naming(self, engine: Engine, chosen: Iterable) -> tuple[list, list, dict]:
         """``quota_records`` were ``chosen`` named laureates (those the open session decided
@@ -56,19 +60,22 @@ def programme_records(engine: Engine, policy: Policy) -> list[FabriqueRecord]:
     return records
 
 
-def quota_records(engine: Engine, policy: Policy, laureates: Iterable,
+def quota_records(engine: Engine, policy: Policy, laureates: Iterable[tuple],
                   candidates: Iterable = ()) -> tuple[list, list, dict]:
     """The quota records of every laureate so far (``programme_records``) with the open
-    session's ``laureates``, those of ``candidates`` (a selection) apart, and the published
-    Fabrique each dossier is the same as: such a dossier (as the closing will find it)
-    takes its place, rather than adding one."""
-    unwritten = find_dossiers(engine, unwritten_laureates(engine)).values()
-    laureates = [*unwritten, *laureates]
+    session's ``laureates`` (dossier, decision), those of ``candidates`` (a selection) apart,
+    and the published Fabrique each dossier is the same as: such a dossier (as the closing
+    will find it) takes its place, rather than adding one. A decided laureate counts with
+    the amounts its decision granted, a candidate with those it asks; each in its
+    département's région."""
+    laureates = [*unwritten_decisions(engine), *laureates]
     candidates = list(candidates)
-    same = same_as_published(engine, [*laureates, *candidates])
+    same = same_as_published(engine, [*(d for d, _ in laureates), *candidates])
     kept = [r for r in laureate_records(engine, policy) if r.id not in same.values()]
-    return (kept + [dossier_record(d) for d in laureates],
-            [dossier_record(d) for d in candidates], same)
+    regions = place_names(engine)["departement_region"]
+    return (kept + [dossier_record(d, regions.get(d.departement_code),
+                                   granted_amounts(d, decision)) for d, decision in laureates],
+            [dossier_record(d, regions.get(d.departement_code)) for d in candidates], same)
 
 
 def published_records(engine: Engine, policy: Policy, same: dict[int, str]
@@ -86,9 +93,12 @@ def standing(engine: Engine, wave: str) -> Standing:
     current = next((s for s in sessions if s.closed_at is None), None)
     decided = decisions_of(engine, current.id) if current else []
     policy = load_policy(current.policy if current else DEFAULT_POLICY)
-    laureates = [dossier for dossier, event in decided if event.to_state == "laureat"]
-    records, _, _ = quota_records(engine, policy, laureates)
+    records, _, _ = quota_records(engine, policy, _laureates(decided))
     return Standing(sessions, current, decided, policy, records)
+
+
+def _laureates(decided: list) -> list:
+    return [(dossier, event) for dossier, event in decided if event.to_state == "laureat"]
 
 
 def failing_checks(dossiers: Iterable) -> dict[int, list[str]]:

@@ -25,6 +25,7 @@ from geodata.storage.fabriques import laureate_records
 from geodata.storage.jury import jury_sessions
 from geodata.storage.jury_quotas import programme_records
 from geodata.storage.laureates import laureate_table
+from geodata.storage.reference import place_names
 from loaders.dossiers import import_dossiers
 from loaders.pipeline import load_source
 from tests.app.conftest import csrf_token
@@ -276,12 +277,19 @@ def test_a_letter_says_nothing_the_service_could_not_settle(wave, client, login)
     assert ".courrier-a-completer" in printed  # on screen only
 
 
-def test_a_laureate_without_commune_still_counts_after_the_closing(wave, client, login):
+def test_a_laureate_without_commune_still_counts_after_the_closing(wave, client, login,
+                                                                    data_dir):
     """The closing writes no laureate without a commune (until an import places it): its
     wave's count and the totals dropped it. It counts « à vérifier » in every quota (the
-    jury's page, the dashboard's records), in place of a published Fabrique it would be."""
+    jury's page, the dashboard's records), in place of a published Fabrique it would be,
+    with the amounts its decision granted, in its département's région."""
     unplaced = next(d.number for d in list_dossiers(wave)
                     if d.wave == "2" and d.commune_code is None)
+    for name in ("regions", "departements"):
+        load_source(wave, name, None, data_dir=data_dir, progress=False)
+    with wave.begin() as connection:  # as an import finds it in the address (dossier_places)
+        connection.execute(update(Dossier).where(Dossier.number == unplaced)
+                           .values(departement_code="71"))
     for target in ("en-instruction", "recevable", "transmis-au-jury"):
         move_dossiers(wave, [unplaced], target, "instructrice")
     policy = load_policy("current")
@@ -294,7 +302,17 @@ def test_a_laureate_without_commune_still_counts_after_the_closing(wave, client,
     after = programme_records(wave, policy)
     added = {r.id for r in after} - {r.id for r in before}
     assert added == {f"ds-{unplaced}"} and len(after) == len(before) + 1
-    assert next(r for r in after if r.id == f"ds-{unplaced}").category == "a-verifier"
+    record = next(r for r in after if r.id == f"ds-{unplaced}")
+    assert record.category == "a-verifier"
+    decided = next(d for d in list_dossiers(wave) if d.number == unplaced)
+    granted = (decided.amount_1, decided.amount_2, decided.amount_3)
+    assert record.yearly_eur == granted and record.departement == decided.departement_code
+    assert record.region == place_names(wave)["departement_region"]["71"] == "27"
+    with wave.begin() as connection:  # an import corrects the amounts asked: the granted stay
+        connection.execute(update(Dossier).where(Dossier.number == unplaced)
+                           .values(amount_1=1, amount_2=2, amount_3=3))
+    record = next(r for r in programme_records(wave, policy) if r.id == f"ds-{unplaced}")
+    assert record.yearly_eur == granted and record.funding_eur == sum(granted)
 
 
 @pytest.mark.parametrize(("role", "status"), [("ministry", 200), ("prefecture", 403)])

@@ -26,6 +26,17 @@ def test_a_dossier_counts_as_the_laureate_it_would_make():
     assert (unplaced.category, unplaced.fnt, unplaced.funding_eur) == ("a-verifier", None, None)
 
 
+def test_a_laureate_counts_with_what_its_decision_granted():
+    """The amounts asked may be corrected after the decision: the granted ones count, year by
+    year; a candidate has asked, nothing granted yet."""
+    laureate = dossier_record(dossier(3, "qpv", amounts=(1, 2, 3)), "93", (40000, 30000, 20000))
+    assert (laureate.region, laureate.funding_eur, laureate.yearly_eur) == (
+        "93", 90000, (40000, 30000, 20000))
+    candidate = dossier_record(dossier(4, "qpv", amounts=(1, 2, 3)))
+    assert (candidate.region, candidate.funding_eur, candidate.yearly_eur) == (
+        None, 6, (None, None, None))
+
+
 def qpv_warnings(table) -> list[str]:
     return [w for w in selection_warnings(table, 2, None, "2") if w.startswith("Fabriques en QPV")]
 
