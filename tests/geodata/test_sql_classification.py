@@ -127,6 +127,24 @@ def test_sql_classification_signature_and_errors(loaded):
     assert classify_sql(loaded, load_policy("current"), [], []) == []
 
 
+@pytest.mark.postgis
+@pytest.mark.shared_data
+def test_a_vintage_with_no_qpv_loaded_is_warned_and_left_to_check(loaded):
+    """« 2023 » (no such list) answers « à vérifier » on the QPV half, and says why."""
+    call = ("SELECT in_qpv, near_qpv FROM fabriques_classify(ARRAY[5.4034]::float8[], "
+            "ARRAY[43.3305]::float8[], :vintage, 300, 5000, 'density_grid', ARRAY[1], 'qpv')")
+    said = []
+    with loaded.connect() as connection:
+        connection.connection.driver_connection.add_notice_handler(
+            lambda notice: said.append((notice.severity_nonlocalized, notice.message_primary)))
+        assert None not in connection.execute(text(call), {"vintage": "2024"}).one()
+        assert said == []
+        assert connection.execute(text(call), {"vintage": "2023"}).one() == (None, None)
+    ((severity, message),) = said
+    assert severity == "WARNING"
+    assert "millésime 2023" in message and "millésimes chargés : 2015, 2024" in message
+
+
 def test_sqlite_gets_no_sql_classification(tmp_path):
     engine = make_engine(embedded_url(tmp_path))
     try:
