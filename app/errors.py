@@ -227,11 +227,31 @@ def _refuse_nul() -> None:
             raise refused
 
 
+REPEATABLE = frozenset({"kind"})
+"""The JSON API's parameters a request may give more than once (the places' types of
+``/api/v1/reseaux``); any other, given twice, is refused."""
+
+
+def _refuse_repeated() -> None:
+    """A parameter of the JSON API given twice (``region=84&region=93``) is a 400 naming it:
+    one value was read, the other dropped without a word."""
+    if not request.path.startswith(f"{API_PREFIX}/"):
+        return
+    for name in request.args:
+        if name not in REPEATABLE and len(request.args.getlist(name)) > 1:
+            shown = name[:40]
+            refused = BadRequest(f"paramètre « {shown} » donné plusieurs fois : donnez-en "
+                                 "une seule valeur.")
+            refused.parameter = shown
+            raise refused
+
+
 def init_app(app: Flask) -> None:
     """Unknown API paths and methods, long URLs, NUL characters, rate limits, a database down
     and an unexpected error get the JSON shape under the API and a French page elsewhere."""
     app.before_request(_refuse_long_url)
     app.before_request(_refuse_nul)
+    app.before_request(_refuse_repeated)
     for status in (400, 404, 405, 414, 429, 500):  # 500: an exception no one handled (logged)
         app.register_error_handler(status, _http_error)
     app.register_error_handler(DatabaseUnreachable, _database_down)

@@ -76,14 +76,20 @@ def eligibility_batch():
     geocoding = address_geocoding(get_engine(), get_geocoder()) \
         if isinstance(locations, AddressLocations) else None
     try:  # the whole answer is built before anything is sent: all of it, or an error
-        if as_json:
-            rows, _ = batch_rows(index, policy, locations, geocoding=geocoding,
-                                 encode=_compact_utf8)
-            return _json_batch(policy, rows)
-        out = io.BytesIO()
-        report = write_batch(index, policy, locations, out, geocoding=geocoding)
+        response = _json_batch(policy, batch_rows(
+            index, policy, locations, geocoding=geocoding, encode=_compact_utf8)[0]) \
+            if as_json else _csv_batch(index, policy, locations, geocoding)
     except GeocoderError as error:
         raise ApiError(503, "geocodeur-indisponible", str(error), "file") from None
+    if "format" not in request.args:  # chosen by the Accept header
+        response.vary.add("Accept")
+    return response
+
+
+def _csv_batch(index, policy, locations, geocoding) -> Response:
+    """The contract's rows as CSV, with the report's counts in headers."""
+    out = io.BytesIO()
+    report = write_batch(index, policy, locations, out, geocoding=geocoding)
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = "attachment; filename=verdicts.csv"
     response.headers["X-Fabriques-Erreurs"] = str(len(report.errors))

@@ -198,6 +198,10 @@ def test_batch_format_is_csv_or_json(client):
         answer = client.post("/api/v1/eligibility/batch", data=body, content_type="text/csv",
                              headers={"Accept": accept})
         assert answer.status_code == 200 and answer.mimetype == mimetype
+        assert "Accept" in answer.vary  # a cache must not serve one for the other
+    chosen = client.post("/api/v1/eligibility/batch?format=json", data=body,
+                         content_type="text/csv")
+    assert chosen.mimetype == "application/json" and "Accept" not in chosen.vary
 
 
 def test_batch_file_sent_as_a_text_field_of_a_form(client):

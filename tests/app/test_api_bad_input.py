@@ -169,3 +169,13 @@ def test_a_batch_row_without_letter_or_digit_gets_its_own_error(client, ban_serv
         assert rows[key]["error"].startswith(f"ligne {line} : adresse invalide")
     assert rows["s"]["error"] is None and rows["s"]["commune_code"] == "75056"
     assert [r.rows for r in ban_server.requests if r.method == "POST"] == [1]
+
+
+@pytest.mark.parametrize("query", ["/api/v1/fabriques?region=84&region=93",
+                                   "/api/v1/eligibility?lon=5.4&lat=43.3&lon=2.35",
+                                   "/api/v1/fabriques?policy=current&policy=current"])
+def test_a_parameter_given_twice_is_a_400_naming_it(client, query):  # noqa: F811
+    """One value was read and the other dropped without a word; only the places' types of
+    the networks (``kind``) repeat (``tests/app/test_reseaux.py``)."""
+    name = query.split("&")[-1].split("=")[0]
+    assert_error(client.get(query), 400, name, f"« {name} » donné plusieurs fois")
