@@ -37,6 +37,7 @@ __all__ = [
     "Box",
     "FeatureQueryError",
     "bbox_numbers",
+    "BBOX_MARGIN_DEG",
     "box_shape",
     "feature_texts",
     "lonlat_boxes",
@@ -51,6 +52,10 @@ DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000
 COORDINATE_DECIMALS = 7
 """Decimals of a degree kept: about a centimetre, finer than any source."""
+BBOX_MARGIN_DEG = 0.5 * 10 ** -COORDINATE_DECIMALS
+"""Each side of a bbox in degrees is pushed out by half the step coordinates are served in:
+a box drawn on served (rounded) coordinates meets the features showing them there
+(``bbox=x,y,x,y`` on a place's served point finds it; its stored point may lie 4 mm off)."""
 MAX_OFFSET = 10_000_000
 
 Box = tuple[float, float, float, float]
@@ -94,6 +99,8 @@ def lonlat_boxes(west: float, south: float, east: float, north: float) -> tuple[
         raise FeatureQueryError(
             "bbox hors limites : longitudes de -180 à 180, latitudes de -90 à 90, minlat au "
             "plus maxlat", "bbox")
+    west, east = max(west - BBOX_MARGIN_DEG, -180.0), min(east + BBOX_MARGIN_DEG, 180.0)
+    south, north = max(south - BBOX_MARGIN_DEG, -90.0), min(north + BBOX_MARGIN_DEG, 90.0)
     if west > east:  # crosses the antimeridian
         return ((west, south, 180.0, north), (-180.0, south, east, north))
     return ((west, south, east, north),)

@@ -41,6 +41,7 @@ from geodata.territories import TERRITORIES
 
 __all__ = [
     "AREA_STEP_M",
+    "BBOX_MARGIN_M",
     "CRS84",
     "EPSG_URI",
     "METRE_DECIMALS",
@@ -56,6 +57,9 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/"
 METRE_DECIMALS = 3
 """Decimals of a metre kept in a projected CRS: a millimetre."""
+BBOX_MARGIN_M = 0.5 * 10 ** -METRE_DECIMALS
+"""A bbox in metres is pushed out by half a served step, as one in degrees is
+(``geodata.features.BBOX_MARGIN_DEG``)."""
 
 _EPSG = (4326, *dict.fromkeys(territory.epsg for territory in TERRITORIES.values()))
 SUPPORTED = (CRS84, *(f"{EPSG_URI}{code}" for code in _EPSG))
@@ -154,6 +158,8 @@ def _projected_bbox(values: Sequence[float], crs: OutputCrs) -> BboxIn:
     if not (west <= east and south <= north):
         raise FeatureQueryError("bbox invalide : minx doit être au plus maxx, et miny au plus "
                                 "maxy (en mètres dans bbox-crs)", "bbox")
+    west, south = west - BBOX_MARGIN_M, south - BBOX_MARGIN_M
+    east, north = east + BBOX_MARGIN_M, north + BBOX_MARGIN_M
     step = max(AREA_STEP_M, (east - west) / EDGE_POINTS, (north - south) / EDGE_POINTS)
     outline = shapely.segmentize(box_shape(west, south, east, north), step)
     area = shapely.transform(outline, lambda xy: np.column_stack(

@@ -19,7 +19,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from app.db import EXTENSION
-from geodata.features import parse_bbox
+from geodata.features import BBOX_MARGIN_DEG, parse_bbox
 from geodata.policy import available_policies, load_policy
 from geodata.publication import open_row
 from geodata.storage.features import feature_page
@@ -132,7 +132,7 @@ def test_a_bbox_keeps_the_features_it_intersects(client, engine, collection, bbo
     west, south, east, north = values if len(values) == 4 else values[:2] + values[3:5]
     boxes = [shapely.box(west, south, east, north)] if west <= east else [
         shapely.box(west, south, 180, north), shapely.box(-180, south, east, north)]
-    area = shapely.union_all(boxes)
+    area = shapely.union_all(boxes).buffer(BBOX_MARGIN_DEG, join_style="mitre")
     expected = {key for key, geometry in stored(engine, collection).items()
                 if geometry is not None and geometry.intersects(area)}
     page = get_json(client, f"/ogc/collections/{collection}/items?bbox={bbox}&limit=10000")

@@ -185,6 +185,22 @@ def test_a_bbox_in_lambert_93_keeps_exactly_the_features_it_meets(client, engine
     assert found > 20
 
 
+@pytest.mark.parametrize(("crs", "bbox_crs"), [("", ""), (f"&crs={EPSG}2154",
+                                                         f"&bbox-crs={EPSG}2154")])
+def test_a_box_on_a_served_point_finds_it(client, crs, bbox_crs):
+    """Coordinates are served rounded (to 1e-7°, or the millimetre): a stored point lies up
+    to half a step off what a client reads. ``bbox=x,y,x,y`` on what it read missed the
+    place (and any box with that point on its edge), where it now finds it."""
+    page = get_json(client, "/ogc/collections/lieux/items?limit=200&bbox="
+                    f"{','.join(map(str, MARSEILLE))}{crs}")
+    assert len(page["features"]) > 10
+    for feature in page["features"]:
+        x, y = feature["geometry"]["coordinates"]
+        found = get_json(client, f"/ogc/collections/lieux/items?bbox={x},{y},{x},{y}"
+                         f"{crs}{bbox_crs}")
+        assert feature["id"] in {f["id"] for f in found["features"]}, (x, y)
+
+
 def test_a_bbox_in_epsg_4326_is_latitude_first(client):
     lon_lat = ",".join(map(str, MARSEILLE))
     west, south, east, north = MARSEILLE

@@ -11,6 +11,7 @@ import shapely
 
 from geodata.feature_collections import COMMUNES, FABRIQUES, LIEUX, qpv_collection
 from geodata.features import (
+    BBOX_MARGIN_DEG,
     DEFAULT_LIMIT,
     MAX_LIMIT,
     FeatureQueryError,
@@ -22,13 +23,20 @@ from geodata.features import (
 )
 
 
+def widened(*boxes):
+    """Boxes pushed out by half a served step (``BBOX_MARGIN_DEG``), within ±180°."""
+    return tuple((max(w - BBOX_MARGIN_DEG, -180.0), s - BBOX_MARGIN_DEG,
+                  min(e + BBOX_MARGIN_DEG, 180.0), n + BBOX_MARGIN_DEG) for w, s, e, n in boxes)
+
+
 def test_a_bbox_is_one_box_or_two_across_the_antimeridian():
     assert parse_bbox(None) is None
-    assert parse_bbox("5,43,6,44") == ((5.0, 43.0, 6.0, 44.0),)
-    assert parse_bbox("5,43,-100,6,44,2000") == ((5.0, 43.0, 6.0, 44.0),)  # heights ignored
-    assert parse_bbox("170,-50,-170,50") == ((170.0, -50.0, 180.0, 50.0),
-                                             (-180.0, -50.0, -170.0, 50.0))
-    assert parse_bbox("5,43,5,43") == ((5.0, 43.0, 5.0, 43.0),)  # a point is a box
+    assert parse_bbox("5,43,6,44") == widened((5.0, 43.0, 6.0, 44.0))
+    assert parse_bbox("5,43,-100,6,44,2000") == widened((5.0, 43.0, 6.0, 44.0))  # no heights
+    assert parse_bbox("170,-50,-170,50") == widened((170.0, -50.0, 180.0, 50.0),
+                                                    (-180.0, -50.0, -170.0, 50.0))
+    assert parse_bbox("5,43,5,43") == widened((5.0, 43.0, 5.0, 43.0))  # a point is a box
+    assert parse_bbox("-180,-90,180,90") == ((-180.0, -90.0, 180.0, 90.0),)
 
 
 @pytest.mark.parametrize("text", ["", "5,43,6", "5,43,6,44,1", "a,b,c,d", "5,43,inf,44",
