@@ -31,13 +31,13 @@ import shapely
 from geodata.geometry import geojson_texts
 
 __all__ = [
+    "BBOX_MARGIN_DEG",
     "COORDINATE_DECIMALS",
     "DEFAULT_LIMIT",
     "MAX_LIMIT",
     "Box",
     "FeatureQueryError",
     "bbox_numbers",
-    "BBOX_MARGIN_DEG",
     "box_shape",
     "feature_texts",
     "lonlat_boxes",
