@@ -126,9 +126,11 @@ def _notes(table: QuotaTable, names: Mapping[str, str] | None) -> list[str]:
     undetermined = sum(line.min for line in table.lines
                        if line.category == CATEGORY_UNDETERMINED)
     if undetermined:
-        notes.append(f"{undetermined} Fabrique(s) à vérifier : chacune peut être en QPV, hors "
-                     "des grands centres urbains ou non éligible. « Min » compte les "
-                     "Fabriques décidées, « Max » y ajoute celles qui peuvent encore l'être.")
+        notes.append(f"{undetermined} Fabrique(s) à vérifier : chacune peut tomber dans "
+                     "les catégories que ce qui est connu d'elle n'exclut pas (dans un grand "
+                     "centre urbain, jamais « hors des grands centres urbains »). « Min » "
+                     "compte les Fabriques décidées, « Max » y ajoute celles qui peuvent "
+                     "encore l'être.")
     for group in table.groups:
         where = ("" if table.by is None
                  else f", {table.by_title.lower()} {group_label(table.by, group, names)}")

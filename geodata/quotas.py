@@ -8,8 +8,10 @@ records per quota category, overall or per wave, région or département, agains
 An undetermined record ("à vérifier": the published list places Fabriques at their
 commune's centroid) is never counted as zero: each line is a range. ``min`` counts the
 records decided in the line; ``max`` adds those that could still fall in it (the
-undetermined records for the QPV, outside and not-eligible lines; for the FNT line, the QPV
-records of unknown type and the undetermined records that are FNT or of unknown type). The
+undetermined records for the QPV, outside and not-eligible lines, but for those a known half
+rules out: one in a large urban centre is never « hors des grands centres urbains », one
+outside them never « non éligible »; for the FNT line, the QPV records of unknown type and
+the undetermined records that are FNT or of unknown type and could be in a QPV). The
 "à vérifier" and total lines are exact (``min == max``). Each bound is reachable on its own,
 not all at once: one undetermined record falls in one category only. What remains to reach a
 target is a range too, ``target - max`` to ``target - min`` (negative: overshot).
@@ -92,7 +94,9 @@ class FabriqueRecord:
     """One Fabrique as the quota counting sees it; ``None`` means unknown.
 
     ``funding_eur`` is the whole amount granted (or asked, for a candidate); ``yearly_eur``
-    the amount granted for each of the YEARS years, each None when unknown.
+    the amount granted for each of the YEARS years, each None when unknown. ``possible``:
+    the categories an undetermined record could still fall in, when a half of its
+    classification is known (``geodata.eligibility.categories``); None: any of them.
     """
 
     id: str
@@ -103,6 +107,7 @@ class FabriqueRecord:
     departement: str | None = None
     funding_eur: int | None = None
     yearly_eur: tuple[int | None, ...] = (None,) * YEARS
+    possible: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id.strip():
@@ -113,6 +118,10 @@ class FabriqueRecord:
                 f"Fabrique {self.id!r} : catégorie inconnue {self.category!r} "
                 f"(attendues : {expected})"
             )
+        if self.possible is not None and not (isinstance(self.possible, frozenset)
+                                              and self.possible <= set(RANGED)):
+            raise QuotaError(f"Fabrique {self.id!r} : catégories possibles invalides "
+                             f"{self.possible!r} (parmi : {', '.join(RANGED)})")
         if self.fnt is not None and not isinstance(self.fnt, bool):
             raise QuotaError(f"Fabrique {self.id!r} : fnt doit valoir True, False ou None, "
                              f"pas {self.fnt!r}")
@@ -244,10 +253,11 @@ def quota_table(
                 decided = [r for r in members if r.fnt and r.category == CATEGORY_QPV]
                 possible = sum(1 for r in members if r.fnt is None and r.category
                                == CATEGORY_QPV) + sum(1 for r in undetermined
-                                                      if r.fnt is not False)
+                                                      if r.fnt is not False
+                                                      and _could_be(r, CATEGORY_QPV))
             else:
                 decided = [r for r in members if r.category == kind]
-                possible = len(undetermined) if kind in RANGED else 0
+                possible = sum(1 for r in undetermined if _could_be(r, kind))
             lines.append(_line(group, kind, decided, possible, targets.get(kind), policy))
     return QuotaTable(policy_name=policy.name, by=by, lines=tuple(lines))
 
@@ -279,6 +289,11 @@ def range_text(line: QuotaLine) -> str:
     if line.exact:
         return number(line.min)
     return f"de {number(line.min)} à {number(line.max)}"
+
+
+def _could_be(record: FabriqueRecord, category: str) -> bool:
+    """Whether an undetermined record could still fall in ``category``."""
+    return category in (RANGED if record.possible is None else record.possible)
 
 
 def _targets(policy: Policy) -> dict[str, int]:

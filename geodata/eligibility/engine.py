@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from geodata.eligibility.categories import categories
 from geodata.eligibility.grid import CROSSED, Cells
 from geodata.eligibility.hosting import (
     HOSTING_TOLERANCE_M,
@@ -33,9 +34,6 @@ from geodata.eligibility.layers import ReferenceIndex, TerritoryIndex
 from geodata.eligibility.plain_layers import FALSE, TRUE, UNKNOWN
 from geodata.eligibility.search import Points, first_containing, first_match, nearest_within
 from geodata.policy import (
-    CATEGORY_NOT_ELIGIBLE,
-    CATEGORY_OUTSIDE,
-    CATEGORY_QPV,
     CATEGORY_UNDETERMINED,
     Policy,
 )
@@ -141,7 +139,7 @@ def classify(
                 _classify_territory(result, index.territories[code], rows, commune_codes,
                                     grid)
     _urban_half(result)
-    _categories(result)
+    result.category = categories(result)
     return result
 
 
@@ -373,25 +371,3 @@ def _urban_half(result: Classification) -> None:
         is_large = large[levels]
         result.outside = np.where(levels == 0, UNKNOWN,
                                   np.where(is_large, FALSE, TRUE)).astype(np.int8)
-
-
-def _categories(result: Classification) -> None:
-    """The quota category the policy assigns, from the two halves and its precedence."""
-    qpv_half = np.where((result.in_qpv == TRUE) | (result.near_qpv == TRUE), TRUE,
-                        np.where((result.in_qpv == FALSE) & (result.near_qpv == FALSE), FALSE,
-                                 UNKNOWN))
-    outside = result.outside
-    qpv_first = result.policy.precedence == "qpv"
-    names = np.array([CATEGORY_UNDETERMINED, CATEGORY_NOT_ELIGIBLE, CATEGORY_QPV,
-                      CATEGORY_OUTSIDE], dtype=object)
-    undetermined, not_eligible, qpv, outside_code = range(4)
-    category = np.full(len(result), undetermined, dtype=np.int8)
-    category[(qpv_half == FALSE) & (outside == FALSE)] = not_eligible
-    category[(qpv_half == TRUE) & (outside != TRUE)] = qpv
-    category[(outside == TRUE) & (qpv_half == FALSE)] = outside_code
-    both = (qpv_half == TRUE) & (outside == TRUE)
-    category[both] = qpv if qpv_first else outside_code
-    if not qpv_first:  # outside wins whatever the QPV half says
-        category[outside == TRUE] = outside_code
-    category[result.territory == None] = undetermined  # noqa: E711
-    result.category = names[category]

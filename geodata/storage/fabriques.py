@@ -24,9 +24,9 @@ __all__ = ["laureate_records"]
 
 def laureate_records(engine: Engine, policy: Policy) -> list[FabriqueRecord]:
     """Every Fabrique once, as the map and the open data show it (``laureate_table``), with
-    its quota category under ``policy``, wave, type, place and granted amounts:
-    ``yearly_eur`` year by year (None when unknown), ``funding_eur`` their sum when all are
-    known."""
+    its quota category under ``policy`` (and those it could still fall in), wave, type,
+    place and granted amounts: ``yearly_eur`` year by year (None when unknown),
+    ``funding_eur`` their sum when all are known."""
     records = []
     for row in sorted(laureate_table(engine, policy), key=lambda row: row["id"]):
         yearly = (row["amount_1"], row["amount_2"], row["amount_3"])[:YEARS]
@@ -34,5 +34,6 @@ def laureate_records(engine: Engine, policy: Policy) -> list[FabriqueRecord]:
             id=row["id"], category=row["category"], wave=row["wave"], fnt=row["fnt"],
             region=row["region_code"], departement=row["departement_code"], yearly_eur=yearly,
             funding_eur=None if None in yearly else sum(yearly),
+            possible=row["possible_categories"],
         ))
     return records

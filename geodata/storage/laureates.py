@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
 from sqlalchemy import Engine, func, select
 
 from geodata.eligibility import classify
+from geodata.eligibility.categories import ANY_CATEGORY, possible_categories
 from geodata.policy import CATEGORIES, CATEGORY_UNDETERMINED, Policy
 from geodata.publication import MATCH_SAME, merge_matches
 from geodata.storage.cache import versioned
@@ -53,18 +53,22 @@ def _read(engine: Engine) -> list[dict]:
     return [dict(row) for row in found]
 
 
-def _categories(engine: Engine, policy: Policy, rows: list[dict]) -> np.ndarray:
-    """Each row's category under ``policy`` (undetermined without a position)."""
+def _categories(engine: Engine, policy: Policy, rows: list[dict]) -> tuple[list, list]:
+    """Each row's category under ``policy`` and the categories it could still fall in
+    (``possible_categories``): undetermined, any of them, without a position."""
     located = [i for i, row in enumerate(rows) if row["geom"] is not None]
-    categories = np.full(len(rows), CATEGORY_UNDETERMINED, dtype=object)
+    found = [CATEGORY_UNDETERMINED] * len(rows)
+    possible = [ANY_CATEGORY] * len(rows)
     if located:
         index = reference_index(engine, policy.qpv_vintage)
         result = classify(
             index, policy, [rows[i]["geom"].x for i in located],
             [rows[i]["geom"].y for i in located], [rows[i]["precision"] for i in located],
             commune_codes=[rows[i]["commune_code"] for i in located])
-        categories[located] = result.category
-    return categories
+        for i, category, could_be in zip(located, result.category,
+                                         possible_categories(result), strict=True):
+            found[i], possible[i] = str(category), could_be
+    return found, possible
 
 
 def fabriques_once(engine: Engine) -> list[dict]:
@@ -81,13 +85,13 @@ def laureate_table(engine: Engine, policy: Policy) -> list[dict]:
 
     Each row keeps the keys the map has always read (``name``, ``wave``, ``kind``, ``fnt``,
     ``category``, ``category_label``, ``policy``...) and adds ``source``, ``siret``,
-    ``amount_1..3``. Computed once per policy and set of dataset versions in service; the
-    rows are shared: callers read them, never change them.
+    ``amount_1..3`` and ``possible_categories`` (those an « à vérifier » could still fall
+    in; a decided Fabrique's own). Computed once per policy and set of dataset versions in
+    service; the rows are shared: callers read them, never change them.
     """
     rows = fabriques_once(engine)
-    categories = _categories(engine, policy, rows)
     table = []
-    for row, category in zip(rows, categories, strict=True):
+    for row, category, could_be in zip(rows, *_categories(engine, policy, rows), strict=True):
         geom = row.pop("geom")
         for key in ("territory", "dossier_number", "published_match", "match_state"):
             row.pop(key)
@@ -95,8 +99,8 @@ def laureate_table(engine: Engine, policy: Policy) -> list[dict]:
             fnt=FNT_KINDS.get(row["kind"]),
             lon=round(geom.x, 6) if geom is not None else None,
             lat=round(geom.y, 6) if geom is not None else None,
-            category=str(category), category_label=CATEGORIES[str(category)],
-            policy=policy.name)
+            category=category, category_label=CATEGORIES[category],
+            possible_categories=could_be, policy=policy.name)
         table.append(row)
     return sorted(table, key=_sort_key)
 

@@ -1,0 +1,78 @@
+"""The quota category a policy gives a location, from the two halves of its classification,
+and the categories an undetermined location could still fall in.
+
+The QPV half is true when the location is in or near a QPV, false when it is neither, unknown
+otherwise; the urban half is "outside large urban centres" (true, false, unknown). The
+policy's precedence says which category a location that is both gets. A location with an
+unknown half is « à vérifier »; the categories it could still fall in are those its unknown
+halves give once known, either way: one in a large urban centre can never be « hors des
+grands centres urbains », one outside them never « non éligible ». The quotas count it in
+those lines' ranges only (``geodata.quotas``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from geodata.eligibility.plain_layers import FALSE, TRUE, UNKNOWN
+from geodata.policy import (
+    CATEGORY_NOT_ELIGIBLE,
+    CATEGORY_OUTSIDE,
+    CATEGORY_QPV,
+    CATEGORY_UNDETERMINED,
+)
+
+__all__ = ["ANY_CATEGORY", "categories", "possible_categories"]
+
+ANY_CATEGORY = frozenset({CATEGORY_QPV, CATEGORY_OUTSIDE, CATEGORY_NOT_ELIGIBLE})
+"""What a location of which nothing is known could fall in."""
+
+NAMES = np.array([CATEGORY_UNDETERMINED, CATEGORY_NOT_ELIGIBLE, CATEGORY_QPV, CATEGORY_OUTSIDE],
+                 dtype=object)
+UNDETERMINED, NOT_ELIGIBLE, QPV, OUTSIDE = range(4)
+
+
+def categories(result) -> np.ndarray:
+    """The category of each location of a classification (``engine.Classification``);
+    « à vérifier » outside every territory."""
+    codes = _codes(_qpv_half(result), result.outside, result.policy.precedence == "qpv")
+    codes[result.territory == None] = UNDETERMINED  # noqa: E711
+    return NAMES[codes]
+
+
+def possible_categories(result) -> list[frozenset[str]]:
+    """For each location, the categories it falls in once its unknown halves are known:
+    its own category when it is decided; all three outside every territory."""
+    qpv_half = _qpv_half(result)
+    outside = result.outside
+    qpv_first = result.policy.precedence == "qpv"
+    nowhere = result.territory == None  # noqa: E711
+    qpv_half = np.where(nowhere, UNKNOWN, qpv_half)
+    outside = np.where(nowhere, UNKNOWN, outside)
+    found = np.zeros((len(qpv_half), len(NAMES)), dtype=bool)
+    for qpv_value in (TRUE, FALSE):
+        for outside_value in (TRUE, FALSE):
+            codes = _codes(np.where(qpv_half == UNKNOWN, qpv_value, qpv_half),
+                           np.where(outside == UNKNOWN, outside_value, outside), qpv_first)
+            found[np.arange(len(codes)), codes] = True
+    return [frozenset(NAMES[row]) for row in found]
+
+
+def _qpv_half(result) -> np.ndarray:
+    """In or near a QPV (TRUE), neither (FALSE), or unknown."""
+    return np.where((result.in_qpv == TRUE) | (result.near_qpv == TRUE), TRUE,
+                    np.where((result.in_qpv == FALSE) & (result.near_qpv == FALSE), FALSE,
+                             UNKNOWN))
+
+
+def _codes(qpv_half: np.ndarray, outside: np.ndarray, qpv_first: bool) -> np.ndarray:
+    """The category codes (``NAMES``) of the halves under a precedence."""
+    category = np.full(len(qpv_half), UNDETERMINED, dtype=np.int8)
+    category[(qpv_half == FALSE) & (outside == FALSE)] = NOT_ELIGIBLE
+    category[(qpv_half == TRUE) & (outside != TRUE)] = QPV
+    category[(outside == TRUE) & (qpv_half == FALSE)] = OUTSIDE
+    both = (qpv_half == TRUE) & (outside == TRUE)
+    category[both] = QPV if qpv_first else OUTSIDE
+    if not qpv_first:  # outside wins whatever the QPV half says
+        category[outside == TRUE] = OUTSIDE
+    return category
