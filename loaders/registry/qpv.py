@@ -44,10 +44,14 @@ QPV_SOURCES = (
         fields={"qpv_code": "code_qp", "qpv_name": "lib_qp", "commune_code": "insee_com",
                 "commune_name": "lib_com"},
         complete_for=COUNTRY,
-        # One row per QPV and commune: at least one per QPV of the list, which names 1,493
-        # (1,362 metropolitan, the count of the decree of December 2023, and 131 overseas;
-        # SOURCES.md). The shared file has 1,684 rows.
-        minimum_rows=1_493,
+        # One row per QPV and commune: 1,684 in the list read and checked (SOURCES.md: each
+        # row's commune matches its QPV's in the ANCT file), for 1,493 QPV (1,362
+        # metropolitan, the count of the decree of December 2023, and 131 overseas). No
+        # authority counts the pairs: the codes' counts below let through a list cut to one
+        # row per QPV (1,493 rows: 73 communes lost every QPV they host, and the engine said
+        # « no QPV near » in Gonesse) or keeping one row of La Réunion's 59. A later edition
+        # may add pairs; one with fewer than the list checked is cut.
+        minimum_rows=1_684,
         # The engine says « no QPV here » where no commune of this list is near: a list cut
         # by a département (its 1,629 rows still passed the count of rows) made it say so
         # in Vaulx-en-Velin. The metropolitan codes are the decree's exact count; overseas,

@@ -81,6 +81,28 @@ def test_the_qpv_list_cut_by_a_departement_is_refused(engine, data_dir, tmp_path
     assert current_completeness(engine, "qpv2024-communes")["scope"] == "country"
 
 
+@pytest.mark.parametrize(("what", "keep"), [
+    ("one row per QPV", "first of each code"), ("one row of La Réunion's 59", "first of 974")])
+def test_a_qpv_list_that_lost_pairs_is_refused(engine, data_dir, tmp_path, what, keep):
+    """Every code still there (the decree's 1,362, QPV in each DROM), but communes dropped:
+    deduplicated on the code, 73 communes lost every QPV they host (Gonesse: « no QPV
+    near »). Synthetic: the real list, rows removed as said."""
+    load(engine, "qpv2024-communes", data_dir)
+    seen = set()
+
+    def drop(row):
+        key = row["code_qp"] if keep == "first of each code" else (
+            "974" if row["code_qp"][2:5] == "974" else row["code_qp"] + row["insee_com"])
+        dropped = key in seen
+        seen.add(key)
+        return dropped
+
+    cut = membership_without(data_dir, tmp_path, drop)
+    error = plain(str(refused(engine, "qpv2024-communes", cut)))
+    assert "au moins 1 684 sont attendus" in error, what
+    assert current_completeness(engine, "qpv2024-communes")["scope"] == "country"
+
+
 def test_a_forced_cut_list_is_not_read_as_the_official_list(engine, data_dir, tmp_path):
     """Forced, the cut list is partial: the engine no longer reads where QPV lie from it."""
     cut = membership_without(data_dir, tmp_path, lambda row: row["code_qp"][2:5] == "974")
