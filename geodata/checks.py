@@ -27,7 +27,7 @@ from geodata.geometry import rfc7946_polygons
 from geodata.policy import load_policy
 from geodata.storage.communes import commune_directory, commune_point
 from geodata.storage.reference import commune_parents, loaded_versions, reference_index
-from geodata.territories import TerritoryError, territory_of_lonlat
+from geodata.territories import TerritoryError, coordinates_in, territory_of_lonlat
 
 if TYPE_CHECKING:  # batches only: a single check starts without polars
     from geodata.eligibility.addresses import Geocoding
@@ -274,9 +274,12 @@ def check_location(engine: Engine, geocoder: BanClient, policy_name: str, *,
                    lat: float | None = None, commune: str | None = None,
                    commune_fallback: bool = False) -> Check:
     """The verdict at a chosen commune, else at an address when one is given (falling back
-    on its commune if asked, ``check_address``), else at (lon, lat)."""
+    on its commune if asked, ``check_address``; two decimal numbers typed there are
+    coordinates, ``coordinates_in``), else at (lon, lat)."""
     if commune:
         return check_commune(engine, policy_name, commune)
+    if address and (typed := coordinates_in(address)) is not None:
+        return check_point(engine, policy_name, *typed)
     if address:
         return check_address(engine, geocoder, policy_name, address,
                              commune_fallback=commune_fallback)

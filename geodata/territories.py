@@ -19,6 +19,8 @@ __all__ = [
     "TERRITORIES",
     "Territory",
     "TerritoryError",
+    "coordinates_in",
+    "swapped_hint",
     "territory_of_commune",
     "territory_of_departement",
     "territory_of_lonlat",
@@ -98,5 +100,42 @@ def territory_of_lonlat(lon: float, lat: float) -> Territory:
     raise TerritoryError(
         f"le point ({lonlat(lon, lat)}) n'est dans aucun territoire couvert "
         "(France métropolitaine, Guadeloupe, Martinique, Guyane, La Réunion, Mayotte, "
-        "Saint-Barthélemy, Saint-Martin)"
+        f"Saint-Barthélemy, Saint-Martin){swapped_hint(lon, lat)}"
     )
+
+
+def _territory_at(lon: float, lat: float) -> Territory | None:
+    return next((t for t in TERRITORIES.values() if t.contains_lonlat(lon, lat)), None)
+
+
+def swapped_hint(lon: float, lat: float) -> str:
+    """`` : longitude et latitude inversées ? …`` when the point lies in no territory but
+    the swapped one does (« 43.3305, 5.4034 » copied latitude first); else ""."""
+    if _territory_at(lon, lat) is not None:
+        return ""
+    swapped = _territory_at(lat, lon)
+    if swapped is None:
+        return ""
+    return (f" : longitude et latitude inversées ? Dans l'autre ordre ({lonlat(lat, lon)}), "
+            f"le point est en {swapped.name}")
+
+
+_PAIRS = (
+    re.compile(r"\s*(-?\d{1,3}\.\d+)\s*[,;\s]\s*(-?\d{1,3}\.\d+)\s*"),  # 5.4034, 43.3305
+    re.compile(r"\s*(-?\d{1,3},\d+)\s*[;\s]\s*(-?\d{1,3},\d+)\s*"),  # 5,4034 ; 43,3305
+)
+
+
+def coordinates_in(text: str) -> tuple[float, float] | None:
+    """The (lon, lat) a text made of two decimal numbers gives (typed or pasted in an address
+    field), else None: in the order written, or the other (a map's « 43.3305, 5.4034 » is
+    latitude first) when only that one lies in a territory. Both numbers need decimals:
+    « 12 75007 » is an address."""
+    for pair in _PAIRS:
+        found = pair.fullmatch(text or "")
+        if found:
+            first, second = (float(n.replace(",", ".")) for n in found.groups())
+            if _territory_at(first, second) is None and _territory_at(second, first):
+                return second, first
+            return first, second
+    return None

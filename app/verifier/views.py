@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 
 from app.db import get_engine, get_geocoder
 from app.forms import first_error
@@ -48,11 +48,28 @@ FAILURES = ((CommuneChoice, 200), (CommuneUnknown, 503), (LocationError, 400),
 
 @dataclass
 class Problem:
-    """Why no verdict: the message, the fields in error, the communes to choose from."""
+    """Why no verdict: the message, the fields in error, the communes to choose from, or
+    the checks to choose between (label, address of the page)."""
 
     message: str
     fields: tuple[str, ...] = ()
     choices: list = field(default_factory=list)
+    alternatives: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _address_or_coordinates(form: LocationForm) -> Problem:
+    """Both an address and coordinates were typed (the one ignored without a word, a person
+    who typed coordinates after an address got the address's error again): which to check."""
+    kept = {name: value for name, value in request.args.items()
+            if name not in ("address", "lon", "lat", "commune")}
+    coordinates = f"{form.lon.data or '?'} ; {form.lat.data or '?'}"
+    return Problem("Une adresse et des coordonnées ont été données : choisissez ce qu'il faut "
+                   "vérifier", ("address", "lon", "lat"), alternatives=[
+                       (f"L'adresse « {form.address.data[:120]} »",
+                        url_for(request.endpoint, address=form.address.data, **kept)),
+                       (f"Les coordonnées (longitude ; latitude : {coordinates})",
+                        url_for(request.endpoint, lon=form.lon.data, lat=form.lat.data,
+                                **kept))])
 
 
 def _fields_of(failure: Exception) -> tuple[str, ...]:
@@ -73,6 +90,8 @@ def _checked_location(form: LocationForm):
         name, message = first_error(form, ("address", "lon", "lat"))
         shown = "address" if name == "commune" else name  # the commune stands for an address
         return form.data, None, Problem(message, (shown,)), 400
+    if form.address.data and (form.lon.data or form.lat.data):
+        return form.data, None, _address_or_coordinates(form), 400
     try:
         check = check_location(get_engine(), get_geocoder(), form.policy.data,
                                commune_fallback=True, **form.location())
