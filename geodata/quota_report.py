@@ -118,7 +118,7 @@ def _notes(table: QuotaTable, names: Mapping[str, str] | None) -> list[str]:
                          f"{range_text(line)} pour une cible de {line.target}.")
     totals = [line for line in table.lines if line.category == TOTAL]
     if totals:
-        years = [f"année {year + 1} : {euros(sum(t.yearly_eur[year] for t in totals))}"
+        years = [f"année {year + 1} : {_known_sum([t.yearly_eur[year] for t in totals])}"
                  + (f" ({unknown} sans montant)"
                     if (unknown := sum(t.unknown_yearly[year] for t in totals)) else "")
                  for year in range(YEARS)]
@@ -157,8 +157,14 @@ def _percent(share: float | None) -> str:
     return "-" if share is None else percent(share)
 
 
-def _euros(amount: int) -> str:
-    return number(amount)
+def _euros(amount: int | None) -> str:
+    return "inconnu" if amount is None else number(amount)
+
+
+def _known_sum(amounts: list[int | None]) -> str:
+    """The sum of the groups' known amounts in euros; « inconnu » when no group knows one."""
+    known = [amount for amount in amounts if amount is not None]
+    return euros(sum(known)) if known else "inconnu"
 
 
 def _share(value: float | None) -> float | None:

@@ -150,8 +150,9 @@ class QuotaLine:
     the target), ``share_min`` and ``share_max`` are None where there is no target: per
     group, and for the non-eligible and to-check lines. The other fields describe the
     ``min`` decided records: ``fnt`` of them are FNT; ``funding_eur`` sums their known
-    granted amounts; ``yearly_eur`` sums the known amounts of each year and
-    ``unknown_yearly`` counts the records without an amount that year;
+    granted amounts (None when none of them is known); ``yearly_eur`` sums the known
+    amounts of each year (None likewise) and ``unknown_yearly`` counts the records without
+    an amount that year;
     ``max_commitment_eur`` is ``min * max_total_eur + fnt * fnt_bonus_eur`` (without the
     FNT bonus of the records of unknown type); ``unknown_*`` count the records whose granted
     amount, type (FNT or not) or wave is unknown.
@@ -167,8 +168,8 @@ class QuotaLine:
     remaining_max: int | None
     share_min: float | None
     share_max: float | None
-    funding_eur: int
-    yearly_eur: tuple[int, ...]
+    funding_eur: int | None
+    yearly_eur: tuple[int | None, ...]
     unknown_yearly: tuple[int, ...]
     max_commitment_eur: int
     unknown_funding: int
@@ -310,6 +311,10 @@ def _line(group: str | None, kind: str, members: list[FabriqueRecord], possible:
     known = [record.funding_eur for record in members if record.funding_eur is not None]
     years = [[record.yearly_eur[year] for record in members
               if record.yearly_eur[year] is not None] for year in range(YEARS)]
+    # No amount known among Fabriques is no amount at all, not 0 € (a line without any
+    # Fabrique sums to 0 €): the published list has none, and « 0 € engagés » read as fact.
+    funding = sum(known) if known or not low else None
+    yearly = tuple(sum(amounts) if amounts or not low else None for amounts in years)
     return QuotaLine(
         group=group,
         category=kind,
@@ -321,8 +326,8 @@ def _line(group: str | None, kind: str, members: list[FabriqueRecord], possible:
         remaining_max=None if target is None else target - low,
         share_min=low / target if target else None,
         share_max=high / target if target else None,
-        funding_eur=sum(known),
-        yearly_eur=tuple(sum(amounts) for amounts in years),
+        funding_eur=funding,
+        yearly_eur=yearly,
         unknown_yearly=tuple(low - len(amounts) for amounts in years),
         max_commitment_eur=low * policy.funding.max_total_eur
         + fnt * policy.funding.fnt_bonus_eur,

@@ -278,15 +278,27 @@ def test_the_csv_export_is_the_quota_table(reference_client, reference_engine, p
                 assert cell == ""
             else:
                 assert float(cell.replace(",", ".")) == pytest.approx(share * 100, abs=0.05)
-        assert int(row["montants accordés connus (€)"]) == line.funding_eur
+        assert row["montants accordés connus (€)"] == (  # empty: no amount known, not 0
+            "" if line.funding_eur is None else str(line.funding_eur))
         assert int(row["engagement maximal (€)"]) == line.max_commitment_eur
         assert (int(row["sans montant connu"]), int(row["type inconnu"]),
                 int(row["vague inconnue"])) == (line.unknown_funding, line.unknown_type,
                                                 line.unknown_wave)
     if by is None:
         assert {row["groupe"] for row in rows} == {OVERALL}
+        total = next(row for row in rows if row["catégorie"] == "total")
+        assert total["montants accordés connus (€)"] == total["année 1 (€)"] == ""
         qpv = next(row for row in rows if row["catégorie"] == "qpv")
         assert int(qpv["maximum"]) > int(qpv["minimum"])
+
+
+def test_amounts_no_fabrique_has_are_unknown_never_zero(reference_client):
+    """The published list gives no amount: « 0 € engagés » read as a fact to an adviser."""
+    page = html.unescape(reference_client.get(DASHBOARD).text)
+    funding = words(re.search(r'<table id="tableau-financement">(.*?)</table>', page,
+                              re.S).group(1))
+    assert "Montants accordés connus inconnu" in funding
+    assert "Engagé pour l'année 1 inconnu" in funding and " 0 €" not in funding
 
 
 def test_the_funding_committed_per_year_sums_the_jury_s_amounts(app, data_dir, login):

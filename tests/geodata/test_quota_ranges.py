@@ -118,8 +118,11 @@ def test_yearly_funding_sums_the_known_amounts_and_counts_the_unknown(network):
                    or (line.category == FNT and r.category == QPV and r.fnt is True)]
         for year in range(YEARS):
             known = [r.yearly_eur[year] for r in members if r.yearly_eur[year] is not None]
-            assert line.yearly_eur[year] == sum(known)
+            # none known among Fabriques: unknown, never 0 € (no Fabrique: 0 €)
+            assert line.yearly_eur[year] == (sum(known) if known or not members else None)
             assert line.unknown_yearly[year] == len(members) - len(known)
+        funded = [r.funding_eur for r in members if r.funding_eur is not None]
+        assert line.funding_eur == (sum(funded) if funded or not members else None)
 
 
 @settings(database=None, max_examples=100)
@@ -159,7 +162,7 @@ def test_the_text_gives_the_yearly_commitment():
     for by in (None, "wave"):
         text = render_text(quota_table(network, POLICY, by=by))
         assert ("Engagé par année : année 1 : 60\u202f000\xa0€ ; année 2 : 40\u202f000\xa0€ "
-                "(1 sans montant) ; année 3 : 0\xa0€ (2 sans montant).") in text
+                "(1 sans montant) ; année 3 : inconnu (2 sans montant).") in text
 
 
 def test_a_record_needs_its_yearly_amounts_well_formed():
@@ -190,7 +193,7 @@ def test_the_csv_rows_carry_the_ranges_and_the_names():
         "93", "Provence-Alpes-Côte d'Azur", QPV)
     assert (qpv["minimum"], qpv["maximum"]) == ("1", "2")
     assert (qpv["année 1 (€)"], qpv["année 2 (€)"], qpv["année 3 (€)"]) == (
-        "50000", "40000", "0")
+        "50000", "40000", "")  # the one Fabrique's third year is unknown: no amount, not 0
     assert qpv["sans montant année 3"] == "1" and qpv["sans montant année 1"] == "0"
     unknown = rows[len(LINE_KINDS)]
     assert (unknown["groupe"], unknown["nom du groupe"]) == ("", "région inconnue")
@@ -208,4 +211,5 @@ def test_the_json_lines_carry_min_and_max():
     assert (lines[QPV]["min"], lines[QPV]["max"]) == (1, 2)
     assert (lines[FNT]["min"], lines[FNT]["max"]) == (0, 2)  # q and u may both be FNT
     assert (lines[TOTAL]["min"], lines[TOTAL]["max"]) == (2, 2)
-    assert lines[QPV]["yearly_eur"] == [0] * YEARS
+    assert lines[QPV]["yearly_eur"] == [None] * YEARS  # q's amounts are unknown: null
+    assert lines[FNT]["yearly_eur"] == [0] * YEARS  # no Fabrique decided FNT: 0
