@@ -3,21 +3,22 @@
 ``|distance`` (81,8 m), ``|euros`` (120 000 €), ``|taille`` (20 Mo), ``|coordonnee`` (5,40340:
 a longitude or a latitude, the same digits as the explanations). A Fabrique's name as pages
 show it (``geodata.display``): ``|nom_decode`` (``&amp;`` as ``&``), ``|nom_court`` (a
-554-character description cut to its first words). A value a template prints as it is prints
+554-character description cut to its first words); ``|de``, a place's name after « de »
+(« d'Aurillac », « du Havre »). A value a template prints as it is prints
 nothing when it is None: never the word « None » on a French page."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from geodata.display import decoded, short_name
+from geodata.display import decoded, of_place, short_name
 from geodata.french import coordinate, decimal, distance, euros, number, percent, size
 
 __all__ = ["FILTERS", "init_app", "number", "size"]
 
 FILTERS = {"nombre": number, "decimal": decimal, "pourcentage": percent,
            "distance": distance, "euros": euros, "taille": size, "coordonnee": coordinate,
-           "nom_decode": decoded, "nom_court": short_name}
+           "nom_decode": decoded, "nom_court": short_name, "de": of_place}
 
 
 def init_app(app: Flask) -> None:

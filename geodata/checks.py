@@ -27,7 +27,12 @@ from geodata.geometry import rfc7946_polygons
 from geodata.policy import load_policy
 from geodata.storage.communes import commune_directory, commune_point
 from geodata.storage.reference import commune_parents, loaded_versions, reference_index
-from geodata.territories import TerritoryError, coordinates_in, territory_of_lonlat
+from geodata.territories import (
+    TerritoryError,
+    coordinate_hint,
+    coordinates_in,
+    territory_of_lonlat,
+)
 
 if TYPE_CHECKING:  # batches only: a single check starts without polars
     from geodata.eligibility.addresses import Geocoding
@@ -157,9 +162,11 @@ def check_point(engine: Engine, policy_name: str, lon: float, lat: float,
                 precision: str = "point", commune_code: str | None = None) -> Check:
     """The verdict at (lon, lat) WGS84; raises LocationError / PolicyError on bad input."""
     if not -180 <= lon <= 180:
-        raise LocationError("longitude hors limites (-180 à 180)", "lon")
+        raise LocationError(f"longitude hors limites (-180 à 180){coordinate_hint(lon, lat)}",
+                            "lon")
     if not -90 <= lat <= 90:
-        raise LocationError("latitude hors limites (-90 à 90)", "lat")
+        raise LocationError(f"latitude hors limites (-90 à 90){coordinate_hint(lon, lat)}",
+                            "lat")
     if precision not in PRECISIONS:
         raise LocationError(f"précision inconnue (attendu : {', '.join(PRECISIONS)})",
                             "precision")

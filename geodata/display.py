@@ -1,4 +1,5 @@
-"""A Fabrique's name as a page shows it: its HTML entities decoded, and short.
+"""A Fabrique's name as a page shows it: its HTML entities decoded, and short; a place's name
+after « de » as French writes it (``of_place``: « d'Aurillac », « du Havre »).
 
 The list the ANCT published (January 2024) holds HTML entities in three names (``&amp;``,
 as in ``Vert&amp;Co``) and, for a few Fabriques, a whole description in place of a name (up
@@ -11,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["SHORT_NAME_CHARS", "decoded", "short_name"]
+__all__ = ["SHORT_NAME_CHARS", "decoded", "of_place", "short_name"]
 
 SHORT_NAME_CHARS = 70
 """A name longer than this is cut for a popup, a list or a search result."""
@@ -38,3 +39,17 @@ def short_name(name: str | None, limit: int = SHORT_NAME_CHARS) -> str:
             return text[:separator.start()].rstrip(" ,.:;-–—")
     cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
     return cut.rstrip(" ,.:;-–—") + "…"
+
+
+_ELIDED = re.compile(r"[aeiouyàâäéèêëîïôöùûüœæ]", re.IGNORECASE)
+
+
+def of_place(name: str) -> str:
+    """« de » and a place's name, as French writes it: « d'Aurillac », « d'Orléans », « du
+    Havre », « des Ulis », « de La Rochelle », « de Marseille » (an initial h is left as it
+    is: aspirated or not, no rule tells)."""
+    if name[:3] == "Le ":
+        return f"du {name[3:]}"
+    if name[:4] == "Les ":
+        return f"des {name[4:]}"
+    return f"d'{name}" if _ELIDED.match(name) else f"de {name}"

@@ -19,8 +19,8 @@ __all__ = [
     "TERRITORIES",
     "Territory",
     "TerritoryError",
+    "coordinate_hint",
     "coordinates_in",
-    "swapped_hint",
     "territory_of_commune",
     "territory_of_departement",
     "territory_of_lonlat",
@@ -100,7 +100,7 @@ def territory_of_lonlat(lon: float, lat: float) -> Territory:
     raise TerritoryError(
         f"le point ({lonlat(lon, lat)}) n'est dans aucun territoire couvert "
         "(France métropolitaine, Guadeloupe, Martinique, Guyane, La Réunion, Mayotte, "
-        f"Saint-Barthélemy, Saint-Martin){swapped_hint(lon, lat)}"
+        f"Saint-Barthélemy, Saint-Martin){coordinate_hint(lon, lat)}"
     )
 
 
@@ -108,9 +108,18 @@ def _territory_at(lon: float, lat: float) -> Territory | None:
     return next((t for t in TERRITORIES.values() if t.contains_lonlat(lon, lat)), None)
 
 
-def swapped_hint(lon: float, lat: float) -> str:
-    """`` : longitude et latitude inversées ? …`` when the point lies in no territory but
-    the swapped one does (« 43.3305, 5.4034 » copied latitude first); else ""."""
+LAMBERT_93_EXTENT = (60_000.0, 6_000_000.0, 1_300_000.0, 7_200_000.0)
+"""Eastings and northings of metropolitan France in Lambert-93 (EPSG:2154), in metres."""
+
+
+def coordinate_hint(lon: float, lat: float) -> str:
+    """What a point in no territory probably is, after « : », else "": Lambert-93 metres
+    given for degrees (a GIS export), or longitude and latitude swapped (« 43.3305, 5.4034 »
+    copied latitude first) when the swapped point lies in a territory."""
+    min_x, min_y, max_x, max_y = LAMBERT_93_EXTENT
+    if min_x <= lon <= max_x and min_y <= lat <= max_y:
+        return (" : ce sont sans doute des mètres en Lambert-93 (EPSG:2154), pas des degrés ; "
+                "donnez la longitude et la latitude en degrés décimaux WGS84")
     if _territory_at(lon, lat) is not None:
         return ""
     swapped = _territory_at(lat, lon)

@@ -30,7 +30,7 @@ from geodata.eligibility.engine import FALSE, TRUE, UNKNOWN, Classification
 from geodata.eligibility.sentences import PRECISION_LABELS, explanation_parts, sources_text
 from geodata.eligibility.short_sentences import short_parts
 from geodata.french import decimals, lonlats
-from geodata.territories import swapped_hint
+from geodata.territories import coordinate_hint
 
 if TYPE_CHECKING:  # polars is imported where a batch needs it: a single
     import polars as pl  # check (``fabriques check``, one API call) starts without it
@@ -112,7 +112,7 @@ def _facts(result: Classification, positions: np.ndarray, short: bool = False) -
     unlocated = np.flatnonzero(~located)
     errors[unlocated] = [
         f"({place}) n'est dans aucun territoire couvert (métropole, Guadeloupe, Martinique, "
-        f"Guyane, La Réunion, Mayotte, Saint-Martin, Saint-Barthélemy){swapped_hint(x, y)}"
+        f"Guyane, La Réunion, Mayotte, Saint-Martin, Saint-Barthélemy){coordinate_hint(x, y)}"
         for place, x, y in zip(lonlats(lon[unlocated].tolist(), lat[unlocated].tolist()),
                                lon[unlocated].tolist(), lat[unlocated].tolist(), strict=True)]
     where = np.flatnonzero(located)

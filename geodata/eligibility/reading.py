@@ -26,6 +26,7 @@ import numpy as np
 from geodata.eligibility.engine import PRECISIONS
 from geodata.eligibility.plain_csv import PlainRows, read_plain
 from geodata.french import TYPED_DECIMAL, number
+from geodata.territories import coordinate_hint
 
 __all__ = [
     "ENCODINGS",
@@ -341,5 +342,6 @@ def _coordinates(lon_text: str, lat_text: str) -> tuple[float, float, str | None
         values.append(float(text.strip().replace(",", ".")))
     lon, lat = values
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        return np.nan, np.nan, f"coordonnées hors limites : lon {lon_text}, lat {lat_text}"
+        return np.nan, np.nan, (f"coordonnées hors limites : lon {lon_text}, lat {lat_text}"
+                                f"{coordinate_hint(lon, lat)}")
     return lon, lat, None

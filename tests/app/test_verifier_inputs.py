@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from geodata.territories import TerritoryError, territory_of_lonlat
 from tests.app.test_api import api_app, client  # noqa: F401 - real layers + local BAN
 from tests.ban_server import ban_server_fixture  # noqa: F401
 
@@ -57,3 +58,23 @@ def test_an_address_and_coordinates_both_ask_which_to_check(client):  # noqa: F8
     assert alone.status_code == 200 and "Adresse trouvée" in alone.text
     for field in ("address", "lon", "lat"):
         assert f'id="{field}" name="{field}"' in page.text
+
+
+def test_lambert_93_metres_given_for_degrees_are_named(client, tmp_path):  # noqa: F811
+    """A GIS export's eastings and northings: « hors limites » said nothing of why."""
+    answer = client.get("/api/v1/eligibility?lon=894000&lat=6240000")
+    assert answer.status_code == 400 and "Lambert-93" in answer.json["error"]["message"]
+    batch = client.post("/api/v1/eligibility/batch?format=json",
+                        data=b"id,lon,lat\na,894000,6240000\nb,5.4034,43.3305\n",
+                        content_type="text/csv")
+    first, second = batch.json["rows"]
+    assert "Lambert-93 (EPSG:2154), pas des degrés" in first["error"]
+    assert second["category"] == "qpv"
+
+
+def test_a_loaders_point_in_no_territory_says_why():
+    """The laureates' and places' loaders place each point with ``territory_of_lonlat``."""
+    with pytest.raises(TerritoryError, match="Lambert-93"):
+        territory_of_lonlat(732799.5, 6558970.7)
+    with pytest.raises(TerritoryError, match="inversées"):
+        territory_of_lonlat(-20.88, 55.45)  # La Réunion, latitude first

@@ -9,7 +9,7 @@ import math
 import pytest
 from pyproj import Geod
 
-from geodata.display import decoded, short_name
+from geodata.display import decoded, of_place, short_name
 from geodata.nearest import NearestError, match_communes, nearest_fabriques, normalised
 from geodata.policy import DEFAULT_POLICY, load_policy
 from geodata.storage.commune_points import find_communes
@@ -100,3 +100,13 @@ def test_storage_answers_alike_on_each_backend(engine, data_dir, tmp_path):
     expected = WGS84.inv(aurillac[0].lon, aurillac[0].lat, found[0].lon, found[0].lat)[2]
     assert math.isclose(found[0].distance_m, expected, rel_tol=2e-3)
     assert [f.distance_m for f in found] == sorted(f.distance_m for f in found)
+
+
+@pytest.mark.parametrize(("name", "said"), [
+    ("Aurillac (15014)", "d'Aurillac (15014)"), ("Orléans (45234)", "d'Orléans (45234)"),
+    ("Le Havre (76351)", "du Havre (76351)"), ("Les Ulis (91692)", "des Ulis (91692)"),
+    ("La Rochelle (17300)", "de La Rochelle (17300)"), ("Marseille", "de Marseille"),
+    ("2 rue de la Paix 75002 Paris", "de 2 rue de la Paix 75002 Paris")])
+def test_a_place_after_de_is_written_as_french_does(name, said):
+    """« Les Fabriques les plus proches de Aurillac » (an outside audit of the map)."""
+    assert of_place(name) == said
