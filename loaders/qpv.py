@@ -15,6 +15,7 @@ import math
 import re
 from pathlib import Path
 
+import shapely
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
@@ -122,12 +123,28 @@ def stage_qpv(source: Source, path: Path, vintage: str) -> tuple[Staged, Outcome
             "geom": geometries[index],
         })
     check_unique([r["code"] for r in rows], where, path=str(path), field_name=fields["code"])
+    _no_outline_twice(rows, where, str(path), fields["code"])
     staged = Staged(tables={"qpv": rows})
     staged.checks.append(_no_clash_with_other_sources(source, vintage, rows, str(path)))
     outlines = outlines_of(rows)
     staged.proofs.append(
         lambda connection: prove_qpv(connection, source.complete_for, vintage, outlines))
     return staged, outcome
+
+
+def _no_outline_twice(rows: list[dict], where: list[str], path: str, field: str) -> None:
+    """Two quartiers with the same outline are one copied under another code: a QPV swapped
+    for a made-up one kept the count of codes an official count proves (an outside audit
+    replaced Cépière Beauregard in Toulouse by a copy of its neighbour, « QP031999 »)."""
+    seen: dict[bytes, int] = {}
+    for index, row in enumerate(rows):
+        key = shapely.to_wkb(shapely.normalize(row["geom"]))
+        if key in seen:
+            first = seen[key]
+            raise LoadError(f"contour en double : {row['code']} ({where[index]}) a le contour de "
+                            f"{rows[first]['code']} ({where[first]}) : un quartier recopié sous "
+                            "un autre code ?", path=path, row=where[index], field=field)
+        seen[key] = index
 
 
 def _no_clash_with_other_sources(source: Source, vintage: str, rows: list[dict], path: str):

@@ -189,6 +189,13 @@ def _third_vertex(features):
     return features[4]["geometry"]["coordinates"][0][2]
 
 
+def _outline_copied_under_another_code(features):
+    """An outside audit's substitution: the 12th quartier replaced by a copy of the 11th,
+    recoded (the count of codes, 105, still matched INSEE's)."""
+    features[11]["geometry"] = features[10]["geometry"]
+    features[11]["properties"]["code_qp"] = "QP031999"
+
+
 def _nan_vertex(features):
     _third_vertex(features)[0] = float("nan")
 
@@ -206,6 +213,8 @@ def _infinite_vertex(features):
     pytest.param(_duplicated_code, ["clé en double", "entité 3", "entité 10"], None, "code_qp",
                  id="duplicated-code"),
     pytest.param(_malformed_code, ["'66007'"], "entité 1", "code_qp", id="malformed-code"),
+    pytest.param(_outline_copied_under_another_code, ["contour en double", "QP031999"],
+                 "entité 12", "code_qp", id="outline-copied"),
     pytest.param(_null_code, ["valeur obligatoire manquante"], "entité 4", "code_qp",
                  id="null-code"),  # was « code 'nan' au format inattendu »
 ])
