@@ -118,6 +118,11 @@ TERRITORY_SOURCES = (
         sha256="e88fb06b14540d1f387fa79cdd5ee6bef541367ea0bb3adf05962d5e34e4d6d3",
         fields={"commune_code": "insee_com", "label": "niveau_densite"},
         complete_for=COUNTRY,
+        # One level per commune of its COG: a grid cut in half, or without the
+        # Bouches-du-Rhône, loaded as « complet pour toute la France » (an outside audit).
+        official_counts=(OfficialCount(
+            "communes", 34_875, "le Code officiel géographique au 1er janvier 2025 (INSEE)",
+            "commune_classes", distinct="commune_code"),),
         options={"typology": "densite"},
     ),
     Source(

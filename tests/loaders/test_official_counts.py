@@ -157,3 +157,18 @@ def test_a_region_is_delimited_by_the_communes_too(engine, data_dir, qpv_contour
 
     assert "23 des 135 quartiers que la liste officielle « qpv2024-communes » nomme dans la " \
         "région 93 manquent au fichier (ex. QN08401M" in str(error)
+
+
+def test_a_density_grid_without_a_departement_is_refused(engine, data_dir, tmp_path):
+    """It loaded as « complet pour toute la France » (the engine said « à vérifier » there,
+    rightly, but the version claimed what it did not hold). Synthetic: the real grid
+    without the communes of the Bouches-du-Rhône."""
+    assert "34 875 communes, autant que le Code officiel géographique" in plain(
+        load(engine, "densite", data_dir).completeness)
+    grid = (data_dir / "urban/grille_densite_7niveaux_communes.csv").read_text(
+        encoding="utf-8-sig").splitlines()
+    cut = tmp_path / "grille.csv"
+    cut.write_text("\n".join(line for line in grid if not line.startswith("13")),
+                   encoding="utf-8")
+    error = plain(str(refused(engine, "densite", str(cut))))
+    assert "le fichier compte 34 756 communes" in error and "en donne 34 875" in error
