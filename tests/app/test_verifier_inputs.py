@@ -58,6 +58,9 @@ def test_an_address_and_coordinates_both_ask_which_to_check(client):  # noqa: F8
     assert alone.status_code == 200 and "Adresse trouvée" in alone.text
     for field in ("address", "lon", "lat"):
         assert f'id="{field}" name="{field}"' in page.text
+    # a pasted page of text stops at 1,000 characters: past 4,000 the URL's 414 page had no
+    # form (what was typed was lost), past 8 KB gunicorn answered in English
+    assert 'autocomplete="street-address" maxlength="1000"' in page.text
 
 
 def test_lambert_93_metres_given_for_degrees_are_named(client, tmp_path):  # noqa: F811
