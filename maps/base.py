@@ -196,13 +196,37 @@ NARROW_SCREEN = "(max-width: 48em)"
 """The DSFR's small screens (below its ``md`` breakpoint, 768 px)."""
 
 
+LAYERS_BUTTON = "Couches de la carte"
+"""The name of the folded list of layers' button (Leaflet says « Layers »)."""
+
+
+class _LayersButtonNamed(MacroElement):
+    """Names the button of its parent layer control in French, for sight and speech."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.getContainer()
+            .querySelectorAll(".leaflet-control-layers-toggle").forEach(function (toggle) {
+                toggle.setAttribute("title", {{ this.label|tojson }});
+                toggle.setAttribute("aria-label", {{ this.label|tojson }});
+            });
+        {% endmacro %}
+    """)
+
+    def __init__(self, label: str):
+        super().__init__()
+        self.label = label
+
+
 def layer_control(**options) -> folium.LayerControl:
     """Leaflet's layer control, open on wide screens and folded on narrow ones: decided by
     the browser when the map is drawn (a tap on its button opens it, a tap on the map folds
-    it again)."""
-    return folium.LayerControl(
+    it again); its button is named in French (``LAYERS_BUTTON``)."""
+    control = folium.LayerControl(
         collapsed=JsCode(f"window.matchMedia({json.dumps(NARROW_SCREEN)}).matches"),
         **options)
+    control.add_child(_LayersButtonNamed(LAYERS_BUTTON))
+    return control
 
 
 def marker_cluster(asset_url: AssetUrl, name: str | None = None, **options) -> MarkerCluster:

@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 
-import folium
 from folium.utilities import JsCode
 
 from geodata.display import decoded, short_name
@@ -36,6 +35,7 @@ from maps.base import (
     MapRegistry,
     SharedIcons,
     base_map,
+    layer_control,
     marker_cluster,
 )
 from maps.basemap import Basemap
@@ -262,7 +262,7 @@ def fabriques_map(asset_url: AssetUrl, fabriques: Sequence[Mapping],
     if searched is not None:
         _searched_marker(searched).add_to(m)
     if any(layer.control for layer in layers.values()):
-        folium.LayerControl(collapsed=False, position="topright").add_to(m)
+        layer_control(position="topright").add_to(m)  # folded on a phone: it hid the map
     m.add_child(MapRegistry(REGISTRY_KEY, layers=layers,
                             objects={"cluster": cluster, "icons": icons}))
     return m

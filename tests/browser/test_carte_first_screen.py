@@ -13,6 +13,7 @@ pytestmark = [pytest.mark.shared_data, pytest.mark.browser]
 
 READY = '.folium-map[data-ready="true"]'
 SCREENS = {"bureau": (1366, 768), "telephone": (390, 844)}
+EXPANDED = "element => element.classList.contains('leaflet-control-layers-expanded')"
 
 
 @pytest.mark.parametrize("screen", SCREENS)
@@ -28,6 +29,16 @@ def test_the_map_is_above_the_fold(live_server, page, shoot, screen):
     assert not page.locator(".carte-notice details").get_attribute("open")
     assert not page.locator(".carte-avancees").get_attribute("open")
     assert not page.locator("#politique").is_visible()
+    # the list of layers: open on a computer; on a phone folded behind its named button (it
+    # covered the top right of the map, 217 × 77 px of 358)
+    control = page.locator(".folium-map .leaflet-control-layers")
+    folded = screen == "telephone"
+    assert control.evaluate(EXPANDED) is not folded
+    toggle = page.locator(".folium-map .leaflet-control-layers-toggle")
+    assert toggle.get_attribute("aria-label") == "Couches de la carte"
+    if folded:
+        assert control.bounding_box()["width"] < 60
+        assert toggle.evaluate("e => getComputedStyle(e).backgroundSize") == "26px 26px"
     shoot(f"carte-premier-ecran-{screen}", full_page=False)
 
 

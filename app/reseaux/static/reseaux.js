@@ -9,11 +9,6 @@ document.addEventListener("fabriques:map", function (event) {
     counts[name] = layer.getLayers ? layer.getLayers().length : 0;
   });
   var container = entry.map.getContainer();
-  // Leaflet names the button of the folded list of layers in English.
-  container.querySelectorAll(".leaflet-control-layers-toggle").forEach(function (toggle) {
-    toggle.setAttribute("title", "Couches de la carte");
-    toggle.setAttribute("aria-label", "Couches de la carte");
-  });
   container.setAttribute("data-counts", JSON.stringify(counts));
   container.setAttribute("data-ready", "true");
 });
