@@ -115,6 +115,13 @@ def test_the_list_pages_without_reloading(live_server, page, shoot):
     assert page.evaluate("window.carteLoaded") is True  # same page: no reload
     assert shown.count() == 50 and shown.first.get_attribute("data-id") != first
     assert "page=2" in page.url
+    # the link followed is rebuilt: the focus fell to <body>; it goes to where the page begins
+    assert page.evaluate("document.activeElement.id") == "liste-titre"
+    assert page.locator("#carte-page-etat").get_attribute("role") == "status"
+    page.focus('#carte-pages a[data-page="3"]')
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "liste-titre"
+    assert "Page 3 sur" in page.locator("#carte-page-etat").inner_text()
     page.select_option("#region", "84")
     assert shown.count() == 48 and "page=" not in page.url
     assert page.locator("#carte-pages a[data-page]").count() == 1

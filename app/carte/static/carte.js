@@ -227,7 +227,11 @@
       event.preventDefault();
       page = Number(link.getAttribute("data-page"));
       apply(true);
-      document.getElementById("liste-titre").scrollIntoView({block: "start"});
+      // The links are rebuilt: the one followed is gone, and the focus fell to the page.
+      // It goes to the list's heading, where the new page begins (its state is a status).
+      var heading = document.getElementById("liste-titre");
+      heading.focus({preventScroll: true});
+      heading.scrollIntoView({block: "start"});
     });
   }
 
