@@ -54,6 +54,16 @@ def test_the_advanced_options_fit_a_phone(live_server, page, width):
     for field in ("#politique", "#qpv"):
         box = page.locator(field).bounding_box()
         assert box["x"] + box["width"] <= width
+    # other rules: said, applied by the form's button (a keyboard's arrow key reloaded the
+    # page at once, its focus lost: WCAG 3.2.2)
+    page.evaluate("window.carteLoaded = true")
+    page.select_option("#politique", "ami-2019")
+    assert page.evaluate("window.carteLoaded") is True
+    assert "Appliquer les filtres" in page.locator("#carte-politique-note").inner_text()
+    page.get_by_role("button", name="Appliquer les filtres").click()
+    page.wait_for_url("**politique=ami-2019**")
+    page.wait_for_selector(READY, timeout=120_000)
+    assert page.locator("#politique").input_value() == "ami-2019"
 
 
 def test_the_territory_buttons_follow_the_map_in_tab_order(live_server, page):

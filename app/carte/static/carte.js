@@ -182,7 +182,12 @@
 
   form.addEventListener("change", function (event) {
     var name = event.target.name;
-    if (name === "politique") { syncState(); form.submit(); return; }
+    if (name === "politique") {  // applied by the form's button: a change does not reload
+      document.getElementById("carte-politique-note").textContent =
+        value("politique") === form.getAttribute("data-politique") ? "" :
+        "Catégories à recalculer : appuyez sur « Appliquer les filtres » (la page se recharge).";
+      return;
+    }
     if (name === "qpv" && layers.qpv) { layers.qpv.setParams({vintage: event.target.value}); }
     if (name === "region") { showDepartements(); }
     apply();
