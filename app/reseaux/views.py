@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 
 from flask import Blueprint, Response, current_app, render_template, url_for
 
@@ -22,6 +23,7 @@ from app.reseaux.requests import (
 )
 from app.security import basemap
 from geodata.coverage import MEASURES, CoverageError, totals
+from geodata.french import number
 from geodata.networks import MAX_DISTANCE_M, RULES, NetworkError, kind_label, search
 from geodata.storage.networks import (
     commune_outlines,
@@ -60,6 +62,7 @@ def reseaux():
         fabrique = fabriques[0].external_id if len(fabriques) == 1 else ""
     view, error, status, parts, api_url = None, None, 200, None, None
     values = {**form.data, "fabrique": fabrique}
+    choice = _choice(form, fabriques, fabrique)
     if fabrique or form.network.data:
         try:
             view, values = network_request(fabrique, form)
@@ -77,7 +80,37 @@ def reseaux():
         "reseaux.html", form=values, fabriques=fabriques, view=view,
         error=error, rules=RULES, kinds=form.known, kind_label=kind_label, map=parts,
         declared=declared_networks(get_engine()), max_km=MAX_DISTANCE_M / 1000,
-        api_url=api_url), status
+        api_url=api_url, choice=choice), status if choice is None or not choice.error else 400
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the form says about choosing the Fabrique when no network is shown: the field
+    to focus (``q``, ``fabrique``), the sentence, and whether it is an error."""
+
+    field: str
+    message: str
+    error: bool = False
+
+
+def _choice(form: NetworkForm, fabriques: list, fabrique: str) -> Choice | None:
+    """After a search that did not choose (none, or several found), or « Afficher le
+    réseau » with no Fabrique chosen: say so where the person is, focused (the page reloaded
+    with the focus at its top, the matches only in the list below, nothing said)."""
+    if fabrique or form.network.data:
+        return None
+    query = form.q.data or ""
+    if form.action.data == "chercher":
+        if not fabriques:
+            return Choice("q", f"Aucune Fabrique de position connue ne répond à « {query} » : "
+                          "essayez un nom, une commune ou un identifiant (fabt-NN)", True)
+        asked = f" pour « {query} »" if query else ""
+        return Choice("fabrique", f"{number(len(fabriques))} Fabriques{asked} : choisissez "
+                      "la vôtre dans la liste « Fabrique », puis « Afficher le réseau »")
+    if form.action.data == "afficher":
+        return Choice("fabrique", "Choisissez une Fabrique dans la liste (ou cherchez-la), "
+                      "puis « Afficher le réseau »", True)
+    return None
 
 
 @bp.get("/reseaux/couverture")
