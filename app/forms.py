@@ -81,6 +81,11 @@ def first_error(form: BareForm, order: Iterable[str] | None = None) -> tuple[str
     return None
 
 
+COORDINATE_WORDS = {"lon": ("la longitude", "5.4034"), "lat": ("la latitude", "43.3305")}
+"""How a page names a coordinate field, and an example: a person reads « la longitude »,
+not the API's parameter « lon »."""
+
+
 def _coordinate(form: BareForm, field: Field) -> None:
     """A decimal number of degrees ("5,4034" accepted), unless an address (or, where the
     form has one, a commune) is given."""
@@ -88,8 +93,15 @@ def _coordinate(form: BareForm, field: Field) -> None:
         return
     try:
         parse_coordinate(field.data, field.name)
-    except LocationError as error:
-        raise ValidationError(str(error)) from None
+    except LocationError:
+        words, example = COORDINATE_WORDS[field.name]
+        typed = (field.data or "").strip()
+        if not typed:
+            raise ValidationError(f"indiquez aussi {words} (degrés décimaux, par exemple "
+                                  f"{example})") from None
+        raise ValidationError(f"{words[0].upper()}{words[1:]} doit être un nombre de degrés "
+                              f"décimaux, par exemple {example} (reçu « {typed[:40]} »)"
+                              ) from None
 
 
 class LocationFields:

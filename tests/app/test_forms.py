@@ -71,7 +71,8 @@ def test_a_coordinate_that_is_not_a_number_is_refused_in_french(app):
         form = LocationForm()
         assert not form.validate()
     assert first_error(form) == (
-        "lat", "lat doit être un nombre (degrés décimaux WGS84), reçu 'nord'")
+        "lat", "La latitude doit être un nombre de degrés décimaux, par exemple 43.3305 "
+        "(reçu « nord »)")
 
 
 def test_a_dossier_reports_its_own_fields_before_the_location(app):

@@ -140,7 +140,7 @@ def test_without_csrf_token_nothing_is_kept(loaded, client, login):
     ({"funding_eur": "٧٥٠٠٠"}, "nombre entier d'euros"),  # Arabic-Indic digits
     ({"fnt": "peut-être"}, "FNT : oui, non ou inconnu"),
     ({"wave": "x" * 17}, "16 caractères au plus"),
-    ({"lon": "abc"}, "lon doit être un nombre"),
+    ({"lon": "abc"}, "La longitude doit être un nombre"),
     ({"lon": "-30", "lat": "40"}, "aucun territoire"),
 ])
 def test_a_refused_check_is_explained_and_not_kept(loaded, client, login, fields, message):

@@ -53,7 +53,8 @@ def test_an_address_found_at_the_street_says_so(client):  # noqa: F811
 
 
 @pytest.mark.parametrize(("query", "status", "message"), [
-    ("lon=abc&lat=43", 400, "lon doit être un nombre"),
+    ("lon=abc&lat=43", 400, "La longitude doit être un nombre"),
+    ("lon=5.4", 400, "indiquez aussi la latitude"),
     ("lon=-30&lat=40", 422, "aucun territoire"),
     ("lon=2&lat=46&policy=2030", 400, "politique inconnue"),
     ("address=rue%20imaginaire%20de%20nulle%20part", 400, "introuvable"),

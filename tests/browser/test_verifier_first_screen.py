@@ -62,13 +62,13 @@ def test_an_invalid_field_is_said_at_the_top_and_marked(live_server, page, shoot
     page.set_viewport_size(SCREENS[screen])
     page.goto(f"{live_server}/verifier?lon=abc&lat=43.3")
     first_screen(page, "#verdict")
-    assert "lon doit être un nombre" in page.locator("#verdict").inner_text()
+    assert "La longitude doit être un nombre" in page.locator("#verdict").inner_text()
     assert "cliquez sur la carte" in page.locator("#verdict").inner_text()
     field = page.locator("#lon")
     assert field.get_attribute("aria-invalid") == "true"
     described = page.locator(f"#{field.get_attribute('aria-describedby')}")
     assert "fr-error-text" in described.get_attribute("class")
-    assert "lon doit être un nombre" in described.inner_text()
+    assert "La longitude doit être un nombre" in described.inner_text()
     assert page.locator(".fr-input-group--error #lon").count() == 1
     assert page.locator("#lat").get_attribute("aria-invalid") is None
     shoot(f"verifier-erreur-{screen}", full_page=False)
