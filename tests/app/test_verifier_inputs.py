@@ -47,6 +47,7 @@ def test_an_address_and_coordinates_both_ask_which_to_check(client):  # noqa: F8
     assert page.status_code == 400
     said = text(page)
     assert "Adresse ou coordonnées ?" in said and 'role="alert"' in page.text
+    assert "<title>Choix à faire — Vérifier un lieu" in page.text  # not « Erreur »
     links = dict((label, href) for href, label in re.findall(
         r'<li><a href="([^"]+)">([^<]+)</a></li>', html.unescape(page.text)))
     coordinates = next(href for label, href in links.items() if label.startswith("Les coo"))
