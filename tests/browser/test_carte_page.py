@@ -102,6 +102,13 @@ def test_the_url_brings_back_view_filters_and_layers(live_server, page, shoot):
     assert name in page.locator(".leaflet-popup-content").inner_text()
     page.wait_for_load_state("networkidle")  # the layers of the new view
     shoot("carte-marseille", full_page=False)
+    # the keyboard is in the bubble (it stayed on the button, scrolled out of view), and
+    # Escape brings it back to the button, the bubble closed
+    inside = "() => !!document.activeElement.closest('.leaflet-popup')"
+    page.wait_for_function(inside)
+    page.keyboard.press("Escape")
+    page.wait_for_selector(".leaflet-popup", state="detached")  # it fades out in 200 ms
+    assert page.evaluate("document.activeElement.classList.contains('carte-voir')")
 
 
 UNREACHABLE_TILES = {"BASEMAP_URL": "http://127.0.0.1:9/{z}/{x}/{y}.png",

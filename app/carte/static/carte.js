@@ -222,7 +222,23 @@
     var marker = button && markers[button.getAttribute("data-id")];
     if (!marker || !cluster.hasLayer(marker)) { return; }
     container.scrollIntoView({block: "center"});
-    cluster.zoomToShowLayer(marker, function () { marker.openPopup(); });
+    cluster.zoomToShowLayer(marker, function () {
+      marker.openPopup();
+      // The focus goes into the bubble (it stayed on the button, scrolled out of view, and
+      // the bubble's « Voir la fiche » could not be reached); Escape closes it and brings
+      // the focus back to the button.
+      var bubble = marker.getPopup().getElement();
+      var first = bubble && bubble.querySelector(".leaflet-popup-content a, .leaflet-popup-content");
+      if (!first) { return; }
+      if (!first.matches("a")) { first.setAttribute("tabindex", "-1"); }
+      first.focus({preventScroll: true});
+      bubble.addEventListener("keydown", function (key) {
+        if (key.key !== "Escape") { return; }
+        marker.closePopup();
+        button.focus({preventScroll: true});
+        button.scrollIntoView({block: "center"});
+      }, {once: true});
+    });
   });
 
   if (pagesNav) {
