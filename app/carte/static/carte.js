@@ -228,7 +228,8 @@
       // the bubble's « Voir la fiche » could not be reached); Escape closes it and brings
       // the focus back to the button.
       var bubble = marker.getPopup().getElement();
-      var first = bubble && bubble.querySelector(".leaflet-popup-content a, .leaflet-popup-content");
+      var first = bubble &&
+        bubble.querySelector(".leaflet-popup-content a, .leaflet-popup-content");
       if (!first) { return; }
       if (!first.matches("a")) { first.setAttribute("tabindex", "-1"); }
       first.focus({preventScroll: true});
