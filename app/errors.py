@@ -227,18 +227,22 @@ def _refuse_nul() -> None:
             raise refused
 
 
+API_PARAMETERS = "fabriques.api_parameters"
+"""The app's extension naming the JSON API's documented query parameters (``app.api``)."""
 REPEATABLE = frozenset({"kind"})
 """The JSON API's parameters a request may give more than once (the places' types of
-``/api/v1/reseaux``); any other, given twice, is refused."""
+``/api/v1/reseaux``); any other it documents, given twice, is refused."""
 
 
 def _refuse_repeated() -> None:
     """A parameter of the JSON API given twice (``region=84&region=93``) is a 400 naming it:
-    one value was read, the other dropped without a word."""
+    one value was read, the other dropped without a word. A parameter the API does not
+    document is not read, repeated or not."""
     if not request.path.startswith(f"{API_PREFIX}/"):
         return
+    read = current_app.extensions.get(API_PARAMETERS, frozenset())
     for name in request.args:
-        if name not in REPEATABLE and len(request.args.getlist(name)) > 1:
+        if name in read and name not in REPEATABLE and len(request.args.getlist(name)) > 1:
             shown = name[:40]
             refused = BadRequest(f"paramètre « {shown} » donné plusieurs fois : donnez-en "
                                  "une seule valeur.")

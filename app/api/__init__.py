@@ -7,12 +7,16 @@ from __future__ import annotations
 from flask import Flask
 
 from app.api import views
+from app.api.openapi import documented_parameters
+from app.errors import API_PARAMETERS
 from app.security import csrf
 
 __all__ = ["init_app"]
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprint; it keeps no session, so it needs no CSRF token."""
+    """Register the blueprint; it keeps no session, so it needs no CSRF token. The query
+    parameters its document names are those a request may not repeat (``app.errors``)."""
     csrf.exempt(views.bp)
     app.register_blueprint(views.bp)
+    app.extensions[API_PARAMETERS] = documented_parameters()

@@ -169,3 +169,23 @@ def document() -> dict:
                                       **room_paths()}),
         "components": {"schemas": SCHEMAS},
     }
+
+
+def documented_parameters() -> frozenset[str]:
+    """Every query parameter the document names, the properties of an exploded object
+    included (``lon``, ``lat``, ``address`` of ``location``)."""
+    names: set[str] = set()
+
+    def properties(schema: dict) -> None:
+        names.update(schema.get("properties", {}))
+        for key in ("oneOf", "anyOf", "allOf"):
+            for part in schema.get(key, ()):
+                properties(part)
+
+    for operations in document()["paths"].values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", ()):
+                if parameter.get("in") == "query":
+                    names.add(parameter["name"])
+                    properties(parameter.get("schema", {}))
+    return frozenset(names)
