@@ -196,16 +196,14 @@ NARROW_SCREEN = "(max-width: 48em)"
 """The DSFR's small screens (below its ``md`` breakpoint, 768 px)."""
 
 
-LAYERS_BUTTON = "Couches de la carte"
-"""The name of the folded list of layers' button (Leaflet says « Layers »)."""
+LAYERS_BUTTON = "Couches de la carte"  # Leaflet's says « Layers »
 
 
 class _LayersButtonNamed(MacroElement):
     """Names the button of its parent layer control in French, for sight and speech."""
 
     _template = Template("""
-        {% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.getContainer()
+        {% macro script(this, kwargs) %}{{ this._parent.get_name() }}.getContainer()
             .querySelectorAll(".leaflet-control-layers-toggle").forEach(function (toggle) {
                 toggle.setAttribute("title", {{ this.label|tojson }});
                 toggle.setAttribute("aria-label", {{ this.label|tojson }});

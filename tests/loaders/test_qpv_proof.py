@@ -233,6 +233,8 @@ def test_occitanie_padded_past_the_official_count_is_refused(qpv_facts, data_dir
     document = json.loads((data_dir / OCCITANIE).read_text(encoding="utf-8"))
     invented = json.loads(json.dumps(document["features"][0]))
     invented["properties"]["code_qp"] = "QP066999"
+    invented["geometry"] = mapping(translate(shape(invented["geometry"]), xoff=1e-4))  # not a
+    # copy of the first's outline, which is refused (« contour en double ») before counting
     document["features"].append(invented)
 
     with pytest.raises(LoadError) as refused:
