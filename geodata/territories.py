@@ -94,9 +94,9 @@ def territory_of_commune(code: str) -> Territory:
 
 def territory_of_lonlat(lon: float, lat: float) -> Territory:
     """The territory whose bounding box holds the point (lon/lat, WGS84)."""
-    for territory in TERRITORIES.values():
-        if territory.contains_lonlat(lon, lat):
-            return territory
+    territory = _territory_at(lon, lat)
+    if territory is not None:
+        return territory
     raise TerritoryError(
         f"le point ({lonlat(lon, lat)}) n'est dans aucun territoire couvert "
         "(France métropolitaine, Guadeloupe, Martinique, Guyane, La Réunion, Mayotte, "
