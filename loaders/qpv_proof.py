@@ -13,6 +13,8 @@ what a shortfall does):
   and a file of another list or padded with made-up codes goes past it. A région is delimited by
   the COG list of départements (source ``departements``), and by the régions the list of
   communes (source ``communes``) gives its communes, as the engine's complete area is.
+- **extent**: each polygon must cover a quartier's area, and keep the area it has in service
+  (``loaders.qpv_extent``).
 - **placement**: each polygon must lie in or touch one of its communes (those the official
   list names, else those the file names), within ``TOLERANCE_M`` metres measured in the
   territory's projected CRS, against the commune outlines (source ``commune-contours``). A
@@ -30,11 +32,8 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 
-import numpy as np
 import shapely
-from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import Connection
@@ -47,8 +46,9 @@ from geodata.storage.models import (
     Qpv,
     QpvCommune,
 )
-from geodata.territories import STORAGE_EPSG, TERRITORIES
+from geodata.territories import TERRITORIES
 from loaders.claims import Proof, claimed, examples, number, reconsidered
+from loaders.qpv_extent import extent, project
 from loaders.registry import Completeness, Source
 from loaders.registry.qpv import QPV_COUNTS
 from loaders.write import current_of_dataset, load_transaction
@@ -87,6 +87,7 @@ def prove_qpv(connection: Connection, claim: Completeness, vintage: str,
     """Presence of every QPV of the claimed territory, and placement of every polygon."""
     official = _official_list(connection, vintage)
     proof = _presence(connection, claim, vintage, outlines, official)
+    proof.merge(extent(connection, vintage, outlines))
     return proof.merge(_placement(connection, outlines, official))
 
 
@@ -246,23 +247,12 @@ def _commune_shapes(connection: Connection, codes: list[str]) -> dict[str, BaseG
     return shapes
 
 
-@lru_cache
-def _transformer(epsg: int) -> Transformer:
-    return Transformer.from_crs(STORAGE_EPSG, epsg, always_xy=True)
-
-
-def _project(geometry: BaseGeometry, epsg: int) -> BaseGeometry:
-    transformer = _transformer(epsg)
-    return shapely.transform(
-        geometry, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
-
-
 def _distance_m(outline: Outline, communes: list[BaseGeometry]) -> float:
     """Metres from the polygon to the nearest of its communes, in the territory's CRS
     (infinite when the polygon is out of reach of that projection)."""
     epsg = TERRITORIES[outline.territory].epsg
-    polygon = _project(outline.geom, epsg)
-    distance = min(shapely.distance(polygon, _project(c, epsg)) for c in communes)
+    polygon = project(outline.geom, epsg)
+    distance = min(shapely.distance(polygon, project(c, epsg)) for c in communes)
     return distance if math.isfinite(distance) else math.inf
 
 
