@@ -15,24 +15,22 @@ outline. Two facts bound an outline's area, measured in its territory's projecte
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
-import numpy as np
 import shapely
-from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from geodata.storage.models import Qpv
-from geodata.territories import STORAGE_EPSG, TERRITORIES
+from geodata.territories import TERRITORIES
 from loaders.claims import Proof, examples, number
+from loaders.placement import project
 
 if TYPE_CHECKING:
     from loaders.qpv_proof import Outline
 
-__all__ = ["AREA_CHANGE", "MIN_AREA_M2", "extent", "project"]
+__all__ = ["AREA_CHANGE", "MIN_AREA_M2", "extent"]
 
 MIN_AREA_M2 = 10_000.0
 """The smallest area (m², in the territory's projected CRS) a QPV outline may cover: 1 ha."""
@@ -97,15 +95,3 @@ def _surface(square_metres: float) -> str:
         return f"{number(round(square_metres))} m²"
     hectares = f"{square_metres / 10_000:.1f}".replace(".", ",").removesuffix(",0")
     return f"{hectares} ha"
-
-
-@lru_cache
-def _transformer(epsg: int) -> Transformer:
-    return Transformer.from_crs(STORAGE_EPSG, epsg, always_xy=True)
-
-
-def project(geometry: BaseGeometry, epsg: int) -> BaseGeometry:
-    """``geometry`` (EPSG:4326) in the projected CRS ``epsg``, in metres."""
-    transformer = _transformer(epsg)
-    return shapely.transform(
-        geometry, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))

@@ -28,27 +28,24 @@ serves the new standing.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import Connection
 
 from geodata.storage.models import (
     Commune,
-    CommuneContour,
     DatasetVersion,
     Departement,
     Qpv,
     QpvCommune,
 )
-from geodata.territories import TERRITORIES
 from loaders.claims import Proof, claimed, examples, number, reconsidered
-from loaders.qpv_extent import extent, project
+from loaders.placement import commune_shapes, distance_m, length
+from loaders.qpv_extent import extent
 from loaders.registry import Completeness, Source
 from loaders.registry.qpv import QPV_COUNTS
 from loaders.write import current_of_dataset, load_transaction
@@ -61,8 +58,6 @@ TOLERANCE_M = 50.0
 
 FACT_DATASETS = frozenset({"qpv-communes", "commune-contours", "departements", "communes"})
 """Datasets a QPV layer's completeness is proven by: loading one proves the layers again."""
-
-CHUNK = 500  # codes per IN (...) query
 
 
 @dataclass(frozen=True)
@@ -207,7 +202,7 @@ def _placement(connection: Connection, outlines: list[Outline],
         return proof
     listed = official[1] if official else {}
     communes_of = {o.code: listed.get(o.code) or o.communes for o in outlines}
-    shapes = _commune_shapes(connection, sorted({c for cs in communes_of.values() for c in cs}))
+    shapes = commune_shapes(connection, sorted({c for cs in communes_of.values() for c in cs}))
     away, unplaced, unknown = [], [], []
     for outline in outlines:
         communes = communes_of[outline.code]
@@ -216,8 +211,9 @@ def _placement(connection: Connection, outlines: list[Outline],
             unknown.append(outline.code)
         elif not drawn:
             unplaced.append(f"{outline.code} ({', '.join(communes)})")
-        elif not (distance := _distance_m(outline, [shapes[c] for c in drawn])) <= TOLERANCE_M:
-            away.append(f"{outline.code} à {_length(distance)} de {', '.join(drawn)}")
+        elif not (distance := distance_m(outline.geom, outline.territory,
+                                         [shapes[c] for c in drawn])) <= TOLERANCE_M:
+            away.append(f"{outline.code} à {length(distance)} de {', '.join(drawn)}")
     if away:
         proof.contradicted(
             f"{number(len(away))} quartier(s) hors de leurs communes (à plus de "
@@ -236,32 +232,6 @@ def _placement(connection: Connection, outlines: list[Outline],
         proof.verified.append(f"{number(placed)} contour(s) dans leurs communes (source "
                               f"« {contours.source} », à {TOLERANCE_M:.0f} m près)")
     return proof
-
-
-def _commune_shapes(connection: Connection, codes: list[str]) -> dict[str, BaseGeometry]:
-    shapes = {}
-    for start in range(0, len(codes), CHUNK):
-        shapes.update(connection.execute(
-            select(CommuneContour.code, CommuneContour.geom)
-            .where(CommuneContour.code.in_(codes[start:start + CHUNK]))).all())
-    return shapes
-
-
-def _distance_m(outline: Outline, communes: list[BaseGeometry]) -> float:
-    """Metres from the polygon to the nearest of its communes, in the territory's CRS
-    (infinite when the polygon is out of reach of that projection)."""
-    epsg = TERRITORIES[outline.territory].epsg
-    polygon = project(outline.geom, epsg)
-    distance = min(shapely.distance(polygon, project(c, epsg)) for c in communes)
-    return distance if math.isfinite(distance) else math.inf
-
-
-def _length(metres: float) -> str:
-    if not math.isfinite(metres):
-        return "une distance hors de la projection du territoire"
-    if metres < 1000:
-        return f"{metres:.0f} m"
-    return f"{number(round(metres / 1000))} km"
 
 
 # --- proving again when a fact is loaded ---------------------------------------------------

@@ -16,7 +16,8 @@ from shapely.geometry import box, mapping, shape
 
 from geodata.checks import check_point
 from loaders.pipeline import load_source
-from loaders.qpv_extent import MIN_AREA_M2, project
+from loaders.placement import project
+from loaders.qpv_extent import MIN_AREA_M2
 from tests.loaders.common import load, refused, write_json
 from tests.loaders.test_qpv_proof import PACA, REGION_93, current, qpv_codes
 
