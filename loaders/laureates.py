@@ -6,7 +6,10 @@ Numérique de Territoire), so both are left empty, and its points are commune ce
 (fabt-364 in Saint-Martin in the 2024 list) is kept without a point, its territory taken
 from its commune code, and named in a note of the report. Anything else wrong is refused:
 an empty or malformed id or commune code, a non-numeric coordinate, a point outside every
-territory or outside its commune's territory, a duplicated id.
+territory or outside its commune's territory, a duplicated id. With the commune outlines in
+service, a point more than ``PLACEMENT_TOLERANCE_M`` away from its commune's outline
+contradicts the file (``loaders.claims``: refused, or partial with ``--force``): its
+category would be read at another commune.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from sqlalchemy.engine import Connection
 from geodata.publication import without_contacts
 from geodata.storage.models import DatasetVersion, Laureate
 from geodata.territories import TerritoryError, territory_of_commune
+from loaders.claims import Proof, examples, number
 from loaders.errors import LoadError
+from loaders.placement import commune_shapes, distance_m, length
 from loaders.places import optional_text
 from loaders.read import read_csv
 from loaders.registry import Source
@@ -32,11 +37,15 @@ from loaders.validate import (
     parse_lonlat,
     require_value,
 )
-from loaders.write import Staged
+from loaders.write import Staged, current_of_dataset
 
 __all__ = ["LAUREATE_ID", "STAGERS", "stage_laureates"]
 
 LAUREATE_ID = re.compile(r"^fabt-\d{1,4}$")
+
+PLACEMENT_TOLERANCE_M = 50.0
+"""How far (metres) a laureate's point may lie from its commune: the outlines are generalised
+(every point of the 2024 list lies inside its commune's outline)."""
 
 
 def stage_laureates(source: Source, path: Path, vintage: str) -> tuple[Staged, Outcome]:
@@ -98,7 +107,43 @@ def stage_laureates(source: Source, path: Path, vintage: str) -> tuple[Staged, O
                      f"de téléphone, retiré(s) au chargement : {', '.join(cleaned)}")
     staged = Staged(tables={"laureates": rows})
     staged.checks.append(_ids_owned_by_source(source, [row["id"] for row in rows], str(path)))
+    staged.proofs.append(lambda connection: _in_their_communes(connection, rows))
     return staged, outcome
+
+
+def _in_their_communes(connection: Connection, rows: list[dict]) -> Proof:
+    """Each laureate's point lies in its commune's outline, within ``PLACEMENT_TOLERANCE_M``
+    (measured in its territory's CRS)."""
+    proof = Proof()
+    contours = current_of_dataset(connection, "commune-contours")
+    if contours is None:
+        proof.notes.append("les contours des communes (source « commune-contours ») ne sont "
+                           "pas chargés : l'emplacement des lauréats dans leur commune n'est "
+                           "pas vérifié")
+        return proof
+    located = [row for row in rows if row["geom"] is not None]
+    shapes = commune_shapes(connection, sorted({row["commune_code"] for row in located}))
+    away, unchecked = [], []
+    for row in located:
+        shape = shapes.get(row["commune_code"])
+        if shape is None:
+            unchecked.append(f"{row['id']} ({row['commune_code']})")
+        elif not (distance := distance_m(row["geom"], row["territory"], [shape])) \
+                <= PLACEMENT_TOLERANCE_M:
+            away.append(f"{row['id']} à {length(distance)} de {row['commune_code']}")
+    if away:
+        proof.contradicted(
+            f"{number(len(away))} lauréat(s) hors de leur commune (à plus de "
+            f"{PLACEMENT_TOLERANCE_M:.0f} m de son contour ; point d'une autre commune, ou "
+            f"longitude et latitude inversées) : {examples(away)}")
+    if unchecked:
+        proof.notes.append(f"{number(len(unchecked))} lauréat(s) dont la commune n'a pas de "
+                           f"contour chargé, emplacement non vérifié : {examples(unchecked)}")
+    placed = len(located) - len(away) - len(unchecked)
+    if placed and not away:
+        proof.verified.append(f"{number(placed)} lauréat(s) dans leur commune (source "
+                              f"« {contours.source} », à {PLACEMENT_TOLERANCE_M:.0f} m près)")
+    return proof
 
 
 def _ids_owned_by_source(source: Source, ids: list[str], path: str):
