@@ -43,6 +43,13 @@ class Territory:
     epsg: int
     departements: tuple[str, ...]
     bbox: tuple[float, float, float, float]  # min lon, min lat, max lon, max lat
+    projection: str  # the measuring CRS as people name it
+
+    @property
+    def measured_in(self) -> str:
+        """How its distances are measured, in French: « en mètres, projection Lambert-93
+        (EPSG:2154) »."""
+        return f"en mètres, projection {self.projection} (EPSG:{self.epsg})"
 
     def contains_lonlat(self, lon: float, lat: float) -> bool:
         """True if the point falls in this territory's bounding box."""
@@ -58,15 +65,20 @@ TERRITORIES: dict[str, Territory] = {
     t.code: t
     for t in (
         Territory("metropole", "France métropolitaine", 2154, _METRO_DEPARTEMENTS,
-                  (-5.5, 41.2, 9.8, 51.3)),
-        Territory("guadeloupe", "Guadeloupe", 5490, ("971",), (-61.9, 15.8, -60.9, 16.6)),
-        Territory("martinique", "Martinique", 5490, ("972",), (-61.3, 14.35, -60.75, 14.9)),
-        Territory("guyane", "Guyane", 2972, ("973",), (-54.7, 2.0, -51.5, 5.9)),
-        Territory("reunion", "La Réunion", 2975, ("974",), (55.1, -21.5, 55.9, -20.8)),
-        Territory("mayotte", "Mayotte", 4471, ("976",), (44.9, -13.1, 45.4, -12.5)),
+                  (-5.5, 41.2, 9.8, 51.3), "Lambert-93"),
+        Territory("guadeloupe", "Guadeloupe", 5490,
+                  ("971",), (-61.9, 15.8, -60.9, 16.6), "RGAF09 / UTM 20N"),
+        Territory("martinique", "Martinique", 5490,
+                  ("972",), (-61.3, 14.35, -60.75, 14.9), "RGAF09 / UTM 20N"),
+        Territory("guyane", "Guyane", 2972, ("973",), (-54.7, 2.0, -51.5, 5.9), "RGFG95 / UTM 22N"),
+        Territory("reunion", "La Réunion", 2975,
+                  ("974",), (55.1, -21.5, 55.9, -20.8), "RGR92 / UTM 40S"),
+        Territory("mayotte", "Mayotte", 4471,
+                  ("976",), (44.9, -13.1, 45.4, -12.5), "RGM04 / UTM 38S"),
         Territory("saint-barthelemy", "Saint-Barthélemy", 5490, ("977",),
-                  (-62.95, 17.85, -62.75, 17.98)),
-        Territory("saint-martin", "Saint-Martin", 5490, ("978",), (-63.2, 18.0, -62.95, 18.13)),
+                  (-62.95, 17.85, -62.75, 17.98), "RGAF09 / UTM 20N"),
+        Territory("saint-martin", "Saint-Martin", 5490,
+                  ("978",), (-63.2, 18.0, -62.95, 18.13), "RGAF09 / UTM 20N"),
     )
 }
 

@@ -118,8 +118,9 @@ def explanation_parts(result: Classification, positions: np.ndarray, commune_cod
     commune = result.commune[positions]
 
     def place(key):
-        name, epsg = (TERRITORIES[key].name, TERRITORIES[key].epsg) if key else ("", "")
-        return f"{name} (distances mesurées en EPSG:{epsg})."
+        if not key:
+            return " (distances mesurées en mètres)."
+        return f"{TERRITORIES[key].name} (distances mesurées {TERRITORIES[key].measured_in})."
 
     keys = list(zip(precision.tolist(), territory.tolist(), strict=True))
     made = {(p, t): f"précision : {PRECISION_LABELS.get(str(p), str(p))}, {place(t)}"
@@ -390,5 +391,5 @@ def _category_sentences(result: Classification, positions: np.ndarray) -> list[n
         both_sentence[both & ((category == CATEGORY_QPV) == kept_category)] = (
             f"Les deux conditions sont remplies ; la politique retient {kept}.")
     final = _mapped(category, text=True, make=lambda c: (
-        f"Catégorie : {CATEGORIES.get(c, c)} (politique « {policy.name} » : {policy.title})."))
+        f"Catégorie : {CATEGORIES.get(c, c)} (politique « {policy.title} »)."))
     return [both_sentence, final]

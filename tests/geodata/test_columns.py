@@ -73,6 +73,23 @@ def test_a_single_check_names_its_sources_and_its_policy(reference_engine):
     assert row["category"] == "a-verifier"
 
 
+@pytest.mark.parametrize(("lon", "lat", "measured"), [
+    (2.36212, 50.64419, "France métropolitaine (distances mesurées en mètres, projection "
+                        "Lambert-93 (EPSG:2154))"),
+    (55.45, -20.9, "La Réunion (distances mesurées en mètres, projection RGR92 / UTM 40S "
+                   "(EPSG:2975))"),
+])
+def test_an_explanation_says_its_rules_and_projection_as_people_name_them(
+        reference_engine, lon, lat, measured):
+    """An instructor read « politique « current » » and « EPSG:2154 » in every verdict."""
+    policy = load_policy("current")
+    result = classify(reference_index(reference_engine, policy.qpv_vintage), policy,
+                      [lon], [lat])
+    text = verdict(result, 0).row["explanation"]
+    assert measured in text
+    assert f"(politique « {policy.title} »)." in text and "« current »" not in text
+
+
 @pytest.mark.parametrize("policy_name", ["current", "ami-2019"])
 def test_grouped_short_explanations_read_as_single_ones(reference_engine, policy_name):
     policy = load_policy(policy_name)

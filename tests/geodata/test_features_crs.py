@@ -11,6 +11,7 @@ import shapely
 
 from geodata.features import FeatureQueryError, feature_texts
 from geodata.features_crs import CRS84, EPSG_URI, SUPPORTED, parse_bbox_in, parse_crs
+from geodata.territories import TERRITORIES
 from tests.geodata.test_features import widened
 
 LAMBERT_93 = EPSG_URI + "2154"
@@ -95,3 +96,14 @@ def test_a_bad_bbox_in_a_crs_names_the_bbox(text, crs, words):
     with pytest.raises(FeatureQueryError, match=words) as refused:
         parse_bbox_in(text, parse_crs(crs))
     assert refused.value.parameter == "bbox"
+
+
+def test_each_territory_names_its_projection_as_the_epsg_registry_does():
+    """The explanations say « projection Lambert-93 (EPSG:2154) »: the name is the
+    registry's, « zone » and the datum of Lambert-93 left out."""
+    for territory in TERRITORIES.values():
+        official = pyproj.CRS.from_epsg(territory.epsg).name
+        assert territory.projection == official.replace("zone ", "").removeprefix(
+            "RGF93 v1 / "), territory.code
+        assert territory.measured_in == (f"en mètres, projection {territory.projection} "
+                                         f"(EPSG:{territory.epsg})")
