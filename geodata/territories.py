@@ -21,6 +21,7 @@ __all__ = [
     "TerritoryError",
     "coordinate_hint",
     "coordinates_in",
+    "region_wording",
     "territory_of_commune",
     "territory_of_departement",
     "territory_of_lonlat",
@@ -160,3 +161,12 @@ def coordinates_in(text: str) -> tuple[float, float] | None:
                 return second, first
             return first, second
     return None
+
+
+def region_wording(code: str, name: str | None) -> str:
+    """A région as people read it with its code: « Occitanie (région 76) ». The COG gives
+    the collectivités d'outre-mer (Saint-Pierre-et-Miquelon, Saint-Barthélemy, Saint-Martin)
+    no région: the lists of régions carry them under their three-digit code, and they are
+    said as what they are: « Saint-Martin (collectivité d'outre-mer 978) »."""
+    kind = "collectivité d'outre-mer" if len(code) == 3 else "région"
+    return f"{name} ({kind} {code})" if name else f"la {kind} {code}"

@@ -10,6 +10,8 @@ sources loaded elsewhere.
 
 from __future__ import annotations
 
+from geodata.territories import region_wording
+
 __all__ = ["ProvenanceError", "covers", "missing_outlines", "qpv_sources_at"]
 
 
@@ -31,11 +33,11 @@ def covers(scope: str, codes, region: str | None, departement: str | None) -> bo
 
 
 def region_label(region: str | None, region_names: dict[str, str]) -> str:
-    """"Occitanie (région 76)", "la région 76" without its name, or "ce lieu"."""
+    """"Occitanie (région 76)", "la région 76" without its name, or "ce lieu"
+    (``geodata.territories.region_wording``)."""
     if not region:
         return "ce lieu (région inconnue)"
-    name = region_names.get(region)
-    return f"{name} (région {region})" if name else f"la région {region}"
+    return region_wording(region, region_names.get(region))
 
 
 def missing_outlines(vintage: str, region: str | None, region_names: dict[str, str]) -> str:

@@ -91,9 +91,13 @@ def loaded_versions(engine: Engine) -> list | None:
 @versioned
 def place_names(engine: Engine) -> dict[str, dict[str, str]]:
     """Région and département names by code (COG), and each département's région:
-    ``{"region": {code: name}, "departement": {code: name}, "departement_region": {...}}``."""
+    ``{"region": {code: name}, "departement": {code: name}, "departement_region": {...}}``.
+    A collectivité d'outre-mer, which the lists of régions carry as one, is named as what it
+    is: « Saint-Martin (collectivité d'outre-mer) »."""
     with engine.connect() as connection:
-        regions = dict(connection.execute(select(Region.code, Region.name)).all())
+        regions = {code: f"{name} (collectivité d'outre-mer)" if zone == "com" else name
+                   for code, name, zone in connection.execute(
+                       select(Region.code, Region.name, Region.zone))}
         departements = connection.execute(
             select(Departement.code, Departement.name, Departement.region_code)).all()
     return {"region": regions, "departement": {d.code: d.name for d in departements},
