@@ -114,6 +114,7 @@ class Policy:
     quotas: Quotas
     funding: Funding
     legal_forms: LegalForms
+    selected_waves: str | None = None  # the waves whose laureates were chosen under it
 
     def describe_urban_rule(self) -> str:
         """How this policy defines a large urban centre, in French."""
@@ -162,6 +163,7 @@ def load_policy(name: str = DEFAULT_POLICY, folder: Path = POLICY_DIR) -> Policy
                 kind: tuple((str(rule["prefix"]), str(rule["label"]))
                             for rule in data["legal_forms"][kind])
                 for kind in ("eligible", "excluded")}),
+            selected_waves=data.get("selected_waves"),
         )
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as error:
         raise PolicyError(f"{path.name} : fichier de politique invalide ({error!r})") from None

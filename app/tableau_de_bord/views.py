@@ -25,7 +25,13 @@ from app.errors import error_page
 from app.forms import first_error
 from app.security import no_store
 from app.tableau_de_bord.forms import DashboardForm
-from geodata.policy import CATEGORY_OUTSIDE, CATEGORY_QPV, CATEGORY_UNDETERMINED, load_policy
+from geodata.policy import (
+    CATEGORY_OUTSIDE,
+    CATEGORY_QPV,
+    CATEGORY_UNDETERMINED,
+    available_policies,
+    load_policy,
+)
 from geodata.quota_report import CSV_COLUMNS, csv_rows
 from geodata.quotas import FNT, LINE_KINDS, LONG_LABELS, OVERALL, TOTAL, group_label, quota_table
 from geodata.spreadsheet import spreadsheet_csv
@@ -87,6 +93,8 @@ def index():
         chart=quota_chart(overall, chart_id="graphique-ensemble"), group_charts=group_charts,
         group_label=lambda group: group_label(by, group, names), group_title=group_title,
         max_group_charts=MAX_GROUP_CHARTS,
+        other_rules=[other for other in map(load_policy, available_policies())
+                     if other.name != policy.name and other.selected_waves],
         kinds=LINE_KINDS, labels=CHART_LABELS, long_labels=LONG_LABELS,
         TOTAL=TOTAL, FNT=FNT, OVERALL=OVERALL,
         commitment_at_targets=quotas.total * funding.max_total_eur

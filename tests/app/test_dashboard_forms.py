@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 
@@ -31,3 +32,27 @@ def test_the_policy_is_checked_before_the_grouping(client, login):
     assert answer.status_code == 400 and "Paramètre invalide" in page
     assert "politique inconnue : 'inconnue' (disponibles : ami-2019, current)" in page
     assert "regroupement" not in page
+
+
+def lecture(page: str) -> str:
+    """The paragraph under the headline figures, its spaces collapsed."""
+    found = re.search(r'<p [^>]*id="lecture">(.*?)</p>', page, re.S)
+    assert found, "no reading paragraph"
+    return " ".join(found.group(1).split())
+
+
+def test_the_first_screen_says_under_which_rules_the_first_waves_were_chosen(client, login):
+    """The default rules are the current ones; the laureates of 2019-2022 were chosen under
+    the AMI 2019's, and « cible dépassée » depends on which: the reading says so and links
+    to the same table under those rules, the grouping kept."""
+    login(client, "ministry")
+    current = lecture(html.unescape(client.get(f"{DASHBOARD}?by=region").text))
+    assert "Les lauréates des vagues 2019 à 2022 ont été choisies selon d'autres règles, et " \
+        "les nombres en dépendent" in current
+    link = re.search(r'href="([^"]+)">voir le tableau selon « AMI 2019 : QPV 2015 et hors des '
+                     r'22 métropoles »</a>', current)
+    assert link and link.group(1) == f"{DASHBOARD}?policy=ami-2019&by=region"
+
+    ami = lecture(html.unescape(client.get(link.group(1)).text))
+    assert "Les lauréates des vagues 2019 à 2022 ont été choisies selon ces règles." in ami
+    assert "voir le tableau selon" not in ami  # no other rules name waves of their own
