@@ -105,6 +105,17 @@ SEARCHED_ICON = JsCode('L.divIcon({className: "fabriques-lieu-cherche", iconSize
                        'html: \'<span aria-hidden="true"></span>\'})')
 """The place searched for: a pin of its own, unlike any Fabrique or cluster."""
 
+CLUSTER_ICON = """function (cluster) {
+    var count = cluster.getChildCount();
+    var size = count < 10 ? "small" : count < 100 ? "medium" : "large";
+    return L.divIcon({
+        html: '<div><span><span class="fr-sr-only">Groupe de </span>' + count +
+              '<span class="fr-sr-only"> Fabriques : zoomer pour les voir</span></span></div>',
+        className: "marker-cluster marker-cluster-" + size, iconSize: L.point(40, 40)});
+}"""
+"""Leaflet.markercluster's icon of a group of Fabriques, named for a screen reader: the
+default one said only its number (« 12 »)."""
+
 FRANCE = (-5.2, 41.3, 9.6, 51.1)
 """Metropolitan France (lon/lat), Corsica included: the first view fits it."""
 
@@ -250,7 +261,8 @@ def fabriques_map(asset_url: AssetUrl, fabriques: Sequence[Mapping],
         m.add_child(TiledBasemap(basemap, [layer for layer in layers.values()
                                            if not layer.control]))
     cluster = marker_cluster(asset_url, name="Fabriques de Territoire", control=False,
-                             show_coverage_on_hover=False, chunked_loading=True)
+                             show_coverage_on_hover=False, chunked_loading=True,
+                             icon_create_function=CLUSTER_ICON)
     for fabrique in fabriques:
         if fabrique.get("lat") is None or fabrique.get("lon") is None:
             continue

@@ -170,3 +170,31 @@ def test_a_layer_that_fails_is_said_in_french(live_server, page, answer, said):
     state = page.locator("#carte-etat-couches").inner_text()
     assert f"Couche indisponible : {said}. Elle sera redemandée" in state
     assert "Failed to fetch" not in state and "JSON" not in state
+
+
+def test_groups_are_named_and_only_what_is_in_view_takes_the_focus(live_server, page):
+    """A group said only « 12 » to a screen reader; Tab went to markers a screen away from
+    the view (Leaflet.markercluster keeps them drawn there)."""
+    open_map(page, f"{live_server}/carte?z=11&lat=43.3&lon=5.4")  # Marseille: groups around
+    page.wait_for_function("document.querySelectorAll('.leaflet-marker-icon[tabindex]')"
+                           ".length > 0")
+    group = page.locator(".marker-cluster").first
+    seen = group.evaluate("""icon => Array.from(icon.querySelectorAll('span')).filter(
+        span => getComputedStyle(span).clip === 'auto' && span.getBoundingClientRect().width > 1)
+        .map(span => Array.from(span.childNodes).filter(n => n.nodeType === 3)
+             .map(n => n.textContent).join('')).join('')""")
+    assert seen.strip().isdigit()  # what the eye sees: the number alone
+    name = " ".join(group.text_content().split())
+    assert name.startswith("Groupe de ") and name.endswith(" Fabriques : zoomer pour les voir")
+    icons = page.evaluate("""() => {
+        const box = document.querySelector('.folium-map').getBoundingClientRect();
+        return Array.from(document.querySelectorAll('.leaflet-marker-pane > *')).map(icon => {
+            const at = icon.getBoundingClientRect();
+            return {tabindex: icon.getAttribute('tabindex'),
+                    seen: at.right > box.left && at.left < box.right
+                          && at.bottom > box.top && at.top < box.bottom};
+        });
+    }""")
+    assert {icon["tabindex"] for icon in icons if icon["seen"]} == {"0"}
+    unseen = [icon for icon in icons if not icon["seen"]]
+    assert unseen and {icon["tabindex"] for icon in unseen} == {"-1"}

@@ -206,6 +206,26 @@
     if (extent && extent.checked) { apply(); } else { syncState(); }
   });
   map.on("overlayadd overlayremove", syncState);
+
+  // Only the markers and groups in view take the keyboard's focus: Leaflet.markercluster
+  // keeps those of a screen around the view, and Tab went to Fabriques nobody could see.
+  var markerPane = map.getPane("markerPane"), pendingFocus = false;
+  function focusInView() {
+    pendingFocus = false;
+    var box = container.getBoundingClientRect();
+    Array.prototype.forEach.call(markerPane.children, function (icon) {
+      var at = icon.getBoundingClientRect();
+      var seen = at.right > box.left && at.left < box.right && at.bottom > box.top &&
+        at.top < box.bottom;
+      icon.setAttribute("tabindex", seen ? "0" : "-1");
+    });
+  }
+  function focusLater() {
+    if (!pendingFocus) { pendingFocus = true; window.requestAnimationFrame(focusInView); }
+  }
+  map.on("moveend zoomend resize", focusLater);
+  new MutationObserver(focusLater).observe(markerPane, {childList: true});
+  focusLater();
   if (extent) {
     document.getElementById("carte-etendue-groupe").hidden = false;
     extent.addEventListener("change", apply);
