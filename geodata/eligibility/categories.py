@@ -69,10 +69,10 @@ def _codes(qpv_half: np.ndarray, outside: np.ndarray, qpv_first: bool) -> np.nda
     """The category codes (``NAMES``) of the halves under a precedence."""
     category = np.full(len(qpv_half), UNDETERMINED, dtype=np.int8)
     category[(qpv_half == FALSE) & (outside == FALSE)] = NOT_ELIGIBLE
-    category[(qpv_half == TRUE) & (outside != TRUE)] = QPV
-    category[(outside == TRUE) & (qpv_half == FALSE)] = OUTSIDE
-    both = (qpv_half == TRUE) & (outside == TRUE)
-    category[both] = QPV if qpv_first else OUTSIDE
-    if not qpv_first:  # outside wins whatever the QPV half says
+    if qpv_first:  # the QPV half wins whatever the urban half says
+        category[(outside == TRUE) & (qpv_half == FALSE)] = OUTSIDE
+        category[qpv_half == TRUE] = QPV
+    else:  # outside wins whatever the QPV half says; in a QPV, unknown outside is undecided
+        category[(qpv_half == TRUE) & (outside == FALSE)] = QPV
         category[outside == TRUE] = OUTSIDE
     return category

@@ -4,6 +4,7 @@ then the real published laureates, whose ranges the quotas read."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import product
 from types import SimpleNamespace
 
@@ -33,9 +34,19 @@ def classification(policy, territory="metropole"):
                            territory=np.array([territory] * len(COMBINATIONS), dtype=object))
 
 
-@pytest.mark.parametrize("policy_name", available_policies())
-def test_a_known_half_rules_categories_out(policy_name):
-    result = classification(load_policy(policy_name))
+PRECEDENCES = ("qpv", "outside_large_urban_centres")
+
+
+def policies():
+    """The shipped policies, each under both precedences (a policy file may choose either)."""
+    return [pytest.param(replace(load_policy(name), precedence=precedence),
+                         id=f"{name}-{precedence}")
+            for name in available_policies() for precedence in PRECEDENCES]
+
+
+@pytest.mark.parametrize("policy", policies())
+def test_a_known_half_rules_categories_out(policy):
+    result = classification(policy)
     found = categories(result)
     for (in_qpv, near_qpv, outside), category, possible in zip(
             COMBINATIONS, found, possible_categories(result), strict=True):
@@ -74,3 +85,16 @@ def test_a_laureate_in_a_large_urban_centre_is_never_counted_outside_them(refere
     assert {r.possible for r in paris} == {frozenset({CATEGORY_QPV, CATEGORY_NOT_ELIGIBLE})}
     decided = [r for r in records if r.category != CATEGORY_UNDETERMINED]
     assert decided and all(r.possible == {r.category} for r in decided)
+
+
+@pytest.mark.parametrize(("precedence", "expected"), [
+    ("qpv", CATEGORY_QPV), ("outside_large_urban_centres", CATEGORY_UNDETERMINED)])
+def test_in_a_qpv_with_the_urban_half_unknown(precedence, expected):
+    """Outside large urban centres first, a place in a QPV may still count outside them: it
+    was decided « qpv » before its urban half was known."""
+    result = classification(replace(load_policy("current"), precedence=precedence))
+    row = COMBINATIONS.index((TRUE, TRUE, UNKNOWN))
+    assert categories(result)[row] == expected
+    expected_possible = {CATEGORY_QPV} if precedence == "qpv" else {CATEGORY_QPV,
+                                                                     CATEGORY_OUTSIDE}
+    assert possible_categories(result)[row] == expected_possible
