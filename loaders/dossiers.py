@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from geodata.dossiers.calendar import load_calendar
+from geodata.dossiers.calendar import Calendar, load_calendar
 from geodata.dossiers.checks import funding_finding, legal_form_finding, read_nomenclature
 from geodata.dossiers.records import DossierInput, Finding
 from geodata.eligibility import classify, rows
@@ -43,7 +43,7 @@ from loaders.dossier_places import (
     read_addresses,
     some_numbers,
 )
-from loaders.ds_export import Intake, load_mapping, read_dossiers
+from loaders.ds_export import Intake, load_mapping, read_dossiers, told_wave
 from loaders.errors import LoadError
 
 __all__ = ["ImportReport", "import_batch_dossiers", "import_dossiers", "reverify_dossiers",
@@ -77,7 +77,7 @@ def import_dossiers(engine: Engine, geocoder, path: str | Path, *, data_dir: Pat
                         f"{', '.join(w.number for w in calendar.waves)})")
     intake = read_dossiers(path, load_mapping(mapping), calendar, wave)
     before, departements = stored_policies(engine), stored_departements(engine)
-    dossiers, places = _with_stored_values(engine, intake)
+    dossiers, places = _with_stored_values(engine, intake, calendar, told=wave is None)
     stored, not_located, notes = _check_and_store(engine, geocoder, dossiers, policy,
                                                   data_dir, actor, places)
     notes += _rules_changed(intake, before, policy)
@@ -144,10 +144,14 @@ ABSENT_FIELDS = {
 apart)."""
 
 
-def _with_stored_values(engine: Engine, intake) -> tuple[list[DossierInput], dict]:
+def _with_stored_values(engine: Engine, intake, calendar: Calendar, *, told: bool
+                        ) -> tuple[list[DossierInput], dict]:
     """The dossiers read, where a column the file lacks takes each known dossier's stored
     value (an export with a renamed column erased them); with, when the file has no
-    coordinates, the stored place of each known dossier whose address is unchanged."""
+    coordinates, the stored place of each known dossier whose address is unchanged. When
+    the wave is ``told`` by the calendar, a known dossier's stored type tells it if the file
+    has none (wave 1 admitted FNT only: without the type column its dossiers lost their
+    wave)."""
     absent = set(intake.absent)
     if not absent:
         return intake.dossiers, {}
@@ -167,6 +171,9 @@ def _with_stored_values(engine: Engine, intake) -> tuple[list[DossierInput], dic
             places[dossier.number] = (stored.lon, stored.lat, stored.precision,
                                       stored.geocoded_label, stored.commune_code)
         fields = {**(stored.source or {}), **dossier.fields}
+        if told and "type_fabrique" in absent and dossier.filed_at is not None:
+            wave, note = told_wave(calendar, dossier.filed_at, stored.kind)
+            kept.update(wave=wave, wave_note=note)
         dossiers.append(replace(dossier, **kept, amounts=amounts, fields=fields))
     return dossiers, places
 

@@ -203,11 +203,9 @@ def _dossier(record: dict, line: int, mapping: Mapping, calendar: Calendar,
     filed = _datetime(text("depose_le"), columns["depose_le"])
     kind = _answer(text("type_fabrique"), "type_fabrique", mapping)
     lon, lat = _location(text("longitude"), text("latitude"), columns)
-    fnt = None if kind is None else kind == FNT
     wave_note = None
     if wave is None:
-        found, wave_note = calendar.wave_of(filed.astimezone(PARIS).date(), fnt)
-        wave = found.number if found else None
+        wave, wave_note = told_wave(calendar, filed, kind)
     return DossierInput(
         number=number, line=line, filed_at=filed, wave=wave, wave_note=wave_note,
         email=text("email"), ds_state=text("etat_demarche"),
@@ -220,6 +218,15 @@ def _dossier(record: dict, line: int, mapping: Mapping, calendar: Calendar,
         amounts=tuple(_euros(text(name), columns.get(name)) for name in AMOUNTS),
         fields={label: record.get(label, "") for label in columns.values() if label in record},
     )
+
+
+def told_wave(calendar: Calendar, filed: datetime, kind: str | None
+              ) -> tuple[str | None, str | None]:
+    """The wave the calendar gives a dossier filed at ``filed`` (its date in Paris) of type
+    ``kind`` (None: unknown), or None with the reason."""
+    found, note = calendar.wave_of(filed.astimezone(PARIS).date(),
+                                   None if kind is None else kind == FNT)
+    return (found.number, None) if found else (None, note)
 
 
 def dossier_number(value: str | None, column: str) -> int:

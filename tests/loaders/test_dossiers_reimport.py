@@ -210,3 +210,20 @@ def test_an_import_that_moves_a_dossier_to_another_departement_says_so(paca, ban
     assert {d.number: d.departement_code for d in list_dossiers(paca)}[1234505] == "84"
     assert "1 dossier(s) changent de département, donc de préfecture : 1234505 (13 → 84)" \
         in again.notes
+
+
+def test_without_the_type_column_the_dossiers_keep_their_wave(paca, ban, data_dir, tmp_path):
+    """Wave 1 admitted FNT only: an export without « Type de Fabrique » told its dossiers no
+    wave, and the import took them out of it (« vague : « 1 » → « vide » »), while its
+    report said the stored values were kept."""
+    imported(paca, ban, data_dir)
+    before = {d.number: (d.wave, d.kind) for d in list_dossiers(paca)}
+    assert {wave for wave, _ in before.values()} >= {"1", "2"}
+
+    again = imported(paca, ban, data_dir,
+                     path=renamed(tmp_path, ("Type de Fabrique", "Autre question")))
+
+    after = {d.number: (d.wave, d.kind) for d in list_dossiers(paca)}
+    assert {number: after[number] for number in before} == before
+    assert not set(again.stored.updated) & set(before)
+    assert "Type de Fabrique" in next(n for n in again.intake.notes if "absente" in n)
