@@ -33,11 +33,11 @@ from app.errors import error_page
 from app.forms import first_error
 from app.instruction.forms import CloseForm, DecisionForm, MatchForm, ReverseForm
 from app.security import no_store
-from geodata.dossiers.jury import laureates_of_wave, selection_warnings
+from geodata.dossiers.jury import laureates_of_wave, possible_categories_of, selection_warnings
 from geodata.dossiers.records import KINDS
 from geodata.dossiers.selection import CHECKS, check_value
 from geodata.dossiers.states import workflow
-from geodata.policy import SHORT_CATEGORIES
+from geodata.policy import CATEGORY_UNDETERMINED, SHORT_CATEGORIES
 from geodata.quota_report import LABELS
 from geodata.quotas import quota_table, range_text, what_if
 from geodata.storage.dossiers import (
@@ -131,6 +131,8 @@ def _session_page(waves: list, wave: str | None, kept: Selection = Selection(),
         states=workflow().labels, avis_labels=workflow().avis, decisions=_decision_labels(),
         paris=PARIS, pending=_of_wave(pending_matches(get_engine()), wave),
         automatic=_of_wave(automatic_matches(get_engine()), wave),
+        possibles=lambda dossier: possible_categories_of(dossier)
+        if (dossier.category or CATEGORY_UNDETERMINED) == CATEGORY_UNDETERMINED else None,
         may_act=current_user.has_role("instructor"), kept=kept), status
 
 

@@ -22,7 +22,7 @@ from geodata.policy import (
     CATEGORY_UNDETERMINED,
 )
 
-__all__ = ["ANY_CATEGORY", "categories", "possible_categories"]
+__all__ = ["ANY_CATEGORY", "categories", "possible_categories", "possible_of_halves"]
 
 ANY_CATEGORY = frozenset({CATEGORY_QPV, CATEGORY_OUTSIDE, CATEGORY_NOT_ELIGIBLE})
 """What a location of which nothing is known could fall in."""
@@ -43,12 +43,24 @@ def categories(result) -> np.ndarray:
 def possible_categories(result) -> list[frozenset[str]]:
     """For each location, the categories it falls in once its unknown halves are known:
     its own category when it is decided; all three outside every territory."""
-    qpv_half = _qpv_half(result)
-    outside = result.outside
-    qpv_first = result.policy.precedence == "qpv"
     nowhere = result.territory == None  # noqa: E711
-    qpv_half = np.where(nowhere, UNKNOWN, qpv_half)
-    outside = np.where(nowhere, UNKNOWN, outside)
+    return _possible(np.where(nowhere, UNKNOWN, _qpv_half(result)),
+                     np.where(nowhere, UNKNOWN, result.outside),
+                     result.policy.precedence == "qpv")
+
+
+def possible_of_halves(in_qpv: bool | None, near_qpv: bool | None, outside: bool | None,
+                       precedence: str) -> frozenset[str]:
+    """``possible_categories`` of one location from its three answers as a verdict keeps
+    them (True, False, None for unknown), under the precedence of its rules."""
+    code = {True: TRUE, False: FALSE, None: UNKNOWN}
+    in_qpv, near_qpv, outside = (np.array([code[v]], dtype=np.int8)
+                                 for v in (in_qpv, near_qpv, outside))
+    return _possible(_either(in_qpv, near_qpv), outside, precedence == "qpv")[0]
+
+
+def _possible(qpv_half: np.ndarray, outside: np.ndarray, qpv_first: bool
+              ) -> list[frozenset[str]]:
     found = np.zeros((len(qpv_half), len(NAMES)), dtype=bool)
     for qpv_value in (TRUE, FALSE):
         for outside_value in (TRUE, FALSE):
@@ -60,9 +72,12 @@ def possible_categories(result) -> list[frozenset[str]]:
 
 def _qpv_half(result) -> np.ndarray:
     """In or near a QPV (TRUE), neither (FALSE), or unknown."""
-    return np.where((result.in_qpv == TRUE) | (result.near_qpv == TRUE), TRUE,
-                    np.where((result.in_qpv == FALSE) & (result.near_qpv == FALSE), FALSE,
-                             UNKNOWN))
+    return _either(result.in_qpv, result.near_qpv)
+
+
+def _either(in_qpv: np.ndarray, near_qpv: np.ndarray) -> np.ndarray:
+    return np.where((in_qpv == TRUE) | (near_qpv == TRUE), TRUE,
+                    np.where((in_qpv == FALSE) & (near_qpv == FALSE), FALSE, UNKNOWN))
 
 
 def _codes(qpv_half: np.ndarray, outside: np.ndarray, qpv_first: bool) -> np.ndarray:

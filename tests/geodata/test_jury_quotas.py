@@ -12,10 +12,39 @@ from geodata.quotas import FabriqueRecord, what_if
 POLICY = load_policy("current")
 
 
-def dossier(number, category, kind="FT", amounts=(50000, 50000, 50000), wave="2"):
+def dossier(number, category, kind="FT", amounts=(50000, 50000, 50000), wave="2",
+            territory=None, policy="current"):
     return SimpleNamespace(number=number, category=category, kind=kind, wave=wave,
                            departement_code="13", amount_1=amounts[0], amount_2=amounts[1],
-                           amount_3=amounts[2])
+                           amount_3=amounts[2], policy=policy,
+                           checks={"territoire": territory or {"category": category}})
+
+
+def halves(in_qpv, near_qpv, outside) -> dict:
+    return {"category": "a-verifier", "in_qpv": in_qpv, "near_qpv": near_qpv,
+            "outside_large_urban_centre": outside}
+
+
+def test_an_undetermined_dossier_may_fall_only_where_its_known_half_allows():
+    """Villeurbanne is in a large urban centre, its QPV half unknown: never « hors des
+    grands centres urbains », and the jury's quotas counted it there (269 became 270)."""
+    urban = dossier_record(dossier(5, "a-verifier", territory=halves(None, None, False)))
+    assert urban.possible == {"qpv", "non-eligible"}
+    outside = dossier_record(dossier(6, "a-verifier", territory=halves(False, None, True)))
+    assert outside.possible == {"hors-grands-centres-urbains", "qpv"}
+    unplaced = dossier_record(dossier(7, "a-verifier"))  # not located: no halves
+    assert unplaced.possible is None
+    retired = dossier_record(dossier(8, "a-verifier", territory=halves(None, None, False),
+                                     policy="ami-2020"))  # rules no longer shipped
+    assert retired.possible is None
+    assert dossier_record(dossier(9, "qpv", territory=halves(True, True, False))).possible \
+        is None  # decided: its category says it
+
+    current = [FabriqueRecord(id=f"f{i}", category="hors-grands-centres-urbains")
+               for i in range(3)]
+    table = what_if(current, [urban], POLICY)
+    assert table.line("hors-grands-centres-urbains").max == 3
+    assert table.line("qpv").max == 1 and table.line("non-eligible").max == 1
 
 
 def test_a_dossier_counts_as_the_laureate_it_would_make():

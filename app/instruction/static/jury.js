@@ -17,8 +17,12 @@
   const isFnt = (box) => box.dataset.fnt === "1";
   const mayBeFnt = (box) => box.dataset.fnt !== "0";
   const of = (category) => (box) => box.dataset.categorie === category;
-  const ofOrUndetermined = (category) => (box) =>
-    box.dataset.categorie === category || box.dataset.categorie === UNDETERMINED;
+  // An undetermined dossier may fall in the categories its known half leaves open
+  // (data-possibles, from the server's geodata.eligibility.categories), else in any.
+  const mayBe = (box, category) =>
+    !box.dataset.possibles || box.dataset.possibles.split(" ").includes(category);
+  const ofOrUndetermined = (category) => (box) => box.dataset.categorie === category ||
+    (box.dataset.categorie === UNDETERMINED && mayBe(box, category));
   // For each line: [is surely in it, may be in it].
   const lines = {
     "qpv": [of("qpv"), ofOrUndetermined("qpv")],
@@ -44,7 +48,7 @@
     // it: the published Fabrique's category (and its wave's count) out, the dossier's in.
     const replaced = ticked.filter((box) => box.dataset.publiee).map((box) => ({
       dataset: {categorie: box.dataset.publieeCategorie, fnt: box.dataset.publieeFnt,
-                vague: box.dataset.publieeVague}}));
+                vague: box.dataset.publieeVague, possibles: box.dataset.publieePossibles}}));
     const over = [];
     table.querySelectorAll("tbody tr[data-ligne]").forEach((row) => {
       const [surely, maybe] = lines[row.dataset.ligne] || [() => false, () => false];
