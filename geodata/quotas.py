@@ -153,9 +153,11 @@ class QuotaLine:
     granted amounts (None when none of them is known); ``yearly_eur`` sums the known
     amounts of each year (None likewise) and ``unknown_yearly`` counts the records without
     an amount that year;
-    ``max_commitment_eur`` is ``min * max_total_eur + fnt * fnt_bonus_eur`` (without the
-    FNT bonus of the records of unknown type); ``unknown_*`` count the records whose granted
-    amount, type (FNT or not) or wave is unknown.
+    ``max_commitment_eur`` sums, for each decided record, its granted amount when known,
+    else the most the rules allow (``max_total_eur``, plus ``fnt_bonus_eur`` for an FNT;
+    without the bonus for a record of unknown type): never less than what was granted;
+    ``unknown_*`` count the records whose granted amount, type (FNT or not) or wave is
+    unknown.
     """
 
     group: str | None
@@ -329,8 +331,11 @@ def _line(group: str | None, kind: str, members: list[FabriqueRecord], possible:
         funding_eur=funding,
         yearly_eur=yearly,
         unknown_yearly=tuple(low - len(amounts) for amounts in years),
-        max_commitment_eur=low * policy.funding.max_total_eur
-        + fnt * policy.funding.fnt_bonus_eur,
+        max_commitment_eur=sum(
+            record.funding_eur if record.funding_eur is not None
+            else policy.funding.max_total_eur + (policy.funding.fnt_bonus_eur if record.fnt
+                                                 else 0)
+            for record in members),
         unknown_funding=low - len(known),
         unknown_type=sum(1 for record in members if record.fnt is None),
         unknown_wave=sum(1 for record in members if record.wave is None),

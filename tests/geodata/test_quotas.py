@@ -82,14 +82,15 @@ def test_overall_counts_of_the_hand_built_network():
     assert table.groups == (OVERALL,)
     assert [line.category for line in table.lines] == list(LINE_KINDS)
     # v1 ("à vérifier", type unknown) could be in QPV, outside, not eligible, and an FNT;
-    # q3 (QPV, type unknown) could be an FNT
+    # q3 (QPV, type unknown) could be an FNT. The most committed: what was granted, else the
+    # most the rules allow (q3, v1, n1: MAX each; no bonus for an unknown type)
     #                             min max fnt funding  max commitment   unknown: €, type, wave
-    assert counters(table.line(QPV)) == (3, 4, 1, 400_000, 3 * MAX + BONUS, 1, 1, 0)
-    assert counters(table.line(FNT)) == (1, 3, 1, 250_000, MAX + BONUS, 0, 0, 0)
-    assert counters(table.line(OUT)) == (2, 3, 0, 175_000, 2 * MAX, 0, 0, 1)
+    assert counters(table.line(QPV)) == (3, 4, 1, 400_000, 400_000 + MAX, 1, 1, 0)
+    assert counters(table.line(FNT)) == (1, 3, 1, 250_000, 250_000, 0, 0, 0)
+    assert counters(table.line(OUT)) == (2, 3, 0, 175_000, 175_000, 0, 0, 1)
     assert counters(table.line(NOT)) == (1, 2, 0, None, MAX, 1, 0, 0)  # no amount known
     assert counters(table.line(UND)) == (1, 1, 0, None, MAX, 1, 1, 0)
-    assert counters(table.line(TOTAL)) == (7, 7, 1, 575_000, 7 * MAX + BONUS, 3, 2, 1)
+    assert counters(table.line(TOTAL)) == (7, 7, 1, 575_000, 575_000 + 3 * MAX, 3, 2, 1)
 
 
 def test_overall_targets_remaining_and_shares():
@@ -123,8 +124,7 @@ def test_targets_come_from_the_policy(name):
     assert table.line(FNT).target == policy.quotas.fnt
     assert table.line(OUT).target == policy.quotas.outside_large_urban_centres
     assert table.line(TOTAL).target == policy.quotas.total
-    assert table.line(TOTAL).max_commitment_eur == (
-        7 * policy.funding.max_total_eur + policy.funding.fnt_bonus_eur)
+    assert table.line(TOTAL).max_commitment_eur == 575_000 + 3 * policy.funding.max_total_eur
 
 
 def test_targets_follow_a_changed_policy():
@@ -136,6 +136,16 @@ def test_targets_follow_a_changed_policy():
     assert table.line(FNT).remaining_max == -1 and table.line(FNT).share_max is None
     assert table.line(TOTAL).remaining_max == table.line(TOTAL).remaining_min == -3
     assert table.line(TOTAL).share_min == pytest.approx(7 / 4)
+
+
+def test_the_most_committed_is_never_less_than_what_was_granted():
+    """A grant above the rules (160 000 €, made before grants were capped) was shown
+    beside an « engagement maximal » of 150 000 €."""
+    granted = [FabriqueRecord("g1", QPV, "2", False, funding_eur=160_000),
+               FabriqueRecord("g2", QPV, "2", True), FabriqueRecord("g3", QPV, "2", False)]
+    line = quota_table(granted, POLICY).line(QPV)
+    assert line.funding_eur == 160_000
+    assert line.max_commitment_eur == 160_000 + (MAX + BONUS) + MAX >= line.funding_eur
 
 
 def test_overshoot_gives_negative_remaining():
@@ -164,7 +174,7 @@ def test_per_wave():
     assert table.line(TOTAL, None).unknown_wave == 1
     assert table.line(TOTAL, "2020-1").funding_eur == 500_000
     assert table.line(TOTAL, "2020-1").unknown_funding == 2
-    assert table.line(TOTAL, "2020-1").max_commitment_eur == 5 * MAX + BONUS
+    assert table.line(TOTAL, "2020-1").max_commitment_eur == 500_000 + 2 * MAX
 
 
 def test_per_region():
@@ -225,7 +235,7 @@ def test_what_if_adds_the_candidates():
     assert [after.line(kind).min for kind in LINE_KINDS] == [4, 2, 3, 1, 1, 9]
     assert [after.line(kind).max for kind in LINE_KINDS] == [5, 4, 4, 2, 1, 9]
     assert after.line(QPV).remaining_max == before.line(QPV).remaining_max - 1
-    assert after.line(TOTAL).max_commitment_eur == 9 * MAX + 2 * BONUS
+    assert after.line(TOTAL).max_commitment_eur == 575_000 + 5 * MAX + BONUS  # c1: an FNT
     assert after.line(TOTAL).unknown_funding == 5 and after.line(TOTAL).unknown_type == 3
     assert quota_table(current, POLICY) == before  # current records untouched
     per_wave = what_if(current, candidates, POLICY, by="wave")
@@ -264,7 +274,7 @@ def test_render_text_overall_shows_targets_and_money():
     assert "300" in total and "293" in total and "2,3\u202f%" in total  # narrow no-break space
     qpv = next(row for row in text.splitlines() if "QPV ou proximité" in row)
     assert " 3 " in qpv and " 4 " in qpv and "146 à 147" in qpv
-    assert "575\u202f000" in total and f"{7 * MAX + BONUS:,}".replace(",", "\u202f") in total
+    assert "575\u202f000" in total and f"{575_000 + 3 * MAX:,}".replace(",", "\u202f") in total
     assert "Cible dépassée" not in text
 
 
