@@ -33,6 +33,7 @@ from app.errors import error_page
 from app.forms import first_error
 from app.instruction.forms import CloseForm, DecisionForm, MatchForm, ReverseForm
 from app.security import no_store
+from geodata.dossiers.checks import granted_within_rules
 from geodata.dossiers.jury import laureates_of_wave, possible_categories_of, selection_warnings
 from geodata.dossiers.records import KINDS
 from geodata.dossiers.selection import CHECKS, check_value
@@ -205,6 +206,8 @@ def _confirmation(form: DecisionForm, numbers: list[int]) -> str:
     naming = form.vers.data == "laureat"
     others, laureates, same = now.naming(get_engine(), chosen if naming else [])
     failing = failing_checks(chosen) if naming else {}
+    capped = {d.number: note for d in chosen if naming and (note := granted_within_rules(
+        (d.amount_1, d.amount_2, d.amount_3), d.kind, now.policy)[1])}
     before, after, cap = quota_table(records, policy), what_if(others, laureates, policy), \
         wave_cap(current_app, wave)
     in_wave = {"before": laureates_of_wave(records, wave),
@@ -217,7 +220,7 @@ def _confirmation(form: DecisionForm, numbers: list[int]) -> str:
         unknown=[n for n in numbers if n not in found], before=before, after=after,
         chart=chart, labels=LABELS, cap=cap, wave_laureates=in_wave, policy=policy,
         range_text=range_text, warnings=selection_warnings(after, in_wave["after"], cap, wave),
-        same=same, failing=failing, current=current,
+        same=same, failing=failing, capped=capped, current=current,
         categories=SHORT_CATEGORIES, kinds=KINDS)
 
 

@@ -15,7 +15,8 @@ from geodata.dossiers.records import FNT, Finding
 from geodata.french import euros
 from geodata.policy import Policy
 
-__all__ = ["NOMENCLATURE_FILE", "funding_finding", "legal_form_finding", "read_nomenclature"]
+__all__ = ["NOMENCLATURE_FILE", "funding_finding", "granted_within_rules", "legal_form_finding",
+           "read_nomenclature"]
 
 NOMENCLATURE_FILE = Path("reference/categories_juridiques_insee.csv")
 """The INSEE catégories juridiques, in the shared data folder (levels 1 to 3)."""
@@ -81,6 +82,33 @@ def funding_finding(amounts: Sequence[int | None], kind: str | None,
                              f"{_euros(rules.max_per_year_eur)} : part du bonus FNT à vérifier")
     return Finding(True, f"total demandé {_euros(total)}, au plus "
                          f"{_euros(max(amounts))} par an : conforme")
+
+
+def granted_within_rules(amounts: Sequence[int | None], kind: str | None, policy: Policy
+                         ) -> tuple[tuple[int | None, ...], str | None]:
+    """What a laureate decision grants of the yearly amounts asked, and what was capped
+    (None: as asked). The State grants at most the rules: each year at most the yearly cap,
+    but an FNT's or an unknown type's (the AMI does not say how the FNT bonus spreads over
+    the years); in all at most the ceiling (plus the FNT bonus for an FNT or an unknown
+    type), taken off the last years first. Unknown amounts are granted as asked: the
+    funding check already says they are to be settled."""
+    asked = tuple(amounts)
+    if any(amount is None for amount in asked):
+        return asked, None
+    rules = policy.funding
+    yearly_cap = rules.max_per_year_eur if kind is not None and kind != FNT else None
+    granted = [amount if yearly_cap is None else min(amount, yearly_cap) for amount in asked]
+    excess = sum(granted) - rules.max_total_eur - (0 if yearly_cap else rules.fnt_bonus_eur)
+    for year in reversed(range(len(granted))):
+        taken = min(max(excess, 0), granted[year])
+        granted[year] -= taken
+        excess -= taken
+    if tuple(granted) == asked:
+        return asked, None
+    years = [f"année {year} : {_euros(a)} → {_euros(g)}"
+             for year, (a, g) in enumerate(zip(asked, granted, strict=True), start=1) if a != g]
+    return tuple(granted), (f"{_euros(sum(asked))} demandés, {_euros(sum(granted))} accordés "
+                            f"au plus selon les règles ({' ; '.join(years)})")
 
 
 def _euros(amount: int) -> str:

@@ -17,7 +17,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
 
+from geodata.dossiers.checks import granted_within_rules
 from geodata.dossiers.states import workflow
+from geodata.policy import load_policy
 from geodata.storage.cache import forget_versions
 from geodata.storage.database import session
 from geodata.storage.dossier_models import Dossier, DossierEvent, JurySession
@@ -25,7 +27,8 @@ from geodata.storage.dossiers import MoveRefused
 from geodata.storage.jury_laureates import GRANTED, LaureatesWritten, write_jury_laureates
 from geodata.storage.reference import commune_parents
 
-__all__ = ["DECIDED", "JURY_STATE", "MOTIVATION_MAX", "REVERSED", "ClosedSession",
+__all__ = ["ASKED", "CAPPED", "DECIDED", "JURY_STATE", "MOTIVATION_MAX", "REVERSED",
+           "ClosedSession",
            "JuryError", "close_session", "decide", "decisions_of", "jury_sessions",
            "open_session", "reverse_decisions"]
 
@@ -36,6 +39,8 @@ MOTIVATION_MAX = 2000
 24,000 characters, six printed pages of letter."""
 JURY_STATE = "transmis-au-jury"
 """The state of a dossier the jury decides on."""
+ASKED, CAPPED = "montants-demandes", "plafonnement"
+"""A decision's details when its grant was capped: the amounts asked, and what was capped."""
 
 
 class JuryError(ValueError):
@@ -202,10 +207,15 @@ def _locked(orm, numbers: list[int]) -> dict[int, Dossier]:
 
 def _record(orm, dossier: Dossier, target: str, kind: str, now: datetime, actor: str,
             motivation: str, jury: JurySession) -> None:
-    """A decision or its reversal; a decision keeps the amounts the jury saw."""
+    """A decision or its reversal; a decision keeps the amounts the jury saw, within the
+    rules of its session (``granted_within_rules``: what was capped is kept too)."""
     details = {"session": jury.id}
     if kind == DECIDED:
-        details[GRANTED] = [dossier.amount_1, dossier.amount_2, dossier.amount_3]
+        asked = (dossier.amount_1, dossier.amount_2, dossier.amount_3)
+        granted, capped = granted_within_rules(asked, dossier.kind, load_policy(jury.policy))
+        details[GRANTED] = list(granted)
+        if capped:
+            details[ASKED], details[CAPPED] = list(asked), capped
     orm.add(DossierEvent(dossier_id=dossier.id, at=now, actor=actor, kind=kind,
                          from_state=dossier.state, to_state=target, motivation=motivation,
                          details=details, jury_session_id=jury.id))

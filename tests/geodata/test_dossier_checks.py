@@ -10,7 +10,12 @@ from datetime import date
 import pytest
 
 from geodata.dossiers.calendar import CalendarError, load_calendar
-from geodata.dossiers.checks import funding_finding, legal_form_finding, read_nomenclature
+from geodata.dossiers.checks import (
+    funding_finding,
+    granted_within_rules,
+    legal_form_finding,
+    read_nomenclature,
+)
 from geodata.dossiers.states import workflow
 from geodata.policy import available_policies, load_policy
 
@@ -120,6 +125,29 @@ def test_every_policy_classes_the_same_legal_forms(nomenclature):
 def test_funding(amounts, kind, value, said):
     found = funding_finding(amounts, kind, POLICY)
     assert found.value is value and said in found.reason
+
+
+@pytest.mark.parametrize(("asked", "kind", "granted", "said"), [
+    ((50_000, 50_000, 50_000), "FT", (50_000, 50_000, 50_000), None),
+    ((60_000, 45_000, 40_000), "FT", (50_000, 45_000, 40_000), "année 1 : 60\u202f000\xa0€ →"),
+    ((60_000, 50_000, 50_000), "FT", (50_000, 50_000, 50_000), "160\u202f000\xa0€ demandés"),
+    ((50_000, 50_000, 70_000), "FT", (50_000, 50_000, 50_000), "année 3"),
+    ((80_000, 80_000, 80_000), "FNT", (80_000, 80_000, 80_000), None),  # ≤ 250 000 in all
+    ((100_000, 100_000, 100_000), "FNT", (100_000, 100_000, 50_000), "250\u202f000\xa0€ "
+     "accordés"),
+    ((100_000, 100_000, 100_000), None, (100_000, 100_000, 50_000), "année 3"),
+    ((20_000, 20_000, 20_000), "FT", (20_000, 20_000, 20_000), None),  # under the minimum
+    ((90_000, None, 50_000), "FT", (90_000, None, 50_000), None),  # to settle first
+])
+def test_a_grant_is_capped_by_the_rules(asked, kind, granted, said):
+    """A laureate decision granted the amounts asked, above the caps (160 000 € for a
+    Fabrique de Territoire, in the letter and the open data)."""
+    found, note = granted_within_rules(asked, kind, POLICY)
+    assert found == granted
+    assert (note is None) if said is None else (said in note)
+    if note is not None:  # what was capped is within the ceiling of its type
+        assert sum(found) <= POLICY.funding.max_total_eur + (
+            0 if kind == "FT" else POLICY.funding.fnt_bonus_eur)
 
 
 # --- instruction states --------------------------------------------------------------------
