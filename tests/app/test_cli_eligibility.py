@@ -46,7 +46,7 @@ def test_check_prints_the_explanation_for_the_chosen_policy(runner):
                                  "--policy", "ami-2019"])
     assert result.exit_code == 0
     assert "liste 2015" in result.output and "Toulouse" in result.output
-    assert "« ami-2019 »" in result.output
+    assert "(politique « AMI 2019 : QPV 2015 et hors des 22 métropoles »)." in result.output
 
 
 def test_check_refuses_an_unknown_policy_and_bad_coordinates(runner):
