@@ -14,6 +14,7 @@ category would be read at another commune.
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -53,7 +54,7 @@ def stage_laureates(source: Source, path: Path, vintage: str) -> tuple[Staged, O
     fields = source.fields
     table = read_csv(path, required=list(dict.fromkeys(fields.values())))
     outcome = Outcome()
-    rows, unlocated, cleaned = [], [], []
+    rows, unlocated, cleaned, decoded = [], [], [], []
     for record, line in zip(table.rows, table.lines, strict=True):
         def value(ours: str, record=record, line=line) -> str:
             return require_value(record[fields[ours]], path=str(path), row=line,
@@ -61,29 +62,17 @@ def stage_laureates(source: Source, path: Path, vintage: str) -> tuple[Staged, O
 
         laureate_id = check_code(value("id"), LAUREATE_ID, path=str(path), row=line,
                                  field_name=fields["id"])
-        name = without_contacts(value("name"))
-        if name != value("name"):
+        published = html.unescape(value("name"))  # « Vert&amp;Co » in the 2024 list
+        if published != value("name"):
+            decoded.append(laureate_id)
+        name = without_contacts(published)
+        if name != published:
             cleaned.append(laureate_id)
         code = check_code(value("commune_code"), COMMUNE_CODE, path=str(path), row=line,
                           field_name=fields["commune_code"])
-        try:
-            commune_territory = territory_of_commune(code)
-        except TerritoryError as error:
-            raise LoadError(str(error), path=str(path), row=line,
-                            field=fields["commune_code"]) from None
-        located = parse_lonlat(record[fields["lon"]], record[fields["lat"]], path=str(path),
-                               row=line, lon_field=fields["lon"], lat_field=fields["lat"])
-        if located is None:
-            point, territory = None, commune_territory
+        point, territory = _place(record, fields, code, path=str(path), row=line)
+        if point is None:
             unlocated.append(f"{laureate_id} ({name}, commune {code})")
-        else:
-            point, territory = located
-            if territory.code != commune_territory.code:
-                raise LoadError(
-                    f"le point est en {territory.name}, sa commune {code} en "
-                    f"{commune_territory.name}",
-                    path=str(path), row=line, field=fields["lon"],
-                )
         rows.append({
             "id": laureate_id,
             "name": name,
@@ -102,6 +91,9 @@ def stage_laureates(source: Source, path: Path, vintage: str) -> tuple[Staged, O
             f"{len(unlocated)} lauréat(s) sans coordonnées dans la source, chargé(s) sans "
             f"localisation (territoire d'après le code commune) : {', '.join(unlocated)}"
         )
+    if decoded:
+        outcome.note(f"{len(decoded)} nom(s) contenant des entités HTML (« &amp; »), lues comme "
+                     f"le caractère qu'elles codent : {', '.join(decoded)}")
     if cleaned:
         outcome.note(f"{len(cleaned)} nom(s) contenant une adresse électronique ou un numéro "
                      f"de téléphone, retiré(s) au chargement : {', '.join(cleaned)}")
@@ -109,6 +101,24 @@ def stage_laureates(source: Source, path: Path, vintage: str) -> tuple[Staged, O
     staged.checks.append(_ids_owned_by_source(source, [row["id"] for row in rows], str(path)))
     staged.proofs.append(lambda connection: _in_their_communes(connection, rows))
     return staged, outcome
+
+
+def _place(record: dict, fields: dict, code: str, *, path: str, row) -> tuple:
+    """The point (None when the source gives none) and territory of a laureate of commune
+    ``code``; a point in another territory than its commune's is an error."""
+    try:
+        commune_territory = territory_of_commune(code)
+    except TerritoryError as error:
+        raise LoadError(str(error), path=path, row=row, field=fields["commune_code"]) from None
+    located = parse_lonlat(record[fields["lon"]], record[fields["lat"]], path=path, row=row,
+                           lon_field=fields["lon"], lat_field=fields["lat"])
+    if located is None:
+        return None, commune_territory
+    point, territory = located
+    if territory.code != commune_territory.code:
+        raise LoadError(f"le point est en {territory.name}, sa commune {code} en "
+                        f"{commune_territory.name}", path=path, row=row, field=fields["lon"])
+    return point, territory
 
 
 def _in_their_communes(connection: Connection, rows: list[dict]) -> Proof:

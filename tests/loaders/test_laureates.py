@@ -191,3 +191,14 @@ def test_the_names_stored_before_are_cleaned_by_the_migration(tmp_path, data_dir
         "SCENE NATIONALE 61 mail [adresse électronique retirée], tél. "
         "[numéro de téléphone retiré]")
     engine.dispose()
+
+
+def test_html_entities_in_names_are_read_as_their_characters(engine, data_dir):
+    """Three names of the 2024 list hold « &amp; » (« Vert&amp;Co »): every page, file and
+    layer showed it as typed."""
+    report = load_source(engine, "laureates", data_dir=data_dir, progress=False)
+    names = {key: row.name for key, row in laureate_rows(engine).items()}
+    assert "Vert&Co" in names["fabt-291"]
+    assert not any("&amp;" in name for name in names.values())
+    assert "3 nom(s) contenant des entités HTML (« &amp; »), lues comme le caractère " \
+        "qu'elles codent : fabt-194, fabt-210, fabt-291" in report.notes
