@@ -36,9 +36,17 @@ class MissingCommunes:
     codes: tuple[str, ...] = ()
     zone: object | None = None  # union of the boxes, None when no box
     everywhere: bool = False  # a département without any outline: anywhere in the territory
+    boxes: tuple = ()  # (département, its box, or None: anywhere), one per département
 
     def __bool__(self) -> bool:
         return bool(self.codes)
+
+    def within(self, point, radius: float) -> tuple[str, ...]:
+        """The communes that may lie within ``radius`` of ``point`` (projected): those of a
+        département whose box is that near, or that has no outline at all."""
+        near = {departement for departement, box in self.boxes
+                if box is None or shapely.dwithin(box, point, radius)}
+        return tuple(code for code in self.codes if departement_of(code) in near)
 
 
 NONE = MissingCommunes()
@@ -66,16 +74,18 @@ def missing_communes(codes: Iterable[str], territory: str, outlined_codes: np.nd
         return NONE
     departements = np.array([departement_of(code) for code in outlined_codes], dtype=object)
     bounds = shapely.bounds(geometries).reshape(-1, 4)
-    boxes, everywhere = [], False
+    boxes = []
     for departement in sorted({departement_of(code) for code in own}):
         box = bounds[departements == departement]
         if not len(box):
-            everywhere = True
+            boxes.append((departement, None))
             continue
         reach = float(np.hypot(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]).max())
-        boxes.append(shapely.box(box[:, 0].min() - reach, box[:, 1].min() - reach,
-                                 box[:, 2].max() + reach, box[:, 3].max() + reach))
-    zone = shapely.union_all(boxes) if boxes else None
+        boxes.append((departement, shapely.box(box[:, 0].min() - reach, box[:, 1].min() - reach,
+                                               box[:, 2].max() + reach, box[:, 3].max() + reach)))
+    drawn = [box for _, box in boxes if box is not None]
+    zone = shapely.union_all(drawn) if drawn else None
     if zone is not None:
         shapely.prepare(zone)  # asked for every undecided point of a batch
-    return MissingCommunes(codes=own, zone=zone, everywhere=everywhere)
+    return MissingCommunes(codes=own, zone=zone, everywhere=len(drawn) < len(boxes),
+                           boxes=tuple(boxes))

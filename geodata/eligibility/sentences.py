@@ -23,6 +23,7 @@ from geodata.eligibility.engine import (
     Classification,
     coarse,
 )
+from geodata.eligibility.layers import projector
 from geodata.eligibility.provenance import covers, missing_outlines
 from geodata.french import NBSP, metres
 from geodata.policy import CATEGORIES, CATEGORY_QPV
@@ -118,9 +119,8 @@ def explanation_parts(result: Classification, positions: np.ndarray, commune_cod
     commune = result.commune[positions]
 
     def place(key):
-        if not key:
-            return " (distances mesurées en mètres)."
-        return f"{TERRITORIES[key].name} (distances mesurées {TERRITORIES[key].measured_in})."
+        return (f"{TERRITORIES[key].name} (distances mesurées {TERRITORIES[key].measured_in})."
+                if key else " (distances mesurées en mètres).")
 
     keys = list(zip(precision.tolist(), territory.tolist(), strict=True))
     made = {(p, t): f"précision : {PRECISION_LABELS.get(str(p), str(p))}, {place(t)}"
@@ -232,7 +232,9 @@ def _undecided_sentences(result: Classification, positions: np.ndarray, in_qpv: 
     unoutlined = np.flatnonzero(result.near_unoutlined[positions])
     territories = result.territory[positions]
     for j in unoutlined.tolist():
-        said[j] += " " + _unoutlined_sentence(result, territories[j])
+        row = positions[j]
+        said[j] += " " + _unoutlined_sentence(result, territories[j], result.lon[row],
+                                              result.lat[row])
     return said
 
 
@@ -249,10 +251,13 @@ def outlines_here(result: Classification, commune: int) -> str:
     return missing_outlines(vintage, region, communes.region_names)
 
 
-def _unoutlined_sentence(result: Classification, territory: str) -> str:
-    """The communes without outline of a territory, which may lie near the location."""
+def _unoutlined_sentence(result: Classification, territory: str, lon, lat) -> str:
+    """The communes without outline of the territory that may lie near the location."""
     ti = result.index.territories[territory]
-    codes = sorted(set(ti.missing_hosting.codes) | set(ti.missing_neighbours.codes))
+    point = shapely.Point(projector(TERRITORIES[territory].epsg).transform(lon, lat))
+    radius = result.policy.search_radius_m
+    codes = sorted(set(ti.missing_hosting.within(point, radius))
+                   | set(ti.missing_neighbours.within(point, radius)))
     shown = ", ".join(codes[:8]) + (" …" if len(codes) > 8 else "")
     return (f"Commune(s) sans contour chargé ({shown}) : elle(s) peu(ven)t se trouver à moins "
             f"de {metres(result.policy.search_radius_m)}, et un QPV avec elle(s) ; le moteur ne "

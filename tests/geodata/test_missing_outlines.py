@@ -208,3 +208,16 @@ def _sql_takes_the_same_zones(postgis_engine, data_dir, tmp_path):
     assert (sql["in_qpv"], sql["near_qpv"], sql["category"]) == (
         python["in_qpv"], python["near_qpv"], python["category"])
     assert "63093" in index.territories["metropole"].missing_hosting.codes
+
+
+def test_an_explanation_names_only_the_communes_that_may_be_near(current):
+    """Rennes' explanation named the eight communes without outline of all metropolitan
+    France (Cantal, Aveyron, Rhône: 400 km away) as « peu(ven)t se trouver à moins de
+    5 000 m »; only Orée d'Anjou's département box reaches that near."""
+    policy, index = current
+    metro = index.territories["metropole"]
+    everyone = set(metro.missing_hosting.codes) | set(metro.missing_neighbours.codes)
+    assert {"49126", "15031", "69114"} <= everyone  # the shared contours lack them
+    result = classify(index, policy, [-1.68], [48.11])  # Rennes
+    text = verdict(result, 0).row["explanation"]
+    assert "Commune(s) sans contour chargé (49126) : elle(s) peu(ven)t se trouver" in text
