@@ -90,7 +90,8 @@ def store_dossiers(engine: Engine, dossiers: Iterable[Mapping[str, Any]], actor:
             if "wave" in changed and dossier.state in workflow().decided:
                 changed.remove("wave")  # its jury session is the wave's
                 report.wave_kept[number] = dossier.wave
-            if not changed:
+            if not changed or changed == ["source"]:  # the export's own text of the same
+                # values (an .xlsx's numbers after a .csv's « 60 000 € »): nothing to record
                 report.unchanged.append(number)
                 continue
             before = {f: _plain(getattr(dossier, f)) for f in changed}

@@ -10,11 +10,12 @@ import csv
 import io
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from geodata.dossiers.export import export_csv
 from geodata.storage.dossier_models import Dossier
-from geodata.storage.dossiers import list_dossiers, move_dossiers
+from geodata.storage.dossiers import dossier_events, list_dossiers, move_dossiers
 from geodata.storage.jury import decide
 from loaders.errors import LoadError
 from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
@@ -227,3 +228,23 @@ def test_without_the_type_column_the_dossiers_keep_their_wave(paca, ban, data_di
     assert {number: after[number] for number in before} == before
     assert not set(again.stored.updated) & set(before)
     assert "Type de Fabrique" in next(n for n in again.intake.notes if "absente" in n)
+
+
+def test_the_same_wave_as_a_spreadsheet_changes_nothing(paca, ban, data_dir, tmp_path):
+    """An .xlsx of the same wave, its numbers as numbers (« 60000 » for « 60 000 € »):
+    every dossier was « mis à jour par un import : champs de l'export », on every import.
+    (1234525's « beaucoup » becomes an empty amount: a new dossier, not counted here.)"""
+    imported(paca, ban, data_dir)
+    frame = pd.read_csv(WAVE, dtype=str, keep_default_na=False)
+    for column in ("Montant demandé 1re année", "Montant demandé 2e année",
+                   "Montant demandé 3e année"):
+        frame[column] = pd.to_numeric(frame[column].str.replace(r"[^\d]", "", regex=True),
+                                      errors="coerce")
+    sheet = tmp_path / "export.xlsx"
+    frame.to_excel(sheet, index=False)
+    events = {d.number: len(dossier_events(paca, d.number)) for d in list_dossiers(paca)}
+
+    again = imported(paca, ban, data_dir, path=sheet)
+
+    assert again.stored.updated == {}
+    assert {number: len(dossier_events(paca, number)) for number in events} == events
