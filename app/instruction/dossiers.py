@@ -129,6 +129,9 @@ def _list_page(query: DossiersQuery, kept: KeptMove | None = None):
     """The dossiers' list; with ``kept``, the change of state refused or to be changed is
     still ticked and typed, and the page says why."""
     waves, wave, everything, selected = _selection(query)
+    if wave is not None and wave not in waves:  # as the jury's page: not an empty list
+        return error_page("Vague inconnue", f"aucun dossier de la vague {wave!r} (vagues des "
+                          f"dossiers : {', '.join(waves) or 'aucune'})", 404)
     pages = max(1, math.ceil(len(selected) / PER_PAGE))
     page = min(query.page.data or 1, pages)
     return render_template(
@@ -213,14 +216,25 @@ def changes(event) -> list[str]:
     said = []
     for name in details.get("champs") or []:
         label = FIELD_LABELS.get(name, name)
-        values = [DS_STATES.get(v, v) if name == "ds_state" else v
-                  for v in (before.get(name), after.get(name))]
+        values = [_worded(name, v) for v in (before.get(name), after.get(name))]
         if all(v is None or (isinstance(v, str | int | float) and not isinstance(v, bool)
                              and len(str(v)) <= SHOWN_VALUE_CHARS) for v in values):
             said.append(f"{label} : « {_value(values[0])} » → « {_value(values[1])} »")
         else:
             said.append(label)
     return said
+
+
+def _worded(field: str, value):
+    """A stored code as the pages say it: a state on Démarches Simplifiées, a category
+    (« à vérifier », not « a-verifier »), rules by their title (not « current »)."""
+    if field == "ds_state":
+        return DS_STATES.get(value, value)
+    if field == "category":
+        return SHORT_CATEGORIES.get(value, value)
+    if field == "policy" and isinstance(value, str):
+        return policy_title(value) or value
+    return value
 
 
 def _value(value) -> str:

@@ -312,3 +312,28 @@ def test_the_history_says_what_an_import_changed_from_and_to(wave, client, login
     page = " ".join(html.unescape(client.get("/instruction/dossiers/1234505").text).split())
     assert "mis à jour par un import : montant 1re année : « 50 000 » → « 40 000 » ; " \
         "vérifications ; champs de l'export" in page  # the checks, the export: named only
+
+
+def test_the_history_words_the_codes_as_the_pages_do(wave, client, login, data_dir,
+                                                     ban_server):
+    """« catégorie : « qpv » → « a-verifier » ; règles appliquées : « current » →
+    « ami-2019 » »: the history showed stored codes the pages never show."""
+    with BanClient(ban_server.url, max_retries=0) as ban:
+        import_dossiers(wave, ban, WAVE, data_dir=data_dir, actor="test",
+                        policy_name="ami-2019")
+    login(client)
+    page = " ".join(html.unescape(client.get("/instruction/dossiers/1234505").text).split())
+    assert "règles appliquées : « Règles actuelles : QPV 2024 et grille communale de " \
+        "densité » → « AMI 2019 : QPV 2015 et hors des 22 métropoles »" in page
+    assert "« current »" not in page and "« a-verifier »" not in page
+
+
+def test_an_unknown_wave_is_not_an_empty_list(wave, client, login):
+    """« ?vague=99 » was an empty list saying « Par état : . Par catégorie : . », where the
+    jury's page answers 404."""
+    login(client)
+    answer = client.get("/instruction/dossiers?vague=99")
+    assert answer.status_code == 404
+    said = " ".join(html.unescape(answer.text).split())
+    assert "Vague inconnue" in said and "aucun dossier de la vague '99'" in said
+    assert client.get("/instruction/dossiers?vague=2").status_code == 200
