@@ -111,6 +111,8 @@ class Selection:
     decision: str = "laureat"
     motivation: str = ""
     members: str = ""
+    confirmed: bool = False  # the closing's box, ticked
+    close_error: tuple[str, str] | None = None  # (field of the closing form, message)
 
 
 def _session_page(waves: list, wave: str | None, kept: Selection = Selection(),
@@ -255,12 +257,12 @@ def close():
     form = CloseForm()
     back = url_for(".index", vague=form.vague.data or None)
     if not form.validate():
-        return _not_closed(form, first_error(form, form.ORDER)[1])
+        return _not_closed(form, *first_error(form, form.ORDER))
     try:
         closed = close_session(get_engine(), form.vague.data, form.membres.data,
                                current_user.email)
     except JuryError as error:
-        return _not_closed(form, str(error))
+        return _not_closed(form, "membres", str(error))
     written = closed.laureates
     said = (f"Session de la vague {form.vague.data} close : "
             f"{closed.decisions.get('laureat', 0)} lauréat(s) décidé(s) ; la table des "
@@ -272,10 +274,13 @@ def close():
     return redirect(back)
 
 
-def _not_closed(form: CloseForm, why: str):
-    """The session page again, the members as typed: a redirection emptied them."""
+def _not_closed(form: CloseForm, field: str, why: str):
+    """The session page again, the members as typed and the box as ticked (a redirection
+    emptied them), the error on its field."""
     flash(f"Session non close : {why}", "error")
-    return _wave_page(form.vague.data, Selection(members=form.membres.data or ""), 422)
+    return _wave_page(form.vague.data, Selection(
+        members=form.membres.data or "", confirmed=form.confirme.data == "oui",
+        close_error=(field, why)), 422)
 
 
 @bp.post("/instruction/jury/correspondance")

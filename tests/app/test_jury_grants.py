@@ -44,3 +44,28 @@ def test_a_grant_above_the_yearly_cap_is_capped_and_said(jury_wave, client, logi
     letter = text(client.get(f"/instruction/dossiers/{VILLEURBANNE}/courrier"))
     assert re.search(r"Le soutien de l'État porte sur 135 000 € sur trois ans.*"
                      r"50 000 € la première année", letter)
+
+
+@pytest.mark.parametrize(("fields", "wrong", "said"), [
+    ({"membres": "   ", "confirme": "oui"}, "membres", "les membres présents sont obligatoires"),
+    ({"membres": "Mme A (DGCL)"}, "confirme", "cochez la case qui confirme la clôture"),
+])
+def test_a_closing_refused_says_why_on_its_field(jury_wave, client, login, fields, wrong,  # noqa: F811
+                                                  said):
+    """A closing without members came back with a banner at the top of a long page, the
+    field unmarked and the confirmation unticked."""
+    login(client)
+    post(client, "/instruction/jury/decisions", numero=["1234505"], vers="laureat",
+         motivation="Motif du jury", vague="2", confirme="oui")
+
+    answer = post(client, "/instruction/jury/cloture", vague="2", **fields)
+
+    assert answer.status_code == 422
+    page = answer.text
+    field = re.search(r'<(?:textarea|input)[^>]*aria-describedby="' + wrong
+                      + r'-erreur"[^>]*>', page)
+    assert field and "autofocus" in field.group(0)
+    assert f'id="{wrong}-erreur">{said}' in page
+    box = re.search(r'<input type="checkbox" id="confirme-cloture"[^>]*>', page).group(0)
+    assert ("checked" in box) == (fields.get("confirme") == "oui")  # as it was sent
+    assert "Mme A (DGCL)" in page or wrong == "membres"  # the members as typed
