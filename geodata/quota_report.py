@@ -132,7 +132,8 @@ def _notes(table: QuotaTable, names: Mapping[str, str] | None) -> list[str]:
                      "compte les Fabriques décidées, « Max » y ajoute celles qui peuvent "
                      "encore l'être.")
     for group in table.groups:
-        where = ("" if table.by is None
+        where = ("" if table.by is None else f", {group_label(table.by, group, names)}"
+                 if group is None  # « région inconnue », « vague inconnue »
                  else f", {table.by_title.lower()} {group_label(table.by, group, names)}")
         total, qpv = (table.line(kind, group) for kind in (TOTAL, CATEGORY_QPV))
         if total.unknown_type:

@@ -77,6 +77,7 @@ def test_the_page_shows_the_fabrique_as_the_open_data_does(laureates, client):
     panier = text_of(client.get("/fabriques/ds-900003"))
     assert rows["ds-900003"]["category"] == "qpv"  # the synthetic point lies in a QPV
     assert "QPV ou proximité" in panier and "Marseille" in panier
+    assert "En QPV ou à sa proximité immédiate" in panier  # not « En qpv » (|capitalize)
     assert "Aucun réseau déclaré" in panier and "intercommunalité" in panier
 
 

@@ -266,6 +266,8 @@ def test_render_text_is_aligned_french_text():
     assert any(row.startswith("vague inconnue") for row in table)
     assert "hors grands centres urbains" in text and "à vérifier" in text
     assert "vague 2020-1 : le nombre de FNT" in text  # q3 and v1 have an unknown type
+    by_region = render_text(quota_table(network(), POLICY, by="region"))
+    assert "de type inconnu, région inconnue :" in by_region  # v1: « région région inconnue »
 
 
 def test_render_text_overall_shows_targets_and_money():
