@@ -55,6 +55,7 @@ from geodata.policy import (
     SHORT_CATEGORIES,
     PolicyError,
     available_policies,
+    load_policy,
     policy_title,
 )
 from geodata.storage.dossiers import (
@@ -379,5 +380,9 @@ def upload():
 def _import_page(form: ImportForm, **shown):
     """The import page: its form (the wave chosen among the calendar's), and what ``shown``
     adds (``report`` and the waves it imported, ``error``, ``rules_kept``)."""
+    chosen_under = "".join(
+        f"Les vagues {policy.selected_waves} ont été instruites selon « {policy.title} ». "
+        for policy in map(load_policy, available_policies()) if policy.selected_waves)
     return render_template("dossiers_import.html", form=form, waves=calendar_waves(current_app),
+                           chosen_under=chosen_under.strip(),
                            **{"report": None, "error": None, **shown})

@@ -271,6 +271,9 @@ def test_the_wave_is_chosen_among_the_calendars_and_kept_after_an_error(app, cli
     forged = html.unescape(upload(client, WAVE.read_bytes(), "export.csv", vague="deux").text)
     assert "vague inconnue du calendrier" in forged and "Aucun dossier importé" in forged
     assert list_dossiers(app.extensions[EXTENSION]) == []
+    # a first import offers the current rules: the page says which rules the first waves had
+    assert "Les vagues 2019 à 2022 ont été instruites selon « AMI 2019 : QPV 2015 et hors " \
+        "des 22 métropoles »." in " ".join(html.unescape(page).split())
 
 
 @pytest.mark.parametrize("role", ["ministry", "prefecture"])

@@ -41,6 +41,8 @@ def test_a_grant_above_the_yearly_cap_is_capped_and_said(jury_wave, client, logi
     assert event.details[GRANTED] == [50_000, 45_000, 40_000]
     assert event.details[ASKED] == [60_000, 45_000, 40_000] and "60\u202f000" in \
         event.details[CAPPED]
+    history = text(client.get(f"/instruction/dossiers/{VILLEURBANNE}"))
+    assert "décision du jury : Lauréat (145 000 € demandés, 135 000 € accordés" in history
     letter = text(client.get(f"/instruction/dossiers/{VILLEURBANNE}/courrier"))
     assert re.search(r"Le soutien de l'État porte sur 135 000 € sur trois ans.*"
                      r"50 000 € la première année", letter)
