@@ -33,13 +33,15 @@ def jury_wave_app(tmp_path, data_dir, ban_url: str, instructor: str,
                   published: bool = False):
     """An app on an embedded database holding the hand-made wave, its Marseille dossiers
     sent to the jury, and ``instructor``'s account (and the published laureates, where two
-    of those dossiers are: ``published``)."""
+    of those dossiers are, with the density grid: Marseille is a large urban centre, so its
+    dossiers « à vérifier » may fall in two categories only: ``published``)."""
     app = make_app("", tmp_path / "instance", data_dir, GEOCODER_URL=ban_url,
                    RATELIMIT="off", SESSION_COOKIE_SECURE=False)
     engine = app.extensions[EXTENSION]
     upgrade(engine)
     if published:
-        load_source(engine, "laureates", data_dir=data_dir, progress=False)
+        for name in ("laureates", "densite"):
+            load_source(engine, name, data_dir=data_dir, progress=False)
     load_source(engine, "commune-contours",
                 str(contours_of(data_dir, ["13"], tmp_path / "contours_13.geojson")),
                 progress=False)
@@ -123,8 +125,11 @@ def test_a_dossier_already_published_takes_its_place(published_server, page):
     follow(page, page.get_by_role("button", name="Vérifier la décision"))
     assert after(page, "total") == total + 1  # the server's count, the same
     # every line as the server counts it: the published Fabrique's category out, the
-    # dossier's in (the page said « de 0 à 229 » where the confirmation said « de 1 à 229 »)
+    # dossier's in (the page said « de 0 à 229 » where the confirmation said « de 1 à 229 »;
+    # then « hors grands centres urbains » for dossiers in Marseille)
     assert every_line(page) == live
+    assert page.locator("#choix-1234515").count() == 0  # the confirmation's own table
+
 
 
 def every_line(page) -> dict[str, str]:
