@@ -5,8 +5,8 @@ the map's GeoJSON layers: compressed, the public map's first view stays within i
 of 1.5 MB transferred (``bench/map.py``). Fonts and images are already compressed.
 
 A coding the client refuses (``gzip;q=0``, RFC 9110 § 12.5.3) is never used: Flask-Compress
-took « gzip;q=0 » alone for gzip, and read « gzip; q=0 » (a space) as « gzip ». The header
-is read first here, and only the codings the client accepts reach Flask-Compress.
+took « gzip;q=0 » alone for gzip (and « gzip; q=0 », a space, for no coding it knows). The
+header is read first here, and only the codings the client accepts reach Flask-Compress.
 """
 
 from __future__ import annotations

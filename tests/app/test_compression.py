@@ -1,6 +1,6 @@
 """Compression in a coding the client accepts (``app.compression``): a coding weighted 0 is
 refused (RFC 9110 § 12.5.3), with or without spaces around « ; » and « = »; Flask-Compress
-used gzip for « gzip;q=0 » alone and for « gzip; q=0 »."""
+used gzip for « gzip;q=0 » alone."""
 
 from __future__ import annotations
 
