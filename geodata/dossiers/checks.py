@@ -90,16 +90,19 @@ def granted_within_rules(amounts: Sequence[int | None], kind: str | None, policy
     (None: as asked). The State grants at most the rules: each year at most the yearly cap,
     but an FNT's or an unknown type's (the AMI does not say how the FNT bonus spreads over
     the years); in all at most the ceiling (plus the FNT bonus for an FNT or an unknown
-    type), taken off the last years first. Unknown amounts are granted as asked: the
-    funding check already says they are to be settled."""
+    type), taken off the last known years first. An unknown amount stays unknown (the
+    funding check says it is to be settled); the known ones are capped all the same (a year
+    of 300 000 €, the others blank, was granted as asked)."""
     asked = tuple(amounts)
-    if any(amount is None for amount in asked):
-        return asked, None
     rules = policy.funding
     yearly_cap = rules.max_per_year_eur if kind is not None and kind != FNT else None
-    granted = [amount if yearly_cap is None else min(amount, yearly_cap) for amount in asked]
-    excess = sum(granted) - rules.max_total_eur - (0 if yearly_cap else rules.fnt_bonus_eur)
+    granted = [amount if amount is None or yearly_cap is None else min(amount, yearly_cap)
+               for amount in asked]
+    excess = sum(a for a in granted if a is not None) - rules.max_total_eur \
+        - (0 if yearly_cap else rules.fnt_bonus_eur)
     for year in reversed(range(len(granted))):
+        if granted[year] is None:
+            continue
         taken = min(max(excess, 0), granted[year])
         granted[year] -= taken
         excess -= taken
@@ -107,6 +110,8 @@ def granted_within_rules(amounts: Sequence[int | None], kind: str | None, policy
         return asked, None
     years = [f"année {year} : {_euros(a)} → {_euros(g)}"
              for year, (a, g) in enumerate(zip(asked, granted, strict=True), start=1) if a != g]
+    if None in asked:
+        return tuple(granted), f"accordés au plus selon les règles : {' ; '.join(years)}"
     return tuple(granted), (f"{_euros(sum(asked))} demandés, {_euros(sum(granted))} accordés "
                             f"au plus selon les règles ({' ; '.join(years)})")
 

@@ -46,6 +46,8 @@ def test_a_grant_above_the_yearly_cap_is_capped_and_said(jury_wave, client, logi
     letter = text(client.get(f"/instruction/dossiers/{VILLEURBANNE}/courrier"))
     assert re.search(r"Le soutien de l'État porte sur 135 000 € sur trois ans.*"
                      r"50 000 € la première année", letter)
+    assert "<dt>Montants demandés</dt><dd>60 000 €, 45 000 €, 40 000 €</dd> <dt>Montants " \
+        "accordés</dt><dd>50 000 €, 45 000 €, 40 000 €</dd>" in letter
 
 
 @pytest.mark.parametrize(("fields", "wrong", "said"), [

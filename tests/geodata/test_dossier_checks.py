@@ -137,7 +137,10 @@ def test_funding(amounts, kind, value, said):
      "accordés"),
     ((100_000, 100_000, 100_000), None, (100_000, 100_000, 50_000), "année 3"),
     ((20_000, 20_000, 20_000), "FT", (20_000, 20_000, 20_000), None),  # under the minimum
-    ((90_000, None, 50_000), "FT", (90_000, None, 50_000), None),  # to settle first
+    ((40_000, None, 50_000), "FT", (40_000, None, 50_000), None),  # to settle, within rules
+    ((90_000, None, 50_000), "FT", (50_000, None, 50_000), "année 1 : 90\u202f000\xa0€ →"),
+    ((300_000, None, None), "FNT", (250_000, None, None), "accordés au plus selon les règles "
+     ": année 1 : 300\u202f000\xa0€ → 250\u202f000\xa0€"),
 ])
 def test_a_grant_is_capped_by_the_rules(asked, kind, granted, said):
     """A laureate decision granted the amounts asked, above the caps (160 000 € for a
@@ -146,7 +149,7 @@ def test_a_grant_is_capped_by_the_rules(asked, kind, granted, said):
     assert found == granted
     assert (note is None) if said is None else (said in note)
     if note is not None:  # what was capped is within the ceiling of its type
-        assert sum(found) <= POLICY.funding.max_total_eur + (
+        assert sum(a for a in found if a is not None) <= POLICY.funding.max_total_eur + (
             0 if kind == "FT" else POLICY.funding.fnt_bonus_eur)
 
 
