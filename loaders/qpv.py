@@ -23,8 +23,9 @@ from geodata.storage.models import DatasetVersion, Qpv
 from geodata.territories import TerritoryError, territory_of_commune, territory_of_departement
 from loaders.errors import LoadError
 from loaders.qpv_proof import outlines_of, prove_qpv
-from loaders.read import read_csv, read_vector, require_columns
+from loaders.read import file_checksum, read_csv, read_vector, require_columns
 from loaders.registry import Source
+from loaders.registry.source import default_data_dir
 from loaders.validate import (
     COMMUNE_CODE,
     Outcome,
@@ -76,6 +77,33 @@ def _commune_codes(value) -> list[str]:
 
 def stage_qpv(source: Source, path: Path, vintage: str) -> tuple[Staged, Outcome]:
     """Validated QPV outlines of one source file, in EPSG:4326 with their territory."""
+    rows, outcome = _read_rows(source, path, vintage)
+    staged = Staged(tables={"qpv": rows})
+    staged.checks.append(_no_clash_with_other_sources(source, vintage, rows, str(path)))
+    outlines, reference = outlines_of(rows), _reference_outlines(source, path, vintage)
+    staged.proofs.append(lambda connection: prove_qpv(connection, source.complete_for, vintage,
+                                                      outlines, reference))
+    return staged, outcome
+
+
+def _reference_outlines(source: Source, path: Path, vintage: str) -> list | None:
+    """The outlines of the source's reference file (pinned by the registry's checksum) that
+    a file's outlines are compared with (``loaders.qpv_extent``): none when ``path`` is that
+    file; None when it is not at hand (the outlines in service are compared with). Compared
+    with the outlines in service only, a quartier shrunk by steps passed every step."""
+    if source.sha256 is None:
+        return None
+    pinned = f"sha256:{source.sha256}"
+    if file_checksum(path) == pinned:
+        return []
+    reference = source.local_path(default_data_dir())
+    if not reference.is_file() or file_checksum(reference) != pinned:
+        return None
+    return outlines_of(_read_rows(source, reference, vintage)[0])
+
+
+def _read_rows(source: Source, path: Path, vintage: str) -> tuple[list[dict], Outcome]:
+    """The rows of the ``qpv`` table a file gives, checked (its outlines, codes, territories)."""
     frame = read_vector(path, declared_crs=source.crs)
     fields = source.fields
     require_columns(frame.columns, fields.values(), path, list_found=False)
@@ -124,12 +152,7 @@ def stage_qpv(source: Source, path: Path, vintage: str) -> tuple[Staged, Outcome
         })
     check_unique([r["code"] for r in rows], where, path=str(path), field_name=fields["code"])
     _no_outline_twice(rows, where, str(path), fields["code"])
-    staged = Staged(tables={"qpv": rows})
-    staged.checks.append(_no_clash_with_other_sources(source, vintage, rows, str(path)))
-    outlines = outlines_of(rows)
-    staged.proofs.append(
-        lambda connection: prove_qpv(connection, source.complete_for, vintage, outlines))
-    return staged, outcome
+    return rows, outcome
 
 
 def _no_outline_twice(rows: list[dict], where: list[str], path: str, field: str) -> None:

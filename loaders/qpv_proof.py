@@ -78,11 +78,13 @@ def outlines_of(rows: Iterable[Mapping]) -> list[Outline]:
 
 
 def prove_qpv(connection: Connection, claim: Completeness, vintage: str,
-              outlines: list[Outline]) -> Proof:
-    """Presence of every QPV of the claimed territory, and placement of every polygon."""
+              outlines: list[Outline], reference: list[Outline] | None = None) -> Proof:
+    """Presence of every QPV of the claimed territory, extent of each one against the
+    ``reference`` outlines (None: those in service; ``loaders.qpv_extent``), and placement
+    of every polygon."""
     official = _official_list(connection, vintage)
     proof = _presence(connection, claim, vintage, outlines, official)
-    proof.merge(extent(connection, vintage, outlines))
+    proof.merge(extent(connection, vintage, outlines, reference))
     return proof.merge(_placement(connection, outlines, official))
 
 
