@@ -98,6 +98,12 @@ def _selection(query: DossiersQuery):
                                                             "numero")
 
 
+def unknown_wave(wave: str, waves: list[str]) -> str:
+    """Why a wave asked shows nothing: no dossier of it (the waves that have some)."""
+    return f"Aucun dossier dans la vague {wave!r} (vagues des dossiers : " \
+        f"{', '.join(waves) or 'aucune'})."
+
+
 def _may_see(dossier) -> bool:
     """A prefecture sees the dossiers of its départements only; the others see them all."""
     return current_user.role != "prefecture" or \
@@ -131,8 +137,7 @@ def _list_page(query: DossiersQuery, kept: KeptMove | None = None):
     still ticked and typed, and the page says why."""
     waves, wave, everything, selected = _selection(query)
     if wave is not None and wave not in waves:  # as the jury's page: not an empty list
-        return error_page("Vague inconnue", f"aucun dossier de la vague {wave!r} (vagues des "
-                          f"dossiers : {', '.join(waves) or 'aucune'})", 404)
+        return error_page("Vague inconnue", unknown_wave(wave, waves), 404)
     pages = max(1, math.ceil(len(selected) / PER_PAGE))
     page = min(query.page.data or 1, pages)
     return render_template(
@@ -171,7 +176,9 @@ def export():
     query = DossiersQuery()
     if not query.validate():
         return error_page("Filtre invalide", first_error(query, query.ORDER)[1], 400)
-    _, wave, _, kept = _selection(query)
+    waves, wave, _, kept = _selection(query)
+    if wave is not None and wave not in waves:  # headers alone read as « no dossier yet »
+        return error_page("Vague inconnue", unknown_wave(wave, waves), 404)
     name = f"dossiers-vague-{wave}.csv" if wave else "dossiers.csv"
     return Response(export_csv(kept, tableur=True), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={name}"})

@@ -31,6 +31,7 @@ from app.access import role_required
 from app.db import get_engine, wave_cap
 from app.errors import error_page
 from app.forms import first_error
+from app.instruction.dossiers import unknown_wave
 from app.instruction.forms import CloseForm, DecisionForm, MatchForm, ReverseForm
 from app.security import no_store
 from geodata.dossiers.checks import granted_within_rules
@@ -89,7 +90,7 @@ def _wave_asked() -> tuple[list, str | None]:
     waves = [w for w in dossier_waves(get_engine()) if w is not None]
     wave = request.values.get("vague") or None
     if wave is not None and wave not in waves:
-        abort(404, description=f"Aucun dossier dans la vague {wave!r}.")
+        abort(404, description=unknown_wave(wave, waves))
     waiting = [w for w in dossier_waves(get_engine(), JURY_STATE) if w is not None]
     return waves, wave or next(iter(waiting or waves), None)
 

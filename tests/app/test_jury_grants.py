@@ -53,6 +53,7 @@ def test_a_grant_above_the_yearly_cap_is_capped_and_said(jury_wave, client, logi
 @pytest.mark.parametrize(("fields", "wrong", "said"), [
     ({"membres": "   ", "confirme": "oui"}, "membres", "les membres présents sont obligatoires"),
     ({"membres": "Mme A (DGCL)"}, "confirme", "cochez la case qui confirme la clôture"),
+    ({"membres": ",;", "confirme": "oui"}, "membres", "les membres présents : au moins un nom"),
 ])
 def test_a_closing_refused_says_why_on_its_field(jury_wave, client, login, fields, wrong,  # noqa: F811
                                                   said):
