@@ -243,8 +243,6 @@ class CloseForm(Form):
         DataRequired(message="vague manquante")])
     membres = StringField(default="", filters=[strip], validators=[
         DataRequired(message="les membres présents sont obligatoires pour clore la session"),
-        Regexp(r".*[^\W\d_]{2}", message="les membres présents : au moins un nom (« ,; » "
-               "n'en est pas un)"),
         Length(max=4000, message="membres : 4 000 caractères au plus")])
     confirme = StringField(default="", validators=[AnyOf(
         ["oui"], message="cochez la case qui confirme la clôture")])

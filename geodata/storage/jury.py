@@ -11,6 +11,7 @@ and the members present, locks its decisions, and writes the laureates table
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +40,8 @@ MOTIVATION_MAX = 2000
 24,000 characters, six printed pages of letter."""
 JURY_STATE = "transmis-au-jury"
 """The state of a dossier the jury decides on."""
+NAMED = re.compile(r"[^\W\d_]{2}")
+"""What the members present must hold: a name (two letters in a row), not only signs."""
 ASKED, CAPPED = "montants-demandes", "plafonnement"
 """A decision's details when its grant was capped: the amounts asked, and what was capped."""
 
@@ -172,6 +175,8 @@ def close_session(engine: Engine, wave: str, members: str, actor: str) -> Closed
     members = (members or "").strip()
     if not members:
         raise JuryError("les membres présents sont obligatoires pour clore la session")
+    if not NAMED.search(members):  # « ,; » closed a session
+        raise JuryError("les membres présents : au moins un nom (« ,; » n'en est pas un)")
     now, parents = datetime.now(UTC), commune_parents(engine)
     with session(engine) as orm, orm.begin():
         jury = orm.scalars(select(JurySession).where(

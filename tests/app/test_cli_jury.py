@@ -58,6 +58,8 @@ def test_decisions_from_the_command_line_then_the_closing(runner):
 
     unnamed = runner.invoke(args=["dossiers", "cloturer", "--vague", "2", "--membres", " "])
     assert unnamed.exit_code == 1 and "membres présents sont obligatoires" in unnamed.output
+    signs = runner.invoke(args=["dossiers", "cloturer", "--vague", "2", "--membres", ",;"])
+    assert signs.exit_code == 1 and "au moins un nom" in signs.output  # as the page says
     closed = runner.invoke(args=["dossiers", "cloturer", "--vague", "2", "--membres",
                                  "Mme A (DGCL)"])
     assert closed.exit_code == 0, closed.output
