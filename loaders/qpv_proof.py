@@ -264,8 +264,10 @@ def _reconsider_version(engine: Engine, version, trigger: str) -> str | None:
             select(Qpv.code, Qpv.departement_code, Qpv.territory, Qpv.commune_codes, Qpv.geom)
             .where(Qpv.dataset_version_id == version.id)).all()
         claim = claimed(version.complete_for)
+        # the layer in service: its extent was proven at its load, nothing to compare with
         decision = reconsidered(claim, prove_qpv(connection, claim, version.vintage,
-                                                 outlines_of(r._mapping for r in rows)))
+                                                 outlines_of(r._mapping for r in rows),
+                                                 reference=[]))
         counts = {**version.counts, "checks": decision.checks, "proven_after": trigger}
         if _standing(decision.complete_for) == _standing(version.complete_for):
             if decision.complete_for == version.complete_for:
