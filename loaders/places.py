@@ -12,7 +12,10 @@ the commune name), ``commune_code``, ``commune_name``, ``geocoder_score``,
 Rows are loaded as given. Three kinds of rows are skipped, each with its reason in the
 report: rows with no coordinates, rows the source flags as having no address (their point
 is a geocoder's guess from nothing), and rows whose point lies outside their own commune's
-territory or in another commune than their own according to the geocoder. A malformed file
+territory or in another commune than their own according to the geocoder. A point more than
+``FAR_FROM_COMMUNE_M`` from its commune's outline in service (generalised: a few tens of
+metres off are its drawing, a kilometre is another commune) is loaded as published and named
+in a note of the report: its commune code or its point is wrong. A malformed file
 (missing column, empty id or name, non-numeric coordinate, point outside every territory,
 malformed commune code, duplicated id) is refused as a whole. Values "", "NA" and "null" are
 read as missing; a commune code "0" too (the CGET list writes it for 157 places).
@@ -44,7 +47,9 @@ from sqlalchemy.engine import Connection
 
 from geodata.storage.models import DatasetVersion, Place
 from geodata.territories import Territory, TerritoryError, territory_of_commune
+from loaders.claims import Proof, examples, number
 from loaders.errors import LoadError
+from loaders.placement import commune_shapes, distance_m, length
 from loaders.read import read_csv, read_json, require_columns
 from loaders.registry import Source
 from loaders.validate import (
@@ -80,6 +85,7 @@ NO_COORDINATES = "pas de coordonnées"
 NO_ADDRESS = "adresse absente dans la source : son point, géocodé sans adresse, est factice"
 OTHER_TERRITORY = "point hors du territoire de sa commune"
 OTHER_COMMUNE = "point géocodé dans une autre commune que la sienne"
+FAR_FROM_COMMUNE_M = 1000.0
 
 
 def optional_text(value) -> str | None:
@@ -114,11 +120,11 @@ def read_records(path: Path, columns: list[str]) -> list[tuple[int | str, dict]]
             path=str(path),
         )
     records = []
-    for number, record in enumerate(document, start=1):
+    for position, record in enumerate(document, start=1):
         if not isinstance(record, dict):
             raise LoadError("enregistrement qui n'est pas un objet JSON", path=str(path),
-                            row=f"enregistrement {number}")
-        records.append((f"enregistrement {number}", record))
+                            row=f"enregistrement {position}")
+        records.append((f"enregistrement {position}", record))
     seen = {key for _, record in records for key in record}
     require_columns(seen, columns, path, list_found=False,
                     problem="champ(s) obligatoire(s) absent(s) de tous les enregistrements")
@@ -195,6 +201,7 @@ def stage_places(source: Source, path: Path, vintage: str) -> tuple[Staged, Outc
     _note_known_errors(source, rows, outcome)
     staged = Staged(tables={"places": rows})
     staged.checks.append(_kind_owned_by_source(source, kind, str(path)))
+    staged.proofs.append(lambda connection: _far_from_their_communes(connection, rows))
     return staged, outcome
 
 
@@ -283,6 +290,27 @@ def _note_known_errors(source: Source, rows: list[dict], outcome: Outcome) -> No
             f"({sum(repeated.values())} enregistrements, ex. {examples}) : chargés séparément, "
             "tels que publiés"
         )
+
+
+def _far_from_their_communes(connection: Connection, rows: list[dict]) -> Proof:
+    """A note naming the places more than ``FAR_FROM_COMMUNE_M`` from their commune's
+    outline in service (measured in their territory's CRS); nothing without outlines."""
+    proof = Proof()
+    coded = [row for row in rows if row["commune_code"] is not None]
+    shapes = commune_shapes(connection, sorted({row["commune_code"] for row in coded}))
+    far = []
+    for row in coded:
+        shape = shapes.get(row["commune_code"])
+        if shape is not None and (distance := distance_m(
+                row["geom"], row["territory"], [shape])) > FAR_FROM_COMMUNE_M:
+            far.append(f"{row['external_id']} ({row['name']}) à {length(distance)} de "
+                       f"{row['commune_code']}")
+    if far:
+        proof.notes.append(
+            f"{number(len(far))} lieu(x) à plus de {length(FAR_FROM_COMMUNE_M)} du contour de "
+            f"leur commune (code commune ou point erroné dans la source), chargé(s) tel(s) que "
+            f"publié(s) : {examples(far)}")
+    return proof
 
 
 def _kind_owned_by_source(source: Source, kind: str, path: str):
