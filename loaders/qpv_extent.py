@@ -9,11 +9,15 @@ outline. Two facts bound an outline's area, measured in its territory's projecte
   least ``MIN_AREA_M2``, 1 ha (the smallest outline of the lists at hand covers about 2 ha,
   most 4 ha or more);
 - the registry pins each source's reference file by its checksum: a new file may redraw a
-  quartier of it, not halve or double its area (``AREA_CHANGE``) nor move it away
-  (``MIN_OVERLAP`` of it in common). The reference itself is compared with nothing; without
-  it at hand (no shared data), the outlines in service are compared with. Compared with the
-  outlines in service only, a quartier shrunk by steps of 45 % passed every step, and once a
-  bad outline was in service the reference file was refused.
+  quartier of it by its drawing's precision, ``REDRAW_TOLERANCE_M`` (generalised or rounded
+  outlines move their edges by a few metres), never lose or gain ground beyond it: a part
+  of the reference outline farther than that from the file's is a place the engine would
+  call "not in a QPV", a part of the file's farther from the reference one a false "in a
+  QPV". The file must also hold the reference's quartiers, no more, no fewer: one swapped
+  for a made-up code kept the count. The reference itself is compared with nothing;
+  without it at hand (no shared data), the outlines in service are compared with, quartier
+  by quartier. Earlier bounds (area within a factor 2, half of it in common) let a quartier
+  cut by 44 % load « complet » and answer « non éligible » inside it.
 """
 
 from __future__ import annotations
@@ -33,69 +37,89 @@ from loaders.placement import project
 if TYPE_CHECKING:
     from loaders.qpv_proof import Outline
 
-__all__ = ["AREA_CHANGE", "MIN_AREA_M2", "MIN_OVERLAP", "extent"]
+__all__ = ["MIN_AREA_M2", "REDRAW_TOLERANCE_M", "extent"]
 
 MIN_AREA_M2 = 10_000.0
 """The smallest area (m², in the territory's projected CRS) a QPV outline may cover: 1 ha."""
 
-AREA_CHANGE = 2.0
-"""How many times smaller or larger than in service a quartier's area may become."""
+REDRAW_TOLERANCE_M = 20.0
+"""How far (m) a quartier's outline may lie from the one it is compared with."""
 
-MIN_OVERLAP = 0.5
-"""How much of the larger of a quartier's two outlines (the file's, the one compared with)
-the two must have in common: a redrawing keeps most of it, a moved outline none."""
+SLIVER_M = 5.0
+"""Parts of a difference narrower than twice this (m) are drawing, not ground: the buffer's
+arcs, a corridor a few metres wide that a coarser drawing collapses."""
 
 CHUNK = 500  # codes per IN (...) query
 
 
 def extent(connection: Connection, vintage: str, outlines: list[Outline],
            reference: list[Outline] | None = None) -> Proof:
-    """Each polygon covers at least ``MIN_AREA_M2``, and keeps the place and area of the same
-    quartier in ``reference`` (None: the outlines in service): an area within a factor
-    ``AREA_CHANGE``, and at least ``MIN_OVERLAP`` of it in common (in the territory's CRS)."""
+    """Each polygon covers at least ``MIN_AREA_M2``, and keeps the ground of the same
+    quartier in ``reference`` (None: the outlines in service) within ``REDRAW_TOLERANCE_M``
+    (in the territory's CRS); against the reference file, the same quartiers."""
     proof = Proof()
     shapes = {o.code: project(o.geom, TERRITORIES[o.territory].epsg) for o in outlines}
     if reference is None:
         against = _in_service(connection, vintage, sorted(shapes))
-        compared_with, compared_to = "la version en service", "à la version en service"
+        compared_to = "à la version en service"
     else:
         against = {o.code: project(o.geom, TERRITORIES[o.territory].epsg) for o in reference}
-        compared_with = "le fichier de référence du registre"
         compared_to = "au fichier de référence du registre"
+        if reference:  # [] when the file is the reference itself
+            _same_quartiers(proof, set(shapes), set(against))
     small = [f"{code} ({_surface(shape.area)})" for code, shape in shapes.items()
              if not shape.area >= MIN_AREA_M2]
-    changed, moved = [], []
+    lost, gained = [], []
     for code, shape in shapes.items():
-        if code not in against:
-            continue
-        before = against[code]
-        if not before.area / AREA_CHANGE <= shape.area <= before.area * AREA_CHANGE:
-            changed.append(f"{code} : {_surface(before.area)} dans {compared_with}, "
-                           f"{_surface(shape.area)} au fichier")
-        elif not shapely.area(shapely.intersection(shape, before)) \
-                >= MIN_OVERLAP * max(shape.area, before.area):
-            moved.append(code)
+        if code in against:
+            lost += _beyond(code, against[code], shape, "perdus")
+            gained += _beyond(code, shape, against[code], "de plus")
     if small:
         proof.contradicted(
             f"{number(len(small))} contour(s) trop petit(s) pour un quartier (moins de "
             f"{_surface(MIN_AREA_M2)} ; un QPV compte au moins 1 000 habitants) : un quartier "
             f"réduit à un point ou tronqué ? {examples(small)}")
-    if changed:
+    tolerance = f"{REDRAW_TOLERANCE_M:.0f} m"
+    if lost:
         proof.contradicted(
-            f"{number(len(changed))} quartier(s) dont la surface change de plus du double ou "
-            f"de plus de moitié par rapport {compared_to} (contour tronqué ou "
-            f"remplacé ?) : {examples(changed)}")
-    if moved:
+            f"{number(len(lost))} quartier(s) qui perdent du terrain par rapport "
+            f"{compared_to}, au-delà de {tolerance} de leur contour (contour tronqué, déplacé "
+            f"ou remplacé ?) : {examples(lost)}")
+    if gained:
         proof.contradicted(
-            f"{number(len(moved))} quartier(s) qui n'ont plus la moitié de leur contour en "
-            f"commun avec {compared_with} (contour déplacé ou remplacé ?) : {examples(moved)}")
-    if outlines and not small and not changed and not moved:
+            f"{number(len(gained))} quartier(s) qui s'étendent au-delà de {tolerance} de leur "
+            f"contour par rapport {compared_to} (contour agrandi, déplacé ou remplacé ?) : "
+            f"{examples(gained)}")
+    if outlines and not small and not lost and not gained:
         compared = sum(code in against for code in shapes)
         proof.verified.append(
             f"{number(len(outlines))} contour(s) d'au moins {_surface(MIN_AREA_M2)}"
-            + (f", dont {number(compared)} de surface et de place comparables "
-               f"{compared_to}" if compared else ""))
+            + (f", dont {number(compared)} identiques à {tolerance} près {compared_to}"
+               if compared else ""))
     return proof
+
+
+def _beyond(code: str, outline, other, said: str) -> list[str]:
+    """``[code (area)]`` when a part of ``outline`` lies farther than the tolerance from
+    ``other`` (both projected), else []."""
+    away = shapely.difference(outline, shapely.buffer(other, REDRAW_TOLERANCE_M))
+    ground = shapely.buffer(shapely.buffer(away, -SLIVER_M), SLIVER_M)
+    if shapely.is_empty(ground) or not shapely.area(ground) > 0:
+        return []
+    return [f"{code} ({_surface(shapely.area(away))} {said})"]
+
+
+def _same_quartiers(proof: Proof, codes: set[str], reference: set[str]) -> None:
+    """The file holds the reference file's quartiers, no more, no fewer."""
+    missing, unknown = sorted(reference - codes), sorted(codes - reference)
+    if missing:
+        proof.contradicted(
+            f"{number(len(missing))} quartier(s) du fichier de référence du registre "
+            f"manquent au fichier : {examples(missing)}")
+    if unknown:
+        proof.contradicted(
+            f"{number(len(unknown))} quartier(s) du fichier absent(s) du fichier de référence "
+            f"du registre (codes inventés ou d'une autre liste ?) : {examples(unknown)}")
 
 
 def _in_service(connection: Connection, vintage: str, codes: list[str]) -> dict:

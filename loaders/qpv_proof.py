@@ -84,6 +84,8 @@ def prove_qpv(connection: Connection, claim: Completeness, vintage: str,
     of every polygon."""
     official = _official_list(connection, vintage)
     proof = _presence(connection, claim, vintage, outlines, official)
+    if official is not None:
+        _all_listed(proof, official, outlines)
     proof.merge(extent(connection, vintage, outlines, reference))
     return proof.merge(_placement(connection, outlines, official))
 
@@ -172,6 +174,17 @@ def _listed_codes_present(proof: Proof, official: tuple[str, dict], where: str,
     else:
         proof.verified.append(f"les {number(len(expected))} quartiers que la liste officielle "
                               f"« {name} » nomme dans {where} sont tous au fichier")
+
+
+def _all_listed(proof: Proof, official: tuple[str, dict], outlines: list[Outline]) -> None:
+    """Every quartier of the file is in the official list (a made-up one answers "in a
+    QPV" where there is none)."""
+    name, communes_of = official
+    unknown = sorted({outline.code for outline in outlines} - set(communes_of))
+    if unknown:
+        proof.contradicted(
+            f"{number(len(unknown))} quartier(s) du fichier absent(s) de la liste officielle "
+            f"« {name} » (codes inventés ou d'une autre liste ?) : {examples(unknown)}")
 
 
 def _count_met(proof: Proof, official: tuple[int, str], vintage: str, where: str,

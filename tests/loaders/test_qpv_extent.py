@@ -1,11 +1,13 @@
 """A QPV outline cut down keeps every code and its place, and is still refused: its area is
-bounded by a quartier's (1 ha at least) and by the outline in service (``loaders.qpv_extent``).
+bounded by a quartier's (1 ha at least) and its ground by the reference outline, within
+20 m (``loaders.qpv_extent``).
 
-On both backends; the files are copies of the real PACA file altered in ``tmp_path``
-(synthetic alterations of real data, each said in its test): QN01332M replaced by a disc of
-20 m at a point of its outline (an outside audit's fault injection), cut to a strip of its
-western part, shrunk by steps, or moved. They are compared with the registry's reference
-file (the shared one), or with the outlines in service when it is not at hand.
+On both backends; the files are copies of the real PACA and Occitanie files altered in
+``tmp_path`` (synthetic alterations of real data, each said in its test): QN01332M replaced
+by a disc of 20 m at a point of its outline (an outside audit's fault injection), cut to a
+strip of its western part, cut by 44 %, shrunk, moved; a made-up quartier added, or swapped
+for a real one. They are compared with the registry's reference file (the shared one), or
+with the outlines in service when it is not at hand.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from loaders.pipeline import load_source
 from loaders.placement import project
 from loaders.qpv_extent import MIN_AREA_M2
 from tests.loaders.common import load, refused, write_json
-from tests.loaders.test_qpv_proof import PACA, REGION_93, current, qpv_codes
+from tests.loaders.test_qpv_proof import OCCITANIE, PACA, REGION_93, current, qpv_codes
 
 CODE = "QN01332M"
 LAMBERT_93 = 2154
@@ -75,8 +77,8 @@ def test_the_complete_load_says_the_areas_were_checked(qpv_facts, data_dir, tmp_
     load(qpv_facts, "qpv2024-paca", path=write_json(tmp_path / "copie.geojson", again))
 
     verified = current(qpv_facts, "qpv2024-paca").counts["checks"]["verified"]
-    assert "135 contour(s) d'au moins 1 ha, dont 135 de surface et de place comparables au " \
-        "fichier de référence du registre" in verified
+    assert "135 contour(s) d'au moins 1 ha, dont 135 identiques à 20 m près au fichier de " \
+        "référence du registre" in verified
 
 
 def test_a_quartier_cut_to_a_strip_is_refused_and_the_outline_in_service_answers(
@@ -91,8 +93,8 @@ def test_a_quartier_cut_to_a_strip_is_refused_and_the_outline_in_service_answers
 
     error = refused(qpv_facts, "qpv2024-paca", path)
 
-    assert f"1 quartier(s) dont la surface change de plus du double ou de plus de moitié " \
-        f"par rapport à la version en service (contour tronqué ou remplacé ?) : {CODE} : " \
+    assert f"1 quartier(s) qui perdent du terrain par rapport à la version en service, au-delà " \
+        f"de 20 m de leur contour (contour tronqué, déplacé ou remplacé ?) : {CODE} (" \
         in str(error)
     assert current(qpv_facts, "qpv2024-paca").complete_for == REGION_93
     verdict = check_point(qpv_facts, "current", cut_away.x, cut_away.y).as_dict()
@@ -120,22 +122,35 @@ def shrunk(ratio):
     return lambda outline: scale(outline, ratio ** 0.5, ratio ** 0.5, origin="centroid")
 
 
-def test_a_quartier_shrunk_by_steps_is_refused_against_the_reference(qpv_facts, data_dir,
-                                                                     tmp_path):
-    """Each step within a factor 2 of the one before, all of them loaded « complet » while
-    the quartier lost 97 % of its area, and the Friche de la Belle de Mai was « ni en QPV ni
-    à proximité »."""
+def western_part(share):
+    """The outline's western part holding ``share`` of its area (cut by a meridian)."""
+    def cut(outline):
+        west, south, east, north = outline.bounds
+        low, high = west, east
+        for _ in range(40):
+            middle = (low + high) / 2
+            part = outline.intersection(box(west, south, middle, north))
+            low, high = (middle, high) if part.area < share * outline.area else (low, middle)
+        return outline.intersection(box(west, south, high, north))
+    return cut
+
+
+def test_a_quartier_cut_by_44_percent_is_refused_against_the_reference(qpv_facts, data_dir,
+                                                                       tmp_path):
+    """Its western 56 % kept within a factor 2 of the area and half of it in common: loaded
+    « complet », and a point of the Belle de Mai was « non éligible » 1 km inside it."""
+    path, real, made = altered(data_dir, tmp_path, "coupe.geojson", western_part(0.56))
+    assert 0.55 < area_m2(made) / area_m2(real) < 0.57  # the alteration is what it says
+    cut_away = real.difference(made.buffer(0.0005)).representative_point()
+
+    error = refused(qpv_facts, "qpv2024-paca", path)
+
+    assert "1 quartier(s) qui perdent du terrain par rapport au fichier de référence du " \
+        f"registre, au-delà de 20 m de leur contour (contour tronqué, déplacé ou remplacé ?) : " \
+        f"{CODE} (" in str(error)
     load(qpv_facts, "qpv2024-paca", data_dir)
-    first, real, _ = altered(data_dir, tmp_path, "etape1.geojson", shrunk(0.55))
-    load(qpv_facts, "qpv2024-paca", path=first)  # 55 % of it: a redrawing, maybe
-    second, _, made = altered(data_dir, tmp_path, "etape2.geojson", shrunk(0.55 ** 2))
-    assert area_m2(made) > area_m2(real) * 0.55 / 2  # within a factor 2 of the step before
-
-    error = refused(qpv_facts, "qpv2024-paca", second)
-
-    assert "de plus de moitié par rapport au fichier de référence du registre (contour tronqué " \
-        f"ou remplacé ?) : {CODE} : 231,9 ha dans le fichier de référence du registre" \
-        in str(error)
+    verdict = check_point(qpv_facts, "current", cut_away.x, cut_away.y).as_dict()
+    assert verdict["in_qpv"] is True and verdict["qpv_code"] == CODE
 
 
 def test_a_quartier_moved_away_is_refused(qpv_facts, data_dir, tmp_path):
@@ -143,10 +158,63 @@ def test_a_quartier_moved_away_is_refused(qpv_facts, data_dir, tmp_path):
     path, _, _ = altered(data_dir, tmp_path, "deplace.geojson",
                          lambda outline: translate(outline, xoff=0.02))
 
-    error = refused(qpv_facts, "qpv2024-paca", path)
+    message = str(refused(qpv_facts, "qpv2024-paca", path))
 
-    assert "1 quartier(s) qui n'ont plus la moitié de leur contour en commun avec le fichier " \
-        f"de référence du registre (contour déplacé ou remplacé ?) : {CODE}" in str(error)
+    assert "qui perdent du terrain par rapport au fichier de référence du registre" in message
+    assert f"qui s'étendent au-delà de 20 m de leur contour par rapport au fichier de " \
+        f"référence du registre (contour agrandi, déplacé ou remplacé ?) : {CODE} (" in message
+
+
+def test_outlines_redrawn_within_a_few_metres_load_complete(qpv_facts, data_dir, tmp_path):
+    """Every outline rounded to 1e-4° (about 10 m at most): a drawing of the same ground."""
+    document = json.loads((data_dir / PACA).read_text(encoding="utf-8"))
+    for feature in document["features"]:
+        feature["geometry"] = mapping(shapely.set_precision(shape(feature["geometry"]), 1e-4))
+
+    load(qpv_facts, "qpv2024-paca", path=write_json(tmp_path / "arrondi.geojson", document))
+
+    assert current(qpv_facts, "qpv2024-paca").complete_for == REGION_93
+
+
+def made_up_square(document, code: str, lon: float, lat: float, **properties) -> None:
+    """A 120 m square quartier (about 1.4 ha) at (lon, lat), added to ``document``."""
+    square = box(lon, lat, lon + 0.0015, lat + 0.0011)
+    document["features"].append({"type": "Feature", "geometry": mapping(square),
+                                 "properties": {"q" if "q" in properties else "code_qp": code,
+                                                **properties}})
+
+
+def test_a_made_up_quartier_is_refused(qpv_facts, data_dir, tmp_path):
+    """QN01399Z, a square in Aix-en-Provence, loaded « complet » and answered « en QPV »."""
+    document = json.loads((data_dir / PACA).read_text(encoding="utf-8"))
+    made_up_square(document, "QN01399Z", 5.4276, 43.5341, q="QN01399Z", n="Faux quartier",
+                   d="13", com=["13001"], z="")
+
+    message = str(refused(qpv_facts, "qpv2024-paca",
+                          write_json(tmp_path / "en_plus.geojson", document)))
+
+    assert "1 quartier(s) du fichier absent(s) de la liste officielle « qpv2024-communes » " \
+        "(codes inventés ou d'une autre liste ?) : QN01399Z" in message
+    assert "1 quartier(s) du fichier absent(s) du fichier de référence du registre" in message
+    assert qpv_codes(qpv_facts) == set()
+
+
+def test_a_quartier_swapped_for_a_made_up_one_is_refused(qpv_facts, data_dir, tmp_path):
+    """Occitanie 2015 without QP030001 (Alès) and with QP030999: still 105 quartiers, the
+    official count, loaded « complet », and Alès's quartier was « hors QPV »."""
+    document = json.loads((data_dir / OCCITANIE).read_text(encoding="utf-8"))
+    (real,) = [f for f in document["features"] if f["properties"]["code_qp"] == "QP030001"]
+    document["features"].remove(real)
+    made_up_square(document, "QP030999", 4.0900, 44.1000, **{
+        **real["properties"], "code_qp": "QP030999", "nom_qp": "Faux quartier"})
+
+    message = str(refused(qpv_facts, "qpv2015-occitanie",
+                          write_json(tmp_path / "echange.geojson", document)))
+
+    assert "1 quartier(s) du fichier de référence du registre manquent au fichier : " \
+        "QP030001" in message
+    assert "1 quartier(s) du fichier absent(s) du fichier de référence du registre (codes " \
+        "inventés ou d'une autre liste ?) : QP030999" in message
 
 
 def test_the_reference_file_restores_the_layer_after_a_forced_one(qpv_facts, data_dir,
