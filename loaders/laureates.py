@@ -9,7 +9,9 @@ an empty or malformed id or commune code, a non-numeric coordinate, a point outs
 territory or outside its commune's territory, a duplicated id. With the commune outlines in
 service, a point more than ``PLACEMENT_TOLERANCE_M`` away from its commune's outline
 contradicts the file (``loaders.claims``: refused, or partial with ``--force``): its
-category would be read at another commune.
+category would be read at another commune. The ANCT numbers its Fabriques from fabt-01 on,
+without gaps: a number missing up to the highest contradicts the file too (a list without
+its first 40 laureates kept more than the 340 records expected and loaded « complet »).
 """
 
 from __future__ import annotations
@@ -100,7 +102,26 @@ def stage_laureates(source: Source, path: Path, vintage: str) -> tuple[Staged, O
     staged = Staged(tables={"laureates": rows})
     staged.checks.append(_ids_owned_by_source(source, [row["id"] for row in rows], str(path)))
     staged.proofs.append(lambda connection: _in_their_communes(connection, rows))
+    staged.proofs.append(lambda connection: _numbered_without_gaps(rows))
     return staged, outcome
+
+
+def _numbered_without_gaps(rows: list[dict]) -> Proof:
+    """Every number from 1 to the highest is a laureate's (``fabt-N``)."""
+    proof = Proof()
+    numbers = {int(row["id"].removeprefix("fabt-")) for row in rows}
+    if not numbers:
+        return proof
+    missing = [f"fabt-{n:02d}" for n in range(1, max(numbers) + 1) if n not in numbers]
+    if missing:
+        proof.contradicted(
+            f"{number(len(missing))} numéro(s) de lauréat manquent entre fabt-01 et "
+            f"fabt-{max(numbers):02d} (l'ANCT numérote ses Fabriques sans trou : liste "
+            f"coupée ?) : {examples(missing)}")
+    else:
+        proof.verified.append(f"les numéros de fabt-01 à fabt-{max(numbers):02d} se suivent, "
+                              f"sans trou")
+    return proof
 
 
 def _place(record: dict, fields: dict, code: str, *, path: str, row) -> tuple:

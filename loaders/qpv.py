@@ -207,11 +207,22 @@ def stage_qpv_communes(source: Source, path: Path, vintage: str) -> tuple[Staged
                    field_name=fields["qpv_code"])
         check_code(values["commune_code"], COMMUNE_CODE, path=str(path), row=line,
                    field_name=fields["commune_code"])
+        _same_departement(values["qpv_code"], values["commune_code"], path=str(path), row=line,
+                          field=fields["commune_code"])
         rows.append({"vintage": vintage, **values})
         where.append(line)
     check_unique([(r["qpv_code"], r["commune_code"]) for r in rows], where, path=str(path),
                  field_name=f"{fields['qpv_code']}, {fields['commune_code']}")
     return Staged(tables={"qpv_communes": rows}), Outcome()
+
+
+def _same_departement(qpv_code: str, commune_code: str, **where) -> None:
+    """A QPV's code names its département: a commune of another one is an error."""
+    commune = commune_code[:3] if commune_code.startswith("97") else commune_code[:2]
+    if _departement_from_code(qpv_code) != commune:
+        raise LoadError(f"le quartier {qpv_code} est du département "
+                        f"{_departement_from_code(qpv_code)} (son code), la commune "
+                        f"{commune_code} du département {commune}", **where)
 
 
 STAGERS = {"qpv": stage_qpv, "qpv-communes": stage_qpv_communes}

@@ -166,6 +166,22 @@ def test_point_outside_its_communes_territory(engine, loaded, data_dir, tmp_path
     assert_intact(engine, loaded)
 
 
+def test_a_list_without_its_first_laureates_is_refused(engine, loaded, data_dir, tmp_path):
+    """fabt-01 to fabt-40 removed: 342 records, more than the 340 expected, loaded
+    « complet, prouvé », and the quotas counted 342 Fabriques. Synthetic: rows removed."""
+    path = edited_lines(data_dir / LIST, tmp_path / "coupee.csv",
+                        lambda lines: lines[:1] + lines[41:])
+
+    error = refused(engine, "laureates", path)
+
+    assert "40 numéro(s) de lauréat manquent entre fabt-01 et fabt-382 (l'ANCT numérote ses " \
+        "Fabriques sans trou : liste coupée ?) : fabt-01, fabt-02, fabt-03" in str(error)
+    assert_intact(engine, loaded)
+    with engine.connect() as connection:
+        verified = connection.execute(select(DatasetVersion.counts)).scalar_one()["checks"]
+    assert "les numéros de fabt-01 à fabt-382 se suivent, sans trou" in verified["verified"]
+
+
 def test_an_email_in_a_name_is_not_stored(engine, data_dir):
     """fabt-109's name holds an e-mail (a note of whoever typed the list): every page and
     the open data removed it when read, but the table and the PostGIS views kept it."""

@@ -103,6 +103,27 @@ def test_a_qpv_list_that_lost_pairs_is_refused(engine, data_dir, tmp_path, what,
     assert current_completeness(engine, "qpv2024-communes")["scope"] == "country"
 
 
+def test_a_qpv_given_a_commune_of_another_departement_is_refused_with_its_line(
+        engine, data_dir, tmp_path):
+    """QN01501M (Aurillac, Cantal) moved to Clermont-Ferrand (63113): still 1,684 rows and
+    1,362 codes, loaded « complet », and Aurillac had « no QPV near ». Synthetic: that row's
+    commune changed."""
+    load(engine, "qpv2024-communes", data_dir)
+    with open(data_dir / MEMBERSHIP, encoding="utf-8", newline="") as handle:
+        lines = handle.read().splitlines()
+    (line,) = [n for n, text in enumerate(lines) if text.startswith("QN01501M,")]
+    lines[line] = lines[line].replace(",15014,Aurillac,", ",63113,Clermont-Ferrand,")
+    moved = tmp_path / "liste.csv"
+    moved.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    error = refused(engine, "qpv2024-communes", moved)
+
+    assert error.row == line + 1 and error.field == "insee_com"
+    assert "le quartier QN01501M est du département 15 (son code), la commune 63113 du " \
+        "département 63" in str(error)
+    assert current_completeness(engine, "qpv2024-communes")["scope"] == "country"
+
+
 def test_a_forced_cut_list_is_not_read_as_the_official_list(engine, data_dir, tmp_path):
     """Forced, the cut list is partial: the engine no longer reads where QPV lie from it."""
     cut = membership_without(data_dir, tmp_path, lambda row: row["code_qp"][2:5] == "974")
