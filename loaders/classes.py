@@ -5,14 +5,22 @@ typology its rows belong to, so that each source replaces only its own rows. The
 grid is ordered: its label is turned into the INSEE level 1..7 and an unknown label is an
 error. The other typologies keep the trimmed label with no level; values the source
 declares undefined (``options["undefined"]``) are skipped with their reason.
+
+A file that is not the registry's reference file of its source (``loaders.reference``) must
+give every commune of it the same class, no commune more or less: a density grid calling
+Marseille « Bourgs ruraux » kept its 34,875 rows, loaded « complet, prouvé », and the
+engine said Marseille was outside the large urban centres. Without the reference file at
+hand, the count of rows (``official_counts``) is the only proof.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from loaders.claims import Proof, examples, number
 from loaders.errors import LoadError
 from loaders.read import read_csv
+from loaders.reference import is_reference_file, reference_at_hand
 from loaders.registry import Source
 from loaders.validate import COMMUNE_CODE, Outcome, check_code, check_unique, require_value
 from loaders.write import Staged
@@ -44,7 +52,42 @@ UNDEFINED = "classe non définie dans le fichier ({value!r}) : commune hors du c
 
 
 def stage_commune_classes(source: Source, path: Path, vintage: str) -> tuple[Staged, Outcome]:
-    """One class per commune for the source's typology (level 1..7 for the density grid)."""
+    """One class per commune for the source's typology (level 1..7 for the density grid),
+    compared with the source's reference file when the file is not it."""
+    rows, outcome = _read_classes(source, path)
+    staged = Staged(tables={"commune_classes": rows})
+    reference = None if is_reference_file(source, path) else reference_at_hand(source)
+    if reference is not None:
+        expected = _labels(_read_classes(source, reference)[0])
+        staged.proofs.append(lambda connection: _as_reference(_labels(rows), expected))
+    return staged, outcome
+
+
+def _labels(rows: list[dict]) -> dict[str, str]:
+    return {row["commune_code"]: row["label"] for row in rows}
+
+
+def _as_reference(labels: dict[str, str], expected: dict[str, str]) -> Proof:
+    """Each commune has the class the reference file gives it; none more, none less."""
+    proof = Proof()
+    changed = [f"{code} ({expected[code]} au fichier de référence, {labels[code]} au fichier)"
+               for code in sorted(labels.keys() & expected.keys())
+               if labels[code] != expected[code]]
+    missing, extra = sorted(expected.keys() - labels.keys()), sorted(labels - expected.keys())
+    for items, said in ((changed, "commune(s) d'une autre classe qu'au fichier de référence "
+                                  "du registre"),
+                        (missing, "commune(s) du fichier de référence du registre absente(s) "
+                                  "du fichier"),
+                        (extra, "commune(s) absente(s) du fichier de référence du registre")):
+        if items:
+            proof.contradicted(f"{number(len(items))} {said} : {examples(items)}")
+    if not proof.shortfalls:
+        proof.verified.append(f"{number(len(labels))} communes de la même classe qu'au "
+                              f"fichier de référence du registre")
+    return proof
+
+
+def _read_classes(source: Source, path: Path) -> tuple[list[dict], Outcome]:
     typology = source.options["typology"]
     levels = LEVELS.get(typology)
     undefined = set(source.options.get("undefined", ()))
@@ -74,7 +117,7 @@ def stage_commune_classes(source: Source, path: Path, vintage: str) -> tuple[Sta
         where.append(line)
     check_unique([r["commune_code"] for r in rows], where, path=str(path),
                  field_name=code_field)
-    return Staged(tables={"commune_classes": rows}), outcome
+    return rows, outcome
 
 
 STAGERS = {"commune-classes": stage_commune_classes}

@@ -23,9 +23,9 @@ from geodata.storage.models import DatasetVersion, Qpv
 from geodata.territories import TerritoryError, territory_of_commune, territory_of_departement
 from loaders.errors import LoadError
 from loaders.qpv_proof import outlines_of, prove_qpv
-from loaders.read import file_checksum, read_csv, read_vector, require_columns
+from loaders.read import read_csv, read_vector, require_columns
+from loaders.reference import is_reference_file, reference_at_hand
 from loaders.registry import Source
-from loaders.registry.source import default_data_dir
 from loaders.validate import (
     COMMUNE_CODE,
     Outcome,
@@ -91,13 +91,10 @@ def _reference_outlines(source: Source, path: Path, vintage: str) -> list | None
     a file's outlines are compared with (``loaders.qpv_extent``): none when ``path`` is that
     file; None when it is not at hand (the outlines in service are compared with). Compared
     with the outlines in service only, a quartier shrunk by steps passed every step."""
-    if source.sha256 is None:
-        return None
-    pinned = f"sha256:{source.sha256}"
-    if file_checksum(path) == pinned:
+    if is_reference_file(source, path):
         return []
-    reference = source.local_path(default_data_dir())
-    if not reference.is_file() or file_checksum(reference) != pinned:
+    reference = reference_at_hand(source)
+    if reference is None:
         return None
     return outlines_of(_read_rows(source, reference, vintage)[0])
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from geodata.storage.models import CommuneClass
+from geodata.storage.models import CommuneClass, DatasetVersion
+from loaders.pipeline import load_source
 from tests.loaders.common import edited_lines, load, refused, version_count
 
 pytestmark = pytest.mark.shared_data
@@ -70,15 +71,32 @@ def test_each_typology_replaces_only_its_own_rows(engine, data_dir, tmp_path):
     density = classes(engine, "densite")
 
     assert load(engine, "ruralite", data_dir).status == "inchangé"
-    # a changed ruralité file (its first 100 communes) replaces the ruralité rows only
+    # a changed ruralité file (its first 100 communes, forced: the reference file has all)
+    # replaces the ruralité rows only
     short = edited_lines(data_dir / "urban/ruralite_communes.csv",
                          tmp_path / "ruralite_extrait.csv", lambda lines: lines[:101],
                          encoding="utf-8-sig")
-    report = load(engine, "ruralite", path=short)
+    report = load_source(engine, "ruralite", str(short), force=True, progress=False)
 
     assert report.loaded == {"commune_classes": 100}
     assert len(classes(engine, "ruralite")) == 100
     assert classes(engine, "densite") == density
+
+
+def density_checks(engine) -> dict:
+    with engine.connect() as connection:
+        return connection.scalars(select(DatasetVersion.counts).where(
+            DatasetVersion.source == "densite", DatasetVersion.current.is_(True))).one()["checks"]
+
+
+def test_a_copy_in_another_order_is_proven_by_the_reference_file(engine, data_dir, tmp_path):
+    copy = edited_lines(data_dir / DENSITY, tmp_path / "copie.csv",
+                        lambda lines: lines[:1] + lines[:0:-1], encoding="utf-8-sig")
+
+    load(engine, "densite", path=copy)
+
+    assert "34 875 communes de la même classe qu'au fichier de référence du registre" \
+        in [text.replace("\u202f", " ") for text in density_checks(engine)["verified"]]
 
 
 # --- bad inputs: a clear error naming where, and the previous data intact -----------------
@@ -111,6 +129,21 @@ def _commune_twice(lines):
 def _malformed_commune_code(lines):
     lines[9] = lines[9][1:]  # "01010,..." -> "1010,...": a lost leading zero
     return lines
+
+
+def test_a_class_changed_is_refused_against_the_reference_file(engine, density_loaded,
+                                                                data_dir, tmp_path):
+    """Marseille « Bourgs ruraux »: 34,875 rows, loaded « complet, prouvé », and Marseille was
+    outside the large urban centres. Synthetic: that row's class changed."""
+    path = edited_lines(data_dir / DENSITY, tmp_path / "marseille.csv", lambda lines: [
+        line.replace("13055,Marseille,Grands centres urbains", "13055,Marseille,Bourgs ruraux")
+        for line in lines], encoding="utf-8-sig")
+
+    error = refused(engine, "densite", path)
+
+    assert "1 commune(s) d'une autre classe qu'au fichier de référence du registre : 13055 " \
+        "(Grands centres urbains au fichier de référence, Bourgs ruraux au fichier)" in str(error)
+    assert_intact(engine, density_loaded)
 
 
 @pytest.mark.parametrize(("edit", "said", "row", "field"), [

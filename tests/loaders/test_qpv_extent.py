@@ -19,7 +19,7 @@ from shapely.affinity import scale, translate
 from shapely.geometry import box, mapping, shape
 
 from geodata.checks import check_point
-from loaders import qpv
+from loaders import reference
 from loaders.pipeline import load_source
 from loaders.placement import project
 from loaders.qpv_extent import MIN_AREA_M2
@@ -84,7 +84,7 @@ def test_the_complete_load_says_the_areas_were_checked(qpv_facts, data_dir, tmp_
 def test_a_quartier_cut_to_a_strip_is_refused_and_the_outline_in_service_answers(
         qpv_facts, data_dir, tmp_path, monkeypatch):
     """Without the reference file at hand, against the outline in service."""
-    monkeypatch.setattr(qpv, "default_data_dir", lambda: tmp_path / "ailleurs")
+    monkeypatch.setattr(reference, "default_data_dir", lambda: tmp_path / "ailleurs")
     load(qpv_facts, "communes", data_dir)
     load(qpv_facts, "qpv2024-paca", data_dir)
     path, real, strip = altered(data_dir, tmp_path, "bande.geojson", western_strip)
