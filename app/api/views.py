@@ -26,8 +26,19 @@ bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
 register(bp)
 
 
+def _known_parameters(*known: str) -> None:
+    """A 400 naming a query parameter the route does not read (``politique``, the pages'
+    word, was ignored and the default rules answered)."""
+    unknown = sorted(set(request.args) - set(known))
+    if unknown:
+        raise ApiError(400, "parametre-inconnu",
+                       f"paramètre inconnu : {unknown[0]!r} (paramètres de cette route : "
+                       f"{', '.join(sorted(known))})", unknown[0])
+
+
 @bp.get("/eligibility")
 def eligibility():
+    _known_parameters("address", "lat", "lon", "policy", "precision")
     policy = request.args.get("policy", DEFAULT_POLICY)
     address = request.args.get("address")
     has_point = "lon" in request.args or "lat" in request.args
@@ -47,6 +58,7 @@ def eligibility():
 @bp.post("/eligibility/batch")
 def eligibility_batch():
     """A CSV of coordinates or addresses in; the contract's rows out, as CSV or JSON."""
+    _known_parameters("format", "policy")
     policy = load_policy(request.args.get("policy", DEFAULT_POLICY))
     as_json = _wants_json()
     data = _uploaded_csv()

@@ -65,6 +65,18 @@ def test_an_unknown_policy_is_a_400_on_the_public_routes(client, kind):  # noqa:
     assert_error(address, 400, "policy", "politique inconnue")
 
 
+def test_a_parameter_the_route_does_not_read_is_a_400_naming_it(client):  # noqa: F811
+    """``politique=ami-2019`` (the pages' word) was ignored: the current rules answered."""
+    point = client.get("/api/v1/eligibility", query_string={**POINT, "politique": "ami-2019"})
+    assert_error(point, 400, "politique", "paramètre inconnu : 'politique' (paramètres de "
+                 "cette route : address, lat, lon, policy, precision)")
+    assert point.json["error"]["code"] == "parametre-inconnu"
+    batch = client.post("/api/v1/eligibility/batch", query_string={"politique": "ami-2019"},
+                        data=POINTS_CSV, content_type="text/csv")
+    assert_error(batch, 400, "politique", "paramètres de cette route : format, policy")
+    assert client.get("/api/v1/eligibility", query_string=POINT).status_code == 200
+
+
 @pytest.mark.parametrize("kind", BAD_POLICIES)
 def test_an_unknown_policy_is_a_400_on_the_pages_behind_login(app, login, kind):
     policy, instructor, ministry = BAD_POLICIES[kind], app.test_client(), app.test_client()
