@@ -4,8 +4,10 @@
 a longitude or a latitude, the same digits as the explanations). A Fabrique's name as pages
 show it (``geodata.display``): ``|nom_decode`` (``&amp;`` as ``&``), ``|nom_court`` (a
 554-character description cut to its first words); ``|de``, a place's name after « de »
-(« d'Aurillac », « du Havre »). A value a template prints as it is prints
-nothing when it is None: never the word « None » on a French page."""
+(« d'Aurillac », « du Havre »); ``|phrase``, a message shown as a sentence (its first
+letter upper-cased: the API's « politique inconnue : … » begins a page's alert). A value a
+template prints as it is prints nothing when it is None: never the word « None » on a French
+page."""
 
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ __all__ = ["FILTERS", "init_app", "number", "size"]
 
 FILTERS = {"nombre": number, "decimal": decimal, "pourcentage": percent,
            "distance": distance, "euros": euros, "taille": size, "coordonnee": coordinate,
-           "nom_decode": decoded, "nom_court": short_name, "de": of_place}
+           "nom_decode": decoded, "nom_court": short_name, "de": of_place,
+           "phrase": lambda text: _sentence(text)}  # defined below
 
 
 def init_app(app: Flask) -> None:
@@ -26,6 +29,12 @@ def init_app(app: Flask) -> None:
     for name, function in FILTERS.items():
         app.add_template_filter(function, name)
     app.jinja_env.finalize = _nothing_for_none
+
+
+def _sentence(text) -> str:
+    """``text`` with its first letter upper-cased, the rest as it is."""
+    text = "" if text is None else str(text)
+    return text[:1].upper() + text[1:]
 
 
 def _nothing_for_none(value):

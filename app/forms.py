@@ -81,7 +81,7 @@ def first_error(form: BareForm, order: Iterable[str] | None = None) -> tuple[str
     return None
 
 
-COORDINATE_WORDS = {"lon": ("la longitude", "5.4034"), "lat": ("la latitude", "43.3305")}
+COORDINATE_WORDS = {"lon": ("la longitude", "5,4034"), "lat": ("la latitude", "43,3305")}
 """How a page names a coordinate field, and an example: a person reads « la longitude »,
 not the API's parameter « lon »."""
 

@@ -71,7 +71,7 @@ def test_a_coordinate_that_is_not_a_number_is_refused_in_french(app):
         form = LocationForm()
         assert not form.validate()
     assert first_error(form) == (
-        "lat", "La latitude doit être un nombre de degrés décimaux, par exemple 43.3305 "
+        "lat", "La latitude doit être un nombre de degrés décimaux, par exemple 43,3305 "
         "(reçu « nord »)")
 
 

@@ -54,9 +54,9 @@ def test_an_address_found_at_the_street_says_so(client):  # noqa: F811
 
 @pytest.mark.parametrize(("query", "status", "message"), [
     ("lon=abc&lat=43", 400, "La longitude doit être un nombre"),
-    ("lon=5.4", 400, "indiquez aussi la latitude"),
+    ("lon=5.4", 400, "Indiquez aussi la latitude"),
     ("lon=-30&lat=40", 422, "aucun territoire"),
-    ("lon=2&lat=46&policy=2030", 400, "politique inconnue"),
+    ("lon=2&lat=46&policy=2030", 400, "Politique inconnue"),
     ("address=rue%20imaginaire%20de%20nulle%20part", 400, "introuvable"),
 ])
 def test_errors_are_explained_on_the_page(client, query, status, message):  # noqa: F811
@@ -152,8 +152,8 @@ def test_attestation_is_fit_for_an_applicant_file(client):  # noqa: F811
 
 
 @pytest.mark.parametrize(("field", "length", "message"), [
-    ("dossier", 61, "référence du dossier : 60 caractères au plus"),
-    ("projet", 151, "nom du projet : 150 caractères au plus"),
+    ("dossier", 61, "Référence du dossier : 60 caractères au plus"),
+    ("projet", 151, "Nom du projet : 150 caractères au plus"),
 ])
 def test_attestation_fields_are_length_limited(client, field, length, message):  # noqa: F811
     page = client.get("/verifier/attestation", query_string={
@@ -189,3 +189,27 @@ def test_a_place_known_by_its_commune_is_never_said_far_from_every_qpv(client): 
             "n'est pas mesurée" in text
     exact = client.get("/verifier/attestation?lon=2.5734&lat=44.3506").text  # Rodez, exact
     assert "lieu connu seulement par sa commune" not in exact
+
+
+def field_value(page: str, name: str) -> str:
+    return html.unescape(re.search(rf'id="{name}" name="{name}" value="([^"]*)"', page)[1])
+
+
+def test_after_a_verdict_the_form_is_blank_for_another_place(client):  # noqa: F811
+    """The coordinates stayed in « Vérifier un autre lieu »: an address typed there went
+    with them, to a page asking « Adresse ou coordonnées ? »."""
+    page = client.get("/verifier?lon=5,4034&lat=43,3305").text
+
+    assert "Territoire éligible" in page
+    assert [field_value(page, name) for name in ("address", "lon", "lat")] == ["", "", ""]
+    centre = html.unescape(re.search(r'data-centre="([^"]*)"', page)[1])
+    assert centre == "[5.4034, 43.3305]"  # the choice map opens around the last place
+
+
+def test_an_error_keeps_what_was_typed_and_reads_as_a_sentence(client):  # noqa: F811
+    page = client.get("/verifier?lon=abc&lat=43,3305").text
+    assert (field_value(page, "lon"), field_value(page, "lat")) == ("abc", "43,3305")
+    assert "par exemple 5,4034" in page and "data-centre" not in page
+
+    unknown = client.get("/verifier?lon=5.4&lat=43.3&policy=xyz").text
+    assert "<p>Politique inconnue : " in html.unescape(unknown)

@@ -22,9 +22,13 @@
   var x = parseFloat((lon.value || "").replace(",", "."));
   var y = parseFloat((lat.value || "").replace(",", "."));
   var marker = null;
+  // after a verdict the form is blank for another place: the view stays around the last one
+  var centre = JSON.parse(container.getAttribute("data-centre") || "null");
   if (isFinite(x) && isFinite(y)) {
     map.setView([y, x], 13);
     marker = L.circleMarker([y, x], {radius: 7, color: "#ce0500", fillOpacity: 1}).addTo(map);
+  } else if (centre) {
+    map.setView([centre[1], centre[0]], 13);
   } else {
     map.fitBounds([[41.3, -5.2], [51.1, 9.6]]);  // metropolitan France
   }
