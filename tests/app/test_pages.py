@@ -31,6 +31,24 @@ def test_home_page_leads_each_audience_to_its_page(client, runner):
     assert 'href="/donnees"' in page
 
 
+@pytest.mark.parametrize(("role", "hidden"), [
+    ("ministry", {"acces-lot"}), ("instructor", {"acces-tableau"})])
+def test_signed_in_the_home_page_shows_only_the_tiles_the_account_may_use(
+        client, runner, login, role, hidden):
+    """The ministry's « Vérifier un lot » tile led to « Accès refusé »."""
+    runner.invoke(args=["db", "upgrade"])
+    login(client, role)
+
+    page = client.get("/").text
+
+    shown = set(re.findall(r'id="(acces-[a-z]+)"', page))
+    assert shown == {"acces-verifier", "acces-lot", "acces-carte", "acces-reseaux",
+                     "acces-dossiers", "acces-tableau"} - hidden
+    for tile in shown - {"acces-carte", "acces-reseaux", "acces-verifier"}:
+        href = re.search(rf'id="{tile}">.*?<a href="([^"]+)">', page, re.S)[1]
+        assert client.get(href).status_code == 200, (role, href)
+
+
 def test_the_data_page_lists_loaded_versions_in_french(client, runner):
     # The QPV list and the outlines prove the layer complete for the région it claims.
     for source in ("departements", "commune-contours", "qpv2024-communes", "qpv2024-paca",
