@@ -68,7 +68,9 @@ def _page(fabrique_id: str, form: DeliverableForm, status: int = 200):
 
 @bp.get("/fabriques/<fabrique_id>")
 def fabrique(fabrique_id: str):
-    """A Fabrique's public page."""
+    """A Fabrique's public page (an identifier copied with spaces around it: its page)."""
+    if fabrique_id != fabrique_id.strip() and fabrique_id.strip():
+        return redirect(url_for("fabriques.fabrique", fabrique_id=fabrique_id.strip()))
     return _page(fabrique_id, DeliverableForm(formdata=None))
 
 

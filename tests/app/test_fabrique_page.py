@@ -93,6 +93,8 @@ def test_ids_that_are_not_a_page(laureates, client):
     assert "Voir sur la carte" not in unplaced and "n'est pas sur la carte" in unplaced
     scene = client.get("/fabriques/fabt-109")
     assert scene.status_code == 200 and "@" not in scene.text  # the e-mail of the list
+    copied = client.get("/fabriques/fabt-59%20")  # said « Aucune … « fabt-59 » », a false 404
+    assert copied.status_code == 302 and copied.headers["Location"].endswith("/fabriques/fabt-59")
 
 
 def test_instructors_record_deliverables_others_cannot(laureates, client, login):
