@@ -213,3 +213,12 @@ def test_an_error_keeps_what_was_typed_and_reads_as_a_sentence(client):  # noqa:
 
     unknown = client.get("/verifier?lon=5.4&lat=43.3&policy=xyz").text
     assert "<p>Politique inconnue : " in html.unescape(unknown)
+
+
+def test_the_undecided_list_says_which_condition_was_decided(client):  # noqa: F811
+    """Marseille at commune precision: « Une condition n'a pas pu être décidée : » above a
+    « Décidé : Marseille est un grand centre urbain » bullet."""
+    text = html.unescape(" ".join(re.sub(r"<[^>]+>", " ", client.get(
+        "/verifier?commune=13055").text).split()))
+    assert "Une condition n'a pas pu être décidée, l'autre l'a été : QPV : indéterminé" in text
+    assert "Décidé : Marseille est un grand centre urbain" in text
