@@ -123,6 +123,12 @@ class Policy:
         levels = ", ".join(str(level) for level in self.density_levels)
         return f"commune de niveau {levels} de la grille communale de densité de l'INSEE"
 
+    def describe_precedence(self) -> str:
+        """Which category wins when a place is in both halves, in French."""
+        if self.precedence == "qpv":
+            return "priorité au QPV"
+        return "priorité hors des grands centres urbains"
+
 
 def available_policies(folder: Path = POLICY_DIR) -> list[str]:
     """Names of the policy files shipped with the service (those of ``folder``)."""

@@ -92,7 +92,7 @@ def _components(result: Classification, row: dict, i: int) -> tuple[Component, .
                   "hors des grands centres urbains", threshold=policy.describe_urban_rule(),
                   source=commune_source),
         Component("category", row["category"], "catégorie de quota",
-                  threshold=f"priorité : {policy.precedence}"),
+                  threshold=policy.describe_precedence()),
     )
 
 

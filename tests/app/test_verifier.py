@@ -33,6 +33,7 @@ def test_coordinates_give_the_verdict_and_its_components(client):  # noqa: F811
     assert "QN01352M" in html and "Marseille" in html
     assert "<caption>Ce qui a été mesuré" in html
     assert "Lien permanent" in html and "lon=5.4034" in html
+    assert "priorité au QPV" in html and "priorité : qpv" not in html  # words, not a code
 
 
 def test_address_shows_the_geocoder_match(client):  # noqa: F811
