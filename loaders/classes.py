@@ -20,7 +20,7 @@ from pathlib import Path
 from loaders.claims import Proof, examples, number
 from loaders.errors import LoadError
 from loaders.read import read_csv
-from loaders.reference import is_reference_file, reference_at_hand
+from loaders.reference import is_reference_file, reference_at_hand, same_codes
 from loaders.registry import Source
 from loaders.validate import COMMUNE_CODE, Outcome, check_code, check_unique, require_value
 from loaders.write import Staged
@@ -56,7 +56,7 @@ def stage_commune_classes(source: Source, path: Path, vintage: str) -> tuple[Sta
     compared with the source's reference file when the file is not it."""
     rows, outcome = _read_classes(source, path)
     staged = Staged(tables={"commune_classes": rows})
-    reference = None if is_reference_file(source, path) else reference_at_hand(source)
+    reference = None if is_reference_file(source, path) else reference_at_hand(source, vintage)
     if reference is not None:
         expected = _labels(_read_classes(source, reference)[0])
         staged.proofs.append(lambda connection: _as_reference(_labels(rows), expected))
@@ -69,21 +69,17 @@ def _labels(rows: list[dict]) -> dict[str, str]:
 
 def _as_reference(labels: dict[str, str], expected: dict[str, str]) -> Proof:
     """Each commune has the class the reference file gives it; none more, none less."""
-    proof = Proof()
     changed = [f"{code} ({expected[code]} au fichier de référence, {labels[code]} au fichier)"
                for code in sorted(labels.keys() & expected.keys())
                if labels[code] != expected[code]]
-    missing, extra = sorted(expected.keys() - labels.keys()), sorted(labels - expected.keys())
-    for items, said in ((changed, "commune(s) d'une autre classe qu'au fichier de référence "
-                                  "du registre"),
-                        (missing, "commune(s) du fichier de référence du registre absente(s) "
-                                  "du fichier"),
-                        (extra, "commune(s) absente(s) du fichier de référence du registre")):
-        if items:
-            proof.contradicted(f"{number(len(items))} {said} : {examples(items)}")
-    if not proof.shortfalls:
-        proof.verified.append(f"{number(len(labels))} communes de la même classe qu'au "
-                              f"fichier de référence du registre")
+    proof = same_codes("commune(s)", set(labels), set(expected))
+    if changed:
+        proof.verified.clear()
+        proof.contradicted(f"{number(len(changed))} commune(s) d'une autre classe qu'au "
+                           f"fichier de référence du registre : {examples(changed)}")
+    elif proof.verified:
+        proof.verified[:] = [f"{number(len(labels))} communes de la même classe qu'au fichier "
+                             f"de référence du registre"]
     return proof
 
 

@@ -93,7 +93,7 @@ def _reference_outlines(source: Source, path: Path, vintage: str) -> list | None
     with the outlines in service only, a quartier shrunk by steps passed every step."""
     if is_reference_file(source, path):
         return []
-    reference = reference_at_hand(source)
+    reference = reference_at_hand(source, vintage)
     if reference is None:
         return None
     return outlines_of(_read_rows(source, reference, vintage)[0])

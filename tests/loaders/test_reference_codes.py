@@ -1,0 +1,80 @@
+"""The lists of communes and their outlines are compared with the registry's reference files,
+on both backends: a file without a commune loads as partial (it said « complet pour toute la
+France »), one with a made-up commune is refused (``loaders.reference.same_codes``).
+
+The files are copies of the real shared ones altered in ``tmp_path`` (synthetic alterations
+of real data, each said in its test): Aurillac (15014) removed, or a copy of its outline
+given a code that does not exist (15999).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from loaders.pipeline import load_source
+from tests.loaders.common import load, refused, write_json
+from tests.loaders.test_contours import CONTOURS
+from tests.loaders.test_territory import COMMUNES, records
+
+pytestmark = pytest.mark.shared_data
+
+AURILLAC = "15014"
+
+
+def test_a_list_of_communes_without_aurillac_is_partial(engine, data_dir, tmp_path):
+    listed = [record for record in records(data_dir, COMMUNES) if record["code"] != AURILLAC]
+
+    report = load(engine, "communes", path=write_json(tmp_path / "communes.json", listed))
+
+    assert report.completeness.startswith("partiel")
+    assert f"1 commune(s) du fichier de référence du registre absente(s) du fichier : " \
+        f"{AURILLAC}" in report.completeness
+
+
+def test_a_copy_of_the_list_is_proven_by_the_reference_file(engine, data_dir, tmp_path):
+    copy = write_json(tmp_path / "communes.json", records(data_dir, COMMUNES))
+
+    report = load(engine, "communes", path=copy)
+
+    assert report.completeness.startswith("complet pour toute la France, prouvé")
+    assert "les mêmes qu'au fichier de référence du registre" in report.completeness
+
+
+def contours_edited(data_dir, tmp_path, edit):
+    document = json.loads((data_dir / CONTOURS).read_text(encoding="utf-8"))
+    document["features"] = edit(document["features"])
+    return write_json(tmp_path / "contours.geojson", document)
+
+
+def test_outlines_without_aurillac_are_partial(engine, data_dir, tmp_path):
+    path = contours_edited(data_dir, tmp_path, lambda features: [
+        f for f in features if f["properties"]["code"] != AURILLAC])
+
+    report = load(engine, "commune-contours", path=path)
+
+    assert report.completeness.startswith("partiel")
+    assert f"1 commune(s) dessinée(s) du fichier de référence du registre absente(s) du " \
+        f"fichier : {AURILLAC}" in report.completeness
+
+
+def test_an_outline_of_a_made_up_commune_is_refused(engine, data_dir, tmp_path):
+    def made_up(features):
+        (aurillac,) = [f for f in features if f["properties"]["code"] == AURILLAC]
+        return [*features, {**aurillac, "properties": {**aurillac["properties"],
+                                                       "code": "15999"}}]
+
+    error = refused(engine, "commune-contours", contours_edited(data_dir, tmp_path, made_up))
+
+    assert "1 commune(s) dessinée(s) absente(s) du fichier de référence du registre : 15999" \
+        in str(error)
+
+
+def test_another_vintage_is_not_compared_with_this_ones_reference(engine, data_dir, tmp_path):
+    listed = [record for record in records(data_dir, COMMUNES) if record["code"] != AURILLAC]
+    path = write_json(tmp_path / "communes.json", listed)
+
+    report = load_source(engine, "communes", str(path), vintage="2027", progress=False)
+
+    assert "fichier de référence" not in report.completeness
