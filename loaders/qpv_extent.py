@@ -13,11 +13,12 @@ outline. Two facts bound an outline's area, measured in its territory's projecte
   outlines move their edges by a few metres), never lose or gain ground beyond it: a part
   of the reference outline farther than that from the file's is a place the engine would
   call "not in a QPV", a part of the file's farther from the reference one a false "in a
-  QPV". The file must also hold the reference's quartiers, no more, no fewer: one swapped
-  for a made-up code kept the count. The reference itself is compared with nothing;
-  without it at hand (no shared data), the outlines in service are compared with, quartier
-  by quartier. Earlier bounds (area within a factor 2, half of it in common) let a quartier
-  cut by 44 % load « complet » and answer « non éligible » inside it.
+  QPV". A quartier of the file that the reference does not have is refused (one swapped for
+  a made-up code kept the count); one of the reference missing leaves the layer partial.
+  The reference itself is compared with nothing; without it at hand (no shared data), the
+  outlines in service are compared with, quartier by quartier. Earlier bounds (area within
+  a factor 2, half of it in common) let a quartier cut by 44 % load « complet » and answer
+  « non éligible » inside it.
 """
 
 from __future__ import annotations
@@ -110,10 +111,11 @@ def _beyond(code: str, outline, other, said: str) -> list[str]:
 
 
 def _same_quartiers(proof: Proof, codes: set[str], reference: set[str]) -> None:
-    """The file holds the reference file's quartiers, no more, no fewer."""
+    """The file holds no quartier the reference file lacks (refused), and all of its
+    quartiers (else partial)."""
     missing, unknown = sorted(reference - codes), sorted(codes - reference)
-    if missing:
-        proof.contradicted(
+    if missing:  # an extract: partial, never complete (the engine says « à vérifier »)
+        proof.unproven(
             f"{number(len(missing))} quartier(s) du fichier de référence du registre "
             f"manquent au fichier : {examples(missing)}")
     if unknown:

@@ -7,6 +7,7 @@ import json
 import geopandas as gpd
 import pytest
 import shapely
+import shapely.affinity
 from sqlalchemy import func, select
 
 from geodata.storage.models import DatasetVersion, Qpv, QpvCommune
@@ -261,9 +262,9 @@ def test_interrupted_load_leaves_previous_version(engine, loaded, data_dir, tmp_
                                                   monkeypatch):
     """Ctrl-C in the middle of writing (after the old rows were deleted) rolls back."""
     document = json.loads((data_dir / OCCITANIE).read_text())
-    for feature in document["features"]:  # about 10 m wider: a new edition, not another map
-        feature["geometry"] = json.loads(
-            shapely.to_geojson(shapely.geometry.shape(feature["geometry"]).buffer(0.0001)))
+    for feature in document["features"]:  # about 4 m east: a new edition, not another map
+        feature["geometry"] = json.loads(shapely.to_geojson(shapely.affinity.translate(
+            shapely.geometry.shape(feature["geometry"]), xoff=0.00005)))
     path = write_json(tmp_path / "nouvelle_version.geojson", document)
 
     def interrupted(connection, table, rows):

@@ -199,6 +199,22 @@ def test_a_made_up_quartier_is_refused(qpv_facts, data_dir, tmp_path):
     assert qpv_codes(qpv_facts) == set()
 
 
+def test_an_extract_of_the_reference_is_partial(qpv_facts, data_dir, tmp_path):
+    """Occitanie 2015 without QP030001 (Alès): partial, the engine says « à vérifier »."""
+    document = json.loads((data_dir / OCCITANIE).read_text(encoding="utf-8"))
+    document["features"] = [f for f in document["features"]
+                            if f["properties"]["code_qp"] != "QP030001"]
+
+    load_source(qpv_facts, "qpv2015-occitanie", str(write_json(tmp_path / "extrait.geojson",
+                                                               document)), force=True,
+                progress=False)  # the official count of 105 refuses it: forced
+
+    version = current(qpv_facts, "qpv2015-occitanie")
+    assert version.complete_for["scope"] == "none"
+    assert "1 quartier(s) du fichier de référence du registre manquent au fichier : " \
+        "QP030001" in version.counts["checks"]["unproven"]
+
+
 def test_a_quartier_swapped_for_a_made_up_one_is_refused(qpv_facts, data_dir, tmp_path):
     """Occitanie 2015 without QP030001 (Alès) and with QP030999: still 105 quartiers, the
     official count, loaded « complet », and Alès's quartier was « hors QPV »."""
@@ -211,8 +227,6 @@ def test_a_quartier_swapped_for_a_made_up_one_is_refused(qpv_facts, data_dir, tm
     message = str(refused(qpv_facts, "qpv2015-occitanie",
                           write_json(tmp_path / "echange.geojson", document)))
 
-    assert "1 quartier(s) du fichier de référence du registre manquent au fichier : " \
-        "QP030001" in message
     assert "1 quartier(s) du fichier absent(s) du fichier de référence du registre (codes " \
         "inventés ou d'une autre liste ?) : QP030999" in message
 
