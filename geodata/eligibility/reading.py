@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 
@@ -50,6 +51,9 @@ __all__ = [
 
 REQUIRED = ("id", "lon", "lat")
 ALIASES = {"longitude": "lon", "latitude": "lat"}
+MAX_COLUMNS = 1_000
+"""The most columns a file may have: 50,000 held a worker 30 s before it was killed."""
+
 SNIFF_CHARS = 65_536
 
 
@@ -187,8 +191,12 @@ def header_columns(reader) -> list[str]:
         names = next(reader, [])
     except csv.Error as error:
         raise _unreadable(error, 1) from None
+    if len(names) > MAX_COLUMNS:
+        raise BatchError(f"{number(len(names))} colonnes dans l'en-tête : au plus "
+                         f"{number(MAX_COLUMNS)} (id, lon, lat ou adresse, et vos colonnes)")
     columns = [_column_name(c) for c in names]
-    repeated = sorted({c for c in columns if c and columns.count(c) > 1})
+    counts = Counter(columns)
+    repeated = sorted(c for c, n in counts.items() if c and n > 1)
     if repeated:
         given = [", ".join(repr(n.strip()) for n, c in zip(names, columns, strict=True)
                            if c == column) for column in repeated]

@@ -121,6 +121,21 @@ def test_a_cell_over_the_csv_limit_is_a_400_naming_its_line_on_the_api(client, k
         assert response.json["error"]["code"] == "fichier-invalide"
 
 
+def test_a_header_of_too_many_columns_is_a_400_on_the_api_and_the_page(client, app,  # noqa: F811
+                                                                      login):
+    """50,000 columns (439 KB) held a worker 30 s, then it was killed: a 500 from gunicorn,
+    the lots it ran interrupted. Synthetic: a header of 1,001 columns, one row."""
+    many = ("id,lon,lat," + ",".join(f"c{n}" for n in range(998)) + "\na,5.4,43.3\n").encode()
+    response = client.post("/api/v1/eligibility/batch", data=many, content_type="text/csv")
+    assert_error(response, 400, "file", "1\u202f001 colonnes dans l'en-tête : au plus 1\u202f000")
+    instructor = app.test_client()
+    login(instructor)
+    page = instructor.post("/verifier/lot", content_type="multipart/form-data", data={
+        "policy": "current", "csrf_token": csrf_token(instructor, "/verifier/lot"),
+        "file": (io.BytesIO(many), "projets.csv")})
+    assert page.status_code == 400 and "colonnes dans l'en-tête" in answer_text(page)
+
+
 @pytest.mark.parametrize("kind", OVER_THE_LIMIT)
 def test_a_cell_over_the_csv_limit_is_refused_by_the_batch_page(app, login, kind):
     instructor = app.test_client()
