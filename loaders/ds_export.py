@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import pandas as pd
-
 from geodata.dossiers.calendar import Calendar
 from geodata.dossiers.records import FNT, DossierInput
 from geodata.french import number as figure
 from loaders.errors import LoadError
 from loaders.read import CsvTable, read_csv, require_columns, require_file
+from loaders.workbook import read_workbook
 
 __all__ = ["MAPPINGS", "Intake", "Mapping", "RowError", "RowProblem", "available_mappings",
            "dossier_number", "load_mapping", "read_dossiers", "siret_digits"]
@@ -163,20 +162,7 @@ def _read_table(path: Path) -> CsvTable:
         raise LoadError("format inconnu : un export Démarches Simplifiées en .xlsx, .ods ou "
                         ".csv est attendu", path=str(path))
     require_file(path)
-    try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
-    except Exception as error:  # noqa: BLE001 - openpyxl and odfpy raise many kinds
-        kind = "xlsx" if path.suffix.lower() == ".xlsx" else "ods"
-        raise LoadError(f"classeur illisible : le fichier n'est pas un classeur .{kind} valide "
-                        "(abîmé, ou d'un autre format renommé) ; ouvrez-le dans le tableur et "
-                        f"enregistrez-le de nouveau en .{kind} ou en CSV UTF-8",
-                        path=str(path)) from error
-    frame = sheets.get("Dossiers", next(iter(sheets.values()), None))
-    if frame is None:
-        raise LoadError("classeur sans feuille", path=str(path))
-    rows = [{str(k): ("" if v is None else str(v)) for k, v in row.items()}
-            for row in frame.to_dict(orient="records")]
-    return CsvTable(path, [str(c) for c in frame.columns], rows, list(range(2, len(rows) + 2)))
+    return read_workbook(path)
 
 
 class RowProblem(ValueError):
