@@ -15,7 +15,7 @@ import re
 import tomllib
 import zoneinfo
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from geodata.dossiers.calendar import Calendar
@@ -187,6 +187,7 @@ def _dossier(record: dict, line: int, mapping: Mapping, calendar: Calendar,
 
     number = dossier_number(text("numero"), columns["numero"])
     filed = _datetime(text("depose_le"), columns["depose_le"])
+    _plausible(filed, calendar, columns["depose_le"])
     kind = _answer(text("type_fabrique"), "type_fabrique", mapping)
     lon, lat = _location(text("longitude"), text("latitude"), columns)
     wave_note = None
@@ -234,6 +235,18 @@ def _datetime(value: str | None, column: str) -> datetime:
         return moment if moment.tzinfo else moment.replace(tzinfo=PARIS)
     raise RowProblem(column, f"date illisible : {value!r} (attendu : AAAA-MM-JJ HH:MM:SS "
                               "+0100 ou JJ/MM/AAAA)")
+
+
+def _plausible(filed: datetime, calendar: Calendar, column: str) -> None:
+    """A filing date between the AMI's opening and tomorrow (read as written, before any
+    conversion: « 0001-01-01 00:30 +0100 » ended in an OverflowError, « 9999-12-31 » took
+    a dossier out of its wave)."""
+    written = filed.replace(tzinfo=None).date()
+    tomorrow = datetime.now(PARIS).date() + timedelta(days=1)
+    if not calendar.opening <= written <= tomorrow:
+        raise RowProblem(column, f"date de dépôt {written:%d/%m/%Y} hors de la période "
+                                 f"possible (de l'ouverture de l'AMI, le "
+                                 f"{calendar.opening:%d/%m/%Y}, à aujourd'hui)")
 
 
 def _answer(value: str | None, name: str, mapping: Mapping):

@@ -15,7 +15,7 @@ from tests.app.test_dossiers_pages import upload
 pytestmark = pytest.mark.shared_data
 
 LATE = ("ID,Déposé le,Nom du projet,Longitude,Latitude\n"
-        "7654321,2031-01-15 10:00:00 +0100,Un projet tardif,5.38391,43.295313\n")
+        "7654321,2026-01-15 10:00:00 +0100,Un projet tardif,5.38391,43.295313\n")
 
 
 def test_a_dossier_without_wave_is_listed_under_sans_vague(app, client, login):

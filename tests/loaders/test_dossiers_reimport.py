@@ -248,3 +248,24 @@ def test_the_same_wave_as_a_spreadsheet_changes_nothing(paca, ban, data_dir, tmp
 
     assert again.stored.updated == {}
     assert {number: len(dossier_events(paca, number)) for number in events} == events
+
+
+@pytest.mark.parametrize("written", ["0001-01-01 00:30:00 +0100", "9999-12-31 23:59:59 +1400",
+                                     "2019-07-10 12:00:00 +0200"])
+def test_a_filing_date_out_of_the_programme_is_that_rows_error(engine, ban, data_dir,
+                                                               tmp_path, written):
+    """The first ended in an OverflowError (a traceback, a 500 on the page); the second took
+    dossier 1234503 out of its wave 1; the third is the day before the AMI opened."""
+    imported(engine, ban, data_dir)
+    text = WAVE.read_text(encoding="utf-8")
+    assert "1234503,porteur-03@exemple.fr,en_construction,2019-10-15 22:03:18 +0200," in text
+    changed = tmp_path / "dates.csv"
+    changed.write_text(text.replace(",2019-10-15 22:03:18 +0200,", f",{written},", 1),
+                       encoding="utf-8")
+
+    report = imported(engine, ban, data_dir, path=changed)
+
+    (error,) = [e for e in report.intake.errors if e.dossier == 1234503]
+    assert error.column == "Déposé le" and "hors de la période possible" in error.message
+    (kept,) = [d for d in list_dossiers(engine) if d.number == 1234503]
+    assert kept.wave == "1" and kept.filed_at.year == 2019
