@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     DateField,
@@ -115,6 +117,16 @@ class DossiersQuery(QueryForm):
                 if getattr(self, name).data}
 
 
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def _day_in_range(form, field) -> None:
+    """A day the history may hold (« 0001-01-01 » ended in an OverflowError, a 500)."""
+    if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
+        raise ValidationError(f"{field.name} : une date du {FIRST_DAY:%d/%m/%Y} au "
+                              f"{LAST_DAY:%d/%m/%Y}")
+
+
 class HistoryQuery(QueryForm):
     """``GET /instruction/historique`` (and its CSV): which kept checks, which page. The
     dates are days in Paris, both included."""
@@ -124,8 +136,8 @@ class HistoryQuery(QueryForm):
     categorie = StringField(default="", filters=[strip],
                             validators=[_one_of(CATEGORIES, "catégorie")])
     auteur = IntegerField(validators=[Optional()])
-    du = DateField(validators=[Optional()], format="%Y-%m-%d")
-    au = DateField(validators=[Optional()], format="%Y-%m-%d")
+    du = DateField(validators=[Optional(), _day_in_range], format="%Y-%m-%d")
+    au = DateField(validators=[Optional(), _day_in_range], format="%Y-%m-%d")
     dossier = StringField(default="", filters=[strip], validators=[Length(
         max=100, message="dossier : 100 caractères au plus")])
     page = IntegerField(default=1, validators=[Optional(), NumberRange(

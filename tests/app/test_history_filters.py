@@ -113,5 +113,11 @@ def test_the_page_and_its_export_follow_the_filters(loaded, login):
     assert "FT-2025-0001" in mine and "FT-2025-0002" in mine
     refused = ministry.get(f"{HISTORY}?du=31/03/2025").text
     assert "Filtre refusé" in refused and "FNT-2025-0100" in refused
+    for far in ("du=0001-01-01", "au=9999-12-31"):  # an OverflowError, a 500
+        page = ministry.get(f"{HISTORY}?{far}")
+        assert page.status_code == 200 and "Filtre refusé" in page.text
+        assert "une date du 01/01/2000 au 31/12/2100" in page.text
+        assert ministry.get(f"{HISTORY}.csv?{far}").status_code < 500
+    assert ".. Toutes" not in ministry.get(f"{HISTORY}?page=zz").text  # WTForms' own period
     empty = ministry.get(f"{HISTORY}?dossier=rien").text
     assert "Aucune vérification ne correspond à ces filtres." in empty
