@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import unicodedata
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,10 +85,14 @@ def read_vector(path: str | Path, *, declared_crs: str | None = None) -> gpd.Geo
     require_file(path)
     try:
         # A NaN vertex is reported with its feature by validate.polygonal, not warned here.
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            # GDAL warns of a ring not closed, then GEOS refuses it: said by _unbuildable
+            warnings.filterwarnings("ignore", "Non closed ring", RuntimeWarning)
             frame = pyogrio.read_dataframe(path)
     except (DataSourceError, pyogrio.errors.DataLayerError, RuntimeError) as error:
         raise _unreadable(path, error) from None
+    except shapely.errors.GEOSException:  # a ring not closed: GEOS refuses to build it
+        raise _unbuildable(path) from None
     if not isinstance(frame, gpd.GeoDataFrame):  # a table without geometries: a CSV...
         raise LoadError(f"fichier sans géométries : {VECTOR_EXPECTED}", path=str(path))
     if frame.empty:  # its columns unknown: not « colonne(s) obligatoire(s) absente(s) »
@@ -109,6 +114,21 @@ def read_vector(path: str | Path, *, declared_crs: str | None = None) -> gpd.Geo
         frame = frame.to_crs(STORAGE_EPSG)
     frame.insert(0, "feature", range(1, len(frame) + 1))
     return frame
+
+
+def _unbuildable(path: Path) -> LoadError:
+    """The first feature whose geometry GEOS cannot build, named with GEOS's reason."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Non closed ring", RuntimeWarning)
+        geometries = pyogrio.raw.read(path)[2]
+    for number, wkb in enumerate(geometries, start=1):
+        try:
+            shapely.from_wkb(wkb)
+        except shapely.errors.GEOSException as error:
+            return LoadError(f"géométrie illisible, un anneau non fermé peut-être (GEOS : "
+                             f"{error})",
+                             path=str(path), row=f"entité {number}", field="geometry")
+    return LoadError("géométrie illisible", path=str(path))
 
 
 def _check_finite_vertices(frame: gpd.GeoDataFrame, path: Path) -> None:

@@ -277,6 +277,21 @@ def test_interrupted_load_leaves_previous_version(engine, loaded, data_dir, tmp_
     assert_intact(engine, loaded)
 
 
+def test_a_ring_not_closed_is_refused_naming_its_feature(engine, data_dir, tmp_path):
+    """It ended in a GEOS traceback. Synthetic: the PACA file, feature 8's first vertex
+    moved (its ring no longer closes)."""
+    document = json.loads((data_dir / "qpv/qpv2024_paca_carto_sante.geojson").read_text())
+    ring = document["features"][7]["geometry"]["coordinates"][0]
+    ring = ring[0] if isinstance(ring[0][0], list) else ring  # a MultiPolygon's first ring
+    ring[0] = [5.0, 43.0]
+
+    error = refused(engine, "qpv2024-paca", write_json(tmp_path / "ouvert.geojson", document))
+
+    assert (error.row, error.field) == ("entité 8", "geometry")
+    assert "géométrie illisible, un anneau non fermé peut-être (GEOS : " in str(error)
+    assert count(engine, Qpv) == 0
+
+
 def test_code_claimed_by_another_source_is_refused(engine, loaded, data_dir, tmp_path):
     document = json.loads((data_dir / "qpv/qpv2015_ille_et_vilaine_resovilles.geojson")
                           .read_text())
