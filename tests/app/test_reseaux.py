@@ -131,8 +131,8 @@ def test_the_coverage_page_agrees_with_the_domain(real, places_engine):  # noqa:
         assert cells[0].startswith(row.code)
         assert int(cells[3].replace(" ", "")) == row.uncovered_communes
         assert int(cells[4].replace(" ", "")) == row.uncovered_population
-    total = totals(rows)
-    assert f"{total.uncovered_communes:,}".replace(",", " ") in page.text
+    total = totals(rows)  # French numbers, with narrow no-break spaces (never split)
+    assert f"{total.uncovered_communes:,}".replace(",", "\u202f") in html.unescape(page.text)
     assert page.text.count('"className": "fabriques-departement"') == sum(
         1 for row in rows if row.uncovered_population)
     assert_local_assets(page.text)
