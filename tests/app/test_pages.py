@@ -49,6 +49,18 @@ def test_signed_in_the_home_page_shows_only_the_tiles_the_account_may_use(
         assert client.get(href).status_code == 200, (role, href)
 
 
+def test_an_empty_history_tells_each_role_what_it_can_do(client, runner, login):
+    """The ministry read of a form it never sees."""
+    runner.invoke(args=["db", "upgrade"])
+    login(client, "ministry")
+
+    page = client.get("/instruction/historique").text
+
+    assert "Aucune vérification enregistrée pour l'instant." in page
+    assert "Les instructeurs l'enregistrent après chaque vérification" in page
+    assert "Enregistrer dans l'historique du dossier" not in page
+
+
 def test_the_data_page_lists_loaded_versions_in_french(client, runner):
     # The QPV list and the outlines prove the layer complete for the région it claims.
     for source in ("departements", "commune-contours", "qpv2024-communes", "qpv2024-paca",
