@@ -119,8 +119,8 @@ def test_the_history_based_simulation_is_gone(client, login):
 
 
 @pytest.mark.parametrize(("query", "message"), [
-    ("?by=commune", "regroupement inconnu : 'commune'"),
-    ("?policy=inconnue", "politique inconnue : 'inconnue'"),
+    ("?by=commune", "Regroupement inconnu : 'commune'"),
+    ("?policy=inconnue", "Politique inconnue : 'inconnue'"),
 ])
 def test_unknown_parameters_are_refused(client, login, query, message):
     login(client, "ministry")

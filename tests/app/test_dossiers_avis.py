@@ -156,7 +156,7 @@ def test_the_dossiers_are_filtered_by_their_avis(wave, client, login):
     page = html.unescape(client.get("/instruction/dossiers?vague=2").text)
     assert f"Sans avis ({len(everything) - 2})" in page and "Réservé (1)" in page
     refused = client.get("/instruction/dossiers?vague=2&avis=mitige")
-    assert refused.status_code == 400 and "avis inconnu(e)" in html.unescape(refused.text)
+    assert refused.status_code == 400 and "Avis inconnu(e)" in html.unescape(refused.text)
 
 
 def test_an_avis_sent_twice_is_recorded_once(wave, client, login):

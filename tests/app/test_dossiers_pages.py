@@ -113,11 +113,11 @@ def test_the_table_sorts(wave, client, login):
 
 
 @pytest.mark.parametrize(("query", "said"), [
-    ("etat=gagne", "état inconnu(e)"),
-    ("tri=taille", "tri inconnu(e)"),
-    ("departement=PACA", "département : un code"),
-    ("page=0", "page : un nombre entier positif"),
-    ("vague=" + "x" * 40, "vague : 16 lettres"),
+    ("etat=gagne", "État inconnu(e)"),
+    ("tri=taille", "Tri inconnu(e)"),
+    ("departement=PACA", "Département : un code"),
+    ("page=0", "Page : un nombre entier positif"),
+    ("vague=" + "x" * 40, "Vague : 16 lettres"),
 ])
 def test_a_bad_filter_is_a_french_400(wave, client, login, query, said):
     login(client)
