@@ -90,6 +90,7 @@ def test_ids_that_are_not_a_page(laureates, client):
     unplaced = text_of(client.get("/fabriques/fabt-364"))
     assert "Position inconnue" in unplaced and "ne peut pas être décidée" in unplaced
     assert "Commune Saint-Martin (97801)" in unplaced  # the COG's name: the list says « NA »
+    assert "à Saint-Martin (Saint-Martin)" not in unplaced  # a collectivité: its own name
     assert "Voir sur la carte" not in unplaced and "n'est pas sur la carte" in unplaced
     scene = client.get("/fabriques/fabt-109")
     assert scene.status_code == 200 and "@" not in scene.text  # the e-mail of the list
