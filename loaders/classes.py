@@ -7,10 +7,10 @@ error. The other typologies keep the trimmed label with no level; values the sou
 declares undefined (``options["undefined"]``) are skipped with their reason.
 
 A file that is not the registry's reference file of its source (``loaders.reference``) must
-give every commune of it the same class, no commune more or less: a density grid calling
-Marseille « Bourgs ruraux » kept its 34,875 rows, loaded « complet, prouvé », and the
-engine said Marseille was outside the large urban centres. Without the reference file at
-hand, the count of rows (``official_counts``) is the only proof.
+give every commune of it the same class and no commune more (an extract is partial): a
+density grid calling Marseille « Bourgs ruraux » kept its 34,875 rows, loaded « complet,
+prouvé », and the engine said Marseille was outside the large urban centres. Without the
+reference file at hand, the count of rows (``official_counts``) is the only proof.
 """
 
 from __future__ import annotations
@@ -68,11 +68,13 @@ def _labels(rows: list[dict]) -> dict[str, str]:
 
 
 def _as_reference(labels: dict[str, str], expected: dict[str, str]) -> Proof:
-    """Each commune has the class the reference file gives it; none more, none less."""
+    """Each commune has the class the reference file gives it (else refused), none more
+    (refused), none less (partial: the engine says « à vérifier » where a class is
+    missing)."""
     changed = [f"{code} ({expected[code]} au fichier de référence, {labels[code]} au fichier)"
                for code in sorted(labels.keys() & expected.keys())
                if labels[code] != expected[code]]
-    proof = same_codes("commune(s)", set(labels), set(expected))
+    proof = same_codes("commune(s)", set(labels), set(expected), extract_is_partial=True)
     if changed:
         proof.verified.clear()
         proof.contradicted(f"{number(len(changed))} commune(s) d'une autre classe qu'au "

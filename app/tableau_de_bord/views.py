@@ -48,7 +48,8 @@ MAX_GROUP_CHARTS = 20
 """Above this many groups (départements: about a hundred), only the table is readable."""
 GROUPING_LABELS = {"": "Ensemble", "wave": "Par vague", "region": "Par région",
                    "departement": "Par département"}
-HEADLINE = {CATEGORY_QPV: "En QPV ou à proximité", FNT: "dont Fabriques Numériques de Territoire (FNT)",
+HEADLINE = {CATEGORY_QPV: "En QPV ou à proximité",
+            FNT: "dont Fabriques Numériques de Territoire (FNT)",
             CATEGORY_OUTSIDE: "Hors des grands centres urbains", TOTAL: "Total des lauréates"}
 """The targets the page opens with, and how their figures are titled."""
 

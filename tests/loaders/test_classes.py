@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy import select
 
 from geodata.storage.models import CommuneClass, DatasetVersion
-from loaders.pipeline import load_source
 from tests.loaders.common import edited_lines, load, refused, version_count
 
 pytestmark = pytest.mark.shared_data
@@ -71,14 +70,14 @@ def test_each_typology_replaces_only_its_own_rows(engine, data_dir, tmp_path):
     density = classes(engine, "densite")
 
     assert load(engine, "ruralite", data_dir).status == "inchangé"
-    # a changed ruralité file (its first 100 communes, forced: the reference file has all)
-    # replaces the ruralité rows only
+    # a changed ruralité file (its first 100 communes: partial) replaces the ruralité rows only
     short = edited_lines(data_dir / "urban/ruralite_communes.csv",
                          tmp_path / "ruralite_extrait.csv", lambda lines: lines[:101],
                          encoding="utf-8-sig")
-    report = load_source(engine, "ruralite", str(short), force=True, progress=False)
+    report = load(engine, "ruralite", path=short)
 
     assert report.loaded == {"commune_classes": 100}
+    assert report.completeness.startswith("partiel")
     assert len(classes(engine, "ruralite")) == 100
     assert classes(engine, "densite") == density
 
