@@ -24,7 +24,7 @@ from geodata.territories import TerritoryError, territory_of_commune, territory_
 from loaders.errors import LoadError
 from loaders.qpv_proof import outlines_of, prove_qpv
 from loaders.read import read_csv, read_vector, require_columns
-from loaders.reference import is_reference_file, reference_at_hand
+from loaders.reference import is_reference_file, reference_at_hand, same_codes
 from loaders.registry import Source
 from loaders.validate import (
     COMMUNE_CODE,
@@ -210,7 +210,18 @@ def stage_qpv_communes(source: Source, path: Path, vintage: str) -> tuple[Staged
         where.append(line)
     check_unique([(r["qpv_code"], r["commune_code"]) for r in rows], where, path=str(path),
                  field_name=f"{fields['qpv_code']}, {fields['commune_code']}")
-    return Staged(tables={"qpv_communes": rows}), Outcome()
+    staged = Staged(tables={"qpv_communes": rows})
+    reference = None if is_reference_file(source, path) else reference_at_hand(source, vintage)
+    if reference is not None:  # QN01501M moved to Saint-Flour kept every count
+        expected = _pairs(stage_qpv_communes(source, reference, vintage)[0])
+        pairs = _pairs(staged)
+        staged.proofs.append(
+            lambda connection: same_codes("paire(s) quartier-commune", pairs, expected))
+    return staged, Outcome()
+
+
+def _pairs(staged: Staged) -> set[str]:
+    return {f"{r['qpv_code']}-{r['commune_code']}" for r in staged.tables["qpv_communes"]}
 
 
 def _same_departement(qpv_code: str, commune_code: str, **where) -> None:

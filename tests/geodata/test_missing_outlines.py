@@ -23,6 +23,7 @@ from geodata.policy import load_policy
 from geodata.storage.database import make_engine
 from geodata.storage.reference import reference_index
 from geodata.storage.sql_classification import classify_sql
+from loaders import reference
 from loaders.pipeline import load_source
 from tests.support import contours_of
 
@@ -173,11 +174,13 @@ def test_a_place_in_no_commune_is_explained_as_such(current):
 
 
 @pytest.mark.postgis
-def test_sql_takes_the_same_zones(postgis_url, data_dir, tmp_path):
+def test_sql_takes_the_same_zones(postgis_url, data_dir, tmp_path, monkeypatch):
     """The commune contours without Charbonnières-les-Vieilles, the 2024 list naming it (a
     made-up line: a real QPV of Clermont-Ferrand said to span it too, the list keeping the
     decree's 1,362 metropolitan codes): the SQL hosting area holds the same zone as the
-    engine's, and both answer "à vérifier" at the commune."""
+    engine's, and both answer "à vérifier" at the commune. The registry's reference file
+    is out of reach, as in production without the shared data: it would refuse the line."""
+    monkeypatch.setattr(reference, "default_data_dir", lambda: tmp_path / "ailleurs")
     postgis_engine = make_engine(postgis_url)
     try:
         _sql_takes_the_same_zones(postgis_engine, data_dir, tmp_path)

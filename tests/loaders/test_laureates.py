@@ -182,6 +182,18 @@ def test_a_list_without_its_first_laureates_is_refused(engine, loaded, data_dir,
     assert "les numéros de fabt-01 à fabt-382 se suivent, sans trou" in verified["verified"]
 
 
+def test_a_list_without_its_last_laureates_is_refused_against_the_reference(
+        engine, loaded, data_dir, tmp_path):
+    """fabt-343 to fabt-382 removed: no gap in the numbers, 342 records, « complet »."""
+    path = edited_lines(data_dir / LIST, tmp_path / "fin.csv", lambda lines: lines[:343])
+
+    error = refused(engine, "laureates", path)
+
+    assert "40 Fabrique(s) lauréate(s) du fichier de référence du registre absente(s) du " \
+        "fichier : fabt-343, fabt-344" in str(error)
+    assert_intact(engine, loaded)
+
+
 def test_an_email_in_a_name_is_not_stored(engine, data_dir):
     """fabt-109's name holds an e-mail (a note of whoever typed the list): every page and
     the open data removed it when read, but the table and the PostGIS views kept it."""

@@ -124,6 +124,25 @@ def test_a_qpv_given_a_commune_of_another_departement_is_refused_with_its_line(
     assert current_completeness(engine, "qpv2024-communes")["scope"] == "country"
 
 
+def test_a_qpv_moved_within_its_departement_is_refused_against_the_reference(
+        engine, data_dir, tmp_path):
+    """QN01501M moved from Aurillac to Saint-Flour (both Cantal): every count kept, loaded
+    « complet », and Aurillac was « ni dans un QPV ni à moins de 300 m ». Synthetic."""
+    load(engine, "qpv2024-communes", data_dir)
+    text = (data_dir / MEMBERSHIP).read_text(encoding="utf-8")
+    moved = tmp_path / "liste.csv"
+    moved.write_text(text.replace("QN01501M,Aurillac Sud,15014,Aurillac,",
+                                  "QN01501M,Aurillac Sud,15187,Saint-Flour,"), encoding="utf-8")
+
+    error = str(refused(engine, "qpv2024-communes", moved))
+
+    assert "1 paire(s) quartier-commune du fichier de référence du registre absente(s) du " \
+        "fichier : QN01501M-15014" in error
+    assert "1 paire(s) quartier-commune absente(s) du fichier de référence du registre : " \
+        "QN01501M-15187" in error
+    assert current_completeness(engine, "qpv2024-communes")["scope"] == "country"
+
+
 def test_a_forced_cut_list_is_not_read_as_the_official_list(engine, data_dir, tmp_path):
     """Forced, the cut list is partial: the engine no longer reads where QPV lie from it."""
     cut = membership_without(data_dir, tmp_path, lambda row: row["code_qp"][2:5] == "974")
