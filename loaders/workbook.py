@@ -1,20 +1,25 @@
 """A Démarches Simplifiées export as a workbook (.xlsx, .ods): every cell as text.
 
-An .xlsx is first streamed with openpyxl (read-only) to bound what it holds: a 6.6 KB file
-with one cell at XFD1048576 made pandas build a sheet of a million rows by 16,384 columns
-and the kernel killed the import at 22 GB. Beyond ``MAX_ROWS`` rows or ``MAX_COLUMNS``
-columns of content, the file is refused, naming its farthest cell. A formula whose value
-was never computed (a file written by a program, not saved by a spreadsheet) reads as an
-empty cell and silently erased the stored value: it is refused, naming its cell. Rows with
-no value at all are left out, as in a CSV, keeping each other row's line.
+A workbook is first streamed to bound what it holds, then only its sheet « Dossiers » (else
+its first) is read: a 6.6 KB .xlsx with one cell at XFD1048576 made pandas build a sheet of
+a million rows by 16,384 columns (the kernel killed the import at 22 GB), and an 832-byte
+.ods of repeated rows and columns asked for 125 GiB. Beyond ``MAX_ROWS`` rows or
+``MAX_COLUMNS`` columns of content (repeats counted), the file is refused, naming its
+farthest cell. An .xlsx formula whose value was never computed (a file written by a
+program, not saved by a spreadsheet) reads as an empty cell and silently erased the stored
+value: it is refused, naming its cell; a formula whose text result is empty (``t="str"``)
+was computed, and is read as empty. Rows with no value at all are left out, as in a CSV,
+keeping each other row's line.
 """
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
+from defusedxml import ElementTree
 from openpyxl.utils import get_column_letter
 
 from geodata.french import number
@@ -30,19 +35,18 @@ MAX_COLUMNS = 1_000
 """The most columns of content an export may have (a DS export has about a hundred)."""
 
 SHEET = "Dossiers"
+TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 
 
 def read_workbook(path: Path) -> CsvTable:
     """The export's sheet « Dossiers » (else its first) with every cell as text."""
     kind = path.suffix.lower().lstrip(".")
-    formulas = _bounded_formulas(path) if kind == "xlsx" else []
-    try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
+    sheet, formulas = _bounded_xlsx(path) if kind == "xlsx" else (_bounded_ods(path), [])
+    try:  # that sheet only: pandas makes every sheet it reads as wide as its content
+        frame = pd.read_excel(path, sheet_name=sheet, dtype=str, keep_default_na=False)
     except Exception as error:  # noqa: BLE001 - openpyxl and odfpy raise many kinds
         raise _unreadable(path, kind) from error
-    frame = sheets.get(SHEET, next(iter(sheets.values()), None))
-    if frame is None:
-        raise LoadError("classeur sans feuille", path=str(path))
     columns = [str(c) for c in frame.columns]
     rows = [{str(k): ("" if v is None else str(v)) for k, v in row.items()}
             for row in frame.to_dict(orient="records")]
@@ -59,14 +63,16 @@ def read_workbook(path: Path) -> CsvTable:
     return CsvTable(path, columns, [row for row, _ in kept], [line for _, line in kept])
 
 
-def _bounded_formulas(path: Path) -> list[tuple[int, int, str]]:
-    """The formulas of the sheet read, ``(row, column, text)``, once its content is known
-    to fit in ``MAX_ROWS`` by ``MAX_COLUMNS`` (a LoadError naming its farthest cell)."""
+def _bounded_xlsx(path: Path) -> tuple[str, list[tuple[int, int, str]]]:
+    """The sheet to read and its formulas not known to be computed, ``(row, column,
+    text)``, once its content is known to fit in ``MAX_ROWS`` by ``MAX_COLUMNS``."""
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as error:  # noqa: BLE001 - zipfile, XML and openpyxl errors alike
         raise _unreadable(path, "xlsx") from error
     try:
+        if not book.sheetnames:
+            raise LoadError("classeur sans feuille", path=str(path))
         sheet = book[SHEET] if SHEET in book.sheetnames else book.worksheets[0]
         sheet.reset_dimensions()  # the declared extent may lie: read the cells
         formulas, last_row, last_column = [], 0, 0
@@ -77,15 +83,68 @@ def _bounded_formulas(path: Path) -> list[tuple[int, int, str]]:
                 last_row, last_column = cell.row, max(last_column, cell.column)
                 if cell.data_type == "f":
                     formulas.append((cell.row, cell.column, str(cell.value)))
-            if last_row > MAX_ROWS or last_column > MAX_COLUMNS:
-                raise LoadError(
-                    f"le classeur a du contenu jusqu'à la cellule "
-                    f"{get_column_letter(last_column)}{last_row} : au plus "
-                    f"{number(MAX_ROWS)} lignes et {number(MAX_COLUMNS)} colonnes (une "
-                    "cellule remplie loin du tableau ?)", path=str(path))
-        return formulas
+            _bounded(path, last_row, last_column)
+        if formulas:
+            strings = _string_formulas(path, sheet._worksheet_path)  # noqa: SLF001 - its part
+            formulas = [(row, column, text) for row, column, text in formulas
+                        if f"{get_column_letter(column)}{row}" not in strings]
+        return sheet.title, formulas
     finally:
         book.close()
+
+
+def _string_formulas(path: Path, part: str) -> set[str]:
+    """The cells of the sheet ``part`` whose formula gives a text (``t="str"``): an empty
+    value there was computed (``=SI(…;"";…)``), not missing."""
+    found = set()
+    with zipfile.ZipFile(path) as archive, archive.open(part) as xml:
+        for _, element in ElementTree.iterparse(xml):
+            if element.tag.endswith("}c"):
+                if element.get("t") == "str":
+                    found.add(element.get("r"))
+                element.clear()
+    return found
+
+
+def _bounded_ods(path: Path) -> str:
+    """The sheet to read of an .ods, once every sheet's content, repeated rows and columns
+    counted, is known to fit in ``MAX_ROWS`` by ``MAX_COLUMNS``."""
+    names, row, column, last_row, last_column = [], 0, 0, 0, 0
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open("content.xml") as xml:
+            for event, element in ElementTree.iterparse(xml, events=("start", "end")):
+                if event == "start":
+                    if element.tag == f"{TABLE}table":
+                        names.append(element.get(f"{TABLE}name"))
+                        row = last_row = last_column = 0
+                elif element.tag in (f"{TABLE}table-cell", f"{TABLE}covered-table-cell"):
+                    column += int(element.get(f"{TABLE}number-columns-repeated", "1"))
+                    if len(element) or element.get(f"{OFFICE}value-type"):
+                        last_row, last_column = row + 1, max(last_column, column)
+                    element.clear()
+                elif element.tag == f"{TABLE}table-row":
+                    repeated = int(element.get(f"{TABLE}number-rows-repeated", "1"))
+                    if last_row == row + 1:  # content in this row: each repeat has it
+                        last_row = row + repeated
+                    row, column = row + repeated, 0
+                    _bounded(path, last_row, last_column)
+                    element.clear()
+    except LoadError:
+        raise
+    except Exception as error:  # noqa: BLE001 - zipfile, XML and number errors alike
+        raise _unreadable(path, "ods") from error
+    if not names:
+        raise LoadError("classeur sans feuille", path=str(path))
+    return SHEET if SHEET in names else names[0]
+
+
+def _bounded(path: Path, last_row: int, last_column: int) -> None:
+    """A LoadError naming the farthest cell of content when it lies out of bounds."""
+    if last_row > MAX_ROWS or last_column > MAX_COLUMNS:
+        raise LoadError(
+            f"le classeur a du contenu jusqu'à la cellule {get_column_letter(last_column)}"
+            f"{last_row} : au plus {number(MAX_ROWS)} lignes et {number(MAX_COLUMNS)} "
+            "colonnes (une cellule remplie loin du tableau ?)", path=str(path))
 
 
 def _unreadable(path: Path, kind: str) -> LoadError:

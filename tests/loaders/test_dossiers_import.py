@@ -155,7 +155,7 @@ def test_a_ban_out_of_reach_loses_no_location(paca, ban, ban_server, data_dir):
 def test_a_spreadsheet_export_reads_as_its_csv(engine, ban, data_dir, tmp_path, suffix):
     frame = pd.read_csv(WAVE, dtype=str, keep_default_na=False)
     sheet = tmp_path / f"export{suffix}"
-    with pd.ExcelWriter(sheet) as writer:
+    with pd.ExcelWriter(str(sheet)) as writer:  # a Path ending in .ods made an .xlsx
         frame.head(3).to_excel(writer, sheet_name="Avis", index=False)  # another sheet first
         frame.to_excel(writer, sheet_name="Dossiers", index=False)
 

@@ -9,6 +9,8 @@ synthetic dossiers), each altered as its test says: a cell at XFD1048576 (6.6 KB
 from __future__ import annotations
 
 import csv
+import re
+import zipfile
 
 import openpyxl
 import pytest
@@ -84,3 +86,47 @@ def test_a_refused_formula_leaves_the_stored_dossiers_as_they_were(engine, ban, 
         assert dict(connection.execute(select(Dossier.number, Dossier.project_name))
                     .all()) == before
     assert before[1234501]  # the name the formula would have erased
+
+
+def test_a_formula_whose_text_result_is_empty_was_computed(tmp_path):
+    """``=SI(1=1;"";"x")`` saved by a spreadsheet: ``t="str"`` and an empty value, read as
+    empty (the file was refused as « sans valeur calculée »). Synthetic: the cell's XML
+    written as LibreOffice writes it."""
+    path = workbook(tmp_path, 3, formula_in_project_name)
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = re.sub(rb'<c r="M2"[^>]*>.*?</c>',
+                          b'<c r="M2" t="str"><f>IF(1=1,"","x")</f><v></v></c>', parts[sheet])
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+    table = read_workbook(path)
+
+    assert table.rows[0]["Nom du projet"] == "" and table.rows[0]["ID"] == "1234501"
+
+
+def test_an_ods_of_repeated_rows_is_refused_before_it_is_read(tmp_path):
+    """An 832-byte .ods whose one row repeated 1,048,000 times asked for 125 GiB. Synthetic:
+    the smallest such file, its content.xml written by hand."""
+    table = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+    content = (
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:'
+        f'office:1.0" xmlns:table="{table}" xmlns:text="urn:oasis:names:tc:opendocument:'
+        'xmlns:text:1.0"><office:body><office:spreadsheet><table:table table:name="Dossiers">'
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>ID</text:p>'
+        '</table:table-cell></table:table-row><table:table-row table:number-rows-repeated='
+        '"1048000"><table:table-cell office:value-type="string"><text:p>1</text:p>'
+        '</table:table-cell></table:table-row></table:table></office:spreadsheet>'
+        '</office:body></office:document-content>')
+    path = tmp_path / "export.ods"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content)
+
+    with pytest.raises(LoadError) as error:
+        read_workbook(path)
+
+    assert "le classeur a du contenu jusqu'à la cellule A1048001 : au plus 100" \
+        in str(error.value)
