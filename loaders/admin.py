@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import re
-from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import select
@@ -28,8 +27,8 @@ from loaders.claims import Proof, examples
 from loaders.claims import number as french_number
 from loaders.errors import LoadError
 from loaders.read import read_json, read_vector, require_columns
-from loaders.reference import is_reference_file, reference_at_hand, same_codes
-from loaders.registry import Source, get_source
+from loaders.reference import compare_with_reference
+from loaders.registry import Source
 from loaders.validate import (
     COMMUNE_CODE,
     Outcome,
@@ -209,7 +208,8 @@ def stage_communes(source: Source, path: Path, vintage: str) -> tuple[Staged, Ou
                 f"{commune['code']} dépend de la commune {commune['parent_code']}, absente du "
                 "fichier", path=str(path), row=row, field=fields[PARENT_FIELD[commune["kind"]]])
     staged = Staged(tables={"communes": rows})
-    _compare_codes(staged, source, path, vintage, "communes", "commune(s)", stage_communes)
+    compare_with_reference(staged, source, path, vintage, "communes", "commune(s)",
+                           stage_communes)
     return staged, outcome
 
 
@@ -315,33 +315,9 @@ def stage_commune_contours(source: Source, path: Path, vintage: str) -> tuple[St
     staged = Staged(tables={"commune_contours": rows})
     drawn = {row["code"] for row in rows}
     staged.proofs.append(lambda connection: _communes_without_outline(connection, drawn))
-    _compare_codes(staged, source, path, vintage, "commune_contours", "commune(s) dessinée(s)",
-                   stage_commune_contours)
+    compare_with_reference(staged, source, path, vintage, "commune_contours",
+                           "commune(s) dessinée(s)", stage_commune_contours)
     return staged, outcome
-
-
-@lru_cache(maxsize=4)
-def _reference_codes(stage, name: str, reference: Path, vintage: str,
-                     table: str) -> frozenset[str]:
-    """The codes of source ``name``'s reference file (unchanged: its checksum was checked),
-    read once per process."""
-    rows = stage(get_source(name), reference, vintage)[0].tables[table]
-    return frozenset(row["code"] for row in rows)
-
-
-def _compare_codes(staged: Staged, source: Source, path: Path, vintage: str, table: str,
-                   what: str, stage) -> None:
-    """A proof that a file which is not the source's reference has the reference's codes
-    (a list of communes without Aurillac loaded « complet »; ``loaders.reference``)."""
-    if is_reference_file(source, path):
-        return
-    reference = reference_at_hand(source, vintage)
-    if reference is None:
-        return
-    expected = _reference_codes(stage, source.name, reference, vintage, table)
-    codes = {row["code"] for row in staged.tables[table]}
-    staged.proofs.append(lambda connection: same_codes(what, codes, expected,
-                                                       extract_is_partial=True))
 
 
 SHOWN = 50

@@ -21,7 +21,12 @@ from geodata.french import number
 from geodata.storage.models import CommuneContour
 from geodata.territories import STORAGE_EPSG, TERRITORIES
 
-__all__ = ["commune_shapes", "distance_m", "length", "project"]
+__all__ = ["commune_shapes", "distance_m", "ground_beyond", "length", "outlines_apart",
+           "project"]
+
+SLIVER_M = 5.0
+"""Parts of a difference narrower than twice this (m) are drawing, not ground: the buffer's
+arcs, a corridor a few metres wide that a coarser drawing collapses."""
 
 CHUNK = 500  # codes per IN (...) query
 
@@ -45,6 +50,35 @@ def distance_m(geometry: BaseGeometry, territory: str, others: list[BaseGeometry
     projected = project(geometry, epsg)
     distance = min(shapely.distance(projected, project(other, epsg)) for other in others)
     return distance if math.isfinite(distance) else math.inf
+
+
+def ground_beyond(outline: BaseGeometry, other: BaseGeometry, tolerance_m: float) -> float:
+    """The area (m²) of ``outline`` farther than ``tolerance_m`` from ``other`` (both
+    projected, in metres), its parts narrower than twice ``SLIVER_M`` left out; 0.0 when
+    none."""
+    away = shapely.difference(outline, shapely.buffer(other, tolerance_m))
+    ground = shapely.buffer(shapely.buffer(away, -SLIVER_M), SLIVER_M)
+    if shapely.is_empty(ground) or not shapely.area(ground) > 0:
+        return 0.0
+    return float(shapely.area(away))
+
+
+def outlines_apart(pairs: list[tuple[str, str, BaseGeometry, BaseGeometry]],
+                   tolerance_m: float) -> list[tuple[str, float, float]]:
+    """``(code, m² lost, m² gained)`` for each ``(code, territory, outline, reference)``
+    (EPSG:4326) whose outline loses or gains ground beyond ``tolerance_m`` against the
+    reference, in the territory's CRS; identical outlines are not measured."""
+    apart = []
+    for code, territory, outline, reference in pairs:
+        if shapely.equals_exact(outline, reference, tolerance=0.0):
+            continue
+        epsg = TERRITORIES[territory].epsg
+        mine, theirs = project(outline, epsg), project(reference, epsg)
+        lost = ground_beyond(theirs, mine, tolerance_m)
+        gained = ground_beyond(mine, theirs, tolerance_m)
+        if lost or gained:
+            apart.append((code, lost, gained))
+    return apart
 
 
 def length(metres: float) -> str:

@@ -26,14 +26,13 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-import shapely
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from geodata.storage.models import Qpv
 from geodata.territories import TERRITORIES
 from loaders.claims import Proof, examples, number
-from loaders.placement import project
+from loaders.placement import ground_beyond, project
 
 if TYPE_CHECKING:
     from loaders.qpv_proof import Outline
@@ -45,10 +44,6 @@ MIN_AREA_M2 = 10_000.0
 
 REDRAW_TOLERANCE_M = 20.0
 """How far (m) a quartier's outline may lie from the one it is compared with."""
-
-SLIVER_M = 5.0
-"""Parts of a difference narrower than twice this (m) are drawing, not ground: the buffer's
-arcs, a corridor a few metres wide that a coarser drawing collapses."""
 
 CHUNK = 500  # codes per IN (...) query
 
@@ -103,11 +98,8 @@ def extent(connection: Connection, vintage: str, outlines: list[Outline],
 def _beyond(code: str, outline, other, said: str) -> list[str]:
     """``[code (area)]`` when a part of ``outline`` lies farther than the tolerance from
     ``other`` (both projected), else []."""
-    away = shapely.difference(outline, shapely.buffer(other, REDRAW_TOLERANCE_M))
-    ground = shapely.buffer(shapely.buffer(away, -SLIVER_M), SLIVER_M)
-    if shapely.is_empty(ground) or not shapely.area(ground) > 0:
-        return []
-    return [f"{code} ({_surface(shapely.area(away))} {said})"]
+    away = ground_beyond(outline, other, REDRAW_TOLERANCE_M)
+    return [f"{code} ({_surface(away)} {said})"] if away else []
 
 
 def _same_quartiers(proof: Proof, codes: set[str], reference: set[str]) -> None:

@@ -51,12 +51,13 @@ def _coordinate(name: str, limit: int) -> dict:
 def _location_parameter() -> dict:
     """Either lon and lat (and a precision), or an address: never both, never neither."""
     point = {"type": "object", "required": ["lon", "lat"], "not": {"required": ["address"]},
+             "additionalProperties": False,  # another parameter: 400 parametre-inconnu
              "properties": {"lon": _coordinate("Longitude", 180),
                             "lat": _coordinate("Latitude", 90),
                             "precision": {"type": "string", "enum": list(PRECISIONS),
                                           "description": "Précision du point (point par "
                                                          "défaut)"}}}
-    address = {"type": "object", "required": ["address"],
+    address = {"type": "object", "required": ["address"], "additionalProperties": False,
                "not": {"anyOf": [{"required": ["lon"]}, {"required": ["lat"]}]},
                "properties": {"address": {
                    "type": "string", "maxLength": MAX_QUERY_CHARS, "pattern": GEOCODABLE,
@@ -69,7 +70,8 @@ def _location_parameter() -> dict:
     return {"name": "location", "in": "query", "required": True, "style": "form",
             "explode": True, "schema": {"oneOf": [point, address]},
             "description": "Soit `lon` et `lat` (et `precision`), soit `address` : pas les "
-                           "deux (400 `parametres-incompatibles`)"}
+                           "deux (400 `parametres-incompatibles`) ; tout autre paramètre que "
+                           "`policy` est refusé (400 `parametre-inconnu`)"}
 
 
 def _batch_body() -> dict:

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
+import shapely
+import shapely.geometry
 
 from loaders.pipeline import load_source
 from tests.loaders.common import load, refused, write_json
@@ -78,3 +81,33 @@ def test_another_vintage_is_not_compared_with_this_ones_reference(engine, data_d
     report = load_source(engine, "communes", str(path), vintage="2027", progress=False)
 
     assert "fichier de référence" not in report.completeness
+
+
+def test_an_outline_replaced_by_a_square_is_refused(engine, data_dir, tmp_path):
+    """Aurillac drawn as a 200 m square loaded « complet, prouvé »: a place in Aurillac was
+    in no commune. Synthetic: its outline replaced."""
+    def square(features):
+        for feature in features:
+            if feature["properties"]["code"] == AURILLAC:
+                feature["geometry"] = {"type": "Polygon", "coordinates": [[
+                    [2.444, 44.926], [2.4465, 44.926], [2.4465, 44.928], [2.444, 44.928],
+                    [2.444, 44.926]]]}
+        return features
+
+    error = refused(engine, "commune-contours", contours_edited(data_dir, tmp_path, square))
+
+    assert f"1 commune(s) dont le contour s'écarte de plus de 20 m de celui du fichier de " \
+        f"référence du registre : {AURILLAC} (" in str(error)
+
+
+def test_outlines_rounded_to_four_decimals_load_complete(engine, data_dir, tmp_path):
+    """Every vertex rounded to 1e-4° (about 10 m): the same ground, another drawing."""
+    def rounded(features):
+        for feature in features:
+            feature["geometry"] = json.loads(shapely.to_geojson(shapely.transform(
+                shapely.geometry.shape(feature["geometry"]), lambda xy: np.round(xy, 4))))
+        return features
+
+    report = load(engine, "commune-contours", path=contours_edited(data_dir, tmp_path, rounded))
+
+    assert report.completeness.startswith("complet pour toute la France, prouvé")
