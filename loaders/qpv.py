@@ -45,6 +45,10 @@ QPV_CODE = {
 ANY_QPV_CODE = re.compile(r"^Q[PN][0-9AB]{3}\d{2,3}[A-Z]?$")
 
 
+GDAL_LIST = re.compile(r"\(\d+:(.*)\)")
+"""A string list as GDAL writes it where the format has no lists: « (2:13055,13201) »."""
+
+
 def _code_pattern(vintage: str) -> re.Pattern:
     return QPV_CODE.get(vintage, ANY_QPV_CODE)
 
@@ -72,6 +76,9 @@ def _commune_codes(value) -> list[str]:
     text = str(value).strip()
     if text.startswith("["):  # a JSON list read as text by GDAL
         return re.findall(r"[0-9AB]{5}", text)
+    listed = GDAL_LIST.fullmatch(text)  # a list written by ogr2ogr in a GeoPackage
+    if listed:
+        text = listed.group(1)
     return [part.strip() for part in re.split(r"[,;]", text) if part.strip()]
 
 

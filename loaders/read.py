@@ -286,6 +286,11 @@ def require_columns(
     missing = [column for column in required if column not in columns]
     if missing:
         found = f" (colonnes trouvées : {', '.join(columns) or 'aucune'})" if list_found else ""
+        cut = [name for name in missing if len(name) > 10 and name[:10] in columns]
+        if cut:  # a Shapefile's fields have 10 characters at most
+            found += (f" ; {cut[0]} est devenu {cut[0][:10]} : le format coupe les noms de "
+                      "champ à 10 caractères (Shapefile), chargez plutôt le GeoJSON ou un "
+                      "GeoPackage")
         raise LoadError(f"{problem} : {', '.join(missing)}{found}", path=str(path),
                         field=missing[0])
 

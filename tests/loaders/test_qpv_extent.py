@@ -13,6 +13,8 @@ with the outlines in service when it is not at hand.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 
 import shapely
 from shapely.affinity import scale, translate
@@ -25,6 +27,7 @@ from loaders.placement import project
 from loaders.qpv_extent import MIN_AREA_M2
 from tests.loaders.common import load, refused, write_json
 from tests.loaders.test_qpv_proof import OCCITANIE, PACA, REGION_93, current, qpv_codes
+from tests.support import unavailable
 
 CODE = "QN01332M"
 LAMBERT_93 = 2154
@@ -243,3 +246,35 @@ def test_the_reference_file_restores_the_layer_after_a_forced_one(qpv_facts, dat
 
     assert current(qpv_facts, "qpv2024-paca").complete_for == REGION_93
     assert report.completeness.startswith("complet pour la région 93, prouvé")
+
+
+def test_the_reference_converted_to_a_geopackage_loads_complete(qpv_facts, data_dir, tmp_path):
+    """ogr2ogr writes the communes' lists as « (1:04070) » in a GeoPackage: refused as a
+    malformed code. The real file converted by GDAL (Debian gdal-bin)."""
+    if shutil.which("ogr2ogr") is None:
+        unavailable("ogr2ogr absent (paquet Debian gdal-bin)")
+    converted = tmp_path / "paca.gpkg"
+    subprocess.run(["ogr2ogr", "-f", "GPKG", str(converted), str(data_dir / PACA)],
+                   check=True, capture_output=True, timeout=120)
+
+    load(qpv_facts, "qpv2024-paca", path=converted)
+
+    version = current(qpv_facts, "qpv2024-paca")
+    assert version.complete_for == REGION_93
+    assert "135 contour(s) d'au moins 1 ha, dont 135 identiques à 20 m près au fichier de " \
+        "référence du registre" in version.counts["checks"]["verified"]
+
+
+def test_a_shapefile_says_its_field_names_were_cut(qpv_facts, data_dir, tmp_path):
+    """« colonne(s) obligatoire(s) absente(s) : code_commune, … » without saying why."""
+    if shutil.which("ogr2ogr") is None:
+        unavailable("ogr2ogr absent (paquet Debian gdal-bin)")
+    folder = tmp_path / "occitanie"
+    subprocess.run(["ogr2ogr", "-f", "ESRI Shapefile", str(folder), str(data_dir / OCCITANIE)],
+                   check=True, capture_output=True, timeout=120)
+    (shapefile,) = folder.glob("*.shp")
+
+    error = refused(qpv_facts, "qpv2015-occitanie", shapefile)
+
+    assert "code_commune est devenu code_commu : le format coupe les noms de champ à 10 " \
+        "caractères (Shapefile)" in str(error)
