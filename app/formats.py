@@ -16,12 +16,19 @@ from flask import Flask
 from geodata.display import decoded, of_place, short_name
 from geodata.french import coordinate, decimal, distance, euros, number, percent, size
 
-__all__ = ["FILTERS", "init_app", "number", "size"]
+__all__ = ["FILTERS", "init_app", "number", "sentence", "size"]
+
+
+def sentence(text) -> str:
+    """``text`` with its first letter upper-cased, the rest as it is."""
+    text = "" if text is None else str(text)
+    return text[:1].upper() + text[1:]
+
 
 FILTERS = {"nombre": number, "decimal": decimal, "pourcentage": percent,
            "distance": distance, "euros": euros, "taille": size, "coordonnee": coordinate,
            "nom_decode": decoded, "nom_court": short_name, "de": of_place,
-           "phrase": lambda text: _sentence(text)}  # defined below
+           "phrase": sentence}
 
 
 def init_app(app: Flask) -> None:
@@ -29,12 +36,6 @@ def init_app(app: Flask) -> None:
     for name, function in FILTERS.items():
         app.add_template_filter(function, name)
     app.jinja_env.finalize = _nothing_for_none
-
-
-def _sentence(text) -> str:
-    """``text`` with its first letter upper-cased, the rest as it is."""
-    text = "" if text is None else str(text)
-    return text[:1].upper() + text[1:]
 
 
 def _nothing_for_none(value):
