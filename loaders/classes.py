@@ -20,7 +20,7 @@ from pathlib import Path
 from loaders.claims import Proof, examples, number
 from loaders.errors import LoadError
 from loaders.read import read_csv
-from loaders.reference import is_reference_file, reference_at_hand, same_codes
+from loaders.reference import reference_to_compare, same_codes
 from loaders.registry import Source
 from loaders.validate import COMMUNE_CODE, Outcome, check_code, check_unique, require_value
 from loaders.write import Staged
@@ -56,7 +56,7 @@ def stage_commune_classes(source: Source, path: Path, vintage: str) -> tuple[Sta
     compared with the source's reference file when the file is not it."""
     rows, outcome = _read_classes(source, path)
     staged = Staged(tables={"commune_classes": rows})
-    reference = None if is_reference_file(source, path) else reference_at_hand(source, vintage)
+    reference = reference_to_compare(source, path, vintage)
     if reference is not None:
         expected = _labels(_read_classes(source, reference)[0])
         staged.proofs.append(lambda connection: _as_reference(_labels(rows), expected))

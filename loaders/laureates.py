@@ -31,7 +31,7 @@ from loaders.errors import LoadError
 from loaders.placement import commune_shapes, distance_m, length
 from loaders.places import optional_text
 from loaders.read import read_csv
-from loaders.reference import is_reference_file, reference_at_hand, same_codes
+from loaders.reference import reference_to_compare, same_codes
 from loaders.registry import Source
 from loaders.validate import (
     COMMUNE_CODE,
@@ -104,7 +104,7 @@ def stage_laureates(source: Source, path: Path, vintage: str) -> tuple[Staged, O
     staged.checks.append(_ids_owned_by_source(source, [row["id"] for row in rows], str(path)))
     staged.proofs.append(lambda connection: _in_their_communes(connection, rows))
     staged.proofs.append(lambda connection: _numbered_without_gaps(rows))
-    reference = None if is_reference_file(source, path) else reference_at_hand(source, vintage)
+    reference = reference_to_compare(source, path, vintage)
     if reference is not None:  # the last 40 removed left no gap in the numbers
         expected = {row["id"] for row in stage_laureates(source, reference, vintage)[0]
                     .tables["laureates"]}

@@ -24,7 +24,12 @@ from geodata.territories import TerritoryError, territory_of_commune, territory_
 from loaders.errors import LoadError
 from loaders.qpv_proof import outlines_of, prove_qpv
 from loaders.read import read_csv, read_vector, require_columns
-from loaders.reference import is_reference_file, reference_at_hand, same_codes
+from loaders.reference import (
+    is_reference_file,
+    reference_at_hand,
+    reference_to_compare,
+    same_codes,
+)
 from loaders.registry import Source
 from loaders.validate import (
     COMMUNE_CODE,
@@ -218,7 +223,7 @@ def stage_qpv_communes(source: Source, path: Path, vintage: str) -> tuple[Staged
     check_unique([(r["qpv_code"], r["commune_code"]) for r in rows], where, path=str(path),
                  field_name=f"{fields['qpv_code']}, {fields['commune_code']}")
     staged = Staged(tables={"qpv_communes": rows})
-    reference = None if is_reference_file(source, path) else reference_at_hand(source, vintage)
+    reference = reference_to_compare(source, path, vintage)
     if reference is not None:  # QN01501M moved to Saint-Flour kept every count
         expected = _pairs(stage_qpv_communes(source, reference, vintage)[0])
         pairs = _pairs(staged)

@@ -22,7 +22,8 @@ from loaders.registry import Source, get_source
 from loaders.registry.source import default_data_dir
 from loaders.write import Staged
 
-__all__ = ["compare_with_reference", "is_reference_file", "reference_at_hand", "same_codes"]
+__all__ = ["compare_with_reference", "is_reference_file", "reference_at_hand",
+           "reference_to_compare", "same_codes"]
 
 OUTLINE_TOLERANCE_M = 20.0
 """How far (m) a commune's outline may lie from the reference's: its drawing, generalised
@@ -43,6 +44,13 @@ def reference_at_hand(source: Source, vintage: str) -> Path | None:
     if not reference.is_file() or file_checksum(reference) != f"sha256:{source.sha256}":
         return None
     return reference
+
+
+def reference_to_compare(source: Source, path: Path, vintage: str) -> Path | None:
+    """The reference file ``path`` must be compared with: None when it is not at hand, or
+    when ``path`` is that file."""
+    reference = reference_at_hand(source, vintage)
+    return None if reference is None or is_reference_file(source, path) else reference
 
 
 def same_codes(what: str, codes: set[str], expected: set[str], *,
@@ -79,9 +87,7 @@ def compare_with_reference(staged: Staged, source: Source, path: Path, vintage: 
     """Proofs that a file of communes (``table``) which is not the source's reference has
     the reference's codes (a list without Aurillac loaded « complet ») and, for outlines,
     the reference's ground within ``OUTLINE_TOLERANCE_M``; ``stage`` reads the reference."""
-    if is_reference_file(source, path):
-        return
-    reference = reference_at_hand(source, vintage)
+    reference = reference_to_compare(source, path, vintage)
     if reference is None:
         return
     expected = _reference_rows(stage, source.name, reference, vintage, table)
