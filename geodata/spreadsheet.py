@@ -4,7 +4,9 @@ formula from data (CSV injection).
 A spreadsheet runs a cell starting with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage
 return) as a formula: a name typed by an applicant or published in a dataset must not do
 that, so such text gets a leading apostrophe. A number written as text (``-1.5``,
-``-1,5``) is left as it is.
+``-1,5``) is left as it is. Text that already begins with an apostrophe before such a
+character gets one more, so that ``shown_cell`` gives back exactly what was written: a page
+showing a file written for a spreadsheet shows the applicant's text, not the apostrophe.
 
 Pure: the standard library only.
 """
@@ -16,18 +18,33 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 
-__all__ = ["BOM", "FORMULA_START", "french_value", "safe_cell", "spreadsheet_csv"]
+__all__ = ["BOM", "FORMULA_START", "french_value", "safe_cell", "shown_cell", "spreadsheet_csv"]
 
 BOM = "\ufeff"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
 
 
+def _disarmed(text: str) -> bool:
+    """Whether ``safe_cell`` puts an apostrophe before ``text``."""
+    runs = text.lstrip("'").startswith(FORMULA_START)
+    return runs and not NUMBER.fullmatch(text)
+
+
 def safe_cell(value):
-    """``value``, with a leading apostrophe when it is text a spreadsheet would run."""
-    if isinstance(value, str) and value.startswith(FORMULA_START) and not NUMBER.fullmatch(value):
+    """``value``, with a leading apostrophe when it is text a spreadsheet would run (or such
+    text behind apostrophes)."""
+    if isinstance(value, str) and _disarmed(value):
         return "'" + value
     return value
+
+
+def shown_cell(text: str) -> str:
+    """The text ``safe_cell`` was given, from what it wrote: ``'=HYPERLINK(…)`` is shown as
+    ``=HYPERLINK(…)``, which a page escapes and never runs."""
+    if text.startswith("'") and _disarmed(text[1:]):
+        return text[1:]
+    return text
 
 
 def french_value(value) -> str:

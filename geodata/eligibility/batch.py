@@ -331,12 +331,13 @@ def _with_unreadable(found: pl.DataFrame, readable: np.ndarray, locations: Locat
 
 
 def _formulas_disarmed(found: pl.DataFrame) -> pl.DataFrame:
-    """A text cell a spreadsheet would run as a formula gets a leading apostrophe
-    (``geodata.spreadsheet``), numbers written as text excepted."""
+    """A text cell a spreadsheet would run as a formula gets a leading apostrophe, numbers
+    written as text excepted: ``geodata.spreadsheet.safe_cell`` on a whole frame."""
 
     def safe(name: str) -> pl.Expr:
         cell = pl.col(name)
-        runs = pl.any_horizontal(cell.str.starts_with(start) for start in FORMULA_START)
+        unquoted = cell.str.strip_chars_start("'")
+        runs = pl.any_horizontal(unquoted.str.starts_with(start) for start in FORMULA_START)
         number = cell.str.contains(f"^(?:{NUMBER.pattern})$")
         return pl.when(runs & ~number).then(pl.lit("'") + cell).otherwise(cell).alias(name)
 

@@ -23,6 +23,7 @@ import polars as pl
 
 from geodata.eligibility.sentences import PRECISION_LABELS
 from geodata.policy import CATEGORIES, CATEGORY_UNDETERMINED, SHORT_CATEGORIES
+from geodata.spreadsheet import shown_cell
 
 __all__ = [
     "ERRORS",
@@ -97,11 +98,12 @@ class ResultPage:
 
 
 def _records(path: Path) -> Iterator[dict]:
+    """The file's rows, each cell as it was before ``geodata.spreadsheet`` disarmed it."""
     with open(path, encoding="utf-8-sig", newline="") as file:
         reader = csv.reader(file, delimiter=";")
         header = [CONTRACT_OF.get(name, name) for name in next(reader, [])]
         for position, cells in enumerate(reader):
-            record = dict(zip(header, cells, strict=False))
+            record = dict(zip(header, map(shown_cell, cells), strict=False))
             record["position"] = position
             yield record
 

@@ -133,3 +133,13 @@ def test_the_form_names_the_columns_the_file_has(client):
     for column in ("erreur", "adresse à vérifier"):
         assert column in FRENCH_HEADERS.values() and f"« {column} »" in page
     assert "geocoding_warning" not in page
+
+
+def test_a_row_shows_its_identifier_as_typed_and_downloads_it_disarmed(client):
+    typed = '=HYPERLINK("http://x";"clic")'
+    data = f'id;lon;lat\n"{typed.replace(chr(34), chr(34) * 2)}";5,4034;43,3305\n'
+    url = upload(client, data.encode("utf-8")).headers["Location"]
+    assert wait(client, url)["state"] == "done"
+    assert table_ids(client.get(url).text) == [typed.replace('"', "&#34;")]
+    with client.get(url + "/resultat.csv") as download:
+        assert spreadsheet_rows(download)[0]["id"] == "'" + typed

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from geodata.spreadsheet import BOM, safe_cell, spreadsheet_csv
+from geodata.spreadsheet import BOM, safe_cell, shown_cell, spreadsheet_csv
 
 
 @pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x\")", "+33 1 23", "-fin", "@SUM(A1)",
@@ -19,6 +19,14 @@ def test_text_a_spreadsheet_would_run_gets_an_apostrophe(text):
 @pytest.mark.parametrize("value", ["-1.5", "-1,5", "-12", "Le Hublot", "", 3, -2.5, None, True])
 def test_numbers_and_plain_values_are_left_alone(value):
     assert safe_cell(value) == value
+
+
+@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x\")", "'=déjà", "''+33", "'-1", "-1,5",
+                                  "'apostrophe", "Le Hublot", "", "'"])
+def test_a_page_shows_the_text_the_spreadsheet_cell_was_made_of(text):
+    written = safe_cell(text)
+    assert shown_cell(written) == text
+    assert not written.lstrip("'").startswith(("=", "+", "@")) or written.startswith("'")
 
 
 def test_file_has_a_bom_semicolons_crlf_and_reads_back():
