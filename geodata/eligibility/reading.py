@@ -184,15 +184,19 @@ def delimiter_of(text: str) -> str:
 
 
 def header_columns(reader) -> list[str]:
-    """The normalised column names of the first record of a ``csv.reader``; a BatchError
+    """The normalised column names of the first record of a ``csv.reader`` (at most
+    ``MAX_COLUMNS`` named ones: the empty names after the last are not counted); a BatchError
     when two name one column (« lon » and « longitude », « id » twice): one would be read
     and the other silently dropped."""
     try:
         names = next(reader, [])
     except csv.Error as error:
         raise _unreadable(error, 1) from None
-    if len(names) > MAX_COLUMNS:
-        raise BatchError(f"{number(len(names))} colonnes dans l'en-tête : au plus "
+    named = len(names)
+    while named and not names[named - 1].strip():  # a spreadsheet's trailing separators
+        named -= 1
+    if named > MAX_COLUMNS:
+        raise BatchError(f"{number(named)} colonnes dans l'en-tête : au plus "
                          f"{number(MAX_COLUMNS)} (id, lon, lat ou adresse, et vos colonnes)")
     columns = [_column_name(c) for c in names]
     counts = Counter(columns)

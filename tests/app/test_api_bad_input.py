@@ -136,6 +136,16 @@ def test_a_header_of_too_many_columns_is_a_400_on_the_api_and_the_page(client, a
     assert page.status_code == 400 and "colonnes dans l'en-tête" in answer_text(page)
 
 
+def test_a_spreadsheets_trailing_separators_are_not_columns(client):  # noqa: F811
+    """A sheet saved as CSV with 1,200 empty columns after the last named one was refused as
+    « 1 203 colonnes ». Synthetic: three named columns, 1,200 empty separators."""
+    padded = ("id;lon;lat" + ";" * 1200 + "\na;5,4034;43,3305" + ";" * 1200 + "\n").encode()
+    response = client.post("/api/v1/eligibility/batch", data=padded, content_type="text/csv")
+    assert response.status_code == 200, response.text
+    assert response.text.splitlines()[0].split(",")[:3] == ["id", "lon", "lat"]
+    assert len(response.text.splitlines()) == 2
+
+
 @pytest.mark.parametrize("kind", OVER_THE_LIMIT)
 def test_a_cell_over_the_csv_limit_is_refused_by_the_batch_page(app, login, kind):
     instructor = app.test_client()
