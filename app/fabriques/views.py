@@ -5,6 +5,8 @@ declared networks, its deliverables (never who recorded them)."""
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
@@ -66,11 +68,24 @@ def _page(fabrique_id: str, form: DeliverableForm, status: int = 200):
     ), status
 
 
+PUBLISHED_NUMBER = re.compile(r"fabt-0*(\d{1,4})", re.IGNORECASE)
+
+
+def as_published(fabrique_id: str) -> str:
+    """An identifier as the ANCT writes it: spaces around it dropped, « FABT-59 » and
+    « fabt-059 » as « fabt-59 » (numbers below 10 on two digits: « fabt-07 »)."""
+    written = fabrique_id.strip()
+    found = PUBLISHED_NUMBER.fullmatch(written)
+    return f"fabt-{int(found[1]):02d}" if found else written
+
+
 @bp.get("/fabriques/<fabrique_id>")
 def fabrique(fabrique_id: str):
-    """A Fabrique's public page (an identifier copied with spaces around it: its page)."""
-    if fabrique_id != fabrique_id.strip() and fabrique_id.strip():
-        return redirect(url_for("fabriques.fabrique", fabrique_id=fabrique_id.strip()))
+    """A Fabrique's public page (an identifier copied with spaces around it, or written
+    otherwise than the ANCT does: its page)."""
+    published = as_published(fabrique_id)
+    if published != fabrique_id and published:
+        return redirect(url_for("fabriques.fabrique", fabrique_id=published))
     return _page(fabrique_id, DeliverableForm(formdata=None))
 
 
