@@ -11,10 +11,12 @@ import csv
 import hashlib
 import io
 import json
+import time
 import unicodedata
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
@@ -46,9 +48,35 @@ MISSING_COLUMNS = "colonne(s) obligatoire(s) absente(s)"
 
 def file_checksum(path: str | Path) -> str:
     """``sha256:<hex>`` of a file's bytes; a ``LoadError`` saying why when it is not a file
-    that can be read (missing, a folder, refused by the system)."""
+    that can be read (missing, a folder, refused by the system). A load asks for the
+    checksums of its file and of the registry's reference several times: a file is read
+    once per process while it is the same file unchanged (its device, inode, size and times:
+    any write changes ``st_ctime_ns``), and always when it changed in the last
+    ``SETTLED_NS`` (file systems tick their times coarsely)."""
     path = Path(path)
     _refuse_folder(path)
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        raise LoadError("fichier introuvable", path=str(path)) from None
+    except OSError as error:
+        raise LoadError(f"lecture impossible ({os_reason(error)})", path=str(path)) from None
+    if time.time_ns() - max(status.st_mtime_ns, status.st_ctime_ns) < SETTLED_NS:
+        return _read_checksum(path)
+    return _settled_checksum(path, status.st_dev, status.st_ino, status.st_size,
+                             status.st_mtime_ns, status.st_ctime_ns)
+
+
+SETTLED_NS = 2_000_000_000
+
+
+@lru_cache(maxsize=32)
+def _settled_checksum(path: Path, *identity: int) -> str:
+    """``_read_checksum`` of the file that ``identity`` (from its ``stat``) names unchanged."""
+    return _read_checksum(path)
+
+
+def _read_checksum(path: Path) -> str:
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as handle:
