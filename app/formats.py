@@ -7,28 +7,54 @@ show it (``geodata.display``): ``|nom_decode`` (``&amp;`` as ``&``), ``|nom_cour
 (« d'Aurillac », « du Havre »); ``|phrase``, a message shown as a sentence (its first
 letter upper-cased: the API's « politique inconnue : … » begins a page's alert). A value a
 template prints as it is prints nothing when it is None: never the word « None » on a French
-page."""
+page.
+
+French quotes hold their words with no-break spaces, on a narrow phone too: in the
+templates' own text (``FrenchQuotes``, when a template is read), in messages (``|phrase``)
+and explanations (``|guillemets``) the code wrote. Never in what a person typed and a form
+sends back (a motivation, a search): that is printed as typed."""
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask
+from jinja2.ext import Extension
 
 from geodata.display import decoded, of_place, short_name
 from geodata.french import coordinate, decimal, distance, euros, number, percent, size
 
-__all__ = ["FILTERS", "init_app", "number", "sentence", "size"]
+__all__ = ["FILTERS", "FrenchQuotes", "guillemets", "init_app", "number", "sentence", "size"]
+
+_OPENING, _CLOSING = re.compile(r"«[ \t\r\n]+"), re.compile(r"[ \t\r\n]+»")
+
+
+def guillemets(text) -> str:
+    """``text`` with a no-break space after each « and before each » (spaces and line
+    breaks there made one); None as nothing."""
+    text = "" if text is None else str(text)
+    if "«" not in text and "»" not in text:
+        return text
+    return _CLOSING.sub("\u00a0»", _OPENING.sub("«\u00a0", text))
+
+
+class FrenchQuotes(Extension):
+    """The templates' French quotes hold their words (``guillemets`` on their source)."""
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        return guillemets(source)
 
 
 def sentence(text) -> str:
-    """``text`` with its first letter upper-cased, the rest as it is."""
-    text = "" if text is None else str(text)
+    """``text`` with its first letter upper-cased, its quotes holding their words."""
+    text = guillemets("" if text is None else str(text))
     return text[:1].upper() + text[1:]
 
 
 FILTERS = {"nombre": number, "decimal": decimal, "pourcentage": percent,
            "distance": distance, "euros": euros, "taille": size, "coordonnee": coordinate,
            "nom_decode": decoded, "nom_court": short_name, "de": of_place,
-           "phrase": sentence}
+           "phrase": sentence, "guillemets": guillemets}
 
 
 def init_app(app: Flask) -> None:
@@ -36,6 +62,7 @@ def init_app(app: Flask) -> None:
     for name, function in FILTERS.items():
         app.add_template_filter(function, name)
     app.jinja_env.finalize = _nothing_for_none
+    app.jinja_env.add_extension(FrenchQuotes)
 
 
 def _nothing_for_none(value):

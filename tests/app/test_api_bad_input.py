@@ -155,7 +155,7 @@ def test_a_cell_over_the_csv_limit_is_refused_by_the_batch_page(app, login, kind
         "file": (io.BytesIO(OVER_THE_LIMIT[kind]), "projets.csv")})
     assert response.status_code == 400
     assert 'role="alert"' in response.text
-    assert ("Fichier « projets.csv » refusé : ligne 3 : une cellule dépasse 131\u202f072 "
+    assert ("Fichier «\u00a0projets.csv\u00a0» refusé : ligne 3 : une cellule dépasse 131\u202f072 "
             "caractères") in answer_text(response)
 
 

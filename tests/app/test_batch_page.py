@@ -353,7 +353,8 @@ def test_other_roles_are_refused(app, sign_in):
     ministry = app.test_client()
     sign_in(ministry, "ministry")
     answer = ministry.get("/verifier/lot")
-    assert answer.status_code == 403 and "réservée aux comptes « instruction »" in answer.text
+    assert answer.status_code == 403
+    assert "réservée aux comptes «\u00a0instruction\u00a0»" in answer.text
 
 
 def test_a_job_is_read_by_its_owner_and_admins_only(app, client, sign_in):

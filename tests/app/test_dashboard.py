@@ -96,7 +96,7 @@ def test_instructors_are_refused(client, login):
     for path in PAGES:
         answer = client.get(path)
         assert answer.status_code == 403, path
-        assert "réservée aux comptes « ministère »" in html.unescape(answer.text)
+        assert "réservée aux comptes «\u00a0ministère\u00a0»" in html.unescape(answer.text)
 
 
 @pytest.mark.parametrize("role", ["ministry", "admin"])
@@ -109,7 +109,7 @@ def test_ministry_and_admins_see_every_page(client, login, role):
     page = html.unescape(client.get(DASHBOARD).text)
     assert "Tableau de bord des quotas" in page and 'id="graphique-ensemble"' in page
     assert "0 Fabrique(s) lauréate(s) chargée(s)" in page  # an empty database says so
-    assert "Aucune lauréate n'est « à vérifier » : les nombres sont exacts." in page
+    assert "Aucune lauréate n'est «\u00a0à vérifier\u00a0» : les nombres sont exacts." in page
 
 
 def test_the_history_based_simulation_is_gone(client, login):
@@ -200,7 +200,7 @@ def test_the_overall_chart_and_table_are_the_quota_table(reference_client, refer
     at_targets = (policy.quotas.total * policy.funding.max_total_eur
                   + policy.quotas.fnt * policy.funding.fnt_bonus_eur)
     assert f'data-value="{at_targets}"' in page
-    assert f"« {policy.title} »" in page
+    assert f"«\u00a0{policy.title}\u00a0»" in page
 
 
 @pytest.mark.parametrize("by", ["wave", "region", "departement"])

@@ -184,7 +184,7 @@ def test_an_avis_refused_once_the_step_is_passed_shows_the_text_to_keep(wave, cl
                        data={"csrf_token": token, "avis": "favorable", "texte": "Mon avis"})
     page = html.unescape(late.text)
     assert late.status_code == 409
-    assert "l'étape de l'avis est passée : le dossier est « Transmis au jury »" in page
+    assert "l'étape de l'avis est passée : le dossier est «\u00a0Transmis au jury\u00a0»" in page
     assert re.search(r'id="avis-texte-envoye">Mon avis<', page)
     assert 'id="texte"' not in page  # no form where no avis can be given
 

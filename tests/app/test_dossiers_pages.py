@@ -129,7 +129,7 @@ def test_the_dossier_page_shows_its_checks_and_history(wave, client, login):
     login(client)
     page = html.unescape(client.get("/instruction/dossiers/1234503").text)
     assert "Dossier 1234503 : Espace Numérique Sud Charente" in page
-    assert "9220 « Association déclarée » : admise" in page
+    assert "9220 «\u00a0Association déclarée\u00a0» : admise" in page
     assert "Fabrique Numérique de Territoire" in page and "importé" in page
     assert client.get("/instruction/dossiers/99").status_code == 404
     marseille = next(d for d in list_dossiers(wave) if d.commune_code == "13055")
@@ -239,6 +239,22 @@ def test_an_instructor_imports_a_wave_from_the_page(ban_app, login):
     assert {d.wave for d in list_dossiers(engine)} == {"2"}
 
 
+def test_an_import_says_which_dossiers_have_no_wave_and_leads_to_them(ban_app, login):
+    """Dossiers filed after the last published deadline were counted « créés » and found
+    nowhere: no link led to them."""
+    client = ban_app.test_client()
+    login(client)
+    late = WAVE.read_text(encoding="utf-8").replace(
+        "1234505,porteur-05@exemple.fr,en_instruction,2019-10-24 11:05:12 +0200",
+        "1234505,porteur-05@exemple.fr,en_instruction,2020-03-02 11:05:12 +0100")
+    assert late != WAVE.read_text(encoding="utf-8")
+    page = html.unescape(upload(client, late.encode(), "export-ds.csv").text)
+    assert re.search(r'id="sans-vague">1 dossier\(s\) sans vague', page)
+    link = re.search(r'<a href="([^"]+)">Voir les dossiers sans vague</a>', page).group(1)
+    listed = client.get(link.replace("&amp;", "&")).text
+    assert 'data-numero="1234505"' in listed
+
+
 @pytest.mark.parametrize(("content", "filename", "said"), [
     (b"ID;Nom\n1;x\n", "export.txt", "un export .xlsx, .ods ou .csv est attendu"),
     (b"Numero,Email\n1,a@b.fr\n", "export.csv", "colonne(s) obligatoire(s) absente(s) : ID"),
@@ -294,8 +310,8 @@ def test_a_dossier_refused_or_withdrawn_on_demarches_simplifiees_says_so(wave, c
     rows = dict(re.findall(r'<tr data-numero="(\d+)">(.*?)</tr>', listed, re.S))
     assert "refusé sur DS" in rows["1234516"] and "sur DS" not in rows["1234505"]
     withdrawn = html.unescape(client.get("/instruction/dossiers/1234521").text)
-    assert re.search(r'id="etat-ds">\s*<p>Sur Démarches Simplifiées, ce dossier est « classé '
-                     r'sans suite »', withdrawn)
+    assert re.search(r'id="etat-ds">\s*<p>Sur Démarches Simplifiées, ce dossier est «\u00a0classé '
+                     r'sans suite\u00a0»', withdrawn)
     ongoing = html.unescape(client.get("/instruction/dossiers/1234505").text)
     assert 'id="etat-ds"' not in ongoing
     assert 'id="etat-demarche">en instruction<' in ongoing

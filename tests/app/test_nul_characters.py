@@ -29,7 +29,7 @@ def test_a_nul_in_a_parameter_is_refused_by_name(client):
     assert "400" in documented["responses"]  # any route may answer it
     page = client.get("/carte?recherche=Aurillac%00")
     assert page.status_code == 400
-    assert "Caractère nul (%00) dans « recherche »" in html.unescape(page.text)
+    assert "Caractère nul (%00) dans «\u00a0recherche\u00a0»" in html.unescape(page.text)
 
 
 def test_a_nul_in_a_form_field_is_refused_by_name(client, login):
@@ -38,4 +38,4 @@ def test_a_nul_in_a_form_field_is_refused_by_name(client, login):
     answer = client.post("/instruction/dossiers/1234505/avis",
                          data={"csrf_token": token, "avis": "favorable", "texte": "a\x00b"})
     assert answer.status_code == 400
-    assert "Caractère nul (%00) dans « texte »" in html.unescape(answer.text)
+    assert "Caractère nul (%00) dans «\u00a0texte\u00a0»" in html.unescape(answer.text)

@@ -139,3 +139,21 @@ def test_a_missing_value_prints_nothing_never_none(app):
         shown = render_template_string("[{{ a }}|{{ b }}|{{ c }}|{{ d|tojson }}]",
                                        a=None, b=0, c=False, d=None)
     assert shown == "[|0|False|null]"
+
+
+def test_french_quotes_hold_their_words_but_typed_text_is_printed_as_typed(app):
+    """On a phone, a « ended a line and its word began the next one. The templates' own
+    quotes and the code's messages hold their words; what a person typed, sent back in a
+    form, keeps its plain spaces (a motivation « Pièces « complètes » » saved as typed)."""
+    from flask import render_template_string
+
+    typed = "Pièces « complètes »"
+    with app.test_request_context():
+        shown = render_template_string(
+            "Politique «\n  {{ title }} » ; {{ message|phrase }} ; {{ why|guillemets }} ; "
+            '<input value="{{ typed }}">',
+            title="AMI 2019", message="de « Déposé », on ne passe pas à « Recevable »",
+            why=None, typed=typed)
+    assert shown == ("Politique «\u00a0AMI 2019\u00a0» ; De «\u00a0Déposé\u00a0», on ne "
+                     "passe pas à «\u00a0Recevable\u00a0» ;  ; "
+                     '<input value="Pièces « complètes »">')

@@ -210,7 +210,8 @@ def test_the_jury_confirmation_has_no_serious_violation(wave_server, axe_page, n
     axe_page.get_by_label("Décision").select_option("laureat")
     axe_page.get_by_label("Motivation").fill("Ancrage fort dans le quartier")
     follow(axe_page, axe_page.get_by_role("button", name="Vérifier la décision"))
-    assert "Confirmer : « Lauréat » pour 2 dossier(s)" in axe_page.locator("h1").inner_text()
+    heading = axe_page.locator("h1").inner_text()
+    assert "Confirmer : «\u00a0Lauréat\u00a0» pour 2 dossier(s)" in heading
     audit_open_page(axe_page, wave_server)
 
 

@@ -58,12 +58,14 @@ def test_an_instructor_moves_two_dossiers_with_a_motivation(live_server, page, s
     page.get_by_label("Motivation").fill("Dossiers complets, instruction ouverte")
     follow(page, page.get_by_role("button", name="Vérifier puis confirmer…"))
 
-    assert "Confirmer : 2 dossier(s) vers « En instruction »" in page.locator("h1").inner_text()
+    heading = page.locator("h1").inner_text()
+    assert "Confirmer : 2 dossier(s) vers «\u00a0En instruction\u00a0»" in heading
     shoot("dossiers-confirmation", full_page=False)
     page.get_by_role("button", name="Confirmer et appliquer").click()
 
     page.wait_for_url(re.compile(r"/instruction/dossiers\?vague=2"))  # the list as filtered
-    assert "2 dossier(s) passé(s) à « En instruction »." in page.get_by_role("status").inner_text()
+    status = page.get_by_role("status").inner_text()
+    assert "2 dossier(s) passé(s) à «\u00a0En instruction\u00a0»." in status
     assert state_of(page, 1234505) == state_of(page, 1234506) == "En instruction"
     assert state_of(page, 1234507) == "Déposé"
     shoot("dossiers-vague-2", full_page=False)
