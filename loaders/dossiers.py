@@ -24,6 +24,7 @@ from geodata.french import distance
 from geodata.networks import FABRIQUE, nearest_of_kinds
 from geodata.policy import load_policy, policy_title
 from geodata.storage.dossiers import (
+    FIELD_LABELS,
     StoreReport,
     find_dossiers,
     list_dossiers,
@@ -87,12 +88,20 @@ def import_dossiers(engine: Engine, geocoder, path: str | Path, *, data_dir: Pat
         notes.append(f"{len(absent)} dossier(s) déjà importé(s) de la ou des mêmes vagues ne "
                      "sont pas dans ce fichier (gardés tels quels ; retirés de Démarches "
                      f"Simplifiées ?) : {some_numbers(absent)}")
-    if stored.wave_kept:
-        notes.append(f"{len(stored.wave_kept)} dossier(s) déjà décidé(s) par le jury gardent "
-                     "leur vague, celle de leur session : " + ", ".join(
-                         f"{number} (vague {kept})"
-                         for number, kept in sorted(stored.wave_kept.items())[:10]))
+    if stored.decided_kept:
+        notes.append(_decisions_kept(stored.decided_kept))
     return ImportReport(intake, stored, not_located, notes)
+
+
+def _decisions_kept(kept: dict[int, list[str]]) -> str:
+    """What the report says of the decided dossiers whose export differs from their
+    decision's facts (kept: the export's values are in their history)."""
+    shown = ", ".join(f"{number} ({', '.join(FIELD_LABELS[f] for f in fields)})"
+                      for number, fields in sorted(kept.items())[:10])
+    more = f" et {len(kept) - 10} autre(s)" if len(kept) > 10 else ""
+    return (f"{len(kept)} dossier(s) déjà décidé(s) par le jury gardent les valeurs de leur "
+            f"décision (lieu, catégorie, type, montants, SIRET, noms, vague) ; ce que l'export "
+            f"en change est noté dans leur historique, sans être appliqué : {shown}{more}")
 
 
 def _rules_changed(intake, before: dict[int, str], policy) -> list[str]:

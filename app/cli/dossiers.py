@@ -102,7 +102,7 @@ def state_command(numbers: tuple[int, ...], target: str, motivation: str) -> Non
         fail("Erreur — motivation vide : dites pourquoi les dossiers changent d'état.")
     try:
         moved = move_dossiers(get_engine(), numbers, target, _actor(), motivation,
-                              targets=workflow().instruction_targets)
+                              instruction=True)
     except MoveRefused as refused:
         lines = [f"  dossier {number} : {why}" for number, why in refused.reasons.items()]
         fail("Erreur — aucun dossier n'a changé d'état :\n" + "\n".join(lines))

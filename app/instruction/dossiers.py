@@ -330,15 +330,16 @@ def move():
     if form.confirme.data != "oui":
         found = find_dossiers(get_engine(), numbers)
         moves = [(number, found.get(number), "dossier inconnu" if number not in found
-                  else rules.refusal(found[number].state, target, form.motivation.data,
-                                     has_avis=found[number].avis is not None))
+                  else rules.instruction_refusal(found[number].state, target,
+                                                 form.motivation.data,
+                                                 has_avis=found[number].avis is not None))
                  for number in numbers]
         return render_template("dossiers_etat.html", form=form, moves=moves,
                                target=rules.labels[target], states=rules.labels,
                                refused=[m for m in moves if m[2]], back=back)
     try:
         moved = move_dossiers(get_engine(), numbers, target, current_user.email,
-                              form.motivation.data, targets=rules.instruction_targets)
+                              form.motivation.data, instruction=True)
     except MoveRefused as refused:
         return _kept_list(form, back, "Aucun dossier n'a changé d'état : " + " ; ".join(
             f"dossier {n} : {why}" for n, why in refused.reasons.items())), 409

@@ -100,6 +100,17 @@ class Workflow:
             return f"motivation obligatoire pour {why}"
         return None
 
+    def instruction_refusal(self, current: str, target: str, motivation: str | None, *,
+                            has_avis: bool) -> str | None:
+        """``refusal`` of a move an instructor asks (the dossiers' list): the jury's
+        decisions are not among them, but for a step back to one."""
+        if target not in self.instruction_targets:
+            return f"« {target} » n'est pas un état de l'instruction"
+        if target in self.jury_decisions and not self.is_back(current, target):
+            return (f"« {self.labels[target]} » est une décision du jury : elle se prend sur "
+                    "la page du jury (ou par « fabriques dossiers decider »)")
+        return self.refusal(current, target, motivation, has_avis=has_avis)
+
 
 @cache
 def workflow(path: Path = STATES_FILE) -> Workflow:

@@ -1,6 +1,6 @@
 """Storing the dossiers of a wave: created or updated by their DS number, never duplicated,
 each change an event; what the instruction recorded (state, events) is never touched by an
-import.
+import, nor what a jury's decision rests on (``AFTER_DECISION``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from geodata.dossiers.states import workflow
 from geodata.storage.database import session
 from geodata.storage.dossier_models import Dossier, DossierEvent, JurySession
 
-__all__ = ["FIELD_LABELS", "FIRST_STATE", "IMPORTED_FIELDS", "NO_WAVE", "MoveRefused",
+__all__ = ["AFTER_DECISION", "EXPORT_DIFFERS", "FIELD_LABELS", "FIRST_STATE", "IMPORTED_FIELDS",
+           "NO_WAVE", "MoveRefused",
            "StoreReport", "dossier_events", "dossier_waves", "find_dossier", "find_dossiers",
            "avis_stamp", "give_avis", "list_dossiers", "move_dossiers", "stored_places",
            "stored_departements", "stored_policies", "store_dossiers"]
@@ -46,6 +47,10 @@ FIELD_LABELS = {
     "source": "champs de l'export",
 }
 """What each imported field is called on the pages (the history of a dossier)."""
+AFTER_DECISION = ("ds_state", "email")
+"""What an import still changes once the jury decided (``store_dossiers``)."""
+EXPORT_DIFFERS = "ecart-export"
+"""The kind of the event of a decided dossier's export values that the decision keeps out."""
 assert set(FIELD_LABELS) == set(IMPORTED_FIELDS)
 CHECK_FIELDS = ("category", "commune_code", "departement_code", "checks", "policy",
                 "dataset_versions", "precision", "geocoded_label", "lon", "lat")
@@ -57,7 +62,8 @@ class StoreReport:
     updated: dict[int, list[str]] = field(default_factory=dict)  # number -> fields changed
     unchanged: list[int] = field(default_factory=list)
     kept: list[int] = field(default_factory=list)  # known, left as they were (only_new)
-    wave_kept: dict[int, str] = field(default_factory=dict)  # decided: number -> its wave
+    decided_kept: dict[int, list[str]] = field(default_factory=dict)  # decided: number ->
+    # the fields the export changes and the decision keeps
 
 
 def store_dossiers(engine: Engine, dossiers: Iterable[Mapping[str, Any]], actor: str, *,
@@ -87,9 +93,8 @@ def store_dossiers(engine: Engine, dossiers: Iterable[Mapping[str, Any]], actor:
                 report.kept.append(number)
                 continue
             changed = [f for f in IMPORTED_FIELDS if _differs(getattr(dossier, f), item.get(f))]
-            if "wave" in changed and dossier.state in workflow().decided:
-                changed.remove("wave")  # its jury session is the wave's
-                report.wave_kept[number] = dossier.wave
+            if dossier.state in workflow().decided:
+                changed = _decision_kept(orm, dossier, item, changed, now, actor, report)
             if not changed or changed == ["source"]:  # the export's own text of the same
                 # values (an .xlsx's numbers after a .csv's « 60 000 € »): nothing to record
                 report.unchanged.append(number)
@@ -104,6 +109,28 @@ def store_dossiers(engine: Engine, dossiers: Iterable[Mapping[str, Any]], actor:
                 "apres": {f: _plain(item.get(f)) for f in changed}}))
             report.updated[number] = changed
     return report
+
+
+def _decision_kept(orm, dossier: Dossier, item: Mapping[str, Any], changed: list[str],
+                   at: datetime, actor: str, report: StoreReport) -> list[str]:
+    """The fields an import may change on a dossier the jury decided: its state on DS and
+    its e-mail, and its place while it has no commune (a laureate placed after its
+    decision). The others are the facts the decision rests on (its place and category, its
+    type and amounts, its SIRET and names, its wave: its jury session's): kept, and the
+    export's other values recorded once in an ``EXPORT_DIFFERS`` event and reported."""
+    allowed = AFTER_DECISION + ((*CHECK_FIELDS, "address") if dossier.commune_code is None
+                                else ())
+    held = [f for f in changed if f not in allowed and f != "source"]
+    if held:
+        report.decided_kept[dossier.number] = held
+        details = {"champs": held, "avant": {f: _plain(getattr(dossier, f)) for f in held},
+                   "apres": {f: _plain(item.get(f)) for f in held}}
+        last = orm.scalars(select(DossierEvent).where(
+            DossierEvent.dossier_id == dossier.id, DossierEvent.kind == EXPORT_DIFFERS)
+            .order_by(DossierEvent.id.desc()).limit(1)).first()
+        if last is None or last.details != details:
+            orm.add(_event(dossier, at, actor, EXPORT_DIFFERS, details))
+    return [f for f in changed if f in allowed]
 
 
 def _differs(stored, new) -> bool:
@@ -134,11 +161,10 @@ class MoveRefused(ValueError):
 
 
 def move_dossiers(engine: Engine, numbers: Iterable[int], target: str, actor: str,
-                  motivation: str | None = None,
-                  targets: Iterable[str] | None = None) -> list[int]:
+                  motivation: str | None = None, *, instruction: bool = False) -> list[int]:
     """Move every dossier of ``numbers`` to ``target``, each move an event, all or none: a
-    dossier unknown, or whose move the rules forbid (or outside ``targets``), refuses the
-    whole batch."""
+    dossier unknown, or whose move the rules forbid (with ``instruction``, an instructor's:
+    ``Workflow.instruction_refusal``), refuses the whole batch."""
     rules = workflow()
     numbers = list(dict.fromkeys(int(n) for n in numbers))
     motivation = (motivation or "").strip() or None
@@ -151,16 +177,10 @@ def move_dossiers(engine: Engine, numbers: Iterable[int], target: str, actor: st
             dossier = found.get(number)
             if dossier is None:
                 reasons[number] = "dossier inconnu"
-            elif targets is not None and target not in targets:
-                reasons[number] = f"« {target} » n'est pas un état de l'instruction"
-            elif targets is not None and target in rules.jury_decisions \
-                    and not rules.is_back(dossier.state, target):
-                reasons[number] = (f"« {rules.labels[target]} » est une décision du jury : "
-                                   "elle se prend sur la page du jury (ou par « fabriques "
-                                   "dossiers decider »)")
             else:
-                why = rules.refusal(dossier.state, target, motivation,
-                                    has_avis=dossier.avis is not None) \
+                refusal = rules.instruction_refusal if instruction else rules.refusal
+                why = refusal(dossier.state, target, motivation,
+                              has_avis=dossier.avis is not None) \
                     or _decision_still_open(orm, dossier)
                 if why:
                     reasons[number] = why

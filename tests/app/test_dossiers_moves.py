@@ -45,7 +45,8 @@ def test_a_bulk_move_is_confirmed_then_done_and_signed(wave, client, login):
     before = states(wave)
     asked = move(client, [1234505, 1234506], "en-instruction")
     page = html.unescape(asked.text)
-    assert asked.status_code == 200 and "Confirmer : 2 dossier(s) vers « En instruction »" in page
+    assert asked.status_code == 200
+    assert "Confirmer : 2 dossier(s) vers «\u00a0En instruction\u00a0»" in page
     assert "Confirmer et appliquer" in page and states(wave) == before  # nothing yet
 
     done = move(client, [1234505, 1234506], "en-instruction", confirmed=True)
@@ -59,7 +60,7 @@ def test_a_bulk_move_is_confirmed_then_done_and_signed(wave, client, login):
     assert (last.actor, last.from_state, last.to_state, last.motivation) == (
         email, "depose", "en-instruction", "Pièces complètes")
     listing = html.unescape(client.get(done.headers["Location"]).text)
-    assert "2 dossier(s) passé(s) à « En instruction »." in listing
+    assert "2 dossier(s) passé(s) à «\u00a0En instruction\u00a0»." in listing
 
 
 def test_a_bulk_move_leads_back_to_the_list_as_it_was_filtered(wave, client, login):
@@ -100,7 +101,7 @@ def test_a_bulk_move_the_rules_refuse_moves_nothing_and_keeps_the_selection(wave
     before = states(wave)
     asked = html.unescape(move(client, [1234505, 1234506], "recevable").text)
     assert "2 changement(s) refusé(s) par les règles" in asked
-    assert "refusé : de « Déposé », on ne passe pas à « Recevable »" in asked
+    assert "refusé : de «\u00a0Déposé\u00a0», on ne passe pas à «\u00a0Recevable\u00a0»" in asked
     assert "décochez les dossiers refusés (1234505, 1234506)" in " ".join(asked.split())
     assert "Confirmer et appliquer" not in asked and "Modifier la sélection" in asked
     token = csrf_token(client, "/instruction/dossiers?vague=2")
@@ -122,7 +123,7 @@ def test_a_bulk_move_the_rules_refuse_moves_nothing_and_keeps_the_selection(wave
 @pytest.mark.parametrize(("numbers", "target", "motivation", "said"), [
     ([1234505], "en-instruction", "", "motivation obligatoire"),
     ([], "en-instruction", "motif", "cochez au moins un dossier"),
-    ([1234505], "laureat", "motif", "« Lauréat » est une décision du jury"),
+    ([1234505], "laureat", "motif", "«\u00a0Lauréat\u00a0» est une décision du jury"),
     ([1234505], "gagne", "motif", "état visé : choisissez dans la liste"),
     (["12a"], "en-instruction", "motif", "numéro de dossier invalide"),
 ])
@@ -136,6 +137,14 @@ def test_a_bad_bulk_move_says_why_and_keeps_what_was_typed(wave, client, login, 
     assert said in page and 'role="alert" id="changement-garde"' in page
     ticked, _, typed = kept_move(page)
     assert ticked == {str(n) for n in numbers if str(n).isdigit()} and typed == motivation
+
+
+def test_the_confirmation_already_refuses_a_jury_decision(wave, client, login):
+    """« Transmis au jury → Lauréat » was shown allowed, then refused once confirmed."""
+    login(client)
+    asked = html.unescape(move(client, [1234505], "laureat", "motif").text)
+    assert "1 changement(s) refusé(s) par les règles" in asked
+    assert "«\u00a0Lauréat\u00a0» est une décision du jury" in asked
 
 
 def test_only_instructors_move_dossiers(wave, client, login):

@@ -91,9 +91,50 @@ def test_a_decided_dossier_keeps_the_wave_of_its_jury(paca, ban, data_dir):
     again = imported(paca, ban, data_dir, wave="3")
 
     waves = {d.number: d.wave for d in list_dossiers(paca)}
-    assert waves[number] == "2" and again.stored.wave_kept == {number: "2"}
+    assert waves[number] == "2" and again.stored.decided_kept == {number: ["wave"]}
     assert {w for n, w in waves.items() if n != number} == {"3"}
-    assert any(f"{number} (vague 2)" in note for note in again.notes)
+    assert any(f"{number} (vague)" in note for note in again.notes)
+
+
+def test_a_decided_dossier_keeps_the_facts_of_its_decision(paca, ban, data_dir, tmp_path):
+    """An export taken again after the jury moved a laureate's point out of its QPV (its
+    letter said « non éligible »), made it an FNT with other amounts, renamed it (it lost its
+    match with the published Fabrique, counted twice; an empty SIRET cell erased another's).
+    Its DS state and e-mail still follow the export; the other values are kept, and what the
+    export says is written once in its history."""
+    imported(paca, ban, data_dir)
+    number = 1234509
+    for target in ("en-instruction", "recevable", "transmis-au-jury"):
+        move_dossiers(paca, [number], target, "instructrice@exemple.gouv.fr")
+    decide(paca, [number], "laureat", "Projet retenu", "jury@exemple.gouv.fr")
+    fields = ("lon", "lat", "category", "kind", "amount_1", "siret", "project_name", "checks")
+    before = {f: getattr(next(d for d in list_dossiers(paca) if d.number == number), f)
+              for f in fields}
+    text = WAVE.read_text(encoding="utf-8")
+    line = next(row for row in text.splitlines() if row.startswith(f"{number},"))
+    changed = (line.replace("porteur-09@", "porteuse-09@").replace("en_instruction", "accepte")
+               .replace("5.390326,43.309625", "5.4005,43.27")
+               .replace("Fabrique de Territoire,", "Fabrique Numérique de Territoire,")
+               .replace(",SCIC FRICHE LA BELLE DE MAI,Fabrique", ",La Friche — tiers-lieu,Fabrique")
+               .replace("50 000,50 000,50 000", "100 000,100 000,50 000"))
+    assert changed.count("Friche — tiers-lieu") == 1 and "100 000" in changed
+    export = tmp_path / "apres-jury.csv"
+    export.write_text(text.replace(line, changed), encoding="utf-8")
+
+    again = imported(paca, ban, data_dir, path=export)
+    imported(paca, ban, data_dir, path=export)  # the same export once more
+
+    dossier = next(d for d in list_dossiers(paca) if d.number == number)
+    assert {f: getattr(dossier, f) for f in fields} == before
+    assert dossier.ds_state == "accepte" and dossier.email.startswith("porteuse-09@")
+    assert {"lon", "lat", "kind", "amount_1", "project_name"} <= set(
+        again.stored.decided_kept[number])
+    assert again.stored.updated[number] == ["email", "ds_state"]
+    gaps = [e for e in dossier_events(paca, number) if e.kind == "ecart-export"]
+    assert len(gaps) == 1 and gaps[0].details["apres"]["lon"] == 5.4005
+    assert gaps[0].details["avant"]["kind"] == before["kind"]
+    note = next(n for n in again.notes if "gardent les valeurs de leur décision" in n)
+    assert f"{number} (" in note and "longitude" in note
 
 
 def test_coordinates_outside_every_territory_are_to_be_checked(paca, ban, data_dir,

@@ -13,7 +13,6 @@ import pytest
 import shapely
 from sqlalchemy import select, update
 
-from geodata.dossiers.states import workflow
 from geodata.geocoder import BanClient
 from geodata.storage.dossier_models import Dossier
 from geodata.storage.dossiers import MoveRefused, dossier_events, list_dossiers, move_dossiers
@@ -318,17 +317,16 @@ def test_a_decision_taken_since_the_page_was_shown_is_not_reversed(wave):
 
 def test_a_mistaken_conventionne_goes_back_to_laureat_and_nothing_else_reaches_it(wave):
     """« Conventionné » by mistake could not be undone: « Lauréat » was offered nowhere."""
-    targets = workflow().instruction_targets
     decide(wave, [FABULERIE], "laureat", "Ancrage dans le quartier", ACTOR)
     close_session(wave, "2", "Mme A (DGCL)", ACTOR)
-    move_dossiers(wave, [FABULERIE], "conventionne", "instructrice", targets=targets)
+    move_dossiers(wave, [FABULERIE], "conventionne", "instructrice", instruction=True)
     with pytest.raises(MoveRefused, match="motivation obligatoire"):
-        move_dossiers(wave, [FABULERIE], "laureat", "instructrice", targets=targets)
+        move_dossiers(wave, [FABULERIE], "laureat", "instructrice", instruction=True)
     move_dossiers(wave, [FABULERIE], "laureat", "instructrice", "Convention pas signée",
-                  targets=targets)
+                  instruction=True)
     assert states(wave)[FABULERIE] == "laureat"
     with pytest.raises(MoveRefused) as refused:  # the jury's decision stays the jury's
-        move_dossiers(wave, [FRICHE], "laureat", "instructrice", "Bon projet", targets=targets)
+        move_dossiers(wave, [FRICHE], "laureat", "instructrice", "Bon projet", instruction=True)
     assert "« Lauréat » est une décision du jury" in refused.value.reasons[FRICHE]
 
 
