@@ -258,6 +258,7 @@ class CloseForm(Form):
         Length(max=4000, message="membres : 4 000 caractères au plus")])
     confirme = StringField(default="", validators=[AnyOf(
         ["oui"], message="cochez la case qui confirme la clôture")])
+    decisions_vues = StringField(default="", filters=[strip])  # ``decisions_stamp``
 
     ORDER = ("membres", "confirme", "vague")
 

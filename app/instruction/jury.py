@@ -54,9 +54,11 @@ from geodata.storage.jury import (
     DECIDED,
     JURY_STATE,
     JuryError,
+    StaleDecisions,
     close_session,
     decide,
     decisions_of,
+    decisions_stamp,
     jury_sessions,
     reverse_decisions,
 )
@@ -137,7 +139,8 @@ def _session_page(waves: list, wave: str | None, kept: Selection = Selection(),
         automatic=_of_wave(automatic_matches(get_engine()), wave),
         possibles=lambda dossier: possible_categories_of(dossier)
         if (dossier.category or CATEGORY_UNDETERMINED) == CATEGORY_UNDETERMINED else None,
-        may_act=current_user.has_role("instructor"), kept=kept), status
+        may_act=current_user.has_role("instructor"), kept=kept,
+        decisions_stamp=decisions_stamp(now.decided)), status
 
 
 def _of_wave(pairs: list[tuple], wave: str) -> list[tuple]:
@@ -261,7 +264,9 @@ def close():
         return _not_closed(form, *first_error(form, form.ORDER))
     try:
         closed = close_session(get_engine(), form.vague.data, form.membres.data,
-                               current_user.email)
+                               current_user.email, seen=form.decisions_vues.data or None)
+    except StaleDecisions as error:  # the box ticked for other decisions: to tick again
+        return _not_closed(form, "confirme", str(error), confirmed=False)
     except JuryError as error:
         return _not_closed(form, "membres", str(error))
     written = closed.laureates
@@ -275,13 +280,13 @@ def close():
     return redirect(back)
 
 
-def _not_closed(form: CloseForm, field: str, why: str):
+def _not_closed(form: CloseForm, field: str, why: str, confirmed: bool | None = None):
     """The session page again, the members as typed and the box as ticked (a redirection
-    emptied them), the error on its field."""
+    emptied them; ``confirmed``: ticked or not, whatever it was), the error on its field."""
     flash(f"Session non close : {why}", "error")
+    ticked = form.confirme.data == "oui" if confirmed is None else confirmed
     return _wave_page(form.vague.data, Selection(
-        members=form.membres.data or "", confirmed=form.confirme.data == "oui",
-        close_error=(field, why)), 422)
+        members=form.membres.data or "", confirmed=ticked, close_error=(field, why)), 422)
 
 
 @bp.post("/instruction/jury/correspondance")

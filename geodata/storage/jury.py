@@ -11,6 +11,7 @@ and the members present, locks its decisions, and writes the laureates table
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from geodata.storage.jury_laureates import GRANTED, LaureatesWritten, write_jury
 from geodata.storage.reference import commune_parents
 
 __all__ = ["ASKED", "CAPPED", "DECIDED", "JURY_STATE", "MOTIVATION_MAX", "REVERSED",
+           "StaleDecisions", "decisions_stamp",
            "ClosedSession",
            "JuryError", "close_session", "decide", "decisions_of", "jury_sessions",
            "open_session", "reverse_decisions"]
@@ -48,6 +50,18 @@ ASKED, CAPPED = "montants-demandes", "plafonnement"
 
 class JuryError(ValueError):
     """A session that cannot be closed (none open, no members named)."""
+
+
+class StaleDecisions(JuryError):
+    """A closing confirmed on a page that showed other decisions than the session's now."""
+
+
+def decisions_stamp(decisions: Iterable[tuple[Dossier, DossierEvent]]) -> str:
+    """A short stamp of a session's standing decisions (``decisions_of``): a page that
+    showed them sends it back with the closing; another one means that a decision was taken
+    or cancelled since."""
+    ids = ",".join(map(str, sorted(event.id for _, event in decisions)))
+    return hashlib.sha256(ids.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -169,9 +183,12 @@ def reverse_decisions(engine: Engine, numbers: Iterable[int], motivation: str,
     return numbers
 
 
-def close_session(engine: Engine, wave: str, members: str, actor: str) -> ClosedSession:
+def close_session(engine: Engine, wave: str, members: str, actor: str,
+                  seen: str | None = None) -> ClosedSession:
     """Close the wave's open session: its decisions are locked, and the laureates table
-    gets the laureates of every closed session (one transaction)."""
+    gets the laureates of every closed session (one transaction). ``seen``: the
+    ``decisions_stamp`` of the page that asked, refused when the decisions changed since
+    (another tab decided a dossier that nobody closing had seen)."""
     members = (members or "").strip()
     if not members:
         raise JuryError("les membres présents sont obligatoires pour clore la session")
@@ -184,10 +201,16 @@ def close_session(engine: Engine, wave: str, members: str, actor: str) -> Closed
             .with_for_update()).first()
         if jury is None:
             raise JuryError(f"aucune session de jury ouverte pour la vague {wave}")
+        standing = _current_decisions(orm, jury.id)
+        if seen is not None and decisions_stamp(standing) != seen:
+            raise StaleDecisions(
+                f"des décisions ont été prises ou annulées depuis l'affichage de la page (la "
+                f"session en compte {len(standing)} maintenant) : relisez-les ci-dessus, puis "
+                "confirmez de nouveau")
         jury.closed_at, jury.closed_by, jury.members = now, actor, members
         orm.flush()
         decisions: dict[str, int] = {}
-        for _dossier, event in _current_decisions(orm, jury.id):
+        for _dossier, event in standing:
             decisions[event.to_state] = decisions.get(event.to_state, 0) + 1
         written = write_jury_laureates(orm, now, parents)
         orm.expunge(jury)
