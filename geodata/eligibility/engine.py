@@ -240,7 +240,9 @@ def _communes(result: Classification, ti: TerritoryIndex, rows: np.ndarray, poin
 def _qpv_search(ti: TerritoryIndex, points: Points, located: Cells | None,
                 radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The QPV row holding each point, the nearest QPV row within ``radius`` and its
-    distance in metres (-1, -1 and NaN when none)."""
+    distance in metres (-1, -1 and NaN when none). A point at « 0,0 m » (under 5 cm, the
+    distance as shown) is on the QPV's outline, so in it: its vertices, projected, move by
+    a fraction of a millimetre, and PostGIS's projection and this one differ there."""
     count = len(points.x)
     # Far from every QPV envelope, no QPV within the radius (nor around the point): only the
     # others are searched. Inside a QPV, that QPV is the nearest, at 0 m.
@@ -256,6 +258,8 @@ def _qpv_search(ti: TerritoryIndex, points: Points, located: Cells | None,
     local, distance[outside] = nearest_within(ti.qpv_tree, ti.qpv_geometries, ti.qpv_bounds,
                                               points[outside], radius, ti.qpv_envelopes)
     nearest[outside[local >= 0]] = ti.qpv_rows[local[local >= 0]]
+    on_outline = (qpv < 0) & (nearest >= 0) & (rounded_distance(distance) == 0.0)
+    qpv[on_outline] = nearest[on_outline]  # the outline is the QPV's (« limite comprise »)
     nearest[qpv >= 0] = qpv[qpv >= 0]
     distance[qpv >= 0] = 0.0
     return qpv, nearest, distance

@@ -352,3 +352,44 @@ def test_gis_clients_see_typed_layers_and_no_working_table(loaded):
     assert srids == {territory.epsg for territory in TERRITORIES.values()}
     assert all(internal[f"pieces_{srid}"] == srid for srid in srids)
     assert pieces == [2154]
+
+
+@pytest.mark.postgis
+@pytest.mark.shared_data
+def test_a_place_on_a_qpv_outline_is_in_it_in_sql_as_in_the_engine(loaded):
+    """The vertices of Marseille's QPV outlines (« limite comprise »): projected, a vertex
+    lands a fraction of a millimetre inside or outside, and PostGIS and pyproj did not land
+    it alike (an outside audit found 21 of 43,026 points « en QPV » in SQL, « dans aucun QPV
+    … à 0,0 m » in the engine). Both read « 0,0 m » as on the outline: in the QPV, by the
+    cells (``classify_part``) and by the index probes (``classify_unindexed``)."""
+    policy = load_policy("current")
+    with loaded.connect() as connection:
+        vertices = connection.execute(text(
+            "SELECT ST_X(d.geom), ST_Y(d.geom) FROM qpv AS q "
+            "JOIN commune_contours AS c ON c.code = '13055' "
+            "CROSS JOIN LATERAL ST_Dump(q.geom) AS part "
+            "CROSS JOIN LATERAL ST_DumpPoints(ST_ExteriorRing(part.geom)) AS d "
+            "WHERE q.vintage = '2024' AND ST_Intersects(c.geom, q.geom) "
+            "ORDER BY q.code, part.path, d.path")).all()
+    lons = [lon for lon, _ in vertices][::7] + [5.40547]  # the audit's, on QN01308I
+    lats = [lat for _, lat in vertices][::7] + [43.2805284]
+    assert len(lons) > 500
+
+    cells = classify_sql(loaded, policy, lons, lats)
+    _, _, python = engine_rows(loaded, policy, lons, lats)
+    with loaded.begin() as connection:
+        connection.execute(text("DELETE FROM fabriques_internal.qpv_complete_areas"))
+    try:
+        with loaded.connect() as connection:
+            connection.execute(text("SET TRANSACTION READ ONLY"))
+            probes = _classify_in(connection, policy, lons, lats)
+    finally:
+        prepare_sql_classification(loaded)
+
+    for answers in (python, cells, probes):
+        assert {row["in_qpv"] for row in answers} == {True}
+        assert {row["distance_to_qpv_m"] for row in answers} == {0.0}
+    assert python[-1]["qpv_code"] == cells[-1]["qpv_code"] == probes[-1]["qpv_code"] \
+        == "QN01308I"
+    assert [row["qpv_code"] for row in python] == [row["qpv_code"] for row in cells] \
+        == [row["qpv_code"] for row in probes]
