@@ -63,8 +63,8 @@ def test_an_empty_history_tells_each_role_what_it_can_do(client, runner, login):
 
 def test_the_data_page_lists_loaded_versions_in_french(client, runner):
     # The QPV list and the outlines prove the layer complete for the région it claims.
-    for source in ("departements", "commune-contours", "qpv2024-communes", "qpv2024-paca",
-                   "laureates"):
+    for source in ("departements", "communes", "commune-contours", "qpv2024-communes",
+                   "qpv2024-paca", "laureates"):
         assert runner.invoke(args=["load", source, "--quiet"]).exit_code == 0
 
     page = client.get("/donnees").text
@@ -74,6 +74,10 @@ def test_the_data_page_lists_loaded_versions_in_french(client, runner):
     assert "région 93" in page and "Quartiers prioritaires (contours)" in page
     assert "382 Fabriques lauréates" in page and "laureates<" not in page
     assert "34\u202f912 contours de communes" in page
+    # the counts say what they count: entries of the COG, pairs of a QPV and a commune
+    assert "37\u202f006 communes et entités du COG (déléguées, associées, arrondissements)" \
+        in page
+    assert "1\u202f684 couples quartier prioritaire–commune" in page
     assert 'href="/donnees"\n              aria-current="page"' in page
     assert "382 Fabrique(s) lauréate(s) sont chargées" in " ".join(client.get("/").text.split())
 
