@@ -85,6 +85,10 @@ def test_the_ministry_reads_its_charts_and_tables(live_server, page, accounts, s
         int(bar.get_attribute("data-value")), int(bar.get_attribute("data-max")))
         for bar in bars.all()}
     assert drawn == shown and shown["total"][0] > 300
+    page.set_viewport_size({"width": 1366, "height": 768})  # its last column was cut off
+    table, frame = page.evaluate("""() => {const t = document.querySelector('#tableau-ensemble');
+        return [t.scrollWidth, t.closest('.fr-table').clientWidth];}""")
+    assert table <= frame, (table, frame)
     shoot("tableau-de-bord")
 
     page.get_by_label("Regroupement").select_option("region")
