@@ -14,16 +14,16 @@ import math
 import re
 import tomllib
 import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from geodata.dossiers.calendar import Calendar
-from geodata.dossiers.records import FNT, DossierInput
+from geodata.dossiers.records import FNT, DossierInput, ds_state_code
 from geodata.french import number as figure
 from loaders.errors import LoadError
 from loaders.read import CsvTable, read_csv, require_columns, require_file
-from loaders.workbook import read_workbook
+from loaders.workbook import ESTABLISHMENTS, read_workbook
 
 __all__ = ["MAPPINGS", "Intake", "Mapping", "RowError", "RowProblem", "available_mappings",
            "dossier_number", "load_mapping", "read_dossiers", "siret_digits"]
@@ -36,8 +36,11 @@ MAX_TEXT = 1000
 AMOUNTS = ("montant_annee_1", "montant_annee_2", "montant_annee_3")
 SPACES = re.compile(r"[\s\u00a0\u202f]+")
 DATE_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S",
-                "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M",
+                "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f%z",
+                "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M",
                 "%d/%m/%Y")
+"""A DS .csv writes « 2019-10-24 10:14:03 +0200 »; a DS .xlsx a date cell (Paris time) that
+keeps its fraction of a second: « 2019-09-12 10:14:03.483000 » once read as text."""
 
 
 @dataclass(frozen=True)
@@ -105,8 +108,8 @@ def read_dossiers(path: str | Path, mapping: Mapping, calendar: Calendar,
                   wave: str | None = None) -> Intake:
     """The dossiers of a DS export; ``wave`` for all of them, else each from its filing date
     and the calendar."""
-    table = _read_table(Path(path))
     columns = mapping.columns
+    table = _read_table(Path(path), columns["numero"])
     require_columns(table.columns, [columns[name] for name in REQUIRED], table.path)
     absent = tuple(name for name, label in columns.items() if label not in table.columns)
     if ("longitude" in absent) != ("latitude" in absent):
@@ -154,15 +157,43 @@ def read_dossiers(path: str | Path, mapping: Mapping, calendar: Calendar,
     return intake
 
 
-def _read_table(path: Path) -> CsvTable:
-    """Every cell as text (empty when blank), with the line where each record starts."""
+def _read_table(path: Path, number_column: str) -> CsvTable:
+    """Every cell as text (empty when blank), with the line where each record starts; a
+    workbook's dossiers with their establishment's columns (``_with_establishments``)."""
     if path.suffix.lower() == ".csv":
         return read_csv(path, required=[], windows_1252=True)
     if path.suffix.lower() not in (".xlsx", ".ods"):
         raise LoadError("format inconnu : un export Démarches Simplifiées en .xlsx, .ods ou "
                         ".csv est attendu", path=str(path))
     require_file(path)
-    return read_workbook(path)
+    table = read_workbook(path)
+    establishments = read_workbook(path, ESTABLISHMENTS)
+    return table if establishments is None \
+        else _with_establishments(table, establishments, number_column)
+
+
+OWN_ESTABLISHMENT = ("Dossier ID", "Champ", "Dossier")
+"""How DS's sheet « Etablissements » names a dossier's own establishment (its applicant's
+SIRET): the dossier's number column, the column saying which field the row is for, and its
+value for the dossier itself (else the label of a SIRET field of the form)."""
+
+
+def _with_establishments(table: CsvTable, establishments: CsvTable,
+                         number_column: str) -> CsvTable:
+    """The dossiers of a DS workbook with the columns of their own establishment that their
+    sheet lacks (« Établissement SIRET », « Entreprise forme juridique », …: DS writes them
+    in « Etablissements » in a workbook, with the dossiers in a CSV); a dossier without
+    one has them empty."""
+    number, field, own = OWN_ESTABLISHMENT
+    if number not in establishments.columns or field not in establishments.columns:
+        return table
+    found = {row[number].strip(): row for row in establishments.rows
+             if row[field].strip() == own}
+    added = [c for c in establishments.columns if c not in (number, field)
+             and c not in table.columns]
+    rows = [{**row, **{c: found.get(row.get(number_column, "").strip(), {}).get(c, "")
+                       for c in added}} for row in table.rows]
+    return replace(table, columns=[*table.columns, *added], rows=rows)
 
 
 class RowProblem(ValueError):
@@ -195,7 +226,7 @@ def _dossier(record: dict, line: int, mapping: Mapping, calendar: Calendar,
         wave, wave_note = told_wave(calendar, filed, kind)
     return DossierInput(
         number=number, line=line, filed_at=filed, wave=wave, wave_note=wave_note,
-        email=text("email"), ds_state=text("etat_demarche"),
+        email=text("email"), ds_state=ds_state_code(text("etat_demarche")),
         siret=siret_digits(text("siret"), columns.get("siret")),
         company_name=text("raison_sociale"),
         legal_form=text("forme_juridique"), legal_form_code=text("forme_juridique_code"),

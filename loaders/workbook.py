@@ -1,15 +1,17 @@
 """A Démarches Simplifiées export as a workbook (.xlsx, .ods): every cell as text.
 
-A workbook is first streamed to bound what it holds, then only its sheet « Dossiers » (else
-its first) is read: a 6.6 KB .xlsx with one cell at XFD1048576 made pandas build a sheet of
-a million rows by 16,384 columns (the kernel killed the import at 22 GB), and an 832-byte
-.ods of repeated rows and columns asked for 125 GiB. Beyond ``MAX_ROWS`` rows or
-``MAX_COLUMNS`` columns of content (repeats counted), the file is refused, naming its
-farthest cell. An .xlsx formula whose value was never computed (a file written by a
-program, not saved by a spreadsheet) reads as an empty cell and silently erased the stored
-value: it is refused, naming its cell; a formula whose text result is empty (``t="str"``)
-was computed, and is read as empty. Rows with no value at all are left out, as in a CSV,
-keeping each other row's line.
+DS writes a workbook's dossiers in its sheet « Dossiers », and their SIRET and legal form in
+the sheet « Etablissements » (``ESTABLISHMENTS``; a CSV export has them among the dossiers'
+columns). A workbook is first streamed to bound what it holds, then only the sheet asked
+(« Dossiers »: else its first) is read: a 6.6 KB .xlsx with one cell at XFD1048576 made
+pandas build a sheet of a million rows by 16,384 columns (the kernel killed the import at
+22 GB), and an 832-byte .ods of repeated rows and columns asked for 125 GiB. Beyond
+``MAX_ROWS`` rows or ``MAX_COLUMNS`` columns of content (repeats counted), the file is
+refused, naming its farthest cell. An .xlsx formula whose value was never computed (a file
+written by a program, not saved by a spreadsheet) reads as an empty cell and silently
+erased the stored value: it is refused, naming its cell; a formula whose text result is
+empty (``t="str"``) was computed, and is read as empty. Rows with no value at all are left
+out, as in a CSV, keeping each other row's line.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from geodata.french import number
 from loaders.errors import LoadError
 from loaders.read import CsvTable
 
-__all__ = ["MAX_COLUMNS", "MAX_ROWS", "read_workbook"]
+__all__ = ["ESTABLISHMENTS", "MAX_COLUMNS", "MAX_ROWS", "SHEET", "read_workbook"]
 
 MAX_ROWS = 100_000
 """The most rows of content (header included) an export may have."""
@@ -35,14 +37,19 @@ MAX_COLUMNS = 1_000
 """The most columns of content an export may have (a DS export has about a hundred)."""
 
 SHEET = "Dossiers"
+ESTABLISHMENTS = "Etablissements"
 TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 
 
-def read_workbook(path: Path) -> CsvTable:
-    """The export's sheet « Dossiers » (else its first) with every cell as text."""
+def read_workbook(path: Path, wanted: str = SHEET) -> CsvTable | None:
+    """The export's sheet ``wanted`` with every cell as text: the sheet « Dossiers », else
+    the first; another sheet, or None when the workbook has none of that name."""
     kind = path.suffix.lower().lstrip(".")
-    sheet, formulas = _bounded_xlsx(path) if kind == "xlsx" else (_bounded_ods(path), [])
+    sheet, formulas = _bounded_xlsx(path, wanted) if kind == "xlsx" \
+        else (_bounded_ods(path, wanted), [])
+    if sheet is None:
+        return None
     try:  # that sheet only: pandas makes every sheet it reads as wide as its content
         frame = pd.read_excel(path, sheet_name=sheet, dtype=str, keep_default_na=False)
     except Exception as error:  # noqa: BLE001 - openpyxl and odfpy raise many kinds
@@ -63,9 +70,17 @@ def read_workbook(path: Path) -> CsvTable:
     return CsvTable(path, columns, [row for row, _ in kept], [line for _, line in kept])
 
 
-def _bounded_xlsx(path: Path) -> tuple[str, list[tuple[int, int, str]]]:
-    """The sheet to read and its formulas not known to be computed, ``(row, column,
-    text)``, once its content is known to fit in ``MAX_ROWS`` by ``MAX_COLUMNS``."""
+def _sheet_named(names: list[str], wanted: str) -> str | None:
+    """The sheet to read of a workbook with sheets ``names`` (``read_workbook``)."""
+    if wanted in names:
+        return wanted
+    return names[0] if wanted == SHEET else None
+
+
+def _bounded_xlsx(path: Path, wanted: str) -> tuple[str | None, list[tuple[int, int, str]]]:
+    """The sheet to read (``_sheet_named``) and its formulas not known to be computed,
+    ``(row, column, text)``, once its content is known to fit in ``MAX_ROWS`` by
+    ``MAX_COLUMNS``."""
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as error:  # noqa: BLE001 - zipfile, XML and openpyxl errors alike
@@ -73,7 +88,10 @@ def _bounded_xlsx(path: Path) -> tuple[str, list[tuple[int, int, str]]]:
     try:
         if not book.sheetnames:
             raise LoadError("classeur sans feuille", path=str(path))
-        sheet = book[SHEET] if SHEET in book.sheetnames else book.worksheets[0]
+        name = _sheet_named(book.sheetnames, wanted)
+        if name is None:
+            return None, []
+        sheet = book[name]
         sheet.reset_dimensions()  # the declared extent may lie: read the cells
         formulas, last_row, last_column = [], 0, 0
         for cells in sheet.iter_rows():
@@ -106,9 +124,9 @@ def _string_formulas(path: Path, part: str) -> set[str]:
     return found
 
 
-def _bounded_ods(path: Path) -> str:
-    """The sheet to read of an .ods, once every sheet's content, repeated rows and columns
-    counted, is known to fit in ``MAX_ROWS`` by ``MAX_COLUMNS``."""
+def _bounded_ods(path: Path, wanted: str) -> str | None:
+    """The sheet to read of an .ods (``_sheet_named``), once every sheet's content, repeated
+    rows and columns counted, is known to fit in ``MAX_ROWS`` by ``MAX_COLUMNS``."""
     names, row, column, last_row, last_column = [], 0, 0, 0, 0
     try:
         with zipfile.ZipFile(path) as archive, archive.open("content.xml") as xml:
@@ -135,7 +153,7 @@ def _bounded_ods(path: Path) -> str:
         raise _unreadable(path, "ods") from error
     if not names:
         raise LoadError("classeur sans feuille", path=str(path))
-    return SHEET if SHEET in names else names[0]
+    return _sheet_named(names, wanted)
 
 
 def _bounded(path: Path, last_row: int, last_column: int) -> None:

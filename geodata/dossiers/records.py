@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
 __all__ = ["DS_CLOSED", "DS_STATES", "FNT", "FT", "KINDS", "MATCH_SAME", "MATCH_STATES",
-           "DossierInput", "Finding"]
+           "DossierInput", "Finding", "ds_state_code"]
 
 FT, FNT = "FT", "FNT"
 KINDS = {FT: "Fabrique de Territoire", FNT: "Fabrique Numérique de Territoire"}
@@ -22,6 +23,26 @@ DS_STATES = {"en_construction": "en construction", "en_instruction": "en instruc
 """A dossier's state on Démarches Simplifiées (the export's « État du dossier »), in words."""
 DS_CLOSED = ("refuse", "sans_suite")
 """The states on Démarches Simplifiées of a dossier not to instruct: refused, or withdrawn."""
+
+
+def _plain(text: str) -> str:
+    """Lower case, no accents, spaces for underscores: « Classé sans suite » and
+    « classé sans suite » alike."""
+    decomposed = unicodedata.normalize("NFD", text.replace("_", " ").strip().lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_DS_CODES = {_plain(word): code for code, word in DS_STATES.items()} | {
+    _plain(code): code for code in DS_STATES}
+
+
+def ds_state_code(text: str | None) -> str | None:
+    """The code of a state on Démarches Simplifiées as an export writes it: its label in a
+    DS export (« Accepté », « Refusé », « Classé sans suite ») or its code (« accepte »);
+    another text is kept as it is (shown as written)."""
+    if text is None:
+        return None
+    return _DS_CODES.get(_plain(text), text)
 
 
 @dataclass(frozen=True)
