@@ -39,6 +39,7 @@ from app.access import local_path, role_required
 from app.db import calendar_file, calendar_waves, data_dir, get_engine, get_geocoder
 from app.errors import error_page
 from app.forms import first_error
+from app.instruction.changes import changes
 from app.instruction.forms import AVIS_TEXT_MAX, AvisForm, DossiersQuery, ImportForm, MoveForm
 from app.security import no_store
 from geodata.checks import LocationError, check_point, map_features
@@ -48,7 +49,6 @@ from geodata.dossiers.records import DS_CLOSED, DS_STATES, KINDS
 from geodata.dossiers.selection import CHECKS, NO_AVIS, SORTS, check_value, counts
 from geodata.dossiers.states import workflow
 from geodata.eligibility import EligibilityError
-from geodata.french import number
 from geodata.policy import (
     CATEGORIES,
     DEFAULT_POLICY,
@@ -59,7 +59,6 @@ from geodata.policy import (
     policy_title,
 )
 from geodata.storage.dossiers import (
-    FIELD_LABELS,
     NO_WAVE,
     MoveRefused,
     avis_stamp,
@@ -208,49 +207,6 @@ def _dossier_page(found, sent: AvisForm | None = None, refused: str | None = Non
         move_from=url_for("dossiers.index", vague=found.wave or NO_WAVE,
                           recherche=str(found.number), _anchor="changer-etat-champs")
         if current_user.has_role("instructor") else None)
-
-
-SHOWN_VALUE_CHARS = 120
-"""A value changed by an import longer than this is named, not quoted, in the history."""
-
-
-def changes(event) -> list[str]:
-    """What an import or a verification changed, for the history: each field in words, with
-    its value before and after when it is a short text or a number (« montant 1re année :
-    « 40 000 » → « 50 000 » »): the fields alone did not say whether an avis came before
-    the new amount."""
-    details = event.details or {}
-    before, after = details.get("avant") or {}, details.get("apres") or {}
-    said = []
-    for name in details.get("champs") or []:
-        label = FIELD_LABELS.get(name, name)
-        values = [_worded(name, v) for v in (before.get(name), after.get(name))]
-        if all(v is None or (isinstance(v, str | int | float) and not isinstance(v, bool)
-                             and len(str(v)) <= SHOWN_VALUE_CHARS) for v in values):
-            said.append(f"{label} : « {_value(values[0])} » → « {_value(values[1])} »")
-        else:
-            said.append(label)
-    return said
-
-
-def _worded(field: str, value):
-    """A stored code as the pages say it: a state on Démarches Simplifiées, a category
-    (« à vérifier », not « a-verifier »), rules by their title (not « current »)."""
-    if field == "ds_state":
-        return DS_STATES.get(value, value)
-    if field == "category":
-        return SHORT_CATEGORIES.get(value, value)
-    if field == "policy" and isinstance(value, str):
-        return policy_title(value) or value
-    return value
-
-
-def _value(value) -> str:
-    if value is None or value == "":
-        return "vide"
-    if isinstance(value, float):
-        return repr(value).replace(".", ",")  # a coordinate keeps all its decimals
-    return number(value) if isinstance(value, int) else value
 
 
 def _list_path(target: str | None) -> str | None:

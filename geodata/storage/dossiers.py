@@ -54,6 +54,9 @@ EXPORT_DIFFERS = "ecart-export"
 assert set(FIELD_LABELS) == set(IMPORTED_FIELDS)
 CHECK_FIELDS = ("category", "commune_code", "departement_code", "checks", "policy",
                 "dataset_versions", "precision", "geocoded_label", "lon", "lat")
+DERIVED = ("category", "commune_code", "departement_code", "checks", "policy",
+           "dataset_versions", "source")
+"""What an import computes (with today's data) or copies, rather than reads in the export."""
 
 
 @dataclass
@@ -120,8 +123,8 @@ def _decision_kept(orm, dossier: Dossier, item: Mapping[str, Any], changed: list
     export's other values recorded once in an ``EXPORT_DIFFERS`` event and reported."""
     allowed = AFTER_DECISION + ((*CHECK_FIELDS, "address") if dossier.commune_code is None
                                 else ())
-    held = [f for f in changed if f not in allowed and f != "source"]
-    if held:
+    held = [f for f in changed if f not in allowed and f not in DERIVED]
+    if held:  # what the export says otherwise (not what today's data compute)
         report.decided_kept[dossier.number] = held
         details = {"champs": held, "avant": {f: _plain(getattr(dossier, f)) for f in held},
                    "apres": {f: _plain(item.get(f)) for f in held}}

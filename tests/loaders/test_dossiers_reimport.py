@@ -135,6 +135,9 @@ def test_a_decided_dossier_keeps_the_facts_of_its_decision(paca, ban, data_dir, 
     assert gaps[0].details["avant"]["kind"] == before["kind"]
     note = next(n for n in again.notes if "gardent les valeurs de leur décision" in n)
     assert f"{number} (" in note and "longitude" in note
+    same = imported(paca, ban, data_dir)  # the export the decision was taken on: nothing to
+    assert number not in same.stored.decided_kept  # say (what today's data compute aside)
+    assert len([e for e in dossier_events(paca, number) if e.kind == "ecart-export"]) == 1
 
 
 def test_coordinates_outside_every_territory_are_to_be_checked(paca, ban, data_dir,
