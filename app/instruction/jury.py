@@ -264,7 +264,7 @@ def close():
         return _not_closed(form, *first_error(form, form.ORDER))
     try:
         closed = close_session(get_engine(), form.vague.data, form.membres.data,
-                               current_user.email, seen=form.decisions_vues.data or None)
+                               current_user.email, seen=form.decisions_vues.data or "")
     except StaleDecisions as error:  # the box ticked for other decisions: to tick again
         return _not_closed(form, "confirme", str(error), confirmed=False)
     except JuryError as error:

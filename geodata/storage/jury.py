@@ -193,7 +193,8 @@ def close_session(engine: Engine, wave: str, members: str, actor: str,
     if not members:
         raise JuryError("les membres présents sont obligatoires pour clore la session")
     if not NAMED.search(members):  # « ,; » closed a session
-        raise JuryError("les membres présents : au moins un nom (« ,; » n'en est pas un)")
+        typed = members if len(members) <= 40 else members[:40] + "…"
+        raise JuryError(f"les membres présents : au moins un nom (« {typed} » n'en est pas un)")
     now, parents = datetime.now(UTC), commune_parents(engine)
     with session(engine) as orm, orm.begin():
         jury = orm.scalars(select(JurySession).where(

@@ -53,7 +53,10 @@ def test_a_grant_above_the_yearly_cap_is_capped_and_said(jury_wave, client, logi
 @pytest.mark.parametrize(("fields", "wrong", "said"), [
     ({"membres": "   ", "confirme": "oui"}, "membres", "les membres présents sont obligatoires"),
     ({"membres": "Mme A (DGCL)"}, "confirme", "cochez la case qui confirme la clôture"),
-    ({"membres": ",;", "confirme": "oui"}, "membres", "les membres présents : au moins un nom"),
+    ({"membres": ",;", "confirme": "oui"}, "membres",  # what was typed, quoted
+     "les membres présents : au moins un nom (« ,; »"),
+    ({"membres": "X", "confirme": "oui"}, "membres",
+     "les membres présents : au moins un nom (« X »"),
 ])
 def test_a_closing_refused_says_why_on_its_field(jury_wave, client, login, fields, wrong,  # noqa: F811
                                                   said):
@@ -63,7 +66,9 @@ def test_a_closing_refused_says_why_on_its_field(jury_wave, client, login, field
     post(client, "/instruction/jury/decisions", numero=["1234505"], vers="laureat",
          motivation="Motif du jury", vague="2", confirme="oui")
 
-    answer = post(client, "/instruction/jury/cloture", vague="2", **fields)
+    seen = re.search(r'name="decisions_vues" value="(\w+)"', client.get(
+        "/instruction/jury?vague=2").text).group(1)
+    answer = post(client, "/instruction/jury/cloture", vague="2", decisions_vues=seen, **fields)
 
     assert answer.status_code == 422
     page = answer.text

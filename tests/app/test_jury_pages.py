@@ -57,6 +57,12 @@ def wave(app, data_dir, ban_server, bouches_du_rhone):
     return engine
 
 
+def close(client, **fields):
+    """The closing form sent as the jury page shows it, with its decisions' stamp."""
+    seen = re.search(r'name="decisions_vues" value="(\w+)"', client.get(JURY).text).group(1)
+    return post(client, "/instruction/jury/cloture", vague="2", decisions_vues=seen, **fields)
+
+
 def text(answer) -> str:
     return " ".join(html.unescape(answer.text).split())
 
@@ -152,7 +158,7 @@ def test_a_confirmation_of_a_session_closed_since_opens_no_new_one(wave, client,
                  motivation="Motif", vague="2")
     (open_session,) = jury_sessions(wave, "2")
     assert f'name="session_vue" value="{open_session.id}"' in asked.text
-    post(client, "/instruction/jury/cloture", vague="2", membres="Mme A", confirme="oui")
+    close(client, membres="Mme A", confirme="oui")
     late = post(client, "/instruction/jury/decisions", numero=["1234505"], vers="laureat",
                 motivation="Motif", vague="2", confirme="oui",
                 session_vue=str(open_session.id))
@@ -195,6 +201,9 @@ def test_a_closing_from_a_page_that_showed_other_decisions_is_refused(wave, clie
     assert "des décisions ont été prises ou annulées depuis" in said
     assert "les 2 décision(s) ne pourront plus" in said  # the page as it is now
     assert not re.search(r'id="confirme-cloture"[^>]*checked', said)  # to tick again
+    unstamped = post(client, "/instruction/jury/cloture", vague="2", membres="Mme A (DGCL)",
+                     confirme="oui")  # a form without the stamp (a page of before) as well
+    assert unstamped.status_code == 422 and jury_sessions(wave, "2")[0].closed_at is None
     again = re.search(r'name="decisions_vues" value="(\w+)"', stale.text).group(1)
     post(client, "/instruction/jury/cloture", vague="2", membres="Mme A (DGCL)",
          confirme="oui", decisions_vues=again)
@@ -223,15 +232,13 @@ def test_a_decision_is_reversed_then_the_session_closed_and_locked(wave, client,
     with wave.begin() as connection:
         connection.execute(update(Dossier).where(Dossier.number == 1234505).values(
             commune_code="13055"))
-    unconfirmed = post(client, "/instruction/jury/cloture", vague="2",
-                       membres="Mme A <Durand> (DGCL)")
+    unconfirmed = close(client, membres="Mme A <Durand> (DGCL)")
     assert unconfirmed.status_code == 422 and jury_sessions(wave, "2")[0].closed_at is None
     refused = html.unescape(unconfirmed.text)  # the members typed stay (they were emptied)
     assert "Session non close : cochez la case qui confirme la clôture" in refused
     assert re.search(r'<textarea [^>]*id="membres"[^>]*>Mme A <Durand> \(DGCL\)</textarea>',
                      refused)
-    post(client, "/instruction/jury/cloture", vague="2", membres="Mme A (DGCL)",
-         confirme="oui")
+    close(client, membres="Mme A (DGCL)", confirme="oui")
     (session,) = jury_sessions(wave, "2")
     assert session.closed_at is not None and session.members == "Mme A (DGCL)"
     page = text(client.get(JURY))
@@ -322,7 +329,7 @@ def test_a_laureate_without_commune_still_counts_after_the_closing(wave, client,
     login(client)
     post(client, "/instruction/jury/decisions", numero=[str(unplaced)], vers="laureat",
          motivation="Projet solide", vague="2", confirme="oui")
-    post(client, "/instruction/jury/cloture", vague="2", membres="Mme A", confirme="oui")
+    close(client, membres="Mme A", confirme="oui")
     assert f"ds-{unplaced}" not in {row["id"] for row in laureate_table(wave, policy)}
     after = programme_records(wave, policy)
     added = {r.id for r in after} - {r.id for r in before}
@@ -361,7 +368,7 @@ def test_a_match_the_rules_made_is_undone_by_a_person(wave, client, login):
     login(client)
     post(client, "/instruction/jury/decisions", numero=["1234505"], vers="laureat",
          motivation="Motif du jury", vague="2", confirme="oui")
-    post(client, "/instruction/jury/cloture", vague="2", membres="Mme A", confirme="oui")
+    close(client, membres="Mme A", confirme="oui")
     page = text(client.get(JURY))
     assert re.search(r"LA FABULERIE \(ds-1234505\) : même Fabrique que\s+LA FABULERIE "
                      r"\(fabt-117\)", page)
@@ -380,7 +387,7 @@ def test_a_laureate_to_match_is_asked_on_its_own_wave_page(wave, client, login):
     login(client)
     post(client, "/instruction/jury/decisions", numero=["1234509"], vers="laureat",
          motivation="Motif du jury", vague="2", confirme="oui")
-    post(client, "/instruction/jury/cloture", vague="2", membres="Mme A", confirme="oui")
+    close(client, membres="Mme A", confirme="oui")
     assert 'id="rapprocher-ds-1234509"' in client.get(JURY).text
     assert "rapprocher-ds-" not in client.get("/instruction/jury?vague=1").text
 
