@@ -68,15 +68,20 @@ def _page(fabrique_id: str, form: DeliverableForm, status: int = 200):
     ), status
 
 
-PUBLISHED_NUMBER = re.compile(r"fabt-0*(\d{1,4})", re.IGNORECASE)
+PUBLISHED_NUMBER = re.compile(r"fabt-0*([1-9][0-9]{0,3})", re.IGNORECASE)
+DECIDED_NUMBER = re.compile(r"ds-([0-9]{1,12})", re.IGNORECASE)
 
 
 def as_published(fabrique_id: str) -> str:
-    """An identifier as the ANCT writes it: spaces around it dropped, « FABT-59 » and
-    « fabt-059 » as « fabt-59 » (numbers below 10 on two digits: « fabt-07 »)."""
+    """An identifier as the service writes it: spaces around it dropped, « FABT-59 » and
+    « fabt-059 » as « fabt-59 » (the ANCT's, numbers below 10 on two digits: « fabt-07 »),
+    « DS-1234514 » as « ds-1234514 » (a laureate decided here)."""
     written = fabrique_id.strip()
-    found = PUBLISHED_NUMBER.fullmatch(written)
-    return f"fabt-{int(found[1]):02d}" if found else written
+    if found := PUBLISHED_NUMBER.fullmatch(written):
+        return f"fabt-{int(found[1]):02d}"
+    if found := DECIDED_NUMBER.fullmatch(written):
+        return f"ds-{found[1]}"
+    return written
 
 
 @bp.get("/fabriques/<fabrique_id>")

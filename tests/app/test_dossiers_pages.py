@@ -253,6 +253,7 @@ def test_an_import_says_which_dossiers_have_no_wave_and_leads_to_them(ban_app, l
     link = re.search(r'<a href="([^"]+)">Voir les dossiers sans vague</a>', page).group(1)
     listed = client.get(link.replace("&amp;", "&")).text
     assert 'data-numero="1234505"' in listed
+    assert re.search(r'id="synthese">1 dossier\(s\) sans vague', listed)  # « dans la vague »
 
 
 @pytest.mark.parametrize(("content", "filename", "said"), [

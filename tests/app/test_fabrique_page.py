@@ -97,11 +97,13 @@ def test_ids_that_are_not_a_page(laureates, client):
     copied = client.get("/fabriques/fabt-59%20")  # said « Aucune … « fabt-59 » », a false 404
     assert copied.status_code == 302 and copied.headers["Location"].endswith("/fabriques/fabt-59")
     for written, published in (("FABT-59", "fabt-59"), ("fabt-059", "fabt-59"),
-                               ("Fabt-7", "fabt-07")):  # were 404s
+                               ("Fabt-7", "fabt-07"), ("DS-900001", "ds-900001")):  # 404s
         asked = client.get(f"/fabriques/{written}")
         assert asked.status_code == 302, written
         assert asked.headers["Location"].endswith(f"/fabriques/{published}")
-        assert client.get(asked.headers["Location"]).status_code == 200
+        assert client.get(asked.headers["Location"]).status_code in (200, 302)
+    for odd in ("fabt-0", "fabt-\u0665\u0669"):  # no fabt-00; Arabic-Indic digits as typed
+        assert client.get(f"/fabriques/{odd}").status_code == 404
 
 
 def test_instructors_record_deliverables_others_cannot(laureates, client, login):

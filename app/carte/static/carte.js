@@ -185,7 +185,7 @@
     if (name === "politique") {  // applied by the form's button: a change does not reload
       document.getElementById("carte-politique-note").textContent =
         value("politique") === form.getAttribute("data-politique") ? "" :
-        "Catégories à recalculer : appuyez sur « Appliquer les filtres » (la page se recharge).";
+        "Catégories à recalculer : appuyez sur «\u00a0Appliquer les filtres\u00a0» (la page se recharge).";
       return;
     }
     if (name === "qpv" && layers.qpv) { layers.qpv.setParams({vintage: event.target.value}); }

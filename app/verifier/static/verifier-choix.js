@@ -126,7 +126,7 @@
       marker = L.circleMarker(point, {radius: 7, color: "#ce0500", fillOpacity: 1}).addTo(map);
     }
     status.textContent = "Point choisi : longitude " + lon.value + ", latitude " + lat.value +
-      ". Appuyez sur « Vérifier ».";
+      ". Appuyez sur «\u00a0Vérifier\u00a0».";
   });
   refresh();
 })();
