@@ -22,7 +22,7 @@ from geodata.eligibility import classify, rows
 from geodata.eligibility.missing import departement_of
 from geodata.french import distance
 from geodata.networks import FABRIQUE, nearest_of_kinds
-from geodata.policy import load_policy, policy_title
+from geodata.policy import DEFAULT_POLICY, load_policy, policy_title
 from geodata.storage.dossiers import (
     FIELD_LABELS,
     StoreReport,
@@ -68,10 +68,13 @@ class ImportReport:
 
 def import_dossiers(engine: Engine, geocoder, path: str | Path, *, data_dir: Path,
                     mapping: str = "ami-2019", wave: str | None = None,
-                    policy_name: str = "current", calendar_file: Path | None = None,
+                    policy_name: str | None = "current", calendar_file: Path | None = None,
                     actor: str = "import") -> ImportReport:
-    """Import the DS export at ``path``; ``geocoder`` has the BAN client's ``search_csv``."""
-    policy = load_policy(policy_name)
+    """Import the DS export at ``path``; ``geocoder`` has the BAN client's ``search_csv``.
+    ``policy_name`` None: the rules the calendar gives the dossiers' waves
+    (``rules_of_waves``)."""
+    if policy_name is not None:
+        load_policy(policy_name)  # an unknown name refuses the file before it is read
     calendar = load_calendar(calendar_file)
     if wave is not None and calendar.wave(wave) is None:
         raise LoadError(f"vague inconnue du calendrier : {wave!r} (connues : "
@@ -79,8 +82,11 @@ def import_dossiers(engine: Engine, geocoder, path: str | Path, *, data_dir: Pat
     intake = read_dossiers(path, load_mapping(mapping), calendar, wave)
     before, departements = stored_policies(engine), stored_departements(engine)
     dossiers, places = _with_stored_values(engine, intake, calendar, told=wave is None)
+    policy = load_policy(policy_name or rules_of_waves(dossiers, calendar, path))
     stored, not_located, notes = _check_and_store(engine, geocoder, dossiers, policy,
                                                   data_dir, actor, places)
+    if policy_name is None:
+        notes.insert(0, f"règles de la ou des vagues du fichier : « {policy.title} »")
     notes += _rules_changed(intake, before, policy)
     notes += _departements_changed(engine, departements)
     absent = _absent_from_file(engine, intake)
@@ -91,6 +97,31 @@ def import_dossiers(engine: Engine, geocoder, path: str | Path, *, data_dir: Pat
     if stored.decided_kept:
         notes.append(_decisions_kept(stored.decided_kept))
     return ImportReport(intake, stored, not_located, notes)
+
+
+def rules_of_waves(dossiers, calendar, path) -> str:
+    """The rules the calendar gives the waves of ``dossiers`` (the current ones for a wave
+    that names none, or dossiers without a wave); a LoadError when they differ: one import
+    checks its dossiers under one set of rules."""
+    named: dict[str, set] = {}
+    for dossier in dossiers:
+        found = calendar.wave(dossier.wave) if dossier.wave else None
+        named.setdefault(found.policy if found and found.policy else DEFAULT_POLICY,
+                         set()).add(dossier.wave)
+
+    def whose(waves: set) -> str:
+        numbered = sorted(w for w in waves if w)
+        said = [("la vague " if len(numbered) == 1 else "les vagues ") + ", ".join(numbered)
+                ] if numbered else []
+        return " et ".join(said + (["les dossiers sans vague"] if None in waves else []))
+
+    if len(named) > 1:
+        said = " ; ".join(f"« {policy_title(name) or name} » pour {whose(waves)}"
+                          for name, waves in sorted(named.items()))
+        raise LoadError(f"les vagues de ce fichier ont été instruites selon des règles "
+                        f"différentes ({said}) : choisissez les règles, ou importez chaque "
+                        "vague à part", path=str(path))
+    return next(iter(named), DEFAULT_POLICY)
 
 
 def _decisions_kept(kept: dict[int, list[str]]) -> str:

@@ -40,7 +40,14 @@ from app.db import calendar_file, calendar_waves, data_dir, get_engine, get_geoc
 from app.errors import error_page
 from app.forms import first_error
 from app.instruction.changes import changes
-from app.instruction.forms import AVIS_TEXT_MAX, AvisForm, DossiersQuery, ImportForm, MoveForm
+from app.instruction.forms import (
+    AVIS_TEXT_MAX,
+    BY_WAVE,
+    AvisForm,
+    DossiersQuery,
+    ImportForm,
+    MoveForm,
+)
 from app.security import no_store
 from geodata.checks import LocationError, check_point, map_features
 from geodata.dossiers.calendar import CalendarError
@@ -51,7 +58,6 @@ from geodata.dossiers.states import workflow
 from geodata.eligibility import EligibilityError
 from geodata.policy import (
     CATEGORIES,
-    DEFAULT_POLICY,
     SHORT_CATEGORIES,
     PolicyError,
     available_policies,
@@ -216,13 +222,13 @@ def _list_path(target: str | None) -> str | None:
 
 
 def _usual_policy() -> tuple[str, bool]:
-    """The rules most stored dossiers were checked under, and True; the default ones and
-    False when there is none: the import page's default, so that importing a wave again
-    keeps its rules."""
+    """The rules most stored dossiers were checked under, and True; those of each wave
+    (``BY_WAVE``) and False when there is none: the import page's default, so that
+    importing a wave again keeps its rules, and a first import takes its wave's."""
     used = Counter(stored_policies(get_engine()).values()).most_common(1)
     if used and used[0][0] in available_policies():
         return used[0][0], True
-    return DEFAULT_POLICY, False
+    return BY_WAVE, False
 
 
 def _map_features(dossier) -> dict | None:
@@ -331,7 +337,7 @@ def upload():
         try:
             report = import_dossiers(
                 get_engine(), get_geocoder(), path, data_dir=data_dir(current_app),
-                wave=form.vague.data or None, policy_name=form.policy.data,
+                wave=form.vague.data or None, policy_name=form.policy_name(),
                 calendar_file=calendar_file(current_app),
                 actor=current_user.email)
         except (LoadError, CalendarError, PolicyError) as error:
@@ -348,5 +354,5 @@ def _import_page(form: ImportForm, **shown):
         f"Les vagues {policy.selected_waves} ont été instruites selon « {policy.title} ». "
         for policy in map(load_policy, available_policies()) if policy.selected_waves)
     return render_template("dossiers_import.html", form=form, waves=calendar_waves(current_app),
-                           chosen_under=chosen_under.strip(),
+                           chosen_under=chosen_under.strip(), by_wave=BY_WAVE,
                            **{"report": None, "error": None, **shown})

@@ -15,12 +15,12 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, Regexp
 
-from app.forms import Form, LocationFields, QueryForm, policy_field, strip
+from app.forms import Form, LocationFields, QueryForm, known_policy, strip
 from geodata.dossiers.records import KINDS
 from geodata.dossiers.selection import CHECKS, NO_AVIS, SORTS, DossierFilter
 from geodata.dossiers.states import workflow
 from geodata.french import number
-from geodata.policy import CATEGORIES
+from geodata.policy import CATEGORIES, DEFAULT_POLICY
 
 __all__ = ["AVIS_TEXT_MAX", "AvisForm", "CloseForm", "DecisionForm", "DossierForm", "DossiersQuery",
            "HistoryQuery", "ImportForm", "MatchForm", "MoveForm", "ReverseForm"]
@@ -213,9 +213,23 @@ class ImportForm(Form):
                                                     "attendu")])
     vague = StringField(default="", filters=[strip], validators=[Optional(), Regexp(
         r"^[\w-]{1,16}$", message="vague : 16 lettres, chiffres ou tirets au plus")])
-    policy = policy_field()
+    policy = StringField(default="", filters=[  # a policy, or ``BY_WAVE``
+        strip, lambda value: value or DEFAULT_POLICY])
 
     ORDER = ("fichier", "vague", "policy")
+
+    def validate_policy(self, field) -> None:
+        if field.data != BY_WAVE:
+            known_policy(self, field)
+
+    def policy_name(self) -> str | None:
+        """The rules to import under; None: those of the dossiers' waves."""
+        return None if self.policy.data == BY_WAVE else self.policy.data
+
+
+BY_WAVE = "selon-la-vague"
+"""The import page's choice of the rules the calendar gives each wave (AMI 2019 for the
+waves of 2019 to 2022): a first import of a 2019 export was checked under today's rules."""
 
 
 class DecisionForm(MoveForm):

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from geodata.policy import available_policies
+
 __all__ = ["CALENDAR_FILE", "Calendar", "CalendarError", "Wave", "load_calendar"]
 
 CALENDAR_FILE = Path(__file__).with_name("vagues.toml")
@@ -32,6 +34,7 @@ class Wave:
     deadline: date | None = None
     announced: str | None = None  # "AAAA-MM"
     quota: int | None = None
+    policy: str | None = None  # the rules its dossiers were instructed under
 
     def admits(self, fnt: bool | None) -> bool | None:
         """Whether a dossier of this type may be in the wave (None: type unknown)."""
@@ -99,6 +102,9 @@ def _wave(entry: dict) -> Wave:
     deadline = entry.get("depot_limite")
     if deadline is not None and not isinstance(deadline, date):
         raise ValueError(f"vague {entry['numero']!r} : depot_limite doit être une date")
-    quota = entry.get("quota")
+    quota, policy = entry.get("quota"), entry.get("politique")
+    if policy is not None and policy not in available_policies():
+        raise ValueError(f"vague {entry['numero']!r} : politique inconnue {policy!r} "
+                         f"(connues : {', '.join(available_policies())})")
     return Wave(str(entry["numero"]), kind, deadline, entry.get("annonce"),
-                None if quota is None else int(quota))
+                None if quota is None else int(quota), policy)

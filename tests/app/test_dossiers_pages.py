@@ -175,11 +175,26 @@ def test_the_import_page_offers_the_rules_the_dossiers_were_checked_under(wave, 
     assert "Celles des dossiers déjà importés" in html.unescape(page)
 
 
-def test_without_dossiers_the_import_page_claims_no_rules_kept(client, login):
+def test_without_dossiers_the_import_page_offers_the_rules_of_each_wave(client, login):
+    """A first import was checked under today's rules, a 2019 export's included (the
+    waves of 2019 to 2022 were instructed under the AMI 2019's)."""
     login(client)
     page = html.unescape(client.get(IMPORT).text)
-    assert re.search(r'<option value="current" selected>', page)
+    assert re.search(r'<option value="selon-la-vague" selected>Celles de la vague de chaque '
+                     r'dossier</option>', page)
     assert "Celles des dossiers déjà importés" not in page
+
+
+def test_a_first_import_by_wave_checks_a_2019_wave_under_the_ami_2019_rules(ban_app, login):
+    client = ban_app.test_client()
+    login(client)
+    page = html.unescape(upload(client, WAVE.read_bytes(), "export-ds.csv",
+                                policy="selon-la-vague").text)
+    assert "règles de la ou des vagues du fichier : «\u00a0AMI 2019" in page
+    engine = ban_app.extensions[EXTENSION]
+    assert {d.policy for d in list_dossiers(engine)} == {"ami-2019"}
+    wrong = upload(client, WAVE.read_bytes(), "export-ds.csv", policy="ami-2099")
+    assert wrong.status_code == 400 and "ami-2099" in html.unescape(wrong.text)
 
 
 def test_without_dossiers_the_page_says_how_to_import(client, login):

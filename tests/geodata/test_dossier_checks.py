@@ -45,6 +45,9 @@ def test_the_shipped_calendar_says_what_was_published_and_nothing_more():
     assert all(calendar.wave(str(n)).deadline is None for n in range(3, 11))
     assert calendar.wave("2024") is not None and calendar.wave("2024").deadline is None
     assert all(wave.quota is None for wave in calendar.waves)  # none was published
+    # the rules of each wave, as the policies say (ami-2019: « selected_waves = 2019 à 2022 »)
+    assert {w.number: w.policy for w in calendar.waves} == {
+        **{str(n): "ami-2019" for n in range(1, 11)}, "2023": "current", "2024": "current"}
 
 
 @pytest.mark.parametrize(("filed", "fnt", "wave", "said"), [
@@ -72,6 +75,10 @@ def test_an_instance_file_extends_and_replaces_waves(tmp_path):
     assert found.number == "3"
     extra.write_text('[[vague]]\nnumero = "3"\ntype = "quelques-unes"\n', encoding="utf-8")
     with pytest.raises(CalendarError, match="quelques-unes"):
+        load_calendar(extra)
+    extra.write_text('[[vague]]\nnumero = "3"\ntype = "toutes"\npolitique = "ami-2099"\n',
+                     encoding="utf-8")
+    with pytest.raises(CalendarError, match="politique inconnue 'ami-2099'"):
         load_calendar(extra)
 
 

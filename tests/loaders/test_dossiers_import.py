@@ -198,6 +198,23 @@ def test_a_wave_given_by_hand_must_be_in_the_calendar(engine, ban, data_dir):
     assert {d.wave for d in list_dossiers(engine)} == {"3"} and report.stored.created
 
 
+def test_by_wave_one_import_takes_one_set_of_rules(engine, ban, data_dir, tmp_path):
+    """Without rules named, the calendar's for the file's waves: the AMI 2019's for waves 1
+    and 2; a file whose waves were instructed under different rules is refused whole (a
+    dossier without a wave takes today's)."""
+    report = imported(engine, ban, data_dir, policy_name=None)
+    assert {d.policy for d in list_dossiers(engine)} == {"ami-2019"}
+    assert any("AMI 2019" in note for note in report.notes)
+    late = tmp_path / "tardif.csv"
+    late.write_text(WAVE.read_text(encoding="utf-8").replace(
+        "2019-10-24 11:05:12 +0200", "2020-03-02 11:05:12 +0100"), encoding="utf-8")
+    with pytest.raises(LoadError, match="instruites selon des règles différentes") as error:
+        imported(engine, ban, data_dir, path=late, policy_name=None)
+    assert "pour les dossiers sans vague" in str(error.value)
+    assert "pour les vagues 1, 2" in str(error.value)
+    assert {d.policy for d in list_dossiers(engine)} == {"ami-2019"}  # nothing stored
+
+
 def test_the_export_has_the_agreed_columns(paca, ban, data_dir):
     imported(paca, ban, data_dir)
     dossiers = list_dossiers(paca, "1")
