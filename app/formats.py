@@ -20,6 +20,7 @@ import re
 
 from flask import Flask
 from jinja2.ext import Extension
+from markupsafe import Markup
 
 from geodata.display import decoded, of_place, short_name
 from geodata.french import coordinate, decimal, distance, euros, number, percent, size
@@ -31,7 +32,9 @@ _OPENING, _CLOSING = re.compile(r"«[ \t\r\n]+"), re.compile(r"[ \t\r\n]+»")
 
 def guillemets(text) -> str:
     """``text`` with a no-break space after each « and before each » (spaces and line
-    breaks there made one); None as nothing."""
+    breaks there made one); None as nothing; markup stays markup."""
+    if isinstance(text, Markup):
+        return Markup(guillemets(str(text)))
     text = "" if text is None else str(text)
     if "«" not in text and "»" not in text:
         return text

@@ -150,14 +150,15 @@ def test_french_quotes_hold_their_words_but_typed_text_is_printed_as_typed(app):
     quotes and the code's messages hold their words; what a person typed, sent back in a
     form, keeps its plain spaces (a motivation « Pièces « complètes » » saved as typed)."""
     from flask import render_template_string
+    from markupsafe import Markup
 
     typed = "Pièces « complètes »"
     with app.test_request_context():
         shown = render_template_string(
             "Politique «\n  {{ title }} » ; {{ message|phrase }} ; {{ why|guillemets }} ; "
-            '<input value="{{ typed }}">',
+            '<input value="{{ typed }}"> ; {{ link|guillemets }}',
             title="AMI 2019", message="de « Déposé », on ne passe pas à « Recevable »",
-            why=None, typed=typed)
+            why=None, typed=typed, link=Markup('<a href="/x">« lien »</a>'))
     assert shown == ("Politique «\u00a0AMI 2019\u00a0» ; De «\u00a0Déposé\u00a0», on ne "
                      "passe pas à «\u00a0Recevable\u00a0» ;  ; "
-                     '<input value="Pièces « complètes »">')
+                     '<input value="Pièces « complètes »"> ; <a href="/x">«\u00a0lien\u00a0»</a>')
