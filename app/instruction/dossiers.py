@@ -105,7 +105,7 @@ def _selection(query: DossiersQuery):
 
 def unknown_wave(wave: str, waves: list[str]) -> str:
     """Why a wave asked shows nothing: no dossier of it (the waves that have some)."""
-    return f"Aucun dossier dans la vague {wave!r} (vagues des dossiers : " \
+    return f"Aucun dossier dans la vague « {wave} » (vagues des dossiers : " \
         f"{', '.join(waves) or 'aucune'})."
 
 

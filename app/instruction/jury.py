@@ -43,6 +43,7 @@ from geodata.policy import CATEGORY_UNDETERMINED, SHORT_CATEGORIES
 from geodata.quota_report import LABELS
 from geodata.quotas import quota_table, range_text, what_if
 from geodata.storage.dossiers import (
+    NO_WAVE,
     MoveRefused,
     dossier_events,
     dossier_waves,
@@ -91,6 +92,9 @@ def _wave_asked() -> tuple[list, str | None]:
     "transmis au jury", else the first)."""
     waves = [w for w in dossier_waves(get_engine()) if w is not None]
     wave = request.values.get("vague") or None
+    if wave == NO_WAVE:  # the list's « sans vague »: a jury decides on a wave's dossiers
+        abort(404, description="Les dossiers sans vague n'ont pas de jury : importez-les de "
+                               "nouveau en choisissant leur vague.")
     if wave is not None and wave not in waves:
         abort(404, description=unknown_wave(wave, waves))
     waiting = [w for w in dossier_waves(get_engine(), JURY_STATE) if w is not None]

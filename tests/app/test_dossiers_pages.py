@@ -371,9 +371,12 @@ def test_an_unknown_wave_is_not_an_empty_list(wave, client, login):
     assert answer.status_code == 404
     said = " ".join(html.unescape(answer.text).split())
     assert "Vague inconnue" in said
-    assert "Aucun dossier dans la vague '99' (vagues des dossiers : 1, 2)." in said
+    assert "Aucun dossier dans la vague « 99 » (vagues des dossiers : 1, 2)." in said
     assert client.get("/instruction/dossiers?vague=2").status_code == 200
     export = client.get("/instruction/dossiers.csv?vague=99")  # not a file of headers alone
     assert export.status_code == 404 and "vagues des dossiers : 1, 2" in export.text
     jury = client.get("/instruction/jury?vague=99")  # the same words
     assert jury.status_code == 404 and "vagues des dossiers : 1, 2" in html.unescape(jury.text)
+    unwaved = client.get("/instruction/jury?vague=sans-vague")  # the list's « sans vague »
+    assert unwaved.status_code == 404
+    assert "Les dossiers sans vague n'ont pas de jury" in html.unescape(unwaved.text)
