@@ -123,13 +123,19 @@ def commune_parents(engine: Engine) -> dict[str, str]:
                                        .where(Commune.parent_code.is_not(None))).all())
 
 
-def _label(version) -> str:
+def _label(version, names: dict[str, dict[str, str]]) -> str:
+    """A source as the verdicts name it: its vintage, where it is complete (« la région
+    Provence-Alpes-Côte d'Azur (93) »: ``names`` of the régions and of the départements
+    loaded, by scope: « 93 » is both)."""
     scope = version.complete_for.get("scope")
-    codes = ", ".join(version.complete_for.get("codes", []))
+    named = names.get(scope, {})
+    codes = ", ".join(f"{named[c]} ({c})" if c in named else c
+                      for c in version.complete_for.get("codes", []))
+    several = len(version.complete_for.get("codes", [])) > 1
     where = {"country": "complète pour toute la France", "none": "partielle",
-             "regions": f"complète pour la région {codes}",
-             "departements": f"complète pour les départements {codes}"}.get(
-        scope, f"complète pour {scope} {codes}")
+             "regions": f"complète pour {'les régions' if several else 'la région'} {codes}",
+             "departements": f"complète pour {'les départements' if several else 'le département'}"
+                             f" {codes}"}.get(scope, f"complète pour {scope} {codes}")
     return f"{version.source} ({version.vintage}, {where}, chargée le {version.loaded_at:%d/%m/%Y})"
 
 
@@ -148,6 +154,9 @@ def read_qpv_layer(connection: Connection, vintage: str) -> QpvLayer:
     if lists:
         hosting = frozenset(connection.scalars(
             select(QpvCommune.commune_code).where(QpvCommune.vintage == vintage)))
+    names = {"regions": dict(connection.execute(select(Region.code, Region.name)).all()),
+             "departements": dict(
+                 connection.execute(select(Departement.code, Departement.name)).all())}
     return QpvLayer(
         vintage=vintage,
         codes=np.array([r.code for r in records], dtype=object),
@@ -158,8 +167,8 @@ def read_qpv_layer(connection: Connection, vintage: str) -> QpvLayer:
             (v.complete_for["scope"], tuple(v.complete_for.get("codes", []))) for v in versions
         ),
         hosting_communes=hosting,
-        sources=tuple(_label(v) for v in versions),
-        hosting_source=_label(lists[-1]) if lists else None,
+        sources=tuple(_label(v, names) for v in versions),
+        hosting_source=_label(lists[-1], names) if lists else None,
         source_ids=tuple(v.id for v in versions),
         row_sources=np.array([position.get(r.dataset_version_id, -1) for r in records],
                              dtype=np.int64),

@@ -88,6 +88,9 @@ def test_attestation_is_dated_with_policy_and_data_versions(client):  # noqa: F8
     assert "les contours des QPV 2015 ne sont pas tous chargés pour Provence-Alpes-Côte " \
            "d&#39;Azur (région 93)" in html
     assert "commune-contours" in html and "sha256:" in html
+    current = client.get("/verifier?lon=5.4034&lat=43.3305&policy=current").text
+    # where a source is complete, by the région's name (« la région 93 » before)
+    assert "complète pour la région Provence-Alpes-Côte d&#39;Azur (93)" in current
 
 
 def test_attestation_of_a_point_in_occitanie_cites_occitanie_outlines(client):  # noqa: F811
