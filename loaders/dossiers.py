@@ -66,6 +66,12 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
 
 
+BY_WAVE = "selon-la-vague"
+"""The rules asked as « those the calendar gives the file's waves » (``rules_of_waves``), on
+the import page and the command line: a first import of a 2019 export was checked under
+today's rules."""
+
+
 def import_dossiers(engine: Engine, geocoder, path: str | Path, *, data_dir: Path,
                     mapping: str = "ami-2019", wave: str | None = None,
                     policy_name: str | None = "current", calendar_file: Path | None = None,

@@ -16,7 +16,7 @@ from geodata.dossiers.export import export_csv
 from geodata.dossiers.states import workflow
 from geodata.policy import DEFAULT_POLICY, PolicyError, available_policies
 from geodata.storage.dossiers import MoveRefused, dossier_waves, list_dossiers, move_dossiers
-from loaders.dossiers import ImportReport, import_dossiers, reverify_dossiers
+from loaders.dossiers import BY_WAVE, ImportReport, import_dossiers, reverify_dossiers
 from loaders.ds_export import available_mappings
 from loaders.errors import LoadError
 
@@ -41,13 +41,16 @@ def dossiers_group() -> None:
               type=click.Choice(available_mappings()),
               help="Correspondance des colonnes du formulaire (loaders/correspondances).")
 @click.option("--politique", "--policy", "policy", default=DEFAULT_POLICY, show_default=True,
-              type=click.Choice(available_policies()), help="Politique des vérifications.")
+              type=click.Choice([BY_WAVE, *available_policies()]),
+              help=f"Politique des vérifications ({BY_WAVE} : celle que le calendrier des "
+                   "vagues donne à la vague des dossiers).")
 @with_appcontext
 def import_command(path: str, vague: str | None, correspondance: str, policy: str) -> None:
     try:
         report = import_dossiers(
             get_engine(), get_geocoder(), path, data_dir=data_dir(current_app),
-            mapping=correspondance, wave=vague, policy_name=policy,
+            mapping=correspondance, wave=vague,
+            policy_name=None if policy == BY_WAVE else policy,
             calendar_file=calendar_file(current_app),
             actor=_actor())
     except (LoadError, CalendarError, PolicyError) as error:

@@ -42,7 +42,6 @@ from app.forms import first_error
 from app.instruction.changes import changes
 from app.instruction.forms import (
     AVIS_TEXT_MAX,
-    BY_WAVE,
     AvisForm,
     DossiersQuery,
     ImportForm,
@@ -77,7 +76,7 @@ from geodata.storage.dossiers import (
     move_dossiers,
     stored_policies,
 )
-from loaders.dossiers import import_dossiers
+from loaders.dossiers import BY_WAVE, import_dossiers
 from loaders.errors import LoadError
 
 __all__ = ["bp"]

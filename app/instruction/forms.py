@@ -21,6 +21,7 @@ from geodata.dossiers.selection import CHECKS, NO_AVIS, SORTS, DossierFilter
 from geodata.dossiers.states import workflow
 from geodata.french import number
 from geodata.policy import CATEGORIES, DEFAULT_POLICY
+from loaders.dossiers import BY_WAVE
 
 __all__ = ["AVIS_TEXT_MAX", "AvisForm", "CloseForm", "DecisionForm", "DossierForm", "DossiersQuery",
            "HistoryQuery", "ImportForm", "MatchForm", "MoveForm", "ReverseForm"]
@@ -226,10 +227,6 @@ class ImportForm(Form):
         """The rules to import under; None: those of the dossiers' waves."""
         return None if self.policy.data == BY_WAVE else self.policy.data
 
-
-BY_WAVE = "selon-la-vague"
-"""The import page's choice of the rules the calendar gives each wave (AMI 2019 for the
-waves of 2019 to 2022): a first import of a 2019 export was checked under today's rules."""
 
 
 class DecisionForm(MoveForm):

@@ -55,6 +55,15 @@ def test_import_says_what_it_did_and_export_writes_every_dossier(runner, tmp_pat
     assert not (tmp_path / "v.csv").exists()
 
 
+def test_import_by_wave_takes_the_calendar_s_rules(runner):
+    answer = runner.invoke(args=["dossiers", "importer", str(WAVE), "--politique",
+                                 "selon-la-vague"])
+    assert answer.exit_code == 0, answer.output
+    assert "règles de la ou des vagues du fichier : « AMI 2019" in answer.output
+    with runner.app.app_context():
+        assert {d.policy for d in list_dossiers(get_engine())} == {"ami-2019"}
+
+
 @pytest.mark.parametrize(("arguments", "said"), [
     (["--vague", "12"], "vague inconnue du calendrier : '12'"),
     (["--correspondance", "ami-2030"], "valeur invalide pour '--correspondance'"),
