@@ -1,0 +1,45 @@
+# ruff: noqa: F811 - the fixtures of test_jury_pages, imported, are named as arguments
+"""Closing a jury session from a page that is no longer the session's (another tab decided
+or cancelled since): refused, the page shown again as it is now (the BAN local, the
+hand-made wave of ``tests/data/dossiers``, as ``test_jury_pages``)."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from geodata.storage.jury import jury_sessions
+from tests.app.test_jury_pages import JURY, bouches_du_rhone, post, wave  # noqa: F401
+from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
+
+pytestmark = pytest.mark.shared_data
+
+
+def test_a_closing_from_a_page_that_showed_other_decisions_is_refused(wave, client, login):
+    """A page opened with one decision, another taken in a second tab, then « Clore » on the
+    first page: the session closed with a decision its closer never saw, locked for good."""
+    login(client)
+    decide = {"vague": "2", "motivation": "Motif du jury", "confirme": "oui"}
+    post(client, "/instruction/jury/decisions", numero=["1234505"], vers="laureat", **decide)
+    first_tab = client.get(JURY).text
+    seen = re.search(r'name="decisions_vues" value="(\w+)"', first_tab).group(1)
+    assert "les 1 décision(s) ne pourront plus" in html.unescape(first_tab)
+    post(client, "/instruction/jury/decisions", numero=["1234515"], vers="laureat", **decide)
+
+    stale = post(client, "/instruction/jury/cloture", vague="2", membres="Mme A (DGCL)",
+                 confirme="oui", decisions_vues=seen)
+
+    assert stale.status_code == 422 and jury_sessions(wave, "2")[0].closed_at is None
+    said = html.unescape(stale.text)
+    assert "des décisions ont été prises ou annulées depuis" in said
+    assert "les 2 décision(s) ne pourront plus" in said  # the page as it is now
+    assert not re.search(r'id="confirme-cloture"[^>]*checked', said)  # to tick again
+    unstamped = post(client, "/instruction/jury/cloture", vague="2", membres="Mme A (DGCL)",
+                     confirme="oui")  # a form without the stamp (a page of before) as well
+    assert unstamped.status_code == 422 and jury_sessions(wave, "2")[0].closed_at is None
+    again = re.search(r'name="decisions_vues" value="(\w+)"', stale.text).group(1)
+    post(client, "/instruction/jury/cloture", vague="2", membres="Mme A (DGCL)",
+         confirme="oui", decisions_vues=again)
+    assert jury_sessions(wave, "2")[0].closed_at is not None
