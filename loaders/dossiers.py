@@ -22,7 +22,7 @@ from geodata.eligibility import classify, rows
 from geodata.eligibility.missing import departement_of
 from geodata.french import distance
 from geodata.networks import FABRIQUE, nearest_of_kinds
-from geodata.policy import DEFAULT_POLICY, load_policy, policy_title
+from geodata.policy import load_policy, policy_title
 from geodata.storage.dossiers import (
     FIELD_LABELS,
     StoreReport,
@@ -44,6 +44,7 @@ from loaders.dossier_places import (
     read_addresses,
     some_numbers,
 )
+from loaders.dossier_rules import rules_of_waves
 from loaders.ds_export import Intake, load_mapping, read_dossiers, told_wave
 from loaders.errors import LoadError
 
@@ -64,12 +65,6 @@ class ImportReport:
     stored: StoreReport
     not_located: dict[int, str] = field(default_factory=dict)  # number -> why
     notes: list[str] = field(default_factory=list)
-
-
-BY_WAVE = "selon-la-vague"
-"""The rules asked as « those the calendar gives the file's waves » (``rules_of_waves``), on
-the import page and the command line: a first import of a 2019 export was checked under
-today's rules."""
 
 
 def import_dossiers(engine: Engine, geocoder, path: str | Path, *, data_dir: Path,
@@ -103,31 +98,6 @@ def import_dossiers(engine: Engine, geocoder, path: str | Path, *, data_dir: Pat
     if stored.decided_kept:
         notes.append(_decisions_kept(stored.decided_kept))
     return ImportReport(intake, stored, not_located, notes)
-
-
-def rules_of_waves(dossiers, calendar, path) -> str:
-    """The rules the calendar gives the waves of ``dossiers`` (the current ones for a wave
-    that names none, or dossiers without a wave); a LoadError when they differ: one import
-    checks its dossiers under one set of rules."""
-    named: dict[str, set] = {}
-    for dossier in dossiers:
-        found = calendar.wave(dossier.wave) if dossier.wave else None
-        named.setdefault(found.policy if found and found.policy else DEFAULT_POLICY,
-                         set()).add(dossier.wave)
-
-    def whose(waves: set) -> str:
-        numbered = sorted(w for w in waves if w)
-        said = [("la vague " if len(numbered) == 1 else "les vagues ") + ", ".join(numbered)
-                ] if numbered else []
-        return " et ".join(said + (["les dossiers sans vague"] if None in waves else []))
-
-    if len(named) > 1:
-        said = " ; ".join(f"« {policy_title(name) or name} » pour {whose(waves)}"
-                          for name, waves in sorted(named.items()))
-        raise LoadError(f"les vagues de ce fichier ont été instruites selon des règles "
-                        f"différentes ({said}) : choisissez les règles, ou importez chaque "
-                        "vague à part", path=str(path))
-    return next(iter(named), DEFAULT_POLICY)
 
 
 def _decisions_kept(kept: dict[int, list[str]]) -> str:

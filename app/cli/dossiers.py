@@ -16,7 +16,8 @@ from geodata.dossiers.export import export_csv
 from geodata.dossiers.states import workflow
 from geodata.policy import DEFAULT_POLICY, PolicyError, available_policies
 from geodata.storage.dossiers import MoveRefused, dossier_waves, list_dossiers, move_dossiers
-from loaders.dossiers import BY_WAVE, ImportReport, import_dossiers, reverify_dossiers
+from loaders.dossier_rules import BY_WAVE
+from loaders.dossiers import ImportReport, import_dossiers, reverify_dossiers
 from loaders.ds_export import available_mappings
 from loaders.errors import LoadError
 

@@ -76,7 +76,8 @@ from geodata.storage.dossiers import (
     move_dossiers,
     stored_policies,
 )
-from loaders.dossiers import BY_WAVE, import_dossiers
+from loaders.dossier_rules import BY_WAVE
+from loaders.dossiers import import_dossiers
 from loaders.errors import LoadError
 
 __all__ = ["bp"]

@@ -21,7 +21,7 @@ from geodata.dossiers.selection import CHECKS, NO_AVIS, SORTS, DossierFilter
 from geodata.dossiers.states import workflow
 from geodata.french import number
 from geodata.policy import CATEGORIES, DEFAULT_POLICY
-from loaders.dossiers import BY_WAVE
+from loaders.dossier_rules import BY_WAVE
 
 __all__ = ["AVIS_TEXT_MAX", "AvisForm", "CloseForm", "DecisionForm", "DossierForm", "DossiersQuery",
            "HistoryQuery", "ImportForm", "MatchForm", "MoveForm", "ReverseForm"]
