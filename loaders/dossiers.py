@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from geodata.dossiers.calendar import Calendar, load_calendar
 from geodata.dossiers.checks import funding_finding, legal_form_finding, read_nomenclature
 from geodata.dossiers.records import DossierInput, Finding
+from geodata.dossiers.states import workflow
 from geodata.eligibility import classify, rows
 from geodata.eligibility.missing import departement_of
 from geodata.french import distance
@@ -98,6 +99,15 @@ def import_dossiers(engine: Engine, geocoder, path: str | Path, *, data_dir: Pat
     if stored.decided_kept:
         notes.append(_decisions_kept(stored.decided_kept))
     return ImportReport(intake, stored, not_located, notes)
+
+
+def _decided_and_placed(engine: Engine, dossiers: list[DossierInput]) -> set[int]:
+    """The dossiers a jury decided that have a commune: an import keeps their place
+    (``geodata.storage.dossiers.AFTER_DECISION``), so what their export's place says is
+    not for the report."""
+    decided = workflow().decided
+    return {number for number, dossier in find_dossiers(engine, [d.number for d in dossiers])
+            .items() if dossier.state in decided and dossier.commune_code}
 
 
 def _decisions_kept(kept: dict[int, list[str]]) -> str:
@@ -272,8 +282,10 @@ def _check_and_store(engine: Engine, geocoder, dossiers: list[DossierInput], pol
     for d, value in zip(dossiers, values, strict=True):
         value["checks"]["non_pourvu"] = nearby.get(d.number) or {
             "reason": "dossier non localisé : distances aux lieux inconnues"}
-    read_addresses(engine, values, notes)
-    outside = [number for number, verdict in verdicts.items() if verdict.get("error")]
+    placed = _decided_and_placed(engine, dossiers)  # the export's place is not theirs
+    read_addresses(engine, [v for v in values if v["number"] not in placed], notes)
+    outside = [number for number, verdict in verdicts.items()
+               if verdict.get("error") and number not in placed]
     if outside:
         notes.append(f"{len(outside)} dossier(s) placé(s) hors des territoires couverts "
                      f"(longitude et latitude inversées ?), territoire à vérifier : "

@@ -101,7 +101,10 @@ def test_a_decided_dossier_keeps_the_facts_of_its_decision(paca, ban, data_dir, 
     letter said « non éligible »), made it an FNT with other amounts, renamed it (it lost its
     match with the published Fabrique, counted twice; an empty SIRET cell erased another's).
     Its DS state and e-mail still follow the export; the other values are kept, and what the
-    export says is written once in its history."""
+    export says is written once in its history, and the report says nothing of its export's
+    place (« le point n'est pas dans la commune de l'adresse »: the COG's communes loaded
+    for that reading)."""
+    load(paca, "communes", data_dir)
     imported(paca, ban, data_dir)
     number = 1234509
     for target in ("en-instruction", "recevable", "transmis-au-jury"):
@@ -113,7 +116,7 @@ def test_a_decided_dossier_keeps_the_facts_of_its_decision(paca, ban, data_dir, 
     text = WAVE.read_text(encoding="utf-8")
     line = next(row for row in text.splitlines() if row.startswith(f"{number},"))
     changed = (line.replace("porteur-09@", "porteuse-09@").replace("en_instruction", "accepte")
-               .replace("5.390326,43.309625", "5.4005,43.27")
+               .replace("5.390326,43.309625", "5.5702,43.2922")  # Aubagne: address's elsewhere
                .replace("Fabrique de Territoire,", "Fabrique Numérique de Territoire,")
                .replace(",SCIC FRICHE LA BELLE DE MAI,Fabrique", ",La Friche — tiers-lieu,Fabrique")
                .replace("50 000,50 000,50 000", "100 000,100 000,50 000"))
@@ -131,10 +134,11 @@ def test_a_decided_dossier_keeps_the_facts_of_its_decision(paca, ban, data_dir, 
         again.stored.decided_kept[number])
     assert again.stored.updated[number] == ["email", "ds_state"]
     gaps = [e for e in dossier_events(paca, number) if e.kind == "ecart-export"]
-    assert len(gaps) == 1 and gaps[0].details["apres"]["lon"] == 5.4005
+    assert len(gaps) == 1 and gaps[0].details["apres"]["lon"] == 5.5702
     assert gaps[0].details["avant"]["kind"] == before["kind"]
     note = next(n for n in again.notes if "gardent les valeurs de leur décision" in n)
     assert f"{number} (" in note and "longitude" in note
+    assert not any(str(number) in n for n in again.notes if "commune de l'adresse" in n)
     same = imported(paca, ban, data_dir)  # the export the decision was taken on: nothing to
     assert number not in same.stored.decided_kept  # say (what today's data compute aside)
     assert len([e for e in dossier_events(paca, number) if e.kind == "ecart-export"]) == 1
