@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from geodata.dossiers.selection import folded
 
 __all__ = ["DS_CLOSED", "DS_STATES", "FNT", "FT", "KINDS", "MATCH_SAME", "MATCH_STATES",
            "DossierInput", "Finding", "ds_state_code"]
@@ -26,10 +27,8 @@ DS_CLOSED = ("refuse", "sans_suite")
 
 
 def _plain(text: str) -> str:
-    """Lower case, no accents, spaces for underscores: « Classé sans suite » and
-    « classé sans suite » alike."""
-    decomposed = unicodedata.normalize("NFD", text.replace("_", " ").strip().lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    """« Classé sans suite », « classé sans suite » and « classe_sans_suite » alike."""
+    return folded(text.replace("_", " "))
 
 
 _DS_CODES = {_plain(word): code for code, word in DS_STATES.items()} | {
