@@ -359,6 +359,7 @@ def _urban_sentence(result: Classification, commune: int) -> str:
     communes = index.communes
     rule = policy.describe_urban_rule()
     parts = []
+    why_unknown = "le lieu n'est dans aucune commune connue"
     if commune >= 0:
         code = communes.codes[commune]
         level = int(index.density_level_of[commune]) if len(index.density_level_of) else 0
@@ -371,8 +372,10 @@ def _urban_sentence(result: Classification, commune: int) -> str:
                 metropole=communes.metropoles.get(code)))
         if policy.urban_definition == "metropole":
             outside = None if member == UNKNOWN else bool(member == FALSE)
+            why_unknown = "sa métropole est inconnue"
         else:
             outside = None if not level else level not in policy.density_levels
+            why_unknown = "la commune n'a pas de niveau dans la grille communale de densité chargée"
     else:
         outside = None
     if outside is True:
@@ -380,7 +383,8 @@ def _urban_sentence(result: Classification, commune: int) -> str:
     elif outside is False:
         parts.append(f"Dans un grand centre urbain ({rule}).")
     else:
-        parts.append(f"Grand centre urbain ou non : indéterminé, faute de données ({rule}).")
+        parts.append(f"Grand centre urbain ou non : indéterminé, {why_unknown} "
+                     f"(grand centre urbain : {rule}).")
     return " ".join(parts)
 
 

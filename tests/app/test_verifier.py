@@ -226,3 +226,14 @@ def test_the_undecided_list_says_which_condition_was_decided(client):  # noqa: F
         "/verifier?commune=13055").text).split()))
     assert "Une condition n'a pas pu être décidée, l'autre l'a été : QPV : indéterminé" in text
     assert "Décidé : Marseille est un grand centre urbain" in text
+
+
+def test_the_undecided_urban_half_says_what_is_missing(client):  # noqa: F811
+    """At sea off Marseille, no commune: the summary said « faute de données pour la
+    commune (commune de niveau 1 …) », as if there were a commune and that level were the
+    missing data."""
+    text = html.unescape(" ".join(re.sub(r"<[^>]+>", " ", client.get(
+        "/verifier?lon=5.0&lat=43.0").text).split()))
+    assert ("Grand centre urbain ou non : indéterminé, le lieu n'est dans aucune commune "
+            "connue (grand centre urbain : commune de niveau 1 de la grille") in text
+    assert "faute de données" not in text

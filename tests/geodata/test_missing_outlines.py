@@ -170,6 +170,8 @@ def test_a_place_in_no_commune_is_explained_as_such(current):
     for said in (sea, saint_martin):
         assert "Commune inconnue" in said and "en mer, hors de France" in said
         assert "Aucune liste officielle" not in said
+        assert ("Grand centre urbain ou non : indéterminé, le lieu n'est dans aucune commune "
+                "connue (grand centre urbain : commune de niveau 1 de la grille") in said
     assert "ne dit rien d'un lieu dont la commune est inconnue" in saint_martin
 
 

@@ -66,6 +66,8 @@ def test_a_commune_the_epci_list_leaves_out_has_no_known_metropole(without_toulo
     assert "dans aucun EPCI de la liste chargée (liste incomplète) : métropole inconnue" \
         in toulouse["explanation"]
     assert "Commune hors des 22 métropoles" not in toulouse["explanation"]
+    assert ("Grand centre urbain ou non : indéterminé, sa métropole est inconnue (grand "
+            "centre urbain : commune membre d'une des 22 métropoles)") in toulouse["explanation"]
     assert "Commune hors des 22 métropoles." in verdict(result, 3).row["explanation"]
     assert "Commune membre de Métropole de Lyon." in verdict(result, 4).row["explanation"]
     short = contract_columns(result, short=True)["explanation"]
@@ -88,3 +90,18 @@ def test_the_islands_are_those_the_shared_list_leaves_out(data_dir):
     covered = [c["code"] for c in communes if c["type"] == "commune-actuelle"
                and not c["code"].startswith(("975", "977", "978", "98"))]
     assert {code for code in covered if code not in members} == ISLANDS_OUTSIDE_EPCI
+
+
+def test_without_the_density_grid_the_urban_half_says_what_is_missing(without_toulouse):
+    """No density grid loaded (the fixture loads none): today's rules cannot tell a large
+    urban centre, and the explanation says the commune has no level, not « faute de
+    données (commune de niveau 1 …) », which read as if that level were the missing data."""
+    policy = load_policy("current")
+    index = reference_index(without_toulouse, policy.qpv_vintage)
+    result = classify(index, policy, *zip(*POINTS.values(), strict=True))
+
+    assert list(result.outside) == [UNKNOWN] * len(POINTS)
+    said = verdict(result, 2).row["explanation"]
+    assert ("Grand centre urbain ou non : indéterminé, la commune n'a pas de niveau dans la "
+            "grille communale de densité chargée (grand centre urbain : commune de niveau 1 "
+            "de la grille communale de densité de l'INSEE).") in said
