@@ -41,10 +41,11 @@ def dossiers_group() -> None:
 @click.option("--correspondance", default="ami-2019", show_default=True,
               type=click.Choice(available_mappings()),
               help="Correspondance des colonnes du formulaire (loaders/correspondances).")
-@click.option("--politique", "--policy", "policy", default=DEFAULT_POLICY, show_default=True,
+@click.option("--politique", "--policy", "policy", default=BY_WAVE, show_default=True,
               type=click.Choice([BY_WAVE, *available_policies()]),
               help=f"Politique des vérifications ({BY_WAVE} : celle que le calendrier des "
-                   "vagues donne à la vague des dossiers).")
+                   "vagues donne à la vague des dossiers, comme la page d'import pour un "
+                   "premier import ; current : les règles actuelles).")
 @with_appcontext
 def import_command(path: str, vague: str | None, correspondance: str, policy: str) -> None:
     try:

@@ -55,13 +55,23 @@ def test_import_says_what_it_did_and_export_writes_every_dossier(runner, tmp_pat
     assert not (tmp_path / "v.csv").exists()
 
 
-def test_import_by_wave_takes_the_calendar_s_rules(runner):
-    answer = runner.invoke(args=["dossiers", "importer", str(WAVE), "--politique",
-                                 "selon-la-vague"])
+@pytest.mark.parametrize("chosen", [[], ["--politique", "selon-la-vague"]])
+def test_import_by_wave_takes_the_calendar_s_rules(runner, chosen):
+    """Without ``--politique``, as the import page does for a first import: a 2019 export
+    re-run from the command line was checked under today's rules."""
+    answer = runner.invoke(args=["dossiers", "importer", str(WAVE), *chosen])
     assert answer.exit_code == 0, answer.output
     assert "règles de la ou des vagues du fichier : « AMI 2019" in answer.output
     with runner.app.app_context():
         assert {d.policy for d in list_dossiers(get_engine())} == {"ami-2019"}
+
+
+def test_import_under_today_s_rules_is_asked_for(runner):
+    answer = runner.invoke(args=["dossiers", "importer", str(WAVE), "--politique", "current"])
+    assert answer.exit_code == 0, answer.output
+    assert "règles de la ou des vagues" not in answer.output
+    with runner.app.app_context():
+        assert {d.policy for d in list_dossiers(get_engine())} == {"current"}
 
 
 @pytest.mark.parametrize(("arguments", "said"), [
@@ -126,7 +136,7 @@ def test_state_moves_are_all_or_nothing_and_traced(runner):
 
 
 def test_checking_again_under_another_policy_says_what_changed(runner):
-    runner.invoke(args=["dossiers", "importer", str(WAVE)])
+    runner.invoke(args=["dossiers", "importer", str(WAVE), "--politique", "current"])
     answer = runner.invoke(args=["dossiers", "reverifier", "--vague", "1", "--politique",
                                  "ami-2019"])
     assert answer.exit_code == 0, answer.output

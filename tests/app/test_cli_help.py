@@ -96,7 +96,9 @@ def test_a_groups_help_names_its_commands_in_french():
     check = help_of("check")
     assert "--lon NOMBRE" in check and "[obligatoire]" in check
     assert "[par défaut : point]" in check and "--politique, --policy TEXTE" in check
-    assert "--politique, --policy" in help_of("dossiers", "importer")  # one word everywhere
+    importing = help_of("dossiers", "importer")
+    assert "--politique, --policy" in importing  # one word everywhere
+    assert "[par défaut : selon-la-vague]" in importing  # the import page's, not today's rules
 
 
 def test_the_version_is_the_services():

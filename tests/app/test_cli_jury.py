@@ -109,7 +109,7 @@ def test_a_laureate_decided_from_the_command_line_is_warned_as_on_the_page(runne
     page, with the warnings its confirmation page shows; the first laureate warns of none."""
     calendar = Path(runner.app.instance_path) / "vagues.toml"
     calendar.write_text('[[vague]]\nnumero = "2"\ntype = "toutes"\ndepot_limite = 2019-12-31\n'
-                        'quota = 1\n', encoding="utf-8")
+                        'quota = 1\npolitique = "ami-2019"\n', encoding="utf-8")
     to_jury(runner, "1234508", "1234505")
     first = runner.invoke(args=["dossiers", "decider", "1234505", "--decision", "laureat",
                                 "--motivation", "Ancrage dans le quartier"])
