@@ -21,6 +21,7 @@ from pathlib import Path
 from geodata.dossiers.calendar import Calendar
 from geodata.dossiers.records import FNT, DossierInput, ds_state_code
 from geodata.french import number as figure
+from loaders.dossier_places import some_numbers
 from loaders.errors import LoadError
 from loaders.read import CsvTable, read_csv, require_columns, require_file
 from loaders.workbook import ESTABLISHMENTS, read_workbook
@@ -34,6 +35,9 @@ REQUIRED = ("numero", "depose_le")
 MAX_TEXT = 1000
 """The longest value of a field read (a name, an address): a form's answer, not a page."""
 AMOUNTS = ("montant_annee_1", "montant_annee_2", "montant_annee_3")
+"""The yearly amounts asked for, in « nombre décimal » fields: DS exports such a field left
+empty as 0, so an amount of 0 is read as not given (the funding check says it is missing
+rather than judging a request of 0 €)."""
 SPACES = re.compile(r"[\s\u00a0\u202f]+")
 DATE_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S",
                 "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f%z",
@@ -129,6 +133,7 @@ def read_dossiers(path: str | Path, mapping: Mapping, calendar: Calendar,
             "laissés vides pour les nouveaux dossiers ; les dossiers déjà importés gardent "
             "leurs valeurs")
     seen: dict[int, int] = {}
+    zeros: list[int] = []
     for row, (record, text_line) in enumerate(zip(table.rows, table.lines, strict=True), 2):
         number = None
         try:
@@ -151,6 +156,12 @@ def read_dossiers(path: str | Path, mapping: Mapping, calendar: Calendar,
             continue
         seen[dossier.number] = row
         intake.dossiers.append(dossier)
+        if _zero_amounts(dossier, columns):
+            zeros.append(dossier.number)
+    if zeros:
+        intake.notes.append(f"{len(zeros)} dossier(s) avec un montant demandé à 0, lu comme "
+                            "non renseigné (Démarches Simplifiées écrit 0 pour un champ nombre "
+                            f"laissé vide) : {some_numbers(zeros)}")
     if not table.rows:
         intake.notes.append("aucune ligne de dossier dans le fichier, l'en-tête seulement : "
                             "est-ce le bon export ?")
@@ -233,9 +244,15 @@ def _dossier(record: dict, line: int, mapping: Mapping, calendar: Calendar,
         project_name=text("nom_projet"), kind=kind,
         existing_place=_answer(text("lieu_existant"), "lieu_existant", mapping),
         address=text("adresse"), lon=lon, lat=lat,
-        amounts=tuple(_euros(text(name), columns.get(name)) for name in AMOUNTS),
+        amounts=tuple(_euros(text(name), columns.get(name)) or None for name in AMOUNTS),
         fields={label: record.get(label, "") for label in columns.values() if label in record},
     )
+
+
+def _zero_amounts(dossier: DossierInput, columns: dict[str, str]) -> bool:
+    """Whether a yearly amount of ``dossier`` was written, as 0, and read as not given."""
+    return any(amount is None and (dossier.fields.get(columns.get(name, "")) or "").strip()
+               for name, amount in zip(AMOUNTS, dossier.amounts, strict=True))
 
 
 def told_wave(calendar: Calendar, filed: datetime, kind: str | None
