@@ -39,12 +39,13 @@ AMOUNTS = ("montant_annee_1", "montant_annee_2", "montant_annee_3")
 empty as 0, so an amount of 0 is read as not given (the funding check says it is missing
 rather than judging a request of 0 €)."""
 SPACES = re.compile(r"[\s\u00a0\u202f]+")
-DATE_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S",
-                "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f%z",
-                "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M",
-                "%d/%m/%Y")
-"""A DS .csv writes « 2019-10-24 10:14:03 +0200 »; a DS .xlsx a date cell (Paris time) that
-keeps its fraction of a second: « 2019-09-12 10:14:03.483000 » once read as text."""
+FRENCH_DATES = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y")
+"""The dates a spreadsheet may show in French; the others are ISO 8601, as
+``datetime.fromisoformat`` reads them: a DS .csv writes « 2019-10-24 10:14:03 +0200 », a
+DS .xlsx a date cell (Paris time) that keeps its fraction of a second (« 2019-09-12
+10:14:03.483000 » once read as text), an .ods date cell may go to the nanosecond (« …
+16:47:55.000000001 », cut to the microsecond) or hold its offset (« … 08:14:03+00:00 »
+once read as text)."""
 
 
 @dataclass(frozen=True)
@@ -275,9 +276,10 @@ def dossier_number(value: str | None, column: str) -> int:
 def _datetime(value: str | None, column: str) -> datetime:
     if value is None:
         raise RowProblem(column, "date de dépôt absente")
-    for pattern in DATE_FORMATS:
+    for pattern in (None, *FRENCH_DATES):  # None: ISO 8601
         try:
-            moment = datetime.strptime(value, pattern)
+            moment = datetime.fromisoformat(value) if pattern is None \
+                else datetime.strptime(value, pattern)
         except ValueError:
             continue
         return moment if moment.tzinfo else moment.replace(tzinfo=PARIS)
