@@ -6,12 +6,19 @@ from __future__ import annotations
 from geodata.policy import DEFAULT_POLICY, policy_title
 from loaders.errors import LoadError
 
-__all__ = ["BY_WAVE", "rules_of_waves"]
+__all__ = ["BY_WAVE", "rules_of_wave", "rules_of_waves"]
 
 BY_WAVE = "selon-la-vague"
 """The rules asked as « those the calendar gives the file's waves » (``rules_of_waves``), on
 the import page and the command line: a first import of a 2019 export was checked under
 today's rules."""
+
+
+def rules_of_wave(calendar, wave: str | None) -> str:
+    """The rules the calendar gives ``wave`` (the current ones for a wave that names none,
+    an unknown wave, or no wave)."""
+    found = calendar.wave(wave) if wave else None
+    return found.policy if found and found.policy else DEFAULT_POLICY
 
 
 def rules_of_waves(dossiers, calendar, path) -> str:
@@ -20,9 +27,7 @@ def rules_of_waves(dossiers, calendar, path) -> str:
     checks its dossiers under one set of rules."""
     named: dict[str, set] = {}
     for dossier in dossiers:
-        found = calendar.wave(dossier.wave) if dossier.wave else None
-        named.setdefault(found.policy if found and found.policy else DEFAULT_POLICY,
-                         set()).add(dossier.wave)
+        named.setdefault(rules_of_wave(calendar, dossier.wave), set()).add(dossier.wave)
 
     def whose(waves: set) -> str:
         numbered = sorted(w for w in waves if w)

@@ -45,7 +45,7 @@ from loaders.dossier_places import (
     read_addresses,
     some_numbers,
 )
-from loaders.dossier_rules import rules_of_waves
+from loaders.dossier_rules import rules_of_wave, rules_of_waves
 from loaders.ds_export import Intake, load_mapping, read_dossiers, told_wave
 from loaders.errors import LoadError
 
@@ -225,17 +225,31 @@ def import_batch_dossiers(engine: Engine, geocoder, data: bytes, name: str, *, w
 
 
 def reverify_dossiers(engine: Engine, geocoder, *, data_dir: Path, wave: str | None = None,
-                      policy_name: str = "current", actor: str = "verification"
+                      policy_name: str | None = "current", actor: str = "verification",
+                      calendar_file: Path | None = None
                       ) -> tuple[StoreReport, dict[int, str], list[str]]:
-    """Check the stored dossiers (of ``wave``) again with today's data and ``policy_name``:
-    the located ones where they are, the others by their address again. Each dossier whose
+    """Check the stored dossiers (of ``wave``) again with today's data and ``policy_name``
+    (None: each under the rules the calendar gives its wave, ``rules_of_wave``): the
+    located ones where they are, the others by their address again. Each dossier whose
     checks change gets an event listing them; what the instruction recorded is kept."""
-    policy = load_policy(policy_name)
     stored = list_dossiers(engine, wave, whole=True)
-    dossiers = [_stored_input(d) for d in stored]
-    places = {d.number: (d.lon, d.lat, d.precision, d.geocoded_label, d.commune_code)
-              for d in stored if d.lon is not None}
-    return _check_and_store(engine, geocoder, dossiers, policy, data_dir, actor, places)
+    groups: dict[str, list] = {policy_name: stored} if policy_name else {}
+    calendar = None if policy_name else load_calendar(calendar_file)
+    for dossier in stored if calendar else ():
+        groups.setdefault(rules_of_wave(calendar, dossier.wave), []).append(dossier)
+    report, not_located, notes = StoreReport(), {}, []
+    for name, dossiers in sorted(groups.items()):
+        places = {d.number: (d.lon, d.lat, d.precision, d.geocoded_label, d.commune_code)
+                  for d in dossiers if d.lon is not None}
+        done, unplaced, said = _check_and_store(
+            engine, geocoder, [_stored_input(d) for d in dossiers], load_policy(name),
+            data_dir, actor, places)
+        report.add(done)
+        not_located.update(unplaced)
+        if policy_name is None:
+            said = [f"{len(dossiers)} dossier(s) selon « {policy_title(name) or name} »", *said]
+        notes += said
+    return report, not_located, notes
 
 
 def _stored_input(dossier) -> DossierInput:

@@ -14,7 +14,7 @@ from app.db import calendar_file, data_dir, get_engine, get_geocoder
 from geodata.dossiers.calendar import CalendarError
 from geodata.dossiers.export import export_csv
 from geodata.dossiers.states import workflow
-from geodata.policy import DEFAULT_POLICY, PolicyError, available_policies
+from geodata.policy import PolicyError, available_policies
 from geodata.storage.dossiers import MoveRefused, dossier_waves, list_dossiers, move_dossiers
 from loaders.dossier_rules import BY_WAVE
 from loaders.dossiers import ImportReport, import_dossiers, reverify_dossiers
@@ -130,18 +130,25 @@ def _actor() -> str:
 
 
 @dossiers_group.command("reverifier", help="Refait les vérifications des dossiers (d'une "
-                                           "vague) avec les données et la politique du jour.")
+                                           "vague) avec les données du jour.")
 @click.option("--vague", help="Seulement les dossiers de cette vague.")
-@click.option("--politique", "--policy", "policy", default=DEFAULT_POLICY, show_default=True,
-              type=click.Choice(available_policies()), help="Politique des vérifications.")
+@click.option("--politique", "--policy", "policy", default=BY_WAVE, show_default=True,
+              type=click.Choice([BY_WAVE, *available_policies()]),
+              help=f"Politique des vérifications ({BY_WAVE} : pour chaque dossier, celle que "
+                   "le calendrier des vagues donne à sa vague ; current : les règles "
+                   "actuelles).")
 @with_appcontext
 def reverify_command(vague: str | None, policy: str) -> None:
     _wave_with_dossiers(vague)
     engine = get_engine()
     before = {d.number: d for d in list_dossiers(engine, vague)}
-    stored, not_located, notes = reverify_dossiers(
-        engine, get_geocoder(), data_dir=data_dir(current_app), wave=vague,
-        policy_name=policy, actor=_actor())
+    try:
+        stored, not_located, notes = reverify_dossiers(
+            engine, get_geocoder(), data_dir=data_dir(current_app), wave=vague,
+            policy_name=None if policy == BY_WAVE else policy, actor=_actor(),
+            calendar_file=calendar_file(current_app))
+    except CalendarError as error:
+        fail(f"Erreur — {error}. Aucun dossier vérifié de nouveau.")
     after = {d.number: d for d in list_dossiers(engine, vague)}
     click.echo(f"{len(before)} dossier(s) vérifié(s) de nouveau (politique « {policy} ») : "
                f"{len(stored.updated)} changé(s), {len(stored.unchanged)} inchangé(s).")

@@ -355,11 +355,9 @@ METROPOLE_SENTENCES = {
 
 def _urban_sentence(result: Classification, commune: int) -> str:
     """The urban half for every location of one commune (or of no known commune)."""
-    policy, index = result.policy, result.index
-    communes = index.communes
+    policy, index, communes = result.policy, result.index, result.index.communes
     rule = policy.describe_urban_rule()
-    parts = []
-    why_unknown = "le lieu n'est dans aucune commune connue"
+    parts, outside, why_unknown = [], None, "le lieu n'est dans aucune commune connue"
     if commune >= 0:
         code = communes.codes[commune]
         level = int(index.density_level_of[commune]) if len(index.density_level_of) else 0
@@ -376,8 +374,6 @@ def _urban_sentence(result: Classification, commune: int) -> str:
         else:
             outside = None if not level else level not in policy.density_levels
             why_unknown = "la commune n'a pas de niveau dans la grille communale de densité chargée"
-    else:
-        outside = None
     if outside is True:
         parts.append(f"Hors des grands centres urbains (grand centre urbain : {rule}).")
     elif outside is False:

@@ -68,6 +68,14 @@ class StoreReport:
     decided_kept: dict[int, list[str]] = field(default_factory=dict)  # decided: number ->
     # the fields the export changes and the decision keeps
 
+    def add(self, other: StoreReport) -> None:
+        """Count what another store did too (one report for several transactions)."""
+        self.created += other.created
+        self.updated.update(other.updated)
+        self.unchanged += other.unchanged
+        self.kept += other.kept
+        self.decided_kept.update(other.decided_kept)
+
 
 def store_dossiers(engine: Engine, dossiers: Iterable[Mapping[str, Any]], actor: str, *,
                    only_new: bool = False, origin: dict | None = None) -> StoreReport:

@@ -135,6 +135,26 @@ def test_state_moves_are_all_or_nothing_and_traced(runner):
         assert {d.number: d.state for d in list_dossiers(get_engine())} == states
 
 
+def test_checking_again_follows_the_rules_of_each_wave_by_default(runner):
+    """Imported under today's rules, then checked again without ``--politique``: each
+    dossier is checked under the rules of its wave (AMI 2019 for the 2019 waves), as the
+    import does; the command used to move them onto today's rules."""
+    runner.invoke(args=["dossiers", "importer", str(WAVE), "--politique", "current"])
+    with runner.app.app_context():
+        waves = {d.number: d.wave for d in list_dossiers(get_engine())}
+    answer = runner.invoke(args=["dossiers", "reverifier"])
+    assert answer.exit_code == 0, answer.output
+    assert "(politique « selon-la-vague »)" in answer.output
+    with runner.app.app_context():
+        policies = {d.number: d.policy for d in list_dossiers(get_engine())}
+    assert {policies[n] for n, w in waves.items() if w in ("1", "2")} == {"ami-2019"}
+    assert {policies[n] for n, w in waves.items() if w is None} <= {"current"}
+    counted = sum(w in ("1", "2") for w in waves.values())
+    assert f"note : {counted} dossier(s) selon « AMI 2019" in answer.output
+    again = runner.invoke(args=["dossiers", "reverifier", "--vague", "1"])
+    assert "0 changé(s), 4 inchangé(s)" in again.output
+
+
 def test_checking_again_under_another_policy_says_what_changed(runner):
     runner.invoke(args=["dossiers", "importer", str(WAVE), "--politique", "current"])
     answer = runner.invoke(args=["dossiers", "reverifier", "--vague", "1", "--politique",
