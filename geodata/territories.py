@@ -22,6 +22,7 @@ __all__ = [
     "coordinate_hint",
     "coordinates_in",
     "region_wording",
+    "scope_wording",
     "territory_of_commune",
     "territory_of_departement",
     "territory_of_lonlat",
@@ -170,3 +171,24 @@ def region_wording(code: str, name: str | None) -> str:
     said as what they are: « Saint-Martin (collectivité d'outre-mer 978) »."""
     kind = "collectivité d'outre-mer" if len(code) == 3 else "région"
     return f"{name} ({kind} {code})" if name else f"la {kind} {code}"
+
+
+_SCOPE_UNITS = {"regions": ("la région", "les régions"),
+                "departements": ("le département", "les départements")}
+
+
+def scope_wording(scope: str, codes, names: dict[str, dict[str, str]] | None = None) -> str:
+    """Where a source is complete, in French: « toute la France », « nulle part », « la
+    région Provence-Alpes-Côte d'Azur (93) », « les départements Ille-et-Vilaine (35),
+    Gironde (33) ». ``names`` holds the names of the régions and of the départements loaded,
+    by scope (« 93 » is both a région and a département); a code without its name is said
+    « la région de code Insee 93 »."""
+    if scope == "country":
+        return "toute la France"
+    if scope == "none" or scope not in _SCOPE_UNITS:
+        return "nulle part" if scope == "none" else f"{scope} {', '.join(codes)}"
+    named = (names or {}).get(scope, {})
+    one, several = _SCOPE_UNITS[scope]
+    return f"{one if len(codes) == 1 else several} " + ", ".join(
+        f"{named[code]} ({code})" if code in named else f"de code Insee {code}"
+        for code in codes)

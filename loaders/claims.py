@@ -123,20 +123,23 @@ def claimed(complete_for: dict) -> Completeness:
     return Completeness(claim.get("scope", "none"), tuple(claim.get("codes", ())))
 
 
-def describe(complete_for: dict) -> str:
-    """French wording of a stored completeness, saying when it was forced or is unproven."""
-    said = claimed({k: v for k, v in complete_for.items() if k != "claimed"}).describe()
+def describe(complete_for: dict, names: dict[str, dict[str, str]] | None = None) -> str:
+    """French wording of a stored completeness, saying when it was forced or is unproven
+    (``names``: of the régions and départements loaded, ``coverage_names``)."""
+    said = claimed({k: v for k, v in complete_for.items() if k != "claimed"}).describe(names)
     if "claimed" not in complete_for:
         return said
     how = "chargé de force" if complete_for.get("forced") else "complétude non prouvée"
     announced = claimed(complete_for)
     if announced.scope != "none":
-        said += f" ; le registre annonce « {announced.describe()} »"
+        said += f" ; le registre annonce « {announced.describe(names)} »"
     return f"{said} ; {how} : {complete_for.get('reason', '')}"
 
 
-def decide(source_claim: Completeness, proof: Proof, *, force: bool, path: str) -> Decision:
-    """The completeness a file may record, or a ``LoadError`` refusing it (see the module)."""
+def decide(source_claim: Completeness, proof: Proof, *, force: bool, path: str,
+           names: dict[str, dict[str, str]] | None = None) -> Decision:
+    """The completeness a file may record, or a ``LoadError`` refusing it (see the module);
+    ``names`` name the régions and départements in the report's words."""
     contradictions = [s.message for s in proof.shortfalls if s.contradicts]
     if contradictions and not force:
         raise LoadError(
@@ -145,16 +148,18 @@ def decide(source_claim: Completeness, proof: Proof, *, force: bool, path: str) 
             "avec --force : le forçage sera enregistré",
             path=path,
         )
-    return _standing(source_claim, proof, forced=bool(contradictions))
+    return _standing(source_claim, proof, forced=bool(contradictions), names=names)
 
 
-def reconsidered(source_claim: Completeness, proof: Proof) -> Decision:
+def reconsidered(source_claim: Completeness, proof: Proof,
+                 names: dict[str, dict[str, str]] | None = None) -> Decision:
     """The standing of a version in service, proven again: whatever falls short leaves it
     partial and pending, to be proven again when the next fact is loaded."""
-    return _standing(source_claim, proof, forced=False)
+    return _standing(source_claim, proof, forced=False, names=names)
 
 
-def _standing(claim: Completeness, proof: Proof, *, forced: bool) -> Decision:
+def _standing(claim: Completeness, proof: Proof, *, forced: bool,
+              names: dict[str, dict[str, str]] | None) -> Decision:
     contradictions = [s.message for s in proof.shortfalls if s.contradicts]
     unproven = [s.message for s in proof.shortfalls if not s.contradicts]
     checks = {key: value for key, value in (
@@ -169,11 +174,11 @@ def _standing(claim: Completeness, proof: Proof, *, forced: bool) -> Decision:
         complete_for = _lowered(claim, reasons, forced=False)
         then = "rechargez un fichier complet" if contradictions else "la complétude sera " \
             "vérifiée à nouveau au chargement des données qui manquent"
-        said = (f"partiel : le registre annonce « {claim.describe()} », mais "
+        said = (f"partiel : le registre annonce « {claim.describe(names)} », mais "
                 f"{' ; '.join(reasons)} ; {then}")
     else:
         complete_for = claim.as_dict()
-        said = claim.describe()
+        said = claim.describe(names)
         if proof.verified and claim.scope != "none":
             said += f", prouvé : {' ; '.join(proof.verified)}"
         notes += unproven

@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from geodata.storage.cache import forget_versions
+from geodata.storage.reference import coverage_names
 from loaders import admin, classes, laureates, places, qpv, qpv_proof
 from loaders.claims import describe, minimum_rows_proof, official_counts_proof
 from loaders.errors import LoadError
@@ -125,8 +126,7 @@ def load_source(
     """
     source = get_source(name)
     _check_vintage(source, path_or_url, vintage)
-    vintage = vintage or source.vintage
-    notes: list[str] = []
+    vintage, notes = vintage or source.vintage, []
     path = _file_of(source, path_or_url, sha256, data_dir, progress)
     started = time.perf_counter()
     checksum = file_checksum(path)
@@ -141,9 +141,10 @@ def load_source(
         )
     with engine.connect() as connection:
         current = current_version(connection, source.name)
+        said = current and describe(current.complete_for, coverage_names(connection))
     if current is not None and current.checksum == checksum and current.vintage == vintage:
         return LoadReport(source.name, str(path), vintage, "inchangé", notes=notes,
-                          version_id=current.id, completeness=describe(current.complete_for))
+                          version_id=current.id, completeness=said)
     if current is not None and current.vintage != vintage:
         notes.append(f"cette version remplace celle du millésime {current.vintage} : les "
                      f"données {current.vintage} de la source « {source.name} » ne sont plus "

@@ -43,6 +43,8 @@ from geodata.storage.models import (
     Qpv,
     QpvCommune,
 )
+from geodata.storage.reference import coverage_names
+from geodata.territories import scope_wording
 from loaders.claims import Proof, claimed, examples, number, reconsidered
 from loaders.placement import commune_shapes, distance_m, length
 from loaders.qpv_extent import extent
@@ -113,10 +115,12 @@ def _departement_of_commune(code: str) -> str:
 def _claimed_units(connection: Connection, claim: Completeness):
     """``(code, wording, départements or None for all)`` per unit of the claim, or None
     when the claim names régions and the list of départements is not loaded."""
+    names = coverage_names(connection)
     if claim.scope == "country":
         return [("", "toute la France", None)]
     if claim.scope == "departements":
-        return [(code, f"le département {code}", {code}) for code in claim.codes]
+        return [(code, scope_wording("departements", [code], names), {code})
+                for code in claim.codes]
     if current_of_dataset(connection, "departements") is None:
         return None
     pairs = set(connection.execute(select(Departement.code, Departement.region_code)).all())
@@ -125,7 +129,7 @@ def _claimed_units(connection: Connection, claim: Completeness):
     pairs |= set(connection.execute(select(Commune.departement_code, Commune.region_code)
                                     .where(Commune.departement_code.is_not(None))
                                     .distinct()).all())
-    return [(code, f"la région {code}", {d for d, r in pairs if r == code})
+    return [(code, scope_wording("regions", [code], names), {d for d, r in pairs if r == code})
             for code in claim.codes]
 
 
@@ -280,7 +284,7 @@ def _reconsider_version(engine: Engine, version, trigger: str) -> str | None:
         # the layer in service: its extent was proven at its load, nothing to compare with
         decision = reconsidered(claim, prove_qpv(connection, claim, version.vintage,
                                                  outlines_of(r._mapping for r in rows),
-                                                 reference=[]))
+                                                 reference=[]), coverage_names(connection))
         counts = {**version.counts, "checks": decision.checks, "proven_after": trigger}
         if _standing(decision.complete_for) == _standing(version.complete_for):
             if decision.complete_for == version.complete_for:

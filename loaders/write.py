@@ -25,6 +25,7 @@ from tqdm import tqdm
 from geodata.storage.database import is_postgis
 from geodata.storage.locks import DatabaseBusy, lock_for_loading
 from geodata.storage.models import DATA_TABLES, DatasetVersion
+from geodata.storage.reference import coverage_names
 from geodata.storage.types import Geometry
 from loaders.claims import Decision, Proof, ProofCheck, decide
 from loaders.errors import LoadError
@@ -108,7 +109,8 @@ def write_staged(
         proof = Proof()
         for prove in staged.proofs:
             proof.merge(prove(connection))
-        decision = decide(source.complete_for, proof, force=force, path=path)
+        decision = decide(source.complete_for, proof, force=force, path=path,
+                          names=coverage_names(connection))
         counts = {**counts, **proof.record, "checks": decision.checks}
         version_id = _add_version(connection, source, vintage=vintage, path=path,
                                   checksum=checksum, counts=counts,

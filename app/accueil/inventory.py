@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from geodata.french import number
+from geodata.territories import scope_wording
 
 __all__ = ["KINDS", "ROWS", "coverage", "kind", "rows_text"]
 
@@ -60,13 +61,10 @@ def kind(dataset: str) -> str:
     return KINDS.get(dataset, dataset)
 
 
-def coverage(complete_for: Mapping) -> str:
-    """Where a version is complete, in French."""
-    scope, codes = complete_for.get("scope"), complete_for.get("codes") or []
-    if scope == "country":
-        return "toute la France"
+def coverage(complete_for: Mapping, names: Mapping) -> str:
+    """Where a version is complete, in French, the régions and départements by their names
+    (``geodata.territories.scope_wording``)."""
+    scope = complete_for.get("scope")
     if scope == "none":
         return "nulle part (extrait partiel)"
-    if scope == "regions":
-        return ("région " if len(codes) == 1 else "régions ") + ", ".join(codes)
-    return ("département " if len(codes) == 1 else "départements ") + ", ".join(codes)
+    return scope_wording(scope, complete_for.get("codes") or [], names)

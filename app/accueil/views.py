@@ -12,7 +12,7 @@ from app.db import get_engine
 from geodata.policy import CATEGORIES, DEFAULT_POLICY, available_policies, load_policy
 from geodata.storage.database import DatabaseUnreachable
 from geodata.storage.jury_laureates import JURY_SOURCE, JURY_TITLE
-from geodata.storage.reference import loaded_versions
+from geodata.storage.reference import loaded_versions, scope_names
 from loaders.registry import SOURCES
 
 __all__ = ["bp"]
@@ -35,9 +35,10 @@ def donnees():
     """The dataset versions in service, in French: source, kind, vintage, coverage, rows."""
     titles = {name: source.title for name, source in SOURCES.items()} | {
         JURY_SOURCE: JURY_TITLE}
-    return render_template("donnees.html", versions=loaded_versions(get_engine()),
-                           titles=titles, jury_source=JURY_SOURCE, rows_text=rows_text,
-                           kind=kind, coverage=coverage)
+    versions = loaded_versions(get_engine())
+    return render_template("donnees.html", versions=versions, titles=titles,
+                           jury_source=JURY_SOURCE, rows_text=rows_text, kind=kind,
+                           coverage=coverage, names=scope_names(get_engine()) if versions else {})
 
 
 @bp.get("/sante")

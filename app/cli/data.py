@@ -30,7 +30,7 @@ from geodata.storage.database import (
     unreachable_reason,
     upgrade,
 )
-from geodata.storage.reference import loaded_versions
+from geodata.storage.reference import loaded_versions, scope_names
 from geodata.storage.sql_classification import prepare_sql_classification
 from loaders.claims import describe
 from loaders.errors import LoadError
@@ -201,13 +201,14 @@ def datasets_command() -> None:
               "« fabriques db upgrade » (ou « fabriques load demo »).")
     if not versions:
         click.echo("Aucune donnée chargée : lancez « fabriques load demo ».")
+    names = scope_names(engine) if versions else {}
     source_width = max((len(v.source) for v in versions), default=0)
     vintage_width = max((len(v.vintage) for v in versions), default=0)
     for v in versions:
         loaded = ", ".join(f"{n} {t}" for t, n in v.counts.get("loaded", {}).items())
         click.echo(f"{v.source:{source_width}}  {v.vintage:{vintage_width}}  "
                    f"{v.loaded_at:%Y-%m-%d %H:%M}  {loaded}")
-        click.echo(f"    {describe(v.complete_for)}")
+        click.echo(f"    {describe(v.complete_for, names)}")
         click.echo(f"    licence : {v.licence or 'non dite'} ; origine : {v.url or v.path}")
 
 

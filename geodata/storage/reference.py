@@ -32,12 +32,14 @@ from geodata.storage.models import (
     Region,
 )
 from geodata.storage.types import geometries_of, stored_geometry
+from geodata.territories import scope_wording
 
 __all__ = [
     "COMMUNE_NAME",
     "ISLANDS_OUTSIDE_EPCI",
     "METROPOLE_KINDS",
     "commune_parents",
+    "coverage_names",
     "current_versions",
     "dataset_versions",
     "density_levels",
@@ -47,6 +49,7 @@ __all__ = [
     "read_commune_layer",
     "read_qpv_layer",
     "reference_index",
+    "scope_names",
 ]
 
 METROPOLE_KINDS = ("METRO", "MET69")
@@ -123,19 +126,27 @@ def commune_parents(engine: Engine) -> dict[str, str]:
                                        .where(Commune.parent_code.is_not(None))).all())
 
 
+def coverage_names(connection: Connection) -> dict[str, dict[str, str]]:
+    """The names of the régions and of the départements loaded, by completeness scope, as
+    ``geodata.territories.scope_wording`` reads them."""
+    return {"regions": dict(connection.execute(select(Region.code, Region.name)).all()),
+            "departements": dict(
+                connection.execute(select(Departement.code, Departement.name)).all())}
+
+
+@versioned
+def scope_names(engine: Engine) -> dict[str, dict[str, str]]:
+    """``coverage_names`` of the database in service, for the pages and commands."""
+    with engine.connect() as connection:
+        return coverage_names(connection)
+
+
 def _label(version, names: dict[str, dict[str, str]]) -> str:
     """A source as the verdicts name it: its vintage, where it is complete (« la région
-    Provence-Alpes-Côte d'Azur (93) »: ``names`` of the régions and of the départements
-    loaded, by scope: « 93 » is both)."""
+    Provence-Alpes-Côte d'Azur (93) », ``geodata.territories.scope_wording``)."""
     scope = version.complete_for.get("scope")
-    named = names.get(scope, {})
-    codes = ", ".join(f"{named[c]} ({c})" if c in named else c
-                      for c in version.complete_for.get("codes", []))
-    several = len(version.complete_for.get("codes", [])) > 1
-    where = {"country": "complète pour toute la France", "none": "partielle",
-             "regions": f"complète pour {'les régions' if several else 'la région'} {codes}",
-             "departements": f"complète pour {'les départements' if several else 'le département'}"
-                             f" {codes}"}.get(scope, f"complète pour {scope} {codes}")
+    where = "partielle" if scope == "none" else \
+        f"complète pour {scope_wording(scope, version.complete_for.get('codes', []), names)}"
     return f"{version.source} ({version.vintage}, {where}, chargée le {version.loaded_at:%d/%m/%Y})"
 
 
@@ -154,9 +165,7 @@ def read_qpv_layer(connection: Connection, vintage: str) -> QpvLayer:
     if lists:
         hosting = frozenset(connection.scalars(
             select(QpvCommune.commune_code).where(QpvCommune.vintage == vintage)))
-    names = {"regions": dict(connection.execute(select(Region.code, Region.name)).all()),
-             "departements": dict(
-                 connection.execute(select(Departement.code, Departement.name)).all())}
+    names = coverage_names(connection)
     return QpvLayer(
         vintage=vintage,
         codes=np.array([r.code for r in records], dtype=object),

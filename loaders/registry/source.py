@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from geodata.territories import scope_wording
+
 __all__ = [
     "COUNTRY",
     "GITHUB",
@@ -34,15 +36,12 @@ class Completeness:
     def as_dict(self) -> dict:
         return {"scope": self.scope, "codes": list(self.codes)}
 
-    def describe(self) -> str:
-        """French wording for reports and explanations."""
-        if self.scope == "country":
-            return "complet pour toute la France"
-        if self.scope == "regions":
-            return f"complet pour la région {', '.join(self.codes)}"
-        if self.scope == "departements":
-            return f"complet pour les départements {', '.join(self.codes)}"
-        return "partiel : complet nulle part"
+    def describe(self, names: dict[str, dict[str, str]] | None = None) -> str:
+        """French wording for reports and explanations, the régions and départements named
+        when ``names`` holds them (``geodata.territories.scope_wording``)."""
+        if self.scope == "none":
+            return "partiel : complet nulle part"
+        return f"complet pour {scope_wording(self.scope, self.codes, names)}"
 
 
 @dataclass(frozen=True)

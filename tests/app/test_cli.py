@@ -204,7 +204,8 @@ def test_a_layer_missing_qpv_is_refused_then_forced_as_partial(app, facts, clien
     assert "125 des 135 quartiers" in refused.output and "(ex. QN00607M" in refused.output
     assert "Données précédentes conservées" in refused.output
     assert count(app, Qpv) == 135
-    assert "complet pour la région 93" in facts.invoke(args=["datasets"]).output
+    # no list of régions loaded here: the code is said to be a région's
+    assert "complet pour la région de code Insee 93" in facts.invoke(args=["datasets"]).output
 
     forced = facts.invoke(args=["load", "qpv2024-paca", ten, "--force", "--quiet"])
 
@@ -212,12 +213,27 @@ def test_a_layer_missing_qpv_is_refused_then_forced_as_partial(app, facts, clien
     assert "complétude : partiel, chargé de force (--force) : 125 des 135" in forced.output
     assert count(app, Qpv) == 10
     listed = facts.invoke(args=["datasets"]).output
-    assert "partiel : complet nulle part ; le registre annonce « complet pour la région 93 » ; " \
-        "chargé de force : 125 des 135 quartiers" in listed
+    assert "partiel : complet nulle part ; le registre annonce « complet pour la région de " \
+        "code Insee 93 » ; chargé de force : 125 des 135 quartiers" in listed
     (paca,) = [d for d in client.get("/api/v1/datasets").json["datasets"]
                if d["source"] == "qpv2024-paca"]
     assert paca["complete_for"]["forced"] is True and paca["complete_for"]["scope"] == "none"
     assert "125 des 135" in paca["counts"]["checks"]["forced"][0]
+
+
+def test_a_qpv_layer_coverage_is_named_by_its_region(facts):
+    # « 93 » is both Provence-Alpes-Côte d'Azur and Seine-Saint-Denis: the COG's régions,
+    # loaded first (as in the demo), name it in the load's report and in the list
+    assert facts.invoke(args=["load", "regions", "--quiet"]).exit_code == 0
+
+    loaded = facts.invoke(args=["load", "qpv2024-paca"]).output
+
+    paca = "la région Provence-Alpes-Côte d'Azur (93)"
+    assert f"complétude : complet pour {paca}, prouvé : les 135 quartiers que la liste " \
+        f"officielle « qpv2024-communes » nomme dans {paca} sont tous au fichier" in loaded
+    assert "région 93" not in loaded
+    listed = facts.invoke(args=["datasets"]).output
+    assert f"complet pour {paca}" in listed and "région 93" not in listed
 
 
 def test_force_is_not_for_the_demo(runner):

@@ -63,7 +63,7 @@ def test_an_empty_history_tells_each_role_what_it_can_do(client, runner, login):
 
 def test_the_data_page_lists_loaded_versions_in_french(client, runner):
     # The QPV list and the outlines prove the layer complete for the région it claims.
-    for source in ("departements", "communes", "commune-contours", "qpv2024-communes",
+    for source in ("regions", "departements", "communes", "commune-contours", "qpv2024-communes",
                    "qpv2024-paca", "laureates"):
         assert runner.invoke(args=["load", source, "--quiet"]).exit_code == 0
 
@@ -71,7 +71,9 @@ def test_the_data_page_lists_loaded_versions_in_french(client, runner):
 
     assert "QPV 2024, région Provence-Alpes-Côte d&#39;Azur" in page
     assert "135 quartiers prioritaires (QPV)" in page and "135 qpv" not in page
-    assert "région 93" in page and "Quartiers prioritaires (contours)" in page
+    # the coverage named: « 93 » is also Seine-Saint-Denis
+    assert "la région Provence-Alpes-Côte d&#39;Azur (93)" in page and "région 93" not in page
+    assert "Quartiers prioritaires (contours)" in page
     assert "382 Fabriques lauréates" in page and "laureates<" not in page
     assert "34\u202f912 contours de communes" in page
     # the counts say what they count: entries of the COG, pairs of a QPV and a commune

@@ -8,7 +8,7 @@ import pytest
 
 from geodata.eligibility.provenance import missing_outlines
 from geodata.storage.reference import place_names
-from geodata.territories import region_wording
+from geodata.territories import region_wording, scope_wording
 
 
 @pytest.mark.parametrize(("code", "name", "said"), [
@@ -20,6 +20,28 @@ from geodata.territories import region_wording
 ])
 def test_a_region_is_worded_with_what_it_is(code, name, said):
     assert region_wording(code, name) == said
+
+
+NAMES = {"regions": {"93": "Provence-Alpes-Côte d'Azur", "76": "Occitanie"},
+         "departements": {"93": "Seine-Saint-Denis", "35": "Ille-et-Vilaine"}}
+
+
+@pytest.mark.parametrize(("scope", "codes", "said"), [
+    ("country", [], "toute la France"),
+    ("none", [], "nulle part"),
+    # « 93 » is both: the scope says which, and the name says it to a reader
+    ("regions", ["93"], "la région Provence-Alpes-Côte d'Azur (93)"),
+    ("departements", ["93"], "le département Seine-Saint-Denis (93)"),
+    ("regions", ["93", "76"], "les régions Provence-Alpes-Côte d'Azur (93), Occitanie (76)"),
+    ("departements", ["35", "33"],
+     "les départements Ille-et-Vilaine (35), de code Insee 33"),  # Gironde not loaded
+])
+def test_a_coverage_scope_is_named(scope, codes, said):
+    assert scope_wording(scope, codes, NAMES) == said
+
+
+def test_a_coverage_scope_without_names_says_the_code_is_a_region_code():
+    assert scope_wording("regions", ["93"]) == "la région de code Insee 93"
 
 
 def test_an_explanation_names_saint_martin_a_collectivity():

@@ -196,7 +196,7 @@ def test_a_region_is_delimited_by_the_communes_too(engine, data_dir, qpv_contour
     error = refused(engine, "qpv2024-paca", write_json(tmp_path / "paca.geojson", document))
 
     assert "23 des 135 quartiers que la liste officielle « qpv2024-communes » nomme dans la " \
-        "région 93 manquent au fichier (ex. QN08401M" in str(error)
+        "région de code Insee 93 manquent au fichier (ex. QN08401M" in str(error)
 
 
 def test_a_density_grid_without_a_departement_is_refused(engine, data_dir, tmp_path):

@@ -245,7 +245,7 @@ def test_the_reference_file_restores_the_layer_after_a_forced_one(qpv_facts, dat
     report = load(qpv_facts, "qpv2024-paca", data_dir)
 
     assert current(qpv_facts, "qpv2024-paca").complete_for == REGION_93
-    assert report.completeness.startswith("complet pour la région 93, prouvé")
+    assert report.completeness.startswith("complet pour la région de code Insee 93, prouvé")
 
 
 def test_the_reference_converted_to_a_geopackage_loads_complete(qpv_facts, data_dir, tmp_path):

@@ -64,10 +64,10 @@ def test_paca_is_proven_complete_by_the_official_list_and_the_outlines(qpv_facts
     assert version.complete_for == REGION_93
     verified = version.counts["checks"]["verified"]
     assert "les 135 quartiers que la liste officielle « qpv2024-communes » nomme dans la " \
-        "région 93 sont tous au fichier" in verified
+        "région de code Insee 93 sont tous au fichier" in verified
     assert "135 contour(s) dans leurs communes (source « commune-contours », à 50 m près)" \
         in verified
-    assert report.completeness.startswith("complet pour la région 93, prouvé")
+    assert report.completeness.startswith("complet pour la région de code Insee 93, prouvé")
 
 
 def test_the_first_ten_qpv_are_refused_and_the_complete_layer_stays(qpv_facts, data_dir,
@@ -81,7 +81,7 @@ def test_the_first_ten_qpv_are_refused_and_the_complete_layer_stays(qpv_facts, d
     message = str(refused.value)
     assert "dix.geojson" in message and "fichier refusé" in message
     assert "125 des 135 quartiers que la liste officielle « qpv2024-communes » nomme dans " \
-        "la région 93 manquent au fichier" in message
+        "la région de code Insee 93 manquent au fichier" in message
     missing = sorted({f["properties"]["q"] for f in paca(data_dir)["features"][10:]})
     assert f"(ex. {', '.join(missing[:5])}, …)" in message
     assert "--force" in message
@@ -167,7 +167,7 @@ def test_without_the_facts_paca_is_partial_until_they_are_loaded(engine, data_di
     assert first.complete_for["scope"] == "none" and first.complete_for["pending"] is True
     assert "forced" not in first.complete_for
     assert report.completeness.startswith("partiel : le registre annonce « complet pour la "
-                                          "région 93 »")
+                                          "région de code Insee 93 »")
     assert "liste des départements" in report.completeness
     load(engine, "departements", data_dir)
     listed = load(engine, "qpv2024-communes", data_dir)
@@ -181,7 +181,7 @@ def test_without_the_facts_paca_is_partial_until_they_are_loaded(engine, data_di
     assert proven.checksum == first.checksum and proven.counts["proven_after"] == \
         "commune-contours"
     assert "qpv2024-paca (2024) revue après le chargement de commune-contours : complet " \
-        "pour la région 93, prouvé" in "\n".join(outlines.notes)
+        "pour la région de code Insee 93, prouvé" in "\n".join(outlines.notes)
     with engine.connect() as connection:
         assert set(connection.scalars(select(Qpv.dataset_version_id))) == {proven.id}
         assert read_qpv_layer(connection, "2024").complete_for == (("regions", ("93",)),)
@@ -207,8 +207,8 @@ def test_occitanie_2015_is_proven_by_the_official_count(qpv_facts, data_dir):
 
     assert current(qpv_facts, "qpv2015-occitanie").complete_for == {
         "scope": "regions", "codes": ["76"]}
-    assert "105 quartiers 2015 dans la région 76, autant que le décompte officiel (Insee " \
-        "Dossier Occitanie n° 7, juillet 2018)" in report.completeness
+    assert "105 quartiers 2015 dans la région de code Insee 76, autant que le décompte " \
+        "officiel (Insee Dossier Occitanie n° 7, juillet 2018)" in report.completeness
     assert "105 contour(s) dans leurs communes" in report.completeness
 
 
@@ -221,8 +221,8 @@ def test_occitanie_cut_short_falls_below_the_official_count(qpv_facts, data_dir,
         load(qpv_facts, "qpv2015-occitanie", path=write_json(tmp_path / "coupe.geojson",
                                                               document))
 
-    assert "le fichier a 60 quartier(s) 2015 dans la région 76, le décompte officiel en " \
-        "compte 105 (Insee Dossier Occitanie n° 7, juillet 2018) : il en manque 45" \
+    assert "le fichier a 60 quartier(s) 2015 dans la région de code Insee 76, le décompte " \
+        "officiel en compte 105 (Insee Dossier Occitanie n° 7, juillet 2018) : il en manque 45" \
         in str(refused.value)
 
 
@@ -241,9 +241,9 @@ def test_occitanie_padded_past_the_official_count_is_refused(qpv_facts, data_dir
         load(qpv_facts, "qpv2015-occitanie", path=write_json(tmp_path / "gonfle.geojson",
                                                               document))
 
-    assert "le fichier a 106 quartier(s) 2015 dans la région 76, le décompte officiel en " \
-        "compte 105 (Insee Dossier Occitanie n° 7, juillet 2018) : 1 de trop (une autre " \
-        "liste, ou des codes inventés)" in str(refused.value)
+    assert "le fichier a 106 quartier(s) 2015 dans la région de code Insee 76, le décompte " \
+        "officiel en compte 105 (Insee Dossier Occitanie n° 7, juillet 2018) : 1 de trop " \
+        "(une autre liste, ou des codes inventés)" in str(refused.value)
 
 
 def test_the_demo_loads_the_facts_before_the_outlines():
