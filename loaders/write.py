@@ -135,6 +135,7 @@ def _add_version(connection: Connection, source: Source, *, vintage: str, path: 
         insert(DatasetVersion).returning(DatasetVersion.id),
         {
             "source": source.name,
+            "title": source.title,
             "dataset": source.dataset,
             "vintage": vintage,
             "licence": source.licence if reference else (

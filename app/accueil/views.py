@@ -11,9 +11,8 @@ from app.accueil.inventory import coverage, kind, rows_text
 from app.db import get_engine
 from geodata.policy import CATEGORIES, DEFAULT_POLICY, available_policies, load_policy
 from geodata.storage.database import DatabaseUnreachable
-from geodata.storage.jury_laureates import JURY_SOURCE, JURY_TITLE
-from geodata.storage.reference import loaded_versions, scope_names
-from loaders.registry import SOURCES
+from geodata.storage.jury_laureates import JURY_SOURCE
+from geodata.storage.reference import loaded_versions, scope_names, titled
 
 __all__ = ["bp"]
 
@@ -33,10 +32,8 @@ def home():
 @bp.get("/donnees")
 def donnees():
     """The dataset versions in service, in French: source, kind, vintage, coverage, rows."""
-    titles = {name: source.title for name, source in SOURCES.items()} | {
-        JURY_SOURCE: JURY_TITLE}
     versions = loaded_versions(get_engine())
-    return render_template("donnees.html", versions=versions, titles=titles,
+    return render_template("donnees.html", versions=versions, titled=titled,
                            jury_source=JURY_SOURCE, rows_text=rows_text, kind=kind,
                            coverage=coverage, names=scope_names(get_engine()) if versions else {})
 

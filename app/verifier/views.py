@@ -26,6 +26,7 @@ from geodata.eligibility.engine import COARSE_PRECISIONS
 from geodata.geocoder import GeocoderError
 from geodata.policy import CATEGORIES, PolicyError, available_policies, load_policy
 from geodata.storage.map_layers import COMMUNE_OUTLINES, LAYERS
+from geodata.storage.reference import titled
 
 __all__ = ["bp"]
 
@@ -154,5 +155,5 @@ def attestation():
                            recheck_url=url_for("verifier.verifier", _external=True, **location),
                            policy=load_policy(form["policy"]) if check else None,
                            versions=datasets_used(get_engine(), check) if check else [],
-                           labels=COMPONENT_LABELS, categories=CATEGORIES,
+                           labels=COMPONENT_LABELS, categories=CATEGORIES, titled=titled,
                            issued=datetime.now(ZoneInfo("Europe/Paris"))), status

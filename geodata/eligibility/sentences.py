@@ -38,8 +38,8 @@ PRECISION_LABELS = {
 
 
 def sources_text(names) -> str:
-    """The sources' labels joined with commas, or "aucune source chargée"."""
-    return ", ".join(names) if names else "aucune source chargée"
+    """The sources' labels joined by « ; » (titles hold commas), or "aucune source chargée"."""
+    return " ; ".join(names) if names else "aucune source chargée"
 
 
 def _blank(count: int) -> np.ndarray:

@@ -129,7 +129,8 @@ def write_jury_laureates(orm, now: datetime, parents: dict[str, str], *,
             DatasetVersion.source == JURY_SOURCE, DatasetVersion.current.is_(True))).all():
         return None
     version = DatasetVersion(
-        source=JURY_SOURCE, dataset="laureates", vintage=now.date().isoformat(),
+        source=JURY_SOURCE, title=JURY_TITLE, dataset="laureates",
+        vintage=now.date().isoformat(),
         licence="Licence Ouverte 2.0", url=None, path="décisions des jurys",
         checksum=checksum,
         complete_for={"scope": "none"}, loaded_at=now,

@@ -76,6 +76,7 @@ class DatasetVersion(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(64), index=True)  # registry key
+    title: Mapped[str | None] = mapped_column(Text)  # the registry's title, for people
     dataset: Mapped[str] = mapped_column(String(32))  # qpv, communes, places, ...
     vintage: Mapped[str] = mapped_column(String(32))
     licence: Mapped[str] = mapped_column(Text)

@@ -87,15 +87,35 @@ def test_attestation_is_dated_with_policy_and_data_versions(client):  # noqa: F8
     assert "qpv2015-occitanie" not in html
     assert "les contours des QPV 2015 ne sont pas tous chargés pour Provence-Alpes-Côte " \
            "d&#39;Azur (région 93)" in html
-    assert "commune-contours" in html and "sha256:" in html
+    assert "Contours des communes et arrondissements municipaux" in html and "sha256:" in html
     current = client.get("/verifier?lon=5.4034&lat=43.3305&policy=current").text
     # where a source is complete, by the région's name (« la région 93 » before)
     assert "complète pour la région Provence-Alpes-Côte d&#39;Azur (93)" in current
 
 
+def test_the_data_column_names_the_datasets_by_their_titles(client):  # noqa: F811
+    page = client.get("/verifier?lon=5.4034&lat=43.3305&policy=current").text
+    text = html.unescape(" ".join(page.split()))
+    assert "population légale INSEE (COG 2026) ; Grille communale de densité à 7 niveaux " \
+        "(INSEE) (COG 2025)" in text
+    assert "QPV 2024, région Provence-Alpes-Côte d'Azur (Carto-Santé PACA) (2024, complète " \
+        "pour la région Provence-Alpes-Côte d'Azur (93), chargée le" in text
+    attestation = html.unescape(client.get(
+        "/verifier/attestation?lon=5.4034&lat=43.3305&policy=current").text)
+    assert '<th scope="row">QPV 2024, région Provence-Alpes-Côte d\'Azur (Carto-Santé ' \
+        'PACA)</th>' in attestation
+    # the keys were the names people read: « densite (COG 2025) », « qpv2024-paca (2024) »
+    for key in ("densite", "centralite", "commune-contours", "qpv2024-paca"):
+        assert f"{key} (" not in text and f">{key}<" not in attestation
+    # they stay the identifiers of the API
+    assert "qpv2024-paca" in {d["source"] for d in client.get("/api/v1/datasets").json[
+        "datasets"]}
+
+
 def test_attestation_of_a_point_in_occitanie_cites_occitanie_outlines(client):  # noqa: F811
     html = client.get("/verifier/attestation?lon=1.4442&lat=43.6047&policy=ami-2019").text
-    assert "qpv2015-occitanie" in html and "Toulouse (code INSEE 31555)" in html
+    assert "QPV 2015, région Occitanie (Hackaviz 2021)" in html
+    assert "Toulouse (code INSEE 31555)" in html
     assert "qpv2024" not in html and "qpv2015-ille-et-vilaine" not in html
 
 
@@ -146,7 +166,8 @@ def test_attestation_is_fit_for_an_applicant_file(client):  # noqa: F811
     # only the datasets that decided, each with its full checksum
     sums = re.findall(r'<code class="fabriques-somme">(sha256:[0-9a-f]{64})</code>', html)
     assert len(sums) >= 5
-    assert "qpv2024-paca" in html and "qpv2015" not in html and "qpv2024-communes" not in html
+    assert "QPV 2024, région Provence-Alpes" in html and "QPV 2015" not in html
+    assert "QPV 2024 : communes de chaque quartier" not in html
     # the permanent link re-checks the same query, without the dossier's fields
     link = re.search(r'<a href="(http://localhost/verifier\?[^"]+)"', html).group(1)
     assert "lon=5.4034" in link and "lat=43.3305" in link and "policy=current" in link
@@ -172,7 +193,8 @@ def test_attestation_outside_the_outlines_says_none_is_loaded(client):  # noqa: 
     assert "Commune Rodez (code INSEE 12202)" in text
     assert "indéterminé : les contours des QPV 2024 ne sont pas tous chargés pour Occitanie " \
         "(région 76)" in text
-    assert "qpv2024-paca" not in html and "qpv2024-communes" in html
+    assert "Carto-Santé PACA" not in html
+    assert "QPV 2024 : communes de chaque quartier (ANCT)" in html
 
 
 def test_a_chosen_commune_is_checked_at_commune_precision(client):  # noqa: F811

@@ -154,4 +154,5 @@ def test_datasets_used_leave_out_outlines_complete_elsewhere(reference_engine):
     marseille = check_point(reference_engine, "current", 5.4034, 43.3305)
     used = {v.source for v in datasets_used(reference_engine, marseille)}
     assert "qpv2024-paca" in used and "qpv2024-communes" not in used
-    assert marseille.verdict.component("near_qpv").source.startswith("qpv2024-paca (2024")
+    assert marseille.verdict.component("near_qpv").source.startswith(
+        "QPV 2024, région Provence-Alpes-Côte d'Azur (Carto-Santé PACA) (2024")

@@ -1,0 +1,40 @@
+"""A dataset version keeps its source's title, the name people read (migration 0023): the
+verdicts and the attestation named the sources by their registry keys (« densite »)."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from geodata.storage.database import embedded_url, make_engine, upgrade
+from geodata.storage.jury_laureates import JURY_SOURCE, JURY_TITLE
+from geodata.storage.reference import dataset_versions, titled
+from loaders.registry import SOURCES
+
+MIGRATION = importlib.import_module(
+    "geodata.storage.migrations.versions.0023_dataset_version_titles")
+
+
+def test_the_migration_titles_are_the_registry_s():
+    assert MIGRATION.TITLES == {name: source.title for name, source in SOURCES.items()} | {
+        JURY_SOURCE: JURY_TITLE}
+
+
+def test_a_version_loaded_before_takes_its_title(tmp_path):
+    engine = make_engine(embedded_url(tmp_path))
+    upgrade(engine, "0022")
+    versions = sa.table("dataset_versions", *(sa.column(name) for name in (
+        "source", "dataset", "vintage", "licence", "path", "checksum", "complete_for",
+        "loaded_at", "counts", "current")))
+    with engine.begin() as connection:
+        for source in ("densite", "un-jeu-ajoute-a-la-main"):
+            connection.execute(versions.insert().values(
+                source=source, dataset="commune-classes", vintage="COG 2025", licence="",
+                path="", checksum="", complete_for=sa.literal('{"scope": "none"}'),
+                loaded_at=datetime.now(UTC), counts=sa.literal("{}"), current=True))
+    upgrade(engine)
+    assert [titled(v) for v in dataset_versions(engine)] == [
+        "Grille communale de densité à 7 niveaux (INSEE)", "un-jeu-ajoute-a-la-main"]
+    engine.dispose()
