@@ -51,6 +51,7 @@ __all__ = [
     "reference_index",
     "scope_names",
     "titled",
+    "titled_vintage",
 ]
 
 METROPOLE_KINDS = ("METRO", "MET69")
@@ -148,14 +149,20 @@ def _label(version, names: dict[str, dict[str, str]]) -> str:
     scope = version.complete_for.get("scope")
     where = "partielle" if scope == "none" else \
         f"complète pour {scope_wording(scope, version.complete_for.get('codes', []), names)}"
-    return (f"{titled(version)} ({version.vintage}, {where}, "
-            f"chargée le {version.loaded_at:%d/%m/%Y})")
+    return f"{titled_vintage(version)} ({where}, chargée le {version.loaded_at:%d/%m/%Y})"
 
 
 def titled(version) -> str:
     """A dataset version as people read it: its source's title, else its key (a source
     the registry of migration 0023 did not know, loaded before titles were kept)."""
     return version.title or version.source
+
+
+def titled_vintage(version) -> str:
+    """Its title and vintage, the vintage once (« EPCI … (COG 2026) », not « … (COG 2026)
+    (COG 2026) »)."""
+    title = titled(version)
+    return title if version.vintage in title else f"{title} ({version.vintage})"
 
 
 def read_qpv_layer(connection: Connection, vintage: str) -> QpvLayer:
@@ -231,7 +238,7 @@ def read_commune_layer(connection: Connection) -> CommuneLayer:
         metropoles=metropoles,
         outside_metropoles=outside_metropoles,
         without_outline=without_outline,
-        sources=tuple(f"{titled(v)} ({v.vintage})" for v in sources),
+        sources=tuple(titled_vintage(v) for v in sources),
         region_names=dict(connection.execute(select(Region.code, Region.name)).all()),
     )
 

@@ -98,8 +98,11 @@ def test_the_data_column_names_the_datasets_by_their_titles(client):  # noqa: F8
     text = html.unescape(" ".join(page.split()))
     assert "population légale INSEE (COG 2026) ; Grille communale de densité à 7 niveaux " \
         "(INSEE) (COG 2025)" in text
-    assert "QPV 2024, région Provence-Alpes-Côte d'Azur (Carto-Santé PACA) (2024, complète " \
-        "pour la région Provence-Alpes-Côte d'Azur (93), chargée le" in text
+    assert "QPV 2024, région Provence-Alpes-Côte d'Azur (Carto-Santé PACA) (complète pour la " \
+        "région Provence-Alpes-Côte d'Azur (93), chargée le" in text
+    # a title that holds its vintage does not say it twice
+    assert "EPCI à fiscalité propre et leurs communes membres (COG 2026)" in text
+    assert "(COG 2026) (COG 2026)" not in text
     attestation = html.unescape(client.get(
         "/verifier/attestation?lon=5.4034&lat=43.3305&policy=current").text)
     assert '<th scope="row">QPV 2024, région Provence-Alpes-Côte d\'Azur (Carto-Santé ' \

@@ -155,4 +155,4 @@ def test_datasets_used_leave_out_outlines_complete_elsewhere(reference_engine):
     used = {v.source for v in datasets_used(reference_engine, marseille)}
     assert "qpv2024-paca" in used and "qpv2024-communes" not in used
     assert marseille.verdict.component("near_qpv").source.startswith(
-        "QPV 2024, région Provence-Alpes-Côte d'Azur (Carto-Santé PACA) (2024")
+        "QPV 2024, région Provence-Alpes-Côte d'Azur (Carto-Santé PACA) (complète pour")
