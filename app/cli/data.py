@@ -197,8 +197,8 @@ def datasets_command() -> None:
     except DatabaseUnreachable as error:
         fail(f"Erreur — {_unreachable(engine, error)}")
     if versions is None:
-        fail(f"Erreur — la base {where} n'a pas encore de schéma : lancez "
-              "« fabriques db upgrade » (ou « fabriques load demo »).")
+        fail(f"Erreur — la base {where} n'a pas le schéma du service : lancez "
+              "« fabriques db upgrade » (ou « fabriques load demo » pour une base neuve).")
     if not versions:
         click.echo("Aucune donnée chargée : lancez « fabriques load demo ».")
     names = scope_names(engine) if versions else {}

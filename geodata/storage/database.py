@@ -6,6 +6,7 @@ unset, the service uses one SQLite file, ``fabriques.sqlite3`` in the instance f
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -54,14 +55,18 @@ def unreachable_reason(error: DatabaseUnreachable) -> str:
 
 
 class SchemaMissing(DatabaseError):
-    """The database answers but lacks a table of the service: never set up (a new instance
-    folder, a new PostgreSQL database) or not migrated since the code was updated. Raised by
-    every engine of ``make_engine`` in place of the driver's « no such table » (SQLite) or
-    « relation does not exist » (PostgreSQL, SQLSTATE 42P01), with the command that fixes it."""
+    """The database answers but lacks a table or a column of the service: never set up (a
+    new instance folder, a new PostgreSQL database) or not migrated since the code was
+    updated. Raised by every engine of ``make_engine`` in place of the driver's « no such
+    table » / « no such column » (SQLite) or « relation / column does not exist »
+    (PostgreSQL, SQLSTATE 42P01 / 42703), with the command that fixes it."""
 
 
-UNDEFINED_TABLE = "42P01"
-"""PostgreSQL's SQLSTATE for a relation that does not exist."""
+UNDEFINED = {"42P01", "42703"}
+"""PostgreSQL's SQLSTATEs for a relation, a column that does not exist."""
+SQLITE_UNDEFINED = re.compile(r"no such (table|column)|table \S+ has no column named")
+"""SQLite's messages for them (« table dataset_versions has no column named … »: an
+insert)."""
 
 
 def embedded_url(instance_path: str | Path) -> str:
@@ -124,11 +129,11 @@ def _name_unreachable(context: ExceptionContext) -> None:
 
 
 def _name_schema_missing(context: ExceptionContext) -> None:
-    """Raise ``SchemaMissing`` for a table that does not exist, naming the database, the
-    driver's words and the command that creates or migrates the schema."""
+    """Raise ``SchemaMissing`` for a table or a column that does not exist, naming the
+    database, the driver's words and the command that creates or migrates the schema."""
     original = context.original_exception
-    missing = getattr(original, "sqlstate", None) == UNDEFINED_TABLE or str(
-        original).startswith("no such table")
+    missing = getattr(original, "sqlstate", None) in UNDEFINED or SQLITE_UNDEFINED.match(
+        str(original))
     if not missing:
         return
     where = context.engine.url.render_as_string(hide_password=True) if context.engine else ""

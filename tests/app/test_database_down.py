@@ -246,6 +246,30 @@ def test_a_database_without_the_schema_says_which_command_prepares_it(schemaless
         close_app(app)
 
 
+def test_a_database_one_migration_behind_says_which_command_migrates_it(database_url,
+                                                                        tmp_path, data_dir):
+    """The code updated, the database not migrated: a column the code reads is missing
+    (``dataset_versions.title``, migration 0023). Pages and API answered 500 on every
+    check; they answer 503 with the command, as for a missing table."""
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE dataset_versions DROP COLUMN title"))
+    engine.dispose()
+    app = make_app(database_url, tmp_path / "instance", data_dir)
+    try:
+        client = app.test_client()
+        answer = client.get("/api/v1/eligibility?lon=5.4034&lat=43.3305")
+        assert answer.status_code == 503 and answer.json["error"]["code"] == "schema-absent"
+        assert "fabriques db upgrade" in answer.json["error"]["message"]
+        page = client.get(PAGES[2])
+        assert page.status_code == 503 and "fabriques db upgrade" in page.text
+        said = app.test_cli_runner().invoke(args=["datasets"])
+        assert said.exit_code == 1 and "n'a pas le schéma du service" in said.output
+        assert "fabriques db upgrade" in said.output and "Traceback" not in said.output
+    finally:
+        close_app(app)
+
+
 @pytest.mark.parametrize("command", [["check", "--lon", "5.4", "--lat", "43.3"], ["quotas"],
                                      ["dossiers", "exporter", "-o", "x.csv"]])
 def test_a_command_on_a_database_without_the_schema_says_which_prepares_it(
