@@ -262,3 +262,16 @@ def test_the_undecided_urban_half_says_what_is_missing(client):  # noqa: F811
     assert ("Grand centre urbain ou non : indéterminé, le lieu n'est dans aucune commune "
             "connue (grand centre urbain : commune de niveau 1 de la grille") in text
     assert "faute de données" not in text
+
+
+def test_the_communes_sources_are_given_once_in_the_table(client):  # noqa: F811
+    """The six sources of the commune's facts were repeated on each of its rows (about 13
+    lines a row on a phone); the rows after the first say they are the same."""
+    page = client.get("/verifier?lon=5.4034&lat=43.3305&policy=current").text
+    table = page[page.index('class="fabriques-mesures"'):page.index("</table>")]
+    cells = [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", row.split("<td>")[-1])).split())
+             for row in table.split("<tr>")[2:]]
+    assert "Grille communale de densité" in cells[0]  # the commune row names them
+    assert sum(c == "mêmes données que ci-dessus" for c in cells) >= 3
+    assert not [(a, b) for a, b in zip(cells, cells[1:], strict=False)
+                if a and a == b and a != "mêmes données que ci-dessus"]
