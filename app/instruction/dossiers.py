@@ -69,6 +69,7 @@ from geodata.storage.dossiers import (
     avis_stamp,
     dossier_events,
     dossier_waves,
+    dossiers_by_wave,
     find_dossier,
     find_dossiers,
     give_avis,
@@ -154,8 +155,18 @@ def _list_page(query: DossiersQuery, kept: KeptMove | None = None):
         categories=SHORT_CATEGORIES, check_value=check_value, kinds=KINDS,
         avis_labels=workflow().avis, ds_states=DS_STATES, ds_closed=DS_CLOSED,
         may_move=current_user.has_role("instructor"), kept_move=kept,
+        avis_asked=_avis_asked(),
         targets=[(state, workflow().labels[state])
                  for state in workflow().instruction_targets])
+
+
+def _avis_asked() -> dict[str, int]:
+    """For a prefecture, the dossiers awaiting its avis by wave (every wave: it lands on
+    the latest only); nothing for the other accounts."""
+    if current_user.role != "prefecture":
+        return {}
+    asked = dossiers_by_wave(get_engine(), workflow().avis_asked, current_user.departements)
+    return {NO_WAVE if wave is None else wave: n for wave, n in asked.items()}
 
 
 def _options(waves, counted) -> dict[str, list]:

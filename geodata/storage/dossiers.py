@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import defer
 
 from geodata.dossiers.states import workflow
@@ -18,8 +18,8 @@ from geodata.storage.database import session
 from geodata.storage.dossier_models import Dossier, DossierEvent, JurySession
 
 __all__ = ["AFTER_DECISION", "EXPORT_DIFFERS", "FIELD_LABELS", "FIRST_STATE", "IMPORTED_FIELDS",
-           "NO_WAVE", "MoveRefused",
-           "StoreReport", "dossier_events", "dossier_waves", "find_dossier", "find_dossiers",
+           "NO_WAVE", "MoveRefused", "StoreReport", "dossier_events", "dossier_waves",
+           "dossiers_by_wave", "find_dossier", "find_dossiers",
            "avis_stamp", "give_avis", "list_dossiers", "move_dossiers", "stored_places",
            "stored_departements", "stored_policies", "store_dossiers"]
 
@@ -327,16 +327,23 @@ def dossier_waves(engine: Engine, state: str | None = None,
                   departements: Iterable[str] | None = None) -> list[str | None]:
     """The waves that have dossiers (in ``state``, of ``departements`` if given; None: some
     have no wave), in calendar-like order."""
-    query = select(Dossier.wave).distinct()
+    return list(dossiers_by_wave(engine, state, departements))
+
+
+def dossiers_by_wave(engine: Engine, state: str | None = None,
+                     departements: Iterable[str] | None = None) -> dict[str | None, int]:
+    """How many dossiers each wave has (in ``state``, of ``departements`` if given), the
+    waves in calendar-like order (None, for the dossiers without a wave, last)."""
+    query = select(Dossier.wave, func.count()).group_by(Dossier.wave)
     if state is not None:
         query = query.where(Dossier.state == state)
     if departements is not None:
         query = query.where(Dossier.departement_code.in_(list(departements)))
     with session(engine) as orm:
-        waves = set(orm.scalars(query))
-    known = sorted((w for w in waves if w is not None),
+        counted = dict(orm.execute(query).all())
+    known = sorted((w for w in counted if w is not None),
                    key=lambda w: (not w.isdigit(), int(w) if w.isdigit() else 0, w))
-    return known + ([None] if None in waves else [])
+    return {wave: counted[wave] for wave in [*known, *([None] if None in counted else [])]}
 
 
 def dossier_events(engine: Engine, number: int) -> list[DossierEvent]:
