@@ -106,13 +106,14 @@ def authenticate(engine: Engine, email: str, password: str) -> User | None:
 
 
 def update_user(engine: Engine, email: str, *, active: bool | None = None,
-                password: str | None = None) -> User:
-    """Disable or enable an account (its history stays), or give it a new password; raises
-    AccountError for an unknown email or a password too short."""
+                password: str | None = None, departements: list[str] | None = None) -> User:
+    """Disable or enable an account (its history stays), give it a new password, or a
+    prefecture other départements (seen from its next page on); raises AccountError for an
+    unknown email, a password too short or bad départements."""
     if password is not None:
         check_password(password)
     return change_user(engine, email, active=active, password_hash=None if password is None
-                       else generate_password_hash(password))
+                       else generate_password_hash(password), departements=departements)
 
 
 def disable_user(engine: Engine, email: str) -> User:

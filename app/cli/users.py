@@ -5,6 +5,7 @@
     fabriques users disable EMAIL
     fabriques users enable EMAIL
     fabriques users password EMAIL [--password-stdin]   (ends the account's open sessions)
+    fabriques users departements EMAIL 13,84            (a prefecture's départements)
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from app.access import (
     update_user,
 )
 from app.db import get_engine
-from geodata.storage.accounts import ROLES, check_new_user, list_users
+from geodata.storage.accounts import ROLES, check_new_user, list_users, user_by_email
 from geodata.storage.database import DatabaseError, upgrade
 
 __all__ = ["users_group"]
@@ -88,8 +89,10 @@ def list_command() -> None:
         click.echo("Aucun compte : créez-en un avec « fabriques users add EMAIL --role admin ».")
     for user in users:
         state = "actif" if user.active else "désactivé"
+        scope = f"  (départements {', '.join(user.departements)})" if user.departements \
+            else ""
         click.echo(f"{user.email:40} {user.role:10} {state:9} {user.created_at:%Y-%m-%d}  "
-                   f"{user.name}")
+                   f"{user.name}{scope}")
 
 
 @users_group.command("disable", help="Désactive un compte (son historique est conservé).")
@@ -126,3 +129,20 @@ def password_command(email: str, password_stdin: bool) -> None:
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Mot de passe changé : {user.email} (ses sessions ouvertes sont fermées)")
+
+
+@users_group.command("departements", help="Donne à un compte de préfecture ses départements "
+                                          "(13,84), vus dès sa page suivante.")
+@click.argument("email", metavar="COURRIEL")
+@click.argument("codes", metavar="DEPARTEMENTS")
+@with_appcontext
+def departements_command(email: str, codes: str) -> None:
+    engine = _engine()
+    try:
+        found = user_by_email(engine, email)
+        before = found.departements if found is not None else None
+        user = update_user(engine, email, departements=codes.split(","))
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Départements de {user.email} : {', '.join(user.departements)} "
+               f"(avant : {', '.join(before or []) or 'aucun'})")

@@ -119,13 +119,17 @@ def list_users(engine: Engine) -> list[User]:
 
 
 def change_user(engine: Engine, email: str, *, active: bool | None = None,
-                password_hash: str | None = None) -> User:
-    """Disable or enable an account (its history stays), or give it a new password hash;
-    raises AccountError for an unknown email."""
+                password_hash: str | None = None,
+                departements: list[str] | None = None) -> User:
+    """Disable or enable an account (its history stays), give it a new password hash, or
+    a prefecture other départements (checked as at its creation); raises AccountError for
+    an unknown email or bad départements."""
     with session(engine) as orm:
         user = orm.scalar(select(User).where(User.email == normalise_email(email)))
         if user is None:
             raise AccountError(f"aucun compte pour {normalise_email(email)}")
+        if departements is not None:
+            user.departements = _departements(user.role, departements)
         if active is not None:
             user.active = active
         if password_hash is not None:
