@@ -273,7 +273,9 @@ def avis(number: int):
         return _dossier_page(found, form, first_error(form, form.ORDER)[1]), 400
     try:
         recorded = give_avis(get_engine(), number, form.avis.data, form.texte.data,
-                             current_user.email, seen=form.avis_vu.data)
+                             current_user.email, seen=form.avis_vu.data,
+                             departements=current_user.departements
+                             if current_user.role == "prefecture" else None)
     except MoveRefused as refused:
         return _dossier_page(_visible(number), form, refused.reasons[number]), 409
     label = workflow().avis[form.avis.data]

@@ -221,13 +221,15 @@ def _decision_still_open(orm, dossier: Dossier) -> str | None:
 
 
 def give_avis(engine: Engine, number: int, avis: str, text: str, actor: str,
-              seen: str | None = None) -> bool:
+              seen: str | None = None, departements: Iterable[str] | None = None) -> bool:
     """The prefecture's avis on a dossier whose avis is asked (or already given: changed),
     an event; the dossier moves on to ``avis_given`` whenever its avis is asked, the same
     avis confirmed too. False, and nothing recorded, when the dossier already has this avis
     with this text and none is asked (a form sent twice). ``seen``: the dossier's
     ``avis_stamp`` when the form was shown; another avis recorded since is refused, never
-    replaced unseen (two agents of one prefecture on one dossier)."""
+    replaced unseen (two agents of one prefecture on one dossier). ``departements``: those
+    of the prefecture giving it, checked with the dossier locked (an import may have just
+    moved the dossier to another département)."""
     rules = workflow()
     if avis not in rules.avis:
         raise MoveRefused({number: f"avis inconnu : {avis!r} ({', '.join(rules.avis)})"})
@@ -237,8 +239,11 @@ def give_avis(engine: Engine, number: int, avis: str, text: str, actor: str,
     with session(engine) as orm, orm.begin():
         dossier = orm.scalars(select(Dossier).where(Dossier.number == number)
                               .with_for_update()).first()
-        if dossier is None:
-            raise MoveRefused({number: "dossier inconnu"})
+        if dossier is None or (departements is not None
+                               and dossier.departement_code not in set(departements)):
+            raise MoveRefused({number: "dossier inconnu" if dossier is None else (
+                f"le dossier est désormais dans le département {dossier.departement_code}, "
+                "hors des vôtres : son avis revient à sa préfecture")})
         why = rules.avis_refusal(dossier.state)
         if why:
             raise MoveRefused({number: why})

@@ -340,3 +340,20 @@ def test_each_row_is_headed_by_its_dossier_number(wave, client, login):
     page = client.get("/instruction/dossiers?vague=2").text
     headed = re.findall(r'<th scope="row"><a href="/instruction/dossiers/(\d+)">\1</a>', page)
     assert ROWS.findall(page) and headed == ROWS.findall(page)
+
+
+def test_an_avis_is_refused_once_the_dossier_left_the_prefecture_s_departements(wave):
+    """The page checks the département, then the avis is written: an import moving the
+    dossier in between let the former prefecture's avis through. The département is
+    checked again with the dossier locked."""
+    number = next(d.number for d in list_dossiers(wave) if d.departement_code == "13")
+    for target in ("en-instruction", "recevable", "avis-demande"):
+        move_dossiers(wave, [number], target, "instructrice@exemple.gouv.fr")
+    with pytest.raises(MoveRefused) as refused:
+        give_avis(wave, number, "favorable", "Projet solide", "pref67@exemple.gouv.fr",
+                  departements=["67"])
+    assert "désormais dans le département 13, hors des vôtres" in refused.value.reasons[number]
+    assert states(wave)[number] == "avis-demande"
+    assert give_avis(wave, number, "favorable", "Projet solide", "pref13@exemple.gouv.fr",
+                     departements=["13", "84"])
+    assert states(wave)[number] == "avis-rendu"
