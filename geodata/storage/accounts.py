@@ -16,7 +16,7 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from geodata.storage.database import session
-from geodata.storage.models import ROLES, LoginAttempt, User
+from geodata.storage.models import ROLES, Departement, LoginAttempt, User
 
 __all__ = [
     "ROLES",
@@ -50,7 +50,7 @@ def insert_user(engine: Engine, email: str, password_hash: str, role: str,
                 name: str | None = None, departements: list[str] | None = None) -> User:
     """Create an active account; raises AccountError on a bad or already used email, or
     départements given to a role other than prefecture (which needs at least one)."""
-    address, codes = _valid_fields(email, role, departements)
+    address, codes = _valid_fields(engine, email, role, departements)
     user = User(email=address, name=(name or "").strip() or address.split("@")[0], role=role,
                 password_hash=password_hash, active=True, created_at=datetime.now(UTC),
                 departements=codes)
@@ -67,12 +67,12 @@ def check_new_user(engine: Engine, email: str, role: str,
                    departements: list[str] | None = None) -> None:
     """Raise the AccountError ``insert_user`` would raise for these fields (an address
     already used included), before anyone is asked for a password."""
-    address, _codes = _valid_fields(email, role, departements)
+    address, _codes = _valid_fields(engine, email, role, departements)
     if user_by_email(engine, address) is not None:
         raise AccountError(f"un compte existe déjà pour {address}")
 
 
-def _valid_fields(email: str, role: str,
+def _valid_fields(engine: Engine, email: str, role: str,
                   departements: list[str] | None) -> tuple[str, list[str] | None]:
     """The normalised address and département codes of a new account, or AccountError."""
     address = normalise_email(email)
@@ -80,13 +80,16 @@ def _valid_fields(email: str, role: str,
         raise AccountError(f"adresse électronique invalide : {email!r}")
     if role not in ROLES:
         raise AccountError(f"rôle inconnu : {role!r} (attendu : {', '.join(ROLES)})")
-    return address, _departements(role, departements)
+    return address, _departements(engine, role, departements)
 
 
 DEPARTEMENT = re.compile(r"^(\d{2}|2[AB]|97\d)$")
 
 
-def _departements(role: str, departements: list[str] | None) -> list[str] | None:
+def _departements(engine: Engine, role: str,
+                  departements: list[str] | None) -> list[str] | None:
+    """A prefecture's codes, sorted; each a département of the loaded COG list (source
+    ``departements``, complete) when it is loaded, else of the right form only."""
     codes = sorted({code.strip().upper() for code in departements or [] if code.strip()})
     if role != "prefecture":
         if codes:
@@ -97,6 +100,12 @@ def _departements(role: str, departements: list[str] | None) -> list[str] | None
     bad = [code for code in codes if not DEPARTEMENT.match(code)]
     if bad:
         raise AccountError(f"code de département invalide : {', '.join(bad)}")
+    with session(engine) as orm:
+        known = set(orm.scalars(select(Departement.code)))
+    unknown = [code for code in codes if known and code not in known]
+    if unknown:
+        raise AccountError(f"département inconnu du Code officiel géographique chargé : "
+                           f"{', '.join(unknown)}")
     return codes
 
 
@@ -129,7 +138,7 @@ def change_user(engine: Engine, email: str, *, active: bool | None = None,
         if user is None:
             raise AccountError(f"aucun compte pour {normalise_email(email)}")
         if departements is not None:
-            user.departements = _departements(user.role, departements)
+            user.departements = _departements(engine, user.role, departements)
         if active is not None:
             user.active = active
         if password_hash is not None:

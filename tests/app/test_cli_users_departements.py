@@ -4,9 +4,12 @@ backends."""
 
 from __future__ import annotations
 
+import pytest
+
 from app.access import authenticate
 from app.db import EXTENSION
 from tests.app.conftest import PASSWORD
+from tests.loaders.common import load
 
 
 def add(runner, email, role, *more):
@@ -54,3 +57,19 @@ def test_departements_are_refused_as_at_creation(app, runner):
         assert refused.exit_code == 1 and said in refused.output, refused.output
     assert authenticate(engine, "pref@interieur.gouv.fr", PASSWORD).departements == ["13"]
     assert authenticate(engine, "inst@anct.gouv.fr", PASSWORD).departements is None
+
+
+@pytest.mark.shared_data
+def test_with_the_cog_loaded_a_departement_must_exist(app, runner, data_dir):
+    """« 99 », « 20 » or « 00 » have the form of a code and were taken: the agent then saw
+    « Aucun dossier de vos départements (99) » for ever. Once the COG's départements are
+    loaded (a complete list), a code must be one of them, at creation and after."""
+    load(app.extensions[EXTENSION], "departements", data_dir)
+    for codes in ("99", "13,20", "00"):
+        refused = add(runner, "pref@interieur.gouv.fr", "prefecture", "--departements", codes)
+        assert refused.exit_code == 1, refused.output
+        assert "département inconnu du Code officiel géographique chargé" in refused.output
+    created = add(runner, "pref@interieur.gouv.fr", "prefecture", "--departements", "13,2A,974")
+    assert created.exit_code == 0, created.output
+    refused = runner.invoke(args=["users", "departements", "pref@interieur.gouv.fr", "13,99"])
+    assert refused.exit_code == 1 and "chargé : 99" in refused.output, refused.output
