@@ -12,9 +12,10 @@ from geodata.commune_lookup import CommuneLookupError
 from geodata.dossiers.records import DossierInput
 from geodata.geocoder import GeocoderError, GeocodeResult
 from geodata.storage.communes import commune_directory
-from geodata.storage.dossiers import stored_places
+from geodata.storage.dossiers import find_dossiers, stored_departements, stored_places
 
-__all__ = ["UNREACHABLE", "keep_known_places", "locate", "read_addresses", "some_numbers"]
+__all__ = ["UNREACHABLE", "departements_changed", "keep_known_places", "locate",
+           "read_addresses", "some_numbers"]
 
 UNREACHABLE = "Base Adresse Nationale injoignable"
 
@@ -115,3 +116,21 @@ def _point_elsewhere(value: dict, named) -> None:
             "point. ")
     territory["explanation"] = said + (territory.get("explanation") or "")
     territory["category"] = value["category"] = "a-verifier"
+
+
+def departements_changed(engine: Engine, before: dict[int, str | None]) -> list[str]:
+    """The dossiers an import moved to another département: another prefecture sees them
+    now, and the former one loses them; an avis the former one gave stays, said to be its
+    (the new prefecture read « Avis rendu » signed by another)."""
+    moved = [(number, before[number], now)
+             for number, now in sorted(stored_departements(engine).items())
+             if before.get(number) and now != before[number]]
+    if not moved:
+        return []
+    given = {n for n, d in find_dossiers(engine, [n for n, _, _ in moved]).items() if d.avis}
+    shown = ", ".join(f"{n} ({was} → {now or 'inconnu'}" + (
+        f", avis de la préfecture du {was} : à demander à la nouvelle" if n in given else "")
+        + ")" for n, was, now in moved[:10])
+    more = f" et {len(moved) - 10} autre(s)" if len(moved) > 10 else ""
+    return [f"{len(moved)} dossier(s) changent de département, donc de préfecture : "
+            f"{shown}{more}"]

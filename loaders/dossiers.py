@@ -40,6 +40,7 @@ from geodata.territories import TerritoryError, territory_of_lonlat
 from loaders.batch_dossiers import read_batch_dossiers
 from loaders.dossier_places import (
     UNREACHABLE,
+    departements_changed,
     keep_known_places,
     locate,
     read_addresses,
@@ -90,7 +91,7 @@ def import_dossiers(engine: Engine, geocoder, path: str | Path, *, data_dir: Pat
     if policy_name is None:
         notes.insert(0, f"règles de la ou des vagues du fichier : « {policy.title} »")
     notes += _rules_changed(intake, before, policy)
-    notes += _departements_changed(engine, departements)
+    notes += departements_changed(engine, departements)
     absent = _absent_from_file(engine, intake)
     if absent:
         notes.append(f"{len(absent)} dossier(s) déjà importé(s) de la ou des mêmes vagues ne "
@@ -137,20 +138,6 @@ def _rules_changed(intake, before: dict[int, str], policy) -> list[str]:
                     f"(importez avec « {title} » pour garder ces règles) : "
                     f"{some_numbers(sorted(numbers))}")
     return said
-
-
-def _departements_changed(engine: Engine, before: dict[int, str | None]) -> list[str]:
-    """The dossiers an import moved to another département: another prefecture sees them
-    now, and the former one loses them (its avis stays), which nothing said."""
-    moved = [(number, before[number], now)
-             for number, now in sorted(stored_departements(engine).items())
-             if before.get(number) and now != before[number]]
-    if not moved:
-        return []
-    shown = ", ".join(f"{n} ({was} → {now or 'inconnu'})" for n, was, now in moved[:10])
-    more = f" et {len(moved) - 10} autre(s)" if len(moved) > 10 else ""
-    return [f"{len(moved)} dossier(s) changent de département, donc de préfecture : "
-            f"{shown}{more}"]
 
 
 def _absent_from_file(engine: Engine, intake) -> list[int]:

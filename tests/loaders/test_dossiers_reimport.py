@@ -15,7 +15,7 @@ import pytest
 
 from geodata.dossiers.export import export_csv
 from geodata.storage.dossier_models import Dossier
-from geodata.storage.dossiers import dossier_events, list_dossiers, move_dossiers
+from geodata.storage.dossiers import dossier_events, give_avis, list_dossiers, move_dossiers
 from geodata.storage.jury import decide
 from loaders.errors import LoadError
 from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
@@ -259,6 +259,25 @@ def test_an_import_that_moves_a_dossier_to_another_departement_says_so(paca, ban
     assert {d.number: d.departement_code for d in list_dossiers(paca)}[1234505] == "84"
     assert "1 dossier(s) changent de département, donc de préfecture : 1234505 (13 → 84)" \
         in again.notes
+
+
+def test_a_moved_dossier_s_avis_is_said_to_be_the_former_prefecture_s(paca, ban, data_dir,
+                                                                       tmp_path):
+    """The Bouches-du-Rhône's prefecture had given its avis: the Vaucluse's read « Avis
+    rendu », signed by another, and the report said nothing of it."""
+    imported(paca, ban, data_dir)
+    for target in ("en-instruction", "recevable", "avis-demande"):
+        move_dossiers(paca, [1234505], target, "instructrice")
+    give_avis(paca, 1234505, "favorable", "Projet ancré", "pref13@exemple.gouv.fr")
+    moved = tmp_path / "vague.csv"
+    moved.write_text(WAVE.read_text(encoding="utf-8").replace(
+        '4 rue de la bibliotheque 13001 Marseille,"5,38391","43,295313"',
+        '1 place de l\'Horloge 84000 Avignon,"4,8057","43,9493"'), encoding="utf-8")
+
+    again = imported(paca, ban, data_dir, path=moved)
+
+    assert "1234505 (13 → 84, avis de la préfecture du 13 : à demander à la nouvelle)" in " ".join(
+        again.notes)
 
 
 def test_without_the_type_column_the_dossiers_keep_their_wave(paca, ban, data_dir, tmp_path):
