@@ -63,6 +63,7 @@ from geodata.policy import (
     load_policy,
     policy_title,
 )
+from geodata.storage.accounts import prefecture_departements
 from geodata.storage.dossiers import (
     NO_WAVE,
     MoveRefused,
@@ -311,7 +312,8 @@ def move():
                  for number in numbers]
         return render_template("dossiers_etat.html", form=form, moves=moves,
                                target=rules.labels[target], states=rules.labels,
-                               refused=[m for m in moves if m[2]], back=back)
+                               refused=[m for m in moves if m[2]], back=back,
+                               no_prefecture=_no_prefecture(moves, target))
     try:
         moved = move_dossiers(get_engine(), numbers, target, current_user.email,
                               form.motivation.data, instruction=True)
@@ -320,6 +322,16 @@ def move():
             f"dossier {n} : {why}" for n, why in refused.reasons.items())), 409
     flash(f"{len(moved)} dossier(s) passé(s) à « {rules.labels[target]} ».", "success")
     return redirect(back)
+
+
+def _no_prefecture(moves, target: str) -> list[tuple[int, str | None]]:
+    """The dossiers whose avis would be asked where no prefecture account can give it (no
+    département, or none of an active account): (number, département)."""
+    if target != workflow().avis_asked:
+        return []
+    seen = prefecture_departements(get_engine())
+    return [(number, dossier.departement_code) for number, dossier, why in moves
+            if dossier is not None and not why and dossier.departement_code not in seen]
 
 
 def _kept_list(form: MoveForm, back: str, problem: str | None):

@@ -159,6 +159,13 @@ def _attempt_key(client: str, email: str) -> tuple[str, str]:
     return (client or "")[:64], normalise_email(email)[:254]
 
 
+def prefecture_departements(engine: Engine) -> set[str]:
+    """The départements an active prefecture account sees (where an avis can be given)."""
+    with session(engine) as orm:
+        return {code for codes in orm.scalars(select(User.departements).where(
+            User.role == "prefecture", User.active.is_(True))) for code in codes or []}
+
+
 def record_login_attempt(engine: Engine, client: str, email: str, at: datetime,
                          forget_before: datetime) -> int:
     """Record a login attempt (committed, so that other workers count it at once) and drop

@@ -12,8 +12,9 @@ import re
 
 import pytest
 
-from geodata.storage.dossiers import dossier_events, list_dossiers
-from tests.app.conftest import csrf_token
+from app.access import create_user
+from geodata.storage.dossiers import dossier_events, list_dossiers, move_dossiers
+from tests.app.conftest import PASSWORD, csrf_token
 from tests.app.test_dossiers_pages import (  # noqa: F401 - the two fixtures
     two_departements_fixture,
     wave_fixture,
@@ -171,3 +172,23 @@ def test_a_dossier_page_leads_its_instructor_to_change_its_state(wave, client, l
     reader = client.application.test_client()  # the ministry reads, moves nothing
     login(reader, "ministry")
     assert 'id="changer-etat-lien"' not in reader.get("/instruction/dossiers/1234505").text
+
+
+def test_the_confirmation_warns_of_an_avis_no_prefecture_can_give(wave, client, login):
+    """Asking the avis of a département without a prefecture account (or of a dossier
+    without a département) left it waiting for ever, unannounced. The confirmation page
+    names them; the move stays possible."""
+    login(client)
+    chosen = {d.departement_code: d.number for d in list_dossiers(wave)}
+    numbers = [chosen["13"], chosen["67"]]
+    for target in ("en-instruction", "recevable"):
+        move_dossiers(wave, numbers, target, "instructrice")
+    page = " ".join(html.unescape(move(client, numbers, "avis-demande").text).split())
+    assert "2 avis qu'aucun compte de préfecture ne peut donner" in page
+    assert f"{chosen['67']} (département 67 : aucun compte de préfecture actif)" in page
+    assert "Confirmer et appliquer" in page
+    create_user(wave, "pref13@exemple.gouv.fr", PASSWORD, "prefecture", departements=["13"])
+    page = " ".join(html.unescape(move(client, numbers, "avis-demande").text).split())
+    assert "1 avis qu'aucun compte de préfecture ne peut donner" in page
+    assert f"{chosen['13']} (département 13" not in page
+    assert 'id="sans-prefecture"' not in move(client, numbers, "irrecevable", "motif").text
