@@ -51,5 +51,5 @@ class CommuneLayer:
     metropoles: dict[str, str] | None = None  # commune -> métropole; None: EPCI not loaded
     outside_metropoles: frozenset[str] = frozenset()  # communes known to be in no métropole
     without_outline: dict[str, str | None] = field(default_factory=dict)  # code -> région
-    sources: tuple[str, ...] = ()
+    sources: dict[str, str] = field(default_factory=dict)  # source key -> label, loaded
     region_names: dict[str, str] = field(default_factory=dict)  # code -> name (COG)

@@ -73,10 +73,16 @@ def qpv_source_text(result: Classification, i: int, row: dict) -> str:
 def _components(result: Classification, row: dict, i: int) -> tuple[Component, ...]:
     policy, index = result.policy, result.index
     qpv_source = qpv_source_text(result, i, row)
-    commune_source = sources_text(index.communes.sources)
+    loaded = index.communes.sources
+
+    def commune_source(*keys: str) -> str:
+        """The commune data a criterion reads (the six were cited on each of its rows)."""
+        return sources_text([loaded[key] for key in keys if key in loaded])
+
+    urban = ("epci",) if policy.urban_definition == "metropole" else ("densite",)
     return (
         Component("commune", row["commune_code"], "commune dont le contour contient le lieu",
-                  source=commune_source),
+                  source=commune_source("commune-contours", "communes")),
         Component("in_qpv", row["in_qpv"], "le lieu est dans un contour de QPV",
                   threshold="limite comprise", source=qpv_source),
         Component("nearest_qpv", row["nearest_qpv_code"], "distance au QPV le plus proche (m)",
@@ -85,12 +91,13 @@ def _components(result: Classification, row: dict, i: int) -> tuple[Component, .
         Component("near_qpv", row["near_qpv"], "distance au QPV le plus proche",
                   threshold=f"≤ {metres(policy.proximity_m)}", source=qpv_source),
         Component("density_level", row["density_level"],
-                  "niveau de la grille communale de densité (INSEE)", source=commune_source),
+                  "niveau de la grille communale de densité (INSEE)",
+                  source=commune_source("densite")),
         Component("metropole", row["metropole"], "membre d'une métropole",
-                  source=commune_source),
+                  source=commune_source("epci")),
         Component("outside_large_urban_centre", row["outside_large_urban_centre"],
                   "hors des grands centres urbains", threshold=policy.describe_urban_rule(),
-                  source=commune_source),
+                  source=commune_source(*urban)),
         Component("category", row["category"], "catégorie de quota",
                   threshold=policy.describe_precedence()),
     )

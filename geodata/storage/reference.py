@@ -238,7 +238,7 @@ def read_commune_layer(connection: Connection) -> CommuneLayer:
         metropoles=metropoles,
         outside_metropoles=outside_metropoles,
         without_outline=without_outline,
-        sources=tuple(titled_vintage(v) for v in sources),
+        sources={v.source: titled_vintage(v) for v in sources},
         region_names=dict(connection.execute(select(Region.code, Region.name)).all()),
     )
 

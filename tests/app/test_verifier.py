@@ -96,8 +96,8 @@ def test_attestation_is_dated_with_policy_and_data_versions(client):  # noqa: F8
 def test_the_data_column_names_the_datasets_by_their_titles(client):  # noqa: F811
     page = client.get("/verifier?lon=5.4034&lat=43.3305&policy=current").text
     text = html.unescape(" ".join(page.split()))
-    assert "population légale INSEE (COG 2026) ; Grille communale de densité à 7 niveaux " \
-        "(INSEE) (COG 2025)" in text
+    assert "population légale INSEE (COG 2026)" in text
+    assert "Grille communale de densité à 7 niveaux (INSEE) (COG 2025)" in text
     assert "QPV 2024, région Provence-Alpes-Côte d'Azur (Carto-Santé PACA) (complète pour la " \
         "région Provence-Alpes-Côte d'Azur (93), chargée le" in text
     # a title that holds its vintage does not say it twice
@@ -264,14 +264,21 @@ def test_the_undecided_urban_half_says_what_is_missing(client):  # noqa: F811
     assert "faute de données" not in text
 
 
-def test_the_communes_sources_are_given_once_in_the_table(client):  # noqa: F811
-    """The six sources of the commune's facts were repeated on each of its rows (about 13
-    lines a row on a phone); the rows after the first say they are the same."""
+def test_each_criterion_cites_the_data_it_reads_once(client):  # noqa: F811
+    """The six sources of the commune's facts were cited on each of its four rows (about
+    13 lines a row on a phone, the density grid beside « membre d'une métropole »): each
+    row cites what it reads, and a row reading what the row above read says so."""
     page = client.get("/verifier?lon=5.4034&lat=43.3305&policy=current").text
     table = page[page.index('class="fabriques-mesures"'):page.index("</table>")]
     cells = [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", row.split("<td>")[-1])).split())
              for row in table.split("<tr>")[2:]]
-    assert "Grille communale de densité" in cells[0]  # the commune row names them
-    assert sum(c == "mêmes données que ci-dessus" for c in cells) >= 3
-    assert not [(a, b) for a, b in zip(cells, cells[1:], strict=False)
-                if a and a == b and a != "mêmes données que ci-dessus"]
+    commune, in_qpv, nearest, near, density, metropole, urban, _ = cells
+    assert commune.startswith("Contours des communes") and "Communes et arrondissements" in commune
+    assert "Grille communale" not in commune and "EPCI" not in commune
+    assert (nearest, near) == ("mêmes données que ci-dessus",) * 2 and "QPV 2024" in in_qpv
+    assert density.startswith("Grille communale de densité") and " ; " not in density
+    assert metropole.startswith("EPCI à fiscalité propre") and " ; " not in metropole
+    assert urban.startswith("Grille communale de densité")  # today's rules read the grid
+    ami = client.get("/verifier?lon=5.4034&lat=43.3305&policy=ami-2019").text
+    table = ami[ami.index('class="fabriques-mesures"'):ami.index("</table>")]
+    assert "mêmes données que ci-dessus" in table.split("<tr>")[8]  # the métropoles, again
