@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
-from sqlalchemy import select, update
+import sqlalchemy as sa
+from sqlalchemy import select
 
 from geodata.storage.database import embedded_url, make_engine, upgrade
 from geodata.storage.models import DatasetVersion, Laureate
@@ -205,19 +208,31 @@ def test_an_email_in_a_name_is_not_stored(engine, data_dir):
     assert laureate_rows(engine)["fabt-370"].name == "Le Touche@tout, tiers lieu rural"
 
 
-def test_the_names_stored_before_are_cleaned_by_the_migration(tmp_path, data_dir):
-    """A database loaded before: a load of the same file is « inchangé », migration 0017
-    cleans the rows (synthetic: the stored name given back its e-mail and a number)."""
+def test_the_names_stored_before_are_cleaned_by_the_migration(tmp_path):
+    """A database whose laureates were stored before 0017 (a load of the same file is then
+    « inchangé »): migration 0017 cleans the rows. Synthetic rows written at 0016 as that
+    schema was (today's loaders write columns of later migrations): a real name given back
+    its e-mail and number."""
     engine = make_engine(embedded_url(tmp_path))
     upgrade(engine, "0016")
-    load_source(engine, "laureates", data_dir=data_dir, progress=False)
+    versions = sa.table("dataset_versions", *(sa.column(name) for name in (
+        "id", "source", "dataset", "vintage", "licence", "path", "checksum", "complete_for",
+        "loaded_at", "counts", "current")))
+    laureates = sa.table("laureates", *(sa.column(name) for name in (
+        "id", "name", "commune_code", "precision", "dataset_version_id")))
     with engine.begin() as connection:
-        connection.execute(update(Laureate).where(Laureate.id == "fabt-109").values(
+        connection.execute(versions.insert().values(
+            id=1, source="laureates", dataset="laureates", vintage="2024-01", licence="",
+            path="", checksum="", complete_for=sa.literal('{"scope": "none"}'),
+            loaded_at=datetime.now(UTC), counts=sa.literal("{}"), current=True))
+        connection.execute(laureates.insert().values(
+            id="fabt-109", commune_code="61001", precision="point", dataset_version_id=1,
             name="SCENE NATIONALE 61 mail x.y@scenenationale61.fr, tél. 02 33 29 16 96"))
     upgrade(engine)
-    assert laureate_rows(engine)["fabt-109"].name == (
-        "SCENE NATIONALE 61 mail [adresse électronique retirée], tél. "
-        "[numéro de téléphone retiré]")
+    with engine.connect() as connection:
+        assert connection.scalar(sa.select(laureates.c.name)) == (
+            "SCENE NATIONALE 61 mail [adresse électronique retirée], tél. "
+            "[numéro de téléphone retiré]")
     engine.dispose()
 
 
