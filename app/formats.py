@@ -3,7 +3,8 @@
 ``|distance`` (81,8 m), ``|euros`` (120 000 €), ``|taille`` (20 Mo), ``|coordonnee`` (5,40340:
 a longitude or a latitude, the same digits as the explanations). A Fabrique's name as pages
 show it (``geodata.display``): ``|nom_decode`` (``&amp;`` as ``&``), ``|nom_court`` (a
-554-character description cut to its first words); ``|de``, a place's name after « de »
+554-character description cut to its first words); ``|accord(n)``, words agreeing with a count
+(``"dossier(s) lu(s)"|accord(1)``: « dossier lu »); ``|de``, a place's name after « de »
 (« d'Aurillac », « du Havre »); ``|phrase``, a message shown as a sentence (its first
 letter upper-cased: the API's « politique inconnue : … » begins a page's alert). A value a
 template prints as it is prints nothing when it is None: never the word « None » on a French
@@ -23,7 +24,7 @@ from jinja2.ext import Extension
 from markupsafe import Markup
 
 from geodata.display import decoded, of_place, short_name
-from geodata.french import coordinate, decimal, distance, euros, number, percent, size
+from geodata.french import agreed, coordinate, decimal, distance, euros, number, percent, size
 
 __all__ = ["FILTERS", "FrenchQuotes", "guillemets", "init_app", "number", "sentence", "size"]
 
@@ -56,7 +57,7 @@ def sentence(text) -> str:
 
 FILTERS = {"nombre": number, "decimal": decimal, "pourcentage": percent,
            "distance": distance, "euros": euros, "taille": size, "coordonnee": coordinate,
-           "nom_decode": decoded, "nom_court": short_name, "de": of_place,
+           "nom_decode": decoded, "nom_court": short_name, "de": of_place, "accord": agreed,
            "phrase": sentence, "guillemets": guillemets}
 
 

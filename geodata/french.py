@@ -11,6 +11,10 @@ separator).
 uses Babel's own symbols for the locale with Python's formatting, the same text as
 ``decimal`` and much faster than one Babel call per value.
 
+A word's agreement with a count (``agreed``, the ``|accord`` filter of the pages) follows
+CLDR's French rule through Babel: the singular for 0 and 1 (« 0 dossier », « 1 dossier »), the
+plural from 2 (« 2 dossiers »).
+
 A place's coordinates read ``5,40340 ; 43,33050`` (``lonlat``): longitude then latitude,
 five decimals (about a metre), a semicolon between them since the comma is the decimal
 symbol. ``coordinate`` (one value, the ``|coordonnee`` filter of the pages) and ``lonlats``
@@ -25,12 +29,14 @@ import re
 from collections.abc import Iterable
 from functools import cache, lru_cache
 
+from babel import Locale
 from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 
 __all__ = [
     "LOCALE",
     "NBSP",
     "TYPED_DECIMAL",
+    "agreed",
     "coordinate",
     "decimal",
     "decimals",
@@ -135,3 +141,21 @@ def size(count: int) -> str:
     value, unit = (count / 1024 / 1024, "Mo") if count >= 1024 * 1024 else (count / 1024, "Ko")
     shown = float(f"{value:.3g}")
     return f"{format_decimal(shown, format='#,##0.##', locale=LOCALE)}{NBSP}{unit}"
+
+
+_AGREEMENT = re.compile(r"\((s|[^()|]*\|[^()|]*)\)")
+_FRENCH = Locale.parse(LOCALE)
+
+
+def agreed(text: str, count: int | None) -> str:
+    """``text`` agreeing with ``count``: each « (s) » and each « (singular|plural) » (« (a|ont) »)
+    made the form the count asks for; for a count unknown (None), ``text`` as written."""
+    if count is None:
+        return text
+    one = _FRENCH.plural_form(abs(count)) == "one"
+    return _AGREEMENT.sub(lambda mark: _form(mark[1], one), text)
+
+
+def _form(mark: str, one: bool) -> str:
+    singular, plural = mark.split("|") if "|" in mark else ("", mark)
+    return singular if one else plural

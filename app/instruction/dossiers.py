@@ -55,6 +55,7 @@ from geodata.dossiers.records import DS_CLOSED, DS_STATES, KINDS
 from geodata.dossiers.selection import CHECKS, NO_AVIS, SORTS, check_value, counts
 from geodata.dossiers.states import workflow
 from geodata.eligibility import EligibilityError
+from geodata.french import agreed
 from geodata.policy import (
     CATEGORIES,
     SHORT_CATEGORIES,
@@ -320,7 +321,8 @@ def move():
     except MoveRefused as refused:
         return _kept_list(form, back, "Aucun dossier n'a changé d'état : " + " ; ".join(
             f"dossier {n} : {why}" for n, why in refused.reasons.items())), 409
-    flash(f"{len(moved)} dossier(s) passé(s) à « {rules.labels[target]} ».", "success")
+    moved_text = agreed("dossier(s) passé(s)", len(moved))
+    flash(f"{len(moved)} {moved_text} à « {rules.labels[target]} ».", "success")
     return redirect(back)
 
 

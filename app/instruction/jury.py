@@ -39,6 +39,7 @@ from geodata.dossiers.jury import laureates_of_wave, possible_categories_of, sel
 from geodata.dossiers.records import KINDS
 from geodata.dossiers.selection import CHECKS, check_value
 from geodata.dossiers.states import workflow
+from geodata.french import agreed
 from geodata.policy import CATEGORY_UNDETERMINED, SHORT_CATEGORIES
 from geodata.quota_report import LABELS
 from geodata.quotas import quota_table, range_text, what_if
@@ -179,7 +180,8 @@ def decisions():
     except MoveRefused as refused:
         return _refused(form, " ; ".join(f"dossier {n} : {why}"
                                          for n, why in refused.reasons.items()))
-    flash(f"{len(numbers)} dossier(s) : « {_decision_labels()[form.vers.data]} ».", "success")
+    flash(f"{len(numbers)} {agreed('dossier(s)', len(numbers))} : "
+          f"« {_decision_labels()[form.vers.data]} ».", "success")
     return redirect(url_for(".index", vague=form.vague.data or None))
 
 
@@ -223,7 +225,8 @@ def _confirmation(form: DecisionForm, numbers: list[int]) -> str:
     in_wave = {"before": laureates_of_wave(records, wave),
                "after": laureates_of_wave([*others, *laureates], wave)}
     chart = comparison_chart(before, after, chart_id="graphique-jury", title=(
-        f"Quotas avant et après la décision « {decision} » pour {len(chosen)} dossier(s), "
+        f"Quotas avant et après la décision « {decision} » pour {len(chosen)} "
+        f"{agreed('dossier(s)', len(chosen))}, "
         f"{policy.title}"))
     return render_template(
         "jury_confirmation.html", form=form, chosen=chosen, decision=decision,
@@ -273,10 +276,11 @@ def close():
         return _not_closed(form, "confirme", str(error), confirmed=False)
     except JuryError as error:
         return _not_closed(form, "membres", str(error))
-    written = closed.laureates
+    written, decided = closed.laureates, closed.decisions.get("laureat", 0)
     said = (f"Session de la vague {form.vague.data} close : "
-            f"{closed.decisions.get('laureat', 0)} lauréat(s) décidé(s) ; la table des "
-            f"Fabriques compte {written.written} lauréat(s) des jurys (toutes sessions closes).")
+            f"{decided} {agreed('lauréat(s) décidé(s)', decided)} ; la table des Fabriques "
+            f"compte {written.written} {agreed('lauréat(s)', written.written)} des jurys (toutes "
+            "sessions closes).")
     if written.without_commune:
         said += " Sans commune, non écrits (à localiser) : " + ", ".join(
             map(str, written.without_commune)) + "."

@@ -117,7 +117,7 @@ def test_with_one_worker_the_next_jobs_wait_in_order_then_run(sized_app, client_
     assert state(client, third)["ahead"] == 1
     html = flat(client.get(third).text)
     assert "Traitement en attente" in html
-    assert "En attente d'un emplacement libre : 1 lot(s) en attente avant le vôtre." in html
+    assert "En attente d'un emplacement libre : 1 lot en attente avant le vôtre." in html
     assert "qu'un lot en cours sera terminé" in flat(client.get(second).text)
 
     seen, deadline = [], time.monotonic() + 300  # a guard against a hung job

@@ -168,7 +168,7 @@ def test_coordinates_file_is_processed_and_matches_the_api(app, client):
     assert re.fullmatch(r"/verifier/lot/[0-9a-f-]{36}", job_url)
     assert wait(client, job_url)["state"] == "done"
     html = flat(client.get(job_url).text)
-    assert "4 ligne(s) lue(s), 2 classée(s), 2 en erreur" in html
+    assert "4 lignes lues, 2 classées, 2 en erreur" in html
     assert "<caption>Lignes par catégorie de quota</caption>" in html
     assert re.search(r'<th scope="row">5</th><td>lon non numérique', html)
     assert re.search(r'<th scope="row">4</th><td>\(-30,00000 ; 40,00000\) n', html)
@@ -194,8 +194,8 @@ def test_address_file_lists_bad_rows_with_their_line(client, ban_server):
     assert wait(client, job_url)["state"] == "done"
 
     html = flat(client.get(job_url).text)
-    assert "5 ligne(s) lue(s)" in html
-    assert "3 adresse(s) géocodée(s) sur 4, dont 1 à vérifier" in html
+    assert "5 lignes lues" in html
+    assert "3 adresses géocodées sur 4, dont 1 à vérifier" in html
     errors = re.search(r'<table id="lot-erreurs">.*?</table>', html, re.S).group(0)
     assert re.search(r'<th scope="row">4</th><td>adresse introuvable', errors)
     assert re.search(r'<th scope="row">5</th><td>adresse vide', errors)

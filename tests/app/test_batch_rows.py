@@ -50,7 +50,7 @@ def test_a_finished_job_shows_its_rows_in_french(client, job_url):
     html = client.get(job_url).text
     assert table_ids(html) == ["mars", "pel", "mer", "bad", "gap", "qpv"]
     text = flat(html)
-    assert "Toutes les lignes : 6 ligne(s)" in text
+    assert "Toutes les lignes : 6 lignes" in text
     assert re.search(r'<th scope="row">5</th>\s*<td>bad</td>', html)  # its line in the file
     assert "Erreur :</span> ligne 5 : lon non numérique" in text
     assert 'data-category="qpv">QPV ou proximité</span>' in text
@@ -60,7 +60,7 @@ def test_a_finished_job_shows_its_rows_in_french(client, job_url):
 
 def test_rows_are_filtered_and_paged(client, job_url, monkeypatch):
     errors = client.get(job_url + "?afficher=erreurs").text
-    assert table_ids(errors) == ["mer", "bad"] and "En erreur : 2 ligne(s)" in flat(errors)
+    assert table_ids(errors) == ["mer", "bad"] and "En erreur : 2 lignes" in flat(errors)
     qpv = client.get(job_url + "?afficher=qpv").text
     assert set(table_ids(qpv)) <= {"mars", "qpv"} and table_ids(qpv)
 
@@ -113,7 +113,7 @@ def test_geocoder_down_classifies_what_it_can_and_the_job_can_be_run_again(app, 
     rows = spreadsheet_rows(fetch(client, job_url + "/resultat.csv"))
     assert len(rows) == 6
     html = flat(client.get(job_url).text)
-    assert "4 adresse(s) non géocodée(s) : la Base Adresse Nationale ne répondait pas" in html
+    assert "4 adresses non géocodées : la Base Adresse Nationale ne répondait pas" in html
     said = " ".join(error for _line, error in state["report"]["errors"])
     assert said.count("adresse non géocodée, la Base Adresse Nationale ne répond pas") == 4
 

@@ -149,7 +149,7 @@ def test_the_dossiers_are_filtered_by_their_avis(wave, client, login):
                                    if d.number not in (reserved, favoured)])]:
         page = html.unescape(client.get(f"/instruction/dossiers?vague=2&avis={asked}").text)
         assert [int(n) for n in ROWS.findall(page)] == sorted(kept), asked
-        assert f"{len(kept)} retenu(s) par les filtres" in page
+        assert f"{len(kept)} retenu{'s' if len(kept) > 1 else ''} par les filtres" in page
         exported = client.get(f"/instruction/dossiers.csv?vague=2&avis={asked}").text
         rows = list(csv.reader(io.StringIO(exported.removeprefix("\ufeff")), delimiter=";"))
         assert [int(row[0]) for row in rows[1:]] == sorted(kept), asked

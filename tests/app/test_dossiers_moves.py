@@ -47,7 +47,7 @@ def test_a_bulk_move_is_confirmed_then_done_and_signed(wave, client, login):
     asked = move(client, [1234505, 1234506], "en-instruction")
     page = html.unescape(asked.text)
     assert asked.status_code == 200
-    assert "Confirmer : 2 dossier(s) vers «\u00a0En instruction\u00a0»" in page
+    assert "Confirmer : 2 dossiers vers «\u00a0En instruction\u00a0»" in page
     assert "Confirmer et appliquer" in page and states(wave) == before  # nothing yet
 
     done = move(client, [1234505, 1234506], "en-instruction", confirmed=True)
@@ -61,7 +61,7 @@ def test_a_bulk_move_is_confirmed_then_done_and_signed(wave, client, login):
     assert (last.actor, last.from_state, last.to_state, last.motivation) == (
         email, "depose", "en-instruction", "Pièces complètes")
     listing = html.unescape(client.get(done.headers["Location"]).text)
-    assert "2 dossier(s) passé(s) à «\u00a0En instruction\u00a0»." in listing
+    assert "2 dossiers passés à «\u00a0En instruction\u00a0»." in listing
 
 
 def test_a_bulk_move_leads_back_to_the_list_as_it_was_filtered(wave, client, login):
@@ -101,7 +101,7 @@ def test_a_bulk_move_the_rules_refuse_moves_nothing_and_keeps_the_selection(wave
     login(client)
     before = states(wave)
     asked = html.unescape(move(client, [1234505, 1234506], "recevable").text)
-    assert "2 changement(s) refusé(s) par les règles" in asked
+    assert "2 changements refusés par les règles" in asked
     assert "refusé : de «\u00a0Déposé\u00a0», on ne passe pas à «\u00a0Recevable\u00a0»" in asked
     assert "décochez les dossiers refusés (1234505, 1234506)" in " ".join(asked.split())
     assert "Confirmer et appliquer" not in asked and "Modifier la sélection" in asked
@@ -144,7 +144,7 @@ def test_the_confirmation_already_refuses_a_jury_decision(wave, client, login):
     """« Transmis au jury → Lauréat » was shown allowed, then refused once confirmed."""
     login(client)
     asked = html.unescape(move(client, [1234505], "laureat", "motif").text)
-    assert "1 changement(s) refusé(s) par les règles" in asked
+    assert "1 changement refusé par les règles" in asked
     assert "«\u00a0Lauréat\u00a0» est une décision du jury" in asked
 
 

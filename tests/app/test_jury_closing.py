@@ -25,7 +25,7 @@ def test_a_closing_from_a_page_that_showed_other_decisions_is_refused(wave, clie
     post(client, "/instruction/jury/decisions", numero=["1234505"], vers="laureat", **decide)
     first_tab = client.get(JURY).text
     seen = re.search(r'name="decisions_vues" value="(\w+)"', first_tab).group(1)
-    assert "les 1 décision(s) ne pourront plus" in html.unescape(first_tab)
+    assert "1 décision ne pourra plus être annulée" in html.unescape(first_tab)
     post(client, "/instruction/jury/decisions", numero=["1234515"], vers="laureat", **decide)
 
     stale = post(client, "/instruction/jury/cloture", vague="2", membres="Mme A (DGCL)",
@@ -34,7 +34,7 @@ def test_a_closing_from_a_page_that_showed_other_decisions_is_refused(wave, clie
     assert stale.status_code == 422 and jury_sessions(wave, "2")[0].closed_at is None
     said = html.unescape(stale.text)
     assert "des décisions ont été prises ou annulées depuis" in said
-    assert "les 2 décision(s) ne pourront plus" in said  # the page as it is now
+    assert "2 décisions ne pourront plus être annulées" in said  # the page as it is now
     assert not re.search(r'id="confirme-cloture"[^>]*checked', said)  # to tick again
     unstamped = post(client, "/instruction/jury/cloture", vague="2", membres="Mme A (DGCL)",
                      confirme="oui")  # a form without the stamp (a page of before) as well

@@ -94,7 +94,7 @@ def test_a_decision_is_confirmed_with_the_quotas_it_makes_then_recorded(wave, cl
     asked = post(client, "/instruction/jury/decisions", numero=["1234505", "1234515"],
                  vers="laureat", motivation="Ancrage dans le quartier", vague="2")
     assert asked.status_code == 200
-    assert "Confirmer : « Lauréat » pour 2 dossier(s)" in text(asked)
+    assert "Confirmer : « Lauréat » pour 2 dossiers" in text(asked)
     assert '<svg' in asked.text and 'id="graphique-jury"' in asked.text  # the chart, then
     after = after_column(asked.text)
     # La Fabulerie is published (fabt-117): it completes that Fabrique, one more in all
@@ -109,7 +109,7 @@ def test_a_decision_is_confirmed_with_the_quotas_it_makes_then_recorded(wave, cl
                 confirme="oui")
     assert done.status_code == 302
     page = client.get(JURY)
-    assert "2 dossier(s) : « Lauréat »" in text(page)
+    assert "2 dossiers : « Lauréat »" in text(page)
     assert 'id="decisions"' in page.text and "Session ouverte le" in text(page)
     assert {d.number: d.state for d in list_dossiers(wave)}[1234515] == "laureat"
     total = after_column(page.text)["total"]
@@ -196,11 +196,13 @@ def test_a_decision_is_reversed_then_the_session_closed_and_locked(wave, client,
     assert dossier_events(wave, 1234515)[-1].kind == "decision-annulee"
 
     before = text(client.get(JURY))  # the closing says what it leaves undecided, unwritten
-    assert "dossier(s) transmis au jury restent sans décision" in before and "1234515" in before
+    assert ("2 dossiers transmis au jury restent sans décision (1234509, 1234515) : la clôture "
+            "ne les décide pas, ils attendront une prochaine session.") in before
     with wave.begin() as connection:  # synthetic: a laureate the BAN could not place
         connection.execute(update(Dossier).where(Dossier.number == 1234505).values(
             commune_code=None))
-    assert "1 lauréat(s) sans commune connue (1234505)" in text(client.get(JURY))
+    assert ("1 lauréat sans commune connue (1234505) : il ne rejoindra la table des Fabriques "
+            "(carte, quotas, données ouvertes) qu'une fois localisé, par") in text(client.get(JURY))
     with wave.begin() as connection:
         connection.execute(update(Dossier).where(Dossier.number == 1234505).values(
             commune_code="13055"))
@@ -214,7 +216,7 @@ def test_a_decision_is_reversed_then_the_session_closed_and_locked(wave, client,
     (session,) = jury_sessions(wave, "2")
     assert session.closed_at is not None and session.members == "Mme A (DGCL)"
     page = text(client.get(JURY))
-    assert "Session de la vague 2 close : 1 lauréat(s)" in page
+    assert "Session de la vague 2 close : 1 lauréat décidé" in page
     assert "Pas de session ouverte" in page and 'id="cloture"' not in page
     final = client.get("/instruction/jury/courriers?vague=2").text
     assert 'id="courrier-1234505"' in final and "courrier-projet" not in final  # no draft

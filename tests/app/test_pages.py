@@ -81,7 +81,7 @@ def test_the_data_page_lists_loaded_versions_in_french(client, runner):
         in page
     assert "1\u202f684 couples quartier prioritaire–commune" in page
     assert 'href="/donnees"\n              aria-current="page"' in page
-    assert "382 Fabrique(s) lauréate(s) sont chargées" in " ".join(client.get("/").text.split())
+    assert "382 Fabriques lauréates sont chargées" in " ".join(client.get("/").text.split())
 
 
 def test_health_needs_a_schema(tmp_path):

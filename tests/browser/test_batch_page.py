@@ -67,7 +67,7 @@ def test_instructor_uploads_a_file_follows_it_and_downloads_it(logged_in, page, 
     page.wait_for_function("() => document.activeElement?.id === 'resultat'",
                            timeout=10_000)
     text = " ".join(page.locator("main").inner_text().split())
-    assert "4 ligne(s) lue(s), 3 classée(s), 1 en erreur" in text
+    assert "4 lignes lues, 3 classées, 1 en erreur" in text
     assert page.locator("#lot-erreurs tbody th").all_inner_texts() == ["4"]
 
     with page.expect_download() as info:
@@ -115,7 +115,7 @@ def test_a_second_file_waits_for_a_free_slot_then_runs(logged_in, page, ban_serv
     page.get_by_role("heading", level=2, name="Résultat", exact=True).wait_for(timeout=120_000)
     text = " ".join(page.locator("main").inner_text().split())
     assert page.url == second + "#resultat"
-    assert "Lot « second.csv »" in text and "4 ligne(s) lue(s), 3 classée(s)" in text
+    assert "Lot « second.csv »" in text and "4 lignes lues, 3 classées" in text
     held = sorted(r.at for r in ban_server.requests if r.path == "/search/csv/")
     assert len(held) == 2 and held[1] >= held[0] + ban_server.delay  # one job at a time
     assert page.outside_requests == []

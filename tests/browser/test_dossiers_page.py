@@ -59,13 +59,13 @@ def test_an_instructor_moves_two_dossiers_with_a_motivation(live_server, page, s
     follow(page, page.get_by_role("button", name="Vérifier puis confirmer…"))
 
     heading = page.locator("h1").inner_text()
-    assert "Confirmer : 2 dossier(s) vers «\u00a0En instruction\u00a0»" in heading
+    assert "Confirmer : 2 dossiers vers «\u00a0En instruction\u00a0»" in heading
     shoot("dossiers-confirmation", full_page=False)
     page.get_by_role("button", name="Confirmer et appliquer").click()
 
     page.wait_for_url(re.compile(r"/instruction/dossiers\?vague=2"))  # the list as filtered
     status = page.get_by_role("status").inner_text()
-    assert "2 dossier(s) passé(s) à «\u00a0En instruction\u00a0»." in status
+    assert "2 dossiers passés à «\u00a0En instruction\u00a0»." in status
     assert state_of(page, 1234505) == state_of(page, 1234506) == "En instruction"
     assert state_of(page, 1234507) == "Déposé"
     shoot("dossiers-vague-2", full_page=False)

@@ -83,11 +83,11 @@ def test_a_jury_selects_sees_the_quotas_move_decides_and_closes(live_server, pag
     shoot("jury-selection", full_page=False)
     follow(page, page.get_by_role("button", name="Vérifier la décision"))
 
-    assert "Confirmer : «\u00a0Lauréat\u00a0» pour 2 dossier(s)" in page.locator("h1").inner_text()
+    assert "Confirmer : «\u00a0Lauréat\u00a0» pour 2 dossiers" in page.locator("h1").inner_text()
     assert after(page, "total") == total + 2
     page.get_by_role("button", name="Confirmer la décision").click()
     page.wait_for_url(re.compile(r"/instruction/jury\?vague=2$"))
-    assert "2 dossier(s) : «\u00a0Lauréat\u00a0»" in page.get_by_role("status").first.inner_text()
+    assert "2 dossiers : «\u00a0Lauréat\u00a0»" in page.get_by_role("status").first.inner_text()
     assert page.locator("#decisions tr[data-numero]").count() == 2
 
     page.get_by_label("Membres présents").fill("Mme A (DGCL), M. B (ANCT)")

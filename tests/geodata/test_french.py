@@ -88,3 +88,14 @@ def test_template_filters_keep_their_names(tmp_path):
         "{{ 120000|euros }} {{ 2.25|decimal }} {{ 5.4034|coordonnee }}").render
     assert render() == (f"1{NNBSP}234 8{NBSP}Ko 15,5{NNBSP}% 81,8{NBSP}m "
                         f"120{NNBSP}000{NBSP}€ 2,2 5,40340")
+
+
+@pytest.mark.parametrize(("count", "shown"), [
+    (0, "0 dossier lu est tel quel"), (1, "1 dossier lu est tel quel"),
+    (2, "2 dossiers lus sont tels quels"), (1_000_000, "1000000 dossiers lus sont tels quels"),
+    (None, "None dossier(s) lu(s) (est|sont) tel(s) quel(s)")])
+def test_words_agree_with_their_count_the_french_way(count, shown):
+    """« 1 dossier(s) » on a page where the count was known: singular for 0 and 1 in French
+    (not only for 1, as in English), plural from 2; a count unknown keeps the marks."""
+    text = "dossier(s) lu(s) (est|sont) tel(s) quel(s)"
+    assert f"{count} {french.agreed(text, count)}" == shown

@@ -41,10 +41,15 @@
     if (element.textContent !== said) { element.textContent = said; }
   }
 
+  // A count and its words, singular for 0 and 1 as French has it (the pages' |accord).
+  function counted(count, one, many) {
+    return groups.format(count) + " " + (Math.abs(count) < 2 ? one : many);
+  }
+
   // Same words as the template's waiting_text macro.
   function waitingMessage(ahead) {
     return "En attente d'un emplacement libre : " + (ahead ?
-      groups.format(ahead) + " lot(s) en attente avant le vôtre." :
+      counted(ahead, "lot", "lots") + " en attente avant le vôtre." :
       "le traitement commencera dès qu'un lot en cours sera terminé.");
   }
 
@@ -66,7 +71,7 @@
         bar.max = state.rows_total;
         bar.value = state.rows_done;
         bar.textContent = state.rows_done + " sur " + state.rows_total;
-        show(text, groups.format(state.rows_done) + " ligne(s) traitée(s) sur " +
+        show(text, counted(state.rows_done, "ligne traitée", "lignes traitées") + " sur " +
           groups.format(state.rows_total) + ".");
         window.setTimeout(poll, 1500);
       })
