@@ -10,10 +10,15 @@ letter upper-cased: the API's « politique inconnue : … » begins a page's ale
 template prints as it is prints nothing when it is None: never the word « None » on a French
 page.
 
-French quotes hold their words with no-break spaces, on a narrow phone too: in the
-templates' own text (``FrenchQuotes``, when a template is read), in messages (``|phrase``)
-and explanations (``|guillemets``) the code wrote. Never in what a person typed and a form
-sends back (a motivation, a search): that is printed as typed."""
+French quotes hold their words, and « : ; ! ? » stay with the word before them, on a narrow
+phone too (``french_spacing``: a no-break space after « and before », before :, a narrow
+no-break space before ; ! ?, where the text had a space): in the templates' own text
+(``FrenchQuotes``, when a template is read; not in its tags, ``<script>``, ``<style>``,
+``<code>``, ``<pre>``, ``<textarea>``), in messages (``|phrase``) and explanations
+(``|guillemets``) the code wrote. Never in what a person typed and a form sends back (a
+motivation, a search): that is printed as typed; nor in JSON or CSV, which no template
+writes. A sign without a space before it is left alone: ``https://``, « 11:05 », ``a:b``,
+``!=``."""
 
 from __future__ import annotations
 
@@ -26,39 +31,53 @@ from markupsafe import Markup
 from geodata.display import decoded, of_place, short_name
 from geodata.french import agreed, coordinate, decimal, distance, euros, number, percent, size
 
-__all__ = ["FILTERS", "FrenchQuotes", "guillemets", "init_app", "number", "sentence", "size"]
+__all__ = ["FILTERS", "FrenchQuotes", "french_spacing", "init_app", "number", "sentence", "size"]
 
 _OPENING, _CLOSING = re.compile(r"«[ \t\r\n]+"), re.compile(r"[ \t\r\n]+»")
+_BEFORE_SIGN = re.compile(r"[ \t\r\n]+([:;!?])(?!=)")
+_SPACE_BEFORE = {":": "\u00a0", ";": "\u202f", "!": "\u202f", "?": "\u202f"}
+_CODE = re.compile(  # what markup holds that is not French text: elements of code, and tags
+    r"<(script|style|pre|code|textarea)\b.*?</\1\s*>|<[a-zA-Z/!](?:\{\{.*?\}\}|\{%.*?%\}|[^>])*>",
+    re.DOTALL | re.IGNORECASE)
 
 
-def guillemets(text) -> str:
-    """``text`` with a no-break space after each « and before each » (spaces and line
-    breaks there made one); None as nothing; markup stays markup."""
+def french_spacing(text) -> str:
+    """``text`` with its quotes holding their words and « : ; ! ? » held to the word before
+    (the spaces there made one no-break space); None as nothing; in markup, its text only."""
     if isinstance(text, Markup):
-        return Markup(guillemets(str(text)))
+        return Markup(_text_only(str(text)))
     text = "" if text is None else str(text)
-    if "«" not in text and "»" not in text:
-        return text
-    return _CLOSING.sub("\u00a0»", _OPENING.sub("«\u00a0", text))
+    if "«" in text or "»" in text:
+        text = _CLOSING.sub("\u00a0»", _OPENING.sub("«\u00a0", text))
+    return _BEFORE_SIGN.sub(lambda sign: _SPACE_BEFORE[sign[1]] + sign[1], text)
+
+
+def _text_only(markup: str) -> str:
+    """``french_spacing`` on the text of ``markup``, its tags and code left as they are."""
+    kept, done = 0, []
+    for code in _CODE.finditer(markup):
+        done += [french_spacing(markup[kept:code.start()]), code[0]]
+        kept = code.end()
+    return "".join([*done, french_spacing(markup[kept:])])
 
 
 class FrenchQuotes(Extension):
-    """The templates' French quotes hold their words (``guillemets`` on their source)."""
+    """The templates' own French text spaced as French is (``french_spacing``), read as markup."""
 
     def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
-        return guillemets(source)
+        return _text_only(source)
 
 
 def sentence(text) -> str:
-    """``text`` with its first letter upper-cased, its quotes holding their words."""
-    text = guillemets("" if text is None else str(text))
+    """``text`` with its first letter upper-cased, spaced as French is (``french_spacing``)."""
+    text = french_spacing("" if text is None else str(text))
     return text[:1].upper() + text[1:]
 
 
 FILTERS = {"nombre": number, "decimal": decimal, "pourcentage": percent,
            "distance": distance, "euros": euros, "taille": size, "coordonnee": coordinate,
            "nom_decode": decoded, "nom_court": short_name, "de": of_place, "accord": agreed,
-           "phrase": sentence, "guillemets": guillemets}
+           "phrase": sentence, "guillemets": french_spacing}  # named when it did only the quotes
 
 
 def init_app(app: Flask) -> None:

@@ -333,16 +333,16 @@ def test_page_tells_every_bad_parameter_in_the_order_of_its_form(client):
                       "&couches=qpv,cadastre,,egouts")
     assert page.status_code == 400
     assert page_errors(page) == [
-        "politique inconnue : 'laxiste' (disponibles : ami-2019, current)",
-        "millésime QPV inconnu : '1999'",
-        "vague invalide : 32 caractères au plus",
-        f"catégorie inconnue : 'rouge' (attendues : {', '.join(CATEGORIES)})",
-        "région inconnue : '00' (code INSEE attendu)",
-        "département inconnu : 'ZZ' (code INSEE attendu)",
+        "politique inconnue\u00a0: 'laxiste' (disponibles\u00a0: ami-2019, current)",
+        "millésime QPV inconnu\u00a0: '1999'",
+        "vague invalide\u00a0: 32 caractères au plus",
+        f"catégorie inconnue\u00a0: 'rouge' (attendues\u00a0: {', '.join(CATEGORIES)})",
+        "région inconnue\u00a0: '00' (code INSEE attendu)",
+        "département inconnu\u00a0: 'ZZ' (code INSEE attendu)",
         "fnt vaut true, false, unknown",
-        "couche inconnue : 'cadastre'",
-        "couche inconnue : 'egouts'",
-        "vue invalide : z (2 à 18), lat et lon vont ensemble",
+        "couche inconnue\u00a0: 'cadastre'",
+        "couche inconnue\u00a0: 'egouts'",
+        "vue invalide\u00a0: z (2 à 18), lat et lon vont ensemble",
     ]
     assert '<input type="hidden" name="couches" value="qpv">' in page.text
 
@@ -351,9 +351,9 @@ def test_a_parameter_in_error_falls_back_alone(client):
     page = client.get("/carte?politique=ami-2019&qpv=1999&region=93&departement=ZZ"
                       "&couches=metropoles,zzz&z=9&lat=43.3&lon=5.4")
     assert page.status_code == 400
-    assert page_errors(page) == ["millésime QPV inconnu : '1999'",
-                                 "département inconnu : 'ZZ' (code INSEE attendu)",
-                                 "couche inconnue : 'zzz'"]
+    assert page_errors(page) == ["millésime QPV inconnu\u00a0: '1999'",
+                                 "département inconnu\u00a0: 'ZZ' (code INSEE attendu)",
+                                 "couche inconnue\u00a0: 'zzz'"]
     assert 'data-politique="ami-2019"' in page.text
     assert '"vintage": "2015"' in page.text  # the policy's own vintage
     assert '<option value="93" selected>' in page.text

@@ -109,7 +109,7 @@ def test_ministry_and_admins_see_every_page(client, login, role):
     page = html.unescape(client.get(DASHBOARD).text)
     assert "Tableau de bord des quotas" in page and 'id="graphique-ensemble"' in page
     assert "0 Fabrique lauréate chargée" in page  # an empty database says so
-    assert "Aucune lauréate n'est «\u00a0à vérifier\u00a0» : les nombres sont exacts." in page
+    assert "Aucune lauréate n'est «\u00a0à vérifier\u00a0»\u00a0: les nombres sont exacts." in page
 
 
 def test_the_history_based_simulation_is_gone(client, login):
@@ -119,8 +119,8 @@ def test_the_history_based_simulation_is_gone(client, login):
 
 
 @pytest.mark.parametrize(("query", "message"), [
-    ("?by=commune", "Regroupement inconnu : 'commune'"),
-    ("?policy=inconnue", "Politique inconnue : 'inconnue'"),
+    ("?by=commune", "Regroupement inconnu\u00a0: 'commune'"),
+    ("?policy=inconnue", "Politique inconnue\u00a0: 'inconnue'"),
 ])
 def test_unknown_parameters_are_refused(client, login, query, message):
     login(client, "ministry")

@@ -30,7 +30,7 @@ def test_the_policy_is_checked_before_the_grouping(client, login):
     answer = client.get(f"{DASHBOARD}?by=commune&policy=inconnue")
     page = html.unescape(answer.text)
     assert answer.status_code == 400 and "Paramètre invalide" in page
-    assert "Politique inconnue : 'inconnue' (disponibles : ami-2019, current)" in page
+    assert "Politique inconnue\u00a0: 'inconnue' (disponibles\u00a0: ami-2019, current)" in page
     assert "regroupement" not in page
 
 

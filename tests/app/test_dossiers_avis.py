@@ -104,7 +104,7 @@ def test_an_avis_refused_keeps_what_the_prefecture_wrote(wave, client, login):
     assert avis_form(no_choice.text) == (None, written)
     page = html.unescape(no_choice.text)
     assert 'id="avis-erreur">choisissez favorable' in page
-    assert "Avis non enregistré : choisissez favorable" in page  # « avis : » said once
+    assert "Avis non enregistré\u00a0: choisissez favorable" in page  # « avis : » said once
     assert re.search(r'id="avis-favorable" name="avis" value="favorable" required autofocus',
                      no_choice.text)
 
@@ -184,7 +184,8 @@ def test_an_avis_refused_once_the_step_is_passed_shows_the_text_to_keep(wave, cl
                        data={"csrf_token": token, "avis": "favorable", "texte": "Mon avis"})
     page = html.unescape(late.text)
     assert late.status_code == 409
-    assert "l'étape de l'avis est passée : le dossier est «\u00a0Transmis au jury\u00a0»" in page
+    assert ("l'étape de l'avis est passée\u00a0: le dossier est "
+            "«\u00a0Transmis au jury\u00a0»") in page
     assert re.search(r'id="avis-texte-envoye">Mon avis<', page)
     assert 'id="texte"' not in page  # no form where no avis can be given
 
@@ -213,9 +214,9 @@ def test_the_history_says_what_the_jury_decided(wave, client, login):
     decide(wave, [number], "refuse-recandidater", "À retravailler", "jury@exemple.gouv.fr")
     login(client)
     history = page_of(client, number).split('id="evenements"')[1]
-    assert "décision du jury : Lauréat" in history
-    assert "décision du jury annulée : Lauréat → Transmis au jury" in history
-    assert "décision du jury : Refusé, invité à recandidater" in history
+    assert "décision du jury\u00a0: Lauréat" in history
+    assert "décision du jury annulée\u00a0: Lauréat → Transmis au jury" in history
+    assert "décision du jury\u00a0: Refusé, invité à recandidater" in history
     assert "decision" not in history
 
 

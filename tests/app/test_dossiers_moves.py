@@ -47,7 +47,7 @@ def test_a_bulk_move_is_confirmed_then_done_and_signed(wave, client, login):
     asked = move(client, [1234505, 1234506], "en-instruction")
     page = html.unescape(asked.text)
     assert asked.status_code == 200
-    assert "Confirmer : 2 dossiers vers «\u00a0En instruction\u00a0»" in page
+    assert "Confirmer\u00a0: 2 dossiers vers «\u00a0En instruction\u00a0»" in page
     assert "Confirmer et appliquer" in page and states(wave) == before  # nothing yet
 
     done = move(client, [1234505, 1234506], "en-instruction", confirmed=True)
@@ -102,7 +102,8 @@ def test_a_bulk_move_the_rules_refuse_moves_nothing_and_keeps_the_selection(wave
     before = states(wave)
     asked = html.unescape(move(client, [1234505, 1234506], "recevable").text)
     assert "2 changements refusés par les règles" in asked
-    assert "refusé : de «\u00a0Déposé\u00a0», on ne passe pas à «\u00a0Recevable\u00a0»" in asked
+    assert ("refusé\u00a0: de «\u00a0Déposé\u00a0», on ne passe pas à "
+            "«\u00a0Recevable\u00a0»") in asked
     assert "décochez les dossiers refusés (1234505, 1234506)" in " ".join(asked.split())
     assert "Confirmer et appliquer" not in asked and "Modifier la sélection" in asked
     token = csrf_token(client, "/instruction/dossiers?vague=2")
@@ -117,7 +118,7 @@ def test_a_bulk_move_the_rules_refuse_moves_nothing_and_keeps_the_selection(wave
     forced = move(client, [1234505, 1234506], "recevable", confirmed=True)
     page = html.unescape(forced.text)
     assert forced.status_code == 409 and states(wave) == before
-    assert "Aucun dossier n'a changé d'état : dossier 1234505" in page
+    assert "Aucun dossier n'a changé d'état\u00a0: dossier 1234505" in page
     assert kept_move(page) == ({"1234505", "1234506"}, "recevable", "Pièces complètes")
 
 
@@ -125,7 +126,7 @@ def test_a_bulk_move_the_rules_refuse_moves_nothing_and_keeps_the_selection(wave
     ([1234505], "en-instruction", "", "motivation obligatoire"),
     ([], "en-instruction", "motif", "cochez au moins un dossier"),
     ([1234505], "laureat", "motif", "«\u00a0Lauréat\u00a0» est une décision du jury"),
-    ([1234505], "gagne", "motif", "état visé : choisissez dans la liste"),
+    ([1234505], "gagne", "motif", "état visé\u00a0: choisissez dans la liste"),
     (["12a"], "en-instruction", "motif", "numéro de dossier invalide"),
 ])
 def test_a_bad_bulk_move_says_why_and_keeps_what_was_typed(wave, client, login, numbers,

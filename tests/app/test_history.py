@@ -138,7 +138,7 @@ def test_without_csrf_token_nothing_is_kept(loaded, client, login):
     ({"funding_eur": "beaucoup"}, "nombre entier d'euros"),
     ({"funding_eur": "9" * 5000}, "nombre entier d'euros"),  # beyond int()'s digit limit
     ({"funding_eur": "٧٥٠٠٠"}, "nombre entier d'euros"),  # Arabic-Indic digits
-    ({"fnt": "peut-être"}, "FNT : oui, non ou inconnu"),
+    ({"fnt": "peut-être"}, "FNT\u00a0: oui, non ou inconnu"),
     ({"wave": "x" * 17}, "16 caractères au plus"),
     ({"lon": "abc"}, "La longitude doit être un nombre"),
     ({"lon": "-30", "lat": "40"}, "aucun territoire"),

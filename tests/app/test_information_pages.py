@@ -15,7 +15,7 @@ from tests.app.test_api import api_app, client  # noqa: F401 - real layers + loc
 from tests.ban_server import ban_server_fixture  # noqa: F401
 from tests.support import close_app, make_app
 
-PAGES = {"/aide": "Aide : lire un verdict", "/accessibilite": "Déclaration d'accessibilité",
+PAGES = {"/aide": "Aide\u00a0: lire un verdict", "/accessibilite": "Déclaration d'accessibilité",
          "/mentions-legales": "Mentions légales", "/donnees-personnelles": "Données personnelles"}
 
 
@@ -81,8 +81,8 @@ def test_the_contact_is_the_operators_or_said_missing(bare_app, tmp_path, data_d
 
 @pytest.mark.shared_data
 @pytest.mark.parametrize(("lon", "lat", "heading"), [
-    (5.4034, 43.3305, "Territoire éligible : en QPV ou à sa proximité immédiate"),
-    (5.327005, 43.355476, "Territoire non éligible : ni en QPV ni à proximité, dans un grand "
+    (5.4034, 43.3305, "Territoire éligible\u00a0: en QPV ou à sa proximité immédiate"),
+    (5.327005, 43.355476, "Territoire non éligible\u00a0: ni en QPV ni à proximité, dans un grand "
                           "centre urbain"),  # Marseille, 456 m from the nearest QPV
     (1.4205, 43.5825, "Éligibilité à vérifier"),  # no 2024 outline loaded for Occitanie
 ])

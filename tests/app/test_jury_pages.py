@@ -175,7 +175,7 @@ def test_a_laureate_failing_the_rules_is_warned_before_the_decision(wave, client
     asked = post(client, "/instruction/jury/decisions", numero=["1234508", "1234505"],
                  vers="laureat", motivation="Projet solide", vague="2")
     warned = re.search(r'id="jury-verifications".*?</div>', asked.text, re.S).group(0)
-    assert "Dossier 1234508 : forme juridique non conforme" in html.unescape(warned)
+    assert "Dossier 1234508\u00a0: forme juridique non conforme" in html.unescape(warned)
     assert "1234505" not in warned
     refusal = post(client, "/instruction/jury/decisions", numero=["1234508"],
                    vers="refuse-accompagnement", motivation="Forme", vague="2")
@@ -209,7 +209,7 @@ def test_a_decision_is_reversed_then_the_session_closed_and_locked(wave, client,
     unconfirmed = close(client, membres="Mme A <Durand> (DGCL)")
     assert unconfirmed.status_code == 422 and jury_sessions(wave, "2")[0].closed_at is None
     refused = html.unescape(unconfirmed.text)  # the members typed stay (they were emptied)
-    assert "Session non close : cochez la case qui confirme la clôture" in refused
+    assert "Session non close\u00a0: cochez la case qui confirme la clôture" in refused
     assert re.search(r'<textarea [^>]*id="membres"[^>]*>Mme A <Durand> \(DGCL\)</textarea>',
                      refused)
     close(client, membres="Mme A (DGCL)", confirme="oui")

@@ -161,6 +161,26 @@ def test_french_quotes_hold_their_words_but_typed_text_is_printed_as_typed(app):
             '<input value="{{ typed }}"> ; {{ link|guillemets }}',
             title="AMI 2019", message="de « Déposé », on ne passe pas à « Recevable »",
             why=None, typed=typed, link=Markup('<a href="/x">« lien »</a>'))
-    assert shown == ("Politique «\u00a0AMI 2019\u00a0» ; De «\u00a0Déposé\u00a0», on ne "
-                     "passe pas à «\u00a0Recevable\u00a0» ;  ; "
-                     '<input value="Pièces « complètes »"> ; <a href="/x">«\u00a0lien\u00a0»</a>')
+    assert shown == ("Politique «\u00a0AMI 2019\u00a0»\u202f; De «\u00a0Déposé\u00a0», on ne "
+                     "passe pas à «\u00a0Recevable\u00a0»\u202f; \u202f; "
+                     '<input value="Pièces « complètes »">\u202f; '
+                     '<a href="/x">«\u00a0lien\u00a0»</a>')
+
+
+def test_french_signs_keep_to_their_word_but_code_is_left_alone(app):
+    """On a phone, a « : » began a line (« … QPV » then « : à sa proximité »). Before « : » a
+    no-break space, before « ; ! ? » a narrow one, in the templates' text and the code's
+    messages; never in a template's tags, scripts, styles or code, a URL, a time, a typed
+    value, and never where the text had no space."""
+    from flask import render_template_string
+
+    source = ('<p title="a : b" style="c:d">Commune : {{ why|guillemets }} ; oui ! {{ ask|phrase }}'
+              ' {{ typed }}</p><style>a :hover { b : c }</style><script>x = a ? b : c;</script>'
+              '<code>a : b</code>{% if 1 != 2 %}https://x.fr/?q=1 à 11:05{% endif %}')
+    with app.test_request_context():
+        shown = render_template_string(source, why="QPV : à sa proximité", ask="déjà ?",
+                                       typed="Pièces : complètes ?")
+    assert shown == ('<p title="a : b" style="c:d">Commune\u00a0: QPV\u00a0: à sa proximité'
+                     '\u202f; oui\u202f! Déjà\u202f? Pièces : complètes ?</p>'
+                     '<style>a :hover { b : c }</style><script>x = a ? b : c;</script>'
+                     '<code>a : b</code>https://x.fr/?q=1 à 11:05')

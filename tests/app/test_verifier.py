@@ -29,11 +29,22 @@ def test_coordinates_give_the_verdict_and_its_components(client):  # noqa: F811
     page = client.get("/verifier?lon=5.4034&lat=43.3305&policy=current")
     assert page.status_code == 200
     html = page.text
-    assert "Territoire éligible : en QPV ou à sa proximité immédiate" in html
+    assert "Territoire éligible\u00a0: en QPV ou à sa proximité immédiate" in html
     assert "QN01352M" in html and "Marseille" in html
     assert "<caption>Ce qui a été mesuré" in html
     assert "Lien permanent" in html and "lon=5.4034" in html
     assert "priorité au QPV" in html and "priorité : qpv" not in html  # words, not a code
+
+
+def test_the_explanation_keeps_its_signs_to_their_word_on_the_page_only(client):  # noqa: F811
+    """A phone wrapped the explanation before its colon (« … QPV » then « : à sa
+    proximité »): the page holds them with a no-break space; the API's JSON keeps the
+    engine's words as they are."""
+    page = client.get("/verifier?lon=5.4034&lat=43.3305&policy=current").text
+    assert "moins d'un QPV\u00a0: à sa proximité immédiate" in html.unescape(page)
+    assert "Territoire éligible\u00a0: en QPV" in page and "(5,40340\u202f; 43,33050)" in page
+    answer = client.get("/api/v1/eligibility?lon=5.4034&lat=43.3305").json["explanation"]
+    assert "moins d'un QPV : à sa proximité" in answer and "\u00a0:" not in answer
 
 
 def test_address_shows_the_geocoder_match(client):  # noqa: F811
@@ -81,7 +92,7 @@ def test_attestation_is_dated_with_policy_and_data_versions(client):  # noqa: F8
     html = page.text
     assert re.search(r"Établie le \d\d/\d\d/\d{4} à \d\d:\d\d", html)
     assert "«\u00a0ami-2019\u00a0»" in html and "QPV 2015" in html
-    assert re.search(r"longitude\s+5,40340 ; latitude 43,33050", html)
+    assert re.search(r"longitude\s+5,40340\u202f; latitude 43,33050", html)
     # Marseille under the 2015 list: only Occitanie's 2015 outlines are loaded, so they are
     # not cited; the attestation says none covers the place, and cites what decided.
     assert "qpv2015-occitanie" not in html
@@ -180,8 +191,8 @@ def test_attestation_is_fit_for_an_applicant_file(client):  # noqa: F811
 
 
 @pytest.mark.parametrize(("field", "length", "message"), [
-    ("dossier", 61, "Référence du dossier : 60 caractères au plus"),
-    ("projet", 151, "Nom du projet : 150 caractères au plus"),
+    ("dossier", 61, "Référence du dossier\u00a0: 60 caractères au plus"),
+    ("projet", 151, "Nom du projet\u00a0: 150 caractères au plus"),
 ])
 def test_attestation_fields_are_length_limited(client, field, length, message):  # noqa: F811
     page = client.get("/verifier/attestation", query_string={
@@ -241,7 +252,7 @@ def test_an_error_keeps_what_was_typed_and_reads_as_a_sentence(client):  # noqa:
     assert "par exemple 5,4034" in page and "data-centre" not in page
 
     unknown = client.get("/verifier?lon=5.4&lat=43.3&policy=xyz").text
-    assert "<p>Politique inconnue : " in html.unescape(unknown)
+    assert "<p>Politique inconnue\u00a0: " in html.unescape(unknown)
 
 
 def test_the_undecided_list_says_which_condition_was_decided(client):  # noqa: F811

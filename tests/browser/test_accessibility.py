@@ -211,7 +211,7 @@ def test_the_jury_confirmation_has_no_serious_violation(wave_server, axe_page, n
     axe_page.get_by_label("Motivation").fill("Ancrage fort dans le quartier")
     follow(axe_page, axe_page.get_by_role("button", name="Vérifier la décision"))
     heading = axe_page.locator("h1").inner_text()
-    assert "Confirmer : «\u00a0Lauréat\u00a0» pour 2 dossiers" in heading
+    assert "Confirmer\u00a0: «\u00a0Lauréat\u00a0» pour 2 dossiers" in heading
     audit_open_page(axe_page, wave_server)
 
 

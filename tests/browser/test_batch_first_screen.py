@@ -76,7 +76,7 @@ def test_a_finished_batch_shows_its_summary_and_first_rows(live_server, page, in
     summary = " ".join(page.locator("#lot-bilan").inner_text().split())
     assert "60 lignes lues, 59 classées, 1 en erreur" in summary
     assert "règles : Règles actuelles" in summary
-    assert caption(page) == "Toutes les lignes : 60 lignes, page 1 sur 2"
+    assert caption(page) == "Toutes les lignes\u00a0: 60 lignes, page 1 sur 2"
     assert row_ids(page)[:5] == ["seg", "ami", "nul", "pel", "m00"]
     assert off_screen(page, AT_ONCE + (LAPTOP_TOO if screen == "ordinateur" else [])) == []
     shoot(f"lot-termine-{screen}", full_page=False)
@@ -86,7 +86,7 @@ def test_a_finished_batch_shows_its_summary_and_first_rows(live_server, page, in
     follow(page, page.get_by_role("button", name="Afficher"))
     assert page.url.endswith("afficher=erreurs#lignes")
     assert page.locator("#afficher").input_value() == "erreurs"
-    assert caption(page) == "En erreur : 1 ligne"
+    assert caption(page) == "En erreur\u00a0: 1 ligne"
     assert row_ids(page) == ["nul"]
     assert off_screen(page, ["#afficher", "#lot-lignes caption", ROW.format(1)]) == []
     shoot(f"lot-termine-erreurs-{screen}", full_page=False)
@@ -95,7 +95,7 @@ def test_a_finished_batch_shows_its_summary_and_first_rows(live_server, page, in
     page.get_by_label("Lignes à afficher").select_option("")
     follow(page, page.get_by_role("button", name="Afficher"))
     follow(page, page.get_by_role("link", name="Page suivante"))
-    assert caption(page) == "Toutes les lignes : 60 lignes, page 2 sur 2"
+    assert caption(page) == "Toutes les lignes\u00a0: 60 lignes, page 2 sur 2"
     assert row_ids(page) == [f"m{n:02d}" for n in range(46, 56)]
     assert page.locator("#lot-lignes tbody th").first.inner_text() == "52"  # its file line
     assert off_screen(page, ["#afficher", "#lot-lignes caption", ROW.format(1),

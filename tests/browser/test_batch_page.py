@@ -134,7 +134,7 @@ def test_a_file_over_the_limit_is_refused_before_it_is_sent(logged_in, page):
 
     error = page.locator("#fichier-erreur")
     error.wait_for()
-    assert "Fichier trop volumineux : 8\xa0Ko au plus" in error.inner_text()
+    assert "Fichier trop volumineux\u00a0: 8\xa0Ko au plus" in error.inner_text()
     assert page.evaluate("document.activeElement.id") == "fichier"
     assert posts == [] and page.url == f"{live_server}/verifier/lot"
     assert page.outside_requests == []

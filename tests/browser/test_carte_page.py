@@ -168,7 +168,7 @@ def test_a_layer_that_fails_is_said_in_french(live_server, page, answer, said):
     page.goto(f"{live_server}/carte")
     page.wait_for_selector('.folium-map[data-ready="error"]', timeout=120_000)
     state = page.locator("#carte-etat-couches").inner_text()
-    assert f"Couche indisponible : {said}. Elle sera redemandée" in state
+    assert f"Couche indisponible\u00a0: {said}. Elle sera redemandée" in state
     assert "Failed to fetch" not in state and "JSON" not in state
 
 

@@ -59,7 +59,7 @@ def test_an_instructor_moves_two_dossiers_with_a_motivation(live_server, page, s
     follow(page, page.get_by_role("button", name="Vérifier puis confirmer…"))
 
     heading = page.locator("h1").inner_text()
-    assert "Confirmer : 2 dossiers vers «\u00a0En instruction\u00a0»" in heading
+    assert "Confirmer\u00a0: 2 dossiers vers «\u00a0En instruction\u00a0»" in heading
     shoot("dossiers-confirmation", full_page=False)
     page.get_by_role("button", name="Confirmer et appliquer").click()
 

@@ -83,11 +83,13 @@ def test_a_jury_selects_sees_the_quotas_move_decides_and_closes(live_server, pag
     shoot("jury-selection", full_page=False)
     follow(page, page.get_by_role("button", name="Vérifier la décision"))
 
-    assert "Confirmer : «\u00a0Lauréat\u00a0» pour 2 dossiers" in page.locator("h1").inner_text()
+    heading = page.locator("h1").inner_text()
+    assert "Confirmer\u00a0: «\u00a0Lauréat\u00a0» pour 2 dossiers" in heading
     assert after(page, "total") == total + 2
     page.get_by_role("button", name="Confirmer la décision").click()
     page.wait_for_url(re.compile(r"/instruction/jury\?vague=2$"))
-    assert "2 dossiers : «\u00a0Lauréat\u00a0»" in page.get_by_role("status").first.inner_text()
+    status = page.get_by_role("status").first.inner_text()
+    assert "2 dossiers\u00a0: «\u00a0Lauréat\u00a0»" in status
     assert page.locator("#decisions tr[data-numero]").count() == 2
 
     page.get_by_label("Membres présents").fill("Mme A (DGCL), M. B (ANCT)")
@@ -113,7 +115,7 @@ def test_a_dossier_already_published_takes_its_place(published_server, page):
     replaces the published one's in every line, live as on the confirmation."""
     log_in(page, published_server, EMAIL)
     page.goto(f"{published_server}/instruction/jury?vague=2")
-    assert "déjà publiée : fabt-117" in page.locator(
+    assert "déjà publiée\u00a0: fabt-117" in page.locator(
         '#dossiers-jury tr[data-numero="1234505"]').text_content()
     total, wave = after(page, "total"), after(page, "vague")
     page.get_by_label("Choisir le dossier 1234505").check()

@@ -23,7 +23,7 @@ def test_the_verdict_is_the_first_thing_on_screen(live_server, page, shoot, scre
     first_screen(page, "#verdict")
     verdict = page.locator("#verdict")
     assert "fr-alert--success" in verdict.get_attribute("class")
-    assert "Territoire éligible : en QPV ou à sa proximité immédiate" in verdict.inner_text()
+    assert "Territoire éligible\u00a0: en QPV ou à sa proximité immédiate" in verdict.inner_text()
     assert "à 81,8 m du QPV QN01352M" in " ".join(verdict.inner_text().split())
     shoot(f"verifier-verdict-{screen}", full_page=False)
     # the measures and the full explanation follow the verdict

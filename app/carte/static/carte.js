@@ -173,7 +173,7 @@
       settled(key);
     });
     layer.on("remote:error", function (event) {
-      say(name, "Couche indisponible : " + event.message + ". Elle sera redemandée au " +
+      say(name, "Couche indisponible\u00a0: " + event.message + ". Elle sera redemandée au " +
           "prochain déplacement de la carte.");
       container.setAttribute("data-ready", "error");
     });
@@ -185,7 +185,7 @@
     if (name === "politique") {  // applied by the form's button: a change does not reload
       document.getElementById("carte-politique-note").textContent =
         value("politique") === form.getAttribute("data-politique") ? "" :
-        "Catégories à recalculer : appuyez sur «\u00a0Appliquer les filtres\u00a0» (la page se recharge).";
+        "Catégories à recalculer\u00a0: appuyez sur «\u00a0Appliquer les filtres\u00a0» (la page se recharge).";
       return;
     }
     if (name === "qpv" && layers.qpv) { layers.qpv.setParams({vintage: event.target.value}); }

@@ -15,7 +15,7 @@
       var file = input.files && input.files[0];
       if (!file || file.size <= maxBytes) { return; }
       event.preventDefault();
-      message.textContent = "Fichier trop volumineux : " + form.dataset.maxLabel +
+      message.textContent = "Fichier trop volumineux\u00a0: " + form.dataset.maxLabel +
         " au plus. Découpez-le en plusieurs lots.";
       message.hidden = false;
       message.setAttribute("role", "alert");
@@ -48,7 +48,7 @@
 
   // Same words as the template's waiting_text macro.
   function waitingMessage(ahead) {
-    return "En attente d'un emplacement libre : " + (ahead ?
+    return "En attente d'un emplacement libre\u00a0: " + (ahead ?
       counted(ahead, "lot", "lots") + " en attente avant le vôtre." :
       "le traitement commencera dès qu'un lot en cours sera terminé.");
   }

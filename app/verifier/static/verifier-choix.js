@@ -94,8 +94,8 @@
     }).catch(function (error) {
       if (error && error.name === "AbortError") { return; }  // a newer view asked again
       status.textContent = "Le fond de la carte (départements, communes, QPV) n'a pas pu être " +
-        "chargé : le serveur ne répond pas. Les champs longitude et latitude restent " +
-        "utilisables ; la carte sera redemandée au prochain déplacement.";
+        "chargé\u00a0: le serveur ne répond pas. Les champs longitude et latitude restent " +
+        "utilisables\u202f; la carte sera redemandée au prochain déplacement.";
     });
   }
 
@@ -113,9 +113,9 @@
       var closer = zoom < COMMUNE_ZOOM ? COMMUNE_ZOOM : CLICK_MIN_ZOOM;
       map.setView(event.latlng, closer);
       status.textContent = closer < CLICK_MIN_ZOOM
-        ? "Vue rapprochée : cliquez de nouveau près du lieu (un clic d'aussi loin ne désigne " +
+        ? "Vue rapprochée\u00a0: cliquez de nouveau près du lieu (un clic d'aussi loin ne désigne " +
           "pas un lieu précis)."
-        : "Vue à l'échelle de la rue : cliquez maintenant sur le lieu exact.";
+        : "Vue à l'échelle de la rue\u00a0: cliquez maintenant sur le lieu exact.";
       return;
     }
     var point = event.latlng.wrap();
@@ -125,7 +125,7 @@
     if (marker) { marker.setLatLng(point); } else {
       marker = L.circleMarker(point, {radius: 7, color: "#ce0500", fillOpacity: 1}).addTo(map);
     }
-    status.textContent = "Point choisi : longitude " + lon.value + ", latitude " + lat.value +
+    status.textContent = "Point choisi\u00a0: longitude " + lon.value + ", latitude " + lat.value +
       ". Appuyez sur «\u00a0Vérifier\u00a0».";
   });
   refresh();
