@@ -82,7 +82,7 @@ EXAMPLES = {
     "/ogc/collections/<collection_id>/items/<path:feature_id>": [
         "/ogc/collections/fabriques/items/fabt-02", "/ogc/collections/lieux/items/x"],
     "/static/<path:filename>": ["/static/fabriques.css", "/static/carte.js", "/static/lot.js",
-                                "/static/jury.js",
+                                "/static/jury.js", "/static/francais.js",
                                 "/static/reseaux.css", "/static/tableau-de-bord.css"],
 }
 

@@ -71,11 +71,14 @@ def test_a_jury_selects_sees_the_quotas_move_decides_and_closes(live_server, pag
     total, wave = after(page, "total"), after(page, "vague")
 
     page.get_by_label("Choisir le dossier 1234505").check()
+    summary = page.locator("#jury-bilan")
+    assert summary.inner_text().startswith("1 dossier coché\u202f; Fabriques après la "
+                                           "sélection\u00a0: total ")  # French: 1, not 1(s)
     page.get_by_label("Choisir le dossier 1234509").check()
     assert (after(page, "total"), after(page, "vague")) == (total + 2, wave + 2)
     page.locator("#dossiers-jury tbody tr").last.scroll_into_view_if_needed()
     assert on_screen(page, "#jury-bilan")  # the count stays in sight, the table at the top
-    assert page.locator("#jury-bilan").inner_text().startswith("2 dossier(s) coché(s) ; ")
+    assert summary.inner_text().startswith("2 dossiers cochés\u202f; ")
     page.get_by_label("Décision").select_option("refuse-recandidater")
     assert after(page, "total") == total  # a refusal adds no Fabrique
     page.get_by_label("Décision").select_option("laureat")

@@ -4,7 +4,7 @@
 // place (its category out, the dossier's in). Only a "lauréat" decision adds Fabriques.
 // Without JavaScript the confirmation page gives the same figures, computed by the server.
 // A line kept at the bottom of the screen counts the dossiers ticked and the quotas they
-// make.
+// make (francais.js, loaded before, says a count as the pages do).
 (function () {
   "use strict";
   const table = document.querySelector("#quotas-jury[data-vivant]");
@@ -65,7 +65,7 @@
       cell.classList.toggle("jury-depasse", target !== null && low > target);
       cell.classList.toggle("jury-peut-depasser", target !== null && low <= target && high > target);
       if (target !== null && high > target) {
-        over.push(row.querySelector("th").textContent.trim() + " : " + range(low, high) +
+        over.push(row.querySelector("th").textContent.trim() + "\u00a0: " + range(low, high) +
                   " pour une cible de " + number.format(target));
       }
     });
@@ -76,13 +76,15 @@
         return cell ? SHORT[key] + " " + cell.textContent : null;
       }).filter(Boolean);
       summary.hidden = false;
-      summary.textContent = count + " dossier(s) coché(s)" + (adding && count
-        ? " ; Fabriques après la sélection : " + after.join(", ") : "") +
-        (over.length ? " ; au-delà des cibles : " + over.length + " ligne(s)" : "") + ".";
+      summary.textContent = francais.counted(count, "dossier coché", "dossiers cochés") +
+        (adding && count ? "\u202f; Fabriques après la sélection\u00a0: " + after.join(", ") : "") +
+        (over.length ? "\u202f; au-delà des cibles\u00a0: " +
+          francais.counted(over.length, "ligne", "lignes") : "") + ".";
     }
     alerts.hidden = over.length === 0;
-    alertsText.textContent = over.length ? "Au-delà des cibles, ou peut-être (avertissement) : " +
-      over.join(" ; ") + "." : "";
+    alertsText.textContent = over.length
+      ? "Au-delà des cibles, ou peut-être (avertissement)\u00a0: " + over.join("\u202f; ") + "."
+      : "";
   }
 
   form.addEventListener("change", update);

@@ -1,7 +1,8 @@
 // The batch page: refuse a file over the size limit before sending it, and follow a job's
 // progress by polling its small JSON state (while it waits for a free slot, the number of
 // jobs before it); the page reloads when the job ends. Without JavaScript, the server still
-// refuses big files and the job page refreshes itself.
+// refuses big files and the job page refreshes itself. A count is said as the pages say it
+// (francais.js, loaded before this script on the job's page).
 (function () {
   "use strict";
 
@@ -41,15 +42,10 @@
     if (element.textContent !== said) { element.textContent = said; }
   }
 
-  // A count and its words, singular for 0 and 1 as French has it (the pages' |accord).
-  function counted(count, one, many) {
-    return groups.format(count) + " " + (Math.abs(count) < 2 ? one : many);
-  }
-
   // Same words as the template's waiting_text macro.
   function waitingMessage(ahead) {
     return "En attente d'un emplacement libre\u00a0: " + (ahead ?
-      counted(ahead, "lot", "lots") + " en attente avant le vôtre." :
+      francais.counted(ahead, "lot", "lots") + " en attente avant le vôtre." :
       "le traitement commencera dès qu'un lot en cours sera terminé.");
   }
 
@@ -71,7 +67,7 @@
         bar.max = state.rows_total;
         bar.value = state.rows_done;
         bar.textContent = state.rows_done + " sur " + state.rows_total;
-        show(text, counted(state.rows_done, "ligne traitée", "lignes traitées") + " sur " +
+        show(text, francais.counted(state.rows_done, "ligne traitée", "lignes traitées") + " sur " +
           groups.format(state.rows_total) + ".");
         window.setTimeout(poll, 1500);
       })
