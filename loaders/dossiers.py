@@ -220,10 +220,13 @@ def reverify_dossiers(engine: Engine, geocoder, *, data_dir: Path, wave: str | N
     located ones where they are, the others by their address again. Each dossier whose
     checks change gets an event listing them; what the instruction recorded is kept."""
     stored = list_dossiers(engine, wave, whole=True)
-    groups: dict[str, list] = {policy_name: stored} if policy_name else {}
-    calendar = None if policy_name else load_calendar(calendar_file)
-    for dossier in stored if calendar else ():
-        groups.setdefault(rules_of_wave(calendar, dossier.wave), []).append(dossier)
+    groups: dict[str, list] = {}
+    if policy_name:
+        groups[policy_name] = stored
+    else:
+        calendar = load_calendar(calendar_file)
+        for dossier in stored:
+            groups.setdefault(rules_of_wave(calendar, dossier.wave), []).append(dossier)
     report, not_located, notes = StoreReport(), {}, []
     for name, dossiers in sorted(groups.items()):
         places = {d.number: (d.lon, d.lat, d.precision, d.geocoded_label, d.commune_code)
