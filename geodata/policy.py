@@ -15,6 +15,7 @@ from pathlib import Path
 
 __all__ = [
     "CATEGORIES",
+    "CATEGORY_PHRASES",
     "CATEGORY_NOT_ELIGIBLE",
     "CATEGORY_OUTSIDE",
     "CATEGORY_QPV",
@@ -48,6 +49,10 @@ CATEGORIES = {
     CATEGORY_UNDETERMINED: "à vérifier : une condition n'a pas pu être décidée",
 }
 """The quota category a policy assigns to a location, with its French label."""
+CATEGORY_PHRASES = {**CATEGORIES,
+                    CATEGORY_UNDETERMINED: "à vérifier, une condition n'a pas pu être décidée"}
+"""The labels as they read after « Catégorie : » (not a second colon in the sentence); the
+labels themselves are stored in result files and read back."""
 SHORT_CATEGORIES = {
     CATEGORY_QPV: "QPV ou proximité",
     CATEGORY_OUTSIDE: "hors grands centres urbains",

@@ -24,7 +24,7 @@ from app.security import no_store
 from geodata.checks import LocationError, check_location
 from geodata.eligibility import EligibilityError
 from geodata.geocoder import GeocoderError
-from geodata.policy import CATEGORIES, PolicyError
+from geodata.policy import CATEGORIES, CATEGORY_PHRASES, PolicyError
 from geodata.spreadsheet import french_value, spreadsheet_csv
 from geodata.storage.history import (
     CheckFilter,
@@ -126,7 +126,7 @@ def index():
     page = min(max(1, form.page.data or 1), pages)
     entries = list_checks(engine, user_id, PER_PAGE, (page - 1) * PER_PAGE, selection)
     return render_template("historique.html", entries=entries, total=total, page=page,
-                           pages=pages, everyone=user_id is None, categories=CATEGORIES,
+                           pages=pages, everyone=user_id is None, categories=CATEGORY_PHRASES,
                            permalink=permalink, paris=PARIS, form=form, error=error,
                            asked=form.asked(), waves=waves(engine),
                            authors=authors(engine) if user_id is None else [],

@@ -26,7 +26,7 @@ from geodata.eligibility.engine import (
 from geodata.eligibility.layers import projector
 from geodata.eligibility.provenance import covers, missing_outlines
 from geodata.french import NBSP, metres
-from geodata.policy import CATEGORIES, CATEGORY_QPV
+from geodata.policy import CATEGORY_PHRASES, CATEGORY_QPV
 from geodata.territories import TERRITORIES
 
 __all__ = ["PRECISION_LABELS", "explanation_parts", "outlines_here", "per_commune", "sources_text"]
@@ -396,5 +396,5 @@ def _category_sentences(result: Classification, positions: np.ndarray) -> list[n
         both_sentence[both & ((category == CATEGORY_QPV) == kept_category)] = (
             f"Les deux conditions sont remplies ; la politique retient {kept}.")
     final = _mapped(category, text=True, make=lambda c: (
-        f"Catégorie : {CATEGORIES.get(c, c)} (politique « {policy.title} »)."))
+        f"Catégorie : {CATEGORY_PHRASES.get(c, c)} (politique « {policy.title} »)."))
     return [both_sentence, final]

@@ -71,6 +71,10 @@ def test_a_single_check_names_its_sources_and_its_policy(reference_engine):
             in row["explanation"])
     assert index.qpv.hosting_source in row["explanation"]
     assert row["category"] == "a-verifier"
+    # one colon in the category's sentence (the stored label has its own)
+    assert ("Catégorie : à vérifier, une condition n'a pas pu être décidée (politique"
+            in row["explanation"])
+    assert "à vérifier : " not in row["explanation"]
 
 
 @pytest.mark.parametrize(("lon", "lat", "measured"), [
