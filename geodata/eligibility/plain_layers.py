@@ -51,5 +51,7 @@ class CommuneLayer:
     metropoles: dict[str, str] | None = None  # commune -> métropole; None: EPCI not loaded
     outside_metropoles: frozenset[str] = frozenset()  # communes known to be in no métropole
     without_outline: dict[str, str | None] = field(default_factory=dict)  # code -> région
-    sources: dict[str, str] = field(default_factory=dict)  # source key -> label, loaded
+    # what each criterion reads -> labels of the versions in service: "commune-contours",
+    # "communes", "epci", and "densite" (the versions the density levels come from)
+    sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
     region_names: dict[str, str] = field(default_factory=dict)  # code -> name (COG)

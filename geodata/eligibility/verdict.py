@@ -75,9 +75,9 @@ def _components(result: Classification, row: dict, i: int) -> tuple[Component, .
     qpv_source = qpv_source_text(result, i, row)
     loaded = index.communes.sources
 
-    def commune_source(*keys: str) -> str:
+    def commune_source(*criteria: str) -> str:
         """The commune data a criterion reads (the six were cited on each of its rows)."""
-        return sources_text([loaded[key] for key in keys if key in loaded])
+        return sources_text([label for name in criteria for label in loaded.get(name, ())])
 
     urban = ("epci",) if policy.urban_definition == "metropole" else ("densite",)
     return (

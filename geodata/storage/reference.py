@@ -216,7 +216,8 @@ def read_commune_layer(connection: Connection) -> CommuneLayer:
         .order_by(CommuneContour.code)
     ).all()
     density = connection.execute(
-        select(CommuneClass.commune_code, CommuneClass.level, CommuneClass.label)
+        select(CommuneClass.commune_code, CommuneClass.level, CommuneClass.label,
+               CommuneClass.dataset_version_id)
         .where(CommuneClass.typology == "densite")
     ).all()
     metropoles, outside_metropoles = _metropoles(connection)
@@ -224,8 +225,7 @@ def read_commune_layer(connection: Connection) -> CommuneLayer:
     without_outline = {code: region for code, region in connection.execute(
         select(Commune.code, Commune.region_code).where(Commune.kind == "commune-actuelle"))
         if code not in outlined}
-    sources = [version for dataset in ("commune-contours", "communes", "commune-classes", "epci")
-               for version in current_versions(connection, dataset)]
+    sources = _criteria_sources(connection, {r.dataset_version_id for r in density})
     return CommuneLayer(
         codes=np.array([r.code for r in records], dtype=object),
         names=np.array([r.name for r in records], dtype=object),
@@ -238,9 +238,21 @@ def read_commune_layer(connection: Connection) -> CommuneLayer:
         metropoles=metropoles,
         outside_metropoles=outside_metropoles,
         without_outline=without_outline,
-        sources={v.source: titled_vintage(v) for v in sources},
+        sources=sources,
         region_names=dict(connection.execute(select(Region.code, Region.name)).all()),
     )
+
+
+def _criteria_sources(connection: Connection, density_ids: set[int]
+                      ) -> dict[str, tuple[str, ...]]:
+    """The versions each commune criterion reads, titled: found by what they hold (the
+    density levels' own versions), not by the key of the source that loaded them."""
+    sources = {dataset: tuple(titled_vintage(v) for v in current_versions(connection, dataset))
+               for dataset in ("commune-contours", "communes", "epci")}
+    sources["densite"] = tuple(titled_vintage(v)
+                               for v in current_versions(connection, "commune-classes")
+                               if v.id in density_ids)
+    return {name: labels for name, labels in sources.items() if labels}
 
 
 def _metropoles(connection: Connection) -> tuple[dict[str, str] | None, frozenset[str]]:

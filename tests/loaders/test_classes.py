@@ -3,10 +3,14 @@ real shared files and from broken copies of them."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from sqlalchemy import select
 
 from geodata.storage.models import CommuneClass, DatasetVersion
+from geodata.storage.reference import read_commune_layer
+from loaders.registry import SOURCES
 from tests.loaders.common import edited_lines, load, refused, version_count
 
 pytestmark = pytest.mark.shared_data
@@ -96,6 +100,20 @@ def test_a_copy_in_another_order_is_proven_by_the_reference_file(engine, data_di
 
     assert "34 875 communes de la même classe qu'au fichier de référence du registre" \
         in [text.replace("\u202f", " ") for text in density_checks(engine)["verified"]]
+
+
+def test_the_density_grid_is_cited_whatever_its_source_key(engine, data_dir, monkeypatch):
+    """The verdict's density row cited the data loaded under the source key « densite »: the
+    same grid loaded under another key (a new vintage, say) was « aucune source »."""
+    renamed = dataclasses.replace(SOURCES["densite"], name="densite-autre-cle")
+    monkeypatch.setitem(SOURCES, renamed.name, renamed)
+    load(engine, "densite-autre-cle", data_dir)
+    load(engine, "centralite", data_dir)  # another typology of the same dataset
+    with engine.connect() as connection:
+        sources = read_commune_layer(connection).sources
+    assert list(sources) == ["densite"]
+    (label,) = sources["densite"]
+    assert label.startswith("Grille communale de densité")
 
 
 # --- bad inputs: a clear error naming where, and the previous data intact -----------------
