@@ -67,7 +67,7 @@ def qpv_source_text(result: Classification, i: int, row: dict) -> str:
     undecided = row["in_qpv"] is None or row["near_qpv"] is None
     if index.qpv.hosting_source and (undecided or missing):
         parts.append(f"liste officielle des communes à QPV : {index.qpv.hosting_source}")
-    return "; ".join(parts) if parts else sources_text(())
+    return sources_text(parts)
 
 
 def _components(result: Classification, row: dict, i: int) -> tuple[Component, ...]:

@@ -167,7 +167,7 @@ class MoveRefused(ValueError):
     was moved)."""
 
     def __init__(self, reasons: dict[int, str]):
-        super().__init__("; ".join(f"dossier {n} : {why}" for n, why in reasons.items()))
+        super().__init__(" ; ".join(f"dossier {n} : {why}" for n, why in reasons.items()))
         self.reasons = reasons
 
 

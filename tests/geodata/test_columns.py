@@ -75,6 +75,10 @@ def test_a_single_check_names_its_sources_and_its_policy(reference_engine):
     assert ("Catégorie : à vérifier, une condition n'a pas pu être décidée (politique"
             in row["explanation"])
     assert "à vérifier : " not in row["explanation"]
+    # the sources of the QPV half are joined as the others, a space before « ; »
+    source = verdict(result, 0).component("in_qpv").source
+    assert " ; liste officielle des communes à QPV : " in source and "; " not in \
+        source.replace(" ; ", "")
 
 
 @pytest.mark.parametrize(("lon", "lat", "measured"), [
