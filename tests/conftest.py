@@ -123,6 +123,18 @@ def postgis_url(request) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture
+def unmigrated_url(backend, tmp_path) -> Iterator[str]:
+    """An empty database of the test's backend, not migrated: a migration's test upgrades it
+    to the revision before, writes rows as that schema had them, then upgrades."""
+    if backend == "sqlite":
+        yield embedded_url(tmp_path / "instance")
+        return
+    name = f"{make_url(TEST_DATABASE_URL).database}_vide_{os.getpid()}_{next(_copies)}"
+    with database_copy("template1", name) as url:
+        yield url
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request) -> str:
     return request.param

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from geodata.storage.database import embedded_url, make_engine, upgrade
+from geodata.storage.database import make_engine, upgrade
 from geodata.storage.jury_laureates import JURY_SOURCE, JURY_TITLE
 from geodata.storage.reference import dataset_versions, titled
 from loaders.registry import SOURCES
@@ -24,18 +24,18 @@ def test_the_migration_names_sources_that_exist():
     assert MIGRATION.TITLES[JURY_SOURCE] == JURY_TITLE
 
 
-def test_a_version_loaded_before_takes_its_title(tmp_path):
-    engine = make_engine(embedded_url(tmp_path))
+def test_a_version_loaded_before_takes_its_title(unmigrated_url):
+    engine = make_engine(unmigrated_url)
     upgrade(engine, "0022")
     versions = sa.table("dataset_versions", *(sa.column(name) for name in (
-        "source", "dataset", "vintage", "licence", "path", "checksum", "complete_for",
-        "loaded_at", "counts", "current")))
+        "source", "dataset", "vintage", "licence", "path", "checksum", "loaded_at", "current")),
+        sa.column("complete_for", sa.JSON), sa.column("counts", sa.JSON))
     with engine.begin() as connection:
         for source in ("densite", "un-jeu-ajoute-a-la-main"):
             connection.execute(versions.insert().values(
                 source=source, dataset="commune-classes", vintage="COG 2025", licence="",
-                path="", checksum="", complete_for=sa.literal('{"scope": "none"}'),
-                loaded_at=datetime.now(UTC), counts=sa.literal("{}"), current=True))
+                path="", checksum="", complete_for={"scope": "none"},
+                loaded_at=datetime.now(UTC), counts={}, current=True))
     upgrade(engine)
     assert [titled(v) for v in dataset_versions(engine)] == [
         "Grille communale de densité à 7 niveaux (INSEE)", "un-jeu-ajoute-a-la-main"]

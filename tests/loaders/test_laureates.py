@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from geodata.storage.database import embedded_url, make_engine, upgrade
+from geodata.storage.database import make_engine, upgrade
 from geodata.storage.models import DatasetVersion, Laureate
 from loaders.laureates import stage_laureates
 from loaders.pipeline import load_source
@@ -208,23 +208,23 @@ def test_an_email_in_a_name_is_not_stored(engine, data_dir):
     assert laureate_rows(engine)["fabt-370"].name == "Le Touche@tout, tiers lieu rural"
 
 
-def test_the_names_stored_before_are_cleaned_by_the_migration(tmp_path):
+def test_the_names_stored_before_are_cleaned_by_the_migration(unmigrated_url):
     """A database whose laureates were stored before 0017 (a load of the same file is then
     « inchangé »): migration 0017 cleans the rows. Synthetic rows written at 0016 as that
     schema was (today's loaders write columns of later migrations): a real name given back
     its e-mail and number."""
-    engine = make_engine(embedded_url(tmp_path))
+    engine = make_engine(unmigrated_url)
     upgrade(engine, "0016")
     versions = sa.table("dataset_versions", *(sa.column(name) for name in (
-        "id", "source", "dataset", "vintage", "licence", "path", "checksum", "complete_for",
-        "loaded_at", "counts", "current")))
+        "id", "source", "dataset", "vintage", "licence", "path", "checksum", "loaded_at",
+        "current")), sa.column("complete_for", sa.JSON), sa.column("counts", sa.JSON))
     laureates = sa.table("laureates", *(sa.column(name) for name in (
         "id", "name", "commune_code", "precision", "dataset_version_id")))
     with engine.begin() as connection:
         connection.execute(versions.insert().values(
             id=1, source="laureates", dataset="laureates", vintage="2024-01", licence="",
-            path="", checksum="", complete_for=sa.literal('{"scope": "none"}'),
-            loaded_at=datetime.now(UTC), counts=sa.literal("{}"), current=True))
+            path="", checksum="", complete_for={"scope": "none"},
+            loaded_at=datetime.now(UTC), counts={}, current=True))
         connection.execute(laureates.insert().values(
             id="fabt-109", commune_code="61001", precision="point", dataset_version_id=1,
             name="SCENE NATIONALE 61 mail x.y@scenenationale61.fr, tél. 02 33 29 16 96"))
