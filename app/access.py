@@ -27,12 +27,14 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cache, wraps
 from typing import NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import current_app, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, logout_user
 from limits import RateLimitItem
 from sqlalchemy import Engine
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.db import get_engine
@@ -55,8 +57,8 @@ from geodata.storage.models import User
 __all__ = ["LOGIN_AT", "LOGIN_LIMITS", "MIN_PASSWORD_LENGTH", "ROLE_LABELS", "Account",
            "AccountError", "Attempt", "authenticate", "check_password", "create_user",
            "disable_user", "end_login_attempt", "expire_old_login", "local_path", "log_out",
-           "login_limits", "login_manager", "role_required", "start_login_attempt",
-           "update_user"]
+           "login_limits", "login_manager", "may_open", "role_required",
+           "start_login_attempt", "update_user"]
 
 login_manager = LoginManager()
 login_manager.session_protection = "strong"
@@ -201,7 +203,8 @@ def local_path(target: str | None) -> str | None:
 
 def role_required(*roles: str) -> Callable:
     """Open a view to the given roles (admins always; no role given: any logged-in person).
-    Anonymous: redirected to the login page; logged in with another role: 403."""
+    Anonymous: redirected to the login page; logged in with another role: 403. The roles
+    are kept on the view (``accepted_roles``), for ``may_open`` to read."""
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"rôle inconnu : {', '.join(sorted(unknown))}")
@@ -218,8 +221,28 @@ def role_required(*roles: str) -> Callable:
                     f"Cette page est réservée aux comptes « {wanted} » ; votre compte est un "
                     f"compte « {current_user.role_label} ».", 403)
             return view(*args, **kwargs)
+        guarded.accepted_roles = roles
         return guarded
     return decorator
+
+
+def may_open(path: str) -> bool | None:
+    """Whether the logged-in person may open the local ``path`` (a GET; its query does not
+    matter), by the roles its view accepts (``role_required``); None when no view answers
+    it. A path the site redirects (``/page/`` for ``/page``) is judged where it leads."""
+    adapter = current_app.create_url_adapter(request)
+    path = unquote(urlsplit(path).path)
+    for _ in range(2):
+        try:
+            endpoint, _args = adapter.match(path, method="GET")
+        except RequestRedirect as moved:
+            path = unquote(urlsplit(moved.new_url).path)
+            continue
+        except HTTPException:
+            return None
+        roles = getattr(current_app.view_functions.get(endpoint), "accepted_roles", ())
+        return current_user.has_role(*roles) if roles else True
+    return None
 
 
 def expire_old_login() -> None:

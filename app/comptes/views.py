@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -25,6 +26,7 @@ from app.access import (
     end_login_attempt,
     local_path,
     log_out,
+    may_open,
     start_login_attempt,
 )
 from app.comptes.forms import LoginForm
@@ -49,12 +51,25 @@ def landing_page() -> str:
     return url_for("dossiers.index")
 
 
+def destination(target: str | None) -> str:
+    """Where a login leads: ``target`` when the account's role may open it (or no view
+    answers it: its 404 stays), else the role's own page, with a message saying why."""
+    if target is None:
+        return landing_page()
+    if may_open(target) is False:
+        flash(f"La page demandée ({urlsplit(target).path}) n'est pas ouverte à votre "
+              "compte : voici votre page d'accueil.", "info")
+        return landing_page()
+    return target
+
+
 @bp.route("/connexion", methods=["GET", "POST"])
 def login():
-    """The login form; a wrong email or password get the same answer."""
+    """The login form; a wrong email or password get the same answer. A ``next`` page
+    leads there after the login, unless the account's role may not open it."""
     target = local_path(request.values.get("next"))
     if current_user.is_authenticated:
-        return redirect(target or landing_page())
+        return redirect(destination(target))
     error = None
     form = LoginForm()
     if form.validate_on_submit():
@@ -71,7 +86,7 @@ def login():
             session.permanent = True
             session[LOGIN_AT] = int(time.time())
             flash(f"Vous êtes connecté(e) : {user.email}.", "success")
-            return redirect(target or landing_page())
+            return redirect(destination(target))
         error = BAD_CREDENTIALS
     return render_template("connexion.html", error=error, email=form.email.data, next=target)
 
