@@ -14,6 +14,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from geodata.french import agreed
+
 __all__ = [
     "COLUMNS",
     "LICENCES",
@@ -59,7 +61,8 @@ class ImportRefused(ValueError):
     """A deliverables file refused whole: ``errors`` holds « ligne N : raison »."""
 
     def __init__(self, errors: list[str]):
-        super().__init__(f"{len(errors)} ligne(s) en erreur : rien n'est enregistré")
+        super().__init__(f"{len(errors)} {agreed('ligne(s)', len(errors))} en erreur : "
+                         "rien n'est enregistré")
         self.errors = errors
 
 
@@ -125,7 +128,8 @@ def read_deliverables(text: str, known: Collection[str]) -> list[DeliverableInpu
     header = [name.strip().lower() for name in next(reader, [])]
     missing = [name for name in COLUMNS if name not in header]
     if missing:
-        raise ImportRefused([f"ligne 1 : colonne(s) absente(s) : {', '.join(missing)} "
+        absent = agreed("colonne(s) absente(s)", len(missing))
+        raise ImportRefused([f"ligne 1 : {absent} : {', '.join(missing)} "
                              f"(attendues : {','.join(COLUMNS)})"])
     position = {name: header.index(name) for name in COLUMNS}
     items, errors = [], []
@@ -134,8 +138,8 @@ def read_deliverables(text: str, known: Collection[str]) -> list[DeliverableInpu
         if not any(value.strip() for value in values):
             continue
         if len(values) != len(header):
-            errors.append(f"ligne {line} : {len(values)} valeur(s) pour {len(header)} "
-                          "colonne(s)")
+            errors.append(f"ligne {line} : {len(values)} {agreed('valeur(s)', len(values))} "
+                          f"pour {len(header)} {agreed('colonne(s)', len(header))}")
             continue
         cell = {name: values[position[name]].strip() for name in COLUMNS}
         try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict
 
-from geodata.french import euros, number, percent
+from geodata.french import agreed, euros, number, percent
 from geodata.policy import CATEGORY_QPV, CATEGORY_UNDETERMINED, SHORT_CATEGORIES
 from geodata.quotas import (
     FNT,
@@ -79,7 +79,8 @@ def render_text(table: QuotaTable, names: Mapping[str, str] | None = None) -> st
         title += f", par {table.by_title.lower()}"
     out = [title]
     if table.candidates:
-        out.append(f"Simulation : {table.candidates} candidature(s) ajoutée(s) aux Fabriques.")
+        out.append(f"Simulation : {table.candidates} "
+                   f"{agreed('candidature(s) ajoutée(s)', table.candidates)} aux Fabriques.")
     header = (table.by_title, "Catégorie", "Min", "Max", "Cible", "Reste", "% cible",
               "Montants connus (€)", "Engagement max (€)", "Sans montant", "Type inconnu",
               "Vague inconnue")
@@ -126,8 +127,10 @@ def _notes(table: QuotaTable, names: Mapping[str, str] | None) -> list[str]:
     undetermined = sum(line.min for line in table.lines
                        if line.category == CATEGORY_UNDETERMINED)
     if undetermined:
-        notes.append(f"{undetermined} Fabrique(s) à vérifier : chacune peut tomber dans "
-                     "les catégories que ce qui est connu d'elle n'exclut pas (dans un grand "
+        notes.append(f"{undetermined} "
+                     + agreed("Fabrique(s) à vérifier : (elle|chacune) peut tomber dans ",
+                              undetermined)
+                     + "les catégories que ce qui est connu d'elle n'exclut pas (dans un grand "
                      "centre urbain, jamais « hors des grands centres urbains »). « Min » "
                      "compte les Fabriques décidées, « Max » y ajoute celles qui peuvent "
                      "encore l'être.")
@@ -137,12 +140,14 @@ def _notes(table: QuotaTable, names: Mapping[str, str] | None) -> list[str]:
                  else f", {table.by_title.lower()} {group_label(table.by, group, names)}")
         total, qpv = (table.line(kind, group) for kind in (TOTAL, CATEGORY_QPV))
         if total.unknown_type:
-            notes.append(f"{total.unknown_type} Fabrique(s) de type inconnu{where} : le nombre "
-                         "de FNT et l'engagement maximum peuvent être plus élevés.")
+            untyped = total.unknown_type
+            notes.append(f"{untyped} {agreed('Fabrique(s)', untyped)} de type inconnu{where} : "
+                         "le nombre de FNT et l'engagement maximum peuvent être plus élevés.")
         if total.fnt > qpv.fnt:
-            notes.append(f"{total.fnt - qpv.fnt} FNT hors de la catégorie QPV{where}, non "
-                         "comptée(s) dans le minimum de la ligne « dont FNT » (les FNT sont "
-                         "comptées dans la moitié QPV).")
+            outside = total.fnt - qpv.fnt
+            notes.append(f"{outside} FNT hors de la catégorie QPV{where}, non "
+                         f"{agreed('comptée(s)', outside)} dans le minimum de la ligne "
+                         "« dont FNT » (les FNT sont comptées dans la moitié QPV).")
     return notes
 
 

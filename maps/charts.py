@@ -34,6 +34,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from geodata.french import agreed
 from geodata.policy import (
     CATEGORY_NOT_ELIGIBLE,
     CATEGORY_OUTSIDE,
@@ -161,7 +162,8 @@ def comparison_chart(before: QuotaTable, after: QuotaTable, group: str | None = 
             for kind in LINE_KINDS]
     if title is None:
         title = (f"Simulation : Fabriques par catégorie avant et après l'ajout de "
-                 f"{after.candidates} candidature(s), politique « {after.policy_name} »")
+                 f"{after.candidates} {agreed('candidature(s)', after.candidates)}, "
+                 f"politique « {after.policy_name} »")
     return bar_chart(rows, title, series=(BEFORE, AFTER), chart_id=chart_id or _slug(title))
 
 

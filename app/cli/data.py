@@ -21,7 +21,7 @@ from flask.cli import with_appcontext
 
 from app.cli.common import fail
 from app.db import data_dir, get_engine
-from geodata.french import decimal
+from geodata.french import agreed, decimal
 from geodata.storage.database import (
     DatabaseError,
     DatabaseUnreachable,
@@ -184,7 +184,7 @@ def load_command(dataset: str, path_or_url: str | None, vintage: str | None,
     if changed and is_postgis(engine):
         _prepare_after_load(engine)
     if failures:
-        raise click.ClickException(f"{failures} source(s) non chargée(s)")
+        raise click.ClickException(f"{failures} {agreed('source(s) non chargée(s)', failures)}")
 
 
 @click.command("datasets", help="Liste les versions de données en service.")

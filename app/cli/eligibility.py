@@ -23,6 +23,7 @@ from geodata.checks import LocationError, address_geocoding, check_point, parse_
 from geodata.eligibility import EligibilityError
 from geodata.eligibility.engine import PRECISIONS
 from geodata.files import written_whole
+from geodata.french import agreed
 from geodata.geocoder import GeocoderError
 from geodata.policy import DEFAULT_POLICY, Policy, PolicyError, available_policies, load_policy
 from geodata.quota_report import CSV_COLUMNS, as_dict, csv_rows, render_text
@@ -203,7 +204,9 @@ def quotas_command(policy_name: str, by: str | None, as_json: bool,
             click.echo(text, nl=False)
         else:
             write_or_fail(csv_path, text)
-            click.echo(f"{len(table.lines)} ligne(s) écrite(s) dans {csv_path}.", err=True)
+            written = len(table.lines)
+            click.echo(f"{written} {agreed('ligne(s) écrite(s)', written)} dans {csv_path}.",
+                       err=True)
     else:
         click.echo(render_text(table, names))
 

@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 
 from app.cli.common import fail
 from app.db import get_engine, wave_cap
+from geodata.french import agreed
 from geodata.storage.dossiers import MoveRefused, find_dossiers
 from geodata.storage.jury import JuryError, close_session, decide
 from geodata.storage.jury_quotas import decision_warnings
@@ -23,6 +24,7 @@ DECISIONS = {"laureat": "laureat", "refus-recandidater": "refuse-recandidater",
 """The command line's names of the jury's decisions, and their states."""
 WORDS = {"laureat": "lauréat(s)", "refuse-recandidater": "refusé(s), invité(s) à recandidater",
          "refuse-accompagnement": "refusé(s), invité(s) à se faire accompagner"}
+"""Each decision's words after a count, made to agree with it (``agreed``)."""
 
 
 def _actor() -> str:
@@ -45,7 +47,8 @@ def decide_command(numbers: tuple[int, ...], decision: str, motivation: str) -> 
     except MoveRefused as refused:
         lines = [f"  dossier {number} : {why}" for number, why in refused.reasons.items()]
         fail("Erreur — aucune décision enregistrée :\n" + "\n".join(lines))
-    click.echo(f"{len(set(numbers))} dossier(s) {WORDS[state]} (vague {jury.wave}, session "
+    count = len(set(numbers))
+    click.echo(f"{count} {agreed(f'dossier(s) {WORDS[state]}', count)} (vague {jury.wave}, session "
                f"n° {jury.id}, ouverte le {jury.opened_at:%d/%m/%Y}).")
     if warnings:  # as the confirmation page warns: never blocked, the jury decides
         click.echo("Attention (décision annulable sur la page du jury jusqu'à la clôture) :\n"
@@ -74,17 +77,20 @@ def close_command(vague: str, membres: str) -> None:
         closed = close_session(get_engine(), vague, membres, _actor())
     except JuryError as error:
         fail(f"Erreur — {error}.")
-    said = ", ".join(f"{count} {WORDS[state]}" for state, count in
+    said = ", ".join(f"{count} {agreed(WORDS[state], count)}" for state, count in
                      sorted(closed.decisions.items())) or "aucune décision"
     click.echo(f"Session n° {closed.session.id} de la vague {vague} close : {said}.")
     written = closed.laureates
-    click.echo(f"La table des Fabriques compte {written.written} lauréat(s) des jurys (toutes "
+    click.echo(f"La table des Fabriques compte {written.written} "
+               f"{agreed('lauréat(s)', written.written)} des jurys (toutes "
                "sessions closes).")
     if written.without_commune:
-        click.echo("  sans commune, non écrit(s) (à localiser) : "
+        click.echo("  " + agreed("sans commune, non écrit(s) (à localiser) : ",
+                                 len(written.without_commune))
                    + ", ".join(map(str, written.without_commune)))
     if written.to_confirm:
-        click.echo(f"  {len(written.to_confirm)} correspondance(s) avec la liste publiée à "
+        count = len(written.to_confirm)
+        click.echo(f"  {count} {agreed('correspondance(s)', count)} avec la liste publiée à "
                    "confirmer sur la page du jury : " + ", ".join(written.to_confirm))
 
 

@@ -14,6 +14,7 @@ from app.cli.common import fail
 from app.db import get_engine
 from geodata.deliverables import COLUMNS, ImportRefused, read_deliverables
 from geodata.files import os_reason
+from geodata.french import agreed
 from geodata.policy import DEFAULT_POLICY, available_policies, load_policy
 from geodata.publication import write_publication
 from geodata.storage.deliverables import record_deliverables
@@ -51,14 +52,16 @@ def publish_command(output: str, policy: str) -> None:
         fail(f"Erreur — {output} : publication impossible ({os_reason(error)} : "
              f"{error.filename}) ; la publication précédente, s'il y en a une, est intacte.")
     located = sum(row["lon"] is not None for row in rows)
-    click.echo(f"{len(rows)} Fabrique(s) publiée(s) ({len(rows) - located} sans position) "
+    click.echo(f"{len(rows)} {agreed('Fabrique(s) publiée(s)', len(rows))} "
+               f"({len(rows) - located} sans position) "
                f"dans {output} : {', '.join(path.name for path in paths.values())}.")
     unwritten = unwritten_laureates(engine)
     if unwritten:
-        click.echo(f"Attention : {len(unwritten)} lauréat(s) décidé(s) par un jury ne sont "
-                   f"pas publiés, faute de commune connue (dossiers "
-                   f"{', '.join(map(str, unwritten))}) : importez de nouveau l'export de leur "
-                   "vague pour les localiser, puis publiez de nouveau.")
+        said = agreed("lauréat(s) décidé(s) par un jury (n'est|ne sont) pas publié(s), "
+                      "faute de commune connue (dossier(s) ", len(unwritten))
+        click.echo(f"Attention : {len(unwritten)} {said}{', '.join(map(str, unwritten))}) : "
+                   + agreed("importez de nouveau l'export de (sa|leur) vague pour (le|les) "
+                            "localiser, puis publiez de nouveau.", len(unwritten)))
 
 
 @laureats_group.group("livrables", help="Livrables des Fabriques (ce qu'elles documentent "
@@ -84,4 +87,4 @@ def import_command(path: str) -> None:
     except ImportRefused as refused:
         fail(f"Erreur — {path} : {refused}.\n" + "\n".join(f"  {e}" for e in refused.errors))
     stored = record_deliverables(engine, items, f"import ({getpass.getuser()})")
-    click.echo(f"{stored} livrable(s) enregistré(s) depuis {path}.")
+    click.echo(f"{stored} {agreed('livrable(s) enregistré(s)', stored)} depuis {path}.")

@@ -31,6 +31,7 @@ from geodata.eligibility.engine import Classification, classify
 from geodata.eligibility.french_csv import french_frame, french_header
 from geodata.eligibility.layers import ReferenceIndex
 from geodata.eligibility.reading import Locations, read_locations
+from geodata.french import agreed
 from geodata.policy import Policy
 from geodata.spreadsheet import BOM, FORMULA_START, NUMBER
 
@@ -359,18 +360,21 @@ def classify_csv(
 
 def summary(report: BatchReport, errors_shown: int = 10) -> Iterable[str]:
     """The report in French, for the command line."""
-    yield (f"{report.rows} ligne(s) lue(s), {report.classified} classée(s), "
-           f"{len(report.errors)} en erreur (laissée(s) dans le fichier avec la colonne error).")
+    errors, warnings = len(report.errors), len(report.warnings)
+    yield (f"{report.rows} {agreed('ligne(s) lue(s)', report.rows)}, {report.classified} "
+           f"{agreed('classée(s)', report.classified)}, {errors} en erreur "
+           f"({agreed('laissée(s)', errors)} dans le fichier avec la colonne error).")
     if report.geocoded or report.warnings:
-        yield (f"{report.geocoded} adresse(s) géocodée(s), dont {len(report.warnings)} "
-               "à vérifier (colonne geocoding_warning).")
+        yield (f"{report.geocoded} {agreed('adresse(s) géocodée(s)', report.geocoded)}, dont "
+               f"{warnings} à vérifier (colonne geocoding_warning).")
     for category, count in sorted(report.categories.items()):
         yield f"  {category} : {count}"
     for _, message in report.errors[:errors_shown]:
         yield f"  erreur {message}"
-    if len(report.errors) > errors_shown:
-        yield f"  … et {len(report.errors) - errors_shown} autre(s)"
+    if errors > errors_shown:
+        yield f"  … et {errors - errors_shown} {agreed('autre(s)', errors - errors_shown)}"
     for _, message in report.warnings[:errors_shown]:
         yield f"  à vérifier {message}"
-    if len(report.warnings) > errors_shown:
-        yield f"  … et {len(report.warnings) - errors_shown} autre(s) à vérifier"
+    if warnings > errors_shown:
+        yield (f"  … et {warnings - errors_shown} {agreed('autre(s)', warnings - errors_shown)} "
+               "à vérifier")

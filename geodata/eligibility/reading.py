@@ -26,7 +26,7 @@ import numpy as np
 
 from geodata.eligibility.engine import PRECISIONS
 from geodata.eligibility.plain_csv import PlainRows, read_plain
-from geodata.french import TYPED_DECIMAL, number
+from geodata.french import TYPED_DECIMAL, agreed, number
 from geodata.territories import coordinate_hint
 
 __all__ = [
@@ -284,7 +284,8 @@ def missing_columns(table: Table, required: Iterable[str], alternative: str = ""
     if not missing:
         return
     found = [c[:40] for c in table.columns[:12] if c]
-    raise BatchError(f"colonne(s) obligatoire(s) absente(s) : {', '.join(missing)}"
+    absent = agreed("colonne(s) obligatoire(s) absente(s)", len(missing))
+    raise BatchError(f"{absent} : {', '.join(missing)}"
                      f"{alternative} (colonnes trouvées : {', '.join(found) or 'aucune'})")
 
 

@@ -25,7 +25,7 @@ from geodata.eligibility.engine import (
 )
 from geodata.eligibility.layers import projector
 from geodata.eligibility.provenance import covers, missing_outlines
-from geodata.french import NBSP, metres
+from geodata.french import NBSP, agreed, metres
 from geodata.policy import CATEGORY_PHRASES, CATEGORY_QPV
 from geodata.territories import TERRITORIES
 
@@ -259,9 +259,9 @@ def _unoutlined_sentence(result: Classification, territory: str, lon, lat) -> st
     codes = sorted(set(ti.missing_hosting.within(point, radius))
                    | set(ti.missing_neighbours.within(point, radius)))
     shown = ", ".join(codes[:8]) + (" …" if len(codes) > 8 else "")
-    return (f"Commune(s) sans contour chargé ({shown}) : elle(s) peu(ven)t se trouver à moins "
-            f"de {metres(result.policy.search_radius_m)}, et un QPV avec elle(s) ; le moteur ne "
-            "conclut pas sur leur absence.")
+    return agreed("Commune(s) sans contour chargé ({}) : (elle peut|elles peuvent) se trouver à "
+                  "moins de {}, et un QPV avec (elle|elles) ; le moteur ne conclut pas sur "
+                  "(son|leur) absence.", len(codes)).format(shown, metres(radius))
 
 
 def _commune_precision_sentences(result: Classification, positions: np.ndarray,

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from geodata.dossiers.jury import dossier_record, laureates_of_wave, selection_warnings
 from geodata.dossiers.selection import CHECKS, check_value
+from geodata.french import agreed
 from geodata.policy import DEFAULT_POLICY, Policy, load_policy
 from geodata.quotas import FabriqueRecord, what_if
 from geodata.storage.fabriques import laureate_records
@@ -115,7 +116,8 @@ def decision_warnings(engine: Engine, chosen: Sequence, wave: str,
     the rules they fail, the targets and the wave's cap the quotas would go past."""
     now = standing(engine, wave)
     others, laureates, _ = now.naming(engine, chosen)
-    said = [f"dossier {number} : {', '.join(labels)} non conforme(s) aux règles de l'AMI"
+    said = [f"dossier {number} : {', '.join(labels)} "
+            f"{agreed('non conforme(s)', len(labels))} aux règles de l'AMI"
             for number, labels in failing_checks(chosen).items()]
     after = what_if(others, laureates, now.policy)
     return said + selection_warnings(after, laureates_of_wave([*others, *laureates], wave),

@@ -122,7 +122,7 @@ def test_address_files_are_checked_before_any_geocoding(client, ban_server):  # 
         == 200
     ban_server.requests.clear()
     assert_error(client.post(URL, data=b"adresse\nPelleautier\n", content_type="text/csv"),
-                 400, "file", "absente(s) : id")
+                 400, "file", "absente : id")
     assert_error(client.post(URL, data="id;adresse\n".encode("utf-16"),
                              content_type="text/csv"), 400, "file", "UTF-16")
     assert ban_server.requests == []
@@ -156,7 +156,7 @@ def test_cli_classifies_an_address_file(runner, tmp_path, ban_server):
     assert result.exit_code == 0, result.output
     rows = read(output.read_text(encoding="utf-8"))
     assert list(rows[0]) == [*COLUMNS, *GEOCODING_COLUMNS] and len(rows) == 4
-    assert "3 adresse(s) géocodée(s), dont 1 à vérifier" in result.output
+    assert "3 adresses géocodées, dont 1 à vérifier" in result.output
     assert "erreur ligne 4 : adresse introuvable" in result.output
     assert any(r.path == "/search/csv/" for r in ban_server.requests)
 

@@ -122,7 +122,7 @@ def test_classify_keeps_every_row_and_reports_bad_ones(runner, tmp_path):
     assert "aucun territoire" in rows[3]["error"]
     assert rows[4]["category"] == "hors-grands-centres-urbains" and rows[4]["error"] == ""
     assert rows[4]["in_qpv"] == "false" and rows[0]["in_qpv"] == "false"
-    assert "5 ligne(s) lue(s), 2 classée(s), 3 en erreur" in result.output
+    assert "5 lignes lues, 2 classées, 3 en erreur" in result.output
     assert "erreur ligne 3" in result.output
 
 
@@ -148,7 +148,7 @@ def test_classify_refuses_a_file_without_coordinates_and_writes_nothing(runner, 
     result = runner.invoke(args=["classify", str(source), "-o", str(output), "--quiet"])
 
     assert result.exit_code == 1
-    assert "colonne(s) obligatoire(s) absente(s) : lon, lat" in result.output
+    assert "colonnes obligatoires absentes : lon, lat" in result.output
     assert not output.exists() and not list(tmp_path.glob("*.partiel"))
 
 
@@ -290,7 +290,7 @@ def test_classify_with_workers_writes_the_same_file_in_input_order(runner, tmp_p
         result = runner.invoke(args=["classify", str(source), "-o", str(outputs[workers]),
                                      "--quiet", "--workers", workers])
         assert result.exit_code == 0, result.output
-        assert "31 ligne(s) lue(s), 30 classée(s), 1 en erreur" in result.output
+        assert "31 lignes lues, 30 classées, 1 en erreur" in result.output
         assert "erreur ligne 13 : lon non numérique : 'nord'" in result.output
     assert outputs["2"].read_bytes() == outputs["1"].read_bytes()
     rows = read(outputs["2"])

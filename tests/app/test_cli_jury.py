@@ -47,7 +47,7 @@ def test_decisions_from_the_command_line_then_the_closing(runner):
     made = runner.invoke(args=["dossiers", "decider", "1234505", "--decision", "laureat",
                                "--motivation", "Ancrage dans le quartier"])
     assert made.exit_code == 0, made.output
-    assert "1 dossier(s) lauréat(s) (vague 2, session n° 1" in made.output
+    assert "1 dossier lauréat (vague 2, session n° 1" in made.output
     runner.invoke(args=["dossiers", "decider", "1234509", "--decision",
                         "refus-recandidater", "--motivation", "Budget à préciser"])
     with runner.app.app_context():
@@ -63,9 +63,9 @@ def test_decisions_from_the_command_line_then_the_closing(runner):
     closed = runner.invoke(args=["dossiers", "cloturer", "--vague", "2", "--membres",
                                  "Mme A (DGCL)"])
     assert closed.exit_code == 0, closed.output
-    assert "close : 1 lauréat(s), 1 refusé(s), invité(s) à recandidater." in closed.output
-    assert "La table des Fabriques compte 0 lauréat(s) des jurys" in closed.output
-    assert "sans commune, non écrit(s) (à localiser) : 1234505" in closed.output
+    assert "close : 1 lauréat, 1 refusé, invité à recandidater." in closed.output
+    assert "La table des Fabriques compte 0 lauréat des jurys" in closed.output
+    assert "sans commune, non écrit (à localiser) : 1234505" in closed.output
     again = runner.invoke(args=["dossiers", "cloturer", "--vague", "2", "--membres", "Mme A"])
     assert again.exit_code == 1 and "aucune session de jury ouverte pour la vague 2" \
         in again.output
@@ -99,7 +99,7 @@ def test_publishing_says_the_laureates_it_cannot_place(runner, tmp_path):
     published = runner.invoke(args=["laureats", "publier", "-o", str(tmp_path / "od")])
 
     assert published.exit_code == 0, published.output
-    assert "Attention : 2 lauréat(s) décidé(s) par un jury ne sont pas publiés, faute de " \
+    assert "Attention : 2 lauréats décidés par un jury ne sont pas publiés, faute de " \
         "commune connue (dossiers 1234505, 1234509)" in published.output
 
 
@@ -119,7 +119,7 @@ def test_a_laureate_decided_from_the_command_line_is_warned_as_on_the_page(runne
     assert made.exit_code == 0, made.output
     warned = made.stderr
     assert warned.startswith("Attention (décision annulable")
-    assert "dossier 1234508 : forme juridique non conforme(s) aux règles de l'AMI" in warned
+    assert "dossier 1234508 : forme juridique non conforme aux règles de l'AMI" in warned
     assert "Vague 2 : 2 lauréats pour un quota de 1 (1 de plus)." in warned
     with runner.app.app_context():
         assert {d.number: d.state for d in list_dossiers(get_engine())}[1234508] == "laureat"

@@ -11,7 +11,7 @@ import pytest
 
 from geodata.eligibility import COLUMNS, classify, verdict
 from geodata.eligibility.addresses import write_file_batch
-from geodata.eligibility.batch import classify_csv, format_value, write_csv
+from geodata.eligibility.batch import BatchReport, classify_csv, format_value, summary, write_csv
 from geodata.eligibility.chunks import opened_table
 from geodata.eligibility.columns import contract_columns
 from geodata.eligibility.reading import BatchError, read_locations
@@ -190,3 +190,21 @@ def test_a_worker_that_read_other_data_stops_the_batch(reference_engine, tmp_pat
             opened_table(source) as table, pytest.raises(WorkerError, match="ont changé"):
         write_file_batch(index, policy, table, io.BytesIO(), short=True, workers=2,
                          chunk=20, pool=pool)
+
+
+def test_the_batch_report_agrees_each_count():
+    """« 1 ligne(s) lue(s), 1 classée(s) » said the command for a file of one row: the words
+    after a count are singular for 0 and 1, plural from 2."""
+    one = BatchReport(rows=1, classified=0, errors=[(2, "ligne 2 : lon illisible")],
+                      geocoded=1, warnings=[(2, "score faible")])
+    assert list(summary(one))[:2] == [
+        "1 ligne lue, 0 classée, 1 en erreur (laissée dans le fichier avec la colonne error).",
+        "1 adresse géocodée, dont 1 à vérifier (colonne geocoding_warning)."]
+    many = BatchReport(rows=14, classified=2, errors=[(n, "illisible") for n in range(12)],
+                       geocoded=2, warnings=[(n, "score faible") for n in range(13)])
+    said = list(summary(many))
+    assert said[:2] == [
+        "14 lignes lues, 2 classées, 12 en erreur (laissées dans le fichier avec la colonne "
+        "error).", "2 adresses géocodées, dont 13 à vérifier (colonne geocoding_warning)."]
+    assert "  … et 2 autres" in said and "  … et 3 autres à vérifier" in said
+    assert "  … et 1 autre" in list(summary(many, errors_shown=11))

@@ -225,4 +225,4 @@ def test_an_explanation_names_only_the_communes_that_may_be_near(current):
     assert {"49126", "15031", "69114"} <= everyone  # the shared contours lack them
     result = classify(index, policy, [-1.68], [48.11])  # Rennes
     text = verdict(result, 0).row["explanation"]
-    assert "Commune(s) sans contour chargé (49126) : elle(s) peu(ven)t se trouver" in text
+    assert "Commune sans contour chargé (49126) : elle peut se trouver" in text

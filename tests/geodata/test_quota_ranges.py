@@ -151,7 +151,7 @@ def test_the_published_situation_is_never_read_as_zero():
                                                       POLICY.quotas.qpv)
     assert range_text(table.line(TOTAL)) == "382"
     text = render_text(table)
-    assert "227 Fabrique(s) à vérifier" in text
+    assert "227 Fabriques à vérifier" in text
     assert "Cible peut-être dépassée : QPV ou proximité : de 0 à 227 pour une cible de 150" \
         in text
 

@@ -241,7 +241,7 @@ def test_what_if_adds_the_candidates():
     per_wave = what_if(current, candidates, POLICY, by="wave")
     assert per_wave.groups == ("2020-1", "2021", "2024", None)
     assert per_wave.line(TOTAL, "2024").min == 2
-    assert "Simulation : 2 candidature(s)" in render_text(after)
+    assert "Simulation : 2 candidatures" in render_text(after)
 
 
 def test_what_if_without_candidates_is_the_current_table():

@@ -187,7 +187,7 @@ def test_comparison_chart_shows_before_and_after_for_every_category():
     assert svg.find(".//svg:pattern[@id='simulation-hachures']", NS) is not None
     legend = [t.text for t in svg.findall(".//svg:g[@class='legend']/svg:text", NS)]
     assert legend == [BEFORE, AFTER, "cible du programme"]
-    assert f"{len(candidates)} candidature(s)" in chart.title
+    assert f"{len(candidates)} candidatures" in chart.title
     desc = svg.find("svg:desc", NS).text
     assert "QPV ou proximité : avant 3, après 5 pour une cible de 150 (reste 145)" in desc
 
