@@ -21,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from geodata.french import agreed
 from geodata.storage.models import Commune
 from geodata.territories import TerritoryError, territory_of_commune
 from loaders.claims import Proof, examples
@@ -340,12 +341,14 @@ def _communes_without_outline(connection: Connection, drawn: set[str]) -> Proof:
     proof.record["without_outline"] = [entry.split(" ", 1)[0] for entry in served]
     if served:
         proof.notes.append(
-            f"{french_number(len(served))} commune(s) de la liste officielle sans contour "
+            f"{french_number(len(served))} {agreed('commune(s)', len(served))} de la liste "
+            f"officielle sans contour "
             f"(le moteur ne peut y situer un lieu) : {examples(served, SHOWN)}"
         )
     if len(missing) > len(served):
-        proof.notes.append(f"{french_number(len(missing) - len(served))} autre(s) commune(s) sans "
-                           "contour, hors des territoires couverts (Saint-Pierre-et-Miquelon, "
+        others = len(missing) - len(served)
+        proof.notes.append(f"{french_number(others)} {agreed('autre(s) commune(s)', others)} "
+                           "sans contour, hors des territoires couverts (Saint-Pierre-et-Miquelon, "
                            "Pacifique…)")
     return proof
 

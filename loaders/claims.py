@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Connection
 
+from geodata.french import agreed
 from geodata.french import number as french_number
 from loaders.errors import LoadError
 from loaders.registry import Completeness, Source
@@ -200,7 +201,7 @@ def minimum_rows_proof(source: Source, records: int) -> Proof:
         return proof
     if records < source.minimum_rows:
         proof.contradicted(
-            f"le fichier compte {number(records)} enregistrement(s), au moins "
+            f"le fichier compte {number(records)} {agreed('enregistrement(s)', records)}, au moins "
             f"{number(source.minimum_rows)} sont attendus pour cette source (fichier coupé "
             "ou incomplet ?)"
         )

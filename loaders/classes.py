@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from geodata.french import agreed
 from loaders.claims import Proof, examples, number
 from loaders.errors import LoadError
 from loaders.read import read_csv
@@ -77,10 +78,12 @@ def _as_reference(labels: dict[str, str], expected: dict[str, str]) -> Proof:
     proof = same_codes("commune(s)", set(labels), set(expected), extract_is_partial=True)
     if changed:
         proof.verified.clear()
-        proof.contradicted(f"{number(len(changed))} commune(s) d'une autre classe qu'au "
+        proof.contradicted(f"{number(len(changed))} {agreed('commune(s)', len(changed))} "
+                           f"d'une autre classe qu'au "
                            f"fichier de référence du registre : {examples(changed)}")
     elif proof.verified:
-        proof.verified[:] = [f"{number(len(labels))} communes de la même classe qu'au fichier "
+        proof.verified[:] = [f"{number(len(labels))} {agreed('commune(s)', len(labels))} de "
+                             f"la même classe qu'au fichier "
                              f"de référence du registre"]
     return proof
 

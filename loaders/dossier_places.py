@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from geodata.commune_lookup import CommuneLookupError
 from geodata.dossiers.records import DossierInput
+from geodata.french import agreed
 from geodata.geocoder import GeocoderError, GeocodeResult
 from geodata.storage.communes import commune_directory
 from geodata.storage.dossiers import find_dossiers, stored_departements, stored_places
@@ -102,7 +103,8 @@ def read_addresses(engine: Engine, values: list[dict], notes: list[str]) -> None
             _point_elsewhere(value, named[0])
             elsewhere.append(value["number"])
     if elsewhere:
-        notes.append(f"{len(elsewhere)} dossier(s) dont le point n'est pas dans la commune de "
+        notes.append(f"{len(elsewhere)} {agreed('dossier(s)', len(elsewhere))} dont le point "
+                     f"n'est pas dans la commune de "
                      f"l'adresse, territoire à vérifier : {some_numbers(elsewhere)}")
 
 
@@ -131,6 +133,8 @@ def departements_changed(engine: Engine, before: dict[int, str | None]) -> list[
     shown = ", ".join(f"{n} ({was} → {now or 'inconnu'}" + (
         f", avis de la préfecture du {was} : à demander à la nouvelle" if n in given else "")
         + ")" for n, was, now in moved[:10])
-    more = f" et {len(moved) - 10} autre(s)" if len(moved) > 10 else ""
-    return [f"{len(moved)} dossier(s) changent de département, donc de préfecture : "
+    more = f" et {len(moved) - 10} {agreed('autre(s)', len(moved) - 10)}" \
+        if len(moved) > 10 else ""
+    return [f"{len(moved)} {agreed('dossier(s) (change|changent)', len(moved))} de "
+            "département, donc de préfecture : "
             f"{shown}{more}"]

@@ -21,7 +21,7 @@ from geodata.dossiers.records import DossierInput, Finding
 from geodata.dossiers.states import workflow
 from geodata.eligibility import classify, rows
 from geodata.eligibility.missing import departement_of
-from geodata.french import distance
+from geodata.french import agreed, distance
 from geodata.networks import FABRIQUE, nearest_of_kinds
 from geodata.policy import load_policy, policy_title
 from geodata.storage.dossiers import (
@@ -94,9 +94,10 @@ def import_dossiers(engine: Engine, geocoder, path: str | Path, *, data_dir: Pat
     notes += departements_changed(engine, departements)
     absent = _absent_from_file(engine, intake)
     if absent:
-        notes.append(f"{len(absent)} dossier(s) déjà importé(s) de la ou des mêmes vagues ne "
-                     "sont pas dans ce fichier (gardés tels quels ; retirés de Démarches "
-                     f"Simplifiées ?) : {some_numbers(absent)}")
+        notes.append(f"{len(absent)} " + agreed(
+            "dossier(s) déjà importé(s) de la ou des mêmes vagues (n'est|ne sont) pas dans ce "
+            "fichier (gardé(s) tel(s) quel(s) ; retiré(s) de Démarches Simplifiées ?) : ",
+            len(absent)) + some_numbers(absent))
     if stored.decided_kept:
         notes.append(_decisions_kept(stored.decided_kept))
     return ImportReport(intake, stored, not_located, notes)
@@ -116,10 +117,12 @@ def _decisions_kept(kept: dict[int, list[str]]) -> str:
     decision's facts (kept: the export's values are in their history)."""
     shown = ", ".join(f"{number} ({', '.join(FIELD_LABELS[f] for f in fields)})"
                       for number, fields in sorted(kept.items())[:10])
-    more = f" et {len(kept) - 10} autre(s)" if len(kept) > 10 else ""
-    return (f"{len(kept)} dossier(s) déjà décidé(s) par le jury gardent les valeurs de leur "
-            f"décision (lieu, catégorie, type, montants, SIRET, noms, vague) ; ce que l'export "
-            f"en change est noté dans leur historique, sans être appliqué : {shown}{more}")
+    more = f" et {len(kept) - 10} {agreed('autre(s)', len(kept) - 10)}" if len(kept) > 10 else ""
+    return f"{len(kept)} " + agreed(
+        "dossier(s) déjà décidé(s) par le jury (garde|gardent) les valeurs de (sa|leur) "
+        "décision (lieu, catégorie, type, montants, SIRET, noms, vague) ; ce que l'export "
+        "en change est noté dans (son|leur) historique, sans être appliqué : ",
+        len(kept)) + shown + more
 
 
 def _rules_changed(intake, before: dict[int, str], policy) -> list[str]:
@@ -133,8 +136,10 @@ def _rules_changed(intake, before: dict[int, str], policy) -> list[str]:
     said = []
     for former, numbers in sorted(changed.items()):
         title = policy_title(former) or former
-        said.append(f"{len(numbers)} dossier(s) vérifié(s) jusqu'ici selon « {title} » le "
-                    f"sont désormais selon « {policy.title} » : leur catégorie peut changer "
+        count, verb = len(numbers), agreed("(l'est|le sont)", len(numbers))
+        said.append(f"{count} {agreed('dossier(s) vérifié(s)', count)} jusqu'ici selon "
+                    f"« {title} » {verb} désormais selon « {policy.title} » : "
+                    f"{agreed('(sa|leur)', count)} catégorie peut changer "
                     f"(importez avec « {title} » pour garder ces règles) : "
                     f"{some_numbers(sorted(numbers))}")
     return said
@@ -237,7 +242,8 @@ def reverify_dossiers(engine: Engine, geocoder, *, data_dir: Path, wave: str | N
         report.add(done)
         not_located.update(unplaced)
         if policy_name is None:
-            said = [f"{len(dossiers)} dossier(s) selon « {policy_title(name) or name} »", *said]
+            said = [f"{len(dossiers)} {agreed('dossier(s)', len(dossiers))} selon "
+                    f"« {policy_title(name) or name} »", *said]
         notes += said
     return report, not_located, notes
 
@@ -267,7 +273,8 @@ def _check_and_store(engine: Engine, geocoder, dossiers: list[DossierInput], pol
     notes = []
     if failure is not None:  # counted once the places of a former import are kept
         unplaced = sum(why == UNREACHABLE for why in not_located.values())
-        notes.append(f"géocodage impossible ({failure}) : {unplaced} dossier(s) sans "
+        notes.append(f"géocodage impossible ({failure}) : {unplaced} "
+                     f"{agreed('dossier(s)', unplaced)} sans "
                      "localisation, à importer de nouveau plus tard")
     index = reference_index(engine, policy.qpv_vintage)
     located = [d for d in dossiers if d.number in places]
@@ -291,7 +298,8 @@ def _check_and_store(engine: Engine, geocoder, dossiers: list[DossierInput], pol
     outside = [number for number, verdict in verdicts.items()
                if verdict.get("error") and number not in placed]
     if outside:
-        notes.append(f"{len(outside)} dossier(s) placé(s) hors des territoires couverts "
+        notes.append(f"{len(outside)} {agreed('dossier(s) placé(s)', len(outside))} hors des "
+                     "territoires couverts "
                      f"(longitude et latitude inversées ?), territoire à vérifier : "
                      f"{some_numbers(outside)}")
     report = store_dossiers(engine, values, actor, **storing)
@@ -299,7 +307,7 @@ def _check_and_store(engine: Engine, geocoder, dossiers: list[DossierInput], pol
     if refreshed is not None:
         notes.append(f"lauréats des jurys réécrits dans la table des Fabriques d'après les "
                      f"dossiers du jour (les montants restent ceux que le jury a vus) : "
-                     f"{refreshed.written} écrit(s)" + (
+                     f"{refreshed.written} {agreed('écrit(s)', refreshed.written)}" + (
                          f", sans commune (à localiser) : {some_numbers(refreshed.without_commune)}"
                          if refreshed.without_commune else ""))
     return report, not_located, notes

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from geodata.dossiers.calendar import Calendar
 from geodata.dossiers.records import FNT, DossierInput, ds_state_code
+from geodata.french import agreed
 from geodata.french import number as figure
 from loaders.dossier_places import some_numbers
 from loaders.errors import LoadError
@@ -130,7 +131,8 @@ def read_dossiers(path: str | Path, mapping: Mapping, calendar: Calendar,
                             "n'est pas en UTF-8 ; vérifiez les accents des noms importés")
     if absent:
         intake.notes.append(
-            f"colonne(s) absente(s) : {', '.join(columns[name] for name in absent)} : champs "
+            f"{agreed('colonne(s) absente(s)', len(absent))} : "
+            f"{', '.join(columns[name] for name in absent)} : champs "
             "laissés vides pour les nouveaux dossiers ; les dossiers déjà importés gardent "
             "leurs valeurs")
     seen: dict[int, int] = {}
@@ -160,7 +162,8 @@ def read_dossiers(path: str | Path, mapping: Mapping, calendar: Calendar,
         if _zero_amounts(dossier, columns):
             zeros.append(dossier.number)
     if zeros:
-        intake.notes.append(f"{len(zeros)} dossier(s) avec un montant demandé à 0, lu comme "
+        intake.notes.append(f"{len(zeros)} {agreed('dossier(s)', len(zeros))} avec un montant "
+                            "demandé à 0, lu comme "
                             "non renseigné (Démarches Simplifiées écrit 0 pour un champ nombre "
                             f"laissé vide) : {some_numbers(zeros)}")
     if not table.rows:

@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from geodata.french import agreed
 from geodata.publication import without_contacts
 from geodata.storage.models import DatasetVersion, Laureate
 from geodata.territories import TerritoryError, territory_of_commune
@@ -90,16 +91,14 @@ def stage_laureates(source: Source, path: Path, vintage: str) -> tuple[Staged, O
     check_unique([row["id"] for row in rows], table.lines, path=str(path),
                  field_name=fields["id"])
     if unlocated:
-        outcome.note(
-            f"{len(unlocated)} lauréat(s) sans coordonnées dans la source, chargé(s) sans "
-            f"localisation (territoire d'après le code commune) : {', '.join(unlocated)}"
-        )
+        outcome.note(_said(unlocated, "lauréat(s) sans coordonnées dans la source, chargé(s) "
+                                      "sans localisation (territoire d'après le code commune)"))
     if decoded:
-        outcome.note(f"{len(decoded)} nom(s) contenant des entités HTML (« &amp; »), lues comme "
-                     f"le caractère qu'elles codent : {', '.join(decoded)}")
+        outcome.note(_said(decoded, "nom(s) contenant des entités HTML (« &amp; »), lues comme "
+                                    "le caractère qu'elles codent"))
     if cleaned:
-        outcome.note(f"{len(cleaned)} nom(s) contenant une adresse électronique ou un numéro "
-                     f"de téléphone, retiré(s) au chargement : {', '.join(cleaned)}")
+        outcome.note(_said(cleaned, "nom(s) contenant une adresse électronique ou un numéro de "
+                                    "téléphone, retiré(s) au chargement"))
     staged = Staged(tables={"laureates": rows})
     staged.checks.append(_ids_owned_by_source(source, [row["id"] for row in rows], str(path)))
     staged.proofs.append(lambda connection: _in_their_communes(connection, rows))
@@ -114,6 +113,11 @@ def stage_laureates(source: Source, path: Path, vintage: str) -> tuple[Staged, O
     return staged, outcome
 
 
+def _said(laureates: list[str], words: str) -> str:
+    """« 2 noms … : fabt-01, fabt-02 »: the count, ``words`` agreeing with it, the ids."""
+    return f"{len(laureates)} {agreed(words, len(laureates))} : {', '.join(laureates)}"
+
+
 def _numbered_without_gaps(rows: list[dict]) -> Proof:
     """Every number from 1 to the highest is a laureate's (``fabt-N``)."""
     proof = Proof()
@@ -123,7 +127,8 @@ def _numbered_without_gaps(rows: list[dict]) -> Proof:
     missing = [f"fabt-{n:02d}" for n in range(1, max(numbers) + 1) if n not in numbers]
     if missing:
         proof.contradicted(
-            f"{number(len(missing))} numéro(s) de lauréat manquent entre fabt-01 et "
+            f"{number(len(missing))} "
+            f"{agreed('numéro(s) de lauréat (manque|manquent)', len(missing))} entre fabt-01 et "
             f"fabt-{max(numbers):02d} (l'ANCT numérote ses Fabriques sans trou : liste "
             f"coupée ?) : {examples(missing)}")
     else:
@@ -172,15 +177,18 @@ def _in_their_communes(connection: Connection, rows: list[dict]) -> Proof:
             away.append(f"{row['id']} à {length(distance)} de {row['commune_code']}")
     if away:
         proof.contradicted(
-            f"{number(len(away))} lauréat(s) hors de leur commune (à plus de "
+            f"{number(len(away))} {agreed('lauréat(s) hors de (sa|leur)', len(away))} commune "
+            f"(à plus de "
             f"{PLACEMENT_TOLERANCE_M:.0f} m de son contour ; point d'une autre commune, ou "
             f"longitude et latitude inversées) : {examples(away)}")
     if unchecked:
-        proof.notes.append(f"{number(len(unchecked))} lauréat(s) dont la commune n'a pas de "
+        proof.notes.append(f"{number(len(unchecked))} {agreed('lauréat(s)', len(unchecked))} "
+                           f"dont la commune n'a pas de "
                            f"contour chargé, emplacement non vérifié : {examples(unchecked)}")
     placed = len(located) - len(away) - len(unchecked)
     if placed and not away:
-        proof.verified.append(f"{number(placed)} lauréat(s) dans leur commune (source "
+        proof.verified.append(f"{number(placed)} {agreed('lauréat(s) dans (sa|leur)', placed)} "
+                              f"commune (source "
                               f"« {contours.source} », à {PLACEMENT_TOLERANCE_M:.0f} m près)")
     return proof
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from geodata.french import agreed
 from geodata.storage.cache import forget_versions
 from geodata.storage.reference import coverage_names
 from loaders import admin, classes, laureates, places, qpv, qpv_proof
@@ -64,10 +65,12 @@ class LoadReport:
             head = f"{self.source} ({self.vintage}) : inchangé, déjà chargé depuis ce fichier"
         else:
             tables = ", ".join(f"{n} {t}" for t, n in self.loaded.items()) or "aucune ligne"
-            repaired = f"{self.repaired} géométrie(s) réparée(s) ; " if self.repaired else ""
+            repaired = (f"{self.repaired} {agreed('géométrie(s) réparée(s)', self.repaired)} ; "
+                        if self.repaired else "")
             head = (
                 f"{self.source} ({self.vintage}) : chargé — {tables} ; {repaired}"
-                f"{len(self.skipped)} ignorée(s) [{self.seconds:.1f} s]"
+                f"{len(self.skipped)} {agreed('ignorée(s)', len(self.skipped))} "
+                f"[{self.seconds:.1f} s]"
             )
         lines = [head]
         if self.completeness:
@@ -75,7 +78,8 @@ class LoadReport:
         reasons = Counter(reason for _, reason in self.skipped)
         for reason, count in reasons.most_common():
             examples = [w for w, r in self.skipped if r == reason][:3]
-            lines.append(f"    ignorée(s) : {count} × {reason} (ex. {', '.join(examples)})")
+            lines.append(f"    {agreed('ignorée(s)', count)} : {count} × {reason} "
+                         f"(ex. {', '.join(examples)})")
         lines.extend(f"    note : {note}" for note in self.notes)
         return "\n".join(lines)
 

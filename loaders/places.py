@@ -45,6 +45,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from geodata.french import agreed
 from geodata.storage.models import DatasetVersion, Place
 from geodata.territories import Territory, TerritoryError, territory_of_commune
 from loaders.claims import Proof, examples, number
@@ -307,9 +308,10 @@ def _far_from_their_communes(connection: Connection, rows: list[dict]) -> Proof:
                        f"{row['commune_code']}")
     if far:
         proof.notes.append(
-            f"{number(len(far))} lieu(x) à plus de {length(FAR_FROM_COMMUNE_M)} du contour de "
-            f"leur commune (code commune ou point erroné dans la source), chargé(s) tel(s) que "
-            f"publié(s) : {examples(far)}")
+            f"{number(len(far))} {agreed('(lieu|lieux)', len(far))} à plus de "
+            f"{length(FAR_FROM_COMMUNE_M)} du contour de {agreed('(sa|leur)', len(far))} "
+            "commune (code commune ou point erroné dans la source), "
+            f"{agreed('chargé(s) tel(s) que publié(s)', len(far))} : {examples(far)}")
     return proof
 
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from geodata.french import agreed
 from geodata.storage.models import Qpv
 from geodata.territories import TERRITORIES
 from loaders.claims import Proof, examples, number
@@ -72,25 +73,30 @@ def extent(connection: Connection, vintage: str, outlines: list[Outline],
             gained += _beyond(code, shape, against[code], "de plus")
     if small:
         proof.contradicted(
-            f"{number(len(small))} contour(s) trop petit(s) pour un quartier (moins de "
+            f"{number(len(small))} {agreed('contour(s) trop petit(s)', len(small))} pour un "
+            f"quartier (moins de "
             f"{_surface(MIN_AREA_M2)} ; un QPV compte au moins 1 000 habitants) : un quartier "
             f"réduit à un point ou tronqué ? {examples(small)}")
     tolerance = f"{REDRAW_TOLERANCE_M:.0f} m"
     if lost:
         proof.contradicted(
-            f"{number(len(lost))} quartier(s) qui perdent du terrain par rapport "
-            f"{compared_to}, au-delà de {tolerance} de leur contour (contour tronqué, déplacé "
+            f"{number(len(lost))} {agreed('quartier(s) qui (perd|perdent)', len(lost))} du "
+            f"terrain par rapport {compared_to}, au-delà de {tolerance} de "
+            f"{agreed('(son|leur)', len(lost))} contour (contour tronqué, déplacé "
             f"ou remplacé ?) : {examples(lost)}")
     if gained:
+        spread = agreed("quartier(s) qui (s'étend|s'étendent)", len(gained))
         proof.contradicted(
-            f"{number(len(gained))} quartier(s) qui s'étendent au-delà de {tolerance} de leur "
-            f"contour par rapport {compared_to} (contour agrandi, déplacé ou remplacé ?) : "
-            f"{examples(gained)}")
+            f"{number(len(gained))} {spread} au-delà de {tolerance} de "
+            f"{agreed('(son|leur)', len(gained))} contour par rapport {compared_to} (contour "
+            f"agrandi, déplacé ou remplacé ?) : {examples(gained)}")
     if outlines and not small and not lost and not gained:
         compared = sum(code in against for code in shapes)
         proof.verified.append(
-            f"{number(len(outlines))} contour(s) d'au moins {_surface(MIN_AREA_M2)}"
-            + (f", dont {number(compared)} identiques à {tolerance} près {compared_to}"
+            f"{number(len(outlines))} {agreed('contour(s)', len(outlines))} d'au moins "
+            f"{_surface(MIN_AREA_M2)}"
+            + (f", dont {number(compared)} {agreed('identique(s)', compared)} à {tolerance} "
+               f"près {compared_to}"
                if compared else ""))
     return proof
 
@@ -108,11 +114,13 @@ def _same_quartiers(proof: Proof, codes: set[str], reference: set[str]) -> None:
     missing, unknown = sorted(reference - codes), sorted(codes - reference)
     if missing:  # an extract: partial, never complete (the engine says « à vérifier »)
         proof.unproven(
-            f"{number(len(missing))} quartier(s) du fichier de référence du registre "
-            f"manquent au fichier : {examples(missing)}")
+            f"{number(len(missing))} {agreed('quartier(s)', len(missing))} du fichier de "
+            f"référence du registre {agreed('(manque|manquent)', len(missing))} au fichier : "
+            f"{examples(missing)}")
     if unknown:
         proof.contradicted(
-            f"{number(len(unknown))} quartier(s) du fichier absent(s) du fichier de référence "
+            f"{number(len(unknown))} "
+            f"{agreed('quartier(s) du fichier absent(s)', len(unknown))} du fichier de référence "
             f"du registre (codes inventés ou d'une autre liste ?) : {examples(unknown)}")
 
 

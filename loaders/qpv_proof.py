@@ -36,6 +36,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import Connection
 
+from geodata.french import agreed
 from geodata.storage.models import (
     Commune,
     DatasetVersion,
@@ -172,7 +173,8 @@ def _listed_codes_present(proof: Proof, official: tuple[str, dict], where: str,
     if missing:
         proof.contradicted(
             f"{number(len(missing))} des {number(len(expected))} quartiers que la liste "
-            f"officielle « {name} » nomme dans {where} manquent au fichier "
+            f"officielle « {name} » nomme dans {where} "
+            f"{agreed('(manque|manquent)', len(missing))} au fichier "
             f"(ex. {examples(missing)})"
         )
     else:
@@ -187,7 +189,8 @@ def _all_listed(proof: Proof, official: tuple[str, dict], outlines: list[Outline
     unknown = sorted({outline.code for outline in outlines} - set(communes_of))
     if unknown:
         proof.contradicted(
-            f"{number(len(unknown))} quartier(s) du fichier absent(s) de la liste officielle "
+            f"{number(len(unknown))} "
+            f"{agreed('quartier(s) du fichier absent(s)', len(unknown))} de la liste officielle "
             f"« {name} » (codes inventés ou d'une autre liste ?) : {examples(unknown)}")
 
 
@@ -200,7 +203,8 @@ def _count_met(proof: Proof, official: tuple[int, str], vintage: str, where: str
         said = (f"il en manque {number(expected - found)}" if found < expected else
                 f"{number(found - expected)} de trop (une autre liste, ou des codes inventés)")
         proof.contradicted(
-            f"le fichier a {number(found)} quartier(s) {vintage} dans {where}, le décompte "
+            f"le fichier a {number(found)} {agreed('quartier(s)', found)} {vintage} dans {where}, "
+            f"le décompte "
             f"officiel en compte {number(expected)} ({publication}) : {said}"
         )
     else:
@@ -235,20 +239,24 @@ def _placement(connection: Connection, outlines: list[Outline],
             away.append(f"{outline.code} à {length(distance)} de {', '.join(drawn)}")
     if away:
         proof.contradicted(
-            f"{number(len(away))} quartier(s) hors de leurs communes (à plus de "
+            f"{number(len(away))} {agreed('quartier(s) hors de (ses|leurs)', len(away))} "
+            f"communes (à plus de "
             f"{TOLERANCE_M:.0f} m ; longitude et latitude inversées, ou contour déplacé) : "
             f"{examples(away)}"
         )
     if unplaced:
-        proof.unproven(f"{number(len(unplaced))} quartier(s) dont aucune commune n'a de contour "
-                       f"chargé, emplacement non vérifié : {examples(unplaced)}")
+        proof.unproven(f"{number(len(unplaced))} {agreed('quartier(s)', len(unplaced))} dont "
+                       f"aucune commune n'a de contour chargé, emplacement non vérifié : "
+                       f"{examples(unplaced)}")
     if unknown:
-        proof.unproven(f"{number(len(unknown))} quartier(s) sans commune connue (ni liste "
+        proof.unproven(f"{number(len(unknown))} {agreed('quartier(s)', len(unknown))} sans "
+                       f"commune connue (ni liste "
                        f"officielle ni code commune au fichier), emplacement non vérifié : "
                        f"{examples(unknown)}")
     placed = len(outlines) - len(away) - len(unplaced) - len(unknown)
     if placed and not away:
-        proof.verified.append(f"{number(placed)} contour(s) dans leurs communes (source "
+        proof.verified.append(f"{number(placed)} {agreed('contour(s)', placed)} dans "
+                              f"{agreed('(ses|leurs)', placed)} communes (source "
                               f"« {contours.source} », à {TOLERANCE_M:.0f} m près)")
     return proof
 

@@ -29,6 +29,7 @@ from pyproj.exceptions import CRSError
 
 from geodata.eligibility.reading import SNIFF_CHARS, BatchError, refuse_non_csv
 from geodata.files import os_reason
+from geodata.french import agreed
 from geodata.territories import STORAGE_EPSG
 from loaders.errors import LoadError
 
@@ -282,7 +283,8 @@ def _header(names: list[str], path: Path) -> list[str]:
         columns.append(name or f"(colonne {position} sans nom)")
     twice = sorted({name for name in columns if columns.count(name) > 1})
     if twice:
-        raise LoadError(f"colonne(s) en double dans l'en-tête : {', '.join(twice)}",
+        raise LoadError(f"{agreed('colonne(s)', len(twice))} en double dans l'en-tête : "
+                        f"{', '.join(twice)}",
                         path=str(path), row=1, field=twice[0])
     return columns
 
@@ -295,7 +297,8 @@ def _check_width(record: dict, width: int, *, path: Path, line: int) -> None:
     given = sum(value is not None for value in record.values())
     if given < width:
         raise LoadError(
-            f"{given} valeur(s) pour {width} colonnes : ligne coupée (fichier tronqué ?)",
+            f"{given} {agreed('valeur(s)', given)} pour {width} colonnes : ligne coupée "
+            "(fichier tronqué ?)",
             path=str(path), row=line,
         )
 
@@ -319,7 +322,8 @@ def require_columns(
             found += (f" ; {cut[0]} est devenu {cut[0][:10]} : le format coupe les noms de "
                       "champ à 10 caractères (Shapefile), chargez plutôt le GeoJSON ou un "
                       "GeoPackage")
-        raise LoadError(f"{problem} : {', '.join(missing)}{found}", path=str(path),
+        raise LoadError(f"{agreed(problem, len(missing))} : {', '.join(missing)}{found}",
+                        path=str(path),
                         field=missing[0])
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from geodata.french import agreed
 from loaders.claims import Proof, examples, number
 from loaders.placement import outlines_apart
 from loaders.read import file_checksum
@@ -63,14 +64,17 @@ def same_codes(what: str, codes: set[str], expected: set[str], *,
     missing, extra = sorted(expected - codes), sorted(codes - expected)
     if missing:
         shortfall = proof.unproven if extract_is_partial else proof.contradicted
-        shortfall(f"{number(len(missing))} {what} du fichier de référence du registre "
-                           f"absente(s) du fichier : {examples(missing)}")
+        shortfall(f"{number(len(missing))} {agreed(what, len(missing))} du fichier de "
+                  f"référence du registre {agreed('absente(s)', len(missing))} du fichier : "
+                  f"{examples(missing)}")
     if extra:
-        proof.contradicted(f"{number(len(extra))} {what} absente(s) du fichier de référence "
-                           f"du registre : {examples(extra)}")
+        proof.contradicted(f"{number(len(extra))} "
+                           f"{agreed(what + ' absente(s)', len(extra))} du fichier de "
+                           f"référence du registre : {examples(extra)}")
     if not missing and not extra:
-        proof.verified.append(f"{number(len(codes))} {what}, les mêmes qu'au fichier de "
-                              f"référence du registre")
+        proof.verified.append(f"{number(len(codes))} "
+                              f"{agreed(what + ', (la même|les mêmes)', len(codes))} qu'au "
+                              "fichier de référence du registre")
     return proof
 
 
@@ -107,7 +111,8 @@ def _outlines_kept(pairs: list) -> Proof:
     apart = outlines_apart(pairs, OUTLINE_TOLERANCE_M)
     if apart:
         proof.contradicted(
-            f"{number(len(apart))} commune(s) dont le contour s'écarte de plus de "
+            f"{number(len(apart))} {agreed('commune(s)', len(apart))} dont le contour "
+            f"s'écarte de plus de "
             f"{OUTLINE_TOLERANCE_M:.0f} m de celui du fichier de référence du registre : "
             + examples([f"{code} ({lost / 10_000:.1f} ha perdus, {gained / 10_000:.1f} ha "
                         f"de plus)".replace(".", ",") for code, lost, gained in apart]))

@@ -14,6 +14,7 @@ from app.db import calendar_file, data_dir, get_engine, get_geocoder
 from geodata.dossiers.calendar import CalendarError
 from geodata.dossiers.export import export_csv
 from geodata.dossiers.states import workflow
+from geodata.french import agreed
 from geodata.policy import PolicyError, available_policies
 from geodata.storage.dossiers import MoveRefused, dossier_waves, list_dossiers, move_dossiers
 from loaders.dossier_rules import BY_WAVE
@@ -63,12 +64,15 @@ def import_command(path: str, vague: str | None, correspondance: str, policy: st
 def summary(report: ImportReport) -> str:
     """What the import did, in French: counts, rows left out, dossiers without location."""
     stored, intake = report.stored, report.intake
-    lines = [f"{intake.path} : {len(intake.dossiers)} dossier(s) lu(s) — "
-             f"{len(stored.created)} créé(s), {len(stored.updated)} mis à jour, "
-             f"{len(stored.unchanged)} inchangé(s) ; {len(intake.errors)} ligne(s) écartée(s)."]
+    read, created, unchanged, errors = (len(intake.dossiers), len(stored.created),
+                                        len(stored.unchanged), len(intake.errors))
+    lines = [f"{intake.path} : {read} {agreed('dossier(s) lu(s)', read)} — "
+             f"{created} {agreed('créé(s)', created)}, {len(stored.updated)} mis à jour, "
+             f"{unchanged} {agreed('inchangé(s)', unchanged)} ; "
+             f"{errors} {agreed('ligne(s) écartée(s)', errors)}."]
     lines += [f"  écartée : {error}" for error in intake.errors[:SHOWN]]
     if len(intake.errors) > SHOWN:
-        lines.append(f"  … et {len(intake.errors) - SHOWN} autre(s)")
+        lines.append(f"  … et {errors - SHOWN} {agreed('autre(s)', errors - SHOWN)}")
     for number, why in sorted(report.not_located.items())[:SHOWN]:
         lines.append(f"  non localisé : dossier {number} ({why}) : territoire à vérifier")
     lines += [f"  note : {note}" for note in (*intake.notes, *report.notes)]
@@ -90,7 +94,7 @@ def export_command(vague: str | None, output: str, tableur: bool) -> None:
     dossiers = list_dossiers(get_engine(), vague)
     text = export_csv(dossiers, tableur=tableur)
     write_or_fail(output, text)
-    click.echo(f"{len(dossiers)} dossier(s) écrit(s) dans {output}.")
+    click.echo(f"{len(dossiers)} {agreed('dossier(s) écrit(s)', len(dossiers))} dans {output}.")
 
 
 @dossiers_group.command("etat", help="Fait passer des dossiers à un état de l'instruction "
@@ -111,7 +115,8 @@ def state_command(numbers: tuple[int, ...], target: str, motivation: str) -> Non
     except MoveRefused as refused:
         lines = [f"  dossier {number} : {why}" for number, why in refused.reasons.items()]
         fail("Erreur — aucun dossier n'a changé d'état :\n" + "\n".join(lines))
-    click.echo(f"{len(moved)} dossier(s) passé(s) à « {workflow().labels[target]} ».")
+    click.echo(f"{len(moved)} {agreed('dossier(s) passé(s)', len(moved))} "
+               f"à « {workflow().labels[target]} ».")
 
 
 def _wave_with_dossiers(wave: str | None) -> None:
@@ -150,8 +155,10 @@ def reverify_command(vague: str | None, policy: str) -> None:
     except CalendarError as error:
         fail(f"Erreur — {error}. Aucun dossier vérifié de nouveau.")
     after = {d.number: d for d in list_dossiers(engine, vague)}
-    click.echo(f"{len(before)} dossier(s) vérifié(s) de nouveau (politique « {policy} ») : "
-               f"{len(stored.updated)} changé(s), {len(stored.unchanged)} inchangé(s).")
+    changed, unchanged = len(stored.updated), len(stored.unchanged)
+    click.echo(f"{len(before)} {agreed('dossier(s) vérifié(s)', len(before))} de nouveau "
+               f"(politique « {policy} ») : {changed} {agreed('changé(s)', changed)}, "
+               f"{unchanged} {agreed('inchangé(s)', unchanged)}.")
     for number, fields in sorted(stored.updated.items()):
         old, new = before[number], after[number]
         said = [f"catégorie {old.category} → {new.category}"] \

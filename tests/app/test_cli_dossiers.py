@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 
+from app.cli.dossiers import SHOWN, summary
 from app.db import get_engine
 from geodata.dossiers.export import COLUMNS, FRENCH_HEADERS
-from geodata.storage.dossiers import dossier_events, list_dossiers
+from geodata.storage.dossiers import StoreReport, dossier_events, list_dossiers
+from loaders.dossiers import ImportReport
+from loaders.ds_export import Intake, RowError
 from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
 from tests.loaders.test_dossiers_import import WAVE
 from tests.support import close_app, make_app
@@ -28,17 +32,17 @@ def runner(database_url, tmp_path, data_dir, ban_server):
 def test_import_says_what_it_did_and_export_writes_every_dossier(runner, tmp_path):
     first = runner.invoke(args=["dossiers", "importer", str(WAVE)])
     assert first.exit_code == 0, first.output
-    assert "24 dossier(s) lu(s) — 24 créé(s), 0 mis à jour, 0 inchangé(s) ; 7 ligne(s) " \
-        "écartée(s)." in first.output
+    assert "24 dossiers lus — 24 créés, 0 mis à jour, 0 inchangé ; 7 lignes " \
+        "écartées." in first.output
     assert "écartée : ligne 29, dossier 1234528, colonne « Type de Fabrique » : réponse " \
         "inconnue 'Tiers-lieu'" in first.output
     assert "non localisé : dossier 1234514 (adresse introuvable" in first.output
     again = runner.invoke(args=["dossiers", "importer", str(WAVE)])
-    assert "0 créé(s), 0 mis à jour, 24 inchangé(s)" in again.output
+    assert "0 créé, 0 mis à jour, 24 inchangés" in again.output
 
     plain, french = tmp_path / "vague-2.csv", tmp_path / "vague-2-tableur.csv"
     answer = runner.invoke(args=["dossiers", "exporter", "--vague", "2", "-o", str(plain)])
-    assert answer.exit_code == 0 and "20 dossier(s) écrit(s)" in answer.output
+    assert answer.exit_code == 0 and "20 dossiers écrits" in answer.output
     rows = list(csv.DictReader(io.StringIO(plain.read_text(encoding="utf-8"))))
     assert len(rows) == 20 and list(rows[0]) == list(COLUMNS)
     assert {row["vague"] for row in rows} == {"2"}
@@ -103,7 +107,7 @@ def test_state_moves_are_all_or_nothing_and_traced(runner):
     assert blank.exit_code == 1 and "motivation vide" in blank.output
     moved = runner.invoke(args=["dossiers", "etat", first, second, "--vers", "en-instruction",
                                 "--motivation", "Dossiers complets"])
-    assert moved.exit_code == 0 and "2 dossier(s) passé(s) à « En instruction »" in moved.output
+    assert moved.exit_code == 0 and "2 dossiers passés à « En instruction »" in moved.output
     refused = runner.invoke(args=["dossiers", "etat", first, "1234505", "--vers", "recevable",
                                   "--motivation", "Recevables"])
     assert refused.exit_code == 1 and "aucun dossier n'a changé d'état" in refused.output
@@ -130,7 +134,7 @@ def test_state_moves_are_all_or_nothing_and_traced(runner):
     assert runner.invoke(args=["dossiers", "etat", first, "--vers", "depose", "--motivation",
                                "Erreur"]).exit_code == 2
     again = runner.invoke(args=["dossiers", "importer", str(WAVE)])
-    assert "24 inchangé(s)" in again.output
+    assert "24 inchangés" in again.output
     with runner.app.app_context():
         assert {d.number: d.state for d in list_dossiers(get_engine())} == states
 
@@ -150,9 +154,9 @@ def test_checking_again_follows_the_rules_of_each_wave_by_default(runner):
     assert {policies[n] for n, w in waves.items() if w in ("1", "2")} == {"ami-2019"}
     assert {policies[n] for n, w in waves.items() if w is None} <= {"current"}
     counted = sum(w in ("1", "2") for w in waves.values())
-    assert f"note : {counted} dossier(s) selon « AMI 2019" in answer.output
+    assert f"note : {counted} dossiers selon « AMI 2019" in answer.output
     again = runner.invoke(args=["dossiers", "reverifier", "--vague", "1"])
-    assert "0 changé(s), 4 inchangé(s)" in again.output
+    assert "0 changé, 4 inchangés" in again.output
 
 
 def test_checking_again_under_another_policy_says_what_changed(runner):
@@ -160,11 +164,29 @@ def test_checking_again_under_another_policy_says_what_changed(runner):
     answer = runner.invoke(args=["dossiers", "reverifier", "--vague", "1", "--politique",
                                  "ami-2019"])
     assert answer.exit_code == 0, answer.output
-    assert "4 dossier(s) vérifié(s) de nouveau (politique « ami-2019 ») : 4 changé(s)" \
+    assert "4 dossiers vérifiés de nouveau (politique « ami-2019 ») : 4 changés" \
         in answer.output
     same = runner.invoke(args=["dossiers", "reverifier", "--vague", "1", "--politique",
                                "ami-2019"])
-    assert "0 changé(s), 4 inchangé(s)" in same.output
+    assert "0 changé, 4 inchangés" in same.output
     with runner.app.app_context():
         dossiers = list_dossiers(get_engine(), "1")
     assert {d.policy for d in dossiers} == {"ami-2019"}
+
+
+def test_the_import_s_summary_agrees_each_count():
+    """« 1 dossier(s) lu(s) — 1 créé(s) » was the summary of a one-dossier export: a count of
+    1 (or 0) says its words in the singular, from 2 in the plural."""
+    one = ImportReport(Intake(Path("vague.csv"), dossiers=[None],
+                              errors=[RowError(3, "ID", "numéro illisible")]),
+                       StoreReport(created=[1234501]))
+    assert summary(one).startswith("vague.csv : 1 dossier lu — 1 créé, 0 mis à jour, "
+                                   "0 inchangé ; 1 ligne écartée.")
+    many = ImportReport(Intake(Path("vague.csv"), dossiers=[None] * 3,
+                               errors=[RowError(n, "ID", "numéro illisible")
+                                       for n in range(2, 2 + SHOWN + 2)]),
+                        StoreReport(created=[1, 2], unchanged=[3]))
+    said = summary(many)
+    assert said.startswith("vague.csv : 3 dossiers lus — 2 créés, 0 mis à jour, 1 inchangé ; "
+                           f"{SHOWN + 2} lignes écartées.")
+    assert said.splitlines()[SHOWN + 1] == "  … et 2 autres"

@@ -273,7 +273,7 @@ def test_an_import_says_which_dossiers_have_no_wave_and_leads_to_them(ban_app, l
 
 @pytest.mark.parametrize(("content", "filename", "said"), [
     (b"ID;Nom\n1;x\n", "export.txt", "un export .xlsx, .ods ou .csv est attendu"),
-    (b"Numero,Email\n1,a@b.fr\n", "export.csv", "colonne(s) obligatoire(s) absente(s)\u00a0: ID"),
+    (b"Numero,Email\n1,a@b.fr\n", "export.csv", "colonnes obligatoires absentes\u00a0: ID"),
     (b"PK\x03\x04 pas un classeur", "export.xlsx", "classeur illisible\u00a0: le fichier n'est pas "
      "un classeur .xlsx valide"),  # was pandas' English, « Excel file format cannot be … »
 ])

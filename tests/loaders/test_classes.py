@@ -158,7 +158,7 @@ def test_a_class_changed_is_refused_against_the_reference_file(engine, density_l
 
     error = refused(engine, "densite", path)
 
-    assert "1 commune(s) d'une autre classe qu'au fichier de référence du registre : 13055 " \
+    assert "1 commune d'une autre classe qu'au fichier de référence du registre : 13055 " \
         "(Grands centres urbains au fichier de référence, Bourgs ruraux au fichier)" in str(error)
     assert_intact(engine, density_loaded)
 

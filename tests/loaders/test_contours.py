@@ -59,9 +59,9 @@ def _without_outline_are_named_and_kept(engine, report):
     served (Saint-Pierre-et-Miquelon, the Pacific), only counted."""
     missing = [*WITHOUT_GEOMETRY, "97701", "97801"]
     (note,) = [n for n in report.notes if "de la liste officielle sans contour" in n]
-    assert note.startswith("10 commune(s) de la liste officielle sans contour")
+    assert note.startswith("10 communes de la liste officielle sans contour")
     assert all(code in note for code in missing) and "12218 Conques-en-Rouergue" in note
-    assert any(n.startswith("92 autre(s) commune(s) sans contour, hors des territoires")
+    assert any(n.startswith("92 autres communes sans contour, hors des territoires")
                for n in report.notes)
     with engine.connect() as connection:
         counts = connection.scalar(select(DatasetVersion.counts)

@@ -145,7 +145,7 @@ def test_a_ban_out_of_reach_loses_no_location(paca, ban, ban_server, data_dir):
 
     note = next(n for n in report.notes if n.startswith("géocodage impossible"))
     # the six addresses were asked; the two placed before keep their place (it said 6)
-    assert note.endswith(": 4 dossier(s) sans localisation, à importer de nouveau plus tard")
+    assert note.endswith(": 4 dossiers sans localisation, à importer de nouveau plus tard")
     placed = {d.number: (d.lon, d.lat) for d in list_dossiers(paca)}
     assert placed[1234512][0] is not None  # kept from the first import
     assert report.stored.updated == {}

@@ -136,7 +136,7 @@ def test_a_decided_dossier_keeps_the_facts_of_its_decision(paca, ban, data_dir, 
     gaps = [e for e in dossier_events(paca, number) if e.kind == "ecart-export"]
     assert len(gaps) == 1 and gaps[0].details["apres"]["lon"] == 5.5702
     assert gaps[0].details["avant"]["kind"] == before["kind"]
-    note = next(n for n in again.notes if "gardent les valeurs de leur décision" in n)
+    note = next(n for n in again.notes if "garde les valeurs de sa décision" in n)
     assert f"{number} (" in note and "longitude" in note
     assert not any(str(number) in n for n in again.notes if "commune de l'adresse" in n)
     same = imported(paca, ban, data_dir)  # the export the decision was taken on: nothing to
@@ -188,7 +188,7 @@ def test_dossiers_missing_from_a_new_export_are_named(paca, ban, data_dir, tmp_p
     report = imported(paca, ban, data_dir, path=shorter)
 
     note = next(n for n in report.notes if "pas dans ce fichier" in n)
-    assert note.startswith("2 dossier(s)") and note.endswith(": 1234503, 1234506")
+    assert note.startswith("2 dossiers") and note.endswith(": 1234503, 1234506")
     assert {d.number for d in list_dossiers(paca)} >= {1234503, 1234506}  # kept
 
 
@@ -237,7 +237,7 @@ def test_an_import_under_other_rules_says_so(paca, ban, data_dir):
     again = imported(paca, ban, data_dir)  # the default rules
 
     (note,) = [n for n in again.notes if "désormais selon" in n]
-    assert note.startswith("24 dossier(s) vérifié(s) jusqu'ici selon « AMI 2019")
+    assert note.startswith("24 dossiers vérifiés jusqu'ici selon « AMI 2019")
     assert "le sont désormais selon « Règles actuelles" in note
     assert "importez avec « AMI 2019" in note
 
@@ -257,7 +257,7 @@ def test_an_import_that_moves_a_dossier_to_another_departement_says_so(paca, ban
     again = imported(paca, ban, data_dir, path=moved)
 
     assert {d.number: d.departement_code for d in list_dossiers(paca)}[1234505] == "84"
-    assert "1 dossier(s) changent de département, donc de préfecture : 1234505 (13 → 84)" \
+    assert "1 dossier change de département, donc de préfecture : 1234505 (13 → 84)" \
         in again.notes
 
 

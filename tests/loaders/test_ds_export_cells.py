@@ -51,7 +51,7 @@ def test_an_amount_of_0_is_read_as_not_given(engine, ban, data_dir, tmp_path):
     assert second.checks["financement"]["reason"] == \
         "montant non renseigné pour l'année 1, 2, 3"
     assert dossiers[1234501].amount_1 == 50000
-    assert "2 dossier(s) avec un montant demandé à 0, lu comme non renseigné (Démarches " \
+    assert "2 dossiers avec un montant demandé à 0, lu comme non renseigné (Démarches " \
         "Simplifiées écrit 0 pour un champ nombre laissé vide) : 1234502, 1234505" \
         in report.intake.notes
 

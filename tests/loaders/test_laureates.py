@@ -112,7 +112,7 @@ def test_missing_coordinate_column(engine, loaded, data_dir, tmp_path):
     error = refused(engine, "laureates", path)
 
     assert "sans_lat.csv" in str(error)
-    assert "colonne(s) obligatoire(s) absente(s) : com_lat" in str(error)
+    assert "colonne obligatoire absente : com_lat" in str(error)
     assert error.field == "com_lat"
     assert_intact(engine, loaded)
 
@@ -177,7 +177,7 @@ def test_a_list_without_its_first_laureates_is_refused(engine, loaded, data_dir,
 
     error = refused(engine, "laureates", path)
 
-    assert "40 numéro(s) de lauréat manquent entre fabt-01 et fabt-382 (l'ANCT numérote ses " \
+    assert "40 numéros de lauréat manquent entre fabt-01 et fabt-382 (l'ANCT numérote ses " \
         "Fabriques sans trou : liste coupée ?) : fabt-01, fabt-02, fabt-03" in str(error)
     assert_intact(engine, loaded)
     with engine.connect() as connection:
@@ -192,7 +192,7 @@ def test_a_list_without_its_last_laureates_is_refused_against_the_reference(
 
     error = refused(engine, "laureates", path)
 
-    assert "40 Fabrique(s) lauréate(s) du fichier de référence du registre absente(s) du " \
+    assert "40 Fabriques lauréates du fichier de référence du registre absentes du " \
         "fichier : fabt-343, fabt-344" in str(error)
     assert_intact(engine, loaded)
 
@@ -203,8 +203,8 @@ def test_an_email_in_a_name_is_not_stored(engine, data_dir):
     report = load_source(engine, "laureates", data_dir=data_dir, progress=False)
     name = laureate_rows(engine)["fabt-109"].name
     assert name == "SCENE NATIONALE 61 bdd h.s = modifier mail [adresse électronique retirée]"
-    assert "1 nom(s) contenant une adresse électronique ou un numéro de téléphone, " \
-        "retiré(s) au chargement : fabt-109" in report.notes
+    assert "1 nom contenant une adresse électronique ou un numéro de téléphone, " \
+        "retiré au chargement : fabt-109" in report.notes
     assert laureate_rows(engine)["fabt-370"].name == "Le Touche@tout, tiers lieu rural"
 
 
@@ -243,5 +243,5 @@ def test_html_entities_in_names_are_read_as_their_characters(engine, data_dir):
     names = {key: row.name for key, row in laureate_rows(engine).items()}
     assert "Vert&Co" in names["fabt-291"]
     assert not any("&amp;" in name for name in names.values())
-    assert "3 nom(s) contenant des entités HTML (« &amp; »), lues comme le caractère " \
+    assert "3 noms contenant des entités HTML (« &amp; »), lues comme le caractère " \
         "qu'elles codent : fabt-194, fabt-210, fabt-291" in report.notes

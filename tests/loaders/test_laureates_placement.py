@@ -60,9 +60,9 @@ def test_every_point_of_the_list_lies_in_its_commune(with_contours, data_dir):
     report = load(with_contours, "laureates", data_dir)
 
     assert laureates_version(with_contours).complete_for == COUNTRY
-    assert "380 lauréat(s) dans leur commune (source « commune-contours », à 50 m près)" \
+    assert "380 lauréats dans leur commune (source « commune-contours », à 50 m près)" \
         in report.completeness
-    assert "1 lauréat(s) dont la commune n'a pas de contour chargé, emplacement non " \
+    assert "1 lauréat dont la commune n'a pas de contour chargé, emplacement non " \
         "vérifié : fabt-379 (49069)" in report.notes
 
 
@@ -74,7 +74,7 @@ def test_a_point_in_another_commune_is_refused_and_named(with_contours, data_dir
 
     message = str(error)
     assert "ailleurs.csv" in message and "fichier refusé" in message
-    assert "1 lauréat(s) hors de leur commune (à plus de 50 m de son contour" in message
+    assert "1 lauréat hors de sa commune (à plus de 50 m de son contour" in message
     assert "fabt-02 à 1" in message and " km de 06088" in message  # about 160 km
     with with_contours.connect() as connection:
         stored = connection.execute(select(Laureate.geom).where(Laureate.id == "fabt-02"))

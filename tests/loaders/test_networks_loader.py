@@ -27,7 +27,7 @@ from loaders.networks import (
     load_networks,
     stage_networks,
 )
-from loaders.pipeline import load_source
+from loaders.pipeline import LoadReport, load_source
 
 pytestmark = pytest.mark.shared_data
 
@@ -128,12 +128,12 @@ def test_unknown_fabrique_place_or_kind_are_skipped_with_reasons(loaded, tmp_pat
                        "ligne 11": SELF_MEMBER}
     assert any("Réseau vide" in note for note in report.notes)
     assert stored(loaded) == EXPECTED  # everything else loaded as given
-    assert "ignorée(s) : 2 × lieu inconnu" in report.summary()
+    assert "ignorées : 2 × lieu inconnu" in report.summary()
 
 
 BROKEN = [
     ("missing column", lambda rows: (rows, HEADER[:3] + HEADER[4:]), "type_lieu",
-     "colonne(s) obligatoire(s) absente(s)"),
+     "colonne obligatoire absente"),
     ("empty value", lambda rows: ([rows[0][:4] + [""] + rows[0][5:]], HEADER), "id_lieu",
      "valeur obligatoire manquante"),
     ("network kind", lambda rows: ([["R", "national", "", "fabrique", "fabt-01", ""]], HEADER),
@@ -281,3 +281,18 @@ def test_a_file_that_would_empty_its_source_is_refused(loaded, tmp_path):
         with pytest.raises(LoadError, match=re.escape(said)):
             load_networks(loaded, write_csv(tmp_path / name, rows), source="essai")
         assert stored(loaded) == EXPECTED
+
+
+def test_the_load_report_agrees_each_count():
+    """« 1 géométrie(s) réparée(s) ; 1 ignorée(s) » and « ignorée(s) : 1 × … » said a load
+    that repaired and skipped one row: singular for 1, plural from 2."""
+    one = LoadReport("reseaux", "reseaux.csv", "2024", "chargé", {"network_members": 3},
+                     repaired=1, skipped=[("ligne 4", "lieu inconnu")])
+    assert one.summary().splitlines()[:2] == [
+        "reseaux (2024) : chargé — 3 network_members ; 1 géométrie réparée ; 1 ignorée [0.0 s]",
+        "    ignorée : 1 × lieu inconnu (ex. ligne 4)"]
+    two = LoadReport("reseaux", "reseaux.csv", "2024", "chargé", {"network_members": 3},
+                     repaired=2, skipped=[("ligne 4", "lieu inconnu"), ("ligne 5", "lieu inconnu")])
+    assert two.summary().splitlines()[:2] == [
+        "reseaux (2024) : chargé — 3 network_members ; 2 géométries réparées ; 2 ignorées "
+        "[0.0 s]", "    ignorées : 2 × lieu inconnu (ex. ligne 4, ligne 5)"]

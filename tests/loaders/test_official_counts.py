@@ -136,9 +136,9 @@ def test_a_qpv_moved_within_its_departement_is_refused_against_the_reference(
 
     error = str(refused(engine, "qpv2024-communes", moved))
 
-    assert "1 paire(s) quartier-commune du fichier de référence du registre absente(s) du " \
+    assert "1 paire quartier-commune du fichier de référence du registre absente du " \
         "fichier : QN01501M-15014" in error
-    assert "1 paire(s) quartier-commune absente(s) du fichier de référence du registre : " \
+    assert "1 paire quartier-commune absente du fichier de référence du registre : " \
         "QN01501M-15187" in error
     assert current_completeness(engine, "qpv2024-communes")["scope"] == "country"
 

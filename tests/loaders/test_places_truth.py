@@ -61,7 +61,7 @@ def test_france_services_cut_in_half_is_refused(engine, services, data_dir, tmp_
         load(engine, "france-services", path=path)
 
     assert "moitie.csv" in str(refused.value)
-    assert "le fichier compte 1\u202f427 enregistrement(s), au moins 2\u202f500 sont attendus" \
+    assert "le fichier compte 1\u202f427 enregistrements, au moins 2\u202f500 sont attendus" \
         in str(refused.value)
     assert count(engine, Place) == 2845 and version_count(engine) == 1
     assert current(engine).id == services.id
@@ -97,7 +97,7 @@ def test_a_last_record_cut_after_its_coordinates_is_refused_with_its_line(
         load(engine, "france-services", path=path)
 
     assert refused.value.row == whole.count("\n") + 1
-    assert "8 valeur(s) pour 24 colonnes : ligne coupée" in str(refused.value)
+    assert "8 valeurs pour 24 colonnes : ligne coupée" in str(refused.value)
     assert current(engine).id == services.id
 
 
@@ -149,5 +149,5 @@ def test_conseillers_json_cut_at_a_record_is_refused(engine, data_dir, tmp_path)
         load(engine, "conseillers-numeriques",
              path=write_json(tmp_path / "moitie.json", document[:700]))
 
-    assert "le fichier compte 700 enregistrement(s), au moins 1\u202f300" in str(refused.value)
+    assert "le fichier compte 700 enregistrements, au moins 1\u202f300" in str(refused.value)
     assert count(engine, Place) == 0

@@ -66,7 +66,7 @@ def test_a_quartier_reduced_to_a_dot_is_refused_and_named(qpv_facts, data_dir, t
     error = refused(qpv_facts, "qpv2024-paca", path)
 
     message = str(error)
-    assert "1 contour(s) trop petit(s) pour un quartier (moins de 1 ha" in message
+    assert "1 contour trop petit pour un quartier (moins de 1 ha" in message
     assert f"{CODE} (" in message and "m²)" in message
     assert qpv_codes(qpv_facts) == set()  # nothing loaded
 
@@ -74,13 +74,13 @@ def test_a_quartier_reduced_to_a_dot_is_refused_and_named(qpv_facts, data_dir, t
 def test_the_complete_load_says_the_areas_were_checked(qpv_facts, data_dir, tmp_path):
     load(qpv_facts, "qpv2024-paca", data_dir)
     first = current(qpv_facts, "qpv2024-paca").counts["checks"]["verified"]
-    assert "135 contour(s) d'au moins 1 ha" in first
+    assert "135 contours d'au moins 1 ha" in first
     again = json.loads((data_dir / PACA).read_text(encoding="utf-8"))
 
     load(qpv_facts, "qpv2024-paca", path=write_json(tmp_path / "copie.geojson", again))
 
     verified = current(qpv_facts, "qpv2024-paca").counts["checks"]["verified"]
-    assert "135 contour(s) d'au moins 1 ha, dont 135 identiques à 20 m près au fichier de " \
+    assert "135 contours d'au moins 1 ha, dont 135 identiques à 20 m près au fichier de " \
         "référence du registre" in verified
 
 
@@ -96,8 +96,8 @@ def test_a_quartier_cut_to_a_strip_is_refused_and_the_outline_in_service_answers
 
     error = refused(qpv_facts, "qpv2024-paca", path)
 
-    assert f"1 quartier(s) qui perdent du terrain par rapport à la version en service, au-delà " \
-        f"de 20 m de leur contour (contour tronqué, déplacé ou remplacé ?) : {CODE} (" \
+    assert f"1 quartier qui perd du terrain par rapport à la version en service, au-delà " \
+        f"de 20 m de son contour (contour tronqué, déplacé ou remplacé ?) : {CODE} (" \
         in str(error)
     assert current(qpv_facts, "qpv2024-paca").complete_for == REGION_93
     verdict = check_point(qpv_facts, "current", cut_away.x, cut_away.y).as_dict()
@@ -148,8 +148,8 @@ def test_a_quartier_cut_by_44_percent_is_refused_against_the_reference(qpv_facts
 
     error = refused(qpv_facts, "qpv2024-paca", path)
 
-    assert "1 quartier(s) qui perdent du terrain par rapport au fichier de référence du " \
-        f"registre, au-delà de 20 m de leur contour (contour tronqué, déplacé ou remplacé ?) : " \
+    assert "1 quartier qui perd du terrain par rapport au fichier de référence du " \
+        f"registre, au-delà de 20 m de son contour (contour tronqué, déplacé ou remplacé ?) : " \
         f"{CODE} (" in str(error)
     load(qpv_facts, "qpv2024-paca", data_dir)
     verdict = check_point(qpv_facts, "current", cut_away.x, cut_away.y).as_dict()
@@ -163,8 +163,8 @@ def test_a_quartier_moved_away_is_refused(qpv_facts, data_dir, tmp_path):
 
     message = str(refused(qpv_facts, "qpv2024-paca", path))
 
-    assert "qui perdent du terrain par rapport au fichier de référence du registre" in message
-    assert f"qui s'étendent au-delà de 20 m de leur contour par rapport au fichier de " \
+    assert "qui perd du terrain par rapport au fichier de référence du registre" in message
+    assert f"qui s'étend au-delà de 20 m de son contour par rapport au fichier de " \
         f"référence du registre (contour agrandi, déplacé ou remplacé ?) : {CODE} (" in message
 
 
@@ -196,9 +196,9 @@ def test_a_made_up_quartier_is_refused(qpv_facts, data_dir, tmp_path):
     message = str(refused(qpv_facts, "qpv2024-paca",
                           write_json(tmp_path / "en_plus.geojson", document)))
 
-    assert "1 quartier(s) du fichier absent(s) de la liste officielle « qpv2024-communes » " \
+    assert "1 quartier du fichier absent de la liste officielle « qpv2024-communes » " \
         "(codes inventés ou d'une autre liste ?) : QN01399Z" in message
-    assert "1 quartier(s) du fichier absent(s) du fichier de référence du registre" in message
+    assert "1 quartier du fichier absent du fichier de référence du registre" in message
     assert qpv_codes(qpv_facts) == set()
 
 
@@ -214,7 +214,7 @@ def test_an_extract_of_the_reference_is_partial(qpv_facts, data_dir, tmp_path):
 
     version = current(qpv_facts, "qpv2015-occitanie")
     assert version.complete_for["scope"] == "none"
-    assert "1 quartier(s) du fichier de référence du registre manquent au fichier : " \
+    assert "1 quartier du fichier de référence du registre manque au fichier : " \
         "QP030001" in version.counts["checks"]["unproven"]
 
 
@@ -230,7 +230,7 @@ def test_a_quartier_swapped_for_a_made_up_one_is_refused(qpv_facts, data_dir, tm
     message = str(refused(qpv_facts, "qpv2015-occitanie",
                           write_json(tmp_path / "echange.geojson", document)))
 
-    assert "1 quartier(s) du fichier absent(s) du fichier de référence du registre (codes " \
+    assert "1 quartier du fichier absent du fichier de référence du registre (codes " \
         "inventés ou d'une autre liste ?) : QP030999" in message
 
 
@@ -261,7 +261,7 @@ def test_the_reference_converted_to_a_geopackage_loads_complete(qpv_facts, data_
 
     version = current(qpv_facts, "qpv2024-paca")
     assert version.complete_for == REGION_93
-    assert "135 contour(s) d'au moins 1 ha, dont 135 identiques à 20 m près au fichier de " \
+    assert "135 contours d'au moins 1 ha, dont 135 identiques à 20 m près au fichier de " \
         "référence du registre" in version.counts["checks"]["verified"]
 
 

@@ -65,7 +65,7 @@ def test_paca_is_proven_complete_by_the_official_list_and_the_outlines(qpv_facts
     verified = version.counts["checks"]["verified"]
     assert "les 135 quartiers que la liste officielle « qpv2024-communes » nomme dans la " \
         "région de code Insee 93 sont tous au fichier" in verified
-    assert "135 contour(s) dans leurs communes (source « commune-contours », à 50 m près)" \
+    assert "135 contours dans leurs communes (source « commune-contours », à 50 m près)" \
         in verified
     assert report.completeness.startswith("complet pour la région de code Insee 93, prouvé")
 
@@ -105,7 +105,7 @@ def test_swapped_longitude_and_latitude_are_refused(qpv_facts, data_dir, tmp_pat
         load(qpv_facts, "qpv2024-paca", path=write_json(tmp_path / "inverse.geojson",
                                                          document))
 
-    assert "135 quartier(s) hors de leurs communes (à plus de 50 m" in str(refused.value)
+    assert "135 quartiers hors de leurs communes (à plus de 50 m" in str(refused.value)
     assert count(qpv_facts, Qpv) == 0 and not versions(qpv_facts, "qpv2024-paca")
 
 
@@ -122,7 +122,7 @@ def test_one_polygon_moved_100_degrees_east_is_refused_and_named(qpv_facts, data
                                                          document))
 
     message = str(refused.value)
-    assert "1 quartier(s) hors de leurs communes" in message
+    assert "1 quartier hors de ses communes" in message
     assert f"{moved['properties']['q']} à " in message
     assert current(qpv_facts, "qpv2024-paca").complete_for == REGION_93
 
@@ -209,7 +209,7 @@ def test_occitanie_2015_is_proven_by_the_official_count(qpv_facts, data_dir):
         "scope": "regions", "codes": ["76"]}
     assert "105 quartiers 2015 dans la région de code Insee 76, autant que le décompte " \
         "officiel (Insee Dossier Occitanie n° 7, juillet 2018)" in report.completeness
-    assert "105 contour(s) dans leurs communes" in report.completeness
+    assert "105 contours dans leurs communes" in report.completeness
 
 
 def test_occitanie_cut_short_falls_below_the_official_count(qpv_facts, data_dir, tmp_path):
@@ -221,7 +221,7 @@ def test_occitanie_cut_short_falls_below_the_official_count(qpv_facts, data_dir,
         load(qpv_facts, "qpv2015-occitanie", path=write_json(tmp_path / "coupe.geojson",
                                                               document))
 
-    assert "le fichier a 60 quartier(s) 2015 dans la région de code Insee 76, le décompte " \
+    assert "le fichier a 60 quartiers 2015 dans la région de code Insee 76, le décompte " \
         "officiel en compte 105 (Insee Dossier Occitanie n° 7, juillet 2018) : il en manque 45" \
         in str(refused.value)
 
@@ -241,7 +241,7 @@ def test_occitanie_padded_past_the_official_count_is_refused(qpv_facts, data_dir
         load(qpv_facts, "qpv2015-occitanie", path=write_json(tmp_path / "gonfle.geojson",
                                                               document))
 
-    assert "le fichier a 106 quartier(s) 2015 dans la région de code Insee 76, le décompte " \
+    assert "le fichier a 106 quartiers 2015 dans la région de code Insee 76, le décompte " \
         "officiel en compte 105 (Insee Dossier Occitanie n° 7, juillet 2018) : 1 de trop " \
         "(une autre liste, ou des codes inventés)" in str(refused.value)
 

@@ -39,7 +39,7 @@ def test_header_names_are_compared_as_people_read_them(tmp_path):
 
 
 def test_a_column_named_twice_is_refused(tmp_path):
-    with pytest.raises(LoadError, match="colonne\\(s\\) en double dans l'en-tête : ID") as error:
+    with pytest.raises(LoadError, match="colonne en double dans l'en-tête : ID") as error:
         read_csv(written(tmp_path, f"ID,ID,Nom du projet\n{ROW}\n"), required=["ID"])
     assert error.value.field == "ID"
 

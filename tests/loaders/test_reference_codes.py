@@ -16,7 +16,9 @@ import pytest
 import shapely
 import shapely.geometry
 
+from loaders.claims import Shortfall
 from loaders.pipeline import load_source
+from loaders.reference import same_codes
 from tests.loaders.common import load, refused, write_json
 from tests.loaders.test_contours import CONTOURS
 from tests.loaders.test_territory import COMMUNES, records
@@ -32,7 +34,7 @@ def test_a_list_of_communes_without_aurillac_is_partial(engine, data_dir, tmp_pa
     report = load(engine, "communes", path=write_json(tmp_path / "communes.json", listed))
 
     assert report.completeness.startswith("partiel")
-    assert f"1 commune(s) du fichier de référence du registre absente(s) du fichier : " \
+    assert f"1 commune du fichier de référence du registre absente du fichier : " \
         f"{AURILLAC}" in report.completeness
 
 
@@ -58,7 +60,7 @@ def test_outlines_without_aurillac_are_partial(engine, data_dir, tmp_path):
     report = load(engine, "commune-contours", path=path)
 
     assert report.completeness.startswith("partiel")
-    assert f"1 commune(s) dessinée(s) du fichier de référence du registre absente(s) du " \
+    assert f"1 commune dessinée du fichier de référence du registre absente du " \
         f"fichier : {AURILLAC}" in report.completeness
 
 
@@ -70,7 +72,7 @@ def test_an_outline_of_a_made_up_commune_is_refused(engine, data_dir, tmp_path):
 
     error = refused(engine, "commune-contours", contours_edited(data_dir, tmp_path, made_up))
 
-    assert "1 commune(s) dessinée(s) absente(s) du fichier de référence du registre : 15999" \
+    assert "1 commune dessinée absente du fichier de référence du registre : 15999" \
         in str(error)
 
 
@@ -96,7 +98,7 @@ def test_an_outline_replaced_by_a_square_is_refused(engine, data_dir, tmp_path):
 
     error = refused(engine, "commune-contours", contours_edited(data_dir, tmp_path, square))
 
-    assert f"1 commune(s) dont le contour s'écarte de plus de 20 m de celui du fichier de " \
+    assert f"1 commune dont le contour s'écarte de plus de 20 m de celui du fichier de " \
         f"référence du registre : {AURILLAC} (" in str(error)
 
 
@@ -111,3 +113,25 @@ def test_outlines_rounded_to_four_decimals_load_complete(engine, data_dir, tmp_p
     report = load(engine, "commune-contours", path=contours_edited(data_dir, tmp_path, rounded))
 
     assert report.completeness.startswith("complet pour toute la France, prouvé")
+
+
+def test_the_messages_agree_with_the_number_of_codes():
+    """« 1 commune(s) dessinée(s) … absente(s) » became « 1 commune dessinée … absente »,
+    « 2 communes dessinées … absentes »: each message agrees with its own count."""
+    one = same_codes("commune(s) dessinée(s)", {"13055", "15999"}, {"13055", AURILLAC})
+    assert one.shortfalls == [
+        Shortfall("1 commune dessinée du fichier de référence du registre absente du fichier : "
+                  "15014", contradicts=True),
+        Shortfall("1 commune dessinée absente du fichier de référence du registre : 15999",
+                  contradicts=True)]
+    two = same_codes("commune(s)", {"13055", "15998", "15999"}, {"13055", "13001", AURILLAC},
+                     extract_is_partial=True)
+    assert two.shortfalls == [
+        Shortfall("2 communes du fichier de référence du registre absentes du fichier : "
+                  "13001, 15014", contradicts=False),
+        Shortfall("2 communes absentes du fichier de référence du registre : 15998, 15999",
+                  contradicts=True)]
+    assert same_codes("commune(s)", {"13055"}, {"13055"}).verified == [
+        "1 commune, la même qu'au fichier de référence du registre"]
+    assert same_codes("commune(s)", {"13055", AURILLAC}, {"13055", AURILLAC}).verified == [
+        "2 communes, les mêmes qu'au fichier de référence du registre"]
