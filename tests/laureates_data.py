@@ -63,7 +63,7 @@ def add_decided(engine: Engine, decided: list[dict] = DECIDED) -> None:
             "source": "decisions-jury", "dataset": "laureates", "vintage": "2026-vague-4",
             "licence": "Licence Ouverte 2.0", "url": None, "path": "jury",
             "checksum": "sha256:" + "0" * 64, "complete_for": {"scope": "none"},
-            "loaded_at": datetime.now(UTC), "counts": {"loaded": len(decided)},
+            "loaded_at": datetime.now(UTC), "counts": {"loaded": {"laureates": len(decided)}},
             "current": True}]).scalar_one()
         connection.execute(insert(Laureate), [{**row, "dataset_version_id": version}
                                               for row in decided])

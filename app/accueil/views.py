@@ -12,6 +12,7 @@ from app.db import get_engine
 from geodata.policy import CATEGORIES, DEFAULT_POLICY, available_policies, load_policy
 from geodata.storage.database import DatabaseUnreachable
 from geodata.storage.jury_laureates import JURY_SOURCE
+from geodata.storage.laureates import fabrique_count
 from geodata.storage.reference import loaded_versions, scope_names, titled
 
 __all__ = ["bp"]
@@ -25,7 +26,9 @@ def home():
     service in one line (a database that does not answer is the 503 page of ``app.errors``,
     never "not created yet")."""
     versions = loaded_versions(get_engine())
-    laureates = sum(v.counts.get("loaded", {}).get("laureates", 0) for v in versions or ())
+    # each Fabrique once, as the map counts them (not the sum of the sources' rows: a
+    # laureate decided by a jury may be a published Fabrique)
+    laureates = fabrique_count(get_engine()) if versions else 0
     return render_template("home.html", versions=versions, laureates=laureates)
 
 

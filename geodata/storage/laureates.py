@@ -21,8 +21,8 @@ from geodata.storage.cache import versioned
 from geodata.storage.models import Commune, DatasetVersion, Departement, Laureate, Region
 from geodata.storage.reference import reference_index
 
-__all__ = ["DESCRIBED_DATASETS", "fabriques_once", "laureate_by_id", "laureate_table",
-           "publication_sources", "same_as"]
+__all__ = ["DESCRIBED_DATASETS", "fabrique_count", "fabriques_once", "laureate_by_id",
+           "laureate_table", "publication_sources", "same_as"]
 
 FNT_KINDS = {"FNT": True, "FT": False}
 DESCRIBED_DATASETS = ("laureates", "communes", "departements", "regions")
@@ -76,6 +76,13 @@ def fabriques_once(engine: Engine) -> list[dict]:
     into it (``merge_matches``), with its place (``geom``, ``precision``, ``territory``,
     commune, département and région), wave, type, SIRET and amounts."""
     return merge_matches(_read(engine))
+
+
+@versioned
+def fabrique_count(engine: Engine) -> int:
+    """How many Fabriques ``laureate_table`` lists (``fabriques_once``): a decided laureate
+    the same as a published one counted once, as the map and the open data count it."""
+    return len(fabriques_once(engine))
 
 
 @versioned

@@ -150,6 +150,15 @@ def test_the_map_links_each_fabrique_to_its_page(laureates, client):
     assert 'href="/fabriques/fabt-02"' in reseau.text
 
 
+def test_the_home_page_counts_the_fabriques_as_the_map_does(laureates, client):
+    """A laureate decided by a jury the same as a published Fabrique is one Fabrique: 382
+    published and 3 decided, one of them « meme », make 384 on the map and on the home page
+    (it said 385, the sum of the two sources' rows)."""
+    on_map = re.search(r"Les (\d+) Fabriques lauréates", client.get("/carte").text).group(1)
+    home = " ".join(client.get("/").text.split())
+    assert on_map == "384" and "384 Fabriques lauréates sont chargées" in home
+
+
 def test_the_api_serves_the_open_data_fields(laureates, client):
     answer = client.get("/api/v1/fabriques")
     assert answer.status_code == 200
