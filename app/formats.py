@@ -6,7 +6,9 @@ show it (``geodata.display``): ``|nom_decode`` (``&amp;`` as ``&``), ``|nom_cour
 554-character description cut to its first words); ``|accord(n)``, words agreeing with a count
 (``"dossier(s) lu(s)"|accord(1)``: « dossier lu »); ``|de``, a place's name after « de »
 (« d'Aurillac », « du Havre »); ``|phrase``, a message shown as a sentence (its first
-letter upper-cased: the API's « politique inconnue : … » begins a page's alert). A value a
+letter upper-cased: the API's « politique inconnue : … » begins a page's alert);
+``|heure_paris``, a stored time (UTC) as read in Paris (« 06/12/2026 22:17 »; a pattern
+argument for the date only: ``|heure_paris("%d/%m/%Y")``). A value a
 template prints as it is prints nothing when it is None: never the word « None » on a French
 page.
 
@@ -23,6 +25,8 @@ writes. A sign without a space before it is left alone: ``https://``, « 11:05 �
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from jinja2.ext import Extension
@@ -31,7 +35,10 @@ from markupsafe import Markup
 from geodata.display import decoded, of_place, short_name
 from geodata.french import agreed, coordinate, decimal, distance, euros, number, percent, size
 
-__all__ = ["FILTERS", "FrenchQuotes", "french_spacing", "init_app", "number", "sentence", "size"]
+__all__ = ["FILTERS", "PARIS", "FrenchQuotes", "french_spacing", "init_app", "number",
+           "paris_time", "sentence", "size"]
+
+PARIS = ZoneInfo("Europe/Paris")
 
 _OPENING, _CLOSING = re.compile(r"«[ \t\r\n]+"), re.compile(r"[ \t\r\n]+»")
 _BEFORE_SIGN = re.compile(r"[ \t\r\n]+([:;!?])(?!=)")
@@ -74,10 +81,17 @@ def sentence(text) -> str:
     return text[:1].upper() + text[1:]
 
 
+def paris_time(moment: datetime, pattern: str = "%d/%m/%Y %H:%M") -> str:
+    """A stored time (aware, UTC) as a reader in France reads it: in Paris time."""
+    return moment.astimezone(PARIS).strftime(pattern)
+
+
 FILTERS = {"nombre": number, "decimal": decimal, "pourcentage": percent,
            "distance": distance, "euros": euros, "taille": size, "coordonnee": coordinate,
            "nom_decode": decoded, "nom_court": short_name, "de": of_place, "accord": agreed,
-           "phrase": sentence, "guillemets": french_spacing}  # named when it did only the quotes
+           "phrase": sentence,
+           "guillemets": french_spacing,  # named when it did only the quotes
+           "heure_paris": paris_time}
 
 
 def init_app(app: Flask) -> None:

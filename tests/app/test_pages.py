@@ -1,8 +1,10 @@
 """The home page and the health check, before and after a load."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
+from flask import render_template_string
 
 from app import create_app
 
@@ -82,6 +84,25 @@ def test_the_data_page_lists_loaded_versions_in_french(client, runner):
     assert "1\u202f684 couples quartier prioritaire–commune" in page
     assert 'href="/donnees"\n              aria-current="page"' in page
     assert "382 Fabriques lauréates sont chargées" in " ".join(client.get("/").text.split())
+
+
+def test_the_data_page_gives_the_load_time_in_paris_time(app, client, runner):
+    """A load at 22:17 in Paris (21:17 UTC in winter, stored in UTC) said « 21:17 »."""
+    from sqlalchemy import update
+
+    from app.db import get_engine
+    from geodata.storage.models import DatasetVersion
+
+    assert runner.invoke(args=["load", "regions", "--quiet"]).exit_code == 0
+    with app.app_context(), get_engine().begin() as connection:
+        connection.execute(update(DatasetVersion).values(
+            loaded_at=datetime(2026, 12, 6, 21, 17, tzinfo=UTC)))
+    page = client.get("/donnees").text
+    assert "<td>06/12/2026 22:17</td>" in page and "21:17" not in page
+    with app.test_request_context():  # and the date alone, past midnight in Paris
+        shown = render_template_string('{{ t|heure_paris("%d/%m/%Y") }}',
+                                       t=datetime(2026, 7, 31, 22, 30, tzinfo=UTC))
+    assert shown == "01/08/2026"
 
 
 def test_health_needs_a_schema(tmp_path):
