@@ -28,9 +28,13 @@ def post_worker_init(worker) -> None:
     leaves the worker serving (an interrupted job can be restarted from its page; the caches
     are built by the first request, which then reports its error as usual)."""
     from app.carte.layers import warm_caches
+    from app.settings import unset_before_opening
     from app.verifier.executor import start_resuming
 
     worker.notify()  # the boot counts against the worker timeout: tell the arbiter we live
+    for name in unset_before_opening(worker.wsgi.config):
+        worker.log.warning("réglage %s vide : les pages publiques disent qu'il n'est pas "
+                           "encore renseigné (docs/exploitation.md)", name)
     try:
         start_resuming(worker.wsgi)
     except Exception:  # noqa: BLE001 - the worker serves all the same

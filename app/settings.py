@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from maps.basemap import IGN_PLAN_ATTRIBUTION, IGN_PLAN_URL
 
-__all__ = ["DEFAULTS", "TESTING", "check"]
+__all__ = ["BEFORE_OPENING", "DEFAULTS", "TESTING", "check", "unset_before_opening"]
 
 DEFAULTS = {
     # Unset: the embedded SQLite file in the instance folder. Else postgresql+psycopg://...
@@ -84,6 +84,16 @@ TESTING = {
 SIZES = ("BATCH_MAX_ROWS", "API_MAX_ADDRESSES", "MAX_CONTENT_LENGTH",
          "PERMANENT_SESSION_LIFETIME")
 """Settings that must be a whole number of at least 1 (rows, addresses, bytes, seconds)."""
+
+
+BEFORE_OPENING = ("CONTACT_EMAIL", "HOSTING")
+"""Settings the public pages need, which the operator fills before opening the service: an
+empty one is said on those pages in plain words (never by its name) and in the log."""
+
+
+def unset_before_opening(config: Mapping) -> list[str]:
+    """The ``FABRIQUES_*`` names of the ``BEFORE_OPENING`` settings left empty."""
+    return [f"FABRIQUES_{name}" for name in BEFORE_OPENING if not config.get(name)]
 
 
 def check(config: Mapping) -> None:

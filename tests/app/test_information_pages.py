@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from app.settings import unset_before_opening
 from geodata.policy import DEFAULT_POLICY, available_policies, load_policy
 from tests.app.test_api import api_app, client  # noqa: F401 - real layers + local BAN
 from tests.ban_server import ban_server_fixture  # noqa: F401
@@ -63,7 +64,13 @@ def test_help_gives_each_policys_own_figures(bare_app):
 
 def test_the_contact_is_the_operators_or_said_missing(bare_app, tmp_path, data_dir):
     for path in ("/aide", "/accessibilite", "/mentions-legales", "/donnees-personnelles"):
-        assert "FABRIQUES_CONTACT_EMAIL" in bare_app.test_client().get(path).text
+        page = bare_app.test_client().get(path).text
+        assert "L'adresse de contact n'est pas encore renseignée" in html.unescape(page)
+        assert "FABRIQUES_" not in page  # a setting's name is for the operator, not the public
+    assert "L'hébergeur n'est pas encore renseigné par l'exploitant du service." in text(
+        bare_app.test_client().get("/mentions-legales"))
+    assert unset_before_opening(bare_app.config) == ["FABRIQUES_CONTACT_EMAIL",
+                                                     "FABRIQUES_HOSTING"]
     set_up = make_app(f"sqlite:///{tmp_path / 'vide.sqlite'}", tmp_path / "instance2",
                       data_dir, CONTACT_EMAIL="fabriques@anct.example",
                       HOSTING="Hébergeur Exemple, 1 rue de l'Exemple, Paris")
@@ -75,6 +82,7 @@ def test_the_contact_is_the_operators_or_said_missing(bare_app, tmp_path, data_d
             assert "FABRIQUES_CONTACT_EMAIL" not in page
         legal = text(web.get("/mentions-legales"))
         assert "Hébergeur Exemple, 1 rue de l'Exemple, Paris" in legal
+        assert unset_before_opening(set_up.config) == []
     finally:
         close_app(set_up)
 
