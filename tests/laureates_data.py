@@ -14,6 +14,7 @@ from pathlib import Path
 import shapely
 from sqlalchemy import Engine, insert
 
+from geodata.storage.jury_laureates import JURY_LICENCE
 from geodata.storage.models import DatasetVersion, Laureate
 from loaders.pipeline import load_source
 from tests.support import contours_of
@@ -61,7 +62,7 @@ def add_decided(engine: Engine, decided: list[dict] = DECIDED) -> None:
     with engine.begin() as connection:
         version = connection.execute(insert(DatasetVersion).returning(DatasetVersion.id), [{
             "source": "decisions-jury", "dataset": "laureates", "vintage": "2026-vague-4",
-            "licence": "Licence Ouverte 2.0", "url": None, "path": "jury",
+            "licence": JURY_LICENCE, "url": None, "path": "jury",
             "checksum": "sha256:" + "0" * 64, "complete_for": {"scope": "none"},
             "loaded_at": datetime.now(UTC), "counts": {"loaded": {"laureates": len(decided)}},
             "current": True}]).scalar_one()

@@ -41,13 +41,16 @@ from geodata.storage.models import DatasetVersion, Laureate
 from geodata.storage.reference import commune_parents
 from geodata.territories import TerritoryError, territory_of_commune
 
-__all__ = ["GRANTED", "JURY_SOURCE", "JURY_TITLE", "LaureatesWritten", "automatic_matches",
-           "confirm_match", "granted_amounts", "pending_matches", "refresh_jury_laureates",
-           "same_as_published", "unwritten_decisions", "unwritten_laureates",
-           "write_jury_laureates"]
+__all__ = ["GRANTED", "JURY_LICENCE", "JURY_SOURCE", "JURY_TITLE", "LaureatesWritten",
+           "automatic_matches", "confirm_match", "granted_amounts", "pending_matches",
+           "refresh_jury_laureates", "same_as_published", "unwritten_decisions",
+           "unwritten_laureates", "write_jury_laureates"]
 
 JURY_SOURCE = "decisions-jury"
 JURY_TITLE = "Lauréats décidés par les jurys de ce service"
+JURY_LICENCE = "Licence Ouverte / Etalab 2.0"
+"""The licence of the jury's laureates, named as the registry names it for every open
+source (``loaders.registry.source.LICENCE_OUVERTE``: geodata does not import loaders)."""
 ANSWERED = "correspondance"
 """The kind of the event of a person's answer on a match."""
 SAME, TO_CONFIRM, DISTINCT = MATCH_STATES
@@ -131,7 +134,7 @@ def write_jury_laureates(orm, now: datetime, parents: dict[str, str], *,
     version = DatasetVersion(
         source=JURY_SOURCE, title=JURY_TITLE, dataset="laureates",
         vintage=now.date().isoformat(),
-        licence="Licence Ouverte 2.0", url=None, path="décisions des jurys",
+        licence=JURY_LICENCE, url=None, path="décisions des jurys",
         checksum=checksum,
         complete_for={"scope": "none"}, loaded_at=now,
         counts={"loaded": {"laureates": len(rows)},
