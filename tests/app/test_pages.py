@@ -51,6 +51,18 @@ def test_signed_in_the_home_page_shows_only_the_tiles_the_account_may_use(
         assert client.get(href).status_code == 200, (role, href)
 
 
+def test_the_header_names_the_account_as_text_not_as_a_button(client, runner, login):
+    """The e-mail was a ``span.fr-btn``: drawn as a button, neither a link nor focusable."""
+    runner.invoke(args=["db", "upgrade"])
+    email = login(client, "ministry")
+
+    header = client.get("/").text.split("<header", 1)[1].split("</header>", 1)[0]
+
+    shown = re.search(r"<li>(<[^>]+>)<span class=\"fr-sr-only\">Connecté\(e\)\s: </span>"
+                      + re.escape(email), header)
+    assert shown and "fr-btn" not in shown[1] and shown[1].startswith("<p ")
+
+
 def test_an_empty_history_tells_each_role_what_it_can_do(client, runner, login):
     """The ministry read of a form it never sees."""
     runner.invoke(args=["db", "upgrade"])
