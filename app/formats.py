@@ -26,19 +26,28 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 from jinja2.ext import Extension
 from markupsafe import Markup
 
 from geodata.display import decoded, of_place, short_name
-from geodata.french import agreed, coordinate, decimal, distance, euros, number, percent, size
+from geodata.french import (
+    PARIS,
+    agreed,
+    coordinate,
+    decimal,
+    distance,
+    euros,
+    in_paris,
+    number,
+    percent,
+    size,
+)
 
 __all__ = ["FILTERS", "PARIS", "FrenchQuotes", "french_spacing", "init_app", "number",
            "paris_time", "sentence", "size"]
 
-PARIS = ZoneInfo("Europe/Paris")
 
 _OPENING, _CLOSING = re.compile(r"«[ \t\r\n]+"), re.compile(r"[ \t\r\n]+»")
 _BEFORE_SIGN = re.compile(r"[ \t\r\n]+([:;!?])(?!=)")
@@ -83,7 +92,7 @@ def sentence(text) -> str:
 
 def paris_time(moment: datetime, pattern: str = "%d/%m/%Y %H:%M") -> str:
     """A stored time (aware, UTC) as a reader in France reads it: in Paris time."""
-    return moment.astimezone(PARIS).strftime(pattern)
+    return in_paris(moment).strftime(pattern)
 
 
 FILTERS = {"nombre": number, "decimal": decimal, "pourcentage": percent,

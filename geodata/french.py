@@ -27,12 +27,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from functools import cache, lru_cache
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 
 __all__ = [
+    "PARIS",
+    "in_paris",
     "LOCALE",
     "NBSP",
     "TYPED_DECIMAL",
@@ -141,6 +145,15 @@ def size(count: int) -> str:
     value, unit = (count / 1024 / 1024, "Mo") if count >= 1024 * 1024 else (count / 1024, "Ko")
     shown = float(f"{value:.3g}")
     return f"{format_decimal(shown, format='#,##0.##', locale=LOCALE)}{NBSP}{unit}"
+
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def in_paris(moment: datetime) -> datetime:
+    """A stored time (aware, UTC) as a reader in France reads it: a load at 23:30 UTC on the
+    6th was made on the 7th in Paris."""
+    return moment.astimezone(PARIS)
 
 
 _AGREEMENT = re.compile(r"\((s|[^()|]*\|[^()|]*)\)")

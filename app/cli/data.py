@@ -21,7 +21,7 @@ from flask.cli import with_appcontext
 
 from app.cli.common import fail
 from app.db import data_dir, get_engine
-from geodata.french import agreed, decimal
+from geodata.french import agreed, decimal, in_paris
 from geodata.storage.database import (
     DatabaseError,
     DatabaseUnreachable,
@@ -207,7 +207,7 @@ def datasets_command() -> None:
     for v in versions:
         loaded = ", ".join(f"{n} {t}" for t, n in v.counts.get("loaded", {}).items())
         click.echo(f"{v.source:{source_width}}  {v.vintage:{vintage_width}}  "
-                   f"{v.loaded_at:%Y-%m-%d %H:%M}  {loaded}")
+                   f"{in_paris(v.loaded_at):%Y-%m-%d %H:%M}  {loaded}")
         click.echo(f"    {describe(v.complete_for, names)}")
         click.echo(f"    licence : {v.licence or 'non dite'} ; origine : {v.url or v.path}")
 

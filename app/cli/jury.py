@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 
 from app.cli.common import fail
 from app.db import get_engine, wave_cap
-from geodata.french import agreed
+from geodata.french import agreed, in_paris
 from geodata.storage.dossiers import MoveRefused, find_dossiers
 from geodata.storage.jury import JuryError, close_session, decide
 from geodata.storage.jury_quotas import decision_warnings
@@ -49,7 +49,7 @@ def decide_command(numbers: tuple[int, ...], decision: str, motivation: str) -> 
         fail("Erreur — aucune décision enregistrée :\n" + "\n".join(lines))
     count = len(set(numbers))
     click.echo(f"{count} {agreed(f'dossier(s) {WORDS[state]}', count)} (vague {jury.wave}, session "
-               f"n° {jury.id}, ouverte le {jury.opened_at:%d/%m/%Y}).")
+               f"n° {jury.id}, ouverte le {in_paris(jury.opened_at):%d/%m/%Y}).")
     if warnings:  # as the confirmation page warns: never blocked, the jury decides
         click.echo("Attention (décision annulable sur la page du jury jusqu'à la clôture) :\n"
                    + "\n".join(f"  {said}" for said in warnings), err=True)

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, select
 
 from geodata.dossiers.checks import granted_within_rules
 from geodata.dossiers.states import workflow
+from geodata.french import in_paris
 from geodata.policy import load_policy
 from geodata.storage.cache import forget_versions
 from geodata.storage.database import session
@@ -169,7 +170,7 @@ def reverse_decisions(engine: Engine, numbers: Iterable[int], motivation: str,
                                    "jury à annuler")
             elif jury.closed_at is not None:
                 reasons[number] = (f"décision de la session close le "
-                                   f"{jury.closed_at:%d/%m/%Y} : elle ne s'annule plus")
+                                   f"{in_paris(jury.closed_at):%d/%m/%Y} : elle ne s'annule plus")
             elif seen and number in seen and last[dossier.id].id != seen[number]:
                 reasons[number] = (f"la décision a changé depuis l'affichage de la page : « "
                                    f"{rules.labels[dossier.state]} » est en vigueur, prise "

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from geodata.eligibility.layers import CommuneLayer, QpvLayer, ReferenceIndex
+from geodata.french import in_paris
 from geodata.storage.cache import engine_key, versioned
 from geodata.storage.database import DatabaseUnreachable, SchemaMissing, is_postgis, make_engine
 from geodata.storage.index_files import index_folder, keep_indexes_in, kept_index
@@ -149,7 +150,7 @@ def _label(version, names: dict[str, dict[str, str]]) -> str:
     scope = version.complete_for.get("scope")
     where = "partielle" if scope == "none" else \
         f"complète pour {scope_wording(scope, version.complete_for.get('codes', []), names)}"
-    return f"{titled_vintage(version)} ({where}, chargée le {version.loaded_at:%d/%m/%Y})"
+    return f"{titled_vintage(version)} ({where}, chargée le {in_paris(version.loaded_at):%d/%m/%Y})"
 
 
 def titled(version) -> str:

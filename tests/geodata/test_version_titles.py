@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import importlib
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 
+from geodata.storage import reference
 from geodata.storage.database import make_engine, upgrade
 from geodata.storage.jury_laureates import JURY_SOURCE, JURY_TITLE
 from geodata.storage.reference import dataset_versions, titled
@@ -40,3 +42,12 @@ def test_a_version_loaded_before_takes_its_title(unmigrated_url):
     assert [titled(v) for v in dataset_versions(engine)] == [
         "Grille communale de densité à 7 niveaux (INSEE)", "un-jeu-ajoute-a-la-main"]
     engine.dispose()
+
+
+def test_a_source_loaded_late_in_the_evening_is_dated_as_in_paris():
+    """The verdicts date a source by its load: stored in UTC, a load at 23:30 UTC on the
+    6th of December was made on the 7th in Paris (the pages said the 6th)."""
+    version = SimpleNamespace(title="QPV 2024 : contours", source="qpv2024", vintage="2024",
+                              complete_for={"scope": "none"},
+                              loaded_at=datetime(2026, 12, 6, 23, 30, tzinfo=UTC))
+    assert reference._label(version, {}).endswith("(partielle, chargée le 07/12/2026)")
