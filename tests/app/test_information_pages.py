@@ -17,7 +17,8 @@ from tests.ban_server import ban_server_fixture  # noqa: F401
 from tests.support import close_app, make_app
 
 PAGES = {"/aide": "Aide\u00a0: lire un verdict", "/accessibilite": "Déclaration d'accessibilité",
-         "/mentions-legales": "Mentions légales", "/donnees-personnelles": "Données personnelles"}
+         "/mentions-legales": "Mentions légales", "/donnees-personnelles": "Données personnelles",
+         "/aide/api": "L'API du service"}
 
 
 def text(answer) -> str:
@@ -48,6 +49,20 @@ def test_the_statement_and_the_footer_say_the_same_conformity(bare_app):
     statement = text(web.get("/accessibilite"))
     assert "est non conforme au référentiel général" in statement
     assert "Défenseur des droits" in statement
+
+
+def test_the_api_page_lists_the_routes_of_the_openapi_document(bare_app):
+    """The footer's « API » opened the raw OpenAPI JSON: the page says what the API gives,
+    each route of the document with its summary, and links the document for tools."""
+    web = bare_app.test_client()
+    answer = web.get("/aide/api")
+    page, read = answer.text, text(answer)
+    document = web.get("/api/v1/openapi.json").get_json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            assert f"<dt><code>{method.upper()} {html.escape(path)}</code></dt>" in page
+            assert f"{method.upper()} {path} {' '.join(operation['summary'].split())}" in read
+    assert 'href="/api/v1/openapi.json"' in page and "/ogc" in page
 
 
 def test_help_gives_each_policys_own_figures(bare_app):
