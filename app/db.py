@@ -11,10 +11,11 @@ from geodata.dossiers.calendar import CalendarError, load_calendar
 from geodata.geocoder import BanClient
 from geodata.storage.database import embedded_url, make_engine
 from geodata.storage.index_files import keep_indexes_in
+from loaders.dossier_rules import rules_of_wave
 from loaders.registry import default_data_dir
 
 __all__ = ["calendar_file", "data_dir", "database_url", "get_engine", "get_geocoder",
-           "index_files", "init_app", "wave_cap"]
+           "index_files", "init_app", "wave_cap", "wave_policy"]
 
 EXTENSION = "fabriques.engine"
 GEOCODER = "fabriques.geocoder"
@@ -52,6 +53,15 @@ def wave_cap(app: Flask, wave: str) -> int | None:
     except CalendarError:
         return None
     return found.quota if found else None
+
+
+def wave_policy(app: Flask, wave: str | None) -> str:
+    """The rules the waves' calendar gives ``wave`` (``politique``), those its jury decides
+    against; the current ones when it names none (or cannot be read)."""
+    try:
+        return rules_of_wave(load_calendar(calendar_file(app)), wave)
+    except CalendarError:
+        return rules_of_wave(load_calendar(), wave)
 
 
 def index_files(app: Flask) -> Path | None:

@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from app.cli.common import fail
-from app.db import get_engine, wave_cap
+from app.db import get_engine, wave_cap, wave_policy
 from geodata.french import agreed, in_paris
 from geodata.storage.dossiers import MoveRefused, find_dossiers
 from geodata.storage.jury import JuryError, close_session, decide
@@ -41,9 +41,13 @@ def _actor() -> str:
 @with_appcontext
 def decide_command(numbers: tuple[int, ...], decision: str, motivation: str) -> None:
     state = DECISIONS[decision]
-    warnings = _warnings(numbers) if state == "laureat" else []
+    found = find_dossiers(get_engine(), list(numbers))
+    chosen = [found[n] for n in dict.fromkeys(numbers) if n in found]
+    wave = next((d.wave for d in chosen if d.wave), None)
+    warnings = _warnings(chosen, wave) if state == "laureat" else []
     try:
-        jury = decide(get_engine(), numbers, state, motivation, _actor())
+        jury = decide(get_engine(), numbers, state, motivation, _actor(),
+                      policy=wave_policy(current_app, wave))
     except MoveRefused as refused:
         lines = [f"  dossier {number} : {why}" for number, why in refused.reasons.items()]
         fail("Erreur — aucune décision enregistrée :\n" + "\n".join(lines))
@@ -55,15 +59,14 @@ def decide_command(numbers: tuple[int, ...], decision: str, motivation: str) -> 
                    + "\n".join(f"  {said}" for said in warnings), err=True)
 
 
-def _warnings(numbers: tuple[int, ...]) -> list[str]:
-    """What naming these dossiers laureates warns about, computed before the decision (the
-    rules they fail, the quotas they go past), as the page's confirmation shows it."""
-    found = find_dossiers(get_engine(), list(numbers))
-    chosen = [found[n] for n in dict.fromkeys(numbers) if n in found]
-    wave = next((d.wave for d in chosen if d.wave), None)
+def _warnings(chosen: list, wave: str | None) -> list[str]:
+    """What naming the ``chosen`` dossiers laureates warns about, computed before the
+    decision (the rules they fail, the quotas they go past under the wave's rules), as the
+    page's confirmation shows it."""
     if wave is None:
         return []
-    return decision_warnings(get_engine(), chosen, wave, wave_cap(current_app, wave))
+    return decision_warnings(get_engine(), chosen, wave, wave_cap(current_app, wave),
+                             wave_policy(current_app, wave))
 
 
 @click.command("cloturer", help="Clôt la session du jury d'une vague : ses décisions sont "

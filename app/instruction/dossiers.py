@@ -47,6 +47,7 @@ from app.instruction.forms import (
     ImportForm,
     MoveForm,
 )
+from app.instruction.rules_said import wave_categories_rules
 from app.security import no_store
 from geodata.checks import LocationError, check_point, map_features
 from geodata.dossiers.calendar import CalendarError
@@ -153,6 +154,7 @@ def _list_page(query: DossiersQuery, kept: KeptMove | None = None):
         kept=selected,
         shown=selected[(page - 1) * PER_PAGE:page * PER_PAGE], page=page, pages=pages,
         counts=counts(everything), asked=query.asked(), query=query,
+        categories_rules=wave_categories_rules(everything, None if wave == NO_WAVE else wave),
         options=_options(waves, counts(everything)), states=workflow().labels,
         categories=SHORT_CATEGORIES, check_value=check_value, kinds=KINDS,
         avis_labels=workflow().avis, ds_states=DS_STATES, ds_closed=DS_CLOSED,

@@ -28,11 +28,12 @@ from flask import (
 from flask_login import current_user
 
 from app.access import role_required
-from app.db import get_engine, wave_cap
+from app.db import get_engine, wave_cap, wave_policy
 from app.errors import error_page
 from app.forms import first_error
 from app.instruction.dossiers import unknown_wave
 from app.instruction.forms import CloseForm, DecisionForm, MatchForm, ReverseForm
+from app.instruction.rules_said import categories_rules, quota_rules
 from app.security import no_store
 from geodata.dossiers.checks import granted_within_rules
 from geodata.dossiers.jury import laureates_of_wave, possible_categories_of, selection_warnings
@@ -127,7 +128,8 @@ def _session_page(waves: list, wave: str | None, kept: Selection = Selection(),
                   status: int = 200):
     if wave is None:
         return render_template("jury.html", wave=None, waves=waves)
-    now = standing(get_engine(), wave)
+    rules = wave_policy(current_app, wave)
+    now = standing(get_engine(), wave, rules)
     waiting = [d for d in list_dossiers(get_engine(), wave) if d.state == JURY_STATE]
     _, _, same = quota_records(get_engine(), now.policy, now.laureates, waiting)
     return render_template(
@@ -137,6 +139,8 @@ def _session_page(waves: list, wave: str | None, kept: Selection = Selection(),
                                      if d.number in same}),
         decided=now.decided, waiting=waiting, before=quota_table(now.records, now.policy),
         policy=now.policy, cap=wave_cap(current_app, wave),
+        quota_rules=quota_rules(now.policy.name, wave, rules),
+        categories_rules=categories_rules((d.policy for d in waiting), wave, rules),
         wave_laureates=laureates_of_wave(now.records, wave), labels=LABELS, range_text=range_text,
         categories=SHORT_CATEGORIES, kinds=KINDS, checks=CHECKS, check_value=check_value,
         states=workflow().labels, avis_labels=workflow().avis, decisions=_decision_labels(),
@@ -174,9 +178,12 @@ def decisions():
         return _kept_page(form)
     if form.confirme.data != "oui":
         return _confirmation(form, numbers)
+    found = find_dossiers(get_engine(), numbers)
+    wave = next((d.wave for d in found.values() if d.wave), form.vague.data)
     try:
         decide(get_engine(), numbers, form.vers.data, form.motivation.data,
-               current_user.email, seen_session=form.session_seen())
+               current_user.email, policy=wave_policy(current_app, wave),
+               seen_session=form.session_seen())
     except MoveRefused as refused:
         return _refused(form, " ; ".join(f"dossier {n} : {why}"
                                          for n, why in refused.reasons.items()))
@@ -212,7 +219,8 @@ def _confirmation(form: DecisionForm, numbers: list[int]) -> str:
     found = find_dossiers(get_engine(), numbers)
     chosen = [found[n] for n in numbers if n in found]
     wave = next((d.wave for d in chosen if d.wave), form.vague.data)
-    now = standing(get_engine(), wave)
+    rules = wave_policy(current_app, wave)
+    now = standing(get_engine(), wave, rules)
     current, policy, records = now.current, now.policy, now.records
     decision = _decision_labels()[form.vers.data]
     naming = form.vers.data == "laureat"
@@ -234,6 +242,7 @@ def _confirmation(form: DecisionForm, numbers: list[int]) -> str:
         chart=chart, labels=LABELS, cap=cap, wave_laureates=in_wave, policy=policy,
         range_text=range_text, warnings=selection_warnings(after, in_wave["after"], cap, wave),
         same=same, failing=failing, capped=capped, current=current,
+        quota_rules=quota_rules(policy.name, wave, rules),
         categories=SHORT_CATEGORIES, kinds=KINDS)
 
 

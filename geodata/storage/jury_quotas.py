@@ -88,12 +88,13 @@ def published_records(engine: Engine, policy: Policy, same: dict[int, str]
     return {number: by_id[fabrique] for number, fabrique in same.items() if fabrique in by_id}
 
 
-def standing(engine: Engine, wave: str) -> Standing:
-    """Where the wave's jury stands (``Standing``)."""
+def standing(engine: Engine, wave: str, rules: str = DEFAULT_POLICY) -> Standing:
+    """Where the wave's jury stands (``Standing``): its quotas counted under the rules of
+    its open session, else ``rules`` (the wave's: those its first decision opens it with)."""
     sessions = jury_sessions(engine, wave)
     current = next((s for s in sessions if s.closed_at is None), None)
     decided = decisions_of(engine, current.id) if current else []
-    policy = load_policy(current.policy if current else DEFAULT_POLICY)
+    policy = load_policy(current.policy if current else rules)
     records, _, _ = quota_records(engine, policy, _laureates(decided))
     return Standing(sessions, current, decided, policy, records)
 
@@ -111,10 +112,11 @@ def failing_checks(dossiers: Iterable) -> dict[int, list[str]]:
 
 
 def decision_warnings(engine: Engine, chosen: Sequence, wave: str,
-                      cap: int | None) -> list[str]:
+                      cap: int | None, rules: str = DEFAULT_POLICY) -> list[str]:
     """What naming ``chosen`` (dossiers of ``wave``) laureates would warn about, in French:
-    the rules they fail, the targets and the wave's cap the quotas would go past."""
-    now = standing(engine, wave)
+    the rules they fail, the targets and the wave's cap the quotas would go past (counted
+    under ``standing``'s rules)."""
+    now = standing(engine, wave, rules)
     others, laureates, _ = now.naming(engine, chosen)
     said = [f"dossier {number} : {', '.join(labels)} "
             f"{agreed('non conforme(s)', len(labels))} aux règles de l'AMI"
