@@ -13,7 +13,7 @@ import csv
 import io
 from collections.abc import Iterable
 
-from geodata.dossiers.records import KINDS
+from geodata.dossiers.records import DS_STATES, KINDS
 from geodata.dossiers.states import workflow
 from geodata.eligibility.batch import format_value
 from geodata.policy import SHORT_CATEGORIES
@@ -27,6 +27,7 @@ COLUMNS = (
     "lon", "lat", "precision", "categorie", "commune_code", "qpv_code", "distance_qpv_m",
     "hors_grands_centres_urbains", "motifs", "departement", "avis", "avis_texte",
     "nom_projet", "montant_annee_1_eur", "montant_annee_2_eur", "montant_annee_3_eur",
+    "etat_ds",
 )
 """The columns of the export, in order; those added later come last (a program reading the
 export by position keeps working)."""
@@ -37,6 +38,7 @@ FRENCH_HEADERS = (
     "Code commune", "QPV", "Distance au QPV (m)", "Hors des grands centres urbains", "Motifs",
     "Département", "Avis de la préfecture", "Texte de l'avis", "Nom du projet",
     "Montant 1re année (€)", "Montant 2e année (€)", "Montant 3e année (€)",
+    "État sur Démarches Simplifiées",
 )
 CHECK_NAMES = {"forme_juridique": "forme juridique", "financement": "financement",
                "vague": "vague"}
@@ -66,6 +68,7 @@ def export_rows(dossiers: Iterable) -> list[dict]:
             "avis": dossier.avis, "avis_texte": dossier.avis_text,
             "nom_projet": dossier.project_name, "montant_annee_1_eur": dossier.amount_1,
             "montant_annee_2_eur": dossier.amount_2, "montant_annee_3_eur": dossier.amount_3,
+            "etat_ds": dossier.ds_state,
         })
     return out
 
@@ -74,7 +77,7 @@ def _labels() -> dict[str, dict]:
     """The codes of the columns that have some, as the pages say them."""
     rules = workflow()
     return {"etat": rules.labels, "type_fabrique": KINDS, "categorie": SHORT_CATEGORIES,
-            "avis": rules.avis}
+            "avis": rules.avis, "etat_ds": DS_STATES}
 
 
 def _reasons(checks: dict) -> str:
