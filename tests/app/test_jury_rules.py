@@ -35,9 +35,9 @@ CURRENT = "« Règles actuelles : QPV 2024 et grille communale de densité »"
 
 
 def said(page: str, element: str) -> str:
-    """The text of the element of id ``element`` (a paragraph or a caption), spaces made
-    plain."""
-    found = re.search(rf'id="{element}"[^>]*>(.*?)</(?:p|caption)>', page, re.S)
+    """The text of the element of id ``element`` (a paragraph, or a caption's line), spaces
+    made plain."""
+    found = re.search(rf'id="{element}"[^>]*>(.*?)</(?:p|span)>', page, re.S)
     return " ".join(html.unescape(re.sub(r"<[^>]+>", "", found.group(1))).split())
 
 
