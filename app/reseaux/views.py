@@ -4,8 +4,6 @@ and render."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 from flask import Blueprint, Response, current_app, render_template, url_for
@@ -19,8 +17,8 @@ from app.reseaux.requests import (
     known_kinds,
     network_request,
     serialise_commune,
-    serialise_coverage_row,
 )
+from app.reseaux.spreadsheet import communes_csv, departements_csv
 from app.security import basemap
 from geodata.coverage import MEASURES, CoverageError, totals
 from geodata.french import number
@@ -155,27 +153,20 @@ def _without(form: dict, key: str = "departement") -> dict:
 
 @bp.get("/reseaux/couverture.csv")
 def couverture_csv():
-    """The coverage table as CSV; with ``departement``, its uncovered communes."""
+    """The coverage table as a French spreadsheet's CSV; with ``departement``, its uncovered
+    communes."""
     try:
-        distances, rows, far, form, _ = coverage_request()
+        distances, rows, far, form, threshold_m = coverage_request()
     except (NetworkError, CoverageError) as failure:
         return Response(f"erreur : {failure}\n", status=_status(failure),
                         mimetype="text/plain")
-    out = io.StringIO()
     if far is None:
-        keys = list(serialise_coverage_row(rows[0]).keys()) if rows else ["code"]
-        writer = csv.DictWriter(out, fieldnames=keys, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(serialise_coverage_row(row) for row in [*rows, totals(rows)])
+        text = departements_csv(rows, totals(rows), threshold_m)
         name = f"couverture-{form['distance_km']}km.csv"
     else:
-        keys = ["code", "name", "departement", "population", "distance_m", "nearest_fabrique"]
-        writer = csv.DictWriter(out, fieldnames=keys, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(serialise_commune(distances, int(p)) for p in far)
+        names = {f.external_id: f.name for f in search(place_layer(get_engine()), "")}
+        text = communes_csv(distances, far, names)
         name = f"couverture-{form['distance_km']}km-{form['departement']}.csv"
-    response = Response(out.getvalue(), mimetype="text/csv")
+    response = Response(text, mimetype="text/csv")
     response.headers["Content-Disposition"] = f"attachment; filename={name}"
     return response
-
-
