@@ -102,5 +102,6 @@ def carte():
         density_colors=DENSITY_COLORS, density_levels=density_levels(engine),
         toggleable=TOGGLEABLE, layer_specs=LAYERS,
         territories=TERRITORIES, unknown=UNKNOWN, fnt_values=FNT_VALUES,
-        located=sum(1 for row in rows if row["lon"] is not None),
+        unplaced=sum(1 for row, ok in zip(rows, shown, strict=True)
+                     if ok and row["lon"] is None),
     ), 400 if errors else 200

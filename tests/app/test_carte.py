@@ -252,6 +252,17 @@ def test_page_lists_the_fabriques_and_honours_the_filters_without_javascript(cli
     assert not [cell for cell in cells if "None" in cell]
 
 
+def test_the_count_names_the_unplaced_fabriques_of_the_selection(client):
+    """Saint-Martin (fabt-364) has no position: the line under « Liste des Fabriques
+    affichées » says so for a selection holding it, and not for one that does not."""
+    whole = re.search(r'<p id="carte-compte"[^>]*>(.*?)</p>', client.get("/carte").text, re.S)
+    assert re.sub(r"\s+", " ", whole[1]).endswith(
+        "(1 sans position connue, absente de la carte).")
+    paca = re.search(r'<p id="carte-compte"[^>]*>(.*?)</p>',
+                     client.get("/carte?region=93").text, re.S)
+    assert "sans position" not in paca[1] and paca[1].rstrip().endswith(".")
+
+
 def test_page_reports_bad_parameters_and_still_serves_the_map(client):
     page = client.get("/carte?region=99&couches=qpv,cadastre&z=abc&politique=laxiste")
     assert page.status_code == 400

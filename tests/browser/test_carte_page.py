@@ -85,6 +85,25 @@ def test_markers_filters_list_and_layers_agree(live_server, page, shoot):
     assert marker.evaluate("e => getComputedStyle(e).display") == "flex"
 
 
+def test_the_count_keeps_the_unplaced_fabriques_when_the_script_rewrites_it(live_server,
+                                                                             page):
+    """The script rewrote « … (1 sans position connue, absente de la carte) » as « 382
+    Fabriques sur 382. »: Saint-Martin (fabt-364), listed, was no longer said absent."""
+    open_map(page, f"{live_server}/carte")
+    count = page.locator("#carte-compte")
+    unplaced = page.locator("#carte-liste tbody tr:not(:has(.carte-voir))")
+    assert unplaced.count() == 1
+    region = unplaced.get_attribute("data-region")
+    page.select_option("#region", region)
+    assert "(1 sans position connue, absente de la carte)." in count.inner_text()
+    page.select_option("#region", "93")
+    assert "sans position" not in count.inner_text()
+    page.select_option("#region", "")
+    total = page.locator("#carte-liste tbody tr").count()
+    assert count.inner_text() == (f"{total} Fabriques sur {total} "
+                                  "(1 sans position connue, absente de la carte).")
+
+
 def test_the_url_brings_back_view_filters_and_layers(live_server, page, shoot):
     open_map(page, f"{live_server}/carte?z=10&lat=43.30&lon=5.40&region=93&qpv=2024"
                    "&couches=metropoles,densite")

@@ -106,9 +106,10 @@
 
   function apply(keepPage) {
     var bounds = extent && extent.checked ? map.getBounds() : null;
-    var add = [], remove = [], found = [];
+    var add = [], remove = [], found = [], unplaced = 0;
     rows.forEach(function (row) {
       var ok = matches(row), marker = markers[row.getAttribute("data-id")];
+      if (ok && !marker) { unplaced += 1; }
       if (marker) {
         if (ok && !cluster.hasLayer(marker)) { add.push(marker); }
         if (!ok && cluster.hasLayer(marker)) { remove.push(marker); }
@@ -126,11 +127,16 @@
     if (add.length) { cluster.addLayers(add); }
     count.innerHTML = "";
     var strong = document.createElement("strong");
-    strong.textContent = String(listed);
+    // As the server writes it: the selection's Fabriques placed nowhere are listed (not
+    // when only the displayed zone is), and said absent from the map.
+    strong.textContent = francais.number(listed);
     count.appendChild(strong);
     count.appendChild(document.createTextNode(
-      (listed > 1 ? " Fabriques" : " Fabrique") + " sur " + rows.length +
-      (bounds ? ", dans la zone affichée" : "") + "."));
+      (listed > 1 ? " Fabriques" : " Fabrique") + " sur " + francais.number(rows.length) +
+      (bounds ? ", dans la zone affichée" : "") +
+      (unplaced && !bounds ? " (" + francais.counted(unplaced, "sans position connue, absente",
+                                                      "sans position connue, absentes") +
+       " de la carte)" : "") + "."));
     container.setAttribute("data-markers", String(Object.keys(markers).filter(function (id) {
       return cluster.hasLayer(markers[id]);
     }).length));
