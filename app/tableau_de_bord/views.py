@@ -80,11 +80,12 @@ def index():
 
     group_charts = []
     if grouped is not None and len(grouped.groups) <= MAX_GROUP_CHARTS:
-        largest = max((line.max for line in grouped.lines), default=0)  # one scale for all
+        # Each group on its own scale: on the largest group's (some 400), a wave of 6
+        # Fabriques was bars of 1 to 3 px; the page says so above the charts.
         for number, group in enumerate(grouped.groups, 1):
             title = f"Fabriques par catégorie, {group_title(group)}"
             group_charts.append((group, quota_chart(
-                grouped, group, f"graphique-groupe-{number}", title, scale_max=largest,
+                grouped, group, f"graphique-groupe-{number}", title,
                 plot_width=COMPACT_PLOT_WIDTH)))
     quotas, funding = policy.quotas, policy.funding
     return render_template(

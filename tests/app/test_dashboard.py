@@ -238,6 +238,12 @@ def test_each_grouping_shows_every_group_by_name(reference_client, reference_eng
                                                 expected.line(kind, group).max)
                                          for kind in LINE_KINDS}
             assert chart.findall(".//svg:line[@class='target']", NS) == []
+            # its own scale: the axis ends near its largest bar (on one scale for all
+            # groups, a small one's bars were 1 to 3 px wide)
+            ticks = [int(t.text.replace("\u202f", ""))
+                     for t in chart.findall(".//svg:g[@class='axis']/svg:text", NS)]
+            assert ticks[-1] < 2 * max(expected.line(TOTAL, group).max, 1)
+        assert (len(charts) > 1) == ('id="echelles"' in page)
     else:
         assert by == "departement" and charts == [] and 'id="sans-graphiques"' in page
     assert 'id="graphique-ensemble"' in page  # the overall chart stays on top
