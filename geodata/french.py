@@ -20,12 +20,17 @@ five decimals (about a metre), a semicolon between them since the comma is the d
 symbol. ``coordinate`` (one value, the ``|coordonnee`` filter of the pages) and ``lonlats``
 (many places: the explanations of a batch) write the same digits.
 
+Names sort as a French reader looks them up (``name_key``): accents, case and ligatures
+aside, « Île-de-France » among the I, before « Saint-Martin » (a plain ``sorted`` put it
+after every ASCII letter).
+
 Pure: Babel and the standard library only (no Flask, no database).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
 from functools import cache, lru_cache
@@ -49,6 +54,7 @@ __all__ = [
     "lonlat",
     "lonlats",
     "metres",
+    "name_key",
     "number",
     "percent",
     "size",
@@ -172,3 +178,10 @@ def agreed(text: str, count: int | None) -> str:
 def _form(mark: str, one: bool) -> str:
     singular, plural = mark.split("|") if "|" in mark else ("", mark)
     return singular if one else plural
+
+
+def name_key(name: str) -> tuple[str, str]:
+    """A French name's sort key: its letters without accents, case or ligatures (« Île » with
+    the I, « Œuvre » with « Oeuvre »), then the name itself to order ties."""
+    plain = unicodedata.normalize("NFKD", name.casefold().replace("œ", "oe").replace("æ", "ae"))
+    return "".join(c for c in plain if not unicodedata.combining(c)), name

@@ -17,6 +17,7 @@ from app.db import get_engine
 from app.security import basemap
 from geodata.display import decoded, short_name
 from geodata.fabriques import FNT_VALUES, UNKNOWN
+from geodata.french import name_key
 from geodata.policy import (
     CATEGORIES,
     CATEGORY_NOT_ELIGIBLE,
@@ -82,7 +83,7 @@ def carte():
     downloads = {kind: url_for("carte_api.fabriques", policy=policy.name, format=kind,
                                **selection.as_params()) for kind in ("csv", "geojson")}
     regions = sorted({(row["region_code"], row["region_name"] or row["region_code"])
-                      for row in rows if row["region_code"]}, key=lambda item: item[1])
+                      for row in rows if row["region_code"]}, key=lambda item: name_key(item[1]))
     departements = [(code, f"{code} {name}", {"region": region}) for code, name, region in sorted(
         {(row["departement_code"], row["departement_name"] or "", row["region_code"] or "")
          for row in rows if row["departement_code"]})]

@@ -99,3 +99,13 @@ def test_words_agree_with_their_count_the_french_way(count, shown):
     (not only for 1, as in English), plural from 2; a count unknown keeps the marks."""
     text = "dossier(s) lu(s) (est|sont) tel(s) quel(s)"
     assert f"{count} {french.agreed(text, count)}" == shown
+
+
+def test_names_sort_with_accents_case_and_ligatures_aside():
+    """« Île-de-France » among the I: a plain sort put it after « Saint-Martin »."""
+    names = ["Saint-Martin", "Île-de-France", "Guyane", "Occitanie", "Œuvre", "éa", "Eb",
+             "Hauts-de-France"]
+    assert sorted(names, key=french.name_key) == [
+        "éa", "Eb", "Guyane", "Hauts-de-France", "Île-de-France", "Occitanie", "Œuvre",
+        "Saint-Martin"]
+    assert sorted(["Ile", "Île", "ile"], key=french.name_key) == ["Ile", "ile", "Île"]
