@@ -48,6 +48,9 @@ MAX_GROUP_CHARTS = 20
 """Above this many groups (départements: about a hundred), only the table is readable."""
 GROUPING_LABELS = {"": "Ensemble", "wave": "Par vague", "region": "Par région",
                    "departement": "Par département"}
+EXPORT_NAMES = {"": "ensemble", "wave": "par-vague", "region": "par-region",
+                "departement": "par-departement"}
+"""How the export's file is named for each grouping: in French, as the other downloads."""
 HEADLINE = {CATEGORY_QPV: "En QPV ou à proximité",
             FNT: "dont Fabriques Numériques de Territoire (FNT)",
             CATEGORY_OUTSIDE: "Hors des grands centres urbains", TOTAL: "Total des lauréates"}
@@ -114,7 +117,7 @@ def export():
     policy, by = load_policy(form.policy.data), form.by.data or None
     engine = get_engine()
     table = quota_table(programme_records(engine, policy), policy, by)
-    name = f"quotas-{policy.name}-{by or 'ensemble'}.csv"
+    name = f"quotas-{policy.name}-{EXPORT_NAMES[by or '']}.csv"
     return Response(spreadsheet_csv(CSV_COLUMNS, csv_rows(table, group_names(engine, by))),
                     mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={name}"})

@@ -258,8 +258,10 @@ def test_the_csv_export_is_the_quota_table(reference_client, reference_engine, p
     expected = quota_table(laureate_records(reference_engine, policy), policy, by)
     answer = reference_client.get(f"{EXPORT}?policy={policy_name}&by={by or ''}")
     assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    named = {None: "ensemble", "region": "par-region", "departement": "par-departement",
+             "wave": "par-vague"}[by]  # French, as the other downloads (it was « -wave »)
     assert answer.headers["Content-Disposition"] == (
-        f"attachment; filename=quotas-{policy_name}-{by or 'ensemble'}.csv")
+        f"attachment; filename=quotas-{policy_name}-{named}.csv")
     assert answer.data.startswith("\ufeff".encode())
     reader = csv.DictReader(io.StringIO(answer.data.decode("utf-8-sig")), delimiter=";")
     assert tuple(reader.fieldnames) == CSV_COLUMNS

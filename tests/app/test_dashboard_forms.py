@@ -20,7 +20,7 @@ def test_parameters_are_read_without_their_spaces(client, login):
     assert '<option value="ami-2019" selected>' in page
     export = client.get(f"{EXPORT}?policy=ami-2019%20&by=%20wave")
     assert export.status_code == 200
-    assert "quotas-ami-2019-wave.csv" in export.headers["Content-Disposition"]
+    assert "quotas-ami-2019-par-vague.csv" in export.headers["Content-Disposition"]
     empty = client.get(f"{EXPORT}?policy=&by=")
     assert "quotas-current-ensemble.csv" in empty.headers["Content-Disposition"]
 
