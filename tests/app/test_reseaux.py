@@ -141,6 +141,13 @@ def test_the_coverage_page_agrees_with_the_domain(real, places_engine):  # noqa:
 def test_the_coverage_page_names_the_fabrique_placed_nowhere(real):
     page = html.unescape(real.get("/reseaux/couverture").text)
     assert "Fabrique placée nulle part" in page and "fabt-364" in page
+    nowhere = " ".join(re.search(r'<span id="sans-localisation">(.*?)</span>', page,
+                                 re.S)[1].split())
+    assert "(fabt-364) : dans son territoire," in nowhere  # one Fabrique: « son », not « leur »
+    # where the Fabriques are: at their address when a jury of this service knew it (it said
+    # « au centre de leur commune » for all)
+    assert "placées à leur adresse quand un jury de ce service l'a connue, sinon au centre " \
+           "de leur commune" in " ".join(page.split())
     assert "Couverture incalculable" not in page
 
 
