@@ -26,7 +26,6 @@ from app import create_app
 from app.carte.api import CSV_COLUMNS
 from app.carte.forms import map_view
 from app.db import EXTENSION
-from geodata.french import name_key
 from geodata.policy import CATEGORIES
 from geodata.storage.models import Commune, Epci, EpciMember, Laureate, Qpv
 from loaders.pipeline import load_source
@@ -251,28 +250,6 @@ def test_page_lists_the_fabriques_and_honours_the_filters_without_javascript(cli
     cells = re.findall(r"<td>([^<]*)</td>", html)
     assert "Saint-Martin (97801)" in cells  # fabt-364: the list says « NA », the COG knows
     assert not [cell for cell in cells if "None" in cell]
-
-
-def test_the_count_names_the_unplaced_fabriques_of_the_selection(client):
-    """Saint-Martin (fabt-364) has no position: the line under « Liste des Fabriques
-    affichées » says so for a selection holding it, and not for one that does not."""
-    whole = re.search(r'<p id="carte-compte"[^>]*>(.*?)</p>', client.get("/carte").text, re.S)
-    assert re.sub(r"\s+", " ", whole[1]).endswith(
-        "(1 sans position connue, absente de la carte).")
-    paca = re.search(r'<p id="carte-compte"[^>]*>(.*?)</p>',
-                     client.get("/carte?region=93").text, re.S)
-    assert "sans position" not in paca[1] and paca[1].rstrip().endswith(".")
-
-
-def test_the_region_filter_sorts_names_as_a_french_reader_does(client):
-    """« Île-de-France » came last, after « Saint-Martin » (a byte-order sort)."""
-    select = re.search(r'<select [^>]*id="region"[^>]*>(.*?)</select>',
-                       client.get("/carte").text, re.S)[1]
-    names = [html.unescape(name) for name in re.findall(
-        r'<option value="[^"]+"[^>]*>([^<]*)</option>', select)]
-    assert "Île-de-France" in names and "Saint-Martin" in names
-    assert names.index("Île-de-France") < names.index("Normandie") < names.index("Saint-Martin")
-    assert names == sorted(names, key=name_key)
 
 
 def test_page_reports_bad_parameters_and_still_serves_the_map(client):

@@ -309,26 +309,6 @@ def test_amounts_no_fabrique_has_are_unknown_never_zero(reference_client):
     assert "Engagé pour l'année 1 inconnu" in funding and " 0 €" not in funding
 
 
-def test_known_amounts_say_unknown_or_no_fabrique_never_a_bare_zero(reference_client,
-                                                                    reference_engine):
-    """« non éligible » read « inconnu » (Fabriques, none with a known amount) and « dont
-    FNT » « 0 € » (no FNT decided): the second reads « aucune Fabrique décidée »."""
-    policy = load_policy("current")
-    expected = quota_table(laureate_records(reference_engine, policy), policy)
-    body = re.search(r'<table id="tableau-ensemble"[^>]*>(.*?)</table>',
-                     html.unescape(reference_client.get(DASHBOARD).text), re.S).group(1)
-    cells = dict(re.findall(r'<tr data-category="([^"]+)".*?<td class="montants">([^<]*)</td>',
-                            body, re.S))
-    assert set(cells) == set(LINE_KINDS)
-    for kind in LINE_KINDS:
-        line = expected.line(kind)
-        if not line.min:
-            assert cells[kind] == "aucune Fabrique décidée"
-        else:
-            assert cells[kind] == "inconnu" if line.funding_eur is None else "€" in cells[kind]
-    assert not expected.line("fnt").min and cells["fnt"] == "aucune Fabrique décidée"
-
-
 def test_the_funding_committed_per_year_sums_the_jury_s_amounts(app, data_dir, login):
     """Synthetic laureates of this service's jury (see tests/geodata/test_laureate_records)
     over the real published list: one the same as a published Fabrique, not counted twice
