@@ -5,13 +5,13 @@ source, the same licence."""
 from __future__ import annotations
 
 import importlib
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
 from geodata.storage.database import make_engine, upgrade
 from geodata.storage.jury_laureates import JURY_LICENCE, JURY_SOURCE
 from loaders.registry.source import LICENCE_OUVERTE
+from tests.old_schema import VERSIONS, insert_version
 
 MIGRATION = importlib.import_module(
     "geodata.storage.migrations.versions.0024_jury_licence_named_as_others")
@@ -25,19 +25,13 @@ def test_the_jury_names_the_licence_as_the_registry_does():
 def test_a_jury_version_written_before_takes_the_name(unmigrated_url):
     engine = make_engine(unmigrated_url)
     upgrade(engine, "0023")
-    versions = sa.table("dataset_versions", *(sa.column(name) for name in (
-        "source", "dataset", "vintage", "licence", "path", "checksum", "loaded_at", "current")),
-        sa.column("complete_for", sa.JSON), sa.column("counts", sa.JSON))
     with engine.begin() as connection:
         for source in (JURY_SOURCE, "un-jeu-ajoute-a-la-main"):
-            connection.execute(versions.insert().values(
-                source=source, dataset="laureates", vintage="2026-12-06",
-                licence="Licence Ouverte 2.0", path="", checksum="",
-                complete_for={"scope": "none"}, loaded_at=datetime.now(UTC), counts={},
-                current=True))
+            insert_version(connection, source=source, dataset="laureates",
+                           vintage="2026-12-06", licence="Licence Ouverte 2.0")
     upgrade(engine)
     with engine.connect() as connection:
-        found = dict(connection.execute(sa.select(versions.c.source, versions.c.licence)).all())
+        found = dict(connection.execute(sa.select(VERSIONS.c.source, VERSIONS.c.licence)).all())
     engine.dispose()
     # another source's licence is its own to name
     assert found == {JURY_SOURCE: LICENCE_OUVERTE,

@@ -7,13 +7,12 @@ import importlib
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
-import sqlalchemy as sa
-
 from geodata.storage import reference
 from geodata.storage.database import make_engine, upgrade
 from geodata.storage.jury_laureates import JURY_SOURCE, JURY_TITLE
 from geodata.storage.reference import dataset_versions, titled
 from loaders.registry import SOURCES
+from tests.old_schema import insert_version
 
 MIGRATION = importlib.import_module(
     "geodata.storage.migrations.versions.0023_dataset_version_titles")
@@ -29,15 +28,9 @@ def test_the_migration_names_sources_that_exist():
 def test_a_version_loaded_before_takes_its_title(unmigrated_url):
     engine = make_engine(unmigrated_url)
     upgrade(engine, "0022")
-    versions = sa.table("dataset_versions", *(sa.column(name) for name in (
-        "source", "dataset", "vintage", "licence", "path", "checksum", "loaded_at", "current")),
-        sa.column("complete_for", sa.JSON), sa.column("counts", sa.JSON))
     with engine.begin() as connection:
         for source in ("densite", "un-jeu-ajoute-a-la-main"):
-            connection.execute(versions.insert().values(
-                source=source, dataset="commune-classes", vintage="COG 2025", licence="",
-                path="", checksum="", complete_for={"scope": "none"},
-                loaded_at=datetime.now(UTC), counts={}, current=True))
+            insert_version(connection, source=source)
     upgrade(engine)
     assert [titled(v) for v in dataset_versions(engine)] == [
         "Grille communale de densité à 7 niveaux (INSEE)", "un-jeu-ajoute-a-la-main"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
@@ -14,6 +12,7 @@ from loaders.laureates import stage_laureates
 from loaders.pipeline import load_source
 from loaders.registry import get_source
 from tests.loaders.common import edited_lines, refused, version_count
+from tests.old_schema import insert_version
 
 pytestmark = pytest.mark.shared_data
 
@@ -215,16 +214,11 @@ def test_the_names_stored_before_are_cleaned_by_the_migration(unmigrated_url):
     its e-mail and number."""
     engine = make_engine(unmigrated_url)
     upgrade(engine, "0016")
-    versions = sa.table("dataset_versions", *(sa.column(name) for name in (
-        "id", "source", "dataset", "vintage", "licence", "path", "checksum", "loaded_at",
-        "current")), sa.column("complete_for", sa.JSON), sa.column("counts", sa.JSON))
     laureates = sa.table("laureates", *(sa.column(name) for name in (
         "id", "name", "commune_code", "precision", "dataset_version_id")))
     with engine.begin() as connection:
-        connection.execute(versions.insert().values(
-            id=1, source="laureates", dataset="laureates", vintage="2024-01", licence="",
-            path="", checksum="", complete_for={"scope": "none"},
-            loaded_at=datetime.now(UTC), counts={}, current=True))
+        insert_version(connection, id=1, source="laureates", dataset="laureates",
+                       vintage="2024-01")
         connection.execute(laureates.insert().values(
             id="fabt-109", commune_code="61001", precision="point", dataset_version_id=1,
             name="SCENE NATIONALE 61 mail x.y@scenenationale61.fr, tél. 02 33 29 16 96"))
