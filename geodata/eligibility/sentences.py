@@ -15,15 +15,9 @@ import weakref
 import numpy as np
 import shapely
 
-from geodata.eligibility.engine import (
-    FALSE,
-    HOSTING_TOLERANCE_M,
-    TRUE,
-    UNKNOWN,
-    Classification,
-    coarse,
-)
+from geodata.eligibility.engine import HOSTING_TOLERANCE_M, Classification, coarse
 from geodata.eligibility.layers import projector
+from geodata.eligibility.plain_layers import FALSE, TRUE, UNKNOWN
 from geodata.eligibility.provenance import covers, missing_outlines
 from geodata.french import NBSP, agreed, metres
 from geodata.policy import CATEGORY_PHRASES, CATEGORY_QPV
@@ -340,9 +334,11 @@ def _coarse_sentence(result: Classification, territory, commune: int, decided: b
         (float(shapely.distance(contour, ti.qpv_geometries[j])),
          str(index.qpv.codes[ti.qpv_rows[j]]), str(index.qpv.names[ti.qpv_rows[j]]))
         for j in near)
-    items = ", ".join(f"{c} « {n} » ({metres(d)} du contour)" for d, c, n in listed)
-    return (f"{head} QPV dans la commune {name} ou à moins de {metres(policy.proximity_m)} de son "
-            f"contour : {items}.")
+    inside = ", ".join(f"{c} « {n} »" for d, c, n in listed if d == 0)  # it meets the commune
+    around = ", ".join(f"{c} « {n} » ({metres(d)} du contour)" for d, c, n in listed if d > 0)
+    parts = [*([f"dans la commune {name} : {inside}"] if inside else []), *(
+        [f"à moins de {metres(policy.proximity_m)} de son contour : {around}"] if around else [])]
+    return f"{head} QPV {' ; '.join(parts)}."
 
 
 METROPOLE_SENTENCES = {

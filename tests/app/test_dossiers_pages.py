@@ -145,6 +145,23 @@ def test_the_dossier_page_shows_its_checks_and_history(wave, client, login):
     assert 'id="carte"' not in client.get(f"/instruction/dossiers/{unplaced.number}").text
 
 
+def test_the_map_caption_names_only_what_is_drawn(wave, client, login):
+    """The caption named « le QPV le plus proche (bleu) et la bande … (tirets) » on every
+    dossier's map, drawn or not (no QPV known near a place where outlines are missing)."""
+    login(client)
+    seen = set()
+    for dossier in (d for d in list_dossiers(wave) if d.lon is not None):
+        shown = client.get(f"/instruction/dossiers/{dossier.number}").text
+        features = json.loads(html.unescape(re.search(
+            r'<script type="application/json" id="carte-donnees">(.*?)</script>', shown,
+            re.DOTALL).group(1)))
+        drawn = any(f["properties"]["kind"] == "qpv" for f in features["features"])
+        caption = shown[shown.index("<figcaption"):shown.index("</figcaption>")]
+        assert ("(bleu)" in caption) == drawn and ("aucun QPV n'est dessiné" in caption) != drawn
+        seen.add(drawn)
+    assert False in seen  # maps with no QPV are in the wave (no outline of their rules)
+
+
 def test_the_dossier_page_names_its_rules_for_a_person(wave, client, login):
     """The rules the checks ran under: the policy's name, then its title for a person; a
     policy the service no longer ships is said so, the page still opens."""

@@ -136,3 +136,14 @@ def test_the_search_radius_is_written_as_french_metres(reference_engine):
     thresholds = {c.name: c.threshold for c in verdict(result, 0).components}
     assert thresholds["nearest_qpv"] == f"recherche dans un rayon de {radius}"
     assert thresholds["near_qpv"] == f"≤ {metres(policy.proximity_m)}"
+
+
+def test_a_commune_precision_location_lists_the_qpv_in_its_commune_apart(reference_engine):
+    """Known only to its commune (Marseille), a location listed each QPV « (0 m du contour) »:
+    those in the commune are said to be in it, the others at their distance."""
+    policy = load_policy("current")
+    index = reference_index(reference_engine, policy.qpv_vintage)
+    result = classify(index, policy, [5.4034], [43.3305], ["commune"])
+    text = verdict(result, 0).row["explanation"]
+    assert "QPV dans la commune Marseille : QN" in text
+    assert "(0 m du contour)" not in text and "(0,0 m du contour)" not in text
