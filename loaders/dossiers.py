@@ -218,13 +218,15 @@ def import_batch_dossiers(engine: Engine, geocoder, data: bytes, name: str, *, w
 
 def reverify_dossiers(engine: Engine, geocoder, *, data_dir: Path, wave: str | None = None,
                       policy_name: str | None = "current", actor: str = "verification",
-                      calendar_file: Path | None = None
+                      calendar_file: Path | None = None, numbers: set[int] | None = None
                       ) -> tuple[StoreReport, dict[int, str], list[str]]:
-    """Check the stored dossiers (of ``wave``) again with today's data and ``policy_name``
-    (None: each under the rules the calendar gives its wave, ``rules_of_wave``): the
-    located ones where they are, the others by their address again. Each dossier whose
-    checks change gets an event listing them; what the instruction recorded is kept."""
-    stored = list_dossiers(engine, wave, whole=True)
+    """Check the stored dossiers (of ``wave``, among ``numbers`` if given) again with
+    today's data and ``policy_name`` (None: each under the rules the calendar gives its
+    wave, ``rules_of_wave``): the located ones where they are, the others by their address
+    again. Each dossier whose checks change gets an event; what the instruction recorded
+    is kept."""
+    stored = [d for d in list_dossiers(engine, wave, whole=True)
+              if numbers is None or d.number in numbers]
     groups: dict[str, list] = {}
     if policy_name:
         groups[policy_name] = stored

@@ -1,11 +1,12 @@
 """The instructors' space: the history of the checks they kept with a dossier (list,
-export), a wave's dossiers (``dossiers``) and its jury (``jury``)."""
+export), a wave's dossiers (``dossiers``), one of them checked again (``recheck``) and its
+jury (``jury``)."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from app.instruction import dossiers, jury, views
+from app.instruction import dossiers, jury, recheck, views
 
 __all__ = ["init_app"]
 
@@ -15,3 +16,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(dossiers.bp)
     app.register_blueprint(jury.bp)
+    app.register_blueprint(recheck.bp)

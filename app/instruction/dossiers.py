@@ -47,6 +47,7 @@ from app.instruction.forms import (
     ImportForm,
     MoveForm,
 )
+from app.instruction.recheck import kept_checks
 from app.instruction.rules_said import wave_categories_rules
 from app.security import no_store
 from geodata.checks import LocationError, check_point, map_features
@@ -224,7 +225,7 @@ def _dossier_page(found, sent: AvisForm | None = None, refused: str | None = Non
         check_value=check_value, paris=PARIS, avis_labels=rules.avis,
         avis_form=form if may_give else None, avis_sent=sent, avis_refused=refused,
         avis_seen=avis_stamp(found), ds_states=DS_STATES, ds_closed=DS_CLOSED,
-        changes=changes, avis_text_max=AVIS_TEXT_MAX,
+        changes=changes, avis_text_max=AVIS_TEXT_MAX, kept_checks=kept_checks(found.number),
         move_from=url_for("dossiers.index", vague=found.wave or NO_WAVE,
                           recherche=str(found.number), _anchor="changer-etat-champs")
         if current_user.has_role("instructor") else None)

@@ -14,15 +14,21 @@ __all__ = ["AttestationForm", "BatchDossiersForm", "LocationForm", "ResultRowsFo
 
 DOSSIER_MAX, PROJECT_MAX = 60, 150
 """Characters at most of the attestation's dossier reference and project name."""
+REFERENCE_MAX = 100
+"""Characters at most of a dossier reference kept with a check (``geodata.storage.history``)."""
 
 
 class LocationForm(QueryForm, LocationFields):
     """``/verifier?address=…`` or ``?lon=…&lat=…``, or ``?commune=INSEE`` (a commune chosen
-    among homonyms when the address service was unreachable), with ``policy``."""
+    among homonyms when the address service was unreachable), with ``policy``; ``dossier``:
+    the reference of the dossier the check is for (a dossier's page not located links
+    here), filled in where the check is kept."""
 
     commune = StringField(default="", filters=[strip], validators=[
         Optional(), Regexp(r"^(?:\d{5}|2[ABab]\d{3})$",
                            message="commune : un code INSEE de 5 caractères (12202, 2A004)")])
+    dossier = StringField(default="", filters=[strip], validators=[Length(
+        max=REFERENCE_MAX, message=f"référence du dossier : {REFERENCE_MAX} caractères au plus")])
 
     def location_given(self) -> bool:
         """True when an address, a coordinate or a commune was given."""

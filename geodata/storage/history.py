@@ -26,6 +26,7 @@ __all__ = [
     "authors",
     "clean_dossier",
     "count_checks",
+    "dossier_checks",
     "list_checks",
     "record_check",
     "wave_candidates",
@@ -136,6 +137,19 @@ def list_checks(engine: Engine, user_id: int | None = None, limit: int | None = 
     with session(engine) as orm:
         return [HistoryEntry(record, email, name)
                 for record, email, name in orm.execute(query)]
+
+
+def dossier_checks(engine: Engine, reference: str, user_id: int | None = None,
+                   limit: int = 20) -> list[HistoryEntry]:
+    """The checks kept with exactly this dossier reference (any case), newest first: one
+    user's, or everyone's when ``user_id`` is None (``list_checks``'s scopes)."""
+    query = select(CheckRecord, User.email, User.name).join(User, User.id == CheckRecord.user_id)
+    if user_id is not None:
+        query = query.where(CheckRecord.user_id == user_id)
+    query = query.where(func.lower(CheckRecord.dossier_ref) == reference.strip().lower())
+    with session(engine) as orm:
+        return [HistoryEntry(record, email, name) for record, email, name in orm.execute(
+            query.order_by(CheckRecord.checked_at.desc(), CheckRecord.id.desc()).limit(limit))]
 
 
 def count_checks(engine: Engine, user_id: int | None = None,

@@ -77,6 +77,10 @@ def test_a_finished_batch_becomes_dossiers_of_a_wave(ban_app, login):
     assert (dossier.number, dossier.wave, dossier.commune_code) == (1234505, "2", "13055")
     again = " ".join(html.unescape(create("2").text).split())
     assert "1 déjà présent laissé tel quel" in again
+    # the button it names exists (it named one that did not)
+    assert "le bouton « Vérifier de nouveau » de la page de chaque dossier" in again
+    assert "Vérifier de nouveau avec les données du jour" in html.unescape(
+        client.get("/instruction/dossiers/1234505").text)
 
     other = ban_app.test_client()
     login(other)  # another instructor: the job is not theirs
