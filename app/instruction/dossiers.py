@@ -227,7 +227,8 @@ def _dossier_page(found, sent: AvisForm | None = None, refused: str | None = Non
         avis_seen=avis_stamp(found), ds_states=DS_STATES, ds_closed=DS_CLOSED,
         changes=changes, avis_text_max=AVIS_TEXT_MAX, kept_checks=kept_checks(found.number),
         move_from=url_for("dossiers.index", vague=found.wave or NO_WAVE,
-                          recherche=str(found.number), _anchor="changer-etat-champs")
+                          recherche=str(found.number), coche=str(found.number),
+                          _anchor="changer-etat-champs")
         if current_user.has_role("instructor") else None)
 
 

@@ -102,6 +102,9 @@ class DossiersQuery(QueryForm):
     tri = StringField(default="numero", filters=[strip], validators=[_one_of(SORTS, "tri")])
     page = IntegerField(default=1, validators=[Optional(), NumberRange(
         min=1, max=100_000, message="page : un nombre entier positif")])
+    coche = IntegerField(default=None, validators=[Optional(), NumberRange(
+        min=1, message="coche : un numéro de dossier")])
+    """The dossier ticked on arrival (the dossier's page links here to change its state)."""
 
     ORDER = ("vague", "recherche", "etat", "avis", "categorie", "departement", "type",
              "verification", "tri", "page")

@@ -170,6 +170,9 @@ def test_a_dossier_page_leads_its_instructor_to_change_its_state(wave, client, l
     listing = client.get(link.split("#")[0]).text
     assert re.findall(r'<tr data-numero="(\d+)">', listing) == ["1234505"]
     assert 'id="changer-etat-champs"' in listing
+    # ticked on arrival: the instructor only chooses the state (it was left to tick)
+    assert 'value="1234505" id="coche-1234505" checked' in listing
+    assert 'id="coche-1234505" checked' not in client.get("/instruction/dossiers?vague=2").text
     reader = client.application.test_client()  # the ministry reads, moves nothing
     login(reader, "ministry")
     assert 'id="changer-etat-lien"' not in reader.get("/instruction/dossiers/1234505").text
