@@ -94,10 +94,12 @@ def import_dossiers(engine: Engine, geocoder, path: str | Path, *, data_dir: Pat
     notes += departements_changed(engine, departements)
     absent = _absent_from_file(engine, intake)
     if absent:
+        waves = sorted({d.wave for d in intake.dossiers if d.wave is not None})
         notes.append(f"{len(absent)} " + agreed(
-            "dossier(s) déjà importé(s) de la ou des mêmes vagues (n'est|ne sont) pas dans ce "
-            "fichier (gardé(s) tel(s) quel(s) ; retiré(s) de Démarches Simplifiées ?) : ",
-            len(absent)) + some_numbers(absent))
+            "dossier(s) déjà importé(s) " + agreed("(de la vague|des vagues) ", len(waves))
+            + ", ".join(waves) + " (n'est|ne sont) pas dans ce fichier (gardé(s) tel(s) "
+            "quel(s) ; retiré(s) de Démarches Simplifiées ?) : ", len(absent))
+            + some_numbers(absent))
     if stored.decided_kept:
         notes.append(_decisions_kept(stored.decided_kept))
     return ImportReport(intake, stored, not_located, notes)
@@ -220,11 +222,10 @@ def reverify_dossiers(engine: Engine, geocoder, *, data_dir: Path, wave: str | N
                       policy_name: str | None = "current", actor: str = "verification",
                       calendar_file: Path | None = None, numbers: set[int] | None = None
                       ) -> tuple[StoreReport, dict[int, str], list[str]]:
-    """Check the stored dossiers (of ``wave``, among ``numbers`` if given) again with
-    today's data and ``policy_name`` (None: each under the rules the calendar gives its
-    wave, ``rules_of_wave``): the located ones where they are, the others by their address
-    again. Each dossier whose checks change gets an event; what the instruction recorded
-    is kept."""
+    """Check the stored dossiers (of ``wave``, among ``numbers``) again with today's data
+    and ``policy_name`` (None: the rules the calendar gives each one's wave): the located
+    where they are, the others by their address again. Each dossier whose checks change
+    gets an event; what the instruction recorded is kept."""
     stored = [d for d in list_dossiers(engine, wave, whole=True)
               if numbers is None or d.number in numbers]
     groups: dict[str, list] = {}

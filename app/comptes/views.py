@@ -85,7 +85,7 @@ def login():
             login_user(Account(user))
             session.permanent = True
             session[LOGIN_AT] = int(time.time())
-            flash(f"Vous êtes connecté(e) : {user.email}.", "success")
+            flash(f"Connexion réussie : {user.email}.", "success")
             return redirect(destination(target))
         error = BAD_CREDENTIALS
     return render_template("connexion.html", error=error, email=form.email.data, next=target)
@@ -95,7 +95,7 @@ def login():
 def logout():
     """End the account's sessions, then forget this one (POST only, with its CSRF token)."""
     log_out()
-    flash("Vous êtes déconnecté(e).", "info")
+    flash("Déconnexion effectuée.", "info")
     return redirect(url_for("accueil.home"))
 
 

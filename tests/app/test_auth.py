@@ -198,14 +198,16 @@ def test_roles_open_pages_and_admins_open_every_page(app, login):
 
 
 def test_logout_is_a_post_with_its_csrf_token(client, login):
-    login(client)
+    email = login(client)
+    welcome = " ".join(html.unescape(client.get("/").text).split())  # without « (e) »
+    assert f"Connexion réussie : {email}." in welcome and "connecté(e)" not in welcome
     assert client.get("/deconnexion").status_code == 405
     assert client.post("/deconnexion").status_code == 400  # no CSRF token
     assert logged_in(client)
     token = csrf_token(client, HISTORY)  # the header's logout form
     answer = client.post("/deconnexion", data={"csrf_token": token})
     assert answer.status_code == 302 and answer.headers["Location"] == "/"
-    assert "Vous êtes déconnecté(e)" in client.get("/").text
+    assert "Déconnexion effectuée." in client.get("/").text
     assert not logged_in(client)
 
 

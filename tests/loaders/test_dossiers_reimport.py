@@ -188,7 +188,9 @@ def test_dossiers_missing_from_a_new_export_are_named(paca, ban, data_dir, tmp_p
     report = imported(paca, ban, data_dir, path=shorter)
 
     note = next(n for n in report.notes if "pas dans ce fichier" in n)
-    assert note.startswith("2 dossiers") and note.endswith(": 1234503, 1234506")
+    assert note.startswith("2 dossiers déjà importés des vagues 1, 2 ne sont pas dans ce "
+                           "fichier (gardés tels quels")  # not « de la ou des mêmes vagues »
+    assert note.endswith(": 1234503, 1234506")
     assert {d.number for d in list_dossiers(paca)} >= {1234503, 1234506}  # kept
 
 
