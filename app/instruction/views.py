@@ -78,7 +78,8 @@ def record():
         return _not_kept(form, first_error(form, form.ERROR_ORDER)[1])
     try:
         location = form.location()
-        check = check_location(get_engine(), get_geocoder(), form.policy.data, **location)
+        check = check_location(get_engine(), get_geocoder(), form.policy.data,  # as shown
+                               commune_fallback=True, **location)
         query = location.get("address") or f"{location['lon']!r}, {location['lat']!r}"
         dossier = form.dossier()
         record_check(get_engine(), current_user.id, check, form.policy.data, query, dossier)

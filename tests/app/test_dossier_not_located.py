@@ -14,16 +14,19 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sqlalchemy import select
 
 from app.db import EXTENSION
 from geodata.geocoder import BanClient
 from geodata.storage.dossiers import find_dossier
+from geodata.storage.models import CheckRecord
 from loaders.dossiers import import_dossiers
+from loaders.pipeline import load_source
 from tests.app.conftest import csrf_token
 from tests.app.test_history import keep
 from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
 from tests.loaders.test_dossiers_import import WAVE
-from tests.support import close_app, make_app
+from tests.support import close_app, contours_of, make_app
 
 pytestmark = pytest.mark.shared_data
 
@@ -104,3 +107,27 @@ def test_the_checks_kept_with_a_dossier_are_on_its_page(ban_app, login):
     assert "/verifier?lon=5.4034" in rows
     assert 'href="/instruction/historique?dossier=1234503"' in shown
 
+
+
+def test_the_commune_verdict_the_checker_shows_is_kept_while_the_ban_is_down(
+        database_url, tmp_path, data_dir, login):
+    """The checker answers at the commune when the BAN is unreachable; keeping that verdict
+    checked the address again without the commune's fall-back: « non enregistrée »."""
+    contours = contours_of(data_dir, ["24"], tmp_path / "contours_24.geojson")
+    app = make_app(database_url, tmp_path / "instance", data_dir,
+                   GEOCODER_URL="http://127.0.0.1:9/")
+    try:
+        engine = app.extensions[EXTENSION]
+        load_source(engine, "communes", data_dir=data_dir, progress=False)  # the directory
+        load_source(engine, "commune-contours", str(contours), progress=False)
+        client = app.test_client()
+        login(client)
+        answer = keep(client, "/verifier?address=Coulounieix-Chamiers+24660&policy=ami-2019"
+                              "&dossier=1234504", dossier_ref="1234504")
+        assert answer.status_code == 302, text_of(answer)
+        with engine.connect() as connection:
+            (record,) = connection.execute(select(CheckRecord)).all()
+        assert record.dossier_ref == "1234504" and record.precision == "commune"
+        assert record.commune_code == "24138"
+    finally:
+        close_app(app)
