@@ -22,9 +22,16 @@ from geodata.checks import (
     map_features,
 )
 from geodata.eligibility import EligibilityError
+from geodata.eligibility.categories import eligible_either_way, possible_of_halves
 from geodata.eligibility.engine import COARSE_PRECISIONS
 from geodata.geocoder import GeocoderError
-from geodata.policy import CATEGORIES, PolicyError, available_policies, load_policy
+from geodata.policy import (
+    CATEGORIES,
+    CATEGORY_UNDETERMINED,
+    PolicyError,
+    available_policies,
+    load_policy,
+)
 from geodata.storage.map_layers import COMMUNE_OUTLINES, LAYERS
 from geodata.storage.reference import titled
 
@@ -117,15 +124,31 @@ def qpv_unmeasured(row: dict) -> str:
 
 VERDICT_HEADINGS = {"qpv": "Territoire éligible", "hors-grands-centres-urbains":
                     "Territoire éligible", "non-eligible": "Territoire non éligible"}
+TO_SETTLE_HEADING = ("Territoire éligible : catégorie à préciser (QPV ou hors des grands "
+                     "centres urbains)")
 
 
 @bp.app_template_global()
-def verdict_heading(category: str, categories: dict) -> str:
+def only_category_open(row: dict) -> bool:
+    """An « à vérifier » verdict eligible whatever its undecided condition says: only its
+    category (QPV or « hors des grands centres urbains ») is open."""
+    if row["category"] != CATEGORY_UNDETERMINED:
+        return False
+    halves = (row["in_qpv"], row["near_qpv"], row["outside_large_urban_centre"])
+    return eligible_either_way(possible_of_halves(*halves,
+                                                  load_policy(row["policy"]).precedence))
+
+
+@bp.app_template_global()
+def verdict_heading(row: dict, categories: dict) -> str:
     """The verdict's heading: eligible or not first (the word an applicant looks for), then
-    the category; « Éligibilité à vérifier » when a condition is undetermined."""
-    if category not in VERDICT_HEADINGS:
+    the category; « Éligibilité à vérifier » when a condition is undetermined, unless the
+    place is eligible either way."""
+    if only_category_open(row):
+        return TO_SETTLE_HEADING
+    if row["category"] not in VERDICT_HEADINGS:
         return "Éligibilité à vérifier"
-    return f"{VERDICT_HEADINGS[category]} : {categories[category]}"
+    return f"{VERDICT_HEADINGS[row['category']]} : {categories[row['category']]}"
 
 
 @bp.get("/verifier")

@@ -7,7 +7,9 @@ policy's precedence says which category a location that is both gets. A location
 unknown half is « à vérifier »; the categories it could still fall in are those its unknown
 halves give once known, either way: one in a large urban centre can never be « hors des
 grands centres urbains », one outside them never « non éligible ». The quotas count it in
-those lines' ranges only (``geodata.quotas``).
+those lines' ranges only (``geodata.quotas``). One that could only fall in « en QPV » or
+« hors des grands centres urbains » is eligible either way: only its category is open
+(``eligible_either_way``).
 """
 
 from __future__ import annotations
@@ -22,10 +24,14 @@ from geodata.policy import (
     CATEGORY_UNDETERMINED,
 )
 
-__all__ = ["ANY_CATEGORY", "categories", "possible_categories", "possible_of_halves"]
+__all__ = ["ANY_CATEGORY", "ELIGIBLE", "categories", "eligible_either_way",
+           "possible_categories", "possible_of_halves"]
 
 ANY_CATEGORY = frozenset({CATEGORY_QPV, CATEGORY_OUTSIDE, CATEGORY_NOT_ELIGIBLE})
 """What a location of which nothing is known could fall in."""
+
+ELIGIBLE = frozenset({CATEGORY_QPV, CATEGORY_OUTSIDE})
+"""The categories of an eligible location."""
 
 NAMES = np.array([CATEGORY_UNDETERMINED, CATEGORY_NOT_ELIGIBLE, CATEGORY_QPV, CATEGORY_OUTSIDE],
                  dtype=object)
@@ -57,6 +63,12 @@ def possible_of_halves(in_qpv: bool | None, near_qpv: bool | None, outside: bool
     in_qpv, near_qpv, outside = (np.array([code[v]], dtype=np.int8)
                                  for v in (in_qpv, near_qpv, outside))
     return _possible(_either(in_qpv, near_qpv), outside, precedence == "qpv")[0]
+
+
+def eligible_either_way(possible: frozenset[str] | None) -> bool:
+    """Whether an « à vérifier » location that could still fall in ``possible`` (None: any)
+    is eligible whatever its unknown half says, only its category being open."""
+    return bool(possible) and possible <= ELIGIBLE
 
 
 def _possible(qpv_half: np.ndarray, outside: np.ndarray, qpv_first: bool

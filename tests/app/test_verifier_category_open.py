@@ -1,0 +1,62 @@
+"""A place eligible whatever its undecided condition says (a commune outside large urban
+centres, its QPV half unknown) is headlined eligible, only its category open; a place that
+may still be non-eligible keeps « Éligibilité à vérifier »: on the real layers."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from tests.app.test_api import api_app, client  # noqa: F401 - real layers + local BAN
+from tests.ban_server import ban_server_fixture  # noqa: F401
+
+pytestmark = pytest.mark.shared_data
+
+TO_SETTLE = ("Territoire éligible\u00a0: catégorie à préciser (QPV ou hors des grands centres "
+             "urbains)")
+
+
+def verdict_box(page: str) -> tuple[str, str, str]:
+    """The alert's tone, its heading and its text as read (spaces folded)."""
+    box = re.search(r'<div id="verdict" class="fr-alert fr-alert--(\w+).*?</div>', page,
+                    re.S)
+    heading = re.search(r'<h2 id="verdict-titre"[^>]*>([^<]+)</h2>', box.group(0)).group(1)
+    said = " ".join(re.sub(r"<[^>]+>", " ", html.unescape(box.group(0))).split())
+    return box.group(1), html.unescape(heading), said
+
+
+def test_a_place_outside_large_urban_centres_is_eligible_its_category_open(client):  # noqa: F811
+    """Saint-Julien-Chapteuil (Haute-Loire) under the AMI 2019 rules: outside the 22
+    métropoles, no 2015 QPV outline loaded for its région. It was an orange « Éligibilité à
+    vérifier » saying itself the place was eligible either way."""
+    page = client.get("/verifier?lon=4,0605&lat=45,0364&policy=ami-2019")
+    assert page.status_code == 200
+    assert page.json is None and "Saint-Julien-Chapteuil" in page.text
+    tone, heading, said = verdict_box(page.text)
+    assert (tone, heading) == ("info", TO_SETTLE)
+    assert html.unescape(page.text).count(f"<title>{TO_SETTLE} — ") == 1
+    assert "éligible dans les deux cas" in said
+    assert "la condition « hors des grands centres urbains » est remplie" in said
+    assert "la condition QPV n'ayant pas pu être décidée" in said
+    assert "QPV : indéterminé" in said.replace("\u00a0", " ")
+    assert "Éligibilité à vérifier" not in page.text
+    api = client.get("/api/v1/eligibility?lon=4.0605&lat=45.0364&policy=ami-2019").json
+    assert api["category"] == "a-verifier"  # the contract's code is unchanged
+
+
+def test_a_place_that_may_be_non_eligible_stays_to_check(client):  # noqa: F811
+    """Toulouse under the current rules: a large urban centre, no 2024 QPV outline loaded
+    for Occitanie: eligible in a QPV only, which is not known."""
+    page = client.get("/verifier?lon=1.4205&lat=43.5825&policy=current")
+    tone, heading, said = verdict_box(page.text)
+    assert (tone, heading) == ("warning", "Éligibilité à vérifier")
+    assert "éligible dans les deux cas" not in said and "à préciser" not in said
+    assert "tout dépend donc du QPV" in said
+
+
+def test_the_help_says_an_undecided_place_may_be_eligible_either_way(client):  # noqa: F811
+    said = " ".join(html.unescape(client.get("/aide").text).split())
+    assert "éligible dans les deux cas : le verdict dit « Territoire éligible : catégorie à " \
+        "préciser »" in said.replace("\u00a0", " ")
