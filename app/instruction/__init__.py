@@ -7,6 +7,8 @@ from __future__ import annotations
 from flask import Flask
 
 from app.instruction import dossiers, jury, recheck, views
+from geodata.dossiers.selection import shown_category
+from geodata.dossiers.territory import category_to_settle
 
 __all__ = ["init_app"]
 
@@ -17,3 +19,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(dossiers.bp)
     app.register_blueprint(jury.bp)
     app.register_blueprint(recheck.bp)
+    # a dossier « à vérifier » eligible either way, only its category open, as pages say it
+    app.add_template_global(shown_category)
+    app.add_template_global(category_to_settle)

@@ -51,6 +51,7 @@ from app.instruction.recheck import kept_checks
 from app.instruction.rules_said import wave_categories_rules
 from app.security import no_store
 from geodata.checks import LocationError, check_point, map_features
+from geodata.dossiers import selection
 from geodata.dossiers.calendar import CalendarError
 from geodata.dossiers.export import export_csv
 from geodata.dossiers.records import DS_CLOSED, DS_STATES, KINDS
@@ -150,14 +151,15 @@ def _list_page(query: DossiersQuery, kept: KeptMove | None = None):
         return error_page("Vague inconnue", unknown_wave(wave, waves), 404)
     pages = max(1, math.ceil(len(selected) / PER_PAGE))
     page = min(query.page.data or 1, pages)
+    counted = counts(everything)
     return render_template(
         "dossiers.html", waves=waves, wave=wave, no_wave=NO_WAVE, everything=everything,
         kept=selected,
         shown=selected[(page - 1) * PER_PAGE:page * PER_PAGE], page=page, pages=pages,
-        counts=counts(everything), asked=query.asked(), query=query,
+        counts=counted, asked=query.asked(), query=query,
         categories_rules=wave_categories_rules(everything, None if wave == NO_WAVE else wave),
-        options=_options(waves, counts(everything)), states=workflow().labels,
-        categories=SHORT_CATEGORIES, check_value=check_value, kinds=KINDS,
+        options=_options(waves, counted), states=workflow().labels,
+        categories=selection.SHOWN_CATEGORIES, check_value=check_value, kinds=KINDS,
         avis_labels=workflow().avis, ds_states=DS_STATES, ds_closed=DS_CLOSED,
         may_move=current_user.has_role("instructor"), kept_move=kept,
         avis_asked=_avis_asked(),

@@ -13,22 +13,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from geodata.dossiers.records import FNT
-from geodata.eligibility.categories import possible_of_halves
+from geodata.dossiers.territory import possible_categories_of
 from geodata.policy import (
     CATEGORIES,
     CATEGORY_OUTSIDE,
     CATEGORY_QPV,
     CATEGORY_UNDETERMINED,
-    available_policies,
-    load_policy,
 )
 from geodata.quotas import FNT as FNT_LINE
 from geodata.quotas import OVERALL, TOTAL, YEARS, FabriqueRecord, QuotaTable, range_text
 
 __all__ = ["dossier_record", "laureates_of_wave", "possible_categories_of",
            "selection_warnings"]
-
-MISSING = object()  # a half the territory check does not hold (a dossier not located)
 
 TARGET_LABELS = {CATEGORY_QPV: "Fabriques en QPV ou à proximité",
                  FNT_LINE: "Fabriques Numériques de Territoire (dans la moitié QPV)",
@@ -52,19 +48,6 @@ def dossier_record(dossier, region: str | None = None,
         yearly_eur=(None,) * YEARS if granted is None else amounts,
         possible=possible_categories_of(dossier) if category == CATEGORY_UNDETERMINED
         else None)
-
-
-def possible_categories_of(dossier) -> frozenset[str] | None:
-    """The categories an « à vérifier » dossier could still fall in, from the halves of its
-    territory check under its rules (``geodata.eligibility.categories``); None (any) when
-    it was not located, or its rules are no longer shipped. One in a large urban centre is
-    never « hors des grands centres urbains »."""
-    territory = (dossier.checks or {}).get("territoire") or {}
-    halves = [territory.get(key, MISSING)
-              for key in ("in_qpv", "near_qpv", "outside_large_urban_centre")]
-    if MISSING in halves or dossier.policy not in available_policies():
-        return None
-    return possible_of_halves(*halves, load_policy(dossier.policy).precedence)
 
 
 def selection_warnings(after: QuotaTable, wave_laureates: int, wave_cap: int | None,

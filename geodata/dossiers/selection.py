@@ -2,7 +2,9 @@
 
 Works on stored dossiers (``geodata.storage.dossier_models.Dossier`` rows, or anything with
 the same attributes). A check is true, false or undetermined (None): the territorial one is
-false for a non-eligible location, undetermined while "à vérifier".
+false for a non-eligible location, undetermined while "à vérifier". The pages tally apart
+(``shown_category``) the « à vérifier » eligible whatever their undecided condition says,
+whose category only is open, from the stored halves of their territorial check.
 """
 
 from __future__ import annotations
@@ -12,15 +14,25 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from geodata.policy import CATEGORY_NOT_ELIGIBLE, CATEGORY_UNDETERMINED
+from geodata.dossiers.territory import category_to_settle
+from geodata.policy import (
+    CATEGORY_NOT_ELIGIBLE,
+    CATEGORY_UNDETERMINED,
+    SHORT_CATEGORIES,
+    available_policies,
+)
 
-__all__ = ["CHECKS", "NO_AVIS", "SORTS", "DossierFilter", "check_value", "counts", "folded"]
+__all__ = ["CHECKS", "NO_AVIS", "SHOWN_CATEGORIES", "SORTS", "TO_SETTLE", "DossierFilter",
+           "check_value", "counts", "folded", "shown_category"]
 
 CHECKS = {"territoire": "territoire", "forme_juridique": "forme juridique",
           "financement": "financement"}
 """The automatic checks, by key, with their French name."""
 NO_AVIS = "aucun"
 """The avis filter's value for a dossier without a prefecture's avis."""
+TO_SETTLE = "eligible-a-preciser"
+"""How the pages show an « à vérifier » dossier eligible either way (never stored)."""
+SHOWN_CATEGORIES = {**SHORT_CATEGORIES, TO_SETTLE: "éligible (catégorie à préciser)"}
 SORTS = {
     "numero": ("numéro", lambda d: d.number),
     "raison_sociale": ("raison sociale", lambda d: ((d.company_name or "").casefold(), d.number)),
@@ -37,6 +49,12 @@ def check_value(dossier, name: str) -> bool | None:
             return None
         return dossier.category != CATEGORY_NOT_ELIGIBLE
     return (dossier.checks or {}).get(name, {}).get("value")
+
+
+def shown_category(dossier, policies: list[str] | None = None) -> str | None:
+    """The dossier's category as the pages show it: TO_SETTLE for an « à vérifier » one that
+    can only fall in « en QPV » or « hors des grands centres urbains »."""
+    return TO_SETTLE if category_to_settle(dossier, policies) else dossier.category
 
 
 @dataclass(frozen=True)
@@ -79,12 +97,14 @@ def _mentions(dossier, text: str) -> bool:
 
 
 def counts(dossiers: Sequence) -> dict[str, Counter]:
-    """How many dossiers in each state, category, département, type and avis (NO_AVIS:
-    none)."""
+    """How many dossiers in each state, category (stored; as shown), département, type and
+    avis (NO_AVIS: none)."""
+    shipped = available_policies()
     return {
         "state": Counter(d.state for d in dossiers),
         "avis": Counter(d.avis or NO_AVIS for d in dossiers),
         "category": Counter(d.category for d in dossiers),
+        "shown_category": Counter(shown_category(d, shipped) for d in dossiers),
         "departement": Counter(d.departement_code for d in dossiers if d.departement_code),
         "kind": Counter(d.kind for d in dossiers if d.kind),
     }

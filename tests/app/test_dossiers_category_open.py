@@ -1,0 +1,80 @@
+"""The dossiers' list and a dossier's page tell an « à vérifier » dossier eligible either way
+(its commune outside large urban centres, its QPV half unknown: only its category open)
+from one that may be non-eligible, from what the import stored; the stored code stays.
+
+The wave of ``tests/data/dossiers`` imported under the AMI 2019 rules with the real outlines
+of two départements (13: Marseille, a métropole; 43: Saint-Julien-Chapteuil, outside them)
+and the real EPCI, no QPV outline: the QPV half of every located dossier is unknown."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from app.db import EXTENSION
+from geodata.geocoder import BanClient
+from geodata.storage.dossiers import list_dossiers
+from loaders.dossiers import import_dossiers
+from loaders.pipeline import load_source
+from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
+from tests.loaders.test_dossiers_import import WAVE
+from tests.support import contours_of
+
+pytestmark = pytest.mark.shared_data
+
+SAINT_JULIEN = 1234511
+TO_SETTLE = "éligible (catégorie à préciser)"
+
+
+@pytest.fixture(name="wave")
+def wave_fixture(app, data_dir, ban_server, tmp_path):
+    engine = app.extensions[EXTENSION]
+    outlines = contours_of(data_dir, ["13", "43"], tmp_path / "contours_13_43.geojson")
+    load_source(engine, "commune-contours", str(outlines), progress=False)
+    load_source(engine, "epci", None, data_dir=data_dir, progress=False)
+    with BanClient(ban_server.url, max_retries=0) as ban:
+        import_dossiers(engine, ban, WAVE, data_dir=data_dir, policy_name="ami-2019",
+                        actor="test")
+    return engine
+
+
+def said(page: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html.unescape(page)).split())
+
+
+def test_the_list_tallies_eligible_to_settle_apart_from_to_check(wave, client, login):
+    stored = {d.number: d for d in list_dossiers(wave, "2")}
+    territory = stored[SAINT_JULIEN].checks["territoire"]
+    assert stored[SAINT_JULIEN].category == "a-verifier"  # the stored code is unchanged
+    assert territory["outside_large_urban_centre"] is True and territory["in_qpv"] is None
+    undecided = sum(d.category == "a-verifier" for d in stored.values()) - 1
+    assert undecided > 0  # Marseille's, and those not located
+    login(client)
+    page = client.get("/instruction/dossiers?vague=2").text
+    synthesis = said(re.search(r'<p id="synthese">.*?</p>', page, re.S).group(0))
+    assert f"{TO_SETTLE} 1" in synthesis
+    tally = synthesis.split("Par catégorie")[1]
+    assert f"à vérifier {undecided}" in tally.replace(f"{TO_SETTLE} 1", "")
+    row = re.search(rf'<tr data-numero="{SAINT_JULIEN}">.*?</tr>', page, re.S).group(0)
+    assert TO_SETTLE in row and 'data-category="a-verifier"' in row
+    marseille = re.search(r'<tr data-numero="1234505">.*?</tr>', page, re.S).group(0)
+    assert TO_SETTLE not in marseille and ">à vérifier<" in marseille
+    options = said(re.search(r'<select[^>]*name="categorie".*?</select>', page,
+                             re.S).group(0))
+    assert f"à vérifier ({undecided + 1})" in options  # the filter is by stored code
+
+
+def test_the_dossier_page_heads_eligible_to_settle_or_to_check(wave, client, login):
+    login(client)
+    head = said(re.search(r'<p class="fr-text--lead">.*?</p>',
+                          client.get(f"/instruction/dossiers/{SAINT_JULIEN}").text,
+                          re.S).group(0))
+    assert "éligible, catégorie à préciser (QPV ou hors des grands centres urbains)" in head
+    assert "une condition n'a pas pu être décidée" not in head
+    marseille = said(re.search(r'<p class="fr-text--lead">.*?</p>',
+                               client.get("/instruction/dossiers/1234505").text,
+                               re.S).group(0))
+    assert "à vérifier : une condition n'a pas pu être décidée" in marseille
+    assert "à préciser" not in marseille
