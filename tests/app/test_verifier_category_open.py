@@ -60,3 +60,15 @@ def test_the_help_says_an_undecided_place_may_be_eligible_either_way(client):  #
     said = " ".join(html.unescape(client.get("/aide").text).split())
     assert "éligible dans les deux cas : le verdict dit « Territoire éligible : catégorie à " \
         "préciser »" in said.replace("\u00a0", " ")
+
+
+def test_the_attestation_says_eligible_its_category_open(client):  # noqa: F811
+    """The printable attestation said « à vérifier : une condition n'a pas pu être décidée »
+    for Saint-Julien-Chapteuil while the page said it eligible either way."""
+    page = " ".join(html.unescape(client.get(
+        "/verifier/attestation?lon=4,0605&lat=45,0364&policy=ami-2019").text).split())
+    assert ("<dt>Verdict</dt> <dd><strong>éligible, catégorie à préciser (QPV ou hors des grands "
+            "centres urbains)</strong>") in page
+    toulouse = html.unescape(client.get(
+        "/verifier/attestation?lon=1.4205&lat=43.5825&policy=current").text)
+    assert "catégorie à préciser" not in toulouse
