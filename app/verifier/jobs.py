@@ -36,6 +36,7 @@ from geodata.checks import address_geocoding
 from geodata.eligibility.addresses import AddressLocations, read_batch, write_batch
 from geodata.eligibility.batch import BatchReport
 from geodata.eligibility.engine import EligibilityError
+from geodata.eligibility.given import given_columns
 from geodata.eligibility.reading import BatchError
 from geodata.files import leftovers, write_whole, written_whole
 from geodata.geocoder import BanClient, GeocoderError
@@ -245,7 +246,9 @@ def run(app: Flask, folder: Path) -> None:
 
 def _classify(app: Flask, folder: Path, status: dict) -> BatchReport:
     policy = load_policy(status["policy"])
-    locations = read_batch((folder / INPUT).read_bytes())
+    data = (folder / INPUT).read_bytes()
+    locations = read_batch(data)
+    locations.given = given_columns(data, locations)  # the page's file keeps them
     status["rows_total"] = len(locations.ids)
     engine = get_engine()
     index = reference_index(engine, policy.qpv_vintage)

@@ -14,6 +14,7 @@ The same chunked loop serves address files (``geodata.eligibility.addresses``): 
 
 from __future__ import annotations
 
+import csv
 import io
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -28,7 +29,7 @@ import polars as pl
 from geodata.eligibility.chunks import TextChunk, parsed
 from geodata.eligibility.columns import COLUMNS, contract_columns, contract_frame
 from geodata.eligibility.engine import Classification, classify
-from geodata.eligibility.french_csv import french_frame, french_header
+from geodata.eligibility.french_csv import GIVEN, french_frame, french_header
 from geodata.eligibility.layers import ReferenceIndex
 from geodata.eligibility.reading import Locations, read_locations
 from geodata.french import agreed
@@ -194,6 +195,9 @@ def chunk_frame(index: ReferenceIndex, policy: Policy, part: Locations, *,
         found = _with_unreadable(found, readable, part, policy)
     found = found.with_columns(pl.Series(name, column, strict=False)
                                for name, column in part.extra.items())
+    if part.given:  # the file's own columns first, as typed
+        found = pl.DataFrame([pl.Series(GIVEN + name, column, dtype=pl.String)
+                              for name, column in part.given.items()]).hstack(found)
     if spreadsheet:
         found = found.with_columns(pl.col(pl.Float64).cast(pl.String)
                                    .str.replace(".", ",", literal=True))
@@ -225,14 +229,15 @@ def write_csv(index: ReferenceIndex, policy: Policy, locations: Locations, targe
     binary file, chunk by chunk (``write_chunks``)."""
     return write_chunks(index, policy, _parts(locations, chunk), target, progress=progress,
                         prepare=prepare, extra=tuple(locations.extra),
-                        spreadsheet=spreadsheet, short=short, workers=workers)
+                        given=tuple(locations.given), spreadsheet=spreadsheet, short=short,
+                        workers=workers)
 
 
 def write_chunks(index: ReferenceIndex, policy: Policy,
                  parts: Iterable[Locations | TextChunk],
                  target: BinaryIO, *, progress: Callable[[int], None] | None = None,
                  prepare: Prepare | None = None, extra: tuple[str, ...] = (),
-                 spreadsheet: bool = False, short: bool = False,
+                 given: tuple[str, ...] = (), spreadsheet: bool = False, short: bool = False,
                  workers: int = 1, pool=None) -> BatchReport:
     """Write the contract's CSV of the chunks ``parts`` (plus their ``extra`` columns) to
     ``target``, a binary file, in their order (polars writes the text). Memory holds a few
@@ -245,12 +250,15 @@ def write_chunks(index: ReferenceIndex, policy: Policy,
     (``geodata.eligibility.short_sentences``) instead of the paragraph. ``workers``: more
     than 1 classifies the chunks in as many processes (``geodata.eligibility.workers``); the
     file is the same byte for byte. ``pool``: workers started beforehand (a ``WorkerPool``),
-    used instead of starting ``workers - 1`` after the first chunk.
+    used instead of starting ``workers - 1`` after the first chunk. ``given``: the names of
+    the chunks' ``Locations.given`` columns (the file's own), written before the others.
     """
     report = BatchReport()
     columns = [*COLUMNS, *extra]
-    target.write((BOM + ";".join(french_header(columns)) if spreadsheet
-                  else ",".join(columns)).encode() + b"\n")
+    header = io.StringIO()
+    csv.writer(header, delimiter=";" if spreadsheet else ",", lineterminator="\n").writerow(
+        [*given, *(french_header(columns) if spreadsheet else columns)])
+    target.write(((BOM if spreadsheet else "") + header.getvalue()).encode())
     parts = _prepared(parts, prepare, report)
     if workers > 1 or pool is not None:
         from geodata.eligibility.workers import csv_in_processes

@@ -21,12 +21,15 @@ from pathlib import Path
 
 import polars as pl
 
+from geodata.eligibility.reading import column_name
 from geodata.eligibility.sentences import PRECISION_LABELS
 from geodata.policy import CATEGORIES, CATEGORY_UNDETERMINED, SHORT_CATEGORIES
 from geodata.spreadsheet import shown_cell
 
 __all__ = [
     "ERRORS",
+    "GIVEN",
+    "GIVEN_SUFFIX",
     "FRENCH_HEADERS",
     "SHOWS",
     "TO_CHECK",
@@ -51,6 +54,13 @@ FRENCH_HEADERS = {
     "geocoding_warning": "adresse à vérifier",
 }
 """Contract column -> header of the French spreadsheet file (same order as the contract)."""
+GIVEN = "\0fichier:"
+"""The prefix, never a column's name, of the frame columns that hold the file's own."""
+GIVEN_SUFFIX = " (fichier)"
+"""Added to the name of a column of the file that the service writes too (``id``, ``lon``):
+the result file keeps both, never two columns of one name."""
+TYPED_PLACE = ("adresse", "address", "ville", "commune", "city", "code_postal", "postcode")
+"""The file's own columns that say where a row is, shown when it has no position."""
 CONTRACT_OF = {french: name for name, french in FRENCH_HEADERS.items()}
 CATEGORY_OF = {label: code for code, label in CATEGORIES.items()}
 TO_CHECK, ERRORS = "a-verifier", "erreurs"
@@ -123,6 +133,13 @@ def _matches(show: str):
     raise ResultPageError(f"filtre inconnu : {show!r}")
 
 
+def _typed_place(record: dict) -> str:
+    """What the file's own columns say of a row's place (address, postal code, town)."""
+    return " ".join(" ".join(value.split()) for name, value in record.items()
+                    if isinstance(name, str) and isinstance(value, str) and value.strip()
+                    and column_name(name.removesuffix(GIVEN_SUFFIX)) in TYPED_PLACE)
+
+
 def read_page(path: Path, show: str = "", page: int = 1, per_page: int = 50) -> ResultPage:
     """Page ``page`` (from 1; past the last one: the last one) of the rows that ``show``
     keeps (a key of ``SHOWS``), streamed from the French result file at ``path``."""
@@ -147,5 +164,6 @@ def read_page(path: Path, show: str = "", page: int = 1, per_page: int = 50) -> 
     category_of = CATEGORY_OF
     for row in rows:
         row["category_code"] = category_of.get(row.get("category") or "")
+        row["typed_place"] = _typed_place(row)
     return ResultPage(rows, matching, page, pages)
 

@@ -35,6 +35,7 @@ __all__ = [
     "BatchError",
     "Locations",
     "Table",
+    "column_name",
     "delimiter_of",
     "header_columns",
     "mixed_encodings",
@@ -74,6 +75,7 @@ class Locations:
     errors: dict[int, str]  # position -> message
     commune_codes: list[str | None] | None = None  # a geocoder's commune, per position
     extra: dict[str, list] = field(default_factory=dict)  # more output columns, per position
+    given: dict[str, list] = field(default_factory=dict)  # the file's own, written first
 
     def part(self, start: int, stop: int) -> Locations:
         """Positions ``start:stop`` as locations of their own, numbered from 0."""
@@ -82,7 +84,7 @@ class Locations:
             value = getattr(self, item.name)
             if item.name == "errors":
                 value = {p - start: m for p, m in value.items() if start <= p < stop}
-            elif item.name == "extra":
+            elif item.name in ("extra", "given"):
                 value = {name: column[start:stop] for name, column in value.items()}
             elif isinstance(value, list | np.ndarray):
                 value = value[start:stop]
@@ -98,6 +100,7 @@ class Table:
     delimiter: str
     records: Iterator[tuple[int, dict[str, str]]]
     text: str = ""  # the decoded file, for the fast reading of plain files
+    names: list[str] = field(default_factory=list)  # the header as typed, in order
 
 
 def refuse_non_csv(head: bytes) -> None:
@@ -151,7 +154,7 @@ def _decode(data: bytes) -> str:
     raise BatchError("encodage illisible (UTF-8 ou Latin-1 attendu)")  # pragma: no cover
 
 
-def _column_name(name: str) -> str:
+def column_name(name: str) -> str:
     """``Code postal`` -> ``code_postal``: case, spaces and dashes do not matter;
     ``longitude`` and ``latitude`` (the batch page's French result file) are ``lon``, ``lat``."""
     name = re.sub(r"[\s\-]+", "_", name.strip().lower())
@@ -163,8 +166,9 @@ def read_table(data: bytes | str) -> Table:
     text = _decode(data) if isinstance(data, bytes) else data.removeprefix("\ufeff")
     delimiter = delimiter_of(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    columns = header_columns(reader)
-    return Table(columns, delimiter, records_of(reader, columns), text)
+    names: list[str] = []
+    columns = header_columns(reader, names)
+    return Table(columns, delimiter, records_of(reader, columns), text, names)
 
 
 def delimiter_of(text: str) -> str:
@@ -183,11 +187,11 @@ def delimiter_of(text: str) -> str:
     return ";" if header.count(";") > header.count(",") else ","
 
 
-def header_columns(reader) -> list[str]:
+def header_columns(reader, given: list[str] | None = None) -> list[str]:
     """The normalised column names of the first record of a ``csv.reader`` (at most
     ``MAX_COLUMNS`` named ones: the empty names after the last are not counted); a BatchError
     when two name one column (« lon » and « longitude », « id » twice): one would be read
-    and the other silently dropped."""
+    and the other silently dropped. ``given``: filled with the names as typed."""
     try:
         names = next(reader, [])
     except csv.Error as error:
@@ -198,7 +202,9 @@ def header_columns(reader) -> list[str]:
     if named > MAX_COLUMNS:
         raise BatchError(f"{number(named)} colonnes dans l'en-tête : au plus "
                          f"{number(MAX_COLUMNS)} (id, lon, lat ou adresse, et vos colonnes)")
-    columns = [_column_name(c) for c in names]
+    columns = [column_name(c) for c in names]
+    if given is not None:
+        given.extend(name.strip() for name in names)
     counts = Counter(columns)
     repeated = sorted(c for c, n in counts.items() if c and n > 1)
     if repeated:

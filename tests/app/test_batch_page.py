@@ -180,7 +180,8 @@ def test_coordinates_file_is_processed_and_matches_the_api(app, client):
     api = list(csv.DictReader(io.StringIO(client.post(
         "/api/v1/eligibility/batch?policy=ami-2019", data=data,
         content_type="text/csv").text)))
-    assert list(rows[0]) == french_header(list(COLUMNS)) and len(rows) == len(api) == 4
+    given = ["id (fichier)", "lon (fichier)", "lat (fichier)"]  # the file's own, first
+    assert list(rows[0]) == [*given, *french_header(list(COLUMNS))] and len(rows) == len(api) == 4
     assert list(api[0]) == list(COLUMNS)  # the API keeps the contract's English columns
     for ours, theirs in zip(rows, api, strict=True):
         assert contract_values(ours) == theirs
@@ -202,7 +203,8 @@ def test_address_file_lists_bad_rows_with_their_line(client, ban_server):
     checks = re.search(r'<table id="lot-a-verifier">.*?</table>', html, re.S).group(0)
     assert re.search(r'<th scope="row">3</th><td>score faible', checks)
     rows = spreadsheet_rows(fetch(client, job_url + "/resultat.csv"))
-    assert list(rows[0]) == french_header([*COLUMNS, *GEOCODING_COLUMNS])
+    assert list(rows[0]) == ["id (fichier)", "adresse", "code_postal",
+                             *french_header([*COLUMNS, *GEOCODING_COLUMNS])]
     assert [r["id"] for r in rows] == ["seg", "ami", "nul", "vide", "pel"]
     assert rows[0]["adresse trouvée"] == "20 Avenue de Ségur 75007 Paris"
     assert rows[2]["erreur"].startswith("ligne 4 : adresse introuvable")

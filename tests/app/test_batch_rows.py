@@ -78,7 +78,7 @@ def test_rows_are_filtered_and_paged(client, job_url, monkeypatch):
 
 def test_the_rows_come_from_the_file_on_disk(app, client, job_url):
     path = jobs_root(app) / job_url.rsplit("/", 1)[1] / OUTPUT
-    text = path.read_text("utf-8-sig").replace("pel;", "pelleautier;", 1)
+    text = path.read_text("utf-8-sig").replace(";pel;", ";pelleautier;", 1)
     path.write_text(text, encoding="utf-8-sig")
     assert "pelleautier" in table_ids(client.get(job_url).text)
 
