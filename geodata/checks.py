@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -306,7 +307,9 @@ def address_geocoding(engine: Engine, client: BanClient) -> Geocoding:
     of single checks, and each municipal arrondissement's commune."""
     from geodata.eligibility.addresses import Geocoding
 
-    return Geocoding(client, LOW_SCORE, commune_parents(engine))
+    directory = commune_directory(engine)
+    return Geocoding(client, LOW_SCORE, commune_parents(engine), communes=directory.find,
+                     commune_point=partial(commune_point, engine))
 
 
 def map_features(engine: Engine, check: Check) -> dict:

@@ -219,6 +219,7 @@ def mark_interrupted(folder: Path) -> None:
 def _report(report: BatchReport) -> dict:
     return {"rows": report.rows, "classified": report.classified,
             "geocoded": report.geocoded, "ungeocoded": report.ungeocoded,
+            "at_commune": report.at_commune,
             "categories": report.categories,
             "errors": report.errors[:LISTED], "errors_count": len(report.errors),
             "warnings": report.warnings[:LISTED], "warnings_count": len(report.warnings)}

@@ -43,6 +43,7 @@ from typing import Any, BinaryIO, Protocol
 
 import numpy as np
 
+from geodata.commune_lookup import CommuneEntry, CommuneLookupError
 from geodata.eligibility.batch import CHUNK, BatchReport, json_rows, write_chunks, write_csv
 from geodata.eligibility.chunks import FileTable, TextChunk, location_chunks, text_chunks
 from geodata.eligibility.layers import ReferenceIndex
@@ -104,9 +105,15 @@ class Geocoding:
     low_score: float
     parents: Mapping[str, str] = field(default_factory=dict)
     outage_kept: bool = False
-    """True: when the geocoder is out of reach, its rows are left unplaced, each saying so,
-    and the others classified (a job of ``/verifier/lot``, which can be run again); False:
-    the whole batch fails with the ``GeocoderError`` (the API's 503, nothing half sent)."""
+    """True: when the geocoder is out of reach, its rows are placed at the commune they name
+    (``communes``, ``commune_point``) or left unplaced, each saying so, and the others
+    classified (a job of ``/verifier/lot``, which can be run again); False: the whole batch
+    fails with the ``GeocoderError`` (the API's 503, nothing half sent)."""
+    communes: Callable[[str], list[CommuneEntry]] | None = None
+    """The communes a text names (``CommuneDirectory.find``): the fall-back of ``outage_kept``,
+    as the single check's (``geodata.checks.check_address``)."""
+    commune_point: Callable[[str], tuple[float, float] | None] | None = None
+    """A commune's point (lon, lat) by its code, None when it has no contour."""
 
 
 @dataclass
@@ -257,15 +264,50 @@ def _geocode(geocoding: Geocoding) -> Callable[[Locations, int, int, BatchReport
             if not geocoding.outage_kept:
                 raise
             for position in positions:
-                locations.errors[position] = (
-                    f"ligne {locations.lines[position]} : adresse non géocodée, la Base Adresse "
-                    f"Nationale ne répond pas ({error}) : relancez le lot plus tard")
+                _at_commune(locations, position, str(error), geocoding, report)
             report.ungeocoded += len(positions)
             return
         for position, result in zip(positions, results, strict=True):
             _place(locations, position, result, geocoding, report)
 
     return prepare
+
+
+OUTAGE = "Base Adresse Nationale injoignable"
+
+
+def _at_commune(locations: AddressLocations, position: int, failure: str,
+                geocoding: Geocoding, report: BatchReport) -> None:
+    """The geocoder is out of reach: the row at the one commune its text names, at commune
+    precision with a warning saying why; else an error saying why, once."""
+    line, query = locations.lines[position], locations.queries[position]
+    text = " ".join(filter(None, (query["adresse"], query.get("code_postal"), query["ville"])))
+    found: list[CommuneEntry] = []
+    if geocoding.communes is not None:
+        try:
+            found = geocoding.communes(query.get("code_insee") or text)
+        except CommuneLookupError:
+            found = []
+    point = geocoding.commune_point(found[0].code) \
+        if len(found) == 1 and geocoding.commune_point else None
+    reason = failure.removesuffix(" ; réessayez plus tard")
+    if point is None:
+        said = (f"plusieurs communes s'appellent « {found[0].name} » ("
+                + ", ".join(f"{c.code}, {c.departement_name or c.departement}" for c in found)
+                + ") : précisez le code postal ou le code INSEE" if len(found) > 1
+                else f"aucune commune reconnue dans « {text[:80]} »")
+        locations.errors[position] = (f"ligne {line} : adresse non géocodée : {reason} ; "
+                                      f"{said}, ou relancez le lot plus tard")
+        return
+    entry = found[0]
+    locations.lon[position], locations.lat[position] = point
+    locations.precision[position] = "commune"
+    locations.commune_codes[position] = entry.code
+    warning = (f"{OUTAGE} : lieu pris au centre de la commune {entry.name} ({entry.code}), "
+               "précision commune ; relancez le lot plus tard pour l'adresse")
+    locations.extra["geocoding_warning"][position] = warning
+    report.at_commune += 1
+    report.warnings.append((line, f"ligne {line} : {warning}"))
 
 
 def _place(locations: AddressLocations, position: int, result: GeocodeResult | None,

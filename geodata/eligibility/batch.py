@@ -66,7 +66,8 @@ class BatchReport:
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
     categories: dict[str, int] = field(default_factory=dict)
     geocoded: int = 0  # address rows the geocoder placed
-    ungeocoded: int = 0  # address rows left unplaced: the geocoder was out of reach
+    ungeocoded: int = 0  # address rows the geocoder was out of reach for
+    at_commune: int = 0  # of those, placed at the commune they name (precision commune)
     warnings: list[tuple[int, str]] = field(default_factory=list)  # classified, to check
 
 

@@ -65,3 +65,43 @@ def test_an_address_left_unplaced_shows_as_typed_in_the_rows(client, ban_server)
             "(adresse du fichier, non localisée)</span></td>") in table
     rows = spreadsheet_rows(fetch(client, job_url + "/resultat.csv"))
     assert rows[0]["adresse"] == "20 avenue de Ségur" and rows[0]["erreur"]
+
+
+def test_geocoder_down_a_bare_commune_is_placed_at_the_commune(app, client, ban_server):
+    """/verifier places « Pelleautier » at its commune when the BAN is down: so does the
+    batch, row by row; a text naming no commune, or homonyms, is an error said once."""
+    ban_server.fail_next(100, status=500)
+    data = EXAMPLE + "tl-04;Saint-Denis;;;\n"
+    job_url = upload(client, data.encode()).headers["Location"]
+    assert wait(client, job_url)["state"] == "done"
+    rows = spreadsheet_rows(fetch(client, job_url + "/resultat.csv"))
+    pel = rows[1]
+    assert (pel["précision"], pel["commune"], pel["erreur"]) == ("commune", "Pelleautier", "")
+    assert pel["catégorie"] and pel["longitude"] and pel["code commune"].startswith("05")
+    assert pel["adresse à vérifier"].startswith(
+        "Base Adresse Nationale injoignable : lieu pris au centre de la commune Pelleautier (05")
+    seg = rows[0]["erreur"]
+    assert seg.startswith("ligne 2 : adresse non géocodée : la Base Adresse Nationale ne "
+                          "répond pas (")
+    assert seg.count("ne répond pas") == 1 and "réessayez" not in seg
+    assert seg.endswith("; aucune commune reconnue dans « 20 avenue de Ségur 75007 », ou "
+                        "relancez le lot plus tard")
+    assert "plusieurs communes s'appellent « Saint-Denis » (" in rows[3]["erreur"]
+    assert "93066" in rows[3]["erreur"]
+    html = flat(client.get(job_url).text)
+    assert ("3 adresses non géocodées : la Base Adresse Nationale ne répondait pas ; "
+            "1 placée au centre de la commune nommée (précision commune, à vérifier) ; "
+            "2 en erreur dans le fichier ; les autres lignes sont classées.") in html
+
+
+def test_the_summary_says_other_rows_are_classified_only_when_some_are(client, ban_server):
+    """Every row in error (the audit's comma.csv): no « les autres lignes sont classées »."""
+    ban_server.fail_next(100, status=500)
+    data = "id,adresse\nx1,20, avenue de Ségur 75007 Paris\nx2,rue sans commune\n"
+    job_url = upload(client, data.encode()).headers["Location"]
+    assert wait(client, job_url)["state"] == "done"
+    html = flat(client.get(job_url).text)
+    assert "2 lignes lues, 0 classée, 2 en erreur" in html
+    assert ("1 adresse non géocodée : la Base Adresse Nationale ne répondait pas ; 1 en erreur "
+            "dans le fichier. Relancez") in html
+    assert "les autres lignes sont classées" not in html

@@ -115,7 +115,8 @@ def test_geocoder_down_classifies_what_it_can_and_the_job_can_be_run_again(app, 
     html = flat(client.get(job_url).text)
     assert "4 adresses non géocodées : la Base Adresse Nationale ne répondait pas" in html
     said = " ".join(error for _line, error in state["report"]["errors"])
-    assert said.count("adresse non géocodée, la Base Adresse Nationale ne répond pas") == 4
+    assert said.count("adresse non géocodée : la Base Adresse Nationale ne répond pas") == 2
+    assert state["report"]["at_commune"] == 2  # « 8 bd du port », « Pelleautier »: communes
 
     with ban_server._lock:
         ban_server._failures.clear()  # the service is back
