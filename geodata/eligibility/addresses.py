@@ -156,7 +156,7 @@ def read_batch(data: bytes | str) -> Locations:
     table = read_table(data)
     address = address_column(table.columns)
     if address is None:
-        missing_columns(table, REQUIRED, alternative=" — ou une colonne adresse (address)")
+        missing_columns(table, REQUIRED, address_instead=True)
         return read_locations(table)
     missing_columns(table, ("id",))
     return _read_addresses(table, address)
@@ -170,7 +170,7 @@ def batch_chunks(table: FileTable, rows: int | None = None, *, unread: bool = Fa
     (``chunks.text_chunks``)."""
     address = address_column(table.columns)
     if address is None:
-        missing_columns(table, REQUIRED, alternative=" — ou une colonne adresse (address)")
+        missing_columns(table, REQUIRED, address_instead=True)
         return (text_chunks if unread else location_chunks)(table, rows or CHUNK)
     missing_columns(table, ("id",))
     return _address_chunks(table, address, rows or ADDRESS_CHUNK)

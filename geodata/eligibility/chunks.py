@@ -68,6 +68,7 @@ class FileTable:
     lines: Iterator[str]  # the physical lines after the header
     next_line: int  # the line number of the next of ``lines``
     reader: object = field(default=None)  # files with quotes: the csv reader of the header
+    names: list[str] = field(default_factory=list)  # the header as typed
 
     def records(self) -> Iterator[tuple[int, dict[str, str]]]:
         """The records after the header, each with its line (``reading.records_of``)."""
@@ -110,13 +111,15 @@ def opened_table(path: Path) -> Iterator[FileTable]:
         head = _head(file)
         delimiter = delimiter_of(head)
         lines = chain(io.StringIO(head, newline=""), file)
+        names: list[str] = []
         if quoted:
             reader = csv.reader(lines, delimiter=delimiter)
-            yield FileTable(header_columns(reader), delimiter, True, "", lines, 0, reader)
+            yield FileTable(header_columns(reader, names), delimiter, True, "", lines, 0,
+                            reader, names)
         else:
             header = next(lines, "")
-            columns = header_columns(csv.reader([header], delimiter=delimiter))
-            yield FileTable(columns, delimiter, False, header, lines, 2)
+            columns = header_columns(csv.reader([header], delimiter=delimiter), names)
+            yield FileTable(columns, delimiter, False, header, lines, 2, names=names)
 
 
 def _head(file: TextIO) -> str:

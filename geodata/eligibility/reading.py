@@ -26,7 +26,8 @@ import numpy as np
 
 from geodata.eligibility.engine import PRECISIONS
 from geodata.eligibility.plain_csv import PlainRows, read_plain
-from geodata.french import TYPED_DECIMAL, agreed, number
+from geodata.eligibility.required import missing_message
+from geodata.french import TYPED_DECIMAL, number
 from geodata.territories import coordinate_hint
 
 __all__ = [
@@ -284,15 +285,13 @@ def _unreadable(error: csv.Error, line: int) -> BatchError:
     return BatchError(f"ligne {line} : {reason}")
 
 
-def missing_columns(table: Table, required: Iterable[str], alternative: str = "") -> None:
-    """Raise a BatchError naming the absent columns (and what was found) if any is absent."""
-    missing = [c for c in required if c not in table.columns]
-    if not missing:
-        return
-    found = [c[:40] for c in table.columns[:12] if c]
-    absent = agreed("colonne(s) obligatoire(s) absente(s)", len(missing))
-    raise BatchError(f"{absent} : {', '.join(missing)}"
-                     f"{alternative} (colonnes trouvées : {', '.join(found) or 'aucune'})")
+def missing_columns(table, required: Iterable[str], address_instead: bool = False) -> None:
+    """Raise a BatchError saying plainly which required columns the file lacks, in its own
+    words (``geodata.eligibility.required``)."""
+    names = getattr(table, "names", None) or table.columns
+    message = missing_message(names, table.columns, tuple(required), address_instead)
+    if message is not None:
+        raise BatchError(message)
 
 
 def read_locations(data: bytes | str | Table) -> Locations:

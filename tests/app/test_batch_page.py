@@ -227,7 +227,7 @@ def test_french_spreadsheet_flavours_are_accepted(client, delimiter, encoding):
     (None, 400, "Aucun fichier reçu"),
     (b"", 400, "est vide"),
     (b"id;lon;lat\n", 400, "aucune ligne de données"),
-    (b"nom;ville\nx;Gap\n", 400, "colonnes obligatoires absentes\u00a0: id, lon, lat"),
+    (b"nom;ville\nx;Gap\n", 400, "il manque les colonnes id (l&#39;identifiant"),
     ("id;adresse\n1;Gap\n".encode("utf-16"), 400, "encodage non pris en charge"),
     (b"id\tlon\tlat\n1\t6\t44\n", 400, "séparateur non reconnu"),
     (("id,lon,lat\n" + "1,6.0,44.5\n" * 21).encode(), 413, "21 lignes\u00a0: 20 au plus par lot"),

@@ -148,7 +148,7 @@ def test_classify_refuses_a_file_without_coordinates_and_writes_nothing(runner, 
     result = runner.invoke(args=["classify", str(source), "-o", str(output), "--quiet"])
 
     assert result.exit_code == 1
-    assert "colonnes obligatoires absentes : lon, lat" in result.output
+    assert "il manque les colonnes lon (la longitude, en degrés décimaux) et lat" in result.output
     assert not output.exists() and not list(tmp_path.glob("*.partiel"))
 
 

@@ -249,8 +249,8 @@ def test_addresses_need_a_geocoder(reference_engine):
     (b"PK\x03\x04\x14\x00\x06\x00", "classeur"),
     (b'[{"id": 1, "adresse": "20 avenue de S\xc3\xa9gur"}]', "est du JSON"),
     (b"id\tadresse\n1\t20 avenue de S\xc3\xa9gur\n", "séparateur non reconnu"),
-    (b"adresse,ville\n20 avenue de S\xc3\xa9gur,Paris\n", "absente(s) : id"),
-    (b"id,nom\n1,x\n", "lon, lat — ou une colonne adresse"),
+    (b"adresse,ville\n20 avenue de S\xc3\xa9gur,Paris\n", "colonne id (l'identifiant"),
+    (b"id,nom\n1,x\n", "pour des adresses, une colonne adresse remplace lon et lat"),
     (b"", "fichier vide"),
     (b"id,lon,lat\n" + b"a,5.4034,43.3305\n" * 4000 + b"b\x00,5.4,43.3\n",
      "ligne 4002 : caractère nul"),  # past the first 64 KiB: it went into an id

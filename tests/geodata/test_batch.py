@@ -69,7 +69,7 @@ def test_batch_rows_equal_single_verdicts(reference_engine, policy_name):
 def test_bad_files_are_refused_whole():
     with pytest.raises(BatchError, match="fichier vide"):
         read_locations(b"")
-    with pytest.raises(BatchError, match="absente"):
+    with pytest.raises(BatchError, match="il manque les colonnes id"):
         read_locations("identifiant,x,y\n1,2,3\n")
 
 

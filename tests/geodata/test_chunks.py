@@ -141,9 +141,9 @@ REFUSED = {
                 "est du JSON (un GeoJSON ?), pas un CSV"),
     "tabs": (b"id\tlon\tlat\n1\t2\t3\n", "séparateur non reconnu"),
     "control characters": (b"id,lon,lat\n\x01,2,3\n", "fichier binaire"),
-    "columns": (b"identifiant,x,y\n1,2,3\n", "colonnes obligatoires absentes : id, lon, lat"),
+    "columns": (b"identifiant,x,y\n1,2,3\n", "il manque les colonnes id (l'identifiant"),
     "blank lines before the header": (b"\r\n\r\nid,lon,lat\r\np1,2.3,48.8\r\n",
-                                      "colonnes trouvées : aucune"),
+                                      "les colonnes du fichier : aucune"),
 }
 
 
