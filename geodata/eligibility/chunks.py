@@ -39,6 +39,7 @@ from geodata.eligibility.reading import (
     SNIFF_CHARS,
     UTF8_SEQUENCE,
     Locations,
+    RecordLines,
     Table,
     delimiter_of,
     header_columns,
@@ -69,11 +70,12 @@ class FileTable:
     next_line: int  # the line number of the next of ``lines``
     reader: object = field(default=None)  # files with quotes: the csv reader of the header
     names: list[str] = field(default_factory=list)  # the header as typed
+    read: RecordLines | None = None  # files with quotes: the lines the reader reads
 
     def records(self) -> Iterator[tuple[int, dict[str, str]]]:
         """The records after the header, each with its line (``reading.records_of``)."""
         if self.reader is not None:
-            return records_of(self.reader, self.columns)
+            return records_of(self.reader, self.columns, lines=self.read)
         return records_of(csv.reader(self.lines, delimiter=self.delimiter), self.columns,
                           offset=self.next_line - 1)
 
@@ -113,9 +115,10 @@ def opened_table(path: Path) -> Iterator[FileTable]:
         lines = chain(io.StringIO(head, newline=""), file)
         names: list[str] = []
         if quoted:
-            reader = csv.reader(lines, delimiter=delimiter)
+            read = RecordLines(lines)
+            reader = csv.reader(read, delimiter=delimiter)
             yield FileTable(header_columns(reader, names), delimiter, True, "", lines, 0,
-                            reader, names)
+                            reader, names, read)
         else:
             header = next(lines, "")
             columns = header_columns(csv.reader([header], delimiter=delimiter), names)

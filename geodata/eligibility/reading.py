@@ -35,6 +35,7 @@ __all__ = [
     "UTF8_SEQUENCE",
     "BatchError",
     "Locations",
+    "RecordLines",
     "Table",
     "column_name",
     "delimiter_of",
@@ -166,10 +167,11 @@ def read_table(data: bytes | str) -> Table:
     """Decode ``data``, find its delimiter from the header line, and read it lazily."""
     text = _decode(data) if isinstance(data, bytes) else data.removeprefix("\ufeff")
     delimiter = delimiter_of(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    lines = RecordLines(io.StringIO(text, newline=""))
+    reader = csv.reader(lines, delimiter=delimiter)
     names: list[str] = []
     columns = header_columns(reader, names)
-    return Table(columns, delimiter, records_of(reader, columns), text, names)
+    return Table(columns, delimiter, records_of(reader, columns, lines=lines), text, names)
 
 
 def delimiter_of(text: str) -> str:
@@ -225,14 +227,34 @@ UNCLOSED = "\0guillemet ouvert"
 over lines as an unclosed quote does (``overflow_error`` says so)."""
 
 
-def records_of(reader, columns: list[str], offset: int = 0
+class RecordLines:
+    """The lines a ``csv.reader`` reads, keeping those of the record being read
+    (``records_of`` starts afresh at each record): what a record too long to read held."""
+
+    def __init__(self, lines: Iterable[str]):
+        self._lines = iter(lines)
+        self.current: list[str] = []
+
+    def __iter__(self) -> RecordLines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.current.append(line)
+        return line
+
+
+def records_of(reader, columns: list[str], offset: int = 0, lines: RecordLines | None = None
                ) -> Iterator[tuple[int, dict[str, str]]]:
     """The records a ``csv.reader`` reads next, each with the line where it starts (its
     count of lines read, plus ``offset``), all-blank records skipped. A record with more
     cells than the header, past blank ones, keeps the rest under ``OVERFLOW``: its cells are
-    shifted (a separator in a value without quotes), never read as if they were not."""
+    shifted (a separator in a value without quotes), never read as if they were not.
+    ``lines``: the reader's lines, for the reason of a record too long to read."""
     line = offset + reader.line_num + 1  # where the next record starts (blank lines included)
     width = len(columns)
+    if lines is not None:
+        lines.current = []  # the header's, or the records' already read
     try:
         for cells in reader:
             record = dict(zip(columns, cells, strict=False))  # short rows: cells absent
@@ -241,11 +263,14 @@ def records_of(reader, columns: list[str], offset: int = 0
             if offset + reader.line_num > line and _swallowed(cells, width,
                                                               reader.dialect.delimiter):
                 record[UNCLOSED] = offset + reader.line_num
+            if lines is not None:
+                lines.current = []
             if any(cell.strip() for cell in cells):
                 yield line, record
             line = offset + reader.line_num + 1
     except csv.Error as error:
-        raise _unreadable(error, line) from None
+        raise _unreadable(error, line, None if lines is None else "".join(lines.current)
+                          ) from None
 
 
 def _swallowed(cells: list[str], width: int, delimiter: str) -> bool:
@@ -274,12 +299,15 @@ def overflow_error(record: dict, columns: list[str]) -> str | None:
             "contient sans doute le séparateur sans être entre guillemets")
 
 
-def _unreadable(error: csv.Error, line: int) -> BatchError:
+def _unreadable(error: csv.Error, line: int, text: str | None = None) -> BatchError:
     """The BatchError for a ``csv.Error`` raised reading the record that starts at ``line``
-    (a cell over ``csv.field_size_limit()``): the whole file is refused, naming the line."""
+    (a cell over ``csv.field_size_limit()``): the whole file is refused, naming the line.
+    ``text``: what was read of the record; a quote is blamed only when it holds an odd
+    number of them (one opened, never closed)."""
     if "field limit" in str(error):
         limit = number(csv.field_size_limit())  # 131 072
-        reason = f"une cellule dépasse {limit} caractères (guillemet jamais refermé ?)"
+        hint = " (guillemet jamais refermé ?)" if text and text.count('"') % 2 else ""
+        reason = f"une cellule dépasse {limit} caractères{hint}"
     else:
         reason = f"CSV illisible ({error})"
     return BatchError(f"ligne {line} : {reason}")
