@@ -300,7 +300,7 @@ def _at_commune(locations: AddressLocations, position: int, failure: str,
                                       f"{said}, ou relancez le lot plus tard")
         return
     entry = found[0]
-    locations.lon[position], locations.lat[position] = point
+    locations.lon[position], locations.lat[position] = (round(v, 5) for v in point)  # ~1 m
     locations.precision[position] = "commune"
     locations.commune_codes[position] = entry.code
     warning = (f"{OUTAGE} : lieu pris au centre de la commune {entry.name} ({entry.code}), "

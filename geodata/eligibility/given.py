@@ -32,5 +32,5 @@ def given_columns(data: bytes | str, locations: Locations) -> dict[str, list[str
     for name, column in zip(table.names, table.columns, strict=True):
         if column:
             header = f"{name}{GIVEN_SUFFIX}" if column in SERVICE else name
-            kept[header] = [row.get(column) for row in rows]
+            kept[header] = [row.get(column) or None for row in rows]  # "" written empty
     return kept

@@ -43,6 +43,10 @@ def test_the_result_file_keeps_the_files_own_columns_first(client):
         ("tl-03", "", "")]
     assert rows[2]["lon (fichier)"] == "5,4034" and rows[2]["longitude"] == "5,4034"
     assert rows[0]["adresse trouvée"] == "20 Avenue de Ségur 75007 Paris"
+    page = flat(client.get(job_url).text)
+    assert "avec toutes ses colonnes en tête" in page
+    form = flat(client.get("/verifier/lot").text)
+    assert "toutes vos colonnes telles que vous les avez écrites, en tête" in form
 
 
 def test_the_api_keeps_its_contract_columns(client):
@@ -78,6 +82,7 @@ def test_geocoder_down_a_bare_commune_is_placed_at_the_commune(app, client, ban_
     pel = rows[1]
     assert (pel["précision"], pel["commune"], pel["erreur"]) == ("commune", "Pelleautier", "")
     assert pel["catégorie"] and pel["longitude"] and pel["code commune"].startswith("05")
+    assert len(pel["longitude"].partition(",")[2]) <= 5  # a commune's centre, to ~1 m
     assert pel["adresse à vérifier"].startswith(
         "Base Adresse Nationale injoignable : lieu pris au centre de la commune Pelleautier (05")
     seg = rows[0]["erreur"]
