@@ -226,7 +226,7 @@ def test_batch_errors(client):
     assert_error(client.post("/api/v1/eligibility/batch", data=b"", content_type="text/csv"),
                  400, "file", "aucun CSV")
     assert_error(client.post("/api/v1/eligibility/batch", data=b"nom,ville\n1,2\n",
-                             content_type="text/csv"), 400, "file", "absente")
+                             content_type="text/csv"), 400, "file", "il manque les colonnes id")
     too_many = "id,lon,lat\n" + "".join(f"{i},2.0,46.0\n" for i in range(51))
     assert_error(client.post("/api/v1/eligibility/batch", data=too_many.encode(),
                              content_type="text/csv"), 413, "file", "au plus 50")

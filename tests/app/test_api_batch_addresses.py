@@ -122,7 +122,7 @@ def test_address_files_are_checked_before_any_geocoding(client, ban_server):  # 
         == 200
     ban_server.requests.clear()
     assert_error(client.post(URL, data=b"adresse\nPelleautier\n", content_type="text/csv"),
-                 400, "file", "absente : id")
+                 400, "file", "il manque la colonne id (l")
     assert_error(client.post(URL, data="id;adresse\n".encode("utf-16"),
                              content_type="text/csv"), 400, "file", "UTF-16")
     assert ban_server.requests == []
