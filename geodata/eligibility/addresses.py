@@ -43,7 +43,7 @@ from typing import Any, BinaryIO, Protocol
 
 import numpy as np
 
-from geodata.commune_lookup import CommuneEntry, CommuneLookupError
+from geodata.commune_lookup import CommuneEntry, CommuneLookupError, normalise
 from geodata.eligibility.batch import CHUNK, BatchReport, json_rows, write_chunks, write_csv
 from geodata.eligibility.chunks import FileTable, TextChunk, location_chunks, text_chunks
 from geodata.eligibility.layers import ReferenceIndex
@@ -288,13 +288,20 @@ def _at_commune(locations: AddressLocations, position: int, failure: str,
             found = geocoding.communes(query.get("code_insee") or text)
         except CommuneLookupError:
             found = []
+    # a street's last word may be a commune's name (« 8 bd du port »: Port, Ain): without
+    # a code or a commune of its own, only a text that is a commune's whole name is taken
+    sure = bool(query.get("code_insee") or query.get("code_postal") or query.get("ville")
+                or POSTCODE.search(text)) or (len(found) == 1 and normalise(found[0].name)
+                                             == normalise(text))
     point = geocoding.commune_point(found[0].code) \
-        if len(found) == 1 and geocoding.commune_point else None
+        if len(found) == 1 and sure and geocoding.commune_point else None
     reason = failure.removesuffix(" ; réessayez plus tard")
     if point is None:
         said = (f"plusieurs communes s'appellent « {found[0].name} » ("
                 + ", ".join(f"{c.code}, {c.departement_name or c.departement}" for c in found)
                 + ") : précisez le code postal ou le code INSEE" if len(found) > 1
+                else f"aucune commune sûre dans « {text[:80]} » (sans code postal ni "
+                "commune, le dernier mot d'une rue peut être pris pour une commune)" if found
                 else f"aucune commune reconnue dans « {text[:80]} »")
         locations.errors[position] = (f"ligne {line} : adresse non géocodée : {reason} ; "
                                       f"{said}, ou relancez le lot plus tard")

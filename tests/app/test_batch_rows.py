@@ -115,8 +115,9 @@ def test_geocoder_down_classifies_what_it_can_and_the_job_can_be_run_again(app, 
     html = flat(client.get(job_url).text)
     assert "4 adresses non géocodées : la Base Adresse Nationale ne répondait pas" in html
     said = " ".join(error for _line, error in state["report"]["errors"])
-    assert said.count("adresse non géocodée : la Base Adresse Nationale ne répond pas") == 2
-    assert state["report"]["at_commune"] == 2  # « 8 bd du port », « Pelleautier »: communes
+    assert said.count("adresse non géocodée : la Base Adresse Nationale ne répond pas") == 3
+    assert state["report"]["at_commune"] == 1  # « Pelleautier » (05000), a commune's name
+    assert "aucune commune sûre dans « 8 bd du port »" in said  # not Port (Ain)
 
     with ban_server._lock:
         ban_server._failures.clear()  # the service is back
