@@ -17,11 +17,12 @@ from sqlalchemy import Engine
 
 from geodata.dossiers.calendar import Calendar, load_calendar
 from geodata.dossiers.checks import funding_finding, legal_form_finding, read_nomenclature
+from geodata.dossiers.nearby import nearby_sentence
 from geodata.dossiers.records import DossierInput, Finding
 from geodata.dossiers.states import workflow
 from geodata.eligibility import classify, rows
 from geodata.eligibility.missing import departement_of
-from geodata.french import agreed, distance
+from geodata.french import agreed
 from geodata.networks import FABRIQUE, nearest_of_kinds
 from geodata.policy import load_policy, policy_title
 from geodata.storage.dossiers import (
@@ -330,7 +331,7 @@ def _nearby(engine: Engine, located: dict[int, tuple]) -> dict[int, dict]:
     for i, number in enumerate(located):
         facts = {kind: None if found[kind][i] is None else _place(layer, *found[kind][i])
                  for kind in NEARBY}
-        out[number] = {**facts, "reason": _nearby_sentence(facts)}
+        out[number] = {**facts, "reason": nearby_sentence(facts)}
     return out
 
 
@@ -344,20 +345,6 @@ def _territory(lon: float, lat: float) -> str | None:
         return territory_of_lonlat(lon, lat).code
     except TerritoryError:
         return None
-
-
-def _nearby_sentence(facts: dict) -> str:
-    said = []
-    for kind, nearest, none in (("fabrique", "Fabrique la plus proche connue", "aucune"),
-                                ("tiers_lieu", "Tiers-lieu le plus proche connu", "aucun")):
-        near = facts[kind]
-        said.append(f"{nearest} : {none} dans le territoire" if near is None
-                    else f"{nearest} : {near['name']} à {_distance(near['distance_m'])}")
-    return " ; ".join(said) + " (listes chargées ; Fabriques au centre de leur commune)"
-
-
-def _distance(metres: int) -> str:
-    return distance(metres, digits=0)
 
 
 def territory_finding(verdict: dict | None, not_located: str | None) -> dict:

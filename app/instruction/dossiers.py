@@ -68,6 +68,7 @@ from geodata.policy import (
     policy_title,
 )
 from geodata.storage.accounts import prefecture_departements
+from geodata.storage.dossier_nearby import nearby_said
 from geodata.storage.dossiers import (
     NO_WAVE,
     MoveRefused,
@@ -222,6 +223,7 @@ def _dossier_page(found, sent: AvisForm | None = None, refused: str | None = Non
                                                      texte=found.avis_text or "")
     return render_template(
         "dossier.html", dossier=found, events=dossier_events(get_engine(), found.number),
+        nearby=nearby_said(get_engine(), found),
         features=_map_features(found), policy_title=policy_title(found.policy),
         states=rules.labels, categories=CATEGORIES, kinds=KINDS, checks=CHECKS,
         check_value=check_value, paris=PARIS, avis_labels=rules.avis,

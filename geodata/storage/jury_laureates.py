@@ -43,8 +43,8 @@ from geodata.territories import TerritoryError, territory_of_commune
 
 __all__ = ["GRANTED", "JURY_LICENCE", "JURY_SOURCE", "JURY_TITLE", "LaureatesWritten",
            "automatic_matches", "confirm_match", "granted_amounts", "pending_matches",
-           "refresh_jury_laureates", "same_as_published", "unwritten_decisions",
-           "unwritten_laureates", "write_jury_laureates"]
+           "published_match_of", "refresh_jury_laureates", "same_as_published",
+           "unwritten_decisions", "unwritten_laureates", "write_jury_laureates"]
 
 JURY_SOURCE = "decisions-jury"
 JURY_TITLE = "Lauréats décidés par les jurys de ce service"
@@ -169,6 +169,17 @@ def same_as_published(engine: Engine, dossiers: list[Dossier]) -> dict[int, str]
         if state == SAME:
             same[dossier.number] = match
     return same
+
+
+def published_match_of(engine: Engine, dossier: Dossier) -> str | None:
+    """The published Fabrique ``dossier`` is the same as: its decided laureate's match
+    (« meme »), else the one the jury's rules would find (``same_as_published``)."""
+    with session(engine) as orm:
+        decided = orm.scalars(select(Laureate).where(
+            Laureate.dossier_number == dossier.number)).first()
+        if decided is not None:
+            return decided.published_match if decided.match_state == SAME else None
+    return same_as_published(engine, [dossier]).get(dossier.number)
 
 
 def automatic_matches(engine: Engine) -> list[tuple[Laureate, Laureate | None]]:
