@@ -8,7 +8,10 @@ that, so such text gets a leading apostrophe. A number written as text (``-1.5``
 character gets one more, so that ``shown_cell`` gives back exactly what was written: a page
 showing a file written for a spreadsheet shows the applicant's text, not the apostrophe.
 
-Pure: the standard library only.
+The same table as a workbook (``spreadsheet_xlsx``, with openpyxl, already a dependency
+for reading Démarches Simplifiées exports): what a CSV cannot say, each cell's type. A
+code (commune ``02361``, département ``02``, SIRET) is a text cell that a spreadsheet
+keeps as typed, a number a number, and text starting with ``=`` text, never a formula.
 """
 
 from __future__ import annotations
@@ -17,11 +20,19 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
+from numbers import Real
 
-__all__ = ["BOM", "FORMULA_START", "french_value", "safe_cell", "shown_cell", "spreadsheet_csv"]
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+
+__all__ = ["BOM", "FORMULA_START", "XLSX_MIMETYPE", "french_value", "safe_cell", "shown_cell",
+           "spreadsheet_csv", "spreadsheet_xlsx"]
 
 BOM = "\ufeff"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
 
 
@@ -67,3 +78,31 @@ def spreadsheet_csv(header: Sequence[str], rows: Iterable[Sequence]) -> str:
     writer.writerow(header)
     writer.writerows([safe_cell(value) for value in row] for row in rows)
     return out.getvalue()
+
+
+def spreadsheet_xlsx(header: Sequence[str], rows: Iterable[Sequence], title: str) -> bytes:
+    """The whole workbook: one sheet named ``title``, the header in bold and frozen, then
+    the rows; numbers as numbers, oui/non, and any other value as a text cell."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title[:31])
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    sheet.append([_cell(sheet, name, bold) for name in header])
+    for row in rows:
+        sheet.append([_cell(sheet, value) for value in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _cell(sheet, value, font: Font | None = None) -> WriteOnlyCell:
+    """One cell: a number stays a number; anything else is text, never a formula."""
+    if isinstance(value, Real) and not isinstance(value, bool):
+        return WriteOnlyCell(sheet, value=value if value == value else None)  # NaN: empty
+    if value is None:
+        return WriteOnlyCell(sheet)
+    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", french_value(value)))
+    cell.data_type = "s"  # openpyxl reads a text starting with « = » as a formula
+    if font is not None:
+        cell.font = font
+    return cell

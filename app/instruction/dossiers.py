@@ -2,7 +2,8 @@
 
 ``GET /instruction/dossiers``: the dossiers of a wave, filtered (state, category,
 département, type, a check not passed), sorted, counted per state and category, 100 a page;
-``GET /instruction/dossiers.csv``: the same selection for a French spreadsheet;
+``GET /instruction/dossiers.csv``: the same selection for a French spreadsheet, ``.xlsx`` as a
+workbook (codes as text cells);
 ``GET /instruction/dossiers/<numero>``: one dossier, its facts, checks and history;
 ``POST /instruction/dossiers/etat``: the dossiers ticked in the table moved to a state, with
 a motivation, after a confirmation page that says which moves the rules allow (instructors);
@@ -53,7 +54,7 @@ from app.security import no_store
 from geodata.checks import LocationError, check_point, map_features
 from geodata.dossiers import selection
 from geodata.dossiers.calendar import CalendarError
-from geodata.dossiers.export import export_csv
+from geodata.dossiers.export import export_csv, export_xlsx
 from geodata.dossiers.records import DS_CLOSED, DS_STATES, KINDS
 from geodata.dossiers.selection import CHECKS, NO_AVIS, SORTS, check_value, counts
 from geodata.dossiers.states import workflow
@@ -67,6 +68,7 @@ from geodata.policy import (
     load_policy,
     policy_title,
 )
+from geodata.spreadsheet import XLSX_MIMETYPE
 from geodata.storage.accounts import prefecture_departements
 from geodata.storage.dossier_nearby import nearby_said
 from geodata.storage.dossiers import (
@@ -194,17 +196,21 @@ def _options(waves, counted) -> dict[str, list]:
     }
 
 
-@bp.get("/instruction/dossiers.csv")
+@bp.get("/instruction/dossiers.csv", defaults={"kind": "csv"})
+@bp.get("/instruction/dossiers.xlsx", defaults={"kind": "xlsx"})
 @role_required("instructor", "ministry", "prefecture")
-def export():
+def export(kind: str):
+    """The selected dossiers as CSV for a French spreadsheet, or as a workbook (xlsx)."""
     query = DossiersQuery()
     if not query.validate():
         return error_page("Filtre invalide", first_error(query, query.ORDER)[1], 400)
     waves, wave, _, kept = _selection(query)
     if wave is not None and wave not in waves:  # headers alone read as « no dossier yet »
         return error_page("Vague inconnue", unknown_wave(wave, waves), 404)
-    name = f"dossiers-vague-{wave}.csv" if wave else "dossiers.csv"
-    return Response(export_csv(kept, tableur=True), mimetype="text/csv",
+    name = f"dossiers-vague-{wave}.{kind}" if wave else f"dossiers.{kind}"
+    body = export_xlsx(kept, f"Vague {wave}" if wave else "Dossiers") if kind == "xlsx" \
+        else export_csv(kept, tableur=True)
+    return Response(body, mimetype=XLSX_MIMETYPE if kind == "xlsx" else "text/csv",
                     headers={"Content-Disposition": f"attachment; filename={name}"})
 
 

@@ -4,7 +4,9 @@
 the browser is never trusted) and keeps it; ``GET /instruction/historique`` lists the
 person's checks (everyone's, with who, for the ministry and admins), newest first;
 ``GET /instruction/historique.csv`` exports them for a French spreadsheet (UTF-8 with BOM,
-";" separators, decimal commas). Nothing here is shown to someone not logged in.
+";" separators, decimal commas), ``GET /instruction/historique.xlsx`` as a workbook (codes
+as text cells, that a spreadsheet keeps: « 02361 », not 2361). Nothing here is shown to
+someone not logged in.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from geodata.checks import LocationError, check_location
 from geodata.eligibility import EligibilityError
 from geodata.geocoder import GeocoderError
 from geodata.policy import CATEGORIES, CATEGORY_PHRASES, PolicyError
-from geodata.spreadsheet import french_value, spreadsheet_csv
+from geodata.spreadsheet import XLSX_MIMETYPE, french_value, spreadsheet_csv, spreadsheet_xlsx
 from geodata.storage.history import (
     CheckFilter,
     DossierError,
@@ -134,7 +136,7 @@ def index():
                            filtered=selection != CheckFilter())
 
 
-def _csv_row(entry) -> list[str]:
+def _row(entry) -> list:
     r = entry.record
     row = r.result
     versions = ", ".join(f"{v['source']} ({v['vintage']}, {v['checksum']})"
@@ -148,17 +150,24 @@ def _csv_row(entry) -> list[str]:
         row.get("distance_to_qpv_m"), row.get("near_qpv"), row.get("outside_large_urban_centre"),
         versions, permalink(r, external=True),
     )
-    return [french_value(value) for value in values]
+    return list(values)
 
 
-@bp.get("/instruction/historique.csv")
+@bp.get("/instruction/historique.csv", defaults={"kind": "csv"})
+@bp.get("/instruction/historique.xlsx", defaults={"kind": "xlsx"})
 @role_required("instructor", "ministry")
-def export():
-    """Every kept check of the page's scope and filters, as CSV for a French spreadsheet."""
+def export(kind: str):
+    """Every kept check of the page's scope and filters, as CSV for a French spreadsheet or
+    as a workbook (xlsx: codes as text cells)."""
     _form, selection, _error = _query()
-    rows = (_csv_row(entry) for entry in list_checks(get_engine(), _scope(), limit=None,
-                                                     selection=selection))
+    rows = (_row(entry) for entry in list_checks(get_engine(), _scope(), limit=None,
+                                                 selection=selection))
+    if kind == "xlsx":
+        body = spreadsheet_xlsx(CSV_COLUMNS, rows, "Vérifications")
+    else:
+        body = spreadsheet_csv(CSV_COLUMNS, ([french_value(v) for v in row] for row in rows))
     return Response(
-        spreadsheet_csv(CSV_COLUMNS, rows), mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=historique-verifications.csv"},
+        body, mimetype=XLSX_MIMETYPE if kind == "xlsx" else "text/csv",
+        headers={"Content-Disposition":
+                 f"attachment; filename=historique-verifications.{kind}"},
     )

@@ -4,7 +4,8 @@ Booleans are ``true`` / ``false`` and empty when undetermined; the state, the ty
 category and the avis are codes (the engine's and ``etats.toml``'s). For a spreadsheet
 (``tableur``): French headers, those codes as the pages say them (« En instruction », «
 Fabrique de Territoire », « à vérifier », « Favorable »), ``oui`` / ``non``, decimal commas
-(and the BOM and ``;`` of ``geodata.spreadsheet``).
+(and the BOM and ``;`` of ``geodata.spreadsheet``). The same as a workbook (``export_xlsx``):
+codes (SIRET, commune, département) as text cells, amounts and coordinates as numbers.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from geodata.dossiers.records import DS_STATES, KINDS
 from geodata.dossiers.states import workflow
 from geodata.eligibility.batch import format_value
 from geodata.policy import SHORT_CATEGORIES
-from geodata.spreadsheet import french_value, spreadsheet_csv
+from geodata.spreadsheet import french_value, spreadsheet_csv, spreadsheet_xlsx
 
-__all__ = ["COLUMNS", "FRENCH_HEADERS", "export_csv", "export_rows"]
+__all__ = ["COLUMNS", "FRENCH_HEADERS", "export_csv", "export_rows", "export_xlsx"]
 
 COLUMNS = (
     "numero", "vague", "etat", "raison_sociale", "siret", "forme_juridique_code",
@@ -95,12 +96,22 @@ def export_csv(dossiers: Iterable, tableur: bool = False) -> str:
     spreadsheet."""
     rows = export_rows(dossiers)
     if tableur:
-        labels = _labels()
-        return spreadsheet_csv(FRENCH_HEADERS, (
-            [french_value(labels[c].get(row[c], row[c]) if c in labels else row[c])
-             for c in COLUMNS] for row in rows))
+        return spreadsheet_csv(FRENCH_HEADERS, ([french_value(value) for value in row]
+                                                for row in _labelled(rows)))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     writer.writerows([format_value(row[c]) for c in COLUMNS] for row in rows)
     return out.getvalue()
+
+
+def export_xlsx(dossiers: Iterable, title: str = "Dossiers") -> bytes:
+    """The spreadsheet's table as a workbook, each cell typed (codes as text)."""
+    return spreadsheet_xlsx(FRENCH_HEADERS, _labelled(export_rows(dossiers)), title)
+
+
+def _labelled(rows: list[dict]) -> Iterable[list]:
+    """The rows' values in ``COLUMNS`` order, codes as the pages say them."""
+    labels = _labels()
+    for row in rows:
+        yield [labels[c].get(row[c], row[c]) if c in labels else row[c] for c in COLUMNS]

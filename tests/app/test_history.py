@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 
+import openpyxl
 import pytest
 from alembic import command
 from sqlalchemy import inspect, select
@@ -24,6 +25,7 @@ from app.access import authenticate, create_user
 from app.db import EXTENSION, GEOCODER
 from geodata.checks import check_point
 from geodata.policy import CATEGORIES
+from geodata.spreadsheet import XLSX_MIMETYPE
 from geodata.storage.database import _alembic_config, upgrade
 from geodata.storage.history import (
     DossierError,
@@ -214,6 +216,24 @@ def test_csv_export_opens_in_a_french_spreadsheet(loaded, client, login):
     assert row["distance au QPV (m)"] == str(expected["distance_to_qpv_m"]).replace(".", ",")
     assert "qpv2024-paca (2024, sha256:" in row["versions des données"]
     assert row["lien"].startswith("http://localhost/verifier?lon=")
+
+
+def test_the_workbook_export_keeps_codes_as_text(loaded, client, login):
+    """The CSV's codes (commune 02361, a dossier 0042) read as numbers in a spreadsheet: the
+    .xlsx says each cell's type."""
+    login(client)
+    keep(client, project_name="=HYPERLINK(\"http://malveillant.example\")", dossier_ref="0042")
+    answer = client.get(f"{HISTORY}.xlsx")
+    assert answer.status_code == 200 and answer.mimetype == XLSX_MIMETYPE
+    assert "historique-verifications.xlsx" in answer.headers["Content-Disposition"]
+    header, row = openpyxl.load_workbook(io.BytesIO(answer.data)).active.iter_rows()
+    cells = {title.value: cell for title, cell in zip(header, row, strict=True)}
+    assert cells["dossier"].value == "0042" and cells["dossier"].data_type == "s"
+    assert cells["QPV le plus proche"].data_type == "s"
+    assert cells["projet"].value.startswith("=HYPERLINK") and cells["projet"].data_type == "s"
+    assert cells["longitude"].value == LON and cells["montant demandé (€)"].value == 75000
+    page = client.get(HISTORY).text
+    assert 'href="/instruction/historique.xlsx"' in page and "Exporter en CSV" in page
 
 
 def test_the_history_is_paginated_newest_first(loaded, client, login):

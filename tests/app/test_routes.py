@@ -40,9 +40,11 @@ EXAMPLES = {
     "/deconnexion": [],  # POST only
     "/instruction/historique": ["/instruction/historique"],
     "/instruction/historique.csv": ["/instruction/historique.csv"],
+    "/instruction/historique.xlsx": ["/instruction/historique.xlsx"],
     "/instruction/dossiers": ["/instruction/dossiers", "/instruction/dossiers?etat=x",
                               "/instruction/dossiers?vague=2&tri=raison_sociale&page=3"],
     "/instruction/dossiers.csv": ["/instruction/dossiers.csv?vague=2"],
+    "/instruction/dossiers.xlsx": ["/instruction/dossiers.xlsx?vague=2"],
     "/instruction/dossiers/<int:number>": ["/instruction/dossiers/1"],
     "/instruction/dossiers/etat": [],  # POST only
     "/instruction/dossiers/<int:number>/avis": [],  # POST only

@@ -1,0 +1,40 @@
+"""The dossiers' export as a workbook: the CSV's SIRET, code commune and département read as
+numbers in a spreadsheet (20007198300015 as 2,0007E+13, 02361 as 2361); the .xlsx keeps
+them as text cells, the amounts as numbers, and says the same rows as the CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import openpyxl
+import pytest
+
+from geodata.spreadsheet import XLSX_MIMETYPE
+from tests.app.test_dossiers_pages import two_departements_fixture, wave_fixture  # noqa: F401
+from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
+
+pytestmark = pytest.mark.shared_data
+
+
+def test_the_workbook_keeps_the_codes_as_text(wave, client, login):
+    login(client)
+    answer = client.get("/instruction/dossiers.xlsx?vague=2")
+    assert answer.status_code == 200 and answer.mimetype == XLSX_MIMETYPE
+    assert "dossiers-vague-2.xlsx" in answer.headers["Content-Disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(answer.data)).active
+    header, *rows = [list(row) for row in sheet.iter_rows()]
+    exported = client.get("/instruction/dossiers.csv?vague=2").text.removeprefix("\ufeff")
+    csv_header, *csv_rows = list(csv.reader(io.StringIO(exported), delimiter=";"))
+    assert [cell.value for cell in header] == csv_header
+    assert [row[0].value for row in rows] == [int(row[0]) for row in csv_rows]
+    column = {cell.value: i for i, cell in enumerate(header)}
+    codes = [row[column[name]] for row in rows
+             for name in ("SIRET", "Code commune", "Département") if row[column[name]].value]
+    assert codes and all(cell.data_type == "s" for cell in codes)
+    assert any(cell.value == "13" for cell in codes)
+    amounts = [row[column["Montant total demandé (€)"]] for row in rows]
+    assert any(isinstance(cell.value, int) for cell in amounts)
+    page = client.get("/instruction/dossiers?vague=2").text
+    assert 'href="/instruction/dossiers.xlsx?vague=2' in page
+    assert 'href="/instruction/dossiers.csv?vague=2' in page
