@@ -26,7 +26,13 @@ from app.security import no_store
 from geodata.checks import LocationError, check_location
 from geodata.eligibility import EligibilityError
 from geodata.geocoder import GeocoderError
-from geodata.policy import CATEGORIES, CATEGORY_PHRASES, PolicyError
+from geodata.policy import (
+    CATEGORIES,
+    CATEGORY_PHRASES,
+    SHORT_CATEGORIES,
+    PolicyError,
+    policy_title,
+)
 from geodata.spreadsheet import XLSX_MIMETYPE, french_value, spreadsheet_csv, spreadsheet_xlsx
 from geodata.storage.history import (
     CheckFilter,
@@ -130,7 +136,8 @@ def index():
     entries = list_checks(engine, user_id, PER_PAGE, (page - 1) * PER_PAGE, selection)
     return render_template("historique.html", entries=entries, total=total, page=page,
                            pages=pages, everyone=user_id is None, categories=CATEGORY_PHRASES,
-                           permalink=permalink, paris=PARIS, form=form, error=error,
+                           permalink=permalink, paris=PARIS, policy_title=policy_title,
+                           form=form, error=error,
                            asked=form.asked(), waves=waves(engine),
                            authors=authors(engine) if user_id is None else [],
                            filtered=selection != CheckFilter())
@@ -145,7 +152,8 @@ def _row(entry) -> list:
         r.checked_at.astimezone(PARIS).strftime("%Y-%m-%d %H:%M:%S"), entry.email,
         r.dossier_ref, r.project_name, r.wave, r.fnt, r.funding_eur, r.policy, r.query,
         r.geocoded_label, r.geocoding_score, r.lon, r.lat, r.precision, r.commune_code,
-        row.get("commune_name"), r.category, CATEGORIES.get(r.category, r.category),
+        row.get("commune_name"), SHORT_CATEGORIES.get(r.category, r.category),
+        CATEGORIES.get(r.category, r.category),
         row.get("in_qpv"), row.get("qpv_code"), row.get("nearest_qpv_code"),
         row.get("distance_to_qpv_m"), row.get("near_qpv"), row.get("outside_large_urban_centre"),
         versions, permalink(r, external=True),

@@ -24,7 +24,7 @@ from app import create_app
 from app.access import authenticate, create_user
 from app.db import EXTENSION, GEOCODER
 from geodata.checks import check_point
-from geodata.policy import CATEGORIES
+from geodata.policy import CATEGORIES, SHORT_CATEGORIES, load_policy
 from geodata.spreadsheet import XLSX_MIMETYPE
 from geodata.storage.database import _alembic_config, upgrade
 from geodata.storage.history import (
@@ -210,7 +210,7 @@ def test_csv_export_opens_in_a_french_spreadsheet(loaded, client, login):
     assert row["projet"].startswith("'=HYPERLINK")  # typed text never becomes a formula
     assert row["FNT"] == "oui" and row["montant demandé (€)"] == "75000"
     assert row["longitude"] == str(LON).replace(".", ",")
-    assert row["catégorie"] == expected["category"]
+    assert row["catégorie"] == SHORT_CATEGORIES[expected["category"]]  # a label, not a code
     assert row["verdict"] == CATEGORIES[expected["category"]]
     assert row["QPV le plus proche"] == expected["nearest_qpv_code"]
     assert row["distance au QPV (m)"] == str(expected["distance_to_qpv_m"]).replace(".", ",")
@@ -234,6 +234,18 @@ def test_the_workbook_export_keeps_codes_as_text(loaded, client, login):
     assert cells["longitude"].value == LON and cells["montant demandé (€)"].value == 75000
     page = client.get(HISTORY).text
     assert 'href="/instruction/historique.xlsx"' in page and "Exporter en CSV" in page
+
+
+def test_the_history_says_places_and_rules_as_people_read_them(loaded, client, login):
+    """« Règles : ami-2019 » and « 4.0605, 45.0364 »: the policy's title, and the
+    coordinates in the French format of the other pages."""
+    login(client)
+    keep(client)
+    (record,) = kept(loaded)
+    page = html.unescape(client.get(HISTORY).text).replace("\u202f", " ")
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", page, re.S)
+    assert "5,40340 ; 43,33050" in cells[6] and "5.4034" not in cells[6]
+    assert cells[8] == load_policy(record.policy).title.replace("\u202f", " ")
 
 
 def test_the_history_is_paginated_newest_first(loaded, client, login):

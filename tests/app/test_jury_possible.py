@@ -57,3 +57,19 @@ def test_an_urban_dossier_to_check_is_never_counted_outside_large_urban_centres(
     after = after_column(confirmation.text)
     assert after["total"] != before["total"]  # one Fabrique more
     assert after["hors-grands-centres-urbains"] == before["hors-grands-centres-urbains"]
+
+
+def test_a_published_fabriques_identifier_keeps_its_case(wave, client, login, app):
+    """The DSFR badge is upper case: « DÉJÀ PUBLIÉE : FABT-117 » is not the identifier
+    fabt-117 an instructor looks up; it keeps its case on the page and the confirmation."""
+    login(client)
+    kept = '<span class="fabriques-identifiant">fabt-117</span>'
+    page = client.get(JURY).text.replace("\u00a0", " ")
+    row = re.search(r'<tr data-numero="1234505">.*?</tr>', page, re.S).group(0)
+    assert f"<span>déjà publiée : {kept}</span></span>" in row
+    confirmation = post(client, "/instruction/jury/decisions", numero="1234505",
+                        vers="laureat", motivation="Ancrage dans le quartier")
+    assert f"<span>déjà publiée : {kept}</span></span>" in \
+        confirmation.text.replace("\u00a0", " ")
+    css = client.get("/static/fabriques.css").text
+    assert re.search(r"\.fabriques-identifiant\s*\{\s*text-transform:\s*none;", css)
