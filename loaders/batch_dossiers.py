@@ -66,7 +66,7 @@ def read_batch_dossiers(data: bytes, name: str, wave: str) -> Intake:
 def _dossier(locations, position: int, line: int, record: dict, wave: str) -> DossierInput:
     identifier = locations.ids[position]
     if not (identifier.isascii() and identifier.isdigit()):
-        raise RowProblem("id", f"identifiant {identifier!r} : le numéro du dossier sur "
+        raise RowProblem("id", f"identifiant « {identifier} » : le numéro du dossier sur "
                                "Démarches Simplifiées est attendu")
     number = dossier_number(identifier, "id")
 
@@ -90,7 +90,7 @@ def _kind(value: str | None) -> str | None:
         return None
     kind = KIND_ANSWERS.get(value) or KIND_ANSWERS.get(value.lower())
     if kind is None:
-        raise RowProblem("type_fabrique", f"type inconnu {value!r} (attendus : FT, FNT, "
+        raise RowProblem("type_fabrique", f"type inconnu « {value} » (attendus : FT, FNT, "
                                           f"{', '.join(KINDS.values())})")
     return kind
 

@@ -52,7 +52,7 @@ def locate(dossiers: list[DossierInput], geocoder):
         elif isinstance(result, GeocoderError):
             why[dossier.number] = UNREACHABLE
         else:
-            why[dossier.number] = f"adresse introuvable dans la BAN : {dossier.address!r}"
+            why[dossier.number] = f"adresse introuvable dans la BAN : « {dossier.address} »"
     return places, why, failure
 
 

@@ -81,7 +81,7 @@ def import_dossiers(engine: Engine, geocoder, path: str | Path, *, data_dir: Pat
         load_policy(policy_name)  # an unknown name refuses the file before it is read
     calendar = load_calendar(calendar_file)
     if wave is not None and calendar.wave(wave) is None:
-        raise LoadError(f"vague inconnue du calendrier : {wave!r} (connues : "
+        raise LoadError(f"vague inconnue du calendrier : « {wave} » (connues : "
                         f"{', '.join(w.number for w in calendar.waves)})")
     intake = read_dossiers(path, load_mapping(mapping), calendar, wave)
     before, departements = stored_policies(engine), stored_departements(engine)
@@ -209,7 +209,7 @@ def import_batch_dossiers(engine: Engine, geocoder, data: bytes, name: str, *, w
     replace."""
     policy = load_policy(policy_name)
     if load_calendar(calendar_file).wave(wave) is None:
-        raise LoadError(f"vague inconnue du calendrier : {wave!r}")
+        raise LoadError(f"vague inconnue du calendrier : « {wave} »")
     intake = read_batch_dossiers(data, name, wave)
     known = find_dossiers(engine, [d.number for d in intake.dossiers])
     stored, not_located, notes = _check_and_store(

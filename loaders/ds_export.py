@@ -27,8 +27,9 @@ from loaders.errors import LoadError
 from loaders.read import CsvTable, read_csv, require_columns, require_file
 from loaders.workbook import ESTABLISHMENTS, read_workbook
 
-__all__ = ["MAPPINGS", "Intake", "Mapping", "RowError", "RowProblem", "available_mappings",
-           "dossier_number", "load_mapping", "read_dossiers", "siret_digits"]
+__all__ = ["MAPPINGS", "Intake", "Mapping", "RowError", "RowProblem", "RowProblems",
+           "available_mappings", "dossier_number", "load_mapping", "read_dossiers",
+           "siret_digits"]
 
 MAPPINGS = Path(__file__).with_name("correspondances")
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
@@ -95,6 +96,11 @@ class Intake:
     absent: tuple[str, ...] = ()  # the mapping's fields whose column the file lacks
     numbers: set[int] = field(default_factory=set)  # every readable number, rows left out too
 
+    @property
+    def left_out(self) -> int:
+        """How many rows are left out (``errors`` says each of their problems)."""
+        return len({error.line for error in self.errors})
+
 
 def available_mappings() -> list[str]:
     return sorted(path.stem for path in MAPPINGS.glob("*.toml"))
@@ -104,7 +110,7 @@ def load_mapping(name: str) -> Mapping:
     """A shipped mapping, by name (compared before any path is built)."""
     known = available_mappings()
     if name not in known:
-        raise LoadError(f"correspondance inconnue : {name!r} (disponibles : {', '.join(known)})")
+        raise LoadError(f"correspondance inconnue : « {name} » (disponibles : {', '.join(known)})")
     data = tomllib.loads((MAPPINGS / f"{name}.toml").read_text(encoding="utf-8"))
     return Mapping(name, dict(data["colonnes"]), {k: dict(v) for k, v in
                                                    data.get("valeurs", {}).items()})
@@ -147,9 +153,9 @@ def read_dossiers(path: str | Path, mapping: Mapping, calendar: Calendar,
             pass  # said below, with the row's other problems
         try:
             dossier = _dossier(record, row, mapping, calendar, wave)
-        except RowProblem as problem:
-            intake.errors.append(RowError(row, problem.column, problem.message, number,
-                                          text_line))
+        except RowProblems as found:
+            intake.errors += [RowError(row, problem.column, problem.message, number, text_line)
+                              for problem in found.problems]
             continue
         if dossier.number in seen:
             intake.errors.append(RowError(row, columns["numero"],
@@ -219,36 +225,60 @@ class RowProblem(ValueError):
         self.column, self.message = column, message
 
 
+class RowProblems(ValueError):
+    """Every problem of one row (``problems``), field by field: all said at once, so that
+    one correction and one import fix the row."""
+
+    def __init__(self, problems: list[RowProblem]):
+        super().__init__(" ; ".join(problem.message for problem in problems))
+        self.problems = problems
+
+
 def _dossier(record: dict, line: int, mapping: Mapping, calendar: Calendar,
              wave: str | None) -> DossierInput:
-    columns = mapping.columns
+    """The row's dossier; RowProblems with each field's problem."""
+    columns, problems = mapping.columns, []
+
+    def checked(read, *args):
+        try:
+            return read(*args)
+        except RowProblem as problem:
+            problems.append(problem)
+            return None
 
     def text(name: str) -> str | None:
         value = (record.get(columns.get(name, ""), "") or "").strip()
         if len(value) > MAX_TEXT:
-            raise RowProblem(columns[name], f"{figure(len(value))} caractères : au plus "
-                                            f"{figure(MAX_TEXT)} dans ce champ (un texte "
-                                            "collé par erreur ?)")
+            problems.append(RowProblem(columns[name], f"{figure(len(value))} caractères : au "
+                                       f"plus {figure(MAX_TEXT)} dans ce champ (un texte "
+                                       "collé par erreur ?)"))
+            return None
         return value or None
 
-    number = dossier_number(text("numero"), columns["numero"])
-    filed = _datetime(text("depose_le"), columns["depose_le"])
-    _plausible(filed, calendar, columns["depose_le"])
-    kind = _answer(text("type_fabrique"), "type_fabrique", mapping)
-    lon, lat = _location(text("longitude"), text("latitude"), columns)
+    number = checked(dossier_number, text("numero"), columns["numero"])
+    filed = checked(_datetime, text("depose_le"), columns["depose_le"])
+    if filed is not None:
+        checked(_plausible, filed, calendar, columns["depose_le"])
+    kind = checked(_answer, text("type_fabrique"), "type_fabrique", mapping)
+    lon, lat = _location(text("longitude"), text("latitude"), columns, checked)
+    said = {name: text(name) for name in ("email", "etat_demarche", "raison_sociale",
+                                          "forme_juridique", "forme_juridique_code",
+                                          "nom_projet", "adresse")}
+    siret = checked(siret_digits, text("siret"), columns.get("siret"))
+    existing = checked(_answer, text("lieu_existant"), "lieu_existant", mapping)
+    amounts = tuple(checked(_euros, text(name), columns.get(name)) or None for name in AMOUNTS)
+    if problems:
+        raise RowProblems(problems)
     wave_note = None
     if wave is None:
         wave, wave_note = told_wave(calendar, filed, kind)
     return DossierInput(
         number=number, line=line, filed_at=filed, wave=wave, wave_note=wave_note,
-        email=text("email"), ds_state=ds_state_code(text("etat_demarche")),
-        siret=siret_digits(text("siret"), columns.get("siret")),
-        company_name=text("raison_sociale"),
-        legal_form=text("forme_juridique"), legal_form_code=text("forme_juridique_code"),
-        project_name=text("nom_projet"), kind=kind,
-        existing_place=_answer(text("lieu_existant"), "lieu_existant", mapping),
-        address=text("adresse"), lon=lon, lat=lat,
-        amounts=tuple(_euros(text(name), columns.get(name)) or None for name in AMOUNTS),
+        email=said["email"], ds_state=ds_state_code(said["etat_demarche"]), siret=siret,
+        company_name=said["raison_sociale"], legal_form=said["forme_juridique"],
+        legal_form_code=said["forme_juridique_code"], project_name=said["nom_projet"],
+        kind=kind, existing_place=existing, address=said["adresse"], lon=lon, lat=lat,
+        amounts=amounts,
         fields={label: record.get(label, "") for label in columns.values() if label in record},
     )
 
@@ -272,7 +302,7 @@ def dossier_number(value: str | None, column: str) -> int:
     if value is None:
         raise RowProblem(column, "numéro de dossier absent")
     if not (value.isascii() and value.isdigit()) or len(value) > 12:
-        raise RowProblem(column, f"numéro de dossier invalide : {value!r}")
+        raise RowProblem(column, f"numéro de dossier invalide : « {value} »")
     return int(value)
 
 
@@ -286,7 +316,7 @@ def _datetime(value: str | None, column: str) -> datetime:
         except ValueError:
             continue
         return moment if moment.tzinfo else moment.replace(tzinfo=PARIS)
-    raise RowProblem(column, f"date illisible : {value!r} (attendu : AAAA-MM-JJ HH:MM:SS "
+    raise RowProblem(column, f"date illisible : « {value} » (attendu : AAAA-MM-JJ HH:MM:SS "
                               "+0100 ou JJ/MM/AAAA)")
 
 
@@ -307,8 +337,8 @@ def _answer(value: str | None, name: str, mapping: Mapping):
         return None
     meanings = mapping.values.get(name, {})
     if value not in meanings:
-        raise RowProblem(mapping.columns[name], f"réponse inconnue {value!r} (attendues : "
-                                                 f"{', '.join(map(repr, meanings))})")
+        raise RowProblem(mapping.columns[name], f"réponse inconnue « {value} » (attendues : "
+                                                 f"{', '.join(f'« {m} »' for m in meanings)})")
     return meanings[value]
 
 
@@ -318,15 +348,23 @@ def _decimal(value: str | None, column: str) -> float | None:
     try:
         number = float(value.replace(",", "."))
     except ValueError:
-        raise RowProblem(column, f"nombre attendu, pas {value!r}") from None
+        raise RowProblem(column, f"nombre attendu, pas « {value} »") from None
     if not math.isfinite(number):
-        raise RowProblem(column, f"nombre fini attendu, pas {value!r}")
+        raise RowProblem(column, f"nombre fini attendu, pas « {value} »")
     return number
 
 
-def _location(lon_text, lat_text, columns) -> tuple[float | None, float | None]:
-    lon = _decimal(lon_text, columns.get("longitude"))
-    lat = _decimal(lat_text, columns.get("latitude"))
+def _location(lon_text, lat_text, columns, checked) -> tuple[float | None, float | None]:
+    """The point; each unreadable coordinate said (``checked``), then whether they agree."""
+    lon = checked(_decimal, lon_text, columns.get("longitude"))
+    lat = checked(_decimal, lat_text, columns.get("latitude"))
+    if (lon is None and lon_text) or (lat is None and lat_text):
+        return None, None  # already said
+    return checked(_agreeing, lon, lat, columns) or (None, None)
+
+
+def _agreeing(lon: float | None, lat: float | None,
+              columns) -> tuple[float | None, float | None]:
     if (lon is None) != (lat is None):
         missing = columns.get("latitude") if lat is None else columns.get("longitude")
         raise RowProblem(missing, "longitude et latitude vont ensemble : l'une manque")
@@ -343,7 +381,7 @@ def _euros(value: str | None, column: str | None) -> int | None:
     digits = re.sub(r"[.,]00?$", "", digits)
     if not (digits.isascii() and digits.isdigit()) or len(digits) > 9:
         raise RowProblem(column, f"montant en euros attendu (par exemple 50 000), pas "
-                                  f"{value!r}")
+                                  f"« {value} »")
     return int(digits)
 
 
@@ -352,6 +390,6 @@ def siret_digits(value: str | None, column: str | None) -> str | None:
         return None
     digits = SPACES.sub("", value)
     if not (digits.isascii() and digits.isdigit() and len(digits) == 14):
-        raise RowProblem(column, f"SIRET invalide : {value!r} (14 chiffres)")
+        raise RowProblem(column, f"SIRET invalide : « {value} » (14 chiffres)")
     return digits
 

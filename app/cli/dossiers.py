@@ -65,14 +65,15 @@ def summary(report: ImportReport) -> str:
     """What the import did, in French: counts, rows left out, dossiers without location."""
     stored, intake = report.stored, report.intake
     read, created, unchanged, errors = (len(intake.dossiers), len(stored.created),
-                                        len(stored.unchanged), len(intake.errors))
+                                        len(stored.unchanged), intake.left_out)
     lines = [f"{intake.path} : {read} {agreed('dossier(s) lu(s)', read)} — "
              f"{created} {agreed('créé(s)', created)}, {len(stored.updated)} mis à jour, "
              f"{unchanged} {agreed('inchangé(s)', unchanged)} ; "
              f"{errors} {agreed('ligne(s) écartée(s)', errors)}."]
     lines += [f"  écartée : {error}" for error in intake.errors[:SHOWN]]
     if len(intake.errors) > SHOWN:
-        lines.append(f"  … et {errors - SHOWN} {agreed('autre(s)', errors - SHOWN)}")
+        more = len(intake.errors) - SHOWN
+        lines.append(f"  … et {more} {agreed('autre(s)', more)}")
     for number, why in sorted(report.not_located.items())[:SHOWN]:
         lines.append(f"  non localisé : dossier {number} ({why}) : territoire à vérifier")
     lines += [f"  note : {note}" for note in (*intake.notes, *report.notes)]

@@ -35,7 +35,7 @@ def test_import_says_what_it_did_and_export_writes_every_dossier(runner, tmp_pat
     assert "24 dossiers lus — 24 créés, 0 mis à jour, 0 inchangé ; 7 lignes " \
         "écartées." in first.output
     assert "écartée : ligne 29, dossier 1234528, colonne « Type de Fabrique » : réponse " \
-        "inconnue 'Tiers-lieu'" in first.output
+        "inconnue « Tiers-lieu »" in first.output
     assert "non localisé : dossier 1234514 (adresse introuvable" in first.output
     again = runner.invoke(args=["dossiers", "importer", str(WAVE)])
     assert "0 créé, 0 mis à jour, 24 inchangés" in again.output
@@ -79,7 +79,7 @@ def test_import_under_today_s_rules_is_asked_for(runner):
 
 
 @pytest.mark.parametrize(("arguments", "said"), [
-    (["--vague", "12"], "vague inconnue du calendrier : '12'"),
+    (["--vague", "12"], "vague inconnue du calendrier : « 12 »"),
     (["--correspondance", "ami-2030"], "valeur invalide pour '--correspondance'"),
 ])
 def test_a_refused_import_says_why_and_imports_nothing(runner, tmp_path, arguments, said):

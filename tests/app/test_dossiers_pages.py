@@ -263,7 +263,7 @@ def test_an_instructor_imports_a_wave_from_the_page(ban_app, login):
     assert "24 créés" in page and page.count("<tr><td>") >= 7
     # lines set aside: a warning, not a success, from its title on the first screen
     assert re.search(r'class="fr-alert fr-alert--warning[^"]*" role="status" id="bilan"', page)
-    assert "réponse inconnue 'Tiers-lieu'" in page
+    assert "réponse inconnue « Tiers-lieu »" in page
     assert len(list_dossiers(engine)) == 24
     again = " ".join(html.unescape(upload(client, WAVE.read_bytes(), "export-ds.csv",
                                           vague="2").text).split())

@@ -192,7 +192,7 @@ def test_a_field_of_a_page_long_is_that_rows_error(engine, ban, data_dir, tmp_pa
 
 
 def test_a_wave_given_by_hand_must_be_in_the_calendar(engine, ban, data_dir):
-    with pytest.raises(LoadError, match="vague inconnue du calendrier : '11'"):
+    with pytest.raises(LoadError, match="vague inconnue du calendrier : « 11 »"):
         imported(engine, ban, data_dir, wave="11")
     report = imported(engine, ban, data_dir, wave="3")
     assert {d.wave for d in list_dossiers(engine)} == {"3"} and report.stored.created
