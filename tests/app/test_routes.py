@@ -17,6 +17,7 @@ EXAMPLES = {
     "/": ["/"],
     "/donnees": ["/donnees"],
     "/aide": ["/aide"],
+    "/aide/api": ["/aide/api"],
     "/accessibilite": ["/accessibilite"],
     "/mentions-legales": ["/mentions-legales"],
     "/donnees-personnelles": ["/donnees-personnelles"],
@@ -48,6 +49,7 @@ EXAMPLES = {
     "/instruction/dossiers/<int:number>": ["/instruction/dossiers/1"],
     "/instruction/dossiers/etat": [],  # POST only
     "/instruction/dossiers/<int:number>/avis": [],  # POST only
+    "/instruction/dossiers/<int:number>/reverifier": [],  # POST only
     "/instruction/dossiers/import": ["/instruction/dossiers/import"],
     "/instruction/dossiers/<int:number>/courrier": ["/instruction/dossiers/1/courrier"],
     "/instruction/jury": ["/instruction/jury", "/instruction/jury?vague=x"],
