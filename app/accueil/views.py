@@ -1,7 +1,7 @@
 """``/`` (what the service is for, and the way to each audience's page), ``/donnees`` (the
 data in service), ``/sante``, and the pages every public service owes its users, linked
-from every page's footer: ``/aide`` (what the verdicts mean), ``/aide/api`` (the API for
-programs), ``/accessibilite`` (the accessibility statement, RGAA), ``/mentions-legales``,
+from every page's footer: ``/aide`` (what the verdicts mean; ``/aide/api``, the API's, is
+the API room's), ``/accessibilite`` (the accessibility statement, RGAA), ``/mentions-legales``,
 ``/donnees-personnelles``."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template
 
 from app.accueil.inventory import coverage, kind, rows_text
-from app.api.openapi import document
 from app.db import get_engine
 from geodata.policy import CATEGORIES, DEFAULT_POLICY, available_policies, load_policy
 from geodata.storage.database import DatabaseUnreachable
@@ -72,16 +71,6 @@ def aide():
     return render_template("aide.html", categories=CATEGORIES,
                            policies=[load_policy(name) for name in available_policies()],
                            quotas=load_policy(DEFAULT_POLICY).quotas)
-
-
-@bp.get("/aide/api")
-def aide_api():
-    """The API for the people who write programs: what it gives, its routes as its OpenAPI
-    document lists them (read from the document, never a second list), an example."""
-    paths = document()["paths"]
-    routes = [(method.upper(), path, operation.get("summary", ""))
-              for path, operations in paths.items() for method, operation in operations.items()]
-    return render_template("api.html", routes=routes)
 
 
 @bp.get("/accessibilite")
