@@ -86,6 +86,7 @@ function fabriquesRemoteGeoJson(url, settings) {
           .catch(function (error) {
             if (token !== remote.request) { return; }
             remote.state = "error";
+            remote.error = error.message;  // for a listener that comes after the failure
             self.fire("remote:error", {message: error.message});
           });
       }

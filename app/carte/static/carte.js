@@ -184,6 +184,8 @@
       container.setAttribute("data-ready", "error");
     });
     layer.on("remove", function () { say(name, ""); });
+    // A layer may have failed before this script ran (a request refused at once).
+    if (layer.remote.state === "error") { layer.fire("remote:error", {message: layer.remote.error}); }
   });
 
   form.addEventListener("change", function (event) {
