@@ -20,7 +20,7 @@ from pathlib import Path
 
 from geodata.dossiers.calendar import Calendar
 from geodata.dossiers.records import FNT, DossierInput, ds_state_code
-from geodata.french import agreed
+from geodata.french import agreed, lonlat
 from geodata.french import number as figure
 from loaders.dossier_places import some_numbers
 from loaders.errors import LoadError
@@ -370,7 +370,7 @@ def _agreeing(lon: float | None, lat: float | None,
         raise RowProblem(missing, "longitude et latitude vont ensemble : l'une manque")
     if lon is not None and not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise RowProblem(columns.get("longitude" if abs(lon) > 180 else "latitude"),
-                          f"coordonnées hors limites : {lon}, {lat}")
+                          f"coordonnées hors limites : {lonlat(lon, lat)}")
     return lon, lat
 
 

@@ -34,7 +34,8 @@ def nearby_sentence(facts: Mapping, own: Mapping | None = None) -> str:
         near = facts.get(kind)
         said.append(f"{nearest} : {none} dans le territoire" if near is None
                     else f"{nearest} : {near['name']} à {_distance(near['distance_m'])}")
-    return " ; ".join(said) + " (listes chargées ; Fabriques au centre de leur commune)"
+    return " ; ".join(said) + (" (listes chargées ; Fabriques publiées au centre de leur "
+                               "commune, celles des jurys de ce service à leur adresse)")
 
 
 def _distance(metres: float) -> str:

@@ -58,7 +58,7 @@ def test_the_header_names_the_account_as_text_not_as_a_button(client, runner, lo
 
     header = client.get("/").text.split("<header", 1)[1].split("</header>", 1)[0]
 
-    shown = re.search(r"<li>(<[^>]+>)<span class=\"fr-sr-only\">Connecté\(e\)\s: </span>"
+    shown = re.search(r"<li>(<[^>]+>)<span class=\"fr-sr-only\">Compte connecté\s: </span>"
                       + re.escape(email), header)
     assert shown and "fr-btn" not in shown[1] and shown[1].startswith("<p ")
 

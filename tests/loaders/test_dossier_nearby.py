@@ -29,6 +29,10 @@ def test_the_dossiers_own_fabrique_is_named_as_its_own():
                                                            "distance_m": 0})
     assert nearby_sentence(FACTS).startswith(
         "Fabrique la plus proche connue : Commune de Saint Julien Chapteuil à 1,7\u00a0km ;")
+    # where the Fabriques are placed, said truly: a jury's own at their address
+    assert nearby_sentence(FACTS).endswith("(listes chargées ; Fabriques publiées au centre de "
+                                           "leur commune, celles des jurys de ce service à "
+                                           "leur adresse)")
 
 
 @pytest.mark.shared_data

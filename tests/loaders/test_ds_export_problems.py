@@ -44,3 +44,12 @@ def test_a_point_with_one_coordinate_is_said_once(tmp_path):
     (error,) = [e for e in intake.errors if e.line == 2]
     assert (error.column, error.message) == (
         "Latitude", "longitude et latitude vont ensemble : l'une manque")
+
+
+def test_coordinates_out_of_bounds_are_written_in_french(tmp_path):
+    """« coordonnées hors limites : 6.388409, 95.0 »: the other pages write « 6,38841 ;
+    95,00000 »."""
+    intake = _wave_with(tmp_path, "1234501", Longitude="6.388409", Latitude="95")
+    (error,) = [e for e in intake.errors if e.line == 2]
+    assert (error.column, error.message) == (
+        "Latitude", "coordonnées hors limites : 6,38841 ; 95,00000")
