@@ -38,7 +38,7 @@ from app.security import no_store
 from geodata.dossiers.checks import granted_within_rules
 from geodata.dossiers.jury import laureates_of_wave, possible_categories_of, selection_warnings
 from geodata.dossiers.records import KINDS
-from geodata.dossiers.selection import CHECKS, check_value
+from geodata.dossiers.selection import CHECKS, SHOWN_CATEGORIES, check_value
 from geodata.dossiers.states import workflow
 from geodata.french import agreed
 from geodata.policy import CATEGORY_UNDETERMINED, SHORT_CATEGORIES
@@ -142,7 +142,7 @@ def _session_page(waves: list, wave: str | None, kept: Selection = Selection(),
         quota_rules=quota_rules(now.policy.name, wave, rules),
         categories_rules=categories_rules((d.policy for d in waiting), wave, rules),
         wave_laureates=laureates_of_wave(now.records, wave), labels=LABELS, range_text=range_text,
-        categories=SHORT_CATEGORIES, kinds=KINDS, checks=CHECKS, check_value=check_value,
+        categories=SHOWN_CATEGORIES, kinds=KINDS, checks=CHECKS, check_value=check_value,
         states=workflow().labels, avis_labels=workflow().avis, decisions=_decision_labels(),
         paris=PARIS, pending=_of_wave(pending_matches(get_engine()), wave),
         automatic=_of_wave(automatic_matches(get_engine()), wave),
@@ -243,7 +243,7 @@ def _confirmation(form: DecisionForm, numbers: list[int]) -> str:
         range_text=range_text, warnings=selection_warnings(after, in_wave["after"], cap, wave),
         same=same, failing=failing, capped=capped, current=current,
         quota_rules=quota_rules(policy.name, wave, rules),
-        categories=SHORT_CATEGORIES, kinds=KINDS)
+        categories=SHOWN_CATEGORIES, kinds=KINDS)
 
 
 @bp.post("/instruction/jury/annulation")

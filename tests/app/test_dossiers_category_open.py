@@ -15,7 +15,7 @@ import pytest
 
 from app.db import EXTENSION
 from geodata.geocoder import BanClient
-from geodata.storage.dossiers import list_dossiers
+from geodata.storage.dossiers import list_dossiers, move_dossiers
 from loaders.dossiers import import_dossiers
 from loaders.pipeline import load_source
 from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
@@ -78,3 +78,14 @@ def test_the_dossier_page_heads_eligible_to_settle_or_to_check(wave, client, log
                                re.S).group(0))
     assert "à vérifier : une condition n'a pas pu être décidée" in marseille
     assert "à préciser" not in marseille
+
+
+def test_the_jury_tells_a_dossier_eligible_either_way(wave, client, login):
+    """The jury's table said « à vérifier » for Saint-Julien-Chapteuil, which the list and
+    its page say eligible, its category to settle."""
+    for target in ("en-instruction", "recevable", "transmis-au-jury"):
+        move_dossiers(wave, [SAINT_JULIEN], target, "instructrice")
+    login(client)
+    page = client.get("/instruction/jury?vague=2").text
+    row = re.search(rf'<tr[^>]*>\s*<td[^>]*>.*?{SAINT_JULIEN}.*?</tr>', page, re.S).group(0)
+    assert TO_SETTLE in said(row) and "à vérifier" not in said(row)
