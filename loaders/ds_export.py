@@ -13,14 +13,13 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-import zoneinfo
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from geodata.dossiers.calendar import Calendar
 from geodata.dossiers.records import FNT, DossierInput, ds_state_code
-from geodata.french import agreed, lonlat
+from geodata.french import PARIS, agreed, lonlat
 from geodata.french import number as figure
 from loaders.dossier_places import some_numbers
 from loaders.errors import LoadError
@@ -32,7 +31,6 @@ __all__ = ["MAPPINGS", "Intake", "Mapping", "RowError", "RowProblem", "RowProble
            "siret_digits"]
 
 MAPPINGS = Path(__file__).with_name("correspondances")
-PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 REQUIRED = ("numero", "depose_le")
 MAX_TEXT = 1000
 """The longest value of a field read (a name, an address): a form's answer, not a page."""

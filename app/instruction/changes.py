@@ -4,16 +4,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from geodata.dossiers.records import DS_STATES
-from geodata.french import number
+from geodata.french import PARIS, number
 from geodata.policy import SHORT_CATEGORIES, policy_title
 from geodata.storage.dossiers import FIELD_LABELS
 
 __all__ = ["changes"]
 
-PARIS = ZoneInfo("Europe/Paris")
 SHOWN_VALUE_CHARS = 120
 """A value changed by an import longer than this is named, not quoted, in the history."""
 

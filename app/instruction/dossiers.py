@@ -21,7 +21,6 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -59,7 +58,7 @@ from geodata.dossiers.records import DS_CLOSED, DS_STATES, KINDS
 from geodata.dossiers.selection import CHECKS, NO_AVIS, SORTS, check_value, counts
 from geodata.dossiers.states import workflow
 from geodata.eligibility import EligibilityError
-from geodata.french import agreed
+from geodata.french import PARIS, agreed
 from geodata.policy import (
     CATEGORIES,
     SHORT_CATEGORIES,
@@ -95,7 +94,6 @@ bp = Blueprint("dossiers", __name__, template_folder="templates")
 no_store(bp)
 
 PER_PAGE = 100
-PARIS = ZoneInfo("Europe/Paris")
 
 
 def _selection(query: DossiersQuery):

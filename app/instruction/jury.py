@@ -13,7 +13,6 @@ decision letters, printable. The work is done by ``geodata.storage.jury``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -40,7 +39,7 @@ from geodata.dossiers.jury import laureates_of_wave, possible_categories_of, sel
 from geodata.dossiers.records import KINDS
 from geodata.dossiers.selection import CHECKS, SHOWN_CATEGORIES, check_value
 from geodata.dossiers.states import workflow
-from geodata.french import agreed
+from geodata.french import PARIS, agreed
 from geodata.policy import CATEGORY_UNDETERMINED, SHORT_CATEGORIES
 from geodata.quota_report import LABELS
 from geodata.quotas import quota_table, range_text, what_if
@@ -85,7 +84,6 @@ bp = Blueprint("jury", __name__, template_folder="templates")
 no_store(bp)
 bp.add_app_template_global(granted_amounts)  # the letters' amounts: those the jury saw
 
-PARIS = ZoneInfo("Europe/Paris")
 VIEWERS = ("instructor", "ministry")
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -25,6 +24,7 @@ from app.instruction.forms import DossierForm, HistoryQuery
 from app.security import no_store
 from geodata.checks import LocationError, check_location
 from geodata.eligibility import EligibilityError
+from geodata.french import PARIS
 from geodata.geocoder import GeocoderError
 from geodata.policy import (
     CATEGORIES,
@@ -51,7 +51,6 @@ bp = Blueprint("instruction", __name__, template_folder="templates")
 no_store(bp)
 
 PER_PAGE = 50
-PARIS = ZoneInfo("Europe/Paris")
 FAILURES = (LocationError, PolicyError, EligibilityError, GeocoderError, DossierError)
 CSV_COLUMNS = (
     "date (heure de Paris)", "compte", "dossier", "projet", "vague", "FNT",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
@@ -24,6 +23,7 @@ from geodata.checks import (
 from geodata.eligibility import EligibilityError
 from geodata.eligibility.categories import eligible_either_way, possible_of_halves
 from geodata.eligibility.engine import COARSE_PRECISIONS
+from geodata.french import PARIS
 from geodata.geocoder import GeocoderError
 from geodata.policy import (
     CATEGORIES,
@@ -179,4 +179,4 @@ def attestation():
                            policy=load_policy(form["policy"]) if check else None,
                            versions=datasets_used(get_engine(), check) if check else [],
                            labels=COMPONENT_LABELS, categories=CATEGORIES, titled=titled,
-                           issued=datetime.now(ZoneInfo("Europe/Paris"))), status
+                           issued=datetime.now(PARIS)), status
