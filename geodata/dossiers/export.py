@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 from geodata.dossiers.records import DS_STATES, KINDS
 from geodata.dossiers.states import workflow
+from geodata.dossiers.territory import category_to_settle
 from geodata.eligibility.batch import format_value
 from geodata.policy import SHORT_CATEGORIES
 from geodata.spreadsheet import french_value, spreadsheet_csv, spreadsheet_xlsx
@@ -65,7 +66,7 @@ def export_rows(dossiers: Iterable) -> list[dict]:
             "qpv_code": territory.get("qpv_code"),
             "distance_qpv_m": territory.get("distance_to_qpv_m"),
             "hors_grands_centres_urbains": territory.get("outside_large_urban_centre"),
-            "motifs": _reasons(checks), "departement": dossier.departement_code,
+            "motifs": _reasons(dossier), "departement": dossier.departement_code,
             "avis": dossier.avis, "avis_texte": dossier.avis_text,
             "nom_projet": dossier.project_name, "montant_annee_1_eur": dossier.amount_1,
             "montant_annee_2_eur": dossier.amount_2, "montant_annee_3_eur": dossier.amount_3,
@@ -81,13 +82,16 @@ def _labels() -> dict[str, dict]:
             "avis": rules.avis, "etat_ds": DS_STATES}
 
 
-def _reasons(checks: dict) -> str:
+def _reasons(dossier) -> str:
     """What failed or stays undetermined, check by check."""
+    checks = dossier.checks or {}
     said = [f"{CHECK_NAMES[name]} : {found['reason']}" for name, found in checks.items()
             if name in CHECK_NAMES and found.get("value") is not True]
     territory = checks.get("territoire", {})
     if territory.get("category") == "a-verifier":
-        said.append("territoire : à vérifier")
+        said.append("territoire : éligible, catégorie à préciser (QPV ou hors des grands "
+                    "centres urbains)" if category_to_settle(dossier)
+                    else "territoire : à vérifier")
     return " ; ".join(said)
 
 

@@ -2,7 +2,8 @@
 
 Works on stored dossiers (``geodata.storage.dossier_models.Dossier`` rows, or anything with
 the same attributes). A check is true, false or undetermined (None): the territorial one is
-false for a non-eligible location, undetermined while "à vérifier". The pages tally apart
+false for a non-eligible location, undetermined while "à vérifier", unless the dossier is
+eligible whatever its undecided condition says. The pages tally apart
 (``shown_category``) the « à vérifier » eligible whatever their undecided condition says,
 whose category only is open, from the stored halves of their territorial check.
 """
@@ -42,10 +43,13 @@ SORTS = {
 }
 
 
-def check_value(dossier, name: str) -> bool | None:
-    """The value of one automatic check of ``dossier``."""
+def check_value(dossier, name: str, policies: list[str] | None = None) -> bool | None:
+    """The value of one automatic check of ``dossier``: the territorial one passes for an
+    « à vérifier » dossier eligible either way (only its category is open)."""
     if name == "territoire":
-        if dossier.category in (None, CATEGORY_UNDETERMINED):
+        if dossier.category == CATEGORY_UNDETERMINED:
+            return True if category_to_settle(dossier, policies) else None
+        if dossier.category is None:
             return None
         return dossier.category != CATEGORY_NOT_ELIGIBLE
     return (dossier.checks or {}).get(name, {}).get("value")
@@ -69,17 +73,19 @@ class DossierFilter:
     avis: str | None = None  # the prefecture's avis, NO_AVIS: none given
     text: str | None = None  # in the number, the holder's or the project's name
 
-    def keeps(self, dossier) -> bool:
+    def keeps(self, dossier, policies: list[str] | None = None) -> bool:
         return ((self.state is None or dossier.state == self.state)
                 and (self.text is None or _mentions(dossier, self.text))
                 and (self.avis is None or (dossier.avis or NO_AVIS) == self.avis)
                 and (self.category is None or dossier.category == self.category)
                 and (self.departement is None or dossier.departement_code == self.departement)
                 and (self.kind is None or dossier.kind == self.kind)
-                and (self.failing is None or check_value(dossier, self.failing) is not True))
+                and (self.failing is None
+                     or check_value(dossier, self.failing, policies) is not True))
 
     def apply(self, dossiers: Iterable, sort: str = "numero") -> list:
-        return sorted((d for d in dossiers if self.keeps(d)), key=SORTS[sort][1])
+        shipped = available_policies()
+        return sorted((d for d in dossiers if self.keeps(d, shipped)), key=SORTS[sort][1])
 
 
 def folded(text: str) -> str:

@@ -89,3 +89,38 @@ def test_the_jury_tells_a_dossier_eligible_either_way(wave, client, login):
     page = client.get("/instruction/jury?vague=2").text
     row = re.search(rf'<tr[^>]*>\s*<td[^>]*>.*?{SAINT_JULIEN}.*?</tr>', page, re.S).group(0)
     assert TO_SETTLE in said(row) and "à vérifier" not in said(row)
+
+
+def test_the_territorial_check_passes_when_only_the_category_is_open(wave, client, login):
+    """The automatic « territoire » check said « à vérifier » for Saint-Julien-Chapteuil,
+    eligible either way, and the « vérification non passée : territoire » filter kept it among
+    the dossiers to look at; its export's reasons said « territoire : à vérifier »."""
+    login(client)
+    table = client.get(f"/instruction/dossiers/{SAINT_JULIEN}").text
+    row = said(re.search(r'<table id="verifications">.*?<th scope="row">territoire</th>'
+                         r'(.*?)</tr>', table, re.S).group(1))
+    assert row.startswith("oui ")
+    marseille = client.get("/instruction/dossiers/1234505").text
+    assert said(re.search(r'<th scope="row">territoire</th>(.*?)</tr>', marseille,
+                          re.S).group(1)).startswith("à vérifier ")
+    failing = client.get("/instruction/dossiers?vague=2&verification=territoire").text
+    kept = {int(n) for n in re.findall(r'<tr data-numero="(\d+)">', failing)}
+    assert 1234505 in kept and SAINT_JULIEN not in kept
+    export = client.get("/instruction/dossiers.csv?vague=2").data.decode("utf-8-sig")
+    lines = {line.split(";")[0]: line for line in export.splitlines()}
+    assert "territoire : éligible, catégorie à préciser" in lines[str(SAINT_JULIEN)]
+    assert "territoire : à vérifier" in lines["1234505"]
+
+
+def test_a_letter_tells_the_instructor_the_category_only_is_open(wave, client, login):
+    for target in ("en-instruction", "recevable", "transmis-au-jury"):
+        move_dossiers(wave, [SAINT_JULIEN], target, "instructrice")
+    login(client)
+    token = re.search(r'name="csrf_token" value="([^"]+)"',
+                      client.get("/instruction/jury?vague=2").text).group(1)
+    client.post("/instruction/jury/decisions", data={
+        "csrf_token": token, "numero": [str(SAINT_JULIEN)], "vers": "laureat",
+        "motivation": "Projet solide", "vague": "2", "confirme": "oui"})
+    letter = said(client.get(f"/instruction/dossiers/{SAINT_JULIEN}/courrier").text)
+    assert "Le lieu est éligible dans les deux cas : la catégorie reste à préciser" in letter
+    assert "Catégorie territoriale" not in letter.split("Madame, Monsieur")[1]

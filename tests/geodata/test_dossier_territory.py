@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from geodata.dossiers.selection import TO_SETTLE, counts, shown_category
+from geodata.dossiers.selection import TO_SETTLE, check_value, counts, shown_category
 from geodata.dossiers.territory import category_to_settle
 
 
@@ -32,6 +32,8 @@ def dossier(category="a-verifier", policy="ami-2019", **halves):
 def test_eligible_either_way_only_when_non_eligible_is_ruled_out(found, to_settle):
     assert category_to_settle(found) is to_settle
     assert (shown_category(found) == TO_SETTLE) is to_settle
+    if found.category == "a-verifier":  # the automatic territorial check passes, or stays open
+        assert check_value(found, "territoire") is (True if to_settle else None)
 
 
 def test_the_tally_splits_to_check_and_the_stored_count_does_not():
