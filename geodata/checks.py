@@ -18,7 +18,7 @@ import shapely
 from pyproj import Transformer
 from sqlalchemy import Engine
 
-from geodata.commune_lookup import CommuneEntry, CommuneLookupError
+from geodata.commune_lookup import CommuneEntry, CommuneLookupError, names_surely
 from geodata.eligibility import EligibilityError, Verdict, classify, verdict
 from geodata.eligibility.engine import PRECISIONS
 from geodata.eligibility.provenance import qpv_sources_at
@@ -250,6 +250,11 @@ def _commune_fallback(engine: Engine, policy_name: str, address: str,
         raise CommuneChoice(f"Base Adresse Nationale injoignable ; plusieurs communes s'appellent "
                             f"« {found[0].name} » : choisissez la vôtre, ou {way_out}", found)
     entry = found[0]
+    if not names_surely(address, found):
+        raise CommuneChoice(f"Base Adresse Nationale injoignable ; sans code postal, « "
+                            f"{entry.name} » peut être le dernier mot de la rue plutôt que la "
+                            f"commune : confirmez-la, ou ajoutez le code postal, ou {way_out}",
+                            found)
     note = (f"Base Adresse Nationale injoignable : lieu pris au centre de la commune "
             f"{entry.name} ({entry.code}), précision commune")
     return check_commune(engine, policy_name, entry.code, fallback=note)

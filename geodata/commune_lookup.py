@@ -16,8 +16,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["CommuneDirectory", "CommuneEntry", "CommuneLookupError", "normalise",
-           "postcode_departements"]
+__all__ = ["CommuneDirectory", "CommuneEntry", "CommuneLookupError", "names_surely",
+           "normalise", "postcode_departements"]
 
 ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
 ORDINAL = re.compile(r"^\d{1,2}(?:e|er|eme|ieme)?$")  # « 13e », « 1er », « 13 »
@@ -63,6 +63,16 @@ def postcode_departements(postcode: str) -> set[str]:
     if postcode.startswith("97") or postcode.startswith("98"):
         return {postcode[:3]}
     return {postcode[:2]}
+
+
+def names_surely(text: str, found: list[CommuneEntry]) -> bool:
+    """Whether ``text`` surely names the one commune ``found``: it holds a code (postal or
+    INSEE), or is the commune's whole name. A street's last word may be a commune's name
+    (« 8 bd du port » closes with Port, Ain): without a code, only the whole name is sure."""
+    words = _without_arrondissement(normalise(text))
+    if len(found) != 1 or not words:
+        return False
+    return any(CODE.match(word) for word in words) or words == normalise(found[0].name)
 
 
 class CommuneDirectory:

@@ -43,7 +43,7 @@ from typing import Any, BinaryIO, Protocol
 
 import numpy as np
 
-from geodata.commune_lookup import CommuneEntry, CommuneLookupError, normalise
+from geodata.commune_lookup import CommuneEntry, CommuneLookupError, names_surely
 from geodata.eligibility.batch import CHUNK, BatchReport, json_rows, write_chunks, write_csv
 from geodata.eligibility.chunks import FileTable, TextChunk, location_chunks, text_chunks
 from geodata.eligibility.layers import ReferenceIndex
@@ -288,11 +288,9 @@ def _at_commune(locations: AddressLocations, position: int, failure: str,
             found = geocoding.communes(query.get("code_insee") or text)
         except CommuneLookupError:
             found = []
-    # a street's last word may be a commune's name (« 8 bd du port »: Port, Ain): without
-    # a code or a commune of its own, only a text that is a commune's whole name is taken
-    sure = bool(query.get("code_insee") or query.get("code_postal") or query.get("ville")
-                or POSTCODE.search(text)) or (len(found) == 1 and normalise(found[0].name)
-                                             == normalise(text))
+    # a row's own code or commune column is sure; otherwise ``names_surely`` says
+    sure = bool(query.get("code_insee") or query.get("code_postal") or query.get("ville")) \
+        or names_surely(text, found)
     point = geocoding.commune_point(found[0].code) \
         if len(found) == 1 and sure and geocoding.commune_point else None
     reason = failure.removesuffix(" ; réessayez plus tard")

@@ -8,7 +8,7 @@ import pytest
 import shapely
 
 from geodata.checks import CommuneChoice, CommuneUnknown, check_address, datasets_used
-from geodata.commune_lookup import CommuneDirectory, CommuneEntry, normalise
+from geodata.commune_lookup import CommuneDirectory, CommuneEntry, names_surely, normalise
 from geodata.eligibility.layers import QpvLayer
 from geodata.eligibility.provenance import ProvenanceError, covers, qpv_sources_at
 from geodata.geocoder import BanClient
@@ -54,6 +54,19 @@ def test_a_postal_code_beside_words_is_never_an_insee_code():
     assert [c.code for c in directory.find("3 rue Y 75013 PARIS 13")] == ["75056"]
     assert directory.find("3 rue Y 75013") == []  # Y (Somme) is a word of the street
     assert [c.code for c in directory.find("Lyon 1er arrondissement")] == ["69123"]
+
+
+def test_a_commune_closing_a_street_is_not_sure_without_a_code():
+    """« 8 bd du port » closes with Port (Ain): taken without a word of the person, the
+    single checker placed a Marseille address in the Ain."""
+    port = [CommuneEntry("01307", "Port", "01")]
+    assert not names_surely("8 bd du port", port)
+    assert names_surely("8 bd du port 01460", port)  # a postal code
+    assert names_surely("Port", port) and names_surely("PORT", port)  # its whole name
+    assert names_surely("01307", port)  # its INSEE code
+    assert not names_surely("Port", port * 2)  # homonyms: never sure
+    assert names_surely("Marseille 13e arrondissement", [CommuneEntry("13055", "Marseille",
+                                                                      "13")])
 
 
 def test_coverage_scopes():
@@ -127,6 +140,13 @@ def test_unreachable_ban_falls_back_on_the_commune(aveyron, unreachable_ban):
     assert check.fallback == ("Base Adresse Nationale injoignable : lieu pris au centre de la "
                               "commune Rodez (12202), précision commune")
     assert row["category"] == "a-verifier"
+    assert check_address(aveyron, unreachable_ban, "current", "rodez",
+                         commune_fallback=True).verdict.row["commune_code"] == "12202"
+    with pytest.raises(CommuneChoice) as unsure:  # the street's last word: asked, not taken
+        check_address(aveyron, unreachable_ban, "current", "8 avenue de Rodez",
+                      commune_fallback=True)
+    assert [c.code for c in unsure.value.choices] == ["12202"]
+    assert "sans code postal, « Rodez » peut être le dernier mot de la rue" in str(unsure.value)
     with pytest.raises(CommuneChoice) as choice:
         check_address(aveyron, unreachable_ban, "current", "Saint-Denis", commune_fallback=True)
     assert {"93066", "97411"} <= {c.code for c in choice.value.choices}
