@@ -54,7 +54,7 @@ PER_PAGE = 50
 FAILURES = (LocationError, PolicyError, EligibilityError, GeocoderError, DossierError)
 CSV_COLUMNS = (
     "date (heure de Paris)", "compte", "dossier", "projet", "vague", "FNT",
-    "montant demandé (€)", "politique", "lieu saisi", "adresse trouvée", "score du géocodage",
+    "montant demandé (€)", "règles", "lieu saisi", "adresse trouvée", "score du géocodage",
     "longitude", "latitude", "précision", "code commune", "commune", "catégorie", "verdict",
     "en QPV", "QPV", "QPV le plus proche", "distance au QPV (m)", "proximité immédiate",
     "hors des grands centres urbains", "versions des données", "lien",
@@ -149,7 +149,8 @@ def _row(entry) -> list:
                          for v in r.dataset_versions)
     values = (
         r.checked_at.astimezone(PARIS).strftime("%Y-%m-%d %H:%M:%S"), entry.email,
-        r.dossier_ref, r.project_name, r.wave, r.fnt, r.funding_eur, r.policy, r.query,
+        r.dossier_ref, r.project_name, r.wave, r.fnt, r.funding_eur,
+        policy_title(r.policy) or r.policy, r.query,
         r.geocoded_label, r.geocoding_score, r.lon, r.lat, r.precision, r.commune_code,
         row.get("commune_name"), SHORT_CATEGORIES.get(r.category, r.category),
         CATEGORIES.get(r.category, r.category),

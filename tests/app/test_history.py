@@ -209,6 +209,7 @@ def test_csv_export_opens_in_a_french_spreadsheet(loaded, client, login):
     assert row["compte"] == email and row["dossier"] == DOSSIER["dossier_ref"]
     assert row["projet"].startswith("'=HYPERLINK")  # typed text never becomes a formula
     assert row["FNT"] == "oui" and row["montant demandé (€)"] == "75000"
+    assert row["règles"] == load_policy("current").title  # as the page says it, not a code
     assert row["longitude"] == str(LON).replace(".", ",")
     assert row["catégorie"] == SHORT_CATEGORIES[expected["category"]]  # a label, not a code
     assert row["verdict"] == CATEGORIES[expected["category"]]
