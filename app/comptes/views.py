@@ -53,8 +53,9 @@ def landing_page() -> str:
 
 def destination(target: str | None) -> str:
     """Where a login leads: ``target`` when the account's role may open it (or no view
-    answers it: its 404 stays), else the role's own page, with a message saying why."""
-    if target is None:
+    answers it: its 404 stays), else the role's own page, with a message saying why. The
+    public home page is no destination: a login from it leads to the role's own page."""
+    if target is None or urlsplit(target).path == "/":
         return landing_page()
     if may_open(target) is False:
         flash(f"La page demandée ({urlsplit(target).path}) n'est pas ouverte à votre "
