@@ -61,7 +61,6 @@ from geodata.eligibility import EligibilityError
 from geodata.french import PARIS, agreed
 from geodata.policy import (
     CATEGORIES,
-    SHORT_CATEGORIES,
     PolicyError,
     available_policies,
     load_policy,
@@ -185,8 +184,8 @@ def _options(waves, counted) -> dict[str, list]:
                    for s, label in workflow().labels.items()],
         "avis": [(a, f"{label} ({counted['avis'][a]})")
                  for a, label in [*workflow().avis.items(), (NO_AVIS, "Sans avis")]],
-        "categories": [(c, f"{label} ({counted['category'][c]})")
-                       for c, label in SHORT_CATEGORIES.items()],
+        "categories": [(c, f"{label} ({counted['shown_category'][c]})")
+                       for c, label in selection.SHOWN_CATEGORIES.items()],
         "departements": [(d, f"{d} ({n})") for d, n in sorted(counted["departement"].items())],
         "kinds": [(k, f"{label} ({counted['kind'][k]})") for k, label in KINDS.items()],
         "checks": list(CHECKS.items()),

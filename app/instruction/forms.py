@@ -17,7 +17,7 @@ from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optiona
 
 from app.forms import Form, LocationFields, QueryForm, known_policy, strip
 from geodata.dossiers.records import KINDS
-from geodata.dossiers.selection import CHECKS, NO_AVIS, SORTS, DossierFilter
+from geodata.dossiers.selection import CHECKS, NO_AVIS, SHOWN_CATEGORIES, SORTS, DossierFilter
 from geodata.dossiers.states import workflow
 from geodata.french import number
 from geodata.policy import CATEGORIES, DEFAULT_POLICY
@@ -88,7 +88,7 @@ class DossiersQuery(QueryForm):
     etat = StringField(default="", filters=[strip],
                        validators=[_one_of(workflow().labels, "état")])
     categorie = StringField(default="", filters=[strip],
-                            validators=[_one_of(CATEGORIES, "catégorie")])
+                            validators=[_one_of(SHOWN_CATEGORIES, "catégorie")])
     departement = StringField(default="", filters=[strip], validators=[Optional(), Regexp(
         r"^(\d{2,3}|2[AB])$", message="département : un code comme 13, 2A ou 974")])
     type = StringField(default="", filters=[strip],

@@ -15,10 +15,10 @@ import io
 from collections.abc import Iterable
 
 from geodata.dossiers.records import DS_STATES, KINDS
+from geodata.dossiers.selection import SHOWN_CATEGORIES, shown_category
 from geodata.dossiers.states import workflow
 from geodata.dossiers.territory import category_to_settle
 from geodata.eligibility.batch import format_value
-from geodata.policy import SHORT_CATEGORIES
 from geodata.spreadsheet import french_value, spreadsheet_csv, spreadsheet_xlsx
 
 __all__ = ["COLUMNS", "FRENCH_HEADERS", "export_csv", "export_rows", "export_xlsx"]
@@ -42,6 +42,9 @@ FRENCH_HEADERS = (
     "Montant 1re année (€)", "Montant 2e année (€)", "Montant 3e année (€)",
     "État sur Démarches Simplifiées",
 )
+SHOWN = "categorie_affichee"
+"""A row's category as the pages show it (an « à vérifier » eligible either way apart): the
+spreadsheets' column, while the plain CSV keeps the stored code."""
 CHECK_NAMES = {"forme_juridique": "forme juridique", "financement": "financement",
                "vague": "vague"}
 
@@ -71,6 +74,7 @@ def export_rows(dossiers: Iterable) -> list[dict]:
             "nom_projet": dossier.project_name, "montant_annee_1_eur": dossier.amount_1,
             "montant_annee_2_eur": dossier.amount_2, "montant_annee_3_eur": dossier.amount_3,
             "etat_ds": dossier.ds_state,
+            SHOWN: shown_category(dossier),  # the spreadsheets' category, as the pages say it
         })
     return out
 
@@ -78,7 +82,7 @@ def export_rows(dossiers: Iterable) -> list[dict]:
 def _labels() -> dict[str, dict]:
     """The codes of the columns that have some, as the pages say them."""
     rules = workflow()
-    return {"etat": rules.labels, "type_fabrique": KINDS, "categorie": SHORT_CATEGORIES,
+    return {"etat": rules.labels, "type_fabrique": KINDS, "categorie": SHOWN_CATEGORIES,
             "avis": rules.avis, "etat_ds": DS_STATES}
 
 
@@ -118,4 +122,5 @@ def _labelled(rows: list[dict]) -> Iterable[list]:
     """The rows' values in ``COLUMNS`` order, codes as the pages say them."""
     labels = _labels()
     for row in rows:
-        yield [labels[c].get(row[c], row[c]) if c in labels else row[c] for c in COLUMNS]
+        shown = {**row, "categorie": row[SHOWN]}
+        yield [labels[c].get(shown[c], shown[c]) if c in labels else shown[c] for c in COLUMNS]

@@ -66,7 +66,7 @@ class DossierFilter:
     """What an instructor asks for; None: any."""
 
     state: str | None = None
-    category: str | None = None
+    category: str | None = None  # as shown (SHOWN_CATEGORIES): TO_SETTLE apart
     departement: str | None = None
     kind: str | None = None
     failing: str | None = None  # a check (CHECKS) that is false or undetermined
@@ -77,7 +77,8 @@ class DossierFilter:
         return ((self.state is None or dossier.state == self.state)
                 and (self.text is None or _mentions(dossier, self.text))
                 and (self.avis is None or (dossier.avis or NO_AVIS) == self.avis)
-                and (self.category is None or dossier.category == self.category)
+                and (self.category is None
+                     or shown_category(dossier, policies) == self.category)
                 and (self.departement is None or dossier.departement_code == self.departement)
                 and (self.kind is None or dossier.kind == self.kind)
                 and (self.failing is None

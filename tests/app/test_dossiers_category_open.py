@@ -63,7 +63,23 @@ def test_the_list_tallies_eligible_to_settle_apart_from_to_check(wave, client, l
     assert TO_SETTLE not in marseille and ">à vérifier<" in marseille
     options = said(re.search(r'<select[^>]*name="categorie".*?</select>', page,
                              re.S).group(0))
-    assert f"à vérifier ({undecided + 1})" in options  # the filter is by stored code
+    assert f"à vérifier ({undecided})" in options and f"{TO_SETTLE} (1)" in options
+
+
+def test_the_category_filter_and_spreadsheets_go_by_the_shown_category(wave, client, login):
+    """The filter offered « à vérifier (n) » counting Saint-Julien-Chapteuil, then listed it
+    as « éligible (catégorie à préciser) »; the spreadsheet export said « à vérifier »."""
+    login(client)
+    kept = client.get("/instruction/dossiers?vague=2&categorie=eligible-a-preciser").text
+    assert {int(n) for n in re.findall(r'<tr data-numero="(\d+)">', kept)} == {SAINT_JULIEN}
+    to_check = client.get("/instruction/dossiers?vague=2&categorie=a-verifier").text
+    numbers = {int(n) for n in re.findall(r'<tr data-numero="(\d+)">', to_check)}
+    assert 1234505 in numbers and SAINT_JULIEN not in numbers
+    sheet = client.get("/instruction/dossiers.csv?vague=2").data.decode("utf-8-sig")
+    header, *rows = [line.split(";") for line in sheet.splitlines()]
+    column = header.index("Catégorie")
+    shown = {row[0]: row[column] for row in rows}
+    assert shown[str(SAINT_JULIEN)] == TO_SETTLE and shown["1234505"] == "à vérifier"
 
 
 def test_the_dossier_page_heads_eligible_to_settle_or_to_check(wave, client, login):
