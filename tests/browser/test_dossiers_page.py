@@ -87,4 +87,20 @@ def test_on_a_phone_the_filters_fold_away_under_filtres_et_tri(live_server, page
     page.get_by_text("Filtres et tri").click()
     assert state.is_visible()
     page.set_viewport_size({"width": 1366, "height": 768})
-    assert page.get_by_label("Type", exact=True).is_visible()  # a desktop shows them all
+    assert page.get_by_label("Type", exact=True).is_visible()  # unfolded stays unfolded
+
+
+def test_on_a_desktop_the_first_screen_shows_dossiers_not_filters(live_server, page):
+    """At 1366x768 the eight filters, all unfolded, pushed the table's first row below the
+    first screen (a prefecture with three dossiers saw none)."""
+    page.set_viewport_size({"width": 1366, "height": 768})
+    log_in(page, live_server, EMAIL)
+    page.goto(f"{live_server}/instruction/dossiers?vague=2")
+    first_row = page.locator("#dossiers tbody tr").first.bounding_box()
+    assert first_row["y"] + first_row["height"] < 768
+    assert not page.get_by_label("État", exact=True).is_visible()
+    page.get_by_text("Filtres et tri").click()
+    assert page.get_by_label("État", exact=True).is_visible()
+    page.goto(f"{live_server}/instruction/dossiers?vague=2&etat=depose")  # a filter chosen
+    assert page.get_by_label("État", exact=True).is_visible()
+    assert "Filtres et tri (1 choisi)" in page.locator(".fabriques-filtres__libelle").inner_text()
