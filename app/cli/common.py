@@ -29,8 +29,8 @@ class OutputFile(click.Path):
         return path
 
 
-def write_or_fail(path: str | Path, text: str) -> None:
-    """Write ``text`` (UTF-8, newlines as given) to ``path`` whole or not at all
+def write_or_fail(path: str | Path, text: str | bytes) -> None:
+    """Write ``text`` (UTF-8, newlines as given; or bytes) to ``path`` whole or not at all
     (``geodata.files``); a failure ends the command with its reason."""
     try:
         write_whole(path, text)

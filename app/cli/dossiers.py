@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from app.cli.common import OutputFile, fail, write_or_fail
 from app.db import calendar_file, data_dir, get_engine, get_geocoder
 from geodata.dossiers.calendar import CalendarError
-from geodata.dossiers.export import export_csv
+from geodata.dossiers.export import export_csv, export_xlsx
 from geodata.dossiers.states import workflow
 from geodata.french import agreed
 from geodata.policy import PolicyError, available_policies
@@ -80,21 +80,26 @@ def summary(report: ImportReport) -> str:
     return "\n".join(lines)
 
 
-@dossiers_group.command("exporter", short_help="Écrit les dossiers (d'une vague) en CSV.",
+@dossiers_group.command("exporter", short_help="Écrit les dossiers (d'une vague) en CSV ou "
+                                                  "en classeur .xlsx.",
                         help="Écrit les dossiers (d'une vague) en CSV : sans --tableur, "
-                             "les codes et les textes tels quels, pour un programme.")
+                             "les codes et les textes tels quels, pour un programme ; un "
+                             "fichier nommé .xlsx est un classeur pour un tableur, comme "
+                             "l'export des pages (chaque cellule typée, codes en texte).")
 @click.option("--vague", help="Seulement les dossiers de cette vague.")
 @click.option("-o", "--output", "output", required=True, type=OutputFile(path_type=str),
-              help="Fichier CSV à écrire.")
-@click.option("--tableur", is_flag=True, help="Pour un tableur français : en-têtes en "
+              help="Fichier à écrire : CSV, ou classeur s'il finit par .xlsx.")
+@click.option("--tableur", is_flag=True, help="CSV pour un tableur français : en-têtes en "
                                               "français, oui/non, virgules décimales, « ; », "
                                               "aucun texte lu comme une formule.")
 @with_appcontext
 def export_command(vague: str | None, output: str, tableur: bool) -> None:
     _wave_with_dossiers(vague)
     dossiers = list_dossiers(get_engine(), vague)
-    text = export_csv(dossiers, tableur=tableur)
-    write_or_fail(output, text)
+    if output.lower().endswith(".xlsx"):
+        write_or_fail(output, export_xlsx(dossiers, f"Vague {vague}" if vague else "Dossiers"))
+    else:
+        write_or_fail(output, export_csv(dossiers, tableur=tableur))
     click.echo(f"{len(dossiers)} {agreed('dossier(s) écrit(s)', len(dossiers))} dans {output}.")
 
 

@@ -7,6 +7,7 @@ import csv
 import io
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from app.cli.dossiers import SHOWN, summary
@@ -50,6 +51,12 @@ def test_import_says_what_it_did_and_export_writes_every_dossier(runner, tmp_pat
     text = french.read_text(encoding="utf-8")
     assert text.startswith("\ufeff" + ";".join(FRENCH_HEADERS))
     assert len(text.splitlines()) == 21
+    workbook = tmp_path / "vague-2.xlsx"  # as the pages' export: a typed workbook
+    answer = runner.invoke(args=["dossiers", "exporter", "--vague", "2", "-o", str(workbook)])
+    assert answer.exit_code == 0 and "20 dossiers écrits" in answer.output
+    header, *sheet = openpyxl.load_workbook(workbook).active.iter_rows(values_only=True)
+    assert header == FRENCH_HEADERS and len(sheet) == 20
+    assert {row[0] for row in sheet} == {int(row["numero"]) for row in rows}
     for command in (["exporter", "-o", str(tmp_path / "v.csv")], ["reverifier"]):
         typo = runner.invoke(args=["dossiers", *command, "--vague", "vague-2"])
         assert typo.exit_code == 1, typo.output
