@@ -37,7 +37,7 @@ def test_the_first_screen_leads_to_every_avis_asked(wave, client, login):
     assert "Dossiers de la vague 2" in landing.text
     notice = html.unescape(re.search(r'<div[^>]*id="avis-attendus".*?</div>', landing.text,
                                      re.S).group(0))
-    assert "Votre avis est demandé sur 2 dossiers\u00a0:" in notice
+    assert "2 dossiers attendent votre avis\u00a0:" in notice
     assert 'href="/instruction/dossiers?vague=1&etat=avis-demande"' in notice
     assert 'href="/instruction/dossiers?vague=2&etat=avis-demande"' in notice
     assert "vague 1 (1)" in notice and "vague 2 (1)" in notice
