@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.engine import Connection
 
+from geodata.commune_lookup import normalise
 from geodata.feature_collections import (
     COMMUNES,
     FABRIQUES,
@@ -95,8 +96,34 @@ def _qpv_communes(connection: Connection, vintage: str, rows: dict) -> dict[str,
                 .where(QpvCommune.vintage == vintage, QpvCommune.qpv_code.in_(missing))
                 .order_by(QpvCommune.qpv_code, QpvCommune.commune_code)):
             listed.setdefault(code, []).append(commune)
-    return {row.code: list(row.commune_codes or listed.get(row.code, []))
-            for row in rows.values()}
+    codes = {row.code: list(row.commune_codes or listed.get(row.code, []))
+             for row in rows.values()}
+    return _completed_by_name(connection, rows, codes)
+
+
+def _completed_by_name(connection: Connection, rows: dict, codes: dict[str, list]
+                       ) -> dict[str, list]:
+    """The codes of the communes a QPV names where its codes are fewer than its names (a
+    2015 source giving « Saint-Malo » without a code, or one code for « Séméac, Tarbes »):
+    each name looked up among its département's communes of the official list, kept only
+    when one commune of the département bears it."""
+    short = {row.code: names for row in rows.values()
+             if (names := (row.commune_names or "").split(", ")) != [""]
+             and len(codes[row.code]) < len(names)}
+    if not short:
+        return codes
+    departements = {rows[code].departement_code for code in short}
+    by_name: dict[tuple, list[str]] = {}
+    for code, name, departement in connection.execute(
+            select(Commune.code, Commune.name, Commune.departement_code)
+            .where(Commune.departement_code.in_(departements))):
+        by_name.setdefault((departement, " ".join(normalise(name))), []).append(code)
+    for qpv, names in short.items():
+        for name in names:
+            found = by_name.get((rows[qpv].departement_code, " ".join(normalise(name))), [])
+            if len(found) == 1 and found[0] not in codes[qpv]:
+                codes[qpv].append(found[0])
+    return codes
 
 
 def _read_qpv(vintage: str) -> Callable[[Engine, Connection, list], Read]:

@@ -214,6 +214,8 @@ def test_a_qpv_names_its_communes_and_its_source(client):
     assert qpv["communes_codes"] == "13055" and qpv["communes_noms"] == "Marseille"
     old = get_json(client, "/ogc/collections/qpv2015/items/QP093028")["properties"]
     assert old["communes_noms"] == "Aubervilliers, La Courneuve, Saint-Denis"
+    # its source names the communes without codes: found by name in the département
+    assert old["communes_codes"] == "93001, 93027, 93066"
     assert old["source"] == "qpv2015-ile-de-france-extrait"
 
 
