@@ -51,6 +51,17 @@ def landing_page() -> str:
     return url_for("dossiers.index")
 
 
+@bp.app_template_global()
+def own_page() -> tuple[str, str] | None:
+    """The signed-in account's own page, named for a link back (error pages): None for an
+    anonymous visitor."""
+    if not current_user.is_authenticated:
+        return None
+    target = landing_page()
+    return ("Retour au tableau de bord" if target == url_for("tableau_de_bord.index")
+            else "Retour aux dossiers"), target
+
+
 def destination(target: str | None) -> str:
     """Where a login leads: ``target`` when the account's role may open it (or no view
     answers it: its 404 stays), else the role's own page, with a message saying why. The
