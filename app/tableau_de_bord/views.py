@@ -16,11 +16,11 @@ Reserved to the ministry (and admins); nothing here is cached by the browser.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, current_app, render_template
 from wtforms import Form as BareForm
 
 from app.access import role_required
-from app.db import get_engine
+from app.db import calendar_waves, get_engine
 from app.errors import error_page
 from app.forms import first_error
 from app.security import no_store
@@ -91,13 +91,15 @@ def index():
                 grouped, group, f"graphique-groupe-{number}", title,
                 plot_width=COMPACT_PLOT_WIDTH)))
     quotas, funding = policy.quotas, policy.funding
+    wave_quotas = {w.number: w.quota for w in calendar_waves(current_app)
+                   if w.quota is not None} if by == "wave" else {}
     return render_template(
         "tableau_de_bord.html", policy=policy, by=by or "",
         groupings=GROUPING_LABELS, overall=overall, grouped=grouped, names=names,
         headline=HEADLINE, undetermined=overall.line(CATEGORY_UNDETERMINED),
         chart=quota_chart(overall, chart_id="graphique-ensemble"), group_charts=group_charts,
         group_label=lambda group: group_label(by, group, names), group_title=group_title,
-        max_group_charts=MAX_GROUP_CHARTS,
+        max_group_charts=MAX_GROUP_CHARTS, wave_quotas=wave_quotas,
         other_rules=[other for other in map(load_policy, available_policies())
                      if other.name != policy.name and other.selected_waves],
         kinds=LINE_KINDS, labels=CHART_LABELS, long_labels=LONG_LABELS,
