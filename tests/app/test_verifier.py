@@ -293,3 +293,15 @@ def test_each_criterion_cites_the_data_it_reads_once(client):  # noqa: F811
     ami = client.get("/verifier?lon=5.4034&lat=43.3305&policy=ami-2019").text
     table = ami[ami.index('class="fabriques-mesures"'):ami.index("</table>")]
     assert "mêmes données que ci-dessus" in table.split("<tr>")[8]  # the métropoles, again
+
+
+def test_with_the_ban_down_a_street_s_last_word_is_a_commune_to_confirm(client, ban_server):  # noqa: F811
+    """« 8 bd du port » was checked at Port (Ain), the street's last word taken for the
+    commune with only a warning: the person confirms it, or adds the postal code."""
+    ban_server.fail_next(10, status=500)
+    page = client.get("/verifier", query_string={"address": "8 bd du port"})
+    assert page.status_code == 200
+    said = " ".join(html.unescape(page.text).split())
+    assert "Confirmez la commune" in said and "« Port » peut être le dernier mot" in said
+    assert 'href="/verifier?commune=01307' in page.text
+    assert "lieu pris au centre de la commune" not in said  # nothing checked yet
