@@ -8,13 +8,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from app.reseaux.requests import serialise_commune
+from geodata.french import number
 from geodata.spreadsheet import french_value, spreadsheet_csv
 
 __all__ = ["communes_csv", "departements_csv"]
 
 
 def _km(threshold_m: float) -> str:
-    return f"{threshold_m / 1000:g}".replace(".", ",")
+    """« 2,5 », « 10 »: a threshold in kilometres, as the pages write numbers."""
+    return number(threshold_m / 1000)
 
 
 def departements_csv(rows: Sequence, total, threshold_m: float) -> str:
