@@ -47,8 +47,8 @@ _copies = itertools.count()
 def migrations_digest() -> str:
     """What the template database is made from: the migration files, names and contents."""
     digest = hashlib.sha256()
-    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted(MIGRATIONS.rglob("*.py")):  # their shared helpers too
+        digest.update(str(path.relative_to(MIGRATIONS)).encode() + b"\0" + path.read_bytes())
     return f"migrations {digest.hexdigest()[:16]}"
 
 

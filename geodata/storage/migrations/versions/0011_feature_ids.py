@@ -18,6 +18,8 @@ import importlib
 
 from alembic import op
 
+from geodata.storage.migrations.view_grants import grants_kept
+
 revision = "0011"
 down_revision = "0010"
 branch_labels = None
@@ -77,9 +79,10 @@ COMMENT ON VIEW {view} IS
 
 def _create_views(template: str) -> None:
     for view, policy, arguments in _views_0002().POLICY_VIEWS:
-        op.execute(f"DROP VIEW {view}")
-        op.execute(template.format(view=view, policy=policy, arguments=arguments,
-                                   arguments_text=arguments.replace("'", "''")))
+        with grants_kept(view):  # a new view has only its owner's privileges
+            op.execute(f"DROP VIEW {view}")
+            op.execute(template.format(view=view, policy=policy, arguments=arguments,
+                                       arguments_text=arguments.replace("'", "''")))
 
 
 def upgrade() -> None:

@@ -26,6 +26,8 @@ import importlib
 
 from alembic import op
 
+from geodata.storage.migrations.view_grants import grants_kept
+
 revision = "0016"
 down_revision = "0015"
 branch_labels = None
@@ -178,14 +180,16 @@ COMMENT ON VIEW {view} IS
 
 def _views(template: str, with_coarse: bool) -> None:
     for view, policy, arguments, vintage, proximity, precedence in POLICY_VIEWS:
-        op.execute(f"DROP VIEW {view}")
-        op.execute(template.format(
-            view=view, policy=policy, arguments=arguments,
-            arguments_text=arguments.replace("'", "''"),
-            **({"vintage": vintage, "proximity": proximity, "tolerance": HOSTING_TOLERANCE_M,
-                "internal": _cells_migration().INTERNAL,
-                "coarse": COARSE, "outside_first": "false" if precedence == "qpv" else "true"}
-               if with_coarse else {})))
+        with grants_kept(view):  # a new view has only its owner's privileges
+            op.execute(f"DROP VIEW {view}")
+            op.execute(template.format(
+                view=view, policy=policy, arguments=arguments,
+                arguments_text=arguments.replace("'", "''"),
+                **({"vintage": vintage, "proximity": proximity,
+                    "tolerance": HOSTING_TOLERANCE_M, "internal": _cells_migration().INTERNAL,
+                    "coarse": COARSE,
+                    "outside_first": "false" if precedence == "qpv" else "true"}
+                   if with_coarse else {})))
 
 
 def _cells_migration():
