@@ -20,7 +20,7 @@ from geodata.eligibility import EligibilityError
 from geodata.eligibility.reading import BatchError
 from geodata.geocoder import GeocoderError
 from geodata.policy import PolicyError
-from geodata.storage.database import DatabaseUnreachable, SchemaMissing
+from geodata.storage.database import DatabaseUnreachable, SchemaMissing, unreachable_message
 
 __all__ = ["API_PREFIX", "DATABASE_DOWN", "HTTP_TEXTS", "MAX_URL_LENGTH", "ApiError",
            "answer_json_under", "error_page", "error_response", "http_json", "init_app",
@@ -177,7 +177,7 @@ def _http_error(error: HTTPException):
 
 def _database_down(error: DatabaseUnreachable):
     """503 while the database does not answer: ``base-indisponible`` or the French page."""
-    current_app.logger.warning("base de données injoignable : %s", error.orig)
+    current_app.logger.warning("%s", unreachable_message(error))
     return _unavailable("base-indisponible", DATABASE_DOWN)
 
 

@@ -28,7 +28,7 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from app.cli import common, french
-from geodata.storage.database import DatabaseError, DatabaseUnreachable, unreachable_reason
+from geodata.storage.database import DatabaseError, DatabaseUnreachable, unreachable_message
 
 __all__ = ["DEVELOPMENT", "FabriquesGroup", "ORDER", "build", "init_app", "main"]
 
@@ -115,7 +115,7 @@ class FabriquesGroup(FlaskGroup):
         except DatabaseError as error:
             common.fail(f"Erreur — {str(error).rstrip('.')}.")
         except DatabaseUnreachable as error:  # the commands that load say what they kept
-            common.fail(f"Erreur — base de données injoignable : {unreachable_reason(error)}.")
+            common.fail(f"Erreur — {unreachable_message(error)}.")
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         """The project's commands without loading the application; Flask's with it."""

@@ -27,7 +27,7 @@ from geodata.storage.database import (
     DatabaseUnreachable,
     is_postgis,
     schema_revision,
-    unreachable_reason,
+    unreachable_message,
     upgrade,
 )
 from geodata.storage.reference import loaded_versions, scope_names
@@ -220,9 +220,8 @@ PREPARE_LATER = ("Les données chargées sont en service ; « fabriques db cache
 
 
 def _unreachable(engine, error: DatabaseUnreachable) -> str:
-    """« base de données injoignable (URL) : the driver's reason »."""
-    where = engine.url.render_as_string(hide_password=True)
-    return f"base de données injoignable ({where}) : {unreachable_reason(error)}"
+    """« base de données injoignable (URL) : the driver's reason », or what to set up."""
+    return unreachable_message(error, engine.url.render_as_string(hide_password=True))
 
 
 def _not_prepared(reason: str) -> None:

@@ -24,6 +24,7 @@ __all__ = [
     "make_engine",
     "schema_revision",
     "session",
+    "unreachable_message",
     "unreachable_reason",
     "upgrade",
 ]
@@ -41,6 +42,46 @@ class DatabaseUnreachable(OperationalError):
     or restarting, network down). Nothing is wrong with the request; asking again later works,
     the pool reconnecting by itself. Raised by every engine of ``make_engine`` in place of the
     driver's error (still an ``OperationalError``, so code that catches those is unchanged)."""
+
+
+MISSING_DATABASE = re.compile(r'database "[^"]*" does not exist|base de données « .* » '
+                              r"n'existe pas")
+"""The server's words for a database that does not exist (SQLSTATE 3D000), in English or in
+French (``lc_messages``): libpq gives no SQLSTATE for a connection refused at start-up."""
+REFUSED_LOGIN = re.compile(r'password authentication failed|role "[^"]*" does not exist|'
+                           r"authentification par mot de passe échouée|rôle « .* » n'existe pas")
+"""Its words for a login refused: a wrong password (28P01), a role that does not exist."""
+SETUP_SQLSTATES = {"3D000": MISSING_DATABASE, "28P01": REFUSED_LOGIN, "28000": REFUSED_LOGIN}
+
+
+def _setup_problem(error: DatabaseUnreachable) -> re.Pattern | None:
+    """``MISSING_DATABASE`` or ``REFUSED_LOGIN`` when the server answered but refused the
+    connection for a reason that waiting will not fix, else None."""
+    found = SETUP_SQLSTATES.get(getattr(error.orig, "sqlstate", None) or "")
+    if found is not None:
+        return found
+    words = str(error.orig)
+    return next((pattern for pattern in (MISSING_DATABASE, REFUSED_LOGIN)
+                 if pattern.search(words)), None)
+
+
+def unreachable_message(error: DatabaseUnreachable, where: str = "") -> str:
+    """« base de données injoignable (where) : why », or, when the server answers but the
+    database named does not exist or the login is refused, what to set up, in French."""
+    problem = _setup_problem(error)
+    url = getattr(error, "url", None)
+    if problem is None or url is None:
+        return f"base de données injoignable{f' ({where})' if where else ''} : " \
+               f"{unreachable_reason(error)}"
+    host, port, user, name = url.host or "localhost", url.port or 5432, url.username, url.database
+    if problem is MISSING_DATABASE:
+        options = f"-h {host} -p {port}" + (f" -U {user}" if user else "")
+        return (f"la base {name} n'existe pas sur le serveur {host}:{port} : créez-la "
+                f"(createdb {options} {name}), puis lancez « fabriques db upgrade »")
+    reason = str(error.orig).strip().splitlines()[0]
+    return (f"le serveur {host}:{port} refuse l'utilisateur {user} pour la base {name} "
+            f"({reason}) : vérifiez l'utilisateur et le mot de passe de "
+            f"FABRIQUES_DATABASE_URL (le rôle doit exister et pouvoir se connecter)")
 
 
 def unreachable_reason(error: DatabaseUnreachable) -> str:
@@ -125,6 +166,8 @@ def _name_unreachable(context: ExceptionContext) -> None:
         engine = context.engine
         if engine is not None and engine.url.get_backend_name() == "sqlite":
             unreachable.file = engine.url.database
+        elif engine is not None:
+            unreachable.url = engine.url
         raise unreachable
 
 
