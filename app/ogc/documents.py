@@ -16,13 +16,14 @@ from geodata.features import Box, feature_texts
 from geodata.features_crs import CRS84, SUPPORTED, OutputCrs
 from geodata.storage.features import FeaturePage
 
-__all__ = ["CONFORMANCE", "CRS84", "GEOJSON", "JSON", "OPENAPI", "collection_document",
-           "collections_document", "conformance", "content_crs", "feature_text", "items_text",
-           "landing"]
+__all__ = ["CONFORMANCE", "CRS84", "GEOJSON", "JSON", "OPENAPI", "SCHEMA",
+           "collection_document", "collections_document", "conformance", "content_crs",
+           "feature_text", "items_text", "landing"]
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+SCHEMA = "application/schema+json"
 _CONF = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
 CONFORMANCE = [_CONF + "core", _CONF + "oas30", _CONF + "geojson",
                "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"]
@@ -63,7 +64,8 @@ def conformance() -> dict:
 
 
 def collection_document(info: CollectionInfo, extent: Box | None) -> dict:
-    """One collection: its title, description, extent, and links to itself and its items."""
+    """One collection: its title, description, extent, and links to itself, its items and
+    the JSON Schema of its features."""
     document = {
         "id": info.id, "title": info.title, "description": info.description,
         "itemType": "feature", "crs": list(SUPPORTED), "storageCrs": CRS84,
@@ -71,6 +73,9 @@ def collection_document(info: CollectionInfo, extent: Box | None) -> dict:
             _link("ogc.collection", "self", JSON, info.title, collection_id=info.id),
             _link("ogc.items", "items", GEOJSON, f"{info.title} (GeoJSON)",
                   collection_id=info.id),
+            # the OGC's spelling, and GDAL 3.6's (which reads the fields' types from it)
+            *(_link("ogc.collection_schema", rel, SCHEMA, f"{info.title} : schéma des objets",
+                    collection_id=info.id) for rel in ("describedby", "describedBy")),
         ],
     }
     if extent is not None:

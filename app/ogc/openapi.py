@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from flask import url_for
 
-from app.ogc.documents import GEOJSON, JSON, OPENAPI
+from app.ogc.documents import GEOJSON, JSON, OPENAPI, SCHEMA
 from geodata.feature_collections import CollectionInfo
 from geodata.features import DEFAULT_LIMIT, MAX_LIMIT
 from geodata.features import MAX_OFFSET as OFFSET_LIMIT
 from geodata.features_crs import CRS84, SUPPORTED
 from geodata.publication import LICENCE, Column
 
-__all__ = ["document"]
+__all__ = ["LINK", "document", "feature_schema", "property_schema"]
+
+LINK = {"type": "object", "required": ["href", "rel"], "properties": {
+    "href": {"type": "string"}, "rel": {"type": "string"}, "type": {"type": "string"},
+    "title": {"type": "string"}}}
+"""A link, as every document of the API writes them."""
 
 
 def _ref(kind: str, name: str) -> dict:
@@ -39,8 +44,9 @@ def _get(summary: str, description: str, parameters: list, response: dict,
                     "responses": {"200": response, **_errors(400, *errors)}}}
 
 
-def _field(column: Column) -> dict:
-    """A property of a feature as a JSON schema (OpenAPI 3.0: ``nullable``)."""
+def property_schema(column: Column) -> dict:
+    """A property of a feature as a JSON schema (OpenAPI 3.0: ``nullable``), here and in
+    each collection's schema (``app.ogc.schema``)."""
     constraints = column.constraints or {}
     schema = {"type": column.type, "description": column.description}
     if not constraints.get("required"):
@@ -60,15 +66,18 @@ def _geometry(kind: str, nullable: bool) -> dict:
                            "coordinates": {"type": "array", "items": {}}}}
 
 
-def _feature(info: CollectionInfo) -> dict:
+def feature_schema(info: CollectionInfo, link: dict | None = None) -> dict:
+    """The schema of a feature of ``info``: here, ``link`` a reference to the Link schema;
+    standing alone (``app.ogc.schema``), the Link schema itself."""
+    link = link or _ref("schemas", "Link")
     return {"type": "object", "required": ["type", "id", "geometry", "properties"],
             "properties": {
                 "type": {"type": "string", "enum": ["Feature"]},
                 "id": {"type": "string", "description": info.id_description},
                 "geometry": _geometry(info.geometry, nullable=info.geometry == "Point"),
                 "properties": {"type": "object", "required": [c.name for c in info.fields],
-                               "properties": {c.name: _field(c) for c in info.fields}},
-                "links": {"type": "array", "items": _ref("schemas", "Link")}}}
+                               "properties": {c.name: property_schema(c) for c in info.fields}},
+                "links": {"type": "array", "items": link}}}
 
 
 def _collection_paths(info: CollectionInfo) -> dict:
@@ -96,7 +105,7 @@ def _collection_paths(info: CollectionInfo) -> dict:
             [_ref("parameters", "featureId"), _ref("parameters", "crs")],
             {"description": "L'objet", "headers": headers,
              **_body(_ref("schemas", name), GEOJSON)}, 404),
-    }, name, _feature(info)
+    }, name, feature_schema(info)
 
 
 def _parameters(served: list[CollectionInfo]) -> dict:
@@ -143,12 +152,9 @@ def _parameters(served: list[CollectionInfo]) -> dict:
 
 
 def _schemas() -> dict:
-    link = {"type": "object", "required": ["href", "rel"], "properties": {
-        "href": {"type": "string"}, "rel": {"type": "string"}, "type": {"type": "string"},
-        "title": {"type": "string"}}}
     links = {"type": "array", "items": _ref("schemas", "Link")}
     return {
-        "Link": link,
+        "Link": LINK,
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {
             "type": "object", "required": ["status", "code", "message", "parameter"],
             "properties": {"status": {"type": "integer"}, "code": {"type": "string"},
@@ -189,6 +195,12 @@ def document(served: list[CollectionInfo]) -> dict:
             "Une collection", "Sa description, son emprise, le lien vers ses objets.",
             [_ref("parameters", "collectionId")],
             {"description": "Collection", **_body(_ref("schemas", "Collection"))}, 404),
+        "/collections/{collectionId}/schema": _get(
+            "Le schéma des objets d'une collection", "Le schéma d'un objet de la collection, "
+            "tel que components/schemas/Feature_<collection> le donne ici (la propriété id en "
+            "moins), seul : les types de ses champs pour GDAL et QGIS (lien describedby).",
+            [_ref("parameters", "collectionId")],
+            {"description": "Schéma", **_body({"type": "object"}, SCHEMA)}, 404),
     }
     for info in served:
         items, name, schema = _collection_paths(info)

@@ -21,6 +21,7 @@ from app.db import get_engine
 from app.errors import ApiError, error_response, http_json, register
 from app.ogc import documents
 from app.ogc.openapi import document as openapi_document
+from app.ogc.schema import collection_schema as schema_document
 from geodata.feature_collections import CollectionInfo
 from geodata.features import (
     FeatureQueryError,
@@ -134,6 +135,12 @@ def collection(collection_id: str):
     info = _collection(collection_id)
     return _answer(documents.collection_document(info,
                                                  collection_extent(get_engine(), info.id)))
+
+
+@bp.get("/collections/<collection_id>/schema")
+def collection_schema(collection_id: str):
+    _query()
+    return _answer(schema_document(_collection(collection_id)), documents.SCHEMA)
 
 
 def _kept(*names: str) -> dict[str, str]:

@@ -1,7 +1,9 @@
 """GDAL's OGC API - Features driver (OAPIF: what QGIS and ogr2ogr users read the API with)
 on /ogc served on 127.0.0.1, on both backends (``tests.ogc_data``): ``ogrinfo`` lists every
 collection with its count, ``ogr2ogr`` reads every feature of each through small pages
-(``PAGE_SIZE=50``: several pages each) and the features within a bounding box (``-spat``).
+(``PAGE_SIZE=50``: several pages each) and the features within a bounding box (``-spat``);
+the fields take the types of each collection's schema (``describedBy``), the subsidies
+Integer even where the first page has none (the published list alone).
 
 Skipped locally when GDAL's command-line tools are absent (Debian's ``gdal-bin``); in CI
 they are installed by ``.ci/run``, and their absence is a failure.
@@ -21,7 +23,9 @@ import pytest
 import shapely
 
 from geodata.policy import load_policy
+from geodata.storage.database import embedded_url, make_engine, upgrade
 from geodata.storage.laureates import laureate_table
+from loaders.pipeline import load_source
 from tests import ogc_data
 from tests.browser.conftest import served
 from tests.ogc_data import stored
@@ -101,6 +105,13 @@ def test_ogrinfo_lists_every_collection_with_its_count(gdal, server, engine):
     assert "Geometry: Multi Polygon" in sections["communes"]
     assert "categorie_current: String" in sections["fabriques"]
     assert "densite_niveau: Integer" in sections["communes"]
+    # the types of the collection's schema (describedBy): the first page, all nulls there,
+    # made the subsidies Strings
+    for year in (1, 2, 3):
+        assert f"montant_annee_{year}: Integer" in sections["fabriques"]
+    for layer, section in sections.items():  # each field once (GDAL adds the sample's id)
+        fields = re.findall(r"^(\w+): \w+ \(", section, re.MULTILINE)
+        assert len(fields) == len(set(fields)) and "id" in fields, layer
     assert 'ID["EPSG",4326]' in sections["qpv2024"]
 
 
@@ -126,6 +137,8 @@ def test_the_features_keep_their_attributes(exported, engine):
     assert {key: f["properties"]["categorie_current"] for key, f in fabriques.items()} == \
         categories
     assert fabriques["ds-900003"]["properties"]["siret"] == "11122233300044"
+    assert [fabriques["ds-900003"]["properties"][f"montant_annee_{year}"]
+            for year in (1, 2, 3)] == [75000, 50000, 25000]  # numbers, not "75000"
     communes = {f["properties"]["id"]: f["properties"] for f in exported["communes"][0]}
     assert communes["13055"]["densite_niveau"] == 1
     assert "Aix-Marseille" in communes["13055"]["metropole_nom"]
@@ -153,3 +166,25 @@ def test_ogr2ogr_reads_the_features_of_a_bbox(gdal, server, engine, tmp_path, co
     west, south, east, north = map(float, asked[0]["bbox"][0].split(","))
     assert (west, south, east, north) == pytest.approx(MARSEILLE)
     assert len(asked) >= math.ceil(len(expected) / 5)  # paged within the bbox too
+
+
+@pytest.fixture(scope="module")
+def published_only(gdal, tmp_path_factory, data_dir):
+    """The app on an embedded database with the published list only (no jury's decision:
+    every subsidy null, as on a service before its first jury), served on 127.0.0.1."""
+    instance = tmp_path_factory.mktemp("publiee")
+    engine = make_engine(embedded_url(instance))
+    upgrade(engine)
+    for name in ("regions", "departements", "laureates"):
+        load_source(engine, name, data_dir=data_dir, progress=False)
+    engine.dispose()
+    yield from served(make_app(embedded_url(instance), instance, data_dir, RATELIMIT="off"))
+
+
+def test_the_subsidies_are_integers_though_the_first_page_has_none(gdal, published_only):
+    """GDAL 3.6 guessed the fields' types from a first page (10 objects), where no Fabrique
+    of the published list has a subsidy: Strings, till it read the collection's schema."""
+    summary = gdal("ogrinfo", "-ro", "-so", f"OAPIF:{published_only}/ogc", "fabriques")
+    for year in (1, 2, 3):
+        assert f"montant_annee_{year}: Integer" in summary
+    assert "siret: String" in summary and summary.count("\nid: String") == 1

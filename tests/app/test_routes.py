@@ -80,6 +80,8 @@ EXAMPLES = {
     "/ogc/api": ["/ogc/api"],
     "/ogc/collections": ["/ogc/collections"],
     "/ogc/collections/<collection_id>": ["/ogc/collections/qpv2024", "/ogc/collections/x"],
+    "/ogc/collections/<collection_id>/schema": ["/ogc/collections/fabriques/schema",
+                                                "/ogc/collections/x/schema"],
     "/ogc/collections/<collection_id>/items": [
         "/ogc/collections/communes/items?bbox=5.3,43.25,5.45,43.35&limit=5",
         "/ogc/collections/qpv2015/items?offset=abc"],
