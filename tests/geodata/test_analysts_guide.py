@@ -58,3 +58,34 @@ def test_the_places_query_says_undecided_where_outlines_are_missing(loaded):
     # a place known only by its commune is given no answer (its point is the commune's
     # centre): the query said « no » for Manufactures of Sorgues, Carpentras or Arles
     assert {row["precision"] for row in rows} <= {"address", "street"}
+
+
+def guide_section(title: str) -> str:
+    """The guide's text from the heading ``title`` to the next heading."""
+    text = GUIDE.read_text(encoding="utf-8")
+    return re.split(r"\n#+ ", text.split(title, 1)[1], maxsplit=1)[0]
+
+
+def test_the_fabriques_layer_is_said_to_differ_from_the_open_data_as_it_does():
+    """The guide said « mêmes colonnes » for the OGC layer and the open data, which differ:
+    it names the columns each has alone, and they are those."""
+    from geodata.feature_collections import LAUREATE_FIELDS
+    from geodata.publication import COLUMNS
+
+    published, layer = {c.name for c in COLUMNS}, {c.name for c in LAUREATE_FIELDS}
+    section = guide_section("### `fabriques`")
+    assert "mêmes colonnes" not in section
+    for name in (published - layer) | (layer - published):
+        assert f"`{name}`" in section.split("| champ |")[0], name
+    assert published - layer == {"lon", "lat", "categorie", "politique"}
+
+
+def test_the_guide_says_which_keys_last_across_loads():
+    """``fabriques load`` deletes and copies a source's rows again: the integer numbers
+    (``ogc_fid``, ``places.id``, ``qpv.id``) change; the guide says so, and names the keys
+    that last, where it tells QGIS users to pick ``ogc_fid``."""
+    section = guide_section("### Dans QGIS")
+    assert "choisissez `ogc_fid`" in section and "**pas durable**" in section
+    for key in ("`id` des lauréats", "`code` des communes", "`vintage` et `code` des QPV",
+                "`kind` et\n`external_id` des lieux"):
+        assert key in section, key
