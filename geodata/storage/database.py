@@ -79,7 +79,8 @@ def unreachable_message(error: DatabaseUnreachable, where: str = "") -> str:
         return (f"la base {name} n'existe pas sur le serveur {host}:{port} : créez-la "
                 f"(createdb {options} {name}), puis lancez « fabriques db upgrade »")
     reason = str(error.orig).strip().splitlines()[0]
-    return (f"le serveur {host}:{port} refuse l'utilisateur {user} pour la base {name} "
+    who = f"l'utilisateur {user}" if user else "l'utilisateur du système (aucun dans l'URL)"
+    return (f"le serveur {host}:{port} refuse {who} pour la base {name} "
             f"({reason}) : vérifiez l'utilisateur et le mot de passe de "
             f"FABRIQUES_DATABASE_URL (le rôle doit exister et pouvoir se connecter)")
 

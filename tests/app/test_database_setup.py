@@ -76,3 +76,9 @@ def test_the_servers_french_words_are_known_too(words, expected):
     error = DatabaseUnreachable(None, None, Exception(words))
     error.url = make_url("postgresql+psycopg://analyste@db.exemple:5433/fabriques_x")
     assert expected in unreachable_message(error)
+
+
+def test_a_url_without_a_user_says_whose_login_was_refused():
+    error = DatabaseUnreachable(None, None, Exception('FATAL:  role "x" does not exist'))
+    error.url = make_url("postgresql+psycopg://db.exemple/fabriques")
+    assert "refuse l'utilisateur du système (aucun dans l'URL)" in unreachable_message(error)
