@@ -6,7 +6,6 @@ backends."""
 from __future__ import annotations
 
 import html
-import re
 import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -166,19 +165,6 @@ def test_a_login_leads_each_role_to_its_work(app, client, role, landing):
     answer = post_login(client, "agent@exemple.gouv.fr", PASSWORD)
     assert answer.status_code == 302 and answer.headers["Location"] == landing
     assert client.get(landing).status_code == 200
-
-
-@pytest.mark.parametrize(("role", "landing"), [
-    ("prefecture", "/instruction/dossiers"), ("ministry", "/tableau-de-bord")])
-def test_a_login_from_the_home_page_leads_to_the_role_s_work(app, client, role, landing):
-    """The header's « Se connecter » on the home page asks ``next=/``: a prefecture landed
-    back on the public home page, its dossiers four cards down."""
-    create_user(engine_of(app), "agent@exemple.gouv.fr", PASSWORD, role,
-                **({"departements": ["13"]} if role == "prefecture" else {}))
-    link = re.search(r'href="(/connexion[^"]*)">Se connecter', client.get("/").text).group(1)
-    target = parse_qs(urlsplit(html.unescape(link)).query).get("next", [None])[0]
-    answer = post_login(client, "agent@exemple.gouv.fr", PASSWORD, next=target)
-    assert answer.status_code == 302 and answer.headers["Location"] == landing
 
 
 def test_anonymous_visitor_is_sent_to_the_login_page_and_back(app, client):

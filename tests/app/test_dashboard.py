@@ -20,7 +20,6 @@ import subprocess
 import sys
 import uuid
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 from sqlalchemy import delete
@@ -326,26 +325,6 @@ def test_the_funding_committed_per_year_sums_the_jury_s_amounts(app, data_dir, l
     assert f"({len(records) - 3} Fabriques sans montant connu cette année-là)" in words(
         year_one)
     assert f"{len(records)} Fabriques lauréates chargées" in words(page)
-
-
-def test_by_wave_the_table_gives_a_wave_s_quota_from_the_calendar(app, data_dir, login):
-    """An instance's calendar giving a wave a quota (the jury counts against it): the page
-    by wave said « il n'y en a pas par vague » and showed none."""
-    add_jury_laureates(engine_of(app), data_dir)  # the jury's laureates are of wave 2025-1
-    client = app.test_client()
-    login(client, "ministry")
-    before = html.unescape(client.get(f"{DASHBOARD}?by=wave").text)
-    assert "Quota de la vague" not in before
-    (Path(app.instance_path) / "vagues.toml").write_text(
-        '[[vague]]\nnumero = "2025-1"\ntype = "toutes"\nquota = 12\n'
-        'politique = "current"\n', encoding="utf-8")
-    page = html.unescape(client.get(f"{DASHBOARD}?by=wave").text)
-    assert '<th scope="col">Quota de la vague</th>' in page
-    row = re.search(r'<tr data-group="2025-1">(.*?)</tr>', page, re.S).group(1)
-    assert '<td class="quota-vague">12</td>' in row
-    unknown = re.search(r'<tr data-group="">(.*?)</tr>', page, re.S).group(1)
-    assert '<td class="quota-vague">—</td>' in unknown
-    assert "Quota de la vague" not in html.unescape(client.get(f"{DASHBOARD}?by=region").text)
 
 
 # --- the candidates of a wave, for the jury's what-if ------------------------------------

@@ -131,10 +131,8 @@ def test_the_dossier_page_shows_its_checks_and_history(wave, client, login):
     assert "Dossier 1234503\u00a0: Espace Numérique Sud Charente" in page
     assert "9220 «\u00a0Association déclarée\u00a0»\u00a0: admise" in page
     assert "Fabrique Numérique de Territoire" in page and "importé" in page
-    missing = client.get("/instruction/dossiers/99")
-    assert missing.status_code == 404  # and leads back to the dossiers, not only home
-    assert '<a class="fr-link" href="/instruction/dossiers">Retour aux dossiers</a>' \
-        in missing.text
+    missing = client.get("/instruction/dossiers/99")  # a 404 leading back to the dossiers
+    assert missing.status_code == 404 and 'href="/instruction/dossiers">Retour aux' in missing.text
     marseille = next(d for d in list_dossiers(wave) if d.commune_code == "13055")
     shown = client.get(f"/instruction/dossiers/{marseille.number}").text
     features = json.loads(html.unescape(re.search(
