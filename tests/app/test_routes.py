@@ -47,16 +47,17 @@ EXAMPLES = {
     "/instruction/dossiers.csv": ["/instruction/dossiers.csv?vague=2"],
     "/instruction/dossiers.xlsx": ["/instruction/dossiers.xlsx?vague=2"],
     "/instruction/dossiers/<int:number>": ["/instruction/dossiers/1"],
-    "/instruction/dossiers/etat": [],  # POST only
-    "/instruction/dossiers/<int:number>/avis": [],  # POST only
-    "/instruction/dossiers/<int:number>/reverifier": [],  # POST only
+    # the POST-only addresses of the instruction: a GET leads to the form's page
+    "/instruction/dossiers/etat": ["/instruction/dossiers/etat"],
+    "/instruction/dossiers/<int:number>/avis": ["/instruction/dossiers/1/avis"],
+    "/instruction/dossiers/<int:number>/reverifier": ["/instruction/dossiers/1/reverifier"],
     "/instruction/dossiers/import": ["/instruction/dossiers/import"],
     "/instruction/dossiers/<int:number>/courrier": ["/instruction/dossiers/1/courrier"],
     "/instruction/jury": ["/instruction/jury", "/instruction/jury?vague=x"],
-    "/instruction/jury/decisions": [],  # POST only
-    "/instruction/jury/annulation": [],  # POST only
-    "/instruction/jury/cloture": [],  # POST only
-    "/instruction/jury/correspondance": [],  # POST only
+    "/instruction/jury/decisions": ["/instruction/jury/decisions"],
+    "/instruction/jury/annulation": ["/instruction/jury/annulation"],
+    "/instruction/jury/cloture": ["/instruction/jury/cloture"],
+    "/instruction/jury/correspondance": ["/instruction/jury/correspondance"],
     "/instruction/jury/courriers": ["/instruction/jury/courriers?vague=2"],
     "/tableau-de-bord": ["/tableau-de-bord", "/tableau-de-bord?by=region"],
     "/tableau-de-bord/export.csv": ["/tableau-de-bord/export.csv"],
