@@ -3,14 +3,13 @@ Simplifiées export, back out as CSV, and moved along the instruction."""
 
 from __future__ import annotations
 
-import getpass
-
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from app.cli.common import OutputFile, fail, write_or_fail
 from app.db import calendar_file, data_dir, get_engine, get_geocoder
+from geodata.dossiers.actors import command_line_actor
 from geodata.dossiers.calendar import CalendarError
 from geodata.dossiers.export import export_csv, export_xlsx
 from geodata.dossiers.states import workflow
@@ -55,7 +54,7 @@ def import_command(path: str, vague: str | None, correspondance: str, policy: st
             mapping=correspondance, wave=vague,
             policy_name=None if policy == BY_WAVE else policy,
             calendar_file=calendar_file(current_app),
-            actor=_actor())
+            actor=command_line_actor())
     except (LoadError, CalendarError, PolicyError) as error:
         fail(f"Erreur — {error}. Aucun dossier importé.")
     click.echo(summary(report))
@@ -116,7 +115,7 @@ def state_command(numbers: tuple[int, ...], target: str, motivation: str) -> Non
     if not motivation.strip():
         fail("Erreur — motivation vide : dites pourquoi les dossiers changent d'état.")
     try:
-        moved = move_dossiers(get_engine(), numbers, target, _actor(), motivation,
+        moved = move_dossiers(get_engine(), numbers, target, command_line_actor(), motivation,
                               instruction=True)
     except MoveRefused as refused:
         lines = [f"  dossier {number} : {why}" for number, why in refused.reasons.items()]
@@ -136,10 +135,6 @@ def _wave_with_dossiers(wave: str | None) -> None:
         fail(f"Erreur — aucun dossier dans la vague {wave!r} (vagues des dossiers : {known}).")
 
 
-def _actor() -> str:
-    return f"ligne de commande ({getpass.getuser()})"
-
-
 @dossiers_group.command("reverifier", help="Refait les vérifications des dossiers (d'une "
                                            "vague) avec les données du jour.")
 @click.option("--vague", help="Seulement les dossiers de cette vague.")
@@ -156,7 +151,7 @@ def reverify_command(vague: str | None, policy: str) -> None:
     try:
         stored, not_located, notes = reverify_dossiers(
             engine, get_geocoder(), data_dir=data_dir(current_app), wave=vague,
-            policy_name=None if policy == BY_WAVE else policy, actor=_actor(),
+            policy_name=None if policy == BY_WAVE else policy, actor=command_line_actor(),
             calendar_file=calendar_file(current_app))
     except CalendarError as error:
         fail(f"Erreur — {error}. Aucun dossier vérifié de nouveau.")

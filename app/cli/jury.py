@@ -4,14 +4,13 @@ a motivation; then the session closed, which locks them and writes the laureates
 
 from __future__ import annotations
 
-import getpass
-
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from app.cli.common import fail
 from app.db import get_engine, wave_cap, wave_policy
+from geodata.dossiers.actors import command_line_actor
 from geodata.french import agreed, in_paris
 from geodata.storage.dossiers import MoveRefused, find_dossiers
 from geodata.storage.jury import JuryError, close_session, decide
@@ -25,10 +24,6 @@ DECISIONS = {"laureat": "laureat", "refus-recandidater": "refuse-recandidater",
 WORDS = {"laureat": "lauréat(s)", "refuse-recandidater": "refusé(s), invité(s) à recandidater",
          "refuse-accompagnement": "refusé(s), invité(s) à se faire accompagner"}
 """Each decision's words after a count, made to agree with it (``agreed``)."""
-
-
-def _actor() -> str:
-    return f"ligne de commande ({getpass.getuser()})"
 
 
 @click.command("decider", help="Décision du jury sur des dossiers « transmis au jury » d'une "
@@ -46,7 +41,7 @@ def decide_command(numbers: tuple[int, ...], decision: str, motivation: str) -> 
     wave = next((d.wave for d in chosen if d.wave), None)
     warnings = _warnings(chosen, wave) if state == "laureat" else []
     try:
-        jury = decide(get_engine(), numbers, state, motivation, _actor(),
+        jury = decide(get_engine(), numbers, state, motivation, command_line_actor(),
                       policy=wave_policy(current_app, wave))
     except MoveRefused as refused:
         lines = [f"  dossier {number} : {why}" for number, why in refused.reasons.items()]
@@ -77,7 +72,7 @@ def _warnings(chosen: list, wave: str | None) -> list[str]:
 @with_appcontext
 def close_command(vague: str, membres: str) -> None:
     try:
-        closed = close_session(get_engine(), vague, membres, _actor())
+        closed = close_session(get_engine(), vague, membres, command_line_actor())
     except JuryError as error:
         fail(f"Erreur — {error}.")
     said = ", ".join(f"{count} {agreed(WORDS[state], count)}" for state, count in

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import defer
 
+from geodata.dossiers.actors import actor_said
 from geodata.dossiers.states import workflow
 from geodata.storage.database import session
 from geodata.storage.dossier_models import Dossier, DossierEvent, JurySession
@@ -250,7 +251,8 @@ def give_avis(engine: Engine, number: int, avis: str, text: str, actor: str,
         if seen is not None and seen != avis_stamp(dossier):
             raise MoveRefused({number: (
                 f"un autre avis a été enregistré depuis l'ouverture de la page "
-                f"(« {rules.avis.get(dossier.avis, dossier.avis)} », {dossier.avis_by}) : "
+                f"(« {rules.avis.get(dossier.avis, dossier.avis)} », "
+                f"{actor_said(dossier.avis_by)}) : "
                 "lisez-le ci-dessus, puis envoyez de nouveau le vôtre s'il doit le remplacer")})
         asked = dossier.state == rules.avis_asked
         if (dossier.avis, dossier.avis_text) == (avis, text.strip()) and not asked:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
 
+from geodata.dossiers.actors import actor_said
 from geodata.dossiers.checks import granted_within_rules
 from geodata.dossiers.states import workflow
 from geodata.french import in_paris
@@ -174,7 +175,7 @@ def reverse_decisions(engine: Engine, numbers: Iterable[int], motivation: str,
             elif seen and number in seen and last[dossier.id].id != seen[number]:
                 reasons[number] = (f"la décision a changé depuis l'affichage de la page : « "
                                    f"{rules.labels[dossier.state]} » est en vigueur, prise "
-                                   f"par {last[dossier.id].actor} ; rechargez la page")
+                                   f"par {actor_said(last[dossier.id].actor)} ; rechargez la page")
         if reasons:
             raise MoveRefused(reasons)
         for number in numbers:
