@@ -17,16 +17,18 @@ SAME_PLACE_M = 50
 
 def nearby_sentence(facts: Mapping, own: Mapping | None = None) -> str:
     """The sentence of ``facts`` (``fabrique`` and ``tiers_lieu``: ``name``, ``distance_m``,
-    or None); with ``own`` (``id``, ``name``, ``distance_m``, None when unplaced, of the
-    published Fabrique the dossier is), that Fabrique first and ``fabrique`` said as the
-    nearest other one."""
+    or None); with ``own`` (``name``, ``commune``, ``distance_m``, None when unplaced, of
+    the published Fabrique the dossier is), that Fabrique first, by its name and commune
+    (never its code, which a prefecture cannot read), and ``fabrique`` said as the nearest
+    other one."""
     said = []
     if own is not None:
         where = ("sans position publiée" if own["distance_m"] is None
                  else "position publiée au lieu du dossier" if own["distance_m"] < SAME_PLACE_M
                  else f"position publiée à {_distance(own['distance_m'])} de l'adresse du "
                       "dossier")
-        said.append(f"Ce dossier est la Fabrique publiée {own['id']} ({own['name']}, {where})")
+        commune = f" à {own['commune']}" if own.get("commune") else ""
+        said.append(f"Ce dossier est la Fabrique publiée « {own['name']} »{commune} ({where})")
     fabrique = ("Autre Fabrique la plus proche connue" if own is not None
                 else "Fabrique la plus proche connue")
     for kind, nearest, none in (("fabrique", fabrique, "aucune"),

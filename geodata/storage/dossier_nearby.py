@@ -33,7 +33,8 @@ def nearby_said(engine: Engine, dossier: Dossier) -> str | None:
              "commune_code": row["commune_code"], "commune_name": row["commune_name"]}
             for row in fabriques_once(engine) if row["geom"] is not None]
     with engine.connect() as connection:  # its place as published, not the dossier's
-        published = connection.execute(select(Laureate.name, Laureate.geom).where(
+        published = connection.execute(select(
+            Laureate.name, Laureate.commune_name, Laureate.geom).where(
             Laureate.id == own_id)).first() if own_id else None
     try:
         others = nearest_fabriques([r for r in rows if r["id"] not in own_ids],
@@ -46,6 +47,7 @@ def nearby_said(engine: Engine, dossier: Dossier) -> str | None:
         return facts["reason"]
     own = None if published is None else {
         "id": own_id, "name": " ".join(published.name.split()),
+        "commune": published.commune_name,
         "distance_m": placed[0].distance_m if placed else None}
     nearest = {"name": others[0].full_name, "distance_m": others[0].distance_m} \
         if others else None

@@ -20,11 +20,14 @@ FACTS = {"fabrique": {"id": "fabt-199", "name": "Commune de Saint Julien Chapteu
 def test_the_dossiers_own_fabrique_is_named_as_its_own():
     said = nearby_sentence({**FACTS, "fabrique": {"name": "LA FABULERIE", "distance_m": 3120}},
                            {"id": "fabt-199", "name": "Commune de Saint Julien Chapteuil",
-                            "distance_m": 1652})
-    assert said.startswith("Ce dossier est la Fabrique publiée fabt-199 (Commune de Saint "
-                           "Julien Chapteuil, position publiée à 1,7\u00a0km de l'adresse du "
-                           "dossier) ; Autre Fabrique la plus proche connue : LA FABULERIE à "
-                           "3,1\u00a0km ; Tiers-lieu le plus proche connu : Cowork Impulse")
+                            "commune": "Saint-Julien-Chapteuil", "distance_m": 1652})
+    # by its name and commune: « fabt-199 » told a prefecture nothing
+    assert said.startswith("Ce dossier est la Fabrique publiée « Commune de Saint Julien "
+                           "Chapteuil » à Saint-Julien-Chapteuil (position publiée à "
+                           "1,7\u00a0km de l'adresse du dossier) ; Autre Fabrique la plus "
+                           "proche connue : LA FABULERIE à 3,1\u00a0km ; Tiers-lieu le plus "
+                           "proche connu : Cowork Impulse")
+    assert "fabt-199" not in said
     assert "au lieu du dossier" in nearby_sentence(FACTS, {"id": "fabt-1", "name": "X",
                                                            "distance_m": 0})
     assert nearby_sentence(FACTS).startswith(
@@ -42,8 +45,8 @@ def test_a_dossier_matched_to_a_published_fabrique_is_not_told_it_is_nearby(wave
     stored = dossier.checks["non_pourvu"]
     assert stored["fabrique"]["name"] == "LA FABULERIE"  # the import measured its own
     said = nearby_said(wave, dossier)
-    assert said.startswith(f"Ce dossier est la Fabrique publiée {stored['fabrique']['id']} "
-                           "(LA FABULERIE, position publiée ")
+    assert said.startswith("Ce dossier est la Fabrique publiée « LA FABULERIE » à ")
+    assert stored["fabrique"]["id"] not in said and "(position publiée " in said
     other = said.split(" ; ")[1]
     assert other.startswith("Autre Fabrique la plus proche connue : ")
     assert "LA FABULERIE" not in other
