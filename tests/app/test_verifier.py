@@ -91,7 +91,10 @@ def test_attestation_is_dated_with_policy_and_data_versions(client):  # noqa: F8
     assert page.status_code == 200
     html = page.text
     assert re.search(r"Établie le \d\d/\d\d/\d{4} à \d\d:\d\d", html)
-    assert "«\u00a0ami-2019\u00a0»" in html and "QPV 2015" in html
+    # the rules' code, said as such: the verification link (and the API) names them by it
+    assert '(QPV 2015, proximité immédiate' in html and "identifiant" not in html
+    assert 'code des règles : <span id="code-regles">ami-2019</span>, repris par le lien ' \
+        "de vérification" in " ".join(html.split()) and "policy=ami-2019" in html
     assert re.search(r"longitude\s+5,40340\u202f; latitude 43,33050", html)
     # Marseille under the 2015 list: only Occitanie's 2015 outlines are loaded, so they are
     # not cited; the attestation says none covers the place, and cites what decided.
