@@ -1,9 +1,10 @@
 """A wave's dossiers as a table: one row per dossier, for a CSV or a French spreadsheet.
 
 Booleans are ``true`` / ``false`` and empty when undetermined; the state, the type, the
-category and the avis are codes (the engine's and ``etats.toml``'s). For a spreadsheet
-(``tableur``): French headers, those codes as the pages say them (« En instruction », «
-Fabrique de Territoire », « à vérifier », « Favorable »), ``oui`` / ``non``, decimal commas
+category, the avis and the precision are codes (the engine's and ``etats.toml``'s). For a
+spreadsheet (``tableur``): French headers, those codes as the pages say them (« En
+instruction », « Fabrique de Territoire », « à vérifier », « Favorable », « coordonnées
+exactes »), ``oui`` / ``non``, decimal commas
 (and the BOM and ``;`` of ``geodata.spreadsheet``). The same as a workbook (``export_xlsx``):
 codes (SIRET, commune, département) as text cells, amounts and coordinates as numbers.
 """
@@ -19,6 +20,7 @@ from geodata.dossiers.selection import SHOWN_CATEGORIES, shown_category
 from geodata.dossiers.states import workflow
 from geodata.dossiers.territory import category_to_settle
 from geodata.eligibility.batch import format_value
+from geodata.eligibility.sentences import PRECISION_LABELS
 from geodata.spreadsheet import french_value, spreadsheet_csv, spreadsheet_xlsx
 
 __all__ = ["COLUMNS", "FRENCH_HEADERS", "export_csv", "export_rows", "export_xlsx"]
@@ -83,7 +85,7 @@ def _labels() -> dict[str, dict]:
     """The codes of the columns that have some, as the pages say them."""
     rules = workflow()
     return {"etat": rules.labels, "type_fabrique": KINDS, "categorie": SHOWN_CATEGORIES,
-            "avis": rules.avis, "etat_ds": DS_STATES}
+            "avis": rules.avis, "etat_ds": DS_STATES, "precision": PRECISION_LABELS}
 
 
 def _reasons(dossier) -> str:

@@ -5,12 +5,16 @@ them as text cells, the amounts as numbers, and says the same rows as the CSV.""
 from __future__ import annotations
 
 import csv
+import html
 import io
 
 import openpyxl
 import pytest
 
+from geodata.dossiers.export import export_csv
+from geodata.eligibility.sentences import PRECISION_LABELS
 from geodata.spreadsheet import XLSX_MIMETYPE
+from geodata.storage.dossiers import list_dossiers
 from tests.app.test_dossiers_pages import two_departements_fixture, wave_fixture  # noqa: F401
 from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
 
@@ -38,3 +42,27 @@ def test_the_workbook_keeps_the_codes_as_text(wave, client, login):
     page = client.get("/instruction/dossiers?vague=2").text
     assert 'href="/instruction/dossiers.xlsx?vague=2' in page
     assert 'href="/instruction/dossiers.csv?vague=2' in page
+
+
+def test_the_precision_is_said_as_the_checker_says_it(wave, client, login):
+    """« point » in the spreadsheet's « Précision » and « (point) » on the dossier's page:
+    the checker's words (« coordonnées exactes », « adresse »...); the plain CSV keeps the
+    codes, for programs."""
+    login(client)
+    said = set(PRECISION_LABELS.values())
+    sheet = openpyxl.load_workbook(io.BytesIO(
+        client.get("/instruction/dossiers.xlsx?vague=2").data)).active
+    header, *rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    column = header.index("Précision")
+    in_workbook = {row[column] for row in rows} - {None}
+    assert in_workbook and in_workbook <= said
+    exported = client.get("/instruction/dossiers.csv?vague=2").text.removeprefix("\ufeff")
+    csv_header, *csv_rows = list(csv.reader(io.StringIO(exported), delimiter=";"))
+    assert {row[column] for row in csv_rows} - {""} == in_workbook
+    plain = list(csv.DictReader(io.StringIO(export_csv(list_dossiers(wave, "2")))))
+    assert {row["precision"] for row in plain} - {""} <= set(PRECISION_LABELS)
+    located = next(d for d in list_dossiers(wave, "2") if d.precision)
+    page = html.unescape(client.get(f"/instruction/dossiers/{located.number}").text).replace(
+        "\u00a0", " ")
+    coordinates = page.split("<dt>Coordonnées</dt>")[1].split("</dd>")[0]
+    assert coordinates.endswith(f"(précision : {PRECISION_LABELS[located.precision]})")
