@@ -104,3 +104,22 @@ def test_on_a_desktop_the_first_screen_shows_dossiers_not_filters(live_server, p
     page.goto(f"{live_server}/instruction/dossiers?vague=2&etat=depose")  # a filter chosen
     assert page.get_by_label("État", exact=True).is_visible()
     assert "Filtres et tri (1 choisi)" in page.locator(".fabriques-filtres__libelle").inner_text()
+
+
+def test_on_a_phone_a_dossiers_checks_are_stacked_to_be_read(live_server, page, shoot):
+    """The « Motif » column was 150 px wide on a phone: the territory's explanation ran
+    over a whole screen of single words. Each check is stacked, its motif the screen's
+    width; a desktop keeps the three columns."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_server, EMAIL)
+    page.goto(f"{live_server}/instruction/dossiers/1234505")
+    motif = page.locator("#verifications tbody tr:first-child td").last
+    assert motif.bounding_box()["width"] >= 300
+    named = motif.evaluate("cell => getComputedStyle(cell, '::before').content")
+    assert named.startswith('"Motif')  # each part named: the header row is not seen
+    shoot("dossier-verifications-telephone", full_page=False)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    cells = page.locator("#verifications tbody tr:first-child > *").all()
+    boxes = [cell.bounding_box() for cell in cells]
+    assert len({round(box["y"]) for box in boxes}) == 1  # one row, three columns
+    assert boxes[-1]["width"] >= 600
