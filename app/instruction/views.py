@@ -24,6 +24,7 @@ from app.instruction.forms import DossierForm, HistoryQuery
 from app.security import no_store
 from geodata.checks import LocationError, check_location
 from geodata.eligibility import EligibilityError
+from geodata.eligibility.sentences import PRECISION_LABELS
 from geodata.french import PARIS
 from geodata.geocoder import GeocoderError
 from geodata.policy import (
@@ -151,7 +152,8 @@ def _row(entry) -> list:
         r.checked_at.astimezone(PARIS).strftime("%Y-%m-%d %H:%M:%S"), entry.email,
         r.dossier_ref, r.project_name, r.wave, r.fnt, r.funding_eur,
         policy_title(r.policy) or r.policy, r.query,
-        r.geocoded_label, r.geocoding_score, r.lon, r.lat, r.precision, r.commune_code,
+        r.geocoded_label, r.geocoding_score, r.lon, r.lat,
+        PRECISION_LABELS.get(r.precision, r.precision), r.commune_code,
         row.get("commune_name"), SHORT_CATEGORIES.get(r.category, r.category),
         CATEGORIES.get(r.category, r.category),
         row.get("in_qpv"), row.get("qpv_code"), row.get("nearest_qpv_code"),

@@ -211,6 +211,7 @@ def test_csv_export_opens_in_a_french_spreadsheet(loaded, client, login):
     assert row["FNT"] == "oui" and row["montant demandé (€)"] == "75000"
     assert row["règles"] == load_policy("current").title  # as the page says it, not a code
     assert row["longitude"] == str(LON).replace(".", ",")
+    assert row["précision"] == "coordonnées exactes"  # as the checker says it, not « point »
     assert row["catégorie"] == SHORT_CATEGORIES[expected["category"]]  # a label, not a code
     assert row["verdict"] == CATEGORIES[expected["category"]]
     assert row["QPV le plus proche"] == expected["nearest_qpv_code"]
