@@ -90,8 +90,10 @@ class Workflow:
             return ("une décision du jury ne s'annule que par le jury, tant que sa session "
                     "est ouverte")
         if target not in self.forward.get(current, ()) and not back:
-            allowed = [*self.forward.get(current, ()),
-                       *(state for state, nexts in self.forward.items() if current in nexts)]
+            allowed = [state for state in (
+                *self.forward.get(current, ()),
+                *(state for state, nexts in self.forward.items() if current in nexts))
+                if state != self.avis_given or has_avis]  # reached by giving the avis
             return (f"de « {self.labels[current]} », on ne passe pas à "
                     f"« {self.labels[target]} » (possibles : "
                     f"{', '.join(f'« {self.labels[state]} »' for state in allowed) or 'aucun'})")

@@ -190,6 +190,7 @@ def test_the_confirmation_warns_of_an_avis_no_prefecture_can_give(wave, client, 
     page = " ".join(html.unescape(move(client, numbers, "avis-demande").text).split())
     assert "2 avis qu'aucun compte de préfecture ne peut donner" in page
     assert f"{chosen['67']} (département 67 : aucun compte de préfecture actif)" in page
+    assert "transmettez le dossier recevable au jury, l'avis écrit dans la motivation" in page
     assert "Confirmer et appliquer" in page
     create_user(wave, "pref13@exemple.gouv.fr", PASSWORD, "prefecture", departements=["13"])
     page = " ".join(html.unescape(move(client, numbers, "avis-demande").text).split())
