@@ -56,6 +56,8 @@ def test_the_list_tallies_eligible_to_settle_apart_from_to_check(wave, client, l
     synthesis = said(re.search(r'<p id="synthese">.*?</p>', page, re.S).group(0))
     assert f"{TO_SETTLE} 1" in synthesis
     tally = synthesis.split("Par catégorie")[1]
+    # « Refusé, invité à recandidater 2 » holds a comma: the counts are apart by « ; »
+    assert f"{TO_SETTLE} 1" in [count.strip(" :.") for count in tally.split(" ; ")]
     assert f"à vérifier {undecided}" in tally.replace(f"{TO_SETTLE} 1", "")
     row = re.search(rf'<tr data-numero="{SAINT_JULIEN}">.*?</tr>', page, re.S).group(0)
     assert TO_SETTLE in row and 'data-category="a-verifier"' in row
