@@ -47,6 +47,10 @@ FRENCH_HEADERS = (
 SHOWN = "categorie_affichee"
 """A row's category as the pages show it (an « à vérifier » eligible either way apart): the
 spreadsheets' column, while the plain CSV keeps the stored code."""
+UNDECIDED_SAID = ("forme_juridique_eligible", "financement_conforme",
+                  "hors_grands_centres_urbains")
+"""The checks' columns, empty in the plain CSV when undecided, « à vérifier » in the
+spreadsheets (an empty cell read as a check not made)."""
 CHECK_NAMES = {"forme_juridique": "forme juridique", "financement": "financement",
                "vague": "vague"}
 
@@ -125,4 +129,7 @@ def _labelled(rows: list[dict]) -> Iterable[list]:
     labels = _labels()
     for row in rows:
         shown = {**row, "categorie": row[SHOWN]}
+        for check in UNDECIDED_SAID:  # a check neither true nor false, as the pages say it
+            if shown[check] is None:
+                shown[check] = "à vérifier"
         yield [labels[c].get(shown[c], shown[c]) if c in labels else shown[c] for c in COLUMNS]

@@ -11,7 +11,7 @@ import io
 import openpyxl
 import pytest
 
-from geodata.dossiers.export import export_csv
+from geodata.dossiers.export import export_csv, export_rows
 from geodata.eligibility.sentences import PRECISION_LABELS
 from geodata.spreadsheet import XLSX_MIMETYPE
 from geodata.storage.dossiers import list_dossiers
@@ -66,3 +66,23 @@ def test_the_precision_is_said_as_the_checker_says_it(wave, client, login):
         "\u00a0", " ")
     coordinates = page.split("<dt>Coordonnées</dt>")[1].split("</dd>")[0]
     assert coordinates.endswith(f"(précision : {PRECISION_LABELS[located.precision]})")
+
+
+def test_an_undecided_check_is_said_to_check_not_left_empty(wave, client, login):
+    """« Financement conforme » was an empty cell where the page says « à vérifier » (an
+    amount not given): read in a spreadsheet as a check not made. So for each check."""
+    login(client)
+    rows = export_rows(list_dossiers(wave, "2"))
+    sheet = openpyxl.load_workbook(io.BytesIO(
+        client.get("/instruction/dossiers.xlsx?vague=2").data)).active
+    header, *cells = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    seen = 0
+    for column, title in (("forme_juridique_eligible", "Forme juridique admise"),
+                          ("financement_conforme", "Financement conforme"),
+                          ("hors_grands_centres_urbains", "Hors des grands centres urbains")):
+        said = {row[0]: row[header.index(title)] for row in cells}
+        for row in rows:
+            expected = {True: "oui", False: "non", None: "à vérifier"}[row[column]]
+            assert said[row["numero"]] == expected, (column, row["numero"])
+            seen += row[column] is None
+    assert seen  # the hand-made wave has undecided checks (dossiers not located)
