@@ -32,6 +32,8 @@ from jinja2.ext import Extension
 from markupsafe import Markup
 
 from geodata.display import decoded, of_place, short_name
+from geodata.dossiers.records import KINDS
+from geodata.eligibility.sentences import PRECISION_LABELS
 from geodata.french import (
     PARIS,
     agreed,
@@ -100,7 +102,9 @@ FILTERS = {"nombre": number, "decimal": decimal, "pourcentage": percent,
            "nom_decode": decoded, "nom_court": short_name, "de": of_place, "accord": agreed,
            "phrase": sentence,
            "guillemets": french_spacing,  # named when it did only the quotes
-           "heure_paris": paris_time}
+           "heure_paris": paris_time,
+           "precision": lambda code: PRECISION_LABELS.get(code, code),  # as the checker
+           "type_fabrique": lambda code: KINDS.get(code, code)}  # FT, FNT said in words
 
 
 def init_app(app: Flask) -> None:

@@ -21,6 +21,7 @@ from html import escape
 from folium.utilities import JsCode
 
 from geodata.display import decoded, short_name
+from geodata.dossiers.records import KINDS
 from geodata.policy import (
     CATEGORY_NOT_ELIGIBLE,
     CATEGORY_OUTSIDE,
@@ -155,6 +156,7 @@ def popup_html(fabrique: Mapping, policy_title: str | None = None,
     if fabrique.get("commune_code"):
         commune += f" ({escape(fabrique['commune_code'])})"
     under = f" ({escape(policy_title)})" if policy_title else ""
+    kind = KINDS.get(fabrique.get("kind"), fabrique.get("kind"))  # FT, FNT in words
     lines = [
         f'<p class="fabriques-popup__titre">{escape(short)}</p>',
         *([] if short == full else [
@@ -163,7 +165,7 @@ def popup_html(fabrique: Mapping, policy_title: str | None = None,
         '<dl class="fabriques-popup__faits">',
         f"<dt>Commune</dt><dd>{commune}</dd>",
         f"<dt>Vague</dt><dd>{_or_unknown(fabrique.get('wave'), 'non publiée')}</dd>",
-        f"<dt>Type</dt><dd>{_or_unknown(fabrique.get('kind'), 'FT ou FNT : non publié')}</dd>",
+        f"<dt>Type</dt><dd>{_or_unknown(kind, 'FT ou FNT : non publié')}</dd>",
         f"<dt>Catégorie{under}</dt><dd>{escape(fabrique.get('category_label') or '')}</dd>",
         "</dl>",
     ]

@@ -10,7 +10,6 @@ from app.instruction import dossiers, jury, landing, recheck, views
 from geodata.dossiers.actors import actor_said
 from geodata.dossiers.selection import shown_category
 from geodata.dossiers.territory import category_to_settle
-from geodata.eligibility.sentences import PRECISION_LABELS
 
 __all__ = ["init_app"]
 
@@ -25,5 +24,4 @@ def init_app(app: Flask) -> None:
     # a dossier « à vérifier » eligible either way, only its category open, as pages say it
     app.add_template_global(shown_category)
     app.add_template_global(category_to_settle)
-    app.add_template_global(PRECISION_LABELS, "precision_labels")  # as the checker says it
     app.add_template_filter(actor_said, "acteur")  # the command line as the operator

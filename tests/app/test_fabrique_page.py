@@ -71,6 +71,7 @@ def test_the_page_shows_the_fabrique_as_the_open_data_does(laureates, client):
                   SHORT_CATEGORIES[hublot["category"]], "Aucun livrable enregistré"):
         assert words in shown, words
     assert "Commune : Nice (06088)" in shown  # the engine's explanation, at the place
+    assert "Type Fabrique Numérique de Territoire" in shown  # not the code « FNT »
     assert "Enregistrer un livrable" not in shown  # the public sees no form
     assert "@" not in page.text
 

@@ -120,7 +120,7 @@ def test_popup_says_name_commune_wave_type_and_category():
     html = popup_html(fabrique, "Règles actuelles")
     assert "La Fabrique d&#x27;essai" in html
     assert "<dd>Digne-les-Bains (04070)</dd>" in html
-    assert "<dd>2</dd>" in html and "<dd>FNT</dd>" in html
+    assert "<dd>2</dd>" in html and "<dd>Fabrique Numérique de Territoire</dd>" in html
     assert "Catégorie (Règles actuelles)" in html
     assert "centre de sa commune" in html  # a centroid is said to be one
     assert "centre de sa commune" not in popup_html({**fabrique, "precision": "address"})
