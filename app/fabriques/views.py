@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from app.access import role_required
-from app.db import get_engine
+from app.db import get_engine, wave_policy
 from app.errors import error_page
 from app.fabriques.forms import DeliverableForm
 from geodata.checks import LocationError, check_point
 from geodata.deliverables import LICENCE_URLS, LICENCES, DeliverableInput
 from geodata.eligibility import EligibilityError
-from geodata.policy import DEFAULT_POLICY, SHORT_CATEGORIES, load_policy
+from geodata.policy import DEFAULT_POLICY, SHORT_CATEGORIES, Policy, load_policy
 from geodata.publication import SOURCES
 from geodata.storage.deliverables import deliverables_of, record_deliverables
 from geodata.storage.laureates import laureate_by_id, same_as
@@ -40,6 +40,15 @@ def _explanation(engine, row: dict) -> str | None:
     return check.verdict.explanation
 
 
+def _wave_rules(row: dict, shown: Policy) -> Policy | None:
+    """The rules the Fabrique's wave was decided under (the waves' calendar), when they are
+    not those the page shows: a laureate of 2020 chosen under the AMI 2019's rules."""
+    if not row["wave"]:
+        return None
+    rules = load_policy(wave_policy(current_app, row["wave"]))
+    return None if rules.name == shown.name else rules
+
+
 def _not_found(fabrique_id: str):
     shown = fabrique_id if len(fabrique_id) <= 40 else fabrique_id[:40] + "…"
     return error_page("Fabrique introuvable",
@@ -56,8 +65,10 @@ def _page(fabrique_id: str, form: DeliverableForm, status: int = 200):
         if published is not None:
             return redirect(url_for("fabriques.fabrique", fabrique_id=published))
         return _not_found(fabrique_id)
+    wave_rules = _wave_rules(row, policy)
     return render_template(
-        "fabrique.html", fabrique=row, policy=policy, form=form,
+        "fabrique.html", fabrique=row, policy=policy, form=form, wave_rules=wave_rules,
+        at_wave=wave_rules and laureate_by_id(engine, wave_rules, fabrique_id),
         explanation=_explanation(engine, row), short_categories=SHORT_CATEGORIES,
         networks=[(network, sum(role != RESOURCE_ROLE for _, _, role in network.members))
                   for network in declared_networks(engine, fabrique_id=fabrique_id)],

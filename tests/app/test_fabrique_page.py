@@ -22,7 +22,7 @@ from werkzeug.wrappers import Request
 from app.db import get_engine
 from geodata.policy import SHORT_CATEGORIES, load_policy
 from geodata.publication import COLUMNS, open_row, publication_csv
-from geodata.storage.laureates import laureate_table
+from geodata.storage.laureates import laureate_by_id, laureate_table
 from geodata.storage.models import Deliverable
 from loaders.pipeline import load_source
 from tests.app.conftest import csrf_token
@@ -72,6 +72,12 @@ def test_the_page_shows_the_fabrique_as_the_open_data_does(laureates, client):
         assert words in shown, words
     assert "Commune : Nice (06088)" in shown  # the engine's explanation, at the place
     assert "Type Fabrique Numérique de Territoire" in shown  # not the code « FNT »
+    # wave 4 was decided under the AMI 2019's rules: its category under them is said too
+    with laureates.app_context():
+        then = laureate_by_id(get_engine(), load_policy("ami-2019"), "fabt-02")
+    assert (f"Selon les règles de sa vague 4, celles sous lesquelles elle a été retenue "
+            f"(« {load_policy('ami-2019').title} ») : {then['category_label']}") in shown
+    assert "Catégorie (règles actuelles) :" in shown
     assert "Enregistrer un livrable" not in shown  # the public sees no form
     assert "@" not in page.text
 
