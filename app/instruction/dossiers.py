@@ -163,7 +163,7 @@ def _list_page(query: DossiersQuery, kept: KeptMove | None = None):
         avis_labels=workflow().avis, ds_states=DS_STATES, ds_closed=DS_CLOSED,
         may_move=current_user.has_role("instructor"), kept_move=kept,
         avis_asked=_avis_asked(),
-        targets=[(state, workflow().labels[state])
+        targets=[(state, workflow().target_label(state))
                  for state in workflow().instruction_targets])
 
 

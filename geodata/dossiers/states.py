@@ -41,6 +41,16 @@ class Workflow:
                      if state != self.first and (state not in self.jury_decisions
                                                  or self.forward.get(state)))
 
+    def target_label(self, state: str) -> str:
+        """A state as the instructor's list of moves offers it: a jury's decision there is
+        only a step back to it (« Lauréat (retour depuis « Conventionné ») »), so is the state
+        after the avis (reached forward by giving the avis)."""
+        label = self.labels[state]
+        if state in self.jury_decisions or state == self.avis_given:
+            after = " ou ".join(f"« {self.labels[s]} »" for s in self.forward.get(state, ()))
+            return f"{label} (retour depuis {after})"
+        return label
+
     def avis_refusal(self, current: str) -> str | None:
         """Why a prefecture cannot give (or change) its avis in state ``current``: not yet
         asked, the avis step passed, or a dossier that never reaches it."""
