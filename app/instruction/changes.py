@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from geodata.dossiers.records import DS_STATES
+from geodata.dossiers.selection import CHECKS
 from geodata.french import PARIS, number
 from geodata.policy import SHORT_CATEGORIES, policy_title
 from geodata.storage.dossiers import FIELD_LABELS
@@ -26,12 +27,30 @@ def changes(event) -> list[str]:
     said = []
     for name in details.get("champs") or []:
         label = FIELD_LABELS.get(name, name)
+        if name == "checks" and (told := _checks_changed(before.get(name), after.get(name))):
+            said.extend(told)  # which check went from what to what, not « vérifications »
+            continue
         values = [_worded(name, v) for v in (before.get(name), after.get(name))]
         if all(v is None or (isinstance(v, str | int | float) and not isinstance(v, bool)
                              and len(str(v)) <= SHOWN_VALUE_CHARS) for v in values):
             said.append(f"{label} : « {_value(values[0])} » → « {_value(values[1])} »")
         else:
             said.append(label)
+    return said
+
+
+def _checks_changed(before, after) -> list[str]:
+    """The automatic checks whose answer changed (« financement : « oui » → « à vérifier »
+    »), from the stored checks before and after; [] when only their reasons or the
+    territory's details changed (the category says the territory's answer)."""
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return []
+    answers = {True: "oui", False: "non", None: "à vérifier"}
+    said = []
+    for name, title in CHECKS.items():
+        old, new = ((side.get(name) or {}) for side in (before, after))
+        if "value" in old and "value" in new and old["value"] != new["value"]:
+            said.append(f"{title} : « {answers[old['value']]} » → « {answers[new['value']]} »")
     return said
 
 

@@ -45,7 +45,7 @@ FIELD_LABELS = {
     "amount_2": "montant 2e année", "amount_3": "montant 3e année", "category": "catégorie",
     "commune_code": "commune", "departement_code": "département", "checks": "vérifications",
     "policy": "règles appliquées", "dataset_versions": "versions des données",
-    "source": "champs de l'export",
+    "source": "autres colonnes de l'export (non affichées)",
 }
 """What each imported field is called on the pages (the history of a dossier)."""
 AFTER_DECISION = ("ds_state", "email")

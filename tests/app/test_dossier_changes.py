@@ -23,3 +23,17 @@ def test_an_import_s_changes_are_said_in_words():
         "montant 1re année : « 40\u202f000 » → « vide »",
         "longitude : « 5,38391 » → « 5,4005 »",
         "vérifications"]
+
+
+def test_a_check_whose_answer_changed_is_said_with_both_answers():
+    """« vérifications » alone: the person could not tell that the financing check went
+    from « oui » to « à vérifier » (an amount of 0, read as not given)."""
+    checks = {"financement": {"value": True, "reason": "a"},
+              "forme_juridique": {"value": True, "reason": "b"}}
+    event = SimpleNamespace(details={
+        "champs": ["amount_1", "checks"],
+        "avant": {"amount_1": 50000, "checks": checks},
+        "apres": {"amount_1": None, "checks": {**checks, "financement": {
+            "value": None, "reason": "montant non renseigné"}}}})
+    assert changes(event) == ["montant 1re année : « 50\u202f000 » → « vide »",
+                              "financement : « oui » → « à vérifier »"]

@@ -364,7 +364,7 @@ def test_the_history_says_what_an_import_changed_from_and_to(wave, client, login
     login(client)
     page = " ".join(html.unescape(client.get("/instruction/dossiers/1234505").text).split())
     assert "mis à jour par un import : montant 1re année : « 50 000 » → « 40 000 » ; " \
-        "vérifications ; champs de l'export" in page  # the checks, the export: named only
+        "vérifications ; autres colonnes de l'export (non affichées)" in page  # named only
 
 
 def test_the_history_words_the_codes_as_the_pages_do(wave, client, login, data_dir,
