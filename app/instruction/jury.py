@@ -287,7 +287,8 @@ def close():
     said = (f"Session de la vague {form.vague.data} close : "
             f"{decided} {agreed('lauréat(s) décidé(s)', decided)} ; la table des Fabriques "
             f"compte {written.written} {agreed('lauréat(s)', written.written)} des jurys (toutes "
-            "sessions closes).")
+            "sessions closes), sur la carte et dans les quotas ; le fichier des données "
+            "ouvertes se publie de nouveau par « fabriques laureats publier ».")
     if written.without_commune:
         said += " Sans commune, non écrits (à localiser) : " + ", ".join(
             map(str, written.without_commune)) + "."
