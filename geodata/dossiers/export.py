@@ -21,6 +21,7 @@ from geodata.dossiers.states import workflow
 from geodata.dossiers.territory import category_to_settle
 from geodata.eligibility.batch import format_value
 from geodata.eligibility.sentences import PRECISION_LABELS
+from geodata.policy import available_policies
 from geodata.spreadsheet import french_value, spreadsheet_csv, spreadsheet_xlsx
 
 __all__ = ["COLUMNS", "FRENCH_HEADERS", "export_csv", "export_rows", "export_xlsx"]
@@ -57,7 +58,7 @@ CHECK_NAMES = {"forme_juridique": "forme juridique", "financement": "financement
 
 def export_rows(dossiers: Iterable) -> list[dict]:
     """One dict per dossier (``COLUMNS``), from stored dossiers (``Dossier`` rows)."""
-    out = []
+    out, shipped = [], available_policies()  # read once, not per dossier
     for dossier in dossiers:
         checks = dossier.checks or {}
         territory = checks.get("territoire", {})
@@ -75,12 +76,12 @@ def export_rows(dossiers: Iterable) -> list[dict]:
             "qpv_code": territory.get("qpv_code"),
             "distance_qpv_m": territory.get("distance_to_qpv_m"),
             "hors_grands_centres_urbains": territory.get("outside_large_urban_centre"),
-            "motifs": _reasons(dossier), "departement": dossier.departement_code,
+            "motifs": _reasons(dossier, shipped), "departement": dossier.departement_code,
             "avis": dossier.avis, "avis_texte": dossier.avis_text,
             "nom_projet": dossier.project_name, "montant_annee_1_eur": dossier.amount_1,
             "montant_annee_2_eur": dossier.amount_2, "montant_annee_3_eur": dossier.amount_3,
             "etat_ds": dossier.ds_state,
-            SHOWN: shown_category(dossier),  # the spreadsheets' category, as the pages say it
+            SHOWN: shown_category(dossier, shipped),  # the spreadsheets', as the pages say it
         })
     return out
 
@@ -92,7 +93,7 @@ def _labels() -> dict[str, dict]:
             "avis": rules.avis, "etat_ds": DS_STATES, "precision": PRECISION_LABELS}
 
 
-def _reasons(dossier) -> str:
+def _reasons(dossier, shipped: list[str]) -> str:
     """What failed or stays undetermined, check by check."""
     checks = dossier.checks or {}
     said = [f"{CHECK_NAMES[name]} : {found['reason']}" for name, found in checks.items()
@@ -100,7 +101,7 @@ def _reasons(dossier) -> str:
     territory = checks.get("territoire", {})
     if territory.get("category") == "a-verifier":
         said.append("territoire : éligible, catégorie à préciser (QPV ou hors des grands "
-                    "centres urbains)" if category_to_settle(dossier)
+                    "centres urbains)" if category_to_settle(dossier, shipped)
                     else "territoire : à vérifier")
     return " ; ".join(said)
 
