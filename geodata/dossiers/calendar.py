@@ -8,6 +8,7 @@ undetermined: it is said, never guessed.
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from dataclasses import dataclass
 from datetime import date
@@ -84,6 +85,19 @@ def load_calendar(extra: Path | None = None) -> Calendar:
 
 
 def _read(path: Path, opening: date | None = None) -> Calendar:
+    """The calendar in ``path``, parsed again only when the file changed (its time of
+    modification or its size): pages read the waves' rules on every request."""
+    try:
+        stat = path.stat()
+    except OSError as error:
+        raise CalendarError(f"{path} : calendrier des vagues illisible ({error})") from None
+    return _parsed(path, stat.st_mtime_ns, stat.st_size, opening)
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(path: Path, mtime_ns: int, size: int, opening: date | None) -> Calendar:
+    """``path`` parsed (the calendar is immutable: one object serves every caller); an
+    error is raised each time, never kept."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         waves = tuple(_wave(entry) for entry in data.get("vague", ()))

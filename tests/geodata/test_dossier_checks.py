@@ -5,10 +5,12 @@ The legal-form checks read the real INSEE nomenclature of ``../shared/data/refer
 
 from __future__ import annotations
 
+import os
 from datetime import date
 
 import pytest
 
+from geodata.dossiers import calendar as calendar_module
 from geodata.dossiers.calendar import CalendarError, load_calendar
 from geodata.dossiers.checks import (
     funding_finding,
@@ -81,6 +83,20 @@ def test_an_instance_file_extends_and_replaces_waves(tmp_path):
     with pytest.raises(CalendarError, match="politique inconnue 'ami-2099'"):
         load_calendar(extra)
 
+
+def test_a_calendar_file_is_parsed_again_only_when_it_changes(tmp_path, monkeypatch):
+    """Pages read a wave's rules on every request: the file is parsed once per change."""
+    extra = tmp_path / "vagues.toml"
+    extra.write_text('[[vague]]\nnumero = "3"\ntype = "toutes"\nquota = 40\n', encoding="utf-8")
+    parsed = []
+    real = calendar_module.tomllib.loads
+    monkeypatch.setattr(calendar_module.tomllib, "loads",
+                        lambda text: parsed.append(text) or real(text))
+    assert load_calendar(extra).wave("3").quota == load_calendar(extra).wave("3").quota == 40
+    assert sum("quota = 40" in text for text in parsed) == 1
+    extra.write_text('[[vague]]\nnumero = "3"\ntype = "toutes"\nquota = 45\n', encoding="utf-8")
+    os.utime(extra, ns=(extra.stat().st_atime_ns, extra.stat().st_mtime_ns + 1_000_000))
+    assert load_calendar(extra).wave("3").quota == 45
 
 # --- legal form ----------------------------------------------------------------------------
 
