@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, jsonify, render_template
 from app.accueil.inventory import coverage, kind, rows_text
 from app.db import get_engine
 from geodata.policy import CATEGORIES, DEFAULT_POLICY, available_policies, load_policy
-from geodata.storage.database import DatabaseUnreachable
+from geodata.storage.database import DatabaseUnreachable, unreachable_status
 from geodata.storage.jury_laureates import JURY_SOURCE
 from geodata.storage.laureates import fabrique_count
 from geodata.storage.reference import loaded_versions, scope_names, titled
@@ -45,11 +45,13 @@ def donnees():
 @bp.get("/sante")
 def health():
     """200 when the database answers with its schema, else 503: "base injoignable" when it
-    does not answer, "schéma absent" when it answers without the schema."""
+    does not answer, "base absente" or "connexion refusée" when its server refuses the
+    connection (a database to create, a login to correct: waiting will not help), "schéma
+    absent" when it answers without the schema."""
     try:
         versions = loaded_versions(get_engine())
-    except DatabaseUnreachable:
-        return jsonify(status="base injoignable", datasets=None), 503
+    except DatabaseUnreachable as error:
+        return jsonify(status=unreachable_status(error), datasets=None), 503
     status = 200 if versions is not None else 503
     return jsonify(
         status="ok" if versions is not None else "schéma absent",

@@ -26,6 +26,7 @@ __all__ = [
     "session",
     "unreachable_message",
     "unreachable_reason",
+    "unreachable_status",
     "upgrade",
 ]
 
@@ -83,6 +84,16 @@ def unreachable_message(error: DatabaseUnreachable, where: str = "") -> str:
     return (f"le serveur {host}:{port} refuse {who} pour la base {name} "
             f"({reason}) : vérifiez l'utilisateur et le mot de passe de "
             f"FABRIQUES_DATABASE_URL (le rôle doit exister et pouvoir se connecter)")
+
+
+def unreachable_status(error: DatabaseUnreachable) -> str:
+    """The outage in three words, for a public health probe (no host, user nor database
+    name): « base absente » (the server answers, the database does not exist), « connexion
+    refusée » (the server refuses the login), « base injoignable » (no answer)."""
+    problem = _setup_problem(error)
+    if problem is MISSING_DATABASE:
+        return "base absente"
+    return "connexion refusée" if problem is REFUSED_LOGIN else "base injoignable"
 
 
 def unreachable_reason(error: DatabaseUnreachable) -> str:

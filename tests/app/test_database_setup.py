@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from app.cli import build
 from geodata.storage.database import DatabaseUnreachable, unreachable_message
 from tests.conftest import TEST_DATABASE_URL
-from tests.support import unavailable
+from tests.support import close_app, make_app, unavailable
 
 ABSENT = f"fabriques_absente_{os.getpid()}"
 
@@ -82,3 +82,21 @@ def test_a_url_without_a_user_says_whose_login_was_refused():
     error = DatabaseUnreachable(None, None, Exception('FATAL:  role "x" does not exist'))
     error.url = make_url("postgresql+psycopg://db.exemple/fabriques")
     assert "refuse l'utilisateur du système (aucun dans l'URL)" in unreachable_message(error)
+
+
+@pytest.mark.parametrize(("change", "status"), [
+    ({"database": ABSENT}, "base absente"),
+    ({"username": "fabriques_role_absent", "password": "x"}, "connexion refusée"),
+])
+def test_the_health_probe_names_a_setup_problem(server, tmp_path, change, status):
+    """``/sante`` told « base injoignable » for a database dropped under the service, while
+    its log said the database does not exist: monitoring sent the operator to the network.
+    It names the cause in words that give neither host, user nor database name."""
+    app = make_app(server.set(**change).render_as_string(hide_password=False),
+                   tmp_path / "instance", tmp_path)
+    try:
+        health = app.test_client().get("/sante")
+    finally:
+        close_app(app)
+    assert health.status_code == 503
+    assert health.json == {"status": status, "datasets": None}
