@@ -79,7 +79,7 @@ def init_app(app: Flask) -> None:
     where the engine's indexes are kept."""
     app.extensions[EXTENSION] = make_engine(database_url(app))
     keep_indexes_in(index_files(app))
-    app.extensions[GEOCODER] = BanClient(app.config["GEOCODER_URL"])
+    app.extensions[GEOCODER] = BanClient(app.config["GEOCODER_URL"], log=app.logger)
 
 
 def get_engine() -> Engine:

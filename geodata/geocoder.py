@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 import threading
 import time
@@ -31,6 +32,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, ReadTimeoutError
 from urllib3.util import Retry
+
+from geodata.outage import OutageLog
 
 __all__ = [
     "GEOCODABLE",
@@ -220,13 +223,14 @@ class BanClient:
     ``max_retries`` is the number of new attempts after a failed one; ``backoff`` urllib3's
     backoff factor (no pause before the first retry, then twice, four times... ``backoff``,
     at most MAX_WAIT_S). The retrying adapter is mounted for ``base_url`` on ``session`` (a
-    given one too). Use as a context manager, or call ``close``.
+    given one too). With ``log``, an outage is told there (``geodata.outage``). Use as a
+    context manager, or call ``close``.
     """
 
     def __init__(self, base_url: str, timeout: float = 5.0, max_retries: int = MAX_RETRIES,
                  rate_per_second: float = 50, cache_size: int = 10_000,
                  session: requests.Session | None = None, *, backoff: float = BACKOFF_S,
-                 csv_chunk_rows: int = 5_000):
+                 csv_chunk_rows: int = 5_000, log: logging.Logger | None = None):
         self.base_url, self.timeout = base_url.rstrip("/"), timeout
         self.max_retries = max_retries
         self.csv_chunk_rows, self.cache_size = csv_chunk_rows, cache_size
@@ -241,6 +245,10 @@ class BanClient:
                             backoff_max=MAX_WAIT_S, retry_after_max=MAX_WAIT_S,
                             respect_retry_after_header=True, raise_on_status=False)
         self.session.mount(self.base_url + "/", HTTPAdapter(max_retries=retry))
+        self.outage = OutageLog(
+            log, f"Base Adresse Nationale ({self.base_url})",
+            "les adresses ne sont plus géocodées (lieux au centre de leur commune ou « à "
+            "vérifier ») jusqu'à son retour")
 
     def close(self) -> None:
         if self._own_session:
@@ -348,12 +356,20 @@ class BanClient:
                                             timeout=self.timeout, **kwargs)
         except (requests.ConnectionError, requests.Timeout,
                 requests.exceptions.ChunkedEncodingError) as error:
-            raise _unreachable(error, self.max_retries) from error
+            down = _unreachable(error, self.max_retries)
+            self.outage.failed(down)
+            raise down from error
         except requests.exceptions.InvalidHeader as error:  # a Retry-After urllib3 cannot read
             raise GeocoderError("réponse illisible de la Base Adresse Nationale") from error
         if response.status_code < 400:
+            self.outage.answered()
             return response
         response.close()
         if response.status_code == 400:
             raise _BadRequest()
-        raise _refused(response)
+        refused = _refused(response)
+        if response.status_code in RETRY_STATUSES:  # its own trouble, not the request's
+            self.outage.failed(refused)
+        else:
+            self.outage.answered()
+        raise refused

@@ -7,6 +7,7 @@ are observed from the server's request log. Timing assertions are about correctn
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 from concurrent.futures import ThreadPoolExecutor
@@ -218,6 +219,42 @@ def test_persistent_500_gives_up_after_max_retries(ban_server):
     assert "HTTP 500" in str(error.value) and "3 tentatives" in str(error.value)
     assert len(ban_server.requests) == 3
 
+
+def test_an_outage_is_told_to_the_log_once_then_its_end(ban_server, caplog):
+    """The operator saw nothing while every address fell back to its commune: the outage's
+    start and end are logged, not each failed request (a batch makes thousands)."""
+    log = logging.getLogger("fabriques-test-geocoder")
+    ban_server.fail_next(3, status=503)
+    with BanClient(ban_server.url, max_retries=0, log=log) as client, \
+            caplog.at_level(logging.WARNING, logger=log.name):
+        for address in ("Pelleautier", "Chazelet", "Saint-Just"):
+            with pytest.raises(GeocoderError):
+                client.search(address)
+        with pytest.raises(AddressRefused):  # the query's fault: the outage goes on
+            client.search("!!")
+        assert [r.getMessage() for r in caplog.records] == [
+            f"Base Adresse Nationale ({ban_server.url}) : la Base Adresse Nationale ne répond "
+            "pas (erreur du service (HTTP 503), 1 tentative) ; réessayez plus tard ; les "
+            "adresses ne sont plus géocodées (lieux au centre de leur commune ou « à "
+            "vérifier ») jusqu'à son retour"]
+        assert client.search("Pelleautier").citycode == "05100"
+        client.search("Chazelet")
+    assert [r.getMessage() for r in caplog.records][1:] == [
+        f"Base Adresse Nationale ({ban_server.url}) répond de nouveau (panne de moins d'une "
+        "minute, 3 requêtes en échec)"]
+
+
+def test_a_refused_connection_is_an_outage_too(caplog):
+    log = logging.getLogger("fabriques-test-geocoder")
+    with socket.socket() as holder:  # a port nothing listens on, held so none takes it
+        holder.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{holder.getsockname()[1]}"
+        with BanClient(url, max_retries=0, log=log) as client, \
+                caplog.at_level(logging.WARNING, logger=log.name):
+            for _ in range(2):
+                with pytest.raises(GeocoderError):
+                    client.search("Pelleautier")
+    assert len(caplog.records) == 1 and "connexion impossible" in caplog.records[0].getMessage()
 
 @pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
 def test_csv_upload_is_retried(client, ban_server, status):
