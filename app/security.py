@@ -245,12 +245,35 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError):
-        why = CSRF_REASONS.get(error.description, "jeton de sécurité refusé")
         kept = [(label, request.form[name].strip()) for name, label in WRITTEN.items()
                 if request.form.get(name, "").strip()]
+        if _plain_http_without_session(app, error):
+            return error_page("Connexion chiffrée nécessaire", PLAIN_HTTP, 400, kept=kept)
+        why = CSRF_REASONS.get(error.description, "jeton de sécurité refusé")
         return error_page("Formulaire expiré",
                           f"Le formulaire a expiré ou ne vient pas de ce site ({why}). "
                           "Rechargez la page et recommencez.", 400, kept=kept)
+
+
+PLAIN_HTTP = ("Cette page a été ouverte en HTTP, sans chiffrement : les formulaires du service "
+              "(la connexion comprise) ne fonctionnent qu'à une adresse en https://. Ouvrez le "
+              "site en https:// ; si le problème persiste, prévenez son exploitant.")
+
+
+def _plain_http_without_session(app: Flask, error: CSRFError) -> bool:
+    """A form posted over plain HTTP to a service whose session cookie is ``Secure``: the
+    browser never sent the cookie back (except to localhost), so every form fails, the
+    login first. The person is told to use https://, the operator's log says which setting
+    (the first test of a new server, ``http://server:8000``, looked like a bug)."""
+    if error.description != "The CSRF session token is missing." or request.is_secure \
+            or not app.config.get("SESSION_COOKIE_SECURE"):
+        return False
+    app.logger.warning(
+        "formulaire refusé (%s) : requête en HTTP alors que le cookie de session ne part "
+        "qu'en HTTPS (FABRIQUES_SESSION_COOKIE_SECURE) ; servez le site en HTTPS (derrière "
+        "un mandataire HTTPS : FABRIQUES_TRUSTED_PROXIES), ou, pour un essai local "
+        "seulement, FABRIQUES_SESSION_COOKIE_SECURE=false", request.path)
+    return True
 
 
 WRITTEN = {"texte": "Texte de l'avis", "motivation": "Motivation", "membres": "Membres du jury"}
