@@ -61,6 +61,8 @@ def db_upgrade() -> None:
         click.echo(f"Schéma déjà à jour (migration {after}) : {where}")
     else:
         click.echo(f"Schéma mis à jour (migration {before} → {after}) : {where}")
+        if is_postgis(engine):  # a migration may have changed what the cache holds
+            _prepare_after_load(engine, "après la mise à jour du schéma")
 
 
 @db_group.command("cache-sql", help="Calcule le cache de la classification SQL "
@@ -85,13 +87,14 @@ def _echo_prepared(done: list[tuple[str, float]]) -> None:
         click.echo(f"Classification SQL prête pour les QPV {vintage} ({decimal(seconds)} s)")
 
 
-def _prepare_after_load(engine) -> None:
-    """After a load that changed data in PostGIS, compute ``fabriques_classify``'s cache (as
-    ``fabriques db cache-sql``), so that the analysts' first call or view does not wait for it
-    (20 to 30 s per vintage). The data are in service whatever happens here: a failure is
-    said, with the command that computes the cache later, and the load still succeeds."""
-    click.echo("Classification SQL (PostGIS) : calcul de son cache pour les données chargées "
-               "(20 à 30 s par millésime de QPV modifié)…")
+def _prepare_after_load(engine, why: str = "pour les données chargées") -> None:
+    """After a load that changed data in PostGIS (or a schema upgrade), compute
+    ``fabriques_classify``'s cache (as ``fabriques db cache-sql``), so that the analysts'
+    first call or view does not wait for it (20 s to a minute per vintage). The data are in
+    service whatever happens here: a failure is said, with the command that computes the
+    cache later, and the load still succeeds."""
+    click.echo(f"Classification SQL (PostGIS) : calcul de son cache {why} (de 20 s à une "
+               "minute par millésime de QPV modifié)…")
     try:
         _echo_prepared(prepare_sql_classification(engine))
     except DatabaseUnreachable as error:

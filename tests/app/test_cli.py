@@ -255,3 +255,27 @@ def test_the_sql_cache_command(runner, backend):
     result = runner.invoke(args=["db", "cache-sql"])
     assert result.exit_code == 0, result.output
     assert "Classification SQL prête pour les QPV 2024 (" in result.output
+
+
+def test_a_schema_upgrade_in_postgis_ends_with_the_sql_cache_ready(app, runner, backend):
+    """After ``db upgrade`` from an older schema, the analysts' first ``fabriques_classify``
+    waited for the whole cache (47 s seen): the upgrade computes it, as a load does."""
+    from alembic import command
+
+    from geodata.storage.database import _alembic_config as alembic_config
+
+    assert runner.invoke(args=["load", "qpv2024-paca", "--quiet"]).exit_code == 0
+    with app.app_context():
+        command.downgrade(alembic_config(get_engine()), "-1")
+        if backend == "postgis":
+            with get_engine().begin() as connection:
+                connection.execute(text("DELETE FROM fabriques_internal.qpv_complete_areas"))
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "Schéma mis à jour (migration " in result.output
+    if backend == "sqlite":
+        assert "Classification SQL" not in result.output
+        return
+    assert "calcul de son cache après la mise à jour du schéma" in result.output
+    assert "Classification SQL prête pour les QPV 2024 (" in result.output
+    assert {key[0] for key in sql_cache(app)} == {"2024"}
