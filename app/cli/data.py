@@ -204,6 +204,8 @@ def datasets_command() -> None:
               "« fabriques db upgrade » (ou « fabriques load demo » pour une base neuve).")
     if not versions:
         click.echo("Aucune donnée chargée : lancez « fabriques load demo ».")
+    else:
+        click.echo("Données en service (chargées le …, heure de Paris) :")
     names = scope_names(engine) if versions else {}
     source_width = max((len(v.source) for v in versions), default=0)
     vintage_width = max((len(v.vintage) for v in versions), default=0)

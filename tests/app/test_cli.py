@@ -141,6 +141,7 @@ def test_datasets_lists_what_is_loaded(runner):
     runner.invoke(args=["load", "qpv2024-paca", "--quiet"])
     listed = runner.invoke(args=["datasets"]).output
     assert "135 qpv" in listed
+    assert listed.startswith("Données en service (chargées le …, heure de Paris) :\n")
     source = get_source("qpv2024-paca")  # the licence and origin, as the README says
     assert f"licence : {source.licence} ; origine : {source.url}" in listed
 
