@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import Flask, request
+from flask import Flask, current_app, request, session
 from flask_wtf import FlaskForm
 from wtforms import Field, StringField, ValidationError
 from wtforms import Form as BareForm
@@ -19,8 +19,8 @@ from wtforms import Form as BareForm
 from geodata.checks import LocationError, parse_coordinate
 from geodata.policy import DEFAULT_POLICY, PolicyError, available_policies, load_policy
 
-__all__ = ["Form", "LocationFields", "QueryForm", "first_error", "init_app", "known_policy",
-           "policy_choices", "policy_field", "strip"]
+__all__ = ["Form", "LocationFields", "QueryForm", "first_error", "init_app", "keep_for_next_page",
+           "kept_from_last_post", "known_policy", "policy_choices", "policy_field", "strip"]
 
 
 class Form(FlaskForm):
@@ -79,6 +79,29 @@ def first_error(form: BareForm, order: Iterable[str] | None = None) -> tuple[str
         if form.errors.get(name):
             return name, form.errors[name][0]
     return None
+
+
+COOKIE_ATTRIBUTES = 256
+"""What the session cookie's header takes besides its value (name, expiry, flags), at most."""
+
+
+def keep_for_next_page(name: str, values: dict) -> bool:
+    """Keep ``values`` in the session for the page a refused form redirects to (Post/Redirect/
+    Get: « Précédent » and a reload no longer send the form again), if the session cookie
+    stays within what a browser keeps (``MAX_COOKIE_SIZE``): a browser drops a bigger one,
+    and what was typed with it. False when not kept: the caller answers with the page."""
+    session[name] = values
+    signer = current_app.session_interface.get_signing_serializer(current_app)
+    if signer is not None and len(signer.dumps(dict(session))) + COOKIE_ATTRIBUTES <= \
+            current_app.config.get("MAX_COOKIE_SIZE", 4093):
+        return True
+    session.pop(name)
+    return False
+
+
+def kept_from_last_post(name: str) -> dict | None:
+    """What ``keep_for_next_page`` kept under ``name``, once (None: nothing kept)."""
+    return session.pop(name, None)
 
 
 COORDINATE_WORDS = {"lon": ("la longitude", "5,4034"), "lat": ("la latitude", "43,3305")}

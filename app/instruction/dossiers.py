@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 import tempfile
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -38,7 +37,7 @@ from werkzeug.datastructures import MultiDict
 from app.access import local_path, role_required
 from app.db import calendar_file, calendar_waves, data_dir, get_engine, get_geocoder
 from app.errors import error_page
-from app.forms import first_error
+from app.forms import first_error, keep_for_next_page, kept_from_last_post
 from app.instruction.changes import changes
 from app.instruction.forms import (
     AVIS_TEXT_MAX,
@@ -47,6 +46,7 @@ from app.instruction.forms import (
     ImportForm,
     MoveForm,
 )
+from app.instruction.kept import MOVE_KEPT, KeptMove, avis_sent, keep_avis
 from app.instruction.recheck import kept_checks
 from app.instruction.rules_said import wave_categories_rules
 from app.security import no_store
@@ -127,20 +127,8 @@ def index():
     query = DossiersQuery()
     if not query.validate():
         return error_page("Filtre invalide", first_error(query, query.ORDER)[1], 400)
-    return _list_page(query)
-
-
-@dataclass(frozen=True)
-class KeptMove:
-    """A change of state the list page gives back as it was sent: the dossiers ticked, the
-    state and the motivation, with why it was not done (``problem``, None when the person
-    asked to change the selection), and the list's path to post back."""
-
-    numbers: frozenset[int]
-    target: str
-    motivation: str
-    problem: str | None
-    back: str
+    kept = kept_from_last_post(MOVE_KEPT)  # a change of state refused, or to change
+    return _list_page(query, None if kept is None else KeptMove.from_session(kept))
 
 
 def _list_page(query: DossiersQuery, kept: KeptMove | None = None):
@@ -214,7 +202,7 @@ def export(kind: str):
 @bp.get("/instruction/dossiers/<int:number>")
 @role_required("instructor", "ministry", "prefecture")
 def dossier(number: int):
-    return _dossier_page(_visible(number))
+    return _dossier_page(_visible(number), *avis_sent(number))  # an avis refused, once
 
 
 def _dossier_page(found, sent: AvisForm | None = None, refused: str | None = None):
@@ -283,18 +271,27 @@ def avis(number: int):
     found = _visible(number)
     form = AvisForm()
     if not form.validate():
-        return _dossier_page(found, form, first_error(form, form.ORDER)[1]), 400
+        return _avis_refused(found, form, first_error(form, form.ORDER)[1], 400)
     try:
         recorded = give_avis(get_engine(), number, form.avis.data, form.texte.data,
                              current_user.email, seen=form.avis_vu.data,
                              departements=current_user.departements
                              if current_user.role == "prefecture" else None)
     except MoveRefused as refused:
-        return _dossier_page(_visible(number), form, refused.reasons[number]), 409
+        return _avis_refused(_visible(number), form, refused.reasons[number], 409)
     label = workflow().avis[form.avis.data]
     flash(f"Avis « {label} » enregistré." if recorded else
           f"Avis « {label} » déjà enregistré avec ce texte : rien de changé.", "success")
     return redirect(url_for("dossiers.dossier", number=number))
+
+
+def _avis_refused(found, form: AvisForm, why: str, status: int):
+    """Back to the dossier's page (303), which says why and gives the text back; when the
+    text is too long to keep in the session, that page as the answer (``status``)."""
+    if keep_avis(found.number, form, why):
+        return redirect(url_for("dossiers.dossier", number=found.number,
+                                _anchor="avis-prefecture"), code=303)
+    return _dossier_page(found, form, why), status
 
 
 @bp.post("/instruction/dossiers/etat")
@@ -311,7 +308,7 @@ def move():
     if numbers is None:
         problem = first_error(form, form.ORDER)
         return _kept_list(form, back, "Aucun changement d'état : " + (
-            problem[1] if problem else "numéro de dossier invalide")), 422
+            problem[1] if problem else "numéro de dossier invalide"), 422)
     if form.confirme.data == "modifier":
         return _kept_list(form, back, None)
     rules, target = workflow(), form.vers.data
@@ -331,7 +328,7 @@ def move():
                               form.motivation.data, instruction=True)
     except MoveRefused as refused:
         return _kept_list(form, back, "Aucun dossier n'a changé d'état : " + " ; ".join(
-            f"dossier {n} : {why}" for n, why in refused.reasons.items())), 409
+            f"dossier {n} : {why}" for n, why in refused.reasons.items()), 409)
     moved_text = agreed("dossier(s) passé(s)", len(moved))
     flash(f"{len(moved)} {moved_text} à « {rules.labels[target]} ».", "success")
     return redirect(back)
@@ -347,14 +344,20 @@ def _no_prefecture(moves, target: str) -> list[tuple[int, str | None]]:
             if dossier is not None and not why and dossier.departement_code not in seen]
 
 
-def _kept_list(form: MoveForm, back: str, problem: str | None):
-    """The list at ``back`` (its filters, sort and page), the move sent kept in it."""
+def _kept_list(form: MoveForm, back: str, problem: str | None, status: int = 200):
+    """The list at ``back`` (its filters, sort and page) by a redirection (303), the move
+    sent kept in it; that list as the answer (``status``) when the move is too big to keep
+    in the session."""
     query = DossiersQuery(formdata=MultiDict(parse_qsl(urlsplit(back).query)))
     if not query.validate():  # a list path made by hand: the wave's whole list
+        back = url_for("dossiers.index", vague=form.vague.data or None)
         query = DossiersQuery(formdata=MultiDict({"vague": form.vague.data or ""}))
     numbers = [int(n) for n in form.numero.data or [] if n.isascii() and n.isdigit()]
-    return _list_page(query, KeptMove(frozenset(numbers), form.vers.data or "",
-                                      form.motivation.data or "", problem, back))
+    kept = KeptMove(frozenset(numbers), form.vers.data or "", form.motivation.data or "",
+                    problem, back)
+    if keep_for_next_page(MOVE_KEPT, kept.to_session()):
+        return redirect(back, code=303)
+    return _list_page(query, kept), status
 
 
 @bp.route("/instruction/dossiers/import", methods=["GET", "POST"])

@@ -12,8 +12,6 @@ decision letters, printable. The work is done by ``geodata.storage.jury``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import (
     Blueprint,
     abort,
@@ -29,9 +27,10 @@ from flask_login import current_user
 from app.access import role_required
 from app.db import get_engine, wave_cap, wave_policy
 from app.errors import error_page
-from app.forms import first_error
+from app.forms import first_error, keep_for_next_page, kept_from_last_post
 from app.instruction.dossiers import unknown_wave
 from app.instruction.forms import CloseForm, DecisionForm, MatchForm, ReverseForm
+from app.instruction.kept import JURY_KEPT, Selection
 from app.instruction.rules_said import categories_rules, quota_rules
 from app.security import no_store
 from geodata.dossiers.checks import granted_within_rules
@@ -104,26 +103,12 @@ def _wave_asked() -> tuple[list, str | None]:
 @bp.get("/instruction/jury")
 @role_required(*VIEWERS)
 def index():
-    waves, wave = _wave_asked()
-    return _session_page(waves, wave)
+    waves, wave = _wave_asked()  # with a form of this wave refused or to change, once
+    return _session_page(waves, wave, Selection.from_session(kept_from_last_post(JURY_KEPT),
+                                                             wave))
 
 
-@dataclass(frozen=True)
-class Selection:
-    """What the decision form held (dossiers ticked, decision, motivation), given back to
-    the page after a refusal or from the confirmation's « Modifier la sélection »; or the
-    members typed in the closing form, after its refusal."""
-
-    numbers: frozenset[str] = frozenset()
-    decision: str = "laureat"
-    motivation: str = ""
-    members: str = ""
-    confirmed: bool = False  # the closing's box, ticked
-    close_error: tuple[str, str] | None = None  # (field of the closing form, message)
-
-
-def _session_page(waves: list, wave: str | None, kept: Selection = Selection(),
-                  status: int = 200):
+def _session_page(waves: list, wave: str | None, kept: Selection, status: int = 200):
     if wave is None:
         return render_template("jury.html", wave=None, waves=waves)
     rules = wave_policy(current_app, wave)
@@ -173,7 +158,7 @@ def decisions():
         problem = first_error(form, form.ORDER)
         return _refused(form, problem[1] if problem else "numéro de dossier invalide")
     if form.confirme.data == "modifier":
-        return _kept_page(form)
+        return _kept_page(form, anchor="jury-selection")
     if form.confirme.data != "oui":
         return _confirmation(form, numbers)
     found = find_dossiers(get_engine(), numbers)
@@ -192,22 +177,25 @@ def decisions():
 
 def _refused(form: DecisionForm, why: str):
     flash(f"Aucune décision enregistrée : {why}", "error")
-    return _kept_page(form, 422)
+    return _kept_page(form, 422)  # at the top, where the message is
 
 
-def _kept_page(form: DecisionForm, status: int = 200):
+def _kept_page(form: DecisionForm, status: int = 200, anchor: str | None = None):
     """The session page of the form's wave with what the form held."""
     return _wave_page(form.vague.data, Selection(
         frozenset(v.strip() for v in form.numero.data or []), form.vers.data or "laureat",
-        form.motivation.data or ""), status)
+        form.motivation.data or ""), status, anchor)
 
 
-def _wave_page(wave: str | None, kept: Selection, status: int):
-    """The session page of ``wave`` with ``kept`` in its forms (a wave no page shows gives
-    the default page)."""
+def _wave_page(wave: str | None, kept: Selection, status: int, anchor: str | None):
+    """The session page of ``wave`` by a redirection (303), ``kept`` in its forms, at
+    ``anchor``; that page as the answer (``status``) when ``kept`` is too big to keep in
+    the session (a wave no page shows gives the default page)."""
     waves = [w for w in dossier_waves(get_engine()) if w is not None]
     if wave not in waves:
         return redirect(url_for(".index"))
+    if keep_for_next_page(JURY_KEPT, kept.to_session(wave)):
+        return redirect(url_for(".index", vague=wave, _anchor=anchor), code=303)
     return _session_page(waves, wave, kept, status)
 
 
@@ -297,12 +285,13 @@ def close():
 
 
 def _not_closed(form: CloseForm, field: str, why: str, confirmed: bool | None = None):
-    """The session page again, the members as typed and the box as ticked (a redirection
-    emptied them; ``confirmed``: ticked or not, whatever it was), the error on its field."""
+    """The session page again, the members as typed and the box as ticked (kept across the
+    redirection; ``confirmed``: ticked or not, whatever it was), the error on its field."""
     flash(f"Session non close : {why}", "error")
     ticked = form.confirme.data == "oui" if confirmed is None else confirmed
     return _wave_page(form.vague.data, Selection(
-        members=form.membres.data or "", confirmed=ticked, close_error=(field, why)), 422)
+        members=form.membres.data or "", confirmed=ticked, close_error=(field, why)), 422,
+        "cloture")
 
 
 @bp.post("/instruction/jury/correspondance")

@@ -39,6 +39,15 @@ def csrf_token(client, path: str = "/connexion", **request) -> str:
     return found.group(1)
 
 
+def followed(client, answer, location: str | None = None):
+    """The page a refused form redirects to (303: « Précédent » and a reload do not send it
+    again), opened; ``location``: where the redirection must lead."""
+    assert answer.status_code == 303, f"{answer.status_code} au lieu d'une redirection 303"
+    if location is not None:
+        assert answer.location == location
+    return client.get(answer.location)
+
+
 @pytest.fixture
 def login():
     """``login(client, role="instructor") -> email``: create an account in the client's

@@ -20,7 +20,7 @@ from geodata.storage.dossiers import (
     move_dossiers,
 )
 from geodata.storage.jury import decide, reverse_decisions
-from tests.app.conftest import csrf_token
+from tests.app.conftest import csrf_token, followed
 from tests.app.test_dossiers_moves import move, states
 from tests.app.test_dossiers_pages import (  # noqa: F401 - the two fixtures
     ROWS,
@@ -57,8 +57,8 @@ def avis(client, number, code="favorable", text="Projet bien ancré dans le quar
 def test_a_prefecture_gives_its_avis_when_it_is_asked(wave, client, login):
     number = next(d.number for d in list_dossiers(wave) if d.departement_code == "13")
     email = prefecture(client, login, "13")
-    refused = avis(client, number)
-    assert refused.status_code == 409 and states(wave)[number] == "depose"
+    refused = followed(client, avis(client, number))
+    assert states(wave)[number] == "depose"
     assert "aucun avis n'est demandé" in html.unescape(refused.text)
     for target in ("en-instruction", "recevable", "avis-demande"):
         move_dossiers(wave, [number], target, "instructrice@exemple.gouv.fr")
@@ -67,8 +67,7 @@ def test_a_prefecture_gives_its_avis_when_it_is_asked(wave, client, login):
     # the avis is far down on a phone (2,700 px): a link at the top leads to it
     assert re.search(r'id="avis-a-donner"><a [^>]*href="#avis-prefecture"',
                      page_of(client, number))
-    blank = avis(client, number, text="  ")
-    assert blank.status_code == 400
+    blank = followed(client, avis(client, number, text="  "))
     assert "texte de l'avis est obligatoire" in html.unescape(blank.text)
     given = avis(client, number)
 
@@ -93,14 +92,14 @@ def avis_form(page: str) -> tuple[str | None, str]:
 
 def test_an_avis_refused_keeps_what_the_prefecture_wrote(wave, client, login):
     """The form came back empty after a refusal (a redirection to the page): the text typed
-    was lost. It comes back as sent, the error beside the field, which gets the focus."""
+    was lost. It comes back as sent, the error beside the field, which gets the focus (the
+    page the refusal redirects to: ``test_forms_redirected``)."""
     number = next(d.number for d in list_dossiers(wave) if d.departement_code == "13")
     for target in ("en-instruction", "recevable", "avis-demande"):
         move_dossiers(wave, [number], target, "instructrice@exemple.gouv.fr")
     prefecture(client, login, "13")
     written = "Projet solide <b>mais</b> bail précaire"
-    no_choice = avis(client, number, code="", text=written)
-    assert no_choice.status_code == 400
+    no_choice = followed(client, avis(client, number, code="", text=written))
     assert avis_form(no_choice.text) == (None, written)
     page = html.unescape(no_choice.text)
     assert 'id="avis-erreur">choisissez favorable' in page
@@ -109,9 +108,8 @@ def test_an_avis_refused_keeps_what_the_prefecture_wrote(wave, client, login):
                      no_choice.text)
 
     long_text = "Le lieu est déjà ouvert." * 800  # 19 200 characters
-    too_long = avis(client, number, text=long_text)
+    too_long = followed(client, avis(client, number, text=long_text))
     page = re.sub(r"[\u00a0\u202f]", " ", html.unescape(too_long.text))
-    assert too_long.status_code == 400
     assert avis_form(too_long.text) == ("favorable", long_text)
     assert "4 000 caractères au plus, 19 200 reçus" in page
     assert 'maxlength' not in too_long.text  # the browser would cut a pasted text silently
@@ -180,10 +178,9 @@ def test_an_avis_refused_once_the_step_is_passed_shows_the_text_to_keep(wave, cl
     token = csrf_token(client, f"/instruction/dossiers/{number}")
     for target in ("en-instruction", "recevable", "transmis-au-jury"):
         move_dossiers(wave, [number], target, "instructrice@exemple.gouv.fr")
-    late = client.post(f"/instruction/dossiers/{number}/avis",
-                       data={"csrf_token": token, "avis": "favorable", "texte": "Mon avis"})
+    late = followed(client, client.post(f"/instruction/dossiers/{number}/avis", data={
+        "csrf_token": token, "avis": "favorable", "texte": "Mon avis"}))
     page = html.unescape(late.text)
-    assert late.status_code == 409
     assert ("l'étape de l'avis est passée\u00a0: le dossier est "
             "«\u00a0Transmis au jury\u00a0»") in page
     assert re.search(r'id="avis-texte-envoye">Mon avis<', page)
@@ -309,11 +306,10 @@ def test_an_avis_recorded_since_the_page_opened_is_not_replaced_unseen(wave, cli
     token = csrf_token(client, f"/instruction/dossiers/{number}")
     give_avis(wave, number, "favorable", "Très bon projet", "agent-a@bouches-du-rhone.gouv.fr")
 
-    late = client.post(f"/instruction/dossiers/{number}/avis", data={
+    late = followed(client, client.post(f"/instruction/dossiers/{number}/avis", data={
         "csrf_token": token, "avis": "defavorable", "texte": "Bail précaire",
-        "avis_vu": opened})
+        "avis_vu": opened}))
     said = html.unescape(late.text)
-    assert late.status_code == 409
     assert "un autre avis a été enregistré depuis l'ouverture de la page" in said
     assert "agent-a@bouches-du-rhone.gouv.fr" in said
     assert avis_form(late.text) == ("defavorable", "Bail précaire")  # kept to send again

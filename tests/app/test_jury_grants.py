@@ -13,6 +13,7 @@ import pytest
 from geodata.storage.dossiers import dossier_events, move_dossiers
 from geodata.storage.jury import ASKED, CAPPED, DECIDED
 from geodata.storage.jury_laureates import GRANTED
+from tests.app.conftest import followed
 from tests.app.test_jury_pages import bouches_du_rhone, post, text  # noqa: F401
 from tests.app.test_jury_pages import wave as jury_wave  # noqa: F401
 from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
@@ -70,8 +71,7 @@ def test_a_closing_refused_says_why_on_its_field(jury_wave, client, login, field
         "/instruction/jury?vague=2").text).group(1)
     answer = post(client, "/instruction/jury/cloture", vague="2", decisions_vues=seen, **fields)
 
-    assert answer.status_code == 422
-    page = answer.text
+    page = followed(client, answer, "/instruction/jury?vague=2#cloture").text
     field = re.search(r'<(?:textarea|input)[^>]*aria-describedby="' + wrong
                       + r'-erreur"[^>]*>', page)
     assert field and "autofocus" in field.group(0)

@@ -28,7 +28,7 @@ from geodata.storage.laureates import laureate_table
 from geodata.storage.reference import place_names
 from loaders.dossiers import import_dossiers
 from loaders.pipeline import load_source
-from tests.app.conftest import csrf_token
+from tests.app.conftest import csrf_token, followed
 from tests.app.test_dossiers_pages import prefecture
 from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
 from tests.loaders.test_dossiers_import import WAVE
@@ -115,9 +115,10 @@ def test_a_decision_is_confirmed_with_the_quotas_it_makes_then_recorded(wave, cl
     total = after_column(page.text)["total"]
     assert int(total.replace("\u202f", "")) == int(after["total"].replace("\u202f", ""))
 
-    refused = post(client, "/instruction/jury/decisions", numero=["1234515"],
-                   vers="refuse-accompagnement", motivation="", vague="2", confirme="oui")
-    assert refused.status_code == 422 and "motivation obligatoire" in text(refused)
+    refused = followed(client, post(client, "/instruction/jury/decisions", numero=["1234515"],
+                       vers="refuse-accompagnement", motivation="", vague="2",
+                       confirme="oui"), "/instruction/jury?vague=2")
+    assert "motivation obligatoire" in text(refused)
 
 
 def ticked(page: str) -> list[int]:
@@ -132,18 +133,18 @@ def test_a_refused_decision_keeps_what_was_ticked_and_written(wave, client, logi
     asked = post(client, "/instruction/jury/decisions", numero=["1234505", "1234509"],
                  vers="refuse-recandidater", motivation="Budget à revoir", vague="2")
     assert "Modifier la sélection" in text(asked)
-    changing = post(client, "/instruction/jury/decisions", numero=["1234505", "1234509"],
-                    vers="refuse-recandidater", motivation="Budget à revoir", vague="2",
-                    confirme="modifier")
-    assert changing.status_code == 200 and ticked(changing.text) == [1234505, 1234509]
+    changing = followed(client, post(
+        client, "/instruction/jury/decisions", numero=["1234505", "1234509"],
+        vers="refuse-recandidater", motivation="Budget à revoir", vague="2",
+        confirme="modifier"), "/instruction/jury?vague=2#jury-selection")
+    assert ticked(changing.text) == [1234505, 1234509]
     assert ">Budget à revoir</textarea>" in changing.text
     assert re.search(r'<option value="refuse-recandidater"[^>]*selected', changing.text)
     post(client, "/instruction/jury/decisions", numero=["1234509"], vers="laureat",
          motivation="Un collègue", vague="2", confirme="oui")
-    refused = post(client, "/instruction/jury/decisions", numero=["1234505", "1234509"],
-                   vers="refuse-recandidater", motivation="Budget à revoir", vague="2",
-                   confirme="oui")
-    assert refused.status_code == 422
+    refused = followed(client, post(
+        client, "/instruction/jury/decisions", numero=["1234505", "1234509"],
+        vers="refuse-recandidater", motivation="Budget à revoir", vague="2", confirme="oui"))
     assert "Aucune décision enregistrée : dossier 1234509" in text(refused)
     assert ticked(refused.text) == [1234505]  # 1234509 is decided: no longer in the table
     assert ">Budget à revoir</textarea>" in refused.text
@@ -159,10 +160,10 @@ def test_a_confirmation_of_a_session_closed_since_opens_no_new_one(wave, client,
     (open_session,) = jury_sessions(wave, "2")
     assert f'name="session_vue" value="{open_session.id}"' in asked.text
     close(client, membres="Mme A", confirme="oui")
-    late = post(client, "/instruction/jury/decisions", numero=["1234505"], vers="laureat",
-                motivation="Motif", vague="2", confirme="oui",
-                session_vue=str(open_session.id))
-    assert late.status_code == 422 and "a été close depuis la confirmation" in text(late)
+    late = followed(client, post(client, "/instruction/jury/decisions", numero=["1234505"],
+                                 vers="laureat", motivation="Motif", vague="2", confirme="oui",
+                                 session_vue=str(open_session.id)))
+    assert "a été close depuis la confirmation" in text(late)
     assert len(jury_sessions(wave, "2")) == 1
     assert {d.number: d.state for d in list_dossiers(wave)}[1234505] == "transmis-au-jury"
 
@@ -206,8 +207,9 @@ def test_a_decision_is_reversed_then_the_session_closed_and_locked(wave, client,
     with wave.begin() as connection:
         connection.execute(update(Dossier).where(Dossier.number == 1234505).values(
             commune_code="13055"))
-    unconfirmed = close(client, membres="Mme A <Durand> (DGCL)")
-    assert unconfirmed.status_code == 422 and jury_sessions(wave, "2")[0].closed_at is None
+    unconfirmed = followed(client, close(client, membres="Mme A <Durand> (DGCL)"),
+                           "/instruction/jury?vague=2#cloture")
+    assert jury_sessions(wave, "2")[0].closed_at is None
     refused = html.unescape(unconfirmed.text)  # the members typed stay (they were emptied)
     assert "Session non close\u00a0: cochez la case qui confirme la clôture" in refused
     assert re.search(r'<textarea [^>]*id="membres"[^>]*>Mme A <Durand> \(DGCL\)</textarea>',
