@@ -1,16 +1,19 @@
 """The addresses of the instruction's forms opened with a GET: each leads to its page.
 
-A form refused (an avis without text, a move or a decision to confirm or to correct, an
-expired form) answers at the address it was posted to, so that nothing typed is lost; that
-address is then in the address bar, in the history (« Précédent ») and in a login's « next »:
-opened again, it gave a 405 « Méthode non permise ». Each of them answers a GET with a
-redirection (303) to the page its form is on, at the form, with that page's access rules (a
-dossier of another département stays « introuvable »).
+A form's address can be in the address bar, in the history (« Précédent ») and in a login's
+« next »: a confirmation page answers there, as do an expired form and a refused form whose
+text is too long to keep in the session across a redirection (the others are redirected to
+their page, ``app.instruction.kept``). Opened again, it gave a 405 « Méthode non permise »;
+each of them answers a GET with a redirection (303) to the page its form is on, at the
+form, with that page's access rules (a dossier of another département stays
+« introuvable »). The wave's forms name their wave in their address (``?vague=``): the
+jury's page and the dossiers' list are a wave's, and the redirection leads to that wave's,
+not to the default one.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, url_for
+from flask import Blueprint, redirect, request, url_for
 
 from app.access import role_required
 from app.instruction.dossiers import _visible
@@ -27,6 +30,11 @@ DOSSIER_VIEWERS = ("instructor", "ministry", "prefecture")
 
 def _to(endpoint: str, **values):
     return redirect(url_for(endpoint, **values), code=303)
+
+
+def _wave() -> str | None:
+    """The wave the form's address names (``?vague=``), None when it names none."""
+    return request.args.get("vague", "").strip() or None
 
 
 @bp.get("/instruction/dossiers/<int:number>/avis")
@@ -48,27 +56,27 @@ def reverify(number: int):
 @bp.get("/instruction/dossiers/etat")
 @role_required(*DOSSIER_VIEWERS)
 def move():
-    """The dossiers' list (a move is made from its table)."""
-    return _to("dossiers.index")
+    """The wave's dossiers' list (a move is made from its table)."""
+    return _to("dossiers.index", vague=_wave())
 
 
 @bp.get("/instruction/jury/decisions")
 @role_required(*VIEWERS)
 def decisions():
-    """The jury's page, at its decision form."""
-    return _to("jury.index", _anchor="jury-selection")
+    """The wave's jury page, at its decision form."""
+    return _to("jury.index", vague=_wave(), _anchor="jury-selection")
 
 
 @bp.get("/instruction/jury/cloture")
 @role_required(*VIEWERS)
 def close():
-    """The jury's page, at its closing form."""
-    return _to("jury.index", _anchor="cloture")
+    """The wave's jury page, at its closing form."""
+    return _to("jury.index", vague=_wave(), _anchor="cloture")
 
 
 @bp.get("/instruction/jury/annulation")
 @bp.get("/instruction/jury/correspondance")
 @role_required(*VIEWERS)
 def jury():
-    """The jury's page (decisions reversed and laureates matched from its tables)."""
-    return _to("jury.index")
+    """The wave's jury page (decisions reversed and laureates matched from its tables)."""
+    return _to("jury.index", vague=_wave())

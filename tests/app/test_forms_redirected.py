@@ -1,8 +1,9 @@
 # ruff: noqa: F811 - the fixtures imported are named as arguments
 """A refused form of the instruction redirects to its page (Post/Redirect/Get): « Précédent »
 or a reload no longer ask the browser to send the form again. The page says why once, with
-what was typed; a text too long for the session answers in place, as before. On both
-backends, with the hand-made wave of ``tests/data/dossiers``."""
+what was typed; a text too long for the session answers in place, as before. A form's
+address opened with a GET leads to the page of its wave. On both backends, with the
+hand-made wave of ``tests/data/dossiers``."""
 
 from __future__ import annotations
 
@@ -134,3 +135,28 @@ def test_a_refused_closing_redirects_to_its_form_once(jury_wave, client, login):
                      page)
     assert 'id="confirme-erreur"' not in client.get(JURY).text
     assert jury_sessions(jury_wave, "2")[0].closed_at is None
+
+
+@pytest.mark.parametrize(("address", "page"), [
+    ("/instruction/jury/decisions", "/instruction/jury?vague=1#jury-selection"),
+    ("/instruction/jury/cloture", "/instruction/jury?vague=1#cloture"),
+    ("/instruction/jury/annulation", "/instruction/jury?vague=1"),
+    ("/instruction/jury/correspondance", "/instruction/jury?vague=1"),
+    ("/instruction/dossiers/etat", "/instruction/dossiers?vague=1"),
+])
+def test_a_form_address_leads_to_the_page_of_its_wave(jury_wave, client, login, address,
+                                                      page):
+    """Wave 2 is the jury's default (its dossiers are « transmis au jury »): the address of
+    a form of wave 1 led to wave 2's page."""
+    login(client)
+    answer = client.get(f"{address}?vague=1")
+    assert (answer.status_code, answer.location) == (303, page)
+    assert re.search(r"<h1>[^<]*vague 1</h1>", client.get(page).text)
+
+
+def test_the_wave_forms_name_their_wave_in_their_address(jury_wave, client, login):
+    """The address a form is posted to is the one left in the address bar and the history."""
+    login(client)
+    assert 'action="/instruction/jury/decisions?vague=2"' in client.get(JURY).text
+    assert 'action="/instruction/dossiers/etat?vague=2"' in client.get(
+        "/instruction/dossiers?vague=2").text
