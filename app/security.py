@@ -260,13 +260,21 @@ PLAIN_HTTP = ("Cette page a été ouverte en HTTP, sans chiffrement : les formul
               "site en https:// ; si le problème persiste, prévenez son exploitant.")
 
 
+def _loopback(host: str) -> bool:
+    """A host browsers trust over plain HTTP: they send a ``Secure`` cookie there."""
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    name = name.strip("[]").lower()
+    return name in ("localhost", "127.0.0.1", "::1") or name.endswith(".localhost") \
+        or name.startswith("127.")
+
+
 def _plain_http_without_session(app: Flask, error: CSRFError) -> bool:
     """A form posted over plain HTTP to a service whose session cookie is ``Secure``: the
-    browser never sent the cookie back (except to localhost), so every form fails, the
+    browser never sent the cookie back (but to a loopback host), so every form fails, the
     login first. The person is told to use https://, the operator's log says which setting
     (the first test of a new server, ``http://server:8000``, looked like a bug)."""
     if error.description != "The CSRF session token is missing." or request.is_secure \
-            or not app.config.get("SESSION_COOKIE_SECURE"):
+            or not app.config.get("SESSION_COOKIE_SECURE") or _loopback(request.host):
         return False
     app.logger.warning(
         "formulaire refusé (%s) : requête en HTTP alors que le cookie de session ne part "

@@ -44,11 +44,14 @@ def test_a_login_over_plain_http_says_to_use_https(secure_app, caplog):
                for line in said)
 
 
-@pytest.mark.parametrize("base_url", ["https://192.0.2.2", "http://192.0.2.2:8000"])
+@pytest.mark.parametrize("base_url", ["https://192.0.2.2", "http://192.0.2.2:8000",
+                                      "http://localhost:5000", "http://127.0.0.1:5000",
+                                      "http://[::1]:5000"])
 def test_an_expired_form_stays_an_expired_form(tmp_path, secure_app, base_url):
     """Over HTTPS the missing session is an expired one; over HTTP with a cookie that is not
-    ``Secure`` (a local trial), too."""
-    if base_url.startswith("http:"):
+    ``Secure`` (a local trial), too; and on a loopback address, where browsers send a
+    ``Secure`` cookie over HTTP."""
+    if base_url == "http://192.0.2.2:8000":
         secure_app.config["SESSION_COOKIE_SECURE"] = False
     answer = login_form(secure_app, base_url)
     assert answer.status_code == 400 and "Formulaire expiré" in answer.text
