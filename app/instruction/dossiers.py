@@ -87,7 +87,7 @@ from loaders.dossier_rules import BY_WAVE
 from loaders.dossiers import import_dossiers
 from loaders.errors import LoadError
 
-__all__ = ["bp"]
+__all__ = ["bp", "visible_dossier"]
 
 bp = Blueprint("dossiers", __name__, template_folder="templates")
 no_store(bp)
@@ -202,7 +202,7 @@ def export(kind: str):
 @bp.get("/instruction/dossiers/<int:number>")
 @role_required("instructor", "ministry", "prefecture")
 def dossier(number: int):
-    return _dossier_page(_visible(number), *avis_sent(number))  # an avis refused, once
+    return _dossier_page(visible_dossier(number), *avis_sent(number))  # an avis refused, once
 
 
 def _dossier_page(found, sent: AvisForm | None = None, refused: str | None = None):
@@ -256,7 +256,7 @@ def _map_features(dossier) -> dict | None:
     return map_features(get_engine(), check)
 
 
-def _visible(number: int):
+def visible_dossier(number: int):
     """The dossier, if the account may see it; a 404 otherwise (its existence included)."""
     found = find_dossier(get_engine(), number)
     if found is None or not _may_see(found):
@@ -268,7 +268,7 @@ def _visible(number: int):
 @role_required("prefecture")
 def avis(number: int):
     """A prefecture's avis on a dossier of its départements (its text is required)."""
-    found = _visible(number)
+    found = visible_dossier(number)
     form = AvisForm()
     if not form.validate():
         return _avis_refused(found, form, first_error(form, form.ORDER)[1], 400)
@@ -278,7 +278,7 @@ def avis(number: int):
                              departements=current_user.departements
                              if current_user.role == "prefecture" else None)
     except MoveRefused as refused:
-        return _avis_refused(_visible(number), form, refused.reasons[number], 409)
+        return _avis_refused(visible_dossier(number), form, refused.reasons[number], 409)
     label = workflow().avis[form.avis.data]
     flash(f"Avis « {label} » enregistré." if recorded else
           f"Avis « {label} » déjà enregistré avec ce texte : rien de changé.", "success")

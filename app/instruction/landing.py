@@ -16,7 +16,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, request, url_for
 
 from app.access import role_required
-from app.instruction.dossiers import _visible
+from app.instruction.dossiers import visible_dossier
 from app.instruction.jury import VIEWERS
 from app.security import no_store
 
@@ -41,7 +41,7 @@ def _wave() -> str | None:
 @role_required(*DOSSIER_VIEWERS)
 def avis(number: int):
     """The dossier's page, at its prefecture's avis."""
-    _visible(number)
+    visible_dossier(number)
     return _to("dossiers.dossier", number=number, _anchor="avis-prefecture")
 
 
@@ -49,7 +49,7 @@ def avis(number: int):
 @role_required(*DOSSIER_VIEWERS)
 def reverify(number: int):
     """The dossier's page (its checks)."""
-    _visible(number)
+    visible_dossier(number)
     return _to("dossiers.dossier", number=number, _anchor="verifications")
 
 
