@@ -22,15 +22,22 @@ def guide_sql() -> tuple[str, list[str]]:
     return role, queries
 
 
+def create_guide_role(connection) -> str:
+    """The role of the guide, made in ``connection``'s transaction under a name of this
+    test process's own (roles are the server's), for its database; its name."""
+    name = f"analyste_test_{os.getpid()}"
+    database = connection.exec_driver_sql("SELECT current_database()").scalar()
+    connection.exec_driver_sql(guide_sql()[0].replace("analyste", name)
+                               .replace("DATABASE fabriques ", f'DATABASE "{database}" '))
+    return name
+
+
 @pytest.mark.postgis
 @pytest.mark.shared_data
 def test_every_query_of_the_guide_answers_for_the_role_it_creates(loaded):
-    role, queries = guide_sql()
-    name = f"analyste_test_{os.getpid()}"  # roles are the server's: one of this test's own
+    queries = guide_sql()[1]
     with loaded.connect() as connection, connection.begin() as transaction:
-        database = connection.exec_driver_sql("SELECT current_database()").scalar()
-        connection.exec_driver_sql(role.replace("analyste", name)
-                                   .replace("DATABASE fabriques ", f'DATABASE "{database}" '))
+        name = create_guide_role(connection)
         connection.exec_driver_sql(f"SET LOCAL ROLE {name}")
         for query in queries:
             rows = connection.exec_driver_sql(query).all()
