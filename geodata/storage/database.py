@@ -11,7 +11,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    InterfaceError,
+    NoSuchModuleError,
+    OperationalError,
+)
 from sqlalchemy.orm import Session
 
 __all__ = [
@@ -136,10 +142,32 @@ CONNECT_TIMEOUT_S = 5
 """Seconds a new PostgreSQL connection may take before the database counts as unreachable."""
 
 
+DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
+"""The driver of each backend, the one installed with the service (``sqlite://`` and
+``postgresql://`` name them by default); another (``postgresql+psycopg2://``,
+``+asyncpg``…) would fail on an import deep in SQLAlchemy."""
+
+
+def _check_driver(url: str) -> None:
+    """Raise ``DatabaseError`` for a URL that is not one of ``DRIVERS``, naming the one to use."""
+    try:
+        parsed = make_url(url)
+        driver = parsed.get_dialect().driver
+        supported = DRIVERS.get(parsed.get_backend_name()) == driver
+    except (ArgumentError, NoSuchModuleError, ValueError):
+        supported = False
+    if not supported:
+        raise DatabaseError(
+            f"URL de base de données non prise en charge : {url.split('://')[0]}:// "
+            "(attendu : postgresql+psycopg://…, le pilote psycopg du service, ou rien pour "
+            "la base embarquée)")
+
+
 def make_engine(url: str) -> Engine:
     """One engine per application; SQLite gets foreign keys and a write-ahead log."""
+    _check_driver(url)
     if url.startswith("sqlite"):
-        path = url.removeprefix("sqlite:///")
+        path = make_url(url).database
         if path and path != ":memory:":
             try:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -148,18 +176,13 @@ def make_engine(url: str) -> Engine:
                                     f"peut être créé ({error.strerror})") from None
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-    elif url.startswith("postgresql"):
+    else:
         # A server that does not answer at all (a host down, a firewall dropping packets)
         # would hold a worker for the system's TCP timeout, minutes: give up sooner, unless
         # the URL sets its own ``connect_timeout``.
         timeout = {} if "connect_timeout" in make_url(url).query \
             else {"connect_timeout": CONNECT_TIMEOUT_S}
         engine = create_engine(url, pool_pre_ping=True, connect_args=timeout)
-    else:
-        raise DatabaseError(
-            f"URL de base de données non prise en charge : {url.split('://')[0]}:// "
-            "(attendu : postgresql+psycopg://… ou rien pour la base embarquée)"
-        )
     event.listen(engine, "handle_error", _name_unreachable)
     event.listen(engine, "handle_error", _name_schema_missing)
     return engine

@@ -1,15 +1,18 @@
 """A size or an address the service could not use stops the start, in French, naming the
 setting (``app.settings.check``): before, each was a 500 on the first batch, upload, login or
-address search. So does an instance ``config.py`` that fails as Python. The values the
-service can use still start it."""
+address search. So does an instance ``config.py`` that fails as Python, and a database URL
+whose driver is not the service's (a traceback from an import deep in SQLAlchemy). The
+values the service can use still start it."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
+from click.testing import CliRunner
 
 from app import create_app
+from app.cli import build
 from app.db import EXTENSION
 
 
@@ -57,3 +60,26 @@ def test_an_instance_file_that_fails_as_python_says_which_and_why(monkeypatch, t
     monkeypatch.setenv("FABRIQUES_INSTANCE_PATH", str(tmp_path))
     with pytest.raises(ValueError, match=f"^{tmp_path / 'config.py'} : {said}"):
         create_app()
+
+
+def run(monkeypatch, tmp_path, command: str, **variables: str):
+    """``fabriques COMMAND`` with these ``FABRIQUES_*`` variables, an instance of its own."""
+    monkeypatch.setenv("FABRIQUES_INSTANCE_PATH", str(tmp_path))
+    for name, value in variables.items():
+        monkeypatch.setenv(f"FABRIQUES_{name}", value)
+    return CliRunner().invoke(build(), command.split())
+
+
+@pytest.mark.parametrize("url", ["postgresql+psycopg2://postgres@127.0.0.1:5432/fabriques",
+                                 "postgresql+asyncpg://postgres@127.0.0.1:5432/fabriques",
+                                 "postgresql+pilote://postgres@127.0.0.1:5432/fabriques",
+                                 "sqlite+aiosqlite:///fabriques.sqlite3"])
+def test_a_database_driver_other_than_the_services_is_a_setting_it_cannot_use(
+        monkeypatch, tmp_path, url):
+    answer = run(monkeypatch, tmp_path, "datasets", DATABASE_URL=url)
+    assert answer.exit_code == 2, answer.output
+    scheme = url.split("://")[0]
+    assert answer.output.startswith(
+        f"Erreur — réglage inutilisable : URL de base de données non prise en charge : "
+        f"{scheme}:// (attendu : postgresql+psycopg://…, le pilote psycopg du service")
+    assert "Traceback" not in answer.output
