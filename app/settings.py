@@ -10,6 +10,7 @@ address). The settings an extension owns are checked by it: ``RATELIMIT`` and it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -96,10 +97,34 @@ def unset_before_opening(config: Mapping) -> list[str]:
     return [f"FABRIQUES_{name}" for name in BEFORE_OPENING if not config.get(name)]
 
 
+EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+"""An address of a plausible shape: one @, a dot in the domain, no space."""
+SECRET_KEY_LENGTH = 32
+"""Characters at least of a secret key the operator gives (the one made is 64)."""
+
+
+def _check_public(config: Mapping) -> None:
+    """Raise ``ValueError`` for a contact address that is no address (it would be published
+    as a ``mailto:`` link) or a secret key too short to protect the sessions."""
+    email = config.get("CONTACT_EMAIL")
+    if email and not (isinstance(email, str) and EMAIL.fullmatch(email)):
+        raise ValueError(f"CONTACT_EMAIL : une adresse électronique (nom@domaine.fr) est "
+                         f"attendue, pas {email!r}")
+    key = config.get("SECRET_KEY")
+    if key and (not isinstance(key, str | bytes) or len(key) < SECRET_KEY_LENGTH):
+        given = (f"une de {len(key)} caractère{'s' if len(key) > 1 else ''}"  # not the key
+                 if isinstance(key, str | bytes)
+                 else f"une valeur de type {type(key).__name__}")
+        raise ValueError(f"SECRET_KEY : une clé d'au moins {SECRET_KEY_LENGTH} caractères "
+                         f"est attendue, pas {given} (ou rien : le service en crée une, "
+                         f"gardée dans le fichier secret_key du dossier d'instance)")
+
+
 def check(config: Mapping) -> None:
     """Raise ``ValueError``, in French and naming the setting, for a size that is not a whole
     number of at least 1 (``MAX_CONTENT_LENGTH`` may be ``None``: no limit; the session's
-    lifetime a ``timedelta``) or a geocoder address that is not http(s)."""
+    lifetime a ``timedelta``), a geocoder address that is not http(s), a contact address
+    that is no e-mail address or a secret key shorter than ``SECRET_KEY_LENGTH``."""
     for name in SIZES:
         value = config.get(name)
         if (name == "MAX_CONTENT_LENGTH" and value is None) or (
@@ -112,3 +137,4 @@ def check(config: Mapping) -> None:
     if address.scheme not in ("http", "https") or not address.netloc:
         raise ValueError(f"GEOCODER_URL : l'adresse http(s) du géocodeur (la BAN) est "
                          f"attendue, pas {geocoder!r}")
+    _check_public(config)

@@ -22,7 +22,7 @@ class Example(QueryForm):
 @pytest.fixture
 def app(tmp_path):
     return create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
-                       "SECRET_KEY": "test"})
+                       "SECRET_KEY": "une clé de test de plus de 32 caractères"})
 
 
 def test_messages_of_wtforms_itself_are_in_french(app):

@@ -35,8 +35,8 @@ def test_secret_key_is_generated_once_and_kept_private(tmp_path):
 
 
 def test_configured_secret_key_wins_and_no_file_is_written(tmp_path):
-    app = _app(tmp_path, SECRET_KEY="défini-par-l-exploitant")
-    assert app.config["SECRET_KEY"] == "défini-par-l-exploitant"
+    app = _app(tmp_path, SECRET_KEY="défini-par-l-exploitant-et-assez-long-32")
+    assert app.config["SECRET_KEY"] == "défini-par-l-exploitant-et-assez-long-32"
     assert not (tmp_path / "instance" / "secret_key").exists()
     app.extensions[EXTENSION].dispose()
 
