@@ -2,7 +2,9 @@
 
 Settings come in layers: defaults (``app.settings``), then the instance folder's
 ``config.py``, then ``FABRIQUES_*`` environment variables; a test passes its own mapping
-instead, and then no instance file or environment variable is read.
+instead, and then no instance file or environment variable is read. The names read that
+are no setting (a typo) are kept in ``app.extensions[settings.UNKNOWN]``, for the command
+to say.
 
 The core (this module, ``settings``, ``db``, ``errors``, ``security``, ``access``,
 ``ratelimit``, ``compression``, ``assets``, ``formats``, ``forms``) serves every room; each
@@ -16,7 +18,7 @@ import os
 from collections.abc import Mapping
 from importlib import import_module
 
-from flask import Flask
+from flask import Config, Flask
 
 from app import db, settings
 
@@ -33,14 +35,18 @@ def rooms() -> tuple:
     return tuple(import_module(f"app.{name}") for name in ROOM_NAMES)
 
 
-def _read_instance_file(app: Flask) -> None:
-    """The instance folder's ``config.py``, if any; it is Python, so any error it raises (a
-    syntax error, an import) is said as a setting the service cannot use (``ValueError``)."""
+def _read_instance_file(app: Flask) -> list[str]:
+    """The instance folder's ``config.py``, if any; the names it set. It is Python, so any
+    error it raises (a syntax error, an import) is said as a setting the service cannot use
+    (``ValueError``)."""
+    read = Config(app.instance_path)
     try:
-        app.config.from_pyfile("config.py", silent=True)
+        read.from_pyfile("config.py", silent=True)
     except Exception as error:  # noqa: BLE001 — the file's own code: whatever it raises
         raise ValueError(f"{os.path.join(app.instance_path, 'config.py')} : "
                          f"{type(error).__name__} : {error}") from error
+    app.config.update(read)
+    return list(read)
 
 
 def create_app(config: Mapping | None = None, *, web: bool = True) -> Flask:
@@ -58,8 +64,10 @@ def create_app(config: Mapping | None = None, *, web: bool = True) -> Flask:
     )
     app.config.from_mapping(settings.DEFAULTS)
     if config is None:
-        _read_instance_file(app)
+        names = _read_instance_file(app)
         app.config.from_prefixed_env("FABRIQUES")
+        app.extensions[settings.UNKNOWN] = settings.unknown(
+            os.environ, names, os.path.join(app.instance_path, "config.py"))
     else:
         if config.get("TESTING"):
             app.config.from_mapping(settings.TESTING)

@@ -6,18 +6,27 @@ address). The settings an extension owns are checked by it: ``RATELIMIT`` and it
 (``app.ratelimit``), ``LOGIN_RATELIMIT`` (``app.access``), ``TRUSTED_PROXIES``
 (``app.security``), ``BATCH_WORKERS`` (``app.verifier.executor``), ``BASEMAP_URL``
 (``maps.basemap``), ``DATABASE_URL`` (``geodata.storage.database``).
+
+``SETTINGS`` lists the service's settings, each named in ``docs/exploitation.md`` (a test
+pins it); ``unknown`` finds the names given that are neither these nor Flask's, such as a
+misspelt ``FABRIQUES_DATABSE_URL``, which would leave the default in force unseen: the
+service says them at start-up (``app.cli``) but starts.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
+from difflib import get_close_matches
 from urllib.parse import urlsplit
+
+from flask import Flask
 
 from maps.basemap import IGN_PLAN_ATTRIBUTION, IGN_PLAN_URL
 
-__all__ = ["BEFORE_OPENING", "DEFAULTS", "TESTING", "check", "unset_before_opening"]
+__all__ = ["BEFORE_OPENING", "DEFAULTS", "ENVIRONMENT_ONLY", "SETTINGS", "TESTING", "UNKNOWN",
+           "check", "unknown", "unset_before_opening"]
 
 DEFAULTS = {
     # Unset: the embedded SQLite file in the instance folder. Else postgresql+psycopg://...
@@ -82,6 +91,20 @@ TESTING = {
 """Applied under a test's own mapping when it sets ``TESTING`` (``app.create_app``)."""
 
 
+ENVIRONMENT_ONLY = ("INSTANCE_PATH", "CACHE_DIR", "TEST_DATABASE_URL")
+"""Settings read from the environment alone (``FABRIQUES_*``), where no application is."""
+FIXED = ("SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE", "WTF_CSRF_TIME_LIMIT",
+         "WTF_I18N_ENABLED")
+"""Values of ``DEFAULTS`` the service gives Flask and its extensions, not the operator's."""
+SETTINGS = (*(name for name in DEFAULTS if name not in FIXED), *ENVIRONMENT_ONLY)
+"""The operator's settings, each named ``FABRIQUES_…`` in ``docs/exploitation.md``."""
+KNOWN = frozenset((*SETTINGS, *FIXED, *Flask.default_config))
+"""Every name a setting may have: the service's and Flask's own (``SERVER_NAME``…)."""
+PREFIX = "FABRIQUES_"
+UNKNOWN = "fabriques.unknown_settings"
+"""``app.extensions`` key: what ``unknown`` said of the settings read (none for a test's)."""
+
+
 SIZES = ("BATCH_MAX_ROWS", "API_MAX_ADDRESSES", "MAX_CONTENT_LENGTH",
          "PERMANENT_SESSION_LIFETIME")
 """Settings that must be a whole number of at least 1 (rows, addresses, bytes, seconds)."""
@@ -95,6 +118,29 @@ empty one is said on those pages in plain words (never by its name) and in the l
 def unset_before_opening(config: Mapping) -> list[str]:
     """The ``FABRIQUES_*`` names of the ``BEFORE_OPENING`` settings left empty."""
     return [f"FABRIQUES_{name}" for name in BEFORE_OPENING if not config.get(name)]
+
+
+def _closest(name: str, prefix: str = "") -> str:
+    """« : vouliez-vous dire NAME ? » for the known name closest to ``name``, if one is close."""
+    found = get_close_matches(name, sorted(KNOWN), n=1, cutoff=0.75)
+    return f" : vouliez-vous dire {prefix}{found[0]} ?" if found else ""
+
+
+def unknown(environ: Mapping[str, str], instance_names: Iterable[str] = (),
+            instance_file: str = "config.py") -> list[str]:
+    """One French sentence per ``FABRIQUES_*`` variable of ``environ`` and per name the
+    instance file set that is not in ``KNOWN``, with the closest known name when one is."""
+    said = []
+    for variable in sorted(environ):
+        name = variable.removeprefix(PREFIX).split("__")[0]  # X__Y: a key of the dict X
+        if variable.startswith(PREFIX) and name not in KNOWN:
+            said.append(f"variable {variable} inconnue du service{_closest(name, PREFIX)} "
+                        f"(réglages : docs/exploitation.md)")
+    for name in instance_names:
+        if name not in KNOWN:
+            said.append(f"réglage {name} de {instance_file} inconnu du service"
+                        f"{_closest(name)} (réglages : docs/exploitation.md)")
+    return said
 
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")

@@ -142,15 +142,19 @@ class FabriquesGroup(FlaskGroup):
 
 def _create_app() -> Flask:
     """The application the command runs in; a setting it cannot use (``ValueError``, which
-    names the setting) ends the command with that reason, not a traceback."""
-    from app import create_app  # the factory imports this package: resolved at call time
+    names the setting) ends the command with that reason, not a traceback; a name that is
+    no setting (a typo) is said on stderr, and the command runs."""
+    from app import create_app, settings  # the factory imports this package: at call time
 
     ctx = click.get_current_context(silent=True)
     try:
-        return create_app(web=ctx is None or ctx.command.name not in DATABASE_ONLY)
+        app = create_app(web=ctx is None or ctx.command.name not in DATABASE_ONLY)
     except ValueError as error:
         common.fail(f"Erreur — réglage inutilisable : {error} (variable FABRIQUES_… ou "
                     f"config.py du dossier d'instance)", status=2)
+    for message in app.extensions.get(settings.UNKNOWN, ()):
+        click.echo(f"Attention — {message}", err=True)
+    return app
 
 
 def build() -> FabriquesGroup:
