@@ -4,7 +4,7 @@ Settings come in layers: defaults (``app.settings``), then the instance folder's
 ``config.py``, then ``FABRIQUES_*`` environment variables; a test passes its own mapping
 instead, and then no instance file or environment variable is read. The names read that
 are no setting (a typo) are kept in ``app.extensions[settings.UNKNOWN]``, for the command
-to say.
+or the gunicorn worker to say.
 
 The core (this module, ``settings``, ``db``, ``errors``, ``security``, ``access``,
 ``ratelimit``, ``compression``, ``assets``, ``formats``, ``forms``) serves every room; each

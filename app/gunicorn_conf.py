@@ -1,5 +1,6 @@
-"""gunicorn settings of ``make serve``: each worker takes back the batch jobs that lost their
-worker, and warms the map's caches, before it serves.
+"""gunicorn settings of ``make serve``: each worker says which database and instance folder
+it uses (and any name it read that is no setting: ``start_report``), takes back the batch
+jobs that lost their worker, and warms the map's caches, before it serves.
 
     gunicorn --config python:app.gunicorn_conf --bind HOST:PORT --workers 2 "app:create_app()"
 
@@ -23,24 +24,47 @@ limit_request_line = 8190
 with its own English page): the app answers URLs over 4,000 characters with its 414."""
 
 
+def start_report(app) -> list[tuple[int, str]]:
+    """What a worker says as it starts, ``(level, message)``: the database (its URL without
+    the password) and the instance folder it uses, then each name read that is no setting
+    (``app.settings.unknown``) and each setting to fill before opening."""
+    import logging
+
+    from app.db import EXTENSION
+    from app.settings import UNKNOWN, unset_before_opening
+
+    url = app.extensions[EXTENSION].url.render_as_string(hide_password=True)
+    said = [(logging.INFO, f"base de données : {url} ; dossier d'instance : {app.instance_path}")]
+    said += [(logging.WARNING, message) for message in app.extensions.get(UNKNOWN, ())]
+    said += [(logging.WARNING, f"réglage {name} vide : les pages publiques disent qu'il n'est "
+                               f"pas encore renseigné (docs/exploitation.md)")
+             for name in unset_before_opening(app.config)]
+    return said
+
+
 def post_worker_init(worker) -> None:
-    """Resume the interrupted batch jobs, then warm the map's caches; a failure of either
-    leaves the worker serving (an interrupted job can be restarted from its page; the caches
-    are built by the first request, which then reports its error as usual)."""
+    """Say the worker's settings, resume the interrupted batch jobs, then warm the map's
+    caches; a failure of either leaves the worker serving (an interrupted job can be
+    restarted from its page; the caches are built by the first request, which then reports
+    its error as usual). A database that does not answer, or lacks the service's schema, is
+    said in one line: the pages say it too, with what to do."""
     from app.carte.layers import warm_caches
-    from app.settings import unset_before_opening
     from app.verifier.executor import start_resuming
+    from geodata.storage.database import DatabaseError, DatabaseUnreachable, unreachable_message
 
     worker.notify()  # the boot counts against the worker timeout: tell the arbiter we live
-    for name in unset_before_opening(worker.wsgi.config):
-        worker.log.warning("réglage %s vide : les pages publiques disent qu'il n'est pas "
-                           "encore renseigné (docs/exploitation.md)", name)
+    for level, message in start_report(worker.wsgi):
+        worker.log.log(level, "%s", message)
     try:
         start_resuming(worker.wsgi)
     except Exception:  # noqa: BLE001 - the worker serves all the same
         worker.log.exception("reprise des lots interrompus impossible")
     try:
         warm_caches(worker.wsgi, notify=worker.notify)
+    except (DatabaseUnreachable, DatabaseError) as error:  # expected: no traceback
+        why = unreachable_message(error) if isinstance(error, DatabaseUnreachable) else error
+        worker.log.warning("préchauffage des caches de la carte impossible (%s) ; ils seront "
+                           "construits à la première requête", why)
     except Exception:  # warming is an optimisation, never a reason not to serve
         worker.log.exception("préchauffage des caches de la carte impossible ; ils seront "
                              "construits à la première requête")

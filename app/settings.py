@@ -10,7 +10,7 @@ address). The settings an extension owns are checked by it: ``RATELIMIT`` and it
 ``SETTINGS`` lists the service's settings, each named in ``docs/exploitation.md`` (a test
 pins it); ``unknown`` finds the names given that are neither these nor Flask's, such as a
 misspelt ``FABRIQUES_DATABSE_URL``, which would leave the default in force unseen: the
-service says them at start-up (``app.cli``) but starts.
+service says them at start-up (``app.cli``, ``app.gunicorn_conf``) but starts.
 """
 
 from __future__ import annotations

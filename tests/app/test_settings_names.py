@@ -1,7 +1,8 @@
 """A misspelt setting (``FABRIQUES_DATABSE_URL``, ``DATABASE_ULR`` in the instance's
 ``config.py``) left the default in force unseen: the service now says each name it reads
-that is no setting, with the closest known one, on stderr for a command, and still
-starts. The list of settings is the one ``docs/exploitation.md`` documents."""
+that is no setting, with the closest known one, on stderr for a command (a WARNING line
+of each gunicorn worker: ``tests/app/test_gunicorn_start.py``), and still starts. The list
+of settings is the one ``docs/exploitation.md`` documents."""
 
 from __future__ import annotations
 
