@@ -9,13 +9,14 @@ from sqlalchemy import Engine
 
 from geodata.dossiers.calendar import CalendarError, load_calendar
 from geodata.geocoder import BanClient
+from geodata.postcodes import read_postcodes
 from geodata.storage.database import embedded_url, make_engine
 from geodata.storage.index_files import keep_indexes_in
 from loaders.dossier_rules import rules_of_wave
-from loaders.registry import default_data_dir
+from loaders.registry import default_data_dir, get_source
 
 __all__ = ["calendar_file", "data_dir", "database_url", "get_engine", "get_geocoder",
-           "index_files", "init_app", "wave_cap", "wave_policy"]
+           "index_files", "init_app", "postcodes", "wave_cap", "wave_policy"]
 
 EXTENSION = "fabriques.engine"
 GEOCODER = "fabriques.geocoder"
@@ -30,6 +31,12 @@ def data_dir(app: Flask) -> Path:
     """The shared datasets folder (``DATA_DIR``, else ``../shared/data``)."""
     configured = app.config.get("DATA_DIR")
     return Path(configured) if configured else default_data_dir()
+
+
+def postcodes() -> dict[str, tuple[str, ...]]:
+    """Postal code -> INSEE codes, from the shared COG file the communes were loaded from
+    (empty when it is absent): a code typed alone may be either."""
+    return read_postcodes(data_dir(current_app) / get_source("communes").path)
 
 
 def calendar_file(app: Flask) -> Path:

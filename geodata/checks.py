@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING
@@ -18,7 +19,7 @@ import shapely
 from pyproj import Transformer
 from sqlalchemy import Engine
 
-from geodata.commune_lookup import CommuneEntry, CommuneLookupError, names_surely
+from geodata.commune_lookup import CODE, CommuneEntry, CommuneLookupError, names_surely
 from geodata.eligibility import EligibilityError, Verdict, classify, verdict
 from geodata.eligibility.engine import PRECISIONS
 from geodata.eligibility.provenance import qpv_sources_at
@@ -235,17 +236,21 @@ def check_commune(engine: Engine, policy_name: str, code: str,
 
 
 def _commune_fallback(engine: Engine, policy_name: str, address: str,
-                      failure: GeocoderError) -> Check:
+                      failure: GeocoderError, postcodes: Mapping | None) -> Check:
     """The BAN cannot be reached: the commune named in ``address``, at commune precision,
     or the reason why none can be used."""
     way_out = "cliquez sur la carte ou tapez la longitude et la latitude"
     try:
-        found = commune_directory(engine).find(address)
+        found = commune_directory(engine).find(address, postcodes)
     except CommuneLookupError:
         found = []
     if not found:
         raise CommuneUnknown(f"{failure} ; aucune commune reconnue dans {address[:80]!r} : "
                              f"indiquez le nom ou le code INSEE de la commune, ou {way_out}")
+    if len(found) > 1 and CODE.match(address.strip().lower()):
+        raise CommuneChoice(f"Base Adresse Nationale injoignable ; « {address.strip()} » est le "
+                            f"code postal ou le code INSEE de plusieurs communes : choisissez la "
+                            f"vôtre, ou {way_out}", found)
     if len(found) > 1:
         raise CommuneChoice(f"Base Adresse Nationale injoignable ; plusieurs communes s'appellent "
                             f"« {found[0].name} » : choisissez la vôtre, ou {way_out}", found)
@@ -261,10 +266,12 @@ def _commune_fallback(engine: Engine, policy_name: str, address: str,
 
 
 def check_address(engine: Engine, geocoder: BanClient, policy_name: str,
-                  address: str, *, commune_fallback: bool = False) -> Check:
+                  address: str, *, commune_fallback: bool = False,
+                  postcodes: Mapping | None = None) -> Check:
     """Geocode ``address`` with the BAN, then check the point it gives; when the BAN cannot
     be reached, GeocoderError, or with ``commune_fallback`` (a person is reading) the
-    commune the address names (``_commune_fallback``)."""
+    commune the address names (``_commune_fallback``; ``postcodes``: postal code -> INSEE
+    codes, ``geodata.postcodes``)."""
     load_policy(policy_name)  # an unknown policy is refused before any geocoding
     try:  # an address the BAN would refuse (``query_problem``) is refused before sending
         found = geocoder.search(address)
@@ -273,7 +280,7 @@ def check_address(engine: Engine, geocoder: BanClient, policy_name: str,
     except GeocoderError as failure:
         if not commune_fallback:
             raise
-        return _commune_fallback(engine, policy_name, address, failure)
+        return _commune_fallback(engine, policy_name, address, failure, postcodes)
     if found is None:
         raise AddressNotFound(f"adresse introuvable dans la Base Adresse Nationale : "
                               f"{address!r}")
@@ -285,7 +292,7 @@ def check_address(engine: Engine, geocoder: BanClient, policy_name: str,
 def check_location(engine: Engine, geocoder: BanClient, policy_name: str, *,
                    address: str | None = None, lon: float | None = None,
                    lat: float | None = None, commune: str | None = None,
-                   commune_fallback: bool = False) -> Check:
+                   commune_fallback: bool = False, postcodes: Mapping | None = None) -> Check:
     """The verdict at a chosen commune, else at an address when one is given (falling back
     on its commune if asked, ``check_address``; two decimal numbers typed there are
     coordinates, ``coordinates_in``), else at (lon, lat)."""
@@ -295,7 +302,7 @@ def check_location(engine: Engine, geocoder: BanClient, policy_name: str, *,
         return check_point(engine, policy_name, *typed)
     if address:
         return check_address(engine, geocoder, policy_name, address,
-                             commune_fallback=commune_fallback)
+                             commune_fallback=commune_fallback, postcodes=postcodes)
     return check_point(engine, policy_name, lon, lat)
 
 
@@ -307,13 +314,16 @@ def _commune_of(engine: Engine, code: str | None) -> str | None:
     return commune_parents(engine).get(code, code)
 
 
-def address_geocoding(engine: Engine, client: BanClient) -> Geocoding:
+def address_geocoding(engine: Engine, client: BanClient,
+                      postcodes: Mapping | None = None) -> Geocoding:
     """What a batch of addresses is geocoded with: the BAN client, the low-score threshold
-    of single checks, and each municipal arrondissement's commune."""
+    of single checks, each municipal arrondissement's commune, and the communes a row names
+    when the BAN is out of reach (``postcodes``: a postal code typed alone)."""
     from geodata.eligibility.addresses import Geocoding
 
     directory = commune_directory(engine)
-    return Geocoding(client, LOW_SCORE, commune_parents(engine), communes=directory.find,
+    return Geocoding(client, LOW_SCORE, commune_parents(engine),
+                     communes=partial(directory.find, postcodes=postcodes),
                      commune_point=partial(commune_point, engine))
 
 

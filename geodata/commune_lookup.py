@@ -2,10 +2,13 @@
 check when the BAN cannot be reached.
 
 Names are compared once normalised (``normalise``): case, accents, hyphens and apostrophes
-do not matter, and "St" / "Ste" stand for "Saint" / "Sainte". A five-digit code is an INSEE
-code when it is typed alone; beside other words it is read as a postal code (« 13013
-MARSEILLE » is in Marseille, not in Belcodène, whose INSEE code is 13013), whose first digits
-give the département (no postal code table is loaded) and narrow homonyms down. A municipal
+do not matter, and "St" / "Ste" stand for "Saint" / "Sainte". A five-digit code typed alone
+is read both ways: the communes its postal code serves (from the table ``postcodes`` a
+caller gives, ``geodata.postcodes``) and the commune of that INSEE code, all listed when they
+differ (« 13013 » is Marseille by post, Belcodène by INSEE code: a person who typed a postal
+code got Belcodène's verdict); without a table it is an INSEE code. Beside other words it is
+read as a postal code (« 13013 MARSEILLE » is in Marseille), whose first digits give the
+département and narrow homonyms down. A municipal
 arrondissement after the name (« MARSEILLE 13E ARRONDISSEMENT ») is its commune's. Several
 communes left: the caller lists them for the person to choose, never one picked silently.
 """
@@ -14,9 +17,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-__all__ = ["CommuneDirectory", "CommuneEntry", "CommuneLookupError", "names_surely",
+__all__ = ["CODE", "CommuneDirectory", "CommuneEntry", "CommuneLookupError", "names_surely",
            "normalise", "postcode_departements"]
 
 ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
@@ -87,9 +91,11 @@ class CommuneDirectory:
     def __len__(self) -> int:
         return len(self.by_code)
 
-    def find(self, text: str) -> list[CommuneEntry]:
+    def find(self, text: str, postcodes: Mapping[str, Sequence[str]] | None = None
+             ) -> list[CommuneEntry]:
         """The communes ``text`` names: one for a clear answer, several for homonyms, none
-        when nothing matches. A code alone is an INSEE code; otherwise the commune closes
+        when nothing matches. A code alone is a postal code of ``postcodes`` or an INSEE
+        code (``coded``); otherwise the commune closes
         the text, or sits just after (or just before) its postal code: "8 rue du Port 80000
         Amiens", "Rodez 12000", "Saint-Denis". A postal code keeps the communes of its
         département: a word inside the street ("rue", "Y") is not taken for a commune."""
@@ -98,8 +104,7 @@ class CommuneDirectory:
             raise CommuneLookupError("aucun nom de commune à chercher")
         codes = [(i, w) for i, w in enumerate(words) if CODE.match(w)]
         if len(words) == 1 and codes:
-            found = self.by_code.get(words[0])
-            return [found] if found else []
+            return self.coded(words[0], postcodes)
         if codes:
             at = codes[-1][0]
             segments = [words[at + 1:], words[:at]]
@@ -110,6 +115,16 @@ class CommuneDirectory:
             departements = postcode_departements(codes[-1][1].upper())
             candidates = [c for c in candidates if c.departement in departements]
         return sorted(candidates, key=lambda c: (c.departement or "", c.code))
+
+    def coded(self, code: str, postcodes: Mapping[str, Sequence[str]] | None = None
+              ) -> list[CommuneEntry]:
+        """The communes a code typed alone may name: those its postal code serves, and the
+        one whose INSEE code it is."""
+        served = [self.by_code[insee.casefold()] for insee in (postcodes or {}).get(code, ())
+                  if insee.casefold() in self.by_code]
+        insee = self.by_code.get(code.casefold())
+        found = {*served, *([insee] if insee else [])}
+        return sorted(found, key=lambda c: (c.departement or "", c.code))
 
     def _closing(self, words: list[str]) -> list[CommuneEntry]:
         """The communes whose whole name ends ``words``, the longest name first."""

@@ -11,7 +11,7 @@ from urllib.parse import unquote_to_bytes
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from app.api.openapi import document
-from app.db import get_engine, get_geocoder
+from app.db import get_engine, get_geocoder, postcodes
 from app.errors import API_PREFIX, ApiError, register
 from app.ratelimit import rows_wait
 from geodata.checks import address_geocoding, check_address, check_point, parse_coordinate
@@ -85,7 +85,7 @@ def eligibility_batch():
                        f"trop de lignes envoyées en peu de temps ({len(locations.ids)} dans ce "
                        f"lot) : réessayez dans {wait} s", "file", retry_after=wait)
     index = reference_index(get_engine(), policy.qpv_vintage)
-    geocoding = address_geocoding(get_engine(), get_geocoder()) \
+    geocoding = address_geocoding(get_engine(), get_geocoder(), postcodes()) \
         if isinstance(locations, AddressLocations) else None
     try:  # the whole answer is built before anything is sent: all of it, or an error
         response = _json_batch(policy, batch_rows(

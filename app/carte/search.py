@@ -9,15 +9,10 @@ up among the communes' names, and the answer says so. Distances: ``geodata.neare
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 
-from flask import current_app
-
-from app.db import data_dir, get_engine, get_geocoder
+from app.db import get_engine, get_geocoder, postcodes
 from geodata.commune_lookup import CommuneLookupError
 from geodata.geocoder import AddressRefused, GeocoderError
 from geodata.nearest import NearestError, NearFabrique, nearest_fabriques, normalised
@@ -25,9 +20,8 @@ from geodata.policy import Policy
 from geodata.storage.commune_points import find_communes
 from geodata.storage.communes import commune_directory
 from geodata.storage.laureates import laureate_table
-from loaders.registry import get_source
 
-__all__ = ["BAN_DOWN", "Found", "SearchError", "nearest_to", "postcodes", "search_place"]
+__all__ = ["BAN_DOWN", "Found", "SearchError", "nearest_to", "search_place"]
 
 BAN_DOWN = ("Base Adresse Nationale injoignable : le lieu est cherché parmi les noms des "
             "communes, et les distances partent du centre de la commune.")
@@ -56,25 +50,6 @@ class Found:
     precision: str
     warning: str | None = None
     fabriques: list[NearFabrique] = field(default_factory=list)
-
-
-@lru_cache(maxsize=4)
-def _read_postcodes(path: Path, mtime: float) -> dict[str, tuple[str, ...]]:
-    found: dict[str, list[str]] = {}
-    for commune in json.loads(path.read_text(encoding="utf-8")):
-        if commune.get("type") == "commune-actuelle":
-            for postcode in commune.get("codesPostaux") or ():
-                found.setdefault(postcode, []).append(commune["code"])
-    return {postcode: tuple(codes) for postcode, codes in found.items()}
-
-
-def postcodes() -> dict[str, tuple[str, ...]]:
-    """Postal code -> INSEE codes, from the shared COG file (empty when it is absent)."""
-    path = data_dir(current_app) / get_source("communes").path
-    try:
-        return _read_postcodes(path, path.stat().st_mtime)
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
 
 
 def _by_commune(text: str, warning: str | None) -> Found | None:

@@ -18,7 +18,7 @@ from flask.cli import with_appcontext
 from tqdm import tqdm
 
 from app.cli.common import OutputFile, fail, leave_without_teardown, write_or_fail
-from app.db import get_engine, get_geocoder
+from app.db import get_engine, get_geocoder, postcodes
 from geodata.checks import LocationError, address_geocoding, check_point, parse_coordinate
 from geodata.eligibility import EligibilityError
 from geodata.eligibility.engine import PRECISIONS
@@ -155,7 +155,7 @@ def classify_command(input_path: Path, output_path: Path, policy_name: str,
                 workers - 1, index_builder(get_engine(), policy.qpv_vintage))) \
                 if workers > 1 else None
             index = reference_index(get_engine(), policy.qpv_vintage)
-            geocoding = address_geocoding(get_engine(), get_geocoder()) \
+            geocoding = address_geocoding(get_engine(), get_geocoder(), postcodes()) \
                 if address_column(table.columns) else None
             with written_whole(output_path, binary=True) as target, _Bar(
                 desc="Géocodage et classement" if geocoding else "Classement",

@@ -18,7 +18,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from app.access import role_required
-from app.db import get_engine, get_geocoder
+from app.db import get_engine, get_geocoder, postcodes
 from app.forms import first_error
 from app.instruction.forms import DossierForm, HistoryQuery
 from app.security import no_store
@@ -87,7 +87,7 @@ def record():
     try:
         location = form.location()
         check = check_location(get_engine(), get_geocoder(), form.policy.data,  # as shown
-                               commune_fallback=True, **location)
+                               commune_fallback=True, postcodes=postcodes(), **location)
         query = location.get("address") or f"{location['lon']!r}, {location['lat']!r}"
         dossier = form.dossier()
         record_check(get_engine(), current_user.id, check, form.policy.data, query, dossier)

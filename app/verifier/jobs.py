@@ -30,7 +30,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from app.db import get_engine, get_geocoder
+from app.db import get_engine, get_geocoder, postcodes
 from app.verifier.claims import Claim, claim, is_held
 from geodata.checks import address_geocoding
 from geodata.eligibility.addresses import AddressLocations, read_batch, write_batch
@@ -260,7 +260,7 @@ def _classify(app: Flask, folder: Path, status: dict) -> BatchReport:
 
     with BanClient(app.config["GEOCODER_URL"]) as client:
         client.limiter = get_geocoder().limiter  # one pace for the whole worker
-        geocoding = replace(address_geocoding(engine, client), outage_kept=True) \
+        geocoding = replace(address_geocoding(engine, client, postcodes()), outage_kept=True) \
             if isinstance(locations, AddressLocations) else None  # the rest still classified
         with written_whole(folder / OUTPUT, binary=True) as target:
             return write_batch(index, policy, locations, target, geocoding=geocoding,

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
-from app.db import get_engine, get_geocoder
+from app.db import get_engine, get_geocoder, postcodes
 from app.forms import first_error
 from app.security import basemap
 from app.verifier.forms import AttestationForm, LocationForm
@@ -102,7 +102,7 @@ def _checked_location(form: LocationForm):
         return form.data, None, _address_or_coordinates(form), 400
     try:
         check = check_location(get_engine(), get_geocoder(), form.policy.data,
-                               commune_fallback=True, **form.location())
+                               commune_fallback=True, postcodes=postcodes(), **form.location())
     except tuple(kind for kind, _ in FAILURES) as failure:
         status = next(code for kind, code in FAILURES if isinstance(failure, kind))
         if isinstance(failure, CommuneUnknown) and failure.parameter == "commune":

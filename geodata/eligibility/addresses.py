@@ -295,7 +295,10 @@ def _at_commune(locations: AddressLocations, position: int, failure: str,
         if len(found) == 1 and sure and geocoding.commune_point else None
     reason = failure.removesuffix(" ; réessayez plus tard")
     if point is None:
-        said = (f"plusieurs communes s'appellent « {found[0].name} » ("
+        named = (f"plusieurs communes s'appellent « {found[0].name} »"
+                 if len({c.name for c in found}) == 1  # else a code, postal and INSEE
+                 else f"plusieurs communes répondent à « {text[:80]} »")
+        said = (f"{named} ("
                 + ", ".join(f"{c.code}, {c.departement_name or c.departement}" for c in found)
                 + ") : précisez le code postal ou le code INSEE" if len(found) > 1
                 else f"aucune commune sûre dans « {text[:80]} » (sans code postal ni "

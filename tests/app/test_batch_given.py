@@ -110,3 +110,15 @@ def test_the_summary_says_other_rows_are_classified_only_when_some_are(client, b
     assert ("1 adresse non géocodée : la Base Adresse Nationale ne répondait pas ; 1 en erreur "
             "dans le fichier. Relancez") in html
     assert "les autres lignes sont classées" not in html
+
+
+def test_geocoder_down_a_postal_code_alone_is_not_an_insee_code(app, client, ban_server):
+    """« 13013 » alone was placed at Belcodène (INSEE 13013) when it is also Marseille's
+    13th arrondissement's postal code: the row says both, and is left for the person."""
+    ban_server.fail_next(100, status=500)
+    job_url = upload(client, b"id;adresse\ntl-05;13013\n").headers["Location"]
+    assert wait(client, job_url)["state"] == "done"
+    row = spreadsheet_rows(fetch(client, job_url + "/resultat.csv"))[0]
+    assert "plusieurs communes répondent à « 13013 » (13013, Bouches-du-Rhône, 13055, " \
+        "Bouches-du-Rhône)" in row["erreur"]
+    assert row["longitude"] == ""

@@ -308,3 +308,16 @@ def test_with_the_ban_down_a_street_s_last_word_is_a_commune_to_confirm(client, 
     assert "Confirmez la commune" in said and "« Port » peut être le dernier mot" in said
     assert 'href="/verifier?commune=01307' in page.text
     assert "lieu pris au centre de la commune" not in said  # nothing checked yet
+
+
+def test_with_the_ban_down_a_postal_code_alone_is_not_taken_for_an_insee_code(client, ban_server):  # noqa: F811
+    """« 13013 » gave a green verdict and an attestation for Belcodène (INSEE 13013) to a
+    centre social in Marseille's 13th arrondissement (postal code 13013): the person
+    chooses between the communes the code may name (postal codes of the shared COG file)."""
+    ban_server.fail_next(10, status=500)
+    page = client.get("/verifier", query_string={"address": "13013"})
+    said = " ".join(html.unescape(page.text).split())
+    assert "« 13013 » est le code postal ou le code INSEE de plusieurs communes" in said
+    assert 'href="/verifier?commune=13055' in page.text  # Marseille, by post
+    assert 'href="/verifier?commune=13013' in page.text  # Belcodène, by INSEE code
+    assert "lieu pris au centre de la commune" not in said  # nothing checked yet

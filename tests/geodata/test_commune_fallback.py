@@ -50,11 +50,26 @@ def test_a_postal_code_beside_words_is_never_an_insee_code():
     address = "35 avenue de la croix rouge Bât 29 13013 MARSEILLE 13E ARRONDISSEMENT"
     assert [c.code for c in directory.find(address)] == ["13055"]
     assert directory.find("12 rue du Port 13013") == []  # a postal code, no name: unknown
-    assert [c.code for c in directory.find("13013")] == ["13013"]  # alone: an INSEE code
+    assert [c.code for c in directory.find("13013")] == ["13013"]  # no table: INSEE code
     assert [c.code for c in directory.find("3 rue Y 75013 PARIS 13")] == ["75056"]
     assert directory.find("3 rue Y 75013") == []  # Y (Somme) is a word of the street
     assert [c.code for c in directory.find("Lyon 1er arrondissement")] == ["69123"]
 
+
+def test_a_code_typed_alone_is_read_as_a_postal_code_and_as_an_insee_code():
+    """« 13013 » typed alone gave Belcodène's verdict (its INSEE code) to a person in
+    Marseille's 13th arrondissement (its postal code): with the postal codes, both are
+    listed; a code that is only one of them gives its communes."""
+    directory = CommuneDirectory([
+        CommuneEntry("13013", "Belcodène", "13"), CommuneEntry("13055", "Marseille", "13"),
+        CommuneEntry("05100", "Pelleautier", "05"), CommuneEntry("05061", "Gap", "05")])
+    postcodes = {"13013": ("13055",), "05000": ("05061", "05100"), "05100": ()}
+    assert [c.code for c in directory.find("13013", postcodes)] == ["13013", "13055"]
+    assert [c.code for c in directory.find("05000", postcodes)] == ["05061", "05100"]
+    assert [c.code for c in directory.find("05100", postcodes)] == ["05100"]
+    assert directory.find("99999", postcodes) == []
+    assert not names_surely("13013", directory.find("13013", postcodes))
+    assert [c.code for c in directory.find("13013 Marseille", postcodes)] == ["13055"]
 
 def test_a_commune_closing_a_street_is_not_sure_without_a_code():
     """« 8 bd du port » closes with Port (Ain): taken without a word of the person, the
