@@ -76,7 +76,17 @@ def names_surely(text: str, found: list[CommuneEntry]) -> bool:
     words = _without_arrondissement(normalise(text))
     if len(found) != 1 or not words:
         return False
-    return any(CODE.match(word) for word in words) or words == normalise(found[0].name)
+    name = normalise(found[0].name)
+    return any(CODE.match(word) for word in words) or words == name or (
+        words[:len(name)] == name and words[len(name):] in _departement_words(found[0]))
+
+
+def _departement_words(entry: CommuneEntry) -> list[list[str]]:
+    """How a person names a commune's département after it: its name, its code."""
+    said = [normalise(entry.departement or "")]
+    if entry.departement_name:
+        said.append(normalise(entry.departement_name))
+    return said
 
 
 class CommuneDirectory:
@@ -85,8 +95,11 @@ class CommuneDirectory:
     def __init__(self, entries):
         self.by_code = {entry.code.casefold(): entry for entry in entries}
         self.by_name: dict[str, list[CommuneEntry]] = {}
+        self.departements: dict[str, str] = {}  # a département's name or code -> its code
         for entry in entries:
             self.by_name.setdefault(" ".join(normalise(entry.name)), []).append(entry)
+            for words in _departement_words(entry):
+                self.departements[" ".join(words)] = entry.departement
 
     def __len__(self) -> int:
         return len(self.by_code)
@@ -105,6 +118,8 @@ class CommuneDirectory:
         codes = [(i, w) for i, w in enumerate(words) if CODE.match(w)]
         if len(words) == 1 and codes:
             return self.coded(words[0], postcodes)
+        if not codes and (within := self._before_departement(words)):
+            return within
         if codes:
             at = codes[-1][0]
             segments = [words[at + 1:], words[:at]]
@@ -125,6 +140,18 @@ class CommuneDirectory:
         insee = self.by_code.get(code.casefold())
         found = {*served, *([insee] if insee else [])}
         return sorted(found, key=lambda c: (c.departement or "", c.code))
+
+    def _before_departement(self, words: list[str]) -> list[CommuneEntry]:
+        """The communes named just before their département's name or code (« Saint-Denis
+        La Réunion », « Saint-Denis 974 »): La Réunion is also a commune of Lot-et-Garonne,
+        which was all a person of Saint-Denis (974) was offered."""
+        for size in range(min(3, len(words) - 1), 0, -1):
+            departement = self.departements.get(" ".join(words[-size:]))
+            if departement is not None:
+                found = [c for c in self._closing(words[:-size]) if c.departement == departement]
+                if found:
+                    return sorted(found, key=lambda c: c.code)
+        return []
 
     def _closing(self, words: list[str]) -> list[CommuneEntry]:
         """The communes whose whole name ends ``words``, the longest name first."""

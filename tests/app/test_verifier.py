@@ -321,3 +321,12 @@ def test_with_the_ban_down_a_postal_code_alone_is_not_taken_for_an_insee_code(cl
     assert 'href="/verifier?commune=13055' in page.text  # Marseille, by post
     assert 'href="/verifier?commune=13013' in page.text  # Belcodène, by INSEE code
     assert "lieu pris au centre de la commune" not in said  # nothing checked yet
+
+
+def test_with_the_ban_down_a_commune_is_found_by_its_departement(client, ban_server):  # noqa: F811
+    """« Saint-Denis La Réunion » offered only La Réunion (Lot-et-Garonne, 47222)."""
+    ban_server.fail_next(10, status=500)
+    page = client.get("/verifier", query_string={"address": "Saint-Denis La Réunion"})
+    said = " ".join(html.unescape(page.text).split())
+    assert "lieu pris au centre de la commune Saint-Denis (97411)" in said
+    assert "47222" not in said

@@ -71,6 +71,24 @@ def test_a_code_typed_alone_is_read_as_a_postal_code_and_as_an_insee_code():
     assert not names_surely("13013", directory.find("13013", postcodes))
     assert [c.code for c in directory.find("13013 Marseille", postcodes)] == ["13055"]
 
+def test_a_commune_named_before_its_departement_is_found_there():
+    """« Saint-Denis La Réunion » offered only La Réunion (47222), a commune of
+    Lot-et-Garonne; « Saint-Denis 974 » and « Sainte-Marie Martinique » found nothing."""
+    directory = CommuneDirectory([
+        CommuneEntry("93066", "Saint-Denis", "93", "Seine-Saint-Denis"),
+        CommuneEntry("97411", "Saint-Denis", "974", "La Réunion"),
+        CommuneEntry("47222", "La Réunion", "47", "Lot-et-Garonne"),
+        CommuneEntry("97228", "Sainte-Marie", "972", "Martinique"),
+        CommuneEntry("97418", "Sainte-Marie", "974", "La Réunion"),
+        CommuneEntry("75056", "Paris", "75", "Paris")])
+    for text, codes in (("Saint-Denis La Réunion", ["97411"]), ("Saint-Denis (974)", ["97411"]),
+                        ("Sainte-Marie Martinique", ["97228"]),
+                        ("St Denis Seine-Saint-Denis", ["93066"]),
+                        ("La Réunion", ["47222"]), ("12 rue de Paris", ["75056"])):
+        found = directory.find(text)
+        assert [c.code for c in found] == codes, text
+        assert names_surely(text, found) == (text != "12 rue de Paris"), text
+
 def test_a_commune_closing_a_street_is_not_sure_without_a_code():
     """« 8 bd du port » closes with Port (Ain): taken without a word of the person, the
     single checker placed a Marseille address in the Ain."""
