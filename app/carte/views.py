@@ -29,7 +29,7 @@ from geodata.policy import (
 )
 from geodata.storage.laureates import laureate_table
 from geodata.storage.map_layers import COMMUNE_OUTLINES, LAYERS
-from geodata.storage.reference import density_levels, place_names
+from geodata.storage.reference import density_levels, place_names, qpv_outlines_coverage
 from geodata.territories import TERRITORIES
 from maps.base import map_parts
 from maps.fabriques import CATEGORY_MARKS, DENSITY_COLORS, Overlay, fabriques_map
@@ -105,4 +105,5 @@ def carte():
         territories=TERRITORIES, unknown=UNKNOWN, fnt_values=FNT_VALUES,
         unplaced=sum(1 for row, ok in zip(rows, shown, strict=True)
                      if ok and row["lon"] is None),
+        qpv_coverage=qpv_outlines_coverage(engine, state["vintage"]),
     ), 400 if errors else 200

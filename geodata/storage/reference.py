@@ -47,6 +47,7 @@ __all__ = [
     "index_builder",
     "loaded_versions",
     "place_names",
+    "qpv_outlines_coverage",
     "read_commune_layer",
     "read_qpv_layer",
     "reference_index",
@@ -138,6 +139,21 @@ def coverage_names(connection: Connection) -> dict[str, dict[str, str]]:
 
 
 @versioned
+def qpv_outlines_coverage(engine: Engine, vintage: str) -> str | None:
+    """Where the QPV outlines of ``vintage`` in service are complete, in French (« la région
+    Provence-Alpes-Côte d'Azur (93) »); None when everywhere. A map showing none elsewhere
+    says so: a person in Brest saw no QPV and nothing telling her none was loaded there."""
+    versions = [v for v in dataset_versions(engine)
+                if v.dataset == "qpv" and v.vintage == vintage]
+    if any(v.complete_for.get("scope") == "country" for v in versions):
+        return None
+    names = scope_names(engine)
+    places = [scope_wording(v.complete_for.get("scope"), v.complete_for.get("codes") or [],
+                            names)
+              for v in versions if v.complete_for.get("scope") not in (None, "none")]
+    return " ; ".join(dict.fromkeys(places)) or "nulle part"
+
+
 def scope_names(engine: Engine) -> dict[str, dict[str, str]]:
     """``coverage_names`` of the database in service, for the pages and commands."""
     with engine.connect() as connection:

@@ -35,3 +35,14 @@ def test_the_region_filter_sorts_names_as_a_french_reader_does(client):  # noqa:
     assert "Île-de-France" in names and "Saint-Martin" in names
     assert names.index("Île-de-France") < names.index("Normandie") < names.index("Saint-Martin")
     assert names == sorted(names, key=name_key)
+
+
+@pytest.mark.parametrize(("vintage", "region"), [("2024", "Provence-Alpes-Côte d'Azur (93)"),
+                                                  ("2015", "Occitanie (76)")])
+def test_the_map_says_where_the_qpv_outlines_are_loaded(client, vintage, region):  # noqa: F811
+    """Brest showed no QPV, with nothing saying that none was loaded outside
+    Provence-Alpes-Côte d'Azur: a person may conclude there is none near her."""
+    page = " ".join(html.unescape(client.get(f"/carte?qpv={vintage}").text).split())
+    notice = re.search(r'id="carte-qpv-couverture">(.*?)</p>', page).group(1)
+    assert f"QPV {vintage}" in notice and "ne veut pas dire qu'il n'y en a pas" in notice
+    assert f"chargés seulement pour la région {region}" in notice
