@@ -330,3 +330,15 @@ def test_with_the_ban_down_a_commune_is_found_by_its_departement(client, ban_ser
     said = " ".join(html.unescape(page.text).split())
     assert "lieu pris au centre de la commune Saint-Denis (97411)" in said
     assert "47222" not in said
+
+
+@pytest.mark.parametrize(("commune", "kind", "said"), [
+    ("05100", "info", "lieu connu seulement à la commune : ce verdict vaut pour tout lieu de "
+                      "la commune"),  # Pelleautier: far from any QPV, decided
+    ("13055", "warning", "à vérifier : lieu connu seulement à la commune"),  # Marseille
+])
+def test_a_verdict_decided_at_a_commune_is_not_marked_to_check(client, commune, kind, said):  # noqa: F811
+    """« Territoire éligible » in green above a red « À vérifier : lieu connu seulement à la
+    commune »: a person could not tell whether she was eligible."""
+    page = html.unescape(client.get(f"/verifier?commune={commune}").text).replace("\xa0", " ")
+    assert f'<span class="fr-badge fr-badge--{kind}">{said}</span>' in page
