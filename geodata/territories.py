@@ -146,6 +146,7 @@ def coordinate_hint(lon: float, lat: float) -> str:
 _PAIRS = (
     re.compile(r"\s*(-?\d{1,3}\.\d+)\s*[,;\s]\s*(-?\d{1,3}\.\d+)\s*"),  # 5.4034, 43.3305
     re.compile(r"\s*(-?\d{1,3},\d+)\s*[;\s]\s*(-?\d{1,3},\d+)\s*"),  # 5,4034 ; 43,3305
+    re.compile(r"\s*(-?\d{1,3},\d+),\s+(-?\d{1,3},\d+)\s*"),  # 43,3305, 5,4034
 )
 
 

@@ -24,7 +24,8 @@ def text(page) -> str:
     return " ".join(html.unescape(page.text).split())
 
 
-@pytest.mark.parametrize("typed", ["5.4034,43.3305", "43.3305, 5.4034", "5,4034 ; 43,3305"])
+@pytest.mark.parametrize("typed", ["5.4034,43.3305", "43.3305, 5.4034", "5,4034 ; 43,3305",
+                                   "43,3305, 5,4034"])  # decimal commas, comma and space
 def test_coordinates_typed_as_the_address_are_checked_as_such(client, typed):  # noqa: F811
     """In either order: a map application copies the latitude first."""
     page = client.get("/verifier", query_string={"address": typed})
