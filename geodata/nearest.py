@@ -51,11 +51,18 @@ class NearFabrique:
     distance_m: float
 
 
+TIE_M = 0.5
+"""Fabriques this close to the same distance are at the same place (a commune's centre)."""
+
+
 def nearest_fabriques(rows: Sequence[Mapping], lon: float, lat: float,
-                      n: int = 5) -> list[NearFabrique]:
+                      n: int = 5, *, ties: bool = False) -> list[NearFabrique]:
     """The ``n`` located Fabriques of ``rows`` (``id``, ``name``, ``lon``, ``lat``,
     ``commune_code``, ``commune_name``) nearest (lon, lat), in its territory, nearest first;
-    NearestError when the place is in no covered territory or ``n`` is out of range."""
+    with ``ties``, also those at the distance of the n-th (up to MAX_NEAREST: the Fabriques
+    placed at one commune's centre are all as near, and the 5 first of 7 in Marseille left
+    out the Belle de Mai's without a word). NearestError when the place is in no covered
+    territory or ``n`` is out of range."""
     if not 1 <= n <= MAX_NEAREST:
         raise NearestError(f"n : un entier de 1 à {MAX_NEAREST} est attendu, pas {n}", "n")
     try:
@@ -71,7 +78,10 @@ def nearest_fabriques(rows: Sequence[Mapping], lon: float, lat: float,
                                np.array([row["lat"] for row in own], dtype=float))
     origin_x, origin_y = to_metres.transform(lon, lat)
     distances = np.hypot(np.asarray(x) - origin_x, np.asarray(y) - origin_y)
-    order = np.argsort(distances, kind="stable")[:n]
+    order = np.argsort(distances, kind="stable")
+    kept = n if not ties or len(order) <= n else max(n, min(MAX_NEAREST, int(np.sum(
+        distances[order] <= distances[order[n - 1]] + TIE_M))))
+    order = order[:kept]
     return [NearFabrique(
         id=own[i]["id"], name=short_name(own[i]["name"]),
         full_name=" ".join(decoded(own[i]["name"]).split()),

@@ -108,10 +108,12 @@ def search_place(text: str) -> Found:
     return found
 
 
-def nearest_to(found: Found, policy: Policy, n: int) -> Found:
-    """``found`` with the ``n`` Fabriques nearest it (the map's own: ``laureate_table``)."""
+def nearest_to(found: Found, policy: Policy, n: int, *, ties: bool = False) -> Found:
+    """``found`` with the ``n`` Fabriques nearest it (the map's own: ``laureate_table``),
+    and with ``ties`` those as near as the n-th (``geodata.nearest``)."""
     try:
-        near = nearest_fabriques(laureate_table(get_engine(), policy), found.lon, found.lat, n)
+        near = nearest_fabriques(laureate_table(get_engine(), policy), found.lon, found.lat, n,
+                                 ties=ties)
     except NearestError as error:
         if error.parameter == "n":
             raise SearchError(str(error), "n", 400, "parametre-invalide") from None

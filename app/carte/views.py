@@ -67,7 +67,7 @@ def carte():
     found, search_error = None, None
     if state["search"]:
         try:
-            found = nearest_to(search_place(state["search"]), policy, 5)
+            found = nearest_to(search_place(state["search"]), policy, 5, ties=True)
         except SearchError as error:
             search_error = str(error)
     figure = fabriques_map(

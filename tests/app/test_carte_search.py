@@ -113,6 +113,19 @@ def test_the_page_lists_the_nearest_with_links(client):
     assert re.search(r"<strong>\d+,\d\u00a0km</strong>", nearest)  # « 12,3 km », in French
 
 
+def test_the_page_lists_every_fabrique_as_near_as_the_fifth(client):
+    """« Marseille » listed 5 of its Fabriques, all at its centre, and left out the others
+    (the Belle de Mai's) without a word: those as near as the fifth are listed too; the
+    API's ``n`` stays a count."""
+    page = html.unescape(client.get("/carte?recherche=13055").text)
+    nearest = page.split('id="carte-proches"', 1)[1].split("</ol>", 1)[0]
+    features = client.get("/api/v1/fabriques?format=geojson").json["features"]
+    in_marseille = sum(1 for f in features if f["geometry"]
+                       and f["properties"].get("commune_code") == "13055")
+    assert in_marseille > 5  # the data make the case
+    assert nearest.count("<li") == min(in_marseille, 20)
+    assert len(client.get("/api/v1/fabriques/proches?q=13055").json["fabriques"]) == 5
+
 def test_the_list_is_paginated_with_real_links(client, reference_engine):
     total = len(laureate_table(reference_engine, load_policy(DEFAULT_POLICY)))
     first = client.get("/carte?categorie=a-verifier").text
