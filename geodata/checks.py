@@ -148,7 +148,7 @@ def parse_coordinate(text: str | None, name: str) -> float:
     if not text:
         raise LocationError(f"paramètre manquant : {name}", name)
     not_a_number = LocationError(f"{name} doit être un nombre (degrés décimaux WGS84), reçu "
-                                 f"{text[:40]!r}", name)
+                                 f"« {text[:40]} »", name)
     try:
         value = float(text.replace(",", "."))
     except ValueError:
@@ -229,7 +229,7 @@ def check_commune(engine: Engine, policy_name: str, code: str,
     entry = commune_directory(engine).by_code.get(code.strip().casefold())
     point = commune_point(engine, entry.code) if entry else None
     if point is None:
-        raise CommuneUnknown(f"commune inconnue ou sans contour chargé : {code[:12]!r}",
+        raise CommuneUnknown(f"commune inconnue ou sans contour chargé : « {code[:12]} »",
                              "commune")
     checked = check_point(engine, policy_name, *point, "commune", entry.code)
     return replace(checked, fallback=fallback)
@@ -245,7 +245,7 @@ def _commune_fallback(engine: Engine, policy_name: str, address: str,
     except CommuneLookupError:
         found = []
     if not found:
-        raise CommuneUnknown(f"{failure} ; aucune commune reconnue dans {address[:80]!r} : "
+        raise CommuneUnknown(f"{failure} ; aucune commune reconnue dans « {address[:80]} » : "
                              f"indiquez le nom ou le code INSEE de la commune, ou {way_out}")
     if len(found) > 1 and CODE.match(address.strip().lower()):
         raise CommuneChoice(f"Base Adresse Nationale injoignable ; « {address.strip()} » est le "
@@ -283,7 +283,7 @@ def check_address(engine: Engine, geocoder: BanClient, policy_name: str,
         return _commune_fallback(engine, policy_name, address, failure, postcodes)
     if found is None:
         raise AddressNotFound(f"adresse introuvable dans la Base Adresse Nationale : "
-                              f"{address!r}")
+                              f"« {address} »")
     checked = check_point(engine, policy_name, found.lon, found.lat, found.precision,
                           found.citycode)
     return replace(checked, geocoding=found)

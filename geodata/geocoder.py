@@ -141,7 +141,7 @@ def query_problem(*parts: str | None) -> str | None:
             return "adresse vide : indiquez une adresse à localiser"
         return "adresse invalide : ni lettre ni chiffre (une adresse commence par l'un d'eux)"
     if len(query) < MIN_QUERY_CHARS:
-        return f"adresse trop courte : {query!r} ({MIN_QUERY_CHARS} caractères au moins)"
+        return f"adresse trop courte : « {query} » ({MIN_QUERY_CHARS} caractères au moins)"
     if len(given) > MAX_QUERY_CHARS:  # as given: the query, shorter, is within the BAN's limit
         return f"adresse trop longue : {len(given)} caractères ({MAX_QUERY_CHARS} au plus)"
     return None
@@ -278,7 +278,7 @@ class BanClient:
             response = self._request("GET", "/search/", params=params)
         except _BadRequest:  # what was asked is at fault (q: limit and autocomplete are ours)
             raise AddressRefused("adresse refusée par la Base Adresse Nationale : "
-                                 f"{query[:60]!r}") from None
+                                 f"« {query[:60]} »") from None
         try:
             features, best = response.json()["features"], None
             if features:

@@ -113,7 +113,7 @@ def test_the_version_is_the_services():
     ("check", ["--lat", "43.3"], "Erreur — il manque l'option '--lon'."),
     ("check", ["--lon", "abc", "--lat", "43.3"],
      "Erreur — valeur invalide pour '--lon' : lon doit être un nombre (degrés décimaux "
-     "WGS84), reçu 'abc'"),
+     "WGS84), reçu « abc »"),
     ("check", ["--lon", "nan", "--lat", "43.3"],
      "Erreur — valeur invalide pour '--lon' : lon doit être un nombre fini"),
     ("check", ["--lon", "5.4", "--lat", "43.3", "--precision", "rue"],

@@ -146,7 +146,7 @@ def test_an_address_the_ban_would_refuse_is_its_row_s_error_and_is_not_sent(
     assert written["pon"]["error"].startswith(f"ligne 2 : {invalid}")
     assert written["emo"]["error"].startswith(f"ligne 3 : {invalid}")
     assert written["court"]["error"] == \
-        "ligne 5 : adresse trop courte : 'ab' (3 caractères au moins)"
+        "ligne 5 : adresse trop courte : « ab » (3 caractères au moins)"
     assert not written["seg"]["error"] and written["seg"]["geocoding_type"] == "housenumber"
     assert not written["vil"]["error"] and written["vil"]["precision"] == "commune"
     assert [line for line, _ in report.errors] == [2, 3, 5]

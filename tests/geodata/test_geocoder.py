@@ -109,7 +109,7 @@ def test_unknown_address_is_none(client, ban_server):
     ("\t\n", "adresse vide"), ("--", "ni lettre ni chiffre"), ("ab", "trop courte"),
     ("!!!", "ni lettre ni chiffre"), ("😀😀😀", "ni lettre ni chiffre"),
     ("« … » ; ?", "ni lettre ni chiffre"), ("__ _", "ni lettre ni chiffre"),
-    ("!! ab", "trop courte : 'ab'"), ("1" * 201, "trop longue : 201 caractères"),
+    ("!! ab", "trop courte : « ab »"), ("1" * 201, "trop longue : 201 caractères"),
 ])
 def test_an_address_the_ban_would_refuse_is_refused_locally(client, ban_server, address,
                                                             reason):
