@@ -138,3 +138,20 @@ def test_the_list_pages_without_reloading(live_server, page, shoot):
     height = page.evaluate("document.body.scrollHeight")
     assert height < 20_000, height
     shoot("carte-liste-telephone")
+
+
+def test_a_bubble_opened_from_the_list_fits_a_phone_s_map(live_server, page, shoot):
+    """Opened from the list on a phone, a Fabrique's bubble ran past the map's right edge,
+    its close button off the screen: it is no wider than the map leaves it."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/carte")
+    page.wait_for_selector(READY, timeout=120_000)
+    page.locator("#carte-liste .carte-voir").first.click()
+    bubble = page.locator(".leaflet-popup")
+    bubble.wait_for(state="visible")
+    page.wait_for_timeout(500)  # the pan that brings it into view
+    shown, frame = bubble.bounding_box(), page.locator(".folium-map").bounding_box()
+    shoot("carte-bulle-telephone")
+    assert shown["x"] >= frame["x"] and shown["x"] + shown["width"] <= frame["x"] + frame["width"]
+    close = page.locator(".leaflet-popup-close-button").bounding_box()
+    assert close["x"] + close["width"] <= frame["x"] + frame["width"]
