@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import os
 import secrets
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, request
 from flask.sessions import SecureCookieSessionInterface
@@ -262,10 +264,13 @@ PLAIN_HTTP = ("Cette page a été ouverte en HTTP, sans chiffrement : les formul
 
 def _loopback(host: str) -> bool:
     """A host browsers trust over plain HTTP: they send a ``Secure`` cookie there."""
-    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    name = name.strip("[]").lower()
-    return name in ("localhost", "127.0.0.1", "::1") or name.endswith(".localhost") \
-        or name.startswith("127.")
+    name = urlsplit(f"//{host}").hostname or ""
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def _plain_http_without_session(app: Flask, error: CSRFError) -> bool:
