@@ -205,6 +205,10 @@ def test_a_server_stopped_then_restarted_finishes_its_running_and_waiting_jobs(
     ban_server.delay = HELD_S
     running = server.upload(addresses_file(2500, "court"), "court.csv")
     server.until(running, lambda state: state["state"] == "running")
+    deadline = time.monotonic() + GUARD_S
+    while not ban_server.requests:  # its first request is held: none is in flight at the stop
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
     waiting = server.upload(addresses_file(3, "attente", ("le Chazelet La Grave",)),
                             "attente.csv")
     assert server.state(waiting)["state"] == "queued"
