@@ -15,13 +15,32 @@ connection crosses a fork, and a HUP still reloads the code); a worker takes req
 warm, the layers coming from the instance's disk cache after the first start. A worker that
 exits first shuts its executor of batch jobs down (``worker_exit``). ``flask run`` and the
 tests do not read this file.
+
+gunicorn's control socket (``gunicornc``) lies in the instance folder: its default,
+``~/.gunicorn/gunicorn.ctl``, is one per user, and each instance started by that user took
+it from the one before (``gunicornc`` then spoke to the last started).
 """
 
 from __future__ import annotations
 
+import os
+
 limit_request_line = 8190
 """Longest request line gunicorn reads (its default, 4094, would answer a URL of 4 to 8 kB
 with its own English page): the app answers URLs over 4,000 characters with its 414."""
+
+
+def instance_folder() -> str:
+    """The instance folder ``app.create_app`` uses: ``FABRIQUES_INSTANCE_PATH``, or Flask's
+    default for the package (read here before any worker builds the application)."""
+    from flask import Flask
+
+    given = os.environ.get("FABRIQUES_INSTANCE_PATH")
+    return os.path.abspath(given) if given else Flask("app").instance_path
+
+
+control_socket = os.path.join(instance_folder(), "gunicorn.ctl")
+"""One control socket per instance of the service (``gunicornc -s PATH``)."""
 
 
 def start_report(app) -> list[tuple[int, str]]:
