@@ -236,25 +236,33 @@ def _confirmation(form: DecisionForm, numbers: list[int]) -> str:
 @role_required("instructor")
 def reverse():
     form = ReverseForm()
-    back = url_for(".index", vague=form.vague.data or None)
     numbers = form.numbers() if form.validate() else None
     if numbers is None:
         problem = first_error(form, form.ORDER)
-        flash("Aucune décision annulée : " + (problem[1] if problem else
-                                                "numéro de dossier invalide"), "error")
-        return redirect(back)
+        return _not_reversed(form, problem[1] if problem else "numéro de dossier invalide")
     try:
         seen = {numbers[0]: form.decision_vue.data} \
             if form.decision_vue.data is not None and len(numbers) == 1 else None
         reverse_decisions(get_engine(), numbers, form.motivation.data, current_user.email,
                           seen)
     except MoveRefused as refused:
-        flash("Aucune décision annulée : " + " ; ".join(
-            f"dossier {n} : {why}" for n, why in refused.reasons.items()), "error")
-        return redirect(back)
+        return _not_reversed(form, " ; ".join(f"dossier {n} : {why}"
+                                              for n, why in refused.reasons.items()),
+                             next(iter(refused.reasons.values()), None))
     flash(f"Décision annulée : {', '.join(map(str, numbers))} de nouveau « transmis au "
           "jury ».", "success")
-    return redirect(back)
+    return redirect(url_for(".index", vague=form.vague.data or None))
+
+
+def _not_reversed(form: ReverseForm, why: str, row_why: str | None = None):
+    """The session page again, the motivation typed back in its row's field (the form has one
+    dossier), the error next to it (``row_why``, else ``why``), focused: the focus brings the
+    row into sight (an anchor too hid it above the screen of a phone)."""
+    flash(f"Aucune décision annulée : {why}", "error")
+    numbers = form.numbers() or []
+    kept = Selection(reversal=(numbers[0], form.motivation.data or "", row_why or why)) \
+        if len(numbers) == 1 else Selection()
+    return _wave_page(form.vague.data, kept, 422, None)
 
 
 @bp.post("/instruction/jury/cloture")

@@ -1,8 +1,8 @@
 """What a refused form of the instruction gives back to its page, across the redirection
 (Post/Redirect/Get, ``app.forms.keep_for_next_page``): a prefecture's avis (``keep_avis``,
 ``avis_sent``), a change of state of the dossiers' list (``KeptMove``) and the jury's
-decision or closing (``Selection``), as the session keeps them (JSON: lists, not sets or
-tuples) and back.
+decision, closing or reversal (``Selection``), as the session keeps them (JSON: lists, not
+sets or tuples) and back.
 """
 
 from __future__ import annotations
@@ -68,7 +68,8 @@ class KeptMove:
 class Selection:
     """What the decision form held (dossiers ticked, decision, motivation), given back to
     the page after a refusal or from the confirmation's « Modifier la sélection »; or the
-    members typed in the closing form, after its refusal."""
+    members typed in the closing form, after its refusal; or the motivation typed to reverse
+    a decision, after its refusal."""
 
     numbers: frozenset[str] = frozenset()
     decision: str = "laureat"
@@ -76,6 +77,7 @@ class Selection:
     members: str = ""
     confirmed: bool = False  # the closing's box, ticked
     close_error: tuple[str, str] | None = None  # (field of the closing form, message)
+    reversal: tuple[int, str, str] | None = None  # (dossier, motivation, why refused)
 
     def to_session(self, wave: str) -> dict:
         """The selection of ``wave``'s page."""
@@ -86,6 +88,7 @@ class Selection:
         """The selection kept for ``wave``'s page; an empty one when none was."""
         if kept is None or kept.get("wave") != wave:
             return cls()
-        error = kept["close_error"]
+        error, reversal = kept["close_error"], kept.get("reversal")
         return cls(frozenset(kept["numbers"]), kept["decision"], kept["motivation"],
-                   kept["members"], kept["confirmed"], tuple(error) if error else None)
+                   kept["members"], kept["confirmed"], tuple(error) if error else None,
+                   tuple(reversal) if reversal else None)

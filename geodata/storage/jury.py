@@ -175,7 +175,8 @@ def reverse_decisions(engine: Engine, numbers: Iterable[int], motivation: str,
             elif seen and number in seen and last[dossier.id].id != seen[number]:
                 reasons[number] = (f"la décision a changé depuis l'affichage de la page : « "
                                    f"{rules.labels[dossier.state]} » est en vigueur, prise "
-                                   f"par {actor_said(last[dossier.id].actor)} ; rechargez la page")
+                                   f"par {actor_said(last[dossier.id].actor)} ; la page la "
+                                   "montre à présent : annulez-la s'il le faut")
         if reasons:
             raise MoveRefused(reasons)
         for number in numbers:

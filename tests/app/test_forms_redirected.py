@@ -14,7 +14,7 @@ import re
 import pytest
 
 from geodata.storage.dossiers import dossier_events, list_dossiers, move_dossiers
-from geodata.storage.jury import jury_sessions
+from geodata.storage.jury import decide, jury_sessions, reverse_decisions
 from tests.app.conftest import followed
 from tests.app.test_dossiers_avis import avis, avis_form
 from tests.app.test_dossiers_moves import kept_move, move, states
@@ -160,3 +160,39 @@ def test_the_wave_forms_name_their_wave_in_their_address(jury_wave, client, logi
     assert 'action="/instruction/jury/decisions?vague=2"' in client.get(JURY).text
     assert 'action="/instruction/dossiers/etat?vague=2"' in client.get(
         "/instruction/dossiers?vague=2").text
+
+
+def reversal_field(page: str, number: int) -> str:
+    """The motivation field of dossier ``number``'s reversal, as the page shows it."""
+    return re.search(rf'<input [^>]*id="annuler-{number}"[^>]*>', page).group(0)
+
+
+def test_a_refused_reversal_keeps_its_motivation_by_its_row(jury_wave, client, login):
+    """A reversal refused (a colleague decided the dossier again since the page was shown)
+    lost the motivation typed, and said why only at the top of the page: the row's field
+    gives it back, the error next to it, focused; once."""
+    login(client)
+    post(client, "/instruction/jury/decisions", numero=["1234515"], vers="refuse-recandidater",
+         motivation="Motif du jury", vague="2", confirme="oui")
+    shown = dossier_events(jury_wave, 1234515)[-1].id
+    reverse_decisions(jury_wave, [1234515], "Erreur", "collegue@exemple.gouv.fr")
+    decide(jury_wave, [1234515], "laureat", "Projet solide", "collegue@exemple.gouv.fr")
+    written = "Avis de la préfecture <à attendre>"
+    refused = post(client, "/instruction/jury/annulation", numero=["1234515"], vague="2",
+                   motivation=written, decision_vue=str(shown))
+    page = followed(client, refused, JURY).text
+    field = reversal_field(page, 1234515)
+    assert f'value="{html.escape(written)}"' in field
+    assert 'aria-describedby="annuler-1234515-erreur"' in field and "autofocus" in field
+    said = html.unescape(page)
+    assert "Aucune décision annulée\u00a0: dossier 1234515\u00a0: la décision a changé" in said
+    assert re.search(r'id="annuler-1234515-erreur">la décision a changé', said)
+    assert {d.number: d.state for d in list_dossiers(jury_wave)}[1234515] == "laureat"
+
+    blank = followed(client, post(client, "/instruction/jury/annulation", numero=["1234515"],
+                                  vague="2", motivation="   "))
+    assert "autofocus" in reversal_field(blank.text, 1234515)
+    assert 'id="annuler-1234515-erreur">motivation obligatoire pour annuler' in blank.text
+    again = client.get(JURY).text  # said once
+    assert "autofocus" not in reversal_field(again, 1234515)
+    assert 'id="annuler-1234515-erreur"' not in again and "Aucune décision annulée" not in again
