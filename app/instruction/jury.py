@@ -226,7 +226,8 @@ def _confirmation(form: DecisionForm, numbers: list[int]) -> str:
         "jury_confirmation.html", form=form, chosen=chosen, decision=decision,
         unknown=[n for n in numbers if n not in found], before=before, after=after,
         chart=chart, labels=LABELS, cap=cap, wave_laureates=in_wave, policy=policy,
-        range_text=range_text, warnings=selection_warnings(after, in_wave["after"], cap, wave),
+        range_text=range_text, warnings=selection_warnings(after, in_wave["after"], cap, wave)
+        if naming else [],  # a refusal goes past nothing: no « Au-delà des cibles »
         same=same, failing=failing, capped=capped, current=current,
         quota_rules=quota_rules(policy.name, wave, rules),
         categories=SHOWN_CATEGORIES, kinds=KINDS)

@@ -181,6 +181,8 @@ def test_a_laureate_failing_the_rules_is_warned_before_the_decision(wave, client
     refusal = post(client, "/instruction/jury/decisions", numero=["1234508"],
                    vers="refuse-accompagnement", motivation="Forme", vague="2")
     assert 'id="jury-verifications"' not in refusal.text
+    # nor « Au-delà des cibles » (the published list is over 300): a refusal counts nowhere
+    assert 'id="jury-depassements"' in asked.text and 'id="jury-depassements"' not in refusal.text
 
 
 def test_a_decision_is_reversed_then_the_session_closed_and_locked(wave, client, login):
