@@ -73,3 +73,20 @@ def test_a_wave_without_a_quota_is_not_said_to_have_an_unpublished_one(jury_wave
     page = client.get(JURY).text
     assert wave_row(page)[:2] == ["Lauréats de la vague 2", "12"]
     assert 'id="quotas-jury-vague"' not in page
+
+
+def test_each_decision_row_names_its_dossier_to_a_screen_reader(jury_wave, client,  # noqa: F811
+                                                                 login):
+    """Every row's button was read « Annuler » (a cancel button, of what?) and its link
+    « Courrier »: each names its dossier."""
+    login(client)
+    post(client, "/instruction/jury/decisions", numero=["1234505", "1234509"],
+         vers="laureat", motivation="Motif du jury", vague="2", confirme="oui")
+    page = client.get(JURY).text
+    names = [re.sub(r"<[^>]+>", "", found) for found in re.findall(
+        r'<button class="fr-btn fr-btn--sm fr-btn--tertiary" type="submit">(.*?)</button>',
+        page)]
+    assert names == [f"Annuler la décision du dossier {n}" for n in (1234505, 1234509)]
+    letters = [re.sub(r"<[^>]+>", "", found) for found in re.findall(
+        r'<a href="/instruction/dossiers/\d+/courrier">(.*?)</a>', page)]
+    assert letters == [f"Courrier du dossier {n}" for n in (1234505, 1234509)]
