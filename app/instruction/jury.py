@@ -250,8 +250,9 @@ def reverse():
         return _not_reversed(form, " ; ".join(f"dossier {n} : {why}"
                                               for n, why in refused.reasons.items()),
                              next(iter(refused.reasons.values()), None))
-    flash(f"Décision annulée : {', '.join(map(str, numbers))} de nouveau « transmis au "
-          "jury ».", "success")
+    flash(agreed("Décision(s) annulée(s) : (le dossier|les dossiers) ", len(numbers))
+          + ", ".join(map(str, numbers))
+          + agreed(" (est|sont) de nouveau « transmis au jury ».", len(numbers)), "success")
     return redirect(url_for(".index", vague=form.vague.data or None))
 
 

@@ -90,3 +90,14 @@ def test_each_decision_row_names_its_dossier_to_a_screen_reader(jury_wave, clien
     letters = [re.sub(r"<[^>]+>", "", found) for found in re.findall(
         r'<a href="/instruction/dossiers/\d+/courrier">(.*?)</a>', page)]
     assert letters == [f"Courrier du dossier {n}" for n in (1234505, 1234509)]
+
+
+def test_a_reversal_says_which_dossier_is_back_before_the_jury(jury_wave, client,  # noqa: F811
+                                                                login):
+    login(client)
+    post(client, "/instruction/jury/decisions", numero=["1234505"], vers="laureat",
+         motivation="Motif du jury", vague="2", confirme="oui")
+    done = post(client, "/instruction/jury/annulation", numero=["1234505"], vague="2",
+                motivation="Avis à attendre")
+    assert ("Décision annulée : le dossier 1234505 est de nouveau « transmis au jury »."
+            in text(client.get(done.location)))  # was « Décision annulée : 1234505 de … »
