@@ -93,8 +93,12 @@ def test_storage_answers_alike_on_each_backend(engine, data_dir, tmp_path):
     aurillac = find_communes(engine, "aurillac")
     assert [(m.code, m.name) for m in aurillac] == [("15014", "Aurillac")]
     assert 2.3 < aurillac[0].lon < 2.6 and 44.8 < aurillac[0].lat < 45.0
-    assert find_communes(engine, "13055") == []  # no contour loaded: no point to measure from
+    assert find_communes(engine, "13013") == []  # no contour loaded: no point to measure from
     rows = laureate_table(engine, load_policy(DEFAULT_POLICY))
+    # but a commune of the published list is where the list places its Fabriques
+    marseille = find_communes(engine, "13055")
+    assert {(row["lon"], row["lat"]) for row in rows if row["commune_code"] == "13055"} == {
+        (marseille[0].lon, marseille[0].lat)}
     found = nearest_fabriques(rows, aurillac[0].lon, aurillac[0].lat, 3)
     assert [f.commune_name for f in found][0] == "Vic-sur-Cère"
     expected = WGS84.inv(aurillac[0].lon, aurillac[0].lat, found[0].lon, found[0].lat)[2]
