@@ -24,6 +24,7 @@ __all__ = ["CODE", "CommuneDirectory", "CommuneEntry", "CommuneLookupError", "na
            "normalise", "postcode_departements"]
 
 ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
+ARTICLES = ("la", "le", "les", "l")
 ORDINAL = re.compile(r"^\d{1,2}(?:e|er|eme|ieme)?$")  # « 13e », « 1er », « 13 »
 MAX_NAME_WORDS = 10  # the longest commune names have about ten words
 CODE = re.compile(r"^(?:\d{5}|2[ab]\d{3})$")
@@ -96,10 +97,13 @@ class CommuneDirectory:
         self.by_code = {entry.code.casefold(): entry for entry in entries}
         self.by_name: dict[str, list[CommuneEntry]] = {}
         self.departements: dict[str, str] = {}  # a département's name or code -> its code
+        self.departement_names: dict[str, str] = {}  # a département's code -> its name
         for entry in entries:
             self.by_name.setdefault(" ".join(normalise(entry.name)), []).append(entry)
             for words in _departement_words(entry):
                 self.departements[" ".join(words)] = entry.departement
+            if entry.departement and entry.departement_name:
+                self.departement_names[entry.departement] = entry.departement_name
 
     def __len__(self) -> int:
         return len(self.by_code)
@@ -130,6 +134,18 @@ class CommuneDirectory:
             departements = postcode_departements(codes[-1][1].upper())
             candidates = [c for c in candidates if c.departement in departements]
         return sorted(candidates, key=lambda c: (c.departement or "", c.code))
+
+    def departements_named(self, text: str) -> list[str]:
+        """The codes of the départements ``text`` names whole, by code or by name with or
+        without its article (« Réunion », « la Guadeloupe », « l'Ain »)."""
+        words = normalise(text)
+        if len(words) > 1 and words[0] in ARTICLES:
+            words = words[1:]
+        if not words:
+            return []
+        found = {self.departements.get(" ".join(said)) for said in
+                 (words, *([article, *words] for article in ARTICLES))}
+        return sorted(code for code in found if code)
 
     def coded(self, code: str, postcodes: Mapping[str, Sequence[str]] | None = None
               ) -> list[CommuneEntry]:

@@ -7,16 +7,25 @@ list and URL in sync and reads the layers from ``app.carte.api``.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
 from app.carte.forms import PAGE_SIZE, CarteForm
 from app.carte.layers import TOGGLEABLE
-from app.carte.search import SearchError, nearest_to, search_place
+from app.carte.search import (
+    Choice,
+    Found,
+    PlaceChoice,
+    SearchError,
+    departement_view,
+    nearest_to,
+    search_place,
+)
 from app.db import get_engine
 from app.security import basemap
 from geodata.display import decoded, short_name
-from geodata.fabriques import FNT_VALUES, UNKNOWN
+from geodata.fabriques import FNT_VALUES, UNKNOWN, Selection
 from geodata.french import name_key
 from geodata.policy import (
     CATEGORIES,
@@ -48,6 +57,41 @@ def _page_url(fabrique_id: str) -> str:
     return url_for("fabriques.fabrique", fabrique_id=fabrique_id)
 
 
+def _choice_url(choice: Choice) -> str:
+    """The map for a place a search may mean, the rest of the page's state kept: the
+    nearest Fabriques of a commune, or a département's Fabriques and its view."""
+    kept = {key: value for key, value in request.args.items()
+            if key not in ("recherche", "page", "z", "lat", "lon", "region", "departement")}
+    if choice.kind == "commune":
+        return url_for("carte.carte", **kept, recherche=choice.label)
+    view = departement_view(choice.code)
+    where = {} if view is None else {"z": view.zoom, "lat": view.lat, "lon": view.lon}
+    return url_for("carte.carte", **kept, departement=choice.code, **where)
+
+
+def _search(text: str, policy) -> tuple[Found | None, str | None, list, Choice | None]:
+    """What a search gave: the place and its nearest Fabriques, or the error, or the places
+    to choose from (choice, link), or the one département it names."""
+    if not text:
+        return None, None, [], None
+    try:
+        return nearest_to(search_place(text), policy, 5, ties=True), None, [], None
+    except PlaceChoice as choice:
+        if len(choice.choices) == 1 and choice.choices[0].kind == "departement":
+            return None, None, [], choice.choices[0]
+        return None, None, [(item, _choice_url(item)) for item in choice.choices], None
+    except SearchError as error:
+        return None, str(error), [], None
+
+
+def _on_departement(state: dict, selection: Selection, code: str) -> tuple[dict, Selection]:
+    """The page for a département named in the search (« Guadeloupe »): its Fabriques, the
+    map on it, the search field emptied (the département filter now says it)."""
+    view = departement_view(code)
+    return ({**state, "search": "", "view": view or state["view"]},
+            replace(selection, region=None, departement=code))
+
+
 @bp.get("/carte")
 def carte():
     """The public map of the Fabriques, its filters, its list and its downloads."""
@@ -64,12 +108,9 @@ def carte():
                          min_zoom=LAYERS[key].min_zoom,
                          params={"vintage": state["vintage"]} if key == "qpv" else {},
                          show=key in state["layers"]) for key in TOGGLEABLE]
-    found, search_error = None, None
-    if state["search"]:
-        try:
-            found = nearest_to(search_place(state["search"]), policy, 5, ties=True)
-        except SearchError as error:
-            search_error = str(error)
+    found, search_error, choices, area = _search(state["search"], policy)
+    if area is not None:
+        state, selection = _on_departement(state, selection, area.code)
     figure = fabriques_map(
         lambda path: url_for("static", filename=path), rows, overlays, state["view"],
         page_url=_page_url, basemap=basemap(current_app),
@@ -93,7 +134,8 @@ def carte():
         page_link=lambda number: url_for("carte.carte", **{
             **{key: value for key, value in request.args.items() if key != "page"},
             "page": number}),
-        found=found, search_error=search_error, decoded=decoded, short_name=short_name,
+        found=found, search_error=search_error, choices=choices, area=area, decoded=decoded,
+        short_name=short_name,
         basemap=basemap(current_app), default_policy=DEFAULT_POLICY,
         selection=selection, state=state, errors=errors, downloads=downloads,
         vintages=[(vintage, f"QPV {vintage}") for vintage in qpv_vintages()],

@@ -13,6 +13,8 @@ import pytest
 
 from app import create_app
 from geodata.policy import DEFAULT_POLICY, load_policy
+from geodata.publication import SOURCE_PUBLISHED
+from geodata.storage.commune_points import commune_points
 from geodata.storage.laureates import laureate_table
 from maps.basemap import IGN_PLAN_ATTRIBUTION, IGN_PLAN_URL, BasemapError
 from tests.ban_server import ban_server_fixture  # noqa: F401
@@ -55,12 +57,17 @@ def test_nearest_by_coordinates_in_metres(client, reference_engine):
 
 
 def test_nearest_by_insee_or_postal_code_without_the_ban(client, ban_server):  # noqa: F811
-    for query in ("15014", "15000"):
+    for query in ("15014", "75011"):
         body = client.get(f"/api/v1/fabriques/proches?q={query}").json
-        assert body["lieu"]["label"] == "Aurillac (15014)", query
-        assert body["lieu"]["source"] == "communes"
-        assert body["fabriques"][0]["commune_name"] == "Vic-sur-Cère"
-        assert 10_000 < body["fabriques"][0]["distance_m"] < 20_000
+        assert body["lieu"]["source"] == "communes", query
+    assert body["lieu"]["label"] == "Paris (75056)"  # a postal code of Paris only
+    body = client.get("/api/v1/fabriques/proches?q=15014").json
+    assert body["lieu"]["label"] == "Aurillac (15014)"
+    assert body["fabriques"][0]["commune_name"] == "Vic-sur-Cère"
+    assert 10_000 < body["fabriques"][0]["distance_m"] < 20_000
+    # a postal code of several communes is theirs to choose from, as /verifier does
+    shared = client.get("/api/v1/fabriques/proches?q=15000").json["error"]
+    assert shared["code"] == "commune-ambigue" and "Ytrac (15267" in shared["message"]
     assert ban_server.requests == []
 
 
@@ -106,7 +113,7 @@ def test_nearest_errors_have_the_one_shape(client, url, status, parameter):
 
 
 def test_the_page_lists_the_nearest_with_links(client):
-    page = html.unescape(client.get("/carte?recherche=15000").text)
+    page = html.unescape(client.get("/carte?recherche=15014").text)
     nearest = page.split('id="carte-proches"', 1)[1].split("</ol>", 1)[0]
     assert nearest.count("<li") == 5 and 'href="/fabriques/fabt-' in nearest
     assert "Vic-sur-Cère" in nearest
@@ -207,6 +214,94 @@ def test_without_the_ban_a_shared_name_is_asked_and_an_address_read(reference_en
                              query_string={"q": "2 rue de la Paix 75002 Paris"}).json
         assert address["lieu"]["label"] == "Paris (75056)"
         page = html.unescape(client.get("/carte?recherche=Saint-Denis").text)
-        assert "désigne" in page and "Saint-Denis (97411" in page
+        assert "choisissez le vôtre" in page and "Saint-Denis (97411" in page
     finally:
         close_app(app)
+
+
+def _choices(page: str) -> dict[str, str]:
+    """The places a search offers to choose from: label -> link."""
+    box = page.split('id="carte-recherche-choix"', 1)[1].split("</ul>", 1)[0]
+    return {html.unescape(re.sub(r"\s+", " ", label)): html.unescape(href)
+            for href, label in re.findall(r'<a href="([^"]+)">(.*?)</a>', box, re.S)}
+
+
+def test_homonyms_are_links_to_the_chosen_commune(reference_engine, tmp_path, data_dir):
+    """« Saint-Denis », « Sainte-Marie » listed their communes as plain text, and the person
+    could not choose one: each is a link that answers for that commune."""
+    app = make_app(reference_engine.url.render_as_string(hide_password=False),
+                   tmp_path / "instance", data_dir, GEOCODER_URL="http://127.0.0.1:9",
+                   RATELIMIT="off")
+    try:
+        client = app.test_client()
+        for name, code, departement in (("Saint-Denis", "93066", "Seine-Saint-Denis (93)"),
+                                        ("Sainte-Marie", "97228", "Martinique (972)")):
+            page = client.get("/carte", query_string={"recherche": name, "politique":
+                                                      DEFAULT_POLICY}).text
+            choices = _choices(page)
+            assert len(choices) > 1 and "<title>Choix à faire" in page
+            link = choices[f"{name} ({code}), {departement}"]
+            assert f"politique={DEFAULT_POLICY}" in link  # the rest of the state is kept
+            chosen = html.unescape(client.get(link).text)
+            assert f"<title>Fabriques les plus proches de {name} ({code})" in chosen
+        # the label the answer shows is searched for again as that very commune
+        assert client.get("/api/v1/fabriques/proches", query_string={
+            "q": "Saint-Denis (97411)"}).json["lieu"]["label"] == "Saint-Denis (97411)"
+    finally:
+        close_app(app)
+
+
+def test_a_departement_name_is_the_departement(client, ban_server):  # noqa: F811
+    """« La Réunion » gave the Lot-et-Garonne commune of that name (47222) to someone in La
+    Réunion: a département's name is the département (its Fabriques, the map on it), and
+    a commune of that name elsewhere is offered beside it."""
+    page = client.get("/carte?recherche=La R%C3%A9union")
+    assert page.status_code == 200
+    choices = _choices(page.text)
+    assert list(choices) == ["Le département La Réunion (974) : ses Fabriques",
+                             "La Réunion (47222), Lot-et-Garonne (47)"]
+    departement = client.get(choices["Le département La Réunion (974) : ses Fabriques"])
+    assert departement.status_code == 200
+    shown = re.findall(r'<tr data-id="[^"]+"[^>]*data-departement="([^"]*)"[^>]*?(?<! hidden)>',
+                       departement.text)
+    assert shown and set(shown) == {"974"}  # its Fabriques, and only them
+    assert '<option value="974" data-region="04" selected>' in departement.text
+    commune = client.get(choices["La Réunion (47222), Lot-et-Garonne (47)"]).text
+    assert "<title>Fabriques les plus proches de La Réunion (47222)" in html.unescape(commune)
+    for name, code in (("Réunion", "974"), ("Guadeloupe", "971"), ("la Martinique", "972"),
+                       ("Guyane", "973"), ("Mayotte", "976")):
+        answer = client.get("/carte", query_string={"recherche": name})
+        assert answer.status_code == 200, name
+        said = " ".join(html.unescape(answer.text).split('id="carte-recherche-departement"',
+                                                          1)[1].split())  # no-break spaces
+        assert f"« {name} » : le département" in said.split("</div>", 1)[0], name
+        assert re.search(f'<option value="{code}" data-region="[^"]*" selected>', answer.text)
+        shown = re.findall(r'<tr data-id="[^"]+"[^>]*data-departement="([^"]*)"[^>]*?(?<! hidden)>',
+                           answer.text)
+        assert set(shown) <= {code}, name  # its Fabriques only (Mayotte has none)
+        # the département filter says it now, not the search field
+        assert re.search(r'name="recherche"\s+value=""', answer.text), name
+        api = client.get("/api/v1/fabriques/proches", query_string={"q": name}).json
+        assert api["error"]["code"] == "departement", name
+    assert ban_server.requests == []  # none of them is an address
+    assert client.get("/api/v1/fabriques/proches?q=Paris").json["lieu"]  # a commune too
+
+
+def test_the_search_measures_from_where_the_map_places_the_commune(client, reference_engine):
+    """The search measured from a point inside the commune's contour, the map placed the
+    commune's Fabriques at the published list's point: a Fabrique « au centre de la
+    commune » of Marseille was 2,1 km from the centre of Marseille searched. One point."""
+    rows = laureate_table(reference_engine, load_policy(DEFAULT_POLICY))
+    at_centre = [row for row in rows if row["precision"] == "commune" and row["lon"] is not None
+                 and row["commune_code"] == "13055"]
+    assert len(at_centre) > 5  # the data make the case
+    near = client.get("/api/v1/fabriques/proches?q=13055&n=20").json["fabriques"]
+    assert {f["id"]: f["distance_m"] for f in near if f["commune_code"] == "13055"} == {
+        row["id"]: 0.0 for row in at_centre}
+    points = commune_points(reference_engine)
+    where = dict(zip(points.codes, points.points, strict=True))
+    for row in rows:
+        if row["precision"] == "commune" and row["lon"] is not None \
+                and row["source"] == SOURCE_PUBLISHED:
+            assert where.get(row["commune_code"], (row["lon"], row["lat"])) == (
+                row["lon"], row["lat"]), row["id"]

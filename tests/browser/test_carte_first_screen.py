@@ -84,14 +84,17 @@ def test_search_shows_the_nearest_fabriques(live_server, page, shoot):
     page.set_viewport_size({"width": 1366, "height": 768})
     page.goto(f"{live_server}/carte")
     page.wait_for_selector(READY, timeout=120_000)
-    page.fill("#recherche", "15000")
+    page.fill("#recherche", "15000")  # Aurillac's postal code, and Ytrac's
     page.get_by_role("button", name="Chercher").click()
+    page.wait_for_selector("#carte-recherche-choix")
+    assert page.evaluate("document.activeElement.id") == "carte-recherche-choix"
+    page.get_by_role("link", name="Aurillac (15014), Cantal (15)").click()
     page.wait_for_selector("#carte-proches li")
     page.wait_for_selector(READY, timeout=120_000)
     items = page.locator("#carte-proches li")
     assert items.count() == 5
     assert "Vic-sur-Cère" in items.first.inner_text() and "km" in items.first.inner_text()
-    assert "recherche=15000" in page.url
+    assert "recherche=Aurillac+%2815014%29" in page.url
     assert page.locator(".fabriques-lieu-cherche").count() == 1
     assert page.evaluate("window.fabriquesMaps.carte.map.getZoom()") >= 8
     shoot("carte-recherche", full_page=False)
@@ -101,7 +104,7 @@ def test_a_search_takes_the_focus_to_its_answer(live_server, page):
     """After the search's reload, the focus was on <body>, the title unchanged and, on a
     phone, the list below the map, off the screen; an error was not tied to its field."""
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(f"{live_server}/carte?recherche=15000&action=chercher")
+    page.goto(f"{live_server}/carte?recherche=15014&action=chercher")
     page.wait_for_selector(READY, timeout=120_000)
     assert page.evaluate("document.activeElement.id") == "proches-titre"
     assert on_screen(page, "#proches-titre")
