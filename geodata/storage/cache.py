@@ -10,7 +10,10 @@ When a load by another process changes the versions, the new value is built besi
 one, in a background thread, and swapped in when ready: meanwhile the old value, consistent
 with the data it was read from, keeps answering, so that a load does not stall every worker
 for the seconds an index takes to build. A load in this process (the loaders call
-``forget_versions``) is served at once: the next call waits for the new value.
+``forget_versions``) is served at once: the next call waits for the new value. A value read
+while another is built (the Fabriques' categories read the engine's index) is always the
+one of the versions in service, never an old one kept for answering: the value built from
+it is kept for those versions, and an old dependency would stay in it until the next load.
 
 Reading the set of versions costs a query; it is trusted for ``VERSIONS_TTL_S``: a load by
 another process (``fabriques load``) is seen within that delay.
@@ -18,6 +21,7 @@ another process (``fabriques load``) is seen within that delay.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -45,6 +49,7 @@ VERSIONS_TTL_S = 1.0
 _seen: dict[str, tuple[float, tuple[int, ...]]] = {}  # engine key -> (when read, version ids)
 _local_loads: dict[str, int] = {}  # engine key -> loads made by this process (forget_versions)
 _seen_lock = threading.Lock()
+_building = contextvars.ContextVar("building", default=False)  # inside some value's build
 
 
 def engine_key(engine: Engine) -> str:
@@ -109,15 +114,18 @@ class VersionedCache:
 
         With an ``epoch`` (not None) equal to the kept value's, a value kept for other
         versions is still answered while ``build()`` runs in a background thread, then
-        swapped in; without one, or when the epoch changed, the caller waits for the build.
+        swapped in; without one, or when the epoch changed, or when the caller is itself
+        building a value (which would keep an old one inside it), the caller waits.
         """
+        if _building.get():
+            epoch = None
         with self._guard:
             entry = self._entries.setdefault(key, _Entry())
         with entry.lock:
             if entry.value is not _MISSING and entry.versions == versions:
                 return entry.value
             if entry.value is _MISSING or epoch is None or entry.epoch != epoch:
-                entry.value, entry.versions, entry.epoch = build(), versions, epoch
+                entry.value, entry.versions, entry.epoch = _built(build), versions, epoch
                 entry.rebuilding = None
                 return entry.value
             if entry.rebuilding != versions:
@@ -131,7 +139,7 @@ class VersionedCache:
                  epoch: Hashable) -> None:
         """Build the value for ``versions`` beside the kept one, then swap it in."""
         try:
-            value = build()
+            value = _built(build)
         except Exception:  # noqa: BLE001 - the kept value goes on answering; retried later
             log.exception("valeur en cache non reconstruite ; l'ancienne reste servie")
             with entry.lock:
@@ -146,6 +154,16 @@ class VersionedCache:
         """Forget every value (what a restarted process would hold)."""
         with self._guard:
             self._entries.clear()
+
+
+def _built(build: Callable[[], Any]) -> Any:
+    """``build()``, the values it reads from the cache being those of the versions in
+    service (``VersionedCache.get``)."""
+    token = _building.set(True)
+    try:
+        return build()
+    finally:
+        _building.reset(token)
 
 
 def versioned(function: Callable) -> Callable:

@@ -135,3 +135,22 @@ def test_a_failed_background_build_keeps_the_old_value_and_is_tried_again():
     assert store.get("index", (1, 2), failing_once, epoch=0) == "ancien"
     assert _eventually(lambda: store.get("index", (1, 2), failing_once, epoch=0), "nouveau")
     assert len(calls) == 2
+
+
+def test_a_value_built_after_a_change_elsewhere_reads_its_dependencies_anew():
+    """The Fabriques' categories read the engine's index: rebuilt after another process's
+    load, they were computed on the old index (answered meanwhile) and kept for the new
+    versions, so the map kept the old QPV outlines' categories until the next load."""
+    index, table = VersionedCache(), VersionedCache()
+
+    def categories(versions):
+        return "catégories sur " + index.get("index", versions, lambda: f"index {versions}",
+                                              epoch=0)
+
+    assert table.get("table", (1,), lambda: categories((1,)), epoch=0) == \
+        "catégories sur index (1,)"
+    assert table.get("table", (1, 2), lambda: categories((1, 2)), epoch=0) == \
+        "catégories sur index (1,)"  # answered while the new one builds
+    assert _eventually(lambda: table.get("table", (1, 2), lambda: categories((1, 2)), epoch=0),
+                       "catégories sur index (1, 2)")
+    assert index.get("index", (1, 2), lambda: "jamais", epoch=0) == "index (1, 2)"
