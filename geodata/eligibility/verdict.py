@@ -34,6 +34,9 @@ class Verdict:
     no_qpv_within_radius: bool = False
     """Proven: no QPV within the policy's search radius (the outlines are complete in the
     whole disc around an exact location). False also when it is not known."""
+    nearest_qpv_name: str | None = None
+    """The name of the QPV ``row["nearest_qpv_code"]`` names (the contract's row names only
+    the QPV holding the location): for the pages, not a key of the contract."""
 
     @property
     def explanation(self) -> str:
@@ -49,8 +52,10 @@ def verdict(result: Classification, i: int, identifier=None) -> Verdict:
     row = {name: values[0] for name, values in columns.items()}
     if row["error"]:
         return Verdict(row, ())
-    proven_none = bool(result.nearest_known[i]) and int(result.nearest[i]) < 0
-    return Verdict(row, _components(result, row, i), proven_none)
+    nearest = int(result.nearest[i])
+    proven_none = bool(result.nearest_known[i]) and nearest < 0
+    name = str(result.index.qpv.names[nearest]) if nearest >= 0 else None
+    return Verdict(row, _components(result, row, i), proven_none, name)
 
 
 def qpv_source_text(result: Classification, i: int, row: dict) -> str:
