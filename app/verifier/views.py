@@ -12,6 +12,7 @@ from app.db import get_engine, get_geocoder, postcodes
 from app.forms import first_error
 from app.security import basemap
 from app.verifier.forms import AttestationForm, LocationForm
+from app.verifier.glossary import linked_to_glossary
 from geodata.checks import (
     CommuneChoice,
     CommuneUnknown,
@@ -38,6 +39,7 @@ from geodata.storage.reference import titled
 __all__ = ["bp"]
 
 bp = Blueprint("verifier", __name__, template_folder="templates")
+bp.add_app_template_filter(linked_to_glossary, "glossaire")
 
 
 COMPONENT_LABELS = {

@@ -19,7 +19,9 @@ TO_SETTLE = ("Territoire éligible\u00a0: catégorie à préciser (QPV ou hors d
 
 
 def verdict_box(page: str) -> tuple[str, str, str]:
-    """The alert's tone, its heading and its text as read (spaces folded)."""
+    """The alert's tone, its heading and its text as seen (spaces folded; the words linked
+    to their definition say so to a screen reader only)."""
+    page = re.sub(r'<span class="fr-sr-only">[^<]*</span>', "", page)
     box = re.search(r'<div id="verdict" class="fr-alert fr-alert--(\w+).*?</div>', page,
                     re.S)
     heading = re.search(r'<h2 id="verdict-titre"[^>]*>([^<]+)</h2>', box.group(0)).group(1)

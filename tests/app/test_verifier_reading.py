@@ -1,5 +1,5 @@
-"""The verdict as a project holder reads it on /verifier: the nearest QPV by its name: on
-the real layers."""
+"""The verdict as a project holder reads it on /verifier: the programme's words linked to
+their definition, the nearest QPV by its name: on the real layers."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from tests.ban_server import ban_server_fixture  # noqa: F401
 
 pytestmark = pytest.mark.shared_data
 
+GLOSSARY = {"aide-mot-qpv": "QPV", "aide-mot-proximite-immediate": "proximité immédiate",
+            "aide-mot-grand-centre-urbain": "grand centre urbain"}
 NEAR = "/verifier?lon=5.4034&lat=43.3305&policy=current"  # 81.8 m from QN01352M
 FAR = "/verifier?lon=5.37&lat=43.29&policy=current"  # Marseille, 500.8 m from QN01330M
 
@@ -26,6 +28,35 @@ def said(markup: str) -> str:
     """Markup as read: tags out, spaces folded, no-break spaces as spaces."""
     text = html.unescape(" ".join(re.sub(r"<[^>]+>", " ", markup).split()))
     return " ".join(text.replace("\u00a0", " ").replace("\u202f", " ").split())
+
+
+def glossary_links(box: str) -> list[tuple[str, str]]:
+    """(anchor on /aide, link's whole text) of each link of the box to the glossary."""
+    return [(anchor, said(text)) for anchor, text in re.findall(
+        r'<a href="/aide#(aide-mot-[\w-]+)">(.*?)</a>', box, re.S)]
+
+
+@pytest.mark.parametrize(("path", "anchors"), [
+    (NEAR, ["aide-mot-qpv", "aide-mot-proximite-immediate"]),
+    (FAR, ["aide-mot-qpv", "aide-mot-grand-centre-urbain"]),
+    ("/verifier?commune=13055", ["aide-mot-qpv", "aide-mot-grand-centre-urbain"]),
+])
+def test_the_programme_s_words_link_once_to_their_definition(client, path, anchors):  # noqa: F811
+    """« QPV », « proximité immédiate », « grand centre urbain »: a project holder does not
+    know them; each is linked at its first use in the verdict, once, its link named as a
+    definition; the heading stays a plain heading."""
+    box = verdict_box(client.get(path).text)
+    links = glossary_links(box)
+    assert [anchor for anchor, _ in links] == anchors
+    for anchor, text in links:
+        assert text.lower().startswith(GLOSSARY[anchor].lower().split()[0])
+        assert text.endswith("(définition)")
+    assert "<a " not in re.search(r"<h2 .*?</h2>", box, re.S).group(0)
+    first = box.index('href="/aide#aide-mot-qpv"')
+    assert "QPV" not in said(box[box.index('class="fabriques-decisif"'):first])
+    aide = client.get("/aide").text
+    for anchor in GLOSSARY:
+        assert re.search(rf'<dt id="{anchor}">', aide)
 
 
 def test_the_nearest_qpv_is_named(client):  # noqa: F811
