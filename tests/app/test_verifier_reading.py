@@ -1,5 +1,6 @@
 """The verdict as a project holder reads it on /verifier: the programme's words linked to
-their definition, the nearest QPV by its name: on the real layers."""
+their definition, the nearest QPV by its name, and what to do when the answer is « à
+vérifier »: on the real layers."""
 
 from __future__ import annotations
 
@@ -70,3 +71,45 @@ def test_the_nearest_qpv_is_named(client):  # noqa: F811
         "moins" in near
     answer = client.get("/api/v1/eligibility?lon=5.37&lat=43.29").json
     assert "nearest_qpv_name" not in answer and answer["nearest_qpv_code"] == "QN01330M"
+
+
+def next_step(page: str) -> str:
+    """The verdict's « Que faire » as read (its links and emphasis inline), or ""."""
+    box = verdict_box(page)
+    found = re.search(r'<p class="fabriques-suite[^"]*">(.*?)</p>', box, re.S)
+    return said(re.sub(r"</?(?:a|strong)\b[^>]*>", "", found.group(1))) if found else ""
+
+
+def test_a_place_known_by_its_commune_is_told_to_give_its_address(client):  # noqa: F811
+    page = client.get("/verifier?commune=13055").text
+    step = next_step(page)
+    assert step.startswith("Que faire : donnez l'adresse précise (numéro et rue) ou cliquez "
+                           "sur la carte")
+    assert 'href="#address"' in verdict_box(page) and 'href="#choix-carte"' in verdict_box(page)
+    assert "Sinon, joignez l'attestation à votre dossier ; un instructeur tranchera" in step
+
+
+def test_a_place_the_data_cannot_decide_is_told_whom_to_ask(client, api_app):  # noqa: F811
+    """Toulouse: no 2024 QPV outline loaded for Occitanie, nothing the person can type
+    decides it: the attestation goes with the dossier, and a question to the contact."""
+    page = client.get("/verifier?lon=1.4205&lat=43.5825&policy=current").text
+    step = next_step(page)
+    assert step.startswith("Que faire : joignez l'attestation à votre dossier ; un instructeur "
+                           "tranchera. Une question :")
+    assert step.endswith("Une question : voyez qui contacter.")  # no address set: /aide says
+    assert 'href="/aide#aide-contact"' in verdict_box(page)
+    assert 'id="aide-contact"' in client.get("/aide").text
+    api_app.config["CONTACT_EMAIL"] = "fabriques@anct.example"
+    page = client.get("/verifier?lon=1.4205&lat=43.5825&policy=current").text
+    assert 'href="mailto:fabriques@anct.example"' in verdict_box(page)
+    assert "écrivez à fabriques@anct.example" in next_step(page)
+
+
+def test_a_place_in_no_commune_is_told_to_check_its_coordinates(client):  # noqa: F811
+    step = next_step(client.get("/verifier?lon=5.0&lat=43.0").text)
+    assert step.startswith("Que faire : vérifiez la longitude et la latitude")
+
+
+@pytest.mark.parametrize("path", [NEAR, FAR, "/verifier?lon=4.0605&lat=45.0364&policy=ami-2019"])
+def test_a_decided_verdict_has_no_next_step(client, path):  # noqa: F811
+    assert next_step(client.get(path).text) == ""

@@ -43,6 +43,8 @@ REFERENCE_PAGES = {
     "aide": ("/aide", None),
     "accessibilite": ("/accessibilite", None),
     "verifier-verdict": ("/verifier?lon=5.4034&lat=43.3305", "#carte" + MAP_READY),
+    # « à vérifier »: its words linked to the glossary, its « Que faire »
+    "verifier-a-verifier": ("/verifier?lon=1.4205&lat=43.5825", "#carte" + MAP_READY),
     "lot": ("/verifier/lot", None),
     "carte": ("/carte", ".folium-map" + MAP_READY),
     "reseaux": ("/reseaux?fabrique=fabt-12&rule=distance&distance_km=12",

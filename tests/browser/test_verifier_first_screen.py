@@ -59,6 +59,32 @@ def test_an_undetermined_verdict_says_which_condition_and_why(live_server, page,
     shoot(f"verifier-a-verifier-{screen}", full_page=False)
 
 
+@pytest.fixture
+def live_config() -> dict:
+    """A contact address as long as a real one may be: the « Que faire » of an « à
+    vérifier » verdict gives it, and must leave the verdict whole on a phone."""
+    return {"CONTACT_EMAIL": "fabriques-de-territoire@anct.gouv.fr"}
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_an_undecided_verdict_says_what_to_do_and_stays_whole(live_server, page, shoot,
+                                                              screen):
+    """Castelnau-le-Lez under the current rules, the longest « à vérifier » summary found
+    (no 2024 QPV outline for Occitanie, none in the commune, a neighbour may have one)."""
+    page.set_viewport_size(SCREENS[screen])
+    page.goto(f"{live_server}/verifier?lon=3.9&lat=43.63&policy=current")
+    page.locator("#carte[data-ready='true']").wait_for()
+    first_screen(page, "#verdict")
+    text = " ".join(page.locator("#verdict").inner_text().split())
+    assert "Éligibilité à vérifier" in text and "Castelnau-le-Lez ne compte aucun QPV" in text
+    assert "Que faire : joignez l'attestation à votre dossier" in text
+    assert "écrivez à fabriques-de-territoire@anct.gouv.fr" in text
+    links = page.locator("#verdict a[href^='/aide#aide-mot-']")
+    assert links.count() == 2  # named as definitions for a screen reader
+    assert page.get_by_role("link", name="QPV (définition)", exact=True).count() == 1
+    shoot(f"verifier-que-faire-{screen}", full_page=False)
+
+
 @pytest.mark.parametrize("screen", SCREENS)
 def test_an_invalid_field_is_said_at_the_top_and_marked(live_server, page, shoot, screen):
     page.set_viewport_size(SCREENS[screen])
