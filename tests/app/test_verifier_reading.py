@@ -113,3 +113,13 @@ def test_a_place_in_no_commune_is_told_to_check_its_coordinates(client):  # noqa
 @pytest.mark.parametrize("path", [NEAR, FAR, "/verifier?lon=4.0605&lat=45.0364&policy=ami-2019"])
 def test_a_decided_verdict_has_no_next_step(client, path):  # noqa: F811
     assert next_step(client.get(path).text) == ""
+
+
+def test_the_measures_and_the_attestation_name_the_nearest_qpv(client):  # noqa: F811
+    """The measures' table and the printable attestation give the nearest QPV's name beside
+    its code, as the verdict does: a code alone tells a project holder nothing."""
+    measures = said(re.search(r"<table.*?</table>", client.get(FAR).text, re.S).group(0))
+    assert "QN01330M « Centre Ville 1er et 2e Arrondissements » (500,8 m)" in measures
+    attestation = said(client.get(FAR.replace("/verifier?", "/verifier/attestation?")).text)
+    assert ("QN01330M « Centre Ville 1er et 2e Arrondissements », à 500,8 m du lieu"
+            in attestation)
