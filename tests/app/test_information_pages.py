@@ -117,3 +117,18 @@ def test_the_verdict_says_eligible_or_not_first(client, lon, lat, heading):  # n
     help_link = re.search(r'<p class="fr-text--sm" id="verdict-aide"><a href="([^"]+)"',
                           page.text)
     assert help_link.group(1) == "/aide"  # under the verdict, where its reader is
+
+
+def test_help_says_what_each_role_does_and_the_login_page_links_to_it(bare_app):
+    """A préfecture agent or a ministry officer new to the service: the login page said only
+    « l'historique des vérifications », and the help nothing of the avis or the quotas."""
+    web = bare_app.test_client()
+    login = web.get("/connexion").text
+    assert 'href="/aide#aide-instruction"' in login
+    aide = web.get("/aide").text
+    section = aide[aide.index('id="aide-instruction"'):aide.index('id="aide-contact"')]
+    roles = re.findall(r"<dt>(.*?)</dt>", section)
+    assert roles == ["Instructeurs", "Préfectures", "Ministère"]
+    said = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", section)).split())
+    assert "l'avis (favorable, réservé ou défavorable) avec un texte obligatoire" in said
+    assert "Le tableau de bord des quotas" in said
