@@ -9,6 +9,7 @@ import re
 import pytest
 
 from tests.app.test_dashboard import DASHBOARD, EXPORT
+from tests.forms_sent import sent
 
 pytestmark = pytest.mark.shared_data
 
@@ -56,3 +57,20 @@ def test_the_first_screen_says_under_which_rules_the_first_waves_were_chosen(cli
     ami = lecture(html.unescape(client.get(link.group(1)).text))
     assert "Les lauréates des vagues 2019 à 2022 ont été choisies selon ces règles." in ami
     assert "voir le tableau selon" not in ami  # no other rules name waves of their own
+
+
+@pytest.mark.parametrize("changed, name", [
+    ({"policy": "ami-2019", "by": "wave"}, "quotas-ami-2019-par-vague.csv"),
+    ({"by": ""}, "quotas-current-ensemble.csv"),
+])
+def test_the_export_takes_the_rules_and_grouping_on_screen(client, login, changed, name):
+    """« AMI 2019 » and « Par vague » chosen, « Exporter » pressed without « Afficher »:
+    the file was ``quotas-current-ensemble.csv``. It sends the form as it stands."""
+    login(client, "ministry")
+    page = html.unescape(client.get(f"{DASHBOARD}?by=region").text)
+    answer = client.get(sent(page, "choix", "Exporter le tableau en CSV (tableur)", **changed))
+    assert answer.status_code == 200 and name in answer.headers["Content-Disposition"]
+    direct = client.get(f"{EXPORT}?policy={changed.get('policy', '')}&by={changed['by']}")
+    assert answer.data == direct.data
+    assert client.get(sent(page, "choix", "Afficher", **changed)).status_code == 200
+    assert client.get(f"{EXPORT}?by=wave&x=1").status_code == 200  # an unknown field: no 400

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 
 import openpyxl
 import pytest
@@ -17,6 +18,7 @@ from geodata.spreadsheet import XLSX_MIMETYPE
 from geodata.storage.dossiers import list_dossiers
 from tests.app.test_dossiers_pages import two_departements_fixture, wave_fixture  # noqa: F401
 from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
+from tests.forms_sent import sent
 
 pytestmark = pytest.mark.shared_data
 
@@ -40,8 +42,49 @@ def test_the_workbook_keeps_the_codes_as_text(wave, client, login):
     amounts = [row[column["Montant total demandé (€)"]] for row in rows]
     assert any(isinstance(cell.value, int) for cell in amounts)
     page = client.get("/instruction/dossiers?vague=2").text
-    assert 'href="/instruction/dossiers.xlsx?vague=2' in page
-    assert 'href="/instruction/dossiers.csv?vague=2' in page
+    assert 'formaction="/instruction/dossiers.xlsx"' in page
+    assert 'formaction="/instruction/dossiers.csv"' in page
+
+
+def exported_numbers(answer) -> list[int]:
+    rows = list(csv.reader(io.StringIO(answer.data.decode("utf-8-sig")), delimiter=";"))
+    return [int(row[0]) for row in rows[1:]]
+
+
+@pytest.mark.parametrize("changed, kept", [
+    ({"vague": "1"}, lambda wave: list_dossiers(wave, "1")),
+    ({"recherche": "fabulerie"}, lambda wave: [d for d in list_dossiers(wave, "2")
+                                               if d.number == 1234505]),
+    ({"vague": "1", "tri": "raison_sociale"}, None),
+])
+def test_the_exports_take_the_filters_on_screen_not_those_last_applied(
+        wave, client, login, changed, kept):
+    """On ``?vague=2``, wave 1 chosen (or a name typed) and « Exporter » pressed without
+    « Filtrer »: the file was wave 2's 20 dossiers. The exports send the form as it stands,
+    every field of it (the page's own fields are the export's)."""
+    login(client)
+    page = html.unescape(client.get("/instruction/dossiers?vague=2").text)
+    listed = client.get(sent(page, "filtres", "Filtrer", **changed))
+    expected = [int(n) for n in re.findall(r'<tr data-numero="(\d+)">', listed.text)]
+    if kept is not None:
+        assert sorted(expected) == sorted(d.number for d in kept(wave))
+    assert expected
+    answer = client.get(sent(page, "filtres", "Exporter en CSV", **changed))
+    assert answer.status_code == 200 and exported_numbers(answer) == expected
+    wave_asked = changed.get("vague", "2")
+    assert f"dossiers-vague-{wave_asked}.csv" in answer.headers["Content-Disposition"]
+    workbook = client.get(sent(page, "filtres", "Exporter (tableur, .xlsx)", **changed))
+    assert f"dossiers-vague-{wave_asked}.xlsx" in workbook.headers["Content-Disposition"]
+    rows = list(openpyxl.load_workbook(io.BytesIO(workbook.data)).active.iter_rows())[1:]
+    assert [row[0].value for row in rows] == expected
+
+
+def test_the_exports_ignore_a_field_they_do_not_know(wave, client, login):
+    """A field some future form or an old bookmark adds is no reason to refuse a file."""
+    login(client)
+    answer = client.get("/instruction/dossiers.csv?vague=1&plus-de-filtres=on&page=2&x=1")
+    assert answer.status_code == 200
+    assert sorted(exported_numbers(answer)) == sorted(d.number for d in list_dossiers(wave, "1"))
 
 
 def test_the_precision_is_said_as_the_checker_says_it(wave, client, login):
