@@ -100,3 +100,24 @@ def test_the_ministry_reads_its_charts_and_tables(live_server, page, accounts, s
     assert group_charts.first.is_visible()
     assert "Provence-Alpes-Côte d'Azur" in page.locator("#tableau-groupes").inner_text()
     shoot("tableau-de-bord-regions")
+
+
+@pytest.mark.parametrize("by", ["wave", "region"])
+def test_a_grouped_dashboard_is_no_wider_than_a_phone(live_server, page, accounts, by):
+    """The groups' charts sat in columns of at least 34rem: 560 px on a 390 px phone."""
+    log_in(page, live_server, accounts["email"], "/tableau-de-bord")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/tableau-de-bord?by={by}")
+    assert page.locator(".fabriques-chart-group").count() >= 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_the_export_takes_the_choices_on_screen(live_server, page, accounts):
+    """Chosen, not yet « Afficher »: the export was the rules and grouping shown before."""
+    log_in(page, live_server, accounts["email"], "/tableau-de-bord")
+    page.get_by_label("Règles appliquées").select_option("ami-2019")
+    page.get_by_label("Regroupement").select_option("wave")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Exporter le tableau en CSV (tableur)").click()
+    assert info.value.suggested_filename == "quotas-ami-2019-par-vague.csv"
+    assert page.url == f"{live_server}/tableau-de-bord"  # the page stays as it was
