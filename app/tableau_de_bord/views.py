@@ -55,6 +55,8 @@ HEADLINE = {CATEGORY_QPV: "En QPV ou à proximité",
             FNT: "dont Fabriques Numériques de Territoire (FNT)",
             CATEGORY_OUTSIDE: "Hors des grands centres urbains", TOTAL: "Total des lauréates"}
 """The targets the page opens with, and how their figures are titled."""
+EXACT_KINDS = (CATEGORY_UNDETERMINED, TOTAL)
+"""The lines whose count is exact, neither decided Fabriques nor a range (as the CLI says)."""
 
 
 def _refused(form: BareForm):
@@ -103,7 +105,7 @@ def index():
         other_rules=[other for other in map(load_policy, available_policies())
                      if other.name != policy.name and other.selected_waves],
         kinds=LINE_KINDS, labels=CHART_LABELS, long_labels=LONG_LABELS,
-        TOTAL=TOTAL, FNT=FNT, OVERALL=OVERALL,
+        TOTAL=TOTAL, FNT=FNT, OVERALL=OVERALL, exact_kinds=EXACT_KINDS,
         commitment_at_targets=quotas.total * funding.max_total_eur
         + quotas.fnt * funding.fnt_bonus_eur,
     )
