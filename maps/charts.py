@@ -40,6 +40,7 @@ from geodata.policy import (
     CATEGORY_OUTSIDE,
     CATEGORY_QPV,
     CATEGORY_UNDETERMINED,
+    policy_title,
 )
 from geodata.quotas import FNT, LINE_KINDS, OVERALL, TOTAL, QuotaTable
 from maps.chart_style import COLOURS, legend, patterns
@@ -126,6 +127,12 @@ class Chart:
         return self.to_svg()
 
 
+def _rules(policy_name: str) -> str:
+    """The rules as a person reads them: the policy's title (« Règles actuelles : … »), as
+    the pages say it; a screen reader heard the code « current »."""
+    return policy_title(policy_name) or f"politique « {policy_name} »"
+
+
 def quota_chart(table: QuotaTable, group: str | None = OVERALL, chart_id: str | None = None,
                 title: str | None = None, scale_max: int | None = None,
                 plot_width: int = PLOT_WIDTH) -> Chart:
@@ -137,7 +144,7 @@ def quota_chart(table: QuotaTable, group: str | None = OVERALL, chart_id: str | 
     rows = [Row(kind, CHART_LABELS[kind], (lines[kind].min,), lines[kind].target,
                 (lines[kind].max,)) for kind in LINE_KINDS]
     if title is None:
-        title = f"Fabriques par catégorie face aux cibles, politique « {table.policy_name} »"
+        title = f"Fabriques par catégorie face aux cibles, {_rules(table.policy_name)}"
         if table.by is not None:
             title += f", {table.by_title.lower()} {group or '(inconnu)'}"
     note = "" if any(row.target for row in rows) else (
@@ -163,7 +170,7 @@ def comparison_chart(before: QuotaTable, after: QuotaTable, group: str | None = 
     if title is None:
         title = (f"Simulation : Fabriques par catégorie avant et après l'ajout de "
                  f"{after.candidates} {agreed('candidature(s)', after.candidates)}, "
-                 f"politique « {after.policy_name} »")
+                 f"{_rules(after.policy_name)}")
     return bar_chart(rows, title, series=(BEFORE, AFTER), chart_id=chart_id or _slug(title))
 
 

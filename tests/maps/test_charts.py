@@ -84,7 +84,8 @@ def test_overall_chart_has_a_bar_per_category_and_a_line_per_target():
     title, desc = svg.find("svg:title", NS), svg.find("svg:desc", NS)
     assert svg.get("aria-labelledby") == title.get("id") == "essai-titre"
     assert svg.get("aria-describedby") == desc.get("id") == "essai-desc"
-    assert "current" in title.text and title.text == chart.title
+    assert title.text == chart.title == f"Fabriques par catégorie face aux cibles, {POLICY.title}"
+    assert "current" not in title.text  # a screen reader read the policy's code
 
     assert [bar.get("data-value") for bar in bars(svg)] == [
         str(table.line(kind).min) for kind in LINE_KINDS]
@@ -188,6 +189,7 @@ def test_comparison_chart_shows_before_and_after_for_every_category():
     legend = [t.text for t in svg.findall(".//svg:g[@class='legend']/svg:text", NS)]
     assert legend == [BEFORE, AFTER, "cible du programme"]
     assert f"{len(candidates)} candidatures" in chart.title
+    assert chart.title.endswith(f", {POLICY.title}") and "« current »" not in chart.title
     desc = svg.find("svg:desc", NS).text
     assert "QPV ou proximité : avant 3, après 5 pour une cible de 150 (reste 145)" in desc
 
