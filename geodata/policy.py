@@ -192,9 +192,11 @@ def policy_title(name: str) -> str | None:
 
 
 def _shown(name: object, limit: int = 40) -> str:
-    """``name`` as an error message quotes it: its repr, cut after ``limit`` characters."""
-    text = repr(name)
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(str(name))} caractères)"
+    """``name`` as an error message quotes it: « name », as the site quotes what a person
+    typed (not Python's repr), cut after ``limit`` characters."""
+    text = str(name)
+    return f"« {text} »" if len(text) <= limit else \
+        f"« {text[:limit]}… » ({len(text)} caractères)"
 
 
 def _check(policy: Policy, path: Path) -> None:

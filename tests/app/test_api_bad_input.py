@@ -45,7 +45,8 @@ def assert_unknown_policy(response, where: str) -> None:
     assert "politique inconnue" in text.lower(), where  # a page's alert is a sentence
     colon = " :" if response.is_json else "\u00a0:"  # JSON as written, a page the French way
     assert f"disponibles{colon} ami-2019, current" in text, where
-    assert "pyproject" not in text or "'../../pyproject'" in text, where  # never parsed
+    assert "pyproject" not in text or "« ../../pyproject »" in text.replace("\u00a0", " "), \
+        where  # quoted, never parsed
 
 
 # --- policy -------------------------------------------------------------------------------

@@ -333,7 +333,7 @@ def test_page_tells_every_bad_parameter_in_the_order_of_its_form(client):
                       "&couches=qpv,cadastre,,egouts")
     assert page.status_code == 400
     assert page_errors(page) == [
-        "politique inconnue\u00a0: 'laxiste' (disponibles\u00a0: ami-2019, current)",
+        "politique inconnue\u00a0: «\u00a0laxiste\u00a0» (disponibles\u00a0: ami-2019, current)",
         "millésime QPV inconnu\u00a0: '1999'",
         "vague invalide\u00a0: 32 caractères au plus",
         f"catégorie inconnue\u00a0: 'rouge' (attendues\u00a0: {', '.join(CATEGORIES)})",

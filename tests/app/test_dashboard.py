@@ -119,8 +119,8 @@ def test_the_history_based_simulation_is_gone(client, login):
 
 
 @pytest.mark.parametrize(("query", "message"), [
-    ("?by=commune", "Regroupement inconnu\u00a0: 'commune'"),
-    ("?policy=inconnue", "Politique inconnue\u00a0: 'inconnue'"),
+    ("?by=commune", "Regroupement inconnu\u00a0: «\u00a0commune\u00a0»"),
+    ("?policy=inconnue", "Politique inconnue\u00a0: «\u00a0inconnue\u00a0»"),
 ])
 def test_unknown_parameters_are_refused(client, login, query, message):
     login(client, "ministry")

@@ -31,7 +31,8 @@ def test_the_policy_is_checked_before_the_grouping(client, login):
     answer = client.get(f"{DASHBOARD}?by=commune&policy=inconnue")
     page = html.unescape(answer.text)
     assert answer.status_code == 400 and "Paramètre invalide" in page
-    assert "Politique inconnue\u00a0: 'inconnue' (disponibles\u00a0: ami-2019, current)" in page
+    assert "Politique inconnue : « inconnue » (disponibles : ami-2019, current)" in \
+        page.replace("\u00a0", " ")
     assert "regroupement" not in page
 
 
@@ -74,3 +75,32 @@ def test_the_export_takes_the_rules_and_grouping_on_screen(client, login, change
     assert answer.data == direct.data
     assert client.get(sent(page, "choix", "Afficher", **changed)).status_code == 200
     assert client.get(f"{EXPORT}?by=wave&x=1").status_code == 200  # an unknown field: no 400
+
+
+@pytest.mark.parametrize("query, said", [
+    ("policy=AMI2019", "Politique inconnue : « AMI2019 » (disponibles : ami-2019, current)"),
+    ("by=commune", "Regroupement inconnu : « commune » (possibles : vague, région, département)"),
+])
+def test_a_refused_parameter_is_quoted_in_guillemets_without_codes(client, login, query,
+                                                                    said):
+    """« 'AMI2019' » in Python's quotes, « vague « wave » » naming the code of a French word."""
+    login(client, "ministry")
+    for path in (DASHBOARD, EXPORT):
+        answer = client.get(f"{path}?{query}")
+        assert answer.status_code == 400
+        assert said in html.unescape(answer.text).replace("\u00a0", " ")
+
+
+@pytest.mark.parametrize("word, title, name", [
+    ("vague", "Par vague", "par-vague"), ("Vague", "Par vague", "par-vague"),
+    ("région", "Par région", "par-region"), ("region", "Par région", "par-region"),
+    ("département", "Par département", "par-departement"),
+    ("departement", "Par département", "par-departement"),
+])
+def test_the_groupings_french_names_are_accepted(client, login, word, title, name):
+    """The form says « Par vague »: ``?by=vague`` was « regroupement inconnu »."""
+    login(client, "ministry")
+    page = html.unescape(client.get(f"{DASHBOARD}?by={word}").text)
+    assert f'<h2 id="groupes">{title}</h2>' in page
+    export = client.get(f"{EXPORT}?by={word}")
+    assert f"quotas-current-{name}.csv" in export.headers["Content-Disposition"]

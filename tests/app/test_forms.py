@@ -44,7 +44,7 @@ def test_policy_field_defaults_to_the_default_policy_and_names_the_ones_shipped(
         form = Example()
         assert not form.validate()
     assert form.errors["policy"] == [
-        "politique inconnue : 'ami-2020' (disponibles : ami-2019, current)"]
+        "politique inconnue : « ami-2020 » (disponibles : ami-2019, current)"]
 
 
 def test_first_error_follows_the_order_asked_then_the_declaration(app):
