@@ -51,7 +51,7 @@ ASKED, CAPPED = "montants-demandes", "plafonnement"
 
 
 class JuryError(ValueError):
-    """A session that cannot be closed (none open, no members named)."""
+    """A session that cannot be closed (none open, no members named, no decision standing)."""
 
 
 class StaleDecisions(JuryError):
@@ -189,7 +189,8 @@ def reverse_decisions(engine: Engine, numbers: Iterable[int], motivation: str,
 def close_session(engine: Engine, wave: str, members: str, actor: str,
                   seen: str | None = None) -> ClosedSession:
     """Close the wave's open session: its decisions are locked, and the laureates table
-    gets the laureates of every closed session (one transaction). ``seen``: the
+    gets the laureates of every closed session (one transaction); a session without any
+    standing decision (all reversed) is not closed. ``seen``: the
     ``decisions_stamp`` of the page that asked, refused when the decisions changed since
     (another tab decided a dossier that nobody closing had seen)."""
     members = (members or "").strip()
@@ -206,6 +207,10 @@ def close_session(engine: Engine, wave: str, members: str, actor: str,
         if jury is None:
             raise JuryError(f"aucune session de jury ouverte pour la vague {wave}")
         standing = _current_decisions(orm, jury.id)
+        if not standing:  # every decision reversed: closing would record an empty session
+            raise JuryError(f"la session n° {jury.id} de la vague {wave} n'a aucune décision "
+                            "en vigueur (toutes ont été annulées) : rien à clore ; elle reste "
+                            "ouverte, la prochaine décision s'y ajoutera")
         if seen is not None and decisions_stamp(standing) != seen:
             raise StaleDecisions(
                 f"des décisions ont été prises ou annulées depuis l'affichage de la page (la "

@@ -45,3 +45,30 @@ def test_a_closing_from_a_page_that_showed_other_decisions_is_refused(wave, clie
     post(client, "/instruction/jury/cloture", vague="2", membres="Mme A (DGCL)",
          confirme="oui", decisions_vues=again)
     assert jury_sessions(wave, "2")[0].closed_at is not None
+
+
+def test_a_session_whose_decisions_were_all_reversed_is_not_closed(wave, client, login,
+                                                                    runner):
+    """Every decision reversed, the page said « 0 décision, annulable jusqu'à la clôture »
+    and offered the closing (« 0 décision ne pourra plus être annulée »), which recorded an
+    empty « Session n° 1 close »; the command line closed it as well."""
+    login(client)
+    post(client, "/instruction/jury/decisions", numero=["1234505"], vers="laureat",
+         vague="2", motivation="Motif du jury", confirme="oui")
+    post(client, "/instruction/jury/annulation", numero=["1234505"], vague="2",
+         motivation="Erreur de saisie")
+
+    page = " ".join(html.unescape(client.get(JURY).text).split())
+    assert "aucune décision en vigueur (toutes ont été annulées), rien à clore" in page
+    assert 'id="cloture"' not in page and "0 décision" not in page
+    refused = followed(client, post(client, "/instruction/jury/cloture", vague="2",
+                                    membres="Mme A (DGCL)", confirme="oui"))
+    assert ("Session non close\u00a0: la session n° 1 de la vague 2 n'a aucune décision en "
+            "vigueur (toutes ont été annulées)") in html.unescape(refused.text)
+    command = runner.invoke(args=["dossiers", "cloturer", "--vague", "2", "--membres", "Mme A"])
+    assert command.exit_code == 1 and "rien à clore" in command.output
+    assert jury_sessions(wave, "2")[0].closed_at is None
+    post(client, "/instruction/jury/decisions", numero=["1234505"], vers="laureat",
+         vague="2", motivation="Motif du jury", confirme="oui")  # the session takes it
+    assert [s.id for s in jury_sessions(wave, "2")] == [1]
+    assert 'id="cloture"' in client.get(JURY).text
