@@ -101,3 +101,16 @@ def test_a_reversal_says_which_dossier_is_back_before_the_jury(jury_wave, client
                 motivation="Avis à attendre")
     assert ("Décision annulée : le dossier 1234505 est de nouveau « transmis au jury »."
             in text(client.get(done.location)))  # was « Décision annulée : 1234505 de … »
+
+
+def test_the_wave_selector_is_named_once(jury_wave, client, login):  # noqa: F811
+    """A visually hidden legend « Vague » around the one select labelled « Vague »: a screen
+    reader said « Vague, groupe » then « Vague, liste déroulante ». One name, its label's."""
+    login(client)
+    page = client.get(JURY).text
+    chooser = re.search(r'<form method="get" action="/instruction/jury"[^>]*>(.*?)</form>',
+                        page, re.S).group(1)
+    assert "<legend" not in chooser and "<fieldset" not in chooser
+    labels = re.findall(r'<label class="fr-label" for="vague">(.*?)</label>', chooser, re.S)
+    assert [label.strip() for label in labels] == ["Vague"]
+    assert '<select class="fr-select" id="vague" name="vague">' in chooser
