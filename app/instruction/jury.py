@@ -285,8 +285,11 @@ def close():
     said = (f"Session de la vague {form.vague.data} close : "
             f"{decided} {agreed('lauréat(s) décidé(s)', decided)} ; la table des Fabriques "
             f"compte {written.written} {agreed('lauréat(s)', written.written)} des jurys (toutes "
-            "sessions closes), sur la carte et dans les quotas ; le fichier des données "
-            "ouvertes se publie de nouveau par « fabriques laureats publier ».")
+            "sessions closes), déjà sur la carte et dans les quotas.")
+    if decided:  # the open data files are written by the operator (fabriques laureats publier)
+        said += agreed(" Les fichiers des données ouvertes des Fabriques (CSV et GeoJSON à "
+                       "télécharger) ne comptent (ce lauréat|ces lauréats) qu'une fois "
+                       "republiés par l'exploitant du service : prévenez-le.", decided)
     if written.without_commune:
         said += " Sans commune, non écrits (à localiser) : " + ", ".join(
             map(str, written.without_commune)) + "."

@@ -221,7 +221,7 @@ def test_a_decision_is_reversed_then_the_session_closed_and_locked(wave, client,
     assert session.closed_at is not None and session.members == "Mme A (DGCL)"
     page = text(client.get(JURY))
     assert "Session de la vague 2 close : 1 lauréat décidé" in page
-    assert "se publie de nouveau par « fabriques laureats publier »" in page  # what comes next
+    assert "ce lauréat qu'une fois republiés par l'exploitant du service" in page  # who
     assert "Pas de session ouverte" in page and 'id="cloture"' not in page
     final = client.get("/instruction/jury/courriers?vague=2").text
     assert 'id="courrier-1234505"' in final and "courrier-projet" not in final  # no draft

@@ -114,3 +114,22 @@ def test_the_wave_selector_is_named_once(jury_wave, client, login):  # noqa: F81
     labels = re.findall(r'<label class="fr-label" for="vague">(.*?)</label>', chooser, re.S)
     assert [label.strip() for label in labels] == ["Vague"]
     assert '<select class="fr-select" id="vague" name="vague">' in chooser
+
+
+def test_the_closing_says_who_publishes_the_open_data_again(jury_wave, client,  # noqa: F811
+                                                            login):
+    """The closing sent its web reader to a command (« se publie de nouveau par « fabriques
+    laureats publier » »): it says who does it, and only when the session named laureates."""
+    login(client)
+    post(client, "/instruction/jury/decisions", numero=["1234509"],
+         vers="refuse-recandidater", motivation="Budget à préciser", vague="2", confirme="oui")
+    said = text(client.get(close(client, membres="Mme A", confirme="oui").location))
+    assert "Session de la vague 2 close : 0 lauréat décidé" in said
+    assert "laureats publier" not in said and "exploitant" not in said  # nothing to republish
+    post(client, "/instruction/jury/decisions", numero=["1234505", "1234515"],
+         vers="laureat", motivation="Motif du jury", vague="2", confirme="oui")
+    said = text(client.get(close(client, membres="Mme A", confirme="oui").location))
+    assert ("déjà sur la carte et dans les quotas. Les fichiers des données ouvertes des "
+            "Fabriques (CSV et GeoJSON à télécharger) ne comptent ces lauréats qu'une fois "
+            "republiés par l'exploitant du service : prévenez-le.") in said
+    assert "laureats publier" not in said
