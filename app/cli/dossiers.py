@@ -16,6 +16,7 @@ from geodata.dossiers.states import workflow
 from geodata.french import agreed
 from geodata.policy import PolicyError, available_policies
 from geodata.storage.dossiers import MoveRefused, dossier_waves, list_dossiers, move_dossiers
+from geodata.storage.jury import standing_decisions
 from loaders.dossier_rules import BY_WAVE
 from loaders.dossiers import ImportReport, import_dossiers, reverify_dossiers
 from loaders.ds_export import available_mappings
@@ -95,10 +96,12 @@ def summary(report: ImportReport) -> str:
 def export_command(vague: str | None, output: str, tableur: bool) -> None:
     _wave_with_dossiers(vague)
     dossiers = list_dossiers(get_engine(), vague)
+    decided = standing_decisions(get_engine(), dossiers)
     if output.lower().endswith(".xlsx"):
-        write_or_fail(output, export_xlsx(dossiers, f"Vague {vague}" if vague else "Dossiers"))
+        write_or_fail(output, export_xlsx(dossiers, f"Vague {vague}" if vague else "Dossiers",
+                                          decided))
     else:
-        write_or_fail(output, export_csv(dossiers, tableur=tableur))
+        write_or_fail(output, export_csv(dossiers, tableur=tableur, decisions=decided))
     click.echo(f"{len(dossiers)} {agreed('dossier(s) écrit(s)', len(dossiers))} dans {output}.")
 
 

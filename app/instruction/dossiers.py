@@ -39,13 +39,7 @@ from app.db import calendar_file, calendar_waves, data_dir, get_engine, get_geoc
 from app.errors import error_page
 from app.forms import first_error, keep_for_next_page, kept_from_last_post
 from app.instruction.changes import changes
-from app.instruction.forms import (
-    AVIS_TEXT_MAX,
-    AvisForm,
-    DossiersQuery,
-    ImportForm,
-    MoveForm,
-)
+from app.instruction.forms import AVIS_TEXT_MAX, AvisForm, DossiersQuery, ImportForm, MoveForm
 from app.instruction.kept import MOVE_KEPT, KeptMove, avis_sent, keep_avis
 from app.instruction.recheck import kept_checks
 from app.instruction.rules_said import wave_categories_rules
@@ -83,6 +77,7 @@ from geodata.storage.dossiers import (
     move_dossiers,
     stored_policies,
 )
+from geodata.storage.jury import standing_decisions
 from loaders.dossier_rules import BY_WAVE
 from loaders.dossiers import import_dossiers
 from loaders.errors import LoadError
@@ -193,8 +188,9 @@ def export(kind: str):
     if wave is not None and wave not in waves:  # headers alone read as « no dossier yet »
         return error_page("Vague inconnue", unknown_wave(wave, waves), 404)
     name = f"dossiers-vague-{wave}.{kind}" if wave else f"dossiers.{kind}"
-    body = export_xlsx(kept, f"Vague {wave}" if wave else "Dossiers") if kind == "xlsx" \
-        else export_csv(kept, tableur=True)
+    decided = standing_decisions(get_engine(), kept)  # the jury's, for the minutes
+    body = export_xlsx(kept, f"Vague {wave}" if wave else "Dossiers", decided) \
+        if kind == "xlsx" else export_csv(kept, tableur=True, decisions=decided)
     return Response(body, mimetype=XLSX_MIMETYPE if kind == "xlsx" else "text/csv",
                     headers={"Content-Disposition": f"attachment; filename={name}"})
 

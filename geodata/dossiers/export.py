@@ -7,13 +7,19 @@ instruction », « Fabrique de Territoire », « à vérifier », « Favorable �
 exactes »), ``oui`` / ``non``, decimal commas
 (and the BOM and ``;`` of ``geodata.spreadsheet``). The same as a workbook (``export_xlsx``):
 codes (SIRET, commune, département) as text cells, amounts and coordinates as numbers.
+
+The last columns are the jury's decision in force (``geodata.storage.jury``'s
+``standing_decisions``, given by the caller): the decision, its motivation, its session
+(number, and the day it closed: empty while open) and the yearly amounts it grants a
+laureate; all empty for a dossier without a decision.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import date
 
 from geodata.dossiers.records import DS_STATES, KINDS
 from geodata.dossiers.selection import SHOWN_CATEGORIES, shown_category
@@ -21,6 +27,7 @@ from geodata.dossiers.states import workflow
 from geodata.dossiers.territory import category_to_settle
 from geodata.eligibility.batch import format_value
 from geodata.eligibility.sentences import PRECISION_LABELS
+from geodata.french import in_paris
 from geodata.policy import available_policies
 from geodata.spreadsheet import french_value, spreadsheet_csv, spreadsheet_xlsx
 
@@ -32,7 +39,9 @@ COLUMNS = (
     "lon", "lat", "precision", "categorie", "commune_code", "qpv_code", "distance_qpv_m",
     "hors_grands_centres_urbains", "motifs", "departement", "avis", "avis_texte",
     "nom_projet", "montant_annee_1_eur", "montant_annee_2_eur", "montant_annee_3_eur",
-    "etat_ds",
+    "etat_ds", "decision_jury", "motivation_decision_jury", "session_jury",
+    "session_jury_close_le", "montant_accorde_annee_1_eur", "montant_accorde_annee_2_eur",
+    "montant_accorde_annee_3_eur",
 )
 """The columns of the export, in order; those added later come last (a program reading the
 export by position keeps working)."""
@@ -43,7 +52,9 @@ FRENCH_HEADERS = (
     "Code commune", "QPV", "Distance au QPV (m)", "Hors des grands centres urbains", "Motifs",
     "Département", "Avis de la préfecture", "Texte de l'avis", "Nom du projet",
     "Montant 1re année (€)", "Montant 2e année (€)", "Montant 3e année (€)",
-    "État sur Démarches Simplifiées",
+    "État sur Démarches Simplifiées", "Décision du jury", "Motivation de la décision",
+    "Session du jury (n°)", "Session close le", "Montant accordé 1re année (€)",
+    "Montant accordé 2e année (€)", "Montant accordé 3e année (€)",
 )
 SHOWN = "categorie_affichee"
 """A row's category as the pages show it (an « à vérifier » eligible either way apart): the
@@ -56,8 +67,10 @@ CHECK_NAMES = {"forme_juridique": "forme juridique", "financement": "financement
                "vague": "vague"}
 
 
-def export_rows(dossiers: Iterable) -> list[dict]:
-    """One dict per dossier (``COLUMNS``), from stored dossiers (``Dossier`` rows)."""
+def export_rows(dossiers: Iterable, decisions: Mapping[int, object] | None = None
+                ) -> list[dict]:
+    """One dict per dossier (``COLUMNS``), from stored dossiers (``Dossier`` rows) and their
+    decisions in force by number (``StandingDecision``: none given, those columns empty)."""
     out, shipped = [], available_policies()  # read once, not per dossier
     for dossier in dossiers:
         checks = dossier.checks or {}
@@ -81,16 +94,33 @@ def export_rows(dossiers: Iterable) -> list[dict]:
             "nom_projet": dossier.project_name, "montant_annee_1_eur": dossier.amount_1,
             "montant_annee_2_eur": dossier.amount_2, "montant_annee_3_eur": dossier.amount_3,
             "etat_ds": dossier.ds_state,
+            **_decision_columns((decisions or {}).get(dossier.number)),
             SHOWN: shown_category(dossier, shipped),  # the spreadsheets', as the pages say it
         })
     return out
+
+
+def _decision_columns(decision) -> dict:
+    """The jury's decision in force (a ``StandingDecision``, or None: every column empty)."""
+    granted = list(decision.granted) if decision else []
+    granted += [None] * (3 - len(granted))
+    return {
+        "decision_jury": decision.state if decision else None,
+        "motivation_decision_jury": decision.motivation if decision else None,
+        "session_jury": decision.session if decision else None,
+        "session_jury_close_le": in_paris(decision.closed_at).date()
+        if decision and decision.closed_at else None,
+        **{f"montant_accorde_annee_{year}_eur": amount
+           for year, amount in enumerate(granted, start=1)},
+    }
 
 
 def _labels() -> dict[str, dict]:
     """The codes of the columns that have some, as the pages say them."""
     rules = workflow()
     return {"etat": rules.labels, "type_fabrique": KINDS, "categorie": SHOWN_CATEGORIES,
-            "avis": rules.avis, "etat_ds": DS_STATES, "precision": PRECISION_LABELS}
+            "avis": rules.avis, "etat_ds": DS_STATES, "precision": PRECISION_LABELS,
+            "decision_jury": rules.labels}
 
 
 def _reasons(dossier, shipped: list[str]) -> str:
@@ -106,10 +136,11 @@ def _reasons(dossier, shipped: list[str]) -> str:
     return " ; ".join(said)
 
 
-def export_csv(dossiers: Iterable, tableur: bool = False) -> str:
+def export_csv(dossiers: Iterable, tableur: bool = False,
+               decisions: Mapping[int, object] | None = None) -> str:
     """The whole file: plain CSV (UTF-8, ``,``) or, with ``tableur``, for a French
-    spreadsheet."""
-    rows = export_rows(dossiers)
+    spreadsheet; ``decisions``: those of ``export_rows``."""
+    rows = export_rows(dossiers, decisions)
     if tableur:
         return spreadsheet_csv(FRENCH_HEADERS, ([french_value(value) for value in row]
                                                 for row in _labelled(rows)))
@@ -120,9 +151,10 @@ def export_csv(dossiers: Iterable, tableur: bool = False) -> str:
     return out.getvalue()
 
 
-def export_xlsx(dossiers: Iterable, title: str = "Dossiers") -> bytes:
+def export_xlsx(dossiers: Iterable, title: str = "Dossiers",
+                decisions: Mapping[int, object] | None = None) -> bytes:
     """The spreadsheet's table as a workbook, each cell typed (codes as text)."""
-    return spreadsheet_xlsx(FRENCH_HEADERS, _labelled(export_rows(dossiers)), title)
+    return spreadsheet_xlsx(FRENCH_HEADERS, _labelled(export_rows(dossiers, decisions)), title)
 
 
 def _labelled(rows: list[dict]) -> Iterable[list]:
@@ -133,4 +165,6 @@ def _labelled(rows: list[dict]) -> Iterable[list]:
         for check in UNDECIDED_SAID:  # a check neither true nor false, as the pages say it
             if shown[check] is None:
                 shown[check] = "à vérifier"
+        if isinstance(shown["session_jury_close_le"], date):  # a day as the pages say it
+            shown["session_jury_close_le"] = f"{shown['session_jury_close_le']:%d/%m/%Y}"
         yield [labels[c].get(shown[c], shown[c]) if c in labels else shown[c] for c in COLUMNS]

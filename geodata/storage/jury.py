@@ -28,14 +28,19 @@ from geodata.storage.cache import forget_versions
 from geodata.storage.database import session
 from geodata.storage.dossier_models import Dossier, DossierEvent, JurySession
 from geodata.storage.dossiers import MoveRefused
-from geodata.storage.jury_laureates import GRANTED, LaureatesWritten, write_jury_laureates
+from geodata.storage.jury_laureates import (
+    GRANTED,
+    LaureatesWritten,
+    granted_amounts,
+    write_jury_laureates,
+)
 from geodata.storage.reference import commune_parents
 
 __all__ = ["ASKED", "CAPPED", "DECIDED", "JURY_STATE", "MOTIVATION_MAX", "REVERSED",
            "StaleDecisions", "decisions_stamp",
-           "ClosedSession",
+           "ClosedSession", "StandingDecision",
            "JuryError", "close_session", "decide", "decisions_of", "jury_sessions",
-           "open_session", "reverse_decisions"]
+           "open_session", "reverse_decisions", "standing_decisions"]
 
 DECIDED, REVERSED = "decision", "decision-annulee"
 """The kinds of the events a jury writes."""
@@ -71,6 +76,16 @@ class ClosedSession:
     session: JurySession
     decisions: dict[str, int]  # decision state -> dossiers
     laureates: LaureatesWritten
+
+
+@dataclass(frozen=True)
+class StandingDecision:
+    """A dossier's decision in force (not reversed), as the minutes of its session say it."""
+    state: str
+    motivation: str
+    session: int
+    closed_at: datetime | None  # None while its session is open
+    granted: tuple[int | None, ...]  # the yearly amounts a laureate is granted, else empty
 
 
 def jury_sessions(engine: Engine, wave: str) -> list[JurySession]:
@@ -235,6 +250,24 @@ def decisions_of(engine: Engine, session_id: int) -> list[tuple[Dossier, Dossier
             orm.expunge(dossier)
             orm.expunge(event)
         return found
+
+
+def standing_decisions(engine: Engine, dossiers: Iterable[Dossier]
+                       ) -> dict[int, StandingDecision]:
+    """The decision in force of each of ``dossiers`` that has one, by number: of a closed
+    session or of the open one, with the amounts it grants (``granted_amounts``)."""
+    wanted = {dossier.id: dossier for dossier in dossiers}
+    with session(engine) as orm:
+        last = {i: e for i, e in _last_jury_events(orm, list(wanted)).items()
+                if e.kind == DECIDED}
+        closed = dict(orm.execute(select(JurySession.id, JurySession.closed_at).where(
+            JurySession.id.in_({e.jury_session_id for e in last.values()}))).all()) \
+            if last else {}
+    return {wanted[i].number: StandingDecision(
+        event.to_state, event.motivation or "", event.jury_session_id,
+        closed[event.jury_session_id],
+        tuple(granted_amounts(wanted[i], event)) if event.to_state == "laureat" else ())
+        for i, event in last.items()}
 
 
 def _locked(orm, numbers: list[int]) -> dict[int, Dossier]:

@@ -44,13 +44,16 @@ def test_an_accepted_dossier_has_its_badge_as_a_refused_one(wave, client, login)
     assert "sur DS" not in rows["1234505"]  # en instruction: nothing to say
 
 
-def test_the_export_has_the_state_on_demarches_simplifiees_last(wave, client, login):
+def test_the_export_has_the_state_on_demarches_simplifiees_after_the_amounts(wave, client,
+                                                                            login):
     number = accepted(wave)
     login(client, "ministry")
     exported = client.get("/instruction/dossiers.csv?vague=2").text.removeprefix("\ufeff")
     rows = list(csv.reader(io.StringIO(exported), delimiter=";"))
     assert rows[0][:3] == ["Numéro", "Vague", "État"]  # the columns before are kept
-    assert rows[0][-2:] == ["Montant 3e année (€)", "État sur Démarches Simplifiées"]
-    states = {row[0]: row[-1] for row in rows[1:]}
+    ds = rows[0].index("État sur Démarches Simplifiées")  # the jury's columns come after it
+    assert rows[0][ds - 1:ds + 2] == ["Montant 3e année (€)", "État sur Démarches Simplifiées",
+                                      "Décision du jury"]
+    states = {row[0]: row[ds] for row in rows[1:]}
     assert (states[number], states["1234516"], states["1234505"]) == (
         "accepté", "refusé", "en instruction")
