@@ -179,7 +179,7 @@ def test_attestation_is_fit_for_an_applicant_file(client):  # noqa: F811
     assert "Référence du dossier FT-2026-&lt;b&gt;042&lt;/b&gt;" in text  # escaped
     assert "Projet La Fabrique du Grand Saint-Barthélémy" in text
     assert "Commune Marseille (code INSEE 13055)" in text
-    assert "QPV le plus proche QN01352M, à 81,8 m du lieu" in text
+    assert "QPV le plus proche QN01352M « Grand Saint Barthélémy », à 81,8 m du lieu" in text
     # only the datasets that decided, each with its full checksum
     sums = re.findall(r'<code class="fabriques-somme">(sha256:[0-9a-f]{64})</code>', html)
     assert len(sums) >= 5

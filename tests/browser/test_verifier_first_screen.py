@@ -169,5 +169,5 @@ def test_the_attestation_reads_as_a_record(live_server, page, shoot):
     page.get_by_role("heading", level=1, name="Attestation").wait_for()
     text = " ".join(page.locator("main").inner_text().split())
     assert "FT-2026-042" in text and "Marseille (code INSEE 13055)" in text
-    assert "QN01352M, à 81,8 m du lieu" in text
+    assert "QN01352M « Grand Saint Barthélémy », à 81,8 m du lieu" in text
     shoot("verifier-attestation")
