@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
+from geodata.dossiers.calendar import wave_order
 from geodata.french import number
 from geodata.policy import (
     CATEGORIES,
@@ -246,7 +247,8 @@ def quota_table(
             groups.setdefault(getattr(record, by), []).append(record)
         targets = {}
     lines = []
-    for group in sorted(groups, key=lambda name: (name is None, name or "")):
+    order = wave_order if by == "wave" else str  # waves: « 2 » before « 10 »
+    for group in sorted(groups, key=lambda name: (name is None, order(name or ""))):
         members = groups[group]
         undetermined = [r for r in members if r.category == CATEGORY_UNDETERMINED]
         for kind in LINE_KINDS:

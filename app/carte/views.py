@@ -25,6 +25,7 @@ from app.carte.search import (
 from app.db import get_engine
 from app.security import basemap
 from geodata.display import decoded, short_name
+from geodata.dossiers.calendar import wave_order
 from geodata.fabriques import FNT_VALUES, UNKNOWN, Selection
 from geodata.french import name_key
 from geodata.policy import (
@@ -139,7 +140,7 @@ def carte():
         basemap=basemap(current_app), default_policy=DEFAULT_POLICY,
         selection=selection, state=state, errors=errors, downloads=downloads,
         vintages=[(vintage, f"QPV {vintage}") for vintage in qpv_vintages()],
-        waves=sorted({row["wave"] for row in rows if row["wave"]}), regions=regions,
+        waves=sorted({row["wave"] for row in rows if row["wave"]}, key=wave_order), regions=regions,
         departements=departements, categories=CATEGORIES, short_labels=SHORT_LABELS,
         marks=CATEGORY_MARKS,
         density_colors=DENSITY_COLORS, density_levels=density_levels(engine),

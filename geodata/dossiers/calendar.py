@@ -9,6 +9,7 @@ undetermined: it is said, never guessed.
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date
@@ -16,14 +17,24 @@ from pathlib import Path
 
 from geodata.policy import available_policies
 
-__all__ = ["CALENDAR_FILE", "Calendar", "CalendarError", "Wave", "load_calendar"]
+__all__ = ["CALENDAR_FILE", "Calendar", "CalendarError", "Wave", "load_calendar", "wave_order"]
 
 CALENDAR_FILE = Path(__file__).with_name("vagues.toml")
+NUMBERS = re.compile(r"([0-9]+)")
 KINDS = {"FNT": "Fabriques Numériques de Territoire", "toutes": "tous types"}
 
 
 class CalendarError(ValueError):
     """A calendar file that cannot be read as one."""
+
+
+def wave_order(wave: str) -> tuple:
+    """The sort key of a wave's name, its numbers read as numbers: « 2 » before « 10 »,
+    then « 2020-1 », « 2023 », « 2024 »; names without a number after. Every list of waves
+    (dossiers, jury, dashboard, map) sorts with it."""
+    parts = tuple((0, int(part), "") if part.isascii() and part.isdigit() else (1, 0, part)
+                  for part in NUMBERS.split(wave) if part)
+    return parts, wave
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import defer
 
 from geodata.dossiers.actors import actor_said
+from geodata.dossiers.calendar import wave_order
 from geodata.dossiers.states import workflow
 from geodata.storage.database import session
 from geodata.storage.dossier_models import Dossier, DossierEvent, JurySession
@@ -348,8 +349,7 @@ def dossiers_by_wave(engine: Engine, state: str | None = None,
         query = query.where(Dossier.departement_code.in_(list(departements)))
     with session(engine) as orm:
         counted = dict(orm.execute(query).all())
-    known = sorted((w for w in counted if w is not None),
-                   key=lambda w: (not w.isdigit(), int(w) if w.isdigit() else 0, w))
+    known = sorted((w for w in counted if w is not None), key=wave_order)
     return {wave: counted[wave] for wave in [*known, *([None] if None in counted else [])]}
 
 

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from geodata.dossiers import calendar as calendar_module
-from geodata.dossiers.calendar import CalendarError, load_calendar
+from geodata.dossiers.calendar import CalendarError, load_calendar, wave_order
 from geodata.dossiers.checks import (
     funding_finding,
     granted_within_rules,
@@ -258,3 +258,11 @@ def test_the_state_after_the_avis_needs_an_avis():
 def test_why_no_avis_says_where_the_dossier_stands(state, said):
     why = RULES.avis_refusal(state)
     assert why is None if said is None else said in why
+
+
+def test_waves_sort_in_the_calendar_s_order():
+    """One key for every list of waves: the shipped calendar's order, numbers as numbers."""
+    shipped = [wave.number for wave in load_calendar().waves]
+    assert sorted(reversed(shipped), key=wave_order) == shipped  # 1 to 10, 2023, 2024
+    assert sorted(["2021", "sans", "2020-1", "10", "2"], key=wave_order) \
+        == ["2", "10", "2020-1", "2021", "sans"]
