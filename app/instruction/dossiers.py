@@ -43,6 +43,7 @@ from app.instruction.forms import AVIS_TEXT_MAX, AvisForm, DossiersQuery, Import
 from app.instruction.kept import MOVE_KEPT, KeptMove, avis_sent, keep_avis
 from app.instruction.recheck import kept_checks
 from app.instruction.rules_said import wave_categories_rules
+from app.instruction.waves import unknown_wave, waves_shown
 from app.security import no_store
 from geodata.checks import LocationError, check_point, map_features
 from geodata.dossiers import selection
@@ -98,16 +99,11 @@ def _selection(query: DossiersQuery):
              for w in dossier_waves(get_engine(), departements=departements)]
     numbered = [w for w in waves if w != NO_WAVE]
     wave = query.vague.data or (numbered[-1] if numbered else waves[0] if waves else None)
+    waves = waves_shown(waves, wave)  # a known wave without dossiers of the account's
     everything = [d for d in (list_dossiers(get_engine(), wave) if wave is not None else [])
                   if _may_see(d)]
     return waves, wave, everything, query.selection().apply(everything, query.tri.data or
                                                             "numero")
-
-
-def unknown_wave(wave: str, waves: list[str]) -> str:
-    """Why a wave asked shows nothing: no dossier of it (the waves that have some)."""
-    return f"Aucun dossier dans la vague « {wave} » (vagues des dossiers : " \
-        f"{', '.join(waves) or 'aucune'})."
 
 
 def _may_see(dossier) -> bool:

@@ -28,10 +28,10 @@ from app.access import role_required
 from app.db import get_engine, wave_cap, wave_policy
 from app.errors import error_page
 from app.forms import first_error, keep_for_next_page, kept_from_last_post
-from app.instruction.dossiers import unknown_wave
 from app.instruction.forms import CloseForm, DecisionForm, MatchForm, ReverseForm
 from app.instruction.kept import JURY_KEPT, Selection
 from app.instruction.rules_said import categories_rules, quota_rules
+from app.instruction.waves import unknown_wave
 from app.security import no_store
 from geodata.dossiers.checks import granted_within_rules
 from geodata.dossiers.jury import laureates_of_wave, possible_categories_of, selection_warnings
