@@ -7,6 +7,7 @@ dossier's history. The app serves its own embedded database (the hand-made wave 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +24,7 @@ from tests.support import make_app
 pytestmark = [pytest.mark.shared_data, pytest.mark.browser]
 
 EMAIL = "instructrice@exemple.gouv.fr"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -104,6 +106,14 @@ def test_on_a_desktop_the_first_screen_shows_dossiers_not_filters(live_server, p
     page.goto(f"{live_server}/instruction/dossiers?vague=2&etat=depose")  # a filter chosen
     assert page.get_by_label("État", exact=True).is_visible()
     assert "Filtres et tri (1 choisi)" in page.locator(".fabriques-filtres__libelle").inner_text()
+
+
+def test_the_guide_says_the_filters_fold_on_every_screen():
+    """docs/instruction.md said the filters fold away « Sur un téléphone »: they fold on
+    every screen (the test above at 1366x768), as a person reading the guide should expect."""
+    guide = " ".join((ROOT / "docs" / "instruction.md").read_text(encoding="utf-8").split())
+    sentence = next(part for part in guide.split(". ") if "« Filtres et tri »" in part)
+    assert "Sur un téléphone" not in sentence and "Sur tout écran" in sentence
 
 
 def test_on_a_phone_a_dossiers_checks_are_stacked_to_be_read(live_server, page, shoot):
