@@ -116,10 +116,13 @@ def register(blueprint: Blueprint) -> None:
     blueprint.register_error_handler(HTTPException, http_json)
 
 
-def error_page(title: str, message: str, status: int, kept: list[tuple[str, str]] = ()):
+def error_page(title: str, message: str, status: int, kept: list[tuple[str, str]] = (),
+               step: tuple[str, str] | None = None):
     """The French error page: a title, what went wrong, what the person had written
-    (``kept``: label and text, to copy) and the way back home."""
-    return render_template("erreur.html", title=title, message=message, kept=kept), status
+    (``kept``: label and text, to copy), the next step if one is said (``step``: label and
+    address of a button) and the way back home."""
+    return render_template("erreur.html", title=title, message=message, kept=kept,
+                           step=step), status
 
 
 def _http_texts(error: HTTPException) -> tuple[str, str]:

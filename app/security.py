@@ -34,14 +34,18 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask, current_app, request, url_for
 from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.access import local_path
 from app.errors import API_PREFIX, error_page
+from geodata.dossiers.states import workflow
 from maps.base import with_nonce
 from maps.basemap import Basemap, basemap_from_settings
 
@@ -247,14 +251,60 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError):
-        kept = [(label, request.form[name].strip()) for name, label in WRITTEN.items()
-                if request.form.get(name, "").strip()]
         if _plain_http_without_session(app, error):
-            return error_page("Connexion chiffrée nécessaire", PLAIN_HTTP, 400, kept=kept)
-        why = CSRF_REASONS.get(error.description, "jeton de sécurité refusé")
-        return error_page("Formulaire expiré",
-                          f"Le formulaire a expiré ou ne vient pas de ce site ({why}). "
-                          "Rechargez la page et recommencez.", 400, kept=kept)
+            return error_page("Connexion chiffrée nécessaire", PLAIN_HTTP, 400, kept=_kept())
+        return _form_refused(error)
+
+
+def _form_refused(error: CSRFError):
+    """The page of a form refused for its CSRF token: what the person chose and wrote, to
+    copy, and the way back to the form's page; never « reload », which resends the form.
+    A page behind a login posted once the session is gone (a logout in another tab, the
+    session's end) says to log in again, the login leading back to that page."""
+    page = _form_page()
+    view = current_app.view_functions.get(request.endpoint)
+    if not current_user.is_authenticated and hasattr(view, "accepted_roles"):
+        kept = _kept()
+        then = "Copiez ce que vous aviez choisi et écrit (ci-dessous), puis reconnectez-vous" \
+            if kept else "Reconnectez-vous"
+        return error_page(
+            "Session terminée",
+            "Votre session a pris fin (déconnexion, peut-être dans un autre onglet, ou durée "
+            "d'une session écoulée) : le formulaire n'a pas été enregistré. "
+            f"{then} : vous reviendrez à la page du formulaire pour le renvoyer.", 400,
+            kept=kept, step=("Se reconnecter", url_for("comptes.login", next=page)))
+    why = CSRF_REASONS.get(error.description, "jeton de sécurité refusé")
+    back = "Rouvrez la page du formulaire (lien ci-dessous)" if page else \
+        "Revenez à la page du formulaire"
+    return error_page("Formulaire expiré",
+                      f"Le formulaire a expiré ou ne vient pas de ce site ({why}) : il n'a pas "
+                      f"été enregistré. {back} et recommencez.", 400, kept=_kept(),
+                      step=("Rouvrir la page du formulaire", page) if page else None)
+
+
+def _form_page() -> str | None:
+    """The page the refused form was on: the referring page when it is one of this site
+    (its path and query), else the form's own address when it is a page; None if neither."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.scheme in ("http", "https") and referrer.netloc == request.host:
+        page = local_path(f"{referrer.path}?{referrer.query}".rstrip("?"))
+        if page is not None:
+            return page
+    try:
+        current_app.create_url_adapter(request).match(request.path, method="GET")
+    except HTTPException:
+        return None
+    return request.path
+
+
+def _kept() -> list[tuple[str, str]]:
+    """What the refused form held that a person chose (``CHOSEN``, by its label) or wrote
+    (``WRITTEN``), to copy back."""
+    labels = {"avis": workflow().avis, "vers": workflow().labels}
+    chosen = [(label, labels[name].get(value, value)) for name, label in CHOSEN.items()
+              if (value := request.form.get(name, "").strip())]
+    return chosen + [(label, request.form[name].strip()) for name, label in WRITTEN.items()
+                     if request.form.get(name, "").strip()]
 
 
 PLAIN_HTTP = ("Cette page a été ouverte en HTTP, sans chiffrement : les formulaires du service "
@@ -292,6 +342,9 @@ def _plain_http_without_session(app: Flask, error: CSRFError) -> bool:
 WRITTEN = {"texte": "Texte de l'avis", "motivation": "Motivation", "membres": "Membres du jury"}
 """The fields where a person writes sentences: an expired form (a session ended at its
 eight hours, a logout in another tab) gives them back to copy, as a refused avis does."""
+CHOSEN = {"avis": "Avis choisi", "vers": "État ou décision choisi"}
+"""The choices given back with them (a prefecture's avis, the state or the jury's decision
+of the dossiers ticked), by their labels."""
 
 
 CSRF_REASONS = {

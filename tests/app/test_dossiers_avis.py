@@ -20,7 +20,7 @@ from geodata.storage.dossiers import (
     move_dossiers,
 )
 from geodata.storage.jury import decide, reverse_decisions
-from tests.app.conftest import csrf_token, followed
+from tests.app.conftest import PASSWORD, csrf_token, followed
 from tests.app.test_dossiers_moves import move, states
 from tests.app.test_dossiers_pages import (  # noqa: F401 - the two fixtures
     ROWS,
@@ -329,6 +329,35 @@ def test_an_expired_form_gives_back_what_was_written(wave, client, login):
     assert answer.status_code == 400 and "Formulaire expiré" in answer.text
     assert 'id="texte-garde"' in answer.text
     assert html.escape(written, quote=False) in answer.text
+
+
+def test_an_avis_sent_after_a_logout_leads_to_the_login_and_back(wave, client, login):
+    """A logout in another tab, then the avis sent: the page kept the text but not the
+    choice, said « Rechargez la page » (which sent the same form again) and led home only."""
+    number = next(d.number for d in list_dossiers(wave) if d.departement_code == "13")
+    email = prefecture(client, login, "13")
+    page = f"/instruction/dossiers/{number}"
+    token = csrf_token(client, page)
+    client.post("/deconnexion", data={"csrf_token": token})  # the other tab
+    sent = {"csrf_token": token, "avis": "reserve", "texte": "Bail à préciser"}
+    answer = client.post(f"{page}/avis", data=sent, headers={"Referer": f"http://localhost{page}"})
+    said = " ".join(html.unescape(answer.text).split())
+    assert answer.status_code == 400 and "Session terminée" in said
+    assert "Rechargez" not in said and "reconnectez-vous" in said
+    assert "<strong>Avis choisi</strong></p> <blockquote class=\"fabriques-texte-ecrit\">Réservé" \
+        in said and "Bail à préciser" in said
+    relogin = re.search(r'id="etape-suivante" href="([^"]+)">Se reconnecter', answer.text)
+    assert html.unescape(relogin.group(1)) == f"/connexion?next={page}"
+    logged = client.post(html.unescape(relogin.group(1)), data={
+        "email": email, "password": PASSWORD, "csrf_token": csrf_token(client)})
+    assert logged.status_code == 302 and logged.location == page  # back to the form's page
+    elsewhere = client.post(f"{page}/avis", data=sent,  # logged in again, an old token
+                            headers={"Referer": "https://ailleurs.example/piege"})
+    said = " ".join(html.unescape(elsewhere.text).split())
+    assert "Formulaire expiré" in said and "Rechargez" not in said
+    assert "Rouvrez la page du formulaire" in said
+    back = re.search(r'id="etape-suivante" href="([^"]+)"', elsewhere.text).group(1)
+    assert back == f"{page}/avis"  # the form's own address (its page), never the other site
 
 
 def test_each_row_is_headed_by_its_dossier_number(wave, client, login):
