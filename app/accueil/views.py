@@ -13,7 +13,7 @@ from app.db import get_engine
 from geodata.policy import CATEGORIES, DEFAULT_POLICY, available_policies, load_policy
 from geodata.storage.database import DatabaseUnreachable, unreachable_status
 from geodata.storage.jury_laureates import JURY_SOURCE
-from geodata.storage.laureates import fabrique_count
+from geodata.storage.laureates import fabrique_count, fabriques_counted
 from geodata.storage.reference import loaded_versions, scope_names, titled
 
 __all__ = ["bp"]
@@ -35,11 +35,14 @@ def home():
 
 @bp.get("/donnees")
 def donnees():
-    """The dataset versions in service, in French: source, kind, vintage, coverage, rows."""
+    """The dataset versions in service, in French: source, kind, vintage, coverage, rows;
+    and how the published list and the juries' laureates make the Fabriques in service (the
+    number the home page, the map, the API and the dashboard give)."""
     versions = loaded_versions(get_engine())
     return render_template("donnees.html", versions=versions, titled=titled,
                            jury_source=JURY_SOURCE, rows_text=rows_text, kind=kind,
-                           coverage=coverage, names=scope_names(get_engine()) if versions else {})
+                           coverage=coverage, names=scope_names(get_engine()) if versions else {},
+                           fabriques=fabriques_counted(get_engine()) if versions else None)
 
 
 @bp.get("/sante")

@@ -9,19 +9,22 @@ The public map, ``/api/v1/fabriques``, each Fabrique's page and the open data fi
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select
 
 from geodata.eligibility import classify
 from geodata.eligibility.categories import ANY_CATEGORY, possible_categories
 from geodata.policy import CATEGORIES, CATEGORY_UNDETERMINED, Policy
-from geodata.publication import MATCH_SAME, merge_matches
+from geodata.publication import MATCH_SAME, SOURCE_BOTH, SOURCE_DECIDED, merge_matches
 from geodata.storage.cache import versioned
 from geodata.storage.models import Commune, DatasetVersion, Departement, Laureate, Region
 from geodata.storage.reference import reference_index
 
-__all__ = ["DESCRIBED_DATASETS", "fabrique_count", "fabriques_once", "laureate_by_id",
+__all__ = ["DESCRIBED_DATASETS", "FabriquesCounted", "fabrique_count", "fabriques_counted",
+           "fabriques_once", "laureate_by_id",
            "laureate_table", "publication_sources", "same_as"]
 
 FNT_KINDS = {"FNT": True, "FT": False}
@@ -83,6 +86,29 @@ def fabrique_count(engine: Engine) -> int:
     """How many Fabriques ``laureate_table`` lists (``fabriques_once``): a decided laureate
     the same as a published one counted once, as the map and the open data count it."""
     return len(fabriques_once(engine))
+
+
+@dataclass(frozen=True)
+class FabriquesCounted:
+    """The Fabriques in service, each once (``total``, as the map counts them), and the
+    laureates decided by the juries: those the published list lacks (``decided_new``) and
+    those the same as a published Fabrique, counted once (``decided_published``)."""
+
+    total: int
+    decided_new: int
+    decided_published: int
+
+    @property
+    def published(self) -> int:
+        """The published list's Fabriques (with the decided ones merged into them)."""
+        return self.total - self.decided_new
+
+
+def fabriques_counted(engine: Engine) -> FabriquesCounted:
+    """How the published list and the juries' laureates make the Fabriques in service."""
+    rows = fabriques_once(engine)
+    sources = Counter(row["source"] for row in rows)
+    return FabriquesCounted(len(rows), sources[SOURCE_DECIDED], sources[SOURCE_BOTH])
 
 
 @versioned

@@ -10,9 +10,17 @@ import re
 
 import pytest
 
-from geodata.storage.jury import jury_sessions
+from geodata.storage.jury import close_session, decide, jury_sessions
+from geodata.storage.laureates import fabrique_count
 from tests.app.conftest import followed
-from tests.app.test_jury_pages import JURY, bouches_du_rhone, post, wave  # noqa: F401
+from tests.app.test_jury_pages import (  # noqa: F401
+    JURY,
+    MARSEILLE,
+    bouches_du_rhone,
+    post,
+    text,
+    wave,
+)
 from tests.ban_server import ban_server_fixture  # noqa: F401 - the BAN-speaking server
 
 pytestmark = pytest.mark.shared_data
@@ -72,3 +80,22 @@ def test_a_session_whose_decisions_were_all_reversed_is_not_closed(wave, client,
          vague="2", motivation="Motif du jury", confirme="oui")  # the session takes it
     assert [s.id for s in jury_sessions(wave, "2")] == [1]
     assert 'id="cloture"' in client.get(JURY).text
+
+
+def test_the_data_page_says_how_the_jury_s_laureates_join_the_published_list(wave, client):
+    """/donnees listed « 382 Fabriques lauréates » (the published list) and « 3 Fabriques
+    lauréates » (the juries'), read as 385, where the home page, the map, the API and the
+    dashboard said 383: two of the jury's laureates are published Fabriques, counted once."""
+    decide(wave, MARSEILLE, "laureat", "Retenus", "jury")
+    close_session(wave, "2", "Mme A (DGCL)", "jury")
+    total = fabrique_count(wave)
+    page = text(client.get("/donnees"))
+    published = int(re.search(r"<td>(\d+) Fabriques lauréates</td>", page).group(1))
+    assert total == published + 1
+    assert "<td>3 Fabriques lauréates : 1 nouvelle, 2 déjà dans la liste publiée (comptées " \
+           "une fois)</td>" in page
+    assert (f"En tout, {total} Fabriques lauréates en service, chacune comptée une fois comme "
+            f"sur la carte, l'API et le tableau de bord : {published} de la liste publiée et 1 "
+            "décidée par les jurys de ce service. Sur 3 lauréates des jurys, 2 sont des "
+            "Fabriques de la liste publiée, comptées une fois.") in page
+    assert f"{total} Fabriques lauréates sont chargées" in text(client.get("/"))
