@@ -39,6 +39,7 @@ def test_a_known_wave_without_dossiers_of_the_prefecture_is_an_empty_list(
     assert "Aucun dossier de vos départements (13) dans cette vague." in said(page)
     assert "Vague inconnue" not in said(page)
     assert ROWS.findall(page.text) == [] and chosen_wave(page) == asked
+    assert "ne répond à ces filtres" not in said(page)  # no filter was chosen
     export = client.get(f"/instruction/dossiers.csv?vague={asked}")
     assert export.status_code == 200 and export.text.removeprefix("\ufeff").count("\n") == 1
     unknown = client.get("/instruction/dossiers?vague=99")  # a wave nobody knows
