@@ -45,6 +45,9 @@ COLUMNS = (
 )
 """The columns of the export, in order; those added later come last (a program reading the
 export by position keeps working)."""
+DECISION_COLUMNS = COLUMNS[-7:]
+"""The jury's decision in force: decision, motivation, session, its closing day and the
+yearly amounts granted (``_decision_columns``)."""
 FRENCH_HEADERS = (
     "Numéro", "Vague", "État", "Raison sociale", "SIRET", "Code forme juridique",
     "Forme juridique admise", "Type de Fabrique", "Montant total demandé (€)",
@@ -102,17 +105,12 @@ def export_rows(dossiers: Iterable, decisions: Mapping[int, object] | None = Non
 
 def _decision_columns(decision) -> dict:
     """The jury's decision in force (a ``StandingDecision``, or None: every column empty)."""
-    granted = list(decision.granted) if decision else []
-    granted += [None] * (3 - len(granted))
-    return {
-        "decision_jury": decision.state if decision else None,
-        "motivation_decision_jury": decision.motivation if decision else None,
-        "session_jury": decision.session if decision else None,
-        "session_jury_close_le": in_paris(decision.closed_at).date()
-        if decision and decision.closed_at else None,
-        **{f"montant_accorde_annee_{year}_eur": amount
-           for year, amount in enumerate(granted, start=1)},
-    }
+    if decision is None:
+        return dict.fromkeys(DECISION_COLUMNS)
+    granted = [*decision.granted, None, None, None][:3]
+    closed = in_paris(decision.closed_at).date() if decision.closed_at else None
+    return dict(zip(DECISION_COLUMNS, (decision.state, decision.motivation, decision.session,
+                                       closed, *granted), strict=True))
 
 
 def _labels() -> dict[str, dict]:

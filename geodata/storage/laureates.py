@@ -81,11 +81,10 @@ def fabriques_once(engine: Engine) -> list[dict]:
     return merge_matches(_read(engine))
 
 
-@versioned
 def fabrique_count(engine: Engine) -> int:
     """How many Fabriques ``laureate_table`` lists (``fabriques_once``): a decided laureate
     the same as a published one counted once, as the map and the open data count it."""
-    return len(fabriques_once(engine))
+    return fabriques_counted(engine).total
 
 
 @dataclass(frozen=True)
@@ -104,6 +103,7 @@ class FabriquesCounted:
         return self.total - self.decided_new
 
 
+@versioned
 def fabriques_counted(engine: Engine) -> FabriquesCounted:
     """How the published list and the juries' laureates make the Fabriques in service."""
     rows = fabriques_once(engine)

@@ -139,7 +139,6 @@ def coverage_names(connection: Connection) -> dict[str, dict[str, str]]:
 
 
 @versioned
-@versioned
 def qpv_outlines_coverage(engine: Engine, vintage: str) -> str | None:
     """Where the QPV outlines of ``vintage`` in service are complete, in French (« la région
     Provence-Alpes-Côte d'Azur (93) »); None when everywhere. A map showing none elsewhere
